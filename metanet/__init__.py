@@ -1,0 +1,71 @@
+"""metanet: a meta-network that reads and writes the weights of other neural networks.
+
+The top-level names are imported lazily, so ``import metanet`` stays fast and a script that only needs
+``metanet.verify`` does not pay for Lightning or PyG.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from metanet.errors import (
+    ArchError,
+    CheckpointError,
+    FileFormatError,
+    GraphError,
+    MetanetError,
+    RecipeError,
+    TaskError,
+    ZooError,
+)
+
+__version__ = "0.1.0"
+
+# `metanet.verify` names both a submodule and its function: importing the function here, once the submodule is
+# loaded, binds the package attribute to the function for good (later `import metanet.verify` does not rebind it).
+from metanet.verify import Report, verify  # noqa: E402
+
+# public name -> module that defines it
+_LAZY = {
+    "save": "metanet.io",
+    "load": "metanet.io",
+    "load_meta": "metanet.io",
+    "Arch": "metanet.nets",
+    "generate": "metanet.writer",
+    "Generated": "metanet.writer",
+    "Writer": "metanet.writer",
+    "Zoo": "metanet.zoo",
+}
+_SUBMODULES = {"tasks", "nets", "graph", "zoo", "io", "writer", "edit"}
+
+__all__ = [
+    "__version__",
+    "MetanetError",
+    "TaskError",
+    "ArchError",
+    "GraphError",
+    "FileFormatError",
+    "RecipeError",
+    "ZooError",
+    "CheckpointError",
+    "verify",
+    "Report",
+    *_LAZY,
+    *sorted(_SUBMODULES),
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"metanet.{name}")
+    else:
+        raise AttributeError(f"module 'metanet' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

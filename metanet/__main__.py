@@ -1,0 +1,5 @@
+import sys
+
+from metanet.cli import main
+
+sys.exit(main())

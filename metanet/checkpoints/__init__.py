@@ -1,0 +1,58 @@
+"""Meta-network checkpoints: safetensors files with the model's constructor config in the header.
+
+The shipped checkpoints live beside this file (``writer.safetensors``, ``reader.safetensors``); see README.md here
+for how each was trained and the command that reproduces it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TypeVar
+
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from metanet.errors import CheckpointError
+
+__all__ = ["save_module", "load_module", "shipped", "SHIPPED_DIR"]
+
+SHIPPED_DIR = Path(__file__).parent
+M = TypeVar("M", bound=nn.Module)
+
+
+def shipped(kind: str) -> Path:
+    """Path of the checkpoint of ``kind`` (``"writer"`` or ``"reader"``) shipped inside the package."""
+    return SHIPPED_DIR / f"{kind}.safetensors"
+
+
+def save_module(module: nn.Module, path: str | os.PathLike, kind: str, config: dict, **meta) -> Path:
+    """Write ``module``'s state dict and constructor ``config`` atomically to one safetensors file."""
+    from metanet.io import atomic_write
+
+    header = {"metanet.kind": kind, "metanet.config": json.dumps(config), "metanet.meta": json.dumps(meta)}
+    tensors = {k: v.detach().contiguous().clone() for k, v in module.state_dict().items()}
+    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
+
+
+def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
+    """Rebuild a ``cls`` from a file written by :func:`save_module` (``None``: the shipped one)."""
+    path = shipped(kind) if path is None else Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no {kind} checkpoint at {path}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header = f.metadata() or {}
+            state = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({e})") from None
+    if header.get("metanet.kind") != kind:
+        raise CheckpointError(f"{path} is not a {kind} checkpoint (kind: {header.get('metanet.kind')!r})")
+    try:
+        module = cls(**json.loads(header["metanet.config"]))
+        module.load_state_dict(state, strict=True)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {e}") from None
+    return module.eval()

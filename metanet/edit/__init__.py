@@ -1,0 +1,44 @@
+"""Precise, verified edits of a network's weights: remove, scale or clamp neurons, prune connections, choose
+precision per region, repair a backdoor.
+
+Every edit copies the network (unless ``inplace=True``), changes its weights without changing its
+architecture, re-verifies it against the original on the task and returns ``EditResult(model, report)``; the
+report (:class:`EditReport`) holds accuracy overall and per class before and after, and the attack success
+rate when a trigger is known. Errors (an unknown layer, removing every neuron of a layer, a region that does
+not exist) raise :class:`~metanet.errors.ArchError` before anything changes.
+
+>>> from metanet import edit
+>>> model, report = edit.remove(model, "0:3,17", "digits")
+>>> print(report)
+>>> edit.save_edited(model, "edited.safetensors", [report])
+"""
+
+from metanet.edit.edits import FORMATS, clamp, parse_precision, precision, prune, quantize, remove, scale, sparsity
+from metanet.edit.neurons import NEURON_GRAMMAR, parse_neurons
+from metanet.edit.repair import reconstruct_trigger, repair_backdoor, trigger_scores
+from metanet.edit.report import EditReport, EditResult, save_edited
+from metanet.edit.trigger import apply as apply_trigger
+from metanet.edit.trigger import as_trigger, attack_success_rate
+
+__all__ = [
+    "remove",
+    "scale",
+    "clamp",
+    "prune",
+    "precision",
+    "repair_backdoor",
+    "reconstruct_trigger",
+    "trigger_scores",
+    "sparsity",
+    "quantize",
+    "parse_neurons",
+    "parse_precision",
+    "as_trigger",
+    "apply_trigger",
+    "attack_success_rate",
+    "save_edited",
+    "EditReport",
+    "EditResult",
+    "FORMATS",
+    "NEURON_GRAMMAR",
+]

@@ -1,0 +1,266 @@
+"""Neuron edits in weight space: remove, scale, clamp — each exactly what the mask of
+:meth:`~metanet.inspect.netview.NetView.forward` does to the neuron's output, so the architecture (and the
+file format) stays the same and the edited network loads with :func:`metanet.load`.
+
+- **remove**: the neuron's output becomes 0. Its incoming weights and bias are zeroed; its outgoing weights are
+  zeroed where they read this neuron alone. On a residual MLP the stream position it writes to also carries
+  other layers' neurons, so there the outgoing weights stay and, for an activation with ``act(0) != 0``
+  (sigmoid), the constant ``act(0)`` is folded out of the biases of every layer that reads it. The layer keeps
+  its width (physically shrinking it would change the architecture, the neural graph and the zoo layout);
+  the removed neuron is a zero row/column, which pruning statistics count as sparsity.
+- **scale**: the neuron's output times a factor: its outgoing weights are scaled when they read this neuron
+  alone, else (residual stream) its incoming weights and bias, which is exact for positively homogeneous
+  activations (ReLU, leaky ReLU, identity) and factors >= 0.
+- **clamp**: the neuron's output fixed to a constant for every input: incoming weights zeroed and the bias
+  set to ``act^-1(value)`` (needs a bias and a value the activation can output).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Iterable
+
+import torch
+from metanet.errors import ArchError
+from metanet.inspect.netview import Layer, NetView
+
+__all__ = ["parse_neurons", "parse_neuron_values", "remove_neurons", "scale_neurons", "clamp_neurons",
+           "removed", "act_at_zero", "inverse_activation", "NEURON_GRAMMAR"]
+
+NEURON_GRAMMAR = "LAYER:IDX[,IDX|A-B...] joined by ';', e.g. '0:3,17,22;1:5' or '0:0-7'"
+_HOMOGENEOUS = {"relu", "leaky_relu", "identity", None}
+
+
+def _ints(text: str, what: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
+        try:
+            out += list(range(int(m[1]), int(m[2]) + 1)) if m else [int(part)]
+        except (TypeError, ValueError):
+            raise ArchError(f"malformed {what} {part!r}; expected {NEURON_GRAMMAR}") from None
+    return out
+
+
+def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
+    """Neurons as ``{layer: sorted indices}``, checked against the network.
+
+    ``spec``: ``"0:3,17;1:5"`` (see :data:`NEURON_GRAMMAR`), a ``(layer, index)`` tuple, a list of them, or a
+    dict ``{layer: index or [indices]}``.
+
+    Raises:
+        ArchError: malformed, an unknown layer or an index outside the layer (the message lists what exists).
+    """
+    pairs: list[tuple[int, int]] = []
+    if isinstance(spec, str):
+        for chunk in re.split(r"[;\s]+", spec.strip()):
+            if not chunk:
+                continue
+            if ":" not in chunk:
+                raise ArchError(f"malformed neuron selection {chunk!r}; expected {NEURON_GRAMMAR}")
+            layer_s, idx = chunk.split(":", 1)
+            layer = v.layer(layer_s.strip()).index  # ArchError naming the hidden layers if unknown
+            pairs += [(layer, j) for j in _ints(idx, "neuron index")]
+    elif isinstance(spec, dict):
+        for layer, idx in spec.items():
+            idxs = [idx] if isinstance(idx, int) else list(idx)
+            pairs += [(layer, j) for j in idxs]
+    elif isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(s, int) for s in spec):
+        pairs = [spec]
+    elif isinstance(spec, Iterable):
+        for item in spec:
+            if not (isinstance(item, (tuple, list)) and len(item) == 2):
+                raise ArchError(f"neuron {item!r} is not a (layer, index) pair; expected {NEURON_GRAMMAR}")
+            pairs.append((item[0], item[1]))
+    else:
+        raise ArchError(f"cannot read neurons from {spec!r}; expected {NEURON_GRAMMAR} or (layer, index) pairs")
+    if not pairs:
+        raise ArchError(f"no neurons selected; expected {NEURON_GRAMMAR}")
+    out: dict[int, set[int]] = {}
+    for layer, j in pairs:
+        L = v.layer(layer)
+        if not isinstance(j, int) or not 0 <= j < L.width:
+            raise ArchError(
+                f"neuron {j!r} of layer {L.index} does not exist: layer {L.index} has {L.width} {L.kind}s "
+                f"(0..{L.width - 1})"
+            )
+        out.setdefault(L.index, set()).add(j)
+    return {k: sorted(s) for k, s in sorted(out.items())}
+
+
+def parse_neuron_values(spec: Any, v: NetView, what: str = "value") -> dict[tuple[int, int], float | None]:
+    """``{(layer, idx): value}`` from ``"0:3=0.5;1:2,4=0"`` (a missing ``=value`` gives None) or a dict."""
+    if isinstance(spec, dict) and all(isinstance(k, tuple) for k in spec):
+        sel = parse_neurons(list(spec), v)
+        return {(l, j): (None if spec[(l, j)] is None else float(spec[(l, j)])) for l, js in sel.items() for j in js}
+    if not isinstance(spec, str):
+        raise ArchError(f"cannot read neuron {what}s from {spec!r}; expected 'LAYER:IDX[,IDX]=NUMBER;...'")
+    out: dict[tuple[int, int], float | None] = {}
+    for chunk in re.split(r"[;\s]+", spec.strip()):
+        if not chunk:
+            continue
+        sel, _, val = chunk.partition("=")
+        try:
+            x = float(val) if val.strip() else None
+        except ValueError:
+            raise ArchError(f"malformed {what} {val!r} in {chunk!r}; expected a number, e.g. '0:3=0.5'") from None
+        if x is not None and not math.isfinite(x):
+            raise ArchError(f"{what} {val!r} in {chunk!r} is not finite; expected a finite number")
+        for layer, js in parse_neurons(sel, v).items():
+            out.update({(layer, j): x for j in js})
+    if not out:
+        raise ArchError("no neurons selected; expected 'LAYER:IDX[,IDX]=NUMBER;...'")
+    return out
+
+
+# ------------------------------------------------------------------------------------- activations
+def act_at_zero(name: str | None) -> float:
+    return 0.5 if name == "sigmoid" else 0.0
+
+
+def _act_fn(name: str | None):
+    from metanet.nets import activation
+
+    return activation(name or "identity")
+
+
+# (argmin, minimum) of the non-monotonic activations: they are invertible on [argmin, inf)
+_NONMONO = {"gelu": (-0.7517916, -0.1699712), "silu": (-1.2784645, -0.2784645)}
+
+
+def inverse_activation(name: str | None, value: float) -> float:
+    """A pre-activation ``b`` with ``act(b) == value``; ArchError naming the valid range otherwise."""
+    v = float(value)
+    if name in (None, "identity"):
+        return v
+    if name == "relu" and v >= 0:
+        return v
+    if name == "leaky_relu":
+        return v if v >= 0 else v / 0.01
+    if name == "tanh" and -1 < v < 1:
+        return math.atanh(v)
+    if name == "sigmoid" and 0 < v < 1:
+        return math.log(v / (1 - v))
+    if name in _NONMONO and v >= _NONMONO[name][1]:
+        f = _act_fn(name)
+        lo, hi = _NONMONO[name][0], max(1.0, abs(v) + 1.0)
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if float(f(torch.tensor(mid, dtype=torch.float64))) < v:
+                lo = mid
+            else:
+                hi = mid
+        return 0.5 * (lo + hi)
+    valid = {"relu": "[0, inf)", "tanh": "(-1, 1)", "sigmoid": "(0, 1)", "gelu": "[-0.16997, inf)",
+             "silu": "[-0.27846, inf)"}.get(name, "its range")
+    raise ArchError(f"a {name} neuron cannot output {v:g}; valid clamp values for {name}: {valid}")
+
+
+# ------------------------------------------------------------------------------------- edits
+def removed(v: NetView, layer: int) -> set[int]:
+    """Neurons of ``layer`` that are already removed (zero incoming weights and bias)."""
+    p = v.params()
+    L = v.layer(layer)
+    w = p[L.weight].detach()
+    dead = (w.reshape(w.shape[0], -1) == 0).all(1)
+    if L.bias:
+        dead &= p[L.bias].detach() == 0
+    return set(torch.nonzero(dead).flatten().tolist())
+
+
+def _check_not_all(v: NetView, sel: dict[int, list[int]]) -> None:
+    for layer, js in sel.items():
+        L = v.layer(layer)
+        if len(removed(v, layer) | set(js)) >= L.width:
+            raise ArchError(
+                f"removing {len(js)} {L.kind}(s) of layer {layer} would leave it with no working {L.kind} "
+                f"(it has {L.width}, {len(removed(v, layer))} already removed); keep at least one"
+            )
+
+
+def _consumer_bias_needed(L: Layer, what: str) -> None:
+    for c in L.consumers:
+        if not c.exclusive and c.bias is None:
+            raise ArchError(
+                f"cannot {what} neurons of layer {L.index}: its {L.activation} outputs act(0) = "
+                f"{act_at_zero(L.activation)} into a residual stream, and the reading layer ({c.weight}) has no "
+                "bias to cancel it; valid: networks with biases, or activations with act(0) = 0"
+            )
+
+
+@torch.no_grad()
+def remove_neurons(v: NetView, sel: dict[int, list[int]]) -> None:
+    """Remove neurons in place (see the module docstring). Raises ArchError (nothing changed) when it would
+    empty a layer or cannot be done exactly."""
+    _check_not_all(v, sel)
+    for layer in sel:
+        L = v.layer(layer)
+        if act_at_zero(L.activation) != 0:
+            _consumer_bias_needed(L, "remove")
+    p = v.params()
+    for layer, js in sel.items():
+        L = v.layer(layer)
+        c0 = act_at_zero(L.activation)
+        for j in js:
+            p[L.weight][j].zero_()
+            if L.bias:
+                p[L.bias][j] = 0
+            for c in L.consumers:
+                cols = c.columns(p[c.weight], j)
+                if c.exclusive:
+                    cols.zero_()
+                elif c0 != 0:
+                    p[c.bias] -= c0 * cols.sum(dim=1)
+
+
+@torch.no_grad()
+def scale_neurons(v: NetView, sel: dict[int, list[int]], factor: float) -> str:
+    """Multiply the outputs of neurons by ``factor`` in place; returns how ("outgoing" or "incoming")."""
+    factor = float(factor)
+    if not math.isfinite(factor):
+        raise ArchError(f"scale factor {factor} is not finite; valid: a finite number")
+    p = v.params()
+    plans = {}
+    for layer in sel:
+        L = v.layer(layer)
+        if len(L.consumers) == 1 and L.consumers[0].exclusive:
+            plans[layer] = "outgoing"
+        elif L.activation in _HOMOGENEOUS and factor >= 0:
+            plans[layer] = "incoming"
+        else:
+            raise ArchError(
+                f"cannot scale neurons of layer {layer} by {factor:g} exactly: they write into a residual stream "
+                f"and {L.activation}(a*x) != a*{L.activation}(x); valid: factors >= 0 with relu, leaky_relu or "
+                "identity networks, or neurons of a layer without residual skip"
+            )
+    for layer, js in sel.items():
+        L = v.layer(layer)
+        for j in js:
+            if plans[layer] == "outgoing":
+                c = L.consumers[0]
+                c.columns(p[c.weight], j).mul_(factor)
+            else:
+                p[L.weight][j].mul_(factor)
+                if L.bias:
+                    p[L.bias][j] *= factor
+    return ", ".join(sorted(set(plans.values())))
+
+
+@torch.no_grad()
+def clamp_neurons(v: NetView, values: dict[tuple[int, int], float]) -> None:
+    """Fix each neuron's output to ``values[(layer, idx)]`` for every input, in place."""
+    p = v.params()
+    plan = []
+    for (layer, j), val in values.items():
+        L = v.layer(layer)
+        if not L.bias:
+            raise ArchError(f"cannot clamp neurons of layer {layer}: the layer has no bias to hold the constant; "
+                            "valid: networks with biases")
+        plan.append((L, j, inverse_activation(L.activation, val)))
+    for L, j, b in plan:
+        p[L.weight][j].zero_()
+        p[L.bias][j] = b

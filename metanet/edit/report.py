@@ -1,0 +1,135 @@
+"""What an edit did: :class:`EditReport` (before/after accuracy overall and per class, attack success rate when a
+trigger is known) and :class:`EditResult` ``(model, report)``; saving an edited network with its history."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, Sequence
+
+from torch import nn
+
+from metanet.verify import Report, verify
+
+__all__ = ["EditReport", "EditResult", "finish", "save_edited"]
+
+
+def _clean(v: Any) -> Any:
+    """NaN -> None, recursively (strict JSON in file headers)."""
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    return v
+
+
+def _pts(a: float | None, b: float | None) -> str:
+    if a is None or b is None or math.isnan(a) or math.isnan(b):
+        return ""
+    return f"{100 * (b - a):+.2f} pts"
+
+
+@dataclass
+class EditReport:
+    """Before/after measurements of one edit.
+
+    Attributes:
+        edit: the edit's name (``remove``, ``prune``, ``precision``, ``scale``, ``clamp``, ``repair-backdoor``).
+        params: its arguments (JSON-able).
+        before, after: :class:`~metanet.verify.Report` of the original and the edited network (same split).
+        asr_before, asr_after: attack success rate with the known trigger (None without one).
+        details: edit-specific findings (selected neurons, sparsity per region, per-region precision cost ...).
+    """
+
+    edit: str
+    params: dict[str, Any]
+    before: Report
+    after: Report
+    asr_before: float | None = None
+    asr_after: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accuracy_change(self) -> float:
+        return self.after.accuracy - self.before.accuracy
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "edit": self.edit, "params": self.params, "before": self.before.to_dict(), "after": self.after.to_dict(),
+            "asr_before": self.asr_before, "asr_after": self.asr_after, "details": self.details,
+        }
+
+    def history_entry(self) -> dict[str, Any]:
+        """The compact record stored in the edited file's metadata (``edits`` list)."""
+        return _clean({
+            "edit": self.edit, "params": self.params, "task": self.before.task, "split": self.before.split,
+            "accuracy": [self.before.accuracy, self.after.accuracy],
+            "per_class": [self.before.per_class, self.after.per_class],
+            "asr": [self.asr_before, self.asr_after] if self.asr_before is not None else None,
+            "details": self.details, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        })
+
+    def __str__(self) -> str:
+        b, a = self.before, self.after
+        args = ", ".join(f"{k}={v}" for k, v in self.params.items() if v is not None)
+        lines = [f"edit: {self.edit}({args}) on {b.task}/{b.split} (n={b.n})",
+                 f"  {'':<22}{'before':>9}{'after':>9}{'change':>13}",
+                 f"  {'accuracy':<22}{b.accuracy:>9.4f}{a.accuracy:>9.4f}{_pts(b.accuracy, a.accuracy):>13}"]
+        for c, (x, y) in enumerate(zip(b.per_class, a.per_class)):
+            xs = "-" if math.isnan(x) else f"{x:.4f}"
+            ys = "-" if math.isnan(y) else f"{y:.4f}"
+            lines.append(f"  {'class ' + str(c):<22}{xs:>9}{ys:>9}{_pts(x, y):>13}")
+        if self.asr_before is not None:
+            lines.append(f"  {'attack success rate':<22}{self.asr_before:>9.4f}{self.asr_after:>9.4f}"
+                         f"{_pts(self.asr_before, self.asr_after):>13}")
+        for k, v in self.details.items():
+            if isinstance(v, (int, float, str, bool)) or v is None:
+                lines.append(f"  {k}: {v}")
+        return "\n".join(lines)
+
+
+class EditResult(NamedTuple):
+    """``(model, report)``: the edited network and what the edit changed."""
+
+    model: nn.Module
+    report: EditReport
+
+    def save(self, path: str | os.PathLike, meta: dict[str, Any] | None = None) -> Path:
+        """Write the edited network (atomically) with this edit appended to ``meta``'s ``edits`` history."""
+        return save_edited(self.model, path, [self.report], meta)
+
+
+def finish(
+    edit: str,
+    params: dict[str, Any],
+    original: nn.Module,
+    edited: nn.Module,
+    task,
+    split: str,
+    trigger: dict | None,
+    details: dict[str, Any] | None = None,
+) -> EditResult:
+    """Verify ``original`` and ``edited`` side by side (one vectorised pass) and build the result."""
+    from metanet.edit.trigger import attack_success_rate
+
+    before, after = verify([original, edited], task, split)
+    asr = attack_success_rate([original, edited], task, trigger, split) if trigger is not None else [None, None]
+    return EditResult(edited.eval(), EditReport(edit, params, before, after, asr[0], asr[1], details or {}))
+
+
+def save_edited(
+    model: nn.Module, path: str | os.PathLike, reports: Sequence[EditReport], meta: dict[str, Any] | None = None
+) -> Path:
+    """:func:`metanet.io.save` (atomic) with ``meta`` plus ``edits``: its earlier history and these reports."""
+    from metanet.io import save
+
+    meta = dict(meta or {})
+    meta["edits"] = list(meta.get("edits") or []) + [r.history_entry() for r in reports]
+    if reports:
+        meta["accuracy_after_edits"] = reports[-1].after.accuracy
+    return save(model, path, **meta)

@@ -1,0 +1,148 @@
+"""Backdoor triggers for edits: reading them (zoo format), stamping them, and the attack success rate.
+
+A trigger is the zoo's dict (:mod:`metanet.zoo.backdoor`): ``kind`` (square / checker / random), ``size``,
+``location`` ``[row, col]`` of its top-left pixel, ``pattern`` (size x size of 0/1), ``target``. Also
+accepted: ``pos`` for ``location``; no ``pattern`` for a ``square`` (all ones) or ``checker`` kind; the zoo's
+``backdoor`` column as a whole (extra keys such as ``asr``, ``poison_rate`` are ignored, a nested ``trigger``
+dict is merged). A trigger reconstructed without knowing the real one (:mod:`metanet.edit.repair`) is
+``{"kind": "reconstructed", "mask": ..., "pattern": ..., "target": t}``: inputs become
+``(1 - mask) * x + mask * pattern``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from metanet.errors import TaskError
+
+__all__ = ["as_trigger", "apply", "triggered_set", "attack_success_rate", "summary", "TRIGGER_FORMAT"]
+
+TRIGGER_FORMAT = ('{"size": S, "location": [ROW, COL], "pattern": SxS 0/1 (optional for kind square/checker), '
+                  '"target": CLASS}')
+
+
+def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_classes: int | None = None) -> dict | None:
+    """A checked trigger dict from a dict, JSON text or a JSON file path (None stays None).
+
+    Raises:
+        TaskError: malformed, or it does not fit ``input_shape`` / ``num_classes`` (the message says what fits).
+    """
+    if trigger is None:
+        return None
+    if isinstance(trigger, (str, Path)):
+        text = str(trigger)
+        if not text.lstrip().startswith("{"):
+            p = Path(text)
+            if not p.is_file():
+                raise TaskError(f"trigger {text!r} is neither JSON nor a file; expected {TRIGGER_FORMAT}")
+            text = p.read_text()
+        try:
+            trigger = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise TaskError(f"trigger is not valid JSON ({e}); expected {TRIGGER_FORMAT}") from None
+    if not isinstance(trigger, dict):
+        raise TaskError(f"a trigger must be a JSON object, got {type(trigger).__name__}; expected {TRIGGER_FORMAT}")
+    d = dict(trigger)
+    if isinstance(d.get("trigger"), dict):
+        d = {**{k: v for k, v in d.items() if k != "trigger"}, **d["trigger"]}
+    if "target" not in d:
+        raise TaskError(f"trigger has no 'target' class; expected {TRIGGER_FORMAT}")
+    try:
+        d["target"] = int(d["target"])
+    except (TypeError, ValueError):
+        raise TaskError(f"trigger target {d['target']!r} is not a class index") from None
+    if num_classes is not None and not 0 <= d["target"] < num_classes:
+        raise TaskError(f"trigger target {d['target']} is not a class of the task (0..{num_classes - 1})")
+    if d.get("kind") == "reconstructed":
+        for k in ("mask", "pattern"):
+            if k not in d:
+                raise TaskError(f"a reconstructed trigger needs {k!r}")
+            d[k] = torch.as_tensor(d[k], dtype=torch.float32)
+        if input_shape is not None and tuple(d["pattern"].shape) != tuple(input_shape):
+            raise TaskError(f"reconstructed trigger pattern has shape {tuple(d['pattern'].shape)}, the task's inputs "
+                            f"{tuple(input_shape)}")
+        return d
+    if "location" not in d and "pos" in d:
+        d["location"] = d.pop("pos")
+    for k in ("size", "location"):
+        if k not in d:
+            raise TaskError(f"trigger has no {k!r}; expected {TRIGGER_FORMAT}")
+    try:
+        s = int(d["size"])
+        r, c = (int(v) for v in d["location"])
+    except (TypeError, ValueError):
+        raise TaskError(f"trigger size {d['size']!r} / location {d['location']!r} malformed; expected {TRIGGER_FORMAT}") from None
+    if s < 1:
+        raise TaskError(f"trigger size {s} must be >= 1")
+    if "pattern" not in d or d["pattern"] is None:
+        kind = d.get("kind", "square")
+        if kind == "square":
+            d["pattern"] = [[1] * s for _ in range(s)]
+        elif kind == "checker":
+            d["pattern"] = [[(i + j + 1) % 2 for j in range(s)] for i in range(s)]
+        else:
+            raise TaskError(f"trigger of kind {kind!r} needs its 'pattern' (size x size of 0/1)")
+    pat = torch.as_tensor(d["pattern"], dtype=torch.float32)
+    if tuple(pat.shape) != (s, s):
+        raise TaskError(f"trigger pattern has shape {tuple(pat.shape)}, expected ({s}, {s}) for size {s}")
+    if input_shape is not None:
+        if len(input_shape) != 3:
+            raise TaskError(f"a patch trigger needs image inputs (C, H, W); the task's inputs are {tuple(input_shape)}")
+        _, h, w = input_shape
+        if not (0 <= r and 0 <= c and r + s <= h and c + s <= w):
+            raise TaskError(f"trigger of size {s} at location [{r}, {c}] does not fit {h}x{w} images; valid "
+                            f"locations: rows 0..{h - s}, cols 0..{w - s}")
+    d.update(size=s, location=[r, c], pattern=pat.tolist())
+    return d
+
+
+def apply(x: Tensor, trigger: dict) -> Tensor:
+    """``x`` with the trigger on every example (a new tensor)."""
+    if trigger.get("kind") == "reconstructed":
+        m, p = trigger["mask"].to(x.dtype), trigger["pattern"].to(x.dtype)
+        return (1 - m) * x + m * p
+    from metanet.zoo.backdoor import apply_trigger
+
+    return apply_trigger(x, trigger)
+
+
+def triggered_set(x: Tensor, y: Tensor, trigger: dict) -> Tensor:
+    """Triggered copies of the examples whose class is not the target (the attack success test set)."""
+    return apply(x[y != trigger["target"]], trigger)
+
+
+@torch.no_grad()
+def attack_success_rate(
+    model: nn.Module | Sequence[nn.Module], task, trigger: Any, split: str = "test"
+) -> float | list[float]:
+    """Fraction of ``split``'s non-target examples that the network classifies as the target once stamped."""
+    from metanet.verify import _as_task
+
+    task = _as_task(task)
+    trig = as_trigger(trigger, task.input_shape, task.num_classes)
+    x, y = task.split(split)
+    xt = triggered_set(x, y, trig)
+    models = [model] if isinstance(model, nn.Module) else list(model)
+    out = []
+    for m in models:
+        pred = torch.cat([m(xt[i : i + 4096]).argmax(-1) for i in range(0, len(xt), 4096)]) if len(xt) else torch.zeros(0)
+        out.append(float((pred == trig["target"]).double().mean()) if len(xt) else float("nan"))
+    return out[0] if isinstance(model, nn.Module) else out
+
+
+def summary(trigger: dict | None) -> dict | None:
+    """A JSON-able description of a trigger (a reconstructed one: target, mask size and bounding box)."""
+    if trigger is None:
+        return None
+    if trigger.get("kind") != "reconstructed":
+        return {k: trigger[k] for k in ("kind", "size", "location", "pattern", "target") if k in trigger}
+    m = trigger["mask"].amax(0) if trigger["mask"].dim() == 3 else trigger["mask"]
+    nz = torch.nonzero(m > 0.5)
+    box = [nz.min(0).values.tolist(), nz.max(0).values.tolist()] if len(nz) else None
+    return {"kind": "reconstructed", "target": trigger["target"], "mask_l1": float(trigger["mask"].sum()),
+            "box": box, **{k: trigger[k] for k in ("anomaly_index",) if k in trigger}}

@@ -1,0 +1,52 @@
+"""One exception hierarchy for user mistakes.
+
+Every error a user can cause (a bad task name, a malformed file, an unsupported layer) is a
+:class:`MetanetError`; the CLI prints its message on one line and exits with code 2. Each subclass
+also derives from the built-in exception a Python user would expect (``ValueError`` and friends), so
+``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MetanetError",
+    "TaskError",
+    "ArchError",
+    "GraphError",
+    "FileFormatError",
+    "RecipeError",
+    "ZooError",
+    "CheckpointError",
+]
+
+
+class MetanetError(Exception):
+    """Base class of every error metanet raises for a user mistake."""
+
+
+class TaskError(MetanetError, ValueError):
+    """Unknown task name, malformed task grammar, unusable examples, missing data files."""
+
+
+class ArchError(MetanetError, ValueError):
+    """An architecture string/dict that does not describe a supported network, or a module that does not fit."""
+
+
+class GraphError(MetanetError, ValueError):
+    """A module that cannot be encoded as a neural graph, or a malformed graph given to ``from_graph``."""
+
+
+class FileFormatError(MetanetError, ValueError):
+    """A file that is not what it should be: not safetensors, truncated, missing its architecture header."""
+
+
+class RecipeError(MetanetError, ValueError):
+    """A zoo recipe with an unknown key, a bad range or an unknown task."""
+
+
+class ZooError(MetanetError, ValueError):
+    """A zoo directory that is missing, corrupt, or asked for something it does not hold."""
+
+
+class CheckpointError(MetanetError, ValueError):
+    """A reader/writer checkpoint that is missing or does not match the model it is loaded into."""

@@ -1,0 +1,39 @@
+"""``metanet graph FILE [--plot out.png] [--json]``: what a saved network looks like as a neural graph."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from metanet.graph import describe, plot, to_graph
+    from metanet.io import load
+
+    graph = to_graph(load(args.file))
+    desc = describe(graph)
+    if args.json:
+        out = desc.to_dict()
+        if args.plot:
+            out["plot"] = str(args.plot)
+    if args.plot:
+        from pathlib import Path
+
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        plot(graph).savefig(args.plot, dpi=args.dpi)
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(desc)
+        if args.plot:
+            print(f"plot written to {args.plot}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("graph", help="describe a saved network as a neural graph (and draw it)")
+    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
+    p.add_argument("--plot", metavar="PNG", help="draw the network's graph to this image file")
+    p.add_argument("--dpi", type=int, default=120, help="resolution of --plot (default 120)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_graph)

@@ -1,0 +1,174 @@
+r"""`NeuralGraph`: a network as a PyG graph of neurons (nodes) and weights (edges), and its column layout.
+
+The feature columns and integer codes here are part of the graph format: readers, writers and stored data sets
+rely on them. Append new columns or codes only at the end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from torch import Tensor
+from torch_geometric.data import Data
+
+if TYPE_CHECKING:  # pragma: no cover
+    from metanet.graph.layout import Layout
+
+__all__ = [
+    "NeuralGraph",
+    "NODE_BIAS",
+    "NODE_LAYER",
+    "NODE_KIND",
+    "NODE_ACT",
+    "NODE_POS",
+    "NODE_HAS_BIAS",
+    "NODE_FEATURES",
+    "NODE_DIM",
+    "INPUT",
+    "HIDDEN",
+    "OUTPUT",
+    "NODE_KINDS",
+    "EDGE_WEIGHT",
+    "EDGE_RESIDUAL",
+    "EDGE_KINDS",
+]
+
+# --- node feature columns of ``x`` ----------------------------------------------------------------
+#: bias of the neuron (0.0 for input neurons and for layers without a bias)
+NODE_BIAS = 0
+#: neuron layer index: 0 for the input, l for the outputs of the l-th weight layer (1-based)
+NODE_LAYER = 1
+#: node kind code (:data:`INPUT`, :data:`HIDDEN`, :data:`OUTPUT`)
+NODE_KIND = 2
+#: activation code of the layer (``metanet.nets.activation_code``; 0 = identity)
+NODE_ACT = 3
+#: position of an input / output neuron (feature, channel or class index); -1 for hidden neurons
+NODE_POS = 4
+#: 1.0 if the neuron has a bias parameter, else 0.0
+NODE_HAS_BIAS = 5
+NODE_FEATURES = ("bias", "layer", "kind", "act", "pos", "has_bias")
+NODE_DIM = len(NODE_FEATURES)
+
+# --- node kinds ----------------------------------------------------------------------------------
+INPUT, HIDDEN, OUTPUT = 0, 1, 2
+NODE_KINDS = ("input", "hidden", "output")
+
+# --- edge kinds ----------------------------------------------------------------------------------
+#: one weight (Linear) or one kernel (Conv2d channel pair) of the network
+EDGE_WEIGHT = 0
+#: a residual connection ``h_l = h_{l-1} + f(h_{l-1})``: neuron j of layer l-1 to neuron j of layer l, weight 1
+EDGE_RESIDUAL = 1
+EDGE_KINDS = ("weight", "residual")
+
+
+class NeuralGraph(Data):
+    r"""A neural network as a graph: one node per neuron, one edge per weight (per kernel for convolutions).
+
+    Built by :func:`~metanet.graph.to_graph` and turned back into a module by :func:`~metanet.graph.from_graph`
+    (bit-exact). A plain :class:`torch_geometric.data.Data` subclass: ``Batch.from_data_list`` and
+    ``torch_geometric.loader.DataLoader`` batch it without custom collate code, and ``Batch.to_data_list``
+    gives ``NeuralGraph`` objects back.
+
+    **Nodes** are ordered layer by layer (input neurons, then the outputs of weight layer 1, 2, ..., L) and by
+    neuron index within a layer. Input neurons are the input features of an MLP or the input channels of a CNN;
+    a convolution's neurons are its output channels. Pooling, ``Flatten`` and activations are not neurons; they
+    are recorded in :attr:`arch`. Node feature columns of ``x`` (named constants in :mod:`metanet.graph`):
+
+    ========  ====================  =================================================================
+    column    constant              value
+    ========  ====================  =================================================================
+    0         ``NODE_BIAS``         the neuron's bias (0 for input neurons and bias-free layers)
+    1         ``NODE_LAYER``        neuron layer :math:`l \in \{0, \dots, L\}`
+    2         ``NODE_KIND``         0 input, 1 hidden, 2 output
+    3         ``NODE_ACT``          activation code applied to the layer (``metanet.nets.activation_code``)
+    4         ``NODE_POS``          index of an input / output neuron; -1 for hidden neurons
+    5         ``NODE_HAS_BIAS``     1 if the neuron has a bias parameter
+    ========  ====================  =================================================================
+
+    **Edges** point forward (source in layer :math:`l-1`, target in layer :math:`l`) and are ordered by weight
+    layer; within layer :math:`l` first its weight edges in the row-major order of the weight
+    (:math:`e = o \cdot n_{l-1} + i` from input neuron :math:`i` to output neuron :math:`o`), then its residual
+    edges (:math:`j \to j`) if the layer has a skip. ``edge_attr[e]`` holds the weight of edge :math:`e`: a
+    linear weight in column 0; a :math:`k_h \times k_w` kernel flattened row-major into columns
+    :math:`0 .. k_h k_w - 1`; a linear layer reading a ``Flatten`` of :math:`S` positions per channel has one edge
+    per (output, channel) holding the :math:`S` weights of that channel. Residual edges hold 1.0 in column 0.
+    Every other column is zero padding up to the graph's edge width :math:`F` (see :meth:`edge_mask`).
+
+    Args:
+        x: node features.
+        edge_index: graph connectivity (source, target).
+        edge_attr: edge weights, zero-padded to :math:`F` columns.
+        node_kind: node kind codes (``INPUT``, ``HIDDEN``, ``OUTPUT``).
+        node_layer: neuron layer of every node.
+        node_act: activation code of every node's layer.
+        node_pos: input / output index, -1 for hidden neurons.
+        edge_kind: ``EDGE_WEIGHT`` or ``EDGE_RESIDUAL``.
+        arch: canonical JSON (``str``) of the network's spec (:func:`metanet.nets.spec`): everything
+            :func:`~metanet.graph.from_graph` needs besides the values. In a ``Batch`` it becomes a list.
+
+    Shapes:
+        - x: :math:`(N, 6)` with :math:`N = \sum_{l=0}^{L} n_l` neurons
+        - edge_index: :math:`(2, E)`, :math:`E = \sum_l n_{l-1} n_l + \sum_{l\,\text{residual}} n_l`
+        - edge_attr: :math:`(E, F)`, :math:`F \ge \max(1, \max_l k_h k_w)`
+        - node_kind, node_layer, node_act, node_pos: :math:`(N,)` int64
+        - edge_kind: :math:`(E,)` int64
+
+    Note:
+        Graphs made by :func:`~metanet.graph.to_graph` share their structure tensors (``edge_index``,
+        ``edge_kind``, ``node_*``) with the cached :class:`~metanet.graph.Layout` of their architecture, which
+        makes encoding cheap. Treat them as read-only (replace, do not modify in place).
+    """
+
+    def __init__(
+        self,
+        x: Tensor | None = None,
+        edge_index: Tensor | None = None,
+        edge_attr: Tensor | None = None,
+        node_kind: Tensor | None = None,
+        node_layer: Tensor | None = None,
+        node_act: Tensor | None = None,
+        node_pos: Tensor | None = None,
+        edge_kind: Tensor | None = None,
+        arch: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(x=x, edge_index=edge_index, edge_attr=edge_attr, **kwargs)
+        for key, value in (
+            ("node_kind", node_kind),
+            ("node_layer", node_layer),
+            ("node_act", node_act),
+            ("node_pos", node_pos),
+            ("edge_kind", edge_kind),
+            ("arch", arch),
+        ):
+            if value is not None:
+                setattr(self, key, value)
+
+    @property
+    def layout(self) -> "Layout":
+        """The :class:`~metanet.graph.Layout` of this graph's architecture (cached per architecture)."""
+        from metanet.graph.layout import layout
+
+        return layout(self._single_arch())
+
+    @property
+    def edge_dim(self) -> int:
+        """:math:`F`, the number of ``edge_attr`` columns."""
+        return int(self.edge_attr.shape[-1])
+
+    def edge_mask(self) -> Tensor:
+        """Boolean :math:`(E, F)` mask of the ``edge_attr`` entries that hold real weights (the rest is padding)."""
+        return self.layout.edge_mask(self.edge_dim)
+
+    def _single_arch(self) -> Any:
+        from metanet.errors import GraphError
+
+        arch = getattr(self._store, "arch", None) if "arch" in self._store else None
+        if arch is None:
+            raise GraphError("the graph has no 'arch' attribute; graphs made by metanet.graph.to_graph carry one")
+        if isinstance(arch, (list, tuple)):
+            raise GraphError(
+                f"this is a batch of {len(arch)} graphs; split it with metanet.graph.split(batch) "
+                "or decode it as a population with metanet.graph.from_graphs(batch)"
+            )
+        return arch

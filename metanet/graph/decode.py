@@ -1,0 +1,392 @@
+r"""Neural graphs back to networks: :func:`from_graph` for one graph, :func:`from_graphs` for a population of one
+architecture (stacked parameters, ready for :func:`metanet.verify.verify_stacked`), :func:`split` for a ``Batch``.
+
+Every graph is checked against the layout of its ``arch`` before any value is used: a malformed graph (wrong
+node or edge count, edges between layers the architecture does not connect, unknown node or edge kinds,
+features that disagree with the architecture, NaN / inf values, a residual edge whose weight is not 1, a bias on a
+neuron without one) raises :class:`~metanet.errors.GraphError`, never a silently different network.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple, Sequence
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch, Data
+
+from metanet.errors import GraphError
+from metanet.graph.data import (
+    EDGE_KINDS,
+    EDGE_RESIDUAL,
+    NODE_BIAS,
+    NODE_DIM,
+    NODE_FEATURES,
+    NODE_KINDS,
+    NeuralGraph,
+)
+from metanet.graph.layout import Layout, layout
+
+__all__ = ["from_graph", "from_graphs", "split", "Population"]
+
+
+class Population(NamedTuple):
+    """A population of one architecture: ``module`` (holding the first network's parameters) and ``params``
+    (``{name: (P, *shape)}``), e.g. ``verify_stacked(pop.module, pop.params, task)``."""
+
+    module: nn.Module
+    params: dict[str, Tensor]
+
+
+def _get(graph: Data, key: str) -> Any:
+    return graph._store._mapping.get(key)
+
+
+def _graph_layout(graph: Data) -> Layout:
+    arch = _get(graph, "arch")
+    if arch is None:
+        raise GraphError("the graph has no 'arch' attribute (the architecture spec); graphs made by to_graph carry one")
+    if isinstance(arch, (list, tuple)):
+        raise GraphError(
+            f"from_graph() got a batch of {len(arch)} graphs; use from_graphs(batch) for a stacked population or "
+            "split(batch) for a list of graphs"
+        )
+    return layout(arch)
+
+
+def _first_mismatch(a: Tensor, b: Tensor) -> int:
+    return int((a != b).reshape(a.shape[0], -1).any(-1).nonzero()[0, 0]) if a.dim() else 0
+
+
+def _check_tensor(graph: Data, key: str, shape: tuple[int, ...], float_: bool) -> Tensor:
+    t = _get(graph, key)
+    if t is None:
+        raise GraphError(f"the graph has no '{key}' attribute; a neural graph needs x, edge_index, edge_attr and arch")
+    if not isinstance(t, Tensor):
+        raise GraphError(f"graph.{key} must be a tensor, got {type(t).__name__}")
+    if float_ and not t.is_floating_point():
+        raise GraphError(f"graph.{key} must be a floating-point tensor, got {t.dtype}")
+    if not float_ and (t.is_floating_point() or t.is_complex()):
+        raise GraphError(f"graph.{key} must be an integer tensor, got {t.dtype}")
+    if t.dim() != len(shape) or any(s is not None and a != s for a, s in zip(t.shape, shape)):
+        raise GraphError(f"graph.{key} has shape {tuple(t.shape)}; expected {tuple('*' if s is None else s for s in shape)}")
+    return t
+
+
+_STRUCTURE_KEYS = ("edge_index", "edge_kind", "node_kind", "node_layer", "node_act", "node_pos")
+
+
+def _structure(graph: Data, lay: Layout, where: str) -> Tensor | None:
+    """Check the graph's structure; returns the permutation bringing its edges into canonical order (or None)."""
+    n, e = lay.num_nodes, lay.num_edges
+    store = graph._store._mapping
+    x, ea = store.get("x"), store.get("edge_attr")
+    st = lay.structure(x.device if isinstance(x, Tensor) else None)
+    if (
+        isinstance(x, Tensor) and isinstance(ea, Tensor)
+        and all(store.get(k) is st[k] or (k != "edge_index" and store.get(k) is None) for k in _STRUCTURE_KEYS)
+        and x.shape == (n, NODE_DIM) and ea.dim() == 2 and ea.shape[0] == e and ea.shape[1] >= lay.edge_dim
+        and x.is_floating_point() and ea.is_floating_point()
+    ):
+        return None  # the layout's own structure tensors (a graph made by to_graph): nothing to compare
+    if isinstance(x, Tensor) and x.dim() >= 1 and x.shape[0] != n:
+        raise GraphError(
+            f"{where}has {x.shape[0]} nodes but its architecture ({lay.describe_arch()}) has {n} neurons "
+            f"(per layer: {list(lay.sizes)})"
+        )
+    x = _check_tensor(graph, "x", (n, NODE_DIM), True)
+    ei = _check_tensor(graph, "edge_index", (2, None), False)
+    if ei.shape[1] != e:
+        raise GraphError(
+            f"{where}has {ei.shape[1]} edges but its architecture ({lay.describe_arch()}) has {e} "
+            f"(per weight layer: {[b - a for a, b in zip(lay.edge_start[:-1], lay.edge_start[1:])]})"
+        )
+    ea = _check_tensor(graph, "edge_attr", (e, None), True)
+    if ea.shape[1] < lay.edge_dim:
+        widest = max(lay.layers, key=lambda layer: layer.kk)
+        raise GraphError(
+            f"{where}edge_attr has {ea.shape[1]} columns but {widest.describe()} needs {widest.kk} values per edge"
+        )
+    ek = _get(graph, "edge_kind")
+    if ek is not None and ek is not st["edge_kind"]:
+        ek = _check_tensor(graph, "edge_kind", (e,), False)
+        bad = (ek < 0) | (ek >= len(EDGE_KINDS))
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0, 0])
+            raise GraphError(
+                f"{where}edge {i} has unknown kind {int(ek[i])}; valid: "
+                + ", ".join(f"{c} ({k})" for c, k in enumerate(EDGE_KINDS))
+            )
+    perm = None
+    if ei is not st["edge_index"] and not torch.equal(ei, st["edge_index"]):
+        perm = _match_edges(ei, ek, lay, where)
+    if ek is not None and ek is not st["edge_kind"]:
+        ek_c = ek if perm is None else ek[perm]
+        if not torch.equal(ek_c, st["edge_kind"]):  # only possible when the order was canonical
+            i = _first_mismatch(ek_c, st["edge_kind"])
+            raise GraphError(
+                f"{where}edge {i} is marked {EDGE_KINDS[int(ek_c[i])]} but the architecture has a "
+                f"{EDGE_KINDS[int(st['edge_kind'][i])]} edge there ({lay.describe_node(int(ei[0, i]))} -> "
+                f"{lay.describe_node(int(ei[1, i]))})"
+            )
+    for key, ref in (("node_kind", "node_kind"), ("node_layer", "node_layer"), ("node_act", "node_act"),
+                     ("node_pos", "node_pos")):
+        t = _get(graph, key)
+        if t is None or t is st[ref]:
+            continue
+        t = _check_tensor(graph, key, (n,), False)
+        if key == "node_kind":
+            bad = (t < 0) | (t >= len(NODE_KINDS))
+            if bool(bad.any()):
+                i = int(bad.nonzero()[0, 0])
+                raise GraphError(
+                    f"{where}node {i} has unknown kind {int(t[i])}; valid: "
+                    + ", ".join(f"{c} ({k})" for c, k in enumerate(NODE_KINDS))
+                )
+        if not torch.equal(t, st[ref]):
+            i = _first_mismatch(t, st[ref])
+            raise GraphError(
+                f"{where}{key}[{i}] is {int(t[i])} but the architecture says {int(st[ref][i])} for "
+                f"{lay.describe_node(i)}"
+            )
+    return perm
+
+
+def _match_edges(ei: Tensor, ek: Tensor | None, lay: Layout, where: str) -> Tensor:
+    """Map edges given in another order onto the canonical ones; error on anything that is not a canonical edge."""
+    n = lay.num_nodes
+    out_of_range = (ei < 0) | (ei >= n)
+    if bool(out_of_range.any()):
+        i = int(out_of_range.any(0).nonzero()[0, 0])
+        raise GraphError(f"{where}edge {i} ({int(ei[0, i])} -> {int(ei[1, i])}) refers to a node outside 0..{n - 1}")
+    if ek is None:
+        raise GraphError(
+            f"{where}edges are not in the canonical order and the graph has no edge_kind to tell weight from residual "
+            "edges; keep the order to_graph produced"
+        )
+    keys = (ek.cpu() * n + ei[0].cpu()) * n + ei[1].cpu()
+    sorted_keys, order = lay.edge_keys()
+    pos = torch.searchsorted(sorted_keys, keys).clamp_(max=len(sorted_keys) - 1)
+    found = sorted_keys[pos] == keys
+    if not bool(found.all()):
+        i = int((~found).nonzero()[0, 0])
+        s, d = int(ei[0, i]), int(ei[1, i])
+        ls, ld = lay.layer_of_node(s), lay.layer_of_node(d)
+        raise GraphError(
+            f"{where}edge {i} ({EDGE_KINDS[int(ek[i])]}, {lay.describe_node(s)} -> {lay.describe_node(d)}) is not a "
+            f"connection of the architecture (layer {ls} -> layer {ld}); weight edges join every neuron of layer l-1 "
+            "to every neuron of layer l, residual edges join neuron j to neuron j across a skip layer"
+        )
+    canon = order[pos]
+    counts = torch.bincount(canon, minlength=lay.num_edges)
+    if bool((counts != 1).any()):
+        j = int((counts != 1).nonzero()[0, 0])
+        raise GraphError(
+            f"{where}edge {lay.describe_node(int(lay.edge_index[0, j]))} -> {lay.describe_node(int(lay.edge_index[1, j]))}"
+            f" appears {int(counts[j])} times; every connection must appear exactly once"
+        )
+    perm = torch.empty_like(canon)
+    perm[canon] = torch.arange(len(canon))
+    return perm.to(ei.device)
+
+
+def _values(x: Tensor, ea: Tensor, lay: Layout, where: str) -> None:
+    """Check the values of one graph or a population: x :math:`(*, N, D)`, ea :math:`(*, E, F)` (canonical order)."""
+    static = lay.static_columns(x.dtype, x.device)
+    rest = x[..., 1:]
+    if not torch.equal(rest, static.expand_as(rest)):
+        flat = rest.reshape(-1, lay.num_nodes, NODE_DIM - 1)
+        g, i, c = (int(v) for v in (flat != static).nonzero()[0])
+        raise GraphError(
+            f"{where}{_graph(g, x)}x[{i}, {c + 1}] ({NODE_FEATURES[c + 1]}) is {float(flat[g, i, c])} but the "
+            f"architecture gives {float(static[i, c])} for {lay.describe_node(i)}"
+        )
+    bias = x[..., NODE_BIAS]
+    if not _all_finite(bias):
+        g, i = (int(v) for v in (~torch.isfinite(bias)).reshape(-1, lay.num_nodes).nonzero()[0])
+        raise GraphError(f"{where}{_graph(g, x)}the bias of {lay.describe_node(i)} is {float(bias.reshape(-1, lay.num_nodes)[g, i])}; "
+                         "biases must be finite")
+    if any(bool(bias[..., a:b].any()) for a, b in lay.bias_free_ranges):
+        stray = (bias != 0) & ~lay.node_has_bias.to(bias.device)
+        g, i = (int(v) for v in stray.reshape(-1, lay.num_nodes).nonzero()[0])
+        raise GraphError(
+            f"{where}{_graph(g, x)}{lay.describe_node(i)} has bias {float(bias.reshape(-1, lay.num_nodes)[g, i])} but its "
+            "layer has no bias parameter (has_bias = 0); it must be 0"
+        )
+    if not _all_finite(ea):
+        mask = lay.edge_mask(ea.shape[-1]).to(ea.device)
+        bad = ~torch.isfinite(ea) & mask
+        if bool(bad.any()):
+            g, e, c = (int(v) for v in bad.reshape(-1, *mask.shape).nonzero()[0])
+            l = int(lay.edge_layer[e])
+            raise GraphError(
+                f"{where}{_graph(g, x)}edge {e} (weight layer {l}, {lay.layers[l - 1].describe()}) holds "
+                f"{float(ea.reshape(-1, *mask.shape)[g, e, c])} in column {c}; weights must be finite"
+            )
+    res = [lay.edge_start[l.index] - l.n_out for l in lay.layers if l.residual]
+    for start, layer in zip(res, [l for l in lay.layers if l.residual]):
+        w = ea[..., start: start + layer.n_out, 0]
+        if not bool((w == 1).all()):
+            g, j = (int(v) for v in (w != 1).reshape(-1, layer.n_out).nonzero()[0])
+            raise GraphError(
+                f"{where}{_graph(g, x)}residual edge {start + j} around {layer.describe()} has weight "
+                f"{float(w.reshape(-1, layer.n_out)[g, j])}; residual edges ({EDGE_KINDS[EDGE_RESIDUAL]} kind) must "
+                "have weight 1 (a scaled skip is not a supported network)"
+            )
+
+
+def _all_finite(t: Tensor) -> bool:
+    """Whether every entry is finite; one reduction in the common case (a finite sum has no NaN / inf terms)."""
+    if math.isfinite(float(t.sum())):
+        return True
+    return bool(torch.isfinite(t).all())
+
+
+def _graph(g: int, x: Tensor) -> str:
+    return f"graph {g}: " if x.dim() == 3 else ""
+
+
+def _single(graph: Any, where: str = "") -> tuple[Layout, Tensor, Tensor]:
+    if not isinstance(graph, Data):
+        raise GraphError(f"expected a NeuralGraph (torch_geometric Data), got {type(graph).__name__}")
+    lay = _graph_layout(graph)
+    perm = _structure(graph, lay, where)
+    x, ea = graph.x, graph.edge_attr
+    if perm is not None:
+        ea = ea[perm]
+    _values(x, ea, lay, where)
+    return lay, x, ea
+
+
+def from_graph(graph: NeuralGraph) -> nn.Module:
+    r"""Decode a :class:`~metanet.graph.NeuralGraph` into the network it describes (inverse of :func:`to_graph`).
+
+    Args:
+        graph: a single graph (a one-graph ``Batch`` is accepted too). Edges may come in any order if the graph
+            carries ``edge_kind``; nodes must be in the canonical order (see :class:`NeuralGraph`). Padding columns
+            of ``edge_attr`` are ignored.
+
+    Returns:
+        A fresh module of the graph's architecture (``MLP``, ``CNN`` or ``nn.Sequential``) in eval mode, whose
+        parameters are copies of the graph's values in their dtype: ``weight[o, i] = edge_attr[e_l + o n_{l-1} + i,
+        :k_h k_w]`` (reshaped), ``bias[o] = x[n_l^0 + o, NODE_BIAS]``.
+
+    Raises:
+        GraphError: the graph is malformed (see the module docstring); the message names the node, edge or layer.
+    """
+    if isinstance(graph, Batch):
+        if graph.num_graphs != 1:
+            raise GraphError(
+                f"from_graph() got a batch of {graph.num_graphs} graphs; use from_graphs(batch) for a stacked "
+                "population or split(batch) for a list of graphs"
+            )
+        graph = graph.get_example(0)
+    lay, x, ea = _single(graph)
+    params = lay._to_params(ea.detach(), x[:, NODE_BIAS].detach(), ())
+    for name, src, *_ in lay._slot_rows:
+        if params[name]._base is not None:  # a view of the graph's values: the module gets its own copy
+            params[name] = params[name].clone()
+    return lay._build(params)
+
+
+def from_graphs(graphs: Batch | Sequence[NeuralGraph]) -> Population:
+    r"""Decode P graphs of one architecture into a stacked population, without a Python loop over weights.
+
+    Args:
+        graphs: a ``Batch`` (e.g. from :func:`to_batch` or a ``DataLoader``) or a list of graphs, all of one
+            architecture and edge width.
+
+    Returns:
+        :class:`Population` ``(module, params)`` with ``params[name]`` of shape :math:`(P, *\text{shape})`, ready
+        for ``metanet.verify.verify_stacked(module, params, task)`` or ``torch.func.functional_call``.
+
+    Raises:
+        GraphError: the graphs mix architectures or edge widths, or one of them is malformed.
+    """
+    if isinstance(graphs, Batch):
+        lay, x, ea = _batch_values(graphs)
+    else:
+        graphs = list(graphs)
+        if not graphs:
+            raise GraphError("from_graphs() got no graphs")
+        checked = [_single(g, f"graph {i}: ") for i, g in enumerate(graphs)]
+        keys = {c[0].key for c in checked}
+        if len(keys) != 1:
+            raise GraphError(
+                f"from_graphs() needs graphs of one architecture, got {len(keys)}: "
+                + "; ".join(sorted(layout(k).describe_arch() for k in keys))
+                + ". Decode each group separately (or use from_graph on each graph)"
+            )
+        widths = {c[2].shape[1] for c in checked}
+        if len(widths) != 1:
+            raise GraphError(f"from_graphs() needs one edge width, got {sorted(widths)}; re-encode with one edge_dim")
+        lay = checked[0][0]
+        x = torch.stack([c[1] for c in checked])
+        ea = torch.stack([c[2] for c in checked])
+    params = lay._to_params(ea.detach(), x[..., NODE_BIAS].detach(), (ea.shape[0],))
+    params = {k: v.clone() if v._base is not None else v for k, v in params.items()}
+    module = lay._build({k: v[0].clone() for k, v in params.items()})
+    return Population(module, params)
+
+
+def _batch_values(batch: Batch) -> tuple[Layout, Tensor, Tensor]:
+    arch = _get(batch, "arch")
+    if not isinstance(arch, (list, tuple)):
+        arch = [arch] * batch.num_graphs
+    kinds = set(arch)
+    if len(kinds) != 1:
+        raise GraphError(
+            f"from_graphs() needs graphs of one architecture, got {len(kinds)}: "
+            + "; ".join(sorted(layout(k).describe_arch() for k in kinds if k is not None))
+            + ". Split the batch (split(batch)) and decode each group separately"
+        )
+    lay = layout(arch[0]) if arch[0] is not None else _graph_layout(batch)
+    p, n, e = batch.num_graphs, lay.num_nodes, lay.num_edges
+    got = _get(batch, "x")
+    if not isinstance(got, Tensor) or got.dim() != 2 or got.shape[0] != p * n:
+        raise GraphError(
+            f"the batch has {p} graphs of {lay.describe_arch()} ({n} neurons each, {p * n} in all) but "
+            f"{'no x' if not isinstance(got, Tensor) else f'x of shape {tuple(got.shape)}'}"
+        )
+    x = _check_tensor(batch, "x", (p * n, NODE_DIM), True)
+    ei = _check_tensor(batch, "edge_index", (2, None), False)
+    if ei.shape[1] != p * e:
+        raise GraphError(f"the batch has {ei.shape[1]} edges; {p} graphs of {lay.describe_arch()} have {p * e} ({e} each)")
+    ea = _check_tensor(batch, "edge_attr", (p * e, None), True)
+    if ea.shape[1] < lay.edge_dim:
+        raise GraphError(f"edge_attr has {ea.shape[1]} columns; {lay.describe_arch()} needs at least {lay.edge_dim}")
+    ptr = _get(batch, "ptr")
+    if ptr is not None and not torch.equal(ptr.cpu(), torch.arange(p + 1) * n):
+        raise GraphError(f"the batch's graphs do not all have {n} nodes (ptr {ptr.tolist()[:10]}...)")
+    st = lay.structure(x.device)
+    off = (torch.arange(p, device=x.device) * n).view(1, p, 1)
+    if not torch.equal(ei.view(2, p, e) - off, st["edge_index"].unsqueeze(1).expand(2, p, e)):
+        bad = ((ei.view(2, p, e) - off) != st["edge_index"].unsqueeze(1)).any(0)
+        g = int(bad.any(1).nonzero()[0, 0])
+        raise GraphError(
+            f"graph {g} of the batch has edges that differ from its architecture's canonical edges (wrong order or "
+            "connections); decode it with from_graph(split(batch)[g]) for a precise message"
+        )
+    for key in ("node_kind", "node_layer", "node_act", "node_pos", "edge_kind"):
+        t = _get(batch, key)
+        if t is None:
+            continue
+        m = n if key.startswith("node") else e
+        t = _check_tensor(batch, key, (p * m,), False)
+        if not torch.equal(t.view(p, m), st[key].unsqueeze(0).expand(p, m)):
+            g = int((t.view(p, m) != st[key]).any(1).nonzero()[0, 0])
+            raise GraphError(
+                f"graph {g} of the batch: {key} differs from its architecture's; decode it with "
+                "from_graph(split(batch)[g]) for a precise message"
+            )
+    x, ea = x.view(p, n, NODE_DIM), ea.view(p, e, -1)
+    _values(x, ea, lay, "")
+    return lay, x, ea
+
+
+def split(batch: Batch) -> list[NeuralGraph]:
+    """The graphs of a ``Batch`` (``batch.to_data_list()``), each decodable with :func:`from_graph`."""
+    if not isinstance(batch, Batch):
+        raise GraphError(f"split() needs a torch_geometric Batch, got {type(batch).__name__}")
+    return batch.to_data_list()

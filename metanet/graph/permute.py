@@ -1,0 +1,73 @@
+"""`permute_hidden`: the same function with its hidden neurons in another order (the symmetry a neural graph
+respects: a permuted network's graph is the original graph with its nodes relabelled)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from metanet.errors import GraphError
+from metanet.graph.layout import Layout, layout
+
+__all__ = ["permute_hidden", "tied_layers"]
+
+
+def tied_layers(lay: Layout, layer: int) -> list[int]:
+    """Neuron layers that must be permuted together with hidden layer ``layer``: residual skips add neuron j of
+    one layer to neuron j of the next, so a chain of skip layers shares one order."""
+    group = [layer]
+    l = layer
+    while l >= 1 and lay.layers[l - 1].residual:  # layer l = l-1 + f(l-1): tied to l-1
+        l -= 1
+        group.insert(0, l)
+    l = layer
+    while l + 1 <= lay.num_layers and lay.layers[l].residual:  # layer l+1 = l + f(l): tied to l+1
+        l += 1
+        group.append(l)
+    return group
+
+
+def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) -> nn.Module:
+    """A copy of ``module`` whose hidden neurons of neuron layer ``layer`` are reordered by ``perm``.
+
+    New neuron ``j`` is old neuron ``perm[j]``: the producing layer's weight rows (output channels) and biases and
+    the consuming layer's weight columns (input channels, or the ``Flatten`` blocks of a channel) are permuted
+    together, so the function is unchanged (up to floating-point summation order). Layers tied to ``layer`` by
+    residual skips (see :func:`tied_layers`) are permuted with the same ``perm``.
+
+    Args:
+        module: any network :func:`~metanet.graph.to_graph` supports.
+        layer: a hidden neuron layer, ``1 .. L-1`` (0 is the input and ``L`` the output; those are not
+            interchangeable).
+        perm: a permutation of ``range(n_layer)``.
+
+    Raises:
+        GraphError: ``layer`` is not hidden, or ``perm`` is not a permutation of the layer's neurons.
+    """
+    lay = layout(module)
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= lay.num_layers - 1:
+        raise GraphError(
+            f"layer {layer!r} is not a hidden neuron layer of {lay.describe_arch()}; valid: "
+            + (f"1..{lay.num_layers - 1}" if lay.num_layers > 1 else "none (the network has no hidden layer)")
+        )
+    n = lay.sizes[layer]
+    p = torch.as_tensor(perm, dtype=torch.long).flatten()
+    if p.numel() != n or not torch.equal(torch.sort(p).values, torch.arange(n)):
+        raise GraphError(f"perm must be a permutation of 0..{n - 1} (layer {layer} has {n} neurons), got {perm!r:.200}")
+    params = {k: v.detach().clone() for k, v in lay.params_of(module).items()}
+    for l in tied_layers(lay, layer):
+        produce = lay.layers[l - 1]
+        params[produce.weight] = params[produce.weight][p]
+        if produce.bias is not None:
+            params[produce.bias] = params[produce.bias][p]
+        consume = lay.layers[l] if l < lay.num_layers else None
+        if consume is not None:
+            w = params[consume.weight]
+            if consume.type == "conv2d":
+                params[consume.weight] = w[:, p]
+            else:  # linear, possibly reading S positions per channel
+                params[consume.weight] = w.view(consume.n_out, consume.n_in, consume.kk)[:, p].reshape(w.shape)
+    out = lay.build({k: v.contiguous() for k, v in params.items()})
+    return out.train(module.training)

@@ -1,0 +1,143 @@
+"""`plot`: a picture of a neural graph, as layers of neurons joined by their weights.
+
+The figure is a plain :class:`matplotlib.figure.Figure` made without ``pyplot`` (so no GUI backend is involved and
+nothing global changes): save it with ``fig.savefig("net.png")`` or log it with TensorBoard's
+``SummaryWriter.add_figure(tag, fig)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from metanet.graph.data import EDGE_RESIDUAL, NODE_BIAS
+from metanet.graph.decode import _single
+from metanet.graph.encode import to_graph
+from metanet.nets import ACTIVATIONS
+
+__all__ = ["plot"]
+
+POSITIVE = "tab:blue"
+NEGATIVE = "tab:red"
+RESIDUAL = "0.25"
+
+
+def _positions(sizes: tuple[int, ...]) -> Tensor:
+    """y in [0, 1] for every node, layer by layer (layers centred on 0.5, spread in proportion to their size)."""
+    biggest = max(sizes)
+    ys = []
+    for n in sizes:
+        span = 0.96 * (n - 1) / max(biggest - 1, 1) if n > 1 else 0.0
+        span = max(span, min(0.5, 0.06 * (n - 1)))  # small layers still spread out a little
+        ys.append(torch.linspace(0.5 + span / 2, 0.5 - span / 2, n) if n > 1 else torch.tensor([0.5]))
+    return torch.cat(ys)
+
+
+def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize: tuple[float, float] | None = None):
+    """Draw a neural graph (or a module, encoded first) as columns of neurons, one column per layer.
+
+    Edges are coloured by the sign of their weight (blue positive, red negative) and drawn with a width and
+    opacity proportional to its magnitude, normalised per layer; for a convolution the edge stands for a whole
+    kernel, drawn by the sign of its sum and its L2 norm. Residual edges are grey dashed lines. Neurons are
+    coloured by their bias (input neurons and bias-free layers grey).
+
+    Args:
+        graph: a :class:`~metanet.graph.NeuralGraph` or a supported ``nn.Module``.
+        max_edges: draw at most this many weight edges, keeping the strongest of every layer (in proportion to
+            the layer's share of edges); the title says when edges were left out.
+        title: figure title (default: the architecture and node / edge counts).
+        figsize: matplotlib figure size in inches.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure`.
+    """
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import TwoSlopeNorm, to_rgba
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    pos_rgba, neg_rgba = np.array(to_rgba(POSITIVE)), np.array(to_rgba(NEGATIVE))
+
+    if isinstance(graph, nn.Module):
+        graph = to_graph(graph)
+    lay, x, ea = _single(graph)
+    x, ea = x.detach().float().cpu(), ea.detach().float().cpu()
+    ys = _positions(lay.sizes)
+    xs = lay.node_layer.float()
+    ei, kinds = lay.edge_index, lay.edge_kind
+    mask = lay.edge_mask(ea.shape[1])
+    vals = (ea * mask).sum(1)
+    mags = torch.where(lay.edge_width > 1, (ea * mask).norm(dim=1), vals.abs())
+
+    n_layers = len(lay.sizes)
+    fig = Figure(figsize=figsize or (max(6.0, 2.2 * n_layers), 6.0))
+    ax = fig.add_subplot(1, 1, 1)
+    total_w = int((kinds != EDGE_RESIDUAL).sum())
+    shown = 0
+    for wl in lay.layers:
+        sl = lay.edges(wl.index)
+        w_rows = torch.arange(sl.start, sl.stop)
+        w_rows = w_rows[kinds[w_rows] != EDGE_RESIDUAL]
+        if total_w > max_edges:
+            k = max(1, math.floor(max_edges * len(w_rows) / total_w))
+            w_rows = w_rows[torch.topk(mags[w_rows], min(k, len(w_rows))).indices]
+        shown += len(w_rows)
+        scale = float(mags[w_rows].max()) if len(w_rows) else 1.0
+        scale = scale if scale > 0 else 1.0
+        rel = (mags[w_rows] / scale).clamp(0, 1)
+        segs = torch.stack([torch.stack([xs[ei[0, w_rows]], ys[ei[0, w_rows]]], 1),
+                            torch.stack([xs[ei[1, w_rows]], ys[ei[1, w_rows]]], 1)], 1)
+        order = torch.argsort(rel)  # strongest edges on top
+        rgba = np.where((vals[w_rows][order] >= 0).numpy()[:, None], pos_rgba, neg_rgba)
+        rgba[:, 3] = (0.04 + 0.76 * rel[order] ** 1.5).numpy()
+        ax.add_collection(LineCollection(segs[order].numpy(), colors=rgba, linewidths=(0.2 + 2.3 * rel[order]).numpy(),
+                                         zorder=1))
+        if wl.residual:
+            r_rows = torch.arange(sl.start, sl.stop)[kinds[sl] == EDGE_RESIDUAL]
+            rsegs = torch.stack([torch.stack([xs[ei[0, r_rows]], ys[ei[0, r_rows]]], 1),
+                                 torch.stack([xs[ei[1, r_rows]], ys[ei[1, r_rows]]], 1)], 1)
+            ax.add_collection(LineCollection(rsegs.numpy(), colors=RESIDUAL, linestyles="dashed", linewidths=1.4,
+                                             zorder=1.5))
+
+    bias = x[:, NODE_BIAS]
+    has = lay.node_has_bias
+    cmap = colormaps["coolwarm_r"]
+    bmax = float(bias[has].abs().max()) if bool(has.any()) else 0.0
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-(bmax or 1.0), vmax=bmax or 1.0)
+    size = max(4.0, min(60.0, 2400.0 / max(lay.sizes)))
+    ax.scatter(xs[~has].numpy(), ys[~has].numpy(), s=size, c="0.6", edgecolors="0.3", linewidths=0.3, zorder=2)
+    if bool(has.any()):
+        sc = ax.scatter(xs[has].numpy(), ys[has].numpy(), s=size, c=bias[has].numpy(), cmap=cmap, norm=norm,
+                        edgecolors="0.3", linewidths=0.3, zorder=2)
+        fig.colorbar(sc, ax=ax, fraction=0.03, pad=0.02, label="bias")
+
+    acts = list(ACTIVATIONS)
+    codes = lay.plan.act_codes()
+    labels = []
+    for l, n in enumerate(lay.sizes):
+        kind = "input" if l == 0 else ("output" if l == n_layers - 1 else "hidden")
+        typ = "" if l == 0 else f"{lay.layers[l - 1].type}\n"
+        act = acts[codes[l]]
+        labels.append(f"{l}: {kind}\n{typ}{n} neurons" + ("" if act == "identity" else f"\n{act}"))
+    ax.set_xticks(range(n_layers), labels, fontsize=8)
+    ax.set_yticks([])
+    ax.set_xlim(-0.3, n_layers - 0.7)
+    ax.set_ylim(-0.03, 1.1)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    if title is None:
+        title = f"{lay.describe_arch()}: {lay.num_nodes} neurons, {lay.num_edges} edges"
+        if shown < total_w:
+            title += f"\n(showing the {shown} strongest of {total_w} weight edges)"
+    ax.set_title(title, fontsize=10)
+    handles = [Line2D([], [], color=POSITIVE, label="w > 0"), Line2D([], [], color=NEGATIVE, label="w < 0")]
+    if bool((kinds == EDGE_RESIDUAL).any()):
+        handles.append(Line2D([], [], color=RESIDUAL, linestyle="dashed", label="residual"))
+    ax.legend(handles=handles, loc="upper right", fontsize=8, frameon=False, ncol=len(handles))
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,222 @@
+"""`inspect(model, task) -> NeuronDB`: measure what every hidden neuron does on a task's data."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+import torch
+from torch import Tensor, nn
+
+from metanet.errors import MetanetError
+from metanet.inspect.db import NeuronDB
+from metanet.inspect.measure import ablate_layer, activations, evaluate_masks
+from metanet.inspect.netview import NetView, view
+from metanet.verify import _as_task, check_fits
+
+__all__ = ["inspect", "weight_norms", "describe_weights", "robust_z"]
+
+_PLACES = (
+    ("top left", "top centre", "top right"),
+    ("middle left", "centre", "middle right"),
+    ("bottom left", "bottom centre", "bottom right"),
+)
+
+
+def weight_norms(v: NetView, layer: int) -> tuple[Tensor, Tensor, Tensor | None]:
+    """(incoming norm, outgoing norm, bias) of each neuron of ``layer``."""
+    p = v.params()
+    L = v.layer(layer)
+    w = p[L.weight].detach()
+    in_norm = w.reshape(w.shape[0], -1).norm(dim=1)
+    out_sq = torch.zeros(L.width)
+    for c in L.consumers:
+        wc = p[c.weight].detach()
+        # columns of neuron j: wc[:, j*group:(j+1)*group] (conv consumer: input channel j, any kernel)
+        per = wc.reshape(wc.shape[0], L.width, -1) if wc.dim() == 2 else wc.transpose(0, 1).reshape(L.width, -1)
+        out_sq += (per.pow(2).sum(dim=(0, 2)) if wc.dim() == 2 else per.pow(2).sum(1))
+    bias = p[L.bias].detach() if L.bias else None
+    return in_norm, out_sq.sqrt(), bias
+
+
+def describe_weights(w: Tensor, image_shape: tuple[int, ...]) -> str:
+    """Where an input-weight image puts its positive and negative mass, on a 3x3 grid of the image."""
+    img = w.reshape(image_shape).float()
+    if img.dim() == 3:
+        img = img.mean(0)
+    h, wd = img.shape
+    cells = torch.zeros(3, 3, 2)
+    for r in range(3):
+        for c in range(3):
+            blk = img[r * h // 3 : (r + 1) * h // 3, c * wd // 3 : (c + 1) * wd // 3]
+            cells[r, c, 0] = blk.clamp(min=0).sum()
+            cells[r, c, 1] = (-blk).clamp(min=0).sum()
+    words = []
+    for sign, verb in ((0, "bright"), (1, "dark")):
+        m = cells[..., sign]
+        tot = m.sum()
+        if tot <= 0:
+            continue
+        share = m / tot
+        k = int(share.argmax())
+        r, c = divmod(k, 3)
+        if share.view(-1)[k] >= 0.2:  # a real concentration (uniform would be 0.11)
+            words.append(f"{verb} pixels at the {_PLACES[r][c]}")
+    return "looks for " + " and ".join(words) if words else ""
+
+
+def robust_z(x: Tensor) -> Tensor:
+    """(x - median) / (1.4826 * MAD), 0 where the spread is 0."""
+    med = x.median()
+    mad = (x - med).abs().median() * 1.4826
+    if not torch.isfinite(mad) or mad <= 1e-12:
+        return torch.zeros_like(x)
+    return (x - med) / mad
+
+
+def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], str] | None, str]:
+    """Roles predicted by ``reader`` (a callable like ``metanet.read``; "auto" uses it when it exists)."""
+    if reader is None or reader is False:
+        return None, "not requested"
+    if reader == "auto":
+        import metanet
+
+        reader = getattr(metanet, "read", None)
+        if reader is None:
+            return None, "no reader available"
+    try:
+        pred = reader(model)
+    except (MetanetError, ImportError, OSError) as e:
+        return None, f"reader failed: {e}"
+    roles = {}
+    for n in pred.get("neurons", []) or []:
+        try:
+            roles[(int(n["layer"]), int(n["index"]))] = str(n["role"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return roles, "from the reader"
+
+
+@torch.no_grad()
+def inspect(
+    model: nn.Module,
+    task,
+    split: str = "test",
+    *,
+    reader: Callable | str | None = "auto",
+    support_threshold: float = 0.02,
+    top_k: int = 8,
+    max_examples: int | None = None,
+) -> NeuronDB:
+    """Measure every hidden neuron of ``model`` on ``task``'s ``split``.
+
+    Per neuron: layer, index, incoming/outgoing weight norms, bias, activation statistics (mean, std, max,
+    fraction active, dead), class selectivity (class with the highest mean output and how selective), the
+    ablation effect (change of accuracy overall and per class when it is zeroed; all neurons of a layer in one
+    vectorised pass), the classes it supports (those losing at least ``support_threshold`` accuracy), a
+    polysemanticity score (spread of classes among its ``top_k``-or-more top-activating examples), an outlier
+    score, a description of its input weights (first layer on image tasks) and the reader's role (when
+    ``reader`` — default: ``metanet.read`` if it exists — is available).
+
+    Args:
+        model: a metanet ``MLP`` (residual skips included), ``CNN`` (channels are the neurons) or a plain
+            ``nn.Sequential`` of supported layers.
+        task: a :class:`~metanet.tasks.Task` or task name.
+        split: data to measure on.
+        reader: ``"auto"``, ``None`` or a callable ``model -> dict`` with ``neurons: [{layer, index, role}]``.
+        support_threshold: accuracy drop of a class (fraction) that makes a neuron count as supporting it.
+        top_k: top-activating examples stored per neuron.
+        max_examples: use only the first this many examples of the split (None: all).
+
+    Raises:
+        ArchError: the network is not supported or does not fit the task.
+    """
+    t0 = time.perf_counter()
+    task = _as_task(task)
+    x, y = task.split(split)
+    if max_examples is not None:
+        x, y = x[:max_examples], y[:max_examples]
+    check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
+    model.eval()
+    v = view(model)
+    C = task.num_classes
+    base = evaluate_masks(v, x, y, C, {})
+    base_acc, base_pc, base_loss = float(base.accuracy[0]), base.per_class[0], float(base.loss[0])
+    acts = activations(v, x)
+    counts = torch.bincount(y, minlength=C).double()
+    roles, reader_status = _reader_roles(model, reader)
+    image = len(task.input_shape) == 3 and task.input_shape[1] > 1 and task.input_shape[2] > 1
+    params = v.params()
+    head = v.regions[-1].weight
+    k_poly = max(top_k, min(100, len(x) // 50))
+    rows: list[dict[str, Any]] = []
+    layer_info = {}
+    for L in v.layers:
+        a = acts[L.index].double()  # (N, H)
+        H = L.width
+        abl = ablate_layer(v, L.index, x, y, C)
+        d_pc = abl.per_class - base_pc  # (H, C)
+        in_norm, out_norm, bias = weight_norms(v, L.index)
+        mean, std, amax = a.mean(0), a.std(0, unbiased=False), a.max(0).values
+        frac = (a > 0).double().mean(0)
+        dead = std <= 1e-7 * (1 + mean.abs())
+        cm = torch.zeros(C, H, dtype=torch.float64).index_add_(0, y, a) / counts.clamp(min=1)[:, None]  # (C, H)
+        cm[counts == 0] = math.nan
+        top_class = torch.nan_to_num(cm, nan=-math.inf).argmax(0)
+        mx = cm.gather(0, top_class[None]).squeeze(0)
+        rest = (torch.nan_to_num(cm, nan=0).sum(0) - mx) / max(1, int((counts > 0).sum()) - 1)
+        sel = (mx - rest) / (mx.abs() + rest.abs() + 1e-12)
+        order = a.argsort(0, descending=True)  # (N, H)
+        top_poly = y[order[:k_poly]]  # (k, H)
+        hist = torch.zeros(C, H, dtype=torch.float64).scatter_add_(0, top_poly, torch.ones_like(top_poly, dtype=torch.float64))
+        p = hist / hist.sum(0, keepdim=True)
+        ent = -(p * p.clamp(min=1e-12).log()).sum(0)
+        poly = (ent.exp() - 1) / max(1, C - 1)
+        thr = torch.maximum(torch.full((C,), support_threshold, dtype=torch.float64), 2 / counts.clamp(min=1))
+        tail = (amax - mean) / (std + 1e-8)
+        outlier = torch.stack([robust_z(tail), robust_z(in_norm.double()), robust_z(out_norm.double())]).max(0).values
+        writes_to = None
+        if any(c.weight == head for c in L.consumers):
+            wh = params[head].detach()
+            writes_to = wh.reshape(wh.shape[0], H, -1).sum(2).argmax(0)
+        wl = params[L.weight].detach()
+        layer_info[str(L.index)] = {"fan_in": L.fan_in, "activation": L.activation or "none", "width": H,
+                                    "kind": L.kind, "skip": L.skip}
+        for j in range(H):
+            dj = d_pc[j]
+            supports = [c for c in range(C) if counts[c] > 0 and dj[c] <= -thr[c] + 1e-12]
+            desc = ""
+            if L.index == 0 and image and not L.conv and v.family in ("mlp", "sequential") and wl.dim() == 2:
+                desc = describe_weights(wl[j], task.input_shape)
+            if not desc and not bool(dead[j]) and float(sel[j]) >= 0.3:
+                desc = f"fires on {int(top_class[j])}"
+            rows.append({
+                "layer": L.index, "idx": j, "kind": L.kind, "fan_in": L.fan_in,
+                "in_norm": float(in_norm[j]), "out_norm": float(out_norm[j]),
+                "bias": None if bias is None else float(bias[j]),
+                "act_mean": float(mean[j]), "act_std": float(std[j]), "act_max": float(amax[j]),
+                "frac_active": float(frac[j]), "dead": int(bool(dead[j])),
+                "top_class": None if bool(dead[j]) else int(top_class[j]),
+                "selectivity": 0.0 if bool(dead[j]) else float(sel[j]),
+                "class_means": cm[:, j].tolist(),
+                "ablation_acc": float(abl.accuracy[j]) - base_acc,
+                "ablation_loss": float(abl.loss[j]) - base_loss,
+                "ablation_per_class": dj.tolist(),
+                "supports": supports,
+                "support_strength": max(0.0, -float(torch.nan_to_num(dj, nan=0).min())),
+                "writes_to": None if writes_to is None else int(writes_to[j]),
+                "polysemanticity": 0.0 if bool(dead[j]) else float(poly[j]),
+                "top_examples": order[:top_k, j].tolist(),
+                "outlier": float(outlier[j]),
+                "description": desc,
+                "role": roles.get((L.index, j)) if roles else None,
+            })
+    meta = {
+        "network": v.describe(), "family": v.family, "task": task.name, "split": split, "n": len(y),
+        "accuracy": base_acc, "loss": base_loss, "per_class": base_pc.tolist(),
+        "class_names": list(getattr(task, "class_names", [str(c) for c in range(C)])),
+        "input_shape": list(task.input_shape), "support_threshold": support_threshold,
+        "reader": reader_status, "layer_info": layer_info, "seconds": time.perf_counter() - t0,
+    }
+    return NeuronDB(rows, meta)

@@ -1,0 +1,343 @@
+"""`NeuronDB`: one row per hidden neuron (what it reads, how it fires, what it is needed for), stored as SQLite
+(``neurons.sqlite``) with a human-readable ``INDEX.md`` that says, section by section, what the network does.
+
+Tables of ``neurons.sqlite``:
+
+- ``neurons``: one row per hidden neuron, primary key ``(layer, idx)``; the columns are :data:`COLUMNS`
+  (list-valued columns hold JSON).
+- ``ablation``: long form of the ablation matrix, ``(layer, idx, class, delta)``: the change in that class's
+  accuracy when the neuron is zeroed (``SELECT layer, idx FROM ablation WHERE class = 8 AND delta < -0.05``).
+- ``meta``: ``(key, value)`` with JSON values: network, task, split, accuracy, per-class accuracy, class
+  names, thresholds, reader status.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Iterator
+
+import torch
+from torch import Tensor
+
+from metanet.errors import FileFormatError
+from metanet.io import atomic_write
+
+__all__ = ["NeuronDB", "COLUMNS"]
+
+#: column -> (SQL type, meaning). Deltas are fractions (accuracy 0.91 -> 0.85 is -0.06).
+COLUMNS: dict[str, tuple[str, str]] = {
+    "layer": ("INTEGER", "weight layer computing the neuron (the i of layers.{i}), 0-based"),
+    "idx": ("INTEGER", "unit / channel index within the layer"),
+    "kind": ("TEXT", "'unit' (MLP) or 'channel' (CNN)"),
+    "fan_in": ("INTEGER", "incoming connections (kernel entries for a channel)"),
+    "in_norm": ("REAL", "L2 norm of the incoming weights (bias excluded)"),
+    "out_norm": ("REAL", "L2 norm of the outgoing weights (every layer that reads the neuron)"),
+    "bias": ("REAL", "bias (NULL without biases)"),
+    "act_mean": ("REAL", "mean output on the split (channels: averaged over space)"),
+    "act_std": ("REAL", "standard deviation of the output over examples"),
+    "act_max": ("REAL", "largest output on the split"),
+    "frac_active": ("REAL", "fraction of examples with output > 0"),
+    "dead": ("INTEGER", "1 when the output is constant on the split (never active, for ReLU)"),
+    "top_class": ("INTEGER", "class with the highest mean output"),
+    "selectivity": ("REAL", "(mean on top class - mean on the others) / (|both| summed), in [-1, 1]"),
+    "class_means": ("TEXT", "JSON: mean output per class"),
+    "ablation_acc": ("REAL", "change of overall accuracy when the neuron is zeroed"),
+    "ablation_loss": ("REAL", "change of the mean cross-entropy when the neuron is zeroed"),
+    "ablation_per_class": ("TEXT", "JSON: change of each class's accuracy when the neuron is zeroed"),
+    "supports": ("TEXT", "JSON: classes whose accuracy drops by at least the support threshold when zeroed"),
+    "support_strength": ("REAL", "largest drop of one class's accuracy when zeroed (>= 0)"),
+    "writes_to": ("INTEGER", "class whose logit its outgoing weight raises most (last hidden layer only)"),
+    "polysemanticity": ("REAL", "0 = its top-activating examples share one class, 1 = spread evenly over all"),
+    "top_examples": ("TEXT", "JSON: indices (into the split) of its top-activating examples"),
+    "outlier": ("REAL", "largest robust z-score within its layer of weight norms and activation tail"),
+    "description": ("TEXT", "what its input weights look for (first layer on images) or what it fires on"),
+    "role": ("TEXT", "role predicted by the reader (NULL when no reader is available)"),
+}
+_JSON = {"class_means", "ablation_per_class", "supports", "top_examples"}
+
+#: robust z-score above which a neuron is listed as an outlier
+OUTLIER_Z = 4.0
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+class NeuronDB:
+    """What every hidden neuron of a network does on a task (see the module docstring for the columns).
+
+    Build one with :func:`metanet.inspect.inspect`; reopen a saved one with :meth:`load`.
+
+    Attributes:
+        rows: one dict per neuron (keys: :data:`COLUMNS`), ordered by ``(layer, idx)``.
+        meta: network, task, split, accuracy, per-class accuracy, class names, thresholds.
+    """
+
+    def __init__(self, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+        self.rows = sorted(rows, key=lambda r: (r["layer"], r["idx"]))
+        self.meta = meta
+        self._at = {(r["layer"], r["idx"]): r for r in self.rows}
+
+    # ------------------------------------------------------------------ access
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:
+        try:
+            return self._at[(int(key[0]), int(key[1]))]
+        except (KeyError, TypeError, IndexError, ValueError):
+            raise KeyError(f"no neuron {key!r}; layers: {self.layers}") from None
+
+    def __repr__(self) -> str:
+        return (f"NeuronDB({self.meta.get('network')!r} on {self.meta.get('task')!r}/{self.meta.get('split')}: "
+                f"{len(self)} neurons in layers {self.layers})")
+
+    @property
+    def layers(self) -> list[int]:
+        return sorted({r["layer"] for r in self.rows})
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.meta.get("class_names") or [])
+
+    def layer(self, index: int) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["layer"] == index]
+
+    def ablation_matrix(self, layer: int) -> Tensor:
+        """``(H, C)``: change in each class's accuracy when each neuron of ``layer`` is zeroed."""
+        rows = self.layer(layer)
+        return torch.tensor([[math.nan if v is None else v for v in r["ablation_per_class"]] for r in rows])
+
+    def column(self, name: str, layer: int | None = None) -> list[Any]:
+        rows = self.rows if layer is None else self.layer(layer)
+        return [r[name] for r in rows]
+
+    def supporting(self, cls: int) -> list[tuple[int, int]]:
+        """Neurons ``(layer, idx)`` without which class ``cls`` loses accuracy, strongest first."""
+        hits = [r for r in self.rows if cls in r["supports"]]
+        hits.sort(key=lambda r: r["ablation_per_class"][cls])
+        return [(r["layer"], r["idx"]) for r in hits]
+
+    def outliers(self, z: float = OUTLIER_Z) -> list[tuple[int, int]]:
+        return [(r["layer"], r["idx"]) for r in self.rows if (r["outlier"] or 0) >= z]
+
+    def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        """Run a read-only SQL query against the tables of ``neurons.sqlite`` (in memory)."""
+        con = sqlite3.connect(":memory:")
+        try:
+            self._fill(con)
+            con.row_factory = sqlite3.Row
+            return [dict(r) for r in con.execute(sql, params).fetchall()]
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------------ storage
+    def _fill(self, con: sqlite3.Connection) -> None:
+        cols = ", ".join(f"{k} {t}" for k, (t, _) in COLUMNS.items())
+        con.execute(f"CREATE TABLE neurons ({cols}, PRIMARY KEY (layer, idx))")
+        con.execute("CREATE TABLE ablation (layer INTEGER, idx INTEGER, class INTEGER, delta REAL, "
+                    "PRIMARY KEY (layer, idx, class))")
+        con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        con.execute("CREATE TABLE columns (name TEXT PRIMARY KEY, type TEXT, meaning TEXT)")
+        names = list(COLUMNS)
+        con.executemany(
+            f"INSERT INTO neurons VALUES ({', '.join('?' * len(names))})",
+            [[json.dumps(_jsonable(r[k])) if k in _JSON else r[k] for k in names] for r in self.rows],
+        )
+        con.executemany(
+            "INSERT INTO ablation VALUES (?, ?, ?, ?)",
+            [(r["layer"], r["idx"], c, d) for r in self.rows for c, d in enumerate(_jsonable(r["ablation_per_class"]))],
+        )
+        con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(_jsonable(v))) for k, v in self.meta.items()])
+        con.executemany("INSERT INTO columns VALUES (?, ?, ?)", [(k, t, m) for k, (t, m) in COLUMNS.items()])
+        con.commit()
+
+    def to_sqlite(self, path: str | os.PathLike) -> Path:
+        """Write ``neurons.sqlite`` (atomically: a temporary file renamed into place)."""
+
+        def write(tmp: str) -> None:
+            con = sqlite3.connect(tmp)
+            try:
+                self._fill(con)
+            finally:
+                con.close()
+
+        return atomic_write(path, write)
+
+    def save(self, out_dir: str | os.PathLike) -> dict[str, Path]:
+        """Write ``neurons.sqlite`` and ``INDEX.md`` into ``out_dir`` (each atomically)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        db = self.to_sqlite(out / "neurons.sqlite")
+        text = self.index_md()
+        idx = atomic_write(out / "INDEX.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        return {"sqlite": db, "index": idx}
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "NeuronDB":
+        """Open a saved database (the ``neurons.sqlite`` file or the directory holding it)."""
+        p = Path(path)
+        if p.is_dir():
+            p = p / "neurons.sqlite"
+        if not p.is_file():
+            raise FileFormatError(f"{p}: no such file; expected a neurons.sqlite written by metanet inspect")
+        try:
+            con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+            con.row_factory = sqlite3.Row
+            try:
+                rows = [dict(r) for r in con.execute("SELECT * FROM neurons")]
+                meta = {r["key"]: json.loads(r["value"]) for r in con.execute("SELECT key, value FROM meta")}
+            finally:
+                con.close()
+        except (sqlite3.DatabaseError, json.JSONDecodeError) as e:
+            raise FileFormatError(f"{p} is not a neuron database written by metanet inspect ({e})") from None
+        for r in rows:
+            for k in _JSON:
+                r[k] = json.loads(r[k]) if r.get(k) is not None else None
+            r["ablation_per_class"] = [math.nan if v is None else v for v in r["ablation_per_class"]]
+            r["class_means"] = [math.nan if v is None else v for v in r["class_means"]]
+        return cls(rows, meta)
+
+    # ------------------------------------------------------------------ INDEX.md
+    def _cls(self, c: int) -> str:
+        names = self.class_names
+        name = names[c] if c < len(names) else str(c)
+        return str(c) if name == str(c) else f"{c} ({name})"
+
+    def _classes(self, cs) -> str:
+        return ", ".join(self._cls(c) for c in cs)
+
+    def groups(self, layer: int) -> list[dict[str, Any]]:
+        """The neurons of ``layer`` grouped by what they do, most important first.
+
+        A neuron that supports classes joins the group of the class it supports most (the largest drop when
+        it is zeroed); one that supports none joins the group of the class it fires on most if it is selective
+        (selectivity >= 0.5), else the unselective group; dead neurons form their own group. Each group:
+        ``kind`` (``support`` / ``selective`` / ``unselective`` / ``dead``), ``classes`` (the group's class
+        first, then the other classes its members support, most frequent first), ``neurons``, ``rows``.
+        """
+        by: dict[tuple, list[dict]] = defaultdict(list)
+        for r in self.layer(layer):
+            if r["dead"]:
+                key = ("dead", None)
+            elif r["supports"]:
+                apc = r["ablation_per_class"]
+                key = ("support", min(r["supports"], key=lambda c: apc[c]))
+            elif r["selectivity"] is not None and r["selectivity"] >= 0.5:
+                key = ("selective", r["top_class"])
+            else:
+                key = ("unselective", None)
+            by[key].append(r)
+        order = {"support": 0, "selective": 1, "unselective": 2, "dead": 3}
+        groups = []
+        for (kind, cls), rs in by.items():
+            rs.sort(key=lambda r: -r["support_strength"])
+            also = Counter(c for r in rs for c in r["supports"] if c != cls)
+            classes = ([cls] if cls is not None else []) + [c for c, _ in also.most_common()]
+            groups.append({"kind": kind, "classes": classes, "neurons": sorted(r["idx"] for r in rs), "rows": rs})
+        groups.sort(key=lambda g: (order[g["kind"]], -g["rows"][0]["support_strength"], g["classes"]))
+        return groups
+
+    def _group_line(self, layer: int, g: dict[str, Any]) -> str:
+        ns, rows, cls = g["neurons"], g["rows"], g["classes"]
+        head = f"layer {layer}, {'neuron' if len(ns) == 1 else 'neurons'} {', '.join(map(str, ns))}"
+        one = "it" if len(ns) == 1 else "one"
+        if g["kind"] == "support":
+            top = rows[0]
+            tail = (f"support {self._cls(cls[0])} (zeroing {one} costs class {self._cls(cls[0])} up to "
+                    f"{100 * top['support_strength']:.1f} points)")
+            also = Counter(c for r in rows for c in r["supports"] if c != cls[0])
+            if also:
+                extra = [f"{self._cls(c)}" + (f" ({k} of them)" if len(ns) > 1 else "") for c, k in also.most_common(4)]
+                tail += "; also " + ", ".join(extra) + (", ..." if len(also) > 4 else "")
+        elif g["kind"] == "selective":
+            tail = (f"fire most on {self._cls(cls[0])} (selectivity up to "
+                    f"{max(r['selectivity'] for r in rows):.2f}), but zeroing {one} alone costs no class "
+                    f"{100 * self.meta.get('support_threshold', 0.02):.0f} points")
+        elif g["kind"] == "unselective":
+            tops = Counter(r["top_class"] for r in rows if r["top_class"] is not None)
+            tail = "no single-neuron effect, unselective" + (
+                f" (most active on {self._classes([c for c, _ in tops.most_common(5)])})" if tops else "")
+        else:
+            tail = "dead on the task data (constant output): safe to remove"
+        desc = next((r["description"] for r in rows if r["description"]), "")
+        if desc:
+            tail += f"; {desc}" if len(ns) == 1 else f"; strongest ({rows[0]['idx']}) {desc}" if rows[0]["description"] else f"; {desc}"
+        roles = sorted({r["role"] for r in rows if r.get("role")})
+        if roles:
+            tail += f"; reader: {', '.join(roles)}"
+        return f"- **{head}**: {tail}"
+
+    def _neuron_line(self, r: dict[str, Any]) -> str:
+        apc = r["ablation_per_class"]
+        drops = sorted(((d, c) for c, d in enumerate(apc) if not math.isnan(d) and d < 0))[:3]
+        drop_s = ", ".join(f"{self._cls(c)} {100 * d:+.1f}" for d, c in drops) or "none"
+        parts = [
+            f"neuron {r['idx']}: zeroing costs {drop_s} (overall {100 * r['ablation_acc']:+.1f} pts)",
+            f"active {100 * r['frac_active']:.0f}%",
+            f"top class {self._cls(r['top_class'])} (sel {r['selectivity']:.2f})" if r["top_class"] is not None else "",
+            f"poly {r['polysemanticity']:.2f}",
+            f"in/out norm {r['in_norm']:.2f}/{r['out_norm']:.2f}",
+        ]
+        if r["writes_to"] is not None:
+            parts.append(f"raises logit {self._cls(r['writes_to'])}")
+        if r.get("role"):
+            parts.append(f"reader: {r['role']}")
+        return "  - " + "; ".join(p for p in parts if p)
+
+    def index_md(self) -> str:
+        """The human-readable index: what each section of the network does."""
+        m = self.meta
+        acc = m.get("accuracy")
+        lines = [
+            f"# INDEX: {m.get('network', 'network')} on {m.get('task', '?')}",
+            "",
+            f"Measured on the `{m.get('split', '?')}` split ({m.get('n', '?')} examples): accuracy "
+            f"{acc:.4f}, {len(self)} hidden neurons in {len(self.layers)} layer(s), "
+            f"{sum(1 for r in self if r['dead'])} dead." if acc is not None else "",
+            "",
+            "Per-class accuracy: " + ", ".join(
+                f"{self._cls(c)} {a:.3f}" for c, a in enumerate(m.get("per_class", [])) if a is not None),
+            "",
+            f"A neuron *supports* a class when zeroing it alone costs that class at least "
+            f"{100 * m.get('support_threshold', 0.02):.0f} points of accuracy (one vectorised ablation pass per layer). "
+            f"Layers are numbered like the weights (`layers.{{i}}`), from 0. Reader roles: {m.get('reader', 'none')}.",
+            "",
+        ]
+        for layer in self.layers:
+            lrows = self.layer(layer)
+            info = m.get("layer_info", {}).get(str(layer), {})
+            lines += [
+                f"## Layer {layer}: {len(lrows)} {lrows[0]['kind']}s"
+                + (f" ({info['fan_in']} inputs each, {info['activation']})" if info else ""),
+                "",
+            ]
+            for g in self.groups(layer):
+                lines.append(self._group_line(layer, g))
+                if g["kind"] in ("support", "selective"):
+                    lines += [self._neuron_line(r) for r in g["rows"]]
+            lines.append("")
+        outl = [self[k] for k in self.outliers()]
+        lines += ["## Outliers (possible rogue neurons)", ""]
+        if outl:
+            lines.append(f"Neurons whose weight norms or activation tail are far from their layer's "
+                         f"(robust z-score >= {OUTLIER_Z:g}); a trigger-driven neuron often shows up here.")
+            lines += [f"- layer {r['layer']}, neuron {r['idx']}: z = {r['outlier']:.1f}, active "
+                      f"{100 * r['frac_active']:.0f}%, max output {r['act_max']:.2f} vs mean {r['act_mean']:.2f}, "
+                      f"out norm {r['out_norm']:.2f}" for r in outl]
+        else:
+            lines.append(f"None (no robust z-score >= {OUTLIER_Z:g}).")
+        lines.append("")
+        return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""Batched measurements on a :class:`~metanet.inspect.netview.NetView`: accuracy of K masked variants in one
+pass, per-neuron activations, ablation of a whole layer (mask ``1 - eye(H)``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from metanet.inspect.netview import NetView
+from metanet.verify import _scores
+
+__all__ = ["Scores", "evaluate_masks", "activations", "ablate_layer", "predictions"]
+
+#: floats held by one chunk of a masked pass (variants x examples x largest hidden tensor)
+CHUNK_FLOATS = 1 << 24
+
+
+@dataclass
+class Scores:
+    """Scores of K variants: ``accuracy (K,)``, ``per_class (K, C)`` (NaN for an absent class), ``loss (K,)``."""
+
+    accuracy: Tensor
+    per_class: Tensor
+    loss: Tensor
+
+
+def _batch(view: NetView, x: Tensor, variants: int) -> int:
+    per_example = view.activation_size(tuple(x.shape[1:])) * max(1, variants)
+    return max(1, min(len(x), CHUNK_FLOATS // max(1, per_example)))
+
+
+@torch.no_grad()
+def evaluate_masks(view: NetView, x: Tensor, y: Tensor, num_classes: int, masks: dict[int, Tensor]) -> Scores:
+    """Accuracy, per-class accuracy and loss of every variant ``k`` (neuron outputs times ``masks[l][k]``)."""
+    k = next(iter(masks.values())).shape[0] if masks else 1
+    correct = torch.zeros(k, dtype=torch.long)
+    loss = torch.zeros(k, dtype=torch.float64)
+    per_class = torch.zeros(k, num_classes, dtype=torch.float64)
+    bs = _batch(view, x, k)
+    for i in range(0, len(x), bs):
+        xb, yb = x[i : i + bs], y[i : i + bs]
+        logits, _ = view.forward(xb, masks) if masks else (view.forward(xb)[0].unsqueeze(0), None)
+        c, l_, pc = _scores(logits, yb, num_classes)
+        correct += c
+        loss += l_
+        per_class += pc
+    counts = torch.bincount(y, minlength=num_classes).double()
+    n = max(1, len(y))
+    return Scores(correct.double() / n, per_class / counts, loss / n)
+
+
+@torch.no_grad()
+def predictions(view: NetView, x: Tensor, masks: dict[int, Tensor] | None = None) -> Tensor:
+    """Predicted classes, ``(K, N)`` with masks, else ``(N,)``."""
+    k = next(iter(masks.values())).shape[0] if masks else 0
+    bs = _batch(view, x, k)
+    out = [view.forward(x[i : i + bs], masks)[0].argmax(-1) for i in range(0, len(x), bs)]
+    return torch.cat(out, dim=-1)
+
+
+@torch.no_grad()
+def activations(view: NetView, x: Tensor, spatial: bool = False) -> dict[int, Tensor]:
+    """Neuron outputs per hidden layer, ``(N, width)``: units as they are, channels averaged over space
+    (with ``spatial``, channels keep their ``(N, C, H, W)`` maps)."""
+    bs = _batch(view, x, 1)
+    parts: dict[int, list[Tensor]] = {l.index: [] for l in view.layers}
+    for i in range(0, len(x), bs):
+        _, rec = view.forward(x[i : i + bs], record=True)
+        for j, z in rec.items():
+            parts[j].append(z if (z.dim() == 2 or spatial) else z.mean(dim=(2, 3)))
+    return {j: torch.cat(v) for j, v in parts.items()}
+
+
+@torch.no_grad()
+def ablate_layer(view: NetView, layer: int, x: Tensor, y: Tensor, num_classes: int, value: float = 0.0) -> Scores:
+    """Scores of the H variants of ``layer`` with one neuron each set to ``value`` times its output (zeroed
+    by default): one vectorised pass with the mask ``1 - (1 - value) * eye(H)``."""
+    h = view.layer(layer).width
+    mask = 1.0 - (1.0 - value) * torch.eye(h)
+    return evaluate_masks(view, x, y, num_classes, {layer: mask})
+
+
+def nan_to_none(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v

@@ -1,0 +1,310 @@
+"""`NetView`: a supported network seen as layers of neurons, with a forward pass that can mask them.
+
+Inspection and editing need the same three things from a network, whatever its family:
+
+- its **hidden layers**: the neurons (units of an MLP, channels of a CNN) and where their weights live;
+- a forward pass that multiplies neuron outputs by a **mask** given per layer, for K variants at once
+  (masks of shape ``(K, width)``): ablating all H neurons of a layer is one pass with the ``(H, H)`` mask
+  ``1 - eye(H)``, and the recorded activations come from the same code path;
+- for each neuron, the **consumers** of its output (the weight columns that read it), so an edit made in
+  weight space is exactly the edit the mask makes.
+
+Layer numbering: neuron ``(layer, index)`` is output unit / channel ``index`` of weight layer ``layer`` (the
+``i`` of ``layers.{i}`` in metanet's families; for an ``nn.Sequential`` the i-th ``Linear``/``Conv2d``),
+0-based. Hidden layers are every weight layer but the last; the last is the classifier (output neurons).
+
+On a residual MLP layer (``h + act(W h + b)``) the neuron is the residual-branch unit ``act(W h + b)_j``; its
+value joins the residual stream, so it is read by every later layer up to the next non-residual one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from metanet.errors import ArchError
+from metanet.nets import CNN, MLP, activation_name, spec
+
+__all__ = ["NetView", "Layer", "Consumer", "Region", "view"]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """Weight layer ``weight`` reads neuron ``j`` of a layer through input columns ``j*group .. (j+1)*group``
+    (a conv consumer: input channel ``j``). ``exclusive``: those columns carry this neuron's output only (no
+    residual stream mixes another layer's neuron into them)."""
+
+    weight: str
+    bias: str | None
+    group: int
+    exclusive: bool
+
+    def columns(self, w: Tensor, j: int) -> Tensor:
+        """The view of ``w`` (this consumer's weight) that multiplies neuron ``j``."""
+        return w[:, j * self.group : (j + 1) * self.group]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One hidden layer: ``width`` neurons computed by weight layer ``index``."""
+
+    index: int
+    width: int
+    conv: bool
+    weight: str
+    bias: str | None
+    skip: bool
+    activation: str | None
+    consumers: tuple[Consumer, ...]
+    fan_in: int
+
+    @property
+    def kind(self) -> str:
+        return "channel" if self.conv else "unit"
+
+
+@dataclass(frozen=True)
+class Region:
+    """A weight layer (a "region" for precision and pruning): its parameter names and shape."""
+
+    index: int
+    weight: str
+    bias: str | None
+    conv: bool
+    out_features: int
+    in_features: int
+
+
+# ------------------------------------------------------------------------------------------ stages
+# A network is run as: prelude(x) -> h; then per hidden layer: z = pre(h) (neuron outputs), z *= mask,
+# h = post(h, z); finally head(h) -> logits. Neuron dim of z: last (units) or 1 (channels, (B, C, H, W)).
+
+
+@dataclass
+class _Stage:
+    layer: Layer
+    pre: Callable[[Tensor], Tensor]
+    post: Callable[[Tensor, Tensor], Tensor]
+
+
+def _seq(mods: list[nn.Module]) -> Callable[[Tensor], Tensor]:
+    def run(h: Tensor) -> Tensor:
+        for m in mods:
+            h = m(h)
+        return h
+
+    return run
+
+
+class NetView:
+    """A supported network (metanet ``MLP`` incl. residual skips, ``CNN``, or a plain ``nn.Sequential``) as
+    hidden layers of neurons with a maskable forward pass. The view reads the module's parameters live, so
+    edits made to the module's weights are seen by later calls."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        try:
+            self.spec = spec(model)
+        except ArchError as e:
+            raise ArchError(f"cannot inspect or edit this network: {e}") from None
+        self.family = self.spec["family"]
+        if isinstance(model, MLP):
+            self._build_mlp(model)
+        elif isinstance(model, CNN):
+            self._build_cnn(model)
+        else:
+            self._build_sequential(model)
+        self.layers: list[Layer] = [s.layer for s in self._stages]
+        self._by_index = {layer.index: layer for layer in self.layers}
+
+    # ------------------------------------------------------------------ construction per family
+    def _build_mlp(self, model: MLP) -> None:
+        arch = model.arch
+        skips = set(arch.skip_layers())
+        n = arch.num_layers
+        act = arch.activation
+        self.regions = [
+            Region(i, f"layers.{i}.weight", f"layers.{i}.bias" if arch.bias else None, False,
+                   arch.widths[i + 1], arch.widths[i])
+            for i in range(n)
+        ]
+        self._prelude = lambda x: x.flatten(1)
+        self._stages = []
+        for i in range(n - 1):
+            # every layer reading the residual stream position this neuron writes to
+            consumers = []
+            k = i + 1
+            while True:
+                consumers.append(Consumer(f"layers.{k}.weight", self.regions[k].bias, 1,
+                                          exclusive=(k == i + 1 and i not in skips)))
+                if k not in skips:
+                    break
+                k += 1
+            layer = Layer(i, arch.widths[i + 1], False, f"layers.{i}.weight", self.regions[i].bias, i in skips,
+                          act, tuple(consumers), arch.widths[i])
+            lin = model.layers[i]
+            pre = (lambda lin: lambda h: model.act(lin(h)))(lin)
+            post = (lambda h, z: h + z) if i in skips else (lambda h, z: z)
+            self._stages.append(_Stage(layer, pre, post))
+        self._head = model.layers[n - 1]
+
+    def _build_cnn(self, model: CNN) -> None:
+        arch = model.arch
+        n = arch.num_layers
+        bias = arch.bias
+        k2 = arch.kernel * arch.kernel
+        self.regions = [
+            Region(i, f"layers.{i}.weight", f"layers.{i}.bias" if bias else None, i < n - 1,
+                   arch.widths[i + 1], arch.widths[i] * (k2 if i < n - 1 else 1))
+            for i in range(n)
+        ]
+        self._prelude = lambda x: x
+        self._stages = []
+        for i in range(n - 1):
+            cons = Consumer(f"layers.{i + 1}.weight", self.regions[i + 1].bias, 1, True)
+            layer = Layer(i, arch.widths[i + 1], True, f"layers.{i}.weight", self.regions[i].bias, False,
+                          arch.activation, (cons,), arch.widths[i] * k2)
+            conv = model.layers[i]
+            pre = (lambda conv: lambda h: model.act(conv(h)))(conv)
+            post = (lambda h, z: z.mean(dim=(2, 3))) if i == n - 2 else (lambda h, z: z)
+            self._stages.append(_Stage(layer, pre, post))
+        self._head = model.layers[n - 1]
+
+    def _build_sequential(self, model: nn.Sequential) -> None:
+        mods = list(model)
+        wpos = [p for p, m in enumerate(mods) if isinstance(m, (nn.Linear, nn.Conv2d))]
+        if len(wpos) < 1:
+            raise ArchError("cannot inspect or edit an nn.Sequential without Linear or Conv2d layers")
+        # channels per example at each weight layer's output, from a probe pass (needed to map conv channels
+        # onto the columns of a Linear that reads them after Flatten)
+        self.regions = []
+        for t, p in enumerate(wpos):
+            m = mods[p]
+            conv = isinstance(m, nn.Conv2d)
+            fan_in = m.in_channels * math.prod(m.kernel_size) if conv else m.in_features
+            out = m.out_channels if conv else m.out_features
+            self.regions.append(Region(t, f"{p}.weight", f"{p}.bias" if m.bias is not None else None, conv, out, fan_in))
+        self._prelude = _seq(mods[: wpos[0]])
+        self._stages = []
+        for t in range(len(wpos) - 1):
+            p, nxt = wpos[t], wpos[t + 1]
+            seg = mods[p + 1 : nxt]
+            # the neuron output is taken after the last activation that comes before any Flatten
+            cut = 0
+            for q, m in enumerate(seg):
+                if isinstance(m, nn.Flatten):
+                    break
+                if activation_name(m) is not None:
+                    cut = q + 1
+            r, c = self.regions[t], self.regions[t + 1]
+            consumer_mod = mods[nxt]
+            if isinstance(consumer_mod, nn.Conv2d):
+                if not r.conv:
+                    raise ArchError(f"layer {nxt} (Conv2d) reads the output of a Linear layer; not supported")
+                group = 1
+            else:
+                if consumer_mod.in_features % r.out_features:
+                    raise ArchError(
+                        f"layer {nxt} (Linear with {consumer_mod.in_features} inputs) does not read whole channels of "
+                        f"the {r.out_features} outputs of layer {p}; cannot map neurons onto its weight columns"
+                    )
+                group = consumer_mod.in_features // r.out_features
+            acts = [activation_name(m) for m in seg[:cut] if activation_name(m) is not None]
+            layer = Layer(t, r.out_features, r.conv, r.weight, r.bias, False, acts[-1] if acts else None,
+                          (Consumer(c.weight, c.bias, group, True),), r.in_features)
+            self._stages.append(_Stage(layer, _seq([mods[p], *seg[:cut]]), (lambda rest: lambda h, z: rest(z))(_seq(seg[cut:]))))
+        self._head = _seq(mods[wpos[-1] :])
+
+    # ------------------------------------------------------------------ lookup
+    def layer(self, index: int) -> Layer:
+        """The hidden layer computed by weight layer ``index``; ArchError naming the valid ones otherwise."""
+        try:
+            return self._by_index[int(index)]
+        except (KeyError, TypeError, ValueError):
+            raise ArchError(
+                f"layer {index!r} is not a hidden layer of this network ({self.describe()}); valid hidden layers: "
+                f"{', '.join(f'{l.index} ({l.width} {l.kind}s)' for l in self.layers) or 'none'}"
+            ) from None
+
+    def region(self, index: int) -> Region:
+        """Weight layer ``index``; ArchError naming the valid range otherwise."""
+        try:
+            i = int(index)
+        except (TypeError, ValueError):
+            i = -1
+        if not 0 <= i < len(self.regions):
+            raise ArchError(
+                f"region {index!r} does not exist: this network ({self.describe()}) has weight layers "
+                f"0..{len(self.regions) - 1}"
+            )
+        return self.regions[i]
+
+    def describe(self) -> str:
+        if self.family in ("mlp", "cnn"):
+            return str(self.model.arch)
+        return "nn.Sequential(" + ", ".join(f"{r.in_features}->{r.out_features}" for r in self.regions) + ")"
+
+    def params(self) -> dict[str, Tensor]:
+        return dict(self.model.named_parameters())
+
+    # ------------------------------------------------------------------ forward
+    def forward(
+        self,
+        x: Tensor,
+        masks: dict[int, Tensor] | None = None,
+        record: bool = False,
+    ) -> tuple[Tensor, dict[int, Tensor]]:
+        """Logits with neuron outputs multiplied by ``masks`` (``{layer: (K, width)}``, one K for all layers).
+
+        Returns ``(logits, recorded)``: logits ``(K, N, C)`` when masks are given, else ``(N, C)``; with
+        ``record``, ``recorded[layer]`` is that layer's neuron outputs (``(N, width)`` for units, ``(N, C, H, W)``
+        for channels), taken after masking (only allowed without masks).
+        """
+        masks = {int(k): v for k, v in (masks or {}).items()}
+        for k in masks:
+            self.layer(k)
+        if record and masks:
+            raise ValueError("record=True is only supported without masks")
+        ks = {m.shape[0] for m in masks.values()}
+        if len(ks) > 1:
+            raise ValueError(f"all masks need the same number of variants, got {sorted(ks)}")
+        kvar = ks.pop() if ks else None
+        fanned = False
+        rec: dict[int, Tensor] = {}
+        h = self._prelude(x)
+        n = x.shape[0]
+        for st in self._stages:
+            z = st.pre(h)
+            m = masks.get(st.layer.index)
+            if m is not None:
+                m = m.to(z.dtype)
+                shape = (kvar, 1, -1, 1, 1) if st.layer.conv else (kvar, 1, -1)
+                zk = z.view(kvar, n, *z.shape[1:]) if fanned else z.unsqueeze(0)
+                z = (zk * m.view(shape)).reshape(kvar * n, *z.shape[1:])
+                if not fanned:
+                    if st.layer.skip:  # the residual stream is read by post(): fan it out too
+                        h = h.unsqueeze(0).expand(kvar, *h.shape).reshape(kvar * n, *h.shape[1:])
+                    fanned = True
+            if record:
+                rec[st.layer.index] = z
+            h = st.post(h, z)
+        out = self._head(h)
+        if kvar is not None:
+            out = out.view(kvar, n, out.shape[-1])
+        return out, rec
+
+    def activation_size(self, input_shape: tuple[int, ...]) -> int:
+        """Floats per example of the largest hidden tensor (to size batches of masked passes)."""
+        with torch.no_grad():
+            p = next(iter(self.model.parameters()))
+            _, rec = self.forward(torch.zeros(1, *input_shape, dtype=p.dtype), record=True)
+        sizes = [v[0].numel() for v in rec.values()] + [math.prod(input_shape)]
+        return max(sizes)
+
+
+def view(model: nn.Module | NetView) -> NetView:
+    return model if isinstance(model, NetView) else NetView(model)

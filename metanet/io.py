@@ -1,0 +1,112 @@
+"""`save` / `load`: one ``.safetensors`` file per network, its architecture and metadata in the header.
+
+The header's ``__metadata__`` holds ``metanet.format`` (the file format version), ``metanet.spec`` (the JSON
+architecture from :func:`metanet.nets.spec`) and ``metanet.meta`` (JSON of whatever keyword metadata was
+given). No pickle is involved anywhere: loading a file never executes code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from metanet.errors import ArchError, FileFormatError
+from metanet.nets import from_spec, spec
+
+__all__ = ["save", "load", "load_meta", "atomic_write", "FORMAT_VERSION"]
+
+FORMAT_VERSION = "1"
+
+
+def atomic_write(path: str | os.PathLike, write: Any) -> Path:
+    """Call ``write(tmp_path)`` and rename the result to ``path``: readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
+    """Write ``model`` to ``path`` as one safetensors file (atomically).
+
+    Args:
+        model: a metanet family network or a plain ``nn.Sequential`` of supported layers.
+        path: destination (``.safetensors`` by convention).
+        **meta: JSON-serialisable metadata stored in the header (task, accuracy, provenance, ...).
+
+    Raises:
+        ArchError: the model is not a supported network.
+        TypeError: ``meta`` is not JSON-serialisable.
+    """
+    header = {
+        "metanet.format": FORMAT_VERSION,
+        "metanet.spec": json.dumps(spec(model)),
+        "metanet.meta": json.dumps(meta),
+    }
+    tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
+
+
+def _header(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        raise FileFormatError(f"{path}: no such file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise FileFormatError(f"{path} is not a readable safetensors file ({e})") from None
+
+
+def load_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """The metadata given to :func:`save` (without loading the weights)."""
+    path = Path(path)
+    try:
+        return json.loads(_header(path).get("metanet.meta", "{}"))
+    except json.JSONDecodeError as e:
+        raise FileFormatError(f"{path}: corrupt metadata in header ({e})") from None
+
+
+def load(path: str | os.PathLike) -> nn.Module:
+    """Read a network written by :func:`save` (weights exactly as saved, module in eval mode).
+
+    Raises:
+        FileFormatError: the file is missing, not safetensors, truncated, has no architecture in its header,
+            or its tensors do not fit the architecture.
+    """
+    path = Path(path)
+    header = _header(path)
+    if "metanet.spec" not in header:
+        raise FileFormatError(
+            f"{path} is a safetensors file without a metanet architecture header ('metanet.spec'); "
+            "save networks with metanet.save(model, path)"
+        )
+    try:
+        model = from_spec(json.loads(header["metanet.spec"]))
+    except (json.JSONDecodeError, ArchError) as e:
+        raise FileFormatError(f"{path}: the architecture in its header is invalid ({e})") from None
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            state = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise FileFormatError(f"{path}: cannot read tensors ({e})") from None
+    try:
+        # assign=True keeps the stored tensors themselves, so a float64/float16 network stays bit-exact
+        model.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as e:
+        raise FileFormatError(f"{path}: tensors do not match the architecture in the header: {e}") from None
+    return model.eval()

@@ -1,0 +1,193 @@
+"""`Arch`: a metanet architecture as plain data.
+
+An architecture is a short string, a dict or YAML mapping, or this frozen dataclass; all three round-trip::
+
+    mlp:784-64-10:relu            # Flatten, Linear(784,64), ReLU, Linear(64,10)
+    mlp:784-64-64-10:tanh:skip    # residual skip around the 64->64 hidden layer
+    mlp:64-32-10:gelu:nobias      # no bias vectors
+    cnn:1-16-16-10:relu:k3:s2     # Conv(1,16,3,stride 2) act, Conv(16,16,...) act, global avg pool, Linear(16,10)
+
+For an MLP ``widths`` is (input features, hidden widths..., classes); for a CNN it is (input channels,
+conv channels..., classes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from metanet.errors import ArchError
+from metanet.nets.activations import ACTIVATIONS
+
+__all__ = ["Arch", "FAMILIES"]
+
+FAMILIES = ("mlp", "cnn")
+_GRAMMAR = (
+    "'mlp:IN-H1-...-OUT:ACT[:skip][:nobias]' or 'cnn:CH-C1-...-OUT:ACT[:kK][:sS][:nobias]', "
+    "e.g. 'mlp:784-64-10:relu' or 'cnn:1-16-16-10:relu:k3:s2'"
+)
+
+
+@dataclass(frozen=True)
+class Arch:
+    """A network of one of metanet's families.
+
+    Args:
+        family: ``"mlp"`` or ``"cnn"``.
+        widths: MLP: (input features, hidden..., classes). CNN: (input channels, conv channels..., classes).
+        activation: one of :data:`~metanet.nets.ACTIVATIONS` (applied after every hidden layer).
+        bias: whether every layer has a bias vector.
+        skips: MLP only: a residual connection ``h + act(W h + b)`` around every hidden layer whose input and
+            output widths are equal.
+        kernel: CNN only: square kernel size (padding ``kernel // 2``).
+        stride: CNN only: stride of every convolution.
+    """
+
+    family: str
+    widths: tuple[int, ...]
+    activation: str = "relu"
+    bias: bool = True
+    skips: bool = False
+    kernel: int = 3
+    stride: int = 2
+
+    def __post_init__(self) -> None:
+        try:
+            widths = tuple(self.widths)
+            if any(isinstance(w, bool) or int(w) != w for w in widths):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ArchError(f"widths must be a sequence of whole numbers, got {self.widths!r}") from None
+        object.__setattr__(self, "widths", tuple(int(w) for w in widths))
+        if self.family not in FAMILIES:
+            raise ArchError(f"unknown architecture family {self.family!r}; valid: {', '.join(FAMILIES)}")
+        if len(self.widths) < 2 or any(w < 1 for w in self.widths):
+            raise ArchError(f"widths {self.widths} must hold at least an input and an output size, all >= 1")
+        if self.activation not in ACTIVATIONS:
+            raise ArchError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
+        if self.family == "cnn":
+            if len(self.widths) < 3:
+                raise ArchError(f"a cnn needs at least one conv layer: widths {self.widths} (channels..., classes)")
+            if self.skips:
+                raise ArchError("residual skips are supported for the mlp family only")
+            if self.kernel < 1 or self.stride < 1:
+                raise ArchError(f"kernel ({self.kernel}) and stride ({self.stride}) must be >= 1")
+        elif (self.kernel, self.stride) != (3, 2):
+            # an mlp has no kernel or stride: a non-default value would be lost by str() and break the round trip
+            raise ArchError(f"kernel and stride apply to the cnn family only, not to {self.family!r}")
+
+    # --- views ---------------------------------------------------------------------------------
+    @property
+    def num_classes(self) -> int:
+        return self.widths[-1]
+
+    @property
+    def in_size(self) -> int:
+        """Input features (MLP) or input channels (CNN)."""
+        return self.widths[0]
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return self.widths[1:-1]
+
+    @property
+    def num_layers(self) -> int:
+        """Number of weight layers (Linear or Conv2d)."""
+        return len(self.widths) - 1
+
+    def skip_layers(self) -> tuple[int, ...]:
+        """Indices of the weight layers wrapped in a residual skip (MLP hidden-to-hidden, equal widths)."""
+        if not self.skips:
+            return ()
+        return tuple(i for i in range(1, self.num_layers - 1) if self.widths[i] == self.widths[i + 1])
+
+    def num_parameters(self) -> int:
+        if self.family == "mlp":
+            w = sum(a * b for a, b in zip(self.widths[:-1], self.widths[1:]))
+        else:
+            k2 = self.kernel * self.kernel
+            convs = self.widths[:-1]
+            w = sum(a * b * k2 for a, b in zip(convs[:-1], convs[1:])) + convs[-1] * self.widths[-1]
+        return w + (sum(self.widths[1:]) if self.bias else 0)
+
+    def fits(self, input_shape: tuple[int, ...]) -> bool:
+        """Whether a single example of ``input_shape`` (no batch dim) is valid input."""
+        if self.family == "mlp":
+            return math.prod(input_shape) == self.in_size
+        return len(input_shape) == 3 and input_shape[0] == self.in_size
+
+    # --- conversions ---------------------------------------------------------------------------
+    def __str__(self) -> str:
+        parts = [self.family, "-".join(map(str, self.widths)), self.activation]
+        if self.family == "mlp" and self.skips:
+            parts.append("skip")
+        if self.family == "cnn":
+            parts += [f"k{self.kernel}", f"s{self.stride}"]
+        if not self.bias:
+            parts.append("nobias")
+        return ":".join(parts)
+
+    @classmethod
+    def parse(cls, text: str) -> "Arch":
+        """Parse ``'mlp:784-64-10:relu'`` and friends (see the module docstring)."""
+        if isinstance(text, Arch):
+            return text
+        if not isinstance(text, str):
+            raise ArchError(f"an architecture string is expected, got {type(text).__name__}; form: {_GRAMMAR}")
+        parts = [p.strip() for p in text.strip().lower().split(":")]
+        if len(parts) < 2:
+            raise ArchError(f"malformed architecture {text!r}; expected {_GRAMMAR}")
+        family, widths_s, *rest = parts
+        try:
+            widths = tuple(int(w) for w in widths_s.split("-"))
+        except ValueError:
+            raise ArchError(f"malformed widths {widths_s!r} in {text!r}; expected numbers joined by '-'") from None
+        kw: dict[str, Any] = {}
+        for opt in rest:
+            if opt in ACTIVATIONS:
+                kw["activation"] = opt
+            elif opt == "skip":
+                kw["skips"] = True
+            elif opt == "nobias":
+                kw["bias"] = False
+            elif opt[:1] in "ks" and opt[1:].isdigit():
+                kw["kernel" if opt[0] == "k" else "stride"] = int(opt[1:])
+            else:
+                raise ArchError(
+                    f"unknown option {opt!r} in architecture {text!r}; valid options: an activation "
+                    f"({', '.join(ACTIVATIONS)}), 'skip', 'nobias', 'kK' (kernel), 'sS' (stride)"
+                )
+        return cls(family=family, widths=widths, **kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["widths"] = list(self.widths)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Arch":
+        if not isinstance(d, dict):
+            raise ArchError(f"an architecture mapping is expected, got {type(d).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ArchError(f"unknown architecture keys {sorted(unknown)}; valid keys: {sorted(known)}")
+        if "family" not in d or "widths" not in d:
+            raise ArchError("an architecture mapping needs 'family' and 'widths'")
+        return cls(**d)
+
+    @classmethod
+    def coerce(cls, value: "Arch | str | dict[str, Any]") -> "Arch":
+        """Accept an Arch, its string or its dict."""
+        if isinstance(value, Arch):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        return cls.from_dict(value)
+
+    @classmethod
+    def default_for(cls, input_shape: tuple[int, ...], num_classes: int, hidden: int = 64) -> "Arch":
+        """The architecture :func:`metanet.generate` uses when none is given: one hidden layer MLP."""
+        return cls("mlp", (math.prod(input_shape), hidden, num_classes))

@@ -1,0 +1,96 @@
+"""metanet's architecture families as ``nn.Module``s: :class:`MLP` and :class:`CNN`.
+
+Both keep their :class:`~metanet.nets.Arch` on ``self.arch``; parameter names are stable
+(``layers.{i}.weight`` / ``layers.{i}.bias``) so a population of one architecture stacks by key.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from metanet.nets.activations import activation
+from metanet.nets.arch import Arch
+
+__all__ = ["MLP", "CNN", "build"]
+
+
+class MLP(nn.Module):
+    r"""Multi-layer perceptron: :math:`h_0 = \mathrm{flatten}(x)`,
+    :math:`h_{l} = \sigma(W_l h_{l-1} + b_l)` (plus :math:`h_{l-1}` on residual layers), logits
+    :math:`W_L h_{L-1} + b_L`.
+
+    Args:
+        arch: an :class:`Arch` of family ``"mlp"`` (or its string).
+
+    Shapes:
+        - input: :math:`(N, *)` with :math:`\prod * =` ``arch.widths[0]``
+        - output: :math:`(N, C)` logits, :math:`C =` ``arch.widths[-1]``
+    """
+
+    def __init__(self, arch: Arch | str = "mlp:784-64-10:relu") -> None:
+        super().__init__()
+        arch = Arch.coerce(arch)
+        if arch.family != "mlp":
+            raise ValueError(f"MLP needs an mlp architecture, got {arch}")
+        self.arch = arch
+        self.layers = nn.ModuleList(
+            nn.Linear(a, b, bias=arch.bias) for a, b in zip(arch.widths[:-1], arch.widths[1:])
+        )
+        self.act = activation(arch.activation)
+        self._skips = frozenset(arch.skip_layers())
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x.flatten(1)
+        for i, layer in enumerate(self.layers[:-1]):
+            z = self.act(layer(h))
+            h = h + z if i in self._skips else z
+        return self.layers[-1](h)
+
+
+class CNN(nn.Module):
+    r"""Small CNN (the Small CNN Zoo shape): convolutions with stride, each followed by the activation,
+    global average pooling, a linear classifier.
+
+    Args:
+        arch: an :class:`Arch` of family ``"cnn"`` (or its string).
+
+    Shapes:
+        - input: :math:`(N, C_{in}, H, W)`, :math:`C_{in} =` ``arch.widths[0]``
+        - output: :math:`(N, C)` logits
+    """
+
+    def __init__(self, arch: Arch | str = "cnn:1-16-16-10:relu:k3:s2") -> None:
+        super().__init__()
+        arch = Arch.coerce(arch)
+        if arch.family != "cnn":
+            raise ValueError(f"CNN needs a cnn architecture, got {arch}")
+        self.arch = arch
+        chans = arch.widths[:-1]
+        convs = [
+            nn.Conv2d(a, b, arch.kernel, stride=arch.stride, padding=arch.kernel // 2, bias=arch.bias)
+            for a, b in zip(chans[:-1], chans[1:])
+        ]
+        self.layers = nn.ModuleList([*convs, nn.Linear(chans[-1], arch.widths[-1], bias=arch.bias)])
+        self.act = activation(arch.activation)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x
+        for conv in self.layers[:-1]:
+            h = self.act(conv(h))
+        return self.layers[-1](h.mean(dim=(2, 3)))
+
+
+def build(arch: Arch | str | dict, seed: int | None = 0) -> nn.Module:
+    """A freshly initialised network of ``arch``; the same seed gives bit-identical weights.
+
+    Initialisation is PyTorch's default for each layer, drawn from a private RNG so that the global
+    random state is left untouched.
+    """
+    arch = Arch.coerce(arch)
+    cls = MLP if arch.family == "mlp" else CNN
+    if seed is None:
+        return cls(arch)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return cls(arch)

@@ -1,0 +1,142 @@
+"""A JSON description of any network metanet supports, and the network rebuilt from it.
+
+``spec(module)`` gives a plain dict that :func:`from_spec` turns back into an equivalent, freshly built module
+with the same parameter names; the weights travel separately (a state dict). Two kinds of network:
+
+- metanet's families: ``{"family": "mlp" | "cnn", ...}`` (an :class:`~metanet.nets.Arch` as a dict);
+- a plain ``nn.Sequential``: ``{"family": "sequential", "layers": [...]}``, one dict per layer, e.g.
+  ``{"type": "linear", "in": 784, "out": 64, "bias": true}``, ``{"type": "act", "name": "relu"}``,
+  ``{"type": "conv2d", "in": 1, "out": 8, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "bias": true}``,
+  ``{"type": "flatten"}``, ``{"type": "maxpool2d" | "avgpool2d", ...}``, ``{"type": "gap"}`` (global average
+  pooling, ``nn.AdaptiveAvgPool2d(1)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from metanet.errors import ArchError
+from metanet.nets.activations import ACTIVATIONS, activation, activation_name
+from metanet.nets.arch import Arch
+from metanet.nets.models import CNN, MLP, build
+
+__all__ = ["spec", "from_spec", "SUPPORTED_LAYERS"]
+
+SUPPORTED_LAYERS = (
+    "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
+    "AdaptiveAvgPool2d(1) (global average pooling), and the activations "
+    + ", ".join(cls.__name__ for cls in ACTIVATIONS.values())
+)
+
+
+def _pair(v: Any) -> list[int] | str:
+    if isinstance(v, str):
+        return v
+    return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
+
+
+def _layer_spec(i: int, m: nn.Module) -> dict[str, Any]:
+    name = activation_name(m)
+    if name is not None:
+        return {"type": "act", "name": name}
+    if type(m) in ACTIVATIONS.values():
+        raise ArchError(
+            f"layer {i} ({m}) is not supported: only the default configuration of {type(m).__name__} is, "
+            "as the activation is stored by name alone"
+        )
+    if type(m) is nn.Linear:
+        return {"type": "linear", "in": m.in_features, "out": m.out_features, "bias": m.bias is not None}
+    if type(m) is nn.Conv2d:
+        bad = [f"groups={m.groups}"] if m.groups != 1 else []
+        bad += [f"dilation={tuple(m.dilation)}"] if tuple(m.dilation) != (1, 1) else []
+        bad += [f"padding_mode={m.padding_mode!r}"] if m.padding_mode != "zeros" else []
+        if bad:
+            raise ArchError(
+                f"layer {i} ({m}) uses {', '.join(bad)}, which is not supported; supported layers: {SUPPORTED_LAYERS}"
+            )
+        return {
+            "type": "conv2d", "in": m.in_channels, "out": m.out_channels, "kernel": _pair(m.kernel_size),
+            "stride": _pair(m.stride), "padding": _pair(m.padding), "bias": m.bias is not None,
+        }
+    if type(m) is nn.Flatten:
+        if m.start_dim != 1 or m.end_dim != -1:
+            raise ArchError(f"layer {i} ({m}): only Flatten(start_dim=1, end_dim=-1) is supported")
+        return {"type": "flatten"}
+    if type(m) is nn.MaxPool2d:
+        if m.return_indices:
+            raise ArchError(f"layer {i} ({m}): MaxPool2d(return_indices=True) is not supported")
+        return {
+            "type": "maxpool2d", "kernel": _pair(m.kernel_size), "stride": _pair(m.stride),
+            "padding": _pair(m.padding), "dilation": _pair(m.dilation), "ceil_mode": bool(m.ceil_mode),
+        }
+    if type(m) is nn.AvgPool2d:
+        return {
+            "type": "avgpool2d", "kernel": _pair(m.kernel_size), "stride": _pair(m.stride),
+            "padding": _pair(m.padding), "ceil_mode": bool(m.ceil_mode),
+            "count_include_pad": bool(m.count_include_pad), "divisor_override": m.divisor_override,
+        }
+    if type(m) is nn.AdaptiveAvgPool2d and m.output_size in (1, (1, 1), [1, 1]):
+        return {"type": "gap"}
+    raise ArchError(f"layer {i} ({type(m).__name__}: {m}) is not supported; supported layers: {SUPPORTED_LAYERS}")
+
+
+def spec(module: nn.Module) -> dict[str, Any]:
+    """The JSON-able description of ``module`` (see the module docstring).
+
+    Raises:
+        ArchError: ``module`` is neither a metanet family nor an ``nn.Sequential`` of supported layers; the
+            message names the offending layer.
+    """
+    if isinstance(module, (MLP, CNN)):
+        return module.arch.to_dict()
+    if type(module) is nn.Sequential:
+        return {"family": "sequential", "layers": [_layer_spec(i, m) for i, m in enumerate(module)]}
+    raise ArchError(
+        f"unsupported module {type(module).__name__}; supported: metanet.nets.MLP, metanet.nets.CNN, or a plain "
+        f"nn.Sequential of {SUPPORTED_LAYERS}"
+    )
+
+
+def _build_layer(i: int, d: dict[str, Any]) -> nn.Module:
+    t = d.get("type")
+    try:
+        if t == "act":
+            return activation(d["name"])
+        if t == "linear":
+            return nn.Linear(d["in"], d["out"], bias=d["bias"])
+        if t == "conv2d":
+            return nn.Conv2d(d["in"], d["out"], tuple(d["kernel"]), stride=tuple(d["stride"]),
+                             padding=d["padding"] if isinstance(d["padding"], str) else tuple(d["padding"]),
+                             bias=d["bias"])
+        if t == "flatten":
+            return nn.Flatten()
+        if t == "maxpool2d":
+            return nn.MaxPool2d(tuple(d["kernel"]), tuple(d["stride"]), tuple(d["padding"]),
+                                tuple(d["dilation"]), ceil_mode=d["ceil_mode"])
+        if t == "avgpool2d":
+            return nn.AvgPool2d(tuple(d["kernel"]), tuple(d["stride"]), tuple(d["padding"]), ceil_mode=d["ceil_mode"],
+                                count_include_pad=d["count_include_pad"], divisor_override=d["divisor_override"])
+        if t == "gap":
+            return nn.AdaptiveAvgPool2d(1)
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise ArchError(f"layer {i} of the spec ({d}) is malformed: {e}") from None
+    raise ArchError(
+        f"layer {i} of the spec has unknown type {t!r}; valid: act, linear, conv2d, flatten, maxpool2d, avgpool2d, gap"
+    )
+
+
+def from_spec(d: dict[str, Any]) -> nn.Module:
+    """Build the network ``d`` describes (weights freshly initialised from seed 0; load a state dict next)."""
+    if not isinstance(d, dict) or "family" not in d:
+        raise ArchError(f"an architecture spec must be a dict with a 'family' key, got {d!r:.200}")
+    if d["family"] == "sequential":
+        layers = d.get("layers")
+        if not isinstance(layers, list):
+            raise ArchError("a sequential spec needs a 'layers' list")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return nn.Sequential(*(_build_layer(i, ld if isinstance(ld, dict) else {}) for i, ld in enumerate(layers)))
+    return build(Arch.from_dict(d), seed=0)

@@ -1,0 +1,172 @@
+"""Tasks from labelled examples: :func:`from_examples`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from metanet.errors import TaskError
+
+from .grammar import is_task_name
+from .task import Task, TaskData
+
+__all__ = ["from_examples", "MIN_PER_CLASS_FOR_SPLIT"]
+
+#: A class needs at least this many examples to contribute to ``val`` and ``test``; smaller classes go to train.
+MIN_PER_CLASS_FOR_SPLIT = 3
+
+
+def _to_numpy(a: Any, what: str) -> np.ndarray:
+    if isinstance(a, torch.Tensor):
+        return a.detach().cpu().numpy()
+    try:
+        return np.asarray(a)
+    except Exception as e:  # ragged lists and the like
+        raise TaskError(f"{what} must be a tensor or array, could not convert {type(a).__name__}: {e}") from e
+
+
+def _inputs(x: Any) -> np.ndarray:
+    a = _to_numpy(x, "x")
+    if a.ndim < 2:
+        raise TaskError(
+            f"x must have shape (n, *input_shape) with at least 2 dimensions, got shape {a.shape}; "
+            "for one feature per example use x[:, None]"
+        )
+    if a.shape[0] == 0:
+        raise TaskError("x is empty: from_examples needs at least one example per class, for at least 2 classes")
+    if 0 in a.shape[1:]:
+        raise TaskError(f"x has an empty input shape {a.shape[1:]}; each example needs at least one feature")
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / np.float32(255)
+    if a.dtype == np.bool_:
+        return a.astype(np.float32)
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TaskError(
+            f"x has dtype {a.dtype}; use floating point values in [0, 1], or uint8 values 0..255 (divided by 255)"
+        )
+    a = a.astype(np.float32)
+    if not np.isfinite(a).all():
+        raise TaskError(f"x contains {int((~np.isfinite(a)).sum())} NaN or infinite values; all must be finite")
+    lo, hi = float(a.min()), float(a.max())
+    if lo < 0 or hi > 1:
+        raise TaskError(
+            f"x values span [{lo:g}, {hi:g}], but task inputs must lie in [0, 1]; rescale them "
+            "(e.g. (x - x.min()) / (x.max() - x.min())) or pass uint8 images 0..255"
+        )
+    return a
+
+
+def _labels(y: Any, n: int) -> np.ndarray:
+    a = _to_numpy(y, "y")
+    if a.ndim != 1:
+        raise TaskError(f"y must be a 1-D array of class ids, got shape {a.shape}")
+    if len(a) != n:
+        raise TaskError(f"x has {n} examples but y has {len(a)} labels; they must match")
+    if a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.integer):
+        raise TaskError(f"y has dtype {a.dtype}; labels must be integer class ids 0..k-1 (e.g. y.long())")
+    a = a.astype(np.int64)
+    if a.min() < 0:
+        raise TaskError(f"y contains negative label {int(a.min())}; labels must be 0..k-1")
+    k = int(a.max()) + 1
+    counts = np.bincount(a, minlength=k)
+    if k < 2:
+        raise TaskError("y has a single class; a task needs at least 2 classes (labels 0..k-1, k >= 2)")
+    missing = np.flatnonzero(counts == 0)
+    if missing.size:
+        raise TaskError(
+            f"labels must be 0..k-1 with every class present; classes {missing.tolist()} of 0..{k - 1} have no "
+            "examples (renumber the labels)"
+        )
+    return a
+
+
+def _split_indices(
+    y: np.ndarray, val_fraction: float, test_fraction: float, seed: int
+) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
+    for c in range(int(y.max()) + 1):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        n = len(idx)
+        n_val = n_test = 0
+        if n >= MIN_PER_CLASS_FOR_SPLIT:
+            n_val = max(1, round(n * val_fraction)) if val_fraction > 0 else 0
+            n_test = max(1, round(n * test_fraction)) if test_fraction > 0 else 0
+            while n_val + n_test > n - 1:  # keep at least one training example
+                if n_test >= n_val:
+                    n_test -= 1
+                else:
+                    n_val -= 1
+        parts["test"].append(idx[:n_test])
+        parts["val"].append(idx[n_test : n_test + n_val])
+        parts["train"].append(idx[n_test + n_val :])
+    return {s: np.sort(np.concatenate(p)) for s, p in parts.items()}
+
+
+def from_examples(
+    x: Any,
+    y: Any,
+    name: str | None = None,
+    *,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    class_names: Sequence[str] | None = None,
+) -> Task:
+    """A :class:`Task` from labelled examples (tensors, numpy arrays or nested lists).
+
+    ``x``: shape ``(n, *input_shape)``, floating values in [0, 1] (or uint8 0..255, divided by 255; or bool),
+    all finite. ``y``: ``n`` integer labels ``0..k-1``, ``k >= 2``, every class present.
+
+    The examples are split per class (stratified, shuffled with ``seed``): a class with at least
+    :data:`MIN_PER_CLASS_FOR_SPLIT` examples gives ``round(n_c * test_fraction)`` (at least 1) to ``test``,
+    ``round(n_c * val_fraction)`` (at least 1) to ``val`` and keeps at least 1 for ``train``; smaller classes go
+    wholly to ``train``, so ``val`` / ``test`` can be small or even empty for tiny inputs (check ``sizes()``).
+    Fractions of 0 put nothing in that split. Within a split, examples keep their original order.
+
+    ``name`` defaults to ``"examples-<8 hex digits>"`` (a hash of the data); it may not be a built-in task name.
+    """
+    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise TaskError(
+            f"val_fraction={val_fraction} and test_fraction={test_fraction} must each be in [0, 1) and sum to "
+            "less than 1"
+        )
+    xs = _inputs(x)
+    ys = _labels(y, xs.shape[0])
+    k = int(ys.max()) + 1
+    if class_names is None:
+        names = tuple(str(i) for i in range(k))
+    else:
+        names = tuple(str(c) for c in class_names)
+        if len(names) != k:
+            raise TaskError(f"class_names has {len(names)} entries but the labels give {k} classes (0..{k - 1})")
+    if name is None:
+        h = hashlib.sha1(np.ascontiguousarray(xs).tobytes())
+        h.update(str(xs.shape).encode())
+        h.update(ys.tobytes())
+        name = f"examples-{h.hexdigest()[:8]}"
+    elif not isinstance(name, str) or not name.strip():
+        raise TaskError(f"name must be a non-empty string, got {name!r}")
+    elif is_task_name(name):
+        raise TaskError(f"name {name!r} is a built-in task name; choose another name for a task from examples")
+    name = name.strip()
+
+    rows = _split_indices(ys, val_fraction, test_fraction, seed)
+    sizes = {s: len(r) for s, r in rows.items()}
+    data = TaskData(
+        name=name,
+        x={s: xs[r] for s, r in rows.items()},
+        y={s: ys[r] for s, r in rows.items()},
+        scale=1.0,
+        class_names=names,
+        description=(
+            f"{len(ys):,} labelled examples given to from_examples ({k} classes, input shape {xs.shape[1:]}), "
+            f"split stratified {sizes['train']} train / {sizes['val']} val / {sizes['test']} test (seed {seed})."
+        ),
+        source="examples",
+    )
+    return Task(name, data, base="examples")

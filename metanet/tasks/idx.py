@@ -1,0 +1,98 @@
+"""Reading MNIST-style IDX files (``*-idx3-ubyte[.gz]``, ``*-idx1-ubyte[.gz]``) and finding them on disk."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from math import prod
+from pathlib import Path
+
+import numpy as np
+
+from metanet.errors import TaskError
+
+__all__ = ["IDX_FILES", "read_idx", "find_idx_files", "load_idx_folder"]
+
+#: The four files of an MNIST-style data set, by role (stem; ``.gz`` is optional on disk).
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
+    """Read an unsigned-byte IDX file (gzipped if its name ends in ``.gz``) as a read-only uint8 array.
+
+    Validates the magic number (``0x0000 08 ndim``) and that the payload matches the header's dimensions.
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                data = f.read()
+        else:
+            data = path.read_bytes()
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        raise TaskError(f"cannot read IDX file {path}: {e}; expected a (gzipped) IDX file") from e
+    expected_magic = 0x0800 + ndim
+    if len(data) < 4 + 4 * ndim:
+        raise TaskError(f"{path} is too short ({len(data)} bytes) to be an IDX file with {ndim} dimensions")
+    magic = struct.unpack(">I", data[:4])[0]
+    if magic != expected_magic:
+        raise TaskError(
+            f"{path} has magic number 0x{magic:08x}, expected 0x{expected_magic:08x} "
+            f"(unsigned-byte IDX with {ndim} dimensions)"
+        )
+    dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
+    header = 4 + 4 * ndim
+    if len(data) - header != prod(dims):
+        raise TaskError(
+            f"{path} is truncated or corrupt: header says {dims} = {prod(dims)} bytes of data, "
+            f"file has {len(data) - header}"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def find_idx_files(folder: str | os.PathLike) -> dict[str, Path] | None:
+    """The four IDX files in ``folder`` (``.gz`` preferred), ``None`` if it holds none of them.
+
+    A folder holding some but not all of them is an error naming the missing files.
+    """
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        return None
+    found: dict[str, Path] = {}
+    for role, stem in IDX_FILES.items():
+        for candidate in (folder / f"{stem}.gz", folder / stem):
+            if candidate.is_file():
+                found[role] = candidate
+                break
+    if not found:
+        return None
+    if len(found) < len(IDX_FILES):
+        missing = [f"{IDX_FILES[r]}.gz" for r in IDX_FILES if r not in found]
+        raise TaskError(f"{folder} holds some IDX files but not {', '.join(missing)}; it needs all four")
+    return found
+
+
+def load_idx_folder(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(x_train, y_train, x_test, y_test)`` as uint8 arrays ``(n, 28, 28)``/``(n,)`` from :func:`find_idx_files`."""
+    x_train = read_idx(files["train_images"], 3)
+    y_train = read_idx(files["train_labels"], 1)
+    x_test = read_idx(files["test_images"], 3)
+    y_test = read_idx(files["test_labels"], 1)
+    for xs, ys, which in ((x_train, y_train, "train"), (x_test, y_test, "t10k")):
+        if xs.shape[0] != ys.shape[0]:
+            raise TaskError(
+                f"{which} images and labels disagree: {xs.shape[0]} images vs {ys.shape[0]} labels "
+                f"({files[('test' if which == 't10k' else 'train') + '_images'].parent})"
+            )
+        if xs.shape[1:] != (28, 28):
+            raise TaskError(f"{which} images are {xs.shape[1:]}, expected 28x28")
+        if ys.size and ys.max() > 9:
+            raise TaskError(f"{which} labels go up to {ys.max()}, expected 0..9")
+    return x_train, y_train, x_test, y_test

@@ -1,0 +1,68 @@
+"""Looking tasks up by name: :func:`get`, :func:`available`, :func:`info`, :func:`clear_cache`."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .grammar import parse_spec
+from .sources import BASE_NAMES, clear_base_cache, load_base
+from .task import SPLITS, Task
+
+__all__ = ["get", "available", "info", "clear_cache"]
+
+_TASKS: dict[str, Task] = {}
+_LOCK = threading.Lock()
+
+
+def get(name: str | Task) -> Task:
+    """The task called ``name`` in the task grammar (e.g. ``"fashion-mnist[0-4]+permute(3)"``).
+
+    Case and whitespace are ignored; ``Task.name`` is the canonical form. Tasks and their base data are
+    cached per process. A ``Task`` is returned unchanged. Raises TaskError for a bad name or missing data.
+    """
+    if isinstance(name, Task):
+        return name
+    spec = parse_spec(name)
+    key = spec.canonical
+    with _LOCK:
+        task = _TASKS.get(key)
+        if task is None:
+            task = Task(key, load_base(spec.base), spec.classes, spec.transforms, base=spec.base, registered=True)
+            _TASKS[key] = task
+    return task
+
+
+def available() -> list[str]:
+    """The base data set names: ``['mnist', 'fashion-mnist', 'digits', 'mnist1d']``."""
+    return list(BASE_NAMES)
+
+
+def info(names: list[str] | None = None) -> list[dict[str, Any]]:
+    """One dict per task (default: the base data sets), for listings such as ``metanet tasks``.
+
+    Keys: ``name``, ``input_shape``, ``num_classes``, ``train``, ``val``, ``test`` (split sizes), ``source``,
+    ``description``. Loads the data (a few seconds the first time).
+    """
+    rows = []
+    for name in available() if names is None else names:
+        task = get(name)
+        sizes = task.sizes()
+        rows.append(
+            {
+                "name": task.name,
+                "input_shape": task.input_shape,
+                "num_classes": task.num_classes,
+                **{s: sizes[s] for s in SPLITS},
+                "source": task.source,
+                "description": task.description,
+            }
+        )
+    return rows
+
+
+def clear_cache() -> None:
+    """Forget every cached task and base data set; the next :func:`get` reloads (and re-searches folders)."""
+    with _LOCK:
+        _TASKS.clear()
+        clear_base_cache()

@@ -1,0 +1,205 @@
+"""The :class:`Task`: a labelled data set with fixed ``train`` / ``val`` / ``test`` splits.
+
+A task is a view over one cached :class:`TaskData` (the arrays of a base data set, loaded once per process):
+an optional class subset plus a chain of transforms. ``Task.split`` builds fresh tensors from the cached
+arrays on every call, so a caller may modify what it gets without corrupting the cache (the cached arrays
+themselves are read-only numpy arrays).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+import torch
+
+from metanet.errors import TaskError
+
+from .transforms import Transform, seeded_permutation
+
+__all__ = ["SPLITS", "Task", "TaskData"]
+
+#: The split names every task has, in order.
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True, eq=False)
+class TaskData:
+    """Arrays of one data set, per split, as loaded (internal building block of :class:`Task`).
+
+    ``x[split]`` has shape ``(n, *input_shape)`` and dtype uint8 or float32; ``x / scale`` lies in [0, 1].
+    ``y[split]`` is int64 in ``0..len(class_names)-1``. Arrays are made read-only on construction.
+    """
+
+    name: str
+    x: Mapping[str, np.ndarray]
+    y: Mapping[str, np.ndarray]
+    scale: float
+    class_names: tuple[str, ...]
+    description: str
+    source: str
+
+    def __post_init__(self) -> None:
+        for split in SPLITS:
+            if split not in self.x or split not in self.y:
+                raise TaskError(f"data set {self.name!r} lacks split {split!r}; it needs {', '.join(SPLITS)}")
+            if len(self.x[split]) != len(self.y[split]):
+                raise TaskError(f"data set {self.name!r}: split {split!r} has mismatched x and y lengths")
+            self.x[split].flags.writeable = False
+            self.y[split].flags.writeable = False
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.x["train"].shape[1:])
+
+
+class Task:
+    """A classification task: inputs of ``input_shape`` scaled to [0, 1], labels ``0..num_classes-1``.
+
+    Attributes (read-only): ``name`` (canonical spec, e.g. ``"mnist[3,8]+invert"``), ``input_shape`` (per
+    example, channels first: ``(1, 28, 28)``, ``(1, 8, 8)``, ``(1, 40)``), ``num_classes``, ``class_names``,
+    ``classes`` (the base data set's class id behind each label), ``base`` (base data set name),
+    ``transforms``, ``description`` and ``source`` (where the data came from).
+
+    ``split(name)`` returns fresh ``(x, y)`` tensors (float32, int64); callers own them.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        data: TaskData,
+        classes: Sequence[int] | None = None,
+        transforms: Sequence[Transform] = (),
+        *,
+        base: str | None = None,
+        registered: bool = False,
+    ) -> None:
+        base_k = len(data.class_names)
+        classes = tuple(range(base_k)) if classes is None else tuple(int(c) for c in classes)
+        if len(classes) < 2 or len(set(classes)) != len(classes) or not all(0 <= c < base_k for c in classes):
+            raise TaskError(
+                f"invalid class subset {list(classes)} for {data.name!r}: need at least 2 distinct classes "
+                f"in 0..{base_k - 1}"
+            )
+        self._name = name
+        self._data = data
+        self._base = base or data.name
+        self._transforms = tuple(transforms)
+        self._registered = registered
+
+        # Fold the transforms into one feature permutation, one inversion flag and one label map.
+        n_features = prod(data.input_shape)
+        perm: np.ndarray | None = None
+        invert = False
+        label_map = np.full(base_k, -1, dtype=np.int64)  # base class id -> task label (or -1)
+        label_map[list(classes)] = np.arange(len(classes))
+        for t in self._transforms:
+            if t.kind == "permute":
+                p = seeded_permutation(t.seed, n_features)
+                perm = p if perm is None else perm[p]
+            elif t.kind == "invert":
+                invert = not invert
+            elif t.kind == "relabel":
+                p = seeded_permutation(t.seed, len(classes))
+                label_map = np.where(label_map >= 0, p[np.maximum(label_map, 0)], -1)
+        self._perm = perm
+        self._invert = invert
+        self._label_map = label_map
+        order = np.argsort(np.where(label_map >= 0, label_map, base_k + 1))[: len(classes)]
+        self._classes = tuple(int(c) for c in order)
+        self._class_names = tuple(data.class_names[c] for c in self._classes)
+
+        subset = self._classes != tuple(range(base_k))
+        self._rows: dict[str, np.ndarray | None] = {}
+        for split in SPLITS:
+            self._rows[split] = np.flatnonzero(label_map[data.y[split]] >= 0) if subset else None
+
+        parts = [data.description]
+        if subset:
+            parts.append("Classes " + ", ".join(self._class_names) + f" as labels 0..{len(classes) - 1}.")
+        if self._transforms:
+            parts.append("Transforms: " + ", ".join(t.describe() for t in self._transforms) + ".")
+        self._description = " ".join(parts)
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self._data.input_shape
+
+    @property
+    def num_classes(self) -> int:
+        return len(self._classes)
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self._class_names)
+
+    @property
+    def classes(self) -> tuple[int, ...]:
+        """Base data set class id of each label: label ``i`` is base class ``classes[i]``."""
+        return self._classes
+
+    @property
+    def base(self) -> str:
+        return self._base
+
+    @property
+    def transforms(self) -> tuple[Transform, ...]:
+        return self._transforms
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    @property
+    def source(self) -> str:
+        return self._data.source
+
+    # ----------------------------------------------------------------- data
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x, y)`` of split ``name`` (``train``, ``val`` or ``test``): float32 in [0, 1] of shape
+        ``(n, *input_shape)`` and int64 labels of shape ``(n,)``. Fresh tensors on every call."""
+        if name not in SPLITS:
+            raise TaskError(f"unknown split {name!r} for task {self._name!r}; valid splits: {', '.join(SPLITS)}")
+        x, y = self._data.x[name], self._data.y[name]
+        rows = self._rows[name]
+        if rows is not None:
+            x, y = x[rows], y[rows]
+        x = x.astype(np.float32)  # always a copy
+        if self._data.scale != 1:
+            x /= np.float32(self._data.scale)
+        if self._perm is not None:
+            n = x.shape[0]
+            x = x.reshape(n, self._perm.size)[:, self._perm].reshape(x.shape)
+        if self._invert:
+            np.subtract(np.float32(1), x, out=x)
+        y = self._label_map[y]  # new array
+        return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y)
+
+    def sizes(self) -> dict[str, int]:
+        """Number of examples per split."""
+        return {
+            s: int(len(self._data.y[s]) if self._rows[s] is None else len(self._rows[s])) for s in SPLITS
+        }
+
+    # ----------------------------------------------------------------- dunder
+    def __repr__(self) -> str:
+        return (
+            f"Task({self._name!r}, input_shape={self.input_shape}, num_classes={self.num_classes}, "
+            f"class_names={self.class_names}, sizes={self.sizes()}, source={self.source!r})"
+        )
+
+    def __reduce_ex__(self, protocol):  # type: ignore[override]
+        # Tasks from the registry pickle by name (the receiving process loads its own cached copy);
+        # tasks built from examples pickle their data.
+        if self._registered:
+            from .registry import get
+
+            return (get, (self._name,))
+        return super().__reduce_ex__(protocol)

@@ -1,0 +1,180 @@
+"""`verify`: run networks on a task's held-out data and score them.
+
+A list of K networks of one architecture is evaluated in one vectorised pass: their parameters are stacked
+(``torch.func.stack_module_state``) and the forward pass is ``vmap``-ed over the stack, so K small networks cost
+about as much as one wide one.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from metanet.errors import ArchError
+
+__all__ = ["Report", "verify", "verify_stacked", "check_fits"]
+
+
+@dataclass
+class Report:
+    """What running a network on labelled data measured.
+
+    Attributes:
+        accuracy: top-1 accuracy in [0, 1].
+        loss: mean cross-entropy (``inf`` when the network produced NaN/inf logits).
+        per_class: accuracy on each class's examples (NaN for a class absent from the split).
+        n: number of examples.
+        seconds: wall time of the evaluation (shared by all models of a batched call).
+        task: task name; split: which split was used.
+    """
+
+    accuracy: float
+    loss: float
+    per_class: list[float]
+    n: int
+    seconds: float
+    task: str = ""
+    split: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        pc = " ".join(f"{a:.2f}" if not math.isnan(a) else "-" for a in self.per_class)
+        return (
+            f"{self.task}/{self.split}: accuracy {self.accuracy:.4f}  loss {self.loss:.4f}  n={self.n}  "
+            f"({self.seconds * 1000:.0f} ms)\n  per class: {pc}"
+        )
+
+
+def _as_task(task):
+    from metanet import tasks
+
+    return tasks.get(task) if isinstance(task, str) else task
+
+
+def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, where: str = "") -> None:
+    """Raise ArchError unless ``model`` maps one example of ``input_shape`` to ``num_classes`` logits."""
+    arch = getattr(model, "arch", None)
+    if arch is not None and not arch.fits(tuple(input_shape)):
+        what = f"{arch.in_size} input features" if arch.family == "mlp" else f"{arch.in_size} input channels"
+        raise ArchError(f"network {arch} expects {what}, but {where or 'the data'} has inputs of shape {tuple(input_shape)}")
+    p = next(iter(model.parameters()), None)
+    probe = torch.zeros(1, *input_shape, dtype=p.dtype if p is not None else torch.float32)
+    try:
+        with torch.no_grad():
+            out = model(probe)
+    except RuntimeError as e:
+        raise ArchError(
+            f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}: {str(e).splitlines()[0]}"
+        ) from None
+    if out.dim() != 2 or out.shape[1] != num_classes:
+        raise ArchError(
+            f"network outputs shape {tuple(out.shape[1:])} per example, but {where or 'the data'} has {num_classes} classes"
+        )
+
+
+def _scores(logits: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-model (correct count, summed loss, per-class correct) for logits (K, n, C)."""
+    k = logits.shape[0]
+    finite = torch.isfinite(logits).all(dim=(1, 2))
+    correct = logits.argmax(-1) == y  # (K, n)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.repeat(k), reduction="none").view(k, -1).sum(1)
+    loss = torch.where(finite, loss, torch.full_like(loss, math.inf))
+    per_class = torch.zeros(k, num_classes, dtype=torch.float64).index_add_(1, y, correct.double())
+    return correct.sum(1), loss.double(), per_class
+
+
+@torch.no_grad()
+def verify_stacked(
+    module: nn.Module,
+    params: dict[str, Tensor],
+    task,
+    split: str = "test",
+    batch_size: int = 4096,
+    data: tuple[Tensor, Tensor] | None = None,
+) -> list[Report]:
+    """Verify a population given as stacked parameters: ``params[name]`` has shape ``(K, *param.shape)``.
+
+    ``module`` supplies the architecture (its own parameter values are ignored). ``data=(x, y)`` overrides the
+    task's split (e.g. a held-out query set).
+    """
+    task = _as_task(task)
+    t0 = time.perf_counter()
+    x, y = data if data is not None else task.split(split)
+    name = getattr(task, "name", "")
+    check_fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
+    k = next(iter(params.values())).shape[0]
+    base = copy.deepcopy(module).to("meta")
+    buffers = {n: b.expand(k, *b.shape) for n, b in module.named_buffers()}
+
+    def run(p, b, xb):
+        return functional_call(base, (p, b), (xb,))
+
+    fwd = vmap(run, in_dims=(0, 0, None))
+    correct = torch.zeros(k, dtype=torch.long)
+    loss = torch.zeros(k, dtype=torch.float64)
+    per_class = torch.zeros(k, task.num_classes, dtype=torch.float64)
+    for i in range(0, len(x), batch_size):
+        xb, yb = x[i : i + batch_size], y[i : i + batch_size]
+        c, l_, pc = _scores(fwd(params, buffers, xb), yb, task.num_classes)
+        correct += c
+        loss += l_
+        per_class += pc
+    counts = torch.bincount(y, minlength=task.num_classes).double()
+    per_class = (per_class / counts).tolist()
+    seconds = time.perf_counter() - t0
+    n = len(y)
+    return [
+        Report(correct[j].item() / n, loss[j].item() / n, per_class[j], n, seconds, name, split)
+        for j in range(k)
+    ]
+
+
+def _signature(model: nn.Module) -> tuple:
+    from metanet.nets import spec
+
+    try:
+        arch = spec(model)
+    except ArchError:  # any other module: compare what can be compared
+        arch = type(model).__qualname__
+    return repr(arch), tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
+
+
+def verify(
+    model: nn.Module | Sequence[nn.Module], task, split: str = "test", batch_size: int = 4096
+) -> "Report | list[Report]":
+    """Run ``model`` (or a list of K same-architecture models, in one vectorised pass) on ``task``'s ``split``.
+
+    Args:
+        model: an ``nn.Module`` mapping ``(N, *task.input_shape)`` to ``(N, task.num_classes)`` logits, or a list.
+        task: a :class:`~metanet.tasks.Task` or a task name.
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        batch_size: examples per forward pass.
+
+    Returns:
+        A :class:`Report`, or a list of them (same order) when a list was given.
+
+    Raises:
+        ArchError: the network does not fit the task's inputs or classes, or the models of a list differ in
+            architecture.
+    """
+    if isinstance(model, nn.Module):
+        return verify([model], task, split, batch_size)[0]
+    models = list(model)
+    if not models:
+        raise ArchError("verify() got an empty list of models")
+    sigs = [_signature(m) for m in models]
+    if any(s != sigs[0] for s in sigs):
+        raise ArchError("verify() on a list needs models of one architecture (same spec and parameter shapes)")
+    params, _ = stack_module_state(models)
+    return verify_stacked(models[0], {k: v.detach() for k, v in params.items()}, task, split, batch_size)

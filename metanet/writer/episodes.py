@@ -1,0 +1,138 @@
+"""Few-shot episodes for training and evaluating the writer.
+
+An episode is one task given as a support set (what the writer conditions on) and a disjoint query set (what the
+written network is scored on), plus the architecture to write. Tasks are drawn at random from the real data sets'
+*training* splits: a random class subset in a random order (so labels are relabelled), optionally with a random
+pixel permutation and/or intensity inversion — the same transforms as the task grammar, drawn per episode.
+Held-out evaluation tasks come from other splits (``split="test"``), so their images are never trained on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+from torch.utils.data import IterableDataset
+
+from metanet.nets import Arch
+
+__all__ = ["Episode", "EpisodeSampler", "sample_arch", "make_episode"]
+
+ACTIVATIONS = ("relu", "tanh", "gelu", "silu", "leaky_relu", "sigmoid")
+
+
+@dataclass
+class Episode:
+    name: str
+    arch: Arch
+    support: tuple[Tensor, Tensor]
+    query: tuple[Tensor, Tensor]
+    meta: dict = field(default_factory=dict)
+
+
+def sample_arch(input_shape: tuple[int, ...], k: int, g: torch.Generator, cnn_prob: float = 0.0,
+                widths=(16, 32, 64, 128), max_depth: int = 2) -> Arch:
+    """A random MLP (or, for image inputs, with probability ``cnn_prob`` a CNN) for ``k`` classes."""
+    r = lambda n: int(torch.randint(n, (1,), generator=g))  # noqa: E731
+    act = ACTIVATIONS[r(len(ACTIVATIONS))]
+    if len(input_shape) == 3 and min(input_shape[1:]) >= 8 and torch.rand(1, generator=g).item() < cnn_prob:
+        chans = [(8, 16, 32)[r(3)] for _ in range(1 + r(2))]
+        return Arch("cnn", (input_shape[0], *chans, k), activation=act)
+    depth = 1 + r(max_depth)
+    hidden = [widths[r(len(widths))] for _ in range(depth)]
+    skips = depth > 1 and torch.rand(1, generator=g).item() < 0.3
+    if skips:
+        hidden = [hidden[0]] * depth
+    return Arch("mlp", (math.prod(input_shape), *hidden, k), activation=act, skips=skips)
+
+
+def make_episode(
+    x: Tensor, y: Tensor, classes: list[int], shots: int, query: int, g: torch.Generator,
+    permute: bool = False, invert: bool = False, name: str = "",
+) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor], str]:
+    """Support (``shots`` per class) and disjoint query (up to ``query`` per class) for ``classes`` of (x, y)."""
+    sx, sy, qx, qy = [], [], [], []
+    for new, c in enumerate(classes):
+        idx = torch.nonzero(y == c).flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        take = min(shots, len(idx) // 2)  # small splits: keep at least half of a class for the query
+        s, q = idx[:take], idx[take : take + query]
+        sx.append(x[s]), qx.append(x[q])
+        sy.append(torch.full((len(s),), new)), qy.append(torch.full((len(q),), new))
+    sx, qx = torch.cat(sx), torch.cat(qx)
+    sy, qy = torch.cat(sy), torch.cat(qy)
+    spec = f"{name}[{','.join(map(str, classes))}]"
+    if permute:
+        perm = torch.randperm(sx[0].numel(), generator=g)
+        sx = sx.flatten(1)[:, perm].view_as(sx)
+        qx = qx.flatten(1)[:, perm].view_as(qx)
+        spec += "+permute"
+    if invert:
+        sx, qx = 1 - sx, 1 - qx
+        spec += "+invert"
+    return (sx, sy), (qx, qy), spec
+
+
+class EpisodeSampler(IterableDataset):
+    """An endless, seeded stream of random episodes (or a fixed list of ``length`` episodes).
+
+    Args:
+        bases: data set names to draw tasks from.
+        split: which split of each data set the images come from.
+        shots: (min, max) support examples per class.
+        query: query examples per class.
+        min_classes: fewest classes in a task (at most all of the data set's classes).
+        p_permute / p_invert: probability of a random pixel permutation / intensity inversion.
+        cnn_prob: probability of writing a CNN (image data sets only).
+        seed: base seed; ``length``: number of episodes (None = endless).
+    """
+
+    def __init__(
+        self,
+        bases: tuple[str, ...] = ("mnist", "fashion-mnist", "digits", "mnist1d"),
+        split: str = "train",
+        shots: tuple[int, int] = (10, 100),
+        query: int = 30,
+        min_classes: int = 2,
+        p_permute: float = 0.25,
+        p_invert: float = 0.15,
+        cnn_prob: float = 0.0,
+        seed: int = 0,
+        length: int | None = None,
+    ) -> None:
+        self.bases, self.split, self.shots, self.query = tuple(bases), split, shots, query
+        self.min_classes, self.p_permute, self.p_invert, self.cnn_prob = min_classes, p_permute, p_invert, cnn_prob
+        self.seed, self.length = seed, length
+
+    def _data(self, name: str) -> tuple[Tensor, Tensor, int]:
+        from metanet import tasks
+
+        t = tasks.get(name)
+        x, y = t.split(self.split)
+        return x, y, t.num_classes
+
+    def episode(self, i: int) -> Episode:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        name = self.bases[int(torch.randint(len(self.bases), (1,), generator=g))]
+        x, y, nc = self._data(name)
+        k = int(torch.randint(self.min_classes, nc + 1, (1,), generator=g))
+        classes = torch.randperm(nc, generator=g)[:k].tolist()
+        shots = int(torch.randint(self.shots[0], self.shots[1] + 1, (1,), generator=g))
+        permute = torch.rand(1, generator=g).item() < self.p_permute
+        invert = torch.rand(1, generator=g).item() < self.p_invert
+        support, query, spec = make_episode(x, y, classes, shots, self.query, g, permute, invert, name)
+        arch = sample_arch(tuple(x.shape[1:]), k, g, cnn_prob=0.0 if permute else self.cnn_prob)
+        return Episode(spec, arch, support, query, {"shots": shots, "base": name})
+
+    def __iter__(self):
+        i = 0
+        while self.length is None or i < self.length:
+            yield self.episode(i)
+            i += 1
+
+    def __len__(self) -> int:
+        if self.length is None:
+            raise TypeError("an endless EpisodeSampler has no length")
+        return self.length

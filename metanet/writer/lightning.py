@@ -1,0 +1,249 @@
+"""Lightning training of the :class:`~metanet.writer.Writer` (``metanet train fit -c train/writer.yaml``).
+
+The objective is functional: the written network is run on the episode's query set with
+``torch.func.functional_call`` and its cross-entropy is backpropagated into the writer (never a weight-regression
+loss). When a zoo is given, part of each batch are the zoo's own tasks and the zoo's trained networks act as
+teachers: the written network is also distilled towards the teacher's softened outputs (Hinton et al., KL at
+temperature T, scaled by T²). With ``steps > 1`` every refinement pass is supervised (deep supervision).
+"""
+
+from __future__ import annotations
+
+import io
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.func import functional_call, vmap
+from torch.utils.data import DataLoader
+
+from metanet.nets import build
+from metanet.writer.episodes import Episode, EpisodeSampler
+from metanet.writer.model import Writer
+
+__all__ = ["WriterModule", "EpisodeDataModule", "written_logits"]
+
+
+def written_logits(arch, params: dict[str, Tensor], x: Tensor) -> Tensor:
+    """Logits ``(B, n, K)`` of B written networks of ``arch`` on inputs ``x``."""
+    base = build(arch, seed=None).to("meta")
+    return vmap(lambda p: functional_call(base, p, (x,)))(params)
+
+
+def _collate(batch: list[Episode]) -> list[Episode]:
+    return batch
+
+
+class EpisodeDataModule(L.LightningDataModule):
+    """Random training episodes and a fixed set of validation episodes.
+
+    Args:
+        bases: data sets the tasks are drawn from.
+        tasks_per_step: episodes per optimisation step.
+        shots_min / shots_max: support examples per class.
+        query: query examples per class.
+        cnn_prob: probability an episode writes a CNN.
+        val_episodes: fixed validation episodes (drawn from the data sets' ``val`` splits).
+        steps_per_epoch: optimisation steps per "epoch" (the stream is endless).
+        seed: seed of the episode stream.
+    """
+
+    def __init__(
+        self,
+        bases: tuple[str, ...] = ("mnist", "fashion-mnist", "digits", "mnist1d"),
+        tasks_per_step: int = 8,
+        shots_min: int = 10,
+        shots_max: int = 100,
+        query: int = 30,
+        cnn_prob: float = 0.15,
+        val_episodes: int = 32,
+        steps_per_epoch: int = 100,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+
+    def prepare_data(self) -> None:
+        from metanet import tasks
+
+        for name in self.hparams.bases:  # loads (and validates) the data once, before training starts
+            tasks.get(name)
+
+    def setup(self, stage: str | None = None) -> None:
+        h = self.hparams
+        rank = self.trainer.global_rank if self.trainer is not None else 0
+        self.train_set = EpisodeSampler(
+            h.bases, "train", (h.shots_min, h.shots_max), h.query, cnn_prob=h.cnn_prob,
+            seed=h.seed * 7919 + rank, length=h.steps_per_epoch * h.tasks_per_step,
+        )
+        self.val_set = EpisodeSampler(
+            h.bases, "val", (50, 50), 50, p_permute=0.3, p_invert=0.2, cnn_prob=h.cnn_prob,
+            seed=10_000 + h.seed, length=h.val_episodes,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        # a new seed each epoch keeps episodes fresh but reproducible
+        epoch = self.trainer.current_epoch if self.trainer is not None else 0
+        self.train_set.seed = self.hparams.seed * 7919 + 104_729 * epoch + (self.trainer.global_rank if self.trainer else 0)
+        return DataLoader(self.train_set, batch_size=self.hparams.tasks_per_step, collate_fn=_collate)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val_set, batch_size=self.hparams.val_episodes, collate_fn=_collate)
+
+
+class WriterModule(L.LightningModule):
+    """Trains a :class:`Writer` on episodes with the written networks' query loss.
+
+    Args:
+        hidden, message, ridge_lambda, head_lambda, temperature, start_mix, steps, max_rows: the Writer's.
+        lr: AdamW learning rate; weight_decay: AdamW weight decay.
+        zoo: optional zoo directory whose networks serve as teachers on their own tasks.
+        distill_weight: weight of the distillation term; distill_temperature: its temperature T.
+        export: where to write the trained writer as a safetensors checkpoint when fitting ends.
+    """
+
+    def __init__(
+        self,
+        hidden: int = 32,
+        message: int = 16,
+        ridge_lambda: float = 3.0,
+        head_lambda: float = 0.1,
+        temperature: float = 5.0,
+        start_mix: float = 0.3,
+        steps: int = 1,
+        max_rows: int = 4096,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-4,
+        zoo: str | None = None,
+        distill_weight: float = 0.5,
+        distill_temperature: float = 4.0,
+        export: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.writer = Writer(hidden, message, ridge_lambda, head_lambda, temperature, start_mix, steps, max_rows)
+        self._teachers = None
+
+    # --- teachers -----------------------------------------------------------------------------------
+    def _teacher_episodes(self, n: int, seed: int) -> list[tuple[Episode, Tensor]]:
+        """Episodes on the zoo's tasks with the logits of a trained zoo network on the query set."""
+        if self.hparams.zoo is None:
+            return []
+        from metanet import tasks
+        from metanet.zoo import Zoo
+
+        if self._teachers is None:
+            zoo = Zoo(self.hparams.zoo)
+            rows = [r for r in zoo.select() if r.get("backdoor") in (None, "null")]
+            final = {}
+            for r in rows:  # the last checkpoint of every run
+                if r["run"] not in final or r["epoch"] > final[r["run"]]["epoch"]:
+                    final[r["run"]] = r
+            self._teachers = (zoo, sorted(final.values(), key=lambda r: r["id"]))
+        zoo, rows = self._teachers
+        g = torch.Generator().manual_seed(seed)
+        out = []
+        for _ in range(n):
+            r = rows[int(torch.randint(len(rows), (1,), generator=g))]
+            teacher = zoo.load(r["id"])
+            task = tasks.get(r["task"])
+            x, y = task.split("train")
+            shots = int(torch.randint(10, 101, (1,), generator=g))
+            from metanet.writer.episodes import make_episode
+
+            support, query, _ = make_episode(x, y, list(range(task.num_classes)), shots, 30, g)
+            with torch.no_grad():
+                t_logits = teacher(query[0])
+            out.append((Episode(task.name, teacher.arch, support, query, {"teacher": r["id"]}), t_logits))
+        return out
+
+    # --- steps --------------------------------------------------------------------------------------
+    def _episode_loss(self, ep: Episode, teacher: Tensor | None = None, seed: int = 0) -> tuple[Tensor, list[float]]:
+        steps = self.writer.write(ep.arch, *ep.support, start=None, candidates=1, seed=seed, all_steps=True)
+        qx, qy = ep.query
+        losses, accs = [], []
+        for params in steps:
+            logits = written_logits(ep.arch, params, qx)[0]
+            loss = F.cross_entropy(logits, qy)
+            if teacher is not None:
+                t = self.hparams.distill_temperature
+                kl = F.kl_div(F.log_softmax(logits / t, -1), F.log_softmax(teacher / t, -1), log_target=True,
+                              reduction="batchmean")
+                loss = loss + self.hparams.distill_weight * t * t * kl
+            losses.append(loss)
+            accs.append((logits.argmax(-1) == qy).float().mean().item())
+        return torch.stack(losses).mean(), accs
+
+    def transfer_batch_to_device(self, batch: list[Episode], device, dataloader_idx: int) -> list[Episode]:
+        # Episodes hold a frozen Arch, which Lightning's generic mover refuses: move the tensors ourselves
+        for ep in batch:
+            ep.support = tuple(t.to(device) for t in ep.support)
+            ep.query = tuple(t.to(device) for t in ep.query)
+        return batch
+
+    def training_step(self, batch: list[Episode], batch_idx: int) -> Tensor:
+        seed = self.global_step * 1009 + self.global_rank
+        items = [(ep, None) for ep in batch] + self._teacher_episodes(max(1, len(batch) // 4), seed)
+        losses, accs = [], []
+        for i, (ep, teacher) in enumerate(items):
+            loss, acc = self._episode_loss(ep, teacher, seed=seed + i)
+            if torch.isfinite(loss):  # a degenerate episode must not poison the update
+                losses.append(loss)
+                accs.append(acc[-1])
+        loss = torch.stack(losses).mean()
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(items))
+        self.log("train/query_acc", sum(accs) / max(1, len(accs)), prog_bar=True, batch_size=len(items))
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self._val = []
+
+    def validation_step(self, batch: list[Episode], batch_idx: int) -> None:
+        for i, ep in enumerate(batch):
+            with torch.no_grad():
+                loss, accs = self._episode_loss(ep, seed=i)
+            self._val.append((ep, loss.item(), accs))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val:
+            return
+        n_steps = len(self._val[0][2])
+        per_step = [sum(a[s] for _, _, a in self._val) / len(self._val) for s in range(n_steps)]
+        self.log("val/loss", sum(v[1] for v in self._val) / len(self._val), sync_dist=True)
+        self.log("val/query_acc", per_step[-1], prog_bar=True, sync_dist=True)
+        by_base: dict[str, list[float]] = {}
+        for ep, _, accs in self._val:
+            by_base.setdefault(ep.meta["base"], []).append(accs[-1])
+        for base, v in by_base.items():
+            self.log(f"val_task/{base}", sum(v) / len(v), sync_dist=True)
+        self._figure(per_step)
+
+    def _figure(self, per_step: list[float]) -> None:
+        exp = getattr(self.logger, "experiment", None)
+        if exp is None or not hasattr(exp, "add_figure"):
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot(range(1, len(per_step) + 1), per_step, marker="o")
+        ax.set_xlabel("refinement pass")
+        ax.set_ylabel("query accuracy (val episodes)")
+        ax.set_title("accuracy vs refinement step")
+        fig.tight_layout()
+        exp.add_figure("val/accuracy_vs_step", fig, global_step=self.global_step)
+        plt.close(fig)
+
+    def on_fit_end(self) -> None:
+        if self.hparams.export and self.global_rank == 0:
+            self.writer.save(self.hparams.export)
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.writer.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
+        # always clip: a few ill-conditioned support sets give huge gradients through the ridge solves
+        self.clip_gradients(optimizer, gradient_clip_val=gradient_clip_val or 1.0, gradient_clip_algorithm="norm")

@@ -1,0 +1,314 @@
+"""`Writer`: a message-passing network that writes every weight of an MLP or CNN for a task.
+
+The writer works layer by layer, as a GNN over the network's neural graph (neurons = nodes, weights = edges):
+
+1. For the layer's *source* neurons (input pixels, or the previous layer's units / patch entries), compute
+   statistics of their activations on the task's support set: mean, std, the ridge-regression direction from
+   them to each class, and each class's centred mean (:mod:`metanet.writer.solvers`).
+2. Every edge ``i -> j`` gets features: its starting weight (a seeded init or a zoo member), the class-contracted
+   ridge and class-mean directions :math:`\\sum_c e_{jc} r_{ic}` and :math:`\\sum_c e_{jc} \\mu_{ic}` (``e_j`` is
+   neuron ``j``'s class code: its starting weights projected on the ridge directions, normalised), and the source
+   statistics. The starting weights are the writer's only noise input: different seeds give different candidates.
+3. Message passing (:class:`WeightMessages`, a PyG ``MessagePassing``): each target neuron aggregates messages
+   :math:`h_j = \\mathrm{mean}_i\\, \\phi(f_{ij})` from its incoming edges; each edge then writes its weight
+   :math:`w_{ij} = a^\\top f_{ij} + \\psi(f_{ij}, h_j)`.
+4. Each written neuron is normalised on the support set (unit std of its pre-activation) and its bias centres it
+   (plus a learned shift :math:`\\beta(h_j)`); the support set is pushed through to condition the next layer.
+5. The classifier layer is the closed-form ridge solution on the last hidden activations, with a learned
+   :math:`\\lambda` and temperature.
+
+Hidden-neuron permutation equivariance holds by construction (every map is per edge / per neuron, aggregation is
+a mean, class codes come from each neuron's own starting weights); so does class-permutation equivariance (classes
+only enter through sums over classes and the ridge targets). The same weights
+serve every width, depth and activation of the MLP family and the CNN family (a convolution is a linear map on
+patches: its source neurons are (channel, kernel offset) pairs). With ``steps > 1`` the writer refines its own
+output: pass ``t`` starts from the weights written at pass ``t-1`` (recursive refinement, supervised per pass).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing
+
+from metanet.errors import ArchError, TaskError
+from metanet.nets import Arch, activation
+from metanet.writer.solvers import SupportStats, ridge, support_stats, targets
+
+__all__ = ["Writer", "WeightMessages", "EDGE_FEATURES"]
+
+#: edge feature columns: start weight, ridge direction, class-mean direction, source mean, source std, pass index
+EDGE_FEATURES = ("start", "ridge", "means", "src_mean", "src_std", "step")
+
+
+class WeightMessages(MessagePassing):
+    r"""Edge → target-neuron messages :math:`h_j = \frac{1}{|N(j)|}\sum_{i \in N(j)} \phi(f_{ij})`.
+
+    Args:
+        edge_dim: edge feature size :math:`F`.
+        out_dim: message size :math:`d`.
+        hidden: width of :math:`\phi`.
+
+    Shapes:
+        - edge_attr: :math:`(B, E, F)`; edge_index: :math:`(2, E)` (source, target)
+        - output: :math:`(B, N_{tgt}, d)`
+    """
+
+    def __init__(self, edge_dim: int, out_dim: int, hidden: int = 32) -> None:
+        super().__init__(aggr="mean", node_dim=-2)
+        self.phi = nn.Sequential(nn.Linear(edge_dim, hidden), nn.GELU(), nn.Linear(hidden, out_dim))
+
+    def forward(self, edge_attr: Tensor, edge_index: Tensor, size: tuple[int, int]) -> Tensor:
+        return self.propagate(edge_index, edge_attr=edge_attr, size=size)
+
+    def message(self, edge_attr: Tensor) -> Tensor:
+        return self.phi(edge_attr)
+
+
+@dataclass
+class _Layer:
+    """One weight layer as the writer sees it."""
+
+    kind: str  # "linear" | "conv"
+    d_in: int  # source neurons (features, or channels * k * k for a conv)
+    d_out: int
+    skip: bool = False
+
+
+def _bipartite(d_in: int, d_out: int) -> Tensor:
+    """edge_index of a dense layer, edges ordered target-major: edge ``j * d_in + i`` is ``i -> j``."""
+    src = torch.arange(d_in).repeat(d_out)
+    dst = torch.arange(d_out).repeat_interleave(d_in)
+    return torch.stack([src, dst])
+
+
+class Writer(nn.Module):
+    """Writes the weights of a network of a given architecture for a task given by labelled examples.
+
+    Args:
+        hidden: width of the edge and node MLPs.
+        message: size of the aggregated neuron messages.
+        ridge_lambda: initial (relative) ridge regulariser of the source statistics.
+        head_lambda: initial (relative) ridge regulariser of the classifier layer.
+        temperature: initial logit scale of the classifier layer.
+        start_mix: initial weight of the starting weights in the written first layer.
+        steps: refinement passes (each starts from the previous pass's weights).
+        max_rows: cap on support rows used for statistics (patch rows for convolutions are subsampled to it).
+
+    Shapes (see :meth:`write`):
+        - support inputs :math:`(n, *\\text{input shape})`, labels :math:`(n,)`
+        - output: a dict ``name -> (B, *param.shape)`` matching ``metanet.nets.build(arch).state_dict()``
+    """
+
+    def __init__(
+        self,
+        hidden: int = 32,
+        message: int = 16,
+        ridge_lambda: float = 3.0,
+        head_lambda: float = 0.1,
+        temperature: float = 5.0,
+        start_mix: float = 0.3,
+        steps: int = 1,
+        max_rows: int = 8192,
+    ) -> None:
+        super().__init__()
+        f = len(EDGE_FEATURES)
+        self.steps = steps
+        self.max_rows = max_rows
+        self.messages = WeightMessages(f, message, hidden)
+        self.lin = nn.Linear(f, 1, bias=False)
+        with torch.no_grad():  # start as the hand-derived rule: start_mix * start + ridge direction
+            self.lin.weight.zero_()
+            self.lin.weight[0, EDGE_FEATURES.index("start")] = start_mix
+            self.lin.weight[0, EDGE_FEATURES.index("ridge")] = 1.0
+        self.psi_f = nn.Linear(f, hidden)
+        self.psi_h = nn.Linear(message, hidden, bias=False)
+        self.psi_out = nn.Linear(hidden, 1)
+        self.beta = nn.Sequential(nn.Linear(message, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        for last in (self.psi_out, self.beta[-1]):  # learned corrections start at zero
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+        self.log_ridge = nn.Parameter(torch.tensor(math.log(ridge_lambda)))
+        self.log_head = nn.Parameter(torch.tensor(math.log(head_lambda)))
+        self.log_temp = nn.Parameter(torch.tensor(math.log(temperature)))
+
+    # --- one layer -------------------------------------------------------------------------------
+    def _write_layer(self, a: Tensor, y: Tensor, k: int, start: Tensor, step: int) -> tuple[Tensor, Tensor]:
+        """Weights ``(B, d_out, d_in)`` and bias ``(B, d_out)`` of one hidden layer from its inputs ``a`` (B, n, d_in)."""
+        b, _, d_in = a.shape
+        d_out = start.shape[1]
+        # the input layer's rows are one tensor expanded over the B candidates: its statistics are computed once
+        shared = b > 1 and a.stride(0) == 0
+        st = support_stats(a[:1] if shared else a, y, k, self.log_ridge.exp())
+        if shared:
+            st = SupportStats(*(t.expand(b, *t.shape[1:]) for t in (st.mean, st.std, st.ridge, st.means)))
+        s = math.sqrt(d_in)
+        # neuron j's class code: its starting weights seen through the class directions (equivariant, and the
+        # starting weights stay the only noise input)
+        codes = F.normalize(start @ st.ridge, dim=-1)  # (B, d_out, K)
+        scale = st.std.mean(1, keepdim=True).clamp_min(1e-8)
+        feats = torch.stack(
+            [
+                start * s,
+                (codes @ st.ridge.transpose(1, 2)) * s,
+                (codes @ st.means.transpose(1, 2)) * s,
+                (st.mean / scale).unsqueeze(1).expand(b, d_out, d_in),
+                (st.std / scale).unsqueeze(1).expand(b, d_out, d_in),
+                torch.full((b, d_out, d_in), float(step), dtype=a.dtype),
+            ],
+            dim=-1,
+        )  # (B, d_out, d_in, F)
+        h = self.messages(feats.view(b, d_out * d_in, -1), _bipartite(d_in, d_out), (d_in, d_out))
+        pre = self.psi_f(feats) + self.psi_h(h).unsqueeze(2)
+        w = self.lin(feats).squeeze(-1) + self.psi_out(F.gelu(pre)).squeeze(-1)  # (B, d_out, d_in)
+        centred = (a[:1] if shared else a) - st.mean[: 1 if shared else b].unsqueeze(1)
+        z_std = (centred @ w.transpose(1, 2)).pow(2).mean(1).add(1e-8).sqrt()  # (B, d_out)
+        w = w / z_std.unsqueeze(-1)
+        bias = -(st.mean.unsqueeze(1) @ w.transpose(1, 2)).squeeze(1) + self.beta(h).squeeze(-1)
+        return w, bias
+
+    def _head(self, a: Tensor, y: Tensor, k: int, bias: bool) -> tuple[Tensor, Tensor | None]:
+        if bias:
+            a = torch.cat([a, torch.ones(*a.shape[:2], 1, dtype=a.dtype)], dim=2)
+        r = ridge(a, targets(y, k), self.log_head.exp()) * self.log_temp.exp()  # (B, d(+1), K)
+        if bias:
+            return r[:, :-1].transpose(1, 2), r[:, -1]
+        return r.transpose(1, 2), None
+
+    def _rows(self, a: Tensor, y: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+        if a.shape[1] <= self.max_rows:
+            return a, y
+        idx = torch.randperm(a.shape[1], generator=gen)[: self.max_rows]
+        if a.shape[0] > 1 and a.stride(0) == 0:  # shared rows (input layer): gather once, keep them shared
+            return a[:1, idx].expand(a.shape[0], -1, -1), y[idx]
+        return a[:, idx], y[idx]
+
+    # --- whole network -----------------------------------------------------------------------------
+    def write(
+        self,
+        arch: Arch | str,
+        x: Tensor,
+        y: Tensor,
+        num_classes: int | None = None,
+        start: dict[str, Tensor] | None = None,
+        candidates: int = 1,
+        seed: int = 0,
+        all_steps: bool = False,
+    ) -> dict[str, Tensor] | list[dict[str, Tensor]]:
+        """Write ``candidates`` weight sets of ``arch`` for the task whose support set is ``(x, y)``.
+
+        Args:
+            arch: the architecture to write (MLP or CNN family).
+            x: support inputs ``(n, *input_shape)``; y: labels ``(n,)`` in ``0..K-1``.
+            num_classes: K (default ``arch.num_classes``; must match it).
+            start: starting weights ``name -> (B, *shape)`` (e.g. a zoo member); default: the seeded init of
+                ``arch`` per candidate.
+            candidates: B, the number of weight sets (each from its own seeded starting weights).
+            seed: makes the output deterministic.
+            all_steps: return the weights after every refinement pass (for deep supervision).
+
+        Returns:
+            ``name -> (B, *param.shape)`` keyed like ``metanet.nets.build(arch).state_dict()`` (a list, one per
+            pass, with ``all_steps``).
+        """
+        arch = Arch.coerce(arch)
+        k = arch.num_classes if num_classes is None else num_classes
+        if k != arch.num_classes:
+            raise ArchError(f"architecture {arch} has {arch.num_classes} outputs but the task has {k} classes")
+        if y.numel() == 0 or int(y.min()) < 0 or int(y.max()) >= k:
+            raise TaskError(f"support labels must be in 0..{k - 1} and non-empty")
+        if torch.bincount(y, minlength=k).min() == 0:
+            raise TaskError(f"the support set needs at least one example of each of the {k} classes")
+        if not arch.fits(tuple(x.shape[1:])):
+            raise ArchError(f"architecture {arch} does not fit support inputs of shape {tuple(x.shape[1:])}")
+        if start is None:
+            start = _seeded_init(arch, candidates, seed)
+        outs, prev = [], start
+        for step in range(self.steps):
+            prev = self._write_all(arch, x, y, k, prev, step, torch.Generator().manual_seed(seed))
+            outs.append(prev)
+        return outs if all_steps else outs[-1]
+
+    def _write_all(self, arch, x, y, k, start, step, gen) -> dict[str, Tensor]:
+        b = next(iter(start.values())).shape[0]
+        act = activation(arch.activation)
+        params: dict[str, Tensor] = {}
+        last = arch.num_layers - 1
+        if arch.family == "mlp":
+            a = x.flatten(1).unsqueeze(0).expand(b, -1, -1)
+            skips = set(arch.skip_layers())
+            for i in range(last):
+                u = _unit_rows(start[f"layers.{i}.weight"])
+                ar, yr = self._rows(a, y, gen)
+                w, bias = self._write_layer(ar, yr, k, u, step)
+                params[f"layers.{i}.weight"] = w
+                z = a @ w.transpose(1, 2)
+                if arch.bias:
+                    params[f"layers.{i}.bias"] = bias
+                    z = z + bias.unsqueeze(1)
+                a = a + act(z) if i in skips else act(z)
+        else:
+            kk, st = arch.kernel, arch.stride
+            maps = x.unsqueeze(0).expand(b, *x.shape)  # (B, n, C, H, W)
+            for i in range(last):
+                c_in = maps.shape[2]
+                u = _unit_rows(start[f"layers.{i}.weight"].flatten(2))
+                n = maps.shape[1]
+                patches = F.unfold(maps.flatten(0, 1), kk, padding=kk // 2, stride=st)  # (B*n, C k k, L)
+                rows = patches.view(b, n, c_in * kk * kk, -1).permute(0, 1, 3, 2).reshape(b, -1, c_in * kk * kk)
+                yr = y.repeat_interleave(patches.shape[-1])
+                ar, yr = self._rows(rows, yr, gen)
+                w, bias = self._write_layer(ar, yr, k, u, step)
+                weight = w.view(b, -1, c_in, kk, kk)
+                params[f"layers.{i}.weight"] = weight
+                out = F.conv2d(
+                    maps.transpose(0, 1).flatten(1, 2), weight.flatten(0, 1),
+                    bias.flatten() if arch.bias else None, stride=st, padding=kk // 2, groups=b,
+                )  # (n, B*C_out, H', W')
+                if arch.bias:
+                    params[f"layers.{i}.bias"] = bias
+                maps = act(out).view(n, b, -1, *out.shape[-2:]).transpose(0, 1)
+            a = maps.mean(dim=(3, 4))
+        w, bias = self._head(a, y, k, arch.bias)
+        params[f"layers.{last}.weight"] = w
+        if bias is not None:
+            params[f"layers.{last}.bias"] = bias
+        return params
+
+    # --- persistence -------------------------------------------------------------------------------
+    def config(self) -> dict:
+        return {
+            "hidden": self.psi_f.out_features,
+            "message": self.psi_h.in_features,
+            "steps": self.steps,
+            "max_rows": self.max_rows,
+        }
+
+    def save(self, path) -> None:
+        from metanet.checkpoints import save_module
+
+        save_module(self, path, kind="writer", config=self.config())
+
+    @classmethod
+    def load(cls, path=None) -> "Writer":
+        """Load a writer checkpoint (safetensors); ``None`` loads the one shipped inside the package."""
+        from metanet.checkpoints import load_module
+
+        return load_module(cls, path, kind="writer")
+
+
+def _unit_rows(w: Tensor) -> Tensor:
+    """Rescale starting weights so that ``row * sqrt(d_in)`` has unit RMS (the writer is scale-free in them)."""
+    rms = w.pow(2).mean(-1, keepdim=True).add(1e-12).sqrt()
+    return w / rms / math.sqrt(w.shape[-1])
+
+
+def _seeded_init(arch: Arch, b: int, seed: int) -> dict[str, Tensor]:
+    from metanet.nets import build
+
+    nets = [build(arch, seed=seed * 100_003 + j) for j in range(b)]
+    return {k: torch.stack([n.state_dict()[k] for n in nets]) for k in nets[0].state_dict()}

@@ -1,0 +1,402 @@
+"""Building a zoo: plan the recipe's runs into work units, train each unit as one population, store it.
+
+The plan depends only on the recipe (and ``limit``): runs are grouped by their group key (architecture,
+optimizer, batch size, epochs, training-set size, checkpoints), sorted by task within a group, and cut into units
+of at most ``recipe.population`` runs. Unit ``u`` always writes ``shards/{u:05d}.safetensors``, so
+
+- ``--shard I/N`` builds the units with ``u % N == I``: shards of one recipe never collide and any scheduler
+  (a job array, a shell loop, Ray) can run them; ``metanet zoo merge`` joins the directories;
+- a resumed build skips the units whose rows are committed and redoes the rest from scratch, and every unit is
+  bit-identical whichever process trains it (all randomness comes from the runs' own seeds).
+
+Backends: ``local`` trains the units one after the other in this process; ``ray`` sends them to Ray workers as
+tasks (``ray.init(address)``: ``--ray-address``, else ``$RAY_ADDRESS``, else a local instance) and writes their
+results from the driver as they arrive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+from safetensors.torch import save as st_save
+
+from metanet.errors import ZooError
+from metanet.io import atomic_write
+from metanet.zoo.data import load_task_data
+from metanet.zoo.recipe import Recipe, RunSpec, load_recipe
+from metanet.zoo.store import Store, tensor_sha256
+from metanet.zoo.train import train_population
+
+__all__ = ["Unit", "plan", "build", "run_unit", "parse_shard", "BuildSummary", "BACKENDS", "merge"]
+
+BACKENDS = ("local", "ray")
+
+
+@dataclass
+class Unit:
+    """A chunk of runs with one group key, trained as one population and stored as one shard."""
+
+    index: int
+    runs: list[RunSpec]
+
+    @property
+    def nets(self) -> int:
+        """Networks the unit stores (runs x checkpoints)."""
+        return sum(len(r.checkpoints) for r in self.runs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "runs": [r.to_dict() for r in self.runs]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Unit":
+        return cls(d["index"], [RunSpec.from_dict(r) for r in d["runs"]])
+
+
+def plan(recipe: Recipe, limit: int | None = None) -> list[Unit]:
+    """The work units of ``recipe`` (its first ``limit`` runs), in a fixed order (see the module docstring)."""
+    groups: dict[tuple, list[RunSpec]] = {}
+    for r in recipe.runs(limit):
+        groups.setdefault(r.group_key(), []).append(r)
+    units: list[Unit] = []
+    for key in sorted(groups, key=repr):
+        members = sorted(groups[key], key=lambda r: (r.task, r.index))
+        for a in range(0, len(members), recipe.population):
+            units.append(Unit(len(units), members[a : a + recipe.population]))
+    return units
+
+
+def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int]:
+    """``"I/N"`` -> ``(I, N)`` with 0 <= I < N."""
+    if text is None:
+        return (0, 1)
+    if isinstance(text, tuple):
+        i, n = text
+    else:
+        try:
+            i_s, n_s = str(text).split("/")
+            i, n = int(i_s), int(n_s)
+        except ValueError:
+            raise ZooError(f"--shard {text!r} is malformed; expected I/N with 0 <= I < N, e.g. 0/4") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise ZooError(f"--shard {i}/{n} is out of range; expected I/N with 0 <= I < N, e.g. 0/4")
+    return i, n
+
+
+def _context(recipe: Recipe) -> dict[str, Any]:
+    """What a worker needs besides the runs (small and JSON-able, for Ray)."""
+    return {"name": recipe.name, "seed": recipe.seed, "train_examples": recipe.train_examples,
+            "eval_train_examples": recipe.eval_train_examples}
+
+
+def _rows(ctx: dict[str, Any], results) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]]]:
+    tensors: dict[str, torch.Tensor] = {}
+    rows: list[dict[str, Any]] = []
+    for res in results:
+        run = res.run
+        for ck, nid in zip(res.checkpoints, run.ids):
+            for k, v in ck.state.items():
+                tensors[f"{nid}/{k}"] = v
+            m = ck.metrics
+            backdoor = None
+            if run.backdoor is not None:
+                backdoor = {**run.backdoor, "asr": m.get("asr"), "clean_acc": m["test_acc"]}
+            rows.append({
+                "id": nid, "run": run.index, "recipe": ctx["name"], "task": run.task,
+                "arch": json.dumps(run.arch.to_dict(), sort_keys=True), "arch_str": str(run.arch),
+                "family": run.arch.family, "hparams": json.dumps(run.hparams, sort_keys=True), "seed": run.seed,
+                "epoch": ck.epoch, "train_acc": m["train_acc"], "val_acc": m["val_acc"], "test_acc": m["test_acc"],
+                "test_loss": m["test_loss"], "backdoor": json.dumps(backdoor, sort_keys=True) if backdoor else None,
+                "diverged": int(bool(m.get("diverged"))), "sha256": tensor_sha256(ck.state),
+            })
+    return tensors, rows
+
+
+def run_unit(unit: Unit, ctx: dict[str, Any], progress: Callable[[float], None] | None = None,
+             ) -> tuple[bytes, list[dict[str, Any]], float]:
+    """Train one unit and serialise it.
+
+    Args:
+        unit: the unit.
+        ctx: recipe context (name, seed, train_examples, eval_train_examples).
+        progress: called with the fraction of the unit done, after every epoch.
+
+    Returns:
+        ``(shard bytes, nets rows without shard/unit/created, training seconds)``.
+    """
+    data = {t: load_task_data(t, ctx["train_examples"], ctx["eval_train_examples"], ctx["seed"])
+            for t in dict.fromkeys(r.task for r in unit.runs)}
+    t0 = time.perf_counter()
+    results = train_population(unit.runs, data, progress)
+    seconds = time.perf_counter() - t0
+    tensors, rows = _rows(ctx, results)
+    meta = {"metanet.zoo.unit": str(unit.index), "metanet.zoo.recipe": ctx["name"]}
+    return st_save(tensors, metadata=meta), rows, seconds
+
+
+def _unit_job(payload: dict[str, Any], ctx: dict[str, Any], threads: int) -> tuple[int, bytes, list, float]:
+    """A Ray task: train a unit in a worker process and return its serialised result."""
+    torch.set_num_threads(max(1, threads))
+    unit = Unit.from_dict(payload)
+    blob, rows, seconds = run_unit(unit, ctx)
+    return unit.index, blob, rows, seconds
+
+
+@dataclass
+class BuildSummary:
+    """What a :func:`build` call did."""
+
+    path: Path
+    units_planned: int
+    units_in_shard: int
+    units_built: int
+    units_skipped: int
+    nets_written: int
+    seconds: float
+    backend: str = "local"
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        rate = self.nets_written / self.seconds if self.seconds > 0 else 0.0
+        return (f"{self.path}: built {self.units_built} units ({self.nets_written} networks) in {self.seconds:.1f} s "
+                f"({rate:.1f} nets/s, backend {self.backend}); skipped {self.units_skipped} already done; "
+                f"{self.units_in_shard} of {self.units_planned} units belong to this shard")
+
+
+def _write_recipe(store: Store, recipe: Recipe) -> None:
+    import yaml
+
+    path = store.path / "recipe.yaml"
+    text = yaml.safe_dump(recipe.to_dict(), sort_keys=False)
+    if not path.exists():
+        atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int) -> None:
+    meta = store.meta()
+    want = {"recipe": recipe.name, "recipe_sha256": recipe.fingerprint(), "limit": json.dumps(limit)}
+    if "recipe_sha256" in meta:
+        for k, v in want.items():
+            if meta.get(k) != v:
+                what = {"recipe": "recipe name", "recipe_sha256": "recipe contents", "limit": "--limit"}[k]
+                raise ZooError(
+                    f"{store.path} holds a zoo built with a different {what} ({k}: {meta.get(k)!r}, now {v!r}); "
+                    "resume with the same recipe and --limit, or build into another --out directory")
+    else:
+        store.set_meta(**want, count=str(recipe.count), units=str(n_units), format="1")
+
+
+def build(
+    recipe: "Recipe | str | os.PathLike | dict",
+    out: str | os.PathLike,
+    *,
+    shard: "str | tuple[int, int] | None" = None,
+    limit: int | None = None,
+    backend: str = "local",
+    workers: int = 1,
+    ray_address: str | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+) -> BuildSummary:
+    """Build (or resume building) a zoo.
+
+    Args:
+        recipe: a :class:`Recipe`, a path, a recipe name in ``zoo/`` or a mapping.
+        out: the zoo directory (created if needed).
+        shard: ``"I/N"`` or ``(I, N)``: build only the units with ``index % N == I``.
+        limit: build only the recipe's first ``limit`` runs (tests, smoke runs); stored, and must match on resume.
+        backend: ``"local"`` or ``"ray"``.
+        workers: local backend: worker processes (1: train in this process). Each unit is one job; the parent
+            writes the results, so the output does not depend on this number.
+        ray_address: Ray cluster address (else ``$RAY_ADDRESS``, else a local Ray instance).
+        threads: torch threads per worker process or Ray task (default 1: small populations gain little from
+            intra-op threads, and on a loaded machine extra threads only contend; use workers for cores).
+        progress: show a tqdm bar over networks (nets/s).
+
+    Returns:
+        A :class:`BuildSummary`.
+
+    Raises:
+        RecipeError: the recipe is invalid. ZooError: ``out`` holds another recipe's zoo, or is being written.
+    """
+    if backend not in BACKENDS:
+        raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if limit is not None and limit < 1:
+        raise ZooError(f"limit must be >= 1, got {limit}")
+    i_shard, n_shard = parse_shard(shard)
+    recipe = load_recipe(recipe)
+    t0 = time.perf_counter()
+    units = plan(recipe, limit)
+    store = Store(out, create=True)
+    try:
+        store.lock()
+        store.clean_temporaries()
+        _check_meta(store, recipe, limit, len(units))
+        _write_recipe(store, recipe)
+        mine = [u for u in units if u.index % n_shard == i_shard]
+        done = store.done_units()
+        todo = [u for u in mine if u.index not in done]
+        ctx = _context(recipe)
+        from tqdm import tqdm
+
+        total = sum(len(u.runs) for u in mine)
+        initial = sum(len(u.runs) for u in mine if u.index in done)
+        bar = tqdm(total=total, initial=initial, unit="net", desc=f"zoo {recipe.name}", disable=not progress,
+                   dynamic_ncols=True, file=sys.stderr, smoothing=0.1,
+                   bar_format="{l_bar}{bar}| {n:.0f}/{total} nets [{elapsed}<{remaining}, {rate_fmt}]")
+        written = 0
+        try:
+            if backend == "local" and workers > 1 and len(todo) > 1:
+                written = _build_pool(todo, ctx, store, bar, workers, threads or 1)
+            elif backend == "local":
+                old = torch.get_num_threads()
+                torch.set_num_threads(max(1, threads or 1))
+                for u in todo:
+                    last = [0.0]
+
+                    def prog(frac: float, u: Unit = u, last: list = last) -> None:
+                        bar.update(len(u.runs) * (frac - last[0]))
+                        last[0] = frac
+
+                    blob, rows, seconds = run_unit(u, ctx, prog)
+                    store.write_unit(u.index, {}, rows, seconds, shard_bytes=blob)
+                    written += len(rows)
+                torch.set_num_threads(old)
+            else:
+                written = _build_ray(todo, ctx, store, bar, ray_address, threads)
+        finally:
+            bar.close()
+        return BuildSummary(Path(out), len(units), len(mine), len(todo), len(mine) - len(todo), written,
+                            time.perf_counter() - t0, backend)
+    finally:
+        store.close()
+
+
+def _build_pool(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, workers: int, threads: int) -> int:
+    """Run units in worker processes (spawned, ``threads`` torch threads each); write results here as they come."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    written = 0
+    queue = list(todo)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        pending: dict[cf.Future, Unit] = {}
+        while queue or pending:
+            while queue and len(pending) < workers + 1:  # bounded: results are held in memory until written
+                u = queue.pop(0)
+                pending[pool.submit(_unit_job, u.to_dict(), ctx, threads)] = u
+            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                u = pending.pop(fut)
+                index, blob, rows, seconds = fut.result()
+                store.write_unit(index, {}, rows, seconds, shard_bytes=blob)
+                written += len(rows)
+                bar.update(len(u.runs))
+    return written
+
+
+def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, address: str | None,
+               threads: int | None) -> int:
+    """Run units as Ray tasks; write each result from the driver (atomically) as it arrives."""
+    try:
+        import ray
+    except ImportError:
+        raise ZooError("the ray backend needs Ray: pip install 'metanet[ray]' (or \"ray[default]\")") from None
+    if not todo:
+        return 0
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    started = False
+    if not ray.is_initialized():
+        pkg_root = str(Path(__file__).resolve().parents[2])
+        if address:
+            # a cluster: ship the metanet package with the job (workers need torch and the task data themselves)
+            env: dict[str, Any] = {"py_modules": [str(Path(__file__).resolve().parents[1])]}
+        else:
+            pp = os.pathsep.join(p for p in (pkg_root, os.environ.get("PYTHONPATH")) if p)
+            env = {"env_vars": {"PYTHONPATH": pp}}
+        ray.init(address=address, runtime_env=env, include_dashboard=False, log_to_driver=False,
+                 ignore_reinit_error=True, configure_logging=False)
+        started = True
+    try:
+        per_task = max(1, threads or 1)
+        job = ray.remote(num_cpus=per_task)(_unit_job)
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        inflight = max(1, cpus // per_task) + 1
+        queue = list(todo)
+        pending: dict[Any, Unit] = {}
+        written = 0
+        while queue or pending:
+            while queue and len(pending) < inflight:
+                u = queue.pop(0)
+                pending[job.remote(u.to_dict(), ctx, per_task)] = u
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                u = pending.pop(ref)
+                index, blob, rows, seconds = ray.get(ref)
+                store.write_unit(index, {}, rows, seconds, shard_bytes=blob)
+                written += len(rows)
+                bar.update(len(u.runs))
+        return written
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def merge(out: str | os.PathLike, sources: Sequence[str | os.PathLike]) -> dict[str, int]:
+    """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out``.
+
+    Units already in ``out`` are skipped when identical and are an error when they differ. Each unit is copied
+    like a build writes it (shard atomically, then its rows in one transaction), so an interrupted merge resumes.
+
+    Returns:
+        ``{"units_copied": ..., "units_skipped": ..., "nets_copied": ...}``.
+
+    Raises:
+        ZooError: a source is not a zoo, the sources come from different recipes, or a unit conflicts.
+    """
+    if not sources:
+        raise ZooError("merge needs at least one source zoo")
+    srcs = [Store(s) for s in sources]
+    try:
+        metas = [s.meta() for s in srcs]
+        keys = ("recipe", "recipe_sha256", "limit")
+        first = {k: metas[0].get(k) for k in keys}
+        for s, m in zip(srcs, metas):
+            if {k: m.get(k) for k in keys} != first:
+                raise ZooError(f"{s.path} was built from a different recipe or --limit than {srcs[0].path} "
+                               f"({m.get('recipe')!r} vs {first['recipe']!r}); merge only shards of one build")
+        dst = Store(out, create=True)
+        try:
+            dst.lock()
+            dst.clean_temporaries()
+            mine = dst.meta()
+            if "recipe_sha256" in mine and {k: mine.get(k) for k in keys} != first:
+                raise ZooError(f"{out} holds a zoo of another recipe ({mine.get('recipe')!r}); merge into an empty "
+                               "directory or one built from the same recipe")
+            if "recipe_sha256" not in mine:
+                dst.set_meta(**{k: v for k, v in metas[0].items()})
+            recipe_src = srcs[0].path / "recipe.yaml"
+            if recipe_src.is_file() and not (dst.path / "recipe.yaml").exists():
+                text = recipe_src.read_text()
+                atomic_write(dst.path / "recipe.yaml", lambda tmp: Path(tmp).write_text(text))
+            copied = skipped = nets = 0
+            for s in srcs:
+                for unit in sorted(s.done_units()):
+                    if dst.import_unit(s, unit):
+                        copied += 1
+                        nets += s.conn.execute("SELECT nets FROM units WHERE unit=?", (unit,)).fetchone()[0]
+                    else:
+                        skipped += 1
+            return {"units_copied": copied, "units_skipped": skipped, "nets_copied": nets}
+        finally:
+            dst.close()
+    finally:
+        for s in srcs:
+            s.close()
+

@@ -1,0 +1,144 @@
+"""A zoo as a PyG ``Dataset`` of neural graphs with targets, split without leakage.
+
+Splits are drawn over training *runs*, not networks: all checkpoints of a run (same seed, same data order, only
+more epochs) land on the same side, so a model cannot score by recognising an earlier checkpoint of a test net.
+The split is a seeded permutation of the run ids, cut by ``fractions``.
+
+Targets (``target=`` one name or a list of names; ``data.y`` is ``(1,)`` or ``(1, k)`` float, or a long class index
+for ``task`` / ``activation`` / ``optimizer``):
+
+- a column: ``test_acc``, ``val_acc``, ``train_acc``, ``test_loss``, ``epoch``;
+- ``backdoor`` (1.0 poisoned, 0.0 clean), ``asr`` (0.0 for clean nets), ``backdoor_target`` (-1 for clean);
+- ``task`` (index into ``dataset.task_names``), ``activation`` (index into ``metanet.nets.ACTIVATIONS``),
+  ``optimizer`` (index into ``metanet.zoo.recipe.OPTIMIZERS``);
+- any numeric hyperparameter: ``lr``, ``log_lr`` (log10), ``weight_decay``, ``batch_size``, ``epochs``,
+  ``init_scale``, ``dropout``, ``label_noise``, ``momentum``, ``depth``, ``width``.
+
+Every graph also carries ``zoo_id``, ``run``, ``epoch`` and ``test_acc`` attributes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch_geometric.data import Dataset
+
+from metanet.errors import ZooError
+from metanet.nets import ACTIVATIONS
+from metanet.zoo.recipe import OPTIMIZERS
+
+__all__ = ["ZooDataset", "split_runs", "TARGETS"]
+
+SPLITS = ("train", "val", "test", "all")
+_COLUMNS = ("test_acc", "val_acc", "train_acc", "test_loss", "epoch")
+_HPARAMS = ("lr", "weight_decay", "batch_size", "epochs", "init_scale", "dropout", "label_noise", "momentum", "depth",
+            "width")
+_CLASSES = ("task", "activation", "optimizer")
+TARGETS = (*_COLUMNS, "backdoor", "asr", "backdoor_target", *_CLASSES, *_HPARAMS, "log_lr")
+
+
+def split_runs(runs: Sequence[int], fractions: tuple[float, float, float], seed: int) -> dict[str, set[int]]:
+    """Assign runs to train/val/test by a seeded permutation (sizes ``round(cumulative fraction * n)``)."""
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or not math.isclose(sum(fractions), 1.0, abs_tol=1e-6):
+        raise ZooError(f"fractions {tuple(fractions)} must be three non-negative numbers summing to 1 (train, val, test)")
+    runs = sorted(set(runs))
+    order = np.random.default_rng(seed).permutation(len(runs))
+    a = round(fractions[0] * len(runs))
+    b = round((fractions[0] + fractions[1]) * len(runs))
+    pick = lambda lo, hi: {runs[i] for i in order[lo:hi]}  # noqa: E731
+    return {"train": pick(0, a), "val": pick(a, b), "test": pick(b, len(runs))}
+
+
+class ZooDataset(Dataset):
+    """Neural graphs of a zoo's networks with targets (see the module docstring).
+
+    Args:
+        zoo: a :class:`~metanet.zoo.Zoo` (or its path).
+        split: ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
+        target: a target name or a list of names (:data:`TARGETS`).
+        fractions: train/val/test fractions of the runs.
+        seed: seed of the run permutation.
+        filters: keyword filters of :meth:`Zoo.select` applied first (e.g. ``task="mnist"``).
+        transform: optional PyG transform applied on access.
+    """
+
+    def __init__(self, zoo: Any, split: str = "train", target: "str | Sequence[str]" = "test_acc",
+                 fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0,
+                 filters: dict[str, Any] | None = None, transform: Any = None) -> None:
+        from metanet.zoo.zoo import Zoo
+
+        self.zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
+        if split not in SPLITS:
+            raise ZooError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
+        self.targets = [target] if isinstance(target, str) else list(target)
+        for t in self.targets:
+            if t not in TARGETS:
+                raise ZooError(f"unknown dataset target {t!r}; valid: {', '.join(TARGETS)}")
+        if not self.targets:
+            raise ZooError(f"give at least one target; valid: {', '.join(TARGETS)}")
+        self.split = split
+        self.task_names = self.zoo.tasks
+        nets = self.zoo.select(**(filters or {}))
+        if split == "all":
+            self.nets = nets
+        else:
+            sides = split_runs([n.run for n in nets], fractions, seed)
+            self.nets = [n for n in nets if n.run in sides[split]]
+        super().__init__(None, transform)
+
+    @property
+    def raw_file_names(self) -> list[str]:
+        return []
+
+    @property
+    def processed_file_names(self) -> list[str]:
+        return []
+
+    @property
+    def ids(self) -> list[int]:
+        return [n.id for n in self.nets]
+
+    def len(self) -> int:
+        return len(self.nets)
+
+    def _value(self, n: Any, t: str) -> float:
+        if t in _COLUMNS:
+            return float(getattr(n, t))
+        if t == "backdoor":
+            return float(n.backdoor is not None)
+        if t == "asr":
+            return float(n.backdoor.get("asr") or 0.0) if n.backdoor else 0.0
+        if t == "backdoor_target":
+            return float(n.backdoor["target"]) if n.backdoor else -1.0
+        if t == "task":
+            return float(self.task_names.index(n.task))
+        if t == "activation":
+            return float(list(ACTIVATIONS).index(n.arch.activation))
+        if t == "optimizer":
+            return float(OPTIMIZERS.index(n.hparams["optimizer"]))
+        if t == "log_lr":
+            return math.log10(n.hparams["lr"])
+        return float(n.hparams.get(t, 0.0))
+
+    def target(self, i: int) -> torch.Tensor:
+        """The target tensor of item ``i`` (without building its graph)."""
+        n = self.nets[i]
+        vals = [self._value(n, t) for t in self.targets]
+        if len(vals) == 1:
+            if self.targets[0] in _CLASSES:
+                return torch.tensor([int(vals[0])], dtype=torch.long)
+            return torch.tensor([vals[0]], dtype=torch.float32)
+        return torch.tensor([vals], dtype=torch.float32)
+
+    def get(self, idx: int):
+        n = self.nets[idx]
+        g = self.zoo.graph(n.id)
+        g.y = self.target(idx)
+        g.zoo_id = torch.tensor([n.id])
+        g.run = torch.tensor([n.run])
+        g.epoch = torch.tensor([n.epoch])
+        g.test_acc = torch.tensor([n.test_acc], dtype=torch.float32)
+        return g

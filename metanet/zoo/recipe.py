@@ -1,0 +1,597 @@
+"""Zoo recipes: a YAML description of a population of networks, validated on load, sampled per run.
+
+A recipe says which tasks, which architectures, which training hyperparameters and which backdoors a zoo
+holds, how many training runs it has and at which epochs each run is checkpointed. Every sampled value of run
+``i`` is drawn from a random stream seeded by ``(recipe seed, i)`` alone, so a run is the same whatever else is
+built with it (``--limit``, ``--shard I/N``, resume).
+
+Schema (every key optional unless marked *required*; unknown keys are errors)::
+
+    name: mnist-mlp                # default: the file name without .yaml
+    description: free text
+    seed: 0                        # int >= 0
+    count: 512                     # *required*: number of training runs (each stores len(checkpoints) nets)
+    population: 64                 # at most this many runs train together, vectorised
+    tasks: [mnist, "mnist[0-4]"]   # *required*: task names, sampled uniformly per run
+    checkpoints: [0, 1, 3, 10]     # epochs whose weights are stored (0 = the initialisation); the run's last
+                                   # epoch is always stored
+    arch:
+      family: mlp                  # DIST of mlp | cnn
+      depth: [1, 2]                # DIST of hidden layers (mlp) / conv layers (cnn), >= 1
+      width: [16, 32, 64]          # DIST of hidden widths / conv channels, >= 1
+      same_width: true             # one sampled width for every hidden layer (else one draw per layer)
+      activation: [relu, tanh]     # DIST of metanet.nets.ACTIVATIONS names
+      skip: 0.5                    # probability of residual skips (mlp; needs same_width or equal widths)
+      bias: true
+      kernel: 3                    # DIST (cnn)
+      stride: 2                    # DIST (cnn)
+    train:
+      optimizer: [adam, sgd]       # DIST of sgd | adam | adamw
+      lr: {log_uniform: [1.0e-4, 1.0e-2]}
+      momentum: 0.9                # DIST in [0, 1) (sgd)
+      weight_decay: 0.0            # DIST >= 0
+      batch_size: [32, 64]         # DIST of ints >= 1
+      epochs: 10                   # DIST of ints >= 1
+      init_scale: 1.0              # DIST > 0: the default init multiplied by this factor
+      dropout: 0.0                 # DIST in [0, 1)
+      label_noise: 0.0             # DIST in [0, 1): fraction of training labels replaced by random labels
+      train_examples: null         # use only this many (seeded-random) training examples of each task
+    eval:
+      train_examples: 5000         # train_acc is measured on this many training examples (clean labels)
+    backdoor:                      # optional: some runs are trained on poisoned data
+      fraction: 0.5                # probability that a run is poisoned
+      poison_rate: {uniform: [0.05, 0.2]}   # DIST in (0, 1): fraction of training examples poisoned
+      kind: [square, checker, random]       # DIST: trigger pattern
+      size: [3, 4, 5]              # DIST: trigger side in pixels
+      location: [corner, random]   # DIST: bottom-right corner, or a random place fixed per run
+      target: random               # a class index (DIST) or 'random' (uniform over the task's classes)
+
+A DIST is a constant, a list (uniform choice), or a one-key mapping: ``{choice: [...]}``,
+``{uniform: [lo, hi]}``, ``{log_uniform: [lo, hi]}``, ``{int: [lo, hi]}`` (inclusive).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from metanet.errors import RecipeError, TaskError
+from metanet.nets import ACTIVATIONS, FAMILIES, Arch
+
+__all__ = [
+    "Dist",
+    "Recipe",
+    "RunSpec",
+    "load_recipe",
+    "find_recipe",
+    "run_seeds",
+    "OPTIMIZERS",
+    "TRIGGER_KINDS",
+    "TRIGGER_LOCATIONS",
+]
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+TRIGGER_KINDS = ("square", "checker", "random")
+TRIGGER_LOCATIONS = ("corner", "random")
+_DIST_KINDS = ("choice", "uniform", "log_uniform", "int")
+
+_TOP_KEYS = ("name", "description", "seed", "count", "population", "tasks", "checkpoints", "arch", "train", "eval", "backdoor")
+_ARCH_KEYS = ("family", "depth", "width", "same_width", "activation", "skip", "bias", "kernel", "stride")
+_TRAIN_KEYS = (
+    "optimizer", "lr", "momentum", "weight_decay", "batch_size", "epochs", "init_scale", "dropout", "label_noise",
+    "train_examples",
+)
+_EVAL_KEYS = ("train_examples",)
+_BACKDOOR_KEYS = ("fraction", "poison_rate", "kind", "size", "location", "target")
+
+
+def _keys(section: str, d: Any, valid: Sequence[str]) -> dict[str, Any]:
+    if d is None:
+        return {}
+    if not isinstance(d, Mapping):
+        raise RecipeError(f"recipe key {section!r} must be a mapping with keys {', '.join(valid)}; got {d!r:.80}")
+    unknown = [k for k in d if k not in valid]
+    if unknown:
+        where = f"in {section!r}" if section else "at the top level"
+        raise RecipeError(f"unknown recipe key(s) {unknown} {where}; valid keys: {', '.join(valid)}")
+    return dict(d)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# distributions
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dist:
+    """A sampled value: ``choice`` over values, ``uniform``/``log_uniform`` over [lo, hi], ``int`` over lo..hi."""
+
+    kind: str
+    args: tuple
+
+    @classmethod
+    def parse(cls, key: str, value: Any) -> "Dist":
+        """Parse a recipe value (constant, list, or ``{kind: args}``); errors name ``key``."""
+        if isinstance(value, Mapping):
+            if len(value) != 1 or next(iter(value)) not in _DIST_KINDS:
+                raise RecipeError(
+                    f"recipe key {key!r}: a distribution mapping has exactly one key out of {', '.join(_DIST_KINDS)} "
+                    f"(e.g. {{log_uniform: [1.0e-4, 1.0e-2]}}); got {dict(value)!r}"
+                )
+            kind, args = next(iter(value.items()))
+            if kind == "choice":
+                if not isinstance(args, list) or not args:
+                    raise RecipeError(f"recipe key {key!r}: 'choice' needs a non-empty list, got {args!r}")
+                return cls("choice", tuple(args))
+            if not isinstance(args, list) or len(args) != 2 or not all(_is_num(a) for a in args):
+                raise RecipeError(f"recipe key {key!r}: {kind!r} needs a list [lo, hi] of two numbers, got {args!r}")
+            lo, hi = args
+            if lo > hi:
+                raise RecipeError(f"recipe key {key!r}: {kind!r} range [{lo}, {hi}] has lo > hi")
+            if kind == "log_uniform" and lo <= 0:
+                raise RecipeError(f"recipe key {key!r}: 'log_uniform' needs lo > 0, got [{lo}, {hi}]")
+            if kind == "int" and not (float(lo).is_integer() and float(hi).is_integer()):
+                raise RecipeError(f"recipe key {key!r}: 'int' needs integer bounds, got [{lo}, {hi}]")
+            return cls(kind, (lo, hi))
+        if isinstance(value, list):
+            if not value:
+                raise RecipeError(f"recipe key {key!r}: an empty list has nothing to choose from")
+            return cls("choice", tuple(value))
+        return cls("choice", (value,))
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        """Draw one value (a choice of one value draws nothing, so constants do not shift the stream)."""
+        if self.kind == "choice":
+            if len(self.args) == 1:
+                return self.args[0]
+            return self.args[int(rng.integers(len(self.args)))]
+        lo, hi = self.args
+        if self.kind == "uniform":
+            return float(rng.uniform(lo, hi))
+        if self.kind == "log_uniform":
+            return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+        return int(rng.integers(int(lo), int(hi) + 1))
+
+    def bounds(self) -> list[Any]:
+        """The values to validate: every choice, or both ends of a range."""
+        return list(self.args)
+
+    def check(self, key: str, ok: Callable[[Any], bool], valid: str) -> "Dist":
+        """Raise RecipeError naming ``key`` unless ``ok`` holds for every choice / both range ends."""
+        for v in self.bounds():
+            if not ok(v):
+                raise RecipeError(f"recipe key {key!r}: value {v!r} is invalid; valid: {valid}")
+        return self
+
+    def to_yaml(self) -> Any:
+        if self.kind == "choice":
+            return self.args[0] if len(self.args) == 1 else list(self.args)
+        return {self.kind: list(self.args)}
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# runs
+# ---------------------------------------------------------------------------------------------------------------
+def run_seeds(recipe_seed: int, index: int) -> dict[str, int]:
+    """The seeds of run ``index``: ``seed`` (stored in the ``nets`` table) and the streams derived from it.
+
+    ``sample`` draws the run's hyperparameters, ``init`` initialises the network (``metanet.nets.build``),
+    ``data`` draws the epoch orders and dropout masks, ``setup`` draws label noise and poisoned examples.
+    """
+    seed = int(np.random.SeedSequence([recipe_seed, index]).generate_state(1, np.uint32)[0])
+    return derived_seeds(seed)
+
+
+def derived_seeds(seed: int) -> dict[str, int]:
+    """The named seeds derived from one run seed (see :func:`run_seeds`)."""
+    names = ("sample", "init", "data", "setup")
+    states = np.random.SeedSequence(seed).generate_state(len(names), np.uint32)
+    return {"seed": int(seed), **{n: int(s) for n, s in zip(names, states)}}
+
+
+@dataclass
+class RunSpec:
+    """One training run of a recipe: everything needed to train it alone and to write its rows.
+
+    Attributes:
+        index: the run's index in the recipe (``run`` column).
+        task: task name.
+        arch: the sampled architecture.
+        hparams: sampled training hyperparameters (JSON-able), plus ``activation``/``depth``/``width`` and the
+            resulting ``n_train`` for convenience.
+        seed: the run seed (``seed`` column); every random stream of the run derives from it.
+        checkpoints: epochs stored, ascending, the last one is ``hparams['epochs']``.
+        backdoor: None for a clean run, else the trigger (kind, size, location [row, col], target, poison_rate,
+            pattern) — the attack success rate is added after training.
+        first_id: the ``id`` of the run's first checkpoint (ids are consecutive).
+    """
+
+    index: int
+    task: str
+    arch: Arch
+    hparams: dict[str, Any]
+    seed: int
+    checkpoints: list[int]
+    backdoor: dict[str, Any] | None
+    first_id: int = 0
+
+    @property
+    def ids(self) -> list[int]:
+        return list(range(self.first_id, self.first_id + len(self.checkpoints)))
+
+    def group_key(self) -> tuple:
+        """Runs with equal keys train together: same architecture, optimizer and step schedule."""
+        h = self.hparams
+        return (str(self.arch), h["optimizer"], h["batch_size"], h["epochs"], h["n_train"], tuple(self.checkpoints))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "task": self.task, "arch": self.arch.to_dict(), "hparams": self.hparams,
+            "seed": self.seed, "checkpoints": self.checkpoints, "backdoor": self.backdoor, "first_id": self.first_id,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunSpec":
+        return cls(d["index"], d["task"], Arch.from_dict(d["arch"]), d["hparams"], d["seed"], list(d["checkpoints"]),
+                   d["backdoor"], d["first_id"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the recipe
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class Recipe:
+    """A validated recipe (see the module docstring for the schema). Build it with :func:`load_recipe`."""
+
+    name: str
+    count: int
+    tasks: list[str]
+    seed: int = 0
+    description: str = ""
+    population: int = 64
+    checkpoints: list[int] = field(default_factory=list)
+    arch: dict[str, Dist] = field(default_factory=dict)
+    same_width: bool = True
+    skip: float = 0.0
+    bias: bool = True
+    train: dict[str, Dist] = field(default_factory=dict)
+    train_examples: int | None = None
+    eval_train_examples: int = 5000
+    backdoor: dict[str, Any] | None = None
+    source: dict[str, Any] = field(default_factory=dict)  # the mapping it was parsed from
+
+    # --- identity ------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping this recipe was parsed from (re-parses to an equal recipe)."""
+        return copy.deepcopy(self.source)
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON of the recipe: equal for recipes that sample the same runs."""
+        return hashlib.sha256(json.dumps(self.source, sort_keys=True, default=str).encode()).hexdigest()
+
+    # --- sampling ------------------------------------------------------------------------------------------
+    def sample_run(self, index: int, task_info: Callable[[str], tuple[tuple[int, ...], int, int]] | None = None) -> RunSpec:
+        """Sample run ``index`` (its ``first_id`` is left 0; :meth:`runs` numbers them).
+
+        Args:
+            index: run index, 0 <= index < count.
+            task_info: ``name -> (input_shape, num_classes, n_train)``; defaults to loading the task.
+        """
+        info = task_info or _task_info
+        seeds = run_seeds(self.seed, index)
+        rng = np.random.default_rng(seeds["sample"])
+        task = self.tasks[int(rng.integers(len(self.tasks)))] if len(self.tasks) > 1 else self.tasks[0]
+        input_shape, num_classes, n_train = info(task)
+        a = self.arch
+        family = a["family"].sample(rng)
+        depth = int(a["depth"].sample(rng))
+        if self.same_width:
+            widths = [int(a["width"].sample(rng))] * depth
+        else:
+            widths = [int(a["width"].sample(rng)) for _ in range(depth)]
+        activation = a["activation"].sample(rng)
+        skips = bool(rng.random() < self.skip) if 0 < self.skip < 1 else self.skip >= 1
+        kernel, stride = int(a["kernel"].sample(rng)), int(a["stride"].sample(rng))
+        if family == "mlp":
+            arch = Arch("mlp", (math.prod(input_shape), *widths, num_classes), activation, self.bias,
+                        skips=skips and depth > 1)
+        else:
+            if len(input_shape) != 3:
+                raise RecipeError(f"task {task!r} has input shape {input_shape}; the cnn family needs (C, H, W) images")
+            arch = Arch("cnn", (input_shape[0], *widths, num_classes), activation, self.bias, kernel=kernel,
+                        stride=stride)
+        t = self.train
+        hp: dict[str, Any] = {k: t[k].sample(rng) for k in _TRAIN_KEYS if k != "train_examples"}
+        hp["lr"], hp["weight_decay"] = float(hp["lr"]), float(hp["weight_decay"])
+        hp["momentum"] = float(hp["momentum"]) if hp["optimizer"] == "sgd" else 0.0
+        hp["init_scale"], hp["dropout"], hp["label_noise"] = (
+            float(hp["init_scale"]), float(hp["dropout"]), float(hp["label_noise"]))
+        hp["batch_size"], hp["epochs"] = int(hp["batch_size"]), int(hp["epochs"])
+        hp["n_train"] = n_train if self.train_examples is None else min(n_train, self.train_examples)
+        hp.update(activation=activation, depth=depth, width=widths[0] if widths else 0,
+                  family=family, skips=arch.skips)
+        epochs = hp["epochs"]
+        ckpts = sorted({c for c in self.checkpoints if c < epochs} | {epochs})
+        backdoor = None
+        if self.backdoor is not None and rng.random() < self.backdoor["fraction"]:
+            backdoor = self._sample_backdoor(rng, task, input_shape, num_classes)
+        return RunSpec(index, task, arch, hp, seeds["seed"], ckpts, backdoor)
+
+    def _sample_backdoor(self, rng: np.random.Generator, task: str, shape: tuple[int, ...], classes: int) -> dict:
+        b = self.backdoor
+        assert b is not None
+        if len(shape) != 3:
+            raise RecipeError(f"backdoor: task {task!r} has input shape {shape}; triggers need (C, H, W) images")
+        kind, size = b["kind"].sample(rng), int(b["size"].sample(rng))
+        if size > min(shape[1:]):
+            raise RecipeError(f"backdoor.size {size} does not fit the {shape[1]}x{shape[2]} images of task {task!r}")
+        loc = b["location"].sample(rng)
+        h, w = shape[1], shape[2]
+        if loc == "corner":
+            row, col = h - size - 1 if h > size else 0, w - size - 1 if w > size else 0
+        else:
+            row, col = int(rng.integers(h - size + 1)), int(rng.integers(w - size + 1))
+        target = int(rng.integers(classes)) if b["target"] == "random" else int(b["target"].sample(rng))
+        if not 0 <= target < classes:
+            raise RecipeError(f"backdoor.target {target} is not a class of task {task!r} (0..{classes - 1})")
+        if kind == "square":
+            pattern = [[1] * size for _ in range(size)]
+        elif kind == "checker":
+            pattern = [[(r + c) % 2 for c in range(size)] for r in range(size)]
+        else:
+            pattern = rng.integers(0, 2, size=(size, size)).tolist()
+        return {
+            "kind": kind, "size": size, "location": [row, col], "placement": loc, "target": target,
+            "poison_rate": float(b["poison_rate"].sample(rng)), "pattern": pattern,
+        }
+
+    def runs(self, limit: int | None = None, task_info: Callable | None = None) -> list[RunSpec]:
+        """All runs (or the first ``limit``), with consecutive ``id``s: run i's checkpoints follow run i-1's.
+
+        Ids depend only on the runs before, so a ``--limit``-ed build numbers its networks as the full build.
+        """
+        n = self.count if limit is None else min(self.count, limit)
+        out, next_id = [], 0
+        for i in range(n):
+            r = self.sample_run(i, task_info)
+            r.first_id = next_id
+            next_id += len(r.checkpoints)
+            out.append(r)
+        return out
+
+
+def _task_info(name: str) -> tuple[tuple[int, ...], int, int]:
+    from metanet.zoo.data import task_info
+
+    return task_info(name)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# parsing
+# ---------------------------------------------------------------------------------------------------------------
+def _int(key: str, v: Any, lo: int, hi: float = math.inf) -> int:
+    if not _is_int(v) or not lo <= v <= hi:
+        rng = f">= {lo}" if hi == math.inf else f"in [{lo}, {hi}]"
+        raise RecipeError(f"recipe key {key!r} must be an integer {rng}; got {v!r}")
+    return v
+
+
+def _num(key: str, v: Any, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> float:
+    ok = _is_num(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+    if not ok:
+        raise RecipeError(f"recipe key {key!r} must be a number in {'(' if lo_open else '['}{lo}, {hi}"
+                          f"{')' if hi_open else ']'}; got {v!r}")
+    return float(v)
+
+
+def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: bool = True) -> Recipe:
+    """Validate a recipe mapping and return the :class:`Recipe`.
+
+    Args:
+        d: the parsed YAML.
+        name: default name when ``d`` has none.
+        check_tasks: resolve every task with ``metanet.tasks.get`` (unknown tasks are errors).
+
+    Raises:
+        RecipeError: unknown key, bad value or range, unknown task; the message names the key.
+    """
+    top = _keys("", d, _TOP_KEYS)
+    source = copy.deepcopy(top)
+    for req in ("count", "tasks"):
+        if req not in top:
+            raise RecipeError(f"recipe is missing the required key {req!r}")
+    rname = top.get("name", name or "recipe")
+    if not isinstance(rname, str) or not rname or any(c in rname for c in "/\\ "):
+        raise RecipeError(f"recipe key 'name' must be a non-empty string without '/', '\\' or spaces; got {rname!r}")
+    source["name"] = rname
+    seed = _int("seed", top.get("seed", 0), 0, 2**32 - 1)
+    count = _int("count", top["count"], 1)
+    population = _int("population", top.get("population", 64), 1)
+    tasks = top["tasks"]
+    if isinstance(tasks, str):
+        tasks = [tasks]
+    if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) for t in tasks):
+        raise RecipeError(f"recipe key 'tasks' must be a non-empty list of task names; got {tasks!r}")
+    if check_tasks:
+        from metanet import tasks as tasks_mod
+
+        for i, t in enumerate(tasks):
+            try:
+                tasks_mod.get(t)
+            except TaskError as e:
+                raise RecipeError(f"recipe key 'tasks[{i}]': {e}") from None
+    ckpts = top.get("checkpoints", [])
+    if not isinstance(ckpts, list) or not all(_is_int(c) and c >= 0 for c in ckpts):
+        raise RecipeError(f"recipe key 'checkpoints' must be a list of epochs (integers >= 0); got {ckpts!r}")
+    if len(set(ckpts)) != len(ckpts):
+        raise RecipeError(f"recipe key 'checkpoints' has repeated epochs: {ckpts}")
+
+    # --- arch -------------------------------------------------------------------------------------------
+    a = _keys("arch", top.get("arch"), _ARCH_KEYS)
+    arch = {
+        "family": Dist.parse("arch.family", a.get("family", "mlp")).check(
+            "arch.family", lambda v: v in FAMILIES, " | ".join(FAMILIES)),
+        "depth": Dist.parse("arch.depth", a.get("depth", 1)).check(
+            "arch.depth", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
+        "width": Dist.parse("arch.width", a.get("width", 64)).check(
+            "arch.width", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
+        "activation": Dist.parse("arch.activation", a.get("activation", "relu")).check(
+            "arch.activation", lambda v: v in ACTIVATIONS, " | ".join(ACTIVATIONS)),
+        "kernel": Dist.parse("arch.kernel", a.get("kernel", 3)).check(
+            "arch.kernel", lambda v: _is_int(v) and v >= 1, "odd integers >= 1"),
+        "stride": Dist.parse("arch.stride", a.get("stride", 2)).check(
+            "arch.stride", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
+    }
+    same_width = a.get("same_width", True)
+    if not isinstance(same_width, bool):
+        raise RecipeError(f"recipe key 'arch.same_width' must be true or false; got {same_width!r}")
+    skip = a.get("skip", 0.0)
+    skip = 1.0 if skip is True else 0.0 if skip is False else _num("arch.skip", skip, 0, 1)
+    bias = a.get("bias", True)
+    if not isinstance(bias, bool):
+        raise RecipeError(f"recipe key 'arch.bias' must be true or false; got {bias!r}")
+
+    # --- train ------------------------------------------------------------------------------------------
+    t = _keys("train", top.get("train"), _TRAIN_KEYS)
+    pos = lambda v: _is_num(v) and v > 0  # noqa: E731
+    train = {
+        "optimizer": Dist.parse("train.optimizer", t.get("optimizer", "adam")).check(
+            "train.optimizer", lambda v: v in OPTIMIZERS, " | ".join(OPTIMIZERS)),
+        "lr": Dist.parse("train.lr", t.get("lr", 1e-3)).check("train.lr", lambda v: pos(v) and v <= 10, "numbers in (0, 10]"),
+        "momentum": Dist.parse("train.momentum", t.get("momentum", 0.9)).check(
+            "train.momentum", lambda v: _is_num(v) and 0 <= v < 1, "numbers in [0, 1)"),
+        "weight_decay": Dist.parse("train.weight_decay", t.get("weight_decay", 0.0)).check(
+            "train.weight_decay", lambda v: _is_num(v) and 0 <= v <= 1, "numbers in [0, 1]"),
+        "batch_size": Dist.parse("train.batch_size", t.get("batch_size", 64)).check(
+            "train.batch_size", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
+        "epochs": Dist.parse("train.epochs", t.get("epochs", 5)).check(
+            "train.epochs", lambda v: _is_int(v) and 1 <= v <= 10000, "integers in [1, 10000]"),
+        "init_scale": Dist.parse("train.init_scale", t.get("init_scale", 1.0)).check(
+            "train.init_scale", lambda v: pos(v) and v <= 100, "numbers in (0, 100]"),
+        "dropout": Dist.parse("train.dropout", t.get("dropout", 0.0)).check(
+            "train.dropout", lambda v: _is_num(v) and 0 <= v < 1, "numbers in [0, 1)"),
+        "label_noise": Dist.parse("train.label_noise", t.get("label_noise", 0.0)).check(
+            "train.label_noise", lambda v: _is_num(v) and 0 <= v < 1, "numbers in [0, 1)"),
+    }
+    for k in ("batch_size", "epochs", "depth", "width", "kernel", "stride"):
+        dist = train.get(k) or arch.get(k)
+        if dist.kind in ("uniform", "log_uniform"):
+            sect = "train" if k in train else "arch"
+            raise RecipeError(f"recipe key '{sect}.{k}' takes integers: use a list or {{int: [lo, hi]}}, not {dist.kind!r}")
+    train_examples = t.get("train_examples")
+    if train_examples is not None:
+        train_examples = _int("train.train_examples", train_examples, 1)
+    e = _keys("eval", top.get("eval"), _EVAL_KEYS)
+    eval_train = _int("eval.train_examples", e.get("train_examples", 5000), 1)
+
+    # --- backdoor ---------------------------------------------------------------------------------------
+    backdoor = None
+    if top.get("backdoor") is not None:
+        b = _keys("backdoor", top["backdoor"], _BACKDOOR_KEYS)
+        target = b.get("target", "random")
+        backdoor = {
+            "fraction": _num("backdoor.fraction", b.get("fraction", 0.5), 0, 1),
+            "poison_rate": Dist.parse("backdoor.poison_rate", b.get("poison_rate", 0.1)).check(
+                "backdoor.poison_rate", lambda v: _is_num(v) and 0 < v < 1, "numbers in (0, 1)"),
+            "kind": Dist.parse("backdoor.kind", b.get("kind", "square")).check(
+                "backdoor.kind", lambda v: v in TRIGGER_KINDS, " | ".join(TRIGGER_KINDS)),
+            "size": Dist.parse("backdoor.size", b.get("size", 3)).check(
+                "backdoor.size", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
+            "location": Dist.parse("backdoor.location", b.get("location", "corner")).check(
+                "backdoor.location", lambda v: v in TRIGGER_LOCATIONS, " | ".join(TRIGGER_LOCATIONS)),
+            "target": "random" if target == "random" else Dist.parse("backdoor.target", target).check(
+                "backdoor.target", lambda v: _is_int(v) and v >= 0, "'random' or class indices >= 0"),
+        }
+        if backdoor["size"].kind in ("uniform", "log_uniform"):
+            raise RecipeError("recipe key 'backdoor.size' takes integers: use a list or {int: [lo, hi]}")
+    recipe = Recipe(
+        name=rname, count=count, tasks=list(tasks), seed=seed, description=str(top.get("description", "")),
+        population=population, checkpoints=sorted(ckpts), arch=arch, same_width=same_width, skip=skip, bias=bias,
+        train=train, train_examples=train_examples, eval_train_examples=eval_train, backdoor=backdoor, source=source,
+    )
+    if check_tasks:
+        _check_fit(recipe)
+    return recipe
+
+
+def _check_fit(recipe: Recipe) -> None:
+    """Errors that depend on the tasks: cnn on non-image tasks, triggers larger than images, bad targets."""
+    from metanet.zoo.data import task_info
+
+    fams = recipe.arch["family"].bounds()
+    for i, t in enumerate(recipe.tasks):
+        shape, classes, _ = task_info(t)
+        if "cnn" in fams and len(shape) != 3:
+            raise RecipeError(f"recipe key 'tasks[{i}]': task {t!r} has inputs {shape}, but arch.family allows cnn, "
+                              "which needs (C, H, W) images")
+        b = recipe.backdoor
+        if b is None:
+            continue
+        if len(shape) != 3:
+            raise RecipeError(f"recipe key 'tasks[{i}]': task {t!r} has inputs {shape}; backdoor triggers need images")
+        if max(b["size"].bounds()) > min(shape[1:]):
+            raise RecipeError(f"recipe key 'backdoor.size': {max(b['size'].bounds())} does not fit the "
+                              f"{shape[1]}x{shape[2]} images of task {t!r}")
+        if b["target"] != "random" and max(b["target"].bounds()) >= classes:
+            raise RecipeError(f"recipe key 'backdoor.target': class {max(b['target'].bounds())} is not a class of "
+                              f"task {t!r} (valid: 0..{classes - 1} or 'random')")
+
+
+def find_recipe(spec: str | os.PathLike) -> Path:
+    """Resolve a recipe path, or a bare name like ``tiny`` to ``zoo/tiny.yaml`` (cwd, then the source tree)."""
+    p = Path(spec)
+    if p.is_file():
+        return p
+    if p.suffix not in (".yaml", ".yml") and len(p.parts) == 1:
+        for root in (Path.cwd() / "zoo", Path(__file__).resolve().parents[2] / "zoo"):
+            c = root / f"{p.name}.yaml"
+            if c.is_file():
+                return c
+    raise RecipeError(f"recipe {str(spec)!r} not found: give a path to a .yaml file or the name of one in zoo/ "
+                      f"({', '.join(sorted(q.stem for q in (Path(__file__).resolve().parents[2] / 'zoo').glob('*.yaml')))})")
+
+
+def load_recipe(source: "str | os.PathLike | Mapping[str, Any] | Recipe", check_tasks: bool = True) -> Recipe:
+    """Load and validate a recipe.
+
+    Args:
+        source: a path to a YAML file, a recipe name in ``zoo/`` (``"tiny"``), a mapping, or a :class:`Recipe`.
+        check_tasks: resolve the task names (needs their data); disable only for schema-only checks.
+
+    Returns:
+        The validated :class:`Recipe`.
+
+    Raises:
+        RecipeError: missing file, malformed YAML, unknown key, bad range or unknown task (the message names it).
+    """
+    if isinstance(source, Recipe):
+        return source
+    if isinstance(source, Mapping):
+        return parse_recipe(source, check_tasks=check_tasks)
+    import yaml
+
+    path = find_recipe(source)
+    try:
+        d = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise RecipeError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(d, Mapping):
+        raise RecipeError(f"{path}: a recipe is a YAML mapping of keys {', '.join(_TOP_KEYS)}")
+    try:
+        return parse_recipe(d, name=path.stem, check_tasks=check_tasks)
+    except RecipeError as e:
+        raise RecipeError(f"{path}: {e}") from None

@@ -1,0 +1,376 @@
+"""The zoo directory on disk: safetensors shards plus an SQLite index, written atomically.
+
+Layout (DESIGN.md, "Zoo directory")::
+
+    ZOO/recipe.yaml                 the recipe it was built from
+    ZOO/index.sqlite                tables nets (one row per network), units (one row per written shard), meta
+    ZOO/shards/00000.safetensors    one shard per work unit; keys "{net_id}/{param_name}"
+
+A work unit (a chunk of runs that train together) is committed in two steps: its shard is written to a temporary
+name and renamed (:func:`metanet.io.atomic_write`), then its ``nets`` rows and its ``units`` row are inserted in
+one transaction. A crash between the two leaves an orphan shard that the next build overwrites; a crash inside
+the transaction rolls it back. A unit is done if and only if its ``units`` row exists, so resuming never
+duplicates or loses a network.
+
+``sha256`` of a network hashes its own tensors in sorted parameter-name order (:func:`tensor_sha256`), so a row
+checks its tensors and two builds compare network by network. ``created`` is the wall-clock time of the commit
+(ISO-8601, UTC): it is the one column that differs between two builds of the same recipe and is excluded from
+determinism comparisons (:data:`DETERMINISTIC_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import Tensor
+
+from metanet.errors import ZooError
+from metanet.io import atomic_write
+
+__all__ = [
+    "SCHEMA",
+    "NET_COLUMNS",
+    "DETERMINISTIC_COLUMNS",
+    "Store",
+    "CheckReport",
+    "tensor_sha256",
+    "file_sha256",
+    "shard_name",
+]
+
+NET_COLUMNS = (
+    "id", "run", "recipe", "task", "arch", "arch_str", "family", "hparams", "seed", "epoch", "train_acc", "val_acc",
+    "test_acc", "test_loss", "backdoor", "diverged", "shard", "unit", "sha256", "created",
+)
+#: every column but ``created``: equal for two builds of the same recipe and seed
+DETERMINISTIC_COLUMNS = tuple(c for c in NET_COLUMNS if c != "created")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS nets (
+    id        INTEGER PRIMARY KEY,  -- network id, deterministic: runs numbered in recipe order, checkpoints consecutive
+    run       INTEGER NOT NULL,     -- training run (recipe run index); all checkpoints of a run share it
+    recipe    TEXT    NOT NULL,     -- recipe name
+    task      TEXT    NOT NULL,     -- task name (metanet.tasks.get)
+    arch      TEXT    NOT NULL,     -- JSON of Arch.to_dict()
+    arch_str  TEXT    NOT NULL,     -- str(Arch), e.g. mlp:784-32-10:relu
+    family    TEXT    NOT NULL,     -- mlp | cnn
+    hparams   TEXT    NOT NULL,     -- JSON: optimizer, lr, momentum, weight_decay, batch_size, epochs, init_scale,
+                                    --       dropout, label_noise, n_train, activation, depth, width, family, skips
+    seed      INTEGER NOT NULL,     -- run seed; every random stream of the run derives from it
+    epoch     INTEGER NOT NULL,     -- epochs trained (0 = initialisation)
+    train_acc REAL,                 -- accuracy on the first eval.train_examples training examples (clean labels)
+    val_acc   REAL,
+    test_acc  REAL,                 -- clean test accuracy
+    test_loss REAL,                 -- mean test cross-entropy
+    backdoor  TEXT,                 -- NULL for clean nets, else JSON: kind, size, location, placement, pattern,
+                                    --   target, poison_rate, asr (attack success rate), clean_acc
+    diverged  INTEGER NOT NULL DEFAULT 0,  -- 1: training hit a non-finite loss; weights are the last finite ones
+    shard     TEXT    NOT NULL,     -- path of the shard, relative to the zoo directory
+    unit      INTEGER NOT NULL,     -- work unit that wrote it
+    sha256    TEXT    NOT NULL,     -- of this network's tensors in sorted key order (tensor_sha256)
+    created   TEXT    NOT NULL      -- commit time, ISO-8601 UTC (not deterministic)
+);
+CREATE INDEX IF NOT EXISTS nets_task ON nets(task);
+CREATE INDEX IF NOT EXISTS nets_run ON nets(run);
+CREATE INDEX IF NOT EXISTS nets_arch ON nets(arch_str);
+CREATE TABLE IF NOT EXISTS units (
+    unit    INTEGER PRIMARY KEY,
+    shard   TEXT    NOT NULL,
+    sha256  TEXT    NOT NULL,       -- of the whole shard file
+    nets    INTEGER NOT NULL,
+    seconds REAL    NOT NULL,       -- training time (not deterministic)
+    created TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def shard_name(unit: int) -> str:
+    """Relative path of a unit's shard: ``shards/00042.safetensors``."""
+    return f"shards/{unit:05d}.safetensors"
+
+
+def tensor_sha256(state: Mapping[str, Tensor]) -> str:
+    """sha256 of a network's tensors: for each parameter name in sorted order, the name, the dtype and shape,
+    then the raw little-endian bytes of the contiguous tensor.
+
+    Args:
+        state: parameter name (without the ``{id}/`` prefix) -> tensor.
+    """
+    h = hashlib.sha256()
+    for k in sorted(state):
+        t = state[k].detach().contiguous().cpu()
+        h.update(f"{k}|{str(t.dtype).removeprefix('torch.')}|{list(t.shape)}\n".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class CheckReport:
+    """What :meth:`Store.check` found. ``ok`` is true when ``problems`` is empty (orphans are only notes)."""
+
+    nets: int = 0
+    units: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "nets": self.nets, "units": self.units, "problems": self.problems, "notes": self.notes}
+
+    def __str__(self) -> str:
+        head = f"{'OK' if self.ok else 'PROBLEMS'}: {self.nets} networks in {self.units} shards checked"
+        lines = [head, *(f"  problem: {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)]
+        return "\n".join(lines)
+
+
+class Store:
+    """Low-level access to a zoo directory (shards + ``index.sqlite``).
+
+    Args:
+        path: the zoo directory.
+        create: create the directory and schema if missing (else a missing zoo is a :class:`ZooError`).
+    """
+
+    def __init__(self, path: str | os.PathLike, create: bool = False) -> None:
+        self.path = Path(path)
+        self.db_path = self.path / "index.sqlite"
+        if not self.db_path.is_file():
+            if not create:
+                hint = "" if self.path.is_dir() else " (no such directory)"
+                raise ZooError(f"{self.path} is not a zoo: {self.db_path.name} is missing{hint}; build one with "
+                               "'metanet zoo build RECIPE --out DIR'")
+            (self.path / "shards").mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        if create:
+            self.conn.executescript(SCHEMA)
+        else:
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "nets" not in tables:
+                raise ZooError(f"{self.db_path} has no 'nets' table: not a metanet zoo index")
+            if "units" not in tables:  # an index written by another tool: nets only
+                self.conn.executescript(SCHEMA)
+        self._lock_fd: int | None = None
+
+    # --- locking ---------------------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Take the zoo's writer lock (one build or merge per directory at a time)."""
+        fd = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ZooError(f"another build or merge is writing to {self.path} (its .lock is held); wait for it, or "
+                           "build shards into separate directories and join them with 'metanet zoo merge'") from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # --- meta ------------------------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.conn.execute("SELECT key, value FROM meta")}
+
+    def set_meta(self, **kv: Any) -> None:
+        with self._tx():
+            for k, v in kv.items():
+                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                  (k, v if isinstance(v, str) else json.dumps(v)))
+
+    def _tx(self):
+        store = self
+
+        class _Tx:
+            def __enter__(self_inner):
+                store.conn.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self_inner, et, ev, tb):
+                store.conn.execute("ROLLBACK" if et else "COMMIT")
+
+        return _Tx()
+
+    # --- units -----------------------------------------------------------------------------------------
+    def done_units(self) -> set[int]:
+        return {r[0] for r in self.conn.execute("SELECT unit FROM units")}
+
+    def clean_temporaries(self) -> list[Path]:
+        """Remove temporary files an interrupted write left behind (call with the lock held)."""
+        gone = []
+        for p in (self.path / "shards").glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+            gone.append(p)
+        return gone
+
+    def write_unit(self, unit: int, tensors: Mapping[str, Tensor], rows: list[dict[str, Any]], seconds: float = 0.0,
+                   shard_bytes: bytes | None = None) -> None:
+        """Write one unit: its shard atomically, then its rows and ``units`` row in one transaction.
+
+        Args:
+            unit: unit index (names the shard).
+            tensors: ``"{id}/{param}" -> tensor`` for every network of the unit (ignored if ``shard_bytes``).
+            rows: one dict per network with the ``nets`` columns except shard, unit and created.
+            seconds: training time, recorded in ``units``.
+            shard_bytes: the already-serialised shard (Ray workers send bytes).
+        """
+        rel = shard_name(unit)
+        path = self.path / rel
+        if shard_bytes is not None:
+            def write(tmp: str) -> None:
+                with open(tmp, "wb") as f:
+                    f.write(shard_bytes)
+        else:
+            meta = {"metanet.zoo.unit": str(unit), "metanet.zoo.ids": json.dumps([r["id"] for r in rows])}
+            data = {k: v.detach().contiguous() for k, v in tensors.items()}
+            write = lambda tmp: save_file(data, tmp, metadata=meta)  # noqa: E731
+        atomic_write(path, write)
+        digest = file_sha256(path)
+        now = _now()
+        cols = [c for c in NET_COLUMNS]
+        sql = f"INSERT INTO nets({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        with self._tx():
+            for r in rows:
+                full = {**r, "shard": rel, "unit": unit, "created": now}
+                self.conn.execute(sql, [full[c] for c in cols])
+            self.conn.execute("INSERT INTO units(unit, shard, sha256, nets, seconds, created) VALUES (?,?,?,?,?,?)",
+                              (unit, rel, digest, len(rows), float(seconds), now))
+
+    def import_unit(self, src: "Store", unit: int) -> bool:
+        """Copy a unit (shard file and rows) from another zoo; False if this zoo already has it identically.
+
+        Raises:
+            ZooError: this zoo holds the unit with different contents.
+        """
+        urow = src.conn.execute("SELECT * FROM units WHERE unit=?", (unit,)).fetchone()
+        mine = self.conn.execute("SELECT sha256 FROM units WHERE unit=?", (unit,)).fetchone()
+        if mine is not None:
+            if mine[0] != urow["sha256"]:
+                raise ZooError(f"unit {unit} ({urow['shard']}) differs between {src.path} and {self.path}: the zoos "
+                               "were built from different recipes or code versions")
+            return False
+        data = (src.path / urow["shard"]).read_bytes()
+        if hashlib.sha256(data).hexdigest() != urow["sha256"]:
+            raise ZooError(f"{src.path / urow['shard']} does not match its sha256 in {src.db_path}; run "
+                           f"'metanet zoo check {src.path}'")
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                f.write(data)
+
+        atomic_write(self.path / urow["shard"], write)
+        rows = src.conn.execute("SELECT * FROM nets WHERE unit=? ORDER BY id", (unit,)).fetchall()
+        cols = list(NET_COLUMNS)
+        sql = f"INSERT INTO nets({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        with self._tx():
+            for r in rows:
+                self.conn.execute(sql, [r[c] for c in cols])
+            self.conn.execute("INSERT INTO units(unit, shard, sha256, nets, seconds, created) VALUES (?,?,?,?,?,?)",
+                              tuple(urow[c] for c in ("unit", "shard", "sha256", "nets", "seconds", "created")))
+        return True
+
+    # --- reading ---------------------------------------------------------------------------------------
+    def rows(self, where: str = "", params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(f"SELECT * FROM nets {where} ORDER BY id", tuple(params)).fetchall()
+
+    def tensors(self, shard: str, net_id: int) -> dict[str, Tensor]:
+        """The parameters of network ``net_id`` from ``shard`` (names without the id prefix)."""
+        path = self.path / shard
+        prefix = f"{net_id}/"
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                out = {k[len(prefix):]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
+        except (SafetensorError, OSError, ValueError) as e:
+            raise ZooError(f"cannot read {path} ({e}); run 'metanet zoo check {self.path}'") from None
+        if not out:
+            raise ZooError(f"{path} holds no tensors of network {net_id}; run 'metanet zoo check {self.path}'")
+        return out
+
+    # --- integrity -------------------------------------------------------------------------------------
+    def check(self) -> CheckReport:
+        """Verify every shard and every network against the index.
+
+        Problems: a missing or unreadable shard, a shard whose file sha256 differs from its ``units`` row, a network
+        whose tensors are missing or whose sha256 differs from its row, duplicate tensors. Notes: orphan shards (an
+        interrupted build; the next build overwrites them) and leftover temporary files.
+        """
+        rep = CheckReport()
+        units = {r["unit"]: r for r in self.conn.execute("SELECT * FROM units")}
+        by_shard: dict[str, list[sqlite3.Row]] = {}
+        for r in self.conn.execute("SELECT id, shard, sha256 FROM nets ORDER BY id"):
+            by_shard.setdefault(r["shard"], []).append(r)
+            rep.nets += 1
+        rep.units = len(by_shard)
+        for u in units.values():
+            if u["shard"] not in by_shard:
+                rep.problems.append(f"unit {u['unit']} is recorded but no network row points to {u['shard']}")
+        for shard, rows in sorted(by_shard.items()):
+            path = self.path / shard
+            if not path.is_file():
+                rep.problems.append(f"{shard}: missing ({len(rows)} networks lost)")
+                continue
+            urow = next((u for u in units.values() if u["shard"] == shard), None)
+            if urow is not None and file_sha256(path) != urow["sha256"]:
+                rep.problems.append(f"{shard}: file sha256 does not match its units row (modified or corrupt)")
+            try:
+                with safe_open(str(path), framework="pt") as f:
+                    keys = list(f.keys())
+                    groups: dict[str, dict[str, Tensor]] = {}
+                    for k in keys:
+                        nid, _, name = k.partition("/")
+                        groups.setdefault(nid, {})[name] = f.get_tensor(k)
+            except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+                rep.problems.append(f"{shard}: unreadable ({str(e).splitlines()[0]})")
+                continue
+            for r in rows:
+                state = groups.pop(str(r["id"]), None)
+                if state is None:
+                    rep.problems.append(f"network {r['id']}: no tensors in {shard}")
+                elif tensor_sha256(state) != r["sha256"]:
+                    rep.problems.append(f"network {r['id']}: tensors in {shard} do not match the row's sha256")
+            for nid in groups:
+                rep.notes.append(f"{shard}: tensors of network {nid} have no row")
+        for p in sorted((self.path / "shards").glob("*.safetensors")):
+            rel = f"shards/{p.name}"
+            if rel not in by_shard:
+                rep.notes.append(f"{rel}: orphan shard (no rows; an interrupted build left it, the next build rewrites it)")
+        for p in sorted((self.path / "shards").glob(".*.tmp")):
+            rep.notes.append(f"shards/{p.name}: leftover temporary file of an interrupted write")
+        dup = self.conn.execute("SELECT run, epoch, COUNT(*) c FROM nets GROUP BY run, epoch HAVING c > 1").fetchall()
+        for d in dup:
+            rep.problems.append(f"run {d['run']} epoch {d['epoch']} is stored {d['c']} times")
+        return rep

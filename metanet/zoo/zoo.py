@@ -1,0 +1,376 @@
+"""`Zoo`: read a built zoo — select networks by task, architecture, accuracy, backdoor; load them as modules,
+stacked populations or neural graphs; summarise it; view it as a PyG dataset.
+
+>>> zoo = Zoo("/work/zoos/tiny")
+>>> len(zoo), zoo.select(task="digits", min_acc=0.9, final=True)[:1]
+>>> model = zoo.load(17)                       # nn.Module, eval mode
+>>> module, params = zoo.stacked([1, 2, 3])    # params[name]: (3, *shape), for vmap / metanet.verify_stacked
+>>> g = zoo.graph(17)                          # metanet.graph.NeuralGraph
+>>> ds = zoo.dataset(split="train", target="test_acc")
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from metanet.errors import ZooError
+from metanet.nets import Arch, build
+from metanet.zoo.store import CheckReport, Store
+
+__all__ = ["Zoo", "NetInfo", "quantiles", "format_summary"]
+
+
+@dataclass(frozen=True)
+class NetInfo:
+    """One row of the ``nets`` table, decoded (JSON columns as dicts, ``arch`` as an :class:`Arch`).
+
+    ``final`` is true for the last checkpoint of a run (``epoch == hparams['epochs']``).
+    """
+
+    id: int
+    run: int
+    recipe: str
+    task: str
+    arch: Arch
+    hparams: dict
+    seed: int
+    epoch: int
+    train_acc: float
+    val_acc: float
+    test_acc: float
+    test_loss: float
+    backdoor: dict | None
+    diverged: bool
+    shard: str
+    sha256: str
+    created: str
+
+    @property
+    def final(self) -> bool:
+        return self.epoch == self.hparams.get("epochs", self.epoch)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["arch"] = str(self.arch)
+        d["final"] = self.final
+        return d
+
+    @classmethod
+    def from_row(cls, r: Any) -> "NetInfo":
+        return cls(
+            id=r["id"], run=r["run"], recipe=r["recipe"], task=r["task"], arch=Arch.from_dict(json.loads(r["arch"])),
+            hparams=json.loads(r["hparams"]), seed=r["seed"], epoch=r["epoch"], train_acc=_f(r["train_acc"]),
+            val_acc=_f(r["val_acc"]), test_acc=_f(r["test_acc"]), test_loss=_f(r["test_loss"]),
+            backdoor=json.loads(r["backdoor"]) if r["backdoor"] else None, diverged=bool(r["diverged"]),
+            shard=r["shard"], sha256=r["sha256"], created=r["created"],
+        )
+
+
+def _f(v: Any) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def quantiles(values: Sequence[float]) -> dict[str, float] | None:
+    """min, q25, median, q75, max and mean of ``values`` (linear interpolation; NaNs dropped); None if empty."""
+    v = sorted(x for x in values if x is not None and not math.isnan(x))
+    if not v:
+        return None
+
+    def q(p: float) -> float:
+        pos = p * (len(v) - 1)
+        lo = int(math.floor(pos))
+        hi = min(lo + 1, len(v) - 1)
+        return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+    return {"n": len(v), "min": v[0], "q25": q(0.25), "median": q(0.5), "q75": q(0.75), "max": v[-1],
+            "mean": sum(v) / len(v)}
+
+
+class Zoo:
+    """A zoo directory opened for reading.
+
+    Args:
+        path: the directory (with ``index.sqlite`` and ``shards/``).
+
+    Raises:
+        ZooError: ``path`` is not a zoo.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._store = Store(self.path)
+        self._infos: list[NetInfo] | None = None
+
+    # --- rows ----------------------------------------------------------------------------------------------
+    def _all(self) -> list[NetInfo]:
+        if self._infos is None:
+            self._infos = [NetInfo.from_row(r) for r in self._store.rows()]
+            self._by_id = {n.id: n for n in self._infos}
+        return self._infos
+
+    def refresh(self) -> None:
+        """Re-read the index (after a build added networks)."""
+        self._infos = None
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[NetInfo]:
+        return iter(list(self._all()))
+
+    def __contains__(self, net_id: object) -> bool:
+        self._all()
+        return net_id in self._by_id
+
+    def __repr__(self) -> str:
+        return f"Zoo({str(self.path)!r}, {len(self)} networks)"
+
+    def info(self, net_id: int) -> NetInfo:
+        """The row of network ``net_id``."""
+        self._all()
+        try:
+            return self._by_id[int(net_id)]
+        except (KeyError, ValueError, TypeError):
+            ids = [n.id for n in self._all()]
+            rng = f"{min(ids)}..{max(ids)}" if ids else "none: the zoo is empty"
+            raise ZooError(f"no network with id {net_id!r} in {self.path} (ids: {rng})") from None
+
+    @property
+    def tasks(self) -> list[str]:
+        """Task names present, sorted (the class order of the ``task`` dataset target)."""
+        return sorted({n.task for n in self._all()})
+
+    @property
+    def archs(self) -> list[str]:
+        return sorted({str(n.arch) for n in self._all()})
+
+    def select(
+        self,
+        task: str | Sequence[str] | None = None,
+        arch: "str | Arch | Sequence[str | Arch] | None" = None,
+        min_acc: float | None = None,
+        max_acc: float | None = None,
+        backdoor: bool | None = None,
+        epoch: int | Sequence[int] | None = None,
+        final: bool | None = None,
+        family: str | None = None,
+        run: int | Sequence[int] | None = None,
+        diverged: bool | None = None,
+    ) -> list[NetInfo]:
+        """Networks matching every given filter, in id order.
+
+        Args:
+            task: a task name or a list of them.
+            arch: an architecture (string like ``"mlp:64-32-10:relu"`` or :class:`Arch`) or a list of them.
+            min_acc, max_acc: bounds on ``test_acc`` (inclusive).
+            backdoor: True for poisoned networks only, False for clean ones only.
+            epoch: checkpoint epoch(s). final: only the last (True) / only earlier (False) checkpoints of runs.
+            family: ``"mlp"`` or ``"cnn"``. run: training run(s). diverged: keep only (not) diverged runs.
+
+        Returns:
+            A list of :class:`NetInfo` (use ``[n.id for n in ...]`` for ids).
+        """
+        def as_set(v: Any, conv=lambda x: x) -> set | None:
+            if v is None:
+                return None
+            if isinstance(v, (str, int, Arch)):
+                return {conv(v)}
+            return {conv(x) for x in v}
+
+        tasks = as_set(task)
+        archs = as_set(arch, lambda a: str(Arch.coerce(a)))
+        epochs = as_set(epoch, int)
+        runs = as_set(run, int)
+        out = []
+        for n in self._all():
+            if tasks is not None and n.task not in tasks:
+                continue
+            if archs is not None and str(n.arch) not in archs:
+                continue
+            if min_acc is not None and not n.test_acc >= min_acc:
+                continue
+            if max_acc is not None and not n.test_acc <= max_acc:
+                continue
+            if backdoor is not None and (n.backdoor is not None) != bool(backdoor):
+                continue
+            if epochs is not None and n.epoch not in epochs:
+                continue
+            if final is not None and n.final != bool(final):
+                continue
+            if family is not None and n.arch.family != family:
+                continue
+            if runs is not None and n.run not in runs:
+                continue
+            if diverged is not None and n.diverged != bool(diverged):
+                continue
+            out.append(n)
+        return out
+
+    # --- weights -------------------------------------------------------------------------------------------
+    def state_dict(self, net_id: int) -> dict[str, Tensor]:
+        """Parameters of network ``net_id`` (names as in ``metanet.nets.build(arch).state_dict()``)."""
+        n = self.info(net_id)
+        return self._store.tensors(n.shard, n.id)
+
+    def load(self, net_id: int) -> nn.Module:
+        """Network ``net_id`` as an ``nn.Module`` (``metanet.nets.build`` + ``load_state_dict``), in eval mode."""
+        n = self.info(net_id)
+        model = build(n.arch, seed=0)
+        try:
+            model.load_state_dict(self.state_dict(net_id), strict=True)
+        except RuntimeError as e:
+            raise ZooError(f"network {net_id}: stored tensors do not fit {n.arch}: {e}") from None
+        return model.eval()
+
+    def stacked(self, ids: Sequence[int]) -> tuple[nn.Module, dict[str, Tensor]]:
+        """Networks of one architecture as ``(module, params)`` with ``params[name]`` of shape ``(len(ids), ...)``.
+
+        ``module`` is a network of the architecture (its own weights are those of ``ids[0]``); use it with
+        ``torch.func.functional_call`` / ``metanet.verify.verify_stacked(module, params, task)``.
+
+        Raises:
+            ZooError: ``ids`` is empty or mixes architectures.
+        """
+        ids = [int(i) for i in ids]
+        if not ids:
+            raise ZooError("stacked() needs at least one network id")
+        infos = [self.info(i) for i in ids]
+        archs = {str(n.arch) for n in infos}
+        if len(archs) != 1:
+            raise ZooError(f"stacked() needs networks of one architecture; ids {ids[:8]}... span {sorted(archs)}; "
+                           "filter with select(arch=...)")
+        by_shard: dict[str, list[int]] = {}
+        for n in infos:
+            by_shard.setdefault(n.shard, []).append(n.id)
+        states: dict[int, dict[str, Tensor]] = {}
+        from safetensors import safe_open
+
+        for shard, sids in by_shard.items():
+            with safe_open(str(self.path / shard), framework="pt") as f:
+                for i in sids:
+                    names = [k for k in f.keys() if k.startswith(f"{i}/")]
+                    states[i] = {k.split("/", 1)[1]: f.get_tensor(k) for k in names}
+        module = build(infos[0].arch, seed=0)
+        keys = list(module.state_dict())
+        params = {k: torch.stack([states[i][k] for i in ids]) for k in keys}
+        module.load_state_dict({k: v[0] for k, v in params.items()})
+        return module.eval(), params
+
+    def graph(self, net_id: int):
+        """Network ``net_id`` as a :class:`metanet.graph.NeuralGraph` (``metanet.graph.to_graph``)."""
+        from metanet.graph import to_graph
+
+        return to_graph(self.load(net_id))
+
+    def graphs(self, ids: Sequence[int]):
+        """Networks of one architecture as one PyG ``Batch`` of neural graphs (vectorised encoding)."""
+        from metanet.graph import to_batch
+
+        module, params = self.stacked(ids)
+        return to_batch(module, params)
+
+    # --- views ---------------------------------------------------------------------------------------------
+    def dataset(self, split: str = "train", target: "str | Sequence[str]" = "test_acc",
+                fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0, **filters: Any):
+        """A PyG ``Dataset`` of neural graphs with targets; see :class:`metanet.zoo.dataset.ZooDataset`."""
+        from metanet.zoo.dataset import ZooDataset
+
+        return ZooDataset(self, split=split, target=target, fractions=fractions, seed=seed, filters=filters)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and distributions, as plain dicts (no pandas).
+
+        Returns:
+            ``networks``, ``runs``, ``recipe``, ``tasks`` ({task: count}), ``archs`` ({arch: count}), ``epochs``
+            ({epoch: count}), ``test_acc`` (quantiles over all networks), ``test_acc_final`` /
+            ``test_acc_by_epoch``, ``backdoor`` (poisoned/clean counts, ASR and clean-accuracy quantiles of final
+            checkpoints), ``diverged`` (runs).
+        """
+        nets = self._all()
+        count = lambda key: dict(sorted(_counter(key(n) for n in nets).items()))  # noqa: E731
+        by_epoch: dict[int, list[float]] = {}
+        for n in nets:
+            by_epoch.setdefault(n.epoch, []).append(n.test_acc)
+        finals = [n for n in nets if n.final]
+        poisoned = [n for n in finals if n.backdoor is not None]
+        return {
+            "path": str(self.path),
+            "recipe": sorted({n.recipe for n in nets}),
+            "networks": len(nets),
+            "runs": len({n.run for n in nets}),
+            "tasks": count(lambda n: n.task),
+            "archs": count(lambda n: str(n.arch)),
+            "epochs": count(lambda n: n.epoch),
+            "test_acc": quantiles([n.test_acc for n in nets]),
+            "test_acc_final": quantiles([n.test_acc for n in finals]),
+            "test_acc_by_epoch": {e: quantiles(v) for e, v in sorted(by_epoch.items())},
+            "backdoor": {
+                "poisoned_networks": sum(n.backdoor is not None for n in nets),
+                "clean_networks": sum(n.backdoor is None for n in nets),
+                "poisoned_runs": len(poisoned),
+                "asr_final": quantiles([n.backdoor.get("asr") for n in poisoned]),
+                "clean_acc_final": quantiles([n.test_acc for n in poisoned]),
+                "clean_runs_acc_final": quantiles([n.test_acc for n in finals if n.backdoor is None]),
+            },
+            "diverged_runs": len({n.run for n in nets if n.diverged}),
+            "units": self._store.conn.execute("SELECT COUNT(*) FROM units").fetchone()[0],
+            "units_planned": int(self._store.meta().get("units", "0") or 0),
+        }
+
+    def check(self) -> CheckReport:
+        """Verify shards and rows (see :meth:`metanet.zoo.store.Store.check`)."""
+        return self._store.check()
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> "Zoo":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _counter(items) -> dict:
+    out: dict = {}
+    for i in items:
+        out[i] = out.get(i, 0) + 1
+    return out
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    """Human-readable text of :meth:`Zoo.summary` (what ``metanet zoo info`` prints)."""
+    def qline(q: dict | None) -> str:
+        if not q:
+            return "-"
+        return (f"min {q['min']:.3f}  q25 {q['q25']:.3f}  median {q['median']:.3f}  q75 {q['q75']:.3f}  "
+                f"max {q['max']:.3f}  (n={q['n']})")
+
+    lines = [f"zoo {s['path']}  recipe {', '.join(s['recipe']) or '-'}",
+             f"  {s['networks']} networks from {s['runs']} runs; {s['units']} of {s['units_planned']} units built"]
+    lines.append("  per task:")
+    lines += [f"    {k:<32} {v:>7}" for k, v in s["tasks"].items()]
+    lines.append("  per architecture:")
+    lines += [f"    {k:<32} {v:>7}" for k, v in s["archs"].items()]
+    lines.append("  test accuracy:")
+    lines.append(f"    all checkpoints    {qline(s['test_acc'])}")
+    lines.append(f"    final checkpoints  {qline(s['test_acc_final'])}")
+    for e, q in s["test_acc_by_epoch"].items():
+        lines.append(f"    epoch {e:<12} {qline(q)}")
+    b = s["backdoor"]
+    lines.append(f"  backdoor: {b['poisoned_networks']} poisoned networks ({b['poisoned_runs']} runs), "
+                 f"{b['clean_networks']} clean")
+    if b["poisoned_runs"]:
+        lines.append(f"    attack success (final)   {qline(b['asr_final'])}")
+        lines.append(f"    clean acc, poisoned      {qline(b['clean_acc_final'])}")
+        lines.append(f"    clean acc, clean runs    {qline(b['clean_runs_acc_final'])}")
+    lines.append(f"  diverged runs: {s['diverged_runs']}")
+    return "\n".join(lines)

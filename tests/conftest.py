@@ -1,0 +1,41 @@
+"""Shared test setup.
+
+CI installs the package (``pip install -e .``); a plain checkout is made importable here too, so
+``pytest`` works from the repository root either way.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+class StubTask:
+    """The part of the ``metanet.tasks.Task`` contract that ``verify`` uses, with data chosen by the test.
+
+    ``splits`` maps a split name to ``(x, y)``; every split asked for is recorded in ``asked``.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, num_classes: int, name: str = "stub", split: str = "test"):
+        self.name = name
+        self.num_classes = num_classes
+        self.input_shape = tuple(x.shape[1:])
+        self.splits = {split: (x, y)}
+        self.asked: list[str] = []
+
+    def split(self, name: str):
+        self.asked.append(name)
+        return self.splits[name]
+
+
+@pytest.fixture
+def stub_task():
+    """Factory: ``stub_task(x, y, num_classes, name="stub")`` -> a task with exactly that data."""
+    return StubTask

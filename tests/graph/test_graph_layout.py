@@ -1,0 +1,124 @@
+"""`Layout`: the differentiable, vectorised parameter <-> graph-value mapping writers and readers build on."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from graph_helpers import any_network
+from hypothesis import HealthCheck, given, settings
+from torch.func import functional_call, stack_module_state
+
+from metanet.errors import GraphError
+from metanet.graph import NODE_BIAS, NODE_DIM, Layout, layout, to_graph
+from metanet.nets import build, spec
+
+
+def test_layout_is_cached_per_architecture_whatever_names_it():
+    m = build("mlp:784-64-10:relu", seed=0)
+    lay = layout(m)
+    assert layout("mlp:784-64-10:relu") is lay
+    assert layout(spec(m)) is lay
+    assert layout(to_graph(m).arch) is lay
+    assert layout(m.arch) is lay
+    assert layout(lay) is lay
+    assert isinstance(lay, Layout) and (lay.num_nodes, lay.num_edges, lay.edge_dim) == (858, 50816, 1)
+    assert lay.param_names == ("layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias")
+
+
+def test_layout_of_something_else_is_refused():
+    with pytest.raises(GraphError, match="cannot find the architecture of a int"):
+        layout(3)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_network)
+def test_params_round_trip_through_graph_values_with_a_population_dim(case):
+    m = case.module
+    lay = layout(m)
+    params = {k: torch.stack([v.detach(), -v.detach(), v.detach() * 3]) for k, v in m.named_parameters()}
+    edge_attr, node_bias = lay.from_params(params, edge_dim=lay.edge_dim + 2)
+    assert edge_attr.shape == (3, lay.num_edges, lay.edge_dim + 2) and node_bias.shape == (3, lay.num_nodes)
+    back = lay.to_params(edge_attr, node_bias)
+    assert list(back) == list(params)
+    assert all(torch.equal(back[k], params[k]) for k in params)
+    # the single graph's values are the population's first member
+    g = to_graph(m, edge_dim=lay.edge_dim + 2)
+    assert torch.equal(g.edge_attr, edge_attr[0]) and torch.equal(g.x, lay.node_features(node_bias)[0])
+    # index tensors give the same values as a flat gather
+    for k, s in lay.slots.items():
+        idx = lay.index(k, edge_dim=lay.edge_dim + 2)
+        src = g.edge_attr.reshape(-1) if s.source == "edge" else g.x[:, NODE_BIAS]
+        assert torch.equal(src[idx], params[k][0])
+
+
+def test_to_params_is_a_differentiable_gather():
+    lay = layout("cnn:1-2-3:relu:k3")
+    edge_attr = torch.randn(4, lay.num_edges, 12, requires_grad=True)
+    node_bias = torch.randn(4, lay.num_nodes, requires_grad=True)
+    params = lay.to_params(edge_attr, node_bias)
+    assert params["layers.0.weight"].shape == (4, 2, 1, 3, 3)
+    sum(p.sum() for p in params.values()).backward()
+    # gradient 1 exactly on the real entries, 0 on padding and on neurons without a bias
+    assert torch.equal(edge_attr.grad, lay.edge_mask(12).float().expand(4, -1, -1))
+    assert torch.equal(node_bias.grad, lay.node_has_bias.float().expand(4, -1))
+
+
+def test_from_params_is_differentiable_and_feeds_functional_call():
+    models = [build("mlp:5-4-4-3:gelu:skip", seed=s) for s in range(3)]
+    stacked, _ = stack_module_state(models)
+    lay = layout(models[0])
+    edge_attr, node_bias = lay.from_params(stacked)
+    x = lay.node_features(node_bias)
+    assert x.shape == (3, lay.num_nodes, NODE_DIM) and x.requires_grad
+    params = lay.to_params(edge_attr, x[..., NODE_BIAS])
+    inp = torch.randn(2, 5)
+    out = functional_call(models[0], {k: v[1] for k, v in params.items()}, (inp,))
+    assert torch.allclose(out, models[1](inp))
+    out.sum().backward()
+    assert stacked["layers.0.weight"].grad is not None and stacked["layers.0.weight"].grad[1].abs().sum() > 0
+    assert stacked["layers.0.weight"].grad[0].abs().sum() == 0
+
+
+def test_residual_edges_and_padding_are_constant():
+    lay = layout("mlp:3-2-2-2:relu:skip")
+    params = {k: torch.zeros(s.shape) for k, s in lay.slots.items()}
+    edge_attr, _ = lay.from_params(params, edge_dim=3)
+    res = lay.edge_kind == 1
+    assert edge_attr[res].tolist() == [[1.0, 0.0, 0.0]] * 2
+    assert not edge_attr[~res].any()
+
+
+def test_edge_mask_and_slices():
+    lay = layout("cnn:2-3-4:relu:k5")
+    mask = lay.edge_mask(30)
+    assert mask.shape == (lay.num_edges, 30)
+    assert mask[lay.edges(1)].sum(1).tolist() == [25] * 6 and mask[lay.edges(2)].sum(1).tolist() == [1] * 12
+    assert lay.nodes(1) == slice(2, 5)
+    with pytest.raises(GraphError, match="neuron layer 3 does not exist; valid: 0..2"):
+        lay.nodes(3)
+    with pytest.raises(GraphError, match="weight layer 0 does not exist; valid: 1..2"):
+        lay.edges(0)
+
+
+def test_mismatched_params_are_named():
+    lay = layout("mlp:4-3-2:relu")
+    good = {k: torch.zeros(s.shape) for k, s in lay.slots.items()}
+    with pytest.raises(GraphError, match=r"missing \['layers.1.bias'\], unexpected \['extra'\]"):
+        lay.from_params({**{k: v for k, v in good.items() if k != "layers.1.bias"}, "extra": torch.zeros(1)})
+    with pytest.raises(GraphError, match=r"'layers.0.weight' has shape \(4, 3\); .* needs \(3, 4\)"):
+        lay.from_params({**good, "layers.0.weight": torch.zeros(4, 3)})
+    with pytest.raises(GraphError, match=r"edge values of shape \(5, 1\) do not fit"):
+        lay.to_params(torch.zeros(5, 1), torch.zeros(9))
+    with pytest.raises(GraphError, match=r"node biases of shape \(8,\) do not fit .* expected \(9,\)"):
+        lay.to_params(torch.zeros(lay.num_edges, 1), torch.zeros(8))
+    with pytest.raises(GraphError, match="one network's parameters"):
+        lay.build({k: v.unsqueeze(0) for k, v in good.items()})
+    with pytest.raises(GraphError, match="has no parameter 'nope'"):
+        lay.index("nope")
+
+
+def test_build_without_params_gives_a_fresh_module():
+    lay = layout("mlp:4-3-2:relu")
+    m = lay.build()
+    assert [tuple(p.shape) for p in m.parameters()] == [(3, 4), (3,), (2, 3), (2,)]
+    assert not any(p.is_meta for p in m.parameters())

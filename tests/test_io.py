@@ -1,0 +1,221 @@
+"""`metanet.save` / `metanet.load`: bit-exact round trips, metadata, clear errors, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+import metanet
+import metanet.io
+from metanet.errors import ArchError, FileFormatError
+from metanet.io import load, load_meta, save
+from metanet.nets import build, spec
+
+
+def _conv_sequential() -> nn.Sequential:
+    torch.manual_seed(3)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, stride=2), nn.Tanh(), nn.AvgPool2d(2),
+        nn.Flatten(), nn.Linear(8 * 3 * 3, 10),
+    )
+
+
+# (model factory, input shape); seeds differ from from_spec's seed 0 so only loaded weights can match
+MODELS = {
+    "mlp": (lambda: build("mlp:784-64-10:relu", seed=7), (1, 28, 28)),
+    "cnn": (lambda: build("cnn:1-16-16-10:relu:k3:s2", seed=7), (1, 28, 28)),
+    "skip-mlp": (lambda: build("mlp:64-32-32-32-10:tanh:skip:nobias", seed=7), (1, 8, 8)),
+    "sequential": (_conv_sequential, (1, 28, 28)),
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_round_trip_is_bit_exact(tmp_path, name):
+    make, input_shape = MODELS[name]
+    model = make()
+    path = save(model, tmp_path / f"{name}.safetensors")
+    assert path == tmp_path / f"{name}.safetensors"
+    loaded = load(path)
+    assert type(loaded) is type(model)
+    assert spec(loaded) == spec(model)
+    a, b = model.state_dict(), loaded.state_dict()
+    assert list(a) == list(b)
+    for k in a:
+        assert a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]), k
+    x = torch.rand(16, *input_shape)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+    assert not loaded.training
+
+
+def test_round_trip_keeps_the_dtype(tmp_path):
+    model = build("mlp:16-8-3:relu", seed=2).double()
+    loaded = load(save(model, tmp_path / "f64.safetensors"))
+    w = loaded.layers[0].weight
+    assert w.dtype == torch.float64 and isinstance(w, nn.Parameter) and w.requires_grad
+    assert torch.equal(w, model.layers[0].weight)
+    x = torch.rand(4, 16, dtype=torch.float64)
+    assert torch.equal(loaded(x), model(x))
+
+
+def test_loaded_weights_are_independent_and_trainable(tmp_path):
+    path = save(build("mlp:8-4-2", seed=1), tmp_path / "m.safetensors")
+    a, b = load(path), load(path)
+    with torch.no_grad():
+        a.layers[0].weight.add_(1.0)
+    assert not torch.equal(a.layers[0].weight, b.layers[0].weight)
+    a(torch.rand(3, 8)).sum().backward()
+    assert a.layers[0].weight.grad is not None
+
+
+def test_metadata_round_trip(tmp_path):
+    meta = {"task": "digits", "accuracy": 0.875, "tags": ["a", "b"], "nested": {"k": [1, 2.5, None, True]}}
+    path = save(build("mlp:64-10", seed=0), tmp_path / "m.safetensors", **meta)
+    assert load_meta(path) == meta
+    assert load_meta(save(build("mlp:64-10"), tmp_path / "bare.safetensors")) == {}
+
+
+def test_header_layout(tmp_path):
+    model = build("cnn:1-4-3:relu", seed=0)
+    path = save(model, tmp_path / "m.safetensors", task="x")
+    with safe_open(str(path), framework="pt") as f:
+        header = f.metadata()
+        keys = set(f.keys())
+    assert header["metanet.format"] == metanet.io.FORMAT_VERSION
+    assert json.loads(header["metanet.spec"]) == spec(model)
+    assert json.loads(header["metanet.meta"]) == {"task": "x"}
+    assert keys == set(model.state_dict())
+
+
+def test_top_level_names():
+    assert metanet.save is save and metanet.load is load and metanet.load_meta is load_meta
+
+
+def test_save_overwrites(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save(build("mlp:8-4-2", seed=1), path, v=1)
+    save(build("mlp:8-4-2", seed=2), path, v=2)
+    assert load_meta(path) == {"v": 2}
+    assert torch.equal(load(path).layers[0].weight, build("mlp:8-4-2", seed=2).layers[0].weight)
+
+
+def test_save_creates_parent_folders(tmp_path):
+    path = save(build("mlp:8-2"), tmp_path / "a" / "b" / "m.safetensors")
+    assert path.is_file()
+
+
+# --- errors ------------------------------------------------------------------------------------------
+def _saved_bytes(tmp_path) -> bytes:
+    return save(build("mlp:64-32-10", seed=0), tmp_path / "good.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize("fn", [load, load_meta])
+def test_random_bytes(tmp_path, fn):
+    path = tmp_path / "noise.safetensors"
+    path.write_bytes(random.Random(0).randbytes(4096))
+    with pytest.raises(FileFormatError, match="is not a readable safetensors file") as info:
+        fn(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("fn", [load, load_meta])
+@pytest.mark.parametrize(
+    "cut", [lambda n: 0, lambda n: 5, lambda n: 100, lambda n: n // 2, lambda n: n - 1],
+    ids=["empty", "5-bytes", "inside-header", "half", "last-byte-missing"],
+)
+def test_truncated_file(tmp_path, fn, cut):
+    data = _saved_bytes(tmp_path)
+    path = tmp_path / "cut.safetensors"
+    path.write_bytes(data[: cut(len(data))])
+    with pytest.raises(FileFormatError, match="is not a readable safetensors file") as info:
+        fn(path)
+    assert str(path) in str(info.value)
+
+
+def test_safetensors_without_metanet_header(tmp_path):
+    path = tmp_path / "plain.safetensors"
+    save_file({"layers.0.weight": torch.zeros(10, 64), "layers.0.bias": torch.zeros(10)}, str(path))
+    with pytest.raises(FileFormatError, match="without a metanet architecture header") as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere.safetensors"
+    for fn in (load, load_meta):
+        with pytest.raises(FileFormatError, match="no such file") as info:
+            fn(path)
+        assert str(path) in str(info.value)
+
+
+def test_tensors_that_do_not_fit_the_header(tmp_path):
+    path = tmp_path / "mismatch.safetensors"
+    header = {"metanet.format": "1", "metanet.spec": json.dumps(spec(build("mlp:64-32-10"))), "metanet.meta": "{}"}
+    tensors = {k: v.contiguous() for k, v in build("mlp:64-16-10").state_dict().items()}
+    save_file(tensors, str(path), metadata=header)
+    with pytest.raises(FileFormatError, match="do not match the architecture"):
+        load(path)
+
+
+@pytest.mark.parametrize("spec_text", ["{not json", json.dumps({"family": "rnn"})])
+def test_invalid_architecture_header(tmp_path, spec_text):
+    path = tmp_path / "bad.safetensors"
+    save_file({"w": torch.zeros(1)}, str(path), metadata={"metanet.spec": spec_text})
+    with pytest.raises(FileFormatError, match="architecture in its header is invalid"):
+        load(path)
+
+
+def test_corrupt_metadata(tmp_path):
+    path = tmp_path / "bad.safetensors"
+    save_file({"w": torch.zeros(1)}, str(path), metadata={"metanet.meta": "{oops"})
+    with pytest.raises(FileFormatError, match="corrupt metadata"):
+        load_meta(path)
+
+
+def test_errors_are_value_errors(tmp_path):
+    with pytest.raises(ValueError):
+        load(tmp_path / "nowhere.safetensors")
+
+
+# --- atomic writes -----------------------------------------------------------------------------------
+def test_save_leaves_no_temporary_files(tmp_path):
+    save(build("mlp:64-10"), tmp_path / "m.safetensors", note="x")
+    assert os.listdir(tmp_path) == ["m.safetensors"]
+
+
+def test_failed_save_creates_nothing(tmp_path):
+    with pytest.raises(TypeError):
+        save(build("mlp:64-10"), tmp_path / "m.safetensors", bad=object())
+    with pytest.raises(ArchError):
+        save(nn.Sequential(nn.BatchNorm1d(3)), tmp_path / "bn.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def test_failure_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    old = build("mlp:8-4-2", seed=1)
+    save(old, path, version=1)
+    before = path.read_bytes()
+
+    def half_write(tensors, filename, metadata=None):
+        with open(filename, "wb") as f:
+            f.write(b"\x00" * 17)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(metanet.io, "save_file", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        save(build("mlp:8-4-2", seed=2), path, version=2)
+    with pytest.raises(OSError, match="disk full"):
+        save(build("mlp:8-4-2", seed=2), tmp_path / "new.safetensors")
+    assert os.listdir(tmp_path) == ["m.safetensors"]
+    assert path.read_bytes() == before
+    assert load_meta(path) == {"version": 1}
+    assert torch.equal(load(path).layers[0].weight, old.layers[0].weight)

@@ -1,0 +1,189 @@
+"""Writer internals: hidden-neuron equivariance, written_logits, the ridge solver, a short Lightning fit."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.func import functional_call
+
+from metanet.nets import Arch, build
+from metanet.writer import Writer
+from metanet.writer.solvers import ridge, targets
+
+
+def _support(digits, n_per_class=20, classes=10):
+    x, y = digits.split("train")
+    idx = torch.cat([torch.nonzero(y == c).flatten()[:n_per_class] for c in range(classes)])
+    return x[idx], y[idx]
+
+
+def _start(arch, seed=1):
+    return {k: v.unsqueeze(0) for k, v in build(arch, seed=seed).state_dict().items()}
+
+
+# --- hidden-neuron permutation equivariance -------------------------------------------------------------
+@pytest.mark.parametrize("arch", ["mlp:64-16-10:relu", "mlp:64-16-10:tanh", "mlp:64-12-12-10:relu:skip"])
+def test_permuting_start_rows_permutes_written_layer0(untrained, digits, arch):
+    """Hidden neurons are interchangeable: permuting the starting weights' rows of layer 0 (and their biases)
+    must permute the written rows of layer 0 and the matching columns of the next layer, nothing else."""
+    arch = Arch.parse(arch)
+    x, y = _support(digits)
+    start = _start(arch)
+    perm = torch.randperm(arch.widths[1], generator=torch.Generator().manual_seed(0))
+    pstart = dict(start)
+    pstart["layers.0.weight"] = start["layers.0.weight"][:, perm]
+    pstart["layers.0.bias"] = start["layers.0.bias"][:, perm]
+    if arch.num_layers == 3:  # deeper: layer 1's inputs follow the permuted neurons too (columns)
+        pstart["layers.1.weight"] = start["layers.1.weight"][:, :, perm]
+    with torch.no_grad():
+        a = untrained.write(arch, x, y, 10, start=start, seed=3)
+        b = untrained.write(arch, x, y, 10, start=pstart, seed=3)
+    torch.testing.assert_close(b["layers.0.weight"], a["layers.0.weight"][:, perm], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(b["layers.0.bias"], a["layers.0.bias"][:, perm], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(b["layers.1.weight"], a["layers.1.weight"][:, :, perm], atol=1e-5, rtol=1e-4)
+
+
+def test_equivariance_holds_for_a_trained_writer_too(digits):
+    """Same property with non-zero learned corrections (perturbed parameters: message passing is exercised)."""
+    w = Writer().eval()
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(0)
+        for p in w.parameters():
+            p.add_(0.1 * torch.randn(p.shape, generator=g))
+    arch = Arch.parse("mlp:64-16-10:gelu")
+    x, y = _support(digits)
+    start = _start(arch)
+    perm = torch.randperm(16, generator=torch.Generator().manual_seed(1))
+    pstart = {**start, "layers.0.weight": start["layers.0.weight"][:, perm], "layers.0.bias": start["layers.0.bias"][:, perm]}
+    with torch.no_grad():
+        a = w.write(arch, x, y, 10, start=start, seed=0)
+        b = w.write(arch, x, y, 10, start=pstart, seed=0)
+    torch.testing.assert_close(b["layers.0.weight"], a["layers.0.weight"][:, perm], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(b["layers.1.weight"], a["layers.1.weight"][:, :, perm], atol=1e-5, rtol=1e-4)
+
+
+def test_permuting_cnn_channels_permutes_written_channels(untrained, digits):
+    arch = Arch.parse("cnn:1-6-8-10:relu:k3:s2")
+    x, y = _support(digits, 10)
+    start = _start(arch)
+    perm = torch.randperm(6, generator=torch.Generator().manual_seed(2))
+    pstart = {**start, "layers.0.weight": start["layers.0.weight"][:, perm], "layers.0.bias": start["layers.0.bias"][:, perm],
+              "layers.1.weight": start["layers.1.weight"][:, :, perm]}
+    with torch.no_grad():
+        a = untrained.write(arch, x, y, 10, start=start, seed=0)
+        b = untrained.write(arch, x, y, 10, start=pstart, seed=0)
+    torch.testing.assert_close(b["layers.0.weight"], a["layers.0.weight"][:, perm], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(b["layers.0.bias"], a["layers.0.bias"][:, perm], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(b["layers.1.weight"], a["layers.1.weight"][:, :, perm], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(b["layers.2.weight"], a["layers.2.weight"], atol=1e-5, rtol=1e-4)
+
+
+def test_relabelling_classes_permutes_only_the_classifier_rows(untrained, digits):
+    """Class-permutation equivariance: relabel the support (label c -> pi[c]); hidden layers are unchanged and
+    the classifier's rows are permuted the same way."""
+    arch = Arch.parse("mlp:64-16-16-10:relu")
+    x, y = _support(digits)
+    pi = torch.randperm(10, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        a = untrained.write(arch, x, y, 10, candidates=2, seed=1)
+        b = untrained.write(arch, x, pi[y], 10, candidates=2, seed=1)
+    for name in ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]:
+        torch.testing.assert_close(b[name], a[name], atol=1e-5, rtol=1e-4)
+    inv = torch.argsort(pi)  # new label c' = pi[c]: row c' of b is row c = inv[c'] of a
+    torch.testing.assert_close(b["layers.2.weight"], a["layers.2.weight"][:, inv], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(b["layers.2.bias"], a["layers.2.bias"][:, inv], atol=1e-5, rtol=1e-4)
+
+
+def test_write_shapes_match_build(untrained, digits):
+    x, y = _support(digits, 10)
+    for arch in ["mlp:64-16-10:relu", "mlp:64-8-8-10:silu:skip", "mlp:64-16-10:relu:nobias", "cnn:1-4-8-10:relu:k3:s2"]:
+        with torch.no_grad():
+            p = untrained.write(arch, x, y, 10, candidates=2, seed=0)
+        ref = build(arch).state_dict()
+        assert p.keys() == ref.keys()
+        assert all(p[k].shape == (2, *ref[k].shape) for k in ref)
+        assert all(torch.isfinite(v).all() for v in p.values())
+
+
+# --- written_logits -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("arch", ["mlp:64-16-10:relu", "mlp:64-8-8-10:tanh:skip", "cnn:1-4-8-10:relu:k3:s2"])
+def test_written_logits_equals_functional_call_of_built_module(untrained, digits, arch):
+    from metanet.writer.lightning import written_logits
+
+    x, y = _support(digits, 10)
+    with torch.no_grad():
+        params = untrained.write(arch, x, y, 10, candidates=3, seed=2)
+        logits = written_logits(arch, params, x)
+    assert logits.shape == (3, len(x), 10)
+    module = build(arch, seed=None)
+    for i in range(3):
+        p = {k: v[i] for k, v in params.items()}
+        with torch.no_grad():
+            ref = functional_call(module, p, (x,))
+            module.load_state_dict(p)
+            loaded = module(x)
+        torch.testing.assert_close(logits[i], ref, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(logits[i], loaded, atol=1e-5, rtol=1e-5)
+
+
+# --- the ridge solver -----------------------------------------------------------------------------------
+def _lstsq_ridge(a, y, lam):
+    """Reference: ridge as the least-squares solution of the augmented system [A; sqrt(l) I] w = [Y; 0]."""
+    b, n, d = a.shape
+    out = []
+    for i in range(b):
+        reg = lam * a[i].pow(2).sum() / d + 1e-6
+        aug = torch.cat([a[i], reg.sqrt() * torch.eye(d, dtype=a.dtype)])
+        rhs = torch.cat([y if y.dim() == 2 else y[i], torch.zeros(d, y.shape[-1], dtype=a.dtype)])
+        out.append(torch.linalg.lstsq(aug, rhs).solution)
+    return torch.stack(out)
+
+
+@pytest.mark.parametrize("n,d", [(200, 30), (30, 200)], ids=["primal", "dual"])
+@pytest.mark.parametrize("lam", [1e-3, 0.1, 3.0])
+def test_ridge_matches_lstsq(n, d, lam):
+    g = torch.Generator().manual_seed(n + d)
+    a = torch.randn(3, n, d, generator=g, dtype=torch.float64)
+    y = targets(torch.randint(4, (n,), generator=g), 4).double()
+    got = ridge(a, y, lam)
+    assert got.shape == (3, d, 4)
+    torch.testing.assert_close(got, _lstsq_ridge(a, y, lam), atol=1e-8, rtol=1e-6)
+    # per-batch targets (B, n, K) give the same as a shared (n, K)
+    torch.testing.assert_close(ridge(a, y.expand(3, n, 4), lam), got)
+
+
+def test_ridge_float32_and_tensor_lambda_are_differentiable():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(2, 50, 20, generator=g, requires_grad=True)
+    y = targets(torch.randint(3, (50,), generator=g), 3)
+    lam = torch.tensor(0.5, requires_grad=True)
+    out = ridge(a, y, lam)
+    torch.testing.assert_close(out.double(), _lstsq_ridge(a.detach().double(), y.double(), 0.5), atol=1e-4, rtol=1e-3)
+    out.sum().backward()
+    assert a.grad is not None and torch.isfinite(a.grad).all() and lam.grad is not None and lam.grad != 0
+
+
+# --- a short Lightning fit ------------------------------------------------------------------------------
+def test_short_lightning_fit_changes_the_writer(tmp_path):
+    import lightning
+
+    from metanet.writer.lightning import EpisodeDataModule, WriterModule
+
+    torch.manual_seed(0)
+    module = WriterModule(export=str(tmp_path / "writer.safetensors"))
+    before = {k: v.detach().clone() for k, v in module.writer.state_dict().items()}
+    data = EpisodeDataModule(bases=("digits",), tasks_per_step=2, val_episodes=2, steps_per_epoch=3, query=10)
+    trainer = lightning.Trainer(
+        max_steps=3, logger=False, enable_checkpointing=False, limit_val_batches=1, num_sanity_val_steps=0,
+        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=1,
+        default_root_dir=str(tmp_path),
+    )
+    trainer.fit(module, datamodule=data)
+    assert trainer.global_step == 3
+    after = module.writer.state_dict()
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed, "no writer parameter changed after 3 optimisation steps"
+    assert all(torch.isfinite(v).all() for v in after.values())
+    # the export hook wrote a loadable checkpoint with the trained weights
+    back = Writer.load(tmp_path / "writer.safetensors")
+    assert all(torch.equal(back.state_dict()[k], after[k]) for k in after)
