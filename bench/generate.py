@@ -365,8 +365,8 @@ def test_split(base: str):
     """Images of a data set's test split (for ``mix``: mnist test digits 0-9 and fashion-mnist test as 10-19)."""
     if base not in _TEST:
         if base == "mix":
-            xm, ym = test_split("mnist")
-            xf, yf = test_split("fashion-mnist")
+            xm, ym, _ = test_split("mnist")
+            xf, yf, _ = test_split("fashion-mnist")
             _TEST[base] = (torch.cat([xm, xf]), torch.cat([ym, yf + 10]), 20)
         else:
             t = tasks.get(base)
@@ -407,7 +407,7 @@ def sgd_same_examples(arch, fit, val, full, query, k, cfg) -> dict:
         r = train_adam(arch, *full, lr=best["lr"], epochs=best["epochs"], seed=seed, batch=128)
         t_final += r["seconds"]
         finals.append(acc(r["model"], *query))
-    return {"query": statistics.median(finals), "runs": [r4(a) for a in finals], "chosen": {"lr": best["lr"], "epochs": best["epochs"]},
+    return {"query": r4(statistics.median(finals)), "runs": [r4(a) for a in finals], "chosen": {"lr": best["lr"], "epochs": best["epochs"]},
             "sweep": [{**s, "val": r4(s["val"])} for s in sweep], "seconds_sweep": r4(t_sweep),
             "seconds_refit": r4(t_final / len(finals))}
 
@@ -491,7 +491,7 @@ def bench_archs(writer, kc, cfg, episodes, quick) -> dict:
         for arch_s in cfg["archs"]:
             arch = Arch.parse(arch_s.replace("K", str(k)))
             gen = gen_same_examples(writer, arch, fit, val, full, ep["query"], k, kc)
-            sgd = sgd_same_examples(arch, fit, val, full, ep["query"], k, cfg)
+            sgd = sgd_same_examples(arch, fit, val, full, ep["query"], k, {**cfg, "sweep_lrs": cfg["arch_sweep_lrs"]})
             row = {"task": ep["name"], "arch": str(arch), "template": arch_s,
                    "generated": {f"k{kc}": r4(gen["k"]), f"k{kc}_fit_only": r4(gen["k_fit_only"]), "k1": r4(gen["k1"]),
                                  "candidates_query": gen["candidates_query"], "seconds": r4(gen["seconds_k"])},
@@ -541,6 +541,7 @@ def main(argv=None) -> int:
         "sweep_epochs": (50, 100, 200),
         "arch_tasks": 1 if args.quick else 6,
         "archs": ("mlp:784-256-256-256-K:relu", "cnn:1-16-32-K:relu:k3:s2"),
+        "arch_sweep_lrs": (3e-3, 1e-2) if args.quick else (1e-3, 3e-3, 1e-2),
     }
     writer, wdesc = load_writer(args.writer)
     writer.eval()
@@ -562,17 +563,23 @@ def main(argv=None) -> int:
         },
         "goals": GOALS,
     }
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def checkpoint() -> None:  # partial results survive a crash in a later section
+        out.write_text(json.dumps({**result, "partial": True}, indent=2) + "\n")
+
     if "seen" not in skip:
         result["seen"] = bench_seen(writer, cfg["seen"], args.candidates, {**cfg, "sgd_seeds": cfg["seen_sgd_seeds"]})
+        checkpoint()
     episodes = []
     if "heldout" not in skip or "archs" not in skip:
         result["heldout"], episodes = bench_heldout(writer, args.candidates, cfg, args.quick)
+        checkpoint()
     if "archs" not in skip:
         result["archs"] = bench_archs(writer, args.candidates, cfg, episodes, args.quick)
     result["seconds_total"] = r4(time.perf_counter() - t_all)
     result["headline"] = headline(result, args.candidates)
     text = json.dumps(result, indent=2)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n")
     print(text)
     log("\n".join(f"{k}: {v}" for k, v in result["headline"].items()))

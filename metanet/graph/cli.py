@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def _graph(args: argparse.Namespace) -> int:
+    from metanet.errors import FileFormatError
     from metanet.graph import describe, plot, to_graph
     from metanet.io import load
 
@@ -17,10 +19,15 @@ def _graph(args: argparse.Namespace) -> int:
         if args.plot:
             out["plot"] = str(args.plot)
     if args.plot:
-        from pathlib import Path
-
+        fig = plot(graph)
+        kinds = fig.canvas.get_supported_filetypes()
+        suffix = Path(args.plot).suffix.lstrip(".").lower()
+        if suffix not in kinds:
+            raise FileFormatError(
+                f"cannot write a plot to {args.plot!r}: unknown image type {suffix!r}; valid: {', '.join(sorted(kinds))}"
+            )
         Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-        plot(graph).savefig(args.plot, dpi=args.dpi)
+        fig.savefig(args.plot, dpi=args.dpi)
     if args.json:
         print(json.dumps(out, indent=2))
     else:

@@ -12,7 +12,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 if TYPE_CHECKING:  # pragma: no cover
-    from metanet.graph.layout import Layout
+    from metanet.graph.mapping import Layout
 
 __all__ = [
     "NeuralGraph",
@@ -147,7 +147,7 @@ class NeuralGraph(Data):
     @property
     def layout(self) -> "Layout":
         """The :class:`~metanet.graph.Layout` of this graph's architecture (cached per architecture)."""
-        from metanet.graph.layout import layout
+        from metanet.graph.mapping import layout
 
         return layout(self._single_arch())
 

@@ -26,9 +26,9 @@ from metanet.graph.data import (
     NODE_KINDS,
     NeuralGraph,
 )
-from metanet.graph.layout import Layout, layout
+from metanet.graph.mapping import Layout, layout
 
-__all__ = ["from_graph", "from_graphs", "split", "Population"]
+__all__ = ["from_graph", "from_graphs", "to_state_dict", "split", "Population"]
 
 
 class Population(NamedTuple):
@@ -87,7 +87,7 @@ def _structure(graph: Data, lay: Layout, where: str) -> Tensor | None:
         isinstance(x, Tensor) and isinstance(ea, Tensor)
         and all(store.get(k) is st[k] or (k != "edge_index" and store.get(k) is None) for k in _STRUCTURE_KEYS)
         and x.shape == (n, NODE_DIM) and ea.dim() == 2 and ea.shape[0] == e and ea.shape[1] >= lay.edge_dim
-        and x.is_floating_point() and ea.is_floating_point()
+        and x.dtype == ea.dtype and x.is_floating_point()
     ):
         return None  # the layout's own structure tensors (a graph made by to_graph): nothing to compare
     if isinstance(x, Tensor) and x.dim() >= 1 and x.shape[0] != n:
@@ -108,6 +108,8 @@ def _structure(graph: Data, lay: Layout, where: str) -> Tensor | None:
         raise GraphError(
             f"{where}edge_attr has {ea.shape[1]} columns but {widest.describe()} needs {widest.kk} values per edge"
         )
+    if x.dtype != ea.dtype:
+        raise GraphError(f"{where}x is {x.dtype} but edge_attr is {ea.dtype}; both must have the network's dtype")
     ek = _get(graph, "edge_kind")
     if ek is not None and ek is not st["edge_kind"]:
         ek = _check_tensor(graph, "edge_kind", (e,), False)
@@ -192,7 +194,24 @@ def _match_edges(ei: Tensor, ek: Tensor | None, lay: Layout, where: str) -> Tens
 
 
 def _values(x: Tensor, ea: Tensor, lay: Layout, where: str) -> None:
-    """Check the values of one graph or a population: x :math:`(*, N, D)`, ea :math:`(*, E, F)` (canonical order)."""
+    """Check the values of one graph or a population: x :math:`(*, N, D)`, ea :math:`(*, E, F)` (canonical order).
+
+    One cheap pass (a handful of reductions) for the common case of a valid graph; :func:`_explain` finds and names
+    the defect otherwise.
+    """
+    fixed, expected = lay.fixed_node_values(x.dtype, x.device)
+    # x * fixed zeroes the free entries (biases of neurons that have one) unless they are NaN / inf, so this one
+    # comparison checks the layout columns, the zero bias of bias-free neurons and that every bias is finite
+    ok = (
+        torch.equal(x * fixed, expected if x.dim() == 2 else expected.expand_as(x))
+        and math.isfinite(float(ea.sum()))
+        and all(bool((ea[..., a:b, 0] == 1).all()) for a, b in lay.residual_rows)
+    )
+    if not ok:
+        _explain(x, ea, lay, where)
+
+
+def _explain(x: Tensor, ea: Tensor, lay: Layout, where: str) -> None:
     static = lay.static_columns(x.dtype, x.device)
     rest = x[..., 1:]
     if not torch.equal(rest, static.expand_as(rest)):
@@ -202,45 +221,39 @@ def _values(x: Tensor, ea: Tensor, lay: Layout, where: str) -> None:
             f"{where}{_graph(g, x)}x[{i}, {c + 1}] ({NODE_FEATURES[c + 1]}) is {float(flat[g, i, c])} but the "
             f"architecture gives {float(static[i, c])} for {lay.describe_node(i)}"
         )
-    bias = x[..., NODE_BIAS]
-    if not _all_finite(bias):
-        g, i = (int(v) for v in (~torch.isfinite(bias)).reshape(-1, lay.num_nodes).nonzero()[0])
-        raise GraphError(f"{where}{_graph(g, x)}the bias of {lay.describe_node(i)} is {float(bias.reshape(-1, lay.num_nodes)[g, i])}; "
+    bias = x[..., NODE_BIAS].reshape(-1, lay.num_nodes)
+    bad = ~torch.isfinite(bias)
+    if bool(bad.any()):
+        g, i = (int(v) for v in bad.nonzero()[0])
+        raise GraphError(f"{where}{_graph(g, x)}the bias of {lay.describe_node(i)} is {float(bias[g, i])}; "
                          "biases must be finite")
-    if any(bool(bias[..., a:b].any()) for a, b in lay.bias_free_ranges):
-        stray = (bias != 0) & ~lay.node_has_bias.to(bias.device)
-        g, i = (int(v) for v in stray.reshape(-1, lay.num_nodes).nonzero()[0])
+    stray = (bias != 0) & ~lay.node_has_bias.to(bias.device)
+    if bool(stray.any()):
+        g, i = (int(v) for v in stray.nonzero()[0])
         raise GraphError(
-            f"{where}{_graph(g, x)}{lay.describe_node(i)} has bias {float(bias.reshape(-1, lay.num_nodes)[g, i])} but its "
-            "layer has no bias parameter (has_bias = 0); it must be 0"
+            f"{where}{_graph(g, x)}{lay.describe_node(i)} has bias {float(bias[g, i])} but its layer has no bias "
+            "parameter (has_bias = 0); it must be 0"
         )
-    if not _all_finite(ea):
-        mask = lay.edge_mask(ea.shape[-1]).to(ea.device)
-        bad = ~torch.isfinite(ea) & mask
-        if bool(bad.any()):
-            g, e, c = (int(v) for v in bad.reshape(-1, *mask.shape).nonzero()[0])
-            l = int(lay.edge_layer[e])
-            raise GraphError(
-                f"{where}{_graph(g, x)}edge {e} (weight layer {l}, {lay.layers[l - 1].describe()}) holds "
-                f"{float(ea.reshape(-1, *mask.shape)[g, e, c])} in column {c}; weights must be finite"
-            )
-    res = [lay.edge_start[l.index] - l.n_out for l in lay.layers if l.residual]
-    for start, layer in zip(res, [l for l in lay.layers if l.residual]):
-        w = ea[..., start: start + layer.n_out, 0]
+    mask = lay.edge_mask(ea.shape[-1]).to(ea.device)
+    flat = ea.reshape(-1, *mask.shape)
+    bad = ~torch.isfinite(flat) & mask
+    if bool(bad.any()):
+        g, e, c = (int(v) for v in bad.nonzero()[0])
+        l = int(lay.edge_layer[e])
+        raise GraphError(
+            f"{where}{_graph(g, x)}edge {e} (weight layer {l}, {lay.layers[l - 1].describe()}) holds "
+            f"{float(flat[g, e, c])} in column {c}; weights must be finite"
+        )
+    for (a, b), layer in zip(lay.residual_rows, [wl for wl in lay.layers if wl.residual]):
+        w = flat[:, a:b, 0]
         if not bool((w == 1).all()):
-            g, j = (int(v) for v in (w != 1).reshape(-1, layer.n_out).nonzero()[0])
+            g, j = (int(v) for v in (w != 1).nonzero()[0])
             raise GraphError(
-                f"{where}{_graph(g, x)}residual edge {start + j} around {layer.describe()} has weight "
-                f"{float(w.reshape(-1, layer.n_out)[g, j])}; residual edges ({EDGE_KINDS[EDGE_RESIDUAL]} kind) must "
-                "have weight 1 (a scaled skip is not a supported network)"
+                f"{where}{_graph(g, x)}residual edge {a + j} around {layer.describe()} has weight {float(w[g, j])}; "
+                f"residual edges ({EDGE_KINDS[EDGE_RESIDUAL]} kind) must have weight 1 (a scaled skip is not a "
+                "supported network)"
             )
-
-
-def _all_finite(t: Tensor) -> bool:
-    """Whether every entry is finite; one reduction in the common case (a finite sum has no NaN / inf terms)."""
-    if math.isfinite(float(t.sum())):
-        return True
-    return bool(torch.isfinite(t).all())
+    # nothing wrong after all (a sum of finite values overflowed): the graph is valid
 
 
 def _graph(g: int, x: Tensor) -> str:
@@ -259,6 +272,30 @@ def _single(graph: Any, where: str = "") -> tuple[Layout, Tensor, Tensor]:
     return lay, x, ea
 
 
+def _one_graph(graph: Any) -> Any:
+    if isinstance(graph, Batch):
+        if graph.num_graphs != 1:
+            raise GraphError(
+                f"from_graph() got a batch of {graph.num_graphs} graphs; use from_graphs(batch) for a stacked "
+                "population or split(batch) for a list of graphs"
+            )
+        graph = graph.get_example(0)
+    return graph
+
+
+def to_state_dict(graph: NeuralGraph) -> dict[str, Tensor]:
+    r"""The parameters a graph holds, checked, as a state dict of fresh tensors (``model.load_state_dict`` ready).
+
+    The same checks and values as :func:`from_graph`, without building a module.
+    """
+    return _state(graph)[1]
+
+
+def _state(graph: Any) -> tuple[Layout, dict[str, Tensor]]:
+    lay, x, ea = _single(_one_graph(graph))
+    return lay, lay._gather(ea.detach(), x.detach(), ())
+
+
 def from_graph(graph: NeuralGraph) -> nn.Module:
     r"""Decode a :class:`~metanet.graph.NeuralGraph` into the network it describes (inverse of :func:`to_graph`).
 
@@ -269,24 +306,15 @@ def from_graph(graph: NeuralGraph) -> nn.Module:
 
     Returns:
         A fresh module of the graph's architecture (``MLP``, ``CNN`` or ``nn.Sequential``) in eval mode, whose
-        parameters are copies of the graph's values in their dtype: ``weight[o, i] = edge_attr[e_l + o n_{l-1} + i,
-        :k_h k_w]`` (reshaped), ``bias[o] = x[n_l^0 + o, NODE_BIAS]``.
+        parameters are copies of the graph's values in their dtype:
+        :math:`W^{(l)} = \mathrm{reshape}(\texttt{edge\_attr}[e_l : e_l + n_l n_{l-1},\ :k_h k_w])`,
+        :math:`b^{(l)} = \texttt{x}[v_l : v_l + n_l,\ \texttt{NODE\_BIAS}]` (:math:`e_l`, :math:`v_l`: first
+        edge / node of layer :math:`l`).
 
     Raises:
         GraphError: the graph is malformed (see the module docstring); the message names the node, edge or layer.
     """
-    if isinstance(graph, Batch):
-        if graph.num_graphs != 1:
-            raise GraphError(
-                f"from_graph() got a batch of {graph.num_graphs} graphs; use from_graphs(batch) for a stacked "
-                "population or split(batch) for a list of graphs"
-            )
-        graph = graph.get_example(0)
-    lay, x, ea = _single(graph)
-    params = lay._to_params(ea.detach(), x[:, NODE_BIAS].detach(), ())
-    for name, src, *_ in lay._slot_rows:
-        if params[name]._base is not None:  # a view of the graph's values: the module gets its own copy
-            params[name] = params[name].clone()
+    lay, params = _state(graph)
     return lay._build(params)
 
 
@@ -324,8 +352,7 @@ def from_graphs(graphs: Batch | Sequence[NeuralGraph]) -> Population:
         lay = checked[0][0]
         x = torch.stack([c[1] for c in checked])
         ea = torch.stack([c[2] for c in checked])
-    params = lay._to_params(ea.detach(), x[..., NODE_BIAS].detach(), (ea.shape[0],))
-    params = {k: v.clone() if v._base is not None else v for k, v in params.items()}
+    params = lay._gather(ea.detach(), x.detach(), (ea.shape[0],))
     module = lay._build({k: v[0].clone() for k, v in params.items()})
     return Population(module, params)
 
@@ -361,8 +388,8 @@ def _batch_values(batch: Batch) -> tuple[Layout, Tensor, Tensor]:
         raise GraphError(f"the batch's graphs do not all have {n} nodes (ptr {ptr.tolist()[:10]}...)")
     st = lay.structure(x.device)
     off = (torch.arange(p, device=x.device) * n).view(1, p, 1)
-    if not torch.equal(ei.view(2, p, e) - off, st["edge_index"].unsqueeze(1).expand(2, p, e)):
-        bad = ((ei.view(2, p, e) - off) != st["edge_index"].unsqueeze(1)).any(0)
+    if not torch.equal(ei.reshape(2, p, e) - off, st["edge_index"].unsqueeze(1).expand(2, p, e)):
+        bad = ((ei.reshape(2, p, e) - off) != st["edge_index"].unsqueeze(1)).any(0)
         g = int(bad.any(1).nonzero()[0, 0])
         raise GraphError(
             f"graph {g} of the batch has edges that differ from its architecture's canonical edges (wrong order or "

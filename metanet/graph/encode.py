@@ -12,7 +12,7 @@ from torch_geometric.data import Batch
 
 from metanet.errors import GraphError
 from metanet.graph.data import NeuralGraph
-from metanet.graph.layout import Layout, layout
+from metanet.graph.mapping import Layout, layout
 
 __all__ = ["to_graph", "to_graphs", "to_batch"]
 
@@ -76,9 +76,11 @@ def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
         raise GraphError(f"to_graph() needs an nn.Module, got {type(module).__name__}; for stacked parameters use "
                          "to_graphs(arch, params) or to_batch(arch, params)")
     lay = layout(module)
-    params = lay.params_of(module)
-    edge_attr, bias = lay._from_params(params, (), lay._check_dim(edge_dim))
-    return assemble(lay, lay.node_features(bias), edge_attr)
+    f = lay._check_dim(edge_dim)
+    with torch.no_grad():
+        edge_attr, bias = lay._from_params(lay.params_of(module, detach=False), (), f)
+        x = lay.node_features(bias)
+    return assemble(lay, x, edge_attr)
 
 
 def _population(arch: Any, params: Mapping[str, Tensor], edge_dim: int | None) -> tuple[Layout, Tensor, Tensor]:

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from metanet.errors import GraphError
-from metanet.graph.layout import Layout, layout
+from metanet.graph.mapping import Layout, layout
 
 __all__ = ["permute_hidden", "tied_layers"]
 

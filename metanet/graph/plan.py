@@ -181,7 +181,6 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
     spatial_one = False  # image known to be 1x1 (after global average pooling)
     last: str | None = None  # description of the last weight layer
     sizes: list[int] = []
-    pending: dict[str, Any] | None = None  # the weight layer whose activation we are looking for
     acts: list[str | None] = [None]  # first activation after each neuron layer (index 0: the input)
     layers: list[dict[str, Any]] = []
     for i, d in enumerate(items):

@@ -2,11 +2,17 @@
 ``INDEX.md``, and pictures (:func:`save_pictures`, imported on first use: it needs matplotlib).
 
 >>> import metanet
->>> db = metanet.inspect.inspect(model, "digits")       # metanet.inspect(model, task) at top level
->>> db.save("out/")                                      # out/neurons.sqlite + out/INDEX.md
->>> db.supporting(8)                                     # neurons without which class 8 loses accuracy
+>>> db = metanet.inspect(model, "digits")     # this package is callable: same as metanet.inspect.inspect(...)
+>>> db.save("out/")                            # out/neurons.sqlite + out/INDEX.md
+>>> db.supporting(8)                           # neurons without which class 8 loses accuracy
+
+The package module itself is callable, so ``metanet.inspect(model, task)`` works whether ``metanet.inspect``
+is bound to this package (as Python does whenever a submodule such as ``metanet.inspect.cli`` is imported) or
+to the :func:`inspect` function.
 """
 
+import sys
+import types
 from typing import Any
 
 from metanet.inspect.analyze import inspect
@@ -22,3 +28,13 @@ def __getattr__(name: str) -> Any:
 
         return save_pictures
     raise AttributeError(f"module 'metanet.inspect' has no attribute {name!r}")
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, model, task, *args: Any, **kwargs: Any) -> NeuronDB:
+        return inspect(model, task, *args, **kwargs)
+
+    __call__.__doc__ = inspect.__doc__
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -137,9 +137,9 @@ def inspect(
     x, y = task.split(split)
     if max_examples is not None:
         x, y = x[:max_examples], y[:max_examples]
+    v = view(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
     model.eval()
-    v = view(model)
     C = task.num_classes
     base = evaluate_masks(v, x, y, C, {})
     base_acc, base_pc, base_loss = float(base.accuracy[0]), base.per_class[0], float(base.loss[0])
@@ -150,6 +150,7 @@ def inspect(
     params = v.params()
     head = v.regions[-1].weight
     k_poly = max(top_k, min(100, len(x) // 50))
+    names = [str(n) for n in getattr(task, "class_names", range(C))]
     rows: list[dict[str, Any]] = []
     layer_info = {}
     for L in v.layers:
@@ -190,7 +191,8 @@ def inspect(
             if L.index == 0 and image and not L.conv and v.family in ("mlp", "sequential") and wl.dim() == 2:
                 desc = describe_weights(wl[j], task.input_shape)
             if not desc and not bool(dead[j]) and float(sel[j]) >= 0.3:
-                desc = f"fires on {int(top_class[j])}"
+                c = int(top_class[j])
+                desc = f"fires on {c}" + (f" ({names[c]})" if names[c] != str(c) else "")
             rows.append({
                 "layer": L.index, "idx": j, "kind": L.kind, "fan_in": L.fan_in,
                 "in_norm": float(in_norm[j]), "out_norm": float(out_norm[j]),
@@ -215,7 +217,7 @@ def inspect(
     meta = {
         "network": v.describe(), "family": v.family, "task": task.name, "split": split, "n": len(y),
         "accuracy": base_acc, "loss": base_loss, "per_class": base_pc.tolist(),
-        "class_names": list(getattr(task, "class_names", [str(c) for c in range(C)])),
+        "class_names": names,
         "input_shape": list(task.input_shape), "support_threshold": support_threshold,
         "reader": reader_status, "layer_info": layer_info, "seconds": time.perf_counter() - t0,
     }

@@ -250,14 +250,14 @@ class NeuronDB:
         groups.sort(key=lambda g: (order[g["kind"]], -g["rows"][0]["support_strength"], g["classes"]))
         return groups
 
-    def _group_line(self, layer: int, g: dict[str, Any]) -> str:
+    def group_line(self, layer: int, g: dict[str, Any]) -> str:
         ns, rows, cls = g["neurons"], g["rows"], g["classes"]
         head = f"layer {layer}, {'neuron' if len(ns) == 1 else 'neurons'} {', '.join(map(str, ns))}"
         one = "it" if len(ns) == 1 else "one"
         if g["kind"] == "support":
             top = rows[0]
-            tail = (f"support {self._cls(cls[0])} (zeroing {one} costs class {self._cls(cls[0])} up to "
-                    f"{100 * top['support_strength']:.1f} points)")
+            tail = (f"support {self._cls(cls[0])} — zeroing {one} costs class {self._cls(cls[0])} up to "
+                    f"{100 * top['support_strength']:.1f} points")
             also = Counter(c for r in rows for c in r["supports"] if c != cls[0])
             if also:
                 extra = [f"{self._cls(c)}" + (f" ({k} of them)" if len(ns) > 1 else "") for c, k in also.most_common(4)]
@@ -265,7 +265,7 @@ class NeuronDB:
         elif g["kind"] == "selective":
             tail = (f"fire most on {self._cls(cls[0])} (selectivity up to "
                     f"{max(r['selectivity'] for r in rows):.2f}), but zeroing {one} alone costs no class "
-                    f"{100 * self.meta.get('support_threshold', 0.02):.0f} points")
+                    f"{100 * self.meta.get('support_threshold', 0.02):.0f} points (redundant)")
         elif g["kind"] == "unselective":
             tops = Counter(r["top_class"] for r in rows if r["top_class"] is not None)
             tail = "no single-neuron effect, unselective" + (
@@ -325,7 +325,7 @@ class NeuronDB:
                 "",
             ]
             for g in self.groups(layer):
-                lines.append(self._group_line(layer, g))
+                lines.append(self.group_line(layer, g))
                 if g["kind"] in ("support", "selective"):
                     lines += [self._neuron_line(r) for r in g["rows"]]
             lines.append("")

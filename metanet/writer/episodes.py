@@ -109,9 +109,11 @@ class EpisodeSampler(IterableDataset):
     def _data(self, name: str) -> tuple[Tensor, Tensor, int]:
         from metanet import tasks
 
-        t = tasks.get(name)
-        x, y = t.split(self.split)
-        return x, y, t.num_classes
+        cache = self.__dict__.setdefault("_cache", {})
+        if name not in cache:  # split() copies the arrays: keep one copy per data set, not one per episode
+            t = tasks.get(name)
+            cache[name] = (*t.split(self.split), t.num_classes)
+        return cache[name]
 
     def episode(self, i: int) -> Episode:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)

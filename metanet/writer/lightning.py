@@ -133,21 +133,16 @@ class WriterModule(L.LightningModule):
         from metanet import tasks
         from metanet.zoo import Zoo
 
-        if self._teachers is None:
+        if self._teachers is None:  # clean, converged, final checkpoints are the teachers
             zoo = Zoo(self.hparams.zoo)
-            rows = [r for r in zoo.select() if r.get("backdoor") in (None, "null")]
-            final = {}
-            for r in rows:  # the last checkpoint of every run
-                if r["run"] not in final or r["epoch"] > final[r["run"]]["epoch"]:
-                    final[r["run"]] = r
-            self._teachers = (zoo, sorted(final.values(), key=lambda r: r["id"]))
+            self._teachers = (zoo, zoo.select(backdoor=False, final=True, diverged=False))
         zoo, rows = self._teachers
         g = torch.Generator().manual_seed(seed)
         out = []
         for _ in range(n):
             r = rows[int(torch.randint(len(rows), (1,), generator=g))]
-            teacher = zoo.load(r["id"])
-            task = tasks.get(r["task"])
+            teacher = zoo.load(r.id)
+            task = tasks.get(r.task)
             x, y = task.split("train")
             shots = int(torch.randint(10, 101, (1,), generator=g))
             from metanet.writer.episodes import make_episode
@@ -155,7 +150,7 @@ class WriterModule(L.LightningModule):
             support, query, _ = make_episode(x, y, list(range(task.num_classes)), shots, 30, g)
             with torch.no_grad():
                 t_logits = teacher(query[0])
-            out.append((Episode(task.name, teacher.arch, support, query, {"teacher": r["id"]}), t_logits))
+            out.append((Episode(task.name, teacher.arch, support, query, {"teacher": r.id, "base": "zoo"}), t_logits))
         return out
 
     # --- steps --------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ plus an SQLite index (crash-safe, resumable, shardable, optionally on Ray); :cla
 >>> zoo = Zoo("/tmp/tiny"); zoo.summary()["networks"]
 """
 
+from typing import Any
+
 from metanet.zoo.build import BuildSummary, Unit, build, merge, plan
-from metanet.zoo.dataset import ZooDataset
 from metanet.zoo.recipe import Dist, Recipe, RunSpec, load_recipe
 from metanet.zoo.store import CheckReport, Store, tensor_sha256
 from metanet.zoo.train import PopulationOptimizer, population_forward, train_one, train_population
@@ -37,3 +38,12 @@ __all__ = [
     "population_forward",
     "PopulationOptimizer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the PyG dataset view imports torch_geometric: only when asked for
+    if name == "ZooDataset":
+        from metanet.zoo.dataset import ZooDataset
+
+        return ZooDataset
+    raise AttributeError(f"module 'metanet.zoo' has no attribute {name!r}")

@@ -136,7 +136,8 @@ def run_unit(unit: Unit, ctx: dict[str, Any], progress: Callable[[float], None] 
     results = train_population(unit.runs, data, progress)
     seconds = time.perf_counter() - t0
     tensors, rows = _rows(ctx, results)
-    meta = {"metanet.zoo.unit": str(unit.index), "metanet.zoo.recipe": ctx["name"]}
+    # one metadata key: safetensors writes the metadata map in arbitrary order, and shards must be bit-identical
+    meta = {"metanet.zoo": json.dumps({"recipe": ctx["name"], "unit": unit.index}, sort_keys=True)}
     return st_save(tensors, metadata=meta), rows, seconds
 
 
@@ -258,14 +259,14 @@ def build(
                 old = torch.get_num_threads()
                 torch.set_num_threads(max(1, threads or 1))
                 for u in todo:
-                    last = [0.0]
+                    base = bar.n
 
-                    def prog(frac: float, u: Unit = u, last: list = last) -> None:
-                        bar.update(len(u.runs) * (frac - last[0]))
-                        last[0] = frac
+                    def prog(frac: float, u: Unit = u, base: float = base) -> None:
+                        bar.update(base + len(u.runs) * min(frac, 0.999) - bar.n)  # whole only once stored
 
                     blob, rows, seconds = run_unit(u, ctx, prog)
                     store.write_unit(u.index, {}, rows, seconds, shard_bytes=blob)
+                    bar.update(base + len(u.runs) - bar.n)
                     written += len(rows)
                 torch.set_num_threads(old)
             else:

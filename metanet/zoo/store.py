@@ -255,7 +255,7 @@ class Store:
                 with open(tmp, "wb") as f:
                     f.write(shard_bytes)
         else:
-            meta = {"metanet.zoo.unit": str(unit), "metanet.zoo.ids": json.dumps([r["id"] for r in rows])}
+            meta = {"metanet.zoo": json.dumps({"unit": unit}, sort_keys=True)}  # one key: its order is arbitrary
             data = {k: v.detach().contiguous() for k, v in tensors.items()}
             write = lambda tmp: save_file(data, tmp, metadata=meta)  # noqa: E731
         atomic_write(path, write)

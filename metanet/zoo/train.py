@@ -15,8 +15,9 @@ shape; grouping rather than masking keeps the step free of wasted work. :func:`t
 one ``nn.Module``, ``torch.optim``, the same random streams; a member of a population matches it within float
 tolerance (``tests/zoo/test_train.py``).
 
-A member whose loss or parameters become non-finite is frozen at its last finite parameters (``diverged`` is
-recorded) instead of storing NaNs in the zoo; the other members are unaffected.
+A member whose loss or parameters become non-finite during an epoch is put back to its parameters at the start of
+that epoch and frozen there (``diverged`` is recorded) instead of storing NaNs in the zoo; the other members are
+unaffected.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ class PopulationOptimizer:
         self.kind, self.betas, self.eps = kind, betas, eps
         self.lr, self.wd = lr, weight_decay
         self.momentum = momentum if momentum is not None else torch.zeros_like(lr)
+        self.has_wd = bool((weight_decay != 0).any())  # skip the decay terms when no member uses them
         self.t = 0
         self.state: list[dict[str, Tensor]] = [{} for _ in params]
 
@@ -179,33 +181,34 @@ class PopulationOptimizer:
         return v.view(-1, *([1] * (like.dim() - 1)))
 
     @torch.no_grad()
-    def step(self, params: Sequence[Tensor], grads: Sequence[Tensor]) -> list[Tensor]:
-        """Return the updated parameter values (the caller commits them; state is updated in place)."""
+    def step(self, params: Sequence[Tensor], grads: Sequence[Tensor]) -> None:
+        """Update ``params`` in place from ``grads`` (which may be overwritten)."""
         self.t += 1
-        out = []
         for p, g, st in zip(params, grads, self.state):
-            lr, wd = self._b(self.lr, p), self._b(self.wd, p)
+            lr = self._b(self.lr, p)
+            wd = self._b(self.wd, p) if self.has_wd else None
             if self.kind == "sgd":
-                d = g + wd * p
+                if wd is not None:
+                    g = g.add_(wd * p)
                 if "buf" not in st:
-                    st["buf"] = d.clone()
+                    st["buf"] = g.clone()
                 else:
-                    st["buf"].mul_(self._b(self.momentum, p)).add_(d)
-                out.append(p - lr * st["buf"])
+                    st["buf"].mul_(self._b(self.momentum, p)).add_(g)
+                p.sub_(lr * st["buf"])
                 continue
             b1, b2 = self.betas
-            if self.kind == "adamw":
-                p = p * (1 - lr * wd)
-            else:
-                g = g + wd * p
+            if wd is not None:
+                if self.kind == "adamw":
+                    p.mul_(1 - lr * wd)
+                else:
+                    g = g.add_(wd * p)
             if "m" not in st:
                 st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
             st["m"].lerp_(g, 1 - b1)
             st["v"].mul_(b2).addcmul_(g, g, value=1 - b2)
             bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
-            denom = (st["v"].sqrt() / math.sqrt(bc2)).add_(self.eps)
-            out.append(p - (lr / bc1) * (st["m"] / denom))
-        return out
+            denom = st["v"].sqrt().div_(math.sqrt(bc2)).add_(self.eps)
+            p.sub_(torch.div(st["m"], denom, out=denom).mul_(lr / bc1))
 
 
 def _torch_optimizer(run: RunSpec, params) -> torch.optim.Optimizer:
@@ -388,8 +391,8 @@ def train_population(
         tmask = torch.stack([s.trigger[1] if s.trigger else torch.zeros(shape, dtype=torch.bool) for s in setups])
     any_dropout = any(r.hparams.get("dropout", 0.0) > 0 for r in runs)
     widths = _dropout_widths(arch)
-    alive = torch.ones(nmem, dtype=torch.bool)
-    diverged_at = [None] * nmem
+    dead = torch.zeros(nmem, dtype=torch.bool)
+    diverged_at: list[int | None] = [None] * nmem
     ckpt_epochs = list(r0.checkpoints)
     results = [RunResult(r, []) for r in runs]
 
@@ -406,6 +409,10 @@ def train_population(
         checkpoint(0)
     steps = _steps(n, batch)
     for epoch in range(1, epochs + 1):
+        # a member that diverges during this epoch is put back to these parameters and frozen (checked once per
+        # epoch: per-step masking would cost more than the step's own arithmetic for small networks)
+        snapshot = [p.detach().clone() for p in plist]
+        bad = dead.clone()
         orders = torch.stack([torch.randperm(n, generator=s.data_gen) for s in setups])
         for a, b in steps:
             idx = orders[:, a:b]
@@ -424,17 +431,18 @@ def train_population(
             loss = F.cross_entropy(logits.flatten(0, 1), yb.reshape(-1), reduction="none").view(nmem, -1).mean(1)
             grads = torch.autograd.grad(loss.sum(), plist)
             with torch.no_grad():
-                new = opt.step([p.detach() for p in plist], grads)
-                ok = alive & torch.isfinite(loss)
-                for v in new:
-                    ok &= torch.isfinite(v).flatten(1).all(1)
-                newly = alive & ~ok
-                if bool(newly.any()):
-                    for j in newly.nonzero().flatten().tolist():
-                        diverged_at[j] = epoch
-                    alive &= ok
-                for p, v in zip(plist, new):
-                    p.copy_(torch.where(alive.view(-1, *([1] * (v.dim() - 1))), v, p))
+                bad |= ~torch.isfinite(loss)
+                opt.step([p.detach() for p in plist], list(grads))
+        with torch.no_grad():
+            for p in plist:  # a sum is non-finite if any entry is (or if it overflows: diverged as well)
+                bad |= ~torch.isfinite(p.detach().flatten(1).sum(1))
+            if bool(bad.any()):
+                for j in (bad & ~dead).nonzero().flatten().tolist():
+                    diverged_at[j] = epoch
+                dead |= bad
+                keep = dead.nonzero().flatten()
+                for p, s0 in zip(plist, snapshot):
+                    p.detach()[keep] = s0[keep]
         if epoch in ckpt_epochs:
             checkpoint(epoch)
         if progress is not None:

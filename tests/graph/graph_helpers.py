@@ -151,3 +151,25 @@ def hand_built() -> tuple[nn.Module, tuple[int, ...]]:
         nn.Linear(16, 10),
     )
     return net, (3, 12, 12)
+
+
+MIXED_ARCHS = [
+    "mlp:6-5-3:relu",
+    "mlp:6-4-4-4-3:tanh:skip",
+    "mlp:10-3:sigmoid:nobias",
+    "cnn:1-3-4-5:gelu:k3:s2",
+    "cnn:2-4-3:silu:k5:s1",
+]
+
+
+def mixed_zoo() -> list[tuple[nn.Module, tuple[int, ...]]]:
+    """Networks of six architectures (MLPs with and without skips or biases, CNNs, a plain Sequential)."""
+    nets = []
+    for i, a in enumerate(MIXED_ARCHS):
+        m = build(a, seed=i)
+        shape = (m.arch.widths[0],) if m.arch.family == "mlp" else (m.arch.widths[0], 7, 7)
+        nets.append((m, shape))
+    torch.manual_seed(5)
+    plain = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 5 * 5, 4))
+    nets.append((plain, (2, 7, 7)))
+    return nets

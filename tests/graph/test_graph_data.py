@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
+from graph_helpers import mixed_zoo
 from torch_geometric.data import Batch
 from torch_geometric.loader import DataLoader
 
@@ -12,29 +12,9 @@ from metanet.errors import GraphError
 from metanet.graph import NODE_DIM, NODE_FEATURES, NeuralGraph, from_graph, to_graph
 from metanet.nets import build
 
-ARCHS = [
-    "mlp:6-5-3:relu",
-    "mlp:6-4-4-4-3:tanh:skip",
-    "mlp:10-3:sigmoid:nobias",
-    "cnn:1-3-4-5:gelu:k3:s2",
-    "cnn:2-4-3:silu:k5:s1",
-]
-
-
-def _zoo() -> list[tuple[nn.Module, tuple[int, ...]]]:
-    nets = []
-    for i, a in enumerate(ARCHS):
-        m = build(a, seed=i)
-        shape = (m.arch.widths[0],) if m.arch.family == "mlp" else (m.arch.widths[0], 7, 7)
-        nets.append((m, shape))
-    torch.manual_seed(5)
-    plain = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 5 * 5, 4))
-    nets.append((plain, (2, 7, 7)))
-    return nets
-
 
 def test_dataloader_batches_mixed_architectures_and_each_graph_decodes_exactly():
-    nets = _zoo()
+    nets = mixed_zoo()
     graphs = [to_graph(m, edge_dim=25) for m, _ in nets]  # one edge width for all: 5x5 kernels, 25 positions
     loader = DataLoader(graphs, batch_size=4, shuffle=False)
     seen = 0

@@ -290,3 +290,57 @@ def test_population_round_trip_any_network(case):
     params = {k: torch.stack([v.detach(), v.detach() * 2]) for k, v in m.named_parameters()}
     pop = from_graphs(to_batch(m, params))
     assert all(torch.equal(pop.params[k], v) for k, v in params.items())
+
+
+def test_activations_of_a_plain_sequential_are_node_features():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Tanh(), nn.Linear(3, 4), nn.Identity(), nn.SiLU(), nn.GELU(), nn.Linear(4, 2), nn.Sigmoid())
+    g = to_graph(net)
+    # the first activation after a layer is its node feature; the rest live in the arch spec
+    assert g.node_act.tolist() == [activation_code("tanh")] * 3 + [activation_code("identity")] * 4 + [activation_code("sigmoid")] * 2
+    assert_round_trip(Case(net, (3,)))
+
+
+def test_to_state_dict_gives_checked_private_copies():
+    from metanet.graph import to_state_dict
+
+    m = build("cnn:1-3-2:relu:k3", seed=0)
+    g = to_graph(m)
+    sd = to_state_dict(g)
+    assert list(sd) == list(m.state_dict())
+    assert all(torch.equal(sd[k], v) and sd[k].is_contiguous() for k, v in m.state_dict().items())
+    sd["layers.0.weight"].zero_()
+    assert g.edge_attr.abs().sum() > 0
+    fresh = build("cnn:1-3-2:relu:k3", seed=5)
+    fresh.load_state_dict(to_state_dict(g))
+    x = torch.randn(2, 1, 5, 5)
+    assert torch.equal(fresh(x), m(x))
+
+
+def test_decoded_parameters_do_not_share_memory():
+    m = build("mlp:5-4-3:relu", seed=0)
+    back = from_graph(to_graph(m, edge_dim=3))
+    ptrs = [p.untyped_storage().data_ptr() for p in back.parameters()]
+    assert len(set(ptrs)) == len(ptrs)
+    assert not back.training
+    from safetensors.torch import save
+
+    save(back.state_dict())  # safetensors refuses tensors that share memory
+
+
+def test_importing_the_package_is_cheap():
+    import subprocess
+    import sys
+
+    code = "import sys, metanet.graph, metanet.graph.cli; print('torch_geometric' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_subclasses_of_the_families_are_refused():
+    class Odd(MLP):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    with pytest.raises(GraphError, match="Odd subclasses metanet.nets.MLP.*decode to the plain family"):
+        to_graph(Odd("mlp:4-3-2:relu"))

@@ -35,7 +35,7 @@ from metanet.graph.data import (
     NODE_KINDS,
     OUTPUT,
 )
-from metanet.graph.plan import Plan, canonical_key, plan, spec_of
+from metanet.graph.plan import SUPPORTED, Plan, canonical_key, plan, spec_of
 from metanet.nets import CNN, MLP, Arch, from_spec
 
 __all__ = ["Layout", "Slot", "layout"]
@@ -142,13 +142,10 @@ class Layout:
             if layer.bias is not None:
                 has_bias[node_start[layer.index]: node_start[layer.index + 1]] = True
         self.node_has_bias = has_bias
-        ranges: list[tuple[int, int]] = [(0, self.sizes[0])]
-        for layer in self.layers:
-            if layer.bias is None:
-                a, b = node_start[layer.index], node_start[layer.index + 1]
-                ranges[-1:] = [(ranges[-1][0], b)] if ranges[-1][1] == a else [ranges[-1], (a, b)]
-        #: node ranges ``(start, stop)`` of neurons without a bias parameter (the input layer and bias-free layers)
-        self.bias_free_ranges = tuple(ranges)
+        #: edge ranges ``(start, stop)`` of the residual edges of each skip layer
+        self.residual_rows = tuple(
+            (edge_start[layer.index] - layer.n_out, edge_start[layer.index]) for layer in self.layers if layer.residual
+        )
         static = torch.stack(
             [torch.zeros(self.num_nodes), self.node_layer.float(), self.node_kind.float(), self.node_act.float(),
              pos.float(), has_bias.float()], dim=1,
@@ -161,6 +158,7 @@ class Layout:
         self._graph_template: Any = None  # set by metanet.graph.encode
         self._factory: _Factory | None = None
         self._consts: dict[tuple, Tensor] = {}
+        self._views: dict[tuple, tuple] = {}
         self._slot_rows = tuple(
             (sl.name, sl.source == "edge", sl.start, sl.stop, sl.width, sl.shape) for sl in self.slots.values()
         )
@@ -247,6 +245,44 @@ class Layout:
                 out[name] = node_bias[..., a:b]
         return out
 
+    def _gather(self, edge_attr: Tensor, x: Tensor, lead: tuple[int, ...]) -> dict[str, Tensor]:
+        """Fresh (cloned) parameters from contiguous ``edge_attr`` :math:`(*, E, F)` and ``x`` :math:`(*, N, D)`:
+        one strided view and one copy per parameter (the decoding fast path; no autograd needed)."""
+        if not (edge_attr.is_contiguous() and x.is_contiguous()):
+            out = self._to_params(edge_attr, x[..., 0], lead)
+            return {k: v.clone() if v._base is not None else v for k, v in out.items()}
+        f, d = edge_attr.shape[-1], x.shape[-1]
+        e_off, x_off = edge_attr.storage_offset(), x.storage_offset()
+        e_lead = tuple(self.num_edges * f for _ in lead)
+        x_lead = tuple(self.num_nodes * d for _ in lead)
+        out = {}
+        for name, src, a, b, width, shape in self._slot_rows:
+            if src:
+                view_shape, strides, final = self._edge_view(shape, width, f)
+                v = edge_attr.as_strided((*lead, *view_shape), (*e_lead, *strides), e_off + a * f)
+                v = v.clone(memory_format=torch.contiguous_format)
+                out[name] = v.view(*lead, *shape) if final else v
+            else:
+                v = x.as_strided((*lead, b - a), (*x_lead, d), x_off + a * d)
+                out[name] = v.clone(memory_format=torch.contiguous_format)
+        return out
+
+    def _edge_view(self, shape: tuple[int, ...], width: int, f: int) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
+        """How a weight of ``shape`` sits in rows of width ``f``: (view shape, strides, needs a reshaping copy)."""
+        k = (shape, width, f)
+        v = self._views.get(k)
+        if v is None:
+            if len(shape) == 4:  # conv (out, in, kh, kw): rows o * n_in + i, kernel entries row-major
+                v = (shape, (shape[1] * f, f, shape[3], 1), False)
+            elif width == f or width == 1:  # linear: entry (o, j) at row o * n_in + j // w, column j % w
+                n_in = shape[1] // width
+                v = (shape, (n_in * f, 1 if width == f else f), False)
+            else:  # linear reading S = width positions per channel, padded: (out, in, S), then a copy
+                n_in = shape[1] // width
+                v = ((shape[0], n_in, width), (n_in * f, f, 1), True)
+            self._views[k] = v
+        return v
+
     def from_params(self, params: Mapping[str, Tensor], edge_dim: int | None = None) -> tuple[Tensor, Tensor]:
         r"""Graph values from parameters (differentiable; always fresh tensors).
 
@@ -304,9 +340,21 @@ class Layout:
             rest = self._static_rest[k] = self.node_static[:, 1:].to(dtype=dtype, device=device)
         return rest
 
+    def fixed_node_values(self, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor]:
+        """``(mask, values)`` :math:`(N, \\text{NODE\\_DIM})`: mask is 1 where ``x`` is fixed by the layout (every column
+        but the bias, and the bias of neurons without one) and 0 at free biases; values are the fixed values (0 at
+        free biases). A valid ``x`` has ``x * mask == values``."""
+        k = ("fixed", dtype, device)
+        v = self._consts.get(k)
+        if v is None:
+            mask = torch.ones(self.num_nodes, NODE_DIM, dtype=dtype, device=device)
+            mask[:, 0] = (~self.node_has_bias).to(dtype)
+            v = self._consts[k] = (mask, self.node_static.to(dtype=dtype, device=device))
+        return v
+
     # --- modules -------------------------------------------------------------------------------
-    def params_of(self, module: nn.Module) -> dict[str, Tensor]:
-        """The module's parameters by name (detached), checked against this layout."""
+    def params_of(self, module: nn.Module, detach: bool = True) -> dict[str, Tensor]:
+        """The module's parameters by name (detached unless ``detach=False``), checked against this layout."""
         out = {}
         try:
             for name, path, attr, shape in self._getters:
@@ -316,7 +364,7 @@ class Layout:
                 p = m._parameters[attr]
                 if p.shape != shape:
                     raise KeyError(name)
-                out[name] = p.detach()
+                out[name] = p.detach() if detach else p
         except (KeyError, AttributeError, TypeError):
             params = {k: v.detach() for k, v in module.named_parameters()}
             self._lead(params)  # raises a precise message
@@ -432,17 +480,27 @@ class _Factory:
         self.children = tuple((k, _Factory(m, f"{prefix}{k}.")) for k, m in proto._modules.items())
 
     def __call__(self, params: Mapping[str, Tensor]) -> nn.Module:
-        new = self.cls.__new__(self.cls)
-        d = new.__dict__
-        d.update(self.base)
+        d = self.base.copy()
         for k in self.mutable:
-            d[k] = self.base[k].copy()
+            d[k] = d[k].copy()
         d["_parameters"] = {
-            k: (None if name is None else nn.Parameter(params[name], requires_grad=grad))
-            for k, name, grad in self.params
-        }
-        d["_modules"] = {k: f(params) for k, f in self.children}
+            k: (None if name is None else _param(params[name], grad)) for k, name, grad in self.params
+        } if self.params else {}
+        d["_modules"] = {k: f(params) for k, f in self.children} if self.children else {}
+        new = _new(self.cls)
+        _set_dict(new, "__dict__", d)
         return new
+
+
+_new = object.__new__
+_set_dict = object.__setattr__
+_make_subclass = torch.Tensor._make_subclass
+
+
+def _param(t: Tensor, requires_grad: bool) -> nn.Parameter:
+    if type(t) is Tensor:
+        return _make_subclass(nn.Parameter, t, requires_grad)  # what nn.Parameter() does for a plain tensor
+    return nn.Parameter(t, requires_grad)
 
 
 # --- cache -------------------------------------------------------------------------------------
@@ -482,7 +540,12 @@ def layout(obj: Any) -> Layout:
     """
     if isinstance(obj, Layout):
         return obj
-    if isinstance(obj, (MLP, CNN)) and type(obj) in (MLP, CNN):
+    if isinstance(obj, (MLP, CNN)):
+        if type(obj) not in (MLP, CNN):
+            raise GraphError(
+                f"{type(obj).__name__} subclasses metanet.nets.{'MLP' if isinstance(obj, MLP) else 'CNN'}, but its forward may "
+                f"differ and a graph would decode to the plain family; supported: {SUPPORTED}"
+            )
         k = (type(obj), obj.arch)
         lay = _BY_TEXT.get(k)
         return lay if lay is not None else _remember(k, _from_key(canonical_key(obj.arch.to_dict())))

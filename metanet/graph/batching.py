@@ -1,0 +1,92 @@
+r"""`batch_params`: per-edge / per-node values over a PyG ``Batch`` of mixed architectures -> stacked parameters
+per architecture, differentiably (what a writer GNN needs to run the networks it writes)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch
+
+from metanet.errors import GraphError
+from metanet.graph.data import NODE_BIAS
+from metanet.graph.mapping import Layout, layout
+
+__all__ = ["batch_params", "ParamGroup"]
+
+
+class ParamGroup(NamedTuple):
+    """The graphs of one architecture in a batch: ``layout``, ``graphs`` (their indices in the batch, ascending)
+    and ``params`` (``{name: (len(graphs), *shape)}``)."""
+
+    layout: Layout
+    graphs: Tensor
+    params: dict[str, Tensor]
+
+
+def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Tensor | None = None) -> list[ParamGroup]:
+    r"""Parameters of every network of a batch, grouped by architecture, as differentiable functions of per-edge and
+    per-node values (e.g. a writer's outputs).
+
+    Args:
+        batch: a ``Batch`` of neural graphs in canonical order (as :func:`~metanet.graph.to_graph` makes them;
+            ``DataLoader`` batches qualify).
+        edge_values: :math:`(\sum_g E_g, F)` values aligned with ``batch.edge_index`` (default ``batch.edge_attr``);
+            padding columns and residual edges are ignored.
+        node_bias: :math:`(\sum_g N_g,)` biases aligned with the batch's nodes (default ``batch.x[:, NODE_BIAS]``);
+            entries of neurons without a bias are ignored.
+
+    Returns:
+        One :class:`ParamGroup` per architecture, in order of first appearance. Gradients flow from ``params`` back
+        to ``edge_values`` and ``node_bias`` (a gather; a view when the batch holds one architecture only).
+
+    Raises:
+        GraphError: the batch has no ``arch`` list, or the value tensors do not match its nodes / edges.
+    """
+    if not isinstance(batch, Batch):
+        raise GraphError(f"batch_params() needs a torch_geometric Batch, got {type(batch).__name__}")
+    archs = batch._store._mapping.get("arch")
+    if archs is None:
+        raise GraphError("the batch has no 'arch' attribute; batch graphs made by metanet.graph.to_graph")
+    if not isinstance(archs, (list, tuple)):
+        archs = [archs]
+    edge_values = batch.edge_attr if edge_values is None else edge_values
+    node_bias = batch.x[:, NODE_BIAS] if node_bias is None else node_bias
+    lays = [layout(a) for a in archs]
+    n_count = torch.tensor([lay.num_nodes for lay in lays])
+    e_count = torch.tensor([lay.num_edges for lay in lays])
+    total_n, total_e = int(n_count.sum()), int(e_count.sum())
+    if edge_values.dim() != 2 or edge_values.shape[0] != total_e:
+        raise GraphError(
+            f"edge values of shape {tuple(edge_values.shape)} do not match the batch: its {len(lays)} graphs have "
+            f"{total_e} edges in all, so (E={total_e}, F) is expected"
+        )
+    if node_bias.dim() != 1 or node_bias.shape[0] != total_n:
+        raise GraphError(
+            f"node biases of shape {tuple(node_bias.shape)} do not match the batch: expected ({total_n},), one per node"
+        )
+    ptr = batch._store._mapping.get("ptr")
+    if ptr is not None and not torch.equal(ptr.cpu().diff(), n_count):
+        raise GraphError("the batch's node counts differ from its graphs' architectures; was it built from to_graph graphs?")
+    n_off = torch.cumsum(n_count, 0) - n_count
+    e_off = torch.cumsum(e_count, 0) - e_count
+    groups: dict[str, list[int]] = {}
+    for i, lay in enumerate(lays):
+        groups.setdefault(lay.key, []).append(i)
+    out = []
+    dev = edge_values.device
+    for key, members in groups.items():
+        lay = lays[members[0]]
+        idx = torch.tensor(members)
+        k = len(members)
+        if k == len(lays):  # one architecture: plain views
+            ev = edge_values.view(k, lay.num_edges, -1)
+            nb = node_bias.view(k, lay.num_nodes)
+        else:
+            e_rows = (e_off[idx][:, None] + torch.arange(lay.num_edges)).reshape(-1).to(dev)
+            n_rows = (n_off[idx][:, None] + torch.arange(lay.num_nodes)).reshape(-1).to(node_bias.device)
+            ev = edge_values.index_select(0, e_rows).view(k, lay.num_edges, -1)
+            nb = node_bias.index_select(0, n_rows).view(k, lay.num_nodes)
+        out.append(ParamGroup(lay, idx, lay.to_params(ev, nb)))
+    return out

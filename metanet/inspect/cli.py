@@ -1,0 +1,167 @@
+"""Subcommands ``metanet inspect`` (neuron database, INDEX.md, pictures) and ``metanet edit`` (verified edits)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from metanet.errors import TaskError
+
+EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
+
+
+def _task_for(args: argparse.Namespace, meta: dict[str, Any]):
+    from metanet import tasks
+
+    name = args.task or meta.get("task")
+    if not name:
+        raise TaskError(f"no --task given and {args.file} names no task in its metadata; pass --task NAME "
+                        f"(one of {', '.join(tasks.available())}, or a derived name like 'mnist[3,8]')")
+    return tasks.get(name)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from metanet.inspect import inspect
+    from metanet.io import load, load_meta
+
+    model = load(args.file)
+    task = _task_for(args, load_meta(args.file))
+    db = inspect(model, task, split=args.split, reader=None if args.no_reader else "auto",
+                 max_examples=args.max_examples)
+    out = Path(args.out)
+    paths = db.save(out)
+    pics = []
+    if not args.no_pictures:
+        from metanet.inspect.pictures import save_pictures
+
+        pics = save_pictures(model, task, db, out, tensorboard=args.tensorboard)
+    if args.json:
+        print(json.dumps({"sqlite": str(paths["sqlite"]), "index": str(paths["index"]),
+                          "pictures": [str(p) for p in pics], "meta": db.meta}, indent=2))
+        return 0
+    m = db.meta
+    print(f"{m['network']} on {m['task']}/{m['split']}: accuracy {m['accuracy']:.4f}, {len(db)} hidden neurons, "
+          f"{sum(r['dead'] for r in db)} dead, {len(db.outliers())} outliers")
+    for layer in db.layers:
+        for g in db.groups(layer)[:3]:
+            print(" ", db.group_line(layer, g)[2:].replace("**", ""))
+    print(f"wrote {paths['sqlite']}, {paths['index']}" + (f" and {len(pics)} pictures" if pics else ""))
+    if args.tensorboard:
+        print(f"logged pictures to TensorBoard at {args.tensorboard}")
+    return 0
+
+
+def _pairs(text: str, what: str) -> list[tuple[str, float | None]]:
+    """``"0:3,17=0.5;1:2=2"`` -> [("0:3,17", 0.5), ("1:2", 2.0)] (value None where absent)."""
+    out = []
+    for chunk in text.replace(" ", ";").split(";"):
+        if not chunk.strip():
+            continue
+        sel, _, val = chunk.partition("=")
+        try:
+            out.append((sel.strip(), float(val) if val.strip() else None))
+        except ValueError:
+            raise TaskError(f"malformed {what} {chunk!r}: the value after '=' must be a number") from None
+    return out
+
+
+def _edit(args: argparse.Namespace) -> int:
+    from metanet import edit
+    from metanet.errors import ArchError
+    from metanet.io import load, load_meta
+
+    wanted = [args.repair_backdoor, args.remove, args.clamp, args.scale, args.prune is not None, args.precision]
+    if not any(wanted):
+        print("metanet edit: error: no edit given; use one or more of --repair-backdoor, --remove, --clamp, --scale, "
+              "--prune, --precision", file=sys.stderr)
+        return 2
+    model = load(args.file)
+    meta = load_meta(args.file)
+    task = _task_for(args, meta)
+    trigger = args.trigger
+    if trigger is None:
+        found = meta.get("backdoor") or meta.get("trigger")
+        trigger = found if isinstance(found, dict) else None
+    common = {"split": args.split, "trigger": trigger}
+    reports = []
+
+    def step(result) -> None:
+        nonlocal model
+        model = result.model
+        reports.append(result.report)
+        if not args.json:
+            print(result.report, end="\n\n")
+
+    if args.repair_backdoor:
+        step(edit.repair_backdoor(model, task, trigger, blind=args.blind or None, max_asr=args.max_asr,
+                                  max_drop=args.max_drop, split=args.split))
+    if args.remove:
+        step(edit.remove(model, args.remove, task, **common))
+    if args.clamp:
+        step(edit.clamp(model, args.clamp, task, **common))
+    if args.scale:
+        for sel, factor in _pairs(args.scale, "--scale"):
+            if factor is None:
+                raise ArchError(f"--scale {sel!r} needs a factor, e.g. '{sel}=0.5'")
+            step(edit.scale(model, sel, factor, task, **common))
+    if args.prune is not None:
+        step(edit.prune(model, args.prune, task, method=args.prune_method, scope=args.prune_scope, **common))
+    if args.precision:
+        step(edit.precision(model, args.precision, task, **common))
+    meta = {**meta, "task": task.name, "edited_from": str(args.file)}
+    path = edit.save_edited(model, args.out, reports, meta)
+    if args.json:
+        print(json.dumps({"out": str(path), "edits": [r.to_dict() for r in reports]}, indent=2, default=str))
+    else:
+        print(f"wrote {path} ({len(reports)} edit(s); history in its metadata under 'edits')")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "inspect", help="measure every neuron: a database (neurons.sqlite), INDEX.md and pictures",
+        description="For every hidden neuron: weight norms, activation statistics, class selectivity, ablation "
+                    "effect per class (one vectorised pass per layer), polysemanticity and the reader's role. "
+                    "Writes DIR/neurons.sqlite, DIR/INDEX.md and PNG pictures.")
+    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
+    p.add_argument("--task", help="task name (default: the task named in the file's metadata)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="data to measure on")
+    p.add_argument("--tensorboard", metavar="DIR", help="also log the pictures and INDEX to TensorBoard here")
+    p.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
+    p.add_argument("--no-reader", action="store_true", help="do not ask the reader for neuron roles")
+    p.add_argument("--max-examples", type=int, help="measure on the first N examples of the split only")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_inspect)
+
+    p = sub.add_parser(
+        "edit", help="edit a network's weights (remove/scale/clamp neurons, prune, precision, repair a backdoor)",
+        description=f"Each edit is verified before and after on the task (accuracy overall and per class, attack "
+                    f"success rate when a trigger is known). Edits run in this order: {EDIT_ORDER}. The result "
+                    "is written atomically to --out only if every edit succeeds, with the history in its metadata.")
+    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
+    p.add_argument("--task", help="task name (default: the task named in the file's metadata)")
+    p.add_argument("--out", required=True, help="where to write the edited network")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="data for the before/after report")
+    p.add_argument("--remove", metavar="NEURONS", help="remove neurons, e.g. '0:3,17,22;1:5' (LAYER:IDX,...)")
+    p.add_argument("--scale", metavar="NEURONS=F", help="scale neurons' outputs, e.g. '0:3,17=0.5;1:2=2'")
+    p.add_argument("--clamp", metavar="NEURONS[=V]",
+                   help="fix neurons' outputs to a constant, e.g. '0:3=0' (no value: the mean on the train split)")
+    p.add_argument("--prune", type=float, metavar="SPARSITY", help="prune connections to this fraction of zeros")
+    p.add_argument("--prune-method", default="magnitude", choices=["magnitude", "necessity"])
+    p.add_argument("--prune-scope", choices=["layer", "global"], help="magnitude: per layer (default) or global")
+    p.add_argument("--precision", metavar="PLAN",
+                   help="per-region precision, e.g. '0=int8,1=fp16,2=fp32' (formats: fp32 fp16 bf16 int8 int4 int2)")
+    p.add_argument("--repair-backdoor", action="store_true",
+                   help="find the neurons a backdoor trigger drives and remove or re-scale them")
+    p.add_argument("--trigger", metavar="JSON",
+                   help="known trigger as JSON or a JSON file, e.g. '{\"size\": 3, \"location\": [24, 24], "
+                        "\"kind\": \"square\", \"target\": 0}' (default: the file's metadata 'backdoor', if any)")
+    p.add_argument("--blind", action="store_true", help="repair without using the trigger (reconstruct it)")
+    p.add_argument("--max-asr", type=float, default=0.10, help="goal for the attack success rate (default 0.10)")
+    p.add_argument("--max-drop", type=float, default=0.01, help="clean accuracy budget (default 0.01)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=_edit)

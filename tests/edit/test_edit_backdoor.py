@@ -1,0 +1,134 @@
+"""Backdoor repair on a small network trained here with a planted trigger, and the `metanet edit` command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from inspect_helpers import digits_mlp, planted_mlp, planted_task, train
+
+from metanet import edit, tasks
+from metanet.cli import main
+from metanet.errors import TaskError
+from metanet.io import load, load_meta, save
+from metanet.nets import build
+from metanet.zoo.backdoor import apply_trigger, poison_indices
+
+# the zoo's trigger format: a 2x2 square in the bottom-right corner of the 8x8 digits, forcing class 3
+TRIGGER = {"kind": "square", "size": 2, "location": [6, 6], "pattern": [[1, 1], [1, 1]], "target": 3,
+           "poison_rate": 0.1}
+
+
+@pytest.fixture(scope="module")
+def backdoored():
+    task = tasks.get("digits")
+    x, y = task.split("train")
+    idx = poison_indices(len(x), TRIGGER["poison_rate"], torch.Generator().manual_seed(0))
+    x[idx] = apply_trigger(x[idx], TRIGGER)
+    y[idx] = TRIGGER["target"]
+    torch.set_num_threads(1)
+    return train(build("mlp:64-32-10:relu", seed=0), x, y, epochs=40, seed=1)
+
+
+def test_repair_with_the_known_trigger(backdoored):
+    model, rep = edit.repair_backdoor(backdoored, "digits", TRIGGER)
+    assert rep.asr_before > 0.7  # the backdoor works
+    assert rep.asr_after <= 0.15 and rep.asr_after < rep.asr_before / 4
+    assert rep.accuracy_change >= -0.015
+    assert rep.details["backdoor_found"] and rep.details["neurons"]
+    assert edit.attack_success_rate(model, "digits", TRIGGER) == pytest.approx(rep.asr_after)
+    assert "attack success rate" in str(rep)
+
+
+def test_blind_repair_reconstructs_the_trigger(backdoored):
+    model, rep = edit.repair_backdoor(backdoored, "digits", TRIGGER, blind=True)
+    first = rep.details["rounds"][0]
+    assert first["reconstruction"]["suspect"] == TRIGGER["target"]
+    assert first["trigger"]["kind"] == "reconstructed"
+    assert rep.asr_after < rep.asr_before / 2
+    assert rep.accuracy_change >= -0.015
+
+
+def test_a_clean_network_is_left_alone():
+    clean = digits_mlp()
+    model, rep = edit.repair_backdoor(clean, "digits", TRIGGER)
+    assert rep.asr_before < 0.1 and rep.details["neurons"] == []
+    assert all(torch.equal(a, b) for a, b in zip(clean.state_dict().values(), model.state_dict().values()))
+
+
+@pytest.mark.parametrize(
+    "trigger, message",
+    [
+        ({"size": 2, "location": [7, 7], "target": 1}, r"does not fit 8x8 images; valid locations: rows 0..6"),
+        ({"size": 2, "location": [0, 0]}, "no 'target'"),
+        ({"size": 2, "location": [0, 0], "target": 12}, r"not a class of the task \(0..9\)"),
+        ('{"size": 2,', "not valid JSON"),
+        ({"size": 2, "location": [0, 0], "target": 1, "kind": "random"}, "needs its 'pattern'"),
+    ],
+)
+def test_trigger_errors(trigger, message):
+    with pytest.raises(TaskError, match=message):
+        edit.repair_backdoor(digits_mlp(), "digits", trigger)
+
+
+def test_trigger_from_a_zoo_row_and_a_file(tmp_path):
+    row = {"trigger": {k: v for k, v in TRIGGER.items() if k != "target"}, "target": 3, "asr": 0.97}
+    assert edit.as_trigger(row, (1, 8, 8), 10)["location"] == [6, 6]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"pos": [1, 2], "size": 3, "kind": "checker", "target": 0}))
+    t = edit.as_trigger(str(path), (1, 8, 8), 10)
+    assert t["location"] == [1, 2] and t["pattern"][0] == [1, 0, 1]
+
+
+def test_cli_edit_chain_history_and_atomic_output(tmp_path, backdoored, capsys):
+    src = tmp_path / "bd.safetensors"
+    save(backdoored, src, task="digits", backdoor=TRIGGER)
+    out = tmp_path / "fixed.safetensors"
+    rc = main(["edit", str(src), "--out", str(out), "--repair-backdoor", "--remove", "0:0", "--prune", "0.3",
+               "--precision", "0=int8,1=fp16"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert text.count("edit: ") == 4 and "attack success rate" in text  # the trigger came from the metadata
+    meta = load_meta(out)
+    assert [e["edit"] for e in meta["edits"]] == ["repair-backdoor", "remove", "prune", "precision"]
+    assert meta["edited_from"] == str(src) and meta["backdoor"] == TRIGGER
+    model = load(out)
+    assert float(model.layers[0].weight[0].detach().abs().sum()) == 0
+    assert edit.attack_success_rate(model, "digits", TRIGGER) == pytest.approx(meta["edits"][-1]["asr"][1])
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--remove", "0:0-31"], "would leave it with no working unit"),
+        (["--remove", "4:1"], "layer '4' is not a hidden layer"),
+        (["--precision", "0=int8,2=fp16"], "region '2' does not exist"),
+        (["--prune", "1"], "sparsity 1.0 is not valid"),
+        (["--scale", "0:1"], "needs a factor"),
+        (["--remove", "0:1", "--precision", "7=int8"], "region '7' does not exist"),  # a later edit fails
+    ],
+)
+def test_cli_edit_errors_write_nothing(tmp_path, capsys, args, message):
+    src = tmp_path / "net.safetensors"
+    save(digits_mlp(), src, task="digits")
+    out = tmp_path / "out.safetensors"
+    assert main(["edit", str(src), "--out", str(out), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["net.safetensors"]
+
+
+def test_cli_edit_needs_an_edit(tmp_path, capsys):
+    src = tmp_path / "net.safetensors"
+    save(planted_mlp(), src)
+    assert main(["edit", str(src), "--task", "digits", "--out", str(tmp_path / "o.safetensors")]) == 2
+    assert "no edit given" in capsys.readouterr().err
+
+
+def test_api_save_appends_history(tmp_path):
+    model, rep = edit.remove(planted_mlp(), "0:5", planted_task())
+    path = edit.EditResult(model, rep).save(tmp_path / "a.safetensors", meta={"edits": [{"edit": "earlier"}]})
+    meta = load_meta(path)
+    assert [e["edit"] for e in meta["edits"]] == ["earlier", "remove"]
+    assert meta["edits"][1]["accuracy"] == [1.0, 0.75]
+    assert torch.equal(load(path).layers[0].weight, model.layers[0].weight)

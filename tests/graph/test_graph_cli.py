@@ -1,0 +1,45 @@
+"""``metanet graph FILE [--plot out.png] [--json]``."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from torch import nn
+
+from metanet.cli import main
+from metanet.io import save
+from metanet.nets import build
+
+
+def test_cli_graph_prints_description_and_plots(tmp_path, capsys):
+    path = save(build("mlp:8-5-3:relu", seed=0), tmp_path / "net.safetensors")
+    assert main(["graph", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "mlp:8-5-3:relu: 16 nodes, 55 edges" in out
+    png = tmp_path / "plots" / "net.png"
+    assert main(["graph", str(path), "--json", "--plot", str(png)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["nodes"] == 16 and [r["neurons"] for r in data["layers"]] == [8, 5, 3]
+    assert png.stat().st_size > 1000
+
+
+def test_cli_graph_on_a_hand_built_network(tmp_path, capsys):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2 * 4, 3))
+    path = save(net, tmp_path / "plain.safetensors")
+    assert main(["graph", str(path)]) == 0
+    assert "sequential:1-2-3" in capsys.readouterr().out
+
+
+def test_cli_graph_errors_are_one_line(tmp_path, capsys):
+    assert main(["graph", str(tmp_path / "missing.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("metanet: error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_cli_graph_refuses_an_unknown_image_type(tmp_path, capsys):
+    path = save(build("mlp:4-3-2:relu", seed=0), tmp_path / "net.safetensors")
+    assert main(["graph", str(path), "--plot", str(tmp_path / "net.xyz")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown image type 'xyz'; valid:" in err and "png" in err

@@ -1,0 +1,42 @@
+"""`describe`: node / edge counts and weight statistics per layer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from metanet.errors import GraphError
+from metanet.graph import describe, to_graph
+from metanet.nets import build
+
+
+def test_describe_counts_and_statistics_per_layer():
+    m = build("mlp:6-4-4-3:tanh:skip", seed=0)
+    d = describe(to_graph(m))
+    assert (d.nodes, d.edges, d.edge_dim, d.parameters) == (17, 24 + 16 + 4 + 12, 1, sum(p.numel() for p in m.parameters()))
+    assert [s.neurons for s in d.layers] == [6, 4, 4, 3]
+    assert [s.kind for s in d.layers] == ["input", "hidden", "hidden", "output"]
+    assert [s.edges for s in d.layers] == [0, 24, 16, 12] and [s.residual_edges for s in d.layers] == [0, 0, 4, 0]
+    assert [s.activation for s in d.layers] == ["identity", "tanh", "tanh", "identity"]
+    w = m.layers[1].weight.detach().double()
+    st = d.layers[2].weights
+    assert st["count"] == 16 and st["mean"] == pytest.approx(w.mean().item()) and st["max"] == w.max().item()
+    assert d.layers[0].weights is None and d.layers[3].bias["count"] == 3
+    json.dumps(d.to_dict())  # plain data
+    text = str(d)
+    assert text.splitlines()[0].startswith("mlp:6-4-4-3:tanh:skip: 17 nodes, 56 edges")
+    assert len(text.splitlines()) == 2 + 4
+
+
+def test_describe_accepts_a_module_and_shows_kernels():
+    d = describe(build("cnn:1-2-3:relu:k5:s1:nobias", seed=0))
+    assert d.layers[1].kernel == [5, 5] and d.layers[1].bias is None and d.edge_dim == 25
+
+
+def test_describe_refuses_a_batch():
+    from torch_geometric.data import Batch
+
+    g = to_graph(build("mlp:4-3-2:relu", seed=0))
+    with pytest.raises(GraphError, match="split\\(batch\\)"):
+        describe(Batch.from_data_list([g, g]))

@@ -1,0 +1,1 @@
+from inspect_helpers import one_thread  # noqa: F401  (autouse fixture)

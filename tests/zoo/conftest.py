@@ -1,0 +1,71 @@
+"""Fixtures for the zoo tests: small recipes on ``digits`` and a session-wide small zoo.
+
+Builds here stay small (a few runs of 8x8 digits MLPs) so that the whole directory runs in well under three
+minutes on two cores; ``zoo/tiny.yaml`` itself is exercised through ``--limit``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ray: needs Ray (the optional extra metanet[ray]); skipped when not installed")
+
+
+#: a recipe small enough to build in seconds: 8 runs on digits, mixed optimizers, dropout and label noise
+SMALL = {
+    "name": "small",
+    "seed": 7,
+    "count": 8,
+    "population": 3,
+    "tasks": ["digits"],
+    "checkpoints": [0, 1, 2],
+    "arch": {"family": "mlp", "depth": [1, 2], "width": 16, "activation": ["relu", "tanh"], "skip": 0.5},
+    "train": {
+        "optimizer": ["adam", "sgd"],
+        "lr": {"log_uniform": [1.0e-3, 3.0e-2]},
+        "momentum": 0.9,
+        "weight_decay": [0.0, 1.0e-4],
+        "batch_size": 64,
+        "epochs": 2,
+        "init_scale": {"uniform": [0.8, 1.2]},
+        "dropout": [0.0, 0.2],
+        "label_noise": [0.0, 0.1],
+        "train_examples": 600,
+    },
+    "eval": {"train_examples": 300},
+}
+
+
+@pytest.fixture
+def small_recipe() -> dict:
+    """A fresh copy of :data:`SMALL` (tests may edit it)."""
+    return copy.deepcopy(SMALL)
+
+
+@pytest.fixture(scope="session")
+def small_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A zoo built once per session from :data:`SMALL` (read-only for tests)."""
+    from metanet.zoo import build
+
+    out = tmp_path_factory.mktemp("zoo") / "small"
+    build(copy.deepcopy(SMALL), out, progress=False)
+    return out
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment for ``python -m metanet`` subprocesses: the checkout importable, one torch thread."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    env["OMP_NUM_THREADS"] = "1"
+    return env

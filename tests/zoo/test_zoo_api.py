@@ -1,0 +1,142 @@
+"""`Zoo`: selection, loading (module / stacked / graph), summary, the PyG dataset view, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from metanet.errors import ZooError
+from metanet.verify import verify, verify_stacked
+from metanet.zoo import Zoo, ZooDataset
+
+
+def test_len_iter_select(small_zoo, small_recipe):
+    zoo = Zoo(small_zoo)
+    n_ck = len(small_recipe["checkpoints"])
+    assert len(zoo) == small_recipe["count"] * n_ck == len(list(zoo))
+    assert zoo.tasks == ["digits"]
+    finals = zoo.select(final=True)
+    assert len(finals) == small_recipe["count"] and all(n.epoch == 2 for n in finals)
+    assert len(zoo.select(epoch=0)) == small_recipe["count"]
+    good = zoo.select(min_acc=0.5)
+    assert all(n.test_acc >= 0.5 for n in good)
+    assert len(zoo.select(max_acc=0.5)) + len(good) >= len(zoo)
+    arch = zoo.archs[0]
+    assert {str(n.arch) for n in zoo.select(arch=arch)} == {arch}
+    assert zoo.select(task="mnist") == [] and zoo.select(backdoor=True) == []
+    assert len(zoo.select(backdoor=False)) == len(zoo)
+    assert {n.run for n in zoo.select(run=[0, 1])} == {0, 1}
+    with pytest.raises(ZooError, match="no network with id"):
+        zoo.info(10_000)
+
+
+def test_load_reproduces_stored_accuracy(small_zoo):
+    zoo = Zoo(small_zoo)
+    from metanet import tasks
+
+    task = tasks.get("digits")
+    for n in zoo.select(final=True)[:3]:
+        model = zoo.load(n.id)
+        assert not model.training and str(model.arch) == str(n.arch)
+        rep = verify(model, task)
+        assert rep.accuracy == pytest.approx(n.test_acc, abs=1e-9)
+        assert rep.loss == pytest.approx(n.test_loss, rel=1e-4)
+
+
+def test_stacked_and_vectorised_verify(small_zoo):
+    zoo = Zoo(small_zoo)
+    arch = max(zoo.archs, key=lambda a: len(zoo.select(arch=a)))
+    nets = zoo.select(arch=arch)
+    module, params = zoo.stacked([n.id for n in nets])
+    assert all(v.shape[0] == len(nets) for v in params.values())
+    reps = verify_stacked(module, params, "digits")
+    assert [r.accuracy for r in reps] == pytest.approx([n.test_acc for n in nets], abs=1e-9)
+    for j in (0, len(nets) - 1):
+        sd = zoo.state_dict(nets[j].id)
+        assert all(torch.equal(params[k][j], sd[k]) for k in sd)
+    if len(zoo.archs) > 1:
+        with pytest.raises(ZooError, match="one architecture"):
+            zoo.stacked([n.id for n in zoo.select()])
+
+
+def test_graph(small_zoo):
+    zoo = Zoo(small_zoo)
+    from metanet.graph import from_graph
+
+    n = zoo.select(final=True)[0]
+    g = zoo.graph(n.id)
+    model = zoo.load(n.id)
+    x = torch.rand(4, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(from_graph(g)(x), model(x))
+    batch = zoo.graphs([m.id for m in zoo.select(arch=n.arch)][:3])
+    assert batch.num_graphs == min(3, len(zoo.select(arch=n.arch)))
+
+
+def test_dataset_splits_keep_runs_together(small_zoo):
+    zoo = Zoo(small_zoo)
+    parts = {s: zoo.dataset(split=s, fractions=(0.5, 0.25, 0.25), seed=3) for s in ("train", "val", "test")}
+    runs = {s: {n.run for n in d.nets} for s, d in parts.items()}
+    assert not (runs["train"] & runs["val"]) and not (runs["train"] & runs["test"]) and not (runs["val"] & runs["test"])
+    assert sum(len(d) for d in parts.values()) == len(zoo)
+    for d in parts.values():  # every checkpoint of a run is on its side
+        for r in {n.run for n in d.nets}:
+            assert len([n for n in d.nets if n.run == r]) == len(zoo.select(run=r))
+    again = zoo.dataset(split="train", fractions=(0.5, 0.25, 0.25), seed=3)
+    assert again.ids == parts["train"].ids
+    other = zoo.dataset(split="train", fractions=(0.5, 0.25, 0.25), seed=4)
+    assert isinstance(other, ZooDataset)
+
+
+def test_dataset_items_and_targets(small_zoo):
+    zoo = Zoo(small_zoo)
+    ds = zoo.dataset(split="all", target="test_acc")
+    g = ds[0]
+    n = ds.nets[0]
+    assert g.y.shape == (1,) and g.y.item() == pytest.approx(n.test_acc, abs=1e-6)
+    assert g.zoo_id.item() == n.id and g.epoch.item() == n.epoch
+    multi = zoo.dataset(split="all", target=["task", "log_lr", "backdoor", "epoch"])
+    assert multi[1].y.shape == (1, 4)
+    cls = zoo.dataset(split="all", target="activation")
+    assert cls[0].y.dtype == torch.long
+    from torch_geometric.loader import DataLoader
+
+    batch = next(iter(DataLoader(zoo.dataset(split="all", arch=n.arch), batch_size=4)))
+    assert batch.y.shape[0] == batch.num_graphs
+    with pytest.raises(ZooError, match="target"):
+        zoo.dataset(target="colour")
+    with pytest.raises(ZooError, match="split"):
+        zoo.dataset(split="holdout")
+    with pytest.raises(ZooError, match="fractions"):
+        zoo.dataset(fractions=(0.5, 0.5, 0.5))
+
+
+def test_summary_is_plain_data(small_zoo, small_recipe):
+    s = Zoo(small_zoo).summary()
+    json.dumps(s)
+    assert s["networks"] == small_recipe["count"] * 3 and s["runs"] == small_recipe["count"]
+    assert s["tasks"] == {"digits": s["networks"]}
+    q = s["test_acc_final"]
+    assert q["min"] <= q["q25"] <= q["median"] <= q["q75"] <= q["max"]
+    assert set(s["test_acc_by_epoch"]) == {0, 1, 2}
+    assert s["backdoor"]["poisoned_networks"] == 0
+
+
+def test_cli_info_check_merge(small_zoo, tmp_path, capsys):
+    from metanet.cli import main
+
+    assert main(["zoo", "info", str(small_zoo)]) == 0
+    out = capsys.readouterr().out
+    assert "digits" in out and "median" in out and "backdoor" in out and "mlp:" in out
+    assert main(["zoo", "info", str(small_zoo), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["networks"] == len(Zoo(small_zoo))
+    assert main(["zoo", "check", str(small_zoo)]) == 0
+    assert "OK" in capsys.readouterr().out
+    assert main(["zoo", "merge", str(tmp_path / "copy"), str(small_zoo)]) == 0
+    assert len(Zoo(tmp_path / "copy")) == len(Zoo(small_zoo))
+    assert main(["zoo", "info", str(tmp_path / "nope")]) == 2
+    assert "not a zoo" in capsys.readouterr().err
+    assert main(["zoo", "build", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")]) == 2
+    assert "not found" in capsys.readouterr().err

@@ -1,0 +1,163 @@
+"""Building: storage format, determinism, resume, --shard I/N + merge, integrity checks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from safetensors import safe_open
+
+from metanet.errors import ZooError
+from metanet.zoo import Zoo, build, merge, tensor_sha256
+from metanet.zoo.store import DETERMINISTIC_COLUMNS, NET_COLUMNS, Store
+
+DESIGN_COLUMNS = ["id", "run", "recipe", "task", "arch", "hparams", "seed", "epoch", "train_acc", "val_acc", "test_acc",
+                  "test_loss", "backdoor", "shard", "sha256", "created"]
+
+
+def rows(path: Path) -> list[dict]:
+    con = sqlite3.connect(str(path / "index.sqlite"))
+    con.row_factory = sqlite3.Row
+    out = [{c: r[c] for c in DETERMINISTIC_COLUMNS} for r in con.execute("SELECT * FROM nets ORDER BY id")]
+    con.close()
+    return out
+
+
+def shard_bytes(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((path / "shards").glob("*.safetensors"))}
+
+
+def test_layout_and_columns(small_zoo, small_recipe):
+    assert (small_zoo / "recipe.yaml").is_file() and (small_zoo / "index.sqlite").is_file()
+    con = sqlite3.connect(str(small_zoo / "index.sqlite"))
+    cols = [r[1] for r in con.execute("PRAGMA table_info(nets)")]
+    assert all(c in cols for c in DESIGN_COLUMNS) and cols == list(NET_COLUMNS)
+    n = con.execute("SELECT COUNT(*) FROM nets").fetchone()[0]
+    assert n == small_recipe["count"] * len(small_recipe["checkpoints"])
+    assert con.execute("SELECT COUNT(DISTINCT run) FROM nets").fetchone()[0] == small_recipe["count"]
+    r = con.execute("SELECT * FROM nets WHERE id=4").fetchone()
+    con.close()
+    d = dict(zip(cols, r))
+    arch = json.loads(d["arch"])
+    assert arch["family"] == "mlp" and arch["widths"][0] == 64 and arch["widths"][-1] == 10
+    hp = json.loads(d["hparams"])
+    for k in ("optimizer", "lr", "weight_decay", "batch_size", "epochs", "init_scale", "dropout", "label_noise",
+              "activation"):
+        assert k in hp
+    assert d["backdoor"] is None and 0 <= d["test_acc"] <= 1 and d["shard"].startswith("shards/")
+    with safe_open(str(small_zoo / d["shard"]), framework="pt") as f:
+        keys = [k for k in f.keys() if k.startswith("4/")]
+        state = {k.split("/", 1)[1]: f.get_tensor(k) for k in keys}
+    assert sorted(state) == sorted(f"layers.{i}.{w}" for i in range(len(arch["widths"]) - 1) for w in ("weight", "bias"))
+    assert tensor_sha256(state) == d["sha256"]
+    assert Zoo(small_zoo).check().ok
+
+
+def test_deterministic_bit_identical(small_zoo, small_recipe, tmp_path):
+    again = tmp_path / "again"
+    build(small_recipe, again, progress=False, workers=2)  # worker processes must not change a bit
+    assert rows(again) == rows(small_zoo)
+    assert shard_bytes(again) == shard_bytes(small_zoo)
+
+
+def test_tiny_recipe_is_deterministic(tmp_path):
+    """zoo/tiny.yaml (first 8 runs): two builds give bit-identical weights and rows (all but `created`)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    build("tiny", a, limit=8, progress=False)
+    build("tiny", b, limit=8, progress=False)
+    ra = rows(a)
+    assert len(ra) == 32 and ra == rows(b)
+    assert shard_bytes(a) == shard_bytes(b)
+    assert {r["task"] for r in ra} == {"digits", "mnist"}
+
+
+def test_resume_skips_done_units_and_rebuilds_the_rest(small_zoo, small_recipe, tmp_path):
+    out = tmp_path / "resume"
+    first = build(small_recipe, out, shard="0/2", progress=False)
+    assert 0 < first.units_built < first.units_planned
+    # simulate a crash after the shard rename but before the commit: an orphan shard and a temp file
+    missing = sorted(set(range(first.units_planned)) - Store(out).done_units())[0]
+    (out / "shards" / f"{missing:05d}.safetensors").write_bytes(b"garbage from an interrupted build")
+    (out / "shards" / ".00001.safetensors.abc.tmp").write_bytes(b"partial")
+    rep = Zoo(out).check()
+    assert rep.ok and any("orphan" in n for n in rep.notes) and any("temporary" in n for n in rep.notes)
+    second = build(small_recipe, out, progress=False)
+    assert second.units_skipped == first.units_built
+    assert second.units_built == first.units_planned - first.units_built
+    assert rows(out) == rows(small_zoo) and shard_bytes(out) == shard_bytes(small_zoo)
+    assert not list((out / "shards").glob(".*.tmp"))
+    third = build(small_recipe, out, progress=False)
+    assert third.units_built == 0 and third.nets_written == 0
+
+
+def test_shards_and_merge_equal_the_full_build(small_zoo, small_recipe, tmp_path):
+    parts = []
+    for i in range(3):
+        p = tmp_path / f"part{i}"
+        build(small_recipe, p, shard=f"{i}/3", progress=False)
+        parts.append(p)
+    merged = tmp_path / "merged"
+    res = merge(merged, parts)
+    assert res["units_skipped"] == 0 and res["nets_copied"] == len(rows(small_zoo))
+    assert rows(merged) == rows(small_zoo) and shard_bytes(merged) == shard_bytes(small_zoo)
+    assert merge(merged, parts[:1])["units_copied"] == 0  # idempotent
+    assert Zoo(merged).check().ok
+
+
+def test_merge_refuses_other_recipes(small_zoo, small_recipe, tmp_path):
+    small_recipe["seed"] = 99
+    small_recipe["count"] = 2
+    other = tmp_path / "other"
+    build(small_recipe, other, progress=False)
+    with pytest.raises(ZooError, match="different recipe"):
+        merge(tmp_path / "m", [small_zoo, other])
+
+
+def test_resume_with_another_recipe_is_refused(small_zoo, small_recipe, tmp_path):
+    out = tmp_path / "z"
+    small_recipe["count"] = 2
+    build(small_recipe, out, progress=False)
+    small_recipe["seed"] = 1
+    with pytest.raises(ZooError, match="different recipe"):
+        build(small_recipe, out, progress=False)
+    small_recipe["seed"] = 7
+    with pytest.raises(ZooError, match="--limit"):
+        build(small_recipe, out, limit=1, progress=False)
+
+
+def test_check_reports_a_corrupted_shard(small_recipe, tmp_path):
+    out = tmp_path / "corrupt"
+    small_recipe["count"] = 3
+    build(small_recipe, out, progress=False)
+    shard = sorted((out / "shards").glob("*.safetensors"))[0]
+    data = bytearray(shard.read_bytes())
+    data[-5] ^= 0xFF  # flip bits inside the last tensor's data: still a readable safetensors file
+    shard.write_bytes(bytes(data))
+    rep = Zoo(out).check()
+    assert not rep.ok
+    assert any("sha256" in p and shard.name in p for p in rep.problems)
+    assert any(p.startswith("network ") and "do not match" in p for p in rep.problems)
+    (out / "shards" / sorted(x.name for x in (out / "shards").glob("*.safetensors"))[-1]).unlink()
+    assert any("missing" in p for p in Zoo(out).check().problems)
+
+
+def test_one_writer_per_directory(small_recipe, tmp_path):
+    out = tmp_path / "locked"
+    store = Store(out, create=True)
+    store.lock()
+    try:
+        with pytest.raises(ZooError, match="another build"):
+            build(small_recipe, out, progress=False)
+    finally:
+        store.close()
+
+
+def test_bad_arguments(small_recipe, tmp_path):
+    with pytest.raises(ZooError, match="I/N"):
+        build(small_recipe, tmp_path / "x", shard="3/2")
+    with pytest.raises(ZooError, match="backend"):
+        build(small_recipe, tmp_path / "x", backend="slurm")
+    with pytest.raises(ZooError, match="not a zoo"):
+        Zoo(tmp_path / "nothing")

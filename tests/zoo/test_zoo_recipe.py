@@ -1,0 +1,154 @@
+"""Recipes: schema validation with errors that name the key, deterministic per-run sampling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from metanet.errors import RecipeError
+from metanet.zoo import Dist, load_recipe
+from metanet.zoo.build import plan
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ["tiny", "mnist-mlp", "fashion-mlp", "mnist-cnn", "multitask-mlp", "backdoor-mlp"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_recipes_parse(name):
+    path = ROOT / "zoo" / f"{name}.yaml"
+    assert path.is_file()
+    r = load_recipe(path, check_tasks=False)
+    assert r.name == name and r.count >= 1 and r.tasks
+    assert load_recipe(r.to_dict(), check_tasks=False).fingerprint() == r.fingerprint()
+
+
+def test_tiny_resolves_by_name_with_tasks():
+    r = load_recipe("tiny")
+    assert r.name == "tiny" and set(r.tasks) == {"digits", "mnist"}
+    units = plan(r)
+    assert sum(u.nets for u in units) == r.count * len(r.checkpoints)
+
+
+def test_backdoor_and_multitask_recipes_are_what_the_issue_asks():
+    bd = load_recipe(ROOT / "zoo" / "backdoor-mlp.yaml", check_tasks=False)
+    assert bd.backdoor is not None and 0 < bd.backdoor["fraction"] < 1
+    assert set(bd.tasks) == {"mnist", "fashion-mnist"}
+    mt = load_recipe(ROOT / "zoo" / "multitask-mlp.yaml", check_tasks=False)
+    names = " ".join(mt.tasks)
+    for part in ("[", "+permute(", "+relabel(", "fashion-mnist", "mnist"):
+        assert part in names
+    assert len(mt.tasks) >= 20
+
+
+@pytest.mark.parametrize(
+    "patch, key",
+    [
+        ({"colour": 1}, "colour"),
+        ({"arch": {"family": "mlp", "widht": 3}}, "widht"),
+        ({"train": {"lr": -1.0}}, "train.lr"),
+        ({"train": {"lr": {"log_uniform": [0.0, 0.1]}}}, "train.lr"),
+        ({"train": {"lr": {"uniform": [0.1, 0.01]}}}, "train.lr"),
+        ({"train": {"lr": {"gaussian": [0, 1]}}}, "train.lr"),
+        ({"train": {"dropout": 1.0}}, "train.dropout"),
+        ({"train": {"label_noise": [0.0, 1.5]}}, "train.label_noise"),
+        ({"train": {"batch_size": {"uniform": [16, 64]}}}, "train.batch_size"),
+        ({"train": {"optimizer": "rmsprop"}}, "train.optimizer"),
+        ({"train": {"epochs": 0}}, "train.epochs"),
+        ({"arch": {"activation": "swish"}}, "arch.activation"),
+        ({"arch": {"family": "transformer"}}, "arch.family"),
+        ({"arch": {"depth": 0}}, "arch.depth"),
+        ({"count": 0}, "count"),
+        ({"checkpoints": [1, 1]}, "checkpoints"),
+        ({"checkpoints": [-1]}, "checkpoints"),
+        ({"tasks": ["digits", "no-such-task"]}, "tasks[1]"),
+        ({"backdoor": {"fraction": 2}}, "backdoor.fraction"),
+        ({"backdoor": {"size": 9}}, "backdoor.size"),
+        ({"backdoor": {"target": 12}}, "backdoor.target"),
+        ({"backdoor": {"kind": "star"}}, "backdoor.kind"),
+        ({"backdoor": {"triger": 1}}, "triger"),
+        ({"eval": {"train_examples": 0}}, "eval.train_examples"),
+    ],
+)
+def test_bad_recipes_name_the_key(small_recipe, patch, key):
+    for k, v in patch.items():
+        if isinstance(v, dict) and isinstance(small_recipe.get(k), dict):
+            small_recipe[k] = {**small_recipe[k], **v}
+        else:
+            small_recipe[k] = v
+    with pytest.raises(RecipeError) as e:
+        load_recipe(small_recipe)
+    assert key in str(e.value)
+
+
+def test_missing_required_key(small_recipe):
+    del small_recipe["count"]
+    with pytest.raises(RecipeError, match="count"):
+        load_recipe(small_recipe)
+
+
+def test_cnn_on_non_image_task_is_an_error(small_recipe):
+    small_recipe["tasks"] = ["mnist1d"]
+    small_recipe["arch"] = {"family": "cnn"}
+    with pytest.raises(RecipeError, match="tasks\\[0\\]"):
+        load_recipe(small_recipe)
+
+
+def test_yaml_file_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("count: [1\n")
+    with pytest.raises(RecipeError, match="YAML"):
+        load_recipe(bad)
+    with pytest.raises(RecipeError, match="not found"):
+        load_recipe(tmp_path / "missing.yaml")
+    ok = tmp_path / "mine.yaml"
+    ok.write_text(yaml.safe_dump({"count": 2, "tasks": ["digits"], "unknown_key": 1}))
+    with pytest.raises(RecipeError, match="unknown_key") as e:
+        load_recipe(ok)
+    assert "mine.yaml" in str(e.value) and "valid keys" in str(e.value)
+
+
+def test_dist_sampling_ranges():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lu = Dist.parse("x", {"log_uniform": [1e-4, 1e-2]})
+    vals = [lu.sample(rng) for _ in range(200)]
+    assert all(1e-4 <= v <= 1e-2 for v in vals)
+    iv = Dist.parse("x", {"int": [2, 4]})
+    assert {iv.sample(rng) for _ in range(100)} == {2, 3, 4}
+    assert Dist.parse("x", 5).sample(rng) == 5
+    assert Dist.parse("x", ["a", "b"]).sample(rng) in ("a", "b")
+
+
+def test_runs_depend_only_on_seed_and_index(small_recipe):
+    r = load_recipe(small_recipe)
+    full = r.runs()
+    part = r.runs(limit=3)
+    assert [x.to_dict() for x in part] == [x.to_dict() for x in full[:3]]
+    assert [x.to_dict() for x in load_recipe(small_recipe).runs()] == [x.to_dict() for x in full]
+    ids = [i for x in full for i in x.ids]
+    assert ids == list(range(len(ids)))  # consecutive, unique
+    small_recipe["seed"] = 8
+    other = load_recipe(small_recipe).runs()
+    assert [x.seed for x in other] != [x.seed for x in full]
+    for run in full:
+        assert run.checkpoints == [0, 1, 2] and run.hparams["n_train"] == 600
+        assert 1e-3 <= run.hparams["lr"] <= 3e-2
+
+
+def test_backdoor_sampling(small_recipe):
+    small_recipe["backdoor"] = {"fraction": 0.5, "poison_rate": {"uniform": [0.05, 0.1]},
+                                "kind": ["square", "checker", "random"], "size": [2, 3], "location": ["corner", "random"]}
+    small_recipe["count"] = 40
+    runs = load_recipe(small_recipe).runs()
+    poisoned = [r for r in runs if r.backdoor]
+    assert 5 < len(poisoned) < 35
+    for r in poisoned:
+        b = r.backdoor
+        assert b["kind"] in ("square", "checker", "random") and b["size"] in (2, 3)
+        assert 0 <= b["target"] < 10 and 0.05 <= b["poison_rate"] <= 0.1
+        row, col = b["location"]
+        assert 0 <= row <= 8 - b["size"] and 0 <= col <= 8 - b["size"]
+        assert len(b["pattern"]) == b["size"]
