@@ -36,8 +36,19 @@ _LAZY = {
     "Generated": "metanet.writer",
     "Writer": "metanet.writer",
     "Zoo": "metanet.zoo",
+    "Recipe": "metanet.zoo",
+    "NeuralGraph": "metanet.graph",
+    "to_graph": "metanet.graph",
+    "from_graph": "metanet.graph",
+    "Reader": "metanet.reader",
+    "read": "metanet.reader",
+    "improve": "metanet.loop",
+    "refine": "metanet.loop",
+    "Reward": "metanet.loop",
+    "NeuronDB": "metanet.inspect",
 }
-_SUBMODULES = {"tasks", "nets", "graph", "zoo", "io", "writer", "edit"}
+# `metanet.inspect` is a callable package: metanet.inspect(model, task) -> NeuronDB
+_SUBMODULES = {"tasks", "nets", "graph", "zoo", "io", "writer", "reader", "loop", "inspect", "edit"}
 
 __all__ = [
     "__version__",

@@ -151,6 +151,9 @@ def _dropout_widths(arch: Arch) -> list[int]:
 # ---------------------------------------------------------------------------------------------------------------
 # optimizer
 # ---------------------------------------------------------------------------------------------------------------
+_FUSED_ADAM = hasattr(torch, "_fused_adam_")
+
+
 class PopulationOptimizer:
     """SGD (with momentum), Adam or AdamW over stacked parameters, with per-member hyperparameters.
 
@@ -174,6 +177,7 @@ class PopulationOptimizer:
         self.momentum = momentum if momentum is not None else torch.zeros_like(lr)
         self.has_wd = bool((weight_decay != 0).any())  # skip the decay terms when no member uses them
         self.t = 0
+        self._step_t = torch.zeros((), dtype=torch.float32)
         self.state: list[dict[str, Tensor]] = [{} for _ in params]
 
     @staticmethod
@@ -189,21 +193,30 @@ class PopulationOptimizer:
             wd = self._b(self.wd, p) if self.has_wd else None
             if self.kind == "sgd":
                 if wd is not None:
-                    g = g.add_(wd * p)
+                    g = g.addcmul_(p, wd)
                 if "buf" not in st:
                     st["buf"] = g.clone()
                 else:
                     st["buf"].mul_(self._b(self.momentum, p)).add_(g)
-                p.sub_(lr * st["buf"])
+                p.addcmul_(st["buf"], lr, value=-1)
                 continue
             b1, b2 = self.betas
             if wd is not None:
                 if self.kind == "adamw":
                     p.mul_(1 - lr * wd)
                 else:
-                    g = g.add_(wd * p)
+                    g = g.addcmul_(p, wd)
             if "m" not in st:
                 st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
+            if _FUSED_ADAM:
+                # torch's fused CPU Adam kernel (one pass over m, v and the update) computes the unit-lr update
+                # u = -m_hat / (sqrt(v_hat) + eps) into a zeroed buffer; the per-member lr scales it on the way in
+                u = st.setdefault("u", torch.empty_like(p)).zero_()
+                self._step_t.fill_(self.t)
+                torch._fused_adam_([u], [g], [st["m"]], [st["v"]], [], [self._step_t], lr=1.0, beta1=b1, beta2=b2,
+                                   weight_decay=0.0, eps=self.eps, amsgrad=False, maximize=False)
+                p.addcmul_(u, lr)
+                continue
             st["m"].lerp_(g, 1 - b1)
             st["v"].mul_(b2).addcmul_(g, g, value=1 - b2)
             bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t

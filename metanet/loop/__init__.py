@@ -1,0 +1,41 @@
+"""The verification loop (issue 8): the writer proposes K candidate networks per task, each is verified on data it
+was not written from, the verified score is the reward, and the writer is updated from it.
+
+>>> from metanet import Writer, improve, refine
+>>> writer, history = improve(Writer.load(), ["digits"], rounds=3, method="expert", candidates=8)
+>>> model, before, after, _ = refine(model, "digits", method="perturbation", steps=100)
+
+* :func:`improve` / :mod:`.core`: the loop (update methods ``expert``, ``awr``, ``pg``), :func:`evaluate`.
+* :class:`Reward` and friends (:mod:`.rewards`): accuracy with loss tie-break, size penalty, composable.
+* :class:`LoopTask` (:mod:`.tasks`): support / val / test, disjoint by construction and checkable.
+* :func:`refine` (:mod:`.refine`): gradient-free weight-perturbation refinement of one network, or backprop.
+* :mod:`.lightning`: the same loop as a Lightning stage (``metanet train fit -c train/loop.yaml``).
+"""
+
+from metanet.loop.core import METHODS, History, LoopConfig, evaluate, improve, round_loss, score_candidates
+from metanet.loop.refine import REFINE_METHODS, RefineResult, refine
+from metanet.loop.rewards import WORST, AccuracyReward, Reward, SizePenalty, make_reward
+from metanet.loop.tasks import LoopTask, as_loop_tasks, from_episode, from_task, split_examples
+
+__all__ = [
+    "improve",
+    "refine",
+    "evaluate",
+    "Reward",
+    "AccuracyReward",
+    "SizePenalty",
+    "make_reward",
+    "WORST",
+    "LoopTask",
+    "LoopConfig",
+    "History",
+    "RefineResult",
+    "split_examples",
+    "from_task",
+    "from_episode",
+    "as_loop_tasks",
+    "round_loss",
+    "score_candidates",
+    "METHODS",
+    "REFINE_METHODS",
+]

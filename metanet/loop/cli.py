@@ -1,0 +1,87 @@
+"""``metanet improve TASK ...`` (the verification loop) and ``metanet refine FILE --task NAME --out NEW``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _improve(args: argparse.Namespace) -> int:
+    import torch
+
+    from metanet.loop import improve
+    from metanet.writer import Writer
+
+    torch.set_num_threads(args.threads)
+    writer = Writer.load(args.writer) if args.writer else Writer.load()
+    heldout = args.heldout or None
+    writer, hist = improve(writer, args.tasks, rounds=args.rounds, method=args.method, candidates=args.candidates,
+                           keep=args.keep, lr=args.lr, reward=args.reward, heldout=heldout, seed=args.seed,
+                           log_dir=args.log_dir)
+    if args.json:
+        print(json.dumps({"config": hist.config, "rounds": hist.rounds}, indent=2, default=str))
+    else:
+        for r in hist.rounds:
+            parts = [f"round {r['round']}"]
+            for k in ("tracked_reward", "reward_mean", "reward_best", "reward_worst", "diversity", "winners",
+                      "heldout_best_of_k", "heldout_k1"):
+                if r.get(k) is not None:
+                    parts.append(f"{k} {r[k]:.4f}" if isinstance(r[k], float) else f"{k} {r[k]}")
+            print("  ".join(parts))
+    if args.out:
+        writer.save(args.out)
+        print(f"saved {args.out}")
+    return 0
+
+
+def _refine(args: argparse.Namespace) -> int:
+    import torch
+
+    from metanet.io import load, load_meta, save
+    from metanet.loop import refine
+
+    torch.set_num_threads(args.threads)
+    model = load(args.file)
+    res = refine(model, args.task, method=args.method, steps=args.steps, population=args.population,
+                 sigma=args.sigma, lr=args.lr, seed=args.seed, verify_on=args.split)
+    print(f"before: {res.before}")
+    print(f"after ({args.method}, {args.steps} steps): {res.after}")
+    if args.out:
+        meta = load_meta(args.file)
+        meta.update(refined_by=args.method, refine_steps=args.steps, refined_task=args.task,
+                    **{f"{args.split}_accuracy_before": res.before.accuracy, f"{args.split}_accuracy": res.after.accuracy})
+        print(f"saved {save(res.model, args.out, **meta)}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("improve", help="improve the writer with the verification loop (verified reward)")
+    p.add_argument("tasks", nargs="+", help="task names the loop runs on, e.g. digits 'mnist[3,8]'")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--method", default="expert", choices=["expert", "awr", "pg"])
+    p.add_argument("--candidates", type=int, default=8, help="K candidates per task per round")
+    p.add_argument("--keep", type=int, default=1, help="winners kept per task (expert iteration)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--reward", default="accuracy", help="accuracy, or e.g. accuracy+size(0.05)")
+    p.add_argument("--heldout", nargs="*", default=None, help="tasks only evaluated (test accuracy per round)")
+    p.add_argument("--writer", default=None, help="writer checkpoint to start from (default: the shipped one)")
+    p.add_argument("--out", default=None, help="save the improved writer here (.safetensors)")
+    p.add_argument("--log-dir", default=None, help="TensorBoard directory")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_improve)
+
+    r = sub.add_parser("refine", help="refine one network without backprop (weight perturbation) or with SGD")
+    r.add_argument("file", help="a saved network (.safetensors)")
+    r.add_argument("--task", required=True, help="task name the network is refined on (its train split)")
+    r.add_argument("--method", default="perturbation", choices=["perturbation", "sgd"])
+    r.add_argument("--steps", type=int, default=200)
+    r.add_argument("--population", type=int, default=32, help="antithetic perturbation pairs per step")
+    r.add_argument("--sigma", type=float, default=0.02, help="perturbation scale, relative to each tensor's RMS")
+    r.add_argument("--lr", type=float, default=3e-3)
+    r.add_argument("--split", default="val", help="split the before/after reports are verified on")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--threads", type=int, default=1)
+    r.add_argument("--out", default=None, help="save the refined network here")
+    r.set_defaults(run=_refine)

@@ -1,0 +1,159 @@
+"""The verification loop as a Lightning stage: ``metanet train fit -c train/loop.yaml``.
+
+One training step is one loop round (:func:`metanet.loop.core.round_loss`) over a batch of random tasks (writer
+episodes: support conditions the writer, the query set is cut into val — the reward — and test). Validation
+scores fixed held-out episodes (from the data sets' ``val`` splits): best-of-K and K=1 test accuracy. Logged to
+TensorBoard: ``reward/mean``, ``reward/best_of_k``, ``reward/worst``, ``heldout/accuracy_best_of_k``,
+``heldout/accuracy_k1``, ``candidates/diversity``, ``candidates/winners_kept``, ``candidates/broken``.
+Interrupted runs resume from the last checkpoint (``ckpt_path=last``): the episode stream is indexed by step.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from metanet.loop.core import LoopConfig, evaluate, round_loss
+from metanet.loop.rewards import make_reward
+from metanet.loop.tasks import LoopTask, from_episode
+from metanet.writer.episodes import EpisodeSampler
+from metanet.writer.model import Writer
+
+__all__ = ["LoopModule", "LoopDataModule"]
+
+
+class _Tasks(Dataset):
+    """Loop task ``i`` is the sampler's episode ``offset + i``: deterministic, so a resumed run sees the same."""
+
+    def __init__(self, sampler: EpisodeSampler, n: int, offset: int = 0) -> None:
+        self.sampler, self.n, self.offset = sampler, n, offset
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> LoopTask:
+        j = self.offset + i
+        return from_episode(self.sampler.episode(j), seed=j)
+
+
+def _collate(batch):
+    return batch
+
+
+class LoopDataModule(L.LightningDataModule):
+    """Random loop tasks for training, fixed held-out tasks for validation.
+
+    Args:
+        bases: data sets the tasks are drawn from.
+        tasks_per_round: tasks per loop round (one optimisation step).
+        rounds_per_epoch: rounds per epoch; each epoch draws new tasks (seeded by the epoch).
+        shots_min / shots_max: support examples per class; query: val + test examples per class.
+        heldout_tasks: fixed validation tasks (from the ``val`` splits of the data sets).
+        seed: seed of the task stream.
+    """
+
+    def __init__(
+        self,
+        bases: tuple[str, ...] = ("digits", "mnist1d"),
+        tasks_per_round: int = 4,
+        rounds_per_epoch: int = 20,
+        shots_min: int = 10,
+        shots_max: int = 50,
+        query: int = 40,
+        heldout_tasks: int = 8,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+
+    def _sampler(self, split: str, seed: int, shots, p_permute=0.25, p_invert=0.15) -> EpisodeSampler:
+        h = self.hparams
+        s = EpisodeSampler(tuple(h.bases), split, shots, h.query, p_permute=p_permute, p_invert=p_invert,
+                           cnn_prob=0.0, seed=seed)
+        return s
+
+    def setup(self, stage: str | None = None) -> None:
+        h = self.hparams
+        self.train_sampler = self._sampler("train", h.seed, (h.shots_min, h.shots_max))
+        self.val_set = _Tasks(self._sampler("val", 10_000 + h.seed, (50, 50), 0.3, 0.2), h.heldout_tasks)
+
+    def train_dataloader(self) -> DataLoader:
+        h = self.hparams
+        epoch = self.trainer.current_epoch if self.trainer is not None else 0
+        n = h.rounds_per_epoch * h.tasks_per_round
+        return DataLoader(_Tasks(self.train_sampler, n, offset=epoch * n), batch_size=h.tasks_per_round,
+                          shuffle=False, collate_fn=_collate)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val_set, batch_size=len(self.val_set), collate_fn=_collate)
+
+
+class LoopModule(L.LightningModule):
+    """Improves a writer with the verification loop.
+
+    Args:
+        writer: ``"shipped"`` (the packaged checkpoint), a checkpoint path, or None (a fresh ``Writer(hidden,
+            message)``).
+        method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps: :class:`LoopConfig`.
+        reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``).
+        lr: Adam learning rate. export: save the improved writer there (safetensors) when fitting ends.
+    """
+
+    def __init__(
+        self,
+        writer: str | None = "shipped",
+        hidden: int = 32,
+        message: int = 16,
+        method: str = "expert",
+        candidates: int = 8,
+        keep: int = 1,
+        temperature: float = 2.0,
+        beta: float = 1.0,
+        sigma: float = 0.05,
+        mixup: int = 1,
+        ce_weight: float = 0.0,
+        refine_steps: int = 0,
+        reward: str = "accuracy",
+        lr: float = 1e-3,
+        export: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if writer is None:
+            self.writer = Writer(hidden, message)
+        else:
+            self.writer = Writer.load(None if writer == "shipped" else writer)
+        self.cfg = LoopConfig(method=method, candidates=candidates, keep=keep, temperature=temperature, beta=beta,
+                              sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps)
+        self.reward = make_reward(reward)
+
+    def transfer_batch_to_device(self, batch, device, dataloader_idx):
+        return batch  # LoopTasks hold a frozen Arch; the loop runs on CPU
+
+    def training_step(self, batch: list[LoopTask], batch_idx: int):
+        loss, stats = round_loss(self.writer, batch, self.cfg, self.reward, seed=self.global_step * 1009 + 1)
+        n = max(1, stats.get("tasks", 0))
+        names = {"reward_mean": "reward/mean", "reward_best": "reward/best_of_k", "reward_worst": "reward/worst",
+                 "diversity": "candidates/diversity", "winners": "candidates/winners_kept",
+                 "broken": "candidates/broken"}
+        for k, tag in names.items():
+            if k in stats:
+                self.log(tag, float(stats[k]), batch_size=n, prog_bar=k == "reward_mean")
+        if loss is None:
+            return None  # every candidate broken: nothing to learn from this round, the loop goes on
+        self.log("train/loss", loss, batch_size=n)
+        return loss
+
+    def validation_step(self, batch: list[LoopTask], batch_idx: int) -> None:
+        with torch.no_grad():
+            ev = evaluate(self.writer, batch, candidates=self.cfg.candidates, seed=0, reward=self.reward)
+        self.log("heldout/accuracy_best_of_k", ev["best_of_k"], batch_size=len(batch), prog_bar=True)
+        self.log("heldout/accuracy_k1", ev["k1"], batch_size=len(batch))
+
+    def on_fit_end(self) -> None:
+        if self.hparams.export and self.global_rank == 0:
+            self.writer.save(self.hparams.export)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.writer.parameters(), lr=self.hparams.lr)

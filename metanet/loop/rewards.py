@@ -1,0 +1,126 @@
+"""Rewards: how a verified candidate network is scored in the loop.
+
+A :class:`Reward` maps the verification reports of K stacked candidates (and their parameters) to a tensor of K
+rewards. Candidates that produced NaN/inf logits, or whose verification crashed, always get :data:`WORST`, below
+any reward a working network can get.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+from metanet.errors import MetanetError
+from metanet.verify import Report
+
+__all__ = ["Reward", "AccuracyReward", "SizePenalty", "WORST", "make_reward"]
+
+#: reward of a broken candidate (NaN/inf output, or verification crashed): below every real reward
+WORST = -1e3
+
+
+class Reward:
+    """Base class: ``reward(reports, params) -> (K,)`` float64 tensor, higher is better.
+
+    Subclasses implement :meth:`score`; ``__call__`` enforces :data:`WORST` for broken candidates. Rewards compose
+    by addition: ``AccuracyReward() + SizePenalty(0.1)``.
+    """
+
+    def score(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:
+        r = self.score(reports, params).double()
+        broken = torch.tensor([not math.isfinite(rep.loss) or bool(rep.extra.get("failed")) for rep in reports])
+        r = torch.where(broken | ~torch.isfinite(r), torch.full_like(r, WORST), r)
+        return r
+
+    def __add__(self, other: "Reward") -> "Reward":
+        return _Sum(self, other)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class _Sum(Reward):
+    def __init__(self, *parts: Reward) -> None:
+        self.parts = parts
+
+    def score(self, reports, params):
+        return sum(p.score(reports, params).double() for p in self.parts)
+
+    def __repr__(self) -> str:
+        return " + ".join(map(repr, self.parts))
+
+
+class AccuracyReward(Reward):
+    """Verified accuracy, with the loss as a tie-break: ``accuracy - tie * loss / (1 + loss)``.
+
+    The tie-break term is below ``tie`` (default 1e-3), smaller than one example's worth of accuracy on any split
+    of up to 1000 examples, so it only orders candidates of equal accuracy (lower loss wins).
+    """
+
+    def __init__(self, tie: float = 1e-3) -> None:
+        self.tie = tie
+
+    def score(self, reports, params):
+        out = []
+        for r in reports:
+            loss = r.loss if math.isfinite(r.loss) else math.inf
+            out.append(r.accuracy - self.tie * (1.0 if math.isinf(loss) else loss / (1.0 + loss)))
+        return torch.tensor(out, dtype=torch.float64)
+
+    def __repr__(self) -> str:
+        return f"AccuracyReward(tie={self.tie:g})"
+
+
+class SizePenalty(Reward):
+    """``-weight * (fraction of connections with |w| > threshold)``: favours networks with fewer non-zero weights.
+
+    Only weight tensors (names ending in ``weight``) count; biases are free.
+    """
+
+    def __init__(self, weight: float = 0.05, threshold: float = 1e-3) -> None:
+        if weight < 0 or threshold < 0:
+            raise MetanetError(f"SizePenalty needs weight >= 0 and threshold >= 0, got {weight}, {threshold}")
+        self.weight, self.threshold = weight, threshold
+
+    def score(self, reports, params):
+        nz = tot = 0
+        for name, p in params.items():
+            if name.endswith("weight"):
+                flat = p.detach().flatten(1)
+                nz = nz + (flat.abs() > self.threshold).sum(1).double()
+                tot += flat.shape[1]
+        return -self.weight * nz / max(tot, 1)
+
+    def __repr__(self) -> str:
+        return f"SizePenalty(weight={self.weight:g}, threshold={self.threshold:g})"
+
+
+def make_reward(spec: "Reward | str | None") -> Reward:
+    """A Reward from an object, ``None`` (accuracy), or a string ``"accuracy"`` / ``"accuracy+size(0.05)"``."""
+    if spec is None:
+        return AccuracyReward()
+    if isinstance(spec, Reward):
+        return spec
+    if not isinstance(spec, str):
+        raise MetanetError(f"a reward is a Reward object or a string like 'accuracy+size(0.05)', got {spec!r}")
+    total: Reward | None = None
+    for part in spec.replace(" ", "").split("+"):
+        if part == "accuracy":
+            r: Reward = AccuracyReward()
+        elif part.startswith("size(") and part.endswith(")"):
+            try:
+                r = SizePenalty(float(part[5:-1]))
+            except ValueError:
+                raise MetanetError(f"bad size penalty {part!r}: use size(WEIGHT), e.g. size(0.05)") from None
+        elif part == "size":
+            r = SizePenalty()
+        else:
+            raise MetanetError(f"unknown reward term {part!r}; valid terms: accuracy, size, size(WEIGHT)")
+        total = r if total is None else total + r
+    return total

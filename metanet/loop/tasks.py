@@ -1,0 +1,130 @@
+"""Loop tasks: one task cut into **support** (conditions the writer), **val** (the reward is computed on it) and
+**test** (reported only), disjoint by construction.
+
+Every :class:`LoopTask` keeps the index sets it was cut with (into the pool it came from), so disjointness can be
+checked, not only trusted: :meth:`LoopTask.check_disjoint`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from metanet.errors import TaskError
+from metanet.nets import Arch
+
+__all__ = ["LoopTask", "split_examples", "from_task", "from_episode", "as_loop_tasks"]
+
+Pair = tuple[Tensor, Tensor]
+
+
+@dataclass
+class LoopTask:
+    """A task as the loop sees it. ``index`` maps ``support``/``val``/``test`` to indices into ``pool`` (the data
+    the three parts were cut from; the same pool name means the same index space)."""
+
+    name: str
+    arch: Arch
+    num_classes: int
+    support: Pair
+    val: Pair
+    test: Pair | None = None
+    index: dict[str, dict[str, Tensor]] = field(default_factory=dict)  # part -> {pool: indices}
+
+    def check_disjoint(self) -> None:
+        """Raise TaskError if any two of support / val / test share an example of the same pool."""
+        parts = list(self.index)
+        for i, a in enumerate(parts):
+            for b in parts[i + 1 :]:
+                for pool, ia in self.index[a].items():
+                    ib = self.index[b].get(pool)
+                    if ib is not None and torch.isin(ia, ib).any():
+                        raise TaskError(f"task {self.name}: {a} and {b} share examples of {pool}; they must be disjoint")
+
+
+def _per_class(y: Tensor, k: int, g: torch.Generator) -> list[Tensor]:
+    return [torch.nonzero(y == c).flatten()[torch.randperm(int((y == c).sum()), generator=g)] for c in range(k)]
+
+
+def split_examples(
+    x: Tensor, y: Tensor, arch: Arch | str, shots: int, val: int, test: int | None = None, seed: int = 0,
+    name: str = "examples",
+) -> LoopTask:
+    """Cut one labelled pool into support (``shots`` per class), val (``val`` per class) and test (the next ``test``
+    per class; all the rest when None), per class, disjoint by construction."""
+    arch = Arch.coerce(arch)
+    k = arch.num_classes
+    g = torch.Generator().manual_seed(seed)
+    s, v, t = [], [], []
+    for c, idx in enumerate(_per_class(y, k, g)):
+        if len(idx) < 2:
+            raise TaskError(f"task {name}: class {c} has {len(idx)} examples; the loop needs >= 2 (support and val)")
+        ns = min(shots, len(idx) - 1)
+        nv = min(val, len(idx) - ns)
+        s.append(idx[:ns]), v.append(idx[ns : ns + nv])
+        t.append(idx[ns + nv :] if test is None else idx[ns + nv : ns + nv + test])
+    s, v, t = (torch.cat(p).sort().values for p in (s, v, t))
+    lt = LoopTask(name, arch, k, (x[s], y[s]), (x[v], y[v]), (x[t], y[t]) if len(t) else None,
+                  {"support": {"pool": s}, "val": {"pool": v}, "test": {"pool": t}})
+    lt.check_disjoint()
+    return lt
+
+
+def from_task(task, arch: Arch | str | None = None, shots: int = 50, val: int | None = None, seed: int = 0) -> LoopTask:
+    """A loop task from a :class:`~metanet.tasks.Task`: support = ``shots`` per class of its ``train`` split
+    (seeded), val = its ``val`` split (or ``val`` per class of it), test = its ``test`` split. The Task's own
+    splits are disjoint, so the three parts are too."""
+    from metanet.writer.generate import resolve_task
+
+    task = resolve_task(task)
+    arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else Arch.coerce(arch)
+    if arch.num_classes != task.num_classes:
+        raise TaskError(f"architecture {arch} has {arch.num_classes} outputs but task {task.name} has {task.num_classes} classes")
+    g = torch.Generator().manual_seed(seed)
+    xtr, ytr = task.split("train")
+    s = torch.cat([i[:shots] for i in _per_class(ytr, task.num_classes, g)]).sort().values
+    xv, yv = task.split("val")
+    vi = torch.arange(len(yv))
+    if val is not None:
+        vi = torch.cat([i[:val] for i in _per_class(yv, task.num_classes, g)]).sort().values
+    xt, yt = task.split("test")
+    return LoopTask(task.name, arch, task.num_classes, (xtr[s], ytr[s]), (xv[vi], yv[vi]), (xt, yt),
+                    {"support": {"train": s}, "val": {"val": vi}, "test": {"test": torch.arange(len(yt))}})
+
+
+def from_episode(ep, seed: int = 0) -> LoopTask:
+    """A loop task from a writer :class:`~metanet.writer.episodes.Episode`: its support conditions the writer, its
+    query set is cut per class in two halves, val (reward) and test (reported)."""
+    qx, qy = ep.query
+    k = ep.arch.num_classes
+    g = torch.Generator().manual_seed(seed)
+    v, t = [], []
+    for idx in _per_class(qy, k, g):
+        h = max(1, len(idx) // 2)
+        v.append(idx[:h]), t.append(idx[h:])
+    v, t = torch.cat(v).sort().values, torch.cat(t).sort().values
+    # support and query are disjoint draws of make_episode; val/test are disjoint halves of the query
+    ns = len(ep.support[1])
+    return LoopTask(ep.name, ep.arch, k, ep.support, (qx[v], qy[v]), (qx[t], qy[t]) if len(t) else None,
+                    {"support": {"support": torch.arange(ns)}, "val": {"query": v}, "test": {"query": t}})
+
+
+def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[LoopTask]:
+    """Coerce a task, a name, an Episode or a LoopTask (or a list of them) to a list of LoopTasks."""
+    from metanet.writer.episodes import Episode
+
+    if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split"):
+        tasks = [tasks]
+    out = []
+    for i, t in enumerate(tasks):
+        if isinstance(t, LoopTask):
+            out.append(t)
+        elif isinstance(t, Episode):
+            out.append(from_episode(t, seed=seed + i))
+        else:
+            out.append(from_task(t, arch=arch, shots=shots, seed=seed + i))
+    if not out:
+        raise TaskError("the loop needs at least one task")
+    return out

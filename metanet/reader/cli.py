@@ -1,0 +1,36 @@
+"""``metanet read FILE``: what the shipped reader says about a saved network."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _read(args: argparse.Namespace) -> int:
+    import json
+
+    from metanet.reader.predict import read
+
+    out = read(args.file, reader=args.reader)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    hp = out["hyperparameters"]
+    print(f"{args.file}")
+    print(f"  task       {out['task']}  (p={out['task_probabilities'][out['task']]:.2f})")
+    print(f"  accuracy   {out['accuracy']:.3f} (predicted test accuracy)")
+    print(f"  backdoor   {out['backdoor']:.3f} (probability)")
+    print(f"  trained    lr~{hp['lr']:.2g}, epoch~{hp['epoch']:.1f}, optimizer {hp['optimizer']}, "
+          f"activation {hp['activation']}")
+    counts: dict[str, int] = {}
+    for n in out["neurons"]:
+        counts[n["role"]] = counts.get(n["role"], 0) + 1
+    print(f"  neurons    {len(out['neurons'])} hidden: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("read", help="predict a saved network's accuracy, task, backdoor, training and neuron roles")
+    p.add_argument("file", help="a network saved with metanet.save (.safetensors, architecture in its header)")
+    p.add_argument("--reader", default=None, help="reader checkpoint (default: the one shipped with metanet)")
+    p.add_argument("--json", action="store_true", help="print the full prediction dict as JSON")
+    p.set_defaults(run=_read)

@@ -1,0 +1,113 @@
+"""Zoo networks as reader training examples: neural graphs with graph- and node-level targets, split by run.
+
+Splits come from :func:`metanet.zoo.dataset.split_runs` over *all* runs of a zoo (all checkpoints of a run on one
+side). ``exclude_archs`` removes architectures from ``train``/``val``/``test``; the ``heldout`` split is exactly the
+networks of those architectures (every run), never seen in training.
+
+Targets attached to every graph (shape ``(1,)`` each, so a ``Batch`` stacks them to ``(G,)``): ``y_acc`` (test
+accuracy), ``y_task`` (index into the reader's task list, -1 if unknown to it), ``y_backdoor`` (1/0), ``y_log_lr``,
+``y_log_epoch``, ``y_act``, ``y_opt`` (-1 if unknown); node-level ``y_role`` ``(N,)`` (see
+:mod:`metanet.reader.roles`); bookkeeping ``zoo_id`` and ``run``. The reader never sees these: its forward
+reads only ``x``, ``edge_index``, ``edge_attr`` and the structure columns.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from metanet.errors import ZooError
+from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES
+from metanet.reader.roles import hidden_activations, role_codes
+
+__all__ = ["zoo_graphs", "SPLITS"]
+
+SPLITS = ("train", "val", "test", "heldout", "all")
+
+
+def _select(zoo, split: str, fractions, seed: int, exclude_archs: Sequence[str], max_nets: int | None):
+    from metanet.nets import Arch
+    from metanet.zoo.dataset import split_runs
+
+    if split not in SPLITS:
+        raise ZooError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
+    nets = zoo.select()
+    excluded = {str(Arch.coerce(a)) for a in exclude_archs}
+    if split == "heldout":
+        nets = [n for n in nets if str(n.arch) in excluded]
+    else:
+        nets = [n for n in nets if str(n.arch) not in excluded]
+        if split != "all":
+            side = split_runs([n.run for n in zoo.select()], tuple(fractions), seed)[split]
+            nets = [n for n in nets if n.run in side]
+    nets = [n for n in nets if not n.diverged and math.isfinite(n.test_acc)]
+    if max_nets is not None and len(nets) > max_nets:
+        keep = np.sort(np.random.default_rng(seed + 17).permutation(len(nets))[:max_nets])
+        nets = [nets[i] for i in keep]
+    return nets
+
+
+def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = None,
+               fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0, exclude_archs: Sequence[str] = (),
+               max_nets: int | None = None, roles: bool = True, role_examples: int = 256) -> list:
+    """Graphs of a zoo's networks in ``split`` with reader targets attached (see the module docstring).
+
+    Args:
+        zoo: a :class:`metanet.zoo.Zoo` or its directory.
+        split: ``train``, ``val``, ``test``, ``heldout`` (the excluded architectures) or ``all``.
+        tasks: the reader's task list (class order of ``y_task``); default: the zoo's tasks.
+        fractions, seed: the run split (:func:`metanet.zoo.dataset.split_runs`).
+        exclude_archs: architectures kept out of train/val/test.
+        max_nets: keep at most this many networks (a seeded sample).
+        roles: compute the neuron-role targets (needs the task data).
+        role_examples: val images per task used for the roles.
+    """
+    from metanet import tasks as task_registry
+    from metanet.graph import layout, to_graphs
+    from metanet.zoo import Zoo
+
+    zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
+    tasks = list(tasks) if tasks is not None else zoo.tasks
+    nets = _select(zoo, split, fractions, seed, exclude_archs, max_nets)
+    groups: dict[tuple[str, str], list] = {}
+    for n in nets:
+        groups.setdefault((str(n.arch), n.task), []).append(n)
+    data_cache: dict[str, tuple] = {}
+    out: dict[int, Any] = {}
+    for (arch, task), members in groups.items():
+        for lo in range(0, len(members), 256):
+            chunk = members[lo:lo + 256]
+            module, params = zoo.stacked([n.id for n in chunk])
+            lay = layout(module)
+            graphs = to_graphs(module, params)
+            role = torch.full((len(chunk), lay.num_nodes), -1, dtype=torch.long)
+            if roles:
+                if task not in data_cache:
+                    x, y = task_registry.get(task).split("val")
+                    t = task_registry.get(task)
+                    data_cache[task] = (x[:role_examples], y[:role_examples], t.num_classes)
+                x, y, k = data_cache[task]
+                with torch.no_grad():
+                    acts = hidden_activations(lay, params, x)
+                if acts is not None:
+                    for l, a in enumerate(acts, start=1):
+                        role[:, lay.nodes(l)] = role_codes(a, y, k)
+            for i, (n, g) in enumerate(zip(chunk, graphs)):
+                g.y_acc = torch.tensor([n.test_acc], dtype=torch.float32)
+                g.y_task = torch.tensor([tasks.index(n.task) if n.task in tasks else -1])
+                g.y_backdoor = torch.tensor([float(n.backdoor is not None)])
+                lr = n.hparams.get("lr")
+                g.y_log_lr = torch.tensor([math.log10(lr) if lr else float("nan")])
+                g.y_log_epoch = torch.tensor([math.log1p(n.epoch)])
+                a = n.arch.activation
+                g.y_act = torch.tensor([ACTIVATION_NAMES.index(a) if a in ACTIVATION_NAMES else -1])
+                o = n.hparams.get("optimizer")
+                g.y_opt = torch.tensor([OPTIMIZER_NAMES.index(o) if o in OPTIMIZER_NAMES else -1])
+                g.y_role = role[i]
+                g.zoo_id = torch.tensor([n.id])
+                g.run = torch.tensor([n.run])
+                out[n.id] = g
+    return [out[n.id] for n in nets]

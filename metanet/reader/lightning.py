@@ -1,0 +1,288 @@
+"""Lightning training of the :class:`~metanet.reader.Reader` (``metanet train fit -c train/reader.yaml``).
+
+:class:`ReaderDataModule` loads the networks of one or more zoo directories as neural graphs with targets (split by
+training run, leak-free; see :mod:`metanet.reader.data`), once, in memory. :class:`ReaderModule` fits the reader's
+input normalisation on the training split in ``setup`` (never on val/test), trains all heads with one weighted
+multi-task loss and logs to TensorBoard: losses, Kendall tau and R^2 of the accuracy head, task accuracy, backdoor
+AUROC, role accuracy, and figures (predicted vs true accuracy; task confusion matrix).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from metanet.reader.model import Reader
+
+__all__ = ["ReaderModule", "ReaderDataModule", "reader_losses", "metrics"]
+
+
+class ReaderDataModule(L.LightningDataModule):
+    """Graphs of zoo networks with reader targets.
+
+    Args:
+        zoos: zoo directories (their networks are pooled; each zoo is split by its own runs).
+        tasks: task list of the reader's task head (default: the union of the zoos' tasks, sorted).
+        batch_size: graphs per step.
+        max_nets: at most this many training networks per zoo (a seeded sample; val/test get a tenth each).
+        fractions, seed: the run split.
+        exclude_archs: architectures kept out of training entirely (held out for the bench).
+        role_examples: val images per task used for the neuron-role targets.
+    """
+
+    def __init__(self, zoos: Sequence[str] = ("/work/zoos/tiny",), tasks: Sequence[str] | None = None,
+                 batch_size: int = 16, max_nets: int | None = None, fractions: Sequence[float] = (0.8, 0.1, 0.1),
+                 seed: int = 0, exclude_archs: Sequence[str] = (), role_examples: int = 256) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.train_graphs: list | None = None
+
+    @property
+    def task_names(self) -> list[str]:
+        if self.hparams.tasks:
+            return list(self.hparams.tasks)
+        from metanet.zoo import Zoo
+
+        return sorted({t for z in self.hparams.zoos for t in Zoo(z).tasks})
+
+    def _load(self, split: str, max_nets: int | None) -> list:
+        from metanet.reader.data import zoo_graphs
+
+        h = self.hparams
+        out = []
+        for z in h.zoos:
+            out += zoo_graphs(z, split, self.task_names, h.fractions, h.seed, h.exclude_archs, max_nets,
+                              role_examples=h.role_examples)
+        return out
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_graphs is not None:
+            return
+        m = self.hparams.max_nets
+        self.train_graphs = self._load("train", m)
+        self.val_graphs = self._load("val", None if m is None else max(1, m // 8))
+        self.test_graphs = self._load("test", None if m is None else max(1, m // 8))
+
+    def train_dataloader(self):
+        from torch_geometric.loader import DataLoader
+
+        return DataLoader(self.train_graphs, batch_size=self.hparams.batch_size, shuffle=True)
+
+    def val_dataloader(self):
+        from torch_geometric.loader import DataLoader
+
+        return DataLoader(self.val_graphs, batch_size=self.hparams.batch_size * 2)
+
+    def test_dataloader(self):
+        from torch_geometric.loader import DataLoader
+
+        return DataLoader(self.test_graphs, batch_size=self.hparams.batch_size * 2)
+
+
+LOSS_WEIGHTS = {"accuracy": 20.0, "task": 1.0, "backdoor": 1.0, "log_lr": 0.5, "log_epoch": 0.5, "activation": 0.2,
+                "optimizer": 0.5, "role": 0.5}
+
+
+def reader_losses(out: dict[str, Tensor], batch: Any, weights: dict[str, float] | None = None) -> dict[str, Tensor]:
+    """Per-head losses (targets that are unknown, -1 or NaN, are skipped) and their weighted ``total``."""
+    w = {**LOSS_WEIGHTS, **(weights or {})}
+    losses: dict[str, Tensor] = {"accuracy": F.mse_loss(out["accuracy"], batch.y_acc)}
+    losses["backdoor"] = F.binary_cross_entropy_with_logits(out["backdoor"], batch.y_backdoor)
+    for key, target in (("log_lr", batch.y_log_lr), ("log_epoch", batch.y_log_epoch)):
+        ok = torch.isfinite(target)
+        if ok.any():
+            losses[key] = F.mse_loss(out[key][ok], target[ok])
+    for key, target in (("task", batch.y_task), ("activation", batch.y_act), ("optimizer", batch.y_opt),
+                        ("role", batch.y_role)):
+        ok = target >= 0
+        if ok.any():
+            losses[key] = F.cross_entropy(out[key][ok], target[ok])
+    losses["total"] = sum(w[k] * v for k, v in losses.items())
+    return losses
+
+
+def kendall_tau(a: Tensor, b: Tensor) -> float:
+    from scipy.stats import kendalltau
+
+    return float(kendalltau(a.numpy(), b.numpy()).statistic)
+
+
+def r2(pred: Tensor, true: Tensor) -> float:
+    ss = ((true - pred) ** 2).sum()
+    st = ((true - true.mean()) ** 2).sum()
+    return float(1 - ss / st.clamp(min=1e-12))
+
+
+def auroc(score: Tensor, label: Tensor) -> float:
+    """Area under the ROC curve (NaN if only one class is present)."""
+    pos, neg = score[label > 0.5], score[label <= 0.5]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    greater = (pos[:, None] > neg[None, :]).float().mean()
+    ties = (pos[:, None] == neg[None, :]).float().mean()
+    return float(greater + 0.5 * ties)
+
+
+def metrics(pred: dict[str, Tensor], target: dict[str, Tensor]) -> dict[str, float]:
+    """Summary metrics over concatenated predictions (``accuracy``, ``task``, ``backdoor``, ``role`` ...)."""
+    m = {"kendall_tau": kendall_tau(pred["accuracy"], target["y_acc"]), "r2": r2(pred["accuracy"], target["y_acc"]),
+         "mae": float((pred["accuracy"] - target["y_acc"]).abs().mean())}
+    ok = target["y_task"] >= 0
+    if ok.any():
+        m["task_acc"] = float((pred["task"][ok].argmax(1) == target["y_task"][ok]).float().mean())
+    m["backdoor_auroc"] = auroc(pred["backdoor"], target["y_backdoor"])
+    ok = torch.isfinite(target["y_log_lr"])
+    if ok.any():
+        m["log_lr_mae"] = float((pred["log_lr"][ok] - target["y_log_lr"][ok]).abs().mean())
+    m["epoch_mae"] = float((pred["log_epoch"].expm1() - target["y_log_epoch"].expm1()).abs().mean())
+    ok = target["y_opt"] >= 0
+    if ok.any():
+        m["optimizer_acc"] = float((pred["optimizer"][ok].argmax(1) == target["y_opt"][ok]).float().mean())
+    ok = target["y_role"] >= 0
+    if ok.any():
+        m["role_acc"] = float((pred["role"][ok].argmax(1) == target["y_role"][ok]).float().mean())
+    return m
+
+
+@torch.no_grad()
+def predict_graphs(reader: Reader, graphs: Sequence[Any], batch_size: int = 64) -> tuple[dict, dict]:
+    """Predictions and targets over a list of graphs, concatenated (for metrics and the bench)."""
+    from torch_geometric.data import Batch
+
+    preds: dict[str, list] = {}
+    targets: dict[str, list] = {}
+    reader.eval()
+    for lo in range(0, len(graphs), batch_size):
+        b = Batch.from_data_list(list(graphs[lo:lo + batch_size]))
+        out = reader(b)
+        for k in ("accuracy", "task", "backdoor", "log_lr", "log_epoch", "optimizer", "role"):
+            preds.setdefault(k, []).append(out[k])
+        for k in ("y_acc", "y_task", "y_backdoor", "y_log_lr", "y_log_epoch", "y_opt", "y_role"):
+            targets.setdefault(k, []).append(getattr(b, k))
+    return ({k: torch.cat(v) for k, v in preds.items()}, {k: torch.cat(v) for k, v in targets.items()})
+
+
+class ReaderModule(L.LightningModule):
+    """Trains a :class:`Reader` on zoo graphs with a weighted multi-task loss.
+
+    Args:
+        tasks: task names of the task head (must cover the data module's zoos' tasks; order = class order).
+        hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats: the Reader's.
+        lr, weight_decay: AdamW.
+        loss_weights: overrides of :data:`LOSS_WEIGHTS`.
+        export: where to write the trained reader (safetensors) when fitting ends.
+    """
+
+    def __init__(self, tasks: Sequence[str] = ("digits", "fashion-mnist", "mnist"), hidden: int = 32, layers: int = 2,
+                 edge_dim: int = 9, max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10,
+                 stats: bool = True, lr: float = 2e-3, weight_decay: float = 1e-4,
+                 loss_weights: dict[str, float] | None = None, export: str | None = None) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats)
+        self._val: list = []
+
+    def setup(self, stage: str | None = None) -> None:
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if dm is None:
+            return
+        missing = sorted(set(dm.task_names) - set(self.reader.tasks))
+        if missing:
+            from metanet.errors import ZooError
+
+            raise ZooError(f"the zoos hold tasks {missing} that the reader's task head does not know; "
+                           f"set model.tasks to include them (now {self.reader.tasks})")
+        if stage == "fit" and not bool(self.reader.fitted):
+            dm.setup(stage)
+            self.reader.fit_normalisation(dm.train_graphs)  # training split only
+
+    def forward(self, batch: Any) -> dict[str, Tensor]:
+        return self.reader(batch)
+
+    def _remap(self, batch: Any) -> Any:
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if dm is not None and list(dm.task_names) != self.reader.tasks:
+            lut = torch.tensor([self.reader.tasks.index(t) for t in dm.task_names] + [-1], device=batch.y_task.device)
+            batch.y_task = lut[batch.y_task]
+        return batch
+
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
+        batch = self._remap(batch)
+        losses = reader_losses(self.reader(batch), batch, self.hparams.loss_weights)
+        for k, v in losses.items():
+            self.log(f"train/{k}", v, batch_size=batch.num_graphs, prog_bar=(k == "total"))
+        return losses["total"]
+
+    def on_validation_epoch_start(self) -> None:
+        self._val = []
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        batch = self._remap(batch)
+        out = self.reader(batch)
+        losses = reader_losses(out, batch, self.hparams.loss_weights)
+        for k, v in losses.items():
+            self.log(f"val/loss_{k}" if k != "total" else "val/loss", v, batch_size=batch.num_graphs)
+        self._val.append(({k: out[k].detach().cpu() for k in ("accuracy", "task", "backdoor", "log_lr", "log_epoch",
+                                                                "optimizer", "role")},
+                          {k: getattr(batch, k).cpu() for k in ("y_acc", "y_task", "y_backdoor", "y_log_lr",
+                                                                 "y_log_epoch", "y_opt", "y_role")}))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val or len(self._val[0][0]["accuracy"]) == 0:
+            return
+        pred = {k: torch.cat([p[k] for p, _ in self._val]) for k in self._val[0][0]}
+        tgt = {k: torch.cat([t[k] for _, t in self._val]) for k in self._val[0][1]}
+        if len(pred["accuracy"]) < 2:
+            return
+        m = metrics(pred, tgt)
+        mean_mse = float(((tgt["y_acc"] - tgt["y_acc"].mean()) ** 2).mean())
+        self.log("val/acc_mse_of_mean", mean_mse)
+        for k, v in m.items():
+            if v == v:  # skip NaN (e.g. no backdoored networks in this split)
+                self.log(f"val/{k}", v, prog_bar=k in ("kendall_tau",))
+        self._figures(pred, tgt)
+
+    def _figures(self, pred: dict, tgt: dict) -> None:
+        exp = getattr(self.logger, "experiment", None) if self._trainer is not None else None
+        if exp is None or not hasattr(exp, "add_figure"):
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.scatter(tgt["y_acc"].numpy(), pred["accuracy"].numpy(), s=4, alpha=0.5)
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+        ax.set_xlabel("true test accuracy")
+        ax.set_ylabel("predicted")
+        ax.set_title("reader: accuracy (val)")
+        fig.tight_layout()
+        exp.add_figure("val/accuracy_scatter", fig, global_step=self.global_step)
+        plt.close(fig)
+        ok = tgt["y_task"] >= 0
+        k = len(self.reader.tasks)
+        cm = torch.zeros(k, k)
+        for t, p in zip(tgt["y_task"][ok].tolist(), pred["task"][ok].argmax(1).tolist()):
+            cm[t, p] += 1
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.imshow(cm.numpy(), cmap="Blues")
+        ax.set_xticks(range(k), self.reader.tasks, rotation=90, fontsize=6)
+        ax.set_yticks(range(k), self.reader.tasks, fontsize=6)
+        ax.set_xlabel("predicted task")
+        ax.set_ylabel("true task")
+        fig.tight_layout()
+        exp.add_figure("val/task_confusion", fig, global_step=self.global_step)
+        plt.close(fig)
+
+    def on_fit_end(self) -> None:
+        if self.hparams.export and self.global_rank == 0:
+            self.reader.save(self.hparams.export)
+
+    def configure_optimizers(self):
+        opt = torch.optim.AdamW(self.reader.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        return opt

@@ -1,0 +1,104 @@
+"""`read`: what the shipped reader says about one network (``metanet.read`` / ``metanet read FILE``)."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import torch
+from torch import nn
+
+from metanet.errors import GraphError
+from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
+
+__all__ = ["read", "read_graph"]
+
+_SHIPPED: Reader | None = None
+
+
+def _shipped() -> Reader:
+    global _SHIPPED
+    if _SHIPPED is None:
+        _SHIPPED = Reader.load()
+    return _SHIPPED
+
+
+def _as_graph(obj: Any):
+    from metanet.graph import NeuralGraph, to_graph
+
+    if isinstance(obj, NeuralGraph):
+        return obj
+    if isinstance(obj, (str, os.PathLike)):
+        from metanet.io import load
+
+        obj = load(obj)  # FileFormatError for a missing file, a non-safetensors file or one without architecture
+    if not isinstance(obj, nn.Module):
+        raise GraphError(f"read() needs an nn.Module, a NeuralGraph or the path of a network saved with metanet.save; "
+                         f"got {type(obj).__name__}")
+    return to_graph(obj)  # GraphError naming an unsupported layer
+
+
+@torch.no_grad()
+def read_graph(reader: Reader, graph: Any) -> dict[str, Any]:
+    """Predictions of ``reader`` for one neural graph, as plain Python values (see :func:`read`)."""
+    reader.eval()
+    out = reader(graph)
+    probs = torch.softmax(out["task"][0], -1)
+    hp = {
+        "lr": float(10 ** out["log_lr"][0]),
+        "epoch": max(0.0, float(math.expm1(out["log_epoch"][0]))),
+        "optimizer": OPTIMIZER_NAMES[int(out["optimizer"][0].argmax())],
+        "activation": ACTIVATION_NAMES[int(out["activation"][0].argmax())],
+    }
+    names = role_names(reader.num_classes)
+    role_p = torch.softmax(out["role"], -1)
+    hidden = (graph.node_kind == 1).nonzero().flatten()
+    neurons = []
+    layers = graph.node_layer
+    for node in hidden.tolist():
+        layer = int(layers[node])
+        first = int((layers == layer).nonzero()[0])
+        code = int(role_p[node].argmax())
+        name = names[code]
+        entry = {"layer": layer, "index": node - first, "role": name.split(":")[0],
+                 "confidence": float(role_p[node, code])}
+        if name.startswith("selective:"):
+            entry["class"] = int(name.split(":")[1])
+        neurons.append(entry)
+    return {
+        "accuracy": float(out["accuracy"][0].clamp(0, 1)),
+        "task": reader.tasks[int(probs.argmax())],
+        "task_probabilities": {t: float(p) for t, p in zip(reader.tasks, probs)},
+        "backdoor": float(torch.sigmoid(out["backdoor"][0])),
+        "hyperparameters": hp,
+        "neurons": neurons,
+    }
+
+
+def read(model: Any, reader: Reader | str | os.PathLike | None = None) -> dict[str, Any]:
+    """Read a network with the reader shipped inside metanet (or ``reader``: a :class:`Reader` or its checkpoint).
+
+    Args:
+        model: an ``nn.Module`` :func:`metanet.graph.to_graph` supports, a :class:`~metanet.graph.NeuralGraph`, or
+            the path of a ``.safetensors`` network written by :func:`metanet.save`.
+        reader: default: the shipped checkpoint (``metanet/checkpoints/reader.safetensors``).
+
+    Returns:
+        ``accuracy`` (predicted test accuracy on its task, float in [0, 1]), ``task`` (name),
+        ``task_probabilities``, ``backdoor`` (probability in [0, 1]), ``hyperparameters`` (``lr``, ``epoch``,
+        ``optimizer``, ``activation``), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``
+        -- ``dead``, ``polysemantic`` or ``selective`` -- with ``class`` for selective neurons and
+        ``confidence``).
+
+    Raises:
+        GraphError: an unsupported module or layer (named). FileFormatError: a path that is not a network file or
+            has no architecture in its header. CheckpointError: a missing or mismatched reader checkpoint.
+    """
+    if reader is None:
+        r = _shipped()
+    elif isinstance(reader, Reader):
+        r = reader
+    else:
+        r = Reader.load(reader)
+    return read_graph(r, _as_graph(model))

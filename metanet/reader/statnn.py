@@ -1,0 +1,78 @@
+"""StatNN baseline (Unterthiner et al. 2020, "Predicting neural network accuracy from weights").
+
+Features per network: for the weights and the biases of every weight layer, mean, variance and the 0/25/50/75/100 %
+quantiles (7 each). Architectures of different depths are made comparable by fixed *layer slots*: first layer,
+middle layers (features averaged over them; zero if none) and last layer, plus log(width of each slot) and the
+number of hidden layers (architecture, not training metadata) -> 3 x 14 + 4 = 46 features. A gradient-boosted
+tree model (scikit-learn ``HistGradientBoostingRegressor`` / ``...Classifier``) is fitted per target.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+__all__ = ["statnn_features", "StatNN"]
+
+_Q = torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0])
+
+
+def _stats(v: torch.Tensor) -> list[float]:
+    v = v.double().flatten()
+    if v.numel() == 0:
+        return [0.0] * 7
+    return [float(v.mean()), float(v.var(unbiased=False)), *torch.quantile(v, _Q.double()).tolist()]
+
+
+def statnn_features(graph: Any) -> np.ndarray:
+    """The 46 StatNN features of one :class:`~metanet.graph.NeuralGraph` (reads only weights and architecture)."""
+    lay = graph.layout
+    per_layer = []
+    for layer in lay.layers:
+        l = layer.index
+        e = lay.edges(l)
+        ea = graph.edge_attr[e][: layer.n_in * layer.n_out, : layer.kk]
+        nb = graph.x[lay.nodes(l), 0] if layer.bias is not None else torch.zeros(0)
+        per_layer.append((_stats(ea) + _stats(nb), layer.n_out))
+    first, last = per_layer[0], per_layer[-1]
+    mid = per_layer[1:-1]
+    mid_feats = np.mean([m[0] for m in mid], 0).tolist() if mid else [0.0] * 14
+    mid_w = float(np.mean([m[1] for m in mid])) if mid else 0.0
+    feats = first[0] + mid_feats + last[0] + [math.log(first[1]), math.log1p(mid_w), math.log(lay.sizes[0]),
+                                              float(len(lay.layers) - 1)]
+    return np.asarray(feats, dtype=np.float64)
+
+
+class StatNN:
+    """Gradient-boosted trees on :func:`statnn_features`: ``fit(graphs, y)``, ``predict(graphs)``.
+
+    Args:
+        classifier: fit a classifier (e.g. backdoor) instead of a regressor; ``predict`` then gives the positive
+            class probability.
+        max_iter, learning_rate, seed: of the boosted trees.
+    """
+
+    def __init__(self, classifier: bool = False, max_iter: int = 300, learning_rate: float = 0.05, seed: int = 0):
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        cls = HistGradientBoostingClassifier if classifier else HistGradientBoostingRegressor
+        self.classifier = classifier
+        self.model = cls(max_iter=max_iter, learning_rate=learning_rate, random_state=seed)
+
+    @staticmethod
+    def features(graphs: Sequence[Any]) -> np.ndarray:
+        return np.stack([statnn_features(g) for g in graphs])
+
+    def fit(self, graphs_or_features: Any, y: Sequence[float]) -> "StatNN":
+        X = graphs_or_features if isinstance(graphs_or_features, np.ndarray) else self.features(graphs_or_features)
+        self.model.fit(X, np.asarray(y))
+        return self
+
+    def predict(self, graphs_or_features: Any) -> np.ndarray:
+        X = graphs_or_features if isinstance(graphs_or_features, np.ndarray) else self.features(graphs_or_features)
+        if self.classifier:
+            return self.model.predict_proba(X)[:, 1]
+        return self.model.predict(X)

@@ -1,0 +1,31 @@
+"""Shared fixtures of the loop tests: small seeded loop tasks on ``digits`` and a tiny writer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+ARCH = "mlp:64-16-10:relu"
+
+
+@pytest.fixture(scope="session")
+def digits_pool():
+    from metanet import tasks
+
+    return tasks.get("digits").split("train")
+
+
+@pytest.fixture(scope="session")
+def loop_tasks(digits_pool):
+    from metanet.loop import split_examples
+
+    x, y = digits_pool
+    return [split_examples(x, y, ARCH, shots=10, val=30, test=30, seed=s, name=f"digits-{s}") for s in range(4)]
+
+
+@pytest.fixture
+def tiny_writer():
+    from metanet.writer import Writer
+
+    torch.manual_seed(0)
+    return Writer(hidden=8, message=4)

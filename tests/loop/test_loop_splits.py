@@ -1,0 +1,51 @@
+"""Support (conditions the writer), val (reward) and test (reported) are disjoint; rewards use val only."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from metanet.errors import TaskError
+from metanet.loop import LoopTask, from_task, split_examples
+
+
+def test_split_examples_is_disjoint_by_index(digits_pool):
+    x, y = digits_pool
+    lt = split_examples(x, y, "mlp:64-16-10:relu", shots=10, val=20, test=20, seed=3)
+    s, v, t = (lt.index[p]["pool"] for p in ("support", "val", "test"))
+    assert not (set(s.tolist()) & set(v.tolist())) and not (set(s.tolist()) & set(t.tolist()))
+    assert not (set(v.tolist()) & set(t.tolist()))
+    assert torch.equal(lt.support[0], x[s]) and torch.equal(lt.val[1], y[v])
+    assert torch.bincount(lt.support[1]).tolist() == [10] * 10
+    bad = LoopTask("bad", lt.arch, 10, lt.support, lt.val, lt.test, {"support": {"pool": s}, "val": {"pool": s[:3]}})
+    with pytest.raises(TaskError, match="disjoint"):
+        bad.check_disjoint()
+
+
+def test_from_task_uses_the_task_splits():
+    lt = from_task("digits", shots=5, val=10)
+    lt.check_disjoint()
+    assert set(lt.index["support"]) == {"train"} and set(lt.index["val"]) == {"val"}
+    assert len(lt.support[1]) == 50 and len(lt.val[1]) == 100
+
+
+def test_reward_is_computed_on_the_val_split_only(loop_tasks, tiny_writer, monkeypatch):
+    import metanet.loop.core as core
+    from metanet.loop import improve
+
+    seen = []
+    real = core.verify_stacked
+
+    def spy(module, params, task, split="test", data=None, **kw):
+        seen.append(data)
+        return real(module, params, task, split=split, data=data, **kw)
+
+    monkeypatch.setattr(core, "verify_stacked", spy)
+    improve(tiny_writer, loop_tasks[:2], rounds=1, candidates=3, lr=1e-2, track=False)
+    assert seen, "the loop verified nothing"
+    vals = [lt.val for lt in loop_tasks[:2]]
+    for data in seen:
+        assert any(data is v for v in vals), "a reward was computed on something other than a val split"
+    for lt in loop_tasks[:2]:
+        assert lt.index["val"]["pool"].tolist() and not set(lt.index["val"]["pool"].tolist()) & set(
+            lt.index["support"]["pool"].tolist())

@@ -1,0 +1,118 @@
+"""Reader model: shapes, permutation equivariance, mixed architectures, no metadata shortcuts, save/load."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch_geometric.data import Batch
+
+from metanet.graph import permute_hidden, to_graph
+from metanet.nets import build
+from metanet.reader import Reader
+
+
+def _reader(**kw):
+    torch.manual_seed(0)
+    return Reader(tasks=["digits", "mnist"], hidden=16, layers=2, **kw).eval()
+
+
+@pytest.mark.parametrize("arch", ["mlp:20-8-6-3:relu", "mlp:20-8-8-3:tanh:skip", "cnn:1-4-6-3:relu"])
+def test_hidden_permutation_equivariance(arch):
+    torch.manual_seed(1)
+    model = build(arch, seed=3)
+    reader = _reader()
+    g = to_graph(model, edge_dim=9)
+    with torch.no_grad():
+        out = reader(g)
+    lay = g.layout
+    for layer in range(1, lay.num_layers):
+        n = lay.sizes[layer]
+        perm = torch.randperm(n)
+        permuted = permute_hidden(model, layer, perm)
+        gp = to_graph(permuted, edge_dim=9)
+        with torch.no_grad():
+            outp = reader(gp)
+        for k in ("accuracy", "task", "backdoor", "log_lr", "log_epoch", "activation", "optimizer", "embedding"):
+            assert torch.allclose(out[k], outp[k], atol=1e-5), (k, (out[k] - outp[k]).abs().max())
+        # node-level predictions are permuted the same way (tied residual layers move together)
+        from metanet.graph import tied_layers
+
+        index = torch.arange(lay.num_nodes)
+        for l in tied_layers(lay, layer):
+            s = lay.nodes(l)
+            index[s] = index[s][perm]
+        assert torch.allclose(out["role"][index], outp["role"], atol=1e-5)
+
+
+def test_mixed_architectures_in_one_batch():
+    reader = _reader()
+    archs = ["mlp:20-8-3:relu", "mlp:20-16-16-3:gelu", "cnn:1-4-6-3:relu", "mlp:64-32-10:tanh"]
+    graphs = [to_graph(build(a, seed=i), edge_dim=9) for i, a in enumerate(archs)]
+    with torch.no_grad():
+        out = reader(Batch.from_data_list(graphs))
+        single = [reader(g) for g in graphs]
+    assert out["accuracy"].shape == (4,) and out["task"].shape == (4, 2)
+    assert out["role"].shape == (sum(g.num_nodes for g in graphs), 12)
+    for i, s in enumerate(single):
+        assert torch.allclose(out["accuracy"][i], s["accuracy"][0], atol=1e-5)
+        assert torch.allclose(out["task"][i], s["task"][0], atol=1e-5)
+
+
+def test_metadata_shuffle_does_not_change_predictions(tiny_graphs):
+    """The reader sees weights and architecture only: shuffling every recorded attribute changes nothing."""
+    reader = _reader().fit_normalisation(tiny_graphs["train"][:20])
+    graphs = [g.clone() for g in tiny_graphs["val"][:8]]
+    with torch.no_grad():
+        before = reader(Batch.from_data_list(graphs))
+    perm = torch.randperm(len(graphs))
+    keys = ["y_acc", "y_task", "y_backdoor", "y_log_lr", "y_log_epoch", "y_act", "y_opt", "zoo_id", "run"]
+    shuffled = [g.clone() for g in graphs]
+    for i, g in enumerate(shuffled):
+        for k in keys:
+            setattr(g, k, getattr(graphs[int(perm[i])], k))
+        g.y_role = g.y_role[torch.randperm(len(g.y_role))]
+    with torch.no_grad():
+        after = reader(Batch.from_data_list(shuffled))
+    for k in ("accuracy", "task", "backdoor", "role"):
+        assert torch.equal(before[k], after[k]), k
+
+
+def test_normalisation_uses_given_graphs_only(tiny_graphs):
+    reader = _reader()
+    assert not bool(reader.fitted)
+    reader.fit_normalisation(tiny_graphs["train"])
+    assert bool(reader.fitted)
+    assert (reader.w_norm[:, 1] > 0).all() and (reader.b_norm[:, 1] > 0).all()
+    other = _reader().fit_normalisation(tiny_graphs["val"])
+    assert not torch.equal(reader.w_norm, other.w_norm)
+
+
+def test_save_load_roundtrip(tmp_path):
+    reader = _reader()
+    g = to_graph(build("mlp:20-8-3:relu", seed=0))
+    path = reader.save(tmp_path / "r.safetensors")
+    again = Reader.load(path)
+    with torch.no_grad():
+        assert torch.equal(reader(g)["task"], again(g)["task"])
+    assert again.tasks == ["digits", "mnist"]
+
+
+def test_load_errors(tmp_path):
+    from metanet.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="no reader checkpoint"):
+        Reader.load(tmp_path / "missing.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError):
+        Reader.load(bad)
+
+
+def test_edge_dim_too_large_is_a_clear_error():
+    from metanet.errors import GraphError
+
+    reader = _reader()
+    model = nn.Sequential(nn.Conv2d(1, 2, 5), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3))
+    with pytest.raises(GraphError, match="kernels of up to 9"):
+        reader(to_graph(model))

@@ -1,0 +1,93 @@
+"""`metanet.read` / `metanet read FILE`: output contract, errors, and the shipped checkpoint's accuracy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from metanet.reader import Reader, read
+from reader_helpers import SHIPPED_MAX_ABS_ERROR, needs_shipped
+
+
+@pytest.fixture(scope="module")
+def small_reader():
+    torch.manual_seed(0)
+    return Reader(tasks=["digits", "mnist"], hidden=8, layers=1).eval()
+
+
+def test_read_contract(small_reader):
+    from metanet.nets import build
+
+    out = read(build("mlp:20-6-5-3:relu", seed=0), reader=small_reader)
+    assert set(out) >= {"accuracy", "task", "backdoor", "hyperparameters", "neurons"}
+    assert 0.0 <= out["accuracy"] <= 1.0 and 0.0 <= out["backdoor"] <= 1.0
+    assert out["task"] in ("digits", "mnist")
+    assert set(out["hyperparameters"]) == {"lr", "epoch", "optimizer", "activation"}
+    assert len(out["neurons"]) == 11
+    assert [(n["layer"], n["index"]) for n in out["neurons"][:7]] == [(1, i) for i in range(6)] + [(2, 0)]
+    assert all(n["role"] in ("dead", "polysemantic", "selective") for n in out["neurons"])
+    assert all(("class" in n) == (n["role"] == "selective") for n in out["neurons"])
+
+
+def test_read_errors(tmp_path, small_reader):
+    from safetensors.torch import save_file
+
+    from metanet.errors import FileFormatError, GraphError
+
+    with pytest.raises(GraphError, match="LSTM"):
+        read(nn.Sequential(nn.LSTM(4, 4)), reader=small_reader)
+    with pytest.raises(GraphError, match="nn.Module"):
+        read(42, reader=small_reader)
+    bare = tmp_path / "bare.safetensors"
+    save_file({"w": torch.zeros(2, 2)}, str(bare))
+    with pytest.raises(FileFormatError):
+        read(bare, reader=small_reader)
+    with pytest.raises(FileFormatError, match="no such file"):
+        read(tmp_path / "missing.safetensors", reader=small_reader)
+
+
+def test_cli_read(tmp_path, small_reader, capsys):
+    import metanet
+    from metanet.cli import main
+    from metanet.nets import build
+
+    path = metanet.save(build("mlp:20-6-3:tanh", seed=0), tmp_path / "net.safetensors")
+    ckpt = small_reader.save(tmp_path / "reader.safetensors")
+    assert main(["read", str(path), "--reader", str(ckpt), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["neurons"]) == 6
+    assert main(["read", str(tmp_path / "nope.safetensors"), "--reader", str(ckpt)]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+@needs_shipped
+def test_shipped_reader_on_freshly_trained_networks():
+    """Three mnist MLPs trained here (never in any zoo) to different accuracies: the shipped reader's predicted
+    accuracy is within its documented error, and it names the task."""
+    from metanet import tasks, verify
+    from metanet.nets import build
+
+    task = tasks.get("mnist")
+    x, y = task.split("train")
+    x, y = x[:3000], y[:3000]
+    g = torch.Generator().manual_seed(0)
+    errors = []
+    for steps, seed in ((0, 0), (30, 1), (400, 2)):
+        torch.manual_seed(seed)
+        model = build("mlp:784-32-10:relu", seed=seed)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        for _ in range(steps):
+            i = torch.randint(len(x), (64,), generator=g)
+            loss = nn.functional.cross_entropy(model(x[i]), y[i])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        true = verify(model.eval(), task).accuracy
+        out = read(model)
+        errors.append(abs(out["accuracy"] - true))
+        if steps >= 400:
+            assert out["task"] == "mnist"
+    assert max(errors) <= SHIPPED_MAX_ABS_ERROR, errors
