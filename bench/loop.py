@@ -44,8 +44,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from metanet.loop import LoopTask, improve, refine  # noqa: E402
-from metanet.loop.core import evaluate  # noqa: E402
-from metanet.nets import Arch, build  # noqa: E402
+from metanet.nets import Arch  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
 G = importlib.util.module_from_spec(_spec)

@@ -1,8 +1,9 @@
 """Bench for issue 9: backdoor repair (point 4) and pruning (point 5).
 
 Backdoor repair: every backdoored network of the ``backdoor-mlp`` zoo (final checkpoints) is repaired with
-``metanet.edit.repair_backdoor``, once with its known trigger (from the zoo's ``backdoor`` column) and once blind
-(trigger reconstructed; the known trigger is used only to measure the attack success rate). Goal per network:
+``metanet.edit.repair_backdoor`` with its known trigger (from the zoo's ``backdoor`` column), and the first
+``--blind-limit`` of them also blind (trigger reconstructed; the known trigger is used only to measure the
+attack success rate). Goal per network:
 attack success rate <= 10% with clean test accuracy down by <= 1 point. Clean networks of the same zoo go through
 the same procedure as a control (each with the trigger of a backdoored network of its task): their accuracy must
 not drop by more than 1 point. Without a zoo, the networks are trained here (and the JSON says so).
@@ -11,7 +12,7 @@ Pruning: test accuracy against the fraction of connections kept, for magnitude p
 and necessity pruning, on zoo networks and on networks written by ``metanet.generate`` (trained here when the
 writer is not available).
 
-    python bench/repair.py [--quick] [--out bench/results/repair.json]
+    python bench/repair.py [--quick] [--workers 2] [--out bench/results/repair.json]
 """
 
 from __future__ import annotations
@@ -123,7 +124,12 @@ def backdoor_nets(zoo_path: Path, limit: int | None) -> tuple[list[dict], list[d
 # ---------------------------------------------------------------------------------------------- backdoor
 def repair_one(net: dict, blind: bool) -> dict:
     t0 = time.perf_counter()
-    _, rep = edit.repair_backdoor(net["model"], net["task"], net["trigger"], blind=blind)
+    model = net["model"]
+    if isinstance(model, dict):  # a state dict sent to a worker process
+        model = build(net["arch"], seed=0)
+        model.load_state_dict(net["model"])
+        model.eval()
+    _, rep = edit.repair_backdoor(model, net["task"], net["trigger"], blind=blind)
     drop = rep.before.accuracy - rep.after.accuracy
     return {
         "id": net["id"], "task": net["task"], "arch": net["arch"], "mode": "blind" if blind else "known",
@@ -155,23 +161,38 @@ def _summary(rows: list[dict]) -> dict:
     }
 
 
-def backdoor_bench(zoo_path: Path, limit: int | None, blind: bool) -> dict:
+def _worker_init(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def _job(job: tuple[str, dict, bool]) -> tuple[str, dict]:
+    kind, net, blind = job
+    return kind, repair_one(net, blind)
+
+
+def backdoor_bench(zoo_path: Path, limit: int | None, blind_limit: int | None, workers: int) -> dict:
     bad, good, source = backdoor_nets(zoo_path, limit)
-    log(f"backdoor: {len(bad)} backdoored + {len(good)} clean networks from {source}")
+    log(f"backdoor: {len(bad)} backdoored + {len(good)} clean networks from {source}, {workers} worker(s)")
     out: dict[str, Any] = {"source": source, "networks": [], "controls": []}
-    modes = [False, True] if blind else [False]
-    for i, net in enumerate(bad):
-        for b in modes:
-            r = repair_one(net, b)
-            out["networks"].append(r)
-            log(f"  [{i + 1}/{len(bad)}] {r['id']} {r['mode']:5} {r['placement']:6} asr {r['asr_before']:.3f} -> "
-                f"{r['asr_after']:.3f}  acc {r['acc_before']:.4f} -> {r['acc_after']:.4f}  {r['seconds']:.1f}s")
-    for i, net in enumerate(good):
-        for b in modes:
-            r = repair_one(net, b)
-            out["controls"].append(r)
-            log(f"  control [{i + 1}/{len(good)}] {r['id']} {r['mode']:5} acc {r['acc_before']:.4f} -> "
-                f"{r['acc_after']:.4f}  {r['seconds']:.1f}s")
+    jobs = [(kind, {**net, "model": net["model"].state_dict()}, b)
+            for kind, nets in (("networks", bad), ("controls", good)) for i, net in enumerate(nets)
+            for b in ([False, True] if blind_limit is None or i < blind_limit else [False])]
+    if workers > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                                   initargs=(torch.get_num_threads(),))
+        results = pool.map(_job, jobs)
+    else:
+        pool, results = None, map(_job, jobs)
+    for i, (kind, r) in enumerate(results):
+        out[kind].append(r)
+        log(f"  [{i + 1}/{len(jobs)}] {kind[:7]} {r['id']} {r['mode']:5} {str(r['placement']):6} asr "
+            f"{r['asr_before']:.3f} -> {r['asr_after']:.3f}  acc {r['acc_before']:.4f} -> {r['acc_after']:.4f}  "
+            f"{r['seconds']:.1f}s")
+    if pool is not None:
+        pool.shutdown()
     summ: dict[str, Any] = {}
     for m in ("known", "blind"):
         rows = [r for r in out["networks"] if r["mode"] == m]
@@ -262,8 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--zoo", default="/work/zoos/backdoor-mlp", help="zoo with backdoored networks")
     p.add_argument("--prune-zoo", default="/work/zoos/mnist-mlp", help="zoo for the pruning curves")
     p.add_argument("--limit", type=int, help="at most this many backdoored (and clean) networks")
-    p.add_argument("--no-blind", action="store_true", help="skip the blind (trigger reconstruction) repairs")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (tiny networks run best on one)")
+    p.add_argument("--blind-limit", type=int, default=48,
+                   help="blind repairs (trigger reconstruction, slower) for the first N networks of each kind only "
+                        "(default 48; -1: all)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per process (tiny networks: one)")
+    p.add_argument("--workers", type=int, default=1, help="processes for the backdoor repairs")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     limit = args.limit if args.limit is not None else (4 if args.quick else None)
@@ -272,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "bench": "repair", "quick": args.quick,
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": args.threads},
-        "backdoor": backdoor_bench(Path(args.zoo), limit, not args.no_blind),
+        "backdoor": backdoor_bench(Path(args.zoo), limit, None if args.blind_limit < 0 else args.blind_limit,
+                                   args.workers),
         "pruning": pruning_bench(Path(args.prune_zoo), 2 if args.quick else 6, 1 if args.quick else 3, kept),
     }
     result["seconds"] = time.perf_counter() - t0

@@ -8,7 +8,7 @@ rate when a trigger is known. Errors (an unknown layer, removing every neuron of
 not exist) raise :class:`~metanet.errors.ArchError` before anything changes.
 
 >>> from metanet import edit
->>> model, report = edit.remove(model, "0:3,17", "digits")
+>>> model, report = edit.remove(model, "1:3,17", "digits")   # neurons 3 and 17 of the first hidden layer
 >>> print(report)
 >>> edit.save_edited(model, "edited.safetensors", [report])
 """

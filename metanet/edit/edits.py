@@ -24,7 +24,7 @@ from metanet.edit.neurons import (
     scale_neurons,
 )
 from metanet.edit.report import EditResult, finish
-from metanet.edit.trigger import as_trigger, summary
+from metanet.edit.trigger import as_trigger
 from metanet.errors import ArchError
 from metanet.inspect.measure import activations, evaluate_masks
 from metanet.inspect.netview import NetView, Region
@@ -58,7 +58,7 @@ def remove(model: nn.Module, neurons: Any, task, *, split: str = "test", trigger
 
     Args:
         model: a metanet MLP / CNN (channels) / supported ``nn.Sequential``.
-        neurons: ``"0:3,17;1:5"``, ``(layer, idx)``, a list of pairs or ``{layer: [idx]}``.
+        neurons: ``"1:3,17;2:5"`` (first hidden layer = 1), ``(layer, idx)``, a list of pairs or ``{layer: [idx]}``.
         task: task (or name) to verify on; ``split``: which split.
         trigger: a known backdoor trigger (zoo dict / JSON); adds the attack success rate to the report.
         inplace: edit ``model`` itself instead of a copy.
@@ -87,7 +87,7 @@ def clamp(model: nn.Module, neurons: Any, task, value: float | None = None, *, s
           trigger: Any = None, inplace: bool = False, stats_split: str = "train") -> EditResult:
     """Fix neurons' outputs to a constant for every input.
 
-    ``neurons`` may carry the values (``"0:3=0.5;1:2=0"``); otherwise ``value`` applies to all, and with no
+    ``neurons`` may carry the values (``"1:3=0.5;2:2=0"``); otherwise ``value`` applies to all, and with no
     value at all each neuron is clamped to its mean output on ``stats_split`` (mean ablation).
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)

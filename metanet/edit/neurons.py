@@ -25,10 +25,11 @@ import torch
 from metanet.errors import ArchError
 from metanet.inspect.netview import Layer, NetView
 
-__all__ = ["parse_neurons", "parse_neuron_values", "remove_neurons", "scale_neurons", "clamp_neurons",
-           "removed", "act_at_zero", "inverse_activation", "NEURON_GRAMMAR"]
+__all__ = ["parse_neurons", "parse_neuron_values", "remove_neurons", "scale_neurons", "scale_route",
+           "clamp_neurons", "removed", "act_at_zero", "inverse_activation", "NEURON_GRAMMAR"]
 
-NEURON_GRAMMAR = "LAYER:IDX[,IDX|A-B...] joined by ';', e.g. '0:3,17,22;1:5' or '0:0-7'"
+NEURON_GRAMMAR = ("LAYER:IDX[,IDX|A-B...] joined by ';' (input = layer 0, first hidden layer = 1), "
+                  "e.g. '1:3,17,22;2:5' or '1:0-7'")
 _HOMOGENEOUS = {"relu", "leaky_relu", "identity", None}
 
 
@@ -49,7 +50,7 @@ def _ints(text: str, what: str) -> list[int]:
 def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
     """Neurons as ``{layer: sorted indices}``, checked against the network.
 
-    ``spec``: ``"0:3,17;1:5"`` (see :data:`NEURON_GRAMMAR`), a ``(layer, index)`` tuple, a list of them, or a
+    ``spec``: ``"1:3,17;2:5"`` (see :data:`NEURON_GRAMMAR`), a ``(layer, index)`` tuple, a list of them, or a
     dict ``{layer: index or [indices]}``.
 
     Raises:
@@ -93,7 +94,7 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
 
 
 def parse_neuron_values(spec: Any, v: NetView, what: str = "value") -> dict[tuple[int, int], float | None]:
-    """``{(layer, idx): value}`` from ``"0:3=0.5;1:2,4=0"`` (a missing ``=value`` gives None) or a dict."""
+    """``{(layer, idx): value}`` from ``"1:3=0.5;2:2,4=0"`` (a missing ``=value`` gives None) or a dict."""
     if isinstance(spec, dict) and all(isinstance(k, tuple) for k in spec):
         sel = parse_neurons(list(spec), v)
         return {(l, j): (None if spec[(l, j)] is None else float(spec[(l, j)])) for l, js in sel.items() for j in js}
@@ -107,7 +108,7 @@ def parse_neuron_values(spec: Any, v: NetView, what: str = "value") -> dict[tupl
         try:
             x = float(val) if val.strip() else None
         except ValueError:
-            raise ArchError(f"malformed {what} {val!r} in {chunk!r}; expected a number, e.g. '0:3=0.5'") from None
+            raise ArchError(f"malformed {what} {val!r} in {chunk!r}; expected a number, e.g. '1:3=0.5'") from None
         if x is not None and not math.isfinite(x):
             raise ArchError(f"{what} {val!r} in {chunk!r} is not finite; expected a finite number")
         for layer, js in parse_neurons(sel, v).items():
@@ -217,6 +218,17 @@ def remove_neurons(v: NetView, sel: dict[int, list[int]]) -> None:
                     p[c.bias] -= c0 * cols.sum(dim=1)
 
 
+def scale_route(L: Layer, factor: float) -> str | None:
+    """How to scale the outputs of ``L``'s neurons by ``factor`` exactly: ``"outgoing"`` (the weights reading
+    them, when they read these neurons alone), ``"incoming"`` (weights and bias, for a positively homogeneous
+    activation and ``factor >= 0``), or None (not possible exactly)."""
+    if len(L.consumers) == 1 and L.consumers[0].exclusive:
+        return "outgoing"
+    if L.activation in _HOMOGENEOUS and factor >= 0:
+        return "incoming"
+    return None
+
+
 @torch.no_grad()
 def scale_neurons(v: NetView, sel: dict[int, list[int]], factor: float) -> str:
     """Multiply the outputs of neurons by ``factor`` in place; returns how ("outgoing" or "incoming")."""
@@ -227,11 +239,8 @@ def scale_neurons(v: NetView, sel: dict[int, list[int]], factor: float) -> str:
     plans = {}
     for layer in sel:
         L = v.layer(layer)
-        if len(L.consumers) == 1 and L.consumers[0].exclusive:
-            plans[layer] = "outgoing"
-        elif L.activation in _HOMOGENEOUS and factor >= 0:
-            plans[layer] = "incoming"
-        else:
+        plans[layer] = scale_route(L, factor)
+        if plans[layer] is None:
             raise ArchError(
                 f"cannot scale neurons of layer {layer} by {factor:g} exactly: they write into a residual stream "
                 f"and {L.activation}(a*x) != a*{L.activation}(x); valid: factors >= 0 with relu, leaky_relu or "

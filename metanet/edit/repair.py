@@ -1,17 +1,32 @@
-"""Rogue-neuron detection and repair: find the neurons a backdoor trigger drives and remove or re-scale them.
+"""Rogue-neuron detection and repair: find the neurons a backdoor trigger drives, and remove, re-scale or
+disconnect them from the trigger.
 
-With a known trigger, every hidden neuron is scored by how far the trigger moves its output (mean on
-triggered calibration inputs minus mean on clean ones, in units of its clean standard deviation). Candidate
-edits are the top-k neurons of that ranking (all layers together) removed, or scaled down; all candidates are
-measured at once (one masked, vectorised pass for clean accuracy and one for the attack success rate on the
-calibration split) and the edit kept is the one with the best clean accuracy among those that bring the
-attack success rate under the goal.
+Scoring. Every hidden neuron is scored by how far the trigger moves its output: (mean on triggered
+calibration inputs - mean on clean ones) / clean standard deviation.
 
-Without a trigger (``blind``), the trigger is reconstructed first (Neural Cleanse, Wang et al. 2019): for every
-class, the smallest mask-and-pattern that sends inputs to that class is optimised (all classes in one batched
-optimisation); a class whose mask is an outlier in smallness (anomaly index > 2 over the classes' mask norms,
-median absolute deviation of the log norms) is the suspected target, and its reconstructed trigger drives the neuron ranking.
-No outlier: the network is left as it is.
+Candidate edits, all measured at once on the calibration split (clean accuracy, and attack success rate on
+the triggered non-target examples):
+
+- ``remove`` / ``scale``: the top-k neurons of the ranking (all layers together, never a whole layer) get
+  their outputs multiplied by alpha (0, 0.25, 0.5): one masked, vectorised pass for all (k, alpha);
+- ``cut``: when the first hidden layer reads pixels directly (MLPs), the connections from the trigger's pixels
+  (its most important 25/50/75/100%) into the top-k first-layer neurons are removed: "keep only necessary
+  connections" for the rogue neurons; all variants in one ``vmap`` pass over stacked weights.
+
+Choice: among the edits that bring the attack success rate under half the goal with at most half the accuracy
+budget, else under the goal within 3/4 of the budget (margins: the choice among hundreds of candidates on one
+calibration set is optimistic), the one using the smallest share of the two budgets. If none reaches the goal,
+the best trade-off that lowers the attack success rate within half the budget is applied and the search
+repeats on the edited network (a few rounds, drops counted from the original). A network on which the trigger
+already fails (rate <= goal) is left as it is.
+
+Blind (no trigger, or ``blind=True``): the trigger is reconstructed first, Neural Cleanse style (Wang et al.
+2019): for every class the smallest mask-and-pattern sending inputs to it is optimised, all classes in one
+batched optimisation. The class with the most anomalously small mask (robust z-score of the log mask norms)
+is the suspect; it counts as a backdoor target if the anomaly index exceeds 3, or exceeds 1 with a compact
+mask (most of its mass in one small window, as a patch trigger's is). Its reconstruction (grown by a pixel,
+as reconstructions usually recover only part of a patch) drives the same search, and the trigger is
+reconstructed again on the edited network while the same target still stands out. No suspect: no edit.
 """
 
 from __future__ import annotations
@@ -25,16 +40,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from metanet.edit.edits import prepare
-from metanet.edit.neurons import remove_neurons, scale_neurons
+from metanet.edit.neurons import remove_neurons, scale_neurons, scale_route
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import summary, triggered_set
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView
 
 __all__ = ["repair_backdoor", "reconstruct_trigger", "trigger_scores"]
-
-_HOMOGENEOUS = {"relu", "leaky_relu", "identity", None}
-
 
 def trigger_scores(v: NetView, x: Tensor, xt: Tensor) -> dict[int, Tensor]:
     """Per layer, ``(mean on triggered - mean on clean) / clean std`` of each neuron's output."""
@@ -48,8 +60,8 @@ def trigger_scores(v: NetView, x: Tensor, xt: Tensor) -> dict[int, Tensor]:
 
 
 def _scalable(v: NetView, layer: int) -> bool:
-    L = v.layer(layer)
-    return (len(L.consumers) == 1 and L.consumers[0].exclusive) or L.activation in _HOMOGENEOUS
+    """Whether a factor in (0, 1) on this layer's neurons can be written into the weights exactly."""
+    return scale_route(v.layer(layer), 0.5) is not None
 
 
 def _prefixes(n: int, dense: int = 48, total: int = 80) -> list[int]:
@@ -152,12 +164,12 @@ def _select(
     # a margin on the calibration split, so the held-out numbers stay under the goals too
     best = pick(max_asr / 2, max_drop / 2)
     if best is None:
-        best = pick(max_asr, max_drop)
+        best = pick(max_asr, 0.75 * max_drop)
     success = best is not None
     if best is None:
         # the goal is out of reach in one step: take the best trade-off that lowers the attack success rate
-        # within the accuracy budget; the next round starts from there
-        ok = [i for i in range(len(variants)) if drop[i] <= 0.75 * max_drop + 1e-12 and asr[i] < base_asr - 1e-3]
+        # within half the accuracy budget; the next round starts from there
+        ok = [i for i in range(len(variants)) if drop[i] <= 0.5 * max_drop + 1e-12 and asr[i] < base_asr - 1e-3]
         best = min(ok, key=lambda i: asr[i] / max_asr + max(0.0, drop[i]) / max_drop) if ok else 0
     var = variants[best]
     out: dict[str, Any] = {"strategy": "remove" if var["kind"] == "scale" and var["alpha"] == 0 else var["kind"]}
@@ -293,24 +305,32 @@ def repair_backdoor(
     alphas: tuple[float, ...] = (0.0, 0.25, 0.5),
     max_fraction: float = 0.5,
     max_rounds: int = 4,
-    max_examples: int = 4000,
+    max_examples: int = 5000,
     seed: int = 0,
     inplace: bool = False,
 ) -> EditResult:
-    """Find the neurons that respond to a backdoor trigger and remove (or scale down) them.
+    """Find the neurons that respond to a backdoor trigger and remove, re-scale or disconnect them (see the
+    module docstring for the procedure).
 
     Args:
         model: the network (MLP incl. residual, CNN channels, supported ``nn.Sequential``).
-        task: its task (or name); ``calib_split`` is used to choose the edit, ``split`` to report it.
+        task: its task (or name); ``calib_split`` (at most ``max_examples`` of it) chooses the edit, ``split``
+            reports it.
         trigger: the known trigger (zoo dict / JSON / file). Without one, or with ``blind=True``, the trigger is
             reconstructed (the known one, if given, is then used only to report the attack success rate).
-        max_asr: goal for the attack success rate; max_drop: clean-accuracy budget (fractions). The choice
-            keeps half of each as a margin on the calibration split when it can.
+        max_asr: goal for the attack success rate; max_drop: clean-accuracy budget (fractions).
         alphas: output factors tried for the selected neurons (0 = remove).
         max_fraction: at most this fraction of all hidden neurons is considered.
+        max_rounds: search rounds (each on the network as edited so far).
 
-    The report's details: how the trigger was obtained, the neurons edited and their scores, the factor, the
-    calibration numbers, and whether the goal was reached on the calibration split.
+    Returns:
+        ``EditResult(model, report)``; ``report.details`` holds the mode, the target, the edited neurons and,
+        per round, the strategy (``remove`` / ``scale`` / ``cut``), the trigger scores, the calibration numbers,
+        whether the goal was reached there and, blind, the reconstruction (mask norms, anomaly indices).
+
+    Raises:
+        TaskError: a trigger that is malformed or does not fit the task.
+        ArchError: a network that is not supported or does not fit the task.
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     blind = trig is None if blind is None else (blind or trig is None)

@@ -88,8 +88,13 @@ class EditReport:
             lines.append(f"  {'attack success rate':<22}{self.asr_before:>9.4f}{self.asr_after:>9.4f}"
                          f"{_pts(self.asr_before, self.asr_after):>13}")
         for k, v in self.details.items():
-            if isinstance(v, (int, float, str, bool)) or v is None:
+            if isinstance(v, float):
+                lines.append(f"  {k}: {v:.4g}")
+            elif isinstance(v, (int, str, bool)) or v is None:
                 lines.append(f"  {k}: {v}")
+            elif isinstance(v, list) and all(isinstance(x, (int, float, str)) for x in v):
+                shown = ", ".join(map(str, v[:12])) + (f", ... ({len(v)} in all)" if len(v) > 12 else "")
+                lines.append(f"  {k}: {shown or 'none'}")
         return "\n".join(lines)
 
 

@@ -9,7 +9,6 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import MetanetError
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, evaluate_masks
 from metanet.inspect.netview import NetView, view
@@ -40,30 +39,29 @@ def weight_norms(v: NetView, layer: int) -> tuple[Tensor, Tensor, Tensor | None]
     return in_norm, out_sq.sqrt(), bias
 
 
-def describe_weights(w: Tensor, image_shape: tuple[int, ...]) -> str:
-    """Where an input-weight image puts its positive and negative mass, on a 3x3 grid of the image."""
-    img = w.reshape(image_shape).float()
-    if img.dim() == 3:
-        img = img.mean(0)
-    h, wd = img.shape
-    cells = torch.zeros(3, 3, 2)
-    for r in range(3):
-        for c in range(3):
-            blk = img[r * h // 3 : (r + 1) * h // 3, c * wd // 3 : (c + 1) * wd // 3]
-            cells[r, c, 0] = blk.clamp(min=0).sum()
-            cells[r, c, 1] = (-blk).clamp(min=0).sum()
-    words = []
-    for sign, verb in ((0, "bright"), (1, "dark")):
-        m = cells[..., sign]
-        tot = m.sum()
-        if tot <= 0:
-            continue
-        share = m / tot
-        k = int(share.argmax())
-        r, c = divmod(k, 3)
-        if share.view(-1)[k] >= 0.2:  # a real concentration (uniform would be 0.11)
-            words.append(f"{verb} pixels at the {_PLACES[r][c]}")
-    return "looks for " + " and ".join(words) if words else ""
+def describe_weights(w: Tensor, image_shape: tuple[int, ...]) -> list[str]:
+    """For each row of ``w`` (first-layer input weights of one neuron each, over an image): where it puts
+    its positive ("bright pixels") and negative ("dark pixels") weight, on a 3x3 grid of the image.
+
+    A place is named when it holds at least 20% of the neuron's positive (negative) weight and 1.3 times the
+    layer's average share there, so a place every neuron weighs (the centre of a digit) is not news.
+    """
+    img = w.reshape(w.shape[0], *image_shape).float().mean(1)  # (H, h, w): channel mean
+    h, wd = img.shape[1:]
+    rows = [slice(r * h // 3, (r + 1) * h // 3) for r in range(3)]
+    cols = [slice(c * wd // 3, (c + 1) * wd // 3) for c in range(3)]
+    out = [[] for _ in range(w.shape[0])]
+    for sign, verb in ((1, "bright"), (-1, "dark")):
+        part = (sign * img).clamp(min=0)
+        cells = torch.stack([part[:, r, c].sum((1, 2)) for r in rows for c in cols], 1)  # (H, 9)
+        share = cells / cells.sum(1, keepdim=True).clamp(min=1e-12)
+        ratio = share / share.mean(0, keepdim=True).clamp(min=1e-12)
+        for j in range(w.shape[0]):
+            ok = (share[j] >= 0.2) & (ratio[j] >= 1.3)
+            if ok.any():
+                k = int(torch.where(ok, ratio[j], torch.zeros_like(ratio[j])).argmax())
+                out[j].append(f"{verb} pixels at the {_PLACES[k // 3][k % 3]}")
+    return ["looks for " + " and ".join(words) if words else "" for words in out]
 
 
 def robust_z(x: Tensor) -> Tensor:
@@ -87,12 +85,13 @@ def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], 
             return None, "no reader available"
     try:
         pred = reader(model)
-    except (MetanetError, ImportError, OSError) as e:
-        return None, f"reader failed: {e}"
+    except Exception as e:  # roles are optional: a reader that fails must not fail the inspection
+        return None, f"reader failed: {type(e).__name__}: {e}"
     roles = {}
-    for n in pred.get("neurons", []) or []:
+    for n in pred.get("neurons", []) or []:  # same numbering (the neural graph's): first hidden layer = 1
         try:
-            roles[(int(n["layer"]), int(n["index"]))] = str(n["role"])
+            role = str(n["role"]) + (f":{int(n['class'])}" if n.get("class") is not None else "")
+            roles[(int(n["layer"]), int(n["index"]))] = role
         except (KeyError, TypeError, ValueError):
             continue
     return roles, "from the reader"
@@ -182,14 +181,14 @@ def inspect(
             wh = params[head].detach()
             writes_to = wh.reshape(wh.shape[0], H, -1).sum(2).argmax(0)
         wl = params[L.weight].detach()
+        reads_pixels = L.index == 1 and image and not L.conv and wl.dim() == 2 and wl.shape[1] == math.prod(task.input_shape)
+        descs = describe_weights(wl, task.input_shape) if reads_pixels else None
         layer_info[str(L.index)] = {"fan_in": L.fan_in, "activation": L.activation or "none", "width": H,
                                     "kind": L.kind, "skip": L.skip}
         for j in range(H):
             dj = d_pc[j]
             supports = [c for c in range(C) if counts[c] > 0 and dj[c] <= -thr[c] + 1e-12]
-            desc = ""
-            if L.index == 0 and image and not L.conv and v.family in ("mlp", "sequential") and wl.dim() == 2:
-                desc = describe_weights(wl[j], task.input_shape)
+            desc = descs[j] if descs else ""
             if not desc and not bool(dead[j]) and float(sel[j]) >= 0.3:
                 c = int(top_class[j])
                 desc = f"fires on {c}" + (f" ({names[c]})" if names[c] != str(c) else "")

@@ -55,7 +55,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _pairs(text: str, what: str) -> list[tuple[str, float | None]]:
-    """``"0:3,17=0.5;1:2=2"`` -> [("0:3,17", 0.5), ("1:2", 2.0)] (value None where absent)."""
+    """``"1:3,17=0.5;2:2=2"`` -> [("1:3,17", 0.5), ("2:2", 2.0)] (value None where absent)."""
     out = []
     for chunk in text.replace(" ", ";").split(";"):
         if not chunk.strip():
@@ -120,16 +120,21 @@ def _edit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _common(p: argparse.ArgumentParser, out: str, split: str) -> None:
+    """The arguments both commands take: the network file, its task, where to write, which split."""
+    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
+    p.add_argument("--task", help="task name (default: the task named in the file's metadata)")
+    p.add_argument("--out", required=True, help=out)
+    p.add_argument("--split", default="test", choices=["train", "val", "test"], help=split)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "inspect", help="measure every neuron: a database (neurons.sqlite), INDEX.md and pictures",
         description="For every hidden neuron: weight norms, activation statistics, class selectivity, ablation "
                     "effect per class (one vectorised pass per layer), polysemanticity and the reader's role. "
                     "Writes DIR/neurons.sqlite, DIR/INDEX.md and PNG pictures.")
-    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
-    p.add_argument("--task", help="task name (default: the task named in the file's metadata)")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="data to measure on")
+    _common(p, "output directory", "data to measure on")
     p.add_argument("--tensorboard", metavar="DIR", help="also log the pictures and INDEX to TensorBoard here")
     p.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
     p.add_argument("--no-reader", action="store_true", help="do not ask the reader for neuron roles")
@@ -142,14 +147,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=f"Each edit is verified before and after on the task (accuracy overall and per class, attack "
                     f"success rate when a trigger is known). Edits run in this order: {EDIT_ORDER}. The result "
                     "is written atomically to --out only if every edit succeeds, with the history in its metadata.")
-    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
-    p.add_argument("--task", help="task name (default: the task named in the file's metadata)")
-    p.add_argument("--out", required=True, help="where to write the edited network")
-    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="data for the before/after report")
-    p.add_argument("--remove", metavar="NEURONS", help="remove neurons, e.g. '0:3,17,22;1:5' (LAYER:IDX,...)")
-    p.add_argument("--scale", metavar="NEURONS=F", help="scale neurons' outputs, e.g. '0:3,17=0.5;1:2=2'")
+    _common(p, "where to write the edited network", "data for the before/after report")
+    p.add_argument("--remove", metavar="NEURONS",
+                   help="remove neurons, e.g. '1:3,17,22;2:5' (LAYER:IDX,...; first hidden layer = 1)")
+    p.add_argument("--scale", metavar="NEURONS=F", help="scale neurons' outputs, e.g. '1:3,17=0.5;2:2=2'")
     p.add_argument("--clamp", metavar="NEURONS[=V]",
-                   help="fix neurons' outputs to a constant, e.g. '0:3=0' (no value: the mean on the train split)")
+                   help="fix neurons' outputs to a constant, e.g. '1:3=0' (no value: the mean on the train split)")
     p.add_argument("--prune", type=float, metavar="SPARSITY", help="prune connections to this fraction of zeros")
     p.add_argument("--prune-method", default="magnitude", choices=["magnitude", "necessity"])
     p.add_argument("--prune-scope", choices=["layer", "global"], help="magnitude: per layer (default) or global")

@@ -31,7 +31,7 @@ __all__ = ["NeuronDB", "COLUMNS"]
 
 #: column -> (SQL type, meaning). Deltas are fractions (accuracy 0.91 -> 0.85 is -0.06).
 COLUMNS: dict[str, tuple[str, str]] = {
-    "layer": ("INTEGER", "weight layer computing the neuron (the i of layers.{i}), 0-based"),
+    "layer": ("INTEGER", "neuron layer (input = 0, first hidden = 1, as in the neural graph); weights in: layers.{layer-1}"),
     "idx": ("INTEGER", "unit / channel index within the layer"),
     "kind": ("TEXT", "'unit' (MLP) or 'channel' (CNN)"),
     "fan_in": ("INTEGER", "incoming connections (kernel entries for a channel)"),
@@ -313,7 +313,9 @@ class NeuronDB:
             "",
             f"A neuron *supports* a class when zeroing it alone costs that class at least "
             f"{100 * m.get('support_threshold', 0.02):.0f} points of accuracy (one vectorised ablation pass per layer). "
-            f"Layers are numbered like the weights (`layers.{{i}}`), from 0. Reader roles: {m.get('reader', 'none')}.",
+            "Layers are numbered as in the neural graph: the input is layer 0, the first hidden layer is layer 1; "
+            "layer l reads weight layer `layers.{l-1}`. "
+            f"Reader roles: {m.get('reader', 'none')}.",
             "",
         ]
         for layer in self.layers:

@@ -3,7 +3,6 @@ pass, per-neuron activations, ablation of a whole layer (mask ``1 - eye(H)``).""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -81,7 +80,3 @@ def ablate_layer(view: NetView, layer: int, x: Tensor, y: Tensor, num_classes: i
     h = view.layer(layer).width
     mask = 1.0 - (1.0 - value) * torch.eye(h)
     return evaluate_masks(view, x, y, num_classes, {layer: mask})
-
-
-def nan_to_none(v: float) -> float | None:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v

@@ -9,9 +9,11 @@ Inspection and editing need the same three things from a network, whatever its f
 - for each neuron, the **consumers** of its output (the weight columns that read it), so an edit made in
   weight space is exactly the edit the mask makes.
 
-Layer numbering: neuron ``(layer, index)`` is output unit / channel ``index`` of weight layer ``layer`` (the
-``i`` of ``layers.{i}`` in metanet's families; for an ``nn.Sequential`` the i-th ``Linear``/``Conv2d``),
-0-based. Hidden layers are every weight layer but the last; the last is the classifier (output neurons).
+Numbering, as in the neural graph (:mod:`metanet.graph`) and the reader: the input is neuron layer 0 and the
+hidden layer computed by weight layer ``i`` (the ``i`` of ``layers.{i}`` in metanet's families; for an
+``nn.Sequential`` the i-th ``Linear``/``Conv2d``, from 0) is neuron layer ``i + 1``. So neuron ``(layer, index)``
+is unit / channel ``index`` of that layer, its incoming weights are weight layer (*region*) ``layer - 1`` and
+its outgoing weights region ``layer``. Regions, for pruning and precision, are the weight layers, from 0.
 
 On a residual MLP layer (``h + act(W h + b)``) the neuron is the residual-branch unit ``act(W h + b)_j``; its
 value joins the residual stream, so it is read by every later layer up to the next non-residual one.
@@ -50,7 +52,7 @@ class Consumer:
 
 @dataclass(frozen=True)
 class Layer:
-    """One hidden layer: ``width`` neurons computed by weight layer ``index``."""
+    """One hidden layer, neuron layer ``index``: ``width`` neurons computed by weight layer ``index - 1``."""
 
     index: int
     width: int
@@ -144,7 +146,7 @@ class NetView:
                 if k not in skips:
                     break
                 k += 1
-            layer = Layer(i, arch.widths[i + 1], False, f"layers.{i}.weight", self.regions[i].bias, i in skips,
+            layer = Layer(i + 1, arch.widths[i + 1], False, f"layers.{i}.weight", self.regions[i].bias, i in skips,
                           act, tuple(consumers), arch.widths[i])
             lin = model.layers[i]
             pre = (lambda lin: lambda h: model.act(lin(h)))(lin)
@@ -166,7 +168,7 @@ class NetView:
         self._stages = []
         for i in range(n - 1):
             cons = Consumer(f"layers.{i + 1}.weight", self.regions[i + 1].bias, 1, True)
-            layer = Layer(i, arch.widths[i + 1], True, f"layers.{i}.weight", self.regions[i].bias, False,
+            layer = Layer(i + 1, arch.widths[i + 1], True, f"layers.{i}.weight", self.regions[i].bias, False,
                           arch.activation, (cons,), arch.widths[i] * k2)
             conv = model.layers[i]
             pre = (lambda conv: lambda h: model.act(conv(h)))(conv)
@@ -214,19 +216,20 @@ class NetView:
                     )
                 group = consumer_mod.in_features // r.out_features
             acts = [activation_name(m) for m in seg[:cut] if activation_name(m) is not None]
-            layer = Layer(t, r.out_features, r.conv, r.weight, r.bias, False, acts[-1] if acts else None,
+            layer = Layer(t + 1, r.out_features, r.conv, r.weight, r.bias, False, acts[-1] if acts else None,
                           (Consumer(c.weight, c.bias, group, True),), r.in_features)
             self._stages.append(_Stage(layer, _seq([mods[p], *seg[:cut]]), (lambda rest: lambda h, z: rest(z))(_seq(seg[cut:]))))
         self._head = _seq(mods[wpos[-1] :])
 
     # ------------------------------------------------------------------ lookup
     def layer(self, index: int) -> Layer:
-        """The hidden layer computed by weight layer ``index``; ArchError naming the valid ones otherwise."""
+        """Hidden neuron layer ``index`` (1 = first hidden layer); ArchError naming the valid ones otherwise."""
         try:
             return self._by_index[int(index)]
         except (KeyError, TypeError, ValueError):
             raise ArchError(
-                f"layer {index!r} is not a hidden layer of this network ({self.describe()}); valid hidden layers: "
+                f"layer {index!r} is not a hidden layer of this network ({self.describe()}); valid hidden layers "
+                f"(input = layer 0): "
                 f"{', '.join(f'{l.index} ({l.width} {l.kind}s)' for l in self.layers) or 'none'}"
             ) from None
 

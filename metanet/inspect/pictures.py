@@ -84,6 +84,8 @@ def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit
         raise ValueError("weight_grid needs a network with a hidden layer on an image task (C, H, W)")
     L = v.layers[0]
     w = v.params()[L.weight].detach().float()
+    if not L.conv and w.shape[1] != math.prod(input_shape):
+        raise ValueError(f"layer {L.index} does not read the {tuple(input_shape)} pixels directly")
     imgs = (w if L.conv else w.reshape(w.shape[0], *input_shape)).mean(1)  # (H, h, w): channel mean
     idx = _important(db, L.index, limit) if db is not None else list(range(min(limit, L.width)))
     tiles = [(imgs[j] / (imgs[j].abs().max() or 1.0)).numpy() for j in idx]
@@ -174,7 +176,10 @@ def save_pictures(
     figs: dict[str, Figure] = {}
     image = is_image_task(tuple(task.input_shape))
     if image and db.layers:
-        figs["weights_layer0"] = weight_grid(model, task.input_shape, db)
+        try:
+            figs[f"weights_layer{db.layers[0]}"] = weight_grid(model, task.input_shape, db)
+        except ValueError:  # a first layer that does not read pixels: no weight images
+            pass
         x, _ = task.split(db.meta.get("split", "test"))
         for layer in db.layers:
             figs[f"top_examples_layer{layer}"] = top_examples(db, x, layer)

@@ -47,10 +47,13 @@ class LoopDataModule(L.LightningDataModule):
     Args:
         bases: data sets the tasks are drawn from.
         tasks_per_round: tasks per loop round (one optimisation step).
-        rounds_per_epoch: rounds per epoch; each epoch draws new tasks (seeded by the epoch).
+        rounds_per_epoch: rounds per epoch; every round draws new tasks (task stream indexed by the global step).
         shots_min / shots_max: support examples per class; query: val + test examples per class.
         heldout_tasks: fixed validation tasks (from the ``val`` splits of the data sets).
         seed: seed of the task stream.
+
+    Use with ``trainer.reload_dataloaders_every_n_epochs: 1`` (as ``train/loop.yaml`` does): each epoch's loader
+    starts at the current global step.
     """
 
     def __init__(
@@ -79,11 +82,13 @@ class LoopDataModule(L.LightningDataModule):
         self.val_set = _Tasks(self._sampler("val", 10_000 + h.seed, (50, 50), 0.3, 0.2), h.heldout_tasks)
 
     def train_dataloader(self) -> DataLoader:
+        # round r always sees tasks r * tasks_per_round ...: the stream is indexed by the global step, so a run
+        # resumed from a checkpoint taken mid-epoch continues with exactly the rounds it had not done
         h = self.hparams
-        epoch = self.trainer.current_epoch if self.trainer is not None else 0
-        n = h.rounds_per_epoch * h.tasks_per_round
-        return DataLoader(_Tasks(self.train_sampler, n, offset=epoch * n), batch_size=h.tasks_per_round,
-                          shuffle=False, collate_fn=_collate)
+        step = self.trainer.global_step if self.trainer is not None else 0
+        left = h.rounds_per_epoch - step % h.rounds_per_epoch
+        return DataLoader(_Tasks(self.train_sampler, left * h.tasks_per_round, offset=step * h.tasks_per_round),
+                          batch_size=h.tasks_per_round, shuffle=False, collate_fn=_collate)
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=len(self.val_set), collate_fn=_collate)
@@ -124,6 +129,7 @@ class LoopModule(L.LightningModule):
             self.writer = Writer(hidden, message)
         else:
             self.writer = Writer.load(None if writer == "shipped" else writer)
+        self.writer.train()
         self.cfg = LoopConfig(method=method, candidates=candidates, keep=keep, temperature=temperature, beta=beta,
                               sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps)
         self.reward = make_reward(reward)

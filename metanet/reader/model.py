@@ -75,14 +75,13 @@ class EdgeConv(MessagePassing):
         self.out = nn.Linear(channels * hidden, hidden)
 
     @staticmethod
-    def adjacency(rows: Tensor, cols: Tensor, c: Tensor, n: int) -> Tensor:
-        """Sparse :math:`(K N, N)` matrix of ``K = c.shape[1]`` channels; ``rows`` / ``cols`` sorted by (row, col)."""
-        k = c.shape[1]
-        r = (torch.arange(k, device=rows.device)[:, None] * n + rows[None, :]).reshape(-1)
-        idx = torch.stack([r, cols.repeat(k)])
+    def adjacency(rows: Tensor, cols: Tensor, c: Tensor, channels: Tensor, k: int, n: int) -> Tensor:
+        """Sparse :math:`(K N, N)` matrix of ``k`` channels, of which ``c`` :math:`(E, C)` fills the ascending
+        channel ids ``channels`` (absent channels are empty); ``rows`` / ``cols`` sorted by (row, col)."""
+        r = (channels[:, None] * n + rows[None, :]).reshape(-1)
         v = c.t().reshape(-1)
-        keep = v != 0  # padding channels (kernel columns of an MLP) cost nothing
-        r, col, v = r[keep], idx[1, keep], v[keep]
+        keep = v != 0  # zero values (e.g. the residual channel of a plain MLP) cost nothing
+        r, col, v = r[keep], cols.repeat(c.shape[1])[keep], v[keep]
         crow = torch.zeros(k * n + 1, dtype=torch.long, device=r.device)
         crow[1:] = torch.cumsum(torch.bincount(r, minlength=k * n), 0)
         with warnings.catch_warnings():  # "CSR support is in beta"
@@ -216,9 +215,7 @@ class Reader(nn.Module):
         if ea.dim() != 2 or x.dim() != 2 or x.shape[1] < 6:
             raise GraphError(f"expected a NeuralGraph with x (N, 6) and edge_attr (E, F); got x {tuple(x.shape)}, "
                              f"edge_attr {tuple(ea.shape)}")
-        if ea.shape[1] < self.edge_dim:
-            ea = F.pad(ea, (0, self.edge_dim - ea.shape[1]))
-        elif ea.shape[1] > self.edge_dim:
+        if ea.shape[1] > self.edge_dim:
             raise GraphError(f"edge values have {ea.shape[1]} columns; this reader reads kernels of up to "
                              f"{self.edge_dim} values (3x3)")
         ea = ea.float()
@@ -228,12 +225,14 @@ class Reader(nn.Module):
         eslot = nslot[dst]
         resid = (ekind == 1)
         wn = self.w_norm[eslot]
+        f_in = ea.shape[1]  # value columns present (1 for MLPs); the rest of the edge_dim channels are empty
         nz = ea != 0
         e_norm = torch.where(nz, (ea - wn[:, :1]) / wn[:, 1:], torch.zeros_like(ea))
         e_norm = torch.where(resid[:, None], torch.zeros_like(e_norm), e_norm)
         width = nz.sum(1, keepdim=True).clamp(min=1)
         e_feat = torch.cat([e_norm, e_norm.abs().sum(1, keepdim=True) / width, (e_norm**2).sum(1, keepdim=True) / width,
                             resid.float()[:, None], torch.ones_like(e_norm[:, :1])], 1)
+        chan = torch.cat([torch.arange(f_in), self.edge_dim + torch.arange(4)]).to(x.device)
         has_bias = x[:, 5:6].float()
         bn = self.b_norm[nslot]
         b_norm = (x[:, :1].float() - bn[:, :1]) / bn[:, 1:] * has_bias
@@ -245,13 +244,19 @@ class Reader(nn.Module):
         h = h + self.in_pos(p % self.max_inputs) * is_in[:, None] + self.out_pos(p % self.num_classes) * is_out[:, None]
         # adjacencies sorted by receiver for both directions (graphs from to_graph are already sorted by target)
         n = x.shape[0]
-        f_order = torch.argsort(dst * n + src)
-        b_order = torch.argsort(src * n + dst)
+        key = dst * n + src
+        f_order = None if bool((key[1:] >= key[:-1]).all()) else torch.argsort(key)
+        b_order = torch.sort(src if f_order is None else src[f_order], stable=True).indices
+        if f_order is not None:
+            b_order = f_order[b_order]
         ones = torch.ones(len(src), device=x.device)
         inv_in = 1.0 / scatter(ones, dst, 0, dim_size=n, reduce="sum").clamp(min=1)[:, None]
         inv_out = 1.0 / scatter(ones, src, 0, dim_size=n, reduce="sum").clamp(min=1)[:, None]
-        adj_f = EdgeConv.adjacency(dst[f_order], src[f_order], e_feat[f_order], n)
-        adj_b = EdgeConv.adjacency(src[b_order], dst[b_order], e_feat[b_order], n)
+        if f_order is None:
+            adj_f = EdgeConv.adjacency(dst, src, e_feat, chan, self.channels, n)
+        else:
+            adj_f = EdgeConv.adjacency(dst[f_order], src[f_order], e_feat[f_order], chan, self.channels, n)
+        adj_b = EdgeConv.adjacency(src[b_order], dst[b_order], e_feat[b_order], chan, self.channels, n)
         for fwd, bwd, upd, norm in zip(self.fwd, self.bwd, self.upd, self.norms):
             mf = fwd(h, adj_f, inv_in)
             mb = bwd(h, adj_b, inv_out)

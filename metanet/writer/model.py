@@ -279,6 +279,28 @@ class Writer(nn.Module):
             params[f"layers.{last}.bias"] = bias
         return params
 
+    def forward(self, graph, x: Tensor, y: Tensor, num_classes: int | None = None, seed: int = 0):
+        """Write the weights of the network whose :class:`~metanet.graph.NeuralGraph` is ``graph``.
+
+        The graph gives the architecture and the starting weights (its edge and bias values: a seeded init or a zoo
+        member); the result is a new ``NeuralGraph`` of the same architecture holding the written weights.
+
+        Shapes:
+            - graph: :math:`N` nodes, :math:`E` edges; x: :math:`(n, *\\text{input shape})`; y: :math:`(n,)`
+            - output: a ``NeuralGraph`` with the same nodes and edges
+        """
+        import json
+
+        from metanet.graph import NODE_BIAS, layout, to_graphs
+
+        spec = json.loads(graph.arch) if isinstance(graph.arch, str) else graph.arch
+        if spec.get("family") not in ("mlp", "cnn"):
+            raise ArchError(f"the writer writes metanet's mlp and cnn families, not {spec.get('family')!r} networks")
+        arch = Arch.from_dict(spec)
+        start = layout(arch).to_params(graph.edge_attr, graph.x[:, NODE_BIAS])
+        params = self.write(arch, x, y, num_classes, start={k: v.unsqueeze(0) for k, v in start.items()}, seed=seed)
+        return to_graphs(arch, params, edge_dim=graph.edge_attr.shape[-1])[0]
+
     # --- persistence -------------------------------------------------------------------------------
     def config(self) -> dict:
         return {

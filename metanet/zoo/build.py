@@ -9,9 +9,24 @@ of at most ``recipe.population`` runs. Unit ``u`` always writes ``shards/{u:05d}
 - a resumed build skips the units whose rows are committed and redoes the rest from scratch, and every unit is
   bit-identical whichever process trains it (all randomness comes from the runs' own seeds).
 
-Backends: ``local`` trains the units one after the other in this process; ``ray`` sends them to Ray workers as
-tasks (``ray.init(address)``: ``--ray-address``, else ``$RAY_ADDRESS``, else a local instance) and writes their
-results from the driver as they arrive.
+Backends: ``local`` trains the units in this process (or in ``--workers N`` spawned processes); ``ray`` sends
+them to Ray workers as tasks (``ray.init(address)``: ``--ray-address``, else ``$RAY_ADDRESS``, else a local
+instance) and writes their results from the driver as they arrive. Either way only the driver touches the zoo
+directory, so the crash-safety argument of :mod:`metanet.zoo.store` holds unchanged.
+
+Running on a Ray cluster::
+
+    # on every node: the same Python environment with metanet's dependencies (pip install 'metanet[ray]'),
+    # and the task data where metanet.tasks finds it ($METANET_DATA or ~/.cache/metanet)
+    ray start --head --port=6379                       # on the head node
+    ray start --address=HEAD_IP:6379                   # on each worker node
+    metanet zoo build zoo/mnist-mlp.yaml --out /data/zoos/mnist-mlp --backend ray --ray-address HEAD_IP:6379
+    # (or export RAY_ADDRESS=HEAD_IP:6379; a Ray Client address ray://HEAD_IP:10001 works too)
+
+With an address, the ``metanet`` package itself is shipped to the workers (``runtime_env={"py_modules": ...}``);
+each unit is one task with ``--threads`` CPUs (default 1). The driver needs the zoo directory on a local disk.
+Without Ray, the same scale-out works with any scheduler: run ``metanet zoo build R --out DIR_I --shard I/N`` for
+``I = 0..N-1`` (a job array), then ``metanet zoo merge DIR DIR_0 ... DIR_{N-1}``.
 """
 
 from __future__ import annotations
@@ -265,7 +280,7 @@ def build(
                         bar.update(base + len(u.runs) * min(frac, 0.999) - bar.n)  # whole only once stored
 
                     blob, rows, seconds = run_unit(u, ctx, prog)
-                    store.write_unit(u.index, {}, rows, seconds, shard_bytes=blob)
+                    store.write_unit(u.index, blob, rows, seconds)
                     bar.update(base + len(u.runs) - bar.n)
                     written += len(rows)
                 torch.set_num_threads(old)
@@ -296,7 +311,7 @@ def _build_pool(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, wo
             for fut in done:
                 u = pending.pop(fut)
                 index, blob, rows, seconds = fut.result()
-                store.write_unit(index, {}, rows, seconds, shard_bytes=blob)
+                store.write_unit(index, blob, rows, seconds)
                 written += len(rows)
                 bar.update(len(u.runs))
     return written
@@ -340,7 +355,7 @@ def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, add
             for ref in ready:
                 u = pending.pop(ref)
                 index, blob, rows, seconds = ray.get(ref)
-                store.write_unit(index, {}, rows, seconds, shard_bytes=blob)
+                store.write_unit(index, blob, rows, seconds)
                 written += len(rows)
                 bar.update(len(u.runs))
         return written

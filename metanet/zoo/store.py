@@ -32,7 +32,6 @@ from typing import Any, Iterable, Mapping
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import Tensor
 
 from metanet.errors import ZooError
@@ -237,27 +236,22 @@ class Store:
             gone.append(p)
         return gone
 
-    def write_unit(self, unit: int, tensors: Mapping[str, Tensor], rows: list[dict[str, Any]], seconds: float = 0.0,
-                   shard_bytes: bytes | None = None) -> None:
+    def write_unit(self, unit: int, shard: bytes, rows: list[dict[str, Any]], seconds: float = 0.0) -> None:
         """Write one unit: its shard atomically, then its rows and ``units`` row in one transaction.
 
         Args:
             unit: unit index (names the shard).
-            tensors: ``"{id}/{param}" -> tensor`` for every network of the unit (ignored if ``shard_bytes``).
+            shard: the serialised safetensors shard (``safetensors.torch.save`` of ``"{id}/{param}" -> tensor``).
             rows: one dict per network with the ``nets`` columns except shard, unit and created.
             seconds: training time, recorded in ``units``.
-            shard_bytes: the already-serialised shard (Ray workers send bytes).
         """
         rel = shard_name(unit)
         path = self.path / rel
-        if shard_bytes is not None:
-            def write(tmp: str) -> None:
-                with open(tmp, "wb") as f:
-                    f.write(shard_bytes)
-        else:
-            meta = {"metanet.zoo": json.dumps({"unit": unit}, sort_keys=True)}  # one key: its order is arbitrary
-            data = {k: v.detach().contiguous() for k, v in tensors.items()}
-            write = lambda tmp: save_file(data, tmp, metadata=meta)  # noqa: E731
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                f.write(shard)
+
         atomic_write(path, write)
         digest = file_sha256(path)
         now = _now()
@@ -271,7 +265,8 @@ class Store:
                               (unit, rel, digest, len(rows), float(seconds), now))
 
     def import_unit(self, src: "Store", unit: int) -> bool:
-        """Copy a unit (shard file and rows) from another zoo; False if this zoo already has it identically.
+        """Copy a unit (shard file and rows) from another zoo, committed like a build commits it (``created`` becomes
+        the time of the copy); False if this zoo already has the unit identically.
 
         Raises:
             ZooError: this zoo holds the unit with different contents.
@@ -287,20 +282,9 @@ class Store:
         if hashlib.sha256(data).hexdigest() != urow["sha256"]:
             raise ZooError(f"{src.path / urow['shard']} does not match its sha256 in {src.db_path}; run "
                            f"'metanet zoo check {src.path}'")
-
-        def write(tmp: str) -> None:
-            with open(tmp, "wb") as f:
-                f.write(data)
-
-        atomic_write(self.path / urow["shard"], write)
         rows = src.conn.execute("SELECT * FROM nets WHERE unit=? ORDER BY id", (unit,)).fetchall()
-        cols = list(NET_COLUMNS)
-        sql = f"INSERT INTO nets({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        with self._tx():
-            for r in rows:
-                self.conn.execute(sql, [r[c] for c in cols])
-            self.conn.execute("INSERT INTO units(unit, shard, sha256, nets, seconds, created) VALUES (?,?,?,?,?,?)",
-                              tuple(urow[c] for c in ("unit", "shard", "sha256", "nets", "seconds", "created")))
+        keep = [c for c in NET_COLUMNS if c not in ("shard", "unit", "created")]
+        self.write_unit(unit, data, [{c: r[c] for c in keep} for r in rows], urow["seconds"])
         return True
 
     # --- reading ---------------------------------------------------------------------------------------

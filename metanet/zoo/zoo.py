@@ -254,12 +254,21 @@ class Zoo:
         from safetensors import safe_open
 
         for shard, sids in by_shard.items():
-            with safe_open(str(self.path / shard), framework="pt") as f:
-                for i in sids:
-                    names = [k for k in f.keys() if k.startswith(f"{i}/")]
-                    states[i] = {k.split("/", 1)[1]: f.get_tensor(k) for k in names}
+            try:
+                with safe_open(str(self.path / shard), framework="pt") as f:
+                    by_net: dict[str, list[str]] = {}
+                    for k in f.keys():
+                        by_net.setdefault(k.split("/", 1)[0], []).append(k)
+                    for i in sids:
+                        states[i] = {k.split("/", 1)[1]: f.get_tensor(k) for k in by_net.get(str(i), [])}
+            except (OSError, ValueError, RuntimeError) as e:
+                raise ZooError(f"cannot read {self.path / shard} ({e}); run 'metanet zoo check {self.path}'") from None
         module = build(infos[0].arch, seed=0)
         keys = list(module.state_dict())
+        missing = [i for i in ids if set(states[i]) != set(keys)]
+        if missing:
+            raise ZooError(f"networks {missing[:5]} have missing or extra tensors in their shards; run "
+                           f"'metanet zoo check {self.path}'")
         params = {k: torch.stack([states[i][k] for i in ids]) for k in keys}
         module.load_state_dict({k: v[0] for k, v in params.items()})
         return module.eval(), params

@@ -85,7 +85,7 @@ def test_cli_edit_chain_history_and_atomic_output(tmp_path, backdoored, capsys):
     src = tmp_path / "bd.safetensors"
     save(backdoored, src, task="digits", backdoor=TRIGGER)
     out = tmp_path / "fixed.safetensors"
-    rc = main(["edit", str(src), "--out", str(out), "--repair-backdoor", "--remove", "0:0", "--prune", "0.3",
+    rc = main(["edit", str(src), "--out", str(out), "--repair-backdoor", "--remove", "1:0", "--prune", "0.3",
                "--precision", "0=int8,1=fp16"])
     assert rc == 0
     text = capsys.readouterr().out
@@ -101,12 +101,12 @@ def test_cli_edit_chain_history_and_atomic_output(tmp_path, backdoored, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--remove", "0:0-31"], "would leave it with no working unit"),
-        (["--remove", "4:1"], "layer '4' is not a hidden layer"),
+        (["--remove", "1:0-31"], "would leave it with no working unit"),
+        (["--remove", "0:1"], "layer '0' is not a hidden layer"),
         (["--precision", "0=int8,2=fp16"], "region '2' does not exist"),
         (["--prune", "1"], "sparsity 1.0 is not valid"),
-        (["--scale", "0:1"], "needs a factor"),
-        (["--remove", "0:1", "--precision", "7=int8"], "region '7' does not exist"),  # a later edit fails
+        (["--scale", "1:1"], "needs a factor"),
+        (["--remove", "1:1", "--precision", "7=int8"], "region '7' does not exist"),  # a later edit fails
     ],
 )
 def test_cli_edit_errors_write_nothing(tmp_path, capsys, args, message):
@@ -126,7 +126,7 @@ def test_cli_edit_needs_an_edit(tmp_path, capsys):
 
 
 def test_api_save_appends_history(tmp_path):
-    model, rep = edit.remove(planted_mlp(), "0:5", planted_task())
+    model, rep = edit.remove(planted_mlp(), "1:5", planted_task())
     path = edit.EditResult(model, rep).save(tmp_path / "a.safetensors", meta={"edits": [{"edit": "earlier"}]})
     meta = load_meta(path)
     assert [e["edit"] for e in meta["edits"]] == ["earlier", "remove"]

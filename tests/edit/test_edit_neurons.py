@@ -16,7 +16,7 @@ from metanet.nets import build
 def test_removing_the_planted_neuron_drops_exactly_its_class():
     model = planted_mlp()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    edited, report = edit.remove(model, f"0:{PLANTED}", planted_task())
+    edited, report = edit.remove(model, f"1:{PLANTED}", planted_task())
     assert report.before.per_class == [1.0, 1.0, 1.0, 1.0]
     assert report.after.per_class == [0.0 if c == PLANTED_CLASS else 1.0 for c in range(4)]
     assert report.accuracy_change == pytest.approx(-0.25)
@@ -25,7 +25,7 @@ def test_removing_the_planted_neuron_drops_exactly_its_class():
     assert edited.layers[1].weight[:, PLANTED].abs().sum() == 0
     assert "class 1" in str(report) and "-100.00 pts" in str(report)
     # a redundant carrier can go at no cost
-    _, r2 = edit.remove(model, [(0, 0)], planted_task())
+    _, r2 = edit.remove(model, [(1, 0)], planted_task())
     assert r2.after.per_class == r2.before.per_class
 
 
@@ -36,12 +36,12 @@ def _digits_x(n=64):
 @pytest.mark.parametrize(
     "arch, layer, idx",
     [
-        ("mlp:64-16-10:relu", 0, [3, 7]),
-        ("mlp:64-12-12-12-10:sigmoid:skip", 1, [0, 5]),  # act(0) = 0.5 into the residual stream: folded out
-        ("mlp:64-12-12-12-10:sigmoid:skip", 0, [2]),  # read by the residual layers after it
-        ("mlp:64-12-12-10:tanh:skip", 1, [4]),
-        ("cnn:1-4-6-10:sigmoid:k3:s2", 0, [1]),
-        ("cnn:1-4-6-10:relu:k3:s2", 1, [0, 5]),
+        ("mlp:64-16-10:relu", 1, [3, 7]),
+        ("mlp:64-12-12-12-10:sigmoid:skip", 2, [0, 5]),  # act(0) = 0.5 into the residual stream: folded out
+        ("mlp:64-12-12-12-10:sigmoid:skip", 1, [2]),  # read by the residual layers after it
+        ("mlp:64-12-12-10:tanh:skip", 2, [4]),
+        ("cnn:1-4-6-10:sigmoid:k3:s2", 1, [1]),
+        ("cnn:1-4-6-10:relu:k3:s2", 2, [0, 5]),
     ],
 )
 def test_weight_removal_equals_masked_ablation(arch, layer, idx):
@@ -66,19 +66,19 @@ def test_sequential_conv_to_linear_removal_and_scale():
     assert [c.group for c in v.layers[0].consumers] == [16]
     mask = torch.tensor([[1.0, 0.25, 1.0]])
     with torch.no_grad():
-        masked = v.forward(x, {0: mask})[0][0]
-    scaled, rep = edit.scale(seq, "0:1", 0.25, "digits")
+        masked = v.forward(x, {1: mask})[0][0]
+    scaled, rep = edit.scale(seq, "1:1", 0.25, "digits")
     assert rep.details["via"] == "outgoing"
     with torch.no_grad():
         assert torch.allclose(scaled(x), masked, atol=1e-5)
-    removed, _ = edit.remove(seq, "0:1", "digits")
+    removed, _ = edit.remove(seq, "1:1", "digits")
     assert removed[4].weight[:, 16:32].abs().sum() == 0 and removed[4].weight[:, :16].abs().sum() > 0
 
 
 @pytest.mark.parametrize("arch, via", [("mlp:64-16-10:tanh", "outgoing"), ("mlp:64-12-12-10:relu:skip", "incoming")])
 def test_scale_is_exact(arch, via):
     model = build(arch, seed=0)
-    layer = 1 if "skip" in arch else 0
+    layer = 2 if "skip" in arch else 1
     x = _digits_x()
     v = NetView(model)
     mask = torch.ones(1, v.layer(layer).width)
@@ -93,15 +93,15 @@ def test_scale_is_exact(arch, via):
 
 def test_scale_refuses_what_it_cannot_do_exactly():
     with pytest.raises(ArchError, match="residual stream.*valid: factors >= 0 with relu"):
-        edit.scale(build("mlp:64-12-12-10:tanh:skip"), "1:0", 0.5, "digits")
+        edit.scale(build("mlp:64-12-12-10:tanh:skip"), "2:0", 0.5, "digits")
     with pytest.raises(ArchError, match="not finite"):
-        edit.scale(build("mlp:64-12-10:relu"), "0:0", float("inf"), "digits")
+        edit.scale(build("mlp:64-12-10:relu"), "1:0", float("inf"), "digits")
 
 
 @pytest.mark.parametrize("act, value", [("relu", 0.7), ("tanh", -0.3), ("sigmoid", 0.2), ("gelu", -0.1), ("silu", 1.5)])
 def test_clamp_fixes_the_output(act, value):
     model = build(f"mlp:64-10-10:{act}", seed=0)
-    edited, _ = edit.clamp(model, "0:4", "digits", value)
+    edited, _ = edit.clamp(model, "1:4", "digits", value)
     x = _digits_x()
     with torch.no_grad():
         h = edited.act(edited.layers[0](x.flatten(1)))
@@ -111,22 +111,22 @@ def test_clamp_fixes_the_output(act, value):
 def test_clamp_to_the_mean_and_value_errors():
     model = planted_mlp()
     task = planted_task()
-    edited, rep = edit.clamp(model, f"0:{PLANTED}", task)  # no value: mean on the train split
+    edited, rep = edit.clamp(model, f"1:{PLANTED}", task)  # no value: mean on the train split
     x, y = task.split("train")
     mean = float(torch.relu(x.flatten(1)[:, PLANTED_CLASS] - 0.5).mean())
-    assert rep.params["neurons"]["0:5"] == pytest.approx(mean, abs=1e-5)
+    assert rep.params["neurons"]["1:5"] == pytest.approx(mean, abs=1e-5)
     with pytest.raises(ArchError, match=r"relu neuron cannot output -1; valid clamp values for relu: \[0, inf\)"):
-        edit.clamp(model, "0:1=-1", task)
+        edit.clamp(model, "1:1=-1", task)
     with pytest.raises(ArchError, match="no bias"):
-        edit.clamp(build("mlp:8-9-4:relu:nobias"), "0:1=0", task)
+        edit.clamp(build("mlp:8-9-4:relu:nobias"), "1:1=0", task)
 
 
 @pytest.mark.parametrize(
     "neurons, message",
     [
-        ("0:0-8", "would leave it with no working unit"),
-        ("3:1", "layer '3' is not a hidden layer .*valid hidden layers: 0 \\(9 units\\)"),
-        ("0:9", "neuron 9 of layer 0 does not exist: layer 0 has 9 units \\(0..8\\)"),
+        ("1:0-8", "would leave it with no working unit"),
+        ("2:1", "layer '2' is not a hidden layer .*valid hidden layers \\(input = layer 0\\): 1 \\(9 units\\)"),
+        ("1:9", "neuron 9 of layer 1 does not exist: layer 1 has 9 units \\(0..8\\)"),
         ("0;1", "malformed neuron selection"),
         ([], "no neurons selected"),
     ],
@@ -140,7 +140,7 @@ def test_remove_errors_change_nothing(neurons, message):
 
 
 def test_removing_the_rest_of_a_layer_counts_earlier_removals():
-    model, _ = edit.remove(planted_mlp(), "0:0-4", planted_task())
+    model, _ = edit.remove(planted_mlp(), "1:0-4", planted_task())
     with pytest.raises(ArchError, match="5 already removed"):
-        edit.remove(model, "0:5-8", planted_task())
-    edit.remove(model, "0:5-7", planted_task())  # one working unit stays: allowed
+        edit.remove(model, "1:5-8", planted_task())
+    edit.remove(model, "1:5-7", planted_task())  # one working unit stays: allowed

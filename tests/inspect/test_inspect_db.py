@@ -26,7 +26,7 @@ def planted_db():
 
 
 def test_ablating_the_planted_neuron_drops_exactly_its_class(planted_db):
-    row = planted_db[(0, PLANTED)]
+    row = planted_db[(1, PLANTED)]
     assert row["ablation_per_class"][PLANTED_CLASS] == pytest.approx(-1.0)
     assert [d for c, d in enumerate(row["ablation_per_class"]) if c != PLANTED_CLASS] == [0.0, 0.0, 0.0]
     assert row["supports"] == [PLANTED_CLASS]
@@ -35,19 +35,19 @@ def test_ablating_the_planted_neuron_drops_exactly_its_class(planted_db):
     for c, carriers in CARRIERS.items():
         for j in carriers:
             if j != PLANTED:
-                assert planted_db[(0, j)]["supports"] == []
-                assert all(d == 0 for d in planted_db[(0, j)]["ablation_per_class"])
+                assert planted_db[(1, j)]["supports"] == []
+                assert all(d == 0 for d in planted_db[(1, j)]["ablation_per_class"])
 
 
 def test_selectivity_polysemanticity_and_dead(planted_db):
-    row = planted_db[(0, PLANTED)]
+    row = planted_db[(1, PLANTED)]
     assert row["top_class"] == PLANTED_CLASS and row["selectivity"] == pytest.approx(1.0)
     assert row["polysemanticity"] == pytest.approx(0.0)
     assert row["writes_to"] == PLANTED_CLASS
-    mixed = planted_db[(0, MIXED)]
+    mixed = planted_db[(1, MIXED)]
     assert mixed["top_class"] in (2, 3) and mixed["polysemanticity"] > 0.25
     assert mixed["frac_active"] == pytest.approx(0.5)  # fires on classes 2 and 3 only
-    assert planted_db[(0, DEAD)]["dead"] == 1 and planted_db[(0, DEAD)]["frac_active"] == 0
+    assert planted_db[(1, DEAD)]["dead"] == 1 and planted_db[(1, DEAD)]["frac_active"] == 0
     assert sum(r["dead"] for r in planted_db) == 1
     assert row["in_norm"] == pytest.approx(1.0) and row["out_norm"] == pytest.approx(10.0)
     assert row["bias"] == pytest.approx(-0.5)
@@ -55,11 +55,11 @@ def test_selectivity_polysemanticity_and_dead(planted_db):
 
 def test_index_names_the_planted_neuron(planted_db):
     text = planted_db.index_md()
-    line = next(l for l in text.splitlines() if l.startswith("- **layer 0, neuron 5**"))
+    line = next(l for l in text.splitlines() if l.startswith("- **layer 1, neuron 5**"))
     assert re.search(r"support 1 \(one\)", line) and "100.0 points" in line
-    assert "layer 0, neuron 8**: dead" in text
+    assert "layer 1, neuron 8**: dead" in text
     # redundant carriers are grouped by the class they fire on, and said to be redundant
-    assert "layer 0, neurons 0, 1**: fire most on 0 (zero)" in text
+    assert "layer 1, neurons 0, 1**: fire most on 0 (zero)" in text
 
 
 def test_ablation_is_one_vectorised_pass_equal_to_single_ablations():
@@ -67,11 +67,11 @@ def test_ablation_is_one_vectorised_pass_equal_to_single_ablations():
     model = digits_mlp()
     v = NetView(model)
     x, y = task.split("test")
-    batched = ablate_layer(v, 0, x, y, 10)
+    batched = ablate_layer(v, 1, x, y, 10)
     for j in (0, 7, 31):
         mask = torch.ones(1, 32)
         mask[0, j] = 0
-        one = evaluate_masks(v, x, y, 10, {0: mask})
+        one = evaluate_masks(v, x, y, 10, {1: mask})
         assert batched.per_class[j].tolist() == one.per_class[0].tolist()
         with torch.no_grad():
             ref = model.layers[0].weight.clone(), model.layers[0].bias.clone()
@@ -88,14 +88,14 @@ def test_save_load_roundtrip_and_sql(tmp_path, planted_db):
     assert paths["sqlite"].name == "neurons.sqlite" and paths["index"].read_text() == planted_db.index_md()
     again = NeuronDB.load(tmp_path)
     assert again.index_md() == planted_db.index_md()
-    assert again[(0, PLANTED)]["supports"] == [PLANTED_CLASS]
+    assert again[(1, PLANTED)]["supports"] == [PLANTED_CLASS]
     hits = again.query("SELECT layer, idx FROM ablation WHERE class = ? AND delta < -0.5", (PLANTED_CLASS,))
-    assert hits == [{"layer": 0, "idx": PLANTED}]
+    assert hits == [{"layer": 1, "idx": PLANTED}]
     con = sqlite3.connect(paths["sqlite"])
     cols = [r[1] for r in con.execute("PRAGMA table_info(neurons)")]
     con.close()
     assert cols == list(COLUMNS)
-    assert planted_db.supporting(PLANTED_CLASS) == [(0, PLANTED)]
+    assert planted_db.supporting(PLANTED_CLASS) == [(1, PLANTED)]
     with pytest.raises(FileFormatError, match="neurons.sqlite"):
         NeuronDB.load(tmp_path / "missing")
     (tmp_path / "junk.sqlite").write_text("not a database")
@@ -112,10 +112,10 @@ def test_inspect_families(arch):
     model = train(build(arch, seed=1), x[:400], y[:400], epochs=5)
     db = inspect(model, task, max_examples=120)
     widths = model.arch.widths[1:-1]
-    assert db.layers == list(range(len(widths)))
+    assert db.layers == list(range(1, len(widths) + 1))  # input = layer 0
     assert [len(db.layer(i)) for i in db.layers] == list(widths)
     assert db.meta["n"] == 120
-    assert db[(1, 0)]["kind"] == ("channel" if arch.startswith("cnn") else "unit")
+    assert db[(2, 0)]["kind"] == ("channel" if arch.startswith("cnn") else "unit")
     for r in db:
         assert len(r["ablation_per_class"]) == 10 and len(r["top_examples"]) == 8
         assert 0 <= r["frac_active"] <= 1 and not math.isnan(r["in_norm"])
@@ -129,15 +129,21 @@ def test_sequential_and_reader_roles():
                          "3.weight": src.layers[1].weight, "3.bias": src.layers[1].bias})
 
     def reader(model):
-        return {"neurons": [{"layer": 0, "index": j, "role": "class 1 detector" if j == PLANTED else "other"}
+        return {"neurons": [{"layer": 1, "index": j, "role": "class 1 detector" if j == PLANTED else "other"}
                             for j in range(9)]}
 
     db = inspect(seq, task, reader=reader)
-    assert db[(0, PLANTED)]["supports"] == [PLANTED_CLASS]
-    assert db[(0, PLANTED)]["role"] == "class 1 detector"
+    assert db[(1, PLANTED)]["supports"] == [PLANTED_CLASS]
+    assert db[(1, PLANTED)]["role"] == "class 1 detector"
     assert "reader: class 1 detector" in db.index_md()
     assert db.meta["reader"] == "from the reader"
-    assert inspect(seq, task, reader=None)[(0, PLANTED)]["role"] is None
+    assert inspect(seq, task, reader=None)[(1, PLANTED)]["role"] is None
+
+    def broken(model):
+        raise RuntimeError("no checkpoint")
+
+    db = inspect(seq, task, reader=broken)  # roles are optional: a failing reader does not fail inspection
+    assert db[(1, PLANTED)]["role"] is None and db.meta["reader"] == "reader failed: RuntimeError: no checkpoint"
 
 
 def test_package_is_callable_and_errors_are_clear():
@@ -148,5 +154,5 @@ def test_package_is_callable_and_errors_are_clear():
         inspect(nn.Sequential(nn.Flatten(), nn.LSTM(8, 4)), task)
     with pytest.raises(ArchError, match="expects 64 input features"):
         inspect(build("mlp:64-8-4:relu"), task)
-    with pytest.raises(ArchError, match="valid hidden layers: 0 \\(9 units\\)"):
-        NetView(planted_mlp()).layer(3)
+    with pytest.raises(ArchError, match="valid hidden layers \\(input = layer 0\\): 1 \\(9 units\\)"):
+        NetView(planted_mlp()).layer(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from metanet.errors import MetanetError
 from metanet.loop import improve
@@ -20,9 +21,10 @@ def test_rounds_raise_mean_verified_reward(loop_tasks, tiny_writer):
     assert all(r["winners"] == 2 for r in hist.rounds[:-1])  # keep=1 winner for each of 2 tasks per round
 
 
-def test_loop_is_deterministic_given_a_seed(loop_tasks):
+def test_loop_is_deterministic_given_a_seed(loop_tasks, tiny_writer):
     from metanet.writer import Writer
 
+    base = {k: v.clone() for k, v in tiny_writer.state_dict().items()}
     runs = []
     for _ in range(2):
         w = Writer(hidden=8, message=4)
@@ -34,16 +36,14 @@ def test_loop_is_deterministic_given_a_seed(loop_tasks):
     assert "heldout_best_of_k" in runs[0][0]
 
 
-@pytest.fixture(autouse=True)
-def _base_state(tiny_writer):
-    global base
-    base = {k: v.clone() for k, v in tiny_writer.state_dict().items()}
-
-
-@pytest.mark.parametrize("method", ["pg", "awr"])
-def test_other_methods_run(loop_tasks, tiny_writer, method):
-    _, hist = improve(tiny_writer, loop_tasks[:1], rounds=1, method=method, candidates=3, lr=1e-2, track=False)
+@pytest.mark.parametrize("method, options", [("pg", {}), ("awr", {}), ("expert", {"refine_steps": 3})])
+def test_other_methods_run(loop_tasks, tiny_writer, method, options):
+    """Policy gradient, advantage weighting, and expert iteration distilling a perturbation-refined winner."""
+    before = {k: v.clone() for k, v in tiny_writer.state_dict().items()}
+    _, hist = improve(tiny_writer, loop_tasks[:1], rounds=1, method=method, candidates=3, lr=1e-2, track=False,
+                      **options)
     assert "loss" in hist.rounds[0]
+    assert any(not torch.equal(v, tiny_writer.state_dict()[k]) for k, v in before.items())
 
 
 def test_bad_options_are_named(loop_tasks, tiny_writer):

@@ -46,12 +46,17 @@ def test_lightning_fast_dev_run(tmp_path):
     dm = ReaderDataModule(zoos=[str(TINY)], batch_size=8, max_nets=24, role_examples=64)
     module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, export=str(tmp_path / "r.safetensors"))
     trainer = L.Trainer(fast_dev_run=2, accelerator="cpu", logger=False, enable_progress_bar=False,
+                        default_root_dir=str(tmp_path), enable_checkpointing=False,
                         enable_model_summary=False)
     trainer.fit(module, dm)
     assert bool(module.reader.fitted)
     assert (tmp_path / "r.safetensors").is_file()
     again = Reader.load(tmp_path / "r.safetensors")
     assert again.tasks == ["digits", "mnist"]
+    trainer.save_checkpoint(tmp_path / "r.ckpt")
+    from_ckpt = Reader.load(tmp_path / "r.ckpt")  # inference without Lightning from a Lightning checkpoint
+    for a, b in zip(from_ckpt.state_dict().values(), module.reader.state_dict().values()):
+        assert torch.equal(a, b)
 
 
 def test_statnn_baseline_fits(tiny_graphs):

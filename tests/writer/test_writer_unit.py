@@ -187,3 +187,31 @@ def test_short_lightning_fit_changes_the_writer(tmp_path):
     # the export hook wrote a loadable checkpoint with the trained weights
     back = Writer.load(tmp_path / "writer.safetensors")
     assert all(torch.equal(back.state_dict()[k], after[k]) for k in after)
+
+
+def test_writer_reads_and_writes_neural_graphs():
+    from metanet import tasks
+    from metanet.graph import from_graph, to_graph
+
+    task = tasks.get("digits")
+    x, y = task.split("train")
+    start = build("mlp:64-32-10:relu", seed=3)
+    graph = to_graph(start)
+    written = Writer()(graph, x, y)
+    assert written.edge_index.equal(graph.edge_index) and written.num_nodes == graph.num_nodes
+    net = from_graph(written)
+    direct = Writer().write("mlp:64-32-10:relu", x, y, start={k: v.unsqueeze(0) for k, v in start.state_dict().items()})
+    for k, v in net.state_dict().items():
+        torch.testing.assert_close(v, direct[k][0])
+    assert not torch.equal(net.state_dict()["layers.0.weight"], start.state_dict()["layers.0.weight"])
+
+
+def test_writer_rejects_graphs_of_plain_sequentials():
+    from torch import nn
+
+    from metanet.errors import ArchError
+    from metanet.graph import to_graph
+
+    graph = to_graph(nn.Sequential(nn.Flatten(), nn.Linear(64, 10)))
+    with pytest.raises(ArchError, match="mlp and cnn"):
+        Writer()(graph, torch.rand(20, 1, 8, 8), torch.arange(20) % 10)

@@ -7,7 +7,6 @@ minutes on two cores; ``zoo/tiny.yaml`` itself is exercised through ``--limit``.
 from __future__ import annotations
 
 import copy
-import os
 import sys
 from pathlib import Path
 
@@ -62,10 +61,3 @@ def small_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build(copy.deepcopy(SMALL), out, progress=False)
     return out
 
-
-def subprocess_env() -> dict[str, str]:
-    """Environment for ``python -m metanet`` subprocesses: the checkout importable, one torch thread."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env["OMP_NUM_THREADS"] = "1"
-    return env

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import ROOT, subprocess_env
+from zoo_helpers import ROOT, subprocess_env
 from metanet.zoo import Zoo, build, load_recipe, plan
 
 RECIPE = {
@@ -30,7 +30,15 @@ RECIPE = {
 }
 
 
-def _units(db: Path) -> int:
+def _units(db: Path, poll: bool = True) -> int:
+    """Committed units. While polling a live build: read-only and never waiting. After a kill: a normal connection,
+    which rolls back a transaction the killed process left half-done (its hot journal)."""
+    if not poll:
+        con = sqlite3.connect(str(db), timeout=10)
+        try:
+            return con.execute("SELECT COUNT(*) FROM units").fetchone()[0]
+        finally:
+            con.close()
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
         try:
@@ -68,11 +76,11 @@ def test_sigkill_mid_build_then_resume(tmp_path):
 
     # 1st kill: as soon as the first unit is committed (the next one is being trained or written)
     _kill_when(_start(recipe, out), lambda: _units(db) >= 1)
-    done1 = _units(db)
+    done1 = _units(db, poll=False)
     # 2nd kill: right after a further shard file shows up (between rename and commit, or just after)
     n_files = len(list((out / "shards").glob("*.safetensors")))
     _kill_when(_start(recipe, out), lambda: len(list((out / "shards").glob("*.safetensors"))) > n_files)
-    done2 = _units(db)
+    done2 = _units(db, poll=False)
     assert 1 <= done1 <= done2
     total_units = len(plan(load_recipe(str(recipe))))
     assert done2 < total_units, "the build finished before it could be killed; make units slower"

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import ROOT
+from zoo_helpers import ROOT
 from metanet.zoo import Zoo, build
 
 pytestmark = pytest.mark.ray

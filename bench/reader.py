@@ -1,0 +1,135 @@
+"""Reader benchmark (issue 6, point 5 and 8): the trained reader against the StatNN baseline, side by side, on held-out
+runs of the zoos (runs never seen in training), plus held-out architectures and reading speed. Prints JSON.
+
+    OMP_NUM_THREADS=1 python bench/reader.py --reader metanet/checkpoints/reader.safetensors \\
+        --out bench/results/reader.json
+
+The split (fractions, seed, per-zoo ``max_nets`` sample, excluded architectures) must be the one the reader was
+trained with (defaults = train/reader.yaml); StatNN is fitted here on exactly the same training networks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--reader", default=None, help="reader checkpoint (.safetensors or Lightning .ckpt; default shipped)")
+    p.add_argument("--zoos", nargs="+", default=["/work/zoos/mnist-mlp", "/work/zoos/backdoor-mlp", "/work/zoos/tiny"])
+    p.add_argument("--exclude-archs", nargs="*", default=["mlp:784-32-32-10:relu"])
+    p.add_argument("--max-nets", type=int, default=2400, help="training networks per zoo (as in train/reader.yaml)")
+    p.add_argument("--max-test", type=int, default=None, help="cap on test networks per zoo")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default=None)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from scipy.stats import kendalltau
+
+    from metanet.reader import Reader
+    from metanet.reader.data import zoo_graphs
+    from metanet.reader.lightning import auroc, predict_graphs, r2
+    from metanet.reader.statnn import StatNN
+
+    reader = Reader.load(args.reader).eval()
+    tasks = reader.tasks
+    t0 = time.time()
+    result: dict = {"reader": str(args.reader or "shipped"), "zoos": {}, "excluded_archs": args.exclude_archs}
+
+    def tau(a, b) -> float:
+        return float(kendalltau(np.asarray(a), np.asarray(b)).statistic)
+
+    train_feats, train_acc, train_bd = [], [], []
+    tests = {}
+    for z in args.zoos:
+        tr = zoo_graphs(z, "train", tasks, seed=args.seed, exclude_archs=args.exclude_archs, max_nets=args.max_nets,
+                        roles=False)
+        train_feats.append(StatNN.features(tr))
+        train_acc += [float(g.y_acc) for g in tr]
+        train_bd += [float(g.y_backdoor) for g in tr]
+        te = zoo_graphs(z, "test", tasks, seed=args.seed, exclude_archs=args.exclude_archs, max_nets=args.max_test)
+        ho = zoo_graphs(z, "heldout", tasks, seed=args.seed, exclude_archs=args.exclude_archs, max_nets=args.max_test)
+        tests[z] = (te, ho)
+        del tr
+    X = np.concatenate(train_feats)
+    stat_acc = StatNN().fit(X, train_acc)
+    stat_bd = StatNN(classifier=True).fit(X, train_bd) if 0 < sum(train_bd) < len(train_bd) else None
+
+    all_pred, all_stat, all_true, all_task_ok = [], [], [], []
+    for z, (te, ho) in tests.items():
+        entry: dict = {"test_networks": len(te), "heldout_arch_networks": len(ho)}
+        if te:
+            pred, tgt = predict_graphs(reader, te)
+            sp = stat_acc.predict(te)
+            y = tgt["y_acc"]
+            entry.update({
+                "reader_tau": tau(pred["accuracy"], y), "reader_r2": r2(pred["accuracy"], y),
+                "statnn_tau": tau(sp, y), "statnn_r2": r2(torch.tensor(sp, dtype=torch.float32), y),
+                "task_accuracy": float((pred["task"].argmax(1) == tgt["y_task"]).float().mean()),
+                "role_accuracy": float((pred["role"][tgt["y_role"] >= 0].argmax(1)
+                                        == tgt["y_role"][tgt["y_role"] >= 0]).float().mean()),
+                "role_majority_baseline": float(torch.bincount(tgt["y_role"][tgt["y_role"] >= 0]).max()
+                                                / (tgt["y_role"] >= 0).sum()),
+                "optimizer_accuracy": float((pred["optimizer"].argmax(1) == tgt["y_opt"]).float().mean()),
+                "log10_lr_mae": float((pred["log_lr"] - tgt["y_log_lr"]).abs().mean()),
+                "epoch_mae": float((pred["log_epoch"].expm1() - tgt["y_log_epoch"].expm1()).abs().mean()),
+            })
+            if 0 < float(tgt["y_backdoor"].sum()) < len(te):
+                entry["reader_backdoor_auroc"] = auroc(pred["backdoor"], tgt["y_backdoor"])
+                if stat_bd is not None:
+                    entry["statnn_backdoor_auroc"] = auroc(torch.tensor(stat_bd.predict(te)), tgt["y_backdoor"])
+                final = torch.tensor([float(g.y_log_epoch) > 0 for g in te])  # checkpoints after epoch 0
+                entry["reader_backdoor_auroc_trained_only"] = auroc(pred["backdoor"][final], tgt["y_backdoor"][final])
+            all_pred.append(pred["accuracy"])
+            all_stat.append(torch.tensor(sp, dtype=torch.float32))
+            all_true.append(y)
+            all_task_ok.append(pred["task"].argmax(1) == tgt["y_task"])
+        if ho:
+            pred, tgt = predict_graphs(reader, ho)
+            sp = stat_acc.predict(ho)
+            entry.update({"heldout_arch_reader_tau": tau(pred["accuracy"], tgt["y_acc"]),
+                          "heldout_arch_statnn_tau": tau(sp, tgt["y_acc"]),
+                          "heldout_arch_reader_r2": r2(pred["accuracy"], tgt["y_acc"])})
+        result["zoos"][Path(z).name] = entry
+    pa, ps, yt = torch.cat(all_pred), torch.cat(all_stat), torch.cat(all_true)
+    result["pooled"] = {"reader_tau": tau(pa, yt), "reader_r2": r2(pa, yt), "statnn_tau": tau(ps, yt),
+                        "statnn_r2": r2(ps, yt), "task_accuracy": float(torch.cat(all_task_ok).float().mean()),
+                        "test_networks": len(yt)}
+    result["speed"] = speed(reader, args.threads)
+    result["seconds"] = round(time.time() - t0, 1)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+    return result
+
+
+@torch.no_grad()
+def speed(reader, threads: int, arch: str = "mlp:784-32-10:relu", batch: int = 64, repeats: int = 5) -> dict:
+    """Networks read per second (encoding stacked parameters to graphs + reader forward), batches of ``batch``."""
+    from metanet.graph import to_batch
+    from metanet.nets import build
+
+    module = build(arch, seed=0)
+    params = {k: v.unsqueeze(0).repeat(batch, *([1] * v.dim())) + 0.01 * torch.randn(batch, *v.shape)
+              for k, v in module.state_dict().items()}
+    reader(to_batch(module, params, edge_dim=reader.edge_dim))  # warm-up
+    t = time.perf_counter()
+    for _ in range(repeats):
+        reader(to_batch(module, params))
+    dt = (time.perf_counter() - t) / (repeats * batch)
+    return {"arch": arch, "batch": batch, "threads": threads, "networks_per_second": round(1 / dt, 1),
+            "networks_per_minute": round(60 / dt)}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""``metanet refine FILE --task NAME --out NEW`` and ``metanet improve`` are registered and work."""
+
+from __future__ import annotations
+
+from metanet.cli import build_parser, main
+from metanet.io import load, load_meta, save
+from metanet.nets import build
+
+
+def test_commands_are_registered():
+    p = build_parser()
+    args = p.parse_args(["improve", "digits", "--rounds", "1", "--method", "awr"])
+    assert args.rounds == 1 and args.method == "awr"
+    assert p.parse_args(["refine", "x.safetensors", "--task", "digits"]).method == "perturbation"
+
+
+def test_refine_command_saves_the_refined_network(tmp_path, capsys):
+    src = tmp_path / "net.safetensors"
+    save(build("mlp:64-16-10:relu", seed=0), src, task="digits")
+    out = tmp_path / "refined.safetensors"
+    rc = main(["refine", str(src), "--task", "digits", "--steps", "5", "--population", "4", "--out", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "before:" in text and "after (perturbation, 5 steps)" in text
+    meta = load_meta(out)
+    assert meta["refined_by"] == "perturbation" and meta["task"] == "digits"
+    assert sum(p.numel() for p in load(out).parameters()) == sum(p.numel() for p in build("mlp:64-16-10:relu").parameters())
+
+
+def test_refine_command_bad_task_is_one_line(tmp_path, capsys):
+    src = tmp_path / "net.safetensors"
+    save(build("mlp:64-16-10:relu", seed=0), src)
+    assert main(["refine", str(src), "--task", "no-such-task", "--steps", "1"]) == 2
+    assert capsys.readouterr().err.startswith("metanet: error: ")
