@@ -10,8 +10,9 @@ the triggered non-target examples):
 - ``remove`` / ``scale``: the top-k neurons of the ranking (all layers together, never a whole layer) get
   their outputs multiplied by alpha (0, 0.25, 0.5): one masked, vectorised pass for all (k, alpha);
 - ``cut``: when the first hidden layer reads pixels directly (MLPs), the connections from the trigger's pixels
-  (its most important 25/50/75/100%) into the top-k first-layer neurons are removed: "keep only necessary
-  connections" for the rogue neurons; all variants in one ``vmap`` pass over stacked weights.
+  (its most important 25/50/75/100%) into the top-k first-layer neurons are removed, their mean contribution on
+  clean data folded into the bias: "keep only necessary connections" for the rogue neurons; all variants in
+  one ``vmap`` pass over stacked weights.
 
 Choice: among the edits that bring the attack success rate under half the goal with at most half the accuracy
 budget, else under the goal within 3/4 of the budget (margins: the choice among hundreds of candidates on one
@@ -87,6 +88,16 @@ def trigger_inputs(trig: dict, input_shape: tuple[int, ...]) -> Tensor:
     return torch.nonzero(mask.flatten()).flatten()
 
 
+def _cut(w: Tensor, b: Tensor | None, rows: Tensor, pixels: Tensor, means: Tensor) -> None:
+    """Disconnect input features ``pixels`` from neurons ``rows`` (in place), folding what they contribute on
+    average (``means``: their clean mean values) into the bias: the trigger can no longer reach these neurons
+    through them, and clean inputs lose only those features' variation around their mean."""
+    block = w[rows[:, None], pixels[None, :]]
+    if b is not None:
+        b[rows] += block @ means.to(w.dtype)
+    w[rows[:, None], pixels[None, :]] = 0
+
+
 def _cuttable(v: NetView, input_shape: tuple[int, ...]) -> bool:
     """Whether the first hidden layer is a Linear reading the flattened input (so a pixel is a column)."""
     r = v.regions[0]
@@ -143,9 +154,10 @@ def _select(
         subsets = sorted({max(1, math.ceil(f * len(ranked))) for f in fracs})
         combos = [(k, q) for q in subsets for k in _prefixes(len(order), dense=8, total=20) if k > 0]
         params = {n: p.detach().unsqueeze(0).repeat(len(combos), *([1] * p.dim())) for n, p in v.params().items()}
-        w = params[v.layers[0].weight]
+        w, b = params[v.layers[0].weight], params[v.layers[0].bias] if v.layers[0].bias else None
+        mean = x.flatten(1).mean(0)
         for vi, (k, q) in enumerate(combos):
-            w[vi, torch.tensor(order[:k])[:, None], ranked[:q][None, :]] = 0
+            _cut(w[vi], None if b is None else b[vi], torch.tensor(order[:k]), ranked[:q], mean[ranked[:q]])
         clean += [r.accuracy for r in verify_stacked(v.model, params, task, data=(x, y))]
         asr += [r.accuracy for r in verify_stacked(v.model, params, task, data=(xt, yt))]
         variants += [{"kind": "cut", "k": k, "order": order, "pixels": ranked[:q]} for k, q in combos]
@@ -180,6 +192,7 @@ def _select(
     else:
         rows = var["order"][: var["k"]]
         out.update(neurons=[(first, j) for j in rows], inputs=var["pixels"].tolist(),
+                   input_means=x.flatten(1).mean(0)[var["pixels"]].tolist(),
                    scores=[round(float(sc[first][j]), 3) for j in rows])
     out.update(calibration={"clean_accuracy": [base_acc, clean[best]], "asr": [base_asr, asr[best]]},
                candidates_measured=len(variants), goal_reached_on_calibration=success)
@@ -194,9 +207,11 @@ def _apply(v: NetView, sel: dict[str, Any]) -> None:
         return
     if sel["strategy"] == "cut":
         (layer, rows), = by_layer.items()
-        w = v.params()[v.layer(layer).weight]
+        L = v.layer(layer)
+        p = v.params()
         with torch.no_grad():
-            w[torch.tensor(rows)[:, None], torch.tensor(sel["inputs"])[None, :]] = 0
+            _cut(p[L.weight], p[L.bias] if L.bias else None, torch.tensor(rows), torch.tensor(sel["inputs"]),
+                 torch.tensor(sel["input_means"]))
     elif sel["strategy"] == "remove":
         remove_neurons(v, by_layer)
     else:

@@ -90,6 +90,8 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
     pat = torch.as_tensor(d["pattern"], dtype=torch.float32)
     if tuple(pat.shape) != (s, s):
         raise TaskError(f"trigger pattern has shape {tuple(pat.shape)}, expected ({s}, {s}) for size {s}")
+    if not bool(((pat >= 0) & (pat <= 1)).all()):
+        raise TaskError("trigger pattern values must lie in [0, 1] (pixel values, like the task's inputs)")
     if input_shape is not None:
         if len(input_shape) != 3:
             raise TaskError(f"a patch trigger needs image inputs (C, H, W); the task's inputs are {tuple(input_shape)}")

@@ -206,19 +206,21 @@ class NetView:
             consumer_mod = mods[nxt]
             if isinstance(consumer_mod, nn.Conv2d):
                 if not r.conv:
-                    raise ArchError(f"layer {nxt} (Conv2d) reads the output of a Linear layer; not supported")
+                    raise ArchError(f"module {nxt} (Conv2d) reads the output of a Linear layer (module {p}); not "
+                                    "supported: convolutions must read convolutions")
                 group = 1
             else:
                 if consumer_mod.in_features % r.out_features:
                     raise ArchError(
-                        f"layer {nxt} (Linear with {consumer_mod.in_features} inputs) does not read whole channels of "
-                        f"the {r.out_features} outputs of layer {p}; cannot map neurons onto its weight columns"
+                        f"module {nxt} (Linear with {consumer_mod.in_features} inputs) does not read whole channels "
+                        f"of the {r.out_features} outputs of module {p}; cannot map neurons onto its weight columns"
                     )
                 group = consumer_mod.in_features // r.out_features
             acts = [activation_name(m) for m in seg[:cut] if activation_name(m) is not None]
             layer = Layer(t + 1, r.out_features, r.conv, r.weight, r.bias, False, acts[-1] if acts else None,
                           (Consumer(c.weight, c.bias, group, True),), r.in_features)
-            self._stages.append(_Stage(layer, _seq([mods[p], *seg[:cut]]), (lambda rest: lambda h, z: rest(z))(_seq(seg[cut:]))))
+            post = (lambda rest: lambda h, z: rest(z))(_seq(seg[cut:]))
+            self._stages.append(_Stage(layer, _seq([mods[p], *seg[:cut]]), post))
         self._head = _seq(mods[wpos[-1] :])
 
     # ------------------------------------------------------------------ lookup

@@ -1,7 +1,7 @@
 r"""`Reader`: a message-passing GNN over neural graphs that predicts what a network does from its weights.
 
 Input: a PyG ``Batch`` (or one graph) of :class:`~metanet.graph.NeuralGraph` s, any mix of architectures (MLPs and
-CNNs of any widths and depths; edge values are padded / truncated to ``edge_dim`` columns).
+CNNs of any widths and depths; edge values of up to ``edge_dim`` columns, i.e. kernels up to 3x3 by default).
 
 Design (after Kofinas et al. 2024, with a cheap message function):
 
@@ -12,8 +12,9 @@ Design (after Kofinas et al. 2024, with a cheap message function):
   output neurons add an embedding of their position (they are not interchangeable); hidden neurons get none, so
   permuting hidden neurons only relabels nodes.
 - **Message passing.** ``layers`` rounds; each runs a forward pass (messages along the edges) and a backward pass
-  (along reversed edges), messages linear in the neighbour states and weighted by learned functions of the edge
-  values, mean aggregation (:class:`EdgeConv`), then a residual node update (MLP + LayerNorm).
+  (along reversed edges), messages linear in the neighbour states, one channel per edge feature (weight values,
+  |w|, w², residual flag, 1), mean aggregation (:class:`EdgeConv`, a sparse product), then a residual node update
+  (MLP + LayerNorm).
 - **Readout.** mean pools of the input, hidden and output nodes, plus invariant weight statistics (mean, std,
   mean |w|, max |w| of the normalised weights and biases of the first, middle and last layers) -> an MLP ->
   graph heads. A per-node head reads each node's state with its graph's embedding.
@@ -22,7 +23,7 @@ Graph heads (``forward`` returns a dict): ``accuracy`` (in [0, 1]), ``task`` (lo
 ``backdoor`` (logit), ``log_lr`` (log10 learning rate), ``log_epoch`` (:math:`\log(1+\text{epoch})`),
 ``activation`` (logits over ``metanet.nets.ACTIVATIONS``), ``optimizer`` (logits over
 ``metanet.zoo.recipe.OPTIMIZERS``). Node head: ``role`` :math:`(N, 2 + C)` logits over
-:data:`ROLES` ``= ("dead", "polysemantic", "selective:0", ..., "selective:C-1")`` (see
+:func:`role_names` ``= ["dead", "polysemantic", "selective:0", ..., "selective:C-1"]`` (see
 :mod:`metanet.reader.roles`).
 
 Every output is invariant (graph heads) or equivariant (node head) to permutations of hidden neurons by
@@ -36,7 +37,6 @@ import warnings
 from typing import Any, Iterable, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
