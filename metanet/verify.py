@@ -77,6 +77,8 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
         raise ArchError(
             f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}: {str(e).splitlines()[0]}"
         ) from None
+    if not isinstance(out, torch.Tensor):
+        raise ArchError(f"network returns {type(out).__name__}, not a tensor of logits")
     if out.dim() != 2 or out.shape[1] != num_classes:
         raise ArchError(
             f"network outputs shape {tuple(out.shape[1:])} per example, but {where or 'the data'} has {num_classes} classes"

@@ -219,3 +219,14 @@ def test_failure_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == before
     assert load_meta(path) == {"version": 1}
     assert torch.equal(load(path).layers[0].weight, old.layers[0].weight)
+
+
+def test_saved_files_get_the_mode_of_a_plain_open(tmp_path):
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        path = metanet.save(build("mlp:4-3-2:relu"), tmp_path / "n.safetensors")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
