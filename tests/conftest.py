@@ -17,6 +17,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tests run single-threaded: their networks are tiny, and on a 2-core machine intra-op threads only add
+    contention. Restored after each module so nothing leaks into code that sets its own thread count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 class StubTask:
     """The part of the ``metanet.tasks.Task`` contract that ``verify`` uses, with data chosen by the test.
 

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from writer_helpers import SHIPPED
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="session")
