@@ -154,4 +154,5 @@ def generate(
 
 
 def _verify_one(model: nn.Module, task) -> Report:
+    # inside generate() the name `verify` is its boolean argument, so the function is called from here
     return verify(model, task, split="test")
