@@ -80,8 +80,8 @@ def load_meta(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     try:
         return json.loads(_header(path).get("metanet.meta", "{}"))
-    except json.JSONDecodeError as e:
-        raise FileFormatError(f"{path}: corrupt metadata in header ({e})") from None
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise FileFormatError(f"{path}: corrupt metadata in header ({type(e).__name__}: {e})") from None
 
 
 def load(path: str | os.PathLike) -> nn.Module:
@@ -99,17 +99,42 @@ def load(path: str | os.PathLike) -> nn.Module:
             "save networks with metanet.save(model, path)"
         )
     try:
-        model = from_spec(json.loads(header["metanet.spec"]))
-    except (json.JSONDecodeError, ArchError) as e:
-        raise FileFormatError(f"{path}: the architecture in its header is invalid ({e})") from None
+        # built on the meta device: no memory is allocated before the file's tensors are known to fit, so a
+        # corrupt header claiming a huge network is an error, not an out-of-memory crash
+        with torch.device("meta"):
+            model = from_spec(json.loads(header["metanet.spec"]))
+    except (json.JSONDecodeError, RecursionError, ArchError) as e:
+        raise FileFormatError(f"{path}: the architecture in its header is invalid ({type(e).__name__}: {e})") from None
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     try:
         with safe_open(str(path), framework="pt") as f:
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+            if shapes != expected:
+                raise FileFormatError(
+                    f"{path}: tensors do not match the architecture in the header: "
+                    f"{_shape_mismatch(shapes, expected)}"
+                )
             state = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
+        if isinstance(e, FileFormatError):
+            raise
         raise FileFormatError(f"{path}: cannot read tensors ({e})") from None
+    bad = sorted(k for k, v in state.items() if not v.is_floating_point())
+    if bad:
+        raise FileFormatError(f"{path}: tensors {bad[:4]} are {state[bad[0]].dtype}; network weights must be "
+                              "floating point")
     try:
-        # assign=True keeps the stored tensors themselves, so a float64/float16 network stays bit-exact
+        # assign=True keeps the stored tensors themselves, so a float64/float16 network stays bit-exact (and
+        # replaces the meta-device placeholders)
         model.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as e:
         raise FileFormatError(f"{path}: tensors do not match the architecture in the header: {e}") from None
     return model.eval()
+
+
+def _shape_mismatch(got: dict[str, tuple[int, ...]], want: dict[str, tuple[int, ...]]) -> str:
+    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    if missing or extra:
+        return f"missing {missing[:4]}, unexpected {extra[:4]} (expected {sorted(want)[:6]})"
+    k = next(k for k in sorted(want) if got[k] != want[k])
+    return f"{k} has shape {list(got[k])}, the architecture needs {list(want[k])}"

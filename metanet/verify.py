@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from metanet.errors import ArchError
+from metanet.errors import ArchError, TaskError
 
 __all__ = ["Report", "verify", "verify_stacked", "check_fits"]
 
@@ -114,6 +115,9 @@ def verify_stacked(
     t0 = time.perf_counter()
     x, y = data if data is not None else task.split(split)
     name = getattr(task, "name", "")
+    if len(y) == 0:
+        raise TaskError(f"split {split!r} of task {name!r} has no examples to verify on; use another split or a "
+                        "task with examples in it")
     check_fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
     k = next(iter(params.values())).shape[0]
     base = copy.deepcopy(module).to("meta")
@@ -142,6 +146,16 @@ def verify_stacked(
     ]
 
 
+def _as_module(m: "nn.Module | str | os.PathLike") -> nn.Module:
+    if isinstance(m, (str, os.PathLike)):
+        from metanet.io import load
+
+        return load(m)
+    if not isinstance(m, nn.Module):
+        raise ArchError(f"verify() needs nn.Module networks (or saved networks' paths), got {type(m).__name__}")
+    return m
+
+
 def _signature(model: nn.Module) -> tuple:
     from metanet.nets import spec
 
@@ -153,12 +167,16 @@ def _signature(model: nn.Module) -> tuple:
 
 
 def verify(
-    model: nn.Module | Sequence[nn.Module], task, split: str = "test", batch_size: int = 4096
+    model: "nn.Module | str | os.PathLike | Sequence[nn.Module | str | os.PathLike]",
+    task,
+    split: str = "test",
+    batch_size: int = 4096,
 ) -> "Report | list[Report]":
     """Run ``model`` (or a list of K same-architecture models, in one vectorised pass) on ``task``'s ``split``.
 
     Args:
-        model: an ``nn.Module`` mapping ``(N, *task.input_shape)`` to ``(N, task.num_classes)`` logits, or a list.
+        model: an ``nn.Module`` mapping ``(N, *task.input_shape)`` to ``(N, task.num_classes)`` logits, the path of
+            a network saved with :func:`metanet.save`, or a list of them.
         task: a :class:`~metanet.tasks.Task` or a task name.
         split: ``"train"``, ``"val"`` or ``"test"``.
         batch_size: examples per forward pass.
@@ -169,10 +187,15 @@ def verify(
     Raises:
         ArchError: the network does not fit the task's inputs or classes, or the models of a list differ in
             architecture.
+        FileFormatError: a path that is not a network saved with :func:`metanet.save`.
     """
-    if isinstance(model, nn.Module):
+    if isinstance(model, (nn.Module, str, os.PathLike)):
         return verify([model], task, split, batch_size)[0]
-    models = list(model)
+    try:
+        models = [_as_module(m) for m in model]
+    except TypeError:
+        raise ArchError(f"verify() needs an nn.Module, a saved network's path or a list of them, got "
+                        f"{type(model).__name__}") from None
     if not models:
         raise ArchError("verify() got an empty list of models")
     sigs = [_signature(m) for m in models]

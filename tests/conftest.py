@@ -6,6 +6,7 @@ CI installs the package (``pip install -e .``); a plain checkout is made importa
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -49,3 +50,23 @@ class StubTask:
 def stub_task():
     """Factory: ``stub_task(x, y, num_classes, name="stub")`` -> a task with exactly that data."""
     return StubTask
+
+
+@pytest.fixture(scope="session")
+def tiny_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``zoo/tiny.yaml`` built once per session (about a minute on 2 cores); read-only for tests.
+
+    ``METANET_TINY_ZOO=DIR`` reuses a zoo built earlier with ``metanet zoo build tiny --out DIR`` (the build is
+    deterministic, so it is the same zoo); CI always builds it.
+    """
+    from metanet.zoo import Zoo, build
+
+    given = os.environ.get("METANET_TINY_ZOO")
+    if given:
+        zoo = Zoo(given)
+        if len(zoo) != 384 or {n.recipe for n in zoo} != {"tiny"} or not zoo.check().ok:
+            raise RuntimeError(f"METANET_TINY_ZOO={given} is not a complete, intact build of zoo/tiny.yaml")
+        return Path(given)
+    out = tmp_path_factory.mktemp("tiny") / "zoo"
+    build(ROOT / "zoo" / "tiny.yaml", out, progress=False)
+    return out

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import TypeVar
 
+import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
@@ -45,14 +46,31 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     try:
         with safe_open(str(path), framework="pt") as f:
             header = f.metadata() or {}
-            state = {k: f.get_tensor(k) for k in f.keys()}
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({e})") from None
     if header.get("metanet.kind") != kind:
         raise CheckpointError(f"{path} is not a {kind} checkpoint (kind: {header.get('metanet.kind')!r})")
+    errors = (KeyError, TypeError, ValueError, RuntimeError, NotImplementedError, RecursionError)
     try:
-        module = cls(**json.loads(header["metanet.config"]))
+        config = json.loads(header["metanet.config"])
+        if not isinstance(config, dict):
+            raise TypeError(f"its config is {type(config).__name__}, not a mapping of constructor arguments")
+        # the config is checked against the stored tensors on the meta device first: a corrupt config asking for
+        # a huge model is an error here, not an out-of-memory crash
+        with torch.device("meta"):
+            want = {k: tuple(v.shape) for k, v in cls(**config).state_dict().items()}
+    except errors as e:
+        raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
+    if want != shapes:
+        diff = sorted(k for k in set(want) | set(shapes) if want.get(k) != shapes.get(k))
+        raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__} built from its config: tensors "
+                              f"{diff[:4]} are missing, unexpected or of another shape")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            state = {k: f.get_tensor(k) for k in f.keys()}
+        module = cls(**config)
         module.load_state_dict(state, strict=True)
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {e}") from None
+    except (SafetensorError, OSError, *errors) as e:
+        raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
     return module.eval()

@@ -26,8 +26,9 @@ def _graph(args: argparse.Namespace) -> int:
             raise FileFormatError(
                 f"cannot write a plot to {args.plot!r}: unknown image type {suffix!r}; valid: {', '.join(sorted(kinds))}"
             )
-        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(args.plot, dpi=args.dpi)
+        from metanet.io import atomic_write
+
+        atomic_write(args.plot, lambda tmp: fig.savefig(tmp, dpi=args.dpi, format=suffix))
     if args.json:
         print(json.dumps(out, indent=2))
     else:
@@ -37,10 +38,20 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("graph", help="describe a saved network as a neural graph (and draw it)")
     p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
     p.add_argument("--plot", metavar="PNG", help="draw the network's graph to this image file")
-    p.add_argument("--dpi", type=int, default=120, help="resolution of --plot (default 120)")
+    p.add_argument("--dpi", type=_positive_int, default=120, help="resolution of --plot (default 120)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_graph)

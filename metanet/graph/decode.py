@@ -9,6 +9,7 @@ neuron without one) raises :class:`~metanet.errors.GraphError`, never a silently
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, NamedTuple, Sequence
 
@@ -16,7 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 
-from metanet.errors import GraphError
+from metanet.errors import ArchError, GraphError
 from metanet.graph.data import (
     EDGE_KINDS,
     EDGE_RESIDUAL,
@@ -26,7 +27,10 @@ from metanet.graph.data import (
     NODE_KINDS,
     NeuralGraph,
 )
+from metanet.graph.mapping import _BY_TEXT as _LAYOUT_CACHE
 from metanet.graph.mapping import Layout, layout
+from metanet.graph.plan import plan
+from metanet.nets import Arch
 
 __all__ = ["from_graph", "from_graphs", "to_state_dict", "split", "Population"]
 
@@ -43,7 +47,7 @@ def _get(graph: Data, key: str) -> Any:
     return graph._store._mapping.get(key)
 
 
-def _graph_layout(graph: Data) -> Layout:
+def _graph_layout(graph: Data, copies: int = 1) -> Layout:
     arch = _get(graph, "arch")
     if arch is None:
         raise GraphError("the graph has no 'arch' attribute (the architecture spec); graphs made by to_graph carry one")
@@ -52,7 +56,52 @@ def _graph_layout(graph: Data) -> Layout:
             f"from_graph() got a batch of {len(arch)} graphs; use from_graphs(batch) for a stacked population or "
             "split(batch) for a list of graphs"
         )
+    _check_counts(graph, arch, copies)
     return layout(arch)
+
+
+def _expected_counts(arch: Any) -> tuple[int, int] | None:
+    """Neurons and connections ``arch`` implies, from its plan alone (no tensors); None when already cached or
+    unknown (then :func:`layout` gives the precise error)."""
+    if isinstance(arch, str):
+        if arch in _LAYOUT_CACHE:
+            return None
+        text = arch.strip()
+        try:
+            spec = json.loads(text) if text.startswith(("{", "[")) else Arch.parse(text).to_dict()
+        except (ValueError, RecursionError, ArchError):
+            return None
+    elif isinstance(arch, dict):
+        spec = arch
+    elif isinstance(arch, Arch):
+        spec = arch.to_dict()
+    else:
+        return None
+    try:
+        p = plan(spec)
+    except (GraphError, ArchError, TypeError, ValueError):
+        return None
+    return sum(p.sizes), sum(wl.n_in * wl.n_out + (wl.n_out if wl.residual else 0) for wl in p.layers)
+
+
+def _check_counts(graph: Data, arch: Any, copies: int = 1) -> None:
+    """Compare the graph's node and edge counts with its architecture's before the layout is built, so that a corrupt
+    ``arch`` naming a huge network is a GraphError rather than an out-of-memory crash."""
+    counts = _expected_counts(arch)
+    if counts is None:
+        return
+    n, e = counts[0] * copies, counts[1] * copies
+    x, ei = _get(graph, "x"), _get(graph, "edge_index")
+    for key, t in (("x", x), ("edge_index", ei)):
+        if not isinstance(t, Tensor):
+            raise GraphError(f"graph.{key} must be a tensor, got {type(t).__name__}; a neural graph needs x, "
+                             "edge_index, edge_attr and arch")
+    if x.dim() != 2 or x.shape[0] != n:
+        raise GraphError(f"the graph's x has shape {tuple(x.shape)} but its architecture ({str(arch)[:200]}) has {n} "
+                         f"neurons: expected ({n}, {NODE_DIM})")
+    if ei.dim() != 2 or ei.shape != (2, e):
+        raise GraphError(f"the graph's edge_index has shape {tuple(ei.shape)} but its architecture "
+                         f"({str(arch)[:200]}) has {e} connections: expected (2, {e})")
 
 
 def _first_mismatch(a: Tensor, b: Tensor) -> int:
@@ -361,6 +410,10 @@ def _batch_values(batch: Batch) -> tuple[Layout, Tensor, Tensor]:
     arch = _get(batch, "arch")
     if not isinstance(arch, (list, tuple)):
         arch = [arch] * batch.num_graphs
+    if not all(a is None or isinstance(a, str) for a in arch):
+        bad = next(a for a in arch if not (a is None or isinstance(a, str)))
+        raise GraphError(f"the batch's arch must be one architecture string per graph (as to_graph stores it), got "
+                         f"a {type(bad).__name__}")
     kinds = set(arch)
     if len(kinds) != 1:
         raise GraphError(
@@ -368,7 +421,9 @@ def _batch_values(batch: Batch) -> tuple[Layout, Tensor, Tensor]:
             + "; ".join(sorted(layout(k).describe_arch() for k in kinds if k is not None))
             + ". Split the batch (split(batch)) and decode each group separately"
         )
-    lay = layout(arch[0]) if arch[0] is not None else _graph_layout(batch)
+    if arch[0] is not None:
+        _check_counts(batch, arch[0], batch.num_graphs)
+    lay = layout(arch[0]) if arch[0] is not None else _graph_layout(batch, batch.num_graphs)
     p, n, e = batch.num_graphs, lay.num_nodes, lay.num_edges
     got = _get(batch, "x")
     if not isinstance(got, Tensor) or got.dim() != 2 or got.shape[0] != p * n:

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
+from metanet.errors import TaskError
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, evaluate_masks
 from metanet.inspect.netview import NetView, view
@@ -135,7 +136,11 @@ def inspect(
     task = _as_task(task)
     x, y = task.split(split)
     if max_examples is not None:
+        if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
+            raise TaskError(f"max_examples must be None (the whole split) or an integer >= 1, got {max_examples!r}")
         x, y = x[:max_examples], y[:max_examples]
+    if len(y) == 0:
+        raise TaskError(f"split {split!r} of task {task.name!r} has no examples to measure the neurons on")
     v = view(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
     model.eval()

@@ -201,13 +201,14 @@ class NeuronDB:
                 meta = {r["key"]: json.loads(r["value"]) for r in con.execute("SELECT key, value FROM meta")}
             finally:
                 con.close()
-        except (sqlite3.DatabaseError, json.JSONDecodeError) as e:
-            raise FileFormatError(f"{p} is not a neuron database written by metanet inspect ({e})") from None
-        for r in rows:
-            for k in _JSON:
-                r[k] = json.loads(r[k]) if r.get(k) is not None else None
-            r["ablation_per_class"] = [math.nan if v is None else v for v in r["ablation_per_class"]]
-            r["class_means"] = [math.nan if v is None else v for v in r["class_means"]]
+            for r in rows:
+                for k in _JSON:
+                    r[k] = json.loads(r[k]) if r.get(k) is not None else None
+                r["ablation_per_class"] = [math.nan if v is None else v for v in r["ablation_per_class"]]
+                r["class_means"] = [math.nan if v is None else v for v in r["class_means"]]
+        except (sqlite3.DatabaseError, json.JSONDecodeError, KeyError, TypeError, RecursionError) as e:
+            raise FileFormatError(f"{p} is not a neuron database written by metanet inspect ({type(e).__name__}: {e})"
+                                  ) from None
         return cls(rows, meta)
 
     # ------------------------------------------------------------------ INDEX.md

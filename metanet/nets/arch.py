@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,13 +59,27 @@ class Arch:
             widths = tuple(self.widths)
             if any(isinstance(w, bool) or int(w) != w for w in widths):
                 raise ValueError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ArchError(f"widths must be a sequence of whole numbers, got {self.widths!r}") from None
         object.__setattr__(self, "widths", tuple(int(w) for w in widths))
         if self.family not in FAMILIES:
             raise ArchError(f"unknown architecture family {self.family!r}; valid: {', '.join(FAMILIES)}")
         if len(self.widths) < 2 or any(w < 1 for w in self.widths):
             raise ArchError(f"widths {self.widths} must hold at least an input and an output size, all >= 1")
+        # JSON headers and YAML are user input: wrong types are ArchErrors, not TypeErrors deep in torch
+        for name in ("bias", "skips"):
+            value = getattr(self, name)
+            if isinstance(value, str) or value not in (True, False):
+                raise ArchError(f"{name} must be true or false, got {value!r}")
+            object.__setattr__(self, name, bool(value))
+        for name in ("kernel", "stride"):
+            value = getattr(self, name)
+            if isinstance(value, (bool, str)) or not isinstance(value, numbers.Integral):
+                raise ArchError(f"{name} must be a whole number >= 1, got {value!r}")
+            object.__setattr__(self, name, int(value))
+        if not isinstance(self.family, str) or not isinstance(self.activation, str):
+            bad = "family" if not isinstance(self.family, str) else "activation"
+            raise ArchError(f"{bad} must be a string, got {getattr(self, bad)!r}")
         if self.activation not in ACTIVATIONS:
             raise ArchError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
         if self.family == "cnn":

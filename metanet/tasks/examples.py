@@ -72,6 +72,11 @@ def _labels(y: Any, n: int) -> np.ndarray:
     if a.min() < 0:
         raise TaskError(f"y contains negative label {int(a.min())}; labels must be 0..k-1")
     k = int(a.max()) + 1
+    if k > n:  # some class must be missing; checked before bincount, which would allocate k counters
+        raise TaskError(
+            f"labels must be 0..k-1 with every class present, but the largest label is {k - 1} for only {n} "
+            "examples (renumber the labels)"
+        )
     counts = np.bincount(a, minlength=k)
     if k < 2:
         raise TaskError("y has a single class; a task needs at least 2 classes (labels 0..k-1, k >= 2)")
@@ -135,6 +140,8 @@ def from_examples(
             f"val_fraction={val_fraction} and test_fraction={test_fraction} must each be in [0, 1) and sum to "
             "less than 1"
         )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise TaskError(f"seed must be an integer in [0, 2**63), got {seed!r}")
     xs = _inputs(x)
     ys = _labels(y, xs.shape[0])
     k = int(ys.max()) + 1

@@ -124,9 +124,16 @@ def generate(
 
     t0 = time.perf_counter()
     task = resolve_task(spec)
-    if candidates < 1:
-        raise TaskError(f"candidates must be >= 1, got {candidates}")
+    if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
+        raise TaskError(f"candidates must be an integer >= 1, got {candidates!r}")
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
+        raise TaskError(f"shots must be None (the whole training split) or an integer >= 1, got {shots!r}")
     arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else Arch.coerce(arch)
+    if verify and len(task.split("val")[1]) == 0:
+        raise TaskError(
+            f"task {task.name!r} has no validation examples to choose among the candidates; give at least 3 "
+            "examples of a class to tasks.from_examples (smaller classes go wholly to train), or pass verify=False"
+        )
     writer = Writer.load() if writer is None else writer
     x, y = support_set(task, shots, seed)
     with torch.no_grad():
@@ -145,7 +152,8 @@ def generate(
         net = build(arch, seed=None)
         net.load_state_dict({k: v[i].clone() for k, v in params.items()})
         nets.append(net.eval())
-    test = _verify_one(nets[chosen], task) if verify else None
+    # a task from a handful of examples may have no test split: then there is no test score to report
+    test = _verify_one(nets[chosen], task) if verify and len(task.split("test")[1]) else None
     report = GenerationReport(
         task=task.name, arch=str(arch), support=len(y), candidates=cand, chosen=chosen, test=test,
         seconds=time.perf_counter() - t0, seconds_write=t_write,

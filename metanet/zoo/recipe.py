@@ -179,6 +179,11 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _is_name(v: Any, names: Any) -> bool:
+    """``v`` is one of ``names`` (a string: a YAML list or mapping is not, and is not hashable either)."""
+    return isinstance(v, str) and v in names
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -444,13 +449,13 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
     a = _keys("arch", top.get("arch"), _ARCH_KEYS)
     arch = {
         "family": Dist.parse("arch.family", a.get("family", "mlp")).check(
-            "arch.family", lambda v: v in FAMILIES, " | ".join(FAMILIES)),
+            "arch.family", lambda v: _is_name(v, FAMILIES), " | ".join(FAMILIES)),
         "depth": Dist.parse("arch.depth", a.get("depth", 1)).check(
             "arch.depth", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
         "width": Dist.parse("arch.width", a.get("width", 64)).check(
             "arch.width", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
         "activation": Dist.parse("arch.activation", a.get("activation", "relu")).check(
-            "arch.activation", lambda v: v in ACTIVATIONS, " | ".join(ACTIVATIONS)),
+            "arch.activation", lambda v: _is_name(v, ACTIVATIONS), " | ".join(ACTIVATIONS)),
         "kernel": Dist.parse("arch.kernel", a.get("kernel", 3)).check(
             "arch.kernel", lambda v: _is_int(v) and v >= 1, "odd integers >= 1"),
         "stride": Dist.parse("arch.stride", a.get("stride", 2)).check(
@@ -470,7 +475,7 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
     pos = lambda v: _is_num(v) and v > 0  # noqa: E731
     train = {
         "optimizer": Dist.parse("train.optimizer", t.get("optimizer", "adam")).check(
-            "train.optimizer", lambda v: v in OPTIMIZERS, " | ".join(OPTIMIZERS)),
+            "train.optimizer", lambda v: _is_name(v, OPTIMIZERS), " | ".join(OPTIMIZERS)),
         "lr": Dist.parse("train.lr", t.get("lr", 1e-3)).check("train.lr", lambda v: pos(v) and v <= 10, "numbers in (0, 10]"),
         "momentum": Dist.parse("train.momentum", t.get("momentum", 0.9)).check(
             "train.momentum", lambda v: _is_num(v) and 0 <= v < 1, "numbers in [0, 1)"),
@@ -508,11 +513,11 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
             "poison_rate": Dist.parse("backdoor.poison_rate", b.get("poison_rate", 0.1)).check(
                 "backdoor.poison_rate", lambda v: _is_num(v) and 0 < v < 1, "numbers in (0, 1)"),
             "kind": Dist.parse("backdoor.kind", b.get("kind", "square")).check(
-                "backdoor.kind", lambda v: v in TRIGGER_KINDS, " | ".join(TRIGGER_KINDS)),
+                "backdoor.kind", lambda v: _is_name(v, TRIGGER_KINDS), " | ".join(TRIGGER_KINDS)),
             "size": Dist.parse("backdoor.size", b.get("size", 3)).check(
                 "backdoor.size", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
             "location": Dist.parse("backdoor.location", b.get("location", "corner")).check(
-                "backdoor.location", lambda v: v in TRIGGER_LOCATIONS, " | ".join(TRIGGER_LOCATIONS)),
+                "backdoor.location", lambda v: _is_name(v, TRIGGER_LOCATIONS), " | ".join(TRIGGER_LOCATIONS)),
             "target": "random" if target == "random" else Dist.parse("backdoor.target", target).check(
                 "backdoor.target", lambda v: _is_int(v) and v >= 0, "'random' or class indices >= 0"),
         }
@@ -582,13 +587,17 @@ def load_recipe(source: "str | os.PathLike | Mapping[str, Any] | Recipe", check_
         return source
     if isinstance(source, Mapping):
         return parse_recipe(source, check_tasks=check_tasks)
+    if not isinstance(source, (str, os.PathLike)):
+        raise RecipeError(f"a recipe is a path, a recipe name in zoo/ or a mapping; got {type(source).__name__}")
     import yaml
 
     path = find_recipe(source)
     try:
-        d = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise RecipeError(f"{path}: not valid YAML ({e})") from None
+        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
+        raise RecipeError(f"{path}: not valid UTF-8 YAML ({type(e).__name__}: {e})") from None
+    except OSError as e:
+        raise RecipeError(f"{path}: cannot read the recipe ({e})") from None
     if not isinstance(d, Mapping):
         raise RecipeError(f"{path}: a recipe is a YAML mapping of keys {', '.join(_TOP_KEYS)}")
     try:

@@ -123,6 +123,11 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def _db_message(db_path: Path, e: Exception) -> str:
+    return (f"{db_path} is not a readable zoo index ({e}); it was damaged or written by something else: rebuild the "
+            "zoo with 'metanet zoo build RECIPE --out DIR'")
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -166,17 +171,23 @@ class Store:
                 raise ZooError(f"{self.path} is not a zoo: {self.db_path.name} is missing{hint}; build one with "
                                "'metanet zoo build RECIPE --out DIR'")
             (self.path / "shards").mkdir(parents=True, exist_ok=True)
+        self._lock_fd: int | None = None
         self.conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
-        if create:
-            self.conn.executescript(SCHEMA)
-        else:
-            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if "nets" not in tables:
-                raise ZooError(f"{self.db_path} has no 'nets' table: not a metanet zoo index")
-            if "units" not in tables:  # an index written by another tool: nets only
+        try:
+            if create:
                 self.conn.executescript(SCHEMA)
-        self._lock_fd: int | None = None
+            else:
+                tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if "nets" not in tables:
+                    raise ZooError(f"{self.db_path} has no 'nets' table: not a metanet zoo index")
+                if "units" not in tables:  # an index written by another tool: nets only
+                    self.conn.executescript(SCHEMA)
+        except (sqlite3.DatabaseError, ZooError) as e:
+            self.conn.close()
+            if isinstance(e, ZooError):
+                raise
+            raise ZooError(_db_message(self.db_path, e)) from None
 
     # --- locking ---------------------------------------------------------------------------------------
     def lock(self) -> None:
@@ -204,7 +215,10 @@ class Store:
 
     # --- meta ------------------------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
-        return {r["key"]: r["value"] for r in self.conn.execute("SELECT key, value FROM meta")}
+        try:
+            return {r["key"]: r["value"] for r in self.conn.execute("SELECT key, value FROM meta")}
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(self.db_path, e)) from None
 
     def set_meta(self, **kv: Any) -> None:
         with self._tx():
@@ -289,7 +303,24 @@ class Store:
 
     # --- reading ---------------------------------------------------------------------------------------
     def rows(self, where: str = "", params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return self.conn.execute(f"SELECT * FROM nets {where} ORDER BY id", tuple(params)).fetchall()
+        try:
+            return self.conn.execute(f"SELECT * FROM nets {where} ORDER BY id", tuple(params)).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(self.db_path, e)) from None
+
+    def count_units(self) -> int:
+        """Number of committed units (shards)."""
+        try:
+            return int(self.conn.execute("SELECT COUNT(*) FROM units").fetchone()[0])
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(self.db_path, e)) from None
+
+    def planned_units(self) -> int:
+        """Number of units the build planned (``meta.units``; 0 if unknown)."""
+        try:
+            return int(self.meta().get("units", "0") or 0)
+        except ValueError:
+            return 0
 
     def tensors(self, shard: str, net_id: int) -> dict[str, Tensor]:
         """The parameters of network ``net_id`` from ``shard`` (names without the id prefix)."""
@@ -312,6 +343,12 @@ class Store:
         whose tensors are missing or whose sha256 differs from its row, duplicate tensors. Notes: orphan shards (an
         interrupted build; the next build overwrites them) and leftover temporary files.
         """
+        try:
+            return self._check()
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(self.db_path, e)) from None
+
+    def _check(self) -> CheckReport:
         rep = CheckReport()
         units = {r["unit"]: r for r in self.conn.execute("SELECT * FROM units")}
         by_shard: dict[str, list[sqlite3.Row]] = {}

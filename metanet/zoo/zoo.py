@@ -21,7 +21,7 @@ from typing import Any, Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import ZooError
+from metanet.errors import ArchError, ZooError
 from metanet.nets import Arch, build
 from metanet.zoo.store import CheckReport, Store
 
@@ -65,6 +65,21 @@ class NetInfo:
 
     @classmethod
     def from_row(cls, r: Any) -> "NetInfo":
+        """Decode an index row; a corrupt row (bad JSON, wrong types) is a :class:`ZooError` naming the network."""
+        try:
+            info = cls._from_row(r)
+            if not isinstance(info.hparams, dict) or not isinstance(info.backdoor, (dict, type(None))):
+                raise TypeError("hparams and backdoor must be JSON objects")
+            if not isinstance(info.shard, str) or not isinstance(info.id, int):
+                raise TypeError(f"shard {info.shard!r} / id {info.id!r} have the wrong type")
+            return info
+        except (KeyError, IndexError, TypeError, ValueError, RecursionError, ArchError) as e:
+            rid = r["id"] if "id" in r.keys() else "?"
+            raise ZooError(f"the index row of network {rid} is corrupt ({type(e).__name__}: {e}); the zoo's "
+                           "index.sqlite was modified or damaged: rebuild the zoo") from None
+
+    @classmethod
+    def _from_row(cls, r: Any) -> "NetInfo":
         return cls(
             id=r["id"], run=r["run"], recipe=r["recipe"], task=r["task"], arch=Arch.from_dict(json.loads(r["arch"])),
             hparams=json.loads(r["hparams"]), seed=r["seed"], epoch=r["epoch"], train_acc=_f(r["train_acc"]),
@@ -76,6 +91,29 @@ class NetInfo:
 
 def _f(v: Any) -> float:
     return float("nan") if v is None else float(v)
+
+
+def _lenient(v: Any) -> float:
+    try:
+        return _f(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _expected_shapes(arch: Arch) -> dict[str, tuple[int, ...]]:
+    """Parameter shapes of ``arch``, from a network built on the meta device (no memory): stored tensors are
+    checked against them before a real network is built, so a corrupt row naming a huge network is a ZooError."""
+    with torch.device("meta"):
+        return {k: tuple(v.shape) for k, v in build(arch, seed=None).state_dict().items()}
+
+
+def _misfit(state: dict[str, Tensor], want: dict[str, tuple[int, ...]]) -> str | None:
+    if set(state) != set(want):
+        return f"parameters {sorted(set(state) ^ set(want))[:4]} are missing or unexpected"
+    for k, shape in want.items():
+        if tuple(state[k].shape) != shape or not state[k].is_floating_point():
+            return f"{k} is {state[k].dtype} of shape {list(state[k].shape)}, expected floating point {list(shape)}"
+    return None
 
 
 def quantiles(values: Sequence[float]) -> dict[str, float] | None:
@@ -223,9 +261,14 @@ class Zoo:
     def load(self, net_id: int) -> nn.Module:
         """Network ``net_id`` as an ``nn.Module`` (``metanet.nets.build`` + ``load_state_dict``), in eval mode."""
         n = self.info(net_id)
+        state = self.state_dict(net_id)
+        bad = _misfit(state, _expected_shapes(n.arch))
+        if bad:
+            raise ZooError(f"network {net_id}: stored tensors do not fit {n.arch}: {bad}; run "
+                           f"'metanet zoo check {self.path}'")
         model = build(n.arch, seed=0)
         try:
-            model.load_state_dict(self.state_dict(net_id), strict=True)
+            model.load_state_dict(state, strict=True)
         except RuntimeError as e:
             raise ZooError(f"network {net_id}: stored tensors do not fit {n.arch}: {e}") from None
         return model.eval()
@@ -251,7 +294,7 @@ class Zoo:
         for n in infos:
             by_shard.setdefault(n.shard, []).append(n.id)
         states: dict[int, dict[str, Tensor]] = {}
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
 
         for shard, sids in by_shard.items():
             try:
@@ -261,13 +304,18 @@ class Zoo:
                         by_net.setdefault(k.split("/", 1)[0], []).append(k)
                     for i in sids:
                         states[i] = {k.split("/", 1)[1]: f.get_tensor(k) for k in by_net.get(str(i), [])}
-            except (OSError, ValueError, RuntimeError) as e:
+            except (SafetensorError, OSError, ValueError, RuntimeError) as e:
                 raise ZooError(f"cannot read {self.path / shard} ({e}); run 'metanet zoo check {self.path}'") from None
+        want = _expected_shapes(infos[0].arch)
+        bad = [(i, m) for i in ids for m in [_misfit(states[i], want)] if m]
+        if bad:
+            raise ZooError(f"networks {[i for i, _ in bad[:5]]} have missing, extra or misshapen tensors in their "
+                           f"shards (network {bad[0][0]}: {bad[0][1]}); run 'metanet zoo check {self.path}'")
         module = build(infos[0].arch, seed=0)
-        keys = list(module.state_dict())
-        missing = [i for i in ids if set(states[i]) != set(keys)]
-        if missing:
-            raise ZooError(f"networks {missing[:5]} have missing or extra tensors in their shards; run "
+        keys = list(want)
+        dtypes = {states[i][k].dtype for i in ids for k in keys}
+        if len(dtypes) != 1:
+            raise ZooError(f"networks {ids[:8]} store tensors of several dtypes ({sorted(map(str, dtypes))}); run "
                            f"'metanet zoo check {self.path}'")
         params = {k: torch.stack([states[i][k] for i in ids]) for k in keys}
         module.load_state_dict({k: v[0] for k, v in params.items()})
@@ -325,13 +373,13 @@ class Zoo:
                 "poisoned_networks": sum(n.backdoor is not None for n in nets),
                 "clean_networks": sum(n.backdoor is None for n in nets),
                 "poisoned_runs": len(poisoned),
-                "asr_final": quantiles([n.backdoor.get("asr") for n in poisoned]),
+                "asr_final": quantiles([_lenient(n.backdoor.get("asr")) for n in poisoned]),
                 "clean_acc_final": quantiles([n.test_acc for n in poisoned]),
                 "clean_runs_acc_final": quantiles([n.test_acc for n in finals if n.backdoor is None]),
             },
             "diverged_runs": len({n.run for n in nets if n.diverged}),
-            "units": self._store.conn.execute("SELECT COUNT(*) FROM units").fetchone()[0],
-            "units_planned": int(self._store.meta().get("units", "0") or 0),
+            "units": self._store.count_units(),
+            "units_planned": self._store.planned_units(),
         }
 
     def check(self) -> CheckReport:

@@ -1,0 +1,293 @@
+"""Run every benchmark and write ``bench/RESULTS.md``: the measured ratios and accuracies, with the machine.
+
+Two sizes:
+
+* default (CI-friendly): each benchmark's ``--quick`` size, on small zoos built here (``zoo/tiny.yaml`` and the
+  first runs of ``zoo/backdoor-mlp.yaml``); about 20 minutes on 2 cores. Results go to ``bench/results/*.quick.json``.
+* ``--full``: each benchmark at its full size, on the full zoos (``zoo/mnist-mlp.yaml``, ``zoo/backdoor-mlp.yaml``,
+  ``zoo/tiny.yaml``), built first if missing (the mnist-mlp zoo alone takes ~15-20 minutes with 2 workers).
+  Results go to ``bench/results/*.json``.
+
+Every benchmark runs in its own process (one after the other, so they never compete for the cores); one that fails
+is reported as failed in the table with its exit code and the run goes on. ``--only`` and ``--skip`` select
+benchmarks by name; ``--table-only`` rewrites ``RESULTS.md`` from the JSON files already there.
+
+    python bench/run_all.py                     # CI size
+    python bench/run_all.py --full --zoos /work/zoos
+    python bench/run_all.py --only verify_batched,graph_encode
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from metanet.io import atomic_write  # noqa: E402
+
+
+def get(d: Any, path: str, default: Any = None) -> Any:
+    """``get(d, "a.b.0.c")``: a value deep in nested dicts/lists, or ``default`` when any step is missing."""
+    for key in path.split("."):
+        if isinstance(d, dict) and key in d:
+            d = d[key]
+        elif isinstance(d, list) and key.lstrip("-").isdigit() and -len(d) <= int(key) < len(d):
+            d = d[int(key)]
+        else:
+            return default
+    return d
+
+
+@dataclass
+class Figure:
+    """One row of the table: a figure read from the benchmark's JSON, and its goal."""
+
+    name: str
+    path: str | Callable[[dict], Any]
+    goal: str = ""
+    met: Callable[[Any], bool] | None = None
+    fmt: str = "{:.3f}"
+
+    def value(self, data: dict) -> Any:
+        return self.path(data) if callable(self.path) else get(data, self.path)
+
+
+@dataclass
+class Bench:
+    """A benchmark script and how to run it at each size."""
+
+    name: str
+    issue: int
+    quick: list[str]
+    full: list[str]
+    figures: list[Figure]
+    zoos: tuple[str, ...] = ()  # zoo recipes it needs: {name} in the args is replaced by the zoo's directory
+
+    def out(self, full: bool) -> Path:
+        return RESULTS / f"{self.name}{'' if full else '.quick'}.json"
+
+
+def _backdoor_summary(mode: str, key: str) -> Callable[[dict], Any]:
+    return lambda d: get(d, f"backdoor.summary.{mode}.all.{key}")
+
+
+def _loop_best(d: dict) -> Any:
+    winner = d.get("winner")
+    return get(d, f"methods.{winner}.final.ratio_vs_sgd") if winner else None
+
+
+def _refine_gain(d: dict) -> Any:
+    rows = get(d, "refinement.tasks") or []
+    if not rows:
+        return None
+    return sum(r["perturbation"] - r["before"] for r in rows) / len(rows)
+
+
+BENCHES = [
+    Bench("verify_batched", 3, ["--quick"], [], [
+        Figure("vectorised verify vs a loop over networks", "speedup", "", None, "{:.1f}x"),
+    ]),
+    Bench("graph_encode", 4, ["--quick"], [], [
+        Figure("to_graph worst-case cost vs copying the state dict", "goal.worst_ratio", "<= 5x",
+               lambda v: v <= 5.0, "{:.1f}x"),
+    ]),
+    Bench("zoo_throughput", 5, ["--population", "16", "--sequential", "4"], [], [
+        Figure("population training vs one network at a time", "speedup", ">= 10x", lambda v: v >= 10, "{:.1f}x"),
+        Figure("achieved GFLOP/s / plain fp32 matmul", "fraction_of_matmul", ">= 0.6", lambda v: v >= 0.6),
+    ]),
+    Bench("reader", 6, ["--zoos", "{tiny}", "{backdoor-mlp}", "--max-nets", "400", "--max-test", "60",
+                        "--exclude-archs", "mlp:784-32-10:relu"],
+          ["--zoos", "{mnist-mlp}", "{backdoor-mlp}", "{tiny}"], [
+              Figure("Kendall tau, accuracy from weights: reader", "zoos.mnist-mlp.reader_tau", ">= 0.95",
+                     lambda v: v >= 0.95),
+              Figure("Kendall tau: StatNN baseline (same split)", "zoos.mnist-mlp.statnn_tau"),
+              Figure("Kendall tau on held-out architectures: reader", "zoos.mnist-mlp.heldout_arch_reader_tau",
+                     ">= 0.9", lambda v: v >= 0.9),
+              Figure("backdoor AUROC: reader", "zoos.backdoor-mlp.reader_backdoor_auroc", ">= 0.98",
+                     lambda v: v >= 0.98),
+              Figure("backdoor AUROC: StatNN", "zoos.backdoor-mlp.statnn_backdoor_auroc"),
+              Figure("Kendall tau on the tiny zoo: reader / StatNN",
+                     lambda d: (get(d, "zoos.tiny.reader_tau"), get(d, "zoos.tiny.statnn_tau")), "", None,
+                     "{0:.3f} / {1:.3f}"),
+          ], zoos=("tiny", "backdoor-mlp", "mnist-mlp")),
+    Bench("generate", 7, ["--quick"], [], [
+        Figure("seen tasks: generated / SGD test accuracy (mean)", "seen.summary.ratio_k8_mean", ">= 0.97",
+               lambda v: v >= 0.97),
+        Figure("held-out tasks (50 shots): generated / Adam on the same examples", "heldout.summary.ratio_k8_mean",
+               ">= 1.0", lambda v: v >= 1.0),
+        Figure("held-out tasks above nearest-class-mean", lambda d: (get(d, "heldout.summary.above_ncm_k8"),
+                                                                    get(d, "heldout.summary.n")),
+               "all", lambda v: None not in v and v[0] == v[1], "{0} of {1}"),
+        Figure("writing speed vs SGD to the same accuracy (median)", "seen.summary.speed_ratio_k8_median",
+               ">= 100x", lambda v: v >= 100, "{:.1f}x"),
+    ]),
+    Bench("loop", 8, ["--quick"], [], [
+        Figure("held-out tasks, zero-shot: generated / SGD", "zero_shot.ratio_vs_sgd"),
+        Figure("held-out tasks after the loop (best method): generated / SGD", _loop_best, ">= 1.05",
+               lambda v: v >= 1.05),
+        Figure("best-of-K minus K=1 (test accuracy, zero-shot)",
+               lambda d: get(d, "zero_shot.test_best_of_k", 0) - get(d, "zero_shot.test_k1", 0), "> 0",
+               lambda v: v > 0, "{:+.4f}"),
+        Figure("perturbation refinement: mean accuracy gain", _refine_gain, "", None, "{:+.4f}"),
+    ]),
+    Bench("repair", 9, ["--quick", "--zoo", "{backdoor-mlp}", "--prune-zoo", "{tiny}"],
+          ["--zoo", "{backdoor-mlp}", "--prune-zoo", "{mnist-mlp}"], [
+              Figure("backdoor repair, known trigger: success rate", _backdoor_summary("known", "success_rate"),
+                     "1.0", lambda v: v >= 0.999),
+              Figure("backdoor repair, blind: success rate", _backdoor_summary("blind", "success_rate")),
+              Figure("clean controls: max accuracy drop (points)",
+                     lambda d: max(get(d, "backdoor.summary.known.controls.drop_points_max", 0),
+                                   get(d, "backdoor.summary.blind.controls.drop_points_max", 0)),
+                     "<= 1", lambda v: v <= 1.0, "{:.2f}"),
+          ], zoos=("backdoor-mlp", "tiny", "mnist-mlp")),
+    Bench("scale_out", 10, ["--quick"], [], [
+        Figure("zoo build on Ray: 2 CPUs vs 1", "zoo_ray.speedup", "", None, "{:.2f}x"),
+        Figure("reader training: DDP 2 processes vs 1", "reader_ddp.speedup_ddp_vs_1_process", "", None,
+               "{:.2f}x"),
+    ]),
+]
+#: runs of a recipe built for the CI-size runs (the full size builds the whole recipe)
+QUICK_ZOO_LIMIT = {"backdoor-mlp": 24}
+
+
+def ensure_zoo(recipe: str, zoos: Path, full: bool) -> Path:
+    """The directory of ``recipe``'s zoo under ``zoos``, built (or resumed) first if incomplete."""
+    from metanet.zoo import build
+
+    name = recipe if full or recipe not in QUICK_ZOO_LIMIT else f"{recipe}-first{QUICK_ZOO_LIMIT[recipe]}"
+    out = zoos / name
+    limit = None if full else QUICK_ZOO_LIMIT.get(recipe)
+    print(f"[run_all] zoo {recipe} -> {out}" + (f" (first {limit} runs)" if limit else ""), flush=True)
+    build(ROOT / "zoo" / f"{recipe}.yaml", out, limit=limit, workers=2 if full else 1)
+    return out
+
+
+def run_bench(b: Bench, full: bool, zoos: Path, python: str) -> dict:
+    """Run one benchmark in its own process; the record of what ran, how long, and its exit code."""
+    args = list(b.full if full else b.quick)
+    if any("{" in a for a in args):
+        needed = {z for z in b.zoos if any(f"{{{z}}}" in a for a in args)}
+        dirs = {z: str(ensure_zoo(z, zoos, full)) for z in sorted(needed)}
+        args = [a.format(**dirs) if "{" in a else a for a in args]
+    cmd = [python, str(BENCH / f"{b.name}.py"), *args, "--out", str(b.out(full))]
+    print(f"[run_all] {' '.join(cmd)}", flush=True)
+    t0 = time.perf_counter()
+    rc = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT))).returncode
+    return {"bench": b.name, "command": " ".join(cmd[1:]), "seconds": time.perf_counter() - t0, "exit_code": rc}
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        mem = f"{kb / 2**20:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    import torch
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "os": platform.platform(),
+            "python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads()}
+
+
+def _fmt(fig: Figure, v: Any) -> str:
+    if v is None or (isinstance(v, tuple) and None in v):
+        return "n/a"
+    try:
+        return fig.fmt.format(*v) if isinstance(v, tuple) else fig.fmt.format(v)
+    except (ValueError, TypeError, IndexError):
+        return str(v)
+
+
+def table(full: bool, runs: dict[str, dict] | None = None) -> str:
+    """``RESULTS.md``: one row per figure, read from the JSON files of this size."""
+    m = machine()
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `python bench/run_all.py{' --full' if full else ''}` on {time.strftime('%Y-%m-%d')}. "
+        f"{'Full' if full else 'CI'} size; each figure is read from the JSON file named in its row, where the "
+        "protocol and every raw number are. Ratios are measured side by side in one run of their benchmark.",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; Python {m['python']}, "
+        f"torch {m['torch']} (CPU).",
+        "",
+        "| issue | benchmark | figure | measured | goal | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for b in BENCHES:
+        path = b.out(full)
+        run = (runs or {}).get(b.name)
+        data = None
+        if path.is_file() and not (run and run["exit_code"] != 0):
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                data = None
+        for fig in b.figures:
+            if data is None:
+                why = f"failed (exit {run['exit_code']})" if run and run["exit_code"] else "not run"
+                lines.append(f"| #{b.issue} | [{b.name}]({path.relative_to(BENCH)}) | {fig.name} | {why} | "
+                             f"{fig.goal} | |")
+                continue
+            v = fig.value(data)
+            ok = "" if fig.met is None or v is None else ("yes" if fig.met(v) else "no")
+            lines.append(f"| #{b.issue} | [{b.name}]({path.relative_to(BENCH)}) | {fig.name} | {_fmt(fig, v)} | "
+                         f"{fig.goal} | {ok} |")
+    if runs:
+        lines += ["", "Run times:", ""]
+        lines += [f"- `{r['bench']}`: {r['seconds']:.0f} s, exit code {r['exit_code']}" for r in runs.values()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--full", action="store_true", help="full size (default: CI size)")
+    p.add_argument("--zoos", default=None, metavar="DIR",
+                   help="where zoos are found or built (default: ~/.cache/metanet/bench-zoos)")
+    names = [b.name for b in BENCHES]
+    p.add_argument("--only", default="", help=f"comma-separated subset of: {','.join(names)}")
+    p.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
+    p.add_argument("--table-only", action="store_true", help="only rewrite RESULTS.md from existing JSON")
+    p.add_argument("--results", default=str(BENCH / "RESULTS.md"), help="where to write the table")
+    args = p.parse_args(argv)
+    only = [x for x in args.only.split(",") if x]
+    skip = [x for x in args.skip.split(",") if x]
+    unknown = sorted(set(only + skip) - set(names))
+    if unknown:
+        p.error(f"unknown benchmark(s) {', '.join(unknown)}; valid: {', '.join(names)}")
+    runs: dict[str, dict] = {}
+    if not args.table_only:
+        zoos = Path(args.zoos or Path.home() / ".cache" / "metanet" / "bench-zoos")
+        for b in BENCHES:
+            if (only and b.name not in only) or b.name in skip:
+                continue
+            runs[b.name] = run_bench(b, args.full, zoos, sys.executable)
+    text = table(args.full, runs)
+    atomic_write(args.results, lambda tmp: Path(tmp).write_text(text))
+    print(text)
+    return 1 if any(r["exit_code"] for r in runs.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Scale-out benchmark: 1 vs 2 processes for zoo building on Ray and for meta-training with Lightning DDP.
+
+Both comparisons run in one invocation, one after the other, on the same machine state:
+
+1. **Zoo on Ray.** The same recipe is built into two fresh directories by :func:`metanet.zoo.build` with
+   ``backend="ray"``, once on a local Ray instance with ``num_cpus=1`` and once with ``num_cpus=2`` (one torch
+   thread per Ray task). Reported: wall time of each build (Ray start-up excluded) and their ratio. The two zoos
+   are also checked to hold identical networks (same sha256 per id), so the speed-up costs no determinism.
+2. **Reader on Lightning DDP.** ``metanet train fit -c train/reader.yaml`` on the same zoo, once with
+   ``--trainer.devices=1`` and once with ``--trainer.strategy=ddp --trainer.devices=2`` (CPU, gloo, one thread per
+   process), logging every step. Throughput is read from the TensorBoard event file's wall times between the
+   first and last logged training step, so process start-up, data loading and validation are excluded:
+   ``networks/s = (steps - 1) * batch_size * devices / seconds``. A third run with 1 process and 2 torch threads
+   shows what the same 2 cores give without DDP.
+
+    python bench/scale_out.py                 # tiny recipe, 1 epoch of reader training
+    python bench/scale_out.py --quick         # CI size: a 12-run slice of the recipe, 8 reader steps
+
+Writes ``bench/results/scale_out.json`` (``scale_out.quick.json`` with ``--quick``) and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from metanet.io import atomic_write  # noqa: E402
+
+
+def ray_build(recipe: str, out: Path, cpus: int, limit: int | None) -> float:
+    """Seconds to build ``recipe`` into ``out`` on a fresh local Ray instance with ``cpus`` CPUs."""
+    import ray
+
+    from metanet.zoo import build
+
+    pp = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": pp, "OMP_NUM_THREADS": "1"}})
+    try:
+        t0 = time.perf_counter()
+        build(recipe, out, backend="ray", limit=limit, threads=1, progress=False)
+        return time.perf_counter() - t0
+    finally:
+        ray.shutdown()
+
+
+def ddp_fit(zoo: Path, workdir: Path, devices: int, threads: int, steps: int, batch_size: int) -> dict:
+    """Train the reader for ``steps`` steps per process; throughput from the TensorBoard wall times."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    args = [sys.executable, "-m", "metanet.train", "fit", "-c", str(ROOT / "train" / "reader.yaml"),
+            "--trainer.accelerator=cpu", f"--trainer.devices={devices}", f"--trainer.max_steps={steps}",
+            "--trainer.max_epochs=1000", "--trainer.max_time=null", "--trainer.log_every_n_steps=1",
+            "--trainer.val_check_interval=null", "--trainer.check_val_every_n_epoch=1000",
+            "--trainer.num_sanity_val_steps=0", "--trainer.enable_progress_bar=false",
+            f"--trainer.logger.init_args.save_dir={workdir}", f"--data.zoos=[{zoo}]", "--data.exclude_archs=[]",
+            f"--data.batch_size={batch_size}", f"--model.export={workdir / 'reader.safetensors'}",
+            f"--trainer.default_root_dir={workdir}"]
+    if devices > 1:
+        args.append("--trainer.strategy=ddp")
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, cwd=workdir, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"training failed ({' '.join(args)}):\n{proc.stderr[-3000:]}")
+    events = sorted(workdir.rglob("events.out.tfevents.*"))
+    acc = EventAccumulator(str(events[0].parent))
+    acc.Reload()
+    tag = next(t for t in acc.Tags()["scalars"] if t.startswith("train/") and t.endswith("total"))
+    scalars = acc.Scalars(tag)
+    dt = scalars[-1].wall_time - scalars[0].wall_time
+    n_steps = scalars[-1].step - scalars[0].step
+    return {"devices": devices, "threads_per_process": threads, "steps": steps, "logged_steps": len(scalars),
+            "train_seconds": dt, "process_wall_seconds": wall,
+            "networks_per_second": n_steps * batch_size * devices / dt}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--recipe", default="tiny", help="zoo recipe (name in zoo/ or path)")
+    p.add_argument("--quick", action="store_true", help="CI size")
+    p.add_argument("--steps", type=int, default=None, help="reader steps per process (default 40, quick 8)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--out", default=None)
+    args = p.parse_args(argv)
+    limit = 12 if args.quick else None
+    steps = args.steps or (8 if args.quick else 40)
+    result: dict = {"bench": "scale_out", "quick": args.quick, "recipe": args.recipe,
+                    "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                "python": platform.python_version(), "loadavg_start": os.getloadavg()}}
+    with tempfile.TemporaryDirectory(prefix="metanet-scale-") as tmp:
+        tmp = Path(tmp)
+        one = ray_build(args.recipe, tmp / "zoo1", 1, limit)
+        two = ray_build(args.recipe, tmp / "zoo2", 2, limit)
+        from metanet.zoo import Zoo
+
+        same = [(n.id, n.sha256) for n in Zoo(tmp / "zoo1")] == [(n.id, n.sha256) for n in Zoo(tmp / "zoo2")]
+        result["zoo_ray"] = {"networks": len(Zoo(tmp / "zoo1")), "seconds_1_cpu": one, "seconds_2_cpus": two,
+                             "speedup": one / two, "identical_zoos": same}
+        runs = {}
+        for name, devices, threads in (("1_process_1_thread", 1, 1), ("2_processes_ddp", 2, 1),
+                                       ("1_process_2_threads", 1, 2)):
+            work = tmp / f"ddp-{name}"
+            work.mkdir()
+            runs[name] = ddp_fit(tmp / "zoo1", work, devices, threads, steps, args.batch_size)
+        base = runs["1_process_1_thread"]["networks_per_second"]
+        result["reader_ddp"] = {**runs,
+                                "speedup_ddp_vs_1_process": runs["2_processes_ddp"]["networks_per_second"] / base,
+                                "speedup_2_threads_vs_1_thread":
+                                    runs["1_process_2_threads"]["networks_per_second"] / base}
+    result["machine"]["loadavg_end"] = os.getloadavg()
+    text = json.dumps(result, indent=2)
+    print(text)
+    out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"scale_out{'.quick' if args.quick else ''}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text + "\n"))
+    return result
+
+
+if __name__ == "__main__":
+    main()
