@@ -1,19 +1,33 @@
 """Population training: P networks of one architecture trained together as stacked parameters.
 
-Every parameter of a population is one tensor with a leading member dimension ``(P, *shape)``; the forward pass is
-written with batched matrix products (MLP) and grouped convolutions (CNN), so P small networks cost about as
-much as one wide one. Each member keeps everything that makes it an independent training run:
+All parameters of a population live in one flat ``(P, N)`` buffer (:class:`FlatParams`: member-major, a
+``(P, *shape)`` view per parameter); the forward pass is written with batched matrix products (MLP) and grouped
+convolutions (CNN), so P small networks cost about as much as one wide one. What makes a step fast:
+
+- MLPs: the backward pass is written out (:class:`_MLPStep`) with the ATen kernels autograd itself would call, and
+  every weight gradient is written by ``torch.bmm(out=...)`` straight into a flat gradient buffer of the same
+  layout: no graph bookkeeping, no transposed-gradient copies. CNNs use autograd on views of the flat buffer
+  (whose gradient is then flat too).
+- The optimizer (:class:`PopulationOptimizer`) updates the flat buffer with torch's fused SGD/Adam/AdamW kernels,
+  one call per member with that member's own lr/weight decay (one pass over its parameters and state), or with a
+  few whole-population elementwise passes for tiny members.
+- Each member's data order is gathered with one ``index_select`` per step into a reused buffer; dropout masks are
+  drawn once per epoch per member; evaluation happens only at checkpoint epochs, with the shared evaluation inputs
+  multiplied against all members' first-layer weights in one large matmul; no host sync inside an epoch.
+
+Each member keeps everything that makes it an independent training run:
 
 - its own task data, data order, dropout masks, label noise and poisoned examples, each drawn from generators
   seeded by the run's own seed (:func:`metanet.zoo.recipe.run_seeds`), never from a shared stream;
-- its own hyperparameters: learning rate, weight decay and momentum are ``(P,)`` tensors broadcast over each
-  parameter in :class:`PopulationOptimizer`, a vectorised re-statement of ``torch.optim`` SGD/Adam/AdamW.
+- its own hyperparameters: learning rate, weight decay and momentum per member.
 
 Members that train together share the architecture, optimizer kind, batch size, epochs and training-set size (the
 "group key" of :class:`~metanet.zoo.recipe.RunSpec`), so every member takes the same number of steps of the same
 shape; grouping rather than masking keeps the step free of wasted work. :func:`train_one` is the plain reference:
 one ``nn.Module``, ``torch.optim``, the same random streams; a member of a population matches it within float
-tolerance (``tests/zoo/test_train.py``).
+tolerance (``tests/zoo/test_zoo_train.py``, ``tests/zoo/test_zoo_build.py``). Float rounding differs from the
+reference in the last bits, so over many epochs a chaotic (high learning rate) run can drift measurably from a
+plain-loop run of the same seed; the same code and seed always give bit-identical results.
 
 A member whose loss or parameters become non-finite during an epoch is put back to its parameters at the start of
 that epoch and frozen there (``diverged`` is recorded) instead of storing NaNs in the zoo; the other members are
@@ -39,6 +53,7 @@ __all__ = [
     "Checkpoint",
     "RunResult",
     "PopulationOptimizer",
+    "FlatParams",
     "population_forward",
     "init_params",
     "train_population",
@@ -77,8 +92,12 @@ class RunResult:
 def _linear(h: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
     """Per-member ``h @ w.T + b``: h (P, n, in) or shared (n, in); w (P, out, in); b (P, out)."""
     if h.dim() == 2:
-        z = torch.matmul(h, w.transpose(1, 2))  # broadcast the shared input over members
-        return z + b.unsqueeze(1) if b is not None else z
+        # a shared input is one large matmul against every member's weights side by side (bias added by the
+        # same kernel): (n, P*out), returned as a (P, n, out) view
+        nmem, o = w.shape[0], w.shape[1]
+        wt = w.reshape(nmem * o, -1).t()
+        z = torch.addmm(b.reshape(-1), h, wt) if b is not None else torch.mm(h, wt)
+        return z.view(len(h), nmem, o).transpose(0, 1)
     if b is not None:
         return torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
     return torch.bmm(h, w.transpose(1, 2))
@@ -151,19 +170,28 @@ def _dropout_widths(arch: Arch) -> list[int]:
 # ---------------------------------------------------------------------------------------------------------------
 # optimizer
 # ---------------------------------------------------------------------------------------------------------------
-_FUSED_ADAM = hasattr(torch, "_fused_adam_")
+_FUSED = all(hasattr(torch, f) for f in ("_fused_adam_", "_fused_adamw_", "_fused_sgd_"))
+#: below this many parameters per member, a few whole-population passes beat one fused kernel call per member
+#: (the per-call overhead of P calls exceeds the arithmetic)
+_PER_MEMBER_MIN = 4096
 
 
 class PopulationOptimizer:
     """SGD (with momentum), Adam or AdamW over stacked parameters, with per-member hyperparameters.
 
-    Each update is the one ``torch.optim`` applies to a single network (same formulas and operation order,
-    weight decay coupled for SGD/Adam and decoupled for AdamW), with ``lr``, ``weight_decay`` and ``momentum``
-    as ``(P,)`` tensors broadcast over the member dimension.
+    Each update is the one ``torch.optim`` applies to a single network (same formulas, weight decay coupled for
+    SGD/Adam and decoupled for AdamW), with ``lr``, ``weight_decay`` and ``momentum`` per member. The
+    parameters are given as stacked tensors ``(P, ...)`` — usually one flat ``(P, N)`` buffer holding every
+    parameter of every member (see :class:`FlatParams`), so a step is a handful of kernel calls whatever the depth.
+
+    Two equivalent strategies: with torch's fused CPU kernels and members of at least ``_PER_MEMBER_MIN``
+    parameters, one fused call per member on its contiguous slice (one pass over p, g and the state, the member's
+    own lr/wd as scalars: the least memory traffic); otherwise a few elementwise passes over the whole population
+    with ``(P, 1)`` broadcast hyperparameters (fewest calls, for tiny members).
 
     Args:
         kind: ``"sgd"``, ``"adam"`` or ``"adamw"``.
-        params: the stacked parameter tensors, each ``(P, ...)``.
+        params: the stacked parameter tensors, each ``(P, ...)`` and contiguous.
         lr, weight_decay, momentum: ``(P,)`` tensors (momentum is used by SGD only).
         betas, eps: Adam's constants (torch defaults).
     """
@@ -173,12 +201,19 @@ class PopulationOptimizer:
         if kind not in ("sgd", "adam", "adamw"):
             raise ValueError(f"unknown optimizer {kind!r}; valid: sgd, adam, adamw")
         self.kind, self.betas, self.eps = kind, betas, eps
-        self.lr, self.wd = lr, weight_decay
-        self.momentum = momentum if momentum is not None else torch.zeros_like(lr)
+        self.lr, self.wd = lr.float(), weight_decay.float()
+        self.momentum = (momentum if momentum is not None else torch.zeros_like(lr)).float()
         self.has_wd = bool((weight_decay != 0).any())  # skip the decay terms when no member uses them
         self.t = 0
+        nmem = len(lr)
+        per_member = sum(p[0].numel() for p in params) if len(params) else 0
+        self.per_member = _FUSED and per_member >= _PER_MEMBER_MIN
+        # python floats for the per-member kernel calls (read once, not per step)
+        self._lr_f, self._wd_f, self._mom_f = self.lr.tolist(), self.wd.tolist(), self.momentum.tolist()
         self._step_t = torch.zeros((), dtype=torch.float32)
         self.state: list[dict[str, Tensor]] = [{} for _ in params]
+        self._nmem = nmem
+        self._slices: tuple | None = None
 
     @staticmethod
     def _b(v: Tensor, like: Tensor) -> Tensor:
@@ -188,6 +223,45 @@ class PopulationOptimizer:
     def step(self, params: Sequence[Tensor], grads: Sequence[Tensor]) -> None:
         """Update ``params`` in place from ``grads`` (which may be overwritten)."""
         self.t += 1
+        if self.per_member:
+            self._step_members(params, grads)
+        else:
+            self._step_population(params, grads)
+
+    def _step_members(self, params: Sequence[Tensor], grads: Sequence[Tensor]) -> None:
+        grads = [g if g.is_contiguous() else g.contiguous() for g in grads]  # the kernels walk raw memory
+        first = self.t == 1
+        for st, p in zip(self.state, params):
+            if not st:
+                if self.kind == "sgd":
+                    st["buf"] = torch.zeros_like(p)
+                else:
+                    st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
+        # per-member slices, built once: the same buffers come back every step (slicing them anew each step
+        # costs as much as a small member's update)
+        key = tuple((t.data_ptr(), t.stride()) for t in (*params, *grads))
+        if self._slices is None or self._slices[0] != key:
+            state = [st["buf"] for st in self.state] if self.kind == "sgd" else \
+                [st[k] for k in ("m", "v") for st in self.state]
+            self._slices = (key, [[[t[j] for t in ts] for ts in (params, grads, state)] for j in range(self._nmem)])
+        members = self._slices[1]
+        if self.kind == "sgd":
+            for j, (p, g, buf) in enumerate(members):
+                # momentum 0: torch.optim.SGD keeps no buffer, and the kernel insists on none
+                torch._fused_sgd_(p, g, buf if self._mom_f[j] != 0 else [], weight_decay=self._wd_f[j],
+                                  momentum=self._mom_f[j], lr=self._lr_f[j], dampening=0.0, nesterov=False,
+                                  maximize=False, is_first_step=first)
+            return
+        fused = torch._fused_adamw_ if self.kind == "adamw" else torch._fused_adam_
+        self._step_t.fill_(self.t)
+        b1, b2 = self.betas
+        k = len(params)
+        steps = [self._step_t] * k
+        for j, (p, g, mv) in enumerate(members):
+            fused(p, g, mv[:k], mv[k:], [], steps, lr=self._lr_f[j], beta1=b1, beta2=b2, weight_decay=self._wd_f[j],
+                  eps=self.eps, amsgrad=False, maximize=False)
+
+    def _step_population(self, params: Sequence[Tensor], grads: Sequence[Tensor]) -> None:
         for p, g, st in zip(params, grads, self.state):
             lr = self._b(self.lr, p)
             wd = self._b(self.wd, p) if self.has_wd else None
@@ -208,14 +282,13 @@ class PopulationOptimizer:
                     g = g.addcmul_(p, wd)
             if "m" not in st:
                 st["m"], st["v"] = torch.zeros_like(p), torch.zeros_like(p)
-            if _FUSED_ADAM:
-                # torch's fused CPU Adam kernel (one pass over m, v and the update) computes the unit-lr update
-                # u = -m_hat / (sqrt(v_hat) + eps) into a zeroed buffer; the per-member lr scales it on the way in.
-                # The kernel walks raw memory: every tensor must be contiguous (autograd may return strided grads)
+            if _FUSED:
+                # the fused kernel computes the unit-lr update u = -m_hat / (sqrt(v_hat) + eps) into a zeroed
+                # buffer in one pass over m and v; the per-member lr scales it on the way in
                 u = st.setdefault("u", torch.empty_like(p)).zero_()
                 self._step_t.fill_(self.t)
-                torch._fused_adam_([u], [g.contiguous()], [st["m"]], [st["v"]], [], [self._step_t], lr=1.0, beta1=b1, beta2=b2,
-                                   weight_decay=0.0, eps=self.eps, amsgrad=False, maximize=False)
+                torch._fused_adam_([u], [g.contiguous()], [st["m"]], [st["v"]], [], [self._step_t], lr=1.0,
+                                   beta1=b1, beta2=b2, weight_decay=0.0, eps=self.eps, amsgrad=False, maximize=False)
                 p.addcmul_(u, lr)
                 continue
             st["m"].lerp_(g, 1 - b1)
@@ -223,6 +296,36 @@ class PopulationOptimizer:
             bc1, bc2 = 1 - b1**self.t, 1 - b2**self.t
             denom = st["v"].sqrt().div_(math.sqrt(bc2)).add_(self.eps)
             p.sub_(torch.div(st["m"], denom, out=denom).mul_(lr / bc1))
+
+
+class FlatParams:
+    """All parameters of a population in one ``(P, N)`` buffer, member-major, with a ``(P, *shape)`` view per
+    parameter name.
+
+    One buffer means the optimizer touches one tensor per step (and each member's parameters are one contiguous
+    row, which the per-member fused kernels need); the per-layer views feed the batched matmuls directly, and a
+    gradient buffer of the same layout receives the matmuls' output in place.
+
+    Args:
+        states: one ``{name: tensor}`` per member, all with the same names and shapes.
+    """
+
+    def __init__(self, states: Sequence[Mapping[str, Tensor]]) -> None:
+        first = states[0]
+        self.names = list(first)
+        self.shapes = [tuple(first[k].shape) for k in self.names]
+        sizes = [math.prod(s) for s in self.shapes]
+        self.offsets = [sum(sizes[:i]) for i in range(len(sizes))]
+        self.sizes = sizes
+        self.numel = sum(sizes)
+        self.flat = torch.empty(len(states), self.numel)
+        for j, s in enumerate(states):
+            torch.cat([s[k].reshape(-1) for k in self.names], out=self.flat[j])
+
+    def views(self, flat: Tensor) -> dict[str, Tensor]:
+        """``{name: (P, *shape) view}`` of a buffer laid out like :attr:`flat` (parameters or gradients)."""
+        return {k: flat[:, o : o + n].view(flat.shape[0], *s)
+                for k, o, n, s in zip(self.names, self.offsets, self.sizes, self.shapes)}
 
 
 def _torch_optimizer(run: RunSpec, params) -> torch.optim.Optimizer:
@@ -370,6 +473,122 @@ def _gather(data: Mapping[str, TaskData], runs: Sequence[RunSpec], idx: Tensor, 
     return out.view(*idx.shape, *shape)
 
 
+_aten = torch.ops.aten
+
+
+def _act_backward(name: str) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+    """``f(grad, z, s)`` -> gradient w.r.t. the pre-activation ``z`` given the output ``s = act(z)``: the same
+    ATen backward kernels autograd calls for ``nn.ReLU``, ``nn.Tanh``, ... (so the manual backward pass matches it)."""
+    table: dict[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
+        "identity": lambda g, z, s: g,
+        "relu": lambda g, z, s: _aten.threshold_backward(g, s, 0),
+        "tanh": lambda g, z, s: _aten.tanh_backward(g, s),
+        "sigmoid": lambda g, z, s: _aten.sigmoid_backward(g, s),
+        "gelu": lambda g, z, s: _aten.gelu_backward(g, z),
+        "leaky_relu": lambda g, z, s: _aten.leaky_relu_backward(g, z, 0.01, False),
+        "silu": lambda g, z, s: _aten.silu_backward(g, z),
+    }
+    if name in table:
+        return table[name]
+
+    def generic(g: Tensor, z: Tensor, s: Tensor) -> Tensor:  # any other activation: autograd on this layer only
+        with torch.enable_grad():
+            zz = z.detach().requires_grad_(True)
+            return torch.autograd.grad(activation(name)(zz), zz, g)[0]
+
+    return generic
+
+
+class _MLPStep:
+    """Forward and backward pass of a population of MLPs, written out with batched matmuls.
+
+    Autograd would record the same operations; writing them out lets every weight gradient land directly in the
+    flat gradient buffer (``torch.bmm(out=...)``), skips the graph bookkeeping and the transposed-gradient copies,
+    and computes the loss gradient directly as ``(softmax - onehot) / b``. The activation backward
+    uses autograd's own kernels (:func:`_act_backward`), so a member matches ``train_one`` within float tolerance.
+    """
+
+    def __init__(self, arch: Arch, layout: FlatParams, params: Tensor, grads: Tensor) -> None:
+        self.arch = arch
+        self.L = arch.num_layers
+        self.act = activation(arch.activation)
+        self.act_bw = _act_backward(arch.activation)
+        self.skips = set(arch.skip_layers())
+        pv, gv = layout.views(params), layout.views(grads)
+        self.w = [pv[f"layers.{i}.weight"] for i in range(self.L)]
+        self.b = [pv.get(f"layers.{i}.bias") for i in range(self.L)]
+        self.gw = [gv[f"layers.{i}.weight"] for i in range(self.L)]
+        self.gb = [gv.get(f"layers.{i}.bias") for i in range(self.L)]
+
+    def __call__(self, x: Tensor, y: Tensor, masks: Sequence[Tensor | None] | None) -> Tensor:
+        """One step's gradients into the gradient buffer; returns each member's summed loss ``(P,)`` (float64).
+
+        Shapes:
+            x: ``(P, b, in)``; y: ``(P, b)`` int64; masks: per hidden layer ``(P, b, width)`` or None.
+        """
+        L, w, bias = self.L, self.w, self.b
+        acts: list[Tensor] = [x]  # input of each layer
+        zs: list[Tensor] = []
+        ss: list[Tensor] = []
+        h = x
+        for i in range(L - 1):
+            z = torch.baddbmm(bias[i].unsqueeze(1), h, w[i].transpose(1, 2)) if bias[i] is not None \
+                else torch.bmm(h, w[i].transpose(1, 2))
+            s = self.act(z)
+            zs.append(z)
+            ss.append(s)
+            m = masks[i] if masks is not None else None
+            sd = s * m if m is not None else s
+            h = h + sd if i in self.skips else sd
+            acts.append(h)
+        logits = torch.baddbmm(bias[-1].unsqueeze(1), h, w[-1].transpose(1, 2)) if bias[-1] is not None \
+            else torch.bmm(h, w[-1].transpose(1, 2))
+        # d(mean cross-entropy)/d(logits) = (softmax - onehot) / b per member, softmax taken as exp(log_softmax)
+        # as autograd's log_softmax backward does; the log-probabilities of the targets give the loss
+        logp = torch.log_softmax(logits, dim=-1)
+        # (summed in float32 like F.cross_entropy's mean, so a loss that overflows there counts as diverged here)
+        loss = logp.gather(2, y.unsqueeze(2)).sum((1, 2)).neg_().double()
+        d = logp.exp_()
+        d.scatter_add_(2, y.unsqueeze(2), torch.full(y.shape + (1,), -1.0))
+        d.mul_(1.0 / y.shape[1])
+        carry: Tensor | None = None  # gradient reaching a layer's input through a residual skip
+        for i in reversed(range(L)):
+            torch.bmm(d.transpose(1, 2), acts[i], out=self.gw[i])
+            if self.gb[i] is not None:
+                torch.sum(d, 1, out=self.gb[i])
+            if i == 0:
+                break
+            da = torch.baddbmm(carry, d, w[i]) if carry is not None else torch.bmm(d, w[i])  # d loss / d acts[i]
+            m = masks[i - 1] if masks is not None else None
+            ds = da * m if m is not None else da
+            d = self.act_bw(ds, zs[i - 1], ss[i - 1])
+            carry = da if (i - 1) in self.skips else None
+        return loss
+
+
+def _epoch_masks(runs: Sequence[RunSpec], setups: Sequence[_Setup], widths: Sequence[int], steps, out: Tensor | None,
+                 ) -> Tensor:
+    """One epoch's dropout masks for every member, ``(P, sum over steps of b * sum(widths))``.
+
+    Member j's masks are drawn with one ``torch.rand`` call on its own generator: the CPU generator's uniform
+    stream does not depend on how it is cut into calls, so this equals ``train_one``'s per-step
+    ``torch.rand(b, w)`` draws in the same order (step-major, then layer). Members without dropout get ones.
+    """
+    per_step = sum(widths)
+    total = sum((b - a) * per_step for a, b in steps)
+    out = out if out is not None else torch.empty(len(runs), total)
+    keep = torch.ones(len(runs), 1)
+    ps = torch.zeros(len(runs), 1)
+    for j, (r, s) in enumerate(zip(runs, setups)):
+        p = r.hparams.get("dropout", 0.0)
+        if p > 0:
+            torch.rand(total, generator=s.data_gen, out=out[j])
+            ps[j, 0], keep[j, 0] = p, 1 - p
+        else:
+            out[j].zero_()
+    return out.ge_(ps).div_(keep)  # (rand >= p) / (1 - p), as in _dropout_masks
+
+
 def train_population(
     runs: Sequence[RunSpec],
     data: Mapping[str, TaskData],
@@ -399,12 +618,11 @@ def train_population(
             raise ValueError(f"run {r.index}: task {r.task!r} has {len(data[r.task].y_train)} training examples, "
                              f"its spec says {n}")
     setups = [_setup(r, data[r.task]) for r in runs]
-    inits = [init_params(r) for r in runs]
-    names = list(inits[0])
-    params = {k: torch.stack([s[k] for s in inits]).requires_grad_(True) for k in names}
-    plist = [params[k] for k in names]
+    layout = FlatParams([init_params(r) for r in runs])
+    flat = layout.flat  # (P, N): every parameter of every member
+    names = layout.names
     f32 = lambda key: torch.tensor([r.hparams[key] for r in runs], dtype=torch.float32)  # noqa: E731
-    opt = PopulationOptimizer(h["optimizer"], plist, f32("lr"), f32("weight_decay"), f32("momentum"))
+    opt = PopulationOptimizer(h["optimizer"], [flat], f32("lr"), f32("weight_decay"), f32("momentum"))
     labels = torch.stack([s.labels for s in setups])  # (P, n)
     any_poison = any(s.poison is not None for s in setups)
     if any_poison:
@@ -418,10 +636,16 @@ def train_population(
     diverged_at: list[int | None] = [None] * nmem
     ckpt_epochs = list(r0.checkpoints)
     results = [RunResult(r, []) for r in runs]
+    mlp = arch.family == "mlp"
+    if mlp:
+        grads = torch.zeros_like(flat)
+        fwd_bwd = _MLPStep(arch, layout, flat, grads)
+    else:
+        flat.requires_grad_(True)  # CNN: autograd through grouped convolutions; its gradient is flat as well
 
     def checkpoint(epoch: int) -> None:
         with torch.no_grad():
-            det = {k: v.detach() for k, v in params.items()}
+            det = layout.views(flat.detach())
             metrics = evaluate_population(arch, det, runs, data)
             for j in range(nmem):
                 m = metrics[j]
@@ -432,12 +656,17 @@ def train_population(
         checkpoint(0)
     steps = _steps(n, batch)
     gather_buf = torch.empty(nmem * batch, math.prod(data[r0.task].input_shape))
+    mask_buf: Tensor | None = None
+    loss_sums = torch.zeros(nmem, dtype=torch.float64)
     for epoch in range(1, epochs + 1):
         # a member that diverges during this epoch is put back to these parameters and frozen (checked once per
         # epoch: per-step masking would cost more than the step's own arithmetic for small networks)
-        snapshot = [p.detach().clone() for p in plist]
-        bad = dead.clone()
+        snapshot = flat.detach().clone()
+        loss_sums.zero_()
         orders = torch.stack([torch.randperm(n, generator=s.data_gen) for s in setups])
+        if any_dropout:
+            mask_buf = _epoch_masks(runs, setups, widths, steps, mask_buf)
+        offset = 0
         for a, b in steps:
             idx = orders[:, a:b]
             xb = _gather(data, runs, idx, gather_buf)
@@ -448,25 +677,31 @@ def train_population(
                 xb = torch.where(cond, tvals.unsqueeze(1), xb)
             masks = None
             if any_dropout:
-                per = [_dropout_masks(r, b - a, s.data_gen) for r, s in zip(runs, setups)]
-                masks = [torch.stack([m[i] if m[i] is not None else torch.ones(b - a, w) for m in per])
-                         for i, w in enumerate(widths)]
-            logits = population_forward(arch, params, xb, masks, per_member=True)
-            loss = F.cross_entropy(logits.flatten(0, 1), yb.reshape(-1), reduction="none").view(nmem, -1).mean(1)
-            grads = torch.autograd.grad(loss.sum(), plist)
-            with torch.no_grad():
-                bad |= ~torch.isfinite(loss)
-                opt.step([p.detach() for p in plist], list(grads))
+                masks = []
+                for w in widths:
+                    masks.append(mask_buf[:, offset : offset + (b - a) * w].view(nmem, b - a, w))
+                    offset += (b - a) * w
+            if mlp:
+                with torch.no_grad():
+                    loss_sums += fwd_bwd(xb.view(nmem, b - a, -1), yb, masks)
+                    opt.step([flat], [grads])
+            else:
+                logits = population_forward(arch, layout.views(flat), xb, masks, per_member=True)
+                loss = F.cross_entropy(logits.flatten(0, 1), yb.reshape(-1), reduction="none").view(nmem, -1).mean(1)
+                (g,) = torch.autograd.grad(loss.sum(), [flat])
+                with torch.no_grad():
+                    loss_sums += loss.detach().double()
+                    opt.step([flat.detach()], [g])
         with torch.no_grad():
-            for p in plist:  # a sum is non-finite if any entry is (or if it overflows: diverged as well)
-                bad |= ~torch.isfinite(p.detach().flatten(1).sum(1))
+            # a non-finite loss during the epoch (float64 sums of float32 batch losses do not overflow), or
+            # non-finite parameters now (a sum is non-finite if any entry is, or if it overflows: diverged as well)
+            bad = dead | ~torch.isfinite(loss_sums) | ~torch.isfinite(flat.detach().sum(1))
             if bool(bad.any()):
                 for j in (bad & ~dead).nonzero().flatten().tolist():
                     diverged_at[j] = epoch
                 dead |= bad
                 keep = dead.nonzero().flatten()
-                for p, s0 in zip(plist, snapshot):
-                    p.detach()[keep] = s0[keep]
+                flat.detach()[keep] = snapshot[keep]
         if epoch in ckpt_epochs:
             checkpoint(epoch)
         if progress is not None:
