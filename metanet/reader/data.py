@@ -8,7 +8,9 @@ Targets attached to every graph (shape ``(1,)`` each, so a ``Batch`` stacks them
 accuracy), ``y_task`` (index into the reader's task list, -1 if unknown to it), ``y_backdoor`` (1/0), ``y_log_lr``,
 ``y_log_epoch``, ``y_act``, ``y_opt`` (-1 if unknown); node-level ``y_role`` ``(N,)`` (see
 :mod:`metanet.reader.roles`); bookkeeping ``zoo_id`` and ``run``. The reader never sees these: its forward
-reads only ``x``, ``edge_index``, ``edge_attr`` and the structure columns.
+reads only ``x``, ``edge_index``, ``edge_attr`` and the structure columns, plus ``w_stats`` ``(1, N_STATS)``, the
+weight statistics of :meth:`~metanet.reader.Reader.weight_stats` precomputed from the weights (a cache, not
+metadata).
 """
 
 from __future__ import annotations
@@ -48,6 +50,20 @@ def _select(zoo, split: str, fractions, seed: int, exclude_archs: Sequence[str],
         keep = np.sort(np.random.default_rng(seed + 17).permutation(len(nets))[:max_nets])
         nets = [nets[i] for i in keep]
     return nets
+
+
+def _weight_stats(graphs: list) -> torch.Tensor:
+    """The reader's weight statistics (:meth:`metanet.reader.Reader.weight_stats`) of graphs of one architecture,
+    precomputed once (a pure function of the weights; it saves a sort per layer in every training step)."""
+    from torch_geometric.data import Batch
+
+    from metanet.reader.model import Reader
+
+    out = []
+    for lo in range(0, len(graphs), 64):
+        b = Batch.from_data_list(graphs[lo:lo + 64])
+        out.append(Reader._raw_stats(Reader._groups(b), b.num_graphs))
+    return torch.cat(out)
 
 
 def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = None,
@@ -95,7 +111,9 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
                 if acts is not None:
                     for l, a in enumerate(acts, start=1):
                         role[:, lay.nodes(l)] = role_codes(a, y, k)
+            w_stats = _weight_stats(graphs)
             for i, (n, g) in enumerate(zip(chunk, graphs)):
+                g.w_stats = w_stats[i:i + 1]
                 g.y_acc = torch.tensor([n.test_acc], dtype=torch.float32)
                 g.y_task = torch.tensor([tasks.index(n.task) if n.task in tasks else -1])
                 g.y_backdoor = torch.tensor([float(n.backdoor is not None)])

@@ -9,6 +9,7 @@ AUROC, role accuracy, and figures (predicted vs true accuracy; task confusion ma
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import lightning as L
@@ -91,7 +92,11 @@ def reader_losses(out: dict[str, Tensor], batch: Any, weights: dict[str, float] 
     """Per-head losses (targets that are unknown, -1 or NaN, are skipped) and their weighted ``total``."""
     w = {**LOSS_WEIGHTS, **(weights or {})}
     losses: dict[str, Tensor] = {"accuracy": F.mse_loss(out["accuracy"], batch.y_acc)}
-    losses["backdoor"] = F.binary_cross_entropy_with_logits(out["backdoor"], batch.y_backdoor)
+    # a backdoored run's epoch-0 checkpoint is its initialisation: no backdoor has been implanted yet, so it is no
+    # positive example (it would only teach the head noise)
+    ok = ~((batch.y_backdoor > 0.5) & (batch.y_log_epoch == 0))
+    if ok.any():
+        losses["backdoor"] = F.binary_cross_entropy_with_logits(out["backdoor"][ok], batch.y_backdoor[ok])
     for key, target in (("log_lr", batch.y_log_lr), ("log_epoch", batch.y_log_epoch)):
         ok = torch.isfinite(target)
         if ok.any():
@@ -171,19 +176,22 @@ class ReaderModule(L.LightningModule):
 
     Args:
         tasks: task names of the task head (must cover the data module's zoos' tasks; order = class order).
-        hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats: the Reader's.
+        hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats, probes, probe_inputs: the Reader's.
         lr, weight_decay: AdamW.
+        schedule: ``"constant"`` or ``"cosine"`` (per step, to 5 % of ``lr`` over the trainer's planned steps).
         loss_weights: overrides of :data:`LOSS_WEIGHTS`.
         export: where to write the trained reader (safetensors) when fitting ends.
     """
 
     def __init__(self, tasks: Sequence[str] = ("digits", "fashion-mnist", "mnist"), hidden: int = 32, layers: int = 2,
                  edge_dim: int = 9, max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10,
-                 stats: bool = True, lr: float = 2e-3, weight_decay: float = 1e-4,
-                 loss_weights: dict[str, float] | None = None, export: str | None = None) -> None:
+                 stats: bool = True, probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40),
+                 lr: float = 2e-3, weight_decay: float = 1e-4, loss_weights: dict[str, float] | None = None,
+                 export: str | None = None, schedule: str = "constant") -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats)
+        self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats,
+                             probes, list(probe_inputs))
         self._val: list = []
 
     def setup(self, stage: str | None = None) -> None:
@@ -215,7 +223,11 @@ class ReaderModule(L.LightningModule):
         losses = reader_losses(self.reader(batch), batch, self.hparams.loss_weights)
         for k, v in losses.items():
             self.log(f"train/{k}", v, batch_size=batch.num_graphs, prog_bar=(k == "total"))
-        return losses["total"]
+        total = losses["total"]
+        if self._trainer is not None and self.trainer.world_size > 1:
+            # DDP needs every parameter in the graph; the probe banks of input shapes absent from this batch are not
+            total = total + 0.0 * sum(p.reshape(-1)[0] for p in self.reader.parameters())
+        return total
 
     def on_validation_epoch_start(self) -> None:
         self._val = []
@@ -285,4 +297,10 @@ class ReaderModule(L.LightningModule):
 
     def configure_optimizers(self):
         opt = torch.optim.AdamW(self.reader.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        return opt
+        if self.hparams.schedule != "cosine" or self._trainer is None:
+            return opt
+        # cosine decay to 5 % of lr over the planned steps (max_epochs; a max_time stop ends it early)
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

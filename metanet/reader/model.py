@@ -1,30 +1,41 @@
-r"""`Reader`: a message-passing GNN over neural graphs that predicts what a network does from its weights.
+r"""`Reader`: a message-passing GNN over neural graphs, with learned probe inputs and weight statistics, that
+predicts what a network does from its weights.
 
 Input: a PyG ``Batch`` (or one graph) of :class:`~metanet.graph.NeuralGraph` s, any mix of architectures (MLPs and
 CNNs of any widths and depths; edge values of up to ``edge_dim`` columns, i.e. kernels up to 3x3 by default).
 
-Design (after Kofinas et al. 2024, with a cheap message function):
+Three branches, all functions of the weights and the architecture only (no data, no metadata), all invariant to
+permutations of hidden neurons:
 
-- **Normalisation.** Weights and biases are standardised per *layer slot* with statistics fitted on the training
-  split only (:meth:`Reader.fit_normalisation`): slot = (neuron layer of the edge's target, capped at
-  ``max_layers``; whether that layer is the output layer). Stored as buffers, so they ship with the checkpoint.
-- **Node features.** normalised bias, has-bias, embeddings of node kind, activation and layer index; input and
-  output neurons add an embedding of their position (they are not interchangeable); hidden neurons get none, so
-  permuting hidden neurons only relabels nodes.
-- **Message passing.** ``layers`` rounds; each runs a forward pass (messages along the edges) and a backward pass
-  (along reversed edges), messages linear in the neighbour states, one channel per edge feature (weight values,
-  |w|, w², residual flag, 1), mean aggregation (:class:`EdgeConv`, a sparse product), then a residual node update
-  (MLP + LayerNorm).
-- **Readout.** mean pools of the input, hidden and output nodes, plus invariant weight statistics (mean, std,
-  mean |w|, max |w| of the normalised weights and biases of the first, middle and last layers) -> an MLP ->
-  graph heads. A per-node head reads each node's state with its graph's embedding.
+- **GNN** (after Kofinas et al. 2024, with a cheap message function). Weights and biases are standardised per
+  *layer slot* with statistics fitted on the training split only (:meth:`Reader.fit_normalisation`). Node features:
+  normalised bias, has-bias, embeddings of node kind, activation and layer index, plus the position of input and
+  output neurons (hidden neurons get none, so permuting them only relabels nodes), plus the probe responses below.
+  ``layers`` rounds of forward + backward message passing (:class:`EdgeConv`: messages linear in the neighbour
+  states, one channel per edge feature, mean aggregation, residual node update). **The input layer is summarised**:
+  input neurons keep their (static) embedding, so their messages into the first layer are computed once per
+  forward pass as a dense batched product per architecture (``W_1 @ E_in``) instead of a sparse product over the
+  ``n_0 n_1`` input edges in every round; the input edges never enter the sparse graph (they are ~97 % of the
+  edges of a 784-input MLP).
+- **Learned probes** (MNTD, Xu et al. 2021, "jointly optimised queries"): the reader holds ``probes`` learnable
+  query inputs per input shape (784 for mnist / fashion-mnist, 64 for digits, 40 for mnist1d, a generic bank for
+  other MLP input sizes, ``(3, 28, 28)`` images for CNNs, the first ``C_in`` channels used); the network encoded
+  by each graph is run on them *functionally* from the graph's values (batched over the graphs of one
+  architecture, differentiable w.r.t. the queries). Output statistics per query (softmax, log-softmax, sorted
+  probabilities; per-class mean probability sorted) feed the graph heads; every hidden / output neuron's responses
+  to the queries are added to its node state (so the node head sees what the neuron does).
+- **Weight statistics** (StatNN, Unterthiner et al. 2020) computed inside the reader from the graph: mean, variance
+  and 0/25/50/75/100 % quantiles of the raw weights and biases of the first, middle (averaged) and last layers,
+  log widths, input size, output count and depth, standardised with statistics of the training split.
+
+Readout: [mean pools of input / hidden / output node states, probe embedding, statistics] -> an MLP -> graph heads.
 
 Graph heads (``forward`` returns a dict): ``accuracy`` (in [0, 1]), ``task`` (logits over ``tasks``),
 ``backdoor`` (logit), ``log_lr`` (log10 learning rate), ``log_epoch`` (:math:`\log(1+\text{epoch})`),
 ``activation`` (logits over ``metanet.nets.ACTIVATIONS``), ``optimizer`` (logits over
 ``metanet.zoo.recipe.OPTIMIZERS``). Node head: ``role`` :math:`(N, 2 + C)` logits over
 :func:`role_names` ``= ["dead", "polysemantic", "selective:0", ..., "selective:C-1"]`` (see
-:mod:`metanet.reader.roles`).
+:mod:`metanet.reader.roles`). ``embedding``: the readout vector.
 
 Every output is invariant (graph heads) or equivariant (node head) to permutations of hidden neurons by
 construction: nothing in the model depends on the order of hidden nodes.
@@ -34,22 +45,27 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
 from metanet.errors import GraphError
 
-__all__ = ["Reader", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES"]
+__all__ = ["Reader", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES", "N_STATS"]
 
 ROLE_BASE = ("dead", "polysemantic")
 OPTIMIZER_NAMES = ("sgd", "adam", "adamw")  # = metanet.zoo.recipe.OPTIMIZERS (kept here: no zoo import needed)
 ACTIVATION_NAMES = ("identity", "relu", "tanh", "gelu", "sigmoid", "leaky_relu", "silu")  # metanet.nets order
 
 _INPUT, _HIDDEN, _OUTPUT = 0, 1, 2
+_Q = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: weight-statistics features: 3 layer slots x (weights, biases) x (mean, var, 5 quantiles) + 5 architecture ones
+N_STATS = 3 * 14 + 5
+_CNN_CHANNELS, _CNN_SIZE = 3, 28
 
 
 def role_names(num_classes: int) -> list[str]:
@@ -61,12 +77,12 @@ class EdgeConv(MessagePassing):
     r"""One direction of message passing, linear in the neighbours' states and weighted by the edge values, the way a
     network itself propagates signals: :math:`h'_i = U\,[\frac{1}{|N(i)|}\sum_{j \to i} c_k(e_{ji})\, h_j]_{k}`
     with fixed edge channels :math:`c(e)` = (normalised weight values, their mean absolute value, mean square,
-    residual flag, 1) and a learned :math:`U`. (A learned linear :math:`c(e)` would add nothing: :math:`U`
-    already mixes the channels.)
+    residual flag, 1) and a learned :math:`U`.
 
     Implemented as PyG's fused ``message_and_aggregate`` over one sparse adjacency stacking the K channels
     (:meth:`adjacency`, built once per forward pass and shared by all rounds): one sparse-dense product per
-    direction and round, no per-edge feature tensors.
+    direction and round, no per-edge feature tensors. ``extra`` adds precomputed per-channel sums (the summarised
+    input layer) before the degree normalisation.
     """
 
     def __init__(self, hidden: int, channels: int) -> None:
@@ -88,19 +104,44 @@ class EdgeConv(MessagePassing):
             warnings.simplefilter("ignore")
             return torch.sparse_csr_tensor(crow, col, v, (k * n, n))
 
-    def forward(self, h: Tensor, adj: Tensor, inv_deg: Tensor) -> Tensor:
-        """``adj`` from :meth:`adjacency`; ``inv_deg`` (N, 1) the receivers' 1 / in-degree (1 for none)."""
+    def forward(self, h: Tensor, adj: Tensor, inv_deg: Tensor, extra: Tensor | None = None) -> Tensor:
+        """``adj`` from :meth:`adjacency`; ``inv_deg`` (N, 1) the receivers' 1 / in-degree (1 for none);
+        ``extra`` (N, K, H) or None."""
         n = h.shape[0]
         agg = self.propagate(adj, h=h)  # (K N, H)
-        agg = agg.view(self.channels, n, -1).transpose(0, 1).reshape(n, -1)
-        return self.out(agg * inv_deg)
+        agg = agg.view(self.channels, n, -1).transpose(0, 1)
+        if extra is not None:
+            agg = agg + extra
+        return self.out(agg.reshape(n, -1) * inv_deg)
 
     def message_and_aggregate(self, adj_t: Tensor, h: Tensor) -> Tensor:  # noqa: D102
         return torch.sparse.mm(adj_t, h)
 
 
+def _quantiles(v: Tensor) -> list[Tensor]:
+    """0/25/50/75/100 % quantiles (linear interpolation, as ``torch.quantile``) of the rows of ``v`` ``(k, n)``."""
+    s = v.sort(1).values
+    n = v.shape[1]
+    out = []
+    for q in _Q:
+        pos = q * (n - 1)
+        lo, hi = int(pos), min(int(pos) + 1, n - 1)
+        out.append(s[:, lo] + (s[:, hi] - s[:, lo]) * (pos - lo))
+    return out
+
+
 def _mlp(i: int, h: int, o: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, o))
+
+
+class _Group(NamedTuple):
+    """The graphs of one architecture in a batch: layout, graph ids, node rows ``(k, N)`` and values."""
+
+    lay: Any
+    graphs: Tensor
+    node_rows: Tensor  # (k, N) rows of the batch's nodes
+    edges: Tensor  # (k, E, F) raw edge values
+    params: dict
 
 
 class Reader(nn.Module):
@@ -113,22 +154,29 @@ class Reader(nn.Module):
         edge_dim: edge value columns read (conv kernels up to 3x3 by default).
         max_layers: neuron layers with their own normalisation slot and layer embedding (deeper ones share the
             last).
-        max_inputs: input positions with their own embedding (larger indices wrap around).
-        num_classes: classes of the per-node selectivity head (and output positions embedded).
-        stats: add the invariant weight statistics to the readout.
+        max_inputs: input positions with their own embedding (larger indices wrap around); also the width of the
+            generic probe bank (MLPs with more inputs of an unlisted size get no probes).
+        num_classes: classes of the per-node selectivity head (and output positions embedded, probe outputs read).
+        stats: add the weight statistics to the readout.
+        probes: learned query inputs per input shape (0: no probe branch).
+        probe_inputs: MLP input sizes with their own query bank.
     """
 
     def __init__(self, tasks: Sequence[str] = ("mnist",), hidden: int = 32, layers: int = 2, edge_dim: int = 9,
-                 max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10, stats: bool = True) -> None:
+                 max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10, stats: bool = True,
+                 probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40)) -> None:
         super().__init__()
         self.config = dict(tasks=list(tasks), hidden=hidden, layers=layers, edge_dim=edge_dim, max_layers=max_layers,
-                           max_inputs=max_inputs, num_classes=num_classes, stats=stats)
+                           max_inputs=max_inputs, num_classes=num_classes, stats=stats, probes=probes,
+                           probe_inputs=[int(n) for n in probe_inputs])
         self.tasks = list(tasks)
         self.hidden, self.edge_dim, self.max_layers = hidden, edge_dim, max_layers
         self.max_inputs, self.num_classes, self.use_stats = max_inputs, num_classes, stats
+        self.num_probes = probes
         # normalisation (fitted on the training split): [slot, (mean, std)], slot = layer index x is-output
         self.register_buffer("w_norm", torch.tensor([[0.0, 1.0]]).repeat(2 * max_layers, 1))
         self.register_buffer("b_norm", torch.tensor([[0.0, 1.0]]).repeat(2 * max_layers, 1))
+        self.register_buffer("s_norm", torch.tensor([[0.0, 1.0]]).repeat(N_STATS, 1))
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
 
         self.node_in = nn.Linear(2, hidden)
@@ -143,10 +191,22 @@ class Reader(nn.Module):
         self.bwd = nn.ModuleList(EdgeConv(hidden, self.channels) for _ in range(layers))
         self.upd = nn.ModuleList(_mlp(3 * hidden, hidden, hidden) for _ in range(layers))
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
-        n_stats = 3 * 8 + 2 if stats else 0
-        self.stats_norm = nn.LayerNorm(n_stats) if stats else None
-        g = 2 * hidden
-        self.readout = nn.Sequential(nn.Linear(3 * hidden + n_stats, g), nn.ReLU(), nn.Linear(g, g), nn.ReLU())
+        g = 4 * hidden
+        n_feat = 3 * hidden  # pools of input, hidden, output neurons
+        if stats:
+            self.stats_mlp = nn.Sequential(nn.Linear(N_STATS, g), nn.ReLU())
+            n_feat += g
+        if probes:
+            # query banks: raw parameters, squashed to [0, 1] by a sigmoid (the range of the tasks' inputs)
+            banks = {str(int(n)): nn.Parameter(torch.randn(probes, int(n))) for n in probe_inputs}
+            banks["any"] = nn.Parameter(torch.randn(probes, max_inputs))
+            banks["cnn"] = nn.Parameter(torch.randn(probes, _CNN_CHANNELS, _CNN_SIZE, _CNN_SIZE))
+            self.queries = nn.ParameterDict(banks)
+            self.probe_mlp = nn.Sequential(nn.Linear(probes * 3 * num_classes + 2 * num_classes, g), nn.ReLU(),
+                                           nn.Linear(g, g), nn.ReLU())
+            self.probe_node = nn.Linear(2 * probes, hidden)
+            n_feat += g
+        self.readout = nn.Sequential(nn.Linear(n_feat, g), nn.ReLU(), nn.Linear(g, g), nn.ReLU())
         self.heads = nn.ModuleDict({
             "accuracy": nn.Linear(g, 1), "task": nn.Linear(g, len(self.tasks)), "backdoor": nn.Linear(g, 1),
             "log_lr": nn.Linear(g, 1), "log_epoch": nn.Linear(g, 1),
@@ -160,13 +220,15 @@ class Reader(nn.Module):
 
     @torch.no_grad()
     def fit_normalisation(self, graphs: Iterable[Any]) -> "Reader":
-        """Fit the per-slot mean / std of weights and biases on ``graphs`` (the training split only)."""
+        """Fit the per-slot mean / std of weights and biases, and of the weight statistics, on ``graphs`` (the
+        training split only)."""
         n = 2 * self.max_layers
         ws, ws2, wc = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64), torch.zeros(n)
         bs, bs2, bc = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64), torch.zeros(n)
-        count = 0
+        graphs = list(graphs)
+        if not graphs:
+            raise GraphError("fit_normalisation() needs at least one training graph")
         for g in graphs:
-            count += 1
             src, dst = g.edge_index
             w_mask = g.edge_kind == 0
             slot = self._edge_slot(g.node_layer[dst], g.node_kind[dst])[w_mask]
@@ -183,8 +245,6 @@ class Reader(nn.Module):
             bs.index_add_(0, bslot, b)
             bs2.index_add_(0, bslot, b * b)
             bc.index_add_(0, bslot, torch.ones(len(b)))
-        if count == 0:
-            raise GraphError("fit_normalisation() needs at least one training graph")
         for s, s2, c, buf in ((ws, ws2, wc, self.w_norm), (bs, bs2, bc, self.b_norm)):
             seen = c > 0
             mean = torch.where(seen, s / c.clamp(min=1), torch.zeros_like(s))
@@ -199,111 +259,324 @@ class Reader(nn.Module):
                         mean[k], std[k] = mean[j], std[j]
             buf[:, 0] = mean.float()
             buf[:, 1] = std.float().clamp(min=1e-6)
+        from torch_geometric.data import Batch
+
+        feats = torch.cat([self.weight_stats(Batch.from_data_list(graphs[i:i + 64]))
+                           for i in range(0, len(graphs), 64)]).double()
+        self.s_norm[:, 0] = feats.mean(0).float()
+        self.s_norm[:, 1] = feats.std(0, unbiased=False).float().clamp(min=1e-6)
         self.fitted.fill_(True)
         return self
 
+    # --- per-architecture groups -----------------------------------------------------------------------
+    @staticmethod
+    def _groups(data: Any) -> list[_Group]:
+        """Split a batch into its architectures: values ``(k, E, F)`` / params per group (differentiable)."""
+        from metanet.graph import layout
+
+        archs = data._store._mapping.get("arch") if hasattr(data, "_store") else None
+        if archs is None:
+            raise GraphError("the reader needs graphs made by metanet.graph.to_graph (no 'arch' attribute)")
+        if not isinstance(archs, (list, tuple)):
+            archs = [archs]
+        lays = [layout(a) for a in archs]
+        n_count = torch.tensor([lay.num_nodes for lay in lays])
+        e_count = torch.tensor([lay.num_edges for lay in lays])
+        if int(n_count.sum()) != data.x.shape[0] or int(e_count.sum()) != data.edge_attr.shape[0]:
+            raise GraphError("the graphs' node / edge counts differ from their architectures; "
+                             "were they made by metanet.graph.to_graph?")
+        n_off = torch.cumsum(n_count, 0) - n_count
+        e_off = torch.cumsum(e_count, 0) - e_count
+        members: dict[str, list[int]] = {}
+        for i, lay in enumerate(lays):
+            members.setdefault(lay.key, []).append(i)
+        ea, bias = data.edge_attr.float(), data.x[:, 0].float()
+        out = []
+        for idxs in members.values():
+            lay = lays[idxs[0]]
+            idx = torch.tensor(idxs)
+            k = len(idxs)
+            n_rows = n_off[idx][:, None] + torch.arange(lay.num_nodes)
+            if k == len(lays):  # one architecture: plain views
+                ev, nb = ea.view(k, lay.num_edges, -1), bias.view(k, lay.num_nodes)
+            else:
+                e_rows = (e_off[idx][:, None] + torch.arange(lay.num_edges)).reshape(-1)
+                ev = ea.index_select(0, e_rows).view(k, lay.num_edges, -1)
+                nb = bias.index_select(0, n_rows.reshape(-1)).view(k, lay.num_nodes)
+            if ev.shape[-1] < lay.edge_dim:
+                raise GraphError(f"edge values have {ev.shape[-1]} columns; {lay.describe_arch()} needs "
+                                 f"{lay.edge_dim}")
+            out.append(_Group(lay, idx, n_rows, ev, lay.to_params(ev, nb)))
+        return out
+
+    # --- weight statistics (StatNN features) ----------------------------------------------------------
+    @torch.no_grad()
+    def weight_stats(self, data: Any, groups: list[_Group] | None = None) -> Tensor:
+        """Raw weight statistics ``(G, N_STATS)`` of a batch (a pure function of the weights). Training data may
+        carry them precomputed as ``w_stats`` ``(G, N_STATS)`` (:func:`metanet.reader.data.zoo_graphs` does: the
+        quantiles need a sort per layer, the slowest part of a training step); they are used when present."""
+        cached = getattr(data, "w_stats", None)
+        num_graphs = int(data.num_graphs) if hasattr(data, "num_graphs") else 1
+        if isinstance(cached, Tensor) and cached.shape == (num_graphs, N_STATS):
+            return cached.float()
+        if groups is None:
+            from torch_geometric.data import Batch
+
+            groups = self._groups(data if isinstance(data, Batch) else Batch.from_data_list([data]))
+        return self._raw_stats(groups, num_graphs)
+
+    @staticmethod
+    def _raw_stats(groups: list[_Group], num_graphs: int) -> Tensor:
+        """StatNN features ``(G, N_STATS)`` of the raw parameters (not yet standardised)."""
+        out = torch.zeros(num_graphs, N_STATS)
+        for gr in groups:
+            lay, p = gr.lay, gr.params
+            k = len(gr.graphs)
+            per = []
+            for layer in lay.layers:
+                w = p[layer.weight].reshape(k, -1)
+                f = [w.mean(1), w.var(1, unbiased=False), *_quantiles(w)]
+                if layer.bias is not None:
+                    b = p[layer.bias].reshape(k, -1)
+                    f += [b.mean(1), b.var(1, unbiased=False), *_quantiles(b)]
+                else:
+                    f += [torch.zeros(k)] * 7
+                per.append(torch.stack(f, 1))
+            mid = torch.stack(per[1:-1]).mean(0) if len(per) > 2 else torch.zeros(k, 14)
+            first, last = per[0], per[-1]
+            widths = [layer.n_out for layer in lay.layers]
+            mid_w = sum(widths[1:-1]) / max(len(widths) - 2, 1) if len(widths) > 2 else 0.0
+            arch = torch.tensor([float(torch.tensor(widths[0]).log()), float(torch.tensor(mid_w).log1p()),
+                                 float(torch.tensor(float(lay.sizes[0])).log()), float(len(lay.layers) - 1),
+                                 float(torch.tensor(float(lay.sizes[-1])).log())])
+            out = out.index_copy(0, gr.graphs, torch.cat([first, mid, last, arch.expand(k, -1)], 1).float())
+        return out
+
+    # --- probes ----------------------------------------------------------------------------------------
+    def _bank(self, lay: Any) -> Tensor | None:
+        """The query inputs for ``lay`` (``(Q, n_in)`` for MLP-like layouts, ``(Q, C, 28, 28)`` for CNNs)."""
+        if not self.num_probes:
+            return None
+        fam = lay.spec.get("family")
+        if fam == "cnn":
+            c = lay.sizes[0]
+            return torch.sigmoid(self.queries["cnn"][:, :c]) if c <= _CNN_CHANNELS else None
+        if not all(layer.type == "linear" and layer.kk == 1 for layer in lay.layers):
+            return None
+        n = lay.sizes[0]
+        if str(n) in self.queries:
+            return torch.sigmoid(self.queries[str(n)])
+        return torch.sigmoid(self.queries["any"][:, :n]) if n <= self.max_inputs else None
+
+    def _run(self, lay: Any, p: dict, x: Tensor) -> tuple[list[Tensor], Tensor]:
+        """Hidden responses ``[(k, Q, n_l)]`` and logits ``(k, Q, C)`` of the ``k`` networks of one layout."""
+        from metanet.nets import activation
+
+        k = p[lay.layers[0].weight].shape[0]
+        hidden = []
+        if lay.spec.get("family") == "cnn":
+            from metanet.nets import Arch
+
+            arch = Arch.from_dict(lay.spec)
+            h = x  # (Q, C_in, H, W); the k networks as groups of a grouped convolution
+            act = activation(arch.activation)
+            for i, layer in enumerate(lay.layers[:-1]):
+                w = p[layer.weight]
+                w = w.reshape(k * w.shape[1], *w.shape[2:])
+                b = p[layer.bias].reshape(-1) if layer.bias is not None else None
+                h = act(F.conv2d(h, w, b, stride=arch.stride, padding=arch.kernel // 2, groups=1 if i == 0 else k))
+                hidden.append(h.mean((2, 3)).view(h.shape[0], k, -1).transpose(0, 1))
+            z = h.mean((2, 3)).view(h.shape[0], k, -1).transpose(0, 1)  # (k, Q, C_last)
+            last = lay.layers[-1]
+            logits = torch.einsum("kqi,koi->kqo", z, p[last.weight])
+            if last.bias is not None:
+                logits = logits + p[last.bias][:, None, :]
+            return hidden, logits
+        h = activation(lay.plan.input_act)(x).unsqueeze(0).expand(k, -1, -1)
+        for layer in lay.layers:
+            z = torch.einsum("kqi,koi->kqo", h, p[layer.weight])
+            if layer.bias is not None:
+                z = z + p[layer.bias][:, None, :]
+            a = activation(layer.act)(z)
+            h = h + a if layer.residual else a
+            if layer is not lay.layers[-1]:
+                hidden.append(h)
+        return hidden, h
+
+    def _probe(self, groups: list[_Group], new_id: Tensor, num_nodes: int, num_graphs: int, device: torch.device
+               ) -> tuple[Tensor, Tensor]:
+        """Graph features ``(G, Q*3C + 2C)`` from the outputs on the queries, node features ``(N, 2Q)``."""
+        C, Q = self.num_classes, self.num_probes
+        gfeat = torch.zeros(num_graphs, Q * 3 * C + 2 * C, device=device)
+        nfeat = torch.zeros(num_nodes, 2 * Q, device=device)
+        for gr in groups:
+            x = self._bank(gr.lay)
+            if x is None:
+                continue
+            hidden, logits = self._run(gr.lay, gr.params, x)
+            logits = logits[..., :C]  # outputs beyond num_classes are not read
+            k, c = logits.shape[0], logits.shape[-1]
+            logp = torch.log_softmax(logits, -1).clamp(min=-30.0)
+            prob = logp.exp()
+            pad = (0, C - c)
+            srt = prob.sort(-1, descending=True).values
+            cls_mean = prob.mean(1)  # (k, c) per-class mean probability over the queries
+            feats = torch.cat([F.pad(prob, pad).reshape(k, -1), F.pad(logp / 10, pad).reshape(k, -1),
+                               F.pad(srt, pad).reshape(k, -1), F.pad(cls_mean, pad),
+                               F.pad(cls_mean.sort(-1, descending=True).values, pad)], 1)
+            gfeat = gfeat.index_copy(0, gr.graphs.to(device), feats)
+            # node features: responses of every hidden / output neuron to the queries (raw and standardised)
+            lay = gr.lay
+            for l, a in enumerate([*hidden, logits], start=1):
+                a = a.transpose(1, 2)  # (k, n_l, Q)
+                std = a.std(-1, keepdim=True, unbiased=False)
+                z = (a - a.mean(-1, keepdim=True)) / (std + 1e-3)
+                f = torch.cat([a.clamp(-10, 10), z], -1)
+                rows = new_id[gr.node_rows[:, lay.node_start[l]:lay.node_start[l] + f.shape[1]].reshape(-1).to(device)]
+                nfeat = nfeat.index_copy(0, rows, f.reshape(-1, 2 * Q))
+        return gfeat, nfeat
+
     # --- forward -------------------------------------------------------------------------------------
     def forward(self, data: Any) -> dict[str, Tensor]:
-        """Predictions for a graph or a ``Batch``: graph heads ``(G, ...)`` and ``role`` ``(N, 2 + C)``."""
-        x, edge_index, ea = data.x, data.edge_index, data.edge_attr
-        kind, layer, act, pos = data.node_kind, data.node_layer, data.node_act, data.node_pos
-        ekind = data.edge_kind
-        batch = getattr(data, "batch", None)
-        if batch is None:
-            batch = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
-        num_graphs = int(data.num_graphs) if hasattr(data, "num_graphs") else 1
+        """Predictions for a graph or a ``Batch``: graph heads ``(G, ...)`` and ``role`` ``(N, 2 + C)`` (input
+        neurons have no role: their logits are zero)."""
+        from torch_geometric.data import Batch
+
+        x, ea = data.x, data.edge_attr
         if ea.dim() != 2 or x.dim() != 2 or x.shape[1] < 6:
             raise GraphError(f"expected a NeuralGraph with x (N, 6) and edge_attr (E, F); got x {tuple(x.shape)}, "
                              f"edge_attr {tuple(ea.shape)}")
         if ea.shape[1] > self.edge_dim:
             raise GraphError(f"edge values have {ea.shape[1]} columns; this reader reads kernels of up to "
                              f"{self.edge_dim} values (3x3)")
-        ea = ea.float()
-        src, dst = edge_index
-        # normalise
+        if not isinstance(data, Batch):
+            data = Batch.from_data_list([data])
+        num_graphs = int(data.num_graphs)
+        dev = x.device
+        groups = self._groups(data)
+        n_all = x.shape[0]
+        # the GNN runs over the hidden and output neurons only; input neurons are summarised (see module doc)
+        is_in_all = data.node_kind == _INPUT
+        act_nodes = (~is_in_all).nonzero().flatten()
+        n = len(act_nodes)
+        new_id = torch.full((n_all,), -1, dtype=torch.long, device=dev)
+        new_id[act_nodes] = torch.arange(n, device=dev)
+        kind, layer = data.node_kind[act_nodes], data.node_layer[act_nodes]
+        act, pos, batch = data.node_act[act_nodes], data.node_pos[act_nodes], data.batch[act_nodes]
+        xa = x[act_nodes].float()
         nslot = self._edge_slot(layer, kind)
-        eslot = nslot[dst]
-        resid = (ekind == 1)
-        wn = self.w_norm[eslot]
-        f_in = ea.shape[1]  # value columns present (1 for MLPs); the rest of the edge_dim channels are empty
-        nz = ea != 0
-        e_norm = torch.where(nz, (ea - wn[:, :1]) / wn[:, 1:], torch.zeros_like(ea))
-        e_norm = torch.where(resid[:, None], torch.zeros_like(e_norm), e_norm)
-        width = nz.sum(1, keepdim=True).clamp(min=1)
-        e_feat = torch.cat([e_norm, e_norm.abs().sum(1, keepdim=True) / width, (e_norm**2).sum(1, keepdim=True) / width,
-                            resid.float()[:, None], torch.ones_like(e_norm[:, :1])], 1)
-        chan = torch.cat([torch.arange(f_in), self.edge_dim + torch.arange(4)]).to(x.device)
-        has_bias = x[:, 5:6].float()
+        has_bias = xa[:, 5:6]
         bn = self.b_norm[nslot]
-        b_norm = (x[:, :1].float() - bn[:, :1]) / bn[:, 1:] * has_bias
-        # node states
-        h = self.node_in(torch.cat([b_norm, has_bias], 1)) + self.kind_emb(kind) + self.act_emb(act.clamp(0, len(ACTIVATION_NAMES)))
-        h = h + self.layer_emb(layer.clamp(0, self.max_layers))
-        is_in, is_out = kind == _INPUT, kind == _OUTPUT
-        p = pos.clamp(min=0)
-        h = h + self.in_pos(p % self.max_inputs) * is_in[:, None] + self.out_pos(p % self.num_classes) * is_out[:, None]
-        # adjacencies sorted by receiver for both directions (graphs from to_graph are already sorted by target)
-        n = x.shape[0]
+        b_norm = (xa[:, :1] - bn[:, :1]) / bn[:, 1:] * has_bias
+        h = self.node_in(torch.cat([b_norm, has_bias], 1)) + self.kind_emb(kind) \
+            + self.act_emb(act.clamp(0, len(ACTIVATION_NAMES))) + self.layer_emb(layer.clamp(0, self.max_layers))
+        is_out = kind == _OUTPUT
+        h = h + self.out_pos(pos.clamp(min=0) % self.num_classes) * is_out[:, None]
+        gprobe = None
+        if self.num_probes:
+            gprobe, nprobe = self._probe(groups, new_id, n, num_graphs, dev)
+            h = h + self.probe_node(nprobe)
+        # edges among hidden / output neurons; the input layer's edges are summarised in ``extra``
+        src, dst = data.edge_index
+        keep = (~is_in_all[src]).nonzero().flatten()
+        src, dst = new_id[src[keep]], new_id[dst[keep]]
+        ea_k, resid = data.edge_attr[keep].float(), data.edge_kind[keep] == 1
+        e_feat = self._edge_features(ea_k, resid, nslot[dst])
+        chan = torch.cat([torch.arange(ea.shape[1]), self.edge_dim + torch.arange(4)]).to(dev)
+        extra, in_deg, in_pool = self._input_messages(groups, data, new_id, n, num_graphs, dev)
+        ones = torch.ones(len(src), device=dev)
+        inv_in = 1.0 / (scatter(ones, dst, 0, dim_size=n, reduce="sum") + in_deg).clamp(min=1)[:, None]
+        inv_out = 1.0 / scatter(ones, src, 0, dim_size=n, reduce="sum").clamp(min=1)[:, None]
         key = dst * n + src
         f_order = None if bool((key[1:] >= key[:-1]).all()) else torch.argsort(key)
         b_order = torch.sort(src if f_order is None else src[f_order], stable=True).indices
         if f_order is not None:
             b_order = f_order[b_order]
-        ones = torch.ones(len(src), device=x.device)
-        inv_in = 1.0 / scatter(ones, dst, 0, dim_size=n, reduce="sum").clamp(min=1)[:, None]
-        inv_out = 1.0 / scatter(ones, src, 0, dim_size=n, reduce="sum").clamp(min=1)[:, None]
         if f_order is None:
             adj_f = EdgeConv.adjacency(dst, src, e_feat, chan, self.channels, n)
         else:
             adj_f = EdgeConv.adjacency(dst[f_order], src[f_order], e_feat[f_order], chan, self.channels, n)
         adj_b = EdgeConv.adjacency(src[b_order], dst[b_order], e_feat[b_order], chan, self.channels, n)
         for fwd, bwd, upd, norm in zip(self.fwd, self.bwd, self.upd, self.norms):
-            mf = fwd(h, adj_f, inv_in)
+            mf = fwd(h, adj_f, inv_in, extra)
             mb = bwd(h, adj_b, inv_out)
             h = norm(h + upd(torch.cat([h, mf, mb], 1)))
-        # readout: mean pools per node kind
-        pool_idx = batch * 3 + kind
-        pooled = scatter(h, pool_idx, 0, dim_size=num_graphs * 3, reduce="mean").view(num_graphs, 3 * self.hidden)
-        feats = [pooled]
+        # readout: mean pools of the input (static embeddings), hidden and output neurons
+        pool_idx = batch * 2 + (kind == _OUTPUT).long()
+        pooled = scatter(h, pool_idx, 0, dim_size=num_graphs * 2, reduce="mean").view(num_graphs, 2 * self.hidden)
+        feats = [in_pool, pooled]
         if self.use_stats:
-            feats.append(self.stats_norm(self._stats(e_norm[:, 0], resid, b_norm[:, 0], has_bias[:, 0] > 0, kind,
-                                                     layer, batch, dst, num_graphs)))
+            s = self.weight_stats(data, groups).to(dev)
+            s = ((s - self.s_norm[:, 0]) / self.s_norm[:, 1]).clamp(-10, 10)
+            feats.append(self.stats_mlp(s))
+        if gprobe is not None:
+            feats.append(self.probe_mlp(gprobe))
         z = self.readout(torch.cat(feats, 1))
         out = {k: head(z) for k, head in self.heads.items()}
         for k in ("accuracy", "backdoor", "log_lr", "log_epoch"):
             out[k] = out[k].squeeze(-1)
         out["accuracy"] = torch.sigmoid(out["accuracy"])
-        out["role"] = self.node_head(torch.cat([h, z[batch]], 1))
+        role = self.node_head(torch.cat([h, z[batch]], 1))
+        out["role"] = role.new_zeros(n_all, role.shape[1]).index_copy(0, act_nodes, role)
         out["embedding"] = z
         return out
 
-    def _stats(self, w: Tensor, resid: Tensor, b: Tensor, hb: Tensor, kind: Tensor, layer: Tensor, batch: Tensor,
-               dst: Tensor, num_graphs: int) -> Tensor:
-        """Per graph: (mean, std, mean|v|, max|v|) of normalised weights and biases of the first / middle / last
-        layers (3 x 8), plus log(1 + hidden neurons) and the number of hidden layers / 4."""
-        def slot3(k: Tensor, l: Tensor) -> Tensor:
-            return torch.where(k == _OUTPUT, torch.full_like(l, 2), torch.where(l == 1, torch.zeros_like(l),
-                                                                                 torch.ones_like(l)))
+    def _edge_features(self, ea: Tensor, resid: Tensor, slot: Tensor) -> Tensor:
+        """Edge channels (normalised values, mean |v|, mean v^2, residual flag, 1) of ``ea`` ``(E, F)``."""
+        wn = self.w_norm[slot]
+        nz = ea != 0  # zero entries are padding (or pruned weights)
+        e_norm = torch.where(nz, (ea - wn[:, :1]) / wn[:, 1:], torch.zeros_like(ea))
+        e_norm = torch.where(resid[:, None], torch.zeros_like(e_norm), e_norm)
+        width = nz.sum(1, keepdim=True).clamp(min=1)
+        return torch.cat([e_norm, e_norm.abs().sum(1, keepdim=True) / width, (e_norm**2).sum(1, keepdim=True) / width,
+                          resid.float()[:, None], torch.ones_like(e_norm[:, :1])], 1)
 
-        def moments(v: Tensor, idx: Tensor) -> Tensor:
-            n = num_graphs * 3
-            mean = scatter(v, idx, 0, dim_size=n, reduce="mean")
-            sq = scatter(v * v, idx, 0, dim_size=n, reduce="mean")
-            std = (sq - mean**2).clamp(min=0).add(1e-8).sqrt()
-            mabs = scatter(v.abs(), idx, 0, dim_size=n, reduce="mean")
-            mx = scatter(v.abs(), idx, 0, dim_size=n, reduce="max")
-            return torch.stack([mean, std, mabs, mx], 1).view(num_graphs, 12)
+    def _input_embedding(self, lay: Any, data: Any, first_row: int) -> Tensor:
+        """Static states ``(n_0, H)`` of the input neurons of ``lay`` (no bias; kind, activation, layer, position)."""
+        rows = slice(first_row, first_row + lay.sizes[0])
+        act = data.node_act[rows].clamp(0, len(ACTIVATION_NAMES))
+        pos = data.node_pos[rows].clamp(min=0) % self.max_inputs
+        zero = torch.zeros(1, 2, device=act.device)
+        return self.node_in(zero) + self.kind_emb.weight[_INPUT] + self.act_emb(act) + self.layer_emb.weight[0] \
+            + self.in_pos(pos)
 
-        keep = ~resid
-        eb = batch[dst]
-        eidx = eb * 3 + slot3(kind[dst], layer[dst])
-        ws = moments(w[keep], eidx[keep])
-        nidx = batch * 3 + slot3(kind, layer)
-        bs = moments(b[hb], nidx[hb])
-        hidden = kind == _HIDDEN
-        n_hidden = scatter(hidden.float(), batch, 0, dim_size=num_graphs, reduce="sum")
-        depth = scatter(layer.float(), batch, 0, dim_size=num_graphs, reduce="max") - 1
-        return torch.cat([ws, bs, torch.log1p(n_hidden)[:, None], depth[:, None] / 4], 1)
+    def _input_messages(self, groups: list[_Group], data: Any, new_id: Tensor, n: int, num_graphs: int,
+                        device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+        """The summarised input layer: per-channel sums ``(n, K, H)`` of the input neurons' static states over the
+        first layer's edges (one dense batched product per architecture), the first layer's in-degrees ``(n,)``,
+        and the mean input state per graph ``(G, H)``."""
+        extra = torch.zeros(n, self.channels, self.hidden, device=device)
+        in_deg = torch.zeros(n, device=device)
+        in_pool = torch.zeros(num_graphs, self.hidden, device=device)
+        for gr in groups:
+            lay = gr.lay
+            first = lay.layers[0]
+            n_in, n_out = first.n_in, first.n_out
+            k = len(gr.graphs)
+            e0 = lay.edge_start[0]
+            f_in = gr.edges.shape[-1]
+            ev = gr.edges[:, e0:e0 + n_in * n_out, :].reshape(k, n_out, n_in, f_in)
+            wn = self.w_norm[int(lay.num_layers == 1)]  # slot of layer 1 (hidden, or output for one layer)
+            nz = ev != 0
+            v = torch.where(nz, (ev - wn[0]) / wn[1], torch.zeros_like(ev))
+            e_in = self._input_embedding(lay, data, int(gr.node_rows[0, 0]))  # (n_in, H)
+            if f_in == 1:  # MLP: three plain matrix products, no stacked copy
+                v = v.squeeze(-1)
+                msg = torch.stack([v @ e_in, v.abs() @ e_in, (v * v) @ e_in], 2)  # (k, o, 3, H)
+            else:
+                width = nz.sum(-1, keepdim=True).clamp(min=1)
+                feat = torch.cat([v, v.abs().sum(-1, keepdim=True) / width, (v * v).sum(-1, keepdim=True) / width],
+                                 -1)
+                msg = torch.einsum("koic,ih->koch", feat, e_in)  # (k, o, f_in + 2, H)
+            full = msg.new_zeros(k, n_out, self.channels, self.hidden)
+            full[:, :, :f_in] = msg[:, :, :f_in]
+            full[:, :, self.edge_dim:self.edge_dim + 2] = msg[:, :, f_in:]
+            full[:, :, self.edge_dim + 3] = e_in.sum(0)  # the constant channel (residual channel: 0)
+            rows = new_id[gr.node_rows[:, lay.node_start[1]:lay.node_start[1] + n_out].reshape(-1).to(device)]
+            extra = extra.index_copy(0, rows, full.reshape(-1, self.channels, self.hidden))
+            in_deg = in_deg.index_fill(0, rows, float(n_in))
+            in_pool = in_pool.index_copy(0, gr.graphs.to(device), e_in.mean(0).expand(k, -1))
+        return extra, in_deg, in_pool
 
     # --- files ---------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike, **meta: Any):
@@ -330,7 +603,7 @@ def _from_lightning(cls: type, path: str | os.PathLike) -> "Reader":
         ckpt = torch.load(str(path), map_location="cpu", weights_only=False)
         hp = ckpt["hyper_parameters"]
         cfg = {k: hp[k] for k in ("tasks", "hidden", "layers", "edge_dim", "max_layers", "max_inputs", "num_classes",
-                                  "stats") if k in hp}
+                                  "stats", "probes", "probe_inputs") if k in hp}
         model = cls(**cfg)
         state = {k[len("reader."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("reader.")}
         model.load_state_dict(state, strict=True)

@@ -116,3 +116,71 @@ def test_edge_dim_too_large_is_a_clear_error():
     model = nn.Sequential(nn.Conv2d(1, 2, 5), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3))
     with pytest.raises(GraphError, match="kernels of up to 9"):
         reader(to_graph(model))
+
+
+def test_probe_queries_are_used_and_backdoor_gradients_reach_them():
+    """The learned probe inputs (MNTD-style queries) change the predictions, and the backdoor head's loss
+    trains them (only the bank of the network's input size)."""
+    reader = _reader()
+    g = to_graph(build("mlp:784-16-10:relu", seed=0))
+    out = reader(g)
+    out["backdoor"].sum().backward()
+    grad = reader.queries["784"].grad
+    assert grad is not None and float(grad.abs().sum()) > 0
+    for name in ("64", "40", "any", "cnn"):
+        other = reader.queries[name].grad
+        assert other is None or float(other.abs().sum()) == 0, name
+    with torch.no_grad():
+        before = reader(g)
+        reader.queries["784"].add_(torch.randn_like(reader.queries["784"]))
+        after = reader(g)
+    for k in ("backdoor", "accuracy", "task"):
+        assert not torch.allclose(before[k], after[k]), k
+
+
+def test_probe_runs_the_encoded_network():
+    """The probe branch runs the network the graph encodes: its logits on the queries equal the module's own."""
+    reader = _reader()
+    for arch in ("mlp:20-8-8-3:tanh:skip", "cnn:1-4-6-3:relu"):
+        model = build(arch, seed=2).eval()
+        groups = Reader._groups(Batch.from_data_list([to_graph(model, edge_dim=9)]))
+        x = reader._bank(groups[0].lay)
+        with torch.no_grad():
+            _, logits = reader._run(groups[0].lay, groups[0].params, x)
+            assert torch.allclose(logits[0], model(x), atol=1e-5), arch
+
+
+def test_weight_stats_hold_statnn_features_and_cache_matches(tiny_graphs):
+    """The readout's weight statistics are StatNN's (same layer slots and quantiles), and the ``w_stats`` cache
+    that zoo graphs carry equals what the reader computes from the weights."""
+    from metanet.reader.statnn import statnn_features
+
+    reader = _reader()
+    graphs = tiny_graphs["val"][:6]
+    b = Batch.from_data_list(graphs)
+    cached = reader.weight_stats(b)
+    del b.w_stats
+    computed = reader.weight_stats(b)
+    assert torch.allclose(cached, computed, atol=1e-5)
+    for i, g in enumerate(graphs):
+        ref = torch.tensor(statnn_features(g)[:42], dtype=torch.float32)
+        assert torch.allclose(computed[i, :42], ref, atol=1e-4), (computed[i, :42] - ref).abs().max()
+
+
+def test_branches_can_be_switched_off():
+    for kw in (dict(probes=0), dict(stats=False), dict(probes=0, stats=False)):
+        reader = _reader(**kw)
+        out = reader(to_graph(build("mlp:20-8-3:relu", seed=0)))
+        assert out["accuracy"].shape == (1,), kw
+
+
+def test_statnn_features_from_cache_match_direct(tiny_graphs):
+    import numpy as np
+
+    from metanet.reader.statnn import StatNN, statnn_features
+
+    graphs = tiny_graphs["val"][:5]
+    fast = StatNN.features(graphs)
+    slow = np.stack([statnn_features(g) for g in graphs])
+    assert fast.shape == (5, 46)
+    assert np.allclose(fast, slow, atol=1e-4)
