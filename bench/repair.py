@@ -13,6 +13,7 @@ and necessity pruning, on zoo networks and on networks written by ``metanet.gene
 writer is not available).
 
     python bench/repair.py [--quick] [--workers 2] [--out bench/results/repair.json]
+    python bench/repair.py --modes blind --limit 12 --no-pruning --out bench/results/repair.blind.json
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def _sample_trigger(rng: torch.Generator, shape, classes: int, placement: str) -
             "target": int(torch.randint(classes, (1,), generator=rng)), "poison_rate": 0.08}
 
 
-def backdoor_nets(zoo_path: Path, limit: int | None) -> tuple[list[dict], list[dict], str]:
+def backdoor_nets(zoo_path: Path, limit: int | None, skip: int = 0) -> tuple[list[dict], list[dict], str]:
     """(backdoored, clean) as dicts with id, task, arch, trigger, model; and where they came from."""
     if (zoo_path / "index.sqlite").is_file():
         from metanet.zoo import Zoo
@@ -95,7 +96,7 @@ def backdoor_nets(zoo_path: Path, limit: int | None) -> tuple[list[dict], list[d
         bad = zoo.select(backdoor=True, final=True, diverged=False)
         good = zoo.select(backdoor=False, final=True, diverged=False)
         if bad and good:
-            bad, good = bad[:limit], good[:limit]
+            bad, good = bad[skip:limit], good[skip:limit]
             by_task: dict[str, list[dict]] = {}
             for n in bad:
                 by_task.setdefault(n.task, []).append(n.backdoor)
@@ -103,7 +104,7 @@ def backdoor_nets(zoo_path: Path, limit: int | None) -> tuple[list[dict], list[d
                                   "zoo_asr": (n.backdoor or {}).get("asr"), "zoo_test_acc": n.test_acc,
                                   "model": zoo.load(n.id)}
             controls = []
-            for i, n in enumerate(good):
+            for i, n in enumerate(good, skip):  # the same trigger per control whatever the slice
                 pool = by_task.get(n.task) or [t for ts in by_task.values() for t in ts]
                 controls.append(mk(n, pool[i % len(pool)]))
             return [mk(n, n.backdoor) for n in bad], controls, f"zoo {zoo_path} ({len(zoo)} networks)"
@@ -170,13 +171,15 @@ def _job(job: tuple[str, dict, bool]) -> tuple[str, dict]:
     return kind, repair_one(net, blind)
 
 
-def backdoor_bench(zoo_path: Path, limit: int | None, blind_limit: int | None, workers: int) -> dict:
-    bad, good, source = backdoor_nets(zoo_path, limit)
+def backdoor_bench(zoo_path: Path, limit: int | None, blind_limit: int | None, workers: int,
+                   modes: tuple[str, ...] = ("known", "blind"), skip: int = 0) -> dict:
+    bad, good, source = backdoor_nets(zoo_path, limit, skip)
     log(f"backdoor: {len(bad)} backdoored + {len(good)} clean networks from {source}, {workers} worker(s)")
     out: dict[str, Any] = {"source": source, "networks": [], "controls": []}
     jobs = [(kind, {**net, "model": net["model"].state_dict()}, b)
             for kind, nets in (("networks", bad), ("controls", good)) for i, net in enumerate(nets)
-            for b in ([False, True] if blind_limit is None or i < blind_limit else [False])]
+            for b in ([False] if "known" in modes else []) + (
+                [True] if "blind" in modes and (blind_limit is None or i < blind_limit) else [])]
     if workers > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -283,23 +286,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--zoo", default="/work/zoos/backdoor-mlp", help="zoo with backdoored networks")
     p.add_argument("--prune-zoo", default="/work/zoos/mnist-mlp", help="zoo for the pruning curves")
     p.add_argument("--limit", type=int, help="at most this many backdoored (and clean) networks")
+    p.add_argument("--skip", type=int, default=0, help="leave out the first N networks of each kind (with --limit: "
+                   "networks N..limit-1)")
     p.add_argument("--blind-limit", type=int, default=48,
                    help="blind repairs (trigger reconstruction, slower) for the first N networks of each kind only "
                         "(default 48; -1: all)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per process (tiny networks: one)")
     p.add_argument("--workers", type=int, default=1, help="processes for the backdoor repairs")
+    p.add_argument("--modes", default="known,blind", help="repairs to run: known (trigger given), blind, or both")
+    p.add_argument("--no-pruning", action="store_true", help="skip the pruning curves")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     limit = args.limit if args.limit is not None else (4 if args.quick else None)
     kept = [1.0, 0.5, 0.2, 0.05] if args.quick else KEPT
     t0 = time.perf_counter()
     result = {
-        "bench": "repair", "quick": args.quick,
+        "bench": "repair", "quick": args.quick, "args": vars(args),
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": args.threads},
         "backdoor": backdoor_bench(Path(args.zoo), limit, None if args.blind_limit < 0 else args.blind_limit,
-                                   args.workers),
-        "pruning": pruning_bench(Path(args.prune_zoo), 2 if args.quick else 6, 1 if args.quick else 3, kept),
+                                   args.workers, tuple(m.strip() for m in args.modes.split(",")), args.skip),
     }
+    if not args.no_pruning:
+        result["pruning"] = pruning_bench(Path(args.prune_zoo), 2 if args.quick else 6, 1 if args.quick else 3, kept)
     result["seconds"] = time.perf_counter() - t0
     text = json.dumps(result, indent=2)
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from inspect_helpers import digits_mlp, planted_mlp, planted_task, train
 
 from metanet import edit, tasks
 from metanet.cli import main
+from metanet.edit.repair import _cut, blind_supports, fit_imputer
 from metanet.errors import TaskError
 from metanet.io import load, load_meta, save
 from metanet.nets import build
@@ -34,11 +36,18 @@ def backdoored():
 def test_repair_with_the_known_trigger(backdoored):
     model, rep = edit.repair_backdoor(backdoored, "digits", TRIGGER)
     assert rep.asr_before > 0.7  # the backdoor works
-    assert rep.asr_after <= 0.15 and rep.asr_after < rep.asr_before / 4
-    assert rep.accuracy_change >= -0.015
+    assert rep.asr_after <= 0.10 and rep.accuracy_change >= -0.01  # the goal: ASR <= 10%, drop <= 1 point
     assert rep.details["backdoor_found"] and rep.details["neurons"]
     assert edit.attack_success_rate(model, "digits", TRIGGER) == pytest.approx(rep.asr_after)
     assert "attack success rate" in str(rep)
+    # the trigger's pixels were disconnected from every first-layer neuron (their part imputed from the other
+    # pixels): stamping the trigger no longer changes anything the network computes
+    first = rep.details["rounds"][0]
+    assert first["strategy"] == "cut" and first["imputed"] and len(first["neurons"]) == 32
+    assert sorted(first["inputs"]) == [54, 55, 62, 63]
+    x, _ = tasks.get("digits").split("test")
+    assert torch.allclose(model(apply_trigger(x, TRIGGER)), model(x))
+    assert not torch.allclose(backdoored(apply_trigger(x, TRIGGER)), backdoored(x))
 
 
 def test_blind_repair_reconstructs_the_trigger(backdoored):
@@ -48,6 +57,60 @@ def test_blind_repair_reconstructs_the_trigger(backdoored):
     assert first["trigger"]["kind"] == "reconstructed"
     assert rep.asr_after < rep.asr_before / 2
     assert rep.accuracy_change >= -0.015
+
+
+@pytest.mark.parametrize("blind", [False, True])
+def test_a_clean_network_is_not_degraded(blind):
+    model, rep = edit.repair_backdoor(digits_mlp(), "digits", TRIGGER, blind=blind)
+    assert rep.accuracy_change >= -0.01  # the controls' budget: at most 1 point
+    assert rep.asr_after <= 0.10
+
+
+def test_a_network_biased_to_the_target_gets_its_output_recalibrated():
+    """A trigger "succeeds" on a network that already gives most inputs to the target class: the repair lowers
+    the target's output bias (within the accuracy budget; here it restores the accuracy)."""
+    biased = copy.deepcopy(digits_mlp())
+    with torch.no_grad():
+        biased.layers[-1].bias[TRIGGER["target"]] += 8.0
+    model, rep = edit.repair_backdoor(biased, "digits", TRIGGER)
+    assert rep.asr_before > 0.4 and rep.asr_after <= 0.10
+    assert "bias" in rep.details["strategy"] and rep.accuracy_change > 0.3
+    shift = next(r["output_bias"] for r in rep.details["rounds"] if r.get("output_bias"))
+    assert shift["class"] == 3 and shift["delta"] < 0
+    assert float(model.layers[-1].bias.detach()[3]) == pytest.approx(
+        float(biased.layers[-1].bias.detach()[3]) + shift["delta"], abs=1e-5)
+
+
+def test_imputed_cut_is_exact_on_a_linear_relation():
+    """Pixel 5 is the mean of pixels 4 and 6: cut with its imputation, a layer computes the same on clean
+    inputs and ignores any change of pixel 5; excluded pixels are never used to impute."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(400, 1, 4, 4, generator=g)
+    x[:, 0, 1, 1] = 0.5 * (x[:, 0, 1, 0] + x[:, 0, 1, 2])
+    pixels = torch.tensor([5])
+    src, coef, off = fit_imputer(x, pixels, ridge=1e-9)
+    assert 5 not in src.tolist() and coef.shape == (1, 15)
+    assert coef[0, src.tolist().index(4)] == pytest.approx(0.5, abs=1e-3)
+    assert coef[0, src.tolist().index(6)] == pytest.approx(0.5, abs=1e-3)
+    layer = torch.nn.Linear(16, 3)
+    w, b = layer.weight.detach().clone(), layer.bias.detach().clone()
+    _cut(w, b, torch.arange(3), pixels, off, (src, coef))
+    xf = x.flatten(1)
+    assert torch.allclose(xf @ w.T + b, layer(xf).detach(), atol=1e-4) and bool((w[:, 5] == 0).all())
+    stamped = xf.clone()
+    stamped[:, 5] = 1.0
+    assert torch.equal(stamped @ w.T + b, xf @ w.T + b)
+    src2, _, _ = fit_imputer(x, torch.tensor([6]), exclude=pixels)
+    assert 5 not in src2.tolist() and 6 not in src2.tolist()  # a cut pixel stays disconnected
+
+
+def test_blind_supports_cover_a_partial_reconstruction():
+    """A reconstruction that found only two corners of a 3x3 patch: the candidate regions include its box."""
+    mask = torch.zeros(1, 8, 8)
+    mask[0, 2, 3] = mask[0, 4, 5] = 1.0
+    regions = [set(r.tolist()) for r in blind_supports({"kind": "reconstructed", "mask": mask, "target": 0}, (1, 8, 8))]
+    patch = {r * 8 + c for r in range(2, 5) for c in range(3, 6)}
+    assert patch in regions and any(patch < r for r in regions)
 
 
 def test_a_clean_network_is_left_alone():
