@@ -7,10 +7,8 @@ from torch_geometric.loader import DataLoader
 
 from metanet.reader import Reader
 from metanet.reader.lightning import predict_graphs, reader_losses
-from reader_helpers import TINY, needs_tiny
 
 
-@needs_tiny
 def test_short_training_reduces_val_loss_and_beats_mean(tiny_graphs):
     torch.manual_seed(0)
     train, val = tiny_graphs["train"], tiny_graphs["val"]
@@ -37,13 +35,12 @@ def test_short_training_reduces_val_loss_and_beats_mean(tiny_graphs):
     assert after < mse_mean, (after, mse_mean)
 
 
-@needs_tiny
-def test_lightning_fast_dev_run(tmp_path):
+def test_lightning_fast_dev_run(tmp_path, tiny_zoo):
     import lightning as L
 
     from metanet.reader.lightning import ReaderDataModule, ReaderModule
 
-    dm = ReaderDataModule(zoos=[str(TINY)], batch_size=8, max_nets=24, role_examples=64)
+    dm = ReaderDataModule(zoos=[str(tiny_zoo)], batch_size=8, max_nets=24, role_examples=64)
     module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, export=str(tmp_path / "r.safetensors"))
     trainer = L.Trainer(fast_dev_run=2, accelerator="cpu", logger=False, enable_progress_bar=False,
                         default_root_dir=str(tmp_path), enable_checkpointing=False,
