@@ -35,7 +35,7 @@ class ReaderDataModule(L.LightningDataModule):
         role_examples: val images per task used for the neuron-role targets.
     """
 
-    def __init__(self, zoos: Sequence[str] = ("/work/zoos/tiny",), tasks: Sequence[str] | None = None,
+    def __init__(self, zoos: Sequence[str] = ("zoos/tiny",), tasks: Sequence[str] | None = None,
                  batch_size: int = 16, max_nets: int | None = None, fractions: Sequence[float] = (0.8, 0.1, 0.1),
                  seed: int = 0, exclude_archs: Sequence[str] = (), role_examples: int = 256) -> None:
         super().__init__()

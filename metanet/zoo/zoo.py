@@ -1,7 +1,7 @@
 """`Zoo`: read a built zoo — select networks by task, architecture, accuracy, backdoor; load them as modules,
 stacked populations or neural graphs; summarise it; view it as a PyG dataset.
 
->>> zoo = Zoo("/work/zoos/tiny")
+>>> zoo = Zoo("zoos/tiny")
 >>> len(zoo), zoo.select(task="digits", min_acc=0.9, final=True)[:1]
 >>> model = zoo.load(17)                       # nn.Module, eval mode
 >>> module, params = zoo.stacked([1, 2, 3])    # params[name]: (3, *shape), for vmap / metanet.verify_stacked
