@@ -84,6 +84,14 @@ def _backdoor_summary(mode: str, key: str) -> Callable[[dict], Any]:
     return lambda d: get(d, f"backdoor.summary.{mode}.all.{key}")
 
 
+def _blind_success(d: dict) -> Any:
+    """Blind repair is slow; a full run may keep it in its own file (``bench/repair.py --modes blind``)."""
+    blind = RESULTS / "repair.blind.json"
+    if get(d, "backdoor.summary.blind.all") is None and blind.is_file():
+        d = json.loads(blind.read_text())
+    return get(d, "backdoor.summary.blind.all.success_rate"), get(d, "backdoor.summary.blind.all.n")
+
+
 def _loop_best(d: dict) -> Any:
     winner = d.get("winner")
     return get(d, f"methods.{winner}.final.ratio_vs_sgd") if winner else None
@@ -111,17 +119,19 @@ BENCHES = [
     Bench("reader", 6, ["--zoos", "{tiny}", "{backdoor-mlp}", "--max-nets", "400", "--max-test", "60",
                         "--exclude-archs", "mlp:784-32-10:relu"],
           ["--zoos", "{mnist-mlp}", "{backdoor-mlp}", "{tiny}"], [
-              Figure("Kendall tau, accuracy from weights: reader", "zoos.mnist-mlp.reader_tau", ">= 0.95",
-                     lambda v: v >= 0.95),
-              Figure("Kendall tau: StatNN baseline (same split)", "zoos.mnist-mlp.statnn_tau"),
-              Figure("Kendall tau on held-out architectures: reader", "zoos.mnist-mlp.heldout_arch_reader_tau",
-                     ">= 0.9", lambda v: v >= 0.9),
-              Figure("backdoor AUROC: reader", "zoos.backdoor-mlp.reader_backdoor_auroc", ">= 0.98",
-                     lambda v: v >= 0.98),
-              Figure("backdoor AUROC: StatNN", "zoos.backdoor-mlp.statnn_backdoor_auroc"),
-              Figure("Kendall tau on the tiny zoo: reader / StatNN",
-                     lambda d: (get(d, "zoos.tiny.reader_tau"), get(d, "zoos.tiny.statnn_tau")), "", None,
+              Figure("Kendall tau, accuracy from weights, all test zoos pooled: reader / StatNN",
+                     lambda d: (get(d, "pooled.reader_tau"), get(d, "pooled.statnn_tau")), ">= 0.95 and StatNN + 0.03",
+                     lambda v: v[0] >= 0.95 and v[0] >= v[1] + 0.03, "{0:.3f} / {1:.3f}"),
+              Figure("Kendall tau on mnist-mlp: reader / StatNN",
+                     lambda d: (get(d, "zoos.mnist-mlp.reader_tau"), get(d, "zoos.mnist-mlp.statnn_tau")), "", None,
                      "{0:.3f} / {1:.3f}"),
+              Figure("Kendall tau on held-out architectures (pooled): reader / StatNN",
+                     lambda d: (get(d, "pooled.heldout_arch_reader_tau"), get(d, "pooled.heldout_arch_statnn_tau")),
+                     ">= 0.9", lambda v: v[0] >= 0.9, "{0:.3f} / {1:.3f}"),
+              Figure("backdoor AUROC, trained checkpoints (epoch > 0): reader / StatNN",
+                     lambda d: (get(d, "zoos.backdoor-mlp.reader_backdoor_auroc_trained_only"),
+                                get(d, "zoos.backdoor-mlp.statnn_backdoor_auroc_trained_only")), ">= 0.98",
+                     lambda v: v[0] >= 0.98, "{0:.3f} / {1:.3f}"),
           ], zoos=("tiny", "backdoor-mlp", "mnist-mlp")),
     Bench("generate", 7, ["--quick"], [], [
         Figure("seen tasks: generated / SGD test accuracy (mean)", "seen.summary.ratio_k8_mean", ">= 0.97",
@@ -147,7 +157,7 @@ BENCHES = [
           ["--zoo", "{backdoor-mlp}", "--prune-zoo", "{mnist-mlp}"], [
               Figure("backdoor repair, known trigger: success rate", _backdoor_summary("known", "success_rate"),
                      "1.0", lambda v: v >= 0.999),
-              Figure("backdoor repair, blind: success rate", _backdoor_summary("blind", "success_rate")),
+              Figure("backdoor repair, blind: success rate", _blind_success, "", None, "{0:.3f} (n={1})"),
               Figure("clean controls: max accuracy drop (points)",
                      lambda d: max(get(d, "backdoor.summary.known.controls.drop_points_max", 0),
                                    get(d, "backdoor.summary.blind.controls.drop_points_max", 0)),
@@ -238,6 +248,9 @@ def table(full: bool, runs: dict[str, dict] | None = None) -> str:
     for b in BENCHES:
         path = b.out(full)
         run = (runs or {}).get(b.name)
+        size_note = ""
+        if full and not path.is_file() and b.out(False).is_file() and not runs:
+            path, size_note = b.out(False), " (CI size: no full run yet)"
         data = None
         if path.is_file() and not (run and run["exit_code"] != 0):
             try:
@@ -252,8 +265,8 @@ def table(full: bool, runs: dict[str, dict] | None = None) -> str:
                 continue
             v = fig.value(data)
             ok = "" if fig.met is None or v is None else ("yes" if fig.met(v) else "no")
-            lines.append(f"| #{b.issue} | [{b.name}]({path.relative_to(BENCH)}) | {fig.name} | {_fmt(fig, v)} | "
-                         f"{fig.goal} | {ok} |")
+            lines.append(f"| #{b.issue} | [{b.name}]({path.relative_to(BENCH)}) | {fig.name} | {_fmt(fig, v)}"
+                         f"{size_note} | {fig.goal} | {ok} |")
     if runs:
         lines += ["", "Run times:", ""]
         lines += [f"- `{r['bench']}`: {r['seconds']:.0f} s, exit code {r['exit_code']}" for r in runs.values()]

@@ -1,0 +1,54 @@
+"""bench/run_all.py: the table it writes from the benchmarks' JSON, and its argument errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run_all(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "bench" / "run_all.py")
+    mod = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "run_all", mod)  # dataclasses look their module up while it is executed
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(mod, "RESULTS", tmp_path / "results")  # JSON written by the test, not the repository's
+    (tmp_path / "results").mkdir()
+    monkeypatch.setattr(mod, "BENCH", tmp_path)
+    return mod
+
+
+def test_table_reads_figures_and_judges_goals(run_all, tmp_path):
+    (tmp_path / "results" / "zoo_throughput.json").write_text(json.dumps({"speedup": 12.5, "fraction_of_matmul": 0.4}))
+    (tmp_path / "results" / "verify_batched.json").write_text("not json")
+    assert run_all.main(["--table-only", "--full", "--results", str(tmp_path / "RESULTS.md")]) == 0
+    text = (tmp_path / "RESULTS.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| #")]
+    assert len(rows) == sum(len(b.figures) for b in run_all.BENCHES)
+    speed = next(r for r in rows if "one network at a time" in r)
+    frac = next(r for r in rows if "fraction" in r or "matmul" in r)
+    assert "12.5x" in speed and speed.rstrip(" |").endswith("yes")
+    assert "0.400" in frac and frac.rstrip(" |").endswith("no")
+    assert "not run" in next(r for r in rows if "vectorised verify" in r)  # unreadable JSON is not a number
+    assert "cores" in text  # the machine is described
+
+
+def test_unknown_benchmark_is_an_error_naming_the_valid_ones(run_all, capsys):
+    with pytest.raises(SystemExit) as e:
+        run_all.main(["--only", "verify_batched,nope"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "zoo_throughput" in err
+
+
+def test_get_walks_dicts_and_lists(run_all):
+    d = {"a": {"b": [{"c": 1}, {"c": 2}]}}
+    assert run_all.get(d, "a.b.1.c") == 2
+    assert run_all.get(d, "a.b.5.c", "x") == "x"
+    assert run_all.get(d, "a.z") is None
