@@ -315,15 +315,9 @@ def zoo_agreement(task, arch, pred_gen, xte) -> dict:
         from metanet.zoo import Zoo
 
         zoo = Zoo(str(path))
-        final = {}
-        for r in zoo.select():
-            if r["task"] != task.name or str(Arch.coerce(json.loads(r["arch"]) if isinstance(r["arch"], str) else r["arch"])) != str(arch):
-                continue
-            if r.get("backdoor") not in (None, "null"):
-                continue
-            if r["run"] not in final or r["epoch"] > final[r["run"]]["epoch"]:
-                final[r["run"]] = r
-        nets = [zoo.load(r["id"]) for r in final.values()]
+        # the last stored checkpoint of every clean run of this task and architecture
+        final = [n for n in zoo.select(task=task.name, arch=str(arch)) if n.final and not n.backdoor]
+        nets = [zoo.load(n.id) for n in final]
         if not nets:
             return {"zoo": {"path": str(path), "networks": 0}}
         preds = [predict(n, xte) for n in nets]
