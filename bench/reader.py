@@ -40,11 +40,9 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 
-    from scipy.stats import kendalltau
-
     from metanet.reader import Reader
     from metanet.reader.data import zoo_graphs
-    from metanet.reader.lightning import auroc, predict_graphs, r2
+    from metanet.reader.lightning import auroc, kendall_tau, predict_graphs, r2
     from metanet.reader.statnn import StatNN
 
     reader = Reader.load(args.reader).eval()
@@ -53,7 +51,7 @@ def main(argv=None) -> dict:
     result: dict = {"reader": str(args.reader or "shipped"), "zoos": {}, "excluded_archs": args.exclude_archs}
 
     def tau(a, b) -> float:
-        return float(kendalltau(np.asarray(a), np.asarray(b)).statistic)
+        return kendall_tau(torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64))
 
     train_feats, train_acc, train_bd = [], [], []
     tests = {}

@@ -373,10 +373,9 @@ def _check_zoo_dir(path: Path, limit: int | None, quick: bool) -> None:
 
 def _stage_read(run: _Run, out: Path, zoo_info: dict, log: "_Log", say) -> dict[str, Any]:
     import metanet
-    from scipy.stats import kendalltau
-
     from metanet.nets import Arch
     from metanet.reader import Reader
+    from metanet.reader.lightning import kendall_tau
     from metanet.zoo import Zoo, load_recipe
     from metanet.zoo.dataset import split_runs
 
@@ -408,11 +407,11 @@ def _stage_read(run: _Run, out: Path, zoo_info: dict, log: "_Log", say) -> dict[
         p = [pred[n.id] for n in nets]
         y = [float(n.test_acc) for n in nets]
         seen = [seen_by_reader(n) for n in nets]
-        err = (torch.tensor(p) - torch.tensor(y)).abs()
+        pt, yt = torch.tensor(p, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+        err = (pt - yt).abs()
         unseen = [i for i, s in enumerate(seen) if not s]
-        tau = float(kendalltau(p, y).statistic)
-        tau_unseen = (float(kendalltau([p[i] for i in unseen], [y[i] for i in unseen]).statistic)
-                      if len(unseen) > 2 else math.nan)
+        tau = kendall_tau(pt, yt)
+        tau_unseen = kendall_tau(pt[unseen], yt[unseen]) if len(unseen) > 2 else math.nan
         mae = float(err.mean())
         mae_unseen = float(err[unseen].mean()) if unseen else math.nan
         log.scalar("reader/kendall_tau", tau)
