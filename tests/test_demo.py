@@ -132,3 +132,20 @@ def test_demo_end_to_end_quick(tmp_path, capsys):
 
     # one event file: everything above went through one writer into one run
     assert len(list((out / "tb").glob("events.out.tfevents.*"))) == 1
+
+
+def test_reader_split_matches_the_training_config():
+    """The demo's "never seen by the reader" count is only true while it uses the split the reader was trained on."""
+    import inspect as pyinspect
+
+    import yaml
+
+    from metanet.demo import _READER_SPLIT
+    from metanet.reader.lightning import ReaderDataModule
+
+    root = Path(__file__).resolve().parents[1]
+    data = yaml.safe_load((root / "train" / "reader.yaml").read_text())["data"]["init_args"]
+    defaults = {k: v.default for k, v in pyinspect.signature(ReaderDataModule).parameters.items()}
+    assert tuple(data.get("fractions", defaults["fractions"])) == tuple(_READER_SPLIT["fractions"])
+    assert data.get("seed", defaults["seed"]) == _READER_SPLIT["seed"]
+    assert tuple(data.get("exclude_archs", defaults["exclude_archs"])) == tuple(_READER_SPLIT["exclude_archs"])
