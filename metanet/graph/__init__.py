@@ -18,8 +18,9 @@ PyTorch Geometric, load on first use of a name.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from metanet._lazy import lazy_attributes
 
 # public name -> submodule defining it
 _LAZY = {
@@ -109,13 +110,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from metanet.graph.drawing import plot
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'metanet.graph' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"metanet.graph.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

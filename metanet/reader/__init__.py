@@ -12,18 +12,11 @@ PyTorch Geometric loads on first use of a name, not on ``import metanet.reader``
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from metanet._lazy import lazy_attributes
 
 __all__ = ["Reader", "read", "role_names", "zoo_graphs"]
 
 _LAZY = {"Reader": "model", "role_names": "model", "read": "predict", "zoo_graphs": "data"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'metanet.reader' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"metanet.reader.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
