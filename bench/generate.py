@@ -10,7 +10,10 @@ One run, side by side, everything in one JSON (printed, and written to ``--out``
   defaults (support: up to 1000 examples per class of the train split). Speed: wall time of ``generate`` (write
   + verify all K candidates on val + verify the winner on test) against the SGD training time (evaluation excluded from the clock) at which each run first reaches the
   generated network's val accuracy (val evaluated every few steps). Not a copy: top-1 agreement on the test
-  split between the generated network and its most agreeing SGD run, against the agreement of two SGD runs.
+  split between the generated network and its most agreeing SGD run, against the agreement of two SGD runs; and
+  between the generated network and its nearest (most agreeing) zoo network of the same task (final checkpoints
+  of clean runs, any architecture fitting the task, in every ``--zoo``), against the same figure for each SGD run
+  (a copy of a zoo member would agree with the zoo more than an independent SGD network does).
 * **held-out** tasks, excluded from the writer's training by construction: built only from images of the data
   sets' *test* splits (the writer trains on ``train`` episodes and validates on ``val`` episodes), as random class
   subsets in random label order, pixel permutations, inversions and unseen combinations (mnist digits mixed with
@@ -27,12 +30,17 @@ One run, side by side, everything in one JSON (printed, and written to ``--out``
     - NCM: nearest class mean (Euclidean, raw inputs) of the whole support.
 * **held-out architectures**: a subset of the held-out image tasks written as architectures the writer did not
   train on (``mlp:784-256-256-256-K:relu``, ``cnn:1-16-32-K:relu:k3:s2``) against Adam with the same protocol.
+* **refinement** (with ``--refine-writer``, a writer trained with steps=2): every seen and held-out task (and
+  held-out architecture) is also written by it with the same seeds, support, K and selection protocol; reported
+  side by side with the main writer (test accuracy at K and K=1, write time), with the accuracy after each of its
+  passes (``write(..., all_steps=True)``, same protocol per pass), and the winner on the held-out tasks.
 
 Usage::
 
     python bench/generate.py                 # full run (~20-40 min on 2 cores)
     python bench/generate.py --quick         # CI size (< 2 min)
     python bench/generate.py --writer PATH --candidates 8 --out bench/results/generate.json
+    python bench/generate.py --writer PATH --refine-writer PATH2 --zoo /work/zoos/mnist-mlp --zoo /work/zoos/multitask-mlp
 
 All torch work runs on one thread (``--threads``), CPU, so generation and SGD timings are comparable.
 """
@@ -58,6 +66,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from metanet import tasks  # noqa: E402
+from metanet.errors import MetanetError  # noqa: E402
 from metanet.nets import Arch, build  # noqa: E402
 from metanet.verify import verify_stacked  # noqa: E402
 from metanet.writer import Writer, generate  # noqa: E402
@@ -202,8 +211,9 @@ def load_writer(path: str | None) -> tuple[Writer, str]:
 
 
 # ------------------------------------------------------------------------------------------ seen tasks
-def bench_seen(writer, names, k, cfg) -> dict:
-    rows = []
+def bench_seen(writer, names, k, cfg, zoos=(), refine=None) -> tuple[dict, list[dict]]:
+    """Seen tasks; with ``refine`` (a second writer), also its rows for the ``refinement`` section."""
+    rows, refine_rows = [], []
     for name in names:
         task = tasks.get(name)
         xtr, ytr = task.split("train")
@@ -278,13 +288,22 @@ def bench_seen(writer, names, k, cfg) -> dict:
                         "agree with each other",
             },
         }
-        row["agreement"].update(zoo_agreement(task, arch, pg, xte))
+        row["agreement"].update(zoo_agreement(task, arch, pg, ps, xte, yte, list(zoos)))
+        zoo_ag = row["agreement"]["zoo"]
+        if zoo_ag.get("gen_vs_nearest_zoo") is not None:
+            log(f"   zoo agreement ({zoo_ag['networks']} networks): gen/nearest zoo {zoo_ag['gen_vs_nearest_zoo']}  "
+                f"sgd/nearest zoo {zoo_ag['sgd_vs_nearest_zoo_mean']}  sgd/sgd {row['agreement']['sgd_vs_sgd_mean']}")
+        else:
+            log(f"   zoo agreement: {zoo_ag.get('note')}")
+        if refine is not None:
+            refine_rows.append(refine_seen(refine, task, arch, k, row, med, (xv, yv), (xte, yte)))
         log(f"   gen k{k} {gk.report.test.accuracy:.4f} ({sec_k:.2f}s)  k1 {g1.report.test.accuracy:.4f}  sgd median "
             f"{med:.4f}  ratio {row['ratio'][f'k{k}']}  agreement gen/sgd {row['agreement']['gen_vs_nearest_sgd']} "
             f"sgd/sgd {row['agreement']['sgd_vs_sgd_mean']}  speed {row['speed'][f'k{k}']}")
         rows.append(row)
     ratios_k = [r["ratio"][f"k{k}"] for r in rows]
     speeds = [r["speed"][f"k{k}"].get("ratio") or r["speed"][f"k{k}"].get("ratio_lower_bound") for r in rows]
+    with_zoo = [r["agreement"]["zoo"] for r in rows if r["agreement"]["zoo"].get("gen_vs_nearest_zoo") is not None]
     return {
         "tasks": rows,
         "summary": {
@@ -302,31 +321,112 @@ def bench_seen(writer, names, k, cfg) -> dict:
             "agreement_sgd_vs_sgd_mean": r4(
                 sum(r["agreement"]["sgd_vs_sgd_mean"] for r in rows if r["agreement"]["sgd_vs_sgd_mean"] is not None)
                 / max(1, sum(r["agreement"]["sgd_vs_sgd_mean"] is not None for r in rows))),
+            # not a copy: over the tasks that have zoo networks
+            "agreement_zoo_tasks": len(with_zoo),
+            "agreement_zoo_gen_mean": r4(sum(z["gen_vs_nearest_zoo"] for z in with_zoo) / len(with_zoo)) if with_zoo else None,
+            "agreement_zoo_sgd_mean": r4(sum(z["sgd_vs_nearest_zoo_mean"] for z in with_zoo) / len(with_zoo)) if with_zoo else None,
         },
-    }
+    }, refine_rows
 
 
-def zoo_agreement(task, arch, pred_gen, xte) -> dict:
-    """Optional: agreement with the final-checkpoint networks of the same task/arch in /work/zoos/mnist-mlp."""
-    path = Path(os.environ.get("METANET_BENCH_ZOO", "/work/zoos/mnist-mlp"))
-    if not (path / "index.sqlite").is_file():
-        return {"zoo": None}
-    try:
-        from metanet.zoo import Zoo
+DEFAULT_ZOOS = ("/work/zoos/mnist-mlp", "/work/zoos/multitask-mlp")
 
-        zoo = Zoo(str(path))
-        # the last stored checkpoint of every clean run of this task and architecture
-        final = [n for n in zoo.select(task=task.name, arch=str(arch)) if n.final and not n.backdoor]
-        nets = [zoo.load(n.id) for n in final]
-        if not nets:
-            return {"zoo": {"path": str(path), "networks": 0}}
-        preds = [predict(n, xte) for n in nets]
-        ag = [agreement(pred_gen, p) for p in preds]
-        pairs = [agreement(preds[i], preds[j]) for i in range(min(len(preds), 10)) for j in range(i + 1, min(len(preds), 10))]
-        return {"zoo": {"path": str(path), "networks": len(nets), "gen_vs_nearest_zoo": r4(max(ag)),
-                        "zoo_vs_zoo_mean": r4(sum(pairs) / len(pairs)) if pairs else None}}
-    except Exception as e:  # optional comparison: never fail the bench on it
-        return {"zoo": {"path": str(path), "error": f"{type(e).__name__}: {e}"}}
+
+def open_zoos(paths: list[str] | None) -> list:
+    """The zoos to compare generated networks with: ``paths`` (each must be a zoo), or by default whichever of
+    :data:`DEFAULT_ZOOS` exist. ``["none"]``: no zoo.
+
+    Raises:
+        ZooError: a given path is not a zoo.
+    """
+    from metanet.zoo import Zoo
+
+    if paths == ["none"]:
+        return []
+    if not paths:
+        paths = [p for p in DEFAULT_ZOOS if (Path(p) / "index.sqlite").is_file()]
+    return [Zoo(p) for p in paths]
+
+
+@torch.no_grad()
+def stacked_predict(module, params: dict, x: torch.Tensor, chunk: int = 128) -> torch.Tensor:
+    """Top-1 predictions ``(B, n)`` of the ``B`` stacked networks ``params`` on ``x`` (vmap, ``chunk`` at a time)."""
+    from torch.func import functional_call, vmap
+
+    fwd = vmap(lambda p, xb: functional_call(module, p, (xb,)), in_dims=(0, None))
+    b = next(iter(params.values())).shape[0]
+    out = []
+    for j in range(0, b, chunk):
+        p = {k: v[j : j + chunk] for k, v in params.items()}
+        out.append(torch.cat([fwd(p, x[i : i + 2048]).argmax(-1) for i in range(0, len(x), 2048)], 1))
+    return torch.cat(out)
+
+
+def zoo_agreement(task, arch, pred_gen: torch.Tensor, preds_sgd: list[torch.Tensor], xte, yte, zoos: list) -> dict:
+    """Not a copy (issue 7, point 6): top-1 agreement on the test split of the generated network with its nearest
+    (most agreeing) zoo network of the same task, next to the same figure for each independent SGD run.
+
+    Zoo networks: the final checkpoints of clean runs (no backdoor, not diverged) of ``task`` in every zoo of
+    ``zoos``, of any architecture that fits the task's input shape and classes (agreement is about predictions).
+    A copy of a zoo member would agree with it more than an SGD network agrees with its own nearest zoo member.
+    """
+    crit = (f"final checkpoints of clean, non-diverged runs of task {task.name!r}, any architecture fitting input "
+            f"{tuple(task.input_shape)} and {task.num_classes} classes")
+    out: dict = {"criteria": crit, "zoos": [], "networks": 0}
+    if not zoos:
+        out["note"] = "no zoo given"
+        return {"zoo": out}
+    preds, meta = [], []  # per zoo network: (n_test,) predictions, (zoo, NetInfo)
+    for zoo in zoos:
+        entry = {"path": str(zoo.path), "networks": 0}
+        try:
+            infos = [n for n in zoo.select(task=task.name, final=True, backdoor=False, diverged=False)
+                     if n.arch.fits(tuple(task.input_shape)) and n.arch.num_classes == task.num_classes]
+            entry["networks"] = len(infos)
+            by_arch: dict[str, list] = {}
+            for n in infos:
+                by_arch.setdefault(str(n.arch), []).append(n)
+            for group in by_arch.values():
+                module, params = zoo.stacked([n.id for n in group])
+                preds.append(stacked_predict(module, params, xte))
+                meta += [(zoo, n) for n in group]
+        except MetanetError as e:  # a damaged zoo: reported, the bench goes on
+            entry["error"] = f"{type(e).__name__}: {e}"
+            log(f"   zoo {zoo.path}: {entry['error']}")
+        out["zoos"].append(entry)
+    if not meta:
+        out["note"] = f"no network of task {task.name!r} in the zoos"
+        return {"zoo": out}
+    z = torch.cat(preds)  # (N, n_test), rows in the order of meta
+
+    def nearest(p: torch.Tensor, rows: list[int]) -> tuple[float, int]:
+        ag = (z[rows] == p).float().mean(1)
+        i = int(ag.argmax())
+        return ag[i].item(), rows[i]
+
+    every = list(range(len(meta)))
+    a_gen, i_gen = nearest(pred_gen, every)
+    sgd = [nearest(p, every)[0] for p in preds_sgd]
+    zoo_n, info = meta[i_gen]
+    out.update({
+        "networks": len(meta),
+        "gen_vs_nearest_zoo": r4(a_gen),
+        "sgd_vs_nearest_zoo": [r4(a) for a in sgd],
+        "sgd_vs_nearest_zoo_mean": r4(sum(sgd) / len(sgd)) if sgd else None,
+        "nearest": {"zoo": str(zoo_n.path), "id": info.id, "arch": str(info.arch), "run": info.run,
+                    "test_acc_stored": r4(info.test_acc), "test_acc_here": r4((z[i_gen] == yte).float().mean())},
+        "zoo_test_acc_here": {"max": r4((z == yte).float().mean(1).max()),
+                              "median": r4((z == yte).float().mean(1).median())},
+    })
+    same = [i for i, (_, n) in enumerate(meta) if str(n.arch) == str(arch)]
+    if same:
+        a_same = nearest(pred_gen, same)[0]
+        s_same = [nearest(p, same)[0] for p in preds_sgd]
+        out["same_arch"] = {"arch": str(arch), "networks": len(same), "gen_vs_nearest_zoo": r4(a_same),
+                            "sgd_vs_nearest_zoo_mean": r4(sum(s_same) / len(s_same)) if s_same else None}
+    else:
+        out["same_arch"] = {"arch": str(arch), "networks": 0}
+    return {"zoo": out}
 
 
 # -------------------------------------------------------------------------------------- held-out tasks
@@ -429,8 +529,9 @@ def gen_same_examples(writer, arch, fit, val, full, query, k, kc) -> dict:
     }
 
 
-def bench_heldout(writer, kc, cfg, quick) -> tuple[dict, list[dict]]:
-    rows, episodes = [], []
+def bench_heldout(writer, kc, cfg, quick, refine=None) -> tuple[dict, list[dict], list[dict]]:
+    """Held-out tasks; also the episodes (for the architecture section) and the refinement writer's rows."""
+    rows, episodes, refine_rows = [], [], []
     for i, spec in enumerate(heldout_specs(quick)):
         ep = make_heldout(i, spec, cfg["shots"], cfg["query"])
         episodes.append(ep)
@@ -456,6 +557,8 @@ def bench_heldout(writer, kc, cfg, quick) -> tuple[dict, list[dict]]:
             f"k1 {gen['k1']:.3f}  sgd {sgd['query']:.3f} {sgd['chosen']}  ncm {ncm:.3f}  "
             f"ratio {row['ratio'][f'k{kc}']}  {gen['seconds_k']:.2f}s vs sgd sweep {sgd['seconds_sweep']}s")
         rows.append(row)
+        if refine is not None:
+            refine_rows.append(refine_same_examples(refine, kc, row, arch, fit, val, full, ep["query"], k))
     n = len(rows)
     summary = {
         "n": n,
@@ -471,13 +574,13 @@ def bench_heldout(writer, kc, cfg, quick) -> tuple[dict, list[dict]]:
         "ratio_k_vs_ncm_mean": r4(sum(r["generated"][f"k{kc}"] / r["ncm"] for r in rows) / n),
         "goal_ratio": GOALS["heldout_ratio"], "goal_ncm": f"above NCM on all {n} tasks",
     }
-    return {"tasks": rows, "summary": summary}, episodes
+    return {"tasks": rows, "summary": summary}, episodes, refine_rows
 
 
-def bench_archs(writer, kc, cfg, episodes, quick) -> dict:
+def bench_archs(writer, kc, cfg, episodes, quick, refine=None) -> tuple[dict, list[dict]]:
     images = [ep for ep in episodes if ep["input_shape"] == (1, 28, 28) and "+permute" not in ep["name"]]
     chosen = images[: cfg["arch_tasks"]]
-    rows = []
+    rows, refine_rows = [], []
     for ep in chosen:
         k = ep["k"]
         full = ep["support"]
@@ -495,6 +598,8 @@ def bench_archs(writer, kc, cfg, episodes, quick) -> dict:
             log(f"[arch] {ep['name']:<36s} {arch}  gen k{kc} {gen['k']:.3f} k1 {gen['k1']:.3f}  sgd {sgd['query']:.3f} "
                 f"{sgd['chosen']}  ratio {row['ratio'][f'k{kc}']}  ({gen['seconds_k']:.1f}s vs {sgd['seconds_sweep']}s)")
             rows.append(row)
+            if refine is not None:
+                refine_rows.append(refine_same_examples(refine, kc, row, arch, fit, val, full, ep["query"], k))
     by_arch = {}
     for a in cfg["archs"]:
         rs = [r for r in rows if r["template"] == a]
@@ -503,7 +608,144 @@ def bench_archs(writer, kc, cfg, episodes, quick) -> dict:
                           f"ratio_k{kc}_min": r4(min(r["ratio"][f"k{kc}"] for r in rs)),
                           "ratio_k1_mean": r4(sum(r["ratio"]["k1"] for r in rs) / len(rs)),
                           "tasks_meeting_goal": sum(r["ratio"][f"k{kc}"] >= GOALS["arch_ratio"] for r in rs)}
-    return {"tasks": rows, "summary": {"by_arch": by_arch, "goal_ratio": GOALS["arch_ratio"]}}
+    return {"tasks": rows, "summary": {"by_arch": by_arch, "goal_ratio": GOALS["arch_ratio"]}}, refine_rows
+
+
+# -------------------------------------------------------------------------------- recursive refinement
+def writer_steps(writer) -> int | None:
+    return getattr(writer, "steps", None)
+
+
+def per_pass(writer, arch, k, kc, choose_from, choose_on, score_from, score_on) -> list[dict]:
+    """Accuracy after every refinement pass of ``writer`` (``write(..., all_steps=True)``, same seed as the
+    protocol): at pass t, the candidate with the best ``choose_on`` accuracy among the K written from
+    ``choose_from`` is taken from the K written (same seed, same noise) from ``score_from`` and scored on
+    ``score_on``; K=1 is the single network written from ``score_from``."""
+    with torch.no_grad():
+        pc = writer.write(arch, *choose_from, k, candidates=kc, seed=0, all_steps=True)
+        ps = pc if score_from is choose_from else writer.write(arch, *score_from, k, candidates=kc, seed=0,
+                                                              all_steps=True)
+        p1 = writer.write(arch, *score_from, k, candidates=1, seed=0, all_steps=True)
+    out = []
+    for t, (a, b, c) in enumerate(zip(pc, ps, p1)):
+        i = best_index(stacked_scores(arch, a, *choose_on, k))
+        q = stacked_scores(arch, b, *score_on, k)
+        out.append({"pass": t + 1, f"k{kc}": r4(q[i][0]), "chosen": i, "k1": r4(stacked_scores(arch, c, *score_on, k)[0][0]),
+                    "candidates_mean": r4(sum(s[0] for s in q) / len(q))})
+    return out
+
+
+def refine_seen(writer2, task, arch, kc, row, sgd_median, val, test) -> dict:
+    """A seen task written by the refinement writer with ``generate`` (same defaults as the main writer)."""
+    from metanet.writer.generate import support_set
+
+    out = {}
+    for kk in (kc, 1):
+        t0 = time.perf_counter()
+        g = generate(task, arch=arch, candidates=kk, seed=0, writer=writer2)
+        out[kk] = (g.report.test.accuracy, time.perf_counter() - t0, g.report.seconds_write)
+    # per pass: generate's default support (up to 1000 per class of train, seed 0), chosen on val, scored on test
+    support = support_set(task, 1000, 0)
+    passes = per_pass(writer2, arch, task.num_classes, kc, support, val, support, test)
+    single = row["generated"]
+    res = {
+        "task": task.name, "arch": str(arch),
+        "single": {f"k{kc}": single[f"k{kc}"]["test"], "k1": single["k1"]["test"], "seconds": single[f"k{kc}"]["seconds"],
+                   "seconds_k1": single["k1"]["seconds"], "seconds_write": single[f"k{kc}"]["seconds_write"]},
+        "refine": {f"k{kc}": r4(out[kc][0]), "k1": r4(out[1][0]), "seconds": r4(out[kc][1]), "seconds_k1": r4(out[1][1]),
+                   "seconds_write": r4(out[kc][2]), "per_pass": passes,
+                   "last_pass_matches_protocol": passes[-1][f"k{kc}"] == r4(out[kc][0])},
+        "sgd_median": r4(sgd_median),
+    }
+    return finish_refine_row(res, kc, reference=sgd_median)
+
+
+def refine_same_examples(writer2, kc, row, arch, fit, val, full, query, k) -> dict:
+    """A held-out task (or architecture) written by the refinement writer with the main writer's protocol."""
+    gen = gen_same_examples(writer2, arch, fit, val, full, query, k, kc)
+    passes = per_pass(writer2, arch, k, kc, fit, val, full, query)
+    single = row["generated"]
+    res = {
+        "task": row["task"], "arch": str(arch),
+        "single": {f"k{kc}": single[f"k{kc}"], "k1": single["k1"], "seconds": single["seconds"],
+                   "seconds_k1": single.get("seconds_k1")},
+        "refine": {f"k{kc}": r4(gen["k"]), f"k{kc}_fit_only": r4(gen["k_fit_only"]), "k1": r4(gen["k1"]),
+                   "chosen": gen["chosen"], "seconds": r4(gen["seconds_k"]), "seconds_k1": r4(gen["seconds_k1"]),
+                   "per_pass": passes, "last_pass_matches_protocol": passes[-1][f"k{kc}"] == r4(gen["k"])},
+        "sgd": row["sgd"]["query"], "ncm": row["ncm"],
+    }
+    if "template" in row:
+        res["template"] = row["template"]
+    res = finish_refine_row(res, kc, reference=row["sgd"]["query"])
+    res["above_ncm"] = {"single": single[f"k{kc}"] > row["ncm"], "refine": gen["k"] > row["ncm"]}
+    return res
+
+
+def finish_refine_row(res: dict, kc: int, reference: float) -> dict:
+    s, r = res["single"], res["refine"]
+    res["gain"] = {f"k{kc}": r4(r[f"k{kc}"] - s[f"k{kc}"]), "k1": r4(r["k1"] - s["k1"])}
+    res["ratio_vs_sgd"] = {"single": r4(s[f"k{kc}"] / reference), "refine": r4(r[f"k{kc}"] / reference)}
+    log(f"   [refine] {res['task']:<36s} {res['arch']}  single k{kc} {s[f'k{kc}']:.4f} k1 {s['k1']:.4f}  "
+        f"refine k{kc} {r[f'k{kc}']:.4f} k1 {r['k1']:.4f}  per pass {[p[f'k{kc}'] for p in r['per_pass']]}  "
+        f"{s['seconds']:.2f}s vs {r['seconds']:.2f}s")
+    return res
+
+
+def refine_summary(rows: list[dict], kc: int) -> dict:
+    """Means over ``rows`` of single pass vs refinement: accuracy, gain, wins, per-pass accuracy, seconds."""
+    if not rows:
+        return {"n": 0}
+    n = len(rows)
+    mean = lambda f: r4(sum(f(r) for r in rows) / n)  # noqa: E731
+    gains = [r["gain"][f"k{kc}"] for r in rows]
+    n_pass = min(len(r["refine"]["per_pass"]) for r in rows)
+    out = {
+        "n": n,
+        f"single_k{kc}_mean": mean(lambda r: r["single"][f"k{kc}"]),
+        f"refine_k{kc}_mean": mean(lambda r: r["refine"][f"k{kc}"]),
+        f"gain_k{kc}_mean": mean(lambda r: r["gain"][f"k{kc}"]),
+        f"gain_k{kc}_min": r4(min(gains)), f"gain_k{kc}_max": r4(max(gains)),
+        "single_k1_mean": mean(lambda r: r["single"]["k1"]),
+        "refine_k1_mean": mean(lambda r: r["refine"]["k1"]),
+        "gain_k1_mean": mean(lambda r: r["gain"]["k1"]),
+        f"refine_wins_k{kc}": sum(g > 0 for g in gains), f"ties_k{kc}": sum(g == 0 for g in gains),
+        f"single_wins_k{kc}": sum(g < 0 for g in gains),
+        f"per_pass_k{kc}_mean": [mean(lambda r, t=t: r["refine"]["per_pass"][t][f"k{kc}"]) for t in range(n_pass)],
+        "per_pass_k1_mean": [mean(lambda r, t=t: r["refine"]["per_pass"][t]["k1"]) for t in range(n_pass)],
+        "ratio_vs_sgd_single_mean": mean(lambda r: r["ratio_vs_sgd"]["single"]),
+        "ratio_vs_sgd_refine_mean": mean(lambda r: r["ratio_vs_sgd"]["refine"]),
+        "seconds_single_mean": mean(lambda r: r["single"]["seconds"]),
+        "seconds_refine_mean": mean(lambda r: r["refine"]["seconds"]),
+        "last_pass_matches_protocol": all(r["refine"]["last_pass_matches_protocol"] for r in rows),
+    }
+    if all("above_ncm" in r for r in rows):
+        out["above_ncm_single"] = sum(r["above_ncm"]["single"] for r in rows)
+        out["above_ncm_refine"] = sum(r["above_ncm"]["refine"] for r in rows)
+    return out
+
+
+def refinement_section(writer, writer2, wdesc2, kc, seen_rows, heldout_rows, arch_rows) -> dict:
+    summary = {"seen": refine_summary(seen_rows, kc), "heldout": refine_summary(heldout_rows, kc),
+               "archs": refine_summary(arch_rows, kc)}
+    # the decision rests on the held-out tasks (the writer's purpose), else on what was run
+    basis = next((b for b in ("heldout", "seen", "archs") if summary[b]["n"]), None)
+    if basis is not None:
+        g = summary[basis][f"gain_k{kc}_mean"]
+        winner = "refine" if g > 0 else "single"  # a tie keeps the single pass: as good, and faster
+        summary["winner"] = winner
+        verdict = ("recursive refinement wins" if g > 0 else "single pass wins" if g < 0 else
+                   "no difference, the single pass is kept (faster)")
+        summary["decision"] = (f"{verdict} on the {basis} tasks: mean test accuracy gain of refinement {g:+.4f} "
+                               f"(K={kc}), refinement better on {summary[basis][f'refine_wins_k{kc}']}/"
+                               f"{summary[basis]['n']} tasks, worse on {summary[basis][f'single_wins_k{kc}']}")
+        summary["basis"] = basis
+    return {
+        "single_writer_steps": writer_steps(writer), "refine_writer": wdesc2, "refine_writer_steps": writer_steps(writer2),
+        "protocol": "the refinement writer writes every seen and held-out task (and held-out architecture) with the "
+                    "same seeds, support, K and selection protocol as the main writer; per_pass: the same protocol "
+                    "applied to the weights after each pass (write(..., all_steps=True)); gain = refine - single",
+        "seen": seen_rows, "heldout": heldout_rows, "archs": arch_rows, "summary": summary,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -517,12 +759,39 @@ def main(argv=None) -> int:
                                                 "generate.quick.json with --quick)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip", default="", help="comma-separated sections to skip: seen,heldout,archs")
+    ap.add_argument("--seen", default=None, help="comma-separated seen tasks (default: mnist,fashion-mnist,digits,"
+                                                 "mnist1d; digits,mnist1d with --quick)")
+    ap.add_argument("--zoo", action="append", default=None, metavar="DIR",
+                    help="zoo to measure agreement with (repeatable; default: whichever of "
+                         f"{', '.join(DEFAULT_ZOOS)} exist; 'none': no zoo)")
+    ap.add_argument("--refine-writer", default=None, metavar="PATH",
+                    help="a second writer checkpoint (trained with steps=2): also write every task with it and "
+                         "report recursive refinement vs single pass side by side (the 'refinement' section)")
     args = ap.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    if skip - {"seen", "heldout", "archs"}:
+        ap.error(f"--skip: unknown section(s) {sorted(skip - {'seen', 'heldout', 'archs'})}; valid: seen,heldout,archs")
+    if args.candidates < 1:
+        ap.error(f"--candidates must be >= 1, got {args.candidates}")
+    for path in (args.writer, args.refine_writer):
+        if path is not None and not Path(path).is_file():
+            ap.error(f"writer checkpoint {path} does not exist")
+    try:
+        zoos = open_zoos(args.zoo)
+        writer, wdesc = load_writer(args.writer)
+        refine, rdesc = (load_writer(args.refine_writer) if args.refine_writer else (None, None))
+    except MetanetError as e:
+        ap.error(str(e))
+    seen = [t.strip() for t in args.seen.split(",") if t.strip()] if args.seen else None
+    if seen:
+        try:
+            seen = [tasks.get(t).name for t in seen]
+        except MetanetError as e:
+            ap.error(f"--seen: {e}")
     torch.set_num_threads(args.threads)
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / ("generate.quick.json" if args.quick else "generate.json")
-    skip = set(filter(None, args.skip.split(",")))
     cfg = {
-        "seen": ["digits", "mnist1d"] if args.quick else ["mnist", "fashion-mnist", "digits", "mnist1d"],
+        "seen": seen or (["digits", "mnist1d"] if args.quick else ["mnist", "fashion-mnist", "digits", "mnist1d"]),
         "sgd_seeds": 1 if args.quick else 3,
         "seen_sgd_seeds": 2 if args.quick else 3,
         # seen-task SGD: at least max_epochs and at least step_budget steps; patience >= 3 epochs and >= patience_steps
@@ -537,18 +806,27 @@ def main(argv=None) -> int:
         "archs": ("mlp:784-256-256-256-K:relu", "cnn:1-16-32-K:relu:k3:s2"),
         "arch_sweep_lrs": (3e-3, 1e-2) if args.quick else (1e-3, 3e-3, 1e-2),
     }
-    writer, wdesc = load_writer(args.writer)
     writer.eval()
     t_all = time.perf_counter()
-    log(f"writer: {wdesc}; K={args.candidates}; quick={args.quick}; threads={args.threads}")
+    log(f"writer: {wdesc} (steps={writer_steps(writer)}); K={args.candidates}; quick={args.quick}; "
+        f"threads={args.threads}; zoos: {[str(z.path) for z in zoos] or 'none'}")
+    if refine is not None:
+        refine.eval()
+        log(f"refinement writer: {rdesc} (steps={writer_steps(refine)})")
+        if (writer_steps(refine) or 0) < 2:
+            log(f"warning: the refinement writer has steps={writer_steps(refine)}: there is nothing to refine")
     # warm-up (imports, lazy inits) so the first timed call is not penalised
     with torch.no_grad():
-        writer.write("mlp:64-8-2:relu", torch.rand(8, 1, 8, 8), torch.tensor([0, 1] * 4), 2, candidates=2)
+        for w in (writer, refine):
+            if w is not None:
+                w.write("mlp:64-8-2:relu", torch.rand(8, 1, 8, 8), torch.tensor([0, 1] * 4), 2, candidates=2)
 
     result = {
         "bench": "generate",
         "config": {
-            "writer": wdesc, "candidates": args.candidates, "quick": args.quick, "threads": args.threads,
+            "writer": wdesc, "writer_steps": writer_steps(writer), "refine_writer": rdesc,
+            "refine_writer_steps": writer_steps(refine) if refine is not None else None,
+            "zoos": [str(z.path) for z in zoos], "candidates": args.candidates, "quick": args.quick, "threads": args.threads,
             "torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
             "cpu_count": os.cpu_count(), **{k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
             "protocol": __doc__.split("\n\n", 1)[1].split("Usage::")[0].strip(),
@@ -562,15 +840,26 @@ def main(argv=None) -> int:
     def checkpoint() -> None:  # partial results survive a crash in a later section
         out.write_text(json.dumps({**result, "partial": True}, indent=2) + "\n")
 
+    ref_seen, ref_heldout, ref_archs = [], [], []
+
+    def refinement() -> None:
+        if refine is not None:
+            result["refinement"] = refinement_section(writer, refine, rdesc, args.candidates, ref_seen, ref_heldout,
+                                                      ref_archs)
+
     if "seen" not in skip:
-        result["seen"] = bench_seen(writer, cfg["seen"], args.candidates, {**cfg, "sgd_seeds": cfg["seen_sgd_seeds"]})
+        result["seen"], ref_seen = bench_seen(writer, cfg["seen"], args.candidates,
+                                              {**cfg, "sgd_seeds": cfg["seen_sgd_seeds"]}, zoos, refine)
+        refinement()
         checkpoint()
     episodes = []
     if "heldout" not in skip or "archs" not in skip:
-        result["heldout"], episodes = bench_heldout(writer, args.candidates, cfg, args.quick)
+        result["heldout"], episodes, ref_heldout = bench_heldout(writer, args.candidates, cfg, args.quick, refine)
+        refinement()
         checkpoint()
     if "archs" not in skip:
-        result["archs"] = bench_archs(writer, args.candidates, cfg, episodes, args.quick)
+        result["archs"], ref_archs = bench_archs(writer, args.candidates, cfg, episodes, args.quick, refine)
+        refinement()
     result["seconds_total"] = r4(time.perf_counter() - t_all)
     result["headline"] = headline(result, args.candidates)
     text = json.dumps(result, indent=2)
@@ -594,6 +883,9 @@ def headline(res: dict, kc: int) -> dict:
             f"{s['speed_tasks_meeting_goal']}/{s['n']} tasks meet it")
         h["not a copy: agreement gen vs nearest SGD / SGD vs SGD (mean)"] = (
             f"{s['agreement_gen_vs_nearest_sgd_mean']} / {s['agreement_sgd_vs_sgd_mean']}")
+        h["not a copy: agreement with the nearest zoo network, gen / SGD (mean)"] = (
+            f"{s['agreement_zoo_gen_mean']} / {s['agreement_zoo_sgd_mean']} over {s['agreement_zoo_tasks']}/{s['n']} "
+            "tasks with zoo networks" if s["agreement_zoo_tasks"] else "no zoo network of the seen tasks")
     if "heldout" in res:
         s = res["heldout"]["summary"]
         h["held-out: generated/SGD-same-examples (mean, min)"] = (
@@ -605,6 +897,17 @@ def headline(res: dict, kc: int) -> dict:
             h[f"held-out arch {a}: generated/SGD (mean, min)"] = (
                 f"{s[f'ratio_k{kc}_mean']}, {s[f'ratio_k{kc}_min']} (K=1 mean {s['ratio_k1_mean']}); goal >= "
                 f"{GOALS['arch_ratio']}; {s['tasks_meeting_goal']}/{s['n']} tasks meet it")
+    if "refinement" in res:
+        rs = res["refinement"]["summary"]
+        for part in ("seen", "heldout", "archs"):
+            s = rs[part]
+            if s["n"]:
+                h[f"refinement ({part}): steps=2 vs single pass, K={kc} (K=1)"] = (
+                    f"{s[f'refine_k{kc}_mean']} vs {s[f'single_k{kc}_mean']}, gain {s[f'gain_k{kc}_mean']:+.4f} "
+                    f"({s['gain_k1_mean']:+.4f}); per pass {s[f'per_pass_k{kc}_mean']}; refine wins "
+                    f"{s[f'refine_wins_k{kc}']}/{s['n']}; {s['seconds_refine_mean']}s vs {s['seconds_single_mean']}s")
+        if "decision" in rs:
+            h["refinement: keep"] = rs["decision"]
     return h
 
 

@@ -96,7 +96,8 @@ class WriterModule(L.LightningModule):
     """Trains a :class:`Writer` on episodes with the written networks' query loss.
 
     Args:
-        hidden, message, ridge_lambda, head_lambda, temperature, start_mix, steps, max_rows: the Writer's.
+        hidden, message, ridge_lambda, sub_lambda, head_lambda, temperature, start_mix, steps, max_rows: the
+            Writer's (:class:`~metanet.writer.Writer`).
         lr: AdamW learning rate; weight_decay: AdamW weight decay.
         zoo: optional zoo directory whose networks serve as teachers on their own tasks.
         distill_weight: weight of the distillation term; distill_temperature: its temperature T.
@@ -108,9 +109,10 @@ class WriterModule(L.LightningModule):
         hidden: int = 32,
         message: int = 16,
         ridge_lambda: float = 3.0,
+        sub_lambda: float = 3.0,
         head_lambda: float = 0.1,
         temperature: float = 5.0,
-        start_mix: float = 0.3,
+        start_mix: float = 0.0,
         steps: int = 1,
         max_rows: int = 4096,
         lr: float = 3e-3,
@@ -122,7 +124,10 @@ class WriterModule(L.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.writer = Writer(hidden, message, ridge_lambda, head_lambda, temperature, start_mix, steps, max_rows)
+        self.writer = Writer(
+            hidden=hidden, message=message, ridge_lambda=ridge_lambda, sub_lambda=sub_lambda, head_lambda=head_lambda,
+            temperature=temperature, start_mix=start_mix, steps=steps, max_rows=max_rows,
+        )
         self._teachers = None
 
     # --- teachers -----------------------------------------------------------------------------------

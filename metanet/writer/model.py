@@ -5,21 +5,29 @@ The writer works layer by layer, as a GNN over the network's neural graph (neuro
 1. For the layer's *source* neurons (input pixels, or the previous layer's units / patch entries), compute
    statistics of their activations on the task's support set: mean, std, the ridge-regression direction from
    them to each class, and each class's centred mean (:mod:`metanet.writer.solvers`).
-2. Every edge ``i -> j`` gets features: its starting weight (a seeded init or a zoo member), the class-contracted
-   ridge and class-mean directions :math:`\\sum_c e_{jc} r_{ic}` and :math:`\\sum_c e_{jc} \\mu_{ic}` (``e_j`` is
-   neuron ``j``'s class code: its starting weights projected on the ridge directions, normalised), and the source
-   statistics. The starting weights are the writer's only noise input: different seeds give different candidates.
-3. Message passing (:class:`WeightMessages`, a PyG ``MessagePassing``): each target neuron aggregates messages
-   :math:`h_j = \\mathrm{mean}_i\\, \\phi(f_{ij})` from its incoming edges; each edge then writes its weight
-   :math:`w_{ij} = a^\\top f_{ij} + \\psi(f_{ij}, h_j)`.
-4. Each written neuron is normalised on the support set (unit std of its pre-activation) and its bias centres it
-   (plus a learned shift :math:`\\beta(h_j)`); the support set is pushed through to condition the next layer.
-5. The classifier layer is the closed-form ridge solution on the last hidden activations, with a learned
-   :math:`\\lambda` and temperature.
+2. Sub-class directions: every class of the support set is split into ``d_out // K`` clusters (k-means seeded per
+   candidate), and the ridge solution from the source activations to the centred one-hot *cluster* targets gives
+   one direction per cluster. A hidden unit on such a direction responds to one mode of one class, so the layer
+   spans ``d_out`` discriminative directions instead of the ``K`` of a linear classifier (the second-order
+   information of the ridge solve, not only class means). Each neuron takes the direction its starting weights
+   match best (a one-to-one assignment).
+3. Every edge ``i -> j`` gets features: its starting weight (a seeded init or a zoo member), the class-contracted
+   ridge and class-mean directions :math:`\sum_c e_{jc} r_{ic}` and :math:`\sum_c e_{jc} \mu_{ic}` (``e_j`` is
+   neuron ``j``'s class code: its starting weights projected on the ridge directions, normalised), its sub-class
+   direction, and the source statistics. The starting weights and the clustering seed are the writer's noise
+   inputs: different seeds give different candidates.
+4. Message passing (:class:`WeightMessages`, a PyG ``MessagePassing``): each target neuron aggregates messages
+   :math:`h_j = \mathrm{mean}_i\, \phi(f_{ij})` from its incoming edges; each edge then writes its weight
+   :math:`w_{ij} = a^\top f_{ij} + \psi(f_{ij}, h_j)`.
+5. Each written neuron is normalised on the support set (unit std of its pre-activation) and its bias centres it
+   (plus a learned shift :math:`\beta(h_j)`); the support set is pushed through to condition the next layer.
+6. The classifier layer is the closed-form ridge solution on the last hidden activations, with a learned
+   temperature and a :math:`\lambda` chosen per network by closed-form leave-one-out accuracy on the support set.
 
 Hidden-neuron permutation equivariance holds by construction (every map is per edge / per neuron, aggregation is
-a mean, class codes come from each neuron's own starting weights); so does class-permutation equivariance (classes
-only enter through sums over classes and the ridge targets). The same weights
+a mean, class codes and sub-class assignments come from each neuron's own starting weights); so does
+class-permutation equivariance (classes only enter through sums over classes and the ridge targets, and the
+clustering's seeded centres do not depend on the class order). The same weights
 serve every width, depth and activation of the MLP family and the CNN family (a convolution is a linear map on
 patches: its source neurons are (channel, kernel offset) pairs). With ``steps > 1`` the writer refines its own
 output: pass ``t`` starts from the weights written at pass ``t-1`` (recursive refinement, supervised per pass).
@@ -32,17 +40,23 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from metanet.errors import ArchError, TaskError
 from metanet.nets import Arch, activation
-from metanet.writer.solvers import SupportStats, ridge, support_stats, targets
+from metanet.writer.solvers import SupportStats, loo_ridge, ridge, subclasses, support_stats, targets
 
 __all__ = ["Writer", "WeightMessages", "EDGE_FEATURES"]
 
-#: edge feature columns: start weight, ridge direction, class-mean direction, source mean, source std, pass index
-EDGE_FEATURES = ("start", "ridge", "means", "src_mean", "src_std", "step")
+#: edge feature columns: start weight, ridge direction, class-mean direction, sub-class direction, source mean,
+#: source std, pass index
+EDGE_FEATURES = ("start", "ridge", "means", "sub", "src_mean", "src_std", "step")
+
+#: the classifier's ridge regulariser is chosen per network by leave-one-out accuracy among these multiples of
+#: the learned one
+HEAD_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 
 class WeightMessages(MessagePassing):
@@ -93,7 +107,9 @@ class Writer(nn.Module):
         hidden: width of the edge and node MLPs.
         message: size of the aggregated neuron messages.
         ridge_lambda: initial (relative) ridge regulariser of the source statistics.
-        head_lambda: initial (relative) ridge regulariser of the classifier layer.
+        sub_lambda: initial (relative) ridge regulariser of the sub-class directions.
+        head_lambda: initial (relative) ridge regulariser of the classifier layer (the centre of the grid
+            searched by leave-one-out, :data:`HEAD_GRID`).
         temperature: initial logit scale of the classifier layer.
         start_mix: initial weight of the starting weights in the written first layer.
         steps: refinement passes (each starts from the previous pass's weights).
@@ -109,9 +125,10 @@ class Writer(nn.Module):
         hidden: int = 32,
         message: int = 16,
         ridge_lambda: float = 3.0,
+        sub_lambda: float = 3.0,
         head_lambda: float = 0.1,
         temperature: float = 5.0,
-        start_mix: float = 0.3,
+        start_mix: float = 0.0,
         steps: int = 1,
         max_rows: int = 8192,
     ) -> None:
@@ -121,10 +138,10 @@ class Writer(nn.Module):
         self.max_rows = max_rows
         self.messages = WeightMessages(f, message, hidden)
         self.lin = nn.Linear(f, 1, bias=False)
-        with torch.no_grad():  # start as the hand-derived rule: start_mix * start + ridge direction
+        with torch.no_grad():  # start as the hand-derived rule: start_mix * start + sub-class direction
             self.lin.weight.zero_()
             self.lin.weight[0, EDGE_FEATURES.index("start")] = start_mix
-            self.lin.weight[0, EDGE_FEATURES.index("ridge")] = 1.0
+            self.lin.weight[0, EDGE_FEATURES.index("sub")] = 1.0
         self.psi_f = nn.Linear(f, hidden)
         self.psi_h = nn.Linear(message, hidden, bias=False)
         self.psi_out = nn.Linear(hidden, 1)
@@ -132,12 +149,47 @@ class Writer(nn.Module):
         for last in (self.psi_out, self.beta[-1]):  # learned corrections start at zero
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
+        with torch.no_grad():  # a unit fires on the upper part of its sub-class direction, not from the mean
+            self.beta[-1].bias.fill_(-0.5)
         self.log_ridge = nn.Parameter(torch.tensor(math.log(ridge_lambda)))
+        self.log_sub = nn.Parameter(torch.tensor(math.log(sub_lambda)))
         self.log_head = nn.Parameter(torch.tensor(math.log(head_lambda)))
         self.log_temp = nn.Parameter(torch.tensor(math.log(temperature)))
 
     # --- one layer -------------------------------------------------------------------------------
-    def _write_layer(self, a: Tensor, y: Tensor, k: int, start: Tensor, step: int) -> tuple[Tensor, Tensor]:
+    def _sub_directions(self, centred: Tensor, y: Tensor, k: int, start: Tensor, gen: torch.Generator) -> Tensor | None:
+        """One sub-class ridge direction per hidden neuron ``(B, d_out, d_in)`` (zero rows for neurons left over).
+
+        Every class is split into ``d_out // K`` clusters of the support rows (k-means from the candidate's seeded
+        centres); the ridge solution from the rows to the centred one-hot cluster targets gives one direction per
+        cluster; a neuron takes the direction its starting weights match best (a one-to-one assignment, so
+        permuting the neurons permutes the assignment).
+        """
+        b, d_out = start.shape[:2]
+        per = d_out // k
+        if per == 0:
+            return None
+        n = centred.shape[1]
+        labels = subclasses(centred, y, k, per, torch.rand(b, n, generator=gen))  # (B, n)
+        m = k * per
+        t = F.one_hot(labels, m).to(centred.dtype) - 1.0 / m
+        if centred.shape[0] == 1:  # rows shared by the candidates: one system, every candidate's targets at once
+            dirs = ridge(centred, t.transpose(0, 1).reshape(n, b * m), self.log_sub.exp())
+            dirs = dirs.view(-1, b, m).transpose(0, 1)
+        else:
+            dirs = ridge(centred, t, self.log_sub.exp())
+        dirs = F.normalize(dirs, dim=1)  # (B, d_in, m)
+        with torch.no_grad():
+            sim = (start @ dirs).abs()
+        out = torch.zeros_like(start)
+        for i in range(b):
+            rows, cols = linear_sum_assignment(sim[i].cpu().numpy(), maximize=True)
+            out[i, torch.as_tensor(rows)] = dirs[i][:, torch.as_tensor(cols)].T
+        return out
+
+    def _write_layer(
+        self, a: Tensor, y: Tensor, k: int, start: Tensor, step: int, gen: torch.Generator
+    ) -> tuple[Tensor, Tensor]:
         """Weights ``(B, d_out, d_in)`` and bias ``(B, d_out)`` of one hidden layer from its inputs ``a`` (B, n, d_in)."""
         b, _, d_in = a.shape
         d_out = start.shape[1]
@@ -150,12 +202,18 @@ class Writer(nn.Module):
         # neuron j's class code: its starting weights seen through the class directions (equivariant, and the
         # starting weights stay the only noise input)
         codes = F.normalize(start @ st.ridge, dim=-1)  # (B, d_out, K)
+        ridge_dir = codes @ st.ridge.transpose(1, 2)
+        centred = (a[:1] if shared else a) - st.mean[: 1 if shared else b].unsqueeze(1)
+        sub = self._sub_directions(centred, y, k, start, gen)
+        # neurons without a cluster (d_out not a multiple of K, or fewer neurons than classes) keep the ridge code
+        sub = ridge_dir if sub is None else torch.where(sub.abs().sum(-1, keepdim=True) > 0, sub, ridge_dir)
         scale = st.std.mean(1, keepdim=True).clamp_min(1e-8)
         feats = torch.stack(
             [
                 start * s,
-                (codes @ st.ridge.transpose(1, 2)) * s,
+                ridge_dir * s,
                 (codes @ st.means.transpose(1, 2)) * s,
+                sub * s,
                 (st.mean / scale).unsqueeze(1).expand(b, d_out, d_in),
                 (st.std / scale).unsqueeze(1).expand(b, d_out, d_in),
                 torch.full((b, d_out, d_in), float(step), dtype=a.dtype),
@@ -165,7 +223,6 @@ class Writer(nn.Module):
         h = self.messages(feats.view(b, d_out * d_in, -1), _bipartite(d_in, d_out), (d_in, d_out))
         pre = self.psi_f(feats) + self.psi_h(h).unsqueeze(2)
         w = self.lin(feats).squeeze(-1) + self.psi_out(F.gelu(pre)).squeeze(-1)  # (B, d_out, d_in)
-        centred = (a[:1] if shared else a) - st.mean[: 1 if shared else b].unsqueeze(1)
         z_std = (centred @ w.transpose(1, 2)).pow(2).mean(1).add(1e-8).sqrt()  # (B, d_out)
         w = w / z_std.unsqueeze(-1)
         bias = -(st.mean.unsqueeze(1) @ w.transpose(1, 2)).squeeze(1) + self.beta(h).squeeze(-1)
@@ -174,7 +231,8 @@ class Writer(nn.Module):
     def _head(self, a: Tensor, y: Tensor, k: int, bias: bool) -> tuple[Tensor, Tensor | None]:
         if bias:
             a = torch.cat([a, torch.ones(*a.shape[:2], 1, dtype=a.dtype)], dim=2)
-        r = ridge(a, targets(y, k), self.log_head.exp()) * self.log_temp.exp()  # (B, d(+1), K)
+        lams = self.log_head.exp() * torch.tensor(HEAD_GRID, dtype=a.dtype)
+        r = loo_ridge(a, targets(y, k), lams) * self.log_temp.exp()  # (B, d(+1), K)
         if bias:
             return r[:, :-1].transpose(1, 2), r[:, -1]
         return r.transpose(1, 2), None
@@ -244,7 +302,7 @@ class Writer(nn.Module):
             for i in range(last):
                 u = _unit_rows(start[f"layers.{i}.weight"])
                 ar, yr = self._rows(a, y, gen)
-                w, bias = self._write_layer(ar, yr, k, u, step)
+                w, bias = self._write_layer(ar, yr, k, u, step, gen)
                 params[f"layers.{i}.weight"] = w
                 z = a @ w.transpose(1, 2)
                 if arch.bias:
@@ -262,7 +320,7 @@ class Writer(nn.Module):
                 rows = patches.view(b, n, c_in * kk * kk, -1).permute(0, 1, 3, 2).reshape(b, -1, c_in * kk * kk)
                 yr = y.repeat_interleave(patches.shape[-1])
                 ar, yr = self._rows(rows, yr, gen)
-                w, bias = self._write_layer(ar, yr, k, u, step)
+                w, bias = self._write_layer(ar, yr, k, u, step, gen)
                 weight = w.view(b, -1, c_in, kk, kk)
                 params[f"layers.{i}.weight"] = weight
                 out = F.conv2d(

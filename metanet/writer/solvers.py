@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["ridge", "targets", "class_means", "SupportStats", "support_stats"]
+__all__ = ["ridge", "loo_ridge", "targets", "class_means", "subclasses", "SupportStats", "support_stats"]
 
 
 def targets(y: Tensor, num_classes: int) -> Tensor:
@@ -65,3 +65,68 @@ def support_stats(a: Tensor, y: Tensor, num_classes: int, lam: Tensor | float) -
     r = ridge(centred, targets(y, num_classes), lam)
     mu = class_means(centred, y, num_classes)
     return SupportStats(mean, std, F.normalize(r, dim=1), F.normalize(mu, dim=1))
+
+
+def loo_ridge(a: Tensor, y: Tensor, lams: Tensor) -> Tensor:
+    r"""Ridge regression (:func:`ridge`) whose :math:`\lambda` is chosen per batch element from ``lams`` by
+    leave-one-out accuracy.
+
+    The leave-one-out prediction of ridge regression is closed form,
+    :math:`\hat Y_{-i} = Y_i - (Y_i - \hat Y_i) / (1 - h_{ii})` with :math:`h = \mathrm{diag}(A (A^\top A +
+    \lambda' I)^{-1} A^\top)`, so one eigendecomposition of :math:`A^\top A` scores every :math:`\lambda` at once
+    (as in generalised cross-validation). Ties go to the larger :math:`\lambda`. Solved in float64. The choice is
+    discrete and made
+    without gradient; the returned solution is :func:`ridge` at the chosen :math:`\lambda`, differentiable in ``a``
+    and ``lams`` (no eigenvector gradients, which are unstable for repeated eigenvalues).
+
+    Shapes:
+        - a: :math:`(B, n, d)`, y: :math:`(n, K)` centred one-hot targets, lams: :math:`(L,)` ascending
+        - output: :math:`(B, d, K)`
+    """
+    with torch.no_grad():
+        d = a.shape[-1]
+        ev, u = torch.linalg.eigh(a.transpose(1, 2) @ a)  # (B, d), (B, d, d)
+        scale = a.pow(2).sum(dim=(1, 2)).unsqueeze(1) / d  # as in ridge(): tr(A^T A) / d
+        au = a @ u  # (B, n, d)
+        uty = u.transpose(1, 2) @ (a.transpose(1, 2) @ y)  # (B, d, K)
+        inv = 1.0 / (ev.unsqueeze(1) + lams.view(1, -1, 1) * scale.unsqueeze(-1) + 1e-6)  # (B, L, d)
+        fit = au.unsqueeze(1) @ (inv.unsqueeze(-1) * uty.unsqueeze(1))  # (B, L, n, K)
+        hat = (au.pow(2).unsqueeze(1) * inv.unsqueeze(2)).sum(-1)  # (B, L, n)
+        loo = y - (y - fit) / (1.0 - hat).clamp_min(1e-6).unsqueeze(-1)
+        acc = (loo.argmax(-1) == y.argmax(-1)).to(a.dtype).mean(-1)  # (B, L)
+        best = (acc + 1e-6 * torch.arange(len(lams), dtype=acc.dtype)).argmax(1)
+    # float64: the chosen lambda can be small, and the classifier is the layer whose errors show most
+    return ridge(a.double(), y.double(), lams.double()[best]).to(a.dtype)
+
+
+@torch.no_grad()
+def subclasses(a: Tensor, y: Tensor, num_classes: int, per_class: int, priority: Tensor, iters: int = 8) -> Tensor:
+    """Split every class of the support set into ``per_class`` clusters (k-means, batched over candidates).
+
+    Cluster ``j`` of class ``c`` gets label ``c * per_class + j``. Initial centres are the examples of each class with
+    the highest ``priority`` (one random number per example and candidate), so the split depends on the examples and
+    the candidate's noise, never on the class order: relabelling the classes only relabels the clusters.
+
+    Shapes:
+        - a: :math:`(B, n, d)` (``B`` may be 1 for rows shared by all candidates), y: :math:`(n,)`,
+          priority: :math:`(B', n)`
+        - output: :math:`(B', n)` cluster labels in ``0 .. num_classes * per_class - 1``
+    """
+    bp, n = priority.shape
+    labels = torch.zeros(bp, n, dtype=torch.long)
+    for c in range(num_classes):
+        idx = torch.nonzero(y == c).flatten()
+        xc = a[:, idx]  # (B' or 1, n_c, d): shared rows stay one tensor
+        m = min(per_class, len(idx))
+        top = priority[:, idx].topk(m, dim=1).indices  # (B', m)
+        cent = torch.gather(xc.expand(bp, -1, -1), 1, top.unsqueeze(-1).expand(-1, -1, xc.shape[-1]))
+        for it in range(iters + 1):
+            # nearest centre: argmin ||x - c||^2 = argmin (||c||^2 - 2 x.c)
+            assign = (cent.pow(2).sum(-1).unsqueeze(1) - 2 * xc @ cent.transpose(1, 2)).argmin(-1)  # (B', n_c)
+            if it == iters:
+                break
+            onehot = F.one_hot(assign, m).to(xc.dtype)  # (B', n_c, m)
+            counts = onehot.sum(1).unsqueeze(-1)  # (B', m, 1)
+            cent = torch.where(counts > 0, onehot.transpose(1, 2) @ xc / counts.clamp_min(1.0), cent)
+        labels[:, idx] = assign + c * per_class
+    return labels

@@ -8,7 +8,7 @@ from torch.func import functional_call
 
 from metanet.nets import Arch, build
 from metanet.writer import Writer
-from metanet.writer.solvers import ridge, targets
+from metanet.writer.solvers import loo_ridge, ridge, subclasses, targets
 
 
 def _support(digits, n_per_class=20, classes=10):
@@ -161,6 +161,81 @@ def test_ridge_float32_and_tensor_lambda_are_differentiable():
     torch.testing.assert_close(out.double(), _lstsq_ridge(a.detach().double(), y.double(), 0.5), atol=1e-4, rtol=1e-3)
     out.sum().backward()
     assert a.grad is not None and torch.isfinite(a.grad).all() and lam.grad is not None and lam.grad != 0
+
+
+def _brute_loo_accuracy(a, y, k, lam):
+    """Reference: refit the ridge solution n times, each time without one example, and predict that example."""
+    n = a.shape[0]
+    hits = 0
+    for i in range(n):
+        keep = torch.arange(n) != i
+        r = ridge(a[keep].unsqueeze(0), targets(y[keep], k).double(), lam)[0]
+        hits += int((a[i] @ r).argmax() == y[i])
+    return hits / n
+
+
+def test_loo_ridge_picks_the_lambda_with_the_best_leave_one_out_accuracy():
+    g = torch.Generator().manual_seed(0)
+    lams = torch.tensor([1e-3, 1e-1, 10.0], dtype=torch.float64)
+    for trial in range(3):
+        a = torch.randn(1, 40, 25, generator=g, dtype=torch.float64)
+        y = torch.randint(3, (40,), generator=g)
+        a[0] += 0.8 * torch.nn.functional.one_hot(y, 25).double()  # some signal, lots of noise: lambda matters
+        accs = [_brute_loo_accuracy(a[0], y, 3, float(lam)) for lam in lams]
+        best = max(range(3), key=lambda i: (accs[i], i))  # ties to the larger lambda
+        got = loo_ridge(a, targets(y, 3).double(), lams)
+        torch.testing.assert_close(got, ridge(a, targets(y, 3).double(), float(lams[best])))
+
+
+def test_loo_ridge_is_differentiable_and_chooses_per_batch_element():
+    g = torch.Generator().manual_seed(1)
+    a = torch.randn(2, 30, 10, generator=g, requires_grad=True)
+    y = targets(torch.randint(3, (30,), generator=g), 3)
+    out = loo_ridge(a, y, torch.tensor([1e-2, 1.0]))
+    assert out.shape == (2, 10, 3) and out.dtype == torch.float32
+    out.sum().backward()
+    assert torch.isfinite(a.grad).all() and a.grad.abs().sum() > 0
+
+
+def test_subclasses_split_every_class_and_ignore_the_class_order():
+    g = torch.Generator().manual_seed(0)
+    # class c has two well separated blobs: 2 clusters per class must find them
+    y = torch.arange(3).repeat_interleave(40)
+    blob = torch.arange(120) % 2
+    a = (torch.nn.functional.one_hot(y * 2 + blob, 6).float() * 10 + 0.1 * torch.randn(120, 6, generator=g))[None]
+    pri = torch.rand(2, 120, generator=g)
+    lab = subclasses(a, y, 3, 2, pri)
+    assert lab.shape == (2, 120)
+    assert torch.equal(lab // 2, y.expand(2, -1))  # clusters never cross classes
+    for c in range(3):  # the two blobs of each class are the two clusters (in some order)
+        for i in range(2):
+            sub = lab[i, y == c] % 2
+            assert torch.equal(sub, blob[y == c]) or torch.equal(sub, 1 - blob[y == c])
+    # relabelling the classes relabels the clusters, nothing else
+    perm = torch.tensor([2, 0, 1])
+    lab2 = subclasses(a, perm[y], 3, 2, pri)
+    torch.testing.assert_close(lab2 // 2, perm[y].expand(2, -1))
+    same = [(lab[i].unsqueeze(1) == lab[i].unsqueeze(0)) for i in range(2)]
+    same2 = [(lab2[i].unsqueeze(1) == lab2[i].unsqueeze(0)) for i in range(2)]
+    assert all(torch.equal(s, t) for s, t in zip(same, same2))
+
+
+def test_subclasses_with_fewer_examples_than_clusters_keeps_labels_in_range():
+    y = torch.tensor([0, 0, 0, 1])
+    lab = subclasses(torch.randn(1, 4, 3), y, 2, 3, torch.rand(1, 4))
+    assert lab.min() >= 0 and lab.max() < 6 and torch.equal(lab[0] // 3, y)
+
+
+def test_candidates_differ_and_each_is_reproducible(untrained, digits):
+    """Different candidates cluster the support differently (real diversity for best-of-K), deterministically."""
+    arch = Arch.parse("mlp:64-32-10:relu")
+    x, y = _support(digits)
+    with torch.no_grad():
+        a = untrained.write(arch, x, y, 10, candidates=3, seed=5)
+        b = untrained.write(arch, x, y, 10, candidates=3, seed=5)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    w = a["layers.0.weight"]
+    assert not torch.allclose(w[0], w[1]) and not torch.allclose(w[1], w[2])
 
 
 # --- a short Lightning fit ------------------------------------------------------------------------------
