@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,7 +19,7 @@ from torch import nn
 
 from metanet.errors import CheckpointError
 
-__all__ = ["save_module", "load_module", "shipped", "SHIPPED_DIR"]
+__all__ = ["save_module", "load_module", "load_lightning", "shipped", "SHIPPED_DIR"]
 
 SHIPPED_DIR = Path(__file__).parent
 M = TypeVar("M", bound=nn.Module)
@@ -74,3 +75,25 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     except (SafetensorError, OSError, *errors) as e:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
     return module.eval()
+
+
+def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, config_keys: tuple[str, ...]) -> M:
+    """Rebuild a ``cls`` from a Lightning ``.ckpt`` whose ``LightningModule`` holds it as ``self.<attr>``.
+
+    The constructor arguments are the ``config_keys`` found among the module's saved hyperparameters. The file is
+    read with ``torch.load(weights_only=True)``: nothing in it is unpickled as code.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no {kind} checkpoint at {path}")
+    try:
+        ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
+        hp = ckpt["hyper_parameters"]
+        model = cls(**{k: hp[k] for k in config_keys if k in hp})
+        prefix = attr + "."
+        state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+        model.load_state_dict(state, strict=True)
+    except (OSError, EOFError, pickle.UnpicklingError, KeyError, RuntimeError, TypeError, ValueError,
+            AttributeError) as e:
+        raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint ({type(e).__name__}: {e})") from None
+    return model.eval()

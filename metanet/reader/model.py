@@ -589,24 +589,10 @@ class Reader(nn.Module):
     def load(cls, path: str | os.PathLike | None = None) -> "Reader":
         """A reader from a file written by :meth:`save`, or a Lightning ``.ckpt`` of
         :class:`~metanet.reader.lightning.ReaderModule` (``None``: the checkpoint shipped with metanet)."""
+        from metanet.checkpoints import load_lightning, load_module
+
         if path is not None and str(path).endswith(".ckpt"):
-            return _from_lightning(cls, path)
-        from metanet.checkpoints import load_module
-
+            keys = ("tasks", "hidden", "layers", "edge_dim", "max_layers", "max_inputs", "num_classes", "stats",
+                    "probes", "probe_inputs")
+            return load_lightning(cls, path, "reader", "reader", keys)
         return load_module(cls, path, "reader")
-
-
-def _from_lightning(cls: type, path: str | os.PathLike) -> "Reader":
-    from metanet.errors import CheckpointError
-
-    try:
-        ckpt = torch.load(str(path), map_location="cpu", weights_only=False)
-        hp = ckpt["hyper_parameters"]
-        cfg = {k: hp[k] for k in ("tasks", "hidden", "layers", "edge_dim", "max_layers", "max_inputs", "num_classes",
-                                  "stats", "probes", "probe_inputs") if k in hp}
-        model = cls(**cfg)
-        state = {k[len("reader."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("reader.")}
-        model.load_state_dict(state, strict=True)
-    except (OSError, KeyError, RuntimeError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path} is not a reader Lightning checkpoint ({e})") from None
-    return model.eval()

@@ -81,7 +81,7 @@ class EpisodeSampler(IterableDataset):
     Args:
         bases: data set names to draw tasks from.
         split: which split of each data set the images come from.
-        shots: (min, max) support examples per class.
+        shots: (min, max) support examples per class (drawn log-uniformly).
         query: query examples per class.
         min_classes: fewest classes in a task (at most all of the data set's classes).
         p_permute / p_invert: probability of a random pixel permutation / intensity inversion.
@@ -121,7 +121,9 @@ class EpisodeSampler(IterableDataset):
         x, y, nc = self._data(name)
         k = int(torch.randint(self.min_classes, nc + 1, (1,), generator=g))
         classes = torch.randperm(nc, generator=g)[:k].tolist()
-        shots = int(torch.randint(self.shots[0], self.shots[1] + 1, (1,), generator=g))
+        # log-uniform: tasks with 10 and with 1000 examples per class are equally represented per decade
+        lo, hi = math.log(self.shots[0]), math.log(self.shots[1] + 1)
+        shots = min(self.shots[1], int(math.exp(lo + (hi - lo) * torch.rand(1, generator=g).item())))
         permute = torch.rand(1, generator=g).item() < self.p_permute
         invert = torch.rand(1, generator=g).item() < self.p_invert
         support, query, spec = make_episode(x, y, classes, shots, self.query, g, permute, invert, name)

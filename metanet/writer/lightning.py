@@ -41,7 +41,7 @@ class EpisodeDataModule(L.LightningDataModule):
     Args:
         bases: data sets the tasks are drawn from.
         tasks_per_step: episodes per optimisation step.
-        shots_min / shots_max: support examples per class.
+        shots_min / shots_max: support examples per class (drawn log-uniformly).
         query: query examples per class.
         cnn_prob: probability an episode writes a CNN.
         val_episodes: fixed validation episodes (drawn from the data sets' ``val`` splits).

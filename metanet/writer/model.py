@@ -375,9 +375,14 @@ class Writer(nn.Module):
 
     @classmethod
     def load(cls, path=None) -> "Writer":
-        """Load a writer checkpoint (safetensors); ``None`` loads the one shipped inside the package."""
-        from metanet.checkpoints import load_module
+        """Load a writer checkpoint: a file written by :meth:`save`, or a Lightning ``.ckpt`` of
+        :class:`~metanet.writer.lightning.WriterModule` (``None``: the checkpoint shipped inside the package)."""
+        from metanet.checkpoints import load_lightning, load_module
 
+        if path is not None and str(path).endswith(".ckpt"):
+            keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
+                    "steps", "max_rows")
+            return load_lightning(cls, path, "writer", "writer", keys)
         return load_module(cls, path, kind="writer")
 
 

@@ -262,6 +262,15 @@ def test_short_lightning_fit_changes_the_writer(tmp_path):
     # the export hook wrote a loadable checkpoint with the trained weights
     back = Writer.load(tmp_path / "writer.safetensors")
     assert all(torch.equal(back.state_dict()[k], after[k]) for k in after)
+    # and the Lightning checkpoint loads without Lightning, to the same weights
+    trainer.save_checkpoint(tmp_path / "w.ckpt")
+    from_ckpt = Writer.load(tmp_path / "w.ckpt")
+    assert all(torch.equal(from_ckpt.state_dict()[k], after[k]) for k in after)
+    (tmp_path / "bad.ckpt").write_bytes(b"not a checkpoint")
+    from metanet.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="not a writer Lightning checkpoint"):
+        Writer.load(tmp_path / "bad.ckpt")
 
 
 def test_writer_reads_and_writes_neural_graphs():
