@@ -67,7 +67,7 @@ def support_stats(a: Tensor, y: Tensor, num_classes: int, lam: Tensor | float) -
     return SupportStats(mean, std, F.normalize(r, dim=1), F.normalize(mu, dim=1))
 
 
-def loo_ridge(a: Tensor, y: Tensor, lams: Tensor) -> Tensor:
+def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tensor:
     r"""Ridge regression (:func:`ridge`) whose :math:`\lambda` is chosen per batch element from ``lams`` by
     leave-one-out accuracy.
 
@@ -79,10 +79,16 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor) -> Tensor:
     without gradient; the returned solution is :func:`ridge` at the chosen :math:`\lambda`, differentiable in ``a``
     and ``lams`` (no eigenvector gradients, which are unstable for repeated eigenvalues).
 
+    The choice is made on at most ``max_rows`` evenly spaced rows (the solution uses all of them).
+
     Shapes:
         - a: :math:`(B, n, d)`, y: :math:`(n, K)` centred one-hot targets, lams: :math:`(L,)` ascending
         - output: :math:`(B, d, K)`
     """
+    a_all, y_all = a, y
+    if a.shape[1] > max_rows:
+        rows = torch.linspace(0, a.shape[1] - 1, max_rows).long()
+        a, y = a[:, rows], y[rows]
     with torch.no_grad():
         d = a.shape[-1]
         ev, u = torch.linalg.eigh(a.transpose(1, 2) @ a)  # (B, d), (B, d, d)
@@ -96,16 +102,19 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor) -> Tensor:
         acc = (loo.argmax(-1) == y.argmax(-1)).to(a.dtype).mean(-1)  # (B, L)
         best = (acc + 1e-6 * torch.arange(len(lams), dtype=acc.dtype)).argmax(1)
     # float64: the chosen lambda can be small, and the classifier is the layer whose errors show most
-    return ridge(a.double(), y.double(), lams.double()[best]).to(a.dtype)
+    return ridge(a_all.double(), y_all.double(), lams.double()[best]).to(a.dtype)
 
 
 @torch.no_grad()
-def subclasses(a: Tensor, y: Tensor, num_classes: int, per_class: int, priority: Tensor, iters: int = 8) -> Tensor:
+def subclasses(
+    a: Tensor, y: Tensor, num_classes: int, per_class: int, priority: Tensor, iters: int = 8, max_rows: int = 256
+) -> Tensor:
     """Split every class of the support set into ``per_class`` clusters (k-means, batched over candidates).
 
     Cluster ``j`` of class ``c`` gets label ``c * per_class + j``. Initial centres are the examples of each class with
     the highest ``priority`` (one random number per example and candidate), so the split depends on the examples and
-    the candidate's noise, never on the class order: relabelling the classes only relabels the clusters.
+    the candidate's noise, never on the class order: relabelling the classes only relabels the clusters. The centres
+    are fitted on the ``max_rows`` highest-priority examples of each class; every example is then assigned.
 
     Shapes:
         - a: :math:`(B, n, d)` (``B`` may be 1 for rows shared by all candidates), y: :math:`(n,)`,
@@ -118,15 +127,18 @@ def subclasses(a: Tensor, y: Tensor, num_classes: int, per_class: int, priority:
         idx = torch.nonzero(y == c).flatten()
         xc = a[:, idx]  # (B' or 1, n_c, d): shared rows stay one tensor
         m = min(per_class, len(idx))
-        top = priority[:, idx].topk(m, dim=1).indices  # (B', m)
-        cent = torch.gather(xc.expand(bp, -1, -1), 1, top.unsqueeze(-1).expand(-1, -1, xc.shape[-1]))
-        for it in range(iters + 1):
-            # nearest centre: argmin ||x - c||^2 = argmin (||c||^2 - 2 x.c)
-            assign = (cent.pow(2).sum(-1).unsqueeze(1) - 2 * xc @ cent.transpose(1, 2)).argmin(-1)  # (B', n_c)
-            if it == iters:
-                break
-            onehot = F.one_hot(assign, m).to(xc.dtype)  # (B', n_c, m)
+        order = priority[:, idx].argsort(dim=1, descending=True)  # (B', n_c)
+        fit = torch.gather(xc.expand(bp, -1, -1), 1, order[:, :max_rows, None].expand(-1, -1, xc.shape[-1]))
+        cent = fit[:, :m]
+        for _ in range(iters):
+            assign = _nearest(fit, cent)
+            onehot = F.one_hot(assign, m).to(xc.dtype)  # (B', rows, m)
             counts = onehot.sum(1).unsqueeze(-1)  # (B', m, 1)
-            cent = torch.where(counts > 0, onehot.transpose(1, 2) @ xc / counts.clamp_min(1.0), cent)
-        labels[:, idx] = assign + c * per_class
+            cent = torch.where(counts > 0, onehot.transpose(1, 2) @ fit / counts.clamp_min(1.0), cent)
+        labels[:, idx] = _nearest(xc, cent) + c * per_class
     return labels
+
+
+def _nearest(x: Tensor, cent: Tensor) -> Tensor:
+    """Index of the nearest centre: :math:`\arg\min_j \|x - c_j\|^2 = \arg\min_j (\|c_j\|^2 - 2 x \cdot c_j)`."""
+    return (cent.pow(2).sum(-1).unsqueeze(1) - 2 * x @ cent.transpose(1, 2)).argmin(-1)

@@ -211,6 +211,11 @@ def test_subclasses_split_every_class_and_ignore_the_class_order():
         for i in range(2):
             sub = lab[i, y == c] % 2
             assert torch.equal(sub, blob[y == c]) or torch.equal(sub, 1 - blob[y == c])
+    # centres fitted on a few examples per class still split every example of the class by its blob
+    few = subclasses(a, y, 3, 2, pri, max_rows=6)
+    for c in range(3):
+        sub = few[0, y == c] % 2
+        assert torch.equal(sub, blob[y == c]) or torch.equal(sub, 1 - blob[y == c])
     # relabelling the classes relabels the clusters, nothing else
     perm = torch.tensor([2, 0, 1])
     lab2 = subclasses(a, perm[y], 3, 2, pri)
