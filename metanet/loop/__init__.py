@@ -7,14 +7,19 @@ was not written from, the verified score is the reward, and the writer is update
 
 * :func:`improve` / :mod:`.core`: the loop (update methods ``expert``, ``awr``, ``pg``), :func:`evaluate`.
 * :class:`Reward` and friends (:mod:`.rewards`): accuracy with loss tie-break, size penalty, composable.
+* :func:`choose`, :func:`crossfit_rewards` (:mod:`.select`): which of K candidates is best, judged on data that
+  did not condition it — a val split (default) or cross-fitting over all the labelled examples.
 * :class:`LoopTask` (:mod:`.tasks`): support / val / test, disjoint by construction and checkable.
 * :func:`refine` (:mod:`.refine`): gradient-free weight-perturbation refinement of one network, or backprop.
 * :mod:`.lightning`: the same loop as a Lightning stage (``metanet train fit -c train/loop.yaml``).
 """
 
-from metanet.loop.core import METHODS, History, LoopConfig, evaluate, improve, round_loss, score_candidates
+from metanet.loop.core import (METHODS, History, LoopConfig, evaluate, improve, round_loss, score_candidates,
+                               score_stacked)
 from metanet.loop.refine import REFINE_METHODS, RefineResult, refine
 from metanet.loop.rewards import WORST, AccuracyReward, Reward, SizePenalty, make_reward
+from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, Choice, CrossFit, candidate_rewards, choose,
+                                 crossfit_rewards, fold_ids)
 from metanet.loop.tasks import LoopTask, as_loop_tasks, from_episode, from_task, split_examples
 
 __all__ = [
@@ -36,6 +41,15 @@ __all__ = [
     "as_loop_tasks",
     "round_loss",
     "score_candidates",
+    "score_stacked",
+    "choose",
+    "Choice",
+    "crossfit_rewards",
+    "CrossFit",
+    "candidate_rewards",
+    "fold_ids",
+    "SELECTIONS",
+    "DEFAULT_SELECTION",
     "METHODS",
     "REFINE_METHODS",
 ]

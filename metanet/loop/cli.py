@@ -10,14 +10,16 @@ def _improve(args: argparse.Namespace) -> int:
     import torch
 
     from metanet.loop import improve
+    from metanet.loop.select import check_selection
     from metanet.writer import Writer
 
+    check_selection(args.selection, args.folds)  # before the (slower) writer load
     torch.set_num_threads(args.threads)
     writer = Writer.load(args.writer) if args.writer else Writer.load()
     heldout = args.heldout or None
     writer, hist = improve(writer, args.tasks, rounds=args.rounds, method=args.method, candidates=args.candidates,
                            keep=args.keep, lr=args.lr, reward=args.reward, heldout=heldout, seed=args.seed,
-                           log_dir=args.log_dir)
+                           log_dir=args.log_dir, selection=args.selection, folds=args.folds)
     if args.json:
         print(json.dumps({"config": hist.config, "rounds": hist.rounds}, indent=2, default=str))
     else:
@@ -62,6 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", type=int, default=8, help="K candidates per task per round")
     p.add_argument("--keep", type=int, default=1, help="winners kept per task (expert iteration)")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--selection", default="val", choices=["val", "crossfit"],  # = metanet.loop.select.DEFAULT_SELECTION
+                   help="how candidates are rewarded: on a val split, or cross-fitted over all the labelled examples")
+    p.add_argument("--folds", type=int, default=5, help="cross-fitting folds")
     p.add_argument("--reward", default="accuracy", help="accuracy, or e.g. accuracy+size(0.05)")
     p.add_argument("--heldout", nargs="*", default=None, help="tasks only evaluated (test accuracy per round)")
     p.add_argument("--writer", default=None, help="writer checkpoint to start from (default: the shipped one)")

@@ -3,13 +3,17 @@ update the writer from the rewards.
 
 One round (:func:`round_loss`), for each task of the batch:
 
-1. the writer writes K candidates from the task's **support** set, one per seeded starting point (the writer's
-   only noise input; with ``method="pg"`` Gaussian noise of relative scale ``sigma`` is added to every written
-   weight as well, which makes the writer a stochastic policy);
-2. all K are verified at once (``verify_stacked``) on the task's **val** split, never on the support; a candidate
-   with NaN/inf output, or whose verification crashes, gets :data:`~metanet.loop.rewards.WORST` and is logged;
+1. the writer writes K candidates, one per seeded starting point (the writer's only noise input; with
+   ``method="pg"`` Gaussian noise of relative scale ``sigma`` is added to every written weight as well, which makes
+   the writer a stochastic policy);
+2. every candidate is rewarded on data that did not condition it (:mod:`metanet.loop.select`), all K verified at
+   once (``verify_stacked``): with ``selection="val"`` (the default) the K are written from the **support** and
+   scored on the **val** split; with ``selection="crossfit"`` the rewards are cross-fitted over the task's
+   labelled examples (support and val cut into F folds; fold f scores the K candidates written, same seed, from
+   the other F-1) and the K written from all of them are the ones updated. A candidate with NaN/inf output, or
+   whose verification crashes, gets :data:`~metanet.loop.rewards.WORST` and is logged;
 3. the rewards update the writer with one of the methods below (a loss whose gradient flows back through the
-   differentiable writer):
+   differentiable writer's write of the K candidates):
 
 ``"expert"`` — expert iteration: the ``keep`` best candidates by reward are the winners; the writer is trained so
     that every candidate (from its own starting point) reproduces the winners' function — KL at temperature ``T``
@@ -40,10 +44,11 @@ from metanet.errors import MetanetError
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
 from metanet.loop.rewards import WORST, Reward, make_reward
+from metanet.loop.select import DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_selection
 from metanet.loop.tasks import LoopTask, as_loop_tasks
 
-__all__ = ["METHODS", "LoopConfig", "score_candidates", "diversity", "round_loss", "evaluate", "tracked_reward",
-           "improve", "History"]
+__all__ = ["METHODS", "LoopConfig", "score_stacked", "score_candidates", "diversity", "round_loss", "evaluate",
+           "tracked_reward", "improve", "History"]
 
 log = logging.getLogger("metanet.loop")
 
@@ -65,10 +70,13 @@ class LoopConfig:
     refine_steps: int = 0  # perturbation refinement of the winner before it is distilled
     refine_population: int = 32
     refine_sigma: float = 0.01
+    selection: str = DEFAULT_SELECTION  # how candidates are rewarded: "val" or "crossfit" (metanet.loop.select)
+    folds: int = 5  # cross-fitting folds
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise MetanetError(f"unknown loop method {self.method!r}; valid: {', '.join(METHODS)}")
+        check_selection(self.selection, self.folds)
         if self.candidates < 1 or not 1 <= self.keep <= self.candidates:
             raise MetanetError(f"need candidates >= 1 and 1 <= keep <= candidates, got {self.candidates}, {self.keep}")
         if self.method in ("awr", "pg") and self.candidates < 2:
@@ -76,60 +84,71 @@ class LoopConfig:
 
 
 # ------------------------------------------------------------------------------------------ scoring
-def _stub(lt: LoopTask):
-    return SimpleNamespace(name=lt.name, num_classes=lt.num_classes)
-
-
-def _failed(n: int, lt: LoopTask, why: str) -> Report:
-    return Report(0.0, math.inf, [math.nan] * lt.num_classes, n, 0.0, lt.name, "val", {"failed": why})
+def _failed(n: int, k: int, name: str, split: str, why: str) -> Report:
+    return Report(0.0, math.inf, [math.nan] * k, n, 0.0, name, split, {"failed": why})
 
 
 @torch.no_grad()
-def score_candidates(lt: LoopTask, params: dict[str, Tensor], reward: Reward) -> tuple[Tensor, list[Report]]:
-    """Verify K stacked candidates on ``lt.val`` (only there) and reward them. Never raises for a bad candidate:
-    non-finite weights or outputs, or a crash in verification, give it the worst reward (and a log line)."""
+def score_stacked(arch, num_classes: int, params: dict[str, Tensor], reward: Reward, data: tuple[Tensor, Tensor],
+                  name: str = "examples", split: str = "val") -> tuple[Tensor, list[Report]]:
+    """Verify K stacked candidates of ``arch`` on ``data`` (only there) and reward them. Never raises for a bad
+    candidate: non-finite weights or outputs, or a crash in verification, give it the worst reward (and a log
+    line).
+
+    Shapes:
+        - params: ``name -> (K, *shape)``; data: ``(x (n, ...), y (n,))``. Output rewards :math:`(K,)`.
+    """
     params = {k: v.detach() for k, v in params.items()}
     kk = next(iter(params.values())).shape[0]
-    module = build(lt.arch, seed=None)
-    n = len(lt.val[1])
+    module = build(arch, seed=None)
+    stub = SimpleNamespace(name=name, num_classes=num_classes)
+    n = len(data[1])
     finite = torch.stack([torch.isfinite(v.flatten(1)).all(1) for v in params.values()]).all(0)
     reports: list[Report | None] = [None] * kk
     ok = [i for i in range(kk) if finite[i]]
     for i in range(kk):
         if not finite[i]:
-            reports[i] = _failed(n, lt, "non-finite weights")
+            reports[i] = _failed(n, num_classes, name, split, "non-finite weights")
     if ok:
         sub = {k: v[ok] for k, v in params.items()}
         try:
-            rs = verify_stacked(module, sub, _stub(lt), split="val", data=lt.val)
+            rs = verify_stacked(module, sub, stub, split=split, data=data)
         except Exception as e:  # noqa: BLE001 - one bad candidate must not kill the loop: retry one by one
             log.warning("task %s: batched verification crashed (%s: %s); verifying candidates one by one",
-                        lt.name, type(e).__name__, e)
+                        name, type(e).__name__, e)
             rs = []
             for i in ok:
                 try:
-                    rs.append(verify_stacked(module, {k: v[i : i + 1] for k, v in params.items()}, _stub(lt),
-                                             split="val", data=lt.val)[0])
+                    rs.append(verify_stacked(module, {k: v[i : i + 1] for k, v in params.items()}, stub,
+                                             split=split, data=data)[0])
                 except Exception as e1:  # noqa: BLE001
-                    rs.append(_failed(n, lt, f"{type(e1).__name__}: {e1}"))
+                    rs.append(_failed(n, num_classes, name, split, f"{type(e1).__name__}: {e1}"))
         for i, r in zip(ok, rs):
             reports[i] = r
     for i, r in enumerate(reports):
         if r.extra.get("failed") or not math.isfinite(r.loss):
-            log.warning("task %s: candidate %d is broken (%s): lowest reward", lt.name, i,
+            log.warning("task %s: candidate %d is broken (%s): lowest reward", name, i,
                         r.extra.get("failed", "non-finite output"))
     return reward(reports, params), reports
 
 
 @torch.no_grad()
-def diversity(lt: LoopTask, params: dict[str, Tensor]) -> float:
-    """Mean pairwise disagreement of the K candidates' top-1 predictions on the val inputs (0 = all agree)."""
+def score_candidates(lt: LoopTask, params: dict[str, Tensor], reward: Reward) -> tuple[Tensor, list[Report]]:
+    """:func:`score_stacked` on ``lt.val`` (only there): the rewards of the ``"val"`` selection."""
+    return score_stacked(lt.arch, lt.num_classes, params, reward, lt.val, lt.name, "val")
+
+
+@torch.no_grad()
+def diversity(lt: LoopTask, params: dict[str, Tensor], x: Tensor | None = None) -> float:
+    """Mean pairwise disagreement of the K candidates' top-1 predictions on ``x`` (default: the val inputs;
+    0 = all agree)."""
     from metanet.writer.lightning import written_logits
 
     kk = next(iter(params.values())).shape[0]
     if kk < 2:
         return 0.0
-    pred = written_logits(lt.arch, {k: v.detach() for k, v in params.items()}, lt.val[0]).argmax(-1)  # (K, n)
+    x = lt.val[0] if x is None else x
+    pred = written_logits(lt.arch, {k: v.detach() for k, v in params.items()}, x).argmax(-1)  # (K, n)
     dis = (pred.unsqueeze(0) != pred.unsqueeze(1)).float().mean(-1)
     return (dis.sum() / (kk * (kk - 1))).item()
 
@@ -161,22 +180,39 @@ def _refined_teacher(lt: LoopTask, params: dict[str, Tensor], i: int, cfg: LoopC
     return res.model
 
 
+def _pg_scale(v: Tensor, sigma: float) -> Tensor:
+    """Per-candidate noise scale ``sigma * RMS`` of a stacked tensor ``(K, ...)``, shaped to broadcast (no grad)."""
+    s = sigma * v.detach().pow(2).flatten(1).mean(1).sqrt().clamp_min(1e-8)
+    return s.view(-1, *[1] * (v.dim() - 1))
+
+
 def _task_loss(writer, lt: LoopTask, cfg: LoopConfig, reward: Reward, seed: int) -> tuple[Tensor | None, dict]:
     from metanet.writer.lightning import written_logits
 
-    sx, sy = lt.support
+    crossfit = cfg.selection == "crossfit"
+    # the write the gradient flows through: from every example the selection may condition on
+    sx, sy = lt.labelled() if crossfit else lt.support
     mu = writer.write(lt.arch, sx, sy, lt.num_classes, candidates=cfg.candidates, seed=seed)
+    perturb = None
     if cfg.method == "pg":
         g = torch.Generator().manual_seed(seed + 17)
-        scale = {k: cfg.sigma * v.detach().pow(2).flatten(1).mean(1).sqrt().clamp_min(1e-8) for k, v in mu.items()}
-        cand = {k: v.detach() + scale[k].view(-1, *[1] * (v.dim() - 1)) * torch.randn(v.shape, generator=g)
-                for k, v in mu.items()}
+        eps = {k: torch.randn(v.shape, generator=g) for k, v in mu.items()}
+
+        def perturb(p: dict[str, Tensor], fold: int = 0) -> dict[str, Tensor]:  # the same eps for every write
+            return {k: v.detach() + _pg_scale(v, cfg.sigma) * eps[k] for k, v in p.items()}
+
+        scale = {k: _pg_scale(v, cfg.sigma) for k, v in mu.items()}
+        cand = perturb(mu)
     else:
         cand = {k: v.detach() for k, v in mu.items()}
-    r, reports = score_candidates(lt, cand, reward)
+    if crossfit:
+        r, reports = candidate_rewards(writer, lt, cfg.candidates, reward, "crossfit", cfg.folds, seed, perturb)
+    else:
+        r, reports = score_candidates(lt, cand, reward)
     good = r > WORST
     stats = {"reward_mean": r[good].mean().item() if good.any() else WORST, "reward_best": r.max().item(),
-             "reward_worst": r.min().item(), "broken": int((~good).sum()), "diversity": diversity(lt, cand),
+             "reward_worst": r.min().item(), "broken": int((~good).sum()),
+             "diversity": diversity(lt, cand, sx if crossfit else None),
              "val_acc_mean": sum(rep.accuracy for rep in reports) / len(reports), "winners": 0}
     if good.sum() == 0:
         return None, stats
@@ -185,8 +221,7 @@ def _task_loss(writer, lt: LoopTask, cfg: LoopConfig, reward: Reward, seed: int)
         adv[good] = (r[good] - r[good].mean()) / (r[good].std() + 1e-8)
     if cfg.method == "pg":
         stats["winners"] = int((adv > 0).sum())
-        logp = sum(-((cand[k] - mu[k]) / scale[k].view(-1, *[1] * (mu[k].dim() - 1))).pow(2).flatten(1).sum(1) / 2
-                   for k in mu)  # (K,)
+        logp = sum(-((cand[k] - mu[k]) / scale[k]).pow(2).flatten(1).sum(1) / 2 for k in mu)  # (K,)
         n_par = sum(v[0].numel() for v in mu.values())
         loss = -(adv.float().detach() * logp)[good].sum() / good.sum() / math.sqrt(n_par)
         return loss, stats
@@ -241,34 +276,59 @@ def round_loss(writer, batch: list[LoopTask], cfg: LoopConfig, reward: Reward, s
 
 
 @torch.no_grad()
-def evaluate(writer, tasks: list[LoopTask], candidates: int = 8, seed: int = 0, reward: Reward | None = None) -> dict:
-    """Held-out score: per task, K candidates written from support, the best by val reward, its test accuracy
-    (and candidate 0's, i.e. K=1). Means over tasks, plus per task."""
+def evaluate(writer, tasks: list[LoopTask], candidates: int = 8, seed: int = 0, reward: Reward | str | None = None,
+             selection: str = DEFAULT_SELECTION, folds: int = 5, compare: bool = False) -> dict:
+    """Held-out score of ``writer`` on loop tasks with a test split, the protocol of ``bench/loop.py``: per task,
+    the K candidates of seed ``seed + i`` are rewarded by ``selection`` (:mod:`metanet.loop.select`; never on
+    test), the best is re-written (same seed) from all the labelled examples (support and val) and scored on test.
+
+    Returns means over tasks, plus per task: ``best_of_k`` (the chosen candidate's test accuracy), ``k1`` (one
+    network written with ``candidates=1`` from the same examples), ``mean`` (mean test accuracy of the K
+    re-written candidates: the expected K=1 accuracy, without the luck of one draw), ``oracle`` (the best of them
+    on test: what a perfect selection would get), ``reward`` (the K candidates' mean reward by ``selection``:
+    computed on the labelled examples only, so it may drive choices that test accuracy must not). With
+    ``compare=True`` every selection of :data:`~metanet.loop.select.SELECTIONS` is run and reported as
+    ``best_of_k_<selection>``.
+    """
     from metanet.writer.lightning import written_logits
 
+    check_selection(selection, folds)
     reward = make_reward(reward)
+    sels = SELECTIONS if compare else (selection,)
     per = []
     for i, lt in enumerate(tasks):
         if lt.test is None:
             raise MetanetError(f"task {lt.name} has no test split to evaluate on")
-        p = writer.write(lt.arch, *lt.support, lt.num_classes, candidates=candidates, seed=seed + i)
-        r, _ = score_candidates(lt, p, reward)
-        best = int(torch.argmax(r))
-        acc = (written_logits(lt.arch, p, lt.test[0]).argmax(-1) == lt.test[1]).float().mean(1)
-        per.append({"task": lt.name, "best_of_k": acc[best].item(), "k1": acc[0].item(), "mean": acc.mean().item()})
+        s = seed + i
+        tx, ty = lt.test
+
+        def test_acc(p: dict[str, Tensor]) -> Tensor:
+            return (written_logits(lt.arch, p, tx).argmax(-1) == ty).double().mean(1)
+
+        acc = test_acc(writer.write(lt.arch, *lt.labelled(), lt.num_classes, candidates=candidates, seed=s))
+        row = {"task": lt.name, "k1": test_acc(writer.write(lt.arch, *lt.labelled(), lt.num_classes, seed=s))[0].item(),
+               "mean": acc.mean().item(), "oracle": acc.max().item()}
+        for sel in sels:
+            r, _ = candidate_rewards(writer, lt, candidates, reward, sel, folds, s)
+            j = int(torch.argmax(r))
+            row[f"best_of_k_{sel}"], row[f"chosen_{sel}"], row[f"reward_{sel}"] = acc[j].item(), j, r.mean().item()
+        row["best_of_k"], row["chosen"] = row[f"best_of_k_{selection}"], row[f"chosen_{selection}"]
+        row["reward"] = row[f"reward_{selection}"]
+        per.append(row)
     n = max(1, len(per))
-    return {"best_of_k": sum(p["best_of_k"] for p in per) / n, "k1": sum(p["k1"] for p in per) / n,
-            "mean": sum(p["mean"] for p in per) / n, "tasks": per}
+    out = {key: sum(p[key] for p in per) / n
+           for key in ["best_of_k", "k1", "mean", "oracle", "reward"] + [f"best_of_k_{sel}" for sel in sels]}
+    return {**out, "selection": selection, "tasks": per}
 
 
 @torch.no_grad()
-def tracked_reward(writer, tasks: list[LoopTask], candidates: int, reward: Reward, seed: int) -> float:
-    """Mean val reward of K candidates from fixed starting points (``seed``) over ``tasks``: a round-to-round
-    measure of the writer alone."""
+def tracked_reward(writer, tasks: list[LoopTask], candidates: int, reward: Reward, seed: int,
+                   selection: str = DEFAULT_SELECTION, folds: int = 5) -> float:
+    """Mean reward (by ``selection``) of the K candidates of fixed starting points (``seed``) over ``tasks``: a
+    round-to-round measure of the writer alone."""
     rs = []
     for i, lt in enumerate(tasks):
-        p = writer.write(lt.arch, *lt.support, lt.num_classes, candidates=candidates, seed=seed + i)
-        r, _ = score_candidates(lt, p, reward)
+        r, _ = candidate_rewards(writer, lt, candidates, reward, selection, folds, seed + i)
         rs.append(r.mean().item())
     return sum(rs) / len(rs)
 
@@ -300,6 +360,9 @@ def improve(
     log_dir: str | None = None,
     clip: float = 1.0,
     track: bool = True,
+    selection: str = DEFAULT_SELECTION,
+    folds: int = 5,
+    compare_selections: bool = False,
     **options,
 ):
     """Improve ``writer`` in place with the verification loop; returns ``(writer, History)``.
@@ -316,11 +379,16 @@ def improve(
         seed: everything is deterministic given it.
         log_dir: write TensorBoard scalars there (reward mean / best / worst, held-out accuracy, diversity,
             winners kept).
-        track: also score every round the K candidates of fixed starting points on every loop task's val split
-            (``tracked_reward``), so rounds compare the writer, not the draw of candidates.
+        track: also score every round the K candidates of fixed starting points on every loop task
+            (``tracked_reward``, by ``selection``), so rounds compare the writer, not the draw of candidates.
+        selection: how candidates are rewarded and chosen, in the loop and on ``heldout``: ``"val"`` (default:
+            written from support, scored on val) or ``"crossfit"`` (cross-fitted over support and val with
+            ``folds`` folds); see :mod:`metanet.loop.select`.
+        compare_selections: also report the held-out best-of-K under every selection
+            (``heldout_best_of_k_val``, ``heldout_best_of_k_crossfit``).
         options: further :class:`LoopConfig` fields (temperature, beta, sigma, mixup, ce_weight, refine_steps, ...).
     """
-    cfg = LoopConfig(method=method, candidates=candidates, keep=keep, **options)
+    cfg = LoopConfig(method=method, candidates=candidates, keep=keep, selection=selection, folds=folds, **options)
     reward = make_reward(reward)
     batch_all = as_loop_tasks(tasks, seed=seed)
     held = as_loop_tasks(heldout, seed=seed + 10_000) if heldout is not None else []
@@ -338,10 +406,13 @@ def improve(
         row: dict = {"round": rnd}
         if held:
             writer.eval()
-            ev = evaluate(writer, held, candidates=candidates, seed=seed + 99_991, reward=reward)
-            row.update(heldout_best_of_k=ev["best_of_k"], heldout_k1=ev["k1"], heldout_mean=ev["mean"])
+            ev = evaluate(writer, held, candidates=candidates, seed=seed + 99_991, reward=reward, selection=selection,
+                          folds=folds, compare=compare_selections)
+            row.update({f"heldout_{k}": v for k, v in ev.items() if k not in ("tasks", "selection")})
+            # heldout_reward: the held-out candidates' reward on their labelled examples (never test)
         if track:  # the same K starting points every round: changes are the writer's, not the noise's
-            row["tracked_reward"] = tracked_reward(writer, batch_all, candidates, reward, seed + 4242)
+            row["tracked_reward"] = tracked_reward(writer, batch_all, candidates, reward, seed + 4242, selection,
+                                                   folds)
         writer.train()
         start = (rnd * per) % len(batch_all)
         batch = [batch_all[(start + j) % len(batch_all)] for j in range(per)]
@@ -373,6 +444,9 @@ def improve(
 def _tb_row(tb, row: dict, step: int) -> None:
     names = {"reward_mean": "reward/mean", "reward_best": "reward/best_of_k", "reward_worst": "reward/worst",
              "heldout_best_of_k": "heldout/accuracy_best_of_k", "heldout_k1": "heldout/accuracy_k1",
+             "heldout_mean": "heldout/accuracy_mean_candidate", "heldout_oracle": "heldout/accuracy_oracle",
+             "heldout_best_of_k_val": "heldout/accuracy_best_of_k_val",
+             "heldout_best_of_k_crossfit": "heldout/accuracy_best_of_k_crossfit",
              "diversity": "candidates/diversity", "winners": "candidates/winners_kept", "broken": "candidates/broken",
              "loss": "loop/loss", "tracked_reward": "reward/tracked_mean"}
     for k, tag in names.items():

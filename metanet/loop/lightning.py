@@ -100,7 +100,9 @@ class LoopModule(L.LightningModule):
     Args:
         writer: ``"shipped"`` (the packaged checkpoint), a checkpoint path, or None (a fresh ``Writer(hidden,
             message)``).
-        method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps: :class:`LoopConfig`.
+        method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps, selection, folds:
+            :class:`LoopConfig` (``selection``: how candidates are rewarded — ``"val"`` (default) or ``"crossfit"``
+            over support and val; the held-out validation chooses the same way).
         reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``).
         lr: Adam learning rate. export: save the improved writer there (safetensors) when fitting ends.
     """
@@ -119,6 +121,8 @@ class LoopModule(L.LightningModule):
         mixup: int = 1,
         ce_weight: float = 0.0,
         refine_steps: int = 0,
+        selection: str = "val",
+        folds: int = 5,
         reward: str = "accuracy",
         lr: float = 1e-3,
         export: str | None = None,
@@ -131,7 +135,8 @@ class LoopModule(L.LightningModule):
             self.writer = Writer.load(None if writer == "shipped" else writer)
         self.writer.train()
         self.cfg = LoopConfig(method=method, candidates=candidates, keep=keep, temperature=temperature, beta=beta,
-                              sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps)
+                              sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps,
+                              selection=selection, folds=folds)
         self.reward = make_reward(reward)
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx):
@@ -153,7 +158,8 @@ class LoopModule(L.LightningModule):
 
     def validation_step(self, batch: list[LoopTask], batch_idx: int) -> None:
         with torch.no_grad():
-            ev = evaluate(self.writer, batch, candidates=self.cfg.candidates, seed=0, reward=self.reward)
+            ev = evaluate(self.writer, batch, candidates=self.cfg.candidates, seed=0, reward=self.reward,
+                          selection=self.cfg.selection, folds=self.cfg.folds)
         self.log("heldout/accuracy_best_of_k", ev["best_of_k"], batch_size=len(batch), prog_bar=True)
         self.log("heldout/accuracy_k1", ev["k1"], batch_size=len(batch))
 

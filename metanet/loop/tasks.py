@@ -33,6 +33,11 @@ class LoopTask:
     test: Pair | None = None
     index: dict[str, dict[str, Tensor]] = field(default_factory=dict)  # part -> {pool: indices}
 
+    def labelled(self) -> Pair:
+        """Every labelled example the loop may use: support then val (the pool cross-fitting cuts into folds, and
+        the examples the chosen candidate is finally re-written from). The test split is never part of it."""
+        return torch.cat([self.support[0], self.val[0]]), torch.cat([self.support[1], self.val[1]])
+
     def check_disjoint(self) -> None:
         """Raise TaskError if any two of support / val / test share an example of the same pool."""
         parts = list(self.index)

@@ -1,4 +1,4 @@
-"""`Writer`: a message-passing network that writes every weight of an MLP or CNN for a task.
+r"""`Writer`: a message-passing network that writes every weight of an MLP or CNN for a task.
 
 The writer works layer by layer, as a GNN over the network's neural graph (neurons = nodes, weights = edges):
 

@@ -140,5 +140,5 @@ def subclasses(
 
 
 def _nearest(x: Tensor, cent: Tensor) -> Tensor:
-    """Index of the nearest centre: :math:`\arg\min_j \|x - c_j\|^2 = \arg\min_j (\|c_j\|^2 - 2 x \cdot c_j)`."""
+    r"""Index of the nearest centre: :math:`\arg\min_j \|x - c_j\|^2 = \arg\min_j (\|c_j\|^2 - 2 x \cdot c_j)`."""
     return (cent.pow(2).sum(-1).unsqueeze(1) - 2 * x @ cent.transpose(1, 2)).argmin(-1)

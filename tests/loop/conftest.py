@@ -29,3 +29,13 @@ def tiny_writer():
 
     torch.manual_seed(0)
     return Writer(hidden=8, message=4)
+
+
+@pytest.fixture
+def diverse_writer():
+    """A tiny writer whose first layer mixes in the candidates' random starting weights (``start_mix=1``): its K
+    candidates differ and are below what it can write, so the loop has something to choose and learn."""
+    from metanet.writer import Writer
+
+    torch.manual_seed(0)
+    return Writer(hidden=8, message=4, start_mix=1.0)

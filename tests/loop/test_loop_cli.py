@@ -10,7 +10,11 @@ from metanet.nets import build
 def test_commands_are_registered():
     p = build_parser()
     args = p.parse_args(["improve", "digits", "--rounds", "1", "--method", "awr"])
-    assert args.rounds == 1 and args.method == "awr"
+    assert args.rounds == 1 and args.method == "awr" and args.folds == 5
+    from metanet.loop import DEFAULT_SELECTION
+
+    assert args.selection == DEFAULT_SELECTION  # the CLI's literal default follows the library's
+    assert p.parse_args(["improve", "digits", "--selection", "crossfit"]).selection == "crossfit"
     assert p.parse_args(["refine", "x.safetensors", "--task", "digits"]).method == "perturbation"
 
 
@@ -25,6 +29,11 @@ def test_refine_command_saves_the_refined_network(tmp_path, capsys):
     meta = load_meta(out)
     assert meta["refined_by"] == "perturbation" and meta["task"] == "digits"
     assert sum(p.numel() for p in load(out).parameters()) == sum(p.numel() for p in build("mlp:64-16-10:relu").parameters())
+
+
+def test_improve_bad_folds_is_one_line(capsys):
+    assert main(["improve", "digits", "--rounds", "0", "--folds", "1"]) == 2
+    assert capsys.readouterr().err.strip() == "metanet: error: cross-fitting needs folds >= 2, got 1"
 
 
 def test_refine_command_bad_task_is_one_line(tmp_path, capsys):

@@ -9,9 +9,10 @@ from metanet.errors import MetanetError
 from metanet.loop import improve
 
 
-def test_rounds_raise_mean_verified_reward(loop_tasks, tiny_writer):
-    _, hist = improve(tiny_writer, loop_tasks, rounds=6, method="expert", candidates=6, lr=1e-2,
-                      tasks_per_round=2, seed=0)
+@pytest.mark.parametrize("selection", ["crossfit", "val"])
+def test_rounds_raise_mean_verified_reward(loop_tasks, diverse_writer, selection):
+    _, hist = improve(diverse_writer, loop_tasks, rounds=6, method="expert", candidates=6, lr=1e-2,
+                      tasks_per_round=2, seed=0, selection=selection)
     tracked = hist.curve("tracked_reward")
     assert len(tracked) == 7
     assert tracked[-1] > tracked[0] + 0.005, tracked

@@ -22,6 +22,15 @@ def test_split_examples_is_disjoint_by_index(digits_pool):
         bad.check_disjoint()
 
 
+def test_labelled_is_support_then_val_never_test(digits_pool):
+    x, y = digits_pool
+    lt = split_examples(x, y, "mlp:64-16-10:relu", shots=4, val=2, test=3, seed=0)
+    lx, ly = lt.labelled()
+    idx = torch.cat([lt.index["support"]["pool"], lt.index["val"]["pool"]])
+    assert torch.equal(lx, x[idx]) and torch.equal(ly, y[idx]) and len(ly) == 60
+    assert not torch.isin(idx, lt.index["test"]["pool"]).any()
+
+
 def test_from_task_uses_the_task_splits():
     lt = from_task("digits", shots=5, val=10)
     lt.check_disjoint()
@@ -29,7 +38,7 @@ def test_from_task_uses_the_task_splits():
     assert len(lt.support[1]) == 50 and len(lt.val[1]) == 100
 
 
-def test_reward_is_computed_on_the_val_split_only(loop_tasks, tiny_writer, monkeypatch):
+def test_val_selection_computes_rewards_on_the_val_split_only(loop_tasks, tiny_writer, monkeypatch):
     import metanet.loop.core as core
     from metanet.loop import improve
 
@@ -41,11 +50,12 @@ def test_reward_is_computed_on_the_val_split_only(loop_tasks, tiny_writer, monke
         return real(module, params, task, split=split, data=data, **kw)
 
     monkeypatch.setattr(core, "verify_stacked", spy)
-    improve(tiny_writer, loop_tasks[:2], rounds=1, candidates=3, lr=1e-2, track=False)
+    improve(tiny_writer, loop_tasks[:2], rounds=1, candidates=3, lr=1e-2, track=False, selection="val")
     assert seen, "the loop verified nothing"
     vals = [lt.val for lt in loop_tasks[:2]]
     for data in seen:
         assert any(data is v for v in vals), "a reward was computed on something other than a val split"
+    assert not any(lt.labelled()[0] is data[0] for lt in loop_tasks[:2] for data in seen)
     for lt in loop_tasks[:2]:
         assert lt.index["val"]["pool"].tolist() and not set(lt.index["val"]["pool"].tolist()) & set(
             lt.index["support"]["pool"].tolist())
