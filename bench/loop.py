@@ -27,8 +27,8 @@ by any method or choice. The 50 are cut per class 4:1 into *fit* (the loop task'
   fit, chosen on val, re-trained on all 50; median over seeds) and NCM. The winning method is chosen on the tracked
   reward, never on test.
 * **refinement**: the winning writer's final network per task (chosen by ``--selection``), refined on its 50
-  examples by weight perturbation (``metanet.refine(method="perturbation")``) and by backprop fine-tuning
-  (``method="sgd"``), same steps and lr.
+  examples by weight perturbation (``metanet.refine(method="perturbation")``), by activity (node) perturbation
+  (``method="activity"``), both gradient-free, and by backprop fine-tuning (``method="sgd"``), same steps and lr.
 
 Usage::
 
@@ -69,6 +69,7 @@ G = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(G)
 
 GOALS = {"loop_vs_sgd": 1.05, "best_of_k_vs_k1": "measurable margin (> 0)"}
+REFINE = ("perturbation", "activity", "sgd")  # refinement methods compared on the winner's final networks
 r4, log = G.r4, G.log
 
 
@@ -245,7 +246,7 @@ def main(argv=None) -> int:
         ch = choose(writers[winner], t["lt"], candidates=kc, selection=sel, folds=folds, seed=i)
         net = G.net_from(t["arch"], ch.params, ch.index)
         row = {"task": t["lt"].name}
-        for meth in ("perturbation", "sgd"):
+        for meth in REFINE:
             t1 = time.perf_counter()
             res = refine(net, t["lt"].labelled(), method=meth, steps=rsteps, population=32, lr=1e-3, seed=0,
                          verify_on=t["ep"]["query"], num_classes=t["k"])
@@ -253,14 +254,14 @@ def main(argv=None) -> int:
             row[meth] = r4(res.after.accuracy)
             row[f"{meth}_seconds"] = r4(time.perf_counter() - t1)
         ref_rows.append(row)
-        log(f"[refine] {t['lt'].name:<36s} before {row['before']} perturbation {row['perturbation']} sgd {row['sgd']}")
+        log(f"[refine] {t['lt'].name:<36s} before {row['before']} " + " ".join(f"{m} {row[m]}" for m in REFINE))
     sec_refine = time.perf_counter() - t0
     n = len(ref_rows)
     refinement = {"steps": rsteps, "population": 32, "lr": 1e-3, "sigma": 0.02, "tasks": ref_rows,
                   "before_mean": r4(sum(r["before"] for r in ref_rows) / n),
-                  "perturbation_mean": r4(sum(r["perturbation"] for r in ref_rows) / n),
-                  "sgd_mean": r4(sum(r["sgd"] for r in ref_rows) / n)}
-    refinement["perturbation_ratio_vs_sgd_baseline"] = r4(refinement["perturbation_mean"] / sgd_mean)
+                  **{f"{m}_mean": r4(sum(r[m] for r in ref_rows) / n) for m in REFINE}}
+    for m in REFINE:
+        refinement[f"{m}_ratio_vs_sgd_baseline"] = r4(refinement[f"{m}_mean"] / sgd_mean)
 
     best = methods[winner]["final"]
     result = {
@@ -298,8 +299,7 @@ def main(argv=None) -> int:
             "best_of_k_minus_k1": best[f"best_of_k_minus_k1_{sel}"],
             "best_of_k_minus_k1_by_selection": {s: best[f"best_of_k_minus_k1_{s}"] for s in SELECTIONS},
             "best_of_k_minus_mean_by_selection": {s: best[f"best_of_k_minus_mean_{s}"] for s in SELECTIONS},
-            "after_perturbation_refinement": refinement["perturbation_mean"],
-            "after_sgd_refinement": refinement["sgd_mean"],
+            **{f"after_{m}_refinement": refinement[f"{m}_mean"] for m in REFINE},
         },
         "seconds": {"baselines": r4(sec_baselines), "zero_shot": r4(sec_zero), "selection_margins": r4(sec_margins),
                     **{f"loop_{m}": v["seconds"] for m, v in methods.items()}, "refinement": r4(sec_refine)},

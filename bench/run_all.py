@@ -99,11 +99,12 @@ def _loop_best(d: dict) -> Any:
     return get(d, f"methods.{winner}.final.ratio_vs_sgd") if winner else None
 
 
-def _refine_gain(d: dict) -> Any:
+def _refine_gains(d: dict) -> Any:
+    """Mean accuracy gain of refinement by weight perturbation, activity perturbation and SGD (None if absent)."""
     rows = get(d, "refinement.tasks") or []
-    if not rows:
+    if not rows or any(m not in rows[0] for m in ("perturbation", "activity", "sgd")):
         return None
-    return sum(r["perturbation"] - r["before"] for r in rows) / len(rows)
+    return tuple(sum(r[m] - r["before"] for r in rows) / len(rows) for m in ("perturbation", "activity", "sgd"))
 
 
 BENCHES = [
@@ -169,7 +170,8 @@ BENCHES = [
                           get(d, "selection_margins.minus_mean_crossfit.se"),
                           get(d, "selection_margins.minus_mean_val.mean"), get(d, "selection_margins.minus_mean_val.se")),
                "", None, "{0:+.4f} ± {1:.4f} / {2:+.4f} ± {3:.4f}"),
-        Figure("perturbation refinement: mean accuracy gain", _refine_gain, "", None, "{:+.4f}"),
+        Figure("refinement of the final networks, mean accuracy gain: weight / activity perturbation / SGD",
+               _refine_gains, "", None, "{0:+.4f} / {1:+.4f} / {2:+.4f}"),
     ]),
     Bench("repair", 9, ["--quick", "--zoo", "{backdoor-mlp}", "--prune-zoo", "{tiny}"],
           ["--zoo", "{backdoor-mlp}", "--prune-zoo", "{mnist-mlp}"], [

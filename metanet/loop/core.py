@@ -19,8 +19,8 @@ One round (:func:`round_loss`), for each task of the batch:
     that every candidate (from its own starting point) reproduces the winners' function — KL at temperature ``T``
     (scaled by T², Hinton) from the winners' mean softened prediction, on the support inputs and on mixup
     interpolations of them (inputs only: no labels are used beyond the support's). With ``refine_steps > 0`` the
-    winner is first refined gradient-free (:func:`metanet.loop.refine`, weight perturbation on the support) and
-    the refined network is the teacher.
+    winner is first refined gradient-free (:func:`metanet.loop.refine`, activity or weight perturbation on the
+    support, ``refine_method``) and the refined network is the teacher.
 ``"awr"`` — advantage-weighted: the same distillation, towards the mixture of all candidates' predictions
     weighted by ``softmax(advantage / beta)`` (advantage = reward standardised over the task's K candidates).
 ``"pg"`` — score-function policy gradient with a baseline: candidates are ``mu + sigma * |mu|_rms * eps``, the loss
@@ -67,7 +67,8 @@ class LoopConfig:
     sigma: float = 0.05
     mixup: int = 1  # mixup copies of the support inputs added to the distillation set
     ce_weight: float = 0.0  # optional cross-entropy on the support labels
-    refine_steps: int = 0  # perturbation refinement of the winner before it is distilled
+    refine_steps: int = 0  # gradient-free refinement of the winner before it is distilled
+    refine_method: str = "activity"  # "activity" or "perturbation" (metanet.loop.refine)
     refine_population: int = 32
     refine_sigma: float = 0.01
     selection: str = DEFAULT_SELECTION  # how candidates are rewarded: "val" or "crossfit" (metanet.loop.select)
@@ -77,6 +78,9 @@ class LoopConfig:
         if self.method not in METHODS:
             raise MetanetError(f"unknown loop method {self.method!r}; valid: {', '.join(METHODS)}")
         check_selection(self.selection, self.folds)
+        if self.refine_method not in ("activity", "perturbation"):
+            raise MetanetError(f"unknown loop refine_method {self.refine_method!r}; valid: activity, perturbation "
+                               "(gradient-free: the loop never backpropagates through a candidate)")
         if self.candidates < 1 or not 1 <= self.keep <= self.candidates:
             raise MetanetError(f"need candidates >= 1 and 1 <= keep <= candidates, got {self.candidates}, {self.keep}")
         if self.method in ("awr", "pg") and self.candidates < 2:
@@ -175,7 +179,7 @@ def _refined_teacher(lt: LoopTask, params: dict[str, Tensor], i: int, cfg: LoopC
 
     net = build(lt.arch, seed=None)
     net.load_state_dict({k: v[i].detach().clone() for k, v in params.items()})
-    res = refine(net, lt.support, method="perturbation", steps=cfg.refine_steps, population=cfg.refine_population,
+    res = refine(net, lt.support, method=cfg.refine_method, steps=cfg.refine_steps, population=cfg.refine_population,
                  sigma=cfg.refine_sigma, seed=seed, verify_on=None, num_classes=lt.num_classes)
     return res.model
 

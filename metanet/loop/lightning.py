@@ -100,7 +100,8 @@ class LoopModule(L.LightningModule):
     Args:
         writer: ``"shipped"`` (the packaged checkpoint), a checkpoint path, or None (a fresh ``Writer(hidden,
             message)``).
-        method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps, selection, folds:
+        method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps, refine_method, selection,
+            folds:
             :class:`LoopConfig` (``selection``: how candidates are rewarded — ``"val"`` (default) or ``"crossfit"``
             over support and val; the held-out validation chooses the same way).
         reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``).
@@ -121,6 +122,7 @@ class LoopModule(L.LightningModule):
         mixup: int = 1,
         ce_weight: float = 0.0,
         refine_steps: int = 0,
+        refine_method: str = "activity",
         selection: str = "val",
         folds: int = 5,
         reward: str = "accuracy",
@@ -136,7 +138,7 @@ class LoopModule(L.LightningModule):
         self.writer.train()
         self.cfg = LoopConfig(method=method, candidates=candidates, keep=keep, temperature=temperature, beta=beta,
                               sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps,
-                              selection=selection, folds=folds)
+                              refine_method=refine_method, selection=selection, folds=folds)
         self.reward = make_reward(reward)
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx):

@@ -1,4 +1,4 @@
-"""Refine one network without a writer: gradient-free weight perturbation, or plain gradient fine-tuning.
+r"""Refine one network without a writer: gradient-free weight or activity perturbation, or plain gradient fine-tuning.
 
 ``method="perturbation"`` (the "mortal computation" learning rule: no backward pass, only a scalar reward):
 each step draws ``population`` Gaussian directions ``eps`` (antithetic pairs ``+eps, -eps``), scores all
@@ -7,6 +7,22 @@ forward pass) on a minibatch of the training data, and estimates the gradient of
 ``g = mean_j (R(+) - R(-)) / (2 sigma) * eps_j``, standardised; Adam ascends it. ``sigma_l`` is ``sigma`` times
 the RMS of each parameter tensor. Reward: negative minibatch cross-entropy (``objective="loss"``) or minibatch
 accuracy (``objective="accuracy"``).
+
+``method="activity"`` (node perturbation, Williams 1992; Fiete & Seung 2006): instead of the weights, the
+*pre-activations* of every ``Linear`` / ``Conv2d`` layer are perturbed, independently per example: each step the
+minibatch is run ``2 * population`` times with :math:`z_l \leftarrow z_l \pm \sigma_l \epsilon_l` (antithetic,
+:math:`\sigma_l` = ``sigma`` times the RMS of the clean :math:`z_l`), and each example's own loss change estimates
+the gradient with respect to its own pre-activations,
+
+.. math::
+    \hat g_{l,i} = \frac{1}{P} \sum_{p=1}^{P} \frac{L_i(+\epsilon_p) - L_i(-\epsilon_p)}{2 \sigma_l}\, \epsilon_{p,l,i},
+
+from which the weight gradient is the local outer product with the layer's clean input,
+:math:`\hat g_{W_l} = \frac{1}{b} \sum_i \hat g_{l,i}\, a_{l-1,i}^\top` (for a convolution: the same
+correlation ``torch.nn.grad.conv2d_weight`` computes). No backward pass through the network: every layer learns
+from the scalar losses and its own inputs. The variance of the estimate grows with the number of *units* of a layer
+rather than with its number of weights, and every example contributes its own estimate, which is why it needs far
+fewer perturbations than weight perturbation for the same progress.
 
 ``method="sgd"``: the same minibatches, the same optimiser (Adam, same learning rate), exact backprop gradients of
 the cross-entropy — the comparison point.
@@ -20,7 +36,7 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from metanet.errors import MetanetError, TaskError
@@ -28,7 +44,68 @@ from metanet.verify import Report, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS"]
 
-REFINE_METHODS = ("perturbation", "sgd")
+REFINE_METHODS = ("perturbation", "activity", "sgd")
+
+
+def _layers(net: nn.Module) -> list[nn.Module]:
+    layers = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    if not layers:
+        raise MetanetError(f"activity perturbation needs Linear or Conv2d layers; {type(net).__name__} has none")
+    return layers
+
+
+@torch.no_grad()
+def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tensor, population: int, sigma: float,
+                   g: torch.Generator, objective: str) -> float:
+    """Set ``.grad`` of every layer's weight and bias to the node-perturbation estimate; return the clean reward."""
+    clean: dict[nn.Module, tuple[Tensor, Tensor]] = {}
+    noise: dict[nn.Module, Tensor] = {}
+
+    def record(m, inp, out):  # clean pass: each layer's input and pre-activation
+        clean[m] = (inp[0], out)
+
+    def perturb(m, inp, out):  # perturbed pass: 2P copies of the batch, +eps then -eps
+        eps = torch.randn((population, *clean[m][1].shape), generator=g)
+        noise[m] = eps
+        s = sigma * clean[m][1].pow(2).mean().sqrt().clamp_min(1e-6)
+        return out + s * torch.cat([eps, -eps]).flatten(0, 1)
+
+    hooks = [m.register_forward_hook(record) for m in layers]
+    try:
+        logits = net(xb)
+    finally:
+        for h in hooks:
+            h.remove()
+    hooks = [m.register_forward_hook(perturb) for m in layers]
+    try:
+        out = net(xb.repeat(2 * population, *[1] * (xb.dim() - 1)))
+    finally:
+        for h in hooks:
+            h.remove()
+    yr = yb.repeat(2 * population)
+    if objective == "loss":
+        loss = F.cross_entropy(out, yr, reduction="none")
+    else:  # minus the accuracy: a step function of the logits, so its estimate is much noisier
+        loss = -(out.argmax(-1) == yr).float()
+    loss = torch.nan_to_num(loss, nan=1e6, posinf=1e6, neginf=1e6).view(2, population, -1)
+    diff = (loss[0] - loss[1]) / 2  # (P, b): each example's own loss change
+    b = len(yb)
+    for m in layers:
+        a, z = clean[m]
+        s = sigma * z.pow(2).mean().sqrt().clamp_min(1e-6)
+        gz = (diff.view(population, b, *[1] * (z.dim() - 1)) * noise[m]).mean(0) / s  # (b, *z.shape[1:])
+        if isinstance(m, nn.Linear):
+            m.weight.grad = gz.flatten(0, -2).T @ a.flatten(0, -2) / b
+            if m.bias is not None:
+                m.bias.grad = gz.flatten(0, -2).sum(0) / b
+        else:
+            m.weight.grad = torch.nn.grad.conv2d_weight(a, m.weight.shape, gz, m.stride, m.padding, m.dilation,
+                                                        m.groups) / b
+            if m.bias is not None:
+                m.bias.grad = gz.sum(dim=(0, 2, 3)) / b
+    if objective == "loss":
+        return -F.cross_entropy(logits, yb).item()
+    return (logits.argmax(-1) == yb).float().mean().item()
 
 
 class RefineResult(NamedTuple):
@@ -83,11 +160,13 @@ def refine(
     Args:
         model: a network (any ``nn.Module`` mapping inputs to logits; buffers are kept as they are).
         task: a Task, a task name, or ``(x, y)`` examples.
-        method: ``"perturbation"`` (gradient-free) or ``"sgd"`` (backprop, for comparison).
-        steps: optimisation steps; population: antithetic perturbation pairs per step (perturbation only).
-        sigma: perturbation scale relative to each parameter tensor's RMS; lr: Adam learning rate.
+        method: ``"perturbation"`` (gradient-free, weights perturbed), ``"activity"`` (gradient-free,
+            pre-activations perturbed) or ``"sgd"`` (backprop, for comparison).
+        steps: optimisation steps; population: antithetic perturbation pairs per step (not used by ``"sgd"``).
+        sigma: perturbation scale relative to each parameter tensor's RMS (``"activity"``: to each layer's
+            pre-activation RMS); lr: Adam learning rate.
         batch_size: minibatch of the training data per step (the same batches for both methods, given the seed).
-        objective: reward of the perturbation rule, ``"loss"`` (negative cross-entropy) or ``"accuracy"``.
+        objective: reward of the perturbation rules, ``"loss"`` (negative cross-entropy) or ``"accuracy"``.
         split: training split of a Task; verify_on: split for the before/after Reports (a Task), or ``(x, y)``,
             or None (no reports).
         seed: the same seed gives the same result.
@@ -110,6 +189,10 @@ def refine(
     g = torch.Generator().manual_seed(seed)
     names = [n for n, _ in net.named_parameters()]
     params = dict(net.named_parameters())
+    if not params:
+        raise MetanetError(f"refine needs a network with parameters; {type(net).__name__} has none")
+    if method == "activity":
+        layers = _layers(net)
     opt = torch.optim.Adam(params.values(), lr=lr)
     history: list[float] = []
     if method == "perturbation":
@@ -125,6 +208,8 @@ def refine(
             loss = F.cross_entropy(net(xb), yb)
             loss.backward()
             history.append(-loss.item())
+        elif method == "activity":
+            history.append(_activity_step(net, layers, xb, yb, population, sigma, g, objective))
         else:
             with torch.no_grad():
                 eps = {n: torch.randn((population, *params[n].shape), generator=g) for n in names}

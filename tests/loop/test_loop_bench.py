@@ -43,4 +43,7 @@ def test_loop_bench_reports_both_selections(tmp_path, capsys):
     curve = d["methods"]["expert"]["curve"]
     assert [c["round"] for c in curve] == [0, 1] and curve[0]["test_best_of_k_crossfit"] is not None
     assert len(d["refinement"]["tasks"]) == 1
+    row = d["refinement"]["tasks"][0]
+    assert all(0.0 <= row[m] <= 1.0 for m in ("before", "perturbation", "activity", "sgd"))
+    assert d["headline"]["after_activity_refinement"] == d["refinement"]["activity_mean"]
     assert json.loads(capsys.readouterr().out)["winner"] == d["winner"]

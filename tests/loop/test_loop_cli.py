@@ -16,6 +16,10 @@ def test_commands_are_registered():
     assert args.selection == DEFAULT_SELECTION  # the CLI's literal default follows the library's
     assert p.parse_args(["improve", "digits", "--selection", "crossfit"]).selection == "crossfit"
     assert p.parse_args(["refine", "x.safetensors", "--task", "digits"]).method == "perturbation"
+    from metanet.loop import REFINE_METHODS
+
+    for m in REFINE_METHODS:  # the CLI's literal choices follow the library's
+        assert p.parse_args(["refine", "x.safetensors", "--task", "digits", "--method", m]).method == m
 
 
 def test_refine_command_saves_the_refined_network(tmp_path, capsys):
