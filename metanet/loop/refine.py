@@ -20,7 +20,7 @@ the gradient with respect to its own pre-activations,
 from which the weight gradient is the local outer product with the layer's clean input,
 :math:`\hat g_{W_l} = \frac{1}{b} \sum_i \hat g_{l,i}\, a_{l-1,i}^\top` (for a convolution: the same
 correlation ``torch.nn.grad.conv2d_weight`` computes). No backward pass through the network: every layer learns
-from the scalar losses and its own inputs. The variance of the estimate grows with the number of *units* of a layer
+from the scalar losses and its own inputs (parameters outside those layers are left as they are). The variance of the estimate grows with the number of *units* of a layer
 rather than with its number of weights, and every example contributes its own estimate, which is why it needs far
 fewer perturbations than weight perturbation for the same progress.
 
@@ -59,15 +59,15 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
                    g: torch.Generator, objective: str) -> float:
     """Set ``.grad`` of every layer's weight and bias to the node-perturbation estimate; return the clean reward."""
     clean: dict[nn.Module, tuple[Tensor, Tensor]] = {}
-    noise: dict[nn.Module, Tensor] = {}
+    noise: dict[nn.Module, tuple[Tensor, Tensor]] = {}  # layer -> (eps (P, b, ...), its scale sigma_l)
 
     def record(m, inp, out):  # clean pass: each layer's input and pre-activation
         clean[m] = (inp[0], out)
 
     def perturb(m, inp, out):  # perturbed pass: 2P copies of the batch, +eps then -eps
         eps = torch.randn((population, *clean[m][1].shape), generator=g)
-        noise[m] = eps
         s = sigma * clean[m][1].pow(2).mean().sqrt().clamp_min(1e-6)
+        noise[m] = (eps, s)
         return out + s * torch.cat([eps, -eps]).flatten(0, 1)
 
     hooks = [m.register_forward_hook(record) for m in layers]
@@ -92,8 +92,8 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
     b = len(yb)
     for m in layers:
         a, z = clean[m]
-        s = sigma * z.pow(2).mean().sqrt().clamp_min(1e-6)
-        gz = (diff.view(population, b, *[1] * (z.dim() - 1)) * noise[m]).mean(0) / s  # (b, *z.shape[1:])
+        eps, s = noise[m]
+        gz = (diff.view(population, b, *[1] * (z.dim() - 1)) * eps).mean(0) / s  # (b, *z.shape[1:])
         if isinstance(m, nn.Linear):
             m.weight.grad = gz.flatten(0, -2).T @ a.flatten(0, -2) / b
             if m.bias is not None:
