@@ -96,8 +96,8 @@ class WriterModule(L.LightningModule):
     """Trains a :class:`Writer` on episodes with the written networks' query loss.
 
     Args:
-        hidden, message, ridge_lambda, sub_lambda, head_lambda, temperature, start_mix, steps, max_rows: the
-            Writer's (:class:`~metanet.writer.Writer`).
+        hidden, message, ridge_lambda, sub_lambda, head_lambda, temperature, start_mix, steps, max_rows, head,
+            head_iters, logit_lambda: the Writer's (:class:`~metanet.writer.Writer`).
         lr: AdamW learning rate; weight_decay: AdamW weight decay.
         zoo: optional zoo directory whose networks serve as teachers on their own tasks.
         distill_weight: weight of the distillation term; distill_temperature: its temperature T.
@@ -115,6 +115,9 @@ class WriterModule(L.LightningModule):
         start_mix: float = 0.0,
         steps: int = 1,
         max_rows: int = 4096,
+        head: str = "ridge",
+        head_iters: int = 30,
+        logit_lambda: float = 3.0,
         lr: float = 3e-3,
         weight_decay: float = 1e-4,
         zoo: str | None = None,
@@ -126,7 +129,8 @@ class WriterModule(L.LightningModule):
         self.save_hyperparameters()
         self.writer = Writer(
             hidden=hidden, message=message, ridge_lambda=ridge_lambda, sub_lambda=sub_lambda, head_lambda=head_lambda,
-            temperature=temperature, start_mix=start_mix, steps=steps, max_rows=max_rows,
+            temperature=temperature, start_mix=start_mix, steps=steps, max_rows=max_rows, head=head,
+            head_iters=head_iters, logit_lambda=logit_lambda,
         )
         self._teachers = None
 

@@ -22,7 +22,10 @@ The writer works layer by layer, as a GNN over the network's neural graph (neuro
 5. Each written neuron is normalised on the support set (unit std of its pre-activation) and its bias centres it
    (plus a learned shift :math:`\beta(h_j)`); the support set is pushed through to condition the next layer.
 6. The classifier layer is the closed-form ridge solution on the last hidden activations, with a learned
-   temperature and a :math:`\lambda` chosen per network by closed-form leave-one-out accuracy on the support set.
+   temperature and a :math:`\lambda` chosen per network by closed-form leave-one-out accuracy on the support set;
+   with ``head="logistic"`` it is then refitted to the cross-entropy of the written network on the support set
+   (multinomial logistic regression with a learned penalty, solved by monotone bound-optimisation steps:
+   :func:`~metanet.writer.solvers.logistic`).
 
 Hidden-neuron permutation equivariance holds by construction (every map is per edge / per neuron, aggregation is
 a mean, class codes and sub-class assignments come from each neuron's own starting weights); so does
@@ -44,9 +47,9 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet.errors import ArchError, TaskError
+from metanet.errors import ArchError, MetanetError, TaskError
 from metanet.nets import Arch, activation
-from metanet.writer.solvers import SupportStats, loo_ridge, ridge, subclasses, support_stats, targets
+from metanet.writer.solvers import SupportStats, logistic, loo_ridge, ridge, subclasses, support_stats, targets
 
 __all__ = ["Writer", "WeightMessages", "EDGE_FEATURES"]
 
@@ -57,6 +60,11 @@ EDGE_FEATURES = ("start", "ridge", "means", "sub", "src_mean", "src_std", "step"
 #: the classifier's ridge regulariser is chosen per network by leave-one-out accuracy among these multiples of
 #: the learned one
 HEAD_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+#: the classifier layer: ``"ridge"`` (the closed-form ridge solution, scaled by a learned temperature) or
+#: ``"logistic"`` (that solution refined by :func:`~metanet.writer.solvers.logistic` on the written network's own
+#: cross-entropy, a convex solve on the support set with a learned penalty)
+HEADS = ("ridge", "logistic")
 
 
 class WeightMessages(MessagePassing):
@@ -114,6 +122,8 @@ class Writer(nn.Module):
         start_mix: initial weight of the starting weights in the written first layer.
         steps: refinement passes (each starts from the previous pass's weights).
         max_rows: cap on support rows used for statistics (patch rows for convolutions are subsampled to it).
+        head: the classifier layer, one of :data:`HEADS`; head_iters: bound-optimisation steps of the logistic
+            head; logit_lambda: the initial value of its learned penalty.
 
     Shapes (see :meth:`write`):
         - support inputs :math:`(n, *\\text{input shape})`, labels :math:`(n,)`
@@ -131,8 +141,16 @@ class Writer(nn.Module):
         start_mix: float = 0.0,
         steps: int = 1,
         max_rows: int = 8192,
+        head: str = "ridge",
+        head_iters: int = 30,
+        logit_lambda: float = 3.0,
     ) -> None:
         super().__init__()
+        if head not in HEADS:
+            raise MetanetError(f"unknown writer head {head!r}; valid: {', '.join(HEADS)}")
+        if head_iters < 1:
+            raise MetanetError(f"head_iters must be >= 1, got {head_iters}")
+        self.head, self.head_iters = head, head_iters
         f = len(EDGE_FEATURES)
         self.steps = steps
         self.max_rows = max_rows
@@ -155,6 +173,8 @@ class Writer(nn.Module):
         self.log_sub = nn.Parameter(torch.tensor(math.log(sub_lambda)))
         self.log_head = nn.Parameter(torch.tensor(math.log(head_lambda)))
         self.log_temp = nn.Parameter(torch.tensor(math.log(temperature)))
+        if head == "logistic":  # only then: ridge-head checkpoints keep their exact set of tensors
+            self.log_logit = nn.Parameter(torch.tensor(math.log(logit_lambda)))
 
     # --- one layer -------------------------------------------------------------------------------
     def _sub_directions(self, centred: Tensor, y: Tensor, k: int, start: Tensor, gen: torch.Generator) -> Tensor | None:
@@ -233,6 +253,8 @@ class Writer(nn.Module):
             a = torch.cat([a, torch.ones(*a.shape[:2], 1, dtype=a.dtype)], dim=2)
         lams = self.log_head.exp() * torch.tensor(HEAD_GRID, dtype=a.dtype)
         r = loo_ridge(a, targets(y, k), lams) * self.log_temp.exp()  # (B, d(+1), K)
+        if self.head == "logistic":  # refit the written network's own loss, starting from the ridge solution
+            r = logistic(a, y, k, r, self.log_logit.exp(), self.head_iters, free_last=bias)
         if bias:
             return r[:, :-1].transpose(1, 2), r[:, -1]
         return r.transpose(1, 2), None
@@ -366,6 +388,8 @@ class Writer(nn.Module):
             "message": self.psi_h.in_features,
             "steps": self.steps,
             "max_rows": self.max_rows,
+            "head": self.head,
+            "head_iters": self.head_iters,
         }
 
     def save(self, path) -> None:
@@ -381,7 +405,7 @@ class Writer(nn.Module):
 
         if path is not None and str(path).endswith(".ckpt"):
             keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
-                    "steps", "max_rows")
+                    "steps", "max_rows", "head", "head_iters", "logit_lambda")
             return load_lightning(cls, path, "writer", "writer", keys)
         return load_module(cls, path, kind="writer")
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["ridge", "loo_ridge", "targets", "class_means", "subclasses", "SupportStats", "support_stats"]
+__all__ = ["ridge", "loo_ridge", "logistic", "targets", "class_means", "subclasses", "SupportStats", "support_stats"]
 
 
 def targets(y: Tensor, num_classes: int) -> Tensor:
@@ -103,6 +103,51 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tenso
         best = (acc + 1e-6 * torch.arange(len(lams), dtype=acc.dtype)).argmax(1)
     # float64: the chosen lambda can be small, and the classifier is the layer whose errors show most
     return ridge(a_all.double(), y_all.double(), lams.double()[best]).to(a.dtype)
+
+
+def logistic(a: Tensor, y: Tensor, num_classes: int, w0: Tensor, lam: Tensor | float, iters: int = 30,
+             free_last: bool = False) -> Tensor:
+    r"""Multinomial logistic regression on ``a``, solved by Böhning's bound-optimisation (MM) iterations, started
+    at ``w0`` (e.g. the ridge solution): minimise
+
+    .. math::
+        rac{1}{n} \sum_i \mathrm{CE}(\mathrm{softmax}(a_i W), y_i) + rac{\lambda}{2n} \|W\|^2 ,
+
+    whose Hessian is bounded above by :math:`M = rac{1}{2n} A^	op A + rac{\lambda}{n} I` for every class
+    (Böhning 1992: :math:`
+abla^2 \preceq rac12 (I - rac{1}{K} 1 1^	op) \otimes rac{A^	op A}{n}`). So
+    :math:`W \leftarrow W - M^{-1} 
+abla` decreases the objective at every step, with one Cholesky factor of the
+    ``d x d`` matrix :math:`M` shared by all classes and iterations: each iteration costs two matmuls and a
+    triangular solve. A convex, differentiable solver on the support set like :func:`ridge` (the LR-D2 head of
+    Bertinetto et al. 2019, with a monotone step instead of Newton's), fitting the written network's actual
+    classification loss instead of a squared error to one-hot targets. :math:`M` is factored in float64; the
+    iterations run in the inputs' dtype (two matmuls over all rows each: float32 halves the cost of the head).
+
+    Args:
+        a: inputs; y: labels ``(n,)``; w0: starting solution; lam: :math:`\lambda` (summed-loss scale: the
+            penalty's weight shrinks as ``1/n`` with more examples); iters: MM iterations;
+        free_last: the last input column is a bias: not penalised.
+
+    Shapes:
+        - a: :math:`(B, n, d)`, y: :math:`(n,)`, w0: :math:`(B, d, K)`; output: :math:`(B, d, K)`
+    """
+    dt = a.dtype
+    w = w0.to(dt)
+    n, d = a.shape[1], a.shape[2]
+    pen = torch.ones(d, dtype=torch.float64)
+    if free_last:
+        pen[-1] = 0.0
+    reg = torch.as_tensor(lam, dtype=torch.float64) / n
+    a64 = a.double()
+    m = a64.transpose(1, 2) @ a64 / (2 * n) + torch.diag(reg * pen + 1e-9)  # (B, d, d)
+    chol = torch.linalg.cholesky(m).to(dt)
+    onehot = F.one_hot(y, num_classes).to(dt)
+    decay = (reg * pen).to(dt).view(1, -1, 1)
+    for _ in range(iters):
+        grad = a.transpose(1, 2) @ (torch.softmax(a @ w, -1) - onehot) / n + decay * w
+        w = w - torch.cholesky_solve(grad, chol)
+    return w
 
 
 @torch.no_grad()

@@ -8,7 +8,8 @@ from torch.func import functional_call
 
 from metanet.nets import Arch, build
 from metanet.writer import Writer
-from metanet.writer.solvers import loo_ridge, ridge, subclasses, targets
+from metanet.errors import MetanetError
+from metanet.writer.solvers import logistic, loo_ridge, ridge, subclasses, targets
 
 
 def _support(digits, n_per_class=20, classes=10):
@@ -78,15 +79,17 @@ def test_permuting_cnn_channels_permutes_written_channels(untrained, digits):
     torch.testing.assert_close(b["layers.2.weight"], a["layers.2.weight"], atol=1e-5, rtol=1e-4)
 
 
-def test_relabelling_classes_permutes_only_the_classifier_rows(untrained, digits):
+@pytest.mark.parametrize("head", ["ridge", "logistic"])
+def test_relabelling_classes_permutes_only_the_classifier_rows(untrained, digits, head):
     """Class-permutation equivariance: relabel the support (label c -> pi[c]); hidden layers are unchanged and
     the classifier's rows are permuted the same way."""
     arch = Arch.parse("mlp:64-16-16-10:relu")
     x, y = _support(digits)
     pi = torch.randperm(10, generator=torch.Generator().manual_seed(4))
+    writer = Writer(head=head) if head != "ridge" else untrained
     with torch.no_grad():
-        a = untrained.write(arch, x, y, 10, candidates=2, seed=1)
-        b = untrained.write(arch, x, pi[y], 10, candidates=2, seed=1)
+        a = writer.write(arch, x, y, 10, candidates=2, seed=1)
+        b = writer.write(arch, x, pi[y], 10, candidates=2, seed=1)
     for name in ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]:
         torch.testing.assert_close(b[name], a[name], atol=1e-5, rtol=1e-4)
     inv = torch.argsort(pi)  # new label c' = pi[c]: row c' of b is row c = inv[c'] of a
@@ -195,6 +198,75 @@ def test_loo_ridge_is_differentiable_and_chooses_per_batch_element():
     assert out.shape == (2, 10, 3) and out.dtype == torch.float32
     out.sum().backward()
     assert torch.isfinite(a.grad).all() and a.grad.abs().sum() > 0
+
+
+def _logistic_objective(a, y, w, lam):
+    n = a.shape[1]
+    ce = torch.nn.functional.cross_entropy((a @ w).flatten(0, 1), y.repeat(a.shape[0]), reduction="sum") / n
+    return ce / a.shape[0] + lam / (2 * n) * w[:, :-1].pow(2).sum() / a.shape[0]
+
+
+def test_logistic_descends_monotonically_to_the_optimum():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(1, 60, 6, generator=g, dtype=torch.float64)
+    a[..., -1] = 1.0  # a bias column: not penalised
+    y = torch.randint(3, (60,), generator=g)
+    a[0, :, :3] += 1.5 * torch.nn.functional.one_hot(y, 3).double()
+    lam = 0.5
+    w = torch.zeros(1, 6, 3, dtype=torch.float64)
+    values = [_logistic_objective(a, y, w, lam).item()]
+    for _ in range(40):  # one iteration at a time: the bound-optimisation step never increases the objective
+        w = logistic(a, y, 3, w, lam, iters=1, free_last=True)
+        values.append(_logistic_objective(a, y, w, lam).item())
+    assert all(b <= v + 1e-12 for v, b in zip(values, values[1:])) and values[-1] < values[0] - 0.3
+    ref = torch.zeros(1, 6, 3, dtype=torch.float64, requires_grad=True)  # the optimum, by L-BFGS
+    opt = torch.optim.LBFGS([ref], max_iter=500, tolerance_grad=1e-12, tolerance_change=1e-15,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = _logistic_objective(a, y, ref, lam)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    best = logistic(a, y, 3, w, lam, iters=2000, free_last=True)
+    assert abs(_logistic_objective(a, y, best, lam).item() - closure().item()) < 1e-8
+
+
+def test_logistic_head_lowers_its_objective_below_the_ridge_head_and_is_differentiable(digits):
+    x, y = _support(digits)
+    arch = Arch.parse("mlp:64-16-10:relu")
+    ridge_w, logit_w = Writer(), Writer(head="logistic")
+    logit_w.load_state_dict(ridge_w.state_dict(), strict=False)  # the same writer but for its head
+    with torch.no_grad():
+        pr = ridge_w.write(arch, x, y, 10, seed=0)
+        pl = logit_w.write(arch, x, y, 10, seed=0)
+    torch.testing.assert_close(pl["layers.0.weight"], pr["layers.0.weight"])  # only the classifier changes
+
+    # the head's penalised cross-entropy on the support's hidden activations: the logistic head starts from the
+    # (temperature-scaled) ridge head and every step lowers it
+    h = torch.relu(x.flatten(1) @ pr["layers.0.weight"][0].T + pr["layers.0.bias"][0])
+    a = torch.cat([h, torch.ones(len(h), 1)], 1).double().unsqueeze(0)
+    lam = logit_w.log_logit.exp().item()
+
+    def objective(p):
+        w = torch.cat([p["layers.1.weight"][0].T, p["layers.1.bias"][0].unsqueeze(0)]).double().unsqueeze(0)
+        return _logistic_objective(a, y, w, lam).item()
+
+    assert objective(pl) < objective(pr) - 0.01
+
+    def support_loss(p):
+        net = build(arch, seed=None)
+        return torch.nn.functional.cross_entropy(functional_call(net, {k: v[0] for k, v in p.items()}, (x,)), y)
+
+    loss = support_loss(logit_w.write(arch, x, y, 10, seed=0))
+    loss.backward()
+    assert logit_w.log_logit.grad is not None and torch.isfinite(logit_w.log_logit.grad)
+    with pytest.raises(MetanetError, match="valid: ridge, logistic"):
+        Writer(head="svm")
+    with pytest.raises(MetanetError, match="head_iters must be >= 1"):
+        Writer(head="logistic", head_iters=0)
 
 
 def test_subclasses_split_every_class_and_ignore_the_class_order():
