@@ -24,8 +24,8 @@ The writer works layer by layer, as a GNN over the network's neural graph (neuro
 6. The classifier layer is the closed-form ridge solution on the last hidden activations, with a learned
    temperature and a :math:`\lambda` chosen per network by closed-form leave-one-out accuracy on the support set;
    with ``head="logistic"`` it is then refitted to the cross-entropy of the written network on the support set
-   (multinomial logistic regression with a learned penalty, solved by monotone bound-optimisation steps:
-   :func:`~metanet.writer.solvers.logistic`).
+   (multinomial logistic regression shrunk towards the ridge solution with a learned penalty, solved by monotone
+   bound-optimisation steps: :func:`~metanet.writer.solvers.logistic`).
 
 Hidden-neuron permutation equivariance holds by construction (every map is per edge / per neuron, aggregation is
 a mean, class codes and sub-class assignments come from each neuron's own starting weights); so does
@@ -63,7 +63,7 @@ HEAD_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 #: the classifier layer: ``"ridge"`` (the closed-form ridge solution, scaled by a learned temperature) or
 #: ``"logistic"`` (that solution refined by :func:`~metanet.writer.solvers.logistic` on the written network's own
-#: cross-entropy, a convex solve on the support set with a learned penalty)
+#: cross-entropy: a convex solve on the support set, shrunk towards the ridge solution by a learned penalty)
 HEADS = ("ridge", "logistic")
 
 

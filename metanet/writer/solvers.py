@@ -108,16 +108,18 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tenso
 def logistic(a: Tensor, y: Tensor, num_classes: int, w0: Tensor, lam: Tensor | float, iters: int = 30,
              free_last: bool = False) -> Tensor:
     r"""Multinomial logistic regression on ``a``, solved by Böhning's bound-optimisation (MM) iterations, started
-    at ``w0`` (e.g. the ridge solution): minimise
+    at and shrunk towards ``w0`` (the ridge solution: a prior that a penalty towards zero is not; with a large
+    :math:`\lambda` the solution stays the ridge one): minimise
 
     .. math::
-        rac{1}{n} \sum_i \mathrm{CE}(\mathrm{softmax}(a_i W), y_i) + rac{\lambda}{2n} \|W\|^2 ,
+        \frac{1}{n} \sum_i \mathrm{CE}(\mathrm{softmax}(a_i W), y_i) + \frac{\lambda s}{2n} \|W - W_0\|^2 ,
 
-    whose Hessian is bounded above by :math:`M = rac{1}{2n} A^	op A + rac{\lambda}{n} I` for every class
-    (Böhning 1992: :math:`
-abla^2 \preceq rac12 (I - rac{1}{K} 1 1^	op) \otimes rac{A^	op A}{n}`). So
-    :math:`W \leftarrow W - M^{-1} 
-abla` decreases the objective at every step, with one Cholesky factor of the
+    with :math:`s` the mean variance of the penalised inputs over the rows, so that :math:`\lambda` is scale-free
+    (globally pooled convolution features vary far less than unit-normalised hidden units, and their mean is the
+    free bias's business, not the penalty's). The
+    Hessian is bounded above by :math:`M = \frac{1}{2n} A^\top A + \frac{\lambda s}{n} I` for every class
+    (Böhning 1992: :math:`\nabla^2 \preceq \frac12 (I - \frac{1}{K} 1 1^\top) \otimes \frac{A^\top A}{n}`), so
+    :math:`W \leftarrow W - M^{-1} \nabla` decreases the objective at every step, with one Cholesky factor of the
     ``d x d`` matrix :math:`M` shared by all classes and iterations: each iteration costs two matmuls and a
     triangular solve. A convex, differentiable solver on the support set like :func:`ridge` (the LR-D2 head of
     Bertinetto et al. 2019, with a monotone step instead of Newton's), fitting the written network's actual
@@ -133,19 +135,20 @@ abla` decreases the objective at every step, with one Cholesky factor of the
         - a: :math:`(B, n, d)`, y: :math:`(n,)`, w0: :math:`(B, d, K)`; output: :math:`(B, d, K)`
     """
     dt = a.dtype
-    w = w0.to(dt)
+    w = anchor = w0.to(dt)
     n, d = a.shape[1], a.shape[2]
     pen = torch.ones(d, dtype=torch.float64)
     if free_last:
         pen[-1] = 0.0
-    reg = torch.as_tensor(lam, dtype=torch.float64) / n
     a64 = a.double()
-    m = a64.transpose(1, 2) @ a64 / (2 * n) + torch.diag(reg * pen + 1e-9)  # (B, d, d)
+    s = (a64.var(dim=1, unbiased=False) * pen).sum(1) / pen.sum().clamp_min(1.0)  # (B,) mean variance, penalised
+    reg = (torch.as_tensor(lam, dtype=torch.float64) * s / n).view(-1, 1) * pen  # (B, d)
+    m = a64.transpose(1, 2) @ a64 / (2 * n) + torch.diag_embed(reg + 1e-9)  # (B, d, d)
     chol = torch.linalg.cholesky(m).to(dt)
     onehot = F.one_hot(y, num_classes).to(dt)
-    decay = (reg * pen).to(dt).view(1, -1, 1)
+    decay = reg.to(dt).unsqueeze(-1)  # (B, d, 1)
     for _ in range(iters):
-        grad = a.transpose(1, 2) @ (torch.softmax(a @ w, -1) - onehot) / n + decay * w
+        grad = a.transpose(1, 2) @ (torch.softmax(a @ w, -1) - onehot) / n + decay * (w - anchor)
         w = w - torch.cholesky_solve(grad, chol)
     return w
 

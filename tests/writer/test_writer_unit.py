@@ -200,10 +200,13 @@ def test_loo_ridge_is_differentiable_and_chooses_per_batch_element():
     assert torch.isfinite(a.grad).all() and a.grad.abs().sum() > 0
 
 
-def _logistic_objective(a, y, w, lam):
-    n = a.shape[1]
-    ce = torch.nn.functional.cross_entropy((a @ w).flatten(0, 1), y.repeat(a.shape[0]), reduction="sum") / n
-    return ce / a.shape[0] + lam / (2 * n) * w[:, :-1].pow(2).sum() / a.shape[0]
+def _logistic_objective(a, y, w, lam, w0=None):
+    """The objective of ``logistic`` (last column a free bias), averaged over the batch, written out directly."""
+    b, n = a.shape[:2]
+    ce = torch.nn.functional.cross_entropy((a @ w).flatten(0, 1), y.repeat(b), reduction="sum") / n
+    s = a[..., :-1].var(dim=1, unbiased=False).mean(1)  # (B,) mean variance of the penalised inputs
+    dev = w if w0 is None else w - w0  # shrunk towards the starting solution
+    return (ce + (lam * s / (2 * n) * dev[:, :-1].pow(2).sum(dim=(1, 2))).sum()) / b
 
 
 def test_logistic_descends_monotonically_to_the_optimum():
@@ -213,25 +216,27 @@ def test_logistic_descends_monotonically_to_the_optimum():
     y = torch.randint(3, (60,), generator=g)
     a[0, :, :3] += 1.5 * torch.nn.functional.one_hot(y, 3).double()
     lam = 0.5
-    w = torch.zeros(1, 6, 3, dtype=torch.float64)
-    values = [_logistic_objective(a, y, w, lam).item()]
-    for _ in range(40):  # one iteration at a time: the bound-optimisation step never increases the objective
-        w = logistic(a, y, 3, w, lam, iters=1, free_last=True)
-        values.append(_logistic_objective(a, y, w, lam).item())
+    w0 = 0.3 * torch.randn(1, 6, 3, generator=g, dtype=torch.float64)  # start, and the anchor of the penalty
+    # every bound-optimisation step lowers the objective: its value after t steps never increases with t
+    values = [_logistic_objective(a, y, logistic(a, y, 3, w0, lam, iters=t, free_last=True), lam, w0).item()
+              for t in range(41)]
     assert all(b <= v + 1e-12 for v, b in zip(values, values[1:])) and values[-1] < values[0] - 0.3
-    ref = torch.zeros(1, 6, 3, dtype=torch.float64, requires_grad=True)  # the optimum, by L-BFGS
+    ref = w0.clone().requires_grad_(True)  # the optimum, by L-BFGS
     opt = torch.optim.LBFGS([ref], max_iter=500, tolerance_grad=1e-12, tolerance_change=1e-15,
                             line_search_fn="strong_wolfe")
 
     def closure():
         opt.zero_grad()
-        loss = _logistic_objective(a, y, ref, lam)
+        loss = _logistic_objective(a, y, ref, lam, w0)
         loss.backward()
         return loss
 
     opt.step(closure)
-    best = logistic(a, y, 3, w, lam, iters=2000, free_last=True)
-    assert abs(_logistic_objective(a, y, best, lam).item() - closure().item()) < 1e-8
+    best = logistic(a, y, 3, w0, lam, iters=2000, free_last=True)
+    assert abs(_logistic_objective(a, y, best, lam, w0).item() - closure().item()) < 1e-8
+    # a large penalty keeps the start (the ridge solution in the writer)
+    torch.testing.assert_close(logistic(a, y, 3, w0, 1e9, iters=30, free_last=True)[:, :-1], w0[:, :-1],
+                               atol=1e-4, rtol=0)
 
 
 def test_logistic_head_lowers_its_objective_below_the_ridge_head_and_is_differentiable(digits):
@@ -250,11 +255,11 @@ def test_logistic_head_lowers_its_objective_below_the_ridge_head_and_is_differen
     a = torch.cat([h, torch.ones(len(h), 1)], 1).double().unsqueeze(0)
     lam = logit_w.log_logit.exp().item()
 
-    def objective(p):
-        w = torch.cat([p["layers.1.weight"][0].T, p["layers.1.bias"][0].unsqueeze(0)]).double().unsqueeze(0)
-        return _logistic_objective(a, y, w, lam).item()
+    def head(p):
+        return torch.cat([p["layers.1.weight"][0].T, p["layers.1.bias"][0].unsqueeze(0)]).double().unsqueeze(0)
 
-    assert objective(pl) < objective(pr) - 0.01
+    start = head(pr)
+    assert _logistic_objective(a, y, head(pl), lam, start) < _logistic_objective(a, y, start, lam, start) - 0.01
 
     def support_loss(p):
         net = build(arch, seed=None)
