@@ -144,13 +144,15 @@ def logistic(a: Tensor, y: Tensor, num_classes: int, w0: Tensor, lam: Tensor | f
     s = (a64.var(dim=1, unbiased=False) * pen).sum(1) / pen.sum().clamp_min(1.0)  # (B,) mean variance, penalised
     reg = (torch.as_tensor(lam, dtype=torch.float64) * s / n).view(-1, 1) * pen  # (B, d)
     m = a64.transpose(1, 2) @ a64 / (2 * n) + torch.diag_embed(reg + 1e-9)  # (B, d, d)
-    chol = torch.linalg.cholesky(m).to(dt)
+    chol, info = torch.linalg.cholesky_ex(m)  # M is positive definite for finite inputs
+    bad = (info != 0).view(-1, 1, 1)  # non-finite inputs (a broken writer): those candidates keep their start
+    chol = torch.where(bad, torch.eye(d, dtype=chol.dtype), chol).to(dt)
     onehot = F.one_hot(y, num_classes).to(dt)
     decay = reg.to(dt).unsqueeze(-1)  # (B, d, 1)
     for _ in range(iters):
         grad = a.transpose(1, 2) @ (torch.softmax(a @ w, -1) - onehot) / n + decay * (w - anchor)
         w = w - torch.cholesky_solve(grad, chol)
-    return w
+    return torch.where(bad, anchor, w)
 
 
 @torch.no_grad()

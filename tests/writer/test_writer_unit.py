@@ -239,6 +239,16 @@ def test_logistic_descends_monotonically_to_the_optimum():
                                atol=1e-4, rtol=0)
 
 
+def test_logistic_keeps_the_start_of_a_candidate_with_non_finite_inputs():
+    g = torch.Generator().manual_seed(2)
+    a = torch.randn(2, 30, 4, generator=g)
+    a[1, 3, 0] = float("nan")  # candidate 1's inputs are broken; candidate 0's are not
+    y = torch.randint(3, (30,), generator=g)
+    w0 = torch.randn(2, 4, 3, generator=g)
+    w = logistic(a, y, 3, w0, 1.0, iters=10)
+    assert torch.equal(w[1], w0[1]) and torch.isfinite(w[0]).all() and not torch.equal(w[0], w0[0])
+
+
 def test_logistic_head_lowers_its_objective_below_the_ridge_head_and_is_differentiable(digits):
     x, y = _support(digits)
     arch = Arch.parse("mlp:64-16-10:relu")
