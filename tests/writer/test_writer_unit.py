@@ -200,12 +200,12 @@ def test_loo_ridge_is_differentiable_and_chooses_per_batch_element():
     assert torch.isfinite(a.grad).all() and a.grad.abs().sum() > 0
 
 
-def _logistic_objective(a, y, w, lam, w0=None):
+def _logistic_objective(a, y, w, lam, w0):
     """The objective of ``logistic`` (last column a free bias), averaged over the batch, written out directly."""
     b, n = a.shape[:2]
     ce = torch.nn.functional.cross_entropy((a @ w).flatten(0, 1), y.repeat(b), reduction="sum") / n
     s = a[..., :-1].var(dim=1, unbiased=False).mean(1)  # (B,) mean variance of the penalised inputs
-    dev = w if w0 is None else w - w0  # shrunk towards the starting solution
+    dev = w - w0  # shrunk towards the starting solution
     return (ce + (lam * s / (2 * n) * dev[:, :-1].pow(2).sum(dim=(1, 2))).sum()) / b
 
 
