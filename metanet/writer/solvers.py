@@ -117,7 +117,8 @@ def logistic(a: Tensor, y: Tensor, num_classes: int, w0: Tensor, lam: Tensor | f
     with :math:`s` the mean variance of the penalised inputs over the rows, so that :math:`\lambda` is scale-free
     (globally pooled convolution features vary far less than unit-normalised hidden units, and their mean is the
     free bias's business, not the penalty's). The Hessian is bounded above by
-    :math:`M = \frac{1}{2n} A^\top A + \frac{\lambda s}{n} I` for every class (Böhning 1992: :math:`\nabla^2 \preceq \frac12 (I - \frac{1}{K} 1 1^\top) \otimes \frac{A^\top A}{n}`), so
+    :math:`M = \frac{1}{2n} A^\top A + \frac{\lambda s}{n} I` for every class (Böhning 1992:
+    :math:`\nabla^2 \preceq \frac12 (I - \frac{1}{K} 1 1^\top) \otimes \frac{A^\top A}{n}`), so
     :math:`W \leftarrow W - M^{-1} \nabla` decreases the objective at every step, with one Cholesky factor of the
     ``d x d`` matrix :math:`M` shared by all classes and iterations: each iteration costs two matmuls and a
     triangular solve. A convex, differentiable solver on the support set like :func:`ridge` (the LR-D2 head of
