@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -184,3 +186,110 @@ def test_statnn_features_from_cache_match_direct(tiny_graphs):
     slow = np.stack([statnn_features(g) for g in graphs])
     assert fast.shape == (5, 46)
     assert np.allclose(fast, slow, atol=1e-4)
+
+
+def _data_probed(n_in: int = 20, classes: int = 3, m: int = 24):
+    torch.manual_seed(0)
+    reader = Reader(tasks=["digits", "mnist"], hidden=16, layers=2, data_probes=32, saliency=True).eval()
+    g = torch.Generator().manual_seed(5)
+    return reader.set_data_probes("digits", torch.rand(m, n_in, generator=g),
+                                  torch.randint(0, classes, (m,), generator=g))
+
+
+@pytest.mark.parametrize("arch", ["mlp:20-8-6-3:relu", "mlp:20-8-8-3:tanh:skip"])
+def test_data_probes_and_saliency_keep_permutation_equivariance(arch):
+    model = build(arch, seed=3)
+    reader = _data_probed()
+    g = to_graph(model, edge_dim=9)
+    with torch.no_grad():
+        out = reader(g)
+        perm = torch.randperm(8, generator=torch.Generator().manual_seed(1))
+        outp = reader(to_graph(permute_hidden(model, 1, perm), edge_dim=9))
+    for k in ("accuracy", "task", "backdoor", "embedding"):
+        assert torch.allclose(out[k], outp[k], atol=1e-5), k
+
+
+def test_data_probe_features_are_the_networks_accuracy_on_them():
+    """The labelled probes are read through the encoded network's own accuracy and confidence on them."""
+    reader = _data_probed()
+    model = build("mlp:20-8-3:relu", seed=4).eval()
+    b = Batch.from_data_list([to_graph(model, edge_dim=9)])
+    groups = Reader._groups(b)
+    n = b.num_nodes
+    new_id = torch.arange(n)  # every node kept (input rows are written nowhere)
+    with torch.no_grad():
+        gfeat, nfeat = reader._data_probe(groups, new_id, n, 1, torch.device("cpu"))
+        x, y = reader.dprobe_x[0, :24, :20], reader.dprobe_y[0, :24]
+        logits = model(x)
+    width = 4 + reader.num_classes
+    f = gfeat[0, :width]
+    assert float(f[0]) == 1.0
+    assert torch.isclose(f[1], (logits.argmax(1) == y).float().mean())
+    assert torch.isclose(f[2], torch.softmax(logits, 1)[torch.arange(24), y].mean(), atol=1e-6)
+    assert float(gfeat[0, width:].abs().sum()) == 0  # the other task's probes have another input size
+    assert float(nfeat[:20].abs().sum()) == 0 and float(nfeat[20:].abs().sum()) > 0  # inputs get none
+
+
+def test_data_probes_change_predictions_and_survive_save_load(tmp_path):
+    reader = _data_probed()
+    g = to_graph(build("mlp:20-8-3:relu", seed=0))
+    path = reader.save(tmp_path / "r.safetensors")
+    again = Reader.load(path)
+    with torch.no_grad():
+        assert torch.equal(reader(g)["accuracy"], again(g)["accuracy"])
+        before = reader(g)["accuracy"]
+        reader.dprobe_y[0, :24] = (reader.dprobe_y[0, :24] + 1) % 3
+        assert not torch.allclose(before, reader(g)["accuracy"])
+
+
+def test_fill_data_probes_is_class_balanced_from_val():
+    reader = Reader(tasks=["digits"], hidden=8, layers=1, data_probes=50).fill_data_probes()
+    y = reader.dprobe_y[0]
+    assert int(reader.dprobe_n[0]) == 64 and bool((y >= 0).all())
+    assert torch.bincount(y, minlength=10).tolist() == [5] * 10
+    again = Reader(tasks=["digits"], hidden=8, layers=1, data_probes=50).fill_data_probes()
+    assert torch.equal(reader.dprobe_x, again.dprobe_x)
+
+
+def test_data_probe_errors():
+    from metanet.errors import GraphError
+
+    with pytest.raises(GraphError, match="no data probes"):
+        _reader().set_data_probes("digits", torch.rand(4, 20), torch.zeros(4, dtype=torch.long))
+    reader = _data_probed()
+    with pytest.raises(GraphError, match="unknown task 'cifar'"):
+        reader.set_data_probes("cifar", torch.rand(4, 20), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(GraphError, match="1..32 examples"):
+        reader.set_data_probes("digits", torch.rand(40, 20), torch.zeros(40, dtype=torch.long))
+    with pytest.raises(GraphError, match="at most 784 input values"):
+        reader.set_data_probes("digits", torch.rand(4, 900), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(GraphError, match=r"labels must lie in \[0, 10\)"):
+        reader.set_data_probes("digits", torch.rand(4, 20), torch.full((4,), 10))
+
+
+def test_saliency_reads_each_inputs_outgoing_weights():
+    """Scaling one input's outgoing weights (a trigger pixel the training lit) changes the saliency features; the
+    features ignore the hidden order and the overall weight scale."""
+    torch.manual_seed(0)
+    reader = Reader(tasks=["digits"], hidden=8, layers=1, probes=0, stats=False, saliency=True,
+                    probe_inputs=[20]).eval()
+    model = build("mlp:20-8-3:relu", seed=1)
+
+    def feats(m):
+        groups = Reader._groups(Batch.from_data_list([to_graph(m, edge_dim=9)]))
+        with torch.no_grad():
+            return reader._saliency(groups, 1, torch.device("cpu"))
+
+    base = feats(model)
+    lit = copy.deepcopy(model)
+    with torch.no_grad():
+        lit.layers[0].weight[:, 7] *= 10
+    assert not torch.allclose(base, feats(lit))
+    scaled = copy.deepcopy(model)
+    with torch.no_grad():
+        scaled.layers[0].weight.mul_(3)
+    assert torch.allclose(base, feats(scaled), atol=1e-5)
+    assert torch.allclose(base, feats(permute_hidden(model, 1, torch.randperm(8))), atol=1e-5)
+    assert float(reader._saliency(Reader._groups(Batch.from_data_list(
+        [to_graph(build("cnn:1-4-6-3:relu", seed=0), edge_dim=9)])), 1, torch.device("cpu")).abs().sum()) \
+        == float(reader.saliency_mlp(torch.zeros(1, reader.saliency_top.out_features)).abs().sum())
