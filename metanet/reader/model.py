@@ -31,11 +31,13 @@ metadata; the probe inputs are the reader's own), all invariant to permutations 
   a task's probes is run on them; per task it is read through its accuracy, mean :math:`p(y)`, mean
   :math:`\log p(y)` and per-class accuracy on them (zero for tasks of another input size), and every neuron gets its
   mean response per class (raw and standardised over the classes). This is what a network does on real inputs
-  of the tasks, the signal that random or learned queries lack: a network's accuracy on 512 val images ranks the
+  of the tasks, the signal that random or learned queries lack (the accuracy head also gets the probe accuracy of
+  the predicted task through a gated skip path, :meth:`Reader._probe_accuracy_logit`): a network's accuracy on 512 val images ranks the
   mnist-mlp zoo's test accuracies at Kendall tau 0.93 (1,000 images: 0.95, the ceiling a 1,000-image test set
   leaves).
 - **Input saliency** (``saliency=True``): the relative norm of every input's outgoing first-layer weights, read
-  per position (a linear read-in per listed input size) and through its sorted top values. A backdoor trigger
+  per position (a linear read-in per listed input size) and through its sorted top values (of the map and, for
+  square inputs, of its 3x3 and 5x5 window means: trigger-sized patches). A backdoor trigger
   lights pixels that clean images leave dark, and those pixels' weights move away from their initialisation: on
   the backdoor-mlp zoo a logistic regression on this map alone separates trained backdoored from clean networks
   at AUROC 0.95 (the GNN + learned probes reached 0.80).
@@ -83,6 +85,8 @@ _Q = (0.0, 0.25, 0.5, 0.75, 1.0)
 N_STATS = 3 * 14 + 5
 _CNN_CHANNELS, _CNN_SIZE = 3, 28
 _SALIENCY_TOP = 32
+_SALIENCY_POOLS = (3, 5)  # trigger-sized windows of square input maps
+_SALIENCY_POOL_TOP = 16
 
 
 def role_names(num_classes: int) -> list[str]:
@@ -245,12 +249,14 @@ class Reader(nn.Module):
             self.dprobe_mlp = nn.Sequential(nn.Linear(t * _dprobe_width(num_classes), g), nn.ReLU(),
                                             nn.Linear(g, g), nn.ReLU())
             self.dprobe_node = nn.Linear(t * 2 * num_classes, hidden)
+            # the accuracy head adds, gated, the logit of the accuracy on the probes of the predicted task
+            self.dprobe_gate = nn.Linear(g, 1)
             n_feat += g
         self.use_saliency = saliency
         if saliency:
             # input saliency map: one linear read-in per listed input size, plus its sorted top values (any size)
             self.saliency_in = nn.ModuleDict({str(int(n)): nn.Linear(int(n), g) for n in probe_inputs})
-            self.saliency_top = nn.Linear(_SALIENCY_TOP, g)
+            self.saliency_top = nn.Linear(_SALIENCY_TOP + len(_SALIENCY_POOLS) * _SALIENCY_POOL_TOP, g)
             self.saliency_mlp = nn.Sequential(nn.ReLU(), nn.Linear(g, g), nn.ReLU())
             n_feat += g
         self.readout = nn.Sequential(nn.Linear(n_feat, g), nn.ReLU(), nn.Linear(g, g), nn.ReLU())
@@ -607,9 +613,16 @@ class Reader(nn.Module):
             cn = w.norm(dim=1)
             s = (cn / cn.mean(1, keepdim=True).clamp(min=1e-12)).clamp(min=1e-6).log().clamp(-5, 5)
             n = s.shape[1]
-            top = s.sort(1, descending=True).values[:, :_SALIENCY_TOP]
-            top = F.pad(top, (0, _SALIENCY_TOP - top.shape[1]))
-            f = self.saliency_top(top)
+            top = [F.pad(s.sort(1, descending=True).values[:, :_SALIENCY_TOP], (0, max(0, _SALIENCY_TOP - n)))]
+            side = int(round(n ** 0.5))
+            for w in _SALIENCY_POOLS:  # a square input read as an image: mean saliency of every w x w window
+                if side * side == n and side >= w:
+                    p = F.avg_pool2d(s.view(-1, 1, side, side), w, 1).flatten(1)
+                    p = p.sort(1, descending=True).values[:, :_SALIENCY_POOL_TOP]
+                    top.append(F.pad(p, (0, _SALIENCY_POOL_TOP - p.shape[1])))
+                else:
+                    top.append(s.new_zeros(len(s), _SALIENCY_POOL_TOP))
+            f = self.saliency_top(torch.cat(top, 1))
             if str(n) in self.saliency_in:
                 f = f + self.saliency_in[str(n)](s)
             out = out.index_copy(0, gr.graphs.to(device), f)
@@ -702,11 +715,26 @@ class Reader(nn.Module):
         out = {k: head(z) for k, head in self.heads.items()}
         for k in ("accuracy", "backdoor", "log_lr", "log_epoch"):
             out[k] = out[k].squeeze(-1)
+        if gdata is not None:
+            out["accuracy"] = out["accuracy"] + self._probe_accuracy_logit(gdata, out["task"], z)
         out["accuracy"] = torch.sigmoid(out["accuracy"])
         role = self.node_head(torch.cat([h, z[batch]], 1))
         out["role"] = role.new_zeros(n_all, role.shape[1]).index_copy(0, act_nodes, role)
         out["embedding"] = z
         return out
+
+    def _probe_accuracy_logit(self, gdata: Tensor, task_logits: Tensor, z: Tensor) -> Tensor:
+        r"""The accuracy head's skip path :math:`\sigma(w^\top z)\,\sum_t p(t)\,\mathrm{logit}(\mathrm{acc}_t)`:
+        the networks' accuracy on the labelled probes of each task, weighted by the task head's (detached)
+        probabilities over the tasks whose probes it could be run on, and gated per network (the gate can close
+        for derived tasks, whose labels the probes do not carry). An MLP readout blurs the probe accuracy's fine
+        ranking; this path keeps it."""
+        fw = _dprobe_width(self.num_classes)
+        g = gdata.view(len(gdata), len(self.tasks), fw)
+        avail, acc = g[..., 0], g[..., 1].clamp(0.01, 0.99)
+        p = torch.softmax(task_logits.detach(), -1) * avail
+        p = p / p.sum(-1, keepdim=True).clamp(min=1e-6)
+        return torch.sigmoid(self.dprobe_gate(z)).squeeze(-1) * (p * torch.logit(acc)).sum(-1)
 
     def _edge_features(self, ea: Tensor, resid: Tensor, slot: Tensor) -> Tensor:
         """Edge channels (normalised values, mean |v|, mean v^2, residual flag, 1) of ``ea`` ``(E, F)``."""

@@ -294,3 +294,21 @@ def test_saliency_reads_each_inputs_outgoing_weights():
     with torch.no_grad():  # a CNN has no saliency map: its features are those of an all-zero map
         got = reader._saliency(cnn, 1, torch.device("cpu"))
         assert torch.equal(got, reader.saliency_mlp(torch.zeros(1, reader.saliency_top.out_features)))
+
+
+def test_accuracy_head_skip_path_carries_the_probe_accuracy():
+    """With the readout's own accuracy term at zero and the gate open, the predicted accuracy is exactly the
+    network's accuracy on the labelled probes of the task the task head names."""
+    reader = _data_probed()
+    with torch.no_grad():
+        reader.heads["accuracy"].weight.zero_()
+        reader.heads["accuracy"].bias.zero_()
+        reader.dprobe_gate.weight.zero_()
+        reader.dprobe_gate.bias.fill_(30.0)
+        reader.heads["task"].weight.zero_()
+        reader.heads["task"].bias.copy_(torch.tensor([30.0, 0.0]))  # "digits", whose probes have 20 inputs
+        for seed in (0, 1, 2):
+            model = build("mlp:20-8-3:relu", seed=seed).eval()
+            x, y = reader.dprobe_x[0, :24, :20], reader.dprobe_y[0, :24]
+            acc = (model(x).argmax(1) == y).float().mean().clamp(0.01, 0.99)
+            assert torch.isclose(reader(to_graph(model, edge_dim=9))["accuracy"][0], acc, atol=1e-5), seed
