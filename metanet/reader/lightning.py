@@ -189,7 +189,8 @@ class ReaderModule(L.LightningModule):
                  edge_dim: int = 9, max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10,
                  stats: bool = True, probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40),
                  data_probes: int = 0, saliency: bool = False, lr: float = 2e-3, weight_decay: float = 1e-4,
-                 loss_weights: dict[str, float] | None = None, export: str | None = None, schedule: str = "constant") -> None:
+                 loss_weights: dict[str, float] | None = None, export: str | None = None,
+                 schedule: str = "constant") -> None:
         super().__init__()
         self.save_hyperparameters()
         self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats,

@@ -30,17 +30,17 @@ metadata; the probe inputs are the reader's own), all invariant to permutations 
   accuracy head's targets, are measured on the test split, never on these). Each network whose input size matches
   a task's probes is run on them; per task it is read through its accuracy, mean :math:`p(y)`, mean
   :math:`\log p(y)` and per-class accuracy on them (zero for tasks of another input size), and every neuron gets its
-  mean response per class (raw and standardised over the classes). This is what a network does on real inputs
-  of the tasks, the signal that random or learned queries lack (the accuracy head also gets the probe accuracy of
-  the predicted task through a gated skip path, :meth:`Reader._probe_accuracy_logit`): a network's accuracy on 512 val images ranks the
-  mnist-mlp zoo's test accuracies at Kendall tau 0.93 (1,000 images: 0.95, the ceiling a 1,000-image test set
-  leaves).
+  mean response per class (raw and standardised over the classes). The accuracy head also gets the probe accuracy
+  of the predicted task through a gated skip path (:meth:`Reader._probe_accuracy_logit`). This is what a network
+  does on real inputs of the tasks, the signal that random or learned queries lack: a network's accuracy on 512
+  val images ranks the mnist-mlp zoo's test accuracies at Kendall tau 0.93 (1,000 images: 0.95, the ceiling a
+  1,000-image test set leaves).
 - **Input saliency** (``saliency=True``): the relative norm of every input's outgoing first-layer weights, read
   per position (a linear read-in per listed input size) and through its sorted top values (of the map and, for
-  square inputs, of its 3x3 and 5x5 window means: trigger-sized patches). A backdoor trigger
-  lights pixels that clean images leave dark, and those pixels' weights move away from their initialisation: on
-  the backdoor-mlp zoo a logistic regression on this map alone separates trained backdoored from clean networks
-  at AUROC 0.95 (the GNN + learned probes reached 0.80).
+  square inputs, of its 3x3 and 5x5 window means: trigger-sized patches). A backdoor trigger lights pixels that
+  clean images leave dark, and those pixels' weights move away from their initialisation: on the backdoor-mlp zoo
+  a logistic regression on this map alone separates trained backdoored from clean networks at AUROC 0.95 (the
+  GNN + learned probes reached 0.80).
 - **Weight statistics** (StatNN, Unterthiner et al. 2020) computed inside the reader from the graph: mean, variance
   and 0/25/50/75/100 % quantiles of the raw weights and biases of the first, middle (averaged) and last layers,
   log widths, input size, output count and depth, standardised with statistics of the training split.
