@@ -41,12 +41,24 @@ def test_lightning_fast_dev_run(tmp_path, tiny_zoo):
     from metanet.reader.lightning import ReaderDataModule, ReaderModule
 
     dm = ReaderDataModule(zoos=[str(tiny_zoo)], batch_size=8, max_nets=24, role_examples=64)
-    module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, export=str(tmp_path / "r.safetensors"))
+    module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, data_probes=16, saliency=True,
+                          export=str(tmp_path / "r.safetensors"))
     trainer = L.Trainer(fast_dev_run=2, accelerator="cpu", logger=False, enable_progress_bar=False,
                         default_root_dir=str(tmp_path), enable_checkpointing=False,
                         enable_model_summary=False)
     trainer.fit(module, dm)
     assert bool(module.reader.fitted)
+    # the data probes were filled in setup from each task's val split, never its test split
+    from metanet import tasks
+
+    r = module.reader
+    for t, name in enumerate(r.tasks):
+        n = int(r.dprobe_n[t])
+        probes = r.dprobe_x[t, :, :n]
+        for split, inside in (("val", True), ("test", False)):
+            x = tasks.get(name).split(split)[0].reshape(-1, n)
+            found = torch.cdist(probes, x, compute_mode="donot_use_mm_for_euclid_dist").min(1).values < 1e-6
+            assert bool(found.all()) if inside else not bool(found.any()), (name, split)
     assert (tmp_path / "r.safetensors").is_file()
     again = Reader.load(tmp_path / "r.safetensors")
     assert again.tasks == ["digits", "mnist"]
