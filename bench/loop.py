@@ -61,7 +61,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from metanet.loop import DEFAULT_SELECTION, SELECTIONS, LoopTask, choose, evaluate, improve, refine  # noqa: E402
+from metanet.loop import (DEFAULT_SELECTION, REFINE_METHODS, SELECTIONS, LoopTask, choose, evaluate,  # noqa: E402
+                          improve, refine)
 from metanet.nets import Arch  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
@@ -69,7 +70,6 @@ G = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(G)
 
 GOALS = {"loop_vs_sgd": 1.05, "best_of_k_vs_k1": "measurable margin (> 0)"}
-REFINE = ("perturbation", "activity", "sgd")  # refinement methods compared on the winner's final networks
 r4, log = G.r4, G.log
 
 
@@ -246,7 +246,7 @@ def main(argv=None) -> int:
         ch = choose(writers[winner], t["lt"], candidates=kc, selection=sel, folds=folds, seed=i)
         net = G.net_from(t["arch"], ch.params, ch.index)
         row = {"task": t["lt"].name}
-        for meth in REFINE:
+        for meth in REFINE_METHODS:
             t1 = time.perf_counter()
             res = refine(net, t["lt"].labelled(), method=meth, steps=rsteps, population=32, lr=1e-3, seed=0,
                          verify_on=t["ep"]["query"], num_classes=t["k"])
@@ -254,13 +254,13 @@ def main(argv=None) -> int:
             row[meth] = r4(res.after.accuracy)
             row[f"{meth}_seconds"] = r4(time.perf_counter() - t1)
         ref_rows.append(row)
-        log(f"[refine] {t['lt'].name:<36s} before {row['before']} " + " ".join(f"{m} {row[m]}" for m in REFINE))
+        log(f"[refine] {t['lt'].name:<36s} before {row['before']} " + " ".join(f"{m} {row[m]}" for m in REFINE_METHODS))
     sec_refine = time.perf_counter() - t0
     n = len(ref_rows)
     refinement = {"steps": rsteps, "population": 32, "lr": 1e-3, "sigma": 0.02, "tasks": ref_rows,
                   "before_mean": r4(sum(r["before"] for r in ref_rows) / n),
-                  **{f"{m}_mean": r4(sum(r[m] for r in ref_rows) / n) for m in REFINE}}
-    for m in REFINE:
+                  **{f"{m}_mean": r4(sum(r[m] for r in ref_rows) / n) for m in REFINE_METHODS}}
+    for m in REFINE_METHODS:
         refinement[f"{m}_ratio_vs_sgd_baseline"] = r4(refinement[f"{m}_mean"] / sgd_mean)
 
     best = methods[winner]["final"]
@@ -299,7 +299,7 @@ def main(argv=None) -> int:
             "best_of_k_minus_k1": best[f"best_of_k_minus_k1_{sel}"],
             "best_of_k_minus_k1_by_selection": {s: best[f"best_of_k_minus_k1_{s}"] for s in SELECTIONS},
             "best_of_k_minus_mean_by_selection": {s: best[f"best_of_k_minus_mean_{s}"] for s in SELECTIONS},
-            **{f"after_{m}_refinement": refinement[f"{m}_mean"] for m in REFINE},
+            **{f"after_{m}_refinement": refinement[f"{m}_mean"] for m in REFINE_METHODS},
         },
         "seconds": {"baselines": r4(sec_baselines), "zero_shot": r4(sec_zero), "selection_margins": r4(sec_margins),
                     **{f"loop_{m}": v["seconds"] for m, v in methods.items()}, "refinement": r4(sec_refine)},

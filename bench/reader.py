@@ -106,8 +106,8 @@ def main(argv=None) -> dict:
                         torch.tensor(stat_bd.predict(te))[final], tgt["y_backdoor"][final])
             # the noise ceiling: the recorded accuracy on the val split (another sample of the task's images) ranks
             # the test accuracies only this well
-            infos = Zoo(z)
-            val_acc = [infos.info(int(g.zoo_id)).val_acc for g in te]
+            with Zoo(z) as infos:
+                val_acc = [infos.info(int(g.zoo_id)).val_acc for g in te]
             entry["val_acc_tau_ceiling"] = tau(val_acc, y)
             all_val.append(torch.tensor(val_acc, dtype=torch.float32))
             all_pred.append(pred["accuracy"])

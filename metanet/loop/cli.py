@@ -77,13 +77,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_improve)
 
-    r = sub.add_parser("refine", help="refine one network without backprop (weight or activity perturbation) or with SGD")
+    r = sub.add_parser("refine",
+                       help="refine one network without backprop (weight or activity perturbation) or with SGD")
     r.add_argument("file", help="a saved network (.safetensors)")
     r.add_argument("--task", required=True, help="task name the network is refined on (its train split)")
     r.add_argument("--method", default="perturbation", choices=["perturbation", "activity", "sgd"])  # = REFINE_METHODS
     r.add_argument("--steps", type=int, default=200)
     r.add_argument("--population", type=int, default=32, help="antithetic perturbation pairs per step")
-    r.add_argument("--sigma", type=float, default=0.02, help="perturbation scale, relative to each tensor's RMS (activity: each layer's pre-activation RMS)")
+    r.add_argument("--sigma", type=float, default=0.02,
+                   help="perturbation scale, relative to each tensor's RMS (activity: each layer's pre-activation RMS)")
     r.add_argument("--lr", type=float, default=3e-3)
     r.add_argument("--split", default="val", help="split the before/after reports are verified on")
     r.add_argument("--seed", type=int, default=0)

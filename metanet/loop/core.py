@@ -43,6 +43,7 @@ from torch import Tensor
 from metanet.errors import MetanetError
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
+from metanet.loop.refine import GRADIENT_FREE
 from metanet.loop.rewards import WORST, Reward, make_reward
 from metanet.loop.select import DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_selection
 from metanet.loop.tasks import LoopTask, as_loop_tasks
@@ -78,8 +79,8 @@ class LoopConfig:
         if self.method not in METHODS:
             raise MetanetError(f"unknown loop method {self.method!r}; valid: {', '.join(METHODS)}")
         check_selection(self.selection, self.folds)
-        if self.refine_method not in ("activity", "perturbation"):
-            raise MetanetError(f"unknown loop refine_method {self.refine_method!r}; valid: activity, perturbation "
+        if self.refine_method not in GRADIENT_FREE:
+            raise MetanetError(f"unknown loop refine_method {self.refine_method!r}; valid: {', '.join(GRADIENT_FREE)} "
                                "(gradient-free: the loop never backpropagates through a candidate)")
         if self.candidates < 1 or not 1 <= self.keep <= self.candidates:
             raise MetanetError(f"need candidates >= 1 and 1 <= keep <= candidates, got {self.candidates}, {self.keep}")

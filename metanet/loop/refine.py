@@ -20,9 +20,10 @@ the gradient with respect to its own pre-activations,
 from which the weight gradient is the local outer product with the layer's clean input,
 :math:`\hat g_{W_l} = \frac{1}{b} \sum_i \hat g_{l,i}\, a_{l-1,i}^\top` (for a convolution: the same
 correlation ``torch.nn.grad.conv2d_weight`` computes). No backward pass through the network: every layer learns
-from the scalar losses and its own inputs (parameters outside those layers are left as they are). The variance of the estimate grows with the number of *units* of a layer
-rather than with its number of weights, and every example contributes its own estimate, which is why it needs far
-fewer perturbations than weight perturbation for the same progress.
+from the scalar losses and its own inputs (parameters outside those layers are left as they are). The variance of
+the estimate grows with the number of *units* of a layer rather than with its number of weights, and every
+example contributes its own estimate, which is why it needs far fewer perturbations than weight perturbation for
+the same progress.
 
 ``method="sgd"``: the same minibatches, the same optimiser (Adam, same learning rate), exact backprop gradients of
 the cross-entropy — the comparison point.
@@ -42,9 +43,11 @@ from torch.func import functional_call, vmap
 from metanet.errors import MetanetError, TaskError
 from metanet.verify import Report, verify, verify_stacked
 
-__all__ = ["refine", "RefineResult", "REFINE_METHODS"]
+__all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
-REFINE_METHODS = ("perturbation", "activity", "sgd")
+#: the gradient-free methods (no backward pass through the network), then the backprop comparison point
+GRADIENT_FREE = ("perturbation", "activity")
+REFINE_METHODS = (*GRADIENT_FREE, "sgd")
 
 
 def _layers(net: nn.Module) -> list[nn.Module]:

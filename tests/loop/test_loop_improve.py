@@ -52,6 +52,8 @@ def test_bad_options_are_named(loop_tasks, tiny_writer):
         improve(tiny_writer, loop_tasks[:1], method="ppo")
     with pytest.raises(MetanetError, match="keep <= candidates"):
         improve(tiny_writer, loop_tasks[:1], candidates=2, keep=3)
+    with pytest.raises(MetanetError, match="refine_method 'sgd'; valid: perturbation, activity"):
+        improve(tiny_writer, loop_tasks[:1], refine_steps=1, refine_method="sgd")  # the loop never backpropagates
 
 
 def test_tensorboard_scalars(loop_tasks, tiny_writer, tmp_path):
