@@ -177,8 +177,8 @@ class ReaderModule(L.LightningModule):
     Args:
         tasks: task names of the task head (must cover the data module's zoos' tasks; order = class order).
         hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats, probes, probe_inputs, data_probes,
-            saliency: the Reader's; the data probes are filled from each task's val split in ``setup`` (never the
-            test split the accuracy targets are measured on).
+            saliency, derived_probes, task_evidence: the Reader's; the data probes are filled from each base data
+            set's val split in ``setup`` (never the test split the accuracy targets are measured on).
         lr, weight_decay: AdamW.
         schedule: ``"constant"`` or ``"cosine"`` (per step, to 5 % of ``lr`` over the trainer's planned steps).
         loss_weights: overrides of :data:`LOSS_WEIGHTS`.
@@ -188,13 +188,14 @@ class ReaderModule(L.LightningModule):
     def __init__(self, tasks: Sequence[str] = ("digits", "fashion-mnist", "mnist"), hidden: int = 32, layers: int = 2,
                  edge_dim: int = 9, max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10,
                  stats: bool = True, probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40),
-                 data_probes: int = 0, saliency: bool = False, lr: float = 2e-3, weight_decay: float = 1e-4,
+                 data_probes: int = 0, saliency: bool = False, derived_probes: int = 0, task_evidence: float = 0.0,
+                 lr: float = 2e-3, weight_decay: float = 1e-4,
                  loss_weights: dict[str, float] | None = None, export: str | None = None,
                  schedule: str = "constant") -> None:
         super().__init__()
         self.save_hyperparameters()
         self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats,
-                             probes, list(probe_inputs), data_probes, saliency)
+                             probes, list(probe_inputs), data_probes, saliency, derived_probes, task_evidence)
         self._val: list = []
 
     def setup(self, stage: str | None = None) -> None:

@@ -157,6 +157,31 @@ def _dprobe_width(num_classes: int) -> int:
     return 4 + num_classes
 
 
+def _task_spec(name: str) -> tuple[str, Any]:
+    """``(base data set, parsed spec)`` of a task name; a name outside the task grammar is its own base."""
+    from metanet.errors import TaskError
+    from metanet.tasks.grammar import parse_spec
+
+    try:
+        spec = parse_spec(name)
+    except TaskError:
+        return name, None
+    return spec.base, spec
+
+
+class _TaskView(NamedTuple):
+    """What a task's labelled probes are, as a view of its base data set's probe bank."""
+
+    base: int  # row of the probe bank
+    n_in: int  # input features
+    num_classes: int
+    rows: Tensor  # (m,) bank rows in the task (class-balanced prefix, capped)
+    labels: Tensor  # (m,) their task labels
+    perm: Tensor | None  # feature permutation
+    invert: bool
+    key: tuple  # tasks with the same key (relabellings of one view) share one forward pass
+
+
 def _mlp(i: int, h: int, o: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, o))
 
@@ -191,16 +216,24 @@ class Reader(nn.Module):
         data_probes: labelled probe examples per task (0: no data-probe branch); fill them with
             :meth:`fill_data_probes` or :meth:`set_data_probes` before training (a reader whose probes are empty
             reads every network as unavailable on them).
+        derived_probes: cap on the probe rows of a derived task whose inputs differ from its base's (a class
+            subset, permuted or inverted: each costs a forward pass of its own); 0: no cap.
+        task_evidence: weight :math:`\kappa` of the probe evidence in the task head,
+            :math:`\ell_t = w_t^\top z + \kappa\,\mathrm{logit}(\mathrm{acc}_t)`, with tasks whose probes a network
+            cannot be run on (input size or class count) masked out. A network is most accurate on the probes of its
+            own task; the head alone, trained on a few thousand networks, learns that argmax poorly.
     """
 
     def __init__(self, tasks: Sequence[str] = ("mnist",), hidden: int = 32, layers: int = 2, edge_dim: int = 9,
                  max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10, stats: bool = True,
                  probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40), data_probes: int = 0,
-                 saliency: bool = False) -> None:
+                 saliency: bool = False, derived_probes: int = 0,
+                 task_evidence: float = 0.0) -> None:
         super().__init__()
         self.config = dict(tasks=list(tasks), hidden=hidden, layers=layers, edge_dim=edge_dim, max_layers=max_layers,
                            max_inputs=max_inputs, num_classes=num_classes, stats=stats, probes=probes,
-                           probe_inputs=[int(n) for n in probe_inputs], data_probes=data_probes, saliency=saliency)
+                           probe_inputs=[int(n) for n in probe_inputs], data_probes=data_probes, saliency=saliency,
+                           derived_probes=derived_probes, task_evidence=task_evidence)
         self.tasks = list(tasks)
         self.hidden, self.edge_dim, self.max_layers = hidden, edge_dim, max_layers
         self.max_inputs, self.num_classes, self.use_stats = max_inputs, num_classes, stats
@@ -239,13 +272,18 @@ class Reader(nn.Module):
             self.probe_node = nn.Linear(2 * probes, hidden)
             n_feat += g
         self.num_data_probes = data_probes
+        self.derived_probes, self.task_evidence = derived_probes, float(task_evidence)
+        # each task's probes are a view of its base data set's: class subset, transforms (see _task_views)
+        self._specs = [_task_spec(t) for t in self.tasks]
+        self.probe_bases = list(dict.fromkeys(b for b, _ in self._specs))
         if data_probes:
-            # labelled probe images per task (buffers, filled by fill_data_probes from the tasks' val splits)
+            # labelled probe images per base data set (buffers, filled by fill_data_probes from the val splits)
             width = max([int(n) for n in probe_inputs] or [max_inputs])
+            nb = len(self.probe_bases)
+            self.register_buffer("dprobe_x", torch.zeros(nb, data_probes, width))
+            self.register_buffer("dprobe_y", torch.full((nb, data_probes), -1, dtype=torch.long))
+            self.register_buffer("dprobe_n", torch.zeros(nb, dtype=torch.long))
             t = len(self.tasks)
-            self.register_buffer("dprobe_x", torch.zeros(t, data_probes, width))
-            self.register_buffer("dprobe_y", torch.full((t, data_probes), -1, dtype=torch.long))
-            self.register_buffer("dprobe_n", torch.zeros(t, dtype=torch.long))
             self.dprobe_mlp = nn.Sequential(nn.Linear(t * _dprobe_width(num_classes), g), nn.ReLU(),
                                             nn.Linear(g, g), nn.ReLU())
             self.dprobe_node = nn.Linear(t * 2 * num_classes, hidden)
@@ -491,14 +529,19 @@ class Reader(nn.Module):
 
     # --- labelled data probes --------------------------------------------------------------------------
     @torch.no_grad()
-    def set_data_probes(self, task: str, x: Tensor, y: Tensor) -> "Reader":
-        """Store labelled probe examples of ``task`` (one of :attr:`tasks`): inputs ``x`` ``(m, ...)`` (flattened;
-        at most the bank width) and labels ``y`` ``(m,)``, ``m <= data_probes``. Networks whose input size matches
-        are run on them and read through their accuracy, confidence and per-class accuracy on them."""
+    def set_data_probes(self, base: str, x: Tensor, y: Tensor) -> "Reader":
+        """Store labelled probe examples of the base data set ``base`` (one of :attr:`probe_bases`): inputs ``x``
+        ``(m, ...)`` (flattened; at most the bank width) and base labels ``y`` ``(m,)``, ``m <= data_probes``,
+        ordered so that the first examples of any class subset are class-balanced. Every task on ``base`` reads
+        networks whose input size and class count match through a view of them (:meth:`_task_views`)."""
         if not self.num_data_probes:
             raise GraphError("this reader has no data probes (data_probes=0)")
-        if task not in self.tasks:
-            raise GraphError(f"unknown task {task!r} for data probes; the reader's tasks are {self.tasks}")
+        if base not in self.probe_bases:
+            hint = ""
+            if base in self.tasks:
+                hint = f" ({base!r} is a view of {self._specs[self.tasks.index(base)][0]!r}: set that one's)"
+            raise GraphError(f"data probes are set per base data set; this reader's are {self.probe_bases}, "
+                             f"got {base!r}{hint}")
         x = x.reshape(len(x), -1).float()
         y = y.reshape(-1).long()
         width = self.dprobe_x.shape[-1]
@@ -507,21 +550,21 @@ class Reader(nn.Module):
                              f"{width} input values; got x {tuple(x.shape)}, y {tuple(y.shape)}")
         if bool((y < 0).any()) or bool((y >= self.num_classes).any()):
             raise GraphError(f"data probe labels must lie in [0, {self.num_classes}); got {y.min()}..{y.max()}")
-        t = self.tasks.index(task)
+        b = self.probe_bases.index(base)
         m, n = x.shape
-        self.dprobe_x[t].zero_()
-        self.dprobe_x[t, :m, :n] = x
-        self.dprobe_y[t].fill_(-1)
-        self.dprobe_y[t, :m] = y
-        self.dprobe_n[t] = n
+        self.dprobe_x[b].zero_()
+        self.dprobe_x[b, :m, :n] = x
+        self.dprobe_y[b].fill_(-1)
+        self.dprobe_y[b, :m] = y
+        self.dprobe_n[b] = n
         return self
 
     def fill_data_probes(self, split: str = "val", seed: int = 0) -> "Reader":
-        """Fill the data probes of every task from its ``split`` (class-balanced, seeded). The val split, not test:
-        the zoos' test accuracies, the accuracy head's targets, are never measured on probe images."""
+        """Fill the data probes of every base data set from its ``split`` (class-balanced, seeded). The val split,
+        not test: the zoos' test accuracies, the accuracy head's targets, are never measured on probe images."""
         from metanet import tasks as task_lib
 
-        for name in self.tasks:
+        for name in self.probe_bases:
             x, y = task_lib.get(name).split(split)
             g = torch.Generator().manual_seed(seed)
             perm = torch.randperm(len(y), generator=g)
@@ -535,48 +578,91 @@ class Reader(nn.Module):
             self.set_data_probes(name, x[order], y[order])
         return self
 
+    def _task_views(self) -> list[_TaskView | None]:
+        """Each task's probe view (None: its base's bank is empty): the base bank's rows of the task's classes (the
+        first ``derived_probes`` if its inputs differ from the base's: a subset, permuted or inverted), their task
+        labels, and the task's feature permutation and inversion (:func:`metanet.tasks.task.fold_transforms`, the
+        fold :meth:`metanet.tasks.Task.split` applies). Computed from the task names, so a saved reader needs no
+        data."""
+        from metanet.tasks.sources import CLASS_NAMES
+        from metanet.tasks.task import fold_transforms
+
+        state = self.dprobe_n.tolist()
+        views: list[_TaskView | None] = []
+        for base, spec in self._specs:
+            b = self.probe_bases.index(base)
+            n = state[b]
+            y = self.dprobe_y[b]
+            if n == 0:
+                views.append(None)
+                continue
+            base_k = len(CLASS_NAMES[base]) if base in CLASS_NAMES else self.num_classes
+            classes = spec.classes if spec is not None and spec.classes is not None else range(base_k)
+            transforms = spec.transforms if spec is not None else ()
+            perm, invert, label_map = fold_transforms(classes, transforms, n, base_k)
+            lmap = torch.as_tensor(label_map, device=y.device)
+            lab = torch.where(y >= 0, lmap[y.clamp(0, base_k - 1)], -1)
+            rows = (lab >= 0).nonzero().flatten()
+            # a task whose inputs are not its base's (a subset, permuted or inverted) costs a forward pass of its own
+            own_inputs = perm is not None or invert or len(classes) < base_k
+            if own_inputs and self.derived_probes:
+                rows = rows[:self.derived_probes]
+            seeds = tuple(t.seed for t in transforms if t.kind == "permute")
+            key = (b, tuple(sorted(int(c) for c in classes)), seeds, invert, len(rows))
+            views.append(_TaskView(b, n, len(classes), rows, lab[rows],
+                                   None if perm is None else torch.as_tensor(perm, device=y.device), invert, key))
+        return views
+
     def _data_probe(self, groups: list[_Group], new_id: Tensor, num_nodes: int, num_graphs: int,
                     device: torch.device) -> tuple[Tensor, Tensor]:
         """Graph features ``(G, T * (4 + C))`` from the outputs on each task's labelled probes (zero for tasks whose
-        input size differs), node features ``(N, T * 2C)``: every neuron's mean response per class, raw and
-        standardised over the classes."""
+        input size or class count differs), node features ``(N, T * 2C)``: every neuron's mean response per class
+        of the task, raw and standardised over the classes."""
         C, T = self.num_classes, len(self.tasks)
         fw = _dprobe_width(C)
         gfeat = torch.zeros(num_graphs, T * fw, device=device)
         nfeat = torch.zeros(num_nodes, T * 2 * C, device=device)
-        sizes = self.dprobe_n.tolist()
+        views = self._task_views()
         for gr in groups:
             lay = gr.lay
             fam = lay.spec.get("family")
             if fam == "cnn":
                 if lay.sizes[0] != 1:
                     continue
-                ts = [t for t, n in enumerate(sizes) if n == _CNN_SIZE * _CNN_SIZE]
+                n_in = _CNN_SIZE * _CNN_SIZE
             elif all(layer.type == "linear" and layer.kk == 1 for layer in lay.layers):
-                ts = [t for t, n in enumerate(sizes) if n == lay.sizes[0]]
+                n_in = lay.sizes[0]
             else:
                 continue
+            ts = [t for t, v in enumerate(views) if v is not None and v.n_in == n_in and v.num_classes == lay.sizes[-1]]
             if not ts:
                 continue
-            n_in = sizes[ts[0]]
-            x = self.dprobe_x[ts, :, :n_in].reshape(-1, n_in)
+            # one forward pass over the distinct views (relabellings of a view share its rows)
+            keys = list(dict.fromkeys(views[t].key for t in ts))
+            xs, offset = [], {}
+            for key in keys:
+                v = next(views[t] for t in ts if views[t].key == key)
+                x = self.dprobe_x[v.base, v.rows, :n_in]
+                if v.perm is not None:
+                    x = x[:, v.perm]
+                if v.invert:
+                    x = 1 - x
+                offset[key] = sum(len(a) for a in xs)
+                xs.append(x)
+            x = torch.cat(xs)
             if fam == "cnn":
                 x = x.view(-1, 1, _CNN_SIZE, _CNN_SIZE)
             hidden, logits = self._run(lay, gr.params, x)
             k, c = logits.shape[0], min(logits.shape[-1], C)
             logp = torch.log_softmax(logits, -1)[..., :c].clamp(min=-30.0)
-            D = self.num_data_probes
             feats = gfeat.new_zeros(k, T * fw)
-            resp = [a.transpose(1, 2) for a in [*hidden, logits[..., :C]]]  # (k, n_l, len(ts) D)
+            resp = [a.transpose(1, 2) for a in [*hidden, logits[..., :C]]]  # (k, n_l, M)
             node_parts = [r.new_zeros(k, r.shape[1], T * 2 * C) for r in resp]
-            for j, t in enumerate(ts):
-                y = self.dprobe_y[t]
-                valid = (y >= 0) & (y < c)
-                if not bool(valid.any()):
-                    continue
-                rows = slice(j * D, (j + 1) * D)
-                lp = logp[:, rows][:, valid]  # (k, m, c)
-                yv = y[valid]
+            for t in ts:
+                v = views[t]
+                rows = slice(offset[v.key], offset[v.key] + len(v.rows))
+                lp = logp[:, rows]  # (k, m, c)
+                yv = v.labels
                 correct = (lp.argmax(-1) == yv).float()  # (k, m)
                 lpy = lp.gather(-1, yv.view(1, -1, 1).expand(k, -1, 1)).squeeze(-1)
                 onehot = F.one_hot(yv, C).float()  # (m, C)
@@ -586,7 +672,7 @@ class Reader(nn.Module):
                                lpy.exp().mean(1, keepdim=True), lpy.mean(1, keepdim=True) / 10, per_class], 1)
                 feats[:, t * fw:(t + 1) * fw] = f
                 for part, r in zip(node_parts, resp):
-                    m = r[:, :, rows][:, :, valid] @ onehot / count  # (k, n_l, C) mean response per class
+                    m = r[:, :, rows] @ onehot / count  # (k, n_l, C) mean response per class
                     z = (m - m.mean(-1, keepdim=True)) / (m.std(-1, keepdim=True, unbiased=False) + 1e-3)
                     part[:, :, t * 2 * C:(t + 1) * 2 * C] = torch.cat([m.clamp(-10, 10), z], -1)
             gfeat = gfeat.index_copy(0, gr.graphs.to(device), feats)
@@ -716,6 +802,7 @@ class Reader(nn.Module):
         for k in ("accuracy", "backdoor", "log_lr", "log_epoch"):
             out[k] = out[k].squeeze(-1)
         if gdata is not None:
+            out["task"] = self._task_logits(gdata, out["task"])
             out["accuracy"] = out["accuracy"] + self._probe_accuracy_logit(gdata, out["task"], z)
         out["accuracy"] = torch.sigmoid(out["accuracy"])
         role = self.node_head(torch.cat([h, z[batch]], 1))
@@ -723,12 +810,21 @@ class Reader(nn.Module):
         out["embedding"] = z
         return out
 
+    def _task_logits(self, gdata: Tensor, logits: Tensor) -> Tensor:
+        """The task head's logits plus the probe evidence ``task_evidence * logit(acc_t)``, tasks unavailable to a
+        network masked out (a network no task's probes fit keeps the head's logits)."""
+        g = gdata.view(len(gdata), len(self.tasks), _dprobe_width(self.num_classes))
+        avail = g[..., 0] > 0
+        if self.task_evidence:
+            logits = logits + self.task_evidence * torch.logit(g[..., 1].clamp(0.01, 0.99)) * avail
+        mask = avail | ~avail.any(-1, keepdim=True)
+        return logits.masked_fill(~mask, -1e4)
+
     def _probe_accuracy_logit(self, gdata: Tensor, task_logits: Tensor, z: Tensor) -> Tensor:
         r"""The accuracy head's skip path :math:`\sigma(w^\top z)\,\sum_t p(t)\,\mathrm{logit}(\mathrm{acc}_t)`:
         the networks' accuracy on the labelled probes of each task, weighted by the task head's (detached)
-        probabilities over the tasks whose probes it could be run on, and gated per network (the gate can close
-        for derived tasks, whose labels the probes do not carry). An MLP readout blurs the probe accuracy's fine
-        ranking; this path keeps it."""
+        probabilities over the tasks whose probes it could be run on, and gated per network. An MLP readout blurs
+        the probe accuracy's fine ranking; this path keeps it."""
         fw = _dprobe_width(self.num_classes)
         g = gdata.view(len(gdata), len(self.tasks), fw)
         avail, acc = g[..., 0], g[..., 1].clamp(0.01, 0.99)
@@ -808,6 +904,7 @@ class Reader(nn.Module):
 
         if path is not None and str(path).endswith(".ckpt"):
             keys = ("tasks", "hidden", "layers", "edge_dim", "max_layers", "max_inputs", "num_classes", "stats",
-                    "probes", "probe_inputs", "data_probes", "saliency")
+                    "probes", "probe_inputs", "data_probes", "saliency", "derived_probes",
+                    "task_evidence")
             return load_lightning(cls, path, "reader", "reader", keys)
         return load_module(cls, path, "reader")

@@ -19,10 +19,40 @@ from metanet.errors import TaskError
 
 from .transforms import Transform, seeded_permutation
 
-__all__ = ["SPLITS", "Task", "TaskData"]
+__all__ = ["SPLITS", "Task", "TaskData", "fold_transforms"]
 
 #: The split names every task has, in order.
 SPLITS = ("train", "val", "test")
+
+
+def fold_transforms(classes: Sequence[int], transforms: Sequence[Transform], n_features: int,
+                    base_classes: int) -> tuple[np.ndarray | None, bool, np.ndarray]:
+    """Fold a class subset and a chain of transforms into what :meth:`Task.split` applies to the base data.
+
+    Args:
+        classes: base class ids in label order (the subset; all classes for none).
+        transforms: the task's transforms, in order.
+        n_features: input features of one example (``prod(input_shape)``).
+        base_classes: number of classes of the base data set.
+
+    Returns:
+        ``(perm, invert, label_map)``: the feature permutation (``x.reshape(n, -1)[:, perm]``; None for none), whether
+        inputs are inverted (``1 - x``), and the map from base class id to task label (-1: not in the task).
+    """
+    perm: np.ndarray | None = None
+    invert = False
+    label_map = np.full(base_classes, -1, dtype=np.int64)
+    label_map[list(classes)] = np.arange(len(classes))
+    for t in transforms:
+        if t.kind == "permute":
+            p = seeded_permutation(t.seed, n_features)
+            perm = p if perm is None else perm[p]
+        elif t.kind == "invert":
+            invert = not invert
+        elif t.kind == "relabel":
+            p = seeded_permutation(t.seed, len(classes))
+            label_map = np.where(label_map >= 0, p[np.maximum(label_map, 0)], -1)
+    return perm, invert, label_map
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,21 +119,7 @@ class Task:
         self._transforms = tuple(transforms)
         self._registered = registered
 
-        # Fold the transforms into one feature permutation, one inversion flag and one label map.
-        n_features = prod(data.input_shape)
-        perm: np.ndarray | None = None
-        invert = False
-        label_map = np.full(base_k, -1, dtype=np.int64)  # base class id -> task label (or -1)
-        label_map[list(classes)] = np.arange(len(classes))
-        for t in self._transforms:
-            if t.kind == "permute":
-                p = seeded_permutation(t.seed, n_features)
-                perm = p if perm is None else perm[p]
-            elif t.kind == "invert":
-                invert = not invert
-            elif t.kind == "relabel":
-                p = seeded_permutation(t.seed, len(classes))
-                label_map = np.where(label_map >= 0, p[np.maximum(label_map, 0)], -1)
+        perm, invert, label_map = fold_transforms(classes, self._transforms, prod(data.input_shape), base_k)
         self._perm = perm
         self._invert = invert
         self._label_map = label_map

@@ -202,7 +202,7 @@ def _data_probed(n_in: int = 20, classes: int = 3, m: int = 24):
 def test_data_probe_features_are_the_networks_accuracy_on_them():
     """The labelled probes are read through the encoded network's own accuracy and confidence on them."""
     reader = _data_probed()
-    model = build("mlp:20-8-3:relu", seed=4).eval()
+    model = build("mlp:20-8-10:relu", seed=4).eval()
     b = Batch.from_data_list([to_graph(model, edge_dim=9)])
     groups = Reader._groups(b)
     n = b.num_nodes
@@ -222,7 +222,7 @@ def test_data_probe_features_are_the_networks_accuracy_on_them():
 
 def test_data_probe_labels_change_predictions():
     reader = _data_probed()
-    g = to_graph(build("mlp:20-8-3:relu", seed=0))
+    g = to_graph(build("mlp:20-8-10:relu", seed=0))
     with torch.no_grad():
         before = reader(g)["accuracy"]
         reader.dprobe_y[0, :24] = (reader.dprobe_y[0, :24] + 1) % 3
@@ -244,8 +244,11 @@ def test_data_probe_errors():
     with pytest.raises(GraphError, match="no data probes"):
         _reader().set_data_probes("digits", torch.rand(4, 20), torch.zeros(4, dtype=torch.long))
     reader = _data_probed()
-    with pytest.raises(GraphError, match="unknown task 'cifar'"):
+    with pytest.raises(GraphError, match=r"per base data set; this reader's are \['digits', 'mnist'\], got 'cifar'"):
         reader.set_data_probes("cifar", torch.rand(4, 20), torch.zeros(4, dtype=torch.long))
+    derived = Reader(tasks=["mnist", "mnist[3,8]"], hidden=8, layers=1, data_probes=8)
+    with pytest.raises(GraphError, match=r"'mnist\[3,8\]' is a view of 'mnist': set that one's"):
+        derived.set_data_probes("mnist[3,8]", torch.rand(4, 20), torch.zeros(4, dtype=torch.long))
     with pytest.raises(GraphError, match="1..32 examples"):
         reader.set_data_probes("digits", torch.rand(40, 20), torch.zeros(40, dtype=torch.long))
     with pytest.raises(GraphError, match="at most 784 input values"):
@@ -295,7 +298,86 @@ def test_accuracy_head_skip_path_carries_the_probe_accuracy():
         reader.heads["task"].weight.zero_()
         reader.heads["task"].bias.copy_(torch.tensor([30.0, 0.0]))  # "digits", whose probes have 20 inputs
         for seed in (0, 1, 2):
-            model = build("mlp:20-8-3:relu", seed=seed).eval()
+            model = build("mlp:20-8-10:relu", seed=seed).eval()
             x, y = reader.dprobe_x[0, :24, :20], reader.dprobe_y[0, :24]
             acc = (model(x).argmax(1) == y).float().mean().clamp(0.01, 0.99)
             assert torch.isclose(reader(to_graph(model, edge_dim=9))["accuracy"][0], acc, atol=1e-5), seed
+
+
+def test_derived_task_probes_are_views_of_the_base_probes():
+    """A derived task's probes are its base's probe images with the task's class subset, labels, permutation and
+    inversion, exactly as ``Task.split`` makes them; a relabelling shares its view's forward pass, and
+    ``derived_probes`` caps the views that need inputs of their own."""
+    from metanet import tasks
+
+    names = ["mnist", "mnist+permute(1)+invert", "mnist[3,8]+relabel(2)", "mnist+relabel(1)"]
+    reader = Reader(tasks=names, hidden=8, layers=1, data_probes=200)
+    x, y = tasks.get("mnist").split("val")
+    reader.set_data_probes("mnist", x[:200], y[:200])
+    views = reader._task_views()
+    for name, v in zip(names, views):
+        xt, yt = tasks.get(name).split("val")  # the task's val images, in the base's order
+        m = len(v.rows)
+        got = reader.dprobe_x[v.base, v.rows, :784]
+        got = got[:, v.perm] if v.perm is not None else got
+        got = 1 - got if v.invert else got
+        assert torch.equal(got, xt[:m].flatten(1)), name
+        assert torch.equal(v.labels, yt[:m]), name
+        assert v.num_classes == tasks.get(name).num_classes
+    assert len(views[2].rows) == int(((y[:200] == 3) | (y[:200] == 8)).sum())
+    assert views[3].key == views[0].key and views[1].key != views[0].key
+    capped = Reader(tasks=names, hidden=8, layers=1, data_probes=200, derived_probes=30)
+    capped.set_data_probes("mnist", x[:200], y[:200])
+    assert [len(v.rows) for v in capped._task_views()] == [200, 30, 30, 200]
+
+
+def test_networks_are_read_on_the_probes_of_tasks_of_their_shape():
+    """A network gets the features of the tasks with its input size and class count only: a two-class network
+    the accuracy on the two-class task's probes, and nothing from the ten-class task's."""
+    from metanet import tasks
+
+    reader = Reader(tasks=["mnist", "mnist[3,8]+relabel(2)"], hidden=8, layers=1, data_probes=100).eval()
+    x, y = tasks.get("mnist").split("val")
+    reader.set_data_probes("mnist", x[:100], y[:100])
+    model = build("mlp:784-8-2:relu", seed=0).eval()
+    b = Batch.from_data_list([to_graph(model, edge_dim=9)])
+    with torch.no_grad():
+        gfeat, _ = reader._data_probe(Reader._groups(b), torch.arange(b.num_nodes), b.num_nodes, 1,
+                                      torch.device("cpu"))
+        xt, yt = tasks.get("mnist[3,8]+relabel(2)").split("val")
+        m = len(reader._task_views()[1].rows)
+        acc = (model(xt[:m].flatten(1)).argmax(1) == yt[:m]).float().mean()
+    width = 4 + reader.num_classes
+    assert float(gfeat[0, :width].abs().sum()) == 0
+    assert float(gfeat[0, width]) == 1.0 and torch.isclose(gfeat[0, width + 1], acc)
+
+
+def test_task_evidence_points_the_task_head_at_the_task_a_network_solves():
+    r"""``task_evidence`` adds :math:`\kappa\,\mathrm{logit}(\mathrm{acc}_t)` to the task logits: with the head
+    silenced, a nearest-class-mean classifier of mnist is read as mnist, not as a permutation of it; tasks whose
+    probes it cannot be run on (another class count) are masked out whatever ``task_evidence`` is."""
+    from metanet import tasks
+
+    names = ["mnist+permute(1)", "mnist", "mnist[3,8]"]
+    x, y = tasks.get("mnist").split("val")
+    means = torch.stack([x[y == c].flatten(1).mean(0) for c in range(10)])
+    ncm = nn.Sequential(nn.Linear(784, 10))
+    with torch.no_grad():
+        ncm[0].weight.copy_(means)
+        ncm[0].bias.copy_(-0.5 * means.pow(2).sum(1))
+    g = to_graph(ncm, edge_dim=9)
+    out = {}
+    for kappa in (0.0, 3.0):
+        torch.manual_seed(0)
+        reader = Reader(tasks=names, hidden=8, layers=1, data_probes=200, task_evidence=kappa).eval()
+        reader.set_data_probes("mnist", x[:200], y[:200])
+        with torch.no_grad():
+            reader.heads["task"].weight.zero_()
+            reader.heads["task"].bias.zero_()
+            out[kappa] = reader(g)["task"][0]
+    acc = (ncm(x[:200].flatten(1)).argmax(1) == y[:200]).float().mean()
+    assert acc > 0.7
+    assert out[0.0][2] == out[3.0][2] == -1e4  # two-class task, ten-class network
+    assert out[0.0][0] == out[0.0][1] == 0  # no evidence: the (silenced) head cannot tell them apart
+    assert int(out[3.0].argmax()) == 1
+    assert torch.isclose(out[3.0][1], 3 * torch.logit(acc.clamp(0.01, 0.99)), atol=1e-4)
