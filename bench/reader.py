@@ -12,11 +12,15 @@ the val split is another sample of the task's images (1,000 val and 1,000 test i
 so it is the ranking an exact accuracy measurement on fresh images reaches: the ceiling the test split's sampling
 noise leaves.
 
-Backdoor AUROC is reported twice: ``*_backdoor_auroc`` over every test checkpoint with the run's label (a
+Backdoor AUROC is reported three ways: ``*_backdoor_auroc`` over every test checkpoint with the run's label (a
 backdoored run's epoch-0 checkpoint is its untouched initialisation, indistinguishable from a clean one, which caps
 this number near 0.875 when a quarter of the checkpoints are epoch 0), and ``*_backdoor_auroc_trained_only`` over
 the checkpoints after epoch 0 (networks that actually carry a backdoor vs clean ones); the goal (0.98) is meant for
-the latter.
+the latter. ``*_backdoor_auroc_effective`` keeps, of the trained backdoored checkpoints, those whose backdoor
+works: the attack succeeds on at least half the triggered test images and the network still classifies clean images
+(test accuracy >= 0.5; a network answering the target class for every input "succeeds" trivially), as MNTD-style
+evaluations keep only working trojans; all trained clean checkpoints stay. ``backdoored_trained_networks_weak``
+counts the backdoored ones it leaves out.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+#: a backdoored checkpoint carries a working backdoor from this attack success rate and clean test accuracy on
+EFFECTIVE_ASR, EFFECTIVE_CLEAN_ACC = 0.5, 0.5
 
 
 def main(argv=None) -> dict:
@@ -104,6 +111,20 @@ def main(argv=None) -> dict:
                 if stat_bd is not None:
                     entry["statnn_backdoor_auroc_trained_only"] = auroc(
                         torch.tensor(stat_bd.predict(te))[final], tgt["y_backdoor"][final])
+                # trained checkpoints with a working backdoor against the clean ones: a backdoored run at epoch 2 may
+                # not have learned its trigger yet, and one that answers the target class for every input has a
+                # trivial attack success but no hidden behaviour (clean accuracy at chance)
+                with Zoo(z) as infos:
+                    asr = torch.tensor([(infos.info(int(g.zoo_id)).backdoor or {}).get("asr", 0.0) for g in te])
+                bd = tgt["y_backdoor"] > 0
+                works = (asr >= EFFECTIVE_ASR) & (tgt["y_acc"] >= EFFECTIVE_CLEAN_ACC)
+                keep = final & (~bd | works)
+                entry["backdoored_trained_networks"] = int((final & bd).sum())
+                entry["backdoored_trained_networks_weak"] = int((final & bd & ~works).sum())
+                entry["reader_backdoor_auroc_effective"] = auroc(pred["backdoor"][keep], tgt["y_backdoor"][keep])
+                if stat_bd is not None:
+                    entry["statnn_backdoor_auroc_effective"] = auroc(
+                        torch.tensor(stat_bd.predict(te))[keep], tgt["y_backdoor"][keep])
             # the noise ceiling: the recorded accuracy on the val split (another sample of the task's images) ranks
             # the test accuracies only this well
             with Zoo(z) as infos:

@@ -137,6 +137,10 @@ BENCHES = [
                      lambda d: (get(d, "zoos.backdoor-mlp.reader_backdoor_auroc_trained_only"),
                                 get(d, "zoos.backdoor-mlp.statnn_backdoor_auroc_trained_only")), ">= 0.98",
                      lambda v: v[0] >= 0.98, "{0:.3f} / {1:.3f}"),
+              Figure("backdoor AUROC, working backdoors (attack success and clean accuracy >= 0.5): reader / StatNN",
+                     lambda d: (get(d, "zoos.backdoor-mlp.reader_backdoor_auroc_effective"),
+                                get(d, "zoos.backdoor-mlp.statnn_backdoor_auroc_effective")), "", None,
+                     "{0:.3f} / {1:.3f}"),
           ], zoos=("tiny", "backdoor-mlp", "mnist-mlp")),
     Bench("generate", 7, ["--quick"], [], [
         Figure("seen tasks: generated / SGD test accuracy (mean)", "seen.summary.ratio_k8_mean", ">= 0.97",
