@@ -25,16 +25,19 @@ metadata; the probe inputs are the reader's own), all invariant to permutations 
   probabilities; per-class mean probability sorted) feed the graph heads; every hidden / output neuron's responses
   to the queries are added to its node state (so the node head sees what the neuron does).
 - **Labelled data probes** (``data_probes`` > 0; after the probing readers of Kahana et al. 2024, ProbeGen): the
-  reader also carries up to ``data_probes`` fixed, labelled examples per task of its task head (buffers filled by
-  :meth:`Reader.fill_data_probes` from each task's *val* split, class-balanced; the zoos' test accuracies, the
-  accuracy head's targets, are measured on the test split, never on these). Each network whose input size matches
-  a task's probes is run on them; per task it is read through its accuracy, mean :math:`p(y)`, mean
-  :math:`\log p(y)` and per-class accuracy on them (zero for tasks of another input size), and every neuron gets its
-  mean response per class (raw and standardised over the classes). The accuracy head also gets the probe accuracy
-  of the predicted task through a gated skip path (:meth:`Reader._probe_accuracy_logit`). This is what a network
-  does on real inputs of the tasks, the signal that random or learned queries lack: a network's accuracy on 512
-  val images ranks the mnist-mlp zoo's test accuracies at Kendall tau 0.93 (1,000 images: 0.95, the ceiling a
-  1,000-image test set leaves).
+  reader carries up to ``data_probes`` fixed, labelled examples per *base data set* of its tasks (buffers filled by
+  :meth:`Reader.fill_data_probes` from each base's *val* split, class-balanced; the zoos' test accuracies, the
+  accuracy head's targets, are measured on the test split, never on these). Every task of the task head reads a
+  view of its base's bank (:meth:`Reader._task_views`): the rows of its classes with its labels, its feature
+  permutation and inversion applied (at most ``derived_probes`` rows when its inputs differ from the base's). Each
+  network is run on the views of the tasks whose input size and class count it has; per task it is read through
+  its accuracy, mean :math:`p(y)`, mean :math:`\log p(y)` and per-class accuracy on them (zero for the other
+  tasks), and every neuron gets its mean response per class (raw and standardised over the classes). The task
+  head adds :math:`\kappa\,\mathrm{logit}(\mathrm{acc}_t)` (``task_evidence``) and masks the tasks the network
+  could not be run on; the accuracy head gets the probe accuracy of the predicted task through a gated skip path
+  (:meth:`Reader._probe_accuracy_logit`). This is what a network does on real inputs of the tasks, the signal
+  that random or learned queries lack: a network's accuracy on 512 val images ranks the mnist-mlp zoo's test
+  accuracies at Kendall tau 0.93 (1,000 images: 0.95, the ceiling a 1,000-image test set leaves).
 - **Input saliency** (``saliency=True``): the relative norm of every input's outgoing first-layer weights, read
   per position (a linear read-in per listed input size) and through its sorted top values (of the map and, for
   square inputs, of its 3x3 and 5x5 window means: trigger-sized patches). A backdoor trigger lights pixels that
