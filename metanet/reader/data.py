@@ -23,7 +23,7 @@ import torch
 
 from metanet.errors import ZooError
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES
-from metanet.reader.roles import hidden_activations, role_codes
+from metanet.reader.roles import ROLE_SPLIT, hidden_activations, role_codes
 
 __all__ = ["zoo_graphs", "SPLITS"]
 
@@ -79,7 +79,7 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
         exclude_archs: architectures kept out of train/val/test.
         max_nets: keep at most this many networks (a seeded sample).
         roles: compute the neuron-role targets (needs the task data).
-        role_examples: val images per task used for the roles.
+        role_examples: images per task (of the ``ROLE_SPLIT`` split) used for the roles.
     """
     from metanet import tasks as task_registry
     from metanet.graph import layout, to_graphs
@@ -102,8 +102,8 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
             role = torch.full((len(chunk), lay.num_nodes), -1, dtype=torch.long)
             if roles:
                 if task not in data_cache:
-                    x, y = task_registry.get(task).split("val")
                     t = task_registry.get(task)
+                    x, y = t.split(ROLE_SPLIT)
                     data_cache[task] = (x[:role_examples], y[:role_examples], t.num_classes)
                 x, y, k = data_cache[task]
                 with torch.no_grad():

@@ -32,7 +32,7 @@ class ReaderDataModule(L.LightningDataModule):
         max_nets: at most this many training networks per zoo (a seeded sample; val/test get a tenth each).
         fractions, seed: the run split.
         exclude_archs: architectures kept out of training entirely (held out for the bench).
-        role_examples: val images per task used for the neuron-role targets.
+        role_examples: train images per task used for the neuron-role targets.
     """
 
     def __init__(self, zoos: Sequence[str] = ("zoos/tiny",), tasks: Sequence[str] | None = None,

@@ -1,7 +1,9 @@
 r"""Neuron roles: the per-node targets of the reader, computed from data.
 
 For every hidden neuron of a network, its activation :math:`a(x)` (after the nonlinearity, as the next layer sees
-it) is measured on a fixed batch of the task's ``val`` images (the first ``n`` of the split; 256 by default):
+it) is measured on a fixed batch of the task's ``train`` images (:data:`ROLE_SPLIT`; the first ``n`` of the split,
+256 by default). Not ``val``: the reader's labelled data probes are val images, and a role defined on the very
+images the reader runs the network on would be read off its inputs rather than predicted:
 
 - **dead**: the neuron carries (almost) no signal: :math:`|a(x)| > 10^{-2}` on fewer than 1% of the examples,
   or the standard deviation of :math:`a` over the batch is below :math:`10^{-3}` (a saturated ``tanh`` is as
@@ -22,13 +24,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["role_codes", "hidden_activations", "DEAD", "POLY", "SELECTIVITY", "ACTIVE_FRACTION"]
+__all__ = ["role_codes", "hidden_activations", "DEAD", "POLY", "SELECTIVITY", "ACTIVE_FRACTION", "ROLE_SPLIT"]
 
 DEAD, POLY = 0, 1
 #: selectivity index above which a live neuron is class-selective
 SELECTIVITY = 0.5
 #: a neuron active on fewer than this fraction of the examples is dead
 ACTIVE_FRACTION = 0.01
+#: the task split whose images define the roles (disjoint from the reader's val-split data probes)
+ROLE_SPLIT = "train"
 
 
 def hidden_activations(lay, params: dict[str, Tensor], x: Tensor) -> list[Tensor] | None:

@@ -1,0 +1,38 @@
+"""Reader training data: the neuron-role targets come from the train split, never from the data probes' val split."""
+
+from __future__ import annotations
+
+import torch
+
+
+def _roles_on(tiny_zoo, graphs, split: str) -> torch.Tensor:
+    from metanet import tasks
+    from metanet.graph import layout
+    from metanet.reader.roles import hidden_activations, role_codes
+    from metanet.zoo import Zoo
+
+    out = []
+    with Zoo(tiny_zoo) as zoo:
+        x, y = tasks.get("digits").split(split)
+        for g in graphs:
+            module, params = zoo.stacked([int(g.zoo_id)])
+            lay = layout(module)
+            role = torch.full((lay.num_nodes,), -1, dtype=torch.long)
+            with torch.no_grad():
+                acts = hidden_activations(lay, params, x[:256])
+            for l, a in enumerate(acts, start=1):
+                role[lay.nodes(l)] = role_codes(a, y[:256], 10)[0]
+            out.append(role)
+    return torch.cat(out)
+
+
+def test_role_targets_are_measured_on_train_images_not_on_the_probe_split(tiny_zoo, tiny_graphs):
+    from metanet.reader.roles import ROLE_SPLIT
+
+    assert ROLE_SPLIT == "train"
+    graphs = [g for g in tiny_graphs["train"] if int(g.y_log_epoch.exp().round()) > 1][:24]  # trained networks
+    stored = torch.cat([g.y_role for g in graphs])
+    assert torch.equal(stored, _roles_on(tiny_zoo, graphs, "train"))
+    # the val split (where the reader's data probes come from) would define other roles for some neurons: the check
+    # above tells the two apart
+    assert not torch.equal(stored, _roles_on(tiny_zoo, graphs, "val"))
