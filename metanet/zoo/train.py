@@ -400,8 +400,10 @@ def _chunk(arch: Arch, members: int) -> int:
 
 
 @torch.no_grad()
-def _scores(arch: Arch, params: Mapping[str, Tensor], x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    """Per-member (accuracy, mean cross-entropy) on shared data ``x``, ``y``."""
+def _scores(arch: Arch, params: Mapping[str, Tensor], x: Tensor, y: Tensor,
+            with_loss: bool = True) -> tuple[Tensor, Tensor | None]:
+    """Per-member (accuracy, mean cross-entropy) on shared data ``x``, ``y``; the loss is None without
+    ``with_loss`` (the log-softmax over every member's logits costs as much as the last layer's matmul)."""
     nmem = params["layers.0.weight"].shape[0]
     correct = torch.zeros(nmem, dtype=torch.float64)
     loss = torch.zeros(nmem, dtype=torch.float64)
@@ -410,10 +412,11 @@ def _scores(arch: Arch, params: Mapping[str, Tensor], x: Tensor, y: Tensor) -> t
         logits = population_forward(arch, params, x[i : i + step])
         yb = y[i : i + step]
         correct += (logits.argmax(-1) == yb).sum(1).double()
-        ce = F.cross_entropy(logits.flatten(0, 1), yb.repeat(nmem), reduction="none").view(nmem, -1)
-        loss += ce.double().sum(1)
+        if with_loss:
+            ce = F.cross_entropy(logits.flatten(0, 1), yb.repeat(nmem), reduction="none").view(nmem, -1)
+            loss += ce.double().sum(1)
     n = max(1, len(y))
-    return correct / n, loss / n
+    return correct / n, (loss / n if with_loss else None)
 
 
 @torch.no_grad()
@@ -434,15 +437,15 @@ def evaluate_population(
         d = data[task]
         idx = torch.tensor(members)
         sub = {k: v.index_select(0, idx) for k, v in params.items()} if len(members) < len(runs) else params
-        tr, _ = _scores(arch, sub, d.x_eval_train, d.y_eval_train)
-        va, _ = _scores(arch, sub, d.x_val, d.y_val)
+        tr, _ = _scores(arch, sub, d.x_eval_train, d.y_eval_train, with_loss=False)
+        va, _ = _scores(arch, sub, d.x_val, d.y_val, with_loss=False)
         te, tl = _scores(arch, sub, d.x_test, d.y_test)
         for k, j in enumerate(members):
             out[j].update(train_acc=float(tr[k]), val_acc=float(va[k]), test_acc=float(te[k]), test_loss=float(tl[k]))
             if runs[j].backdoor is not None:
                 xs, ys = poisoned_test_set(d.x_test, d.y_test, runs[j].backdoor)
                 one = {n: v[j : j + 1] for n, v in params.items()}
-                asr, _ = _scores(arch, one, xs, ys)
+                asr, _ = _scores(arch, one, xs, ys, with_loss=False)
                 out[j]["asr"] = float(asr[0])
     return out
 
