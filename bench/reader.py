@@ -12,6 +12,10 @@ the val split is another sample of the task's images (1,000 val and 1,000 test i
 so it is the ranking an exact accuracy measurement on fresh images reaches: the ceiling the test split's sampling
 noise leaves.
 
+``*_trained_only`` repeats reader and ceiling on the checkpoints after epoch 0: an untrained network scores
+chance on every labelling of its data, so which relabelling or class order it belongs to (known to the ceiling from
+the zoo's record) is not in its weights, and ranking untrained networks among themselves is out of a reader's reach.
+
 Backdoor AUROC is reported three ways: ``*_backdoor_auroc`` over every test checkpoint with the run's label (a
 backdoored run's epoch-0 checkpoint is its untouched initialisation, indistinguishable from a clean one, which caps
 this number near 0.875 when a quarter of the checkpoints are epoch 0), and ``*_backdoor_auroc_trained_only`` over
@@ -82,7 +86,7 @@ def main(argv=None) -> dict:
     stat_acc = StatNN().fit(X, train_acc)
     stat_bd = StatNN(classifier=True).fit(X, train_bd) if 0 < sum(train_bd) < len(train_bd) else None
 
-    all_pred, all_stat, all_true, all_task_ok, all_val = [], [], [], [], []
+    all_pred, all_stat, all_true, all_task_ok, all_val, all_trained = [], [], [], [], [], []
     ho_pred, ho_stat, ho_true = [], [], []
     for z, (te, ho) in tests.items():
         entry: dict = {"test_networks": len(te), "heldout_arch_networks": len(ho)}
@@ -130,6 +134,14 @@ def main(argv=None) -> dict:
             with Zoo(z) as infos:
                 val_acc = [infos.info(int(g.zoo_id)).val_acc for g in te]
             entry["val_acc_tau_ceiling"] = tau(val_acc, y)
+            # trained checkpoints only: an untrained network's accuracy is chance on every labelling of its data, so
+            # which relabelling or class order it belongs to (what the ceiling knows from the zoo's record, and what
+            # ranks untrained networks among themselves) is not in its weights
+            trained = tgt["y_log_epoch"] > 0
+            if trained.any():
+                entry["reader_tau_trained_only"] = tau(pred["accuracy"][trained], y[trained])
+                entry["val_acc_tau_ceiling_trained_only"] = tau(torch.tensor(val_acc)[trained], y[trained])
+            all_trained.append(trained)
             all_val.append(torch.tensor(val_acc, dtype=torch.float32))
             all_pred.append(pred["accuracy"])
             all_stat.append(torch.tensor(sp, dtype=torch.float32))
@@ -154,6 +166,10 @@ def main(argv=None) -> dict:
                         "statnn_r2": r2(ps, yt), "val_acc_tau_ceiling": tau(torch.cat(all_val), yt),
                         "task_accuracy": float(torch.cat(all_task_ok).float().mean()),
                         "test_networks": len(yt)}
+    tr = torch.cat(all_trained)
+    result["pooled"].update({"reader_tau_trained_only": tau(pa[tr], yt[tr]),
+                             "val_acc_tau_ceiling_trained_only": tau(torch.cat(all_val)[tr], yt[tr]),
+                             "trained_networks": int(tr.sum())})
     if ho_true:
         hp, hs, hy = torch.cat(ho_pred), torch.cat(ho_stat), torch.cat(ho_true)
         result["pooled"].update({"heldout_arch_reader_tau": tau(hp, hy), "heldout_arch_statnn_tau": tau(hs, hy),
