@@ -133,16 +133,14 @@ def main(argv=None) -> dict:
             # the test accuracies only this well
             with Zoo(z) as infos:
                 val_acc = [infos.info(int(g.zoo_id)).val_acc for g in te]
+            val_acc = torch.tensor(val_acc, dtype=torch.float32)
             entry["val_acc_tau_ceiling"] = tau(val_acc, y)
-            # trained checkpoints only: an untrained network's accuracy is chance on every labelling of its data, so
-            # which relabelling or class order it belongs to (what the ceiling knows from the zoo's record, and what
-            # ranks untrained networks among themselves) is not in its weights
-            trained = tgt["y_log_epoch"] > 0
+            trained = tgt["y_log_epoch"] > 0  # the *_trained_only figures: see the module docstring
             if trained.any():
                 entry["reader_tau_trained_only"] = tau(pred["accuracy"][trained], y[trained])
-                entry["val_acc_tau_ceiling_trained_only"] = tau(torch.tensor(val_acc)[trained], y[trained])
+                entry["val_acc_tau_ceiling_trained_only"] = tau(val_acc[trained], y[trained])
             all_trained.append(trained)
-            all_val.append(torch.tensor(val_acc, dtype=torch.float32))
+            all_val.append(val_acc)
             all_pred.append(pred["accuracy"])
             all_stat.append(torch.tensor(sp, dtype=torch.float32))
             all_true.append(y)
