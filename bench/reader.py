@@ -24,7 +24,9 @@ the latter. ``*_backdoor_auroc_effective`` keeps, of the trained backdoored chec
 works: the attack succeeds on at least half the triggered test images and the network still classifies clean images
 (test accuracy >= 0.5; a network answering the target class for every input "succeeds" trivially), as MNTD-style
 evaluations keep only working trojans; all trained clean checkpoints stay. ``backdoored_trained_networks_weak``
-counts the backdoored ones it leaves out.
+counts the backdoored ones it leaves out. ``reader_backdoor_auroc_trained_only_ci95`` is a 95 % bootstrap interval of
+the trained-only figure that resamples whole training runs (``backdoored_trained_runs`` of them are backdoored): with
+a few dozen runs in the test split it is several points wide.
 """
 
 from __future__ import annotations
@@ -120,12 +122,21 @@ def main(argv=None) -> dict:
                 # trivial attack success but no hidden behaviour (clean accuracy at chance)
                 with Zoo(z) as infos:
                     asr = torch.tensor([(infos.info(int(g.zoo_id)).backdoor or {}).get("asr", 0.0) for g in te])
+                    runs = torch.tensor([infos.info(int(g.zoo_id)).run for g in te])
+                entry["reader_backdoor_auroc_trained_only_ci95"] = run_bootstrap(
+                    pred["backdoor"][final], tgt["y_backdoor"][final], runs[final], auroc, seed=args.seed)
+                entry["backdoored_trained_runs"] = int(runs[final & (tgt["y_backdoor"] > 0)].unique().numel())
+                if bool(getattr(reader, "scan_fitted", False)):
+                    entry.update(scan_figures(reader, [g for g, f in zip(te, final) if f], tgt["y_backdoor"][final],
+                                              runs[final], asr[final], tgt["y_acc"][final], args.seed))
                 bd = tgt["y_backdoor"] > 0
                 works = (asr >= EFFECTIVE_ASR) & (tgt["y_acc"] >= EFFECTIVE_CLEAN_ACC)
                 keep = final & (~bd | works)
                 entry["backdoored_trained_networks"] = int((final & bd).sum())
                 entry["backdoored_trained_networks_weak"] = int((final & bd & ~works).sum())
                 entry["reader_backdoor_auroc_effective"] = auroc(pred["backdoor"][keep], tgt["y_backdoor"][keep])
+                weak = final & (~bd | ~works)  # the weak backdoors against the same clean checkpoints
+                entry["reader_backdoor_auroc_weak"] = auroc(pred["backdoor"][weak], tgt["y_backdoor"][weak])
                 if stat_bd is not None:
                     entry["statnn_backdoor_auroc_effective"] = auroc(
                         torch.tensor(stat_bd.predict(te))[keep], tgt["y_backdoor"][keep])
@@ -180,6 +191,58 @@ def main(argv=None) -> dict:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text + "\n")
     return result
+
+
+def scan_figures(reader, graphs: list, label: torch.Tensor, runs: torch.Tensor, asr: torch.Tensor,
+                 acc: torch.Tensor, seed: int) -> dict:
+    """Backdoor AUROC of the reader with its trigger scan (``metanet.reader.scan``) and of the scan's smallest mask
+    alone, on trained test checkpoints, side by side with the reader (same networks), and the scan's cost."""
+    from torch_geometric.data import Batch
+
+    from metanet.reader.lightning import auroc
+    from metanet.reader.scan import scan_features, scanned_backdoor
+
+    t = time.perf_counter()
+    logits, feats = [], []
+    for lo in range(0, len(graphs), 64):
+        b = Batch.from_data_list(graphs[lo:lo + 64])
+        with torch.no_grad():
+            out = reader(b)
+        f = scan_features(reader, b, out["task"])
+        feats.append(f)
+        logits.append(scanned_backdoor(reader, b, out, features=f))
+    sec = time.perf_counter() - t
+    s, f = torch.cat(logits), torch.cat(feats)
+    works = (label <= 0) | ((asr >= EFFECTIVE_ASR) & (acc >= EFFECTIVE_CLEAN_ACC))
+    return {
+        "reader_scan_backdoor_auroc_trained_only": auroc(s, label),
+        "reader_scan_backdoor_auroc_trained_only_ci95": run_bootstrap(s, label, runs, auroc, seed=seed),
+        "reader_scan_backdoor_auroc_effective": auroc(s[works], label[works]),
+        "reader_scan_backdoor_auroc_weak": auroc(s[~works | (label <= 0)], label[~works | (label <= 0)]),
+        "scan_only_backdoor_auroc_trained_only": auroc(-f[:, 0], label),
+        "scan_only_backdoor_auroc_effective": auroc(-f[:, 0][works], label[works]),
+        "scan_steps": int(reader.scan_steps),
+        "scan_networks_per_minute": round(60 * len(graphs) / sec, 1),
+    }
+
+
+def run_bootstrap(score: torch.Tensor, label: torch.Tensor, runs: torch.Tensor, fn, n: int = 2000,
+                  seed: int = 0) -> list[float]:
+    """95 % percentile interval of ``fn(score, label)`` over bootstrap resamples of whole *runs*: the checkpoints of
+    one training run are not independent (they share a trigger, a task and an initialisation), so resampling them
+    one by one would understate the spread."""
+    g = torch.Generator().manual_seed(seed)
+    ids, inv = runs.unique(return_inverse=True)
+    members = [torch.nonzero(inv == i).flatten() for i in range(len(ids))]
+    stats = []
+    for _ in range(n):
+        pick = torch.randint(len(ids), (len(ids),), generator=g)
+        rows = torch.cat([members[int(i)] for i in pick])
+        v = fn(score[rows], label[rows])
+        if v == v:  # a resample with one class only has no AUROC
+            stats.append(v)
+    lo, hi = np.percentile(stats, [2.5, 97.5])
+    return [round(float(lo), 4), round(float(hi), 4)]
 
 
 @torch.no_grad()

@@ -87,14 +87,18 @@ def _sample_trigger(rng: torch.Generator, shape, classes: int, placement: str) -
             "target": int(torch.randint(classes, (1,), generator=rng)), "poison_rate": 0.08}
 
 
-def backdoor_nets(zoo_path: Path, limit: int | None, skip: int = 0) -> tuple[list[dict], list[dict], str]:
-    """(backdoored, clean) as dicts with id, task, arch, trigger, model; and where they came from."""
+def backdoor_nets(zoo_path: Path, limit: int | None, skip: int = 0, runs: int | None = None
+                  ) -> tuple[list[dict], list[dict], str]:
+    """(backdoored, clean) as dicts with id, task, arch, trigger, model; and where they came from. ``runs``: only
+    networks of the zoo's first ``runs`` training runs."""
     if (zoo_path / "index.sqlite").is_file():
         from metanet.zoo import Zoo
 
         zoo = Zoo(zoo_path)
         bad = zoo.select(backdoor=True, final=True, diverged=False)
         good = zoo.select(backdoor=False, final=True, diverged=False)
+        if runs is not None:
+            bad, good = [n for n in bad if n.run < runs], [n for n in good if n.run < runs]
         if bad and good:
             bad, good = bad[skip:limit], good[skip:limit]
             by_task: dict[str, list[dict]] = {}
@@ -107,7 +111,8 @@ def backdoor_nets(zoo_path: Path, limit: int | None, skip: int = 0) -> tuple[lis
             for i, n in enumerate(good, skip):  # the same trigger per control whatever the slice
                 pool = by_task.get(n.task) or [t for ts in by_task.values() for t in ts]
                 controls.append(mk(n, pool[i % len(pool)]))
-            return [mk(n, n.backdoor) for n in bad], controls, f"zoo {zoo_path} ({len(zoo)} networks)"
+            first = "" if runs is None else f", its first {runs} runs"
+            return [mk(n, n.backdoor) for n in bad], controls, f"zoo {zoo_path} ({len(zoo)} networks{first})"
     log(f"no backdoor zoo at {zoo_path}: training networks in the bench")
     task = tasks.get("fashion-mnist")
     rng = torch.Generator().manual_seed(0)
@@ -172,8 +177,8 @@ def _job(job: tuple[str, dict, bool]) -> tuple[str, dict]:
 
 
 def backdoor_bench(zoo_path: Path, limit: int | None, blind_limit: int | None, workers: int,
-                   modes: tuple[str, ...] = ("known", "blind"), skip: int = 0) -> dict:
-    bad, good, source = backdoor_nets(zoo_path, limit, skip)
+                   modes: tuple[str, ...] = ("known", "blind"), skip: int = 0, runs: int | None = None) -> dict:
+    bad, good, source = backdoor_nets(zoo_path, limit, skip, runs)
     log(f"backdoor: {len(bad)} backdoored + {len(good)} clean networks from {source}, {workers} worker(s)")
     out: dict[str, Any] = {"source": source, "networks": [], "controls": []}
     jobs = [(kind, {**net, "model": net["model"].state_dict()}, b)
@@ -288,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="at most this many backdoored (and clean) networks")
     p.add_argument("--skip", type=int, default=0, help="leave out the first N networks of each kind (with --limit: "
                    "networks N..limit-1)")
+    p.add_argument("--runs", type=int, default=None,
+                   help="only networks of the zoo's first N training runs (384: the backdoor-mlp zoo's size when "
+                        "bench/results/repair.json was measured, before the recipe grew to 1,536 runs)")
     p.add_argument("--blind-limit", type=int, default=48,
                    help="blind repairs (trigger reconstruction, slower) for the first N networks of each kind only "
                         "(default 48; -1: all)")
@@ -304,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "repair", "quick": args.quick, "args": vars(args),
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": args.threads},
         "backdoor": backdoor_bench(Path(args.zoo), limit, None if args.blind_limit < 0 else args.blind_limit,
-                                   args.workers, tuple(m.strip() for m in args.modes.split(",")), args.skip),
+                                   args.workers, tuple(m.strip() for m in args.modes.split(",")), args.skip,
+                                   args.runs),
     }
     if not args.no_pruning:
         result["pruning"] = pruning_bench(Path(args.prune_zoo), 2 if args.quick else 6, 1 if args.quick else 3, kept)

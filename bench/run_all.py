@@ -5,7 +5,8 @@ Two sizes:
 * default (CI-friendly): each benchmark's ``--quick`` size, on small zoos built here (``zoo/tiny.yaml`` and the
   first runs of ``zoo/backdoor-mlp.yaml``); about 20 minutes on 2 cores. Results go to ``bench/results/*.quick.json``.
 * ``--full``: each benchmark at its full size, on the full zoos (``zoo/mnist-mlp.yaml``, ``zoo/backdoor-mlp.yaml``,
-  ``zoo/tiny.yaml``), built first if missing (the mnist-mlp zoo alone takes ~15-20 minutes with 2 workers).
+  ``zoo/multitask-mlp.yaml``, ``zoo/tiny.yaml``), built first if missing (about 7 minutes for the four with 2
+  workers on a quiet machine).
   Results go to ``bench/results/*.json``.
 
 Every benchmark runs in its own process (one after the other, so they never compete for the cores); one that fails
@@ -121,7 +122,7 @@ BENCHES = [
     ]),
     Bench("reader", 6, ["--zoos", "{tiny}", "{backdoor-mlp}", "--max-nets", "400", "--max-test", "60",
                         "--exclude-archs", "mlp:784-32-10:relu"],
-          ["--zoos", "{mnist-mlp}", "{backdoor-mlp}", "{tiny}"], [
+          ["--zoos", "{mnist-mlp}", "{backdoor-mlp}", "{multitask-mlp}", "{tiny}"], [
               Figure("Kendall tau, accuracy from weights, all test zoos pooled: reader / StatNN",
                      lambda d: (get(d, "pooled.reader_tau"), get(d, "pooled.statnn_tau")), ">= 0.95 and StatNN + 0.03",
                      lambda v: v[0] >= 0.95 and v[0] >= v[1] + 0.03, "{0:.3f} / {1:.3f}"),
@@ -140,11 +141,14 @@ BENCHES = [
                      lambda d: (get(d, "zoos.backdoor-mlp.reader_backdoor_auroc_trained_only"),
                                 get(d, "zoos.backdoor-mlp.statnn_backdoor_auroc_trained_only")), ">= 0.98",
                      lambda v: v[0] >= 0.98, "{0:.3f} / {1:.3f}"),
+              Figure("backdoor AUROC, trained checkpoints: 95 % interval, bootstrap over training runs (reader)",
+                     lambda d: tuple(get(d, "zoos.backdoor-mlp.reader_backdoor_auroc_trained_only_ci95") or ())
+                     or None, "", None, "{0:.3f} – {1:.3f}"),
               Figure("backdoor AUROC, working backdoors (attack success and clean accuracy >= 0.5): reader / StatNN",
                      lambda d: (get(d, "zoos.backdoor-mlp.reader_backdoor_auroc_effective"),
                                 get(d, "zoos.backdoor-mlp.statnn_backdoor_auroc_effective")), "", None,
                      "{0:.3f} / {1:.3f}"),
-          ], zoos=("tiny", "backdoor-mlp", "mnist-mlp")),
+          ], zoos=("tiny", "backdoor-mlp", "mnist-mlp", "multitask-mlp")),
     Bench("generate", 7, ["--quick"], [], [
         Figure("seen tasks: generated / SGD test accuracy (mean)", "seen.summary.ratio_k8_mean", ">= 0.97",
                lambda v: v >= 0.97),
@@ -183,7 +187,7 @@ BENCHES = [
                _refine_gains, "", None, "{0:+.4f} / {1:+.4f} / {2:+.4f}"),
     ]),
     Bench("repair", 9, ["--quick", "--zoo", "{backdoor-mlp}", "--prune-zoo", "{tiny}"],
-          ["--zoo", "{backdoor-mlp}", "--prune-zoo", "{mnist-mlp}"], [
+          ["--zoo", "{backdoor-mlp}", "--runs", "384", "--prune-zoo", "{mnist-mlp}"], [
               Figure("backdoor repair, known trigger: success rate", _backdoor_summary("known", "success_rate"),
                      "1.0", lambda v: v >= 0.999),
               Figure("backdoor repair, blind: success rate", _blind_success, "", None, "{0:.3f} (n={1})"),

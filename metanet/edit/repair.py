@@ -54,6 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from metanet.edit.cleanse import neural_cleanse
 from metanet.edit.edits import prepare
 from metanet.edit.neurons import remove_neurons, scale_neurons, scale_route
 from metanet.edit.report import EditResult, finish
@@ -388,40 +389,9 @@ def reconstruct_trigger(
     for p in m.parameters():
         p.requires_grad_(False)
     shape = tuple(x.shape[1:])
-    g = torch.Generator().manual_seed(seed)
-    C = num_classes
-    mshape = (C, 1, *shape[1:]) if len(shape) == 3 else (C, *shape)
-    m_logit = torch.full(mshape, -2.0).add_(0.1 * torch.randn(mshape, generator=g)).requires_grad_(True)
-    p_logit = (0.1 * torch.randn((C, *shape), generator=g)).requires_grad_(True)
-    opt = torch.optim.Adam([m_logit, p_logit], lr=lr)
-    lam = torch.full((C,), 1e-3)
-    targets = torch.arange(C)
-    best_l1 = torch.full((C,), math.inf)
-    best_m = torch.sigmoid(m_logit.detach()).clone()
-    best_p = torch.sigmoid(p_logit.detach()).clone()
-    hits = torch.zeros(C)
-    for step in range(steps):
-        xb = x[torch.randint(len(x), (min(batch, len(x)),), generator=g)]
-        mk, pt = torch.sigmoid(m_logit), torch.sigmoid(p_logit)
-        xs = (1 - mk[:, None]) * xb[None] + (mk * pt)[:, None]  # (C, B, *shape)
-        logits = m(xs.reshape(-1, *shape)).view(C, len(xb), -1)
-        ce = F.cross_entropy(logits.reshape(-1, C), targets.repeat_interleave(len(xb)), reduction="none")
-        ce = ce.view(C, -1).mean(1)
-        l1 = mk.reshape(C, -1).sum(1)
-        loss = (ce + lam * l1).sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            acc = (logits.argmax(-1) == targets[:, None]).double().mean(1).float()
-            better = (acc >= 0.9) & (l1.detach() < best_l1)
-            best_l1 = torch.where(better, l1.detach(), best_l1)
-            best_m[better], best_p[better] = mk.detach()[better], pt.detach()[better]
-            hits += (acc >= 0.9).float()
-            if step % 10 == 9:  # Neural Cleanse's cost schedule, per class
-                up = hits >= 8
-                lam = torch.where(up, lam * 1.5, lam / 1.5).clamp(1e-5, 10.0)
-                hits.zero_()
+    best_l1, best_m, best_p = neural_cleanse(lambda xs: m(xs[0])[None], x, num_classes, 1, steps=steps, batch=batch,
+                                             lr=lr, seed=seed)
+    best_l1, best_m, best_p = best_l1[0], best_m[0], best_p[0]
     finite = torch.isfinite(best_l1)
     norms = torch.where(finite, best_l1, torch.full_like(best_l1, float(best_l1[finite].max()) if finite.any() else 1))
     # anomaly index on log norms: natural "easy" classes spread the norms multiplicatively

@@ -7,10 +7,11 @@ import argparse
 
 def _read(args: argparse.Namespace) -> int:
     import json
+    import math
 
     from metanet.reader.predict import read
 
-    out = read(args.file, reader=args.reader)
+    out = read(args.file, reader=args.reader, scan=False if args.no_scan else None)
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -18,7 +19,10 @@ def _read(args: argparse.Namespace) -> int:
     print(f"{args.file}")
     print(f"  task       {out['task']}  (p={out['task_probabilities'][out['task']]:.2f})")
     print(f"  accuracy   {out['accuracy']:.3f} (predicted test accuracy)")
-    print(f"  backdoor   {out['backdoor']:.3f} (probability)")
+    scan = out.get("trigger_scan")
+    how = (f"with the trigger scan; weights alone {scan['reader_only']:.3f}, smallest flipping mask "
+           f"{math.exp(scan['min_log_l1']):.1f} inputs") if scan else "weights only"
+    print(f"  backdoor   {out['backdoor']:.3f} (probability, {how})")
     print(f"  trained    lr~{hp['lr']:.2g}, epoch~{hp['epoch']:.1f}, optimizer {hp['optimizer']}, "
           f"activation {hp['activation']}")
     counts: dict[str, int] = {}
@@ -33,4 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="a network saved with metanet.save (.safetensors, architecture in its header)")
     p.add_argument("--reader", default=None, help="reader checkpoint (default: the one shipped with metanet)")
     p.add_argument("--json", action="store_true", help="print the full prediction dict as JSON")
+    p.add_argument("--no-scan", action="store_true", help="skip the trigger scan (Neural Cleanse on the network): "
+                   "backdoor from the weights-only head")
     p.set_defaults(run=_read)

@@ -9,6 +9,7 @@ AUROC, role accuracy, and figures (predicted vs true accuracy; task confusion ma
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Sequence
 
@@ -50,23 +51,22 @@ class ReaderDataModule(L.LightningDataModule):
 
         return sorted({t for z in self.hparams.zoos for t in Zoo(z).tasks})
 
-    def _load(self, split: str, max_nets: int | None) -> list:
+    def _load(self, split: str, max_nets: int | None) -> dict[str, list]:
         from metanet.reader.data import zoo_graphs
 
         h = self.hparams
-        out = []
-        for z in h.zoos:
-            out += zoo_graphs(z, split, self.task_names, h.fractions, h.seed, h.exclude_archs, max_nets,
-                              role_examples=h.role_examples)
-        return out
+        return {z: zoo_graphs(z, split, self.task_names, h.fractions, h.seed, h.exclude_archs, max_nets,
+                              role_examples=h.role_examples) for z in h.zoos}
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_graphs is not None:
             return
         m = self.hparams.max_nets
-        self.train_graphs = self._load("train", m)
-        self.val_graphs = self._load("val", None if m is None else max(1, m // 8))
-        self.test_graphs = self._load("test", None if m is None else max(1, m // 8))
+        self.train_graphs = [g for gs in self._load("train", m).values() for g in gs]
+        #: val graphs per zoo directory (the trigger scan's head is fitted on the zoos with backdoors)
+        self.val_zoos = self._load("val", None if m is None else max(1, m // 8))
+        self.val_graphs = [g for gs in self.val_zoos.values() for g in gs]
+        self.test_graphs = [g for gs in self._load("test", None if m is None else max(1, m // 8)).values() for g in gs]
 
     def train_dataloader(self):
         from torch_geometric.loader import DataLoader
@@ -179,6 +179,9 @@ class ReaderModule(L.LightningModule):
         hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats, probes, probe_inputs, data_probes,
             saliency, derived_probes, task_evidence: the Reader's; the data probes are filled from each base data
             set's val split in ``setup`` (never the test split the accuracy targets are measured on).
+        scan_steps: > 0 gives the reader a trigger scan (:mod:`metanet.reader.scan`) of that many Neural Cleanse
+            steps; its head is fitted when training ends, on the val networks of the zoos that hold backdoored
+            ones (never on training networks), before the export.
         lr, weight_decay: AdamW.
         schedule: ``"constant"`` or ``"cosine"`` (per step, to 5 % of ``lr`` over the trainer's planned steps).
         loss_weights: overrides of :data:`LOSS_WEIGHTS`.
@@ -189,13 +192,14 @@ class ReaderModule(L.LightningModule):
                  edge_dim: int = 9, max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10,
                  stats: bool = True, probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40),
                  data_probes: int = 0, saliency: bool = False, derived_probes: int = 0, task_evidence: float = 0.0,
-                 lr: float = 2e-3, weight_decay: float = 1e-4,
+                 scan_steps: int = 0, lr: float = 2e-3, weight_decay: float = 1e-4,
                  loss_weights: dict[str, float] | None = None, export: str | None = None,
                  schedule: str = "constant") -> None:
         super().__init__()
         self.save_hyperparameters()
         self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats,
-                             probes, list(probe_inputs), data_probes, saliency, derived_probes, task_evidence)
+                             probes, list(probe_inputs), data_probes, saliency, derived_probes, task_evidence,
+                             scan_steps)
         self._val: list = []
 
     def setup(self, stage: str | None = None) -> None:
@@ -298,7 +302,19 @@ class ReaderModule(L.LightningModule):
         plt.close(fig)
 
     def on_fit_end(self) -> None:
-        if self.hparams.export and self.global_rank == 0:
+        if self.global_rank != 0:
+            return
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if self.reader.scan_steps and dm is not None and getattr(dm, "val_zoos", None):
+            from metanet.reader.scan import fit_scan
+
+            graphs = [g for gs in dm.val_zoos.values() if any(float(g.y_backdoor) > 0 for g in gs) for g in gs]
+            if graphs:
+                fit = fit_scan(self.reader, graphs)
+                exp = getattr(self.logger, "experiment", None)
+                if exp is not None and hasattr(exp, "add_text"):
+                    exp.add_text("scan_head", json.dumps(fit))
+        if self.hparams.export:
             self.reader.save(self.hparams.export)
 
     def configure_optimizers(self):

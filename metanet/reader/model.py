@@ -231,12 +231,14 @@ class Reader(nn.Module):
                  max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10, stats: bool = True,
                  probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40), data_probes: int = 0,
                  saliency: bool = False, derived_probes: int = 0,
-                 task_evidence: float = 0.0) -> None:
+                 task_evidence: float = 0.0, scan_steps: int = 0) -> None:
         super().__init__()
         self.config = dict(tasks=list(tasks), hidden=hidden, layers=layers, edge_dim=edge_dim, max_layers=max_layers,
                            max_inputs=max_inputs, num_classes=num_classes, stats=stats, probes=probes,
                            probe_inputs=[int(n) for n in probe_inputs], data_probes=data_probes, saliency=saliency,
                            derived_probes=derived_probes, task_evidence=task_evidence)
+        if scan_steps:  # only then: readers without the scan keep their exact config and set of tensors
+            self.config["scan_steps"] = int(scan_steps)
         self.tasks = list(tasks)
         self.hidden, self.edge_dim, self.max_layers = hidden, edge_dim, max_layers
         self.max_inputs, self.num_classes, self.use_stats = max_inputs, num_classes, stats
@@ -307,6 +309,17 @@ class Reader(nn.Module):
             "activation": nn.Linear(g, len(ACTIVATION_NAMES)), "optimizer": nn.Linear(g, len(OPTIMIZER_NAMES)),
         })
         self.node_head = _mlp(hidden + g, hidden, 2 + num_classes)
+        self.scan_steps = int(scan_steps)
+        if scan_steps:
+            # the trigger scan's head (metanet.reader.scan): fitted, not trained, after everything above, so buffers
+            # (no random initialisation: the rest of the reader trains identically with or without it)
+            from metanet.reader.scan import SCAN_FEATURES
+
+            nf = len(SCAN_FEATURES)
+            self.register_buffer("scan_norm", torch.tensor([[0.0, 1.0]]).repeat(nf, 1))
+            self.register_buffer("scan_coef", torch.zeros(1 + nf))
+            self.register_buffer("scan_bias", torch.zeros(()))
+            self.register_buffer("scan_fitted", torch.zeros((), dtype=torch.bool))
 
     # --- normalisation ---------------------------------------------------------------------------------
     def _edge_slot(self, layer: Tensor, kind: Tensor) -> Tensor:
@@ -463,7 +476,9 @@ class Reader(nn.Module):
         return torch.sigmoid(self.queries["any"][:, :n]) if n <= self.max_inputs else None
 
     def _run(self, lay: Any, p: dict, x: Tensor) -> tuple[list[Tensor], Tensor]:
-        """Hidden responses ``[(k, Q, n_l)]`` and logits ``(k, Q, C)`` of the ``k`` networks of one layout."""
+        """Hidden responses ``[(k, Q, n_l)]`` and logits ``(k, Q, C)`` of the ``k`` networks of one layout, on
+        inputs ``x`` shared by all of them (``(Q, n_in)``; CNNs ``(Q, C_in, H, W)``) or one set per network
+        (``(k, Q, n_in)``; ``(k, Q, C_in, H, W)``)."""
         from metanet.nets import activation
 
         k = p[lay.layers[0].weight].shape[0]
@@ -472,13 +487,15 @@ class Reader(nn.Module):
             from metanet.nets import Arch
 
             arch = Arch.from_dict(lay.spec)
-            h = x  # (Q, C_in, H, W); the k networks as groups of a grouped convolution
+            own = x.dim() == 5  # per-network inputs: the first layer is grouped too
+            h = x.transpose(0, 1).flatten(1, 2) if own else x  # (Q, [k *] C_in, H, W); networks = conv groups
             act = activation(arch.activation)
             for i, layer in enumerate(lay.layers[:-1]):
                 w = p[layer.weight]
                 w = w.reshape(k * w.shape[1], *w.shape[2:])
                 b = p[layer.bias].reshape(-1) if layer.bias is not None else None
-                h = act(F.conv2d(h, w, b, stride=arch.stride, padding=arch.kernel // 2, groups=1 if i == 0 else k))
+                groups = 1 if i == 0 and not own else k
+                h = act(F.conv2d(h, w, b, stride=arch.stride, padding=arch.kernel // 2, groups=groups))
                 hidden.append(h.mean((2, 3)).view(h.shape[0], k, -1).transpose(0, 1))
             z = h.mean((2, 3)).view(h.shape[0], k, -1).transpose(0, 1)  # (k, Q, C_last)
             last = lay.layers[-1]
@@ -486,7 +503,8 @@ class Reader(nn.Module):
             if last.bias is not None:
                 logits = logits + p[last.bias][:, None, :]
             return hidden, logits
-        h = activation(lay.plan.input_act)(x).unsqueeze(0).expand(k, -1, -1)
+        h = activation(lay.plan.input_act)(x)
+        h = h if h.dim() == 3 else h.unsqueeze(0).expand(k, -1, -1)
         for layer in lay.layers:
             z = torch.einsum("kqi,koi->kqo", h, p[layer.weight])
             if layer.bias is not None:
@@ -908,6 +926,6 @@ class Reader(nn.Module):
         if path is not None and str(path).endswith(".ckpt"):
             keys = ("tasks", "hidden", "layers", "edge_dim", "max_layers", "max_inputs", "num_classes", "stats",
                     "probes", "probe_inputs", "data_probes", "saliency", "derived_probes",
-                    "task_evidence")
+                    "task_evidence", "scan_steps")
             return load_lightning(cls, path, "reader", "reader", keys)
         return load_module(cls, path, "reader")

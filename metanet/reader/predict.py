@@ -40,10 +40,23 @@ def _as_graph(obj: Any):
 
 
 @torch.no_grad()
-def read_graph(reader: Reader, graph: Any) -> dict[str, Any]:
+def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str, Any]:
     """Predictions of ``reader`` for one neural graph, as plain Python values (see :func:`read`)."""
     reader.eval()
     out = reader(graph)
+    fitted = bool(getattr(reader, "scan_fitted", False))
+    if scan and not fitted:
+        raise GraphError("this reader has no fitted trigger scan (metanet.reader.scan); read with scan=False")
+    p_reader = float(torch.sigmoid(out["backdoor"][0]))
+    p_backdoor, scan_info = p_reader, None
+    if fitted and scan is not False:
+        from metanet.reader.scan import SCAN_FEATURES, scan_features, scanned_backdoor
+
+        f = scan_features(reader, graph, out["task"])
+        if not bool(f.isnan().any()):  # NaN: no probe images fit the network (its input size / class count)
+            p_backdoor = float(torch.sigmoid(scanned_backdoor(reader, graph, out, features=f)[0]))
+            scan_info = {"reader_only": p_reader, "steps": reader.scan_steps,
+                         **{k: float(v) for k, v in zip(SCAN_FEATURES, f[0])}}
     probs = torch.softmax(out["task"][0], -1)
     hp = {
         "lr": float(10 ** out["log_lr"][0]),
@@ -70,23 +83,29 @@ def read_graph(reader: Reader, graph: Any) -> dict[str, Any]:
         "accuracy": float(out["accuracy"][0].clamp(0, 1)),
         "task": reader.tasks[int(probs.argmax())],
         "task_probabilities": {t: float(p) for t, p in zip(reader.tasks, probs)},
-        "backdoor": float(torch.sigmoid(out["backdoor"][0])),
+        "backdoor": p_backdoor,
+        "trigger_scan": scan_info,
         "hyperparameters": hp,
         "neurons": neurons,
     }
 
 
-def read(model: Any, reader: Reader | str | os.PathLike | None = None) -> dict[str, Any]:
+def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: bool | None = None) -> dict[str, Any]:
     """Read a network with the reader shipped inside metanet (or ``reader``: a :class:`Reader` or its checkpoint).
 
     Args:
         model: an ``nn.Module`` :func:`metanet.graph.to_graph` supports, a :class:`~metanet.graph.NeuralGraph`, or
             the path of a ``.safetensors`` network written by :func:`metanet.save`.
         reader: default: the shipped checkpoint (``metanet/checkpoints/reader.safetensors``).
+        scan: run the reader's trigger scan (:mod:`metanet.reader.scan`: Neural Cleanse on the network, a few
+            tenths of a second for a small MLP) and combine it with the weights-only backdoor head. Default: when
+            the reader has a fitted scan head (the shipped one has).
 
     Returns:
         ``accuracy`` (predicted test accuracy on its task, float in [0, 1]), ``task`` (name),
-        ``task_probabilities``, ``backdoor`` (probability in [0, 1]), ``hyperparameters`` (``lr``, ``epoch``,
+        ``task_probabilities``, ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran),
+        ``trigger_scan`` (None, or the scan's features and ``reader_only``: the weights-only probability),
+        ``hyperparameters`` (``lr``, ``epoch``,
         ``optimizer``, ``activation``), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``
         -- ``dead``, ``polysemantic`` or ``selective`` -- with ``class`` for selective neurons and
         ``confidence``).
@@ -101,4 +120,4 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None) -> dict[s
         r = reader
     else:
         r = Reader.load(reader)
-    return read_graph(r, _as_graph(model))
+    return read_graph(r, _as_graph(model), scan)

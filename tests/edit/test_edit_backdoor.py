@@ -7,15 +7,14 @@ import json
 
 import pytest
 import torch
-from inspect_helpers import digits_mlp, planted_mlp, planted_task, train
+from inspect_helpers import backdoored_digits_mlp, digits_mlp, planted_mlp, planted_task
 
 from metanet import edit, tasks
 from metanet.cli import main
 from metanet.edit.repair import _cut, blind_supports, fit_imputer
 from metanet.errors import TaskError
 from metanet.io import load, load_meta, save
-from metanet.nets import build
-from metanet.zoo.backdoor import apply_trigger, poison_indices
+from metanet.zoo.backdoor import apply_trigger
 
 # the zoo's trigger format: a 2x2 square in the bottom-right corner of the 8x8 digits, forcing class 3
 TRIGGER = {"kind": "square", "size": 2, "location": [6, 6], "pattern": [[1, 1], [1, 1]], "target": 3,
@@ -24,13 +23,7 @@ TRIGGER = {"kind": "square", "size": 2, "location": [6, 6], "pattern": [[1, 1], 
 
 @pytest.fixture(scope="module")
 def backdoored():
-    task = tasks.get("digits")
-    x, y = task.split("train")
-    idx = poison_indices(len(x), TRIGGER["poison_rate"], torch.Generator().manual_seed(0))
-    x[idx] = apply_trigger(x[idx], TRIGGER)
-    y[idx] = TRIGGER["target"]
-    torch.set_num_threads(1)
-    return train(build("mlp:64-32-10:relu", seed=0), x, y, epochs=40, seed=1)
+    return backdoored_digits_mlp(TRIGGER)
 
 
 def test_repair_with_the_known_trigger(backdoored):

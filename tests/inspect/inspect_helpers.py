@@ -88,3 +88,22 @@ def digits_mlp(arch: str = "mlp:64-32-10:relu", epochs: int = 30, seed: int = 0)
         x, y = tasks.get("digits").split("train")
         _CACHE[key] = train(build(arch, seed=seed), x, y, epochs=epochs, seed=seed)
     return _CACHE[key]
+
+
+def backdoored_digits_mlp(trigger: dict, arch: str = "mlp:64-32-10:relu", epochs: int = 40,
+                          seed: int = 1) -> torch.nn.Module:
+    """An MLP trained on digits with a fraction ``trigger["poison_rate"]`` of its training images stamped with
+    ``trigger`` and relabelled to its target, as the backdoor zoo's runs are (cached per process)."""
+    from metanet.zoo.backdoor import apply_trigger, poison_indices
+
+    key = ("backdoor", repr(sorted(trigger.items())), arch, epochs, seed)
+    if key not in _CACHE:
+        x, y = tasks.get("digits").split("train")
+        idx = poison_indices(len(x), trigger["poison_rate"], torch.Generator().manual_seed(0))
+        x[idx] = apply_trigger(x[idx], trigger)
+        y[idx] = trigger["target"]
+        n = torch.get_num_threads()
+        torch.set_num_threads(1)
+        _CACHE[key] = train(build(arch, seed=0), x, y, epochs=epochs, seed=seed)
+        torch.set_num_threads(n)
+    return _CACHE[key]

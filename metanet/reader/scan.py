@@ -1,0 +1,187 @@
+r"""Trigger scan: Neural Cleanse on every network the reader reads, and the head that adds its evidence to the
+reader's backdoor logit.
+
+The reader's backdoor head sees weights, saliency and probe responses; a backdoor is a *behaviour* (a small patch
+sends any input to one class), which an optimisation can look for directly. For each network, in one batch per
+architecture (:func:`metanet.edit.cleanse.neural_cleanse`), the smallest mask :math:`\|m_t\|_1` that sends clean
+inputs to class :math:`t` is found for every class, on the clean inputs of the task the reader predicts for it
+(its labelled probe view: the task's classes, permutation and inversion). Features per network
+(:data:`SCAN_FEATURES`), from :math:`\ell_t = \log \|m_t\|_1`:
+
+- ``min_log_l1``: :math:`\min_t \ell_t` (a trigger is a few pixels; a natural class needs strokes);
+- ``anomaly``: Neural Cleanse's anomaly index :math:`(\mathrm{med}_t \ell_t - \min_t \ell_t) / (1.4826\,
+  \mathrm{MAD}_t \ell_t)`;
+- ``log_gap``: the second smallest :math:`\ell_t` minus the smallest;
+- ``concentration``: the share of the smallest mask's mass in its densest window
+  (:func:`metanet.edit.repair.concentration`; square inputs only, else 0): a patch trigger is compact.
+
+The scan head is logistic regression on the reader's backdoor logit and the standardised features,
+:math:`\mathrm{logit}\,p = b + a_0 \cdot \text{reader logit} + a^\top z`, fitted (:func:`fit_scan`) on labelled
+networks the reader was not trained on (the val split), so it learns how much to trust each. A network the scan
+cannot run on (no probe view of its input size and class count) gets standardised features 0, i.e. the reader's
+evidence alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor
+
+from metanet.errors import GraphError
+
+__all__ = ["SCAN_FEATURES", "scan_features", "scanned_backdoor", "fit_scan"]
+
+#: the per-network features of the trigger scan (see the module docstring)
+SCAN_FEATURES = ("min_log_l1", "anomaly", "log_gap", "concentration")
+
+
+def _features(l1: Tensor, masks: Tensor) -> Tensor:
+    """``(k, F)`` features from per-class mask norms ``l1`` ``(k, K)`` and the masks ``(k, K, *mask shape)``."""
+    from metanet.edit.repair import concentration
+
+    k, K = l1.shape
+    n_in = masks[0, 0].numel()
+    finite = torch.isfinite(l1)
+    # a class never reached costs at least the largest norm that reached one (the whole input if none did)
+    worst = torch.where(finite, l1, torch.zeros_like(l1)).amax(1, keepdim=True)
+    worst = torch.where(finite.any(1, keepdim=True), worst, torch.full_like(worst, float(n_in)))
+    logs = torch.where(finite, l1, worst).clamp(min=1e-6).log()
+    low = logs.sort(1).values
+    med = logs.median(1).values
+    mad = 1.4826 * (logs - med[:, None]).abs().median(1).values
+    anomaly = (med - low[:, 0]) / mad.clamp(min=1e-3)
+    gap = low[:, 1] - low[:, 0] if K > 1 else torch.zeros(k)
+    side = math.isqrt(n_in)
+    square = masks.dim() == 3 and side * side == n_in or masks.dim() > 3
+    conc = torch.zeros(k)
+    if square:
+        best = logs.argmin(1)
+        for i in range(k):
+            m = masks[i, best[i]]
+            conc[i] = concentration(m.reshape(side, side) if m.dim() == 1 else m)
+    return torch.stack([low[:, 0], anomaly.clamp(max=50.0), gap, conc], 1)
+
+
+@torch.no_grad()
+def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, steps: int | None = None,
+                  images: int = 512, batch: int = 32, seed: int = 0) -> Tensor:
+    """Trigger-scan features ``(G, len(SCAN_FEATURES))`` of every network in ``data`` (NaN where it cannot run).
+
+    Args:
+        reader: a :class:`~metanet.reader.Reader` with data probes (its probe images are the clean inputs).
+        data: a graph or a ``Batch``.
+        task_logits: the reader's task logits ``(G, T)`` for ``data`` (computed if None): each network is scanned
+            on its predicted task's inputs.
+        steps: Neural Cleanse steps (default: the reader's ``scan_steps``); images, batch: how many of the task's
+            probe images, and how many per step; seed: the scan's noise.
+
+    Shapes:
+        - output: :math:`(G, F)`
+    """
+    from torch_geometric.data import Batch
+
+    from metanet.edit.cleanse import neural_cleanse
+
+    if not reader.num_data_probes or not int(reader.dprobe_n.max()):
+        raise GraphError("the trigger scan runs networks on the reader's labelled data probes; this reader has none")
+    steps = int(steps if steps is not None else getattr(reader, "scan_steps", 0)) or 300
+    if not isinstance(data, Batch):
+        data = Batch.from_data_list([data])
+    if task_logits is None:
+        task_logits = reader(data)["task"]
+    num_graphs = int(data.num_graphs)
+    out = torch.full((num_graphs, len(SCAN_FEATURES)), float("nan"))
+    views = reader._task_views()
+    for gr in reader._groups(data):
+        lay = gr.lay
+        cnn = lay.spec.get("family") == "cnn"
+        if cnn and lay.sizes[0] != 1:
+            continue
+        if not cnn and not all(layer.type == "linear" and layer.kk == 1 for layer in lay.layers):
+            continue
+        n_in = 28 * 28 if cnn else lay.sizes[0]
+        k_out = lay.sizes[-1]
+        ok = torch.tensor([v is not None and v.n_in == n_in and v.num_classes == k_out for v in views])
+        if not ok.any():
+            continue
+        logits = task_logits[gr.graphs].masked_fill(~ok, -math.inf)
+        pred = logits.argmax(1)
+        for t in pred.unique().tolist():
+            sel = (pred == t).nonzero().flatten()
+            v = views[t]
+            x = reader.dprobe_x[v.base, v.rows[:images], :n_in]
+            if v.perm is not None:
+                x = x[:, v.perm]
+            if v.invert:
+                x = 1 - x
+            if cnn:
+                x = x.view(-1, 1, 28, 28)
+            params = {name: p[sel].detach() for name, p in gr.params.items()}
+            with torch.enable_grad():
+                l1, masks, _ = neural_cleanse(lambda xs: reader._run(lay, params, xs)[1], x, k_out, len(sel),
+                                              steps=steps, batch=batch, seed=seed)
+            out[gr.graphs[sel]] = _features(l1, masks)
+    return out
+
+
+def scanned_backdoor(reader: Any, data: Any, out: dict[str, Tensor] | None = None, features: Tensor | None = None,
+                     **scan: Any) -> Tensor:
+    """Backdoor logits ``(G,)`` of the reader with its trigger scan (a reader whose scan head is fitted).
+
+    Args:
+        out: the reader's outputs for ``data`` (computed if None); features: its :func:`scan_features` (computed
+            if None, with the keyword arguments ``scan``).
+    """
+    if not bool(getattr(reader, "scan_fitted", False)):
+        raise GraphError("this reader's trigger-scan head is not fitted (Reader(scan_steps=...) and "
+                         "metanet.reader.scan.fit_scan on labelled networks)")
+    if out is None:
+        with torch.no_grad():
+            out = reader(data)
+    f = scan_features(reader, data, out["task"], **scan) if features is None else features
+    z = ((f - reader.scan_norm[:, 0]) / reader.scan_norm[:, 1]).nan_to_num(0.0).clamp(-10, 10)
+    x = torch.cat([out["backdoor"].detach()[:, None], z], 1)
+    return reader.scan_bias + x @ reader.scan_coef
+
+
+def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float = 1.0) -> dict[str, Any]:
+    """Fit the reader's scan head on labelled graphs (``y_backdoor``; only trained checkpoints, ``y_log_epoch > 0``,
+    are used: an epoch-0 network of a backdoored run is an untouched initialisation). Use networks the reader was not
+    trained on. ``c``: inverse L2 strength of the logistic regression (scikit-learn's ``C``).
+
+    Returns: the fitted coefficients, the feature means / stds and how many networks (of each label) it used.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from torch_geometric.data import Batch
+
+    if not getattr(reader, "scan_steps", 0):
+        raise GraphError("fit_scan needs a reader built with scan_steps > 0 (its scan head's buffers)")
+    keep = [g for g in graphs if float(g.y_log_epoch) > 0 and float(g.y_backdoor) >= 0]
+    labels = torch.tensor([float(g.y_backdoor) for g in keep])
+    if min(float(labels.sum()), len(keep) - float(labels.sum())) < 2:
+        raise GraphError(f"fit_scan needs at least two trained networks of each label; got {len(keep)} with "
+                         f"{int(labels.sum())} backdoored")
+    reader.eval()
+    logits, feats = [], []
+    for lo in range(0, len(keep), batch_size):
+        b = Batch.from_data_list(keep[lo:lo + batch_size])
+        with torch.no_grad():
+            out = reader(b)
+        logits.append(out["backdoor"])
+        feats.append(scan_features(reader, b, out["task"]))
+    f = torch.cat(feats)
+    mean = f.nanmean(0).nan_to_num(0.0)
+    std = ((f - mean).pow(2).nanmean(0).sqrt()).nan_to_num(1.0).clamp(min=1e-6)
+    z = ((f - mean) / std).nan_to_num(0.0).clamp(-10, 10)
+    x = torch.cat([torch.cat(logits)[:, None], z], 1).double().numpy()
+    lr = LogisticRegression(C=c, max_iter=1000).fit(x, labels.numpy())
+    with torch.no_grad():
+        reader.scan_norm[:, 0], reader.scan_norm[:, 1] = mean, std
+        reader.scan_coef.copy_(torch.as_tensor(lr.coef_[0], dtype=torch.float32))
+        reader.scan_bias.fill_(float(lr.intercept_[0]))
+        reader.scan_fitted.fill_(True)
+    return {"coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]), "features": list(SCAN_FEATURES),
+            "mean": mean.tolist(), "std": std.tolist(), "networks": len(keep), "backdoored": int(labels.sum())}
