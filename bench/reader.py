@@ -126,9 +126,11 @@ def main(argv=None) -> dict:
                 entry["reader_backdoor_auroc_trained_only_ci95"] = run_bootstrap(
                     pred["backdoor"][final], tgt["y_backdoor"][final], runs[final], auroc, seed=args.seed)
                 entry["backdoored_trained_runs"] = int(runs[final & (tgt["y_backdoor"] > 0)].unique().numel())
+                # every checkpoint, an epoch-0 one (an untouched initialisation) counted as clean, as in the loss
+                as_trained = tgt["y_backdoor"] * final.float()
+                entry["reader_backdoor_auroc_untrained_as_clean"] = auroc(pred["backdoor"], as_trained)
                 if bool(getattr(reader, "scan_fitted", False)):
-                    entry.update(scan_figures(reader, [g for g, f in zip(te, final) if f], tgt["y_backdoor"][final],
-                                              runs[final], asr[final], tgt["y_acc"][final], args.seed))
+                    entry.update(scan_figures(reader, te, final, tgt["y_backdoor"], runs, asr, tgt["y_acc"], args.seed))
                 bd = tgt["y_backdoor"] > 0
                 works = (asr >= EFFECTIVE_ASR) & (tgt["y_acc"] >= EFFECTIVE_CLEAN_ACC)
                 keep = final & (~bd | works)
@@ -193,10 +195,11 @@ def main(argv=None) -> dict:
     return result
 
 
-def scan_figures(reader, graphs: list, label: torch.Tensor, runs: torch.Tensor, asr: torch.Tensor,
-                 acc: torch.Tensor, seed: int) -> dict:
+def scan_figures(reader, graphs: list, final: torch.Tensor, label: torch.Tensor, runs: torch.Tensor,
+                 asr: torch.Tensor, acc: torch.Tensor, seed: int) -> dict:
     """Backdoor AUROC of the reader with its trigger scan (``metanet.reader.scan``) and of the scan's smallest mask
-    alone, on trained test checkpoints, side by side with the reader (same networks), and the scan's cost."""
+    alone, side by side with the reader on the same test checkpoints (the trained ones; and all, epoch 0 as clean),
+    and the scan's cost."""
     from torch_geometric.data import Batch
 
     from metanet.reader.lightning import auroc
@@ -212,9 +215,12 @@ def scan_figures(reader, graphs: list, label: torch.Tensor, runs: torch.Tensor, 
         feats.append(f)
         logits.append(scanned_backdoor(reader, b, out, features=f))
     sec = time.perf_counter() - t
-    s, f = torch.cat(logits), torch.cat(feats)
+    s_all, f_all = torch.cat(logits), torch.cat(feats)
+    untrained_as_clean = auroc(s_all, label * final.float())
+    s, f, label, runs, asr, acc = s_all[final], f_all[final], label[final], runs[final], asr[final], acc[final]
     works = (label <= 0) | ((asr >= EFFECTIVE_ASR) & (acc >= EFFECTIVE_CLEAN_ACC))
     return {
+        "reader_scan_backdoor_auroc_untrained_as_clean": untrained_as_clean,
         "reader_scan_backdoor_auroc_trained_only": auroc(s, label),
         "reader_scan_backdoor_auroc_trained_only_ci95": run_bootstrap(s, label, runs, auroc, seed=seed),
         "reader_scan_backdoor_auroc_effective": auroc(s[works], label[works]),

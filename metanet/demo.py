@@ -429,7 +429,8 @@ def _stage_read(run: _Run, out: Path, zoo_info: dict, log: "_Log", say) -> dict[
         f"\n  task      predicted {one['task']}  true {pick.task}"
         f"\n  optimizer predicted {one['hyperparameters']['optimizer']}  true {hp.get('optimizer')}"
         f"\n  lr        predicted {one['hyperparameters']['lr']:.2g}  true {hp.get('lr', math.nan):.2g}"
-        f"\n  backdoor probability {one['backdoor']:.2f} (the tiny zoo has no backdoors)")
+        f"\n  backdoor probability {one['backdoor']:.2f}"
+        f"{' (weights and trigger scan)' if one.get('trigger_scan') else ''} (the tiny zoo has no backdoors)")
     return {"kendall_tau": tau, "kendall_tau_unseen": tau_unseen, "abs_error_mean": mae,
             "abs_error_mean_unseen": mae_unseen, "networks": len(nets), "unseen_networks": len(unseen),
             "network": {"id": pick.id, "arch": str(pick.arch), "task": pick.task,

@@ -317,7 +317,7 @@ class Reader(nn.Module):
 
             nf = len(SCAN_FEATURES)
             self.register_buffer("scan_norm", torch.tensor([[0.0, 1.0]]).repeat(nf, 1))
-            self.register_buffer("scan_coef", torch.zeros(1 + nf))
+            self.register_buffer("scan_coef", torch.zeros(2 + 2 * nf))
             self.register_buffer("scan_bias", torch.zeros(()))
             self.register_buffer("scan_fitted", torch.zeros((), dtype=torch.bool))
 

@@ -15,11 +15,17 @@ inputs to class :math:`t` is found for every class, on the clean inputs of the t
 - ``concentration``: the share of the smallest mask's mass in its densest window
   (:func:`metanet.edit.repair.concentration`; square inputs only, else 0): a patch trigger is compact.
 
-The scan head is logistic regression on the reader's backdoor logit and the standardised features,
-:math:`\mathrm{logit}\,p = b + a_0 \cdot \text{reader logit} + a^\top z`, fitted (:func:`fit_scan`) on labelled
-networks the reader was not trained on (the val split), so it learns how much to trust each. A network the scan
-cannot run on (no probe view of its input size and class count) gets standardised features 0, i.e. the reader's
-evidence alone.
+The scan head is logistic regression on the reader's backdoor logit :math:`r`, the logit :math:`q` of the accuracy
+the reader predicts, the standardised features :math:`z` and their products with :math:`q`,
+
+.. math::
+    \mathrm{logit}\,p = b + a_r r + a_q q + a^\top z + c^\top z\, q ,
+
+fitted (:func:`fit_scan`) on labelled networks the reader was not trained on (the val split), epoch-0 checkpoints
+included as clean: an untrained network flips to any class with a small mask, so the scan's evidence counts in
+proportion to how far above chance the reader reads the network (without the products, the head fitted on trained
+networks alone flagged untrained ones as backdoored). A network the scan cannot run on (no probe view of its input
+size and class count) gets standardised features 0, i.e. the reader's evidence alone.
 """
 
 from __future__ import annotations
@@ -142,15 +148,21 @@ def scanned_backdoor(reader: Any, data: Any, out: dict[str, Tensor] | None = Non
         with torch.no_grad():
             out = reader(data)
     f = scan_features(reader, data, out["task"], **scan) if features is None else features
+    return reader.scan_bias + _head_inputs(reader, out, f) @ reader.scan_coef
+
+
+def _head_inputs(reader: Any, out: dict[str, Tensor], f: Tensor) -> Tensor:
+    """The scan head's inputs ``(G, 2 + 2F)``: reader backdoor logit, accuracy logit, ``z``, ``z * q``."""
     z = ((f - reader.scan_norm[:, 0]) / reader.scan_norm[:, 1]).nan_to_num(0.0).clamp(-10, 10)
-    x = torch.cat([out["backdoor"].detach()[:, None], z], 1)
-    return reader.scan_bias + x @ reader.scan_coef
+    q = torch.logit(out["accuracy"].detach().clamp(1e-3, 1 - 1e-3))[:, None]
+    return torch.cat([out["backdoor"].detach()[:, None], q, z, z * q], 1)
 
 
 def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float = 1.0) -> dict[str, Any]:
-    """Fit the reader's scan head on labelled graphs (``y_backdoor``; only trained checkpoints, ``y_log_epoch > 0``,
-    are used: an epoch-0 network of a backdoored run is an untouched initialisation). Use networks the reader was not
-    trained on. ``c``: inverse L2 strength of the logistic regression (scikit-learn's ``C``).
+    """Fit the reader's scan head on labelled graphs (``y_backdoor``; a checkpoint at epoch 0, ``y_log_epoch == 0``, is
+    an untouched initialisation and counts as clean, as in the reader's loss: untrained networks flip to a class with
+    small masks too, and must not read as backdoored). Use networks the reader was not trained on. ``c``: inverse L2
+    strength of the logistic regression (scikit-learn's ``C``).
 
     Returns: the fitted coefficients, the feature means / stds and how many networks (of each label) it used.
     """
@@ -159,27 +171,28 @@ def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float 
 
     if not getattr(reader, "scan_steps", 0):
         raise GraphError("fit_scan needs a reader built with scan_steps > 0 (its scan head's buffers)")
-    keep = [g for g in graphs if float(g.y_log_epoch) > 0 and float(g.y_backdoor) >= 0]
-    labels = torch.tensor([float(g.y_backdoor) for g in keep])
+    keep = [g for g in graphs if float(g.y_backdoor) >= 0]
+    labels = torch.tensor([float(g.y_backdoor) * float(float(g.y_log_epoch) > 0) for g in keep])
     if min(float(labels.sum()), len(keep) - float(labels.sum())) < 2:
-        raise GraphError(f"fit_scan needs at least two trained networks of each label; got {len(keep)} with "
+        raise GraphError(f"fit_scan needs at least two networks of each label; got {len(keep)} with "
                          f"{int(labels.sum())} backdoored")
     reader.eval()
-    logits, feats = [], []
+    outs, feats = [], []
     for lo in range(0, len(keep), batch_size):
         b = Batch.from_data_list(keep[lo:lo + batch_size])
         with torch.no_grad():
             out = reader(b)
-        logits.append(out["backdoor"])
+        outs.append({k: out[k] for k in ("backdoor", "accuracy")})
         feats.append(scan_features(reader, b, out["task"]))
     f = torch.cat(feats)
     mean = f.nanmean(0).nan_to_num(0.0)
     std = ((f - mean).pow(2).nanmean(0).sqrt()).nan_to_num(1.0).clamp(min=1e-6)
-    z = ((f - mean) / std).nan_to_num(0.0).clamp(-10, 10)
-    x = torch.cat([torch.cat(logits)[:, None], z], 1).double().numpy()
-    lr = LogisticRegression(C=c, max_iter=1000).fit(x, labels.numpy())
     with torch.no_grad():
         reader.scan_norm[:, 0], reader.scan_norm[:, 1] = mean, std
+    out = {k: torch.cat([o[k] for o in outs]) for k in ("backdoor", "accuracy")}
+    x = _head_inputs(reader, out, f).double().numpy()
+    lr = LogisticRegression(C=c, max_iter=5000).fit(x, labels.numpy())
+    with torch.no_grad():
         reader.scan_coef.copy_(torch.as_tensor(lr.coef_[0], dtype=torch.float32))
         reader.scan_bias.fill_(float(lr.intercept_[0]))
         reader.scan_fitted.fill_(True)

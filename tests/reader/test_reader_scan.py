@@ -63,9 +63,11 @@ def test_a_network_no_probe_images_fit_gets_nan(scan_reader):
 def test_fit_scan_save_load_and_read(nets, scan_reader, tmp_path):
     bad, clean = nets
     graphs = [_graph(m, True) for m in bad] + [_graph(m, False) for m in clean]
-    fit = fit_scan(scan_reader, graphs)
-    assert fit["networks"] == 6 and fit["backdoored"] == 3 and fit["features"] == list(SCAN_FEATURES)
-    logits = scanned_backdoor(scan_reader, Batch.from_data_list(graphs))
+    untrained = _graph(build("mlp:64-32-10:relu", seed=5), True)
+    untrained.y_log_epoch = torch.tensor([0.0])  # a backdoored run's epoch-0 checkpoint: an untouched init, clean
+    fit = fit_scan(scan_reader, graphs + [untrained])
+    assert fit["networks"] == 7 and fit["backdoored"] == 3 and fit["features"] == list(SCAN_FEATURES)
+    logits = scanned_backdoor(scan_reader, Batch.from_data_list(graphs + [untrained]))
     assert float(logits[:3].min()) > float(logits[3:].max())
     path = scan_reader.save(tmp_path / "reader.safetensors")
     loaded = Reader.load(path)
