@@ -26,7 +26,13 @@ works: the attack succeeds on at least half the triggered test images and the ne
 evaluations keep only working trojans; all trained clean checkpoints stay. ``backdoored_trained_networks_weak``
 counts the backdoored ones it leaves out. ``reader_backdoor_auroc_trained_only_ci95`` is a 95 % bootstrap interval of
 the trained-only figure that resamples whole training runs (``backdoored_trained_runs`` of them are backdoored): with
-a few dozen runs in the test split it is several points wide.
+a few dozen runs in the test split it is several points wide. ``*_weak`` ranks the weak backdoors against the same
+clean checkpoints; ``*_untrained_as_clean`` ranks every checkpoint with the epoch-0 ones counted clean (the labels the
+reader's loss uses).
+
+A reader with a fitted trigger scan (``metanet.reader.scan``) also gets ``reader_scan_*`` figures (its backdoor
+probability as ``metanet.read`` gives it: weights and Neural Cleanse on the network), ``scan_only_*`` (the scan's
+smallest mask alone) and ``scan_networks_per_minute``, on the same test checkpoints.
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ metadata; the probe inputs are the reader's own), all invariant to permutations 
   log widths, input size, output count and depth, standardised with statistics of the training split.
 
 Readout: [mean pools of input / hidden / output node states, probe embeddings, statistics] -> an MLP -> graph
-heads.
+heads. With ``scan_steps`` > 0 the reader also carries the head of its trigger scan (:mod:`metanet.reader.scan`:
+Neural Cleanse on the network, combined with the backdoor head; run by :func:`metanet.read`, not by ``forward``).
 
 Graph heads (``forward`` returns a dict): ``accuracy`` (in [0, 1]), ``task`` (logits over ``tasks``),
 ``backdoor`` (logit), ``log_lr`` (log10 learning rate), ``log_epoch`` (:math:`\log(1+\text{epoch})`),
@@ -200,7 +201,7 @@ class _Group(NamedTuple):
 
 
 class Reader(nn.Module):
-    """Reads neural graphs; see the module docstring.
+    r"""Reads neural graphs; see the module docstring.
 
     Args:
         tasks: task names of the task head, in class order.
@@ -225,6 +226,8 @@ class Reader(nn.Module):
             :math:`\ell_t = w_t^\top z + \kappa\,\mathrm{logit}(\mathrm{acc}_t)`, with tasks whose probes a network
             cannot be run on (input size or class count) masked out. A network is most accurate on the probes of its
             own task; the head alone, trained on a few thousand networks, learns that argmax poorly.
+        scan_steps: > 0: Neural Cleanse steps of the trigger scan, whose head (buffers) is fitted after training
+            by :func:`metanet.reader.scan.fit_scan`; 0: no scan.
     """
 
     def __init__(self, tasks: Sequence[str] = ("mnist",), hidden: int = 32, layers: int = 2, edge_dim: int = 9,
