@@ -61,7 +61,7 @@ def _features(l1: Tensor, masks: Tensor) -> Tensor:
     anomaly = (med - low[:, 0]) / mad.clamp(min=1e-3)
     gap = low[:, 1] - low[:, 0] if K > 1 else torch.zeros(k)
     side = math.isqrt(n_in)
-    square = masks.dim() == 3 and side * side == n_in or masks.dim() > 3
+    square = masks.dim() > 3 or side * side == n_in  # image masks, or flattened square images
     conc = torch.zeros(k)
     if square:
         best = logs.argmin(1)

@@ -114,3 +114,20 @@ def test_the_scan_head_changes_nothing_else():
     torch.manual_seed(0)
     Reader(tasks=["digits"], hidden=8, layers=1, scan_steps=50)
     assert torch.equal(torch.rand(3), after_a)  # no random numbers drawn for the scan head
+
+
+@pytest.mark.parametrize("arch", ["mlp:784-16-10:relu", "cnn:1-4-8-10:relu:k3:s2"])
+def test_networks_run_on_their_own_inputs_as_on_shared_ones(scan_reader, arch):
+    """The scan runs every network on its own masked inputs; with the same inputs for all it is the shared run."""
+    from metanet.graph import to_batch
+
+    module = build(arch, seed=0)
+    params = {k: torch.stack([v, v.flip(0) if v.dim() > 1 else v, 0.5 * v]) for k, v in module.state_dict().items()}
+    gr = scan_reader._groups(to_batch(module, params))[0]
+    x = torch.rand(5, 784) if arch.startswith("mlp") else torch.rand(5, 1, 28, 28)
+    shared = scan_reader._run(gr.lay, gr.params, x)[1]
+    own = scan_reader._run(gr.lay, gr.params, x.unsqueeze(0).expand(3, *x.shape))[1]
+    assert own.shape == shared.shape == (3, 5, 10)
+    assert torch.allclose(own, shared, atol=1e-5)
+    f = scan_features(scan_reader, to_batch(module, params), steps=20)
+    assert f.shape == (3, len(SCAN_FEATURES)) and torch.isfinite(f).all()
