@@ -206,22 +206,13 @@ def scan_figures(reader, graphs: list, final: torch.Tensor, label: torch.Tensor,
     """Backdoor AUROC of the reader with its trigger scan (``metanet.reader.scan``) and of the scan's smallest mask
     alone, side by side with the reader on the same test checkpoints (the trained ones; and all, epoch 0 as clean),
     and the scan's cost."""
-    from torch_geometric.data import Batch
-
     from metanet.reader.lightning import auroc
-    from metanet.reader.scan import scan_features, scanned_backdoor
+    from metanet.reader.scan import scan_graphs, scanned_backdoor
 
     t = time.perf_counter()
-    logits, feats = [], []
-    for lo in range(0, len(graphs), 64):
-        b = Batch.from_data_list(graphs[lo:lo + 64])
-        with torch.no_grad():
-            out = reader(b)
-        f = scan_features(reader, b, out["task"])
-        feats.append(f)
-        logits.append(scanned_backdoor(reader, b, out, features=f))
+    out, f_all = scan_graphs(reader, graphs)
+    s_all = scanned_backdoor(reader, None, out, features=f_all)
     sec = time.perf_counter() - t
-    s_all, f_all = torch.cat(logits), torch.cat(feats)
     untrained_as_clean = auroc(s_all, label * final.float())
     s, f, label, runs, asr, acc = s_all[final], f_all[final], label[final], runs[final], asr[final], acc[final]
     works = (label <= 0) | ((asr >= EFFECTIVE_ASR) & (acc >= EFFECTIVE_CLEAN_ACC))

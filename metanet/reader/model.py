@@ -637,6 +637,14 @@ class Reader(nn.Module):
                                    None if perm is None else torch.as_tensor(perm, device=y.device), invert, key))
         return views
 
+    def _view_inputs(self, v: _TaskView, n_in: int) -> Tensor:
+        """The (flat) probe inputs ``(rows, n_in)`` of task view ``v``: its rows of the base bank, its permutation and
+        inversion applied."""
+        x = self.dprobe_x[v.base, v.rows, :n_in]
+        if v.perm is not None:
+            x = x[:, v.perm]
+        return 1 - x if v.invert else x
+
     def _data_probe(self, groups: list[_Group], new_id: Tensor, num_nodes: int, num_graphs: int,
                     device: torch.device) -> tuple[Tensor, Tensor]:
         """Graph features ``(G, T * (4 + C))`` from the outputs on each task's labelled probes (zero for tasks whose
@@ -666,13 +674,8 @@ class Reader(nn.Module):
             xs, offset = [], {}
             for key in keys:
                 v = next(views[t] for t in ts if views[t].key == key)
-                x = self.dprobe_x[v.base, v.rows, :n_in]
-                if v.perm is not None:
-                    x = x[:, v.perm]
-                if v.invert:
-                    x = 1 - x
                 offset[key] = sum(len(a) for a in xs)
-                xs.append(x)
+                xs.append(self._view_inputs(v, n_in))
             x = torch.cat(xs)
             if fam == "cnn":
                 x = x.view(-1, 1, _CNN_SIZE, _CNN_SIZE)

@@ -38,7 +38,7 @@ from torch import Tensor
 
 from metanet.errors import GraphError
 
-__all__ = ["SCAN_FEATURES", "scan_features", "scanned_backdoor", "fit_scan"]
+__all__ = ["SCAN_FEATURES", "scan_features", "scan_graphs", "scanned_backdoor", "fit_scan"]
 
 #: the per-network features of the trigger scan (see the module docstring)
 SCAN_FEATURES = ("min_log_l1", "anomaly", "log_gap", "concentration")
@@ -117,12 +117,7 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
         pred = logits.argmax(1)
         for t in pred.unique().tolist():
             sel = (pred == t).nonzero().flatten()
-            v = views[t]
-            x = reader.dprobe_x[v.base, v.rows[:images], :n_in]
-            if v.perm is not None:
-                x = x[:, v.perm]
-            if v.invert:
-                x = 1 - x
+            x = reader._view_inputs(views[t], n_in)[:images]
             if cnn:
                 x = x.view(-1, 1, 28, 28)
             params = {name: p[sel].detach() for name, p in gr.params.items()}
@@ -158,6 +153,22 @@ def _head_inputs(reader: Any, out: dict[str, Tensor], f: Tensor) -> Tensor:
     return torch.cat([out["backdoor"].detach()[:, None], q, z, z * q], 1)
 
 
+def scan_graphs(reader: Any, graphs: Sequence[Any], batch_size: int = 64) -> tuple[dict[str, Tensor], Tensor]:
+    """The reader's ``backdoor`` and ``accuracy`` outputs and the :func:`scan_features` of a list of graphs, in batches
+    (the inputs of :func:`scanned_backdoor` with ``out`` and ``features``)."""
+    from torch_geometric.data import Batch
+
+    reader.eval()
+    outs, feats = [], []
+    for lo in range(0, len(graphs), batch_size):
+        b = Batch.from_data_list(list(graphs[lo:lo + batch_size]))
+        with torch.no_grad():
+            out = reader(b)
+        outs.append({k: out[k] for k in ("backdoor", "accuracy")})
+        feats.append(scan_features(reader, b, out["task"]))
+    return {k: torch.cat([o[k] for o in outs]) for k in ("backdoor", "accuracy")}, torch.cat(feats)
+
+
 def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float = 1.0) -> dict[str, Any]:
     """Fit the reader's scan head on labelled graphs (``y_backdoor``; a checkpoint at epoch 0, ``y_log_epoch == 0``, is
     an untouched initialisation and counts as clean, as in the reader's loss: untrained networks flip to a class with
@@ -167,7 +178,6 @@ def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float 
     Returns: the fitted coefficients, the feature means / stds and how many networks (of each label) it used.
     """
     from sklearn.linear_model import LogisticRegression
-    from torch_geometric.data import Batch
 
     if not getattr(reader, "scan_steps", 0):
         raise GraphError("fit_scan needs a reader built with scan_steps > 0 (its scan head's buffers)")
@@ -176,20 +186,11 @@ def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float 
     if min(float(labels.sum()), len(keep) - float(labels.sum())) < 2:
         raise GraphError(f"fit_scan needs at least two networks of each label; got {len(keep)} with "
                          f"{int(labels.sum())} backdoored")
-    reader.eval()
-    outs, feats = [], []
-    for lo in range(0, len(keep), batch_size):
-        b = Batch.from_data_list(keep[lo:lo + batch_size])
-        with torch.no_grad():
-            out = reader(b)
-        outs.append({k: out[k] for k in ("backdoor", "accuracy")})
-        feats.append(scan_features(reader, b, out["task"]))
-    f = torch.cat(feats)
+    out, f = scan_graphs(reader, keep, batch_size)
     mean = f.nanmean(0).nan_to_num(0.0)
     std = ((f - mean).pow(2).nanmean(0).sqrt()).nan_to_num(1.0).clamp(min=1e-6)
     with torch.no_grad():
         reader.scan_norm[:, 0], reader.scan_norm[:, 1] = mean, std
-    out = {k: torch.cat([o[k] for o in outs]) for k in ("backdoor", "accuracy")}
     x = _head_inputs(reader, out, f).double().numpy()
     lr = LogisticRegression(C=c, max_iter=5000).fit(x, labels.numpy())
     with torch.no_grad():
