@@ -28,6 +28,11 @@ One run, side by side, everything in one JSON (printed, and written to ``--out``
     - Adam: sweep lr {1e-3, 3e-3, 1e-2} x epochs {50, 100, 200} (batch 128) trained on fit, chosen on val,
       re-trained on the whole support with the chosen recipe (median over ``--sgd-seeds`` seeds).
     - NCM: nearest class mean (Euclidean, raw inputs) of the whole support.
+    - augmentation: where the writer shift-augments the support (``Writer(augment="shift")``: image-like inputs,
+      at most ``augment_below`` examples per class; :mod:`metanet.writer.augment`), the same protocol with the
+      augmentation switched off, and Adam with the chosen recipe (one seed) on the support augmented the same
+      way: what the fixed shift prior is worth to each method. A reference; the goal's baseline stays Adam on the
+      examples as given.
 * **held-out architectures**: a subset of the held-out image tasks written as architectures the writer did not
   train on (``mlp:784-256-256-256-K:relu``, ``cnn:1-16-32-K:relu:k3:s2``) against Adam with the same protocol.
 * **refinement** (with ``--refine-writer``, a writer trained with steps=2): every seen and held-out task (and
@@ -70,6 +75,7 @@ from metanet.errors import MetanetError  # noqa: E402
 from metanet.nets import Arch, build  # noqa: E402
 from metanet.verify import verify_stacked  # noqa: E402
 from metanet.writer import Writer, generate  # noqa: E402
+from metanet.writer.augment import augment_support  # noqa: E402
 from metanet.writer.episodes import make_episode  # noqa: E402
 
 GOALS = {
@@ -542,6 +548,7 @@ def bench_heldout(writer, kc, cfg, quick, refine=None) -> tuple[dict, list[dict]
         gen = gen_same_examples(writer, arch, fit, val, full, ep["query"], k, kc)
         sgd = sgd_same_examples(arch, fit, val, full, ep["query"], k, cfg)
         ncm = ncm_acc(*full, *ep["query"], k)
+        aug = augmentation_ablation(writer, arch, fit, val, full, ep["query"], k, kc, sgd["chosen"])
         row = {
             "task": ep["name"], "classes": k, "arch": str(arch), "support": len(full[1]), "fit": len(fit[1]),
             "val": len(val[1]), "query": len(ep["query"][1]),
@@ -552,7 +559,11 @@ def bench_heldout(writer, kc, cfg, quick, refine=None) -> tuple[dict, list[dict]
             "sgd": sgd, "ncm": r4(ncm),
             "ratio": {f"k{kc}": r4(gen["k"] / sgd["query"]), "k1": r4(gen["k1"] / sgd["query"])},
             "above_ncm": {f"k{kc}": gen["k"] > ncm, "k1": gen["k1"] > ncm},
+            "augmentation": aug,
         }
+        if aug.get("augmented"):
+            log(f"   augmented support: writer without augmentation k{kc} {aug[f'no_augment_k{kc}']:.3f} "
+                f"k1 {aug['no_augment_k1']:.3f}; Adam {sgd['chosen']} on the augmented support {aug['sgd_augmented']:.3f}")
         log(f"[held-out {i + 1:2d}] {ep['name']:<40s} gen k{kc} {gen['k']:.3f} (fit-only {gen['k_fit_only']:.3f}) "
             f"k1 {gen['k1']:.3f}  sgd {sgd['query']:.3f} {sgd['chosen']}  ncm {ncm:.3f}  "
             f"ratio {row['ratio'][f'k{kc}']}  {gen['seconds_k']:.2f}s vs sgd sweep {sgd['seconds_sweep']}s")
@@ -574,7 +585,56 @@ def bench_heldout(writer, kc, cfg, quick, refine=None) -> tuple[dict, list[dict]
         "ratio_k_vs_ncm_mean": r4(sum(r["generated"][f"k{kc}"] / r["ncm"] for r in rows) / n),
         "goal_ratio": GOALS["heldout_ratio"], "goal_ncm": f"above NCM on all {n} tasks",
     }
+    summary["augmentation"] = augmentation_summary(rows, kc)
     return {"tasks": rows, "summary": summary}, episodes, refine_rows
+
+
+def augmentation_ablation(writer, arch, fit, val, full, query, k, kc, recipe: dict) -> dict:
+    """What the writer's support augmentation (:mod:`metanet.writer.augment`) contributes on one held-out task:
+    the same protocol with it switched off, and, as a reference the goal does not use, Adam with the chosen recipe
+    (one seed) trained on the support augmented the same way."""
+    mode = getattr(writer, "augment", "none")
+    if mode == "none":
+        return {"augmented": False, "mode": mode}
+    xa, ya = augment_support(*full, mode, writer.augment_below)
+    if len(ya) == len(full[1]):
+        return {"augmented": False, "mode": mode}
+    writer.augment = "none"
+    try:
+        off = gen_same_examples(writer, arch, fit, val, full, query, k, kc)
+    finally:
+        writer.augment = mode
+    r = train_adam(arch, xa, ya, lr=recipe["lr"], epochs=recipe["epochs"], seed=0, batch=128)
+    return {"augmented": True, "mode": mode, "support_rows": len(ya), f"no_augment_k{kc}": r4(off["k"]),
+            "no_augment_k1": r4(off["k1"]), "sgd_augmented": r4(acc(r["model"], *query)),
+            "sgd_augmented_seconds": r4(r["seconds"])}
+
+
+def augmentation_summary(rows: list[dict], kc: int) -> dict:
+    """Means over all held-out tasks (tasks whose support was not augmented count with their own figures)."""
+    n = len(rows)
+    aug = [r for r in rows if r["augmentation"].get("augmented")]
+
+    def mean(f) -> float:
+        return r4(sum(f(r) for r in rows) / n)
+
+    def get(r, key, fallback):
+        return r["augmentation"][key] if r["augmentation"].get("augmented") else fallback
+
+    return {
+        "tasks_augmented": len(aug), "n": n,
+        f"generated_k{kc}_mean": mean(lambda r: r["generated"][f"k{kc}"]),
+        f"no_augment_k{kc}_mean": mean(lambda r: get(r, f"no_augment_k{kc}", r["generated"][f"k{kc}"])),
+        "no_augment_k1_mean": mean(lambda r: get(r, "no_augment_k1", r["generated"]["k1"])),
+        f"no_augment_ratio_k{kc}_mean": mean(lambda r: get(r, f"no_augment_k{kc}", r["generated"][f"k{kc}"])
+                                               / r["sgd"]["query"]),
+        "sgd_mean": mean(lambda r: r["sgd"]["query"]),
+        "sgd_augmented_mean": mean(lambda r: get(r, "sgd_augmented", r["sgd"]["query"])),
+        f"ratio_k{kc}_vs_sgd_augmented_mean": mean(lambda r: r["generated"][f"k{kc}"]
+                                                   / get(r, "sgd_augmented", r["sgd"]["query"])),
+        "note": "sgd_augmented: Adam with the recipe chosen on the plain support, one seed, trained on the support "
+                "augmented exactly as the writer's; a reference, not the goal's baseline",
+    }
 
 
 def bench_archs(writer, kc, cfg, episodes, quick, refine=None) -> tuple[dict, list[dict]]:
@@ -892,6 +952,11 @@ def headline(res: dict, kc: int) -> dict:
             f"{s[f'ratio_k{kc}_mean']}, {s[f'ratio_k{kc}_min']} (K=1 mean {s['ratio_k1_mean']}); goal >= {GOALS['heldout_ratio']}; "
             f"{s[f'tasks_ratio_k{kc}_ge_goal']}/{s['n']} tasks meet it")
         h["held-out: tasks above NCM"] = f"{s[f'above_ncm_k{kc}']}/{s['n']} (K=1 {s['above_ncm_k1']}); goal {s['n']}/{s['n']}"
+        a = s["augmentation"]
+        if a["tasks_augmented"]:
+            h["held-out: support augmentation, generated with / without; Adam / Adam on the augmented support (mean)"] = (
+                f"{a[f'generated_k{kc}_mean']} / {a[f'no_augment_k{kc}_mean']}; {a['sgd_mean']} / "
+                f"{a['sgd_augmented_mean']} ({a['tasks_augmented']}/{a['n']} tasks augmented)")
     if "archs" in res:
         for a, s in res["archs"]["summary"]["by_arch"].items():
             h[f"held-out arch {a}: generated/SGD (mean, min)"] = (

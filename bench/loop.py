@@ -16,6 +16,8 @@ by any method or choice. The 50 are cut per class 4:1 into *fit* (the loop task'
   the luck of one draw) and the oracle (the best of K on test: the ceiling of any selection). Zero-shot, the
   comparison is repeated over ``--selection-seeds`` seeds (other candidate draws and folds) and reported as mean
   difference ± standard error over (task, seed) pairs, since one draw of 8 candidates is a noisy measurement.
+  ``zero_shot_no_augment``: the zero-shot evaluation once more with the writer's support augmentation switched
+  off (``augment="none"``), to show what that fixed prior contributes.
 * **loop curve**, per update method (``expert``, ``awr``, ``pg``, and ``distil_all``: expert iteration with every
   candidate kept — the same distillation with the reward ignored, the control that shows whether selection by
   reward matters): starting from the shipped writer, ``--rounds`` rounds over the held-out tasks (the loop uses
@@ -201,6 +203,13 @@ def main(argv=None) -> int:
     by_sel = " ".join(f"{s} {zero['test_best_of_k_' + s]}" for s in SELECTIONS)
     log(f"[zero-shot] best-of-K {by_sel}  K=1 "
         f"{zero['test_k1']}  mean {zero['test_mean_candidate']}  oracle {zero['test_oracle']}  ({sec_zero:.0f}s)")
+    zero_plain = None
+    if getattr(base, "augment", "none") != "none":  # what the writer's support augmentation contributes
+        plain = copy.deepcopy(base)
+        plain.augment = "none"
+        zero_plain = final(plain)
+        log(f"[zero-shot, support augmentation off] best-of-K {zero_plain['test_best_of_k']}  K=1 "
+            f"{zero_plain['test_k1']}  ratio vs sgd {zero_plain['ratio_vs_sgd']}")
     t0 = time.perf_counter()
     margins = selection_margins(base, lts, kc, folds, args.selection_seeds)
     sec_margins = time.perf_counter() - t0
@@ -278,6 +287,7 @@ def main(argv=None) -> int:
         "baselines": {"tasks": base_rows, "sgd_mean": r4(sgd_mean),
                       "ncm_mean": r4(sum(b["ncm"] for b in base_rows) / len(base_rows))},
         "zero_shot": zero,
+        "zero_shot_no_augment": zero_plain,
         "selection_margins": margins,
         "methods": methods,
         "winner": winner,
@@ -295,6 +305,7 @@ def main(argv=None) -> int:
             "winner": winner, "winner_final": best["test_best_of_k"], "winner_ratio_vs_sgd": best["ratio_vs_sgd"],
             "winner_ratio_vs_sgd_per_task_mean": best["ratio_vs_sgd_per_task_mean"],
             "zero_shot_ratio_vs_sgd": zero["ratio_vs_sgd"],
+            "zero_shot_ratio_vs_sgd_no_augment": zero_plain["ratio_vs_sgd"] if zero_plain else None,
             "goal_loop_vs_sgd": GOALS["loop_vs_sgd"], "goal_met": (best["ratio_vs_sgd"] or 0) >= GOALS["loop_vs_sgd"],
             "best_of_k_minus_k1": best[f"best_of_k_minus_k1_{sel}"],
             "best_of_k_minus_k1_by_selection": {s: best[f"best_of_k_minus_k1_{s}"] for s in SELECTIONS},

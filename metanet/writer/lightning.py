@@ -97,7 +97,7 @@ class WriterModule(L.LightningModule):
 
     Args:
         hidden, message, ridge_lambda, sub_lambda, head_lambda, temperature, start_mix, steps, max_rows, head,
-            head_iters, logit_lambda: the Writer's (:class:`~metanet.writer.Writer`).
+            head_iters, logit_lambda, augment, augment_below: the Writer's (:class:`~metanet.writer.Writer`).
         lr: AdamW learning rate; weight_decay: AdamW weight decay.
         zoo: optional zoo directory whose networks serve as teachers on their own tasks.
         distill_weight: weight of the distillation term; distill_temperature: its temperature T.
@@ -118,6 +118,8 @@ class WriterModule(L.LightningModule):
         head: str = "ridge",
         head_iters: int = 30,
         logit_lambda: float = 3.0,
+        augment: str = "shift",
+        augment_below: int = 100,
         lr: float = 3e-3,
         weight_decay: float = 1e-4,
         zoo: str | None = None,
@@ -130,7 +132,7 @@ class WriterModule(L.LightningModule):
         self.writer = Writer(
             hidden=hidden, message=message, ridge_lambda=ridge_lambda, sub_lambda=sub_lambda, head_lambda=head_lambda,
             temperature=temperature, start_mix=start_mix, steps=steps, max_rows=max_rows, head=head,
-            head_iters=head_iters, logit_lambda=logit_lambda,
+            head_iters=head_iters, logit_lambda=logit_lambda, augment=augment, augment_below=augment_below,
         )
         self._teachers = None
 

@@ -2,6 +2,9 @@ r"""`Writer`: a message-passing network that writes every weight of an MLP or CN
 
 The writer works layer by layer, as a GNN over the network's neural graph (neurons = nodes, weights = edges):
 
+0. A small support set of images (or 1-d signals) is conditioned on together with its copies shifted by one
+   position (``augment="shift"``, :mod:`metanet.writer.augment`; pixel-permuted inputs are recognised and left
+   alone).
 1. For the layer's *source* neurons (input pixels, or the previous layer's units / patch entries), compute
    statistics of their activations on the task's support set: mean, std, the ridge-regression direction from
    them to each class, and each class's centred mean (:mod:`metanet.writer.solvers`).
@@ -49,6 +52,7 @@ from torch_geometric.nn import MessagePassing
 
 from metanet.errors import ArchError, MetanetError, TaskError
 from metanet.nets import Arch, activation
+from metanet.writer.augment import AUGMENTS, augment_support
 from metanet.writer.solvers import SupportStats, logistic, loo_ridge, ridge, subclasses, support_stats, targets
 
 __all__ = ["Writer", "WeightMessages", "EDGE_FEATURES"]
@@ -124,6 +128,9 @@ class Writer(nn.Module):
         max_rows: cap on support rows used for statistics (patch rows for convolutions are subsampled to it).
         head: the classifier layer, one of :data:`HEADS`; head_iters: bound-optimisation steps of the logistic
             head; logit_lambda: the initial value of its learned penalty.
+        augment: ``"shift"``: a support set of at most ``augment_below`` examples per class whose inputs look like
+            images (or signals) is conditioned on together with its copies shifted by one position
+            (:mod:`metanet.writer.augment`); ``"none"``: never.
 
     Shapes (see :meth:`write`):
         - support inputs :math:`(n, *\\text{input shape})`, labels :math:`(n,)`
@@ -144,10 +151,15 @@ class Writer(nn.Module):
         head: str = "ridge",
         head_iters: int = 30,
         logit_lambda: float = 3.0,
+        augment: str = "shift",
+        augment_below: int = 100,
     ) -> None:
         super().__init__()
         if head not in HEADS:
             raise MetanetError(f"unknown writer head {head!r}; valid: {', '.join(HEADS)}")
+        if augment not in AUGMENTS:
+            raise MetanetError(f"unknown support augmentation {augment!r}; valid: {', '.join(AUGMENTS)}")
+        self.augment, self.augment_below = augment, augment_below
         if head_iters < 1:
             raise MetanetError(f"head_iters must be >= 1, got {head_iters}")
         self.head, self.head_iters = head, head_iters
@@ -307,6 +319,7 @@ class Writer(nn.Module):
             raise ArchError(f"architecture {arch} does not fit support inputs of shape {tuple(x.shape[1:])}")
         if start is None:
             start = _seeded_init(arch, candidates, seed)
+        x, y = augment_support(x, y, self.augment, self.augment_below)
         outs, prev = [], start
         for step in range(self.steps):
             prev = self._write_all(arch, x, y, k, prev, step, torch.Generator().manual_seed(seed))
@@ -390,6 +403,8 @@ class Writer(nn.Module):
             "max_rows": self.max_rows,
             "head": self.head,
             "head_iters": self.head_iters,
+            "augment": self.augment,
+            "augment_below": self.augment_below,
         }
 
     def save(self, path) -> None:
@@ -405,7 +420,7 @@ class Writer(nn.Module):
 
         if path is not None and str(path).endswith(".ckpt"):
             keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
-                    "steps", "max_rows", "head", "head_iters", "logit_lambda")
+                    "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
             return load_lightning(cls, path, "writer", "writer", keys)
         return load_module(cls, path, kind="writer")
 

@@ -351,9 +351,10 @@ def test_short_lightning_fit_changes_the_writer(tmp_path):
     changed = [k for k in before if not torch.equal(before[k], after[k])]
     assert changed, "no writer parameter changed after 3 optimisation steps"
     assert all(torch.isfinite(v).all() for v in after.values())
-    # the export hook wrote a loadable checkpoint with the trained weights
+    # the export hook wrote a loadable checkpoint with the trained weights and the writer's configuration
     back = Writer.load(tmp_path / "writer.safetensors")
     assert all(torch.equal(back.state_dict()[k], after[k]) for k in after)
+    assert back.config() == module.writer.config()
     # and the Lightning checkpoint loads without Lightning, to the same weights
     trainer.save_checkpoint(tmp_path / "w.ckpt")
     from_ckpt = Writer.load(tmp_path / "w.ckpt")
