@@ -204,6 +204,12 @@ BENCHES = [
                "{0:.3f} ({1:.3f})"),
         Figure("held-out tasks after the loop (best method): generated / SGD", _loop_best, ">= 1.05",
                lambda v: v >= 1.05),
+        Figure("held-out tasks after the loop and gradient-free refinement: generated / SGD (weight / activity "
+               "perturbation)",
+               lambda d: tuple(None if get(d, f"headline.after_{m}_refinement") is None or not get(
+                   d, "headline.sgd_same_examples") else get(d, f"headline.after_{m}_refinement")
+                   / get(d, "headline.sgd_same_examples") for m in ("perturbation", "activity")),
+               "", None, "{0:.3f} / {1:.3f}"),
         Figure("best-of-K minus K=1 (test accuracy, zero-shot), selection: cross-fit / val split",
                lambda d: (get(d, "zero_shot.best_of_k_minus_k1_crossfit"), get(d, "zero_shot.best_of_k_minus_k1_val")),
                "> 0", lambda v: v[0] > 0, "{0:+.4f} / {1:+.4f}"),
