@@ -159,6 +159,8 @@ class Writer(nn.Module):
             raise MetanetError(f"unknown writer head {head!r}; valid: {', '.join(HEADS)}")
         if augment not in AUGMENTS:
             raise MetanetError(f"unknown support augmentation {augment!r}; valid: {', '.join(AUGMENTS)}")
+        if isinstance(augment_below, bool) or not isinstance(augment_below, int) or augment_below < 0:
+            raise MetanetError(f"augment_below (examples per class) must be an integer >= 0, got {augment_below!r}")
         self.augment, self.augment_below = augment, augment_below
         if head_iters < 1:
             raise MetanetError(f"head_iters must be >= 1, got {head_iters}")
@@ -295,7 +297,8 @@ class Writer(nn.Module):
 
         Args:
             arch: the architecture to write (MLP or CNN family).
-            x: support inputs ``(n, *input_shape)``; y: labels ``(n,)`` in ``0..K-1``.
+            x: support inputs ``(n, *input_shape)``; y: labels ``(n,)`` in ``0..K-1`` (shift-augmented first when
+                the writer's ``augment`` says so).
             num_classes: K (default ``arch.num_classes``; must match it).
             start: starting weights ``name -> (B, *shape)`` (e.g. a zoo member); default: the seeded init of
                 ``arch`` per candidate.

@@ -81,3 +81,5 @@ def test_writer_augments_small_image_supports_and_records_it(digits, tmp_path):
     assert Writer.load(tmp_path / "w.safetensors").augment == "none"
     with pytest.raises(MetanetError, match="unknown support augmentation 'flip'"):
         Writer(augment="flip")
+    with pytest.raises(MetanetError, match="augment_below .* must be an integer >= 0, got -1"):
+        Writer(augment_below=-1)
