@@ -205,9 +205,7 @@ def main(argv=None) -> int:
         f"{zero['test_k1']}  mean {zero['test_mean_candidate']}  oracle {zero['test_oracle']}  ({sec_zero:.0f}s)")
     zero_plain = None
     if getattr(base, "augment", "none") != "none":  # what the writer's support augmentation contributes
-        plain = copy.deepcopy(base)
-        plain.augment = "none"
-        zero_plain = final(plain)
+        zero_plain = final(G.without_augment(base))
         log(f"[zero-shot, support augmentation off] best-of-K {zero_plain['test_best_of_k']}  K=1 "
             f"{zero_plain['test_k1']}  ratio vs sgd {zero_plain['ratio_vs_sgd']}")
     t0 = time.perf_counter()

@@ -176,9 +176,9 @@ BENCHES = [
                ">= 1.0", lambda v: v >= 1.0),
         Figure("held-out tasks, support shift augmentation: generated with / without; Adam / Adam on the augmented "
                "support (mean accuracy)",
-               lambda d: (get(d, "heldout.summary.augmentation.generated_k8_mean"),
+               lambda d: (get(d, "heldout.summary.generated_mean"),
                           get(d, "heldout.summary.augmentation.no_augment_k8_mean"),
-                          get(d, "heldout.summary.augmentation.sgd_mean"),
+                          get(d, "heldout.summary.sgd_mean"),
                           get(d, "heldout.summary.augmentation.sgd_augmented_mean")),
                "", None, "{0:.3f} / {1:.3f}; {2:.3f} / {3:.3f}"),
         Figure("held-out tasks above nearest-class-mean", lambda d: (get(d, "heldout.summary.above_ncm_k8"),
@@ -206,9 +206,8 @@ BENCHES = [
                lambda v: v >= 1.05),
         Figure("held-out tasks after the loop and gradient-free refinement: generated / SGD (weight / activity "
                "perturbation)",
-               lambda d: tuple(None if get(d, f"headline.after_{m}_refinement") is None or not get(
-                   d, "headline.sgd_same_examples") else get(d, f"headline.after_{m}_refinement")
-                   / get(d, "headline.sgd_same_examples") for m in ("perturbation", "activity")),
+               lambda d: (get(d, "refinement.perturbation_ratio_vs_sgd_baseline"),
+                          get(d, "refinement.activity_ratio_vs_sgd_baseline")),
                "", None, "{0:.3f} / {1:.3f}"),
         Figure("best-of-K minus K=1 (test accuracy, zero-shot), selection: cross-fit / val split",
                lambda d: (get(d, "zero_shot.best_of_k_minus_k1_crossfit"), get(d, "zero_shot.best_of_k_minus_k1_val")),
