@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["ridge", "loo_ridge", "logistic", "targets", "class_means", "subclasses", "SupportStats", "support_stats"]
+__all__ = ["ridge", "solve", "loo_ridge", "logistic", "targets", "class_means", "subclasses", "SupportStats", "support_stats"]
 
 
 def targets(y: Tensor, num_classes: int) -> Tensor:
@@ -33,9 +33,27 @@ def ridge(a: Tensor, y: Tensor, lam: Tensor | float) -> Tensor:
     y = y.expand(b, *y.shape[-2:]) if y.dim() == 2 else y
     if d <= n:
         gram = a.transpose(1, 2) @ a + reg * torch.eye(d, dtype=a.dtype)
-        return torch.linalg.solve(gram, a.transpose(1, 2) @ y)
+        return solve(gram, a.transpose(1, 2) @ y)
     gram = a @ a.transpose(1, 2) + reg * torch.eye(n, dtype=a.dtype)
-    return a.transpose(1, 2) @ torch.linalg.solve(gram, y)
+    return a.transpose(1, 2) @ solve(gram, y)
+
+
+def solve(a: Tensor, b: Tensor) -> Tensor:
+    r""":math:`A^{-1} B` for a batch of systems: ``torch.linalg.solve``, one matrix at a time when torch runs
+    more than one thread.
+
+    Batched ``torch.linalg.solve`` on CPU returns wrong pivots and hangs in MKL (``Parameter 6 was incorrect on
+    entry to DLASWP``) once ``torch.set_num_threads(n > 1)`` has been called and the matrices are larger than
+    about 150 (pytorch/pytorch#142815, #141358); one matrix at a time is unaffected. At one thread the batched
+    call is safe, and it is what the shipped checkpoints were trained with, so it is kept there.
+
+    Shapes:
+        - a: :math:`(B, d, d)`, b: :math:`(B, d, K)`
+        - output: :math:`(B, d, K)`
+    """
+    if torch.get_num_threads() == 1:
+        return torch.linalg.solve(a, b)
+    return torch.stack([torch.linalg.solve(ai, bi) for ai, bi in zip(a, b)])
 
 
 def class_means(a: Tensor, y: Tensor, num_classes: int) -> Tensor:

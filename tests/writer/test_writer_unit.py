@@ -9,7 +9,7 @@ from torch.func import functional_call
 from metanet.nets import Arch, build
 from metanet.writer import Writer
 from metanet.errors import MetanetError
-from metanet.writer.solvers import logistic, loo_ridge, ridge, subclasses, targets
+from metanet.writer.solvers import logistic, loo_ridge, ridge, solve, subclasses, targets
 
 
 def _support(digits, n_per_class=20, classes=10):
@@ -164,6 +164,50 @@ def test_ridge_float32_and_tensor_lambda_are_differentiable():
     torch.testing.assert_close(out.double(), _lstsq_ridge(a.detach().double(), y.double(), 0.5), atol=1e-4, rtol=1e-3)
     out.sum().backward()
     assert a.grad is not None and torch.isfinite(a.grad).all() and lam.grad is not None and lam.grad != 0
+
+
+_SOLVE_AFTER_SET_THREADS = """
+import sys, torch
+torch.set_num_threads(2)
+from metanet.writer import Writer
+from metanet.writer.solvers import solve
+g = torch.Generator().manual_seed(0)
+a = torch.randn(8, 400, 257, generator=g, dtype=torch.float64)
+m = a.transpose(1, 2) @ a + torch.eye(257, dtype=torch.float64)
+b = torch.randn(8, 257, 3, generator=g, dtype=torch.float64)
+x = solve(m, b)
+assert torch.isfinite(x).all() and (m @ x - b).abs().max() < 1e-8, "wrong solution"
+x, y = torch.rand(60, 1, 8, 8, generator=g), torch.arange(3).repeat(20)
+p = Writer().write("mlp:64-300-3:relu", x, y, 3, candidates=4)  # a 301-wide ridge head per candidate
+assert all(torch.isfinite(t).all() for t in p.values())
+print("ok")
+"""
+
+
+def test_solve_survives_set_num_threads_on_large_batched_systems():
+    """Batched ``torch.linalg.solve`` hangs in MKL after ``torch.set_num_threads(2)`` on matrices over ~150
+    (pytorch/pytorch#142815): run in a subprocess with a timeout, so a regression fails instead of hanging."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", _SOLVE_AFTER_SET_THREADS], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+    assert "DLASWP" not in r.stderr
+
+
+def test_solve_one_matrix_at_a_time_matches_the_batched_solve():
+    g = torch.Generator().manual_seed(1)
+    a = torch.randn(5, 40, 30, generator=g, dtype=torch.float64)
+    m, b = a.transpose(1, 2) @ a + torch.eye(30, dtype=torch.float64), torch.randn(5, 30, 2, dtype=torch.float64)
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        batched = solve(m, b)
+        assert torch.equal(batched, torch.linalg.solve(m, b))  # one thread: the batched call itself
+        torch.set_num_threads(2)
+        torch.testing.assert_close(solve(m, b), batched, atol=1e-12, rtol=1e-10)
+    finally:
+        torch.set_num_threads(old)
 
 
 def _brute_loo_accuracy(a, y, k, lam):
