@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["ridge", "solve", "loo_ridge", "logistic", "targets", "class_means", "subclasses", "SupportStats", "support_stats"]
+__all__ = ["ridge", "solve", "loo_ridge", "logistic", "targets", "class_means", "subclasses", "SupportStats",
+           "support_stats"]
 
 
 def targets(y: Tensor, num_classes: int) -> Tensor:
