@@ -177,7 +177,7 @@ class ReaderModule(L.LightningModule):
     Args:
         tasks: task names of the task head (must cover the data module's zoos' tasks; order = class order).
         hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats, probes, probe_inputs, data_probes,
-            saliency, derived_probes, task_evidence: the Reader's; the data probes are filled from each base data
+            saliency, derived_probes, task_evidence, task_cap: the Reader's; the data probes are filled from each base data
             set's val split in ``setup`` (never the test split the accuracy targets are measured on).
         scan_steps: > 0 gives the reader a trigger scan (:mod:`metanet.reader.scan`) of that many Neural Cleanse
             steps; its head is fitted when training ends, on the val networks of the zoos that hold backdoored
@@ -194,12 +194,12 @@ class ReaderModule(L.LightningModule):
                  data_probes: int = 0, saliency: bool = False, derived_probes: int = 0, task_evidence: float = 0.0,
                  scan_steps: int = 0, lr: float = 2e-3, weight_decay: float = 1e-4,
                  loss_weights: dict[str, float] | None = None, export: str | None = None,
-                 schedule: str = "constant") -> None:
+                 schedule: str = "constant", task_cap: float = 0.0) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats,
                              probes, list(probe_inputs), data_probes, saliency, derived_probes, task_evidence,
-                             scan_steps)
+                             scan_steps, task_cap)
         self._val: list = []
 
     def setup(self, stage: str | None = None) -> None:

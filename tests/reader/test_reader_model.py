@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 import torch
@@ -381,3 +382,35 @@ def test_task_evidence_points_the_task_head_at_the_task_a_network_solves():
     assert out[0.0][0] == out[0.0][1] == 0  # no evidence: the (silenced) head cannot tell them apart
     assert int(out[3.0].argmax()) == 1
     assert torch.isclose(out[3.0][1], 3 * torch.logit(acc.clamp(0.01, 0.99)), atol=1e-4)
+
+
+def test_task_cap_bounds_the_head_so_strong_probe_evidence_decides():
+    r"""With ``task_cap`` :math:`c` the head's task logits become :math:`c \tanh(\ell / c)`: a head that puts a
+    wrong task 40 logits ahead (as the uncapped head did on generated networks, by 14-17) is out-voted by the
+    probe evidence of an mnist classifier; without the cap it wins. Negative caps are rejected."""
+    from metanet import tasks
+
+    names = ["mnist+permute(1)", "mnist"]
+    x, y = tasks.get("mnist").split("val")
+    means = torch.stack([x[y == c].flatten(1).mean(0) for c in range(10)])
+    ncm = nn.Sequential(nn.Linear(784, 10))
+    with torch.no_grad():
+        ncm[0].weight.copy_(means)
+        ncm[0].bias.copy_(-0.5 * means.pow(2).sum(1))
+    g = to_graph(ncm, edge_dim=9)
+    out = {}
+    for cap in (0.0, 4.0):
+        torch.manual_seed(0)
+        reader = Reader(tasks=names, hidden=8, layers=1, data_probes=200, task_evidence=3.0, task_cap=cap).eval()
+        reader.set_data_probes("mnist", x[:200], y[:200])
+        with torch.no_grad():
+            reader.heads["task"].weight.zero_()
+            reader.heads["task"].bias.copy_(torch.tensor([40.0, 0.0]))  # the head insists on the permuted task
+            out[cap] = reader(g)["task"][0]
+    assert int(out[0.0].argmax()) == 0 and int(out[4.0].argmax()) == 1
+    # the same evidence is added either way: only the head's part changed, from 40 to 4 tanh(10)
+    assert torch.isclose(out[0.0][0] - out[4.0][0], torch.tensor(40.0 - 4.0 * math.tanh(10.0)), atol=1e-3)
+    assert torch.isclose(out[0.0][1], out[4.0][1])
+    assert reader.config["task_cap"] == 4.0 and "task_cap" not in Reader(tasks=names).config
+    with pytest.raises(ValueError, match="task_cap"):
+        Reader(tasks=names, task_cap=-1.0)
