@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from metanet.errors import ArchError, TaskError
+from metanet.errors import ArchError, MetanetError, TaskError
 
 __all__ = ["Report", "verify", "verify_stacked", "check_fits"]
 
@@ -71,13 +71,18 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
         raise ArchError(f"network {arch} expects {what}, but {where or 'the data'} has inputs of shape {tuple(input_shape)}")
     p = next(iter(model.parameters()), None)
     probe = torch.zeros(1, *input_shape, dtype=p.dtype if p is not None else torch.float32)
+    # in eval mode: a train-mode BatchNorm rejects a batch of one and would update the caller's running stats
+    modes = [(m, m.training) for m in model.modules()]
     try:
         with torch.no_grad():
-            out = model(probe)
+            out = model.eval()(probe)
     except RuntimeError as e:
         raise ArchError(
             f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}: {str(e).splitlines()[0]}"
         ) from None
+    finally:
+        for m, training in modes:
+            m.training = training
     if not isinstance(out, torch.Tensor):
         raise ArchError(f"network returns {type(out).__name__}, not a tensor of logits")
     if out.dim() != 2 or out.shape[1] != num_classes:
@@ -105,12 +110,17 @@ def verify_stacked(
     split: str = "test",
     batch_size: int = 4096,
     data: tuple[Tensor, Tensor] | None = None,
+    buffers: dict[str, Tensor] | None = None,
 ) -> list[Report]:
     """Verify a population given as stacked parameters: ``params[name]`` has shape ``(K, *param.shape)``.
 
-    ``module`` supplies the architecture (its own parameter values are ignored). ``data=(x, y)`` overrides the
-    task's split (e.g. a held-out query set).
+    ``module`` supplies the architecture (its own parameter values are ignored) and, unless ``buffers`` (stacked
+    the same way) gives each member its own, the buffers (e.g. BatchNorm running statistics) of every member.
+    The networks run in eval mode (dropout off, BatchNorm on its running statistics), whatever mode ``module`` is
+    in. ``data=(x, y)`` overrides the task's split (e.g. a held-out query set).
     """
+    if batch_size < 1:
+        raise MetanetError(f"batch_size must be a positive number of examples, got {batch_size}")
     task = _as_task(task)
     t0 = time.perf_counter()
     x, y = data if data is not None else task.split(split)
@@ -120,8 +130,12 @@ def verify_stacked(
                         "task with examples in it")
     check_fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
     k = next(iter(params.values())).shape[0]
-    base = copy.deepcopy(module).to("meta")
-    buffers = {n: b.expand(k, *b.shape) for n, b in module.named_buffers()}
+    base = copy.deepcopy(module).to("meta").eval()  # verification is inference: no dropout, running BN stats
+    if buffers is None:
+        buffers = {n: b.expand(k, *b.shape) for n, b in module.named_buffers()}
+    dtype = next(iter(params.values())).dtype
+    if x.is_floating_point() and dtype.is_floating_point and x.dtype != dtype:  # e.g. a float64 network
+        x = x.to(dtype)
 
     def run(p, b, xb):
         return functional_call(base, (p, b), (xb,))
@@ -201,5 +215,6 @@ def verify(
     sigs = [_signature(m) for m in models]
     if any(s != sigs[0] for s in sigs):
         raise ArchError("verify() on a list needs models of one architecture (same spec and parameter shapes)")
-    params, _ = stack_module_state(models)
-    return verify_stacked(models[0], {k: v.detach() for k, v in params.items()}, task, split, batch_size)
+    params, buffers = stack_module_state(models)  # each model's own buffers (BatchNorm statistics), too
+    return verify_stacked(models[0], {k: v.detach() for k, v in params.items()}, task, split, batch_size,
+                          buffers={k: v.detach() for k, v in buffers.items()})

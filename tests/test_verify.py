@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 import metanet
-from metanet.errors import ArchError
+from metanet.errors import ArchError, MetanetError
 from metanet.nets import build
 from metanet.verify import Report, verify, verify_stacked
 
@@ -119,6 +119,39 @@ def test_verify_stacked_matches_verify(stub_task):
     params = {k: torch.stack([dict(m.named_parameters())[k].detach() for m in models]) for k, _ in models[0].named_parameters()}
     for s, v in zip(verify_stacked(models[0], params, task), verify(models, task)):
         assert s.accuracy == v.accuracy and s.loss == pytest.approx(v.loss, abs=1e-6)
+
+
+def _batchnorm_net(seed: int) -> nn.Sequential:
+    """A BatchNorm MLP whose running statistics differ per seed (what a list's members must each keep)."""
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5),
+                        nn.Linear(16, 10))
+    with torch.no_grad():
+        net[2].running_mean.normal_(0, 1)
+        net[2].running_var.uniform_(0.5, 2.0)
+    return net
+
+
+def test_list_members_keep_their_own_buffers_and_models_run_in_eval_mode(stub_task):
+    g = torch.Generator().manual_seed(4)
+    task = stub_task(torch.rand(200, 1, 8, 8, generator=g), torch.randint(0, 10, (200,), generator=g), 10)
+    models = [_batchnorm_net(s) for s in range(3)]  # left in train mode, as after a training loop
+    stats = [m[2].running_mean.clone() for m in models]
+    batched = verify(models, task)
+    for m, b, st in zip(models, batched, stats):
+        assert m.training and torch.equal(m[2].running_mean, st)  # the caller's module is left as it was
+        with torch.no_grad():
+            expected = (m.eval()(task.split("test")[0]).argmax(1) == task.split("test")[1]).double().mean().item()
+        m.train()
+        assert b.accuracy == pytest.approx(expected) and verify(m, task).accuracy == b.accuracy
+    assert len({r.loss for r in batched}) == 3
+
+
+def test_float64_network_and_bad_batch_size(task3):
+    r = verify(constant(2).double(), task3)
+    assert r.accuracy == 0.5
+    with pytest.raises(MetanetError, match="batch_size"):
+        verify(constant(2), task3, batch_size=0)
 
 
 def test_verify_does_not_touch_the_models(task3):

@@ -229,7 +229,9 @@ def refine(
                 history.append(r.mean().item())
                 if diff.abs().max() == 0:
                     continue  # flat reward: no information this step
-                w = diff / (diff.std() + 1e-8) / population
+                # one pair has no spread to normalise by: its sign (Adam sets the step size either way)
+                spread = diff.std() if population > 1 else diff.abs()
+                w = diff / (spread + 1e-8) / population
                 for n in names:  # Adam minimises: the gradient is minus the reward's ascent direction
                     params[n].grad = -(w.view(-1, *[1] * params[n].dim()) * eps[n]).sum(0)
         opt.step()
