@@ -220,9 +220,11 @@ def remove_neurons(v: NetView, sel: dict[int, list[int]]) -> None:
 
 def scale_route(L: Layer, factor: float) -> str | None:
     """How to scale the outputs of ``L``'s neurons by ``factor`` exactly: ``"outgoing"`` (the weights reading
-    them, when they read these neurons alone), ``"incoming"`` (weights and bias, for a positively homogeneous
-    activation and ``factor >= 0``), or None (not possible exactly)."""
-    if len(L.consumers) == 1 and L.consumers[0].exclusive:
+    them, when they read these neurons alone and the factor passes through what lies between, e.g. not a
+    negative one through max pooling), ``"incoming"`` (weights and bias, for a positively homogeneous activation
+    and ``factor >= 0``), or None (not possible exactly)."""
+    c = L.consumers[0] if len(L.consumers) == 1 else None
+    if c is not None and c.exclusive and (c.commutes == "any" or (c.commutes == "positive" and factor >= 0)):
         return "outgoing"
     if L.activation in _HOMOGENEOUS and factor >= 0:
         return "incoming"
@@ -243,8 +245,9 @@ def scale_neurons(v: NetView, sel: dict[int, list[int]], factor: float) -> str:
         if plans[layer] is None:
             raise ArchError(
                 f"cannot scale neurons of layer {layer} by {factor:g} exactly: they write into a residual stream "
-                f"and {L.activation}(a*x) != a*{L.activation}(x); valid: factors >= 0 with relu, leaky_relu or "
-                "identity networks, or neurons of a layer without residual skip"
+                f"or pass through a max pool or activation before the next layer, and {L.activation}(a*x) != "
+                f"a*{L.activation}(x); valid: factors >= 0 with relu, leaky_relu or identity activations, or "
+                "neurons read directly by the next layer"
             )
     for layer, js in sel.items():
         L = v.layer(layer)

@@ -38,12 +38,15 @@ __all__ = ["NetView", "Layer", "Consumer", "Region", "view"]
 class Consumer:
     """Weight layer ``weight`` reads neuron ``j`` of a layer through input columns ``j*group .. (j+1)*group``
     (a conv consumer: input channel ``j``). ``exclusive``: those columns carry this neuron's output only (no
-    residual stream mixes another layer's neuron into them)."""
+    residual stream mixes another layer's neuron into them). ``commutes``: which factors ``a`` pass unchanged
+    through the modules between the neuron and these columns, ``g(a * x) = a * g(x)``: ``"any"`` (linear: Flatten,
+    average pooling, eval Dropout), ``"positive"`` (``a >= 0``: max pooling, ReLU) or ``"none"``."""
 
     weight: str
     bias: str | None
     group: int
     exclusive: bool
+    commutes: str = "any"
 
     def columns(self, w: Tensor, j: int) -> Tensor:
         """The view of ``w`` (this consumer's weight) that multiplies neuron ``j``."""
@@ -91,6 +94,19 @@ class _Stage:
     layer: Layer
     pre: Callable[[Tensor], Tensor]
     post: Callable[[Tensor, Tensor], Tensor]
+
+
+_LINEAR = (nn.Flatten, nn.Identity, nn.Dropout, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+_POSITIVE = (nn.MaxPool2d, nn.AdaptiveMaxPool2d, nn.ReLU, nn.LeakyReLU)
+
+
+def _commutes(mods: list[nn.Module]) -> str:
+    """Which factors pass through ``mods`` per channel: "any", "positive" (>= 0) or "none" (see Consumer)."""
+    if all(isinstance(m, _LINEAR) for m in mods):
+        return "any"
+    if all(isinstance(m, _LINEAR + _POSITIVE) for m in mods):
+        return "positive"
+    return "none"
 
 
 def _seq(mods: list[nn.Module]) -> Callable[[Tensor], Tensor]:
@@ -218,7 +234,7 @@ class NetView:
                 group = consumer_mod.in_features // r.out_features
             acts = [activation_name(m) for m in seg[:cut] if activation_name(m) is not None]
             layer = Layer(t + 1, r.out_features, r.conv, r.weight, r.bias, False, acts[-1] if acts else None,
-                          (Consumer(c.weight, c.bias, group, True),), r.in_features)
+                          (Consumer(c.weight, c.bias, group, True, _commutes(seg[cut:])),), r.in_features)
             post = (lambda rest: lambda h, z: rest(z))(_seq(seg[cut:]))
             self._stages.append(_Stage(layer, _seq([mods[p], *seg[:cut]]), post))
         self._head = _seq(mods[wpos[-1] :])

@@ -98,6 +98,28 @@ def test_scale_refuses_what_it_cannot_do_exactly():
         edit.scale(build("mlp:64-12-10:relu"), "1:0", float("inf"), "digits")
 
 
+@pytest.mark.parametrize("pool", [nn.MaxPool2d(2), nn.AvgPool2d(2)], ids=["max", "avg"])
+def test_negative_scale_through_pooling_is_exact_or_refused(pool):
+    """A negative factor passes through average pooling but not max pooling (max(-x) != -max(x)): scaling the
+    weights that read the pooled channel is exact for the first and refused for the second."""
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.Tanh(), pool, nn.Flatten(), nn.Linear(3 * 16, 10))
+    x = _digits_x()
+    mask = torch.tensor([[1.0, -0.5, 1.0]])
+    with torch.no_grad():
+        masked = NetView(seq).forward(x, {1: mask})[0][0]
+    if isinstance(pool, nn.MaxPool2d):
+        with pytest.raises(ArchError, match="max pool"):
+            edit.scale(seq, "1:1", -0.5, "digits")
+        scaled, rep = edit.scale(seq, "1:1", 0.5, "digits")  # a positive factor still passes through
+        assert rep.details["via"] == "outgoing"
+        return
+    scaled, rep = edit.scale(seq, "1:1", -0.5, "digits")
+    assert rep.details["via"] == "outgoing"
+    with torch.no_grad():
+        assert torch.allclose(scaled(x), masked, atol=1e-5)
+
+
 @pytest.mark.parametrize("act, value", [("relu", 0.7), ("tanh", -0.3), ("sigmoid", 0.2), ("gelu", -0.1), ("silu", 1.5)])
 def test_clamp_fixes_the_output(act, value):
     model = build(f"mlp:64-10-10:{act}", seed=0)
