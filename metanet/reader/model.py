@@ -761,8 +761,16 @@ class Reader(nn.Module):
             raise GraphError(f"expected a NeuralGraph with x (N, 6) and edge_attr (E, F); got x {tuple(x.shape)}, "
                              f"edge_attr {tuple(ea.shape)}")
         if ea.shape[1] > self.edge_dim:
-            raise GraphError(f"edge values have {ea.shape[1]} columns; this reader reads kernels of up to "
-                             f"{self.edge_dim} values (3x3)")
+            wide = (ea[:, self.edge_dim:] != 0).any(1)
+            into = sorted({int(v) for v in data.node_layer[data.edge_index[1, wide]].tolist()}) \
+                if hasattr(data, "node_layer") and bool(wide.any()) else []
+            where = f"the connections into neuron layer(s) {into} (input = layer 0) carry" if into else "edges carry"
+            raise GraphError(
+                f"{where} up to {ea.shape[1]} values each: a kernel larger than 3x3, or a Linear layer reading a "
+                f"flattened feature map of more than {self.edge_dim} positions per channel; this reader reads at "
+                f"most {self.edge_dim} values per connection; valid: kernels up to 3x3, and feature maps pooled "
+                f"(MaxPool2d/AvgPool2d, or AdaptiveAvgPool2d(1)) to at most {self.edge_dim} positions before the "
+                "Linear layer")
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])
         num_graphs = int(data.num_graphs)

@@ -47,6 +47,13 @@ def test_read_errors(tmp_path, small_reader):
         read(bare, reader=small_reader)
     with pytest.raises(FileFormatError, match="no such file"):
         read(tmp_path / "missing.safetensors", reader=small_reader)
+    # a Linear reading a flattened 13x13 map: the error names the layer and what the reader can read
+    flat = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 13 * 13, 3))
+    with pytest.raises(GraphError, match=r"into neuron layer\(s\) \[2\].*169 values.*valid: kernels up to 3x3"):
+        read(flat, reader=small_reader)
+    with pytest.raises(GraphError, match=r"into neuron layer\(s\) \[1\].*25 values"):
+        read(nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)),
+             reader=small_reader)
 
 
 def test_cli_read(tmp_path, small_reader, capsys):
