@@ -846,6 +846,9 @@ class Reader(nn.Module):
         for k in ("accuracy", "backdoor", "log_lr", "log_epoch"):
             out[k] = out[k].squeeze(-1)
         if gdata is not None:
+            # whether any task's probes fit the network (input size and class count): else task and accuracy are
+            # the head's guesses about a network unlike any it was trained on
+            out["task_fits"] = gdata.view(len(gdata), len(self.tasks), -1)[..., 0].gt(0).any(-1)
             out["task"] = self._task_logits(gdata, out["task"])
             out["accuracy"] = out["accuracy"] + self._probe_accuracy_logit(gdata, out["task"], z)
         out["accuracy"] = torch.sigmoid(out["accuracy"])

@@ -83,6 +83,9 @@ def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str
         "accuracy": float(out["accuracy"][0].clamp(0, 1)),
         "task": reader.tasks[int(probs.argmax())],
         "task_probabilities": {t: float(p) for t, p in zip(reader.tasks, probs)},
+        # False: no task of the reader has this network's input size and class count (None: reader without
+        # labelled probes, which cannot tell)
+        "task_fits": bool(out["task_fits"][0]) if "task_fits" in out else None,
         "backdoor": p_backdoor,
         "trigger_scan": scan_info,
         "hyperparameters": hp,
@@ -103,7 +106,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
 
     Returns:
         ``accuracy`` (predicted test accuracy on its task, float in [0, 1]), ``task`` (name),
-        ``task_probabilities``, ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran),
+        ``task_probabilities``, ``task_fits`` (False when none of the reader's tasks has the network's input
+        size and class count, so task and accuracy are guesses; None for a reader without labelled probes),
+        ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran),
         ``trigger_scan`` (None, or the scan's features and ``reader_only``: the weights-only probability),
         ``hyperparameters`` (``lr``, ``epoch``,
         ``optimizer``, ``activation``), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``

@@ -112,6 +112,9 @@ def _digit_classes(s: str) -> list[int]:
         s = re.sub(pattern, lambda m: " " * len(m.group(0)), s)
     hits: list[tuple[int, int]] = []
     taken = [False] * len(s)
+    for m in re.finditer(r"\b(\d+)\s*(?:to|through|thru)\s*(\d+)\b", s):
+        if max(int(m.group(1)), int(m.group(2))) > 9:  # else "0 to 12" would read as classes 0 and 1
+            raise TaskError(f"digit range {m.group(0)!r} goes past 9; the classes are the digits 0 to 9")
     for m in re.finditer(r"\b(\d)\s*(?:-|to|through|thru)\s*(\d)(?:'?s)?\b", s):
         a, b = int(m.group(1)), int(m.group(2))
         if a > b:

@@ -13,8 +13,8 @@ Schema (every key optional unless marked *required*; unknown keys are errors)::
     count: 512                     # *required*: number of training runs (each stores len(checkpoints) nets)
     population: 64                 # at most this many runs train together, vectorised
     tasks: [mnist, "mnist[0-4]"]   # *required*: task names, sampled uniformly per run
-    checkpoints: [0, 1, 3, 10]     # epochs whose weights are stored (0 = the initialisation); the run's last
-                                   # epoch is always stored
+    checkpoints: [0, 1, 3, 10]     # epochs whose weights are stored (0 = the initialisation), those a run
+                                   # reaches (epochs is sampled per run); the run's last epoch is always stored
     arch:
       family: mlp                  # DIST of mlp | cnn
       depth: [1, 2]                # DIST of hidden layers (mlp) / conv layers (cnn), >= 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -219,7 +220,7 @@ class Zoo:
         def as_set(v: Any, conv=lambda x: x) -> set | None:
             if v is None:
                 return None
-            if isinstance(v, (str, int, Arch)):
+            if isinstance(v, (str, numbers.Integral, Arch)):  # numbers.Integral: numpy integers too
                 return {conv(v)}
             return {conv(x) for x in v}
 

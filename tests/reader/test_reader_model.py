@@ -120,7 +120,7 @@ def test_edge_dim_too_large_is_a_clear_error():
 
     reader = _reader()
     model = nn.Sequential(nn.Conv2d(1, 2, 5), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2, 3))
-    with pytest.raises(GraphError, match="kernels of up to 9"):
+    with pytest.raises(GraphError, match="at most 9 values per connection"):
         reader(to_graph(model))
 
 

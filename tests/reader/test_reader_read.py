@@ -24,7 +24,7 @@ def test_read_contract(small_reader):
     out = read(build("mlp:20-6-5-3:relu", seed=0), reader=small_reader)
     assert set(out) >= {"accuracy", "task", "backdoor", "hyperparameters", "neurons"}
     assert 0.0 <= out["accuracy"] <= 1.0 and 0.0 <= out["backdoor"] <= 1.0
-    assert out["task"] in ("digits", "mnist")
+    assert out["task"] in ("digits", "mnist") and out["task_fits"] is None  # no labelled probes: cannot tell
     assert set(out["hyperparameters"]) == {"lr", "epoch", "optimizer", "activation"}
     assert len(out["neurons"]) == 11
     assert [(n["layer"], n["index"]) for n in out["neurons"][:7]] == [(1, i) for i in range(6)] + [(2, 0)]
@@ -95,6 +95,8 @@ def test_shipped_reader_on_freshly_trained_networks():
         true = verify(model.eval(), task).accuracy
         out = read(model)
         errors.append(abs(out["accuracy"] - true))
+        assert out["task_fits"] is True
         if steps >= 400:
             assert out["task"] == "mnist"
     assert max(errors) <= SHIPPED_MAX_ABS_ERROR, errors
+    assert read(build("mlp:17-8-3:relu", seed=0), scan=False)["task_fits"] is False  # no 17-input task

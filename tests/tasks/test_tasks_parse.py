@@ -73,6 +73,8 @@ def test_single_class_and_backwards_range_are_errors():
         tasks.parse("mnist digit 7")
     with pytest.raises(TaskError, match="runs backwards"):
         tasks.parse("digits 5-3")
+    with pytest.raises(TaskError, match="'0 to 12' goes past 9"):  # not "names only one class"
+        tasks.parse("mnist digits 0 to 12")
 
 
 def test_grammar_like_text_gets_the_grammar_error():

@@ -20,6 +20,9 @@ def test_len_iter_select(small_zoo, small_recipe):
     finals = zoo.select(final=True)
     assert len(finals) == small_recipe["count"] and all(n.epoch == 2 for n in finals)
     assert len(zoo.select(epoch=0)) == small_recipe["count"]
+    import numpy as np
+
+    assert zoo.select(epoch=np.int64(0)) == zoo.select(epoch=0)  # numpy integers, e.g. from an array of epochs
     good = zoo.select(min_acc=0.5)
     assert all(n.test_acc >= 0.5 for n in good)
     assert len(zoo.select(max_acc=0.5)) + len(good) >= len(zoo)
