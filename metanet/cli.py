@@ -2,20 +2,24 @@
 
 Each subsystem contributes its subcommands through a ``register(subparsers)`` function in its own ``cli``
 module (listed in :data:`COMMANDS`), so this file stays a dispatcher. User mistakes (:class:`MetanetError`)
-print one line and exit with code 2; ``--debug`` shows the traceback instead.
+print one line and exit with code 2; ``--debug`` shows the traceback instead. The checks every subcommand shares
+live here too: :func:`positive_int` (an argparse type) and :func:`out_file` / :func:`out_dir` (output paths, checked
+before the work whose result they receive).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 from metanet import __version__
 from metanet.errors import MetanetError
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["main", "build_parser", "COMMANDS", "positive_int", "out_file", "out_dir"]
 
 #: modules whose ``register(subparsers)`` adds subcommands, in the order they appear in ``--help``
 COMMANDS = [
@@ -29,6 +33,57 @@ COMMANDS = [
     "metanet.inspect.cli",
     "metanet.demo",
 ]
+
+
+def positive_int(text: str) -> int:
+    """argparse type of counts that must be >= 1 (threads, workers, dpi): refused while parsing, before any work."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def _parent_is_dir(path: Path, flag: str, what: str) -> None:
+    """The nearest existing ancestor of ``path`` must be a directory (it is created below it if missing)."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise MetanetError(f"{flag} {str(path)!r}: {parent} is a file, not a directory; give {what}")
+
+
+def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.safetensors") -> Path:
+    """Check an output file path before the (slow) work that precedes writing it: not a directory, not under a file.
+
+    Raises:
+        MetanetError: naming the path and what would be valid (the CLI prints it on one line, exit code 2).
+    """
+    if not str(path).strip():
+        raise MetanetError(f"{flag} needs a file path, e.g. {example}")
+    p = Path(path)
+    if p.is_dir():
+        raise MetanetError(f"{flag} {str(path)!r} is a directory; give a file path, e.g. {p / example}")
+    _parent_is_dir(p, flag, f"a file path, e.g. {example}")
+    return p
+
+
+def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
+    """Check an output directory path (created if missing) before any work: not an existing file, not under one.
+
+    Raises:
+        MetanetError: naming the path and what would be valid (the CLI prints it on one line, exit code 2).
+    """
+    what = "a new or existing directory"
+    if not str(path).strip():
+        raise MetanetError(f"{flag} needs a directory path ({what})")
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise MetanetError(f"{flag} {str(path)!r} is an existing file, not a directory; give {what}")
+    _parent_is_dir(p, flag, what)
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import runpy
 import sys
@@ -13,8 +14,8 @@ import torch
 from torch import nn
 
 import metanet
-from metanet.cli import main
-from metanet.errors import FileFormatError
+from metanet.cli import build_parser, main, out_dir, out_file, positive_int
+from metanet.errors import FileFormatError, MetanetError
 from metanet.io import save
 from metanet.nets import build
 from metanet.verify import verify
@@ -144,3 +145,120 @@ def test_tasks_lists_the_four_tasks(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == FOUR_TASKS
     assert {r["name"]: r["input_shape"] for r in rows}["mnist1d"] == [1, 40]
+
+
+# --- shared argument checks: counts >= 1, output paths of the right kind -------------------------------------
+def _subcommands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(argv prefix, parser) of every leaf subcommand, e.g. (("zoo", "build"), <parser>)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield path, parser
+    for action in subs:
+        for name, child in action.choices.items():
+            yield from _subcommands(child, path + (name,))
+
+
+def _minimal_argv(path: tuple[str, ...], parser: argparse.ArgumentParser, skip: str) -> list[str]:
+    """``path`` with a placeholder for every positional and required option except ``skip``."""
+    argv = list(path)
+    for a in parser._actions:
+        if not a.option_strings:
+            argv.append("placeholder")
+        elif a.required and skip not in a.option_strings:
+            argv += [a.option_strings[0], "placeholder"]
+    return argv
+
+
+COUNT_FLAGS = ("--threads", "--workers")
+COUNT_OPTIONS = [(path, flag, _minimal_argv(path, p, flag)) for path, p in _subcommands(build_parser())
+                 for flag in COUNT_FLAGS if flag in p._option_string_actions]
+
+
+def test_positive_int():
+    assert positive_int("3") == 3
+    for bad in ("0", "-1", "1.5", "two", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match=">= 1"):
+            positive_int(bad)
+
+
+def test_count_options_are_found():
+    found = {(" ".join(path), flag) for path, flag, _ in COUNT_OPTIONS}
+    assert {("improve", "--threads"), ("refine", "--threads"), ("zoo build", "--threads"),
+            ("zoo build", "--workers")} <= found
+
+
+@pytest.mark.parametrize("value", ["0", "-2"])
+@pytest.mark.parametrize("path, flag, argv", COUNT_OPTIONS, ids=[f"{' '.join(p)} {f}" for p, f, _ in COUNT_OPTIONS])
+def test_every_thread_and_worker_count_must_be_positive(capsys, tmp_path, monkeypatch, path, flag, argv, value):
+    """Refused before any work, by every command (not a RuntimeError from torch.set_num_threads, nor ignored)."""
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main([*argv, flag, value])
+    except SystemExit as e:  # argparse's usage error
+        code = e.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and flag.lstrip("-") in err and ">= 1" in err and value in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_file_and_out_dir(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "f").write_text("x")
+    assert out_file(tmp_path / "new" / "net.safetensors") == tmp_path / "new" / "net.safetensors"
+    assert out_dir(tmp_path / "d") == tmp_path / "d" and out_dir(tmp_path / "new" / "dir")
+    with pytest.raises(MetanetError, match=r"is a directory; give a file path, e\.g\. .*d/net\.safetensors"):
+        out_file(tmp_path / "d")
+    with pytest.raises(MetanetError, match="is a file, not a directory"):
+        out_file(tmp_path / "f" / "net.safetensors")
+    with pytest.raises(MetanetError, match="needs a file path"):
+        out_file("")
+    with pytest.raises(MetanetError, match="is an existing file, not a directory; give a new or existing directory"):
+        out_dir(tmp_path / "f")
+    with pytest.raises(MetanetError, match="is a file, not a directory"):
+        out_dir(tmp_path / "f" / "sub")
+    assert not (tmp_path / "new").exists()  # checking creates nothing
+
+
+# every output path a command takes: (argv before the path, the option, argv after it, "file" or "dir")
+OUT_CASES = {
+    "generate": (["generate", "digits"], "--out", [], "file"),
+    "improve": (["improve", "digits", "--rounds", "1"], "--out", [], "file"),
+    "improve --log-dir": (["improve", "digits", "--rounds", "1"], "--log-dir", [], "dir"),
+    "refine": (["refine", "{net}", "--task", "digits"], "--out", [], "file"),
+    "inspect": (["inspect", "{net}"], "--out", [], "dir"),
+    "inspect --tensorboard": (["inspect", "{net}", "--out", "{tmp}/o"], "--tensorboard", [], "dir"),
+    "edit": (["edit", "{net}", "--prune", "0.2"], "--out", [], "file"),
+    "graph --plot": (["graph", "{net}"], "--plot", [], "file"),
+    "zoo build": (["zoo", "build", "tiny"], "--out", [], "dir"),
+    "zoo merge": (["zoo", "merge"], "", ["{tmp}"], "dir"),  # the destination is positional
+    "demo": (["demo", "--quick"], "--out", [], "dir"),
+}
+
+
+def test_out_cases_cover_every_output_option():
+    opts = {(path, flag) for path, p in _subcommands(build_parser()) for flag in p._option_string_actions
+            if flag in ("--out", "--plot", "--log-dir", "--tensorboard")}
+    covered = {(tuple(a[:2] if a[0] == "zoo" else a[:1]), flag) for a, flag, _, _ in OUT_CASES.values() if flag}
+    assert opts <= covered, opts - covered
+
+
+@pytest.mark.parametrize("case", sorted(OUT_CASES))
+def test_every_output_path_of_the_wrong_kind_is_one_error_line(capsys, tmp_path, monkeypatch, case):
+    """An existing directory where a file is written, an existing file where a directory is: one line naming the
+    path and what is valid, exit 2, before any work (no IsADirectoryError/FileExistsError traceback)."""
+    monkeypatch.chdir(tmp_path)
+    net = save(build("mlp:64-8-10:relu", seed=0), tmp_path / "net.safetensors", task="digits")
+    before, flag, after, kind = OUT_CASES[case]
+    wrong = tmp_path / "existing"
+    if kind == "file":
+        wrong.mkdir()
+    else:
+        wrong.write_text("keep me")
+    argv = [a.format(net=net, tmp=tmp_path) for a in [*before, *([flag] if flag else [])]]
+    argv += [str(wrong), *(a.format(tmp=tmp_path) for a in after)]
+    assert main(argv) == 2, argv
+    line = _one_error_line(capsys.readouterr().err)
+    assert str(wrong) in line and "directory" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing", "net.safetensors"]
+    assert wrong.is_dir() if kind == "file" else wrong.read_text() == "keep me"

@@ -6,12 +6,16 @@ import argparse
 import json
 from pathlib import Path
 
+from metanet.cli import out_file, positive_int
+
 
 def _graph(args: argparse.Namespace) -> int:
     from metanet.errors import FileFormatError
     from metanet.graph import describe, plot, to_graph
     from metanet.io import load
 
+    if args.plot is not None:
+        out_file(args.plot, "--plot", "graph.png")
     graph = to_graph(load(args.file))
     desc = describe(graph)
     if args.json:
@@ -38,20 +42,10 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
-    return value
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("graph", help="describe a saved network as a neural graph (and draw it)")
     p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
     p.add_argument("--plot", metavar="PNG", help="draw the network's graph to this image file")
-    p.add_argument("--dpi", type=_positive_int, default=120, help="resolution of --plot (default 120)")
+    p.add_argument("--dpi", type=positive_int, default=120, help="resolution of --plot (default 120)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_graph)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from metanet.cli import out_dir, out_file
 from metanet.errors import TaskError
 
 EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
@@ -27,6 +28,9 @@ def _inspect(args: argparse.Namespace) -> int:
     from metanet.inspect import inspect
     from metanet.io import load, load_meta
 
+    out_dir(args.out)  # before measuring, not after
+    if args.tensorboard is not None:
+        out_dir(args.tensorboard, "--tensorboard")
     model = load(args.file)
     task = _task_for(args, load_meta(args.file))
     db = inspect(model, task, split=args.split, reader=None if args.no_reader else "auto",
@@ -68,16 +72,39 @@ def _pairs(text: str, what: str) -> list[tuple[str, float | None]]:
     return out
 
 
+def _joined(values: list[str] | None, sep: str) -> str:
+    """Every occurrence of a repeatable flag as one spec, in order ('' when absent; an empty occurrence is skipped)."""
+    return sep.join(v for v in values or [] if v)
+
+
+class _Once(argparse.Action):
+    """Store a flag that cannot be merged when repeated (one --prune sparsity): a second occurrence is an error."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest) is not None:
+            parser.error(f"argument {option_string}: given twice ({getattr(namespace, self.dest)} and {values}); "
+                         "give it once (one edit of this kind per run)")
+        setattr(namespace, self.dest, values)
+
+
 def _edit(args: argparse.Namespace) -> int:
     from metanet import edit
     from metanet.errors import ArchError
     from metanet.io import load, load_meta
 
-    wanted = [args.repair_backdoor, args.remove, args.clamp, args.scale, args.prune is not None, args.precision]
+    # repeated --remove/--clamp/--precision merge into one edit each (later values win for the same neuron/region)
+    remove, clamp, plan = _joined(args.remove, ";"), _joined(args.clamp, ";"), _joined(args.precision, ",")
+    scales = [pair for text in args.scale or [] for pair in _pairs(text, "--scale")]  # one edit per factor, in order
+    for sel, factor in scales:
+        if factor is None:
+            raise ArchError(f"--scale {sel!r} needs a factor, e.g. '{sel}=0.5'")
+    wanted = [args.repair_backdoor, remove, clamp, scales, args.prune is not None, plan]
     if not any(wanted):
         print("metanet edit: error: no edit given; use one or more of --repair-backdoor, --remove, --clamp, --scale, "
               "--prune, --precision", file=sys.stderr)
         return 2
+    out_file(args.out)  # before the edits and their verification, not after
     model = load(args.file)
     meta = load_meta(args.file)
     task = _task_for(args, meta)
@@ -98,19 +125,16 @@ def _edit(args: argparse.Namespace) -> int:
     if args.repair_backdoor:
         step(edit.repair_backdoor(model, task, trigger, blind=args.blind or None, max_asr=args.max_asr,
                                   max_drop=args.max_drop, split=args.split))
-    if args.remove:
-        step(edit.remove(model, args.remove, task, **common))
-    if args.clamp:
-        step(edit.clamp(model, args.clamp, task, **common))
-    if args.scale:
-        for sel, factor in _pairs(args.scale, "--scale"):
-            if factor is None:
-                raise ArchError(f"--scale {sel!r} needs a factor, e.g. '{sel}=0.5'")
-            step(edit.scale(model, sel, factor, task, **common))
+    if remove:
+        step(edit.remove(model, remove, task, **common))
+    if clamp:
+        step(edit.clamp(model, clamp, task, **common))
+    for sel, factor in scales:
+        step(edit.scale(model, sel, factor, task, **common))
     if args.prune is not None:
         step(edit.prune(model, args.prune, task, method=args.prune_method, scope=args.prune_scope, **common))
-    if args.precision:
-        step(edit.precision(model, args.precision, task, **common))
+    if plan:
+        step(edit.precision(model, plan, task, **common))
     meta = {**meta, "task": task.name, "edited_from": str(args.file)}
     path = edit.save_edited(model, args.out, reports, meta)
     if args.json:
@@ -148,16 +172,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                     f"success rate when a trigger is known). Edits run in this order: {EDIT_ORDER}. The result "
                     "is written atomically to --out only if every edit succeeds, with the history in its metadata.")
     _common(p, "where to write the edited network", "data for the before/after report")
-    p.add_argument("--remove", metavar="NEURONS",
-                   help="remove neurons, e.g. '1:3,17,22;2:5' (LAYER:IDX,...; first hidden layer = 1)")
-    p.add_argument("--scale", metavar="NEURONS=F", help="scale neurons' outputs, e.g. '1:3,17=0.5;2:2=2'")
-    p.add_argument("--clamp", metavar="NEURONS[=V]",
-                   help="fix neurons' outputs to a constant, e.g. '1:3=0' (no value: the mean on the train split)")
-    p.add_argument("--prune", type=float, metavar="SPARSITY", help="prune connections to this fraction of zeros")
+    p.add_argument("--remove", metavar="NEURONS", action="append",
+                   help="remove neurons, e.g. '1:3,17,22;2:5' (LAYER:IDX,...; first hidden layer = 1); repeatable")
+    p.add_argument("--scale", metavar="NEURONS=F", action="append",
+                   help="scale neurons' outputs, e.g. '1:3,17=0.5;2:2=2'; repeatable (applied in order)")
+    p.add_argument("--clamp", metavar="NEURONS[=V]", action="append",
+                   help="fix neurons' outputs to a constant, e.g. '1:3=0' (no value: the mean on the train split); "
+                        "repeatable (merged; the last value given for a neuron wins)")
+    p.add_argument("--prune", type=float, metavar="SPARSITY", action=_Once,
+                   help="prune connections to this fraction of zeros")
     p.add_argument("--prune-method", default="magnitude", choices=["magnitude", "necessity"])
     p.add_argument("--prune-scope", choices=["layer", "global"], help="magnitude: per layer (default) or global")
-    p.add_argument("--precision", metavar="PLAN",
-                   help="per-region precision, e.g. '0=int8,1=fp16,2=fp32' (formats: fp32 fp16 bf16 int8 int4 int2)")
+    p.add_argument("--precision", metavar="PLAN", action="append",
+                   help="per-region precision, e.g. '0=int8,1=fp16,2=fp32' (formats: fp32 fp16 bf16 int8 int4 int2); "
+                        "repeatable (merged; the last format given for a region wins)")
     p.add_argument("--repair-backdoor", action="store_true",
                    help="find the neurons a backdoor trigger drives and remove or re-scale them")
     p.add_argument("--trigger", metavar="JSON",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from metanet.cli import out_dir, out_file, positive_int
+
 
 def _improve(args: argparse.Namespace) -> int:
     import torch
@@ -14,24 +16,30 @@ def _improve(args: argparse.Namespace) -> int:
     from metanet.writer import Writer
 
     check_selection(args.selection, args.folds)  # before the (slower) writer load
+    if args.out is not None:
+        out_file(args.out, example="writer.safetensors")
+    if args.log_dir is not None:
+        out_dir(args.log_dir, "--log-dir")
     torch.set_num_threads(args.threads)
     writer = Writer.load(args.writer) if args.writer else Writer.load()
     heldout = args.heldout or None
     writer, hist = improve(writer, args.tasks, rounds=args.rounds, method=args.method, candidates=args.candidates,
                            keep=args.keep, lr=args.lr, reward=args.reward, heldout=heldout, seed=args.seed,
                            log_dir=args.log_dir, selection=args.selection, folds=args.folds)
-    if args.json:
-        print(json.dumps({"config": hist.config, "rounds": hist.rounds}, indent=2, default=str))
-    else:
-        for r in hist.rounds:
-            parts = [f"round {r['round']}"]
-            for k in ("tracked_reward", "reward_mean", "reward_best", "reward_worst", "diversity", "winners",
-                      "heldout_best_of_k", "heldout_k1"):
-                if r.get(k) is not None:
-                    parts.append(f"{k} {r[k]:.4f}" if isinstance(r[k], float) else f"{k} {r[k]}")
-            print("  ".join(parts))
-    if args.out:
+    if args.out is not None:
         writer.save(args.out)
+    if args.json:  # stdout is one JSON document: the saved path goes in it, as in `metanet edit --json`
+        saved = {} if args.out is None else {"out": str(args.out)}
+        print(json.dumps({"config": hist.config, "rounds": hist.rounds, **saved}, indent=2, default=str))
+        return 0
+    for r in hist.rounds:
+        parts = [f"round {r['round']}"]
+        for k in ("tracked_reward", "reward_mean", "reward_best", "reward_worst", "diversity", "winners",
+                  "heldout_best_of_k", "heldout_k1"):
+            if r.get(k) is not None:
+                parts.append(f"{k} {r[k]:.4f}" if isinstance(r[k], float) else f"{k} {r[k]}")
+        print("  ".join(parts))
+    if args.out is not None:
         print(f"saved {args.out}")
     return 0
 
@@ -42,13 +50,15 @@ def _refine(args: argparse.Namespace) -> int:
     from metanet.io import load, load_meta, save
     from metanet.loop import refine
 
+    if args.out is not None:
+        out_file(args.out)  # before the refinement, not after
     torch.set_num_threads(args.threads)
     model = load(args.file)
     res = refine(model, args.task, method=args.method, steps=args.steps, population=args.population,
                  sigma=args.sigma, lr=args.lr, seed=args.seed, verify_on=args.split)
     print(f"before: {res.before}")
     print(f"after ({args.method}, {args.steps} steps): {res.after}")
-    if args.out:
+    if args.out is not None:
         meta = load_meta(args.file)
         meta.update(refined_by=args.method, refine_steps=args.steps, refined_task=args.task,
                     **{f"{args.split}_accuracy_before": res.before.accuracy, f"{args.split}_accuracy": res.after.accuracy})
@@ -73,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="save the improved writer here (.safetensors)")
     p.add_argument("--log-dir", default=None, help="TensorBoard directory")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_improve)
 
@@ -89,6 +99,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--lr", type=float, default=3e-3)
     r.add_argument("--split", default="val", help="split the before/after reports are verified on")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--threads", type=int, default=1)
+    r.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
     r.add_argument("--out", default=None, help="save the refined network here")
     r.set_defaults(run=_refine)

@@ -5,16 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 
+from metanet.cli import out_file
+
 
 def _generate(args: argparse.Namespace) -> int:
     from metanet.writer import Writer, generate
 
+    if args.out is not None:
+        out_file(args.out)  # before writing and verifying the candidates, not after
     writer = Writer.load(args.writer) if args.writer else None
     g = generate(args.spec, arch=args.arch, candidates=args.candidates, seed=args.seed, writer=writer,
                  shots=None if args.shots <= 0 else args.shots)
-    print(json.dumps(g.report.to_dict(), indent=2) if args.json else g.report)
-    if args.out:
-        print(f"saved {g.save(args.out)}")
+    saved = None if args.out is None else g.save(args.out)
+    if args.json:  # stdout is one JSON document: the saved path goes in it, as in `metanet edit --json`
+        print(json.dumps({**g.report.to_dict(), **({"out": str(saved)} if saved else {})}, indent=2))
+    else:
+        print(g.report)
+        if saved:
+            print(f"saved {saved}")
     return 0
 
 

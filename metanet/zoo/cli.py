@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 
+from metanet.cli import out_dir, positive_int
+
 
 def _build(args: argparse.Namespace) -> int:
     from metanet.zoo.build import build
 
+    out_dir(args.out)
     summary = build(args.recipe, args.out, shard=args.shard, limit=args.limit, backend=args.backend, workers=args.workers,
                     ray_address=args.ray_address, threads=args.threads, progress=not args.no_progress)
     print(summary)
@@ -37,6 +40,7 @@ def _info(args: argparse.Namespace) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from metanet.zoo.build import merge
 
+    out_dir(args.out, "merge destination")
     result = merge(args.out, args.sources)
     print(f"{args.out}: copied {result['units_copied']} units ({result['nets_copied']} networks), "
           f"{result['units_skipped']} already present")
@@ -60,11 +64,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="build only the recipe's first RUNS training runs (smoke tests)")
     b.add_argument("--backend", choices=["local", "ray"], default="local",
                    help="local: this process; ray: Ray tasks (pip install 'metanet[ray]')")
-    b.add_argument("--workers", type=int, default=1,
+    b.add_argument("--workers", type=positive_int, default=1,
                    help="local backend: worker processes, one unit each at a time (default 1; e.g. 2 on 2 cores)")
     b.add_argument("--ray-address", default=None, metavar="ADDR",
                    help="Ray cluster to use (default $RAY_ADDRESS, else a local instance), e.g. ray://head:10001")
-    b.add_argument("--threads", type=int, default=None,
+    b.add_argument("--threads", type=positive_int, default=None,
                    help="torch threads per worker process or Ray task (default 1)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.set_defaults(run=_build)

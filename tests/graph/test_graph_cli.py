@@ -43,3 +43,14 @@ def test_cli_graph_refuses_an_unknown_image_type(tmp_path, capsys):
     assert main(["graph", str(path), "--plot", str(tmp_path / "net.xyz")]) == 2
     err = capsys.readouterr().err
     assert "unknown image type 'xyz'; valid:" in err and "png" in err
+
+
+def test_cli_graph_plot_to_a_directory_is_one_line(tmp_path, capsys):
+    """A directory whose name has an image suffix passes the type check; it is refused before drawing."""
+    path = save(build("mlp:4-3-2:relu", seed=0), tmp_path / "net.safetensors")
+    (tmp_path / "plots.png").mkdir()
+    assert main(["graph", str(path), "--plot", str(tmp_path / "plots.png")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == (f"metanet: error: --plot {str(tmp_path / 'plots.png')!r} is a directory; give a "
+                                    f"file path, e.g. {tmp_path / 'plots.png' / 'graph.png'}")

@@ -1,6 +1,8 @@
-"""Pictures, TensorBoard logging and the `metanet inspect` command."""
+"""Pictures, TensorBoard logging, and the `metanet inspect` and `metanet edit` commands (metanet/inspect/cli.py)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from inspect_helpers import digits_mlp, planted_mlp, planted_task
@@ -9,7 +11,7 @@ from metanet import tasks
 from metanet.cli import main
 from metanet.inspect import NeuronDB, inspect
 from metanet.inspect.pictures import save_pictures
-from metanet.io import save
+from metanet.io import load, load_meta, save
 from metanet.nets import build
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -79,6 +81,66 @@ def test_cli_inspect_flags(tmp_path, capsys, flag):
     assert main(["inspect", str(net), "--task", "digits", "--out", str(out), "--no-pictures", flag]) == 0
     assert not list(out.glob("*.png"))
     if flag == "--json":
-        import json
-
         assert json.loads(capsys.readouterr().out)["meta"]["task"] == "digits"
+
+
+def test_cli_inspect_out_existing_file_is_one_error_line(tmp_path, capsys):
+    net = save(build("mlp:64-8-10:relu", seed=0), tmp_path / "net.safetensors", task="digits")
+    assert main(["inspect", str(net), "--out", str(net), "--no-pictures"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == (f"metanet: error: --out {str(net)!r} is an existing file, not a directory; "
+                                    "give a new or existing directory")
+    assert [p.name for p in tmp_path.iterdir()] == ["net.safetensors"]
+
+
+def test_cli_edit_applies_every_repeated_flag(tmp_path, capsys):
+    """Repeated --remove/--clamp/--precision merge into one edit each, repeated --scale are applied in order:
+    none is dropped (argparse's default keeps only the last)."""
+    net = save(build("mlp:64-32-16-10:relu", seed=0), tmp_path / "net.safetensors", task="digits")
+    out = tmp_path / "edited.safetensors"
+    assert main(["edit", str(net), "--out", str(out), "--json", "--remove", "1:5", "--remove", "2:6",
+                 "--clamp", "1:3=0", "--clamp", "1:4=0.25", "--scale", "1:1=0.5", "--scale", "2:2=2",
+                 "--precision", "0=fp16", "--precision", "1=int8"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["out"] == str(out)
+    params = [(e["edit"], e["params"]) for e in data["edits"]]
+    assert params == [
+        ("remove", {"neurons": "1:5;2:6"}),
+        ("clamp", {"neurons": {"1:3": 0.0, "1:4": 0.25}}),
+        ("scale", {"neurons": "1:1", "factor": 0.5}),
+        ("scale", {"neurons": "2:2", "factor": 2.0}),
+        ("precision", {"plan": "0=fp16,1=int8"}),
+    ]
+    assert [e["edit"] for e in load_meta(out)["edits"]] == ["remove", "clamp", "scale", "scale", "precision"]
+    w1, w2 = (layer.weight.detach() for layer in load(out).layers[:2])
+    assert float(w1[5].abs().sum()) == 0 and float(w2[6].abs().sum()) == 0  # both removed neurons
+
+
+def test_cli_edit_clamp_repeats_merge_like_one_spec(tmp_path, capsys):
+    """'--clamp A --clamp B' is '--clamp "A;B"': a neuron without a value takes its mean, the last value wins."""
+    net = save(build("mlp:64-8-10:relu", seed=0), tmp_path / "net.safetensors", task="digits")
+    for name, args in (("two", ["--clamp", "1:3=0", "--clamp", "1:4", "--clamp", "1:3=1"]),
+                       ("one", ["--clamp", "1:3=0;1:4;1:3=1"])):
+        assert main(["edit", str(net), "--out", str(tmp_path / f"{name}.safetensors"), *args]) == 0
+    two, one = (load_meta(tmp_path / f"{n}.safetensors")["edits"][0]["params"] for n in ("two", "one"))
+    assert two == one and two["neurons"]["1:3"] == 1.0 and set(two["neurons"]) == {"1:3", "1:4"}
+
+
+def test_cli_edit_repeated_prune_is_refused(tmp_path, capsys):
+    """Two sparsities cannot be merged into one pruning edit: a usage error naming both, nothing written."""
+    net = save(build("mlp:64-8-10:relu", seed=0), tmp_path / "net.safetensors", task="digits")
+    with pytest.raises(SystemExit) as info:
+        main(["edit", str(net), "--out", str(tmp_path / "o.safetensors"), "--prune", "0.2", "--prune", "0.5"])
+    assert info.value.code == 2
+    assert "argument --prune: given twice (0.2 and 0.5)" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["net.safetensors"]
+
+
+def test_cli_edit_out_directory_is_refused_before_editing(tmp_path, capsys):
+    net = save(build("mlp:64-8-10:relu", seed=0), tmp_path / "net.safetensors", task="digits")
+    assert main(["edit", str(net), "--prune", "0.2", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no edit report: nothing was edited
+    assert captured.err.strip() == (f"metanet: error: --out {str(tmp_path)!r} is a directory; give a file path, "
+                                    f"e.g. {tmp_path / 'net.safetensors'}")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from metanet.cli import build_parser, main
 from metanet.io import load, load_meta, save
 from metanet.nets import build
@@ -45,3 +49,39 @@ def test_refine_command_bad_task_is_one_line(tmp_path, capsys):
     save(build("mlp:64-16-10:relu", seed=0), src)
     assert main(["refine", str(src), "--task", "no-such-task", "--steps", "1"]) == 2
     assert capsys.readouterr().err.startswith("metanet: error: ")
+
+
+def test_improve_json_with_out_is_one_json_document(tmp_path, capsys, tiny_writer):
+    """With --json, stdout is exactly one JSON document and the saved writer's path is in it."""
+    start = tmp_path / "start.safetensors"
+    tiny_writer.save(start)
+    out = tmp_path / "improved.safetensors"
+    argv = ["improve", "digits", "--rounds", "1", "--candidates", "2", "--writer", str(start), "--json"]
+    assert main([*argv, "--out", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)  # the whole of stdout
+    assert data["out"] == str(out) and len(data["rounds"]) >= 1
+    assert out.is_file()
+    assert main([*argv[:-1], "--out", str(out)]) == 0  # text: the path on a last line of its own
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"saved {out}"
+
+
+@pytest.mark.parametrize(
+    "command", [["improve", "digits", "--rounds", "1"], ["refine", "x.safetensors", "--task", "digits", "--steps", "1"]]
+)
+@pytest.mark.parametrize("threads", ["0", "-1"])
+def test_zero_or_negative_threads_is_a_usage_error(capsys, command, threads):
+    """Refused while parsing (exit 2, naming the option), not a RuntimeError from torch.set_num_threads."""
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--threads", threads])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --threads: must be a whole number >= 1, got '{threads}'" in err and "Traceback" not in err
+
+
+def test_refine_out_directory_is_refused_before_refining(tmp_path, capsys):
+    src = save(build("mlp:64-16-10:relu", seed=0), tmp_path / "net.safetensors", task="digits")
+    assert main(["refine", str(src), "--task", "digits", "--steps", "1", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no before/after report: nothing was refined
+    assert captured.err.strip() == (f"metanet: error: --out {str(tmp_path)!r} is a directory; give a file path, "
+                                    f"e.g. {tmp_path / 'net.safetensors'}")
