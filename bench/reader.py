@@ -30,6 +30,11 @@ a few dozen runs in the test split it is several points wide. ``*_weak`` ranks t
 clean checkpoints; ``*_untrained_as_clean`` ranks every checkpoint with the epoch-0 ones counted clean (the labels the
 reader's loss uses).
 
+``generated``: the reader on networks it has never seen the like of, written by the shipped writer (one candidate,
+the default architecture, seed 0) for each task of the reader's task head: the fraction whose task it names, the
+mean |predicted - verified test accuracy| and the networks for which no fitting task was found (``--no-generated``
+skips it).
+
 A reader with a fitted trigger scan (``metanet.reader.scan``) also gets ``reader_scan_*`` figures (its backdoor
 probability as ``metanet.read`` gives it: weights and Neural Cleanse on the network), ``scan_only_*`` (the scan's
 smallest mask alone) and ``scan_networks_per_minute``, on the same test checkpoints.
@@ -61,6 +66,7 @@ def main(argv=None) -> dict:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=None)
+    p.add_argument("--no-generated", action="store_true", help="skip the reads of writer-generated networks")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -191,6 +197,8 @@ def main(argv=None) -> dict:
         hp, hs, hy = torch.cat(ho_pred), torch.cat(ho_stat), torch.cat(ho_true)
         result["pooled"].update({"heldout_arch_reader_tau": tau(hp, hy), "heldout_arch_statnn_tau": tau(hs, hy),
                                  "heldout_arch_networks": len(hy)})
+    if not args.no_generated:
+        result["generated"] = generated_figures(reader, tau)
     result["speed"] = speed(reader, args.threads)
     result["seconds"] = round(time.time() - t0, 1)
     text = json.dumps(result, indent=2)
@@ -249,6 +257,25 @@ def run_bootstrap(score: torch.Tensor, label: torch.Tensor, runs: torch.Tensor, 
 
 
 @torch.no_grad()
+def generated_figures(reader, tau) -> dict:
+    """The reader on networks the shipped writer generates for each of its tasks (see the module docstring)."""
+    import metanet
+    from metanet.writer import Writer
+
+    writer, rows = Writer.load(), []
+    for name in reader.tasks:
+        g = metanet.generate(name, candidates=1, seed=0, writer=writer)
+        out = metanet.read(g.model, reader=reader, scan=False)
+        rows.append({"task": name, "arch": str(g.report.arch), "test_accuracy": round(g.report.test.accuracy, 4),
+                     "read_accuracy": round(out["accuracy"], 4), "read_task": out["task"],
+                     "read_task_p": round(out["task_probabilities"][out["task"]], 4), "task_fits": out["task_fits"]})
+    err = [abs(r["read_accuracy"] - r["test_accuracy"]) for r in rows]
+    return {"networks": len(rows), "task_accuracy": round(sum(r["read_task"] == r["task"] for r in rows) / len(rows), 4),
+            "accuracy_mae": round(sum(err) / len(err), 4), "accuracy_max_error": round(max(err), 4),
+            "tau": tau([r["read_accuracy"] for r in rows], [r["test_accuracy"] for r in rows]),
+            "rows": rows}
+
+
 def speed(reader, threads: int, arch: str = "mlp:784-32-10:relu", batch: int = 64, repeats: int = 5) -> dict:
     """Networks read per second (encoding stacked parameters to graphs + reader forward), batches of ``batch``."""
     from metanet.graph import to_batch
