@@ -353,20 +353,25 @@ def test_networks_are_read_on_the_probes_of_tasks_of_their_shape():
     assert float(gfeat[0, width]) == 1.0 and torch.isclose(gfeat[0, width + 1], acc)
 
 
-def test_task_evidence_points_the_task_head_at_the_task_a_network_solves():
-    r"""``task_evidence`` adds :math:`\kappa\,\mathrm{logit}(\mathrm{acc}_t)` to the task logits: with the head
-    silenced, a nearest-class-mean classifier of mnist is read as mnist, not as a permutation of it; tasks whose
-    probes it cannot be run on (another class count) are masked out whatever ``task_evidence`` is."""
+def _mnist_ncm():
+    """A nearest-class-mean classifier of mnist as a Linear layer, its graph, and the mnist val split."""
     from metanet import tasks
 
-    names = ["mnist+permute(1)", "mnist", "mnist[3,8]"]
     x, y = tasks.get("mnist").split("val")
     means = torch.stack([x[y == c].flatten(1).mean(0) for c in range(10)])
     ncm = nn.Sequential(nn.Linear(784, 10))
     with torch.no_grad():
         ncm[0].weight.copy_(means)
         ncm[0].bias.copy_(-0.5 * means.pow(2).sum(1))
-    g = to_graph(ncm, edge_dim=9)
+    return ncm, to_graph(ncm, edge_dim=9), x, y
+
+
+def test_task_evidence_points_the_task_head_at_the_task_a_network_solves():
+    r"""``task_evidence`` adds :math:`\kappa\,\mathrm{logit}(\mathrm{acc}_t)` to the task logits: with the head
+    silenced, a nearest-class-mean classifier of mnist is read as mnist, not as a permutation of it; tasks whose
+    probes it cannot be run on (another class count) are masked out whatever ``task_evidence`` is."""
+    names = ["mnist+permute(1)", "mnist", "mnist[3,8]"]
+    ncm, g, x, y = _mnist_ncm()
     out = {}
     for kappa in (0.0, 3.0):
         torch.manual_seed(0)
@@ -388,16 +393,8 @@ def test_task_cap_bounds_the_head_so_strong_probe_evidence_decides():
     r"""With ``task_cap`` :math:`c` the head's task logits become :math:`c \tanh(\ell / c)`: a head that puts a
     wrong task 40 logits ahead (as the uncapped head did on generated networks, by 14-17) is out-voted by the
     probe evidence of an mnist classifier; without the cap it wins. Negative caps are rejected."""
-    from metanet import tasks
-
     names = ["mnist+permute(1)", "mnist"]
-    x, y = tasks.get("mnist").split("val")
-    means = torch.stack([x[y == c].flatten(1).mean(0) for c in range(10)])
-    ncm = nn.Sequential(nn.Linear(784, 10))
-    with torch.no_grad():
-        ncm[0].weight.copy_(means)
-        ncm[0].bias.copy_(-0.5 * means.pow(2).sum(1))
-    g = to_graph(ncm, edge_dim=9)
+    ncm, g, x, y = _mnist_ncm()
     out = {}
     for cap in (0.0, 4.0):
         torch.manual_seed(0)
