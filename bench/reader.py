@@ -270,7 +270,8 @@ def generated_figures(reader, tau) -> dict:
                      "read_accuracy": round(out["accuracy"], 4), "read_task": out["task"],
                      "read_task_p": round(out["task_probabilities"][out["task"]], 4), "task_fits": out["task_fits"]})
     err = [abs(r["read_accuracy"] - r["test_accuracy"]) for r in rows]
-    return {"networks": len(rows), "task_accuracy": round(sum(r["read_task"] == r["task"] for r in rows) / len(rows), 4),
+    named = sum(r["read_task"] == r["task"] for r in rows)
+    return {"networks": len(rows), "task_accuracy": round(named / len(rows), 4),
             "accuracy_mae": round(sum(err) / len(err), 4), "accuracy_max_error": round(max(err), 4),
             "tau": tau([r["read_accuracy"] for r in rows], [r["test_accuracy"] for r in rows]),
             "rows": rows}

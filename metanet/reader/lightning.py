@@ -177,8 +177,8 @@ class ReaderModule(L.LightningModule):
     Args:
         tasks: task names of the task head (must cover the data module's zoos' tasks; order = class order).
         hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats, probes, probe_inputs, data_probes,
-            saliency, derived_probes, task_evidence, task_cap: the Reader's; the data probes are filled from each base data
-            set's val split in ``setup`` (never the test split the accuracy targets are measured on).
+            saliency, derived_probes, task_evidence, task_cap: the Reader's; the data probes are filled from each
+            base data set's val split in ``setup`` (never the test split the accuracy targets are measured on).
         scan_steps: > 0 gives the reader a trigger scan (:mod:`metanet.reader.scan`) of that many Neural Cleanse
             steps; its head is fitted when training ends, on the val networks of the zoos that hold backdoored
             ones (never on training networks), before the export.

@@ -846,38 +846,36 @@ class Reader(nn.Module):
         for k in ("accuracy", "backdoor", "log_lr", "log_epoch"):
             out[k] = out[k].squeeze(-1)
         if gdata is not None:
+            g = gdata.view(len(gdata), len(self.tasks), _dprobe_width(self.num_classes))
+            avail, acc = g[..., 0] > 0, g[..., 1].clamp(0.01, 0.99)  # probes the network runs on; its accuracy
             # whether any task's probes fit the network (input size and class count): else task and accuracy are
             # the head's guesses about a network unlike any it was trained on
-            out["task_fits"] = gdata.view(len(gdata), len(self.tasks), -1)[..., 0].gt(0).any(-1)
-            out["task"] = self._task_logits(gdata, out["task"])
-            out["accuracy"] = out["accuracy"] + self._probe_accuracy_logit(gdata, out["task"], z)
+            out["task_fits"] = avail.any(-1)
+            out["task"] = self._task_logits(avail, acc, out["task"])
+            out["accuracy"] = out["accuracy"] + self._probe_accuracy_logit(avail, acc, out["task"], z)
         out["accuracy"] = torch.sigmoid(out["accuracy"])
         role = self.node_head(torch.cat([h, z[batch]], 1))
         out["role"] = role.new_zeros(n_all, role.shape[1]).index_copy(0, act_nodes, role)
         out["embedding"] = z
         return out
 
-    def _task_logits(self, gdata: Tensor, logits: Tensor) -> Tensor:
+    def _task_logits(self, avail: Tensor, acc: Tensor, logits: Tensor) -> Tensor:
         """The task head's logits (bounded to ``±task_cap`` by ``task_cap * tanh(. / task_cap)`` when set) plus
         the probe evidence ``task_evidence * logit(acc_t)``, tasks unavailable to a network masked out (a network no
-        task's probes fit keeps the head's logits)."""
-        g = gdata.view(len(gdata), len(self.tasks), _dprobe_width(self.num_classes))
-        avail = g[..., 0] > 0
+        task's probes fit keeps the head's logits). ``avail``, ``acc``: ``(G, T)`` whether each task's probes fit
+        each network, and its (clamped) accuracy on them."""
         if self.task_cap:  # the weights' opinion is bounded, so strong probe evidence always decides
             logits = self.task_cap * torch.tanh(logits / self.task_cap)
         if self.task_evidence:
-            logits = logits + self.task_evidence * torch.logit(g[..., 1].clamp(0.01, 0.99)) * avail
+            logits = logits + self.task_evidence * torch.logit(acc) * avail
         mask = avail | ~avail.any(-1, keepdim=True)
         return logits.masked_fill(~mask, -1e4)
 
-    def _probe_accuracy_logit(self, gdata: Tensor, task_logits: Tensor, z: Tensor) -> Tensor:
+    def _probe_accuracy_logit(self, avail: Tensor, acc: Tensor, task_logits: Tensor, z: Tensor) -> Tensor:
         r"""The accuracy head's skip path :math:`\sigma(w^\top z)\,\sum_t p(t)\,\mathrm{logit}(\mathrm{acc}_t)`:
         the networks' accuracy on the labelled probes of each task, weighted by the task head's (detached)
         probabilities over the tasks whose probes it could be run on, and gated per network. An MLP readout blurs
         the probe accuracy's fine ranking; this path keeps it."""
-        fw = _dprobe_width(self.num_classes)
-        g = gdata.view(len(gdata), len(self.tasks), fw)
-        avail, acc = g[..., 0], g[..., 1].clamp(0.01, 0.99)
         p = torch.softmax(task_logits.detach(), -1) * avail
         p = p / p.sum(-1, keepdim=True).clamp(min=1e-6)
         return torch.sigmoid(self.dprobe_gate(z)).squeeze(-1) * (p * torch.logit(acc)).sum(-1)
