@@ -1,8 +1,9 @@
 """The ``metanet`` command line.
 
 Each subsystem contributes its subcommands through a ``register(subparsers)`` function in its own ``cli``
-module (listed in :data:`COMMANDS`), so this file stays a dispatcher. User mistakes (:class:`MetanetError`)
-print one line and exit with code 2; ``--debug`` shows the traceback instead. The checks every subcommand shares
+module (listed in :data:`COMMANDS`), so this file stays a dispatcher. User mistakes (:class:`MetanetError`),
+and file-system refusals of a named path (``OSError`` with a filename: read-only, no permission), print one line
+and exit with code 2; ``--debug`` shows the traceback instead. The checks every subcommand shares
 live here too: :func:`positive_int` (an argparse type) and :func:`out_file` / :func:`out_dir` (output paths, checked
 before the work whose result they receive).
 """
@@ -53,6 +54,8 @@ def _parent_is_dir(path: Path, flag: str, what: str) -> None:
         parent = parent.parent
     if not parent.is_dir():
         raise MetanetError(f"{flag} {str(path)!r}: {parent} is a file, not a directory; give {what}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise MetanetError(f"{flag} {str(path)!r}: {parent} is not writable; give {what} in a writable directory")
 
 
 def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.safetensors") -> Path:
@@ -123,6 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"metanet: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        # a path the file system refuses (read-only, no permission, vanished): one line, like a user mistake
+        if args.debug or e.filename is None:
+            raise
+        print(f"metanet: error: {e.strerror or e}: {e.filename}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("metanet: interrupted", file=sys.stderr)

@@ -220,6 +220,38 @@ def test_out_file_and_out_dir(tmp_path):
     assert not (tmp_path / "new").exists()  # checking creates nothing
 
 
+def test_out_paths_refuse_a_read_only_directory(tmp_path, monkeypatch):
+    import os
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real = os.access
+    # root may write anywhere, so the file system's "no" is simulated for this one directory
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == ro else real(p, mode))
+    with pytest.raises(MetanetError, match=r"ro is not writable; give a file path, e\.g\. net\.safetensors"):
+        out_file(ro / "net.safetensors")
+    with pytest.raises(MetanetError, match="ro is not writable; give a new or existing directory"):
+        out_dir(ro / "sub" / "dir")
+    assert out_file(tmp_path / "ok.safetensors") == tmp_path / "ok.safetensors"
+
+
+def test_file_system_refusals_are_one_line(monkeypatch, capsys):
+    """An OSError naming a path (read-only file system, no permission) is reported like a user mistake."""
+
+    def refuse(args):
+        raise PermissionError(13, "Permission denied", "/srv/ro/net.safetensors")
+
+    parser = build_parser()
+    monkeypatch.setattr("metanet.cli.build_parser", lambda: parser)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub.choices["tasks"].set_defaults(run=refuse)
+    assert main(["tasks"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "metanet: error: Permission denied: /srv/ro/net.safetensors"
+    with pytest.raises(PermissionError):  # --debug keeps the traceback
+        main(["--debug", "tasks"])
+
+
 # every output path a command takes: (argv before the path, the option, argv after it, "file" or "dir")
 OUT_CASES = {
     "generate": (["generate", "digits"], "--out", [], "file"),

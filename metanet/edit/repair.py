@@ -62,7 +62,7 @@ from metanet.edit.trigger import summary, triggered_set
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView
 
-__all__ = ["repair_backdoor", "reconstruct_trigger", "trigger_scores", "fit_imputer", "blind_supports"]
+__all__ = ["repair_backdoor", "reconstruct_trigger", "anomaly_index", "trigger_scores", "fit_imputer", "blind_supports"]
 
 def trigger_scores(v: NetView, x: Tensor, xt: Tensor) -> dict[int, Tensor]:
     """Per layer, ``(mean on triggered - mean on clean) / clean std`` of each neuron's output."""
@@ -371,6 +371,20 @@ def concentration(mask: Tensor) -> float:
     return float(win.max() / m.sum().clamp(min=1e-12))
 
 
+def anomaly_index(logs: Tensor, floor: float = 1e-8) -> Tensor:
+    r"""Neural Cleanse's anomaly index of every class: the robust z-score
+    :math:`(\mathrm{med}_t \ell_t - \ell_t) / (1.4826\,\mathrm{MAD}_t \ell_t)` of the log mask norms
+    :math:`\ell_t` (log, because natural "easy" classes spread the norms multiplicatively); large for a class
+    reached by a much smaller mask than the others. ``floor`` bounds the MAD away from 0.
+
+    Shapes:
+        - logs: :math:`(..., K)`; output: the same
+    """
+    med = logs.median(-1, keepdim=True).values
+    mad = 1.4826 * (logs - med).abs().median(-1, keepdim=True).values
+    return (med - logs) / mad.clamp(min=floor)
+
+
 def reconstruct_trigger(
     model: nn.Module, x: Tensor, num_classes: int, *, steps: int = 300, batch: int = 128, lr: float = 0.1,
     seed: int = 0, threshold: float = 3.0, compact: float = 0.8, target: int | None = None,
@@ -394,11 +408,7 @@ def reconstruct_trigger(
     best_l1, best_m, best_p = best_l1[0], best_m[0], best_p[0]
     finite = torch.isfinite(best_l1)
     norms = torch.where(finite, best_l1, torch.full_like(best_l1, float(best_l1[finite].max()) if finite.any() else 1))
-    # anomaly index on log norms: natural "easy" classes spread the norms multiplicatively
-    logs = norms.clamp(min=1e-6).log()
-    med = logs.median()
-    mad = 1.4826 * (logs - med).abs().median()
-    anomaly = (med - logs) / mad.clamp(min=1e-8)
+    anomaly = anomaly_index(norms.clamp(min=1e-6).log())
     t = int(anomaly.argmax()) if target is None else int(target)
     conc = concentration(best_m[t]) if len(shape) == 3 else None
     # a patch trigger is compact: a concentrated mask counts as evidence even when other classes are easy too

@@ -46,7 +46,7 @@ SCAN_FEATURES = ("min_log_l1", "anomaly", "log_gap", "concentration")
 
 def _features(l1: Tensor, masks: Tensor) -> Tensor:
     """``(k, F)`` features from per-class mask norms ``l1`` ``(k, K)`` and the masks ``(k, K, *mask shape)``."""
-    from metanet.edit.repair import concentration
+    from metanet.edit.repair import anomaly_index, concentration
 
     k, K = l1.shape
     n_in = masks[0, 0].numel()
@@ -56,9 +56,7 @@ def _features(l1: Tensor, masks: Tensor) -> Tensor:
     worst = torch.where(finite.any(1, keepdim=True), worst, torch.full_like(worst, float(n_in)))
     logs = torch.where(finite, l1, worst).clamp(min=1e-6).log()
     low = logs.sort(1).values
-    med = logs.median(1).values
-    mad = 1.4826 * (logs - med[:, None]).abs().median(1).values
-    anomaly = (med - low[:, 0]) / mad.clamp(min=1e-3)
+    anomaly = anomaly_index(logs, floor=1e-3).amax(1)  # the smallest mask's
     gap = low[:, 1] - low[:, 0] if K > 1 else torch.zeros(k)
     side = math.isqrt(n_in)
     square = masks.dim() > 3 or side * side == n_in  # image masks, or flattened square images

@@ -11,7 +11,7 @@ from inspect_helpers import backdoored_digits_mlp, digits_mlp, planted_mlp, plan
 
 from metanet import edit, tasks
 from metanet.cli import main
-from metanet.edit.repair import _cut, blind_supports, fit_imputer
+from metanet.edit.repair import _cut, anomaly_index, blind_supports, fit_imputer
 from metanet.errors import TaskError
 from metanet.io import load, load_meta, save
 from metanet.zoo.backdoor import apply_trigger
@@ -72,6 +72,15 @@ def test_a_network_biased_to_the_target_gets_its_output_recalibrated():
     assert shift["class"] == 3 and shift["delta"] < 0
     assert float(model.layers[-1].bias.detach()[3]) == pytest.approx(
         float(biased.layers[-1].bias.detach()[3]) + shift["delta"], abs=1e-5)
+
+
+def test_anomaly_index_flags_the_class_with_the_outlying_small_mask():
+    logs = torch.tensor([[3.0, 3.1, 2.9, 3.0, 1.0], [3.0, 2.0, 4.0, 3.0, 3.5]])
+    a = anomaly_index(logs)
+    assert a.shape == logs.shape and int(a[0].argmax()) == 4 and a[0, 4] > 3 > a[1].max()
+    # rows are independent: the batched call is the per-row call
+    assert torch.equal(a[1], anomaly_index(logs[1]))
+    assert torch.isfinite(anomaly_index(torch.zeros(4))).all()  # equal norms: MAD 0, floored
 
 
 def test_imputed_cut_is_exact_on_a_linear_relation():
