@@ -110,10 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `metanet train ...` hands its arguments to LightningCLI untouched
-    if argv[:1] == ["train"]:
+    debug = argv[:1] == ["--debug"]
+    if argv[debug : debug + 1] == ["train"]:
         from metanet.train import cli_main
 
-        return cli_main(argv[1:]) or 0
+        return cli_main(argv[debug + 1 :], debug=debug) or 0
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int | None] | None = getattr(args, "run", None)

@@ -235,6 +235,23 @@ def test_out_paths_refuse_a_read_only_directory(tmp_path, monkeypatch):
     assert out_file(tmp_path / "ok.safetensors") == tmp_path / "ok.safetensors"
 
 
+def test_train_setup_mistakes_are_one_line(tmp_path, monkeypatch, capsys):
+    """A MetanetError raised while LightningCLI sets the run up (here: a zoo directory that is not a zoo) is one
+    line and exit code 2; ``--debug`` before ``train`` keeps the traceback."""
+    from metanet.errors import ZooError
+
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "fit", "-c", str(Path(__file__).resolve().parents[1] / "train" / "reader.yaml"),
+            f"--data.init_args.zoos=[{tmp_path / 'nozoo'}]", "--trainer.fast_dev_run=true",
+            f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("metanet: error: ")
+    assert "nozoo is not a zoo" in err and "metanet zoo build" in err
+    with pytest.raises(ZooError):
+        main(["--debug", *args])
+
+
 def test_file_system_refusals_are_one_line(monkeypatch, capsys):
     """An OSError naming a path (read-only file system, no permission) is reported like a user mistake."""
 
