@@ -17,6 +17,7 @@ __all__ = [
     "RecipeError",
     "ZooError",
     "CheckpointError",
+    "ConfigError",
 ]
 
 
@@ -50,3 +51,7 @@ class ZooError(MetanetError, ValueError):
 
 class CheckpointError(MetanetError, ValueError):
     """A reader/writer checkpoint that is missing or does not match the model it is loaded into."""
+
+
+class ConfigError(MetanetError, ValueError):
+    """A model or training option outside its valid range (a meta-network's size, an episode's shot counts)."""

@@ -250,6 +250,13 @@ def test_train_setup_mistakes_are_one_line(tmp_path, monkeypatch, capsys):
     assert "nozoo is not a zoo" in err and "metanet zoo build" in err
     with pytest.raises(ZooError):
         main(["--debug", *args])
+    # an option the model's __init__ refuses: jsonargparse re-raises it as its own ValueError
+    args = ["train", "fit", "-c", str(Path(__file__).resolve().parents[1] / "train" / "writer.yaml"),
+            "--model.init_args.augment=bogus", "--trainer.fast_dev_run=true",
+            f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}"]
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "metanet: error: unknown support augmentation 'bogus'; valid: none, shift")
 
 
 def test_file_system_refusals_are_one_line(monkeypatch, capsys):

@@ -20,8 +20,6 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
     import lightning as L
     from lightning.pytorch.cli import LightningCLI
 
-    from metanet.errors import MetanetError
-
     # `metanet train ARGS` passes ARGS while sys.argv still holds them (DDP re-launches its workers from sys.argv,
     # so it stays as it is): LightningCLI's warning about that is noise here
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
@@ -36,9 +34,24 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
             auto_configure_optimizers=False,
             parser_kwargs={"prog": "metanet train"},
         )
-    except MetanetError as e:
-        if debug:
+    except Exception as e:  # noqa: BLE001 - only a MetanetError (maybe wrapped by jsonargparse) is handled here
+        cause = _metanet_cause(e)
+        if debug or cause is None:
             raise
-        print(f"metanet: error: {e}", file=sys.stderr)
+        print(f"metanet: error: {cause}", file=sys.stderr)
         return 2
     return 0
+
+
+def _metanet_cause(e: BaseException) -> BaseException | None:
+    """``e`` if it is a MetanetError, else the first one in its cause/context chain: jsonargparse re-raises an
+    error of a class's ``__init__`` (e.g. an unknown writer option) as its own ``ValueError``."""
+    from metanet.errors import MetanetError
+
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, MetanetError):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset
 
+from metanet.errors import ConfigError
 from metanet.nets import Arch
 
 __all__ = ["Episode", "EpisodeSampler", "sample_arch", "make_episode"]
@@ -102,7 +103,17 @@ class EpisodeSampler(IterableDataset):
         seed: int = 0,
         length: int | None = None,
     ) -> None:
-        self.bases, self.split, self.shots, self.query = tuple(bases), split, shots, query
+        lo, hi = shots
+        for name, v, least in (("shots (min)", lo, 1), ("shots (max)", hi, lo), ("query", query, 1),
+                               ("min_classes", min_classes, 2)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise ConfigError(f"episode {name} must be a whole number >= {least}, got {v!r}")
+        for name, v in (("p_permute", p_permute), ("p_invert", p_invert), ("cnn_prob", cnn_prob)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+                raise ConfigError(f"episode {name} is a probability: a number in [0, 1], got {v!r}")
+        if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
+            raise ConfigError(f"episode stream length must be a whole number >= 1 or None (endless), got {length!r}")
+        self.bases, self.split, self.shots, self.query = tuple(bases), split, (lo, hi), query
         self.min_classes, self.p_permute, self.p_invert, self.cnn_prob = min_classes, p_permute, p_invert, cnn_prob
         self.seed, self.length = seed, length
 

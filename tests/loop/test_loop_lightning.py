@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lightning as L
+import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
@@ -39,3 +40,13 @@ def test_loop_stage_resumes_from_its_last_checkpoint(tmp_path):
     for (k, a), b in zip(full.writer.state_dict().items(), resumed.writer.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-6), k
     assert "reward/mean" in t.callback_metrics
+
+
+def test_loop_data_errors_before_the_first_round():
+    from metanet.errors import ConfigError, TaskError
+
+    with pytest.raises(ConfigError, match="tasks_per_round must be a whole number >= 1, got 0"):
+        LoopDataModule(tasks_per_round=0).prepare_data()
+    with pytest.raises(TaskError, match="unknown data set 'bogus'"):
+        LoopDataModule(bases=("bogus",)).prepare_data()
+

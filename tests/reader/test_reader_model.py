@@ -411,3 +411,17 @@ def test_task_cap_bounds_the_head_so_strong_probe_evidence_decides():
     assert reader.config["task_cap"] == 4.0 and "task_cap" not in Reader(tasks=names).config
     with pytest.raises(ValueError, match="task_cap"):
         Reader(tasks=names, task_cap=-1.0)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"hidden": 0}, "Reader hidden must be a whole number >= 1, got 0"),
+    ({"num_classes": 1}, "num_classes must be a whole number >= 2"),
+    ({"probes": -1}, "probes must be a whole number >= 0"),
+    ({"data_probes": 2.5}, "data_probes must be a whole number >= 0, got 2.5"),
+    ({"tasks": []}, "at least one task name"),
+])
+def test_reader_size_errors_name_the_option(kw, message):
+    from metanet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        Reader(**{"tasks": ["digits"], **kw})

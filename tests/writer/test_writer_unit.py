@@ -436,3 +436,20 @@ def test_writer_rejects_graphs_of_plain_sequentials():
     graph = to_graph(nn.Sequential(nn.Flatten(), nn.Linear(64, 10)))
     with pytest.raises(ArchError, match="mlp and cnn"):
         Writer()(graph, torch.rand(20, 1, 8, 8), torch.arange(20) % 10)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"shots": (0, 10)}, r"shots \(min\) must be a whole number >= 1, got 0"),
+    ({"shots": (50, 10)}, r"shots \(max\) must be a whole number >= 50, got 10"),
+    ({"query": 0}, "query must be a whole number >= 1"),
+    ({"cnn_prob": 1.5}, r"cnn_prob is a probability: a number in \[0, 1\], got 1.5"),
+    ({"p_invert": -0.1}, "p_invert is a probability"),
+    ({"length": 0}, "length must be a whole number >= 1 or None"),
+])
+def test_episode_sampler_errors_name_the_option(kw, message):
+    from metanet.errors import ConfigError
+    from metanet.writer.episodes import EpisodeSampler
+
+    with pytest.raises(ConfigError, match=message):
+        EpisodeSampler(("digits",), **kw)
+
