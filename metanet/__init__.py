@@ -12,6 +12,7 @@ from typing import Any
 from metanet.errors import (
     ArchError,
     CheckpointError,
+    ConfigError,
     FileFormatError,
     GraphError,
     MetanetError,
@@ -60,6 +61,7 @@ __all__ = [
     "RecipeError",
     "ZooError",
     "CheckpointError",
+    "ConfigError",
     "verify",
     "Report",
     *_LAZY,
