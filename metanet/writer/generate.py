@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -128,6 +129,9 @@ def generate(
         raise TaskError(f"candidates must be an integer >= 1, got {candidates!r}")
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
         raise TaskError(f"shots must be None (the whole training split) or an integer >= 1, got {shots!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TaskError(f"seed must be an integer, got {seed!r}")
+    seed = int(seed)
     arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else Arch.coerce(arch)
     if verify and len(task.split("val")[1]) == 0:
         raise TaskError(

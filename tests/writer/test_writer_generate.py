@@ -94,6 +94,8 @@ def test_unknown_task_text_is_a_task_error(untrained):
         generate("", writer=untrained)
     with pytest.raises(TaskError):
         generate("digits", candidates=0, writer=untrained)
+    with pytest.raises(TaskError, match="seed must be an integer, got 1.5"):  # was torch's RuntimeError
+        generate("digits", seed=1.5, writer=untrained)
 
 
 def test_one_class_support_is_a_task_error(untrained, digits):
