@@ -40,9 +40,10 @@ def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
     NetView(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(task.input_shape), task.num_classes, where=f"task {task.name!r}")
     trig = as_trigger(trigger, task.input_shape, task.num_classes)
-    model.eval()
-    original = copy.deepcopy(model) if inplace else model
-    edited = model if inplace else copy.deepcopy(model)
+    # measure on an eval-mode copy: the caller's model keeps its weights and its train/eval mode (a model
+    # being trained with dropout must not come back with dropout switched off)
+    original = copy.deepcopy(model).eval()
+    edited = model.eval() if inplace else copy.deepcopy(original)
     return task, trig, original, edited, NetView(edited)
 
 
@@ -87,11 +88,13 @@ def clamp(model: nn.Module, neurons: Any, task, value: float | None = None, *, s
           trigger: Any = None, inplace: bool = False, stats_split: str = "train") -> EditResult:
     """Fix neurons' outputs to a constant for every input.
 
-    ``neurons`` may carry the values (``"1:3=0.5;2:2=0"``); otherwise ``value`` applies to all, and with no
-    value at all each neuron is clamped to its mean output on ``stats_split`` (mean ablation).
+    ``neurons`` may carry the values (``"1:3=0.5;2:2=0"`` or ``{(1, 3): 0.5, (2, 2): 0}``); otherwise ``value``
+    applies to all, and with no value at all each neuron is clamped to its mean output on ``stats_split`` (mean
+    ablation).
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
-    if isinstance(neurons, str) and "=" in neurons:
+    valued_dict = isinstance(neurons, dict) and neurons and all(isinstance(k, tuple) for k in neurons)
+    if (isinstance(neurons, str) and "=" in neurons) or valued_dict:
         values = parse_neuron_values(neurons, v)
     else:
         values = {(l, j): value for l, js in parse_neurons(neurons, v).items() for j in js}
@@ -301,6 +304,12 @@ def prune(
     if not 0 <= s < 1:
         raise ArchError(f"sparsity {sparsity!r} is not valid: a fraction of connections to remove in [0, 1) "
                         "(1 would disconnect the network)")
+    try:
+        tol = float(tolerance)
+    except (TypeError, ValueError):
+        tol = math.nan
+    if not 0 <= tol <= 1:  # a negative one would refuse every removal, NaN accept every one
+        raise ArchError(f"tolerance {tolerance!r} is not valid: an accuracy drop in [0, 1] (0.01 = one point)")
     if method not in ("magnitude", "necessity"):
         raise ArchError(f"unknown pruning method {method!r}; valid: magnitude, necessity")
     scope = scope or ("layer" if method == "magnitude" else "global")
@@ -316,7 +325,8 @@ def prune(
             _magnitude(v.params(), regs, s, scope)
     else:
         x, y = task.split(calib_split)
-        details = _necessity(edited, v, regs, s, x[:max_examples], y[:max_examples], task.num_classes, tolerance)
+        x = x.to(next(edited.parameters()).dtype)  # the saliency runs the network itself (a float64 one, too)
+        details = _necessity(edited, v, regs, s, x[:max_examples], y[:max_examples], task.num_classes, tol)
     p = v.params()
     details = {
         "sparsity_before": before,
@@ -327,7 +337,7 @@ def prune(
     params = {"sparsity": s, "method": method, "scope": scope,
               "regions": None if regions is None else [r.index for r in regs]}
     if method == "necessity":
-        params.update(tolerance=tolerance, calib_split=calib_split)
+        params.update(tolerance=tol, calib_split=calib_split)
     return finish("prune", params, original, edited, task, split, trig, details)
 
 
@@ -386,6 +396,8 @@ def parse_precision(plan: Any, v: NetView) -> dict[int, str]:
             idx: Iterable[int] = range(len(v.regions))
         elif re.fullmatch(r"\d+\s*-\s*\d+", k):
             a, b = (int(t) for t in k.split("-"))
+            if a > b:  # range(a, b + 1) would be empty: the regions would silently stay fp32
+                raise ArchError(f"region range {k!r} runs backwards; write it as {b}-{a}")
             idx = range(a, b + 1)
         else:
             idx = [k]

@@ -18,9 +18,11 @@ file format) stays the same and the edited network loads with :func:`metanet.loa
 from __future__ import annotations
 
 import math
+import operator
 import re
 from typing import Any, Iterable
 
+import numpy as np
 import torch
 from metanet.errors import ArchError
 from metanet.inspect.netview import Layer, NetView
@@ -47,6 +49,17 @@ def _ints(text: str, what: str) -> list[int]:
     return out
 
 
+def _index(j: Any) -> int | None:
+    """``j`` as an int when it is an integer index (Python int, numpy integer, 0-d integer tensor), else None.
+    Indices often come from numpy / torch (``np.flatnonzero``, ``topk``); bools and floats are not indices."""
+    if isinstance(j, (bool, np.bool_)) or (isinstance(j, torch.Tensor) and j.dtype == torch.bool):
+        return None
+    try:
+        return operator.index(j)
+    except TypeError:
+        return None
+
+
 def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
     """Neurons as ``{layer: sorted indices}``, checked against the network.
 
@@ -68,9 +81,16 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
             pairs += [(layer, j) for j in _ints(idx, "neuron index")]
     elif isinstance(spec, dict):
         for layer, idx in spec.items():
-            idxs = [idx] if isinstance(idx, int) else list(idx)
+            if _index(idx) is not None:
+                idxs = [idx]
+            else:
+                try:
+                    idxs = list(idx)
+                except TypeError:
+                    raise ArchError(f"neurons {idx!r} of layer {layer!r} are neither an index nor a list of "
+                                    f"indices; expected {NEURON_GRAMMAR}") from None
             pairs += [(layer, j) for j in idxs]
-    elif isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(s, int) for s in spec):
+    elif isinstance(spec, tuple) and len(spec) == 2 and all(_index(s) is not None for s in spec):
         pairs = [spec]
     elif isinstance(spec, Iterable):
         for item in spec:
@@ -84,7 +104,11 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
     out: dict[int, set[int]] = {}
     for layer, j in pairs:
         L = v.layer(layer)
-        if not isinstance(j, int) or not 0 <= j < L.width:
+        i = _index(j)
+        if i is None:
+            raise ArchError(f"neuron {j!r} of layer {L.index} is not an integer index; valid: 0..{L.width - 1}")
+        j = i
+        if not 0 <= j < L.width:
             raise ArchError(
                 f"neuron {j!r} of layer {L.index} does not exist: layer {L.index} has {L.width} {L.kind}s "
                 f"(0..{L.width - 1})"
@@ -97,7 +121,8 @@ def parse_neuron_values(spec: Any, v: NetView, what: str = "value") -> dict[tupl
     """``{(layer, idx): value}`` from ``"1:3=0.5;2:2,4=0"`` (a missing ``=value`` gives None) or a dict."""
     if isinstance(spec, dict) and all(isinstance(k, tuple) for k in spec):
         sel = parse_neurons(list(spec), v)
-        return {(l, j): (None if spec[(l, j)] is None else float(spec[(l, j)])) for l, js in sel.items() for j in js}
+        return {(l, j): (None if spec[(l, j)] is None else _number(spec[(l, j)], what)) for l, js in sel.items()
+                for j in js}
     if not isinstance(spec, str):
         raise ArchError(f"cannot read neuron {what}s from {spec!r}; expected 'LAYER:IDX[,IDX]=NUMBER;...'")
     out: dict[tuple[int, int], float | None] = {}
@@ -118,6 +143,18 @@ def parse_neuron_values(spec: Any, v: NetView, what: str = "value") -> dict[tupl
     return out
 
 
+def _number(value: Any, what: str) -> float:
+    """``value`` as a finite float; ArchError naming ``what`` otherwise (an inf / NaN bias would make every
+    output of the network inf / NaN, which verification would only report afterwards)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ArchError(f"{what} {value!r} is not a number; valid: a finite number") from None
+    if not math.isfinite(x):
+        raise ArchError(f"{what} {x} is not finite; valid: a finite number")
+    return x
+
+
 # ------------------------------------------------------------------------------------- activations
 def act_at_zero(name: str | None) -> float:
     return 0.5 if name == "sigmoid" else 0.0
@@ -135,7 +172,7 @@ _NONMONO = {"gelu": (-0.7517916, -0.1699712), "silu": (-1.2784645, -0.2784645)}
 
 def inverse_activation(name: str | None, value: float) -> float:
     """A pre-activation ``b`` with ``act(b) == value``; ArchError naming the valid range otherwise."""
-    v = float(value)
+    v = _number(value, "clamp value")
     if name in (None, "identity"):
         return v
     if name == "relu" and v >= 0:
@@ -234,9 +271,7 @@ def scale_route(L: Layer, factor: float) -> str | None:
 @torch.no_grad()
 def scale_neurons(v: NetView, sel: dict[int, list[int]], factor: float) -> str:
     """Multiply the outputs of neurons by ``factor`` in place; returns how ("outgoing" or "incoming")."""
-    factor = float(factor)
-    if not math.isfinite(factor):
-        raise ArchError(f"scale factor {factor} is not finite; valid: a finite number")
+    factor = _number(factor, "scale factor")
     p = v.params()
     plans = {}
     for layer in sel:

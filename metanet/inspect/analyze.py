@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from typing import Any, Callable
 
@@ -141,9 +142,26 @@ def inspect(
         x, y = x[:max_examples], y[:max_examples]
     if len(y) == 0:
         raise TaskError(f"split {split!r} of task {task.name!r} has no examples to measure the neurons on")
+    if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1:
+        raise TaskError(f"top_k must be an integer >= 1 (top-activating examples stored per neuron), got {top_k!r}")
+    if not isinstance(support_threshold, numbers.Real) or not 0 <= support_threshold <= 1:  # NaN fails too
+        raise TaskError(f"support_threshold must be an accuracy drop in [0, 1] (0.02 = two points), got "
+                        f"{support_threshold!r}")
     v = view(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
+    # measure in eval mode (no dropout), then give the caller's model back in the mode it came in
+    modes = [(m, m.training) for m in model.modules()]
     model.eval()
+    try:
+        return _measure(model, v, task, split, x, y, reader, float(support_threshold), int(top_k), t0)
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tensor, reader: Any,
+             support_threshold: float, top_k: int, t0: float) -> NeuronDB:
+    """The measurements of :func:`inspect`, on a model in eval mode."""
     C = task.num_classes
     base = evaluate_masks(v, x, y, C, {})
     base_acc, base_pc, base_loss = float(base.accuracy[0]), base.per_class[0], float(base.loss[0])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import sqlite3
 from collections import Counter, defaultdict
@@ -24,7 +25,7 @@ from typing import Any, Iterator
 import torch
 from torch import Tensor
 
-from metanet.errors import FileFormatError
+from metanet.errors import FileFormatError, TaskError
 from metanet.io import atomic_write
 
 __all__ = ["NeuronDB", "COLUMNS"]
@@ -126,6 +127,14 @@ class NeuronDB:
 
     def supporting(self, cls: int) -> list[tuple[int, int]]:
         """Neurons ``(layer, idx)`` without which class ``cls`` loses accuracy, strongest first."""
+        k = len(self.meta.get("per_class") or self.class_names)
+        try:
+            ok = not isinstance(cls, bool) and 0 <= operator.index(cls) < k
+        except TypeError:
+            ok = False
+        if not ok:  # [] would read as "nothing depends on this class"
+            raise TaskError(f"class {cls!r} does not exist: the task has classes 0..{k - 1}")
+        cls = operator.index(cls)
         hits = [r for r in self.rows if cls in r["supports"]]
         hits.sort(key=lambda r: r["ablation_per_class"][cls])
         return [(r["layer"], r["idx"]) for r in hits]

@@ -22,6 +22,7 @@ value joins the residual stream, so it is read by every later layer up to the ne
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import Callable
 
@@ -98,6 +99,16 @@ class _Stage:
 
 _LINEAR = (nn.Flatten, nn.Identity, nn.Dropout, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 _POSITIVE = (nn.MaxPool2d, nn.AdaptiveMaxPool2d, nn.ReLU, nn.LeakyReLU)
+
+
+def _as_int(index: object) -> int:
+    """``index`` as an int: an integer (Python, numpy, 0-d torch) or the text of one. Unlike ``int()``, refuses
+    floats (``int(1.9)`` would silently pick layer 1) and bools; TypeError / ValueError otherwise."""
+    if isinstance(index, str):
+        return int(index.strip())
+    if isinstance(index, bool) or (isinstance(index, Tensor) and index.dtype == torch.bool):
+        raise TypeError(f"{index!r} is a bool, not an index")
+    return operator.index(index)
 
 
 def _commutes(mods: list[nn.Module]) -> str:
@@ -243,7 +254,7 @@ class NetView:
     def layer(self, index: int) -> Layer:
         """Hidden neuron layer ``index`` (1 = first hidden layer); ArchError naming the valid ones otherwise."""
         try:
-            return self._by_index[int(index)]
+            return self._by_index[_as_int(index)]
         except (KeyError, TypeError, ValueError):
             raise ArchError(
                 f"layer {index!r} is not a hidden layer of this network ({self.describe()}); valid hidden layers "
@@ -254,7 +265,7 @@ class NetView:
     def region(self, index: int) -> Region:
         """Weight layer ``index``; ArchError naming the valid range otherwise."""
         try:
-            i = int(index)
+            i = _as_int(index)
         except (TypeError, ValueError):
             i = -1
         if not 0 <= i < len(self.regions):
@@ -296,6 +307,9 @@ class NetView:
         kvar = ks.pop() if ks else None
         fanned = False
         rec: dict[int, Tensor] = {}
+        p = next(self.model.parameters(), None)
+        if p is not None and x.is_floating_point() and x.dtype != p.dtype:  # task data is float32; a float64 net
+            x = x.to(p.dtype)
         h = self._prelude(x)
         n = x.shape[0]
         for st in self._stages:

@@ -22,7 +22,10 @@ MIN_PER_CLASS_FOR_SPLIT = 3
 
 def _to_numpy(a: Any, what: str) -> np.ndarray:
     if isinstance(a, torch.Tensor):
-        return a.detach().cpu().numpy()
+        a = a.detach().cpu()
+        if a.dtype == torch.bfloat16:  # numpy has no bfloat16; float32 holds every bfloat16 value exactly
+            a = a.float()
+        return a.numpy()
     try:
         return np.asarray(a)
     except Exception as e:  # ragged lists and the like

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from inspect_helpers import PLANTED, PLANTED_CLASS, planted_mlp, planted_task, train
@@ -166,3 +167,84 @@ def test_removing_the_rest_of_a_layer_counts_earlier_removals():
     with pytest.raises(ArchError, match="5 already removed"):
         edit.remove(model, "1:5-8", planted_task())
     edit.remove(model, "1:5-7", planted_task())  # one working unit stays: allowed
+
+
+@pytest.mark.parametrize(
+    "neurons",
+    [
+        {1: np.array([3, 4])},  # indices from numpy (e.g. np.flatnonzero of a column of the neuron DB)
+        {1: np.int64(3)},
+        {1: torch.tensor([3, 4])},  # or from torch (e.g. topk indices)
+        [(np.int64(1), np.int64(3))],
+        (1, np.int64(3)),
+    ],
+    ids=["numpy-array", "numpy-scalar", "torch", "numpy-pairs", "numpy-tuple"],
+)
+def test_numpy_and_torch_indices_are_neurons(neurons):
+    model = planted_mlp()
+    edited, rep = edit.remove(model, neurons, planted_task())
+    assert edited.layers[0].weight[3].abs().sum() == 0
+    assert rep.params["neurons"].startswith("1:3")
+
+
+@pytest.mark.parametrize(
+    "neurons, message",
+    [
+        ({1: True}, "neurons True of layer 1 are neither an index nor a list of indices"),
+        ({1: [True]}, "neuron True of layer 1 is not an integer index"),
+        ({1: [2.5]}, "neuron 2.5 of layer 1 is not an integer index"),
+        ({1.9: [3]}, "layer 1.9 is not a hidden layer"),
+    ],
+)
+def test_non_integer_neurons_and_layers_are_refused(neurons, message):
+    with pytest.raises(ArchError, match=message):
+        edit.remove(planted_mlp(), neurons, planted_task())
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+@pytest.mark.parametrize("act", ["relu", "identity"])
+def test_clamp_refuses_values_that_are_not_finite(act, value):
+    model = build(f"mlp:8-9-4:{act}", seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ArchError, match="not finite"):
+        edit.clamp(model, "1:1", planted_task(), value, inplace=True)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_scale_and_clamp_name_a_value_that_is_not_a_number():
+    with pytest.raises(ArchError, match="scale factor 'x' is not a number"):
+        edit.scale(planted_mlp(), "1:1", "x", planted_task())
+    with pytest.raises(ArchError, match="clamp value 'x' is not a number"):
+        edit.clamp(planted_mlp(), "1:1", planted_task(), "x")
+
+
+@pytest.mark.parametrize("name, call", [
+    ("remove", lambda m, t: edit.remove(m, "1:1", t)),
+    ("scale", lambda m, t: edit.scale(m, "1:1", 0.5, t)),
+    ("clamp", lambda m, t: edit.clamp(m, "1:1", t)),
+])
+def test_edits_leave_the_callers_training_mode_alone(name, call):
+    model = planted_mlp().train()
+    edited, _ = call(model, planted_task())
+    assert model.training and all(m.training for m in model.modules())
+    assert not edited.training
+
+
+def test_edits_of_a_float64_network():
+    model = build("mlp:64-8-10:relu", seed=0).double()
+    edited, rep = edit.clamp(model, "1:1", "digits")  # mean ablation runs the network on the train split
+    assert edited.layers[0].weight.dtype == torch.float64
+    assert rep.after.n == rep.before.n
+
+
+def test_clamp_takes_per_neuron_values_as_a_dict():
+    model = build("mlp:64-10-10:tanh", seed=0)
+    edited, rep = edit.clamp(model, {(1, 4): 0.25, (1, 6): -0.5}, "digits")
+    x = _digits_x()
+    with torch.no_grad():
+        h = edited.act(edited.layers[0](x.flatten(1)))
+    assert torch.allclose(h[:, 4], torch.full((len(x),), 0.25), atol=1e-5)
+    assert torch.allclose(h[:, 6], torch.full((len(x),), -0.5), atol=1e-5)
+    assert rep.params["neurons"] == {"1:4": 0.25, "1:6": -0.5}
+    with pytest.raises(ArchError, match="value 'x' is not a number"):
+        edit.clamp(model, {(1, 4): "x"}, "digits")

@@ -104,3 +104,22 @@ def test_int8_everywhere_and_the_star_region():
 def test_precision_errors(plan, message):
     with pytest.raises(ArchError, match=message):
         edit.precision(digits_mlp(), plan, "digits")
+
+
+def test_necessity_pruning_of_a_float64_network():
+    model = build("mlp:64-8-10:relu", seed=0).double()
+    edited, rep = edit.prune(model, 0.3, "digits", method="necessity")
+    assert edited.layers[0].weight.dtype == torch.float64
+    assert rep.details["sparsity"] == pytest.approx(0.3, abs=0.01)
+
+
+@pytest.mark.parametrize("plan", ["1-0=int8", "1-0=int8,0=fp16"])
+def test_precision_backwards_range_is_an_error_not_skipped(plan):
+    with pytest.raises(ArchError, match="range '1-0' runs backwards; write it as 0-1"):
+        edit.precision(digits_mlp(), plan, "digits")
+
+
+@pytest.mark.parametrize("tolerance", [-0.01, float("nan"), float("inf"), "x"])
+def test_necessity_tolerance_must_be_a_fraction(tolerance):
+    with pytest.raises(ArchError, match="tolerance .* is not valid: an accuracy drop in \\[0, 1\\]"):
+        edit.prune(digits_mlp(), 0.5, "digits", method="necessity", tolerance=tolerance)

@@ -13,7 +13,7 @@ from torch import nn
 
 import metanet.inspect
 from metanet import tasks
-from metanet.errors import ArchError, FileFormatError
+from metanet.errors import ArchError, FileFormatError, TaskError
 from metanet.inspect import COLUMNS, NeuronDB, inspect
 from metanet.inspect.measure import ablate_layer, evaluate_masks
 from metanet.inspect.netview import NetView
@@ -156,3 +156,36 @@ def test_package_is_callable_and_errors_are_clear():
         inspect(build("mlp:64-8-4:relu"), task)
     with pytest.raises(ArchError, match="valid hidden layers \\(input = layer 0\\): 1 \\(9 units\\)"):
         NetView(planted_mlp()).layer(2)
+
+
+def test_inspect_leaves_the_callers_training_mode_alone():
+    model = planted_mlp().train()
+    inspect(model, planted_task(), reader=None)
+    assert model.training
+
+
+def test_inspect_a_float64_network():
+    model = planted_mlp().double()
+    db = inspect(model, planted_task(), reader=None)
+    assert db[(1, PLANTED)]["ablation_per_class"][PLANTED_CLASS] == pytest.approx(-1.0)
+    assert db[(1, DEAD)]["dead"] == 1
+
+
+@pytest.mark.parametrize("top_k", [0, -3, 2.5, True])
+def test_top_k_must_be_a_positive_integer(top_k):
+    # -3 used to store all but the last 3 examples as "top" examples; 0 made save_pictures fail on an empty mosaic
+    with pytest.raises(TaskError, match=r"top_k must be an integer >= 1"):
+        inspect(planted_mlp(), planted_task(), reader=None, top_k=top_k)
+
+
+@pytest.mark.parametrize("threshold", [-0.5, float("nan"), 1.5, "x"])
+def test_support_threshold_must_be_a_fraction(threshold):
+    with pytest.raises(TaskError, match=r"support_threshold must be an accuracy drop in \[0, 1\]"):
+        inspect(planted_mlp(), planted_task(), reader=None, support_threshold=threshold)
+
+
+@pytest.mark.parametrize("cls", [4, -1, "1", None])
+def test_supporting_a_class_the_task_does_not_have_is_an_error(planted_db, cls):
+    # used to answer [] ("no neuron supports it"), indistinguishable from a real class nothing depends on
+    with pytest.raises(TaskError, match=r"class .* does not exist: the task has classes 0..3"):
+        planted_db.supporting(cls)

@@ -115,3 +115,13 @@ def test_example_tasks_pickle_with_their_data():
 def test_rejected_inputs_name_the_problem(x, y, kwargs, problem):
     with pytest.raises(TaskError, match=problem):
         tasks.from_examples(x, y, **kwargs)
+
+
+def test_bfloat16_inputs_are_accepted_like_other_floats():
+    # numpy has no bfloat16: converting such a tensor used to fail with a raw TypeError
+    x, y = data()
+    xb = x.bfloat16()
+    t = tasks.from_examples(xb, y)
+    assert t.split("train")[0].dtype == torch.float32
+    ref = tasks.from_examples(xb.float(), y)
+    assert t.name == ref.name and torch.equal(t.split("test")[0], ref.split("test")[0])
