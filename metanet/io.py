@@ -7,6 +7,7 @@ given). No pickle is involved anywhere: loading a file never executes code.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -29,6 +30,8 @@ FORMAT_VERSION = "1"
 def atomic_write(path: str | os.PathLike, write: Any) -> Path:
     """Call ``write(tmp_path)`` and rename the result to ``path``: readers never see a half-written file."""
     path = Path(path)
+    if path.is_dir():  # checked first: os.replace would fail only after the write, naming the temporary file
+        raise IsADirectoryError(errno.EISDIR, "is a directory; give a file path", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -53,16 +56,39 @@ def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
         **meta: JSON-serialisable metadata stored in the header (task, accuracy, provenance, ...).
 
     Raises:
-        ArchError: the model is not a supported network.
+        ArchError: the model is not a supported network, or its tensors do not fit its architecture (a replaced
+            layer, an extra buffer, mixed dtypes): :func:`load` would refuse the file.
         TypeError: ``meta`` is not JSON-serialisable.
     """
+    d = spec(model)
     header = {
         "metanet.format": FORMAT_VERSION,
-        "metanet.spec": json.dumps(spec(model)),
+        "metanet.spec": json.dumps(d),
         "metanet.meta": json.dumps(meta),
     }
-    tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    state = model.state_dict()
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in from_spec(d).state_dict().items()}
+    problem = _misfit({k: tuple(v.shape) for k, v in state.items()}, expected, {k: v.dtype for k, v in state.items()})
+    if problem:  # the file would be written, then refused by load()
+        raise ArchError(f"cannot save this {type(model).__name__}: its {problem}")
+    tensors = {k: v.detach().contiguous().clone() for k, v in state.items()}
     return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
+
+
+def _misfit(shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, ...]],
+            dtypes: dict[str, torch.dtype]) -> str | None:
+    """What keeps these tensors from being a network of the architecture (None if nothing)."""
+    if shapes != expected:
+        return f"tensors do not match the architecture: {_shape_mismatch(shapes, expected)}"
+    bad = sorted(k for k, t in dtypes.items() if not t.is_floating_point)
+    if bad:
+        return f"tensors {bad[:4]} are {dtypes[bad[0]]}; network weights must be floating point"
+    if len(set(dtypes.values())) > 1:  # such a network fails at its first forward pass
+        first = next(iter(dtypes))
+        odd = next(k for k, t in dtypes.items() if t != dtypes[first])
+        return (f"weights must share one dtype, but {first} is {dtypes[first]} and {odd} is {dtypes[odd]}")
+    return None
 
 
 def _header(path: Path) -> dict[str, str]:
@@ -79,9 +105,12 @@ def load_meta(path: str | os.PathLike) -> dict[str, Any]:
     """The metadata given to :func:`save` (without loading the weights)."""
     path = Path(path)
     try:
-        return json.loads(_header(path).get("metanet.meta", "{}"))
+        meta = json.loads(_header(path).get("metanet.meta", "{}"))
     except (json.JSONDecodeError, RecursionError) as e:
         raise FileFormatError(f"{path}: corrupt metadata in header ({type(e).__name__}: {e})") from None
+    if not isinstance(meta, dict):  # save() writes keyword arguments: always a mapping
+        raise FileFormatError(f"{path}: corrupt metadata in header (a {type(meta).__name__}, not a mapping)")
+    return meta
 
 
 def load(path: str | os.PathLike) -> nn.Module:
@@ -93,6 +122,12 @@ def load(path: str | os.PathLike) -> nn.Module:
     """
     path = Path(path)
     header = _header(path)
+    version = header.get("metanet.format", FORMAT_VERSION)
+    if version != FORMAT_VERSION:  # another format may store other tensors under the same names: do not guess
+        raise FileFormatError(
+            f"{path} has metanet file format version {version!r}; supported: {FORMAT_VERSION!r} (written by "
+            "another metanet version?)"
+        )
     if "metanet.spec" not in header:
         raise FileFormatError(
             f"{path} is a safetensors file without a metanet architecture header ('metanet.spec'); "
@@ -119,10 +154,9 @@ def load(path: str | os.PathLike) -> nn.Module:
         if isinstance(e, FileFormatError):
             raise
         raise FileFormatError(f"{path}: cannot read tensors ({e})") from None
-    bad = sorted(k for k, v in state.items() if not v.is_floating_point())
-    if bad:
-        raise FileFormatError(f"{path}: tensors {bad[:4]} are {state[bad[0]].dtype}; network weights must be "
-                              "floating point")
+    problem = _misfit(shapes, expected, {k: v.dtype for k, v in state.items()})
+    if problem:
+        raise FileFormatError(f"{path}: {problem}")
     try:
         # assign=True keeps the stored tensors themselves, so a float64/float16 network stays bit-exact (and
         # replaces the meta-device placeholders)

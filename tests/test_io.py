@@ -165,7 +165,13 @@ def test_tensors_that_do_not_fit_the_header(tmp_path):
         load(path)
 
 
-@pytest.mark.parametrize("spec_text", ["{not json", json.dumps({"family": "rnn"})])
+@pytest.mark.parametrize(
+    "spec_text",
+    ["{not json", json.dumps({"family": "rnn"}),
+     # sizes torch cannot hold: the module build raised a raw TypeError / RuntimeError
+     json.dumps({"family": "mlp", "widths": [10**20, 10]}),
+     json.dumps({"family": "cnn", "widths": [1, 4, 10], "kernel": 2**40})],
+)
 def test_invalid_architecture_header(tmp_path, spec_text):
     path = tmp_path / "bad.safetensors"
     save_file({"w": torch.zeros(1)}, str(path), metadata={"metanet.spec": spec_text})
@@ -180,6 +186,15 @@ def test_corrupt_metadata(tmp_path):
         load_meta(path)
 
 
+@pytest.mark.parametrize("meta_text", ["[1, 2]", "3", "null", '"task"'])
+def test_metadata_that_is_not_a_mapping(tmp_path, meta_text):
+    # save() always writes a mapping; callers do load_meta(path).get("task"): valid JSON of another type is corrupt
+    path = tmp_path / "bad.safetensors"
+    save_file({"w": torch.zeros(1)}, str(path), metadata={"metanet.meta": meta_text})
+    with pytest.raises(FileFormatError, match="corrupt metadata.*not a mapping"):
+        load_meta(path)
+
+
 def test_errors_are_value_errors(tmp_path):
     with pytest.raises(ValueError):
         load(tmp_path / "nowhere.safetensors")
@@ -189,6 +204,39 @@ def test_errors_are_value_errors(tmp_path):
 def test_save_leaves_no_temporary_files(tmp_path):
     save(build("mlp:64-10"), tmp_path / "m.safetensors", note="x")
     assert os.listdir(tmp_path) == ["m.safetensors"]
+
+
+def _surgery_on_layer_1():
+    m = build("mlp:8-4-2", seed=0)
+    m.layers[1] = nn.Linear(4, 3)  # m.arch still says 2 classes
+    return m
+
+
+def _extra_buffer():
+    m = build("mlp:8-4-2", seed=0)
+    m.register_buffer("extra", torch.zeros(3))
+    return m
+
+
+def _mixed_dtypes():
+    m = build("mlp:8-4-2", seed=0)
+    m.layers[0].bias.data = m.layers[0].bias.data.double()
+    return m
+
+
+@pytest.mark.parametrize(
+    "make, fragment",
+    [(_surgery_on_layer_1, "layers.1.bias has shape [3], the architecture needs [2]"),
+     (_extra_buffer, "unexpected ['extra']"),
+     (_mixed_dtypes, "one dtype")],
+    ids=["replaced-layer", "extra-buffer", "mixed-dtypes"],
+)
+def test_save_refuses_what_load_would_refuse(tmp_path, make, fragment):
+    # such files were written, then load() refused them: fail at save time, and write nothing
+    with pytest.raises(ArchError) as info:
+        save(make(), tmp_path / "m.safetensors")
+    assert fragment in str(info.value)
+    assert os.listdir(tmp_path) == []
 
 
 def test_failed_save_creates_nothing(tmp_path):
@@ -230,3 +278,47 @@ def test_saved_files_get_the_mode_of_a_plain_open(tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_sequential_with_named_layers_round_trips(tmp_path):
+    # saving must not write a file that load() then refuses
+    from collections import OrderedDict
+
+    model = nn.Sequential(OrderedDict([("fc1", nn.Linear(8, 4)), ("act", nn.ReLU()), ("fc2", nn.Linear(4, 3))]))
+    loaded = load(save(model, tmp_path / "named.safetensors"))
+    assert list(loaded.state_dict()) == list(model.state_dict())
+    x = torch.rand(2, 8)
+    assert torch.equal(loaded(x), model(x))
+
+
+@pytest.mark.parametrize("version", ["2", "0", "1.5", ""])
+def test_unknown_format_version_is_refused(tmp_path, version):
+    # the header's format version exists so that a file of another format is refused, not misread
+    path = tmp_path / "future.safetensors"
+    model = build("mlp:8-4-2", seed=1)
+    header = {"metanet.format": version, "metanet.spec": json.dumps(spec(model)), "metanet.meta": "{}"}
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata=header)
+    with pytest.raises(FileFormatError, match=f"format version {version!r}.*supported: '1'") as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+def test_tensors_of_mixed_dtypes_are_refused(tmp_path):
+    # no network runs with a float64 bias next to float32 weights: refuse the file instead of failing at forward
+    path = tmp_path / "mixed.safetensors"
+    model = build("mlp:8-4-2", seed=1)
+    header = {"metanet.format": "1", "metanet.spec": json.dumps(spec(model)), "metanet.meta": "{}"}
+    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
+    tensors["layers.0.bias"] = tensors["layers.0.bias"].double()
+    save_file(tensors, str(path), metadata=header)
+    with pytest.raises(FileFormatError, match=r"one dtype.*layers.0.bias is torch.float64"):
+        load(path)
+
+
+def test_save_to_a_directory_names_the_directory(tmp_path):
+    # the error used to name the temporary file ('.x.abc.tmp' -> 'x'), which no longer exists
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        save(build("mlp:8-2"), tmp_path / "sub")
+    assert info.value.filename == str(tmp_path / "sub") and ".tmp" not in str(info.value)
+    assert sorted(os.listdir(tmp_path)) == ["sub"] and os.listdir(tmp_path / "sub") == []

@@ -248,6 +248,10 @@ def _values(x: Tensor, ea: Tensor, lay: Layout, where: str) -> None:
     One cheap pass (a handful of reductions) for the common case of a valid graph; :func:`_explain` finds and names
     the defect otherwise.
     """
+    if x.is_meta or ea.is_meta:
+        return  # a graph of a meta-device network has shapes only: no values to check
+    # checks only: no autograd graph, and no warning about converting a tensor that requires grad to a float
+    x, ea = x.detach(), ea.detach()
     fixed, expected = lay.fixed_node_values(x.dtype, x.device)
     # x * fixed zeroes the free entries (biases of neurons that have one) unless they are NaN / inf, so this one
     # comparison checks the layout columns, the zero bias of bias-free neurons and that every bias is finite
@@ -382,6 +386,8 @@ def from_graphs(graphs: Batch | Sequence[NeuralGraph]) -> Population:
         GraphError: the graphs mix architectures or edge widths, or one of them is malformed.
     """
     if isinstance(graphs, Batch):
+        if graphs.num_graphs == 0:
+            raise GraphError("from_graphs() got a batch of no graphs")
         lay, x, ea = _batch_values(graphs)
     else:
         graphs = list(graphs)

@@ -77,10 +77,25 @@ def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
                          "to_graphs(arch, params) or to_batch(arch, params)")
     lay = layout(module)
     f = lay._check_dim(edge_dim)
+    params = lay.params_of(module, detach=False)
+    _check_dtypes(params)
     with torch.no_grad():
-        edge_attr, bias = lay._from_params(lay.params_of(module, detach=False), (), f)
+        edge_attr, bias = lay._from_params(params, (), f)
         x = lay.node_features(bias)
     return assemble(lay, x, edge_attr)
+
+
+def _check_dtypes(params: Mapping[str, Tensor]) -> None:
+    """One floating-point dtype for all parameters: ``torch.cat`` would promote mixed ones (the graph would decode to
+    another network), and from_graph refuses integer graphs."""
+    items = iter(params.items())
+    first, ref = next(items)
+    if not ref.is_floating_point():
+        raise GraphError(f"network parameters must be floating-point tensors; {first!r} is {ref.dtype}")
+    for name, p in items:
+        if p.dtype != ref.dtype:
+            what = "floating-point tensors of one dtype" if p.is_floating_point() else "floating-point tensors"
+            raise GraphError(f"network parameters must be {what}; {first!r} is {ref.dtype} and {name!r} is {p.dtype}")
 
 
 def _population(arch: Any, params: Mapping[str, Tensor], edge_dim: int | None) -> tuple[Layout, Tensor, Tensor]:
@@ -91,6 +106,7 @@ def _population(arch: Any, params: Mapping[str, Tensor], edge_dim: int | None) -
             f"stacked parameters need exactly one leading population dimension (P, *shape); got leading shape "
             f"{tuple(lead)}"
         )
+    _check_dtypes(params)
     with torch.no_grad():
         edge_attr, bias = lay.from_params({k: v.detach() for k, v in params.items()}, edge_dim)
         x = lay.node_features(bias)
@@ -134,9 +150,10 @@ def to_batch(arch: Any, params: Mapping[str, Tensor], *, edge_dim: int | None = 
     graphs = torch.arange(p, device=device)
     node_off = graphs * n
     batch = Batch(_base_cls=NeuralGraph)
-    batch.x = x.reshape(p * n, -1)
+    # explicit widths: with P = 0 a -1 would be ambiguous
+    batch.x = x.reshape(p * n, x.shape[-1])
     batch.edge_index = (st["edge_index"].unsqueeze(1) + node_off.view(1, p, 1)).reshape(2, p * e)
-    batch.edge_attr = edge_attr.reshape(p * e, -1)
+    batch.edge_attr = edge_attr.reshape(p * e, edge_attr.shape[-1])
     for k in ("node_kind", "node_layer", "node_act", "node_pos"):
         setattr(batch, k, st[k].repeat(p))
     batch.edge_kind = st["edge_kind"].repeat(p)

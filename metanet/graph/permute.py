@@ -53,9 +53,17 @@ def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) 
             + (f"1..{lay.num_layers - 1}" if lay.num_layers > 1 else "none (the network has no hidden layer)")
         )
     n = lay.sizes[layer]
-    p = torch.as_tensor(perm, dtype=torch.long).flatten()
+    valid = f"perm must be a permutation of 0..{n - 1} (layer {layer} has {n} neurons) given as integers, got {perm!r:.200}"
+    try:
+        p = torch.as_tensor(perm)
+    except (TypeError, ValueError, RuntimeError):
+        raise GraphError(valid) from None
+    # as_tensor(..., dtype=long) would truncate [1.9, 0.2, 2.5] to a valid [1, 0, 2]
+    if p.dtype not in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8):
+        raise GraphError(valid)
+    p = p.to(torch.long).flatten().cpu()
     if p.numel() != n or not torch.equal(torch.sort(p).values, torch.arange(n)):
-        raise GraphError(f"perm must be a permutation of 0..{n - 1} (layer {layer} has {n} neurons), got {perm!r:.200}")
+        raise GraphError(valid)
     params = {k: v.detach().clone() for k, v in lay.params_of(module).items()}
     for l in tied_layers(lay, layer):
         produce = lay.layers[l - 1]

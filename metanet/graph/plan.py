@@ -17,6 +17,7 @@ from torch import nn
 from metanet.errors import ArchError, GraphError
 from metanet.nets import Arch, SUPPORTED_LAYERS, activation_code
 from metanet.nets import spec as nets_spec
+from metanet.nets.spec import module_names
 
 __all__ = ["WeightLayer", "Plan", "plan", "canonical_key", "spec_of", "SUPPORTED"]
 
@@ -174,6 +175,10 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
     items = spec.get("layers")
     if not isinstance(items, list):
         raise GraphError("a sequential spec needs a 'layers' list")
+    try:
+        names = module_names(items)  # parameter names are '{name}.weight' / '{name}.bias'
+    except ArchError as e:
+        raise GraphError(str(e)) from None
     # state: "any" (network input, rank unknown), "image" (N, C, H, W) or "vector" (N, F)
     state = "any"
     width: int | None = None  # channels (image) or features (vector) produced by the last weight layer
@@ -230,7 +235,7 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
                 n_in, kernel = channels_flat, (1, positions)
             elif width is not None and n_in != width:
                 raise GraphError(f"{where} expects {n_in} input features but {last} produces {width}")
-            layers.append({"i": i, "type": "linear", "n_in": n_in, "n_out": n_out, "kernel": kernel,
+            layers.append({"i": names[i], "type": "linear", "n_in": n_in, "n_out": n_out, "kernel": kernel,
                            "bias": bool(d.get("bias", True))})
             if not sizes:
                 sizes.append(n_in)
@@ -249,7 +254,7 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
             if not (isinstance(kernel, (list, tuple)) and len(kernel) == 2 and all(isinstance(k, int) and k >= 1
                                                                                     for k in kernel)):
                 raise GraphError(f"{where}: 'kernel' must be a pair of positive integers, got {kernel!r}")
-            layers.append({"i": i, "type": "conv2d", "n_in": n_in, "n_out": n_out, "kernel": tuple(kernel),
+            layers.append({"i": names[i], "type": "conv2d", "n_in": n_in, "n_out": n_out, "kernel": tuple(kernel),
                            "bias": bool(d.get("bias", True))})
             if not sizes:
                 sizes.append(n_in)
@@ -264,7 +269,7 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
         raise GraphError(f"the network has no Linear or Conv2d layer, so it has no weights to encode; supported: {SUPPORTED}")
     out = [
         WeightLayer(
-            index=j + 1, type=ld["type"], module=str(ld["i"]), weight=f"{ld['i']}.weight",
+            index=j + 1, type=ld["type"], module=ld["i"], weight=f"{ld['i']}.weight",
             bias=f"{ld['i']}.bias" if ld["bias"] else None, n_in=ld["n_in"], n_out=ld["n_out"],
             kernel=ld["kernel"], act=acts[j + 1] or "identity",
         )

@@ -25,6 +25,9 @@ from metanet.nets.activations import ACTIVATIONS
 __all__ = ["Arch", "FAMILIES"]
 
 FAMILIES = ("mlp", "cnn")
+_MAX_SIZE = 2**31 - 1  # a width, kernel or stride (int32, as convolutions take them)
+_MAX_NUMEL = 2**60  # values in one weight tensor: its size in bytes must fit torch's int64
+_DIGITS = frozenset("0123456789")
 _GRAMMAR = (
     "'mlp:IN-H1-...-OUT:ACT[:skip][:nobias]' or 'cnn:CH-C1-...-OUT:ACT[:kK][:sS][:nobias]', "
     "e.g. 'mlp:784-64-10:relu' or 'cnn:1-16-16-10:relu:k3:s2'"
@@ -66,6 +69,8 @@ class Arch:
             raise ArchError(f"unknown architecture family {self.family!r}; valid: {', '.join(FAMILIES)}")
         if len(self.widths) < 2 or any(w < 1 for w in self.widths):
             raise ArchError(f"widths {self.widths} must hold at least an input and an output size, all >= 1")
+        if max(self.widths) > _MAX_SIZE:
+            raise ArchError(f"widths {self.widths} are too large: each must be at most {_MAX_SIZE}")
         # JSON headers and YAML are user input: wrong types are ArchErrors, not TypeErrors deep in torch
         for name in ("bias", "skips"):
             value = getattr(self, name)
@@ -89,9 +94,17 @@ class Arch:
                 raise ArchError("residual skips are supported for the mlp family only")
             if self.kernel < 1 or self.stride < 1:
                 raise ArchError(f"kernel ({self.kernel}) and stride ({self.stride}) must be >= 1")
+            if max(self.kernel, self.stride) > _MAX_SIZE:
+                raise ArchError(f"kernel ({self.kernel}) or stride ({self.stride}) is too large: at most {_MAX_SIZE}")
         elif (self.kernel, self.stride) != (3, 2):
             # an mlp has no kernel or stride: a non-default value would be lost by str() and break the round trip
             raise ArchError(f"kernel and stride apply to the cnn family only, not to {self.family!r}")
+        # a JSON header or YAML could name sizes no tensor can hold: fail here, not with a TypeError or
+        # RuntimeError from torch when the network is built
+        biggest = max(a * b * (self.kernel**2 if self.family == "cnn" and i < self.num_layers - 1 else 1)
+                      for i, (a, b) in enumerate(zip(self.widths[:-1], self.widths[1:])))
+        if biggest > _MAX_NUMEL:
+            raise ArchError(f"{self} is too large: a weight tensor would hold {biggest} values (at most {_MAX_NUMEL})")
 
     # --- views ---------------------------------------------------------------------------------
     @property
@@ -155,25 +168,29 @@ class Arch:
         if len(parts) < 2:
             raise ArchError(f"malformed architecture {text!r}; expected {_GRAMMAR}")
         family, widths_s, *rest = parts
-        try:
-            widths = tuple(int(w) for w in widths_s.split("-"))
-        except ValueError:
-            raise ArchError(f"malformed widths {widths_s!r} in {text!r}; expected numbers joined by '-'") from None
+        # plain ASCII digits only: int() would also read '64_10' as 6410, '+64' and non-ASCII digits
+        widths_l = [w.strip() for w in widths_s.split("-")]
+        if not all(w and set(w) <= _DIGITS for w in widths_l):
+            raise ArchError(f"malformed widths {widths_s!r} in {text!r}; expected numbers joined by '-'")
+        widths = tuple(int(w) for w in widths_l)
         kw: dict[str, Any] = {}
         for opt in rest:
             if opt in ACTIVATIONS:
-                kw["activation"] = opt
+                key, value = "activation", opt
             elif opt == "skip":
-                kw["skips"] = True
+                key, value = "skips", True
             elif opt == "nobias":
-                kw["bias"] = False
-            elif opt[:1] in "ks" and opt[1:].isdigit():
-                kw["kernel" if opt[0] == "k" else "stride"] = int(opt[1:])
+                key, value = "bias", False
+            elif opt[:1] in ("k", "s") and len(opt) > 1 and set(opt[1:]) <= _DIGITS:
+                key, value = "kernel" if opt[0] == "k" else "stride", int(opt[1:])
             else:
                 raise ArchError(
                     f"unknown option {opt!r} in architecture {text!r}; valid options: an activation "
                     f"({', '.join(ACTIVATIONS)}), 'skip', 'nobias', 'kK' (kernel), 'sS' (stride)"
                 )
+            if kw.get(key, value) != value:  # 'relu:tanh' is ambiguous: do not let the last one win silently
+                raise ArchError(f"{key} given twice ({kw[key]!r} and {value!r}) in architecture {text!r}")
+            kw[key] = value
         return cls(family=family, widths=widths, **kw)
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,4 +222,25 @@ class Arch:
     @classmethod
     def default_for(cls, input_shape: tuple[int, ...], num_classes: int, hidden: int = 64) -> "Arch":
         """The architecture :func:`metanet.generate` uses when none is given: one hidden layer MLP."""
-        return cls("mlp", (math.prod(input_shape), hidden, num_classes))
+        # name the argument at fault: a product like (1, -28, -28) -> 784 would otherwise pass unnoticed
+        if isinstance(input_shape, (str, bytes)) or not all(_whole(n) for n in _items(input_shape)):
+            raise ArchError(f"input_shape must be a sequence of sizes >= 1, got {input_shape!r}")
+        for name, value in (("num_classes", num_classes), ("hidden", hidden)):
+            if not _whole(value):
+                raise ArchError(f"{name} must be a whole number >= 1, got {value!r}")
+        return cls("mlp", (math.prod(int(n) for n in input_shape), int(hidden), int(num_classes)))
+
+
+def _items(seq: Any) -> list[Any]:
+    try:
+        return list(seq)
+    except TypeError:
+        return [None]
+
+
+def _whole(v: Any) -> bool:
+    """``v`` is a whole number >= 1 (an int, a float like 10.0, a 0-d tensor), not a bool."""
+    try:
+        return not isinstance(v, bool) and int(v) == v and v >= 1
+    except (TypeError, ValueError, OverflowError, RuntimeError):
+        return False

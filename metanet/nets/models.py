@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from metanet.errors import ArchError
 from metanet.nets.activations import activation
 from metanet.nets.arch import Arch
 
@@ -32,7 +33,7 @@ class MLP(nn.Module):
         super().__init__()
         arch = Arch.coerce(arch)
         if arch.family != "mlp":
-            raise ValueError(f"MLP needs an mlp architecture, got {arch}")
+            raise ArchError(f"MLP needs an mlp architecture, got {arch}; use CNN (or build(arch)) for a cnn")
         self.arch = arch
         self.layers = nn.ModuleList(
             nn.Linear(a, b, bias=arch.bias) for a, b in zip(arch.widths[:-1], arch.widths[1:])
@@ -64,7 +65,7 @@ class CNN(nn.Module):
         super().__init__()
         arch = Arch.coerce(arch)
         if arch.family != "cnn":
-            raise ValueError(f"CNN needs a cnn architecture, got {arch}")
+            raise ArchError(f"CNN needs a cnn architecture, got {arch}; use MLP (or build(arch)) for an mlp")
         self.arch = arch
         chans = arch.widths[:-1]
         convs = [

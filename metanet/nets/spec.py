@@ -8,11 +8,13 @@ with the same parameter names; the weights travel separately (a state dict). Two
   ``{"type": "linear", "in": 784, "out": 64, "bias": true}``, ``{"type": "act", "name": "relu"}``,
   ``{"type": "conv2d", "in": 1, "out": 8, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "bias": true}``,
   ``{"type": "flatten"}``, ``{"type": "maxpool2d" | "avgpool2d", ...}``, ``{"type": "gap"}`` (global average
-  pooling, ``nn.AdaptiveAvgPool2d(1)``).
+  pooling, ``nn.AdaptiveAvgPool2d(1)``). A layer whose module name is not its index (``nn.Sequential(OrderedDict(...))``)
+  also has ``"module": NAME``, so the parameter names (``NAME.weight``) survive.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import torch
@@ -23,7 +25,7 @@ from metanet.nets.activations import ACTIVATIONS, activation, activation_name
 from metanet.nets.arch import Arch
 from metanet.nets.models import CNN, MLP, build
 
-__all__ = ["spec", "from_spec", "SUPPORTED_LAYERS"]
+__all__ = ["spec", "from_spec", "module_names", "SUPPORTED_LAYERS"]
 
 SUPPORTED_LAYERS = (
     "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
@@ -93,7 +95,13 @@ def spec(module: nn.Module) -> dict[str, Any]:
     if isinstance(module, (MLP, CNN)):
         return module.arch.to_dict()
     if type(module) is nn.Sequential:
-        return {"family": "sequential", "layers": [_layer_spec(i, m) for i, m in enumerate(module)]}
+        layers = []
+        for i, (name, m) in enumerate(module._modules.items()):
+            d = _layer_spec(i, m)
+            if name != str(i):  # nn.Sequential(OrderedDict(...)): the names are the state dict's keys
+                d["module"] = name
+            layers.append(d)
+        return {"family": "sequential", "layers": layers}
     raise ArchError(
         f"unsupported module {type(module).__name__}; supported: metanet.nets.MLP, metanet.nets.CNN, or a plain "
         f"nn.Sequential of {SUPPORTED_LAYERS}"
@@ -128,6 +136,26 @@ def _build_layer(i: int, d: dict[str, Any]) -> nn.Module:
     )
 
 
+def module_names(layers: list[Any]) -> list[str]:
+    """The module name of every layer of a sequential spec: its ``"module"`` entry, or its index by default.
+
+    Raises:
+        ArchError: a name that is not a non-empty string without dots, or one name used twice.
+    """
+    names = []
+    for i, d in enumerate(layers):
+        name = d.get("module", str(i)) if isinstance(d, dict) else str(i)
+        if not isinstance(name, str) or not name or "." in name:
+            raise ArchError(f"layer {i} of the spec has module name {name!r}; it must be a non-empty string without '.'")
+        names.append(name)
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise ArchError(f"layer {i} of the spec has module name {name!r}, which an earlier layer already has")
+        seen.add(name)
+    return names
+
+
 def from_spec(d: dict[str, Any]) -> nn.Module:
     """Build the network ``d`` describes (weights freshly initialised from seed 0; load a state dict next)."""
     if not isinstance(d, dict) or "family" not in d:
@@ -136,7 +164,12 @@ def from_spec(d: dict[str, Any]) -> nn.Module:
         layers = d.get("layers")
         if not isinstance(layers, list):
             raise ArchError("a sequential spec needs a 'layers' list")
+        names = module_names(layers)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
-            return nn.Sequential(*(_build_layer(i, ld if isinstance(ld, dict) else {}) for i, ld in enumerate(layers)))
+            modules = [_build_layer(i, ld if isinstance(ld, dict) else {}) for i, ld in enumerate(layers)]
+        try:
+            return nn.Sequential(OrderedDict(zip(names, modules)))
+        except KeyError as e:  # a name nn.Module reserves ('forward', 'training', ...)
+            raise ArchError(f"a module name of the spec is not allowed: {e}") from None
     return build(Arch.from_dict(d), seed=0)

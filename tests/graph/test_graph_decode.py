@@ -260,3 +260,26 @@ def test_from_graphs_checks_every_graph_of_a_batch():
     graphs = [to_graph(m), to_graph(m, edge_dim=2)]
     with pytest.raises(GraphError, match="one edge width, got \\[1, 2\\]"):
         from_graphs(graphs)
+
+
+def test_meta_device_graph_decodes_to_a_meta_module():
+    # a network on the meta device (shapes, no values) encodes; its graph must decode too, not crash in the
+    # value checks with NotImplementedError (aten::equal has no meta kernel)
+    m = build("mlp:4-3-3-2:relu:skip", seed=0).to("meta")
+    back = from_graph(to_graph(m))
+    assert type(back) is type(m) and all(p.is_meta for p in back.parameters())
+    assert [p.shape for p in back.parameters()] == [p.shape for p in m.parameters()]
+    pop = from_graphs([to_graph(m), to_graph(m)])
+    assert pop.params["layers.0.weight"].shape == (2, 3, 4) and pop.params["layers.0.weight"].is_meta
+
+
+def test_decoding_a_graph_that_requires_grad_does_not_warn():
+    # a writer's output graph carries autograd history; decoding it must not warn about converting it to a scalar
+    import warnings
+
+    m, g = _graph()
+    written = _copy(g, edge_attr=g.edge_attr.clone().requires_grad_(), x=g.x.clone().requires_grad_())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = from_graph(written)
+    assert torch.equal(back.layers[0].weight, m.layers[0].weight)

@@ -272,6 +272,36 @@ def test_population_params_must_be_stacked():
         to_graphs("mlp:4-3-2:relu", {**params, "layers.1.bias": params["layers.1.bias"][:2]})
 
 
+def test_empty_population_encodes_like_to_graphs():
+    # to_graphs gives [] for P = 0; to_batch crashed with "cannot reshape tensor of 0 elements into shape [0, -1]"
+    _, params = _population("cnn:1-3-4-3:relu:k3", 2)
+    empty = {k: v[:0] for k, v in params.items()}
+    assert to_graphs("cnn:1-3-4-3:relu:k3", empty) == []
+    batch = to_batch("cnn:1-3-4-3:relu:k3", empty)
+    assert batch.num_graphs == 0 and batch.x.shape == (0, 6) and batch.edge_attr.shape == (0, 9)
+    with pytest.raises(GraphError, match="no graphs"):
+        from_graphs(batch)
+
+
+def test_population_params_must_be_floating_point():
+    # integer weights made integer graphs that from_graph then refused
+    _, params = _population("mlp:4-3-2:relu", 2)
+    with pytest.raises(GraphError, match="floating-point.*layers.0.weight.*torch.int64"):
+        to_batch("mlp:4-3-2:relu", {k: v.long() for k, v in params.items()})
+    with pytest.raises(GraphError, match="floating-point"):
+        to_graphs("mlp:4-3-2:relu", {**params, "layers.1.bias": params["layers.1.bias"].int()})
+
+
+def test_parameters_of_mixed_dtypes_are_refused():
+    # torch.cat promoted them: the graph decoded to an all-float64 network, not the one encoded
+    m = nn.Sequential(nn.Linear(4, 3).double(), nn.ReLU(), nn.Linear(3, 2))
+    with pytest.raises(GraphError, match=r"one dtype.*'0.weight' is torch.float64 and '2.weight' is torch.float32"):
+        to_graph(m)
+    _, params = _population("mlp:4-3-2:relu", 2)
+    with pytest.raises(GraphError, match="one dtype"):
+        to_batch("mlp:4-3-2:relu", {**params, "layers.1.bias": params["layers.1.bias"].half()})
+
+
 def test_cnn_population_of_a_family_class_round_trips():
     models, params = _population("cnn:1-4-4-3:silu:k5:s1", 3)
     pop = from_graphs(to_batch(models[0], params))
@@ -344,3 +374,19 @@ def test_subclasses_of_the_families_are_refused():
 
     with pytest.raises(GraphError, match="Odd subclasses metanet.nets.MLP.*decode to the plain family"):
         to_graph(Odd("mlp:4-3-2:relu"))
+
+
+def test_sequential_with_named_layers_round_trips():
+    # nn.Sequential(OrderedDict(...)) names its parameters 'conv.weight', 'fc.bias', ...: the graph must keep them
+    from collections import OrderedDict
+
+    torch.manual_seed(5)
+    model = nn.Sequential(OrderedDict([
+        ("conv", nn.Conv2d(1, 3, 3)), ("act", nn.ReLU()), ("flat", nn.Flatten()), ("fc", nn.Linear(3 * 4 * 4, 5)),
+    ]))
+    g = to_graph(model)
+    back = from_graph(g)
+    assert list(back.state_dict()) == ["conv.weight", "conv.bias", "fc.weight", "fc.bias"]
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), back.state_dict().values()))
+    x = torch.rand(2, 1, 6, 6)
+    assert torch.equal(back(x), model(x))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from metanet.errors import GraphError
 from metanet.graph import NeuralGraph, layout, permute_hidden, tied_layers, to_graph
 from metanet.nets import build
+from torch import nn
 
 
 def relabel(g: NeuralGraph, layers: list[int], perm: torch.Tensor) -> torch.Tensor:
@@ -95,8 +96,24 @@ def test_flatten_blocks_move_with_their_channel():
         (2, [0, 1], "layer 2 is not a hidden"),
         (1, [0, 1], r"perm must be a permutation of 0..2 \(layer 1 has 3 neurons\)"),
         (1, [0, 0, 1], "perm must be a permutation"),
+        # fractional indices were truncated to [1, 0, 2] and accepted
+        (1, [1.9, 0.2, 2.5], "perm must be a permutation of 0..2 .*integers"),
+        (1, torch.tensor([1.0, 0.0, 2.0]), "integers"),
+        (1, [True, False, True], "integers"),
+        (1, "012", "perm must be a permutation"),
     ],
 )
 def test_bad_permutations(layer, perm, pattern):
     with pytest.raises(GraphError, match=pattern):
         permute_hidden(build("mlp:4-3-2:relu", seed=0), layer, perm)
+
+
+def test_named_sequential_layers_are_permuted():
+    from collections import OrderedDict
+
+    torch.manual_seed(2)
+    model = nn.Sequential(OrderedDict([("fc1", nn.Linear(6, 4)), ("act", nn.Tanh()), ("fc2", nn.Linear(4, 3))]))
+    out = permute_hidden(model, 1, [2, 0, 3, 1])
+    assert torch.equal(out.fc1.weight, model.fc1.weight[[2, 0, 3, 1]])
+    x = torch.rand(5, 6)
+    assert torch.allclose(out(x), model(x))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 import yaml
 
 from metanet.errors import ArchError, MetanetError
@@ -82,6 +83,13 @@ def test_parse_is_lenient_about_case_space_and_option_order():
         ("cnn:1-8-10:relu:skip", "skips are supported for the mlp family only"),
         ("cnn:1-8-10:relu:k0", "kernel (0)"),
         ("mlp:784-10:relu:k5", "cnn family only"),  # would otherwise be lost by str()
+        ("cnn:1-8-10:relu:k\u00b2", "unknown option 'k\u00b2'"),  # '²'.isdigit() but int('²') fails
+        ("mlp:784-64_10:relu", "malformed widths '784-64_10'"),  # int() reads '64_10' as 6410
+        ("mlp:+784-10:relu", "malformed widths '+784-10'"),
+        ("mlp:784-64-10:relu:tanh", "activation given twice ('relu' and 'tanh')"),
+        ("cnn:1-8-10:relu:k3:k5", "kernel given twice (3 and 5)"),
+        ("mlp:99999999999999999999-10:relu", "too large"),
+        ("cnn:1-8-10:relu:k99999999999", "too large"),
     ],
 )
 def test_malformed_strings_name_the_problem(text, fragment):
@@ -111,6 +119,11 @@ def test_arch_error_is_a_value_error_and_a_metanet_error():
         ({"family": "mlp", "widths": None}, "whole numbers"),
         ({"family": "mlp", "widths": [784.5, 10]}, "whole numbers"),
         ({"family": "mlp", "widths": [4, 2], "activation": "swish"}, "unknown activation 'swish'"),
+        # sizes torch cannot hold: an ArchError, not a TypeError / RuntimeError when the network is built
+        ({"family": "mlp", "widths": [10**20, 10]}, "too large"),
+        ({"family": "mlp", "widths": [2**31 - 1, 2**31 - 1, 10]}, "too large"),
+        ({"family": "cnn", "widths": [1, 4, 10], "stride": 2**40}, "too large"),
+        ({"family": "cnn", "widths": [2**30, 2**30, 10], "kernel": 2**30}, "too large"),
     ],
 )
 def test_malformed_dicts_raise_arch_error(d, fragment):
@@ -133,3 +146,27 @@ def test_fits():
     cnn = Arch.parse("cnn:1-8-10:relu")
     assert cnn.fits((1, 28, 28)) and cnn.fits((1, 8, 8))
     assert not cnn.fits((3, 8, 8)) and not cnn.fits((64,))
+
+
+def test_default_for():
+    assert Arch.default_for((1, 28, 28), 10) == Arch("mlp", (784, 64, 10))
+    assert Arch.default_for([40], 3, hidden=8) == Arch("mlp", (40, 8, 3))
+    assert Arch.default_for(torch.Size([3, 8, 8]), 5).widths == (192, 64, 5)
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        # an int where a shape is expected was a raw TypeError ('int' object is not iterable)
+        ((784, 10), "input_shape must be a sequence of sizes >= 1, got 784"),
+        # a zero size was reported as "widths (0, 64, 10)", naming no argument the caller gave
+        (((1, 0, 28), 10), "input_shape must be a sequence of sizes >= 1, got (1, 0, 28)"),
+        (((1, -28, -28), 10), "input_shape must be a sequence of sizes >= 1"),
+        (((1, 28, 28), 0), "num_classes must be a whole number >= 1, got 0"),
+        (((1, 28, 28), 10, 0), "hidden must be a whole number >= 1, got 0"),
+    ],
+)
+def test_default_for_names_the_bad_argument(args, fragment):
+    with pytest.raises(ArchError) as info:
+        Arch.default_for(*args)
+    assert fragment in str(info.value)

@@ -133,3 +133,13 @@ def test_family_mismatch_is_rejected():
         MLP("cnn:1-4-3")
     with pytest.raises(ValueError):
         CNN("mlp:4-3")
+
+
+def test_family_mismatch_is_an_arch_error():
+    # a plain ValueError is not a MetanetError: the CLI would print a traceback instead of one line
+    from metanet.errors import ArchError
+
+    with pytest.raises(ArchError, match="MLP needs an mlp architecture, got cnn:1-4-3"):
+        MLP("cnn:1-4-3")
+    with pytest.raises(ArchError, match="CNN needs a cnn architecture"):
+        CNN("mlp:4-3")

@@ -147,3 +147,36 @@ def test_malformed_specs_raise_arch_error(d, fragment):
     with pytest.raises(ArchError) as info:
         from_spec(d)
     assert fragment in str(info.value)
+
+
+def test_sequential_with_named_layers_keeps_its_parameter_names():
+    # nn.Sequential(OrderedDict(...)) is the usual way to name layers; its state dict keys are 'fc1.weight', ...
+    from collections import OrderedDict
+
+    model = nn.Sequential(OrderedDict([("fc1", nn.Linear(8, 4)), ("act", nn.ReLU()), ("fc2", nn.Linear(4, 3))]))
+    clone = _rebuild(model)  # load_state_dict(strict) needs the same names
+    assert list(clone.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    x = torch.rand(2, 8)
+    assert torch.equal(clone(x), model(x))
+    assert spec(nn.Sequential(nn.Linear(8, 4))) == {
+        "family": "sequential", "layers": [{"type": "linear", "in": 8, "out": 4, "bias": True}]
+    }  # default names are not spelled out
+
+
+def _named(*names):
+    """A linear - relu - linear spec whose layers carry these module names (None: the default name)."""
+    layers = [{"type": "linear", "in": 4, "out": 4, "bias": True}, {"type": "act", "name": "relu"},
+              {"type": "linear", "in": 4, "out": 2, "bias": True}]
+    for d, name in zip(layers, names):
+        if name is not None:
+            d["module"] = name
+    return {"family": "sequential", "layers": layers}
+
+
+@pytest.mark.parametrize(
+    "d", [_named("a", "a"), _named("a.b"), _named(""), _named(3), _named("2")],
+    ids=["duplicate", "dot", "empty", "not-a-string", "clashes-with-a-default-name"],
+)
+def test_malformed_layer_names_raise_arch_error(d):
+    with pytest.raises(ArchError, match="module name"):
+        from_spec(d)
