@@ -205,6 +205,7 @@ class NetView:
 
     def _build_sequential(self, model: nn.Sequential) -> None:
         mods = list(model)
+        names = list(model._modules)  # nn.Sequential(OrderedDict(...)) names its parameters by these, not by index
         wpos = [p for p, m in enumerate(mods) if isinstance(m, (nn.Linear, nn.Conv2d))]
         if len(wpos) < 1:
             raise ArchError("cannot inspect or edit an nn.Sequential without Linear or Conv2d layers")
@@ -216,7 +217,8 @@ class NetView:
             conv = isinstance(m, nn.Conv2d)
             fan_in = m.in_channels * math.prod(m.kernel_size) if conv else m.in_features
             out = m.out_channels if conv else m.out_features
-            self.regions.append(Region(t, f"{p}.weight", f"{p}.bias" if m.bias is not None else None, conv, out, fan_in))
+            n = names[p]
+            self.regions.append(Region(t, f"{n}.weight", f"{n}.bias" if m.bias is not None else None, conv, out, fan_in))
         self._prelude = _seq(mods[: wpos[0]])
         self._stages = []
         for t in range(len(wpos) - 1):

@@ -248,3 +248,20 @@ def test_clamp_takes_per_neuron_values_as_a_dict():
     assert rep.params["neurons"] == {"1:4": 0.25, "1:6": -0.5}
     with pytest.raises(ArchError, match="value 'x' is not a number"):
         edit.clamp(model, {(1, 4): "x"}, "digits")
+
+
+def test_a_sequential_with_named_layers_is_inspected_and_edited():
+    """nn.Sequential(OrderedDict(...)) names its parameters 'fc1.weight', not '1.weight'."""
+    from collections import OrderedDict
+
+    import metanet
+
+    torch.manual_seed(0)
+    m = nn.Sequential(OrderedDict([("flat", nn.Flatten()), ("fc1", nn.Linear(64, 16)), ("act", nn.ReLU()),
+                                   ("fc2", nn.Linear(16, 10))]))
+    assert [r.weight for r in NetView(m).regions] == ["fc1.weight", "fc2.weight"]
+    assert len(metanet.inspect(m, "digits", max_examples=100).rows) == 16
+    out = edit.remove(m, {1: [3]}, "digits")
+    assert out.model.fc1.weight[3].abs().sum() == 0 and out.model.fc2.weight[:, 3].abs().sum() == 0
+    assert m.fc1.weight[3].abs().sum() > 0  # the caller's model is untouched
+    assert float(edit.prune(m, 0.5, "digits").model.fc1.weight.eq(0).float().mean()) == 0.5
