@@ -32,6 +32,7 @@ Without Ray, the same scale-out works with any scheduler: run ``metanet zoo buil
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import sys
 import time
@@ -92,7 +93,10 @@ def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int]:
     if text is None:
         return (0, 1)
     if isinstance(text, tuple):
-        i, n = text
+        # two integers: (0.5, 2) matched no unit (u % 2 == 0.5) and built nothing, ("0", "2") was a TypeError
+        if len(text) != 2 or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in text):
+            raise ZooError(f"shard {text!r} is malformed; expected (I, N) integers with 0 <= I < N, e.g. (0, 4)")
+        i, n = int(text[0]), int(text[1])
     else:
         try:
             i_s, n_s = str(text).split("/")
@@ -243,8 +247,8 @@ def build(
     """
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if limit is not None and limit < 1:
-        raise ZooError(f"limit must be >= 1, got {limit}")
+    if limit is not None and (not isinstance(limit, numbers.Integral) or isinstance(limit, bool) or limit < 1):
+        raise ZooError(f"limit must be an integer >= 1 (a number of runs), got {limit!r}")
     i_shard, n_shard = parse_shard(shard)
     recipe = load_recipe(recipe)
     t0 = time.perf_counter()
@@ -273,17 +277,19 @@ def build(
             elif backend == "local":
                 old = torch.get_num_threads()
                 torch.set_num_threads(max(1, threads or 1))
-                for u in todo:
-                    base = bar.n
+                try:  # restore the caller's threads even when a unit fails or the build is interrupted
+                    for u in todo:
+                        base = bar.n
 
-                    def prog(frac: float, u: Unit = u, base: float = base) -> None:
-                        bar.update(base + len(u.runs) * min(frac, 0.999) - bar.n)  # whole only once stored
+                        def prog(frac: float, u: Unit = u, base: float = base) -> None:
+                            bar.update(base + len(u.runs) * min(frac, 0.999) - bar.n)  # whole only once stored
 
-                    blob, rows, seconds = run_unit(u, ctx, prog)
-                    store.write_unit(u.index, blob, rows, seconds)
-                    bar.update(base + len(u.runs) - bar.n)
-                    written += len(rows)
-                torch.set_num_threads(old)
+                        blob, rows, seconds = run_unit(u, ctx, prog)
+                        store.write_unit(u.index, blob, rows, seconds)
+                        bar.update(base + len(u.runs) - bar.n)
+                        written += len(rows)
+                finally:
+                    torch.set_num_threads(old)
             else:
                 written = _build_ray(todo, ctx, store, bar, ray_address, threads)
         finally:
@@ -364,6 +370,14 @@ def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, add
             ray.shutdown()
 
 
+def _meta_diff(meta: dict[str, str], want: dict[str, Any]) -> str:
+    """The first build setting in which ``meta`` differs from ``want`` ("recipe name ('a' vs 'b')", ...): two
+    recipes of one name differ by contents, so naming the recipe alone read "'small' vs 'small'"."""
+    what = {"recipe": "recipe name", "recipe_sha256": "recipe contents", "limit": "--limit"}
+    k = next(k for k in what if meta.get(k) != want.get(k))
+    return f"{what[k]} ({k}: {meta.get(k)!r} vs {want.get(k)!r})"
+
+
 def merge(out: str | os.PathLike, sources: Sequence[str | os.PathLike]) -> dict[str, int]:
     """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out``.
 
@@ -385,16 +399,16 @@ def merge(out: str | os.PathLike, sources: Sequence[str | os.PathLike]) -> dict[
         first = {k: metas[0].get(k) for k in keys}
         for s, m in zip(srcs, metas):
             if {k: m.get(k) for k in keys} != first:
-                raise ZooError(f"{s.path} was built from a different recipe or --limit than {srcs[0].path} "
-                               f"({m.get('recipe')!r} vs {first['recipe']!r}); merge only shards of one build")
+                raise ZooError(f"{s.path} was built from a different {_meta_diff(m, first)} than {srcs[0].path}; "
+                               "merge only shards of one build")
         dst = Store(out, create=True)
         try:
             dst.lock()
             dst.clean_temporaries()
             mine = dst.meta()
             if "recipe_sha256" in mine and {k: mine.get(k) for k in keys} != first:
-                raise ZooError(f"{out} holds a zoo of another recipe ({mine.get('recipe')!r}); merge into an empty "
-                               "directory or one built from the same recipe")
+                raise ZooError(f"{out} holds a zoo built with a different {_meta_diff(mine, first)}; merge into an "
+                               "empty directory or one built from the same recipe and --limit")
             if "recipe_sha256" not in mine:
                 dst.set_meta(**{k: v for k, v in metas[0].items()})
             recipe_src = srcs[0].path / "recipe.yaml"

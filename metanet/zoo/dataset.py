@@ -2,7 +2,8 @@
 
 Splits are drawn over training *runs*, not networks: all checkpoints of a run (same seed, same data order, only
 more epochs) land on the same side, so a model cannot score by recognising an earlier checkpoint of a test net.
-The split is a seeded permutation of the run ids, cut by ``fractions``.
+The split is a seeded permutation of *all* the zoo's run ids, cut by ``fractions``, then the filters apply: a run's
+side does not depend on the filters (nor differ from :mod:`metanet.reader`'s split with the same seed).
 
 Targets (``target=`` one name or a list of names; ``data.y`` is ``(1,)`` or ``(1, k)`` float, or a long class index
 for ``task`` / ``activation`` / ``optimizer``):
@@ -20,6 +21,7 @@ Every graph also carries ``zoo_id``, ``run``, ``epoch`` and ``test_acc`` attribu
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -42,8 +44,16 @@ TARGETS = (*_COLUMNS, "backdoor", "asr", "backdoor_target", *_CLASSES, *_HPARAMS
 
 def split_runs(runs: Sequence[int], fractions: tuple[float, float, float], seed: int) -> dict[str, set[int]]:
     """Assign runs to train/val/test by a seeded permutation (sizes ``round(cumulative fraction * n)``)."""
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or not math.isclose(sum(fractions), 1.0, abs_tol=1e-6):
-        raise ZooError(f"fractions {tuple(fractions)} must be three non-negative numbers summing to 1 (train, val, test)")
+    try:
+        fr = tuple(fractions) if not isinstance(fractions, str) else ()
+    except TypeError:
+        fr = ()
+    ok = len(fr) == 3 and all(isinstance(f, numbers.Real) and not isinstance(f, bool) and f >= 0 for f in fr)
+    if not ok or not math.isclose(sum(fr), 1.0, abs_tol=1e-6):
+        raise ZooError(f"fractions {fractions!r:.80} must be three non-negative numbers summing to 1 (train, val, test)")
+    fractions = fr
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ZooError(f"split seed {seed!r:.80} must be an integer >= 0")
     runs = sorted(set(runs))
     order = np.random.default_rng(seed).permutation(len(runs))
     a = round(fractions[0] * len(runs))
@@ -73,20 +83,23 @@ class ZooDataset(Dataset):
         self.zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
         if split not in SPLITS:
             raise ZooError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
-        self.targets = [target] if isinstance(target, str) else list(target)
+        try:
+            self.targets = [target] if isinstance(target, str) else list(target)
+        except TypeError:
+            raise ZooError(f"dataset target {target!r:.80} is not a target name or a list of them; valid: "
+                           f"{', '.join(TARGETS)}") from None
         for t in self.targets:
-            if t not in TARGETS:
+            if not isinstance(t, str) or t not in TARGETS:
                 raise ZooError(f"unknown dataset target {t!r}; valid: {', '.join(TARGETS)}")
         if not self.targets:
             raise ZooError(f"give at least one target; valid: {', '.join(TARGETS)}")
         self.split = split
         self.task_names = self.zoo.tasks
         nets = self.zoo.select(**(filters or {}))
-        if split == "all":
-            self.nets = nets
-        else:
-            sides = split_runs([n.run for n in nets], fractions, seed)
-            self.nets = [n for n in nets if n.run in sides[split]]
+        # split over every run of the zoo, not the filtered ones: a run's side must not depend on the filters, or
+        # dataset("train", task=...) and dataset("test") share runs (and disagree with metanet.reader's split)
+        sides = split_runs([n.run for n in self.zoo], fractions, seed)
+        self.nets = nets if split == "all" else [n for n in nets if n.run in sides[split]]
         super().__init__(None, transform)
 
     @property

@@ -497,6 +497,12 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
         if dist.kind in ("uniform", "log_uniform"):
             sect = "train" if k in train else "arch"
             raise RecipeError(f"recipe key '{sect}.{k}' takes integers: use a list or {{int: [lo, hi]}}, not {dist.kind!r}")
+    # a checkpoint past every run's last epoch would be dropped by every run: a typo, not a request
+    max_epochs = max(train["epochs"].bounds())
+    unreachable = [c for c in ckpts if c > max_epochs]
+    if unreachable:
+        raise RecipeError(f"recipe key 'checkpoints': epoch(s) {sorted(unreachable)} are past the largest "
+                          f"train.epochs ({max_epochs}), so no run would store them; valid: epochs 0..{max_epochs}")
     train_examples = t.get("train_examples")
     if train_examples is not None:
         train_examples = _int("train.train_examples", train_examples, 1)
@@ -519,10 +525,13 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
             "location": Dist.parse("backdoor.location", b.get("location", "corner")).check(
                 "backdoor.location", lambda v: _is_name(v, TRIGGER_LOCATIONS), " | ".join(TRIGGER_LOCATIONS)),
             "target": "random" if target == "random" else Dist.parse("backdoor.target", target).check(
-                "backdoor.target", lambda v: _is_int(v) and v >= 0, "'random' or class indices >= 0"),
+                "backdoor.target", lambda v: _is_int(v) and v >= 0,
+                "'random' alone, or class indices >= 0 (a constant, a list or {int: [lo, hi]})"),
         }
-        if backdoor["size"].kind in ("uniform", "log_uniform"):
-            raise RecipeError("recipe key 'backdoor.size' takes integers: use a list or {int: [lo, hi]}")
+        for k in ("size", "target"):
+            if backdoor[k] != "random" and backdoor[k].kind in ("uniform", "log_uniform"):
+                raise RecipeError(f"recipe key 'backdoor.{k}' takes integers: use a list or {{int: [lo, hi]}}, "
+                                  f"not {backdoor[k].kind!r}")
     recipe = Recipe(
         name=rname, count=count, tasks=list(tasks), seed=seed, description=str(top.get("description", "")),
         population=population, checkpoints=sorted(ckpts), arch=arch, same_width=same_width, skip=skip, bias=bias,
@@ -570,6 +579,33 @@ def find_recipe(spec: str | os.PathLike) -> Path:
                       f"({', '.join(sorted(q.stem for q in (Path(__file__).resolve().parents[2] / 'zoo').glob('*.yaml')))})")
 
 
+def _recipe_loader() -> type:
+    """A ``yaml.SafeLoader`` that reads ``3e-4`` as a float and refuses duplicate keys.
+
+    YAML 1.1 (PyYAML) reads a float without a dot or without an exponent sign (``3e-4``, ``1.0e3``) as a string,
+    so ``lr: 3e-4`` was refused as an invalid value; and a repeated key silently kept its last value.
+    """
+    import re
+
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[str] = set()
+            for k, _ in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if k.value in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"found duplicate key {k.value!r}", k.start_mark)
+                    seen.add(k.value)
+            return super().construct_mapping(node, deep)
+
+    _Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+        list("-+0123456789."))
+    return _Loader
+
+
 def load_recipe(source: "str | os.PathLike | Mapping[str, Any] | Recipe", check_tasks: bool = True) -> Recipe:
     """Load and validate a recipe.
 
@@ -593,7 +629,7 @@ def load_recipe(source: "str | os.PathLike | Mapping[str, Any] | Recipe", check_
 
     path = find_recipe(source)
     try:
-        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        d = yaml.load(path.read_text(encoding="utf-8"), Loader=_recipe_loader())
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
         raise RecipeError(f"{path}: not valid UTF-8 YAML ({type(e).__name__}: {e})") from None
     except OSError as e:

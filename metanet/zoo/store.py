@@ -167,9 +167,10 @@ class Store:
         self.db_path = self.path / "index.sqlite"
         if not self.db_path.is_file():
             if not create:
-                hint = "" if self.path.is_dir() else " (no such directory)"
-                raise ZooError(f"{self.path} is not a zoo: {self.db_path.name} is missing{hint}; build one with "
-                               "'metanet zoo build RECIPE --out DIR'")
+                what = (f"{self.db_path.name} is missing" if self.path.is_dir() else
+                        "it is a file, not a zoo directory" if self.path.exists() else
+                        f"{self.db_path.name} is missing (no such directory)")
+                raise ZooError(f"{self.path} is not a zoo: {what}; build one with 'metanet zoo build RECIPE --out DIR'")
             (self.path / "shards").mkdir(parents=True, exist_ok=True)
         self._lock_fd: int | None = None
         self.conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None)
@@ -292,7 +293,11 @@ class Store:
                 raise ZooError(f"unit {unit} ({urow['shard']}) differs between {src.path} and {self.path}: the zoos "
                                "were built from different recipes or code versions")
             return False
-        data = (src.path / urow["shard"]).read_bytes()
+        try:
+            data = (src.path / urow["shard"]).read_bytes()
+        except OSError as e:
+            raise ZooError(f"cannot read {src.path / urow['shard']} ({e.strerror or e}); run "
+                           f"'metanet zoo check {src.path}'") from None
         if hashlib.sha256(data).hexdigest() != urow["sha256"]:
             raise ZooError(f"{src.path / urow['shard']} does not match its sha256 in {src.db_path}; run "
                            f"'metanet zoo check {src.path}'")

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
+import operator
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from metanet.errors import ArchError, ZooError
-from metanet.nets import Arch, build
+from metanet.nets import FAMILIES, Arch, build
 from metanet.zoo.store import CheckReport, Store
 
 __all__ = ["Zoo", "NetInfo", "quantiles", "format_summary"]
@@ -101,6 +102,40 @@ def _lenient(v: Any) -> float:
         return float("nan")
 
 
+def _to_int(v: Any) -> int | None:
+    """``v`` as an int if it is one (Python/numpy/torch integers, integer-valued floats, digit strings), else None.
+
+    ``int()`` alone truncated ``3.7`` to network 3 and read ``True`` as network 1.
+    """
+    if isinstance(v, (bool, np.bool_)):
+        return None
+    if isinstance(v, str):
+        try:
+            return int(v)
+        except ValueError:
+            return None
+    if isinstance(v, float):
+        return int(v) if v.is_integer() else None
+    try:
+        return operator.index(v)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def _items(v: Any) -> list:
+    """A filter value as a list: a scalar (string, number, Arch, mapping, 0-d array) is one item."""
+    if isinstance(v, (str, bytes, Arch, Mapping)):
+        return [v]
+    try:
+        return list(v)
+    except TypeError:
+        return [v]
+
+
+def _filter_error(name: str, v: Any, valid: str) -> ZooError:
+    return ZooError(f"select() filter {name!r}: {v!r:.80} is not valid; expected {valid}")
+
+
 def _expected_shapes(arch: Arch) -> dict[str, tuple[int, ...]]:
     """Parameter shapes of ``arch``, from a network built on the meta device (no memory): stored tensors are
     checked against them before a real network is built, so a corrupt row naming a huge network is a ZooError."""
@@ -176,8 +211,8 @@ class Zoo:
         """The row of network ``net_id``."""
         self._all()
         try:
-            return self._by_id[int(net_id)]
-        except (KeyError, ValueError, TypeError):
+            return self._by_id[_to_int(net_id)]  # type: ignore[index]
+        except KeyError:
             ids = [n.id for n in self._all()]
             rng = f"{min(ids)}..{max(ids)}" if ids else "none: the zoo is empty"
             raise ZooError(f"no network with id {net_id!r} in {self.path} (ids: {rng})") from None
@@ -212,22 +247,49 @@ class Zoo:
             min_acc, max_acc: bounds on ``test_acc`` (inclusive).
             backdoor: True for poisoned networks only, False for clean ones only.
             epoch: checkpoint epoch(s). final: only the last (True) / only earlier (False) checkpoints of runs.
-            family: ``"mlp"`` or ``"cnn"``. run: training run(s). diverged: keep only (not) diverged runs.
+            family: ``"mlp"`` or ``"cnn"`` (or a list). run: training run(s). diverged: keep only (not) diverged runs.
 
         Returns:
             A list of :class:`NetInfo` (use ``[n.id for n in ...]`` for ids).
         """
-        def as_set(v: Any, conv=lambda x: x) -> set | None:
+        # wrong types are errors: bool("no") is True, int(1.5) is 1, and a mistyped family matched nothing
+        def as_set(name: str, v: Any, conv: Any, valid: str) -> set | None:
             if v is None:
                 return None
-            if isinstance(v, (str, numbers.Integral, Arch)):  # numbers.Integral: numpy integers too
-                return {conv(v)}
-            return {conv(x) for x in v}
+            out = set()
+            for x in _items(v):
+                c = conv(x)
+                if c is None:
+                    raise _filter_error(name, v, valid)
+                out.add(c)
+            return out
 
-        tasks = as_set(task)
-        archs = as_set(arch, lambda a: str(Arch.coerce(a)))
-        epochs = as_set(epoch, int)
-        runs = as_set(run, int)
+        def as_bool(name: str, v: Any) -> bool | None:
+            if v is None:
+                return None
+            if isinstance(v, (bool, np.bool_)) or (_to_int(v) in (0, 1) and not isinstance(v, str)):
+                return bool(v)
+            raise _filter_error(name, v, "True, False or None")
+
+        def as_acc(name: str, v: Any) -> float | None:
+            if v is None:
+                return None
+            try:
+                f = float(v) if not isinstance(v, (str, bytes, bool, np.bool_)) else math.nan
+            except (TypeError, ValueError, RuntimeError):
+                f = math.nan
+            if math.isnan(f):
+                raise _filter_error(name, v, "a number (an accuracy in [0, 1])")
+            return f
+
+        tasks = as_set("task", task, lambda x: x if isinstance(x, str) else None, "a task name or a list of them")
+        archs = as_set("arch", arch, lambda a: str(Arch.coerce(a)), "an architecture or a list of them")
+        epochs = as_set("epoch", epoch, _to_int, "an integer epoch or a list of them")
+        runs = as_set("run", run, _to_int, "an integer run index or a list of them")
+        families = as_set("family", family, lambda x: x if isinstance(x, str) and x in FAMILIES else None,
+                          f"{' or '.join(map(repr, FAMILIES))} (or a list of them)")
+        min_acc, max_acc = as_acc("min_acc", min_acc), as_acc("max_acc", max_acc)
+        backdoor, final, diverged = as_bool("backdoor", backdoor), as_bool("final", final), as_bool("diverged", diverged)
         out = []
         for n in self._all():
             if tasks is not None and n.task not in tasks:
@@ -238,17 +300,17 @@ class Zoo:
                 continue
             if max_acc is not None and not n.test_acc <= max_acc:
                 continue
-            if backdoor is not None and (n.backdoor is not None) != bool(backdoor):
+            if backdoor is not None and (n.backdoor is not None) != backdoor:
                 continue
             if epochs is not None and n.epoch not in epochs:
                 continue
-            if final is not None and n.final != bool(final):
+            if final is not None and n.final != final:
                 continue
-            if family is not None and n.arch.family != family:
+            if families is not None and n.arch.family not in families:
                 continue
             if runs is not None and n.run not in runs:
                 continue
-            if diverged is not None and n.diverged != bool(diverged):
+            if diverged is not None and n.diverged != diverged:
                 continue
             out.append(n)
         return out

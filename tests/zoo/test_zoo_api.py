@@ -143,3 +143,93 @@ def test_cli_info_check_merge(small_zoo, tmp_path, capsys):
     assert "not a zoo" in capsys.readouterr().err
     assert main(["zoo", "build", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "filters, name",
+    [
+        ({"backdoor": "no"}, "backdoor"),  # was bool("no") == True: the poisoned networks
+        ({"final": "false"}, "final"),  # was bool("false") == True: the final checkpoints
+        ({"diverged": 0.5}, "diverged"),
+        ({"epoch": [1.5]}, "epoch"),  # was int(1.5) == 1: epoch-1 networks
+        ({"epoch": 1.5}, "epoch"),  # was TypeError: 'float' object is not iterable
+        ({"epoch": True}, "epoch"),  # was epoch 1
+        ({"run": "a"}, "run"),  # was ValueError: invalid literal for int()
+        ({"run": [0, None]}, "run"),
+        ({"min_acc": "0.5"}, "min_acc"),  # was TypeError inside the comparison
+        ({"max_acc": [0.5]}, "max_acc"),
+        ({"family": "transformer"}, "family"),  # was silently empty
+        ({"task": 5}, "task"),
+        ({"task": ["digits", 5]}, "task"),
+    ],
+)
+def test_select_refuses_wrong_types(small_zoo, filters, name):
+    with pytest.raises(ZooError, match=f"select\\(\\) filter '{name}'"):
+        Zoo(small_zoo).select(**filters)
+
+
+def test_select_accepts_the_documented_types(small_zoo):
+    import numpy as np
+
+    zoo = Zoo(small_zoo)
+    n = len(zoo)
+    assert len(zoo.select(epoch=np.array([0, 1]), run=range(8), family=["mlp"], task=("digits",))) == n * 2 // 3
+    assert len(zoo.select(backdoor=np.bool_(False), final=np.True_, min_acc=np.float32(0.0), max_acc=1)) == n // 3
+    assert zoo.select(epoch=7) == [] and zoo.select(family="cnn") == [] and zoo.select(epoch="1") == zoo.select(epoch=1)
+
+
+@pytest.mark.parametrize("bad", [3.7, True, None, "x", [3]])
+def test_info_refuses_non_integer_ids(small_zoo, bad):
+    """``load(3.7)`` loaded network 3 and ``load(True)`` network 1."""
+    zoo = Zoo(small_zoo)
+    with pytest.raises(ZooError, match="no network with id"):
+        zoo.info(bad)
+    with pytest.raises(ZooError, match="no network with id"):
+        zoo.load(bad)
+
+
+def test_info_accepts_integer_likes(small_zoo):
+    import numpy as np
+
+    zoo = Zoo(small_zoo)
+    assert zoo.info(np.int64(3)).id == zoo.info(torch.tensor(3)).id == zoo.info("3").id == zoo.info(3.0).id == 3
+
+
+def test_dataset_split_does_not_depend_on_filters(small_zoo):
+    """The split was drawn over the runs left by the filters: ``dataset("train", <filter>)`` and ``dataset("test")``
+    shared runs (checkpoints of one run on both sides), and disagreed with the reader's split over all runs."""
+    zoo = Zoo(small_zoo)
+    fr = dict(fractions=(0.5, 0.25, 0.25), seed=3)
+    sides = {s: {n.run for n in zoo.dataset(split=s, **fr).nets} for s in ("train", "val", "test")}
+    for filters in ({"run": [0, 1, 2, 3, 4]}, {"min_acc": sorted(n.test_acc for n in zoo.select(final=True))[4],
+                                               "final": True}):
+        for s in ("train", "val", "test"):
+            runs = {n.run for n in zoo.dataset(split=s, **fr, **filters).nets}
+            assert runs == sides[s] & {n.run for n in zoo.select(**filters)}, (s, filters)
+    from metanet.zoo.dataset import split_runs
+
+    assert sides == split_runs([n.run for n in zoo.select()], (0.5, 0.25, 0.25), 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"target": None}, "target"),  # were TypeError: object is not iterable
+        ({"target": 5}, "target"),
+        ({"fractions": "abc"}, "fractions"),  # was TypeError: '<' not supported
+        ({"fractions": (0.5, "0.25", 0.25)}, "fractions"),
+        ({"seed": -1}, "seed"),  # was numpy's ValueError: expected non-negative integer
+        ({"seed": "a"}, "seed"),
+        ({"seed": 1.5}, "seed"),
+    ],
+)
+def test_dataset_bad_arguments_are_zoo_errors(small_zoo, kwargs, match):
+    with pytest.raises(ZooError, match=match):
+        Zoo(small_zoo).dataset(**kwargs)
+
+
+def test_zoo_on_a_file_says_it_is_a_file(small_zoo):
+    """``Zoo(".../index.sqlite")`` said "(no such directory)" about a file that exists."""
+    with pytest.raises(ZooError, match="not a zoo") as e:
+        Zoo(small_zoo / "index.sqlite")
+    assert "no such directory" not in str(e.value) and "is a file" in str(e.value)

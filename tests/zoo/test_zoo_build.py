@@ -252,3 +252,68 @@ def test_flat_params_views_share_one_buffer():
         assert torch.equal(v["a"][j], s["a"]) and torch.equal(v["b"][j], s["b"])
     fp.flat.add_(1)  # views alias the buffer: an in-place optimizer step moves every layer
     assert torch.equal(v["b"][2], states[2]["b"] + 1)
+
+
+@pytest.mark.parametrize("shard", [(0.5, 2), (True, 2), ("0", "2"), (0, 2.0), (0, 1, 2)])
+def test_shard_tuple_must_be_two_integers(small_recipe, tmp_path, shard):
+    """``build(shard=(0.5, 2))`` matched no unit (``u % 2 == 0.5``) and built nothing without a word;
+    ``("0", "2")`` was a TypeError."""
+    with pytest.raises(ZooError, match="shard"):
+        build(small_recipe, tmp_path / "x", shard=shard, progress=False)
+    assert not (tmp_path / "x").exists()
+
+
+def test_merge_of_a_source_with_a_missing_shard_is_a_zoo_error(small_recipe, tmp_path):
+    """Was a raw FileNotFoundError from the Python API."""
+    small_recipe["count"] = 2
+    src = tmp_path / "src"
+    build(small_recipe, src, progress=False)
+    victim = sorted((src / "shards").glob("*.safetensors"))[-1]
+    victim.unlink()
+    with pytest.raises(ZooError, match=f"{victim.name}.*zoo check"):
+        merge(tmp_path / "dst", [src])
+
+
+def test_merge_names_what_differs(small_zoo, small_recipe, tmp_path):
+    """Said "different recipe ... ('small' vs 'small')" when only the contents (or --limit) differed."""
+    small_recipe["seed"] = 99
+    small_recipe["count"] = 2
+    other = tmp_path / "other"
+    build(small_recipe, other, progress=False)
+    with pytest.raises(ZooError, match="different recipe contents") as e:
+        merge(tmp_path / "m", [small_zoo, other])
+    assert "'small' vs 'small'" not in str(e.value)
+    limited = tmp_path / "limited"
+    build(small_recipe, limited, limit=1, progress=False)
+    with pytest.raises(ZooError, match="different --limit"):
+        merge(other, [limited])
+
+
+@pytest.mark.parametrize("limit", ["2", 1.5, True, 0, -1])
+def test_limit_must_be_a_positive_integer(small_recipe, tmp_path, limit):
+    """``limit="2"`` was a TypeError, ``limit=1.5`` built 2 runs and stored "1.5", ``limit=True`` one run."""
+    with pytest.raises(ZooError, match="limit"):
+        build(small_recipe, tmp_path / "x", limit=limit, progress=False)
+    assert not (tmp_path / "x").exists()
+
+
+def test_failed_build_restores_torch_threads(small_recipe, tmp_path, monkeypatch):
+    """A build that raised (or was interrupted with Ctrl-C) left torch at ``threads`` (1) threads for the session."""
+    import importlib
+
+    import torch
+
+    zb = importlib.import_module("metanet.zoo.build")  # the module: metanet.zoo.build is also the function
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(zb, "run_unit", boom)
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build(small_recipe, tmp_path / "x", threads=1, progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)

@@ -152,3 +152,54 @@ def test_backdoor_sampling(small_recipe):
         row, col = b["location"]
         assert 0 <= row <= 8 - b["size"] and 0 <= col <= 8 - b["size"]
         assert len(b["pattern"]) == b["size"]
+
+
+@pytest.mark.parametrize("epochs", [2, [1, 2], {"int": [1, 2]}])
+def test_checkpoint_no_run_reaches_is_an_error(small_recipe, epochs):
+    """Was silently dropped: checkpoints [0, 1, 5] with epochs <= 2 stored no epoch-5 network and said nothing."""
+    small_recipe["train"]["epochs"] = epochs
+    small_recipe["checkpoints"] = [0, 1, 5]
+    with pytest.raises(RecipeError, match="'checkpoints'") as e:
+        load_recipe(small_recipe)
+    assert "5" in str(e.value) and "train.epochs" in str(e.value)
+    small_recipe["train"]["epochs"] = {"int": [1, 5]}  # some runs reach epoch 5: valid
+    assert load_recipe(small_recipe).checkpoints == [0, 1, 5]
+
+
+@pytest.mark.parametrize("dist", [{"uniform": [0, 3]}, {"log_uniform": [1, 3]}])
+def test_backdoor_target_takes_integers(small_recipe, dist):
+    """Was accepted: a float target was drawn and truncated, so uniform [0, 3] made class 3 (almost) never a target."""
+    small_recipe["backdoor"] = {"target": dist}
+    with pytest.raises(RecipeError, match="backdoor.target"):
+        load_recipe(small_recipe)
+
+
+def test_yaml_exponent_floats_are_numbers(tmp_path):
+    """YAML 1.1 reads ``3e-4`` (no dot) as a string: ``lr: 3e-4`` was refused as "value '3e-4' is invalid"."""
+    p = tmp_path / "exp.yaml"
+    p.write_text("count: 2\ntasks: [digits]\ntrain:\n  lr: 3e-4\n  weight_decay: [0, 1E-4]\n"
+                 "  init_scale: {uniform: [5e-1, 1.5]}\n")
+    r = load_recipe(p)
+    assert r.train["lr"].args == (3e-4,) and r.train["weight_decay"].args == (0, 1e-4)
+    assert r.train["init_scale"].args == (0.5, 1.5)
+    assert yaml.safe_load(yaml.safe_dump(r.to_dict()))["train"]["lr"] == 3e-4
+
+
+def test_yaml_duplicate_keys_are_an_error(tmp_path):
+    """Was silent: the last of two ``count:`` lines won."""
+    p = tmp_path / "dup.yaml"
+    p.write_text("count: 2\ntasks: [digits]\ntrain:\n  lr: 0.1\n  lr: 0.01\n")
+    with pytest.raises(RecipeError, match="duplicate key 'lr'") as e:
+        load_recipe(p)
+    assert "dup.yaml" in str(e.value) and "line 5" in str(e.value)
+    p.write_text("count: 2\ntasks: [digits]\ncount: 3\n")
+    with pytest.raises(RecipeError, match="duplicate key 'count'"):
+        load_recipe(p)
+
+
+def test_backdoor_target_random_in_a_list_says_how(small_recipe):
+    """Said "value 'random' is invalid; valid: 'random' or class indices >= 0" for ``target: [0, random]``."""
+    small_recipe["backdoor"] = {"target": [0, "random"]}
+    with pytest.raises(RecipeError, match="backdoor.target") as e:
+        load_recipe(small_recipe)
+    assert "'random' alone" in str(e.value)
