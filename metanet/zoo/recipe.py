@@ -457,7 +457,7 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
         "activation": Dist.parse("arch.activation", a.get("activation", "relu")).check(
             "arch.activation", lambda v: _is_name(v, ACTIVATIONS), " | ".join(ACTIVATIONS)),
         "kernel": Dist.parse("arch.kernel", a.get("kernel", 3)).check(
-            "arch.kernel", lambda v: _is_int(v) and v >= 1, "odd integers >= 1"),
+            "arch.kernel", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
         "stride": Dist.parse("arch.stride", a.get("stride", 2)).check(
             "arch.stride", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
     }
