@@ -63,8 +63,10 @@ def _as_task(task):
     return tasks.get(task) if isinstance(task, str) else task
 
 
-def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, where: str = "") -> None:
-    """Raise ArchError unless ``model`` maps one example of ``input_shape`` to ``num_classes`` logits."""
+def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, where: str = "",
+               at_least: bool = False) -> None:
+    """Raise ArchError unless ``model`` maps one example of ``input_shape`` to ``num_classes`` logits (with
+    ``at_least``: to ``num_classes`` or more, for bare labels ``0..num_classes-1`` that need not use every class)."""
     arch = getattr(model, "arch", None)
     if arch is not None and not arch.fits(tuple(input_shape)):
         what = f"{arch.in_size} input features" if arch.family == "mlp" else f"{arch.in_size} input channels"
@@ -85,7 +87,10 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
             m.training = training
     if not isinstance(out, torch.Tensor):
         raise ArchError(f"network returns {type(out).__name__}, not a tensor of logits")
-    if out.dim() != 2 or out.shape[1] != num_classes:
+    if at_least and out.dim() == 2 and out.shape[1] < num_classes:
+        raise ArchError(f"network outputs {out.shape[1]} classes per example, but {where or 'the data'} has labels up "
+                        f"to {num_classes - 1}")
+    if out.dim() != 2 or (out.shape[1] != num_classes and not at_least):
         raise ArchError(
             f"network outputs shape {tuple(out.shape[1:])} per example, but {where or 'the data'} has {num_classes} classes"
         )

@@ -33,19 +33,20 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from metanet.errors import MetanetError
+from metanet.errors import ConfigError, MetanetError, TaskError
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
-from metanet.loop.refine import GRADIENT_FREE
+from metanet.loop.refine import GRADIENT_FREE, check_number
 from metanet.loop.rewards import WORST, Reward, make_reward
-from metanet.loop.select import DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_selection
+from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates,
+                                 check_selection)
 from metanet.loop.tasks import LoopTask, as_loop_tasks
 
 __all__ = ["METHODS", "LoopConfig", "score_stacked", "score_candidates", "diversity", "round_loss", "evaluate",
@@ -86,6 +87,14 @@ class LoopConfig:
             raise MetanetError(f"need candidates >= 1 and 1 <= keep <= candidates, got {self.candidates}, {self.keep}")
         if self.method in ("awr", "pg") and self.candidates < 2:
             raise MetanetError(f"method {self.method!r} compares candidates: it needs candidates >= 2")
+        # out-of-range numbers do not crash: they divide by zero or flip a sign, and the loop silently learns
+        # nothing (or the wrong thing)
+        for name in ("temperature", "beta", "sigma", "refine_sigma"):
+            check_number(name, getattr(self, name), "> 0", lambda v: v > 0)
+        check_number("ce_weight", self.ce_weight, ">= 0", lambda v: v >= 0)
+        for name, low in (("mixup", 0), ("refine_steps", 0), ("refine_population", 1)):
+            check_number(name, getattr(self, name), f">= {low}", lambda v, low=low: v >= low, integer=True)
+
 
 
 # ------------------------------------------------------------------------------------------ scoring
@@ -298,6 +307,9 @@ def evaluate(writer, tasks: list[LoopTask], candidates: int = 8, seed: int = 0, 
     from metanet.writer.lightning import written_logits
 
     check_selection(selection, folds)
+    check_candidates(candidates)
+    if not tasks:  # the means below would report 0.0 accuracy as if it had been measured
+        raise TaskError("evaluate needs at least one task")
     reward = make_reward(reward)
     sels = SELECTIONS if compare else (selection,)
     per = []
@@ -393,7 +405,17 @@ def improve(
             (``heldout_best_of_k_val``, ``heldout_best_of_k_crossfit``).
         options: further :class:`LoopConfig` fields (temperature, beta, sigma, mixup, ce_weight, refine_steps, ...).
     """
+    unknown = sorted(set(options) - {f.name for f in fields(LoopConfig)})
+    if unknown:
+        valid = ", ".join(f.name for f in fields(LoopConfig))
+        raise ConfigError(f"unknown loop option {unknown[0]!r}; valid options: {valid}")
     cfg = LoopConfig(method=method, candidates=candidates, keep=keep, selection=selection, folds=folds, **options)
+    check_number("rounds", rounds, ">= 0", lambda v: v >= 0, integer=True)
+    if tasks_per_round is not None:  # 0 used to mean "all tasks" and a negative number "no task", silently
+        check_number("tasks_per_round", tasks_per_round, ">= 1 (or None: every task)", lambda v: v >= 1,
+                      integer=True)
+    check_number("lr", lr, "> 0", lambda v: v > 0)
+    check_number("clip", clip, "> 0", lambda v: v > 0)  # a negative max-norm reverses the gradient
     reward = make_reward(reward)
     batch_all = as_loop_tasks(tasks, seed=seed)
     held = as_loop_tasks(heldout, seed=seed + 10_000) if heldout is not None else []

@@ -32,6 +32,8 @@ the cross-entropy — the comparison point.
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 import time
 from typing import NamedTuple
 
@@ -40,14 +42,21 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from metanet.errors import MetanetError, TaskError
-from metanet.verify import Report, verify, verify_stacked
+from metanet.errors import ConfigError, MetanetError, TaskError
+from metanet.verify import Report, _as_module, check_fits, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
 #: the gradient-free methods (no backward pass through the network), then the backprop comparison point
 GRADIENT_FREE = ("perturbation", "activity")
 REFINE_METHODS = (*GRADIENT_FREE, "sgd")
+
+
+def check_number(name: str, value, valid: str, ok, integer: bool = False) -> None:
+    """Raise ConfigError unless ``value`` is a finite number (an integer if ``integer``) with ``ok(value)``."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not ok(value):
+        raise ConfigError(f"need {name} {valid} (a finite {'integer' if integer else 'number'}), got {value!r}")
 
 
 def _layers(net: nn.Module) -> list[nn.Module]:
@@ -181,21 +190,33 @@ def refine(
         raise MetanetError(f"unknown refine method {method!r}; valid: {', '.join(REFINE_METHODS)}")
     if objective not in ("loss", "accuracy"):
         raise MetanetError(f"unknown refine objective {objective!r}; valid: loss, accuracy")
-    if steps < 0 or population < 1 or sigma <= 0 or lr <= 0:
-        raise MetanetError(f"refine needs steps >= 0, population >= 1, sigma > 0, lr > 0; got {steps}, {population}, {sigma}, {lr}")
+    # NaN / inf / 0-sized batches do not crash: they give NaN rewards and a silently wrecked or unchanged network
+    for name, value, low in (("steps", steps, 0), ("population", population, 1), ("batch_size", batch_size, 1)):
+        check_number(name, value, f">= {low}", lambda v, low=low: v >= low, integer=True)
+    for name, value in (("sigma", sigma), ("lr", lr)):
+        check_number(name, value, "> 0", lambda v: v > 0)
+    model = _as_module(model)  # a saved network's path, as for verify(); ArchError for anything else
     x, y, t = _data(task, split)
     if len(y) == 0:
         raise TaskError("refine needs at least one training example")
+    if len(x) != len(y):  # x[idx] would silently pair the first len(y) inputs with the labels
+        raise TaskError(f"refine got {len(x)} inputs but {len(y)} labels")
     k = num_classes or (t.num_classes if t is not None else int(y.max()) + 1)
     net = copy.deepcopy(model).eval()
-    before = _report(model, task, t, verify_on, k)
-    g = torch.Generator().manual_seed(seed)
     names = [n for n, _ in net.named_parameters()]
     params = dict(net.named_parameters())
     if not params:
         raise MetanetError(f"refine needs a network with parameters; {type(net).__name__} has none")
     if method == "activity":
         layers = _layers(net)
+    # the network must fit the data: else a raw RuntimeError / IndexError from the first step
+    check_fits(net, tuple(x.shape[1:]), k, where=f"task {t.name!r}" if t is not None else "the examples",
+               at_least=t is None and num_classes is None)
+    p0 = next(iter(params.values()))
+    if p0.is_floating_point() and x.is_floating_point():
+        x = x.to(p0.dtype)  # e.g. a float64 network, as verify() runs it
+    before = _report(model, task, t, verify_on, k)
+    g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(params.values(), lr=lr)
     history: list[float] = []
     if method == "perturbation":

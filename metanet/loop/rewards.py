@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from metanet.errors import MetanetError
+from metanet.errors import ConfigError, MetanetError
 from metanet.verify import Report
 
 __all__ = ["Reward", "AccuracyReward", "SizePenalty", "WORST", "make_reward"]
@@ -34,7 +34,8 @@ class Reward:
 
     def __call__(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:
         r = self.score(reports, params).double()
-        broken = torch.tensor([not math.isfinite(rep.loss) or bool(rep.extra.get("failed")) for rep in reports])
+        broken = torch.tensor([not math.isfinite(rep.loss) or bool(rep.extra.get("failed")) for rep in reports],
+                              dtype=torch.bool)  # explicit: an empty list would default to float
         r = torch.where(broken | ~torch.isfinite(r), torch.full_like(r, WORST), r)
         return r
 
@@ -64,6 +65,9 @@ class AccuracyReward(Reward):
     """
 
     def __init__(self, tie: float = 1e-3) -> None:
+        # a negative tie would prefer the higher loss; NaN/inf would turn every reward into WORST
+        if not (math.isfinite(tie) and tie >= 0):
+            raise ConfigError(f"AccuracyReward needs a finite tie >= 0, got {tie}")
         self.tie = tie
 
     def score(self, reports, params):
@@ -84,12 +88,13 @@ class SizePenalty(Reward):
     """
 
     def __init__(self, weight: float = 0.05, threshold: float = 1e-3) -> None:
-        if weight < 0 or threshold < 0:
-            raise MetanetError(f"SizePenalty needs weight >= 0 and threshold >= 0, got {weight}, {threshold}")
+        # NaN/inf would make every candidate's reward non-finite, i.e. WORST: the loop would learn nothing
+        if not (math.isfinite(weight) and math.isfinite(threshold) and weight >= 0 and threshold >= 0):
+            raise ConfigError(f"SizePenalty needs finite weight >= 0 and threshold >= 0, got {weight}, {threshold}")
         self.weight, self.threshold = weight, threshold
 
     def score(self, reports, params):
-        nz = tot = 0
+        nz, tot = torch.zeros(len(reports), dtype=torch.float64), 0  # no weight tensors: no penalty
         for name, p in params.items():
             if name.endswith("weight"):
                 flat = p.detach().flatten(1)
@@ -115,9 +120,10 @@ def make_reward(spec: "Reward | str | None") -> Reward:
             r: Reward = AccuracyReward()
         elif part.startswith("size(") and part.endswith(")"):
             try:
-                r = SizePenalty(float(part[5:-1]))
+                weight = float(part[5:-1])
             except ValueError:
                 raise MetanetError(f"bad size penalty {part!r}: use size(WEIGHT), e.g. size(0.05)") from None
+            r = SizePenalty(weight)  # its own error for a negative or non-finite weight
         elif part == "size":
             r = SizePenalty()
         else:

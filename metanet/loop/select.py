@@ -41,13 +41,14 @@ when re-written; ``selection="crossfit"`` is there for writers (or ``pg`` candid
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 from torch import Tensor
 
-from metanet.errors import MetanetError, TaskError
+from metanet.errors import ConfigError, MetanetError, TaskError
 from metanet.loop.rewards import WORST, Reward, make_reward
 from metanet.loop.tasks import LoopTask
 from metanet.nets import Arch
@@ -61,6 +62,12 @@ SELECTIONS = ("val", "crossfit")
 DEFAULT_SELECTION = "val"
 
 Params = dict[str, Tensor]
+
+
+def check_candidates(candidates: int) -> None:
+    """Raise ConfigError unless ``candidates`` is an integer >= 1 (0 crashed deep in scoring with an IndexError)."""
+    if isinstance(candidates, bool) or not isinstance(candidates, numbers.Integral) or candidates < 1:
+        raise ConfigError(f"need candidates >= 1 (an integer), got {candidates!r}")
 
 
 def check_selection(selection: str, folds: int) -> None:
@@ -85,9 +92,12 @@ def fold_ids(y: Tensor, num_classes: int, folds: int, seed: int = 0) -> Tensor:
         raise MetanetError(f"cross-fitting needs folds >= 2, got {folds}")
     if len(y) < folds:
         raise TaskError(f"cross-fitting with {folds} folds needs at least {folds} labelled examples, got {len(y)}")
+    if y.is_floating_point() or y.dtype == torch.bool:
+        raise TaskError(f"labels must be integers in 0..{num_classes - 1}, got a {y.dtype} tensor")
+    if int(y.min()) < 0 or int(y.max()) >= num_classes:  # before bincount, which crashes on a negative label
+        bad = int(y.min()) if int(y.min()) < 0 else int(y.max())
+        raise TaskError(f"labels must be integers in 0..{num_classes - 1}, got {bad}")
     counts = torch.bincount(y, minlength=num_classes)
-    if len(counts) > num_classes:
-        raise TaskError(f"labels must be in 0..{num_classes - 1}, got {int(y.max())}")
     small = [c for c in range(num_classes) if counts[c] < 2]
     if small:
         raise TaskError(f"cross-fitting needs >= 2 labelled examples of every class (one to write from, one to "
@@ -197,6 +207,7 @@ def candidate_rewards(
     from metanet.loop.core import score_candidates
 
     check_selection(selection, folds)
+    check_candidates(candidates)
     if selection == "val":
         with torch.no_grad():
             params = writer.write(lt.arch, *lt.support, lt.num_classes, candidates=candidates, seed=seed)

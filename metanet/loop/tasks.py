@@ -39,7 +39,14 @@ class LoopTask:
         return torch.cat([self.support[0], self.val[0]]), torch.cat([self.support[1], self.val[1]])
 
     def check_disjoint(self) -> None:
-        """Raise TaskError if any two of support / val / test share an example of the same pool."""
+        """Raise TaskError if any two of support / val / test share an example of the same pool. A task built by
+        hand, without the index of its support and val, is checked by content: no val input may equal a support
+        input (a reward computed on it would score data that conditioned the writer)."""
+        if not ({"support", "val"} <= set(self.index)):
+            seen = set(_row_keys(self.support[0]))
+            if any(k in seen for k in _row_keys(self.val[0])):
+                raise TaskError(f"task {self.name}: support and val share examples (equal inputs); they must be "
+                                "disjoint")
         parts = list(self.index)
         for i, a in enumerate(parts):
             for b in parts[i + 1 :]:
@@ -47,6 +54,11 @@ class LoopTask:
                     ib = self.index[b].get(pool)
                     if ib is not None and torch.isin(ia, ib).any():
                         raise TaskError(f"task {self.name}: {a} and {b} share examples of {pool}; they must be disjoint")
+
+
+def _row_keys(x: Tensor) -> list[bytes]:
+    flat = x.detach().reshape(len(x), -1).contiguous().cpu().numpy()
+    return [row.tobytes() for row in flat]
 
 
 def _per_class(y: Tensor, k: int, g: torch.Generator) -> list[Tensor]:
@@ -61,6 +73,11 @@ def split_examples(
     per class; all the rest when None), per class, disjoint by construction."""
     arch = Arch.coerce(arch)
     k = arch.num_classes
+    if k < 2:  # one class: every candidate is always right, the reward says nothing
+        raise TaskError(f"task {name}: the loop needs at least 2 classes, the architecture {arch} has {k} output")
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= k):  # labels the network cannot output were dropped silently
+        raise TaskError(f"task {name}: labels {int(y.min())}..{int(y.max())} do not fit the architecture {arch} "
+                        f"with {k} outputs (labels 0..{k - 1})")
     g = torch.Generator().manual_seed(seed)
     s, v, t = [], [], []
     for c, idx in enumerate(_per_class(y, k, g)):
@@ -120,16 +137,35 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
     """Coerce a task, a name, an Episode or a LoopTask (or a list of them) to a list of LoopTasks."""
     from metanet.writer.episodes import Episode
 
-    if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split"):
+    if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split") or _is_examples(tasks):
         tasks = [tasks]
     out = []
     for i, t in enumerate(tasks):
         if isinstance(t, LoopTask):
-            out.append(t)
+            lt = t
         elif isinstance(t, Episode):
-            out.append(from_episode(t, seed=seed + i))
-        else:
-            out.append(from_task(t, arch=arch, shots=shots, seed=seed + i))
+            lt = from_episode(t, seed=seed + i)
+        elif _is_examples(t):  # labelled examples: a Task of their own (stratified train / val / test)
+            from metanet.tasks import from_examples
+
+            lt = from_task(from_examples(*t, seed=seed + i), arch=arch, shots=shots, seed=seed + i)
+        elif isinstance(t, str) or hasattr(t, "split"):
+            lt = from_task(t, arch=arch, shots=shots, seed=seed + i)
+        else:  # not its repr: a tensor's fills the screen
+            raise TaskError(f"a loop task is a task name, a Task, an Episode, a LoopTask or labelled examples (x, y); "
+                            f"got {type(t).__name__}")
+        if lt.num_classes < 2:
+            raise TaskError(f"task {lt.name}: the loop needs at least 2 classes, got {lt.num_classes}")
+        lt.check_disjoint()  # a LoopTask made by hand too: rewards never score data that conditioned the writer
+        out.append(lt)
     if not out:
         raise TaskError("the loop needs at least one task")
     return out
+
+
+def _is_examples(obj) -> bool:
+    """``(x, y)``: a pair of arrays (tensors, numpy arrays), not a pair of task specs."""
+    import numpy as np
+
+    return (isinstance(obj, (tuple, list)) and len(obj) == 2
+            and all(isinstance(a, (Tensor, np.ndarray)) for a in obj))

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from metanet.errors import GraphError
+from metanet.errors import CheckpointError, GraphError
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
 
 __all__ = ["read", "read_graph"]
@@ -123,6 +123,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         r = _shipped()
     elif isinstance(reader, Reader):
         r = reader
-    else:
+    elif isinstance(reader, (str, os.PathLike)):
         r = Reader.load(reader)
+    else:
+        raise CheckpointError(f"reader must be a Reader, the path of a reader checkpoint or None (the shipped one); "
+                              f"got {type(reader).__name__}")
     return read_graph(r, _as_graph(model), scan)

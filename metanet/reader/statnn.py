@@ -15,6 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from metanet.errors import ConfigError
+
 __all__ = ["statnn_features", "StatNN"]
 
 _Q = torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0])
@@ -67,6 +69,8 @@ class StatNN:
         """Features of many graphs: the ``w_stats`` that zoo graphs carry (the reader's batched weight statistics,
         whose first 46 columns are these features, computed in float32) where present, else
         :func:`statnn_features`."""
+        if len(graphs) == 0:  # np.stack([]) fails; no networks have no features
+            return np.zeros((0, 46))
         out = []
         for g in graphs:
             cached = getattr(g, "w_stats", None)
@@ -78,11 +82,30 @@ class StatNN:
 
     def fit(self, graphs_or_features: Any, y: Sequence[float]) -> "StatNN":
         X = graphs_or_features if isinstance(graphs_or_features, np.ndarray) else self.features(graphs_or_features)
-        self.model.fit(X, np.asarray(y))
+        y = np.asarray(y)
+        if len(X) == 0:
+            raise ConfigError("StatNN.fit needs at least one network")
+        if len(X) != len(y):
+            raise ConfigError(f"StatNN.fit got {len(X)} networks but {len(y)} targets")
+        if self.classifier:
+            # predict() reports column 1 of predict_proba as the positive class: with one class seen, or labels
+            # other than 0/1, that column is not "positive" (all-backdoored training nets predicted p = 0)
+            labels = set(np.unique(y).tolist())
+            if not labels <= {0, 1}:
+                raise ConfigError(f"StatNN(classifier=True) needs 0/1 labels, got {sorted(labels)[:5]}")
+            if len(labels) < 2:
+                raise ConfigError(f"StatNN(classifier=True) needs networks of both classes (0 and 1); all {len(y)} "
+                                  f"are {int(y[0])}")
+        self.model.fit(X, y)
+        self.fitted = True
         return self
 
     def predict(self, graphs_or_features: Any) -> np.ndarray:
+        if not getattr(self, "fitted", False):
+            raise ConfigError("this StatNN is not fitted: call fit(graphs, targets) first")
         X = graphs_or_features if isinstance(graphs_or_features, np.ndarray) else self.features(graphs_or_features)
+        if len(X) == 0:
+            return np.zeros(0)
         if self.classifier:
             return self.model.predict_proba(X)[:, 1]
         return self.model.predict(X)

@@ -65,3 +65,39 @@ def test_tensorboard_scalars(loop_tasks, tiny_writer, tmp_path):
     tags = set(acc.Tags()["scalars"])
     assert {"reward/mean", "reward/best_of_k", "reward/worst", "heldout/accuracy_best_of_k",
             "candidates/diversity", "candidates/winners_kept"} <= tags
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"rounds": -1}, "rounds"),  # ran nothing and returned an empty History
+    ({"rounds": 1.5}, "rounds"),
+    ({"tasks_per_round": 0}, "tasks_per_round"),  # silently meant "all tasks"
+    ({"tasks_per_round": -1}, "tasks_per_round"),  # silently ran rounds over no task
+    ({"lr": 0.0}, "lr"),  # the writer never changed
+    ({"lr": -1.0}, "lr"),  # raw ValueError from Adam
+    ({"lr": float("nan")}, "lr"),
+    ({"clip": -1.0}, "clip"),  # a negative max-norm flipped the gradient: the writer ascended the loss
+    ({"clip": 0.0}, "clip"),
+    ({"temperature": 0.0}, "temperature"),  # division by zero: NaN loss, no update, silently
+    ({"method": "awr", "beta": 0.0}, "beta"),
+    ({"method": "pg", "sigma": -1.0}, "sigma"),
+    ({"mixup": -1}, "mixup"),
+    ({"ce_weight": -1.0}, "ce_weight"),
+    ({"refine_steps": -1}, "refine_steps"),
+    ({"refine_population": 0}, "refine_population"),
+    ({"refine_sigma": 0.0}, "refine_sigma"),
+    ({"temprature": 2.0}, "unknown loop option 'temprature'.*temperature"),  # raw TypeError
+])
+def test_bad_numbers_are_refused_before_any_round(loop_tasks, tiny_writer, kwargs, message):
+    from metanet.errors import ConfigError
+
+    before = {k: v.clone() for k, v in tiny_writer.state_dict().items()}
+    with pytest.raises(ConfigError, match=message):
+        improve(tiny_writer, loop_tasks[:1], candidates=2, track=False, **{"rounds": 1, **kwargs})
+    assert all(torch.equal(v, tiny_writer.state_dict()[k]) for k, v in before.items())
+
+
+def test_zero_rounds_only_scores(loop_tasks, tiny_writer):
+    before = {k: v.clone() for k, v in tiny_writer.state_dict().items()}
+    _, hist = improve(tiny_writer, loop_tasks[:1], rounds=0, candidates=2, track=False)
+    assert len(hist.rounds) == 1 and "loss" not in hist.rounds[0]
+    assert all(torch.equal(v, tiny_writer.state_dict()[k]) for k, v in before.items())

@@ -4,6 +4,7 @@ rule's gradient estimate agrees with backprop's."""
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 import torch
@@ -100,3 +101,60 @@ def test_refine_errors_name_the_valid_choices(weakened):
         refine(weakened, "digits", method="annealing")
     with pytest.raises(MetanetError, match="population >= 1"):
         refine(weakened, "digits", population=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sigma": float("nan")}, "sigma"),  # every perturbed reward was NaN -> -1e6: a meaningless history
+    ({"lr": float("nan")}, "lr"),  # raw ValueError from Adam
+    ({"lr": float("inf")}, "lr"),  # accepted: the weights blew up
+    ({"batch_size": 0}, "batch_size"),  # empty minibatches: NaN losses, the network silently unchanged or wrecked
+    ({"steps": 2.5}, "steps"),
+    ({"population": 2.5}, "population"),
+])
+def test_refine_bad_numbers_are_refused(weakened, kwargs, message):
+    from metanet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        refine(weakened, "digits", **{"steps": 2, **kwargs})
+
+
+@pytest.mark.parametrize("method", ["perturbation", "activity", "sgd"])
+def test_refine_a_network_that_does_not_fit_the_task_is_an_arch_error(weakened, digits_pool, method):
+    """Without verification the mismatch surfaced as a raw RuntimeError / IndexError from the first step."""
+    from metanet.errors import ArchError
+
+    with pytest.raises(ArchError, match="input"):
+        refine(weakened, "mnist1d", method=method, steps=2, verify_on=None)
+    with pytest.raises(ArchError, match="2 classes"):
+        refine(weakened, "digits[0,1]", method=method, steps=2, verify_on=None)
+    x, y = digits_pool
+    with pytest.raises(ArchError, match="labels up to 14"):
+        refine(weakened, (x, y + 5), method=method, steps=2, verify_on=None)
+
+
+def test_refine_examples_of_unequal_length_are_refused(weakened, digits_pool):
+    from metanet.errors import TaskError
+
+    x, y = digits_pool
+    with pytest.raises(TaskError, match=f"{len(x)} inputs but 10 labels"):
+        refine(weakened, (x, y[:10]), steps=2, verify_on=None)
+
+
+@pytest.mark.parametrize("method", ["perturbation", "activity", "sgd"])
+def test_refine_a_float64_network(weakened, method):
+    """verify() runs float64 networks; refine crashed with a dtype mismatch in every method."""
+    net = copy.deepcopy(weakened).double()
+    res = refine(net, "digits", method=method, steps=3, population=4)
+    assert next(res.model.parameters()).dtype == torch.float64
+    assert res.after.accuracy >= 0 and all(math.isfinite(h) for h in res.history)
+
+
+def test_refine_a_saved_network_or_a_clear_error(weakened, tmp_path):
+    import metanet
+    from metanet.errors import ArchError
+
+    path = metanet.save(weakened, tmp_path / "net.safetensors")
+    res = refine(path, "digits", steps=1)
+    assert res.before.accuracy == refine(weakened, "digits", steps=1).before.accuracy
+    with pytest.raises(ArchError, match="int"):
+        refine(42, "digits", steps=1)

@@ -71,3 +71,32 @@ def test_crashing_verification_is_lowest_and_does_not_kill_the_loop(loop_tasks, 
 
     _, hist = improve(tiny_writer, loop_tasks[:1], rounds=1, candidates=3, lr=1e-2, track=False)
     assert len(hist.rounds) == 2
+
+
+def test_reward_of_no_candidates_is_empty():
+    """An empty report list (no candidate survived) gives an empty reward tensor, not a bitwise-or crash."""
+    for reward in (AccuracyReward(), AccuracyReward() + SizePenalty()):
+        r = reward([], {"w.weight": torch.zeros(0, 3, 3)})
+        assert r.shape == (0,) and r.dtype == torch.float64
+
+
+@pytest.mark.parametrize("spec", ["size(nan)", "size(inf)", "size(-inf)"])
+def test_non_finite_size_weight_is_refused(spec):
+    """size(nan) made every candidate's reward NaN (so all WORST and no update, silently)."""
+    with pytest.raises(MetanetError, match="finite"):
+        make_reward(spec)
+    with pytest.raises(MetanetError, match="finite"):
+        SizePenalty(0.1, threshold=math.nan)
+
+
+@pytest.mark.parametrize("tie", [-1.0, math.nan, math.inf])
+def test_bad_tie_break_is_refused(tie):
+    """A negative tie weight would silently prefer the higher loss among equally accurate candidates."""
+    with pytest.raises(MetanetError, match="tie"):
+        AccuracyReward(tie=tie)
+
+
+def test_size_penalty_without_weight_tensors_is_zero():
+    p = {"layers.0.bias": torch.ones(2, 4)}
+    r = (AccuracyReward() + SizePenalty(0.1))([_rep(0.8, 0.3), _rep(0.7, 0.3)], p)
+    assert r.shape == (2,) and r[0] > r[1]

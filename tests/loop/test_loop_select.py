@@ -184,3 +184,28 @@ def test_evaluate_reports_both_selections_against_k1_mean_and_oracle(blob_tasks,
     no_test = split_examples(*blob_tasks[0].labelled(), ARCH, shots=5, val=5, test=0, name="no-test")
     with pytest.raises(MetanetError, match="no test split"):
         evaluate(tiny_writer, [no_test], candidates=2)
+
+
+def test_fold_ids_refuses_negative_or_non_integer_labels():
+    """A label -1 (e.g. "unknown") crashed inside torch.bincount; float labels likewise."""
+    with pytest.raises(TaskError, match=r"labels must be integers in 0..1, got -1"):
+        fold_ids(torch.tensor([0, 0, 1, 1, -1]), 2, 2)
+    with pytest.raises(TaskError, match="integer"):
+        fold_ids(torch.tensor([0.0, 0.0, 1.0, 1.0]), 2, 2)
+
+
+def test_no_candidates_or_no_tasks_are_refused(blob_tasks, tiny_writer):
+    """candidates=0 crashed with an IndexError deep in scoring; evaluate([]) reported 0.0 accuracy as if measured."""
+    from metanet.errors import ConfigError
+    from metanet.loop import AccuracyReward, candidate_rewards, evaluate
+
+    lt = blob_tasks[0]
+    for k in (0, -1):
+        with pytest.raises(ConfigError, match="candidates >= 1"):
+            choose(tiny_writer, lt, candidates=k)
+        with pytest.raises(ConfigError, match="candidates >= 1"):
+            candidate_rewards(tiny_writer, lt, k, AccuracyReward())
+        with pytest.raises(ConfigError, match="candidates >= 1"):
+            evaluate(tiny_writer, [lt], candidates=k)
+    with pytest.raises(TaskError, match="at least one task"):
+        evaluate(tiny_writer, [], candidates=2)

@@ -36,3 +36,18 @@ def test_role_targets_are_measured_on_train_images_not_on_the_probe_split(tiny_z
     # the val split (where the reader's data probes come from) would define other roles for some neurons: the check
     # above tells the two apart
     assert not torch.equal(stored, _roles_on(tiny_zoo, graphs, "val"))
+
+
+def test_bad_sizes_are_named(tiny_zoo):
+    """max_nets=-1 used to drop one network silently (a [:-1] slice); role_examples=0 crashed in median()."""
+    import pytest
+
+    from metanet.errors import ConfigError
+    from metanet.reader.data import zoo_graphs
+
+    for max_nets in (-1, 0, 2.5):
+        with pytest.raises(ConfigError, match="max_nets"):
+            zoo_graphs(tiny_zoo, "val", max_nets=max_nets, roles=False)
+    with pytest.raises(ConfigError, match="role_examples"):
+        zoo_graphs(tiny_zoo, "val", max_nets=2, role_examples=0)
+    assert len(zoo_graphs(tiny_zoo, "val", max_nets=2, roles=False)) == 2

@@ -114,3 +114,11 @@ def test_shipped_reader_names_the_task_of_generated_networks():
         out = read(g.model, scan=False)
         assert out["task"] == name and out["task_fits"] is True, (name, out["task"])
         assert abs(out["accuracy"] - g.report.test.accuracy) <= SHIPPED_MAX_ABS_ERROR, (name, out["accuracy"])
+
+
+def test_read_with_a_reader_that_is_not_one(small_reader):
+    from metanet.errors import CheckpointError
+    from metanet.nets import build
+
+    with pytest.raises(CheckpointError, match="int"):  # was a TypeError from os.fspath
+        read(build("mlp:20-6-3:relu", seed=0), reader=42)

@@ -79,3 +79,30 @@ def test_statnn_baseline_fits(tiny_graphs):
     model = StatNN(max_iter=50).fit(train, y)
     pred = model.predict(val)
     assert pred.shape == (len(val),) and np.isfinite(pred).all()
+
+
+def test_statnn_errors_and_edge_cases(tiny_graphs):
+    """Too few networks or one-class labels: a clear error, not numpy's "need at least one array to stack" -- and
+    never a classifier fitted on all-backdoored networks that predicts a backdoor probability of 0."""
+    import numpy as np
+    import pytest
+
+    from metanet.errors import ConfigError
+    from metanet.reader.statnn import StatNN
+
+    train = tiny_graphs["train"][:6]
+    with pytest.raises(ConfigError, match="at least one network"):
+        StatNN().fit([], [])
+    with pytest.raises(ConfigError, match="6 networks but 2 targets"):
+        StatNN().fit(train, [0.5, 0.6])
+    for labels in ([1] * 6, [0] * 6):
+        with pytest.raises(ConfigError, match="both classes"):
+            StatNN(classifier=True).fit(train, labels)
+    with pytest.raises(ConfigError, match="0/1"):
+        StatNN(classifier=True).fit(train, [0, 2, 2, 0, 2, 0])
+    with pytest.raises(ConfigError, match="not fitted"):
+        StatNN().predict(train)
+    model = StatNN(max_iter=5).fit(train, [float(g.y_acc) for g in train])
+    assert model.predict([]).shape == (0,)
+    p = StatNN(classifier=True, max_iter=5).fit(train, [0, 1, 1, 0, 1, 0]).predict(train)
+    assert p.shape == (6,) and np.all((p >= 0) & (p <= 1))
