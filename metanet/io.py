@@ -93,7 +93,8 @@ def _misfit(shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, .
 
 def _header(path: Path) -> dict[str, str]:
     if not path.is_file():
-        raise FileFormatError(f"{path}: no such file")
+        what = "is a directory, not a file" if path.is_dir() else "no such file"
+        raise FileFormatError(f"{path}: {what}; give a network saved with metanet.save (.safetensors)")
     try:
         with safe_open(str(path), framework="pt") as f:
             return f.metadata() or {}

@@ -154,6 +154,8 @@ def test_missing_file(tmp_path):
         with pytest.raises(FileFormatError, match="no such file") as info:
             fn(path)
         assert str(path) in str(info.value)
+        with pytest.raises(FileFormatError, match="is a directory, not a file; give a network saved with"):
+            fn(tmp_path)
 
 
 def test_tensors_that_do_not_fit_the_header(tmp_path):
