@@ -93,7 +93,11 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
         prefix = attr + "."
         state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
         model.load_state_dict(state, strict=True)
-    except (OSError, EOFError, pickle.UnpicklingError, KeyError, RuntimeError, TypeError, ValueError,
-            AttributeError) as e:
+    except pickle.UnpicklingError:
+        # torch's own message is a page of advice (with terminal colours) about trusting the file: we never do
+        raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint: it holds pickled objects other than "
+                              "tensors and plain data, which metanet never unpickles; give the .safetensors file "
+                              "a training run exports, or a Lightning .ckpt of it") from None
+    except (OSError, EOFError, KeyError, RuntimeError, TypeError, ValueError, AttributeError) as e:
         raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint ({type(e).__name__}: {e})") from None
     return model.eval()

@@ -122,3 +122,23 @@ def test_read_with_a_reader_that_is_not_one(small_reader):
 
     with pytest.raises(CheckpointError, match="int"):  # was a TypeError from os.fspath
         read(build("mlp:20-6-3:relu", seed=0), reader=42)
+
+
+_UNPICKLED: list[str] = []
+
+
+class _Payload:
+    """Pickles to a call that would record itself: loading must never run it."""
+
+    def __reduce__(self):
+        return (_UNPICKLED.append, ("ran",))
+
+
+def test_a_checkpoint_with_pickled_objects_is_refused_without_running_them(tmp_path):
+    from metanet.errors import CheckpointError
+
+    path = tmp_path / "evil.ckpt"
+    torch.save({"hyper_parameters": {"tasks": ["digits"]}, "state_dict": {}, "payload": _Payload()}, path)
+    with pytest.raises(CheckpointError, match="pickled objects other than tensors.*never unpickles") as info:
+        Reader.load(path)
+    assert _UNPICKLED == [] and "\x1b[" not in str(info.value)  # nothing ran; no terminal colour codes
