@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from metanet.errors import TaskError
+from metanet.errors import CheckpointError, TaskError
 from metanet.nets import Arch, build
 from metanet.verify import Report, verify, verify_stacked
 
@@ -41,7 +42,7 @@ def support_set(task, per_class: int | None, seed: int) -> tuple[torch.Tensor, t
     x, y = task.split("train")
     if per_class is None:
         return x, y
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed % 2**64)  # as torch does for negative seeds: any integer works
     keep = []
     for c in range(task.num_classes):
         idx = torch.nonzero(y == c).flatten()
@@ -69,12 +70,20 @@ class GenerationReport:
 
     def __str__(self) -> str:
         lines = [f"task {self.task}  arch {self.arch}  support {self.support} examples"]
+        # generate(verify=False) scores nothing (NaN val scores): say so instead of printing NaNs and "verification"
+        verified = any(not math.isnan(c["val_accuracy"]) for c in self.candidates)
         for i, c in enumerate(self.candidates):
             mark = " <- chosen" if i == self.chosen else ""
-            lines.append(f"  candidate {i}: val accuracy {c['val_accuracy']:.4f}  loss {c['val_loss']:.4f}{mark}")
+            score = f"val accuracy {c['val_accuracy']:.4f}  loss {c['val_loss']:.4f}" if verified else "not verified"
+            lines.append(f"  candidate {i}: {score}{mark}")
         if self.test is not None:
             lines.append(f"test accuracy {self.test.accuracy:.4f} (n={self.test.n})")
-        lines.append(f"written in {self.seconds_write:.2f} s, {self.seconds:.2f} s with verification, 0 gradient steps")
+        if verified:
+            lines.append(f"written in {self.seconds_write:.2f} s, {self.seconds:.2f} s with verification, "
+                         "0 gradient steps")
+        else:
+            lines.append(f"written in {self.seconds_write:.2f} s, not verified (verify=False: candidate 0 returned), "
+                         "0 gradient steps")
         return "\n".join(lines)
 
 
@@ -121,8 +130,6 @@ def generate(
     Returns:
         :class:`Generated` with ``.model``, ``.report`` and ``.candidates``.
     """
-    from metanet.writer.model import Writer
-
     t0 = time.perf_counter()
     task = resolve_task(spec)
     if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
@@ -138,7 +145,7 @@ def generate(
             f"task {task.name!r} has no validation examples to choose among the candidates; give at least 3 "
             "examples of a class to tasks.from_examples (smaller classes go wholly to train), or pass verify=False"
         )
-    writer = Writer.load() if writer is None else writer
+    writer = _writer(writer)
     x, y = support_set(task, shots, seed)
     with torch.no_grad():
         params = writer.write(arch, x, y, task.num_classes, candidates=candidates, seed=seed)
@@ -163,6 +170,18 @@ def generate(
         seconds=time.perf_counter() - t0, seconds_write=t_write,
     )
     return Generated(nets[chosen], report, nets)
+
+
+def _writer(writer):
+    """The writer to use: a :class:`Writer`, the path of a writer checkpoint, or None (the shipped one)."""
+    from metanet.writer.model import Writer
+
+    if writer is None or isinstance(writer, (str, os.PathLike)):  # a path, as `metanet generate --writer` takes
+        return Writer.load(writer)
+    if not isinstance(writer, Writer):  # anything else was an AttributeError ('... has no attribute write')
+        raise CheckpointError(f"writer must be a Writer, the path of a writer checkpoint or None (the shipped one); "
+                              f"got {type(writer).__name__}")
+    return writer
 
 
 def _verify_one(model: nn.Module, task) -> Report:

@@ -42,7 +42,9 @@ output: pass ``t`` starts from the weights written at pass ``t-1`` (recursive re
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -50,7 +52,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet.errors import ArchError, MetanetError, TaskError
+from metanet.errors import ArchError, ConfigError, TaskError
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
 from metanet.writer.solvers import SupportStats, logistic, loo_ridge, ridge, subclasses, support_stats, targets
@@ -156,14 +158,24 @@ class Writer(nn.Module):
     ) -> None:
         super().__init__()
         if head not in HEADS:
-            raise MetanetError(f"unknown writer head {head!r}; valid: {', '.join(HEADS)}")
+            raise ConfigError(f"unknown writer head {head!r}; valid: {', '.join(HEADS)}")
         if augment not in AUGMENTS:
-            raise MetanetError(f"unknown support augmentation {augment!r}; valid: {', '.join(AUGMENTS)}")
+            raise ConfigError(f"unknown support augmentation {augment!r}; valid: {', '.join(AUGMENTS)}")
         if isinstance(augment_below, bool) or not isinstance(augment_below, int) or augment_below < 0:
-            raise MetanetError(f"augment_below (examples per class) must be an integer >= 0, got {augment_below!r}")
+            raise ConfigError(f"augment_below (examples per class) must be an integer >= 0, got {augment_below!r}")
+        # checked here, not where they are used: steps=0 wrote nothing (an IndexError at write time), a lambda of 0
+        # was a 'math domain error' from its logarithm, hidden=0 built an empty meta-network
+        for name, v in (("hidden", hidden), ("message", message), ("steps", steps), ("max_rows", max_rows),
+                        ("head_iters", head_iters)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"Writer {name} must be >= 1 (a whole number), got {v!r}")
+        for name, v in (("ridge_lambda", ridge_lambda), ("sub_lambda", sub_lambda), ("head_lambda", head_lambda),
+                        ("temperature", temperature), ("logit_lambda", logit_lambda), ("start_mix", start_mix)):
+            positive = name != "start_mix"
+            if (isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v)
+                    or (positive and v <= 0)):
+                raise ConfigError(f"Writer {name} must be a finite number{' > 0' if positive else ''}, got {v!r}")
         self.augment, self.augment_below = augment, augment_below
-        if head_iters < 1:
-            raise MetanetError(f"head_iters must be >= 1, got {head_iters}")
         self.head, self.head_iters = head, head_iters
         f = len(EDGE_FEATURES)
         self.steps = steps
@@ -276,7 +288,14 @@ class Writer(nn.Module):
     def _rows(self, a: Tensor, y: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
         if a.shape[1] <= self.max_rows:
             return a, y
-        idx = torch.randperm(a.shape[1], generator=gen)[: self.max_rows]
+        perm = torch.randperm(a.shape[1], generator=gen)
+        idx = perm[: self.max_rows]
+        lost = torch.ones(int(y.max()) + 1, dtype=torch.bool)
+        lost[y[idx]] = False
+        if bool(lost.any()):  # a rare class fell out of the sample: put one of its rows back
+            rest = perm[self.max_rows :]
+            extra = [rest[int(torch.nonzero(y[rest] == c)[0])] for c in torch.nonzero(lost).flatten()]
+            idx = torch.cat([idx, torch.stack(extra)])
         if a.shape[0] > 1 and a.stride(0) == 0:  # shared rows (input layer): gather once, keep them shared
             return a[:1, idx].expand(a.shape[0], -1, -1), y[idx]
         return a[:, idx], y[idx]
@@ -312,8 +331,14 @@ class Writer(nn.Module):
         """
         arch = Arch.coerce(arch)
         k = arch.num_classes if num_classes is None else num_classes
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+            raise TaskError(f"num_classes must be an integer (or None: the architecture's outputs), got {k!r}")
         if k != arch.num_classes:
             raise ArchError(f"architecture {arch} has {arch.num_classes} outputs but the task has {k} classes")
+        for name, v, least in (("candidates", candidates, 1), ("seed", seed, None)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or (least is not None and v < least):
+                raise TaskError(f"{name} must be an integer{f' >= {least}' if least else ''}, got {v!r}")
+        x, y = _support(x, y)
         if y.numel() == 0 or int(y.min()) < 0 or int(y.max()) >= k:
             raise TaskError(f"support labels must be in 0..{k - 1} and non-empty")
         if torch.bincount(y, minlength=k).min() == 0:
@@ -321,11 +346,14 @@ class Writer(nn.Module):
         if not arch.fits(tuple(x.shape[1:])):
             raise ArchError(f"architecture {arch} does not fit support inputs of shape {tuple(x.shape[1:])}")
         if start is None:
-            start = _seeded_init(arch, candidates, seed)
+            start = _seeded_init(arch, int(candidates), int(seed))
+        else:
+            _check_start(arch, start, candidates)
+        seed = int(seed)
         x, y = augment_support(x, y, self.augment, self.augment_below)
         outs, prev = [], start
         for step in range(self.steps):
-            prev = self._write_all(arch, x, y, k, prev, step, torch.Generator().manual_seed(seed))
+            prev = self._write_all(arch, x, y, k, prev, step, torch.Generator().manual_seed(seed % 2**64))
             outs.append(prev)
         return outs if all_steps else outs[-1]
 
@@ -410,10 +438,11 @@ class Writer(nn.Module):
             "augment_below": self.augment_below,
         }
 
-    def save(self, path) -> None:
+    def save(self, path) -> Path:
+        """Write this writer (weights and config) to one safetensors file; returns its path (as ``Reader.save``)."""
         from metanet.checkpoints import save_module
 
-        save_module(self, path, kind="writer", config=self.config())
+        return save_module(self, path, kind="writer", config=self.config())
 
     @classmethod
     def load(cls, path=None) -> "Writer":
@@ -428,6 +457,56 @@ class Writer(nn.Module):
         return load_module(cls, path, kind="writer")
 
 
+def _support(x, y) -> tuple[Tensor, Tensor]:
+    """The support set as float32 inputs ``(n, ...)`` and int64 labels ``(n,)``, or a TaskError naming the problem
+    (float labels, a length mismatch or NaN inputs used to surface as torch errors deep in the solvers)."""
+    try:
+        x, y = torch.as_tensor(x), torch.as_tensor(y)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise TaskError(f"support inputs and labels must be tensors or arrays ({type(e).__name__}: {e})") from None
+    if x.dim() < 2:
+        raise TaskError(f"support inputs must have shape (n, *input_shape), got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TaskError(f"support inputs must be floating point (scaled to [0, 1]), got dtype {x.dtype}")
+    if y.dim() != 1:
+        raise TaskError(f"support labels must be a 1-D tensor of shape (n,), got shape {tuple(y.shape)}")
+    if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
+        raise TaskError(f"support labels must be integer class ids 0..K-1 (e.g. y.long()), got dtype {y.dtype}")
+    if len(x) != len(y):
+        raise TaskError(f"{len(x)} support inputs but {len(y)} labels; they must match")
+    x = x.to(torch.float32)  # the writer's own dtype (and the tasks'): float64 inputs are the same support set
+    bad = int((~torch.isfinite(x)).sum())
+    if bad:
+        raise TaskError(f"support inputs contain {bad} NaN or infinite values; all must be finite")
+    return x, y.long()
+
+
+def _check_start(arch: Arch, start: dict[str, Tensor], candidates: int) -> None:
+    """Starting weights must be ``name -> (B, *shape)`` for every parameter of ``arch``: the written layers take
+    their width from them, so another width used to give weights of another architecture, silently."""
+    from metanet.nets import build
+
+    want = {k: tuple(v.shape) for k, v in build(arch, seed=None).state_dict().items()}
+    if not isinstance(start, dict) or set(start) != set(want):
+        got = sorted(start) if isinstance(start, dict) else type(start).__name__
+        raise ArchError(f"starting weights must have the parameters {sorted(want)} of {arch}, got {got}")
+    b = None
+    for name, shape in want.items():
+        v = start[name]
+        if not isinstance(v, Tensor) or v.dim() != len(shape) + 1 or tuple(v.shape[1:]) != shape:
+            got = tuple(v.shape) if isinstance(v, Tensor) else type(v).__name__
+            raise ArchError(f"starting weight {name} of {arch} must have shape (B, {', '.join(map(str, shape))}) "
+                            f"(B weight sets), got {got}")
+        if b is not None and v.shape[0] != b:
+            raise ArchError(f"starting weights hold different numbers of weight sets ({b} and {v.shape[0]} in {name})")
+        b = v.shape[0]
+    if b < 1:
+        raise ArchError("starting weights hold no weight set (B = 0)")
+    if candidates not in (1, b):  # the default 1 means "as many as the starting weights"
+        raise ArchError(f"{b} starting weight set(s) cannot give {candidates} candidates: give {candidates} or "
+                        "leave candidates at 1")
+
+
 def _unit_rows(w: Tensor) -> Tensor:
     """Rescale starting weights so that ``row * sqrt(d_in)`` has unit RMS (the writer is scale-free in them)."""
     rms = w.pow(2).mean(-1, keepdim=True).add(1e-12).sqrt()
@@ -437,5 +516,6 @@ def _unit_rows(w: Tensor) -> Tensor:
 def _seeded_init(arch: Arch, b: int, seed: int) -> dict[str, Tensor]:
     from metanet.nets import build
 
-    nets = [build(arch, seed=seed * 100_003 + j) for j in range(b)]
+    # torch seeds are taken modulo 2**64 (it does so itself for negative ones): any integer seed works
+    nets = [build(arch, seed=(seed * 100_003 + j) % 2**64) for j in range(b)]
     return {k: torch.stack([n.state_dict()[k] for n in nets]) for k in nets[0].state_dict()}

@@ -129,3 +129,40 @@ def test_wrong_class_count_is_an_arch_error(untrained, digits):
 def test_malformed_arch_is_an_arch_error(untrained):
     with pytest.raises(ArchError):
         generate("digits", arch="mlp:64-x-10", writer=untrained)
+
+
+def test_writer_may_be_a_checkpoint_path_and_anything_else_is_a_clear_error(untrained, tmp_path):
+    """writer= took only a Writer: a checkpoint path (what `metanet generate --writer` takes) was an AttributeError."""
+    from metanet.errors import CheckpointError
+
+    path = tmp_path / "w.safetensors"
+    untrained.save(path)
+    a = generate("digits", candidates=2, writer=str(path))
+    b = generate("digits", candidates=2, writer=untrained)
+    assert all(torch.equal(a.model.state_dict()[k], v) for k, v in b.model.state_dict().items())
+    assert generate("digits", candidates=1, writer=path).report.chosen == 0  # a Path too
+    with pytest.raises(CheckpointError, match="writer must be a Writer, the path of a writer checkpoint or None"):
+        generate("digits", writer=42)
+    with pytest.raises(CheckpointError, match="no writer checkpoint"):
+        generate("digits", writer=tmp_path / "missing.safetensors")
+
+
+def test_unverified_report_does_not_claim_verification(untrained, digits):
+    g = generate(digits, candidates=2, verify=False, writer=untrained)
+    r = g.report
+    assert r.chosen == 0 and r.test is None and g.model is g.candidates[0]
+    text = str(r)
+    assert "with verification" not in text and "nan" not in text, text
+    assert "not verified" in text
+
+
+def test_every_integer_seed_works(untrained, digits):
+    """seed=2**62 was a raw 'Overflow when unpacking long long' (the per-candidate init seeds left torch's range)."""
+    a = generate(digits, candidates=2, seed=2**62, writer=untrained)
+    b = generate(digits, candidates=2, seed=2**62, writer=untrained)
+    assert all(torch.equal(a.model.state_dict()[k], v) for k, v in b.model.state_dict().items())
+    assert a.report.test.accuracy >= 0.85
+    x, y = digits.split("train")
+    with torch.no_grad():
+        big = untrained.write("mlp:64-16-10:relu", x, y, 10, candidates=2, seed=10**30)
+    assert all(torch.isfinite(v).all() for v in big.values())

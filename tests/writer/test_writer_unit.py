@@ -8,7 +8,7 @@ from torch.func import functional_call
 
 from metanet.nets import Arch, build
 from metanet.writer import Writer
-from metanet.errors import MetanetError
+from metanet.errors import ArchError, MetanetError, TaskError
 from metanet.writer.solvers import logistic, loo_ridge, ridge, solve, subclasses, targets
 
 
@@ -453,3 +453,132 @@ def test_episode_sampler_errors_name_the_option(kw, message):
     with pytest.raises(ConfigError, match=message):
         EpisodeSampler(("digits",), **kw)
 
+
+# --- bad options and inputs: clear MetanetErrors naming the problem ---------------------------------------
+@pytest.mark.parametrize("kw, message", [
+    ({"hidden": 0}, r"hidden must be >= 1 \(a whole number\), got 0"),
+    ({"hidden": -1}, r"hidden must be >= 1 \(a whole number\), got -1"),  # was torch's RuntimeError
+    ({"hidden": 2.5}, r"hidden must be >= 1 \(a whole number\), got 2.5"),
+    ({"message": 0}, r"message must be >= 1 \(a whole number\)"),
+    ({"steps": 0}, r"steps must be >= 1 \(a whole number\), got 0"),  # was an IndexError at write time
+    ({"steps": 1.5}, r"steps must be >= 1 \(a whole number\)"),
+    ({"steps": True}, r"steps must be >= 1 \(a whole number\)"),
+    ({"max_rows": 0}, r"max_rows must be >= 1 \(a whole number\)"),
+    ({"head_iters": 2.5}, r"head_iters must be >= 1 \(a whole number\)"),
+    ({"head_iters": -1}, r"head_iters must be >= 1 \(a whole number\)"),
+    ({"ridge_lambda": 0}, "ridge_lambda must be a finite number > 0, got 0"),  # was 'math domain error'
+    ({"sub_lambda": -1.0}, "sub_lambda must be a finite number > 0"),
+    ({"head_lambda": float("nan")}, "head_lambda must be a finite number > 0"),
+    ({"temperature": 0}, "temperature must be a finite number > 0"),
+    ({"logit_lambda": 0, "head": "logistic"}, "logit_lambda must be a finite number > 0"),
+    ({"start_mix": float("nan")}, "start_mix must be a finite number"),
+    ({"head": "bogus"}, "unknown writer head 'bogus'; valid: ridge, logistic"),
+    ({"augment_below": -5}, "augment_below"),
+])
+def test_writer_options_out_of_range_are_config_errors(kw, message):
+    from metanet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        Writer(**kw)
+
+
+def test_writer_config_round_trips_through_the_constructor():
+    w = Writer(hidden=8, message=4, steps=2, max_rows=100, head="logistic", head_iters=5, augment="none",
+               augment_below=7)
+    assert Writer(**w.config()).config() == w.config()
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda x, y: (x, y.float()), "labels must be integer class ids"),  # was NotImplementedError from bincount
+    (lambda x, y: (x, y.view(-1, 1)), r"labels must be a 1-D tensor of shape \(n,\), got shape \(200, 1\)"),
+    (lambda x, y: (x, y[:-5]), "200 support inputs but 195 labels"),  # was a matmul RuntimeError
+    (lambda x, y: (x.long(), y), "support inputs must be floating point"),
+    (lambda x, y: (torch.where(torch.arange(x.numel()).view_as(x) == 7, float("nan"), x), y), "1 NaN or infinite"),
+    (lambda x, y: (x[:, 0, 0, 0], y), r"support inputs must have shape \(n, \*input_shape\), got shape \(200,\)"),
+])
+def test_bad_support_sets_are_task_errors(untrained, digits, bad, message):
+    x, y = bad(*_support(digits))
+    with pytest.raises(TaskError, match=message):
+        untrained.write("mlp:64-16-10:relu", x, y, 10)
+
+
+def test_write_accepts_other_integer_labels_and_float64_inputs(untrained, digits):
+    """int32 labels and float64 inputs are the same support set: the same weights as int64 / float32."""
+    x, y = _support(digits)
+    with torch.no_grad():
+        ref = untrained.write("mlp:64-16-10:relu", x, y, 10, seed=2)
+        got = untrained.write("mlp:64-16-10:relu", x.double(), y.int(), 10, seed=2)
+    assert all(torch.equal(ref[k], got[k]) for k in ref)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"candidates": 0}, "candidates must be an integer >= 1, got 0"),  # was an IndexError
+    ({"candidates": 2.0}, "candidates must be an integer >= 1, got 2.0"),
+    ({"seed": 1.5}, "seed must be an integer, got 1.5"),
+    ({"seed": None}, "seed must be an integer, got None"),
+    ({"num_classes": 10.0}, "num_classes must be an integer"),
+])
+def test_bad_write_options_are_task_errors(untrained, digits, kw, message):
+    x, y = _support(digits)
+    with pytest.raises(TaskError, match=message):
+        untrained.write("mlp:64-16-10:relu", x, y, **{"num_classes": 10, **kw})
+
+
+def test_starting_weights_must_match_the_architecture(untrained, digits):
+    """Starting weights of another width used to be written silently: the result did not match build(arch)."""
+    arch = Arch.parse("mlp:64-32-10:relu")
+    x, y = _support(digits)
+    narrow = _start(Arch.parse("mlp:64-16-10:relu"))
+    with pytest.raises(ArchError, match=r"layers.0.weight.*\(B, 32, 64\)"):
+        untrained.write(arch, x, y, 10, start=narrow)
+    with pytest.raises(ArchError, match="layers.1.bias"):
+        untrained.write(arch, x, y, 10, start={k: v for k, v in _start(arch).items() if k != "layers.1.bias"})
+    with pytest.raises(ArchError, match="3 candidates"):  # one starting weight set cannot give 3 candidates
+        untrained.write(arch, x, y, 10, start=_start(arch), candidates=3)
+    unbatched = {k: v[0] for k, v in _start(arch).items()}
+    with pytest.raises(ArchError, match="layers.0.weight"):
+        untrained.write(arch, x, y, 10, start=unbatched)
+
+
+def test_a_rare_class_survives_the_row_cap(untrained):
+    """A support larger than max_rows is subsampled; a class with one example used to vanish from the rows
+    for some seeds (an IndexError deep in the k-means)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(301, 64, generator=g)
+    y = torch.zeros(301, dtype=torch.long)
+    y[-1] = 1
+    w = Writer(max_rows=100).eval()
+    with torch.no_grad():
+        for seed in range(12):
+            params = w.write("mlp:64-16-2:relu", x, y, 2, seed=seed)
+            assert all(torch.isfinite(v).all() for v in params.values())
+
+
+@pytest.mark.parametrize("arch", ["mlp:64-4-10:relu", "mlp:64-12-12-12-10:tanh:skip", "mlp:64-16-10:sigmoid:nobias",
+                                  "cnn:1-8-16-10:gelu:k3:s2", "cnn:1-4-10:relu:k5:s1:nobias"])
+def test_written_networks_are_finite_and_run_one_example_per_class(untrained, digits, arch):
+    x, y = _support(digits, n_per_class=1)
+    with torch.no_grad():
+        params = untrained.write(arch, x, y, 10, candidates=2, seed=1)
+        net = build(arch, seed=None)
+        for i in range(2):
+            net.load_state_dict({k: v[i] for k, v in params.items()})
+            assert torch.isfinite(net(digits.split("test")[0])).all()
+
+
+def test_save_returns_the_path_and_round_trips_bit_identically(digits, tmp_path):
+    """Writer.save returned None (Reader.save and metanet.save return the path written)."""
+    w = Writer(hidden=8, message=4, steps=2, head="logistic", head_iters=5, augment="none").eval()
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(0)
+        for p in w.parameters():  # non-default learned values, so the round trip is not trivially the init
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
+    path = w.save(tmp_path / "w.safetensors")
+    assert path is not None and path.name == "w.safetensors" and path.is_file()
+    back = Writer.load(path)
+    assert back.config() == w.config()
+    x, y = _support(digits)
+    with torch.no_grad():
+        a = w.write("mlp:64-16-10:tanh", x, y, 10, candidates=2, seed=4)
+        b = back.write("mlp:64-16-10:tanh", x, y, 10, candidates=2, seed=4)
+    assert all(torch.equal(a[k], b[k]) for k in a)
