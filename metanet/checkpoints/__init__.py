@@ -43,7 +43,7 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     """Rebuild a ``cls`` from a file written by :func:`save_module` (``None``: the shipped one)."""
     path = shipped(kind) if path is None else Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no {kind} checkpoint at {path}")
+        raise CheckpointError(_missing(path, kind))
     try:
         with safe_open(str(path), framework="pt") as f:
             header = f.metadata() or {}
@@ -77,6 +77,12 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     return module.eval()
 
 
+def _missing(path: Path, kind: str) -> str:
+    if path.is_dir():
+        return f"{path} is a directory; give a {kind} checkpoint file (.safetensors, or a Lightning .ckpt)"
+    return f"no {kind} checkpoint at {path}"
+
+
 def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, config_keys: tuple[str, ...]) -> M:
     """Rebuild a ``cls`` from a Lightning ``.ckpt`` whose ``LightningModule`` holds it as ``self.<attr>``.
 
@@ -85,7 +91,7 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
     """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no {kind} checkpoint at {path}")
+        raise CheckpointError(_missing(path, kind))
     try:
         ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
         hp = ckpt["hyper_parameters"]

@@ -142,3 +142,14 @@ def test_a_checkpoint_with_pickled_objects_is_refused_without_running_them(tmp_p
     with pytest.raises(CheckpointError, match="pickled objects other than tensors.*never unpickles") as info:
         Reader.load(path)
     assert _UNPICKLED == [] and "\x1b[" not in str(info.value)  # nothing ran; no terminal colour codes
+
+
+def test_a_directory_is_not_a_checkpoint(tmp_path):
+    from metanet.errors import CheckpointError
+    from metanet.writer import Writer
+
+    for cls in (Reader, Writer):
+        with pytest.raises(CheckpointError, match="is a directory; give a .* checkpoint file"):
+            cls.load(tmp_path)
+        with pytest.raises(CheckpointError, match="no .* checkpoint at"):
+            cls.load(tmp_path / "missing.safetensors")
