@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import math
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from metanet import __version__
 from metanet.errors import MetanetError
 
-__all__ = ["main", "build_parser", "COMMANDS", "positive_int", "out_file", "out_dir"]
+__all__ = ["main", "build_parser", "COMMANDS", "positive_int", "out_file", "out_dir", "dumps_json"]
 
 #: modules whose ``register(subparsers)`` adds subcommands, in the order they appear in ``--help``
 COMMANDS = [
@@ -89,6 +91,36 @@ def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     return p
 
 
+def _finite(obj: Any) -> Any:
+    """``obj`` with every non-finite float (NaN, ±inf) replaced by None, in nested dicts, lists and tuples."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def dumps_json(obj: Any, **kwargs: Any) -> str:
+    """The ``--json`` output of every command: one valid JSON document, indented. NaN and infinities (a broken
+    network's loss, a reading of NaN weights), which ``json.dumps`` writes as the invalid ``NaN``/``Infinity``,
+    are ``null``."""
+    return json.dumps(_finite(obj), indent=2, allow_nan=False, **kwargs)
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone (a BrokenPipeError from anything else is a real error)."""
+    import select
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file descriptor (captured output), no poll
+        return False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="metanet", description="Read and write the weights of neural networks."
@@ -122,7 +154,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return run(args) or 0
+        code = run(args) or 0
+        sys.stdout.flush()  # a reader that closed the pipe early shows here, not as a traceback at exit
+        return code
+    except BrokenPipeError:
+        if args.debug or not _stdout_closed():
+            raise
+        # `metanet ... | head -1`: stop quietly, like other command-line tools (exit code 128 + SIGPIPE)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except MetanetError as e:
         if args.debug:
             raise

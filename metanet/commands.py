@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from metanet.cli import dumps_json
 
 
 def _tasks(args: argparse.Namespace) -> int:
@@ -11,7 +12,7 @@ def _tasks(args: argparse.Namespace) -> int:
 
     rows = tasks.info()
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(dumps_json(rows))
         return 0
     print(f"{'task':<15}{'input':<14}{'classes':>8}{'train':>8}{'val':>7}{'test':>7}  source")
     for r in rows:
@@ -28,7 +29,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     model = load(args.file)
     report = verify(model, tasks.get(args.task), split=args.split)
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report)
+    print(dumps_json(report.to_dict()) if args.json else report)
     return 0
 
 

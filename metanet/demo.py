@@ -139,9 +139,12 @@ class _Run:
 def _check_args(out: Any, seed: Any, candidates: Any, rounds: Any, threads: Any) -> Path:
     if not isinstance(out, (str, os.PathLike)) or not str(out).strip():
         raise MetanetError(f"demo output directory must be a path, got {out!r}")
+    from metanet.cli import out_dir
+
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise MetanetError(f"demo output {out} exists and is not a directory; give a new or existing directory")
+    out_dir(out, "demo output")  # not under a file, in a writable directory
     for name, v, lo in (("seed", seed, 0), ("candidates", candidates, 2), ("rounds", rounds, 1),
                         ("threads", threads, 1)):
         if name == "threads" and v is None:

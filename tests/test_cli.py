@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import runpy
 import sys
 import types
@@ -318,3 +319,76 @@ def test_every_output_path_of_the_wrong_kind_is_one_error_line(capsys, tmp_path,
     assert str(wrong) in line and "directory" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing", "net.safetensors"]
     assert wrong.is_dir() if kind == "file" else wrong.read_text() == "keep me"
+
+
+# --- --json is one valid JSON document, also for a broken network ---------------------------------------------
+def _strict_json(text: str):
+    """``json.loads`` that refuses NaN/Infinity/-Infinity, which are not JSON (RFC 8259; jq and browsers fail)."""
+
+    def refuse(name):
+        raise AssertionError(f"{name} in --json output:\n{text}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def nan_model(tmp_path) -> Path:
+    model = build("mlp:64-8-10:relu", seed=0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(float("nan"))
+    return save(model, tmp_path / "nan.safetensors", task="digits")
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "{net}", "--task", "digits", "--json"],
+    ["read", "{net}", "--no-scan", "--json"],
+    ["inspect", "{net}", "--out", "{tmp}/insp", "--no-pictures", "--no-reader", "--json"],
+    ["edit", "{net}", "--prune", "0.2", "--out", "{tmp}/pruned.safetensors", "--json"],
+], ids=lambda a: a[0])
+def test_json_output_has_no_nan_or_infinity(capsys, tmp_path, nan_model, argv):
+    """A network whose loss is infinite and whose reading is NaN: --json still prints valid JSON (null there)."""
+    assert main([a.format(net=nan_model, tmp=tmp_path) for a in argv]) == 0
+    _strict_json(capsys.readouterr().out)
+
+
+def test_verify_json_of_an_infinite_loss_is_null(capsys, nan_model):
+    assert main(["verify", str(nan_model), "--task", "digits"]) == 0
+    assert "loss inf" in capsys.readouterr().out
+    assert main(["verify", str(nan_model), "--task", "digits", "--json"]) == 0
+    d = _strict_json(capsys.readouterr().out)
+    assert d["loss"] is None and d["n"] == 360
+
+
+def test_a_closed_stdout_is_not_a_traceback(tmp_path):
+    """``metanet ... | head -1``: the reader closes the pipe early; the command stops quietly (no traceback, no
+    'Exception ignored' at exit) with the shell's exit code for SIGPIPE."""
+    import subprocess
+
+    net = save(build("mlp:64-8-10:relu", seed=0), tmp_path / "net.safetensors")
+    p = subprocess.Popen([sys.executable, "-m", "metanet", "graph", str(net)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=tmp_path)
+    p.stdout.close()  # before the command writes anything
+    err = p.stderr.read().decode()
+    assert p.wait() == 141, err
+    assert err == ""
+
+
+def test_help_lists_train():
+    """`metanet train` (dispatched to LightningCLI before argparse) is listed in `metanet --help` too."""
+    text = build_parser().format_help()
+    assert re.search(r"^ +train +meta-train", text, re.M), text
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_not_hidden(monkeypatch):
+    """Only a closed stdout stops quietly: a BrokenPipeError from anything else (a worker's pipe) propagates."""
+
+    def broken(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    parser = build_parser()
+    monkeypatch.setattr("metanet.cli.build_parser", lambda: parser)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub.choices["tasks"].set_defaults(run=broken)
+    with pytest.raises(BrokenPipeError):
+        main(["tasks"])

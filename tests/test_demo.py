@@ -50,6 +50,14 @@ def test_output_that_is_a_file_is_refused(tmp_path):
     assert f.read_text() == "not a directory"
 
 
+def test_output_under_a_file_is_refused_naming_what_is_valid(tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("not a directory")
+    with pytest.raises(MetanetError, match=r"file\.txt is a file, not a directory; give a new or existing directory"):
+        run_demo(f / "demo")
+    assert f.read_text() == "not a directory"
+
+
 def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
     f = tmp_path / "file.txt"
     f.write_text("x")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from metanet.cli import out_file, positive_int
+from metanet.cli import dumps_json, out_file, positive_int
+
+#: the largest image side matplotlib's Agg renderer draws, in pixels
+_MAX_PIXELS = 65535
 
 
 def _graph(args: argparse.Namespace) -> int:
@@ -30,11 +32,20 @@ def _graph(args: argparse.Namespace) -> int:
             raise FileFormatError(
                 f"cannot write a plot to {args.plot!r}: unknown image type {suffix!r}; valid: {', '.join(sorted(kinds))}"
             )
+        inches = max(fig.get_size_inches())
+        if inches * args.dpi > _MAX_PIXELS:  # matplotlib's renderer draws at most 65535 pixels a side
+            w, h = (round(v * args.dpi) for v in fig.get_size_inches())
+            raise FileFormatError(f"--dpi {args.dpi} makes a {w}x{h}-pixel image, larger than can be drawn "
+                                  f"({_MAX_PIXELS} pixels a side); give --dpi <= {int(_MAX_PIXELS // inches)}")
         from metanet.io import atomic_write
 
-        atomic_write(args.plot, lambda tmp: fig.savefig(tmp, dpi=args.dpi, format=suffix))
+        try:
+            atomic_write(args.plot, lambda tmp: fig.savefig(tmp, dpi=args.dpi, format=suffix))
+        except MemoryError:
+            raise FileFormatError(f"not enough memory to draw {args.plot!r} at --dpi {args.dpi}; give a lower "
+                                  f"--dpi (default 120)") from None
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(dumps_json(out))
     else:
         print(desc)
         if args.plot:

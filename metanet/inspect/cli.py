@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from metanet.cli import out_dir, out_file
-from metanet.errors import TaskError
+from metanet.cli import dumps_json, out_dir, out_file, positive_int
+from metanet.errors import MetanetError, TaskError
 
 EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
 
@@ -28,6 +27,8 @@ def _inspect(args: argparse.Namespace) -> int:
     from metanet.inspect import inspect
     from metanet.io import load, load_meta
 
+    if args.tensorboard is not None and args.no_pictures:
+        raise MetanetError("--tensorboard logs the pictures, which --no-pictures skips; give one of them")
     out_dir(args.out)  # before measuring, not after
     if args.tensorboard is not None:
         out_dir(args.tensorboard, "--tensorboard")
@@ -42,13 +43,15 @@ def _inspect(args: argparse.Namespace) -> int:
         from metanet.inspect.pictures import save_pictures
 
         pics = save_pictures(model, task, db, out, tensorboard=args.tensorboard)
+    dead, outliers = sum(r["dead"] for r in db), len(db.outliers())
     if args.json:
-        print(json.dumps({"sqlite": str(paths["sqlite"]), "index": str(paths["index"]),
-                          "pictures": [str(p) for p in pics], "meta": db.meta}, indent=2))
+        print(dumps_json({"sqlite": str(paths["sqlite"]), "index": str(paths["index"]),
+                          "pictures": [str(p) for p in pics], "neurons": len(db), "dead": dead, "outliers": outliers,
+                          "tensorboard": args.tensorboard, "meta": db.meta}))
         return 0
     m = db.meta
     print(f"{m['network']} on {m['task']}/{m['split']}: accuracy {m['accuracy']:.4f}, {len(db)} hidden neurons, "
-          f"{sum(r['dead'] for r in db)} dead, {len(db.outliers())} outliers")
+          f"{dead} dead, {outliers} outliers")
     for layer in db.layers:
         for g in db.groups(layer)[:3]:
             print(" ", db.group_line(layer, g)[2:].replace("**", ""))
@@ -138,7 +141,7 @@ def _edit(args: argparse.Namespace) -> int:
     meta = {**meta, "task": task.name, "edited_from": str(args.file)}
     path = edit.save_edited(model, args.out, reports, meta)
     if args.json:
-        print(json.dumps({"out": str(path), "edits": [r.to_dict() for r in reports]}, indent=2, default=str))
+        print(dumps_json({"out": str(path), "edits": [r.to_dict() for r in reports]}, default=str))
     else:
         print(f"wrote {path} ({len(reports)} edit(s); history in its metadata under 'edits')")
     return 0
@@ -162,7 +165,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tensorboard", metavar="DIR", help="also log the pictures and INDEX to TensorBoard here")
     p.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
     p.add_argument("--no-reader", action="store_true", help="do not ask the reader for neuron roles")
-    p.add_argument("--max-examples", type=int, help="measure on the first N examples of the split only")
+    p.add_argument("--max-examples", type=positive_int, metavar="N", help="measure on the first N examples of the split only")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_inspect)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from metanet.cli import out_dir, out_file, positive_int
+from metanet.cli import dumps_json, out_dir, out_file, positive_int
 
 
 def _improve(args: argparse.Namespace) -> int:
@@ -30,7 +29,7 @@ def _improve(args: argparse.Namespace) -> int:
         writer.save(args.out)
     if args.json:  # stdout is one JSON document: the saved path goes in it, as in `metanet edit --json`
         saved = {} if args.out is None else {"out": str(args.out)}
-        print(json.dumps({"config": hist.config, "rounds": hist.rounds, **saved}, indent=2, default=str))
+        print(dumps_json({"config": hist.config, "rounds": hist.rounds, **saved}, default=str))
         return 0
     for r in hist.rounds:
         parts = [f"round {r['round']}"]
@@ -60,7 +59,9 @@ def _refine(args: argparse.Namespace) -> int:
     print(f"after ({args.method}, {args.steps} steps): {res.after}")
     if args.out is not None:
         meta = load_meta(args.file)
-        meta.update(refined_by=args.method, refine_steps=args.steps, refined_task=args.task,
+        for split in ("train", "val", "test"):  # measured on the weights before refinement (and maybe another task)
+            meta.pop(f"{split}_accuracy", None)
+        meta.update(task=res.after.task, refined_by=args.method, refine_steps=args.steps, refined_task=args.task,
                     **{f"{args.split}_accuracy_before": res.before.accuracy, f"{args.split}_accuracy": res.after.accuracy})
         print(f"saved {save(res.model, args.out, **meta)}")
     return 0

@@ -6,14 +6,15 @@ import argparse
 
 
 def _read(args: argparse.Namespace) -> int:
-    import json
     import math
+
+    from metanet.cli import dumps_json
 
     from metanet.reader.predict import read
 
     out = read(args.file, reader=args.reader, scan=False if args.no_scan else None)
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(dumps_json(out))
         return 0
     hp = out["hyperparameters"]
     print(f"{args.file}")

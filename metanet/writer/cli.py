@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from metanet.cli import out_file
+from metanet.cli import dumps_json, out_file
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -18,7 +17,7 @@ def _generate(args: argparse.Namespace) -> int:
                  shots=None if args.shots <= 0 else args.shots)
     saved = None if args.out is None else g.save(args.out)
     if args.json:  # stdout is one JSON document: the saved path goes in it, as in `metanet edit --json`
-        print(json.dumps({**g.report.to_dict(), **({"out": str(saved)} if saved else {})}, indent=2))
+        print(dumps_json({**g.report.to_dict(), **({"out": str(saved)} if saved else {})}))
     else:
         print(g.report)
         if saved:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from metanet.cli import out_dir, positive_int
+from metanet.cli import dumps_json, out_dir, positive_int
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -24,7 +23,7 @@ def _check(args: argparse.Namespace) -> int:
 
     with Zoo(args.dir) as zoo:
         report = zoo.check()
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report)
+    print(dumps_json(report.to_dict()) if args.json else report)
     return 0 if report.ok else 1
 
 
@@ -33,7 +32,7 @@ def _info(args: argparse.Namespace) -> int:
 
     with Zoo(args.dir) as zoo:
         s = zoo.summary()
-    print(json.dumps(s, indent=2) if args.json else format_summary(s))
+    print(dumps_json(s) if args.json else format_summary(s))
     return 0
 
 

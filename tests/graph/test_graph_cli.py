@@ -54,3 +54,19 @@ def test_cli_graph_plot_to_a_directory_is_one_line(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err.strip() == (f"metanet: error: --plot {str(tmp_path / 'plots.png')!r} is a directory; give a "
                                     f"file path, e.g. {tmp_path / 'plots.png' / 'graph.png'}")
+
+
+def test_cli_graph_dpi_too_large_for_an_image_is_one_line(tmp_path, capsys):
+    """An image larger than matplotlib can draw (65535 pixels a side) is refused naming the largest valid --dpi,
+    not a MemoryError/ValueError traceback from the renderer."""
+    path = save(build("mlp:4-3-2:relu", seed=0), tmp_path / "net.safetensors")
+    png = tmp_path / "net.png"
+    assert main(["graph", str(path), "--plot", str(png), "--dpi", "100000"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    line = captured.err.strip()
+    assert line.startswith("metanet: error: --dpi 100000 makes a 660000x600000-pixel image") and "\n" not in line
+    largest = int(line.rsplit("<= ", 1)[1])
+    assert not png.exists()
+    assert main(["graph", str(path), "--plot", str(png), "--dpi", str(largest + 1)]) == 2
+    assert "--dpi" in capsys.readouterr().err

@@ -84,6 +84,43 @@ def test_cli_inspect_flags(tmp_path, capsys, flag):
         assert json.loads(capsys.readouterr().out)["meta"]["task"] == "digits"
 
 
+def test_cli_inspect_json_has_the_summary_of_the_text(tmp_path, capsys):
+    """What the text output's first line says (hidden neurons, dead, outliers) and where TensorBoard was logged are
+    in --json too."""
+    net = save(digits_mlp(), tmp_path / "net.safetensors", task="digits")
+    argv = ["inspect", str(net), "--out", str(tmp_path / "o"), "--no-reader"]
+    assert main([*argv, "--no-pictures"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert main([*argv, "--json", "--tensorboard", str(tmp_path / "tb")]) == 0
+    d = json.loads(capsys.readouterr().out)
+    db = NeuronDB.load(tmp_path / "o")
+    assert (d["neurons"], d["dead"], d["outliers"]) == (len(db), sum(r["dead"] for r in db), len(db.outliers()))
+    assert f"{d['neurons']} hidden neurons, {d['dead']} dead, {d['outliers']} outliers" in first
+    assert d["tensorboard"] == str(tmp_path / "tb")
+
+
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_cli_inspect_max_examples_error_names_the_option(tmp_path, capsys, value):
+    net = save(digits_mlp(), tmp_path / "net.safetensors", task="digits")
+    with pytest.raises(SystemExit) as info:
+        main(["inspect", str(net), "--out", str(tmp_path / "o"), "--max-examples", value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --max-examples: must be a whole number >= 1, got '{value}'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_inspect_tensorboard_with_no_pictures_is_refused(tmp_path, capsys):
+    """--tensorboard logs the pictures: with --no-pictures nothing was logged, yet the command said it was."""
+    net = save(digits_mlp(), tmp_path / "net.safetensors", task="digits")
+    argv = ["inspect", str(net), "--out", str(tmp_path / "o"), "--no-pictures", "--tensorboard", str(tmp_path / "tb")]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.strip() == (
+        "metanet: error: --tensorboard logs the pictures, which --no-pictures skips; give one of them")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.safetensors"]
+
+
 def test_cli_inspect_out_existing_file_is_one_error_line(tmp_path, capsys):
     net = save(build("mlp:64-8-10:relu", seed=0), tmp_path / "net.safetensors", task="digits")
     assert main(["inspect", str(net), "--out", str(net), "--no-pictures"]) == 2

@@ -39,6 +39,19 @@ def test_refine_command_saves_the_refined_network(tmp_path, capsys):
     assert sum(p.numel() for p in load(out).parameters()) == sum(p.numel() for p in build("mlp:64-16-10:relu").parameters())
 
 
+def test_refined_network_names_the_task_it_was_refined_on(tmp_path, capsys):
+    """Refined on another task than the file's: its metadata says that task (what `metanet inspect`/`edit` use when
+    no --task is given), and no accuracy measured on the old weights is kept as if it were the new one's."""
+    src = save(build("mlp:64-16-10:relu", seed=0), tmp_path / "net.safetensors", task="digits", test_accuracy=0.97)
+    out = tmp_path / "refined.safetensors"
+    argv = ["refine", str(src), "--task", "digits+permute(1)", "--steps", "1", "--population", "2", "--out", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    meta = load_meta(out)
+    assert meta["task"] == "digits+permute(1)" and meta["refined_task"] == "digits+permute(1)"
+    assert "test_accuracy" not in meta and set(meta) >= {"val_accuracy", "val_accuracy_before"}
+
+
 def test_improve_bad_folds_is_one_line(capsys):
     assert main(["improve", "digits", "--rounds", "0", "--folds", "1"]) == 2
     assert capsys.readouterr().err.strip() == "metanet: error: cross-fitting needs folds >= 2, got 1"
