@@ -99,7 +99,9 @@ def _header(path: Path) -> dict[str, str]:
         with safe_open(str(path), framework="pt") as f:
             return f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as e:
-        raise FileFormatError(f"{path} is not a readable safetensors file ({e})") from None
+        raise FileFormatError(f"{path} is not a readable safetensors file ({e}); metanet reads networks written "
+                              "by metanet.save, and never unpickles a PyTorch .pt/.pth file: load one yourself "
+                              "(torch.load(..., weights_only=True)) and metanet.save the module") from None
 
 
 def load_meta(path: str | os.PathLike) -> dict[str, Any]:

@@ -342,7 +342,6 @@ def nan_model(tmp_path) -> Path:
 
 @pytest.mark.parametrize("argv", [
     ["verify", "{net}", "--task", "digits", "--json"],
-    ["read", "{net}", "--no-scan", "--json"],
     ["inspect", "{net}", "--out", "{tmp}/insp", "--no-pictures", "--no-reader", "--json"],
     ["edit", "{net}", "--prune", "0.2", "--out", "{tmp}/pruned.safetensors", "--json"],
 ], ids=lambda a: a[0])
@@ -350,6 +349,13 @@ def test_json_output_has_no_nan_or_infinity(capsys, tmp_path, nan_model, argv):
     """A network whose loss is infinite and whose reading is NaN: --json still prints valid JSON (null there)."""
     assert main([a.format(net=nan_model, tmp=tmp_path) for a in argv]) == 0
     _strict_json(capsys.readouterr().out)
+
+
+def test_read_of_a_nan_network_is_one_error_line(capsys, nan_model):
+    """A reading of NaN weights would be NaN everywhere: refused, as metanet graph refuses the network."""
+    assert main(["read", str(nan_model), "--no-scan", "--json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("metanet: error: ") and "NaN or infinite weights" in err and "\n" not in err
 
 
 def test_verify_json_of_an_infinite_loss_is_null(capsys, nan_model):

@@ -126,6 +126,13 @@ def test_random_bytes(tmp_path, fn):
     assert str(path) in str(info.value)
 
 
+def test_a_pytorch_pickle_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "net.pt"
+    torch.save(torch.nn.Linear(2, 2).state_dict(), path)
+    with pytest.raises(FileFormatError, match=r"never unpickles a PyTorch \.pt/\.pth file: load one yourself"):
+        load(path)
+
+
 @pytest.mark.parametrize("fn", [load, load_meta])
 @pytest.mark.parametrize(
     "cut", [lambda n: 0, lambda n: 5, lambda n: 100, lambda n: n // 2, lambda n: n - 1],

@@ -59,6 +59,7 @@ from metanet.edit.edits import prepare
 from metanet.edit.neurons import remove_neurons, scale_neurons, scale_route
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import summary, triggered_set
+from metanet.errors import ArchError
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView
 
@@ -465,8 +466,14 @@ def repair_backdoor(
 
     Raises:
         TaskError: a trigger that is malformed or does not fit the task.
-        ArchError: a network that is not supported or does not fit the task.
+        ArchError: a network that is not supported or does not fit the task, or a budget outside its range.
     """
+    for name, value in (("max_asr", max_asr), ("max_drop", max_drop), ("max_fraction", max_fraction)):
+        # NaN compares False with everything: the search would run and never meet (or always meet) its goal
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ArchError(f"{name} {value!r} is not valid: a fraction in [0, 1]")
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
+        raise ArchError(f"max_rounds {max_rounds!r} is not valid: a whole number >= 1")
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     blind = trig is None if blind is None else (blind or trig is None)
     x, y = task.split(calib_split)

@@ -116,7 +116,7 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         ``confidence``).
 
     Raises:
-        GraphError: an unsupported module or layer (named). FileFormatError: a path that is not a network file or
+        GraphError: an unsupported module or layer (named), or non-finite weights. FileFormatError: a path that is not a network file or
             has no architecture in its header. CheckpointError: a missing or mismatched reader checkpoint.
     """
     if reader is None:
@@ -128,4 +128,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     else:
         raise CheckpointError(f"reader must be a Reader, the path of a reader checkpoint or None (the shipped one); "
                               f"got {type(reader).__name__}")
-    return read_graph(r, _as_graph(model), scan)
+    graph = _as_graph(model)
+    bad = int((~torch.isfinite(graph.edge_attr)).sum() + (~torch.isfinite(graph.x)).sum())
+    if bad:  # every prediction would be NaN; from_graph refuses such a graph too
+        raise GraphError(f"the network has {bad} NaN or infinite weights or biases; a reading of it would be NaN: "
+                         "give a network whose parameters are all finite")
+    return read_graph(r, graph, scan)

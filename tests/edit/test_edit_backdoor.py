@@ -197,3 +197,14 @@ def test_api_save_appends_history(tmp_path):
     assert [e["edit"] for e in meta["edits"]] == ["earlier", "remove"]
     assert meta["edits"][1]["accuracy"] == [1.0, 0.75]
     assert torch.equal(load(path).layers[0].weight, model.layers[0].weight)
+
+
+@pytest.mark.parametrize("kw, message", [({"max_asr": float("nan")}, "max_asr nan is not valid"),
+                                         ({"max_drop": -1}, "max_drop -1 is not valid: a fraction in"),
+                                         ({"max_rounds": 0}, "max_rounds 0 is not valid")])
+def test_repair_budgets_outside_their_range_are_refused(kw, message):
+    from metanet.errors import ArchError
+
+    with pytest.raises(ArchError, match=message):
+        edit.repair_backdoor(digits_mlp(), "digits", **kw)
+

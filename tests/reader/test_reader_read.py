@@ -153,3 +153,15 @@ def test_a_directory_is_not_a_checkpoint(tmp_path):
             cls.load(tmp_path)
         with pytest.raises(CheckpointError, match="no .* checkpoint at"):
             cls.load(tmp_path / "missing.safetensors")
+
+
+def test_a_network_with_nan_weights_is_refused(small_reader):
+    from metanet.errors import GraphError
+    from metanet.nets import build
+
+    net = build("mlp:64-8-10:relu", seed=0)
+    with torch.no_grad():
+        net.layers[0].weight[0, 0] = float("nan")
+    with pytest.raises(GraphError, match="1 NaN or infinite weights or biases"):
+        read(net, reader=small_reader)
+
