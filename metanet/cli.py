@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -91,22 +90,13 @@ def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     return p
 
 
-def _finite(obj: Any) -> Any:
-    """``obj`` with every non-finite float (NaN, ±inf) replaced by None, in nested dicts, lists and tuples."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
-
-
 def dumps_json(obj: Any, **kwargs: Any) -> str:
     """The ``--json`` output of every command: one valid JSON document, indented. NaN and infinities (a broken
     network's loss, a reading of NaN weights), which ``json.dumps`` writes as the invalid ``NaN``/``Infinity``,
     are ``null``."""
-    return json.dumps(_finite(obj), indent=2, allow_nan=False, **kwargs)
+    from metanet.io import json_safe
+
+    return json.dumps(json_safe(obj), indent=2, allow_nan=False, **kwargs)
 
 
 def _stdout_closed() -> bool:

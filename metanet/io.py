@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ from torch import nn
 from metanet.errors import ArchError, FileFormatError
 from metanet.nets import from_spec, spec
 
-__all__ = ["save", "load", "load_meta", "atomic_write", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_meta", "atomic_write", "json_safe", "FORMAT_VERSION"]
 
 FORMAT_VERSION = "1"
 
@@ -45,6 +46,18 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every non-finite float (NaN, ±inf) replaced by None, in nested dicts, lists and tuples: strict
+    JSON (``json.dumps`` would write the invalid ``NaN`` / ``Infinity``), for file headers and ``--json`` output."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:

@@ -12,20 +12,10 @@ from typing import Any, NamedTuple, Sequence
 
 from torch import nn
 
+from metanet.io import json_safe
 from metanet.verify import Report, verify
 
 __all__ = ["EditReport", "EditResult", "finish", "save_edited"]
-
-
-def _clean(v: Any) -> Any:
-    """NaN -> None, recursively (strict JSON in file headers)."""
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    return v
 
 
 def _pts(a: float | None, b: float | None) -> str:
@@ -66,7 +56,7 @@ class EditReport:
 
     def history_entry(self) -> dict[str, Any]:
         """The compact record stored in the edited file's metadata (``edits`` list)."""
-        return _clean({
+        return json_safe({
             "edit": self.edit, "params": self.params, "task": self.before.task, "split": self.before.split,
             "accuracy": [self.before.accuracy, self.after.accuracy],
             "per_class": [self.before.per_class, self.after.per_class],
