@@ -40,6 +40,12 @@ class ReaderDataModule(L.LightningDataModule):
                  batch_size: int = 16, max_nets: int | None = None, fractions: Sequence[float] = (0.8, 0.1, 0.1),
                  seed: int = 0, exclude_archs: Sequence[str] = (), role_examples: int = 256) -> None:
         super().__init__()
+        from metanet.errors import ConfigError
+
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"reader data batch_size must be a whole number >= 1, got {batch_size!r}")
+        if isinstance(zoos, str) or not list(zoos):  # a bare string would be read as one zoo per character
+            raise ConfigError(f"reader data zoos must be a list of at least one zoo directory, got {zoos!r}")
         self.save_hyperparameters()
         self.train_graphs: list | None = None
 
@@ -196,6 +202,18 @@ class ReaderModule(L.LightningModule):
                  loss_weights: dict[str, float] | None = None, export: str | None = None,
                  schedule: str = "constant", task_cap: float = 0.0) -> None:
         super().__init__()
+        from metanet.errors import ConfigError
+
+        # a misspelt key or schedule was silently ignored (default weight, constant lr)
+        unknown = sorted(set(loss_weights or {}) - set(LOSS_WEIGHTS))
+        if unknown:
+            raise ConfigError(f"loss_weights: unknown heads {unknown}; the heads are {sorted(LOSS_WEIGHTS)}")
+        bad = {k: v for k, v in (loss_weights or {}).items()
+               if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0}
+        if bad:
+            raise ConfigError(f"loss_weights must be numbers >= 0, got {bad}")
+        if schedule not in ("constant", "cosine"):
+            raise ConfigError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
         self.save_hyperparameters()
         self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats,
                              probes, list(probe_inputs), data_probes, saliency, derived_probes, task_evidence,
@@ -243,17 +261,33 @@ class ReaderModule(L.LightningModule):
         self._val = []
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._eval_step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        self._eval_end("val")
+
+    # `metanet train test`: the data module's test split (held-out runs), logged as test/...
+    def on_test_epoch_start(self) -> None:
+        self._val = []
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self._eval_step(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        self._eval_end("test")
+
+    def _eval_step(self, batch: Any, split: str) -> None:
         batch = self._remap(batch)
         out = self.reader(batch)
         losses = reader_losses(out, batch, self.hparams.loss_weights)
         for k, v in losses.items():
-            self.log(f"val/loss_{k}" if k != "total" else "val/loss", v, batch_size=batch.num_graphs)
+            self.log(f"{split}/loss_{k}" if k != "total" else f"{split}/loss", v, batch_size=batch.num_graphs)
         self._val.append(({k: out[k].detach().cpu() for k in ("accuracy", "task", "backdoor", "log_lr", "log_epoch",
                                                                 "optimizer", "role")},
                           {k: getattr(batch, k).cpu() for k in ("y_acc", "y_task", "y_backdoor", "y_log_lr",
                                                                  "y_log_epoch", "y_opt", "y_role")}))
 
-    def on_validation_epoch_end(self) -> None:
+    def _eval_end(self, split: str) -> None:
         if not self._val or len(self._val[0][0]["accuracy"]) == 0:
             return
         pred = {k: torch.cat([p[k] for p, _ in self._val]) for k in self._val[0][0]}
@@ -262,13 +296,13 @@ class ReaderModule(L.LightningModule):
             return
         m = metrics(pred, tgt)
         mean_mse = float(((tgt["y_acc"] - tgt["y_acc"].mean()) ** 2).mean())
-        self.log("val/acc_mse_of_mean", mean_mse)
+        self.log(f"{split}/acc_mse_of_mean", mean_mse)
         for k, v in m.items():
             if v == v:  # skip NaN (e.g. no backdoored networks in this split)
-                self.log(f"val/{k}", v, prog_bar=k in ("kendall_tau",))
-        self._figures(pred, tgt)
+                self.log(f"{split}/{k}", v, prog_bar=k in ("kendall_tau",))
+        self._figures(pred, tgt, split)
 
-    def _figures(self, pred: dict, tgt: dict) -> None:
+    def _figures(self, pred: dict, tgt: dict, split: str = "val") -> None:
         exp = getattr(self.logger, "experiment", None) if self._trainer is not None else None
         if exp is None or not hasattr(exp, "add_figure"):
             return
@@ -282,9 +316,9 @@ class ReaderModule(L.LightningModule):
         ax.plot([0, 1], [0, 1], "k--", lw=0.8)
         ax.set_xlabel("true test accuracy")
         ax.set_ylabel("predicted")
-        ax.set_title("reader: accuracy (val)")
+        ax.set_title(f"reader: accuracy ({split})")
         fig.tight_layout()
-        exp.add_figure("val/accuracy_scatter", fig, global_step=self.global_step)
+        exp.add_figure(f"{split}/accuracy_scatter", fig, global_step=self.global_step)
         plt.close(fig)
         ok = tgt["y_task"] >= 0
         k = len(self.reader.tasks)
@@ -298,7 +332,7 @@ class ReaderModule(L.LightningModule):
         ax.set_xlabel("predicted task")
         ax.set_ylabel("true task")
         fig.tight_layout()
-        exp.add_figure("val/task_confusion", fig, global_step=self.global_step)
+        exp.add_figure(f"{split}/task_confusion", fig, global_step=self.global_step)
         plt.close(fig)
 
     def on_fit_end(self) -> None:

@@ -4,27 +4,29 @@ The model and data classes are chosen in the YAML config (``model.class_path``, 
 point serves the reader, the writer and the verification loop: ``metanet train fit -c train/writer.yaml``.
 A user mistake found while the run is set up (a zoo directory that is not a zoo, an unknown task: a
 :class:`~metanet.errors.MetanetError`) is one error line and exit code 2, as everywhere in the ``metanet`` CLI;
-``--debug`` before ``train`` shows the traceback.
+``--debug`` before ``train`` shows the traceback. ``--ckpt_path=last`` resumes from the ``last.ckpt`` of the latest
+earlier run (the logger's newest ``version_N`` that holds one).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 __all__ = ["cli_main"]
 
 
 def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
     import lightning as L
-    from lightning.pytorch.cli import LightningCLI
 
     # `metanet train ARGS` passes ARGS while sys.argv still holds them (DDP re-launches its workers from sys.argv,
     # so it stays as it is): LightningCLI's warning about that is noise here
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     try:
-        LightningCLI(
+        _cli_class()(
             L.LightningModule,
             L.LightningDataModule,
             subclass_mode_model=True,
@@ -41,6 +43,73 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
         print(f"metanet: error: {cause}", file=sys.stderr)
         return 2
     return 0
+
+
+def _cli_class() -> type:
+    from lightning.pytorch.cli import LightningCLI
+
+    class MetanetCLI(LightningCLI):
+        """LightningCLI whose ``--ckpt_path=last`` finds the last checkpoint of the latest earlier run, whose
+        ``test``/``predict`` on a module without that stage is one error line, and which leaves the config's
+        LearningRateMonitor out when there is no logger (``--trainer.logger=false``)."""
+
+        def _resolve_last(self) -> None:
+            cfg = self.config_init[self.subcommand]
+            if cfg.get("ckpt_path") == "last" and (found := _last_checkpoint(self.trainer)) is not None:
+                cfg["ckpt_path"] = found
+
+        def _before(self) -> None:
+            _check_stage(self.subcommand, self.model, self.datamodule)
+            self._resolve_last()
+            if not self.trainer.loggers:  # --trainer.logger=false: the config's LearningRateMonitor would raise
+                from lightning.pytorch.callbacks import LearningRateMonitor
+
+                self.trainer.callbacks[:] = [c for c in self.trainer.callbacks
+                                             if not isinstance(c, LearningRateMonitor)]
+
+        before_fit = before_validate = before_test = before_predict = _before
+
+    return MetanetCLI
+
+
+# what `metanet train STAGE` needs besides the trainer; Lightning's own check is a MisconfigurationException traceback
+_STAGES = {"test": ("test_step", "test_dataloader"), "predict": ("predict_step", "predict_dataloader")}
+_INSTEAD = {"ReaderModule": "metanet read", "WriterModule": "metanet generate", "LoopModule": "metanet improve"}
+
+
+def _check_stage(stage: str, model: Any, datamodule: Any) -> None:
+    """A ConfigError (one error line) when the configured model or data module has no ``stage`` stage."""
+    from lightning.pytorch.utilities.model_helpers import is_overridden
+
+    if stage not in _STAGES:
+        return
+    step, loader = _STAGES[stage]
+    has_step = is_overridden(step, model) or (stage == "predict" and is_overridden("forward", model))
+    has_data = datamodule is None or is_overridden(loader, datamodule)
+    if has_step and has_data:
+        return
+    from metanet.errors import ConfigError
+
+    name = type(model).__name__
+    lacks = name if not has_step else type(datamodule).__name__
+    hint = f"; use 'metanet train validate' or '{_INSTEAD[name]}'" if name in _INSTEAD else ""
+    raise ConfigError(f"'metanet train {stage}' is not supported by {lacks} (it has no {stage} stage){hint}")
+
+
+def _last_checkpoint(trainer: Any) -> str | None:
+    """The newest ``last*.ckpt`` in the version directories of the trainer's logger, or None (Lightning then looks
+    itself). Lightning's ``ckpt_path="last"`` looks only in this run's checkpoint directory, and a versioned logger
+    (TensorBoardLogger, as in train/*.yaml) has just made that a new, empty ``version_N+1``: the run would start
+    from scratch with only a warning."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    if not trainer.loggers or any(isinstance(c, ModelCheckpoint) and c.dirpath is not None
+                                  for c in trainer.checkpoint_callbacks):
+        return None  # a fixed checkpoint directory: Lightning's own search finds it
+    logger = trainer.loggers[0]
+    root = Path(logger.save_dir if logger.save_dir is not None else trainer.default_root_dir) / str(logger.name)
+    found = [p for p in root.glob("*/checkpoints/*.ckpt") if re.fullmatch(r"last(-\d+)?", p.stem)]
+    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
 
 
 def _metanet_cause(e: BaseException) -> BaseException | None:

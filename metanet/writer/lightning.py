@@ -16,8 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.func import functional_call, vmap
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, IterableDataset
 
+from metanet.errors import ConfigError
 from metanet.nets import build
 from metanet.writer.episodes import Episode, EpisodeSampler
 from metanet.writer.model import Writer
@@ -35,6 +36,29 @@ def _collate(batch: list[Episode]) -> list[Episode]:
     return batch
 
 
+class _EpochEpisodes(IterableDataset):
+    """The training stream, re-seeded with the trainer's epoch each time an epoch starts iterating it: Lightning
+    builds the train loader once (``train/writer.yaml`` does not reload it), so a seed set in ``train_dataloader``
+    gave every epoch the same episodes, and a run resumed at an epoch's end other episodes than an uninterrupted
+    one."""
+
+    def __init__(self, dm: "EpisodeDataModule", sampler: EpisodeSampler) -> None:
+        self.dm, self.sampler = dm, sampler
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self):
+        t, h = self.dm.trainer, self.dm.hparams
+        # the epoch being run (what Lightning gives samplers' set_epoch): on resume the first iterator is made before
+        # trainer.current_epoch is brought up to date
+        epoch, rank = (t.fit_loop.epoch_progress.current.processed, t.global_rank) if t is not None else (0, 0)
+        if not h.fresh_episodes:
+            epoch = 0
+        self.sampler.seed = h.seed * 7919 + 104_729 * epoch + rank  # a new seed each epoch: fresh but reproducible
+        return iter(self.sampler)
+
+
 class EpisodeDataModule(L.LightningDataModule):
     """Random training episodes and a fixed set of validation episodes.
 
@@ -47,6 +71,9 @@ class EpisodeDataModule(L.LightningDataModule):
         val_episodes: fixed validation episodes (drawn from the data sets' ``val`` splits).
         steps_per_epoch: optimisation steps per "epoch" (the stream is endless).
         seed: seed of the episode stream.
+        fresh_episodes: draw new training episodes every epoch (seeded by the epoch, so a resumed run sees what an
+            uninterrupted one does). False: the same ``steps_per_epoch * tasks_per_step`` episodes every epoch, the
+            stream the shipped writer was trained on (``train/writer.yaml``).
     """
 
     def __init__(
@@ -60,6 +87,7 @@ class EpisodeDataModule(L.LightningDataModule):
         val_episodes: int = 32,
         steps_per_epoch: int = 100,
         seed: int = 0,
+        fresh_episodes: bool = True,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -72,6 +100,10 @@ class EpisodeDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         h = self.hparams
+        for name, v in (("tasks_per_step", h.tasks_per_step), ("steps_per_epoch", h.steps_per_epoch),
+                        ("val_episodes", h.val_episodes)):  # named here: the sampler only sees their product
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"writer data {name} must be a whole number >= 1, got {v!r}")
         rank = self.trainer.global_rank if self.trainer is not None else 0
         self.train_set = EpisodeSampler(
             h.bases, "train", (h.shots_min, h.shots_max), h.query, cnn_prob=h.cnn_prob,
@@ -83,10 +115,8 @@ class EpisodeDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        # a new seed each epoch keeps episodes fresh but reproducible
-        epoch = self.trainer.current_epoch if self.trainer is not None else 0
-        self.train_set.seed = self.hparams.seed * 7919 + 104_729 * epoch + (self.trainer.global_rank if self.trainer else 0)
-        return DataLoader(self.train_set, batch_size=self.hparams.tasks_per_step, collate_fn=_collate)
+        return DataLoader(_EpochEpisodes(self, self.train_set), batch_size=self.hparams.tasks_per_step,
+                          collate_fn=_collate)
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=self.hparams.val_episodes, collate_fn=_collate)
@@ -188,7 +218,7 @@ class WriterModule(L.LightningModule):
             ep.query = tuple(t.to(device) for t in ep.query)
         return batch
 
-    def training_step(self, batch: list[Episode], batch_idx: int) -> Tensor:
+    def training_step(self, batch: list[Episode], batch_idx: int) -> Tensor | None:
         seed = self.global_step * 1009 + self.global_rank
         items = [(ep, None) for ep in batch] + self._teacher_episodes(max(1, len(batch) // 4), seed)
         losses, accs = [], []
@@ -197,6 +227,8 @@ class WriterModule(L.LightningModule):
             if torch.isfinite(loss):  # a degenerate episode must not poison the update
                 losses.append(loss)
                 accs.append(acc[-1])
+        if not losses:
+            return None  # every episode degenerate: nothing to learn from this batch, training goes on (as the loop's)
         loss = torch.stack(losses).mean()
         self.log("train/loss", loss, prog_bar=True, batch_size=len(items))
         self.log("train/query_acc", sum(accs) / max(1, len(accs)), prog_bar=True, batch_size=len(items))

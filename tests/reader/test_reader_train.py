@@ -106,3 +106,26 @@ def test_statnn_errors_and_edge_cases(tiny_graphs):
     assert model.predict([]).shape == (0,)
     p = StatNN(classifier=True, max_iter=5).fit(train, [0, 1, 1, 0, 1, 0]).predict(train)
     assert p.shape == (6,) and np.all((p >= 0) & (p <= 1))
+
+
+def test_lightning_options_out_of_range_are_config_errors():
+    """Options that were silently ignored (a misspelt loss weight, an unknown schedule: constant lr) or crashed
+    deep inside torch (batch size 0) are one clear ConfigError when the module is made."""
+    import pytest
+
+    from metanet.errors import ConfigError
+    from metanet.reader.lightning import ReaderDataModule, ReaderModule
+
+    with pytest.raises(ConfigError, match=r"loss_weights.*'backdor'.*backdoor"):
+        ReaderModule(hidden=8, layers=1, loss_weights={"backdor": 4.0})
+    with pytest.raises(ConfigError, match="loss_weights"):
+        ReaderModule(hidden=8, layers=1, loss_weights={"task": -1.0})
+    with pytest.raises(ConfigError, match="schedule must be 'constant' or 'cosine', got 'Cosine'"):
+        ReaderModule(hidden=8, layers=1, schedule="Cosine")
+    assert ReaderModule(hidden=8, layers=1, loss_weights={"backdoor": 4.0},
+                        schedule="cosine").hparams.schedule == "cosine"
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ConfigError, match="batch_size must be a whole number >= 1"):
+            ReaderDataModule(batch_size=bad)
+    with pytest.raises(ConfigError, match="at least one zoo"):
+        ReaderDataModule(zoos=[])
