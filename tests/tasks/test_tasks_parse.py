@@ -91,3 +91,60 @@ def test_empty_and_non_string():
         tasks.parse("   ")
     with pytest.raises(TaskError, match="string"):
         tasks.parse(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        # numbers that count something are not classes
+        ("mnist with 5 examples per class", "mnist"),
+        ("mnist digits 3 and 8 with 5 examples each", "mnist[3,8]"),
+        ("a 2-layer mlp for mnist 3 vs 8", "mnist[3,8]"),
+        ("mnist 3 vs 8, 1 hidden layer", "mnist[3,8]"),
+        ("mnist 3 and 8 (90% accuracy in 1 epoch)", "mnist[3,8]"),
+        ("a 5-shot mnist task", "mnist"),
+        ("fashion mnist, sneakers vs boots, 4 samples each", "fashion-mnist[7,9]"),
+        ("fashion mnist at top-1 accuracy above 90%", "fashion-mnist"),
+        # exclusions
+        ("mnist without 7", "mnist[0-6,8,9]"),
+        ("mnist except 0 and 1", "mnist[2-9]"),
+        ("all digits except 9", "mnist[0-8]"),
+        ("mnist no 7s", "mnist[0-6,8,9]"),
+        ("handwritten digits 0 to 4 but not 2", "mnist[0,1,3,4]"),
+        ("fashion without bags", "fashion-mnist[0-7,9]"),
+        ("clothing excluding shirts and t-shirts", "fashion-mnist[1-5,7-9]"),
+        ("even digits except 0", "mnist[2,4,6,8]"),
+        # "permuted mnist" is the standard name of the pixel-permutation benchmark
+        ("permuted mnist", "mnist+permute(0)"),
+        ("pixel-permuted fashion mnist", "fashion-mnist+permute(0)"),
+        ("permuted mnist seed 3", "mnist+permute(3)"),
+        ("mnist with permuted-pixels, seed=5, digits 1 and 2", "mnist[1,2]+permute(5)"),
+    ],
+)
+def test_more_phrases(text, name):
+    assert tasks.text_to_spec(text) == name
+    assert tasks.get(tasks.parse(text).name).name == name
+
+
+@pytest.mark.parametrize(
+    "text, unknown, hint",
+    [
+        ("svhn digits", "svhn", None),
+        ("cifar10 3 and 8", "cifar10", None),
+        ("emnist digits", "emnist", "mnist"),
+        ("kmnist 0 to 4", "kmnist", "mnist"),
+        ("a cnn for cifar-10", "cifar-10", None),
+    ],
+)
+def test_other_data_sets_are_not_silently_mnist(text, unknown, hint):
+    with pytest.raises(TaskError, match=f"unknown data set {unknown!r}") as info:
+        tasks.text_to_spec(text)
+    message = str(info.value)
+    assert "mnist, fashion-mnist, digits, mnist1d" in message
+    if hint:
+        assert f"did you mean {hint}" in message
+
+
+def test_ambiguous_shuffling_is_not_dropped():
+    with pytest.raises(TaskError, match="shuffled.*pixels.*labels"):
+        tasks.text_to_spec("shuffled mnist")

