@@ -16,6 +16,9 @@ def _tasks(args: argparse.Namespace) -> int:
         return 0
     print(f"{'task':<15}{'input':<14}{'classes':>8}{'train':>8}{'val':>7}{'test':>7}  source")
     for r in rows:
+        if r.get("missing"):  # its files are not on this machine: say so, list the others
+            print(f"{r['name']:<15}missing: {r['missing']}")
+            continue
         shape = "x".join(map(str, r["input_shape"]))
         print(
             f"{r['name']:<15}{shape:<14}{r['num_classes']:>8}{r['train']:>8}{r['val']:>7}{r['test']:>7}  {r['source']}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from metanet.errors import TaskError
+
 from .grammar import parse_spec
 from .sources import BASE_NAMES, clear_base_cache, load_base
 from .task import SPLITS, Task
@@ -42,11 +44,20 @@ def info(names: list[str] | None = None) -> list[dict[str, Any]]:
     """One dict per task (default: the base data sets), for listings such as ``metanet tasks``.
 
     Keys: ``name``, ``input_shape``, ``num_classes``, ``train``, ``val``, ``test`` (split sizes), ``source``,
-    ``description``. Loads the data (a few seconds the first time).
+    ``description``. Loads the data (a few seconds the first time). In the default listing a base data set whose
+    files are missing is a row with ``missing`` (why, and how to get it) and None sizes, so one absent data set does
+    not hide the others; named tasks raise as :func:`get` does.
     """
     rows = []
     for name in available() if names is None else names:
-        task = get(name)
+        try:
+            task = get(name)
+        except TaskError as e:
+            if names is not None:
+                raise
+            rows.append({"name": name, "input_shape": None, "num_classes": None, **{s: None for s in SPLITS},
+                         "source": None, "description": None, "missing": str(e)})
+            continue
         sizes = task.sizes()
         rows.append(
             {

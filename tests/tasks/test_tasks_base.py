@@ -233,3 +233,26 @@ def test_registered_tasks_pickle_by_name():
     blob = pickle.dumps(t)
     assert len(blob) < 1000  # not the 55,000 images
     assert pickle.loads(blob) is t
+
+
+def test_info_lists_the_others_when_one_data_set_is_missing(monkeypatch, capsys):
+    """Without the fashion-mnist files, `metanet tasks` listed nothing (the first missing set raised)."""
+    from metanet.cli import main
+
+    real = registry.get
+
+    def get(name):
+        if name == "fashion-mnist":
+            raise TaskError("fashion-mnist files not found; install dataset-fashion-mnist")
+        return real(name)
+
+    monkeypatch.setattr(registry, "get", get)
+    rows = {r["name"]: r for r in tasks.info()}
+    assert set(rows) == set(tasks.available())
+    assert rows["fashion-mnist"]["missing"].startswith("fashion-mnist files not found")
+    assert rows["fashion-mnist"]["train"] is None and rows["digits"]["train"] > 0 and "missing" not in rows["digits"]
+    with pytest.raises(TaskError):  # a task asked for by name still raises
+        tasks.info(["fashion-mnist"])
+    assert main(["tasks"]) == 0
+    out = capsys.readouterr().out
+    assert "fashion-mnist  missing: fashion-mnist files not found" in out and "digits" in out
