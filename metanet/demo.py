@@ -291,7 +291,7 @@ def run_demo(
             task (:data:`QUICK_HELDOUT_TASK`), 300 examples for the inspection.
         candidates: K, networks written and verified at once by ``generate`` and per loop round.
         rounds: verification-loop update rounds.
-        threads: torch threads (default: up to 2); restored afterwards.
+        threads: torch threads (default: up to 2); restored afterwards, as is torch's global random state.
         progress: show the progress display (a bar on a terminal, one line per stage) on stderr.
         verbose: print the readable results (reports, the summary table) on stdout.
 
@@ -307,6 +307,7 @@ def run_demo(
     out = _check_args(out, seed, candidates, rounds, threads)
     t_start = time.perf_counter()
     old_threads = torch.get_num_threads()
+    old_rng = torch.random.get_rng_state()  # the stages seed torch's global RNG (the loop does): given back
     torch.set_num_threads(threads or max(1, min(2, os.cpu_count() or 1)))
     try:
         _check_zoo_dir(out / "zoo", QUICK_ZOO_RUNS if quick else None, quick)
@@ -338,6 +339,7 @@ def run_demo(
         return result
     finally:
         torch.set_num_threads(old_threads)
+        torch.random.set_rng_state(old_rng)
 
 
 def _stage_zoo(run: _Run, out: Path, quick: bool, say) -> dict[str, Any]:

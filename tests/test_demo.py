@@ -157,3 +157,30 @@ def test_reader_split_matches_the_training_config():
     assert tuple(data.get("fractions", defaults["fractions"])) == tuple(_READER_SPLIT["fractions"])
     assert data.get("seed", defaults["seed"]) == _READER_SPLIT["seed"]
     assert tuple(data.get("exclude_archs", defaults["exclude_archs"])) == tuple(_READER_SPLIT["exclude_archs"])
+
+
+def test_demo_leaves_the_callers_threads_and_random_state_alone(tmp_path, monkeypatch):
+    """Stages reseed torch's global RNG (the loop's ``improve`` does) and set the thread count: the caller's
+    random stream and threads must be as they were (a notebook user's next ``torch.randn`` must not be the
+    demo's)."""
+    import torch
+
+    import metanet.demo as demo
+
+    def stage(name):
+        def run_stage(run, *args):
+            with run.stage(name, "stub") as row:
+                torch.manual_seed(0)
+                torch.rand(3)
+                row["result"] = "ok"
+            return (None, {}) if name == "generate" else {}
+        return run_stage
+
+    for name in STAGES:
+        monkeypatch.setattr(demo, f"_stage_{name}", stage(name))
+    threads = torch.get_num_threads()
+    torch.manual_seed(1234)
+    state = torch.random.get_rng_state()
+    run_demo(tmp_path / "d", threads=1 if threads > 1 else 2, progress=False, verbose=False)
+    assert torch.get_num_threads() == threads
+    assert torch.equal(torch.random.get_rng_state(), state)

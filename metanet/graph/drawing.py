@@ -12,7 +12,9 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.data import Batch
 
+from metanet.errors import GraphError
 from metanet.graph.data import EDGE_RESIDUAL, NODE_BIAS
 from metanet.graph.decode import _single
 from metanet.graph.encode import to_graph
@@ -45,7 +47,7 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
     coloured by their bias (input neurons and bias-free layers grey).
 
     Args:
-        graph: a :class:`~metanet.graph.NeuralGraph` or a supported ``nn.Module``.
+        graph: a :class:`~metanet.graph.NeuralGraph` (or a ``Batch`` holding one) or a supported ``nn.Module``.
         max_edges: draw at most this many weight edges, keeping the strongest of every layer (in proportion to
             the layer's share of edges); the title says when edges were left out.
         title: figure title (default: the architecture and node / edge counts).
@@ -65,6 +67,11 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
 
     if isinstance(graph, nn.Module):
         graph = to_graph(graph)
+    if isinstance(graph, Batch):  # e.g. from a DataLoader with batch_size=1, as from_graph takes it
+        if graph.num_graphs != 1:
+            raise GraphError(f"plot() got a batch of {graph.num_graphs} graphs; plot them one by one: "
+                             "metanet.graph.split(batch) gives the list of graphs")
+        graph = graph.get_example(0)
     lay, x, ea = _single(graph)
     x, ea = x.detach().float().cpu(), ea.detach().float().cpu()
     ys = _positions(lay.sizes)

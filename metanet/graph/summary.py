@@ -7,7 +7,9 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.data import Batch
 
+from metanet.errors import GraphError
 from metanet.graph.data import NODE_BIAS, NODE_KINDS
 from metanet.graph.decode import _single
 from metanet.graph.encode import to_graph
@@ -87,7 +89,10 @@ class Description:
         ]
 
         def num(d: dict | None, k: str) -> str:
-            return f"{d[k]:>9.4f}" if d and k in d else f"{'-':>9}"
+            if not d or k not in d:
+                return f"{'-':>9}"
+            v = d[k]  # 4 decimals where they say enough; tiny and huge values in 9 characters too
+            return f"{v:>9.4f}" if v == 0 or 1e-3 <= abs(v) < 1e3 else f"{v:>9.2e}"
 
         for s in self.layers:
             kernel = "x".join(map(str, s.kernel)) if s.kernel else "-"
@@ -103,10 +108,15 @@ def describe(graph: Any) -> Description:
     """Per-layer node/edge counts and weight statistics of a neural graph (or of a module, encoded first).
 
     Raises:
-        GraphError: the graph is malformed or is a batch (describe its graphs one by one).
+        GraphError: the graph is malformed or is a batch of several graphs (describe its graphs one by one).
     """
     if isinstance(graph, nn.Module):
         graph = to_graph(graph)
+    if isinstance(graph, Batch):  # e.g. from a DataLoader with batch_size=1, as from_graph takes it
+        if graph.num_graphs != 1:
+            raise GraphError(f"describe() got a batch of {graph.num_graphs} graphs; describe them one by one: "
+                             "metanet.graph.split(batch) gives the list of graphs")
+        graph = graph.get_example(0)
     lay, x, ea = _single(graph)
     params = lay.to_params(ea, x[:, NODE_BIAS])
     acts = [int(a) for a in lay.plan.act_codes()]

@@ -75,6 +75,21 @@ def _label(db: NeuronDB | None, layer: int, j: int) -> str:
     return f"{j}" + (f"\u2192{','.join(map(str, sup[:3]))}" if sup else "")
 
 
+def _fit_title(fig: Figure) -> Figure:
+    """Widen a narrow figure (few tiles, one example column, few classes) until its title is not cut off."""
+    ax = fig.axes[0]
+    canvas = FigureCanvasAgg(fig)
+    for _ in range(3):  # the title is centred on the axes, which tight_layout moves: re-measure
+        box = ax.title.get_window_extent(canvas.get_renderer())
+        w, h = fig.get_size_inches()
+        over = max(0.0, -box.x0, box.x1 - w * fig.dpi)
+        if over <= 0:
+            break
+        fig.set_size_inches(w + 2 * over / fig.dpi + 0.2, h)
+        fig.tight_layout()
+    return fig
+
+
 def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit: int = MAX_NEURONS) -> Figure:
     """Each first-layer neuron's input weights as an image (MLP on an image task; for a CNN, its kernels),
     red positive / blue negative, each scaled by its own largest weight. Tiles are labelled with the neuron
@@ -101,15 +116,18 @@ def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit
     ax.set_axis_off()
     ax.set_title(f"layer {L.index}: input weights per {L.kind} (red +, blue -)", fontsize=9)
     fig.tight_layout()
-    return fig
+    return _fit_title(fig)
 
 
 def top_examples(db: NeuronDB, x: torch.Tensor, layer: int, k: int = 8, limit: int = 32) -> Figure:
     """For the ``limit`` most important neurons of ``layer`` (one row each): their ``k`` top-activating
-    examples from the split the database was measured on (``x``)."""
+    examples from the split the database was measured on (``x``); a dead neuron's row is left empty."""
     idx = _important(db, layer, limit)
     k = min([k] + [len(db[(layer, j)]["top_examples"]) for j in idx])
     tiles = [_image(x[e]) for j in idx for e in db[(layer, j)]["top_examples"][:k]]
+    for r, j in enumerate(idx):  # a dead neuron is as active on every example: its "top" ones are arbitrary
+        if db[(layer, j)]["dead"]:
+            tiles[r * k : (r + 1) * k] = [np.full_like(t, np.nan) for t in tiles[r * k : (r + 1) * k]]
     th = tiles[0].shape[0]
     fig = Figure(figsize=(1.2 + 0.7 * k, 0.6 + 0.7 * len(idx)), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
@@ -120,7 +138,7 @@ def top_examples(db: NeuronDB, x: torch.Tensor, layer: int, k: int = 8, limit: i
     ax.set_ylabel(f"layer {layer} neuron \u2192 classes it supports", fontsize=8)
     ax.set_title(f"layer {layer}: top-activating examples per neuron", fontsize=9)
     fig.tight_layout()
-    return fig
+    return _fit_title(fig)
 
 
 def ablation_heatmap(db: NeuronDB, layer: int) -> Figure:
@@ -142,7 +160,7 @@ def ablation_heatmap(db: NeuronDB, layer: int) -> Figure:
     ax.set_title(f"accuracy change (points) when one neuron is zeroed — layer {layer}", fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.04)
     fig.tight_layout()
-    return fig
+    return _fit_title(fig)
 
 
 def figure_array(fig: Figure) -> np.ndarray:

@@ -31,3 +31,16 @@ def test_plot_returns_a_matplotlib_figure(net, tmp_path):
 def test_plot_thins_out_large_layers_and_says_so():
     fig = plot(build("mlp:784-64-10:relu", seed=0), max_edges=500)
     assert "showing the" in fig.axes[0].get_title()
+
+
+def test_plot_accepts_a_batch_of_one_graph_like_from_graph():
+    """A DataLoader with batch_size=1 gives a Batch of one graph: from_graph takes it, and so must plot."""
+    from torch_geometric.data import Batch
+
+    from metanet.errors import GraphError
+
+    g = to_graph(build("mlp:4-3-2:relu", seed=0))
+    fig = plot(Batch.from_data_list([g]))
+    assert fig.axes[0].get_title() == plot(g).axes[0].get_title()
+    with pytest.raises(GraphError, match=r"plot\(\) got a batch of 2 graphs.*split\(batch\)"):
+        plot(Batch.from_data_list([g, g]))

@@ -40,3 +40,30 @@ def test_describe_refuses_a_batch():
     g = to_graph(build("mlp:4-3-2:relu", seed=0))
     with pytest.raises(GraphError, match="split\\(batch\\)"):
         describe(Batch.from_data_list([g, g]))
+
+
+def test_describe_accepts_a_batch_of_one_graph_like_from_graph():
+    from torch_geometric.data import Batch
+
+    g = to_graph(build("mlp:4-3-2:relu", seed=0))
+    assert str(describe(Batch.from_data_list([g]))) == str(describe(g))
+    with pytest.raises(GraphError, match=r"describe\(\) got a batch of 2 graphs"):
+        describe(Batch.from_data_list([g, g]))
+
+
+def test_describe_table_shows_tiny_and_huge_weights_aligned():
+    """Weights of 1e-6 must not print as 0.0000 (an all-zero layer, it would seem), nor 1e7 break the columns."""
+    import torch
+
+    m = build("mlp:4-3-2:relu", seed=0)
+    with torch.no_grad():
+        m.layers[0].weight.mul_(1e7)
+        m.layers[1].weight.mul_(1e-6)
+    d = describe(m)
+    lines = str(d).splitlines()
+    assert len({len(line) for line in lines[1:]}) == 1  # header and rows aligned
+    for row, layer in ((lines[3], d.layers[1]), (lines[4], d.layers[2])):
+        shown = [float(v) for v in row.split()[8:12]]  # w.mean w.std w.min w.max
+        want = [layer.weights[k] for k in ("mean", "std", "min", "max")]
+        assert shown == pytest.approx(want, rel=1e-2)
+    assert lines[2].split()[8:] == ["-"] * 6 and "0.2672" in str(describe(build("mlp:4-3-2:relu", seed=0)))
