@@ -427,43 +427,45 @@ def improve(
 
         tb = SummaryWriter(log_dir)
     hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": repr(reward), "seed": seed})
-    torch.manual_seed(seed)
-    for rnd in range(rounds + 1):
-        t0 = time.perf_counter()
-        row: dict = {"round": rnd}
-        if held:
-            writer.eval()
-            ev = evaluate(writer, held, candidates=candidates, seed=seed + 99_991, reward=reward, selection=selection,
-                          folds=folds, compare=compare_selections)
-            row.update({f"heldout_{k}": v for k, v in ev.items() if k not in ("tasks", "selection")})
-            # heldout_reward: the held-out candidates' reward on their labelled examples (never test)
-        if track:  # the same K starting points every round: changes are the writer's, not the noise's
-            row["tracked_reward"] = tracked_reward(writer, batch_all, candidates, reward, seed + 4242, selection,
-                                                   folds)
-        writer.train()
-        start = (rnd * per) % len(batch_all)
-        batch = [batch_all[(start + j) % len(batch_all)] for j in range(per)]
-        with torch.set_grad_enabled(rnd < rounds):  # the last round only scores (no update follows it)
-            loss, stats = round_loss(writer, batch, cfg, reward, seed * 7919 + rnd)
-        row.update(stats)
-        if rnd < rounds:
-            if loss is not None:
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(writer.parameters(), clip)
-                grads_ok = all(p.grad is None or torch.isfinite(p.grad).all() for p in writer.parameters())
-                if grads_ok:
-                    opt.step()
-                else:
-                    log.warning("round %d: non-finite gradient, update skipped", rnd)
-                row["loss"] = loss.item()
-        row["seconds"] = time.perf_counter() - t0
-        hist.rounds.append(row)
-        log.info("round %d: %s", rnd, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+    # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for rnd in range(rounds + 1):
+            t0 = time.perf_counter()
+            row: dict = {"round": rnd}
+            if held:
+                writer.eval()
+                ev = evaluate(writer, held, candidates=candidates, seed=seed + 99_991, reward=reward,
+                              selection=selection, folds=folds, compare=compare_selections)
+                row.update({f"heldout_{k}": v for k, v in ev.items() if k not in ("tasks", "selection")})
+                # heldout_reward: the held-out candidates' reward on their labelled examples (never test)
+            if track:  # the same K starting points every round: changes are the writer's, not the noise's
+                row["tracked_reward"] = tracked_reward(writer, batch_all, candidates, reward, seed + 4242, selection,
+                                                       folds)
+            writer.train()
+            start = (rnd * per) % len(batch_all)
+            batch = [batch_all[(start + j) % len(batch_all)] for j in range(per)]
+            with torch.set_grad_enabled(rnd < rounds):  # the last round only scores (no update follows it)
+                loss, stats = round_loss(writer, batch, cfg, reward, seed * 7919 + rnd)
+            row.update(stats)
+            if rnd < rounds:
+                if loss is not None:
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(writer.parameters(), clip)
+                    grads_ok = all(p.grad is None or torch.isfinite(p.grad).all() for p in writer.parameters())
+                    if grads_ok:
+                        opt.step()
+                    else:
+                        log.warning("round %d: non-finite gradient, update skipped", rnd)
+                    row["loss"] = loss.item()
+            row["seconds"] = time.perf_counter() - t0
+            hist.rounds.append(row)
+            log.info("round %d: %s", rnd, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+            if tb is not None:
+                _tb_row(tb, row, rnd)
         if tb is not None:
-            _tb_row(tb, row, rnd)
-    if tb is not None:
-        tb.close()
+            tb.close()
     writer.eval()
     return writer, hist
 

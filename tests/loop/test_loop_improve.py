@@ -101,3 +101,16 @@ def test_zero_rounds_only_scores(loop_tasks, tiny_writer):
     _, hist = improve(tiny_writer, loop_tasks[:1], rounds=0, candidates=2, track=False)
     assert len(hist.rounds) == 1 and "loss" not in hist.rounds[0]
     assert all(torch.equal(v, tiny_writer.state_dict()[k]) for k, v in before.items())
+
+
+def test_improve_gives_the_callers_random_state_back():
+    """improve seeds torch for determinism; the caller's own random stream must go on as if it had not run."""
+    from metanet.loop import improve
+    from metanet.writer import Writer
+
+    writer = Writer(hidden=8, message=4)
+    torch.manual_seed(1234)
+    expected = torch.rand(3)
+    torch.manual_seed(1234)
+    improve(writer, "digits[0,1]", rounds=1, candidates=2, seed=5, track=False)
+    assert torch.equal(torch.rand(3), expected)
