@@ -87,6 +87,8 @@ def augment_support(x: Tensor, y: Tensor, mode: str, below: int) -> tuple[Tensor
         return x, y
     if mode != "shift":
         raise ValueError(f"unknown support augmentation {mode!r}; valid: {', '.join(AUGMENTS)}")
+    if x.dim() not in (3, 4):  # flat inputs, or more spatial axes than shift_copies moves along (3-d volumes)
+        return x, y
     counts = torch.bincount(y)
     if float(counts[counts > 0].median()) > below:
         return x, y

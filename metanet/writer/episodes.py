@@ -126,11 +126,15 @@ class EpisodeSampler(IterableDataset):
             cache[name] = (*t.split(self.split), t.num_classes)
         return cache[name]
 
+    def __getstate__(self) -> dict:
+        # pickled for spawned DataLoader workers: the data sets' splits are reloaded there, not copied through
+        return {k: v for k, v in self.__dict__.items() if k != "_cache"}
+
     def episode(self, i: int) -> Episode:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
         name = self.bases[int(torch.randint(len(self.bases), (1,), generator=g))]
         x, y, nc = self._data(name)
-        k = int(torch.randint(self.min_classes, nc + 1, (1,), generator=g))
+        k = int(torch.randint(min(self.min_classes, nc), nc + 1, (1,), generator=g))  # at most all classes
         classes = torch.randperm(nc, generator=g)[:k].tolist()
         # log-uniform: tasks with 10 and with 1000 examples per class are equally represented per decade
         lo, hi = math.log(self.shots[0]), math.log(self.shots[1] + 1)
@@ -142,10 +146,13 @@ class EpisodeSampler(IterableDataset):
         return Episode(spec, arch, support, query, {"shots": shots, "base": name})
 
     def __iter__(self):
-        i = 0
+        # in DataLoader workers, worker w of W yields episodes w, w + W, ... (the loader interleaves them back in
+        # order); each used to yield the whole stream, so every episode came W times
+        info = torch.utils.data.get_worker_info()
+        i, step = (0, 1) if info is None else (info.id, info.num_workers)
         while self.length is None or i < self.length:
             yield self.episode(i)
-            i += 1
+            i += step
 
     def __len__(self) -> int:
         if self.length is None:

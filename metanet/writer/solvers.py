@@ -6,6 +6,8 @@ writer can be trained through it (as in R2-D2 / MetaOptNet few-shot learners).
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -31,6 +33,7 @@ def ridge(a: Tensor, y: Tensor, lam: Tensor | float) -> Tensor:
     b, n, d = a.shape
     scale = a.pow(2).sum(dim=(1, 2)) / d  # (B,)
     reg = (torch.as_tensor(lam, dtype=a.dtype) * scale + 1e-6).view(b, 1, 1)
+    y = y.to(a.dtype)  # e.g. float32 targets() for float64 features
     y = y.expand(b, *y.shape[-2:]) if y.dim() == 2 else y
     if d <= n:
         gram = a.transpose(1, 2) @ a + reg * torch.eye(d, dtype=a.dtype)
@@ -52,9 +55,16 @@ def solve(a: Tensor, b: Tensor) -> Tensor:
         - a: :math:`(B, d, d)`, b: :math:`(B, d, K)`
         - output: :math:`(B, d, K)`
     """
-    if torch.get_num_threads() == 1:
+    if torch.get_num_threads() == 1 or a.dim() < 3 or b.dim() < 3:
         return torch.linalg.solve(a, b)
-    return torch.stack([torch.linalg.solve(ai, bi) for ai, bi in zip(a, b)])
+    # broadcast the batch dimensions as torch.linalg.solve does (zip alone silently paired only the first ones)
+    batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if math.prod(batch) == 0:  # nothing to solve
+        return torch.linalg.solve(a, b)
+    a = a.expand(*batch, *a.shape[-2:]).reshape(-1, *a.shape[-2:])
+    b = b.expand(*batch, *b.shape[-2:]).reshape(-1, *b.shape[-2:])
+    out = torch.stack([torch.linalg.solve(ai, bi) for ai, bi in zip(a, b)])
+    return out.view(*batch, *out.shape[-2:])
 
 
 def class_means(a: Tensor, y: Tensor, num_classes: int) -> Tensor:
@@ -104,6 +114,7 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tenso
         - a: :math:`(B, n, d)`, y: :math:`(n, K)` centred one-hot targets, lams: :math:`(L,)` ascending
         - output: :math:`(B, d, K)`
     """
+    y = y.to(a.dtype)  # e.g. float32 targets() for float64 features
     a_all, y_all = a, y
     if a.shape[1] > max_rows:
         rows = torch.linspace(0, a.shape[1] - 1, max_rows).long()
@@ -194,6 +205,8 @@ def subclasses(
     labels = torch.zeros(bp, n, dtype=torch.long)
     for c in range(num_classes):
         idx = torch.nonzero(y == c).flatten()
+        if len(idx) == 0:  # a class without examples has no clusters (and no rows to label)
+            continue
         xc = a[:, idx]  # (B' or 1, n_c, d): shared rows stay one tensor
         m = min(per_class, len(idx))
         order = priority[:, idx].argsort(dim=1, descending=True)  # (B', n_c)

@@ -83,3 +83,14 @@ def test_writer_augments_small_image_supports_and_records_it(digits, tmp_path):
         Writer(augment="flip")
     with pytest.raises(MetanetError, match="augment_below .* must be an integer >= 0, got -1"):
         Writer(augment_below=-1)
+
+
+def test_augment_support_leaves_inputs_with_more_than_two_spatial_axes_alone():
+    # smooth 3-d volumes (n, C, D, H, W) passed the correlation test, then shift_copies raised a ValueError out of
+    # Writer.write for an MLP that fits them
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(20, 1, 4, 4, 4, generator=g).cumsum(-1).cumsum(-2).cumsum(-3)
+    y = torch.arange(20) % 2
+    assert neighbour_correlation(x) > SMOOTH
+    xa, ya = augment_support(x, y, "shift", 100)
+    assert xa is x and ya is y
