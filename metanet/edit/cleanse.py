@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from metanet.errors import ArchError, TaskError
+
 __all__ = ["neural_cleanse"]
 
 
@@ -43,7 +45,17 @@ def neural_cleanse(
     Returns:
         ``(l1, masks, patterns)``: ``l1`` ``(nets, K)`` the smallest mask norm that reached the class (``inf``
         where none did), and the masks ``(nets, K, *mask shape)`` and patterns ``(nets, K, *shape)`` found.
+
+    Raises:
+        ArchError: ``steps`` or ``batch`` not a whole number >= 1, or networks whose logits are not ``num_classes``.
+        TaskError: no clean inputs.
     """
+    for name, value in (("steps", steps), ("batch", batch)):
+        # steps < 1 would return "no class reachable" (all inf) without optimising anything
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ArchError(f"Neural Cleanse {name} {value!r} is not valid: a whole number >= 1")
+    if len(x) == 0:
+        raise TaskError("Neural Cleanse got no clean inputs (x is empty): it needs examples to stamp masks on")
     shape = tuple(x.shape[1:])
     g = torch.Generator().manual_seed(seed)
     k = num_classes
@@ -65,7 +77,11 @@ def neural_cleanse(
         b = len(xb)
         mk, pt = torch.sigmoid(m_logit), torch.sigmoid(p_logit)
         xs = (1 - mk[:, :, None]) * xb[None, None] + (mk * pt)[:, :, None]  # (nets, K, b, *shape)
-        logits = forward(xs.reshape(nets, k * b, *shape)).view(nets, k, b, -1)
+        logits = forward(xs.reshape(nets, k * b, *shape))
+        if tuple(logits.shape) != (nets, k * b, k):
+            raise ArchError(f"Neural Cleanse: the networks give {logits.shape[-1]} logits per input, num_classes is "
+                            f"{k} (expected output shape {(nets, k * b, k)}, got {tuple(logits.shape)})")
+        logits = logits.view(nets, k, b, -1)
         ce = F.cross_entropy(logits.reshape(-1, k), targets.repeat_interleave(b).repeat(nets), reduction="none")
         ce = ce.view(nets, k, b).mean(-1)
         l1 = mk.reshape(nets, k, -1).sum(-1)

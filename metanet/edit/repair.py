@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from typing import Any
 
 import torch
@@ -59,7 +60,7 @@ from metanet.edit.edits import prepare
 from metanet.edit.neurons import remove_neurons, scale_neurons, scale_route
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import summary, triggered_set
-from metanet.errors import ArchError
+from metanet.errors import ArchError, TaskError
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView
 
@@ -400,6 +401,9 @@ def reconstruct_trigger(
     Returns ``(trigger or None, info)``: the reconstructed trigger of the suspect (of ``target``, if given)
     when found, and per-class mask norms and anomaly indices.
     """
+    if target is not None and (isinstance(target, bool) or not hasattr(target, "__index__")
+                               or not 0 <= int(target) < num_classes):
+        raise TaskError(f"reconstruct_trigger target {target!r} is not a class (0..{num_classes - 1})")
     m = copy.deepcopy(model).eval()
     for p in m.parameters():
         p.requires_grad_(False)
@@ -474,6 +478,12 @@ def repair_backdoor(
             raise ArchError(f"{name} {value!r} is not valid: a fraction in [0, 1]")
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
         raise ArchError(f"max_rounds {max_rounds!r} is not valid: a whole number >= 1")
+    if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
+        # 0 calibrated on no examples (a working trigger read as "nothing to repair"); < 0 sliced silently
+        raise ArchError(f"max_examples {max_examples!r} is not valid: a whole number >= 1")
+    alphas = tuple(alphas)
+    if not alphas or not all(not isinstance(a, bool) and isinstance(a, numbers.Real) and 0 <= a <= 1 for a in alphas):
+        raise ArchError(f"alphas {alphas!r} is not valid: one or more factors in [0, 1] (0 = remove)")
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     blind = trig is None if blind is None else (blind or trig is None)
     x, y = task.split(calib_split)

@@ -26,6 +26,27 @@ TRIGGER_FORMAT = ('{"size": S, "location": [ROW, COL], "pattern": SxS 0/1 (optio
                   '"target": CLASS}')
 
 
+def _whole(v: Any) -> int:
+    """``v`` as an int when it is a whole number (int, integral float, "3"), else ValueError (no silent
+    truncation of 2.7 to 2, no bools, no infinities)."""
+    if isinstance(v, bool):
+        raise ValueError(v)
+    try:
+        i = int(v)
+        if not isinstance(v, (int, str)) and float(v) != i:
+            raise ValueError(v)
+    except (TypeError, OverflowError, RuntimeError):  # RuntimeError: a tensor of several numbers
+        raise ValueError(v) from None
+    return i
+
+
+def _tensor(v: Any, what: str) -> Tensor:
+    try:
+        return torch.as_tensor(v, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
+        raise TaskError(f"{what} is not numeric (a nested list or tensor of numbers): {str(v)[:60]!r}") from None
+
+
 def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_classes: int | None = None) -> dict | None:
     """A checked trigger dict from a dict, JSON text or a JSON file path (None stays None).
 
@@ -53,8 +74,8 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
     if "target" not in d:
         raise TaskError(f"trigger has no 'target' class; expected {TRIGGER_FORMAT}")
     try:
-        d["target"] = int(d["target"])
-    except (TypeError, ValueError):
+        d["target"] = _whole(d["target"])
+    except ValueError:
         raise TaskError(f"trigger target {d['target']!r} is not a class index") from None
     if num_classes is not None and not 0 <= d["target"] < num_classes:
         raise TaskError(f"trigger target {d['target']} is not a class of the task (0..{num_classes - 1})")
@@ -62,7 +83,21 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
         for k in ("mask", "pattern"):
             if k not in d:
                 raise TaskError(f"a reconstructed trigger needs {k!r}")
-            d[k] = torch.as_tensor(d[k], dtype=torch.float32)
+            d[k] = _tensor(d[k], f"reconstructed trigger {k!r}")
+        m, p = d["mask"], d["pattern"]
+        if not bool(torch.isfinite(p).all()):
+            raise TaskError("reconstructed trigger pattern has NaN or infinite values")
+        if not bool(((m >= 0) & (m <= 1)).all()):
+            raise TaskError("reconstructed trigger mask values must lie in [0, 1] (inputs become "
+                            "(1 - mask) * x + mask * pattern); NaN is not valid")
+        full = tuple(input_shape) if input_shape is not None else tuple(p.shape)
+        try:
+            fits = torch.broadcast_shapes(tuple(m.shape), full) == full
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise TaskError(f"reconstructed trigger mask has shape {tuple(m.shape)}; it must be the inputs' shape "
+                            f"{full} or broadcast to it (e.g. one channel shared by all)")
         if input_shape is not None and tuple(d["pattern"].shape) != tuple(input_shape):
             raise TaskError(f"reconstructed trigger pattern has shape {tuple(d['pattern'].shape)}, the task's inputs "
                             f"{tuple(input_shape)}")
@@ -73,8 +108,8 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
         if k not in d:
             raise TaskError(f"trigger has no {k!r}; expected {TRIGGER_FORMAT}")
     try:
-        s = int(d["size"])
-        r, c = (int(v) for v in d["location"])
+        s = _whole(d["size"])
+        r, c = (_whole(v) for v in d["location"])
     except (TypeError, ValueError):
         raise TaskError(f"trigger size {d['size']!r} / location {d['location']!r} malformed; expected {TRIGGER_FORMAT}") from None
     if s < 1:
@@ -87,7 +122,10 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
             d["pattern"] = [[(i + j + 1) % 2 for j in range(s)] for i in range(s)]
         else:
             raise TaskError(f"trigger of kind {kind!r} needs its 'pattern' (size x size of 0/1)")
-    pat = torch.as_tensor(d["pattern"], dtype=torch.float32)
+    try:
+        pat = torch.as_tensor(d["pattern"], dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
+        raise TaskError(f"trigger pattern is not a size x size ({s} x {s}) array of 0/1: {str(d['pattern'])[:60]!r}") from None
     if tuple(pat.shape) != (s, s):
         raise TaskError(f"trigger pattern has shape {tuple(pat.shape)}, expected ({s}, {s}) for size {s}")
     if not bool(((pat >= 0) & (pat <= 1)).all()):

@@ -108,7 +108,9 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
             continue
         n_in = 28 * 28 if cnn else lay.sizes[0]
         k_out = lay.sizes[-1]
-        ok = torch.tensor([v is not None and v.n_in == n_in and v.num_classes == k_out for v in views])
+        # a view without probe images (none of its classes in the bank) has no clean inputs to scan on
+        ok = torch.tensor([v is not None and v.n_in == n_in and v.num_classes == k_out and len(v.rows) > 0
+                           for v in views])
         if not ok.any():
             continue
         logits = task_logits[gr.graphs].masked_fill(~ok, -math.inf)

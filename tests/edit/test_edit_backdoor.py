@@ -208,3 +208,51 @@ def test_repair_budgets_outside_their_range_are_refused(kw, message):
     with pytest.raises(ArchError, match=message):
         edit.repair_backdoor(digits_mlp(), "digits", **kw)
 
+
+
+_RECON = {"kind": "reconstructed", "mask": torch.zeros(1, 8, 8), "pattern": torch.zeros(1, 8, 8), "target": 3}
+
+
+@pytest.mark.parametrize(
+    "trigger, message",
+    [
+        ({**_RECON, "mask": torch.full((1, 8, 8), 2.0)}, r"mask values must lie in \[0, 1\]"),
+        ({**_RECON, "mask": torch.full((1, 8, 8), float("nan"))}, r"mask values must lie in \[0, 1\]"),
+        ({**_RECON, "mask": torch.ones(1, 4, 4)}, r"mask has shape \(1, 4, 4\)"),
+        ({**_RECON, "pattern": torch.full((1, 8, 8), float("nan"))}, "pattern has NaN or infinite values"),
+        ({**_RECON, "mask": "abc"}, "reconstructed trigger 'mask' is not numeric"),
+        ({"size": 2, "location": [6, 6], "target": 2.7}, "trigger target 2.7 is not a class index"),
+        ({"size": 2, "location": [6, 6], "target": True}, "trigger target True is not a class index"),
+        ({"size": 2, "location": [6, 6], "target": float("inf")}, "trigger target inf is not a class index"),
+        ('{"size": 2, "location": [6, 6], "target": Infinity}', "not a class index"),
+        ({"size": 2.5, "location": [6, 6], "target": 3}, "malformed"),
+        ({"size": float("inf"), "location": [6, 6], "target": 3}, "malformed"),
+        ({"size": 2, "location": [5.5, 6], "target": 3}, "malformed"),
+        ({"size": 2, "location": [6, 6], "pattern": [[1, 1], [1]], "target": 3}, "pattern is not a size x size"),
+        ({"size": 2, "location": [6, 6], "pattern": "ab", "target": 3}, "pattern is not a size x size"),
+    ],
+)
+def test_malformed_triggers_are_refused_with_a_clear_error(trigger, message):
+    with pytest.raises(TaskError, match=message):
+        edit.as_trigger(trigger, (1, 8, 8), 10)
+
+
+def test_integral_trigger_numbers_of_any_type_are_accepted():
+    t = edit.as_trigger({"size": 2.0, "location": [torch.tensor(6), 6.0], "target": "3"}, (1, 8, 8), 10)
+    assert t["size"] == 2 and t["location"] == [6, 6] and t["target"] == 3
+    r = edit.as_trigger({**_RECON, "mask": torch.zeros(8, 8)}, (1, 8, 8), 10)  # a mask shared over channels
+    assert r["mask"].shape == (8, 8)
+
+
+@pytest.mark.parametrize("kw, message", [({"max_examples": 0}, r"max_examples 0 is not valid: a whole number >= 1"),
+                                         ({"max_examples": -1}, r"max_examples -1 is not valid"),
+                                         ({"alphas": ()}, r"alphas \(\) is not valid: one or more factors in \[0, 1\]"),
+                                         ({"alphas": (0.0, 2.0)}, r"alphas \(0.0, 2.0\) is not valid"),
+                                         ({"alphas": (float("nan"),)}, r"alphas \(nan,\) is not valid")])
+def test_repair_search_settings_outside_their_range_are_refused(kw, message):
+    """max_examples=0 used to calibrate on no examples and report "nothing to repair" on a working backdoor;
+    alphas=() crashed in the masked pass; an alpha of 2 amplified the trigger's neurons."""
+    from metanet.errors import ArchError
+
+    with pytest.raises(ArchError, match=message):
+        edit.repair_backdoor(digits_mlp(), "digits", TRIGGER, **kw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from inspect_helpers import backdoored_digits_mlp, digits_mlp
 from torch.func import functional_call, stack_module_state, vmap
@@ -9,6 +10,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from metanet import tasks
 from metanet.edit.cleanse import neural_cleanse
 from metanet.edit.repair import reconstruct_trigger
+from metanet.errors import MetanetError
 
 # a 2x2 patch in the bottom-right corner of the 8x8 digits sends them to class 3
 TRIGGER = {"kind": "square", "size": 2, "location": [6, 6], "pattern": [[1, 1], [1, 1]], "target": 3,
@@ -53,3 +55,36 @@ def test_cleanse_is_deterministic_per_seed():
     x, _ = tasks.get("digits").split("val")
     run = lambda seed: neural_cleanse(lambda xs: bad(xs[0])[None], x, 10, 1, steps=20, seed=seed)[0]  # noqa: E731
     assert torch.equal(run(0), run(0)) and not torch.equal(run(0), run(1))
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"steps": 0}, r"steps 0 is not valid: a whole number >= 1"),
+        ({"steps": -3}, r"steps -3 is not valid"),
+        ({"batch": 0}, r"batch 0 is not valid: a whole number >= 1"),
+        ({"num_classes": 5}, r"10 logits per input, num_classes is 5"),
+        ({"x": torch.zeros(0, 1, 8, 8)}, "no clean inputs"),
+    ],
+)
+def test_cleanse_arguments_are_checked(kw, message):
+    net = digits_mlp(epochs=1)
+    x, _ = tasks.get("digits").split("val")
+    args = {"x": x, "num_classes": 10, "steps": 5, **kw}
+    with pytest.raises(MetanetError, match=message):
+        neural_cleanse(lambda xs: net(xs[0])[None], args.pop("x"), args.pop("num_classes"), 1, **args)
+
+
+def test_a_batch_larger_than_the_data_uses_all_of_it():
+    net = digits_mlp(epochs=1)
+    x, _ = tasks.get("digits").split("val")
+    l1, masks, _ = neural_cleanse(lambda xs: net(xs[0])[None], x[:7], 10, 1, steps=3, batch=500)
+    assert l1.shape == (1, 10) and masks.shape == (1, 10, 1, 8, 8)
+
+
+@pytest.mark.parametrize("target", [10, -1])
+def test_reconstruct_trigger_refuses_a_target_outside_the_classes(target):
+    net = digits_mlp(epochs=1)
+    x, _ = tasks.get("digits").split("val")
+    with pytest.raises(MetanetError, match=r"target .* is not a class \(0..9\)"):
+        reconstruct_trigger(net, x, 10, steps=2, target=target)

@@ -131,3 +131,14 @@ def test_networks_run_on_their_own_inputs_as_on_shared_ones(scan_reader, arch):
     assert torch.allclose(own, shared, atol=1e-5)
     f = scan_features(scan_reader, to_batch(module, params), steps=20)
     assert f.shape == (3, len(SCAN_FEATURES)) and torch.isfinite(f).all()
+
+
+def test_a_task_view_without_probe_images_is_not_scanned():
+    """A task whose classes have no probe images in the reader's bank (here mnist[3,8], the bank holding classes
+    0-2 only) cannot be scanned: its networks get NaN features instead of a crash."""
+    torch.manual_seed(0)
+    reader = Reader(tasks=["mnist", "mnist[3,8]"], hidden=8, layers=1, data_probes=3, scan_steps=5)
+    reader = reader.fill_data_probes("val").eval()
+    assert len(reader._task_views()[1].rows) == 0
+    f = scan_features(reader, to_graph(build("mlp:784-6-2:relu", seed=0)))
+    assert f.shape == (1, len(SCAN_FEATURES)) and bool(f.isnan().all())
