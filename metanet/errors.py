@@ -3,10 +3,15 @@
 Every error a user can cause (a bad task name, a malformed file, an unsupported layer) is a
 :class:`MetanetError`; the CLI prints its message on one line and exits with code 2. Each subclass
 also derives from the built-in exception a Python user would expect (``ValueError`` and friends), so
-``except ValueError`` keeps working.
+``except ValueError`` keeps working. :func:`check_whole` and :func:`check_number` are the shared checks of options
+that raise :class:`ConfigError`.
 """
 
 from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable
 
 __all__ = [
     "MetanetError",
@@ -18,6 +23,8 @@ __all__ = [
     "ZooError",
     "CheckpointError",
     "ConfigError",
+    "check_whole",
+    "check_number",
 ]
 
 
@@ -55,3 +62,19 @@ class CheckpointError(MetanetError, ValueError):
 
 class ConfigError(MetanetError, ValueError):
     """A model or training option outside its valid range (a meta-network's size, an episode's shot counts)."""
+
+
+def check_whole(what: str, value: Any, least: int) -> None:
+    """Raise :class:`ConfigError` ``"{what} must be a whole number >= {least}, got {value!r}"`` unless ``value`` is
+    an ``int`` (not a bool) of at least ``least``: the one check of a size or count option."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ConfigError(f"{what} must be a whole number >= {least}, got {value!r}")
+
+
+def check_number(name: str, value: Any, valid: str, ok: Callable[[Any], bool], integer: bool = False) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is a finite number (an integer if ``integer``) with
+    ``ok(value)``; ``valid`` says which (``"> 0"``)."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not ok(value):
+        raise ConfigError(f"need {name} {valid} (a finite {'integer' if integer else 'number'}), got {value!r}")
+

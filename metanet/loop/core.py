@@ -40,10 +40,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from metanet.errors import ConfigError, MetanetError, TaskError
+from metanet.errors import ConfigError, MetanetError, TaskError, check_number
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
-from metanet.loop.refine import GRADIENT_FREE, check_number
+from metanet.loop.refine import GRADIENT_FREE
 from metanet.loop.rewards import WORST, Reward, make_reward
 from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates,
                                  check_selection)

@@ -14,7 +14,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from metanet.errors import ConfigError
+from metanet.errors import check_whole
 from metanet.loop.core import LoopConfig, evaluate, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
@@ -77,8 +77,7 @@ class LoopDataModule(L.LightningDataModule):
         h = self.hparams
         for name, v in (("tasks_per_round", h.tasks_per_round), ("rounds_per_epoch", h.rounds_per_epoch),
                         ("heldout_tasks", h.heldout_tasks)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"loop data {name} must be a whole number >= 1, got {v!r}")
+            check_whole(f"loop data {name}", v, 1)
         for name in h.bases:  # loads (and validates) the data once, before the first round
             tasks.get(name)
 

@@ -32,8 +32,6 @@ the cross-entropy — the comparison point.
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 import time
 from typing import NamedTuple
 
@@ -42,7 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from metanet.errors import ConfigError, MetanetError, TaskError
+from metanet.errors import MetanetError, TaskError, check_number
 from metanet.verify import Report, _as_module, check_fits, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
@@ -50,13 +48,6 @@ __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 #: the gradient-free methods (no backward pass through the network), then the backprop comparison point
 GRADIENT_FREE = ("perturbation", "activity")
 REFINE_METHODS = (*GRADIENT_FREE, "sgd")
-
-
-def check_number(name: str, value, valid: str, ok, integer: bool = False) -> None:
-    """Raise ConfigError unless ``value`` is a finite number (an integer if ``integer``) with ``ok(value)``."""
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not ok(value):
-        raise ConfigError(f"need {name} {valid} (a finite {'integer' if integer else 'number'}), got {value!r}")
 
 
 def _layers(net: nn.Module) -> list[nn.Module]:

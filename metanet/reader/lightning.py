@@ -40,10 +40,9 @@ class ReaderDataModule(L.LightningDataModule):
                  batch_size: int = 16, max_nets: int | None = None, fractions: Sequence[float] = (0.8, 0.1, 0.1),
                  seed: int = 0, exclude_archs: Sequence[str] = (), role_examples: int = 256) -> None:
         super().__init__()
-        from metanet.errors import ConfigError
+        from metanet.errors import ConfigError, check_whole
 
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigError(f"reader data batch_size must be a whole number >= 1, got {batch_size!r}")
+        check_whole("reader data batch_size", batch_size, 1)
         if isinstance(zoos, str) or not list(zoos):  # a bare string would be read as one zoo per character
             raise ConfigError(f"reader data zoos must be a list of at least one zoo directory, got {zoos!r}")
         self.save_hyperparameters()

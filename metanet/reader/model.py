@@ -75,7 +75,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
-from metanet.errors import ConfigError, GraphError
+from metanet.errors import ConfigError, GraphError, check_whole
 
 __all__ = ["Reader", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES", "N_STATS"]
 
@@ -251,8 +251,7 @@ class Reader(nn.Module):
         for name, v, least in (("hidden", hidden, 1), ("layers", layers, 0), ("max_layers", max_layers, 1),
                                ("max_inputs", max_inputs, 1), ("num_classes", num_classes, 2), ("probes", probes, 0),
                                ("data_probes", data_probes, 0), ("derived_probes", derived_probes, 0)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < least:
-                raise ConfigError(f"Reader {name} must be a whole number >= {least}, got {v!r}")
+            check_whole(f"Reader {name}", v, least)
         if not tasks:
             raise ConfigError("Reader tasks: give at least one task name (the task head's classes)")
         if task_cap:  # likewise: readers without the cap keep their exact config

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset
 
-from metanet.errors import ConfigError
+from metanet.errors import ConfigError, check_whole
 from metanet.nets import Arch
 
 __all__ = ["Episode", "EpisodeSampler", "sample_arch", "make_episode"]
@@ -106,8 +106,7 @@ class EpisodeSampler(IterableDataset):
         lo, hi = shots
         for name, v, least in (("shots (min)", lo, 1), ("shots (max)", hi, lo), ("query", query, 1),
                                ("min_classes", min_classes, 2)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < least:
-                raise ConfigError(f"episode {name} must be a whole number >= {least}, got {v!r}")
+            check_whole(f"episode {name}", v, least)
         for name, v in (("p_permute", p_permute), ("p_invert", p_invert), ("cnn_prob", cnn_prob)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise ConfigError(f"episode {name} is a probability: a number in [0, 1], got {v!r}")

@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 from torch.utils.data import DataLoader, IterableDataset
 
-from metanet.errors import ConfigError
+from metanet.errors import check_whole
 from metanet.nets import build
 from metanet.writer.episodes import Episode, EpisodeSampler
 from metanet.writer.model import Writer
@@ -102,8 +102,7 @@ class EpisodeDataModule(L.LightningDataModule):
         h = self.hparams
         for name, v in (("tasks_per_step", h.tasks_per_step), ("steps_per_epoch", h.steps_per_epoch),
                         ("val_episodes", h.val_episodes)):  # named here: the sampler only sees their product
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"writer data {name} must be a whole number >= 1, got {v!r}")
+            check_whole(f"writer data {name}", v, 1)
         rank = self.trainer.global_rank if self.trainer is not None else 0
         self.train_set = EpisodeSampler(
             h.bases, "train", (h.shots_min, h.shots_max), h.query, cnn_prob=h.cnn_prob,
