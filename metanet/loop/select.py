@@ -41,14 +41,13 @@ when re-written; ``selection="crossfit"`` is there for writers (or ``pg`` candid
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 from torch import Tensor
 
-from metanet.errors import ConfigError, MetanetError, TaskError
+from metanet.errors import MetanetError, TaskError, check_number
 from metanet.loop.rewards import WORST, Reward, make_reward
 from metanet.loop.tasks import LoopTask
 from metanet.nets import Arch
@@ -66,8 +65,7 @@ Params = dict[str, Tensor]
 
 def check_candidates(candidates: int) -> None:
     """Raise ConfigError unless ``candidates`` is an integer >= 1 (0 crashed deep in scoring with an IndexError)."""
-    if isinstance(candidates, bool) or not isinstance(candidates, numbers.Integral) or candidates < 1:
-        raise ConfigError(f"need candidates >= 1 (an integer), got {candidates!r}")
+    check_number("candidates", candidates, ">= 1", lambda v: v >= 1, integer=True)
 
 
 def check_selection(selection: str, folds: int) -> None:
