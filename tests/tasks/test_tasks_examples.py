@@ -99,7 +99,7 @@ def test_example_tasks_pickle_with_their_data():
         (torch.full((4, 2), float("nan")), torch.tensor([0, 1, 0, 1]), {}, "NaN or infinite"),
         (torch.full((4, 2), float("inf")), torch.tensor([0, 1, 0, 1]), {}, "NaN or infinite"),
         (torch.rand(4, 2) * 255, torch.tensor([0, 1, 0, 1]), {}, r"must lie in \[0, 1\]"),
-        (torch.rand(4, 2) - 0.5, torch.tensor([0, 1, 0, 1]), {}, r"must lie in \[0, 1\]"),
+        (torch.rand(4, 2) - 1.5, torch.tensor([0, 1, 0, 1]), {}, r"must lie in \[0, 1\]"),  # all < 0, whatever the RNG
         (torch.rand(4), torch.tensor([0, 1, 0, 1]), {}, "at least 2 dimensions"),
         (torch.randint(0, 255, (4, 2)), torch.tensor([0, 1, 0, 1]), {}, "dtype torch.int64|dtype int64"),
         (torch.rand(4, 2), torch.tensor([0.0, 1.0, 0.0, 1.0]), {}, "integer class ids"),
