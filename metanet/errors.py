@@ -4,13 +4,15 @@ Every error a user can cause (a bad task name, a malformed file, an unsupported 
 :class:`MetanetError`; the CLI prints its message on one line and exits with code 2. Each subclass
 also derives from the built-in exception a Python user would expect (``ValueError`` and friends), so
 ``except ValueError`` keeps working. :func:`check_whole` and :func:`check_number` are the shared checks of options
-that raise :class:`ConfigError`.
+that raise :class:`ConfigError`; :func:`whole_number` is the one reading of a user-given index (a network id, a layer,
+a neuron, a trigger's position).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import operator
 from typing import Any, Callable
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "ConfigError",
     "check_whole",
     "check_number",
+    "whole_number",
 ]
 
 
@@ -78,3 +81,28 @@ def check_number(name: str, value: Any, valid: str, ok: Callable[[Any], bool], i
     if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not ok(value):
         raise ConfigError(f"need {name} {valid} (a finite {'integer' if integer else 'number'}), got {value!r}")
 
+
+
+def whole_number(v: Any) -> int | None:
+    """``v`` as an ``int`` when it names a whole number, else None.
+
+    Accepted: Python, numpy and one-element torch integers, integral floats (``3.0``) and the text of an integer
+    (``"3"``, as a command line gives it). Refused: bools (``True`` is not index 1), ``2.7`` (``int()`` would silently
+    truncate it to 2), infinities, NaN and anything else.
+    """
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            return None
+    if isinstance(v, (bool, bytes)) or str(getattr(v, "dtype", "")) in ("bool", "torch.bool"):
+        return None
+    try:
+        return operator.index(v)
+    except TypeError:
+        pass
+    try:
+        f = float(v)  # numpy/torch floats and one-element float tensors
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of several numbers
+        return None
+    return int(f) if math.isfinite(f) and f.is_integer() else None

@@ -18,13 +18,11 @@ file format) stays the same and the edited network loads with :func:`metanet.loa
 from __future__ import annotations
 
 import math
-import operator
 import re
 from typing import Any, Iterable
 
-import numpy as np
 import torch
-from metanet.errors import ArchError
+from metanet.errors import ArchError, whole_number
 from metanet.inspect.netview import Layer, NetView
 
 __all__ = ["parse_neurons", "parse_neuron_values", "remove_neurons", "scale_neurons", "scale_route",
@@ -49,17 +47,6 @@ def _ints(text: str, what: str) -> list[int]:
     return out
 
 
-def _index(j: Any) -> int | None:
-    """``j`` as an int when it is an integer index (Python int, numpy integer, 0-d integer tensor), else None.
-    Indices often come from numpy / torch (``np.flatnonzero``, ``topk``); bools and floats are not indices."""
-    if isinstance(j, (bool, np.bool_)) or (isinstance(j, torch.Tensor) and j.dtype == torch.bool):
-        return None
-    try:
-        return operator.index(j)
-    except TypeError:
-        return None
-
-
 def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
     """Neurons as ``{layer: sorted indices}``, checked against the network.
 
@@ -81,7 +68,7 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
             pairs += [(layer, j) for j in _ints(idx, "neuron index")]
     elif isinstance(spec, dict):
         for layer, idx in spec.items():
-            if _index(idx) is not None:
+            if whole_number(idx) is not None:
                 idxs = [idx]
             else:
                 try:
@@ -90,7 +77,7 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
                     raise ArchError(f"neurons {idx!r} of layer {layer!r} are neither an index nor a list of "
                                     f"indices; expected {NEURON_GRAMMAR}") from None
             pairs += [(layer, j) for j in idxs]
-    elif isinstance(spec, tuple) and len(spec) == 2 and all(_index(s) is not None for s in spec):
+    elif isinstance(spec, tuple) and len(spec) == 2 and all(whole_number(s) is not None for s in spec):
         pairs = [spec]
     elif isinstance(spec, Iterable):
         for item in spec:
@@ -104,7 +91,7 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
     out: dict[int, set[int]] = {}
     for layer, j in pairs:
         L = v.layer(layer)
-        i = _index(j)
+        i = whole_number(j)
         if i is None:
             raise ArchError(f"neuron {j!r} of layer {L.index} is not an integer index; valid: 0..{L.width - 1}")
         j = i

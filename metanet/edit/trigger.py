@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import TaskError
+from metanet.errors import TaskError, whole_number
 
 __all__ = ["as_trigger", "apply", "triggered_set", "attack_success_rate", "summary", "TRIGGER_FORMAT"]
 
@@ -27,16 +27,10 @@ TRIGGER_FORMAT = ('{"size": S, "location": [ROW, COL], "pattern": SxS 0/1 (optio
 
 
 def _whole(v: Any) -> int:
-    """``v`` as an int when it is a whole number (int, integral float, "3"), else ValueError (no silent
-    truncation of 2.7 to 2, no bools, no infinities)."""
-    if isinstance(v, bool):
+    """``v`` as an int (:func:`metanet.errors.whole_number`), else ValueError for the caller's message."""
+    i = whole_number(v)
+    if i is None:
         raise ValueError(v)
-    try:
-        i = int(v)
-        if not isinstance(v, (int, str)) and float(v) != i:
-            raise ValueError(v)
-    except (TypeError, OverflowError, RuntimeError):  # RuntimeError: a tensor of several numbers
-        raise ValueError(v) from None
     return i
 
 

@@ -22,14 +22,13 @@ value joins the residual stream, so it is read by every later layer up to the ne
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import ArchError
+from metanet.errors import ArchError, whole_number
 from metanet.nets import CNN, MLP, activation_name, spec
 
 __all__ = ["NetView", "Layer", "Consumer", "Region", "view"]
@@ -102,13 +101,11 @@ _POSITIVE = (nn.MaxPool2d, nn.AdaptiveMaxPool2d, nn.ReLU, nn.LeakyReLU)
 
 
 def _as_int(index: object) -> int:
-    """``index`` as an int: an integer (Python, numpy, 0-d torch) or the text of one. Unlike ``int()``, refuses
-    floats (``int(1.9)`` would silently pick layer 1) and bools; TypeError / ValueError otherwise."""
-    if isinstance(index, str):
-        return int(index.strip())
-    if isinstance(index, bool) or (isinstance(index, Tensor) and index.dtype == torch.bool):
-        raise TypeError(f"{index!r} is a bool, not an index")
-    return operator.index(index)
+    """``index`` as an int (:func:`metanet.errors.whole_number`: ``1.9`` is not layer 1), else ValueError."""
+    i = whole_number(index)
+    if i is None:
+        raise ValueError(f"{index!r} is not a whole number")
+    return i
 
 
 def _commutes(mods: list[nn.Module]) -> str:

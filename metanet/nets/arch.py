@@ -19,7 +19,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-from metanet.errors import ArchError
+from metanet.errors import ArchError, whole_number
 from metanet.nets.activations import ACTIVATIONS
 
 __all__ = ["Arch", "FAMILIES"]
@@ -239,8 +239,6 @@ def _items(seq: Any) -> list[Any]:
 
 
 def _whole(v: Any) -> bool:
-    """``v`` is a whole number >= 1 (an int, a float like 10.0, a 0-d tensor), not a bool."""
-    try:
-        return not isinstance(v, bool) and int(v) == v and v >= 1
-    except (TypeError, ValueError, OverflowError, RuntimeError):
-        return False
+    """``v`` is a whole number >= 1 (:func:`metanet.errors.whole_number`)."""
+    i = whole_number(v)
+    return i is not None and i >= 1

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import ArchError, ZooError
+from metanet.errors import ArchError, ZooError, whole_number
 from metanet.nets import FAMILIES, Arch, build
 from metanet.zoo.store import CheckReport, Store
 
@@ -100,26 +99,6 @@ def _lenient(v: Any) -> float:
         return _f(v)
     except (TypeError, ValueError):
         return float("nan")
-
-
-def _to_int(v: Any) -> int | None:
-    """``v`` as an int if it is one (Python/numpy/torch integers, integer-valued floats, digit strings), else None.
-
-    ``int()`` alone truncated ``3.7`` to network 3 and read ``True`` as network 1.
-    """
-    if isinstance(v, (bool, np.bool_)):
-        return None
-    if isinstance(v, str):
-        try:
-            return int(v)
-        except ValueError:
-            return None
-    if isinstance(v, float):
-        return int(v) if v.is_integer() else None
-    try:
-        return operator.index(v)
-    except (TypeError, ValueError, RuntimeError):
-        return None
 
 
 def _items(v: Any) -> list:
@@ -211,7 +190,7 @@ class Zoo:
         """The row of network ``net_id``."""
         self._all()
         try:
-            return self._by_id[_to_int(net_id)]  # type: ignore[index]
+            return self._by_id[whole_number(net_id)]  # type: ignore[index]
         except KeyError:
             ids = [n.id for n in self._all()]
             rng = f"{min(ids)}..{max(ids)}" if ids else "none: the zoo is empty"
@@ -267,7 +246,7 @@ class Zoo:
         def as_bool(name: str, v: Any) -> bool | None:
             if v is None:
                 return None
-            if isinstance(v, (bool, np.bool_)) or (_to_int(v) in (0, 1) and not isinstance(v, str)):
+            if isinstance(v, (bool, np.bool_)) or (whole_number(v) in (0, 1) and not isinstance(v, str)):
                 return bool(v)
             raise _filter_error(name, v, "True, False or None")
 
@@ -284,8 +263,8 @@ class Zoo:
 
         tasks = as_set("task", task, lambda x: x if isinstance(x, str) else None, "a task name or a list of them")
         archs = as_set("arch", arch, lambda a: str(Arch.coerce(a)), "an architecture or a list of them")
-        epochs = as_set("epoch", epoch, _to_int, "an integer epoch or a list of them")
-        runs = as_set("run", run, _to_int, "an integer run index or a list of them")
+        epochs = as_set("epoch", epoch, whole_number, "an integer epoch or a list of them")
+        runs = as_set("run", run, whole_number, "an integer run index or a list of them")
         families = as_set("family", family, lambda x: x if isinstance(x, str) and x in FAMILIES else None,
                           f"{' or '.join(map(repr, FAMILIES))} (or a list of them)")
         min_acc, max_acc = as_acc("min_acc", min_acc), as_acc("max_acc", max_acc)
