@@ -7,7 +7,12 @@ of at most ``recipe.population`` runs. Unit ``u`` always writes ``shards/{u:05d}
 - ``--shard I/N`` builds the units with ``u % N == I``: shards of one recipe never collide and any scheduler
   (a job array, a shell loop, Ray) can run them; ``metanet zoo merge`` joins the directories;
 - a resumed build skips the units whose rows are committed and redoes the rest from scratch, and every unit is
-  bit-identical whichever process trains it (all randomness comes from the runs' own seeds).
+  bit-identical whichever process trains it (all randomness comes from the runs' own seeds);
+- a resumed build also repairs: a committed unit whose shard is missing, whose file sha256 differs from its
+  ``units`` row or whose ``nets`` rows are incomplete (:meth:`Store.broken_units`, which hashes this build's
+  shards) has its rows deleted in one transaction and its shard removed (:meth:`Store.drop_units`), then is
+  trained again like a fresh unit: same tensors, same rows, same network ids. ``metanet zoo merge`` likewise
+  re-copies a destination's broken unit from a source that has it.
 
 Backends: ``local`` trains the units in this process (or in ``--workers N`` spawned processes); ``ray`` sends
 them to Ray workers as tasks (``ray.init(address)``: ``--ray-address``, else ``$RAY_ADDRESS``, else a local
@@ -181,12 +186,45 @@ class BuildSummary:
     seconds: float
     backend: str = "local"
     notes: list[str] = field(default_factory=list)
+    #: committed units found broken on resume and trained again (counted in ``units_built``): unit -> reason
+    #: ("missing", "corrupt" or "rows", see :meth:`Store.broken_units`)
+    rebuilt: dict[int, str] = field(default_factory=dict)
+    #: seconds spent verifying the committed shards (hashing them) before building
+    verify_seconds: float = 0.0
+
+    @property
+    def units_rebuilt(self) -> int:
+        return len(self.rebuilt)
 
     def __str__(self) -> str:
         rate = self.nets_written / self.seconds if self.seconds > 0 else 0.0
-        return (f"{self.path}: built {self.units_built} units ({self.nets_written} networks) in {self.seconds:.1f} s "
-                f"({rate:.1f} nets/s, backend {self.backend}); skipped {self.units_skipped} already done; "
-                f"{self.units_in_shard} of {self.units_planned} units belong to this shard")
+        text = (f"{self.path}: built {self.units_built} units ({self.nets_written} networks) in {self.seconds:.1f} s "
+                f"({rate:.1f} nets/s, backend {self.backend}); skipped {self.units_skipped} already done; ")
+        if self.rebuilt:
+            text += describe_rebuilt(self.rebuilt) + "; "
+        return text + f"{self.units_in_shard} of {self.units_planned} units belong to this shard"
+
+
+_WHY = {  # reason -> (one unit, several units)
+    "missing": ("whose shard was missing", "whose shards were missing"),
+    "corrupt": ("whose shard did not match its sha256", "whose shards did not match their sha256"),
+    "rows": ("whose index rows were incomplete", "whose index rows were incomplete"),
+}
+
+
+def describe_rebuilt(rebuilt: dict[int, str]) -> str:
+    """``{4: "missing"}`` -> ``"rebuilt 1 unit whose shard was missing (unit 4)"``."""
+    n = len(rebuilt)
+    head = f"rebuilt {n} unit{'s' if n != 1 else ''}"
+    which = f"unit{'s' if n != 1 else ''} {', '.join(map(str, sorted(rebuilt)))}"
+    by: dict[str, int] = {}
+    for why in rebuilt.values():
+        by[why] = by.get(why, 0) + 1
+    if len(by) == 1:
+        (why, k), = by.items()
+        return f"{head} {_WHY.get(why, (why, why))[k != 1]} ({which})"
+    parts = [f"{k} {_WHY.get(why, (why, why))[k != 1]}" for why, k in sorted(by.items())]
+    return f"{head} ({which}): {', '.join(parts)}"
 
 
 def _write_recipe(store: Store, recipe: Recipe) -> None:
@@ -260,6 +298,11 @@ def build(
         _check_meta(store, recipe, limit, len(units))
         _write_recipe(store, recipe)
         mine = [u for u in units if u.index % n_shard == i_shard]
+        # a committed unit whose shard is gone or damaged is not done: forget it, then train it like a fresh one
+        t_verify = time.perf_counter()
+        rebuilt = store.broken_units(u.index for u in mine)
+        store.drop_units(rebuilt)
+        verify_seconds = time.perf_counter() - t_verify
         done = store.done_units()
         todo = [u for u in mine if u.index not in done]
         ctx = _context(recipe)
@@ -295,7 +338,7 @@ def build(
         finally:
             bar.close()
         return BuildSummary(Path(out), len(units), len(mine), len(todo), len(mine) - len(todo), written,
-                            time.perf_counter() - t0, backend)
+                            time.perf_counter() - t0, backend, rebuilt=rebuilt, verify_seconds=verify_seconds)
     finally:
         store.close()
 
@@ -383,9 +426,11 @@ def merge(out: str | os.PathLike, sources: Sequence[str | os.PathLike]) -> dict[
 
     Units already in ``out`` are skipped when identical and are an error when they differ. Each unit is copied
     like a build writes it (shard atomically, then its rows in one transaction), so an interrupted merge resumes.
+    A unit of ``out`` that a source has but whose shard in ``out`` is missing or corrupt (or whose rows are
+    incomplete) is dropped and copied again (``units_repaired``, also counted in ``units_copied``).
 
     Returns:
-        ``{"units_copied": ..., "units_skipped": ..., "nets_copied": ...}``.
+        ``{"units_copied": ..., "units_skipped": ..., "nets_copied": ..., "units_repaired": ...}``.
 
     Raises:
         ZooError: a source is not a zoo, the sources come from different recipes, or a unit conflicts.
@@ -415,6 +460,10 @@ def merge(out: str | os.PathLike, sources: Sequence[str | os.PathLike]) -> dict[
             if recipe_src.is_file() and not (dst.path / "recipe.yaml").exists():
                 text = recipe_src.read_text()
                 atomic_write(dst.path / "recipe.yaml", lambda tmp: Path(tmp).write_text(text))
+            # a destination unit whose shard is gone or damaged is copied again from a source that has it
+            offered = set().union(*(s.done_units() for s in srcs))
+            broken = dst.broken_units(offered)
+            dst.drop_units(broken)
             copied = skipped = nets = 0
             for s in srcs:
                 for unit in sorted(s.done_units()):
@@ -423,7 +472,8 @@ def merge(out: str | os.PathLike, sources: Sequence[str | os.PathLike]) -> dict[
                         nets += s.conn.execute("SELECT nets FROM units WHERE unit=?", (unit,)).fetchone()[0]
                     else:
                         skipped += 1
-            return {"units_copied": copied, "units_skipped": skipped, "nets_copied": nets}
+            return {"units_copied": copied, "units_skipped": skipped, "nets_copied": nets,
+                    "units_repaired": len(broken)}
         finally:
             dst.close()
     finally:

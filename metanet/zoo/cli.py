@@ -41,8 +41,10 @@ def _merge(args: argparse.Namespace) -> int:
 
     out_dir(args.out, "merge destination")
     result = merge(args.out, args.sources)
+    repaired = result.get("units_repaired", 0)
     print(f"{args.out}: copied {result['units_copied']} units ({result['nets_copied']} networks), "
-          f"{result['units_skipped']} already present")
+          f"{result['units_skipped']} already present"
+          + (f"; of the copied, {repaired} replaced a missing or corrupt shard of {args.out}" if repaired else ""))
     return 0
 
 
@@ -54,7 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = zsub.add_parser("build", help="train a recipe's networks into a zoo directory (resumes where it stopped)",
                         description="Train the networks a recipe describes, vectorised, into DIR. Killed at any "
-                        "point and run again, it resumes: finished shards are kept, the rest is redone.")
+                        "point and run again, it resumes: finished shards are kept, the rest is redone. Run again "
+                        "on a damaged zoo, it repairs it: a shard that is missing or does not match its sha256 "
+                        "is trained again, bit-identically (every kept shard is hashed first).")
     b.add_argument("recipe", help="a recipe .yaml, or the name of one in zoo/ (e.g. tiny, mnist-mlp)")
     b.add_argument("--out", required=True, metavar="DIR", help="the zoo directory (created if missing)")
     b.add_argument("--shard", metavar="I/N", default=None,

@@ -12,6 +12,11 @@ one transaction. A crash between the two leaves an orphan shard that the next bu
 the transaction rolls it back. A unit is done if and only if its ``units`` row exists, so resuming never
 duplicates or loses a network.
 
+A committed unit whose shard was later lost is not done any more: :meth:`Store.broken_units` finds the units whose
+shard is missing, whose file sha256 differs from the ``units`` row, or whose ``nets`` rows are incomplete, and
+:meth:`Store.drop_units` deletes their rows (one transaction) and then their shard files, so a resumed build trains
+them again, bit-identically and under the same network ids (``metanet zoo check`` says so).
+
 ``sha256`` of a network hashes its own tensors in sorted parameter-name order (:func:`tensor_sha256`), so a row
 checks its tensors and two builds compare network by network. ``created`` is the wall-clock time of the commit
 (ISO-8601, UTC): it is the one column that differs between two builds of the same recipe and is excluded from
@@ -25,6 +30,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shlex
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,17 +146,23 @@ class CheckReport:
     units: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: units a resumed build rebuilds (shard missing or corrupt, rows incomplete), and how to run it
+    repairable: list[int] = field(default_factory=list)
+    repair: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "nets": self.nets, "units": self.units, "problems": self.problems, "notes": self.notes}
+        return {"ok": self.ok, "nets": self.nets, "units": self.units, "problems": self.problems, "notes": self.notes,
+                "repairable": self.repairable, "repair": self.repair}
 
     def __str__(self) -> str:
         head = f"{'OK' if self.ok else 'PROBLEMS'}: {self.nets} networks in {self.units} shards checked"
         lines = [head, *(f"  problem: {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)]
+        if self.repair:
+            lines.append(f"  repair: {self.repair}")
         return "\n".join(lines)
 
 
@@ -243,6 +255,44 @@ class Store:
     def done_units(self) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT unit FROM units")}
 
+    def broken_units(self, units: Iterable[int] | None = None) -> dict[int, str]:
+        """The committed units (of ``units``, default all) that are not intact, with the reason: ``"missing"`` (the
+        shard file is gone), ``"corrupt"`` (its file sha256 differs from the ``units`` row) or ``"rows"`` (fewer or
+        more ``nets`` rows than the unit wrote). Hashes every shard it looks at (about 1 s per GB).
+        """
+        try:
+            recorded = self.conn.execute("SELECT unit, shard, sha256, nets FROM units ORDER BY unit").fetchall()
+            counts = dict(self.conn.execute("SELECT unit, COUNT(*) FROM nets GROUP BY unit").fetchall())
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(self.db_path, e)) from None
+        wanted = None if units is None else set(units)
+        broken: dict[int, str] = {}
+        for r in recorded:
+            if wanted is not None and r["unit"] not in wanted:
+                continue
+            path = self.path / r["shard"]
+            if not path.is_file():
+                broken[r["unit"]] = "missing"
+            elif file_sha256(path) != r["sha256"]:
+                broken[r["unit"]] = "corrupt"
+            elif counts.get(r["unit"], 0) != r["nets"]:
+                broken[r["unit"]] = "rows"
+        return broken
+
+    def drop_units(self, units: Iterable[int]) -> None:
+        """Forget committed units (call with the lock held): delete their ``nets`` and ``units`` rows in one
+        transaction, then their shard files. A crash in between leaves orphan shards, which the next write of the
+        unit replaces atomically; the units are not done either way, so a build trains them again."""
+        units = sorted(set(units))
+        if not units:
+            return
+        with self._tx():
+            for u in units:
+                self.conn.execute("DELETE FROM nets WHERE unit=?", (u,))
+                self.conn.execute("DELETE FROM units WHERE unit=?", (u,))
+        for u in units:
+            (self.path / shard_name(u)).unlink(missing_ok=True)
+
     def clean_temporaries(self) -> list[Path]:
         """Remove temporary files an interrupted write left behind (call with the lock held)."""
         gone = []
@@ -273,6 +323,9 @@ class Store:
         cols = [c for c in NET_COLUMNS]
         sql = f"INSERT INTO nets({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         with self._tx():
+            # a unit without a units row is not done: rows left under its number (an index edited by hand) would
+            # collide with its ids
+            self.conn.execute("DELETE FROM nets WHERE unit=?", (unit,))
             for r in rows:
                 full = {**r, "shard": rel, "unit": unit, "created": now}
                 self.conn.execute(sql, [full[c] for c in cols])
@@ -345,8 +398,10 @@ class Store:
         """Verify every shard and every network against the index.
 
         Problems: a missing or unreadable shard, a shard whose file sha256 differs from its ``units`` row, a network
-        whose tensors are missing or whose sha256 differs from its row, duplicate tensors. Notes: orphan shards (an
-        interrupted build; the next build overwrites them) and leftover temporary files.
+        whose tensors are missing or whose sha256 differs from its row, duplicate tensors, a unit whose network rows
+        are fewer or more than it wrote. Notes: orphan shards (an interrupted build; the next build overwrites them)
+        and leftover temporary files. ``repairable`` lists the units whose problems re-running the build repairs
+        (it rebuilds them bit-identically, :meth:`broken_units`) and ``repair`` says how to run it.
         """
         try:
             return self._check()
@@ -357,21 +412,34 @@ class Store:
         rep = CheckReport()
         units = {r["unit"]: r for r in self.conn.execute("SELECT * FROM units")}
         by_shard: dict[str, list[sqlite3.Row]] = {}
-        for r in self.conn.execute("SELECT id, shard, sha256 FROM nets ORDER BY id"):
+        for r in self.conn.execute("SELECT id, shard, unit, sha256 FROM nets ORDER BY id"):
             by_shard.setdefault(r["shard"], []).append(r)
             rep.nets += 1
         rep.units = len(by_shard)
+        repairable: set[int] = set()  # the units a resumed build rebuilds: what Store.broken_units finds
+        per_unit: dict[int, int] = {}
+        for rows in by_shard.values():
+            for r in rows:
+                per_unit[r["unit"]] = per_unit.get(r["unit"], 0) + 1
         for u in units.values():
             if u["shard"] not in by_shard:
                 rep.problems.append(f"unit {u['unit']} is recorded but no network row points to {u['shard']}")
+                repairable.add(u["unit"])
+            elif per_unit.get(u["unit"], 0) != u["nets"]:
+                rep.problems.append(f"unit {u['unit']} has {per_unit.get(u['unit'], 0)} network rows but wrote "
+                                    f"{u['nets']} (rows deleted or added by hand)")
+                repairable.add(u["unit"])
         for shard, rows in sorted(by_shard.items()):
             path = self.path / shard
+            urow = next((u for u in units.values() if u["shard"] == shard), None)
             if not path.is_file():
                 rep.problems.append(f"{shard}: missing ({len(rows)} networks lost)")
+                if urow is not None:
+                    repairable.add(urow["unit"])
                 continue
-            urow = next((u for u in units.values() if u["shard"] == shard), None)
             if urow is not None and file_sha256(path) != urow["sha256"]:
                 rep.problems.append(f"{shard}: file sha256 does not match its units row (modified or corrupt)")
+                repairable.add(urow["unit"])
             try:
                 with safe_open(str(path), framework="pt") as f:
                     keys = list(f.keys())
@@ -399,4 +467,27 @@ class Store:
         dup = self.conn.execute("SELECT run, epoch, COUNT(*) c FROM nets GROUP BY run, epoch HAVING c > 1").fetchall()
         for d in dup:
             rep.problems.append(f"run {d['run']} epoch {d['epoch']} is stored {d['c']} times")
+        if repairable:
+            rep.repairable = sorted(repairable)
+            rep.repair = self._repair_hint(rep.repairable)
         return rep
+
+    def _repair_hint(self, units: list[int]) -> str:
+        """How to rebuild ``units``: re-run the build that made the zoo (it treats them as not done)."""
+        meta = self.meta()
+        recipe = self.path / "recipe.yaml"
+        cmd = f"metanet zoo build {shlex.quote(str(recipe)) if recipe.is_file() else 'RECIPE'} --out " \
+              f"{shlex.quote(str(self.path))}"
+        try:
+            limit = json.loads(meta.get("limit", "null"))
+        except ValueError:
+            limit = None
+        if limit is not None:
+            cmd += f" --limit {limit}"
+        which = "unit" if len(units) == 1 else "units"
+        text = (f"re-running the build repairs this: '{cmd}' rebuilds {which} {', '.join(map(str, units))} "
+                "(bit-identical, same network ids)")
+        planned = self.planned_units()
+        if planned and self.count_units() < planned:
+            text += "; add the --shard I/N it was built with, if any, to build no other units"
+        return text
