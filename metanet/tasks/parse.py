@@ -16,9 +16,16 @@ Rules, in order:
 4. Classes, in the order mentioned: fashion class names, singular or plural (``"shirt"`` is Shirt; ``"t-shirt"``,
    ``"tshirt"``, ``"tee"``, ``"top"`` are T-shirt/top; ``"boots"`` is Ankle boot; also "pants", "sweater",
    "jacket", "handbag"); digits ``3``, ``3s``, ``3's``, plural words (``"threes"``), ranges (``"0-4"``,
-   ``"0 to 4"``), "even" / "odd". Numbers that count something ("5 examples", "2 layers", "1 epoch", "top-5") are
-   not classes. Classes after "without" / "except" / "excluding" / "but not" / "no" are left out ("mnist without 7"
-   is ``mnist[0-6,8,9]``).
+   ``"0 to 4"``), "even" / "odd"; for fashion-mnist names and numbers mix, in the order mentioned, and a plural
+   word listed with class names that is none ("shirts, sneakers and hats") is an error, not dropped. Numbers that
+   count something ("5 examples", "2 layers", "1 epoch", "top-5", "1000 images": a number of two or more digits
+   followed by a plural word), sizes ("28x28"), percentages, decimals and settings ("seed 3", "batch size 64") are
+   not classes. Every other number is a class id, and one past the data set's classes ("digits 3, 5 and 10",
+   "0 to 12", "mnist without 10") is an error naming it and the valid range, never silently dropped. A class
+   mentioned twice ("3, 3 and 5", "threes and 3s", overlapping ranges) counts once; then fewer than 2 distinct
+   classes is an error, like any single class. (The strict grammar, ``mnist[3,3,5]``, rejects duplicates.)
+   Classes after "without" / "except" / "excluding" / "but not" / "no" are left out ("mnist without 7" is
+   ``mnist[0-6,8,9]``).
 """
 
 from __future__ import annotations
@@ -100,6 +107,27 @@ _COUNTS = (
     r"|candidates?|networks?|nets?|models?|seeds?|runs?|iterations?|batch(?:es)?|channels?|filters?"
     r"|(?:images?|pictures?)\s+(?:per|each|a)\b)\b|\btop[\s-]*\d+\b"
 )
+# Training settings written as "name number": "batch size 64", "lr 3", "width=128".
+_SETTINGS = (
+    r"\b(?:batch(?:[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
+    r"\s*[=:]?\s*\d+\b"
+)
+# Joining words of a list of classes ("shirts, sneakers and boots"), an article allowed after them.
+_LIST_SEP = r"\s*(?:,|&|/|\band\b|\bor\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?"
+_WORD_AFTER = re.compile(_LIST_SEP + r"([a-z][a-z-]*)\b")
+_WORD_BEFORE = re.compile(r"\b([a-z][a-z-]*)" + _LIST_SEP + "$")
+_PLURALISH = re.compile(r"[a-z][a-z-]*[a-rt-z]s")
+# Plural words that may follow or precede a list of fashion classes without being one.
+_NOT_CLASS_WORDS = frozenset(
+    "classes images pictures photos examples samples items others ones things kinds types categories labels pixels "
+    "inputs features digits numbers networks nets models mlps cnns layers epochs steps units neurons runs seeds "
+    "outputs targets thanks this thus its has was does yes plus versus".split()
+)
+# A number of two or more digits followed by a plural word counts something ("1000 images", "20 minutes",
+# "10 digits"); no data set has a class id that large, so it is not read as one.
+_QUANTITY = re.compile(
+    r"\s+(?!(?:as|is|was|has|does|this|thus|plus|versus|its|less|unless|across|class|yes)\b)[a-z]+[a-rt-z]s\b"
+)
 
 
 def _normalise(text: str) -> str:
@@ -126,46 +154,99 @@ def _take_transforms(s: str) -> tuple[str, list[str]]:
     return s, [t for _, t in found]
 
 
-def _fashion_classes(s: str) -> list[int]:
+def _fashion_hits(s: str) -> list[tuple[int, int]]:
+    """``(position, class id)`` of every fashion class name in ``s``."""
     s = re.sub(r"\btop[\s-]*\d+\b", lambda m: " " * len(m.group(0)), s)  # "top-1 accuracy" is not T-shirt/top
     hits: list[tuple[int, int]] = []
     for cid, pattern in _FASHION_CLASSES:
         for m in re.finditer(pattern, s):
             hits.append((m.start(), cid))
-    return _ordered_unique(hits)
+    return hits
 
 
-def _digit_classes(s: str) -> list[int]:
+def _fashion_classes(s: str) -> list[int]:
+    return _ordered_unique(_fashion_hits(s))
+
+
+def _unknown_names(s: str) -> list[str]:
+    """Plural-looking words joined to a fashion class name in a list that are no class name themselves
+    ("shirts, sneakers and hats": ``["hats"]``): most likely a class the data set does not have."""
+    blanked = re.sub(r"\btop[\s-]*\d+\b", lambda m: " " * len(m.group(0)), s)
+    spans = [m.span() for _, pattern in _FASHION_CLASSES for m in re.finditer(pattern, blanked)]
+    inside = {i for a, b in spans for i in range(a, b)}
+    found: list[tuple[int, str]] = []
+    for a, b in spans:
+        if after := _WORD_AFTER.match(s, b):
+            found.append((after.start(1), after.group(1)))
+        if before := _WORD_BEFORE.search(s, max(0, a - 60), a):  # a window: linear in the text's length
+            found.append((before.start(1), before.group(1)))
+    return list(dict.fromkeys(
+        w for i, w in sorted(found) if i not in inside and _PLURALISH.fullmatch(w) and w not in _NOT_CLASS_WORDS))
+
+
+def _out_of_range(base: str, bad: list[int]) -> TaskError:
+    k = len(CLASS_NAMES[base])
+    names = CLASS_NAMES[base]
+    listed = "" if names == tuple(str(i) for i in range(k)) else " (" + ", ".join(
+        f"{i} {n}" for i, n in enumerate(names)) + ")"
+    which = f"class {bad[0]} is" if len(bad) == 1 else f"classes {', '.join(map(str, bad))} are"
+    return TaskError(f"{which} out of range: {base} has classes 0-{k - 1}{listed}")
+
+
+def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
+    """``(position, class id)`` of every class number in ``s``; numbers past the last class of ``base`` raise."""
+    k = len(CLASS_NAMES[base])
     # Blank out things whose digits are not classes: sizes like 28x28, decimals, percentages, "1d", seeds,
-    # counts like "10 classes" / "2-way".
+    # settings like "batch size 64", counts like "10 classes" / "2-way".
     for pattern in (
         r"\b\d+\s*[x×]\s*\d+\b", r"\d+(?:\.\d+)?\s*%", r"\d+\.\d+", r"mnist[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b",
-        r"\b\w+[\s-]+(?:class(?:es)?|way)\b", r"\bseed\s*\d+", _COUNTS,
+        r"\b\w+[\s-]+(?:class(?:es)?|way)\b", r"\bseed\s*\d+", _SETTINGS, _COUNTS,
     ):
         s = re.sub(pattern, lambda m: " " * len(m.group(0)), s)
     hits: list[tuple[int, int]] = []
     taken = [False] * len(s)
-    for m in re.finditer(r"\b(\d+)\s*(?:to|through|thru)\s*(\d+)\b", s):
-        if max(int(m.group(1)), int(m.group(2))) > 9:  # else "0 to 12" would read as classes 0 and 1
-            raise TaskError(f"digit range {m.group(0)!r} goes past 9; the classes are the digits 0 to 9")
-    for m in re.finditer(r"\b(\d)\s*(?:-|to|through|thru)\s*(\d)(?:'?s)?\b", s):
+    for m in re.finditer(r"\b(\d+)\s*(?:-|to|through|thru)\s*(\d+)(?:'?s)?\b", s):
         a, b = int(m.group(1)), int(m.group(2))
+        if max(a, b) >= k:  # else "0 to 12" would read as classes 0 and 1
+            raise TaskError(f"range {m.group(0)!r} goes past {k - 1}; {base} has classes 0-{k - 1}")
         if a > b:
             raise TaskError(f"digit range {m.group(0)!r} runs backwards; write it as {b} to {a}")
         hits += [(m.start() + i, c) for i, c in enumerate(range(a, b + 1))]
         taken[m.start(): m.end()] = [True] * (m.end() - m.start())
-    for m in re.finditer(r"\b(\d)(?:'?s)?\b", s):
-        if not taken[m.start()]:
-            hits.append((m.start(), int(m.group(1))))
+    bad: list[int] = []
+    for m in re.finditer(r"\b(\d+)('?s)?\b", s):
+        if taken[m.start()]:
+            continue
+        number = int(m.group(1))
+        if len(m.group(1)) > 1 and not m.group(2) and _QUANTITY.match(s, m.end()):
+            continue  # "1000 images", "20 minutes", "10 digits": a quantity, not a class id
+        if number >= k:
+            bad.append(number)
+        else:
+            hits.append((m.start(), number))
+    if bad:
+        raise _out_of_range(base, list(dict.fromkeys(bad)))
     for m in re.finditer(r"\b(" + "|".join(_PLURAL_WORDS) + r")\b", s):
         hits.append((m.start(), _PLURAL_WORDS[m.group(1)]))
-    classes = _ordered_unique(hits)
+    return hits
+
+
+def _digit_classes(s: str, base: str = "mnist") -> list[int]:
+    classes = _ordered_unique(_digit_hits(s, base))
     if not classes:
         if re.search(r"\beven\b", s):
             classes = [0, 2, 4, 6, 8]
         elif re.search(r"\bodd\b", s):
             classes = [1, 3, 5, 7, 9]
     return classes
+
+
+def _about(text: str, find, *args):
+    """``find(*args)``, with the text named in a TaskError it raises."""
+    try:
+        return find(*args)
+    except TaskError as e:
+        raise TaskError(f"{text!r}: {e}") from None
 
 
 def _ordered_unique(hits: list[tuple[int, int]]) -> list[int]:
@@ -234,16 +315,25 @@ def text_to_spec(text: str) -> str:
     elif fashion_hits:
         base = "fashion-mnist"
     else:
-        digit_hits = _digit_classes(s)
+        digit_hits = _about(text, _digit_classes, s)
         if not digit_hits:
             hint = f" ({grammar_error})" if single_token else ""
             raise TaskError(f"could not tell which task {text!r} describes{hint}; parse() understands {UNDERSTOOD}")
         base = "mnist"
 
     def classes_in(part: str) -> list[int]:
-        if base == "fashion-mnist":
-            return _fashion_classes(part) or _digit_classes(part)
-        return _digit_classes(part)
+        if base == "fashion-mnist":  # names and numbers, in the order mentioned: "sneakers and 9" is [7, 9]
+            names = _fashion_hits(part)
+            if names:
+                if unknown := _unknown_names(part):
+                    listed = ", ".join(f"{i} {n}" for i, n in enumerate(CLASS_NAMES[base]))
+                    raise TaskError(
+                        f"{text!r}: {', '.join(map(repr, unknown))} "
+                        f"{'is not a class' if len(unknown) == 1 else 'are not classes'} of fashion-mnist; its "
+                        f"classes are {listed}"
+                    )
+                return _ordered_unique(names + _about(text, _digit_hits, part, base))
+        return _about(text, _digit_classes, part, base)
 
     exclude = _EXCLUDE.search(s)
     if exclude is None:
@@ -260,8 +350,8 @@ def text_to_spec(text: str) -> str:
                 )
     if len(classes) == 1:
         raise TaskError(
-            f"{text!r} names only one class; a task needs at least 2, e.g. 'digits 3 and 8' or "
-            "'sneakers and boots'"
+            f"{text!r} names only one class ({CLASS_NAMES[base][classes[0]]}); a task needs at least 2, e.g. "
+            "'digits 3 and 8' or 'sneakers and boots'"
         )
     spec = base + (f"[{_class_list(classes)}]" if classes else "")
     spec += "".join(f"+{t}" for t in transforms)

@@ -148,3 +148,95 @@ def test_other_data_sets_are_not_silently_mnist(text, unknown, hint):
 def test_ambiguous_shuffling_is_not_dropped():
     with pytest.raises(TaskError, match="shuffled.*pixels.*labels"):
         tasks.text_to_spec("shuffled mnist")
+
+
+@pytest.mark.parametrize(
+    "text, bad, base",
+    [
+        # a class number past the data set's classes is named, never silently dropped
+        ("a network that reads the digits 3, 5 and 10", "class 10", "mnist"),
+        ("3, 5 and 10", "class 10", "mnist"),
+        ("mnist classes 11 and 2", "class 11", "mnist"),
+        ("mnist 10 and 11 and 3", "classes 10, 11", "mnist"),
+        ("mnist 3 and 10s", "class 10", "mnist"),
+        ("mnist without 10", "class 10", "mnist"),
+        ("8x8 digits 1, 2 and 12", "class 12", "digits"),
+        ("1d signals 3, 5 and 10", "class 10", "mnist1d"),
+        ("fashion classes 3 and 12", "class 12", "fashion-mnist"),
+        ("shirts, sneakers and 12", "class 12", "fashion-mnist"),
+    ],
+)
+def test_out_of_range_class_numbers_are_errors(text, bad, base):
+    with pytest.raises(TaskError) as info:
+        tasks.text_to_spec(text)
+    message = str(info.value)
+    assert f"{bad} {'is' if bad.startswith('class ') else 'are'} out of range" in message
+    assert f"{base} has classes 0-9" in message
+    assert repr(text) in message
+
+
+@pytest.mark.parametrize("text", ["mnist 3 to 12", "mnist 0-12", "mnist 3-12", "fashion 0 to 12", "mnist 3 to 12s"])
+def test_ranges_past_the_last_class_are_errors(text):
+    with pytest.raises(TaskError, match=r"goes past 9; \S+ has classes 0-9"):
+        tasks.text_to_spec(text)
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        # a class mentioned twice counts once, whatever the phrasing (the strict grammar rejects mnist[3,3,5])
+        ("3, 3 and 5", "mnist[3,5]"),
+        ("mnist digits 3, 3 and 5", "mnist[3,5]"),
+        ("threes, 3s and 5s", "mnist[3,5]"),
+        ("mnist 0 to 4 and 4", "mnist[0-4]"),
+        ("shirts, shirts and sneakers", "fashion-mnist[6,7]"),
+        # fashion names and numbers mix, in the order mentioned (numbers were dropped once a name was found)
+        ("sneakers and 9", "fashion-mnist[7,9]"),
+        ("shirts, sneakers and 3", "fashion-mnist[6,7,3]"),
+        # numbers that are not class ids stay allowed
+        ("mnist 3 and 5, 1000 images", "mnist[3,5]"),
+        ("mnist 3 and 5 for 20 minutes", "mnist[3,5]"),
+        ("mnist 3 and 5 with batch size 64", "mnist[3,5]"),
+        ("the 10 digits", "mnist"),
+        ("mnist 10 classes", "mnist"),
+    ],
+)
+def test_duplicates_and_other_numbers(text, name):
+    assert tasks.text_to_spec(text) == name
+
+
+@pytest.mark.parametrize("text, only", [("digits 3 and 3", "3"), ("shirts and shirts", "Shirt")])
+def test_a_class_twice_is_still_one_class(text, only):
+    with pytest.raises(TaskError, match=rf"names only one class \({only}\)"):
+        tasks.text_to_spec(text)
+
+
+@pytest.mark.parametrize(
+    "text, unknown",
+    [
+        # a word listed with fashion class names that is no class is named, not silently dropped
+        ("shirts, sneakers and hats", "'hats' is not a class"),
+        ("sneakers or hats", "'hats' is not a class"),
+        ("clothing without hats and bags", "'hats' is not a class"),
+        ("shirts, hats, socks and sneakers", "'hats', 'socks' are not classes"),
+    ],
+)
+def test_unknown_fashion_names_in_a_class_list_are_errors(text, unknown):
+    with pytest.raises(TaskError) as info:
+        tasks.text_to_spec(text)
+    message = str(info.value)
+    assert f"{text!r}: {unknown} of fashion-mnist; its classes are 0 T-shirt/top, 1 Trouser" in message
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("sneakers and boots please", "fashion-mnist[7,9]"),
+        ("shirts and sneakers, thanks", "fashion-mnist[6,7]"),
+        ("sneakers and boots, mlps only", "fashion-mnist[7,9]"),
+        ("bags, sandals and ankle boots", "fashion-mnist[8,5,9]"),
+        ("shirts/sneakers/boots", "fashion-mnist[6,7,9]"),
+    ],
+)
+def test_other_words_next_to_fashion_names_are_fine(text, name):
+    assert tasks.text_to_spec(text) == name
