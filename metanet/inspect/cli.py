@@ -25,6 +25,7 @@ def _task_for(args: argparse.Namespace, meta: dict[str, Any]):
 
 def _inspect(args: argparse.Namespace) -> int:
     from metanet.inspect import inspect
+    from metanet.inspect.output import staged
     from metanet.io import load, load_meta
 
     if args.tensorboard is not None and args.no_pictures:
@@ -37,12 +38,13 @@ def _inspect(args: argparse.Namespace) -> int:
     db = inspect(model, task, split=args.split, reader=None if args.no_reader else "auto",
                  max_examples=args.max_examples)
     out = Path(args.out)
-    paths = db.save(out)
-    pics = []
-    if not args.no_pictures:
-        from metanet.inspect.pictures import save_pictures
+    with staged(out) as stage:  # this run's files replace the last run's, stale pictures included; all or nothing
+        paths = {k: out / p.name for k, p in db.save(stage).items()}
+        pics = []
+        if not args.no_pictures:
+            from metanet.inspect.pictures import save_pictures
 
-        pics = save_pictures(model, task, db, out, tensorboard=args.tensorboard)
+            pics = [out / p.name for p in save_pictures(model, task, db, stage, tensorboard=args.tensorboard)]
     dead, outliers = sum(r["dead"] for r in db), len(db.outliers())
     if args.json:
         print(dumps_json({"sqlite": str(paths["sqlite"]), "index": str(paths["index"]),

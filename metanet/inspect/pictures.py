@@ -7,6 +7,7 @@ module is safe to use from a library or a server.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 from pathlib import Path
@@ -19,6 +20,7 @@ from torch import nn
 
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.netview import view
+from metanet.inspect.output import is_picture, staged
 from metanet.io import atomic_write
 from metanet.verify import _as_task
 
@@ -187,10 +189,14 @@ def save_pictures(
     ``tensorboard``, log them there (``SummaryWriter.add_image``). Returns the PNG paths.
 
     Weight grids and top-activating examples need an image task; the ablation heat maps are drawn always.
+    The pictures replace those of an earlier call on the same directory: all are drawn and written to a staging
+    directory first, then moved into ``out_dir``, and pictures there that this call did not draw (e.g. of a layer
+    the network does not have) are removed; other files are left alone (see :mod:`metanet.inspect.output`).
     """
     task = _as_task(task)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is not a directory; give a directory for the pictures", str(out))
     figs: dict[str, Figure] = {}
     image = is_image_task(tuple(task.input_shape))
     if image and db.layers:
@@ -203,7 +209,10 @@ def save_pictures(
             figs[f"top_examples_layer{layer}"] = top_examples(db, x, layer)
     for layer in db.layers:
         figs[f"ablation_layer{layer}"] = ablation_heatmap(db, layer)
-    paths = [_save_png(fig, out / f"{name}.png") for name, fig in figs.items()]
+    with staged(out, owns=is_picture) as stage:
+        for name, fig in figs.items():
+            _save_png(fig, stage / f"{name}.png")
+    paths = [out / f"{name}.png" for name in figs]
     if tensorboard is not None:
         from torch.utils.tensorboard import SummaryWriter
 

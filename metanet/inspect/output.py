@@ -1,0 +1,75 @@
+"""The files `metanet inspect` writes into its output directory, and how a run replaces an earlier one's.
+
+Inspect's own files in a directory are ``neurons.sqlite``, ``INDEX.md`` and the pictures ``weights_layerN.png``,
+``top_examples_layerN.png`` and ``ablation_layerN.png`` (:data:`PICTURE`). They belong to the run that wrote them: a
+run writes all of its files into a hidden staging directory first and only then moves them into place, removing
+inspect's files of an earlier run that it did not write itself (the pictures of a layer the new network does not
+have, all pictures after ``--no-pictures``), so the directory never mixes two networks. Files with other names are
+never touched. An interrupted run (an error, Ctrl-C) removes its staging directory and leaves the output directory
+as it was; a directory that did not exist is created only once complete (the staging directory is renamed to it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["PICTURE", "DB_FILES", "is_picture", "is_inspect_file", "staged"]
+
+#: names of the pictures :func:`metanet.inspect.pictures.save_pictures` writes
+PICTURE = re.compile(r"(?:weights|top_examples|ablation)_layer\d+\.png")
+#: the database files :meth:`metanet.inspect.NeuronDB.save` writes
+DB_FILES = ("neurons.sqlite", "INDEX.md")
+
+
+def is_picture(name: str) -> bool:
+    """Whether ``name`` is the name of a picture inspect writes."""
+    return PICTURE.fullmatch(name) is not None
+
+
+def is_inspect_file(name: str) -> bool:
+    """Whether ``name`` is the name of any file inspect writes (database, index or picture)."""
+    return name in DB_FILES or is_picture(name)
+
+
+def _open_mode(path: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o777 & ~umask)  # mkdtemp creates 0700; give the directory the mode a plain mkdir would
+
+
+@contextmanager
+def staged(out_dir: str | os.PathLike, owns: Callable[[str], bool] = is_inspect_file) -> Iterator[Path]:
+    """A fresh, empty staging directory for one run's files; when the ``with`` body finishes without an error its
+    files replace those in ``out_dir``, and files in ``out_dir`` for which ``owns(name)`` holds that the run did not
+    write are removed. On an error nothing in ``out_dir`` changes. Only plain files are moved (no subfolders).
+    """
+    out = Path(out_dir)
+    fresh = not out.exists()
+    if fresh:  # stage next to it: the whole directory appears at once
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.inspect-", suffix=".tmp", dir=out.parent))
+    else:
+        stage = Path(tempfile.mkdtemp(prefix=".inspect-", suffix=".tmp", dir=out))
+    try:
+        yield stage
+        written = sorted(p.name for p in stage.iterdir())
+        if fresh:
+            _open_mode(stage)
+            try:
+                os.rename(stage, out)  # atomic; fails if out appeared meanwhile and is not empty
+                return
+            except OSError:
+                out.mkdir(parents=True, exist_ok=True)
+        for name in written:
+            os.replace(stage / name, out / name)
+        for p in out.iterdir():
+            if p.name not in written and owns(p.name) and p.is_file() and not p.is_symlink():
+                p.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
