@@ -35,7 +35,9 @@ Blind (no trigger, or ``blind=True``): the trigger is reconstructed first, Neura
 2019): for every class the smallest mask-and-pattern sending inputs to it is optimised, all classes in one
 batched optimisation. The class with the most anomalously small mask (robust z-score of the log mask norms)
 is the suspect; it counts as a backdoor target if the anomaly index exceeds 3, or exceeds 1 with a compact
-mask (most of its mass in one small window, as a patch trigger's is). A reconstruction usually finds a
+mask (most of its mass in one small window, as a patch trigger's is). That needs at least 3 classes (the index
+compares one class's mask norm with the median of the others; on two it is 0 for the smaller mask whatever the
+masks are): blind mode on fewer is a TaskError, not a silent "no backdoor found". A reconstruction usually finds a
 scattered part of the patch, so the candidate regions to cut (from every neuron, imputed) are its mask
 grown by one and two pixels, its bounding box (as it is and grown by one) and its densest 5x5 and 7x7
 windows; the largest one within the goals is chosen, measured with the reconstructed trigger. As that is
@@ -64,7 +66,8 @@ from metanet.errors import ArchError, TaskError
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView
 
-__all__ = ["repair_backdoor", "reconstruct_trigger", "anomaly_index", "trigger_scores", "fit_imputer", "blind_supports"]
+__all__ = ["repair_backdoor", "reconstruct_trigger", "anomaly_index", "trigger_scores", "fit_imputer", "blind_supports",
+           "MIN_BLIND_CLASSES"]
 
 def trigger_scores(v: NetView, x: Tensor, xt: Tensor) -> dict[int, Tensor]:
     """Per layer, ``(mean on triggered - mean on clean) / clean std`` of each neuron's output."""
@@ -373,11 +376,22 @@ def concentration(mask: Tensor) -> float:
     return float(win.max() / m.sum().clamp(min=1e-12))
 
 
+#: fewest classes the anomaly index can single one out among (see :func:`anomaly_index`)
+MIN_BLIND_CLASSES = 3
+BLIND_NEEDS = (f"blind repair needs at least {MIN_BLIND_CLASSES} classes: the anomaly index compares one class's "
+               "trigger norm against the median of the others")
+
+
 def anomaly_index(logs: Tensor, floor: float = 1e-8) -> Tensor:
     r"""Neural Cleanse's anomaly index of every class: the robust z-score
     :math:`(\mathrm{med}_t \ell_t - \ell_t) / (1.4826\,\mathrm{MAD}_t \ell_t)` of the log mask norms
     :math:`\ell_t` (log, because natural "easy" classes spread the norms multiplicatively); large for a class
     reached by a much smaller mask than the others. ``floor`` bounds the MAD away from 0.
+
+    It needs at least :data:`MIN_BLIND_CLASSES` classes to mean anything. With two, the median is the smaller
+    value and the MAD is 0: the smaller class always scores exactly 0 and the other ``-(gap) / floor``, however
+    far apart the norms are, so no class ever stands out (:func:`reconstruct_trigger` refuses K < 3; the reader's
+    scan uses the value only as one learned feature among others).
 
     Shapes:
         - logs: :math:`(..., K)`; output: the same
@@ -400,7 +414,13 @@ def reconstruct_trigger(
 
     Returns ``(trigger or None, info)``: the reconstructed trigger of the suspect (of ``target``, if given)
     when found, and per-class mask norms and anomaly indices.
+
+    Raises:
+        TaskError: fewer than :data:`MIN_BLIND_CLASSES` classes (the anomaly index is degenerate there: on two
+            classes it never flags either, however small one mask is), or a ``target`` that is not a class.
     """
+    if isinstance(num_classes, int) and not isinstance(num_classes, bool) and num_classes < MIN_BLIND_CLASSES:
+        raise TaskError(f"{BLIND_NEEDS}; num_classes is {num_classes}")
     if target is not None and (isinstance(target, bool) or not hasattr(target, "__index__")
                                or not 0 <= int(target) < num_classes):
         raise TaskError(f"reconstruct_trigger target {target!r} is not a class (0..{num_classes - 1})")
@@ -469,7 +489,8 @@ def repair_backdoor(
         within the margins) and, blind, the reconstruction (mask norms, anomaly indices).
 
     Raises:
-        TaskError: a trigger that is malformed or does not fit the task.
+        TaskError: a trigger that is malformed or does not fit the task; blind mode on a task with fewer than
+            :data:`MIN_BLIND_CLASSES` classes (see :func:`anomaly_index`).
         ArchError: a network that is not supported or does not fit the task, or a budget outside its range.
     """
     for name, value in (("max_asr", max_asr), ("max_drop", max_drop), ("max_fraction", max_fraction)):
@@ -486,6 +507,12 @@ def repair_backdoor(
         raise ArchError(f"alphas {alphas!r} is not valid: one or more factors in [0, 1] (0 = remove)")
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     blind = trig is None if blind is None else (blind or trig is None)
+    if blind and task.num_classes < MIN_BLIND_CLASSES:
+        # on two classes the anomaly index is 0 for the smaller mask whatever the masks are: the repair would
+        # report "no backdoor" for any network, backdoored or not
+        known = ("without blind=True (--blind), the known trigger given is used instead" if trig is not None else
+                 "give the known trigger (trigger=..., --trigger JSON) to repair without reconstructing it")
+        raise TaskError(f"{BLIND_NEEDS}; task {task.name} has {task.num_classes}; {known}")
     x, y = task.split(calib_split)
     if len(x) > max_examples:  # a fixed random subset keeps the many candidate passes quick
         keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:max_examples]
