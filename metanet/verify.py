@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from metanet.errors import ArchError, MetanetError, TaskError
+from metanet.tasks import resolve
 
 __all__ = ["Report", "verify", "verify_stacked", "check_fits"]
 
@@ -55,12 +56,6 @@ class Report:
             f"{self.task}/{self.split}: accuracy {self.accuracy:.4f}  loss {self.loss:.4f}  n={self.n}  "
             f"({self.seconds * 1000:.0f} ms)\n  per class: {pc}"
         )
-
-
-def _as_task(task):
-    from metanet import tasks
-
-    return tasks.get(task) if isinstance(task, str) else task
 
 
 def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, where: str = "",
@@ -126,7 +121,8 @@ def verify_stacked(
     """
     if batch_size < 1:
         raise MetanetError(f"batch_size must be a positive number of examples, got {batch_size}")
-    task = _as_task(task)
+    if data is None or isinstance(task, (str, tuple)):  # with data, any object with name and num_classes will do
+        task = resolve(task)
     t0 = time.perf_counter()
     x, y = data if data is not None else task.split(split)
     name = getattr(task, "name", "")

@@ -28,7 +28,8 @@ from metanet.edit.trigger import as_trigger
 from metanet.errors import ArchError
 from metanet.inspect.measure import activations, evaluate_masks
 from metanet.inspect.netview import NetView, Region
-from metanet.verify import _as_task, check_fits, verify
+from metanet.tasks import resolve
+from metanet.verify import check_fits, verify
 
 __all__ = ["remove", "scale", "clamp", "prune", "precision", "FORMATS", "parse_precision", "quantize",
            "sparsity", "prepare"]
@@ -36,7 +37,7 @@ __all__ = ["remove", "scale", "clamp", "prune", "precision", "FORMATS", "parse_p
 
 def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
     """(task, trigger, original, edited, view of edited): checked, with the copy made."""
-    task = _as_task(task)
+    task = resolve(task)
     NetView(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(task.input_shape), task.num_classes, where=f"task {task.name!r}")
     trig = as_trigger(trigger, task.input_shape, task.num_classes)

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from metanet.errors import TaskError, whole_number
+from metanet.tasks import resolve
 
 __all__ = ["as_trigger", "apply", "triggered_set", "attack_success_rate", "summary", "TRIGGER_FORMAT"]
 
@@ -155,9 +156,7 @@ def attack_success_rate(
     model: nn.Module | Sequence[nn.Module], task, trigger: Any, split: str = "test"
 ) -> float | list[float]:
     """Fraction of ``split``'s non-target examples that the network classifies as the target once stamped."""
-    from metanet.verify import _as_task
-
-    task = _as_task(task)
+    task = resolve(task)
     trig = as_trigger(trigger, task.input_shape, task.num_classes)
     x, y = task.split(split)
     xt = triggered_set(x, y, trig)

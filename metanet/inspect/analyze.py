@@ -14,7 +14,8 @@ from metanet.errors import TaskError
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, evaluate_masks
 from metanet.inspect.netview import NetView, view
-from metanet.verify import _as_task, check_fits
+from metanet.tasks import resolve
+from metanet.verify import check_fits
 
 __all__ = ["inspect", "weight_norms", "describe_weights", "robust_z"]
 
@@ -134,7 +135,7 @@ def inspect(
         ArchError: the network is not supported or does not fit the task.
     """
     t0 = time.perf_counter()
-    task = _as_task(task)
+    task = resolve(task)
     x, y = task.split(split)
     if max_examples is not None:
         if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:

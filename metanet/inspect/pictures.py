@@ -22,7 +22,7 @@ from metanet.inspect.db import NeuronDB
 from metanet.inspect.netview import view
 from metanet.inspect.output import is_picture, staged
 from metanet.io import atomic_write
-from metanet.verify import _as_task
+from metanet.tasks import resolve
 
 __all__ = ["weight_grid", "top_examples", "ablation_heatmap", "figure_array", "save_pictures", "is_image_task"]
 
@@ -193,7 +193,7 @@ def save_pictures(
     directory first, then moved into ``out_dir``, and pictures there that this call did not draw (e.g. of a layer
     the network does not have) are removed; other files are left alone (see :mod:`metanet.inspect.output`).
     """
-    task = _as_task(task)
+    task = resolve(task)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "is not a directory; give a directory for the pictures", str(out))

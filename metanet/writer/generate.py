@@ -13,28 +13,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from metanet import tasks
 from metanet.errors import CheckpointError, TaskError
 from metanet.nets import Arch, build
 from metanet.verify import Report, verify, verify_stacked
 
-__all__ = ["generate", "Generated", "resolve_task", "support_set"]
-
-
-def resolve_task(spec: Any):
-    """A :class:`~metanet.tasks.Task` from a Task, a task name (``mnist[3,8]``) or free text."""
-    from metanet import tasks
-
-    if hasattr(spec, "split") and hasattr(spec, "num_classes"):
-        return spec
-    if not isinstance(spec, str) or not spec.strip():
-        raise TaskError(f"a task spec must be a task name, a sentence or a Task, got {spec!r}")
-    try:
-        return tasks.get(spec)
-    except TaskError as by_name:
-        try:
-            return tasks.parse(spec)
-        except TaskError as by_text:
-            raise TaskError(f"{by_text}") from by_name
+__all__ = ["generate", "Generated", "support_set"]
 
 
 def support_set(task, per_class: int | None, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,8 +102,8 @@ def generate(
     """Write a network for ``spec`` with the writer, verify ``candidates`` of them at once, return the best.
 
     Args:
-        spec: a task name (``"mnist"``, ``"fashion-mnist[7,9]"``), free text (``"a network that can read mnist"``)
-            or a :class:`~metanet.tasks.Task` (e.g. from ``tasks.from_examples``).
+        spec: a task name (``"mnist"``, ``"fashion-mnist[7,9]"``), free text (``"a network that can read mnist"``),
+            a :class:`~metanet.tasks.Task` or labelled examples ``(x, y)`` (:func:`metanet.tasks.resolve`).
         arch: architecture to write (default: a one-hidden-layer MLP of width 64 for the task's input).
         candidates: K weight sets written in one batched pass (different noise).
         verify: score every candidate on the task's validation split and keep the best (else candidate 0).
@@ -131,7 +115,7 @@ def generate(
         :class:`Generated` with ``.model``, ``.report`` and ``.candidates``.
     """
     t0 = time.perf_counter()
-    task = resolve_task(spec)
+    task = tasks.resolve(spec)
     if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
         raise TaskError(f"candidates must be an integer >= 1, got {candidates!r}")
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):

@@ -17,7 +17,6 @@ import metanet
 from metanet import tasks
 from metanet.errors import ArchError, MetanetError, TaskError
 from metanet.nets import Arch, build
-from metanet.writer.generate import resolve_task
 
 # pieces of the task grammar, so that random strings are often nearly valid
 GRAMMAR = ["mnist", "fashion-mnist", "digits", "mnist1d", "[", "]", "3", "8", ",", "-", "0", "9", "+permute(", ")",
@@ -34,7 +33,7 @@ task_text = st.text(max_size=40) | st.lists(st.sampled_from(GRAMMAR), max_size=8
 @example(text="digits+relabel(-1)")
 @example(text="a network that can read digits")
 def test_task_names_and_text(text):
-    for fn in (tasks.get, tasks.parse, tasks.text_to_spec, tasks.canonical_name, resolve_task):
+    for fn in (tasks.get, tasks.parse, tasks.text_to_spec, tasks.canonical_name, tasks.resolve):
         r = only_metanet_errors(lambda: fn(text))
         if isinstance(r, MetanetError):
             assert isinstance(r, TaskError), repr(r)
@@ -44,7 +43,7 @@ def test_task_names_and_text(text):
 @fuzz_settings(30)
 @given(value=st.none() | st.integers() | st.floats() | st.lists(st.text(max_size=3), max_size=2) | st.binary(max_size=5))
 def test_task_non_strings(value):
-    for fn in (tasks.get, tasks.parse, resolve_task):
+    for fn in (tasks.get, tasks.parse, tasks.resolve):
         r = only_metanet_errors(lambda: fn(value))
         assert isinstance(r, TaskError), repr(r)
 
@@ -187,7 +186,7 @@ def test_generate_spec(spec, arch, candidates, shots):
     """generate() parses its arguments before writing anything: bad specs, archs, counts are MetanetErrors. Only
     specs that resolve run in full (digits is small)."""
     try:
-        task = resolve_task(spec)
+        task = tasks.resolve(spec)
     except TaskError:
         task = None
     if task is not None and task.base != "digits":
