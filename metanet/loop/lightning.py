@@ -19,6 +19,7 @@ from metanet.loop.core import LoopConfig, evaluate, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler
+from metanet.writer.lightning import export_at_fit_end
 from metanet.writer.model import Writer
 
 __all__ = ["LoopModule", "LoopDataModule"]
@@ -177,8 +178,7 @@ class LoopModule(L.LightningModule):
         self.log("heldout/accuracy_k1", ev["k1"], batch_size=len(batch))
 
     def on_fit_end(self) -> None:
-        if self.hparams.export and self.global_rank == 0:
-            self.writer.save(self.hparams.export)
+        export_at_fit_end(self, self.writer.save)
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.writer.parameters(), lr=self.hparams.lr)

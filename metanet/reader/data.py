@@ -16,13 +16,12 @@ metadata).
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from metanet.errors import ConfigError, ZooError
+from metanet.errors import ZooError, check_number
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES
 from metanet.reader.roles import ROLE_SPLIT, hidden_activations, role_codes
 
@@ -38,8 +37,8 @@ def _select(zoo, split: str, fractions, seed: int, exclude_archs: Sequence[str],
     if split not in SPLITS:
         raise ZooError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
     # a negative max_nets sliced [:max_nets] off the end: one network fewer, silently
-    if max_nets is not None and (isinstance(max_nets, bool) or not isinstance(max_nets, numbers.Integral) or max_nets < 1):
-        raise ConfigError(f"max_nets must be an integer >= 1 (or None: every network), got {max_nets!r}")
+    if max_nets is not None:
+        check_number("max_nets", max_nets, ">= 1 (or None: every network)", lambda v: v >= 1, integer=True)
     nets = zoo.select()
     excluded = {str(Arch.coerce(a)) for a in exclude_archs}
     if split == "heldout":
@@ -89,9 +88,9 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
     from metanet.graph import layout, to_graphs
     from metanet.zoo import Zoo
 
-    if roles and (isinstance(role_examples, bool) or not isinstance(role_examples, numbers.Integral) or role_examples < 1):
-        raise ConfigError(f"role_examples must be an integer >= 1 (images the neuron roles are measured on), got "
-                          f"{role_examples!r}")
+    if roles:
+        check_number("role_examples", role_examples, ">= 1 (images per task the neuron roles are measured on)",
+                     lambda v: v >= 1, integer=True)
     zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
     tasks = list(tasks) if tasks is not None else zoo.tasks
     nets = _select(zoo, split, fractions, seed, exclude_archs, max_nets)

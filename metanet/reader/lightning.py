@@ -17,10 +17,21 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch_geometric.loader import DataLoader
 
 from metanet.reader.model import Reader
 
 __all__ = ["ReaderModule", "ReaderDataModule", "reader_losses", "metrics"]
+
+
+class _TrainLoader(DataLoader):
+    """A PyG ``DataLoader`` that calls its ``before_iter`` (if set) before each iterator is made."""
+
+    def __iter__(self):
+        before = getattr(self, "before_iter", None)
+        if before is not None:
+            before()
+        return super().__iter__()
 
 
 class ReaderDataModule(L.LightningDataModule):
@@ -47,6 +58,7 @@ class ReaderDataModule(L.LightningDataModule):
             raise ConfigError(f"reader data zoos must be a list of at least one zoo directory, got {zoos!r}")
         self.save_hyperparameters()
         self.train_graphs: list | None = None
+        self._resume_rng: tuple[torch.Tensor, int] | None = None  # see state_dict()
 
     @property
     def task_names(self) -> list[str]:
@@ -73,19 +85,44 @@ class ReaderDataModule(L.LightningDataModule):
         self.val_graphs = [g for gs in self.val_zoos.values() for g in gs]
         self.test_graphs = [g for gs in self._load("test", None if m is None else max(1, m // 8)).values() for g in gs]
 
-    def train_dataloader(self):
-        from torch_geometric.loader import DataLoader
+    # A resumed fit (ckpt_path=...) shuffles as the uninterrupted one did. The train loader's RandomSampler has no
+    # generator of its own: each epoch's order is drawn from torch's global RNG when the epoch's iterator is made (so
+    # is the loader's base seed), and Lightning neither saves nor restores that RNG, so a resumed run used to shuffle
+    # from the state its own start left instead. The state is saved with every checkpoint (with the step it was
+    # saved at); a fit resumed from one puts it back each time it makes a train iterator before its first training
+    # step (a checkpoint saved as validation ends an epoch makes Lightning open one iterator for the finished epoch
+    # first). Saving only reads the state, so an uninterrupted fit draws exactly the numbers it did.
+    def state_dict(self) -> dict[str, Any]:
+        step = self.trainer.global_step if self.trainer is not None else 0
+        return {"torch_rng_state": torch.get_rng_state(), "global_step": step}
 
-        return DataLoader(self.train_graphs, batch_size=self.hparams.batch_size, shuffle=True)
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        from lightning.pytorch.trainer.states import TrainerFn
+
+        fitting = self.trainer is not None and self.trainer.state.fn == TrainerFn.FITTING
+        if fitting and "torch_rng_state" in state_dict:  # not when a checkpoint is only validated or tested
+            self._resume_rng = (state_dict["torch_rng_state"], int(state_dict["global_step"]))
+
+    def _before_train_iter(self) -> None:
+        if self._resume_rng is not None:
+            state, step = self._resume_rng
+            if self.trainer is not None and self.trainer.global_step <= step:
+                torch.set_rng_state(state)
+            else:
+                self._resume_rng = None
+
+    def teardown(self, stage: str) -> None:
+        self._resume_rng = None
+
+    def train_dataloader(self):
+        loader = _TrainLoader(self.train_graphs, batch_size=self.hparams.batch_size, shuffle=True)
+        loader.before_iter = self._before_train_iter
+        return loader
 
     def val_dataloader(self):
-        from torch_geometric.loader import DataLoader
-
         return DataLoader(self.val_graphs, batch_size=self.hparams.batch_size * 2)
 
     def test_dataloader(self):
-        from torch_geometric.loader import DataLoader
-
         return DataLoader(self.test_graphs, batch_size=self.hparams.batch_size * 2)
 
 
@@ -347,8 +384,9 @@ class ReaderModule(L.LightningModule):
                 exp = getattr(self.logger, "experiment", None)
                 if exp is not None and hasattr(exp, "add_text"):
                     exp.add_text("scan_head", json.dumps(fit))
-        if self.hparams.export:
-            self.reader.save(self.hparams.export)
+        from metanet.writer.lightning import export_at_fit_end
+
+        export_at_fit_end(self, self.reader.save)
 
     def configure_optimizers(self):
         opt = torch.optim.AdamW(self.reader.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)

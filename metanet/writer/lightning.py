@@ -10,6 +10,7 @@ temperature T, scaled by T²). With ``steps > 1`` every refinement pass is super
 from __future__ import annotations
 
 import io
+from typing import Any, Callable
 
 import lightning as L
 import torch
@@ -23,7 +24,25 @@ from metanet.nets import build
 from metanet.writer.episodes import Episode, EpisodeSampler
 from metanet.writer.model import Writer
 
-__all__ = ["WriterModule", "EpisodeDataModule", "written_logits"]
+__all__ = ["WriterModule", "EpisodeDataModule", "written_logits", "export_at_fit_end"]
+
+
+def export_at_fit_end(module: L.LightningModule, save: Callable[[str], Any]) -> bool:
+    """``save(module.hparams.export)`` when a fit ends, on rank 0, if an export path is set: the one fit-end export
+    of the reader, writer and loop modules. Not after a ``fast_dev_run``: that smoke test (Lightning turns off its
+    checkpoints and logs) used to overwrite an earlier run's real export with a model of a step or two; it now
+    warns that it did not write instead. True if the file was written."""
+    path = module.hparams.get("export")
+    if not path or module.global_rank != 0:
+        return False
+    if module._trainer is not None and module.trainer.fast_dev_run:
+        from lightning.pytorch.utilities import rank_zero_warn
+
+        rank_zero_warn(f"fast_dev_run: the trained {type(module).__name__} was not exported to {path} (a smoke-test "
+                       "run writes no files; a file already there is left as it was)")
+        return False
+    save(path)
+    return True
 
 
 def written_logits(arch, params: dict[str, Tensor], x: Tensor) -> Tensor:
@@ -275,8 +294,7 @@ class WriterModule(L.LightningModule):
         plt.close(fig)
 
     def on_fit_end(self) -> None:
-        if self.hparams.export and self.global_rank == 0:
-            self.writer.save(self.hparams.export)
+        export_at_fit_end(self, self.writer.save)
 
     def configure_optimizers(self):
         return torch.optim.AdamW(self.writer.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)

@@ -51,3 +51,26 @@ def test_bad_sizes_are_named(tiny_zoo):
     with pytest.raises(ConfigError, match="role_examples"):
         zoo_graphs(tiny_zoo, "val", max_nets=2, role_examples=0)
     assert len(zoo_graphs(tiny_zoo, "val", max_nets=2, roles=False)) == 2
+
+
+def test_bad_sizes_are_checked_by_the_shared_number_check(tiny_zoo):
+    """max_nets and role_examples had hand-written copies of an integer check with messages of their own; they use
+    metanet.errors.check_number: the option's name, what is valid, the value given."""
+    import re
+
+    import numpy as np
+    import pytest
+
+    from metanet.errors import ConfigError
+    from metanet.reader.data import zoo_graphs
+
+    for bad in (-1, 0, 2.5, True, float("inf"), "3"):
+        msg = f"need max_nets >= 1 (or None: every network) (a finite integer), got {bad!r}"
+        with pytest.raises(ConfigError, match=f"^{re.escape(msg)}$"):
+            zoo_graphs(tiny_zoo, "val", max_nets=bad, roles=False)
+        msg = (f"need role_examples >= 1 (images per task the neuron roles are measured on) (a finite integer), "
+               f"got {bad!r}")
+        with pytest.raises(ConfigError, match=f"^{re.escape(msg)}$"):
+            zoo_graphs(tiny_zoo, "val", max_nets=2, role_examples=bad)
+    # numpy integers are integers (as before); role_examples is not read when no roles are computed
+    assert len(zoo_graphs(tiny_zoo, "val", max_nets=np.int64(2), roles=False, role_examples=0)) == 2

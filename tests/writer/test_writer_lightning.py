@@ -108,3 +108,27 @@ def test_a_step_whose_episodes_are_all_degenerate_is_skipped(tmp_path, monkeypat
     t.fit(m, d)
     assert len(calls) == 2 and t.global_step == 2  # the first batch taught nothing, the run went on
     assert all(torch.isfinite(v).all() for v in m.writer.state_dict().values())
+
+
+def test_fast_dev_run_does_not_overwrite_the_export(tmp_path):
+    # a smoke test (Lightning writes no checkpoints or logs then) replaced an earlier run's real exported writer
+    # (e.g. runs/writer.safetensors) with its one-step model
+    export = tmp_path / "writer.safetensors"
+    export.write_bytes(b"an earlier run's real writer")
+    m, d = _parts()
+    m.hparams.export = str(export)
+    t = L.Trainer(fast_dev_run=True, accelerator="cpu", logger=False, enable_progress_bar=False,
+                  enable_model_summary=False, default_root_dir=str(tmp_path))
+    with pytest.warns(UserWarning, match=r"fast_dev_run: the trained WriterModule was not exported to .*writer\."
+                                         r"safetensors \(a smoke-test run writes no files"):
+        t.fit(m, d)
+    assert t.global_step == 1
+    assert export.read_bytes() == b"an earlier run's real writer"
+    # a real fit still exports
+    m, d = _parts()
+    m.hparams.export = str(tmp_path / "fitted.safetensors")
+    L.Trainer(max_steps=1, accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
+              enable_checkpointing=False, limit_val_batches=0, default_root_dir=str(tmp_path)).fit(m, d)
+    from metanet.writer import Writer
+
+    assert Writer.load(tmp_path / "fitted.safetensors").config()["hidden"] == 8
