@@ -11,22 +11,11 @@ from safetensors import safe_open
 
 from metanet.errors import ZooError
 from metanet.zoo import Zoo, build, merge, tensor_sha256
-from metanet.zoo.store import DETERMINISTIC_COLUMNS, NET_COLUMNS, Store
+from metanet.zoo.store import NET_COLUMNS, Store
+from zoo_helpers import rows, shard_bytes
 
 DESIGN_COLUMNS = ["id", "run", "recipe", "task", "arch", "hparams", "seed", "epoch", "train_acc", "val_acc", "test_acc",
                   "test_loss", "backdoor", "shard", "sha256", "created"]
-
-
-def rows(path: Path) -> list[dict]:
-    con = sqlite3.connect(str(path / "index.sqlite"))
-    con.row_factory = sqlite3.Row
-    out = [{c: r[c] for c in DETERMINISTIC_COLUMNS} for r in con.execute("SELECT * FROM nets ORDER BY id")]
-    con.close()
-    return out
-
-
-def shard_bytes(path: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((path / "shards").glob("*.safetensors"))}
 
 
 def test_layout_and_columns(small_zoo, small_recipe):

@@ -13,17 +13,10 @@ import pytest
 from metanet.cli import main
 from metanet.errors import ZooError
 from metanet.zoo import Zoo, build, merge
-from metanet.zoo.store import DETERMINISTIC_COLUMNS, Store
+from metanet.zoo.store import Store
+from zoo_helpers import rows, shard_bytes
 
 LIMIT = 8  # zoo/tiny.yaml, first 8 runs: 7 units, 32 networks, under a second
-
-
-def rows(path: Path) -> list[dict]:
-    con = sqlite3.connect(str(path / "index.sqlite"))
-    con.row_factory = sqlite3.Row
-    out = [{c: r[c] for c in DETERMINISTIC_COLUMNS} for r in con.execute("SELECT * FROM nets ORDER BY id")]
-    con.close()
-    return out
 
 
 def units(path: Path) -> list[tuple]:
@@ -31,10 +24,6 @@ def units(path: Path) -> list[tuple]:
     out = con.execute("SELECT unit, shard, sha256, nets FROM units ORDER BY unit").fetchall()
     con.close()
     return out
-
-
-def shard_bytes(path: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((path / "shards").glob("*.safetensors"))}
 
 
 def same_zoo(path: Path, ref: Path) -> None:
