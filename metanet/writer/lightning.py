@@ -9,7 +9,6 @@ temperature T, scaled by T²). With ``steps > 1`` every refinement pass is super
 
 from __future__ import annotations
 
-import io
 from typing import Any, Callable
 
 import lightning as L

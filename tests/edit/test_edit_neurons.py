@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from inspect_helpers import PLANTED, PLANTED_CLASS, planted_mlp, planted_task, train
+from inspect_helpers import PLANTED, PLANTED_CLASS, planted_mlp, planted_task
 from torch import nn
 
 from metanet import edit, tasks

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -327,7 +326,7 @@ def test_interrupted_save_leaves_nothing_half_written(tmp_path_factory, monkeypa
         g = metanet.generate("digits", candidates=1, shots=5)
         call = lambda: g.save(target)  # noqa: E731
     elif what == "edited":
-        from metanet.edit import EditReport, save_edited  # noqa: F401
+        from metanet.edit import save_edited
 
         call = lambda: save_edited(model, target, [])  # noqa: E731
     else:

@@ -122,7 +122,6 @@ def _copy(zoo: Path, tmp: Path) -> Path:
 
 def _read_everything(path: Path) -> None:
     """Every read a user makes: each works or raises ZooError."""
-    from metanet.zoo.cli import _check, _info  # noqa: F401  (the CLI paths are fuzzed in test_fuzz_cli)
 
     def ok(fn):
         r = only_metanet_errors(fn)

@@ -8,7 +8,7 @@ import torch
 import metanet
 from metanet import tasks
 from metanet.errors import ArchError, TaskError
-from metanet.writer import Writer, generate
+from metanet.writer import generate
 
 from writer_helpers import needs_shipped
 
