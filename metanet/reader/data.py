@@ -71,7 +71,8 @@ def _weight_stats(graphs: list) -> torch.Tensor:
 
 def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = None,
                fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0, exclude_archs: Sequence[str] = (),
-               max_nets: int | None = None, roles: bool = True, role_examples: int = 256) -> list:
+               max_nets: int | None = None, roles: bool = True, role_examples: int = 256,
+               edge_dim: int | None = None) -> list:
     """Graphs of a zoo's networks in ``split`` with reader targets attached (see the module docstring).
 
     Args:
@@ -83,10 +84,14 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
         max_nets: keep at most this many networks (a seeded sample).
         roles: compute the neuron-role targets (needs the task data).
         role_examples: images per task (of the ``ROLE_SPLIT`` split) used for the roles.
+        edge_dim: ``edge_attr`` width of every graph (:func:`metanet.graph.to_graph`); default: the widest any
+            architecture of the zoo needs (:func:`metanet.zoo.dataset.edge_width`), so MLP and CNN graphs batch
+            together. Graphs of several zoos batch together when they are given the same width.
     """
     from metanet import tasks as task_registry
     from metanet.graph import layout, to_graphs
     from metanet.zoo import Zoo
+    from metanet.zoo.dataset import edge_width
 
     if roles:
         check_number("role_examples", role_examples, ">= 1 (images per task the neuron roles are measured on)",
@@ -94,6 +99,7 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
     zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
     tasks = list(tasks) if tasks is not None else zoo.tasks
     nets = _select(zoo, split, fractions, seed, exclude_archs, max_nets)
+    width = edge_width(zoo) if edge_dim is None else edge_dim
     groups: dict[tuple[str, str], list] = {}
     for n in nets:
         groups.setdefault((str(n.arch), n.task), []).append(n)
@@ -104,7 +110,7 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
             chunk = members[lo:lo + 256]
             module, params = zoo.stacked([n.id for n in chunk])
             lay = layout(module)
-            graphs = to_graphs(module, params)
+            graphs = to_graphs(module, params, edge_dim=width)
             role = torch.full((len(chunk), lay.num_nodes), -1, dtype=torch.long)
             if roles:
                 if task not in data_cache:

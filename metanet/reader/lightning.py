@@ -70,10 +70,13 @@ class ReaderDataModule(L.LightningDataModule):
 
     def _load(self, split: str, max_nets: int | None) -> dict[str, list]:
         from metanet.reader.data import zoo_graphs
+        from metanet.zoo import Zoo
+        from metanet.zoo.dataset import edge_width
 
         h = self.hparams
+        width = max(edge_width(Zoo(z)) for z in h.zoos)  # graphs of every zoo batch together (MLPs with CNNs)
         return {z: zoo_graphs(z, split, self.task_names, h.fractions, h.seed, h.exclude_archs, max_nets,
-                              role_examples=h.role_examples) for z in h.zoos}
+                              role_examples=h.role_examples, edge_dim=width) for z in h.zoos}
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_graphs is not None:

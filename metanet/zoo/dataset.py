@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from typing import Any, Sequence
 
 import numpy as np
 import torch
+from torch import Tensor
 from torch_geometric.data import Dataset
 
-from metanet.errors import ZooError
+from metanet.errors import ZooError, whole_number
 from metanet.nets import ACTIVATIONS
 from metanet.zoo.recipe import OPTIMIZERS
 
@@ -62,6 +64,21 @@ def split_runs(runs: Sequence[int], fractions: tuple[float, float, float], seed:
     return {"train": pick(0, a), "val": pick(a, b), "test": pick(b, len(runs))}
 
 
+def edge_width(nets: Any) -> int:
+    """The widest ``edge_attr`` any architecture of ``nets`` (a zoo or its :class:`NetInfo` rows) needs: 1 for none
+    or MLPs only, ``k*k`` with ``k x k`` convolutions. Graphs encoded with it batch together; from the plans alone."""
+    from metanet.errors import ArchError, GraphError
+    from metanet.graph.plan import plan
+
+    width = 1
+    for arch in {str(n.arch): n.arch for n in nets}.values():
+        try:
+            width = max(width, plan(arch.to_dict()).edge_dim)
+        except (ArchError, GraphError, TypeError, ValueError):  # not encodable: get() names the problem
+            continue
+    return width
+
+
 class ZooDataset(Dataset):
     """Neural graphs of a zoo's networks with targets (see the module docstring).
 
@@ -73,13 +90,23 @@ class ZooDataset(Dataset):
         seed: seed of the run permutation.
         filters: keyword filters of :meth:`Zoo.select` applied first (e.g. ``task="mnist"``).
         transform: optional PyG transform applied on access.
+        edge_dim: ``edge_attr`` width of every graph (:func:`metanet.graph.to_graph`); default: the widest any
+            architecture of the zoo needs (1 for MLPs, ``k*k`` for ``k x k`` convolutions), so that the graphs of
+            every split and filter share it and batch together (MLPs and CNNs in one ``DataLoader``).
+
+    Indexing follows PyG's ``Dataset``: an integer gives a graph, a slice, list, LongTensor / integer array or a
+    boolean mask (one entry per item) gives a subset sharing the zoo, and :meth:`shuffle` a permuted one. ``nets``,
+    ``ids`` and :meth:`target` describe the items of the subset, in its order. The dataset pickles (for
+    ``DataLoader(num_workers=...)`` with the ``spawn`` / ``forkserver`` start methods): the zoo is reopened from
+    its path.
     """
 
     def __init__(self, zoo: Any, split: str = "train", target: "str | Sequence[str]" = "test_acc",
                  fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0,
-                 filters: dict[str, Any] | None = None, transform: Any = None) -> None:
+                 filters: dict[str, Any] | None = None, transform: Any = None, edge_dim: int | None = None) -> None:
         from metanet.zoo.zoo import Zoo
 
+        filters = dict(filters or {})
         self.zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
         if split not in SPLITS:
             raise ZooError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
@@ -95,7 +122,15 @@ class ZooDataset(Dataset):
             raise ZooError(f"give at least one target; valid: {', '.join(TARGETS)}")
         self.split = split
         self.task_names = self.zoo.tasks
-        nets = self.zoo.select(**(filters or {}))
+        widest = edge_width(self.zoo)
+        if edge_dim is not None:
+            f = whole_number(edge_dim)
+            if f is None or f < widest:
+                raise ZooError(f"dataset edge_dim {edge_dim!r:.80} must be an integer >= {widest} (the widest edge "
+                               "width an architecture of the zoo needs)")
+            widest = f
+        self.edge_dim = widest
+        nets = self.zoo.select(**filters)
         # split over every run of the zoo, not the filtered ones: a run's side must not depend on the filters, or
         # dataset("train", task=...) and dataset("test") share runs (and disagree with metanet.reader's split)
         sides = split_runs([n.run for n in self.zoo], fractions, seed)
@@ -111,11 +146,85 @@ class ZooDataset(Dataset):
         return []
 
     @property
+    def nets(self) -> list[Any]:
+        """The :class:`~metanet.zoo.NetInfo` rows of the items, in item order (of the subset, for a subset)."""
+        if getattr(self, "_indices", None) is None:
+            return self._nets
+        return [self._nets[i] for i in self._indices]
+
+    @nets.setter
+    def nets(self, nets: Sequence[Any]) -> None:
+        self._nets = list(nets)
+        self._indices = None
+
+    @property
     def ids(self) -> list[int]:
+        """Zoo ids of the items, in item order."""
         return [n.id for n in self.nets]
 
     def len(self) -> int:
-        return len(self.nets)
+        # PyG's raw length: get(idx) takes indices into all of the dataset's networks, not into a subset
+        return len(self._nets)
+
+    @property
+    def num_classes(self) -> int:
+        """For a class target (``task``, ``activation``, ``optimizer``) the size of its label space, the same for
+        every split and filter (PyG's ``1 + max label`` would differ between splits); else as PyG infers it."""
+        if len(self.targets) == 1 and self.targets[0] in _CLASSES:
+            return {"task": len(self.task_names), "activation": len(ACTIVATIONS), "optimizer": len(OPTIMIZERS)}[
+                self.targets[0]]
+        return super().num_classes
+
+    def _position(self, idx: Any) -> int:
+        """An item index as an int in ``0 .. len - 1`` (negative ones count from the end); a clear IndexError."""
+        n = len(self)
+        try:
+            i = operator.index(idx)
+        except TypeError:
+            raise TypeError(f"dataset indices must be integers, got {idx!r:.80}") from None
+        if not -n <= i < n:
+            raise IndexError(f"index {i} is out of range for a dataset of {n} networks"
+                             + (f" (valid: {-n}..{n - 1})" if n else " (it is empty)"))
+        return i % n
+
+    def __getitem__(self, idx: Any) -> Any:
+        if (isinstance(idx, (int, np.integer)) or (isinstance(idx, Tensor) and idx.dim() == 0)
+                or (isinstance(idx, np.ndarray) and np.isscalar(idx))):
+            idx = self._position(idx)
+        return super().__getitem__(idx)
+
+    def index_select(self, idx: Any) -> "ZooDataset":
+        """A subset (PyG semantics); out-of-range indices and masks of the wrong length are IndexErrors."""
+        if ((isinstance(idx, Tensor) and idx.dtype == torch.bool)
+                or (isinstance(idx, np.ndarray) and idx.dtype == bool)):
+            size = int(idx.numel()) if isinstance(idx, Tensor) else int(idx.size)
+            if size != len(self):  # PyG would silently take a short mask as a prefix
+                raise IndexError(f"a boolean mask of {size} entries does not fit a dataset of {len(self)} networks")
+        if isinstance(idx, Sequence) and not isinstance(idx, str):
+            for i in idx:
+                self._position(i)
+        return super().index_select(idx)
+
+    def __copy__(self) -> "ZooDataset":
+        # shallow, sharing the zoo (PyG's index_select copies the dataset for every subset); without this, copy
+        # would go through __getstate__ and reopen the zoo
+        out = self.__class__.__new__(self.__class__)
+        out.__dict__.update(self.__dict__)
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the zoo's SQLite connection cannot be pickled: keep its path, reopen it in __setstate__
+        state = dict(self.__dict__)
+        state["zoo"] = self.zoo.path
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from metanet.zoo.zoo import Zoo
+
+        state = dict(state)
+        if not isinstance(state.get("zoo"), Zoo):
+            state["zoo"] = Zoo(state["zoo"])
+        self.__dict__.update(state)
 
     def _value(self, n: Any, t: str) -> float:
         if t in _COLUMNS:
@@ -137,8 +246,10 @@ class ZooDataset(Dataset):
         return float(n.hparams.get(t, 0.0))
 
     def target(self, i: int) -> torch.Tensor:
-        """The target tensor of item ``i`` (without building its graph)."""
-        n = self.nets[i]
+        """The target tensor of item ``i`` (without building its graph); ``i`` counts in this (sub)set's order."""
+        return self._target(self._nets[self.indices()[self._position(i)]])
+
+    def _target(self, n: Any) -> torch.Tensor:
         vals = [self._value(n, t) for t in self.targets]
         if len(vals) == 1:
             if self.targets[0] in _CLASSES:
@@ -147,9 +258,11 @@ class ZooDataset(Dataset):
         return torch.tensor([vals], dtype=torch.float32)
 
     def get(self, idx: int):
-        n = self.nets[idx]
-        g = self.zoo.graph(n.id)
-        g.y = self.target(idx)
+        from metanet.graph import to_graph
+
+        n = self._nets[idx]  # a raw index (PyG maps a subset's positions through indices() first)
+        g = to_graph(self.zoo.load(n.id), edge_dim=self.edge_dim)
+        g.y = self._target(n)
         g.zoo_id = torch.tensor([n.id])
         g.run = torch.tensor([n.run])
         g.epoch = torch.tensor([n.epoch])

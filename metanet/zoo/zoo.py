@@ -1,10 +1,17 @@
 """`Zoo`: read a built zoo — select networks by task, architecture, accuracy, backdoor; load them as modules,
 stacked populations or neural graphs; summarise it; view it as a PyG dataset.
 
->>> zoo = Zoo("zoos/tiny")
->>> len(zoo), zoo.select(task="digits", min_acc=0.9, final=True)[:1]
+>>> from metanet.zoo import Zoo
+>>> zoo = Zoo("zoos/tiny")                     # built by: metanet zoo build zoo/tiny.yaml --out zoos/tiny
+>>> len(zoo)
+384
+>>> best = zoo.select(task="digits", min_acc=0.9, final=True)   # NetInfo rows, in id order
+>>> best[0].task, best[0].final, best[0].test_acc >= 0.9
+('digits', True, True)
 >>> model = zoo.load(17)                       # nn.Module, eval mode
->>> module, params = zoo.stacked([1, 2, 3])    # params[name]: (3, *shape), for vmap / metanet.verify_stacked
+>>> module, params = zoo.stacked([1, 2, 3])    # params[name]: (3, *shape), for vmap / metanet.verify.verify_stacked
+>>> params["layers.0.weight"].shape
+torch.Size([3, 32, 784])
 >>> g = zoo.graph(17)                          # metanet.graph.NeuralGraph
 >>> ds = zoo.dataset(split="train", target="test_acc")
 """
@@ -225,8 +232,11 @@ class Zoo:
             arch: an architecture (string like ``"mlp:64-32-10:relu"`` or :class:`Arch`) or a list of them.
             min_acc, max_acc: bounds on ``test_acc`` (inclusive).
             backdoor: True for poisoned networks only, False for clean ones only.
-            epoch: checkpoint epoch(s). final: only the last (True) / only earlier (False) checkpoints of runs.
-            family: ``"mlp"`` or ``"cnn"`` (or a list). run: training run(s). diverged: keep only (not) diverged runs.
+            epoch: checkpoint epoch(s).
+            final: only the last (True) / only earlier (False) checkpoints of runs.
+            family: ``"mlp"`` or ``"cnn"`` (or a list).
+            run: training run(s).
+            diverged: True for diverged runs only, False for the others only.
 
         Returns:
             A list of :class:`NetInfo` (use ``[n.id for n in ...]`` for ids).
@@ -378,11 +388,14 @@ class Zoo:
 
     # --- views ---------------------------------------------------------------------------------------------
     def dataset(self, split: str = "train", target: "str | Sequence[str]" = "test_acc",
-                fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0, **filters: Any):
-        """A PyG ``Dataset`` of neural graphs with targets; see :class:`metanet.zoo.dataset.ZooDataset`."""
+                fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0, transform: Any = None,
+                edge_dim: int | None = None, **filters: Any):
+        """A PyG ``Dataset`` of neural graphs with targets; see :class:`metanet.zoo.dataset.ZooDataset` (``filters``
+        are :meth:`select`'s)."""
         from metanet.zoo.dataset import ZooDataset
 
-        return ZooDataset(self, split=split, target=target, fractions=fractions, seed=seed, filters=filters)
+        return ZooDataset(self, split=split, target=target, fractions=fractions, seed=seed, filters=filters,
+                          transform=transform, edge_dim=edge_dim)
 
     def summary(self) -> dict[str, Any]:
         """Counts and distributions, as plain dicts (no pandas).
@@ -391,7 +404,7 @@ class Zoo:
             ``networks``, ``runs``, ``recipe``, ``tasks`` ({task: count}), ``archs`` ({arch: count}), ``epochs``
             ({epoch: count}), ``test_acc`` (quantiles over all networks), ``test_acc_final`` /
             ``test_acc_by_epoch``, ``backdoor`` (poisoned/clean counts, ASR and clean-accuracy quantiles of final
-            checkpoints), ``diverged`` (runs).
+            checkpoints), ``diverged_runs``, ``path``, ``units`` / ``units_planned`` (build units done / planned).
         """
         nets = self._all()
         count = lambda key: dict(sorted(_counter(key(n) for n in nets).items()))  # noqa: E731

@@ -74,3 +74,31 @@ def test_bad_sizes_are_checked_by_the_shared_number_check(tiny_zoo):
             zoo_graphs(tiny_zoo, "val", max_nets=2, role_examples=bad)
     # numpy integers are integers (as before); role_examples is not read when no roles are computed
     assert len(zoo_graphs(tiny_zoo, "val", max_nets=np.int64(2), roles=False, role_examples=0)) == 2
+
+
+def test_mlps_and_cnns_of_a_zoo_batch_and_read_together(tmp_path):
+    """zoo_graphs encoded each architecture at its own edge width (1 for MLPs, 9 for 3x3 kernels), so a zoo of both
+    failed in torch.cat when batched; now every graph of a zoo (or of the zoos a ReaderDataModule reads) gets one
+    width, and the zero padding changes nothing the reader reads."""
+    from torch_geometric.data import Batch
+
+    from metanet.graph import to_graph
+    from metanet.reader import Reader
+    from metanet.reader.data import zoo_graphs
+    from metanet.zoo import Zoo, build
+
+    build({"name": "mixed", "seed": 1, "count": 4, "population": 2, "tasks": ["digits"], "checkpoints": [1],
+           "arch": {"family": ["mlp", "cnn"], "depth": 1, "width": 4, "activation": "relu"},
+           "train": {"optimizer": "adam", "lr": 1e-2, "batch_size": 64, "epochs": 1, "train_examples": 200},
+           "eval": {"train_examples": 100}}, tmp_path / "mixed", progress=False)
+    zoo = Zoo(tmp_path / "mixed")
+    assert {n.arch.family for n in zoo} == {"mlp", "cnn"}
+    graphs = zoo_graphs(zoo, "all", ["digits"], roles=False)
+    batch = Batch.from_data_list(graphs)
+    assert batch.edge_attr.shape[1] == 9
+    reader = Reader(["digits"]).eval()
+    with torch.no_grad():
+        together = reader(batch)["accuracy"]
+        alone = torch.cat([reader(Batch.from_data_list([to_graph(zoo.load(n.id))]))["accuracy"] for n in zoo])
+    torch.testing.assert_close(together, alone)
+    assert zoo_graphs(zoo, "all", ["digits"], roles=False, edge_dim=16)[0].edge_attr.shape[1] == 16

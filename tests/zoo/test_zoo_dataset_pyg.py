@@ -1,0 +1,179 @@
+"""`ZooDataset` as a PyTorch Geometric user expects it: PyG ``Dataset`` indexing and subsets, clear index errors,
+pickling for ``DataLoader`` workers, label spaces that agree across splits, and batches of mixed architectures."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.data import Batch
+from torch_geometric.loader import DataLoader
+
+from metanet.errors import ZooError
+from metanet.graph import from_graph
+from metanet.nets import ACTIVATIONS
+from metanet.zoo import Zoo, ZooDataset, build
+from metanet.zoo.recipe import OPTIMIZERS
+
+
+@pytest.fixture
+def mixed_zoo(small_recipe, tmp_path):
+    """A zoo of MLPs and CNNs on digits (edge widths 1 and 9); builds in well under a second."""
+    r = small_recipe
+    r.update(name="mixed", count=4, checkpoints=[0, 1])
+    r["train"]["epochs"] = 1
+    r["arch"] = {"family": ["mlp", "cnn"], "depth": 1, "width": 4, "activation": "relu"}
+    out = tmp_path / "mixed"
+    build(r, out, progress=False)
+    zoo = Zoo(out)
+    assert {n.arch.family for n in zoo} == {"mlp", "cnn"}
+    return zoo
+
+
+def _item_ids(ds) -> list[int]:
+    return [int(ds[i].zoo_id) for i in range(len(ds))]
+
+
+def test_subsets_and_shuffles_describe_their_own_items(small_zoo):
+    ds = Zoo(small_zoo).dataset(split="all", target="test_acc")
+    ids, n = ds.ids, len(ds)
+    mask = torch.zeros(n, dtype=torch.bool)
+    mask[[1, 4, 5]] = True
+    for idx, want in [
+        (slice(2, 6), ids[2:6]),
+        ([0, 3, -1], [ids[0], ids[3], ids[-1]]),
+        (np.array([0, 3, 5]), [ids[0], ids[3], ids[5]]),
+        (torch.tensor([5, 0]), [ids[5], ids[0]]),
+        (mask, [ids[1], ids[4], ids[5]]),
+        (mask.numpy(), [ids[1], ids[4], ids[5]]),
+    ]:
+        sub = ds[idx]
+        assert isinstance(sub, ZooDataset) and len(sub) == len(want)
+        assert sub.ids == want == _item_ids(sub)  # ids used to list every network of the parent
+        assert [m.id for m in sub.nets] == want
+        for i in range(len(sub)):
+            assert torch.equal(sub.target(i), ds.target(ids.index(want[i])))
+            assert torch.equal(sub.target(i), sub[i].y)
+    sub = ds[2:8][[1, 3]]  # a subset of a subset
+    assert sub.ids == [ids[3], ids[5]] == _item_ids(sub)
+    shuffled, perm = ds.shuffle(return_perm=True)
+    assert shuffled.ids == [ids[int(p)] for p in perm]
+    assert [int(shuffled[i].zoo_id) for i in range(4)] == shuffled.ids[:4]
+    assert sorted(shuffled.ids) == sorted(ids) and len(ds) == n  # the parent is unchanged
+    assert torch.equal(ds[-1].y, ds.target(n - 1)) and int(ds[-1].zoo_id) == ids[-1]
+    assert int(ds[np.int64(2)].zoo_id) == int(ds[torch.tensor(2)].zoo_id) == ids[2]
+
+
+def test_out_of_range_indices_are_clear_index_errors(small_zoo):
+    ds = Zoo(small_zoo).dataset(split="all")
+    n = len(ds)
+    for bad in (n, -n - 1, np.int64(n), torch.tensor(n)):
+        with pytest.raises(IndexError, match=f"out of range for a dataset of {n} networks"):
+            ds[bad]
+    with pytest.raises(IndexError, match=f"index {n} is out of range"):
+        ds[[0, n]]
+    with pytest.raises(IndexError, match=f"index {n} is out of range"):
+        ds[torch.tensor([0, n])]
+    with pytest.raises(IndexError, match="out of range for a dataset of 2 networks"):
+        ds[:2][2]
+    with pytest.raises(IndexError, match="out of range"):
+        ds.target(n)
+    with pytest.raises(IndexError, match="boolean mask of 3 entries"):
+        ds[torch.tensor([True, False, True])]  # PyG would take it as a prefix
+    empty = Zoo(small_zoo).dataset(split="all", min_acc=2.0)
+    with pytest.raises(IndexError, match="it is empty"):
+        empty[0]
+    assert len(empty) == 0 and len(empty.shuffle()) == 0
+
+
+def test_dataset_pickles_for_dataloader_workers(small_zoo):
+    ds = Zoo(small_zoo).dataset(split="all", target=["test_acc", "epoch"])[[4, 1, 7]]
+    for clone in (pickle.loads(pickle.dumps(ds)), copy.deepcopy(ds)):
+        assert clone.ids == ds.ids and len(clone) == 3
+        a, b = clone[1], ds[1]
+        assert torch.equal(a.edge_attr, b.edge_attr) and torch.equal(a.y, b.y)
+    assert copy.copy(ds).zoo is ds.zoo  # subsets share the open zoo
+    loader = DataLoader(ds, batch_size=2, num_workers=1, multiprocessing_context="spawn")
+    assert [b.zoo_id.tolist() for b in loader] == [ds.ids[:2], ds.ids[2:]]
+
+
+def test_num_classes_is_the_label_space_in_every_split(small_zoo):
+    zoo = Zoo(small_zoo)
+    want = {"task": len(zoo.tasks), "activation": len(ACTIVATIONS), "optimizer": len(OPTIMIZERS)}
+    for target, k in want.items():
+        for split in ("train", "val", "test", "all"):
+            ds = zoo.dataset(split=split, target=target)
+            assert ds.num_classes == k
+            assert all(0 <= int(ds.target(i)) < k for i in range(len(ds)))
+    # only relu nets: PyG's 1 + max label would say 2, though labels index all of ACTIVATIONS
+    assert zoo.dataset(split="all", target="activation", arch=[a for a in zoo.archs if "relu" in a]).num_classes \
+        == len(ACTIVATIONS)
+
+
+def test_targets_batch_into_what_a_loss_takes(small_zoo):
+    zoo = Zoo(small_zoo)
+    one = next(iter(DataLoader(zoo.dataset(split="all", target="test_acc"), batch_size=5)))
+    assert one.y.shape == (5,) and one.y.dtype == torch.float32
+    assert torch.nn.functional.mse_loss(torch.zeros(5), one.y).shape == ()
+    many = next(iter(DataLoader(zoo.dataset(split="all", target=["test_acc", "log_lr"]), batch_size=5)))
+    assert many.y.shape == (5, 2) and many.y.dtype == torch.float32
+    cls = next(iter(DataLoader(zoo.dataset(split="all", target="optimizer"), batch_size=5)))
+    assert cls.y.shape == (5,) and cls.y.dtype == torch.long
+    assert one.zoo_id.shape == one.run.shape == one.epoch.shape == one.test_acc.shape == (5,)
+    for g in one.to_data_list():
+        assert g.y.shape == (1,) and g.zoo_id.shape == (1,)
+
+
+def test_mlps_and_cnns_of_a_zoo_batch_together(mixed_zoo):
+    ds = mixed_zoo.dataset(split="all")
+    batch = next(iter(DataLoader(ds, batch_size=len(ds))))  # used to fail in torch.cat: widths 1 and 9
+    assert ds.edge_dim == 9 == batch.edge_attr.shape[1]  # 3x3 kernels; the MLP graphs are zero-padded to it
+    assert batch.num_graphs == len(ds) and len({a for a in batch.arch}) == 2
+    graphs = batch.to_data_list()
+    assert batch.num_nodes == sum(g.num_nodes for g in graphs)
+    for g, n in zip(graphs, ds.nets):
+        assert g.num_nodes == ds[ds.ids.index(n.id)].num_nodes
+        state = mixed_zoo.state_dict(n.id)
+        decoded = from_graph(g).state_dict()
+        assert all(torch.equal(decoded[k], v) for k, v in state.items())
+    # every split and filter gets the zoo-wide width, so their batches agree
+    assert mixed_zoo.dataset(split="all", family="mlp")[0].edge_attr.shape[1] == 9
+    assert mixed_zoo.dataset(split="all", edge_dim=16)[0].edge_attr.shape[1] == 16
+    with pytest.raises(ZooError, match="edge_dim"):
+        mixed_zoo.dataset(split="all", edge_dim=4)
+
+
+def test_zoo_dataset_takes_a_transform(small_zoo):
+    def mark(g):
+        g.marked = torch.ones(1)
+        return g
+
+    ds = Zoo(small_zoo).dataset(split="all", transform=mark)  # used to reach select(): unexpected keyword
+    assert ds.transform is mark and torch.equal(ds[0].marked, torch.ones(1)) and "marked" in ds[[0, 1]][1]
+
+
+def test_graphs_are_the_zoos_encoding(small_zoo):
+    """The dataset's graphs are exactly ``Zoo.graph`` (a single-family zoo keeps its natural edge width)."""
+    zoo = Zoo(small_zoo)
+    ds = zoo.dataset(split="all")
+    for i in (0, len(ds) // 2, -1):
+        g, ref = ds[i], zoo.graph(ds.ids[i])
+        for k in ref.keys():
+            assert (torch.equal(g[k], ref[k]) if torch.is_tensor(ref[k]) else g[k] == ref[k]), k
+        assert g.validate()
+    assert getattr(ds, "edge_dim", 1) == 1
+    assert Batch.from_data_list([ds[0], ds[1]]).validate()
+
+
+def test_same_seed_same_split_and_no_run_on_two_sides(small_zoo):
+    zoo = Zoo(small_zoo)
+    for seed in (0, 5):
+        sides = {s: zoo.dataset(split=s, seed=seed, fractions=(0.5, 0.25, 0.25)) for s in ("train", "val", "test")}
+        again = {s: zoo.dataset(split=s, seed=seed, fractions=(0.5, 0.25, 0.25)) for s in sides}
+        assert all(sides[s].ids == again[s].ids for s in sides)
+        runs = [{n.run for n in d.nets} for d in sides.values()]
+        assert not (runs[0] & runs[1]) and not (runs[0] & runs[2]) and not (runs[1] & runs[2])
+        assert sorted(i for d in sides.values() for i in d.ids) == [n.id for n in zoo]
