@@ -565,18 +565,26 @@ def _check_fit(recipe: Recipe) -> None:
                               f"task {t!r} (valid: 0..{classes - 1} or 'random')")
 
 
+def _recipe_dirs() -> list[Path]:
+    """Where a bare recipe name is looked up: ``./zoo``, the source tree's ``zoo/``, then the recipes shipped as
+    package data (``metanet/recipes``: what a non-editable install has)."""
+    here = Path(__file__).resolve()
+    return [Path.cwd() / "zoo", here.parents[2] / "zoo", here.parents[1] / "recipes"]
+
+
 def find_recipe(spec: str | os.PathLike) -> Path:
-    """Resolve a recipe path, or a bare name like ``tiny`` to ``zoo/tiny.yaml`` (cwd, then the source tree)."""
+    """Resolve a recipe path, or a bare name like ``tiny`` to ``tiny.yaml`` in :func:`_recipe_dirs`."""
     p = Path(spec)
     if p.is_file():
         return p
     if p.suffix not in (".yaml", ".yml") and len(p.parts) == 1:
-        for root in (Path.cwd() / "zoo", Path(__file__).resolve().parents[2] / "zoo"):
+        for root in _recipe_dirs():
             c = root / f"{p.name}.yaml"
             if c.is_file():
                 return c
+    names = sorted({q.stem for root in _recipe_dirs() for q in root.glob("*.yaml")})
     raise RecipeError(f"recipe {str(spec)!r} not found: give a path to a .yaml file or the name of one in zoo/ "
-                      f"({', '.join(sorted(q.stem for q in (Path(__file__).resolve().parents[2] / 'zoo').glob('*.yaml')))})")
+                      f"({', '.join(names)})")
 
 
 def _recipe_loader() -> type:

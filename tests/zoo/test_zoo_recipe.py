@@ -203,3 +203,22 @@ def test_backdoor_target_random_in_a_list_says_how(small_recipe):
     with pytest.raises(RecipeError, match="backdoor.target") as e:
         load_recipe(small_recipe)
     assert "'random' alone" in str(e.value)
+
+
+def test_a_bare_name_finds_the_recipes_shipped_in_the_package(tmp_path, monkeypatch):
+    """A non-editable install has no zoo/ folder beside the package, only metanet/recipes/: `build("tiny")` and
+    `metanet zoo build tiny` failed there with 'recipe not found'."""
+    import shutil
+
+    import metanet.zoo.recipe as recipe_mod
+
+    site = tmp_path / "site-packages" / "metanet"
+    (site / "zoo").mkdir(parents=True)
+    (site / "recipes").mkdir()
+    shipped = Path(recipe_mod.__file__).resolve().parents[1] / "recipes" / "tiny.yaml"
+    shutil.copy(shipped, site / "recipes" / "tiny.yaml")
+    monkeypatch.setattr(recipe_mod, "__file__", str(site / "zoo" / "recipe.py"))
+    monkeypatch.chdir(tmp_path)  # no ./zoo here
+    assert recipe_mod.find_recipe("tiny") == site / "recipes" / "tiny.yaml"
+    with pytest.raises(RecipeError, match=r"recipe 'nope' not found: .*\(tiny\)"):
+        recipe_mod.find_recipe("nope")
