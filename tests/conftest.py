@@ -54,7 +54,7 @@ def stub_task():
 
 @pytest.fixture(scope="session")
 def tiny_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``zoo/tiny.yaml`` built once per session (about a minute on 2 cores); read-only for tests.
+    """``zoo/tiny.yaml`` built once per session (about 10 s on 2 cores); read-only for tests.
 
     ``METANET_TINY_ZOO=DIR`` reuses a zoo built earlier with ``metanet zoo build tiny --out DIR`` (the build is
     deterministic, so it is the same zoo); CI always builds it.
