@@ -25,7 +25,13 @@ first-layer weight images, ablation heat map, the network's neural graph, prunin
 generated weights per layer, the traced module graph and a text summary.
 
 >>> from metanet.demo import run_demo
->>> result = run_demo("metanet-demo", seed=0)    # result["stages"], result["tensorboard"], ...
+>>> result = run_demo("metanet-demo", seed=0)    # doctest: +SKIP
+>>> [row["stage"] for row in result["stages"]]  # doctest: +SKIP
+['zoo', 'read', 'generate', 'loop', 'inspect', 'prune']
+>>> result["tensorboard"]                        # doctest: +SKIP
+'metanet-demo/tb'
+
+(skipped by the doctests: the demo takes minutes and prints its reports and summary table on stdout)
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from torch import nn
 
 from metanet.errors import ArchError, FileFormatError
 from metanet.nets import from_spec, spec
+from metanet.nets.spec import weights_problem
 
 __all__ = ["save", "load", "load_meta", "atomic_write", "json_safe", "FORMAT_VERSION"]
 
@@ -63,6 +64,10 @@ def json_safe(obj: Any) -> Any:
 def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
     """Write ``model`` to ``path`` as one safetensors file (atomically).
 
+    The tensors are stored in their own dtype (float32, float64, float16 or bfloat16; one dtype per network) and
+    :func:`load` gives them back bit for bit, in that dtype, on the CPU; the train/eval mode and ``requires_grad``
+    are not stored (:func:`load` returns the network in eval mode).
+
     Args:
         model: a metanet family network or a plain ``nn.Sequential`` of supported layers.
         path: destination (``.safetensors`` by convention).
@@ -70,10 +75,14 @@ def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
 
     Raises:
         ArchError: the model is not a supported network, or its tensors do not fit its architecture (a replaced
-            layer, an extra buffer, mixed dtypes): :func:`load` would refuse the file.
+            layer, an extra buffer, mixed dtypes): :func:`load` would refuse the file; or they have no values
+            (the ``meta`` device).
         TypeError: ``meta`` is not JSON-serialisable.
     """
     d = spec(model)
+    empty = weights_problem(model)
+    if empty:  # else a NotImplementedError from deep inside the copy of a meta tensor
+        raise ArchError(f"cannot save this {type(model).__name__}: {empty}")
     header = {
         "metanet.format": FORMAT_VERSION,
         "metanet.spec": json.dumps(d),

@@ -21,8 +21,9 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from metanet.errors import ArchError, MetanetError, TaskError
 from metanet.tasks import resolve
+from metanet.tasks.resolve import as_examples
 
-__all__ = ["Report", "verify", "verify_stacked", "check_fits"]
+__all__ = ["Report", "verify", "verify_stacked", "check_fits", "check_weights"]
 
 
 @dataclass
@@ -62,10 +63,15 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
                at_least: bool = False) -> None:
     """Raise ArchError unless ``model`` maps one example of ``input_shape`` to ``num_classes`` logits (with
     ``at_least``: to ``num_classes`` or more, for bare labels ``0..num_classes-1`` that need not use every class)."""
+    check_weights(model)
     arch = getattr(model, "arch", None)
     if arch is not None and not arch.fits(tuple(input_shape)):
         what = f"{arch.in_size} input features" if arch.family == "mlp" else f"{arch.in_size} input channels"
-        raise ArchError(f"network {arch} expects {what}, but {where or 'the data'} has inputs of shape {tuple(input_shape)}")
+        # a CNN reads (N, C, H, W): grey images given as (N, H, W) lack the channel dimension
+        hint = ("; images of shape (N, H, W) need their channel dimension, (N, 1, H, W): x[:, None]"
+                if arch.family == "cnn" and len(input_shape) == 2 and arch.in_size == 1 else "")
+        raise ArchError(f"network {arch} expects {what}, but {where or 'the data'} has inputs of shape "
+                        f"{tuple(input_shape)}{hint}")
     p = next(iter(model.parameters()), None)
     probe = torch.zeros(1, *input_shape, dtype=p.dtype if p is not None else torch.float32)
     # in eval mode: a train-mode BatchNorm rejects a batch of one and would update the caller's running stats
@@ -95,6 +101,9 @@ def _scores(logits: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor
     """Per-model (correct count, summed loss, per-class correct) for logits (K, n, C)."""
     k = logits.shape[0]
     finite = torch.isfinite(logits).all(dim=(1, 2))
+    if logits.dtype not in (torch.float32, torch.float64):
+        # a half-precision network's logits: the summed loss overflowed float16 (inf for finite logits past 65504)
+        logits = logits.float()
     correct = logits.argmax(-1) == y  # (K, n)
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.repeat(k), reduction="none").view(k, -1).sum(1)
     loss = torch.where(finite, loss, torch.full_like(loss, math.inf))
@@ -124,8 +133,9 @@ def verify_stacked(
     if data is None or isinstance(task, (str, tuple)):  # with data, any object with name and num_classes will do
         task = resolve(task)
     t0 = time.perf_counter()
-    x, y = data if data is not None else task.split(split)
     name = getattr(task, "name", "")
+    # numpy arrays, uint8 images 0..255, int32 labels: as a Task gives them (else raw torch errors)
+    x, y = as_examples(*data, "the data given to verify") if data is not None else task.split(split)
     if len(y) == 0:
         raise TaskError(f"split {split!r} of task {name!r} has no examples to verify on; use another split or a "
                         "task with examples in it")
@@ -168,7 +178,17 @@ def _as_module(m: "nn.Module | str | os.PathLike") -> nn.Module:
         return load(m)
     if not isinstance(m, nn.Module):
         raise ArchError(f"verify() needs nn.Module networks (or saved networks' paths), got {type(m).__name__}")
+    check_weights(m)
     return m
+
+
+def check_weights(model: nn.Module) -> None:
+    """ArchError unless ``model``'s weights are values metanet can run: not on the meta device, not TorchScript."""
+    from metanet.nets.spec import weights_problem
+
+    problem = weights_problem(model)
+    if problem:
+        raise ArchError(f"cannot run this {type(model).__name__}: {problem}")
 
 
 def _signature(model: nn.Module) -> tuple:
@@ -192,7 +212,8 @@ def verify(
     Args:
         model: an ``nn.Module`` mapping ``(N, *task.input_shape)`` to ``(N, task.num_classes)`` logits, the path of
             a network saved with :func:`metanet.save`, or a list of them.
-        task: a :class:`~metanet.tasks.Task` or a task name.
+        task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
+            sentence or labelled examples ``(x, y)``.
         split: ``"train"``, ``"val"`` or ``"test"``.
         batch_size: examples per forward pass.
 

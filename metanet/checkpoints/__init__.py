@@ -17,9 +17,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from metanet.errors import CheckpointError
+from metanet.errors import CheckpointError, ConfigError
 
-__all__ = ["save_module", "load_module", "load_lightning", "shipped", "SHIPPED_DIR"]
+__all__ = ["save_module", "load_module", "load_lightning", "shipped", "check_float32", "SHIPPED_DIR"]
 
 SHIPPED_DIR = Path(__file__).parent
 M = TypeVar("M", bound=nn.Module)
@@ -75,6 +75,20 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     except (SafetensorError, OSError, *errors) as e:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
     return module.eval()
+
+
+def check_float32(net: nn.Module) -> None:
+    """ConfigError unless ``net`` (a Reader or a Writer) holds float32 values: both compute in float32 (the graphs
+    and support sets they take are cast to it), so another dtype, or the meta device, used to fail deep inside
+    torch with a dtype or device mismatch."""
+    kind = type(net).__name__
+    for name, p in net.named_parameters():
+        if p.is_meta:
+            raise ConfigError(f"this {kind}'s parameter {name} is on the 'meta' device (no values); load one with "
+                              f"{kind}.load(path)")
+        if p.dtype != torch.float32:
+            raise ConfigError(f"a {kind} computes in float32, but its parameter {name} is {p.dtype}; pass "
+                              f"{kind.lower()}.float()")
 
 
 def _missing(path: Path, kind: str) -> str:

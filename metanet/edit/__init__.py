@@ -7,10 +7,18 @@ report (:class:`EditReport`) holds accuracy overall and per class before and aft
 rate when a trigger is known. Errors (an unknown layer, removing every neuron of a layer, a region that does
 not exist) raise :class:`~metanet.errors.ArchError` before anything changes.
 
+>>> import metanet
 >>> from metanet import edit
+>>> model = metanet.generate("digits", seed=0).model          # an MLP 64-64-10 written by the shipped writer
 >>> model, report = edit.remove(model, "1:3,17", "digits")   # neurons 3 and 17 of the first hidden layer
->>> print(report)
->>> edit.save_edited(model, "edited.safetensors", [report])
+>>> print(report)  # doctest: +ELLIPSIS
+edit: remove(neurons=1:3,17) on digits/test (n=360)
+                           before    after       change
+  accuracy ...
+  class 0 ...
+...
+  removed: 2
+>>> path = edit.save_edited(model, "edited.safetensors", [report])
 """
 
 from metanet.edit.edits import FORMATS, clamp, parse_precision, precision, prune, quantize, remove, scale, sparsity

@@ -61,7 +61,8 @@ def remove(model: nn.Module, neurons: Any, task, *, split: str = "test", trigger
     Args:
         model: a metanet MLP / CNN (channels) / supported ``nn.Sequential``.
         neurons: ``"1:3,17;2:5"`` (first hidden layer = 1), ``(layer, idx)``, a list of pairs or ``{layer: [idx]}``.
-        task: task (or name) to verify on; ``split``: which split.
+        task: the task to verify on (a Task, a name, a sentence or ``(x, y)``: :func:`metanet.tasks.resolve`);
+            ``split``: which split.
         trigger: a known backdoor trigger (zoo dict / JSON); adds the attack success rate to the report.
         inplace: edit ``model`` itself instead of a copy.
 
@@ -138,7 +139,7 @@ def _magnitude(p: dict[str, Tensor], regs: list[Region], target: float, scope: s
             k = min(n - 1, round(target * n)) - int((w == 0).sum())
             if k > 0:
                 score = w.abs().flatten().masked_fill(w.flatten() == 0, math.inf)
-                w.view(-1)[score.topk(k, largest=False).indices] = 0
+                w[_at(w, score.topk(k, largest=False).indices)] = 0
         return
     n = sum(w.numel() for w in ws)
     k = round(target * n) - sum(int((w == 0).sum()) for w in ws)
@@ -153,8 +154,14 @@ def _magnitude(p: dict[str, Tensor], regs: list[Region], target: float, scope: s
     flat[score.topk(k, largest=False).indices] = True
     off = 0
     for w in ws:
-        w.view(-1)[flat[off : off + w.numel()]] = 0
+        w.masked_fill_(flat[off : off + w.numel()].view(w.shape), 0)
         off += w.numel()
+
+
+def _at(w: Tensor, flat: Tensor) -> tuple[Tensor, ...]:
+    """The index of ``w`` at row-major positions ``flat`` (``w.flatten()[flat]``), for writing into ``w`` whatever
+    its strides: ``w.view(-1)`` fails on a non-contiguous parameter (a transposed view set as a weight)."""
+    return torch.unravel_index(flat, w.shape)
 
 
 def _saliency(model: nn.Module, names: list[str], x: Tensor, y: Tensor) -> dict[str, Tensor]:
@@ -208,7 +215,7 @@ def _necessity(model: nn.Module, v: NetView, regs: list[Region], target: float, 
             off = 0
             for w, s in zip(ws, sizes):
                 m = (idx >= off) & (idx < off + s)
-                w.view(-1)[idx[m] - off] = 0 if values is None else values[m]
+                w[_at(w, idx[m] - off)] = 0 if values is None else values[m]
                 off += s
 
     def scores() -> Tensor:
@@ -350,6 +357,8 @@ def sparsity_of(v: NetView, regs: list[Region]) -> float:
 # ------------------------------------------------------------------------------------ precision
 #: format -> bits per weight
 FORMATS = {"fp32": 32, "fp16": 16, "bf16": 16, "int8": 8, "int4": 4, "int2": 2}
+#: bits per weight of a network's own dtype (float32 otherwise)
+_NATIVE_BITS = {torch.float64: 64, torch.float16: 16, torch.bfloat16: 16}
 _ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "f32": "fp32", "f16": "fp16"}
 PRECISION_GRAMMAR = "REGION=FORMAT joined by ',' (REGION: a weight layer, a range A-B or *), e.g. '0=int8,1=fp16,2=fp32'"
 
@@ -412,11 +421,14 @@ def parse_precision(plan: Any, v: NetView) -> dict[int, str]:
 def precision(model: nn.Module, plan: Any, task, *, split: str = "test", trigger: Any = None,
               inplace: bool = False) -> EditResult:
     """Per-region precision: quantise each weight layer ("region") to its format (simulated: values rounded
-    to the format, stored as float32). Integer formats quantise the weights per output channel and keep the
-    bias in float32 (the 32-bit accumulator of integer inference); fp16/bf16 round the bias too.
+    to the format, stored in the network's dtype: float32 for metanet's networks). Integer formats quantise the
+    weights per output channel and keep the bias as it is (the 32-bit accumulator of integer inference); fp16/bf16
+    round the bias too.
 
     The report's details give, per region, the accuracy cost of quantising that region alone (one vectorised
-    pass over all single-region variants) and the weight memory at the chosen formats.
+    pass over all single-region variants) and the weight memory at the chosen formats: ``weight_bytes`` (a
+    format wider than the network's dtype, e.g. fp32 on a float16 network, adds nothing), ``weight_bytes_fp32``,
+    ``weight_bytes_before`` (in the network's dtype) and ``compression`` (before / after).
 
     Raises:
         ArchError: a region that does not exist, or an unknown format (the message lists the valid ones).
@@ -442,14 +454,20 @@ def precision(model: nn.Module, plan: Any, task, *, split: str = "test", trigger
     reports = verify([original, *singles], task, split)
     apply(edited, fmts)
     p = v.params()
-    total_bits = sum(p[r.weight].numel() * FORMATS[fmts.get(r.index, "fp32")] for r in v.regions)
+    # bits per weight as the network stores them: a float16 network "quantised" to fp16 (or fp32) is not smaller,
+    # and a float64 one is 64 bits before (compression was counted from 32 bits whatever the dtype)
+    native = {r.index: _NATIVE_BITS.get(p[r.weight].dtype, 32) for r in v.regions}
+    total_bits = sum(p[r.weight].numel() * min(FORMATS[fmts[r.index]], native[r.index]) if r.index in fmts
+                     else p[r.weight].numel() * native[r.index] for r in v.regions)
     fp32_bits = sum(p[r.weight].numel() * 32 for r in v.regions)
+    before_bits = sum(p[r.weight].numel() * native[r.index] for r in v.regions)
     details = {
         "regions": {str(i): {"format": f, "accuracy_alone": rep.accuracy, "cost_alone": reports[0].accuracy - rep.accuracy}
                     for (i, f), rep in zip(fmts.items(), reports[1:])},
         "weight_bytes": total_bits // 8,
         "weight_bytes_fp32": fp32_bits // 8,
-        "compression": fp32_bits / total_bits,
+        "weight_bytes_before": before_bits // 8,
+        "compression": before_bits / total_bits,
     }
     plan_s = ",".join(f"{i}={f}" for i, f in fmts.items())
     return finish("precision", {"plan": plan_s}, original, edited, task, split, trig, details)

@@ -424,7 +424,12 @@ def reconstruct_trigger(
     if target is not None and (isinstance(target, bool) or not hasattr(target, "__index__")
                                or not 0 <= int(target) < num_classes):
         raise TaskError(f"reconstruct_trigger target {target!r} is not a class (0..{num_classes - 1})")
-    m = copy.deepcopy(model).eval()
+    from metanet.verify import check_weights
+
+    check_weights(model)  # ArchError for meta-device tensors or a TorchScript module
+    # the search optimises a float32 mask and pattern through the network: a float64 / half network runs as its
+    # float32 copy (no-op for a float32 one; half values are exact in float32, and no half-precision gradients)
+    m = copy.deepcopy(model).eval().float()
     for p in m.parameters():
         p.requires_grad_(False)
     shape = tuple(x.shape[1:])
@@ -473,14 +478,22 @@ def repair_backdoor(
 
     Args:
         model: the network (MLP incl. residual, CNN channels, supported ``nn.Sequential``).
-        task: its task (or name); ``calib_split`` (at most ``max_examples`` of it) chooses the edit, ``split``
-            reports it, ``fit_split`` (clean inputs, at most ``max_examples``) fits the imputation of cut pixels.
+        task: its task (a Task, a name, a sentence or ``(x, y)``: :func:`metanet.tasks.resolve`);
+            ``calib_split`` (at most ``max_examples`` of it) chooses the edit, ``split`` reports it, ``fit_split``
+            (clean inputs, at most ``max_examples``) fits the imputation of cut pixels.
         trigger: the known trigger (zoo dict / JSON / file). Without one, or with ``blind=True``, the trigger is
             reconstructed (the known one, if given, is then used only to report the attack success rate).
+        blind: reconstruct the trigger even when one is given (default None: only when none is given).
         max_asr: goal for the attack success rate; max_drop: clean-accuracy budget (fractions).
+        calib_split: the split that chooses the edit (default ``"val"``).
+        split: the split the before/after report is measured on (default ``"test"``).
+        fit_split: the split whose clean inputs fit the imputation of cut pixels (default ``"train"``).
         alphas: output factors tried for the selected neurons (0 = remove).
         max_fraction: at most this fraction of all hidden neurons is considered.
         max_rounds: search rounds (each on the network as edited so far).
+        max_examples: at most this many examples of ``calib_split`` (a fixed random subset) and of ``fit_split``.
+        seed: seed of that subset and of the trigger reconstruction.
+        inplace: edit ``model`` itself instead of a copy.
 
     Returns:
         ``EditResult(model, report)``; ``report.details`` holds the mode, the target, the edited neurons and,

@@ -137,7 +137,16 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
 
 
 def apply(x: Tensor, trigger: dict) -> Tensor:
-    """``x`` with the trigger on every example (a new tensor)."""
+    """``x`` (floating point, values in [0, 1]) with the trigger on every example (a new tensor).
+
+    Raises:
+        TaskError: ``x`` is not a floating-point tensor (a uint8 image 0..255 got a trigger of value 1 stamped on it,
+            invisible; a numpy array was a raw TypeError).
+    """
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        what = f"a {x.dtype} tensor" if isinstance(x, Tensor) else f"a {type(x).__name__}"
+        raise TaskError(f"a trigger is stamped on floating-point images in [0, 1], got {what}; convert uint8 images "
+                        "0..255 with torch.as_tensor(x).float() / 255")
     if trigger.get("kind") == "reconstructed":
         m, p = trigger["mask"].to(x.dtype), trigger["pattern"].to(x.dtype)
         return (1 - m) * x + m * p
@@ -161,9 +170,23 @@ def attack_success_rate(
     x, y = task.split(split)
     xt = triggered_set(x, y, trig)
     models = [model] if isinstance(model, nn.Module) else list(model)
+    from metanet.verify import check_weights
+
     out = []
     for m in models:
-        pred = torch.cat([m(xt[i : i + 4096]).argmax(-1) for i in range(0, len(xt), 4096)]) if len(xt) else torch.zeros(0)
+        check_weights(m)  # ArchError for meta-device tensors or a TorchScript module
+        # as verify() runs a network: in eval mode (no dropout: the rate is not a random draw), on inputs in its
+        # dtype (a float64 / float16 network), and the caller's modes put back
+        p = next(m.parameters(), None)
+        xm = xt.to(p.dtype) if p is not None and p.is_floating_point() and xt.is_floating_point() else xt
+        modes = [(mod, mod.training) for mod in m.modules()]
+        m.eval()
+        try:
+            pred = (torch.cat([m(xm[i : i + 4096]).argmax(-1) for i in range(0, len(xm), 4096)]) if len(xm)
+                    else torch.zeros(0))
+        finally:
+            for mod, training in modes:
+                mod.training = training
         out.append(float((pred == trig["target"]).double().mean()) if len(xt) else float("nan"))
     return out[0] if isinstance(model, nn.Module) else out
 

@@ -2,9 +2,13 @@
 ``INDEX.md``, and pictures (:func:`save_pictures`, imported on first use: it needs matplotlib).
 
 >>> import metanet
+>>> model = metanet.generate("digits", seed=0).model   # an MLP 64-64-10 written by the shipped writer
 >>> db = metanet.inspect(model, "digits")     # this package is callable: same as metanet.inspect.inspect(...)
->>> db.save("out/")                            # out/neurons.sqlite + out/INDEX.md
->>> db.supporting(8)                           # neurons without which class 8 loses accuracy
+>>> len(db)                                    # one row per hidden neuron
+64
+>>> paths = db.save("out/")                    # out/neurons.sqlite + out/INDEX.md
+>>> db.supporting(8)                           # neurons without which class 8 loses accuracy  # doctest: +ELLIPSIS
+[(1, ...)...]
 
 The package module itself is callable, so ``metanet.inspect(model, task)`` works whether ``metanet.inspect``
 is bound to this package (as Python does whenever a submodule such as ``metanet.inspect.cli`` is imported) or

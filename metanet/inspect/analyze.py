@@ -124,7 +124,8 @@ def inspect(
     Args:
         model: a metanet ``MLP`` (residual skips included), ``CNN`` (channels are the neurons) or a plain
             ``nn.Sequential`` of supported layers.
-        task: a :class:`~metanet.tasks.Task` or task name.
+        task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
+            sentence or labelled examples ``(x, y)``.
         split: data to measure on.
         reader: ``"auto"``, ``None`` or a callable ``model -> dict`` with ``neurons: [{layer, index, role}]``.
         support_threshold: accuracy drop of a class (fraction) that makes a neuron count as supporting it.

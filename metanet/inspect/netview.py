@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from metanet.errors import ArchError, whole_number
 from metanet.nets import CNN, MLP, activation_name, spec
+from metanet.nets.spec import weights_problem
 
 __all__ = ["NetView", "Layer", "Consumer", "Region", "view"]
 
@@ -137,6 +138,9 @@ class NetView:
             self.spec = spec(model)
         except ArchError as e:
             raise ArchError(f"cannot inspect or edit this network: {e}") from None
+        empty = weights_problem(model)
+        if empty:  # meta tensors: every measurement would be a raw RuntimeError
+            raise ArchError(f"cannot inspect or edit this network: {empty}")
         self.family = self.spec["family"]
         if isinstance(model, MLP):
             self._build_mlp(model)

@@ -1,8 +1,11 @@
 """The verification loop (issue 8): the writer proposes K candidate networks per task, each is verified on data it
 was not written from, the verified score is the reward, and the writer is updated from it.
 
->>> from metanet import Writer, improve, refine
+>>> from metanet import Writer, generate, improve, refine
 >>> writer, history = improve(Writer.load(), ["digits"], rounds=3, method="expert", candidates=8)
+>>> len(history.rounds)                        # round 0: the writer before any update
+4
+>>> model = generate("digits", seed=0).model
 >>> model, before, after, _ = refine(model, "digits", method="perturbation", steps=100)
 
 * :func:`improve` / :mod:`.core`: the loop (update methods ``expert``, ``awr``, ``pg``), :func:`evaluate`.

@@ -386,21 +386,25 @@ def improve(
 
     Args:
         writer: a :class:`~metanet.writer.Writer` (updated in place).
-        tasks: loop tasks: names, Tasks, writer Episodes or :class:`LoopTask`\\ s (support / val / test).
+        tasks: loop tasks: names, sentences, Tasks, labelled examples ``(x, y)``, writer Episodes or
+            :class:`LoopTask`\\ s (support / val / test); one of them or a list.
         rounds: update rounds. Each round: ``tasks_per_round`` tasks (default all, cycling), K candidates each.
         method: ``"expert"``, ``"awr"`` or ``"pg"`` (see :mod:`metanet.loop.core`).
         candidates: K; keep: winners kept per task (expert iteration).
+        tasks_per_round: loop tasks per round (default None: all of them; >= 1 cycles through them).
         lr: Adam learning rate of the writer.
         reward: a :class:`Reward` (default: accuracy, loss as tie-break) or a string (``"accuracy+size(0.05)"``).
         heldout: tasks evaluated (best-of-K and K=1 test accuracy) before the first and after every round.
         seed: everything is deterministic given it.
         log_dir: write TensorBoard scalars there (reward mean / best / worst, held-out accuracy, diversity,
             winners kept).
+        clip: max-norm of the writer's gradient (clipped before every update).
         track: also score every round the K candidates of fixed starting points on every loop task
             (``tracked_reward``, by ``selection``), so rounds compare the writer, not the draw of candidates.
         selection: how candidates are rewarded and chosen, in the loop and on ``heldout``: ``"val"`` (default:
             written from support, scored on val) or ``"crossfit"`` (cross-fitted over support and val with
             ``folds`` folds); see :mod:`metanet.loop.select`.
+        folds: cross-fitting folds (``selection="crossfit"``), >= 2.
         compare_selections: also report the held-out best-of-K under every selection
             (``heldout_best_of_k_val``, ``heldout_best_of_k_crossfit``).
         options: further :class:`LoopConfig` fields (temperature, beta, sigma, mixup, ce_weight, refine_steps, ...).

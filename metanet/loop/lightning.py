@@ -112,6 +112,8 @@ class LoopModule(L.LightningModule):
     Args:
         writer: ``"shipped"`` (the packaged checkpoint), a checkpoint path, or None (a fresh ``Writer(hidden,
             message)``).
+        hidden, message: the fresh writer's sizes (:class:`~metanet.writer.Writer`; unused when a checkpoint is
+            loaded).
         method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps, refine_method, selection,
             folds:
             :class:`LoopConfig` (``selection``: how candidates are rewarded — ``"val"`` (default) or ``"crossfit"``

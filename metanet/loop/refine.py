@@ -42,6 +42,7 @@ from torch.func import functional_call, vmap
 
 from metanet.errors import MetanetError, TaskError, check_number
 from metanet.tasks import resolve
+from metanet.tasks.resolve import as_examples
 from metanet.verify import Report, _as_module, check_fits, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
@@ -122,9 +123,23 @@ class RefineResult(NamedTuple):
     history: list[float]
 
 
+def _examples(x, y) -> tuple[Tensor, Tensor]:
+    """Labelled examples ``(x, y)`` as tensors a network runs on (:func:`metanet.tasks.resolve.as_examples`: numpy
+    arrays are taken too, uint8 inputs 0..255 are divided by 255, labels become int64; other dtypes are a TaskError:
+    they failed deep inside torch, or uint8 images were used as 0..255 by a network that reads [0, 1])."""
+    if len(x) != len(y):  # x[idx] would silently pair the first len(y) inputs with the labels
+        raise TaskError(f"refine got {len(x)} inputs but {len(y)} labels")
+    x, y = as_examples(x, y, "refine examples (x, y)")
+    if x.dim() < 2:
+        raise TaskError(f"refine example inputs must have shape (n, *input_shape), got shape {tuple(x.shape)}")
+    if len(y) and int(y.min()) < 0:
+        raise TaskError(f"refine example labels must be class ids 0..k-1, got {int(y.min())}")
+    return x, y.long()
+
+
 def _data(task, split: str):
     if isinstance(task, (tuple, list)) and len(task) == 2:
-        return task[0], task[1], None
+        return (*_examples(task[0], task[1]), None)
     t = resolve(task)
     x, y = t.split(split)
     return x, y, t
@@ -137,7 +152,7 @@ def _report(model: nn.Module, task, t, verify_on, k: int) -> Report | None:
         return verify(model, t, split=verify_on)
     from types import SimpleNamespace
 
-    x, y = verify_on if isinstance(verify_on, (tuple, list)) else task
+    x, y = _examples(*(verify_on if isinstance(verify_on, (tuple, list)) else task))
     p = {n: v.detach().unsqueeze(0) for n, v in model.named_parameters()}
     return verify_stacked(model, p, SimpleNamespace(name="examples", num_classes=k), data=(x, y))[0]
 
@@ -160,8 +175,11 @@ def refine(
     """Refine a copy of ``model`` on ``task``'s ``split`` (or on ``task=(x, y)``); ``model`` is left unchanged.
 
     Args:
-        model: a network (any ``nn.Module`` mapping inputs to logits; buffers are kept as they are).
-        task: a Task, a task name, or ``(x, y)`` examples.
+        model: a network (any ``nn.Module`` mapping inputs to logits; buffers are kept as they are). Every
+            parameter is refined, whatever its ``requires_grad``; the refined copy keeps ``model``'s dtype and
+            ``requires_grad`` flags (a float16 / bfloat16 network is refined in float32, then cast back).
+        task: a Task, a task name, or ``(x, y)`` examples (tensors or numpy arrays; uint8 inputs 0..255 are
+            divided by 255, as :func:`metanet.tasks.from_examples` reads them).
         method: ``"perturbation"`` (gradient-free, weights perturbed), ``"activity"`` (gradient-free,
             pre-activations perturbed) or ``"sgd"`` (backprop, for comparison).
         steps: optimisation steps; population: antithetic perturbation pairs per step (not used by ``"sgd"``).
@@ -172,6 +190,7 @@ def refine(
         split: training split of a Task; verify_on: split for the before/after Reports (a Task), or ``(x, y)``,
             or None (no reports).
         seed: the same seed gives the same result.
+        num_classes: the number of classes (default: the Task's, or ``max(y) + 1`` for ``(x, y)`` examples).
 
     Returns:
         :class:`RefineResult` ``(model, before, after, history)``.
@@ -193,6 +212,13 @@ def refine(
         raise TaskError(f"refine got {len(x)} inputs but {len(y)} labels")
     k = num_classes or (t.num_classes if t is not None else int(y.max()) + 1)
     net = copy.deepcopy(model).eval()
+    first = next(net.parameters(), None)
+    dtype = first.dtype if first is not None else None
+    if dtype in (torch.float16, torch.bfloat16):
+        # a half-precision network is refined as its float32 copy (its values are exact there) and returned in its
+        # own dtype: the float32 noise and CPU ops refused the mix, and Adam's state and the small steps of a
+        # perturbation estimate vanish in half precision
+        net.float()
     names = [n for n, _ in net.named_parameters()]
     params = dict(net.named_parameters())
     if not params:
@@ -209,6 +235,12 @@ def refine(
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(params.values(), lr=lr)
     history: list[float] = []
+    # every parameter is refined, as the gradient-free rules always did: requires_grad=False (a network frozen for
+    # inference) made backward() a raw RuntimeError; the copy gets the caller's flags back at the end
+    frozen = [p for p in params.values() if not p.requires_grad]
+    if method == "sgd":
+        for p in frozen:
+            p.requires_grad_(True)
     if method == "perturbation":
         base = copy.deepcopy(net).to("meta")
         buffers = dict(net.named_buffers())
@@ -247,6 +279,10 @@ def refine(
                     params[n].grad = -(w.view(-1, *[1] * params[n].dim()) * eps[n]).sum(0)
         opt.step()
     net.eval()
+    for p in frozen:
+        p.requires_grad_(False)
+    if dtype in (torch.float16, torch.bfloat16):
+        net.to(dtype)
     after = _report(net, task, t, verify_on, k)
     if after is not None:
         after.extra["seconds_refine"] = time.perf_counter() - t0

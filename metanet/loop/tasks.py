@@ -133,7 +133,8 @@ def from_episode(ep, seed: int = 0) -> LoopTask:
 
 
 def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[LoopTask]:
-    """Coerce a task, a name, an Episode or a LoopTask (or a list of them) to a list of LoopTasks."""
+    """Coerce a task, a name or sentence, labelled examples ``(x, y)``, an Episode or a LoopTask (or a list of
+    them) to a list of LoopTasks."""
     from metanet.writer.episodes import Episode
 
     if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split") or _is_examples(tasks):

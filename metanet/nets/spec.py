@@ -25,7 +25,7 @@ from metanet.nets.activations import ACTIVATIONS, activation, activation_name
 from metanet.nets.arch import Arch
 from metanet.nets.models import CNN, MLP, build
 
-__all__ = ["spec", "from_spec", "module_names", "SUPPORTED_LAYERS"]
+__all__ = ["spec", "from_spec", "module_names", "SUPPORTED_LAYERS", "wrapper_problem", "weights_problem"]
 
 SUPPORTED_LAYERS = (
     "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
@@ -85,13 +85,51 @@ def _layer_spec(i: int, m: nn.Module) -> dict[str, Any]:
     raise ArchError(f"layer {i} ({type(m).__name__}: {m}) is not supported; supported layers: {SUPPORTED_LAYERS}")
 
 
+def wrapper_problem(module: nn.Module) -> str | None:
+    """Why metanet cannot see ``module``'s layers and weights as they are, when it is wrapped: a TorchScript module,
+    a ``torch.compile``-d module or one with ``torch.nn.utils.parametrize`` parametrizations (None otherwise)."""
+    if isinstance(module, torch.jit.ScriptModule):
+        return (f"{type(module).__name__} is a TorchScript module (torch.jit.script / trace); metanet reads Python "
+                "modules: pass the nn.Module it was scripted from")
+    orig = getattr(module, "_orig_mod", None)
+    if isinstance(orig, nn.Module) and type(module).__name__ == "OptimizedModule":
+        return ("OptimizedModule is a torch.compile wrapper; pass the module you compiled (compiled._orig_mod): it "
+                "holds the same weights")
+    from torch.nn.utils import parametrize
+
+    names = [f"{n}.{t}" if n else t for n, m in module.named_modules() if parametrize.is_parametrized(m)
+             for t in m.parametrizations]
+    if names:
+        return (f"its weights {names[:4]} are computed by torch.nn.utils.parametrize, while metanet reads and "
+                "writes plain parameters; pass a copy with the parametrizations removed "
+                "(parametrize.remove_parametrizations(layer, name) keeps the values they compute)")
+    return None
+
+
+def weights_problem(module: nn.Module) -> str | None:
+    """Why ``module``'s weights cannot be used as values (None if they can): a TorchScript module (metanet copies
+    and stacks Python modules) or tensors on the ``meta`` device (shapes without values)."""
+    if isinstance(module, torch.jit.ScriptModule):
+        return wrapper_problem(module)
+    meta = [n for n, t in (*module.named_parameters(), *module.named_buffers()) if t.is_meta]
+    if meta:
+        return (f"its tensors {meta[:4]} are on the 'meta' device: shapes without values (a model built under "
+                "torch.device('meta')); give it real weights first, e.g. model.to_empty(device='cpu') then "
+                "model.load_state_dict(...), or metanet.load(path)")
+    return None
+
+
 def spec(module: nn.Module) -> dict[str, Any]:
     """The JSON-able description of ``module`` (see the module docstring).
 
     Raises:
-        ArchError: ``module`` is neither a metanet family nor an ``nn.Sequential`` of supported layers; the
-            message names the offending layer.
+        ArchError: ``module`` is neither a metanet family nor an ``nn.Sequential`` of supported layers (the
+            message names the offending layer), or it is wrapped (TorchScript, ``torch.compile``,
+            ``torch.nn.utils.parametrize``: the message says what to pass instead).
     """
+    wrapped = wrapper_problem(module) if isinstance(module, nn.Module) else None
+    if wrapped:
+        raise ArchError(f"unsupported module: {wrapped}")
     if isinstance(module, (MLP, CNN)):
         return module.arch.to_dict()
     if type(module) is nn.Sequential:

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from metanet.checkpoints import check_float32
 from metanet.errors import CheckpointError, GraphError
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
 
@@ -36,13 +37,28 @@ def _as_graph(obj: Any):
     if not isinstance(obj, nn.Module):
         raise GraphError(f"read() needs an nn.Module, a NeuralGraph or the path of a network saved with metanet.save; "
                          f"got {type(obj).__name__}")
+    from metanet.nets.spec import weights_problem, wrapper_problem
+
+    problem = wrapper_problem(obj) or weights_problem(obj)
+    if problem:  # else a raw RuntimeError (meta tensors) or a parameter-name mismatch (parametrize) from to_graph
+        raise GraphError(f"cannot read this {type(obj).__name__}: {problem}")
     return to_graph(obj)  # GraphError naming an unsupported layer
 
 
 @torch.no_grad()
 def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str, Any]:
     """Predictions of ``reader`` for one neural graph, as plain Python values (see :func:`read`)."""
+    check_float32(reader)
+    modes = [(m, m.training) for m in reader.modules()]  # read in eval mode, then give the reader's modes back
     reader.eval()
+    try:
+        return _read_graph(reader, graph, scan)
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]:
     out = reader(graph)
     fitted = bool(getattr(reader, "scan_fitted", False))
     if scan and not fitted:

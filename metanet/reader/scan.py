@@ -133,8 +133,11 @@ def scanned_backdoor(reader: Any, data: Any, out: dict[str, Tensor] | None = Non
     """Backdoor logits ``(G,)`` of the reader with its trigger scan (a reader whose scan head is fitted).
 
     Args:
+        reader: a :class:`~metanet.reader.Reader` with a fitted scan head (and data probes).
+        data: a graph or a ``Batch``.
         out: the reader's outputs for ``data`` (computed if None); features: its :func:`scan_features` (computed
             if None, with the keyword arguments ``scan``).
+        scan: keyword arguments of :func:`scan_features` (``steps``, ``images``, ``batch``, ``seed``).
     """
     if not bool(getattr(reader, "scan_fitted", False)):
         raise GraphError("this reader's trigger-scan head is not fitted (Reader(scan_steps=...) and "

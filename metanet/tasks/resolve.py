@@ -5,6 +5,8 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
+import torch
+
 from metanet.errors import TaskError
 
 from .examples import from_examples
@@ -12,23 +14,73 @@ from .parse import parse
 from .registry import get
 from .task import Task
 
-__all__ = ["resolve"]
+__all__ = ["resolve", "as_examples"]
+
+
+def as_examples(x: Any, y: Any, where: str = "the examples") -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, y)`` as a Task's split gives them: tensors, floating-point inputs and int64 labels ``(n,)``.
+
+    Tensors and numpy arrays are taken; uint8 inputs 0..255 are divided by 255 and bool inputs become 0/1 (as
+    :func:`from_examples` reads them); floating inputs are kept as they are (a float64 split runs a float64
+    network in its own precision). Tensors that already fit are returned themselves, not copied.
+
+    Raises:
+        TaskError: other input dtypes, labels that are not integers of shape ``(n,)``, or lengths that differ
+            (they used to fail deep inside torch, or uint8 images were used as 0..255 by a network reading [0, 1]).
+    """
+    try:
+        x, y = torch.as_tensor(x), torch.as_tensor(y)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise TaskError(f"{where}: inputs and labels must be tensors or arrays ({type(e).__name__}: {e})") from None
+    if x.dtype == torch.uint8:
+        x = x.to(torch.float32) / 255
+    elif x.dtype == torch.bool:
+        x = x.to(torch.float32)
+    elif not x.is_floating_point():
+        raise TaskError(f"{where}: inputs have dtype {x.dtype}; use floating point values in [0, 1], or uint8 "
+                        "values 0..255 (divided by 255)")
+    if y.dim() != 1 or y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
+        raise TaskError(f"{where}: labels must be integer class ids 0..k-1 of shape (n,), got dtype {y.dtype} and "
+                        f"shape {tuple(y.shape)} (e.g. y.long())")
+    if x.dim() < 1 or len(x) != len(y):
+        raise TaskError(f"{where}: {len(x) if x.dim() else 0} inputs but {len(y)} labels; they must match")
+    return x, y.long()
+
+
+class _Given:
+    """A task given as any object with ``split`` and ``num_classes``: every attribute is its own, and its splits are
+    read by :func:`as_examples` (numpy arrays, uint8 images, int32 labels work as in a Task; other dtypes are a
+    TaskError naming the split)."""
+
+    def __init__(self, task: Any) -> None:
+        self._task = task
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_task":  # not set yet (copy / unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self._task, name)
+
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = self._task.split(name)
+        return as_examples(x, y, f"split {name!r} of task {getattr(self._task, 'name', '')!r}")
 
 
 def resolve(spec: Any) -> Task:
     """The :class:`Task` a spec names.
 
     Args:
-        spec: a :class:`Task` (returned as is, as is anything with ``split`` and ``num_classes``), a task name
+        spec: a :class:`Task` (returned as is; anything else with ``split`` and ``num_classes`` is too, with its
+            splits read by :func:`as_examples`: numpy arrays, uint8 images 0..255 and int32 labels work), a task name
             (``"mnist[3,8]"``), free text (``"a network that can read mnist"``, see :func:`parse`) or labelled
             examples ``(x, y)`` (see :func:`from_examples`: split per class into train / val / test, seed 0).
 
     Raises:
         TaskError: anything else, an unknown name, text that names no task, or bad examples.
     """
-    if isinstance(spec, Task) or (not isinstance(spec, str) and hasattr(spec, "split")
-                                  and hasattr(spec, "num_classes")):
+    if isinstance(spec, (Task, _Given)):
         return spec
+    if not isinstance(spec, str) and hasattr(spec, "split") and hasattr(spec, "num_classes"):
+        return _Given(spec)
     if isinstance(spec, tuple) and len(spec) == 2 and not any(isinstance(s, str) for s in spec):
         return from_examples(*spec)
     if not isinstance(spec, str) or not spec.strip():

@@ -133,6 +133,8 @@ class Writer(nn.Module):
         augment: ``"shift"``: a support set of at most ``augment_below`` examples per class whose inputs look like
             images (or signals) is conditioned on together with its copies shifted by one position
             (:mod:`metanet.writer.augment`); ``"none"``: never.
+        augment_below: the ``"shift"`` augmentation applies to support sets of at most this many examples per
+            class (median over classes).
 
     Shapes (see :meth:`write`):
         - support inputs :math:`(n, *\\text{input shape})`, labels :math:`(n,)`
@@ -329,6 +331,9 @@ class Writer(nn.Module):
             ``name -> (B, *param.shape)`` keyed like ``metanet.nets.build(arch).state_dict()`` (a list, one per
             pass, with ``all_steps``).
         """
+        from metanet.checkpoints import check_float32
+
+        check_float32(self)  # a float64 / half / meta-device writer failed deep inside torch
         arch = Arch.coerce(arch)
         k = arch.num_classes if num_classes is None else num_classes
         if isinstance(k, bool) or not isinstance(k, numbers.Integral):
@@ -344,7 +349,9 @@ class Writer(nn.Module):
         if torch.bincount(y, minlength=k).min() == 0:
             raise TaskError(f"the support set needs at least one example of each of the {k} classes")
         if not arch.fits(tuple(x.shape[1:])):
-            raise ArchError(f"architecture {arch} does not fit support inputs of shape {tuple(x.shape[1:])}")
+            hint = ("; images of shape (n, H, W) need their channel dimension, (n, 1, H, W): x[:, None]"
+                    if arch.family == "cnn" and x.dim() == 3 and arch.in_size == 1 else "")
+            raise ArchError(f"architecture {arch} does not fit support inputs of shape {tuple(x.shape[1:])}{hint}")
         if start is None:
             start = _seeded_init(arch, int(candidates), int(seed))
         else:

@@ -159,6 +159,7 @@ def logistic(a: Tensor, y: Tensor, num_classes: int, w0: Tensor, lam: Tensor | f
     Args:
         a: inputs; y: labels ``(n,)``; w0: starting solution; lam: :math:`\lambda` (summed-loss scale: the
             penalty's weight shrinks as ``1/n`` with more examples); iters: MM iterations;
+        num_classes: K, the number of classes (columns of the solution).
         free_last: the last input column is a bias: not penalised.
 
     Shapes:

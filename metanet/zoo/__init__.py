@@ -5,8 +5,9 @@ checkpoint epochs; :func:`build` trains its runs as vectorised populations and s
 plus an SQLite index (crash-safe, resumable, shardable, optionally on Ray); :class:`Zoo` reads the result.
 
 >>> from metanet.zoo import Zoo, build
->>> build("tiny", "/tmp/tiny")                 # zoo/tiny.yaml
->>> zoo = Zoo("/tmp/tiny"); zoo.summary()["networks"]
+>>> summary = build("tiny", "zoos/tiny-slice", limit=8, progress=False)  # the first 8 runs of zoo/tiny.yaml
+>>> zoo = Zoo("zoos/tiny-slice"); zoo.summary()["networks"]   # 4 checkpoints per run
+32
 """
 
 from typing import Any

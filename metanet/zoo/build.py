@@ -273,8 +273,9 @@ def build(
         workers: local backend: worker processes (1: train in this process). Each unit is one job; the parent
             writes the results, so the output does not depend on this number.
         ray_address: Ray cluster address (else ``$RAY_ADDRESS``, else a local Ray instance).
-        threads: torch threads per worker process or Ray task (default 1: small populations gain little from
-            intra-op threads, and on a loaded machine extra threads only contend; use workers for cores).
+        threads: torch threads per worker process (this process with ``workers=1``) or Ray task (default None
+            means 1: small populations gain little from intra-op threads, and on a loaded machine extra threads
+            only contend; use workers for cores).
         progress: show a tqdm bar over networks (nets/s).
 
     Returns:
