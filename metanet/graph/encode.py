@@ -44,9 +44,9 @@ def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
     Args:
         module: a metanet :class:`~metanet.nets.MLP` (with or without residual skips) or
             :class:`~metanet.nets.CNN`, or a plain ``nn.Sequential`` of ``Linear``, ``Conv2d`` (groups 1,
-            dilation 1, zero padding), ``Flatten``, ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d(1)`` and the
-            activations ``ReLU``, ``Tanh``, ``GELU``, ``Sigmoid``, ``LeakyReLU``, ``SiLU``, ``Identity``, with or
-            without biases.
+            dilation 1, zero padding), ``Flatten``, ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d(1)``,
+            ``Dropout`` (an identity at inference: no nodes or edges) and the activations ``ReLU``, ``Tanh``,
+            ``GELU``, ``Sigmoid``, ``LeakyReLU``, ``SiLU``, ``Identity``, with or without biases.
         edge_dim: :math:`F`, pad edge values to this many columns (default: the largest kernel :math:`k_h k_w` of
             the network, 1 for an MLP). Graphs batch together only if they share :math:`F`: pass the same
             ``edge_dim`` to mix architectures with different kernels in one batch.
@@ -69,12 +69,19 @@ def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
         Values are detached copies of the parameters, in their dtype and on their device.
 
     Raises:
-        GraphError: an unsupported module or layer (the message names it and lists what is supported), or shapes
-            that do not match between consecutive layers.
+        GraphError: an unsupported module or layer (the message names it and lists what is supported), shapes
+            that do not match between consecutive layers, or a wrapped network (TorchScript, ``torch.compile``,
+            ``torch.nn.utils.parametrize``: the message says what to pass). A network on the meta device encodes
+            (a graph of its architecture, with meta values).
     """
     if not isinstance(module, nn.Module):
         raise GraphError(f"to_graph() needs an nn.Module, got {type(module).__name__}; for stacked parameters use "
                          "to_graphs(arch, params) or to_batch(arch, params)")
+    from metanet.nets.spec import wrapper_problem
+
+    problem = wrapper_problem(module)  # else a raw KeyError (parametrize) deep in the layout
+    if problem:
+        raise GraphError(f"cannot encode this {type(module).__name__}: {problem}")
     lay = layout(module)
     f = lay._check_dim(edge_dim)
     params = lay.params_of(module, detach=False)

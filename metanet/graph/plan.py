@@ -159,7 +159,7 @@ def _name(i: int, d: dict) -> str:
     if t == "conv2d":
         return f"layer {i} (Conv2d {d.get('in')}->{d.get('out')})"
     names = {"act": d.get("name"), "flatten": "Flatten", "maxpool2d": "MaxPool2d", "avgpool2d": "AvgPool2d",
-             "gap": "AdaptiveAvgPool2d(1)"}
+             "gap": "AdaptiveAvgPool2d(1)", "dropout": "Dropout"}
     return f"layer {i} ({names.get(t, t)})"
 
 
@@ -208,6 +208,8 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
                     "produces a vector; pooling is supported only between convolutions / before the classifier"
                 )
             state, spatial_one = "image", t == "gap"
+        elif t == "dropout":  # an identity at inference: the graph is the network without it
+            pass
         elif t == "flatten":
             if state == "image" and width is not None:
                 channels_flat = width

@@ -8,7 +8,8 @@ with the same parameter names; the weights travel separately (a state dict). Two
   ``{"type": "linear", "in": 784, "out": 64, "bias": true}``, ``{"type": "act", "name": "relu"}``,
   ``{"type": "conv2d", "in": 1, "out": 8, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "bias": true}``,
   ``{"type": "flatten"}``, ``{"type": "maxpool2d" | "avgpool2d", ...}``, ``{"type": "gap"}`` (global average
-  pooling, ``nn.AdaptiveAvgPool2d(1)``). A layer whose module name is not its index (``nn.Sequential(OrderedDict(...))``)
+  pooling, ``nn.AdaptiveAvgPool2d(1)``), ``{"type": "dropout", "p": 0.2}`` (``nn.Dropout``, kept so the rebuilt
+  network trains like the original; an identity at inference, so it adds no neurons or weights to a graph). A layer whose module name is not its index (``nn.Sequential(OrderedDict(...))``)
   also has ``"module": NAME``, so the parameter names (``NAME.weight``) survive.
 """
 
@@ -29,7 +30,7 @@ __all__ = ["spec", "from_spec", "module_names", "SUPPORTED_LAYERS", "wrapper_pro
 
 SUPPORTED_LAYERS = (
     "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
-    "AdaptiveAvgPool2d(1) (global average pooling), and the activations "
+    "AdaptiveAvgPool2d(1) (global average pooling), Dropout, and the activations "
     + ", ".join(cls.__name__ for cls in ACTIVATIONS.values())
 )
 
@@ -82,6 +83,8 @@ def _layer_spec(i: int, m: nn.Module) -> dict[str, Any]:
         }
     if type(m) is nn.AdaptiveAvgPool2d and m.output_size in (1, (1, 1), [1, 1]):
         return {"type": "gap"}
+    if type(m) is nn.Dropout:  # the everyday MLP's regulariser: an identity at inference
+        return {"type": "dropout", "p": float(m.p)}
     raise ArchError(f"layer {i} ({type(m).__name__}: {m}) is not supported; supported layers: {SUPPORTED_LAYERS}")
 
 
@@ -167,10 +170,13 @@ def _build_layer(i: int, d: dict[str, Any]) -> nn.Module:
                                 count_include_pad=d["count_include_pad"], divisor_override=d["divisor_override"])
         if t == "gap":
             return nn.AdaptiveAvgPool2d(1)
+        if t == "dropout":
+            return nn.Dropout(d["p"])
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise ArchError(f"layer {i} of the spec ({d}) is malformed: {e}") from None
     raise ArchError(
-        f"layer {i} of the spec has unknown type {t!r}; valid: act, linear, conv2d, flatten, maxpool2d, avgpool2d, gap"
+        f"layer {i} of the spec has unknown type {t!r}; valid: act, linear, conv2d, flatten, maxpool2d, avgpool2d, gap, "
+        "dropout"
     )
 
 

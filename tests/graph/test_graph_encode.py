@@ -175,7 +175,7 @@ def test_graphs_share_structure_but_own_their_values():
     [
         (nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), nn.Linear(4, 2)), r"layer 1 \(BatchNorm1d.*supported layers: Linear, Conv2d"),
         (nn.Sequential(nn.MultiheadAttention(4, 2)), r"layer 0 \(MultiheadAttention: .* is not supported; supported layers"),
-        (nn.Sequential(nn.Linear(4, 3), nn.Dropout(), nn.Linear(3, 2)), r"layer 1 \(Dropout"),
+        (nn.Sequential(nn.Linear(4, 3), nn.Dropout2d(), nn.Linear(3, 2)), r"layer 1 \(Dropout2d"),
         (nn.Sequential(nn.Linear(4, 3), nn.LeakyReLU(0.2), nn.Linear(3, 2)), r"layer 1 \(LeakyReLU"),
         (nn.Sequential(nn.Linear(4, 3), nn.Sequential(nn.ReLU())), r"layer 1 \(Sequential"),
         (nn.TransformerEncoderLayer(8, 2), r"unsupported module TransformerEncoderLayer.*nn.Sequential of"),
@@ -390,3 +390,44 @@ def test_sequential_with_named_layers_round_trips():
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), back.state_dict().values()))
     x = torch.rand(2, 1, 6, 6)
     assert torch.equal(back(x), model(x))
+
+
+@pytest.mark.parametrize("net", [
+    nn.Sequential(nn.Flatten(), nn.Linear(64, 12), nn.ReLU(), nn.Dropout(0.2), nn.Linear(12, 10)),
+    nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.Dropout(0.1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                  nn.Linear(4, 10)),
+])
+def test_dropout_is_an_identity_in_the_graph_and_survives_the_round_trip(net):
+    """A network with Dropout has the graph of the same network without it (Dropout is an identity at inference),
+    and from_graph rebuilds it with its Dropout."""
+    import metanet
+
+    torch.manual_seed(0)
+    for m in net.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            nn.init.normal_(m.weight)
+    plain = nn.Sequential(*[m for m in net if not isinstance(m, nn.Dropout)])
+    g, ref = to_graph(net), to_graph(plain)
+    assert torch.equal(g.x, ref.x) and torch.equal(g.edge_attr, ref.edge_attr) and torch.equal(g.edge_index, ref.edge_index)
+    back = from_graph(g).eval()
+    assert [type(m) for m in back] == [type(m) for m in net]
+    x = torch.rand(3, 1, 8, 8)
+    assert torch.equal(back(x), net.eval()(x))
+    assert metanet.verify(net, "digits").accuracy == metanet.verify(plain, "digits").accuracy
+
+
+def test_wrapped_networks_are_graph_errors_saying_what_to_pass():
+    """A parametrized network was a raw KeyError deep in the layout."""
+    from torch.nn.utils import parametrize
+
+    class Double(nn.Module):
+        def forward(self, w):
+            return 2 * w
+
+    net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    parametrize.register_parametrization(net[0], "weight", Double())
+    with pytest.raises(GraphError, match=r"parametrize.*remove_parametrizations"):
+        to_graph(net)
+    with torch.device("meta"):  # a meta network still encodes: the graph of its architecture
+        meta = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    assert to_graph(meta).edge_attr.is_meta

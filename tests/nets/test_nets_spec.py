@@ -106,7 +106,7 @@ def test_from_spec_is_deterministic_and_leaves_the_global_rng_alone():
         (nn.LeakyReLU(0.2), ["layer 1", "LeakyReLU", "negative_slope=0.2"]),
         (nn.GELU(approximate="tanh"), ["layer 1", "GELU", "tanh"]),
         (nn.Conv2d(2, 2, 3, dilation=2), ["layer 1", "dilation=(2, 2)"]),
-        (nn.Dropout(0.1), ["layer 1", "Dropout"]),
+        (nn.Dropout1d(0.1), ["layer 1", "Dropout1d"]),
         (nn.Sequential(nn.ReLU()), ["layer 1", "Sequential"]),
         (nn.AdaptiveAvgPool2d(2), ["layer 1", "AdaptiveAvgPool2d"]),
         (nn.Flatten(0), ["layer 1", "Flatten"]),
@@ -180,3 +180,14 @@ def _named(*names):
 def test_malformed_layer_names_raise_arch_error(d):
     with pytest.raises(ArchError, match="module name"):
         from_spec(d)
+
+
+def test_dropout_is_kept_and_rebuilt():
+    """The everyday MLP (Linear, ReLU, Dropout, Linear) was refused: it could not be saved, read, inspected or
+    edited. Dropout is now a spec layer of its own (rebuilt with its p) and an identity at inference."""
+    net = nn.Sequential(nn.Flatten(), nn.Linear(6, 5), nn.ReLU(), nn.Dropout(0.3), nn.Linear(5, 2))
+    d = spec(net)
+    assert d["layers"][3] == {"type": "dropout", "p": 0.3}
+    back = from_spec(d)
+    assert isinstance(back[3], nn.Dropout) and back[3].p == 0.3
+    assert [n for n, _ in back.named_parameters()] == [n for n, _ in net.named_parameters()]
