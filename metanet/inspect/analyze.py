@@ -10,7 +10,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import TaskError
+from metanet.errors import ConfigError, TaskError
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, evaluate_masks
 from metanet.inspect.netview import NetView, view
@@ -134,6 +134,7 @@ def inspect(
 
     Raises:
         ArchError: the network is not supported or does not fit the task.
+        ConfigError: a ``reader`` that is none of the above.
     """
     t0 = time.perf_counter()
     task = resolve(task)
@@ -149,6 +150,9 @@ def inspect(
     if not isinstance(support_threshold, numbers.Real) or not 0 <= support_threshold <= 1:  # NaN fails too
         raise TaskError(f"support_threshold must be an accuracy drop in [0, 1] (0.02 = two points), got "
                         f"{support_threshold!r}")
+    if not (reader is None or reader is False or reader == "auto" or callable(reader)):
+        # anything else was called, failed, and was recorded as "reader failed": a typo went unnoticed
+        raise ConfigError(f"inspect reader must be 'auto', None or a callable model -> dict, got {reader!r:.80}")
     v = view(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
     # measure in eval mode (no dropout), then give the caller's model back in the mode it came in

@@ -144,6 +144,12 @@ def test_sequential_and_reader_roles():
 
     db = inspect(seq, task, reader=broken)  # roles are optional: a failing reader does not fail inspection
     assert db[(1, PLANTED)]["role"] is None and db.meta["reader"] == "reader failed: RuntimeError: no checkpoint"
+    # a reader that is no reader at all (a typo, a path) was called, failed and recorded as "reader failed"
+    from metanet.errors import ConfigError
+
+    for bad in ("atuo", "reader.safetensors", 3):
+        with pytest.raises(ConfigError, match=r"inspect reader must be 'auto', None or a callable"):
+            inspect(seq, task, reader=bad)
 
 
 def test_package_is_callable_and_errors_are_clear():
