@@ -31,7 +31,7 @@ def _verify(args: argparse.Namespace) -> int:
     from metanet import load, tasks, verify
 
     model = load(args.file)
-    report = verify(model, tasks.get(args.task), split=args.split)
+    report = verify(model, tasks.resolve(args.task), split=args.split)
     print(dumps_json(report.to_dict()) if args.json else report)
     return 0
 
@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("verify", help="run a saved network on a task's held-out data")
     p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
-    p.add_argument("--task", required=True, help="task name, e.g. mnist or 'fashion-mnist[7,9]'")
+    p.add_argument("--task", required=True,
+                   help="task name or sentence, e.g. mnist, 'fashion-mnist[7,9]' or 'only 3s and 8s'")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_verify)

@@ -17,7 +17,7 @@ from torch import nn
 import metanet
 from metanet.cli import build_parser, main, out_dir, out_file, positive_int
 from metanet.errors import FileFormatError, MetanetError
-from metanet.io import save
+from metanet.io import load, save
 from metanet.nets import build
 from metanet.verify import verify
 
@@ -87,7 +87,7 @@ def test_verify_prints_the_exact_accuracy_of_a_known_model(capsys, tmp_path, mon
         model[1].bias.copy_(torch.tensor([0.0, 0.0, 1.0]))
     path = save(model, tmp_path / "const.safetensors")
     task = stub_task(torch.rand(10, 4), torch.tensor([0, 1, 2, 2, 2, 0, 1, 2, 2, 0]), num_classes=3, name="handmade")
-    fake = types.SimpleNamespace(get=lambda name: task if name == "handmade" else pytest.fail(f"asked for {name}"))
+    fake = types.SimpleNamespace(resolve=lambda name: task if name == "handmade" else pytest.fail(f"asked for {name}"))
     monkeypatch.setattr(metanet, "tasks", fake, raising=False)
 
     assert main(["verify", str(path), "--task", "handmade"]) == 0
@@ -127,6 +127,18 @@ def test_verify_network_that_does_not_fit(capsys, tmp_path):
     assert main(["verify", str(path), "--task", "digits"]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "784" in line and "(1, 8, 8)" in line
+
+
+def test_verify_and_inspect_take_a_sentence_as_the_task(capsys, tmp_path):
+    """--task took a task name only ('only 3s and 8s' was 'bad task name'), while generate took sentences."""
+    path = save(build("mlp:784-8-2:relu", seed=0), tmp_path / "m.safetensors")
+    assert main(["verify", str(path), "--task", "only 3s and 8s", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["task"] == "mnist[3,8]" and d["n"] == verify(load(path), "mnist[3,8]").n
+    out = tmp_path / "insp"
+    assert main(["inspect", str(path), "--task", "only 3s and 8s", "--out", str(out), "--no-pictures",
+                 "--no-reader", "--max-examples", "50"]) == 0
+    assert (out / "neurons.sqlite").is_file()
 
 
 def test_verify_unknown_task(capsys, digits_model):

@@ -20,7 +20,7 @@ def _task_for(args: argparse.Namespace, meta: dict[str, Any]):
     if not name:
         raise TaskError(f"no --task given and {args.file} names no task in its metadata; pass --task NAME "
                         f"(one of {', '.join(tasks.available())}, or a derived name like 'mnist[3,8]')")
-    return tasks.get(name)
+    return tasks.resolve(name)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -152,7 +152,7 @@ def _edit(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser, out: str, split: str) -> None:
     """The arguments both commands take: the network file, its task, where to write, which split."""
     p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
-    p.add_argument("--task", help="task name (default: the task named in the file's metadata)")
+    p.add_argument("--task", help="task name or sentence (default: the task named in the file's metadata)")
     p.add_argument("--out", required=True, help=out)
     p.add_argument("--split", default="test", choices=["train", "val", "test"], help=split)
 
