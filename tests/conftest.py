@@ -70,3 +70,22 @@ def tiny_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny") / "zoo"
     build(ROOT / "zoo" / "tiny.yaml", out, progress=False)
     return out
+
+
+@pytest.fixture(scope="module")
+def digits_net():
+    """A digits MLP trained for a few steps (accuracy well above chance, so wrong numbers would show); eval mode."""
+    import torch
+    from torch import nn
+
+    from metanet import tasks
+    from metanet.nets import build
+
+    x, y = tasks.get("digits").split("train")
+    m = build("mlp:64-16-10:relu", seed=0)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    for _ in range(60):
+        opt.zero_grad()
+        nn.functional.cross_entropy(m(x), y).backward()
+        opt.step()
+    return m.eval()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -17,16 +16,8 @@ from metanet.errors import ArchError, TaskError
 
 
 @pytest.fixture(scope="module")
-def net():
-    """A digits MLP trained for a few steps (accuracy well above chance, so wrong numbers would show)."""
-    x, y = tasks.get("digits").split("train")
-    m = metanet.nets.build("mlp:64-16-10:relu", seed=0)
-    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
-    for _ in range(60):
-        opt.zero_grad()
-        nn.functional.cross_entropy(m(x), y).backward()
-        opt.step()
-    return m.eval()
+def net(digits_net):
+    return digits_net
 
 
 @pytest.fixture(scope="module")
