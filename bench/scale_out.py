@@ -78,7 +78,7 @@ def ddp_fit(zoo: Path, workdir: Path, devices: int, threads: int, steps: int, ba
     events = sorted(workdir.rglob("events.out.tfevents.*"))
     acc = EventAccumulator(str(events[0].parent))
     acc.Reload()
-    tag = next(t for t in acc.Tags()["scalars"] if t.startswith("train/") and t.endswith("total"))
+    tag = "train/loss"  # the reader's total training loss, logged every step
     scalars = acc.Scalars(tag)
     dt = scalars[-1].wall_time - scalars[0].wall_time
     n_steps = scalars[-1].step - scalars[0].step

@@ -3,8 +3,10 @@
 One training step is one loop round (:func:`metanet.loop.core.round_loss`) over a batch of random tasks (writer
 episodes: support conditions the writer, the query set is cut into val — the reward — and test). Validation
 scores fixed held-out episodes (from the data sets' ``val`` splits): best-of-K and K=1 test accuracy. Logged to
-TensorBoard: ``reward/mean``, ``reward/best_of_k``, ``reward/worst``, ``heldout/accuracy_best_of_k``,
-``heldout/accuracy_k1``, ``candidates/diversity``, ``candidates/winners_kept``, ``candidates/broken``.
+TensorBoard: ``reward/mean``, ``reward/best_of_k``, ``reward/worst``, ``train/loss`` and ``candidates/diversity``
+(mean pairwise disagreement), ``candidates/winners_kept``, ``candidates/broken`` every round;
+``heldout/accuracy_best_of_k`` (also ``hp_metric``), ``heldout/accuracy_k1``, ``heldout/accuracy_mean_candidate``
+and ``heldout/accuracy_oracle`` every validation.
 Interrupted runs resume from the last checkpoint (``ckpt_path=last``): the episode stream is indexed by step.
 """
 
@@ -178,6 +180,10 @@ class LoopModule(L.LightningModule):
                           selection=self.cfg.selection, folds=self.cfg.folds)
         self.log("heldout/accuracy_best_of_k", ev["best_of_k"], batch_size=len(batch), prog_bar=True)
         self.log("heldout/accuracy_k1", ev["k1"], batch_size=len(batch))
+        # computed by evaluate all the same; named as `metanet improve` logs them (metanet.loop.core._tb_row)
+        self.log("heldout/accuracy_mean_candidate", ev["mean"], batch_size=len(batch))
+        self.log("heldout/accuracy_oracle", ev["oracle"], batch_size=len(batch))
+        self.log("hp_metric", ev["best_of_k"], batch_size=len(batch))  # the hparams tab's metric (else Lightning's -1)
 
     def on_fit_end(self) -> None:
         export_at_fit_end(self, self.writer.save)

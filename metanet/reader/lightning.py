@@ -61,6 +61,16 @@ class ReaderDataModule(L.LightningDataModule):
         self._resume_rng: tuple[torch.Tensor, int] | None = None  # see state_dict()
 
     @property
+    def hparams_initial(self):
+        # what the loggers record (checkpoints keep `hparams`): Lightning merges it with the module's and raised
+        # "Error while merging hparams: the keys ['tasks'] ..." whenever a fit with a logger had the task head know
+        # other tasks than the data's (tasks=None, the default, means the zoos' own), so the data's are data_tasks
+        h = super().hparams_initial  # a copy
+        if "tasks" in h:
+            h["data_tasks"] = h.pop("tasks")
+        return h
+
+    @property
     def task_names(self) -> list[str]:
         if self.hparams.tasks:
             return list(self.hparams.tasks)
@@ -288,8 +298,9 @@ class ReaderModule(L.LightningModule):
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         batch = self._remap(batch)
         losses = reader_losses(self.reader(batch), batch, self.hparams.loss_weights)
-        for k, v in losses.items():
-            self.log(f"train/{k}", v, batch_size=batch.num_graphs, prog_bar=(k == "total"))
+        for k, v in losses.items():  # named as the val/... ones: train/loss, train/loss_accuracy, ...
+            self.log(f"train/loss_{k}" if k != "total" else "train/loss", v, batch_size=batch.num_graphs,
+                     prog_bar=(k == "total"))
         total = losses["total"]
         if self._trainer is not None and self.trainer.world_size > 1:
             # DDP needs every parameter in the graph; the probe banks of input shapes absent from this batch are not
@@ -339,11 +350,16 @@ class ReaderModule(L.LightningModule):
         for k, v in m.items():
             if v == v:  # skip NaN (e.g. no backdoored networks in this split)
                 self.log(f"{split}/{k}", v, prog_bar=k in ("kendall_tau",))
+        if split == "val" and m["kendall_tau"] == m["kendall_tau"]:
+            self.log("hp_metric", m["kendall_tau"])  # the hparams tab's metric (else Lightning's -1)
         self._figures(pred, tgt, split)
 
     def _figures(self, pred: dict, tgt: dict, split: str = "val") -> None:
+        from metanet.writer.lightning import figure_step
+
         exp = getattr(self.logger, "experiment", None) if self._trainer is not None else None
-        if exp is None or not hasattr(exp, "add_figure"):
+        step = figure_step(self)  # at the step of the scalars logged with them; None in the sanity check
+        if exp is None or not hasattr(exp, "add_figure") or step is None:
             return
         import matplotlib
 
@@ -357,21 +373,22 @@ class ReaderModule(L.LightningModule):
         ax.set_ylabel("predicted")
         ax.set_title(f"reader: accuracy ({split})")
         fig.tight_layout()
-        exp.add_figure(f"{split}/accuracy_scatter", fig, global_step=self.global_step)
+        exp.add_figure(f"{split}/accuracy_scatter", fig, global_step=step)
         plt.close(fig)
         ok = tgt["y_task"] >= 0
         k = len(self.reader.tasks)
         cm = torch.zeros(k, k)
         for t, p in zip(tgt["y_task"][ok].tolist(), pred["task"][ok].argmax(1).tolist()):
             cm[t, p] += 1
-        fig, ax = plt.subplots(figsize=(4, 4))
+        side = max(4.0, 2.5 + 0.2 * k)  # room for the task names (29 in train/reader.yaml)
+        fig, ax = plt.subplots(figsize=(side, side))
         ax.imshow(cm.numpy(), cmap="Blues")
         ax.set_xticks(range(k), self.reader.tasks, rotation=90, fontsize=6)
         ax.set_yticks(range(k), self.reader.tasks, fontsize=6)
         ax.set_xlabel("predicted task")
         ax.set_ylabel("true task")
         fig.tight_layout()
-        exp.add_figure(f"{split}/task_confusion", fig, global_step=self.global_step)
+        exp.add_figure(f"{split}/task_confusion", fig, global_step=step)
         plt.close(fig)
 
     def on_fit_end(self) -> None:

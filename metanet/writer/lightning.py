@@ -23,7 +23,21 @@ from metanet.nets import build
 from metanet.writer.episodes import Episode, EpisodeSampler
 from metanet.writer.model import Writer
 
-__all__ = ["WriterModule", "EpisodeDataModule", "written_logits", "export_at_fit_end"]
+__all__ = ["WriterModule", "EpisodeDataModule", "written_logits", "export_at_fit_end", "figure_step"]
+
+
+def figure_step(module: L.LightningModule) -> int | None:
+    """The TensorBoard step of a figure drawn as validation ends, or None when none should be drawn (the sanity
+    check before training, whose ``self.log`` values Lightning drops too). It is the step Lightning gives the
+    metrics logged with it (the optimisation steps taken, as its loggers count them, as Lightning's own
+    LearningRateMonitor does): ``global_step`` is one ahead of them when validation runs as a training batch ends,
+    and the sanity check's figure sat at step 0 beside no scalar."""
+    if module._trainer is None:
+        return module.global_step
+    t = module.trainer
+    if t.sanity_checking:
+        return None
+    return int(t.fit_loop.epoch_loop._batches_that_stepped)
 
 
 def export_at_fit_end(module: L.LightningModule, save: Callable[[str], Any]) -> bool:
@@ -267,16 +281,19 @@ class WriterModule(L.LightningModule):
         per_step = [sum(a[s] for _, _, a in self._val) / len(self._val) for s in range(n_steps)]
         self.log("val/loss", sum(v[1] for v in self._val) / len(self._val), sync_dist=True)
         self.log("val/query_acc", per_step[-1], prog_bar=True, sync_dist=True)
-        by_base: dict[str, list[float]] = {}
+        self.log("hp_metric", per_step[-1], sync_dist=True)  # the hparams tab's metric (else Lightning's -1)
+        by_base: dict[str, list[list[float]]] = {}
         for ep, _, accs in self._val:
-            by_base.setdefault(ep.meta["base"], []).append(accs[-1])
+            by_base.setdefault(ep.meta["base"], []).append(accs)
+        # the written networks' accuracy on each data set's val tasks (measured: run on their query sets)
         for base, v in by_base.items():
-            self.log(f"val_task/{base}", sum(v) / len(v), sync_dist=True)
-        self._figure(per_step)
+            self.log(f"val/query_acc_{base}", sum(a[-1] for a in v) / len(v), sync_dist=True)
+        self._figure(per_step, {b: [sum(a[s] for a in v) / len(v) for s in range(n_steps)] for b, v in by_base.items()})
 
-    def _figure(self, per_step: list[float]) -> None:
+    def _figure(self, per_step: list[float], by_base: dict[str, list[float]] | None = None) -> None:
         exp = getattr(self.logger, "experiment", None)
-        if exp is None or not hasattr(exp, "add_figure"):
+        step = figure_step(self)
+        if exp is None or not hasattr(exp, "add_figure") or step is None:
             return
         import matplotlib
 
@@ -284,12 +301,19 @@ class WriterModule(L.LightningModule):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(4, 3))
-        ax.plot(range(1, len(per_step) + 1), per_step, marker="o")
+        passes = range(1, len(per_step) + 1)
+        by_base = by_base if by_base and len(by_base) > 1 else {}  # one data set: its curve is the mean's
+        for base, acc in sorted(by_base.items()):
+            ax.plot(passes, acc, marker=".", lw=0.8, alpha=0.7, label=base)
+        ax.plot(passes, per_step, marker="o", color="k", label="all")
+        ax.set_xticks(list(passes))
         ax.set_xlabel("refinement pass")
         ax.set_ylabel("query accuracy (val episodes)")
         ax.set_title("accuracy vs refinement step")
+        if by_base:
+            ax.legend(fontsize=6)
         fig.tight_layout()
-        exp.add_figure("val/accuracy_vs_step", fig, global_step=self.global_step)
+        exp.add_figure("val/accuracy_vs_step", fig, global_step=step)
         plt.close(fig)
 
     def on_fit_end(self) -> None:
