@@ -354,7 +354,7 @@ def _stage_zoo(run: _Run, out: Path, quick: bool, say) -> dict[str, Any]:
     recipe = load_recipe(tiny_recipe())
     limit = QUICK_ZOO_RUNS if quick else None
     runs = limit or recipe.count
-    with run.stage("zoo", f"building zoo/tiny.yaml ({runs} training runs) into {out / 'zoo'}") as row:
+    with run.stage("zoo", f"building the tiny recipe ({runs} training runs) into {out / 'zoo'}") as row:
         summary = build(recipe, out / "zoo", limit=limit, progress=run.tty, threads=1)
         with Zoo(out / "zoo") as zoo:
             n, zoo_tasks = len(zoo), zoo.tasks

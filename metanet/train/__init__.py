@@ -26,6 +26,7 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
     # so it stays as it is): LightningCLI's warning about that is noise here
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     try:
+        _check_configs(list(args) if args is not None else sys.argv[1:])
         _cli_class()(
             L.LightningModule,
             L.LightningDataModule,
@@ -43,6 +44,29 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
         print(f"metanet: error: {cause}", file=sys.stderr)
         return 2
     return 0
+
+
+def _check_configs(args: Sequence[str]) -> None:
+    """A ConfigError (one error line) for a ``-c``/``--config`` YAML file that does not exist. jsonargparse printed
+    its whole usage (about 90 lines) before 'File does not exist'; and ``train/*.yaml`` is a folder of the metanet
+    repository, absent wherever the package was installed with ``pip install .`` or from a wheel."""
+    from metanet.errors import ConfigError
+
+    for i, a in enumerate(args):
+        if a in ("-c", "--config") and i + 1 < len(args):
+            value = args[i + 1]
+        elif a.startswith("--config="):
+            value = a.split("=", 1)[1]
+        else:
+            continue
+        # a config may also be given inline as YAML/JSON text: only a value naming a .yaml/.yml/.json file is checked
+        if "\n" in value or not value.lower().endswith((".yaml", ".yml", ".json")) or Path(value).exists():
+            continue
+        hint = ""
+        if Path(value).parts[:1] == ("train",):
+            hint = ("; train/*.yaml are files of the metanet repository, not installed with the package: run "
+                    "'metanet train' from a checkout of the repository, or give the path to a copy of the config")
+        raise ConfigError(f"config file {value} not found (in {Path.cwd()}){hint}")
 
 
 def _cli_class() -> type:

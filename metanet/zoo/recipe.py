@@ -567,7 +567,8 @@ def _check_fit(recipe: Recipe) -> None:
 
 def _recipe_dirs() -> list[Path]:
     """Where a bare recipe name is looked up: ``./zoo``, the source tree's ``zoo/``, then the recipes shipped as
-    package data (``metanet/recipes``: what a non-editable install has)."""
+    package data (``metanet/recipes``, byte-identical copies of every ``zoo/*.yaml``: what a non-editable install
+    has)."""
     here = Path(__file__).resolve()
     return [Path.cwd() / "zoo", here.parents[2] / "zoo", here.parents[1] / "recipes"]
 
@@ -583,8 +584,13 @@ def find_recipe(spec: str | os.PathLike) -> Path:
             if c.is_file():
                 return c
     names = sorted({q.stem for root in _recipe_dirs() for q in root.glob("*.yaml")})
-    raise RecipeError(f"recipe {str(spec)!r} not found: give a path to a .yaml file or the name of one in zoo/ "
-                      f"({', '.join(names)})")
+    # `zoo/tiny.yaml` (as the README writes it) names a file of a checkout: an installed package has no zoo/ folder
+    hint = ""
+    if p.stem in names:
+        where = "zoo/ is a folder of the metanet repository, but " if p.parts[0] == "zoo" else ""
+        hint = f"; {where}'{p.stem}' also ships inside the package: give the bare name {p.stem!r}"
+    raise RecipeError(f"recipe {str(spec)!r} not found: give a path to a .yaml file or the name of one in zoo/ or "
+                      f"shipped with metanet ({', '.join(names)}){hint}")
 
 
 def _recipe_loader() -> type:

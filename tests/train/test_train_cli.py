@@ -94,3 +94,28 @@ def test_writer_fits_without_a_logger(tmp_path):
     # has no logger" once training started
     assert cli_main(_writer_args(tmp_path, "--trainer.logger=false")) == 0
     assert (tmp_path / "writer.safetensors").is_file()
+
+
+def test_a_missing_config_file_is_one_error_line(tmp_path, monkeypatch, capsys):
+    # from an installed package (pip install . or a wheel) there is no train/ folder: jsonargparse printed its
+    # whole usage (~90 lines) before "File does not exist"; now one line saying where the configs are
+    monkeypatch.chdir(tmp_path)
+    for args in (["fit", "-c", "train/writer.yaml"], ["fit", "--config=train/writer.yaml"]):
+        assert cli_main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0, err
+        assert err.startswith("metanet: error: config file train/writer.yaml not found")
+        assert "files of the metanet repository" in err and "checkout" in err
+    assert cli_main(["fit", "-c", "mine.yaml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"metanet: error: config file mine.yaml not found (in {tmp_path})"
+
+
+def test_config_check_leaves_inline_and_existing_configs_to_lightning(tmp_path):
+    from metanet.train import _check_configs
+
+    (tmp_path / "ok.yaml").write_text("seed_everything: 0\n")
+    _check_configs(["fit", "-c", str(tmp_path / "ok.yaml")])
+    _check_configs(["fit", "--config", "seed_everything: 1"])  # inline YAML: jsonargparse's to parse
+    _check_configs(["fit", "--config", "trainer:\n  max_steps: 1\n"])
+    _check_configs(["fit", "-c"])  # no value: jsonargparse's own error

@@ -222,3 +222,42 @@ def test_a_bare_name_finds_the_recipes_shipped_in_the_package(tmp_path, monkeypa
     assert recipe_mod.find_recipe("tiny") == site / "recipes" / "tiny.yaml"
     with pytest.raises(RecipeError, match=r"recipe 'nope' not found: .*\(tiny\)"):
         recipe_mod.find_recipe("nope")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_recipe_ships_in_the_package(name):
+    """metanet/recipes/ holds a byte-identical copy of every zoo/*.yaml: from a wheel only the bare name
+    `mnist-mlp` (which the CLI help and train/reader.yaml's zoos rely on) failed with 'recipe not found'."""
+    import metanet.zoo.recipe as recipe_mod
+
+    copy = Path(recipe_mod.__file__).resolve().parents[1] / "recipes" / f"{name}.yaml"
+    assert copy.is_file(), f"copy zoo/{name}.yaml to metanet/recipes/ (package data)"
+    assert copy.read_bytes() == (ROOT / "zoo" / f"{name}.yaml").read_bytes(), \
+        f"metanet/recipes/{name}.yaml differs from zoo/{name}.yaml: copy it again"
+
+
+def test_package_recipes_are_the_repository_recipes():
+    import metanet.zoo.recipe as recipe_mod
+
+    shipped = {p.name for p in (Path(recipe_mod.__file__).resolve().parents[1] / "recipes").glob("*.yaml")}
+    assert shipped == {p.name for p in (ROOT / "zoo").glob("*.yaml")} == {f"{n}.yaml" for n in SHIPPED}
+
+
+def test_a_checkout_path_outside_a_checkout_names_the_bare_name(tmp_path, monkeypatch):
+    """`metanet zoo build zoo/tiny.yaml` (the README's command) from an installed package in another folder said
+    only "name of one in zoo/ (tiny)": it now says the recipe ships inside the package under its bare name."""
+    import metanet.zoo.recipe as recipe_mod
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(recipe_mod, "_recipe_dirs",
+                        lambda: [tmp_path / "zoo", Path(recipe_mod.__file__).resolve().parents[1] / "recipes"])
+    with pytest.raises(RecipeError, match=r"give the bare name 'tiny'") as e:
+        recipe_mod.find_recipe("zoo/tiny.yaml")
+    assert "folder of the metanet repository" in str(e.value)
+    with pytest.raises(RecipeError) as e:
+        recipe_mod.find_recipe("zoo/nope.yaml")
+    assert "bare name" not in str(e.value)
+    assert recipe_mod.find_recipe("mnist-mlp").name == "mnist-mlp.yaml"
+    with pytest.raises(RecipeError, match=r"recipe 'elsewhere/tiny.yaml' not found: .*; 'tiny' also ships") as e:
+        recipe_mod.find_recipe("elsewhere/tiny.yaml")
+    assert "folder of the metanet repository" not in str(e.value)
