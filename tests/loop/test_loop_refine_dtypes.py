@@ -8,23 +8,14 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from metanet.errors import TaskError
 from metanet.loop import refine
-from metanet.nets import build
 
 
 @pytest.fixture(scope="module")
-def net(digits_pool):
-    x, y = digits_pool
-    m = build("mlp:64-16-10:relu", seed=0)
-    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
-    for _ in range(40):
-        opt.zero_grad()
-        nn.functional.cross_entropy(m(x), y).backward()
-        opt.step()
-    return m.eval()
+def net(digits_net):
+    return digits_net
 
 
 @pytest.mark.parametrize("method", ["perturbation", "activity", "sgd"])
