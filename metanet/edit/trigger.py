@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from metanet.errors import TaskError, whole_number
 from metanet.tasks import resolve
+from metanet.verify import check_weights
 
 __all__ = ["as_trigger", "apply", "triggered_set", "attack_success_rate", "summary", "TRIGGER_FORMAT"]
 
@@ -170,8 +171,6 @@ def attack_success_rate(
     x, y = task.split(split)
     xt = triggered_set(x, y, trig)
     models = [model] if isinstance(model, nn.Module) else list(model)
-    from metanet.verify import check_weights
-
     out = []
     for m in models:
         check_weights(m)  # ArchError for meta-device tensors or a TorchScript module
