@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import numbers
+import operator
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,9 +16,10 @@ import torch
 from torch import nn
 
 from metanet import tasks
-from metanet.errors import CheckpointError, TaskError
+from metanet.errors import ArchError, CheckpointError, TaskError
 from metanet.nets import Arch, build
 from metanet.verify import Report, verify, verify_stacked
+from metanet.writer.model import float32_default
 
 __all__ = ["generate", "Generated", "support_set"]
 
@@ -37,7 +40,11 @@ def support_set(task, per_class: int | None, seed: int) -> tuple[torch.Tensor, t
 
 @dataclass
 class GenerationReport:
-    """What :func:`generate` did: each candidate's validation score, which one won, and its test score."""
+    """What :func:`generate` did: each candidate's validation score, which one won, and its test score.
+
+    ``seed`` and ``shots`` are the arguments that, with ``task``, ``arch`` and ``len(candidates)``, write the same
+    networks again. Unverified candidates (``verify=False``) have NaN validation scores.
+    """
 
     task: str
     arch: str
@@ -48,9 +55,27 @@ class GenerationReport:
     seconds: float
     seconds_write: float
     extra: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    shots: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain Python values (``test`` as a dict); ``metanet.io.json_safe`` makes the NaN scores of unverified
+        candidates ``None`` for strict JSON, and :meth:`from_dict` reads either back."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "GenerationReport":
+        """The report :meth:`to_dict` gave (also after a JSON round trip, where NaN scores may have become null)."""
+        d = dict(d)
+        nan = lambda v: math.nan if v is None else v  # noqa: E731
+        d["candidates"] = [{k: nan(v) for k, v in c.items()} for c in d.get("candidates", [])]
+        test = d.get("test")
+        if isinstance(test, Mapping):
+            test = dict(test)
+            test["loss"] = math.inf if test.get("loss") is None else test["loss"]  # verify's loss of NaN logits
+            test["per_class"] = [nan(v) for v in test.get("per_class", [])]
+            d["test"] = Report(**test)
+        return cls(**d)
 
     def __str__(self) -> str:
         lines = [f"task {self.task}  arch {self.arch}  support {self.support} examples"]
@@ -80,19 +105,25 @@ class Generated:
     candidates: list[nn.Module]
 
     def save(self, path: str | Path) -> Path:
-        from metanet.io import save
+        """Save ``model`` with :func:`metanet.save`; the header's metadata (:func:`metanet.load_meta`) holds the task,
+        the architecture, which candidate this is of how many, the seed and shots that write it again, and its
+        scores (``None`` when not verified: the header is strict JSON)."""
+        from metanet.io import json_safe, save
 
         r = self.report
         return save(
-            self.model, path, task=r.task, generated_by="metanet.writer", zero_gradient_steps=True,
-            val_accuracy=r.candidates[r.chosen]["val_accuracy"],
-            test_accuracy=None if r.test is None else r.test.accuracy,
+            self.model, path, **json_safe(dict(
+                task=r.task, arch=r.arch, generated_by="metanet.writer", zero_gradient_steps=True,
+                candidate=r.chosen, candidates=len(r.candidates), seed=r.seed, shots=r.shots, support=r.support,
+                val_accuracy=r.candidates[r.chosen]["val_accuracy"],
+                test_accuracy=None if r.test is None else r.test.accuracy,
+            )),
         )
 
 
 def generate(
     spec: Any,
-    arch: Arch | str | None = None,
+    arch: Arch | str | Mapping[str, Any] | nn.Module | None = None,
     candidates: int = 8,
     verify: bool = True,
     seed: int = 0,
@@ -104,26 +135,120 @@ def generate(
     Args:
         spec: a task name (``"mnist"``, ``"fashion-mnist[7,9]"``), free text (``"a network that can read mnist"``),
             a :class:`~metanet.tasks.Task` or labelled examples ``(x, y)`` (:func:`metanet.tasks.resolve`).
-        arch: architecture to write (default: a one-hidden-layer MLP of width 64 for the task's input).
+        arch: architecture to write: an :class:`~metanet.nets.Arch`, its string (``"mlp:64-128-128-10:relu"``) or
+            dict, or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used). Default: a
+            one-hidden-layer MLP of width 64 for the task's input.
         candidates: K weight sets written in one batched pass (different noise).
         verify: score every candidate on the task's validation split and keep the best (else candidate 0).
-        seed: the same seed gives the same network.
-        writer: a :class:`~metanet.writer.Writer` (default: the checkpoint shipped inside the package).
-        shots: support examples per class taken from the training split (None: all of it).
+        seed: any integer (Python, numpy or torch; taken modulo 2**64). The same seed, ``candidates`` and
+            ``shots`` give bit-identical networks on the same machine, torch version and thread count (another
+            thread count can change the last bits). Candidate ``i`` depends on ``candidates`` too: for an MLP with
+            one hidden layer or a CNN only in the last bits (K weight sets are solved as one batch), but with more
+            hidden layers the K candidates share one random stream and candidate 0 of ``candidates=1`` is another
+            network than candidate 0 of ``candidates=8``: compare and reproduce runs with the same ``candidates``
+            (:meth:`Generated.save` records it, with the seed and the candidate's index).
+        writer: a :class:`~metanet.writer.Writer` or the path of a writer checkpoint (default: the checkpoint shipped
+            inside the package).
+        shots: support examples per class taken from the training split (None: all of it; a class with fewer
+            examples gives all it has).
 
     Returns:
-        :class:`Generated` with ``.model``, ``.report`` and ``.candidates``.
+        :class:`Generated` with ``.model``, ``.report`` and ``.candidates``: float32 networks in eval mode.
+
+    The caller's global state is left as it was: torch's random number generator is not consumed, and the default
+    dtype, grad mode and thread count are unchanged.
     """
+    # every random draw comes from private generators; fork_rng keeps torch's global one as the caller left it
+    # (building the candidate modules drew their throwaway default init from it)
+    with torch.random.fork_rng(devices=[]), float32_default():
+        return _generate(spec, arch, candidates, verify, seed, writer, shots)
+
+
+def _integer(name: str, v: Any, least: int | None = None, none: str = "") -> int:
+    """``v`` as an int: Python, numpy or one-element torch integers (not bools, not floats), else a TaskError."""
+    try:
+        if isinstance(v, bool) or str(getattr(v, "dtype", "")) in ("bool", "torch.bool"):
+            raise TypeError
+        i = operator.index(v)
+    except TypeError:
+        i = None
+    if i is None or (least is not None and i < least):
+        raise TaskError(f"{name} must be {none}an integer{f' >= {least}' if least is not None else ''}, got {v!r}")
+    return i
+
+
+def _arch(arch: Any) -> Arch:
+    """The architecture to write from what ``generate(arch=...)`` was given."""
+    from metanet.nets import CNN, MLP
+
+    if isinstance(arch, (MLP, CNN)):  # metanet's own modules carry their architecture
+        return arch.arch
+    if isinstance(arch, nn.Module):
+        hint = _sequential_hint(arch)
+        raise ArchError(f"the writer writes metanet's mlp and cnn families, not a {type(arch).__name__}; give an "
+                        f"architecture{hint or ' string such as mlp:64-32-10:relu or cnn:1-16-16-10:relu:k3:s2'}")
+    if not isinstance(arch, (Arch, str, Mapping)):
+        raise ArchError(f"arch must be an Arch, its string (e.g. 'mlp:64-32-10:relu'), its dict or a metanet MLP/CNN "
+                        f"module, got {type(arch).__name__} {arch!r}")
+    return Arch.coerce(arch)
+
+
+def _sequential_hint(module: nn.Module) -> str:
+    """For a plain MLP written as an ``nn.Sequential``: the metanet architecture with the same layers."""
+    from metanet.nets import spec
+
+    try:
+        layers = [d for d in spec(module).get("layers", []) if d["type"] not in ("flatten", "dropout")]
+    except Exception:  # noqa: BLE001 - only a hint: any module metanet cannot describe gets none
+        return ""
+    lin, acts = layers[::2], layers[1::2]
+    if (not lin or len(lin) != len(acts) + 1 or any(d["type"] != "linear" for d in lin)
+            or any(d["type"] != "act" for d in acts) or len({d["name"] for d in acts}) > 1 or len({d["bias"] for d in lin}) > 1
+            or any(a["out"] != b["in"] for a, b in zip(lin, lin[1:]))):
+        return ""
+    try:
+        arch = Arch("mlp", (lin[0]["in"], *(d["out"] for d in lin)), acts[0]["name"] if acts else "relu",
+                    bias=lin[0]["bias"])
+    except ArchError:
+        return ""
+    return f": the same layers are arch='{arch}' (a metanet MLP, its parameters named layers.{{i}}.weight)"
+
+
+def _fit(arch: Arch, task) -> None:
+    """An ArchError naming the task and a fitting architecture when ``arch`` cannot be written for ``task``."""
+    shape, k = tuple(task.input_shape), task.num_classes
+    widths, problems = list(arch.widths), []
+    if arch.num_classes != k:
+        problems.append(f"has {arch.num_classes} outputs but task {task.name!r} has {k} classes")
+        widths[-1] = k
+    if not arch.fits(shape):
+        if arch.family == "mlp":
+            problems.append(f"does not fit task {task.name!r}: it takes {arch.in_size} input features, the task's "
+                            f"inputs have shape {shape} ({math.prod(shape)} features)")
+            widths[0] = math.prod(shape)
+        elif len(shape) == 3:
+            problems.append(f"does not fit task {task.name!r}: it reads {arch.in_size}-channel images, the task's "
+                            f"inputs have shape {shape}")
+            widths[0] = shape[0]
+        else:
+            hint = (" (images of shape (n, H, W) need their channel dimension, (n, 1, H, W): x[:, None])"
+                    if len(shape) == 2 and shape[0] > 1 and arch.in_size == 1 else "")  # (1, L): a 1-d signal
+            raise ArchError(f"architecture {arch} does not fit task {task.name!r}: a cnn reads images (C, H, W), the "
+                            f"task's inputs have shape {shape}{hint}; or use an mlp, e.g. "
+                            f"mlp:{math.prod(shape)}-64-{k}:{arch.activation}")
+    if problems:
+        raise ArchError(f"architecture {arch} {' and '.join(problems)}; e.g. "
+                        f"{dataclasses.replace(arch, widths=tuple(widths))}")
+
+
+def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     t0 = time.perf_counter()
     task = tasks.resolve(spec)
-    if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
-        raise TaskError(f"candidates must be an integer >= 1, got {candidates!r}")
-    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
-        raise TaskError(f"shots must be None (the whole training split) or an integer >= 1, got {shots!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TaskError(f"seed must be an integer, got {seed!r}")
-    seed = int(seed)
-    arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else Arch.coerce(arch)
+    candidates = _integer("candidates", candidates, 1)
+    shots = None if shots is None else _integer("shots", shots, 1, "None (the whole training split) or ")
+    seed = _integer("seed", seed)
+    arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else _arch(arch)
+    _fit(arch, task)  # before the writer is loaded and the support set taken, naming the task, not "support inputs"
     if verify and len(task.split("val")[1]) == 0:
         raise TaskError(
             f"task {task.name!r} has no validation examples to choose among the candidates; give at least 3 "
@@ -151,7 +276,7 @@ def generate(
     test = _verify_one(nets[chosen], task) if verify and len(task.split("test")[1]) else None
     report = GenerationReport(
         task=task.name, arch=str(arch), support=len(y), candidates=cand, chosen=chosen, test=test,
-        seconds=time.perf_counter() - t0, seconds_write=t_write,
+        seconds=time.perf_counter() - t0, seconds_write=t_write, seed=seed, shots=shots,
     )
     return Generated(nets[chosen], report, nets)
 

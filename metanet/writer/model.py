@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +107,23 @@ class _Layer:
     d_in: int  # source neurons (features, or channels * k * k for a conv)
     d_out: int
     skip: bool = False
+
+
+@contextmanager
+def float32_default() -> Iterator[None]:
+    """Run with float32 as torch's default dtype, as the writer and the networks it writes are float32: under
+    ``torch.set_default_dtype(torch.float64)`` the seeded starting weights and random draws came out float64 (a
+    'expected scalar type Float but found Double' RuntimeError). The caller's default is restored on exit; nothing
+    changes when it already is float32."""
+    old = torch.get_default_dtype()
+    if old == torch.float32:
+        yield
+        return
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old)
 
 
 def _bipartite(d_in: int, d_out: int) -> Tensor:
@@ -324,13 +343,18 @@ class Writer(nn.Module):
             start: starting weights ``name -> (B, *shape)`` (e.g. a zoo member); default: the seeded init of
                 ``arch`` per candidate.
             candidates: B, the number of weight sets (each from its own seeded starting weights).
-            seed: makes the output deterministic.
+            seed: makes the output deterministic (for the same ``candidates``: the B weight sets share the random
+                draws of the layers after the first, so weight set ``i`` also depends on B).
             all_steps: return the weights after every refinement pass (for deep supervision).
 
         Returns:
             ``name -> (B, *param.shape)`` keyed like ``metanet.nets.build(arch).state_dict()`` (a list, one per
             pass, with ``all_steps``).
         """
+        with float32_default():  # the same weights whatever torch's default dtype is
+            return self._write(arch, x, y, num_classes, start, candidates, seed, all_steps)
+
+    def _write(self, arch, x, y, num_classes, start, candidates, seed, all_steps):
         from metanet.checkpoints import check_float32
 
         check_float32(self)  # a float64 / half / meta-device writer failed deep inside torch
