@@ -61,6 +61,8 @@ def _refine(args: argparse.Namespace) -> int:
         meta = load_meta(args.file)
         for split in ("train", "val", "test"):  # measured on the weights before refinement (and maybe another task)
             meta.pop(f"{split}_accuracy", None)
+        if args.method == "sgd" and meta.get("zero_gradient_steps"):  # no longer true of these weights
+            meta["zero_gradient_steps"] = False
         meta.update(task=res.after.task, refined_by=args.method, refine_steps=args.steps, refined_task=args.task,
                     **{f"{args.split}_accuracy_before": res.before.accuracy, f"{args.split}_accuracy": res.after.accuracy})
         print(f"saved {save(res.model, args.out, **meta)}")

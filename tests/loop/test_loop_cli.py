@@ -52,6 +52,18 @@ def test_refined_network_names_the_task_it_was_refined_on(tmp_path, capsys):
     assert "test_accuracy" not in meta and set(meta) >= {"val_accuracy", "val_accuracy_before"}
 
 
+def test_sgd_refinement_is_not_recorded_as_zero_gradient_steps(tmp_path, capsys):
+    """A generated network's file says zero_gradient_steps: true; refined by SGD, the new file kept saying so."""
+    src = save(build("mlp:64-16-10:relu", seed=0), tmp_path / "net.safetensors", task="digits",
+               zero_gradient_steps=True, generated_by="metanet.writer")
+    for method, want in (("sgd", False), ("activity", True)):
+        out = tmp_path / f"{method}.safetensors"
+        assert main(["refine", str(src), "--task", "digits", "--method", method, "--steps", "1", "--population", "2",
+                     "--out", str(out)]) == 0
+        capsys.readouterr()
+        assert load_meta(out)["zero_gradient_steps"] is want
+
+
 def test_improve_bad_folds_is_one_line(capsys):
     assert main(["improve", "digits", "--rounds", "0", "--folds", "1"]) == 2
     assert capsys.readouterr().err.strip() == "metanet: error: cross-fitting needs folds >= 2, got 1"
