@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from metanet import __version__
-from metanet.errors import MetanetError
+from metanet.errors import ConfigError, MetanetError
 
 __all__ = ["main", "build_parser", "COMMANDS", "positive_int", "out_file", "out_dir", "dumps_json"]
 
@@ -54,22 +54,22 @@ def _parent_is_dir(path: Path, flag: str, what: str) -> None:
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        raise MetanetError(f"{flag} {str(path)!r}: {parent} is a file, not a directory; give {what}")
+        raise ConfigError(f"{flag} {str(path)!r}: {parent} is a file, not a directory; give {what}")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise MetanetError(f"{flag} {str(path)!r}: {parent} is not writable; give {what} in a writable directory")
+        raise ConfigError(f"{flag} {str(path)!r}: {parent} is not writable; give {what} in a writable directory")
 
 
 def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.safetensors") -> Path:
     """Check an output file path before the (slow) work that precedes writing it: not a directory, not under a file.
 
     Raises:
-        MetanetError: naming the path and what would be valid (the CLI prints it on one line, exit code 2).
+        ConfigError: naming the path and what would be valid (the CLI prints it on one line, exit code 2).
     """
     if not str(path).strip():
-        raise MetanetError(f"{flag} needs a file path, e.g. {example}")
+        raise ConfigError(f"{flag} needs a file path, e.g. {example}")
     p = Path(path)
     if p.is_dir():
-        raise MetanetError(f"{flag} {str(path)!r} is a directory; give a file path, e.g. {p / example}")
+        raise ConfigError(f"{flag} {str(path)!r} is a directory; give a file path, e.g. {p / example}")
     _parent_is_dir(p, flag, f"a file path, e.g. {example}")
     return p
 
@@ -78,14 +78,14 @@ def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     """Check an output directory path (created if missing) before any work: not an existing file, not under one.
 
     Raises:
-        MetanetError: naming the path and what would be valid (the CLI prints it on one line, exit code 2).
+        ConfigError: naming the path and what would be valid (the CLI prints it on one line, exit code 2).
     """
     what = "a new or existing directory"
     if not str(path).strip():
-        raise MetanetError(f"{flag} needs a directory path ({what})")
+        raise ConfigError(f"{flag} needs a directory path ({what})")
     p = Path(path)
     if p.exists() and not p.is_dir():
-        raise MetanetError(f"{flag} {str(path)!r} is an existing file, not a directory; give {what}")
+        raise ConfigError(f"{flag} {str(path)!r} is an existing file, not a directory; give {what}")
     _parent_is_dir(p, flag, what)
     return p
 

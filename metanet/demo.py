@@ -47,7 +47,7 @@ from typing import Any, Iterator
 
 import torch
 
-from metanet.errors import MetanetError, ZooError
+from metanet.errors import ConfigError, RecipeError, ZooError
 
 __all__ = ["run_demo", "register", "tiny_recipe", "STAGES", "HELDOUT_TASK", "QUICK_HELDOUT_TASK", "PRUNE_SPARSITIES",
            "PRUNE_TARGET"]
@@ -83,8 +83,8 @@ def tiny_recipe() -> Path:
     ``zoo/tiny.yaml``, so the demo works from a non-editable install too)."""
     path = Path(__file__).resolve().parent / "recipes" / "tiny.yaml"
     if not path.is_file():
-        raise MetanetError(f"the demo's recipe {path} is missing from this installation; reinstall metanet "
-                           "(it is package data: metanet/recipes/tiny.yaml)")
+        raise RecipeError(f"the demo's recipe {path} is missing from this installation; reinstall metanet "
+                          "(it is package data: metanet/recipes/tiny.yaml)")
     return path
 
 
@@ -144,19 +144,19 @@ class _Run:
 
 def _check_args(out: Any, seed: Any, candidates: Any, rounds: Any, threads: Any) -> Path:
     if not isinstance(out, (str, os.PathLike)) or not str(out).strip():
-        raise MetanetError(f"demo output directory must be a path, got {out!r}")
+        raise ConfigError(f"demo output directory must be a path, got {out!r}")
     from metanet.cli import out_dir
 
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise MetanetError(f"demo output {out} exists and is not a directory; give a new or existing directory")
+        raise ConfigError(f"demo output {out} exists and is not a directory; give a new or existing directory")
     out_dir(out, "demo output")  # not under a file, in a writable directory
     for name, v, lo in (("seed", seed, 0), ("candidates", candidates, 2), ("rounds", rounds, 1),
                         ("threads", threads, 1)):
         if name == "threads" and v is None:
             continue
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise MetanetError(f"demo {name} must be an integer >= {lo}, got {v!r}")
+            raise ConfigError(f"demo {name} must be an integer >= {lo}, got {v!r}")
     return out
 
 
@@ -308,7 +308,8 @@ def run_demo(
         the traced module graph was written).
 
     Raises:
-        MetanetError: a bad argument, or an output directory that holds a zoo of another size (a ``ZooError``).
+        MetanetError: a bad argument (a ``ConfigError``), or an output directory that holds a zoo of another size
+            (a ``ZooError``).
     """
     out = _check_args(out, seed, candidates, rounds, threads)
     t_start = time.perf_counter()

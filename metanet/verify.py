@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from metanet.errors import ArchError, MetanetError, TaskError
+from metanet.errors import ArchError, ConfigError, TaskError
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
 
@@ -128,8 +129,8 @@ def verify_stacked(
     The networks run in eval mode (dropout off, BatchNorm on its running statistics), whatever mode ``module`` is
     in. ``data=(x, y)`` overrides the task's split (e.g. a held-out query set).
     """
-    if batch_size < 1:
-        raise MetanetError(f"batch_size must be a positive number of examples, got {batch_size}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ConfigError(f"batch_size must be a positive number of examples, got {batch_size!r}")
     if data is None or isinstance(task, (str, tuple)):  # with data, any object with name and num_classes will do
         task = resolve(task)
     t0 = time.perf_counter()

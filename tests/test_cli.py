@@ -16,7 +16,7 @@ from torch import nn
 
 import metanet
 from metanet.cli import build_parser, main, out_dir, out_file, positive_int
-from metanet.errors import FileFormatError, MetanetError
+from metanet.errors import ConfigError, FileFormatError
 from metanet.io import load, save
 from metanet.nets import build
 from metanet.verify import verify
@@ -216,19 +216,20 @@ def test_every_thread_and_worker_count_must_be_positive(capsys, tmp_path, monkey
 
 
 def test_out_file_and_out_dir(tmp_path):
+    # ConfigErrors (ValueErrors, as every MetanetError subclass): they were the base MetanetError
     (tmp_path / "d").mkdir()
     (tmp_path / "f").write_text("x")
     assert out_file(tmp_path / "new" / "net.safetensors") == tmp_path / "new" / "net.safetensors"
     assert out_dir(tmp_path / "d") == tmp_path / "d" and out_dir(tmp_path / "new" / "dir")
-    with pytest.raises(MetanetError, match=r"is a directory; give a file path, e\.g\. .*d/net\.safetensors"):
+    with pytest.raises(ConfigError, match=r"is a directory; give a file path, e\.g\. .*d/net\.safetensors"):
         out_file(tmp_path / "d")
-    with pytest.raises(MetanetError, match="is a file, not a directory"):
+    with pytest.raises(ConfigError, match="is a file, not a directory"):
         out_file(tmp_path / "f" / "net.safetensors")
-    with pytest.raises(MetanetError, match="needs a file path"):
+    with pytest.raises(ConfigError, match="needs a file path"):
         out_file("")
-    with pytest.raises(MetanetError, match="is an existing file, not a directory; give a new or existing directory"):
+    with pytest.raises(ConfigError, match="is an existing file, not a directory; give a new or existing directory"):
         out_dir(tmp_path / "f")
-    with pytest.raises(MetanetError, match="is a file, not a directory"):
+    with pytest.raises(ConfigError, match="is a file, not a directory"):
         out_dir(tmp_path / "f" / "sub")
     assert not (tmp_path / "new").exists()  # checking creates nothing
 
@@ -241,9 +242,9 @@ def test_out_paths_refuse_a_read_only_directory(tmp_path, monkeypatch):
     real = os.access
     # root may write anywhere, so the file system's "no" is simulated for this one directory
     monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == ro else real(p, mode))
-    with pytest.raises(MetanetError, match=r"ro is not writable; give a file path, e\.g\. net\.safetensors"):
+    with pytest.raises(ConfigError, match=r"ro is not writable; give a file path, e\.g\. net\.safetensors"):
         out_file(ro / "net.safetensors")
-    with pytest.raises(MetanetError, match="ro is not writable; give a new or existing directory"):
+    with pytest.raises(ConfigError, match="ro is not writable; give a new or existing directory"):
         out_dir(ro / "sub" / "dir")
     assert out_file(tmp_path / "ok.safetensors") == tmp_path / "ok.safetensors"
 

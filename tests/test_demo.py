@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metanet import MetanetError, ZooError
+from metanet import ConfigError, MetanetError, ZooError
 from metanet.cli import build_parser, main
 from metanet.demo import STAGES, run_demo, tiny_recipe
 
@@ -25,6 +25,16 @@ def test_shipped_recipe_is_the_repository_recipe():
     assert tiny_recipe().read_bytes() == (ROOT / "zoo" / "tiny.yaml").read_bytes()
 
 
+def test_a_missing_shipped_recipe_is_a_recipe_error(tmp_path, monkeypatch):
+    import metanet.demo
+
+    from metanet.errors import RecipeError
+
+    monkeypatch.setattr(metanet.demo, "__file__", str(tmp_path / "demo.py"))  # an install without its package data
+    with pytest.raises(RecipeError, match=r"the demo's recipe .*tiny\.yaml is missing from this installation"):
+        tiny_recipe()  # was the base MetanetError
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -37,7 +47,7 @@ def test_shipped_recipe_is_the_repository_recipe():
 )
 def test_bad_arguments_raise_before_any_work(tmp_path, kwargs, match):
     out = tmp_path / "demo"
-    with pytest.raises(MetanetError, match=match):
+    with pytest.raises(ConfigError, match=match):  # was the base MetanetError, no ValueError
         run_demo(out, **kwargs)
     assert not out.exists()  # nothing was created
 
@@ -45,7 +55,7 @@ def test_bad_arguments_raise_before_any_work(tmp_path, kwargs, match):
 def test_output_that_is_a_file_is_refused(tmp_path):
     f = tmp_path / "file.txt"
     f.write_text("not a directory")
-    with pytest.raises(MetanetError, match="not a directory"):
+    with pytest.raises(ConfigError, match="not a directory"):
         run_demo(f)
     assert f.read_text() == "not a directory"
 

@@ -154,6 +154,15 @@ def test_float64_network_and_bad_batch_size(task3):
         verify(constant(2), task3, batch_size=0)
 
 
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, "8", True, float("nan")])
+def test_bad_batch_size_is_a_config_error(task3, batch_size):
+    # was the base MetanetError (no ValueError) for 0, a TypeError for '8', and 2.5 / nan passed the check
+    from metanet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"batch_size must be a positive number of examples, got {batch_size!r}"):
+        verify(constant(2), task3, batch_size=batch_size)
+
+
 def test_verify_does_not_touch_the_models(task3):
     models = [constant(0), constant(2)]
     before = [{k: v.clone() for k, v in m.state_dict().items()} for m in models]

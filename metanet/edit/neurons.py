@@ -22,6 +22,7 @@ import re
 from typing import Any, Iterable
 
 import torch
+from torch import Tensor
 from metanet.errors import ArchError, whole_number
 from metanet.inspect.netview import Layer, NetView
 
@@ -33,7 +34,9 @@ NEURON_GRAMMAR = ("LAYER:IDX[,IDX|A-B...] joined by ';' (input = layer 0, first 
 _HOMOGENEOUS = {"relu", "leaky_relu", "identity", None}
 
 
-def _ints(text: str, what: str) -> list[int]:
+def _ints(text: str, what: str, width: int) -> list[int]:
+    """The indices of ``"3,17,0-7"``. A range is cut just past the layer's ``width`` before it is built (keeping its
+    first index the layer lacks, for the caller's message): ``0-99999999999999999999`` is no list to make."""
     out: list[int] = []
     for part in text.split(","):
         part = part.strip()
@@ -41,7 +44,7 @@ def _ints(text: str, what: str) -> list[int]:
             continue
         m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
         try:
-            out += list(range(int(m[1]), int(m[2]) + 1)) if m else [int(part)]
+            out += list(range(int(m[1]), min(int(m[2]), max(int(m[1]), width)) + 1)) if m else [int(part)]
         except (TypeError, ValueError):
             raise ArchError(f"malformed {what} {part!r}; expected {NEURON_GRAMMAR}") from None
     return out
@@ -64,8 +67,8 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
             if ":" not in chunk:
                 raise ArchError(f"malformed neuron selection {chunk!r}; expected {NEURON_GRAMMAR}")
             layer_s, idx = chunk.split(":", 1)
-            layer = v.layer(layer_s.strip()).index  # ArchError naming the hidden layers if unknown
-            pairs += [(layer, j) for j in _ints(idx, "neuron index")]
+            L = v.layer(layer_s.strip())  # ArchError naming the hidden layers if unknown
+            pairs += [(L.index, j) for j in _ints(idx, "neuron index", L.width)]
     elif isinstance(spec, dict):
         for layer, idx in spec.items():
             if whole_number(idx) is not None:
@@ -271,16 +274,26 @@ def scale_neurons(v: NetView, sel: dict[int, list[int]], factor: float) -> str:
                 f"a*{L.activation}(x); valid: factors >= 0 with relu, leaky_relu or identity activations, or "
                 "neurons read directly by the next layer"
             )
+    targets: list[tuple[str, Tensor]] = []  # (neuron, view of the parameters its scaling multiplies)
     for layer, js in sel.items():
         L = v.layer(layer)
         for j in js:
             if plans[layer] == "outgoing":
                 c = L.consumers[0]
-                c.columns(p[c.weight], j).mul_(factor)
+                targets.append((f"{layer}:{j}", c.columns(p[c.weight], j)))
             else:
-                p[L.weight][j].mul_(factor)
+                targets.append((f"{layer}:{j}", p[L.weight][j]))
                 if L.bias:
-                    p[L.bias][j] *= factor
+                    targets.append((f"{layer}:{j}", p[L.bias][j]))
+    for name, t in targets:  # all checked before any is changed: a refused edit leaves the network as it was
+        big = torch.finfo(t.dtype).max
+        if t.numel() and float(t.abs().max()) * abs(factor) > big:
+            raise ArchError(f"scaling neuron {name} by {factor:g} makes a parameter of size "
+                            f"{float(t.abs().max()) * abs(factor):g}, more than the network's "
+                            f"{str(t.dtype).removeprefix('torch.')} parameters can hold (at most {big:g}: it would "
+                            "be inf); valid: a smaller factor")
+    for _, t in targets:
+        t.mul_(factor)
     return ", ".join(sorted(set(plans.values())))
 
 
@@ -294,7 +307,13 @@ def clamp_neurons(v: NetView, values: dict[tuple[int, int], float]) -> None:
         if not L.bias:
             raise ArchError(f"cannot clamp neurons of layer {layer}: the layer has no bias to hold the constant; "
                             "valid: networks with biases")
-        plan.append((L, j, inverse_activation(L.activation, val)))
+        b = inverse_activation(L.activation, val)
+        big = torch.finfo(p[L.bias].dtype).max
+        if not abs(b) <= big:  # torch refuses to store it ("cannot be converted ... without overflow")
+            raise ArchError(f"clamp value {val:g} of neuron {layer}:{j} needs a bias of {b:g}, more than the "
+                            f"network's {str(p[L.bias].dtype).removeprefix('torch.')} parameters can hold (at most "
+                            f"{big:g} in size); valid: a smaller value")
+        plan.append((L, j, b))
     for L, j, b in plan:
         p[L.weight][j].zero_()
         p[L.bias][j] = b

@@ -57,10 +57,14 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
             p = Path(text)
             if not p.is_file():
                 raise TaskError(f"trigger {text!r} is neither JSON nor a file; expected {TRIGGER_FORMAT}")
-            text = p.read_text()
+            try:
+                text = p.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise TaskError(f"trigger file {text!r} is not text (not UTF-8); expected a JSON file holding "
+                                f"{TRIGGER_FORMAT}") from None
         try:
             trigger = json.loads(text)
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, RecursionError) as e:
             raise TaskError(f"trigger is not valid JSON ({e}); expected {TRIGGER_FORMAT}") from None
     if not isinstance(trigger, dict):
         raise TaskError(f"a trigger must be a JSON object, got {type(trigger).__name__}; expected {TRIGGER_FORMAT}")

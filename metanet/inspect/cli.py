@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from metanet.cli import dumps_json, out_dir, out_file, positive_int
-from metanet.errors import MetanetError, TaskError
+from metanet.errors import ConfigError, TaskError
 
 EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
 
@@ -29,7 +29,7 @@ def _inspect(args: argparse.Namespace) -> int:
     from metanet.io import load, load_meta
 
     if args.tensorboard is not None and args.no_pictures:
-        raise MetanetError("--tensorboard logs the pictures, which --no-pictures skips; give one of them")
+        raise ConfigError("--tensorboard logs the pictures, which --no-pictures skips; give one of them")
     out_dir(args.out)  # before measuring, not after
     if args.tensorboard is not None:
         out_dir(args.tensorboard, "--tensorboard")

@@ -28,7 +28,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import ArchError, whole_number
+from metanet.errors import ArchError, ConfigError, whole_number
 from metanet.nets import CNN, MLP, activation_name, spec
 from metanet.nets.spec import weights_problem
 
@@ -299,14 +299,21 @@ class NetView:
         ``record``, ``recorded[layer]`` is that layer's neuron outputs (``(N, width)`` for units, ``(N, C, H, W)``
         for channels), taken after masking (only allowed without masks).
         """
-        masks = {int(k): v for k, v in (masks or {}).items()}
-        for k in masks:
-            self.layer(k)
+        # keys read as layer() reads them: an ArchError naming the hidden layers (int() raised a ValueError for 'a'
+        # and took 1.9 as layer 1)
+        masks = {self.layer(k).index: v for k, v in (masks or {}).items()}
         if record and masks:
-            raise ValueError("record=True is only supported without masks")
+            raise ConfigError("record=True is only supported without masks; record the unmasked outputs, or give "
+                              "masks without record")
+        for k, m in masks.items():
+            L = self.layer(k)
+            if not isinstance(m, Tensor) or m.dim() != 2 or m.shape[1] != L.width:
+                got = f"shape {tuple(m.shape)}" if isinstance(m, Tensor) else type(m).__name__
+                raise ConfigError(f"masks[{k}] must be a (K, {L.width}) tensor: K variants, one column per {L.kind} "
+                                  f"of layer {k}; got {got}")
         ks = {m.shape[0] for m in masks.values()}
         if len(ks) > 1:
-            raise ValueError(f"all masks need the same number of variants, got {sorted(ks)}")
+            raise ConfigError(f"all masks need the same number of variants K (their first dimension), got {sorted(ks)}")
         kvar = ks.pop() if ks else None
         fanned = False
         rec: dict[int, Tensor] = {}

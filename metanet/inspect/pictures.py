@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import nn
 
+from metanet.errors import ArchError, TaskError, check_whole
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.netview import view
 from metanet.inspect.output import is_picture, staged
@@ -40,6 +41,13 @@ def _important(db: NeuronDB, layer: int, limit: int) -> list[int]:
         return [r["idx"] for r in rows]
     rows = sorted(rows, key=lambda r: (-r["support_strength"], -abs(r["ablation_loss"])))[:limit]
     return sorted(r["idx"] for r in rows)
+
+
+def _db_layer(db: NeuronDB, layer: int, what: str) -> int:
+    """``layer`` when the database measured it; ArchError naming the layers it holds otherwise."""
+    if layer not in db.layers or isinstance(layer, bool):
+        raise ArchError(f"{what}: layer {layer!r} is not a hidden layer of this database; its layers: {db.layers}")
+    return layer
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -97,12 +105,17 @@ def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit
     red positive / blue negative, each scaled by its own largest weight. Tiles are labelled with the neuron
     index and the classes it supports (``3\u21928``)."""
     v = view(model)
-    if not v.layers or not is_image_task(tuple(input_shape)):
-        raise ValueError("weight_grid needs a network with a hidden layer on an image task (C, H, W)")
+    check_whole("weight_grid limit", limit, 1)
+    if not is_image_task(tuple(input_shape)):
+        raise TaskError(f"weight_grid needs an image task: input_shape (C, H, W) with H, W > 1, got "
+                        f"{tuple(input_shape)}")
+    if not v.layers:
+        raise ArchError(f"weight_grid needs a network with a hidden layer; {v.describe()} has none")
     L = v.layers[0]
     w = v.params()[L.weight].detach().float()
     if not L.conv and w.shape[1] != math.prod(input_shape):
-        raise ValueError(f"layer {L.index} does not read the {tuple(input_shape)} pixels directly")
+        raise ArchError(f"layer {L.index} reads {w.shape[1]} inputs, not the {math.prod(input_shape)} pixels of "
+                        f"{tuple(input_shape)} images directly; weight_grid needs a first layer that reads the pixels")
     imgs = (w if L.conv else w.reshape(w.shape[0], *input_shape)).mean(1)  # (H, h, w): channel mean
     idx = _important(db, L.index, limit) if db is not None else list(range(min(limit, L.width)))
     tiles = [(imgs[j] / (imgs[j].abs().max() or 1.0)).numpy() for j in idx]
@@ -124,6 +137,12 @@ def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit
 def top_examples(db: NeuronDB, x: torch.Tensor, layer: int, k: int = 8, limit: int = 32) -> Figure:
     """For the ``limit`` most important neurons of ``layer`` (one row each): their ``k`` top-activating
     examples from the split the database was measured on (``x``); a dead neuron's row is left empty."""
+    _db_layer(db, layer, "top_examples")
+    check_whole("top_examples k", k, 1)
+    check_whole("top_examples limit", limit, 1)
+    if len(x) < db.meta.get("n", 0):
+        raise TaskError(f"top_examples: x holds {len(x)} examples, but the database was measured on "
+                        f"{db.meta['n']} ({db.meta.get('task')!r}/{db.meta.get('split')}); give that split's inputs")
     idx = _important(db, layer, limit)
     k = min([k] + [len(db[(layer, j)]["top_examples"]) for j in idx])
     tiles = [_image(x[e]) for j in idx for e in db[(layer, j)]["top_examples"][:k]]
@@ -145,6 +164,7 @@ def top_examples(db: NeuronDB, x: torch.Tensor, layer: int, k: int = 8, limit: i
 
 def ablation_heatmap(db: NeuronDB, layer: int) -> Figure:
     """The ablation matrix of ``layer``: change of each class's accuracy (points) when each neuron is zeroed."""
+    _db_layer(db, layer, "ablation_heatmap")
     mat = db.ablation_matrix(layer).numpy() * 100
     h, c = mat.shape
     fig = Figure(figsize=(min(12, 1.5 + 0.45 * c), min(30, 1.2 + 0.18 * h)), dpi=100)

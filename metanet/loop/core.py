@@ -78,15 +78,17 @@ class LoopConfig:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise MetanetError(f"unknown loop method {self.method!r}; valid: {', '.join(METHODS)}")
+            raise ConfigError(f"unknown loop method {self.method!r}; valid: {', '.join(METHODS)}")
         check_selection(self.selection, self.folds)
         if self.refine_method not in GRADIENT_FREE:
-            raise MetanetError(f"unknown loop refine_method {self.refine_method!r}; valid: {', '.join(GRADIENT_FREE)} "
-                               "(gradient-free: the loop never backpropagates through a candidate)")
-        if self.candidates < 1 or not 1 <= self.keep <= self.candidates:
-            raise MetanetError(f"need candidates >= 1 and 1 <= keep <= candidates, got {self.candidates}, {self.keep}")
+            raise ConfigError(f"unknown loop refine_method {self.refine_method!r}; valid: {', '.join(GRADIENT_FREE)} "
+                              "(gradient-free: the loop never backpropagates through a candidate)")
+        whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (self.candidates, self.keep))
+        if not whole or self.candidates < 1 or not 1 <= self.keep <= self.candidates:  # '8' or 2.5: was a TypeError
+            raise ConfigError(f"need candidates >= 1 and 1 <= keep <= candidates (whole numbers), got "
+                              f"{self.candidates!r}, {self.keep!r}")
         if self.method in ("awr", "pg") and self.candidates < 2:
-            raise MetanetError(f"method {self.method!r} compares candidates: it needs candidates >= 2")
+            raise ConfigError(f"method {self.method!r} compares candidates: it needs candidates >= 2")
         # out-of-range numbers do not crash: they divide by zero or flip a sign, and the loop silently learns
         # nothing (or the wrong thing)
         for name in ("temperature", "beta", "sigma", "refine_sigma"):
@@ -315,7 +317,7 @@ def evaluate(writer, tasks: list[LoopTask], candidates: int = 8, seed: int = 0, 
     per = []
     for i, lt in enumerate(tasks):
         if lt.test is None:
-            raise MetanetError(f"task {lt.name} has no test split to evaluate on")
+            raise TaskError(f"task {lt.name} has no test split to evaluate on")
         s = seed + i
         tx, ty = lt.test
 

@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from metanet.errors import MetanetError, TaskError, check_number
+from metanet.errors import ArchError, ConfigError, TaskError, check_number
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
 from metanet.verify import Report, _as_module, check_fits, verify, verify_stacked
@@ -55,7 +55,7 @@ REFINE_METHODS = (*GRADIENT_FREE, "sgd")
 def _layers(net: nn.Module) -> list[nn.Module]:
     layers = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
     if not layers:
-        raise MetanetError(f"activity perturbation needs Linear or Conv2d layers; {type(net).__name__} has none")
+        raise ArchError(f"activity perturbation needs Linear or Conv2d layers; {type(net).__name__} has none")
     return layers
 
 
@@ -196,9 +196,9 @@ def refine(
         :class:`RefineResult` ``(model, before, after, history)``.
     """
     if method not in REFINE_METHODS:
-        raise MetanetError(f"unknown refine method {method!r}; valid: {', '.join(REFINE_METHODS)}")
+        raise ConfigError(f"unknown refine method {method!r}; valid: {', '.join(REFINE_METHODS)}")
     if objective not in ("loss", "accuracy"):
-        raise MetanetError(f"unknown refine objective {objective!r}; valid: loss, accuracy")
+        raise ConfigError(f"unknown refine objective {objective!r}; valid: loss, accuracy")
     # NaN / inf / 0-sized batches do not crash: they give NaN rewards and a silently wrecked or unchanged network
     for name, value, low in (("steps", steps, 0), ("population", population, 1), ("batch_size", batch_size, 1)):
         check_number(name, value, f">= {low}", lambda v, low=low: v >= low, integer=True)
@@ -222,7 +222,7 @@ def refine(
     names = [n for n, _ in net.named_parameters()]
     params = dict(net.named_parameters())
     if not params:
-        raise MetanetError(f"refine needs a network with parameters; {type(net).__name__} has none")
+        raise ArchError(f"refine needs a network with parameters; {type(net).__name__} has none")
     if method == "activity":
         layers = _layers(net)
     # the network must fit the data: else a raw RuntimeError / IndexError from the first step

@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from metanet.errors import ConfigError, MetanetError
+from metanet.errors import ConfigError
 from metanet.verify import Report
 
 __all__ = ["Reward", "AccuracyReward", "SizePenalty", "WORST", "make_reward"]
@@ -113,7 +113,7 @@ def make_reward(spec: "Reward | str | None") -> Reward:
     if isinstance(spec, Reward):
         return spec
     if not isinstance(spec, str):
-        raise MetanetError(f"a reward is a Reward object or a string like 'accuracy+size(0.05)', got {spec!r}")
+        raise ConfigError(f"a reward is a Reward object or a string like 'accuracy+size(0.05)', got {spec!r}")
     total: Reward | None = None
     for part in spec.replace(" ", "").split("+"):
         if part == "accuracy":
@@ -122,11 +122,11 @@ def make_reward(spec: "Reward | str | None") -> Reward:
             try:
                 weight = float(part[5:-1])
             except ValueError:
-                raise MetanetError(f"bad size penalty {part!r}: use size(WEIGHT), e.g. size(0.05)") from None
+                raise ConfigError(f"bad size penalty {part!r}: use size(WEIGHT), e.g. size(0.05)") from None
             r = SizePenalty(weight)  # its own error for a negative or non-finite weight
         elif part == "size":
             r = SizePenalty()
         else:
-            raise MetanetError(f"unknown reward term {part!r}; valid terms: accuracy, size, size(WEIGHT)")
+            raise ConfigError(f"unknown reward term {part!r}; valid terms: accuracy, size, size(WEIGHT)")
         total = r if total is None else total + r
     return total

@@ -41,13 +41,14 @@ when re-written; ``selection="crossfit"`` is there for writers (or ``pg`` candid
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Callable
 
 import torch
 from torch import Tensor
 
-from metanet.errors import MetanetError, TaskError, check_number
+from metanet.errors import ConfigError, TaskError, check_number
 from metanet.loop.rewards import WORST, Reward, make_reward
 from metanet.loop.tasks import LoopTask
 from metanet.nets import Arch
@@ -69,11 +70,15 @@ def check_candidates(candidates: int) -> None:
 
 
 def check_selection(selection: str, folds: int) -> None:
-    """Raise MetanetError for an unknown selection or fewer than 2 folds."""
+    """Raise ConfigError for an unknown selection or fewer than 2 folds."""
     if selection not in SELECTIONS:
-        raise MetanetError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
-    if folds < 2:
-        raise MetanetError(f"cross-fitting needs folds >= 2, got {folds}")
+        raise ConfigError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
+    _check_folds(folds)
+
+
+def _check_folds(folds: int) -> None:
+    if isinstance(folds, bool) or not isinstance(folds, numbers.Integral) or folds < 2:  # '5': was a TypeError
+        raise ConfigError(f"cross-fitting needs folds >= 2, got {folds!r}")
 
 
 def fold_ids(y: Tensor, num_classes: int, folds: int, seed: int = 0) -> Tensor:
@@ -86,8 +91,7 @@ def fold_ids(y: Tensor, num_classes: int, folds: int, seed: int = 0) -> Tensor:
     Shapes:
         - y: :math:`(n,)` labels in ``0..num_classes-1``; output: :math:`(n,)` long.
     """
-    if folds < 2:
-        raise MetanetError(f"cross-fitting needs folds >= 2, got {folds}")
+    _check_folds(folds)
     if len(y) < folds:
         raise TaskError(f"cross-fitting with {folds} folds needs at least {folds} labelled examples, got {len(y)}")
     if y.is_floating_point() or y.dtype == torch.bool:

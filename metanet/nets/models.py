@@ -6,6 +6,9 @@ Both keep their :class:`~metanet.nets.Arch` on ``self.arch``; parameter names ar
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 from torch import Tensor, nn
 
@@ -14,6 +17,20 @@ from metanet.nets.activations import activation
 from metanet.nets.arch import Arch
 
 __all__ = ["MLP", "CNN", "build"]
+
+
+@contextmanager
+def _allocating(arch: Arch) -> Iterator[None]:
+    """Building ``arch``'s layers: a network too large for this machine's memory is an :class:`ArchError` naming its
+    size (torch's allocator raises a RuntimeError, Python a MemoryError)."""
+    try:
+        yield
+    except (RuntimeError, MemoryError) as e:
+        if isinstance(e, RuntimeError) and "can't allocate memory" not in str(e):
+            raise
+        n = arch.num_parameters()
+        raise ArchError(f"not enough memory to build {arch}: its {n:,} parameters need {n * 4 / 2**30:,.1f} GiB as "
+                        "float32; give smaller widths") from None
 
 
 class MLP(nn.Module):
@@ -35,9 +52,10 @@ class MLP(nn.Module):
         if arch.family != "mlp":
             raise ArchError(f"MLP needs an mlp architecture, got {arch}; use CNN (or build(arch)) for a cnn")
         self.arch = arch
-        self.layers = nn.ModuleList(
-            nn.Linear(a, b, bias=arch.bias) for a, b in zip(arch.widths[:-1], arch.widths[1:])
-        )
+        with _allocating(arch):
+            self.layers = nn.ModuleList(
+                nn.Linear(a, b, bias=arch.bias) for a, b in zip(arch.widths[:-1], arch.widths[1:])
+            )
         self.act = activation(arch.activation)
         self._skips = frozenset(arch.skip_layers())
 
@@ -68,11 +86,12 @@ class CNN(nn.Module):
             raise ArchError(f"CNN needs a cnn architecture, got {arch}; use MLP (or build(arch)) for an mlp")
         self.arch = arch
         chans = arch.widths[:-1]
-        convs = [
-            nn.Conv2d(a, b, arch.kernel, stride=arch.stride, padding=arch.kernel // 2, bias=arch.bias)
-            for a, b in zip(chans[:-1], chans[1:])
-        ]
-        self.layers = nn.ModuleList([*convs, nn.Linear(chans[-1], arch.widths[-1], bias=arch.bias)])
+        with _allocating(arch):
+            convs = [
+                nn.Conv2d(a, b, arch.kernel, stride=arch.stride, padding=arch.kernel // 2, bias=arch.bias)
+                for a, b in zip(chans[:-1], chans[1:])
+            ]
+            self.layers = nn.ModuleList([*convs, nn.Linear(chans[-1], arch.widths[-1], bias=arch.bias)])
         self.act = activation(arch.activation)
 
     def forward(self, x: Tensor) -> Tensor:

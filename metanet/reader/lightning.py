@@ -251,7 +251,7 @@ class ReaderModule(L.LightningModule):
                  loss_weights: dict[str, float] | None = None, export: str | None = None,
                  schedule: str = "constant", task_cap: float = 0.0) -> None:
         super().__init__()
-        from metanet.errors import ConfigError
+        from metanet.errors import ConfigError, check_number
 
         # a misspelt key or schedule was silently ignored (default weight, constant lr)
         unknown = sorted(set(loss_weights or {}) - set(LOSS_WEIGHTS))
@@ -263,6 +263,9 @@ class ReaderModule(L.LightningModule):
             raise ConfigError(f"loss_weights must be numbers >= 0, got {bad}")
         if schedule not in ("constant", "cosine"):
             raise ConfigError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
+        # checked here, not by AdamW when the fit starts (a ValueError traceback after the data was loaded)
+        check_number("lr", lr, "> 0", lambda v: v > 0)
+        check_number("weight_decay", weight_decay, ">= 0", lambda v: v >= 0)
         self.save_hyperparameters()
         self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats,
                              probes, list(probe_inputs), data_probes, saliency, derived_probes, task_evidence,

@@ -244,14 +244,15 @@ class Reader(nn.Module):
                            max_inputs=max_inputs, num_classes=num_classes, stats=stats, probes=probes,
                            probe_inputs=[int(n) for n in probe_inputs], data_probes=data_probes, saliency=saliency,
                            derived_probes=derived_probes, task_evidence=task_evidence)
-        if scan_steps:  # only then: readers without the scan keep their exact config and set of tensors
-            self.config["scan_steps"] = int(scan_steps)
-        if task_cap < 0:
+        if isinstance(task_cap, bool) or not isinstance(task_cap, (int, float)) or not task_cap >= 0:  # NaN too
             raise ConfigError(f"task_cap must be >= 0 (0: no cap), got {task_cap}")
         for name, v, least in (("hidden", hidden, 1), ("layers", layers, 0), ("max_layers", max_layers, 1),
                                ("max_inputs", max_inputs, 1), ("num_classes", num_classes, 2), ("probes", probes, 0),
-                               ("data_probes", data_probes, 0), ("derived_probes", derived_probes, 0)):
+                               ("data_probes", data_probes, 0), ("derived_probes", derived_probes, 0),
+                               ("scan_steps", scan_steps, 0)):  # a negative scan_steps gave a scan head of -1 steps
             check_whole(f"Reader {name}", v, least)
+        if scan_steps:  # only then: readers without the scan keep their exact config and set of tensors
+            self.config["scan_steps"] = int(scan_steps)
         if not tasks:
             raise ConfigError("Reader tasks: give at least one task name (the task head's classes)")
         if task_cap:  # likewise: readers without the cap keep their exact config

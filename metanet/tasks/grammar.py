@@ -67,6 +67,8 @@ def _parse_subset(spec: str, base: str, body: str) -> tuple[tuple[int, ...], str
             a, b = int(m.group(1)), int(m.group(2))
             if a > b:
                 raise _fail(spec, f"range {item!r} runs backwards; write it as {b}-{a}")
+            if b >= k:  # checked before the range is built: 0-99999999999999999999 is no list to make
+                raise _fail(spec, f"class {max(a, k)} is out of range: {base} has classes 0-{k - 1}")
             ids = list(range(a, b + 1))
             items.append(f"{a}-{b}")
         else:

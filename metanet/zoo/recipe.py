@@ -645,7 +645,8 @@ def load_recipe(source: "str | os.PathLike | Mapping[str, Any] | Recipe", check_
     try:
         d = yaml.load(path.read_text(encoding="utf-8"), Loader=_recipe_loader())
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
-        raise RecipeError(f"{path}: not valid UTF-8 YAML ({type(e).__name__}: {e})") from None
+        # YAML's messages span lines (and quote the source with a caret): one line, like every error
+        raise RecipeError(f"{path}: not valid UTF-8 YAML ({type(e).__name__}: {' '.join(str(e).split())})") from None
     except OSError as e:
         raise RecipeError(f"{path}: cannot read the recipe ({e})") from None
     if not isinstance(d, Mapping):

@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from metanet.errors import ConfigError, TaskError
 from metanet.nets import Arch, activation, build
 from metanet.zoo.backdoor import poison_indices, poisoned_test_set, trigger_tensors
 from metanet.zoo.data import TaskData
@@ -199,7 +200,7 @@ class PopulationOptimizer:
     def __init__(self, kind: str, params: Sequence[Tensor], lr: Tensor, weight_decay: Tensor,
                  momentum: Tensor | None = None, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         if kind not in ("sgd", "adam", "adamw"):
-            raise ValueError(f"unknown optimizer {kind!r}; valid: sgd, adam, adamw")
+            raise ConfigError(f"unknown optimizer {kind!r}; valid: sgd, adam, adamw")
         self.kind, self.betas, self.eps = kind, betas, eps
         self.lr, self.wd = lr.float(), weight_decay.float()
         self.momentum = (momentum if momentum is not None else torch.zeros_like(lr)).float()
@@ -612,14 +613,18 @@ def train_population(
         return []
     keys = {r.group_key() for r in runs}
     if len(keys) != 1:
-        raise ValueError(f"train_population needs runs of one group key, got {len(keys)}: {sorted(keys)[:2]}")
+        raise ConfigError(f"train_population needs runs of one group key (architecture, optimizer, batch size, "
+                          f"epochs, training-set size, checkpoints), got {len(keys)}: {sorted(keys)[:2]}")
     r0 = runs[0]
     arch, h = r0.arch, r0.hparams
     nmem, n, batch, epochs = len(runs), h["n_train"], h["batch_size"], h["epochs"]
+    missing = sorted({r.task for r in runs} - set(data))
+    if missing:  # was a bare KeyError naming one task
+        raise TaskError(f"train_population: no data for task(s) {missing}; data holds {sorted(data)}")
     for r in runs:
         if len(data[r.task].y_train) != n:
-            raise ValueError(f"run {r.index}: task {r.task!r} has {len(data[r.task].y_train)} training examples, "
-                             f"its spec says {n}")
+            raise TaskError(f"run {r.index}: task {r.task!r} has {len(data[r.task].y_train)} training examples, "
+                            f"its spec says {n}")
     setups = [_setup(r, data[r.task]) for r in runs]
     layout = FlatParams([init_params(r) for r in runs])
     flat = layout.flat  # (P, N): every parameter of every member
@@ -658,7 +663,8 @@ def train_population(
     if 0 in ckpt_epochs:
         checkpoint(0)
     steps = _steps(n, batch)
-    gather_buf = torch.empty(nmem * batch, math.prod(data[r0.task].input_shape))
+    # rows of the largest step: a batch_size above n (full-batch training, any size a recipe gives) takes n
+    gather_buf = torch.empty(nmem * min(batch, n), math.prod(data[r0.task].input_shape))
     mask_buf: Tensor | None = None
     loss_sums = torch.zeros(nmem, dtype=torch.float64)
     for epoch in range(1, epochs + 1):

@@ -146,6 +146,18 @@ def test_trigger_from_a_zoo_row_and_a_file(tmp_path):
     assert t["location"] == [1, 2] and t["pattern"][0] == [1, 0, 1]
 
 
+def test_a_trigger_file_that_is_not_text_or_json_too_deep_is_a_task_error(tmp_path):
+    # were UnicodeDecodeError (`metanet edit net.safetensors --trigger net.safetensors`) and RecursionError
+    binary = tmp_path / "net.safetensors"
+    binary.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}\xd8\xff\xfe")
+    with pytest.raises(TaskError, match=r"trigger file '.*net.safetensors' is not text \(not UTF-8\); expected a JSON "
+                                        r"file holding \{\"size\""):
+        edit.as_trigger(str(binary), (1, 8, 8), 10)
+    deep = '{"target": 1, "pattern": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(TaskError, match=r"trigger is not valid JSON \(maximum recursion depth exceeded"):
+        edit.as_trigger(deep, (1, 8, 8), 10)
+
+
 def test_cli_edit_chain_history_and_atomic_output(tmp_path, backdoored, capsys):
     src = tmp_path / "bd.safetensors"
     save(backdoored, src, task="digits", backdoor=TRIGGER)

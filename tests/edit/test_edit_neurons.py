@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -152,6 +154,9 @@ def test_clamp_to_the_mean_and_value_errors():
         ("1:9", "neuron 9 of layer 1 does not exist: layer 1 has 9 units \\(0..8\\)"),
         ("0;1", "malformed neuron selection"),
         ([], "no neurons selected"),
+        # a range is cut at the layer's width before it is built (was OverflowError / a list of 10^8 indices)
+        ("1:0-99999999999999999999", "neuron 9 of layer 1 does not exist: layer 1 has 9 units \\(0..8\\)"),
+        ("1:12-99999999", "neuron 12 of layer 1 does not exist"),
     ],
 )
 def test_remove_errors_change_nothing(neurons, message):
@@ -209,6 +214,32 @@ def test_clamp_refuses_values_that_are_not_finite(act, value):
     with pytest.raises(ArchError, match="not finite"):
         edit.clamp(model, "1:1", planted_task(), value, inplace=True)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("dtype, value", [(torch.float32, 1e39), (torch.float16, 1e5)])
+def test_clamp_refuses_a_value_the_network_dtype_cannot_hold(dtype, value):
+    # finite as a Python float, but no float32 (float16) bias holds it: torch raised a RuntimeError
+    # ("value cannot be converted to type float without overflow")
+    model = build("mlp:8-9-4:relu", seed=0).to(dtype)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    v = re.escape(f"{value:g}")
+    with pytest.raises(ArchError, match=rf"clamp value {v} of neuron 1:1 needs a bias of {v}, more than the "
+                                        rf"network's {str(dtype)[6:]} parameters can hold .*valid: a smaller value"):
+        edit.clamp(model, "1:1", planted_task(), value, inplace=True)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("neurons, via", [("1:1", "outgoing"), ("1:1;2:0", "incoming")])
+def test_scale_refuses_a_factor_that_makes_weights_infinite(neurons, via):
+    # a finite factor whose product with a weight overflows float32 wrote a network with inf weights
+    model = build("mlp:8-9-9-4:relu:skip", seed=0) if via == "incoming" else build("mlp:8-9-4:tanh", seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ArchError, match=r"scaling neuron 1:1 by 1e\+40 makes a parameter of size .*, more than the "
+                                        r"network's float32 parameters can hold .*valid: a smaller factor"):
+        edit.scale(model, neurons, 1e40, planted_task(), inplace=True)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # nothing changed, even 2:0
+    edited, _ = edit.scale(model, neurons, 1e30, planted_task())  # large but representable: still allowed
+    assert all(torch.isfinite(p).all() for p in edited.parameters())
 
 
 def test_scale_and_clamp_name_a_value_that_is_not_a_number():

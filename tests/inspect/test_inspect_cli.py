@@ -119,6 +119,10 @@ def test_cli_inspect_tensorboard_with_no_pictures_is_refused(tmp_path, capsys):
     assert captured.out == "" and captured.err.strip() == (
         "metanet: error: --tensorboard logs the pictures, which --no-pictures skips; give one of them")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.safetensors"]
+    from metanet.errors import ConfigError
+
+    with pytest.raises(ConfigError):  # was the base MetanetError, no ValueError
+        main(["--debug", *argv])
 
 
 def test_cli_inspect_out_existing_file_is_one_error_line(tmp_path, capsys):

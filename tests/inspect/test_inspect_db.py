@@ -13,7 +13,7 @@ from torch import nn
 
 import metanet.inspect
 from metanet import tasks
-from metanet.errors import ArchError, FileFormatError, TaskError
+from metanet.errors import ArchError, ConfigError, FileFormatError, TaskError
 from metanet.inspect import COLUMNS, NeuronDB, inspect
 from metanet.inspect.measure import ablate_layer, evaluate_masks
 from metanet.inspect.netview import NetView
@@ -162,6 +162,30 @@ def test_package_is_callable_and_errors_are_clear():
         inspect(build("mlp:64-8-4:relu"), task)
     with pytest.raises(ArchError, match="valid hidden layers \\(input = layer 0\\): 1 \\(9 units\\)"):
         NetView(planted_mlp()).layer(2)
+
+
+@pytest.mark.parametrize("masks, record, error, message", [
+    ({1: torch.ones(2, 9)}, True, ConfigError, r"record=True is only supported without masks; record the unmasked"),
+    ({1: torch.ones(2, 8)}, False, ConfigError, r"masks\[1\] must be a \(K, 9\) tensor: K variants, one column per "
+                                                r"unit of layer 1; got shape \(2, 8\)"),
+    ({1: torch.ones(9)}, False, ConfigError, r"masks\[1\] must be a \(K, 9\) tensor.*got shape \(9,\)"),
+    ({1: [[1.0] * 9]}, False, ConfigError, r"masks\[1\] must be a \(K, 9\) tensor.*got list"),
+    ({"a": torch.ones(2, 9)}, False, ArchError, r"layer 'a' is not a hidden layer .*valid hidden layers"),
+    ({1.9: torch.ones(2, 9)}, False, ArchError, r"layer 1.9 is not a hidden layer"),
+])
+def test_netview_forward_refuses_masks_that_do_not_fit(masks, record, error, message):
+    # were a ValueError (record with masks, key 'a'), torch's RuntimeError (a mask of the wrong width), an
+    # AttributeError (a list), and a (9,) mask or key 1.9 taken silently (as 9 variants, as layer 1)
+    x = planted_task().split("test")[0][:5]
+    with pytest.raises(error, match=message):
+        NetView(planted_mlp()).forward(x, masks, record=record)
+
+
+def test_netview_forward_masks_of_different_variant_counts_are_a_config_error():
+    seq = nn.Sequential(nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 4))
+    with pytest.raises(ConfigError, match=r"all masks need the same number of variants K \(their first dimension\), "
+                                          r"got \[2, 3\]"):
+        NetView(seq).forward(torch.rand(4, 8), {1: torch.ones(2, 6), 2: torch.ones(3, 5)})
 
 
 def test_inspect_leaves_the_callers_training_mode_alone():

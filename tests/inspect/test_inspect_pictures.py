@@ -58,3 +58,30 @@ def test_dead_neurons_have_no_top_activating_examples():
     rows = np.array_split(img[1:], 4)  # one row of tiles per neuron (plus padding)
     assert np.isnan(rows[0]).all() and np.isnan(rows[1]).all()  # dead: empty rows
     assert not np.isnan(rows[2]).all() and not np.isnan(rows[3]).all()
+
+
+def test_picture_arguments_that_do_not_fit_are_metanet_errors(small_cnn):
+    """Were ValueErrors (weight_grid), IndexErrors (top_examples of a layer the database lacks, k or limit 0, too few
+    examples) and a ValueError unpacking an empty matrix (ablation_heatmap of an unknown layer)."""
+    from metanet.errors import ArchError, ConfigError, TaskError
+
+    model, task, db = small_cnn
+    x, _ = task.split("test")
+    with pytest.raises(TaskError, match=r"weight_grid needs an image task: input_shape \(C, H, W\) with H, W > 1, "
+                                        r"got \(1, 40\)"):
+        weight_grid(model, (1, 40))
+    with pytest.raises(ArchError, match="weight_grid needs a network with a hidden layer; mlp:64-10:relu has none"):
+        weight_grid(build("mlp:64-10:relu"), (1, 8, 8))
+    with pytest.raises(ArchError, match=r"layer 1 reads 64 inputs, not the 16 pixels of \(1, 4, 4\) images directly"):
+        weight_grid(build("mlp:64-4-10:relu"), (1, 4, 4))
+    with pytest.raises(ConfigError, match="weight_grid limit must be a whole number >= 1, got 0"):
+        weight_grid(model, task.input_shape, db, limit=0)
+    for call, what in ((lambda: top_examples(db, x, 5), "top_examples"), (lambda: ablation_heatmap(db, 5), "ablation")):
+        with pytest.raises(ArchError, match=rf"{what}\w*: layer 5 is not a hidden layer of this database; its "
+                                            r"layers: \[1, 2\]"):
+            call()
+    for kw in ({"k": 0}, {"limit": 0}):
+        with pytest.raises(ConfigError, match=rf"top_examples {next(iter(kw))} must be a whole number >= 1, got 0"):
+            top_examples(db, x, 1, **kw)
+    with pytest.raises(TaskError, match=r"x holds 3 examples, but the database was measured on 40 \('digits'/test\)"):
+        top_examples(db, x[:3], 1)

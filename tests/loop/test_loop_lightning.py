@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import lightning as L
 import pytest
 import torch
@@ -49,6 +51,20 @@ def test_loop_data_errors_before_the_first_round():
         LoopDataModule(tasks_per_round=0).prepare_data()
     with pytest.raises(TaskError, match="unknown data set 'bogus'"):
         LoopDataModule(bases=("bogus",)).prepare_data()
+    # no base: was torch's RuntimeError ("random_ expects 'from' to be less than 'to'") in the first round
+    for bases in ([], ()):
+        with pytest.raises(ConfigError, match=r"loop data bases must be a list of at least one data set name, e\.g\. "
+                                              rf"\[digits, mnist1d\], got {re.escape(repr(bases))}"):
+            LoopDataModule(bases=bases).prepare_data()
+
+
+@pytest.mark.parametrize("lr", [0.0, -1.0, float("nan"), float("inf")])
+def test_loop_module_refuses_a_learning_rate_like_improve(lr):
+    # was Adam's ValueError ("Invalid learning rate") when the fit began (0 trained nothing, silently)
+    from metanet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"need lr > 0 \(a finite number\), got {lr}"):
+        LoopModule(writer=None, hidden=4, message=4, lr=lr)
 
 
 

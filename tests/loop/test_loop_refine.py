@@ -158,3 +158,21 @@ def test_refine_a_saved_network_or_a_clear_error(weakened, tmp_path):
     assert res.before.accuracy == refine(weakened, "digits", steps=1).before.accuracy
     with pytest.raises(ArchError, match="int"):
         refine(42, "digits", steps=1)
+
+
+def test_refine_option_and_network_errors_are_config_and_arch_errors(weakened):
+    """Were the base MetanetError, which is no ValueError: ``except ValueError`` missed them."""
+    from torch import nn
+
+    from metanet.errors import ArchError, ConfigError
+
+    with pytest.raises(ConfigError, match="unknown refine method 'annealing'; valid: perturbation, activity, sgd"):
+        refine(weakened, "digits", method="annealing")
+    with pytest.raises(ConfigError, match="unknown refine objective 'f1'; valid: loss, accuracy"):
+        refine(weakened, "digits", objective="f1")
+    with pytest.raises(ArchError, match="refine needs a network with parameters; Sequential has none"):
+        refine(nn.Sequential(nn.Flatten()), "digits", steps=1, verify_on=None)
+    with pytest.raises(ArchError, match="activity perturbation needs Linear or Conv2d layers"):
+        from metanet.loop.refine import _layers
+
+        _layers(nn.Sequential(nn.Flatten()))

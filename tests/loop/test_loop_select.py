@@ -10,7 +10,7 @@ import torch
 
 from metanet.errors import MetanetError, TaskError
 from metanet.loop import (AccuracyReward, LoopConfig, WORST, choose, crossfit_rewards, evaluate, fold_ids, improve,
-                          split_examples)
+                          make_reward, split_examples)
 from metanet.writer.lightning import written_logits
 
 ARCH = "mlp:8-8-3:relu"
@@ -209,3 +209,36 @@ def test_no_candidates_or_no_tasks_are_refused(blob_tasks, tiny_writer):
             evaluate(tiny_writer, [lt], candidates=k)
     with pytest.raises(TaskError, match="at least one task"):
         evaluate(tiny_writer, [], candidates=2)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: LoopConfig(method="ppo"), "unknown loop method 'ppo'; valid: expert, awr, pg"),
+    (lambda: LoopConfig(refine_method="sgd"), "unknown loop refine_method 'sgd'"),
+    (lambda: LoopConfig(candidates=2, keep=3), r"need candidates >= 1 and 1 <= keep <= candidates \(whole numbers\), "
+                                               r"got 2, 3"),
+    (lambda: LoopConfig(candidates="8"), r"got '8', 1"),  # was a TypeError comparing '8' < 1
+    (lambda: LoopConfig(candidates=2.5, keep=1), r"got 2.5, 1"),  # was accepted
+    (lambda: LoopConfig(method="pg", candidates=1), "method 'pg' compares candidates: it needs candidates >= 2"),
+    (lambda: LoopConfig(selection="holdout"), "unknown selection 'holdout'; valid: val, crossfit"),
+    (lambda: LoopConfig(folds=1), "cross-fitting needs folds >= 2, got 1"),
+    (lambda: LoopConfig(folds="5"), "cross-fitting needs folds >= 2, got '5'"),  # was a TypeError
+    (lambda: fold_ids(torch.tensor([0, 0, 1, 1]), 2, 1), "cross-fitting needs folds >= 2, got 1"),
+    (lambda: make_reward(3), r"a reward is a Reward object or a string like 'accuracy\+size\(0.05\)', got 3"),
+    (lambda: make_reward("accuracy+size(x)"), r"bad size penalty 'size\(x\)': use size\(WEIGHT\)"),
+    (lambda: make_reward("accuracy+speed"), "unknown reward term 'speed'; valid terms: accuracy, size, size"),
+])
+def test_loop_option_errors_are_config_errors(call, message):
+    """Were the base MetanetError, which is no ValueError (``except ValueError`` missed them), or a TypeError."""
+    from metanet.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message) as e:
+        call()
+    assert isinstance(e.value, ValueError)
+
+
+def test_evaluating_a_task_without_a_test_split_is_a_task_error(loop_tasks, tiny_writer):
+    import dataclasses
+
+    no_test = dataclasses.replace(loop_tasks[0], test=None)
+    with pytest.raises(TaskError, match="task digits-0 has no test split to evaluate on"):  # was the base MetanetError
+        evaluate(tiny_writer, [no_test], candidates=2)

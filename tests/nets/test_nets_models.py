@@ -143,3 +143,16 @@ def test_family_mismatch_is_an_arch_error():
         MLP("cnn:1-4-3")
     with pytest.raises(ArchError, match="CNN needs a cnn architecture"):
         CNN("mlp:4-3")
+
+
+@pytest.mark.parametrize("arch", ["mlp:1000000000-1000000-2:relu", "cnn:1-1000000-1000000-2:relu:k5"])
+def test_a_network_too_large_for_memory_is_an_arch_error(arch):
+    # petabytes of weights (beyond any address space): torch's allocator refuses at once with a RuntimeError,
+    # which the CLI printed as a traceback (`metanet generate digits --arch mlp:64-99999999-10`)
+    from metanet.errors import ArchError
+
+    n = Arch.parse(arch).num_parameters()
+    for make in (build, MLP if arch.startswith("mlp") else CNN):
+        with pytest.raises(ArchError, match=rf"not enough memory to build {arch}.*: its {n:,} parameters need .* GiB "
+                                            "as float32; give smaller widths"):
+            make(arch)

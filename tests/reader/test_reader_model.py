@@ -419,6 +419,10 @@ def test_task_cap_bounds_the_head_so_strong_probe_evidence_decides():
     ({"probes": -1}, "probes must be a whole number >= 0"),
     ({"data_probes": 2.5}, "data_probes must be a whole number >= 0, got 2.5"),
     ({"tasks": []}, "at least one task name"),
+    # a negative scan_steps built a scan head of -1 Neural Cleanse steps; a NaN task_cap passed `task_cap < 0`
+    ({"scan_steps": -1}, "Reader scan_steps must be a whole number >= 0, got -1"),
+    ({"scan_steps": 2.5}, "Reader scan_steps must be a whole number >= 0, got 2.5"),
+    ({"task_cap": float("nan")}, r"task_cap must be >= 0 \(0: no cap\), got nan"),
 ])
 def test_reader_size_errors_name_the_option(kw, message):
     from metanet.errors import ConfigError

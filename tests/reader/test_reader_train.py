@@ -126,6 +126,13 @@ def test_lightning_options_out_of_range_are_config_errors():
         ReaderModule(hidden=8, layers=1, loss_weights={"task": -1.0})
     with pytest.raises(ConfigError, match="schedule must be 'constant' or 'cosine', got 'Cosine'"):
         ReaderModule(hidden=8, layers=1, schedule="Cosine")
+    # were AdamW's ValueError ("Invalid learning rate: -1.0") once the fit had started: a traceback
+    for lr in (0, -1.0, float("nan"), float("inf"), "0.1"):
+        with pytest.raises(ConfigError, match=rf"need lr > 0 \(a finite number\), got {lr!r}"):
+            ReaderModule(hidden=8, layers=1, lr=lr)
+    with pytest.raises(ConfigError, match=r"need weight_decay >= 0 \(a finite number\), got -1.0"):
+        ReaderModule(hidden=8, layers=1, weight_decay=-1.0)
+    assert ReaderModule(hidden=8, layers=1, weight_decay=0.0).hparams.weight_decay == 0.0
     assert ReaderModule(hidden=8, layers=1, loss_weights={"backdoor": 4.0},
                         schedule="cosine").hparams.schedule == "cosine"
     for bad in (0, -2, 1.5, True):

@@ -145,6 +145,8 @@ def test_random_subsets_and_relabels_stay_consistent(classes, seed):
         ("mnist[3,3]", "listed twice"),
         ("mnist[0-4,2]", "listed twice"),
         ("mnist[3,10]", "out of range"),
+        ("mnist[0-99999999999999999999]", "class 10 is out of range"),  # was OverflowError building the range
+        ("mnist[12-99999999]", "class 12 is out of range"),  # checked before a list of 10^8 ids is made
         ("mnist[4-0]", "runs backwards"),
         ("mnist[a,b]", "'a'"),
         ("mnist[3,,8]", "empty item"),

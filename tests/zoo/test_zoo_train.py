@@ -63,6 +63,20 @@ def test_member_matches_plain_torch_loop(small_recipe, optimizer, arch):
     assert max(gains) > 0.05
 
 
+def test_a_batch_size_above_the_training_set_is_full_batch_training(small_recipe):
+    # a recipe allows any batch_size >= 1; 10**20 crashed allocating a (members * batch_size)-row buffer (TypeError)
+    data = {"digits": load_task_data("digits", 600, 300, 7)}
+    results = []
+    for batch in (600, 10**20):
+        small_recipe["train"]["batch_size"] = batch
+        runs = _runs(small_recipe, 2)
+        assert {r.hparams["batch_size"] for r in runs} == {batch}
+        results.append(train_population(runs, data))
+    for full, huge in zip(*results):
+        for a, b in zip(full.checkpoints, huge.checkpoints):
+            assert all(torch.equal(a.state[k], b.state[k]) for k in a.state)
+
+
 def test_population_result_does_not_depend_on_companions(small_recipe):
     runs = _runs(small_recipe, 4)
     data = {"digits": load_task_data("digits", 600, 300, 7)}
@@ -105,3 +119,25 @@ def test_diverging_member_is_frozen_finite(small_recipe):
     # the healthy companion trained exactly as it would alone
     alone = train_population(runs[1:], data)[0]
     _close(good.checkpoints[-1].state, alone.checkpoints[-1].state)
+
+
+def test_population_arguments_that_do_not_fit_are_metanet_errors(small_recipe):
+    # were plain ValueErrors (a traceback in the CLI) and, for a task without data, a bare KeyError('digits')
+    from metanet.errors import ConfigError, TaskError
+    from metanet.zoo import PopulationOptimizer
+
+    data = {"digits": load_task_data("digits", 600, 300, 7)}
+    runs = load_recipe(small_recipe).runs()[:4]
+    assert len({r.group_key() for r in runs}) > 1
+    with pytest.raises(ConfigError, match=r"train_population needs runs of one group key \(architecture, optimizer, "
+                                          r"batch size, epochs, training-set size, checkpoints\), got \d"):
+        train_population(runs, data)
+    runs = _runs(small_recipe, 2)
+    with pytest.raises(TaskError, match=r"train_population: no data for task\(s\) \['digits'\]; data holds "
+                                        r"\['mnist'\]"):
+        train_population(runs, {"mnist": data["digits"]})
+    with pytest.raises(TaskError, match=r"run 0: task 'digits' has 500 training examples, its spec says 600"):
+        train_population(runs, {"digits": load_task_data("digits", 500, 300, 7)})
+    p = torch.zeros(2, 3)
+    with pytest.raises(ConfigError, match="unknown optimizer 'adagrad'; valid: sgd, adam, adamw"):
+        PopulationOptimizer("adagrad", [p], torch.ones(2), torch.zeros(2))
