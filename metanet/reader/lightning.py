@@ -59,6 +59,7 @@ class ReaderDataModule(L.LightningDataModule):
         self.save_hyperparameters()
         self.train_graphs: list | None = None
         self._resume_rng: tuple[torch.Tensor, int] | None = None  # see state_dict()
+        self._edge_dim: int | None = None  # edge_attr width of every graph, set by the first _load
 
     @property
     def hparams_initial(self):
@@ -84,9 +85,10 @@ class ReaderDataModule(L.LightningDataModule):
         from metanet.zoo.dataset import edge_width
 
         h = self.hparams
-        width = max(edge_width(Zoo(z)) for z in h.zoos)  # graphs of every zoo batch together (MLPs with CNNs)
+        if self._edge_dim is None:  # once for all splits: graphs of every zoo batch together (MLPs with CNNs)
+            self._edge_dim = max(edge_width(Zoo(z)) for z in h.zoos)
         return {z: zoo_graphs(z, split, self.task_names, h.fractions, h.seed, h.exclude_archs, max_nets,
-                              role_examples=h.role_examples, edge_dim=width) for z in h.zoos}
+                              role_examples=h.role_examples, edge_dim=self._edge_dim) for z in h.zoos}
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_graphs is not None:

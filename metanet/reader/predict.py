@@ -37,12 +37,12 @@ def _as_graph(obj: Any):
     if not isinstance(obj, nn.Module):
         raise GraphError(f"read() needs an nn.Module, a NeuralGraph or the path of a network saved with metanet.save; "
                          f"got {type(obj).__name__}")
-    from metanet.nets.spec import weights_problem, wrapper_problem
+    from metanet.nets.spec import weights_problem
 
-    problem = wrapper_problem(obj) or weights_problem(obj)
-    if problem:  # else a raw RuntimeError (meta tensors) or a parameter-name mismatch (parametrize) from to_graph
+    problem = weights_problem(obj)
+    if problem:  # to_graph encodes a meta-device network (an architecture graph), but there is nothing to read
         raise GraphError(f"cannot read this {type(obj).__name__}: {problem}")
-    return to_graph(obj)  # GraphError naming an unsupported layer
+    return to_graph(obj)  # GraphError naming an unsupported layer or a wrapper (parametrize, torch.compile)
 
 
 @torch.no_grad()
