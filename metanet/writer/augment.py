@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from metanet.errors import ConfigError, TaskError
+
 __all__ = ["AUGMENTS", "SMOOTH", "neighbour_correlation", "shift_copies", "augment_support"]
 
 #: ``"shift"``: add copies of every support example moved by one position along each spatial axis (both ways);
@@ -62,7 +64,7 @@ def shift_copies(x: Tensor, shift: int = 1) -> Tensor:
     """
     spatial = x.dim() - 2
     if spatial not in (1, 2):
-        raise ValueError(f"shift_copies needs (n, C, L) or (n, C, H, W) inputs, got shape {tuple(x.shape)}")
+        raise TaskError(f"shift_copies needs (n, C, L) or (n, C, H, W) inputs, got shape {tuple(x.shape)}")
     p = F.pad(x, (shift, shift) * spatial, mode="replicate")
     out = [x]
     if spatial == 1:
@@ -86,7 +88,7 @@ def augment_support(x: Tensor, y: Tensor, mode: str, below: int) -> tuple[Tensor
     if mode == "none":
         return x, y
     if mode != "shift":
-        raise ValueError(f"unknown support augmentation {mode!r}; valid: {', '.join(AUGMENTS)}")
+        raise ConfigError(f"unknown support augmentation {mode!r}; valid: {', '.join(AUGMENTS)}")
     if x.dim() not in (3, 4):  # flat inputs, or more spatial axes than shift_copies moves along (3-d volumes)
         return x, y
     counts = torch.bincount(y)

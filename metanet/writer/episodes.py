@@ -112,6 +112,10 @@ class EpisodeSampler(IterableDataset):
                 raise ConfigError(f"episode {name} is a probability: a number in [0, 1], got {v!r}")
         if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
             raise ConfigError(f"episode stream length must be a whole number >= 1 or None (endless), got {length!r}")
+        if isinstance(bases, str) or not bases or not all(isinstance(b, str) for b in bases):
+            # an empty list failed in torch.randint as the first episode was drawn; a bare string became its letters
+            raise ConfigError(f"episode bases must be a list of at least one data set name, e.g. [digits, mnist1d], "
+                              f"got {bases!r}")
         self.bases, self.split, self.shots, self.query = tuple(bases), split, (lo, hi), query
         self.min_classes, self.p_permute, self.p_invert, self.cnn_prob = min_classes, p_permute, p_invert, cnn_prob
         self.seed, self.length = seed, length

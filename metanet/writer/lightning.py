@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 from torch.utils.data import DataLoader, IterableDataset
 
-from metanet.errors import check_whole
+from metanet.errors import check_number, check_whole
 from metanet.nets import build
 from metanet.writer.episodes import Episode, EpisodeSampler
 from metanet.writer.model import Writer
@@ -189,6 +189,12 @@ class WriterModule(L.LightningModule):
         export: str | None = None,
     ) -> None:
         super().__init__()
+        # checked here, as the reader and loop stages do: AdamW refused lr/weight_decay only as fitting began (a
+        # traceback), and a negative distill_weight or a zero temperature trained on without a word
+        check_number("lr", lr, "> 0", lambda v: v > 0)
+        check_number("weight_decay", weight_decay, ">= 0", lambda v: v >= 0)
+        check_number("distill_weight", distill_weight, ">= 0", lambda v: v >= 0)
+        check_number("distill_temperature", distill_temperature, "> 0", lambda v: v > 0)
         self.save_hyperparameters()
         self.writer = Writer(
             hidden=hidden, message=message, ridge_lambda=ridge_lambda, sub_lambda=sub_lambda, head_lambda=head_lambda,

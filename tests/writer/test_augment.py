@@ -46,7 +46,7 @@ def test_shift_copies_moves_by_one_position_with_replicated_edges():
     torch.testing.assert_close(up[0], x[0, 0, 0])  # the edge row is replicated, not zero-filled
     sig = torch.arange(5.0).view(1, 1, 5)
     assert shift_copies(sig).tolist() == [[[0, 1, 2, 3, 4]], [[0, 0, 1, 2, 3]], [[1, 2, 3, 4, 4]]]
-    with pytest.raises(ValueError, match="shift_copies needs"):
+    with pytest.raises(MetanetError, match="shift_copies needs"):  # one CLI line, not a raw ValueError
         shift_copies(torch.zeros(3, 10))
 
 
@@ -60,7 +60,7 @@ def test_augment_support_only_for_small_image_supports(digits):
                   augment_support(_permuted(x), y, "shift", 100),  # no spatial structure
                   augment_support(x.flatten(1), y, "shift", 100)):  # flat inputs
         assert len(given[0]) == len(x)
-    with pytest.raises(ValueError, match="unknown support augmentation 'flip'; valid: none, shift"):
+    with pytest.raises(MetanetError, match="unknown support augmentation 'flip'; valid: none, shift"):
         augment_support(x, y, "flip", 100)
 
 

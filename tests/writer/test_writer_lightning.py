@@ -90,6 +90,27 @@ def test_episode_data_sizes_are_named_in_their_errors():
         EpisodeDataModule(bases=("digits",), tasks_per_step=-1, steps_per_epoch=-1).setup("fit")
 
 
+def test_writer_stage_options_are_checked_when_the_module_is_built():
+    # AdamW refused lr/weight_decay only as fitting began (a traceback through Lightning), and a negative
+    # distill_weight or a zero distill_temperature trained on silently
+    from metanet.errors import ConfigError
+
+    for name, bad in (("lr", -1.0), ("lr", 0.0), ("weight_decay", -1e-4), ("distill_weight", -0.5),
+                      ("distill_temperature", 0.0), ("lr", float("nan")), ("lr", "fast")):
+        with pytest.raises(ConfigError, match=f"need {name} "):
+            WriterModule(**{name: bad})
+    WriterModule(weight_decay=0.0, distill_weight=0.0)  # the bounds themselves are valid
+
+
+def test_episode_bases_must_name_at_least_one_data_set():
+    # [] failed in torch.randint as the first episode was drawn; a bare string was split into letters
+    from metanet.errors import ConfigError
+
+    for bad in ((), [], "digits", ["digits", 3]):
+        with pytest.raises(ConfigError, match="episode bases must be a list of at least one data set name"):
+            EpisodeDataModule(bases=bad).setup("fit")
+
+
 def test_a_step_whose_episodes_are_all_degenerate_is_skipped(tmp_path, monkeypatch):
     # non-finite episode losses are dropped; when every one of a step's was, torch.stack([]) crashed the run
     m, d = _parts()
