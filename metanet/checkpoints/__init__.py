@@ -14,7 +14,6 @@ from typing import TypeVar
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import nn
 
 from metanet.errors import CheckpointError, ConfigError
@@ -32,11 +31,11 @@ def shipped(kind: str) -> Path:
 
 def save_module(module: nn.Module, path: str | os.PathLike, kind: str, config: dict, **meta) -> Path:
     """Write ``module``'s state dict and constructor ``config`` atomically to one safetensors file."""
-    from metanet.io import atomic_write
+    from metanet.io import save_safetensors
 
     header = {"metanet.kind": kind, "metanet.config": json.dumps(config), "metanet.meta": json.dumps(meta)}
     tensors = {k: v.detach().contiguous().clone() for k, v in module.state_dict().items()}
-    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
+    return save_safetensors(tensors, path, header)
 
 
 def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
@@ -108,16 +107,19 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
         raise CheckpointError(_missing(path, kind))
     try:
         ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
-        hp = ckpt["hyper_parameters"]
-        model = cls(**{k: hp[k] for k in config_keys if k in hp})
-        prefix = attr + "."
-        state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
-        model.load_state_dict(state, strict=True)
     except pickle.UnpicklingError:
         # torch's own message is a page of advice (with terminal colours) about trusting the file: we never do
         raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint: it holds pickled objects other than "
                               "tensors and plain data, which metanet never unpickles; give the .safetensors file "
                               "a training run exports, or a Lightning .ckpt of it") from None
+    except Exception as e:  # noqa: BLE001 - torch's legacy reader fails on junk bytes with struct.error, IndexError...
+        raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint ({type(e).__name__}: {e})") from None
+    try:
+        hp = ckpt["hyper_parameters"]
+        model = cls(**{k: hp[k] for k in config_keys if k in hp})
+        prefix = attr + "."
+        state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+        model.load_state_dict(state, strict=True)
     except (OSError, EOFError, KeyError, RuntimeError, TypeError, ValueError, AttributeError) as e:
         raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint ({type(e).__name__}: {e})") from None
     return model.eval()

@@ -957,7 +957,7 @@ class Reader(nn.Module):
         :class:`~metanet.reader.lightning.ReaderModule` (``None``: the checkpoint shipped with metanet)."""
         from metanet.checkpoints import load_lightning, load_module
 
-        if path is not None and str(path).endswith(".ckpt"):
+        if path is not None and str(path).lower().endswith(".ckpt"):  # also "last.CKPT"
             keys = ("tasks", "hidden", "layers", "edge_dim", "max_layers", "max_inputs", "num_classes", "stats",
                     "probes", "probe_inputs", "data_probes", "saliency", "derived_probes",
                     "task_evidence", "scan_steps", "task_cap")

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -367,6 +368,7 @@ class Writer(nn.Module):
         for name, v, least in (("candidates", candidates, 1), ("seed", seed, None)):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or (least is not None and v < least):
                 raise TaskError(f"{name} must be an integer{f' >= {least}' if least else ''}, got {v!r}")
+        _check_fits_memory(arch, int(candidates))
         x, y = _support(x, y)
         if y.numel() == 0 or int(y.min()) < 0 or int(y.max()) >= k:
             raise TaskError(f"support labels must be in 0..{k - 1} and non-empty")
@@ -481,7 +483,7 @@ class Writer(nn.Module):
         :class:`~metanet.writer.lightning.WriterModule` (``None``: the checkpoint shipped inside the package)."""
         from metanet.checkpoints import load_lightning, load_module
 
-        if path is not None and str(path).endswith(".ckpt"):
+        if path is not None and str(path).lower().endswith(".ckpt"):  # also "last.CKPT"
             keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
                     "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
             return load_lightning(cls, path, "writer", "writer", keys)
@@ -542,6 +544,19 @@ def _unit_rows(w: Tensor) -> Tensor:
     """Rescale starting weights so that ``row * sqrt(d_in)`` has unit RMS (the writer is scale-free in them)."""
     rms = w.pow(2).mean(-1, keepdim=True).add(1e-12).sqrt()
     return w / rms / math.sqrt(w.shape[-1])
+
+
+def _check_fits_memory(arch: Arch, b: int) -> None:
+    """A TaskError when ``b`` weight sets of ``arch`` cannot fit this machine's memory: ``candidates=10**8`` built
+    the candidates' starting networks one by one for minutes before running out of memory."""
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): let the allocator decide
+        return
+    need = 3 * 4 * b * arch.num_parameters()  # float32 starting weights, their stack and the written weights
+    if need > ram:
+        raise TaskError(f"candidates={b:,} weight sets of {arch} need about {need / 2**30:,.1f} GiB, more than this "
+                        f"machine's {ram / 2**30:,.1f} GiB of memory; give fewer candidates")
 
 
 def _seeded_init(arch: Arch, b: int, seed: int) -> dict[str, Tensor]:

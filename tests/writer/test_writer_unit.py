@@ -408,6 +408,14 @@ def test_short_lightning_fit_changes_the_writer(tmp_path):
 
     with pytest.raises(CheckpointError, match="not a writer Lightning checkpoint"):
         Writer.load(tmp_path / "bad.ckpt")
+    # junk that torch's legacy reader fails on with struct.error / IndexError (were raw tracebacks); an upper-case
+    # suffix is a Lightning checkpoint too (was "no writer checkpoint at ...")
+    for i, junk in enumerate((b"\x80\x02junk", b"\x80")):
+        (tmp_path / f"junk{i}.ckpt").write_bytes(junk)
+        with pytest.raises(CheckpointError, match="not a writer Lightning checkpoint"):
+            Writer.load(tmp_path / f"junk{i}.ckpt")
+    (tmp_path / "w.ckpt").rename(tmp_path / "W.CKPT")
+    assert all(torch.equal(Writer.load(tmp_path / "W.CKPT").state_dict()[k], after[k]) for k in after)
 
 
 def test_writer_reads_and_writes_neural_graphs():
@@ -517,6 +525,9 @@ def test_write_accepts_other_integer_labels_and_float64_inputs(untrained, digits
     ({"seed": 1.5}, "seed must be an integer, got 1.5"),
     ({"seed": None}, "seed must be an integer, got None"),
     ({"num_classes": 10.0}, "num_classes must be an integer"),
+    # built the candidates' starting networks one by one for minutes, then ran out of memory
+    ({"candidates": 10**9}, r"candidates=1,000,000,000 weight sets of mlp:64-16-10:relu need about .* GiB, more than "
+                            r"this machine's .* GiB of memory; give fewer candidates"),
 ])
 def test_bad_write_options_are_task_errors(untrained, digits, kw, message):
     x, y = _support(digits)
