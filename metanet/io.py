@@ -17,14 +17,14 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
 from metanet.errors import ArchError, FileFormatError
 from metanet.nets import from_spec, spec
 from metanet.nets.spec import weights_problem
 
-__all__ = ["save", "load", "load_meta", "atomic_write", "json_safe", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_meta", "atomic_write", "save_safetensors", "json_safe", "FORMAT_VERSION"]
 
 FORMAT_VERSION = "1"
 
@@ -95,7 +95,25 @@ def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
     if problem:  # the file would be written, then refused by load()
         raise ArchError(f"cannot save this {type(model).__name__}: its {problem}")
     tensors = {k: v.detach().contiguous().clone() for k, v in state.items()}
-    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=header))
+    return save_safetensors(tensors, path, header)
+
+
+def save_safetensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike, metadata: dict[str, str]) -> Path:
+    """Write ``tensors`` and ``metadata`` atomically as a safetensors file whose bytes depend only on them.
+
+    safetensors writes its metadata map in a per-process random order (a Rust ``HashMap``), so the same network
+    saved by two processes gave two files with different sha256s. The header is rewritten here with the metadata
+    keys sorted, padded to the same length, so the tensors' offsets are unchanged and it stays a valid file.
+    """
+    raw = safetensors_bytes(tensors, metadata=metadata)
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + n])
+    if "__metadata__" in header:
+        header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(text) <= n:  # always, in practice: the same JSON reordered (else keep safetensors' own bytes)
+        raw = raw[:8] + text.ljust(n, b" ") + raw[8 + n :]
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(raw))
 
 
 def _misfit(shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, ...]],

@@ -95,6 +95,38 @@ def test_header_layout(tmp_path):
     assert keys == set(model.state_dict())
 
 
+_SAVE_IN_A_NEW_PROCESS = """
+import sys
+import metanet
+from metanet.checkpoints import save_module
+from metanet.nets import build
+from metanet.writer import Writer
+metanet.save(build("mlp:64-16-10:relu", seed=0), sys.argv[1], task="digits", acc=0.5)
+import torch
+torch.manual_seed(0)  # the writer's own init
+save_module(Writer(), sys.argv[2], "writer", {"hidden": 32}, note="x")
+"""
+
+
+def test_the_same_network_saved_by_two_processes_gives_the_same_bytes(tmp_path):
+    # safetensors writes its metadata map in a per-process random order: the same network saved twice had two
+    # sha256s (the three header keys in one of six orders), so files could not be compared or deduplicated by hash
+    import subprocess
+    import sys
+
+    runs = []
+    for i in range(4):
+        net, ckpt = tmp_path / f"net{i}.safetensors", tmp_path / f"writer{i}.safetensors"
+        subprocess.run([sys.executable, "-c", _SAVE_IN_A_NEW_PROCESS, str(net), str(ckpt)], check=True)
+        runs.append((net.read_bytes(), ckpt.read_bytes()))
+    assert all(r == runs[0] for r in runs[1:])
+    raw = runs[0][0]
+    header = json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])
+    assert list(header["__metadata__"]) == ["metanet.format", "metanet.meta", "metanet.spec"]  # sorted
+    assert load_meta(tmp_path / "net0.safetensors") == {"task": "digits", "acc": 0.5}
+    assert torch.equal(load(tmp_path / "net0.safetensors").layers[0].weight, build("mlp:64-16-10:relu").layers[0].weight)
+
+
 def test_top_level_names():
     assert metanet.save is save and metanet.load is load and metanet.load_meta is load_meta
 
@@ -262,12 +294,12 @@ def test_failure_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
     save(old, path, version=1)
     before = path.read_bytes()
 
-    def half_write(tensors, filename, metadata=None):
-        with open(filename, "wb") as f:
-            f.write(b"\x00" * 17)
+    def half_write(self, data):  # the temporary file's bytes, cut short
+        with open(self, "wb") as f:
+            f.write(data[:17])
         raise OSError("disk full")
 
-    monkeypatch.setattr(metanet.io, "save_file", half_write)
+    monkeypatch.setattr(metanet.io.Path, "write_bytes", half_write)
     with pytest.raises(OSError, match="disk full"):
         save(build("mlp:8-4-2", seed=2), path, version=2)
     with pytest.raises(OSError, match="disk full"):
