@@ -86,6 +86,10 @@ def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise ConfigError(f"{flag} {str(path)!r} is an existing file, not a directory; give {what}")
+    if p.is_dir():  # an existing folder is written into: its own permissions count, not its parent's
+        if not os.access(p, os.W_OK | os.X_OK):
+            raise ConfigError(f"{flag} {str(path)!r} is a directory that is not writable; give {what} you can write to")
+        return p
     _parent_is_dir(p, flag, what)
     return p
 

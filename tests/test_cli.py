@@ -247,6 +247,12 @@ def test_out_paths_refuse_a_read_only_directory(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="ro is not writable; give a new or existing directory"):
         out_dir(ro / "sub" / "dir")
     assert out_file(tmp_path / "ok.safetensors") == tmp_path / "ok.safetensors"
+    # --out naming the read-only folder itself: it was accepted (only its parent was checked) and the run failed
+    # later; and an existing writable folder under a read-only parent was refused
+    with pytest.raises(ConfigError, match="'.*ro' is a directory that is not writable"):
+        out_dir(ro)
+    (ro / "ok").mkdir()
+    assert out_dir(ro / "ok") == ro / "ok"
 
 
 def test_train_setup_mistakes_are_one_line(tmp_path, monkeypatch, capsys):
