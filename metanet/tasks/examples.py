@@ -22,9 +22,13 @@ MIN_PER_CLASS_FOR_SPLIT = 3
 
 def _to_numpy(a: Any, what: str) -> np.ndarray:
     if isinstance(a, torch.Tensor):
+        if a.is_meta:  # a meta tensor has a shape but no values to learn from
+            raise TaskError(f"{what} is on the 'meta' device and holds no data; pass a tensor with values (e.g. on cpu)")
         a = a.detach().cpu()
-        if a.dtype == torch.bfloat16:  # numpy has no bfloat16; float32 holds every bfloat16 value exactly
-            a = a.float()
+        if a.layout != torch.strided:  # sparse COO / CSR: numpy needs the dense values
+            a = a.to_dense()
+        if a.is_floating_point() and a.dtype not in (torch.float16, torch.float32, torch.float64):
+            a = a.float()  # bfloat16 / float8 have no numpy dtype; float32 holds each of their values exactly
         return a.numpy()
     try:
         return np.asarray(a)
@@ -138,6 +142,9 @@ def from_examples(
 
     ``name`` defaults to ``"examples-<8 hex digits>"`` (a hash of the data); it may not be a built-in task name.
     """
+    for arg, v in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TaskError(f"{arg} must be a number in [0, 1), got {type(v).__name__} {v!r}")
     if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
         raise TaskError(
             f"val_fraction={val_fraction} and test_fraction={test_fraction} must each be in [0, 1) and sum to "
@@ -151,6 +158,8 @@ def from_examples(
     if class_names is None:
         names = tuple(str(i) for i in range(k))
     else:
+        if isinstance(class_names, (str, bytes)):  # a string is a sequence of letters, not of names
+            raise TaskError(f"class_names must be a list of names, one per class, got the string {class_names!r}")
         names = tuple(str(c) for c in class_names)
         if len(names) != k:
             raise TaskError(f"class_names has {len(names)} entries but the labels give {k} classes (0..{k - 1})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.request
@@ -11,6 +12,7 @@ from pathlib import Path
 from metanet.errors import TaskError
 
 from .idx import IDX_FILES, find_idx_files, load_idx_folder
+from .sources import canonical_base
 
 __all__ = ["download", "DOWNLOADS", "default_root"]
 
@@ -60,7 +62,7 @@ def download(name: str, root: str | os.PathLike | None = None, *, timeout: float
     never leaves a partial file behind. Files already present are kept. ``digits`` and ``mnist1d`` need no
     download (they ship with scikit-learn / are generated).
     """
-    key = str(name).strip().lower()
+    key = canonical_base(str(name)) or str(name).strip().lower()  # aliases as get() takes them: "fmnist"
     if key in ("digits", "mnist1d"):
         raise TaskError(f"{key!r} needs no download (it ships with scikit-learn / is generated); "
                         f"downloadable: {', '.join(DOWNLOADS)}")
@@ -68,12 +70,18 @@ def download(name: str, root: str | os.PathLike | None = None, *, timeout: float
         raise TaskError(f"cannot download {name!r}; downloadable: {', '.join(DOWNLOADS)}")
     base_url, files = DOWNLOADS[key]
     folder = (Path(root).expanduser() if root is not None else default_root()) / key
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # root is a file, read-only, ...
+        raise TaskError(f"cannot create the download folder {folder}: {e}; pass root= a writable folder") from e
     for fname, md5 in files.items():
         target = folder / fname
         if target.is_file():
             continue
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=folder)
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=folder)
+        except OSError as e:
+            raise TaskError(f"cannot write into {folder}: {e}; pass root= a writable folder") from e
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(base_url + fname, timeout=timeout) as resp:
@@ -83,11 +91,14 @@ def download(name: str, root: str | os.PathLike | None = None, *, timeout: float
             if got != md5:
                 raise TaskError(f"downloaded {base_url + fname} has MD5 {got}, expected {md5}; try again later")
             os.replace(tmp, target)
-        except OSError as e:
+        except (OSError, http.client.HTTPException) as e:  # HTTPException: e.g. IncompleteRead, a cut connection
             raise TaskError(f"could not download {base_url + fname}: {e}") from e
         finally:
             tmp.unlink(missing_ok=True)
     found = find_idx_files(folder)
     assert found is not None
-    load_idx_folder(found)  # validate
+    try:
+        load_idx_folder(found)  # validate
+    except TaskError as e:  # only a file that was already there can be bad (downloads are checked by MD5)
+        raise TaskError(f"{e}; delete the bad file from {folder} and call download({key!r}) again") from e
     return folder

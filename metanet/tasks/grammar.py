@@ -106,6 +106,9 @@ def parse_spec(name: str) -> TaskSpec:
     """Parse a task name into a :class:`TaskSpec` (no data is loaded). Raises TaskError naming the problem."""
     if not isinstance(name, str):
         raise TaskError(f"a task name must be a string, got {type(name).__name__}; {GRAMMAR_HELP}")
+    if m := re.search(r"\d\s+\d", name):  # whitespace is dropped below: "mnist[0 3,8]" would read as [3,8]
+        raise _fail(name, f"{m.group(0)!r} has digits split by whitespace (a class id or seed is one number); "
+                    "separate class ids with commas, e.g. mnist[3,8]")
     spec = re.sub(r"\s+", "", name).lower()
     if not spec:
         raise TaskError(f"empty task name; {GRAMMAR_HELP}")

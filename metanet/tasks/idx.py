@@ -25,20 +25,25 @@ IDX_FILES = {
 
 
 def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
-    """Read an unsigned-byte IDX file (gzipped if its name ends in ``.gz``) as a read-only uint8 array.
+    """Read an unsigned-byte IDX file, gzipped or not, as a read-only uint8 array.
 
-    Validates the magic number (``0x0000 08 ndim``) and that the payload matches the header's dimensions.
+    Compression is told from the content, not the name: browsers often save the unpacked bytes of
+    ``train-images-idx3-ubyte.gz`` under that name. Validates the magic number (``0x0000 08 ndim``) and that
+    the payload matches the header's dimensions.
     """
     path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                data = f.read()
-        else:
-            data = path.read_bytes()
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":  # the gzip magic; an IDX file starts with two zero bytes
+            data = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
         raise TaskError(f"cannot read IDX file {path}: {e}; expected a (gzipped) IDX file") from e
     expected_magic = 0x0800 + ndim
+    if data[:2] not in (b"", b"\x00", b"\x00\x00"):  # e.g. an HTML error page saved by a failed download
+        raise TaskError(
+            f"cannot read IDX file {path}: it is neither gzip-compressed nor an IDX file (it starts with "
+            f"{data[:16]!r}); expected a (gzipped) IDX file"
+        )
     if len(data) < 4 + 4 * ndim:
         raise TaskError(f"{path} is too short ({len(data)} bytes) to be an IDX file with {ndim} dimensions")
     magic = struct.unpack(">I", data[:4])[0]

@@ -24,8 +24,8 @@ Rules, in order:
    "0 to 12", "mnist without 10") is an error naming it and the valid range, never silently dropped. A class
    mentioned twice ("3, 3 and 5", "threes and 3s", overlapping ranges) counts once; then fewer than 2 distinct
    classes is an error, like any single class. (The strict grammar, ``mnist[3,3,5]``, rejects duplicates.)
-   Classes after "without" / "except" / "excluding" / "but not" / "no" are left out ("mnist without 7" is
-   ``mnist[0-6,8,9]``).
+   Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" / "omitting" / "minus" /
+   "all ... but" are left out ("mnist without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the same).
 """
 
 from __future__ import annotations
@@ -95,7 +95,10 @@ _RELABEL = re.compile(
 _AMBIGUOUS_SHUFFLE = re.compile(r"\b(?:permuted?|permutation|shuffled?|scrambled?)\b")
 # Phrases after which the classes mentioned are left out: "mnist without 7", "clothing except bags".
 _EXCLUDE = re.compile(
-    r"\b(?:without|except(?:\s+for)?|excluding|exclude|but\s+not|other\s+than|apart\s+from|not|no)\b"
+    r"\b(?:without|except(?:\s+for)?|excluding|exclude|but\s+not|other\s+than|apart\s+from|not|no"
+    r"|leav(?:e|ing)\s+out|omit(?:ting)?|minus"
+    # "all digits but 7", "everything but bags"; a lone "but" ("3 and 8 but inverted") is no exclusion
+    r"|(?:all|every|any)(?:thing|one)?(?:\s+(?:the\s+)?[a-z-]+)?\s+but)\b"
 )
 # Other data sets people name; without this check "svhn digits 3 and 8" would silently load MNIST.
 _OTHER_DATA_SETS = re.compile(
