@@ -25,7 +25,7 @@ from metanet.edit.neurons import (
 )
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import as_trigger
-from metanet.errors import ArchError
+from metanet.errors import ArchError, TaskError, whole_number
 from metanet.inspect.measure import activations, evaluate_masks
 from metanet.inspect.netview import NetView, Region
 from metanet.tasks import resolve
@@ -36,15 +36,19 @@ __all__ = ["remove", "scale", "clamp", "prune", "precision", "FORMATS", "parse_p
 
 
 def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
-    """(task, trigger, original, edited, view of edited): checked, with the copy made."""
+    """(task, trigger, original, edited, view of edited): checked, with the copies made.
+
+    ``edited`` is always a copy, even ``inplace``: the edit and its measurements run on it in eval mode, and
+    :func:`~metanet.edit.report.finish` copies its weights into the caller's model (``into=``) only once the
+    edit succeeded. So a refused edit changes nothing (not even the train/eval mode), and a model edited in
+    place while it is being trained keeps its mode (dropout is not switched off behind the caller's back).
+    """
     task = resolve(task)
     NetView(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(task.input_shape), task.num_classes, where=f"task {task.name!r}")
     trig = as_trigger(trigger, task.input_shape, task.num_classes)
-    # measure on an eval-mode copy: the caller's model keeps its weights and its train/eval mode (a model
-    # being trained with dropout must not come back with dropout switched off)
     original = copy.deepcopy(model).eval()
-    edited = model.eval() if inplace else copy.deepcopy(original)
+    edited = copy.deepcopy(original)
     return task, trig, original, edited, NetView(edited)
 
 
@@ -73,7 +77,7 @@ def remove(model: nn.Module, neurons: Any, task, *, split: str = "test", trigger
     sel = parse_neurons(neurons, v)
     remove_neurons(v, sel)
     return finish("remove", {"neurons": _sel_str(sel)}, original, edited, task, split, trig,
-                  {"removed": sum(map(len, sel.values()))})
+                  {"removed": sum(map(len, sel.values()))}, into=model if inplace else None)
 
 
 def scale(model: nn.Module, neurons: Any, factor: float, task, *, split: str = "test", trigger: Any = None,
@@ -83,7 +87,7 @@ def scale(model: nn.Module, neurons: Any, factor: float, task, *, split: str = "
     sel = parse_neurons(neurons, v)
     how = scale_neurons(v, sel, factor)
     return finish("scale", {"neurons": _sel_str(sel), "factor": float(factor)}, original, edited, task, split,
-                  trig, {"via": how})
+                  trig, {"via": how}, into=model if inplace else None)
 
 
 def clamp(model: nn.Module, neurons: Any, task, value: float | None = None, *, split: str = "test",
@@ -106,7 +110,7 @@ def clamp(model: nn.Module, neurons: Any, task, value: float | None = None, *, s
         values = {k: float(means[k[0]][k[1]]) if x_ is None else x_ for k, x_ in values.items()}
     clamp_neurons(v, values)
     vals = {f"{l}:{j}": round(x, 6) for (l, j), x in values.items()}
-    return finish("clamp", {"neurons": vals}, original, edited, task, split, trig)
+    return finish("clamp", {"neurons": vals}, original, edited, task, split, trig, into=model if inplace else None)
 
 
 # ------------------------------------------------------------------------------------ pruning
@@ -303,7 +307,8 @@ def prune(
     changes nothing. Every layer keeps at least its largest connection.
 
     Raises:
-        ArchError: sparsity outside [0, 1), an unknown method/scope or region.
+        ArchError: sparsity outside [0, 1), an unknown method/scope or region, ``max_examples`` below 1.
+        TaskError: ``necessity`` with no examples in ``calib_split``.
     """
     try:
         s = float(sparsity)
@@ -320,6 +325,9 @@ def prune(
         raise ArchError(f"tolerance {tolerance!r} is not valid: an accuracy drop in [0, 1] (0.01 = one point)")
     if method not in ("magnitude", "necessity"):
         raise ArchError(f"unknown pruning method {method!r}; valid: magnitude, necessity")
+    if isinstance(max_examples, bool) or whole_number(max_examples) is None or whole_number(max_examples) < 1:
+        # 0 calibrated on no examples (accuracy 0 >= 0: every removal "cost nothing"); < 0 sliced silently
+        raise ArchError(f"max_examples {max_examples!r} is not valid: a whole number >= 1 (calibration examples)")
     scope = scope or ("layer" if method == "magnitude" else "global")
     if scope not in ("layer", "global") or (method == "necessity" and scope != "global"):
         raise ArchError(f"pruning scope {scope!r} is not valid for {method}; valid: "
@@ -333,8 +341,12 @@ def prune(
             _magnitude(v.params(), regs, s, scope)
     else:
         x, y = task.split(calib_split)
+        if len(y) == 0:  # no calibration data would accept every removal as free
+            raise TaskError(f"split {calib_split!r} of task {task.name!r} has no examples to calibrate necessity "
+                            "pruning on; give another calib_split, or use method='magnitude'")
         x = x.to(next(edited.parameters()).dtype)  # the saliency runs the network itself (a float64 one, too)
-        details = _necessity(edited, v, regs, s, x[:max_examples], y[:max_examples], task.num_classes, tol)
+        n = whole_number(max_examples)
+        details = _necessity(edited, v, regs, s, x[:n], y[:n], task.num_classes, tol)
     p = v.params()
     details = {
         "sparsity_before": before,
@@ -346,7 +358,7 @@ def prune(
               "regions": None if regions is None else [r.index for r in regs]}
     if method == "necessity":
         params.update(tolerance=tol, calib_split=calib_split)
-    return finish("prune", params, original, edited, task, split, trig, details)
+    return finish("prune", params, original, edited, task, split, trig, details, into=model if inplace else None)
 
 
 def sparsity_of(v: NetView, regs: list[Region]) -> float:
@@ -470,4 +482,5 @@ def precision(model: nn.Module, plan: Any, task, *, split: str = "test", trigger
         "compression": before_bits / total_bits,
     }
     plan_s = ",".join(f"{i}={f}" for i, f in fmts.items())
-    return finish("precision", {"plan": plan_s}, original, edited, task, split, trig, details)
+    return finish("precision", {"plan": plan_s}, original, edited, task, split, trig, details,
+                  into=model if inplace else None)

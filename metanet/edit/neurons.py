@@ -43,6 +43,8 @@ def _ints(text: str, what: str, width: int) -> list[int]:
         if not part:
             continue
         m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
+        if m and int(m[1]) > int(m[2]):  # range() would be empty: '5-3,7' selected 7 alone, silently
+            raise ArchError(f"{what} range {part!r} runs backwards; write it as {m[2]}-{m[1]}")
         try:
             out += list(range(int(m[1]), min(int(m[2]), max(int(m[1]), width)) + 1)) if m else [int(part)]
         except (TypeError, ValueError):

@@ -568,4 +568,5 @@ def repair_backdoor(
     details.update(backdoor_found=target is not None, target=target, rounds=rounds,
                    strategy=sorted({rd["strategy"] for rd in rounds if rd.get("neurons") or rd.get("output_bias")}),
                    neurons=sorted({n for rd in rounds for n in rd.get("neurons", [])}))
-    return finish("repair-backdoor", params, original, edited, task, split, trig, details)
+    return finish("repair-backdoor", params, original, edited, task, split, trig, details,
+                  into=model if inplace else None)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
+import torch
 from torch import nn
 
 from metanet.io import json_safe
@@ -108,13 +109,21 @@ def finish(
     split: str,
     trigger: dict | None,
     details: dict[str, Any] | None = None,
+    into: nn.Module | None = None,
 ) -> EditResult:
-    """Verify ``original`` and ``edited`` side by side (one vectorised pass) and build the result."""
+    """Verify ``original`` and ``edited`` side by side (one vectorised pass) and build the result. With ``into``
+    (an edit ``inplace``), ``edited``'s weights are then copied into that module, which is returned in the
+    train/eval mode it has: the caller's model changes only once the edit has succeeded."""
     from metanet.edit.trigger import attack_success_rate
 
     before, after = verify([original, edited], task, split)
     asr = attack_success_rate([original, edited], task, trigger, split) if trigger is not None else [None, None]
-    return EditResult(edited.eval(), EditReport(edit, params, before, after, asr[0], asr[1], details or {}))
+    report = EditReport(edit, params, before, after, asr[0], asr[1], details or {})
+    if into is None:
+        return EditResult(edited.eval(), report)
+    with torch.no_grad():
+        into.load_state_dict(edited.state_dict())
+    return EditResult(into, report)
 
 
 def save_edited(

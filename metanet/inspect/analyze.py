@@ -10,7 +10,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import ConfigError, TaskError
+from metanet.errors import ConfigError, TaskError, whole_number
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, evaluate_masks
 from metanet.inspect.netview import NetView, view
@@ -140,9 +140,10 @@ def inspect(
     task = resolve(task)
     x, y = task.split(split)
     if max_examples is not None:
-        if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
+        n = whole_number(max_examples)  # a numpy / torch integer too, as everywhere else an index is read
+        if isinstance(max_examples, bool) or n is None or n < 1:
             raise TaskError(f"max_examples must be None (the whole split) or an integer >= 1, got {max_examples!r}")
-        x, y = x[:max_examples], y[:max_examples]
+        x, y = x[:n], y[:n]
     if len(y) == 0:
         raise TaskError(f"split {split!r} of task {task.name!r} has no examples to measure the neurons on")
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1:

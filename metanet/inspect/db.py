@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import torch
 from torch import Tensor
 
-from metanet.errors import FileFormatError, TaskError
+from metanet.errors import ArchError, ConfigError, FileFormatError, TaskError, whole_number
 from metanet.io import atomic_write
 
 __all__ = ["NeuronDB", "COLUMNS"]
@@ -96,9 +96,9 @@ class NeuronDB:
         return iter(self.rows)
 
     def __getitem__(self, key: tuple[int, int]) -> dict[str, Any]:
-        try:
-            return self._at[(int(key[0]), int(key[1]))]
-        except (KeyError, TypeError, IndexError, ValueError):
+        try:  # whole_number, not int(): (1.9, 0) is no neuron, not neuron (1, 0)
+            return self._at[(whole_number(key[0]), whole_number(key[1]))]
+        except (KeyError, TypeError, IndexError):
             raise KeyError(f"no neuron {key!r}; layers: {self.layers}") from None
 
     def __repr__(self) -> str:
@@ -117,11 +117,24 @@ class NeuronDB:
         return [r for r in self.rows if r["layer"] == index]
 
     def ablation_matrix(self, layer: int) -> Tensor:
-        """``(H, C)``: change in each class's accuracy when each neuron of ``layer`` is zeroed."""
+        """``(H, C)``: change in each class's accuracy when each neuron of ``layer`` is zeroed.
+
+        Raises:
+            ArchError: ``layer`` is not a layer of the database (an empty tensor read as "no neurons matter").
+        """
         rows = self.layer(layer)
+        if not rows:
+            raise ArchError(f"layer {layer!r} is not a hidden layer of this database; its layers: {self.layers}")
         return torch.tensor([[math.nan if v is None else v for v in r["ablation_per_class"]] for r in rows])
 
     def column(self, name: str, layer: int | None = None) -> list[Any]:
+        """The values of column ``name`` (see :data:`COLUMNS`), of every neuron or of ``layer``'s.
+
+        Raises:
+            ConfigError: an unknown column (the message lists them).
+        """
+        if name not in COLUMNS:
+            raise ConfigError(f"no column {name!r} in the neuron database; columns: {', '.join(COLUMNS)}")
         rows = self.rows if layer is None else self.layer(layer)
         return [r[name] for r in rows]
 
@@ -143,12 +156,23 @@ class NeuronDB:
         return [(r["layer"], r["idx"]) for r in self.rows if (r["outlier"] or 0) >= z]
 
     def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-        """Run a read-only SQL query against the tables of ``neurons.sqlite`` (in memory)."""
+        """Run a read-only SQL query against the tables of ``neurons.sqlite`` (in memory).
+
+        Raises:
+            ConfigError: SQL that fails (a syntax error, an unknown table or column, a statement that writes); the
+                message names the tables.
+        """
         con = sqlite3.connect(":memory:")
         try:
             self._fill(con)
+            con.execute("PRAGMA query_only = ON")  # read-only, as promised
             con.row_factory = sqlite3.Row
-            return [dict(r) for r in con.execute(sql, params).fetchall()]
+            try:
+                return [dict(r) for r in con.execute(sql, params).fetchall()]
+            except (sqlite3.Error, sqlite3.Warning, ValueError, OverflowError) as e:
+                raise ConfigError(f"SQL query failed ({type(e).__name__}: {e}); tables: neurons (columns: "
+                                  f"{', '.join(COLUMNS)}), ablation (layer, idx, class, delta), meta (key, value), "
+                                  "columns (name, type, meaning)") from None
         finally:
             con.close()
 
@@ -203,7 +227,9 @@ class NeuronDB:
         if not p.is_file():
             raise FileFormatError(f"{p}: no such file; expected a neurons.sqlite written by metanet inspect")
         try:
-            con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+            # as_uri() percent-encodes the path: a '#', '?' or '%' in it would otherwise end or change the URI (and
+            # drop mode=ro: sqlite created a new, empty database at the truncated path)
+            con = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
             con.row_factory = sqlite3.Row
             try:
                 rows = [dict(r) for r in con.execute("SELECT * FROM neurons")]
@@ -281,7 +307,18 @@ class NeuronDB:
             tail = "no single-neuron effect, unselective" + (
                 f" (most active on {self._classes([c for c, _ in tops.most_common(5)])})" if tops else "")
         else:
-            tail = "dead on the task data (constant output): safe to remove"
+            # removing zeroes the output: exact only for a constant 0 (a never-active ReLU); another constant is
+            # something the next layer reads, like a bias, and removing it may cost accuracy
+            const = [r for r in rows if abs(r["act_mean"]) > 1e-6]
+            if not const:
+                tail = "dead on the task data (constant output 0): safe to remove"
+            else:
+                cost = max(0.0, -min(r["ablation_acc"] for r in const))
+                who = "it outputs" if len(ns) == 1 else f"neurons {', '.join(str(r['idx']) for r in const)} output"
+                tail = (f"dead on the task data (constant output); {who} a nonzero constant (up to "
+                        f"{max(abs(r['act_mean']) for r in const):.3g}), which the next layer reads like a bias: clamp "
+                        f"{'it' if len(const) == 1 else 'them'} to that value rather than remove "
+                        f"(zeroing costs up to {100 * cost:.1f} points)")
         desc = next((r["description"] for r in rows if r["description"]), "")
         if desc:
             tail += f"; {desc}" if len(ns) == 1 else f"; strongest ({rows[0]['idx']}) {desc}" if rows[0]["description"] else f"; {desc}"
