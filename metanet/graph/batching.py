@@ -67,7 +67,7 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
             f"node biases of shape {tuple(node_bias.shape)} do not match the batch: expected ({total_n},), one per node"
         )
     ptr = batch._store._mapping.get("ptr")
-    if ptr is not None and not torch.equal(ptr.cpu().diff(), n_count):
+    if ptr is not None and not ptr.is_meta and not torch.equal(ptr.cpu().diff(), n_count):
         raise GraphError("the batch's node counts differ from its graphs' architectures; was it built from to_graph graphs?")
     n_off = torch.cumsum(n_count, 0) - n_count
     e_off = torch.cumsum(e_count, 0) - e_count

@@ -159,6 +159,11 @@ def _structure(graph: Data, lay: Layout, where: str) -> Tensor | None:
         )
     if x.dtype != ea.dtype:
         raise GraphError(f"{where}x is {x.dtype} but edge_attr is {ea.dtype}; both must have the network's dtype")
+    if _meta_structure(graph, x, ea, where):
+        for key in _STRUCTURE_KEYS[1:]:
+            if _get(graph, key) is not None:
+                _check_tensor(graph, key, (e if key == "edge_kind" else n,), False)
+        return None  # e.g. graph.to("meta"): shapes only, nothing to compare (as for a meta network's own graph)
     ek = _get(graph, "edge_kind")
     if ek is not None and ek is not st["edge_kind"]:
         ek = _check_tensor(graph, "edge_kind", (e,), False)
@@ -202,6 +207,20 @@ def _structure(graph: Data, lay: Layout, where: str) -> Tensor | None:
                 f"{lay.describe_node(i)}"
             )
     return perm
+
+
+def _meta_structure(graph: Data, x: Tensor, ea: Tensor, where: str) -> bool:
+    """True if the graph's structure tensors are on the meta device (no values to check: only its shapes can be);
+    an error if they are but its values are not, as then nothing says which value belongs to which weight."""
+    meta = [k for k in _STRUCTURE_KEYS if isinstance(_get(graph, k), Tensor) and _get(graph, k).is_meta]
+    if not meta:
+        return False
+    if not (x.is_meta and ea.is_meta):
+        raise GraphError(
+            f"{where}{', '.join(meta)} {'is' if len(meta) == 1 else 'are'} on the 'meta' device (shapes without values) "
+            f"but x is on {x.device} and edge_attr on {ea.device}; move the whole graph with graph.to(device)"
+        )
+    return True
 
 
 def _match_edges(ei: Tensor, ek: Tensor | None, lay: Layout, where: str) -> Tensor:
@@ -314,6 +333,10 @@ def _graph(g: int, x: Tensor) -> str:
 
 
 def _single(graph: Any, where: str = "") -> tuple[Layout, Tensor, Tensor]:
+    if isinstance(graph, (list, tuple)) and all(isinstance(g, Data) for g in graph):
+        # batch[1:3] / batch.index_select(...) give a list of graphs
+        raise GraphError(f"expected one NeuralGraph, got a {type(graph).__name__} of {len(graph)} graphs (slicing a Batch "
+                         "gives a list); pass its graphs one by one, or all of them to from_graphs(graphs)")
     if not isinstance(graph, Data):
         raise GraphError(f"expected a NeuralGraph (torch_geometric Data), got {type(graph).__name__}")
     lay = _graph_layout(graph)
@@ -445,11 +468,13 @@ def _batch_values(batch: Batch) -> tuple[Layout, Tensor, Tensor]:
     if ea.shape[1] < lay.edge_dim:
         raise GraphError(f"edge_attr has {ea.shape[1]} columns; {lay.describe_arch()} needs at least {lay.edge_dim}")
     ptr = _get(batch, "ptr")
-    if ptr is not None and not torch.equal(ptr.cpu(), torch.arange(p + 1) * n):
+    # a batch on the meta device (e.g. to_batch of meta parameters) has shapes only: check those
+    meta = _meta_structure(batch, x, ea, "") or (isinstance(ptr, Tensor) and ptr.is_meta)
+    if ptr is not None and not meta and not torch.equal(ptr.cpu(), torch.arange(p + 1) * n):
         raise GraphError(f"the batch's graphs do not all have {n} nodes (ptr {ptr.tolist()[:10]}...)")
     st = lay.structure(x.device)
     off = (torch.arange(p, device=x.device) * n).view(1, p, 1)
-    if not torch.equal(ei.reshape(2, p, e) - off, st["edge_index"].unsqueeze(1).expand(2, p, e)):
+    if not meta and not torch.equal(ei.reshape(2, p, e) - off, st["edge_index"].unsqueeze(1).expand(2, p, e)):
         bad = ((ei.reshape(2, p, e) - off) != st["edge_index"].unsqueeze(1)).any(0)
         g = int(bad.any(1).nonzero()[0, 0])
         raise GraphError(
@@ -462,7 +487,7 @@ def _batch_values(batch: Batch) -> tuple[Layout, Tensor, Tensor]:
             continue
         m = n if key.startswith("node") else e
         t = _check_tensor(batch, key, (p * m,), False)
-        if not torch.equal(t.view(p, m), st[key].unsqueeze(0).expand(p, m)):
+        if not meta and not torch.equal(t.view(p, m), st[key].unsqueeze(0).expand(p, m)):
             g = int((t.view(p, m) != st[key]).any(1).nonzero()[0, 0])
             raise GraphError(
                 f"graph {g} of the batch: {key} differs from its architecture's; decode it with "

@@ -8,6 +8,7 @@ nothing global changes): save it with ``fig.savefig("net.png")`` or log it with 
 from __future__ import annotations
 
 import math
+from numbers import Integral
 from typing import Any
 
 import torch
@@ -48,14 +49,29 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
 
     Args:
         graph: a :class:`~metanet.graph.NeuralGraph` (or a ``Batch`` holding one) or a supported ``nn.Module``.
-        max_edges: draw at most this many weight edges, keeping the strongest of every layer (in proportion to
-            the layer's share of edges); the title says when edges were left out.
+        max_edges: draw at most this many weight edges (a positive integer; at least one per layer is drawn), keeping
+            the strongest of every layer (in proportion to the layer's share of edges); the title says when edges were
+            left out.
         title: figure title (default: the architecture and node / edge counts).
-        figsize: matplotlib figure size in inches.
+        figsize: matplotlib figure size in inches, ``(width, height)``, both positive.
 
     Returns:
         A :class:`matplotlib.figure.Figure`.
+
+    Raises:
+        GraphError: the graph is malformed, on the ``meta`` device, or a batch of several graphs; or ``max_edges`` /
+            ``figsize`` is invalid.
     """
+    # checked first: matplotlib would fail late with a raw ValueError (or silently clamp max_edges)
+    if isinstance(max_edges, bool) or not isinstance(max_edges, Integral) or max_edges < 1:
+        raise GraphError(f"max_edges must be a positive integer, got {max_edges!r:.100}")
+    if figsize is not None:
+        try:
+            ok = len(figsize) == 2 and all(not isinstance(v, (bool, str)) and math.isfinite(v) and v > 0 for v in figsize)
+        except TypeError:
+            ok = False
+        if not ok:
+            raise GraphError(f"figsize must be (width, height) in inches, two positive numbers; got {figsize!r:.100}")
     import numpy as np
     from matplotlib import colormaps
     from matplotlib.collections import LineCollection
@@ -73,6 +89,9 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
                              "metanet.graph.split(batch) gives the list of graphs")
         graph = graph.get_example(0)
     lay, x, ea = _single(graph)
+    if x.is_meta or ea.is_meta:
+        raise GraphError("cannot draw a graph on the 'meta' device: it has shapes but no weight values; encode a "
+                         "network with real weights (e.g. model.to_empty(device='cpu') and load_state_dict first)")
     x, ea = x.detach().float().cpu(), ea.detach().float().cpu()
     ys = _positions(lay.sizes)
     xs = lay.node_layer.float()
@@ -82,7 +101,7 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
     mags = torch.where(lay.edge_width > 1, (ea * mask).norm(dim=1), vals.abs())
 
     n_layers = len(lay.sizes)
-    fig = Figure(figsize=figsize or (max(6.0, 2.2 * n_layers), 6.0))
+    fig = Figure(figsize=tuple(figsize) if figsize is not None else (max(6.0, 2.2 * n_layers), 6.0))
     ax = fig.add_subplot(1, 1, 1)
     total_w = int((kinds != EDGE_RESIDUAL).sum())
     shown = 0

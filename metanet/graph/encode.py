@@ -85,6 +85,10 @@ def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
     lay = layout(module)
     f = lay._check_dim(edge_dim)
     params = lay.params_of(module, detach=False)
+    if sum(1 for _ in module.parameters()) > len(params):  # e.g. a parameter registered on a layer by hand
+        extra = [k for k, _ in module.named_parameters() if k not in params]
+        raise GraphError(f"the module has parameters a neural graph cannot hold, which would be lost: {extra[:4]}; "
+                         f"{lay.describe_arch()} has exactly {', '.join(params)}")
     _check_dtypes(params)
     with torch.no_grad():
         edge_attr, bias = lay._from_params(params, (), f)
@@ -95,6 +99,10 @@ def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
 def _check_dtypes(params: Mapping[str, Tensor]) -> None:
     """One floating-point dtype for all parameters: ``torch.cat`` would promote mixed ones (the graph would decode to
     another network), and from_graph refuses integer graphs."""
+    for name, p in params.items():  # torch.cat / reshape would fail on them deep inside with a raw RuntimeError
+        if p.layout != torch.strided:
+            raise GraphError(f"network parameters must be dense tensors; {name!r} is {p.layout} (convert it with "
+                             "p.to_dense() first)")
     items = iter(params.items())
     first, ref = next(items)
     if not ref.is_floating_point():

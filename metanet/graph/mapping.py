@@ -19,6 +19,7 @@ import functools
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any, Mapping
 
 import torch
@@ -417,7 +418,12 @@ class Layout:
     def _check_dim(self, edge_dim: int | None) -> int:
         if edge_dim is None:
             return self.edge_dim
-        if isinstance(edge_dim, bool) or not isinstance(edge_dim, int) or edge_dim < self.edge_dim:
+        if isinstance(edge_dim, Integral) and not isinstance(edge_dim, bool):
+            edge_dim = int(edge_dim)  # a NumPy integer (e.g. read from a config or an array) is a width too
+        if isinstance(edge_dim, bool) or not isinstance(edge_dim, int):
+            raise GraphError(f"edge_dim must be an integer >= {self.edge_dim} (columns of edge_attr), got "
+                             f"{edge_dim!r:.100} ({type(edge_dim).__name__})")
+        if edge_dim < self.edge_dim:
             widest = max(self.layers, key=lambda layer: layer.kk)
             raise GraphError(
                 f"edge_dim={edge_dim!r} is too small for {self.describe_arch()}: {widest.describe()} needs "
@@ -563,7 +569,7 @@ def layout(obj: Any) -> Layout:
         if text.startswith(("{", "[")):
             try:
                 spec = json.loads(text)
-            except json.JSONDecodeError as e:
+            except (json.JSONDecodeError, RecursionError) as e:  # RecursionError: nested too deeply (corrupt data)
                 raise GraphError(f"the architecture JSON is malformed ({e}): {text[:200]!r}") from None
         else:
             try:

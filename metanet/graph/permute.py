@@ -3,6 +3,7 @@ respects: a permuted network's graph is the original graph with its nodes relabe
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Sequence
 
 import torch
@@ -35,18 +36,23 @@ def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) 
     New neuron ``j`` is old neuron ``perm[j]``: the producing layer's weight rows (output channels) and biases and
     the consuming layer's weight columns (input channels, or the ``Flatten`` blocks of a channel) are permuted
     together, so the function is unchanged (up to floating-point summation order). Layers tied to ``layer`` by
-    residual skips (see :func:`tied_layers`) are permuted with the same ``perm``.
+    residual skips (see :func:`tied_layers`) are permuted with the same ``perm``. The copy keeps the module's
+    training mode and which parameters require gradients.
 
     Args:
         module: any network :func:`~metanet.graph.to_graph` supports.
         layer: a hidden neuron layer, ``1 .. L-1`` (0 is the input and ``L`` the output; those are not
-            interchangeable).
-        perm: a permutation of ``range(n_layer)``.
+            interchangeable); any integer type (``int``, NumPy integer, one-element integer tensor).
+        perm: a permutation of ``range(n_layer)``, one-dimensional (list, NumPy array or integer tensor).
 
     Raises:
         GraphError: ``layer`` is not hidden, or ``perm`` is not a permutation of the layer's neurons.
     """
     lay = layout(module)
+    if isinstance(layer, Integral) and not isinstance(layer, bool):
+        layer = int(layer)  # numpy integers, e.g. from np.arange or a config
+    elif isinstance(layer, Tensor) and layer.numel() == 1 and not layer.is_floating_point() and layer.dtype != torch.bool:
+        layer = int(layer)
     if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= lay.num_layers - 1:
         raise GraphError(
             f"layer {layer!r} is not a hidden neuron layer of {lay.describe_arch()}; valid: "
@@ -61,8 +67,8 @@ def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) 
     # as_tensor(..., dtype=long) would truncate [1.9, 0.2, 2.5] to a valid [1, 0, 2]
     if p.dtype not in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8):
         raise GraphError(valid)
-    p = p.to(torch.long).flatten().cpu()
-    if p.numel() != n or not torch.equal(torch.sort(p).values, torch.arange(n)):
+    p = p.to(torch.long).cpu()
+    if p.dim() != 1 or p.numel() != n or not torch.equal(torch.sort(p).values, torch.arange(n)):
         raise GraphError(valid)
     params = {k: v.detach().clone() for k, v in lay.params_of(module).items()}
     for l in tied_layers(lay, layer):
@@ -78,4 +84,8 @@ def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) 
             else:  # linear, possibly reading S positions per channel
                 params[consume.weight] = w.view(consume.n_out, consume.n_in, consume.kk)[:, p].reshape(w.shape)
     out = lay.build({k: v.contiguous() for k, v in params.items()})
+    frozen = {k for k, v in lay.params_of(module, detach=False).items() if not v.requires_grad}
+    for k, v in out.named_parameters():  # a copy: frozen layers stay frozen
+        if k in frozen:
+            v.requires_grad_(False)
     return out.train(module.training)

@@ -21,10 +21,11 @@ _ACT_NAMES = list(ACTIVATIONS)
 
 
 def stats(t: Tensor) -> dict[str, float]:
-    """count, mean, std, min, max, mean absolute value and fraction of exact zeros of ``t`` (in float64)."""
+    """count, mean, std, min, max, mean absolute value and fraction of exact zeros of ``t`` (in float64); the count
+    alone for an empty or a meta-device tensor."""
+    if t.numel() == 0 or t.is_meta:  # a meta tensor (a network built under torch.device("meta")) has no values
+        return {"count": t.numel()}
     t = t.detach().double().flatten()
-    if t.numel() == 0:
-        return {"count": 0}
     return {
         "count": t.numel(),
         "mean": t.mean().item(),
