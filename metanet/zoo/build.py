@@ -422,8 +422,9 @@ def _meta_diff(meta: dict[str, str], want: dict[str, Any]) -> str:
     return f"{what[k]} ({k}: {meta.get(k)!r} vs {want.get(k)!r})"
 
 
-def merge(out: str | os.PathLike, sources: Sequence[str | os.PathLike]) -> dict[str, int]:
-    """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out``.
+def merge(out: str | os.PathLike, sources: "Sequence[str | os.PathLike] | str | os.PathLike") -> dict[str, int]:
+    """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out`` (``sources``: a list of zoo
+    directories, or one).
 
     Units already in ``out`` are skipped when identical and are an error when they differ. Each unit is copied
     like a build writes it (shard atomically, then its rows in one transaction), so an interrupted merge resumes.
@@ -436,9 +437,18 @@ def merge(out: str | os.PathLike, sources: Sequence[str | os.PathLike]) -> dict[
     Raises:
         ZooError: a source is not a zoo, the sources come from different recipes, or a unit conflicts.
     """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]  # one path, not a sequence of one-character paths ("/ is not a zoo")
     if not sources:
         raise ZooError("merge needs at least one source zoo")
-    srcs = [Store(s) for s in sources]
+    srcs: list[Store] = []
+    try:
+        for s in sources:
+            srcs.append(Store(s))
+    except ZooError:
+        for s in srcs:  # do not leak the sources opened before the one that failed
+            s.close()
+        raise
     try:
         metas = [s.meta() for s in srcs]
         keys = ("recipe", "recipe_sha256", "limit")

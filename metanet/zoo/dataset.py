@@ -20,6 +20,7 @@ Every graph also carries ``zoo_id``, ``run``, ``epoch`` and ``test_acc`` attribu
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import operator
@@ -130,6 +131,11 @@ class ZooDataset(Dataset):
                                "width an architecture of the zoo needs)")
             widest = f
         self.edge_dim = widest
+        valid = [k for k in inspect.signature(Zoo.select).parameters if k != "self"]
+        unknown = [k for k in filters if k not in valid]
+        if unknown:  # a typo (zoo.dataset(splt="test")) was a TypeError about Zoo.select(), which it never called
+            raise ZooError(f"unknown dataset argument or filter(s) {unknown}; valid: split, target, fractions, seed, "
+                           f"transform, edge_dim and select()'s filters {', '.join(valid)}")
         nets = self.zoo.select(**filters)
         # split over every run of the zoo, not the filtered ones: a run's side must not depend on the filters, or
         # dataset("train", task=...) and dataset("test") share runs (and disagree with metanet.reader's split)

@@ -53,6 +53,7 @@ A DIST is a constant, a list (uniform choice), or a one-key mapping: ``{choice: 
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import hashlib
 import json
 import math
@@ -91,6 +92,34 @@ _TRAIN_KEYS = (
 )
 _EVAL_KEYS = ("train_examples",)
 _BACKDOOR_KEYS = ("fraction", "poison_rate", "kind", "size", "location", "target")
+
+
+def _plain(v: Any, key: str = "") -> Any:
+    """``v`` with numpy scalars, tuples and mapping/number/string subclasses turned into the plain YAML types.
+
+    A recipe mapping built in Python may hold ``np.float64(0.1)`` or a tuple: validation accepted some of them, then
+    writing the zoo's ``recipe.yaml`` (``yaml.safe_dump``) failed with a RepresenterError after the index was
+    created. YAML-loaded recipes hold plain types already, so their fingerprints do not change.
+    """
+    where = key or "the recipe"
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, Mapping):
+        return {k: _plain(x, f"{key}.{k}" if key else str(k)) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x, f"{key}[{i}]") for i, x in enumerate(v)]
+    if isinstance(v, bool):
+        return bool(v)
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, float):
+        return float(v)
+    if isinstance(v, str):
+        return str.__str__(v)
+    if v is None or isinstance(v, (bytes, set, _dt.date)):
+        return v
+    raise RecipeError(f"recipe key {where!r}: {v!r:.80} is a {type(v).__name__}, not a recipe value (a number, "
+                      "string, boolean, null, list or mapping)")
 
 
 def _keys(section: str, d: Any, valid: Sequence[str]) -> dict[str, Any]:
@@ -295,7 +324,14 @@ class Recipe:
         Args:
             index: run index, 0 <= index < count.
             task_info: ``name -> (input_shape, num_classes, n_train)``; defaults to loading the task.
+
+        Raises:
+            RecipeError: ``index`` is not an integer in ``0..count - 1`` (a run past ``count`` is not in the zoo).
         """
+        i = index if _is_int(index) else int(index) if isinstance(index, np.integer) else None
+        if i is None or not 0 <= i < self.count:
+            raise RecipeError(f"run index {index!r:.40} is out of range; recipe {self.name!r} has runs 0..{self.count - 1}")
+        index = i
         info = task_info or _task_info
         seeds = run_seeds(self.seed, index)
         rng = np.random.default_rng(seeds["sample"])
@@ -414,14 +450,21 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
     Raises:
         RecipeError: unknown key, bad value or range, unknown task; the message names the key.
     """
-    top = _keys("", d, _TOP_KEYS)
+    top = _plain(_keys("", d, _TOP_KEYS))
     source = copy.deepcopy(top)
     for req in ("count", "tasks"):
         if req not in top:
             raise RecipeError(f"recipe is missing the required key {req!r}")
     rname = top.get("name", name or "recipe")
     if not isinstance(rname, str) or not rname or any(c in rname for c in "/\\ "):
+        if "name" not in top:  # the default from the file name: the user wrote no 'name' key to fix
+            raise RecipeError(f"the recipe has no 'name' key and its file name {rname!r} is not a valid name (a "
+                              "non-empty string without '/', '\\' or spaces); add a line like 'name: my-zoo'")
         raise RecipeError(f"recipe key 'name' must be a non-empty string without '/', '\\' or spaces; got {rname!r}")
+    description = top.get("description")
+    if isinstance(description, (Mapping, list)):
+        raise RecipeError(f"recipe key 'description' must be text; got {description!r:.80} (quote it, or use '>' "
+                          "for several lines)")
     source["name"] = rname
     seed = _int("seed", top.get("seed", 0), 0, 2**32 - 1)
     count = _int("count", top["count"], 1)
@@ -533,7 +576,7 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
                 raise RecipeError(f"recipe key 'backdoor.{k}' takes integers: use a list or {{int: [lo, hi]}}, "
                                   f"not {backdoor[k].kind!r}")
     recipe = Recipe(
-        name=rname, count=count, tasks=list(tasks), seed=seed, description=str(top.get("description", "")),
+        name=rname, count=count, tasks=list(tasks), seed=seed, description="" if description is None else str(description),
         population=population, checkpoints=sorted(ckpts), arch=arch, same_width=same_width, skip=skip, bias=bias,
         train=train, train_examples=train_examples, eval_train_examples=eval_train, backdoor=backdoor, source=source,
     )

@@ -183,15 +183,24 @@ class Store:
                         "it is a file, not a zoo directory" if self.path.exists() else
                         f"{self.db_path.name} is missing (no such directory)")
                 raise ZooError(f"{self.path} is not a zoo: {what}; build one with 'metanet zoo build RECIPE --out DIR'")
-            (self.path / "shards").mkdir(parents=True, exist_ok=True)
+            try:
+                (self.path / "shards").mkdir(parents=True, exist_ok=True)
+            except OSError as e:  # a file in the way, a read-only parent: not a raw NotADirectoryError
+                raise ZooError(f"cannot create the zoo directory {self.path} ({e.strerror or e}); give a new or "
+                               "existing directory in a writable place") from None
         self._lock_fd: int | None = None
         self.conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         try:
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if create:
-                self.conn.executescript(SCHEMA)
+                if not {"nets", "units", "meta"} <= tables:  # (an existing zoo is not written to before lock())
+                    # one transaction: a reader opening the zoo meanwhile sees all the tables or none
+                    self.conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
             else:
-                tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if not tables:
+                    raise ZooError(f"{self.db_path} is empty: a build is starting in {self.path} (open it again in a "
+                                   "moment) or was stopped before writing anything (run it again)")
                 if "nets" not in tables:
                     raise ZooError(f"{self.db_path} has no 'nets' table: not a metanet zoo index")
                 if "units" not in tables:  # an index written by another tool: nets only
@@ -200,12 +209,19 @@ class Store:
             self.conn.close()
             if isinstance(e, ZooError):
                 raise
+            if "readonly" in str(e) or "unable to open" in str(e):
+                raise ZooError(f"cannot write the zoo index {self.db_path} ({e}); the zoo is read-only: build or "
+                               "merge into a writable directory") from None
             raise ZooError(_db_message(self.db_path, e)) from None
 
     # --- locking ---------------------------------------------------------------------------------------
     def lock(self) -> None:
         """Take the zoo's writer lock (one build or merge per directory at a time)."""
-        fd = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fd = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as e:  # a read-only zoo (a shared copy, a read-only mount) cannot be built into or merged into
+            raise ZooError(f"cannot write to the zoo {self.path} ({e.strerror or e}: {self.path / '.lock'}); it is "
+                           "read-only: build or merge into a writable directory") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

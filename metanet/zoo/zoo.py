@@ -334,7 +334,17 @@ class Zoo:
         Raises:
             ZooError: ``ids`` is empty or mixes architectures.
         """
-        ids = [int(i) for i in ids]
+        # int() would read id 2.7 as 2 and True as 1, silently stacking another network
+        try:
+            given = list(ids) if not isinstance(ids, (str, bytes)) else None
+        except TypeError:
+            given = None
+        if given is None:
+            raise ZooError(f"stacked() takes a list of network ids, got {ids!r:.80}")
+        ids = [whole_number(i) for i in given]
+        bad = [g for g, i in zip(given, ids) if i is None]
+        if bad:
+            raise ZooError(f"stacked(): {bad[0]!r:.40} is not a network id (an integer)")
         if not ids:
             raise ZooError("stacked() needs at least one network id")
         infos = [self.info(i) for i in ids]
