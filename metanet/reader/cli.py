@@ -19,8 +19,9 @@ def _read(args: argparse.Namespace) -> int:
     hp = out["hyperparameters"]
     print(f"{args.file}")
     print(f"  task       {out['task']}  (p={out['task_probabilities'][out['task']]:.2f})"
-          + ("; no task of this reader has the network's input size and class count: task and accuracy are "
-             "guesses" if out.get("task_fits") is False else ""))
+          + ("; the reader could not run the network on any task's labelled probes (no task of its input size "
+             "and class count, or a plain nn.Sequential CNN): task and accuracy are guesses"
+             if out.get("task_fits") is False else ""))
     print(f"  accuracy   {out['accuracy']:.3f} (predicted test accuracy)")
     scan = out.get("trigger_scan")
     how = (f"with the trigger scan; weights alone {scan['reader_only']:.3f}, smallest flipping mask "

@@ -41,7 +41,8 @@ class ReaderDataModule(L.LightningDataModule):
         zoos: zoo directories (their networks are pooled; each zoo is split by its own runs).
         tasks: task list of the reader's task head (default: the union of the zoos' tasks, sorted).
         batch_size: graphs per step.
-        max_nets: at most this many training networks per zoo (a seeded sample; val/test get a tenth each).
+        max_nets: at most this many training networks per zoo (a seeded sample; val/test get an eighth each, at
+            least one).
         fractions, seed: the run split.
         exclude_archs: architectures kept out of training entirely (held out for the bench).
         role_examples: train images per task used for the neuron-role targets.

@@ -6,11 +6,12 @@ import math
 import os
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from metanet.checkpoints import check_float32
-from metanet.errors import CheckpointError, GraphError
+from metanet.errors import CheckpointError, ConfigError, GraphError
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
 
 __all__ = ["read", "read_graph"]
@@ -45,10 +46,24 @@ def _as_graph(obj: Any):
     return to_graph(obj)  # GraphError naming an unsupported layer or a wrapper (parametrize, torch.compile)
 
 
+def _check_scan(scan: Any) -> bool | None:
+    """``scan`` as None or a bool: ``scan=0`` ran the scan (only ``False`` turned it off), ``"no"`` too."""
+    if scan is None or isinstance(scan, bool):
+        return scan
+    if isinstance(scan, (int, np.bool_)) and int(scan) in (0, 1):
+        return bool(scan)
+    raise ConfigError(f"scan must be True, False or None (the reader's default), got {scan!r}")
+
+
 @torch.no_grad()
 def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str, Any]:
     """Predictions of ``reader`` for one neural graph, as plain Python values (see :func:`read`)."""
     check_float32(reader)
+    scan = _check_scan(scan)
+    count = int(getattr(graph, "num_graphs", 1))
+    if count != 1:  # every graph head was read at [0] and the neurons of all graphs were listed as the first's
+        raise GraphError(f"read() reads one network; got a Batch of {count} graphs: read them one at a time "
+                         "(batch.get_example(i)), or call the Reader on the Batch for its raw outputs")
     modes = [(m, m.training) for m in reader.modules()]  # read in eval mode, then give the reader's modes back
     reader.eval()
     try:
@@ -60,6 +75,12 @@ def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str
 
 def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]:
     out = reader(graph)
+    if not all(bool(torch.isfinite(v).all()) for v in out.values() if v.is_floating_point()):
+        # finite but huge weights (a diverged network) overflow float32 inside the reader: every reading was NaN
+        big = float(torch.cat([graph.edge_attr.flatten(), graph.x[:, 0]]).abs().max())
+        raise GraphError(f"the reader's float32 computation overflowed on this network (largest |weight or bias| "
+                         f"{big:.3g}; a diverged network?), so every reading would be NaN: give a network with "
+                         "weights of a trained or initialised scale")
     fitted = bool(getattr(reader, "scan_fitted", False))
     if scan and not fitted:
         raise GraphError("this reader has no fitted trigger scan (metanet.reader.scan); read with scan=False")
@@ -116,14 +137,16 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         model: an ``nn.Module`` :func:`metanet.graph.to_graph` supports, a :class:`~metanet.graph.NeuralGraph`, or
             the path of a ``.safetensors`` network written by :func:`metanet.save`.
         reader: default: the shipped checkpoint (``metanet/checkpoints/reader.safetensors``).
-        scan: run the reader's trigger scan (:mod:`metanet.reader.scan`: Neural Cleanse on the network, a few
-            tenths of a second for a small MLP) and combine it with the weights-only backdoor head. Default: when
-            the reader has a fitted scan head (the shipped one has).
+        scan: run the reader's trigger scan (:mod:`metanet.reader.scan`: Neural Cleanse on the network, several
+            CPU-seconds for a small MLP -- about 7 for a 784-32-10 one with the shipped reader's 300 steps -- where
+            the weights-only reading takes a fraction of a second) and combine it with the weights-only backdoor
+            head. Default: when the reader has a fitted scan head (the shipped one has). ``False``: skip it.
 
     Returns:
         ``accuracy`` (predicted test accuracy on its task, float in [0, 1]), ``task`` (name),
         ``task_probabilities``, ``task_fits`` (False when none of the reader's tasks has the network's input
-        size and class count, so task and accuracy are guesses; None for a reader without labelled probes),
+        size and class count, or its labelled probes cannot run the network -- a plain ``nn.Sequential`` CNN --,
+        so task and accuracy are guesses; None for a reader without labelled probes),
         ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran),
         ``trigger_scan`` (None, or the scan's features and ``reader_only``: the weights-only probability),
         ``hyperparameters`` (``lr``, ``epoch``,
@@ -132,9 +155,12 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         ``confidence``).
 
     Raises:
-        GraphError: an unsupported module or layer (named), or non-finite weights. FileFormatError: a path that is not a network file or
-            has no architecture in its header. CheckpointError: a missing or mismatched reader checkpoint.
+        GraphError: an unsupported module or layer (named), non-finite weights (or float64 ones beyond float32's
+            range), weights so large that the reader's float32 computation overflows, or a ``Batch`` of several
+            graphs. FileFormatError: a path that is not a network file or has no architecture in its header.
+            CheckpointError: a missing or mismatched reader checkpoint. ConfigError: ``scan`` not a bool or None.
     """
+    scan = _check_scan(scan)  # before the reader is loaded and the graph built
     if reader is None:
         r = _shipped()
     elif isinstance(reader, Reader):
@@ -149,4 +175,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     if bad:  # every prediction would be NaN; from_graph refuses such a graph too
         raise GraphError(f"the network has {bad} NaN or infinite weights or biases; a reading of it would be NaN: "
                          "give a network whose parameters are all finite")
+    # float64 values beyond float32's range (~3.4e38) became inf in the reader, which computes in float32
+    bad = int((~torch.isfinite(graph.edge_attr.float())).sum() + (~torch.isfinite(graph.x.float())).sum())
+    if bad:
+        raise GraphError(f"the network has {bad} weights or biases beyond float32's range (|value| > 3.4e38), the "
+                         "precision the reader computes in; a reading of it would be NaN")
     return read_graph(r, graph, scan)

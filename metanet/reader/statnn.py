@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from metanet.errors import ConfigError
+from metanet.errors import ConfigError, check_number
 
 __all__ = ["statnn_features", "StatNN"]
 
@@ -60,6 +60,10 @@ class StatNN:
     def __init__(self, classifier: bool = False, max_iter: int = 300, learning_rate: float = 0.05, seed: int = 0):
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
+        # checked here: scikit-learn's InvalidParameterError came from fit(), after the features were computed
+        check_number("StatNN max_iter", max_iter, ">= 1", lambda v: v >= 1, integer=True)
+        check_number("StatNN learning_rate", learning_rate, "> 0", lambda v: v > 0)
+
         cls = HistGradientBoostingClassifier if classifier else HistGradientBoostingRegressor
         self.classifier = classifier
         self.model = cls(max_iter=max_iter, learning_rate=learning_rate, random_state=seed)
@@ -68,11 +72,20 @@ class StatNN:
     def features(graphs: Sequence[Any]) -> np.ndarray:
         """Features of many graphs: the ``w_stats`` that zoo graphs carry (the reader's batched weight statistics,
         whose first 46 columns are these features, computed in float32) where present, else
-        :func:`statnn_features`."""
+        :func:`statnn_features`. An ``nn.Module`` is encoded with :func:`metanet.graph.to_graph` first."""
+        from torch import nn
+
         if len(graphs) == 0:  # np.stack([]) fails; no networks have no features
             return np.zeros((0, 46))
         out = []
         for g in graphs:
+            if isinstance(g, nn.Module):  # was an AttributeError ('MLP' object has no attribute 'layout')
+                from metanet.graph import to_graph
+
+                g = to_graph(g)
+            elif not hasattr(g, "layout"):
+                raise ConfigError(f"StatNN reads NeuralGraphs (metanet.graph.to_graph), nn.Modules or a (networks, "
+                                  f"46) feature matrix; got a sequence of {type(g).__name__}")
             cached = getattr(g, "w_stats", None)
             if isinstance(cached, torch.Tensor) and cached.dim() == 2 and cached.shape[1] >= 46:
                 out.append(cached[0, :46].double().numpy())
@@ -80,13 +93,37 @@ class StatNN:
                 out.append(statnn_features(g))
         return np.stack(out)
 
+    def _matrix(self, graphs_or_features: Any) -> np.ndarray:
+        """The ``(networks, 46)`` feature matrix of graphs, modules, or features given as a numpy array or a torch
+        tensor (a tensor was iterated as graphs: AttributeError 'torch.layout' ...)."""
+        if isinstance(graphs_or_features, torch.Tensor):
+            graphs_or_features = graphs_or_features.detach().cpu().double().numpy()
+        if not isinstance(graphs_or_features, np.ndarray):
+            return self.features(graphs_or_features)
+        X = graphs_or_features
+        if X.ndim != 2 or X.shape[1] != 46:
+            raise ConfigError(f"StatNN features must be a (networks, 46) matrix (statnn_features of each network); "
+                              f"got shape {X.shape}")
+        return X
+
     def fit(self, graphs_or_features: Any, y: Sequence[float]) -> "StatNN":
-        X = graphs_or_features if isinstance(graphs_or_features, np.ndarray) else self.features(graphs_or_features)
-        y = np.asarray(y)
+        X = self._matrix(graphs_or_features)
+        y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+        if y.ndim == 2 and y.shape[1] == 1:  # a column of targets
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ConfigError(f"StatNN.fit needs one target per network (a 1-D sequence); got shape {y.shape}")
         if len(X) == 0:
             raise ConfigError("StatNN.fit needs at least one network")
         if len(X) != len(y):
             raise ConfigError(f"StatNN.fit got {len(X)} networks but {len(y)} targets")
+        try:
+            finite = np.isfinite(y.astype(np.float64))
+        except (TypeError, ValueError):
+            raise ConfigError(f"StatNN.fit needs numeric targets, got {y.dtype} values such as {y[0]!r}") from None
+        if not finite.all():  # scikit-learn's ValueError "Input y contains NaN"; e.g. y_log_lr of nets without lr
+            raise ConfigError(f"StatNN.fit got {int((~finite).sum())} NaN or infinite targets (of {len(y)}); drop "
+                              "those networks first")
         if self.classifier:
             # predict() reports column 1 of predict_proba as the positive class: with one class seen, or labels
             # other than 0/1, that column is not "positive" (all-backdoored training nets predicted p = 0)
@@ -103,7 +140,7 @@ class StatNN:
     def predict(self, graphs_or_features: Any) -> np.ndarray:
         if not getattr(self, "fitted", False):
             raise ConfigError("this StatNN is not fitted: call fit(graphs, targets) first")
-        X = graphs_or_features if isinstance(graphs_or_features, np.ndarray) else self.features(graphs_or_features)
+        X = self._matrix(graphs_or_features)
         if len(X) == 0:
             return np.zeros(0)
         if self.classifier:
