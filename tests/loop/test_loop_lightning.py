@@ -10,6 +10,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from metanet.loop.lightning import LoopDataModule, LoopModule
+from lightning_helpers import check_smoke_run_keeps_the_export
 
 
 def _parts():
@@ -69,23 +70,11 @@ def test_loop_module_refuses_a_learning_rate_like_improve(lr):
 
 
 def test_fast_dev_run_does_not_overwrite_the_export(tmp_path):
-    # a smoke test (Lightning writes no checkpoints or logs then) replaced an earlier run's real improved writer
-    # with its one-round model
-    export = tmp_path / "loop.safetensors"
-    export.write_bytes(b"an earlier run's improved writer")
-    m, d = _parts()
-    m.hparams.export = str(export)
-    t = L.Trainer(fast_dev_run=True, accelerator="cpu", logger=False, enable_progress_bar=False,
-                  enable_model_summary=False, default_root_dir=str(tmp_path))
-    with pytest.warns(UserWarning, match=r"fast_dev_run: the trained LoopModule was not exported to .*loop\."
-                                         r"safetensors \(a smoke-test run writes no files"):
-        t.fit(m, d)
-    assert t.global_step == 1
-    assert export.read_bytes() == b"an earlier run's improved writer"
-    # a real fit still exports
-    m, d = _parts()
-    m.hparams.export = str(tmp_path / "fitted.safetensors")
-    _trainer(tmp_path / "ck", 1).fit(m, d)
     from metanet.writer import Writer
 
-    assert Writer.load(tmp_path / "fitted.safetensors").config()["hidden"] == 8
+    def make(export):
+        m, d = _parts()
+        m.hparams.export = export
+        return m, d
+
+    assert Writer.load(check_smoke_run_keeps_the_export(tmp_path, make, "loop")).config()["hidden"] == 8

@@ -9,6 +9,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from metanet.reader.lightning import ReaderDataModule, ReaderModule
+from lightning_helpers import check_smoke_run_keeps_the_export
 
 
 @pytest.fixture(scope="module")
@@ -95,22 +96,7 @@ def test_a_checkpoint_only_validated_does_not_set_a_later_fits_shuffling(tmp_pat
 
 
 def test_fast_dev_run_does_not_overwrite_the_export(tmp_path, tiny_data):
-    # a smoke test (Lightning writes no checkpoints or logs then) replaced a real exported reader with its
-    # one-step model
-    export = tmp_path / "reader.safetensors"
-    export.write_bytes(b"an earlier run's real reader")
-    module = _module(export=str(export))
-    trainer = L.Trainer(fast_dev_run=1, accelerator="cpu", logger=False, enable_progress_bar=False,
-                        enable_model_summary=False, default_root_dir=str(tmp_path))
-    with pytest.warns(UserWarning, match=r"fast_dev_run: the trained ReaderModule was not exported to .*reader\."
-                                         r"safetensors \(a smoke-test run writes no files"):
-        trainer.fit(module, tiny_data)
-    assert trainer.global_step == 1
-    assert export.read_bytes() == b"an earlier run's real reader"
-    # a real fit still exports
-    module = _module(export=str(tmp_path / "fitted.safetensors"))
-    L.Trainer(max_steps=1, accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
-              enable_checkpointing=False, limit_val_batches=0, default_root_dir=str(tmp_path)).fit(module, tiny_data)
     from metanet.reader import Reader
 
-    assert Reader.load(tmp_path / "fitted.safetensors").tasks == ["digits", "mnist"]
+    fitted = check_smoke_run_keeps_the_export(tmp_path, lambda export: (_module(export=export), tiny_data), "reader")
+    assert Reader.load(fitted).tasks == ["digits", "mnist"]

@@ -9,6 +9,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from metanet.writer.lightning import EpisodeDataModule, WriterModule
+from lightning_helpers import check_smoke_run_keeps_the_export
 
 
 class _Seen(Callback):
@@ -132,24 +133,11 @@ def test_a_step_whose_episodes_are_all_degenerate_is_skipped(tmp_path, monkeypat
 
 
 def test_fast_dev_run_does_not_overwrite_the_export(tmp_path):
-    # a smoke test (Lightning writes no checkpoints or logs then) replaced an earlier run's real exported writer
-    # (e.g. runs/writer.safetensors) with its one-step model
-    export = tmp_path / "writer.safetensors"
-    export.write_bytes(b"an earlier run's real writer")
-    m, d = _parts()
-    m.hparams.export = str(export)
-    t = L.Trainer(fast_dev_run=True, accelerator="cpu", logger=False, enable_progress_bar=False,
-                  enable_model_summary=False, default_root_dir=str(tmp_path))
-    with pytest.warns(UserWarning, match=r"fast_dev_run: the trained WriterModule was not exported to .*writer\."
-                                         r"safetensors \(a smoke-test run writes no files"):
-        t.fit(m, d)
-    assert t.global_step == 1
-    assert export.read_bytes() == b"an earlier run's real writer"
-    # a real fit still exports
-    m, d = _parts()
-    m.hparams.export = str(tmp_path / "fitted.safetensors")
-    L.Trainer(max_steps=1, accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
-              enable_checkpointing=False, limit_val_batches=0, default_root_dir=str(tmp_path)).fit(m, d)
     from metanet.writer import Writer
 
-    assert Writer.load(tmp_path / "fitted.safetensors").config()["hidden"] == 8
+    def make(export):
+        m, d = _parts()
+        m.hparams.export = export
+        return m, d
+
+    assert Writer.load(check_smoke_run_keeps_the_export(tmp_path, make, "writer")).config()["hidden"] == 8
