@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import reprlib
 from typing import Any
 
@@ -72,7 +73,8 @@ def resolve(spec: Any) -> Task:
         spec: a :class:`Task` (returned as is; anything else with ``split`` and ``num_classes`` is too, with its
             splits read by :func:`as_examples`: numpy arrays, uint8 images 0..255 and int32 labels work), a task name
             (``"mnist[3,8]"``), free text (``"a network that can read mnist"``, see :func:`parse`) or labelled
-            examples ``(x, y)`` (see :func:`from_examples`: split per class into train / val / test, seed 0).
+            examples ``(x, y)`` or ``[x, y]`` (see :func:`from_examples`: split per class into train / val / test,
+            seed 0).
 
     Raises:
         TaskError: anything else, an unknown name, text that names no task, or bad examples.
@@ -81,8 +83,9 @@ def resolve(spec: Any) -> Task:
         return spec
     if not isinstance(spec, str) and hasattr(spec, "split") and hasattr(spec, "num_classes"):
         return _Given(spec)
-    if isinstance(spec, tuple) and len(spec) == 2 and not any(isinstance(s, str) for s in spec):
-        return from_examples(*spec)
+    if isinstance(spec, (tuple, list)) and len(spec) == 2 and not any(isinstance(s, (str, bytes, numbers.Number))
+                                                                       for s in spec):
+        return from_examples(*spec)  # a list [x, y] too: what json/yaml or a zip of arrays gives
     if not isinstance(spec, str) or not spec.strip():
         short = reprlib.Repr()
         short.maxstring = short.maxother = 60

@@ -27,9 +27,11 @@ def test_every_spelling_of_a_task():
     assert ex.num_classes == 3 and ex.input_shape == (1, 8, 8)
     assert ex.name == tasks.from_examples(x, y).name  # the same examples, the same task
     assert ex.name == tasks.resolve((torch.as_tensor(x), torch.as_tensor(y))).name
+    assert ex.name == tasks.resolve([x, y]).name  # a list, as json/yaml give it (was "not a task spec")
 
 
-@pytest.mark.parametrize("spec", [123, None, "", "   ", 2.5, ["digits"], ("digits", "mnist"), (1, 2, 3), b"digits"])
+@pytest.mark.parametrize("spec", [123, None, "", "   ", 2.5, ["digits"], ("digits", "mnist"), (1, 2, 3), b"digits",
+                                  [3, 8], (3, 8), ["digits", "mnist"]])
 def test_what_is_no_task_is_refused_with_what_would_be(spec):
     with pytest.raises(TaskError, match=r"task name .*sentence .*Task or labelled examples \(x, y\), got"):
         tasks.resolve(spec)
