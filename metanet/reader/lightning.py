@@ -34,6 +34,18 @@ class _TrainLoader(DataLoader):
         return super().__iter__()
 
 
+def _check_excluded(exclude_archs: Sequence[str], archs: set[str]) -> None:
+    """Every held-out architecture must be one of the zoos': a typo held out nothing, silently (the heldout split
+    was empty and the bench's held-out figure had no networks)."""
+    from metanet.errors import ConfigError
+    from metanet.nets import Arch
+
+    for a in exclude_archs:
+        if str(Arch.coerce(a)) not in archs:
+            raise ConfigError(f"exclude_archs: no network of the zoos has architecture {a!r}; their architectures: "
+                              f"{', '.join(sorted(archs)[:12])}{' ...' if len(archs) > 12 else ''}")
+
+
 class ReaderDataModule(L.LightningDataModule):
     """Graphs of zoo networks with reader targets.
 
@@ -88,6 +100,7 @@ class ReaderDataModule(L.LightningDataModule):
         h = self.hparams
         if self._edge_dim is None:  # once for all splits: graphs of every zoo batch together (MLPs with CNNs)
             self._edge_dim = max(edge_width(Zoo(z)) for z in h.zoos)
+            _check_excluded(h.exclude_archs, {a for z in h.zoos for a in Zoo(z).archs})
         return {z: zoo_graphs(z, split, self.task_names, h.fractions, h.seed, h.exclude_archs, max_nets,
                               role_examples=h.role_examples, edge_dim=self._edge_dim) for z in h.zoos}
 

@@ -100,3 +100,20 @@ def test_fast_dev_run_does_not_overwrite_the_export(tmp_path, tiny_data):
 
     fitted = check_smoke_run_keeps_the_export(tmp_path, lambda export: (_module(export=export), tiny_data), "reader")
     assert Reader.load(fitted).tasks == ["digits", "mnist"]
+
+
+def test_an_excluded_architecture_the_zoos_do_not_have_is_named(tiny_zoo):
+    # a typo held out nothing, silently: the heldout split was empty, and training kept every architecture
+    import json
+
+    from metanet.errors import ConfigError
+    from metanet.nets import Arch
+
+    data = ReaderDataModule(zoos=[str(tiny_zoo)], exclude_archs=["mlp:64-16-10:relu", "mlp:64-99-10:relu"], max_nets=8)
+    with pytest.raises(ConfigError, match=r"exclude_archs: no network of the zoos has architecture 'mlp:64-99-10:relu'"
+                                          r"; their architectures: mlp:64-16-10:relu, "):
+        data.setup("fit")
+    data = ReaderDataModule(zoos=[str(tiny_zoo)], exclude_archs=["mlp:64-16-10:relu"], max_nets=8)
+    data.setup("fit")
+    kept = {str(Arch.coerce(json.loads(g.arch))) for g in data.train_graphs}  # a graph's arch is its JSON spec
+    assert "mlp:64-32-10:relu" in kept and "mlp:64-16-10:relu" not in kept
