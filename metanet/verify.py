@@ -141,18 +141,27 @@ def verify_stacked(
         raise TaskError(f"split {split!r} of task {name!r} has no examples to verify on; use another split or a "
                         "task with examples in it")
     check_fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
-    k = next(iter(params.values())).shape[0]
+    # a network without parameters (e.g. one of fixed pooling, or prototypes kept as buffers) is a population too
+    stack = params or buffers or {}
+    k = next(iter(stack.values())).shape[0] if stack else 1
     base = copy.deepcopy(module).to("meta").eval()  # verification is inference: no dropout, running BN stats
     if buffers is None:
         buffers = {n: b.expand(k, *b.shape) for n, b in module.named_buffers()}
-    dtype = next(iter(params.values())).dtype
-    if x.is_floating_point() and dtype.is_floating_point and x.dtype != dtype:  # e.g. a float64 network
+    dtype = (next(iter(params.values())).dtype if params
+             else next((b.dtype for b in buffers.values() if b.is_floating_point()), None))
+    if x.is_floating_point() and dtype is not None and dtype.is_floating_point and x.dtype != dtype:  # e.g. float64
         x = x.to(dtype)
 
     def run(p, b, xb):
         return functional_call(base, (p, b), (xb,))
 
-    fwd = vmap(run, in_dims=(0, 0, None))
+    if params or buffers:
+        fwd = vmap(run, in_dims=(0, 0, None))
+    else:  # nothing to vmap over (vmap refuses that): one network, run as it is, in eval mode
+        plain = copy.deepcopy(module).eval()
+
+        def fwd(p, b, xb):
+            return plain(xb).unsqueeze(0)
     correct = torch.zeros(k, dtype=torch.long)
     loss = torch.zeros(k, dtype=torch.float64)
     per_class = torch.zeros(k, task.num_classes, dtype=torch.float64)
@@ -197,8 +206,8 @@ def _signature(model: nn.Module) -> tuple:
 
     try:
         arch = spec(model)
-    except ArchError:  # any other module: compare what can be compared
-        arch = type(model).__qualname__
+    except ArchError:  # any other module: its module tree with each layer's settings (e.g. a LeakyReLU's slope),
+        arch = repr(model)  # not only its class: the list runs as the first model with the others' parameters
     return repr(arch), tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
 
 
@@ -212,9 +221,13 @@ def verify(
 
     Args:
         model: an ``nn.Module`` mapping ``(N, *task.input_shape)`` to ``(N, task.num_classes)`` logits, the path of
-            a network saved with :func:`metanet.save`, or a list of them.
+            a network saved with :func:`metanet.save`, or a list of them (one function of their parameters and
+            buffers: the list runs as the first model with each model's own tensors).
         task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
-            sentence or labelled examples ``(x, y)``.
+            sentence or labelled examples ``(x, y)``. Examples become a Task of their own, split per class
+            (:func:`metanet.tasks.from_examples`), and only its ``split`` is scored (``"test"``: about a fifth of
+            them); to score every example, pass ``from_examples(x, y, val_fraction=0, test_fraction=0)`` with
+            ``split="train"``.
         split: ``"train"``, ``"val"`` or ``"test"``.
         batch_size: examples per forward pass.
 
@@ -239,5 +252,7 @@ def verify(
     if any(s != sigs[0] for s in sigs):
         raise ArchError("verify() on a list needs models of one architecture (same spec and parameter shapes)")
     params, buffers = stack_module_state(models)  # each model's own buffers (BatchNorm statistics), too
+    if not params and not buffers:  # nothing to stack: each (parameter-free) network on its own
+        return [verify_stacked(m, {}, task, split, batch_size)[0] for m in models]
     return verify_stacked(models[0], {k: v.detach() for k, v in params.items()}, task, split, batch_size,
                           buffers={k: v.detach() for k, v in buffers.items()})

@@ -101,10 +101,14 @@ class LoopDataModule(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         # round r always sees tasks r * tasks_per_round ...: the stream is indexed by the global step, so a run
         # resumed from a checkpoint taken mid-epoch continues with exactly the rounds it had not done
+        # The loader always holds a whole epoch of rounds: Lightning resumes an epoch at batch (step % epoch length)
+        # and stops once its restored batch count reaches len(loader), so a loader of only the rounds left made a
+        # mid-epoch resume stop early (rounds lost, with max_epochs). It draws from the loader's start, i.e. round
+        # `step`; the rounds past the epoch's end are never drawn.
         h = self.hparams
         step = self.trainer.global_step if self.trainer is not None else 0
-        left = h.rounds_per_epoch - step % h.rounds_per_epoch
-        return DataLoader(_Tasks(self.train_sampler, left * h.tasks_per_round, offset=step * h.tasks_per_round),
+        return DataLoader(_Tasks(self.train_sampler, h.rounds_per_epoch * h.tasks_per_round,
+                                 offset=step * h.tasks_per_round),
                           batch_size=h.tasks_per_round, shuffle=False, collate_fn=_collate)
 
     def val_dataloader(self) -> DataLoader:

@@ -104,7 +104,13 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
             if m.bias is not None:
                 m.bias.grad = gz.flatten(0, -2).sum(0) / b
         else:
-            m.weight.grad = torch.nn.grad.conv2d_weight(a, m.weight.shape, gz, m.stride, m.padding, m.dilation,
+            padding = m.padding
+            if m.padding_mode != "zeros" or isinstance(padding, str):
+                # the gradient is a correlation with what the layer convolved: its input padded as Conv2d pads it
+                # (reflect / replicate / circular, or "same" / "valid"); zero-padding it gave a wrong gradient
+                mode = "constant" if m.padding_mode == "zeros" else m.padding_mode
+                a, padding = F.pad(a, m._reversed_padding_repeated_twice, mode=mode), (0, 0)
+            m.weight.grad = torch.nn.grad.conv2d_weight(a, m.weight.shape, gz, m.stride, padding, m.dilation,
                                                         m.groups) / b
             if m.bias is not None:
                 m.bias.grad = gz.sum(dim=(0, 2, 3)) / b
@@ -152,9 +158,12 @@ def _report(model: nn.Module, task, t, verify_on, k: int) -> Report | None:
         return verify(model, t, split=verify_on)
     from types import SimpleNamespace
 
-    x, y = _examples(*(verify_on if isinstance(verify_on, (tuple, list)) else task))
+    given = isinstance(verify_on, (tuple, list))
+    x, y = _examples(*(verify_on if given else task))
     p = {n: v.detach().unsqueeze(0) for n, v in model.named_parameters()}
-    return verify_stacked(model, p, SimpleNamespace(name="examples", num_classes=k), data=(x, y))[0]
+    # labelled as what it measured: not "test" (verify_stacked's default) for the very examples refined on
+    return verify_stacked(model, p, SimpleNamespace(name="examples", num_classes=k), data=(x, y),
+                          split="examples" if given else "train")[0]
 
 
 def refine(
@@ -188,9 +197,11 @@ def refine(
         batch_size: minibatch of the training data per step (the same batches for both methods, given the seed).
         objective: reward of the perturbation rules, ``"loss"`` (negative cross-entropy) or ``"accuracy"``.
         split: training split of a Task; verify_on: split for the before/after Reports (a Task), or ``(x, y)``,
-            or None (no reports).
+            or None (no reports). With ``task=(x, y)`` a split name means the refined examples themselves (the
+            Reports' ``split`` says ``"train"``; ``"examples"`` for ``verify_on=(x, y)``).
         seed: the same seed gives the same result.
-        num_classes: the number of classes (default: the Task's, or ``max(y) + 1`` for ``(x, y)`` examples).
+        num_classes: the number of classes (default: the Task's; for ``(x, y)`` examples, whose labels may leave
+            the network's last outputs unused, the network's number of outputs).
 
     Returns:
         :class:`RefineResult` ``(model, before, after, history)``.
@@ -231,6 +242,9 @@ def refine(
     p0 = next(iter(params.values()))
     if p0.is_floating_point() and x.is_floating_point():
         x = x.to(p0.dtype)  # e.g. a float64 network, as verify() runs it
+    if t is None and num_classes is None:  # labels 0..4 for a 10-output network: the reports score all its outputs
+        with torch.no_grad():
+            k = net(x[:1]).shape[1]
     before = _report(model, task, t, verify_on, k)
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(params.values(), lr=lr)

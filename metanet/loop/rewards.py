@@ -8,6 +8,7 @@ any reward a working network can get.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Sequence
 
 import torch
@@ -33,14 +34,31 @@ class Reward:
         raise NotImplementedError
 
     def __call__(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:
-        r = self.score(reports, params).double()
+        raw = self.score(reports, params)
+        try:  # a custom score may be a list of floats
+            r = torch.as_tensor(raw, dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError):
+            raise ConfigError(f"{type(self).__name__}.score must return one number per candidate, got "
+                              f"{type(raw).__name__}") from None
+        if r.dim() == 0:  # one number: the same reward for every candidate
+            r = r.expand(len(reports))
+        if tuple(r.shape) != (len(reports),):  # (K, 1) broadcast silently to a (K, K) table of rewards
+            raise ConfigError(f"{type(self).__name__}.score must return a tensor of shape ({len(reports)},), one "
+                              f"reward per candidate, got shape {tuple(r.shape)}")
         broken = torch.tensor([not math.isfinite(rep.loss) or bool(rep.extra.get("failed")) for rep in reports],
                               dtype=torch.bool)  # explicit: an empty list would default to float
         r = torch.where(broken | ~torch.isfinite(r), torch.full_like(r, WORST), r)
         return r
 
     def __add__(self, other: "Reward") -> "Reward":
+        if not isinstance(other, Reward):  # a number or a string failed later, in the loop, as an AttributeError
+            return NotImplemented
         return _Sum(self, other)
+
+    def __radd__(self, other) -> "Reward":
+        if isinstance(other, numbers.Number) and not isinstance(other, bool) and other == 0:
+            return self  # sum([AccuracyReward(), SizePenalty()]) starts from 0
+        return NotImplemented
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -51,7 +69,7 @@ class _Sum(Reward):
         self.parts = parts
 
     def score(self, reports, params):
-        return sum(p.score(reports, params).double() for p in self.parts)
+        return sum(torch.as_tensor(p.score(reports, params), dtype=torch.float64) for p in self.parts)
 
     def __repr__(self) -> str:
         return " + ".join(map(repr, self.parts))
@@ -66,8 +84,8 @@ class AccuracyReward(Reward):
 
     def __init__(self, tie: float = 1e-3) -> None:
         # a negative tie would prefer the higher loss; NaN/inf would turn every reward into WORST
-        if not (math.isfinite(tie) and tie >= 0):
-            raise ConfigError(f"AccuracyReward needs a finite tie >= 0, got {tie}")
+        if isinstance(tie, bool) or not isinstance(tie, numbers.Real) or not (math.isfinite(tie) and tie >= 0):
+            raise ConfigError(f"AccuracyReward needs a finite tie >= 0, got {tie!r}")
         self.tie = tie
 
     def score(self, reports, params):
@@ -89,15 +107,16 @@ class SizePenalty(Reward):
 
     def __init__(self, weight: float = 0.05, threshold: float = 1e-3) -> None:
         # NaN/inf would make every candidate's reward non-finite, i.e. WORST: the loop would learn nothing
-        if not (math.isfinite(weight) and math.isfinite(threshold) and weight >= 0 and threshold >= 0):
-            raise ConfigError(f"SizePenalty needs finite weight >= 0 and threshold >= 0, got {weight}, {threshold}")
+        real = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (weight, threshold))
+        if not (real and math.isfinite(weight) and math.isfinite(threshold) and weight >= 0 and threshold >= 0):
+            raise ConfigError(f"SizePenalty needs finite weight >= 0 and threshold >= 0, got {weight!r}, {threshold!r}")
         self.weight, self.threshold = weight, threshold
 
     def score(self, reports, params):
         nz, tot = torch.zeros(len(reports), dtype=torch.float64), 0  # no weight tensors: no penalty
         for name, p in params.items():
             if name.endswith("weight"):
-                flat = p.detach().flatten(1)
+                flat = p.detach().flatten(1) if p.dim() > 1 else p.detach().unsqueeze(1)  # (K,): 0-d weights
                 nz = nz + (flat.abs() > self.threshold).sum(1).double()
                 tot += flat.shape[1]
         return -self.weight * nz / max(tot, 1)
