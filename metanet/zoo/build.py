@@ -80,10 +80,10 @@ class Unit:
         return cls(d["index"], [RunSpec.from_dict(r) for r in d["runs"]])
 
 
-def plan(recipe: Recipe, limit: int | None = None) -> list[Unit]:
+def plan(recipe: Recipe, limit: int | None = None, progress: bool = False) -> list[Unit]:
     """The work units of ``recipe`` (its first ``limit`` runs), in a fixed order (see the module docstring)."""
     groups: dict[tuple, list[RunSpec]] = {}
-    for r in recipe.runs(limit):
+    for r in recipe.runs(limit, progress=progress):
         groups.setdefault(r.group_key(), []).append(r)
     units: list[Unit] = []
     for key in sorted(groups, key=repr):
@@ -291,7 +291,7 @@ def build(
     i_shard, n_shard = parse_shard(shard)
     recipe = load_recipe(recipe)
     t0 = time.perf_counter()
-    units = plan(recipe, limit)
+    units = plan(recipe, limit, progress)
     store = Store(out, create=True)
     try:
         store.lock()

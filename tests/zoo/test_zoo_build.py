@@ -305,3 +305,18 @@ def test_failed_build_restores_torch_threads(small_recipe, tmp_path, monkeypatch
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(old)
+
+
+def test_planning_a_large_recipe_shows_progress(small_recipe, monkeypatch, capsys):
+    # sampling takes about 0.2 ms a run: a recipe of millions of runs sat silent for minutes before the first
+    # network's bar appeared
+    import metanet.zoo.recipe as recipe_module
+    from metanet.zoo.build import plan
+    from metanet.zoo.recipe import parse_recipe
+
+    recipe = parse_recipe(small_recipe)
+    monkeypatch.setattr(recipe_module, "PLAN_PROGRESS_RUNS", 2)
+    units = plan(recipe, progress=True)
+    assert f"planning {recipe.name}" in capsys.readouterr().err
+    assert plan(recipe) == units  # the same plan, silently without progress
+    assert f"planning {recipe.name}" not in capsys.readouterr().err
