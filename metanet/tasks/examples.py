@@ -163,6 +163,9 @@ def from_examples(
         names = tuple(str(c) for c in class_names)
         if len(names) != k:
             raise TaskError(f"class_names has {len(names)} entries but the labels give {k} classes (0..{k - 1})")
+        dup = sorted({c for c in names if names.count(c) > 1})
+        if dup:  # tasks.parse and the reports name classes by these: two classes of one name are one to a reader
+            raise TaskError(f"class_names must be distinct; {', '.join(map(repr, dup))} names more than one class")
     if name is None:
         h = hashlib.sha1(np.ascontiguousarray(xs).tobytes())
         h.update(str(xs.shape).encode())

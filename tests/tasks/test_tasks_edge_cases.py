@@ -143,6 +143,8 @@ def test_class_names_as_one_string_is_an_error():
     with pytest.raises(TaskError, match="class_names must be a list of names"):
         tasks.from_examples(x, y, class_names="cat")  # used to give classes 'c', 'a', 't'
     assert tasks.from_examples(x, y, class_names=("cat", "dog", "cow")).class_names == ["cat", "dog", "cow"]
+    with pytest.raises(TaskError, match="class_names must be distinct; 'cat' names more than one class"):
+        tasks.from_examples(x, y, class_names=("cat", "dog", "cat"))  # was accepted: two classes called 'cat'
 
 
 @pytest.mark.parametrize("kwargs", [{"val_fraction": "0.2"}, {"test_fraction": torch.tensor(0.2)}, {"val_fraction": None}])
