@@ -258,6 +258,8 @@ class Zoo:
                 return None
             if isinstance(v, (bool, np.bool_)) or (whole_number(v) in (0, 1) and not isinstance(v, str)):
                 return bool(v)
+            if isinstance(v, Tensor) and v.dtype == torch.bool and v.numel() == 1:  # as 0-d tensors are for min_acc
+                return bool(v)
             raise _filter_error(name, v, "True, False or None")
 
         def as_acc(name: str, v: Any) -> float | None:

@@ -176,6 +176,9 @@ def test_select_accepts_the_documented_types(small_zoo):
     assert len(zoo.select(epoch=np.array([0, 1]), run=range(8), family=["mlp"], task=("digits",))) == n * 2 // 3
     assert len(zoo.select(backdoor=np.bool_(False), final=np.True_, min_acc=np.float32(0.0), max_acc=1)) == n // 3
     assert zoo.select(epoch=7) == [] and zoo.select(family="cnn") == [] and zoo.select(epoch="1") == zoo.select(epoch=1)
+    import torch  # 0-d tensors, as for min_acc and run (a bool tensor was refused)
+
+    assert zoo.select(backdoor=torch.tensor(False), final=torch.tensor(True)) == zoo.select(backdoor=False, final=True)
 
 
 @pytest.mark.parametrize("bad", [3.7, True, None, "x", [3]])
