@@ -21,6 +21,7 @@ import math
 import re
 from typing import Any, Iterable
 
+import numpy as np
 import torch
 from torch import Tensor
 from metanet.errors import ArchError, whole_number
@@ -55,8 +56,8 @@ def _ints(text: str, what: str, width: int) -> list[int]:
 def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
     """Neurons as ``{layer: sorted indices}``, checked against the network.
 
-    ``spec``: ``"1:3,17;2:5"`` (see :data:`NEURON_GRAMMAR`), a ``(layer, index)`` tuple, a list of them, or a
-    dict ``{layer: index or [indices]}``.
+    ``spec``: ``"1:3,17;2:5"`` (see :data:`NEURON_GRAMMAR`), a ``(layer, index)`` tuple, a list of them (or an
+    ``(N, 2)`` integer array or tensor of them), or a dict ``{layer: index or [indices]}``.
 
     Raises:
         ArchError: malformed, an unknown layer or an index outside the layer (the message lists what exists).
@@ -86,6 +87,8 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
         pairs = [spec]
     elif isinstance(spec, Iterable):
         for item in spec:
+            if isinstance(item, (torch.Tensor, np.ndarray)) and item.ndim == 1:
+                item = item.tolist()  # rows of an (N, 2) array, e.g. torch.nonzero of a (layer, neuron) mask
             if not (isinstance(item, (tuple, list)) and len(item) == 2):
                 raise ArchError(f"neuron {item!r} is not a (layer, index) pair; expected {NEURON_GRAMMAR}")
             pairs.append((item[0], item[1]))

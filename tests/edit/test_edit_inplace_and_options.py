@@ -59,3 +59,17 @@ def test_necessity_pruning_refuses_an_empty_calibration_split():
     assert len(no_val.split("val")[1]) == 0
     with pytest.raises(TaskError, match="no examples to calibrate"):
         edit.prune(planted_mlp(), 0.5, no_val, method="necessity")
+
+
+def test_neurons_given_as_an_n_by_2_array_or_tensor():
+    # the rows of torch.nonzero(mask) / np.argwhere: "not a (layer, index) pair" before
+    import numpy as np
+
+    task = planted_task()
+    want = edit.remove(planted_mlp(), [(1, 2), (1, 5)], task)
+    for given in (torch.tensor([[1, 2], [1, 5]]), np.array([[1, 2], [1, 5]])):
+        got = edit.remove(planted_mlp(), given, task)
+        assert got.report.params == want.report.params
+        assert all(torch.equal(a, b) for a, b in zip(got.model.state_dict().values(), want.model.state_dict().values()))
+    with pytest.raises(ArchError, match="is not a \\(layer, index\\) pair"):
+        edit.remove(planted_mlp(), torch.tensor([[1, 2, 3]]), task)
