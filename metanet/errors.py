@@ -25,6 +25,7 @@ __all__ = [
     "ZooError",
     "CheckpointError",
     "ConfigError",
+    "MetadataError",
     "check_whole",
     "check_number",
     "whole_number",
@@ -65,6 +66,10 @@ class CheckpointError(MetanetError, ValueError):
 
 class ConfigError(MetanetError, ValueError):
     """A model or training option outside its valid range (a meta-network's size, an episode's shot counts)."""
+
+
+class MetadataError(ConfigError, TypeError):
+    """Metadata given to :func:`metanet.save` that JSON cannot hold (also a ``TypeError``, as it was documented)."""
 
 
 def check_whole(what: str, value: Any, least: int) -> None:

@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
-from metanet.errors import ArchError, FileFormatError
+from metanet.errors import ArchError, FileFormatError, MetadataError
 from metanet.nets import from_spec, spec
 from metanet.nets.spec import weights_problem
 
@@ -29,13 +29,33 @@ __all__ = ["save", "load", "load_meta", "atomic_write", "save_safetensors", "jso
 FORMAT_VERSION = "1"
 
 
+def _path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, ``~`` expanded (as the task data folders are): ``save(m, "~/m.safetensors")`` used to
+    create a folder named ``~`` in the working directory."""
+    return Path(os.fsdecode(path)).expanduser()
+
+
 def atomic_write(path: str | os.PathLike, write: Any) -> Path:
-    """Call ``write(tmp_path)`` and rename the result to ``path``: readers never see a half-written file."""
+    """Call ``write(tmp_path)`` and rename the result to ``path``: readers never see a half-written file.
+
+    A ``path`` that is a symbolic link is written through, as ``open(path, "w")`` would: the file it points to is
+    replaced and the link kept.
+    """
     path = Path(path)
+    given = path
+    if path.is_symlink():  # os.replace would replace the link itself by a regular file
+        path = Path(os.path.realpath(path))
     if path.is_dir():  # checked first: os.replace would fail only after the write, naming the temporary file
-        raise IsADirectoryError(errno.EISDIR, "is a directory; give a file path", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        raise IsADirectoryError(errno.EISDIR, "is a directory; give a file path", str(given))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as e:  # a parent is a file: mkdir's 'File exists' reads as if all was fine
+        raise NotADirectoryError(errno.ENOTDIR, "is a file, not a directory; no file can be written under it",
+                                 e.filename) from None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:  # name the destination, not a temporary file the user never asked for
+        raise OSError(e.errno, f"cannot write a file here ({e.strerror})", str(given)) from None
     os.close(fd)
     try:
         write(tmp)
@@ -46,7 +66,7 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return given
 
 
 def json_safe(obj: Any) -> Any:
@@ -61,6 +81,31 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
+def _meta_json(meta: dict[str, Any]) -> str:
+    """``meta`` as strict JSON: numpy numbers and 0-d tensors (an accuracy from ``.mean()``) as plain numbers, NaN and
+    ±inf as null (:func:`json_safe`); anything else JSON cannot hold is a :class:`MetadataError` naming its key."""
+    def plain(v: Any, where: str) -> Any:
+        if isinstance(v, dict):
+            return {k: plain(x, f"{where}[{k!r}]") for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        if not isinstance(v, (str, int, float, type(None))) and getattr(v, "ndim", None) == 0 and hasattr(v, "item"):
+            v = v.item()
+        if isinstance(v, (str, int, float, type(None))):  # bool is an int
+            return json_safe(v)
+        raise MetadataError(f"metadata {where} is a {type(v).__name__}, which JSON cannot hold; give numbers, "
+                            "strings, booleans, None, and lists or dicts of them (str() a path, .tolist() an array)")
+
+    try:
+        return json.dumps({k: plain(v, repr(k)) for k, v in meta.items()}, allow_nan=False)
+    except RecursionError:
+        raise MetadataError("metadata is nested too deeply or contains itself (a circular reference)") from None
+    except (TypeError, ValueError) as e:  # a dict key JSON cannot hold, such as a tuple
+        if isinstance(e, MetadataError):
+            raise
+        raise MetadataError(f"metadata is not JSON-serialisable: {e}") from None
+
+
 def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
     """Write ``model`` to ``path`` as one safetensors file (atomically).
 
@@ -71,13 +116,16 @@ def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
     Args:
         model: a metanet family network or a plain ``nn.Sequential`` of supported layers.
         path: destination (``.safetensors`` by convention).
-        **meta: JSON-serialisable metadata stored in the header (task, accuracy, provenance, ...).
+        **meta: JSON-serialisable metadata stored in the header (task, accuracy, provenance, ...). numpy numbers
+            and 0-d tensors are stored as plain numbers; NaN and ±inf as ``None`` (the header is strict JSON).
 
     Raises:
         ArchError: the model is not a supported network, or its tensors do not fit its architecture (a replaced
             layer, an extra buffer, mixed dtypes): :func:`load` would refuse the file; or they have no values
             (the ``meta`` device).
-        TypeError: ``meta`` is not JSON-serialisable.
+        MetadataError: ``meta`` is not JSON-serialisable (a :class:`~metanet.errors.ConfigError` and a
+            ``TypeError``); nothing is written.
+        OSError: ``path`` cannot be written (a directory, under a file, no permission).
     """
     d = spec(model)
     empty = weights_problem(model)
@@ -86,7 +134,7 @@ def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
     header = {
         "metanet.format": FORMAT_VERSION,
         "metanet.spec": json.dumps(d),
-        "metanet.meta": json.dumps(meta),
+        "metanet.meta": _meta_json(meta),
     }
     state = model.state_dict()
     with torch.device("meta"):
@@ -113,7 +161,7 @@ def save_safetensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike, 
     text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
     if len(text) <= n:  # always, in practice: the same JSON reordered (else keep safetensors' own bytes)
         raw = raw[:8] + text.ljust(n, b" ") + raw[8 + n :]
-    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(raw))
+    return atomic_write(_path(path), lambda tmp: Path(tmp).write_bytes(raw))
 
 
 def _misfit(shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, ...]],
@@ -146,7 +194,7 @@ def _header(path: Path) -> dict[str, str]:
 
 def load_meta(path: str | os.PathLike) -> dict[str, Any]:
     """The metadata given to :func:`save` (without loading the weights)."""
-    path = Path(path)
+    path = _path(path)
     try:
         meta = json.loads(_header(path).get("metanet.meta", "{}"))
     except (json.JSONDecodeError, RecursionError) as e:
@@ -163,7 +211,7 @@ def load(path: str | os.PathLike) -> nn.Module:
         FileFormatError: the file is missing, not safetensors, truncated, has no architecture in its header,
             or its tensors do not fit the architecture.
     """
-    path = Path(path)
+    path = _path(path)
     header = _header(path)
     version = header.get("metanet.format", FORMAT_VERSION)
     if version != FORMAT_VERSION:  # another format may store other tensors under the same names: do not guess

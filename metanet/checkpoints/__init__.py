@@ -30,17 +30,19 @@ def shipped(kind: str) -> Path:
 
 
 def save_module(module: nn.Module, path: str | os.PathLike, kind: str, config: dict, **meta) -> Path:
-    """Write ``module``'s state dict and constructor ``config`` atomically to one safetensors file."""
-    from metanet.io import save_safetensors
+    """Write ``module``'s state dict and constructor ``config`` atomically to one safetensors file (``meta`` as in
+    :func:`metanet.save`: numpy numbers stored as numbers, NaN as null, anything else JSON cannot hold a
+    :class:`~metanet.errors.MetadataError`)."""
+    from metanet.io import _meta_json, save_safetensors
 
-    header = {"metanet.kind": kind, "metanet.config": json.dumps(config), "metanet.meta": json.dumps(meta)}
+    header = {"metanet.kind": kind, "metanet.config": json.dumps(config), "metanet.meta": _meta_json(meta)}
     tensors = {k: v.detach().contiguous().clone() for k, v in module.state_dict().items()}
     return save_safetensors(tensors, path, header)
 
 
 def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     """Rebuild a ``cls`` from a file written by :func:`save_module` (``None``: the shipped one)."""
-    path = shipped(kind) if path is None else Path(path)
+    path = shipped(kind) if path is None else Path(os.fsdecode(path)).expanduser()
     if not path.is_file():
         raise CheckpointError(_missing(path, kind))
     try:
@@ -102,7 +104,7 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
     The constructor arguments are the ``config_keys`` found among the module's saved hyperparameters. The file is
     read with ``torch.load(weights_only=True)``: nothing in it is unpickled as code.
     """
-    path = Path(path)
+    path = Path(os.fsdecode(path)).expanduser()
     if not path.is_file():
         raise CheckpointError(_missing(path, kind))
     try:
@@ -116,10 +118,24 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
         raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint ({type(e).__name__}: {e})") from None
     try:
         hp = ckpt["hyper_parameters"]
-        model = cls(**{k: hp[k] for k in config_keys if k in hp})
+        config = {k: hp[k] for k in config_keys if k in hp}
         prefix = attr + "."
         state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+        # shapes checked on the meta device first (as load_module does): corrupt hyperparameters asking for a huge
+        # model are an error here, not an allocation of gigabytes
+        with torch.device("meta"):
+            want = {k: tuple(v.shape) for k, v in cls(**config).state_dict().items()}
+        got = {k: tuple(v.shape) for k, v in state.items()}
+        if want != got:
+            diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+            raise CheckpointError(f"{path}: the {attr!r} weights of this Lightning checkpoint do not match "
+                                  f"{cls.__name__} built from its hyperparameters: tensors {diff[:4]} are missing, "
+                                  "unexpected or of another shape")
+        model = cls(**config)
         model.load_state_dict(state, strict=True)
-    except (OSError, EOFError, KeyError, RuntimeError, TypeError, ValueError, AttributeError) as e:
+    except CheckpointError:
+        raise
+    except (OSError, EOFError, KeyError, RuntimeError, TypeError, ValueError, AttributeError, NotImplementedError,
+            RecursionError) as e:
         raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint ({type(e).__name__}: {e})") from None
     return model.eval()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,8 @@ class Arch:
 
     def __post_init__(self) -> None:
         try:
+            if isinstance(self.widths, (Mapping, Set)):  # no order of its own: {10, 64, 784} iterates as 64, 784, 10
+                raise TypeError
             widths = tuple(self.widths)
             if any(isinstance(w, bool) or int(w) != w for w in widths):
                 raise ValueError

@@ -12,7 +12,7 @@ from typing import Iterator
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import ArchError
+from metanet.errors import ArchError, ConfigError, whole_number
 from metanet.nets.activations import activation
 from metanet.nets.arch import Arch
 
@@ -106,11 +106,19 @@ def build(arch: Arch | str | dict, seed: int | None = 0) -> nn.Module:
 
     Initialisation is PyTorch's default for each layer, drawn from a private RNG so that the global
     random state is left untouched.
+
+    Raises:
+        ArchError: ``arch`` is not a valid architecture.
+        ConfigError: ``seed`` is not a whole number torch can seed with (nor None).
     """
     arch = Arch.coerce(arch)
     cls = MLP if arch.family == "mlp" else CNN
     if seed is None:
         return cls(arch)
+    # torch.manual_seed truncates 1.5 to 1 and reads True as 1, and names no argument for a seed it cannot take
+    n = whole_number(seed)
+    if n is None or not -(2**63) <= n < 2**64:
+        raise ConfigError(f"seed must be a whole number in [-2**63, 2**64) or None, got {seed!r}")
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(n)
         return cls(arch)

@@ -134,6 +134,12 @@ def spec(module: nn.Module) -> dict[str, Any]:
     if wrapped:
         raise ArchError(f"unsupported module: {wrapped}")
     if isinstance(module, (MLP, CNN)):
+        # the arch names the activation, but the module computes with ``module.act``: a replaced one (``m.act =
+        # nn.Tanh()``) would be saved and graphed as the arch's, a different function
+        if activation_name(module.act) != module.arch.activation:
+            raise ArchError(f"this {type(module).__name__}'s activation {module.act} is not its architecture's "
+                            f"{module.arch.activation!r} ({module.arch}); build a network of the architecture you "
+                            "want (metanet.nets.build) and load the weights into it")
         return module.arch.to_dict()
     if type(module) is nn.Sequential:
         layers = []
@@ -149,8 +155,55 @@ def spec(module: nn.Module) -> dict[str, Any]:
     )
 
 
+def _check_layer(i: int, d: dict[str, Any]) -> None:
+    """ArchError unless the sizes and flags of layer ``d`` are what :func:`spec` writes: torch accepts a kernel of 0,
+    a truthy string as ``ceil_mode`` or ``p=True`` when the module is built and fails (or silently computes something
+    else) only at the first forward pass, so a corrupt file header would load and then break."""
+    def bad(key: str, want: str) -> ArchError:
+        return ArchError(f"layer {i} of the spec ({d}) is malformed: {key!r} must be {want}, got {d.get(key)!r}")
+
+    def whole(key: str, least: int, v: Any = None) -> int:
+        v = d.get(key) if v is None else v
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            raise bad(key, f"a whole number >= {least}")
+        return v
+
+    def pair(key: str, least: int) -> list[int]:
+        v = d.get(key)
+        if not isinstance(v, list) or len(v) != 2:
+            raise bad(key, f"a list of two whole numbers >= {least}")
+        return [whole(key, least, x) for x in v]
+
+    def flag(key: str) -> None:
+        if not isinstance(d.get(key), bool):
+            raise bad(key, "true or false")
+
+    t = d.get("type")
+    if t == "linear":
+        whole("in", 0), whole("out", 0), flag("bias")
+    elif t == "conv2d":
+        whole("in", 0), whole("out", 0), pair("kernel", 1), pair("stride", 1), flag("bias")
+        if d.get("padding") not in ("same", "valid"):
+            pair("padding", 0)
+    elif t in ("maxpool2d", "avgpool2d"):
+        kernel, _, pad = pair("kernel", 1), pair("stride", 1), pair("padding", 0)
+        flag("ceil_mode")
+        dil = pair("dilation", 1) if t == "maxpool2d" else [1, 1]
+        if t == "avgpool2d":
+            flag("count_include_pad")
+            if d.get("divisor_override") is not None:
+                whole("divisor_override", 1)
+        if any(p > ((k - 1) * r + 1) // 2 for p, k, r in zip(pad, kernel, dil)):  # torch's rule, checked at forward
+            raise bad("padding", "at most half of the (effective) kernel size")
+    elif t == "dropout":
+        p = d.get("p")
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise bad("p", "a probability in [0, 1]")
+
+
 def _build_layer(i: int, d: dict[str, Any]) -> nn.Module:
     t = d.get("type")
+    _check_layer(i, d)
     try:
         if t == "act":
             return activation(d["name"])
