@@ -7,12 +7,13 @@ consecutive units usually do too (units are ordered by task within a group).
 from __future__ import annotations
 
 import functools
+import numbers
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from metanet.errors import RecipeError, TaskError
+from metanet.errors import ConfigError, RecipeError, TaskError
 
 __all__ = ["TaskData", "task_info", "load_task_data"]
 
@@ -72,7 +73,16 @@ def load_task_data(name: str, train_examples: int | None = None, eval_train_exam
 
     Returns:
         The :class:`TaskData` (contiguous float32 inputs, int64 labels).
+
+    Raises:
+        ConfigError: a count that is not an integer >= 0 (a negative one sliced from the end: -5 kept all but 5).
     """
+    for key, v, valid in (("train_examples", train_examples, "None or integers >= 0"),
+                          ("eval_train_examples", eval_train_examples, "integers >= 0")):
+        if v is None and key == "train_examples":
+            continue
+        if not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0):
+            raise ConfigError(f"load_task_data: {key} = {v!r:.40}; valid: {valid}")
     t = _get(name)
     x, y = t.split("train")
     if train_examples is not None and train_examples < len(y):

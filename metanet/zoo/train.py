@@ -37,6 +37,7 @@ unaffected.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -201,12 +202,21 @@ class PopulationOptimizer:
                  momentum: Tensor | None = None, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         if kind not in ("sgd", "adam", "adamw"):
             raise ConfigError(f"unknown optimizer {kind!r}; valid: sgd, adam, adamw")
+        # a mismatch used to broadcast silently or fail only at the first step, far from here
+        nmem = len(lr) if lr.dim() == 1 else 0
+        for what, v in (("lr", lr), ("weight_decay", weight_decay), ("momentum", momentum)):
+            if v is not None and (lr.dim() != 1 or tuple(v.shape) != (nmem,)):
+                raise ConfigError(f"PopulationOptimizer: {what} has shape {tuple(v.shape)} (lr: {tuple(lr.shape)}); "
+                                  f"valid: one value per member, equal (P,) tensors")
+        bad = [tuple(p.shape) for p in params if p.dim() == 0 or p.shape[0] != nmem]
+        if bad:
+            raise ConfigError(f"PopulationOptimizer: parameters of shapes {bad[:3]} do not stack {nmem} members; "
+                              f"valid: (P, ...) tensors, P = len(lr)")
         self.kind, self.betas, self.eps = kind, betas, eps
         self.lr, self.wd = lr.float(), weight_decay.float()
         self.momentum = (momentum if momentum is not None else torch.zeros_like(lr)).float()
         self.has_wd = bool((weight_decay != 0).any())  # skip the decay terms when no member uses them
         self.t = 0
-        nmem = len(lr)
         per_member = sum(p[0].numel() for p in params) if len(params) else 0
         self.per_member = _FUSED and per_member >= _PER_MEMBER_MIN
         # python floats for the per-member kernel calls (read once, not per step)
@@ -331,10 +341,46 @@ class FlatParams:
 
 def _torch_optimizer(run: RunSpec, params) -> torch.optim.Optimizer:
     h = run.hparams
+    wd = h.get("weight_decay", 0.0)
     if h["optimizer"] == "sgd":
-        return torch.optim.SGD(params, lr=h["lr"], momentum=h["momentum"], weight_decay=h["weight_decay"])
+        return torch.optim.SGD(params, lr=h["lr"], momentum=h.get("momentum", 0.0), weight_decay=wd)
     cls = torch.optim.Adam if h["optimizer"] == "adam" else torch.optim.AdamW
-    return cls(params, lr=h["lr"], weight_decay=h["weight_decay"])
+    return cls(params, lr=h["lr"], weight_decay=wd)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _check_run(run: RunSpec) -> None:
+    """Refuse a run the training loops cannot honour (a recipe never samples one; a hand-made RunSpec can):
+    an unknown optimizer trained as AdamW, batch_size 0 was a bare ValueError, dropout 1 divided by zero, and
+    checkpoints that were repeated, unsorted or past the last epoch came back fewer than the run's ids."""
+    h = run.hparams
+
+    def bad(key: str, valid: str) -> ConfigError:
+        return ConfigError(f"run {run.index}: hparams[{key!r}] = {h[key]!r:.60}; valid: {valid}")
+
+    for key in ("optimizer", "lr", "batch_size", "epochs"):
+        if key not in h:
+            raise ConfigError(f"run {run.index}: hparams has no {key!r}; a run needs optimizer, lr, batch_size and "
+                              f"epochs (weight_decay, momentum, init_scale, dropout, label_noise default to 0 or 1)")
+    if h["optimizer"] not in ("sgd", "adam", "adamw"):
+        raise bad("optimizer", "sgd, adam, adamw")
+    if not (_is_int(h["batch_size"]) and h["batch_size"] >= 1):
+        raise bad("batch_size", "integers >= 1")
+    if not (_is_int(h["epochs"]) and h["epochs"] >= 0):
+        raise bad("epochs", "integers >= 0")
+    for key in ("dropout", "label_noise"):
+        if key in h and not (isinstance(h[key], numbers.Real) and 0 <= h[key] < 1):
+            raise bad(key, "numbers in [0, 1)")
+    c, epochs = list(run.checkpoints), h["epochs"]
+    problem = ("not integers" if not all(_is_int(e) for e in c) else
+               "past the last epoch or negative" if any(not 0 <= e <= epochs for e in c) else
+               "repeated" if len(set(c)) != len(c) else "not ascending" if c != sorted(c) else None)
+    if problem:
+        raise ConfigError(f"run {run.index}: checkpoints {run.checkpoints!r:.80} are {problem}; valid: ascending "
+                          f"distinct epochs in 0..{epochs} (one stored network per entry)")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -430,6 +476,9 @@ def evaluate_population(
     Returns:
         One metrics dict per member, in order.
     """
+    missing = sorted({r.task for r in runs} - set(data))
+    if missing:  # was a bare KeyError naming one task
+        raise TaskError(f"evaluate_population: no data for task(s) {missing}; data holds {sorted(data)}")
     out: list[dict[str, Any]] = [{} for _ in runs]
     by_task: dict[str, list[int]] = {}
     for j, r in enumerate(runs):
@@ -615,12 +664,23 @@ def train_population(
     if len(keys) != 1:
         raise ConfigError(f"train_population needs runs of one group key (architecture, optimizer, batch size, "
                           f"epochs, training-set size, checkpoints), got {len(keys)}: {sorted(keys)[:2]}")
+    for r in runs:
+        _check_run(r)
     r0 = runs[0]
     arch, h = r0.arch, r0.hparams
-    nmem, n, batch, epochs = len(runs), h["n_train"], h["batch_size"], h["epochs"]
     missing = sorted({r.task for r in runs} - set(data))
     if missing:  # was a bare KeyError naming one task
         raise TaskError(f"train_population: no data for task(s) {missing}; data holds {sorted(data)}")
+    # a CNN's architecture does not fix the image size, so tasks of one group key can still differ in it (digits
+    # 8x8, mnist 28x28); one grouped convolution needs equal inputs, so each input shape trains as a population
+    by_shape: dict[tuple, list[int]] = {}
+    for j, r in enumerate(runs):
+        by_shape.setdefault(tuple(data[r.task].input_shape), []).append(j)
+    if len(by_shape) > 1:
+        return _train_by_shape(runs, data, list(by_shape.values()), progress)
+    if "n_train" not in h:
+        raise ConfigError(f"run {r0.index}: hparams has no 'n_train' (the number of training examples)")
+    nmem, n, batch, epochs = len(runs), h["n_train"], h["batch_size"], h["epochs"]
     for r in runs:
         if len(data[r.task].y_train) != n:
             raise TaskError(f"run {r.index}: task {r.task!r} has {len(data[r.task].y_train)} training examples, "
@@ -629,7 +689,8 @@ def train_population(
     layout = FlatParams([init_params(r) for r in runs])
     flat = layout.flat  # (P, N): every parameter of every member
     names = layout.names
-    f32 = lambda key: torch.tensor([r.hparams[key] for r in runs], dtype=torch.float32)  # noqa: E731
+    # (momentum and weight decay may be absent from a hand-made spec: 0, as torch.optim's defaults)
+    f32 = lambda key: torch.tensor([r.hparams.get(key, 0.0) for r in runs], dtype=torch.float32)  # noqa: E731
     opt = PopulationOptimizer(h["optimizer"], [flat], f32("lr"), f32("weight_decay"), f32("momentum"))
     labels = torch.stack([s.labels for s in setups])  # (P, n)
     any_poison = any(s.poison is not None for s in setups)
@@ -721,13 +782,31 @@ def train_population(
     return results
 
 
+def _train_by_shape(runs: Sequence[RunSpec], data: Mapping[str, TaskData], groups: Sequence[Sequence[int]],
+                    progress: Callable[[float], None] | None) -> list[RunResult]:
+    """:func:`train_population` of each group of run positions in turn, results back in the order of ``runs``;
+    ``progress`` still sees the fraction of the whole population done (members weigh equally)."""
+    out: list[RunResult | None] = [None] * len(runs)
+    done = 0
+    for members in groups:
+        sub = None
+        if progress is not None:
+            sub = lambda f, d=done, k=len(members): progress((d + f * k) / len(runs))  # noqa: E731
+        for j, res in zip(members, train_population([runs[j] for j in members], data, sub)):
+            out[j] = res
+        done += len(members)
+    return out  # type: ignore[return-value]
+
+
 def train_one(run: RunSpec, data: TaskData) -> RunResult:
     """Reference: train one run alone, as plain PyTorch (``nn.Module``, ``torch.optim``, dropout via hooks).
 
     Draws the same random numbers as the run's member of a population, so its checkpoints match
     :func:`train_population`'s within float tolerance. Used by the equivalence test and the throughput bench.
-    A diverging run is not frozen here (the loop is kept plain).
+    A diverging run is not frozen here (the loop is kept plain); a checkpoint with non-finite parameters has
+    ``diverged`` true.
     """
+    _check_run(run)
     setup = _setup(run, data)
     h = run.hparams
     model = build(run.arch, seed=None)
@@ -758,7 +837,8 @@ def train_one(run: RunSpec, data: TaskData) -> RunResult:
         state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         metrics = evaluate_population(run.arch, {k: v.unsqueeze(0) for k, v in state.items()}, [run],
                                       {run.task: data})[0]
-        metrics["diverged"] = False
+        # not frozen here, but a non-finite state is reported as diverged, as train_population would
+        metrics["diverged"] = not all(bool(torch.isfinite(v).all()) for v in state.values())
         result.checkpoints.append(Checkpoint(epoch, state, metrics))
         model.train()
 
