@@ -39,6 +39,7 @@ def neighbour_correlation(x: Tensor) -> float | None:
     """
     if x.dim() < 3 or len(x) < 3:
         return None
+    x = x.detach()  # a decision, not a differentiable value: float() of a grad-requiring tensor warned
     c = x - x.mean(0, keepdim=True)
     s = c.pow(2).mean(0).sqrt()  # (C, *spatial)
     out = []

@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from metanet import tasks
-from metanet.errors import ArchError, CheckpointError, TaskError
+from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskError
 from metanet.nets import Arch, build
 from metanet.verify import Report, verify, verify_stacked
-from metanet.writer.model import float32_default
+from metanet.writer.model import cpu_default, float32_default
 
 __all__ = ["generate", "Generated", "support_set"]
 
@@ -65,8 +65,17 @@ class GenerationReport:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "GenerationReport":
-        """The report :meth:`to_dict` gave (also after a JSON round trip, where NaN scores may have become null)."""
-        d = dict(d)
+        """The report :meth:`to_dict` gave (also after a JSON round trip, where NaN scores may have become null, and
+        from the output of ``metanet generate --json``, whose extra ``out`` key is ignored)."""
+        if not isinstance(d, Mapping):
+            raise FileFormatError(f"a generation report is a mapping (GenerationReport.to_dict()), got "
+                                  f"{type(d).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = sorted(f.name for f in dataclasses.fields(cls) if f.name not in d
+                         and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        if missing:
+            raise FileFormatError(f"not a generation report (GenerationReport.to_dict()): missing {', '.join(missing)}")
+        d = {k: v for k, v in d.items() if k in names}  # e.g. the CLI's "out": a TypeError from __init__
         nan = lambda v: math.nan if v is None else v  # noqa: E731
         d["candidates"] = [{k: nan(v) for k, v in c.items()} for c in d.get("candidates", [])]
         test = d.get("test")
@@ -74,7 +83,10 @@ class GenerationReport:
             test = dict(test)
             test["loss"] = math.inf if test.get("loss") is None else test["loss"]  # verify's loss of NaN logits
             test["per_class"] = [nan(v) for v in test.get("per_class", [])]
-            d["test"] = Report(**test)
+            try:
+                d["test"] = Report(**test)
+            except TypeError as e:  # missing or unknown keys of the test Report
+                raise FileFormatError(f"the generation report's test score is not a Report: {e}") from None
         return cls(**d)
 
     def __str__(self) -> str:
@@ -156,11 +168,12 @@ def generate(
         :class:`Generated` with ``.model``, ``.report`` and ``.candidates``: float32 networks in eval mode.
 
     The caller's global state is left as it was: torch's random number generator is not consumed, and the default
-    dtype, grad mode and thread count are unchanged.
+    dtype, grad mode and thread count are unchanged. The networks are written on the cpu whatever torch's default
+    dtype and device are (``torch.set_default_device``).
     """
     # every random draw comes from private generators; fork_rng keeps torch's global one as the caller left it
     # (building the candidate modules drew their throwaway default init from it)
-    with torch.random.fork_rng(devices=[]), float32_default():
+    with torch.random.fork_rng(devices=[]), float32_default(), cpu_default():
         return _generate(spec, arch, candidates, verify, seed, writer, shots)
 
 
@@ -175,6 +188,13 @@ def _integer(name: str, v: Any, least: int | None = None, none: str = "") -> int
     if i is None or (least is not None and i < least):
         raise TaskError(f"{name} must be {none}an integer{f' >= {least}' if least is not None else ''}, got {v!r}")
     return i
+
+
+def _flag(name: str, v: Any) -> bool:
+    """``v`` as a bool: Python or numpy booleans (``verify="no"`` is truthy: it verified), else a TaskError."""
+    if isinstance(v, bool) or (str(getattr(v, "dtype", "")) == "bool" and getattr(v, "shape", None) == ()):
+        return bool(v)
+    raise TaskError(f"{name} must be True or False, got {type(v).__name__} {v!r}")
 
 
 def _arch(arch: Any) -> Arch:
@@ -247,6 +267,7 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     candidates = _integer("candidates", candidates, 1)
     shots = None if shots is None else _integer("shots", shots, 1, "None (the whole training split) or ")
     seed = _integer("seed", seed)
+    verify = _flag("verify", verify)
     arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else _arch(arch)
     _fit(arch, task)  # before the writer is loaded and the support set taken, naming the task, not "support inputs"
     if verify and len(task.split("val")[1]) == 0:

@@ -70,6 +70,9 @@ EDGE_FEATURES = ("start", "ridge", "means", "sub", "src_mean", "src_std", "step"
 #: the learned one
 HEAD_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
+#: largest support input magnitude the writer takes: squares summed over its rows stay within float32
+_MAX_INPUT = 1e15
+
 #: the classifier layer: ``"ridge"`` (the closed-form ridge solution, scaled by a learned temperature) or
 #: ``"logistic"`` (that solution refined by :func:`~metanet.writer.solvers.logistic` on the written network's own
 #: cross-entropy: a convex solve on the support set, shrunk towards the ridge solution by a learned penalty)
@@ -125,6 +128,18 @@ def float32_default() -> Iterator[None]:
         yield
     finally:
         torch.set_default_dtype(old)
+
+
+@contextmanager
+def cpu_default() -> Iterator[None]:
+    """Run with the cpu as torch's default device, where the writer computes: under ``torch.set_default_device``
+    (``"cuda"``, ``"meta"``) its random draws and seeded starting networks were made on that device, away from the
+    cpu support set (an IndexError or a device mismatch). Nothing changes when the default already is the cpu."""
+    if torch.get_default_device().type == "cpu":
+        yield
+        return
+    with torch.device("cpu"):
+        yield
 
 
 def _bipartite(d_in: int, d_out: int) -> Tensor:
@@ -352,7 +367,7 @@ class Writer(nn.Module):
             ``name -> (B, *param.shape)`` keyed like ``metanet.nets.build(arch).state_dict()`` (a list, one per
             pass, with ``all_steps``).
         """
-        with float32_default():  # the same weights whatever torch's default dtype is
+        with float32_default(), cpu_default():  # the same weights whatever torch's default dtype and device are
             return self._write(arch, x, y, num_classes, start, candidates, seed, all_steps)
 
     def _write(self, arch, x, y, num_classes, start, candidates, seed, all_steps):
@@ -365,6 +380,8 @@ class Writer(nn.Module):
             raise TaskError(f"num_classes must be an integer (or None: the architecture's outputs), got {k!r}")
         if k != arch.num_classes:
             raise ArchError(f"architecture {arch} has {arch.num_classes} outputs but the task has {k} classes")
+        if k < 2:  # one class has no direction to separate: the normalised weights came out ~1e6, the head zero
+            raise ArchError(f"architecture {arch} has {k} output; the writer writes classifiers of at least 2 classes")
         for name, v, least in (("candidates", candidates, 1), ("seed", seed, None)):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral) or (least is not None and v < least):
                 raise TaskError(f"{name} must be an integer{f' >= {least}' if least else ''}, got {v!r}")
@@ -382,6 +399,9 @@ class Writer(nn.Module):
             start = _seeded_init(arch, int(candidates), int(seed))
         else:
             _check_start(arch, start, candidates)
+            # the writer computes in float32: float64 starting weights (a .double() network's graph) were a
+            # 'expected scalar type Float but found Double' RuntimeError; float32 ones are left as they are
+            start = {name: v.to(torch.float32) for name, v in start.items()}
         seed = int(seed)
         x, y = augment_support(x, y, self.augment, self.augment_below)
         outs, prev = [], start
@@ -448,13 +468,28 @@ class Writer(nn.Module):
         """
         import json
 
-        from metanet.graph import NODE_BIAS, layout, to_graphs
+        from torch_geometric.data import Batch, Data
 
+        from metanet.errors import GraphError
+        from metanet.graph import to_graphs, to_state_dict
+
+        if isinstance(graph, Batch):  # a Batch's arch is a list (one per graph): an AttributeError below
+            if graph.num_graphs != 1:
+                raise GraphError(f"the writer writes one network per call, got a Batch of {graph.num_graphs} graphs; "
+                                 "pass its graphs one by one (batch.get_example(i))")
+            graph = graph.get_example(0)
+        if not isinstance(graph, Data):
+            raise GraphError(f"expected a NeuralGraph (metanet.graph.to_graph(module)), got {type(graph).__name__}")
+        # checked and read as from_graph does: edges in any order (by edge_kind); the values are starting weights
+        start = to_state_dict(graph)
+        if any(v.is_meta for v in start.values()):
+            raise GraphError("the graph is on the 'meta' device and holds no starting weights; pass a graph with "
+                             "values (e.g. to_graph of a network on cpu)")
         spec = json.loads(graph.arch) if isinstance(graph.arch, str) else graph.arch
-        if spec.get("family") not in ("mlp", "cnn"):
-            raise ArchError(f"the writer writes metanet's mlp and cnn families, not {spec.get('family')!r} networks")
+        if not isinstance(spec, dict) or spec.get("family") not in ("mlp", "cnn"):
+            family = spec.get("family") if isinstance(spec, dict) else type(spec).__name__
+            raise ArchError(f"the writer writes metanet's mlp and cnn families, not {family!r} networks")
         arch = Arch.from_dict(spec)
-        start = layout(arch).to_params(graph.edge_attr, graph.x[:, NODE_BIAS])
         params = self.write(arch, x, y, num_classes, start={k: v.unsqueeze(0) for k, v in start.items()}, seed=seed)
         return to_graphs(arch, params, edge_dim=graph.edge_attr.shape[-1])[0]
 
@@ -475,6 +510,10 @@ class Writer(nn.Module):
         """Write this writer (weights and config) to one safetensors file; returns its path (as ``Reader.save``)."""
         from metanet.checkpoints import save_module
 
+        meta = [name for name, t in self.state_dict().items() if t.is_meta]
+        if meta:  # a NotImplementedError ('Cannot copy out of meta tensor') from the copy below
+            raise ConfigError(f"this Writer's parameter {meta[0]} is on the 'meta' device (no values) and cannot be "
+                              "saved; load or train a writer with values first")
         return save_module(self, path, kind="writer", config=self.config())
 
     @classmethod
@@ -482,8 +521,12 @@ class Writer(nn.Module):
         """Load a writer checkpoint: a file written by :meth:`save`, or a Lightning ``.ckpt`` of
         :class:`~metanet.writer.lightning.WriterModule` (``None``: the checkpoint shipped inside the package)."""
         from metanet.checkpoints import load_lightning, load_module
+        from metanet.errors import CheckpointError
 
-        if path is not None and str(path).lower().endswith(".ckpt"):  # also "last.CKPT"
+        if path is not None and not isinstance(path, (str, bytes, os.PathLike)):  # a TypeError from os.fsdecode
+            raise CheckpointError(f"a writer checkpoint is a path (str or os.PathLike) or None (the shipped one), got "
+                                  f"{type(path).__name__} {path!r}")
+        if path is not None and os.fsdecode(path).lower().endswith(".ckpt"):  # also "last.CKPT"
             keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
                     "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
             return load_lightning(cls, path, "writer", "writer", keys)
@@ -497,6 +540,10 @@ def _support(x, y) -> tuple[Tensor, Tensor]:
         x, y = torch.as_tensor(x), torch.as_tensor(y)
     except (TypeError, ValueError, RuntimeError) as e:
         raise TaskError(f"support inputs and labels must be tensors or arrays ({type(e).__name__}: {e})") from None
+    for name, t in (("inputs", x), ("labels", y)):
+        if t.is_meta:  # its values are read below: a RuntimeError from .item() on meta tensors
+            raise TaskError(f"support {name} are on the 'meta' device and hold no values; pass tensors with data "
+                            "(e.g. on cpu)")
     if x.dim() < 2:
         raise TaskError(f"support inputs must have shape (n, *input_shape), got shape {tuple(x.shape)}")
     if not x.is_floating_point():
@@ -511,6 +558,10 @@ def _support(x, y) -> tuple[Tensor, Tensor]:
     bad = int((~torch.isfinite(x)).sum())
     if bad:
         raise TaskError(f"support inputs contain {bad} NaN or infinite values; all must be finite")
+    big = float(x.detach().abs().max()) if x.numel() else 0.0
+    if big > _MAX_INPUT:  # their float32 second moments overflow: a raw ValueError from the assignment solver
+        raise TaskError(f"support inputs reach {big:.3g}, beyond what the writer's float32 statistics hold "
+                        f"({_MAX_INPUT:.0e}); scale them (tasks' inputs lie in [0, 1])")
     return x, y.long()
 
 
@@ -530,6 +581,10 @@ def _check_start(arch: Arch, start: dict[str, Tensor], candidates: int) -> None:
             got = tuple(v.shape) if isinstance(v, Tensor) else type(v).__name__
             raise ArchError(f"starting weight {name} of {arch} must have shape (B, {', '.join(map(str, shape))}) "
                             f"(B weight sets), got {got}")
+        if not v.is_floating_point() or v.is_meta:  # raw torch errors deep in the solvers otherwise
+            got = "on the 'meta' device (no values)" if v.is_meta else f"of dtype {v.dtype}"
+            raise ArchError(f"starting weight {name} of {arch} must be a floating-point tensor with values, got one "
+                            f"{got}")
         if b is not None and v.shape[0] != b:
             raise ArchError(f"starting weights hold different numbers of weight sets ({b} and {v.shape[0]} in {name})")
         b = v.shape[0]
