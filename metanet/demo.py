@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import sys
 import time
 from contextlib import contextmanager
@@ -142,6 +143,11 @@ class _Run:
         return "\n".join(lines)
 
 
+#: what the demo writes into its output directory: (name, is a directory)
+_OUTPUTS = (("zoo", True), ("tb", True), ("generated.safetensors", False), ("inspect", True),
+            ("pruned.safetensors", False))
+
+
 def _check_args(out: Any, seed: Any, candidates: Any, rounds: Any, threads: Any) -> Path:
     if not isinstance(out, (str, os.PathLike)) or not str(out).strip():
         raise ConfigError(f"demo output directory must be a path, got {out!r}")
@@ -151,6 +157,14 @@ def _check_args(out: Any, seed: Any, candidates: Any, rounds: Any, threads: Any)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"demo output {out} exists and is not a directory; give a new or existing directory")
     out_dir(out, "demo output")  # not under a file, in a writable directory
+    # what the stages write into it: a file or folder in the way failed only when its stage came, minutes in
+    for name, want_dir in _OUTPUTS:
+        p = out / name
+        if p.exists() and p.is_dir() != want_dir:
+            what = "a file, not a directory" if want_dir else "a directory, not a file"
+            raise ConfigError(f"demo output {out} holds {name}, which is {what}: the demo writes its "
+                              f"{'directory' if want_dir else 'file'} {name} there; remove it or give another "
+                              "output directory")
     for name, v, lo in (("seed", seed, 0), ("candidates", candidates, 2), ("rounds", rounds, 1),
                         ("threads", threads, 1)):
         if name == "threads" and v is None:
@@ -342,7 +356,7 @@ def run_demo(
         if verbose:
             print("\n" + table)
             print(f"\ntotal {result['seconds']:.1f} s. Open the TensorBoard run with:\n"
-                  f"  tensorboard --logdir {tb_dir}")
+                  f"  tensorboard --logdir {shlex.quote(str(tb_dir))}")  # a path with spaces: still one argument
         return result
     finally:
         torch.set_num_threads(old_threads)

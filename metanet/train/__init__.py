@@ -73,18 +73,41 @@ def _cli_class() -> type:
     from lightning.pytorch.cli import LightningCLI
 
     class MetanetCLI(LightningCLI):
-        """LightningCLI whose ``--ckpt_path=last`` finds the last checkpoint of the latest earlier run, whose
-        ``test``/``predict`` on a module without that stage is one error line, and which leaves the config's
-        LearningRateMonitor out when there is no logger (``--trainer.logger=false``)."""
+        """LightningCLI whose ``--ckpt_path=last`` finds the last checkpoint of the latest earlier run (and any other
+        ``--ckpt_path`` that is not a checkpoint file is one error line), whose ``test``/``predict`` on a module
+        without that stage is one error line, whose ``--trainer.fast_dev_run`` writes no checkpoint, and which leaves
+        the config's LearningRateMonitor out when there is no logger (``--trainer.logger=false``)."""
 
         def _resolve_last(self) -> None:
             cfg = self.config_init[self.subcommand]
             if cfg.get("ckpt_path") == "last" and (found := _last_checkpoint(self.trainer)) is not None:
                 cfg["ckpt_path"] = found
 
+        def _parse_ckpt_path(self) -> None:
+            # LightningCLI torch.loads a --ckpt_path file while parsing (to take its hyperparameters): a file that
+            # is not a checkpoint was an UnpicklingError/KeyError/EOFError/SafetensorError traceback
+            sub = self.config.get("subcommand")
+            path = self.config[sub].get("ckpt_path") if sub else None
+            _check_ckpt_path(path)
+            try:
+                super()._parse_ckpt_path()
+            except Exception as e:  # noqa: BLE001 - all from torch.load: parse errors of jsonargparse are SystemExit
+                from metanet.errors import ConfigError
+
+                detail = (str(e).strip().splitlines() or [""])[0].split(". ")[0][:160]  # its first sentence
+                raise ConfigError(f"--ckpt_path {path}: not a readable Lightning checkpoint ({type(e).__name__}"
+                                  f"{': ' + detail if detail else ''}); give a .ckpt file written by "
+                                  "'metanet train fit', e.g. runs/writer/version_0/checkpoints/last.ckpt") from e
+
         def _before(self) -> None:
             _check_stage(self.subcommand, self.model, self.datamodule)
             self._resolve_last()
+            _check_ckpt_path(self.config_init[self.subcommand].get("ckpt_path"))
+            if self.trainer.fast_dev_run:
+                # Lightning's ModelCheckpoint.on_train_end writes last.ckpt despite fast_dev_run (which is to write
+                # no files): with the logger off, into ./checkpoints of the working directory
+                for c in self.trainer.checkpoint_callbacks:
+                    c.save_last = False
             if not self.trainer.loggers:  # --trainer.logger=false: the config's LearningRateMonitor would raise
                 from lightning.pytorch.callbacks import LearningRateMonitor
 
@@ -118,6 +141,31 @@ def _check_stage(stage: str, model: Any, datamodule: Any) -> None:
     lacks = name if not has_step else type(datamodule).__name__
     hint = f"; use 'metanet train validate' or '{_INSTEAD[name]}'" if name in _INSTEAD else ""
     raise ConfigError(f"'metanet train {stage}' is not supported by {lacks} (it has no {stage} stage){hint}")
+
+
+# ckpt_path values Lightning resolves itself (not file paths)
+_CKPT_KEYWORDS = ("last", "hpc", "registry")
+
+
+def _check_ckpt_path(value: Any) -> None:
+    """A ConfigError (one error line) for a local ``--ckpt_path`` that is not a file, and for ``best``: Lightning
+    raised a FileNotFoundError (IsADirectoryError, ValueError) traceback once the run had been set up."""
+    if value is None or not isinstance(value, (str, Path)):
+        return
+    text = str(value)
+    from metanet.errors import ConfigError
+
+    if text == "best":  # the best checkpoint of a fit in this same process: the CLI runs one stage, so there is none
+        raise ConfigError("--ckpt_path best: there is no best checkpoint before a fit in this run; give the checkpoint "
+                          "file, e.g. runs/writer/version_0/checkpoints/epoch=5-step=600.ckpt, or 'last'")
+    if text.lower().endswith(".safetensors") and Path(text).is_file():  # torch.load's UnpicklingError traceback
+        raise ConfigError(f"--ckpt_path {text}: a metanet .safetensors file (an exported module), not a Lightning "
+                          "checkpoint to resume from; give a .ckpt file, e.g. runs/writer/version_0/checkpoints/last.ckpt")
+    if text in _CKPT_KEYWORDS or text.lower().startswith("registry") or "://" in text or Path(text).is_file():
+        return
+    what = "a directory" if Path(text).is_dir() else "not found"
+    raise ConfigError(f"--ckpt_path {text}: {what} (in {Path.cwd()}); give a checkpoint file, e.g. "
+                      "runs/writer/version_0/checkpoints/last.ckpt, or 'last' for the latest run's last.ckpt")
 
 
 def _last_checkpoint(trainer: Any) -> str | None:
