@@ -74,3 +74,13 @@ def test_the_sdist_carries_what_the_tests_read():
         assert f"graft {folder}" in lines
     assert "include .ci/run" in lines
     assert not any(line.split()[-1:] in (["zoos"], ["runs"]) for line in lines if line.startswith(("graft", "include")))
+
+
+def test_import_metanet_leaves_heavy_optional_libraries_unloaded():
+    # scikit-learn (~1 s, for one stratified split) was imported by every `import metanet` and every CLI command
+    import subprocess
+    import sys
+
+    code = "import sys, metanet; print(sorted(m for m in ('sklearn', 'lightning', 'ray') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from metanet.errors import TaskError
 
@@ -79,6 +78,8 @@ def canonical_base(name: str) -> str | None:
 
 def _stratified(y: np.ndarray, n_out: int | float, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(keep, carved)`` with ``carved`` a stratified random subset of size ``n_out``."""
+    from sklearn.model_selection import train_test_split  # here: importing scikit-learn took ~1 s of `import metanet`
+
     keep, out = train_test_split(np.arange(len(y)), test_size=n_out, stratify=y, random_state=seed)
     return np.asarray(keep), np.asarray(out)
 
