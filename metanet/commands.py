@@ -1,4 +1,4 @@
-"""Core subcommands: ``metanet tasks``, ``metanet verify``, ``metanet info``."""
+"""Core subcommands: ``metanet tasks`` and ``metanet verify``."""
 
 from __future__ import annotations
 
