@@ -13,7 +13,8 @@ was not written from, the verified score is the reward, and the writer is update
 * :func:`choose`, :func:`crossfit_rewards` (:mod:`.select`): which of K candidates is best, judged on data that
   did not condition it — a val split (default) or cross-fitting over all the labelled examples.
 * :class:`LoopTask` (:mod:`.tasks`): support / val / test, disjoint by construction and checkable.
-* :func:`refine` (:mod:`.refine`): gradient-free weight-perturbation refinement of one network, or backprop.
+* :func:`refine` (:mod:`.refine`): refinement of one network without backprop (perturbation of the weights, or
+  ``method="activity"``: of every layer's pre-activations), or with it (``method="sgd"``).
 * :mod:`.lightning`: the same loop as a Lightning stage (``metanet train fit -c train/loop.yaml``).
 """
 
