@@ -300,7 +300,7 @@ class NeuronDB:
                 tail += "; also " + ", ".join(extra) + (", ..." if len(also) > 4 else "")
         elif g["kind"] == "selective":
             tail = (f"fire most on {self._cls(cls[0])} (selectivity up to "
-                    f"{max(r['selectivity'] for r in rows):.2f}), but zeroing {one} alone costs no class "
+                    f"{max(r['selectivity'] for r in rows):.2f}), but zeroing {one} alone costs no class as much as "
                     f"{100 * self.meta.get('support_threshold', 0.02):.0f} points (redundant)")
         elif g["kind"] == "unselective":
             tops = Counter(r["top_class"] for r in rows if r["top_class"] is not None)

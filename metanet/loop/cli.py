@@ -72,7 +72,8 @@ def _refine(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("improve", help="improve the writer with the verification loop (verified reward)")
     p.add_argument("tasks", nargs="+", help="task names the loop runs on, e.g. digits 'mnist[3,8]'")
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=5,
+                   help="writer updates; the table's round 0 is the writer before the first one")
     p.add_argument("--method", default="expert", choices=["expert", "awr", "pg"])
     p.add_argument("--candidates", type=int, default=8, help="K candidates per task per round")
     p.add_argument("--keep", type=int, default=1, help="winners kept per task (expert iteration)")
@@ -85,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--writer", default=None, help="writer checkpoint to start from (default: the shipped one)")
     p.add_argument("--out", default=None, help="save the improved writer here (.safetensors)")
     p.add_argument("--log-dir", default=None, help="TensorBoard directory")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same rounds and writer")
     p.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_improve)
@@ -100,8 +101,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--sigma", type=float, default=0.02,
                    help="perturbation scale, relative to each tensor's RMS (activity: each layer's pre-activation RMS)")
     r.add_argument("--lr", type=float, default=3e-3)
-    r.add_argument("--split", default="val", help="split the before/after reports are verified on")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--split", default="val", choices=["train", "val", "test"],
+                   help="split the before/after reports are verified on")
+    r.add_argument("--seed", type=int, default=0, help="the same seed gives the same refined network")
     r.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
     r.add_argument("--out", default=None, help="save the refined network here")
     r.set_defaults(run=_refine)

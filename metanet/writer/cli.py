@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", help="task name or free text, e.g. 'a network that can read mnist' or 'mnist[3,8]'")
     p.add_argument("--arch", default=None, help="architecture, e.g. mlp:784-64-10:relu (default: a 64-unit MLP)")
     p.add_argument("--candidates", type=int, default=8, help="weight sets written and verified at once")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the same seed (and --candidates) gives the same network")
     p.add_argument("--shots", type=int, default=1000, help="support examples per class (<=0: the whole train split)")
     p.add_argument("--writer", default=None, help="writer checkpoint (default: the one shipped with metanet)")
     p.add_argument("--out", default=None, help="save the chosen network here (.safetensors)")

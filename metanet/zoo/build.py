@@ -309,8 +309,9 @@ def build(
         ctx = _context(recipe)
         from tqdm import tqdm
 
-        total = sum(len(u.runs) for u in mine)
-        initial = sum(len(u.runs) for u in mine if u.index in done)
+        # networks (runs x checkpoints), as the bar says and the build's summary counts them, not runs
+        total = sum(u.nets for u in mine)
+        initial = sum(u.nets for u in mine if u.index in done)
         bar = tqdm(total=total, initial=initial, unit="net", desc=f"zoo {recipe.name}", disable=not progress,
                    dynamic_ncols=True, file=sys.stderr, smoothing=0.1,
                    bar_format="{l_bar}{bar}| {n:.0f}/{total} nets [{elapsed}<{remaining}, {rate_fmt}]")
@@ -326,11 +327,11 @@ def build(
                         base = bar.n
 
                         def prog(frac: float, u: Unit = u, base: float = base) -> None:
-                            bar.update(base + len(u.runs) * min(frac, 0.999) - bar.n)  # whole only once stored
+                            bar.update(base + u.nets * min(frac, 0.999) - bar.n)  # whole only once stored
 
                         blob, rows, seconds = run_unit(u, ctx, prog)
                         store.write_unit(u.index, blob, rows, seconds)
-                        bar.update(base + len(u.runs) - bar.n)
+                        bar.update(base + u.nets - bar.n)
                         written += len(rows)
                 finally:
                     torch.set_num_threads(old)
@@ -363,7 +364,7 @@ def _build_pool(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, wo
                 index, blob, rows, seconds = fut.result()
                 store.write_unit(index, blob, rows, seconds)
                 written += len(rows)
-                bar.update(len(u.runs))
+                bar.update(u.nets)
     return written
 
 
@@ -407,7 +408,7 @@ def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, add
                 index, blob, rows, seconds = ray.get(ref)
                 store.write_unit(index, blob, rows, seconds)
                 written += len(rows)
-                bar.update(len(u.runs))
+                bar.update(u.nets)
         return written
     finally:
         if started:

@@ -320,3 +320,10 @@ def test_planning_a_large_recipe_shows_progress(small_recipe, monkeypatch, capsy
     assert f"planning {recipe.name}" in capsys.readouterr().err
     assert plan(recipe) == units  # the same plan, silently without progress
     assert f"planning {recipe.name}" not in capsys.readouterr().err
+
+
+def test_the_progress_bar_counts_networks(small_recipe, tmp_path, capsys):
+    # it counted runs under the label "nets" (8 runs of 3 checkpoints: "8/8 nets" for 24 networks)
+    small_recipe["count"] = 2
+    build(small_recipe, tmp_path / "z", progress=True)
+    assert "6/6 nets" in capsys.readouterr().err
