@@ -30,7 +30,6 @@ COMMANDS = [
     "metanet.zoo.cli",
     "metanet.train.cli",
     "metanet.reader.cli",
-    "metanet.writer.cli",
     "metanet.loop.cli",
     "metanet.inspect.cli",
     "metanet.demo",

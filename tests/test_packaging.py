@@ -84,3 +84,13 @@ def test_import_metanet_leaves_heavy_optional_libraries_unloaded():
     code = "import sys, metanet; print(sorted(m for m in ('sklearn', 'lightning', 'ray') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_building_the_cli_parser_does_not_load_pytorch_geometric():
+    # `metanet --help` (and every command's start) imported metanet.writer, i.e. PyTorch Geometric: ~3 s
+    import subprocess
+    import sys
+
+    code = "import sys; from metanet.cli import build_parser; build_parser(); print('torch_geometric' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
