@@ -10,16 +10,17 @@ Held-out evaluation tasks come from other splits (``split="test"``), so their im
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset
 
-from metanet.errors import ConfigError, check_whole
+from metanet.errors import ConfigError, TaskError, check_whole
 from metanet.nets import Arch
 
-__all__ = ["Episode", "EpisodeSampler", "sample_arch", "make_episode"]
+__all__ = ["Episode", "EpisodeSampler", "sample_arch", "make_episode", "check_bases"]
 
 ACTIVATIONS = ("relu", "tanh", "gelu", "silu", "leaky_relu", "sigmoid")
 
@@ -53,7 +54,20 @@ def make_episode(
     x: Tensor, y: Tensor, classes: list[int], shots: int, query: int, g: torch.Generator,
     permute: bool = False, invert: bool = False, name: str = "",
 ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor], str]:
-    """Support (``shots`` per class) and disjoint query (up to ``query`` per class) for ``classes`` of (x, y)."""
+    """Support (``shots`` per class) and disjoint query (up to ``query`` per class) for ``classes`` of (x, y).
+
+    ``classes`` are distinct labels of ``y``, each with at least 2 examples (one for the support, one for the query);
+    class ``classes[i]`` becomes label ``i``. Raises :class:`~metanet.errors.TaskError` otherwise."""
+    classes = list(classes)
+    # a repeated class put the same examples under two labels, in the support of one and the query of the other;
+    # a class with fewer than 2 examples left the support (or both sets) without it, and [] failed in torch.cat
+    if not classes or len(set(classes)) != len(classes):
+        raise TaskError(f"an episode needs a list of distinct classes, got {classes!r}")
+    counts = {c: int((y == c).sum()) for c in classes}
+    few = {c: n for c, n in counts.items() if n < 2}
+    if few:
+        raise TaskError(f"episode {name or 'task'}: every class needs at least 2 examples (one for the support, one "
+                        f"for the query); examples per class: {few}")
     sx, sy, qx, qy = [], [], [], []
     for new, c in enumerate(classes):
         idx = torch.nonzero(y == c).flatten()
@@ -74,6 +88,15 @@ def make_episode(
         sx, qx = 1 - sx, 1 - qx
         spec += "+invert"
     return (sx, sy), (qx, qy), spec
+
+
+def check_bases(bases) -> None:
+    """Raise :class:`~metanet.errors.ConfigError` unless ``bases`` is a list of at least one data set name."""
+    # an empty list failed in torch.randint as the first episode was drawn; a bare string became its letters
+    if isinstance(bases, str) or not isinstance(bases, (list, tuple)) or not bases or \
+            not all(isinstance(b, str) for b in bases):
+        raise ConfigError(f"episode bases must be a list of at least one data set name, e.g. [digits, mnist1d], "
+                          f"got {bases!r}")
 
 
 class EpisodeSampler(IterableDataset):
@@ -103,6 +126,12 @@ class EpisodeSampler(IterableDataset):
         seed: int = 0,
         length: int | None = None,
     ) -> None:
+        if isinstance(shots, (str, bytes)) or not hasattr(shots, "__len__") or len(shots) != 2:
+            # unpacked below: a bare number or a triple was a raw "cannot unpack" / "too many values" error
+            raise ConfigError(f"episode shots must be a pair (min, max) of support examples per class, e.g. (10, 100), "
+                              f"got {shots!r}")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise ConfigError(f"episode seed must be an integer, got {seed!r}")  # torch's manual_seed refused it later
         lo, hi = shots
         for name, v, least in (("shots (min)", lo, 1), ("shots (max)", hi, lo), ("query", query, 1),
                                ("min_classes", min_classes, 2)):
@@ -112,10 +141,7 @@ class EpisodeSampler(IterableDataset):
                 raise ConfigError(f"episode {name} is a probability: a number in [0, 1], got {v!r}")
         if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
             raise ConfigError(f"episode stream length must be a whole number >= 1 or None (endless), got {length!r}")
-        if isinstance(bases, str) or not bases or not all(isinstance(b, str) for b in bases):
-            # an empty list failed in torch.randint as the first episode was drawn; a bare string became its letters
-            raise ConfigError(f"episode bases must be a list of at least one data set name, e.g. [digits, mnist1d], "
-                              f"got {bases!r}")
+        check_bases(bases)
         self.bases, self.split, self.shots, self.query = tuple(bases), split, (lo, hi), query
         self.min_classes, self.p_permute, self.p_invert, self.cnn_prob = min_classes, p_permute, p_invert, cnn_prob
         self.seed, self.length = seed, length
@@ -134,7 +160,9 @@ class EpisodeSampler(IterableDataset):
         return {k: v for k, v in self.__dict__.items() if k != "_cache"}
 
     def episode(self, i: int) -> Episode:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        # modulo 2**64, as torch reads a negative seed: the same stream for every seed it took, and no "Overflow when
+        # unpacking long long" for large ones (seed_everything's 2**32 - 1 reached it through the data module)
+        g = torch.Generator().manual_seed((int(self.seed) * 1_000_003 + i) % 2**64)
         name = self.bases[int(torch.randint(len(self.bases), (1,), generator=g))]
         x, y, nc = self._data(name)
         k = int(torch.randint(min(self.min_classes, nc), nc + 1, (1,), generator=g))  # at most all classes

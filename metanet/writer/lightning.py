@@ -18,9 +18,9 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 from torch.utils.data import DataLoader, IterableDataset
 
-from metanet.errors import check_number, check_whole
+from metanet.errors import ZooError, check_number, check_whole
 from metanet.nets import build
-from metanet.writer.episodes import Episode, EpisodeSampler
+from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
 
 __all__ = ["WriterModule", "EpisodeDataModule", "written_logits", "export_at_fit_end", "figure_step"]
@@ -127,6 +127,9 @@ class EpisodeDataModule(L.LightningDataModule):
     def prepare_data(self) -> None:
         from metanet import tasks
 
+        # Lightning calls this before setup(): a bare string was loaded letter by letter ("unknown data set 'd'"),
+        # None was a raw TypeError
+        check_bases(self.hparams.bases)
         for name in self.hparams.bases:  # loads (and validates) the data once, before training starts
             tasks.get(name)
 
@@ -135,6 +138,8 @@ class EpisodeDataModule(L.LightningDataModule):
         for name, v in (("tasks_per_step", h.tasks_per_step), ("steps_per_epoch", h.steps_per_epoch),
                         ("val_episodes", h.val_episodes)):  # named here: the sampler only sees their product
             check_whole(f"writer data {name}", v, 1)
+        # named here too: the samplers see seed * 7919 + rank and 10_000 + seed
+        check_number("writer data seed", h.seed, "(an integer)", lambda v: True, integer=True)
         rank = self.trainer.global_rank if self.trainer is not None else 0
         self.train_set = EpisodeSampler(
             h.bases, "train", (h.shots_min, h.shots_max), h.query, cnn_prob=h.cnn_prob,
@@ -203,17 +208,30 @@ class WriterModule(L.LightningModule):
         )
         self._teachers = None
 
+    def setup(self, stage: str) -> None:
+        if stage == "fit" and self.hparams.zoo is not None:  # a bad teacher zoo fails before training, not at step 1
+            self._load_teachers()
+
+    def _load_teachers(self) -> None:
+        """Open the zoo and select its teachers: clean, converged, final checkpoints."""
+        from metanet.zoo import Zoo
+
+        zoo = Zoo(self.hparams.zoo)
+        rows = zoo.select(backdoor=False, final=True, diverged=False)
+        if not rows:  # drawing from none was torch's "random_ expects 'from' to be less than 'to'"
+            raise ZooError(f"zoo {self.hparams.zoo} has no teachers: none of its networks is clean (no backdoor), "
+                           f"final and converged; give a zoo that holds some, or zoo: null to train without")
+        self._teachers = (zoo, rows)
+
     # --- teachers -----------------------------------------------------------------------------------
     def _teacher_episodes(self, n: int, seed: int) -> list[tuple[Episode, Tensor]]:
         """Episodes on the zoo's tasks with the logits of a trained zoo network on the query set."""
         if self.hparams.zoo is None:
             return []
         from metanet import tasks
-        from metanet.zoo import Zoo
 
-        if self._teachers is None:  # clean, converged, final checkpoints are the teachers
-            zoo = Zoo(self.hparams.zoo)
-            self._teachers = (zoo, zoo.select(backdoor=False, final=True, diverged=False))
+        if self._teachers is None:
+            self._load_teachers()
         zoo, rows = self._teachers
         g = torch.Generator().manual_seed(seed)
         out = []

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from metanet.errors import ConfigError, check_whole
+
 __all__ = ["ridge", "solve", "loo_ridge", "logistic", "targets", "class_means", "subclasses", "SupportStats",
            "support_stats"]
 
@@ -33,6 +35,7 @@ def ridge(a: Tensor, y: Tensor, lam: Tensor | float) -> Tensor:
     b, n, d = a.shape
     scale = a.pow(2).sum(dim=(1, 2)) / d  # (B,)
     reg = (torch.as_tensor(lam, dtype=a.dtype) * scale + 1e-6).view(b, 1, 1)
+    reg = reg.clamp_max(_huge(a.dtype))  # a huge (or infinite) lambda: the ~zero solution, not inf - inf = NaN
     y = y.to(a.dtype)  # e.g. float32 targets() for float64 features
     y = y.expand(b, *y.shape[-2:]) if y.dim() == 2 else y
     if d <= n:
@@ -40,6 +43,12 @@ def ridge(a: Tensor, y: Tensor, lam: Tensor | float) -> Tensor:
         return solve(gram, a.transpose(1, 2) @ y)
     gram = a @ a.transpose(1, 2) + reg * torch.eye(n, dtype=a.dtype)
     return a.transpose(1, 2) @ solve(gram, y)
+
+
+def _huge(dtype: torch.dtype) -> float:
+    """The largest finite value of ``dtype``: a regulariser that overflowed to inf is clamped to it (every finite one
+    is kept as it is), and the solution is then the (near-zero) regularised limit."""
+    return torch.finfo(dtype).max
 
 
 def solve(a: Tensor, b: Tensor) -> Tensor:
@@ -59,7 +68,7 @@ def solve(a: Tensor, b: Tensor) -> Tensor:
         return torch.linalg.solve(a, b)
     # broadcast the batch dimensions as torch.linalg.solve does (zip alone silently paired only the first ones)
     batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    if math.prod(batch) == 0:  # nothing to solve
+    if math.prod(batch) == 0 or a.shape[-1] == 0:  # nothing to solve (0 x 0 systems: a ridge on no rows)
         return torch.linalg.solve(a, b)
     a = a.expand(*batch, *a.shape[-2:]).reshape(-1, *a.shape[-2:])
     b = b.expand(*batch, *b.shape[-2:]).reshape(-1, *b.shape[-2:])
@@ -103,8 +112,8 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tenso
     The leave-one-out prediction of ridge regression is closed form,
     :math:`\hat Y_{-i} = Y_i - (Y_i - \hat Y_i) / (1 - h_{ii})` with :math:`h = \mathrm{diag}(A (A^\top A +
     \lambda' I)^{-1} A^\top)`, so one eigendecomposition of :math:`A^\top A` scores every :math:`\lambda` at once
-    (as in generalised cross-validation). Ties go to the larger :math:`\lambda`. Solved in float64. The choice is
-    discrete and made
+    (as in generalised cross-validation). Ties go to the larger :math:`\lambda`. The choice is computed in the
+    inputs' dtype, the returned solution in float64 (then cast back). The choice is discrete and made
     without gradient; the returned solution is :func:`ridge` at the chosen :math:`\lambda`, differentiable in ``a``
     and ``lams`` (no eigenvector gradients, which are unstable for repeated eigenvalues).
 
@@ -114,6 +123,8 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tenso
         - a: :math:`(B, n, d)`, y: :math:`(n, K)` centred one-hot targets, lams: :math:`(L,)` ascending
         - output: :math:`(B, d, K)`
     """
+    if lams.dim() != 1 or len(lams) == 0:  # argmax over no lambda was a raw IndexError
+        raise ConfigError(f"loo_ridge needs a 1-D grid of at least one lambda, got shape {tuple(lams.shape)}")
     y = y.to(a.dtype)  # e.g. float32 targets() for float64 features
     a_all, y_all = a, y
     if a.shape[1] > max_rows:
@@ -174,6 +185,8 @@ def logistic(a: Tensor, y: Tensor, num_classes: int, w0: Tensor, lam: Tensor | f
     a64 = a.double()
     s = (a64.var(dim=1, unbiased=False) * pen).sum(1) / pen.sum().clamp_min(1.0)  # (B,) mean variance, penalised
     reg = (torch.as_tensor(lam, dtype=torch.float64) * s / n).view(-1, 1) * pen  # (B, d)
+    # finite in the iterations' dtype: a huge lambda keeps w0, as promised, instead of inf * 0 = NaN in float32
+    reg = reg.clamp_max(_huge(dt))
     m = a64.transpose(1, 2) @ a64 / (2 * n) + torch.diag_embed(reg + 1e-9)  # (B, d, d)
     chol, info = torch.linalg.cholesky_ex(m)  # M is positive definite for finite inputs
     bad = (info != 0).view(-1, 1, 1)  # non-finite inputs (a broken writer): those candidates keep their start
@@ -202,6 +215,7 @@ def subclasses(
           priority: :math:`(B', n)`
         - output: :math:`(B', n)` cluster labels in ``0 .. num_classes * per_class - 1``
     """
+    check_whole("subclasses per_class", per_class, 1)  # 0 clusters per class was a raw argmin IndexError
     bp, n = priority.shape
     labels = torch.zeros(bp, n, dtype=torch.long)
     for c in range(num_classes):
