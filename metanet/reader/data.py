@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from metanet.errors import ZooError, check_number
+from metanet.errors import ConfigError, ZooError, check_number
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES
 from metanet.reader.roles import ROLE_SPLIT, hidden_activations, role_codes
 
@@ -96,6 +96,9 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
     if roles:
         check_number("role_examples", role_examples, ">= 1 (images per task the neuron roles are measured on)",
                      lambda v: v >= 1, integer=True)
+    for name, v in (("tasks", tasks), ("exclude_archs", exclude_archs)):
+        if isinstance(v, str):  # iterated per character: tasks "mnist" gave every network y_task -1, silently
+            raise ConfigError(f"zoo_graphs {name} must be a list, got the string {v!r} (for one: [{v!r}])")
     zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
     tasks = list(tasks) if tasks is not None else zoo.tasks
     nets = _select(zoo, split, fractions, seed, exclude_archs, max_nets)

@@ -69,6 +69,9 @@ class ReaderDataModule(L.LightningDataModule):
         check_whole("reader data batch_size", batch_size, 1)
         if isinstance(zoos, str) or not list(zoos):  # a bare string would be read as one zoo per character
             raise ConfigError(f"reader data zoos must be a list of at least one zoo directory, got {zoos!r}")
+        for name, v in (("tasks", tasks), ("exclude_archs", exclude_archs)):
+            if isinstance(v, str):  # likewise: tasks "mnist" was the task list ['m', 'n', 'i', 's', 't']
+                raise ConfigError(f"reader data {name} must be a list, got the string {v!r} (for one: [{v!r}])")
         self.save_hyperparameters()
         self.train_graphs: list | None = None
         self._resume_rng: tuple[torch.Tensor, int] | None = None  # see state_dict()
@@ -182,15 +185,21 @@ def reader_losses(out: dict[str, Tensor], batch: Any, weights: dict[str, float] 
 
 
 def kendall_tau(a: Tensor, b: Tensor) -> float:
+    """Kendall tau-b of two rankings (NaN if undefined: fewer than two values, or either side constant)."""
     from scipy.stats import kendalltau
 
+    if len(a) < 2 or bool((a == a[0]).all()) or bool((b == b[0]).all()):
+        return float("nan")  # scipy warns ("input is constant") before returning NaN
     return float(kendalltau(a.numpy(), b.numpy()).statistic)
 
 
 def r2(pred: Tensor, true: Tensor) -> float:
+    """Coefficient of determination (NaN if undefined: fewer than two targets, or all targets equal)."""
     ss = ((true - pred) ** 2).sum()
     st = ((true - true.mean()) ** 2).sum()
-    return float(1 - ss / st.clamp(min=1e-12))
+    if len(true) < 2 or float(st) == 0.0:  # was 1 - ss / 1e-12: about -1e10 logged as the val R^2
+        return float("nan")
+    return float(1 - ss / st)
 
 
 def auroc(score: Tensor, label: Tensor) -> float:
@@ -204,7 +213,9 @@ def auroc(score: Tensor, label: Tensor) -> float:
 
 
 def metrics(pred: dict[str, Tensor], target: dict[str, Tensor]) -> dict[str, float]:
-    """Summary metrics over concatenated predictions (``accuracy``, ``task``, ``backdoor``, ``role`` ...)."""
+    """Summary metrics over concatenated predictions (``accuracy``, ``task``, ``backdoor``, ``role`` ...). A metric the
+    data leave undefined is NaN: ``kendall_tau`` and ``r2`` with fewer than two networks or constant targets,
+    ``backdoor_auroc`` without both labels."""
     m = {"kendall_tau": kendall_tau(pred["accuracy"], target["y_acc"]), "r2": r2(pred["accuracy"], target["y_acc"]),
          "mae": float((pred["accuracy"] - target["y_acc"]).abs().mean())}
     ok = target["y_task"] >= 0
@@ -226,18 +237,27 @@ def metrics(pred: dict[str, Tensor], target: dict[str, Tensor]) -> dict[str, flo
 
 @torch.no_grad()
 def predict_graphs(reader: Reader, graphs: Sequence[Any], batch_size: int = 64) -> tuple[dict, dict]:
-    """Predictions and targets over a list of graphs, concatenated (for metrics and the bench)."""
-    from torch_geometric.data import Batch
+    """Predictions and targets over a list of graphs, concatenated (for metrics and the bench). The graphs need the
+    reader targets :func:`metanet.reader.data.zoo_graphs` attaches."""
+    from metanet.errors import GraphError
+    from metanet.reader.model import batch_graphs
 
+    keys = ("y_acc", "y_task", "y_backdoor", "y_log_lr", "y_log_epoch", "y_opt", "y_role")
+    for i, g in enumerate(graphs):  # a fresh to_graph graph failed with a KeyError / AttributeError mid-way
+        missing = [k for k in keys if k not in g]
+        if missing:
+            raise GraphError(f"graph {i} has no reader targets {missing}: predict_graphs() compares predictions with "
+                             "the targets metanet.reader.data.zoo_graphs attaches (for predictions alone, call the "
+                             "reader on the graphs)")
     preds: dict[str, list] = {}
     targets: dict[str, list] = {}
     reader.eval()
     for lo in range(0, len(graphs), batch_size):
-        b = Batch.from_data_list(list(graphs[lo:lo + batch_size]))
+        b = batch_graphs(list(graphs[lo:lo + batch_size]))
         out = reader(b)
         for k in ("accuracy", "task", "backdoor", "log_lr", "log_epoch", "optimizer", "role"):
             preds.setdefault(k, []).append(out[k])
-        for k in ("y_acc", "y_task", "y_backdoor", "y_log_lr", "y_log_epoch", "y_opt", "y_role"):
+        for k in keys:
             targets.setdefault(k, []).append(getattr(b, k))
     return ({k: torch.cat(v) for k, v in preds.items()}, {k: torch.cat(v) for k, v in targets.items()})
 
@@ -252,9 +272,11 @@ class ReaderModule(L.LightningModule):
             base data set's val split in ``setup`` (never the test split the accuracy targets are measured on).
         scan_steps: > 0 gives the reader a trigger scan (:mod:`metanet.reader.scan`) of that many Neural Cleanse
             steps; its head is fitted when training ends, on the val networks of the zoos that hold backdoored
-            ones (never on training networks), before the export.
+            ones (never on training networks), before the export. The Lightning ``.ckpt`` files are saved before
+            that: a reader loaded from one has the scan head unfitted (the export has it).
         lr, weight_decay: AdamW.
-        schedule: ``"constant"`` or ``"cosine"`` (per step, to 5 % of ``lr`` over the trainer's planned steps).
+        schedule: ``"constant"`` or ``"cosine"`` (per step, to 5 % of ``lr`` over the trainer's planned steps: it
+            needs ``max_epochs`` or ``max_steps``; a ``max_time`` stop ends it early).
         loss_weights: overrides of :data:`LOSS_WEIGHTS`.
         export: where to write the trained reader (safetensors) when fitting ends.
     """
@@ -283,10 +305,13 @@ class ReaderModule(L.LightningModule):
         check_number("lr", lr, "> 0", lambda v: v > 0)
         check_number("weight_decay", weight_decay, ">= 0", lambda v: v >= 0)
         self.save_hyperparameters()
-        self.reader = Reader(list(tasks), hidden, layers, edge_dim, max_layers, max_inputs, num_classes, stats,
+        # a string goes as it is, for the Reader's error (list("mnist") was five one-letter tasks)
+        self.reader = Reader(tasks if isinstance(tasks, str) else list(tasks), hidden, layers, edge_dim, max_layers,
+                             max_inputs, num_classes, stats,
                              probes, list(probe_inputs), data_probes, saliency, derived_probes, task_evidence,
                              scan_steps, task_cap)
         self._val: list = []
+        self._warned: set[str] = set()  # undefined metrics already warned about
 
     def setup(self, stage: str | None = None) -> None:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
@@ -361,14 +386,25 @@ class ReaderModule(L.LightningModule):
             return
         pred = {k: torch.cat([p[k] for p, _ in self._val]) for k in self._val[0][0]}
         tgt = {k: torch.cat([t[k] for _, t in self._val]) for k in self._val[0][1]}
-        if len(pred["accuracy"]) < 2:
-            return
+        # a split of one network used to log nothing at all; now every metric it defines is logged
         m = metrics(pred, tgt)
         mean_mse = float(((tgt["y_acc"] - tgt["y_acc"].mean()) ** 2).mean())
         self.log(f"{split}/acc_mse_of_mean", mean_mse)
+        undefined = []
         for k, v in m.items():
-            if v == v:  # skip NaN (e.g. no backdoored networks in this split)
+            if v == v:  # NaN: undefined on these networks (e.g. no backdoored ones), not logged
                 self.log(f"{split}/{k}", v, prog_bar=k in ("kendall_tau",))
+            else:
+                undefined.append(k)
+        new = sorted({f"{split}/{k}" for k in undefined} - self._warned)
+        if new and not (self._trainer is not None and self.trainer.sanity_checking):
+            from lightning.pytorch.utilities import rank_zero_warn
+
+            self._warned.update(new)  # once per metric, not every validation
+            n = len(tgt["y_acc"])
+            rank_zero_warn(f"{', '.join(new)} not logged: undefined on these {n} "
+                           f"network(s) (Kendall tau and R^2 need two or more networks of different accuracies, "
+                           "backdoor AUROC both backdoored and clean ones)")
         if split == "val" and m["kendall_tau"] == m["kendall_tau"]:
             self.log("hp_metric", m["kendall_tau"])  # the hparams tab's metric (else Lightning's -1)
         self._figures(pred, tgt, split)
@@ -432,7 +468,14 @@ class ReaderModule(L.LightningModule):
         if self.hparams.schedule != "cosine" or self._trainer is None:
             return opt
         # cosine decay to 5 % of lr over the planned steps (max_epochs; a max_time stop ends it early)
-        total = max(1, int(self.trainer.estimated_stepping_batches))
+        total = self.trainer.estimated_stepping_batches
+        if not math.isfinite(total):  # max_epochs=-1 (the default once only max_time is set): int(inf) raised
+            from metanet.errors import ConfigError
+
+            raise ConfigError("schedule 'cosine' decays over the trainer's planned steps; this trainer plans no end "
+                              "(max_epochs=-1, or only max_time set): set trainer.max_epochs or trainer.max_steps, "
+                              "or use schedule 'constant'")
+        total = max(1, int(total))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda step: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -65,6 +65,7 @@ construction: nothing in the model depends on the order of hidden nodes.
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -77,7 +78,8 @@ from torch_geometric.utils import scatter
 
 from metanet.errors import ConfigError, GraphError, check_whole
 
-__all__ = ["Reader", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES", "N_STATS"]
+__all__ = ["Reader", "batch_graphs", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES",
+           "N_STATS"]
 
 ROLE_BASE = ("dead", "polysemantic")
 OPTIMIZER_NAMES = ("sgd", "adam", "adamw")  # = metanet.zoo.recipe.OPTIMIZERS (kept here: no zoo import needed)
@@ -186,6 +188,59 @@ class _TaskView(NamedTuple):
     key: tuple  # tasks with the same key (relabellings of one view) share one forward pass
 
 
+def _graph_list(graphs: Any, what: str) -> list:
+    """``graphs`` (a graph, a ``Batch`` or an iterable of graphs) as a list of neural graphs; anything else is a
+    :class:`GraphError` naming it (a module, a tensor, a Batch iterated as its (key, value) pairs...)."""
+    from torch_geometric.data import Batch, Data
+
+    if isinstance(graphs, Batch):
+        return graphs.to_data_list()
+    if isinstance(graphs, Data):
+        return [graphs]
+    if isinstance(graphs, (nn.Module, Tensor, str, bytes)) or not isinstance(graphs, Iterable):
+        raise GraphError(f"{what} takes neural graphs (metanet.graph.to_graph(model)), a list of them or a PyG Batch; "
+                         f"got {type(graphs).__name__}")
+    out = list(graphs)
+    for g in out:
+        if not isinstance(g, Data) or "arch" not in g or "edge_attr" not in g:
+            raise GraphError(f"{what} takes neural graphs made by metanet.graph.to_graph(model); got a "
+                             f"{type(g).__name__}" + (" (convert it with to_graph first)" if isinstance(g, nn.Module)
+                                                      else ""))
+    if not out:
+        raise GraphError(f"{what} needs at least one graph")
+    return out
+
+
+def batch_graphs(graphs: Any) -> Any:
+    """One PyG ``Batch`` of any mix of neural graphs (a graph, a ``Batch`` or an iterable of graphs).
+
+    ``Batch.from_data_list`` needs every graph to carry the same attributes and edge width: zoo graphs
+    (:func:`metanet.reader.data.zoo_graphs`: targets and the ``w_stats`` cache) next to fresh
+    :func:`~metanet.graph.to_graph` ones raised ``KeyError: 'w_stats'``, and an MLP graph (1 edge column) next to a
+    CNN's (9) a size mismatch. Here attributes that not every graph carries are left out (the reader recomputes the
+    statistics) and ``edge_attr`` is zero-padded to the widest graph's (padding is what the extra columns hold
+    anyway). Graphs that already agree are batched as they are."""
+    from torch_geometric.data import Batch
+
+    if isinstance(graphs, Batch):
+        return graphs
+    gs = _graph_list(graphs, "batch_graphs()")
+    keys = [set(g.keys()) for g in gs]
+    common = set.intersection(*keys)
+    width = max(int(g.edge_attr.shape[-1]) for g in gs)
+    if all(k == common for k in keys) and all(int(g.edge_attr.shape[-1]) == width for g in gs):
+        return Batch.from_data_list(gs)
+    out = []
+    for g, k in zip(gs, keys):
+        g = copy.copy(g)  # shallow: the caller's graphs keep their attributes
+        for key in k - common:
+            del g[key]
+        if g.edge_attr.shape[-1] < width:
+            g.edge_attr = F.pad(g.edge_attr, (0, width - g.edge_attr.shape[-1]))
+        out.append(g)
+    return Batch.from_data_list(out)
+
+
 def _mlp(i: int, h: int, o: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(i, h), nn.ReLU(), nn.Linear(h, o))
 
@@ -253,8 +308,16 @@ class Reader(nn.Module):
             check_whole(f"Reader {name}", v, least)
         if scan_steps:  # only then: readers without the scan keep their exact config and set of tensors
             self.config["scan_steps"] = int(scan_steps)
+        if isinstance(tasks, str):  # was read as one task per character: ['m', 'n', 'i', 's', 't']
+            raise ConfigError(f"Reader tasks must be a list of task names, got the string {tasks!r} "
+                              f"(for one task: [{tasks!r}])")
         if not tasks:
             raise ConfigError("Reader tasks: give at least one task name (the task head's classes)")
+        bad = [t for t in tasks if not isinstance(t, str) or not t]
+        dup = sorted({t for t in tasks if list(tasks).count(t) > 1} - set(bad))
+        if bad or dup:  # a repeated name is two classes of the task head for one task
+            raise ConfigError(f"Reader tasks must be distinct, non-empty task names; got "
+                              f"{'non-names ' + repr(bad[:3]) if bad else 'repeated ' + repr(dup[:3])}")
         if task_cap:  # likewise: readers without the cap keep their exact config
             self.config["task_cap"] = float(task_cap)
         self.task_cap = float(task_cap)
@@ -347,13 +410,11 @@ class Reader(nn.Module):
     @torch.no_grad()
     def fit_normalisation(self, graphs: Iterable[Any]) -> "Reader":
         """Fit the per-slot mean / std of weights and biases, and of the weight statistics, on ``graphs`` (the
-        training split only)."""
+        training split only: a list of graphs, any mix, or a ``Batch``)."""
         n = 2 * self.max_layers
         ws, ws2, wc = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64), torch.zeros(n)
         bs, bs2, bc = torch.zeros(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64), torch.zeros(n)
-        graphs = list(graphs)
-        if not graphs:
-            raise GraphError("fit_normalisation() needs at least one training graph")
+        graphs = _graph_list(graphs, "fit_normalisation()")  # a Batch iterated as (key, value) pairs, before
         for g in graphs:
             src, dst = g.edge_index
             w_mask = g.edge_kind == 0
@@ -385,9 +446,7 @@ class Reader(nn.Module):
                         mean[k], std[k] = mean[j], std[j]
             buf[:, 0] = mean.float()
             buf[:, 1] = std.float().clamp(min=1e-6)
-        from torch_geometric.data import Batch
-
-        feats = torch.cat([self.weight_stats(Batch.from_data_list(graphs[i:i + 64]))
+        feats = torch.cat([self.weight_stats(batch_graphs(graphs[i:i + 64]))  # zoo and fresh graphs mixed
                            for i in range(0, len(graphs), 64)]).double()
         self.s_norm[:, 0] = feats.mean(0).float()
         self.s_norm[:, 1] = feats.std(0, unbiased=False).float().clamp(min=1e-6)
@@ -438,9 +497,14 @@ class Reader(nn.Module):
     # --- weight statistics (StatNN features) ----------------------------------------------------------
     @torch.no_grad()
     def weight_stats(self, data: Any, groups: list[_Group] | None = None) -> Tensor:
-        """Raw weight statistics ``(G, N_STATS)`` of a batch (a pure function of the weights). Training data may
-        carry them precomputed as ``w_stats`` ``(G, N_STATS)`` (:func:`metanet.reader.data.zoo_graphs` does: the
-        quantiles need a sort per layer, the slowest part of a training step); they are used when present."""
+        """Raw weight statistics ``(G, N_STATS)`` of a graph, a batch or a list of graphs (a pure function of the
+        weights). Training data may carry them precomputed as ``w_stats`` ``(G, N_STATS)``
+        (:func:`metanet.reader.data.zoo_graphs` does: the quantiles need a sort per layer, the slowest part of a
+        training step); they are used when present."""
+        from torch_geometric.data import Data
+
+        if not isinstance(data, Data):
+            data = batch_graphs(_graph_list(data, "weight_stats()"))
         cached = getattr(data, "w_stats", None)
         num_graphs = int(data.num_graphs) if hasattr(data, "num_graphs") else 1
         if isinstance(cached, Tensor) and cached.shape == (num_graphs, N_STATS):
@@ -759,11 +823,15 @@ class Reader(nn.Module):
 
     # --- forward -------------------------------------------------------------------------------------
     def forward(self, data: Any) -> dict[str, Tensor]:
-        """Predictions for a graph or a ``Batch``: graph heads ``(G, ...)`` and ``role`` ``(N, 2 + C)`` (input
-        neurons have no role: their logits are zero)."""
-        from torch_geometric.data import Batch
+        """Predictions for a graph, a ``Batch`` or a list of graphs (any mix, see :func:`batch_graphs`): graph heads
+        ``(G, ...)`` and ``role`` ``(N, 2 + C)`` (input neurons have no role: their logits are zero)."""
+        from torch_geometric.data import Batch, Data
 
+        if not isinstance(data, Data):  # a list of graphs (a module or a tensor: a GraphError naming it)
+            data = batch_graphs(_graph_list(data, "the reader"))
         x, ea = data.x, data.edge_attr
+        if x.device.type == "meta":  # the graph's structure is data: nothing to trace on the meta device
+            raise GraphError("the reader reads graphs with values; this one is on the 'meta' device (valid: cpu, cuda)")
         if ea.dim() != 2 or x.dim() != 2 or x.shape[1] < 6:
             raise GraphError(f"expected a NeuralGraph with x (N, 6) and edge_attr (E, F); got x {tuple(x.shape)}, "
                              f"edge_attr {tuple(ea.shape)}")
@@ -954,12 +1022,24 @@ class Reader(nn.Module):
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "Reader":
         """A reader from a file written by :meth:`save`, or a Lightning ``.ckpt`` of
-        :class:`~metanet.reader.lightning.ReaderModule` (``None``: the checkpoint shipped with metanet)."""
+        :class:`~metanet.reader.lightning.ReaderModule` (``None``: the checkpoint shipped with metanet).
+
+        A ``.ckpt`` holds the reader as it was when Lightning saved it, during training: a trigger-scan head
+        (``scan_steps`` > 0) is fitted only when the fit ends, after the last checkpoint, so a reader loaded from one
+        has an unfitted scan head (:func:`metanet.read` then reads with the weights-only backdoor head; a warning
+        says so). The fit's export (``ReaderModule(export=...)``, a ``.safetensors`` file) has it fitted; or fit it
+        with :func:`metanet.reader.scan.fit_scan`."""
         from metanet.checkpoints import load_lightning, load_module
 
         if path is not None and str(path).lower().endswith(".ckpt"):  # also "last.CKPT"
             keys = ("tasks", "hidden", "layers", "edge_dim", "max_layers", "max_inputs", "num_classes", "stats",
                     "probes", "probe_inputs", "data_probes", "saliency", "derived_probes",
                     "task_evidence", "scan_steps", "task_cap")
-            return load_lightning(cls, path, "reader", "reader", keys)
+            reader = load_lightning(cls, path, "reader", "reader", keys)
+            if reader.scan_steps and not bool(reader.scan_fitted):  # read() skipped the scan without a word
+                warnings.warn(f"{path}: this Lightning checkpoint's trigger-scan head is not fitted (it is fitted when "
+                              "training ends, after the checkpoints are saved); metanet.read will use the weights-only "
+                              "backdoor head. Load the fit's exported .safetensors for the scan, or fit it with "
+                              "metanet.reader.scan.fit_scan", UserWarning, stacklevel=2)
+            return reader
         return load_module(cls, path, "reader")

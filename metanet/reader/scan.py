@@ -76,7 +76,7 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
 
     Args:
         reader: a :class:`~metanet.reader.Reader` with data probes (its probe images are the clean inputs).
-        data: a graph or a ``Batch``.
+        data: a graph, a ``Batch`` or a list of graphs.
         task_logits: the reader's task logits ``(G, T)`` for ``data`` (computed if None): each network is scanned
             on its predicted task's inputs.
         steps: Neural Cleanse steps (default: the reader's ``scan_steps``); images, batch: how many of the task's
@@ -88,12 +88,13 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
     from torch_geometric.data import Batch
 
     from metanet.edit.cleanse import neural_cleanse
+    from metanet.reader.model import batch_graphs
 
     if not reader.num_data_probes or not int(reader.dprobe_n.max()):
         raise GraphError("the trigger scan runs networks on the reader's labelled data probes; this reader has none")
     steps = int(steps if steps is not None else getattr(reader, "scan_steps", 0)) or 300
-    if not isinstance(data, Batch):
-        data = Batch.from_data_list([data])
+    if not isinstance(data, Batch):  # a graph, or a list of graphs (any mix)
+        data = batch_graphs(data)
     if task_logits is None:
         task_logits = reader(data)["task"]
     num_graphs = int(data.num_graphs)
@@ -134,7 +135,7 @@ def scanned_backdoor(reader: Any, data: Any, out: dict[str, Tensor] | None = Non
 
     Args:
         reader: a :class:`~metanet.reader.Reader` with a fitted scan head (and data probes).
-        data: a graph or a ``Batch``.
+        data: a graph, a ``Batch`` or a list of graphs.
         out: the reader's outputs for ``data`` (computed if None); features: its :func:`scan_features` (computed
             if None, with the keyword arguments ``scan``).
         scan: keyword arguments of :func:`scan_features` (``steps``, ``images``, ``batch``, ``seed``).
@@ -159,12 +160,12 @@ def _head_inputs(reader: Any, out: dict[str, Tensor], f: Tensor) -> Tensor:
 def scan_graphs(reader: Any, graphs: Sequence[Any], batch_size: int = 64) -> tuple[dict[str, Tensor], Tensor]:
     """The reader's ``backdoor`` and ``accuracy`` outputs and the :func:`scan_features` of a list of graphs, in batches
     (the inputs of :func:`scanned_backdoor` with ``out`` and ``features``)."""
-    from torch_geometric.data import Batch
+    from metanet.reader.model import batch_graphs
 
     reader.eval()
     outs, feats = [], []
     for lo in range(0, len(graphs), batch_size):
-        b = Batch.from_data_list(list(graphs[lo:lo + batch_size]))
+        b = batch_graphs(list(graphs[lo:lo + batch_size]))  # zoo and fresh graphs mixed
         with torch.no_grad():
             out = reader(b)
         outs.append({k: out[k] for k in ("backdoor", "accuracy")})
@@ -184,6 +185,10 @@ def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float 
 
     if not getattr(reader, "scan_steps", 0):
         raise GraphError("fit_scan needs a reader built with scan_steps > 0 (its scan head's buffers)")
+    unlabelled = [i for i, g in enumerate(graphs) if "y_backdoor" not in g or "y_log_epoch" not in g]
+    if unlabelled:  # an AttributeError before
+        raise GraphError(f"fit_scan needs labelled graphs (y_backdoor, y_log_epoch: metanet.reader.data.zoo_graphs); "
+                         f"graph(s) {unlabelled[:5]} have none")
     keep = [g for g in graphs if float(g.y_backdoor) >= 0]
     labels = torch.tensor([float(g.y_backdoor) * float(float(g.y_log_epoch) > 0) for g in keep])
     if min(float(labels.sum()), len(keep) - float(labels.sum())) < 2:
