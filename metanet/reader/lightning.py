@@ -152,10 +152,19 @@ class ReaderDataModule(L.LightningDataModule):
         return loader
 
     def val_dataloader(self):
-        return DataLoader(self.val_graphs, batch_size=self.hparams.batch_size * 2)
+        return self._eval_loader(self.val_graphs)
 
     def test_dataloader(self):
-        return DataLoader(self.test_graphs, batch_size=self.hparams.batch_size * 2)
+        return self._eval_loader(self.test_graphs)
+
+    def _eval_loader(self, graphs: list) -> DataLoader:
+        # every process evaluates every graph: Kendall tau, R^2 and AUROC are not means over batches, and with
+        # Lightning's DDP sampler each process computed them on its own half (and logged that half's). A sampler
+        # that already is a DistributedSampler is left alone by Lightning; with one replica it is the plain order.
+        from torch.utils.data.distributed import DistributedSampler
+
+        sampler = DistributedSampler(graphs, num_replicas=1, rank=0, shuffle=False)
+        return DataLoader(graphs, batch_size=self.hparams.batch_size * 2, sampler=sampler)
 
 
 LOSS_WEIGHTS = {"accuracy": 20.0, "task": 1.0, "backdoor": 1.0, "log_lr": 0.5, "log_epoch": 0.5, "activation": 0.2,

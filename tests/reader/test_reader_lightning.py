@@ -117,3 +117,15 @@ def test_an_excluded_architecture_the_zoos_do_not_have_is_named(tiny_zoo):
     data.setup("fit")
     kept = {str(Arch.coerce(json.loads(g.arch))) for g in data.train_graphs}  # a graph's arch is its JSON spec
     assert "mlp:64-32-10:relu" in kept and "mlp:64-16-10:relu" not in kept
+
+
+def test_under_ddp_every_process_evaluates_every_val_and_test_network(tiny_data):
+    # Lightning gave each DDP process its share of the val networks, and each computed Kendall tau, R^2 and AUROC
+    # (not means over batches) on its half: the logged val/kendall_tau, which ModelCheckpoint monitors, was half's.
+    # The decision is Lightning's (_requires_distributed_sampler); the train split is still sharded.
+    trainer = L.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False, enable_progress_bar=False)
+    connector = trainer._data_connector
+    for loader in (tiny_data.val_dataloader(), tiny_data.test_dataloader()):
+        assert not connector._requires_distributed_sampler(loader)
+        assert [int(i) for i in loader.sampler] == list(range(len(loader.dataset)))  # all of them, in order
+    assert connector._requires_distributed_sampler(tiny_data.train_dataloader())
