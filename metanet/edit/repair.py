@@ -519,6 +519,9 @@ def repair_backdoor(
     if not alphas or not all(not isinstance(a, bool) and isinstance(a, numbers.Real) and 0 <= a <= 1 for a in alphas):
         raise ArchError(f"alphas {alphas!r} is not valid: one or more factors in [0, 1] (0 = remove)")
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
+    if blind is False and trig is None:  # it ran blind anyway: the caller asked for the opposite of what happened
+        raise TaskError("blind=False needs the known trigger (trigger=..., --trigger JSON); without one the trigger "
+                        "can only be reconstructed: leave blind unset (None) or pass blind=True")
     blind = trig is None if blind is None else (blind or trig is None)
     if blind and task.num_classes < MIN_BLIND_CLASSES:
         # on two classes the anomaly index is 0 for the smaller mask whatever the masks are: the repair would
@@ -527,6 +530,10 @@ def repair_backdoor(
                  "give the known trigger (trigger=..., --trigger JSON) to repair without reconstructing it")
         raise TaskError(f"{BLIND_NEEDS}; task {task.name} has {task.num_classes}; {known}")
     x, y = task.split(calib_split)
+    if len(x) == 0:  # a working trigger was read as "nothing to repair" (no examples it succeeds on)
+        raise TaskError(f"split {calib_split!r} of task {task.name!r} has no examples to choose the repair on "
+                        f"(calib_split); pass calib_split= a split with examples (sizes: "
+                        f"{ {s_: len(task.split(s_)[1]) for s_ in ('train', 'val', 'test')} })")
     if len(x) > max_examples:  # a fixed random subset keeps the many candidate passes quick
         keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:max_examples]
         x, y = x[keep], y[keep]
@@ -565,7 +572,10 @@ def repair_backdoor(
         # often finds only part of the real trigger
         if sel["within_margin"] and not blind:
             break
-    details.update(backdoor_found=target is not None, target=target, rounds=rounds,
+    # a known trigger that already fails (rate within the goal on the calibration split) is no backdoor found:
+    # its target is reported, but nothing was there to repair
+    found = target is not None and (blind or rounds[0].get("strategy") != "none")
+    details.update(backdoor_found=found, target=target, rounds=rounds,
                    strategy=sorted({rd["strategy"] for rd in rounds if rd.get("neurons") or rd.get("output_bias")}),
                    neurons=sorted({n for rd in rounds for n in rd.get("neurons", [])}))
     return finish("repair-backdoor", params, original, edited, task, split, trig, details,

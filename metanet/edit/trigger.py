@@ -56,7 +56,11 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
         if not text.lstrip().startswith("{"):
             p = Path(text)
             if not p.is_file():
-                raise TaskError(f"trigger {text!r} is neither JSON nor a file; expected {TRIGGER_FORMAT}")
+                try:  # JSON, but not an object ('[1, 2]', '3'): say so rather than "neither JSON nor a file"
+                    json.loads(text)
+                except (ValueError, RecursionError):
+                    raise TaskError(f"trigger {text!r} is neither JSON nor a file; expected {TRIGGER_FORMAT}") from None
+                raise TaskError(f"a trigger must be a JSON object, got {text[:60]!r}; expected {TRIGGER_FORMAT}")
             try:
                 text = p.read_text(encoding="utf-8")
             except UnicodeDecodeError:
@@ -77,6 +81,8 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
         d["target"] = _whole(d["target"])
     except ValueError:
         raise TaskError(f"trigger target {d['target']!r} is not a class index") from None
+    if d["target"] < 0:  # never a class index (Python would read -1 as the last class)
+        raise TaskError(f"trigger target {d['target']} is not a class index (0, 1, ...)")
     if num_classes is not None and not 0 <= d["target"] < num_classes:
         raise TaskError(f"trigger target {d['target']} is not a class of the task (0..{num_classes - 1})")
     if d.get("kind") == "reconstructed":
@@ -114,6 +120,16 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
         raise TaskError(f"trigger size {d['size']!r} / location {d['location']!r} malformed; expected {TRIGGER_FORMAT}") from None
     if s < 1:
         raise TaskError(f"trigger size {s} must be >= 1")
+    # before a default pattern is built: a size far beyond the image (a typo) would build size**2 values first
+    if input_shape is not None:
+        if len(input_shape) != 3:
+            raise TaskError(f"a patch trigger needs image inputs (C, H, W); the task's inputs are {tuple(input_shape)}")
+        _, h, w = input_shape
+        if s > h or s > w:  # "valid locations: rows 0..-1" would name none
+            raise TaskError(f"trigger of size {s} is larger than the task's {h}x{w} images; valid sizes: 1..{min(h, w)}")
+        if not (0 <= r and 0 <= c and r + s <= h and c + s <= w):
+            raise TaskError(f"trigger of size {s} at location [{r}, {c}] does not fit {h}x{w} images; valid "
+                            f"locations: rows 0..{h - s}, cols 0..{w - s}")
     if "pattern" not in d or d["pattern"] is None:
         kind = d.get("kind", "square")
         if kind == "square":
@@ -130,28 +146,32 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
         raise TaskError(f"trigger pattern has shape {tuple(pat.shape)}, expected ({s}, {s}) for size {s}")
     if not bool(((pat >= 0) & (pat <= 1)).all()):
         raise TaskError("trigger pattern values must lie in [0, 1] (pixel values, like the task's inputs)")
-    if input_shape is not None:
-        if len(input_shape) != 3:
-            raise TaskError(f"a patch trigger needs image inputs (C, H, W); the task's inputs are {tuple(input_shape)}")
-        _, h, w = input_shape
-        if not (0 <= r and 0 <= c and r + s <= h and c + s <= w):
-            raise TaskError(f"trigger of size {s} at location [{r}, {c}] does not fit {h}x{w} images; valid "
-                            f"locations: rows 0..{h - s}, cols 0..{w - s}")
     d.update(size=s, location=[r, c], pattern=pat.tolist())
     return d
 
 
+def _fitted(x: Tensor, trigger: Any) -> dict:
+    """``trigger`` checked against the examples ``x`` (N, *input shape) it is stamped on (:func:`as_trigger`)."""
+    kind = trigger.get("kind") if isinstance(trigger, dict) else None
+    # a patch needs (C, H, W) images (a single image (C, H, W) is stamped too, as the zoo's apply_trigger does)
+    shape = tuple(x.shape[1:]) if kind == "reconstructed" or x.dim() < 3 else tuple(x.shape[-3:])
+    return as_trigger(trigger, shape)
+
+
 def apply(x: Tensor, trigger: dict) -> Tensor:
-    """``x`` (floating point, values in [0, 1]) with the trigger on every example (a new tensor).
+    """``x`` (floating point, values in [0, 1], ``(N, *input shape)``) with the trigger on every example (a new
+    tensor). ``trigger``: anything :func:`as_trigger` reads (a zoo dict, JSON text or file).
 
     Raises:
         TaskError: ``x`` is not a floating-point tensor (a uint8 image 0..255 got a trigger of value 1 stamped on it,
-            invisible; a numpy array was a raw TypeError).
+            invisible; a numpy array was a raw TypeError); a trigger that is malformed or does not fit ``x`` (a
+            patch outside the image was a raw RuntimeError, a missing key a KeyError).
     """
     if not isinstance(x, Tensor) or not x.is_floating_point():
         what = f"a {x.dtype} tensor" if isinstance(x, Tensor) else f"a {type(x).__name__}"
         raise TaskError(f"a trigger is stamped on floating-point images in [0, 1], got {what}; convert uint8 images "
                         "0..255 with torch.as_tensor(x).float() / 255")
+    trigger = _fitted(x, trigger)
     if trigger.get("kind") == "reconstructed":
         m, p = trigger["mask"].to(x.dtype), trigger["pattern"].to(x.dtype)
         return (1 - m) * x + m * p
@@ -162,6 +182,7 @@ def apply(x: Tensor, trigger: dict) -> Tensor:
 
 def triggered_set(x: Tensor, y: Tensor, trigger: dict) -> Tensor:
     """Triggered copies of the examples whose class is not the target (the attack success test set)."""
+    trigger = _fitted(x, trigger) if isinstance(x, Tensor) else trigger
     return apply(x[y != trigger["target"]], trigger)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,25 @@ def _joined(values: list[str] | None, sep: str) -> str:
     return sep.join(v for v in values or [] if v)
 
 
+def _fraction(text: str) -> float:
+    """argparse type of --max-asr / --max-drop: a fraction in [0, 1], refused while parsing (before any work)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1] (e.g. 0.1 for 10%), got {text!r}")
+    return value
+
+
+#: flags that only tune one edit, and that edit's flag: given without it they would be silently ignored
+_TUNES = (("blind", "--blind", "repair_backdoor", "--repair-backdoor"),
+          ("max_asr", "--max-asr", "repair_backdoor", "--repair-backdoor"),
+          ("max_drop", "--max-drop", "repair_backdoor", "--repair-backdoor"),
+          ("prune_method", "--prune-method", "prune", "--prune SPARSITY"),
+          ("prune_scope", "--prune-scope", "prune", "--prune SPARSITY"))
+
+
 class _Once(argparse.Action):
     """Store a flag that cannot be merged when repeated (one --prune sparsity): a second occurrence is an error."""
 
@@ -109,6 +129,9 @@ def _edit(args: argparse.Namespace) -> int:
         print("metanet edit: error: no edit given; use one or more of --repair-backdoor, --remove, --clamp, --scale, "
               "--prune, --precision", file=sys.stderr)
         return 2
+    for dest, flag, edit_dest, edit_flag in _TUNES:
+        if getattr(args, dest) not in (None, False) and getattr(args, edit_dest) in (None, False):
+            raise ConfigError(f"{flag} tunes {edit_flag}, which is not given; add {edit_flag} or drop {flag}")
     out_file(args.out)  # before the edits and their verification, not after
     model = load(args.file)
     meta = load_meta(args.file)
@@ -128,8 +151,8 @@ def _edit(args: argparse.Namespace) -> int:
             print(result.report, end="\n\n")
 
     if args.repair_backdoor:
-        step(edit.repair_backdoor(model, task, trigger, blind=args.blind or None, max_asr=args.max_asr,
-                                  max_drop=args.max_drop, split=args.split))
+        budgets = {k: getattr(args, k) for k in ("max_asr", "max_drop") if getattr(args, k) is not None}
+        step(edit.repair_backdoor(model, task, trigger, blind=args.blind or None, split=args.split, **budgets))
     if remove:
         step(edit.remove(model, remove, task, **common))
     if clamp:
@@ -137,7 +160,8 @@ def _edit(args: argparse.Namespace) -> int:
     for sel, factor in scales:
         step(edit.scale(model, sel, factor, task, **common))
     if args.prune is not None:
-        step(edit.prune(model, args.prune, task, method=args.prune_method, scope=args.prune_scope, **common))
+        step(edit.prune(model, args.prune, task, method=args.prune_method or "magnitude", scope=args.prune_scope,
+                        **common))
     if plan:
         step(edit.precision(model, plan, task, **common))
     meta = {**meta, "task": task.name, "edited_from": str(args.file)}
@@ -186,7 +210,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "repeatable (merged; the last value given for a neuron wins)")
     p.add_argument("--prune", type=float, metavar="SPARSITY", action=_Once,
                    help="prune connections to this fraction of zeros")
-    p.add_argument("--prune-method", default="magnitude", choices=["magnitude", "necessity"])
+    p.add_argument("--prune-method", choices=["magnitude", "necessity"], help="default: magnitude")
     p.add_argument("--prune-scope", choices=["layer", "global"], help="magnitude: per layer (default) or global")
     p.add_argument("--precision", metavar="PLAN", action="append",
                    help="per-region precision, e.g. '0=int8,1=fp16,2=fp32' (formats: fp32 fp16 bf16 int8 int4 int2); "
@@ -197,7 +221,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="known trigger as JSON or a JSON file, e.g. '{\"size\": 3, \"location\": [24, 24], "
                         "\"kind\": \"square\", \"target\": 0}' (default: the file's metadata 'backdoor', if any)")
     p.add_argument("--blind", action="store_true", help="repair without using the trigger (reconstruct it)")
-    p.add_argument("--max-asr", type=float, default=0.10, help="goal for the attack success rate (default 0.10)")
-    p.add_argument("--max-drop", type=float, default=0.01, help="clean accuracy budget (default 0.01)")
+    p.add_argument("--max-asr", type=_fraction, help="goal for the attack success rate (default 0.10)")
+    p.add_argument("--max-drop", type=_fraction, help="clean accuracy budget (default 0.01)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_edit)

@@ -35,11 +35,15 @@ def _batch(view: NetView, x: Tensor, variants: int) -> int:
 def evaluate_masks(view: NetView, x: Tensor, y: Tensor, num_classes: int, masks: dict[int, Tensor]) -> Scores:
     """Accuracy, per-class accuracy and loss of every variant ``k`` (neuron outputs times ``masks[l][k]``)."""
     k = next(iter(masks.values())).shape[0] if masks else 1
+    if k == 0:  # no variants: empty scores (verify's scoring cannot reshape an empty population)
+        view.forward(x[:1], masks)  # the masks are still checked
+        return Scores(torch.zeros(0, dtype=torch.float64), torch.zeros(0, num_classes, dtype=torch.float64),
+                      torch.zeros(0, dtype=torch.float64))
     correct = torch.zeros(k, dtype=torch.long)
     loss = torch.zeros(k, dtype=torch.float64)
     per_class = torch.zeros(k, num_classes, dtype=torch.float64)
     bs = _batch(view, x, k)
-    for i in range(0, len(x), bs):
+    for i in range(0, len(x), bs):  # no examples: NaN scores below, not a perfect 0 loss
         xb, yb = x[i : i + bs], y[i : i + bs]
         logits, _ = view.forward(xb, masks) if masks else (view.forward(xb)[0].unsqueeze(0), None)
         c, l_, pc = _scores(logits, yb, num_classes)
@@ -47,7 +51,7 @@ def evaluate_masks(view: NetView, x: Tensor, y: Tensor, num_classes: int, masks:
         loss += l_
         per_class += pc
     counts = torch.bincount(y, minlength=num_classes).double()
-    n = max(1, len(y))
+    n = len(y)
     return Scores(correct.double() / n, per_class / counts, loss / n)
 
 
@@ -56,7 +60,8 @@ def predictions(view: NetView, x: Tensor, masks: dict[int, Tensor] | None = None
     """Predicted classes, ``(K, N)`` with masks, else ``(N,)``."""
     k = next(iter(masks.values())).shape[0] if masks else 0
     bs = _batch(view, x, k)
-    out = [view.forward(x[i : i + bs], masks)[0].argmax(-1) for i in range(0, len(x), bs)]
+    # one pass even on no examples: an empty (K, 0) / (0,) result rather than a raw torch.cat error
+    out = [view.forward(x[i : i + bs], masks)[0].argmax(-1) for i in range(0, max(1, len(x)), bs)]
     return torch.cat(out, dim=-1)
 
 
@@ -66,7 +71,7 @@ def activations(view: NetView, x: Tensor, spatial: bool = False) -> dict[int, Te
     (with ``spatial``, channels keep their ``(N, C, H, W)`` maps)."""
     bs = _batch(view, x, 1)
     parts: dict[int, list[Tensor]] = {l.index: [] for l in view.layers}
-    for i in range(0, len(x), bs):
+    for i in range(0, max(1, len(x)), bs):  # one pass on no examples: empty (0, width) tensors
         _, rec = view.forward(x[i : i + bs], record=True)
         for j, z in rec.items():
             parts[j].append(z if (z.dim() == 2 or spatial) else z.mean(dim=(2, 3)))

@@ -327,7 +327,8 @@ class NetView:
             m = masks.get(st.layer.index)
             if m is not None:
                 m = m.to(z.dtype)
-                shape = (kvar, 1, -1, 1, 1) if st.layer.conv else (kvar, 1, -1)
+                # the width spelt out: with K = 0 variants a -1 is ambiguous (a raw RuntimeError)
+                shape = (kvar, 1, st.layer.width, 1, 1) if st.layer.conv else (kvar, 1, st.layer.width)
                 zk = z.view(kvar, n, *z.shape[1:]) if fanned else z.unsqueeze(0)
                 z = (zk * m.view(shape)).reshape(kvar * n, *z.shape[1:])
                 if not fanned:

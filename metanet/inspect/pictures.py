@@ -100,6 +100,21 @@ def _fit_title(fig: Figure) -> Figure:
     return fig
 
 
+def _fit_ylabel(fig: Figure) -> Figure:
+    """Heighten a short figure (one or two neuron rows) until its y label is not cut off at the top and bottom."""
+    ax = fig.axes[0]
+    canvas = FigureCanvasAgg(fig)
+    for _ in range(3):
+        box = ax.yaxis.label.get_window_extent(canvas.get_renderer())
+        w, h = fig.get_size_inches()
+        over = max(0.0, -box.y0, box.y1 - h * fig.dpi)
+        if over <= 0:
+            break
+        fig.set_size_inches(w, h + 2 * over / fig.dpi + 0.2)
+        fig.tight_layout()
+    return fig
+
+
 def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit: int = MAX_NEURONS) -> Figure:
     """Each first-layer neuron's input weights as an image (MLP on an image task; for a CNN, its kernels),
     red positive / blue negative, each scaled by its own largest weight. Tiles are labelled with the neuron
@@ -159,7 +174,7 @@ def top_examples(db: NeuronDB, x: torch.Tensor, layer: int, k: int = 8, limit: i
     ax.set_ylabel(f"layer {layer} neuron \u2192 classes it supports", fontsize=8)
     ax.set_title(f"layer {layer}: top-activating examples per neuron", fontsize=9)
     fig.tight_layout()
-    return _fit_title(fig)
+    return _fit_title(_fit_ylabel(fig))
 
 
 def ablation_heatmap(db: NeuronDB, layer: int) -> Figure:
