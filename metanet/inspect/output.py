@@ -51,11 +51,14 @@ def staged(out_dir: str | os.PathLike, owns: Callable[[str], bool] = is_inspect_
     """
     out = Path(out_dir)
     fresh = not out.exists()
-    if fresh:  # stage next to it: the whole directory appears at once
-        out.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.inspect-", suffix=".tmp", dir=out.parent))
-    else:
-        stage = Path(tempfile.mkdtemp(prefix=".inspect-", suffix=".tmp", dir=out))
+    try:
+        if fresh:  # stage next to it: the whole directory appears at once
+            out.parent.mkdir(parents=True, exist_ok=True)
+            stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.inspect-", suffix=".tmp", dir=out.parent))
+        else:
+            stage = Path(tempfile.mkdtemp(prefix=".inspect-", suffix=".tmp", dir=out))
+    except OSError as e:  # name the output folder, not a staging folder the user never asked for
+        raise OSError(e.errno, f"cannot write the output folder here ({e.strerror})", str(out)) from None
     try:
         yield stage
         written = sorted(p.name for p in stage.iterdir())

@@ -90,3 +90,21 @@ def test_save_pictures_replaces_its_own_pictures_only(tmp_path):
     paths = save_pictures(mlp, task, inspect(mlp, task, reader=None, max_examples=30), out)
     assert {p.name for p in paths} == MLP_PICTURES and all(p.parent == out for p in paths)
     assert _names(out) == MLP_PICTURES | {"neurons.sqlite", "notes.txt"}
+
+
+def test_an_output_folder_that_cannot_be_made_is_named(tmp_path, monkeypatch):
+    # the error named the hidden staging folder ('/proc/.foo.inspect-bkst1skj.tmp'), not the --out the user gave
+    import errno
+    import tempfile
+
+    from metanet.inspect.output import staged
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / ".out.inspect-x.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(OSError) as e:
+        with staged(tmp_path / "out"):
+            pass
+    assert e.value.filename == str(tmp_path / "out") and "Permission denied" in str(e.value)
+    assert list(tmp_path.iterdir()) == []
