@@ -305,9 +305,9 @@ class ReaderModule(L.LightningModule):
         if unknown:
             raise ConfigError(f"loss_weights: unknown heads {unknown}; the heads are {sorted(LOSS_WEIGHTS)}")
         bad = {k: v for k, v in (loss_weights or {}).items()
-               if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0}
-        if bad:
-            raise ConfigError(f"loss_weights must be numbers >= 0, got {bad}")
+               if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf}
+        if bad:  # inf made the total loss inf (or NaN with a zero head loss): every step skipped or poisoned
+            raise ConfigError(f"loss_weights must be finite numbers >= 0, got {bad}")
         if schedule not in ("constant", "cosine"):
             raise ConfigError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
         # checked here, not by AdamW when the fit starts (a ValueError traceback after the data was loaded)

@@ -124,6 +124,8 @@ def test_lightning_options_out_of_range_are_config_errors():
         ReaderModule(hidden=8, layers=1, loss_weights={"backdor": 4.0})
     with pytest.raises(ConfigError, match="loss_weights"):
         ReaderModule(hidden=8, layers=1, loss_weights={"task": -1.0})
+    with pytest.raises(ConfigError, match="loss_weights must be finite numbers >= 0"):  # was accepted: an inf loss
+        ReaderModule(hidden=8, layers=1, loss_weights={"task": float("inf")})
     with pytest.raises(ConfigError, match="schedule must be 'constant' or 'cosine', got 'Cosine'"):
         ReaderModule(hidden=8, layers=1, schedule="Cosine")
     # were AdamW's ValueError ("Invalid learning rate: -1.0") once the fit had started: a traceback
