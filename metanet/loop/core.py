@@ -116,9 +116,12 @@ def score_stacked(arch, num_classes: int, params: dict[str, Tensor], reward: Rew
     """
     params = {k: v.detach() for k, v in params.items()}
     kk = next(iter(params.values())).shape[0]
+    n = len(data[1])
+    if n == 0:  # not a broken candidate: every one got the worst reward and the loop learnt nothing, silently
+        raise TaskError(f"task {name}: its {split} split is empty, so the candidates cannot be scored on it; give it "
+                        "examples (e.g. split_examples(..., val=10)) or use selection='crossfit'")
     module = build(arch, seed=None)
     stub = SimpleNamespace(name=name, num_classes=num_classes)
-    n = len(data[1])
     finite = torch.stack([torch.isfinite(v.flatten(1)).all(1) for v in params.values()]).all(0)
     reports: list[Report | None] = [None] * kk
     ok = [i for i in range(kk) if finite[i]]
@@ -310,8 +313,9 @@ def evaluate(writer, tasks: list[LoopTask], candidates: int = 8, seed: int = 0, 
 
     check_selection(selection, folds)
     check_candidates(candidates)
-    if not tasks:  # the means below would report 0.0 accuracy as if it had been measured
+    if isinstance(tasks, (list, tuple)) and not tasks:  # the means below would report 0.0 accuracy as if measured
         raise TaskError("evaluate needs at least one task")
+    tasks = as_loop_tasks(tasks)  # a name or one LoopTask was a raw AttributeError / TypeError; LoopTasks stay
     reward = make_reward(reward)
     sels = SELECTIONS if compare else (selection,)
     per = []
@@ -425,11 +429,19 @@ def improve(
     reward = make_reward(reward)
     batch_all = as_loop_tasks(tasks, seed=seed)
     held = as_loop_tasks(heldout, seed=seed + 10_000) if heldout is not None else []
+    no_test = [lt.name for lt in held if lt.test is None]
+    if no_test:  # found in round 0 before, after the TensorBoard directory had been written
+        raise TaskError(f"held-out task {no_test[0]} has no test split to evaluate on; give held-out tasks a test "
+                        "split (e.g. split_examples(..., test=None) keeps all the rest)")
     per = tasks_per_round or len(batch_all)
     opt = torch.optim.Adam(writer.parameters(), lr=lr)
     tb = None
     if log_dir is not None:
         from torch.utils.tensorboard import SummaryWriter
+
+        from metanet.cli import out_dir
+
+        out_dir(log_dir, "log_dir")  # an existing file there was a raw FileExistsError
 
         tb = SummaryWriter(log_dir)
     hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": repr(reward), "seed": seed})

@@ -238,6 +238,13 @@ def choose(writer, lt: LoopTask, candidates: int = 8, reward: Reward | str | Non
            selection: str = DEFAULT_SELECTION, folds: int = 5, seed: int = 0) -> Choice:
     """Write K candidates for ``lt``, pick the best by ``selection`` (ties: the lowest index), and re-write all K
     with the same seed from every labelled example (``lt.labelled()``: support and val)."""
+    if not isinstance(lt, LoopTask):  # a name, a Task, (x, y): was a raw AttributeError
+        from metanet.loop.tasks import as_loop_tasks
+
+        given = as_loop_tasks(lt, seed=seed)
+        if len(given) != 1:
+            raise TaskError(f"choose() writes for one task, got {len(given)}")
+        lt = given[0]
     r, _ = candidate_rewards(writer, lt, candidates, make_reward(reward), selection, folds, seed)
     i = int(torch.argmax(r))  # argmax returns the first maximum: deterministic ties
     params = writer.write(lt.arch, *lt.labelled(), lt.num_classes, candidates=candidates, seed=seed)

@@ -7,14 +7,17 @@ checked, not only trusted: :meth:`LoopTask.check_disjoint`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
-from metanet.errors import TaskError
+from metanet.errors import ArchError, TaskError, check_number
 from metanet.nets import Arch
 from metanet.tasks import resolve
+from metanet.tasks.resolve import as_examples
 
 __all__ = ["LoopTask", "split_examples", "from_task", "from_episode", "as_loop_tasks"]
 
@@ -24,7 +27,11 @@ Pair = tuple[Tensor, Tensor]
 @dataclass
 class LoopTask:
     """A task as the loop sees it. ``index`` maps ``support``/``val``/``test`` to indices into ``pool`` (the data
-    the three parts were cut from; the same pool name means the same index space)."""
+    the three parts were cut from; the same pool name means the same index space).
+
+    Each part is read as a Task's split (numpy arrays, uint8 images 0..255, int32 labels) and kept as float32
+    inputs and int64 labels; a part whose labels are not class ids ``0..num_classes-1``, or whose inputs and labels
+    differ in length, is a TaskError here, when the task is made."""
 
     name: str
     arch: Arch
@@ -34,6 +41,27 @@ class LoopTask:
     test: Pair | None = None
     index: dict[str, dict[str, Tensor]] = field(default_factory=dict)  # part -> {pool: indices}
 
+    def __post_init__(self) -> None:
+        # checked here, where the task is made: a float64 or numpy part used to make every round skip the task
+        # (a warning per round, and a History of empty rounds), and wrong labels failed deep inside a round
+        self.arch = Arch.coerce(self.arch)
+        if self.arch.num_classes != self.num_classes:
+            raise ArchError(f"task {self.name}: architecture {self.arch} has {self.arch.num_classes} outputs but the "
+                            f"task has {self.num_classes} classes")
+        for part in ("support", "val", "test"):
+            pair = getattr(self, part)
+            if pair is None and part == "test":
+                continue
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise TaskError(f"task {self.name}: {part} must be a pair (inputs, labels), got {type(pair).__name__}")
+            x, y = as_examples(*pair, f"task {self.name}: {part}")
+            if x.dtype != torch.float32:  # the writer and the written networks compute in float32
+                x = x.float()
+            if len(y) and (int(y.min()) < 0 or int(y.max()) >= self.num_classes):
+                raise TaskError(f"task {self.name}: {part} labels {int(y.min())}..{int(y.max())} are not class ids "
+                                f"0..{self.num_classes - 1}")
+            setattr(self, part, (x, y))
+
     def labelled(self) -> Pair:
         """Every labelled example the loop may use: support then val (the pool cross-fitting cuts into folds, and
         the examples the chosen candidate is finally re-written from). The test split is never part of it."""
@@ -41,13 +69,18 @@ class LoopTask:
 
     def check_disjoint(self) -> None:
         """Raise TaskError if any two of support / val / test share an example of the same pool. A task built by
-        hand, without the index of its support and val, is checked by content: no val input may equal a support
-        input (a reward computed on it would score data that conditioned the writer)."""
-        if not ({"support", "val"} <= set(self.index)):
-            seen = set(_row_keys(self.support[0]))
-            if any(k in seen for k in _row_keys(self.val[0])):
-                raise TaskError(f"task {self.name}: support and val share examples (equal inputs); they must be "
-                                "disjoint")
+        hand, without the index of its parts, is checked by content: no val input may equal a support input (a
+        reward computed on it would score data that conditioned the writer), and no test input a support or val
+        input (the held-out accuracy would score examples the candidates were written from)."""
+        parts = [p for p in ("support", "val", "test") if getattr(self, p) is not None]
+        for i, a in enumerate(parts):
+            for b in parts[i + 1 :]:
+                if {a, b} <= set(self.index):
+                    continue  # checked by index below
+                seen = set(_row_keys(getattr(self, a)[0]))
+                if any(k in seen for k in _row_keys(getattr(self, b)[0])):
+                    raise TaskError(f"task {self.name}: {a} and {b} share examples (equal inputs); they must be "
+                                    "disjoint")
         parts = list(self.index)
         for i, a in enumerate(parts):
             for b in parts[i + 1 :]:
@@ -58,7 +91,8 @@ class LoopTask:
 
 
 def _row_keys(x: Tensor) -> list[bytes]:
-    flat = x.detach().reshape(len(x), -1).contiguous().cpu().numpy()
+    width = x[0].numel() if len(x) else 0  # not reshape(n, -1): that is ambiguous for an empty part
+    flat = x.detach().reshape(len(x), width).contiguous().cpu().numpy()
     return [row.tobytes() for row in flat]
 
 
@@ -72,6 +106,13 @@ def split_examples(
 ) -> LoopTask:
     """Cut one labelled pool into support (``shots`` per class), val (``val`` per class) and test (the next ``test``
     per class; all the rest when None), per class, disjoint by construction."""
+    # 2.5 or -1 shots was a raw TypeError or a misleading "support and test share examples"; x and y of unequal
+    # length an IndexError; numpy arrays, uint8 images and int32 labels are read as a Task reads them
+    check_number("shots", shots, ">= 1", lambda v: v >= 1, integer=True)
+    check_number("val", val, ">= 0", lambda v: v >= 0, integer=True)
+    if test is not None:
+        check_number("test", test, ">= 0 (or None: all the rest)", lambda v: v >= 0, integer=True)
+    x, y = as_examples(x, y, f"task {name}")
     arch = Arch.coerce(arch)
     k = arch.num_classes
     if k < 2:  # one class: every candidate is always right, the reward says nothing
@@ -99,6 +140,9 @@ def from_task(task, arch: Arch | str | None = None, shots: int = 50, val: int | 
     """A loop task from a :class:`~metanet.tasks.Task`: support = ``shots`` per class of its ``train`` split
     (seeded), val = its ``val`` split (or ``val`` per class of it), test = its ``test`` split. The Task's own
     splits are disjoint, so the three parts are too."""
+    check_number("shots", shots, ">= 1", lambda v: v >= 1, integer=True)  # 0 or -1: an empty or odd support
+    if val is not None:
+        check_number("val", val, ">= 1 (or None: the whole val split)", lambda v: v >= 1, integer=True)
     task = resolve(task)
     arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else Arch.coerce(arch)
     if arch.num_classes != task.num_classes:
@@ -139,6 +183,10 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
 
     if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split") or _is_examples(tasks):
         tasks = [tasks]
+    elif isinstance(tasks, (Mapping, AbstractSet)) or not isinstance(tasks, Iterable):
+        # None or a number was a raw TypeError; a dict gave its keys, a set an order that changes between runs
+        raise TaskError(f"loop tasks are a task name, a Task, an Episode, a LoopTask, labelled examples (x, y), or a "
+                        f"list of them; got {type(tasks).__name__}")
     out = []
     for i, t in enumerate(tasks):
         if isinstance(t, LoopTask):
