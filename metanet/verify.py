@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from metanet.errors import ArchError, ConfigError, TaskError
+from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
 
@@ -80,7 +80,9 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
     try:
         with torch.no_grad():
             out = model.eval()(probe)
-    except RuntimeError as e:
+    except MetanetError:
+        raise
+    except (RuntimeError, ValueError, TypeError, IndexError) as e:  # e.g. an LSTM's ValueError on 4-d inputs
         raise ArchError(
             f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}: {str(e).splitlines()[0]}"
         ) from None

@@ -109,7 +109,7 @@ def clamp(model: nn.Module, neurons: Any, task, value: float | None = None, *, s
         means = {l: a.mean(0) for l, a in activations(NetView(original), x).items()}
         values = {k: float(means[k[0]][k[1]]) if x_ is None else x_ for k, x_ in values.items()}
     clamp_neurons(v, values)
-    vals = {f"{l}:{j}": round(x, 6) for (l, j), x in values.items()}
+    vals = {f"{l}:{j}": round(float(x), 6) for (l, j), x in values.items()}  # a numpy / 0-d torch value too
     return finish("clamp", {"neurons": vals}, original, edited, task, split, trig, into=model if inplace else None)
 
 
@@ -118,9 +118,14 @@ def _regions(v: NetView, regions: Any) -> list[Region]:
     if regions is None:
         return list(v.regions)
     if isinstance(regions, str):
-        regions = [int(r) if r.strip().lstrip("-").isdigit() else r for r in regions.split(",") if r.strip()]
-    if isinstance(regions, int):
+        # whole_number, not int(): str.isdigit() is true of a superscript '¹', which int() refuses (a raw ValueError)
+        regions = [r if whole_number(r) is None else whole_number(r) for r in regions.split(",") if r.strip()]
+    if whole_number(regions) is not None or isinstance(regions, bool):  # one index (a numpy / 0-d torch one too)
         regions = [regions]
+    elif not isinstance(regions, Iterable) or getattr(regions, "ndim", 1) == 0:  # a float, a 0-d tensor: a raw
+        # "not iterable" TypeError otherwise
+        raise ArchError(f"regions must be weight layer indices (an index, a list of them or '0,1'), got {regions!r}; "
+                        f"valid: weight layers 0..{len(v.regions) - 1}")
     out = [v.region(r) for r in regions]
     if not out:
         raise ArchError(f"no regions selected; valid: weight layers 0..{len(v.regions) - 1}")
@@ -323,13 +328,14 @@ def prune(
         tol = math.nan
     if not 0 <= tol <= 1:  # a negative one would refuse every removal, NaN accept every one
         raise ArchError(f"tolerance {tolerance!r} is not valid: an accuracy drop in [0, 1] (0.01 = one point)")
-    if method not in ("magnitude", "necessity"):
+    if not isinstance(method, str) or method not in ("magnitude", "necessity"):  # a numpy array: ambiguous `in`
         raise ArchError(f"unknown pruning method {method!r}; valid: magnitude, necessity")
     if isinstance(max_examples, bool) or whole_number(max_examples) is None or whole_number(max_examples) < 1:
         # 0 calibrated on no examples (accuracy 0 >= 0: every removal "cost nothing"); < 0 sliced silently
         raise ArchError(f"max_examples {max_examples!r} is not valid: a whole number >= 1 (calibration examples)")
-    scope = scope or ("layer" if method == "magnitude" else "global")
-    if scope not in ("layer", "global") or (method == "necessity" and scope != "global"):
+    if scope is None or (isinstance(scope, str) and not scope):  # not `scope or`: a numpy array's truth is ambiguous
+        scope = "layer" if method == "magnitude" else "global"
+    if not isinstance(scope, str) or scope not in ("layer", "global") or (method == "necessity" and scope != "global"):
         raise ArchError(f"pruning scope {scope!r} is not valid for {method}; valid: "
                         + ("layer, global" if method == "magnitude" else "global"))
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
@@ -378,6 +384,8 @@ PRECISION_GRAMMAR = "REGION=FORMAT joined by ',' (REGION: a weight layer, a rang
 def quantize(w: Tensor, fmt: str) -> Tensor:
     """``w`` rounded to ``fmt`` and back to its dtype (simulated quantisation). Integer formats are symmetric,
     one scale per output row/channel (``max|w| / (2^(bits-1) - 1)``)."""
+    if not isinstance(fmt, str) or fmt not in FORMATS:  # else a raw KeyError (or "unhashable type")
+        raise ArchError(f"unknown precision format {fmt!r:.80}; valid: {', '.join(FORMATS)}")
     if fmt == "fp32":
         return w.clone()
     if fmt == "fp16":

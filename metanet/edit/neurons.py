@@ -85,7 +85,7 @@ def parse_neurons(spec: Any, v: NetView) -> dict[int, list[int]]:
             pairs += [(layer, j) for j in idxs]
     elif isinstance(spec, tuple) and len(spec) == 2 and all(whole_number(s) is not None for s in spec):
         pairs = [spec]
-    elif isinstance(spec, Iterable):
+    elif isinstance(spec, Iterable) and getattr(spec, "ndim", 1) != 0:  # a 0-d tensor / array cannot be iterated
         for item in spec:
             if isinstance(item, (torch.Tensor, np.ndarray)) and item.ndim == 1:
                 item = item.tolist()  # rows of an (N, 2) array, e.g. torch.nonzero of a (layer, neuron) mask

@@ -130,10 +130,29 @@ def save_edited(
     model: nn.Module, path: str | os.PathLike, reports: Sequence[EditReport], meta: dict[str, Any] | None = None
 ) -> Path:
     """:func:`metanet.io.save` (atomic) with ``meta`` plus ``edits``: its earlier history and these reports."""
+    from metanet.errors import MetadataError
     from metanet.io import save
 
+    # checked before anything is written: else a raw TypeError / AttributeError from dict(), list() or a report
+    if meta is not None and not isinstance(meta, dict):
+        raise MetadataError(f"meta must be a dict of JSON values (or None), got {type(meta).__name__}")
+    odd = [k for k in meta or {} if not isinstance(k, str) or k in ("model", "path")]
+    if odd:  # they become save()'s keyword arguments
+        raise MetadataError(f"meta keys must be strings other than 'model' and 'path', got {odd[0]!r:.80}")
+    try:
+        items = list(reports)
+    except TypeError:
+        items = [reports]
+    bad = [type(r).__name__ for r in items if not isinstance(r, EditReport)]
+    if bad:
+        raise MetadataError(f"reports must be a list of EditReport (an edit's result.report), got {bad[0]}")
+    earlier = (meta or {}).get("edits")
+    earlier = [] if earlier is None else earlier  # not `or []`: a tensor's truth value is a raw RuntimeError
+    if not isinstance(earlier, (list, tuple)):
+        raise MetadataError(f"meta['edits'] must be the list of earlier edits (load_meta(path)['edits']), got "
+                            f"{type(earlier).__name__}")
     meta = dict(meta or {})
-    meta["edits"] = list(meta.get("edits") or []) + [r.history_entry() for r in reports]
-    if reports:
-        meta["accuracy_after_edits"] = reports[-1].after.accuracy
+    meta["edits"] = list(earlier) + [r.history_entry() for r in items]
+    if items:
+        meta["accuracy_after_edits"] = items[-1].after.accuracy
     return save(model, path, **meta)

@@ -193,6 +193,8 @@ def attack_success_rate(
     """Fraction of ``split``'s non-target examples that the network classifies as the target once stamped."""
     task = resolve(task)
     trig = as_trigger(trigger, task.input_shape, task.num_classes)
+    if trig is None:  # as_trigger keeps None (no trigger) as None: a raw "not subscriptable" TypeError below
+        raise TaskError(f"attack_success_rate needs a trigger, got None; expected {TRIGGER_FORMAT}")
     x, y = task.split(split)
     xt = triggered_set(x, y, trig)
     models = [model] if isinstance(model, nn.Module) else list(model)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from numbers import Integral
@@ -38,6 +39,9 @@ from metanet.graph.data import (
 )
 from metanet.graph.plan import SUPPORTED, Plan, canonical_key, plan, spec_of
 from metanet.nets import CNN, MLP, Arch, from_spec
+
+#: the widest edge_attr to_graph pads to (a kernel's k_h * k_w is an int32 count too, as Arch sizes are)
+_MAX_EDGE_DIM = 2**31 - 1
 
 __all__ = ["Layout", "Slot", "layout"]
 
@@ -297,6 +301,16 @@ class Layout:
         return self._from_params(params, self._lead(params), self._check_dim(edge_dim))
 
     def _from_params(self, params: Mapping[str, Tensor], lead: tuple[int, ...], f: int) -> tuple[Tensor, Tensor]:
+        try:
+            return self._values_of(params, lead, f)
+        except (RuntimeError, MemoryError) as e:  # a large edge_dim: torch's allocator fails with a RuntimeError
+            if isinstance(e, RuntimeError) and "can't allocate memory" not in str(e):
+                raise
+            n = self.num_edges * f * max(1, math.prod(lead))
+            raise GraphError(f"not enough memory for edge values of {n:,} numbers ({self.num_edges:,} edges x "
+                             f"edge_dim={f}); give a smaller edge_dim (at least {self.edge_dim})") from None
+
+    def _values_of(self, params: Mapping[str, Tensor], lead: tuple[int, ...], f: int) -> tuple[Tensor, Tensor]:
         ref = params[self.layers[0].weight]
         dtype, device = ref.dtype, ref.device
         pieces, biases = [], [self._const(self.sizes[0], 0, dtype, device).expand(*lead, self.sizes[0])]
@@ -423,6 +437,9 @@ class Layout:
         if isinstance(edge_dim, bool) or not isinstance(edge_dim, int):
             raise GraphError(f"edge_dim must be an integer >= {self.edge_dim} (columns of edge_attr), got "
                              f"{edge_dim!r:.100} ({type(edge_dim).__name__})")
+        if edge_dim > _MAX_EDGE_DIM:  # torch's pad overflows (a raw TypeError / RuntimeError) far below memory limits
+            raise GraphError(f"edge_dim={edge_dim!r:.40} is too large; valid: an integer from {self.edge_dim} (this "
+                             f"architecture's widest kernel) to {_MAX_EDGE_DIM}")
         if edge_dim < self.edge_dim:
             widest = max(self.layers, key=lambda layer: layer.kk)
             raise GraphError(

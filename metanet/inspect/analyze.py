@@ -90,12 +90,15 @@ def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], 
         pred = reader(model)
     except Exception as e:  # roles are optional: a reader that fails must not fail the inspection
         return None, f"reader failed: {type(e).__name__}: {e}"
+    neurons = pred.get("neurons") if isinstance(pred, dict) else None
+    if not isinstance(pred, dict) or not (neurons is None or isinstance(neurons, (list, tuple))):  # a raw TypeError
+        return None, f"reader failed: it returned {str(pred)[:60]!r}, not a dict with a list of 'neurons'"
     roles = {}
-    for n in pred.get("neurons", []) or []:  # same numbering (the neural graph's): first hidden layer = 1
+    for n in neurons or []:  # same numbering (the neural graph's): first hidden layer = 1
         try:
             role = str(n["role"]) + (f":{int(n['class'])}" if n.get("class") is not None else "")
             roles[(int(n["layer"]), int(n["index"]))] = role
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):  # AttributeError: a row that is a list
             continue
     return roles, "from the reader"
 
@@ -151,7 +154,8 @@ def inspect(
     if not isinstance(support_threshold, numbers.Real) or not 0 <= support_threshold <= 1:  # NaN fails too
         raise TaskError(f"support_threshold must be an accuracy drop in [0, 1] (0.02 = two points), got "
                         f"{support_threshold!r}")
-    if not (reader is None or reader is False or reader == "auto" or callable(reader)):
+    # isinstance first: a numpy array's == is elementwise (a raw "truth value is ambiguous" ValueError)
+    if not (reader is None or reader is False or (isinstance(reader, str) and reader == "auto") or callable(reader)):
         # anything else was called, failed, and was recorded as "reader failed": a typo went unnoticed
         raise ConfigError(f"inspect reader must be 'auto', None or a callable model -> dict, got {reader!r:.80}")
     v = view(model)  # first: a clear error for an unsupported module

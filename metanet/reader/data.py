@@ -34,7 +34,7 @@ def _select(zoo, split: str, fractions, seed: int, exclude_archs: Sequence[str],
     from metanet.nets import Arch
     from metanet.zoo.dataset import split_runs
 
-    if split not in SPLITS:
+    if not isinstance(split, str) or split not in SPLITS:  # a numpy array: `in` compares elementwise
         raise ZooError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
     # a negative max_nets sliced [:max_nets] off the end: one network fewer, silently
     if max_nets is not None:

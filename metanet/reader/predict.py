@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from metanet.checkpoints import check_float32
-from metanet.errors import CheckpointError, ConfigError, GraphError
+from metanet.errors import CheckpointError, ConfigError, GraphError, whole_number
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
 
 __all__ = ["read", "read_graph"]
@@ -30,6 +30,10 @@ def _as_graph(obj: Any):
     from metanet.graph import NeuralGraph, to_graph
 
     if isinstance(obj, NeuralGraph):
+        if _check_graph(obj) is not None:  # edges in another order: the reader reads them in to_graph's
+            from metanet.graph import from_graph
+
+            return to_graph(from_graph(obj), edge_dim=int(obj.edge_attr.shape[-1]))
         return obj
     if isinstance(obj, (str, os.PathLike)):
         from metanet.io import load
@@ -44,6 +48,36 @@ def _as_graph(obj: Any):
     if problem:  # to_graph encodes a meta-device network (an architecture graph), but there is nothing to read
         raise GraphError(f"cannot read this {type(obj).__name__}: {problem}")
     return to_graph(obj)  # GraphError naming an unsupported layer or a wrapper (parametrize, torch.compile)
+
+
+#: what the reader reads of a graph besides x, edge_index, edge_attr and arch (from_graph does without them)
+_READ_KEYS = ("edge_kind", "node_kind", "node_layer", "node_act", "node_pos")
+
+
+def _check_graph(graph: Any) -> Any:
+    """A graph given to read(): from_graph's structure checks plus the attributes only the reader needs, so that a
+    tampered graph is a GraphError naming the defect, not a raw IndexError / KeyError deep in the reader. Returns
+    the permutation bringing its edges into to_graph's order, or None when they are in it."""
+    from torch_geometric.data import Batch
+
+    from metanet.graph.decode import _graph_layout, _structure
+
+    if isinstance(graph, Batch):
+        if graph.num_graphs != 1:
+            return None  # read_graph names that: read() reads one network
+        graph = graph.get_example(0)
+    lay = _graph_layout(graph)
+    perm = _structure(graph, lay, "the graph: ")
+    store = graph._store._mapping
+    missing = [k for k in _READ_KEYS if store.get(k) is None]
+    if missing:
+        raise GraphError(f"the graph has no {', '.join(map(repr, missing))}; the reader needs them (to_graph writes "
+                         "them)")
+    n = store.get("num_nodes")
+    if n is not None and (isinstance(n, bool) or whole_number(n) != lay.num_nodes):
+        raise GraphError(f"the graph's num_nodes is {n!r:.40} but it has {lay.num_nodes} nodes (rows of x); delete "
+                         "graph.num_nodes or set it to x.shape[0]")
+    return perm
 
 
 def _check_scan(scan: Any) -> bool | None:

@@ -160,7 +160,10 @@ def from_examples(
     else:
         if isinstance(class_names, (str, bytes)):  # a string is a sequence of letters, not of names
             raise TaskError(f"class_names must be a list of names, one per class, got the string {class_names!r}")
-        names = tuple(str(c) for c in class_names)
+        try:
+            names = tuple(str(c) for c in class_names)
+        except TypeError:  # a number, a 0-d tensor: not a list (else a raw "not iterable" TypeError)
+            raise TaskError(f"class_names must be a list of names, one per class, got {class_names!r:.80}") from None
         if len(names) != k:
             raise TaskError(f"class_names has {len(names)} entries but the labels give {k} classes (0..{k - 1})")
         dup = sorted({c for c in names if names.count(c) > 1})

@@ -181,7 +181,7 @@ class Task:
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x, y)`` of split ``name`` (``train``, ``val`` or ``test``): float32 in [0, 1] of shape
         ``(n, *input_shape)`` and int64 labels of shape ``(n,)``. Fresh tensors on every call."""
-        if name not in SPLITS:
+        if not isinstance(name, str) or name not in SPLITS:  # str first: `in` compares a numpy array elementwise
             raise TaskError(f"unknown split {name!r} for task {self._name!r}; valid splits: {', '.join(SPLITS)}")
         x, y = self._data.x[name], self._data.y[name]
         rows = self._rows[name]

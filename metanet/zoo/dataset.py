@@ -109,7 +109,7 @@ class ZooDataset(Dataset):
 
         filters = dict(filters or {})
         self.zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
-        if split not in SPLITS:
+        if not isinstance(split, str) or split not in SPLITS:  # a numpy array: `in` compares elementwise
             raise ZooError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
         try:
             self.targets = [target] if isinstance(target, str) else list(target)

@@ -165,6 +165,8 @@ class Zoo:
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
+        if not isinstance(path, (str, os.PathLike)):  # else a raw TypeError from pathlib
+            raise ZooError(f"Zoo() needs the path of a zoo directory (a str or os.PathLike), got {type(path).__name__}")
         self.path = Path(path)
         self._store = Store(self.path)
         self._infos: list[NetInfo] | None = None

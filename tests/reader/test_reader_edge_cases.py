@@ -129,3 +129,20 @@ def test_statnn_options_are_checked_when_it_is_made():
         StatNN(max_iter=0)
     with pytest.raises(ConfigError, match="learning_rate > 0"):
         StatNN(learning_rate=-1.0)
+
+
+def test_a_graph_with_its_edges_in_another_order_reads_the_same():
+    # from_graph accepts any edge order (by edge_kind); read() read the edges in the order given: another reading
+    import torch
+
+    import metanet
+    from metanet.graph import to_graph
+    from metanet.nets import build
+
+    g = to_graph(build("mlp:64-8-10:relu", seed=1))
+    p = torch.randperm(g.edge_index.shape[1], generator=torch.Generator().manual_seed(0))
+    shuffled = g.clone()
+    shuffled.edge_index, shuffled.edge_attr, shuffled.edge_kind = g.edge_index[:, p], g.edge_attr[p], g.edge_kind[p]
+    want, got = metanet.read(g, scan=False), metanet.read(shuffled, scan=False)
+    assert got["accuracy"] == want["accuracy"] and got["task_probabilities"] == want["task_probabilities"]
+    assert got["neurons"] == want["neurons"]
