@@ -10,7 +10,8 @@ Usage::
 
     python bench/graph_encode.py [--quick] [--out bench/results/graph_encode.json] [--threads 1]
 
-Prints the JSON result and writes it to ``--out``. ``--quick`` is a CI-size run (fewer repeats, P = 64).
+Prints the JSON result and writes it to ``--out`` (default ``bench/results/graph_encode.json``, or
+``graph_encode.quick.json`` with ``--quick``). ``--quick`` is a CI-size run (fewer repeats, P = 64).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from metanet.graph import (  # noqa: E402
     to_graphs,
     to_state_dict,
 )
+from metanet.io import atomic_write  # noqa: E402
 from metanet.nets import build  # noqa: E402
 
 SINGLE = [
@@ -161,12 +163,16 @@ def population(arch: str, p: int, rounds: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="CI-size run: fewer repeats, population of 64")
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "graph_encode.json"))
+    ap.add_argument("--out", default=None, help="where to write the JSON (default bench/results/graph_encode.json, "
+                    "graph_encode.quick.json with --quick so a CI run never overwrites the full figures)")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1: stable timings)")
     ap.add_argument("--population", type=int, default=None, help="networks per population (default 1024; 64 quick)")
     args = ap.parse_args(argv)
+    for name in ("threads", "population"):  # 0 would silently mean the default population; < 0 a traceback
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            ap.error(f"--{name} must be >= 1, got {getattr(args, name)}")
     torch.set_num_threads(args.threads)
-    p = args.population or (64 if args.quick else 1024)
+    p = args.population if args.population is not None else (64 if args.quick else 1024)
     rounds, min_time = (5, 0.01) if args.quick else (21, 0.05)
     pop_rounds = 3 if args.quick else 5
     t0 = time.perf_counter()
@@ -190,9 +196,10 @@ def main(argv: list[str] | None = None) -> dict:
     }
     text = json.dumps(result, indent=2)
     print(text)
-    out = Path(args.out)
+    out = Path(args.out) if args.out else ROOT / "bench" / "results" / (
+        "graph_encode.quick.json" if args.quick else "graph_encode.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text + "\n")
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text + "\n"))  # never a half-written results file
     return result
 
 

@@ -63,8 +63,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from metanet.loop import (DEFAULT_SELECTION, REFINE_METHODS, SELECTIONS, LoopTask, choose, evaluate,  # noqa: E402
-                          improve, refine)
+from metanet.errors import MetanetError  # noqa: E402
+from metanet.loop import (DEFAULT_SELECTION, METHODS, REFINE_METHODS, SELECTIONS, LoopConfig, LoopTask,  # noqa: E402
+                          choose, evaluate, improve, refine)
 from metanet.nets import Arch  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
@@ -148,7 +149,8 @@ def main(argv=None) -> int:
                     help="loop tasks per round (cycling through the held-out tasks; default: all)")
     ap.add_argument("--compare-rounds", action="store_true",
                     help="also score every round's held-out curve under every selection (zero-shot and final always)")
-    ap.add_argument("--methods", default="expert,awr,pg,distil_all")
+    ap.add_argument("--methods", default="expert,awr,pg,distil_all",
+                    help="comma-separated update methods compared (default: all of expert,awr,pg,distil_all)")
     ap.add_argument("--candidates", type=int, default=8)
     ap.add_argument("--selection", default=DEFAULT_SELECTION, choices=SELECTIONS,
                     help="how the loop rewards candidates and how the final network is chosen")
@@ -161,6 +163,25 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
+    # every argument is checked before the baselines (minutes): a bad one was a traceback once they were done
+    for name in ("tasks", "rounds", "tasks_per_round", "selection_seeds", "refine_steps", "threads"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    valid = (*METHODS, "distil_all")
+    names = [m for m in args.methods.split(",") if m]
+    if not names or set(names) - set(valid) or len(set(names)) < len(names):
+        ap.error(f"--methods: got {args.methods!r}; valid: comma-separated distinct names of {', '.join(valid)}")
+    try:
+        for m in names:  # the loop's own checks (candidates, folds: every evaluation also cross-fits)
+            LoopConfig(method="expert" if m == "distil_all" else m, candidates=args.candidates,
+                       keep=args.candidates if m == "distil_all" else 1, selection=args.selection, folds=args.folds)
+        LoopConfig(candidates=args.candidates, selection="crossfit", folds=args.folds)
+    except MetanetError as e:
+        ap.error(str(e))
+    if args.writer is not None and not Path(args.writer).is_file():
+        ap.error(f"--writer: writer checkpoint {args.writer} does not exist")
+    if args.out and Path(args.out).is_dir():
+        ap.error(f"--out {args.out} is a directory; give a file path")
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     logging.getLogger("metanet.loop").setLevel(logging.INFO)  # one line per loop round: progress of long runs
@@ -170,7 +191,10 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / ("loop.quick.json" if args.quick else "loop.json")
     cfg = {"sgd_seeds": 1 if args.quick else 3, "sweep_lrs": (1e-3, 3e-3, 1e-2),
            "sweep_epochs": (50, 100) if args.quick else (50, 100, 200)}
-    base, wdesc = G.load_writer(args.writer)
+    try:
+        base, wdesc = G.load_writer(args.writer)
+    except MetanetError as e:
+        ap.error(f"--writer: {e}")
     base.eval()
     t_all = time.perf_counter()
     tasks = heldout_tasks(args.quick, args.tasks)
@@ -218,7 +242,7 @@ def main(argv=None) -> int:
 
     methods = {}
     writers = {}
-    for m in args.methods.split(","):
+    for m in names:
         name, kw = m, {}
         if m == "distil_all":
             name, kw = "expert", {"keep": kc}

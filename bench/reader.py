@@ -50,6 +50,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+ROOT = Path(__file__).resolve().parents[1]
+
 #: a backdoored checkpoint carries a working backdoor from this attack success rate and clean test accuracy on
 EFFECTIVE_ASR, EFFECTIVE_CLEAN_ACC = 0.5, 0.5
 
@@ -70,13 +72,27 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 
+    from metanet.errors import MetanetError
+    from metanet.io import atomic_write, json_safe
     from metanet.reader import Reader
     from metanet.reader.data import zoo_graphs
     from metanet.reader.lightning import auroc, kendall_tau, predict_graphs, r2
     from metanet.reader.statnn import StatNN
     from metanet.zoo import Zoo
 
-    reader = Reader.load(args.reader).eval()
+    for z in args.zoos:  # a missing zoo is an argument error saying how to build it, before any reading
+        try:
+            Zoo(z).close()
+        except MetanetError as e:
+            known = (ROOT / "zoo" / f"{Path(z).name}.yaml").is_file()  # named after its recipe, as run_all builds
+            p.error(f"--zoos: {e}" + (f"; here: metanet zoo build {Path(z).name} --out {z}" if known else ""))
+    if args.out and Path(args.out).is_dir():
+        p.error(f"--out {args.out} is a directory; give a file path")
+
+    try:
+        reader = Reader.load(args.reader).eval()
+    except MetanetError as e:
+        p.error(f"--reader: {e}")
     tasks = reader.tasks
     t0 = time.time()
     result: dict = {"reader": str(args.reader or "shipped"), "zoos": {}, "excluded_archs": args.exclude_archs}
@@ -201,11 +217,12 @@ def main(argv=None) -> dict:
         result["generated"] = generated_figures(reader, tau)
     result["speed"] = speed(reader, args.threads)
     result["seconds"] = round(time.time() - t0, 1)
-    text = json.dumps(result, indent=2)
+    # strict JSON: a figure the data leave undefined (an AUROC without both labels, a tau of constant values) is
+    # NaN, which json.dumps would write as the invalid token NaN; it is null in the file
+    text = json.dumps(json_safe(result), indent=2, allow_nan=False)
     print(text)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+        atomic_write(args.out, lambda tmp: Path(tmp).write_text(text + "\n"))
     return result
 
 
@@ -238,7 +255,7 @@ def scan_figures(reader, graphs: list, final: torch.Tensor, label: torch.Tensor,
 
 
 def run_bootstrap(score: torch.Tensor, label: torch.Tensor, runs: torch.Tensor, fn, n: int = 2000,
-                  seed: int = 0) -> list[float]:
+                  seed: int = 0) -> list[float | None]:
     """95 % percentile interval of ``fn(score, label)`` over bootstrap resamples of whole *runs*: the checkpoints of
     one training run are not independent (they share a trigger, a task and an initialisation), so resampling them
     one by one would understate the spread."""
@@ -252,6 +269,8 @@ def run_bootstrap(score: torch.Tensor, label: torch.Tensor, runs: torch.Tensor, 
         v = fn(score[rows], label[rows])
         if v == v:  # a resample with one class only has no AUROC
             stats.append(v)
+    if not stats:  # every resample had one class (e.g. a single backdoored run): no interval, not a crash
+        return [None, None]
     lo, hi = np.percentile(stats, [2.5, 97.5])
     return [round(float(lo), 4), round(float(hi), 4)]
 

@@ -12,7 +12,7 @@ Pruning: test accuracy against the fraction of connections kept, for magnitude p
 and necessity pruning, on zoo networks and on networks written by ``metanet.generate`` (trained here when the
 writer is not available).
 
-    python bench/repair.py [--quick] [--workers 2] [--out bench/results/repair.json]
+    python bench/repair.py [--quick] [--workers 2] [--out bench/results/repair.json]   # --quick: repair.quick.json
     python bench/repair.py --modes blind --limit 12 --no-pruning --out bench/results/repair.blind.json
 """
 
@@ -287,7 +287,8 @@ def pruning_bench(zoo_path: Path, n_zoo: int, n_gen: int, kept: list[float]) -> 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="a few networks only (about a minute or two)")
-    p.add_argument("--out", default=str(ROOT / "bench" / "results" / "repair.json"))
+    p.add_argument("--out", default=None, help="where to write the JSON (default bench/results/repair.json, "
+                   "repair.quick.json with --quick so a CI run never overwrites the full figures)")
     p.add_argument("--zoo", default="/work/zoos/backdoor-mlp", help="zoo with backdoored networks")
     p.add_argument("--prune-zoo", default="/work/zoos/mnist-mlp", help="zoo for the pruning curves")
     p.add_argument("--limit", type=int, help="at most this many backdoored (and clean) networks")
@@ -304,6 +305,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--modes", default="known,blind", help="repairs to run: known (trigger given), blind, or both")
     p.add_argument("--no-pruning", action="store_true", help="skip the pruning curves")
     args = p.parse_args(argv)
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    if not modes or set(modes) - {"known", "blind"}:  # a typo would run no repair at all and still exit 0
+        p.error(f"--modes: got {args.modes!r}; valid: known, blind, or known,blind")
+    for name, low in (("limit", 1), ("skip", 0), ("runs", 1), ("threads", 1), ("workers", 1)):
+        if getattr(args, name) is not None and getattr(args, name) < low:
+            p.error(f"--{name} must be >= {low}, got {getattr(args, name)}")
+    if args.blind_limit < -1:
+        p.error(f"--blind-limit must be >= 0 (or -1: all), got {args.blind_limit}")
+    if args.out is None:
+        args.out = str(ROOT / "bench" / "results" / ("repair.quick.json" if args.quick else "repair.json"))
+    if Path(args.out).is_dir():  # found now, not after the repairs
+        p.error(f"--out {args.out} is a directory; give a file path")
     torch.set_num_threads(args.threads)
     limit = args.limit if args.limit is not None else (4 if args.quick else None)
     kept = [1.0, 0.5, 0.2, 0.05] if args.quick else KEPT
@@ -312,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "repair", "quick": args.quick, "args": vars(args),
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": args.threads},
         "backdoor": backdoor_bench(Path(args.zoo), limit, None if args.blind_limit < 0 else args.blind_limit,
-                                   args.workers, tuple(m.strip() for m in args.modes.split(",")), args.skip,
+                                   args.workers, modes, args.skip,
                                    args.runs),
     }
     if not args.no_pruning:

@@ -89,10 +89,18 @@ def _backdoor_summary(mode: str, key: str) -> Callable[[dict], Any]:
 
 def _blind_success(d: dict) -> Any:
     """Blind repair is slow; a full run may keep it in its own file (``bench/repair.py --modes blind``)."""
-    blind = RESULTS / "repair.blind.json"
-    if get(d, "backdoor.summary.blind.all") is None and blind.is_file():
+    blind = RESULTS / "repair.blind.json"  # full size: a CI-size table must not show a full-size figure
+    if get(d, "backdoor.summary.blind.all") is None and not d.get("quick") and blind.is_file():
         d = json.loads(blind.read_text())
     return get(d, "backdoor.summary.blind.all.success_rate"), get(d, "backdoor.summary.blind.all.n")
+
+
+def _controls_drop(d: dict) -> Any:
+    """Largest accuracy drop of the clean controls over the repair modes run (None when no control was repaired:
+    a mode without controls has ``drop_points_max: null``, which ``max`` cannot compare)."""
+    drops = [get(d, f"backdoor.summary.{m}.controls.drop_points_max") for m in ("known", "blind")]
+    drops = [x for x in drops if x is not None]
+    return max(drops) if drops else None
 
 
 def _loop_best(d: dict) -> Any:
@@ -228,9 +236,7 @@ BENCHES = [
               Figure("backdoor repair, known trigger: success rate", _backdoor_summary("known", "success_rate"),
                      "1.0", lambda v: v >= 0.999),
               Figure("backdoor repair, blind: success rate", _blind_success, "", None, "{0:.3f} (n={1})"),
-              Figure("clean controls: max accuracy drop (points)",
-                     lambda d: max(get(d, "backdoor.summary.known.controls.drop_points_max", 0),
-                                   get(d, "backdoor.summary.blind.controls.drop_points_max", 0)),
+              Figure("clean controls: max accuracy drop (points)", _controls_drop,
                      "<= 1", lambda v: v <= 1.0, "{:.2f}"),
           ], zoos=("backdoor-mlp", "tiny", "mnist-mlp")),
     Bench("scale_out", 10, ["--quick"], [], [
@@ -365,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(only + skip) - set(names))
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; valid: {', '.join(names)}")
+    if args.results and Path(args.results).is_dir():  # found now, not when the table is written after the runs
+        p.error(f"--results {args.results} is a directory; give a file path")
     runs: dict[str, dict] = {}
     if not args.table_only:
         zoos = Path(args.zoos or Path.home() / ".cache" / "metanet" / "bench-zoos")

@@ -93,10 +93,26 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--quick", action="store_true", help="CI size")
     p.add_argument("--steps", type=int, default=None, help="reader steps per process (default 40, quick 8)")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--out", default=None)
+    p.add_argument("--out", default=None, help="where to write the JSON (default bench/results/scale_out.json, "
+                   "scale_out.quick.json with --quick)")
     args = p.parse_args(argv)
+    # throughput is read between the first and last logged step: one step gives 0 seconds (a ZeroDivisionError
+    # after both zoo builds), and 0 silently meant the default
+    if args.steps is not None and args.steps < 2:
+        p.error(f"--steps must be >= 2 (throughput is timed between the first and last step), got {args.steps}")
+    if args.batch_size < 1:
+        p.error(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.out and Path(args.out).is_dir():
+        p.error(f"--out {args.out} is a directory; give a file path")
+    from metanet.errors import MetanetError
+    from metanet.zoo import load_recipe
+
+    try:  # before Ray starts, not as a traceback from inside the first build
+        load_recipe(args.recipe)
+    except MetanetError as e:
+        p.error(f"--recipe: {e}")
     limit = 12 if args.quick else None
-    steps = args.steps or (8 if args.quick else 40)
+    steps = args.steps if args.steps is not None else (8 if args.quick else 40)
     result: dict = {"bench": "scale_out", "quick": args.quick, "recipe": args.recipe,
                     "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                 "python": platform.python_version(), "loadavg_start": os.getloadavg()}}

@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from metanet import tasks  # noqa: E402
+from metanet.errors import MetanetError  # noqa: E402
 from metanet.io import atomic_write  # noqa: E402
 from metanet.nets import build  # noqa: E402
 from metanet.verify import verify  # noqa: E402
@@ -102,8 +103,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="CI-size run")
     p.add_argument("--out", type=Path, default=None, help="where to write the JSON")
     args = p.parse_args(argv)
-    k = args.k or (16 if args.quick else 64)
-    repeats = args.repeats or (3 if args.quick else 5)
+    # 0 is not "the default": `args.k or 16` would silently run 16 networks when 0 was asked for
+    for name in ("k", "repeats"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            p.error(f"--{name} must be >= 1, got {getattr(args, name)}")
+    k = args.k if args.k is not None else (16 if args.quick else 64)
+    repeats = args.repeats if args.repeats is not None else (3 if args.quick else 5)
+    try:  # a bad task or architecture (or one not fitting the task) is an argument error, not a traceback
+        verify(build(args.arch, seed=0), tasks.get(args.task), split=args.split)
+    except MetanetError as e:
+        p.error(str(e))
     out = args.out or ROOT / "bench" / "results" / ("verify_batched.quick.json" if args.quick else "verify_batched.json")
 
     result = run(k, repeats, args.task, args.split, args.arch)

@@ -41,6 +41,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from metanet.errors import MetanetError  # noqa: E402
+from metanet.io import atomic_write  # noqa: E402
 from metanet.zoo import load_recipe, train_one, train_population  # noqa: E402
 from metanet.zoo.data import load_task_data  # noqa: E402
 
@@ -99,20 +101,32 @@ def main(argv: list[str] | None = None) -> dict:
         if getattr(args, k) is not None:
             cfg[k] = getattr(args, k)
     if args.checkpoints is not None:
-        cfg["checkpoints"] = [int(c) for c in args.checkpoints.split(",") if c.strip()]
+        try:
+            cfg["checkpoints"] = [int(c) for c in args.checkpoints.split(",") if c.strip()]
+        except ValueError:
+            p.error(f"--checkpoints must be comma-separated epoch numbers (e.g. 1,2), got {args.checkpoints!r}")
+    # 0 or less: a traceback deep in training, or (--repeats, --sequential) silently run as 1
+    for name in ("population", "threads", "repeats", "sequential", "train_examples"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.out and Path(args.out).is_dir():  # found now, not after minutes of training
+        p.error(f"--out {args.out} is a directory; give a file path")
     torch.set_num_threads(args.threads)
     load_before = [round(x, 2) for x in os.getloadavg()]
 
-    recipe = load_recipe({
-        "name": "bench", "seed": 0, "count": args.population, "population": args.population, "tasks": [args.task],
-        "checkpoints": cfg["checkpoints"], "arch": {"family": "mlp", "depth": cfg["depth"], "width": cfg["width"]},
-        "train": {"optimizer": args.optimizer, "lr": {"log_uniform": [3e-4, 3e-3]}, "weight_decay": [0.0, 1e-4],
-                  "batch_size": cfg["batch_size"], "epochs": cfg["epochs"], "init_scale": {"uniform": [0.8, 1.2]},
-                  "dropout": args.dropout, "train_examples": args.train_examples},
-        "eval": {"train_examples": 1000},
-    })
-    runs = recipe.runs()
-    data = load_task_data(args.task, recipe.train_examples, recipe.eval_train_examples, recipe.seed)
+    try:  # a bad task, size or checkpoint list is an argument error naming the problem, not a traceback
+        recipe = load_recipe({
+            "name": "bench", "seed": 0, "count": args.population, "population": args.population, "tasks": [args.task],
+            "checkpoints": cfg["checkpoints"], "arch": {"family": "mlp", "depth": cfg["depth"], "width": cfg["width"]},
+            "train": {"optimizer": args.optimizer, "lr": {"log_uniform": [3e-4, 3e-3]}, "weight_decay": [0.0, 1e-4],
+                      "batch_size": cfg["batch_size"], "epochs": cfg["epochs"], "init_scale": {"uniform": [0.8, 1.2]},
+                      "dropout": args.dropout, "train_examples": args.train_examples},
+            "eval": {"train_examples": 1000},
+        })
+        runs = recipe.runs()
+        data = load_task_data(args.task, recipe.train_examples, recipe.eval_train_examples, recipe.seed)
+    except MetanetError as e:
+        p.error(str(e))
     arch = runs[0].arch
     assert all(r.group_key() == runs[0].group_key() for r in runs)
     k = len(runs) if args.sequential is None else max(1, min(args.sequential, len(runs)))
@@ -194,7 +208,7 @@ def main(argv: list[str] | None = None) -> dict:
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
-        Path(args.out).write_text(text + "\n")
+        atomic_write(args.out, lambda tmp: Path(tmp).write_text(text + "\n"))  # parent made; never half-written
     return result
 
 
