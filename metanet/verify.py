@@ -50,6 +50,7 @@ class Report:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The report as a plain dict of its fields (``extra`` included)."""
         return asdict(self)
 
     def __str__(self) -> str:

@@ -65,8 +65,8 @@ def remove(model: nn.Module, neurons: Any, task, *, split: str = "test", trigger
     Args:
         model: a metanet MLP / CNN (channels) / supported ``nn.Sequential``.
         neurons: ``"1:3,17;2:5"`` (first hidden layer = 1), ``(layer, idx)``, a list of pairs or ``{layer: [idx]}``.
-        task: the task to verify on (a Task, a name, a sentence or ``(x, y)``: :func:`metanet.tasks.resolve`);
-            ``split``: which split.
+        task: the task to verify on (a Task, a name, a sentence or ``(x, y)``: :func:`metanet.tasks.resolve`).
+        split: which split of ``task`` the edit is verified on.
         trigger: a known backdoor trigger (zoo dict / JSON); adds the attack success rate to the report.
         inplace: edit ``model`` itself instead of a copy.
 

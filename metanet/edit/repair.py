@@ -484,7 +484,8 @@ def repair_backdoor(
         trigger: the known trigger (zoo dict / JSON / file). Without one, or with ``blind=True``, the trigger is
             reconstructed (the known one, if given, is then used only to report the attack success rate).
         blind: reconstruct the trigger even when one is given (default None: only when none is given).
-        max_asr: goal for the attack success rate; max_drop: clean-accuracy budget (fractions).
+        max_asr: goal for the attack success rate (a fraction in [0, 1]).
+        max_drop: clean-accuracy budget (a fraction in [0, 1]).
         calib_split: the split that chooses the edit (default ``"val"``).
         split: the split the before/after report is measured on (default ``"test"``).
         fit_split: the split whose clean inputs fit the imputation of cut pixels (default ``"train"``).
@@ -502,8 +503,8 @@ def repair_backdoor(
         within the margins) and, blind, the reconstruction (mask norms, anomaly indices).
 
     Raises:
-        TaskError: a trigger that is malformed or does not fit the task; blind mode on a task with fewer than
-            :data:`MIN_BLIND_CLASSES` classes (see :func:`anomaly_index`).
+        TaskError: a trigger that is malformed or does not fit the task; ``blind=False`` without a known trigger;
+            blind mode on a task with fewer than :data:`MIN_BLIND_CLASSES` classes (see :func:`anomaly_index`).
         ArchError: a network that is not supported or does not fit the task, or a budget outside its range.
     """
     for name, value in (("max_asr", max_asr), ("max_drop", max_drop), ("max_fraction", max_fraction)):

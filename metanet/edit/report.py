@@ -47,9 +47,11 @@ class EditReport:
 
     @property
     def accuracy_change(self) -> float:
+        """Accuracy after minus accuracy before the edit."""
         return self.after.accuracy - self.before.accuracy
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict (``before`` / ``after`` as :meth:`~metanet.verify.Report.to_dict`)."""
         return {
             "edit": self.edit, "params": self.params, "before": self.before.to_dict(), "after": self.after.to_dict(),
             "asr_before": self.asr_before, "asr_after": self.asr_after, "details": self.details,

@@ -105,7 +105,7 @@ class NeuralGraph(Data):
         edge_kind: ``EDGE_WEIGHT`` or ``EDGE_RESIDUAL``.
         arch: canonical JSON (``str``) of the network's spec (:func:`metanet.nets.spec`): everything
             :func:`~metanet.graph.from_graph` needs besides the values. In a ``Batch`` it becomes a list.
-        kwargs: further attributes, as for :class:`torch_geometric.data.Data` (e.g. ``y``).
+        **kwargs: further attributes, as for :class:`torch_geometric.data.Data` (e.g. ``y``).
 
     Shapes:
         - x: :math:`(N, 6)` with :math:`N = \sum_{l=0}^{L} n_l` neurons

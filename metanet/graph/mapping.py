@@ -199,6 +199,7 @@ class Layout:
         return slice(self.edge_start[layer - 1], self.edge_start[layer])
 
     def layer_of_node(self, node: int) -> int:
+        """The neuron layer (input = 0) of node ``node``."""
         return int(self.node_layer[node])
 
     def edge_mask(self, edge_dim: int | None = None) -> Tensor:
@@ -479,6 +480,7 @@ class Layout:
         return self._edge_keys
 
     def describe_node(self, node: int) -> str:
+        """A human-readable name of node ``node`` (kind, index within its layer, layer) for messages."""
         if not 0 <= node < self.num_nodes:
             return f"node {node} (out of range 0..{self.num_nodes - 1})"
         l = int(self.node_layer[node])

@@ -61,11 +61,13 @@ class WeightLayer:
 
     @property
     def weight_shape(self) -> tuple[int, ...]:
+        """Shape of the layer's weight tensor (``(out, in, kh, kw)`` for a convolution, else ``(out, in)``)."""
         if self.type == "conv2d":
             return (self.n_out, self.n_in, *self.kernel)
         return (self.n_out, self.n_in * self.kk)
 
     def describe(self) -> str:
+        """A human-readable name of the layer (module name, type, sizes) for messages."""
         if self.type == "conv2d":
             return f"layer {self.module} (Conv2d {self.n_in}->{self.n_out}, kernel {self.kernel[0]}x{self.kernel[1]})"
         return f"layer {self.module} (Linear {self.n_in * self.kk}->{self.n_out})"

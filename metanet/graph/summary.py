@@ -79,6 +79,7 @@ class Description:
     layers: list[LayerSummary] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The description as a plain, JSON-ready dict of its fields."""
         return asdict(self)
 
     def __str__(self) -> str:

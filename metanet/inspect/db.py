@@ -107,13 +107,16 @@ class NeuronDB:
 
     @property
     def layers(self) -> list[int]:
+        """The hidden layers in the database (neural-graph numbering: first hidden = 1), sorted."""
         return sorted({r["layer"] for r in self.rows})
 
     @property
     def class_names(self) -> list[str]:
+        """The task's class names (label order; empty when the database does not record them)."""
         return list(self.meta.get("class_names") or [])
 
     def layer(self, index: int) -> list[dict[str, Any]]:
+        """The rows of the neurons of layer ``index``, by neuron index (``[]`` for a layer not in the database)."""
         return [r for r in self.rows if r["layer"] == index]
 
     def ablation_matrix(self, layer: int) -> Tensor:
@@ -153,6 +156,7 @@ class NeuronDB:
         return [(r["layer"], r["idx"]) for r in hits]
 
     def outliers(self, z: float = OUTLIER_Z) -> list[tuple[int, int]]:
+        """Neurons ``(layer, idx)`` whose ``outlier`` score (a robust z-score within their layer) is at least ``z``."""
         return [(r["layer"], r["idx"]) for r in self.rows if (r["outlier"] or 0) >= z]
 
     def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
@@ -287,6 +291,8 @@ class NeuronDB:
         return groups
 
     def group_line(self, layer: int, g: dict[str, Any]) -> str:
+        """One line of ``INDEX.md`` (Markdown) saying what the neurons of group ``g`` (one of :meth:`groups` of
+        ``layer``) do."""
         ns, rows, cls = g["neurons"], g["rows"], g["classes"]
         head = f"layer {layer}, {'neuron' if len(ns) == 1 else 'neurons'} {', '.join(map(str, ns))}"
         one = "it" if len(ns) == 1 else "one"

@@ -279,11 +279,13 @@ class NetView:
         return self.regions[i]
 
     def describe(self) -> str:
+        """The network's architecture as a string (the Arch of a metanet network, layer sizes otherwise)."""
         if self.family in ("mlp", "cnn"):
             return str(self.model.arch)
         return "nn.Sequential(" + ", ".join(f"{r.in_features}->{r.out_features}" for r in self.regions) + ")"
 
     def params(self) -> dict[str, Tensor]:
+        """The network's parameters by name (the tensors themselves, not copies)."""
         return dict(self.model.named_parameters())
 
     # ------------------------------------------------------------------ forward

@@ -365,6 +365,7 @@ class History:
     config: dict = field(default_factory=dict)
 
     def curve(self, key: str) -> list[float]:
+        """The value of stat ``key`` in every round (None where a round lacks it)."""
         return [r.get(key) for r in self.rounds]
 
 
@@ -396,7 +397,8 @@ def improve(
             :class:`LoopTask`\\ s (support / val / test); one of them or a list.
         rounds: update rounds. Each round: ``tasks_per_round`` tasks (default all, cycling), K candidates each.
         method: ``"expert"``, ``"awr"`` or ``"pg"`` (see :mod:`metanet.loop.core`).
-        candidates: K; keep: winners kept per task (expert iteration).
+        candidates: K, the candidates written per task and round.
+        keep: winners kept per task (expert iteration).
         tasks_per_round: loop tasks per round (default None: all of them; >= 1 cycles through them).
         lr: Adam learning rate of the writer.
         reward: a :class:`Reward` (default: accuracy, loss as tie-break) or a string (``"accuracy+size(0.05)"``).
@@ -413,7 +415,7 @@ def improve(
         folds: cross-fitting folds (``selection="crossfit"``), >= 2.
         compare_selections: also report the held-out best-of-K under every selection
             (``heldout_best_of_k_val``, ``heldout_best_of_k_crossfit``).
-        options: further :class:`LoopConfig` fields (temperature, beta, sigma, mixup, ce_weight, refine_steps, ...).
+        **options: further :class:`LoopConfig` fields (temperature, beta, sigma, mixup, ce_weight, refine_steps, ...).
     """
     unknown = sorted(set(options) - {f.name for f in fields(LoopConfig)})
     if unknown:

@@ -184,21 +184,25 @@ def refine(
     """Refine a copy of ``model`` on ``task``'s ``split`` (or on ``task=(x, y)``); ``model`` is left unchanged.
 
     Args:
-        model: a network (any ``nn.Module`` mapping inputs to logits; buffers are kept as they are). Every
+        model: a network (any ``nn.Module`` mapping inputs to logits, or a saved network's path, read with
+            :func:`metanet.load`; buffers are kept as they are). Every
             parameter is refined, whatever its ``requires_grad``; the refined copy keeps ``model``'s dtype and
             ``requires_grad`` flags (a float16 / bfloat16 network is refined in float32, then cast back).
         task: a Task, a task name, or ``(x, y)`` examples (tensors or numpy arrays; uint8 inputs 0..255 are
             divided by 255, as :func:`metanet.tasks.from_examples` reads them).
         method: ``"perturbation"`` (gradient-free, weights perturbed), ``"activity"`` (gradient-free,
             pre-activations perturbed) or ``"sgd"`` (backprop, for comparison).
-        steps: optimisation steps; population: antithetic perturbation pairs per step (not used by ``"sgd"``).
+        steps: optimisation steps.
+        population: antithetic perturbation pairs per step (not used by ``"sgd"``).
         sigma: perturbation scale relative to each parameter tensor's RMS (``"activity"``: to each layer's
-            pre-activation RMS); lr: Adam learning rate.
+            pre-activation RMS).
+        lr: learning rate of the Adam optimiser that applies every method's steps.
         batch_size: minibatch of the training data per step (the same batches for both methods, given the seed).
         objective: reward of the perturbation rules, ``"loss"`` (negative cross-entropy) or ``"accuracy"``.
-        split: training split of a Task; verify_on: split for the before/after Reports (a Task), or ``(x, y)``,
-            or None (no reports). With ``task=(x, y)`` a split name means the refined examples themselves (the
-            Reports' ``split`` says ``"train"``; ``"examples"`` for ``verify_on=(x, y)``).
+        split: training split of a Task.
+        verify_on: split for the before/after Reports (a Task), or ``(x, y)``, or None (no reports). With
+            ``task=(x, y)`` a split name means the refined examples themselves (the Reports' ``split`` says
+            ``"train"``; ``"examples"`` for ``verify_on=(x, y)``).
         seed: the same seed gives the same result.
         num_classes: the number of classes (default: the Task's; for ``(x, y)`` examples, whose labels may leave
             the network's last outputs unused, the network's number of outputs).

@@ -31,6 +31,10 @@ class Reward:
     """
 
     def score(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:  # pragma: no cover - abstract
+        """The raw reward of each of the K candidates (a ``(K,)`` tensor or K numbers; one number for all).
+
+        Subclasses implement it; calling the reward then sets :data:`WORST` for the broken candidates.
+        """
         raise NotImplementedError
 
     def __call__(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:
@@ -89,6 +93,7 @@ class AccuracyReward(Reward):
         self.tie = tie
 
     def score(self, reports, params):
+        """Accuracy, minus ``tie`` times the loss squashed into [0, 1) (non-finite loss: 1)."""
         out = []
         for r in reports:
             loss = r.loss if math.isfinite(r.loss) else math.inf
@@ -113,6 +118,7 @@ class SizePenalty(Reward):
         self.weight, self.threshold = weight, threshold
 
     def score(self, reports, params):
+        """Minus ``weight`` times the fraction of weight entries whose magnitude is above ``threshold``."""
         nz, tot = torch.zeros(len(reports), dtype=torch.float64), 0  # no weight tensors: no penalty
         for name, p in params.items():
             if name.endswith("weight"):

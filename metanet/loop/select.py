@@ -168,10 +168,12 @@ def crossfit_rewards(
     Args:
         writer: anything with the :meth:`~metanet.writer.Writer.write` signature.
         arch: the architecture the candidates are written for (an :class:`~metanet.nets.Arch` or its string).
-        x, y: the labelled pool; num_classes: K classes.
-        candidates: K candidates per write; seed: the writes' seed (also seeds the folds).
+        x, y: the labelled pool.
+        num_classes: the number of classes of the task.
+        candidates: K candidates per write.
         reward: a :class:`Reward` or spec string (default: accuracy, loss as tie-break).
         folds: F >= 2.
+        seed: the writes' seed (also seeds the folds).
         name: the task name the candidates' verification reports carry.
         perturb: optional ``(params, fold) -> params`` applied to each fold's written candidates before they are
             scored (the loop's policy-gradient noise; it must add the same noise in every fold).

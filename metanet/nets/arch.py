@@ -112,6 +112,7 @@ class Arch:
     # --- views ---------------------------------------------------------------------------------
     @property
     def num_classes(self) -> int:
+        """Number of outputs (the last width): the classes of the task it is made for."""
         return self.widths[-1]
 
     @property
@@ -121,6 +122,7 @@ class Arch:
 
     @property
     def hidden(self) -> tuple[int, ...]:
+        """The hidden widths (every width but the input and the output)."""
         return self.widths[1:-1]
 
     @property
@@ -135,6 +137,7 @@ class Arch:
         return tuple(i for i in range(1, self.num_layers - 1) if self.widths[i] == self.widths[i + 1])
 
     def num_parameters(self) -> int:
+        """Number of parameters (weights, plus biases when ``bias``) of the network this describes."""
         if self.family == "mlp":
             w = sum(a * b for a, b in zip(self.widths[:-1], self.widths[1:]))
         else:
@@ -197,12 +200,19 @@ class Arch:
         return cls(family=family, widths=widths, **kw)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (``widths`` a list); :meth:`from_dict` reads it back."""
         d = dataclasses.asdict(self)
         d["widths"] = list(self.widths)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Arch":
+        """The Arch of a :meth:`to_dict` mapping.
+
+        Raises:
+            ArchError: not a mapping, an unknown key, ``family`` or ``widths`` missing, or values that are no valid
+                architecture.
+        """
         if not isinstance(d, dict):
             raise ArchError(f"an architecture mapping is expected, got {type(d).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}

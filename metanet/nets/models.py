@@ -60,6 +60,7 @@ class MLP(nn.Module):
         self._skips = frozenset(arch.skip_layers())
 
     def forward(self, x: Tensor) -> Tensor:
+        """Logits ``(n, num_classes)`` of inputs ``(n, *input_shape)`` (flattened after the batch dimension)."""
         h = x.flatten(1)
         for i, layer in enumerate(self.layers[:-1]):
             z = self.act(layer(h))
@@ -95,6 +96,7 @@ class CNN(nn.Module):
         self.act = activation(arch.activation)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Logits ``(n, num_classes)`` of images ``(n, C, H, W)`` (convolutions, then global average pooling)."""
         h = x
         for conv in self.layers[:-1]:
             h = self.act(conv(h))

@@ -191,8 +191,10 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     Raises:
         GraphError: an unsupported module or layer (named), non-finite weights (or float64 ones beyond float32's
             range), weights so large that the reader's float32 computation overflows, or a ``Batch`` of several
-            graphs. FileFormatError: a path that is not a network file or has no architecture in its header.
-            CheckpointError: a missing or mismatched reader checkpoint. ConfigError: ``scan`` not a bool or None.
+            graphs.
+        FileFormatError: a path that is not a network file or has no architecture in its header.
+        CheckpointError: a missing or mismatched reader checkpoint.
+        ConfigError: ``scan`` not a bool or None.
     """
     scan = _check_scan(scan)  # before the reader is loaded and the graph built
     if reader is None:

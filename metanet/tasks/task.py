@@ -142,18 +142,22 @@ class Task:
     # ----------------------------------------------------------------- attributes
     @property
     def name(self) -> str:
+        """Canonical task name (e.g. ``"mnist[3,8]+invert"``); :func:`metanet.tasks.get` of it gives this task."""
         return self._name
 
     @property
     def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input, channels first (e.g. ``(1, 28, 28)``)."""
         return self._data.input_shape
 
     @property
     def num_classes(self) -> int:
+        """Number of classes; labels are ``0..num_classes-1``."""
         return len(self._classes)
 
     @property
     def class_names(self) -> list[str]:
+        """Name of each label's class, in label order."""
         return list(self._class_names)
 
     @property
@@ -163,18 +167,22 @@ class Task:
 
     @property
     def base(self) -> str:
+        """Name of the base data set (e.g. ``"mnist"``)."""
         return self._base
 
     @property
     def transforms(self) -> tuple[Transform, ...]:
+        """The transforms applied to the base data set, in order."""
         return self._transforms
 
     @property
     def description(self) -> str:
+        """A sentence or two on the data, the class subset and the transforms."""
         return self._description
 
     @property
     def source(self) -> str:
+        """Where the base data came from (a folder, a package or a generator)."""
         return self._data.source
 
     # ----------------------------------------------------------------- data

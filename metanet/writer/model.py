@@ -163,8 +163,9 @@ class Writer(nn.Module):
         start_mix: initial weight of the starting weights in the written first layer.
         steps: refinement passes (each starts from the previous pass's weights).
         max_rows: cap on support rows used for statistics (patch rows for convolutions are subsampled to it).
-        head: the classifier layer, one of :data:`HEADS`; head_iters: bound-optimisation steps of the logistic
-            head; logit_lambda: the initial value of its learned penalty.
+        head: the classifier layer, one of :data:`HEADS`.
+        head_iters: bound-optimisation steps of the logistic head.
+        logit_lambda: the initial value of the logistic head's learned penalty.
         augment: ``"shift"``: a support set of at most ``augment_below`` examples per class whose inputs look like
             images (or signals) is conditioned on together with its copies shifted by one position
             (:mod:`metanet.writer.augment`); ``"none"``: never.
@@ -353,8 +354,9 @@ class Writer(nn.Module):
 
         Args:
             arch: the architecture to write (MLP or CNN family).
-            x: support inputs ``(n, *input_shape)``; y: labels ``(n,)`` in ``0..K-1`` (shift-augmented first when
-                the writer's ``augment`` says so).
+            x: support inputs ``(n, *input_shape)`` (shift-augmented first, with their labels, when the writer's
+                ``augment`` says so).
+            y: support labels ``(n,)`` in ``0..K-1``.
             num_classes: K (default ``arch.num_classes``; must match it).
             start: starting weights ``name -> (B, *shape)`` (e.g. a zoo member); default: the seeded init of
                 ``arch`` per candidate.
@@ -495,6 +497,9 @@ class Writer(nn.Module):
 
     # --- persistence -------------------------------------------------------------------------------
     def config(self) -> dict:
+        """The constructor options that are not learned (what :meth:`save` stores to rebuild the writer; the
+        learned regularisers, temperature and starting-weight mix are in the state dict).
+        """
         return {
             "hidden": self.psi_f.out_features,
             "message": self.psi_h.in_features,

@@ -73,10 +73,12 @@ class Unit:
         return sum(len(r.checkpoints) for r in self.runs)
 
     def to_dict(self) -> dict[str, Any]:
+        """The unit as a JSON-ready dict; :meth:`from_dict` reads it back."""
         return {"index": self.index, "runs": [r.to_dict() for r in self.runs]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Unit":
+        """The unit of a :meth:`to_dict` mapping."""
         return cls(d["index"], [RunSpec.from_dict(r) for r in d["runs"]])
 
 
@@ -194,6 +196,7 @@ class BuildSummary:
 
     @property
     def units_rebuilt(self) -> int:
+        """Number of units trained again because they were found broken."""
         return len(self.rebuilt)
 
     def __str__(self) -> str:
@@ -282,7 +285,9 @@ def build(
         A :class:`BuildSummary`.
 
     Raises:
-        RecipeError: the recipe is invalid. ZooError: ``out`` holds another recipe's zoo, or is being written.
+        RecipeError: the recipe is invalid.
+        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``), or is being written;
+            or an unknown ``backend``, a ``limit`` below 1 or a malformed ``shard``.
     """
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")

@@ -145,10 +145,12 @@ class ZooDataset(Dataset):
 
     @property
     def raw_file_names(self) -> list[str]:
+        """PyG hook: none (the zoo is read where it is; nothing is downloaded)."""
         return []
 
     @property
     def processed_file_names(self) -> list[str]:
+        """PyG hook: none (graphs are encoded on access; nothing is processed to disk)."""
         return []
 
     @property
@@ -169,6 +171,7 @@ class ZooDataset(Dataset):
         return [n.id for n in self.nets]
 
     def len(self) -> int:
+        """PyG hook: the number of networks of the whole dataset (``len(dataset)`` counts a subset's)."""
         # PyG's raw length: get(idx) takes indices into all of the dataset's networks, not into a subset
         return len(self._nets)
 
@@ -264,6 +267,9 @@ class ZooDataset(Dataset):
         return torch.tensor([vals], dtype=torch.float32)
 
     def get(self, idx: int):
+        """PyG hook: the :class:`~metanet.graph.NeuralGraph` of network ``idx`` (an index into the whole
+        dataset), with its target ``y`` and ``zoo_id``, ``run``, ``epoch``, ``test_acc``.
+        """
         from metanet.graph import to_graph
 
         n = self._nets[idx]  # a raw index (PyG maps a subset's positions through indices() first)

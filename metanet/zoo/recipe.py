@@ -203,6 +203,7 @@ class Dist:
         return self
 
     def to_yaml(self) -> Any:
+        """The distribution as written in a recipe (a value, a list of choices, or ``{kind: args}``)."""
         if self.kind == "choice":
             return self.args[0] if len(self.args) == 1 else list(self.args)
         return {self.kind: list(self.args)}
@@ -269,6 +270,7 @@ class RunSpec:
 
     @property
     def ids(self) -> list[int]:
+        """The zoo ids of the run's checkpoints, one per entry of ``checkpoints``."""
         return list(range(self.first_id, self.first_id + len(self.checkpoints)))
 
     def group_key(self) -> tuple:
@@ -277,6 +279,7 @@ class RunSpec:
         return (str(self.arch), h["optimizer"], h["batch_size"], h["epochs"], h["n_train"], tuple(self.checkpoints))
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict; :meth:`from_dict` reads it back."""
         return {
             "index": self.index, "task": self.task, "arch": self.arch.to_dict(), "hparams": self.hparams,
             "seed": self.seed, "checkpoints": self.checkpoints, "backdoor": self.backdoor, "first_id": self.first_id,
@@ -284,6 +287,7 @@ class RunSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunSpec":
+        """The run of a :meth:`to_dict` mapping."""
         return cls(d["index"], d["task"], Arch.from_dict(d["arch"]), d["hparams"], d["seed"], list(d["checkpoints"]),
                    d["backdoor"], d["first_id"])
 

@@ -152,9 +152,11 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
+        """True when the check found no problem."""
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict (with ``ok``)."""
         return {"ok": self.ok, "nets": self.nets, "units": self.units, "problems": self.problems, "notes": self.notes,
                 "repairable": self.repairable, "repair": self.repair}
 
@@ -231,6 +233,7 @@ class Store:
         self._lock_fd = fd
 
     def close(self) -> None:
+        """Close the index database and release the write lock, if held."""
         self.conn.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -244,12 +247,18 @@ class Store:
 
     # --- meta ------------------------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
+        """The zoo's metadata table as ``key -> value`` (values as stored: strings or JSON).
+
+        Raises:
+            ZooError: the index database is unreadable.
+        """
         try:
             return {r["key"]: r["value"] for r in self.conn.execute("SELECT key, value FROM meta")}
         except sqlite3.DatabaseError as e:
             raise ZooError(_db_message(self.db_path, e)) from None
 
     def set_meta(self, **kv: Any) -> None:
+        """Set metadata entries in one transaction (strings as they are, anything else as JSON)."""
         with self._tx():
             for k, v in kv.items():
                 self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
@@ -269,6 +278,7 @@ class Store:
 
     # --- units -----------------------------------------------------------------------------------------
     def done_units(self) -> set[int]:
+        """Indices of the units committed to the index."""
         return {r[0] for r in self.conn.execute("SELECT unit FROM units")}
 
     def broken_units(self, units: Iterable[int] | None = None) -> dict[int, str]:
@@ -377,6 +387,11 @@ class Store:
 
     # --- reading ---------------------------------------------------------------------------------------
     def rows(self, where: str = "", params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """The index rows of the networks matching the SQL clause ``where`` (bound to ``params``), by id.
+
+        Raises:
+            ZooError: the index database is unreadable.
+        """
         try:
             return self.conn.execute(f"SELECT * FROM nets {where} ORDER BY id", tuple(params)).fetchall()
         except sqlite3.DatabaseError as e:

@@ -63,9 +63,11 @@ class NetInfo:
 
     @property
     def final(self) -> bool:
+        """Whether this is the checkpoint of the run's last epoch."""
         return self.epoch == self.hparams.get("epochs", self.epoch)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (``arch`` as its string, plus ``final``)."""
         d = asdict(self)
         d["arch"] = str(self.arch)
         d["final"] = self.final
@@ -212,6 +214,7 @@ class Zoo:
 
     @property
     def archs(self) -> list[str]:
+        """The distinct architectures of the zoo's networks (their strings), sorted."""
         return sorted({str(n.arch) for n in self._all()})
 
     def select(
@@ -456,6 +459,7 @@ class Zoo:
         return self._store.check()
 
     def close(self) -> None:
+        """Close the zoo's index database (a ``with Zoo(...)`` block does it on exit)."""
         self._store.close()
 
     def __enter__(self) -> "Zoo":
