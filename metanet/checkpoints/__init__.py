@@ -71,7 +71,10 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     try:
         with safe_open(str(path), framework="pt") as f:
             state = {k: f.get_tensor(k) for k in f.keys()}
-        module = cls(**config)
+        from metanet._state import metanet_defaults
+
+        with metanet_defaults():  # under a float64 default the module came out float64 (a ConfigError on use)
+            module = cls(**config)
         module.load_state_dict(state, strict=True)
     except (SafetensorError, OSError, *errors) as e:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None

@@ -62,6 +62,7 @@ from metanet.edit.edits import prepare
 from metanet.edit.neurons import remove_neurons, scale_neurons, scale_route
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import summary, triggered_set
+from metanet._state import with_metanet_defaults
 from metanet.errors import ArchError, TaskError
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView
@@ -455,6 +456,8 @@ def reconstruct_trigger(
     return trig, info
 
 
+# float32 default and grad mode on (the blind trigger search optimises a mask), whatever the caller set
+@with_metanet_defaults(grad=True)
 def repair_backdoor(
     model: nn.Module,
     task,

@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from metanet._state import with_metanet_defaults
 from metanet.errors import ConfigError, MetanetError, TaskError, check_number
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
@@ -369,6 +370,8 @@ class History:
         return [r.get(key) for r in self.rounds]
 
 
+# under a float64 default every round was skipped ('expected scalar type Float'): float32 for the call
+@with_metanet_defaults()
 def improve(
     writer,
     tasks,

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
+from metanet._state import with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, TaskError, check_number
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
@@ -166,6 +167,8 @@ def _report(model: nn.Module, task, t, verify_on, k: int) -> Report | None:
                           split="examples" if given else "train")[0]
 
 
+# float32 default and grad mode on (method='sgd' steps), whatever the caller set: given back on return
+@with_metanet_defaults(grad=True)
 def refine(
     model: nn.Module,
     task,

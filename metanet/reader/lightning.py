@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.loader import DataLoader
 
+from metanet._state import with_metanet_defaults
 from metanet.reader.model import Reader
 
 __all__ = ["ReaderModule", "ReaderDataModule", "reader_losses", "metrics"]
@@ -107,6 +108,7 @@ class ReaderDataModule(L.LightningDataModule):
         return {z: zoo_graphs(z, split, self.task_names, h.fractions, h.seed, h.exclude_archs, max_nets,
                               role_examples=h.role_examples, edge_dim=self._edge_dim) for z in h.zoos}
 
+    @with_metanet_defaults()  # under a float64 default the graphs came out float64 (a raw index_copy_ error)
     def setup(self, stage: str | None = None) -> None:
         if self.train_graphs is not None:
             return

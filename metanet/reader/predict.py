@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from metanet._state import with_metanet_defaults
 from metanet.checkpoints import check_float32
 from metanet.errors import CheckpointError, ConfigError, GraphError, whole_number
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
@@ -22,7 +23,9 @@ _SHIPPED: Reader | None = None
 def _shipped() -> Reader:
     global _SHIPPED
     if _SHIPPED is None:
-        _SHIPPED = Reader.load()
+        # building it draws a throwaway init from torch's global RNG: only on the first read() it was consumed
+        with torch.random.fork_rng(devices=[]):
+            _SHIPPED = Reader.load()
     return _SHIPPED
 
 
@@ -164,6 +167,7 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
     }
 
 
+@with_metanet_defaults()  # under a float64 default the graphs came out float64 (a raw index_copy_ error)
 def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: bool | None = None) -> dict[str, Any]:
     """Read a network with the reader shipped inside metanet (or ``reader``: a :class:`Reader` or its checkpoint).
 

@@ -19,7 +19,8 @@ from metanet import tasks
 from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskError
 from metanet.nets import Arch, build
 from metanet.verify import Report, verify, verify_stacked
-from metanet.writer.model import cpu_default, float32_default
+from metanet._state import metanet_defaults
+from metanet.writer.model import cpu_default
 
 __all__ = ["generate", "Generated", "support_set"]
 
@@ -173,7 +174,7 @@ def generate(
     """
     # every random draw comes from private generators; fork_rng keeps torch's global one as the caller left it
     # (building the candidate modules drew their throwaway default init from it)
-    with torch.random.fork_rng(devices=[]), float32_default(), cpu_default():
+    with torch.random.fork_rng(devices=[]), metanet_defaults(), cpu_default():
         return _generate(spec, arch, candidates, verify, seed, writer, shots)
 
 

@@ -55,6 +55,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
+from metanet._state import metanet_defaults
 from metanet.errors import ArchError, ConfigError, TaskError
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
@@ -111,23 +112,6 @@ class _Layer:
     d_in: int  # source neurons (features, or channels * k * k for a conv)
     d_out: int
     skip: bool = False
-
-
-@contextmanager
-def float32_default() -> Iterator[None]:
-    """Run with float32 as torch's default dtype, as the writer and the networks it writes are float32: under
-    ``torch.set_default_dtype(torch.float64)`` the seeded starting weights and random draws came out float64 (a
-    'expected scalar type Float but found Double' RuntimeError). The caller's default is restored on exit; nothing
-    changes when it already is float32."""
-    old = torch.get_default_dtype()
-    if old == torch.float32:
-        yield
-        return
-    torch.set_default_dtype(torch.float32)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(old)
 
 
 @contextmanager
@@ -369,7 +353,7 @@ class Writer(nn.Module):
             ``name -> (B, *param.shape)`` keyed like ``metanet.nets.build(arch).state_dict()`` (a list, one per
             pass, with ``all_steps``).
         """
-        with float32_default(), cpu_default():  # the same weights whatever torch's default dtype and device are
+        with metanet_defaults(), cpu_default():  # the same weights whatever torch's default dtype and device are
             return self._write(arch, x, y, num_classes, start, candidates, seed, all_steps)
 
     def _write(self, arch, x, y, num_classes, start, candidates, seed, all_steps):

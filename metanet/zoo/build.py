@@ -48,6 +48,7 @@ from typing import Any, Callable, Sequence
 import torch
 from safetensors.torch import save as st_save
 
+from metanet._state import with_metanet_defaults
 from metanet.errors import ZooError
 from metanet.io import atomic_write
 from metanet.zoo.data import load_task_data
@@ -253,6 +254,7 @@ def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int) -
         store.set_meta(**want, count=str(recipe.count), units=str(n_units), format="1")
 
 
+@with_metanet_defaults()  # under a float64 default training failed ('mat1 and mat2 must have the same dtype')
 def build(
     recipe: "Recipe | str | os.PathLike | dict",
     out: str | os.PathLike,

@@ -1,0 +1,50 @@
+"""Torch global state that metanet's entry points run under, whatever the caller set.
+
+metanet's networks, readers and writers compute in float32: under ``torch.set_default_dtype(torch.float64)``
+the tensors an entry point makes (random draws, masks, starting weights) came out float64 next to float32 weights
+('expected scalar type Float but found Double'). Entry points that train (a gradient step, a trigger search) also
+need grad mode, which a caller inside ``torch.no_grad()`` had switched off ('element 0 of tensors does not require
+grad'). Both are set for the call only and given back on exit; with torch's defaults nothing changes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import torch
+
+__all__ = ["metanet_defaults", "with_metanet_defaults"]
+
+F = TypeVar("F", bound=Callable)
+
+
+@contextmanager
+def metanet_defaults(grad: bool = False) -> Iterator[None]:
+    """float32 as torch's default dtype (and grad mode on, with ``grad``) inside; the caller's state after."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        if grad:
+            with torch.enable_grad():
+                yield
+        else:
+            yield
+    finally:
+        torch.set_default_dtype(old)
+
+
+def with_metanet_defaults(grad: bool = False) -> Callable[[F], F]:
+    """Decorator: run the function under :func:`metanet_defaults` (signature and docstring kept)."""
+
+    def wrap(f: F) -> F:
+        @functools.wraps(f)
+        def inner(*args, **kwargs):
+            with metanet_defaults(grad):
+                return f(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
