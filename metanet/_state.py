@@ -10,13 +10,14 @@ grad'). Both are set for the call only and given back on exit; with torch's defa
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 import torch
 
-__all__ = ["metanet_defaults", "with_metanet_defaults"]
+__all__ = ["metanet_defaults", "with_metanet_defaults", "physical_memory"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -48,3 +49,12 @@ def with_metanet_defaults(grad: bool = False) -> Callable[[F], F]:
         return inner  # type: ignore[return-value]
 
     return wrap
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, or None where ``os.sysconf`` cannot tell (Windows): the bound of the
+    up-front size checks (K candidates, a perturbation population) that would otherwise run out of memory late."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None

@@ -4,8 +4,9 @@ Each subsystem contributes its subcommands through a ``register(subparsers)`` fu
 module (listed in :data:`COMMANDS`), so this file stays a dispatcher. User mistakes (:class:`MetanetError`),
 and file-system refusals of a named path (``OSError`` with a filename: read-only, no permission), print one line
 and exit with code 2; ``--debug`` shows the traceback instead. The checks every subcommand shares
-live here too: :func:`positive_int` (an argparse type) and :func:`out_file` / :func:`out_dir` (output paths, checked
-before the work whose result they receive).
+live here too: the argparse types :func:`positive_int`, :func:`thread_count` (``--threads``), :func:`seed_int`
+(``--seed``) and :func:`in_path` (input paths: not blank), and :func:`out_file` / :func:`out_dir` (output paths,
+checked before the work whose result they receive).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any, Callable, Sequence
 from metanet import __version__
 from metanet.errors import ConfigError, MetanetError
 
-__all__ = ["main", "build_parser", "COMMANDS", "positive_int", "out_file", "out_dir", "dumps_json"]
+__all__ = ["main", "build_parser", "COMMANDS", "positive_int", "thread_count", "seed_int", "in_path", "out_file",
+           "out_dir", "dumps_json", "MAX_THREADS"]
 
 #: modules whose ``register(subparsers)`` adds subcommands, in the order they appear in ``--help``
 COMMANDS = [
@@ -45,6 +47,41 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
     return value
+
+
+#: the most torch threads a command takes: far more than any machine's cores, far fewer than the ~10,000 at which
+#: OpenMP fails to start them (a crash of the process, not an error)
+MAX_THREADS = 1024
+
+
+def thread_count(text: str) -> int:
+    """argparse type of ``--threads``: a whole number in [1, :data:`MAX_THREADS`]. Past 2**63
+    ``torch.set_num_threads`` raised an overflow traceback, and tens of thousands of threads crashed the process."""
+    value = positive_int(text)
+    if value > MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_THREADS} (this machine has "
+                                         f"{os.cpu_count() or 1} cores), got {text!r}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type of ``--seed``: a whole number in [-2**63, 2**63), what every command's random generators take
+    (a larger one was an overflow traceback from torch, after the network and task had been loaded)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, e.g. 0, got {text!r}") from None
+    if not -(2**63) <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be a whole number in [-2**63, 2**63) (a 64-bit seed), got {text!r}")
+    return value
+
+
+def in_path(text: str) -> str:
+    """argparse type of an input path (a network, a checkpoint, a zoo): not blank. An empty ``--writer ''`` (an unset
+    shell variable) silently meant the shipped writer, and an empty FILE was reported as the directory '.'."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"needs a path, got {text!r}")
+    return text
 
 
 def _parent_is_dir(path: Path, flag: str, what: str) -> None:

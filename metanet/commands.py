@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from metanet.cli import dumps_json, out_file
+from metanet.cli import dumps_json, in_path, out_file
 
 
 def _tasks(args: argparse.Namespace) -> int:
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_tasks)
 
     p = sub.add_parser("verify", help="run a saved network on a task's held-out data")
-    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
+    p.add_argument("file", type=in_path, help="a network saved with metanet.save (.safetensors)")
     p.add_argument("--task", required=True,
                    help="task name or sentence, e.g. mnist, 'fashion-mnist[7,9]' or 'only 3s and 8s'")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
@@ -77,7 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", type=int, default=8, help="weight sets written and verified at once")
     p.add_argument("--seed", type=int, default=0, help="the same seed (and --candidates) gives the same network")
     p.add_argument("--shots", type=int, default=1000, help="support examples per class (<=0: the whole train split)")
-    p.add_argument("--writer", default=None, help="writer checkpoint (default: the one shipped with metanet)")
+    p.add_argument("--writer", type=in_path, default=None,
+                   help="writer checkpoint (default: the one shipped with metanet)")
     p.add_argument("--out", default=None, help="save the chosen network here (.safetensors)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_generate)

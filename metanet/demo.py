@@ -165,13 +165,31 @@ def _check_args(out: Any, seed: Any, candidates: Any, rounds: Any, threads: Any)
             raise ConfigError(f"demo output {out} holds {name}, which is {what}: the demo writes its "
                               f"{'directory' if want_dir else 'file'} {name} there; remove it or give another "
                               "output directory")
-    for name, v, lo in (("seed", seed, 0), ("candidates", candidates, 2), ("rounds", rounds, 1),
-                        ("threads", threads, 1)):
+    from metanet.cli import MAX_THREADS
+
+    # upper bounds too: a seed past 2**63 or threads past MAX_THREADS failed (a traceback) only after the zoo stage
+    for name, v, lo, hi in (("seed", seed, 0, 2**63 - 1), ("candidates", candidates, 2, None),
+                            ("rounds", rounds, 1, None), ("threads", threads, 1, MAX_THREADS)):
         if name == "threads" and v is None:
             continue
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ConfigError(f"demo {name} must be an integer >= {lo}, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+            raise ConfigError(f"demo {name} must be an integer >= {lo}" + (f" and <= {hi}" if hi else "")
+                              + f", got {v!r}")
+    _check_candidates_fit(candidates)
     return out
+
+
+def _check_candidates_fit(candidates: int) -> None:
+    """``candidates`` networks of the generate stage's architecture must fit this machine's memory: a huge K failed
+    in that stage, after the zoo stage's minutes."""
+    from metanet.errors import MetanetError
+    from metanet.nets import Arch
+    from metanet.writer.model import _check_fits_memory
+
+    try:  # the architecture generate picks for mnist (1x28x28 images, 10 classes)
+        _check_fits_memory(Arch.default_for((1, 28, 28), 10), candidates)
+    except MetanetError as e:
+        raise ConfigError(f"demo {e}") from None
 
 
 def _clear_events(tb: Path) -> None:
@@ -598,14 +616,16 @@ def _cli(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from metanet.cli import seed_int, thread_count
+
     p = sub.add_parser("demo", help="the whole system end to end in a few minutes, with a TensorBoard run",
                        description="Build the tiny zoo, read it with the shipped reader, generate a network for "
                                    "MNIST, run the verification loop on a held-out task, inspect and prune the "
                                    "generated network; log everything to OUT/tb for TensorBoard.")
     p.add_argument("--out", default="metanet-demo", help="output directory (default: metanet-demo)")
-    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same results (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same results (default 0)")
     p.add_argument("--quick", action="store_true", help="a reduced run (fewer zoo networks and examples)")
     p.add_argument("--candidates", type=int, default=8, help="K networks written and verified at once (default 8)")
     p.add_argument("--rounds", type=int, default=2, help="verification-loop rounds (default 2)")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: up to 2)")
+    p.add_argument("--threads", type=thread_count, default=None, help="torch threads (default: up to 2)")
     p.set_defaults(run=_cli)

@@ -308,7 +308,7 @@ def _select(
         exact = [i for i in ok if variants[i].get("exact")]
         if exact:
             return min(exact, key=lambda i: (-len(variants[i]["pixels"]), drop[i]))
-        return min(ok, key=lambda i: (asr[i] / max_asr + max(0.0, drop[i]) / max_drop, variants[i]["k"]))
+        return min(ok, key=lambda i: (asr[i] / max(max_asr, 1e-9) + max(0.0, drop[i]) / max(max_drop, 1e-9), variants[i]["k"]))
 
     # a margin on the calibration split, so the held-out numbers stay under the goals too
     best = pick(max_asr / 2, max_drop / 2)
@@ -320,7 +320,7 @@ def _select(
         # the goal is out of reach in one step: take the best trade-off that lowers the attack success rate
         # within half the accuracy budget; the next round starts from there
         ok = [i for i in range(len(variants)) if drop[i] <= 0.5 * max_drop + 1e-12 and asr[i] < base_asr - 1e-3]
-        best = min(ok, key=lambda i: asr[i] / max_asr + max(0.0, drop[i]) / max_drop) if ok else 0
+        best = min(ok, key=lambda i: asr[i] / max(max_asr, 1e-9) + max(0.0, drop[i]) / max(max_drop, 1e-9)) if ok else 0
     var = variants[best]
     out: dict[str, Any] = {"strategy": "remove" if var["kind"] == "scale" and var["alpha"] == 0 else var["kind"]}
     if var["kind"] == "scale":

@@ -5,10 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from metanet.cli import dumps_json, out_file, positive_int
+from metanet.cli import dumps_json, in_path, out_file, positive_int
 
 #: the largest image side matplotlib's Agg renderer draws, in pixels
 _MAX_PIXELS = 65535
+#: the lowest --dpi: below it FreeType cannot size the plot's 8-point labels (a RuntimeError traceback at --dpi 1-4)
+_MIN_DPI = 10
+
+
+def _dpi(text: str) -> int:
+    """argparse type of --dpi: a whole number >= :data:`_MIN_DPI`, refused while parsing (before the drawing)."""
+    value = positive_int(text)
+    if value < _MIN_DPI:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= {_MIN_DPI} (the labels cannot be drawn smaller), "
+                                         f"got {text!r}")
+    return value
 
 
 def _graph(args: argparse.Namespace) -> int:
@@ -55,8 +66,8 @@ def _graph(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("graph", help="describe a saved network as a neural graph (and draw it)")
-    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
+    p.add_argument("file", type=in_path, help="a network saved with metanet.save (.safetensors)")
     p.add_argument("--plot", metavar="PNG", help="draw the network's graph to this image file")
-    p.add_argument("--dpi", type=positive_int, default=120, help="resolution of --plot (default 120)")
+    p.add_argument("--dpi", type=_dpi, default=120, help=f"resolution of --plot (default 120, at least {_MIN_DPI})")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_graph)

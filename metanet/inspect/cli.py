@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from metanet.cli import dumps_json, out_dir, out_file, positive_int
+from metanet.cli import dumps_json, in_path, out_dir, out_file, positive_int
 from metanet.errors import ConfigError, TaskError
 
 EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
@@ -175,7 +175,7 @@ def _edit(args: argparse.Namespace) -> int:
 
 def _common(p: argparse.ArgumentParser, out: str, split: str) -> None:
     """The arguments both commands take: the network file, its task, where to write, which split."""
-    p.add_argument("file", help="a network saved with metanet.save (.safetensors)")
+    p.add_argument("file", type=in_path, help="a network saved with metanet.save (.safetensors)")
     p.add_argument("--task", help="task name or sentence (default: the task named in the file's metadata)")
     p.add_argument("--out", required=True, help=out)
     p.add_argument("--split", default="test", choices=["train", "val", "test"], help=split)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from metanet.cli import dumps_json, out_dir, out_file, positive_int
+from metanet.cli import dumps_json, in_path, out_dir, out_file, seed_int, thread_count
 
 
 def _improve(args: argparse.Namespace) -> int:
@@ -83,17 +83,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=int, default=5, help="cross-fitting folds")
     p.add_argument("--reward", default="accuracy", help="accuracy, or e.g. accuracy+size(0.05)")
     p.add_argument("--heldout", nargs="*", default=None, help="tasks only evaluated (test accuracy per round)")
-    p.add_argument("--writer", default=None, help="writer checkpoint to start from (default: the shipped one)")
+    p.add_argument("--writer", type=in_path, default=None,
+                   help="writer checkpoint to start from (default: the shipped one)")
     p.add_argument("--out", default=None, help="save the improved writer here (.safetensors)")
     p.add_argument("--log-dir", default=None, help="TensorBoard directory")
-    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same rounds and writer")
-    p.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    p.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same rounds and writer")
+    p.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_improve)
 
     r = sub.add_parser("refine",
                        help="refine one network without backprop (weight or activity perturbation) or with SGD")
-    r.add_argument("file", help="a saved network (.safetensors)")
+    r.add_argument("file", type=in_path, help="a saved network (.safetensors)")
     r.add_argument("--task", required=True, help="task name the network is refined on (its train split)")
     r.add_argument("--method", default="perturbation", choices=["perturbation", "activity", "sgd"])  # = REFINE_METHODS
     r.add_argument("--steps", type=int, default=200)
@@ -103,7 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--lr", type=float, default=3e-3)
     r.add_argument("--split", default="val", choices=["train", "val", "test"],
                    help="split the before/after reports are verified on")
-    r.add_argument("--seed", type=int, default=0, help="the same seed gives the same refined network")
-    r.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    r.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same refined network")
+    r.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     r.add_argument("--out", default=None, help="save the refined network here")
     r.set_defaults(run=_refine)

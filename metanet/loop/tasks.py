@@ -120,7 +120,7 @@ def split_examples(
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= k):  # labels the network cannot output were dropped silently
         raise TaskError(f"task {name}: labels {int(y.min())}..{int(y.max())} do not fit the architecture {arch} "
                         f"with {k} outputs (labels 0..{k - 1})")
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed % 2**64)  # seed + i near 2**64 overflowed
     s, v, t = [], [], []
     for c, idx in enumerate(_per_class(y, k, g)):
         if len(idx) < 2:
@@ -147,7 +147,7 @@ def from_task(task, arch: Arch | str | None = None, shots: int = 50, val: int | 
     arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else Arch.coerce(arch)
     if arch.num_classes != task.num_classes:
         raise TaskError(f"architecture {arch} has {arch.num_classes} outputs but task {task.name} has {task.num_classes} classes")
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed % 2**64)  # seed + i near 2**64 overflowed
     xtr, ytr = task.split("train")
     s = torch.cat([i[:shots] for i in _per_class(ytr, task.num_classes, g)]).sort().values
     xv, yv = task.split("val")
@@ -164,7 +164,7 @@ def from_episode(ep, seed: int = 0) -> LoopTask:
     query set is cut per class in two halves, val (reward) and test (reported)."""
     qx, qy = ep.query
     k = ep.arch.num_classes
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed % 2**64)  # seed + i near 2**64 overflowed
     v, t = [], []
     for idx in _per_class(qy, k, g):
         h = max(1, len(idx) // 2)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from metanet.cli import in_path
+
 
 def _read(args: argparse.Namespace) -> int:
     import math
@@ -38,8 +40,10 @@ def _read(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("read", help="predict a saved network's accuracy, task, backdoor, training and neuron roles")
-    p.add_argument("file", help="a network saved with metanet.save (.safetensors, architecture in its header)")
-    p.add_argument("--reader", default=None, help="reader checkpoint (default: the one shipped with metanet)")
+    p.add_argument("file", type=in_path,
+                   help="a network saved with metanet.save (.safetensors, architecture in its header)")
+    p.add_argument("--reader", type=in_path, default=None,
+                   help="reader checkpoint (default: the one shipped with metanet)")
     p.add_argument("--json", action="store_true", help="print the full prediction dict as JSON")
     p.add_argument("--no-scan", action="store_true", help="skip the trigger scan (Neural Cleanse on the network): "
                    "backdoor from the weights-only head")

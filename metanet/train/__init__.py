@@ -155,6 +155,10 @@ def _check_ckpt_path(value: Any) -> None:
     text = str(value)
     from metanet.errors import ConfigError
 
+    if not text.strip():  # was "--ckpt_path : a directory (in ...)": the working directory it resolved to
+        raise ConfigError("--ckpt_path needs a path: a checkpoint file, e.g. runs/writer/version_0/checkpoints/"
+                          "last.ckpt, or 'last' for the latest run's last.ckpt")
+
     if text == "best":  # the best checkpoint of a fit in this same process: the CLI runs one stage, so there is none
         raise ConfigError("--ckpt_path best: there is no best checkpoint before a fit in this run; give the checkpoint "
                           "file, e.g. runs/writer/version_0/checkpoints/epoch=5-step=600.ckpt, or 'last'")

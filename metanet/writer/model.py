@@ -55,7 +55,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet._state import metanet_defaults
+from metanet._state import metanet_defaults, physical_memory
 from metanet.errors import ArchError, ConfigError, TaskError
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
@@ -593,12 +593,9 @@ def _unit_rows(w: Tensor) -> Tensor:
 def _check_fits_memory(arch: Arch, b: int) -> None:
     """A TaskError when ``b`` weight sets of ``arch`` cannot fit this machine's memory: ``candidates=10**8`` built
     the candidates' starting networks one by one for minutes before running out of memory."""
-    try:
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): let the allocator decide
-        return
+    ram = physical_memory()
     need = 3 * 4 * b * arch.num_parameters()  # float32 starting weights, their stack and the written weights
-    if need > ram:
+    if ram is not None and need > ram:
         raise TaskError(f"candidates={b:,} weight sets of {arch} need about {need / 2**30:,.1f} GiB, more than this "
                         f"machine's {ram / 2**30:,.1f} GiB of memory; give fewer candidates")
 

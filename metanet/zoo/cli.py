@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from metanet.cli import dumps_json, out_dir, positive_int
+from metanet.cli import dumps_json, in_path, out_dir, positive_int, thread_count
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -71,22 +71,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="local backend: worker processes, one unit each at a time (default 1; e.g. 2 on 2 cores)")
     b.add_argument("--ray-address", default=None, metavar="ADDR",
                    help="Ray cluster to use (default $RAY_ADDRESS, else a local instance), e.g. ray://head:10001")
-    b.add_argument("--threads", type=positive_int, default=None,
+    b.add_argument("--threads", type=thread_count, default=None,
                    help="torch threads per worker process or Ray task (default 1)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.set_defaults(run=_build)
 
     c = zsub.add_parser("check", help="verify every shard and network against index.sqlite (exit 1 on problems)")
-    c.add_argument("dir", help="zoo directory")
+    c.add_argument("dir", type=in_path, help="zoo directory")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     c.set_defaults(run=_check)
 
     i = zsub.add_parser("info", help="counts per task/architecture, accuracy distribution, backdoor counts")
-    i.add_argument("dir", help="zoo directory")
+    i.add_argument("dir", type=in_path, help="zoo directory")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(run=_info)
 
     m = zsub.add_parser("merge", help="join zoos built with --shard I/N (same recipe) into one directory")
     m.add_argument("out", help="destination zoo directory (created if missing)")
-    m.add_argument("sources", nargs="+", help="zoo directories to copy from")
+    m.add_argument("sources", type=in_path, nargs="+", help="zoo directories to copy from")
     m.set_defaults(run=_merge)

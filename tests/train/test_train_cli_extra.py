@@ -45,6 +45,9 @@ def test_a_missing_ckpt_path_is_one_error_line(tmp_path, capsys):
         assert len(err) == 1, err
         assert err[0].startswith(f"metanet: error: --ckpt_path {value}: {what}") and "last.ckpt" in err[0]
     assert not (tmp_path / "run" / "loop.safetensors").exists()
+    # an empty one (an unset shell variable) was "--ckpt_path : a directory", the working directory
+    assert main(["train", *_loop_args(tmp_path / "run", "--ckpt_path=")]) == 2
+    assert "metanet: error: --ckpt_path needs a path" in capsys.readouterr().err
 
 
 def test_a_ckpt_path_that_is_not_a_checkpoint_is_one_error_line(tmp_path, capsys):
