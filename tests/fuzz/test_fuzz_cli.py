@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fuzz_helpers import fuzz_settings
+from fuzz_helpers import fuzz_settings, run_cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -122,15 +122,7 @@ def argvs(draw, files: dict) -> list[str]:
 
 
 def _run(argv: list[str], capsys) -> int:
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as e:  # argparse: --help (0) or a usage error (2)
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
-    except Exception as e:
-        e.add_note(f"metanet {' '.join(argv)}")
-        raise
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(argv, capsys)
     assert "Traceback" not in err and "Traceback" not in out, err[-2000:]
     if code == 2 and err.startswith("metanet: error:"):
         assert len(err.strip().splitlines()) == 1, err  # one line naming the problem

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from fuzz_helpers import fuzz_settings
+from fuzz_helpers import fuzz_settings, run_cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -125,15 +125,7 @@ def check(argv: list[str], capsys, env: dict, outputs: tuple[str, ...] = (), bla
           ok: frozenset[int] = frozenset({0, 2})) -> int:
     """Run ``metanet ARGV`` and check the property (module docstring); return the exit code."""
     before = {o: Path(o).exists() for o in outputs if o.strip()}
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as e:  # argparse: --help (0) or a usage error (2)
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
-    except BaseException as e:
-        e.add_note(f"metanet {' '.join(map(repr, argv))}")
-        raise
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(argv, capsys)
     where = f"metanet {argv!r} -> {code}\n{err[-1500:]}"
     assert code in ok, where
     assert "Traceback" not in err + out, where
