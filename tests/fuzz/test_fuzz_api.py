@@ -9,7 +9,6 @@ TypeError, RuntimeError...), and a refused call writes nothing."""
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -328,13 +327,10 @@ def test_tampered_graph_read_and_decode(net, key, value, scan):
 
 # --- zoo ----------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def zoo():
+def zoo(tiny_zoo):
     from metanet.zoo import Zoo
 
-    path = os.environ.get("METANET_TINY_ZOO")
-    if not path or not Path(path, "index.sqlite").is_file():
-        pytest.skip("METANET_TINY_ZOO is not set to a built zoo")
-    z = Zoo(path)  # select/dataset/info only read the index and shards
+    z = Zoo(tiny_zoo)  # the session's tiny zoo (built in CI); select/dataset/info only read the index and shards
     yield z
     z.close()
 
