@@ -24,6 +24,9 @@ from metanet.verify import check_weights
 
 __all__ = ["as_trigger", "apply", "triggered_set", "attack_success_rate", "summary", "TRIGGER_FORMAT"]
 
+#: the largest trigger side taken without an image shape to check it against (a patch bigger than a 4K image)
+MAX_TRIGGER_SIZE = 4096
+
 TRIGGER_FORMAT = ('{"size": S, "location": [ROW, COL], "pattern": SxS 0/1 (optional for kind square/checker), '
                   '"target": CLASS}')
 
@@ -120,6 +123,9 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
         raise TaskError(f"trigger size {d['size']!r} / location {d['location']!r} malformed; expected {TRIGGER_FORMAT}") from None
     if s < 1:
         raise TaskError(f"trigger size {s} must be >= 1")
+    if input_shape is None and s > MAX_TRIGGER_SIZE:  # no image to check it against: size**2 pattern values (2**70
+        # was a raw OverflowError, 10**5 ten billion values)
+        raise TaskError(f"trigger size {s} is larger than any patch trigger (valid: 1..{MAX_TRIGGER_SIZE} pixels)")
     # before a default pattern is built: a size far beyond the image (a typo) would build size**2 values first
     if input_shape is not None:
         if len(input_shape) != 3:

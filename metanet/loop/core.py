@@ -449,7 +449,11 @@ def improve(
         out_dir(log_dir, "log_dir")  # an existing file there was a raw FileExistsError
 
         tb = SummaryWriter(log_dir)
-    hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": repr(reward), "seed": seed})
+    # every argument that shapes the run, so it can be reproduced from its config (tasks_per_round, clip, track and
+    # compare_selections were missing)
+    hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": repr(reward), "seed": seed,
+                           "tasks_per_round": tasks_per_round, "clip": clip, "track": track,
+                           "compare_selections": compare_selections})
     # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -51,6 +51,13 @@ def test_negative_target_is_refused_without_a_task():
         as_trigger({**SQUARE, "target": -1})
 
 
+@pytest.mark.parametrize("size", [2**70, 10**5])
+def test_a_huge_trigger_without_an_image_shape_is_refused(size):
+    # 2**70 was a raw OverflowError building the default pattern; 10**5 built ten billion values
+    with pytest.raises(TaskError, match=r"larger than any patch trigger \(valid: 1\.\.4096 pixels\)"):
+        as_trigger({**SQUARE, "size": size})
+
+
 @pytest.mark.parametrize("text", ["[1, 2]", "3", '"square"'])
 def test_json_that_is_not_an_object_says_so(text):
     with pytest.raises(TaskError, match=r"^a trigger must be a JSON object"):

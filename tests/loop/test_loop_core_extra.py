@@ -167,6 +167,9 @@ def test_history_rows_match_the_docstring(small, method, k, keep, winners):
         if winners is not None:
             assert r["winners"] == winners
     assert hist.config["method"] == method and hist.config["candidates"] == k
+    # every argument that shapes the run is in the config (tasks_per_round, clip, track were missing)
+    assert {"tasks_per_round", "clip", "track", "compare_selections", "selection", "folds", "lr", "seed",
+            "rounds", "reward"} <= set(hist.config)
 
 
 @pytest.mark.parametrize("method, selection", [("expert", "crossfit"), ("pg", "val")])
