@@ -42,7 +42,9 @@ def save_module(module: nn.Module, path: str | os.PathLike, kind: str, config: d
 
 def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     """Rebuild a ``cls`` from a file written by :func:`save_module` (``None``: the shipped one)."""
-    path = shipped(kind) if path is None else Path(os.fsdecode(path)).expanduser()
+    from metanet.io import _path
+
+    path = shipped(kind) if path is None else _path(path)
     if not path.is_file():
         raise CheckpointError(_missing(path, kind))
     try:
@@ -107,7 +109,9 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
     The constructor arguments are the ``config_keys`` found among the module's saved hyperparameters. The file is
     read with ``torch.load(weights_only=True)``: nothing in it is unpickled as code.
     """
-    path = Path(os.fsdecode(path)).expanduser()
+    from metanet.io import _path
+
+    path = _path(path)
     if not path.is_file():
         raise CheckpointError(_missing(path, kind))
     try:

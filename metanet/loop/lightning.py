@@ -16,11 +16,11 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from metanet.errors import ConfigError, check_number, check_whole
+from metanet.errors import check_number, check_whole
 from metanet.loop.core import LoopConfig, evaluate, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
-from metanet.writer.episodes import EpisodeSampler
+from metanet.writer.episodes import EpisodeSampler, check_bases
 from metanet.writer.lightning import export_at_fit_end
 from metanet.writer.model import Writer
 
@@ -81,9 +81,7 @@ class LoopDataModule(L.LightningDataModule):
         for name, v in (("tasks_per_round", h.tasks_per_round), ("rounds_per_epoch", h.rounds_per_epoch),
                         ("heldout_tasks", h.heldout_tasks)):
             check_whole(f"loop data {name}", v, 1)
-        if isinstance(h.bases, str) or not list(h.bases):  # [] failed in the first round (torch's RuntimeError)
-            raise ConfigError(f"loop data bases must be a list of at least one data set name, e.g. [digits, mnist1d], "
-                              f"got {h.bases!r}")
+        check_bases(h.bases, "loop data bases")  # [] failed in the first round (torch's RuntimeError)
         for name in h.bases:  # loads (and validates) the data once, before the first round
             tasks.get(name)
 

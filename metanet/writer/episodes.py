@@ -90,12 +90,13 @@ def make_episode(
     return (sx, sy), (qx, qy), spec
 
 
-def check_bases(bases) -> None:
-    """Raise :class:`~metanet.errors.ConfigError` unless ``bases`` is a list of at least one data set name."""
+def check_bases(bases, what: str = "episode bases") -> None:
+    """Raise :class:`~metanet.errors.ConfigError` (``"{what} must be a list ..."``) unless ``bases`` is a list of at
+    least one data set name."""
     # an empty list failed in torch.randint as the first episode was drawn; a bare string became its letters
     if isinstance(bases, str) or not isinstance(bases, (list, tuple)) or not bases or \
             not all(isinstance(b, str) for b in bases):
-        raise ConfigError(f"episode bases must be a list of at least one data set name, e.g. [digits, mnist1d], "
+        raise ConfigError(f"{what} must be a list of at least one data set name, e.g. [digits, mnist1d], "
                           f"got {bases!r}")
 
 

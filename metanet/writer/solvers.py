@@ -35,7 +35,7 @@ def ridge(a: Tensor, y: Tensor, lam: Tensor | float) -> Tensor:
     b, n, d = a.shape
     scale = a.pow(2).sum(dim=(1, 2)) / d  # (B,)
     reg = (torch.as_tensor(lam, dtype=a.dtype) * scale + 1e-6).view(b, 1, 1)
-    reg = reg.clamp_max(_huge(a.dtype))  # a huge (or infinite) lambda: the ~zero solution, not inf - inf = NaN
+    reg = reg.clamp_max(torch.finfo(a.dtype).max)  # a huge (or infinite) lambda: the ~zero solution, not inf - inf = NaN
     y = y.to(a.dtype)  # e.g. float32 targets() for float64 features
     y = y.expand(b, *y.shape[-2:]) if y.dim() == 2 else y
     if d <= n:
@@ -43,12 +43,6 @@ def ridge(a: Tensor, y: Tensor, lam: Tensor | float) -> Tensor:
         return solve(gram, a.transpose(1, 2) @ y)
     gram = a @ a.transpose(1, 2) + reg * torch.eye(n, dtype=a.dtype)
     return a.transpose(1, 2) @ solve(gram, y)
-
-
-def _huge(dtype: torch.dtype) -> float:
-    """The largest finite value of ``dtype``: a regulariser that overflowed to inf is clamped to it (every finite one
-    is kept as it is), and the solution is then the (near-zero) regularised limit."""
-    return torch.finfo(dtype).max
 
 
 def solve(a: Tensor, b: Tensor) -> Tensor:
@@ -186,7 +180,7 @@ def logistic(a: Tensor, y: Tensor, num_classes: int, w0: Tensor, lam: Tensor | f
     s = (a64.var(dim=1, unbiased=False) * pen).sum(1) / pen.sum().clamp_min(1.0)  # (B,) mean variance, penalised
     reg = (torch.as_tensor(lam, dtype=torch.float64) * s / n).view(-1, 1) * pen  # (B, d)
     # finite in the iterations' dtype: a huge lambda keeps w0, as promised, instead of inf * 0 = NaN in float32
-    reg = reg.clamp_max(_huge(dt))
+    reg = reg.clamp_max(torch.finfo(dt).max)
     m = a64.transpose(1, 2) @ a64 / (2 * n) + torch.diag_embed(reg + 1e-9)  # (B, d, d)
     chol, info = torch.linalg.cholesky_ex(m)  # M is positive definite for finite inputs
     bad = (info != 0).view(-1, 1, 1)  # non-finite inputs (a broken writer): those candidates keep their start
