@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import torch
 
-__all__ = ["metanet_defaults", "with_metanet_defaults", "physical_memory"]
+__all__ = ["metanet_defaults", "with_metanet_defaults", "physical_memory", "out_of_memory_as"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -58,3 +58,15 @@ def physical_memory() -> int | None:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         return None
+
+
+@contextmanager
+def out_of_memory_as(error: Callable[[], Exception]) -> Iterator[None]:
+    """Inside, running out of memory (torch's allocator raises a RuntimeError, Python a MemoryError) raises
+    ``error()`` instead: a user's size too large for this machine is a clear error naming it, not a crash."""
+    try:
+        yield
+    except (RuntimeError, MemoryError) as e:
+        if isinstance(e, RuntimeError) and "can't allocate memory" not in str(e):
+            raise
+        raise error() from None

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from metanet.errors import ArchError, GraphError
+from metanet._state import out_of_memory_as
 from metanet.graph.data import (
     EDGE_RESIDUAL,
     EDGE_WEIGHT,
@@ -302,14 +303,11 @@ class Layout:
         return self._from_params(params, self._lead(params), self._check_dim(edge_dim))
 
     def _from_params(self, params: Mapping[str, Tensor], lead: tuple[int, ...], f: int) -> tuple[Tensor, Tensor]:
-        try:
+        n = self.num_edges * f * max(1, math.prod(lead))  # a large edge_dim
+        with out_of_memory_as(lambda: GraphError(f"not enough memory for edge values of {n:,} numbers "
+                                                 f"({self.num_edges:,} edges x edge_dim={f}); give a smaller "
+                                                 f"edge_dim (at least {self.edge_dim})")):
             return self._values_of(params, lead, f)
-        except (RuntimeError, MemoryError) as e:  # a large edge_dim: torch's allocator fails with a RuntimeError
-            if isinstance(e, RuntimeError) and "can't allocate memory" not in str(e):
-                raise
-            n = self.num_edges * f * max(1, math.prod(lead))
-            raise GraphError(f"not enough memory for edge values of {n:,} numbers ({self.num_edges:,} edges x "
-                             f"edge_dim={f}); give a smaller edge_dim (at least {self.edge_dim})") from None
 
     def _values_of(self, params: Mapping[str, Tensor], lead: tuple[int, ...], f: int) -> tuple[Tensor, Tensor]:
         ref = params[self.layers[0].weight]

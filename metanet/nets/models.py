@@ -12,6 +12,7 @@ from typing import Iterator
 import torch
 from torch import Tensor, nn
 
+from metanet._state import out_of_memory_as
 from metanet.errors import ArchError, ConfigError, whole_number
 from metanet.nets.activations import activation
 from metanet.nets.arch import Arch
@@ -23,14 +24,10 @@ __all__ = ["MLP", "CNN", "build"]
 def _allocating(arch: Arch) -> Iterator[None]:
     """Building ``arch``'s layers: a network too large for this machine's memory is an :class:`ArchError` naming its
     size (torch's allocator raises a RuntimeError, Python a MemoryError)."""
-    try:
+    n = arch.num_parameters()
+    with out_of_memory_as(lambda: ArchError(f"not enough memory to build {arch}: its {n:,} parameters need "
+                                            f"{n * 4 / 2**30:,.1f} GiB as float32; give smaller widths")):
         yield
-    except (RuntimeError, MemoryError) as e:
-        if isinstance(e, RuntimeError) and "can't allocate memory" not in str(e):
-            raise
-        n = arch.num_parameters()
-        raise ArchError(f"not enough memory to build {arch}: its {n:,} parameters need {n * 4 / 2**30:,.1f} GiB as "
-                        "float32; give smaller widths") from None
 
 
 class MLP(nn.Module):
