@@ -71,6 +71,7 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
         raise GraphError("the batch's node counts differ from its graphs' architectures; was it built from to_graph graphs?")
     n_off = torch.cumsum(n_count, 0) - n_count
     e_off = torch.cumsum(e_count, 0) - e_count
+    _check_order(batch, lays, n_off, total_e)
     groups: dict[str, list[int]] = {}
     for i, lay in enumerate(lays):
         groups.setdefault(lay.key, []).append(i)
@@ -90,3 +91,27 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
             nb = node_bias.index_select(0, n_rows).view(k, lay.num_nodes)
         out.append(ParamGroup(lay, idx, lay.to_params(ev, nb)))
     return out
+
+
+def _check_order(batch: Batch, lays: list[Layout], n_off: Tensor, total_e: int) -> None:
+    """GraphError unless the batch's edges are in canonical order: values are read by position, so edges reordered
+    by ``Data.sort()``, ``coalesce()`` or a transform would silently become other weights (from_graph re-matches
+    them by ``edge_kind``; here that would cost a search per graph)."""
+    ei = batch._store._mapping.get("edge_index")
+    if not isinstance(ei, Tensor) or ei.is_meta:
+        return  # no connectivity to compare (a meta batch has shapes only)
+    if ei.dim() != 2 or ei.shape != (2, total_e):
+        raise GraphError(f"the batch's edge_index has shape {tuple(ei.shape)}; its {len(lays)} graphs have {total_e} "
+                         f"edges in all, so (2, {total_e}) is expected")
+    if not lays:
+        return
+    got = ei.to(torch.long)  # an int32 edge_index holds the same connections
+    want = torch.cat([lay.structure(ei.device)["edge_index"] + int(off) for lay, off in zip(lays, n_off)], dim=1)
+    if not torch.equal(got, want):
+        e = int((got != want).any(0).nonzero()[0, 0])
+        g = int(torch.searchsorted(torch.cumsum(torch.tensor([lay.num_edges for lay in lays]), 0), e, right=True))
+        raise GraphError(
+            f"graph {g} of the batch has its edges in another order than to_graph makes them (or other connections); "
+            "batch_params reads values by position, so it needs the canonical order: keep the graphs' edge order "
+            "(no Data.sort() / coalesce()), or decode such a graph with from_graph, which matches edges by edge_kind"
+        )

@@ -17,7 +17,7 @@ from torch import nn
 from metanet.errors import ArchError, GraphError
 from metanet.nets import Arch, SUPPORTED_LAYERS, activation_code
 from metanet.nets import spec as nets_spec
-from metanet.nets.spec import module_names
+from metanet.nets.spec import _check_layer, module_names
 
 __all__ = ["WeightLayer", "Plan", "plan", "canonical_key", "spec_of", "SUPPORTED"]
 
@@ -269,6 +269,10 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
             raise GraphError(
                 f"layer {i} of the sequential spec has unknown type {t!r}; supported layers: {SUPPORTED_LAYERS}"
             )
+        try:  # the sizes and flags from_spec needs: a graph of a spec it cannot build would fail only when decoded
+            _check_layer(i, d)
+        except ArchError as e:
+            raise GraphError(str(e)) from None
     if not layers:
         raise GraphError(f"the network has no Linear or Conv2d layer, so it has no weights to encode; supported: {SUPPORTED}")
     out = [

@@ -197,6 +197,10 @@ class Arch:
             if kw.get(key, value) != value:  # 'relu:tanh' is ambiguous: do not let the last one win silently
                 raise ArchError(f"{key} given twice ({kw[key]!r} and {value!r}) in architecture {text!r}")
             kw[key] = value
+        given = [k for k in ("kernel", "stride") if k in kw]
+        if family == "mlp" and given:  # 'mlp:...:k3' would pass the dataclass check (3 is its default) and be dropped
+            raise ArchError(f"{' and '.join(given)} apply to the cnn family only, not to {family!r}: drop "
+                            f"the 'kK' / 'sS' options from {text!r}")
         return cls(family=family, widths=widths, **kw)
 
     def to_dict(self) -> dict[str, Any]:

@@ -170,9 +170,11 @@ def _check_layer(i: int, d: dict[str, Any]) -> None:
 
     def pair(key: str, least: int) -> list[int]:
         v = d.get(key)
-        if not isinstance(v, list) or len(v) != 2:
+        # one message for the list and its items: "must be a whole number, got [0, 0]" would contradict itself
+        if (not isinstance(v, list) or len(v) != 2
+                or any(isinstance(x, bool) or not isinstance(x, int) or x < least for x in v)):
             raise bad(key, f"a list of two whole numbers >= {least}")
-        return [whole(key, least, x) for x in v]
+        return v
 
     def flag(key: str) -> None:
         if not isinstance(d.get(key), bool):
