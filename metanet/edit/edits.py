@@ -386,8 +386,8 @@ def quantize(w: Tensor, fmt: str) -> Tensor:
     one scale per output row/channel (``max|w| / (2^(bits-1) - 1)``)."""
     if not isinstance(fmt, str) or fmt not in FORMATS:  # else a raw KeyError (or "unhashable type")
         raise ArchError(f"unknown precision format {fmt!r:.80}; valid: {', '.join(FORMATS)}")
-    if fmt == "fp32":
-        return w.clone()
+    if fmt == "fp32":  # a float64 network's weights too: left as they were, they were counted as 32-bit
+        return w.float().to(w.dtype, copy=True)
     if fmt == "fp16":
         return w.half().to(w.dtype)
     if fmt == "bf16":
@@ -402,7 +402,7 @@ def quantize(w: Tensor, fmt: str) -> Tensor:
 
 def parse_precision(plan: Any, v: NetView) -> dict[int, str]:
     """``{region: format}`` from ``"0=int8,1=fp16"`` (see :data:`PRECISION_GRAMMAR`) or a dict; regions
-    not named stay fp32."""
+    not named stay as they are (in the network's dtype)."""
     items: list[tuple[Any, Any]]
     if isinstance(plan, str):
         items = []

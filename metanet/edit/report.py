@@ -131,7 +131,11 @@ def finish(
 def save_edited(
     model: nn.Module, path: str | os.PathLike, reports: Sequence[EditReport], meta: dict[str, Any] | None = None
 ) -> Path:
-    """:func:`metanet.io.save` (atomic) with ``meta`` plus ``edits``: its earlier history and these reports."""
+    """:func:`metanet.io.save` (atomic) with ``meta`` plus ``edits``: its earlier history and these reports.
+
+    ``meta``'s ``train_accuracy`` / ``val_accuracy`` / ``test_accuracy`` measured the network before the edits
+    and are dropped; ``accuracy_after_edits`` and, when ``meta['task']`` is the task the last report measured,
+    ``{split}_accuracy`` state the edited network's accuracy on that report's split."""
     from metanet.errors import MetadataError
     from metanet.io import save
 
@@ -156,5 +160,12 @@ def save_edited(
     meta = dict(meta or {})
     meta["edits"] = list(earlier) + [r.history_entry() for r in items]
     if items:
-        meta["accuracy_after_edits"] = items[-1].after.accuracy
+        last = items[-1].after
+        # the file's {split}_accuracy (metanet generate's, refine's) measured the network before these edits:
+        # dropped, and the edited network's stated where the last report measured it on the file's task
+        for s in ("train", "val", "test"):
+            meta.pop(f"{s}_accuracy", None)
+        if meta.get("task") == last.task:
+            meta[f"{last.split}_accuracy"] = last.accuracy
+        meta["accuracy_after_edits"] = last.accuracy
     return save(model, path, **meta)

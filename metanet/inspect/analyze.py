@@ -119,10 +119,10 @@ def inspect(
     Per neuron: layer, index, incoming/outgoing weight norms, bias, activation statistics (mean, std, max,
     fraction active, dead), class selectivity (class with the highest mean output and how selective), the
     ablation effect (change of accuracy overall and per class when it is zeroed; all neurons of a layer in one
-    vectorised pass), the classes it supports (those losing at least ``support_threshold`` accuracy), a
-    polysemanticity score (spread of classes among its ``top_k``-or-more top-activating examples), an outlier
-    score, a description of its input weights (first layer on image tasks) and the reader's role (when
-    ``reader`` — default: ``metanet.read`` if it exists — is available).
+    vectorised pass), the classes it supports (those losing at least ``support_threshold`` accuracy and at least
+    two of their examples), a polysemanticity score (spread of classes among its ``top_k``-or-more top-activating
+    examples), an outlier score, a description of its input weights (first layer on image tasks) and the reader's
+    role (when ``reader`` — default: ``metanet.read`` if it exists — is available).
 
     Args:
         model: a metanet ``MLP`` (residual skips included), ``CNN`` (channels are the neurons) or a plain
@@ -131,7 +131,8 @@ def inspect(
             sentence or labelled examples ``(x, y)``.
         split: data to measure on.
         reader: ``"auto"``, ``None`` or a callable ``model -> dict`` with ``neurons: [{layer, index, role}]``.
-        support_threshold: accuracy drop of a class (fraction) that makes a neuron count as supporting it.
+        support_threshold: accuracy drop of a class (fraction) that makes a neuron count as supporting it (it
+            must also cost the class two examples: one example of a small class is noise).
         top_k: top-activating examples stored per neuron.
         max_examples: use only the first this many examples of the split (None: all).
 

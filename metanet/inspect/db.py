@@ -50,7 +50,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "ablation_acc": ("REAL", "change of overall accuracy when the neuron is zeroed"),
     "ablation_loss": ("REAL", "change of the mean cross-entropy when the neuron is zeroed"),
     "ablation_per_class": ("TEXT", "JSON: change of each class's accuracy when the neuron is zeroed"),
-    "supports": ("TEXT", "JSON: classes whose accuracy drops by at least the support threshold when zeroed"),
+    "supports": ("TEXT", "JSON: classes whose accuracy drops by at least the support threshold, and by at least two "
+                         "of their examples, when zeroed"),
     "support_strength": ("REAL", "largest drop of one class's accuracy when zeroed (>= 0)"),
     "writes_to": ("INTEGER", "class whose logit its outgoing weight raises most (last hidden layer only)"),
     "polysemanticity": ("REAL", "0 = its top-activating examples share one class, 1 = spread evenly over all"),
@@ -142,7 +143,8 @@ class NeuronDB:
         return [r[name] for r in rows]
 
     def supporting(self, cls: int) -> list[tuple[int, int]]:
-        """Neurons ``(layer, idx)`` without which class ``cls`` loses accuracy, strongest first."""
+        """Neurons ``(layer, idx)`` that support class ``cls`` (zeroing one alone costs it at least the support
+        threshold and two of its examples: the ``supports`` column), strongest first."""
         k = len(self.meta.get("per_class") or self.class_names)
         try:
             ok = not isinstance(cls, bool) and 0 <= operator.index(cls) < k
@@ -290,6 +292,15 @@ class NeuronDB:
         groups.sort(key=lambda g: (order[g["kind"]], -g["rows"][0]["support_strength"], g["classes"]))
         return groups
 
+    @staticmethod
+    def _below_bar(rows: list[dict[str, Any]]) -> str:
+        """What zeroing one neuron of a group that supports no class costs, as measured: below the support bar is
+        not nothing (one example of a 35-example class is 2.9 points, over a 2-point threshold)."""
+        worst = max(-min((d for d in r["ablation_per_class"] if not math.isnan(d)), default=0.0) for r in rows)
+        if worst <= 0:
+            return "costs no class any accuracy"
+        return f"costs no class enough to count as support (at most {100 * worst:.1f} points of one class)"
+
     def group_line(self, layer: int, g: dict[str, Any]) -> str:
         """One line of ``INDEX.md`` (Markdown) saying what the neurons of group ``g`` (one of :meth:`groups` of
         ``layer``) do."""
@@ -297,20 +308,21 @@ class NeuronDB:
         head = f"layer {layer}, {'neuron' if len(ns) == 1 else 'neurons'} {', '.join(map(str, ns))}"
         one = "it" if len(ns) == 1 else "one"
         if g["kind"] == "support":
-            top = rows[0]
+            # the drop of the class named (support_strength is the largest drop of any class, maybe another one)
+            drop = max(-r["ablation_per_class"][cls[0]] for r in rows)
             tail = (f"support {self._cls(cls[0])} — zeroing {one} costs class {self._cls(cls[0])} up to "
-                    f"{100 * top['support_strength']:.1f} points")
+                    f"{100 * drop:.1f} points")
             also = Counter(c for r in rows for c in r["supports"] if c != cls[0])
             if also:
                 extra = [f"{self._cls(c)}" + (f" ({k} of them)" if len(ns) > 1 else "") for c, k in also.most_common(4)]
                 tail += "; also " + ", ".join(extra) + (", ..." if len(also) > 4 else "")
         elif g["kind"] == "selective":
             tail = (f"fire most on {self._cls(cls[0])} (selectivity up to "
-                    f"{max(r['selectivity'] for r in rows):.2f}), but zeroing {one} alone costs no class as much as "
-                    f"{100 * self.meta.get('support_threshold', 0.02):.0f} points (redundant)")
+                    f"{max(r['selectivity'] for r in rows):.2f}), but zeroing {one} alone {self._below_bar(rows)}: "
+                    "redundant")
         elif g["kind"] == "unselective":
             tops = Counter(r["top_class"] for r in rows if r["top_class"] is not None)
-            tail = "no single-neuron effect, unselective" + (
+            tail = f"unselective; zeroing {one} alone {self._below_bar(rows)}" + (
                 f" (most active on {self._classes([c for c, _ in tops.most_common(5)])})" if tops else "")
         else:
             # removing zeroes the output: exact only for a constant 0 (a never-active ReLU); another constant is
@@ -365,7 +377,8 @@ class NeuronDB:
                 f"{self._cls(c)} {a:.3f}" for c, a in enumerate(m.get("per_class", [])) if a is not None),
             "",
             f"A neuron *supports* a class when zeroing it alone costs that class at least "
-            f"{100 * m.get('support_threshold', 0.02):.0f} points of accuracy (one vectorised ablation pass per layer). "
+            f"{round(100 * m.get('support_threshold', 0.02), 4):g} points of accuracy and at least two of its "
+            "examples (one example of a small class is noise; one vectorised ablation pass per layer). "
             "Layers are numbered as in the neural graph: the input is layer 0, the first hidden layer is layer 1; "
             "layer l reads weight layer `layers.{l-1}`. "
             f"Reader roles: {m.get('reader', 'none')}.",
