@@ -11,6 +11,7 @@ import errno
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from metanet.nets.spec import weights_problem
 __all__ = ["save", "load", "load_meta", "atomic_write", "save_safetensors", "json_safe", "FORMAT_VERSION"]
 
 FORMAT_VERSION = "1"
+# safetensors refuses to write or read a header larger than this (its MAX_HEADER_SIZE)
+MAX_HEADER_BYTES = 100_000_000
 
 
 def _path(path: str | os.PathLike) -> Path:
@@ -39,7 +42,7 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
     """Call ``write(tmp_path)`` and rename the result to ``path``: readers never see a half-written file.
 
     A ``path`` that is a symbolic link is written through, as ``open(path, "w")`` would: the file it points to is
-    replaced and the link kept.
+    replaced and the link kept. An existing file keeps its permission bits, a new one gets ``0o666`` less the umask.
     """
     path = Path(path)
     given = path
@@ -59,9 +62,13 @@ def atomic_write(path: str | os.PathLike, write: Any) -> Path:
     os.close(fd)
     try:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the mode a plain open() would
+        try:  # a plain open() keeps the mode of a file it overwrites: a private 0600 file stays private
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # mkstemp creates 0600; give a new file the mode a plain open() would
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -124,7 +131,7 @@ def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
             layer, an extra buffer, mixed dtypes): :func:`load` would refuse the file; or they have no values
             (the ``meta`` device).
         MetadataError: ``meta`` is not JSON-serialisable (a :class:`~metanet.errors.ConfigError` and a
-            ``TypeError``); nothing is written.
+            ``TypeError``), or too large for the file header (100 MB); nothing is written.
         OSError: ``path`` cannot be written (a directory, under a file, no permission).
     """
     d = spec(model)
@@ -153,7 +160,15 @@ def save_safetensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike, 
     saved by two processes gave two files with different sha256s. The header is rewritten here with the metadata
     keys sorted, padded to the same length, so the tensors' offsets are unchanged and it stays a valid file.
     """
-    raw = safetensors_bytes(tensors, metadata=metadata)
+    try:
+        raw = safetensors_bytes(tensors, metadata=metadata)
+    except SafetensorError as e:
+        if "header too large" not in str(e):
+            raise
+        size = len(json.dumps(metadata))  # the header's bulk; a raw SafetensorError named no cause
+        raise MetadataError(f"metadata of about {size:,} bytes does not fit a safetensors header (at most "
+                            f"{MAX_HEADER_BYTES:,} bytes); keep large data in a file of its own and store its "
+                            "path") from None
     n = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8 : 8 + n])
     if "__metadata__" in header:

@@ -16,10 +16,12 @@ Rules, in order:
 4. Classes, in the order mentioned: fashion class names, singular or plural (``"shirt"`` is Shirt; ``"t-shirt"``,
    ``"tshirt"``, ``"tee"``, ``"top"`` are T-shirt/top; ``"boots"`` is Ankle boot; also "pants", "sweater",
    "jacket", "handbag"); digits ``3``, ``3s``, ``3's``, plural words (``"threes"``), ranges (``"0-4"``,
-   ``"0 to 4"``), "even" / "odd"; for fashion-mnist names and numbers mix, in the order mentioned, and a plural
-   word listed with class names that is none ("shirts, sneakers and hats") is an error, not dropped. Numbers that
-   count something ("5 examples", "2 layers", "1 epoch", "top-5", "1000 images": a number of two or more digits
-   followed by a plural word), sizes ("28x28"), percentages, decimals and settings ("seed 3", "batch size 64") are
+   ``"0 to 4"``), number words in a list of numbers (``"five and six"``, ``"zero vs 1"``; a lone "one" is no
+   class), "even" / "odd" ("even vs odd" is an error: a task cannot merge digits into parity classes); for
+   fashion-mnist names and numbers mix, in the order mentioned, and a plural word listed with class names that is
+   none ("shirts, sneakers and hats") is an error, not dropped. Numbers that count something ("5 examples",
+   "2 layers", "1 epoch", "top-5", "1000 images": a number of two or more digits followed by a plural word), sizes
+   ("28x28"), percentages, decimals and settings ("seed 3", "batch size 64", "a hidden size of 64") are
    not classes. Every other number is a class id, and one past the data set's classes ("digits 3, 5 and 10",
    "0 to 12", "mnist without 10") is an error naming it and the valid range, never silently dropped. A class
    mentioned twice ("3, 3 and 5", "threes and 3s", overlapping ranges) counts once; then fewer than 2 distinct
@@ -105,21 +107,27 @@ _OTHER_DATA_SETS = re.compile(
     r"\b(cifar[\s-]?\d*|svhn|emnist|kmnist|qmnist|notmnist|usps|imagenet|omniglot|kuzushiji|celeba|stl[\s-]?10)\b"
 )
 # Numbers that count something other than classes: "5 examples per class", "2-layer", "1 epoch", "top-5".
-_COUNTS = (
-    r"\b\d+[\s-]*(?:examples?|samples?|shots?|epochs?|(?:hidden[\s-]+)?layers?|hidden|units?|neurons?|steps?"
+_COUNTED = (
+    r"(?:examples?|samples?|shots?|epochs?|(?:hidden[\s-]+)?layers?|hidden|units?|neurons?|steps?"
     r"|candidates?|networks?|nets?|models?|seeds?|runs?|iterations?|batch(?:es)?|channels?|filters?"
-    r"|(?:images?|pictures?)\s+(?:per|each|a)\b)\b|\btop[\s-]*\d+\b"
+    r"|(?:images?|pictures?)\s+(?:per|each|a)\b)\b"
 )
+_COUNTS = r"\b\d+[\s-]*" + _COUNTED + r"|\btop[\s-]*\d+\b"
 # Training settings written as "name number": "batch size 64", "lr 3", "width=128".
 _SETTINGS = (
     r"\b(?:batch(?:[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
-    r"\s*[=:]?\s*\d+\b"
+    r"(?:\s+of)?\s*[=:]?\s*\d+\b"  # "a hidden size of 64" too
 )
 # Joining words of a list of classes ("shirts, sneakers and boots"), an article allowed after them.
 _LIST_SEP = r"\s*(?:,|&|/|\band\b|\bor\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?"
 _WORD_AFTER = re.compile(_LIST_SEP + r"([a-z][a-z-]*)\b")
 _WORD_BEFORE = re.compile(r"\b([a-z][a-z-]*)" + _LIST_SEP + "$")
 _PLURALISH = re.compile(r"[a-z][a-z-]*[a-rt-z]s")
+# Singular number words are classes only in a list of numbers ("five and six", "zero vs 1"): a lone "one" ("one
+# network") is no class, and a list that counts something ("one or two layers") neither.
+_NUMBER_ITEM = r"(?:\b(?:" + "|".join(list(_PLURAL_WORDS) + list(_NUMBER_WORDS)) + r")\b|\b\d+(?:'?s)?\b)"
+_NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:(?:" + _LIST_SEP + r")+" + _NUMBER_ITEM + r")+")  # "one, two, or three"
+_COUNTED_AFTER = re.compile(r"[\s-]*" + _COUNTED)
 # Plural words that may follow or precede a list of fashion classes without being one.
 _NOT_CLASS_WORDS = frozenset(
     "classes images pictures photos examples samples items others ones things kinds types categories labels pixels "
@@ -142,8 +150,9 @@ def _normalise(text: str) -> str:
 def _take_transforms(s: str) -> tuple[str, list[str]]:
     """Find transform phrases; return the text with them blanked out and the transforms in order."""
     found: list[tuple[int, str]] = []
+    # "pixel-permuted mnist seed 3" before _PERMUTE, whose "pixel-permuted" would take it without its seed
     for pattern, kind in (
-        (_PERMUTE, "permute"), (_PERMUTED_DATA, "permute"), (_RELABEL, "relabel"), (_INVERT, "invert")
+        (_PERMUTED_DATA, "permute"), (_PERMUTE, "permute"), (_RELABEL, "relabel"), (_INVERT, "invert")
     ):
         for m in pattern.finditer(s):
             if kind == "invert":
@@ -231,12 +240,22 @@ def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
         raise _out_of_range(base, list(dict.fromkeys(bad)))
     for m in re.finditer(r"\b(" + "|".join(_PLURAL_WORDS) + r")\b", s):
         hits.append((m.start(), _PLURAL_WORDS[m.group(1)]))
+    for run in _NUMBER_LIST.finditer(s):
+        if _COUNTED_AFTER.match(s, run.end()):
+            continue
+        for m in re.finditer(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", run.group(0)):
+            hits.append((run.start() + m.start(), _NUMBER_WORDS.index(m.group(1))))
     return hits
 
 
 def _digit_classes(s: str, base: str = "mnist") -> list[int]:
     classes = _ordered_unique(_digit_hits(s, base))
     if not classes:
+        if re.search(r"\beven\b", s) and re.search(r"\bodd\b", s):  # else "even vs odd" read as the 5 even digits
+            raise TaskError(
+                "even against odd (parity) would merge digits into 2 classes, which no task does (its classes are "
+                "single digits); say 'even digits' (0,2,4,6,8), 'odd digits' (1,3,5,7,9), or list the digits"
+            )
         if re.search(r"\beven\b", s):
             classes = [0, 2, 4, 6, 8]
         elif re.search(r"\bodd\b", s):

@@ -93,7 +93,7 @@ class Task:
     ``classes`` (the base data set's class id behind each label), ``base`` (base data set name),
     ``transforms``, ``description`` and ``source`` (where the data came from).
 
-    ``split(name)`` returns fresh ``(x, y)`` tensors (float32, int64); callers own them.
+    ``split(name)`` returns fresh ``(x, y)`` tensors (float32, int64); callers own them. ``str(task)`` is ``name``.
     """
 
     def __init__(
@@ -213,6 +213,10 @@ class Task:
         }
 
     # ----------------------------------------------------------------- dunder
+    def __str__(self) -> str:
+        # the name, as str(torch.device) is its spec: tasks.get(str(t)) / parse / resolve give the task back
+        return self._name
+
     def __repr__(self) -> str:
         return (
             f"Task({self._name!r}, input_shape={self.input_shape}, num_classes={self.num_classes}, "
