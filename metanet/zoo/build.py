@@ -433,6 +433,13 @@ def _meta_diff(meta: dict[str, str], want: dict[str, Any]) -> str:
     return f"{what[k]} ({k}: {meta.get(k)!r} vs {want.get(k)!r})"
 
 
+def _same_dir(a: Any, b: Any) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, TypeError, ValueError):  # either missing (Store names the problem) or not a path
+        return False
+
+
 def merge(out: str | os.PathLike, sources: "Sequence[str | os.PathLike] | str | os.PathLike") -> dict[str, int]:
     """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out`` (``sources``: a list of zoo
     directories, or one).
@@ -440,18 +447,26 @@ def merge(out: str | os.PathLike, sources: "Sequence[str | os.PathLike] | str | 
     Units already in ``out`` are skipped when identical and are an error when they differ. Each unit is copied
     like a build writes it (shard atomically, then its rows in one transaction), so an interrupted merge resumes.
     A unit of ``out`` that a source has but whose shard in ``out`` is missing or corrupt (or whose rows are
-    incomplete) is dropped and copied again (``units_repaired``, also counted in ``units_copied``).
+    incomplete) is dropped and copied again (``units_repaired``, also counted in ``units_copied``). A source that is
+    ``out`` itself is skipped.
 
     Returns:
         ``{"units_copied": ..., "units_skipped": ..., "nets_copied": ..., "units_repaired": ...}``.
 
     Raises:
-        ZooError: a source is not a zoo, the sources come from different recipes, or a unit conflicts.
+        ZooError: a source is not a zoo, the sources come from different recipes, a unit conflicts, or every source
+            is ``out`` itself.
     """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]  # one path, not a sequence of one-character paths ("/ is not a zoo")
     if not sources:
         raise ZooError("merge needs at least one source zoo")
+    # the destination as its own source (a glob like zoos/* matching it) copies nothing, but dropping its broken
+    # units dropped them from the "source" too: they were reported repaired and silently lost
+    sources = [s for s in sources if not _same_dir(s, out)]
+    if not sources:
+        raise ZooError(f"every merge source is the destination {out} itself; give the other zoo directories to copy "
+                       "from (to repair a zoo, re-run its build: see 'metanet zoo check')")
     srcs: list[Store] = []
     try:
         for s in sources:

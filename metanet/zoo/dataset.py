@@ -95,8 +95,8 @@ class ZooDataset(Dataset):
             architecture of the zoo needs (1 for MLPs, ``k*k`` for ``k x k`` convolutions), so that the graphs of
             every split and filter share it and batch together (MLPs and CNNs in one ``DataLoader``).
 
-    Indexing follows PyG's ``Dataset``: an integer gives a graph, a slice, list, LongTensor / integer array or a
-    boolean mask (one entry per item) gives a subset sharing the zoo, and :meth:`shuffle` a permuted one. ``nets``,
+    Indexing follows PyG's ``Dataset``: an integer (also a numpy integer or a 0-d array or tensor) gives a graph, a
+    slice, list, integer tensor or array or a boolean mask (one entry per item) gives a subset sharing the zoo, and :meth:`shuffle` a permuted one. ``nets``,
     ``ids`` and :meth:`target` describe the items of the subset, in its order. The dataset pickles (for
     ``DataLoader(num_workers=...)`` with the ``spawn`` / ``forkserver`` start methods): the zoo is reopened from
     its path.
@@ -198,12 +198,18 @@ class ZooDataset(Dataset):
 
     def __getitem__(self, idx: Any) -> Any:
         if (isinstance(idx, (int, np.integer)) or (isinstance(idx, Tensor) and idx.dim() == 0)
-                or (isinstance(idx, np.ndarray) and np.isscalar(idx))):
+                or (isinstance(idx, np.ndarray) and idx.ndim == 0)):  # np.isscalar(np.array(2)) is False
             idx = self._position(idx)
         return super().__getitem__(idx)
 
     def index_select(self, idx: Any) -> "ZooDataset":
         """A subset (PyG semantics); out-of-range indices and masks of the wrong length are IndexErrors."""
+        # PyG takes int64 only: an int32 array or tensor (np.arange(n, dtype=np.int32), randperm(dtype=int32)) was
+        # refused; torch's uint8 stays refused (torch reads it as a mask)
+        if isinstance(idx, np.ndarray) and idx.dtype.kind in "iu" and idx.dtype != np.int64:
+            idx = idx.astype(np.int64)
+        if (isinstance(idx, Tensor) and idx.dtype in (torch.int8, torch.int16, torch.int32)):
+            idx = idx.long()
         if ((isinstance(idx, Tensor) and idx.dtype == torch.bool)
                 or (isinstance(idx, np.ndarray) and idx.dtype == bool)):
             size = int(idx.numel()) if isinstance(idx, Tensor) else int(idx.size)

@@ -57,6 +57,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,7 +220,9 @@ def _is_name(v: Any, names: Any) -> bool:
 
 
 def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    """An integer, Python or numpy (a recipe built in Python may hold ``np.int64``), but not a bool (``True`` is not
+    1 epoch): the one integer check of recipes and of training runs (:mod:`metanet.zoo.train` uses it too)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -336,7 +339,7 @@ class Recipe:
         Raises:
             RecipeError: ``index`` is not an integer in ``0..count - 1`` (a run past ``count`` is not in the zoo).
         """
-        i = index if _is_int(index) else int(index) if isinstance(index, np.integer) else None
+        i = int(index) if _is_int(index) else None
         if i is None or not 0 <= i < self.count:
             raise RecipeError(f"run index {index!r:.40} is out of range; recipe {self.name!r} has runs 0..{self.count - 1}")
         index = i

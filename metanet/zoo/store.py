@@ -211,6 +211,16 @@ class Store:
             self.conn.close()
             if isinstance(e, ZooError):
                 raise
+            leftover = [p.name for p in (self.db_path.with_name(self.db_path.name + s) for s in ("-journal", "-wal"))
+                        if p.is_file() and p.stat().st_size > 0]
+            if not create and leftover and ("readonly" in str(e) or "unable to open" in str(e)):
+                # only reading, yet refused: SQLite must first roll back what a killed build left half-written
+                raise ZooError(f"cannot read the zoo index {self.db_path} ({e}): {', '.join(leftover)} is left from "
+                               "a build or merge that was interrupted while writing, and SQLite must roll it back "
+                               f"before the index can be read, which needs write access to {self.path}; open the "
+                               f"zoo once with write access (e.g. 'metanet zoo check {shlex.quote(str(self.path))}' "
+                               "as its owner), or copy the whole directory, journal included, somewhere writable "
+                               "and open the copy") from None
             if "readonly" in str(e) or "unable to open" in str(e):
                 raise ZooError(f"cannot write the zoo index {self.db_path} ({e}); the zoo is read-only: build or "
                                "merge into a writable directory") from None
@@ -460,6 +470,12 @@ class Store:
                 rep.problems.append(f"unit {u['unit']} has {per_unit.get(u['unit'], 0)} network rows but wrote "
                                     f"{u['nets']} (rows deleted or added by hand)")
                 repairable.add(u["unit"])
+        for unit in sorted(set(per_unit) - set(units)):
+            # a build commits rows and units row together: rows alone mean an edited index; such a unit is not
+            # done, so a build retrains it and 'metanet zoo merge' does not copy it (its networks would be lost)
+            rep.problems.append(f"unit {unit} has {per_unit[unit]} network rows but no units row (not committed: "
+                                "the index was edited); 'metanet zoo merge' skips such a unit")
+            repairable.add(unit)
         for shard, rows in sorted(by_shard.items()):
             path = self.path / shard
             urow = next((u for u in units.values() if u["shard"] == shard), None)

@@ -49,7 +49,7 @@ from metanet.errors import ConfigError, TaskError
 from metanet.nets import Arch, activation, build
 from metanet.zoo.backdoor import poison_indices, poisoned_test_set, trigger_tensors
 from metanet.zoo.data import TaskData
-from metanet.zoo.recipe import RunSpec, derived_seeds
+from metanet.zoo.recipe import RunSpec, _is_int, derived_seeds
 
 __all__ = [
     "Checkpoint",
@@ -346,10 +346,6 @@ def _torch_optimizer(run: RunSpec, params) -> torch.optim.Optimizer:
         return torch.optim.SGD(params, lr=h["lr"], momentum=h.get("momentum", 0.0), weight_decay=wd)
     cls = torch.optim.Adam if h["optimizer"] == "adam" else torch.optim.AdamW
     return cls(params, lr=h["lr"], weight_decay=wd)
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def _check_run(run: RunSpec) -> None:

@@ -191,8 +191,11 @@ class Zoo:
         return iter(list(self._all()))
 
     def __contains__(self, net_id: object) -> bool:
+        # the ids info()/load() accept: `torch.tensor(3) in zoo` was False (hashed by identity), `True in zoo` was
+        # True (== 1) though load(True) refuses it, and a 0-d array was a TypeError (unhashable)
         self._all()
-        return net_id in self._by_id
+        i = whole_number(net_id)
+        return i is not None and i in self._by_id
 
     def __repr__(self) -> str:
         return f"Zoo({str(self.path)!r}, {len(self)} networks)"
@@ -263,7 +266,9 @@ class Zoo:
                 return None
             if isinstance(v, (bool, np.bool_)) or (whole_number(v) in (0, 1) and not isinstance(v, str)):
                 return bool(v)
-            if isinstance(v, Tensor) and v.dtype == torch.bool and v.numel() == 1:  # as 0-d tensors are for min_acc
+            # one-element bool tensors and arrays, as 0-d tensors and arrays are for min_acc
+            if (isinstance(v, Tensor) and v.dtype == torch.bool and v.numel() == 1) or (
+                    isinstance(v, np.ndarray) and v.dtype == np.bool_ and v.size == 1):
                 return bool(v)
             raise _filter_error(name, v, "True, False or None")
 
