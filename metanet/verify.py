@@ -1,8 +1,8 @@
 """`verify`: run networks on a task's held-out data and score them.
 
 A list of K networks of one architecture is evaluated in one vectorised pass: their parameters are stacked
-(``torch.func.stack_module_state``) and the forward pass is ``vmap``-ed over the stack, so K small networks cost
-about as much as one wide one.
+(as ``torch.func.stack_module_state`` does) and the forward pass is ``vmap``-ed over the stack, so K small networks
+cost about as much as one wide one.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import numbers
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.func import functional_call, stack_module_state, vmap
+from torch.func import functional_call, vmap
 
 from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.tasks import resolve
@@ -143,6 +143,9 @@ def verify_stacked(
     if len(y) == 0:
         raise TaskError(f"split {split!r} of task {name!r} has no examples to verify on; use another split or a "
                         "task with examples in it")
+    if data is not None and (int(y.min()) < 0 or int(y.max()) >= task.num_classes):  # else a raw IndexError
+        raise TaskError(f"the data given to verify has labels {int(y.min())}..{int(y.max())}, but task {name!r} has "
+                        f"{task.num_classes} classes (labels 0..{task.num_classes - 1})")
     check_fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
     # a network without parameters (e.g. one of fixed pooling, or prototypes kept as buffers) is a population too
     stack = params or buffers or {}
@@ -184,11 +187,31 @@ def verify_stacked(
     ]
 
 
+def _is_graph(obj) -> bool:
+    """A PyG ``Data`` / ``Batch`` (e.g. a NeuralGraph): iterating one gives (key, value) pairs, not networks."""
+    if isinstance(obj, (nn.Module, str, os.PathLike, list, tuple)):
+        return False  # without importing PyG
+    from torch_geometric.data import Data
+
+    return isinstance(obj, Data)
+
+
+def _is_generated(obj) -> bool:
+    """metanet.generate's result (checked by name: importing the writer here would be circular)."""
+    return type(obj).__module__ == "metanet.writer.generate" and type(obj).__name__ == "Generated"
+
+
 def _as_module(m: "nn.Module | str | os.PathLike") -> nn.Module:
     if isinstance(m, (str, os.PathLike)):
         from metanet.io import load
 
         return load(m)
+    if _is_generated(m):
+        m = m.model  # metanet.generate's result: its chosen network
+    elif _is_graph(m):  # as metanet.read() takes one: the network it encodes (an exact round trip)
+        from metanet.graph import from_graph
+
+        m = from_graph(m)  # GraphError for a malformed graph
     if not isinstance(m, nn.Module):
         raise ArchError(f"verify() needs nn.Module networks (or saved networks' paths), got {type(m).__name__}")
     check_weights(m)
@@ -202,6 +225,12 @@ def check_weights(model: nn.Module) -> None:
     problem = weights_problem(model)
     if problem:
         raise ArchError(f"cannot run this {type(model).__name__}: {problem}")
+
+
+def _stack(models: list[nn.Module], named: str) -> dict[str, Tensor]:
+    """``name -> (K, *shape)``: the models' parameters (or buffers) stacked, detached."""
+    tensors = [dict(getattr(m, named)()) for m in models]
+    return {k: torch.stack([t[k].detach() for t in tensors]) for k in tensors[0]}
 
 
 def _signature(model: nn.Module) -> tuple:
@@ -224,8 +253,10 @@ def verify(
 
     Args:
         model: an ``nn.Module`` mapping ``(N, *task.input_shape)`` to ``(N, task.num_classes)`` logits, the path of
-            a network saved with :func:`metanet.save`, or a list of them (one function of their parameters and
-            buffers: the list runs as the first model with each model's own tensors).
+            a network saved with :func:`metanet.save`, a :class:`~metanet.graph.NeuralGraph` (the network
+            :func:`~metanet.graph.from_graph` decodes), a :class:`~metanet.Generated` (its ``model``), or a list of
+            them (one function of their parameters and buffers: the list runs as the first model with each model's
+            own tensors); a PyG ``Batch`` of graphs is the list of its graphs.
         task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
             sentence or labelled examples ``(x, y)``. Examples become a Task of their own, split per class
             (:func:`metanet.tasks.from_examples`), and only its ``split`` is scored (``"test"``: about a fifth of
@@ -241,9 +272,20 @@ def verify(
         ArchError: the network does not fit the task's inputs or classes, or the models of a list differ in
             architecture.
         FileFormatError: a path that is not a network saved with :func:`metanet.save`.
+        GraphError: a graph that does not decode to a network.
     """
-    if isinstance(model, (nn.Module, str, os.PathLike)):
+    if _is_graph(model):
+        from torch_geometric.data import Batch
+
+        if not isinstance(model, Batch):
+            return verify([model], task, split, batch_size)[0]
+        model = model.to_data_list()  # a Batch: its graphs, one Report each
+    elif isinstance(model, (nn.Module, str, os.PathLike)) or _is_generated(model):
         return verify([model], task, split, batch_size)[0]
+    elif isinstance(model, Mapping):  # its keys were read as paths: "layers.0.weight: no such file"
+        raise ArchError(f"verify() needs an nn.Module, a saved network's path or a list of them, got a "
+                        f"{type(model).__name__} (a state_dict? load it into its network first: "
+                        "net.load_state_dict(sd))")
     try:
         models = [_as_module(m) for m in model]
     except TypeError:
@@ -254,7 +296,9 @@ def verify(
     sigs = [_signature(m) for m in models]
     if any(s != sigs[0] for s in sigs):
         raise ArchError("verify() on a list needs models of one architecture (same spec and parameter shapes)")
-    params, buffers = stack_module_state(models)  # each model's own buffers (BatchNorm statistics), too
+    # stacked by hand, not with stack_module_state: that refused a list mixing train / eval mode or frozen /
+    # trainable parameters (raw RuntimeErrors), which verification (eval mode, no grad) does not care about
+    params, buffers = _stack(models, "named_parameters"), _stack(models, "named_buffers")  # buffers: BN statistics
     if not params and not buffers:  # nothing to stack: each (parameter-free) network on its own
         return [verify_stacked(m, {}, task, split, batch_size)[0] for m in models]
     return verify_stacked(models[0], {k: v.detach() for k, v in params.items()}, task, split, batch_size,

@@ -426,6 +426,10 @@ def improve(
         raise ConfigError(f"unknown loop option {unknown[0]!r}; valid options: {valid}")
     cfg = LoopConfig(method=method, candidates=candidates, keep=keep, selection=selection, folds=folds, **options)
     check_number("rounds", rounds, ">= 0", lambda v: v >= 0, integer=True)
+    # None was a raw TypeError, 1.5 "seed must be an integer, got 4243.5" (a derived seed), and a numpy integer
+    # skipped every round ("an integer is required"): any integer, as a Python int
+    check_number("seed", seed, "(any integer)", lambda v: True, integer=True)
+    seed = int(seed)
     if tasks_per_round is not None:  # 0 used to mean "all tasks" and a negative number "no task", silently
         check_number("tasks_per_round", tasks_per_round, ">= 1 (or None: every task)", lambda v: v >= 1,
                       integer=True)

@@ -81,6 +81,9 @@ class LoopDataModule(L.LightningDataModule):
         for name, v in (("tasks_per_round", h.tasks_per_round), ("rounds_per_epoch", h.rounds_per_epoch),
                         ("heldout_tasks", h.heldout_tasks)):
             check_whole(f"loop data {name}", v, 1)
+        # each class's query examples are halved into val (reward) and test (held-out score): with 1 the held-out
+        # tasks had no test split, and the first validation, after a whole epoch of rounds, raised
+        check_whole("loop data query (val + test examples per class)", h.query, 2)
         check_bases(h.bases, "loop data bases")  # [] failed in the first round (torch's RuntimeError)
         for name in h.bases:  # loads (and validates) the data once, before the first round
             tasks.get(name)

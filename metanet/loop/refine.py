@@ -66,8 +66,11 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
     """Set ``.grad`` of every layer's weight and bias to the node-perturbation estimate; return the clean reward."""
     clean: dict[nn.Module, tuple[Tensor, Tensor]] = {}
     noise: dict[nn.Module, tuple[Tensor, Tensor]] = {}  # layer -> (eps (P, b, ...), its scale sigma_l)
+    reused: list[nn.Module] = []
 
     def record(m, inp, out):  # clean pass: each layer's input and pre-activation
+        if m in clean:  # a layer applied twice (shared weights): the estimate would cover its last use only
+            reused.append(m)
         clean[m] = (inp[0], out)
 
     def perturb(m, inp, out):  # perturbed pass: 2P copies of the batch, +eps then -eps
@@ -82,6 +85,11 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
     finally:
         for h in hooks:
             h.remove()
+    if reused:
+        name = next(n for n, m in net.named_modules() if m is reused[0])
+        raise ArchError(f"activity perturbation perturbs each layer's output once, but layer {name!r} "
+                        f"({type(reused[0]).__name__}) is applied more than once per forward pass (shared weights); "
+                        "use method='perturbation' or 'sgd'")
     hooks = [m.register_forward_hook(perturb) for m in layers]
     try:
         out = net(xb.repeat(2 * population, *[1] * (xb.dim() - 1)))
@@ -155,11 +163,13 @@ def _data(task, split: str):
 def _report(model: nn.Module, task, t, verify_on, k: int) -> Report | None:
     if verify_on is None:
         return None
-    if t is not None:
+    given = isinstance(verify_on, (tuple, list))
+    if given and len(verify_on) != 2:  # (x, y, extra) was a raw TypeError
+        raise TaskError(f"verify_on examples must be a pair (x, y), got {len(verify_on)} items")
+    if t is not None and not given:  # (x, y) with a Task: scored as such (was "unknown split (tensor(...")
         return verify(model, t, split=verify_on)
     from types import SimpleNamespace
 
-    given = isinstance(verify_on, (tuple, list))
     x, y = _examples(*(verify_on if given else task))
     p = {n: v.detach().unsqueeze(0) for n, v in model.named_parameters()}
     # labelled as what it measured: not "test" (verify_stacked's default) for the very examples refined on
@@ -222,13 +232,17 @@ def refine(
         check_number(name, value, f">= {low}", lambda v, low=low: v >= low, integer=True)
     for name, value in (("sigma", sigma), ("lr", lr)):
         check_number(name, value, "> 0", lambda v: v > 0)
+    # a float / None seed was a raw RuntimeError / TypeError from the generator
+    check_number("seed", seed, "(any integer)", lambda v: True, integer=True)
+    if num_classes is not None:  # 0 was taken as "not given", '10' gave "outputs (10,) but ... has 10 classes"
+        check_number("num_classes", num_classes, ">= 1 (or None: the task's)", lambda v: v >= 1, integer=True)
     model = _as_module(model)  # a saved network's path, as for verify(); ArchError for anything else
     x, y, t = _data(task, split)
     if len(y) == 0:
         raise TaskError("refine needs at least one training example")
     if len(x) != len(y):  # x[idx] would silently pair the first len(y) inputs with the labels
         raise TaskError(f"refine got {len(x)} inputs but {len(y)} labels")
-    k = num_classes or (t.num_classes if t is not None else int(y.max()) + 1)
+    k = num_classes if num_classes is not None else (t.num_classes if t is not None else int(y.max()) + 1)
     net = copy.deepcopy(model).eval()
     first = next(net.parameters(), None)
     dtype = first.dtype if first is not None else None
@@ -258,7 +272,7 @@ def refine(
                           f"{2 * population * n_params * 4 / 2**30:,.1f} GiB, more than this machine's "
                           f"{ram / 2**30:,.1f} GiB; give a smaller population")
     before = _report(model, task, t, verify_on, k)
-    g = torch.Generator().manual_seed(seed % 2**64)  # any integer seed, as generate takes them
+    g = torch.Generator().manual_seed(int(seed) % 2**64)  # any integer seed, as generate takes them
     opt = torch.optim.Adam(params.values(), lr=lr)
     history: list[float] = []
     # every parameter is refined, as the gradient-free rules always did: requires_grad=False (a network frozen for

@@ -38,12 +38,7 @@ class Reward:
         raise NotImplementedError
 
     def __call__(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:
-        raw = self.score(reports, params)
-        try:  # a custom score may be a list of floats
-            r = torch.as_tensor(raw, dtype=torch.float64)
-        except (TypeError, ValueError, RuntimeError):
-            raise ConfigError(f"{type(self).__name__}.score must return one number per candidate, got "
-                              f"{type(raw).__name__}") from None
+        r = _as_rewards(self, self.score(reports, params))
         if r.dim() == 0:  # one number: the same reward for every candidate
             r = r.expand(len(reports))
         if tuple(r.shape) != (len(reports),):  # (K, 1) broadcast silently to a (K, K) table of rewards
@@ -68,12 +63,22 @@ class Reward:
         return f"{type(self).__name__}()"
 
 
+def _as_rewards(reward: Reward, raw) -> Tensor:
+    """``reward.score``'s result as a float64 tensor (a custom score may be a list of floats), else a ConfigError."""
+    try:
+        return torch.as_tensor(raw, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise ConfigError(f"{type(reward).__name__}.score must return one number per candidate, got "
+                          f"{type(raw).__name__}") from None
+
+
 class _Sum(Reward):
     def __init__(self, *parts: Reward) -> None:
         self.parts = parts
 
     def score(self, reports, params):
-        return sum(torch.as_tensor(p.score(reports, params), dtype=torch.float64) for p in self.parts)
+        # each part checked as a reward of its own: a bad part of a sum was a raw TypeError naming no class
+        return sum(_as_rewards(p, p.score(reports, params)) for p in self.parts)
 
     def __repr__(self) -> str:
         return " + ".join(map(repr, self.parts))
