@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
 import os
 import time
 from collections.abc import Mapping
@@ -20,7 +19,7 @@ from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskErro
 from metanet.nets import Arch, build
 from metanet.verify import Report, verify, verify_stacked
 from metanet._state import metanet_defaults
-from metanet.writer.model import cpu_default
+from metanet.writer.model import cpu_default, integer as _integer
 
 __all__ = ["generate", "Generated", "support_set"]
 
@@ -77,9 +76,21 @@ class GenerationReport:
         if missing:
             raise FileFormatError(f"not a generation report (GenerationReport.to_dict()): missing {', '.join(missing)}")
         d = {k: v for k, v in d.items() if k in names}  # e.g. the CLI's "out": a TypeError from __init__
+        # what str() and Generated.save read: malformed ones were raw AttributeErrors / KeyErrors there or here
+        cands, chosen, test = d["candidates"], d["chosen"], d.get("test")
+        if (not isinstance(cands, (list, tuple)) or not cands
+                or not all(isinstance(c, Mapping) and {"val_accuracy", "val_loss"} <= set(c) for c in cands)):
+            raise FileFormatError(f"the generation report's candidates must be a non-empty list of "
+                                  f"{{val_accuracy, val_loss}} scores, got {cands!r:.80}")
+        if isinstance(chosen, bool) or not isinstance(chosen, int) or not 0 <= chosen < len(cands):
+            raise FileFormatError(f"the generation report's chosen candidate must be an index 0..{len(cands) - 1}, "
+                                  f"got {chosen!r}")
+        if test is not None and (not isinstance(test, Mapping)
+                                 or not isinstance(test.get("per_class", []), (list, tuple))):
+            raise FileFormatError(f"the generation report's test score is not a Report (Report.to_dict()) or null, "
+                                  f"got {test!r:.80}")
         nan = lambda v: math.nan if v is None else v  # noqa: E731
-        d["candidates"] = [{k: nan(v) for k, v in c.items()} for c in d.get("candidates", [])]
-        test = d.get("test")
+        d["candidates"] = [{k: nan(v) for k, v in c.items()} for c in cands]
         if isinstance(test, Mapping):
             test = dict(test)
             test["loss"] = math.inf if test.get("loss") is None else test["loss"]  # verify's loss of NaN logits
@@ -147,7 +158,9 @@ def generate(
 
     Args:
         spec: a task name (``"mnist"``, ``"fashion-mnist[7,9]"``), free text (``"a network that can read mnist"``),
-            a :class:`~metanet.tasks.Task` or labelled examples ``(x, y)`` (:func:`metanet.tasks.resolve`).
+            a :class:`~metanet.tasks.Task` (or any object with ``split`` and ``num_classes``; without ``input_shape``
+            and ``name`` its train split gives the shape, its type the name) or labelled examples ``(x, y)``
+            (:func:`metanet.tasks.resolve`).
         arch: architecture to write: an :class:`~metanet.nets.Arch`, its string (``"mlp:64-128-128-10:relu"``) or
             dict, or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used). Default: a
             one-hidden-layer MLP of width 64 for the task's input.
@@ -155,11 +168,12 @@ def generate(
         verify: score every candidate on the task's validation split and keep the best (else candidate 0).
         seed: any integer (Python, numpy or torch; taken modulo 2**64). The same seed, ``candidates`` and
             ``shots`` give bit-identical networks on the same machine, torch version and thread count (another
-            thread count can change the last bits). Candidate ``i`` depends on ``candidates`` too: for an MLP with
-            one hidden layer or a CNN only in the last bits (K weight sets are solved as one batch), but with more
-            hidden layers the K candidates share one random stream and candidate 0 of ``candidates=1`` is another
-            network than candidate 0 of ``candidates=8``: compare and reproduce runs with the same ``candidates``
-            (:meth:`Generated.save` records it, with the seed and the candidate's index).
+            thread count can change the last bits). Candidate ``i`` depends on ``candidates`` too: for an MLP or a
+            CNN with one hidden layer only in the last bits (K weight sets are solved as one batch), but with more
+            hidden layers (MLP or CNN) the K candidates share one random stream and candidate 0 of
+            ``candidates=1`` is another network than candidate 0 of ``candidates=8``: compare and reproduce runs
+            with the same ``candidates`` (:meth:`Generated.save` records it, with the seed and the candidate's
+            index).
         writer: a :class:`~metanet.writer.Writer` or the path of a writer checkpoint (default: the checkpoint shipped
             inside the package).
         shots: support examples per class taken from the training split (None: all of it; a class with fewer
@@ -176,19 +190,6 @@ def generate(
     # (building the candidate modules drew their throwaway default init from it)
     with torch.random.fork_rng(devices=[]), metanet_defaults(), cpu_default():
         return _generate(spec, arch, candidates, verify, seed, writer, shots)
-
-
-def _integer(name: str, v: Any, least: int | None = None, none: str = "") -> int:
-    """``v`` as an int: Python, numpy or one-element torch integers (not bools, not floats), else a TaskError."""
-    try:
-        if isinstance(v, bool) or str(getattr(v, "dtype", "")) in ("bool", "torch.bool"):
-            raise TypeError
-        i = operator.index(v)
-    except TypeError:
-        i = None
-    if i is None or (least is not None and i < least):
-        raise TaskError(f"{name} must be {none}an integer{f' >= {least}' if least is not None else ''}, got {v!r}")
-    return i
 
 
 def _flag(name: str, v: Any) -> bool:
@@ -235,26 +236,38 @@ def _sequential_hint(module: nn.Module) -> str:
     return f": the same layers are arch='{arch}' (a metanet MLP, its parameters named layers.{{i}}.weight)"
 
 
-def _fit(arch: Arch, task) -> None:
+def _described(task) -> tuple[tuple[int, ...], str]:
+    """The input shape and name of a resolved task. A task given as any object with ``split`` and ``num_classes``
+    (:func:`metanet.tasks.resolve`) may have neither (an AttributeError): then its train split gives the shape and
+    its type the name, as :func:`metanet.verify` reads such a task."""
+    shape = getattr(task, "input_shape", None)
+    shape = tuple(task.split("train")[0].shape[1:]) if shape is None else tuple(shape)
+    name = getattr(task, "name", None)
+    if not isinstance(name, str) or not name:
+        name = type(getattr(task, "_task", task)).__name__
+    return shape, name
+
+
+def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
     """An ArchError naming the task and a fitting architecture when ``arch`` cannot be written for ``task``."""
-    shape, k = tuple(task.input_shape), task.num_classes
+    k = task.num_classes
     widths, problems = list(arch.widths), []
     if arch.num_classes != k:
-        problems.append(f"has {arch.num_classes} outputs but task {task.name!r} has {k} classes")
+        problems.append(f"has {arch.num_classes} outputs but task {name!r} has {k} classes")
         widths[-1] = k
     if not arch.fits(shape):
         if arch.family == "mlp":
-            problems.append(f"does not fit task {task.name!r}: it takes {arch.in_size} input features, the task's "
+            problems.append(f"does not fit task {name!r}: it takes {arch.in_size} input features, the task's "
                             f"inputs have shape {shape} ({math.prod(shape)} features)")
             widths[0] = math.prod(shape)
         elif len(shape) == 3:
-            problems.append(f"does not fit task {task.name!r}: it reads {arch.in_size}-channel images, the task's "
+            problems.append(f"does not fit task {name!r}: it reads {arch.in_size}-channel images, the task's "
                             f"inputs have shape {shape}")
             widths[0] = shape[0]
         else:
             hint = (" (images of shape (n, H, W) need their channel dimension, (n, 1, H, W): x[:, None])"
                     if len(shape) == 2 and shape[0] > 1 and arch.in_size == 1 else "")  # (1, L): a 1-d signal
-            raise ArchError(f"architecture {arch} does not fit task {task.name!r}: a cnn reads images (C, H, W), the "
+            raise ArchError(f"architecture {arch} does not fit task {name!r}: a cnn reads images (C, H, W), the "
                             f"task's inputs have shape {shape}{hint}; or use an mlp, e.g. "
                             f"mlp:{math.prod(shape)}-64-{k}:{arch.activation}")
     if problems:
@@ -265,15 +278,17 @@ def _fit(arch: Arch, task) -> None:
 def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     t0 = time.perf_counter()
     task = tasks.resolve(spec)
+    shape, name = _described(task)
     candidates = _integer("candidates", candidates, 1)
     shots = None if shots is None else _integer("shots", shots, 1, "None (the whole training split) or ")
     seed = _integer("seed", seed)
     verify = _flag("verify", verify)
-    arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else _arch(arch)
-    _fit(arch, task)  # before the writer is loaded and the support set taken, naming the task, not "support inputs"
+    arch = Arch.default_for(shape, task.num_classes) if arch is None else _arch(arch)
+    # before the writer is loaded and the support set taken, naming the task, not "support inputs"
+    _fit(arch, task, shape, name)
     if verify and len(task.split("val")[1]) == 0:
         raise TaskError(
-            f"task {task.name!r} has no validation examples to choose among the candidates; give at least 3 "
+            f"task {name!r} has no validation examples to choose among the candidates; give at least 3 "
             "examples of a class to tasks.from_examples (smaller classes go wholly to train), or pass verify=False"
         )
     writer = _writer(writer)
@@ -297,7 +312,7 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     # a task from a handful of examples may have no test split: then there is no test score to report
     test = _verify_one(nets[chosen], task) if verify and len(task.split("test")[1]) else None
     report = GenerationReport(
-        task=task.name, arch=str(arch), support=len(y), candidates=cand, chosen=chosen, test=test,
+        task=name, arch=str(arch), support=len(y), candidates=cand, chosen=chosen, test=test,
         seconds=time.perf_counter() - t0, seconds_write=t_write, seed=seed, shots=shots,
     )
     return Generated(nets[chosen], report, nets)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -337,7 +338,8 @@ class Writer(nn.Module):
         """Write ``candidates`` weight sets of ``arch`` for the task whose support set is ``(x, y)``.
 
         Args:
-            arch: the architecture to write (MLP or CNN family).
+            arch: the architecture to write (MLP or CNN family): an :class:`~metanet.nets.Arch`, its string or dict,
+                or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used, see ``start``).
             x: support inputs ``(n, *input_shape)`` (shift-augmented first, with their labels, when the writer's
                 ``augment`` says so).
             y: support labels ``(n,)`` in ``0..K-1``.
@@ -345,8 +347,9 @@ class Writer(nn.Module):
             start: starting weights ``name -> (B, *shape)`` (e.g. a zoo member); default: the seeded init of
                 ``arch`` per candidate.
             candidates: B, the number of weight sets (each from its own seeded starting weights).
-            seed: makes the output deterministic (for the same ``candidates``: the B weight sets share the random
-                draws of the layers after the first, so weight set ``i`` also depends on B).
+            seed: any integer (taken modulo 2**64); ``candidates`` and ``seed`` may be Python, numpy or one-element
+                torch integers. The seed makes the output deterministic (for the same ``candidates``: the B weight
+                sets share the random draws of the layers after the first, so weight set ``i`` also depends on B).
             all_steps: return the weights after every refinement pass (for deep supervision).
 
         Returns:
@@ -358,20 +361,22 @@ class Writer(nn.Module):
 
     def _write(self, arch, x, y, num_classes, start, candidates, seed, all_steps):
         from metanet.checkpoints import check_float32
+        from metanet.writer.generate import _arch
 
         check_float32(self)  # a float64 / half / meta-device writer failed deep inside torch
-        arch = Arch.coerce(arch)
-        k = arch.num_classes if num_classes is None else num_classes
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-            raise TaskError(f"num_classes must be an integer (or None: the architecture's outputs), got {k!r}")
+        # read as generate reads it: a metanet MLP / CNN module was "an architecture mapping is expected, got MLP"
+        arch = _arch(arch)
+        try:
+            k = arch.num_classes if num_classes is None else integer("num_classes", num_classes)
+        except TaskError:
+            raise TaskError(f"num_classes must be an integer (or None: the architecture's outputs), got "
+                            f"{num_classes!r}") from None
         if k != arch.num_classes:
             raise ArchError(f"architecture {arch} has {arch.num_classes} outputs but the task has {k} classes")
         if k < 2:  # one class has no direction to separate: the normalised weights came out ~1e6, the head zero
             raise ArchError(f"architecture {arch} has {k} output; the writer writes classifiers of at least 2 classes")
-        for name, v, least in (("candidates", candidates, 1), ("seed", seed, None)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or (least is not None and v < least):
-                raise TaskError(f"{name} must be an integer{f' >= {least}' if least else ''}, got {v!r}")
-        _check_fits_memory(arch, int(candidates))
+        candidates, seed = integer("candidates", candidates, 1), integer("seed", seed)
+        _check_fits_memory(arch, candidates)
         x, y = _support(x, y)
         if y.numel() == 0 or int(y.min()) < 0 or int(y.max()) >= k:
             raise TaskError(f"support labels must be in 0..{k - 1} and non-empty")
@@ -382,13 +387,12 @@ class Writer(nn.Module):
                     if arch.family == "cnn" and x.dim() == 3 and arch.in_size == 1 else "")
             raise ArchError(f"architecture {arch} does not fit support inputs of shape {tuple(x.shape[1:])}{hint}")
         if start is None:
-            start = _seeded_init(arch, int(candidates), int(seed))
+            start = _seeded_init(arch, candidates, seed)
         else:
             _check_start(arch, start, candidates)
             # the writer computes in float32: float64 starting weights (a .double() network's graph) were a
             # 'expected scalar type Float but found Double' RuntimeError; float32 ones are left as they are
             start = {name: v.to(torch.float32) for name, v in start.items()}
-        seed = int(seed)
         x, y = augment_support(x, y, self.augment, self.augment_below)
         outs, prev = [], start
         for step in range(self.steps):
@@ -520,6 +524,22 @@ class Writer(nn.Module):
                     "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
             return load_lightning(cls, path, "writer", "writer", keys)
         return load_module(cls, path, kind="writer")
+
+
+def integer(name: str, v: object, least: int | None = None, none: str = "") -> int:
+    """``v`` as an int: Python, numpy or one-element torch integers (not bools, not floats: ``2.0`` candidates are a
+    mistake, not 2), else a TaskError. The one rule of :meth:`Writer.write` and :func:`~metanet.writer.generate`:
+    the writer refused the torch integers ``generate`` passed on. ``none`` prefixes the alternative to an integer
+    (``"None (...) or "``) in the message."""
+    try:
+        if isinstance(v, bool) or str(getattr(v, "dtype", "")) in ("bool", "torch.bool"):
+            raise TypeError
+        i = operator.index(v)
+    except TypeError:
+        i = None
+    if i is None or (least is not None and i < least):
+        raise TaskError(f"{name} must be {none}an integer{f' >= {least}' if least is not None else ''}, got {v!r}")
+    return i
 
 
 def _support(x, y) -> tuple[Tensor, Tensor]:
