@@ -284,7 +284,9 @@ class ReaderModule(L.LightningModule):
         scan_steps: > 0 gives the reader a trigger scan (:mod:`metanet.reader.scan`) of that many Neural Cleanse
             steps; its head is fitted when training ends, on the val networks of the zoos that hold backdoored
             ones (never on training networks), before the export. The Lightning ``.ckpt`` files are saved before
-            that: a reader loaded from one has the scan head unfitted (the export has it).
+            that: a reader loaded from one has the scan head unfitted (the export has it). Without two or more val
+            networks of each label (backdoored, clean) the head stays unfitted, with a warning, and the export is
+            still written; a ``fast_dev_run`` (which exports nothing) skips it.
         lr, weight_decay: AdamW.
         schedule: ``"constant"`` or ``"cosine"`` (per step, to 5 % of ``lr`` over the trainer's planned steps: it
             needs ``max_epochs`` or ``max_steps``; a ``max_time`` stop ends it early).
@@ -461,15 +463,31 @@ class ReaderModule(L.LightningModule):
         if self.global_rank != 0:
             return
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
-        if self.reader.scan_steps and dm is not None and getattr(dm, "val_zoos", None):
+        # not after a fast_dev_run, which exports nothing: the scan runs Neural Cleanse on every val network of the
+        # backdoor zoos (minutes for train/reader.yaml's), the opposite of a smoke test
+        smoke = self._trainer is not None and bool(self.trainer.fast_dev_run)
+        if self.reader.scan_steps and dm is not None and getattr(dm, "val_zoos", None) and not smoke:
+            from lightning.pytorch.utilities import rank_zero_warn
+
+            from metanet.errors import GraphError
             from metanet.reader.scan import fit_scan
 
             graphs = [g for gs in dm.val_zoos.values() if any(float(g.y_backdoor) > 0 for g in gs) for g in gs]
-            if graphs:
-                fit = fit_scan(self.reader, graphs)
-                exp = getattr(self.logger, "experiment", None)
-                if exp is not None and hasattr(exp, "add_text"):
-                    exp.add_text("scan_head", json.dumps(fit))
+            unfitted = (f"scan_steps={self.reader.scan_steps} but the reader's trigger-scan head was not fitted "
+                        "({}); the export reads backdoors with the weights-only head (metanet.read skips the scan): "
+                        "add a zoo with backdoored networks to data.zoos (and enough of its val networks: "
+                        "data.max_nets), fit it with metanet.reader.scan.fit_scan, or set model.scan_steps to 0")
+            if not graphs:  # the export's scan head was left unfitted without a word
+                rank_zero_warn(unfitted.format("no val network of the zoos is backdoored"))
+            else:
+                try:
+                    fit = fit_scan(self.reader, graphs)
+                except GraphError as e:  # too few of a label: the whole fit ended in this error, with no export
+                    rank_zero_warn(unfitted.format(f"on {len(graphs)} val networks: {e}"))
+                else:
+                    exp = getattr(self.logger, "experiment", None)
+                    if exp is not None and hasattr(exp, "add_text"):
+                        exp.add_text("scan_head", json.dumps(fit))
         from metanet.writer.lightning import export_at_fit_end
 
         export_at_fit_end(self, self.reader.save)

@@ -1038,8 +1038,9 @@ class Reader(nn.Module):
             reader = load_lightning(cls, path, "reader", "reader", keys)
             if reader.scan_steps and not bool(reader.scan_fitted):  # read() skipped the scan without a word
                 warnings.warn(f"{path}: this Lightning checkpoint's trigger-scan head is not fitted (it is fitted when "
-                              "training ends, after the checkpoints are saved); metanet.read will use the weights-only "
-                              "backdoor head. Load the fit's exported .safetensors for the scan, or fit it with "
-                              "metanet.reader.scan.fit_scan", UserWarning, stacklevel=2)
+                              "training ends, after the checkpoints are saved): metanet.read reads backdoors with the "
+                              "weights-only head (scan=True is an error). For the scan, load the fit's exported "
+                              ".safetensors (model.export), or fit the head with metanet.reader.scan.fit_scan on "
+                              "labelled networks", UserWarning, stacklevel=2)
             return reader
         return load_module(cls, path, "reader")

@@ -120,7 +120,10 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
                          "weights of a trained or initialised scale")
     fitted = bool(getattr(reader, "scan_fitted", False))
     if scan and not fitted:
-        raise GraphError("this reader has no fitted trigger scan (metanet.reader.scan); read with scan=False")
+        why = ("its trigger-scan head is fitted when a fit ends, after the Lightning .ckpt files are saved: use the "
+               "fit's exported .safetensors or fit it with metanet.reader.scan.fit_scan, or "
+               if reader.scan_steps else "it was built with scan_steps=0: ")
+        raise GraphError(f"this reader has no fitted trigger scan (metanet.reader.scan); {why}read with scan=False")
     p_reader = float(torch.sigmoid(out["backdoor"][0]))
     p_backdoor, scan_info = p_reader, None
     if fitted and scan is not False:
@@ -194,8 +197,8 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
 
     Raises:
         GraphError: an unsupported module or layer (named), non-finite weights (or float64 ones beyond float32's
-            range), weights so large that the reader's float32 computation overflows, or a ``Batch`` of several
-            graphs.
+            range), a network or graph on the 'meta' device (no weights), weights so large that the reader's
+            float32 computation overflows, or a ``Batch`` of several graphs.
         FileFormatError: a path that is not a network file or has no architecture in its header.
         CheckpointError: a missing or mismatched reader checkpoint.
         ConfigError: ``scan`` not a bool or None.
@@ -211,13 +214,26 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         raise CheckpointError(f"reader must be a Reader, the path of a reader checkpoint or None (the shipped one); "
                               f"got {type(reader).__name__}")
     graph = _as_graph(model)
-    bad = int((~torch.isfinite(graph.edge_attr)).sum() + (~torch.isfinite(graph.x)).sum())
+    _check_values(graph)
+    return read_graph(r, graph, scan)
+
+
+def _check_values(graph: Any) -> None:
+    """A GraphError for values the reader cannot read: on the 'meta' device, NaN / infinite, or (float64) beyond
+    float32's range, the precision the reader computes in. One pass: a value is lost in float32 or it is not."""
+    if any(v.is_meta for v in (graph.x, graph.edge_attr)):  # was a raw "Tensor.item() cannot be called" here
+        raise GraphError("the graph's values are on the 'meta' device (to_graph of a network built under "
+                         "torch.device('meta'): its architecture without weights), so there is nothing to read: give "
+                         "a graph of a network with real weights")
+    bad = over = 0
+    for v in (graph.edge_attr, graph.x):
+        lost = ~torch.isfinite(v.float())  # float32 values: .float() is no copy
+        if bool(lost.any()):
+            n = int((~torch.isfinite(v[lost])).sum())
+            bad, over = bad + n, over + int(lost.sum()) - n
     if bad:  # every prediction would be NaN; from_graph refuses such a graph too
         raise GraphError(f"the network has {bad} NaN or infinite weights or biases; a reading of it would be NaN: "
                          "give a network whose parameters are all finite")
-    # float64 values beyond float32's range (~3.4e38) became inf in the reader, which computes in float32
-    bad = int((~torch.isfinite(graph.edge_attr.float())).sum() + (~torch.isfinite(graph.x.float())).sum())
-    if bad:
-        raise GraphError(f"the network has {bad} weights or biases beyond float32's range (|value| > 3.4e38), the "
+    if over:  # float64 values beyond float32's range (~3.4e38) became inf in the reader
+        raise GraphError(f"the network has {over} weights or biases beyond float32's range (|value| > 3.4e38), the "
                          "precision the reader computes in; a reading of it would be NaN")
-    return read_graph(r, graph, scan)
