@@ -9,9 +9,10 @@ Two sizes:
   workers on a quiet machine).
   Results go to ``bench/results/*.json``.
 
-Every benchmark runs in its own process (one after the other, so they never compete for the cores); one that fails
-is reported as failed in the table with its exit code and the run goes on. ``--only`` and ``--skip`` select
-benchmarks by name; ``--table-only`` rewrites ``RESULTS.md`` from the JSON files already there.
+Every benchmark runs in its own process (one after the other, so they never compete for the cores); one that fails,
+or whose zoo cannot be built, is reported as failed in the table and the run goes on (exit code 1 at the end).
+``--only`` and ``--skip`` select benchmarks by name; ``--table-only`` rewrites ``RESULTS.md`` from the JSON files
+already there.
 
     python bench/run_all.py                     # CI size
     python bench/run_all.py --full --zoos /work/zoos
@@ -261,16 +262,30 @@ def ensure_zoo(recipe: str, zoos: Path, full: bool) -> Path:
     return out
 
 
-def run_bench(b: Bench, full: bool, zoos: Path, python: str) -> dict:
-    """Run one benchmark in its own process; the record of what ran, how long, and its exit code."""
+def run_bench(b: Bench, full: bool, zoos: Path, python: str, failed_zoos: dict[str, str] | None = None) -> dict:
+    """Run one benchmark in its own process; the record of what ran, how long, and its exit code.
+
+    A zoo it needs that cannot be built is a failed run (exit code 1, with the reason in ``error``), not a traceback
+    that ends the whole run; ``failed_zoos`` (recipe -> reason) keeps another benchmark from building it again."""
+    failed_zoos = {} if failed_zoos is None else failed_zoos
     args = list(b.full if full else b.quick)
+    t0 = time.perf_counter()
     if any("{" in a for a in args):
         needed = {z for z in b.zoos if any(f"{{{z}}}" in a for a in args)}
-        dirs = {z: str(ensure_zoo(z, zoos, full)) for z in sorted(needed)}
+        dirs = {}
+        for z in sorted(needed):
+            if z not in failed_zoos:
+                try:
+                    dirs[z] = str(ensure_zoo(z, zoos, full))
+                    continue
+                except Exception as e:  # noqa: BLE001 - any failure of the build: report it, go on with the others
+                    failed_zoos[z] = f"{type(e).__name__}: {e}"
+                    print(f"[run_all] zoo {z} could not be built: {failed_zoos[z]}", flush=True)
+            return {"bench": b.name, "command": "", "seconds": time.perf_counter() - t0, "exit_code": 1,
+                    "error": f"zoo {z} could not be built ({failed_zoos[z]})"}
         args = [a.format(**dirs) if "{" in a else a for a in args]
     cmd = [python, str(BENCH / f"{b.script or b.name}.py"), *args, "--out", str(b.out(full))]
     print(f"[run_all] {' '.join(cmd)}", flush=True)
-    t0 = time.perf_counter()
     rc = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT))).returncode
     return {"bench": b.name, "command": " ".join(cmd[1:]), "seconds": time.perf_counter() - t0, "exit_code": rc}
 
@@ -340,6 +355,8 @@ def table(full: bool, runs: dict[str, dict] | None = None) -> str:
         for fig in b.figures:
             if data is None:
                 why = f"failed (exit {run['exit_code']})" if run and run["exit_code"] else "not run"
+                if run and run.get("error"):
+                    why = f"failed: {run['error'].split(' (')[0]}"  # the cause in full is in the run times list
                 lines.append(f"| #{b.issue} | [{b.name}]({path.relative_to(BENCH)}) | {fig.name} | {why} | "
                              f"{fig.goal} | |")
                 continue
@@ -350,7 +367,8 @@ def table(full: bool, runs: dict[str, dict] | None = None) -> str:
                          f"{size_note} | {fig.goal} | {ok} |")
     if runs:
         lines += ["", "Run times:", ""]
-        lines += [f"- `{r['bench']}`: {r['seconds']:.0f} s, exit code {r['exit_code']}" for r in runs.values()]
+        lines += [f"- `{r['bench']}`: {r['seconds']:.0f} s, exit code {r['exit_code']}"
+                  + (f": {r['error']}" if r.get("error") else "") for r in runs.values()]
     return "\n".join(lines) + "\n"
 
 
@@ -376,10 +394,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict] = {}
     if not args.table_only:
         zoos = Path(args.zoos or Path.home() / ".cache" / "metanet" / "bench-zoos")
+        failed_zoos: dict[str, str] = {}
         for b in BENCHES:
             if (only and b.name not in only) or b.name in skip:
                 continue
-            runs[b.name] = run_bench(b, args.full, zoos, sys.executable)
+            runs[b.name] = run_bench(b, args.full, zoos, sys.executable, failed_zoos)
     text = table(args.full, runs)
     results = args.results or BENCH / ("RESULTS.md" if args.full else "RESULTS.quick.md")
     atomic_write(results, lambda tmp: Path(tmp).write_text(text))

@@ -16,7 +16,8 @@ Both comparisons run in one invocation, one after the other, on the same machine
     python bench/scale_out.py                 # tiny recipe, 1 epoch of reader training
     python bench/scale_out.py --quick         # CI size: a 12-run slice of the recipe, 8 reader steps
 
-Writes ``bench/results/scale_out.json`` (``scale_out.quick.json`` with ``--quick``) and prints it.
+Writes ``bench/results/scale_out.json`` (``scale_out.quick.json`` with ``--quick``) and prints it. A measurement that
+fails (a build, a training run) is one error message and exit code 1; so are zoos that differ (their JSON is written).
 """
 
 from __future__ import annotations
@@ -30,12 +31,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from metanet.io import atomic_write  # noqa: E402
+
+
+class MeasurementError(RuntimeError):
+    """A measurement that could not be made or did not hold (zoos that differ): ``cli`` prints it, exit code 1."""
 
 
 def ray_build(recipe: str, out: Path, cpus: int, limit: int | None) -> float:
@@ -74,12 +80,19 @@ def ddp_fit(zoo: Path, workdir: Path, devices: int, threads: int, steps: int, ba
     proc = subprocess.run(args, cwd=workdir, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"training failed ({' '.join(args)}):\n{proc.stderr[-3000:]}")
+        raise MeasurementError(f"reader training with {devices} process(es) failed (exit {proc.returncode}): "
+                               f"{' '.join(args)}\n{proc.stderr[-3000:]}")
     events = sorted(workdir.rglob("events.out.tfevents.*"))
+    if not events:  # was an IndexError
+        raise MeasurementError(f"reader training with {devices} process(es) wrote no TensorBoard event file "
+                               f"under {workdir}: {' '.join(args)}")
     acc = EventAccumulator(str(events[0].parent))
     acc.Reload()
     tag = "train/loss"  # the reader's total training loss, logged every step
-    scalars = acc.Scalars(tag)
+    scalars = acc.Scalars(tag) if tag in acc.Tags().get("scalars", []) else []
+    if len(scalars) < 2:  # was a KeyError, or a ZeroDivisionError below
+        raise MeasurementError(f"reader training with {devices} process(es) has {len(scalars)} logged training "
+                               f"step(s) of {tag} in {events[0].parent}; throughput needs at least 2")
     dt = scalars[-1].wall_time - scalars[0].wall_time
     n_steps = scalars[-1].step - scalars[0].step
     return {"devices": devices, "threads_per_process": threads, "steps": steps, "logged_steps": len(scalars),
@@ -118,8 +131,8 @@ def main(argv: list[str] | None = None) -> dict:
                                 "python": platform.python_version(), "loadavg_start": os.getloadavg()}}
     with tempfile.TemporaryDirectory(prefix="metanet-scale-") as tmp:
         tmp = Path(tmp)
-        one = ray_build(args.recipe, tmp / "zoo1", 1, limit)
-        two = ray_build(args.recipe, tmp / "zoo2", 2, limit)
+        one, two = (_measured(f"zoo build on Ray with {cpus} CPU{'s' if cpus > 1 else ''}", ray_build, args.recipe,
+                              tmp / f"zoo{cpus}", cpus, limit) for cpus in (1, 2))
         from metanet.zoo import Zoo
 
         same = [(n.id, n.sha256) for n in Zoo(tmp / "zoo1")] == [(n.id, n.sha256) for n in Zoo(tmp / "zoo2")]
@@ -130,7 +143,8 @@ def main(argv: list[str] | None = None) -> dict:
                                        ("1_process_2_threads", 1, 2)):
             work = tmp / f"ddp-{name}"
             work.mkdir()
-            runs[name] = ddp_fit(tmp / "zoo1", work, devices, threads, steps, args.batch_size)
+            runs[name] = _measured(f"reader training ({name.replace('_', ' ')})", ddp_fit, tmp / "zoo1", work,
+                                   devices, threads, steps, args.batch_size)
         base = runs["1_process_1_thread"]["networks_per_second"]
         result["reader_ddp"] = {**runs,
                                 "speedup_ddp_vs_1_process": runs["2_processes_ddp"]["networks_per_second"] / base,
@@ -142,8 +156,31 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"scale_out{'.quick' if args.quick else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, lambda tmp: Path(tmp).write_text(text + "\n"))
+    if not same:  # the JSON above records it; the run is still a failure
+        raise MeasurementError(f"the zoos built with 1 and 2 Ray CPUs differ (not the same networks, by sha256): the "
+                               f"speed-up is not of the same build (results in {out})")
     return result
 
 
+def _measured(what: str, fn: Any, *args: Any) -> Any:
+    """``fn(*args)``; any failure as a MeasurementError naming ``what`` (a traceback stopped the script before)."""
+    try:
+        return fn(*args)
+    except MeasurementError:
+        raise
+    except Exception as e:  # noqa: BLE001 - Ray, torch and the zoo build raise many kinds; all end the run the same
+        raise MeasurementError(f"{what} failed: {type(e).__name__}: {e}") from e
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """The script: 0 when every measurement was made (and the zoos agree), 1 with one error message otherwise."""
+    try:
+        main(argv)
+    except MeasurementError as e:
+        print(f"scale_out: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

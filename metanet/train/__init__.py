@@ -3,18 +3,20 @@
 The model and data classes are chosen in the YAML config (``model.class_path``, ``data.class_path``), so one entry
 point serves the reader, the writer and the verification loop: ``metanet train fit -c train/writer.yaml``.
 A user mistake found while the run is set up (a zoo directory that is not a zoo, an unknown task: a
-:class:`~metanet.errors.MetanetError`) is one error line and exit code 2, as everywhere in the ``metanet`` CLI;
-``--debug`` before ``train`` shows the traceback. ``--ckpt_path=last`` resumes from the ``last.ckpt`` of the latest
+:class:`~metanet.errors.MetanetError`) is one error line and exit code 2, as everywhere in the ``metanet`` CLI, and
+so is a bad flag or value (jsonargparse's usage error); ``--debug`` before ``train`` shows the traceback (and
+jsonargparse's full usage error). ``--ckpt_path=last`` resumes from the ``last.ckpt`` of the latest
 earlier run (the logger's newest ``version_N`` that holds one).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 __all__ = ["cli_main"]
 
@@ -36,6 +38,8 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
             save_config_kwargs={"overwrite": True},
             auto_configure_optimizers=False,
             parser_kwargs={"prog": "metanet train"},
+            # --debug keeps jsonargparse's own error: the whole usage, then every subtype it tried
+            **({} if debug else {"parser_class": _parser_class()}),
         )
     except Exception as e:  # noqa: BLE001 - only a MetanetError (maybe wrapped by jsonargparse) is handled here
         cause = _metanet_cause(e)
@@ -44,6 +48,79 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
         print(f"metanet: error: {cause}", file=sys.stderr)
         return 2
     return 0
+
+
+def _parser_class() -> type:
+    from lightning.pytorch.cli import LightningArgumentParser
+
+    class MetanetArgumentParser(LightningArgumentParser):
+        """A usage error (a bad flag or value) is one line: the problem, and where the options are listed.
+        jsonargparse printed the usage of the whole subcommand (~50 lines) and a multi-line error listing every
+        Union subtype it tried; ``--help`` is unchanged."""
+
+        def error(self, message: str, ex: Exception | None = None) -> NoReturn:  # type: ignore[override]
+            # a parse attempt jsonargparse catches itself (exit_on_error off), or its debug mode: its own error
+            if not self.exit_on_error or os.environ.get("JSONARGPARSE_DEBUG"):
+                super().error(message, ex)
+            self._logger.error(message)
+            parser = getattr(ex, "subcommand_parser", None) or self  # the error of `fit`'s options is fit's
+            prog = parser.prog.replace(" [options]", "")
+            # one line, as every user mistake of the metanet CLI
+            sys.stderr.write(f"{prog}: error: {_short_message(message)} (options: '{prog} --help')\n")
+            self.exit(2)
+
+    return MetanetArgumentParser
+
+
+def _short_message(message: str) -> str:
+    """One line from jsonargparse's error message: the option (``--model.init_args.hidden``), what was expected
+    and what was given, without the Union subtypes it tried, ``NoneType`` and ``<class '...'>`` wrappers."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return re.sub(r"^argument (--\S+|subcommand): ", r"\1: ", lines[0]) if lines else message
+    keys: list[str] = []
+    cls = given = None
+    types: list[str] = []
+    details: list[str] = []
+    for line in lines:
+        line = line.removeprefix("- ")
+        if m := re.fullmatch(r'Parser key "(.+)":', line):
+            keys.append(m[1])
+        elif m := re.fullmatch(r"Problem with given class_path '(.+)':", line):
+            cls = cls or m[1]
+        elif m := re.fullmatch(r"Given value: (.*)", line):
+            if not m[1].startswith("NestedArg("):  # a nested value: its "Got value" line gave it
+                given = m[1]
+        # a type: one token (brackets aside), not a sentence such as "Expected a path but X either not accessible"
+        elif m := re.fullmatch(r"Expected a (<class '[\w.]+'>|[\w.]+(?:\[.*\])?)(?:\. Got value: (.*))?", line):
+            if m[2] is not None:
+                given = m[2]
+            kind = _type_name(m[1])
+            if kind != "None" and kind not in types:
+                types.append(kind)
+        elif not line.startswith(("Does not validate against", "Subtypes:", "Errors:", "Given value type:")):
+            detail = line[:1].lower() + line[1:]
+            if detail not in details:
+                details.append(detail)
+    key = keys[0] if keys else ""
+    if cls and len(keys) > 1:
+        key += ".init_args." + ".".join(keys[1:])
+    parts = list(details)
+    if types and not details:  # "expected a path ..." details already say what a string value must be
+        if len(types) > 1 and all(t.startswith("one of ") for t in types):  # several Literals: one list
+            types = ["one of " + ", ".join(t.removeprefix("one of ") for t in types)]
+        parts.append(f"expected {' or '.join(types)}" + (f", got {given!r}" if given is not None else ""))
+    text = "; ".join(parts) or lines[-1]
+    if cls:
+        text += f" ({cls})"
+    return f"--{key}: {text}" if key else text
+
+
+def _type_name(text: str) -> str:
+    """``<class 'int'>`` -> ``int``, ``typing.Literal['a', 'b']`` -> ``one of 'a', 'b'``."""
+    text = re.sub(r"<class '(?:builtins\.)?([\w.]+)'>", r"\1", text)
+    text = re.sub(r"typing\.Literal\[(.*)\]", r"one of \1", text)
+    return "None" if text == "NoneType" else text
 
 
 def _check_configs(args: Sequence[str]) -> None:
