@@ -37,7 +37,6 @@ Without Ray, the same scale-out works with any scheduler: run ``metanet zoo buil
 from __future__ import annotations
 
 import json
-import numbers
 import os
 import sys
 import time
@@ -52,7 +51,7 @@ from metanet._state import with_metanet_defaults
 from metanet.errors import ZooError
 from metanet.io import atomic_write
 from metanet.zoo.data import load_task_data
-from metanet.zoo.recipe import Recipe, RunSpec, load_recipe
+from metanet.zoo.recipe import Recipe, RunSpec, _is_int, load_recipe
 from metanet.zoo.store import Store, tensor_sha256
 from metanet.zoo.train import train_population
 
@@ -102,7 +101,7 @@ def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int]:
         return (0, 1)
     if isinstance(text, tuple):
         # two integers: (0.5, 2) matched no unit (u % 2 == 0.5) and built nothing, ("0", "2") was a TypeError
-        if len(text) != 2 or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in text):
+        if len(text) != 2 or not all(_is_int(x) for x in text):
             raise ZooError(f"shard {text!r} is malformed; expected (I, N) integers with 0 <= I < N, e.g. (0, 4)")
         i, n = int(text[0]), int(text[1])
     else:
@@ -296,7 +295,7 @@ def build(
     """
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if limit is not None and (not isinstance(limit, numbers.Integral) or isinstance(limit, bool) or limit < 1):
+    if limit is not None and (not _is_int(limit) or limit < 1):
         raise ZooError(f"limit must be an integer >= 1 (a number of runs), got {limit!r}")
     i_shard, n_shard = parse_shard(shard)
     recipe = load_recipe(recipe)

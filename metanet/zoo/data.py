@@ -7,13 +7,13 @@ consecutive units usually do too (units are ordered by task within a group).
 from __future__ import annotations
 
 import functools
-import numbers
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from metanet.errors import ConfigError, RecipeError, TaskError
+from metanet.zoo.recipe import _is_int
 
 __all__ = ["TaskData", "task_info", "load_task_data"]
 
@@ -81,7 +81,7 @@ def load_task_data(name: str, train_examples: int | None = None, eval_train_exam
                           ("eval_train_examples", eval_train_examples, "integers >= 0")):
         if v is None and key == "train_examples":
             continue
-        if not (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0):
+        if not (_is_int(v) and v >= 0):
             raise ConfigError(f"load_task_data: {key} = {v!r:.40}; valid: {valid}")
     t = _get(name)
     x, y = t.split("train")

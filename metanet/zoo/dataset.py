@@ -5,6 +5,11 @@ more epochs) land on the same side, so a model cannot score by recognising an ea
 The split is a seeded permutation of *all* the zoo's run ids, cut by ``fractions``, then the filters apply: a run's
 side does not depend on the filters (nor differ from :mod:`metanet.reader`'s split with the same seed).
 
+The permutation is drawn over the runs *present*: a zoo with fewer runs than its recipe's ``count`` (built with
+``--limit`` or one ``--shard I/N``, or still building) splits differently from the finished zoo, and a run in its
+test split can land in train once the build completes. Such a dataset warns once (a ``UserWarning`` naming how many
+runs are missing); split a complete (merged) zoo for results that must stay leak-free over time.
+
 Targets (``target=`` one name or a list of names; ``data.y`` is ``(1,)`` or ``(1, k)`` float, or a long class index
 for ``task`` / ``activation`` / ``optimizer``):
 
@@ -24,6 +29,7 @@ import inspect
 import math
 import numbers
 import operator
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -33,7 +39,7 @@ from torch_geometric.data import Dataset
 
 from metanet.errors import ZooError, whole_number
 from metanet.nets import ACTIVATIONS
-from metanet.zoo.recipe import OPTIMIZERS
+from metanet.zoo.recipe import OPTIMIZERS, _is_int
 
 __all__ = ["ZooDataset", "split_runs", "TARGETS"]
 
@@ -55,7 +61,7 @@ def split_runs(runs: Sequence[int], fractions: tuple[float, float, float], seed:
     if not ok or not math.isclose(sum(fr), 1.0, abs_tol=1e-6):
         raise ZooError(f"fractions {fractions!r:.80} must be three non-negative numbers summing to 1 (train, val, test)")
     fractions = fr
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+    if not _is_int(seed) or seed < 0:
         raise ZooError(f"split seed {seed!r:.80} must be an integer >= 0")
     runs = sorted(set(runs))
     order = np.random.default_rng(seed).permutation(len(runs))
@@ -63,6 +69,24 @@ def split_runs(runs: Sequence[int], fractions: tuple[float, float, float], seed:
     b = round((fractions[0] + fractions[1]) * len(runs))
     pick = lambda lo, hi: {runs[i] for i in order[lo:hi]}  # noqa: E731
     return {"train": pick(0, a), "val": pick(a, b), "test": pick(b, len(runs))}
+
+
+def _warn_if_incomplete(zoo: Any, runs: set[int]) -> None:
+    """Warn, once per zoo and number of runs, that ``zoo`` holds fewer runs than its recipe: the split drawn over
+    the runs present changes when the build completes (a test run can then land in train)."""
+    try:
+        planned = int(zoo._store.meta().get("count", ""))
+    except (ValueError, ZooError):  # not recorded (an index written by another tool): nothing to compare with
+        return
+    missing = planned - len(runs)
+    warned = zoo.__dict__.setdefault("_incomplete_warned", set())
+    if missing <= 0 or len(runs) in warned:
+        return
+    warned.add(len(runs))
+    warnings.warn(f"{zoo.path} holds {len(runs)} of its recipe's {planned} runs ({missing} missing: built with "
+                  "--limit or one --shard I/N, or still building); the train/val/test split is drawn over the runs "
+                  "present, so it will change when the build completes and a run now in val/test can land in train: "
+                  "split the complete (merged) zoo for lasting results", UserWarning, stacklevel=3)
 
 
 def edge_width(nets: Any) -> int:
@@ -88,7 +112,8 @@ class ZooDataset(Dataset):
         split: ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
         target: a target name or a list of names (:data:`TARGETS`).
         fractions: train/val/test fractions of the runs.
-        seed: seed of the run permutation.
+        seed: seed of the run permutation (over the runs present: a zoo with fewer runs than its recipe warns
+            that its split will change when the build completes; see the module docstring).
         filters: keyword filters of :meth:`Zoo.select` applied first (e.g. ``task="mnist"``).
         transform: optional PyG transform applied on access.
         edge_dim: ``edge_attr`` width of every graph (:func:`metanet.graph.to_graph`); default: the widest any
@@ -139,7 +164,10 @@ class ZooDataset(Dataset):
         nets = self.zoo.select(**filters)
         # split over every run of the zoo, not the filtered ones: a run's side must not depend on the filters, or
         # dataset("train", task=...) and dataset("test") share runs (and disagree with metanet.reader's split)
-        sides = split_runs([n.run for n in self.zoo], fractions, seed)
+        runs = {n.run for n in self.zoo}
+        sides = split_runs(runs, fractions, seed)
+        if split != "all":
+            _warn_if_incomplete(self.zoo, runs)
         self.nets = nets if split == "all" else [n for n in nets if n.run in sides[split]]
         super().__init__(None, transform)
 
@@ -178,10 +206,13 @@ class ZooDataset(Dataset):
     @property
     def num_classes(self) -> int:
         """For a class target (``task``, ``activation``, ``optimizer``) the size of its label space, the same for
-        every split and filter (PyG's ``1 + max label`` would differ between splits); else as PyG infers it."""
+        every split and filter (PyG's ``1 + max label`` would differ between splits); else as PyG infers it, and 0
+        for an empty dataset (PyG's value for no labels; its own inference raised a bare IndexError)."""
         if len(self.targets) == 1 and self.targets[0] in _CLASSES:
             return {"task": len(self.task_names), "activation": len(ACTIVATIONS), "optimizer": len(OPTIMIZERS)}[
                 self.targets[0]]
+        if len(self) == 0:
+            return self._infer_num_classes(None)
         return super().num_classes
 
     def _position(self, idx: Any) -> int:

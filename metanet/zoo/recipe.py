@@ -221,7 +221,8 @@ def _is_name(v: Any, names: Any) -> bool:
 
 def _is_int(v: Any) -> bool:
     """An integer, Python or numpy (a recipe built in Python may hold ``np.int64``), but not a bool (``True`` is not
-    1 epoch): the one integer check of recipes and of training runs (:mod:`metanet.zoo.train` uses it too)."""
+    1 epoch): the one integer check of recipes, of training runs and of their task data (:mod:`metanet.zoo.train`
+    and :mod:`metanet.zoo.data` use it too)."""
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 

@@ -205,8 +205,20 @@ class Store:
                                    "moment) or was stopped before writing anything (run it again)")
                 if "nets" not in tables:
                     raise ZooError(f"{self.db_path} has no 'nets' table: not a metanet zoo index")
-                if "units" not in tables:  # an index written by another tool: nets only
-                    self.conn.executescript(SCHEMA)
+                if not {"units", "meta"} <= tables:  # an index written by another tool: nets only
+                    try:
+                        self.conn.executescript(SCHEMA)
+                    except sqlite3.OperationalError as e:
+                        if "readonly" not in str(e) and "unable to open" not in str(e):
+                            raise
+                        # the real problem is the foreign index, not a write this reader asked for
+                        gone = [repr(t) for t in ("units", "meta") if t not in tables]
+                        missing = " and ".join(gone) + (" tables" if len(gone) > 1 else " table")
+                        raise ZooError(f"{self.db_path} has a 'nets' table but no {missing}: it was not written "
+                                       "by 'metanet zoo build' (an index from another tool, or a partial copy); "
+                                       "opening it adds the missing tables, which needs write access to "
+                                       f"{self.path}: open it once with write access, or copy the directory "
+                                       "somewhere writable and open the copy") from None
         except (sqlite3.DatabaseError, ZooError) as e:
             self.conn.close()
             if isinstance(e, ZooError):

@@ -413,7 +413,8 @@ class Zoo:
                 fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0, transform: Any = None,
                 edge_dim: int | None = None, **filters: Any):
         """A PyG ``Dataset`` of neural graphs with targets; see :class:`metanet.zoo.dataset.ZooDataset` (``filters``
-        are :meth:`select`'s)."""
+        are :meth:`select`'s). The split is drawn over the runs present: a zoo with fewer runs than its recipe
+        (``--limit``, one ``--shard``, a build still running) warns that its split will change when it completes."""
         from metanet.zoo.dataset import ZooDataset
 
         return ZooDataset(self, split=split, target=target, fractions=fractions, seed=seed, filters=filters,
