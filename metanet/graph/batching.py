@@ -11,6 +11,7 @@ from torch_geometric.data import Batch
 
 from metanet.errors import GraphError
 from metanet.graph.data import NODE_BIAS
+from metanet.graph.decode import _coalesce_hint
 from metanet.graph.mapping import Layout, layout
 
 __all__ = ["batch_params", "ParamGroup"]
@@ -58,9 +59,13 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
     e_count = torch.tensor([lay.num_edges for lay in lays])
     total_n, total_e = int(n_count.sum()), int(e_count.sum())
     if edge_values.dim() != 2 or edge_values.shape[0] != total_e:
+        ei = batch._store._mapping.get("edge_index")
+        hint = ""
+        if isinstance(ei, Tensor) and ei.dim() == 2 and ei.shape[1] == edge_values.shape[0]:  # the batch's own count
+            hint = _coalesce_hint(sum(b - a for lay in lays for a, b in lay.residual_rows), total_e - ei.shape[1])
         raise GraphError(
             f"edge values of shape {tuple(edge_values.shape)} do not match the batch: its {len(lays)} graphs have "
-            f"{total_e} edges in all, so (E={total_e}, F) is expected"
+            f"{total_e} edges in all, so (E={total_e}, F) is expected{hint}"
         )
     if node_bias.dim() != 1 or node_bias.shape[0] != total_n:
         raise GraphError(

@@ -48,13 +48,20 @@ def _graph(args: argparse.Namespace) -> int:
             w, h = (round(v * args.dpi) for v in fig.get_size_inches())
             raise FileFormatError(f"--dpi {args.dpi} makes a {w}x{h}-pixel image, larger than can be drawn "
                                   f"({_MAX_PIXELS} pixels a side); give --dpi <= {int(_MAX_PIXELS // inches)}")
+        import io
+
         from metanet.io import atomic_write
 
+        image = io.BytesIO()  # drawn in memory first: a failed drawing leaves no file or new folder behind
         try:
-            atomic_write(args.plot, lambda tmp: fig.savefig(tmp, dpi=args.dpi, format=suffix))
+            fig.savefig(image, dpi=args.dpi, format=suffix)
         except MemoryError:
             raise FileFormatError(f"not enough memory to draw {args.plot!r} at --dpi {args.dpi}; give a lower "
                                   f"--dpi (default 120)") from None
+        except RuntimeError as e:  # e.g. .pgf needs a LaTeX install ('xelatex' not found): a raw traceback before
+            raise FileFormatError(f"cannot write a plot to {args.plot!r} as {suffix}: {' '.join(str(e).split())}; "
+                                  "write another image type, e.g. .png, .svg or .pdf") from None
+        atomic_write(args.plot, lambda tmp: Path(tmp).write_bytes(image.getbuffer()))
     if args.json:
         print(dumps_json(out))
     else:

@@ -147,7 +147,8 @@ class NeuralGraph(Data):
 
     @property
     def layout(self) -> "Layout":
-        """The :class:`~metanet.graph.Layout` of this graph's architecture (cached per architecture)."""
+        """The :class:`~metanet.graph.Layout` of this graph's architecture (cached per architecture); a one-graph
+        ``Batch`` counts as its graph, a batch of several raises :class:`~metanet.errors.GraphError`."""
         from metanet.graph.mapping import layout
 
         return layout(self._single_arch())
@@ -168,6 +169,12 @@ class NeuralGraph(Data):
         if arch is None:
             raise GraphError("the graph has no 'arch' attribute; graphs made by metanet.graph.to_graph carry one")
         if isinstance(arch, (list, tuple)):
+            # a one-graph Batch (DataLoader with batch_size=1) is its graph, as from_graph / describe / plot take it;
+            # its x / edge_attr are the graph's, so layout and edge_mask() fit them
+            from torch_geometric.data import Batch
+
+            if isinstance(self, Batch) and len(arch) == 1 and self.num_graphs == 1:
+                return arch[0]
             raise GraphError(
                 f"this is a batch of {len(arch)} graphs; split it with metanet.graph.split(batch) "
                 "or decode it as a population with metanet.graph.from_graphs(batch)"

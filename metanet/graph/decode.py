@@ -60,9 +60,9 @@ def _graph_layout(graph: Data, copies: int = 1) -> Layout:
     return layout(arch)
 
 
-def _expected_counts(arch: Any) -> tuple[int, int] | None:
-    """Neurons and connections ``arch`` implies, from its plan alone (no tensors); None when already cached or
-    unknown (then :func:`layout` gives the precise error)."""
+def _expected_counts(arch: Any) -> tuple[int, int, int, str] | None:
+    """Neurons, connections and residual connections ``arch`` implies and its short name, from its plan alone (no
+    tensors); None when already cached or unknown (then :func:`layout` gives the precise error)."""
     if isinstance(arch, str):
         if arch in _LAYOUT_CACHE:
             return None
@@ -81,7 +81,20 @@ def _expected_counts(arch: Any) -> tuple[int, int] | None:
         p = plan(spec)
     except (GraphError, ArchError, TypeError, ValueError):
         return None
-    return sum(p.sizes), sum(wl.n_in * wl.n_out + (wl.n_out if wl.residual else 0) for wl in p.layers)
+    residual = sum(wl.n_out for wl in p.layers if wl.residual)
+    name = str(Arch.from_dict(p.spec)) if p.spec["family"] in ("mlp", "cnn") else "sequential:" + "-".join(map(str, p.sizes))
+    return sum(p.sizes), sum(wl.n_in * wl.n_out for wl in p.layers) + residual, residual, name
+
+
+def _coalesce_hint(residual: int, missing: int) -> str:
+    """Why a skip graph lacks exactly its residual edges: a residual edge j -> j joins the same two neurons as the
+    weight edge of ``W[j, j]`` in its layer, and ``coalesce()`` merges such duplicates."""
+    if not residual or missing != residual:
+        return ""
+    return (f". The {missing} missing edges are exactly its residual edges: a residual edge j -> j joins the same two "
+            "neurons as the weight edge of W[j, j] in its layer, so Data.coalesce() (or a transform calling it) merged "
+            "each such pair into one edge and mixed their values; encode the network again with to_graph and do not "
+            "coalesce graphs with skips (they have these duplicate (source, target) pairs by design)")
 
 
 def _check_counts(graph: Data, arch: Any, copies: int = 1) -> None:
@@ -90,18 +103,20 @@ def _check_counts(graph: Data, arch: Any, copies: int = 1) -> None:
     counts = _expected_counts(arch)
     if counts is None:
         return
-    n, e = counts[0] * copies, counts[1] * copies
+    n, e, residual, name = counts[0] * copies, counts[1] * copies, counts[2] * copies, counts[3]
     x, ei = _get(graph, "x"), _get(graph, "edge_index")
     for key, t in (("x", x), ("edge_index", ei)):
         if not isinstance(t, Tensor):
             raise GraphError(f"graph.{key} must be a tensor, got {type(t).__name__}; a neural graph needs x, "
                              "edge_index, edge_attr and arch")
+    what = f"{copies} graphs of {name}" if copies > 1 else f"its architecture ({name})"
     if x.dim() != 2 or x.shape[0] != n:
-        raise GraphError(f"the graph's x has shape {tuple(x.shape)} but its architecture ({str(arch)[:200]}) has {n} "
+        raise GraphError(f"the graph's x has shape {tuple(x.shape)} but {what} {'have' if copies > 1 else 'has'} {n} "
                          f"neurons: expected ({n}, {NODE_DIM})")
     if ei.dim() != 2 or ei.shape != (2, e):
-        raise GraphError(f"the graph's edge_index has shape {tuple(ei.shape)} but its architecture "
-                         f"({str(arch)[:200]}) has {e} connections: expected (2, {e})")
+        hint = _coalesce_hint(residual, e - ei.shape[1]) if ei.dim() == 2 else ""
+        raise GraphError(f"the graph's edge_index has shape {tuple(ei.shape)} but {what} {'have' if copies > 1 else 'has'}"
+                         f" {e} connections ({e - residual} weight, {residual} residual): expected (2, {e}){hint}")
 
 
 def _first_mismatch(a: Tensor, b: Tensor) -> int:
@@ -141,15 +156,17 @@ def _structure(graph: Data, lay: Layout, where: str) -> Tensor | None:
         return None  # the layout's own structure tensors (a graph made by to_graph): nothing to compare
     if isinstance(x, Tensor) and x.dim() >= 1 and x.shape[0] != n:
         raise GraphError(
-            f"{where}has {x.shape[0]} nodes but its architecture ({lay.describe_arch()}) has {n} neurons "
+            f"{where}the graph has {x.shape[0]} nodes but its architecture ({lay.describe_arch()}) has {n} neurons "
             f"(per layer: {list(lay.sizes)})"
         )
     x = _check_tensor(graph, "x", (n, NODE_DIM), True)
     ei = _check_tensor(graph, "edge_index", (2, None), False)
     if ei.shape[1] != e:
+        residual = sum(b - a for a, b in lay.residual_rows)
         raise GraphError(
-            f"{where}has {ei.shape[1]} edges but its architecture ({lay.describe_arch()}) has {e} "
+            f"{where}the graph has {ei.shape[1]} edges but its architecture ({lay.describe_arch()}) has {e} "
             f"(per weight layer: {[b - a for a, b in zip(lay.edge_start[:-1], lay.edge_start[1:])]})"
+            f"{_coalesce_hint(residual, e - ei.shape[1])}"
         )
     ea = _check_tensor(graph, "edge_attr", (e, None), True)
     if ea.shape[1] < lay.edge_dim:
@@ -463,7 +480,9 @@ def _batch_values(batch: Batch) -> tuple[Layout, Tensor, Tensor]:
     x = _check_tensor(batch, "x", (p * n, NODE_DIM), True)
     ei = _check_tensor(batch, "edge_index", (2, None), False)
     if ei.shape[1] != p * e:
-        raise GraphError(f"the batch has {ei.shape[1]} edges; {p} graphs of {lay.describe_arch()} have {p * e} ({e} each)")
+        residual = sum(b - a for a, b in lay.residual_rows)
+        raise GraphError(f"the batch has {ei.shape[1]} edges; {p} graphs of {lay.describe_arch()} have {p * e} ({e} each)"
+                         f"{_coalesce_hint(residual * p, p * e - ei.shape[1])}")
     ea = _check_tensor(batch, "edge_attr", (p * e, None), True)
     if ea.shape[1] < lay.edge_dim:
         raise GraphError(f"edge_attr has {ea.shape[1]} columns; {lay.describe_arch()} needs at least {lay.edge_dim}")

@@ -92,13 +92,18 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
     if x.is_meta or ea.is_meta:
         raise GraphError("cannot draw a graph on the 'meta' device: it has shapes but no weight values; encode a "
                          "network with real weights (e.g. model.to_empty(device='cpu') and load_state_dict first)")
-    x, ea = x.detach().float().cpu(), ea.detach().float().cpu()
+    # float64, and a kernel's norm taken of the kernel scaled by its largest value: finite weights beyond ~1e19
+    # (float32) would square to inf and draw every edge of their layer with a NaN width (invisible)
+    x, ea = x.detach().double().cpu(), ea.detach().double().cpu()
     ys = _positions(lay.sizes)
     xs = lay.node_layer.float()
     ei, kinds = lay.edge_index, lay.edge_kind
     mask = lay.edge_mask(ea.shape[1])
-    vals = (ea * mask).sum(1)
-    mags = torch.where(lay.edge_width > 1, (ea * mask).norm(dim=1), vals.abs())
+    real = ea * mask
+    vals = real.sum(1)
+    peak = real.abs().amax(1)
+    peak_or_1 = torch.where(peak > 0, peak, torch.ones_like(peak))
+    mags = torch.where(lay.edge_width > 1, peak * (real / peak_or_1[:, None]).norm(dim=1), vals.abs())
 
     n_layers = len(lay.sizes)
     fig = Figure(figsize=tuple(figsize) if figsize is not None else (max(6.0, 2.2 * n_layers), 6.0))

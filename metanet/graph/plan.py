@@ -17,7 +17,7 @@ from torch import nn
 from metanet.errors import ArchError, GraphError
 from metanet.nets import Arch, SUPPORTED_LAYERS, activation_code
 from metanet.nets import spec as nets_spec
-from metanet.nets.spec import _check_layer, module_names
+from metanet.nets.spec import _check_layer, check_sequential_keys, module_names
 
 __all__ = ["WeightLayer", "Plan", "plan", "canonical_key", "spec_of", "SUPPORTED"]
 
@@ -114,19 +114,34 @@ def plan(spec: dict) -> Plan:
     """
     if not isinstance(spec, dict) or "family" not in spec:
         raise GraphError(f"an architecture spec must be a dict with a 'family' key, got {spec!r:.200}")
-    key = canonical_key(spec)
     family = spec["family"]
     if family == "sequential":
         sizes, input_act, layers = _sequential(spec)
+        spec = _normal_sequential(spec)
     elif family in ("mlp", "cnn"):
         try:
             arch = Arch.from_dict(spec)
         except (ArchError, TypeError) as e:
             raise GraphError(f"invalid architecture in graph/spec: {e}") from None
         sizes, input_act, layers = _family(arch)
+        spec = arch.to_dict()  # defaults filled in: {"family": "mlp", "widths": [..]} is the module's arch too
     else:
         raise GraphError(f"unknown architecture family {family!r}; valid: mlp, cnn, sequential")
-    return Plan(spec=spec, key=key, sizes=sizes, input_act=input_act, layers=tuple(layers))
+    # the key of the spec as metanet.nets.spec writes it: one network, one key (graphs are grouped and layouts
+    # cached by it)
+    return Plan(spec=spec, key=canonical_key(spec), sizes=sizes, input_act=input_act, layers=tuple(layers))
+
+
+def _normal_sequential(spec: dict) -> dict:
+    """A valid sequential spec as :func:`metanet.nets.spec` writes it: no ``"module"`` entry naming a layer by its
+    own index (the default), a dropout ``p`` as a float."""
+    layers = []
+    for i, d in enumerate(spec["layers"]):
+        d = {k: v for k, v in d.items() if not (k == "module" and v == str(i))}
+        if d["type"] == "dropout":
+            d["p"] = float(d["p"])
+        layers.append(d)
+    return {**spec, "layers": layers}
 
 
 def _family(arch: Arch) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
@@ -178,6 +193,7 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
     if not isinstance(items, list):
         raise GraphError("a sequential spec needs a 'layers' list")
     try:
+        check_sequential_keys(spec)  # else the same network would have two arch keys
         names = module_names(items)  # parameter names are '{name}.weight' / '{name}.bias'
     except ArchError as e:
         raise GraphError(str(e)) from None

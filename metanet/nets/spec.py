@@ -26,7 +26,8 @@ from metanet.nets.activations import ACTIVATIONS, activation, activation_name
 from metanet.nets.arch import Arch
 from metanet.nets.models import CNN, MLP, build
 
-__all__ = ["spec", "from_spec", "module_names", "SUPPORTED_LAYERS", "wrapper_problem", "weights_problem"]
+__all__ = ["spec", "from_spec", "module_names", "check_sequential_keys", "SUPPORTED_LAYERS", "wrapper_problem",
+           "weights_problem"]
 
 SUPPORTED_LAYERS = (
     "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
@@ -155,10 +156,42 @@ def spec(module: nn.Module) -> dict[str, Any]:
     )
 
 
+#: the keys :func:`spec` writes for each layer type (besides ``type`` and the optional ``module``)
+_LAYER_KEYS = {
+    "act": ("name",),
+    "linear": ("in", "out", "bias"),
+    "conv2d": ("in", "out", "kernel", "stride", "padding", "bias"),
+    "flatten": (),
+    "maxpool2d": ("kernel", "stride", "padding", "dilation", "ceil_mode"),
+    "avgpool2d": ("kernel", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+    "gap": (),
+    "dropout": ("p",),
+}
+_SPEC_KEYS = ("family", "layers")
+
+
+def check_sequential_keys(d: dict[str, Any]) -> None:
+    """ArchError if a sequential spec has a key :func:`spec` never writes: it would not change the network, yet the
+    spec's canonical JSON (a graph's ``arch``, the layout cache key) would differ, so one network would count as two
+    architectures (as :meth:`Arch.from_dict` refuses unknown keys too)."""
+    unknown = sorted(set(d) - set(_SPEC_KEYS), key=str)
+    if unknown:
+        raise ArchError(f"unknown keys {unknown} in the sequential spec; valid keys: {list(_SPEC_KEYS)}")
+
+
 def _check_layer(i: int, d: dict[str, Any]) -> None:
-    """ArchError unless the sizes and flags of layer ``d`` are what :func:`spec` writes: torch accepts a kernel of 0,
-    a truthy string as ``ceil_mode`` or ``p=True`` when the module is built and fails (or silently computes something
-    else) only at the first forward pass, so a corrupt file header would load and then break."""
+    """ArchError unless the keys, sizes and flags of layer ``d`` are what :func:`spec` writes: torch accepts a kernel
+    of 0, a truthy string as ``ceil_mode`` or ``p=True`` when the module is built and fails (or silently computes
+    something else) only at the first forward pass, so a corrupt file header would load and then break; an unknown
+    key (a typo, a note) would change the spec's canonical JSON but not the network (see
+    :func:`check_sequential_keys`)."""
+    known = _LAYER_KEYS.get(d.get("type"))  # an unknown type is reported by the caller, with the valid types
+    if known is not None:
+        unknown = sorted(set(d) - {"type", "module", *known}, key=str)
+        if unknown:
+            raise ArchError(f"layer {i} of the spec ({d}) has unknown keys {unknown}; valid keys for a "
+                            f"{d['type']!r} layer: {['type', *known, 'module']}")
+
     def bad(key: str, want: str) -> ArchError:
         return ArchError(f"layer {i} of the spec ({d}) is malformed: {key!r} must be {want}, got {d.get(key)!r}")
 
@@ -193,6 +226,9 @@ def _check_layer(i: int, d: dict[str, Any]) -> None:
         dil = pair("dilation", 1) if t == "maxpool2d" else [1, 1]
         if t == "avgpool2d":
             flag("count_include_pad")
+            if "divisor_override" not in d:  # spec writes it, null for none; from_spec needs it
+                raise ArchError(f"layer {i} of the spec ({d}) is malformed: 'divisor_override' is missing; it must be "
+                                "a whole number >= 1 or null")
             if d.get("divisor_override") is not None:
                 whole("divisor_override", 1)
         if any(p > ((k - 1) * r + 1) // 2 for p, k, r in zip(pad, kernel, dil)):  # torch's rule, checked at forward
@@ -263,6 +299,7 @@ def from_spec(d: dict[str, Any]) -> nn.Module:
         layers = d.get("layers")
         if not isinstance(layers, list):
             raise ArchError("a sequential spec needs a 'layers' list")
+        check_sequential_keys(d)
         names = module_names(layers)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
