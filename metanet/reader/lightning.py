@@ -74,7 +74,10 @@ class ReaderDataModule(L.LightningDataModule):
             if isinstance(v, str):  # likewise: tasks "mnist" was the task list ['m', 'n', 'i', 's', 't']
                 raise ConfigError(f"reader data {name} must be a list, got the string {v!r} (for one: [{v!r}])")
         self.save_hyperparameters()
-        self.train_graphs: list | None = None
+        self.train_graphs: list | None = None  # each split is loaded by the first setup() whose stage needs it
+        self.val_graphs: list | None = None
+        self.val_zoos: dict[str, list] | None = None
+        self.test_graphs: list | None = None
         self._resume_rng: tuple[torch.Tensor, int] | None = None  # see state_dict()
         self._edge_dim: int | None = None  # edge_attr width of every graph, set by the first _load
 
@@ -110,14 +113,20 @@ class ReaderDataModule(L.LightningDataModule):
 
     @with_metanet_defaults()  # under a float64 default the graphs came out float64 (a raw index_copy_ error)
     def setup(self, stage: str | None = None) -> None:
-        if self.train_graphs is not None:
-            return
+        """Load the splits ``stage`` needs, once each: ``fit`` (or None) all three, ``validate`` the val split,
+        ``test`` the test split. ``metanet train validate`` built the whole train split first (every zoo's training
+        networks and their neuron roles: minutes for train/reader.yaml) only to leave it unused."""
         m = self.hparams.max_nets
-        self.train_graphs = [g for gs in self._load("train", m).values() for g in gs]
-        #: val graphs per zoo directory (the trigger scan's head is fitted on the zoos with backdoors)
-        self.val_zoos = self._load("val", None if m is None else max(1, m // 8))
-        self.val_graphs = [g for gs in self.val_zoos.values() for g in gs]
-        self.test_graphs = [g for gs in self._load("test", None if m is None else max(1, m // 8)).values() for g in gs]
+        small = None if m is None else max(1, m // 8)
+        fit = stage in (None, "fit")
+        if fit and self.train_graphs is None:
+            self.train_graphs = [g for gs in self._load("train", m).values() for g in gs]
+        if (fit or stage == "validate") and self.val_graphs is None:
+            #: val graphs per zoo directory (the trigger scan's head is fitted on the zoos with backdoors)
+            self.val_zoos = self._load("val", small)
+            self.val_graphs = [g for gs in self.val_zoos.values() for g in gs]
+        if (fit or stage == "test") and self.test_graphs is None:
+            self.test_graphs = [g for gs in self._load("test", small).values() for g in gs]
 
     # A resumed fit (ckpt_path=...) shuffles as the uninterrupted one did. The train loader's RandomSampler has no
     # generator of its own: each epoch's order is drawn from torch's global RNG when the epoch's iterator is made (so
@@ -363,6 +372,29 @@ class ReaderModule(L.LightningModule):
             # DDP needs every parameter in the graph; the probe banks of input shapes absent from this batch are not
             total = total + 0.0 * sum(p.reshape(-1)[0] for p in self.reader.parameters())
         return total
+
+    def _warn_untrained(self) -> None:
+        """One warning line when ``validate`` / ``test`` runs a reader no checkpoint was loaded into (after Lightning
+        restored ``--ckpt_path``, so a given checkpoint has set ``fitted``): its normalisation is unfitted and its data
+        probes are empty, and its metrics, logged as any others, described random weights."""
+        from lightning.pytorch.trainer.states import TrainerFn
+
+        if self._trainer is None or self.trainer.state.fn == TrainerFn.FITTING or bool(self.reader.fitted):
+            return
+        from lightning.pytorch.utilities import rank_zero_warn
+
+        stage = "validate" if self.trainer.state.fn == TrainerFn.VALIDATING else "test"
+        probes = ", data probes empty" if self.reader.num_data_probes else ""
+        rank_zero_warn(f"metanet train {stage}: no checkpoint was given, so an untrained reader is evaluated (random "
+                       f"weights, normalisation not fitted{probes}); pass one with --ckpt_path PATH (e.g. "
+                       "runs/reader/version_0/checkpoints/last.ckpt, or last; in Python trainer."
+                       f"{stage}(..., ckpt_path=PATH))")
+
+    def on_validation_start(self) -> None:
+        self._warn_untrained()
+
+    def on_test_start(self) -> None:
+        self._warn_untrained()
 
     def on_validation_epoch_start(self) -> None:
         self._val = []

@@ -95,6 +95,23 @@ _SALIENCY_POOLS = (3, 5)  # trigger-sized windows of square input maps
 _SALIENCY_POOL_TOP = 16
 
 
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` made by the caller of this function that attributes the warning to
+    the user's code: the first frame outside metanet (and torch's / functools' call wrappers). A fixed level pointed
+    into metanet when the same function was reached by another path (``Reader.load`` from ``read(reader=path)``
+    named predict.py); Python 3.12's ``skip_file_prefixes`` does this, the venv may be older."""
+    import sys
+
+    level, f = 1, sys._getframe(1)
+    while f is not None:
+        mod = str(f.f_globals.get("__name__", ""))
+        if not (mod == "metanet" or mod.startswith(("metanet.", "torch.utils._contextlib", "functools",
+                                                    "contextlib"))):
+            return level
+        level, f = level + 1, f.f_back
+    return level
+
+
 def role_names(num_classes: int) -> list[str]:
     """Names of the node-head classes: dead, polysemantic, selective:0 .. selective:C-1."""
     return [*ROLE_BASE, *(f"selective:{c}" for c in range(num_classes))]
@@ -1041,6 +1058,6 @@ class Reader(nn.Module):
                               "training ends, after the checkpoints are saved): metanet.read reads backdoors with the "
                               "weights-only head (scan=True is an error). For the scan, load the fit's exported "
                               ".safetensors (model.export), or fit the head with metanet.reader.scan.fit_scan on "
-                              "labelled networks", UserWarning, stacklevel=2)
+                              "labelled networks", UserWarning, stacklevel=user_stacklevel())
             return reader
         return load_module(cls, path, "reader")

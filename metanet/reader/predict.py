@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from torch import nn
 from metanet._state import with_metanet_defaults
 from metanet.checkpoints import check_float32
 from metanet.errors import CheckpointError, ConfigError, GraphError, whole_number
-from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
+from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names, user_stacklevel
 
 __all__ = ["read", "read_graph"]
 
@@ -143,20 +144,24 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
     }
     names = role_names(reader.num_classes)
     role_p = torch.softmax(out["role"], -1)
+    k_out = int((graph.node_kind == 2).sum())
+    # a neuron is selective for one of the network's own classes: a code beyond them (a 2-class network read as
+    # "selective:7") is no reading of it, so the role is the likeliest among those the network can have
+    valid = 2 + min(k_out, reader.num_classes)
     hidden = (graph.node_kind == 1).nonzero().flatten()
     neurons = []
     layers = graph.node_layer
     for node in hidden.tolist():
         layer = int(layers[node])
         first = int((layers == layer).nonzero()[0])
-        code = int(role_p[node].argmax())
+        code = int(role_p[node, :valid].argmax())
         name = names[code]
         entry = {"layer": layer, "index": node - first, "role": name.split(":")[0],
                  "confidence": float(role_p[node, code])}
         if name.startswith("selective:"):
             entry["class"] = int(name.split(":")[1])
         neurons.append(entry)
-    return {
+    reading = {
         "accuracy": float(out["accuracy"][0].clamp(0, 1)),
         "task": reader.tasks[int(probs.argmax())],
         "task_probabilities": {t: float(p) for t, p in zip(reader.tasks, probs)},
@@ -168,6 +173,16 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
         "hyperparameters": hp,
         "neurons": neurons,
     }
+    if k_out > reader.num_classes:  # only then: readings of networks in range keep their exact keys
+        # the reader's role head names classes 0..C-1, its output-position embeddings wrap and its probes read the
+        # first C outputs: on more classes every neuron came out "dead", as confidently as any reading
+        why = (f"the network has {k_out} outputs (classes) but this reader was trained on networks of at most "
+               f"{reader.num_classes} (its config's num_classes): it reads only their first {reader.num_classes} "
+               "outputs and names no class beyond them, so its neuron roles, task and accuracy are not readings of "
+               "this network")
+        reading["out_of_range"] = why
+        warnings.warn(f"metanet.read: {why}", UserWarning, stacklevel=user_stacklevel())
+    return reading
 
 
 @with_metanet_defaults()  # under a float64 default the graphs came out float64 (a raw index_copy_ error)
@@ -193,7 +208,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         ``hyperparameters`` (``lr``, ``epoch``,
         ``optimizer``, ``activation``), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``
         -- ``dead``, ``polysemantic`` or ``selective`` -- with ``class`` for selective neurons and
-        ``confidence``).
+        ``confidence``; the class is always one of the network's), and, only for a network with more outputs than
+        the reader's ``num_classes`` (10 for the shipped one: the most classes it was trained on), ``out_of_range``:
+        why its reading is no reading of this network (a ``UserWarning`` says so too).
 
     Raises:
         GraphError: an unsupported module or layer (named), non-finite weights (or float64 ones beyond float32's

@@ -1,21 +1,24 @@
 """StatNN baseline (Unterthiner et al. 2020, "Predicting neural network accuracy from weights").
 
 Features per network: for the weights and the biases of every weight layer, mean, variance and the 0/25/50/75/100 %
-quantiles (7 each). Architectures of different depths are made comparable by fixed *layer slots*: first layer,
-middle layers (features averaged over them; zero if none) and last layer, plus log(width of each slot) and the
-number of hidden layers (architecture, not training metadata) -> 3 x 14 + 4 = 46 features. A gradient-boosted
+quantiles (7 each; zero for a layer without bias; a convolution's kernels and a Linear layer's weights alike, residual
+skips excluded: they are no weights). Architectures of different depths are made comparable by fixed *layer slots*:
+first layer, middle layers (features averaged over them; zero if none) and last layer, plus four architecture
+features (not training metadata): log(width of the first layer), log(1 + mean width of the middle layers; 0 if
+none), log(input size: features of an MLP, channels of a CNN) and the number of hidden layers -> 3 x 14 + 4 = 46
+features. (The output count, the width of the last slot, is left out: the reader's statistics add it as a 47th.) A gradient-boosted
 tree model (scikit-learn ``HistGradientBoostingRegressor`` / ``...Classifier``) is fitted per target.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
 
-from metanet.errors import ConfigError, check_number
+from metanet.errors import ConfigError, GraphError, check_number
 
 __all__ = ["statnn_features", "StatNN"]
 
@@ -29,8 +32,31 @@ def _stats(v: torch.Tensor) -> list[float]:
     return [float(v.mean()), float(v.var(unbiased=False)), *torch.quantile(v, _Q.double()).tolist()]
 
 
+def _graph(obj: Any, of: str = "") -> Any:
+    """``obj`` as one neural graph: a NeuralGraph as it is, an ``nn.Module`` encoded with ``to_graph``; anything else
+    (and a module without weights: on the 'meta' device) a clear error instead of an AttributeError / RuntimeError."""
+    from torch import nn
+
+    if isinstance(obj, nn.Module):  # was an AttributeError ('MLP' object has no attribute 'layout')
+        from metanet.graph import to_graph
+        from metanet.nets.spec import weights_problem
+
+        problem = weights_problem(obj)
+        if problem:  # to_graph encodes its architecture; its statistics were "Tensor.item() ... on meta tensors"
+            raise GraphError(f"StatNN cannot read this {type(obj).__name__}: {problem}")
+        return to_graph(obj)
+    if not hasattr(obj, "layout"):
+        raise ConfigError(f"StatNN reads NeuralGraphs (metanet.graph.to_graph), nn.Modules or a (networks, 46) feature "
+                          f"matrix; got {of}{type(obj).__name__}")
+    if obj.x.is_meta:
+        raise GraphError("StatNN cannot read a graph on the 'meta' device (an architecture without weights)")
+    return obj
+
+
 def statnn_features(graph: Any) -> np.ndarray:
-    """The 46 StatNN features of one :class:`~metanet.graph.NeuralGraph` (reads only weights and architecture)."""
+    """The 46 StatNN features of one :class:`~metanet.graph.NeuralGraph` or ``nn.Module`` (reads only weights and
+    architecture)."""
+    graph = _graph(graph)
     lay = graph.layout
     per_layer = []
     for layer in lay.layers:
@@ -63,6 +89,10 @@ class StatNN:
         # checked here: scikit-learn's InvalidParameterError came from fit(), after the features were computed
         check_number("StatNN max_iter", max_iter, ">= 1", lambda v: v >= 1, integer=True)
         check_number("StatNN learning_rate", learning_rate, "> 0", lambda v: v > 0)
+        # scikit-learn's InvalidParameterError came from fit() here too; "yes" made a classifier
+        check_number("StatNN seed", seed, ">= 0 and < 2**32", lambda v: 0 <= v < 2**32, integer=True)
+        if not isinstance(classifier, (bool, np.bool_)):
+            raise ConfigError(f"StatNN classifier must be True or False, got {classifier!r}")
 
         cls = HistGradientBoostingClassifier if classifier else HistGradientBoostingRegressor
         self.classifier = classifier
@@ -74,18 +104,22 @@ class StatNN:
         whose first 46 columns are these features, computed in float32) where present, else
         :func:`statnn_features`. An ``nn.Module`` is encoded with :func:`metanet.graph.to_graph` first."""
         from torch import nn
+        from torch_geometric.data import Batch, Data
 
+        if isinstance(graphs, Batch):  # iterated as its (key, value) pairs: "got a sequence of tuple"
+            graphs = graphs.to_data_list()
+        elif isinstance(graphs, (Data, nn.Module)):  # one network
+            graphs = [graphs]
+        elif isinstance(graphs, (str, bytes)) or not isinstance(graphs, Iterable):
+            raise ConfigError(f"StatNN reads NeuralGraphs (metanet.graph.to_graph), nn.Modules or a (networks, 46) "
+                              f"feature matrix; got {type(graphs).__name__}")
+        graphs = list(graphs)  # a generator had no len()
         if len(graphs) == 0:  # np.stack([]) fails; no networks have no features
             return np.zeros((0, 46))
         out = []
         for g in graphs:
-            if isinstance(g, nn.Module):  # was an AttributeError ('MLP' object has no attribute 'layout')
-                from metanet.graph import to_graph
-
-                g = to_graph(g)
-            elif not hasattr(g, "layout"):
-                raise ConfigError(f"StatNN reads NeuralGraphs (metanet.graph.to_graph), nn.Modules or a (networks, "
-                                  f"46) feature matrix; got a sequence of {type(g).__name__}")
+            if not isinstance(g, Data) or not isinstance(getattr(g, "w_stats", None), torch.Tensor):
+                g = _graph(g, "a sequence of ")
             cached = getattr(g, "w_stats", None)
             if isinstance(cached, torch.Tensor) and cached.dim() == 2 and cached.shape[1] >= 46:
                 out.append(cached[0, :46].double().numpy())
@@ -106,8 +140,21 @@ class StatNN:
                               f"got shape {X.shape}")
         return X
 
+    @staticmethod
+    def _finite(X: np.ndarray, what: str) -> np.ndarray:
+        """``X`` if every feature is finite: a network with NaN / infinite weights has NaN features, which scikit-learn
+        took as missing values (a prediction for it, silently) or failed on ("window shape cannot be larger ...")."""
+        try:
+            bad = ~np.isfinite(X.astype(np.float64)).all(1)
+        except (TypeError, ValueError):
+            raise ConfigError(f"StatNN features must be numbers, got a {X.dtype} matrix") from None
+        if bad.any():
+            raise ConfigError(f"StatNN.{what}: network(s) {np.flatnonzero(bad)[:5].tolist()} (of {len(X)}) have NaN or "
+                              "infinite features (NaN or infinite weights: a diverged network?); drop them first")
+        return X
+
     def fit(self, graphs_or_features: Any, y: Sequence[float]) -> "StatNN":
-        X = self._matrix(graphs_or_features)
+        X = self._finite(self._matrix(graphs_or_features), "fit")
         y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
         if y.ndim == 2 and y.shape[1] == 1:  # a column of targets
             y = y[:, 0]
@@ -140,7 +187,7 @@ class StatNN:
     def predict(self, graphs_or_features: Any) -> np.ndarray:
         if not getattr(self, "fitted", False):
             raise ConfigError("this StatNN is not fitted: call fit(graphs, targets) first")
-        X = self._matrix(graphs_or_features)
+        X = self._finite(self._matrix(graphs_or_features), "predict")
         if len(X) == 0:
             return np.zeros(0)
         if self.classifier:

@@ -1,0 +1,81 @@
+"""The StatNN baseline on PyG batches, modules, generators and bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch_geometric.data import Batch
+
+from metanet.errors import ConfigError, GraphError
+from metanet.graph import to_graph
+from metanet.nets import build
+from metanet.reader.statnn import StatNN, statnn_features
+
+
+def _graphs(n: int = 6) -> list:
+    return [to_graph(build("mlp:64-16-10:relu", seed=s)) for s in range(n)]
+
+
+def test_a_batch_a_graph_a_module_and_a_generator_are_networks():
+    # a PyG Batch was iterated as its (key, value) pairs ("got a sequence of tuple"), a single graph likewise, a
+    # generator had no len(), and statnn_features(module) was an AttributeError
+    gs = _graphs()
+    ref = StatNN.features(gs)
+    assert np.array_equal(StatNN.features(Batch.from_data_list(gs)), ref)
+    assert np.array_equal(StatNN.features(gs[2]), ref[2:3])
+    assert np.array_equal(StatNN.features(g for g in gs), ref)
+    assert np.array_equal(statnn_features(build("mlp:64-16-10:relu", seed=1)), ref[1])
+    y = np.linspace(0.1, 0.9, 6)
+    a = StatNN(max_iter=5).fit(Batch.from_data_list(gs), y).predict(Batch.from_data_list(gs))
+    assert np.array_equal(a, StatNN(max_iter=5).fit(gs, y).predict(gs))
+    with pytest.raises(ConfigError, match=r"StatNN reads NeuralGraphs .*; got str"):
+        statnn_features("net.safetensors")
+    with pytest.raises(ConfigError, match=r"StatNN reads NeuralGraphs .*; got int"):
+        StatNN.features(5)
+
+
+def test_networks_without_finite_weights_are_named():
+    # a meta-device module died in "Tensor.item() cannot be called on meta tensors"; NaN weights were predicted
+    # silently (scikit-learn reads NaN as missing) or failed in fit with "window shape cannot be larger ..."
+    s = StatNN(max_iter=5).fit(_graphs(), np.linspace(0.1, 0.9, 6))
+    with pytest.raises(GraphError, match=r"StatNN cannot read this MLP: .*'meta' device"):
+        s.predict([build("mlp:64-16-10:relu", seed=9).to("meta")])
+    with pytest.raises(GraphError, match=r"'meta' device"):
+        s.predict([to_graph(build("mlp:64-16-10:relu", seed=9).to("meta"))])
+    net = build("mlp:64-16-10:relu", seed=9)
+    with torch.no_grad():
+        net.layers[0].weight[0, 0] = float("nan")
+    with pytest.raises(ConfigError, match=r"StatNN.predict: network\(s\) \[1\] \(of 2\) have NaN or infinite"):
+        s.predict([build("mlp:64-16-10:relu", seed=8), net])
+    with pytest.raises(ConfigError, match=r"StatNN.fit: network\(s\) \[0, 1, 2\] \(of 3\) have NaN"):
+        StatNN(max_iter=5).fit(np.full((3, 46), np.nan), [0.1, 0.2, 0.3])
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"seed": -1}, r"StatNN seed >= 0"),  # scikit-learn's InvalidParameterError, from fit()
+    ({"seed": 1.5}, r"StatNN seed"),
+    ({"classifier": "no"}, r"StatNN classifier must be True or False, got 'no'"),  # "no" made a classifier
+])
+def test_bad_options_are_named_when_made(kw, match):
+    with pytest.raises(ConfigError, match=match):
+        StatNN(**kw)
+
+
+def test_cnn_skip_and_sequential_features_are_the_layers_statistics():
+    # the documented features on the architectures the docstring names: first-slot weight mean / var / min / max
+    # of the real parameters, the bias slot zero without bias, and the four architecture features
+    for net in (build("cnn:3-8-8-10:relu:k5", seed=0), build("mlp:64-16-16-16-10:relu:skip", seed=0),
+                build("mlp:64-16-16-10:relu:nobias", seed=0),
+                nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10))):
+        ws = [p.detach().double() for n, p in net.named_parameters() if n.endswith("weight")]
+        f = statnn_features(net)
+        assert np.allclose(f[[0, 1, 2, 6]], [ws[0].mean(), ws[0].var(unbiased=False), ws[0].min(), ws[0].max()])
+        assert np.allclose(f[28:30], [ws[-1].mean(), ws[-1].var(unbiased=False)])
+        hidden = len(ws) - 1
+        mid = [w.shape[0] for w in ws[1:-1]]
+        assert np.allclose(f[42:], [np.log(ws[0].shape[0]), np.log1p(np.mean(mid)) if mid else 0.0,
+                                    np.log(ws[0].shape[1]), hidden])
+    nobias = statnn_features(build("mlp:64-16-16-10:relu:nobias", seed=0))
+    assert not nobias[7:14].any() and not nobias[21:28].any() and not nobias[35:42].any()
