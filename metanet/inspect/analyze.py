@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from metanet.errors import ConfigError, TaskError, whole_number
 from metanet.inspect.db import NeuronDB
-from metanet.inspect.measure import ablate_layer, activations, evaluate_masks
+from metanet.inspect.measure import ablate_layer, activations, channel_spans, evaluate_masks
 from metanet.inspect.netview import NetView, view
 from metanet.tasks import resolve
 from metanet.verify import check_fits
@@ -178,6 +178,7 @@ def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tenso
     base = evaluate_masks(v, x, y, C, {})
     base_acc, base_pc, base_loss = float(base.accuracy[0]), base.per_class[0], float(base.loss[0])
     acts = activations(v, x)
+    spans = channel_spans(v, x) if any(L.conv for L in v.layers) else {}
     counts = torch.bincount(y, minlength=C).double()
     roles, reader_status = _reader_roles(model, reader)
     image = len(task.input_shape) == 3 and task.input_shape[1] > 1 and task.input_shape[2] > 1
@@ -196,6 +197,8 @@ def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tenso
         mean, std, amax = a.mean(0), a.std(0, unbiased=False), a.max(0).values
         frac = (a > 0).double().mean(0)
         dead = std <= 1e-7 * (1 + mean.abs())
+        if L.conv:  # a map that varies over space is not dead, even when its spatial mean is the same everywhere
+            dead &= spans[L.index].double() <= 1e-7 * (1 + mean.abs())
         cm = torch.zeros(C, H, dtype=torch.float64).index_add_(0, y, a) / counts.clamp(min=1)[:, None]  # (C, H)
         cm[counts == 0] = math.nan
         top_class = torch.nan_to_num(cm, nan=-math.inf).argmax(0)

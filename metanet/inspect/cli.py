@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from metanet.cli import dumps_json, in_path, out_dir, out_file, positive_int
-from metanet.errors import ConfigError, TaskError
+from metanet.errors import ArchError, ConfigError, TaskError
 
 EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
 
@@ -113,9 +113,41 @@ class _Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def _check_specs(model: Any, task: Any, trigger: Any, args: argparse.Namespace, remove: str, clamp: str,
+                 scales: list[tuple[str, float | None]], plan: str) -> None:
+    """Every edit's spec checked against the network before any edit runs (each edit is verified and reported as
+    it runs: a bad later spec was refused only after the earlier edits had printed reports of a network never
+    saved). The neuron edits are made on a copy, in order, so a chain that cannot be made fails here too."""
+    import copy
+
+    from metanet.edit.edits import parse_precision
+    from metanet.edit.neurons import (act_at_zero, clamp_neurons, parse_neuron_values, parse_neurons,
+                                      remove_neurons, scale_neurons)
+    from metanet.edit.trigger import as_trigger
+    from metanet.inspect.netview import NetView
+
+    as_trigger(trigger, task.input_shape, task.num_classes)
+    v = NetView(copy.deepcopy(model))
+    if remove:
+        remove_neurons(v, parse_neurons(remove, v))
+    if clamp:
+        values = parse_neuron_values(clamp, v, "clamp value") if "=" in clamp else \
+            {(l, j): None for l, js in parse_neurons(clamp, v).items() for j in js}
+        # no value: the mean on the train split, measured when the edit runs; act(0) stands in for it here
+        clamp_neurons(v, {k: act_at_zero(v.layer(k[0]).activation) if x is None else x for k, x in values.items()})
+    for sel, factor in scales:
+        scale_neurons(v, parse_neurons(sel, v), factor)
+    if args.prune is not None and not 0 <= args.prune < 1:  # NaN too
+        raise ArchError(f"sparsity {args.prune!r} is not valid: a fraction of connections to remove in [0, 1) "
+                        "(1 would disconnect the network)")
+    if args.prune_method == "necessity" and args.prune_scope == "layer":
+        raise ArchError("pruning scope 'layer' is not valid for necessity; valid: global")
+    if plan:
+        parse_precision(plan, v)
+
+
 def _edit(args: argparse.Namespace) -> int:
     from metanet import edit
-    from metanet.errors import ArchError
     from metanet.io import load, load_meta
 
     # repeated --remove/--clamp/--precision merge into one edit each (later values win for the same neuron/region)
@@ -140,6 +172,7 @@ def _edit(args: argparse.Namespace) -> int:
     if trigger is None:
         found = meta.get("backdoor") or meta.get("trigger")
         trigger = found if isinstance(found, dict) else None
+    _check_specs(model, task, trigger, args, remove, clamp, scales, plan)
     common = {"split": args.split, "trigger": trigger}
     reports = []
 
@@ -147,8 +180,6 @@ def _edit(args: argparse.Namespace) -> int:
         nonlocal model
         model = result.model
         reports.append(result.report)
-        if not args.json:
-            print(result.report, end="\n\n")
 
     if args.repair_backdoor:
         budgets = {k: getattr(args, k) for k in ("max_asr", "max_drop") if getattr(args, k) is not None}
@@ -169,6 +200,10 @@ def _edit(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps_json({"out": str(path), "edits": [r.to_dict() for r in reports]}, default=str))
     else:
+        # printed once saved: an edit refused later (by the state an earlier one left) shows no report of a network
+        # that was never written
+        for report in reports:
+            print(report, end="\n\n")
         print(f"wrote {path} ({len(reports)} edit(s); history in its metadata under 'edits')")
     return 0
 

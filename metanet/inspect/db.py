@@ -40,10 +40,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "out_norm": ("REAL", "L2 norm of the outgoing weights (every layer that reads the neuron)"),
     "bias": ("REAL", "bias (NULL without biases)"),
     "act_mean": ("REAL", "mean output on the split (channels: averaged over space)"),
-    "act_std": ("REAL", "standard deviation of the output over examples"),
-    "act_max": ("REAL", "largest output on the split"),
-    "frac_active": ("REAL", "fraction of examples with output > 0"),
-    "dead": ("INTEGER", "1 when the output is constant on the split (never active, for ReLU)"),
+    "act_std": ("REAL", "standard deviation of the output over examples (channels: of the spatial mean)"),
+    "act_max": ("REAL", "largest output on the split (channels: largest spatial mean)"),
+    "frac_active": ("REAL", "fraction of examples with output > 0 (channels: spatial mean > 0)"),
+    "dead": ("INTEGER", "1 when the output is constant on the split (never active, for ReLU; channels: the same value "
+                         "at every position of every example)"),
     "top_class": ("INTEGER", "class with the highest mean output"),
     "selectivity": ("REAL", "(mean on top class - mean on the others) / (|both| summed), in [-1, 1]"),
     "class_means": ("TEXT", "JSON: mean output per class"),
@@ -53,7 +54,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "supports": ("TEXT", "JSON: classes whose accuracy drops by at least the support threshold, and by at least two "
                          "of their examples, when zeroed"),
     "support_strength": ("REAL", "largest drop of one class's accuracy when zeroed (>= 0)"),
-    "writes_to": ("INTEGER", "class whose logit its outgoing weight raises most (last hidden layer only)"),
+    "writes_to": ("INTEGER", "class whose logit its outgoing weight raises most (neurons the output layer reads: "
+                             "the last hidden layer's, and on a residual MLP those of every layer whose stream "
+                             "reaches it)"),
     "polysemanticity": ("REAL", "0 = its top-activating examples share one class, 1 = spread evenly over all"),
     "top_examples": ("TEXT", "JSON: indices (into the split) of its top-activating examples"),
     "outlier": ("REAL", "largest robust z-score within its layer of weight norms and activation tail"),
@@ -332,8 +335,13 @@ class NeuronDB:
                 tail = "dead on the task data (constant output 0): safe to remove"
             else:
                 cost = max(0.0, -min(r["ablation_acc"] for r in const))
-                who = "it outputs" if len(ns) == 1 else f"neurons {', '.join(str(r['idx']) for r in const)} output"
-                tail = (f"dead on the task data (constant output); {who} a nonzero constant (up to "
+                zero = [str(r["idx"]) for r in rows if abs(r["act_mean"]) <= 1e-6]
+                who = ("it outputs" if len(ns) == 1 else f"neuron {const[0]['idx']} outputs" if len(const) == 1
+                       else f"neurons {', '.join(str(r['idx']) for r in const)} output")
+                # the ones that do output 0 are still safe to remove: say so, not only what the others need
+                zeros = (f"{'neuron' if len(zero) == 1 else 'neurons'} {', '.join(zero)} "
+                         f"{'outputs' if len(zero) == 1 else 'output'} 0 (safe to remove); ") if zero else ""
+                tail = (f"dead on the task data (constant output); {zeros}{who} a nonzero constant (up to "
                         f"{max(abs(r['act_mean']) for r in const):.3g}), which the next layer reads like a bias: clamp "
                         f"{'it' if len(const) == 1 else 'them'} to that value rather than remove "
                         f"(zeroing costs up to {100 * cost:.1f} points)")

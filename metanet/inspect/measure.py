@@ -11,7 +11,7 @@ from torch import Tensor
 from metanet.inspect.netview import NetView
 from metanet.verify import _scores
 
-__all__ = ["Scores", "evaluate_masks", "activations", "ablate_layer", "predictions"]
+__all__ = ["Scores", "evaluate_masks", "activations", "channel_spans", "ablate_layer", "predictions"]
 
 #: floats held by one chunk of a masked pass (variants x examples x largest hidden tensor)
 CHUNK_FLOATS = 1 << 24
@@ -76,6 +76,23 @@ def activations(view: NetView, x: Tensor, spatial: bool = False) -> dict[int, Te
         for j, z in rec.items():
             parts[j].append(z if (z.dim() == 2 or spatial) else z.mean(dim=(2, 3)))
     return {j: torch.cat(v) for j, v in parts.items()}
+
+
+@torch.no_grad()
+def channel_spans(view: NetView, x: Tensor) -> dict[int, Tensor]:
+    """``max - min`` of each channel's output over every position of every example, per convolutional layer
+    (0 exactly when its whole map is one constant on ``x``; the spatial mean alone cannot tell)."""
+    lo: dict[int, Tensor] = {}
+    hi: dict[int, Tensor] = {}
+    bs = _batch(view, x, 1)
+    for i in range(0, len(x), bs):
+        _, rec = view.forward(x[i : i + bs], record=True)
+        for j, z in rec.items():
+            if z.dim() == 4:
+                zmin, zmax = z.amin(dim=(0, 2, 3)), z.amax(dim=(0, 2, 3))
+                lo[j] = torch.minimum(lo[j], zmin) if j in lo else zmin
+                hi[j] = torch.maximum(hi[j], zmax) if j in hi else zmax
+    return {j: hi[j] - lo[j] for j in hi}
 
 
 @torch.no_grad()
