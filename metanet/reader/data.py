@@ -32,7 +32,7 @@ SPLITS = ("train", "val", "test", "heldout", "all")
 
 def _select(zoo, split: str, fractions, seed: int, exclude_archs: Sequence[str], max_nets: int | None):
     from metanet.nets import Arch
-    from metanet.zoo.dataset import split_runs
+    from metanet.zoo.dataset import _warn_if_incomplete, split_runs
 
     if not isinstance(split, str) or split not in SPLITS:  # a numpy array: `in` compares elementwise
         raise ZooError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
@@ -46,7 +46,9 @@ def _select(zoo, split: str, fractions, seed: int, exclude_archs: Sequence[str],
     else:
         nets = [n for n in nets if str(n.arch) not in excluded]
         if split != "all":
-            side = split_runs([n.run for n in zoo.select()], tuple(fractions), seed)[split]
+            runs = [n.run for n in zoo.select()]
+            _warn_if_incomplete(zoo, set(runs))  # the same split as Zoo.dataset's: it moves as a zoo fills up
+            side = split_runs(runs, tuple(fractions), seed)[split]
             nets = [n for n in nets if n.run in side]
     nets = [n for n in nets if not n.diverged and math.isfinite(n.test_acc)]
     if max_nets is not None and len(nets) > max_nets:
