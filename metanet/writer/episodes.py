@@ -27,6 +27,16 @@ ACTIVATIONS = ("relu", "tanh", "gelu", "silu", "leaky_relu", "sigmoid")
 
 @dataclass
 class Episode:
+    """One few-shot task: ``support`` and ``query`` pairs ``(x, y)``, the ``arch`` to write, a ``name`` and ``meta``.
+
+    ``name`` describes the episode in the task grammar's words (``"digits[7,2]+invert"``: base data set, classes in
+    label order, transforms), but a pixel permutation is spelt ``+permute`` without a seed: it is drawn from the
+    episode's own random stream, not ``seeded_permutation(SEED)`` as ``+permute(SEED)`` is, so no seed names it and
+    :func:`metanet.tasks.get` refuses the name instead of giving another permutation. An episode of
+    :class:`EpisodeSampler` is written again by ``EpisodeSampler(..., seed=s).episode(meta["index"])``;
+    ``meta["seed"]`` is ``s``.
+    """
+
     name: str
     arch: Arch
     support: tuple[Tensor, Tensor]
@@ -175,7 +185,7 @@ class EpisodeSampler(IterableDataset):
         invert = torch.rand(1, generator=g).item() < self.p_invert
         support, query, spec = make_episode(x, y, classes, shots, self.query, g, permute, invert, name)
         arch = sample_arch(tuple(x.shape[1:]), k, g, cnn_prob=0.0 if permute else self.cnn_prob)
-        return Episode(spec, arch, support, query, {"shots": shots, "base": name})
+        return Episode(spec, arch, support, query, {"shots": shots, "base": name, "seed": self.seed, "index": i})
 
     def __iter__(self):
         # in DataLoader workers, worker w of W yields episodes w, w + W, ... (the loader interleaves them back in

@@ -42,8 +42,12 @@ def support_set(task, per_class: int | None, seed: int) -> tuple[torch.Tensor, t
 class GenerationReport:
     """What :func:`generate` did: each candidate's validation score, which one won, and its test score.
 
-    ``seed`` and ``shots`` are the arguments that, with ``task``, ``arch`` and ``len(candidates)``, write the same
-    networks again. Unverified candidates (``verify=False``) have NaN validation scores.
+    ``seed`` and ``shots`` are the arguments that, with ``task``, ``arch``, ``len(candidates)`` and ``writer``, write
+    the same networks again. Unverified candidates (``verify=False``) have NaN validation scores. ``writer`` is the
+    identity of the writer that wrote them (:meth:`~metanet.writer.Writer.identity`): ``{"source": "shipped",
+    "sha256": ...}`` (``generate(writer=None)``), ``{"source": "file", "path": ..., "sha256": ...}`` (a checkpoint
+    file) or ``{"source": "in-memory"}`` (a writer no file holds), each with its ``state_sha256``; None in reports
+    written before it was recorded.
     """
 
     task: str
@@ -57,6 +61,7 @@ class GenerationReport:
     extra: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     shots: int | None = None
+    writer: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (``test`` as a dict); ``metanet.io.json_safe`` makes the NaN scores of unverified
@@ -85,6 +90,9 @@ class GenerationReport:
         if isinstance(chosen, bool) or not isinstance(chosen, int) or not 0 <= chosen < len(cands):
             raise FileFormatError(f"the generation report's chosen candidate must be an index 0..{len(cands) - 1}, "
                                   f"got {chosen!r}")
+        if d.get("writer") is not None and not isinstance(d["writer"], Mapping):
+            raise FileFormatError(f"the generation report's writer is a mapping (Writer.identity()) or null, got "
+                                  f"{d['writer']!r:.80}")
         if test is not None and (not isinstance(test, Mapping)
                                  or not isinstance(test.get("per_class", []), (list, tuple))):
             raise FileFormatError(f"the generation report's test score is not a Report (Report.to_dict()) or null, "
@@ -111,6 +119,12 @@ class GenerationReport:
             lines.append(f"  candidate {i}: {score}{mark}")
         if self.test is not None:
             lines.append(f"test accuracy {self.test.accuracy:.4f} (n={self.test.n})")
+        if self.writer is not None:
+            w = self.writer
+            where = {"shipped": "the shipped writer", "file": f"writer {w.get('path')}"}.get(
+                w.get("source"), "an in-memory writer (no file holds it)")
+            sha = w.get("sha256") or w.get("state_sha256")
+            lines.append(f"written by {where}" + (f" (sha256 {sha[:12]})" if isinstance(sha, str) else ""))
         if verified:
             lines.append(f"written in {self.seconds_write:.2f} s, {self.seconds:.2f} s with verification, "
                          "0 gradient steps")
@@ -130,8 +144,15 @@ class Generated:
 
     def save(self, path: str | Path) -> Path:
         """Save ``model`` with :func:`metanet.save`; the header's metadata (:func:`metanet.load_meta`) holds the task,
-        the architecture, which candidate this is of how many, the seed and shots that write it again, and its
-        scores (``None`` when not verified: the header is strict JSON)."""
+        the architecture, which candidate this is of how many, the seed and shots and the writer
+        (:attr:`GenerationReport.writer`) that write it again, and its scores (``None`` when not verified: the header
+        is strict JSON). From the metadata ``m`` alone, for a task given by name and ``m["writer"]["source"]`` shipped
+        (check its ``sha256`` against the installed one) or a file::
+
+            generate(m["task"], arch=m["arch"], candidates=m["candidates"], seed=m["seed"], shots=m["shots"],
+                     writer=m["writer"].get("path")).candidates[m["candidate"]]
+
+        is this network again (bit-identical on the same machine, torch version and thread count)."""
         from metanet.io import json_safe, save
 
         r = self.report
@@ -139,6 +160,7 @@ class Generated:
             self.model, path, **json_safe(dict(
                 task=r.task, arch=r.arch, generated_by="metanet.writer", zero_gradient_steps=True,
                 candidate=r.chosen, candidates=len(r.candidates), seed=r.seed, shots=r.shots, support=r.support,
+                writer=r.writer,
                 val_accuracy=r.candidates[r.chosen]["val_accuracy"],
                 test_accuracy=None if r.test is None else r.test.accuracy,
             )),
@@ -175,7 +197,7 @@ def generate(
             with the same ``candidates`` (:meth:`Generated.save` records it, with the seed and the candidate's
             index).
         writer: a :class:`~metanet.writer.Writer` or the path of a writer checkpoint (default: the checkpoint shipped
-            inside the package).
+            inside the package). The report records which one (:attr:`GenerationReport.writer`).
         shots: support examples per class taken from the training split (None: all of it; a class with fewer
             examples gives all it has).
 
@@ -313,7 +335,7 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     test = _verify_one(nets[chosen], task) if verify and len(task.split("test")[1]) else None
     report = GenerationReport(
         task=name, arch=str(arch), support=len(y), candidates=cand, chosen=chosen, test=test,
-        seconds=time.perf_counter() - t0, seconds_write=t_write, seed=seed, shots=shots,
+        seconds=time.perf_counter() - t0, seconds_write=t_write, seed=seed, shots=shots, writer=writer.identity(),
     )
     return Generated(nets[chosen], report, nets)
 
@@ -322,7 +344,8 @@ def _writer(writer):
     """The writer to use: a :class:`Writer`, the path of a writer checkpoint, or None (the shipped one)."""
     from metanet.writer.model import Writer
 
-    if writer is None or isinstance(writer, (str, os.PathLike)):  # a path, as `metanet generate --writer` takes
+    # a path, as `metanet generate --writer` takes (bytes too, as Writer.load and metanet.load take them)
+    if writer is None or isinstance(writer, (str, bytes, os.PathLike)):
         return Writer.load(writer)
     if not isinstance(writer, Writer):  # anything else was an AttributeError ('... has no attribute write')
         raise CheckpointError(f"writer must be a Writer, the path of a writer checkpoint or None (the shipped one); "

@@ -41,6 +41,8 @@ output: pass ``t`` starts from the weights written at pass ``t-1`` (recursive re
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import numbers
 import operator
@@ -340,8 +342,9 @@ class Writer(nn.Module):
         Args:
             arch: the architecture to write (MLP or CNN family): an :class:`~metanet.nets.Arch`, its string or dict,
                 or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used, see ``start``).
-            x: support inputs ``(n, *input_shape)`` (shift-augmented first, with their labels, when the writer's
-                ``augment`` says so).
+            x: support inputs ``(n, *input_shape)``: floating point in [0, 1] as a task's splits give them, or
+                uint8 images 0..255 (divided by 255) and bool inputs (0 / 1), read as :func:`metanet.tasks.resolve`
+                reads examples (shift-augmented first, with their labels, when the writer's ``augment`` says so).
             y: support labels ``(n,)`` in ``0..K-1``.
             num_classes: K (default ``arch.num_classes``; must match it).
             start: starting weights ``name -> (B, *shape)`` (e.g. a zoo member); default: the seeded init of
@@ -507,7 +510,9 @@ class Writer(nn.Module):
         if meta:  # a NotImplementedError ('Cannot copy out of meta tensor') from the copy below
             raise ConfigError(f"this Writer's parameter {meta[0]} is on the 'meta' device (no values) and cannot be "
                               "saved; load or train a writer with values first")
-        return save_module(self, path, kind="writer", config=self.config())
+        out = save_module(self, path, kind="writer", config=self.config())
+        self._origin = _origin(out, self)  # from now on generate's report names this file
+        return out
 
     @classmethod
     def load(cls, path=None) -> "Writer":
@@ -519,11 +524,55 @@ class Writer(nn.Module):
         if path is not None and not isinstance(path, (str, bytes, os.PathLike)):  # a TypeError from os.fsdecode
             raise CheckpointError(f"a writer checkpoint is a path (str or os.PathLike) or None (the shipped one), got "
                                   f"{type(path).__name__} {path!r}")
+        if path is not None and not os.fsdecode(path).strip():  # Path("") is ".": "'.' is a directory"
+            raise CheckpointError(f"a writer checkpoint path is empty ({path!r}); give a checkpoint file (.safetensors "
+                                  "or a Lightning .ckpt), or None for the shipped one")
         if path is not None and os.fsdecode(path).lower().endswith(".ckpt"):  # also "last.CKPT"
             keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
                     "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
-            return load_lightning(cls, path, "writer", "writer", keys)
-        return load_module(cls, path, kind="writer")
+            writer = load_lightning(cls, path, "writer", "writer", keys)
+        else:
+            writer = load_module(cls, path, kind="writer")
+        writer._origin = _origin(path, writer)  # what generate's report names (while the weights are still these)
+        return writer
+
+    def identity(self) -> dict[str, str]:
+        """Which writer this is, as :func:`~metanet.writer.generate` records it in its report and saved files.
+
+        ``{"source": "shipped", "sha256": ...}`` for the checkpoint shipped inside the package,
+        ``{"source": "file", "path": ..., "sha256": ...}`` for one loaded from another file (its absolute path and the
+        file's sha256), ``{"source": "in-memory"}`` for a writer built or changed in this process (trained, or
+        its weights edited after loading): no file holds it. Every one also has ``state_sha256``, the sha256 of its
+        config and tensors (:meth:`save` it and that file's writer has the same ``state_sha256``).
+        """
+        state = _state_sha256(self)
+        origin = getattr(self, "_origin", None)
+        if origin is not None and origin["state_sha256"] == state:
+            return dict(origin)
+        return {"source": "in-memory", "state_sha256": state}
+
+
+def _state_sha256(writer: "Writer") -> str:
+    """sha256 of a writer's config and its tensors in sorted key order (names, dtypes, shapes and bytes)."""
+    h = hashlib.sha256(json.dumps(writer.config(), sort_keys=True).encode())
+    for name, t in sorted(writer.state_dict().items()):
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
+        if not t.is_meta:  # no values to hash (such a writer writes nothing either: check_float32)
+            h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _origin(path, writer: "Writer") -> dict[str, str]:
+    """The identity of a writer just loaded from ``path`` (None: the shipped checkpoint)."""
+    from metanet.checkpoints import shipped
+
+    file = Path(shipped("writer") if path is None else os.fsdecode(path)).resolve()
+    h = hashlib.sha256()
+    with open(file, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    out = {"source": "shipped"} if file == Path(shipped("writer")).resolve() else {"source": "file", "path": str(file)}
+    return {**out, "sha256": h.hexdigest(), "state_sha256": _state_sha256(writer)}
 
 
 def integer(name: str, v: object, least: int | None = None, none: str = "") -> int:
@@ -555,8 +604,15 @@ def _support(x, y) -> tuple[Tensor, Tensor]:
                             "(e.g. on cpu)")
     if x.dim() < 2:
         raise TaskError(f"support inputs must have shape (n, *input_shape), got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TaskError(f"support inputs must be floating point (scaled to [0, 1]), got dtype {x.dtype}")
+    # uint8 images and bool inputs are read as every task reader reads them (tasks.as_examples, from_examples),
+    # so the support set generate() takes from uint8 examples and the same images given here are one support set
+    if x.dtype == torch.uint8:
+        x = x.to(torch.float32) / 255
+    elif x.dtype == torch.bool:
+        x = x.to(torch.float32)
+    elif not x.is_floating_point():
+        raise TaskError(f"support inputs must be floating point (scaled to [0, 1]), or uint8 images 0..255 (divided "
+                        f"by 255), got dtype {x.dtype}")
     if y.dim() != 1:
         raise TaskError(f"support labels must be a 1-D tensor of shape (n,), got shape {tuple(y.shape)}")
     if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
