@@ -135,11 +135,17 @@ class _Run:
     def close(self) -> None:
         self.bar.close()
 
-    def table(self) -> str:
+    def table(self, total: float) -> str:
+        """The summary table. ``total`` is the whole run's time, the one printed below the table: the stages' sum
+        was printed as the table's total, seconds short of it (libraries loaded between the stages), so the
+        difference gets a row of its own."""
         w = max([len(r["result"]) for r in self.rows] + [6])
         lines = [f"{'stage':<10}{'result':<{w + 2}}{'seconds':>8}", "-" * (w + 20)]
         lines += [f"{r['stage']:<10}{r['result']:<{w + 2}}{r['seconds']:>8.1f}" for r in self.rows]
-        lines.append(f"{'total':<10}{'':<{w + 2}}{sum(r['seconds'] for r in self.rows):>8.1f}")
+        other = total - sum(r["seconds"] for r in self.rows)
+        if other >= 0.05:
+            lines.append(f"{'':<10}{'(between the stages: loading libraries)':<{w + 2}}{other:>8.1f}")
+        lines.append(f"{'total':<10}{'':<{w + 2}}{total:>8.1f}")
         return "\n".join(lines)
 
 
@@ -190,6 +196,19 @@ def _check_candidates_fit(candidates: int) -> None:
         _check_fits_memory(Arch.default_for((1, 28, 28), 10), candidates)
     except MetanetError as e:
         raise ConfigError(f"demo {e}") from None
+
+
+#: files of the stages after the zoo, removed when a run starts: a run interrupted (Ctrl-C, killed) after writing
+#: generated.safetensors left the earlier run's inspect/ and pruned.safetensors beside it, made from another network
+_STAGE_FILES = ("generated.safetensors", "inspect/neurons.sqlite", "inspect/INDEX.md", "pruned.safetensors")
+
+
+def _clear_outputs(out: Path) -> None:
+    """Remove what an earlier demo run in ``out`` wrote after its zoo (the zoo is resumed, not rebuilt)."""
+    for name in _STAGE_FILES:
+        p = out / name
+        if p.is_file():
+            p.unlink()
 
 
 def _clear_events(tb: Path) -> None:
@@ -323,8 +342,12 @@ def run_demo(
 
     Args:
         out: output directory (created): ``zoo/``, ``generated.safetensors``, ``inspect/``,
-            ``pruned.safetensors``, ``tb/`` (the TensorBoard run; event files of an earlier run there are replaced).
-        seed: the same seed gives the same networks and numbers.
+            ``pruned.safetensors``, ``tb/`` (the TensorBoard run). An existing directory is written into, its
+            other files left alone; a rerun into it resumes the earlier run's zoo (the zoo does not depend on
+            ``seed``) and first removes that run's other outputs (TensorBoard event files, the two networks,
+            ``inspect/``'s database and index), so an interrupted run never leaves results of two runs side by side.
+        seed: the same seed gives the same networks and numbers. It drives the generate, loop, inspect and prune
+            stages; the zoo is the recipe's own (seeded by it) and so is its reading.
         quick: a reduced run (tests, smoke checks): 8 of the tiny zoo's 96 training runs, the loop on a digits
             task (:data:`QUICK_HELDOUT_TASK`), 300 examples for the inspection.
         candidates: K, networks written and verified at once by ``generate`` and per loop round.
@@ -341,7 +364,7 @@ def run_demo(
 
     Raises:
         MetanetError: a bad argument (a ``ConfigError``), or an output directory that holds a zoo of another size
-            (a ``ZooError``).
+            or recipe (a ``ZooError``).
     """
     out = _check_args(out, seed, candidates, rounds, threads)
     t_start = time.perf_counter()
@@ -351,6 +374,7 @@ def run_demo(
     try:
         _check_zoo_dir(out / "zoo", QUICK_ZOO_RUNS if quick else None, quick)
         out.mkdir(parents=True, exist_ok=True)
+        _clear_outputs(out)
         tb_dir = out / "tb"
         log = _Log(tb_dir)
         run = _Run(progress, verbose)
@@ -365,7 +389,7 @@ def run_demo(
             result["prune"] = _stage_prune(run, out, model, log, say)
             result["stages"] = run.rows
             result["seconds"] = round(time.perf_counter() - t_start, 1)
-            table = run.table()
+            table = run.table(result["seconds"])
             log.text("demo/summary", "    " + table.replace("\n", "\n    "))  # markdown code block
         finally:
             run.close()
@@ -398,18 +422,23 @@ def _stage_zoo(run: _Run, out: Path, quick: bool, say) -> dict[str, Any]:
 
 
 def _check_zoo_dir(path: Path, limit: int | None, quick: bool) -> None:
-    """A zoo left by a run of the other size cannot be resumed: say so in the demo's terms, before any work."""
+    """A zoo left by a run of the other size, or another recipe's zoo, cannot be resumed: say so in the demo's
+    terms, before any work (the zoo stage found another recipe only after the earlier run's outputs were gone)."""
     import json
 
-    from metanet.zoo import Store
+    from metanet.zoo import Store, load_recipe
 
     if not (path / "index.sqlite").is_file():
         return
     store = Store(path)
     try:
-        built = store.meta().get("limit")
+        meta = store.meta()
     finally:
         store.close()
+    built = meta.get("limit")
+    if "recipe_sha256" in meta and meta["recipe_sha256"] != load_recipe(tiny_recipe()).fingerprint():
+        raise ZooError(f"{path} holds a zoo of another recipe ({meta.get('recipe')!r}), not the demo's tiny recipe; "
+                       f"use another --out directory")
     if built is not None and built != json.dumps(limit):
         other = "a full-size" if quick else "a --quick"
         raise ZooError(f"{path} holds the zoo of {other} demo run; use another --out directory (or delete {path})")

@@ -97,11 +97,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("file", type=in_path, help="a saved network (.safetensors)")
     r.add_argument("--task", required=True, help="task name the network is refined on (its train split)")
     r.add_argument("--method", default="perturbation", choices=["perturbation", "activity", "sgd"])  # = REFINE_METHODS
-    r.add_argument("--steps", type=int, default=200)
-    r.add_argument("--population", type=int, default=32, help="antithetic perturbation pairs per step")
+    # defaults = metanet.refine's (--steps was 200, twice the Python default, and not shown in --help)
+    r.add_argument("--steps", type=int, default=100, help="optimisation steps (default 100)")
+    r.add_argument("--population", type=int, default=32, help="antithetic perturbation pairs per step (default 32)")
     r.add_argument("--sigma", type=float, default=0.02,
-                   help="perturbation scale, relative to each tensor's RMS (activity: each layer's pre-activation RMS)")
-    r.add_argument("--lr", type=float, default=3e-3)
+                   help="perturbation scale, relative to each tensor's RMS (activity: each layer's pre-activation "
+                        "RMS; default 0.02)")
+    r.add_argument("--lr", type=float, default=3e-3, help="learning rate of the Adam optimiser (default 0.003)")
     r.add_argument("--split", default="val", choices=["train", "val", "test"],
                    help="split the before/after reports are verified on")
     r.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same refined network")
