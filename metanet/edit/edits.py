@@ -309,7 +309,9 @@ def prune(
         (counted as ``forced`` in the report).
 
     Weights that are already zero count towards the target; a target at or below the current sparsity
-    changes nothing. Every layer keeps at least its largest connection.
+    changes nothing (with ``scope="layer"``, each layer's own: a layer already sparser is left as it is, the
+    others are still pruned to the target). Every layer keeps at least its largest connection, so the sparsity
+    reached can fall short of a target near 1 (the report's ``sparsity`` and ``per_region`` say what it is).
 
     Raises:
         ArchError: sparsity outside [0, 1), an unknown method/scope or region, ``max_examples`` below 1.
@@ -394,10 +396,14 @@ def quantize(w: Tensor, fmt: str) -> Tensor:
         return w.bfloat16().to(w.dtype)
     bits = FORMATS[fmt]
     qmax = 2 ** (bits - 1) - 1
+    # the scale in at least float32 (as integer inference keeps it): in float16 a row of small weights had a scale
+    # that underflowed to 0 (the row became zeros), and a clamp at 1e-30 zeroed rows of subnormal float32 weights
     rows = w.reshape(w.shape[0], -1)
+    rows = rows.float() if rows.element_size() < 4 else rows
     sc = rows.abs().amax(1, keepdim=True) / qmax
-    q = torch.where(sc > 0, (rows / sc.clamp(min=1e-30)).round().clamp(-qmax, qmax) * sc, torch.zeros_like(rows))
-    return q.reshape(w.shape)
+    safe = torch.where(sc > 0, sc, torch.ones_like(sc))  # an all-zero row stays zeros (no 0/0)
+    q = (rows / safe).round().clamp(-qmax, qmax) * safe
+    return q.reshape(w.shape).to(w.dtype)
 
 
 def parse_precision(plan: Any, v: NetView) -> dict[int, str]:

@@ -209,7 +209,7 @@ def _select(
     base_asr = float((predictions(v, xt) == trig["target"]).double().mean()) if len(xt) else 0.0
     if base_asr <= (max_asr if floor is None else floor):  # the trigger does not work here: nothing to repair
         acc0 = float(evaluate_masks(v, x, y, num_classes, {}).accuracy[0])
-        return {"strategy": "none", "neurons": [], "_variant": {"kind": "scale", "k": 0, "alpha": 0.0},
+        return {"strategy": "none", "neurons": [], "_variant": {"kind": "scale", "k": 0, "alpha": 0.0}, "_inactive": True,
                 "calibration": {"clean_accuracy": [acc0, acc0], "asr": [base_asr, base_asr]},
                 "candidates_measured": 1, "goal_reached_on_calibration": True, "within_margin": True}
     sc = trigger_scores(v, x, xt)
@@ -323,10 +323,16 @@ def _select(
         best = min(ok, key=lambda i: asr[i] / max(max_asr, 1e-9) + max(0.0, drop[i]) / max(max_drop, 1e-9)) if ok else 0
     var = variants[best]
     out: dict[str, Any] = {"strategy": "remove" if var["kind"] == "scale" and var["alpha"] == 0 else var["kind"]}
-    if var["kind"] == "scale":
+    if var["kind"] == "scale" and var["k"] == 0:
+        # the no-op variant (no edit lowers the rate within the budget): a round that changes nothing says so
+        out.update(strategy="none", neurons=[])
+    elif var["kind"] == "scale":
         chosen = cand[: var["k"]]
         out.update(neurons=[(l, j) for _, l, j in chosen], alpha=var["alpha"],
                    scores=[round(s, 3) for s, _, _ in chosen])
+        gone = [f"{l}:{j}" for _, l, j in chosen if not _scalable(v, l)]
+        if gone and var["alpha"] != 0:  # alpha cannot be written into these layers exactly: measured and applied as 0
+            out["removed"] = gone
     elif var["kind"] == "cut":
         rows = var["order"][: var["k"]]
         out.update(neurons=[(first, j) for j in rows], inputs=var["pixels"].tolist(), imputed=True,
@@ -501,9 +507,14 @@ def repair_backdoor(
 
     Returns:
         ``EditResult(model, report)``; ``report.details`` holds the mode, the target, the edited neurons and,
-        per round, the strategy (``remove`` / ``scale`` / ``cut`` / ``bias`` / ``none``), the trigger scores, the
-        cut inputs, the output-bias change, the calibration numbers, whether the goal was reached there (and
-        within the margins) and, blind, the reconstruction (mask norms, anomaly indices).
+        per round, the strategy (``remove`` / ``scale`` / ``cut`` / ``bias``, or ``none`` for a round that
+        changed nothing: the trigger already fails, or no candidate lowers its rate within the budget), the
+        factor ``alpha`` of that round (``removed``: neurons of layers it cannot be written into exactly, set to
+        0 instead), the trigger scores, the cut inputs, the output-bias change, the calibration numbers, whether
+        the goal was reached there (and within the margins) and, blind, the reconstruction (mask norms, anomaly
+        indices). ``scaled`` maps every neuron whose output was removed or scaled to its overall factor over
+        all rounds (rounds compound: 0.5 in three rounds is 0.125; 0 = removed); ``strategy`` lists the
+        strategies of the rounds that changed something.
 
     Raises:
         TaskError: a trigger that is malformed or does not fit the task; ``blind=False`` without a known trigger;
@@ -551,7 +562,8 @@ def repair_backdoor(
     opts = (max_asr, max_drop / 2 if blind else max_drop, tuple(alphas), max_fraction)
     ref = float(evaluate_masks(NetView(original), x, y, task.num_classes, {}).accuracy[0])
     rounds: list[dict[str, Any]] = []
-    target = None
+    scaled: dict[str, float] = {}  # neuron -> overall output factor over all rounds
+    target, inactive = None, False
     for r in range(max_rounds):
         round_: dict[str, Any] = {}
         if blind:  # (re)construct the trigger on the network as edited so far
@@ -567,20 +579,28 @@ def repair_backdoor(
         target = search["target"]
         # after a first edit, the search goes on while the rate is above half the goal (the margin)
         sel = _select(v, task, x, y, search, *opts, ref_acc=ref, fit_x=fit_x, floor=None if r == 0 else max_asr / 2)
-        rounds.append({**{k: x_ for k, x_ in sel.items() if k != "_variant"}, **round_,
+        if r == 0:
+            inactive = sel.get("_inactive", False)
+        rounds.append({**{k: x_ for k, x_ in sel.items() if not k.startswith("_")}, **round_,
                        "neurons": [f"{l}:{j}" for l, j in sel["neurons"]]})
         if not sel["neurons"] and "output_bias" not in sel:
             break
         _apply(v, sel)
+        if sel["strategy"] in ("remove", "scale"):  # factors compound over rounds (0.5 twice is 0.25)
+            gone = set(sel.get("removed", ()))
+            for l, j in sel["neurons"]:
+                n = f"{l}:{j}"
+                scaled[n] = scaled.get(n, 1.0) * (0.0 if n in gone else float(sel["alpha"]))
         # known trigger: done once the goal is reached; blind: reconstruct again, since a reconstruction
         # often finds only part of the real trigger
         if sel["within_margin"] and not blind:
             break
     # a known trigger that already fails (rate within the goal on the calibration split) is no backdoor found:
     # its target is reported, but nothing was there to repair
-    found = target is not None and (blind or rounds[0].get("strategy") != "none")
+    found = target is not None and (blind or not inactive)
     details.update(backdoor_found=found, target=target, rounds=rounds,
                    strategy=sorted({rd["strategy"] for rd in rounds if rd.get("neurons") or rd.get("output_bias")}),
-                   neurons=sorted({n for rd in rounds for n in rd.get("neurons", [])}))
+                   neurons=sorted({n for rd in rounds for n in rd.get("neurons", [])}),
+                   scaled=dict(sorted(scaled.items())))
     return finish("repair-backdoor", params, original, edited, task, split, trig, details,
                   into=model if inplace else None)

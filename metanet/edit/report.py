@@ -88,6 +88,10 @@ class EditReport:
             elif isinstance(v, list) and all(isinstance(x, (int, float, str)) for x in v):
                 shown = ", ".join(map(str, v[:12])) + (f", ... ({len(v)} in all)" if len(v) > 12 else "")
                 lines.append(f"  {k}: {shown or 'none'}")
+            elif k == "scaled" and isinstance(v, dict):  # a backdoor repair's overall factor per neuron
+                items = [f"{n}={f:g}" for n, f in v.items()]
+                shown = ", ".join(items[:12]) + (f", ... ({len(items)} in all)" if len(items) > 12 else "")
+                lines.append(f"  {k}: {shown or 'none'}")
         return "\n".join(lines)
 
 
