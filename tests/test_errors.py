@@ -1,5 +1,7 @@
 """metanet.errors: the shared option checks and the one reading of a user-given index."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -29,9 +31,9 @@ def test_the_index_readers_share_one_rule():
     for v in (4, np.int32(4), torch.tensor(4), 4.0, "4"):
         assert _whole(v) == _as_int(v) == 4 and arch_whole(v)
     for v in (4.5, True, "x", torch.tensor([4, 4])):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=f"^{re.escape(str(v))}$"):  # the value itself: callers add the context
             _whole(v)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=f"^{re.escape(repr(v))} is not a whole number$"):
             _as_int(v)
         assert not arch_whole(v)
     assert not arch_whole(0) and not arch_whole(-2)

@@ -14,7 +14,7 @@ from torch import nn
 
 import metanet
 import metanet.io
-from metanet.errors import ArchError, FileFormatError
+from metanet.errors import ArchError, FileFormatError, MetadataError
 from metanet.io import load, load_meta, save
 from metanet.nets import build, spec
 
@@ -237,8 +237,9 @@ def test_metadata_that_is_not_a_mapping(tmp_path, meta_text):
 
 
 def test_errors_are_value_errors(tmp_path):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="nowhere.safetensors: no such file") as e:
         load(tmp_path / "nowhere.safetensors")
+    assert isinstance(e.value, FileFormatError)
 
 
 # --- atomic writes -----------------------------------------------------------------------------------
@@ -281,9 +282,10 @@ def test_save_refuses_what_load_would_refuse(tmp_path, make, fragment):
 
 
 def test_failed_save_creates_nothing(tmp_path):
-    with pytest.raises(TypeError):
+    # MetadataError is also a TypeError (as documented); a raw TypeError from json.dumps must not pass for it
+    with pytest.raises(MetadataError, match="metadata 'bad' is a object, which JSON cannot hold"):
         save(build("mlp:64-10"), tmp_path / "m.safetensors", bad=object())
-    with pytest.raises(ArchError):
+    with pytest.raises(ArchError, match=r"layer 0 \(BatchNorm1d.*is not supported"):
         save(nn.Sequential(nn.BatchNorm1d(3)), tmp_path / "bn.safetensors")
     assert os.listdir(tmp_path) == []
 

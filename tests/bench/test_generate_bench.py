@@ -66,7 +66,7 @@ def test_open_zoos_and_bad_arguments(bench, tiny_zoo, tmp_path, capsys):
 
     assert [str(z.path) for z in bench.open_zoos([str(tiny_zoo)])] == [str(tiny_zoo)]
     assert bench.open_zoos(["none"]) == []
-    with pytest.raises(ZooError):
+    with pytest.raises(ZooError, match="is not a zoo: index.sqlite is missing"):
         bench.open_zoos([str(tmp_path)])
     for argv, needle in [
         (["--zoo", str(tmp_path)], str(tmp_path)),

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from metanet.cli import main
-from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
+from metanet.errors import ArchError, ConfigError, TaskError
 from metanet.loop import LoopTask, as_loop_tasks, choose, evaluate, from_task, improve, split_examples
 
 ARCH = "mlp:64-16-10:relu"
@@ -217,5 +217,5 @@ def test_cli_bad_loop_task_is_one_line(capsys):
     assert main(["improve", "no-such-task", "--rounds", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("metanet: error: ") and "Traceback" not in err
-    with pytest.raises(MetanetError):
+    with pytest.raises(TaskError, match="the loop needs at least one task"):
         improve(_writer(), [], rounds=0)

@@ -41,7 +41,7 @@ def test_a_custom_reward_may_return_a_list_and_must_return_one_reward_per_candid
 
 def test_rewards_add_only_rewards_and_sum_from_zero():
     # `AccuracyReward() + 0.5` was accepted and failed in the loop's scoring as an AttributeError
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'AccuracyReward' and 'float'"):
         AccuracyReward() + 0.5
     total = sum([AccuracyReward(), SizePenalty(0.1)])  # was a TypeError (0 + Reward)
     expected = AccuracyReward()(REPORTS, PARAMS) + SizePenalty(0.1).score(REPORTS, PARAMS)

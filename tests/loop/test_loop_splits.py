@@ -88,7 +88,7 @@ def test_labelled_examples_are_a_task(digits_pool, tiny_writer):
     (lt,) = as_loop_tasks((x[:300], y[:300]), shots=5)
     assert lt.num_classes == 10 and torch.bincount(lt.support[1]).tolist() == [5] * 10
     assert lt.test is not None and len(lt.val[1]) > 0
-    with pytest.raises(TaskError) as e:
+    with pytest.raises(TaskError, match=r"a task spec must be .* got Tensor") as e:
         as_loop_tasks([torch.zeros(3, 4)])
     assert len(str(e.value)) < 300
 

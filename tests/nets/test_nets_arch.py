@@ -104,9 +104,9 @@ def test_parse_rejects_non_strings():
 
 
 def test_arch_error_is_a_value_error_and_a_metanet_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="malformed architecture 'nope'") as e:
         Arch.parse("nope")
-    assert issubclass(ArchError, MetanetError)
+    assert isinstance(e.value, ArchError) and isinstance(e.value, MetanetError)
 
 
 @pytest.mark.parametrize(

@@ -97,7 +97,7 @@ def test_widths_without_an_order_are_refused(widths):
     # a set iterated as (64, 784, 10): a different network with no error
     with pytest.raises(ArchError, match="widths must be a sequence"):
         Arch("mlp", widths)
-    with pytest.raises(ArchError):
+    with pytest.raises(ArchError, match="widths must be a sequence"):
         Arch.coerce({"family": "mlp", "widths": widths})
 
 

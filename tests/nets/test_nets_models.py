@@ -129,9 +129,10 @@ def test_cnn_downsamples_by_its_stride():
 
 
 def test_family_mismatch_is_rejected():
-    with pytest.raises(ValueError):
+    # still a ValueError (as before ArchError existed), and the family check's own: not any ValueError on the way
+    with pytest.raises(ValueError, match="MLP needs an mlp architecture, got cnn:1-4-3"):
         MLP("cnn:1-4-3")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="CNN needs a cnn architecture, got mlp:4-3"):
         CNN("mlp:4-3")
 
 

@@ -111,7 +111,7 @@ def test_load_errors(tmp_path):
         Reader.load(tmp_path / "missing.safetensors")
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a safetensors file")
-    with pytest.raises(CheckpointError):
+    with pytest.raises(CheckpointError, match="bad.safetensors is not a readable safetensors checkpoint"):
         Reader.load(bad)
 
 

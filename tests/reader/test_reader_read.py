@@ -43,7 +43,7 @@ def test_read_errors(tmp_path, small_reader):
         read(42, reader=small_reader)
     bare = tmp_path / "bare.safetensors"
     save_file({"w": torch.zeros(2, 2)}, str(bare))
-    with pytest.raises(FileFormatError):
+    with pytest.raises(FileFormatError, match=r"bare.safetensors is a safetensors file without a metanet architecture"):
         read(bare, reader=small_reader)
     with pytest.raises(FileFormatError, match="no such file"):
         read(tmp_path / "missing.safetensors", reader=small_reader)

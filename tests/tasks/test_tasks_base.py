@@ -251,7 +251,7 @@ def test_info_lists_the_others_when_one_data_set_is_missing(monkeypatch, capsys)
     assert set(rows) == set(tasks.available())
     assert rows["fashion-mnist"]["missing"].startswith("fashion-mnist files not found")
     assert rows["fashion-mnist"]["train"] is None and rows["digits"]["train"] > 0 and "missing" not in rows["digits"]
-    with pytest.raises(TaskError):  # a task asked for by name still raises
+    with pytest.raises(TaskError, match="fashion-mnist files not found"):  # a task asked for by name still raises
         tasks.info(["fashion-mnist"])
     assert main(["tasks"]) == 0
     out = capsys.readouterr().out

@@ -174,9 +174,10 @@ def test_malformed_names_name_the_problem_and_the_valid_forms(name, problem):
 
 
 def test_task_error_is_a_value_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bad task name 'nope': unknown data set 'nope'") as e:
         tasks.get("nope")
-    with pytest.raises(TaskError):
+    assert isinstance(e.value, TaskError)
+    with pytest.raises(TaskError, match="a task name must be a string, got int"):
         tasks.get(3)  # type: ignore[arg-type]
 
 

@@ -90,9 +90,9 @@ def test_every_candidate_round_trips_through_save_load(untrained, digits, tmp_pa
 def test_unknown_task_text_is_a_task_error(untrained):
     with pytest.raises(TaskError, match="could not tell which task"):
         generate("blorp the zorp", writer=untrained)
-    with pytest.raises(TaskError):
+    with pytest.raises(TaskError, match=r"a task spec must be .*, got str ''"):
         generate("", writer=untrained)
-    with pytest.raises(TaskError):
+    with pytest.raises(TaskError, match="candidates must be an integer >= 1, got 0"):
         generate("digits", candidates=0, writer=untrained)
     with pytest.raises(TaskError, match="seed must be an integer, got 1.5"):  # was torch's RuntimeError
         generate("digits", seed=1.5, writer=untrained)
@@ -107,14 +107,14 @@ def test_one_class_support_is_a_task_error(untrained, digits):
         untrained.write("mlp:64-16-10:relu", x[:50], torch.zeros(50, dtype=torch.long), 10)
     with pytest.raises(TaskError, match="each of the 2 classes"):
         untrained.write("mlp:64-16-2:relu", x[:50], torch.zeros(50, dtype=torch.long), 2)
-    with pytest.raises(TaskError):  # labels outside 0..K-1
+    with pytest.raises(TaskError, match=r"support labels must be in 0\.\.1"):  # labels outside 0..K-1
         untrained.write("mlp:64-16-2:relu", x[:4], torch.tensor([0, 1, 2, 1]), 2)
 
 
 def test_mismatched_input_size_is_an_arch_error(untrained):
     with pytest.raises(ArchError, match="does not fit"):
         generate("digits", arch="mlp:784-64-10:relu", writer=untrained)
-    with pytest.raises(ArchError):
+    with pytest.raises(ArchError, match=r"reads 3-channel images, the task's inputs have shape \(1, 8, 8\)"):
         generate("digits", arch="cnn:3-8-10:relu:k3:s2", writer=untrained)  # 3 input channels, digits has 1
 
 
@@ -127,7 +127,7 @@ def test_wrong_class_count_is_an_arch_error(untrained, digits):
 
 
 def test_malformed_arch_is_an_arch_error(untrained):
-    with pytest.raises(ArchError):
+    with pytest.raises(ArchError, match="malformed widths '64-x-10' in 'mlp:64-x-10'"):
         generate("digits", arch="mlp:64-x-10", writer=untrained)
 
 
