@@ -1,6 +1,7 @@
 """`metanet demo`: the whole system end to end on a laptop-sized budget, with a TensorBoard run to look at.
 
-Six stages, each with a progress line as it ends (without a terminal also one as it starts), on 2 CPU cores in a few minutes, with no network access:
+Six stages, each with a progress line as it ends (without a terminal also one as it starts), on 2 CPU cores in a
+few minutes, with no network access:
 
 1. **zoo** — build the tiny zoo recipe (``zoo/tiny.yaml``, shipped inside the package as
    ``metanet/recipes/tiny.yaml``) into ``OUT/zoo`` with :func:`metanet.zoo.build` (resumable: a second run of
