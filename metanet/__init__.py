@@ -7,7 +7,7 @@ The top-level names are imported lazily, so ``import metanet`` stays fast and a 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from metanet.errors import (
     ArchError,
@@ -50,6 +50,23 @@ _LAZY = {
 }
 # `metanet.inspect` is a callable package: metanet.inspect(model, task) -> NeuronDB
 _SUBMODULES = {"tasks", "nets", "graph", "zoo", "io", "writer", "reader", "loop", "inspect", "edit"}
+
+if TYPE_CHECKING:  # what a type checker sees of the lazy names (the module __getattr__ made every one of them Any)
+    from metanet import edit, graph, io, loop, nets, reader, tasks, writer, zoo
+    from metanet.graph import NeuralGraph, from_graph, to_graph
+    from metanet.inspect import NeuronDB, _CallableModule
+    from metanet.io import load, load_meta, save
+    from metanet.loop.core import improve
+    from metanet.loop.refine import refine
+    from metanet.loop.rewards import Reward
+    from metanet.nets import Arch
+    from metanet.reader import Reader, read
+    from metanet.writer.generate import Generated, generate
+    from metanet.writer.model import Writer
+    from metanet.zoo import Recipe, Zoo
+
+    # a module that is called, metanet.inspect(model, task) -> NeuronDB: as a plain module it was 'not callable'
+    inspect: _CallableModule
 
 __all__ = [
     "__version__",

@@ -14,7 +14,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -24,6 +24,7 @@ from torch import nn
 from metanet.errors import ArchError, FileFormatError, MetadataError
 from metanet.nets import from_spec, spec
 from metanet.nets.spec import weights_problem
+from metanet.verify import _HasModel
 
 __all__ = ["save", "load", "load_meta", "atomic_write", "save_safetensors", "json_safe", "FORMAT_VERSION"]
 
@@ -38,7 +39,7 @@ def _path(path: str | os.PathLike) -> Path:
     return Path(os.fsdecode(path)).expanduser()
 
 
-def atomic_write(path: str | os.PathLike, write: Any) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
     """Call ``write(tmp_path)`` and rename the result to ``path``: readers never see a half-written file.
 
     A ``path`` that is a symbolic link is written through, as ``open(path, "w")`` would: the file it points to is
@@ -113,7 +114,7 @@ def _meta_json(meta: dict[str, Any]) -> str:
         raise MetadataError(f"metadata is not JSON-serialisable: {e}") from None
 
 
-def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
+def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> Path:
     """Write ``model`` to ``path`` as one safetensors file (atomically).
 
     The tensors are stored in their own dtype (float32, float64, float16 or bfloat16; one dtype per network) and
@@ -121,19 +122,27 @@ def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
     are not stored (:func:`load` returns the network in eval mode).
 
     Args:
-        model: a metanet family network or a plain ``nn.Sequential`` of supported layers.
+        model: a metanet family network or a plain ``nn.Sequential`` of supported layers; a
+            :class:`~metanet.graph.NeuralGraph` (the network it encodes, exactly); or what :func:`metanet.generate`
+            returns, saved as its :meth:`~metanet.writer.Generated.save` does (the same file: its chosen network,
+            the generation report as the metadata; ``meta`` must then be empty: save ``g.model`` for metadata of
+            your own).
         path: destination (``.safetensors`` by convention).
         **meta: JSON-serialisable metadata stored in the header (task, accuracy, provenance, ...). numpy numbers
             and 0-d tensors are stored as plain numbers; NaN and ±inf as ``None`` (the header is strict JSON).
 
     Raises:
-        ArchError: the model is not a supported network, or its tensors do not fit its architecture (a replaced
-            layer, an extra buffer, mixed dtypes): :func:`load` would refuse the file; or they have no values
-            (the ``meta`` device).
+        ArchError: the model is not a supported network (a path given first names the order:
+            ``save(model, path)``), or its tensors do not fit its architecture (a replaced layer, an extra buffer,
+            mixed dtypes): :func:`load` would refuse the file; or they have no values (the ``meta`` device).
+        GraphError: a malformed graph.
         MetadataError: ``meta`` is not JSON-serialisable (a :class:`~metanet.errors.ConfigError` and a
-            ``TypeError``), or too large for the file header (100 MB); nothing is written.
+            ``TypeError``), or too large for the file header (100 MB), or given with a generated network; nothing
+            is written.
         OSError: ``path`` cannot be written (a directory, under a file, no permission).
     """
+    if not isinstance(model, nn.Module):
+        return _save_other(model, path, meta)
     d = spec(model)
     empty = weights_problem(model)
     if empty:  # else a NotImplementedError from deep inside the copy of a meta tensor
@@ -151,6 +160,29 @@ def save(model: nn.Module, path: str | os.PathLike, **meta: Any) -> Path:
         raise ArchError(f"cannot save this {type(model).__name__}: its {problem}")
     tensors = {k: v.detach().contiguous().clone() for k, v in state.items()}
     return save_safetensors(tensors, path, header)
+
+
+def _save_other(obj: Any, path: str | os.PathLike, meta: dict[str, Any]) -> Path:
+    """:func:`save` of what is no module: metanet.generate's result or a graph (as metanet.verify and metanet.read
+    take them), else an ArchError naming what was given."""
+    from metanet.verify import _is_generated, _is_graph
+
+    if _is_generated(obj):  # its report is the metadata, as g.save(path) writes it: the same bytes
+        if meta:  # merged, report keys could be overwritten and the file no longer say how it was generated
+            raise MetadataError(
+                f"save() of metanet.generate's result stores its generation report as the metadata (as "
+                f"g.save(path) does); to store metadata of your own ({', '.join(map(repr, meta))}) save the "
+                "network itself: metanet.save(g.model, path, **meta)")
+        return obj.save(path)
+    if _is_graph(obj):
+        from metanet.graph import from_graph
+
+        return save(from_graph(obj), path, **meta)  # exact round trip; GraphError for a malformed graph
+    if isinstance(obj, (str, bytes, os.PathLike)):  # else "unsupported module str"
+        raise ArchError(f"save() takes the network first, then the path: save(model, path, **meta); got the path "
+                        f"{os.fsdecode(obj)!r:.120} as the network (to copy a saved network: save(load(src), dst))")
+    spec(obj)  # an ArchError naming the type and what is supported
+    raise ArchError(f"save() needs an nn.Module, got {type(obj).__name__}")
 
 
 def save_safetensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike, metadata: dict[str, str]) -> Path:
@@ -194,9 +226,27 @@ def _misfit(shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, .
     return None
 
 
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` is no regular file to read (None if it is one): /dev/null or a pipe said "no such file"."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return "is a directory, not a file"
+    if path.is_symlink():
+        return f"is a broken symbolic link (to {os.readlink(path)}): no such file"
+    if path.exists():
+        return "is not a regular file (a device, pipe or socket)"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        return f"no such file ({parent} is a file, not a directory)"
+    return "no such file"
+
+
 def _header(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "no such file"
+    what = _not_a_file(path)
+    if what:
         raise FileFormatError(f"{path}: {what}; give a network saved with metanet.save (.safetensors)")
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -235,10 +285,7 @@ def load(path: str | os.PathLike) -> nn.Module:
             "another metanet version?)"
         )
     if "metanet.spec" not in header:
-        raise FileFormatError(
-            f"{path} is a safetensors file without a metanet architecture header ('metanet.spec'); "
-            "save networks with metanet.save(model, path)"
-        )
+        raise FileFormatError(_not_a_network(path, header))
     try:
         # built on the meta device: no memory is allocated before the file's tensors are known to fit, so a
         # corrupt header claiming a huge network is an error, not an out-of-memory crash
@@ -270,6 +317,28 @@ def load(path: str | os.PathLike) -> nn.Module:
     except RuntimeError as e:
         raise FileFormatError(f"{path}: tensors do not match the architecture in the header: {e}") from None
     return model.eval()
+
+
+def _not_a_network(path: Path, header: dict[str, str]) -> str:
+    """Why a safetensors file without 'metanet.spec' is no network, and what reads it: a zoo shard or a
+    reader/writer checkpoint got the same generic message as any foreign file."""
+    if "metanet.zoo" in header:  # written by metanet.zoo.build: '<id>/<param>' tensors of many networks
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                ids = sorted({int(k.split("/", 1)[0]) for k in f.keys() if k.split("/", 1)[0].isdigit()})
+        except (SafetensorError, OSError, ValueError):
+            ids = []
+        shown = ", ".join(map(str, ids if len(ids) <= 6 else [*ids[:3], "...", ids[-1]]))
+        held = f"{len(ids)} networks (ids {shown})" if ids else "many networks"
+        zoo = path.parent.parent if path.parent.name == "shards" else Path("ZOO_DIR")
+        return (f"{path} is a zoo shard holding {held}, not one network; load one with "
+                f"metanet.Zoo({str(zoo)!r}).load(id)")
+    kind = header.get("metanet.kind")
+    if kind in ("reader", "writer"):  # metanet.checkpoints.save_module
+        return (f"{path} is a metanet {kind} checkpoint, not a network; load it with "
+                f"metanet.{kind.capitalize()}.load(path)")
+    return (f"{path} is a safetensors file without a metanet architecture header ('metanet.spec'); "
+            "save networks with metanet.save(model, path)")
 
 
 def _shape_mismatch(got: dict[str, tuple[int, ...]], want: dict[str, tuple[int, ...]]) -> str:

@@ -13,18 +13,30 @@ import numbers
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence, Union, overload
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
+from metanet._state import out_of_memory_as, physical_memory
 from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
 
 __all__ = ["Report", "verify", "verify_stacked", "check_fits", "check_weights"]
+
+
+class _HasModel(Protocol):
+    """metanet.generate's result, as a type checker sees it: what has a ``model``."""
+
+    @property
+    def model(self) -> nn.Module: ...
+
+
+# one network as verify() takes it (a NeuralGraph too: PyG is untyped, so a type checker lets it pass as one)
+Network = Union[nn.Module, str, os.PathLike, _HasModel]
 
 
 @dataclass
@@ -65,6 +77,13 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
                at_least: bool = False) -> None:
     """Raise ArchError unless ``model`` maps one example of ``input_shape`` to ``num_classes`` logits (with
     ``at_least``: to ``num_classes`` or more, for bare labels ``0..num_classes-1`` that need not use every class)."""
+    _fits(model, input_shape, num_classes, where, at_least)
+
+
+def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, where: str = "",
+          at_least: bool = False) -> int:
+    """:func:`check_fits`, returning the numbers per example in the largest output of any of ``model``'s layers
+    (at least the example's own): the activations one example costs each network, measured on the same probe."""
     check_weights(model)
     arch = getattr(model, "arch", None)
     if arch is not None and not arch.fits(tuple(input_shape)):
@@ -78,6 +97,13 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
     probe = torch.zeros(1, *input_shape, dtype=p.dtype if p is not None else torch.float32)
     # in eval mode: a train-mode BatchNorm rejects a batch of one and would update the caller's running stats
     modes = [(m, m.training) for m in model.modules()]
+    sizes = [math.prod(input_shape)]
+
+    def size(_m, _inputs, out):
+        if isinstance(out, Tensor):  # of the one example
+            sizes.append(out.numel())
+
+    hooks = [m.register_forward_hook(size) for m, _ in modes]
     try:
         with torch.no_grad():
             out = model.eval()(probe)
@@ -90,6 +116,8 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
     finally:
         for m, training in modes:
             m.training = training
+        for h in hooks:
+            h.remove()
     if not isinstance(out, torch.Tensor):
         raise ArchError(f"network returns {type(out).__name__}, not a tensor of logits")
     if at_least and out.dim() == 2 and out.shape[1] < num_classes:
@@ -99,6 +127,24 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
         raise ArchError(
             f"network outputs shape {tuple(out.shape[1:])} per example, but {where or 'the data'} has {num_classes} classes"
         )
+    return max(sizes)
+
+
+def _chunk(batch: int, k: int, widest: int, itemsize: int) -> int:
+    """Examples per vmapped forward pass, ``batch`` or fewer: K networks' activations (about three layers' outputs
+    alive at once) on a quarter of this machine's memory at most, by halving (so chunks tile each batch).
+    ConfigError when one example is already more than the machine has."""
+    ram = physical_memory()
+    per_example = 3 * k * widest * itemsize
+    if ram is None or batch * per_example <= ram // 4:
+        return batch
+    if per_example > ram:
+        raise ConfigError(f"verifying {k:,} networks at once needs about {per_example / 2**30:,.1f} GiB of "
+                          f"activations per example (layers of up to {widest:,} numbers), more than this machine's "
+                          f"{ram / 2**30:,.1f} GiB; verify fewer networks at a time")
+    while batch > 1 and batch * per_example > ram // 4:
+        batch = -(-batch // 2)
+    return batch
 
 
 def _scores(logits: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -146,7 +192,7 @@ def verify_stacked(
     if data is not None and (int(y.min()) < 0 or int(y.max()) >= task.num_classes):  # else a raw IndexError
         raise TaskError(f"the data given to verify has labels {int(y.min())}..{int(y.max())}, but task {name!r} has "
                         f"{task.num_classes} classes (labels 0..{task.num_classes - 1})")
-    check_fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
+    widest = _fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
     # a network without parameters (e.g. one of fixed pooling, or prototypes kept as buffers) is a population too
     stack = params or buffers or {}
     k = next(iter(stack.values())).shape[0] if stack else 1
@@ -168,12 +214,27 @@ def verify_stacked(
 
         def fwd(p, b, xb):
             return plain(xb).unsqueeze(0)
+    # K large networks on a large batch ran out of memory inside vmap (or met the OOM killer): the batch is run in
+    # smaller chunks when it would not fit, and scored as one batch (per-example results are the same)
+    act = dtype if dtype is not None and dtype.is_floating_point else torch.float32
+    step = _chunk(min(batch_size, len(x)), k, widest, act.itemsize)
+
+    def logits_of(xb: Tensor) -> Tensor:
+        gib = 3 * k * min(step, len(xb)) * widest * act.itemsize / 2**30
+        with out_of_memory_as(lambda: ConfigError(
+                f"not enough memory to verify {k:,} networks on batches of {min(step, len(xb)):,} examples (about "
+                f"{gib:,.1f} GiB of activations); pass a smaller batch_size (now {batch_size:,}) or verify fewer "
+                "networks at a time")):
+            if step >= len(xb):
+                return fwd(params, buffers, xb)
+            return torch.cat([fwd(params, buffers, xb[j : j + step]) for j in range(0, len(xb), step)], 1)
+
     correct = torch.zeros(k, dtype=torch.long)
     loss = torch.zeros(k, dtype=torch.float64)
     per_class = torch.zeros(k, task.num_classes, dtype=torch.float64)
     for i in range(0, len(x), batch_size):
         xb, yb = x[i : i + batch_size], y[i : i + batch_size]
-        c, l_, pc = _scores(fwd(params, buffers, xb), yb, task.num_classes)
+        c, l_, pc = _scores(logits_of(xb), yb, task.num_classes)
         correct += c
         loss += l_
         per_class += pc
@@ -201,7 +262,7 @@ def _is_generated(obj) -> bool:
     return type(obj).__module__ == "metanet.writer.generate" and type(obj).__name__ == "Generated"
 
 
-def _as_module(m: "nn.Module | str | os.PathLike") -> nn.Module:
+def _as_module(m: Any) -> nn.Module:
     if isinstance(m, (str, os.PathLike)):
         from metanet.io import load
 
@@ -243,12 +304,20 @@ def _signature(model: nn.Module) -> tuple:
     return repr(arch), tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
 
 
+@overload
+def verify(model: Network, task: Any, split: str = "test", batch_size: int = 4096) -> Report: ...
+
+
+@overload
+def verify(model: Sequence[Network], task: Any, split: str = "test", batch_size: int = 4096) -> list[Report]: ...
+
+
 def verify(
-    model: "nn.Module | str | os.PathLike | Sequence[nn.Module | str | os.PathLike]",
-    task,
+    model: Network | Sequence[Network],
+    task: Any,
     split: str = "test",
     batch_size: int = 4096,
-) -> "Report | list[Report]":
+) -> Report | list[Report]:
     """Run ``model`` (or a list of K same-architecture models, in one vectorised pass) on ``task``'s ``split``.
 
     Args:
@@ -263,14 +332,16 @@ def verify(
             them); to score every example, pass ``from_examples(x, y, val_fraction=0, test_fraction=0)`` with
             ``split="train"``.
         split: ``"train"``, ``"val"`` or ``"test"``.
-        batch_size: examples per forward pass.
+        batch_size: examples per forward pass (fewer at a time when the activations of K networks on that many
+            would take over a quarter of this machine's memory: the same scores, up to float rounding).
 
     Returns:
         A :class:`Report`, or a list of them (same order) when a list was given.
 
     Raises:
         ArchError: the network does not fit the task's inputs or classes, or the models of a list differ in
-            architecture.
+            architecture or dtype.
+        ConfigError: a bad ``batch_size``, or K networks too large to verify at once on this machine's memory.
         FileFormatError: a path that is not a network saved with :func:`metanet.save`.
         GraphError: a graph that does not decode to a network.
     """
@@ -296,6 +367,14 @@ def verify(
     sigs = [_signature(m) for m in models]
     if any(s != sigs[0] for s in sigs):
         raise ArchError("verify() on a list needs models of one architecture (same spec and parameter shapes)")
+    # torch.stack promoted a float32 / float64 mix silently: the float32 models were run (and scored) in float64
+    dtypes = [{k: v.dtype for k, v in m.state_dict().items()} for m in models]
+    odd = next((i for i, d in enumerate(dtypes) if d != dtypes[0]), None)
+    if odd is not None:
+        key = next(k for k in dtypes[0] if dtypes[0][k] != dtypes[odd][k])
+        a, b = (str(d[key]).replace("torch.", "") for d in (dtypes[0], dtypes[odd]))
+        raise ArchError(f"verify() on a list needs models of one dtype: {key} is {a} in model 0 but {b} in model "
+                        f"{odd}; convert them to one first, e.g. [m.float() for m in models]")
     # stacked by hand, not with stack_module_state: that refused a list mixing train / eval mode or frozen /
     # trainable parameters (raw RuntimeErrors), which verification (eval mode, no grad) does not care about
     params, buffers = _stack(models, "named_parameters"), _stack(models, "named_buffers")  # buffers: BN statistics

@@ -18,7 +18,7 @@ from torch_geometric.data import Batch
 from metanet.errors import GraphError
 from metanet.graph.data import EDGE_RESIDUAL, NODE_BIAS
 from metanet.graph.decode import _single
-from metanet.graph.encode import to_graph
+from metanet.graph.encode import as_network, to_graph
 from metanet.nets import ACTIVATIONS
 
 __all__ = ["plot"]
@@ -48,7 +48,9 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
     coloured by their bias (input neurons and bias-free layers grey).
 
     Args:
-        graph: a :class:`~metanet.graph.NeuralGraph` (or a ``Batch`` holding one) or a supported ``nn.Module``.
+        graph: a :class:`~metanet.graph.NeuralGraph` (or a ``Batch`` holding one) or a network as
+            :func:`~metanet.graph.to_graph` takes it (a supported ``nn.Module``, :func:`metanet.generate`'s result
+            or a saved network's path).
         max_edges: draw at most this many weight edges (a positive integer; at least one per layer is drawn), keeping
             the strongest of every layer (in proportion to the layer's share of edges); the title says when edges were
             left out.
@@ -81,6 +83,7 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
 
     pos_rgba, neg_rgba = np.array(to_rgba(POSITIVE)), np.array(to_rgba(NEGATIVE))
 
+    graph = as_network(graph)  # as to_graph takes it: a Generated or a path was "expected a NeuralGraph"
     if isinstance(graph, nn.Module):
         graph = to_graph(graph)
     if isinstance(graph, Batch):  # e.g. from a DataLoader with batch_size=1, as from_graph takes it

@@ -4,15 +4,17 @@ of one architecture given as stacked parameters (no Python loop over weights).""
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any, Mapping
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
 
 from metanet.errors import GraphError
 from metanet.graph.data import NeuralGraph
 from metanet.graph.mapping import Layout, layout
+from metanet.verify import Network, _is_generated
 
 __all__ = ["to_graph", "to_graphs", "to_batch"]
 
@@ -38,7 +40,18 @@ def assemble(lay: Layout, x: Tensor, edge_attr: Tensor) -> NeuralGraph:
     return g
 
 
-def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
+def as_network(obj: Any) -> Any:
+    """The network ``obj`` stands for, as :func:`metanet.verify` and :func:`metanet.read` take one: a module itself,
+    :func:`metanet.generate`'s result (its chosen ``.model``) or the path of a network written by
+    :func:`metanet.save` (loaded: FileFormatError if it is none); anything else as it is, for the caller's error."""
+    if isinstance(obj, (str, bytes, os.PathLike)):
+        from metanet.io import load
+
+        return load(os.fsdecode(obj))
+    return obj.model if _is_generated(obj) else obj
+
+
+def to_graph(module: Network, *, edge_dim: int | None = None) -> NeuralGraph:
     r"""Encode a network as a :class:`~metanet.graph.NeuralGraph` (exact: :func:`from_graph` inverts it bit for bit).
 
     Args:
@@ -46,7 +59,9 @@ def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
             :class:`~metanet.nets.CNN`, or a plain ``nn.Sequential`` of ``Linear``, ``Conv2d`` (groups 1,
             dilation 1, zero padding), ``Flatten``, ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d(1)``,
             ``Dropout`` (an identity at inference: no nodes or edges) and the activations ``ReLU``, ``Tanh``,
-            ``GELU``, ``Sigmoid``, ``LeakyReLU``, ``SiLU``, ``Identity``, with or without biases.
+            ``GELU``, ``Sigmoid``, ``LeakyReLU``, ``SiLU``, ``Identity``, with or without biases; or, as
+            :func:`metanet.verify` and :func:`metanet.read` take them, :func:`metanet.generate`'s result (its
+            ``.model``) or the path of a network written by :func:`metanet.save`.
         edge_dim: :math:`F`, pad edge values to this many columns (default: the largest kernel :math:`k_h k_w` of
             the network, 1 for an MLP). Graphs batch together only if they share :math:`F`: pass the same
             ``edge_dim`` to mix architectures with different kernels in one batch.
@@ -73,8 +88,13 @@ def to_graph(module: nn.Module, *, edge_dim: int | None = None) -> NeuralGraph:
             that do not match between consecutive layers, or a wrapped network (TorchScript, ``torch.compile``,
             ``torch.nn.utils.parametrize``: the message says what to pass). A network on the meta device encodes
             (a graph of its architecture, with meta values).
+        FileFormatError: a path that is no network file (see :func:`metanet.load`).
     """
+    module = as_network(module)
     if not isinstance(module, nn.Module):
+        if isinstance(module, Data):  # a graph already: re-encoding one goes through its network
+            raise GraphError(f"to_graph() got a {type(module).__name__}, which is already a graph; to encode it "
+                             "again (e.g. with another edge_dim) use to_graph(from_graph(graph), edge_dim=...)")
         raise GraphError(f"to_graph() needs an nn.Module, got {type(module).__name__}; for stacked parameters use "
                          "to_graphs(arch, params) or to_batch(arch, params)")
     from metanet.nets.spec import wrapper_problem

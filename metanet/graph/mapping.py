@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from numbers import Integral
@@ -556,7 +557,8 @@ def layout(obj: Any) -> Layout:
     Args:
         obj: a supported ``nn.Module`` (metanet ``MLP`` / ``CNN`` or a plain ``nn.Sequential``), a spec dict
             (:func:`metanet.nets.spec`), its JSON text (a graph's ``arch``), an :class:`~metanet.nets.Arch` or its
-            string (``"mlp:784-64-10:relu"``), or a ``Layout``.
+            string (``"mlp:784-64-10:relu"``), a ``Layout``, a :class:`~metanet.graph.NeuralGraph` (its ``arch``),
+            or :func:`metanet.generate`'s result (its network's).
 
     Raises:
         GraphError: the architecture cannot be encoded; the message names the offending layer.
@@ -592,12 +594,21 @@ def layout(obj: Any) -> Layout:
             try:
                 spec = Arch.parse(text).to_dict()
             except ArchError as e:
+                if text.endswith(".safetensors") or os.path.isfile(text):  # a saved network, not an arch string
+                    raise GraphError(f"layout() got the file path {text[:200]!r}, but it reads architectures, not "
+                                     "files: give layout(metanet.load(path))") from None
                 raise GraphError(f"invalid architecture {text[:200]!r}: {e}") from None
         if not isinstance(spec, dict):
             plan(spec)  # raises a GraphError naming what a spec must be
         return _remember(obj, _from_key(_key(spec)))
     if isinstance(obj, dict):
         return _from_key(_key(obj))
+    from metanet.verify import _is_generated
+
+    if _is_generated(obj):  # metanet.generate's result: the architecture of its network
+        return layout(obj.model)
+    if hasattr(obj, "edge_index") and isinstance(getattr(obj, "arch", None), str):  # a NeuralGraph: its own
+        return layout(obj.arch)
     raise GraphError(
         f"cannot find the architecture of a {type(obj).__name__}; expected an nn.Module, a spec dict, its JSON, "
         "an Arch or an architecture string such as 'mlp:784-64-10:relu'"

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from metanet.errors import GraphError
+from metanet.graph.encode import as_network
 from metanet.graph.mapping import Layout, layout
 
 __all__ = ["permute_hidden", "tied_layers"]
@@ -40,7 +41,8 @@ def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) 
     training mode and which parameters require gradients.
 
     Args:
-        module: any network :func:`~metanet.graph.to_graph` supports.
+        module: any network :func:`~metanet.graph.to_graph` supports (also :func:`metanet.generate`'s result or a
+            saved network's path, as ``to_graph`` takes them: the copy is of the network they hold).
         layer: a hidden neuron layer, ``1 .. L-1`` (0 is the input and ``L`` the output; those are not
             interchangeable); any integer type (``int``, NumPy integer, one-element integer tensor).
         perm: a permutation of ``range(n_layer)``, one-dimensional (list, NumPy array or integer tensor).
@@ -48,6 +50,12 @@ def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) 
     Raises:
         GraphError: ``layer`` is not hidden, or ``perm`` is not a permutation of the layer's neurons.
     """
+    module = as_network(module)  # else a path was parsed as an architecture string ("malformed architecture")
+    if not isinstance(module, nn.Module):  # an architecture has no weights to permute; a graph: say how
+        hint = "; for a graph use to_graph(permute_hidden(from_graph(graph), layer, perm))" if hasattr(
+            module, "edge_index") else ""
+        raise GraphError(f"permute_hidden() permutes a network's weights: give an nn.Module (or a saved network's "
+                         f"path), got {type(module).__name__}{hint}")
     lay = layout(module)
     if isinstance(layer, Integral) and not isinstance(layer, bool):
         layer = int(layer)  # numpy integers, e.g. from np.arange or a config

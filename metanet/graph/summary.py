@@ -12,7 +12,7 @@ from torch_geometric.data import Batch
 from metanet.errors import GraphError
 from metanet.graph.data import NODE_BIAS, NODE_KINDS
 from metanet.graph.decode import _single
-from metanet.graph.encode import to_graph
+from metanet.graph.encode import as_network, to_graph
 from metanet.nets import ACTIVATIONS
 
 __all__ = ["describe", "Description", "LayerSummary", "stats"]
@@ -107,11 +107,14 @@ class Description:
 
 
 def describe(graph: Any) -> Description:
-    """Per-layer node/edge counts and weight statistics of a neural graph (or of a module, encoded first).
+    """Per-layer node/edge counts and weight statistics of a neural graph (or of a network, encoded first: a module,
+    :func:`metanet.generate`'s result or a saved network's path, as :func:`to_graph` takes them).
 
     Raises:
         GraphError: the graph is malformed or is a batch of several graphs (describe its graphs one by one).
+        FileFormatError: a path that is no network file.
     """
+    graph = as_network(graph)  # as to_graph takes it: a Generated or a path was "expected a NeuralGraph"
     if isinstance(graph, nn.Module):
         graph = to_graph(graph)
     if isinstance(graph, Batch):  # e.g. from a DataLoader with batch_size=1, as from_graph takes it

@@ -61,6 +61,7 @@ def _refine(args: argparse.Namespace) -> int:
         meta = load_meta(args.file)
         for split in ("train", "val", "test"):  # measured on the weights before refinement (and maybe another task)
             meta.pop(f"{split}_accuracy", None)
+            meta.pop(f"{split}_accuracy_before", None)  # an earlier refinement's, of other weights still
         if args.method == "sgd" and meta.get("zero_gradient_steps"):  # no longer true of these weights
             meta["zero_gradient_steps"] = False
         meta.update(task=res.after.task, refined_by=args.method, refine_steps=args.steps, refined_task=args.task,

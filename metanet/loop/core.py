@@ -32,14 +32,19 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+# the package itself (already loaded): improve's hints name metanet.writer.Writer, which typing.get_type_hints
+# resolves on demand (importing the writer then) without this module importing it
+import metanet
 from metanet._state import with_metanet_defaults
 from metanet.errors import ConfigError, MetanetError, TaskError, check_number
 from metanet.nets import build
@@ -47,7 +52,7 @@ from metanet.verify import Report, verify_stacked
 from metanet.loop.refine import GRADIENT_FREE
 from metanet.loop.rewards import WORST, Reward, make_reward
 from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates,
-                                 check_selection)
+                                 check_seed, check_selection)
 from metanet.loop.tasks import LoopTask, as_loop_tasks
 
 __all__ = ["METHODS", "LoopConfig", "score_stacked", "score_candidates", "diversity", "round_loss", "evaluate",
@@ -296,9 +301,10 @@ def round_loss(writer, batch: list[LoopTask], cfg: LoopConfig, reward: Reward, s
 
 
 @torch.no_grad()
-def evaluate(writer, tasks: list[LoopTask], candidates: int = 8, seed: int = 0, reward: Reward | str | None = None,
+def evaluate(writer, tasks: Any, candidates: int = 8, seed: int = 0, reward: Reward | str | None = None,
              selection: str = DEFAULT_SELECTION, folds: int = 5, compare: bool = False) -> dict:
-    """Held-out score of ``writer`` on loop tasks with a test split, the protocol of ``bench/loop.py``: per task,
+    """Held-out score of ``writer`` on loop tasks with a test split (LoopTasks, or what :func:`improve` takes as
+    tasks: names, Tasks, labelled examples; one or a list), the protocol of ``bench/loop.py``: per task,
     the K candidates of seed ``seed + i`` are rewarded by ``selection`` (:mod:`metanet.loop.select`; never on
     test), the best is re-written (same seed) from all the labelled examples (support and val) and scored on test.
 
@@ -314,6 +320,7 @@ def evaluate(writer, tasks: list[LoopTask], candidates: int = 8, seed: int = 0, 
 
     check_selection(selection, folds)
     check_candidates(candidates)
+    seed = check_seed(seed)  # 1.5 was the writer's TaskError, None a raw TypeError, as improve checks it
     if isinstance(tasks, (list, tuple)) and not tasks:  # the means below would report 0.0 accuracy as if measured
         raise TaskError("evaluate needs at least one task")
     tasks = as_loop_tasks(tasks)  # a name or one LoopTask was a raw AttributeError / TypeError; LoopTasks stay
@@ -365,7 +372,7 @@ class History:
     rounds: list[dict] = field(default_factory=list)
     config: dict = field(default_factory=dict)
 
-    def curve(self, key: str) -> list[float]:
+    def curve(self, key: str) -> list[float | None]:
         """The value of stat ``key`` in every round (None where a round lacks it)."""
         return [r.get(key) for r in self.rounds]
 
@@ -373,8 +380,8 @@ class History:
 # under a float64 default every round was skipped ('expected scalar type Float'): float32 for the call
 @with_metanet_defaults()
 def improve(
-    writer,
-    tasks,
+    writer: metanet.writer.Writer,
+    tasks: Any,
     rounds: int = 5,
     method: str = "expert",
     candidates: int = 8,
@@ -382,16 +389,16 @@ def improve(
     tasks_per_round: int | None = None,
     lr: float = 1e-3,
     reward: Reward | str | None = None,
-    heldout=None,
+    heldout: Any = None,
     seed: int = 0,
-    log_dir: str | None = None,
+    log_dir: str | os.PathLike[str] | None = None,
     clip: float = 1.0,
     track: bool = True,
     selection: str = DEFAULT_SELECTION,
     folds: int = 5,
     compare_selections: bool = False,
-    **options,
-):
+    **options: Any,
+) -> tuple[metanet.writer.Writer, History]:
     """Improve ``writer`` in place with the verification loop; returns ``(writer, History)``.
 
     Args:

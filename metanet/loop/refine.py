@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +44,7 @@ from metanet._state import physical_memory, with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, TaskError, check_number
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
-from metanet.verify import Report, _as_module, check_fits, verify, verify_stacked
+from metanet.verify import Network, Report, _as_module, check_fits, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
@@ -180,8 +180,8 @@ def _report(model: nn.Module, task, t, verify_on, k: int) -> Report | None:
 # float32 default and grad mode on (method='sgd' steps), whatever the caller set: given back on return
 @with_metanet_defaults(grad=True)
 def refine(
-    model: nn.Module,
-    task,
+    model: Network,
+    task: Any,
     method: str = "perturbation",
     steps: int = 100,
     population: int = 32,
@@ -190,7 +190,7 @@ def refine(
     batch_size: int = 256,
     objective: str = "loss",
     split: str = "train",
-    verify_on="val",
+    verify_on: str | tuple[Any, Any] | list[Any] | None = "val",
     seed: int = 0,
     num_classes: int | None = None,
 ) -> RefineResult:

@@ -112,7 +112,9 @@ class AccuracyReward(Reward):
 class SizePenalty(Reward):
     """``-weight * (fraction of connections with |w| > threshold)``: favours networks with fewer non-zero weights.
 
-    Only weight tensors (names ending in ``weight``) count; biases are free.
+    Connections are the entries of weight matrices and kernels (names ending in ``weight``, of two or more
+    dimensions per network: Linear, Conv; a scalar weight is one connection). Biases are free, and so are the
+    per-channel weights of a norm layer (BatchNorm, LayerNorm, GroupNorm) or a PReLU: scales, not connections.
     """
 
     def __init__(self, weight: float = 0.05, threshold: float = 1e-3) -> None:
@@ -123,10 +125,12 @@ class SizePenalty(Reward):
         self.weight, self.threshold = weight, threshold
 
     def score(self, reports, params):
-        """Minus ``weight`` times the fraction of weight entries whose magnitude is above ``threshold``."""
+        """Minus ``weight`` times the fraction of connections whose magnitude is above ``threshold``."""
         nz, tot = torch.zeros(len(reports), dtype=torch.float64), 0  # no weight tensors: no penalty
         for name, p in params.items():
-            if name.endswith("weight"):
+            # p is stacked (K, *shape): a norm layer's scales (K, C) were counted as connections (a network with
+            # BatchNorm was penalised for them)
+            if name.endswith("weight") and p.dim() != 2:
                 flat = p.detach().flatten(1) if p.dim() > 1 else p.detach().unsqueeze(1)  # (K,): 0-d weights
                 nz = nz + (flat.abs() > self.threshold).sum(1).double()
                 tot += flat.shape[1]

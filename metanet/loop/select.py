@@ -43,14 +43,14 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import Tensor
 
 from metanet.errors import ConfigError, TaskError, check_number
 from metanet.loop.rewards import WORST, Reward, make_reward
-from metanet.loop.tasks import LoopTask
+from metanet.loop.tasks import LoopTask, check_seed
 from metanet.nets import Arch
 from metanet.verify import Report
 
@@ -104,7 +104,8 @@ def fold_ids(y: Tensor, num_classes: int, folds: int, seed: int = 0) -> Tensor:
     if small:
         raise TaskError(f"cross-fitting needs >= 2 labelled examples of every class (one to write from, one to "
                         f"score); class {small[0]} has {int(counts[small[0]])}")
-    g = torch.Generator().manual_seed(seed)
+    # any integer seed, as the writer takes them (torch wraps a negative one itself; 2**70 overflowed)
+    g = torch.Generator().manual_seed(check_seed(seed) % 2**64)
     out = torch.empty(len(y), dtype=torch.long)
     offset = 0
     for c in range(num_classes):
@@ -183,6 +184,7 @@ def crossfit_rewards(
     """
     from metanet.loop.core import score_stacked
 
+    seed = check_seed(seed)
     arch = Arch.coerce(arch)
     reward = make_reward(reward)
     fold = fold_ids(y, num_classes, folds, seed)
@@ -214,6 +216,7 @@ def candidate_rewards(
 
     check_selection(selection, folds)
     check_candidates(candidates)
+    seed = check_seed(seed)
     if selection == "val":
         with torch.no_grad():
             params = writer.write(lt.arch, *lt.support, lt.num_classes, candidates=candidates, seed=seed)
@@ -236,10 +239,12 @@ class Choice:
 
 
 @torch.no_grad()
-def choose(writer, lt: LoopTask, candidates: int = 8, reward: Reward | str | None = None,
+def choose(writer, lt: LoopTask | Any, candidates: int = 8, reward: Reward | str | None = None,
            selection: str = DEFAULT_SELECTION, folds: int = 5, seed: int = 0) -> Choice:
-    """Write K candidates for ``lt``, pick the best by ``selection`` (ties: the lowest index), and re-write all K
+    """Write K candidates for ``lt`` (a LoopTask, or one task as :func:`~metanet.loop.improve` takes it: a name, a
+    Task, labelled examples ``(x, y)``), pick the best by ``selection`` (ties: the lowest index), and re-write all K
     with the same seed from every labelled example (``lt.labelled()``: support and val)."""
+    seed = check_seed(seed)  # before the task is made from it, and the writes
     if not isinstance(lt, LoopTask):  # a name, a Task, (x, y): was a raw AttributeError
         from metanet.loop.tasks import as_loop_tasks
 

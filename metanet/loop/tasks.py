@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -90,6 +91,13 @@ class LoopTask:
                         raise TaskError(f"task {self.name}: {a} and {b} share examples of {pool}; they must be disjoint")
 
 
+def check_seed(seed: Any) -> int:
+    """``seed`` as a Python int, else ConfigError, as :func:`~metanet.loop.improve` checks it: 1.5 was a TaskError
+    from the writer or a raw RuntimeError, None a raw TypeError, and a numpy integer an OverflowError."""
+    check_number("seed", seed, "(any integer)", lambda v: True, integer=True)
+    return int(seed)
+
+
 def _row_keys(x: Tensor) -> list[bytes]:
     width = x[0].numel() if len(x) else 0  # not reshape(n, -1): that is ambiguous for an empty part
     flat = x.detach().reshape(len(x), width).contiguous().cpu().numpy()
@@ -120,7 +128,7 @@ def split_examples(
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= k):  # labels the network cannot output were dropped silently
         raise TaskError(f"task {name}: labels {int(y.min())}..{int(y.max())} do not fit the architecture {arch} "
                         f"with {k} outputs (labels 0..{k - 1})")
-    g = torch.Generator().manual_seed(seed % 2**64)  # seed + i near 2**64 overflowed
+    g = torch.Generator().manual_seed(check_seed(seed) % 2**64)  # seed + i near 2**64 overflowed
     s, v, t = [], [], []
     for c, idx in enumerate(_per_class(y, k, g)):
         if len(idx) < 2:
@@ -143,6 +151,7 @@ def from_task(task, arch: Arch | str | None = None, shots: int = 50, val: int | 
     check_number("shots", shots, ">= 1", lambda v: v >= 1, integer=True)  # 0 or -1: an empty or odd support
     if val is not None:
         check_number("val", val, ">= 1 (or None: the whole val split)", lambda v: v >= 1, integer=True)
+    seed = check_seed(seed)
     task = resolve(task)
     arch = Arch.default_for(task.input_shape, task.num_classes) if arch is None else Arch.coerce(arch)
     if arch.num_classes != task.num_classes:
@@ -164,7 +173,7 @@ def from_episode(ep, seed: int = 0) -> LoopTask:
     query set is cut per class in two halves, val (reward) and test (reported)."""
     qx, qy = ep.query
     k = ep.arch.num_classes
-    g = torch.Generator().manual_seed(seed % 2**64)  # seed + i near 2**64 overflowed
+    g = torch.Generator().manual_seed(check_seed(seed) % 2**64)  # seed + i near 2**64 overflowed
     v, t = [], []
     for idx in _per_class(qy, k, g):
         h = max(1, len(idx) // 2)
@@ -181,6 +190,7 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
     them) to a list of LoopTasks."""
     from metanet.writer.episodes import Episode
 
+    seed = check_seed(seed)  # checked up front, as improve does: 1.5 was a raw RuntimeError from the first task
     if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split") or _is_examples(tasks):
         tasks = [tasks]
     elif isinstance(tasks, (Mapping, AbstractSet)) or not isinstance(tasks, Iterable):
