@@ -45,8 +45,11 @@ def as_network(obj: Any) -> Any:
     :func:`metanet.generate`'s result (its chosen ``.model``) or the path of a network written by
     :func:`metanet.save` (loaded: FileFormatError if it is none); anything else as it is, for the caller's error."""
     if isinstance(obj, (str, bytes, os.PathLike)):
+        from metanet.errors import FileFormatError
         from metanet.io import load
 
+        if not os.fsdecode(obj).strip():  # else read as '.': "is a directory, not a file"
+            raise FileFormatError("an empty path names no network; give the path of a network saved with metanet.save")
         return load(os.fsdecode(obj))
     return obj.model if _is_generated(obj) else obj
 

@@ -12,7 +12,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from torch_geometric.data import Batch, Data
 
-from metanet.errors import GraphError, MetanetError
+from metanet.errors import FileFormatError, GraphError, MetanetError
 from metanet.graph import from_graph, from_graphs, layout, to_batch, to_graph, to_graphs, to_state_dict
 from metanet.nets import build
 
@@ -161,4 +161,7 @@ def test_to_graphs_random_params(arch, params):
                                                                              torch.nn.Sequential(torch.nn.BatchNorm1d(3))]))
 def test_to_graph_non_networks(obj):
     r = only_metanet_errors(lambda: to_graph(obj))
-    assert isinstance(r, GraphError)
+    # text is read as the path of a saved network (as verify and read take one): no such file
+    assert isinstance(r, FileFormatError if isinstance(obj, str) else GraphError), repr(r)
+    if obj == "":
+        assert "empty path" in str(r)
