@@ -39,13 +39,14 @@ def _as_graph(obj: Any):
 
             return to_graph(from_graph(obj), edge_dim=int(obj.edge_attr.shape[-1]))
         return obj
-    if isinstance(obj, (str, os.PathLike)):
-        from metanet.io import load
+    from metanet.graph.encode import as_network
 
-        obj = load(obj)  # FileFormatError for a missing file, a non-safetensors file or one without architecture
+    # a path (loaded: FileFormatError for a missing file, a non-safetensors file or one without architecture), or
+    # metanet.generate's result (its .model), as verify and to_graph take them
+    obj = as_network(obj)
     if not isinstance(obj, nn.Module):
-        raise GraphError(f"read() needs an nn.Module, a NeuralGraph or the path of a network saved with metanet.save; "
-                         f"got {type(obj).__name__}")
+        raise GraphError(f"read() needs an nn.Module, a NeuralGraph, metanet.generate's result or the path of a "
+                         f"network saved with metanet.save; got {type(obj).__name__}")
     from metanet.nets.spec import weights_problem
 
     problem = weights_problem(obj)
@@ -190,8 +191,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     """Read a network with the reader shipped inside metanet (or ``reader``: a :class:`Reader` or its checkpoint).
 
     Args:
-        model: an ``nn.Module`` :func:`metanet.graph.to_graph` supports, a :class:`~metanet.graph.NeuralGraph`, or
-            the path of a ``.safetensors`` network written by :func:`metanet.save`.
+        model: an ``nn.Module`` :func:`metanet.graph.to_graph` supports, a :class:`~metanet.graph.NeuralGraph`,
+            :func:`metanet.generate`'s result (its ``.model``), or the path of a ``.safetensors`` network written by
+            :func:`metanet.save`.
         reader: default: the shipped checkpoint (``metanet/checkpoints/reader.safetensors``).
         scan: run the reader's trigger scan (:mod:`metanet.reader.scan`: Neural Cleanse on the network, several
             CPU-seconds for a small MLP -- about 7 for a 784-32-10 one with the shipped reader's 300 steps -- where
