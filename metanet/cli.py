@@ -12,6 +12,7 @@ checked before the work whose result they receive).
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib
 import json
 import os
@@ -151,10 +152,38 @@ def _stdout_closed() -> bool:
         return False
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Every option's ``--help`` shows its real default, read from the parser itself (so it cannot drift from it),
+    unless its help already states one or it has none worth printing (None, a flag's False/True)."""
+
+    @staticmethod
+    def _shows_default(action: argparse.Action) -> bool:
+        default = action.default
+        return (bool(action.option_strings) and "default" not in (action.help or "") and default is not None
+                and default is not argparse.SUPPRESS and not isinstance(default, bool))
+
+    def _format_action(self, action: argparse.Action) -> str:
+        if action.help is None and self._shows_default(action):  # argparse prints no help line for help=None
+            action = copy.copy(action)
+            action.help = "(default: %(default)s)"
+        return super()._format_action(action)
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if self._shows_default(action):
+            return f"{action.help} (default: %(default)s)"
+        return action.help
+
+
+class _Parser(argparse.ArgumentParser):
+    """The parser of every subcommand (and of theirs, e.g. ``zoo build``): :class:`_DefaultsFormatter` help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="metanet", description="Read and write the weights of neural networks."
-    )
+    parser = _Parser(prog="metanet", description="Read and write the weights of neural networks.")
     parser.add_argument("--version", action="version", version=f"metanet {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from metanet.cli import dumps_json, in_path, out_file
+from metanet.cli import dumps_json, in_path, out_file, seed_int
 
 
 def _tasks(args: argparse.Namespace) -> int:
@@ -40,14 +40,30 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shots(text: str) -> int | None:
+    """argparse type of ``generate --shots``: a whole number >= 1, or ``all`` (None: the whole training split), as
+    ``metanet.generate(shots=...)`` takes it. ``--shots 0`` (or a negative) silently meant the whole split, while
+    ``shots=0`` is refused in Python; a saved network records ``shots: null`` and is made again with ``--shots all``."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 (support examples per class) or 'all' (the "
+                                         f"whole training split), got {text!r}")
+    return value
+
+
 def _generate(args: argparse.Namespace) -> int:
     from metanet.writer import Writer, generate
 
     if args.out is not None:
         out_file(args.out)  # before writing and verifying the candidates, not after
     writer = Writer.load(args.writer) if args.writer else None
-    g = generate(args.spec, arch=args.arch, candidates=args.candidates, seed=args.seed, writer=writer,
-                 shots=None if args.shots <= 0 else args.shots)
+    g = generate(args.spec, arch=args.arch, candidates=args.candidates, verify=args.verify, seed=args.seed,
+                 writer=writer, shots=args.shots)
     saved = None if args.out is None else g.save(args.out)
     if args.json:  # stdout is one JSON document: the saved path goes in it, as in `metanet edit --json`
         print(dumps_json({**g.report.to_dict(), **({"out": str(saved)} if saved else {})}))
@@ -74,11 +90,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="write a network for a task with the meta-network, verify it, save it")
     p.add_argument("spec", help="task name or free text, e.g. 'a network that can read mnist' or 'mnist[3,8]'")
     p.add_argument("--arch", default=None, help="architecture, e.g. mlp:784-64-10:relu (default: a 64-unit MLP)")
-    p.add_argument("--candidates", type=int, default=8, help="weight sets written and verified at once")
-    p.add_argument("--seed", type=int, default=0, help="the same seed (and --candidates) gives the same network")
-    p.add_argument("--shots", type=int, default=1000, help="support examples per class (<=0: the whole train split)")
+    p.add_argument("--candidates", type=int, default=8,
+                   help="weight sets written and verified at once (default 8)")
+    p.add_argument("--no-verify", dest="verify", action="store_false",
+                   help="keep candidate 0 without scoring the candidates on the validation split")
+    p.add_argument("--seed", type=seed_int, default=0,
+                   help="random seed (default 0); the network also depends on --candidates, --shots and --writer: "
+                        "the same values give the same network")
+    p.add_argument("--shots", type=_shots, default=1000, metavar="N|all",
+                   help="support examples per class from the training split, or 'all' of it (default 1000)")
     p.add_argument("--writer", type=in_path, default=None,
                    help="writer checkpoint (default: the one shipped with metanet)")
     p.add_argument("--out", default=None, help="save the chosen network here (.safetensors)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_generate)

@@ -239,6 +239,32 @@ def _write_recipe(store: Store, recipe: Recipe) -> None:
         atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
+#: what a build writes into its directory (the "Zoo directory" contract in DESIGN.md), SQLite's side files and the
+#: lock included: a directory holding only these is a zoo, or a build stopped before its index was written
+_ZOO_ENTRIES = frozenset({"recipe.yaml", "index.sqlite", "index.sqlite-journal", "index.sqlite-wal", "index.sqlite-shm",
+                          "shards", ".lock"})
+
+
+def _check_out(out: str | os.PathLike) -> None:
+    """Refuse to build into an existing directory that holds other files and is not a zoo: a zoo directory holds
+    only its recipe, index and shards (a build into ``--out ~/Documents`` scattered them among the user's files)."""
+    path = Path(out)
+    if not path.is_dir() or (path / "index.sqlite").is_file():  # new, or a zoo: Store and _check_meta decide
+        return
+    try:
+        # recipe.yaml's temporary (atomic_write) is the build's own too
+        other = sorted(e.name for e in path.iterdir() if e.name not in _ZOO_ENTRIES
+                       and not (e.name.startswith(".recipe.yaml.") and e.name.endswith(".tmp")))
+    except OSError as e:
+        raise ZooError(f"cannot list the zoo directory {path} ({e.strerror or e}); give a new or empty directory, "
+                       "or an existing zoo to resume") from None
+    if other:
+        shown = ", ".join(repr(n) for n in other[:3]) + (f" and {len(other) - 3} more" if len(other) > 3 else "")
+        raise ZooError(f"{path} is not empty and not a zoo (it has no index.sqlite; it holds {shown}): a zoo directory "
+                       "holds only recipe.yaml, index.sqlite and shards/; give a new or empty directory, or an "
+                       "existing zoo to resume its build")
+
+
 def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int) -> None:
     meta = store.meta()
     want = {"recipe": recipe.name, "recipe_sha256": recipe.fingerprint(), "limit": json.dumps(limit)}
@@ -270,7 +296,7 @@ def build(
 
     Args:
         recipe: a :class:`Recipe`, a path, a recipe name in ``zoo/`` or a mapping.
-        out: the zoo directory (created if needed).
+        out: the zoo directory: new, empty, or a zoo of this recipe to resume (created if needed).
         shard: ``"I/N"`` or ``(I, N)``: build only the units with ``index % N == I``.
         limit: build only the recipe's first ``limit`` runs (tests, smoke runs); stored, and must match on resume.
             The runs, ids and hyperparameters are the full build's; their weights agree with it within float
@@ -290,7 +316,8 @@ def build(
 
     Raises:
         RecipeError: the recipe is invalid.
-        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``), or is being written;
+        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``), or is being written, or
+            is a non-empty directory that is not a zoo (other files; a zoo holds only its recipe, index and shards);
             or an unknown ``backend``, a ``limit`` below 1 or a malformed ``shard``.
     """
     if backend not in BACKENDS:
@@ -299,6 +326,7 @@ def build(
         raise ZooError(f"limit must be an integer >= 1 (a number of runs), got {limit!r}")
     i_shard, n_shard = parse_shard(shard)
     recipe = load_recipe(recipe)
+    _check_out(out)
     t0 = time.perf_counter()
     units = plan(recipe, limit, progress)
     store = Store(out, create=True)

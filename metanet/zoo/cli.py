@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "on a damaged zoo, it repairs it: a shard that is missing or does not match its sha256 "
                         "is trained again, bit-identically (every kept shard is hashed first).")
     b.add_argument("recipe", help="a recipe .yaml, or the name of one in zoo/ (e.g. tiny, mnist-mlp)")
-    b.add_argument("--out", required=True, metavar="DIR", help="the zoo directory (created if missing)")
+    b.add_argument("--out", required=True, metavar="DIR",
+                   help="the zoo directory: new, empty, or a zoo of this recipe to resume (created if missing)")
     b.add_argument("--shard", metavar="I/N", default=None,
                    help="build only work units with index %% N == I (run N of them anywhere, then 'metanet zoo merge')")
     b.add_argument("--limit", type=int, default=None, metavar="RUNS",
