@@ -12,7 +12,7 @@ from metanet.cli import build_parser
 
 # (argv with the required arguments, the Python function, {CLI dest: Python parameter}); a CLI option not listed
 # has no Python counterpart (--json, --out, --threads, ...) or a documented CLI-only encoding (generate --shots
-# <= 0 for None)
+# all for None)
 PARITY = [
     (["generate", "digits"], "metanet.writer:generate",
      {"arch": "arch", "candidates": "candidates", "seed": "seed", "shots": "shots", "writer": "writer"}),
