@@ -481,8 +481,8 @@ def merge(out: str | os.PathLike, sources: "Sequence[str | os.PathLike] | str | 
         ``{"units_copied": ..., "units_skipped": ..., "nets_copied": ..., "units_repaired": ...}``.
 
     Raises:
-        ZooError: a source is not a zoo, the sources come from different recipes, a unit conflicts, or every source
-            is ``out`` itself.
+        ZooError: a source is not a zoo, the sources come from different recipes, a unit conflicts, every source
+            is ``out`` itself, or ``out`` is a non-empty directory that is not a zoo (as for :func:`build`).
     """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]  # one path, not a sequence of one-character paths ("/ is not a zoo")
@@ -510,6 +510,7 @@ def merge(out: str | os.PathLike, sources: "Sequence[str | os.PathLike] | str | 
             if {k: m.get(k) for k in keys} != first:
                 raise ZooError(f"{s.path} was built from a different {_meta_diff(m, first)} than {srcs[0].path}; "
                                "merge only shards of one build")
+        _check_out(out)  # as build: a merge into ~/Documents scattered the zoo among the user's files
         dst = Store(out, create=True)
         try:
             dst.lock()

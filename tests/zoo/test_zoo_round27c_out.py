@@ -8,7 +8,7 @@ import pytest
 
 from metanet.cli import main
 from metanet.errors import ZooError
-from metanet.zoo import build
+from metanet.zoo import build, merge
 
 
 def _tree(path) -> list[str]:
@@ -57,3 +57,14 @@ def test_empty_directory_a_stopped_build_and_a_zoo_of_the_recipe_are_built_into(
     empty = tmp_path / "empty"
     empty.mkdir()
     assert build(small_recipe, empty, limit=1, progress=False).units_built == first.units_built
+
+
+def test_merge_refuses_a_non_empty_directory_that_is_not_a_zoo(tmp_path, small_recipe):
+    src = tmp_path / "shard"
+    build(small_recipe, src, limit=1, progress=False)
+    out = tmp_path / "my docs"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    with pytest.raises(ZooError, match=r"not empty and not a zoo .*'thesis.tex'"):
+        merge(out, [src])
+    assert _tree(out) == ["thesis.tex"]
