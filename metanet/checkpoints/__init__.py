@@ -6,9 +6,11 @@ for how each was trained and the command that reproduces it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,6 +24,23 @@ __all__ = ["save_module", "load_module", "load_lightning", "shipped", "check_flo
 
 SHIPPED_DIR = Path(__file__).parent
 M = TypeVar("M", bound=nn.Module)
+
+
+#: What a checkpoint that leaves a constructor argument out stands for: the value of files written before the argument
+#: existed, pinned here (not read from the constructor's current default, which may change and would then silently
+#: rebuild another model). Any other argument a checkpoint lacks is a CheckpointError.
+ABSENT_MEANS: dict[str, dict[str, object]] = {
+    # each switches off a feature added later (and a reader without the scan or the cap still stores neither)
+    "reader": {"data_probes": 0, "saliency": False, "derived_probes": 0, "task_evidence": 0.0, "scan_steps": 0,
+               "task_cap": 0.0},
+    # what such files have been loaded with since these options came (bench/data/writer_steps2.safetensors predates
+    # them: it was trained without augmentation, and is used with it)
+    "writer": {"head": "ridge", "head_iters": 30, "augment": "shift", "augment_below": 100},
+}
+#: constructor arguments that only set a learned parameter's starting value, which the file's tensor then replaces
+INIT_ONLY: dict[str, tuple[str, ...]] = {
+    "writer": ("ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix", "logit_lambda"),
+}
 
 
 def shipped(kind: str) -> Path:
@@ -42,11 +61,13 @@ def save_module(module: nn.Module, path: str | os.PathLike, kind: str, config: d
 
 def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     """Rebuild a ``cls`` from a file written by :func:`save_module` (``None``: the shipped one)."""
-    from metanet.io import _path
-
-    path = shipped(kind) if path is None else _path(path)
+    path = shipped(kind) if path is None else _checked_path(path, kind)
     if not path.is_file():
         raise CheckpointError(_missing(path, kind))
+    if _magic(path) in ("zip", "pickle"):  # safetensors' own message: 'header too large'
+        raise CheckpointError(f"{path} is a PyTorch / Lightning checkpoint (torch.save), not a safetensors file; a "
+                              f"{kind} checkpoint in that format is read when its name ends in .ckpt (a Lightning "
+                              "checkpoint of the training stage): rename it, or give the .safetensors export")
     try:
         with safe_open(str(path), framework="pt") as f:
             header = f.metadata() or {}
@@ -60,10 +81,15 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
         config = json.loads(header["metanet.config"])
         if not isinstance(config, dict):
             raise TypeError(f"its config is {type(config).__name__}, not a mapping of constructor arguments")
+        config = _complete(cls, config, kind, f"{path}: its config lacks", "re-save it with the code that wrote it")
         # the config is checked against the stored tensors on the meta device first: a corrupt config asking for
         # a huge model is an error here, not an out-of-memory crash
         with torch.device("meta"):
             want = {k: tuple(v.shape) for k, v in cls(**config).state_dict().items()}
+    except CheckpointError:  # a ValueError too
+        raise
+    except ConfigError as e:
+        raise CheckpointError(f"{path}: its config is not a valid {cls.__name__} ({e})") from None
     except errors as e:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
     if want != shapes:
@@ -81,6 +107,48 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     except (SafetensorError, OSError, *errors) as e:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
     return module.eval()
+
+
+def _checked_path(path: object, kind: str) -> Path:
+    """``path`` as a Path (``~`` expanded), or a CheckpointError for what is no path at all."""
+    from metanet.io import _path
+
+    if not isinstance(path, (str, bytes, os.PathLike)):  # a raw TypeError from os.fsdecode
+        raise CheckpointError(f"a {kind} checkpoint is a path (str or os.PathLike) or None (the shipped one), got "
+                              f"{type(path).__name__} {path!r}")
+    if not os.fsdecode(path).strip():  # Path("") is ".": "'.' is a directory"
+        raise CheckpointError(f"a {kind} checkpoint path is empty ({path!r}); give a checkpoint file (.safetensors "
+                              "or a Lightning .ckpt), or None for the shipped one")
+    return _path(path)
+
+
+def _magic(path: Path) -> str:
+    """What the file's first bytes say it is: ``"zip"`` (torch.save), ``"pickle"`` (legacy torch.save or a plain
+    pickle), ``"safetensors"`` (an 8-byte header length, then a JSON header) or ``"?"``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError:
+        return "?"  # the loaders name the problem when they open it
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head[:1] == b"\x80":
+        return "pickle"
+    return "safetensors" if head[8:9] == b"{" else "?"
+
+
+def _complete(cls: type, config: dict, kind: str, lacks: str, fix: str) -> dict:
+    """``config`` with the arguments it leaves out filled as :data:`ABSENT_MEANS` says, or a CheckpointError naming
+    the ones nothing says: filled from the constructor's defaults, they could build another model than the saved
+    one (``lacks``, ``fix``: the message's start and remedy)."""
+    params = [p.name for p in inspect.signature(cls).parameters.values()
+              if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    absent = ABSENT_MEANS.get(kind, {})
+    missing = [n for n in params if n not in config and n not in absent and n not in INIT_ONLY.get(kind, ())]
+    if missing:
+        raise CheckpointError(f"{lacks} {cls.__name__}'s {', '.join(missing)}: this version's defaults may not be "
+                              f"what the {kind} was built with, so it cannot be rebuilt exactly; {fix}")
+    return {**{k: v for k, v in absent.items() if k in params and k not in config}, **config}
 
 
 def check_float32(net: nn.Module) -> None:
@@ -107,20 +175,28 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
     """Rebuild a ``cls`` from a Lightning ``.ckpt`` whose ``LightningModule`` holds it as ``self.<attr>``.
 
     The constructor arguments are the ``config_keys`` found among the module's saved hyperparameters. The file is
-    read with ``torch.load(weights_only=True)``: nothing in it is unpickled as code.
+    read with ``torch.load(weights_only=True)``: nothing in it is unpickled as code. A safetensors file (one
+    :func:`save_module` wrote, named ``.ckpt``) is read by :func:`load_module`.
     """
-    from metanet.io import _path
-
-    path = _path(path)
+    path = _checked_path(path, kind)
     if not path.is_file():
         raise CheckpointError(_missing(path, kind))
+    if _magic(path) == "safetensors":  # torch.load's 'Unsupported operand' was read as 'holds pickled objects'
+        return load_module(cls, path, kind)
     try:
-        ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+        with warnings.catch_warnings():  # 'Detected pickle protocol 4': a plain pickle, refused below
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
         # torch's own message is a page of advice (with terminal colours) about trusting the file: we never do
-        raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint: it holds pickled objects other than "
-                              "tensors and plain data, which metanet never unpickles; give the .safetensors file "
-                              "a training run exports, or a Lightning .ckpt of it") from None
+        if "global" in str(e).lower():  # 'Unsupported global: ...', 'unsupported GLOBAL ... is blocked'; else no
+            # torch.save file at all ('Unsupported operand 149': a plain pickle, protocol 4)
+            raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint: it holds pickled objects other "
+                                  "than tensors and plain data, which metanet never unpickles; give the .safetensors "
+                                  "file a training run exports, or a Lightning .ckpt of it") from None
+        raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint: it is not a file torch.save (or "
+                              "Lightning) wrote, e.g. a plain pickle, which metanet never unpickles; give the "
+                              ".safetensors file a training run exports, or a Lightning .ckpt of it") from None
     except Exception as e:  # noqa: BLE001 - torch's legacy reader fails on junk bytes with struct.error, IndexError...
         raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint ({type(e).__name__}: {e})") from None
     try:
@@ -128,6 +204,15 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
         config = {k: hp[k] for k in config_keys if k in hp}
         prefix = attr + "."
         state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
+        held = sorted({k.split(".")[0] + "." for k in ckpt["state_dict"]})[:4]
+        if not state:
+            raise CheckpointError(f"{path} holds no {attr!r} weights (its state dict has {held or 'none'}): it is a "
+                                  f"Lightning checkpoint of another training stage, not of the {kind}'s")
+        # a LoopModule's .ckpt holds 'writer.' weights but not the writer's config (it loaded the writer from a file)
+        config = _complete(cls, config, kind, f"{path}: the hyperparameters of this Lightning checkpoint lack",
+                           f"it was not saved by the {kind} stage's module ({prefix}* weights under "
+                           f"hyperparameters {sorted(hp)[:6]}); load that fit's export (model.export, a "
+                           ".safetensors file) instead")
         # shapes checked on the meta device first (as load_module does): corrupt hyperparameters asking for a huge
         # model are an error here, not an allocation of gigabytes
         with torch.device("meta"):
@@ -138,10 +223,16 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
             raise CheckpointError(f"{path}: the {attr!r} weights of this Lightning checkpoint do not match "
                                   f"{cls.__name__} built from its hyperparameters: tensors {diff[:4]} are missing, "
                                   "unexpected or of another shape")
-        model = cls(**config)
+        from metanet._state import metanet_defaults
+
+        with metanet_defaults():  # as load_module: under a float64 default the module came out float64
+            model = cls(**config)
         model.load_state_dict(state, strict=True)
     except CheckpointError:
         raise
+    except ConfigError as e:  # "is not a writer Lightning checkpoint" said the file was something else
+        raise CheckpointError(f"{path}: the hyperparameters of this Lightning checkpoint are not a valid "
+                              f"{cls.__name__} ({e})") from None
     except (OSError, EOFError, KeyError, RuntimeError, TypeError, ValueError, AttributeError, NotImplementedError,
             RecursionError) as e:
         raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint ({type(e).__name__}: {e})") from None
