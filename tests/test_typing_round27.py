@@ -1,6 +1,6 @@
 """Public type hints as a user's type checker sees them (the package ships py.typed) (round 27).
 
-The mypy tests run only where mypy is importable (CI does not install it); the others check the same hints at
+The mypy tests need mypy (in the ``dev`` extra, so CI runs them); the others check the same hints at
 run time with ``typing``, which also catches a hint naming a name the module never imports (a NameError for
 every tool that resolves hints: typing.get_type_hints, pydantic, typer, sphinx).
 """
@@ -219,7 +219,7 @@ metanet.inspect(net, "digits").no_such_attribute
 
 
 def _mypy(tmp_path: Path, source: str) -> list[str]:
-    api = pytest.importorskip("mypy.api")
+    from mypy import api  # the dev extra installs it
     script = tmp_path / "user.py"
     script.write_text(textwrap.dedent(source))
     cache = Path(tempfile.gettempdir()) / "metanet-test-mypy-cache"  # analysing torch cold takes ~30 s
