@@ -565,8 +565,9 @@ def _state_sha256(writer: "Writer") -> str:
 def _origin(path, writer: "Writer") -> dict[str, str]:
     """The identity of a writer just loaded from ``path`` (None: the shipped checkpoint)."""
     from metanet.checkpoints import shipped
+    from metanet.io import _path
 
-    file = Path(shipped("writer") if path is None else os.fsdecode(path)).resolve()
+    file = (Path(shipped("writer")) if path is None else _path(path)).resolve()  # '~' expanded, as the loader does
     h = hashlib.sha256()
     with open(file, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
