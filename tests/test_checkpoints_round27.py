@@ -195,3 +195,12 @@ def test_checkpoints_load_through_spaces_tilde_and_symlinks(tmp_path, monkeypatc
         Writer.load(tmp_path / "dangling.safetensors")
     with pytest.raises(CheckpointError, match="is a directory; give a reader checkpoint file"):
         Reader.load(d)
+
+
+def test_the_readme_states_the_shipped_writers_sha256():
+    import hashlib
+
+    from metanet.checkpoints import SHIPPED_DIR, shipped
+
+    digest = hashlib.sha256(shipped("writer").read_bytes()).hexdigest()
+    assert digest in (SHIPPED_DIR / "README.md").read_text()
