@@ -126,7 +126,7 @@ def test_a_safetensors_file_named_ckpt_is_read_as_safetensors(tmp_path):
     path = tmp_path / "writer.ckpt"
     path.write_bytes(shipped("writer").read_bytes())
     assert torch.equal(Writer.load(path).psi_f.weight, Writer.load().psi_f.weight)
-    with pytest.raises(CheckpointError, match=r"is not a reader checkpoint \(kind: 'writer'\)"):
+    with pytest.raises(CheckpointError, match=r"is not a reader checkpoint: it is a writer checkpoint"):
         Reader.load(path)
 
 
@@ -204,3 +204,13 @@ def test_the_readme_states_the_shipped_writers_sha256():
 
     digest = hashlib.sha256(shipped("writer").read_bytes()).hexdigest()
     assert digest in (SHIPPED_DIR / "README.md").read_text()
+
+
+def test_a_network_file_given_as_a_checkpoint_says_what_it_is(tmp_path):
+    from metanet.io import save
+    from metanet.nets import build
+
+    net = save(build("mlp:4-3-2:relu", seed=0), tmp_path / "net.safetensors")
+    with pytest.raises(CheckpointError, match=r"is not a writer checkpoint: it is a network saved with metanet.save "
+                                              r"\(open it with metanet.load\)"):
+        Writer.load(net)

@@ -75,7 +75,16 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({e})") from None
     if header.get("metanet.kind") != kind:
-        raise CheckpointError(f"{path} is not a {kind} checkpoint (kind: {header.get('metanet.kind')!r})")
+        other = header.get("metanet.kind")
+        if other is not None:
+            what = f"a {other} checkpoint"
+        elif "metanet.spec" in header:  # "kind: None" said nothing
+            what = "a network saved with metanet.save (open it with metanet.load)"
+        elif any(k.startswith("metanet.zoo") for k in header):
+            what = "a zoo shard (open its zoo with metanet.Zoo)"
+        else:
+            what = "a safetensors file metanet did not write as a checkpoint"
+        raise CheckpointError(f"{path} is not a {kind} checkpoint: it is {what}")
     errors = (KeyError, TypeError, ValueError, RuntimeError, NotImplementedError, RecursionError)
     try:
         config = json.loads(header["metanet.config"])
