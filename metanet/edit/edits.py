@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -454,7 +454,10 @@ def precision(model: nn.Module, plan: Any, task, *, split: str = "test", trigger
     The report's details give, per region, the accuracy cost of quantising that region alone (one vectorised
     pass over all single-region variants) and the weight memory at the chosen formats: ``weight_bytes`` (a
     format wider than the network's dtype, e.g. fp32 on a float16 network, adds nothing), ``weight_bytes_fp32``,
-    ``weight_bytes_before`` (in the network's dtype) and ``compression`` (before / after).
+    ``weight_bytes_before`` (in the network's dtype) and ``compression`` (``weight_bytes_before / weight_bytes``).
+    Bytes are counted from the exact bits (weights times bits per weight) rounded up to whole bytes per region,
+    as each region is stored on its own (31 int4 weights take 16 bytes); biases and the integer formats'
+    per-row scales are not counted.
 
     Raises:
         ArchError: a region that does not exist, or an unknown format (the message lists the valid ones).
@@ -483,17 +486,21 @@ def precision(model: nn.Module, plan: Any, task, *, split: str = "test", trigger
     # bits per weight as the network stores them: a float16 network "quantised" to fp16 (or fp32) is not smaller,
     # and a float64 one is 64 bits before (compression was counted from 32 bits whatever the dtype)
     native = {r.index: _NATIVE_BITS.get(p[r.weight].dtype, 32) for r in v.regions}
-    total_bits = sum(p[r.weight].numel() * min(FORMATS[fmts[r.index]], native[r.index]) if r.index in fmts
-                     else p[r.weight].numel() * native[r.index] for r in v.regions)
-    fp32_bits = sum(p[r.weight].numel() * 32 for r in v.regions)
-    before_bits = sum(p[r.weight].numel() * native[r.index] for r in v.regions)
+
+    def nbytes(bits: Callable[[Any], int]) -> int:
+        # exact bits, rounded up to whole bytes per region (each is stored on its own): `total_bits // 8`
+        # undercounted an int4/int2 region with an odd number of weights
+        return sum(-(-p[r.weight].numel() * bits(r) // 8) for r in v.regions)
+
+    after_b = nbytes(lambda r: min(FORMATS[fmts[r.index]], native[r.index]) if r.index in fmts else native[r.index])
+    before_b = nbytes(lambda r: native[r.index])
     details = {
         "regions": {str(i): {"format": f, "accuracy_alone": rep.accuracy, "cost_alone": reports[0].accuracy - rep.accuracy}
                     for (i, f), rep in zip(fmts.items(), reports[1:])},
-        "weight_bytes": total_bits // 8,
-        "weight_bytes_fp32": fp32_bits // 8,
-        "weight_bytes_before": before_bits // 8,
-        "compression": before_bits / total_bits,
+        "weight_bytes": after_b,
+        "weight_bytes_fp32": nbytes(lambda r: 32),
+        "weight_bytes_before": before_b,
+        "compression": before_b / after_b if after_b else 1.0,  # the ratio of the two byte counts shown
     }
     plan_s = ",".join(f"{i}={f}" for i, f in fmts.items())
     return finish("precision", {"plan": plan_s}, original, edited, task, split, trig, details,

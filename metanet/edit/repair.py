@@ -514,7 +514,12 @@ def repair_backdoor(
         the goal was reached there (and within the margins) and, blind, the reconstruction (mask norms, anomaly
         indices). ``scaled`` maps every neuron whose output was removed or scaled to its overall factor over
         all rounds (rounds compound: 0.5 in three rounds is 0.125; 0 = removed); ``strategy`` lists the
-        strategies of the rounds that changed something.
+        strategies of the rounds that changed something. ``goal_reached`` says whether the edited network meets
+        both goals (attack success rate <= ``max_asr``, accuracy drop <= the budget: ``max_drop``, half of it
+        blind) on the calibration split, with the trigger searched for (None: blind, no suspect found); ``goal``
+        gives the measured rate and drop, how far over the goals they are (``asr_over_goal``,
+        ``drop_over_budget``) and, with a known trigger, the rate on ``split`` and how far over ``max_asr`` it is
+        (``asr_over_goal_on_split``). The printed report says "NOT reached" and by how much.
 
     Raises:
         TaskError: a trigger that is malformed or does not fit the task; ``blind=False`` without a known trigger;
@@ -563,7 +568,7 @@ def repair_backdoor(
     ref = float(evaluate_masks(NetView(original), x, y, task.num_classes, {}).accuracy[0])
     rounds: list[dict[str, Any]] = []
     scaled: dict[str, float] = {}  # neuron -> overall output factor over all rounds
-    target, inactive = None, False
+    target, inactive, goal_trig = None, False, None
     for r in range(max_rounds):
         round_: dict[str, Any] = {}
         if blind:  # (re)construct the trigger on the network as edited so far
@@ -576,7 +581,7 @@ def repair_backdoor(
                 break
         else:
             search = trig
-        target = search["target"]
+        target, goal_trig = search["target"], search
         # after a first edit, the search goes on while the rate is above half the goal (the margin)
         sel = _select(v, task, x, y, search, *opts, ref_acc=ref, fit_x=fit_x, floor=None if r == 0 else max_asr / 2)
         if r == 0:
@@ -602,5 +607,32 @@ def repair_backdoor(
                    strategy=sorted({rd["strategy"] for rd in rounds if rd.get("neurons") or rd.get("output_bias")}),
                    neurons=sorted({n for rd in rounds for n in rd.get("neurons", [])}),
                    scaled=dict(sorted(scaled.items())))
-    return finish("repair-backdoor", params, original, edited, task, split, trig, details,
-                  into=model if inplace else None)
+    if goal_trig is not None:
+        # whether the goal was reached, and by how much it was missed: the rounds' own flags were only in
+        # ``rounds`` (which the printed report does not show), so a repair out of reach read as a success
+        details.update(_goal(v, x, y, task.num_classes, goal_trig, ref, max_asr, opts[1], calib_split))
+    else:  # blind, no suspect: nothing was searched for, no goal to reach
+        details["goal_reached"] = None
+    result = finish("repair-backdoor", params, original, edited, task, split, trig, details,
+                    into=model if inplace else None)
+    if goal_trig is not None and result.report.asr_after is not None:
+        # the known trigger on the reported split: the calibration goal can be met and the held-out rate not
+        over = result.report.asr_after - max_asr
+        details["goal"].update(split=split, asr_on_split=result.report.asr_after,
+                               asr_over_goal_on_split=None if math.isnan(over) else max(0.0, over))
+    return result
+
+
+def _goal(v: NetView, x: Tensor, y: Tensor, num_classes: int, trig: dict, ref: float, max_asr: float,
+          max_drop: float, calib_split: str) -> dict[str, Any]:
+    """``goal_reached`` and ``goal`` (the goals, the edited network's rates on the calibration split and how far
+    over the goals they are) of a repair, measured on the network as edited."""
+    xt = triggered_set(x, y, trig)
+    asr = float((predictions(v, xt) == trig["target"]).double().mean()) if len(xt) else 0.0
+    drop = ref - float(evaluate_masks(v, x, y, num_classes, {}).accuracy[0])
+    reached = asr <= max_asr + 1e-12 and drop <= max_drop + 1e-12
+    return {"goal_reached": reached, "goal": {
+        "reached": reached, "calibration_split": calib_split,
+        "trigger": "reconstructed" if trig.get("kind") == "reconstructed" else "known",
+        "max_asr": max_asr, "asr": asr, "asr_over_goal": max(0.0, asr - max_asr),
+        "max_drop": max_drop, "accuracy_drop": drop, "drop_over_budget": max(0.0, drop - max_drop)}}

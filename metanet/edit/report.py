@@ -25,6 +25,24 @@ def _pts(a: float | None, b: float | None) -> str:
     return f"{100 * (b - a):+.2f} pts"
 
 
+def _goal_line(g: dict[str, Any]) -> str:
+    """A backdoor repair's ``goal`` detail in words: reached or NOT reached, and by how much it was missed."""
+    try:
+        where = f"on {g['calibration_split']} (calibration, {g['trigger']} trigger)"
+        asr = f"attack success rate {g['asr']:.4f} (goal <= {g['max_asr']:.4f}"
+        asr += f", {g['asr_over_goal']:.4f} over)" if g["asr_over_goal"] > 0 else ")"
+        drop = f"accuracy drop {g['accuracy_drop']:+.4f} (budget {g['max_drop']:.4f}"
+        drop += f", {g['drop_over_budget']:.4f} over)" if g["drop_over_budget"] > 0 else ")"
+        text = f"{'reached' if g['reached'] else 'NOT reached'} {where}: {asr}, {drop}"
+        if g.get("asr_over_goal_on_split") is not None:  # None: no known trigger, or no examples to stamp
+            over = g["asr_over_goal_on_split"]
+            text += (f"; on {g['split']}: attack success rate {g['asr_on_split']:.4f}"
+                     + (f", {over:.4f} over the goal" if over > 0 else ", within the goal"))
+        return text
+    except (KeyError, TypeError, ValueError):  # a hand-made report: shown as it is
+        return str(g)
+
+
 @dataclass
 class EditReport:
     """Before/after measurements of one edit.
@@ -88,6 +106,8 @@ class EditReport:
             elif isinstance(v, list) and all(isinstance(x, (int, float, str)) for x in v):
                 shown = ", ".join(map(str, v[:12])) + (f", ... ({len(v)} in all)" if len(v) > 12 else "")
                 lines.append(f"  {k}: {shown or 'none'}")
+            elif k == "goal" and isinstance(v, dict):  # a backdoor repair's goals: said plainly when missed
+                lines.append(f"  {k}: {_goal_line(v)}")
             elif k == "scaled" and isinstance(v, dict):  # a backdoor repair's overall factor per neuron
                 items = [f"{n}={f:g}" for n, f in v.items()]
                 shown = ", ".join(items[:12]) + (f", ... ({len(items)} in all)" if len(items) > 12 else "")

@@ -300,7 +300,21 @@ class NetView:
         Returns ``(logits, recorded)``: logits ``(K, N, C)`` when masks are given, else ``(N, C)``; with
         ``record``, ``recorded[layer]`` is that layer's neuron outputs (``(N, width)`` for units, ``(N, C, H, W)``
         for channels), taken after masking (only allowed without masks).
+
+        The network is run in eval mode (an ``nn.Sequential``'s Dropout is the identity) whatever mode it is
+        in, and its modules' modes are put back afterwards: the pass is what ``model.eval()(x)`` computes.
         """
+        # a training-mode Dropout made every measurement a random draw (and its masked variants incomparable)
+        training = [m for m in self.model.modules() if m.training]
+        for m in training:
+            m.training = False
+        try:
+            return self._forward(x, masks, record)
+        finally:
+            for m in training:
+                m.training = True
+
+    def _forward(self, x: Tensor, masks: dict[int, Tensor] | None, record: bool) -> tuple[Tensor, dict[int, Tensor]]:
         # keys read as layer() reads them: an ArchError naming the hidden layers (int() raised a ValueError for 'a'
         # and took 1.9 as layer 1)
         masks = {self.layer(k).index: v for k, v in (masks or {}).items()}

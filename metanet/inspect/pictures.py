@@ -50,6 +50,17 @@ def _db_layer(db: NeuronDB, layer: int, what: str) -> int:
     return layer
 
 
+def _check_db(v, db: NeuronDB, what: str) -> None:
+    """ArchError unless ``db`` measured this network's hidden layers (same layers, same widths): a database of
+    another network labelled the wrong neurons, or failed with a raw IndexError."""
+    mine = {L.index: L.width for L in v.layers}
+    theirs = {l: len(db.layer(l)) for l in db.layers}
+    if any(mine.get(l) != n for l, n in theirs.items()):
+        raise ArchError(f"{what}: the neuron database was measured on another network ({db.meta.get('network')}: "
+                        f"neurons per layer {theirs}), not this one ({v.describe()}: {mine}); inspect this network "
+                        f"first (metanet.inspect(model, task))")
+
+
 def _grid(n: int) -> tuple[int, int]:
     cols = math.ceil(math.sqrt(n))
     return math.ceil(n / cols), cols
@@ -131,7 +142,10 @@ def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit
     if not L.conv and w.shape[1] != math.prod(input_shape):
         raise ArchError(f"layer {L.index} reads {w.shape[1]} inputs, not the {math.prod(input_shape)} pixels of "
                         f"{tuple(input_shape)} images directly; weight_grid needs a first layer that reads the pixels")
-    imgs = (w if L.conv else w.reshape(w.shape[0], *input_shape)).mean(1)  # (H, h, w): channel mean
+    if db is not None:
+        _check_db(v, db, "weight_grid")
+    full = w if L.conv else w.reshape(w.shape[0], *input_shape)  # (H, channels, h, w)
+    imgs = full.mean(1)  # (H, h, w): channel mean
     idx = _important(db, L.index, limit) if db is not None else list(range(min(limit, L.width)))
     tiles = [(imgs[j] / (imgs[j].abs().max() or 1.0)).numpy() for j in idx]
     rows, cols = _grid(len(idx))
@@ -144,7 +158,9 @@ def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit
         ax.text(1 + c * (tw + 1), 1 + r * (th + 1), _label(db, L.index, j), fontsize=6, va="top",
                 color="black", bbox={"facecolor": "white", "alpha": 0.6, "pad": 0.5, "linewidth": 0})
     ax.set_axis_off()
-    ax.set_title(f"layer {L.index}: input weights per {L.kind} (red +, blue -)", fontsize=9)
+    # several input channels are drawn as their mean: the title says so (it read as the weights themselves)
+    mean = f", mean over {full.shape[1]} input channels" if full.shape[1] > 1 else ""
+    ax.set_title(f"layer {L.index}: input weights per {L.kind} (red +, blue -{mean})", fontsize=9)
     fig.tight_layout()
     return _fit_title(fig)
 
@@ -235,6 +251,7 @@ def save_pictures(
     figs: dict[str, Figure] = {}
     image = is_image_task(tuple(task.input_shape))
     if image and db.layers:
+        _check_db(view(model), db, "save_pictures")  # not swallowed with the "does not read pixels" case below
         try:
             figs[f"weights_layer{db.layers[0]}"] = weight_grid(model, task.input_shape, db)
         except ValueError:  # a first layer that does not read pixels: no weight images
