@@ -212,6 +212,10 @@ class PopulationOptimizer:
         if bad:
             raise ConfigError(f"PopulationOptimizer: parameters of shapes {bad[:3]} do not stack {nmem} members; "
                               f"valid: (P, ...) tensors, P = len(lr)")
+        loose = [tuple(p.shape) for p in params if not p.is_contiguous()]
+        if loose:  # updated through raw memory: a transposed view got the wrong elements
+            raise ConfigError(f"PopulationOptimizer: parameters of shapes {loose[:3]} are not contiguous; valid: "
+                              f"contiguous (P, ...) tensors (the optimizer updates them in place)")
         self.kind, self.betas, self.eps = kind, betas, eps
         self.lr, self.wd = lr.float(), weight_decay.float()
         self.momentum = (momentum if momentum is not None else torch.zeros_like(lr)).float()
@@ -233,11 +237,27 @@ class PopulationOptimizer:
     @torch.no_grad()
     def step(self, params: Sequence[Tensor], grads: Sequence[Tensor]) -> None:
         """Update ``params`` in place from ``grads`` (which may be overwritten)."""
+        self._check_step(params, grads)
         self.t += 1
         if self.per_member:
             self._step_members(params, grads)
         else:
             self._step_population(params, grads)
+
+    def _check_step(self, params: Sequence[Tensor], grads: Sequence[Tensor]) -> None:
+        # the kernels walk raw memory and the loops zip: a non-contiguous parameter was updated with the wrong
+        # elements, a missing gradient left its parameter unchanged, and a (P, 1) gradient of a (P, N) parameter
+        # was read past its end, all without a word
+        if len(params) != len(self.state) or len(grads) != len(self.state):
+            raise ConfigError(f"PopulationOptimizer.step: {len(params)} parameters and {len(grads)} gradients; "
+                              f"valid: the {len(self.state)} parameter tensors given at construction, "
+                              f"one gradient each")
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if not p.is_contiguous() or g.shape != p.shape or p.dim() == 0 or p.shape[0] != self._nmem:
+                raise ConfigError(f"PopulationOptimizer.step: parameter {i} of shape {tuple(p.shape)} "
+                                  f"({'contiguous' if p.is_contiguous() else 'not contiguous'}) with a gradient of "
+                                  f"shape {tuple(g.shape)}; valid: contiguous ({self._nmem}, ...) parameters updated "
+                                  f"in place, each gradient of its parameter's shape")
 
     def _step_members(self, params: Sequence[Tensor], grads: Sequence[Tensor]) -> None:
         grads = [g if g.is_contiguous() else g.contiguous() for g in grads]  # the kernels walk raw memory
