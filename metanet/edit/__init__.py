@@ -7,6 +7,13 @@ report (:class:`EditReport`) holds accuracy overall and per class before and aft
 rate when a trigger is known. Errors (an unknown layer, removing every neuron of a layer, a region that does
 not exist) raise :class:`~metanet.errors.ArchError` before anything changes.
 
+An edit takes its network in every form :func:`metanet.verify` takes: a module, the path of a network saved with
+:func:`metanet.save` (only read: the edited copy is returned, save it with ``result.save(path)``),
+:func:`metanet.generate`'s result (its ``.model``; ``inplace=True`` edits ``g.model`` itself) or a
+:class:`~metanet.graph.NeuralGraph` (decoded with :func:`~metanet.graph.from_graph`). A path or a graph holds no
+module of yours to change: ``inplace=True`` with one is a :class:`~metanet.errors.ConfigError`. The report's
+``details['network']`` says where such a network came from.
+
 >>> import metanet
 >>> from metanet import edit
 >>> model = metanet.generate("digits", seed=0).model          # an MLP 64-64-10 written by the shipped writer

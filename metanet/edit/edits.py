@@ -8,6 +8,7 @@ back as float32 ("simulated quantisation"), so every edited network loads with :
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import re
 from typing import Any, Callable, Iterable
@@ -27,12 +28,29 @@ from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import as_trigger
 from metanet.errors import ArchError, TaskError, whole_number
 from metanet.inspect.measure import activations, evaluate_masks
-from metanet.inspect.netview import NetView, Region
+from metanet.inspect.netview import NetView, Region, as_model
 from metanet.tasks import resolve
-from metanet.verify import check_fits, verify
+from metanet.verify import Network, check_fits, verify
 
 __all__ = ["remove", "scale", "clamp", "prune", "precision", "FORMATS", "parse_precision", "quantize",
-           "sparsity", "prepare"]
+           "sparsity", "prepare", "any_network"]
+
+
+def any_network(edit: Callable[..., EditResult]) -> Callable[..., EditResult]:
+    """Let ``edit`` take its network in every form :func:`metanet.verify` takes (:func:`~metanet.inspect.netview.
+    as_model`): a path is loaded (the file is never written) and a graph decoded, so the result is a new module,
+    and ``inplace=True`` with either is a ConfigError; a Generated stands for its ``.model`` (``inplace`` edits
+    ``g.model`` itself). The report's details then start with ``network``: where the edited network came from."""
+
+    @functools.wraps(edit)
+    def run(model: Any, *args: Any, inplace: bool = False, **kwargs: Any) -> EditResult:
+        module, source = as_model(model, inplace=inplace)
+        result = edit(module, *args, inplace=inplace, **kwargs)
+        if source is not None:  # a module given as it is: the report unchanged
+            result.report.details = {"network": source, **result.report.details}
+        return result
+
+    return run
 
 
 def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
@@ -57,21 +75,30 @@ def _sel_str(sel: dict[int, list[int]]) -> str:
 
 
 # ------------------------------------------------------------------------------------ neuron edits
-def remove(model: nn.Module, neurons: Any, task, *, split: str = "test", trigger: Any = None,
+@any_network
+def remove(model: Network, neurons: Any, task, *, split: str = "test", trigger: Any = None,
            inplace: bool = False) -> EditResult:
     """Remove neurons (output forced to 0: incoming weights and bias zeroed, outgoing weights zeroed or the
     constant folded out; see :mod:`metanet.edit.neurons`).
 
     Args:
-        model: a metanet MLP / CNN (channels) / supported ``nn.Sequential``.
+        model: a metanet MLP / CNN (channels) / supported ``nn.Sequential``; or, as :func:`metanet.verify` takes
+            them, the path of a network saved with :func:`metanet.save` (only read: the edited copy is returned,
+            the file is never written), :func:`metanet.generate`'s result (its ``.model``) or a
+            :class:`~metanet.graph.NeuralGraph` (decoded with :func:`~metanet.graph.from_graph`). The report's
+            ``details['network']`` then says which (the path; ``Generated.model``; the graph).
         neurons: ``"1:3,17;2:5"`` (first hidden layer = 1), ``(layer, idx)``, a list of pairs or ``{layer: [idx]}``.
         task: the task to verify on (a Task, a name, a sentence or ``(x, y)``: :func:`metanet.tasks.resolve`).
         split: which split of ``task`` the edit is verified on.
         trigger: a known backdoor trigger (zoo dict / JSON); adds the attack success rate to the report.
-        inplace: edit ``model`` itself instead of a copy.
+        inplace: edit ``model`` itself instead of a copy (a Generated: its ``.model``). A path or a graph holds no
+            module of yours to change: ``inplace=True`` with one is a ConfigError (save or re-encode
+            ``result.model`` instead).
 
     Raises:
         ArchError: unknown layer or neuron, or it would remove every neuron of a layer (nothing is changed).
+        ConfigError: ``inplace=True`` with a path or a graph.
+        FileFormatError: a path that is no network file. GraphError: a malformed graph.
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     sel = parse_neurons(neurons, v)
@@ -80,9 +107,11 @@ def remove(model: nn.Module, neurons: Any, task, *, split: str = "test", trigger
                   {"removed": sum(map(len, sel.values()))}, into=model if inplace else None)
 
 
-def scale(model: nn.Module, neurons: Any, factor: float, task, *, split: str = "test", trigger: Any = None,
+@any_network
+def scale(model: Network, neurons: Any, factor: float, task, *, split: str = "test", trigger: Any = None,
           inplace: bool = False) -> EditResult:
-    """Multiply the outputs of neurons by ``factor`` (exactly; see :mod:`metanet.edit.neurons`)."""
+    """Multiply the outputs of neurons by ``factor`` (exactly; see :mod:`metanet.edit.neurons`). ``model`` and the
+    other arguments as in :func:`remove` (a path, a Generated or a NeuralGraph too)."""
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     sel = parse_neurons(neurons, v)
     how = scale_neurons(v, sel, factor)
@@ -90,13 +119,14 @@ def scale(model: nn.Module, neurons: Any, factor: float, task, *, split: str = "
                   trig, {"via": how}, into=model if inplace else None)
 
 
-def clamp(model: nn.Module, neurons: Any, task, value: float | None = None, *, split: str = "test",
+@any_network
+def clamp(model: Network, neurons: Any, task, value: float | None = None, *, split: str = "test",
           trigger: Any = None, inplace: bool = False, stats_split: str = "train") -> EditResult:
     """Fix neurons' outputs to a constant for every input.
 
     ``neurons`` may carry the values (``"1:3=0.5;2:2=0"`` or ``{(1, 3): 0.5, (2, 2): 0}``); otherwise ``value``
     applies to all, and with no value at all each neuron is clamped to its mean output on ``stats_split`` (mean
-    ablation).
+    ablation). ``model`` and the other arguments as in :func:`remove` (a path, a Generated or a NeuralGraph too).
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     valued_dict = isinstance(neurons, dict) and neurons and all(isinstance(k, tuple) for k in neurons)
@@ -132,8 +162,9 @@ def _regions(v: NetView, regions: Any) -> list[Region]:
     return out
 
 
-def sparsity(model: nn.Module, regions: Any = None) -> float:
-    """Fraction of zero connections (weights, biases excluded) over ``regions`` (all weight layers)."""
+def sparsity(model: Network, regions: Any = None) -> float:
+    """Fraction of zero connections (weights, biases excluded) over ``regions`` (all weight layers) of ``model``
+    (a module, a saved network's path, :func:`metanet.generate`'s result or a NeuralGraph)."""
     v = NetView(model)
     p = v.params()
     ws = [p[r.weight] for r in _regions(v, regions)]
@@ -281,8 +312,9 @@ def _necessity(model: nn.Module, v: NetView, regs: list[Region], target: float, 
             "calibration_accuracy": [base, _accuracy(v, x, y, c)]}
 
 
+@any_network
 def prune(
-    model: nn.Module,
+    model: Network,
     sparsity: float,
     task,
     *,
@@ -312,6 +344,8 @@ def prune(
     changes nothing (with ``scope="layer"``, each layer's own: a layer already sparser is left as it is, the
     others are still pruned to the target). Every layer keeps at least its largest connection, so the sparsity
     reached can fall short of a target near 1 (the report's ``sparsity`` and ``per_region`` say what it is).
+    ``model``, ``inplace`` and the other shared arguments as in :func:`remove` (a path, a Generated or a
+    NeuralGraph too).
 
     Raises:
         ArchError: sparsity outside [0, 1), an unknown method/scope or region, ``max_examples`` below 1.
@@ -444,7 +478,8 @@ def parse_precision(plan: Any, v: NetView) -> dict[int, str]:
     return out
 
 
-def precision(model: nn.Module, plan: Any, task, *, split: str = "test", trigger: Any = None,
+@any_network
+def precision(model: Network, plan: Any, task, *, split: str = "test", trigger: Any = None,
               inplace: bool = False) -> EditResult:
     """Per-region precision: quantise each weight layer ("region") to its format (simulated: values rounded
     to the format, stored in the network's dtype: float32 for metanet's networks). Integer formats quantise the
@@ -457,7 +492,8 @@ def precision(model: nn.Module, plan: Any, task, *, split: str = "test", trigger
     ``weight_bytes_before`` (in the network's dtype) and ``compression`` (``weight_bytes_before / weight_bytes``).
     Bytes are counted from the exact bits (weights times bits per weight) rounded up to whole bytes per region,
     as each region is stored on its own (31 int4 weights take 16 bytes); biases and the integer formats'
-    per-row scales are not counted.
+    per-row scales are not counted. ``model``, ``inplace`` and the other shared arguments as in :func:`remove`
+    (a path, a Generated or a NeuralGraph too).
 
     Raises:
         ArchError: a region that does not exist, or an unknown format (the message lists the valid ones).

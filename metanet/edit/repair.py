@@ -58,14 +58,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from metanet.edit.cleanse import neural_cleanse
-from metanet.edit.edits import prepare
+from metanet.edit.edits import any_network, prepare
 from metanet.edit.neurons import remove_neurons, scale_neurons, scale_route
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import summary, triggered_set
 from metanet._state import with_metanet_defaults
 from metanet.errors import ArchError, TaskError
 from metanet.inspect.measure import activations, evaluate_masks, predictions
-from metanet.inspect.netview import NetView
+from metanet.inspect.netview import NetView, as_model
+from metanet.verify import Network
 
 __all__ = ["repair_backdoor", "reconstruct_trigger", "anomaly_index", "trigger_scores", "fit_imputer", "blind_supports",
            "MIN_BLIND_CLASSES"]
@@ -409,7 +410,7 @@ def anomaly_index(logs: Tensor, floor: float = 1e-8) -> Tensor:
 
 
 def reconstruct_trigger(
-    model: nn.Module, x: Tensor, num_classes: int, *, steps: int = 300, batch: int = 128, lr: float = 0.1,
+    model: Network, x: Tensor, num_classes: int, *, steps: int = 300, batch: int = 128, lr: float = 0.1,
     seed: int = 0, threshold: float = 3.0, compact: float = 0.8, target: int | None = None,
 ) -> tuple[dict | None, dict[str, Any]]:
     """Neural-Cleanse trigger reconstruction for every class at once.
@@ -420,11 +421,13 @@ def reconstruct_trigger(
     found this way are spread along strokes, a patch trigger is not.
 
     Returns ``(trigger or None, info)``: the reconstructed trigger of the suspect (of ``target``, if given)
-    when found, and per-class mask norms and anomaly indices.
+    when found, and per-class mask norms and anomaly indices. ``model`` may be a module, a saved network's path,
+    :func:`metanet.generate`'s result or a NeuralGraph (:func:`~metanet.inspect.netview.as_model`).
 
     Raises:
         TaskError: fewer than :data:`MIN_BLIND_CLASSES` classes (the anomaly index is degenerate there: on two
             classes it never flags either, however small one mask is), or a ``target`` that is not a class.
+        ArchError: ``model`` is no network, or one that cannot run (meta device, TorchScript).
     """
     if isinstance(num_classes, int) and not isinstance(num_classes, bool) and num_classes < MIN_BLIND_CLASSES:
         raise TaskError(f"{BLIND_NEEDS}; num_classes is {num_classes}")
@@ -433,6 +436,10 @@ def reconstruct_trigger(
         raise TaskError(f"reconstruct_trigger target {target!r} is not a class (0..{num_classes - 1})")
     from metanet.verify import check_weights
 
+    model = as_model(model)[0]  # a saved network's path, a Generated or a NeuralGraph
+    if not isinstance(model, nn.Module):  # else a raw AttributeError from check_weights
+        raise ArchError(f"reconstruct_trigger() needs a network (an nn.Module, a saved network's path, "
+                        f"metanet.generate's result or a NeuralGraph), got {type(model).__name__}")
     check_weights(model)  # ArchError for meta-device tensors or a TorchScript module
     # the search optimises a float32 mask and pattern through the network: a float64 / half network runs as its
     # float32 copy (no-op for a float32 one; half values are exact in float32, and no half-precision gradients)
@@ -464,8 +471,9 @@ def reconstruct_trigger(
 
 # float32 default and grad mode on (the blind trigger search optimises a mask), whatever the caller set
 @with_metanet_defaults(grad=True)
+@any_network  # inside the defaults: a path is loaded, a graph decoded, under them too
 def repair_backdoor(
-    model: nn.Module,
+    model: Network,
     task,
     trigger: Any = None,
     *,
@@ -486,7 +494,10 @@ def repair_backdoor(
     module docstring for the procedure).
 
     Args:
-        model: the network (MLP incl. residual, CNN channels, supported ``nn.Sequential``).
+        model: the network (MLP incl. residual, CNN channels, supported ``nn.Sequential``); or the path of a
+            network saved with :func:`metanet.save` (only read: the repaired copy is returned, the file never
+            written), :func:`metanet.generate`'s result (its ``.model``) or a :class:`~metanet.graph.NeuralGraph`
+            (decoded with :func:`~metanet.graph.from_graph`). The report's ``details['network']`` then says which.
         task: its task (a Task, a name, a sentence or ``(x, y)``: :func:`metanet.tasks.resolve`);
             ``calib_split`` (at most ``max_examples`` of it) chooses the edit, ``split`` reports it, ``fit_split``
             (clean inputs, at most ``max_examples``) fits the imputation of cut pixels.
@@ -503,7 +514,8 @@ def repair_backdoor(
         max_rounds: search rounds (each on the network as edited so far).
         max_examples: at most this many examples of ``calib_split`` (a fixed random subset) and of ``fit_split``.
         seed: seed of that subset and of the trigger reconstruction.
-        inplace: edit ``model`` itself instead of a copy.
+        inplace: edit ``model`` itself instead of a copy (a Generated: its ``.model``; a path or a graph: a
+            ConfigError, there is no module of yours to change: save or re-encode ``result.model`` instead).
 
     Returns:
         ``EditResult(model, report)``; ``report.details`` holds the mode, the target, the edited neurons and,
@@ -525,6 +537,8 @@ def repair_backdoor(
         TaskError: a trigger that is malformed or does not fit the task; ``blind=False`` without a known trigger;
             blind mode on a task with fewer than :data:`MIN_BLIND_CLASSES` classes (see :func:`anomaly_index`).
         ArchError: a network that is not supported or does not fit the task, or a budget outside its range.
+        ConfigError: ``inplace=True`` with a path or a graph.
+        FileFormatError: a path that is no network file. GraphError: a malformed graph.
     """
     for name, value in (("max_asr", max_asr), ("max_drop", max_drop), ("max_fraction", max_fraction)):
         # NaN compares False with everything: the search would run and never meet (or always meet) its goal

@@ -196,14 +196,22 @@ def triggered_set(x: Tensor, y: Tensor, trigger: dict) -> Tensor:
 def attack_success_rate(
     model: nn.Module | Sequence[nn.Module], task, trigger: Any, split: str = "test"
 ) -> float | list[float]:
-    """Fraction of ``split``'s non-target examples that the network classifies as the target once stamped."""
+    """Fraction of ``split``'s non-target examples that the network classifies as the target once stamped.
+
+    ``model``: a network (a module, a saved network's path, :func:`metanet.generate`'s result or a NeuralGraph)
+    or a list of them (then one rate per network)."""
     task = resolve(task)
     trig = as_trigger(trigger, task.input_shape, task.num_classes)
     if trig is None:  # as_trigger keeps None (no trigger) as None: a raw "not subscriptable" TypeError below
         raise TaskError(f"attack_success_rate needs a trigger, got None; expected {TRIGGER_FORMAT}")
     x, y = task.split(split)
     xt = triggered_set(x, y, trig)
-    models = [model] if isinstance(model, nn.Module) else list(model)
+    from metanet.inspect.netview import as_model  # here: the inspect package imports metanet.edit's neighbours
+
+    # one network in any form verify() takes (a path was iterated character by character), or a list of them
+    one = as_model(model)[0]
+    single = isinstance(one, nn.Module)
+    models = [one] if single else [as_model(m)[0] for m in model]
     out = []
     for m in models:
         check_weights(m)  # ArchError for meta-device tensors or a TorchScript module
@@ -220,7 +228,7 @@ def attack_success_rate(
             for mod, training in modes:
                 mod.training = training
         out.append(float((pred == trig["target"]).double().mean()) if len(xt) else float("nan"))
-    return out[0] if isinstance(model, nn.Module) else out
+    return out[0] if single else out
 
 
 def summary(trigger: dict | None) -> dict | None:

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from metanet.errors import ConfigError, TaskError, whole_number
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, channel_spans, evaluate_masks
-from metanet.inspect.netview import NetView, view
+from metanet.inspect.netview import NetView, as_model, view
 from metanet.tasks import resolve
 from metanet.verify import check_fits
 
@@ -126,7 +126,9 @@ def inspect(
 
     Args:
         model: a metanet ``MLP`` (residual skips included), ``CNN`` (channels are the neurons) or a plain
-            ``nn.Sequential`` of supported layers.
+            ``nn.Sequential`` of supported layers; or, as :func:`metanet.verify` takes them, the path of a network
+            saved with :func:`metanet.save` (only read), :func:`metanet.generate`'s result (its ``.model``) or a
+            :class:`~metanet.graph.NeuralGraph` (decoded with :func:`~metanet.graph.from_graph`).
         task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
             sentence or labelled examples ``(x, y)``.
         split: data to measure on.
@@ -139,6 +141,8 @@ def inspect(
     Raises:
         ArchError: the network is not supported or does not fit the task.
         ConfigError: a ``reader`` that is none of the above.
+        FileFormatError: a path that is no network file (see :func:`metanet.load`).
+        GraphError: a malformed graph (see :func:`~metanet.graph.from_graph`).
     """
     t0 = time.perf_counter()
     task = resolve(task)
@@ -159,6 +163,7 @@ def inspect(
     if not (reader is None or reader is False or (isinstance(reader, str) and reader == "auto") or callable(reader)):
         # anything else was called, failed, and was recorded as "reader failed": a typo went unnoticed
         raise ConfigError(f"inspect reader must be 'auto', None or a callable model -> dict, got {reader!r:.80}")
+    model = as_model(model)[0]  # a saved network's path, a Generated or a NeuralGraph: the network it stands for
     v = view(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
     # measure in eval mode (no dropout), then give the caller's model back in the mode it came in

@@ -22,8 +22,9 @@ value joins the residual stream, so it is read by every later layer up to the ne
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
@@ -32,7 +33,7 @@ from metanet.errors import ArchError, ConfigError, whole_number
 from metanet.nets import CNN, MLP, activation_name, spec
 from metanet.nets.spec import weights_problem
 
-__all__ = ["NetView", "Layer", "Consumer", "Region", "view"]
+__all__ = ["NetView", "Layer", "Consumer", "Region", "view", "as_model"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,44 @@ class Region:
     in_features: int
 
 
+def as_model(model: Any, *, inplace: bool = False) -> tuple[nn.Module, str | None]:
+    """``(module, source)``: the network ``model`` stands for, as :func:`metanet.verify` and :func:`metanet.read`
+    take one, and where it came from (``source``: None for a module given as it is).
+
+    A module is returned as it is; :func:`metanet.generate`'s result stands for its ``.model`` (the same
+    object: editing it ``inplace`` edits ``g.model``); the path of a network saved with :func:`metanet.save` is
+    loaded (the file is only read); a :class:`~metanet.graph.NeuralGraph` is decoded with
+    :func:`~metanet.graph.from_graph` (a new module). Anything else is returned as it is, for NetView's error.
+
+    Raises:
+        ConfigError: ``inplace`` with a path or a graph: no module the caller holds could receive the edit.
+        FileFormatError: a path that is no network file. GraphError: a malformed graph.
+    """
+    if isinstance(model, nn.Module):
+        return model, None
+    if isinstance(model, (str, bytes, os.PathLike)):
+        if inplace:  # the edit would land in a module loaded here and dropped: the file is never written
+            raise ConfigError(f"inplace=True cannot edit the file {os.fsdecode(model)!r}: an edit never writes to "
+                              "its input file; edit without inplace and save the result (result.save(path)), or "
+                              "load the network first (metanet.load) and edit that module in place")
+        from metanet.graph.encode import as_network
+
+        return as_network(model), os.fsdecode(model)
+    if type(model).__module__ == "metanet.writer.generate" and type(model).__name__ == "Generated":
+        return model.model, "Generated.model"  # by name: importing the writer here would be circular
+    from torch_geometric.data import Data
+
+    if isinstance(model, Data):
+        if inplace:  # from_graph makes a new module: the graph itself would not change
+            raise ConfigError(f"inplace=True cannot edit a {type(model).__name__}: it is decoded into a new "
+                              "network, which the edit returns; edit without inplace and encode the result "
+                              "again (metanet.graph.to_graph(result.model)) if you need a graph")
+        from metanet.graph import from_graph
+
+        return from_graph(model), f"{type(model).__name__} (decoded with from_graph)"
+    return model, None
+
+
 # ------------------------------------------------------------------------------------------ stages
 # A network is run as: prelude(x) -> h; then per hidden layer: z = pre(h) (neuron outputs), z *= mask,
 # h = post(h, z); finally head(h) -> logits. Neuron dim of z: last (units) or 1 (channels, (B, C, H, W)).
@@ -130,9 +169,11 @@ def _seq(mods: list[nn.Module]) -> Callable[[Tensor], Tensor]:
 class NetView:
     """A supported network (metanet ``MLP`` incl. residual skips, ``CNN``, or a plain ``nn.Sequential``) as
     hidden layers of neurons with a maskable forward pass. The view reads the module's parameters live, so
-    edits made to the module's weights are seen by later calls."""
+    edits made to the module's weights are seen by later calls. A saved network's path, :func:`metanet.generate`'s
+    result or a NeuralGraph is taken as the network it stands for (:func:`as_model`)."""
 
     def __init__(self, model: nn.Module) -> None:
+        model = as_model(model)[0]
         self.model = model
         try:
             self.spec = spec(model)
