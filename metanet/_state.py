@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import torch
 
-__all__ = ["metanet_defaults", "with_metanet_defaults", "physical_memory", "out_of_memory_as"]
+__all__ = ["metanet_defaults", "with_metanet_defaults", "physical_memory", "out_of_memory_as", "user_stacklevel"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -70,3 +70,20 @@ def out_of_memory_as(error: Callable[[], Exception]) -> Iterator[None]:
         if isinstance(e, RuntimeError) and "can't allocate memory" not in str(e):
             raise
         raise error() from None
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` made by the caller of this function that attributes the warning to
+    the user's code: the first frame outside metanet (and torch's / functools' call wrappers). A fixed level pointed
+    into metanet when the same function was reached by another path (``Reader.load`` from ``read(reader=path)``
+    named predict.py); Python 3.12's ``skip_file_prefixes`` does this, the venv may be older."""
+    import sys
+
+    level, f = 1, sys._getframe(1)
+    while f is not None:
+        mod = str(f.f_globals.get("__name__", ""))
+        if not (mod == "metanet" or mod.startswith(("metanet.", "torch.utils._contextlib", "functools",
+                                                    "contextlib"))):
+            return level
+        level, f = level + 1, f.f_back
+    return level

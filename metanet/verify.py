@@ -36,7 +36,7 @@ class _HasModel(Protocol):
 
 
 # one network as verify() takes it (a NeuralGraph too: PyG is untyped, so a type checker lets it pass as one)
-Network = Union[nn.Module, str, os.PathLike, _HasModel]
+Network = Union[nn.Module, str, bytes, os.PathLike, _HasModel]
 
 
 @dataclass
@@ -263,10 +263,12 @@ def _is_generated(obj) -> bool:
 
 
 def _as_module(m: Any) -> nn.Module:
-    if isinstance(m, (str, os.PathLike)):
-        from metanet.io import load
+    if isinstance(m, (str, bytes, os.PathLike)):
+        from metanet.graph.encode import as_network
 
-        return load(m)
+        # one reading of a path for verify, refine, read and to_graph: bytes paths and an empty path ('' was
+        # "'.' is a directory") as the others take them
+        return as_network(m)
     if _is_generated(m):
         m = m.model  # metanet.generate's result: its chosen network
     elif _is_graph(m):  # as metanet.read() takes one: the network it encodes (an exact round trip)
@@ -344,6 +346,7 @@ def verify(
         ConfigError: a bad ``batch_size``, or K networks too large to verify at once on this machine's memory.
         FileFormatError: a path that is not a network saved with :func:`metanet.save`.
         GraphError: a graph that does not decode to a network.
+        TaskError: a split without examples, or labelled examples ``(x, y)`` with labels outside the task's classes.
     """
     if _is_graph(model):
         from torch_geometric.data import Batch
@@ -351,7 +354,7 @@ def verify(
         if not isinstance(model, Batch):
             return verify([model], task, split, batch_size)[0]
         model = model.to_data_list()  # a Batch: its graphs, one Report each
-    elif isinstance(model, (nn.Module, str, os.PathLike)) or _is_generated(model):
+    elif isinstance(model, (nn.Module, str, bytes, os.PathLike)) or _is_generated(model):  # bytes: a path, not a list
         return verify([model], task, split, batch_size)[0]
     elif isinstance(model, Mapping):  # its keys were read as paths: "layers.0.weight: no such file"
         raise ArchError(f"verify() needs an nn.Module, a saved network's path or a list of them, got a "

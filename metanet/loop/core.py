@@ -51,9 +51,8 @@ from metanet.nets import build
 from metanet.verify import Report, verify_stacked
 from metanet.loop.refine import GRADIENT_FREE
 from metanet.loop.rewards import WORST, Reward, make_reward
-from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates,
-                                 check_seed, check_selection)
-from metanet.loop.tasks import LoopTask, as_loop_tasks
+from metanet.loop.select import DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates, check_selection
+from metanet.loop.tasks import LoopTask, as_loop_tasks, check_seed
 
 __all__ = ["METHODS", "LoopConfig", "score_stacked", "score_candidates", "diversity", "round_loss", "evaluate",
            "tracked_reward", "improve", "History"]
@@ -435,8 +434,7 @@ def improve(
     check_number("rounds", rounds, ">= 0", lambda v: v >= 0, integer=True)
     # None was a raw TypeError, 1.5 "seed must be an integer, got 4243.5" (a derived seed), and a numpy integer
     # skipped every round ("an integer is required"): any integer, as a Python int
-    check_number("seed", seed, "(any integer)", lambda v: True, integer=True)
-    seed = int(seed)
+    seed = check_seed(seed)
     if tasks_per_round is not None:  # 0 used to mean "all tasks" and a negative number "no task", silently
         check_number("tasks_per_round", tasks_per_round, ">= 1 (or None: every task)", lambda v: v >= 1,
                       integer=True)

@@ -76,6 +76,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
+from metanet._state import user_stacklevel
 from metanet.errors import ConfigError, GraphError, check_whole
 
 __all__ = ["Reader", "batch_graphs", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES",
@@ -93,23 +94,6 @@ _CNN_CHANNELS, _CNN_SIZE = 3, 28
 _SALIENCY_TOP = 32
 _SALIENCY_POOLS = (3, 5)  # trigger-sized windows of square input maps
 _SALIENCY_POOL_TOP = 16
-
-
-def user_stacklevel() -> int:
-    """The ``stacklevel`` for a ``warnings.warn`` made by the caller of this function that attributes the warning to
-    the user's code: the first frame outside metanet (and torch's / functools' call wrappers). A fixed level pointed
-    into metanet when the same function was reached by another path (``Reader.load`` from ``read(reader=path)``
-    named predict.py); Python 3.12's ``skip_file_prefixes`` does this, the venv may be older."""
-    import sys
-
-    level, f = 1, sys._getframe(1)
-    while f is not None:
-        mod = str(f.f_globals.get("__name__", ""))
-        if not (mod == "metanet" or mod.startswith(("metanet.", "torch.utils._contextlib", "functools",
-                                                    "contextlib"))):
-            return level
-        level, f = level + 1, f.f_back
-    return level
 
 
 def role_names(num_classes: int) -> list[str]:

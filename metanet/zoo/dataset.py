@@ -37,6 +37,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Dataset
 
+from metanet._state import user_stacklevel
 from metanet.errors import ZooError, whole_number
 from metanet.nets import ACTIVATIONS
 from metanet.zoo.recipe import OPTIMIZERS, _is_int
@@ -86,7 +87,8 @@ def _warn_if_incomplete(zoo: Any, runs: set[int]) -> None:
     warnings.warn(f"{zoo.path} holds {len(runs)} of its recipe's {planned} runs ({missing} missing: built with "
                   "--limit or one --shard I/N, or still building); the train/val/test split is drawn over the runs "
                   "present, so it will change when the build completes and a run now in val/test can land in train: "
-                  "split the complete (merged) zoo for lasting results", UserWarning, stacklevel=3)
+                  "split the complete (merged) zoo for lasting results", UserWarning,
+                  stacklevel=user_stacklevel())  # reached via Zoo.dataset, ZooDataset or the reader's data
 
 
 def edge_width(nets: Any) -> int:
