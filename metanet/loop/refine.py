@@ -44,6 +44,7 @@ from metanet._state import physical_memory, with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, TaskError, check_number
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
+from metanet.loop.tasks import check_seed
 from metanet.verify import Network, Report, _as_module, check_fits, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
@@ -206,9 +207,9 @@ def refine(
         method: ``"perturbation"`` (gradient-free, weights perturbed), ``"activity"`` (gradient-free,
             pre-activations perturbed) or ``"sgd"`` (backprop, for comparison).
         steps: optimisation steps.
-        population: antithetic perturbation pairs per step (not used by ``"sgd"``).
+        population: antithetic perturbation pairs per step, >= 1 (not used by ``"sgd"``, which takes any integer).
         sigma: perturbation scale relative to each parameter tensor's RMS (``"activity"``: to each layer's
-            pre-activation RMS).
+            pre-activation RMS), > 0 (not used by ``"sgd"``, which takes any finite number).
         lr: learning rate of the Adam optimiser that applies every method's steps.
         batch_size: minibatch of the training data per step (the same batches for both methods, given the seed).
         objective: reward of the perturbation rules, ``"loss"`` (negative cross-entropy) or ``"accuracy"``.
@@ -228,12 +229,18 @@ def refine(
     if objective not in ("loss", "accuracy"):
         raise ConfigError(f"unknown refine objective {objective!r}; valid: loss, accuracy")
     # NaN / inf / 0-sized batches do not crash: they give NaN rewards and a silently wrecked or unchanged network
-    for name, value, low in (("steps", steps, 0), ("population", population, 1), ("batch_size", batch_size, 1)):
-        check_number(name, value, f">= {low}", lambda v, low=low: v >= low, integer=True)
-    for name, value in (("sigma", sigma), ("lr", lr)):
-        check_number(name, value, "> 0", lambda v: v > 0)
+    # sgd ignores population and sigma: their range is not its concern (population=0 with sgd was refused), but a
+    # value of the wrong kind ("32", NaN, 2.5 pairs) is a mistake whatever the method
+    uses = method != "sgd"
+    for name, value, low in (("steps", steps, 0), ("population", population, 1 if uses else None),
+                             ("batch_size", batch_size, 1)):
+        check_number(name, value, f">= {low}" if low is not None else "as a number (sgd ignores its value)",
+                     lambda v, low=low: low is None or v >= low, integer=True)
+    for name, value, positive in (("sigma", sigma, uses), ("lr", lr, True)):
+        check_number(name, value, "> 0" if positive else "as a number (sgd ignores its value)",
+                     lambda v, positive=positive: not positive or v > 0)
     # a float / None seed was a raw RuntimeError / TypeError from the generator
-    check_number("seed", seed, "(any integer)", lambda v: True, integer=True)
+    seed = check_seed(seed)
     if num_classes is not None:  # 0 was taken as "not given", '10' gave "outputs (10,) but ... has 10 classes"
         check_number("num_classes", num_classes, ">= 1 (or None: the task's)", lambda v: v >= 1, integer=True)
     model = _as_module(model)  # a saved network's path, as for verify(); ArchError for anything else

@@ -32,8 +32,8 @@ Rules, in order:
 5. Constraints are checked, never dropped: "binary" (2 classes), "5-class", "three classes", "4-way" must match
    the classes found (all of the data set's if none are named: "binary mnist" is an error, "binary mnist 3 vs 8"
    is ``mnist[3,8]``); classes or examples picked by position ("first five digits", "last 3 classes", "first 1000
-   images"; not "the last 2 layers"), a data set name glued to a number ("mnist3 and 8") and "binarized" pixels
-   are errors naming the part not understood.
+   images"; not "the last 2 layers") or by rank ("top 3 mnist classes"; not "top-5 accuracy"), a data set name
+   glued to a number ("mnist3 and 8") and "binarized" pixels are errors naming the part not understood.
 """
 
 from __future__ import annotations
@@ -150,6 +150,14 @@ _CLASS_COUNT = re.compile(
 # every example of the classes it names, by label; "the last 2 layers", "first 5 epochs" count something else.
 _BY_POSITION = re.compile(
     r"\b(?:first|last)\s+(?:\d+|" + "|".join(_COUNT_WORDS[2:]) + r")\b(?!" + _COUNTED_AFTER.pattern + ")"
+)
+# Classes picked by rank ("top 3 mnist classes", "the top-5 digits"): a task has no ranking of its classes to pick
+# from. "top-5" alone or before a metric ("top-5 accuracy") counts nothing and is blanked as a count.
+_BY_RANK = re.compile(
+    r"\btop[\s-]*(?:\d+|" + "|".join(_COUNT_WORDS[2:]) + r")\b"
+    r"(?=(?:\s+(?:fashion[\s_-]*mnist|f?mnist(?:[\s_-]*1[\s-]*d)?|fashion|handwritten|clothing|sklearn|8\s*[x×]\s*8))*"
+    r"\s+(?:class(?:es)?|digits?|categor(?:y|ies)|labels?|numbers?|numerals?)\b"
+    r"(?![\s-]*(?:accuracy|acc|error|err|precision|recall|score|rate)\b))"
 )
 # A data set name glued to a number ("mnist3 and 8" would read as the one class 8); "mnist1d" is a name.
 _GLUED_NAME = re.compile(r"(?<![a-z])(?:fashion[\s_-]*|f)?mnist(?!1[\s-]*d\b)\d+\b")
@@ -377,10 +385,11 @@ def text_to_spec(text: str) -> str:
             f"{text!r}: {m.group(0)!r} is not understood; put a space between the data set name and a class "
             "number, e.g. 'mnist 3 and 8'"
         )
-    if m := _BY_POSITION.search(s):
+    if m := _BY_POSITION.search(s) or _BY_RANK.search(s):
         raise TaskError(
             f"{text!r}: {m.group(0)!r} is not understood: a task keeps every example of the classes it names, and "
-            "names classes by label, not by position; name the classes, e.g. 'digits 0 to 4' or 'sneakers and boots'"
+            "names classes by label, not by position or rank; name the classes, e.g. 'digits 0 to 4' or 'sneakers and "
+            "boots'"
         )
 
     fashion_hits = _fashion_classes(s)

@@ -96,7 +96,7 @@ def plan(recipe: Recipe, limit: int | None = None, progress: bool = False) -> li
 
 
 def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int]:
-    """``"I/N"`` -> ``(I, N)`` with 0 <= I < N."""
+    """``"I/N"`` -> ``(I, N)`` with 0 <= I < N, both plain decimal digits (whitespace around the whole allowed)."""
     if text is None:
         return (0, 1)
     if isinstance(text, tuple):
@@ -105,11 +105,15 @@ def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int]:
             raise ZooError(f"shard {text!r} is malformed; expected (I, N) integers with 0 <= I < N, e.g. (0, 4)")
         i, n = int(text[0]), int(text[1])
     else:
+        parts = str(text).strip().split("/")
+        # digits only: int() alone took "1_0" as 10, "+1", " 1 " and full-width digits, building another shard
         try:
-            i_s, n_s = str(text).split("/")
-            i, n = int(i_s), int(n_s)
+            if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
+                raise ValueError
+            i, n = int(parts[0]), int(parts[1])  # ValueError past Python's 4300-digit limit too
         except ValueError:
-            raise ZooError(f"--shard {text!r} is malformed; expected I/N with 0 <= I < N, e.g. 0/4") from None
+            raise ZooError(f"--shard {text!r:.60} is malformed; expected I/N in plain decimal digits with "
+                           "0 <= I < N, e.g. 0/4") from None
     if not (n >= 1 and 0 <= i < n):
         raise ZooError(f"--shard {i}/{n} is out of range; expected I/N with 0 <= I < N, e.g. 0/4")
     return i, n
@@ -201,11 +205,18 @@ class BuildSummary:
 
     def __str__(self) -> str:
         rate = self.nets_written / self.seconds if self.seconds > 0 else 0.0
-        text = (f"{self.path}: built {self.units_built} units ({self.nets_written} networks) in {self.seconds:.1f} s "
+        text = (f"{self.path}: built {_count(self.units_built, 'unit')} ({_count(self.nets_written, 'network')}) "
+                f"in {self.seconds:.1f} s "
                 f"({rate:.1f} nets/s, backend {self.backend}); skipped {self.units_skipped} already done; ")
         if self.rebuilt:
             text += describe_rebuilt(self.rebuilt) + "; "
-        return text + f"{self.units_in_shard} of {self.units_planned} units belong to this shard"
+        verb = "belongs" if self.units_in_shard == 1 else "belong"
+        return text + f"{self.units_in_shard} of {_count(self.units_planned, 'unit')} {verb} to this shard"
+
+
+def _count(n: int, noun: str) -> str:
+    """``(1, "unit")`` -> ``"1 unit"``, ``(2, "unit")`` -> ``"2 units"``."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 _WHY = {  # reason -> (one unit, several units)

@@ -37,13 +37,13 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from metanet.zoo.build import merge
+    from metanet.zoo.build import _count, merge
 
     out_dir(args.out, "merge destination")
     result = merge(args.out, args.sources)
     repaired = result.get("units_repaired", 0)
-    print(f"{args.out}: copied {result['units_copied']} units ({result['nets_copied']} networks), "
-          f"{result['units_skipped']} already present"
+    print(f"{args.out}: copied {_count(result['units_copied'], 'unit')} "
+          f"({_count(result['nets_copied'], 'network')}), {result['units_skipped']} already present"
           + (f"; of the copied, {repaired} replaced a missing or corrupt shard of {args.out}" if repaired else ""))
     return 0
 
