@@ -484,6 +484,8 @@ def _counter(items) -> dict:
 
 def format_summary(s: dict[str, Any]) -> str:
     """Human-readable text of :meth:`Zoo.summary` (what ``metanet zoo info`` prints)."""
+    from metanet.zoo.build import _count  # the build summary's plural rule ("1 run", "2 runs")
+
     def qline(q: dict | None) -> str:
         if not q:
             return "-"
@@ -491,7 +493,8 @@ def format_summary(s: dict[str, Any]) -> str:
                 f"max {q['max']:.3f}  (n={q['n']})")
 
     lines = [f"zoo {s['path']}  recipe {', '.join(s['recipe']) or '-'}",
-             f"  {s['networks']} networks from {s['runs']} runs; {s['units']} of {s['units_planned']} units built"]
+             f"  {_count(s['networks'], 'network')} from {_count(s['runs'], 'run')}; {s['units']} of "
+             f"{_count(s['units_planned'], 'unit')} built"]
     lines.append("  per task:")
     lines += [f"    {k:<32} {v:>7}" for k, v in s["tasks"].items()]
     lines.append("  per architecture:")
@@ -502,7 +505,7 @@ def format_summary(s: dict[str, Any]) -> str:
     for e, q in s["test_acc_by_epoch"].items():
         lines.append(f"    epoch {e:<12} {qline(q)}")
     b = s["backdoor"]
-    lines.append(f"  backdoor: {b['poisoned_networks']} poisoned networks ({b['poisoned_runs']} runs), "
+    lines.append(f"  backdoor: {_count(b['poisoned_networks'], 'poisoned network')} ({_count(b['poisoned_runs'], 'run')}), "
                  f"{b['clean_networks']} clean")
     if b["poisoned_runs"]:
         lines.append(f"    attack success (final)   {qline(b['asr_final'])}")
