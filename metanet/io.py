@@ -36,6 +36,8 @@ MAX_HEADER_BYTES = 100_000_000
 def _path(path: str | os.PathLike) -> Path:
     """``path`` as a Path, ``~`` expanded (as the task data folders are): ``save(m, "~/m.safetensors")`` used to
     create a folder named ``~`` in the working directory."""
+    if not isinstance(path, (str, bytes, os.PathLike)):  # else a raw TypeError from os.fsdecode
+        raise FileFormatError(f"expected a file path (str, bytes or os.PathLike), got {type(path).__name__}")
     return Path(os.fsdecode(path)).expanduser()
 
 
@@ -228,8 +230,11 @@ def _misfit(shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, .
 
 def _not_a_file(path: Path) -> str | None:
     """Why ``path`` is no regular file to read (None if it is one): /dev/null or a pipe said "no such file"."""
-    if path.is_file():
-        return None
+    try:
+        if path.is_file():
+            return None
+    except OSError as e:  # pathlib swallows only "no such file"-like errors: a too-long name was a raw OSError
+        return f"cannot be looked up ({e.strerror})"
     if path.is_dir():
         return "is a directory, not a file"
     if path.is_symlink():

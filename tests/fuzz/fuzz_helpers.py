@@ -42,3 +42,24 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
         raise
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def files_state(d) -> dict[str, tuple[int, int]]:
+    """``name -> (size, mtime_ns)`` of everything directly in folder ``d``: compare two snapshots to show a call
+    created, removed or rewrote nothing there."""
+    from pathlib import Path
+
+    return {p.name: (p.lstat().st_size, p.lstat().st_mtime_ns) for p in Path(d).iterdir()}
+
+
+def state_of(model: Any) -> dict[str, Any]:
+    """Detached clones of ``model``'s state_dict (to check a call left its input network unchanged)."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two :func:`state_of` snapshots hold the same names, dtypes and values (NaNs in the same places)."""
+    import torch
+
+    return a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and torch.equal(a[k].isnan(), b[k].isnan())
+                                        and torch.equal(a[k].nan_to_num(), b[k].nan_to_num()) for k in a)
