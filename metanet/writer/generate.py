@@ -331,6 +331,8 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
         net = build(arch, seed=None)
         net.load_state_dict({k: v[i].clone() for k, v in params.items()})
         nets.append(net.eval())
+    if verify:
+        _warn_if_constant(nets[chosen], task, name, chosen)
     # a task from a handful of examples may have no test split: then there is no test score to report
     test = _verify_one(nets[chosen], task) if verify and len(task.split("test")[1]) else None
     report = GenerationReport(
@@ -351,6 +353,29 @@ def _writer(writer):
         raise CheckpointError(f"writer must be a Writer, the path of a writer checkpoint or None (the shipped one); "
                               f"got {type(writer).__name__}")
     return writer
+
+
+def _warn_if_constant(model: nn.Module, task, name: str, chosen: int) -> None:
+    """Warn when the chosen network predicts one class on every validation example (of more than one class): its
+    validation score alone (e.g. 0.5 on two balanced classes) does not say that it is a constant."""
+    import warnings
+
+    from metanet._state import user_stacklevel
+    from metanet.tasks.resolve import as_examples
+
+    x, y = as_examples(*task.split("val"))
+    if len(y.unique()) < 2:
+        return
+    pred = torch.empty(0, dtype=torch.long)
+    with torch.no_grad():
+        for i in range(0, len(x), 4096):  # as verify: in chunks; the generated networks are float32
+            pred = torch.cat([pred, model(x[i : i + 4096].to(torch.float32)).argmax(1)]).unique()
+            if len(pred) > 1:
+                return
+    if len(pred) == 1:
+        warnings.warn(f"generate: the chosen network (candidate {chosen}) for task {name!r} predicts class "
+                      f"{int(pred)} on every validation example: a constant classifier; give more examples "
+                      "(shots), another architecture or seed", UserWarning, stacklevel=user_stacklevel())
 
 
 def _verify_one(model: nn.Module, task) -> Report:

@@ -23,7 +23,8 @@ The writer works layer by layer, as a GNN over the network's neural graph (neuro
    :math:`h_j = \mathrm{mean}_i\, \phi(f_{ij})` from its incoming edges; each edge then writes its weight
    :math:`w_{ij} = a^\top f_{ij} + \psi(f_{ij}, h_j)`.
 5. Each written neuron is normalised on the support set (unit std of its pre-activation) and its bias centres it
-   (plus a learned shift :math:`\beta(h_j)`); the support set is pushed through to condition the next layer.
+   (plus a learned shift :math:`\beta(h_j)`, dropped for a layer it would leave constant on the support set, e.g.
+   every ReLU dead on two examples); the support set is pushed through to condition the next layer.
 6. The classifier layer is the closed-form ridge solution on the last hidden activations, with a learned
    temperature and a :math:`\lambda` chosen per network by closed-form leave-one-out accuracy on the support set;
    with ``head="logistic"`` it is then refitted to the cross-entropy of the written network on the support set
@@ -418,6 +419,9 @@ class Writer(nn.Module):
                 params[f"layers.{i}.weight"] = w
                 z = a @ w.transpose(1, 2)
                 if arch.bias:
+                    dead = _dead(act(z + bias.unsqueeze(1)), (1,))
+                    if bool(dead.any()):  # a constant layer: centre its units instead (see _dead)
+                        bias = torch.where(dead.unsqueeze(1), _centring_bias(ar, w), bias)
                     params[f"layers.{i}.bias"] = bias
                     z = z + bias.unsqueeze(1)
                 a = a + act(z) if i in skips else act(z)
@@ -435,10 +439,16 @@ class Writer(nn.Module):
                 w, bias = self._write_layer(ar, yr, k, u, step, gen)
                 weight = w.view(b, -1, c_in, kk, kk)
                 params[f"layers.{i}.weight"] = weight
-                out = F.conv2d(
+                conv = lambda bias: F.conv2d(  # noqa: E731
                     maps.transpose(0, 1).flatten(1, 2), weight.flatten(0, 1),
                     bias.flatten() if arch.bias else None, stride=st, padding=kk // 2, groups=b,
                 )  # (n, B*C_out, H', W')
+                out = conv(bias)
+                if arch.bias:
+                    dead = _dead(act(out).view(n, b, -1, *out.shape[-2:]), (0, 3, 4))
+                    if bool(dead.any()):  # a constant layer: centre its units instead (see _dead)
+                        bias = torch.where(dead.unsqueeze(1), _centring_bias(ar, w), bias)
+                        out = conv(bias)
                 if arch.bias:
                     params[f"layers.{i}.bias"] = bias
                 maps = act(out).view(n, b, -1, *out.shape[-2:]).transpose(0, 1)
@@ -659,6 +669,24 @@ def _check_start(arch: Arch, start: dict[str, Tensor], candidates: int) -> None:
     if candidates not in (1, b):  # the default 1 means "as many as the starting weights"
         raise ArchError(f"{b} starting weight set(s) cannot give {candidates} candidates: give {candidates} or "
                         "leave candidates at 1")
+
+
+def _dead(h: Tensor, rows: tuple[int, ...]) -> Tensor:
+    r"""``(B,)``: which candidates' written layer is constant on the support set (every unit's activation ``h`` the
+    same on every row over the dimensions ``rows``; the candidate is the remaining dimension before the units).
+
+    The learned shift :math:`\beta(h_j)` sets each unit's threshold in units of its support std; on a support set
+    of two or three examples no standardised pre-activation exceeds 1 or 1.41 (at most :math:`\sqrt{n - 1}`), so
+    a shift below that left every ReLU unit dead on every example (mnist1d, one shot per class, unaugmented) and the
+    head, fitted on all-zero features, wrote zeros: a constant network. Such a layer's units are centred on the
+    support mean instead (the shift dropped: each fires on the upper side of its direction). A layer with any
+    varying unit is left exactly as written."""
+    return (h.amax(dim=rows) == h.amin(dim=rows)).all(-1)
+
+
+def _centring_bias(a: Tensor, w: Tensor) -> Tensor:
+    """``(B, d_out)``: the bias centring each unit of ``w`` ``(B, d_out, d_in)`` on the rows ``a`` ``(B, n, d_in)``."""
+    return -(a.mean(1, keepdim=True) @ w.transpose(1, 2)).squeeze(1)
 
 
 def _unit_rows(w: Tensor) -> Tensor:
