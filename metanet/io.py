@@ -249,6 +249,14 @@ def _not_a_file(path: Path) -> str | None:
     return "no such file"
 
 
+def _read_path(path: str | os.PathLike) -> Path:
+    """:func:`_path` of a file to read: an empty path (Path('') is '.') was "'.': is a directory, not a file"."""
+    if isinstance(path, (str, bytes)) and not os.fsdecode(path).strip():
+        raise FileFormatError(f"the path is empty ({path!r}); give the path of a network saved with metanet.save "
+                              "(.safetensors)")
+    return _path(path)
+
+
 def _header(path: Path) -> dict[str, str]:
     what = _not_a_file(path)
     if what:
@@ -264,7 +272,7 @@ def _header(path: Path) -> dict[str, str]:
 
 def load_meta(path: str | os.PathLike) -> dict[str, Any]:
     """The metadata given to :func:`save` (without loading the weights)."""
-    path = _path(path)
+    path = _read_path(path)
     try:
         meta = json.loads(_header(path).get("metanet.meta", "{}"))
     except (json.JSONDecodeError, RecursionError) as e:
@@ -281,7 +289,7 @@ def load(path: str | os.PathLike) -> nn.Module:
         FileFormatError: the file is missing, not safetensors, truncated, has no architecture in its header,
             or its tensors do not fit the architecture.
     """
-    path = _path(path)
+    path = _read_path(path)
     header = _header(path)
     version = header.get("metanet.format", FORMAT_VERSION)
     if version != FORMAT_VERSION:  # another format may store other tensors under the same names: do not guess

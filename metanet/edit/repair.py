@@ -287,7 +287,10 @@ def _select(
         margin = logits[:, t] - other.amax(1)
         pos = margin[margin > 0]
         if len(pos) >= 2:
-            qs = torch.tensor([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+            # quantile() takes float32 / float64 values only, with q of their dtype (a float64 network's margins
+            # against float32 qs were a raw RuntimeError): half margins are exact in float32
+            pos = pos if pos.dtype in (torch.float32, torch.float64) else pos.float()
+            qs = torch.tensor([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95], dtype=pos.dtype)
             deltas = sorted({float(d) + 1e-4 for d in pos.quantile(qs)})
             params = {n: p.detach().unsqueeze(0).repeat(len(deltas), *([1] * p.dim())) for n, p in v.params().items()}
             for vi, d in enumerate(deltas):
@@ -434,7 +437,7 @@ def reconstruct_trigger(
     if target is not None and (isinstance(target, bool) or not hasattr(target, "__index__")
                                or not 0 <= int(target) < num_classes):
         raise TaskError(f"reconstruct_trigger target {target!r} is not a class (0..{num_classes - 1})")
-    from metanet.verify import check_weights
+    from metanet.verify import check_fits, check_weights
 
     model = as_model(model)[0]  # a saved network's path, a Generated or a NeuralGraph
     if not isinstance(model, nn.Module):  # else a raw AttributeError from check_weights
@@ -447,6 +450,9 @@ def reconstruct_trigger(
     for p in m.parameters():
         p.requires_grad_(False)
     shape = tuple(x.shape[1:])
+    # a network not taking x's examples (or giving fewer logits than num_classes) was a raw RuntimeError mid-search
+    check_fits(m, shape, num_classes, where=f"x of shape {tuple(x.shape)} with num_classes={num_classes}",
+               at_least=True)
     best_l1, best_m, best_p = neural_cleanse(lambda xs: m(xs[0])[None], x, num_classes, 1, steps=steps, batch=batch,
                                              lr=lr, seed=seed)
     best_l1, best_m, best_p = best_l1[0], best_m[0], best_p[0]

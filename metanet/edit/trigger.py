@@ -18,9 +18,9 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import TaskError, whole_number
+from metanet.errors import ArchError, TaskError, whole_number
 from metanet.tasks import resolve
-from metanet.verify import check_weights
+from metanet.verify import check_fits, check_weights
 
 __all__ = ["as_trigger", "apply", "triggered_set", "attack_success_rate", "summary", "TRIGGER_FORMAT"]
 
@@ -199,7 +199,12 @@ def attack_success_rate(
     """Fraction of ``split``'s non-target examples that the network classifies as the target once stamped.
 
     ``model``: a network (a module, a saved network's path, :func:`metanet.generate`'s result or a NeuralGraph)
-    or a list of them (then one rate per network)."""
+    or a list of them (then one rate per network).
+
+    Raises:
+        ArchError: no network (None, a tensor, an nn.ModuleList...), or one that does not fit the task's inputs or
+            classes, or cannot run (meta device, TorchScript).
+    """
     task = resolve(task)
     trig = as_trigger(trigger, task.input_shape, task.num_classes)
     if trig is None:  # as_trigger keeps None (no trigger) as None: a raw "not subscriptable" TypeError below
@@ -211,10 +216,21 @@ def attack_success_rate(
     # one network in any form verify() takes (a path was iterated character by character), or a list of them
     one = as_model(model)[0]
     single = isinstance(one, nn.Module)
+    if not single and not isinstance(model, (list, tuple)):  # None, a number, a tensor: iterated, raw errors
+        raise ArchError(f"attack_success_rate needs a network or a list of them, got {_a(model)}; give an "
+                        "nn.Module, the path of a network saved with metanet.save, metanet.generate's result or a "
+                        "NeuralGraph")
     models = [one] if single else [as_model(m)[0] for m in model]
     out = []
-    for m in models:
+    for k, m in enumerate(models):
+        if not isinstance(m, nn.Module) or isinstance(m, (nn.ModuleList, nn.ModuleDict)):
+            where = "" if single else f" (item {k} of the list)"
+            raise ArchError(f"attack_success_rate needs a network or a list of them, got {_a(m)}{where}; give"
+                            " an nn.Module (not a container of them), the path of a network saved with metanet.save, "
+                            "metanet.generate's result or a NeuralGraph")
         check_weights(m)  # ArchError for meta-device tensors or a TorchScript module
+        # as verify() does: a network not taking the task's inputs / classes was a raw RuntimeError from the matmul
+        check_fits(m, tuple(task.input_shape), task.num_classes, where=f"task {task.name!r}")
         # as verify() runs a network: in eval mode (no dropout: the rate is not a random draw), on inputs in its
         # dtype (a float64 / float16 network), and the caller's modes put back
         p = next(m.parameters(), None)
@@ -229,6 +245,12 @@ def attack_success_rate(
                 mod.training = training
         out.append(float((pred == trig["target"]).double().mean()) if len(xt) else float("nan"))
     return out[0] if single else out
+
+
+def _a(x: object) -> str:
+    """``x``'s type for a message: "None", "a str", "an int"."""
+    name = type(x).__name__
+    return "None" if x is None else f"{'an' if name[0] in 'aeiouAEIOU' else 'a'} {name}"
 
 
 def summary(trigger: dict | None) -> dict | None:

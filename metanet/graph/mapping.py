@@ -609,6 +609,11 @@ def layout(obj: Any) -> Layout:
         return layout(obj.model)
     if hasattr(obj, "edge_index") and isinstance(getattr(obj, "arch", None), str):  # a NeuralGraph: its own
         return layout(obj.arch)
+    if isinstance(obj, (bytes, os.PathLike)):  # a str path gets this hint above: a Path or bytes path the same
+        text = os.fsdecode(obj)[:200]
+        what = "the file path" if isinstance(obj, os.PathLike) else "the bytes"
+        raise GraphError(f"layout() got {what} {text!r}, but it reads architectures, not files: give "
+                         "layout(metanet.load(path)) for a saved network (an architecture string must be a str)")
     raise GraphError(
         f"cannot find the architecture of a {type(obj).__name__}; expected an nn.Module, a spec dict, its JSON, "
         "an Arch or an architecture string such as 'mlp:784-64-10:relu'"

@@ -114,7 +114,11 @@ def describe(graph: Any) -> Description:
         GraphError: the graph is malformed or is a batch of several graphs (describe its graphs one by one).
         FileFormatError: a path that is no network file.
     """
-    graph = as_network(graph)  # as to_graph takes it: a Generated or a path was "expected a NeuralGraph"
+    given, graph = graph, as_network(graph)  # as to_graph takes it (a Generated, a path), not "expected a NeuralGraph"
+    if graph is None and given is not None:  # a Generated holding no network: "expected a NeuralGraph, got NoneType"
+        raise GraphError(f"describe() got a {type(given).__name__} whose .model is None: it holds no network to "
+                         "describe; give a module, metanet.generate's result holding one, a saved network's path or a "
+                         "NeuralGraph")
     if isinstance(graph, nn.Module):
         graph = to_graph(graph)
     if isinstance(graph, Batch):  # e.g. from a DataLoader with batch_size=1, as from_graph takes it

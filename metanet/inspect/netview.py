@@ -96,6 +96,7 @@ def as_model(model: Any, *, inplace: bool = False) -> tuple[nn.Module, str | Non
     :func:`~metanet.graph.from_graph` (a new module). Anything else is returned as it is, for NetView's error.
 
     Raises:
+        ArchError: a Generated whose ``.model`` is no module (None, a path, a graph...).
         ConfigError: ``inplace`` with a path or a graph: no module the caller holds could receive the edit.
         FileFormatError: a path that is no network file. GraphError: a malformed graph.
     """
@@ -110,7 +111,12 @@ def as_model(model: Any, *, inplace: bool = False) -> tuple[nn.Module, str | Non
 
         return as_network(model), os.fsdecode(model)
     if type(model).__module__ == "metanet.writer.generate" and type(model).__name__ == "Generated":
-        return model.model, "Generated.model"  # by name: importing the writer here would be circular
+        # by name: importing the writer here would be circular
+        if not isinstance(model.model, nn.Module):  # else a str there is read by spec() as an architecture string
+            raise ArchError(f"got a Generated whose .model is {_a(model.model)}, not a network: a Generated stands "
+                            "for the nn.Module metanet.generate chose; give that module, the path of a network saved "
+                            "with metanet.save, or a NeuralGraph")
+        return model.model, "Generated.model"
     from torch_geometric.data import Data
 
     if isinstance(model, Data):
@@ -122,6 +128,12 @@ def as_model(model: Any, *, inplace: bool = False) -> tuple[nn.Module, str | Non
 
         return from_graph(model), f"{type(model).__name__} (decoded with from_graph)"
     return model, None
+
+
+def _a(x: object) -> str:
+    """``x``'s type for a message: "None", "a str", "an int"."""
+    name = type(x).__name__
+    return "None" if x is None else f"{'an' if name[0] in 'aeiouAEIOU' else 'a'} {name}"
 
 
 # ------------------------------------------------------------------------------------------ stages
@@ -173,7 +185,14 @@ class NetView:
     result or a NeuralGraph is taken as the network it stands for (:func:`as_model`)."""
 
     def __init__(self, model: nn.Module) -> None:
-        model = as_model(model)[0]
+        model, source = as_model(model)
+        if not isinstance(model, nn.Module):
+            # a Generated's .model comes back unchecked: a str there would be read by spec() as an architecture
+            # string, then every parameter access is a raw AttributeError
+            got = type(model).__name__ + (f" (from {source})" if source else "")
+            raise ArchError(f"cannot inspect or edit a {got}: not a network; give an nn.Module (metanet.nets.MLP, "
+                            "CNN or a plain nn.Sequential), the path of a network saved with metanet.save, "
+                            "metanet.generate's result holding a module, or a NeuralGraph")
         self.model = model
         try:
             self.spec = spec(model)

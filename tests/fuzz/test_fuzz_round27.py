@@ -137,32 +137,6 @@ ENTRY = {
     "edit.save_edited": lambda m, o: edit.save_edited(m, o / "edited.safetensors", []),
 }
 
-#: NetView's as_model returns a Generated's .model unchecked: a str / Path / Generated / graph there is a raw
-#: AttributeError (``'str' object has no attribute 'named_parameters'``) in every NetView user
-NETVIEW = {"inspect", "edit.remove", "edit.scale", "edit.clamp", "edit.prune", "edit.precision",
-           "edit.repair_backdoor"}
-GEN_NOT_MODULE = {"gen-model-str", "gen-model-path", "gen-model-gen", "gen-model-graph"}
-#: attack_success_rate neither checks that a network fits the task (raw RuntimeError from the matmul) nor what
-#: as_model could not turn into a module (iterated: raw TypeError / AttributeError / NotImplementedError)
-ASR_RAW = GEN_NOT_MODULE | {"gen-model-none", "mlp:4-3-2", "tensor", "ndarray", "module-list", "none", "int",
-                            "list-with-none"}
-#: reconstruct_trigger: no check that the network takes x's inputs (a raw RuntimeError from the first layer)
-RECONSTRUCT_RAW = {"mlp:4-3-2", "cnn"}
-
-
-def _known_bug(entry: str, form: str) -> str | None:
-    """Why (entry, form) still raises a raw exception (reported; pinned by the strict xfails at the end)."""
-    if entry in NETVIEW and form in GEN_NOT_MODULE:
-        return "netview.as_model: a Generated's .model is not checked to be a module"
-    if entry == "edit.attack_success_rate" and form in ASR_RAW:
-        return "trigger.attack_success_rate: no type / fit check"
-    if entry == "edit.reconstruct_trigger" and form in RECONSTRUCT_RAW:
-        return "repair.reconstruct_trigger: no type / fit check"
-    if entry == "edit.repair_backdoor" and form == "float64":
-        return "repair._select: quantile() of float64 margins with float32 quantiles"
-    return None
-
-
 #: (entry, mangled form) taken on purpose: layout() reads only an architecture; from_graph needs no node_kind /
 #: edge_kind (only read() does); a meta-device network encodes as an architecture graph; a Generated holding a graph
 #: stands for that graph where graphs are taken; verify / attack_success_rate take lists (and a Batch: its graphs)
@@ -212,8 +186,6 @@ def _every_entry_once(forms, tmp_path_factory, entry: str, form: str) -> object:
 @example(entry="edit.remove", form="graph-no-x")
 @example(entry="describe", form="batch2")
 def test_every_entry_point_takes_every_form(forms, tmp_path_factory, entry, form):
-    if _known_bug(entry, form):
-        return
     r = _every_entry_once(forms, tmp_path_factory, entry, form)
     if form in MANGLED and (entry, form) not in ACCEPTED:
         # nothing here stands for a network to run (a text file, a Generated without a module...): refused
@@ -374,36 +346,82 @@ def test_too_long_path_is_a_file_format_error(name, tmp_path):
             fn(p)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="metanet/inspect/netview.py as_model: a Generated's .model is returned unchecked; a str "
-                          "there is read by spec() as an architecture string, then named_parameters fails")
-def test_known_bug_netview_generated_holding_a_path(gen, forms):
+GEN_NOT_MODULE = ["gen-model-str", "gen-model-path", "gen-model-gen", "gen-model-graph", "gen-model-none"]
+
+
+@pytest.mark.parametrize("form", GEN_NOT_MODULE)
+@pytest.mark.parametrize("entry", ["inspect", "edit.remove", "edit.prune", "edit.repair_backdoor",
+                                   "edit.attack_success_rate"])
+def test_generated_holding_no_module_is_an_arch_error(forms, tmp_path, entry, form):
+    """A Generated whose .model is a path / Generated / graph: an ArchError naming what it holds (NetView's as_model
+    handed it back unchecked: a raw AttributeError 'str' object has no attribute 'named_parameters'; and
+    attack_success_rate iterated it: a raw TypeError)."""
     f, _ = forms
-    only_metanet_errors(lambda: edit.remove(f["gen-model-str"], "1:0", TASK))
+    r = only_metanet_errors(lambda: ENTRY[entry](f[form], tmp_path))
+    assert isinstance(r, metanet.ArchError), r
+    held = "None" if f[form].model is None else type(f[form].model).__name__
+    assert "Generated" in str(r) and held in str(r), str(r)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="metanet/edit/trigger.py attack_success_rate: no check_fits (verify gives an ArchError)")
-def test_known_bug_asr_network_not_fitting_the_task():
-    only_metanet_errors(lambda: edit.attack_success_rate(torch.nn.Linear(3, 2), TASK, TRIGGER))
+@pytest.mark.parametrize("net", [torch.nn.Linear(3, 2), build("mlp:4-3-2:relu"), build("mlp:64-8-10:relu")],
+                         ids=["linear", "mlp-4-inputs", "ten-classes"])
+def test_asr_of_a_network_not_fitting_the_task_is_an_arch_error(net):
+    """attack_success_rate checks the network fits the task, as verify does (a raw RuntimeError from the matmul,
+    or a silent rate over the wrong classes)."""
+    with pytest.raises(metanet.ArchError, match="input|classes"):
+        edit.attack_success_rate(net, TASK, TRIGGER)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="metanet/edit/trigger.py attack_success_rate: a non-module as_model gives is iterated")
-def test_known_bug_asr_generated_holding_no_module(forms):
+@pytest.mark.parametrize("form", ["none", "int", "tensor", "ndarray", "list-with-none", "module-list"])
+def test_asr_of_no_network_is_an_arch_error(forms, form):
+    """attack_success_rate of no network: an ArchError naming what it got (iterated: a raw TypeError /
+    AttributeError / NotImplementedError)."""
     f, _ = forms
-    only_metanet_errors(lambda: edit.attack_success_rate(f["gen-model-str"], TASK, TRIGGER))
+    with pytest.raises(metanet.ArchError, match="needs a network or a list of them, got"):
+        edit.attack_success_rate(f[form], TASK, TRIGGER)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="metanet/edit/repair.py reconstruct_trigger: no check that the network takes x's inputs")
-def test_known_bug_reconstruct_trigger_of_a_network_not_taking_x():
-    only_metanet_errors(lambda: edit.reconstruct_trigger(build("mlp:4-3-3:relu"), torch.rand(6, 64), 3, steps=1,
-                                                         batch=6))
+@pytest.mark.parametrize("arch", ["mlp:4-3-3:relu", "cnn:1-4-10:relu", "mlp:64-3-2:relu"])
+def test_reconstruct_trigger_of_a_network_not_taking_x_is_an_arch_error(arch):
+    """reconstruct_trigger checks the network takes x's examples and has num_classes logits (a raw RuntimeError
+    from the first layer, mid-search)."""
+    with pytest.raises(metanet.ArchError, match=r"x of shape \(6, 64\)"):
+        edit.reconstruct_trigger(build(arch), torch.rand(6, 64), 3, steps=1, batch=6)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="metanet/edit/repair.py _select: pos.quantile(qs) with float64 margins and float32 qs")
-def test_known_bug_repair_of_a_float64_network(forms):
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_repair_of_a_float64_or_half_network(dtype):
+    """repair_backdoor's bias calibration took quantiles of float64 margins with float32 qs (a raw RuntimeError
+    'quantile() q tensor must be same dtype'); half margins are not taken by quantile() at all."""
+    net = build("mlp:64-8-2:relu", seed=0).to(dtype)
+    r = edit.repair_backdoor(net, TASK, TRIGGER, max_rounds=1, max_examples=50)
+    assert r.model.layers[0].weight.dtype == dtype
+    ref = edit.repair_backdoor(build("mlp:64-8-2:relu", seed=0), TASK, TRIGGER, max_rounds=1, max_examples=50)
+    assert r.report.after.accuracy == pytest.approx(ref.report.after.accuracy, abs=0.05)
+
+
+def test_layout_of_a_path_or_bytes_says_it_reads_architectures(forms):
+    """layout(Path) / layout(bytes) get the hint a str path gets (was "cannot find the architecture of a
+    PosixPath")."""
     f, _ = forms
-    only_metanet_errors(lambda: edit.repair_backdoor(f["float64"], TASK, TRIGGER, max_rounds=1, max_examples=50))
+    for form in ("path", "bytes-path", "str-path"):
+        with pytest.raises(GraphError, match=r"reads architectures, not files: give layout\(metanet.load\(path\)\)"):
+            layout(f[form])
+
+
+@pytest.mark.parametrize("path", ["", b"", "  "])
+def test_load_of_an_empty_path_says_it_is_empty(path):
+    """load('') / load_meta(''): the path is empty (was "'.': is a directory, not a file")."""
+    for fn in (metanet.load, metanet.load_meta):
+        with pytest.raises(FileFormatError, match="path is empty") as e:
+            fn(path)
+        assert "directory" not in str(e.value)
+
+
+@pytest.mark.parametrize("fn", [describe, lambda g: plot(g, max_edges=50)], ids=["describe", "plot"])
+def test_describe_plot_of_a_generated_holding_none_name_it(forms, fn):
+    """describe / plot of a Generated whose .model is None name the Generated (was "expected a NeuralGraph
+    (torch_geometric Data), got NoneType")."""
+    f, _ = forms
+    with pytest.raises(GraphError, match=r"Generated whose \.model is None"):
+        fn(f["gen-model-none"])
