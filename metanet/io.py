@@ -8,6 +8,7 @@ given). No pickle is involved anywhere: loading a file never executes code.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import math
 import os
@@ -26,7 +27,8 @@ from metanet.nets import from_spec, spec
 from metanet.nets.spec import weights_problem
 from metanet.verify import _HasModel
 
-__all__ = ["save", "load", "load_meta", "atomic_write", "save_safetensors", "json_safe", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_meta", "atomic_write", "file_sha256", "save_safetensors", "json_safe",
+           "FORMAT_VERSION"]
 
 FORMAT_VERSION = "1"
 # safetensors refuses to write or read a header larger than this (its MAX_HEADER_SIZE)
@@ -39,6 +41,15 @@ def _path(path: str | os.PathLike) -> Path:
     if not isinstance(path, (str, bytes, os.PathLike)):  # else a raw TypeError from os.fsdecode
         raise FileFormatError(f"expected a file path (str, bytes or os.PathLike), got {type(path).__name__}")
     return Path(os.fsdecode(path)).expanduser()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 of a file's bytes (hex), read in 1 MiB blocks: zoo shards, checkpoints."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:

@@ -575,15 +575,11 @@ def _state_sha256(writer: "Writer") -> str:
 def _origin(path, writer: "Writer") -> dict[str, str]:
     """The identity of a writer just loaded from ``path`` (None: the shipped checkpoint)."""
     from metanet.checkpoints import shipped
-    from metanet.io import _path
+    from metanet.io import _path, file_sha256
 
     file = (Path(shipped("writer")) if path is None else _path(path)).resolve()  # '~' expanded, as the loader does
-    h = hashlib.sha256()
-    with open(file, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
     out = {"source": "shipped"} if file == Path(shipped("writer")).resolve() else {"source": "file", "path": str(file)}
-    return {**out, "sha256": h.hexdigest(), "state_sha256": _state_sha256(writer)}
+    return {**out, "sha256": file_sha256(file), "state_sha256": _state_sha256(writer)}
 
 
 def integer(name: str, v: object, least: int | None = None, none: str = "") -> int:

@@ -41,7 +41,7 @@ from safetensors import SafetensorError, safe_open
 from torch import Tensor
 
 from metanet.errors import ZooError
-from metanet.io import atomic_write
+from metanet.io import atomic_write, file_sha256
 
 __all__ = [
     "SCHEMA",
@@ -118,14 +118,6 @@ def tensor_sha256(state: Mapping[str, Tensor]) -> str:
         t = state[k].detach().contiguous().cpu()
         h.update(f"{k}|{str(t.dtype).removeprefix('torch.')}|{list(t.shape)}\n".encode())
         h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
     return h.hexdigest()
 
 
