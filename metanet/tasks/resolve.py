@@ -15,7 +15,20 @@ from .parse import parse
 from .registry import get
 from .task import Task
 
-__all__ = ["resolve", "as_examples"]
+__all__ = ["resolve", "as_examples", "as_inputs"]
+
+
+def as_inputs(x: torch.Tensor, what: str = "inputs") -> torch.Tensor:
+    """Inputs as every task reader reads them: uint8 0..255 divided by 255, bool as 0/1, floating point as it is
+    (itself, not a copy); a TaskError naming ``what`` for any other dtype."""
+    if x.dtype == torch.uint8:
+        return x.to(torch.float32) / 255
+    if x.dtype == torch.bool:
+        return x.to(torch.float32)
+    if not x.is_floating_point():
+        raise TaskError(f"{what} have dtype {x.dtype}; use floating point values in [0, 1], or uint8 values 0..255 "
+                        "(divided by 255)")
+    return x
 
 
 def as_examples(x: Any, y: Any, where: str = "the examples") -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,13 +46,7 @@ def as_examples(x: Any, y: Any, where: str = "the examples") -> tuple[torch.Tens
         x, y = torch.as_tensor(x), torch.as_tensor(y)
     except (TypeError, ValueError, RuntimeError) as e:
         raise TaskError(f"{where}: inputs and labels must be tensors or arrays ({type(e).__name__}: {e})") from None
-    if x.dtype == torch.uint8:
-        x = x.to(torch.float32) / 255
-    elif x.dtype == torch.bool:
-        x = x.to(torch.float32)
-    elif not x.is_floating_point():
-        raise TaskError(f"{where}: inputs have dtype {x.dtype}; use floating point values in [0, 1], or uint8 "
-                        "values 0..255 (divided by 255)")
+    x = as_inputs(x, f"{where}: inputs")
     if y.dim() != 1 or y.dtype == torch.bool or y.is_floating_point() or y.is_complex():
         raise TaskError(f"{where}: labels must be integer class ids 0..k-1 of shape (n,), got dtype {y.dtype} and "
                         f"shape {tuple(y.shape)} (e.g. y.long())")

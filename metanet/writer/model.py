@@ -613,13 +613,9 @@ def _support(x, y) -> tuple[Tensor, Tensor]:
         raise TaskError(f"support inputs must have shape (n, *input_shape), got shape {tuple(x.shape)}")
     # uint8 images and bool inputs are read as every task reader reads them (tasks.as_examples, from_examples),
     # so the support set generate() takes from uint8 examples and the same images given here are one support set
-    if x.dtype == torch.uint8:
-        x = x.to(torch.float32) / 255
-    elif x.dtype == torch.bool:
-        x = x.to(torch.float32)
-    elif not x.is_floating_point():
-        raise TaskError(f"support inputs must be floating point (scaled to [0, 1]), or uint8 images 0..255 (divided "
-                        f"by 255), got dtype {x.dtype}")
+    from metanet.tasks.resolve import as_inputs
+
+    x = as_inputs(x, "support inputs")
     if y.dim() != 1:
         raise TaskError(f"support labels must be a 1-D tensor of shape (n,), got shape {tuple(y.shape)}")
     if y.dtype == torch.bool or y.is_floating_point() or y.is_complex():

@@ -500,7 +500,7 @@ def test_writer_config_round_trips_through_the_constructor():
     (lambda x, y: (x, y.float()), "labels must be integer class ids"),  # was NotImplementedError from bincount
     (lambda x, y: (x, y.view(-1, 1)), r"labels must be a 1-D tensor of shape \(n,\), got shape \(200, 1\)"),
     (lambda x, y: (x, y[:-5]), "200 support inputs but 195 labels"),  # was a matmul RuntimeError
-    (lambda x, y: (x.long(), y), "support inputs must be floating point"),
+    (lambda x, y: (x.long(), y), "support inputs have dtype torch.int64; use floating point"),
     (lambda x, y: (torch.where(torch.arange(x.numel()).view_as(x) == 7, float("nan"), x), y), "1 NaN or infinite"),
     (lambda x, y: (x[:, 0, 0, 0], y), r"support inputs must have shape \(n, \*input_shape\), got shape \(200,\)"),
 ])
