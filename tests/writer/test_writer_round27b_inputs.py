@@ -27,5 +27,6 @@ def test_write_reads_uint8_and_bool_images_as_generate_does(trained, digits):
 
 def test_write_still_refuses_other_integer_inputs_naming_what_is_taken(untrained, digits):
     x, y = digits.split("train")
-    with pytest.raises(TaskError, match=r"support inputs have dtype torch\.int16; use floating point .*or uint8 values 0\.\.255"):
+    with pytest.raises(TaskError,
+                       match=r"support inputs have dtype torch\.int16; use floating point .*or uint8 values 0\.\.255"):
         untrained.write("mlp:64-16-10:relu", (x[:50] * 255).to(torch.int16), y[:50], 10)
