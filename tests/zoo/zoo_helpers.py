@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from metanet.zoo.store import DETERMINISTIC_COLUMNS
 
@@ -30,3 +35,28 @@ def rows(path: Path) -> list[dict]:
 
 def shard_bytes(path: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((path / "shards").glob("*.safetensors"))}
+
+
+def open_read_only(zoo: Path) -> str:
+    """Open ``zoo`` with ``metanet.zoo.Zoo`` in a process that cannot write it (every file and folder made read-only;
+    as root, which ignores modes, under setpriv without the capabilities that bypass them): ``"ZooError: ..."`` or
+    what else it printed. The modes are given back afterwards."""
+    if os.geteuid() != 0:
+        python = [sys.executable]
+    elif shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot make a directory read-only")
+    else:
+        python = [shutil.which("setpriv"), "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--",
+                  sys.executable]
+    code = ("import sys\nfrom metanet.zoo import Zoo\nfrom metanet.errors import ZooError\n"
+            "try:\n    Zoo(sys.argv[1])\nexcept ZooError as e:\n    print('ZooError:', e)\n")
+    modes = {p: p.stat().st_mode for p in [zoo, *zoo.rglob("*")]}
+    for p in modes:
+        p.chmod(p.stat().st_mode & ~0o222)
+    try:
+        out = subprocess.run([*python, "-c", code, str(zoo)], capture_output=True, text=True, timeout=120,
+                             env=subprocess_env())
+    finally:
+        for p, m in modes.items():
+            p.chmod(m)
+    return out.stdout + out.stderr
