@@ -2,53 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
-import struct
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tasks_helpers import FASHION_HEAD, MNIST_HEAD, make_idx_folder
+
 from metanet import tasks
 from metanet.errors import TaskError
-from metanet.tasks import registry, sources
-from metanet.tasks.idx import IDX_FILES
-
-MNIST_HEAD = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
-FASHION_HEAD = [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
-
-
-def make_idx_folder(folder: Path, head: list[int] | None = None, n_train: int = 240, n_test: int = 60, seed: int = 0):
-    """Tiny fake IDX data set: random 28x28 images, balanced labels (the first ten set to ``head`` if given)."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    y_train = np.tile(np.arange(10), n_train // 10)
-    if head is not None:
-        y_train[:10] = head
-    y_test = np.tile(np.arange(10), n_test // 10)
-    x_train = rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8)
-    x_test = rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8)
-    for role, arr in (("train_images", x_train), ("train_labels", y_train), ("test_images", x_test),
-                      ("test_labels", y_test)):
-        arr = np.asarray(arr, dtype=np.uint8)
-        header = struct.pack(">I", 0x0800 + arr.ndim) + struct.pack(">" + "I" * arr.ndim, *arr.shape)
-        with gzip.open(folder / (IDX_FILES[role] + ".gz"), "wb") as f:
-            f.write(header + arr.tobytes())
-    return x_train, y_train, x_test, y_test
-
-
-@pytest.fixture
-def isolated(monkeypatch, tmp_path):
-    """Empty task caches, no METANET_DATA, empty ~/.cache/metanet and system folder; real caches come back after."""
-    saved_tasks, saved_base = dict(registry._TASKS), dict(sources._CACHE)
-    tasks.clear_cache()
-    monkeypatch.delenv("METANET_DATA", raising=False)
-    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path / "home-cache")
-    yield tmp_path
-    tasks.clear_cache()
-    registry._TASKS.update(saved_tasks)
-    sources._CACHE.update(saved_base)
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
