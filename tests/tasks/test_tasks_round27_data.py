@@ -3,29 +3,16 @@ tasks' transforms applied identically to every split."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import struct
 
 import numpy as np
 import pytest
 import torch
 
+from tasks_helpers import make_idx_folder
+
 from metanet import tasks
 from metanet.tasks import registry, sources
-
-from metanet.tasks.idx import IDX_FILES
-
-
-def make_idx_folder(folder, n_train: int, n_test: int) -> None:
-    """Random 28x28 uint8 images with balanced labels, as the four gzipped IDX files."""
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True)
-    arrays = {"train_images": rng.integers(0, 256, (n_train, 28, 28)), "train_labels": np.arange(n_train) % 10,
-              "test_images": rng.integers(0, 256, (n_test, 28, 28)), "test_labels": np.arange(n_test) % 10}
-    for role, a in arrays.items():
-        head = struct.pack(">I", 0x0800 + a.ndim) + struct.pack(">" + "I" * a.ndim, *a.shape)
-        (folder / f"{IDX_FILES[role]}.gz").write_bytes(gzip.compress(head + a.astype(np.uint8).tobytes()))
 
 
 def _hashes(x: torch.Tensor) -> set[str]:
