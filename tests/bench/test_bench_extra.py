@@ -6,22 +6,15 @@ committed results in bench/results are never touched.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from bench_helpers import load_bench
+
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _load(name: str, monkeypatch):
-    spec = importlib.util.spec_from_file_location(f"bench_extra_{name}", ROOT / "bench" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, mod)  # dataclasses look their module up while it is executed
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _strict(text: str):
@@ -42,7 +35,7 @@ def _usage_error(main, argv: list[str], needle: str, capsys) -> None:
 
 # ---------------------------------------------------------------------------------------------- verify_batched
 def test_verify_batched_bad_sizes_task_and_arch_are_usage_errors(monkeypatch, tmp_path, capsys):
-    mod = _load("verify_batched", monkeypatch)
+    mod = load_bench("verify_batched", monkeypatch)
     out = str(tmp_path / "v.json")
     small = ["--task", "digits", "--arch", "mlp:64-8-10:relu", "--repeats", "1", "--out", out]
     _usage_error(mod.main, ["--k", "0", *small], "--k must be >= 1, got 0", capsys)  # was: run with K=64
@@ -54,7 +47,7 @@ def test_verify_batched_bad_sizes_task_and_arch_are_usage_errors(monkeypatch, tm
 
 
 def test_verify_batched_tiny_run_is_strict_json(monkeypatch, tmp_path, capsys):
-    mod = _load("verify_batched", monkeypatch)
+    mod = load_bench("verify_batched", monkeypatch)
     out = tmp_path / "new dir" / "v.json"
     assert mod.main(["--k", "2", "--repeats", "1", "--task", "digits", "--arch", "mlp:64-8-10:relu",
                      "--out", str(out)]) == 0
@@ -65,7 +58,7 @@ def test_verify_batched_tiny_run_is_strict_json(monkeypatch, tmp_path, capsys):
 
 # ---------------------------------------------------------------------------------------------- graph_encode
 def test_graph_encode_quick_run_does_not_overwrite_the_full_results(monkeypatch, tmp_path, capsys):
-    mod = _load("graph_encode", monkeypatch)
+    mod = load_bench("graph_encode", monkeypatch)
     monkeypatch.setattr(mod, "ROOT", tmp_path)  # the default output goes under tmp_path/bench/results
     monkeypatch.setattr(mod, "SINGLE", [("mlp:64-8-10:relu", (1, 8, 8))])
     monkeypatch.setattr(mod, "POPULATION", ["mlp:64-8-10:relu"])
@@ -78,7 +71,7 @@ def test_graph_encode_quick_run_does_not_overwrite_the_full_results(monkeypatch,
 
 
 def test_graph_encode_bad_sizes_are_usage_errors(monkeypatch, tmp_path, capsys):
-    mod = _load("graph_encode", monkeypatch)
+    mod = load_bench("graph_encode", monkeypatch)
     out = str(tmp_path / "g.json")
     _usage_error(mod.main, ["--quick", "--population", "0", "--out", out], "--population must be >= 1", capsys)
     _usage_error(mod.main, ["--quick", "--threads", "0", "--out", out], "--threads must be >= 1", capsys)
@@ -87,7 +80,7 @@ def test_graph_encode_bad_sizes_are_usage_errors(monkeypatch, tmp_path, capsys):
 
 # ---------------------------------------------------------------------------------------------- zoo_throughput
 def test_zoo_throughput_bad_arguments_are_usage_errors(monkeypatch, tmp_path, capsys):
-    mod = _load("zoo_throughput", monkeypatch)
+    mod = load_bench("zoo_throughput", monkeypatch)
     for argv, needle in [
         (["--checkpoints", "a,b"], "--checkpoints"),  # was: ValueError traceback
         (["--population", "0"], "--population must be >= 1"),
@@ -101,7 +94,7 @@ def test_zoo_throughput_bad_arguments_are_usage_errors(monkeypatch, tmp_path, ca
 
 
 def test_zoo_throughput_out_in_a_new_folder(monkeypatch, tmp_path, capsys):
-    mod = _load("zoo_throughput", monkeypatch)
+    mod = load_bench("zoo_throughput", monkeypatch)
     monkeypatch.setattr(mod, "matmul_gflops", lambda n=1024, seconds=2.0: 1.0)  # the machine's rate: not tested
     out = tmp_path / "new dir" / "z.json"  # was: FileNotFoundError after the whole run
     res = mod.main(["--population", "2", "--sequential", "1", "--task", "digits", "--repeats", "1", "--epochs", "1",
@@ -114,7 +107,7 @@ def test_zoo_throughput_out_in_a_new_folder(monkeypatch, tmp_path, capsys):
 
 # ---------------------------------------------------------------------------------------------- reader
 def test_reader_missing_zoo_says_how_to_build_it(monkeypatch, tmp_path, capsys):
-    mod = _load("reader", monkeypatch)
+    mod = load_bench("reader", monkeypatch)
     missing = tmp_path / "zoos" / "backdoor-mlp"
     _usage_error(mod.main, ["--zoos", str(missing)], f"metanet zoo build backdoor-mlp --out {missing}", capsys)
     _usage_error(mod.main, ["--zoos", str(tmp_path / "elsewhere")], "elsewhere", capsys)
@@ -122,7 +115,7 @@ def test_reader_missing_zoo_says_how_to_build_it(monkeypatch, tmp_path, capsys):
 
 
 def test_reader_undefined_figures_are_null_in_strict_json(monkeypatch, tmp_path, tiny_zoo, capsys):
-    mod = _load("reader", monkeypatch)
+    mod = load_bench("reader", monkeypatch)
     monkeypatch.setattr(mod, "speed", lambda reader, threads, **kw: {"networks_per_minute": 1})  # not measured here
     out = tmp_path / "r.json"
     # one test network per zoo: Kendall tau and R^2 are undefined (NaN), which json.dumps wrote as NaN
@@ -135,7 +128,7 @@ def test_reader_undefined_figures_are_null_in_strict_json(monkeypatch, tmp_path,
 def test_reader_bootstrap_without_two_classes_is_no_interval(monkeypatch):
     import torch
 
-    mod = _load("reader", monkeypatch)
+    mod = load_bench("reader", monkeypatch)
     from metanet.reader.lightning import auroc
 
     one_run = mod.run_bootstrap(torch.tensor([0.1, 0.9]), torch.tensor([0.0, 1.0]), torch.tensor([3, 3]), auroc, n=5)
@@ -147,7 +140,7 @@ def test_reader_bootstrap_without_two_classes_is_no_interval(monkeypatch):
 
 # ---------------------------------------------------------------------------------------------- repair
 def test_repair_argument_errors(monkeypatch, tmp_path, capsys):
-    mod = _load("repair", monkeypatch)
+    mod = load_bench("repair", monkeypatch)
     out = str(tmp_path / "r.json")
     for argv, needle in [
         (["--modes", "knwon"], "--modes"),  # was: no repair at all, exit 0
@@ -162,7 +155,7 @@ def test_repair_argument_errors(monkeypatch, tmp_path, capsys):
 
 
 def test_repair_quick_default_output_is_the_quick_file(monkeypatch, tmp_path, capsys):
-    mod = _load("repair", monkeypatch)
+    mod = load_bench("repair", monkeypatch)
     monkeypatch.setattr(mod, "ROOT", tmp_path)
     seen = {}
 
@@ -191,7 +184,7 @@ def test_repair_quick_default_output_is_the_quick_file(monkeypatch, tmp_path, ca
     (["--writer", "/nonexistent/w.safetensors"], "/nonexistent/w.safetensors"),
 ], ids=["method", "trailing-comma", "awr-k1", "folds", "selection-seeds", "tasks", "rounds", "candidates", "writer"])
 def test_loop_arguments_are_checked_before_any_work(monkeypatch, tmp_path, capsys, argv, needle):
-    mod = _load("loop", monkeypatch)
+    mod = load_bench("loop", monkeypatch)
     out = str(tmp_path / "l.json")
     if needle is None:  # valid: stop at the first piece of work, the writer
         monkeypatch.setattr(mod.G, "load_writer", lambda path: (_ for _ in ()).throw(RuntimeError("reached")))
@@ -204,7 +197,7 @@ def test_loop_arguments_are_checked_before_any_work(monkeypatch, tmp_path, capsy
 
 # ---------------------------------------------------------------------------------------------- scale_out
 def test_scale_out_argument_errors_before_ray_starts(monkeypatch, tmp_path, capsys):
-    mod = _load("scale_out", monkeypatch)
+    mod = load_bench("scale_out", monkeypatch)
     monkeypatch.setattr(mod, "ray_build", lambda *a: pytest.fail("Ray started on bad arguments"))
     for argv, needle in [
         (["--recipe", "no-such-recipe"], "no-such-recipe"),
@@ -219,7 +212,7 @@ def test_scale_out_argument_errors_before_ray_starts(monkeypatch, tmp_path, caps
 # ---------------------------------------------------------------------------------------------- run_all
 @pytest.fixture
 def run_all(tmp_path, monkeypatch):
-    mod = _load("run_all", monkeypatch)
+    mod = load_bench("run_all", monkeypatch)
     monkeypatch.setattr(mod, "RESULTS", tmp_path / "results")
     (tmp_path / "results").mkdir()
     monkeypatch.setattr(mod, "BENCH", tmp_path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,20 +11,15 @@ from types import SimpleNamespace
 
 import pytest
 
+from bench_helpers import load_bench
+
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _load(name: str, monkeypatch):
-    spec = importlib.util.spec_from_file_location(f"bench_r27_{name}", ROOT / "bench" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, mod)  # dataclasses look their module up while it is executed
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture
 def run_all(tmp_path, monkeypatch):
-    mod = _load("run_all", monkeypatch)
+    mod = load_bench("run_all", monkeypatch)
     monkeypatch.setattr(mod, "RESULTS", tmp_path / "results")
     (tmp_path / "results").mkdir()
     monkeypatch.setattr(mod, "BENCH", tmp_path)
@@ -108,7 +102,7 @@ def _fake_run(devices, threads):
 
 def test_scale_out_exits_1_when_the_two_zoos_differ(monkeypatch, tmp_path, capsys):
     # the docstring's determinism check was only a field in the JSON: the script exited 0 on a failed check
-    mod = _load("scale_out", monkeypatch)
+    mod = load_bench("scale_out", monkeypatch)
     monkeypatch.setattr(mod, "ray_build", lambda recipe, out, cpus, limit: 3.0 / cpus)
     monkeypatch.setattr(mod, "ddp_fit", lambda zoo, work, devices, threads, steps, bs: _fake_run(devices, threads))
     _fake_zoos(monkeypatch, differ=True)
@@ -123,7 +117,7 @@ def test_scale_out_exits_1_when_the_two_zoos_differ(monkeypatch, tmp_path, capsy
 
 
 def test_scale_out_exits_1_with_a_message_when_a_measurement_fails(monkeypatch, tmp_path, capsys):
-    mod = _load("scale_out", monkeypatch)
+    mod = load_bench("scale_out", monkeypatch)
     _fake_zoos(monkeypatch, differ=False)
 
     def no_ray(recipe, out, cpus, limit):
@@ -163,7 +157,7 @@ def test_scale_out_script_failure_is_a_message_and_exit_1(tmp_path):
 
 def test_ddp_fit_without_a_usable_event_file_is_a_measurement_error(monkeypatch, tmp_path):
     # a training run that exited 0 but logged nothing (or one step) was an IndexError / ZeroDivisionError
-    mod = _load("scale_out", monkeypatch)
+    mod = load_bench("scale_out", monkeypatch)
     monkeypatch.setattr(mod, "subprocess",
                         SimpleNamespace(run=lambda args, **kw: subprocess.CompletedProcess(args, 0, "", "")))
     with pytest.raises(mod.MeasurementError, match="no TensorBoard event file"):
