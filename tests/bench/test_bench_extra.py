@@ -13,7 +13,6 @@ import pytest
 
 from bench_helpers import load_bench
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 
