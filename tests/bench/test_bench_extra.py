@@ -14,8 +14,6 @@ import pytest
 from bench_helpers import load_bench
 
 
-
-
 def _strict(text: str):
     def bad(token):
         raise ValueError(f"non-standard JSON token {token}")
