@@ -110,8 +110,9 @@ def as_model(model: Any, *, inplace: bool = False) -> tuple[nn.Module, str | Non
         from metanet.graph.encode import as_network
 
         return as_network(model), os.fsdecode(model)
-    if type(model).__module__ == "metanet.writer.generate" and type(model).__name__ == "Generated":
-        # by name: importing the writer here would be circular
+    from metanet.verify import _is_generated
+
+    if _is_generated(model):
         if not isinstance(model.model, nn.Module):  # else a str there is read by spec() as an architecture string
             raise ArchError(f"got a Generated whose .model is {_a(model.model)}, not a network: a Generated stands "
                             "for the nn.Module metanet.generate chose; give that module, the path of a network saved "
