@@ -207,13 +207,6 @@ def test_scale_out_argument_errors_before_ray_starts(monkeypatch, tmp_path, caps
 
 
 # ---------------------------------------------------------------------------------------------- run_all
-@pytest.fixture
-def run_all(tmp_path, monkeypatch):
-    mod = load_bench("run_all", monkeypatch)
-    monkeypatch.setattr(mod, "RESULTS", tmp_path / "results")
-    (tmp_path / "results").mkdir()
-    monkeypatch.setattr(mod, "BENCH", tmp_path)
-    return mod
 
 
 def _repair(quick: bool, blind: bool) -> dict:

@@ -16,16 +16,6 @@ from bench_helpers import load_bench
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-@pytest.fixture
-def run_all(tmp_path, monkeypatch):
-    mod = load_bench("run_all", monkeypatch)
-    monkeypatch.setattr(mod, "RESULTS", tmp_path / "results")
-    (tmp_path / "results").mkdir()
-    monkeypatch.setattr(mod, "BENCH", tmp_path)
-    return mod
-
-
 def test_run_all_goes_on_when_a_zoo_build_fails(run_all, tmp_path, monkeypatch, capsys):
     # the docstring promises that a failing benchmark is reported and the run goes on: a zoo that could not be
     # built was a traceback that stopped the whole run (and wrote no table)

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def run_all(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("run_all", ROOT / "bench" / "run_all.py")
-    mod = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "run_all", mod)  # dataclasses look their module up while it is executed
-    spec.loader.exec_module(mod)
-    monkeypatch.setattr(mod, "RESULTS", tmp_path / "results")  # JSON written by the test, not the repository's
-    (tmp_path / "results").mkdir()
-    monkeypatch.setattr(mod, "BENCH", tmp_path)
-    return mod
 
 
 def test_table_reads_figures_and_judges_goals(run_all, tmp_path):
