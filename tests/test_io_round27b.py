@@ -3,12 +3,13 @@ checkpoints, metanet.generate's result, graphs, arguments given in the wrong ord
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 import pytest
 import torch
+
+from generated_helpers import ARCH, fake_generated
 
 import metanet
 from metanet import io
@@ -16,22 +17,6 @@ from metanet.cli import main
 from metanet.errors import ArchError, FileFormatError, MetadataError
 from metanet.graph import to_graph
 from metanet.nets import build
-from metanet.verify import Report
-from metanet.writer.generate import GenerationReport, Generated
-
-ARCH = "mlp:4-3-2:relu"
-
-
-def _generated() -> Generated:
-    """A Generated as metanet.generate returns it, without running the writer (fast)."""
-    nets = [build(ARCH, seed=s) for s in range(2)]
-    report = GenerationReport(
-        task="digits", arch=ARCH, support=20, chosen=1, seconds=1.0, seconds_write=0.5, seed=0, shots=2,
-        candidates=[{"val_accuracy": 0.5, "val_loss": 1.0}, {"val_accuracy": math.nan, "val_loss": math.nan}],
-        test=Report(accuracy=0.75, loss=0.5, per_class=[0.5, 1.0], n=4, seconds=0.1),
-        writer={"source": "in-memory"},
-    )
-    return Generated(nets[1], report, nets)
 
 
 # --- files that are not regular files -----------------------------------------------------------------------
@@ -99,7 +84,7 @@ def test_loading_a_writer_or_reader_checkpoint_names_its_loader():
 # --- what save() accepts ------------------------------------------------------------------------------------
 def test_save_of_a_generated_network_is_what_its_save_writes(tmp_path):
     # metanet.verify took metanet.generate's result, metanet.save refused it ("unsupported module Generated")
-    g = _generated()
+    g = fake_generated()
     a = io.save(g, tmp_path / "a.safetensors")
     b = g.save(tmp_path / "b.safetensors")
     assert a.read_bytes() == b.read_bytes()
@@ -110,7 +95,7 @@ def test_save_of_a_generated_network_is_what_its_save_writes(tmp_path):
 
 
 def test_save_of_a_generated_network_with_metadata_of_its_own_is_refused(tmp_path):
-    g = _generated()
+    g = fake_generated()
     out = tmp_path / "g.safetensors"
     with pytest.raises(MetadataError, match=r"generation report.*metanet.save\(g.model, path, \*\*meta\)"):
         io.save(g, out, note="mine")

@@ -3,29 +3,15 @@ result or a saved network's path; a graph or an architecture where a network is 
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
+
+from generated_helpers import ARCH, fake_generated
 
 from metanet import io
 from metanet.errors import FileFormatError, GraphError
 from metanet.graph import describe, from_graph, layout, permute_hidden, plot, to_graph
 from metanet.nets import build
-from metanet.verify import Report
-from metanet.writer.generate import GenerationReport, Generated
-
-ARCH = "mlp:4-3-2:relu"
-
-
-def _generated() -> Generated:
-    nets = [build(ARCH, seed=s) for s in range(2)]
-    report = GenerationReport(
-        task="digits", arch=ARCH, support=20, chosen=1, seconds=1.0, seconds_write=0.5, seed=0, shots=2,
-        candidates=[{"val_accuracy": 0.5, "val_loss": 1.0}, {"val_accuracy": math.nan, "val_loss": math.nan}],
-        test=Report(accuracy=0.75, loss=0.5, per_class=[0.5, 1.0], n=4, seconds=0.1),
-    )
-    return Generated(nets[1], report, nets)
 
 
 def _same(a, b) -> bool:
@@ -35,7 +21,7 @@ def _same(a, b) -> bool:
 
 def test_to_graph_encodes_a_generated_network_and_a_saved_one(tmp_path):
     # "to_graph() needs an nn.Module, got Generated" while metanet.verify(g) took it
-    g = _generated()
+    g = fake_generated()
     want = to_graph(g.model)
     assert _same(to_graph(g), want)
     path = io.save(g.model, tmp_path / "net with space.safetensors")
@@ -54,7 +40,7 @@ def test_to_graph_of_a_missing_path_or_a_graph_says_what_to_do(tmp_path):
 
 
 def test_describe_and_plot_take_what_to_graph_takes(tmp_path):
-    g = _generated()
+    g = fake_generated()
     path = io.save(g.model, tmp_path / "n.safetensors")
     want = describe(g.model)
     assert describe(g) == want and describe(path) == want
@@ -64,7 +50,7 @@ def test_describe_and_plot_take_what_to_graph_takes(tmp_path):
 
 
 def test_layout_of_a_generated_network_and_a_path_hint(tmp_path):
-    g = _generated()
+    g = fake_generated()
     assert layout(g) is layout(g.model) is layout(to_graph(g.model))
     path = io.save(g.model, tmp_path / "n.safetensors")
     with pytest.raises(GraphError, match=r"file path .*reads architectures, not files: give "
@@ -75,7 +61,7 @@ def test_layout_of_a_generated_network_and_a_path_hint(tmp_path):
 
 
 def test_permute_hidden_takes_a_generated_network_and_a_path(tmp_path):
-    g = _generated()
+    g = fake_generated()
     perm = [2, 0, 1]
     want = permute_hidden(g.model, 1, perm)
     path = io.save(g.model, tmp_path / "n.safetensors")
