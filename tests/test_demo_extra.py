@@ -7,31 +7,16 @@ import shlex
 
 import pytest
 
-import metanet.demo as demo
+from demo_helpers import stub_stages
+
 from metanet.cli import main
 from metanet.demo import STAGES, run_demo
 from metanet.errors import ConfigError
 
 
-def _stub_stages(monkeypatch) -> list[str]:
-    ran: list[str] = []
-
-    def stage(name):
-        def run_stage(run, *args):
-            with run.stage(name, "stub") as row:
-                ran.append(name)
-                row["result"] = "ok"
-            return (None, {}) if name == "generate" else {}
-        return run_stage
-
-    for name in STAGES:
-        monkeypatch.setattr(demo, f"_stage_{name}", stage(name))
-    return ran
-
-
 def test_printed_tensorboard_command_quotes_a_path_with_spaces(tmp_path, monkeypatch, capsys):
     # "tensorboard --logdir /x/my demo/tb" pasted into a shell gave tensorboard two arguments
-    _stub_stages(monkeypatch)
+    stub_stages(monkeypatch)
     out = tmp_path / "my demo"
     r = run_demo(out, progress=False, verbose=True)
     line = [ln for ln in capsys.readouterr().out.splitlines() if "tensorboard --logdir" in ln]
@@ -44,7 +29,7 @@ def test_printed_tensorboard_command_quotes_a_path_with_spaces(tmp_path, monkeyp
                                             ("zoo", False), ("tb", False), ("inspect", False)])
 def test_something_in_the_way_of_an_output_is_refused_before_any_work(tmp_path, monkeypatch, name, make_dir):
     # a folder named pruned.safetensors failed the prune stage only after all the others had run (minutes)
-    ran = _stub_stages(monkeypatch)
+    ran = stub_stages(monkeypatch)
     out = tmp_path / "out"
     out.mkdir()
     (out / name).mkdir() if make_dir else (out / name).write_text("mine")
@@ -55,7 +40,7 @@ def test_something_in_the_way_of_an_output_is_refused_before_any_work(tmp_path, 
 
 
 def test_something_in_the_way_is_one_error_line_from_the_cli(tmp_path, monkeypatch, capsys):
-    ran = _stub_stages(monkeypatch)
+    ran = stub_stages(monkeypatch)
     (tmp_path / "inspect").write_text("mine")
     assert main(["demo", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -65,7 +50,7 @@ def test_something_in_the_way_is_one_error_line_from_the_cli(tmp_path, monkeypat
 
 def test_rerun_into_the_same_folder_is_allowed(tmp_path, monkeypatch):
     # what a finished run leaves is not "in the way" of the next one
-    ran = _stub_stages(monkeypatch)
+    ran = stub_stages(monkeypatch)
     out = tmp_path / "out"
     for d in ("zoo", "tb", "inspect"):
         (out / d).mkdir(parents=True)

@@ -9,38 +9,18 @@ import json
 import math
 import re
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 import torch
+
+from demo_helpers import stub_stages
 
 import metanet
 import metanet.demo as demo
 from metanet.cli import main
 from metanet.demo import STAGES, run_demo
 from metanet.errors import ZooError
-
-
-def _stub_stages(monkeypatch, fail_at: str | None = None, outside: float = 0.0) -> list[str]:
-    """Stages that only record their names; ``fail_at`` raises KeyboardInterrupt (Ctrl-C) in that stage, and
-    ``outside`` seconds pass before every stage (as the imports at the top of a stage do)."""
-    ran: list[str] = []
-
-    def stage(name):
-        def run_stage(run, *args):
-            time.sleep(outside)
-            with run.stage(name, "stub") as row:
-                if name == fail_at:
-                    raise KeyboardInterrupt
-                ran.append(name)
-                row["result"] = "ok"
-            return (None, {}) if name == "generate" else {}
-        return run_stage
-
-    for name in STAGES:
-        monkeypatch.setattr(demo, f"_stage_{name}", stage(name))
-    return ran
 
 
 # --------------------------------------------------------------------------- reruns into the same folder
@@ -55,7 +35,7 @@ def test_an_interrupted_rerun_leaves_no_results_of_the_earlier_run(tmp_path, mon
         (out / name).write_text(text)
     (out / "notes.txt").write_text("mine")  # the user's own files in the folder are left alone
     (out / "inspect" / "mine.png").write_text("mine")
-    ran = _stub_stages(monkeypatch, fail_at="loop")
+    ran = stub_stages(monkeypatch, fail_at="loop")
     with pytest.raises(KeyboardInterrupt):
         run_demo(out, seed=1, progress=False, verbose=False)
     assert ran == ["zoo", "read", "generate"]
@@ -90,7 +70,7 @@ def _totals(printed: str) -> tuple[float, float, list[float]]:
 
 def test_the_tables_total_is_the_printed_total(tmp_path, monkeypatch, capsys):
     # the table summed the stages (e.g. 43.4) and the line below it said "total 52.6 s": two totals
-    _stub_stages(monkeypatch, outside=0.05)
+    stub_stages(monkeypatch, outside=0.05)
     r = run_demo(tmp_path / "d", progress=False, verbose=True)
     table_total, final, rows = _totals(capsys.readouterr().out)
     assert table_total == final == r["seconds"]
