@@ -72,6 +72,17 @@ def tiny_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def partial_tiny_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny recipe's first 4 runs (a ``--limit`` build: 92 of its 96 runs missing), built once per session;
+    read-only for tests."""
+    from metanet.zoo import build
+
+    out = tmp_path_factory.mktemp("partial") / "tiny part"
+    build("tiny", out, limit=4, progress=False)
+    return out
+
+
 @pytest.fixture(scope="module")
 def digits_net():
     """A digits MLP trained for a few steps (accuracy well above chance, so wrong numbers would show); eval mode."""

@@ -8,18 +8,11 @@ import warnings
 import pytest
 
 from metanet.reader.data import zoo_graphs
-from metanet.zoo import Zoo, build
+from metanet.zoo import Zoo
 
 
-@pytest.fixture(scope="module")
-def partial_tiny(tmp_path_factory):
-    out = tmp_path_factory.mktemp("partial") / "tiny part"
-    build("tiny", out, limit=4, progress=False)
-    return out
-
-
-def test_reader_graphs_of_a_partial_zoo_warn_that_the_split_will_change(partial_tiny):
-    with Zoo(partial_tiny) as zoo:
+def test_reader_graphs_of_a_partial_zoo_warn_that_the_split_will_change(partial_tiny_zoo):
+    with Zoo(partial_tiny_zoo) as zoo:
         with pytest.warns(UserWarning, match=r"4 of its recipe's 96 runs \(92 missing.*will change"):
             graphs = zoo_graphs(zoo, split="train", max_nets=2)
         assert 1 <= len(graphs) <= 2

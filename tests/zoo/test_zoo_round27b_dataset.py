@@ -10,22 +10,14 @@ import pytest
 
 from zoo_helpers import open_read_only
 
-from metanet.zoo import Zoo, build
+from metanet.zoo import Zoo
 from metanet.zoo.store import SCHEMA
 
 
-@pytest.fixture(scope="module")
-def partial_tiny(tmp_path_factory):
-    """The tiny recipe's first 4 runs (a ``--limit`` build: 92 of its 96 runs missing)."""
-    out = tmp_path_factory.mktemp("partial") / "tiny part"
-    build("tiny", out, limit=4, progress=False)
-    return out
-
-
-def test_split_of_a_partial_zoo_warns_once_that_it_will_change(partial_tiny):
+def test_split_of_a_partial_zoo_warns_once_that_it_will_change(partial_tiny_zoo):
     """The split is drawn over the runs present: a partial zoo split silently differently from the finished one
     (a test run could later land in train). Now it warns, once, naming the missing runs."""
-    with Zoo(partial_tiny) as zoo:
+    with Zoo(partial_tiny_zoo) as zoo:
         with pytest.warns(UserWarning, match=r"4 of its recipe's 96 runs \(92 missing.*will change when the build "
                                               r"completes"):
             ds = zoo.dataset(split="test")
@@ -66,8 +58,6 @@ def test_num_classes_of_an_empty_dataset_is_zero(small_zoo, target):
         assert len(ds) == 0 and ds.num_classes == 0
         assert zoo.dataset(split="all", target=target)[:0].num_classes == 0  # an empty subset too
         assert zoo.dataset(split="all", target="task", run=[]).num_classes == 1  # class targets: the label space
-
-
 
 
 def test_read_only_index_with_only_a_nets_table_names_the_foreign_index(tmp_path):
