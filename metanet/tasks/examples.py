@@ -75,15 +75,16 @@ def _labels(y: Any, n: int) -> np.ndarray:
         raise TaskError(f"x has {n} examples but y has {len(a)} labels; they must match")
     if a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.integer):
         raise TaskError(f"y has dtype {a.dtype}; labels must be integer class ids 0..k-1 (e.g. y.long())")
-    a = a.astype(np.int64)
-    if a.min() < 0:
-        raise TaskError(f"y contains negative label {int(a.min())}; labels must be 0..k-1")
-    k = int(a.max()) + 1
+    lo, hi = int(a.min()), int(a.max())  # before the int64 cast: uint64 2**63 + 5 wrapped to a "negative label"
+    if lo < 0:
+        raise TaskError(f"y contains negative label {lo}; labels must be 0..k-1")
+    k = hi + 1
     if k > n:  # some class must be missing; checked before bincount, which would allocate k counters
         raise TaskError(
             f"labels must be 0..k-1 with every class present, but the largest label is {k - 1} for only {n} "
             "examples (renumber the labels)"
         )
+    a = a.astype(np.int64)  # safe now: every label is in 0..n-1
     counts = np.bincount(a, minlength=k)
     if k < 2:
         raise TaskError("y has a single class; a task needs at least 2 classes (labels 0..k-1, k >= 2)")

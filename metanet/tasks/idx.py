@@ -95,8 +95,8 @@ def load_idx_folder(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, np.
         images, labels = files[f"{role}_images"], files[f"{role}_labels"]
         if xs.shape[0] != ys.shape[0]:
             raise TaskError(
-                f"{which} images and labels disagree: {xs.shape[0]} images vs {ys.shape[0]} labels "
-                f"({images.parent})"
+                f"{which} images and labels disagree: {xs.shape[0]} images vs {ys.shape[0]} labels (in {images.name} "
+                f"and {labels.name}, folder {images.parent}); each image needs one label"
             )
         if xs.shape[0] == 0:
             raise TaskError(f"{images} holds no images; expected a non-empty {which} set")

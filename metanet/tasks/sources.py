@@ -129,6 +129,12 @@ def _find_idx(name: str) -> tuple[dict[str, Path] | None, list[str]]:
                     f"into {folder / 'mnist'} or {folder / 'fashion-mnist'}, whichever they hold"
                 )
         return files, notes
+    if env and Path(env).expanduser().is_dir() and not notes:
+        # else mnist fell back to the 5,000-image subset without a word, though the user named a data folder
+        root = Path(env).expanduser()
+        torch_style = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}[name]
+        notes.append(f"METANET_DATA={env} holds no {name} IDX files (searched {root / name}, "
+                     f"{root / torch_style / 'raw'} and {root} itself)")
     return None, notes
 
 

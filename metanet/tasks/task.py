@@ -126,11 +126,24 @@ class Task:
         order = np.argsort(np.where(label_map >= 0, label_map, base_k + 1))[: len(classes)]
         self._classes = tuple(int(c) for c in order)
         self._class_names = tuple(data.class_names[c] for c in self._classes)
+        # IDX files may hold only some of the classes: a class without training examples gave empty splits
+        # (mnist[5,6] served 0 examples) or a 10-way task that could never learn half its labels.
+        counts = np.bincount(data.y["train"], minlength=base_k)
+        absent = [c for c in sorted(self._classes) if counts[c] == 0]
+        if absent:
+            held = np.flatnonzero(counts).tolist()
+            raise TaskError(
+                f"task {name!r}: class{'es' if len(absent) > 1 else ''} {', '.join(map(str, absent))} "
+                f"({', '.join(data.class_names[c] for c in absent)}) ha{'ve' if len(absent) > 1 else 's'} no "
+                f"training examples in the data from {data.source}, which holds classes {held}; name classes "
+                f"it holds, e.g. {self._base}[{','.join(map(str, held))}]"
+            )
 
         subset = self._classes != tuple(range(base_k))
         self._rows: dict[str, np.ndarray | None] = {}
         for split in SPLITS:
-            self._rows[split] = np.flatnonzero(label_map[data.y[split]] >= 0) if subset else None
+            # every row when all classes are kept (reordered or relabelled): None, not an index that copied the split
+            self._rows[split] = np.flatnonzero(label_map[data.y[split]] >= 0) if len(classes) < base_k else None
 
         parts = [data.description]
         if subset:
