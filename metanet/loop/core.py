@@ -51,7 +51,8 @@ from metanet.nets import build
 from metanet.verify import Report, verify_stacked
 from metanet.loop.refine import GRADIENT_FREE
 from metanet.loop.rewards import WORST, Reward, make_reward
-from metanet.loop.select import DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates, check_selection
+from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates, check_scorable,
+                                 check_selection)
 from metanet.loop.tasks import LoopTask, as_loop_tasks, check_seed
 
 __all__ = ["METHODS", "LoopConfig", "score_stacked", "score_candidates", "diversity", "round_loss", "evaluate",
@@ -447,6 +448,12 @@ def improve(
     if no_test:  # found in round 0 before, after the TensorBoard directory had been written
         raise TaskError(f"held-out task {no_test[0]} has no test split to evaluate on; give held-out tasks a test "
                         "split (e.g. split_examples(..., test=None) keeps all the rest)")
+    # a task its selection cannot score failed in round 0, after the TensorBoard directory had been written
+    for lt in batch_all:
+        check_scorable(lt, selection, folds)
+    for lt in held:
+        for sel in SELECTIONS if compare_selections else (selection,):
+            check_scorable(lt, sel, folds)
     per = tasks_per_round or len(batch_all)
     opt = torch.optim.Adam(writer.parameters(), lr=lr)
     tb = None

@@ -91,6 +91,12 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
         raise ArchError(f"activity perturbation perturbs each layer's output once, but layer {name!r} "
                         f"({type(reused[0]).__name__}) is applied more than once per forward pass (shared weights); "
                         "use method='perturbation' or 'sgd'")
+    # a layer the forward pass never calls (e.g. an auxiliary head) does not change the output: it is left as it
+    # is (its estimate was a raw KeyError)
+    layers = [m for m in layers if m in clean]
+    if not layers:
+        raise ArchError(f"activity perturbation perturbs the outputs of Linear and Conv2d layers, but the forward pass "
+                        f"of {type(net).__name__} calls none of its layers; use method='perturbation' or 'sgd'")
     hooks = [m.register_forward_hook(perturb) for m in layers]
     try:
         out = net(xb.repeat(2 * population, *[1] * (xb.dim() - 1)))

@@ -21,6 +21,9 @@ __all__ = ["Reward", "AccuracyReward", "SizePenalty", "WORST", "make_reward"]
 
 #: reward of a broken candidate (NaN/inf output, or verification crashed): below every real reward
 WORST = -1e3
+# the cap of AccuracyReward's squashed loss: far from 1 in float64 (its tie-break stays below ``tie``) and above
+# loss / (1 + loss) of every loss below 1e6
+_BELOW_ONE = 1.0 - 1e-6
 
 
 class Reward:
@@ -102,7 +105,10 @@ class AccuracyReward(Reward):
         out = []
         for r in reports:
             loss = r.loss if math.isfinite(r.loss) else math.inf
-            out.append(r.accuracy - self.tie * (1.0 if math.isinf(loss) else loss / (1.0 + loss)))
+            # loss / (1 + loss) rounds to 1.0 from a loss of about 1e16 (and near it for 1e12): the term then equalled
+            # one example's worth of accuracy at n=1000, and a more accurate candidate tied a worse one (and lost
+            # the tie to the lower index); capped just below 1, as documented
+            out.append(r.accuracy - self.tie * (1.0 if math.isinf(loss) else min(loss / (1.0 + loss), _BELOW_ONE)))
         return torch.tensor(out, dtype=torch.float64)
 
     def __repr__(self) -> str:

@@ -81,6 +81,20 @@ def _check_folds(folds: int) -> None:
         raise ConfigError(f"cross-fitting needs folds >= 2, got {folds!r}")
 
 
+def check_scorable(lt: LoopTask, selection: str, folds: int = 5) -> None:
+    """TaskError unless ``selection`` can reward candidates of ``lt``: a non-empty val split (``"val"``), or enough
+    labelled examples of every class for ``folds`` folds (``"crossfit"``). Checked up front by
+    :func:`~metanet.loop.improve`: found in round 0 before, after its TensorBoard directory had been written."""
+    if selection == "val" and len(lt.val[1]) == 0:
+        raise TaskError(f"task {lt.name}: its val split is empty, so the candidates cannot be scored on it; give it "
+                        "examples (e.g. split_examples(..., val=10)) or use selection='crossfit'")
+    if selection == "crossfit":
+        try:
+            fold_ids(lt.labelled()[1], lt.num_classes, folds)
+        except TaskError as e:
+            raise TaskError(f"task {lt.name}: {e}") from None
+
+
 def fold_ids(y: Tensor, num_classes: int, folds: int, seed: int = 0) -> Tensor:
     """The fold (``0..folds-1``) of every example, stratified: each class's examples, in a seeded order, are dealt
     to the folds in turn (continuing where the previous class stopped, so the folds' sizes differ by at most one).

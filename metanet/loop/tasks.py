@@ -32,7 +32,8 @@ class LoopTask:
 
     Each part is read as a Task's split (numpy arrays, uint8 images 0..255, int32 labels) and kept as float32
     inputs and int64 labels; a part whose labels are not class ids ``0..num_classes-1``, or whose inputs and labels
-    differ in length, is a TaskError here, when the task is made."""
+    differ in length, is a TaskError here, when the task is made. A test part without examples is kept as None (no
+    test split)."""
 
     name: str
     arch: Arch
@@ -61,6 +62,11 @@ class LoopTask:
             if len(y) and (int(y.min()) < 0 or int(y.max()) >= self.num_classes):
                 raise TaskError(f"task {self.name}: {part} labels {int(y.min())}..{int(y.max())} are not class ids "
                                 f"0..{self.num_classes - 1}")
+            if part == "test" and len(y) == 0:
+                # no test examples is no test split: evaluate() reported NaN accuracies as if measured (from_task of a
+                # Task with an empty test split, e.g. a few labelled examples), and improve's heldout check missed it
+                self.test = None
+                continue
             setattr(self, part, (x, y))
 
     def labelled(self) -> Pair:
