@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -84,6 +85,9 @@ class NeuralGraph(Data):
     4         ``NODE_POS``          index of an input / output neuron; -1 for hidden neurons
     5         ``NODE_HAS_BIAS``     1 if the neuron has a bias parameter
     ========  ====================  =================================================================
+
+    ``x`` has the network's dtype, so in ``float16`` (``bfloat16``) the ``NODE_POS`` column is exact only up to index
+    2048 (256); ``node_pos`` (int64) always holds the exact index.
 
     **Edges** point forward (source in layer :math:`l-1`, target in layer :math:`l`) and are ordered by weight
     layer; within layer :math:`l` first its weight edges in the row-major order of the weight
@@ -180,3 +184,9 @@ class NeuralGraph(Data):
                 "or decode it as a population with metanet.graph.from_graphs(batch)"
             )
         return arch
+
+
+# PyG allowlists its own Data classes for torch.load(weights_only=True), which InMemoryDataset.load uses; unlisted, a
+# saved dataset of neural graphs loads only through a warned fallback to a full (unsafe) unpickle
+if hasattr(torch.serialization, "add_safe_globals"):
+    torch.serialization.add_safe_globals([NeuralGraph])

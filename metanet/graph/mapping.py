@@ -15,10 +15,10 @@ them and a leading population dimension is carried along::
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from numbers import Integral
@@ -528,9 +528,31 @@ def _param(t: Tensor, requires_grad: bool) -> nn.Parameter:
 
 
 # --- cache -------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=256)
+#: most layouts kept, and most edges in all: a layout holds ~56 bytes per edge (structure tensors, sorted edge keys),
+#: ~100 MB for mlp:784-1024-1024-10, so a count limit alone let a sweep over wide networks hold tens of GB
+_KEY_CACHE = 256
+_CACHE_EDGES = 2**24
+_BY_KEY: "OrderedDict[str, Layout]" = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
 def _from_key(key: str) -> Layout:
-    return Layout(plan(json.loads(key)))
+    with _CACHE_LOCK:
+        lay = _BY_KEY.get(key)
+        if lay is not None:
+            _BY_KEY.move_to_end(key)
+            return lay
+    lay = Layout(plan(json.loads(key)))
+    with _CACHE_LOCK:
+        lay = _BY_KEY.setdefault(key, lay)  # another thread may have built it meanwhile: keep one
+        _BY_KEY.move_to_end(key)
+        edges = sum(v.num_edges for v in _BY_KEY.values())
+        while len(_BY_KEY) > 1 and (len(_BY_KEY) > _KEY_CACHE or edges > _CACHE_EDGES):
+            _, old = _BY_KEY.popitem(last=False)  # least recently used; the newest always stays
+            edges -= old.num_edges
+            for k in [k for k, v in _BY_TEXT.items() if v is old]:  # else these aliases would keep it alive
+                del _BY_TEXT[k]
+    return lay
 
 
 _BY_TEXT: "OrderedDict[Any, Layout]" = OrderedDict()
@@ -538,9 +560,11 @@ _TEXT_CACHE = 512
 
 
 def _remember(k: Any, lay: Layout) -> Layout:
-    _BY_TEXT[k] = lay
-    if len(_BY_TEXT) > _TEXT_CACHE:
-        _BY_TEXT.popitem(last=False)
+    with _CACHE_LOCK:
+        if _BY_KEY.get(lay.key) is lay:  # not an alias of a layout the size limit has already dropped
+            _BY_TEXT[k] = lay
+            if len(_BY_TEXT) > _TEXT_CACHE:
+                _BY_TEXT.popitem(last=False)
     return lay
 
 

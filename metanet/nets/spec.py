@@ -49,7 +49,7 @@ def _layer_spec(i: int, m: nn.Module) -> dict[str, Any]:
     if type(m) in ACTIVATIONS.values():
         raise ArchError(
             f"layer {i} ({m}) is not supported: only the default configuration of {type(m).__name__} is, "
-            "as the activation is stored by name alone"
+            f"as the activation is stored by name alone; supported layers: {SUPPORTED_LAYERS}"
         )
     if type(m) is nn.Linear:
         return {"type": "linear", "in": m.in_features, "out": m.out_features, "bias": m.bias is not None}
