@@ -21,18 +21,19 @@ Schema (every key optional unless marked *required*; unknown keys are errors)::
       width: [16, 32, 64]          # DIST of hidden widths / conv channels, >= 1
       same_width: true             # one sampled width for every hidden layer (else one draw per layer)
       activation: [relu, tanh]     # DIST of metanet.nets.ACTIVATIONS names
-      skip: 0.5                    # probability of residual skips (mlp; needs same_width or equal widths)
+      skip: 0.5                    # probability of residual skips (mlp: around each hidden layer whose input and
+                                   # output widths are equal; a run with no such layer stores skips: false)
       bias: true
       kernel: 3                    # DIST (cnn)
       stride: 2                    # DIST (cnn)
     train:
       optimizer: [adam, sgd]       # DIST of sgd | adam | adamw
-      lr: {log_uniform: [1.0e-4, 1.0e-2]}
+      lr: {log_uniform: [1.0e-4, 1.0e-2]}   # DIST in (0, 10]
       momentum: 0.9                # DIST in [0, 1) (sgd)
-      weight_decay: 0.0            # DIST >= 0
+      weight_decay: 0.0            # DIST in [0, 1]
       batch_size: [32, 64]         # DIST of ints >= 1
-      epochs: 10                   # DIST of ints >= 1
-      init_scale: 1.0              # DIST > 0: the default init multiplied by this factor
+      epochs: 10                   # DIST of ints in 1..10000
+      init_scale: 1.0              # DIST in (0, 100]: the default init multiplied by this factor
       dropout: 0.0                 # DIST in [0, 1)
       label_noise: 0.0             # DIST in [0, 1): fraction of training labels replaced by random labels
       train_examples: null         # use only this many (seeded-random) training examples of each task
@@ -43,7 +44,8 @@ Schema (every key optional unless marked *required*; unknown keys are errors)::
       poison_rate: {uniform: [0.05, 0.2]}   # DIST in (0, 1): fraction of training examples poisoned
       kind: [square, checker, random]       # DIST: trigger pattern
       size: [3, 4, 5]              # DIST: trigger side in pixels
-      location: [corner, random]   # DIST: bottom-right corner, or a random place fixed per run
+      location: [corner, random]   # DIST: bottom-right corner (one pixel in from both edges, where the image
+                                   # allows), or a random place fixed per run
       target: random               # a class index (DIST) or 'random' (uniform over the task's classes)
 
 A DIST is a constant, a list (uniform choice), or a one-key mapping: ``{choice: [...]}``,
@@ -326,7 +328,11 @@ class Recipe:
         return copy.deepcopy(self.source)
 
     def fingerprint(self) -> str:
-        """sha256 of the canonical JSON of the recipe: equal for recipes that sample the same runs."""
+        """sha256 of the canonical JSON of the recipe as written (its :meth:`to_dict`, description included).
+
+        Equal recipes have equal fingerprints; recipes written differently (``lr: 0.001`` and ``lr: [0.001]``, or
+        another description) differ even when they sample the same runs: a build resumes only with its own recipe.
+        """
         return hashlib.sha256(json.dumps(self.source, sort_keys=True, default=str).encode()).hexdigest()
 
     # --- sampling ------------------------------------------------------------------------------------------
@@ -360,8 +366,10 @@ class Recipe:
         skips = bool(rng.random() < self.skip) if 0 < self.skip < 1 else self.skip >= 1
         kernel, stride = int(a["kernel"].sample(rng)), int(a["stride"].sample(rng))
         if family == "mlp":
-            arch = Arch("mlp", (math.prod(input_shape), *widths, num_classes), activation, self.bias,
-                        skips=skips and depth > 1)
+            # a skip needs two consecutive hidden layers of one width: with same_width false and no such pair the
+            # run has no residual connection, and hparams['skips'] (a reader's ground truth) must not claim one
+            skips = skips and any(a == b for a, b in zip(widths, widths[1:]))
+            arch = Arch("mlp", (math.prod(input_shape), *widths, num_classes), activation, self.bias, skips=skips)
         else:
             if len(input_shape) != 3:
                 raise RecipeError(f"task {task!r} has input shape {input_shape}; the cnn family needs (C, H, W) images")

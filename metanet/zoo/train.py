@@ -47,7 +47,7 @@ from torch import Tensor
 
 from metanet.errors import ConfigError, TaskError
 from metanet.nets import Arch, activation, build
-from metanet.zoo.backdoor import poison_indices, poisoned_test_set, trigger_tensors
+from metanet.zoo.backdoor import backdoor_target, poison_indices, poisoned_test_set, trigger_tensors
 from metanet.zoo.data import TaskData
 from metanet.zoo.recipe import RunSpec, _is_int, derived_seeds
 
@@ -423,11 +423,20 @@ def _setup(run: RunSpec, data: TaskData) -> _Setup:
         y[idx] = torch.randint(data.num_classes, (k,), generator=g)
     poison = trigger = None
     if run.backdoor is not None:
+        # a hand-made trigger is checked before anything is drawn: it was a bare KeyError / ValueError, and a target
+        # past the task's classes failed mid-training inside cross_entropy (nothing here draws random numbers)
+        trigger = trigger_tensors(run.backdoor, data.input_shape)
+        target = backdoor_target(run.backdoor)
+        if target >= data.num_classes:
+            raise ConfigError(f"run {run.index}: backdoor target {target} is not a class of task {run.task!r} "
+                              f"(valid: 0..{data.num_classes - 1})")
+        if "poison_rate" not in run.backdoor:
+            raise ConfigError(f"run {run.index}: the backdoor has no 'poison_rate' (the fraction of training "
+                              "examples poisoned, a number in [0, 1])")
         idx = poison_indices(n, run.backdoor["poison_rate"], g)
         poison = torch.zeros(n, dtype=torch.bool)
         poison[idx] = True
-        y[idx] = int(run.backdoor["target"])
-        trigger = trigger_tensors(run.backdoor, data.input_shape)
+        y[idx] = target
     return _Setup(y, poison, trigger, torch.Generator().manual_seed(seeds["data"]))
 
 
