@@ -12,8 +12,8 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -43,6 +43,14 @@ def _path(path: str | os.PathLike) -> Path:
     return Path(os.fsdecode(path)).expanduser()
 
 
+def _write_path(path: str | os.PathLike) -> Path:
+    """:func:`_path` of a file to write: an empty path was "'.': is a directory" (a path never given), and a blank
+    one ('  ') wrote a file that :func:`load` then refused as an empty path."""
+    if isinstance(path, (str, bytes)) and not os.fsdecode(path).strip():
+        raise FileFormatError(f"the path to write is empty ({path!r}); give a file path, e.g. 'net.safetensors'")
+    return _path(path)
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """sha256 of a file's bytes (hex), read in 1 MiB blocks: zoo shards, checkpoints."""
     h = hashlib.sha256()
@@ -70,24 +78,35 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
         raise NotADirectoryError(errno.ENOTDIR, "is a file, not a directory; no file can be written under it",
                                  e.filename) from None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = _new_temp(path)
     except OSError as e:  # name the destination, not a temporary file the user never asked for
         raise OSError(e.errno, f"cannot write a file here ({e.strerror})", str(given)) from None
-    os.close(fd)
     try:
         write(tmp)
         try:  # a plain open() keeps the mode of a file it overwrites: a private 0600 file stays private
-            mode = stat.S_IMODE(os.stat(path).st_mode)
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask  # mkstemp creates 0600; give a new file the mode a plain open() would
-        os.chmod(tmp, mode)
+            pass  # a new file keeps the mode the temporary was created with: what a plain open() gives
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return given
+
+
+def _new_temp(path: Path) -> str:
+    """Create an empty temporary file ``.{name}.XXXXXXXX.tmp`` beside ``path``, of mode ``0o666`` less the umask (the
+    kernel applies it, as for a plain open()). mkstemp's 0600 made the umask needed, and reading it (``os.umask(0)``,
+    then back) set the umask of the whole process to 0 for a moment: a file another thread created then was
+    world-writable."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return str(tmp)
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
 
 
 def json_safe(obj: Any) -> Any:
@@ -140,7 +159,9 @@ def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> 
             returns, saved as its :meth:`~metanet.writer.Generated.save` does (the same file: its chosen network,
             the generation report as the metadata; ``meta`` must then be empty: save ``g.model`` for metadata of
             your own).
-        path: destination (``.safetensors`` by convention).
+        path: destination (``.safetensors`` by convention; ``~`` is the home folder, missing parent folders are
+            created). An existing file is replaced whole; a symbolic link is written through (the file it points
+            to is replaced, the link kept).
         **meta: JSON-serialisable metadata stored in the header (task, accuracy, provenance, ...). numpy numbers
             and 0-d tensors are stored as plain numbers; NaN and ±inf as ``None`` (the header is strict JSON).
 
@@ -152,6 +173,7 @@ def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> 
         MetadataError: ``meta`` is not JSON-serialisable (a :class:`~metanet.errors.ConfigError` and a
             ``TypeError``), or too large for the file header (100 MB), or given with a generated network; nothing
             is written.
+        FileFormatError: ``path`` is empty or blank, or no path at all (not a str, bytes or os.PathLike).
         OSError: ``path`` cannot be written (a directory, under a file, no permission).
     """
     if not isinstance(model, nn.Module):
@@ -221,7 +243,7 @@ def save_safetensors(tensors: dict[str, torch.Tensor], path: str | os.PathLike, 
     text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
     if len(text) <= n:  # always, in practice: the same JSON reordered (else keep safetensors' own bytes)
         raw = raw[:8] + text.ljust(n, b" ") + raw[8 + n :]
-    return atomic_write(_path(path), lambda tmp: Path(tmp).write_bytes(raw))
+    return atomic_write(_write_path(path), lambda tmp: Path(tmp).write_bytes(raw))
 
 
 def _misfit(shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, ...]],

@@ -13,6 +13,7 @@ Tables of ``neurons.sqlite``:
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import operator
@@ -26,9 +27,21 @@ import torch
 from torch import Tensor
 
 from metanet.errors import ArchError, ConfigError, FileFormatError, TaskError, whole_number
-from metanet.io import atomic_write
+from metanet.io import _path, atomic_write
 
 __all__ = ["NeuronDB", "COLUMNS"]
+
+
+def _db_path(path: object, what: str, valid: str) -> Path:
+    """``path`` as a Path, ``~`` expanded (as metanet.save and load do: a folder named '~' was created), or a
+    FileFormatError for no path at all (a raw TypeError) or an empty one (save('') wrote into the working directory,
+    load('') read whatever database it held)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise FileFormatError(f"{what} must be a path (str, bytes or os.PathLike), got {type(path).__name__}")
+    if not os.fsdecode(path).strip():
+        raise FileFormatError(f"{what} is empty ({path!r}); give {valid}")
+    return _path(path)
+
 
 #: column -> (SQL type, meaning). Deltas are fractions (accuracy 0.91 -> 0.85 is -0.06).
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -207,7 +220,8 @@ class NeuronDB:
         con.commit()
 
     def to_sqlite(self, path: str | os.PathLike) -> Path:
-        """Write ``neurons.sqlite`` (atomically: a temporary file renamed into place)."""
+        """Write ``neurons.sqlite`` (atomically: a temporary file renamed into place; a symbolic link is written
+        through, as :func:`metanet.save` does)."""
 
         def write(tmp: str) -> None:
             con = sqlite3.connect(tmp)
@@ -216,12 +230,22 @@ class NeuronDB:
             finally:
                 con.close()
 
-        return atomic_write(path, write)
+        return atomic_write(_db_path(path, "the database file", "a file path such as 'out/neurons.sqlite'"), write)
 
     def save(self, out_dir: str | os.PathLike) -> dict[str, Path]:
-        """Write ``neurons.sqlite`` and ``INDEX.md`` into ``out_dir`` (each atomically)."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        """Write ``neurons.sqlite`` and ``INDEX.md`` into ``out_dir`` (each atomically; ``~`` is the home folder, the
+        directory is created if missing).
+
+        Raises:
+            FileFormatError: ``out_dir`` is empty or no path at all.
+            OSError: ``out_dir`` cannot be written (an existing file, under a file, no permission).
+        """
+        out = _db_path(out_dir, "the output directory", "a directory such as 'out/' (created if missing)")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # mkdir's 'File exists' read as if all was fine
+            raise NotADirectoryError(errno.ENOTDIR, "is a file, not a directory; give a new or existing directory "
+                                     "for neurons.sqlite and INDEX.md", str(out)) from None
         db = self.to_sqlite(out / "neurons.sqlite")
         text = self.index_md()
         idx = atomic_write(out / "INDEX.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
@@ -229,8 +253,9 @@ class NeuronDB:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "NeuronDB":
-        """Open a saved database (the ``neurons.sqlite`` file or the directory holding it)."""
-        p = Path(path)
+        """Open a saved database (the ``neurons.sqlite`` file or the directory holding it; ``~`` is the home
+        folder)."""
+        p = _db_path(path, "the neuron database path", "a neurons.sqlite file or the directory holding it")
         if p.is_dir():
             p = p / "neurons.sqlite"
         if not p.is_file():

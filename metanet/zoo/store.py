@@ -122,6 +122,10 @@ def tensor_sha256(state: Mapping[str, Tensor]) -> str:
 
 
 def _db_message(db_path: Path, e: Exception) -> str:
+    if "locked" in str(e) or "busy" in str(e):  # "damaged ... rebuild the zoo" was the wrong advice for a lock
+        return (f"the zoo index {db_path} is locked by another process ({e}): a build, merge or sqlite3 shell has it "
+                "open in a transaction; wait for it to finish and retry (on a network file system without "
+                "working locks, copy the zoo to a local disk)")
     return (f"{db_path} is not a readable zoo index ({e}); it was damaged or written by something else: rebuild the "
             "zoo with 'metanet zoo build RECIPE --out DIR'")
 
@@ -169,8 +173,16 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike, create: bool = False) -> None:
-        self.path = Path(path)
+        if not isinstance(path, (str, bytes, os.PathLike)):  # a raw TypeError from pathlib
+            raise ZooError(f"a zoo is a directory path (str, bytes or os.PathLike), got {type(path).__name__}")
+        if not os.fsdecode(path).strip():  # Path("") is ".": "'.' is not a zoo", a path never given
+            raise ZooError(f"the zoo path is empty ({path!r}); give the zoo directory (it holds index.sqlite and "
+                           "shards/)")
+        self.path = Path(os.fsdecode(path))
         self.db_path = self.path / "index.sqlite"
+        if self.db_path.exists() and not self.db_path.is_file():  # was "index.sqlite is missing", or a raw sqlite3 error
+            raise ZooError(f"{self.db_path} is not a file (a directory or a device): not a metanet zoo index; give a "
+                           "zoo directory, or a new or empty one to build into")
         if not self.db_path.is_file():
             if not create:
                 what = (f"{self.db_path.name} is missing" if self.path.is_dir() else
@@ -283,17 +295,37 @@ class Store:
 
         class _Tx:
             def __enter__(self_inner):
-                store.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    store.conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.DatabaseError as e:
+                    raise ZooError(_db_message(store.db_path, e)) from None
 
             def __exit__(self_inner, et, ev, tb):
-                store.conn.execute("ROLLBACK" if et else "COMMIT")
+                if et is not None:
+                    store.conn.execute("ROLLBACK")
+                    return
+                try:
+                    store.conn.execute("COMMIT")
+                except sqlite3.DatabaseError as e:
+                    # a COMMIT refused as busy leaves the transaction open: the connection kept its write lock and
+                    # every later write failed with "cannot start a transaction within a transaction"
+                    if store.conn.in_transaction:
+                        store.conn.execute("ROLLBACK")
+                    raise ZooError(_db_message(store.db_path, e)) from None
 
         return _Tx()
 
     # --- units -----------------------------------------------------------------------------------------
     def done_units(self) -> set[int]:
-        """Indices of the units committed to the index."""
-        return {r[0] for r in self.conn.execute("SELECT unit FROM units")}
+        """Indices of the units committed to the index.
+
+        Raises:
+            ZooError: the index database is unreadable (or locked by another process).
+        """
+        try:
+            return {r[0] for r in self.conn.execute("SELECT unit FROM units")}
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(self.db_path, e)) from None
 
     def broken_units(self, units: Iterable[int] | None = None) -> dict[int, str]:
         """The committed units (of ``units``, default all) that are not intact, with the reason: ``"missing"`` (the
