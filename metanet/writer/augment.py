@@ -14,6 +14,8 @@ hence :data:`SMOOTH`. A pixel-permuted task is left alone: shifting its inputs w
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -63,6 +65,10 @@ def shift_copies(x: Tensor, shift: int = 1) -> Tensor:
     Shapes:
         - x: :math:`(n, C, L)` or :math:`(n, C, H, W)`; output: :math:`(3n, C, L)` or :math:`(5n, C, H, W)`
     """
+    # a negative shift was a raw "Sizes of tensors must match" RuntimeError, a float or bool one a TypeError from pad
+    if isinstance(shift, bool) or not isinstance(shift, numbers.Integral) or shift < 1:
+        raise TaskError(f"shift_copies' shift must be a whole number of positions >= 1, got {shift!r}")
+    shift = int(shift)
     spatial = x.dim() - 2
     if spatial not in (1, 2):
         raise TaskError(f"shift_copies needs (n, C, L) or (n, C, H, W) inputs, got shape {tuple(x.shape)}")
@@ -90,6 +96,8 @@ def augment_support(x: Tensor, y: Tensor, mode: str, below: int) -> tuple[Tensor
         return x, y
     if mode != "shift":
         raise ConfigError(f"unknown support augmentation {mode!r}; valid: {', '.join(AUGMENTS)}")
+    if isinstance(below, bool) or not isinstance(below, numbers.Integral) or below < 0:  # None: a raw TypeError
+        raise ConfigError(f"augment_support's below (examples per class) must be an integer >= 0, got {below!r}")
     if x.dim() not in (3, 4):  # flat inputs, or more spatial axes than shift_copies moves along (3-d volumes)
         return x, y
     counts = torch.bincount(y)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from dataclasses import dataclass, field
 
 import torch
@@ -68,7 +69,14 @@ def make_episode(
 
     ``classes`` are distinct labels of ``y``, each with at least 2 examples (one for the support, one for the query);
     class ``classes[i]`` becomes label ``i``. Raises :class:`~metanet.errors.TaskError` otherwise."""
-    classes = list(classes)
+    # shots=0 gave an empty support and shots=-1 all but one example of each class; query=0 an empty query
+    for what, v in (("shots", shots), ("query", query)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+            raise TaskError(f"episode {what} (examples per class) must be a whole number >= 1, got {v!r}")
+    try:  # as ints: a tensor's 0-d elements named the episode "[tensor(0),...]" and hid repeats from set()
+        classes = [operator.index(c) for c in classes]
+    except TypeError:
+        raise TaskError(f"an episode's classes are integer labels, got {classes!r}") from None
     # a repeated class put the same examples under two labels, in the support of one and the query of the other;
     # a class with fewer than 2 examples left the support (or both sets) without it, and [] failed in torch.cat
     if not classes or len(set(classes)) != len(classes):
@@ -171,6 +179,9 @@ class EpisodeSampler(IterableDataset):
         return {k: v for k, v in self.__dict__.items() if k != "_cache"}
 
     def episode(self, i: int) -> Episode:
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):  # 1.0: a RuntimeError from manual_seed
+            raise TaskError(f"an episode index is an integer, got {i!r}")
+        i = int(i)
         # modulo 2**64, as torch reads a negative seed: the same stream for every seed it took, and no "Overflow when
         # unpacking long long" for large ones (seed_everything's 2**32 - 1 reached it through the data module)
         g = torch.Generator().manual_seed((int(self.seed) * 1_000_003 + i) % 2**64)

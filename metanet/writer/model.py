@@ -382,8 +382,13 @@ class Writer(nn.Module):
         candidates, seed = integer("candidates", candidates, 1), integer("seed", seed)
         _check_fits_memory(arch, candidates)
         x, y = _support(x, y)
-        if y.numel() == 0 or int(y.min()) < 0 or int(y.max()) >= k:
-            raise TaskError(f"support labels must be in 0..{k - 1} and non-empty")
+        if y.numel() == 0:
+            raise TaskError(f"the support set is empty; give at least one example of each of the {k} classes")
+        if int(y.min()) < 0 or int(y.max()) >= k:  # name what was given: labels [3, 7] of a 2-class task
+            got = y.unique()
+            raise TaskError(f"support labels must be in 0..{k - 1} (class ids), got labels {got[:10].tolist()}"
+                            f"{' ...' if len(got) > 10 else ''}; renumber them (torch.unique(y, return_inverse=True)"
+                            "[1]) or write an architecture with more outputs")
         if torch.bincount(y, minlength=k).min() == 0:
             raise TaskError(f"the support set needs at least one example of each of the {k} classes")
         if not arch.fits(tuple(x.shape[1:])):
@@ -537,12 +542,16 @@ class Writer(nn.Module):
         if path is not None and not os.fsdecode(path).strip():  # Path("") is ".": "'.' is a directory"
             raise CheckpointError(f"a writer checkpoint path is empty ({path!r}); give a checkpoint file (.safetensors "
                                   "or a Lightning .ckpt), or None for the shipped one")
-        if path is not None and os.fsdecode(path).lower().endswith(".ckpt"):  # also "last.CKPT"
-            keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
-                    "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
-            writer = load_lightning(cls, path, "writer", "writer", keys)
-        else:
-            writer = load_module(cls, path, kind="writer")
+        # building the module drew its throwaway default init from torch's global RNG (then overwritten by the
+        # checkpoint's weights): loading changed the caller's random stream. On the cpu: under
+        # torch.set_default_device("meta") the module was built on 'meta' and loading its weights kept no values
+        with torch.random.fork_rng(devices=[]), cpu_default():
+            if path is not None and os.fsdecode(path).lower().endswith(".ckpt"):  # also "last.CKPT"
+                keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
+                        "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
+                writer = load_lightning(cls, path, "writer", "writer", keys)
+            else:
+                writer = load_module(cls, path, kind="writer")
         writer._origin = _origin(path, writer)  # what generate's report names (while the weights are still these)
         return writer
 
@@ -601,14 +610,16 @@ def integer(name: str, v: object, least: int | None = None, none: str = "") -> i
 def _support(x, y) -> tuple[Tensor, Tensor]:
     """The support set as float32 inputs ``(n, ...)`` and int64 labels ``(n,)``, or a TaskError naming the problem
     (float labels, a length mismatch or NaN inputs used to surface as torch errors deep in the solvers)."""
+    # before as_tensor: under a default device (torch.set_default_device, even "cpu") it copies a meta tensor
+    # there, "Cannot copy out of meta tensor; no data!"
+    for name, t in (("inputs", x), ("labels", y)):
+        if isinstance(t, Tensor) and t.is_meta:  # its values are read below: a RuntimeError from .item() on meta
+            raise TaskError(f"support {name} are on the 'meta' device and hold no values; pass tensors with data "
+                            "(e.g. on cpu)")
     try:
         x, y = torch.as_tensor(x), torch.as_tensor(y)
     except (TypeError, ValueError, RuntimeError) as e:
         raise TaskError(f"support inputs and labels must be tensors or arrays ({type(e).__name__}: {e})") from None
-    for name, t in (("inputs", x), ("labels", y)):
-        if t.is_meta:  # its values are read below: a RuntimeError from .item() on meta tensors
-            raise TaskError(f"support {name} are on the 'meta' device and hold no values; pass tensors with data "
-                            "(e.g. on cpu)")
     if x.dim() < 2:
         raise TaskError(f"support inputs must have shape (n, *input_shape), got shape {tuple(x.shape)}")
     # uint8 images and bool inputs are read as every task reader reads them (tasks.as_examples, from_examples),
