@@ -476,7 +476,9 @@ class Reader(nn.Module):
         members: dict[str, list[int]] = {}
         for i, lay in enumerate(lays):
             members.setdefault(lay.key, []).append(i)
-        ea, bias = data.edge_attr.float(), data.x[:, 0].float()
+        # x.float()[:, 0], not x[:, 0].float(): a float64 graph's bias column must come out as the same strided view
+        # as a float32 one's, or reductions over it (the bias statistics) sum in another order (readings off by ulps)
+        ea, bias = data.edge_attr.float(), data.x.float()[:, 0]
         out = []
         for idxs in members.values():
             lay = lays[idxs[0]]
@@ -1030,6 +1032,13 @@ class Reader(nn.Module):
         has an unfitted scan head (:func:`metanet.read` then reads with the weights-only backdoor head; a warning
         says so). The fit's export (``ReaderModule(export=...)``, a ``.safetensors`` file) has it fitted; or fit it
         with :func:`metanet.reader.scan.fit_scan`."""
+        # building the module draws a throwaway random init before its weights are loaded: fork the global RNG so
+        # that loading a reader leaves the caller's random stream (torch.manual_seed(0); ...) untouched
+        with torch.random.fork_rng(devices=[]):
+            return cls._load(path)
+
+    @classmethod
+    def _load(cls, path: str | os.PathLike | None) -> "Reader":
         from metanet.checkpoints import load_lightning, load_module
 
         if path is not None and str(path).lower().endswith(".ckpt"):  # also "last.CKPT"

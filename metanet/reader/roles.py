@@ -42,7 +42,9 @@ def hidden_activations(lay, params: dict[str, Tensor], x: Tensor) -> list[Tensor
 
     if any(layer.type != "linear" or layer.kk != 1 for layer in lay.layers):
         return None
-    h = x.flatten(1).unsqueeze(0).expand(next(iter(params.values())).shape[0], -1, -1)
+    first = next(iter(params.values()))
+    # in the parameters' dtype: float64 networks on float32 task images were an einsum dtype error
+    h = x.flatten(1).to(first.dtype).unsqueeze(0).expand(first.shape[0], -1, -1)
     outs = []
     for layer in lay.layers[:-1]:
         w = params[layer.weight]
@@ -56,12 +58,14 @@ def hidden_activations(lay, params: dict[str, Tensor], x: Tensor) -> list[Tensor
 
 
 def role_codes(acts: Tensor, y: Tensor, num_classes: int) -> Tensor:
-    """Role codes ``(P, width)`` from activations ``(P, n, width)`` of one layer and labels ``y`` ``(n,)``."""
+    """Role codes ``(P, width)`` from activations ``(P, n, width)`` of one layer and labels ``y`` ``(n,)`` (integers in
+    ``[0, num_classes)``)."""
+    acts, y, num_classes = _checked(acts, y, num_classes)
     active = (acts.abs() > 1e-2).float().mean(1)
     std = acts.std(1)
     dead = (active < ACTIVE_FRACTION) | (std < 1e-3)
     r = (acts - acts.median(1, keepdim=True).values).abs()
-    onehot = torch.nn.functional.one_hot(y, num_classes).float()  # (n, C)
+    onehot = torch.nn.functional.one_hot(y, num_classes).to(r.dtype)  # (n, C); float64 activations stay float64
     counts = onehot.sum(0).clamp(min=1)
     mu = torch.einsum("pnw,nc->pwc", r, onehot) / counts  # (P, width, C)
     present = onehot.sum(0) > 0
@@ -73,3 +77,29 @@ def role_codes(acts: Tensor, y: Tensor, num_classes: int) -> Tensor:
     si = (mmax - rest) / (mmax + rest + 1e-8)
     codes = torch.where(si > SELECTIVITY, 2 + classes[arg], torch.full_like(arg, POLY))
     return torch.where(dead, torch.full_like(codes, DEAD), codes)
+
+
+def _checked(acts: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor, int]:
+    """``acts``, ``y`` (as int64) and ``num_classes`` (an int) if they fit together, else a ConfigError naming the
+    mismatch (these were raw einsum / one_hot / median RuntimeErrors)."""
+    from metanet.errors import ConfigError, whole_number
+
+    k = None if isinstance(num_classes, bool) else whole_number(num_classes)
+    if k is None or k < 1:
+        raise ConfigError(f"role_codes num_classes must be a whole number >= 1, got {num_classes!r}")
+    if not isinstance(acts, Tensor) or not acts.is_floating_point() or acts.dim() != 3:
+        raise ConfigError(f"role_codes needs float activations of shape (networks, examples, width); got "
+                          f"{tuple(acts.shape) if isinstance(acts, Tensor) else type(acts).__name__}"
+                          f"{' ' + str(acts.dtype) if isinstance(acts, Tensor) else ''}")
+    y = torch.as_tensor(y)
+    if y.dtype == torch.bool or y.is_floating_point() or y.is_complex() or y.dim() != 1:
+        raise ConfigError(f"role_codes needs integer class labels of shape (examples,); got {y.dtype} of shape "
+                          f"{tuple(y.shape)}")
+    if len(y) != acts.shape[1] or len(y) == 0:
+        raise ConfigError(f"role_codes needs one label per example (at least one); got {len(y)} labels for "
+                          f"activations of {acts.shape[1]} examples")
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= k:
+        raise ConfigError(f"role_codes labels must lie in [0, {k}) (num_classes={num_classes!r}); got "
+                          f"{lo}..{hi}")
+    return acts, y.long().to(acts.device), k

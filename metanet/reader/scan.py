@@ -36,7 +36,7 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
-from metanet.errors import GraphError
+from metanet.errors import ConfigError, GraphError, whole_number
 
 __all__ = ["SCAN_FEATURES", "scan_features", "scan_graphs", "scanned_backdoor", "fit_scan"]
 
@@ -92,7 +92,12 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
 
     if not reader.num_data_probes or not int(reader.dprobe_n.max()):
         raise GraphError("the trigger scan runs networks on the reader's labelled data probes; this reader has none")
-    steps = int(steps if steps is not None else getattr(reader, "scan_steps", 0)) or 300
+    # steps=0 ran the default 300 steps, 2.7 ran 2 and images=-1 dropped the last image (a [:-1] slice), silently
+    for name, v in (("steps", steps), ("images", images)):
+        if v is not None and (isinstance(v, bool) or whole_number(v) is None or whole_number(v) < 1):
+            raise ConfigError(f"scan_features {name} must be a whole number >= 1, got {v!r}")
+    steps = whole_number(steps) if steps is not None else int(getattr(reader, "scan_steps", 0)) or 300
+    images = whole_number(images)
     if not isinstance(data, Batch):  # a graph, or a list of graphs (any mix)
         data = batch_graphs(data)
     if task_logits is None:

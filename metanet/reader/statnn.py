@@ -165,6 +165,8 @@ class StatNN:
         if len(X) != len(y):
             raise ConfigError(f"StatNN.fit got {len(X)} networks but {len(y)} targets")
         try:
+            if np.iscomplexobj(y):  # astype dropped the imaginary part (a ComplexWarning), then scikit-learn failed
+                raise TypeError
             finite = np.isfinite(y.astype(np.float64))
         except (TypeError, ValueError):
             raise ConfigError(f"StatNN.fit needs numeric targets, got {y.dtype} values such as {y[0]!r}") from None
