@@ -17,7 +17,8 @@ from typing import TypeVar
 
 import torch
 
-__all__ = ["metanet_defaults", "with_metanet_defaults", "physical_memory", "out_of_memory_as", "user_stacklevel"]
+__all__ = ["metanet_defaults", "with_metanet_defaults", "physical_memory", "out_of_memory_as", "user_stacklevel",
+           "drop_generated_source"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -87,3 +88,23 @@ def user_stacklevel() -> int:
             return level
         level, f = level + 1, f.f_back
     return level
+
+
+def drop_generated_source(conv: torch.nn.Module) -> None:
+    """Delete the temporary ``.py`` file PyG wrote the generated ``propagate`` of ``conv``'s class to.
+
+    PyG renders a faster ``propagate`` for each ``MessagePassing`` class once per process, writes it to a temporary
+    file, imports it and never deletes the file: two files were left in the temporary folder by every process that
+    read or wrote a network. The imported module no longer needs its file (only tracebacks into it lose their
+    source lines); PyG's own generic ``propagate``, which writes nothing, ran the reader twice as slowly.
+    """
+    import sys
+    import tempfile
+
+    module = sys.modules.get(getattr(type(conv).propagate, "__module__", "") or "")
+    path = getattr(module, "__file__", None)
+    if path and os.path.dirname(path) == tempfile.gettempdir():  # PyG's file, not a module of anyone's package
+        try:
+            os.unlink(path)
+        except FileNotFoundError:  # deleted when the class's first instance was built
+            pass

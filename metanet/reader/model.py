@@ -76,7 +76,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
-from metanet._state import user_stacklevel
+from metanet._state import drop_generated_source, user_stacklevel
 from metanet.errors import ConfigError, GraphError, check_whole
 
 __all__ = ["Reader", "batch_graphs", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES",
@@ -115,6 +115,7 @@ class EdgeConv(MessagePassing):
 
     def __init__(self, hidden: int, channels: int) -> None:
         super().__init__(aggr="sum", flow="source_to_target")
+        drop_generated_source(self)  # PyG's temporary file of the generated propagate
         self.channels = channels
         self.out = nn.Linear(channels * hidden, hidden)
 

@@ -59,7 +59,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet._state import metanet_defaults, physical_memory
+from metanet._state import drop_generated_source, metanet_defaults, physical_memory
 from metanet.errors import ArchError, ConfigError, TaskError
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
@@ -99,6 +99,7 @@ class WeightMessages(MessagePassing):
 
     def __init__(self, edge_dim: int, out_dim: int, hidden: int = 32) -> None:
         super().__init__(aggr="mean", node_dim=-2)
+        drop_generated_source(self)  # PyG's temporary file of the generated propagate
         self.phi = nn.Sequential(nn.Linear(edge_dim, hidden), nn.GELU(), nn.Linear(hidden, out_dim))
 
     def forward(self, edge_attr: Tensor, edge_index: Tensor, size: tuple[int, int]) -> Tensor:
