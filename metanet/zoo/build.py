@@ -52,7 +52,7 @@ from metanet.errors import ZooError
 from metanet.io import atomic_write
 from metanet.zoo.data import load_task_data
 from metanet.zoo.recipe import Recipe, RunSpec, _is_int, load_recipe
-from metanet.zoo.store import Store, tensor_sha256
+from metanet.zoo.store import Store, tensor_sha256, zoo_path
 from metanet.zoo.train import train_population
 
 __all__ = ["Unit", "plan", "build", "run_unit", "parse_shard", "BuildSummary", "BACKENDS", "merge"]
@@ -256,10 +256,10 @@ _ZOO_ENTRIES = frozenset({"recipe.yaml", "index.sqlite", "index.sqlite-journal",
                           "shards", ".lock"})
 
 
-def _check_out(out: str | os.PathLike) -> None:
+def _check_out(path: Path) -> None:
     """Refuse to build into an existing directory that holds other files and is not a zoo: a zoo directory holds
-    only its recipe, index and shards (a build into ``--out ~/Documents`` scattered them among the user's files)."""
-    path = Path(out)
+    only its recipe, index and shards (a build into ``--out ~/Documents`` scattered them among the user's files).
+    ``path`` is :func:`zoo_path`'s, the folder the Store then opens."""
     if not path.is_dir() or (path / "index.sqlite").is_file():  # new, or a zoo: Store and _check_meta decide
         return
     try:
@@ -307,7 +307,8 @@ def build(
 
     Args:
         recipe: a :class:`Recipe`, a path, a recipe name in ``zoo/`` or a mapping.
-        out: the zoo directory: new, empty, or a zoo of this recipe to resume (created if needed).
+        out: the zoo directory: new, empty, or a zoo of this recipe to resume (created if needed); str, bytes or
+            os.PathLike, ``~`` expanded.
         shard: ``"I/N"`` or ``(I, N)``: build only the units with ``index % N == I``.
         limit: build only the recipe's first ``limit`` runs (tests, smoke runs); stored, and must match on resume.
             The runs, ids and hyperparameters are the full build's; their weights agree with it within float
@@ -336,6 +337,10 @@ def build(
     if limit is not None and (not _is_int(limit) or limit < 1):
         raise ZooError(f"limit must be an integer >= 1 (a number of runs), got {limit!r}")
     i_shard, n_shard = parse_shard(shard)
+    # read once, here: the emptiness check and the Store must see the same folder ('' was the working directory)
+    out = zoo_path(out, "give a new or empty directory to build into, or an existing zoo to resume")
+    if isinstance(recipe, (str, os.PathLike)) and os.fspath(recipe).startswith("~"):
+        recipe = os.path.expanduser(recipe)  # as the zoo path: '~/r.yaml' was "not found"
     recipe = load_recipe(recipe)
     _check_out(out)
     t0 = time.perf_counter()
@@ -387,7 +392,7 @@ def build(
                 written = _build_ray(todo, ctx, store, bar, ray_address, threads)
         finally:
             bar.close()
-        return BuildSummary(Path(out), len(units), len(mine), len(todo), len(mine) - len(todo), written,
+        return BuildSummary(out, len(units), len(mine), len(todo), len(mine) - len(todo), written,
                             time.perf_counter() - t0, backend, rebuilt=rebuilt, verify_seconds=verify_seconds)
     finally:
         store.close()
@@ -478,9 +483,10 @@ def _same_dir(a: Any, b: Any) -> bool:
         return False
 
 
-def merge(out: str | os.PathLike, sources: "Sequence[str | os.PathLike] | str | os.PathLike") -> dict[str, int]:
+def merge(out: str | bytes | os.PathLike,
+          sources: "Sequence[str | bytes | os.PathLike] | str | bytes | os.PathLike") -> dict[str, int]:
     """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out`` (``sources``: a list of zoo
-    directories, or one).
+    directories, or one; every path str, bytes or os.PathLike, ``~`` expanded).
 
     Units already in ``out`` are skipped when identical and are an error when they differ. Each unit is copied
     like a build writes it (shard atomically, then its rows in one transaction), so an interrupted merge resumes.
@@ -495,10 +501,18 @@ def merge(out: str | os.PathLike, sources: "Sequence[str | os.PathLike] | str | 
         ZooError: a source is not a zoo, the sources come from different recipes, a unit conflicts, every source
             is ``out`` itself, or ``out`` is a non-empty directory that is not a zoo (as for :func:`build`).
     """
-    if isinstance(sources, (str, os.PathLike)):
-        sources = [sources]  # one path, not a sequence of one-character paths ("/ is not a zoo")
+    # every path read once, here, as build reads its out: _check_out and the Store must see the same folder
+    out = zoo_path(out, "give the destination: a new or empty directory, or a zoo of the same recipe")
+    if isinstance(sources, (str, bytes, os.PathLike)):
+        sources = [sources]  # one path, not a sequence of one-character paths (or of byte values)
+    try:
+        sources = list(sources)  # a generator: truthy when empty, and consumed by the first pass
+    except TypeError:
+        raise ZooError(f"merge sources: expected a zoo directory or a list of them, got {type(sources).__name__}"
+                       ) from None
     if not sources:
         raise ZooError("merge needs at least one source zoo")
+    sources = [zoo_path(s, "give the zoo directories to copy from") for s in sources]
     # the destination as its own source (a glob like zoos/* matching it) copies nothing, but dropping its broken
     # units dropped them from the "source" too: they were reported repaired and silently lost
     sources = [s for s in sources if not _same_dir(s, out)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from metanet.cli import dumps_json, in_path, out_dir, positive_int, thread_count
@@ -11,6 +12,8 @@ from metanet.cli import dumps_json, in_path, out_dir, positive_int, thread_count
 def _build(args: argparse.Namespace) -> int:
     from metanet.zoo.build import build
 
+    # '~' as build() reads it: out_dir checked a folder './~/...' that build then did not write to
+    args.out = os.path.expanduser(args.out)
     out_dir(args.out)
     summary = build(args.recipe, args.out, shard=args.shard, limit=args.limit, backend=args.backend, workers=args.workers,
                     ray_address=args.ray_address, threads=args.threads, progress=not args.no_progress)
@@ -39,6 +42,7 @@ def _info(args: argparse.Namespace) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from metanet.zoo.build import _count, merge
 
+    args.out = os.path.expanduser(args.out)  # as merge() reads it (see _build)
     out_dir(args.out, "merge destination")
     result = merge(args.out, args.sources)
     repaired = result.get("units_repaired", 0)

@@ -121,6 +121,33 @@ def tensor_sha256(state: Mapping[str, Tensor]) -> str:
     return h.hexdigest()
 
 
+def zoo_path(path: Any, what: str = "give the zoo directory (it holds index.sqlite and shards/)") -> Path:
+    """A zoo directory argument (str, bytes or os.PathLike) as a Path, ``~`` expanded (as :mod:`metanet.io` does):
+    the one reading of a path that every public zoo function applies once, at its entry, so that a build's checks
+    and the Store it writes with see the same folder (``'~/z'`` was a folder named ``~`` in the working directory).
+
+    Raises:
+        ZooError: not a path, or an empty or blank one (``Path("")`` is ``.``, a folder never given); ``what``
+            says what would be valid.
+    """
+    if not isinstance(path, (str, bytes, os.PathLike)):  # a raw TypeError from pathlib
+        raise ZooError(f"a zoo is a directory path (str, bytes or os.PathLike), got {type(path).__name__}; {what}")
+    try:
+        text = os.fsdecode(path)
+    except TypeError:  # an os.PathLike whose __fspath__ returns neither str nor bytes
+        raise ZooError(f"a zoo is a directory path, got {type(path).__name__} whose __fspath__ returns no path; "
+                       f"{what}") from None
+    if not text.strip():
+        raise ZooError(f"the zoo path is empty ({text!r}); {what}")
+    return Path(text).expanduser()
+
+
+def check_command(path: str | os.PathLike) -> str:
+    """``metanet zoo check PATH`` with PATH quoted for a shell: an error's hint must work when pasted, spaces and
+    all."""
+    return f"metanet zoo check {shlex.quote(str(path))}"
+
+
 def _db_message(db_path: Path, e: Exception) -> str:
     if "locked" in str(e) or "busy" in str(e):  # "damaged ... rebuild the zoo" was the wrong advice for a lock
         return (f"the zoo index {db_path} is locked by another process ({e}): a build, merge or sqlite3 shell has it "
@@ -173,12 +200,7 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike, create: bool = False) -> None:
-        if not isinstance(path, (str, bytes, os.PathLike)):  # a raw TypeError from pathlib
-            raise ZooError(f"a zoo is a directory path (str, bytes or os.PathLike), got {type(path).__name__}")
-        if not os.fsdecode(path).strip():  # Path("") is ".": "'.' is not a zoo", a path never given
-            raise ZooError(f"the zoo path is empty ({path!r}); give the zoo directory (it holds index.sqlite and "
-                           "shards/)")
-        self.path = Path(os.fsdecode(path))
+        self.path = zoo_path(path)  # Path("") is ".": "'.' is not a zoo", a path never given
         self.db_path = self.path / "index.sqlite"
         if self.db_path.exists() and not self.db_path.is_file():  # was "index.sqlite is missing", or a raw sqlite3 error
             raise ZooError(f"{self.db_path} is not a file (a directory or a device): not a metanet zoo index; give a "
@@ -422,10 +444,10 @@ class Store:
             data = (src.path / urow["shard"]).read_bytes()
         except OSError as e:
             raise ZooError(f"cannot read {src.path / urow['shard']} ({e.strerror or e}); run "
-                           f"'metanet zoo check {src.path}'") from None
+                           f"'{check_command(src.path)}'") from None
         if hashlib.sha256(data).hexdigest() != urow["sha256"]:
             raise ZooError(f"{src.path / urow['shard']} does not match its sha256 in {src.db_path}; run "
-                           f"'metanet zoo check {src.path}'")
+                           f"'{check_command(src.path)}'")
         rows = src.conn.execute("SELECT * FROM nets WHERE unit=? ORDER BY id", (unit,)).fetchall()
         keep = [c for c in NET_COLUMNS if c not in ("shard", "unit", "created")]
         self.write_unit(unit, data, [{c: r[c] for c in keep} for r in rows], urow["seconds"])
@@ -465,9 +487,9 @@ class Store:
             with safe_open(str(path), framework="pt") as f:
                 out = {k[len(prefix):]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
         except (SafetensorError, OSError, ValueError) as e:
-            raise ZooError(f"cannot read {path} ({e}); run 'metanet zoo check {self.path}'") from None
+            raise ZooError(f"cannot read {path} ({e}); run '{check_command(self.path)}'") from None
         if not out:
-            raise ZooError(f"{path} holds no tensors of network {net_id}; run 'metanet zoo check {self.path}'")
+            raise ZooError(f"{path} holds no tensors of network {net_id}; run '{check_command(self.path)}'")
         return out
 
     # --- integrity -------------------------------------------------------------------------------------

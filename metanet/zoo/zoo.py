@@ -22,7 +22,6 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -31,7 +30,7 @@ from torch import Tensor, nn
 
 from metanet.errors import ArchError, ZooError, whole_number
 from metanet.nets import FAMILIES, Arch, build
-from metanet.zoo.store import CheckReport, Store
+from metanet.zoo.store import CheckReport, Store, check_command
 
 __all__ = ["Zoo", "NetInfo", "quantiles", "format_summary"]
 
@@ -160,17 +159,16 @@ class Zoo:
     """A zoo directory opened for reading.
 
     Args:
-        path: the directory (with ``index.sqlite`` and ``shards/``).
+        path: the directory (with ``index.sqlite`` and ``shards/``): str, bytes or os.PathLike, ``~`` expanded.
 
     Raises:
         ZooError: ``path`` is not a zoo.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
-        if not isinstance(path, (str, os.PathLike)):  # else a raw TypeError from pathlib
-            raise ZooError(f"Zoo() needs the path of a zoo directory (a str or os.PathLike), got {type(path).__name__}")
-        self.path = Path(path)
-        self._store = Store(self.path)
+    def __init__(self, path: str | bytes | os.PathLike) -> None:
+        # the Store reads the path (type, empty, '~'): Path('') first made it "'.' is not a zoo"
+        self._store = Store(path)
+        self.path = self._store.path
         self._infos: list[NetInfo] | None = None
 
     # --- rows ----------------------------------------------------------------------------------------------
@@ -329,7 +327,7 @@ class Zoo:
         bad = _misfit(state, _expected_shapes(n.arch))
         if bad:
             raise ZooError(f"network {net_id}: stored tensors do not fit {n.arch}: {bad}; run "
-                           f"'metanet zoo check {self.path}'")
+                           f"'{check_command(self.path)}'")
         model = build(n.arch, seed=0)
         try:
             model.load_state_dict(state, strict=True)
@@ -379,18 +377,18 @@ class Zoo:
                     for i in sids:
                         states[i] = {k.split("/", 1)[1]: f.get_tensor(k) for k in by_net.get(str(i), [])}
             except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-                raise ZooError(f"cannot read {self.path / shard} ({e}); run 'metanet zoo check {self.path}'") from None
+                raise ZooError(f"cannot read {self.path / shard} ({e}); run '{check_command(self.path)}'") from None
         want = _expected_shapes(infos[0].arch)
         bad = [(i, m) for i in ids for m in [_misfit(states[i], want)] if m]
         if bad:
             raise ZooError(f"networks {[i for i, _ in bad[:5]]} have missing, extra or misshapen tensors in their "
-                           f"shards (network {bad[0][0]}: {bad[0][1]}); run 'metanet zoo check {self.path}'")
+                           f"shards (network {bad[0][0]}: {bad[0][1]}); run '{check_command(self.path)}'")
         module = build(infos[0].arch, seed=0)
         keys = list(want)
         dtypes = {states[i][k].dtype for i in ids for k in keys}
         if len(dtypes) != 1:
             raise ZooError(f"networks {ids[:8]} store tensors of several dtypes ({sorted(map(str, dtypes))}); run "
-                           f"'metanet zoo check {self.path}'")
+                           f"'{check_command(self.path)}'")
         params = {k: torch.stack([states[i][k] for i in ids]) for k in keys}
         module.load_state_dict({k: v[0] for k, v in params.items()})
         return module.eval(), params
