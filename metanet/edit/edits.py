@@ -95,6 +95,10 @@ def remove(model: Network, neurons: Any, task, *, split: str = "test", trigger: 
             module of yours to change: ``inplace=True`` with one is a ConfigError (save or re-encode
             ``result.model`` instead).
 
+    The report's details give ``removed``, how many neurons this edit removed; neurons of the selection that an
+    earlier edit removed already (zero incoming weights and bias, and nothing left reading them) are left as
+    they are and listed in ``already_removed``.
+
     Raises:
         ArchError: unknown layer or neuron, or it would remove every neuron of a layer (nothing is changed).
         ConfigError: ``inplace=True`` with a path or a graph.
@@ -102,9 +106,13 @@ def remove(model: Network, neurons: Any, task, *, split: str = "test", trigger: 
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     sel = parse_neurons(neurons, v)
-    remove_neurons(v, sel)
-    return finish("remove", {"neurons": _sel_str(sel)}, original, edited, task, split, trig,
-                  {"removed": sum(map(len, sel.values()))}, into=model if inplace else None)
+    already = remove_neurons(v, sel)
+    # `removed` counts what this edit removed: a neuron removed by an earlier edit is named, not counted again
+    details: dict[str, Any] = {"removed": sum(map(len, sel.values())) - len(already)}
+    if already:
+        details["already_removed"] = [f"{l}:{j}" for l, j in already]
+    return finish("remove", {"neurons": _sel_str(sel)}, original, edited, task, split, trig, details,
+                  into=model if inplace else None)
 
 
 @any_network

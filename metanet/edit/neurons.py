@@ -7,7 +7,8 @@ file format) stays the same and the edited network loads with :func:`metanet.loa
   other layers' neurons, so there the outgoing weights stay and, for an activation with ``act(0) != 0``
   (sigmoid), the constant ``act(0)`` is folded out of the biases of every layer that reads it. The layer keeps
   its width (physically shrinking it would change the architecture, the neural graph and the zoo layout);
-  the removed neuron is a zero row/column, which pruning statistics count as sparsity.
+  the removed neuron is a zero row/column, which pruning statistics count as sparsity. A neuron removed already
+  is left as it is (a second removal folded ``act(0)`` out of the biases twice).
 - **scale**: the neuron's output times a factor: its outgoing weights are scaled when they read this neuron
   alone, else (residual stream) its incoming weights and bias, which is exact for positively homogeneous
   activations (ReLU, leaky ReLU, identity) and factors >= 0.
@@ -226,19 +227,30 @@ def _consumer_bias_needed(L: Layer, what: str) -> None:
 
 
 @torch.no_grad()
-def remove_neurons(v: NetView, sel: dict[int, list[int]]) -> None:
-    """Remove neurons in place (see the module docstring). Raises ArchError (nothing changed) when it would
-    empty a layer or cannot be done exactly."""
+def remove_neurons(v: NetView, sel: dict[int, list[int]]) -> list[tuple[int, int]]:
+    """Remove neurons in place (see the module docstring); returns those of ``sel`` that were removed already
+    (zero incoming weights and bias, as :func:`removed` counts them), which are left as they are. Raises
+    ArchError (nothing changed) when it would empty a layer or cannot be done exactly."""
     _check_not_all(v, sel)
     for layer in sel:
         L = v.layer(layer)
         if act_at_zero(L.activation) != 0:
             _consumer_bias_needed(L, "remove")
     p = v.params()
+    already: list[tuple[int, int]] = []
     for layer, js in sel.items():
         L = v.layer(layer)
         c0 = act_at_zero(L.activation)
+        gone = removed(v, layer)
+        residual = not all(c.exclusive for c in L.consumers)
         for j in js:
+            if j in gone and c0 != 0 and residual:
+                # its act(0) was folded out of the biases when it was removed: folding it out again changed the
+                # network (a removed neuron "removed" a second time)
+                already.append((layer, j))
+                continue
+            if j in gone and (c0 == 0 or all(not bool(c.columns(p[c.weight], j).any()) for c in L.consumers)):
+                already.append((layer, j))  # its output is 0 already, or read by no one: the edit changes nothing
             p[L.weight][j].zero_()
             if L.bias:
                 p[L.bias][j] = 0
@@ -248,6 +260,7 @@ def remove_neurons(v: NetView, sel: dict[int, list[int]]) -> None:
                     cols.zero_()
                 elif c0 != 0:
                     p[c.bias] -= c0 * cols.sum(dim=1)
+    return already
 
 
 def scale_route(L: Layer, factor: float) -> str | None:

@@ -202,8 +202,9 @@ def attack_success_rate(
     or a list of them (then one rate per network).
 
     Raises:
-        ArchError: no network (None, a tensor, an nn.ModuleList...), or one that does not fit the task's inputs or
-            classes, or cannot run (meta device, TorchScript).
+        ArchError: no network (None, a tensor, an nn.ModuleList, an empty list...), or one that does not fit the
+            task's inputs or classes, or cannot run (meta device, TorchScript).
+        TaskError: no trigger, or one that is malformed or does not fit the task.
     """
     task = resolve(task)
     trig = as_trigger(trigger, task.input_shape, task.num_classes)
@@ -221,6 +222,10 @@ def attack_success_rate(
                         "nn.Module, the path of a network saved with metanet.save, metanet.generate's result or a "
                         "NeuralGraph")
     models = [one] if single else [as_model(m)[0] for m in model]
+    if not models:  # an empty list gave [] back: no rate at all, silently (verify() refuses it too)
+        raise ArchError("attack_success_rate got an empty list of networks; give a network or a list of one or more "
+                        "(an nn.Module, the path of a network saved with metanet.save, metanet.generate's result or "
+                        "a NeuralGraph)")
     out = []
     for k, m in enumerate(models):
         if not isinstance(m, nn.Module) or isinstance(m, (nn.ModuleList, nn.ModuleDict)):

@@ -32,7 +32,8 @@ def weight_norms(v: NetView, layer: int) -> tuple[Tensor, Tensor, Tensor | None]
     L = v.layer(layer)
     w = p[L.weight].detach()
     in_norm = w.reshape(w.shape[0], -1).norm(dim=1)
-    out_sq = torch.zeros(L.width)
+    # a float64 network's norms in float64 (float32 lost digits), a half one's in float32 as before
+    out_sq = torch.zeros(L.width, dtype=torch.promote_types(w.dtype, torch.float32))
     for c in L.consumers:
         wc = p[c.weight].detach()
         # columns of neuron j: wc[:, j*group:(j+1)*group] (conv consumer: input channel j, any kernel)
