@@ -26,13 +26,23 @@ __all__ = ["ReaderModule", "ReaderDataModule", "reader_losses", "metrics"]
 
 
 class _TrainLoader(DataLoader):
-    """A PyG ``DataLoader`` that calls its ``before_iter`` (if set) before each iterator is made."""
+    """A PyG ``DataLoader`` that calls its ``before_iter`` (if set) before each iterator is made; it returns the
+    number of batches to skip (those a resumed fit trained on before its checkpoint) and the torch RNG state to
+    make the iterator with (the one its epoch's shuffle was drawn from), or None."""
 
     def __iter__(self):
         before = getattr(self, "before_iter", None)
-        if before is not None:
-            before()
-        return super().__iter__()
+        plan = before() if before is not None else None
+        if plan is None:
+            return super().__iter__()
+        skip, state = plan
+        now = torch.get_rng_state()
+        torch.set_rng_state(state)  # the epoch's order (and the loader's base seed) as the uninterrupted fit drew them
+        it = super().__iter__()
+        for _ in range(skip):
+            next(it)  # draws the sampler's seed with the first batch; collating draws nothing
+        torch.set_rng_state(now)  # the steps to come draw what they drew uninterrupted
+        return it
 
 
 def _check_excluded(exclude_archs: Sequence[str], archs: set[str]) -> None:
@@ -79,6 +89,7 @@ class ReaderDataModule(L.LightningDataModule):
         self.val_zoos: dict[str, list] | None = None
         self.test_graphs: list | None = None
         self._resume_rng: tuple[torch.Tensor, int] | None = None  # see state_dict()
+        self._epoch_rng: tuple[int, torch.Tensor] | None = None  # (epoch, RNG state its first iterator was made with)
         self._edge_dim: int | None = None  # edge_attr width of every graph, set by the first _load
 
     @property
@@ -135,9 +146,16 @@ class ReaderDataModule(L.LightningDataModule):
     # saved at); a fit resumed from one puts it back each time it makes a train iterator before its first training
     # step (a checkpoint saved as validation ends an epoch makes Lightning open one iterator for the finished epoch
     # first). Saving only reads the state, so an uninterrupted fit draws exactly the numbers it did.
+    # A checkpoint saved mid-epoch (ModelCheckpoint(every_n_train_steps=...), or Lightning's own bookkeeping when a
+    # max_steps fit saved at an epoch's end without validation is resumed) makes Lightning restart the epoch's
+    # iterator: it is made again from the state the epoch's order was drawn from (saved too) and skips the batches
+    # already trained on; it used to shuffle anew and train on the epoch's first batches again.
     def state_dict(self) -> dict[str, Any]:
         step = self.trainer.global_step if self.trainer is not None else 0
-        return {"torch_rng_state": torch.get_rng_state(), "global_step": step}
+        state = {"torch_rng_state": torch.get_rng_state(), "global_step": step}
+        if self._epoch_rng is not None:
+            state["epoch"], state["epoch_rng_state"] = self._epoch_rng
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         from lightning.pytorch.trainer.states import TrainerFn
@@ -145,17 +163,41 @@ class ReaderDataModule(L.LightningDataModule):
         fitting = self.trainer is not None and self.trainer.state.fn == TrainerFn.FITTING
         if fitting and "torch_rng_state" in state_dict:  # not when a checkpoint is only validated or tested
             self._resume_rng = (state_dict["torch_rng_state"], int(state_dict["global_step"]))
+            if "epoch_rng_state" in state_dict:  # not in checkpoints of earlier versions
+                self._epoch_rng = (int(state_dict["epoch"]), state_dict["epoch_rng_state"])
 
-    def _before_train_iter(self) -> None:
+    def _position(self) -> tuple[int, int] | None:
+        """(epoch, batches of it already trained on) of the train iterator being made, counted from the fit's
+        training batches (restored with a checkpoint): Lightning's epoch counters lag or lead while it restarts."""
+        t = self.trainer
+        loop = getattr(t, "fit_loop", None) if t is not None else None
+        limits = getattr(getattr(loop, "_combined_loader", None), "limits", None)  # limit_train_batches applied
+        if not limits or not isinstance(limits[0], int) or limits[0] < 1:
+            return None
+        done = int(loop.epoch_loop.batch_progress.total.ready)
+        return done // limits[0], done % limits[0]
+
+    def _before_train_iter(self) -> tuple[int, torch.Tensor] | None:
         if self._resume_rng is not None:
             state, step = self._resume_rng
             if self.trainer is not None and self.trainer.global_step <= step:
                 torch.set_rng_state(state)
             else:
                 self._resume_rng = None
+        pos = self._position()
+        if pos is None:
+            return None
+        epoch, skip = pos
+        if skip == 0:  # an epoch's first iterator: what a restart of this epoch must shuffle from
+            self._epoch_rng = (epoch, torch.get_rng_state())
+            return None
+        if self._epoch_rng is not None and self._epoch_rng[0] == epoch:
+            return skip, self._epoch_rng[1]
+        return None
 
     def teardown(self, stage: str) -> None:
         self._resume_rng = None
+        self._epoch_rng = None
 
     def train_dataloader(self):
         loader = _TrainLoader(self.train_graphs, batch_size=self.hparams.batch_size, shuffle=True)

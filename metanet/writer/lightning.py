@@ -9,6 +9,7 @@ temperature T, scaled by T²). With ``steps > 1`` every refinement pass is super
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import lightning as L
@@ -72,7 +73,8 @@ class _EpochEpisodes(IterableDataset):
     """The training stream, re-seeded with the trainer's epoch each time an epoch starts iterating it: Lightning
     builds the train loader once (``train/writer.yaml`` does not reload it), so a seed set in ``train_dataloader``
     gave every epoch the same episodes, and a run resumed at an epoch's end other episodes than an uninterrupted
-    one."""
+    one. A resumed run's iterator starts at the batch the checkpoint was taken at (Lightning restarts an iterable
+    from its beginning, and ran the epoch's first batches again)."""
 
     def __init__(self, dm: "EpisodeDataModule", sampler: EpisodeSampler) -> None:
         self.dm, self.sampler = dm, sampler
@@ -80,15 +82,31 @@ class _EpochEpisodes(IterableDataset):
     def __len__(self) -> int:
         return len(self.sampler)
 
+    def _position(self, t: Any) -> tuple[int, int]:
+        """(epoch, batches of it already trained on) of the iterator Lightning is making now.
+
+        Counted from the training batches of the whole fit (restored with a checkpoint): Lightning's epoch counters
+        are not that epoch while it restarts (a fit with ``max_steps`` resumed at an epoch's end first opens an
+        iterator for the finished epoch, then one whose ``epoch_progress.processed`` is one ahead, so it drew the
+        episodes of the epoch after), and a checkpoint taken mid-epoch resumes from the epoch's first batch."""
+        done = int(t.fit_loop.epoch_loop.batch_progress.total.ready)
+        limits = getattr(getattr(t.fit_loop, "_combined_loader", None), "limits", None)  # limit_train_batches applied
+        per_epoch = limits[0] if limits else math.ceil(len(self.sampler) / self.dm.hparams.tasks_per_step)
+        if not isinstance(per_epoch, int) or per_epoch < 1:
+            return 0, 0
+        return done // per_epoch, done % per_epoch
+
     def __iter__(self):
         t, h = self.dm.trainer, self.dm.hparams
-        # the epoch being run (what Lightning gives samplers' set_epoch): on resume the first iterator is made before
-        # trainer.current_epoch is brought up to date
-        epoch, rank = (t.fit_loop.epoch_progress.current.processed, t.global_rank) if t is not None else (0, 0)
+        epoch, skip = self._position(t) if t is not None else (0, 0)
+        rank = t.global_rank if t is not None else 0
         if not h.fresh_episodes:
             epoch = 0
         self.sampler.seed = h.seed * 7919 + 104_729 * epoch + rank  # a new seed each epoch: fresh but reproducible
-        return iter(self.sampler)
+        # as EpisodeSampler.__iter__ (worker w of W yields w, w + W, ...), from the first batch not yet trained on
+        info = torch.utils.data.get_worker_info()
+        w, n = (0, 1) if info is None else (info.id, info.num_workers)
+        return (self.sampler.episode(i) for i in range(skip * h.tasks_per_step + w, len(self.sampler), n))
 
 
 class EpisodeDataModule(L.LightningDataModule):
