@@ -152,26 +152,33 @@ def _stdout_closed() -> bool:
         return False
 
 
-class _DefaultsFormatter(argparse.HelpFormatter):
-    """Every option's ``--help`` shows its real default, read from the parser itself (so it cannot drift from it),
-    unless its help already states one or it has none worth printing (None, a flag's False/True)."""
+def _blank(value: Any) -> bool:
+    """An empty string default: ``(default: )`` says nothing."""
+    return isinstance(value, str) and not value.strip()
+
+
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's :class:`~argparse.ArgumentDefaultsHelpFormatter`: every option's ``--help`` shows its real default,
+    read from the parser itself (so it cannot drift from it). Except where that would say nothing or say it twice: a
+    default of None or ``""``, a flag's False/True, a help that already states one (any "default" in it); and an
+    option without help gets a line with its default (argparse printed none)."""
 
     @staticmethod
     def _shows_default(action: argparse.Action) -> bool:
         default = action.default
-        return (bool(action.option_strings) and "default" not in (action.help or "") and default is not None
-                and default is not argparse.SUPPRESS and not isinstance(default, bool))
+        # positionals as argparse: only those that may be left out (nargs '?' or '*') have a default that applies
+        takes_default = bool(action.option_strings) or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE)
+        return (takes_default and "default" not in (action.help or "").lower() and default is not None
+                and default is not argparse.SUPPRESS and not isinstance(default, bool) and not _blank(default))
 
     def _format_action(self, action: argparse.Action) -> str:
-        if action.help is None and self._shows_default(action):  # argparse prints no help line for help=None
+        if not action.help and self._shows_default(action):  # argparse prints no help line for an empty help
             action = copy.copy(action)
             action.help = "(default: %(default)s)"
         return super()._format_action(action)
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if self._shows_default(action):
-            return f"{action.help} (default: %(default)s)"
-        return action.help
+        return super()._get_help_string(action) if self._shows_default(action) else action.help
 
 
 class _Parser(argparse.ArgumentParser):
@@ -199,7 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run ``metanet ARGV...``; returns the exit code: 0 done, 1 a check that found problems (``zoo check``), 2 a
+    user mistake or a path the file system refuses (one line on stderr), 130 interrupted (Ctrl-C), 141 stdout
+    closed by its reader (``metanet ... | head -1``)."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        # also while the command's libraries load or `metanet train` parses its config (outside _main's handler):
+        # a Ctrl-C there was a traceback of whichever import it hit
+        print("metanet: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     # `metanet train ...` hands its arguments to LightningCLI untouched
     debug = argv[:1] == ["--debug"]
     if argv[debug : debug + 1] == ["train"]:
@@ -233,9 +252,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"metanet: error: {e.strerror or e}: {e.filename}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("metanet: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

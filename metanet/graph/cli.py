@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from metanet.cli import dumps_json, in_path, out_file, positive_int
@@ -28,6 +29,8 @@ def _graph(args: argparse.Namespace) -> int:
     from metanet.io import load
 
     if args.plot is not None:
+        # '~' is the home folder, as for every file metanet reads or saves: atomic_write made a folder './~'
+        args.plot = os.path.expanduser(args.plot)
         out_file(args.plot, "--plot", "graph.png")
     graph = to_graph(load(args.file))
     desc = describe(graph)
