@@ -26,7 +26,7 @@ One run, side by side, everything in one JSON (printed, and written to ``--out``
       candidate written from fit only, no re-write.)
     - generated K=1: one network written from the whole support.
     - Adam: sweep lr {1e-3, 3e-3, 1e-2} x epochs {50, 100, 200} (batch 128) trained on fit, chosen on val,
-      re-trained on the whole support with the chosen recipe (median over ``--sgd-seeds`` seeds).
+      re-trained on the whole support with the chosen recipe (median over 3 seeds; 1 with ``--quick``).
     - NCM: nearest class mean (Euclidean, raw inputs) of the whole support.
     - augmentation: where the writer shift-augments the support (``Writer(augment="shift")``: image-like inputs,
       at most ``augment_below`` examples per class; :mod:`metanet.writer.augment`), the same protocol with the
@@ -73,6 +73,7 @@ if str(ROOT) not in sys.path:
 
 from metanet import tasks  # noqa: E402
 from metanet.errors import MetanetError  # noqa: E402
+from metanet.io import atomic_write  # noqa: E402
 from metanet.nets import Arch, build  # noqa: E402
 from metanet.verify import verify_stacked  # noqa: E402
 from metanet.writer import Writer, generate  # noqa: E402
@@ -816,11 +817,11 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="CI-size run: few tasks, small sweeps (< 2 min)")
     ap.add_argument("--writer", default=None, help="writer checkpoint (default: the shipped one if present, else "
                                                    "an untrained Writer())")
-    ap.add_argument("--candidates", type=int, default=8, help="K: weight sets written and verified at once")
+    ap.add_argument("--candidates", type=int, default=8, help="K: weight sets written and verified at once (default 8)")
     ap.add_argument("--out", default=None, help="JSON output (default bench/results/generate.json, "
                                                 "generate.quick.json with --quick)")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: seen,heldout,archs")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: seen,heldout,archs (default: none)")
     ap.add_argument("--seen", default=None, help="comma-separated seen tasks (default: mnist,fashion-mnist,digits,"
                                                  "mnist1d; digits,mnist1d with --quick)")
     ap.add_argument("--zoo", action="append", default=None, metavar="DIR",
@@ -828,7 +829,8 @@ def main(argv=None) -> int:
                          f"{', '.join(DEFAULT_ZOOS)} exist; 'none': no zoo)")
     ap.add_argument("--refine-writer", default=None, metavar="PATH",
                     help="a second writer checkpoint (trained with steps=2): also write every task with it and "
-                         "report recursive refinement vs single pass side by side (the 'refinement' section)")
+                         "report recursive refinement vs single pass side by side (the 'refinement' section; default: "
+                         "none)")
     args = ap.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     if skip - {"seen", "heldout", "archs"}:
@@ -838,6 +840,8 @@ def main(argv=None) -> int:
     for path in (args.writer, args.refine_writer):
         if path is not None and not Path(path).is_file():
             ap.error(f"writer checkpoint {path} does not exist")
+    if args.out and Path(args.out).is_dir():  # found now, not when the first section's results are written
+        ap.error(f"--out {args.out} is a directory; give a file path")
     try:
         zoos = open_zoos(args.zoo)
         writer, wdesc = load_writer(args.writer)
@@ -897,10 +901,13 @@ def main(argv=None) -> int:
         },
         "goals": GOALS,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
+    # partial results survive a crash in a later section, beside --out: a crash must not replace the results file
+    # (e.g. the committed full-size figures) by a partial one that run_all's table would read as a finished run
+    partial = out.with_suffix(".partial.json")
 
-    def checkpoint() -> None:  # partial results survive a crash in a later section
-        out.write_text(json.dumps({**result, "partial": True}, indent=2) + "\n")
+    def checkpoint() -> None:
+        text = json.dumps({**result, "partial": True}, indent=2) + "\n"
+        atomic_write(partial, lambda tmp: Path(tmp).write_text(text))
 
     ref_seen, ref_heldout, ref_archs = [], [], []
 
@@ -925,7 +932,8 @@ def main(argv=None) -> int:
     result["seconds_total"] = r4(time.perf_counter() - t_all)
     result["headline"] = headline(result, args.candidates)
     text = json.dumps(result, indent=2)
-    out.write_text(text + "\n")
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text + "\n"))  # never a half-written results file
+    partial.unlink(missing_ok=True)
     print(text)
     log("\n".join(f"{k}: {v}" for k, v in result["headline"].items()))
     log(f"written {out}")

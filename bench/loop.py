@@ -64,6 +64,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from metanet.errors import MetanetError  # noqa: E402
+from metanet.io import atomic_write  # noqa: E402
 from metanet.loop import (DEFAULT_SELECTION, METHODS, REFINE_METHODS, SELECTIONS, LoopConfig, LoopTask,  # noqa: E402
                           choose, evaluate, improve, refine)
 from metanet.nets import Arch  # noqa: E402
@@ -143,25 +144,29 @@ def selection_margins(writer, lts: list, kc: int, folds: int, seeds: int) -> dic
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--tasks", type=int, default=None, help="use the first N held-out tasks")
-    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--tasks", type=int, default=None,
+                    help="use the first N held-out tasks (default: all, 24; 6 with --quick)")
+    ap.add_argument("--rounds", type=int, default=None, help="loop rounds (default 10, 4 with --quick)")
     ap.add_argument("--tasks-per-round", type=int, default=None,
                     help="loop tasks per round (cycling through the held-out tasks; default: all)")
     ap.add_argument("--compare-rounds", action="store_true",
                     help="also score every round's held-out curve under every selection (zero-shot and final always)")
     ap.add_argument("--methods", default="expert,awr,pg,distil_all",
                     help="comma-separated update methods compared (default: all of expert,awr,pg,distil_all)")
-    ap.add_argument("--candidates", type=int, default=8)
+    ap.add_argument("--candidates", type=int, default=8, help="K: candidates written per task (default 8)")
     ap.add_argument("--selection", default=DEFAULT_SELECTION, choices=SELECTIONS,
-                    help="how the loop rewards candidates and how the final network is chosen")
-    ap.add_argument("--folds", type=int, default=5, help="cross-fitting folds")
+                    help=f"how the loop rewards candidates and how the final network is chosen (default "
+                         f"{DEFAULT_SELECTION})")
+    ap.add_argument("--folds", type=int, default=5, help="cross-fitting folds (default 5)")
     ap.add_argument("--selection-seeds", type=int, default=3,
-                    help="zero-shot selection comparison over this many candidate draws")
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--refine-steps", type=int, default=None)
-    ap.add_argument("--writer", default=None)
-    ap.add_argument("--out", default=None)
-    ap.add_argument("--threads", type=int, default=1)
+                    help="zero-shot selection comparison over this many candidate draws (default 3)")
+    ap.add_argument("--lr", type=float, default=1e-3, help="the loop's writer learning rate (default 0.001)")
+    ap.add_argument("--refine-steps", type=int, default=None,
+                    help="steps of each refinement method (default 300, 100 with --quick)")
+    ap.add_argument("--writer", default=None, help="writer checkpoint (default: the shipped one)")
+    ap.add_argument("--out", default=None, help="where to write the JSON (default bench/results/loop.json, "
+                    "loop.quick.json with --quick)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = ap.parse_args(argv)
     # every argument is checked before the baselines (minutes): a bad one was a traceback once they were done
     for name in ("tasks", "rounds", "tasks_per_round", "selection_seeds", "refine_steps", "threads"):
@@ -338,8 +343,8 @@ def main(argv=None) -> int:
                     **{f"loop_{m}": v["seconds"] for m, v in methods.items()}, "refinement": r4(sec_refine)},
         "seconds_total": r4(time.perf_counter() - t_all),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
+    text = json.dumps(result, indent=1)
+    atomic_write(out, lambda tmp: Path(tmp).write_text(text))  # a failed write never leaves half a results file
     print(json.dumps(result["headline"], indent=1))
     log(f"wrote {out}")
     return 0

@@ -60,14 +60,16 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--reader", default=None, help="reader checkpoint (.safetensors or Lightning .ckpt; default shipped)")
     p.add_argument("--zoos", nargs="+", default=["/work/zoos/mnist-mlp", "/work/zoos/backdoor-mlp",
-                                                 "/work/zoos/multitask-mlp", "/work/zoos/tiny"])
-    p.add_argument("--exclude-archs", nargs="*", default=["mlp:784-32-32-10:relu"])
+                                                 "/work/zoos/multitask-mlp", "/work/zoos/tiny"],
+                   help="zoos read (default: /work/zoos/ mnist-mlp, backdoor-mlp, multitask-mlp, tiny)")
+    p.add_argument("--exclude-archs", nargs="*", default=["mlp:784-32-32-10:relu"],
+                   help="held-out architectures (default mlp:784-32-32-10:relu, as in train/reader.yaml)")
     p.add_argument("--max-nets", type=int, default=None, help="training networks per zoo (as in train/reader.yaml; "
                    "default all)")
-    p.add_argument("--max-test", type=int, default=None, help="cap on test networks per zoo")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", default=None)
+    p.add_argument("--max-test", type=int, default=None, help="cap on test networks per zoo (default: none)")
+    p.add_argument("--seed", type=int, default=0, help="split seed (default 0, as in train/reader.yaml)")
+    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.add_argument("--out", default=None, help="also write the JSON here (default: stdout only)")
     p.add_argument("--no-generated", action="store_true", help="skip the reads of writer-generated networks")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -289,20 +289,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="a few networks only (about a minute or two)")
     p.add_argument("--out", default=None, help="where to write the JSON (default bench/results/repair.json, "
                    "repair.quick.json with --quick so a CI run never overwrites the full figures)")
-    p.add_argument("--zoo", default="/work/zoos/backdoor-mlp", help="zoo with backdoored networks")
-    p.add_argument("--prune-zoo", default="/work/zoos/mnist-mlp", help="zoo for the pruning curves")
-    p.add_argument("--limit", type=int, help="at most this many backdoored (and clean) networks")
+    p.add_argument("--zoo", default="/work/zoos/backdoor-mlp",
+                   help="zoo with backdoored networks (default /work/zoos/backdoor-mlp)")
+    p.add_argument("--prune-zoo", default="/work/zoos/mnist-mlp",
+                   help="zoo for the pruning curves (default /work/zoos/mnist-mlp)")
+    p.add_argument("--limit", type=int,
+                   help="at most this many backdoored (and clean) networks (default: all; 4 with --quick)")
     p.add_argument("--skip", type=int, default=0, help="leave out the first N networks of each kind (with --limit: "
-                   "networks N..limit-1)")
+                   "networks N..limit-1; default 0)")
     p.add_argument("--runs", type=int, default=None,
-                   help="only networks of the zoo's first N training runs (384: the backdoor-mlp zoo's size when "
-                        "bench/results/repair.json was measured, before the recipe grew to 1,536 runs)")
+                   help="only networks of the zoo's first N training runs (default: all; 384: the backdoor-mlp zoo's "
+                        "size when bench/results/repair.json was measured, before the recipe grew to 1,536 runs)")
     p.add_argument("--blind-limit", type=int, default=48,
                    help="blind repairs (trigger reconstruction, slower) for the first N networks of each kind only "
                         "(default 48; -1: all)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads per process (tiny networks: one)")
-    p.add_argument("--workers", type=int, default=1, help="processes for the backdoor repairs")
-    p.add_argument("--modes", default="known,blind", help="repairs to run: known (trigger given), blind, or both")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1: tiny networks)")
+    p.add_argument("--workers", type=int, default=1, help="processes for the backdoor repairs (default 1)")
+    p.add_argument("--modes", default="known,blind",
+                   help="repairs to run: known (trigger given), blind, or both (default known,blind)")
     p.add_argument("--no-pruning", action="store_true", help="skip the pruning curves")
     args = p.parse_args(argv)
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())

@@ -378,8 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--zoos", default=None, metavar="DIR",
                    help="where zoos are found or built (default: ~/.cache/metanet/bench-zoos)")
     names = [b.name for b in BENCHES]
-    p.add_argument("--only", default="", help=f"comma-separated subset of: {','.join(names)}")
-    p.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
+    p.add_argument("--only", default="", help=f"comma-separated subset of: {','.join(names)} (default: all)")
+    p.add_argument("--skip", default="", help="comma-separated benchmarks to leave out (default: none)")
     p.add_argument("--table-only", action="store_true", help="only rewrite RESULTS.md from existing JSON")
     p.add_argument("--results", default=None,
                    help="where to write the table (default: bench/RESULTS.md with --full, bench/RESULTS.quick.md without)")

@@ -102,10 +102,10 @@ def ddp_fit(zoo: Path, workdir: Path, devices: int, threads: int, steps: int, ba
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--recipe", default="tiny", help="zoo recipe (name in zoo/ or path)")
+    p.add_argument("--recipe", default="tiny", help="zoo recipe (name in zoo/ or path; default tiny)")
     p.add_argument("--quick", action="store_true", help="CI size")
     p.add_argument("--steps", type=int, default=None, help="reader steps per process (default 40, quick 8)")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--batch-size", type=int, default=16, help="reader batch size per process (default 16)")
     p.add_argument("--out", default=None, help="where to write the JSON (default bench/results/scale_out.json, "
                    "scale_out.quick.json with --quick)")
     args = p.parse_args(argv)

@@ -97,11 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--k", type=int, default=None, help="number of networks (default 64, 16 with --quick)")
     p.add_argument("--repeats", type=int, default=None, help="timed runs of each path (default 5, 3 with --quick)")
-    p.add_argument("--task", default="mnist")
-    p.add_argument("--split", default="test", choices=["train", "val", "test"])
-    p.add_argument("--arch", default="mlp:784-64-10:relu")
+    p.add_argument("--task", default="mnist", help="task verified on (default mnist)")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="split (default test)")
+    p.add_argument("--arch", default="mlp:784-64-10:relu", help="architecture (default mlp:784-64-10:relu)")
     p.add_argument("--quick", action="store_true", help="CI-size run")
-    p.add_argument("--out", type=Path, default=None, help="where to write the JSON")
+    p.add_argument("--out", type=Path, default=None,
+                   help="where to write the JSON (default bench/results/verify_batched.json, "
+                   "verify_batched.quick.json with --quick)")
     args = p.parse_args(argv)
     # 0 is not "the default": `args.k or 16` would silently run 16 networks when 0 was asked for
     for name in ("k", "repeats"):

@@ -79,22 +79,26 @@ def _median(xs: list[float]) -> float:
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--preset", choices=sorted(PRESETS), default="mnist-mlp",
-                   help="width/depth/batch/epochs/checkpoints defaults (explicit options override them)")
-    p.add_argument("--population", type=int, default=64)
-    p.add_argument("--task", default="mnist")
-    p.add_argument("--width", type=int, default=None)
-    p.add_argument("--depth", type=int, default=None)
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "adamw"])
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--checkpoints", type=str, default=None, help="comma-separated epochs evaluated and stored")
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--train-examples", type=int, default=3000)
+                   help="width/depth/batch/epochs/checkpoints defaults (explicit options override them; default mnist-mlp)")
+    p.add_argument("--population", type=int, default=64, help="runs trained (default 64)")
+    p.add_argument("--task", default="mnist", help="task (default mnist)")
+    p.add_argument("--width", type=int, default=None, help="hidden width (default: the preset's, 32; previous: 64)")
+    p.add_argument("--depth", type=int, default=None, help="hidden layers (default: the preset's, 2; previous: 1)")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd", "adamw"],
+                   help="optimizer (default adam)")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size (default: the preset's, 32; previous: 128)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default: the preset's, 2; previous: 1)")
+    p.add_argument("--checkpoints", type=str, default=None,
+                   help="comma-separated epochs evaluated and stored (default: the preset's, 1,2; previous: the last)")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout (default 0.0)")
+    p.add_argument("--train-examples", type=int, default=3000,
+                   help="training examples per run (default 3000)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (the zoo builder's default is 1 per worker)")
-    p.add_argument("--repeats", type=int, default=3, help="interleaved repetitions of the three measurements")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="interleaved repetitions of the three measurements (default 3)")
     p.add_argument("--sequential", type=int, default=None,
                    help="train only this many of the runs one at a time and scale up (default: all)")
-    p.add_argument("--out", default=None, help="also write the JSON here")
+    p.add_argument("--out", default=None, help="also write the JSON here (default: stdout only)")
     args = p.parse_args(argv)
     cfg = dict(PRESETS[args.preset])
     for k in ("width", "depth", "batch_size", "epochs"):
