@@ -249,12 +249,15 @@ def verify_stacked(
 
 
 def _is_graph(obj) -> bool:
-    """A PyG ``Data`` / ``Batch`` (e.g. a NeuralGraph): iterating one gives (key, value) pairs, not networks."""
-    if isinstance(obj, (nn.Module, str, os.PathLike, list, tuple)):
-        return False  # without importing PyG
-    from torch_geometric.data import Data
+    """A PyG ``Data`` / ``Batch`` (e.g. a NeuralGraph): iterating one gives (key, value) pairs, not networks. The rule
+    is :func:`metanet.graph.mapping.is_graph`; here without importing the graph code for what cannot be one."""
+    import sys
 
-    return isinstance(obj, Data)
+    if isinstance(obj, (nn.Module, str, os.PathLike, list, tuple)) or "torch_geometric.data" not in sys.modules:
+        return False  # no Data exists before PyG is imported
+    from metanet.graph.mapping import is_graph
+
+    return is_graph(obj)
 
 
 def _is_generated(obj) -> bool:

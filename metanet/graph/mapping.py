@@ -42,6 +42,15 @@ from metanet.graph.data import (
 from metanet.graph.plan import SUPPORTED, Plan, canonical_key, plan, spec_of
 from metanet.nets import CNN, MLP, Arch, from_spec
 
+def is_graph(obj: Any) -> bool:
+    """Whether ``obj`` is a graph: a PyG ``Data`` or ``Batch`` (a :class:`~metanet.graph.NeuralGraph`, a batch of
+    them, ...). The one rule of the package (``metanet.verify`` uses it too): duck typing took other objects for
+    graphs (a ``torch.Tensor`` has a ``layout`` attribute)."""
+    from torch_geometric.data import Data
+
+    return isinstance(obj, Data)
+
+
 #: the widest edge_attr to_graph pads to (a kernel's k_h * k_w is an int32 count too, as Arch sizes are)
 _MAX_EDGE_DIM = 2**31 - 1
 
@@ -631,8 +640,10 @@ def layout(obj: Any) -> Layout:
 
     if _is_generated(obj):  # metanet.generate's result: the architecture of its network
         return layout(obj.model)
-    if hasattr(obj, "edge_index") and isinstance(getattr(obj, "arch", None), str):  # a NeuralGraph: its own
-        return layout(obj.arch)
+    if is_graph(obj):  # a NeuralGraph: its own; a one-graph Batch its graph's; else a GraphError saying why not
+        from metanet.graph.data import NeuralGraph
+
+        return layout(NeuralGraph._single_arch(obj))
     if isinstance(obj, (bytes, os.PathLike)):  # a str path gets this hint above: a Path or bytes path the same
         text = os.fsdecode(obj)[:200]
         what = "the file path" if isinstance(obj, os.PathLike) else "the bytes"

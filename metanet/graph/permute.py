@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from metanet.errors import GraphError
 from metanet.graph.encode import as_network
-from metanet.graph.mapping import Layout, layout
+from metanet.graph.mapping import Layout, is_graph, layout
 
 __all__ = ["permute_hidden", "tied_layers"]
 
@@ -52,8 +52,8 @@ def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) 
     """
     module = as_network(module)  # else a path was parsed as an architecture string ("malformed architecture")
     if not isinstance(module, nn.Module):  # an architecture has no weights to permute; a graph: say how
-        hint = "; for a graph use to_graph(permute_hidden(from_graph(graph), layer, perm))" if hasattr(
-            module, "edge_index") else ""
+        hint = "; for a graph use to_graph(permute_hidden(from_graph(graph), layer, perm))" if is_graph(
+            module) else ""
         raise GraphError(f"permute_hidden() permutes a network's weights: give an nn.Module (or a saved network's "
                          f"path), got {type(module).__name__}{hint}")
     lay = layout(module)

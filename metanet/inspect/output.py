@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,9 +39,16 @@ def is_inspect_file(name: str) -> bool:
 
 
 def _open_mode(path: Path) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o777 & ~umask)  # mkdtemp creates 0700; give the directory the mode a plain mkdir would
+    """Give ``path`` (new and empty; mkdtemp makes it 0700) the mode a plain mkdir would: that of a probe folder made
+    in it with os.mkdir, to which the kernel applies the umask. Reading the umask instead (``os.umask(0)``, then back)
+    set the umask of the whole process to 0 for a moment: a file another thread created then was world-writable."""
+    probe = path / ".mode-probe"
+    os.mkdir(probe, 0o777)
+    try:
+        mode = stat.S_IMODE(probe.stat().st_mode)
+    finally:
+        os.rmdir(probe)
+    os.chmod(path, mode)
 
 
 @contextmanager
@@ -55,6 +63,11 @@ def staged(out_dir: str | os.PathLike, owns: Callable[[str], bool] = is_inspect_
         if fresh:  # stage next to it: the whole directory appears at once
             out.parent.mkdir(parents=True, exist_ok=True)
             stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.inspect-", suffix=".tmp", dir=out.parent))
+            try:
+                _open_mode(stage)  # now, while it is empty
+            except BaseException:
+                shutil.rmtree(stage, ignore_errors=True)
+                raise
         else:
             stage = Path(tempfile.mkdtemp(prefix=".inspect-", suffix=".tmp", dir=out))
     except OSError as e:  # name the output folder, not a staging folder the user never asked for
@@ -63,7 +76,6 @@ def staged(out_dir: str | os.PathLike, owns: Callable[[str], bool] = is_inspect_
         yield stage
         written = sorted(p.name for p in stage.iterdir())
         if fresh:
-            _open_mode(stage)
             try:
                 os.rename(stage, out)  # atomic; fails if out appeared meanwhile and is not empty
                 return

@@ -34,13 +34,14 @@ import logging
 import math
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 # the package itself (already loaded): improve's hints name metanet.writer.Writer, which typing.get_type_hints
 # resolves on demand (importing the writer then) without this module importing it
@@ -402,7 +403,8 @@ def improve(
     """Improve ``writer`` in place with the verification loop; returns ``(writer, History)``.
 
     Args:
-        writer: a :class:`~metanet.writer.Writer` (updated in place).
+        writer: a :class:`~metanet.writer.Writer` (updated in place; it is given back in the training mode it
+            came in, ``writer.training`` and each submodule's).
         tasks: loop tasks: names, sentences, Tasks, labelled examples ``(x, y)``, writer Episodes or
             :class:`LoopTask`\\ s (support / val / test); one of them or a list.
         rounds: update rounds. Each round: ``tasks_per_round`` tasks (default all, cycling), K candidates each.
@@ -470,8 +472,11 @@ def improve(
     hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": repr(reward), "seed": seed,
                            "tasks_per_round": tasks_per_round, "clip": clip, "track": track,
                            "compare_selections": compare_selections})
+    # the rounds switch the writer between eval and train mode: each of its modules gets the caller's mode back
+    # (the writer always came back in eval mode, even one given in train mode), also after an error
+    modes = [(m, m.training) for m in writer.modules()]
     # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), _modes_restored(modes):
         torch.manual_seed(seed)
         for rnd in range(rounds + 1):
             t0 = time.perf_counter()
@@ -509,8 +514,17 @@ def improve(
                 _tb_row(tb, row, rnd)
         if tb is not None:
             tb.close()
-    writer.eval()
     return writer, hist
+
+
+@contextmanager
+def _modes_restored(modes: list[tuple[nn.Module, bool]]) -> Iterator[None]:
+    """Give each module its recorded training mode back when the block ends (normally or by an error)."""
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def _tb_row(tb, row: dict, step: int) -> None:

@@ -130,6 +130,12 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
                                                         m.groups) / b
             if m.bias is not None:
                 m.bias.grad = gz.sum(dim=(0, 2, 3)) / b
+    return _reward(logits, yb, objective)
+
+
+def _reward(logits: Tensor, yb: Tensor, objective: str) -> float:
+    """The clean network's reward on a batch, as ``history`` records it: minus the mean cross-entropy, or the
+    accuracy."""
     if objective == "loss":
         return -F.cross_entropy(logits, yb).item()
     return (logits.argmax(-1) == yb).float().mean().item()
@@ -137,7 +143,9 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
 
 class RefineResult(NamedTuple):
     """``(model, before, after, history)``: the refined copy, Reports of the input and the refined network on the
-    verification split (None when not verified), and the per-step training reward."""
+    verification split (None when not verified), and the per-step training reward: the reward of the network
+    being refined on that step's batch, before the step (``objective``'s for the gradient-free methods, minus the
+    cross-entropy for ``"sgd"``), the same quantity for every method."""
 
     model: nn.Module
     before: Report | None
@@ -322,7 +330,8 @@ def refine(
                     r = (logits.argmax(-1) == yb).float().mean(1)
                 r = torch.nan_to_num(r, nan=-1e6, posinf=-1e6, neginf=-1e6)
                 diff = r[:population] - r[population:]
-                history.append(r.mean().item())
+                # the clean network's reward, as sgd and activity record it (was the perturbed population's mean)
+                history.append(_reward(net(xb), yb, objective))
                 if diff.abs().max() == 0:
                     continue  # flat reward: no information this step
                 # one pair has no spread to normalise by: its sign (Adam sets the step size either way)

@@ -85,7 +85,7 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
         exclude_archs: architectures kept out of train/val/test.
         max_nets: keep at most this many networks (a seeded sample).
         roles: compute the neuron-role targets (needs the task data).
-        role_examples: images per task (of the ``ROLE_SPLIT`` split) used for the roles.
+        role_examples: images per task (of the ``ROLE_SPLIT`` split) used for the roles; at least 2.
         edge_dim: ``edge_attr`` width of every graph (:func:`metanet.graph.to_graph`); default: the widest any
             architecture of the zoo needs (:func:`metanet.zoo.dataset.edge_width`), so MLP and CNN graphs batch
             together. Graphs of several zoos batch together when they are given the same width.
@@ -98,6 +98,9 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
     if roles:
         check_number("role_examples", role_examples, ">= 1 (images per task the neuron roles are measured on)",
                      lambda v: v >= 1, integer=True)
+        if role_examples < 2:  # (the >= 1 check above keeps its message) one example: NaN std, all "polysemantic"
+            raise ConfigError(f"need role_examples >= 2 (images per task the neuron roles are measured on: a role is "
+                              f"how a neuron varies across examples, and one example has no spread), got {role_examples!r}")
     for name, v in (("tasks", tasks), ("exclude_archs", exclude_archs)):
         if isinstance(v, str):  # iterated per character: tasks "mnist" gave every network y_task -1, silently
             raise ConfigError(f"zoo_graphs {name} must be a list, got the string {v!r} (for one: [{v!r}])")

@@ -45,9 +45,17 @@ def _graph(obj: Any, of: str = "") -> Any:
         if problem:  # to_graph encodes its architecture; its statistics were "Tensor.item() ... on meta tensors"
             raise GraphError(f"StatNN cannot read this {type(obj).__name__}: {problem}")
         return to_graph(obj)
-    if not hasattr(obj, "layout"):
+    from metanet.graph import NeuralGraph
+    from metanet.graph.mapping import is_graph
+
+    # is_graph, not hasattr(obj, "layout"): a tensor has a layout too ("'Tensor' object has no attribute 'x'"); a
+    # plain Data has no architecture to read
+    if not (is_graph(obj) and isinstance(obj, NeuralGraph)):
+        what = f"{of}{type(obj).__name__}" + (" that is not a NeuralGraph" if is_graph(obj) else "")
+        if isinstance(obj, (torch.Tensor, np.ndarray)) and obj.ndim == 1 and obj.shape[0] == 46:
+            what += " of 46 values (one network's features? StatNN takes features as one (networks, 46) matrix)"
         raise ConfigError(f"StatNN reads NeuralGraphs (metanet.graph.to_graph), nn.Modules or a (networks, 46) feature "
-                          f"matrix; got {of}{type(obj).__name__}")
+                          f"matrix; got {what}")
     if obj.x.is_meta:
         raise GraphError("StatNN cannot read a graph on the 'meta' device (an architecture without weights)")
     return obj

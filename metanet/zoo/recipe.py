@@ -642,8 +642,9 @@ def _recipe_dirs() -> list[Path]:
 
 
 def find_recipe(spec: str | os.PathLike) -> Path:
-    """Resolve a recipe path, or a bare name like ``tiny`` to ``tiny.yaml`` in :func:`_recipe_dirs`."""
-    p = Path(spec)
+    """Resolve a recipe path (``~`` is expanded, as a shell would), or a bare name like ``tiny`` to ``tiny.yaml`` in
+    :func:`_recipe_dirs`."""
+    p = Path(os.path.expanduser(spec))  # '~/r.yaml' was "not found" (only build() expanded it)
     if p.is_file():
         return p
     if p.suffix not in (".yaml", ".yml") and len(p.parts) == 1:
@@ -692,7 +693,8 @@ def load_recipe(source: "str | os.PathLike | Mapping[str, Any] | Recipe", check_
     """Load and validate a recipe.
 
     Args:
-        source: a path to a YAML file, a recipe name in ``zoo/`` (``"tiny"``), a mapping, or a :class:`Recipe`.
+        source: a path to a YAML file (``~`` is expanded), a recipe name in ``zoo/`` (``"tiny"``), a mapping, or a
+            :class:`Recipe`.
         check_tasks: resolve the task names (needs their data); disable only for schema-only checks.
 
     Returns:
