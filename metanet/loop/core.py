@@ -34,6 +34,7 @@ import logging
 import math
 import os
 import time
+import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
@@ -415,7 +416,9 @@ def improve(
         lr: Adam learning rate of the writer.
         reward: a :class:`Reward` (default: accuracy, loss as tie-break) or a string (``"accuracy+size(0.05)"``).
         heldout: tasks evaluated (best-of-K and K=1 test accuracy) before the first and after every round.
-        seed: everything is deterministic given it.
+        seed: everything is deterministic given it, on the same machine, torch version and thread count
+            (``torch.set_num_threads``: another count can change the last bits of a round's update, and the
+            rounds after it then diverge; the caller's count is used, as set).
         log_dir: write TensorBoard scalars there (reward mean / best / worst, held-out accuracy, diversity,
             winners kept).
         clip: max-norm of the writer's gradient (clipped before every update).
@@ -464,6 +467,7 @@ def improve(
 
         from metanet.cli import out_dir
 
+        log_dir = os.path.expanduser(log_dir)  # '~' is the home folder: SummaryWriter made a folder named '~'
         out_dir(log_dir, "log_dir")  # an existing file there was a raw FileExistsError
 
         tb = SummaryWriter(log_dir)
@@ -476,7 +480,8 @@ def improve(
     # (the writer always came back in eval mode, even one given in train mode), also after an error
     modes = [(m, m.training) for m in writer.modules()]
     # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back
-    with torch.random.fork_rng(devices=[]), _modes_restored(modes):
+    # the event file is closed (flushed) also when a round raises
+    with torch.random.fork_rng(devices=[]), _modes_restored(modes), contextlib.closing(tb or _NoLog()):
         torch.manual_seed(seed)
         for rnd in range(rounds + 1):
             t0 = time.perf_counter()
@@ -512,9 +517,12 @@ def improve(
             log.info("round %d: %s", rnd, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
             if tb is not None:
                 _tb_row(tb, row, rnd)
-        if tb is not None:
-            tb.close()
     return writer, hist
+
+
+class _NoLog:
+    def close(self) -> None:
+        pass
 
 
 @contextmanager
