@@ -306,7 +306,7 @@ def speed(reader, threads: int, arch: str = "mlp:784-32-10:relu", batch: int = 6
     module = build(arch, seed=0)
     params = {k: v.unsqueeze(0).repeat(batch, *([1] * v.dim())) + 0.01 * torch.randn(batch, *v.shape)
               for k, v in module.state_dict().items()}
-    reader(to_batch(module, params, edge_dim=reader.edge_dim))  # warm-up
+    reader(to_batch(module, params))  # warm-up: the encoding timed below, which metanet.read uses for an MLP
     t = time.perf_counter()
     for _ in range(repeats):
         reader(to_batch(module, params))

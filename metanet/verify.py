@@ -340,6 +340,9 @@ def verify(
         batch_size: examples per forward pass (fewer at a time when the activations of K networks on that many
             would take over a quarter of this machine's memory: the same scores, up to float rounding).
 
+    The same networks, task, split and ``batch_size`` give bit-identical reports on the same machine, torch version
+    and thread count; another ``batch_size`` or ``torch.set_num_threads`` can change the last bits of ``loss``.
+
     Returns:
         A :class:`Report`, or a list of them (same order) when a list was given.
 

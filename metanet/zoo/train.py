@@ -27,7 +27,9 @@ shape; grouping rather than masking keeps the step free of wasted work. :func:`t
 one ``nn.Module``, ``torch.optim``, the same random streams; a member of a population matches it within float
 tolerance (``tests/zoo/test_zoo_train.py``, ``tests/zoo/test_zoo_build.py``). Float rounding differs from the
 reference in the last bits, so over many epochs a chaotic (high learning rate) run can drift measurably from a
-plain-loop run of the same seed; the same code and seed always give bit-identical results.
+plain-loop run of the same seed; the same code and seed always give bit-identical results with the same torch
+thread count (``metanet zoo build --threads``, default 1: another count splits the batched matmuls differently
+and changes the last bits of some members).
 
 A member whose loss or parameters become non-finite during an epoch is put back to its parameters at the start of
 that epoch and frozen there (``diverged`` is recorded) instead of storing NaNs in the zoo; the other members are
