@@ -98,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep candidate 0 without scoring the candidates on the validation split")
     p.add_argument("--seed", type=seed_int, default=0,
                    help="random seed (default 0); the network also depends on --candidates, --shots and --writer: "
-                        "the same values give the same network")
+                        "the same values give the same network (same machine and thread count)")
     p.add_argument("--shots", type=_shots, default=1000, metavar="N|all",
                    help="support examples per class from the training split, or 'all' of it (default 1000)")
     p.add_argument("--writer", type=in_path, default=None,

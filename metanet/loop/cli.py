@@ -94,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="writer checkpoint to start from (default: the shipped one)")
     p.add_argument("--out", default=None, help="save the improved writer here (.safetensors)")
     p.add_argument("--log-dir", default=None, help="TensorBoard directory")
-    p.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same rounds and writer")
+    p.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same rounds and writer (same machine and thread count)")
     p.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_improve)
@@ -113,7 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--lr", type=float, default=3e-3, help="learning rate of the Adam optimiser (default 0.003)")
     r.add_argument("--split", default="val", choices=["train", "val", "test"],
                    help="split the before/after reports are verified on")
-    r.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same refined network")
+    r.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same refined network (same machine and thread count)")
     r.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     r.add_argument("--out", default=None, help="save the refined network here")
     r.set_defaults(run=_refine)

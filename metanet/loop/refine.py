@@ -231,7 +231,7 @@ def refine(
         verify_on: split for the before/after Reports (a Task), or ``(x, y)``, or None (no reports). With
             ``task=(x, y)`` a split name means the refined examples themselves (the Reports' ``split`` says
             ``"train"``; ``"examples"`` for ``verify_on=(x, y)``).
-        seed: the same seed gives the same result.
+        seed: the same seed gives the same result (on the same machine, torch version and thread count).
         num_classes: the number of classes (default: the Task's; for ``(x, y)`` examples, whose labels may leave
             the network's last outputs unused, the network's number of outputs).
 

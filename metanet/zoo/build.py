@@ -7,7 +7,8 @@ of at most ``recipe.population`` runs. Unit ``u`` always writes ``shards/{u:05d}
 - ``--shard I/N`` builds the units with ``u % N == I``: shards of one recipe never collide and any scheduler
   (a job array, a shell loop, Ray) can run them; ``metanet zoo merge`` joins the directories;
 - a resumed build skips the units whose rows are committed and redoes the rest from scratch, and every unit is
-  bit-identical whichever process trains it (all randomness comes from the runs' own seeds);
+  bit-identical whichever process trains it (all randomness comes from the runs' own seeds) with the same
+  ``threads`` (another torch thread count changes the last bits of some members: resume with the same one);
 - a resumed build also repairs: a committed unit whose shard is missing, whose file sha256 differs from its
   ``units`` row or whose ``nets`` rows are incomplete (:meth:`Store.broken_units`, which hashes this build's
   shards) has its rows deleted in one transaction and its shard removed (:meth:`Store.drop_units`), then is
@@ -320,7 +321,8 @@ def build(
         ray_address: Ray cluster address (else ``$RAY_ADDRESS``, else a local Ray instance).
         threads: torch threads per worker process (this process with ``workers=1``) or Ray task (default None
             means 1: small populations gain little from intra-op threads, and on a loaded machine extra threads
-            only contend; use workers for cores).
+            only contend; use workers for cores). Part of what a unit's weights depend on: a resume or repair
+            with another count mixes shards that differ in their last bits.
         progress: show a tqdm bar over networks (nets/s).
 
     Returns:
