@@ -64,7 +64,7 @@ def test_a_safetensors_config_lacking_a_key_is_refused_not_filled_from_defaults(
 
 
 def test_keys_older_files_leave_out_mean_the_pinned_values(tmp_path):
-    # bench/data/writer_steps2.safetensors predates head / augment: it loads as it did
+    # files written before head / augment existed (bench/data/writer_steps2.safetensors until 2026-12-06) load as they did
     path = _shipped_writer_with(tmp_path, lambda c: [c.pop(k) for k in ("head", "head_iters", "augment",
                                                                          "augment_below")])
     assert Writer.load(path).config() == {**Writer.load().config(), **ABSENT_MEANS["writer"]}

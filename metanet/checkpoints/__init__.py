@@ -33,8 +33,8 @@ ABSENT_MEANS: dict[str, dict[str, object]] = {
     # each switches off a feature added later (and a reader without the scan or the cap still stores neither)
     "reader": {"data_probes": 0, "saliency": False, "derived_probes": 0, "task_evidence": 0.0, "scan_steps": 0,
                "task_cap": 0.0},
-    # what such files have been loaded with since these options came (bench/data/writer_steps2.safetensors predates
-    # them: it was trained without augmentation, and is used with it)
+    # what such files have been loaded with since these options came (bench/data/writer_steps2.safetensors predated
+    # them until it was retrained with them on 2026-12-06)
     "writer": {"head": "ridge", "head_iters": 30, "augment": "shift", "augment_below": 100},
 }
 #: constructor arguments that only set a learned parameter's starting value, which the file's tensor then replaces
