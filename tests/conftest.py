@@ -100,3 +100,15 @@ def digits_net():
         nn.functional.cross_entropy(m(x), y).backward()
         opt.step()
     return m.eval()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME is a fresh folder (with a space in its name) and the working directory another one, where a '~' that
+    was not expanded would land as a folder named '~'."""
+    h, cwd = tmp_path / "home dir", tmp_path / "cwd"
+    h.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(h))
+    monkeypatch.chdir(cwd)
+    return h

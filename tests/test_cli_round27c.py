@@ -12,19 +12,13 @@ import re
 
 import pytest
 import torch
+from process_helpers import run_cli
 
-from metanet.cli import build_parser, main
+from metanet.cli import build_parser
 from metanet.errors import ConfigError
 
 
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as e:  # argparse's usage errors
-        code = e.code if isinstance(e.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 def _subparsers(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):

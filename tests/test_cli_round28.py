@@ -8,20 +8,14 @@ import argparse
 from pathlib import Path
 
 import pytest
+from process_helpers import run_cli
 
-from metanet.cli import _Parser, build_parser, main
+from metanet.cli import _Parser, build_parser
 from metanet.io import save
 from metanet.nets import build
 
 
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as e:  # argparse's usage errors
-        code = e.code if isinstance(e.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
+_run = run_cli
 
 
 def _run_interrupted(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -73,17 +67,6 @@ def test_help_shows_defaults_where_they_apply_and_only_once():
 
 
 # ------------------------------------------------------------------------------------------------ '~' in output paths
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    """HOME is ``tmp_path/home``; the working directory is ``tmp_path/cwd`` (where a literal '~' folder would go)."""
-    home, cwd = tmp_path / "home", tmp_path / "cwd"
-    home.mkdir()
-    cwd.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(cwd)
-    return home
-
-
 def test_graph_plot_to_a_path_under_tilde_is_written_in_home(home, capsys):
     net = save(build("mlp:64-8-10:relu", seed=0), home / "net.safetensors")
     code, out, err = _run(["graph", str(net), "--plot", "~/pics/g.png", "--json"], capsys)

@@ -8,12 +8,7 @@ from demo_helpers import stub_stages
 from metanet.cli import main
 
 
-def test_output_under_tilde_is_in_home(tmp_path, monkeypatch, capsys):
-    home, cwd = tmp_path / "home", tmp_path / "cwd"
-    home.mkdir()
-    cwd.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(cwd)
+def test_output_under_tilde_is_in_home(home, monkeypatch, capsys):
     ran = stub_stages(monkeypatch)
     assert main(["demo", "--quick", "--out", "~/demo out"]) == 0
     assert len(ran) == 6

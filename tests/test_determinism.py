@@ -9,16 +9,12 @@ fields (``seconds``, the index's ``created`` column: ``metanet.zoo.store.DETERMI
 from __future__ import annotations
 
 import copy
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from process_helpers import run_workers
 
-ROOT = Path(__file__).resolve().parents[1]
 
 # One worker runs every case: ``python -c WORKER OUT SEED [SEED ...]`` writes {seed: {case: digest}} to OUT.
 WORKER = r'''
@@ -209,19 +205,9 @@ CASES = ["generate K=1", "generate K=8", "generate CNN", "generate MLP depth 2",
 def runs(tiny_zoo, tmp_path_factory):
     """Two fresh processes with different hash seeds: the first for seeds 0 and 1, the second for seed 0."""
     tmp = tmp_path_factory.mktemp("determinism")
-    procs = []
-    for hash_seed, seeds in (("1", ["0", "1"]), ("2", ["0"])):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "METANET_TINY_ZOO": str(tiny_zoo),
-               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-        out = tmp / f"hash{hash_seed}.json"
-        procs.append((out, subprocess.Popen([sys.executable, "-c", WORKER, str(out), *seeds], env=env,
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-    results = []
-    for out, p in procs:
-        _, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err[-3000:]
-        results.append(json.loads(out.read_text()))
-    return results
+    return run_workers(WORKER, [(f"hash{h}", {"PYTHONHASHSEED": h}, seeds) for h, seeds in (("1", ["0", "1"]),
+                                                                                            ("2", ["0"]))],
+                       tmp, tiny_zoo)
 
 
 @pytest.mark.parametrize("case", CASES + ["inspect"])

@@ -7,15 +7,10 @@ and verify's loss)."""
 from __future__ import annotations
 
 import inspect
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from process_helpers import run_workers
 
-ROOT = Path(__file__).resolve().parents[1]
 
 # ``python -c WORKER OUT``: {case: digest} of each call; W_CONSUME=1 draws from every global RNG first
 WORKER = r'''
@@ -100,19 +95,8 @@ CASES = ["generate mnist1d", "generate derived task", "generate examples", "read
 def runs(tiny_zoo, tmp_path_factory):
     """Two fresh processes at once: hash seed 1 with untouched RNGs, hash seed 2 after consuming all of them."""
     tmp = tmp_path_factory.mktemp("determinism28")
-    procs = []
-    for hash_seed, consume in (("1", ""), ("2", "1")):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "W_CONSUME": consume, "METANET_TINY_ZOO": str(tiny_zoo),
-               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-        out = tmp / f"run{hash_seed}.json"
-        procs.append((out, subprocess.Popen([sys.executable, "-c", WORKER, str(out)], env=env, cwd=tmp,
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-    results = []
-    for out, p in procs:
-        _, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err[-3000:]
-        results.append(json.loads(out.read_text()))
-    return results
+    return run_workers(WORKER, [(f"run{h}", {"PYTHONHASHSEED": h, "W_CONSUME": consume}, [])
+                                for h, consume in (("1", ""), ("2", "1"))], tmp, tiny_zoo, cwd=tmp)
 
 
 @pytest.mark.parametrize("case", CASES)

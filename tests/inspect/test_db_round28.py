@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from inspect_helpers import planted_mlp, planted_task
@@ -17,18 +18,13 @@ def db():
     return inspect(planted_mlp(), planted_task(), reader=None)
 
 
-def test_tilde_is_the_home_folder(tmp_path, monkeypatch, db):
+def test_tilde_is_the_home_folder(home, db):
     # a folder named '~' was created in the working directory (metanet.save and load expand it)
-    home, work = tmp_path / "home", tmp_path / "work"
-    home.mkdir()
-    work.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(work)
     paths = db.save("~/out")
     assert paths["sqlite"] == home / "out" / "neurons.sqlite" and (home / "out" / "INDEX.md").is_file()
     db.to_sqlite("~/one.sqlite")
     assert len(NeuronDB.load("~/out")) == len(db) == len(NeuronDB.load("~/one.sqlite"))
-    assert os.listdir(work) == []
+    assert os.listdir(Path.cwd()) == []
 
 
 @pytest.mark.parametrize("call", ["save", "to_sqlite", "load"])

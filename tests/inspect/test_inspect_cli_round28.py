@@ -5,21 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from metanet.cli import main
 from metanet.io import save
 from metanet.nets import build
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
-    home, cwd = tmp_path / "home", tmp_path / "cwd"
-    home.mkdir()
-    cwd.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(cwd)
-    return home
 
 
 def test_inspect_out_under_tilde_is_written_in_home(home, capsys):

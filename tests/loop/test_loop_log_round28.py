@@ -3,18 +3,18 @@ raises."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import metanet.loop.core as core
 from metanet.loop import improve
 
 
-def test_a_log_dir_under_tilde_is_in_the_home_folder(tiny_writer, loop_tasks, tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.chdir(tmp_path)
+def test_a_log_dir_under_tilde_is_in_the_home_folder(tiny_writer, loop_tasks, home):
     improve(tiny_writer, loop_tasks[0], rounds=0, candidates=2, track=False, log_dir="~/tb")
-    assert list((tmp_path / "home" / "tb").glob("events.out.tfevents.*"))
-    assert not (tmp_path / "~").exists()  # SummaryWriter made a folder named '~' in the working directory
+    assert list((home / "tb").glob("events.out.tfevents.*"))
+    assert not (Path.cwd() / "~").exists()  # SummaryWriter made a folder named '~' in the working directory
 
 
 def test_the_event_file_is_closed_when_a_round_raises(tiny_writer, loop_tasks, tmp_path, monkeypatch):

@@ -14,17 +14,6 @@ from metanet.errors import ZooError
 from metanet.zoo import Zoo, build, merge
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """HOME is a fresh folder and the working directory another one (where an unexpanded '~' would land)."""
-    h, cwd = tmp_path / "home dir", tmp_path / "cwd"
-    h.mkdir()
-    cwd.mkdir()
-    monkeypatch.setenv("HOME", str(h))
-    monkeypatch.chdir(cwd)
-    return h
-
-
 @pytest.mark.parametrize("path", ["", b""])
 def test_zoo_of_an_empty_path_says_it_is_empty_not_that_dot_is_not_a_zoo(path):
     with pytest.raises(ZooError, match=r"zoo path is empty .*give the zoo directory"):

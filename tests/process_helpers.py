@@ -1,0 +1,44 @@
+"""Running metanet in fresh processes and in-process CLI calls, shared by the tests that compare them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """``metanet ARGV`` in this process: (exit code, stdout, stderr); argparse's usage errors give their code."""
+    from metanet.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's usage errors
+        code = e.code if isinstance(e.code, int) else 2
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_workers(worker: str, jobs: list[tuple[str, dict[str, str], list[str]]], tmp: Path, tiny_zoo: Path,
+                cwd: Path | None = None) -> list[Any]:
+    """Run the script ``worker`` once per job ``(name, env, args)`` in fresh processes at the same time, each with
+    ``env`` added to this environment and the path of a JSON file to write as its first argument; their JSON."""
+    procs = []
+    for name, extra, args in jobs:
+        env = {**os.environ, **extra, "METANET_TINY_ZOO": str(tiny_zoo),
+               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        out = tmp / f"{name}.json"
+        procs.append((out, subprocess.Popen([sys.executable, "-c", worker, str(out), *args], env=env, cwd=cwd,
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    results = []
+    for out, p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err[-3000:]
+        results.append(json.loads(out.read_text()))
+    return results
