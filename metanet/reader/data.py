@@ -16,7 +16,7 @@ metadata).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -39,6 +39,9 @@ def _select(zoo, split: str, fractions, seed: int, exclude_archs: Sequence[str],
     # a negative max_nets sliced [:max_nets] off the end: one network fewer, silently
     if max_nets is not None:
         check_number("max_nets", max_nets, ">= 1 (or None: every network)", lambda v: v >= 1, integer=True)
+    # checked for every split (as Zoo.dataset does): a bad seed was a raw TypeError from the max_nets sample, or
+    # ignored for "all" / "heldout"; non-iterable fractions were a raw TypeError from tuple()
+    sides = split_runs([n.run for n in zoo.select()], fractions, seed)
     nets = zoo.select()
     excluded = {str(Arch.coerce(a)) for a in exclude_archs}
     if split == "heldout":
@@ -46,10 +49,8 @@ def _select(zoo, split: str, fractions, seed: int, exclude_archs: Sequence[str],
     else:
         nets = [n for n in nets if str(n.arch) not in excluded]
         if split != "all":
-            runs = [n.run for n in zoo.select()]
-            _warn_if_incomplete(zoo, set(runs))  # the same split as Zoo.dataset's: it moves as a zoo fills up
-            side = split_runs(runs, tuple(fractions), seed)[split]
-            nets = [n for n in nets if n.run in side]
+            _warn_if_incomplete(zoo, {n.run for n in zoo.select()})  # Zoo.dataset's split: it moves as a zoo fills
+            nets = [n for n in nets if n.run in sides[split]]
     nets = [n for n in nets if not n.diverged and math.isfinite(n.test_acc)]
     if max_nets is not None and len(nets) > max_nets:
         keep = np.sort(np.random.default_rng(seed + 17).permutation(len(nets))[:max_nets])
@@ -104,6 +105,11 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
     for name, v in (("tasks", tasks), ("exclude_archs", exclude_archs)):
         if isinstance(v, str):  # iterated per character: tasks "mnist" gave every network y_task -1, silently
             raise ConfigError(f"zoo_graphs {name} must be a list, got the string {v!r} (for one: [{v!r}])")
+        if not (v is None and name == "tasks") and not isinstance(v, Iterable):
+            # an int or None was a raw TypeError from iterating it
+            raise ConfigError(f"zoo_graphs {name} must be a list of names, got {v!r:.80}"
+                              + (" (the default: the zoo's tasks is tasks=None)" if name == "tasks" else
+                                 " (for none: [])"))
     zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
     tasks = list(tasks) if tasks is not None else zoo.tasks
     nets = _select(zoo, split, fractions, seed, exclude_archs, max_nets)

@@ -29,6 +29,7 @@ import inspect
 import math
 import numbers
 import operator
+import os
 import warnings
 from typing import Any, Sequence
 
@@ -123,10 +124,13 @@ class ZooDataset(Dataset):
             every split and filter share it and batch together (MLPs and CNNs in one ``DataLoader``).
 
     Indexing follows PyG's ``Dataset``: an integer (also a numpy integer or a 0-d array or tensor) gives a graph, a
-    slice, list, integer tensor or array or a boolean mask (one entry per item) gives a subset sharing the zoo, and :meth:`shuffle` a permuted one. ``nets``,
+    slice, list, integer tensor or array or a boolean mask (one entry per item) gives a subset sharing the zoo (a list of bools is a mask too, as for torch; a lone bool is
+    refused), and :meth:`shuffle` a permuted one. ``nets``,
     ``ids`` and :meth:`target` describe the items of the subset, in its order. The dataset pickles (for
     ``DataLoader(num_workers=...)`` with the ``spawn`` / ``forkserver`` start methods): the zoo is reopened from
-    its path.
+    its path. The items are fixed when the dataset is made: networks the zoo gains later (a build still running, a
+    merge) are not in it, and nothing is cached on disk; make a new dataset to see them (its split may differ, see
+    the module docstring).
     """
 
     def __init__(self, zoo: Any, split: str = "train", target: "str | Sequence[str]" = "test_acc",
@@ -134,6 +138,12 @@ class ZooDataset(Dataset):
                  filters: dict[str, Any] | None = None, transform: Any = None, edge_dim: int | None = None) -> None:
         from metanet.zoo.zoo import Zoo
 
+        if filters is not None and not isinstance(filters, dict):  # a string or list: dict() raised a bare ValueError
+            raise ZooError(f"dataset filters {filters!r:.80} must be a dict of Zoo.select() filters, e.g. "
+                           "{'task': 'digits'}")
+        if transform is not None and not callable(transform):  # else a TypeError on first access (in a worker)
+            raise ZooError(f"dataset transform {transform!r:.80} is not callable; give a PyG transform (a callable "
+                           "taking and returning a graph) or None")
         filters = dict(filters or {})
         self.zoo = zoo if isinstance(zoo, Zoo) else Zoo(zoo)
         if not isinstance(split, str) or split not in SPLITS:  # a numpy array: `in` compares elementwise
@@ -220,6 +230,11 @@ class ZooDataset(Dataset):
     def _position(self, idx: Any) -> int:
         """An item index as an int in ``0 .. len - 1`` (negative ones count from the end); a clear IndexError."""
         n = len(self)
+        if (isinstance(idx, (bool, np.bool_)) or (isinstance(idx, Tensor) and idx.dtype == torch.bool)
+                or (isinstance(idx, np.ndarray) and idx.dtype == bool)):
+            # a lone bool is not a position (True read as item 1, silently); masks select subsets
+            raise IndexError(f"a boolean {idx!r:.40} is not a dataset index; select with an integer, or with a "
+                             f"boolean mask of {n} entries (one per network)")
         try:
             i = operator.index(idx)
         except TypeError:
@@ -248,6 +263,12 @@ class ZooDataset(Dataset):
             size = int(idx.numel()) if isinstance(idx, Tensor) else int(idx.size)
             if size != len(self):  # PyG would silently take a short mask as a prefix
                 raise IndexError(f"a boolean mask of {size} entries does not fit a dataset of {len(self)} networks")
+        if isinstance(idx, Sequence) and not isinstance(idx, str) and len(idx) and all(
+                isinstance(i, (bool, np.bool_)) for i in idx):
+            # a list of bools is a mask (as for torch and numpy); PyG read it as positions 1 and 0, silently
+            idx = torch.tensor([bool(i) for i in idx])
+            if len(idx) != len(self):
+                raise IndexError(f"a boolean mask of {len(idx)} entries does not fit a dataset of {len(self)} networks")
         if isinstance(idx, Sequence) and not isinstance(idx, str):
             for i in idx:
                 self._position(i)
@@ -263,7 +284,8 @@ class ZooDataset(Dataset):
     def __getstate__(self) -> dict[str, Any]:
         # the zoo's SQLite connection cannot be pickled: keep its path, reopen it in __setstate__
         state = dict(self.__dict__)
-        state["zoo"] = self.zoo.path
+        # absolute: a zoo opened by a relative path did not reopen after a chdir (a worker, a Hydra run dir)
+        state["zoo"] = os.path.abspath(self.zoo.path)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
