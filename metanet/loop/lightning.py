@@ -8,6 +8,8 @@ TensorBoard: ``reward/mean``, ``reward/best_of_k``, ``reward/worst``, ``train/lo
 ``heldout/accuracy_best_of_k`` (also ``hp_metric``), ``heldout/accuracy_k1``, ``heldout/accuracy_mean_candidate``
 and ``heldout/accuracy_oracle`` every validation.
 Interrupted runs resume from the last checkpoint (``ckpt_path=last``): the episode stream is indexed by step.
+A round whose gradient is not finite (a broken candidate's NaN) updates nothing and is logged, as in
+``metanet improve``.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from __future__ import annotations
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
 
 from metanet.errors import check_number, check_whole
-from metanet.loop.core import LoopConfig, evaluate, round_loss
+from metanet.loop.core import LoopConfig, evaluate, log, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
-from metanet.writer.lightning import export_at_fit_end
+from metanet.writer.lightning import check_export, export_at_fit_end, skip_step
 from metanet.writer.model import Writer
 
 __all__ = ["LoopModule", "LoopDataModule"]
@@ -52,6 +55,9 @@ class LoopDataModule(L.LightningDataModule):
         bases: data sets the tasks are drawn from.
         tasks_per_round: tasks per loop round (one optimisation step).
         rounds_per_epoch: rounds per epoch; every round draws new tasks (task stream indexed by the global step).
+            Under DDP every process runs each round on tasks_per_round tasks of its own (a round, one optimisation
+            step, takes ``world_size * tasks_per_round`` tasks of the stream), so an epoch is still
+            ``rounds_per_epoch`` steps.
         shots_min / shots_max: support examples per class; query: val + test examples per class.
         heldout_tasks: fixed validation tasks (from the ``val`` splits of the data sets).
         seed: seed of the task stream.
@@ -106,14 +112,28 @@ class LoopDataModule(L.LightningDataModule):
         # and stops once its restored batch count reaches len(loader), so a loader of only the rounds left made a
         # mid-epoch resume stop early (rounds lost, with max_epochs). It draws from the loader's start, i.e. round
         # `step`; the rounds past the epoch's end are never drawn.
+        # Under DDP (W processes) each round takes W * tasks_per_round tasks: process k of round r gets tasks
+        # (r * tasks_per_round + j) * W + k, j < tasks_per_round (a DistributedSampler without shuffling, which
+        # Lightning leaves alone). Lightning's own sampler split one epoch of tasks_per_round-task rounds among the
+        # processes, shuffled: every epoch trained on half its rounds again (offset step * tasks_per_round, with
+        # step advancing half as fast) and left as many never drawn.
         h = self.hparams
-        step = self.trainer.global_step if self.trainer is not None else 0
-        return DataLoader(_Tasks(self.train_sampler, h.rounds_per_epoch * h.tasks_per_round,
-                                 offset=step * h.tasks_per_round),
-                          batch_size=h.tasks_per_round, shuffle=False, collate_fn=_collate)
+        t = self.trainer
+        step = t.global_step if t is not None else 0
+        world = int(t.world_size) if t is not None else 1
+        tasks = _Tasks(self.train_sampler, h.rounds_per_epoch * h.tasks_per_round * world,
+                       offset=step * h.tasks_per_round * world)
+        if world == 1:
+            return DataLoader(tasks, batch_size=h.tasks_per_round, shuffle=False, collate_fn=_collate)
+        sampler = DistributedSampler(tasks, num_replicas=world, rank=int(t.global_rank), shuffle=False)
+        return DataLoader(tasks, batch_size=h.tasks_per_round, sampler=sampler, collate_fn=_collate)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.val_set, batch_size=len(self.val_set), collate_fn=_collate)
+        # every process scores every held-out task, in one batch: best-of-K is what a 1-process run logs, and the
+        # same on each process (ModelCheckpoint monitors it); Lightning's DDP sampler gave each process about half
+        # the tasks (padded with repeats) and each logged, and checkpointed on, its own half's score
+        sampler = DistributedSampler(self.val_set, num_replicas=1, rank=0, shuffle=False)
+        return DataLoader(self.val_set, batch_size=len(self.val_set), sampler=sampler, collate_fn=_collate)
 
 
 class LoopModule(L.LightningModule):
@@ -166,6 +186,10 @@ class LoopModule(L.LightningModule):
                               refine_method=refine_method, selection=selection, folds=folds)
         self.reward = make_reward(reward)
 
+    def setup(self, stage: str) -> None:
+        if stage == "fit":
+            check_export(self)
+
     def transfer_batch_to_device(self, batch, device, dataloader_idx):
         return batch  # LoopTasks hold a frozen Arch; the loop runs on CPU
 
@@ -179,7 +203,7 @@ class LoopModule(L.LightningModule):
             if k in stats:
                 self.log(tag, float(stats[k]), batch_size=n, prog_bar=k == "reward_mean")
         if loss is None:
-            return None  # every candidate broken: nothing to learn from this round, the loop goes on
+            return skip_step(self)  # every candidate broken: nothing to learn from this round, the loop goes on
         self.log("train/loss", loss, batch_size=n)
         return loss
 
@@ -187,15 +211,29 @@ class LoopModule(L.LightningModule):
         with torch.no_grad():
             ev = evaluate(self.writer, batch, candidates=self.cfg.candidates, seed=0, reward=self.reward,
                           selection=self.cfg.selection, folds=self.cfg.folds)
-        self.log("heldout/accuracy_best_of_k", ev["best_of_k"], batch_size=len(batch), prog_bar=True)
-        self.log("heldout/accuracy_k1", ev["k1"], batch_size=len(batch))
+        # every process scored the same tasks (val_dataloader): syncing averages equal values, and silences
+        # Lightning's DDP warning that these epoch-level metrics are not synced
+        n = len(batch)
+        self.log("heldout/accuracy_best_of_k", ev["best_of_k"], batch_size=n, prog_bar=True, sync_dist=True)
+        self.log("heldout/accuracy_k1", ev["k1"], batch_size=n, sync_dist=True)
         # computed by evaluate all the same; named as `metanet improve` logs them (metanet.loop.core._tb_row)
-        self.log("heldout/accuracy_mean_candidate", ev["mean"], batch_size=len(batch))
-        self.log("heldout/accuracy_oracle", ev["oracle"], batch_size=len(batch))
-        self.log("hp_metric", ev["best_of_k"], batch_size=len(batch))  # the hparams tab's metric (else Lightning's -1)
+        self.log("heldout/accuracy_mean_candidate", ev["mean"], batch_size=n, sync_dist=True)
+        self.log("heldout/accuracy_oracle", ev["oracle"], batch_size=n, sync_dist=True)
+        self.log("hp_metric", ev["best_of_k"], batch_size=n, sync_dist=True)  # the hparams tab's (else Lightning's -1)
 
     def on_fit_end(self) -> None:
         export_at_fit_end(self, self.writer.save)
+
+    def on_before_optimizer_step(self, optimizer) -> None:
+        # a broken candidate (NaN/inf weights) gets the lowest reward and no distillation target, but the backward
+        # pass through the writer's joint write of the K candidates can still carry its NaN into the gradient: Adam
+        # then made the writer NaN, every later round broken and the next validation raised (the stage died).
+        # As `metanet improve` does: skip that update (Adam leaves parameters without a gradient untouched)
+        params = [p for p in self.writer.parameters() if p.grad is not None]
+        if params and not all(torch.isfinite(p.grad).all() for p in params):
+            log.warning("round %d: non-finite gradient, update skipped", self.global_step)
+            for p in params:
+                p.grad = None
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.writer.parameters(), lr=self.hparams.lr)

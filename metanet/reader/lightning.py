@@ -63,7 +63,8 @@ class ReaderDataModule(L.LightningDataModule):
     Args:
         zoos: zoo directories (their networks are pooled; each zoo is split by its own runs).
         tasks: task list of the reader's task head (default: the union of the zoos' tasks, sorted).
-        batch_size: graphs per step.
+        batch_size: graphs per step (per process under DDP, where each process trains on its share of the training
+            networks, Lightning's DistributedSampler; every process evaluates all val / test networks).
         max_nets: at most this many training networks per zoo (a seeded sample; val/test get an eighth each, at
             least one).
         fractions, seed: the run split.
@@ -378,6 +379,10 @@ class ReaderModule(L.LightningModule):
         self._warned: set[str] = set()  # undefined metrics already warned about
 
     def setup(self, stage: str | None = None) -> None:
+        if stage == "fit":
+            from metanet.writer.lightning import check_export
+
+            check_export(self)
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if dm is None:
             return
@@ -461,8 +466,10 @@ class ReaderModule(L.LightningModule):
         batch = self._remap(batch)
         out = self.reader(batch)
         losses = reader_losses(out, batch, self.hparams.loss_weights)
-        for k, v in losses.items():
-            self.log(f"{split}/loss_{k}" if k != "total" else f"{split}/loss", v, batch_size=batch.num_graphs)
+        for k, v in losses.items():  # synced: equal on every process (each evaluates every graph), and Lightning
+            # warned under DDP, for each of them, that these epoch-level values were not
+            self.log(f"{split}/loss_{k}" if k != "total" else f"{split}/loss", v, batch_size=batch.num_graphs,
+                     sync_dist=True)
         self._val.append(({k: out[k].detach().cpu() for k in ("accuracy", "task", "backdoor", "log_lr", "log_epoch",
                                                                 "optimizer", "role")},
                           {k: getattr(batch, k).cpu() for k in ("y_acc", "y_task", "y_backdoor", "y_log_lr",
@@ -476,11 +483,11 @@ class ReaderModule(L.LightningModule):
         # a split of one network used to log nothing at all; now every metric it defines is logged
         m = metrics(pred, tgt)
         mean_mse = float(((tgt["y_acc"] - tgt["y_acc"].mean()) ** 2).mean())
-        self.log(f"{split}/acc_mse_of_mean", mean_mse)
+        self.log(f"{split}/acc_mse_of_mean", mean_mse, sync_dist=True)  # synced as the losses (_eval_step)
         undefined = []
         for k, v in m.items():
             if v == v:  # NaN: undefined on these networks (e.g. no backdoored ones), not logged
-                self.log(f"{split}/{k}", v, prog_bar=k in ("kendall_tau",))
+                self.log(f"{split}/{k}", v, prog_bar=k in ("kendall_tau",), sync_dist=True)
             else:
                 undefined.append(k)
         new = sorted({f"{split}/{k}" for k in undefined} - self._warned)
@@ -493,7 +500,7 @@ class ReaderModule(L.LightningModule):
                            f"network(s) (Kendall tau and R^2 need two or more networks of different accuracies, "
                            "backdoor AUROC both backdoored and clean ones)")
         if split == "val" and m["kendall_tau"] == m["kendall_tau"]:
-            self.log("hp_metric", m["kendall_tau"])  # the hparams tab's metric (else Lightning's -1)
+            self.log("hp_metric", m["kendall_tau"], sync_dist=True)  # the hparams tab's metric (else Lightning's -1)
         self._figures(pred, tgt, split)
 
     def _figures(self, pred: dict, tgt: dict, split: str = "val") -> None:

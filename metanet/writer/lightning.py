@@ -24,7 +24,8 @@ from metanet.nets import build
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
 
-__all__ = ["WriterModule", "EpisodeDataModule", "written_logits", "export_at_fit_end", "figure_step"]
+__all__ = ["WriterModule", "EpisodeDataModule", "written_logits", "export_at_fit_end", "figure_step", "skip_step",
+           "check_export"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -57,6 +58,33 @@ def export_at_fit_end(module: L.LightningModule, save: Callable[[str], Any]) -> 
         return False
     save(path)
     return True
+
+
+def check_export(module: L.LightningModule) -> None:
+    """Check ``module.hparams.export`` as a fit starts (every rank: all stop alike): an existing directory, or a path
+    under a file, failed only when the fit ended, in :func:`export_at_fit_end`, after all the training (an
+    ``IsADirectoryError``, nothing exported).
+
+    Raises:
+        ConfigError: naming the path and what would be valid.
+    """
+    path = module.hparams.get("export")
+    if path:
+        from metanet.cli import out_file
+
+        out_file(path, flag="model.export", example="model.safetensors")
+
+
+def skip_step(module: L.LightningModule) -> Tensor | None:
+    """What ``training_step`` returns for a batch with nothing to learn from (every episode degenerate, every
+    candidate broken): None, so Lightning skips the step, on one process. Under DDP Lightning refuses None ("Skipping
+    the `training_step` by returning None in distributed training is not supported", the whole run ended) and the
+    other processes would wait for this one's gradients: a zero loss on every trainable parameter instead, so this
+    process contributes zero gradients to the step the others take (their gradients are averaged with its zeros)."""
+    if module._trainer is None or module.trainer.world_size <= 1:
+        return None
+    params = [p for p in module.parameters() if p.requires_grad]
+    return 0.0 * sum(p.reshape(-1)[0] for p in params) if params else None
 
 
 def written_logits(arch, params: dict[str, Tensor], x: Tensor) -> Tensor:
@@ -124,6 +152,11 @@ class EpisodeDataModule(L.LightningDataModule):
         fresh_episodes: draw new training episodes every epoch (seeded by the epoch, so a resumed run sees what an
             uninterrupted one does). False: the same ``steps_per_epoch * tasks_per_step`` episodes every epoch, the
             stream the shipped writer was trained on (``train/writer.yaml``).
+
+    Under DDP every process draws its own training stream (its seed is offset by its rank; process 0's is a
+    1-process run's): a step trains on ``world_size * tasks_per_step`` episodes, an epoch is still
+    ``steps_per_epoch`` steps. Every process validates on all ``val_episodes`` (the synced metrics are a 1-process
+    run's for the same weights).
     """
 
     def __init__(
@@ -227,6 +260,8 @@ class WriterModule(L.LightningModule):
         self._teachers = None
 
     def setup(self, stage: str) -> None:
+        if stage == "fit":
+            check_export(self)
         if stage == "fit" and self.hparams.zoo is not None:  # a bad teacher zoo fails before training, not at step 1
             self._load_teachers()
 
@@ -301,7 +336,8 @@ class WriterModule(L.LightningModule):
                 losses.append(loss)
                 accs.append(acc[-1])
         if not losses:
-            return None  # every episode degenerate: nothing to learn from this batch, training goes on (as the loop's)
+            # every episode degenerate: nothing to learn from this batch, training goes on (as the loop's)
+            return skip_step(self)
         loss = torch.stack(losses).mean()
         self.log("train/loss", loss, prog_bar=True, batch_size=len(items))
         self.log("train/query_acc", sum(accs) / max(1, len(accs)), prog_bar=True, batch_size=len(items))
