@@ -332,7 +332,8 @@ def build(
         RecipeError: the recipe is invalid.
         ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``), or is being written, or
             is a non-empty directory that is not a zoo (other files; a zoo holds only its recipe, index and shards);
-            or an unknown ``backend``, a ``limit`` below 1 or a malformed ``shard``.
+            or an unknown ``backend``, a ``limit`` below 1 or a malformed ``shard``; or a ``workers`` process died
+            (killed, out of memory: the units stored before are kept, run the build again to resume).
     """
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
@@ -407,20 +408,49 @@ def _build_pool(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, wo
 
     written = 0
     queue = list(todo)
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                initializer=_watch_parent, initargs=(os.getpid(),)) as pool:
         pending: dict[cf.Future, Unit] = {}
         while queue or pending:
             while queue and len(pending) < workers + 1:  # bounded: results are held in memory until written
                 u = queue.pop(0)
                 pending[pool.submit(_unit_job, u.to_dict(), ctx, threads)] = u
             done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
+            failed: BaseException | None = None
+            lost: list[int] = []
+            for fut in sorted(done, key=lambda f: pending[f].index):
                 u = pending.pop(fut)
-                index, blob, rows, seconds = fut.result()
+                try:
+                    index, blob, rows, seconds = fut.result()
+                except BaseException as e:  # store the units that did finish first: a resume keeps them
+                    failed, lost = failed or e, lost + [u.index]
+                    continue
                 store.write_unit(index, blob, rows, seconds)
                 written += len(rows)
                 bar.update(u.nets)
+            if isinstance(failed, cf.BrokenExecutor):
+                # a worker killed (SIGKILL, the out-of-memory killer) broke the pool: was a raw traceback
+                lost = sorted(lost + [u.index for u in pending.values()])
+                raise ZooError(f"a worker process of the build died (killed, or out of memory) while units "
+                               f"{', '.join(map(str, lost)) or '?'} were being trained; the units stored so far are "
+                               f"kept: run the same build again to resume it (fewer --workers if memory is short)"
+                               ) from None
+            if failed is not None:
+                raise failed
     return written
+
+
+def _watch_parent(parent: int) -> None:
+    """Pool worker initializer: exit when the build process is gone. A build killed with SIGKILL left its spawned
+    workers blocked forever on the task queue (their own copy of it keeps it open), each holding torch in memory."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="metanet-watch-parent", daemon=True).start()
 
 
 def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, address: str | None,

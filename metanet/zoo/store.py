@@ -390,7 +390,8 @@ class Store:
     def clean_temporaries(self) -> list[Path]:
         """Remove temporary files an interrupted write left behind (call with the lock held)."""
         gone = []
-        for p in (self.path / "shards").glob(".*.tmp"):
+        # recipe.yaml is written atomically too: a build or merge killed then left its temporary in the zoo's root
+        for p in [*(self.path / "shards").glob(".*.tmp"), *self.path.glob(".recipe.yaml.*.tmp")]:
             p.unlink(missing_ok=True)
             gone.append(p)
         return gone
@@ -569,6 +570,8 @@ class Store:
                 rep.notes.append(f"{rel}: orphan shard (no rows; an interrupted build left it, the next build rewrites it)")
         for p in sorted((self.path / "shards").glob(".*.tmp")):
             rep.notes.append(f"shards/{p.name}: leftover temporary file of an interrupted write")
+        for p in sorted(self.path.glob(".recipe.yaml.*.tmp")):
+            rep.notes.append(f"{p.name}: leftover temporary file of an interrupted write")
         dup = self.conn.execute("SELECT run, epoch, COUNT(*) c FROM nets GROUP BY run, epoch HAVING c > 1").fetchall()
         for d in dup:
             rep.problems.append(f"run {d['run']} epoch {d['epoch']} is stored {d['c']} times")
