@@ -137,7 +137,8 @@ def inspect(
         support_threshold: accuracy drop of a class (fraction) that makes a neuron count as supporting it (it
             must also cost the class two examples: one example of a small class is noise).
         top_k: top-activating examples stored per neuron.
-        max_examples: use only the first this many examples of the split (None: all).
+        max_examples: use only the first this many examples of the split (None: all); at least 2 must remain (on
+            one example every output is constant, and every neuron would look dead).
 
     Raises:
         ArchError: the network is not supported or does not fit the task.
@@ -155,6 +156,10 @@ def inspect(
         x, y = x[:n], y[:n]
     if len(y) == 0:
         raise TaskError(f"split {split!r} of task {task.name!r} has no examples to measure the neurons on")
+    if len(y) == 1:  # every neuron was recorded dead: constant on the one example
+        raise TaskError(f"inspect needs at least 2 examples to tell a dead (constant) neuron from a live one; split "
+                        f"{split!r} of task {task.name!r}" + (f" with max_examples={max_examples!r}"
+                                                             if max_examples is not None else "") + " gives 1")
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1:
         raise TaskError(f"top_k must be an integer >= 1 (top-activating examples stored per neuron), got {top_k!r}")
     if not isinstance(support_threshold, numbers.Real) or not 0 <= support_threshold <= 1:  # NaN fails too
