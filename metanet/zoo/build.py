@@ -242,6 +242,14 @@ def describe_rebuilt(rebuilt: dict[int, str]) -> str:
     return f"{head} ({which}): {', '.join(parts)}"
 
 
+def _is_terminal(stream: Any) -> bool:
+    """Whether tqdm draws on ``stream`` with ``disable=None`` (it checks ``isatty`` the same way)."""
+    try:
+        return not hasattr(stream, "isatty") or bool(stream.isatty())
+    except (OSError, ValueError):  # a closed stream
+        return False
+
+
 def _write_recipe(store: Store, recipe: Recipe) -> None:
     import yaml
 
@@ -323,7 +331,8 @@ def build(
             means 1: small populations gain little from intra-op threads, and on a loaded machine extra threads
             only contend; use workers for cores). Part of what a unit's weights depend on: a resume or repair
             with another count mixes shards that differ in their last bits.
-        progress: show a tqdm bar over networks (nets/s).
+        progress: show a tqdm bar over networks (nets/s) when stderr is a terminal; never in a log file or a
+            pipe (tqdm's rule, ``disable=None``), so False is needed only to silence a terminal.
 
     Returns:
         A :class:`BuildSummary`.
@@ -347,6 +356,8 @@ def build(
     recipe = load_recipe(recipe)
     _check_out(out)
     t0 = time.perf_counter()
+    # tqdm's own rule (disable=None): bars only on a terminal; '\r' frames filled the logs of batch jobs
+    progress = bool(progress) and _is_terminal(sys.stderr)
     units = plan(recipe, limit, progress)
     store = Store(out, create=True)
     try:
@@ -368,7 +379,7 @@ def build(
         # networks (runs x checkpoints), as the bar says and the build's summary counts them, not runs
         total = sum(u.nets for u in mine)
         initial = sum(u.nets for u in mine if u.index in done)
-        bar = tqdm(total=total, initial=initial, unit="net", desc=f"zoo {recipe.name}", disable=not progress,
+        bar = tqdm(total=total, initial=initial, unit="net", desc=f"zoo {recipe.name}", disable=None if progress else True,
                    dynamic_ncols=True, file=sys.stderr, smoothing=0.1,
                    bar_format="{l_bar}{bar}| {n:.0f}/{total} nets [{elapsed}<{remaining}, {rate_fmt}]")
         written = 0
@@ -406,37 +417,65 @@ def _build_pool(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, wo
     import concurrent.futures as cf
     import multiprocessing as mp
 
-    written = 0
     queue = list(todo)
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                 initializer=_watch_parent, initargs=(os.getpid(),)) as pool:
-        pending: dict[cf.Future, Unit] = {}
-        while queue or pending:
-            while queue and len(pending) < workers + 1:  # bounded: results are held in memory until written
-                u = queue.pop(0)
-                pending[pool.submit(_unit_job, u.to_dict(), ctx, threads)] = u
-            done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            failed: BaseException | None = None
-            lost: list[int] = []
-            for fut in sorted(done, key=lambda f: pending[f].index):
-                u = pending.pop(fut)
-                try:
-                    index, blob, rows, seconds = fut.result()
-                except BaseException as e:  # store the units that did finish first: a resume keeps them
-                    failed, lost = failed or e, lost + [u.index]
-                    continue
-                store.write_unit(index, blob, rows, seconds)
-                written += len(rows)
-                bar.update(u.nets)
-            if isinstance(failed, cf.BrokenExecutor):
-                # a worker killed (SIGKILL, the out-of-memory killer) broke the pool: was a raw traceback
-                lost = sorted(lost + [u.index for u in pending.values()])
-                raise ZooError(f"a worker process of the build died (killed, or out of memory) while units "
-                               f"{', '.join(map(str, lost)) or '?'} were being trained; the units stored so far are "
-                               f"kept: run the same build again to resume it (fewer --workers if memory is short)"
-                               ) from None
-            if failed is not None:
-                raise failed
+        try:
+            written = _run_pool(pool, queue, ctx, store, bar, workers, threads)
+        except BaseException:
+            # a failed write (full disk), a failed unit or Ctrl-C: leaving the `with` waited for the units still
+            # training (minutes) before the error showed, and their results would be dropped anyway
+            _stop_pool(pool)
+            raise
+    return written
+
+
+def _stop_pool(pool: Any) -> None:
+    """Cancel the pool's queued units and terminate its workers now (they hold no zoo state: only the parent writes)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # a stand-in executor (tests) may have none
+    shutdown = getattr(pool, "shutdown", None)
+    if shutdown is not None:
+        shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5.0)
+
+
+def _run_pool(pool: Any, queue: list[Unit], ctx: dict[str, Any], store: Store, bar, workers: int,
+              threads: int) -> int:
+    """Feed ``queue`` to ``pool`` (at most ``workers + 1`` units in flight) and write each result as it comes."""
+    import concurrent.futures as cf
+
+    written = 0
+    pending: dict[cf.Future, Unit] = {}
+    while queue or pending:
+        while queue and len(pending) < workers + 1:  # bounded: results are held in memory until written
+            u = queue.pop(0)
+            pending[pool.submit(_unit_job, u.to_dict(), ctx, threads)] = u
+        done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        failed: BaseException | None = None
+        lost: list[int] = []
+        for fut in sorted(done, key=lambda f: pending[f].index):
+            u = pending.pop(fut)
+            try:
+                index, blob, rows, seconds = fut.result()
+            except BaseException as e:  # store the units that did finish first: a resume keeps them
+                failed, lost = failed or e, lost + [u.index]
+                continue
+            store.write_unit(index, blob, rows, seconds)
+            written += len(rows)
+            bar.update(u.nets)
+        if isinstance(failed, cf.BrokenExecutor):
+            # a worker killed (SIGKILL, the out-of-memory killer) broke the pool: was a raw traceback
+            lost = sorted(lost + [u.index for u in pending.values()])
+            raise ZooError(f"a worker process of the build died (killed, or out of memory) while units "
+                           f"{', '.join(map(str, lost)) or '?'} were being trained; the units stored so far are "
+                           f"kept: run the same build again to resume it (fewer --workers if memory is short)"
+                           ) from None
+        if failed is not None:
+            raise failed
     return written
 
 

@@ -78,7 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Ray cluster to use (default $RAY_ADDRESS, else a local instance), e.g. ray://head:10001")
     b.add_argument("--threads", type=thread_count, default=None,
                    help="torch threads per worker process or Ray task (default 1)")
-    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (one is drawn only when stderr is a terminal: never in a log or a pipe)")
     b.set_defaults(run=_build)
 
     c = zsub.add_parser("check", help="verify every shard and network against index.sqlite (exit 1 on problems)")

@@ -142,6 +142,28 @@ def zoo_path(path: Any, what: str = "give the zoo directory (it holds index.sqli
     return Path(text).expanduser()
 
 
+def absolute_dir(path: Path) -> Path:
+    """``path`` made absolute against the working directory, once, so that a zoo opened as ``Zoo('tiny')`` still
+    reads its shards after an ``os.chdir``. Symlinks are not resolved (messages keep the names the user gave); only
+    leading ``..`` are folded into the working directory, which ``os.getcwd()`` returns with links resolved already,
+    so folding them is exact.
+
+    Raises:
+        ZooError: ``path`` is relative and the working directory no longer exists.
+    """
+    if path.is_absolute():
+        return path
+    try:
+        base = Path(os.getcwd())
+    except OSError as e:  # the working directory was deleted: no relative path names anything
+        raise ZooError(f"cannot open the zoo {path}: the working directory is gone ({e.strerror or e}); give the "
+                       "zoo's absolute path") from None
+    parts = list(path.parts)
+    while parts and parts[0] == "..":
+        base, parts = base.parent, parts[1:]
+    return base.joinpath(*parts)
+
+
 def check_command(path: str | os.PathLike) -> str:
     """``metanet zoo check PATH`` with PATH quoted for a shell: an error's hint must work when pasted, spaces and
     all."""
@@ -149,6 +171,9 @@ def check_command(path: str | os.PathLike) -> str:
 
 
 def _db_message(db_path: Path, e: Exception) -> str:
+    if "full" in str(e):  # "database or disk is full": nothing is damaged, "rebuild the zoo" was the wrong advice
+        return (f"cannot write the zoo index {db_path} ({e}): the disk holding it is full; the units committed so "
+                "far are kept: free some space and run the same build or merge again (it resumes)")
     if "locked" in str(e) or "busy" in str(e):  # "damaged ... rebuild the zoo" was the wrong advice for a lock
         return (f"the zoo index {db_path} is locked by another process ({e}): a build, merge or sqlite3 shell has it "
                 "open in a transaction; wait for it to finish and retry (on a network file system without "
@@ -200,7 +225,9 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike, create: bool = False) -> None:
-        self.path = zoo_path(path)  # Path("") is ".": "'.' is not a zoo", a path never given
+        # Path("") is ".": "'.' is not a zoo", a path never given; absolute: shards are read by path later, and a
+        # Zoo('tiny') could not read tiny/shards/00021.safetensors after an os.chdir
+        self.path = absolute_dir(zoo_path(path))
         self.db_path = self.path / "index.sqlite"
         if self.db_path.exists() and not self.db_path.is_file():  # was "index.sqlite is missing", or a raw sqlite3 error
             raise ZooError(f"{self.db_path} is not a file (a directory or a device): not a metanet zoo index; give a "
@@ -404,6 +431,10 @@ class Store:
             shard: the serialised safetensors shard (``safetensors.torch.save`` of ``"{id}/{param}" -> tensor``).
             rows: one dict per network with the ``nets`` columns except shard, unit and created.
             seconds: training time, recorded in ``units``.
+
+        Raises:
+            ZooError: the shard or the rows cannot be written (a full disk, no write access); nothing of the unit is
+                committed, so a resumed build trains it again.
         """
         rel = shard_name(unit)
         path = self.path / rel
@@ -412,7 +443,12 @@ class Store:
             with open(tmp, "wb") as f:
                 f.write(shard)
 
-        atomic_write(path, write)
+        try:
+            atomic_write(path, write)
+        except OSError as e:  # a full disk, a shards/ folder made read-only: was a raw OSError naming a temporary
+            raise ZooError(f"cannot write the shard {path} ({e.strerror or e}); the units committed so far are kept: "
+                           "fix that (free some space, restore write access) and run the same build or merge "
+                           "again (it resumes)") from None
         digest = file_sha256(path)
         now = _now()
         cols = [c for c in NET_COLUMNS]

@@ -234,7 +234,9 @@ class Zoo:
         """Networks matching every given filter, in id order.
 
         Args:
-            task: a task name or a list of them.
+            task: a task name or a list of them, in any spelling of the task grammar (``"MNIST[8,3]"`` matches
+                networks of ``mnist[3,8]``). A valid task name that the zoo lacks matches nothing (``[]``); a
+                string that is no task name at all (a typo) is a :class:`ZooError` naming the zoo's tasks.
             arch: an architecture (string like ``"mlp:64-32-10:relu"`` or :class:`Arch`) or a list of them.
             min_acc, max_acc: bounds on ``test_acc`` (inclusive).
             backdoor: True for poisoned networks only, False for clean ones only.
@@ -246,6 +248,9 @@ class Zoo:
 
         Returns:
             A list of :class:`NetInfo` (use ``[n.id for n in ...]`` for ids).
+
+        Raises:
+            ZooError: a filter of the wrong type or value (the message says what is valid).
         """
         # wrong types are errors: bool("no") is True, int(1.5) is 1, and a mistyped family matched nothing
         def as_set(name: str, v: Any, conv: Any, valid: str) -> set | None:
@@ -282,6 +287,8 @@ class Zoo:
             return f
 
         tasks = as_set("task", task, lambda x: x if isinstance(x, str) else None, "a task name or a list of them")
+        if tasks is not None:
+            tasks = self._task_names(tasks)
         archs = as_set("arch", arch, lambda a: str(Arch.coerce(a)), "an architecture or a list of them")
         epochs = as_set("epoch", epoch, whole_number, "an integer epoch or a list of them")
         runs = as_set("run", run, whole_number, "an integer run index or a list of them")
@@ -313,6 +320,29 @@ class Zoo:
                 continue
             out.append(n)
         return out
+
+    def _task_names(self, wanted: set[str]) -> set[str]:
+        """The zoo's stored task names that ``wanted`` names, compared by canonical form; a typo is an error (it
+        silently matched nothing, like a task the zoo lacks)."""
+        from metanet.errors import TaskError
+        from metanet.tasks import canonical_name
+
+        def canon(name: str) -> str | None:
+            try:
+                return canonical_name(name)
+            except TaskError:
+                return None
+
+        keys = set()
+        for w in sorted(wanted):
+            c = canon(w)
+            if c is None:
+                present = ", ".join(map(repr, self.tasks)) or "none: the zoo is empty"
+                raise ZooError(f"select() filter 'task': {w!r:.80} is not a task name (see metanet.tasks); this "
+                               f"zoo's tasks are {present}")
+            keys.add(c)
+        # a stored name outside the grammar (an index edited by hand) still matches itself
+        return {t for t in {n.task for n in self._all()} if t in wanted or canon(t) in keys}
 
     # --- weights -------------------------------------------------------------------------------------------
     def state_dict(self, net_id: int) -> dict[str, Tensor]:

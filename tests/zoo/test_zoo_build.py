@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 
@@ -322,8 +323,15 @@ def test_planning_a_large_recipe_shows_progress(small_recipe, monkeypatch, capsy
     assert f"planning {recipe.name}" not in capsys.readouterr().err
 
 
-def test_the_progress_bar_counts_networks(small_recipe, tmp_path, capsys):
-    # it counted runs under the label "nets" (8 runs of 3 checkpoints: "8/8 nets" for 24 networks)
+def test_the_progress_bar_counts_networks(small_recipe, tmp_path, monkeypatch):
+    # it counted runs under the label "nets" (8 runs of 3 checkpoints: "8/8 nets" for 24 networks); the bar is
+    # drawn on a terminal only, so stderr is one here
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
     small_recipe["count"] = 2
     build(small_recipe, tmp_path / "z", progress=True)
-    assert "6/6 nets" in capsys.readouterr().err
+    assert "6/6 nets" in tty.getvalue()
