@@ -7,7 +7,7 @@ built with it (``--limit``, ``--shard I/N``, resume).
 
 Schema (every key optional unless marked *required*; unknown keys are errors)::
 
-    name: mnist-mlp                # default: the file name without .yaml
+    name: mnist-mlp                # default: the file name without .yaml (a name has no spaces or slashes)
     description: free text
     seed: 0                        # int >= 0
     count: 512                     # *required*: number of training runs (each stores len(checkpoints) nets)
