@@ -26,7 +26,11 @@ __all__ = ["generate", "Generated", "support_set"]
 
 def support_set(task, per_class: int | None, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The task's training split, or a seeded stratified subsample of at most ``per_class`` examples per class."""
-    x, y = task.split("train")
+    from metanet.tasks import Task
+
+    # a Task builds only the rows taken (the same values): converting all of a large split cost most of the time
+    fast = isinstance(task, Task) and per_class is not None
+    x, y = (None, torch.from_numpy(task._labels("train"))) if fast else task.split("train")
     if per_class is None:
         return x, y
     g = torch.Generator().manual_seed(seed % 2**64)  # as torch does for negative seeds: any integer works
@@ -35,6 +39,8 @@ def support_set(task, per_class: int | None, seed: int) -> tuple[torch.Tensor, t
         idx = torch.nonzero(y == c).flatten()
         keep.append(idx[torch.randperm(len(idx), generator=g)[:per_class]])
     idx = torch.cat(keep).sort().values
+    if fast:
+        return task._split("train", idx.numpy())
     return x[idx], y[idx]
 
 
@@ -308,7 +314,9 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     arch = Arch.default_for(shape, task.num_classes) if arch is None else _arch(arch)
     # before the writer is loaded and the support set taken, naming the task, not "support inputs"
     _fit(arch, task, shape, name)
-    if verify and len(task.split("val")[1]) == 0:
+    # the validation split is built once, for this check, the candidates' scores and the constant check
+    val = task.split("val") if verify else None
+    if verify and len(val[1]) == 0:
         raise TaskError(
             f"task {name!r} has no validation examples to choose among the candidates; give at least 3 "
             "examples of a class to tasks.from_examples (smaller classes go wholly to train), or pass verify=False"
@@ -320,7 +328,7 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     t_write = time.perf_counter() - t0
     module = build(arch, seed=None)
     if verify:
-        reports = verify_stacked(module, params, task, split="val")
+        reports = verify_stacked(module, params, task, split="val", data=val)
         scores = [(r.accuracy, -r.loss if math.isfinite(r.loss) else -math.inf) for r in reports]
         chosen = max(range(candidates), key=lambda i: scores[i])
         cand = [{"val_accuracy": r.accuracy, "val_loss": r.loss} for r in reports]
@@ -332,9 +340,9 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
         net.load_state_dict({k: v[i].clone() for k, v in params.items()})
         nets.append(net.eval())
     if verify:
-        _warn_if_constant(nets[chosen], task, name, chosen)
+        _warn_if_constant(nets[chosen], val, name, chosen)
     # a task from a handful of examples may have no test split: then there is no test score to report
-    test = _verify_one(nets[chosen], task) if verify and len(task.split("test")[1]) else None
+    test = _verify_one(nets[chosen], task) if verify and _size(task, "test") else None
     report = GenerationReport(
         task=name, arch=str(arch), support=len(y), candidates=cand, chosen=chosen, test=test,
         seconds=time.perf_counter() - t0, seconds_write=t_write, seed=seed, shots=shots, writer=writer.identity(),
@@ -342,12 +350,30 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     return Generated(nets[chosen], report, nets)
 
 
+#: the shipped writer generate(writer=None) loaded, keyed by its file's path, inode, size and mtime
+_SHIPPED: dict[tuple, Any] = {}
+
+
 def _writer(writer):
     """The writer to use: a :class:`Writer`, the path of a writer checkpoint, or None (the shipped one)."""
     from metanet.writer.model import Writer
 
+    if writer is None:  # the shipped one, read again only when its file changed (reading it was ~5 ms a call)
+        from metanet.checkpoints import shipped
+
+        try:
+            st = os.stat(shipped("writer"))
+            key = (str(shipped("writer")), st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            return Writer.load(None)  # its own error naming the missing checkpoint
+        cached = _SHIPPED.get(key)
+        # only while its weights are the file's (no one else holds it, but identity() says so cheaply)
+        if cached is None or cached.identity().get("source") != "shipped":
+            _SHIPPED.clear()
+            cached = _SHIPPED[key] = Writer.load(None)
+        return cached
     # a path, as `metanet generate --writer` takes (bytes too, as Writer.load and metanet.load take them)
-    if writer is None or isinstance(writer, (str, bytes, os.PathLike)):
+    if isinstance(writer, (str, bytes, os.PathLike)):
         return Writer.load(writer)
     if not isinstance(writer, Writer):  # anything else was an AttributeError ('... has no attribute write')
         raise CheckpointError(f"writer must be a Writer, the path of a writer checkpoint or None (the shipped one); "
@@ -355,15 +381,23 @@ def _writer(writer):
     return writer
 
 
+def _size(task, split: str) -> int:
+    """The number of examples in ``split``: a Task counts them without building the split's inputs."""
+    from metanet.tasks import Task
+
+    return task.sizes()[split] if isinstance(task, Task) else len(task.split(split)[1])
+
+
 def _warn_if_constant(model: nn.Module, task, name: str, chosen: int) -> None:
     """Warn when the chosen network predicts one class on every validation example (of more than one class): its
-    validation score alone (e.g. 0.5 on two balanced classes) does not say that it is a constant."""
+    validation score alone (e.g. 0.5 on two balanced classes) does not say that it is a constant. ``task`` may be
+    the validation split ``(x, y)`` itself (generate has built it already)."""
     import warnings
 
     from metanet._state import user_stacklevel
     from metanet.tasks.resolve import as_examples
 
-    x, y = as_examples(*task.split("val"))
+    x, y = as_examples(*(task if isinstance(task, tuple) else task.split("val")))
     if len(y.unique()) < 2:
         return
     pred = torch.empty(0, dtype=torch.long)

@@ -635,10 +635,11 @@ def _support(x, y) -> tuple[Tensor, Tensor]:
     if len(x) != len(y):
         raise TaskError(f"{len(x)} support inputs but {len(y)} labels; they must match")
     x = x.to(torch.float32)  # the writer's own dtype (and the tasks'): float64 inputs are the same support set
-    bad = int((~torch.isfinite(x)).sum())
-    if bad:
-        raise TaskError(f"support inputs contain {bad} NaN or infinite values; all must be finite")
+    # one pass over the inputs when they are fine: the max is NaN or inf exactly when some value is
     big = float(x.detach().abs().max()) if x.numel() else 0.0
+    if not math.isfinite(big):
+        bad = int((~torch.isfinite(x)).sum())
+        raise TaskError(f"support inputs contain {bad} NaN or infinite values; all must be finite")
     if big > _MAX_INPUT:  # their float32 second moments overflow: a raw ValueError from the assignment solver
         raise TaskError(f"support inputs reach {big:.3g}, beyond what the writer's float32 statistics hold "
                         f"({_MAX_INPUT:.0e}); scale them (tasks' inputs lie in [0, 1])")
