@@ -13,14 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    """``metanet ARGV`` in this process: (exit code, stdout, stderr); argparse's usage errors give their code."""
+    """``metanet ARGV`` in this process: ``(exit code, stdout, stderr)``; argparse's exits are codes, anything else
+    raised gets the command line as a note."""
     from metanet.cli import main
 
     capsys.readouterr()
     try:
         code = main(argv)
-    except SystemExit as e:  # argparse's usage errors
-        code = e.code if isinstance(e.code, int) else 2
+    except SystemExit as e:  # argparse: --help (0) or a usage error (2)
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    except BaseException as e:
+        e.add_note(f"metanet {' '.join(map(repr, argv))}")
+        raise
     out, err = capsys.readouterr()
     return code, out, err
 

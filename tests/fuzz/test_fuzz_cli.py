@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fuzz_helpers import fuzz_settings, run_cli
+from fuzz_helpers import fuzz_settings
+from process_helpers import run_cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 

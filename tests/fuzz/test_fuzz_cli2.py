@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from fuzz_helpers import fuzz_settings, run_cli
+from fuzz_helpers import fuzz_settings
+from process_helpers import run_cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -464,12 +465,7 @@ def test_train(env, capsys, monkeypatch, data):
         argv += ["-c", data.draw(st.sampled_from(["missing.yaml", str(bad), env["adir"], "", "train/none.yaml"]))]
     _opt(data, argv, "--ckpt_path", st.sampled_from(["best", "", env["adir"], env["net"], env["noise"],
                                                      "no such.ckpt"]), p=2)
-    capsys.readouterr()
-    try:
-        code = main(argv)
-    except SystemExit as e:  # jsonargparse's usage errors
-        code = e.code if isinstance(e.code, int) else 2
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(argv, capsys)  # jsonargparse's usage errors give their code too
     assert code == 2, (argv, code, err[-1500:])
     assert "Traceback" not in err + out, (argv, err[-1500:])
 
