@@ -255,7 +255,7 @@ def test_interrupted_shard_write(fuzz_zoo, tmp_path_factory, monkeypatch_zoo, un
 
     with monkeypatch_zoo.context() as m:
         m.setattr(store_mod, "atomic_write", failing)
-        with Store(z) as s, pytest.raises(OSError, match="no space"):
+        with Store(z) as s, pytest.raises(ZooError, match="no space"):  # named as the shard it could not write
             s.write_unit(unit, b"x" * 1000, [], seconds=0.0)
     assert (target.read_bytes() == b"orphan") if existing else not target.exists()
     assert not list((z / "shards").glob(".*.tmp"))
