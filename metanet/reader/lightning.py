@@ -167,17 +167,6 @@ class ReaderDataModule(L.LightningDataModule):
             if "epoch_rng_state" in state_dict:  # not in checkpoints of earlier versions
                 self._epoch_rng = (int(state_dict["epoch"]), state_dict["epoch_rng_state"])
 
-    def _position(self) -> tuple[int, int] | None:
-        """(epoch, batches of it already trained on) of the train iterator being made, counted from the fit's
-        training batches (restored with a checkpoint): Lightning's epoch counters lag or lead while it restarts."""
-        t = self.trainer
-        loop = getattr(t, "fit_loop", None) if t is not None else None
-        limits = getattr(getattr(loop, "_combined_loader", None), "limits", None)  # limit_train_batches applied
-        if not limits or not isinstance(limits[0], int) or limits[0] < 1:
-            return None
-        done = int(loop.epoch_loop.batch_progress.total.ready)
-        return done // limits[0], done % limits[0]
-
     def _before_train_iter(self) -> tuple[int, torch.Tensor] | None:
         if self._resume_rng is not None:
             state, step = self._resume_rng
@@ -185,7 +174,9 @@ class ReaderDataModule(L.LightningDataModule):
                 torch.set_rng_state(state)
             else:
                 self._resume_rng = None
-        pos = self._position()
+        from metanet.writer.lightning import fit_position
+
+        pos = fit_position(self.trainer)
         if pos is None:
             return None
         epoch, skip = pos

@@ -25,7 +25,7 @@ from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
 
 __all__ = ["WriterModule", "EpisodeDataModule", "written_logits", "export_at_fit_end", "figure_step", "skip_step",
-           "check_export"]
+           "check_export", "fit_position"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -58,6 +58,25 @@ def export_at_fit_end(module: L.LightningModule, save: Callable[[str], Any]) -> 
         return False
     save(path)
     return True
+
+
+def fit_position(trainer: Any, per_epoch: int | None = None) -> tuple[int, int] | None:
+    """``(epoch, batches of it already trained on)`` of the train iterator Lightning is making now, or None when the
+    batches per epoch are unknown (``per_epoch``: the count to assume when Lightning has none).
+
+    Counted from the training batches of the whole fit (restored with a checkpoint): Lightning's epoch counters are
+    not that epoch while it restarts (a fit with ``max_steps`` resumed at an epoch's end first opens an iterator for
+    the finished epoch, then one whose ``epoch_progress.processed`` is one ahead), and a checkpoint taken mid-epoch
+    resumes from the epoch's first batch."""
+    loop = getattr(trainer, "fit_loop", None) if trainer is not None else None
+    if loop is None:
+        return None
+    limits = getattr(getattr(loop, "_combined_loader", None), "limits", None)  # limit_train_batches applied
+    n = limits[0] if limits else per_epoch
+    if not isinstance(n, int) or n < 1:
+        return None
+    done = int(loop.epoch_loop.batch_progress.total.ready)
+    return done // n, done % n
 
 
 def check_export(module: L.LightningModule) -> None:
@@ -110,23 +129,10 @@ class _EpochEpisodes(IterableDataset):
     def __len__(self) -> int:
         return len(self.sampler)
 
-    def _position(self, t: Any) -> tuple[int, int]:
-        """(epoch, batches of it already trained on) of the iterator Lightning is making now.
-
-        Counted from the training batches of the whole fit (restored with a checkpoint): Lightning's epoch counters
-        are not that epoch while it restarts (a fit with ``max_steps`` resumed at an epoch's end first opens an
-        iterator for the finished epoch, then one whose ``epoch_progress.processed`` is one ahead, so it drew the
-        episodes of the epoch after), and a checkpoint taken mid-epoch resumes from the epoch's first batch."""
-        done = int(t.fit_loop.epoch_loop.batch_progress.total.ready)
-        limits = getattr(getattr(t.fit_loop, "_combined_loader", None), "limits", None)  # limit_train_batches applied
-        per_epoch = limits[0] if limits else math.ceil(len(self.sampler) / self.dm.hparams.tasks_per_step)
-        if not isinstance(per_epoch, int) or per_epoch < 1:
-            return 0, 0
-        return done // per_epoch, done % per_epoch
-
     def __iter__(self):
         t, h = self.dm.trainer, self.dm.hparams
-        epoch, skip = self._position(t) if t is not None else (0, 0)
+        # (the epoch counter alone drew the next epoch's episodes after a max_steps resume at an epoch's end)
+        epoch, skip = fit_position(t, math.ceil(len(self.sampler) / h.tasks_per_step)) or (0, 0)
         rank = t.global_rank if t is not None else 0
         if not h.fresh_episodes:
             epoch = 0
