@@ -35,20 +35,33 @@ FORMAT_VERSION = "1"
 MAX_HEADER_BYTES = 100_000_000
 
 
-def _path(path: str | os.PathLike) -> Path:
-    """``path`` as a Path, ``~`` expanded (as the task data folders are): ``save(m, "~/m.safetensors")`` used to
-    create a folder named ``~`` in the working directory."""
-    if not isinstance(path, (str, bytes, os.PathLike)):  # else a raw TypeError from os.fsdecode
-        raise FileFormatError(f"expected a file path (str, bytes or os.PathLike), got {type(path).__name__}")
-    return Path(os.fsdecode(path)).expanduser()
+def _path(path: Any, *, error: Callable[[str], Exception] = FileFormatError,
+          not_a_path: Callable[[Any], str] | None = None, empty: Callable[[Any], str] | None = None) -> Path:
+    """``path`` (str, bytes or os.PathLike) as a Path, ``~`` expanded (as the task data folders are):
+    ``save(m, "~/m.safetensors")`` used to create a folder named ``~`` in the working directory. The one reading of a
+    path argument: files, checkpoints, neuron databases and zoos all go through it.
+
+    Args:
+        error: the error class raised (the caller's: FileFormatError, CheckpointError, ZooError...).
+        not_a_path: the message for something that is no path, given it (else a raw TypeError from os.fsdecode).
+        empty: the message for an empty or blank path, given it; None lets it through (``Path("")`` is ``.``).
+    """
+    try:
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise TypeError
+        text = os.fsdecode(path)  # TypeError too for an os.PathLike whose __fspath__ returns no str or bytes
+    except TypeError:
+        raise error(not_a_path(path) if not_a_path else
+                    f"expected a file path (str, bytes or os.PathLike), got {type(path).__name__}") from None
+    if empty is not None and not text.strip():
+        raise error(empty(path))
+    return Path(text).expanduser()
 
 
 def _write_path(path: str | os.PathLike) -> Path:
     """:func:`_path` of a file to write: an empty path was "'.': is a directory" (a path never given), and a blank
     one ('  ') wrote a file that :func:`load` then refused as an empty path."""
-    if isinstance(path, (str, bytes)) and not os.fsdecode(path).strip():
-        raise FileFormatError(f"the path to write is empty ({path!r}); give a file path, e.g. 'net.safetensors'")
-    return _path(path)
+    return _path(path, empty=lambda p: f"the path to write is empty ({p!r}); give a file path, e.g. 'net.safetensors'")
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -284,10 +297,8 @@ def _not_a_file(path: Path) -> str | None:
 
 def _read_path(path: str | os.PathLike) -> Path:
     """:func:`_path` of a file to read: an empty path (Path('') is '.') was "'.': is a directory, not a file"."""
-    if isinstance(path, (str, bytes)) and not os.fsdecode(path).strip():
-        raise FileFormatError(f"the path is empty ({path!r}); give the path of a network saved with metanet.save "
-                              "(.safetensors)")
-    return _path(path)
+    return _path(path, empty=lambda p: f"the path is empty ({p!r}); give the path of a network saved with metanet.save "
+                                       "(.safetensors)")
 
 
 def _header(path: Path) -> dict[str, str]:

@@ -122,13 +122,12 @@ def _checked_path(path: object, kind: str) -> Path:
     """``path`` as a Path (``~`` expanded), or a CheckpointError for what is no path at all."""
     from metanet.io import _path
 
-    if not isinstance(path, (str, bytes, os.PathLike)):  # a raw TypeError from os.fsdecode
-        raise CheckpointError(f"a {kind} checkpoint is a path (str or os.PathLike) or None (the shipped one), got "
-                              f"{type(path).__name__} {path!r}")
-    if not os.fsdecode(path).strip():  # Path("") is ".": "'.' is a directory"
-        raise CheckpointError(f"a {kind} checkpoint path is empty ({path!r}); give a checkpoint file (.safetensors "
-                              "or a Lightning .ckpt), or None for the shipped one")
-    return _path(path)
+    return _path(path, error=CheckpointError,
+                 not_a_path=lambda p: f"a {kind} checkpoint is a path (str or os.PathLike) or None (the shipped one), "
+                                      f"got {type(p).__name__} {p!r}",
+                 # Path("") is ".": "'.' is a directory"
+                 empty=lambda p: f"a {kind} checkpoint path is empty ({p!r}); give a checkpoint file (.safetensors "
+                                 "or a Lightning .ckpt), or None for the shipped one")
 
 
 def _magic(path: Path) -> str:

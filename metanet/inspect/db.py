@@ -36,11 +36,9 @@ def _db_path(path: object, what: str, valid: str) -> Path:
     """``path`` as a Path, ``~`` expanded (as metanet.save and load do: a folder named '~' was created), or a
     FileFormatError for no path at all (a raw TypeError) or an empty one (save('') wrote into the working directory,
     load('') read whatever database it held)."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise FileFormatError(f"{what} must be a path (str, bytes or os.PathLike), got {type(path).__name__}")
-    if not os.fsdecode(path).strip():
-        raise FileFormatError(f"{what} is empty ({path!r}); give {valid}")
-    return _path(path)
+    return _path(path, not_a_path=lambda p: f"{what} must be a path (str, bytes or os.PathLike), got "
+                                            f"{type(p).__name__}",
+                 empty=lambda p: f"{what} is empty ({p!r}); give {valid}")
 
 
 #: column -> (SQL type, meaning). Deltas are fractions (accuracy 0.91 -> 0.85 is -0.06).

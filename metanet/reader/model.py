@@ -1040,9 +1040,11 @@ class Reader(nn.Module):
 
     @classmethod
     def _load(cls, path: str | os.PathLike | None) -> "Reader":
-        from metanet.checkpoints import load_lightning, load_module
+        from metanet.checkpoints import _checked_path, load_lightning, load_module
 
-        if path is not None and str(path).lower().endswith(".ckpt"):  # also "last.CKPT"
+        # one reading of the path (type, empty, '~'): str() of a bytes path ends in ".ckpt'", not ".ckpt"
+        path = None if path is None else _checked_path(path, "reader")
+        if path is not None and path.name.lower().endswith(".ckpt"):  # also "last.CKPT"
             keys = ("tasks", "hidden", "layers", "edge_dim", "max_layers", "max_inputs", "num_classes", "stats",
                     "probes", "probe_inputs", "data_probes", "saliency", "derived_probes",
                     "task_evidence", "scan_steps", "task_cap")

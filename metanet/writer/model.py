@@ -47,7 +47,6 @@ import json
 import math
 import numbers
 import operator
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -534,20 +533,15 @@ class Writer(nn.Module):
     def load(cls, path=None) -> "Writer":
         """Load a writer checkpoint: a file written by :meth:`save`, or a Lightning ``.ckpt`` of
         :class:`~metanet.writer.lightning.WriterModule` (``None``: the checkpoint shipped inside the package)."""
-        from metanet.checkpoints import load_lightning, load_module
-        from metanet.errors import CheckpointError
+        from metanet.checkpoints import _checked_path, load_lightning, load_module
 
-        if path is not None and not isinstance(path, (str, bytes, os.PathLike)):  # a TypeError from os.fsdecode
-            raise CheckpointError(f"a writer checkpoint is a path (str or os.PathLike) or None (the shipped one), got "
-                                  f"{type(path).__name__} {path!r}")
-        if path is not None and not os.fsdecode(path).strip():  # Path("") is ".": "'.' is a directory"
-            raise CheckpointError(f"a writer checkpoint path is empty ({path!r}); give a checkpoint file (.safetensors "
-                                  "or a Lightning .ckpt), or None for the shipped one")
+        # one reading of the path (type, empty, '~'): no path or an empty one is a CheckpointError
+        path = None if path is None else _checked_path(path, "writer")
         # building the module drew its throwaway default init from torch's global RNG (then overwritten by the
         # checkpoint's weights): loading changed the caller's random stream. On the cpu: under
         # torch.set_default_device("meta") the module was built on 'meta' and loading its weights kept no values
         with torch.random.fork_rng(devices=[]), cpu_default():
-            if path is not None and os.fsdecode(path).lower().endswith(".ckpt"):  # also "last.CKPT"
+            if path is not None and path.name.lower().endswith(".ckpt"):  # also "last.CKPT"
                 keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
                         "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
                 writer = load_lightning(cls, path, "writer", "writer", keys)

@@ -130,16 +130,12 @@ def zoo_path(path: Any, what: str = "give the zoo directory (it holds index.sqli
         ZooError: not a path, or an empty or blank one (``Path("")`` is ``.``, a folder never given); ``what``
             says what would be valid.
     """
-    if not isinstance(path, (str, bytes, os.PathLike)):  # a raw TypeError from pathlib
-        raise ZooError(f"a zoo is a directory path (str, bytes or os.PathLike), got {type(path).__name__}; {what}")
-    try:
-        text = os.fsdecode(path)
-    except TypeError:  # an os.PathLike whose __fspath__ returns neither str nor bytes
-        raise ZooError(f"a zoo is a directory path, got {type(path).__name__} whose __fspath__ returns no path; "
-                       f"{what}") from None
-    if not text.strip():
-        raise ZooError(f"the zoo path is empty ({text!r}); {what}")
-    return Path(text).expanduser()
+    from metanet.io import _path
+
+    return _path(path, error=ZooError,
+                 not_a_path=lambda p: f"a zoo is a directory path (str, bytes or os.PathLike), got "
+                                      f"{type(p).__name__}; {what}",
+                 empty=lambda p: f"the zoo path is empty ({p!r}); {what}")
 
 
 def absolute_dir(path: Path) -> Path:
