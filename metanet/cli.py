@@ -98,12 +98,15 @@ def _parent_is_dir(path: Path, flag: str, what: str) -> None:
 
 def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.safetensors") -> Path:
     """Check an output file path before the (slow) work that precedes writing it: not a directory, not under a file.
+    Returns the path that will be written: ``~`` is the home folder, as for every file metanet writes (the check
+    looked at a folder './~' that was then not written to).
 
     Raises:
         ConfigError: naming the path and what would be valid (the CLI prints it on one line, exit code 2).
     """
     if not str(path).strip():
         raise ConfigError(f"{flag} needs a file path, e.g. {example}")
+    path = os.path.expanduser(str(path))
     p = Path(path)
     if p.is_dir():
         raise ConfigError(f"{flag} {str(path)!r} is a directory; give a file path, e.g. {p / example}")
@@ -113,6 +116,7 @@ def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.s
 
 def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     """Check an output directory path (created if missing) before any work: not an existing file, not under one.
+    Returns the directory that will be written, ``~`` expanded (see :func:`out_file`).
 
     Raises:
         ConfigError: naming the path and what would be valid (the CLI prints it on one line, exit code 2).
@@ -120,6 +124,7 @@ def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     what = "a new or existing directory"
     if not str(path).strip():
         raise ConfigError(f"{flag} needs a directory path ({what})")
+    path = os.path.expanduser(str(path))
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise ConfigError(f"{flag} {str(path)!r} is an existing file, not a directory; give {what}")

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from metanet.cli import dumps_json, in_path, out_file, seed_int
 
@@ -61,8 +60,7 @@ def _generate(args: argparse.Namespace) -> int:
     from metanet.writer import Writer, generate
 
     if args.out is not None:
-        args.out = os.path.expanduser(args.out)  # the file save() writes ('~' expanded): the one to check
-        out_file(args.out)  # before writing and verifying the candidates, not after
+        args.out = str(out_file(args.out))  # before writing and verifying the candidates, not after
     writer = Writer.load(args.writer) if args.writer else None
     g = generate(args.spec, arch=args.arch, candidates=args.candidates, verify=args.verify, seed=args.seed,
                  writer=writer, shots=args.shots)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from metanet.cli import dumps_json, in_path, out_file, positive_int
@@ -29,9 +28,7 @@ def _graph(args: argparse.Namespace) -> int:
     from metanet.io import load
 
     if args.plot is not None:
-        # '~' is the home folder, as for every file metanet reads or saves: atomic_write made a folder './~'
-        args.plot = os.path.expanduser(args.plot)
-        out_file(args.plot, "--plot", "graph.png")
+        args.plot = str(out_file(args.plot, "--plot", "graph.png"))  # '~' expanded: a folder './~' was made
     graph = to_graph(load(args.file))
     desc = describe(graph)
     if args.json:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,13 +31,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
     if args.tensorboard is not None and args.no_pictures:
         raise ConfigError("--tensorboard logs the pictures, which --no-pictures skips; give one of them")
-    # '~' is the home folder, as for every file metanet reads or saves: the checks and the output used './~'
-    args.out = os.path.expanduser(args.out)
+    args.out = str(out_dir(args.out))  # before measuring, not after ('~' expanded: the output used './~')
     if args.tensorboard is not None:
-        args.tensorboard = os.path.expanduser(args.tensorboard)
-    out_dir(args.out)  # before measuring, not after
-    if args.tensorboard is not None:
-        out_dir(args.tensorboard, "--tensorboard")
+        args.tensorboard = str(out_dir(args.tensorboard, "--tensorboard"))
     model = load(args.file)
     task = _task_for(args, load_meta(args.file))
     db = inspect(model, task, split=args.split, reader=None if args.no_reader else "auto",
@@ -169,8 +164,7 @@ def _edit(args: argparse.Namespace) -> int:
     for dest, flag, edit_dest, edit_flag in _TUNES:
         if getattr(args, dest) not in (None, False) and getattr(args, edit_dest) in (None, False):
             raise ConfigError(f"{flag} tunes {edit_flag}, which is not given; add {edit_flag} or drop {flag}")
-    args.out = os.path.expanduser(args.out)  # the file save() writes ('~' expanded): the one to check
-    out_file(args.out)  # before the edits and their verification, not after
+    args.out = str(out_file(args.out))  # before the edits and their verification, not after
     model = load(args.file)
     meta = load_meta(args.file)
     task = _task_for(args, meta)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from metanet.cli import dumps_json, in_path, out_dir, out_file, seed_int, thread_count
 
@@ -16,14 +15,11 @@ def _improve(args: argparse.Namespace) -> int:
     from metanet.writer import Writer
 
     check_selection(args.selection, args.folds)  # before the (slower) writer load
-    # '~' is the home folder, as Writer.save reads it: the checks looked at './~/...', and TensorBoard's
-    # SummaryWriter made a folder named '~'
+    # '~' expanded by the checks: TensorBoard's SummaryWriter made a folder named '~'
     if args.out is not None:
-        args.out = os.path.expanduser(args.out)
-        out_file(args.out, example="writer.safetensors")
+        args.out = str(out_file(args.out, example="writer.safetensors"))
     if args.log_dir is not None:
-        args.log_dir = os.path.expanduser(args.log_dir)
-        out_dir(args.log_dir, "--log-dir")
+        args.log_dir = str(out_dir(args.log_dir, "--log-dir"))
     torch.set_num_threads(args.threads)
     writer = Writer.load(args.writer) if args.writer else Writer.load()
     heldout = args.heldout or None
@@ -55,8 +51,7 @@ def _refine(args: argparse.Namespace) -> int:
     from metanet.loop import refine
 
     if args.out is not None:
-        args.out = os.path.expanduser(args.out)  # the file save() writes ('~' expanded): the one to check
-        out_file(args.out)  # before the refinement, not after
+        args.out = str(out_file(args.out))  # before the refinement, not after
     torch.set_num_threads(args.threads)
     model = load(args.file)
     res = refine(model, args.task, method=args.method, steps=args.steps, population=args.population,

@@ -467,8 +467,8 @@ def improve(
 
         from metanet.cli import out_dir
 
-        log_dir = os.path.expanduser(log_dir)  # '~' is the home folder: SummaryWriter made a folder named '~'
-        out_dir(log_dir, "log_dir")  # an existing file there was a raw FileExistsError
+        # '~' expanded (SummaryWriter made a folder named '~'); an existing file there was a raw FileExistsError
+        log_dir = str(out_dir(log_dir, "log_dir"))
 
         tb = SummaryWriter(log_dir)
     # every argument that shapes the run, so it can be reproduced from its config (tasks_per_round, clip, track and

@@ -24,9 +24,7 @@ _SHIPPED: Reader | None = None
 def _shipped() -> Reader:
     global _SHIPPED
     if _SHIPPED is None:
-        # building it draws a throwaway init from torch's global RNG: only on the first read() it was consumed
-        with torch.random.fork_rng(devices=[]):
-            _SHIPPED = Reader.load()
+        _SHIPPED = Reader.load()  # which leaves the global RNG as it was
     return _SHIPPED
 
 

@@ -351,9 +351,7 @@ def build(
     i_shard, n_shard = parse_shard(shard)
     # read once, here: the emptiness check and the Store must see the same folder ('' was the working directory)
     out = zoo_path(out, "give a new or empty directory to build into, or an existing zoo to resume")
-    if isinstance(recipe, (str, os.PathLike)) and os.fspath(recipe).startswith("~"):
-        recipe = os.path.expanduser(recipe)  # as the zoo path: '~/r.yaml' was "not found"
-    recipe = load_recipe(recipe)
+    recipe = load_recipe(recipe)  # '~' expanded there, as for the zoo path
     _check_out(out)
     t0 = time.perf_counter()
     # tqdm's own rule (disable=None): bars only on a terminal; '\r' frames filled the logs of batch jobs
@@ -379,7 +377,7 @@ def build(
         # networks (runs x checkpoints), as the bar says and the build's summary counts them, not runs
         total = sum(u.nets for u in mine)
         initial = sum(u.nets for u in mine if u.index in done)
-        bar = tqdm(total=total, initial=initial, unit="net", desc=f"zoo {recipe.name}", disable=None if progress else True,
+        bar = tqdm(total=total, initial=initial, unit="net", desc=f"zoo {recipe.name}", disable=not progress,
                    dynamic_ncols=True, file=sys.stderr, smoothing=0.1,
                    bar_format="{l_bar}{bar}| {n:.0f}/{total} nets [{elapsed}<{remaining}, {rate_fmt}]")
         written = 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from metanet.cli import dumps_json, in_path, out_dir, positive_int, thread_count
@@ -12,9 +11,7 @@ from metanet.cli import dumps_json, in_path, out_dir, positive_int, thread_count
 def _build(args: argparse.Namespace) -> int:
     from metanet.zoo.build import build
 
-    # '~' as build() reads it: out_dir checked a folder './~/...' that build then did not write to
-    args.out = os.path.expanduser(args.out)
-    out_dir(args.out)
+    args.out = str(out_dir(args.out))  # '~' expanded, as build() reads it
     summary = build(args.recipe, args.out, shard=args.shard, limit=args.limit, backend=args.backend, workers=args.workers,
                     ray_address=args.ray_address, threads=args.threads, progress=not args.no_progress)
     print(summary)
@@ -42,8 +39,7 @@ def _info(args: argparse.Namespace) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from metanet.zoo.build import _count, merge
 
-    args.out = os.path.expanduser(args.out)  # as merge() reads it (see _build)
-    out_dir(args.out, "merge destination")
+    args.out = str(out_dir(args.out, "merge destination"))
     result = merge(args.out, args.sources)
     repaired = result.get("units_repaired", 0)
     print(f"{args.out}: copied {_count(result['units_copied'], 'unit')} "
