@@ -1,7 +1,8 @@
 """Random networks for the neural-graph tests: hypothesis strategies over every supported kind of network.
 
 Every strategy draws a ``Case``: the module (weights from a drawn seed) and a function giving a random input
-batch of the right shape.
+batch of the right shape. Also small fixed networks (``_mlp``, a meta-device ``_meta_mlp``) and ``_same``, graph
+equality (arch, node and edge values, edges), shared by several test files.
 """
 
 from __future__ import annotations
@@ -173,3 +174,18 @@ def mixed_zoo() -> list[tuple[nn.Module, tuple[int, ...]]]:
     plain = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 5 * 5, 4))
     nets.append((plain, (2, 7, 7)))
     return nets
+
+
+def _mlp() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 3))
+
+
+def _meta_mlp() -> nn.Sequential:
+    with torch.device("meta"):
+        return nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 3))
+
+
+def _same(a, b) -> bool:
+    return a.arch == b.arch and torch.equal(a.x, b.x) and torch.equal(a.edge_attr, b.edge_attr) and torch.equal(
+        a.edge_index, b.edge_index)

@@ -1,4 +1,5 @@
-"""``metanet graph FILE [--plot out.png] [--json]``."""
+"""``metanet graph FILE [--plot out.png] [--json]``, also with awkward outputs: a plot format that needs LaTeX
+(one-line error, nothing left behind) and a new folder whose name has spaces."""
 
 from __future__ import annotations
 
@@ -70,3 +71,24 @@ def test_cli_graph_dpi_too_large_for_an_image_is_one_line(tmp_path, capsys):
     assert not png.exists()
     assert main(["graph", str(path), "--plot", str(png), "--dpi", str(largest + 1)]) == 2
     assert "--dpi" in capsys.readouterr().err
+
+
+def test_pgf_plot_without_latex_is_a_one_line_error_leaving_nothing(tmp_path, capsys, monkeypatch):
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no LaTeX (xelatex) to be found
+    path = save(build("mlp:4-3-2:relu", seed=0), tmp_path / "my net.safetensors")
+    out = tmp_path / "new folder" / "g.pgf"
+    assert main(["graph", str(path), "--plot", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("metanet: error: cannot write a plot to") and "pgf" in err and ".png" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "new folder").exists()  # drawn in memory first: no file, no folder
+
+
+def test_plot_in_a_new_folder_with_spaces(tmp_path, capsys):
+    path = save(build("mlp:4-3-2:relu", seed=0), tmp_path / "my net.safetensors")
+    out = tmp_path / "a b" / "c d.svg"
+    assert main(["graph", str(path), "--plot", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["plot"] == str(out)
+    assert out.read_bytes().lstrip().startswith(b"<?xml")
+    assert [p.name for p in out.parent.iterdir()] == ["c d.svg"]  # no temporary file left

@@ -1,4 +1,5 @@
-"""`NeuralGraph` as PyG data: batching with Batch / DataLoader (no custom collate), splitting back, decoding."""
+"""`NeuralGraph` as PyG data: batching with Batch / DataLoader (no custom collate), splitting back, decoding; a
+one-graph Batch has its graph's layout and edge mask."""
 
 from __future__ import annotations
 
@@ -62,3 +63,16 @@ def test_graphs_survive_torch_save(tmp_path):
     torch.save(to_graph(m), path)
     g = torch.load(path, weights_only=False)
     assert torch.equal(from_graph(g).layers[0].weight, m.layers[0].weight)
+
+
+def test_one_graph_batch_has_its_graphs_layout_and_edge_mask():
+    g = to_graph(build("cnn:1-2-3:relu:k3", seed=0))
+    b = next(iter(DataLoader([g], batch_size=1)))
+    assert b.layout is g.layout
+    mask = b.edge_mask()
+    assert mask.shape == b.edge_attr.shape and torch.equal(mask, g.edge_mask())
+    two = Batch.from_data_list([g, g])
+    with pytest.raises(GraphError, match="batch of 2 graphs"):
+        two.layout
+    with pytest.raises(GraphError, match="batch of 2 graphs"):
+        two.edge_mask()

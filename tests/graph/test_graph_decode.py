@@ -1,4 +1,6 @@
-"""`from_graph` on malformed graphs: every defect is a GraphError naming it, never a silently different network."""
+"""`from_graph` on malformed graphs: every defect is a GraphError naming it, never a silently different network
+(corrupt ``arch`` text, sliced batch lists, meta-device structure, coalesced skip graphs explained); meta-device
+graphs moved or split by PyG still decode."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import json
 
 import pytest
 import torch
+from graph_helpers import _meta_mlp, _mlp
 from torch_geometric.data import Batch, Data
 
 from metanet.errors import GraphError
@@ -14,6 +17,8 @@ from metanet.graph import (
     NODE_ACT,
     NODE_BIAS,
     NeuralGraph,
+    batch_params,
+    describe,
     from_graph,
     from_graphs,
     split,
@@ -283,3 +288,63 @@ def test_decoding_a_graph_that_requires_grad_does_not_warn():
         warnings.simplefilter("error")
         back = from_graph(written)
     assert torch.equal(back.layers[0].weight, m.layers[0].weight)
+
+
+def test_meta_graph_moved_by_pyg_decodes_to_meta_module():
+    g = to_graph(_mlp()).clone().to("meta")  # structure tensors are meta copies, not the layout's own
+    m = from_graph(g)
+    assert all(p.is_meta for p in m.parameters())
+    assert m[0].weight.shape == (4, 6)
+
+
+def test_meta_graph_split_from_batch_decodes():
+    g = to_graph(_meta_mlp())
+    b = Batch.from_data_list([g, g])
+    assert from_graph(split(b)[1])[2].weight.is_meta
+    assert from_graphs(b).params["0.weight"].shape == (2, 4, 6)
+
+
+def test_meta_structure_with_real_values_is_a_graph_error():
+    g = to_graph(_mlp())
+    g.edge_index = g.edge_index.to("meta")
+    with pytest.raises(GraphError, match="meta.*graph.to"):
+        from_graph(g)
+
+
+def test_deeply_nested_arch_json_is_a_graph_error():
+    g = to_graph(_mlp())
+    bad = Data(x=g.x, edge_index=g.edge_index, edge_attr=g.edge_attr, arch="[" * 100000)
+    with pytest.raises(GraphError, match="malformed"):
+        from_graph(bad)
+
+
+def test_sliced_batch_list_names_the_problem():
+    g = to_graph(_mlp())
+    b = Batch.from_data_list([g, g])
+    with pytest.raises(GraphError, match="list of 1 graphs"):
+        from_graph(b[0:1])
+    with pytest.raises(GraphError, match="list of 2 graphs"):
+        describe(b[0:2])
+
+
+def test_coalesced_skip_graph_error_says_what_happened():
+    g = to_graph(build("mlp:4-3-3-2:relu:skip", seed=0))
+    c = g.clone().coalesce()
+    assert c.num_edges == g.num_edges - 3
+    for _ in range(2):  # the first call checks counts before the layout, the second after it is cached
+        with pytest.raises(GraphError) as e:
+            from_graph(c)
+        msg = str(e.value)
+        assert "mlp:4-3-3-2:relu:skip" in msg and '"family"' not in msg
+        assert "3 missing edges are exactly its residual edges" in msg and "coalesce()" in msg
+    b = Batch.from_data_list([g, g]).coalesce()
+    with pytest.raises(GraphError, match="6 missing edges are exactly its residual edges"):
+        from_graphs(b)
+    with pytest.raises(GraphError, match="6 missing edges are exactly its residual edges"):
+        batch_params(b)
+    # a graph short of edges for another reason gets no such story
+    short = g.clone()
+    short.edge_index, short.edge_attr = short.edge_index[:, :-1], short.edge_attr[:-1]
+    with pytest.raises(GraphError) as e:
+        from_graph(short)
+    assert "coalesce" not in str(e.value)

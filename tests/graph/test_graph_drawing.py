@@ -1,13 +1,18 @@
-"""`plot`: the network drawn as layers of neurons, returned as a matplotlib Figure."""
+"""`plot`: the network drawn as layers of neurons, returned as a matplotlib Figure; bad ``max_edges`` / ``figsize``
+refused, NumPy ones taken; huge finite kernels drawn without NaN widths."""
 
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import pytest
+import torch
+from graph_helpers import _mlp
 from matplotlib.figure import Figure
 
+from metanet.errors import GraphError
 from metanet.graph import plot, to_graph
-from metanet.nets import build
+from metanet.nets import Arch, build
 
 
 @pytest.mark.parametrize(
@@ -44,3 +49,33 @@ def test_plot_accepts_a_batch_of_one_graph_like_from_graph():
     assert fig.axes[0].get_title() == plot(g).axes[0].get_title()
     with pytest.raises(GraphError, match=r"plot\(\) got a batch of 2 graphs.*split\(batch\)"):
         plot(Batch.from_data_list([g, g]))
+
+
+@pytest.mark.parametrize("max_edges", [0, -3, 2.5, True])
+def test_plot_rejects_bad_max_edges(max_edges):
+    with pytest.raises(GraphError, match="max_edges"):
+        plot(_mlp(), max_edges=max_edges)
+
+
+@pytest.mark.parametrize("figsize", [(0, 0), "big", (float("nan"), 2.0), (3.0,)])
+def test_plot_rejects_bad_figsize(figsize):
+    with pytest.raises(GraphError, match="figsize"):
+        plot(_mlp(), figsize=figsize)
+
+
+def test_plot_accepts_numpy_figsize_and_max_edges():
+    fig = plot(build(Arch.parse("mlp:8-5-3:relu"), seed=0), figsize=np.array([3.0, 2.0]), max_edges=np.int64(10))
+    assert tuple(fig.get_size_inches()) == (3.0, 2.0)
+    assert "showing" in fig.axes[0].get_title()
+
+
+def test_huge_finite_kernels_are_drawn_not_nan():
+    m = build("cnn:1-2-3:relu:k3", seed=0)
+    with torch.no_grad():
+        m.layers[0].weight.fill_(3e38)  # finite float32; its square is not
+    fig = plot(m)
+    lines = [c for c in fig.axes[0].collections if isinstance(c, matplotlib.collections.LineCollection)]
+    for c in lines:
+        assert np.isfinite(c.get_linewidths()).all() and np.isfinite(c.get_edgecolor()).all()
+    # the strongest edge of the first layer is drawn at full width
+    assert max(lines[0].get_linewidths()) == pytest.approx(2.5)

@@ -1,11 +1,17 @@
-"""`to_graph` / `from_graph` and their population versions: exact round trips, documented layout, clear errors."""
+"""`to_graph` / `from_graph` and their population versions: exact round trips, documented layout, clear errors;
+`to_graph` takes a network as metanet.verify does (a module, metanet.generate's result or a saved network's path),
+NumPy integer arguments, tied weights; sparse or extra parameters and graphs given as networks are GraphErrors."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+from generated_helpers import ARCH, fake_generated
 from graph_helpers import (
     Case,
+    _mlp,
+    _same,
     any_network,
     cnn_family,
     hand_built,
@@ -18,7 +24,8 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from torch_geometric.data import Batch
 
-from metanet.errors import GraphError
+from metanet import io
+from metanet.errors import FileFormatError, GraphError
 from metanet.graph import (
     EDGE_RESIDUAL,
     EDGE_WEIGHT,
@@ -431,3 +438,52 @@ def test_wrapped_networks_are_graph_errors_saying_what_to_pass():
     with torch.device("meta"):  # a meta network still encodes: the graph of its architecture
         meta = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     assert to_graph(meta).edge_attr.is_meta
+
+
+def test_edge_dim_numpy_integer_is_accepted_float_is_named():
+    m = _mlp()
+    assert to_graph(m, edge_dim=np.int64(3)).edge_attr.shape == (36, 3)
+    with pytest.raises(GraphError, match="must be an integer") as e:
+        to_graph(m, edge_dim=2.0)
+    assert "too small" not in str(e.value)
+
+
+def test_sparse_parameter_is_a_graph_error():
+    m = nn.Sequential(nn.Linear(3, 2))
+    m[0].weight = nn.Parameter(m[0].weight.detach().to_sparse())
+    with pytest.raises(GraphError, match="dense.*0.weight|0.weight.*to_dense"):
+        to_graph(m)
+
+
+def test_extra_parameter_would_be_lost_is_a_graph_error():
+    m = nn.Sequential(nn.Linear(3, 2))
+    m[0].scale = nn.Parameter(torch.ones(1))
+    with pytest.raises(GraphError, match="0.scale"):
+        to_graph(m)
+
+
+def test_tied_weights_still_encode():
+    m = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3))
+    m[2].weight = m[0].weight
+    m2 = from_graph(to_graph(m))
+    assert torch.equal(m2[2].weight, m[0].weight)
+
+
+def test_to_graph_encodes_a_generated_network_and_a_saved_one(tmp_path):
+    # "to_graph() needs an nn.Module, got Generated" while metanet.verify(g) took it
+    g = fake_generated()
+    want = to_graph(g.model)
+    assert _same(to_graph(g), want)
+    path = io.save(g.model, tmp_path / "net with space.safetensors")
+    assert _same(to_graph(path), want) and _same(to_graph(str(path)), want)
+    assert _same(to_graph(g, edge_dim=3), to_graph(g.model, edge_dim=3))
+
+
+def test_to_graph_of_a_missing_path_or_a_graph_says_what_to_do(tmp_path):
+    with pytest.raises(FileFormatError, match="no such file"):
+        to_graph(tmp_path / "missing.safetensors")
+    graph = to_graph(build(ARCH, seed=0))
+    with pytest.raises(GraphError, match=r"already a graph; .*to_graph\(from_graph\(graph\), edge_dim=\.\.\.\)"):
+        to_graph(graph)
+    with pytest.raises(GraphError, match="needs an nn.Module, got int"):
+        to_graph(3)

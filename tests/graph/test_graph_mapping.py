@@ -1,16 +1,26 @@
-"""`Layout`: the differentiable, vectorised parameter <-> graph-value mapping writers and readers build on."""
+"""`Layout`: the differentiable, vectorised parameter <-> graph-value mapping writers and readers build on; one
+network has one arch key, specs that `from_spec` cannot build (unknown keys, missing fields) are refused when the
+layout is made, a generated network or a file path hint, and the layout cache bounded by its edge budget."""
 
 from __future__ import annotations
 
+import gc
+import json
+import weakref
+
 import pytest
 import torch
+from generated_helpers import fake_generated
 from graph_helpers import any_network
 from hypothesis import HealthCheck, given, settings
 from torch.func import functional_call, stack_module_state
+from torch_geometric.data import Batch
 
+import metanet.graph.mapping as mapping
+from metanet import io
 from metanet.errors import GraphError
-from metanet.graph import NODE_BIAS, NODE_DIM, Layout, layout, to_graph
-from metanet.nets import build, spec
+from metanet.graph import NODE_BIAS, NODE_DIM, Layout, batch_params, from_graph, layout, to_batch, to_graph
+from metanet.nets import build, from_spec, spec
 
 
 def test_layout_is_cached_per_architecture_whatever_names_it():
@@ -122,3 +132,108 @@ def test_build_without_params_gives_a_fresh_module():
     m = lay.build()
     assert [tuple(p.shape) for p in m.parameters()] == [(3, 4), (3,), (2, 3), (2,)]
     assert not any(p.is_meta for p in m.parameters())
+
+
+@pytest.mark.parametrize(
+    "layer, fragment",
+    [
+        ({"type": "linear", "in": 3, "out": 2}, "'bias' must be true or false, got None"),
+        ({"type": "linear", "in": 3, "out": 2, "bias": "false"}, "'bias' must be true or false, got 'false'"),
+        ({"type": "conv2d", "in": 1, "out": 2, "kernel": [3, 3], "padding": [1, 1], "bias": True}, "'stride' must be"),
+    ],
+)
+def test_a_spec_from_spec_cannot_build_is_refused_when_encoding_not_when_decoding(layer, fragment):
+    from metanet.graph import layout, to_graphs
+
+    spec = {"family": "sequential", "layers": [layer]}
+    # before: layout / to_graphs accepted it (a missing bias read as True) and only from_graph failed, later
+    with pytest.raises(GraphError, match=fragment):
+        layout(spec)
+    with pytest.raises(GraphError, match=fragment):
+        to_graphs(spec, {"0.weight": torch.zeros(2, 2, 3), "0.bias": torch.zeros(2, 2)})
+
+
+def _seq(**extra_layer) -> dict:
+    return {"family": "sequential", "layers": [
+        {"type": "linear", "in": 4, "out": 3, "bias": True, **extra_layer}, {"type": "act", "name": "relu"},
+        {"type": "dropout", "p": 0.5}, {"type": "linear", "in": 3, "out": 2, "bias": True}]}
+
+
+def test_unknown_layer_key_is_refused_naming_it_and_the_valid_keys():
+    bad = _seq(note="first layer")
+    for fn, err in ((layout, GraphError), (from_spec, Exception)):
+        with pytest.raises(err, match=r"unknown keys \['note'\].*'in', 'out', 'bias', 'module'"):
+            fn(bad)
+
+
+def test_unknown_top_level_key_is_refused():
+    bad = {**_seq(), "comment": "mine"}
+    with pytest.raises(GraphError, match=r"unknown keys \['comment'\].*valid keys: \['family', 'layers'\]"):
+        layout(bad)
+    with pytest.raises(Exception, match=r"unknown keys \['comment'\]"):
+        from_spec(bad)
+
+
+def test_one_network_one_arch_key():
+    net = from_spec(_seq())
+    key = layout(net).key
+    # the same network written by hand: the default module name spelled out, an int dropout probability
+    by_hand = _seq(module="0")
+    by_hand["layers"][2]["p"] = 0.5
+    assert layout(by_hand).key == key
+    zero = _seq()
+    zero["layers"][2]["p"] = 0
+    assert layout(zero).key == layout(from_spec(zero)).key
+    # a family dict with defaults left out is the module's arch
+    mlp = build("mlp:4-3-2:relu", seed=0)
+    assert layout({"family": "mlp", "widths": [4, 3, 2]}).key == layout(mlp).key == to_graph(mlp).arch
+    # so batch_params sees one architecture, not two
+    params = {k: v.detach().unsqueeze(0) for k, v in mlp.state_dict().items()}
+    batch = Batch.from_data_list([to_graph(mlp), *to_batch({"family": "mlp", "widths": [4, 3, 2]}, params).to_data_list()])
+    assert len(batch_params(batch)) == 1
+
+
+def test_avgpool_without_divisor_override_is_refused_at_encode_time():
+    d = {"family": "sequential", "layers": [
+        {"type": "conv2d", "in": 1, "out": 2, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "bias": True},
+        {"type": "avgpool2d", "kernel": [2, 2], "stride": [2, 2], "padding": [0, 0], "ceil_mode": False,
+         "count_include_pad": True},
+        {"type": "flatten"}, {"type": "linear", "in": 8, "out": 2, "bias": True}]}
+    with pytest.raises(GraphError, match="'divisor_override' is missing"):
+        layout(d)  # before: a layout (and graphs) that from_graph could never decode
+    d["layers"][1]["divisor_override"] = None
+    assert spec(from_spec(d)) == d and layout(d).num_nodes == 5
+
+
+def test_plan_spec_of_a_partial_family_dict_is_complete():
+    lay = layout(json.dumps({"family": "cnn", "widths": [1, 2, 3]}))
+    assert lay.spec == build("cnn:1-2-3:relu", seed=0).arch.to_dict()
+
+
+def test_layout_of_a_generated_network_and_a_path_hint(tmp_path):
+    g = fake_generated()
+    assert layout(g) is layout(g.model) is layout(to_graph(g.model))
+    path = io.save(g.model, tmp_path / "n.safetensors")
+    with pytest.raises(GraphError, match=r"file path .*reads architectures, not files: give "
+                                         r"layout\(metanet.load\(path\)\)"):
+        layout(str(path))
+    with pytest.raises(GraphError, match="invalid architecture 'mlp:4-x-2:relu'"):
+        layout("mlp:4-x-2:relu")  # an architecture string is still read as one
+
+
+def test_layout_cache_drops_least_recent_layouts_beyond_its_edge_budget(monkeypatch):
+    # every Layout holds ~56 bytes per edge; 256 cached wide layouts (a width sweep) held tens of GB
+    monkeypatch.setattr(mapping, "_CACHE_EDGES", 2_000, raising=False)
+    archs = [f"mlp:{w}-{w}-3:relu" for w in (31, 32, 33)]  # 1,054 / 1,120 / 1,188 edges: two never fit together
+    first = weakref.ref(layout(archs[0]))
+    for a in archs[1:]:
+        layout(a)
+    model = build(archs[1], seed=0)  # the same architecture by other routes (module, Arch) is cached too
+    layout(model)
+    gc.collect()
+    assert first() is None, "a layout beyond the cache's edge budget is still alive"
+    assert layout(archs[2]) is layout(archs[2])  # the newest layout stays cached
+    # an evicted architecture is rebuilt on demand and still encodes / decodes exactly
+    g = to_graph(model)
+    back = from_graph(g)
+    assert all(torch.equal(a, b) for a, b in zip(back.state_dict().values(), model.state_dict().values()))

@@ -1,15 +1,20 @@
-"""Equivariance: permuting hidden neurons keeps the function and only relabels the nodes of the graph."""
+"""Equivariance: permuting hidden neurons keeps the function and only relabels the nodes of the graph;
+`permute_hidden` takes NumPy / tensor layer indices, a generated network or a saved path, keeps frozen parameters
+frozen, and refuses a graph or an architecture with a clear GraphError."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
-from graph_helpers import any_network
+from generated_helpers import ARCH, fake_generated
+from graph_helpers import _mlp, _same, any_network
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from metanet import io
 from metanet.errors import GraphError
-from metanet.graph import NeuralGraph, layout, permute_hidden, tied_layers, to_graph
+from metanet.graph import NeuralGraph, from_graph, layout, permute_hidden, tied_layers, to_graph
 from metanet.nets import build
 from torch import nn
 
@@ -117,3 +122,46 @@ def test_named_sequential_layers_are_permuted():
     assert torch.equal(out.fc1.weight, model.fc1.weight[[2, 0, 3, 1]])
     x = torch.rand(5, 6)
     assert torch.allclose(out(x), model(x))
+
+
+def test_permute_hidden_accepts_numpy_and_tensor_layer_index():
+    m = _mlp().eval()
+    x = torch.randn(5, 6)
+    for layer in (np.int64(1), torch.tensor(1)):
+        p = permute_hidden(m, layer, [3, 2, 1, 0])
+        assert torch.allclose(p(x), m(x))
+        assert torch.equal(p[0].weight, m[0].weight.flip(0))
+
+
+def test_permute_hidden_rejects_2d_perm():
+    with pytest.raises(GraphError, match="permutation of 0..3"):
+        permute_hidden(_mlp(), 1, [[3, 2], [1, 0]])
+
+
+def test_permute_hidden_keeps_frozen_parameters_frozen():
+    m = _mlp()
+    m[0].weight.requires_grad_(False)
+    p = permute_hidden(m, 1, [1, 0, 3, 2])
+    assert [q.requires_grad for q in p.parameters()] == [False, True, True, True]
+
+
+def test_permute_hidden_takes_a_generated_network_and_a_path(tmp_path):
+    g = fake_generated()
+    perm = [2, 0, 1]
+    want = permute_hidden(g.model, 1, perm)
+    path = io.save(g.model, tmp_path / "n.safetensors")
+    for obj in (g, path):
+        got = permute_hidden(obj, 1, perm)
+        assert all(torch.equal(got.state_dict()[k], v) for k, v in want.state_dict().items())
+    assert not torch.equal(want.state_dict()["layers.1.weight"], g.model.state_dict()["layers.1.weight"])
+
+
+def test_permute_hidden_of_a_graph_or_an_architecture_is_a_graph_error():
+    graph = to_graph(build(ARCH, seed=0))
+    with pytest.raises(GraphError, match=r"permutes a network's weights.*got NeuralGraph; for a graph use "
+                                         r"to_graph\(permute_hidden\(from_graph\(graph\)"):
+        permute_hidden(graph, 1, [0, 1, 2])
+    with pytest.raises(GraphError, match="permutes a network's weights.*got dict$"):
+        permute_hidden(build(ARCH).arch.to_dict(), 1, [0, 1, 2])
+    # the graph route the message gives works
+    assert _same(to_graph(permute_hidden(from_graph(graph), 1, [0, 1, 2])), graph)

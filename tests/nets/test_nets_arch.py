@@ -170,3 +170,11 @@ def test_default_for_names_the_bad_argument(args, fragment):
     with pytest.raises(ArchError) as info:
         Arch.default_for(*args)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["mlp:784-64-10:relu:k3", "mlp:784-64-10:relu:s2", "mlp:784-10:k3:s2:nobias"])
+def test_kernel_or_stride_on_an_mlp_is_refused_even_at_the_default(text):
+    # k5 was refused but k3 / s2 (the dataclass defaults) were silently dropped: str() no longer shows them
+    with pytest.raises(ArchError, match="cnn family only.*'kK' / 'sS'"):
+        Arch.parse(text)
+    assert str(Arch.parse("cnn:1-4-10:relu:k3:s2")) == "cnn:1-4-10:relu:k3:s2"

@@ -1,4 +1,5 @@
-"""`spec` / `from_spec`: JSON descriptions of networks, rebuilt exactly; unsupported layers named."""
+"""`spec` / `from_spec`: JSON descriptions of networks, rebuilt exactly; unsupported layers and non-default
+activations refused naming the module and the supported list; malformed layer fields named."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from metanet.errors import ArchError
+from metanet.errors import ArchError, GraphError
+from metanet.graph import to_graph
 from metanet.nets import CNN, MLP, build, from_spec, spec
 
 
@@ -191,3 +193,24 @@ def test_dropout_is_kept_and_rebuilt():
     back = from_spec(d)
     assert isinstance(back[3], nn.Dropout) and back[3].p == 0.3
     assert [n for n, _ in back.named_parameters()] == [n for n, _ in net.named_parameters()]
+
+
+def test_pair_of_sizes_error_names_a_list_not_a_number():
+    from metanet.nets import from_spec
+
+    conv = {"type": "conv2d", "in": 1, "out": 2, "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1], "bias": True}
+    spec = {"family": "sequential", "layers": [conv, {"type": "maxpool2d", "kernel": [0, 0], "stride": [1, 1],
+                                                       "padding": [0, 0], "dilation": [1, 1], "ceil_mode": False}]}
+    with pytest.raises(ArchError, match=r"'kernel' must be a list of two whole numbers >= 1, got \[0, 0\]"):
+        from_spec(spec)
+
+
+@pytest.mark.parametrize("act", [nn.LeakyReLU(0.2), nn.GELU(approximate="tanh")], ids=["leaky0.2", "gelu-tanh"])
+def test_non_default_activation_is_refused_with_the_supported_list(act):
+    net = nn.Sequential(nn.Linear(3, 2), act)
+    for fn, err in ((spec, ArchError), (to_graph, GraphError)):
+        with pytest.raises(err) as e:
+            fn(net)
+        msg = str(e.value)
+        assert type(act).__name__ in msg and "default configuration" in msg
+        assert "supported layers: Linear, Conv2d" in msg and "LeakyReLU" in msg and "SiLU" in msg

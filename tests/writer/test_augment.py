@@ -1,11 +1,13 @@
-"""Support-set shift augmentation (metanet.writer.augment) and its use by the Writer."""
+"""Support-set shift augmentation (metanet.writer.augment) and its use by the Writer; bad shifts and thresholds are
+named."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from metanet.errors import MetanetError
+from metanet.errors import ConfigError, MetanetError, TaskError
 from metanet.writer import Writer
 from metanet.writer.augment import SMOOTH, augment_support, neighbour_correlation, shift_copies
 
@@ -94,3 +96,18 @@ def test_augment_support_leaves_inputs_with_more_than_two_spatial_axes_alone():
     assert neighbour_correlation(x) > SMOOTH
     xa, ya = augment_support(x, y, "shift", 100)
     assert xa is x and ya is y
+
+
+@pytest.mark.parametrize("shift", [-1, 0, 1.5, True])
+def test_shift_copies_refuses_a_shift_that_is_not_a_positive_whole_number(shift):
+    # -1 was torch.cat's "Sizes of tensors must match", 1.5 and True a TypeError from F.pad; 0 five equal copies
+    with pytest.raises(TaskError, match="shift must be a whole number of positions >= 1"):
+        shift_copies(torch.rand(4, 1, 3, 3), shift)
+    assert shift_copies(torch.rand(4, 1, 3, 3), np.int64(2)).shape == (20, 1, 3, 3)
+
+
+@pytest.mark.parametrize("below", [None, -1, 2.5])
+def test_augment_support_refuses_a_bad_threshold(below):
+    # None was a raw TypeError ('>' between float and NoneType)
+    with pytest.raises(ConfigError, match="below .* must be an integer >= 0"):
+        augment_support(torch.rand(4, 1, 5, 5), torch.tensor([0, 1, 0, 1]), "shift", below)

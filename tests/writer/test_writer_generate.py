@@ -1,14 +1,21 @@
-"""`metanet.generate` end to end on small tasks: accuracy, unseen tasks, determinism, save/load, errors."""
+"""`metanet.generate` end to end on small tasks: accuracy, unseen tasks, task objects without a name or input shape,
+one integer rule for generate and Writer.write, determinism, save/load, errors, constant networks warned about,
+the shipped writer read again when its file changes. generate builds each split only as far as it needs (the
+support rows, the split sizes, one validation split); the results stay bit-identical to the long way a duck-typed
+task takes."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 import metanet
 from metanet import tasks
 from metanet.errors import ArchError, TaskError
+from metanet.tasks import Task
 from metanet.writer import generate
+from metanet.writer.generate import support_set
 
 from writer_helpers import needs_shipped
 
@@ -166,3 +173,183 @@ def test_every_integer_seed_works(untrained, digits):
     with torch.no_grad():
         big = untrained.write("mlp:64-16-10:relu", x, y, 10, candidates=2, seed=10**30)
     assert all(torch.isfinite(v).all() for v in big.values())
+
+
+def test_generate_one_shot_mnist1d_is_not_a_constant_network(trained):
+    # every hidden unit was dead on both support examples, the head wrote zeros: val accuracy 0.5, loss ln 2
+    import metanet
+
+    g = metanet.generate("mnist1d[0,1]", shots=1, candidates=2, seed=0, writer=trained)
+    task = tasks.resolve("mnist1d[0,1]")
+    x, _ = task.split("test")
+    for net in g.candidates:
+        with torch.no_grad():
+            assert len(net(x).argmax(1).unique()) == 2
+        assert float(net.layers[-1].weight.detach().abs().max()) > 0
+    assert g.report.candidates[g.report.chosen]["val_accuracy"] > 0.55
+
+
+def test_generate_warns_when_the_chosen_network_predicts_one_class(trained):
+    # a constant network scored 0.5 on two balanced classes and looked like a (bad) working one: now it is named
+    import importlib
+    import warnings
+
+    import pytest
+
+    import metanet
+    from metanet.nets import MLP
+
+    class Constant(MLP):
+        def forward(self, x):
+            return torch.zeros(len(x), 2) + torch.tensor([0.0, 1.0])
+
+    task = tasks.resolve("mnist1d[0,1]")
+    g = metanet.generate(task, shots=1, candidates=1, writer=trained)
+    gen = importlib.import_module("metanet.writer.generate")  # the module (metanet.writer.generate is the function)
+
+    with pytest.warns(UserWarning, match=r"predicts class 1 on every validation example: a constant classifier"):
+        gen._warn_if_constant(Constant(g.model.arch), task, "mnist1d[0,1]", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gen._warn_if_constant(g.model, task, "mnist1d[0,1]", 0)  # the written network is not constant
+
+
+class _Duck:
+    """The same task seen only through ``split`` and ``num_classes``: support_set takes the long way for it."""
+
+    def __init__(self, task) -> None:
+        self._t, self.num_classes = task, task.num_classes
+
+    def split(self, name):
+        return self._t.split(name)
+
+
+@pytest.mark.parametrize("spec", ["digits", "digits[7,2,5]+permute(3)+invert", "mnist1d[0,1]+relabel(1)"])
+@pytest.mark.parametrize("shots, seed", [(1, 0), (7, -5), (10_000, 3)])
+def test_support_set_of_a_task_equals_the_full_split_subsampled(spec, shots, seed):
+    task = tasks.resolve(spec)
+    x, y = support_set(task, shots, seed)
+    x0, y0 = support_set(_Duck(task), shots, seed)
+    assert x.dtype == x0.dtype == torch.float32 and y.dtype == y0.dtype == torch.int64
+    assert torch.equal(x, x0) and torch.equal(y, y0)
+    assert x.is_contiguous()
+
+
+def test_generate_builds_each_split_only_as_far_as_it_needs(trained, monkeypatch):
+    import metanet
+
+    calls: list[str] = []
+    split = Task.split
+
+    def counting(self, name):
+        calls.append(name)
+        return split(self, name)
+
+    monkeypatch.setattr(Task, "split", counting)
+    g = metanet.generate("digits", candidates=2, seed=0, writer=trained)
+    # was: train once (whole), val three times (check, scores, constant check), test twice (check, score)
+    assert sorted(calls) == ["test", "val"]
+    assert g.report.test is not None and g.report.test.split == "test"
+    calls.clear()
+    g = metanet.generate("digits", candidates=2, seed=0, writer=trained, verify=False, shots=None)
+    assert calls == ["train"]  # the whole split is the support set; nothing is verified
+    assert g.report.test is None
+
+
+def test_generate_same_networks_and_scores_as_from_the_duck_task(trained):
+    # the Task takes the short ways (support rows only, split sizes, one val split), a duck task the long ones
+    import metanet
+
+    task = tasks.resolve("digits[1,7]+invert")
+    a = metanet.generate(task, candidates=3, seed=4, shots=20, writer=trained)
+    b = metanet.generate(_Duck(task), candidates=3, seed=4, shots=20, writer=trained)
+    assert a.report.candidates == b.report.candidates and a.report.chosen == b.report.chosen
+    assert a.report.test.accuracy == b.report.test.accuracy and a.report.test.loss == b.report.test.loss
+    for na, nb in zip(a.candidates, b.candidates, strict=True):
+        for (ka, va), (kb, vb) in zip(na.state_dict().items(), nb.state_dict().items(), strict=True):
+            assert ka == kb and torch.equal(va, vb)
+
+
+def test_shipped_writer_is_read_again_when_its_file_changes(tmp_path, monkeypatch):
+    # generate(writer=None) keeps the shipped writer it read; a changed file (another writer saved there) is read again
+    import shutil
+
+    import metanet
+    import metanet.checkpoints as ckpt
+    from metanet.writer import Writer
+    from writer_helpers import SHIPPED
+
+    if not SHIPPED.is_file():
+        pytest.skip("no shipped writer checkpoint")
+    real = ckpt.shipped
+    fake = tmp_path / "shipped dir" / "writer.safetensors"
+    fake.parent.mkdir()
+    shutil.copy(real("writer"), fake)
+    monkeypatch.setattr(ckpt, "shipped", lambda kind: fake if kind == "writer" else real(kind))
+    a = metanet.generate("digits[0,1]", candidates=1, seed=0)
+    assert a.report.writer["source"] == "shipped"
+    b = metanet.generate("digits[0,1]", candidates=1, seed=0)  # the kept writer: the same network
+    assert b.report.writer == a.report.writer
+    assert all(torch.equal(v, b.model.state_dict()[k]) for k, v in a.model.state_dict().items())
+    other = Writer(steps=1).eval()
+    other.save(tmp_path / "other.safetensors")
+    shutil.copy(tmp_path / "other.safetensors", fake)  # another writer in the shipped file
+    c = metanet.generate("digits[0,1]", candidates=1, seed=0)
+    assert c.report.writer["source"] == "shipped" and c.report.writer["sha256"] != a.report.writer["sha256"]
+    assert c.report.writer["state_sha256"] == other.identity()["state_sha256"]
+    fake.unlink()  # no shipped checkpoint: the loader's own error, not a stale writer
+    with pytest.raises(metanet.errors.MetanetError):
+        metanet.generate("digits[0,1]", candidates=1, seed=0)
+
+
+KW = dict(candidates=2, shots=5)
+
+
+class _Split:
+    """A task as resolve() takes any object with ``split`` and ``num_classes``: numpy uint8 images, int32 labels."""
+
+    num_classes = 2
+
+    def split(self, name):
+        rng = np.random.default_rng({"train": 0, "val": 1, "test": 2}[name])
+        y = rng.integers(0, 2, 40).astype(np.int32)
+        x = (rng.random((40, 1, 6, 6)) * 255).astype(np.uint8)
+        x[y == 1, :, :3] = 255
+        return x, y
+
+
+def test_a_task_object_without_input_shape_or_name_is_generated_for(untrained):
+    # resolve() documents such objects; generate read task.input_shape and task.name: an AttributeError
+    g = generate(_Split(), writer=untrained, **KW)
+    assert g.report.task == "_Split" and g.report.arch == "mlp:36-64-2:relu"
+    assert g.report.test.accuracy == metanet.verify(g.model, _Split()).accuracy
+    g = generate(_Split(), arch="cnn:1-4-2:relu", writer=untrained, **KW)
+    assert g.model(torch.zeros(3, 1, 6, 6)).shape == (3, 2)
+    named = _Split()
+    named.name = "mine"
+    assert generate(named, writer=untrained, **KW).report.task == "mine"
+    with pytest.raises(metanet.errors.ArchError, match=r"task 'mine'.*\(36 features\)"):
+        generate(named, arch="mlp:64-8-2:relu", writer=untrained, **KW)
+
+
+@pytest.mark.parametrize("make", [int, np.int64, torch.tensor, lambda v: torch.tensor([v], dtype=torch.int32)])
+def test_write_and_generate_take_the_same_integers(untrained, digits, make):
+    # generate took one-element torch integers and handed them on; Writer.write refused them ("candidates must be an
+    # integer >= 1, got tensor(2)"): one rule now
+    x, y = digits.split("train")
+    x, y = x[:60], y[:60]
+    ref = untrained.write("mlp:64-8-10:relu", x, y, candidates=2, seed=3)
+    got = untrained.write("mlp:64-8-10:relu", x, y, make(10), candidates=make(2), seed=make(3))
+    assert all(got[k].equal(v) for k, v in ref.items())
+    assert generate(digits, arch="mlp:64-8-10:relu", candidates=make(2), seed=make(3), shots=make(5),
+                    writer=untrained, verify=False).report.seed == 3
+
+
+@pytest.mark.parametrize("bad", [2.0, True, np.bool_(True), torch.tensor(2.0), torch.tensor([1, 2]), "2", None])
+def test_write_and_generate_refuse_the_same_non_integers(untrained, digits, bad):
+    x, y = digits.split("train")
+    for name in ("candidates", "seed"):
+        with pytest.raises(TaskError, match=rf"^{name} must be an integer"):
+            untrained.write("mlp:64-8-10:relu", x[:60], y[:60], **{name: bad})
+        with pytest.raises(TaskError, match=rf"^{name} must be an integer"):
+            generate(digits, writer=untrained, **{**KW, name: bad})

@@ -1,5 +1,6 @@
 """The writer's Lightning stage: fresh (or, as shipped, repeated) episodes every epoch, a resumed run equal to
-an uninterrupted one."""
+an uninterrupted one; the episode data module's bases and seed checked, its validation episodes fixed; zoo teachers
+(none is a clear error, their logits distilled towards)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
+from metanet.errors import ConfigError, ZooError
 from metanet.writer.lightning import EpisodeDataModule, WriterModule
 from lightning_helpers import check_smoke_run_keeps_the_export
 
@@ -141,3 +143,48 @@ def test_fast_dev_run_does_not_overwrite_the_export(tmp_path):
         return m, d
 
     assert Writer.load(check_smoke_run_keeps_the_export(tmp_path, make, "writer")).config()["hidden"] == 8
+
+
+@pytest.mark.parametrize("bases", ["digits", None, ("digits", 3)])
+def test_prepare_data_names_bad_bases(bases):
+    # Lightning calls prepare_data before setup: "digits" was loaded letter by letter ("unknown data set 'd'"),
+    # None was a raw TypeError
+    with pytest.raises(ConfigError, match="episode bases must be a list of at least one data set name"):
+        EpisodeDataModule(bases=bases).prepare_data()
+
+
+def test_data_module_seed_must_be_an_integer():
+    with pytest.raises(ConfigError, match="writer data seed"):
+        EpisodeDataModule(bases=("digits",), seed=0.5).setup("fit")
+
+
+def test_setup_twice_gives_the_same_fixed_val_episodes():
+    d = EpisodeDataModule(bases=("digits",), val_episodes=2, tasks_per_step=1, steps_per_epoch=1)
+    d.prepare_data()
+    d.setup("fit")
+    first = [e.name for e in d.val_dataloader().dataset]
+    d.setup("validate")
+    assert [e.name for e in d.val_dataloader().dataset] == first and len(first) == 2
+
+
+def test_a_zoo_without_teachers_is_a_clear_error_before_training(monkeypatch, tiny_zoo):
+    from metanet.zoo import Zoo
+
+    monkeypatch.setattr(Zoo, "select", lambda self, **kw: [])
+    m = WriterModule(hidden=8, message=4, zoo=str(tiny_zoo))
+    with pytest.raises(ZooError, match="has no teachers"):  # was torch's "random_ expects 'from' < 'to'"
+        m.setup("fit")
+    with pytest.raises(ZooError, match="has no teachers"):
+        m._teacher_episodes(1, 0)
+
+
+def test_teacher_episodes_distil_towards_the_teacher(tiny_zoo):
+    m = WriterModule(hidden=8, message=4, zoo=str(tiny_zoo))
+    m.setup("fit")
+    (ep, logits), = m._teacher_episodes(1, 0)
+    assert logits.shape == (len(ep.query[1]), ep.arch.num_classes) and not logits.requires_grad
+    with_t, _ = m._episode_loss(ep, logits)
+    without, _ = m._episode_loss(ep)
+    assert torch.isfinite(with_t) and with_t > without  # the KL term adds to the query loss
+    m.hparams.distill_weight = 0.0
+    assert torch.allclose(m._episode_loss(ep, logits)[0], without)
