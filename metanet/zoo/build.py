@@ -8,7 +8,8 @@ of at most ``recipe.population`` runs. Unit ``u`` always writes ``shards/{u:05d}
   (a job array, a shell loop, Ray) can run them; ``metanet zoo merge`` joins the directories;
 - a resumed build skips the units whose rows are committed and redoes the rest from scratch, and every unit is
   bit-identical whichever process trains it (all randomness comes from the runs' own seeds) with the same
-  ``threads`` (another torch thread count changes the last bits of some members: resume with the same one);
+  ``threads`` (another torch thread count changes the last bits of some members, so a zoo records the count it
+  was first built with and a resume, repair or merge with another one is refused before any training);
 - a resumed build also repairs: a committed unit whose shard is missing, whose file sha256 differs from its
   ``units`` row or whose ``nets`` rows are incomplete (:meth:`Store.broken_units`, which hashes this build's
   shards) has its rows deleted in one transaction and its shard removed (:meth:`Store.drop_units`), then is
@@ -49,7 +50,7 @@ import torch
 from safetensors.torch import save as st_save
 
 from metanet._state import with_metanet_defaults
-from metanet.errors import ZooError
+from metanet.errors import ZooError, whole_number
 from metanet.io import atomic_write
 from metanet.zoo.data import load_task_data
 from metanet.zoo.recipe import Recipe, RunSpec, _is_int, load_recipe
@@ -285,7 +286,26 @@ def _check_out(path: Path) -> None:
                        "existing zoo to resume its build")
 
 
-def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int) -> None:
+def _thread_count(threads: Any) -> int:
+    """The torch thread count a build trains with: ``threads``, None meaning 1. Recorded in the zoo's meta, so it
+    must be the count really used (0 was silently 1, 2.5 a TypeError from torch after the meta was written)."""
+    from metanet.cli import MAX_THREADS
+
+    if threads is None:
+        return 1
+    n = whole_number(threads)
+    if n is None or not 1 <= n <= MAX_THREADS:
+        raise ZooError(f"threads must be a whole number from 1 to {MAX_THREADS} (torch threads per worker), or None "
+                       f"for 1; got {threads!r:.60}")
+    return n
+
+
+#: why a zoo must not mix thread counts, for the errors of a resume or a merge
+_MIXED_THREADS = ("another torch thread count changes the last bits of some members, so the zoo would silently mix "
+                  "networks that differ from an uninterrupted build's")
+
+
+def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int, threads: int) -> None:
     meta = store.meta()
     want = {"recipe": recipe.name, "recipe_sha256": recipe.fingerprint(), "limit": json.dumps(limit)}
     if "recipe_sha256" in meta:
@@ -295,8 +315,13 @@ def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int) -
                 raise ZooError(
                     f"{store.path} holds a zoo built with a different {what} ({k}: {meta.get(k)!r}, now {v!r}); "
                     "resume with the same recipe and --limit, or build into another --out directory")
+        # a zoo written before the count was recorded has no "threads": its count is unknown, resumed as before
+        if "threads" in meta and meta["threads"] != str(threads):
+            raise ZooError(f"{store.path} holds a zoo built with --threads {meta['threads']}, now --threads "
+                           f"{threads}: {_MIXED_THREADS}; re-run with --threads {meta['threads']} "
+                           f"(threads={meta['threads']} in Python), or build into another --out directory")
     else:
-        store.set_meta(**want, count=str(recipe.count), units=str(n_units), format="1")
+        store.set_meta(**want, count=str(recipe.count), units=str(n_units), format="1", threads=str(threads))
 
 
 @with_metanet_defaults()  # under a float64 default training failed ('mat1 and mat2 must have the same dtype')
@@ -329,8 +354,9 @@ def build(
         ray_address: Ray cluster address (else ``$RAY_ADDRESS``, else a local Ray instance).
         threads: torch threads per worker process (this process with ``workers=1``) or Ray task (default None
             means 1: small populations gain little from intra-op threads, and on a loaded machine extra threads
-            only contend; use workers for cores). Part of what a unit's weights depend on: a resume or repair
-            with another count mixes shards that differ in their last bits.
+            only contend; use workers for cores). Part of what a unit's weights depend on (another count
+            changes the last bits of some members): recorded when the zoo is created, and a resume, repair or
+            extension with another count is refused (zoos written before the count was recorded are not checked).
         progress: show a tqdm bar over networks (nets/s) when stderr is a terminal; never in a log file or a
             pipe (tqdm's rule, ``disable=None``), so False is needed only to silence a terminal.
 
@@ -339,9 +365,10 @@ def build(
 
     Raises:
         RecipeError: the recipe is invalid.
-        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``), or is being written, or
-            is a non-empty directory that is not a zoo (other files; a zoo holds only its recipe, index and shards);
-            or an unknown ``backend``, a ``limit`` below 1 or a malformed ``shard``; or a ``workers`` process died
+        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit`` or ``threads``), or is
+            being written, or is a non-empty directory that is not a zoo (other files; a zoo holds only its recipe,
+            index and shards); or an unknown ``backend``, a ``limit`` below 1, ``threads`` not a whole number from 1
+            to :data:`metanet.cli.MAX_THREADS`, or a malformed ``shard``; or a ``workers`` process died
             (killed, out of memory: the units stored before are kept, run the build again to resume).
     """
     if backend not in BACKENDS:
@@ -349,6 +376,7 @@ def build(
     if limit is not None and (not _is_int(limit) or limit < 1):
         raise ZooError(f"limit must be an integer >= 1 (a number of runs), got {limit!r}")
     i_shard, n_shard = parse_shard(shard)
+    threads = _thread_count(threads)
     # read once, here: the emptiness check and the Store must see the same folder ('' was the working directory)
     out = zoo_path(out, "give a new or empty directory to build into, or an existing zoo to resume")
     recipe = load_recipe(recipe)  # '~' expanded there, as for the zoo path
@@ -361,7 +389,7 @@ def build(
     try:
         store.lock()
         store.clean_temporaries()
-        _check_meta(store, recipe, limit, len(units))
+        _check_meta(store, recipe, limit, len(units), threads)
         _write_recipe(store, recipe)
         mine = [u for u in units if u.index % n_shard == i_shard]
         # a committed unit whose shard is gone or damaged is not done: forget it, then train it like a fresh one
@@ -383,10 +411,10 @@ def build(
         written = 0
         try:
             if backend == "local" and workers > 1 and len(todo) > 1:
-                written = _build_pool(todo, ctx, store, bar, workers, threads or 1)
+                written = _build_pool(todo, ctx, store, bar, workers, threads)
             elif backend == "local":
                 old = torch.get_num_threads()
-                torch.set_num_threads(max(1, threads or 1))
+                torch.set_num_threads(threads)
                 try:  # restore the caller's threads even when a unit fails or the build is interrupted
                     for u in todo:
                         base = bar.n
@@ -491,7 +519,7 @@ def _watch_parent(parent: int) -> None:
 
 
 def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, address: str | None,
-               threads: int | None) -> int:
+               threads: int) -> int:
     """Run units as Ray tasks; write each result from the driver (atomically) as it arrives."""
     try:
         import ray
@@ -513,7 +541,7 @@ def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, add
                  ignore_reinit_error=True, configure_logging=False)
         started = True
     try:
-        per_task = max(1, threads or 1)
+        per_task = threads
         job = ray.remote(num_cpus=per_task)(_unit_job)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         inflight = max(1, cpus // per_task) + 1
@@ -557,8 +585,10 @@ def merge(out: str | bytes | os.PathLike,
     """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out`` (``sources``: a list of zoo
     directories, or one; every path str, bytes or os.PathLike, ``~`` expanded).
 
-    Units already in ``out`` are skipped when identical and are an error when they differ. Each unit is copied
-    like a build writes it (shard atomically, then its rows in one transaction), so an interrupted merge resumes.
+    Units already in ``out`` are skipped when identical and are an error when they differ; sources (or an ``out``)
+    built with different ``--threads`` are refused (zoos written before the count was recorded are not checked).
+    Each unit is copied like a build writes it (shard atomically, then its rows in one transaction), so an
+    interrupted merge resumes.
     A unit of ``out`` that a source has but whose shard in ``out`` is missing or corrupt (or whose rows are
     incomplete) is dropped and copied again (``units_repaired``, also counted in ``units_copied``). A source that is
     ``out`` itself is skipped.
@@ -567,8 +597,9 @@ def merge(out: str | bytes | os.PathLike,
         ``{"units_copied": ..., "units_skipped": ..., "nets_copied": ..., "units_repaired": ...}``.
 
     Raises:
-        ZooError: a source is not a zoo, the sources come from different recipes, a unit conflicts, every source
-            is ``out`` itself, or ``out`` is a non-empty directory that is not a zoo (as for :func:`build`).
+        ZooError: a source is not a zoo, the sources come from different recipes or thread counts, a unit
+            conflicts, every source is ``out`` itself, or ``out`` is a non-empty directory that is not a zoo (as
+            for :func:`build`).
     """
     # every path read once, here, as build reads its out: _check_out and the Store must see the same folder
     out = zoo_path(out, "give the destination: a new or empty directory, or a zoo of the same recipe")
@@ -604,6 +635,14 @@ def merge(out: str | bytes | os.PathLike,
             if {k: m.get(k) for k in keys} != first:
                 raise ZooError(f"{s.path} was built from a different {_meta_diff(m, first)} than {srcs[0].path}; "
                                "merge only shards of one build")
+        recorded = [(s.path, m["threads"]) for s, m in zip(srcs, metas) if "threads" in m]
+        for path, t in recorded[1:]:
+            if t != recorded[0][1]:
+                raise ZooError(f"{path} was built with --threads {t} and {recorded[0][0]} with --threads "
+                               f"{recorded[0][1]}: {_MIXED_THREADS}; merge only shards built with one thread "
+                               f"count (rebuild {path} with --threads {recorded[0][1]})")
+        # the merged zoo records the count only when every source does (an older source does not say which it used)
+        threads = recorded[0][1] if recorded and len(recorded) == len(srcs) else None
         _check_out(out)  # as build: a merge into ~/Documents scattered the zoo among the user's files
         dst = Store(out, create=True)
         try:
@@ -613,8 +652,13 @@ def merge(out: str | bytes | os.PathLike,
             if "recipe_sha256" in mine and {k: mine.get(k) for k in keys} != first:
                 raise ZooError(f"{out} holds a zoo built with a different {_meta_diff(mine, first)}; merge into an "
                                "empty directory or one built from the same recipe and --limit")
+            if "recipe_sha256" in mine and "threads" in mine and recorded and mine["threads"] != recorded[0][1]:
+                raise ZooError(f"{out} holds a zoo built with --threads {mine['threads']}, the sources with "
+                               f"--threads {recorded[0][1]}: {_MIXED_THREADS}; merge into an empty directory, or "
+                               f"rebuild the sources with --threads {mine['threads']}")
             if "recipe_sha256" not in mine:
-                dst.set_meta(**{k: v for k, v in metas[0].items()})
+                new = {k: v for k, v in metas[0].items() if k != "threads"}
+                dst.set_meta(**new, **({"threads": threads} if threads is not None else {}))
             recipe_src = srcs[0].path / "recipe.yaml"
             if recipe_src.is_file() and not (dst.path / "recipe.yaml").exists():
                 text = recipe_src.read_text()

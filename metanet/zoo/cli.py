@@ -73,7 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--ray-address", default=None, metavar="ADDR",
                    help="Ray cluster to use (default $RAY_ADDRESS, else a local instance), e.g. ray://head:10001")
     b.add_argument("--threads", type=thread_count, default=None,
-                   help="torch threads per worker process or Ray task (default 1)")
+                   help="torch threads per worker process or Ray task (default 1); recorded in a new zoo, and a "
+                        "resume with another count is refused (it would change the last bits of some members)")
     b.add_argument("--no-progress", action="store_true",
                    help="no progress bar (one is drawn only when stderr is a terminal: never in a log or a pipe)")
     b.set_defaults(run=_build)

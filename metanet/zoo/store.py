@@ -624,6 +624,9 @@ class Store:
             limit = None
         if limit is not None:
             cmd += f" --limit {limit}"
+        threads = meta.get("threads", "1")
+        if threads != "1":  # the build refuses another count than the recorded one (1 is the default)
+            cmd += f" --threads {shlex.quote(threads)}"
         which = "unit" if len(units) == 1 else "units"
         text = (f"re-running the build repairs this: '{cmd}' rebuilds {which} {', '.join(map(str, units))} "
                 "(bit-identical, same network ids)")

@@ -29,7 +29,7 @@ tolerance (``tests/zoo/test_zoo_train.py``, ``tests/zoo/test_zoo_build.py``). Fl
 reference in the last bits, so over many epochs a chaotic (high learning rate) run can drift measurably from a
 plain-loop run of the same seed; the same code and seed always give bit-identical results with the same torch
 thread count (``metanet zoo build --threads``, default 1: another count splits the batched matmuls differently
-and changes the last bits of some members).
+and changes the last bits of some members, so a zoo records its count and refuses to be resumed with another).
 
 A member whose loss or parameters become non-finite during an epoch is put back to its parameters at the start of
 that epoch and frozen there (``diverged`` is recorded) instead of storing NaNs in the zoo; the other members are
