@@ -1,4 +1,6 @@
-"""metanet.edit: pruning connections and per-region precision."""
+"""metanet.edit: pruning connections and per-region precision, including integer quantisation of awkward rows
+(tiny float16 or subnormal float32 weights) and weight bytes counted from the exact bits (an odd number of int4
+weights rounds up per region)."""
 
 from __future__ import annotations
 
@@ -123,3 +125,42 @@ def test_precision_backwards_range_is_an_error_not_skipped(plan):
 def test_necessity_tolerance_must_be_a_fraction(tolerance):
     with pytest.raises(ArchError, match="tolerance .* is not valid: an accuracy drop in \\[0, 1\\]"):
         edit.prune(digits_mlp(), 0.5, "digits", method="necessity", tolerance=tolerance)
+
+
+@pytest.mark.parametrize("fmt", ["int8", "int4", "int2"])
+def test_integer_quantisation_keeps_rows_of_tiny_weights(fmt):
+    # a float16 row of weights ~1e-6: its scale (1e-6 / 127) underflowed in float16, and the row became zeros;
+    # a float32 row of subnormal weights was zeroed by a clamp of the scale at 1e-30
+    for dtype, size in ((torch.float16, 1e-6), (torch.float32, 1e-40)):
+        w = torch.tensor([[size, -size, 0.0], [0.0, 0.0, 0.0], [1.0, -0.5, 0.25]], dtype=dtype)
+        q = edit.quantize(w, fmt)
+        assert q.dtype == dtype and bool(torch.isfinite(q).all())
+        # the row's largest values are kept at any bit width (to the rounding of a subnormal scale)
+        assert torch.allclose(q[0], w[0], rtol=1e-3, atol=0) and bool((q[0, :2] != 0).all()), (dtype, q[0])
+        assert torch.equal(q[1], torch.zeros(3, dtype=dtype))  # an all-zero row stays zeros (no 0/0 NaN)
+
+
+def test_int8_on_a_float32_row_is_unchanged_by_the_float16_fix():
+    w = torch.randn(4, 9, generator=torch.Generator().manual_seed(0))
+    sc = w.abs().amax(1, keepdim=True) / 127
+    assert torch.equal(edit.quantize(w, "int8"), (w / sc).round().clamp(-127, 127) * sc)
+
+
+def _odd_task():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(60, 1, 7, generator=g)
+    y = (x[:, 0, 0] > 0.5).long()
+    return tasks.from_examples(x, y, name="odd7")
+
+
+def test_int4_weight_bytes_round_up_per_region():
+    task = _odd_task()
+    model = build("mlp:7-3-2:relu", seed=0)  # 21 weights (84 bits = 10.5 bytes) and 6 weights
+    _, rep = edit.precision(model, "0=int4,1=int4", task)
+    d = rep.details
+    assert d["weight_bytes"] == 11 + 3  # was (84 + 24) // 8 = 13: half a byte short
+    assert d["weight_bytes_before"] == 4 * 27 and d["weight_bytes_fp32"] == 4 * 27
+    assert d["compression"] == d["weight_bytes_before"] / d["weight_bytes"]
+    # int2 on the 21 weights: 42 bits = 5.25 bytes -> 6; the other region stays float32
+    _, rep = edit.precision(model, "0=int2", task)
+    assert rep.details["weight_bytes"] == 6 + 4 * 6

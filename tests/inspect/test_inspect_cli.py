@@ -1,8 +1,11 @@
-"""Pictures, TensorBoard logging, and the `metanet inspect` and `metanet edit` commands (metanet/inspect/cli.py)."""
+"""Pictures, TensorBoard logging, and the `metanet inspect` and `metanet edit` commands (metanet/inspect/cli.py):
+`--out` under '~' is the home folder (checked before the work), and `metanet edit` refuses a flag that tunes
+an edit not asked for and a budget out of range, naming the flag."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from inspect_helpers import digits_mlp, planted_mlp, planted_task
@@ -185,3 +188,57 @@ def test_cli_edit_out_directory_is_refused_before_editing(tmp_path, capsys):
     assert captured.out == ""  # no edit report: nothing was edited
     assert captured.err.strip() == (f"metanet: error: --out {str(tmp_path)!r} is a directory; give a file path, "
                                     f"e.g. {tmp_path / 'net.safetensors'}")
+
+
+def test_inspect_out_under_tilde_is_written_in_home(home, capsys):
+    net = save(build("mlp:64-8-10:relu", seed=0), home / "net.safetensors")
+    code = main(["inspect", str(net), "--task", "digits", "--out", "~/db", "--no-pictures", "--no-reader",
+                 "--max-examples", "50"])
+    assert code == 0, capsys.readouterr().err
+    assert (home / "db" / "neurons.sqlite").is_file()
+    assert not (Path.cwd() / "~").exists()
+
+
+def test_edit_out_under_tilde_is_checked_before_the_work(home, capsys, monkeypatch):
+    net = save(build("mlp:64-8-10:relu", seed=0), home / "net.safetensors")
+    (home / "pruned.safetensors").mkdir()  # in the way: a directory where the file goes
+
+    def work(*a, **k):
+        raise AssertionError("the edit ran before the output path was checked")
+
+    monkeypatch.setattr("metanet.io.load", work)
+    code = main(["edit", str(net), "--task", "digits", "--prune", "0.5", "--out", "~/pruned.safetensors"])
+    assert code == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def net_file(tmp_path_factory):
+    return save(digits_mlp(), tmp_path_factory.mktemp("extra2") / "net.safetensors", task="digits")
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--blind"], "--blind tunes --repair-backdoor"),
+    (["--max-asr", "0.2"], "--max-asr tunes --repair-backdoor"),
+    (["--max-drop", "0.05"], "--max-drop tunes --repair-backdoor"),
+    (["--prune-method", "necessity"], "--prune-method tunes --prune SPARSITY"),
+    (["--prune-scope", "global"], "--prune-scope tunes --prune SPARSITY"),
+])
+def test_cli_edit_tuning_flag_without_its_edit_is_refused(tmp_path, capsys, net_file, flags, named):
+    # they were silently ignored: `--remove 1:3 --blind` ran the removal as if --blind was not there
+    out = tmp_path / "out.safetensors"
+    assert main(["edit", str(net_file), "--remove", "1:3", *flags, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and named in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "nan", "ten"])
+def test_cli_edit_budget_out_of_range_names_the_flag(tmp_path, capsys, net_file, value):
+    # was "max_asr 1.5 is not valid" (the Python name) after loading the network, or argparse's "invalid float"
+    out = tmp_path / "out.safetensors"
+    with pytest.raises(SystemExit) as e:
+        main(["edit", str(net_file), "--repair-backdoor", "--max-asr", value, "--out", str(out)])
+    assert e.value.code == 2
+    assert "--max-asr: must be a fraction in [0, 1]" in capsys.readouterr().err
+    assert not out.exists()

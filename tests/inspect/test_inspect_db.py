@@ -1,4 +1,8 @@
-"""metanet.inspect: the neuron database measured on hand-built and trained networks."""
+"""metanet.inspect: the neuron database measured on hand-built and trained networks. One example is refused
+(every neuron would be constant on it). INDEX.md tells the truth: every figure a group line claims is the one
+measured. A CNN channel is "dead" only when its whole map is one constant on the data (a channel whose map
+varies across space but whose spatial mean is the same on every example, e.g. a zero-sum edge kernel, is not
+safe to remove when the next layer reads its map). Figures of a float64 network are computed in float64."""
 
 from __future__ import annotations
 
@@ -12,12 +16,13 @@ from inspect_helpers import CARRIERS, DEAD, MIXED, PLANTED, PLANTED_CLASS, digit
 from torch import nn
 
 import metanet.inspect
-from metanet import tasks
+from metanet import Zoo, tasks
 from metanet.errors import ArchError, ConfigError, FileFormatError, TaskError
 from metanet.inspect import COLUMNS, NeuronDB, inspect
+from metanet.inspect.analyze import weight_norms
 from metanet.inspect.measure import ablate_layer, evaluate_masks
 from metanet.inspect.netview import NetView
-from metanet.nets import build
+from metanet.nets import MLP, Arch, build
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +224,197 @@ def test_supporting_a_class_the_task_does_not_have_is_an_error(planted_db, cls):
     # used to answer [] ("no neuron supports it"), indistinguishable from a real class nothing depends on
     with pytest.raises(TaskError, match=r"class .* does not exist: the task has classes 0..3"):
         planted_db.supporting(cls)
+
+
+def test_one_example_is_refused_not_every_neuron_dead():
+    with pytest.raises(TaskError, match=r"at least 2 examples .* max_examples=1 gives 1"):
+        inspect(planted_mlp(), planted_task(), reader=None, max_examples=1)
+
+
+def test_two_examples_are_enough():
+    db = inspect(planted_mlp(), planted_task(), reader=None, max_examples=2)
+    assert len(db) > 0
+
+
+def _row(idx: int, apc: list[float], supports: list[int], sel: float, top: int) -> dict:
+    return {"layer": 1, "idx": idx, "kind": "unit", "fan_in": 4, "in_norm": 1.0, "out_norm": 1.0, "bias": 0.0,
+            "act_mean": 0.5, "act_std": 0.3, "act_max": 2.0, "frac_active": 0.5, "dead": 0, "top_class": top,
+            "selectivity": sel, "class_means": [0.1] * len(apc), "ablation_acc": sum(apc) / len(apc),
+            "ablation_loss": 0.0, "ablation_per_class": apc, "supports": supports,
+            "support_strength": max(0.0, -min(apc)), "writes_to": None, "polysemanticity": 0.0,
+            "top_examples": [0], "outlier": 0.0, "description": "", "role": None}
+
+
+def _db(rows: list[dict]) -> NeuronDB:
+    return NeuronDB(rows, {"network": "mlp:4-3-3", "task": "t", "split": "test", "n": 105, "accuracy": 0.9,
+                           "per_class": [0.9, 0.9, 0.9], "class_names": ["0", "1", "2"], "support_threshold": 0.02})
+
+
+def _line(db: NeuronDB, kind: str) -> str:
+    return next(db.group_line(1, g) for g in db.groups(1) if g["kind"] == kind)
+
+
+def test_a_selective_neuron_that_costs_a_class_one_example_is_not_said_to_cost_under_the_threshold():
+    # one example of 35 is 2.9 points: over the 2-point threshold, but under the two-example floor, so no support
+    db = _db([_row(0, [0.0, -1 / 35, 0.0], [], 0.8, 0), _row(1, [0.0, 0.0, 0.0], [], 0.1, 2)])
+    sel = _line(db, "selective")
+    assert "as much as 2 points" not in sel  # it did cost class 1 2.9 points
+    assert "at most 2.9 points" in sel
+    uns = _line(db, "unselective")
+    assert "no single-neuron effect" not in uns or "at most" in uns
+    assert "at most 0.0 points" in uns or "costs no class any accuracy" in uns
+    # the header says what support needs: the threshold and two examples
+    assert "costs that class at least 2 points of accuracy and at least two of its examples" in db.index_md()
+    # a threshold of 2.5 points is not said to be 2 (it was rounded to a whole number of points)
+    db.meta["support_threshold"] = 0.025
+    assert "at least 2.5 points of accuracy" in db.index_md()
+
+
+def test_a_support_line_quotes_the_drop_of_the_class_it_names():
+    # neuron 0 supports class 0 (-6 points) but costs class 2 (a small class) one example, 8 points: the line about
+    # class 0 must quote class 0's drop, not the largest drop of any class
+    db = _db([_row(0, [-0.06, 0.0, -1 / 12], [0], 0.9, 0)])
+    line = _line(db, "support")
+    assert "costs class 0 up to 6.0 points" in line, line
+
+
+@pytest.fixture(scope="module")
+def trained_db(tiny_zoo):
+    # a trained zoo network with redundant selective neurons that each cost some class one example (> 2 points)
+    zoo = Zoo(tiny_zoo)
+    for info in zoo.select(task="digits"):
+        if info.arch.widths == (64, 16, 10) and info.arch.activation == "tanh" and info.test_acc > 0.9:
+            return inspect(zoo.load(info.id), "digits", reader=None)
+    pytest.fail("the tiny zoo has no trained 64-16-10 tanh digits network")
+
+
+def test_every_group_figure_of_a_trained_network_is_measured(trained_db):
+    db = trained_db
+    checked = 0
+    for layer, g in ((layer, g) for layer in db.layers for g in db.groups(layer)):
+        line, rows = db.group_line(layer, g), g["rows"]
+        if g["kind"] == "support":
+            c = g["classes"][0]
+            claim = float(re.search(r"up to ([\d.]+) points", line)[1])
+            assert claim == pytest.approx(round(100 * max(-r["ablation_per_class"][c] for r in rows), 1), abs=0.051)
+            checked += 1
+        elif g["kind"] in ("selective", "unselective"):
+            worst = max(-min(r["ablation_per_class"]) for r in rows)
+            m = re.search(r"at most ([\d.]+) points", line)
+            if m:
+                assert float(m[1]) == pytest.approx(round(100 * worst, 1), abs=0.051)
+            else:
+                assert worst <= 0 and "costs no class any accuracy" in line
+            checked += g["kind"] == "selective" and worst > 0.02
+    assert checked  # a selective group that costs a class more than 2 points was checked
+
+
+def _border_task():
+    """8x8 images with a zero border and pixels in quarters (conv sums are exact in float32)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.zeros(200, 1, 8, 8)
+    x[:, :, 1:7, 1:7] = torch.randint(0, 4, (200, 1, 6, 6), generator=g).float() / 4
+    y = torch.randint(0, 3, (200,), generator=g)
+    return tasks.from_examples(x, y, name="border")
+
+
+def _edge_cnn(act: str = "identity"):
+    """Layer 1: channel 0 = x[j-1] - x[j+1] (varies, spatial mean 0 on zero-border rows), channel 1 = x,
+    channel 2 = a constant 0 (zero kernel and bias), channel 3 = the constant 0.25 (zero kernel, bias 0.25)."""
+    torch.manual_seed(0)
+    m = build(f"cnn:1-4-3-3:{act}:k3:s1")
+    with torch.no_grad():
+        w, b = m.layers[0].weight, m.layers[0].bias
+        w.zero_()
+        b.zero_()
+        w[0, 0, 1, 0], w[0, 0, 1, 2] = 1.0, -1.0
+        w[1, 0, 1, 1] = 1.0
+        b[3] = 0.25
+    return m
+
+
+def _maps(model, x):
+    """Each hidden layer's channel maps, recorded with forward hooks (independent of NetView)."""
+    out: dict[int, torch.Tensor] = {}
+    act = model.act
+    hooks = [conv.register_forward_hook(lambda mod, i, o, k=k: out.__setitem__(k + 1, act(o)))
+             for k, conv in enumerate(model.layers[:-1])]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return out
+
+
+def test_a_channel_whose_map_varies_is_not_dead_even_when_its_mean_is_constant():
+    task, m = _border_task(), _edge_cnn()
+    x, _ = task.split("test")
+    maps = _maps(m, x)
+    edge = maps[1][:, 0]
+    assert edge.mean(dim=(1, 2)).abs().max() == 0 and edge.abs().max() > 0  # the premise: mean 0, map not
+    db = inspect(m, task, reader=None)
+    for layer, z in maps.items():  # dead exactly when the whole map is one constant on the data
+        for j in range(z.shape[1]):
+            constant = bool((z[:, j] == z[:, j].flatten()[0]).all())
+            assert db[(layer, j)]["dead"] == int(constant), (layer, j)
+    assert [db[(1, j)]["dead"] for j in range(4)] == [0, 0, 1, 1]
+    index = db.index_md()
+    assert "layer 1, neuron 0**: dead" not in index
+    # the two dead channels form one group: the line says which one is safe to remove and which one is not
+    assert ("layer 1, neurons 2, 3**: dead on the task data (constant output); neuron 2 outputs 0 (safe to remove); "
+            "neuron 3 outputs a nonzero constant (up to 0.25)") in index
+    # removing the edge channel is not exact: the next layer reads its map
+    v = NetView(m)
+    mask = torch.ones(1, 4)
+    mask[0, 0] = 0
+    assert not torch.equal(v.forward(x, {1: mask})[0][0], m(x))
+
+
+def test_the_same_holds_under_tanh():
+    # mirror-symmetric images: tanh of the (antisymmetric) edge map sums to 0 on every example
+    x, y = _border_task().split("train")
+    x = torch.cat([x[..., :4], x[..., :4].flip(-1)], -1)
+    task, m = tasks.from_examples(x, y, name="mirror"), _edge_cnn("tanh")
+    edge = _maps(m, task.split("test")[0])[1][:, 0]
+    assert edge.mean(dim=(1, 2)).abs().max() < 1e-7 and edge.abs().max() > 0.1  # the premise
+    db = inspect(m, task, reader=None)
+    assert [db[(1, j)]["dead"] for j in range(4)] == [0, 0, 1, 1]
+
+
+def test_the_columns_say_what_the_channel_figures_are():
+    # act_std / act_max / frac_active of a channel are of its spatial mean, and dead means constant everywhere
+    assert "every position" in COLUMNS["dead"][1]
+    for col in ("act_std", "act_max", "frac_active"):
+        assert "spatial mean" in COLUMNS[col][1], col
+
+
+def test_writes_to_is_given_for_every_layer_the_output_layer_reads_and_the_column_says_so():
+    # a residual MLP: the head reads the stream every hidden layer writes to, so each gets its logit
+    m = build("mlp:64-16-16-16-10:relu:skip", seed=0)
+    db = inspect(m, "digits", reader=None, max_examples=50)
+    head = m.layers[-1].weight.detach()
+    for layer in (1, 2, 3):
+        assert [db[(layer, j)]["writes_to"] for j in range(16)] == head.argmax(0).tolist()
+    assert "last hidden layer only" not in COLUMNS["writes_to"][1] and "residual" in COLUMNS["writes_to"][1]
+    # a plain MLP: only the last hidden layer
+    db = inspect(build("mlp:64-16-16-10:relu", seed=0), "digits", reader=None, max_examples=50)
+    assert db[(1, 0)]["writes_to"] is None and db[(2, 0)]["writes_to"] is not None
+
+
+def test_outgoing_norms_of_a_float64_network_are_exact():
+    torch.manual_seed(0)
+    m = MLP(Arch.parse("mlp:64-16-16-10:relu")).double()
+    _, out, _ = weight_norms(NetView(m), 1)
+    assert out.dtype == torch.float64
+    assert torch.equal(out, m.layers[1].weight.detach().pow(2).sum(0).sqrt())
+    db = metanet.inspect(m, "digits", reader=None, max_examples=50)
+    row = next(r for r in db if r["layer"] == 2 and r["idx"] == 7)
+    assert row["out_norm"] == float(m.layers[2].weight.detach()[:, 7].pow(2).sum().sqrt())
+
+
+def test_outgoing_norms_of_a_half_network_are_float32_sums():
+    torch.manual_seed(0)
+    m = MLP(Arch.parse("mlp:64-16-10:relu")).half()
+    _, out, _ = weight_norms(NetView(m), 1)
+    assert out.dtype == torch.float32
+    assert torch.allclose(out, m.layers[1].weight.detach().float().pow(2).sum(0).sqrt(), rtol=1e-3)

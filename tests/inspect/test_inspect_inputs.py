@@ -1,6 +1,7 @@
-"""Round 27e: metanet.inspect takes a network in every form metanet.verify / metanet.read take: a module, the path
-of a network saved with metanet.save (only read), metanet.generate's result (its .model) and a NeuralGraph
-(decoded with from_graph). Each was an ArchError "unsupported module str / Generated / NeuralGraph"."""
+"""metanet.inspect takes a network in every form metanet.verify / metanet.read take: a module, the path of a
+network saved with metanet.save (only read), metanet.generate's result (its .model) and a NeuralGraph (decoded
+with from_graph); each was an ArchError "unsupported module str / Generated / NeuralGraph". A path that is no
+network is a FileFormatError, a malformed graph a GraphError."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def test_inspect_of_a_malformed_graph_is_a_graph_error(net):
 
 
 def test_netview_and_as_model_take_the_forms(net, saved):
-    from metanet.inspect.netview import as_model  # new in round 27e
+    from metanet.inspect.netview import as_model
 
     v = NetView(os.fsencode(saved))  # a bytes path too, as metanet.verify reads one
     assert [L.width for L in v.layers] == [16]

@@ -1,5 +1,5 @@
-"""`metanet edit` checks every spec before it runs any edit (round 27b): a bad later spec used to be refused only
-after the earlier edits had run and printed their before/after reports, though nothing was saved."""
+"""`metanet edit` checks every spec before it runs any edit: a bad later spec is refused with one error line,
+before the earlier edits run and print before/after reports of a network that is never saved."""
 
 from __future__ import annotations
 

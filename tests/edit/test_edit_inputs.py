@@ -1,8 +1,8 @@
-"""Round 27e: every edit takes its network in every form metanet.verify takes: a module, a saved network's path
-(only read: the edited copy is returned), metanet.generate's result (its .model) and a NeuralGraph (decoded). Each
+"""Every edit takes its network in every form metanet.verify takes: a module, a saved network's path (only read:
+the edited copy is returned), metanet.generate's result (its .model) and a NeuralGraph (decoded); before, each
 was an ArchError "unsupported module str / Generated / NeuralGraph". ``inplace=True`` with a path or a graph is a
-ConfigError (no module of the caller's to change); with a Generated it edits ``g.model``. The report's details say
-where a non-module network came from (``network``)."""
+ConfigError (no module of the caller's to change); with a Generated it edits ``g.model``. The report's details
+say where a non-module network came from (``network``)."""
 
 from __future__ import annotations
 
