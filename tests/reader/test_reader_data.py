@@ -1,8 +1,17 @@
-"""Reader training data: the neuron-role targets come from the train split, never from the data probes' val split."""
+"""Reader training data (`metanet.reader.data`): the neuron-role targets come from the train split, never from the data
+probes' val split; bad sizes are named; MLPs and CNNs of a zoo batch together. The zoo splits are Zoo.dataset's:
+over a partial zoo they warn the same way (the split moves when the build completes, so a run now in val/test can
+later land in train)."""
 
 from __future__ import annotations
 
+import warnings
+
+import pytest
 import torch
+
+from metanet.reader.data import zoo_graphs
+from metanet.zoo import Zoo
 
 
 def _roles_on(tiny_zoo, graphs, split: str) -> torch.Tensor:
@@ -102,3 +111,16 @@ def test_mlps_and_cnns_of_a_zoo_batch_and_read_together(tmp_path):
         alone = torch.cat([reader(Batch.from_data_list([to_graph(zoo.load(n.id))]))["accuracy"] for n in zoo])
     torch.testing.assert_close(together, alone)
     assert zoo_graphs(zoo, "all", ["digits"], roles=False, edge_dim=16)[0].edge_attr.shape[1] == 16
+
+
+def test_reader_graphs_of_a_partial_zoo_warn_that_the_split_will_change(partial_tiny_zoo):
+    with Zoo(partial_tiny_zoo) as zoo:
+        with pytest.warns(UserWarning, match=r"4 of its recipe's 96 runs \(92 missing.*will change"):
+            graphs = zoo_graphs(zoo, split="train", max_nets=2)
+        assert 1 <= len(graphs) <= 2
+
+
+def test_reader_graphs_of_a_complete_zoo_do_not_warn(tiny_zoo):
+    with Zoo(tiny_zoo) as zoo, warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert len(zoo_graphs(zoo, split="val", max_nets=2)) == 2

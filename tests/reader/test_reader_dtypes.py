@@ -1,5 +1,6 @@
 """metanet.read on networks in the forms a PyTorch user has them (half precision, meta device, parametrize), and with
-a Reader of one's own in train mode or another dtype."""
+a Reader of one's own in train mode or another dtype; a float64 network reads exactly as its float32 copy (same
+values, same readings)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from torch import nn
 
 import metanet
 from metanet.errors import ConfigError, GraphError
+from metanet.graph import to_graph
 from metanet.reader import Reader
 
 
@@ -65,3 +67,19 @@ def test_read_with_a_reader_in_another_dtype_or_on_meta_is_a_config_error(net, r
     """Raw dtype / device mismatches from inside the reader's layers."""
     with pytest.raises(ConfigError, match="float32|'meta' device"):
         metanet.read(net, reader=change(copy.deepcopy(reader)), scan=False)
+
+
+@pytest.mark.parametrize("arch", ["mlp:784-32-10:relu", "mlp:64-16-16-10:tanh:skip"])
+def test_a_float64_network_reads_bit_identically_to_its_float32_copy(arch):
+    torch.manual_seed(0)
+    reader = Reader(tasks=["mnist", "digits"], hidden=8, layers=1, probes=2).eval()
+    m32 = metanet.nets.build(arch, seed=0)
+    g32, g64 = to_graph(m32), to_graph(copy.deepcopy(m32).double())
+    assert g64.x.dtype == torch.float64
+    # the bias statistics summed a strided float32 view of one and a contiguous copy of the other: ulps apart
+    assert torch.equal(reader.weight_stats(g32), reader.weight_stats(g64))
+    with torch.no_grad():
+        a, b = reader(g32), reader(g64)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert metanet.read(m32, reader=reader) == metanet.read(copy.deepcopy(m32).double(), reader=reader)

@@ -1,15 +1,25 @@
-"""The reader's Lightning stage: a resumed fit computes what an uninterrupted one does; a ``fast_dev_run`` smoke
-test leaves an earlier run's export alone."""
+"""The reader's Lightning stage (`metanet.reader.lightning`): a resumed fit computes what an uninterrupted one does;
+a ``fast_dev_run`` smoke test leaves an earlier run's export alone and does not fit the trigger-scan head; when the fit
+ends, a scan head that cannot be fitted never costs the export and is warned about. The data module loads only the
+splits a stage needs; validating without a checkpoint says so. Validation metrics are NaN where undefined, and a val
+set of one network logs what it defines; the cosine schedule without a planned end is a ConfigError; predict_graphs
+names graphs without targets."""
 
 from __future__ import annotations
+
+import warnings
 
 import lightning as L
 import pytest
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from torch_geometric.loader import DataLoader
 
-from metanet.reader.lightning import ReaderDataModule, ReaderModule
+from metanet.errors import ConfigError, GraphError
+from metanet.reader import Reader
+from metanet.reader.lightning import ReaderDataModule, ReaderModule, kendall_tau, metrics, predict_graphs, r2
 from lightning_helpers import check_smoke_run_keeps_the_export
+from reader_helpers import fresh_graphs, tiny_reader
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +139,167 @@ def test_under_ddp_every_process_evaluates_every_val_and_test_network(tiny_data)
         assert not connector._requires_distributed_sampler(loader)
         assert [int(i) for i in loader.sampler] == list(range(len(loader.dataset)))  # all of them, in order
     assert connector._requires_distributed_sampler(tiny_data.train_dataloader())
+
+
+def _quiet_trainer(**kw) -> L.Trainer:
+    return L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
+                     enable_checkpointing=False, **kw)
+
+
+def _data(tiny_zoo, backdoored: int) -> ReaderDataModule:
+    """The tiny zoo (no backdoors) with ``backdoored`` of its val networks labelled as backdoored (past epoch 0)."""
+    dm = ReaderDataModule(zoos=[str(tiny_zoo)], batch_size=8, max_nets=32, role_examples=32)
+    dm.setup("fit")
+    (val,) = dm.val_zoos.values()
+    assert len(val) == 4
+    for g in val[:backdoored]:
+        g.y_backdoor = torch.ones_like(g.y_backdoor)
+        g.y_log_epoch = torch.ones_like(g.y_log_epoch)
+    return dm
+
+
+def _fit(dm, export, **trainer) -> ReaderModule:
+    module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, probes=2, data_probes=8, scan_steps=2,
+                          export=str(export))
+    opts = {"max_steps": 1, "limit_val_batches": 0, "num_sanity_val_steps": 0, **trainer}
+    _quiet_trainer(**opts).fit(module, dm)
+    return module
+
+
+@pytest.mark.parametrize("backdoored, why", [
+    (1, r"on 4 val networks: fit_scan needs at least two networks of each label; got 4 with 1 backdoored"),
+    (0, r"no val network of the zoos is backdoored"),
+])
+def test_a_scan_head_that_cannot_be_fitted_warns_and_the_fit_still_exports(tiny_zoo, tmp_path, backdoored, why):
+    # one backdoored val network: fit_scan's GraphError ended the whole fit as it finished (after every epoch), and
+    # nothing was exported (`metanet train fit` exited 2); none: the export's scan head was unfitted without a word
+    export = tmp_path / "out dir" / "reader.safetensors"
+    export.parent.mkdir()
+    with pytest.warns(UserWarning, match=rf"scan_steps=2 but the reader's trigger-scan head was not fitted \({why}\)"
+                                         r".*add a zoo with backdoored networks to data.zoos"):
+        _fit(_data(tiny_zoo, backdoored), export)
+    r = Reader.load(export)
+    assert r.scan_steps == 2 and not bool(r.scan_fitted)
+
+
+def test_a_scan_head_with_both_labels_is_fitted_without_a_warning(tiny_zoo, tmp_path):
+    export = tmp_path / "reader.safetensors"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*trigger-scan head")
+        _fit(_data(tiny_zoo, 2), export)
+    assert bool(Reader.load(export).scan_fitted)
+
+
+def test_fast_dev_run_does_not_fit_the_scan_head(tiny_zoo, tmp_path, monkeypatch):
+    # it runs Neural Cleanse on every val network of the backdoor zoos (minutes with train/reader.yaml's), for an
+    # export the smoke test does not write
+    import metanet.reader.scan as scan
+
+    calls = []
+    monkeypatch.setattr(scan, "fit_scan", lambda *a, **k: calls.append(a) or {})
+    dm = _data(tiny_zoo, 2)
+    with pytest.warns(UserWarning, match="fast_dev_run: the trained ReaderModule was not exported"):
+        _fit(dm, tmp_path / "smoke.safetensors", max_steps=-1, limit_val_batches=None, fast_dev_run=True)
+    assert calls == [] and not (tmp_path / "smoke.safetensors").exists()
+    _fit(dm, tmp_path / "real.safetensors")
+    assert len(calls) == 1  # a real fit does fit it
+
+
+def _dm(tiny_zoo) -> ReaderDataModule:
+    return ReaderDataModule(zoos=[str(tiny_zoo)], batch_size=8, max_nets=16, role_examples=16)
+
+
+def test_setup_loads_only_the_splits_of_its_stage(tiny_zoo):
+    # setup("validate") built the whole train split (every zoo's training networks and their roles) and the test
+    # split too, only to evaluate the val split
+    dm = _dm(tiny_zoo)
+    dm.setup("validate")
+    assert dm.train_graphs is None and dm.test_graphs is None and len(dm.val_graphs) > 0
+    assert list(dm.val_zoos) == [str(tiny_zoo)]
+    val = dm.val_graphs
+    dm.setup("test")
+    assert dm.train_graphs is None and len(dm.test_graphs) > 0 and dm.val_graphs is val
+    dm.setup("fit")  # then fit: the train split too, the others kept as they are
+    assert len(dm.train_graphs) > 0 and dm.val_graphs is val
+    whole = _dm(tiny_zoo)
+    whole.setup("fit")  # the same networks as a fit's setup alone loads
+    for a, b in ((dm.train_graphs, whole.train_graphs), (dm.val_graphs, whole.val_graphs),
+                 (dm.test_graphs, whole.test_graphs)):
+        assert [int(g.zoo_id) for g in a] == [int(g.zoo_id) for g in b]
+
+
+def _eval_trainer() -> L.Trainer:
+    return _quiet_trainer(limit_val_batches=1, limit_test_batches=1)
+
+
+def test_validating_an_untrained_reader_warns_to_pass_a_checkpoint(tiny_zoo):
+    # `metanet train validate -c train/reader.yaml` without --ckpt_path evaluated random weights, without a word
+    module = ReaderModule(tasks=["digits", "fashion-mnist", "mnist"], hidden=8, layers=1, probes=2, data_probes=8)
+    dm = _dm(tiny_zoo)
+    with pytest.warns(UserWarning, match=r"metanet train validate: no checkpoint was given, so an untrained reader "
+                                         r"is evaluated .*data probes empty\); pass one with --ckpt_path PATH"):
+        _eval_trainer().validate(module, dm, verbose=False)
+    with pytest.warns(UserWarning, match=r"metanet train test: no checkpoint was given.*--ckpt_path PATH"):
+        _eval_trainer().test(module, dm, verbose=False)
+    module.reader.fitted.fill_(True)  # as after loading a checkpoint of a fit: no warning
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        _eval_trainer().validate(module, dm, verbose=False)
+    assert not [w for w in rec if "no checkpoint was given" in str(w.message)]
+
+
+def test_undefined_metrics_are_nan_not_garbage():
+    t = torch.tensor
+    # constant targets: R^2 was 1 - ss / 1e-12, about -5e10
+    assert r2(t([0.5, 0.6]), t([0.7, 0.7])) != r2(t([0.5, 0.6]), t([0.7, 0.7]))
+    assert r2(t([0.5]), t([0.7])) != r2(t([0.5]), t([0.7]))
+    assert r2(t([0.5, 0.7]), t([0.5, 0.7])) == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy's "input is constant" warning is not raised either
+        assert kendall_tau(t([0.5, 0.5]), t([0.1, 0.2])) != kendall_tau(t([0.5, 0.5]), t([0.1, 0.2]))
+        assert kendall_tau(t([0.5]), t([0.1])) != kendall_tau(t([0.5]), t([0.1]))
+    assert kendall_tau(t([0.1, 0.2, 0.3]), t([0.1, 0.3, 0.2])) == pytest.approx(1 / 3)
+    p = {"accuracy": t([0.5, 0.6]), "task": torch.zeros(2, 2), "backdoor": t([0.0, 1.0]), "log_lr": t([0.0, 0.0]),
+         "log_epoch": t([0.0, 0.0]), "optimizer": torch.zeros(2, 3), "role": torch.zeros(1, 12)}
+    y = {"y_acc": t([0.7, 0.7]), "y_task": t([0, 0]), "y_backdoor": t([0.0, 0.0]), "y_log_lr": t([0.0, 0.0]),
+         "y_log_epoch": t([0.0, 0.0]), "y_opt": t([0, 0]), "y_role": t([-1])}
+    m = metrics(p, y)
+    assert m["mae"] == pytest.approx(0.15) and all(m[k] != m[k] for k in ("r2", "kendall_tau", "backdoor_auroc"))
+
+
+def test_a_val_set_of_one_network_logs_what_it_defines_and_warns_about_the_rest(tiny_graphs):
+    # one network: nothing at all was logged at the end of validation (not even the MAE), without a word
+    module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, probes=2)
+    module.reader.fit_normalisation(tiny_graphs["train"][:4])
+    with pytest.warns(UserWarning, match="val/kendall_tau.*val/r2|val/r2.*val/kendall_tau"):
+        _quiet_trainer().validate(module, DataLoader(tiny_graphs["val"][:1]), verbose=False)
+    # the second validation does not warn again
+    t = _quiet_trainer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.filterwarnings("ignore", message=".*(num_workers|does not have many workers|GPU|TPU).*")
+        t.validate(module, DataLoader(tiny_graphs["val"][:1]), verbose=False)
+    m = t.callback_metrics
+    assert "val/mae" in m and "val/task_acc" in m and "val/loss" in m
+    assert not any(k in m for k in ("val/kendall_tau", "val/r2", "val/backdoor_auroc"))
+    assert all(torch.isfinite(v).all() for v in m.values())
+
+
+def test_cosine_schedule_without_a_planned_end_is_a_config_error(tiny_graphs):
+    # only max_time set: Lightning plans max_epochs=-1, estimated_stepping_batches is inf and int(inf) raised an
+    # OverflowError
+    module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, probes=2, schedule="cosine")
+    with pytest.raises(ConfigError, match="max_epochs or trainer.max_steps"):
+        _quiet_trainer(max_time="00:00:00:30", limit_val_batches=0).fit(module, DataLoader(tiny_graphs["train"][:2]))
+
+
+def test_graphs_without_targets_are_named_by_predict_graphs_and_fit_scan(tiny_graphs):
+    from metanet.reader.scan import fit_scan
+
+    r = tiny_reader()
+    with pytest.raises(GraphError, match="graph 1 has no reader targets"):
+        predict_graphs(r, tiny_graphs["val"][:1] + fresh_graphs()[:1])
+    pred, tgt = predict_graphs(r, tiny_graphs["val"][:3])  # zoo graphs: as before
+    assert len(pred["accuracy"]) == len(tgt["y_acc"]) == 3
+    with pytest.raises(GraphError, match=r"labelled graphs.*\[0\]"):
+        fit_scan(tiny_reader(data_probes=8, scan_steps=2), fresh_graphs()[:1] + tiny_graphs["val"][:2])

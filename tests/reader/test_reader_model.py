@@ -1,18 +1,26 @@
-"""Reader model: shapes, permutation equivariance, mixed architectures, no metadata shortcuts, save/load."""
+"""Reader model: shapes, permutation equivariance, mixed architectures, no metadata shortcuts, save/load (loading
+leaves torch's global RNG alone; a Lightning checkpoint's unfitted scan head is warned about). Awkward but legitimate
+inputs (lists mixing zoo and fresh graphs, MLPs and CNNs; a Batch for fit_normalisation) read as each graph alone;
+what is not a graph, or is on the meta device, is a GraphError; a task list given as a string is a ConfigError."""
 
 from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import pytest
 import torch
 from torch import nn
 from torch_geometric.data import Batch
 
+from metanet.errors import ConfigError, GraphError
 from metanet.graph import permute_hidden, to_graph
 from metanet.nets import build
 from metanet.reader import Reader
+from metanet.reader.lightning import ReaderDataModule, ReaderModule
+from metanet.reader.model import batch_graphs
+from reader_helpers import fresh_graphs, tiny_reader
 
 
 def _reader(**kw):
@@ -429,3 +437,106 @@ def test_reader_size_errors_name_the_option(kw, message):
 
     with pytest.raises(ConfigError, match=message):
         Reader(**{"tasks": ["digits"], **kw})
+
+
+def test_a_list_mixing_zoo_and_fresh_graphs_reads_as_each_graph_alone(tiny_graphs):
+    # Batch.from_data_list of a zoo graph then a fresh one raised KeyError: 'w_stats' (and an MLP next to a CNN a
+    # size mismatch of edge_attr); the reader itself took no list ('list' object has no attribute 'x')
+    zoo = tiny_graphs["val"][:2]
+    graphs = zoo + fresh_graphs()
+    r = tiny_reader(saliency=True)
+    r.fit_normalisation(graphs)  # the statistics are batched: failed on the mix too
+    assert bool(r.fitted)
+    with torch.no_grad():
+        out = r(graphs)
+        for i, g in enumerate(graphs):
+            alone = r(g)
+            assert torch.allclose(out["accuracy"][i], alone["accuracy"][0], atol=1e-5)
+            assert torch.allclose(out["embedding"][i], alone["embedding"][0], atol=1e-4)
+    assert r.weight_stats(graphs).shape == (4, r.weight_stats(zoo[0]).shape[1])
+    assert torch.allclose(r.weight_stats(graphs)[:2], r.weight_stats(zoo), atol=1e-6)  # cache = recomputed
+    b = batch_graphs(graphs)
+    assert b.num_graphs == 4 and b.edge_attr.shape[1] == 9 and "w_stats" not in b and "y_acc" not in b
+    assert "w_stats" in zoo[0] and graphs[2].edge_attr.shape[1] == 1  # the caller's graphs are left as they were
+    # graphs that agree are batched as PyG does (the training and bench path is unchanged)
+    same = batch_graphs(zoo)
+    assert torch.equal(same.w_stats, Batch.from_data_list(zoo).w_stats)
+
+
+def test_fit_normalisation_takes_a_batch_like_a_list(tiny_graphs):
+    gs = tiny_graphs["train"][:4]
+    a, b = tiny_reader(), tiny_reader()
+    a.fit_normalisation(gs)
+    b.fit_normalisation(Batch.from_data_list(gs))  # a Batch iterates as (key, value) pairs: AttributeError
+    for k in ("w_norm", "b_norm", "s_norm"):
+        assert torch.allclose(getattr(a, k), getattr(b, k)), k
+
+
+@pytest.mark.parametrize("bad, what", [(lambda: build("mlp:64-16-10:relu"), "to_graph"),
+                                       (lambda: torch.zeros(3, 6), "Tensor"), (lambda: [], "at least one"),
+                                       (lambda: [torch.zeros(3)], "Tensor")])
+def test_what_is_not_a_graph_is_a_graph_error(bad, what):
+    r = tiny_reader()
+    for call in (r, r.fit_normalisation, r.weight_stats, batch_graphs):
+        with pytest.raises(GraphError, match=what):
+            call(bad())
+
+
+def test_a_graph_on_the_meta_device_is_a_graph_error():
+    g = fresh_graphs()[0].to("meta")  # NotImplementedError from torch.nonzero deep in forward
+    with pytest.raises(GraphError, match="meta"):
+        tiny_reader()(g)
+
+
+def test_a_task_list_given_as_a_string_is_a_config_error(tiny_zoo):
+    # list("mnist"): a task head of five one-letter tasks, every network's y_task -1, silently
+    from metanet.reader.data import zoo_graphs
+
+    with pytest.raises(ConfigError, match=r"\['mnist'\]"):
+        Reader(tasks="mnist")
+    with pytest.raises(ConfigError, match="repeated"):
+        Reader(tasks=["mnist", "digits", "mnist"])
+    with pytest.raises(ConfigError, match=r"\['mnist'\]"):
+        ReaderModule(tasks="mnist")
+    with pytest.raises(ConfigError, match="tasks"):
+        ReaderDataModule(zoos=[str(tiny_zoo)], tasks="mnist")
+    with pytest.raises(ConfigError, match="exclude_archs"):
+        ReaderDataModule(zoos=[str(tiny_zoo)], exclude_archs="mlp:64-16-10:relu")
+    with pytest.raises(ConfigError, match="tasks"):
+        zoo_graphs(tiny_zoo, "val", tasks="mnist", roles=False)
+
+
+def test_a_reader_from_a_lightning_checkpoint_warns_its_scan_head_is_unfitted(tmp_path):
+    # the scan head is fitted when the fit ends, after last.ckpt: Reader.load(last.ckpt) read without the scan,
+    # silently
+    module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, probes=2, data_probes=8, scan_steps=3)
+    path = tmp_path / "run dir" / "last.ckpt"
+    path.parent.mkdir()
+    torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path)
+    with pytest.warns(UserWarning, match="trigger-scan head is not fitted"):
+        r = Reader.load(path)
+    assert r.scan_steps == 3 and not bool(r.scan_fitted)
+    module.reader.scan_fitted.fill_(True)
+    torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert bool(Reader.load(path).scan_fitted)
+
+
+def _saved(tmp_path):
+    path = tmp_path / "my reader.safetensors"  # a path with a space
+    Reader(tasks=["digits"], hidden=8, layers=1, probes=2, probe_inputs=(64,)).save(path)
+    return path
+
+
+def test_loading_a_reader_does_not_draw_from_the_global_rng(tmp_path):
+    path = _saved(tmp_path)
+    torch.manual_seed(0)
+    want = torch.rand(3)
+    torch.manual_seed(0)
+    a = Reader.load(path)
+    got = torch.rand(3)
+    assert torch.equal(got, want)  # was another stream: the build's throwaway init consumed it
+    b = Reader.load(path)
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)

@@ -1,13 +1,21 @@
-"""`metanet.read` / `metanet read FILE`: output contract, errors, and the shipped checkpoint's accuracy."""
+"""`metanet.read` / `metanet read FILE`: output contract, errors, and the shipped checkpoint's accuracy. Graphs it
+cannot read (meta device, values lost in float32) are GraphErrors; networks outside the reader's class range are
+marked and warned about; a reader's warnings point at the user's call; an unfitted trigger scan says what to do;
+``metanet.generate``'s result reads as its model."""
 
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 import torch
 from torch import nn
 
+import metanet
+from metanet.errors import GraphError
+from metanet.graph import to_graph
+from metanet.nets import build
 from metanet.reader import Reader, read
 from reader_helpers import SHIPPED_MAX_ABS_ERROR, needs_shipped
 
@@ -165,3 +173,109 @@ def test_a_network_with_nan_weights_is_refused(small_reader):
     with pytest.raises(GraphError, match="1 NaN or infinite weights or biases"):
         read(net, reader=small_reader)
 
+
+def _reader(**kw) -> Reader:
+    torch.manual_seed(0)
+    return Reader(tasks=["digits"], hidden=8, layers=1, **kw).eval()
+
+
+def test_a_meta_device_graph_is_a_graph_error():
+    # to_graph encodes a meta-device network (its architecture); read() then died in its value check with
+    # "RuntimeError: Tensor.item() cannot be called on meta tensors"
+    g = to_graph(build("mlp:64-16-10:relu", seed=0).to("meta"))
+    with pytest.raises(GraphError, match=r"the graph's values are on the 'meta' device .*give a graph of a network "
+                                         r"with real weights"):
+        read(g, reader=_reader(), scan=False)
+
+
+def test_values_lost_in_float32_are_counted_in_one_check():
+    # NaN / inf first, then float64 values beyond float32's range: the same two messages as the two passes gave
+    g = to_graph(build("mlp:64-16-10:relu", seed=0).double())
+    g.edge_attr[0, 0], g.edge_attr[1, 0], g.x[0, 0] = 1e300, float("nan"), -1e300
+    with pytest.raises(GraphError, match=r"the network has 1 NaN or infinite weights or biases"):
+        read(g, reader=_reader(), scan=False)
+    g.edge_attr[1, 0] = 0.0
+    with pytest.raises(GraphError, match=r"the network has 2 weights or biases beyond float32's range"):
+        read(g, reader=_reader(), scan=False)
+
+
+def test_scan_true_on_an_unfitted_scan_head_says_what_to_do(tmp_path):
+    from metanet.reader.lightning import ReaderModule
+
+    net = build("mlp:64-16-10:relu", seed=0)
+    with pytest.raises(GraphError, match=r"no fitted trigger scan .*built with scan_steps=0: read with scan=False"):
+        read(net, reader=_reader(), scan=True)
+    # a reader of a Lightning .ckpt (saved before the head is fitted): the error and Reader.load's warning name the
+    # export and fit_scan, and the warning no longer says read() would fall back when scan=True raises
+    module = ReaderModule(tasks=["digits"], hidden=8, layers=1, probes=2, data_probes=8, scan_steps=2)
+    path = tmp_path / "last.ckpt"
+    torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path)
+    with pytest.warns(UserWarning, match=r"weights-only head \(scan=True is an error\).*exported \.safetensors "
+                                         r"\(model\.export\).*fit_scan"):
+        r = Reader.load(path)
+    with pytest.raises(GraphError, match=r"no fitted trigger scan .*fit's exported \.safetensors or fit it with "
+                                         r"metanet\.reader\.scan\.fit_scan, or read with scan=False"):
+        read(net, reader=r, scan=True)
+    assert read(net, reader=r)["trigger_scan"] is None  # the default reads without it
+
+
+def test_more_classes_than_the_reader_knows_is_marked_and_warned():
+    # an 11- or 20-class network read every neuron as "dead", as confidently as any in-range reading
+    r = _reader()
+    for k in (11, 20):
+        with pytest.warns(UserWarning, match=rf"has {k} outputs \(classes\) but this reader was trained on networks "
+                                             r"of at most 10") as rec:
+            out = read(build(f"mlp:64-16-{k}:relu", seed=0), reader=r, scan=False)
+        assert "at most 10" in out["out_of_range"]
+        assert rec[0].filename == __file__  # the user's call, not metanet's internals
+    with warnings.catch_warnings():  # networks in range: no warning, no extra key (their readings are unchanged)
+        warnings.simplefilter("error")
+        for k in (2, 10):
+            assert "out_of_range" not in read(build(f"mlp:64-16-{k}:relu", seed=0), reader=r, scan=False)
+
+
+def test_a_role_class_is_always_one_of_the_networks_classes():
+    # the role head names classes 0..9 whatever the network: a 2-class network's neuron read as "selective:9"
+    r = _reader()
+    with torch.no_grad():
+        r.node_head[-1].bias[2 + 9] = 50.0  # the head's likeliest role: selective for class 9
+        r.node_head[-1].bias[2 + 1] = 40.0  # then class 1
+    out = read(build("mlp:64-16-2:relu", seed=0), reader=r, scan=False)
+    assert {(n["role"], n.get("class")) for n in out["neurons"]} == {("selective", 1)}
+    assert all(0 < n["confidence"] < 1e-3 for n in out["neurons"])  # not renormalised: honestly unsure
+    out = read(build("mlp:64-16-10:relu", seed=0), reader=r, scan=False)  # in range: as the head says
+    assert {(n["role"], n.get("class")) for n in out["neurons"]} == {("selective", 9)}
+
+
+def test_the_checkpoint_warning_points_at_the_users_call(tmp_path):
+    # Reader.load's warning about a Lightning .ckpt's unfitted scan head named predict.py when it came from
+    # read(reader=path) (a fixed stacklevel)
+    from metanet.reader.lightning import ReaderModule
+
+    module = ReaderModule(tasks=["digits"], hidden=8, layers=1, probes=2, data_probes=8, scan_steps=2)
+    path = tmp_path / "a dir" / "last.ckpt"
+    path.parent.mkdir()
+    torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path)
+    with pytest.warns(UserWarning, match="trigger-scan head is not fitted") as rec:
+        read(build("mlp:64-16-10:relu", seed=0), reader=path, scan=False)
+    assert [w.filename for w in rec if "trigger-scan" in str(w.message)] == [__file__]
+    with pytest.warns(UserWarning, match="trigger-scan head is not fitted") as rec:
+        Reader.load(path)
+    assert [w.filename for w in rec if "trigger-scan" in str(w.message)] == [__file__]
+
+
+def test_cli_read_says_a_network_is_out_of_range(tmp_path, capsys):
+    import metanet
+    from metanet.cli import main
+
+    path = metanet.save(build("mlp:64-16-12:relu", seed=0), tmp_path / "a net.safetensors")
+    ckpt = _reader().save(tmp_path / "reader.safetensors")
+    with pytest.warns(UserWarning, match="has 12 outputs"):
+        assert main(["read", str(path), "--reader", str(ckpt), "--no-scan"]) == 0
+    assert "  WARNING    the network has 12 outputs (classes) but this reader was trained on networks of at most 10" \
+        in capsys.readouterr().out
+
+
+def test_read_of_a_generated_network_is_the_reading_of_its_model():
+    g = metanet.generate("digits[3,8]", candidates=2, shots=20, seed=0, verify=False)
+    assert repr(metanet.read(g)) == repr(metanet.read(g.model))

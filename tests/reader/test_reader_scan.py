@@ -1,15 +1,18 @@
-"""The reader's trigger scan (`metanet.reader.scan`): its features, its fitted head, and `read` with it."""
+"""The reader's trigger scan (`metanet.reader.scan`): its features, its fitted head, and `read` with it; its options
+are checked (a ConfigError), not bent into something else."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch_geometric.data import Batch
 
-from metanet.errors import GraphError
+import metanet
+from metanet.errors import ConfigError, GraphError
 from metanet.graph import to_graph
 from metanet.nets import build
 from metanet.reader import Reader, read
@@ -142,3 +145,26 @@ def test_a_task_view_without_probe_images_is_not_scanned():
     assert len(reader._task_views()[1].rows) == 0
     f = scan_features(reader, to_graph(build("mlp:784-6-2:relu", seed=0)))
     assert f.shape == (1, len(SCAN_FEATURES)) and bool(f.isnan().all())
+
+
+@pytest.fixture(scope="module")
+def reader_and_graph():
+    torch.manual_seed(0)
+    reader = Reader(tasks=["digits"], hidden=8, layers=1, probes=2, data_probes=16).fill_data_probes().eval()
+    return reader, to_graph(metanet.nets.build("mlp:64-8-10:relu", seed=0))
+
+
+@pytest.mark.parametrize("kw", [dict(steps=0), dict(steps=2.7), dict(steps=True), dict(images=-1), dict(images=0),
+                                dict(images=1.5), dict(steps=1, images=-1)])
+def test_bad_scan_options_are_config_errors(reader_and_graph, kw):
+    reader, g = reader_and_graph
+    # steps=0 ran 300 steps, 2.7 ran 2, images=-1 scanned all images but the last: all silently
+    with pytest.raises(ConfigError, match="must be a whole number >= 1"):
+        scan_features(reader, g, **kw)
+
+
+def test_numpy_whole_numbers_are_the_same_options(reader_and_graph):
+    reader, g = reader_and_graph
+    a = scan_features(reader, g, steps=2, images=8, batch=4)
+    b = scan_features(reader, g, steps=np.int64(2), images=np.int64(8), batch=4)
+    assert a.shape == (1, 4) and torch.equal(a, b)

@@ -1,8 +1,7 @@
-"""Round 28: neuron roles as documented in metanet.reader.roles, on hand-built networks; bad inputs named."""
+"""Neuron roles (`metanet.reader.roles`) as its docstring documents them, on hand-built networks (float32 and
+float64, labels of any integer dtype); bad inputs are ConfigErrors naming the problem."""
 
 from __future__ import annotations
-
-import copy
 
 import numpy as np
 import pytest

@@ -1,4 +1,6 @@
-"""The StatNN baseline on PyG batches, modules, generators and bad inputs."""
+"""The StatNN baseline (`metanet.reader.statnn`) on PyG batches, single graphs, modules, generators and bad inputs:
+networks without finite weights, bad options, and complex targets are named (a GraphError / ConfigError) instead of
+failing inside scikit-learn; its features on CNNs, skip and sequential networks are the layers' statistics."""
 
 from __future__ import annotations
 
@@ -79,3 +81,13 @@ def test_cnn_skip_and_sequential_features_are_the_layers_statistics():
                                     np.log(ws[0].shape[1]), hidden])
     nobias = statnn_features(build("mlp:64-16-16-10:relu:nobias", seed=0))
     assert not nobias[7:14].any() and not nobias[21:28].any() and not nobias[35:42].any()
+
+
+def test_complex_targets_are_a_config_error():
+    X = np.random.default_rng(0).normal(size=(4, 46))
+    with pytest.raises(ConfigError, match="numeric targets, got complex128"):  # was scikit-learn's ValueError
+        StatNN(max_iter=2).fit(X, np.array([1j, 2, 3, 4]))
+    # real targets as complex numbers are refused too (their imaginary part would be dropped silently)
+    with pytest.raises(ConfigError, match="numeric targets"):
+        StatNN(max_iter=2).fit(X, np.array([1, 2, 3, 4], dtype=complex))
+    assert StatNN(max_iter=2).fit(X, np.array([1.0, 2, 3, 4])).predict(X).shape == (4,)
