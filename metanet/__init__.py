@@ -1,12 +1,15 @@
 """metanet: a meta-network that reads and writes the weights of other neural networks.
 
-The top-level names are imported lazily, so ``import metanet`` stays fast and a script that only needs
-``metanet.verify`` does not pay for Lightning or PyG.
+The top-level names are imported lazily, so ``import metanet`` (and the ``metanet`` command's start, where a Ctrl-C
+must reach its handler) imports no PyTorch, and a script that only needs ``metanet.verify`` does not pay for
+Lightning or PyG.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from metanet.errors import (
@@ -23,12 +26,10 @@ from metanet.errors import (
 
 __version__ = "0.1.0"
 
-# `metanet.verify` names both a submodule and its function: importing the function here, once the submodule is
-# loaded, binds the package attribute to the function for good (later `import metanet.verify` does not rebind it).
-from metanet.verify import Report, verify  # noqa: E402
-
 # public name -> module that defines it
 _LAZY = {
+    "verify": "metanet.verify",
+    "Report": "metanet.verify",
     "save": "metanet.io",
     "load": "metanet.io",
     "load_meta": "metanet.io",
@@ -61,6 +62,7 @@ if TYPE_CHECKING:  # what a type checker sees of the lazy names (the module __ge
     from metanet.loop.rewards import Reward
     from metanet.nets import Arch
     from metanet.reader import Reader, read
+    from metanet.verify import Report, verify
     from metanet.writer.generate import Generated, generate
     from metanet.writer.model import Writer
     from metanet.zoo import Recipe, Zoo
@@ -79,8 +81,6 @@ __all__ = [
     "ZooError",
     "CheckpointError",
     "ConfigError",
-    "verify",
-    "Report",
     *_LAZY,
     *sorted(_SUBMODULES),
 ]
@@ -99,3 +99,18 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The ``metanet`` package: ``metanet.verify`` is the function, whichever way its submodule was first imported.
+    Importing a submodule binds it as the package's attribute (``import metanet.verify`` did, shadowing the
+    function), so that binding puts the submodule's function there instead; it is loaded on first use, not by
+    ``import metanet``, since it imports PyTorch."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "verify" and isinstance(value, types.ModuleType) and value.__name__ == "metanet.verify":
+            value = value.verify
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

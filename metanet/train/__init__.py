@@ -45,7 +45,12 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
         cause = _metanet_cause(e)
         if debug or cause is None:
             raise
-        print(f"metanet: error: {cause}", file=sys.stderr)
+        from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+        # under DDP every process meets a setup check (e.g. model.export) alike: one line, from rank 0 (the process
+        # rank: the launcher's LOCAL_RANK of a worker it started); the others exit with the same code, unprinted
+        if rank_zero_only.rank == 0:
+            print(f"metanet: error: {cause}", file=sys.stderr)
         return 2
     return 0
 

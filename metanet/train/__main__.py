@@ -1,5 +1,6 @@
 import sys
 
-from metanet.train import cli_main
+# through the `metanet` command's main, as `metanet train ...`: its Ctrl-C handling covers Lightning's import too
+from metanet.cli import main
 
-sys.exit(cli_main())
+sys.exit(main(["train", *sys.argv[1:]]))
