@@ -117,7 +117,7 @@ def tensor_sha256(state: Mapping[str, Tensor]) -> str:
     for k in sorted(state):
         t = state[k].detach().contiguous().cpu()
         h.update(f"{k}|{str(t.dtype).removeprefix('torch.')}|{list(t.shape)}\n".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")  # 0-dim: a scalar's bytes
     return h.hexdigest()
 
 

@@ -1,15 +1,17 @@
 """Reader training data (`metanet.reader.data`): the neuron-role targets come from the train split, never from the data
 probes' val split; bad sizes are named; MLPs and CNNs of a zoo batch together. The zoo splits are Zoo.dataset's:
 over a partial zoo they warn the same way (the split moves when the build completes, so a run now in val/test can
-later land in train)."""
+later land in train). Bad fractions, seeds and list arguments of ``zoo_graphs`` are named by a MetanetError."""
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
+from metanet.errors import ConfigError, ZooError
 from metanet.reader.data import zoo_graphs
 from metanet.zoo import Zoo
 
@@ -124,3 +126,33 @@ def test_reader_graphs_of_a_complete_zoo_do_not_warn(tiny_zoo):
     with Zoo(tiny_zoo) as zoo, warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         assert len(zoo_graphs(zoo, split="val", max_nets=2)) == 2
+
+
+@pytest.mark.parametrize("fractions", [0.8, None])
+def test_zoo_graphs_names_fractions_that_are_not_three_numbers(tiny_zoo, fractions):
+    """fractions=0.8 was a raw TypeError ('float' object is not iterable) from tuple()."""
+    with pytest.raises(ZooError, match="fractions .* must be three non-negative numbers summing to 1"):
+        zoo_graphs(tiny_zoo, "val", fractions=fractions, roles=False, max_nets=1)
+
+
+@pytest.mark.parametrize("seed", ["x", None, 1.5, -5])
+@pytest.mark.parametrize("split", ["all", "heldout"])
+def test_zoo_graphs_checks_the_seed_for_every_split(tiny_zoo, seed, split):
+    """With split "all" the seed was never checked: a bad one was a raw TypeError from the max_nets sample
+    (seed + 17), and a negative one was accepted though train/val/test refuse it."""
+    with pytest.raises(ZooError, match="split seed .* must be an integer >= 0"):
+        zoo_graphs(tiny_zoo, split, seed=seed, roles=False, max_nets=1)
+
+
+@pytest.mark.parametrize("name, value", [("exclude_archs", None), ("exclude_archs", 3), ("tasks", 5)])
+def test_zoo_graphs_names_list_arguments_that_are_not_lists(tiny_zoo, name, value):
+    """exclude_archs=None or tasks=5 was a raw TypeError ('... object is not iterable')."""
+    with pytest.raises(ConfigError, match=f"zoo_graphs {name} must be a list of names, got {value}"):
+        zoo_graphs(tiny_zoo, "val", roles=False, max_nets=1, **{name: value})
+
+
+def test_zoo_graphs_defaults_and_lists_still_work(tiny_zoo):
+    a = zoo_graphs(tiny_zoo, "val", roles=False, max_nets=2)
+    b = zoo_graphs(tiny_zoo, "val", tasks=None, exclude_archs=[], fractions=[0.8, 0.1, 0.1], roles=False,
+                   max_nets=2, seed=np.int64(0))
+    assert [int(g.zoo_id) for g in a] == [int(g.zoo_id) for g in b] and len(a) == 2

@@ -1,4 +1,4 @@
-"""Fixtures for the zoo tests: small recipes on ``digits`` and a session-wide small zoo.
+"""Fixtures for the zoo tests: small recipes on ``digits``, a session-wide small zoo, and that zoo opened.
 
 Builds here stay small (a few runs of 8x8 digits MLPs) so that the whole directory runs in well under three
 minutes on two cores; ``zoo/tiny.yaml`` itself is exercised through ``--limit``.
@@ -15,6 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from metanet.zoo import Zoo  # noqa: E402  (after the checkout is made importable)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,3 +63,9 @@ def small_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build(copy.deepcopy(SMALL), out, progress=False)
     return out
 
+
+@pytest.fixture
+def zoo(small_zoo):
+    """:func:`small_zoo` opened as a :class:`~metanet.zoo.Zoo`, closed after the test."""
+    with Zoo(small_zoo) as z:
+        yield z

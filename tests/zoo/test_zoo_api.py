@@ -1,15 +1,19 @@
-"""`Zoo`: selection, loading (module / stacked / graph), summary, the PyG dataset view, and the CLI."""
+"""`Zoo`: selection (including numpy / torch filter values and task-name typos), ids of any integer kind
+(``id in zoo`` agreeing with ``zoo.load(id)``), loading (module / stacked / graph), the summary and its text in the
+singular, the PyG dataset view, and the CLI."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
 from metanet.errors import ZooError
 from metanet.verify import verify, verify_stacked
-from metanet.zoo import Zoo, ZooDataset
+from metanet.zoo import Zoo, ZooDataset, build
+from metanet.zoo.zoo import format_summary
 
 
 def test_len_iter_select(small_zoo, small_recipe):
@@ -236,3 +240,45 @@ def test_zoo_on_a_file_says_it_is_a_file(small_zoo):
     with pytest.raises(ZooError, match="not a zoo") as e:
         Zoo(small_zoo / "index.sqlite")
     assert "no such directory" not in str(e.value) and "is a file" in str(e.value)
+
+
+def test_select_a_task_typo_is_an_error_naming_the_zoo_tasks(small_zoo):
+    with Zoo(small_zoo) as zoo:
+        with pytest.raises(ZooError, match=r"'digts' is not a task name.*tasks are 'digits'"):
+            zoo.select(task="digts")
+        with pytest.raises(ZooError, match=r"'dgits' is not a task name"):
+            zoo.select(task=["digits", "dgits"])
+        assert zoo.select(task="mnist[3,8]") == []  # a valid task the zoo lacks: nothing, as documented
+        every = zoo.select(task="digits")
+        assert every and zoo.select(task=" Digits ") == every  # another spelling of the same task
+        assert "a valid task name that the zoo lacks matches nothing" in " ".join(Zoo.select.__doc__.split()).lower()
+
+
+def test_id_in_zoo_agrees_with_load(zoo):
+    """`torch.tensor(3) in zoo` was False (hashed by identity) though zoo.load(torch.tensor(3)) works, `True in
+    zoo` was True though load(True) is refused, and `np.array(3) in zoo` was a TypeError (unhashable)."""
+    i = [n.id for n in zoo][3]
+    for good in (i, np.int64(i), np.int32(i), torch.tensor(i), np.array(i), float(i), str(i)):
+        assert good in zoo, good
+        assert zoo.info(good).id == i
+    for bad in (True, False, [i], torch.tensor([i, i]), i + 0.5, None, "x", 10**9, -1):
+        assert bad not in zoo, bad
+
+
+def test_select_takes_one_element_numpy_bools_as_tensors(zoo):
+    """select(final=torch.tensor(True)) worked but select(final=np.array(True)) was a ZooError."""
+    want = [n.id for n in zoo.select(final=True)]
+    assert [n.id for n in zoo.select(final=np.array(True))] == want
+    assert [n.id for n in zoo.select(final=np.array([True]))] == want
+    assert [n.id for n in zoo.select(backdoor=np.array(False))] == [n.id for n in zoo]
+    with pytest.raises(Exception, match="True, False or None"):
+        zoo.select(final=np.array([True, False]))
+
+
+def test_info_of_a_one_run_zoo_is_in_the_singular(tmp_path, small_recipe):
+    build(small_recipe, tmp_path / "z", limit=1, progress=False)
+    with Zoo(tmp_path / "z") as zoo:
+        s = zoo.summary()
+        text = format_summary(s)
+    assert "from 1 run;" in text and "1 runs" not in text
+    assert "backdoor: 0 poisoned networks (0 runs)" in text

@@ -1,18 +1,26 @@
-"""Building: storage format, determinism, resume, --shard I/N + merge, integrity checks."""
+"""Building: storage format, determinism, resume, --shard I/N (plain decimal digits only) + merge, integrity checks,
+an output directory that is not empty and not a zoo refused before anything is written (a zoo directory holds only its
+recipe, index and shards, DESIGN.md "Zoo directory"), a failed write stopping the worker pool at once, the progress
+bar (on a terminal only) and the build summary's counts in the singular."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import sqlite3
+import time
 
 import pytest
 from safetensors import safe_open
 
 from metanet.errors import ZooError
 from metanet.zoo import Zoo, build, merge, tensor_sha256
+from metanet.zoo.build import BuildSummary, parse_shard
 from metanet.zoo.store import NET_COLUMNS, Store
-from zoo_helpers import rows, shard_bytes
+from zoo_helpers import _tree, rows, shard_bytes
+
+build_mod = importlib.import_module("metanet.zoo.build")  # metanet.zoo.build is also the function
 
 DESIGN_COLUMNS = ["id", "run", "recipe", "task", "arch", "hparams", "seed", "epoch", "train_acc", "val_acc", "test_acc",
                   "test_loss", "backdoor", "shard", "sha256", "created"]
@@ -335,3 +343,114 @@ def test_the_progress_bar_counts_networks(small_recipe, tmp_path, monkeypatch):
     small_recipe["count"] = 2
     build(small_recipe, tmp_path / "z", progress=True)
     assert "6/6 nets" in tty.getvalue()
+
+
+def _job(payload, ctx, threads):
+    """Stand-in for build._unit_job in the pool's workers: unit 0 is done at once, the others train 'forever'."""
+    if payload["index"] == 0:
+        return 0, b"", [], 0.0
+    time.sleep(120)
+    return payload["index"], b"", [], 0.0
+
+
+def test_a_failed_write_stops_the_pool_at_once(small_recipe, tmp_path, monkeypatch):
+    # a full disk in write_unit: leaving `with ProcessPoolExecutor` waited for the units still training before the
+    # error showed (here 120 s), and the workers lived on meanwhile
+    assert len(build_mod.plan(build_mod.load_recipe(small_recipe))) >= 3
+    monkeypatch.setattr(build_mod, "_unit_job", _job)
+    failed_at = []
+
+    def full(self, *a, **k):
+        failed_at.append(time.monotonic())
+        raise ZooError("cannot write the shard: No space left on device")
+
+    monkeypatch.setattr(Store, "write_unit", full)
+    with pytest.raises(ZooError, match="No space left"):
+        build(small_recipe, tmp_path / "z", workers=2, progress=False)
+    assert failed_at and time.monotonic() - failed_at[0] < 30
+
+
+def test_the_build_bar_is_not_drawn_into_a_log(small_recipe, tmp_path, capsys, monkeypatch):
+    # progress=True (the CLI's default) wrote tqdm's '\r' frames into captured stderr, a log file or a pipe
+    build(small_recipe, tmp_path / "a", limit=1, progress=True)
+    err = capsys.readouterr().err
+    assert "\r" not in err and "nets" not in err
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    build(small_recipe, tmp_path / "b", limit=1, progress=True)  # a terminal still gets its bar, over networks
+    assert "3/3 nets" in tty.getvalue()
+
+
+def test_build_refuses_a_non_empty_directory_that_is_not_a_zoo(tmp_path, small_recipe):
+    out = tmp_path / "my docs"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    (out / "figures").mkdir()
+    with pytest.raises(ZooError) as info:
+        build(small_recipe, out, limit=1, progress=False)
+    message = str(info.value)
+    assert str(out) in message and "'figures', 'thesis.tex'" in message and "not a zoo" in message
+    assert "new or empty directory" in message
+    assert _tree(out) == ["figures", "thesis.tex"]  # no index, shards or recipe scattered among the user's files
+
+
+def test_build_names_only_a_few_of_many_files(tmp_path, small_recipe):
+    for i in range(7):
+        (tmp_path / f"f{i}.txt").write_text("")
+    with pytest.raises(ZooError, match=r"'f0.txt', 'f1.txt', 'f2.txt' and 4 more"):
+        build(small_recipe, tmp_path, limit=1, progress=False)
+
+
+def test_empty_directory_a_stopped_build_and_a_zoo_of_the_recipe_are_built_into(tmp_path, small_recipe):
+    out = tmp_path / "zoo"
+    (out / "shards").mkdir(parents=True)  # what a build stopped before its index was written leaves
+    (out / ".lock").write_text("")
+    first = build(small_recipe, out, limit=1, progress=False)
+    assert first.units_built >= 1
+    (out / "NOTES.md").write_text("built for the paper")  # a zoo (it has its index): resumed, not refused
+    again = build(small_recipe, out, limit=1, progress=False)
+    assert again.units_built == 0 and again.units_skipped == first.units_built
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert build(small_recipe, empty, limit=1, progress=False).units_built == first.units_built
+
+
+def test_merge_refuses_a_non_empty_directory_that_is_not_a_zoo(tmp_path, small_recipe):
+    src = tmp_path / "shard"
+    build(small_recipe, src, limit=1, progress=False)
+    out = tmp_path / "my docs"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    with pytest.raises(ZooError, match=r"not empty and not a zoo .*'thesis.tex'"):
+        merge(out, [src])
+    assert _tree(out) == ["thesis.tex"]
+
+
+@pytest.mark.parametrize("text", ["1_0/20", "1/2_0", "+1/2", "1/+2", "-0/2", "1 /2", "1/ 2", "0x1/2", "１/2",
+                                  "1.0/2", "1/2/3", "", "/", "1/", "/2", "0/" + "9" * 5000])
+def test_a_shard_that_is_not_plain_decimal_i_slash_n_is_malformed(text):
+    with pytest.raises(ZooError) as info:
+        parse_shard(text)
+    message = str(info.value)
+    assert "malformed" in message and "I/N" in message and "0/4" in message
+    assert repr(text)[:30] in message and len(message) < 300  # names the text, a long one cut short
+
+
+@pytest.mark.parametrize("text, want", [("1/20", (1, 20)), (" 1/2", (1, 2)), ("0/4\n", (0, 4)), ("03/10", (3, 10))])
+def test_plain_i_slash_n_with_surrounding_whitespace_is_accepted(text, want):
+    assert parse_shard(text) == want
+
+
+def test_the_build_summary_says_one_unit_and_one_network_in_the_singular():
+    text = str(BuildSummary(path="z", units_planned=1, units_in_shard=1, units_built=1, units_skipped=0,
+                            nets_written=1, seconds=1.0))
+    assert "built 1 unit (1 network)" in text and "1 of 1 unit belongs to this shard" in text
+    many = str(BuildSummary(path="z", units_planned=4, units_in_shard=2, units_built=2, units_skipped=0,
+                            nets_written=6, seconds=1.0))
+    assert "built 2 units (6 networks)" in many and "2 of 4 units belong to this shard" in many

@@ -1,10 +1,14 @@
-"""`ZooDataset` as a PyTorch Geometric user expects it: PyG ``Dataset`` indexing and subsets, clear index errors,
-pickling for ``DataLoader`` workers, label spaces that agree across splits, and batches of mixed architectures."""
+"""`ZooDataset` as a PyTorch Geometric user expects it: PyG ``Dataset`` indexing and subsets (0-d and integer arrays
+of any width, boolean masks as lists; a lone bool is no index), clear index errors, bad ``filters`` / ``transform``
+named at construction, pickling for ``DataLoader`` workers (also of a zoo opened by a relative path), label spaces
+that agree across splits (``num_classes`` of an empty dataset too), splits of a partial zoo that warn they will
+change, and batches of mixed architectures."""
 
 from __future__ import annotations
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -177,3 +181,153 @@ def test_same_seed_same_split_and_no_run_on_two_sides(small_zoo):
         runs = [{n.run for n in d.nets} for d in sides.values()]
         assert not (runs[0] & runs[1]) and not (runs[0] & runs[2]) and not (runs[1] & runs[2])
         assert sorted(i for d in sides.values() for i in d.ids) == [n.id for n in zoo]
+
+
+def test_a_list_of_bools_is_a_mask_like_a_bool_tensor(small_zoo):
+    """A list of bools was read as positions (True -> item 1, False -> item 0): [True] * n gave n copies of item 1."""
+    with Zoo(small_zoo) as zoo:
+        ds = zoo.dataset(split="all")
+        n = len(ds)
+        mask = [False] * n
+        mask[2] = mask[-1] = True
+        want = [ds.ids[2], ds.ids[-1]]
+        assert ds[mask].ids == want
+        assert ds[tuple(mask)].ids == want
+        assert ds[mask].ids == ds[torch.tensor(mask)].ids == ds[np.array(mask)].ids
+        assert ds.index_select(mask).ids == want
+        assert ds[[True] * n].ids == ds.ids
+        assert int(ds[mask][1].zoo_id) == ds.ids[-1]
+        with pytest.raises(IndexError, match=f"boolean mask of 2 entries does not fit a dataset of {n} networks"):
+            ds[[True, False]]
+
+
+@pytest.mark.parametrize("idx", [True, False, torch.tensor(True), np.array(False), [True, 2], [1, False]])
+def test_a_lone_bool_is_not_an_index(small_zoo, idx):
+    """dataset[True] silently gave item 1 (and False item 0); a bool among positions was read as 1 / 0."""
+    with Zoo(small_zoo) as zoo:
+        ds = zoo.dataset(split="all")
+        with pytest.raises(IndexError, match=f"is not a dataset index; .*boolean mask of {len(ds)} entries"):
+            ds[idx]
+        if isinstance(idx, bool):
+            with pytest.raises(IndexError, match="is not a dataset index"):
+                ds.target(idx)
+
+
+def test_integer_indices_still_work(small_zoo):
+    with Zoo(small_zoo) as zoo:
+        ds = zoo.dataset(split="all")
+        assert int(ds[1].zoo_id) == ds.ids[1] and int(ds[-1].zoo_id) == ds.ids[-1]
+        assert ds[[1, 0]].ids == [ds.ids[1], ds.ids[0]] and ds[[]].ids == []
+
+
+@pytest.mark.parametrize("filters", ["task", ["task"], 3])
+def test_filters_that_are_not_a_dict_are_named(small_zoo, filters):
+    """ZooDataset(zoo, filters="task") raised dict()'s bare ValueError ('dictionary update sequence element...')."""
+    with pytest.raises(ZooError, match="dataset filters .* must be a dict of Zoo.select\\(\\) filters"):
+        ZooDataset(small_zoo, split="all", filters=filters)
+
+
+def test_a_transform_that_is_not_callable_is_named_at_construction(small_zoo):
+    """transform=5 was accepted; the first access (maybe in a DataLoader worker) raised 'int' is not callable."""
+    with Zoo(small_zoo) as zoo:
+        with pytest.raises(ZooError, match="dataset transform 5 is not callable"):
+            zoo.dataset(split="all", transform=5)
+        ds = zoo.dataset(split="all", transform=lambda g: g)  # a callable stays fine
+        assert int(ds[0].zoo_id) == ds.ids[0]
+
+
+def test_a_dataset_of_a_zoo_opened_by_a_relative_path_unpickles_after_a_chdir(small_zoo, tmp_path, monkeypatch):
+    """The pickle kept the zoo's path as given: a dataset of Zoo("small") did not reopen in a process whose working
+    directory differed (a worker after os.chdir, a Hydra run directory): 'small is not a zoo'."""
+    import pickle
+
+    monkeypatch.chdir(small_zoo.parent)
+    with Zoo(small_zoo.name) as zoo:
+        ds = zoo.dataset(split="all")[[1, 0]]
+        blob = pickle.dumps(ds)
+    monkeypatch.chdir(tmp_path)
+    back = pickle.loads(blob)
+    assert back.ids == ds.ids
+    assert int(back[0].zoo_id) == ds.ids[0]
+
+
+def test_a_0d_numpy_index_gives_a_graph_like_a_0d_tensor(zoo):
+    """ds[np.array(2)] returned a one-item subset dataset (np.isscalar of a 0-d array is False), unlike
+    ds[torch.tensor(2)] and ds[2], which give the graph."""
+    ds = zoo.dataset(split="all")
+    g = ds[np.array(2)]
+    assert int(g.zoo_id) == ds.ids[2] == int(ds[torch.tensor(2)].zoo_id)
+    assert int(ds[np.array(-1)].zoo_id) == ds.ids[-1]
+    with pytest.raises(IndexError, match="out of range"):
+        ds[np.array(len(ds))]
+
+
+@pytest.mark.parametrize("make", [
+    lambda ix: np.asarray(ix, dtype=np.int32),
+    lambda ix: np.asarray(ix, dtype=np.uint16),
+    lambda ix: torch.tensor(ix, dtype=torch.int32),
+    lambda ix: torch.tensor(ix, dtype=torch.int16),
+], ids=["np.int32", "np.uint16", "torch.int32", "torch.int16"])
+def test_integer_arrays_of_any_width_select_a_subset(zoo, make):
+    """The docstring promised 'LongTensor / integer array' subsets; an int32 array or tensor (np.arange(n,
+    dtype=np.int32), torch.randperm(n, dtype=torch.int32)) was an IndexError 'dtype long or bool'."""
+    ds = zoo.dataset(split="all")
+    sub = ds[make([3, 0, 5])]
+    assert sub.ids == [ds.ids[3], ds.ids[0], ds.ids[5]]
+    assert [int(sub[i].zoo_id) for i in range(3)] == sub.ids
+    assert ds.index_select(make([1])).ids == [ds.ids[1]]
+    with pytest.raises(IndexError, match="out of range"):
+        ds[make([len(ds)])]
+
+
+def test_a_uint8_tensor_stays_refused(zoo):
+    """torch reads a uint8 index tensor as a mask: not silently taken as indices."""
+    ds = zoo.dataset(split="all")
+    with pytest.raises(IndexError):
+        ds[torch.tensor([1], dtype=torch.uint8)]
+
+
+def test_split_of_a_partial_zoo_warns_once_that_it_will_change(partial_tiny_zoo):
+    """The split is drawn over the runs present: a partial zoo split silently differently from the finished one
+    (a test run could later land in train). Now it warns, once, naming the missing runs."""
+    with Zoo(partial_tiny_zoo) as zoo:
+        with pytest.warns(UserWarning, match=r"4 of its recipe's 96 runs \(92 missing.*will change when the build "
+                                              r"completes"):
+            ds = zoo.dataset(split="test")
+        assert {n.run for n in ds.nets} <= {0, 1, 2, 3}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # once per zoo: the other splits do not repeat it
+            zoo.dataset(split="train")
+            zoo.dataset(split="val", target="backdoor")
+            zoo.dataset(split="all")
+
+
+def test_split_of_a_complete_zoo_does_not_warn(small_zoo):
+    with Zoo(small_zoo) as zoo, warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        for split in ("train", "val", "test"):
+            zoo.dataset(split=split)
+
+
+def test_split_of_the_complete_tiny_zoo_is_unchanged(tiny_zoo):
+    """The warning must not change how a complete zoo splits (the shipped reader's benchmark depends on it)."""
+    from metanet.zoo.dataset import split_runs
+
+    with Zoo(tiny_zoo) as zoo, warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        sides = split_runs([n.run for n in zoo], (0.8, 0.1, 0.1), 0)
+        for split in ("train", "val", "test"):
+            ds = zoo.dataset(split=split)
+            assert ds.ids == [n.id for n in zoo if n.run in sides[split]]
+        assert len(zoo.dataset("train").ids) == 308 and len(zoo.dataset("test").ids) == 40
+
+
+@pytest.mark.parametrize("target", ["test_acc", ["test_acc", "epoch"], "backdoor"])
+def test_num_classes_of_an_empty_dataset_is_zero(small_zoo, target):
+    """An empty dataset (a filter matching nothing) with a float target raised PyG's bare IndexError ('list index
+    out of range'); PyG's value for no labels is 0."""
+    with Zoo(small_zoo) as zoo:
+        ds = zoo.dataset(split="all", target=target, run=[])
+        assert len(ds) == 0 and ds.num_classes == 0
+        assert zoo.dataset(split="all", target=target)[:0].num_classes == 0  # an empty subset too
+        assert zoo.dataset(split="all", target="task", run=[]).num_classes == 1  # class targets: the label space

@@ -1,14 +1,21 @@
-"""Recipes: schema validation with errors that name the key, deterministic per-run sampling."""
+"""Recipes: schema validation with errors that name the key (numpy integers accepted wherever a Python int is, with
+the one integer check training runs share; the documented ranges are the enforced ones), deterministic per-run
+sampling, sampled skips that are real residual connections."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 import yaml
 
 from metanet.errors import RecipeError
 from metanet.zoo import Dist, load_recipe
+from metanet.zoo import recipe as recipe_mod
+from metanet.zoo import train as train_mod
 from metanet.zoo.build import plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -263,3 +270,58 @@ def test_a_checkout_path_outside_a_checkout_names_the_bare_name(tmp_path, monkey
     with pytest.raises(RecipeError, match=r"recipe 'elsewhere/tiny.yaml' not found: .*; 'tiny' also ships") as e:
         recipe_mod.find_recipe("elsewhere/tiny.yaml")
     assert "folder of the metanet repository" not in str(e.value)
+
+
+# --- one integer check for recipes and training runs ------------------------------------------------------------
+def test_recipes_and_runs_share_one_integer_check():
+    assert train_mod._is_int is recipe_mod._is_int
+    for good in (3, np.int64(3), np.int32(3), np.uint8(3)):
+        assert recipe_mod._is_int(good)
+    for bad in (True, np.bool_(True), 3.0, np.float64(3), "3", None, torch.tensor(3)):
+        assert not recipe_mod._is_int(bad), bad
+
+
+def test_numpy_integers_from_a_python_recipe_are_plain_ints(small_recipe):
+    """Numpy integers are accepted wherever a Python int is (the same recipe, fingerprint and runs); bools are not."""
+    r = copy.deepcopy(small_recipe)
+    r.update(seed=np.int64(7), count=np.int32(8), population=np.int64(3), checkpoints=[np.int64(0), 1, np.uint8(2)])
+    r["arch"]["width"] = np.int64(16)
+    r["train"].update(batch_size=np.int64(64), epochs=np.int32(2), train_examples=np.int64(600))
+    a, b = load_recipe(r), load_recipe(small_recipe)
+    assert a.fingerprint() == b.fingerprint()
+    assert [x.to_dict() for x in a.runs(3)] == [x.to_dict() for x in b.runs(3)]
+    assert a.sample_run(np.int64(2)).to_dict() == a.sample_run(2).to_dict()
+    with pytest.raises(RecipeError, match="out of range"):
+        a.sample_run(True)
+    for key, sect in (("epochs", "train"), ("batch_size", "train"), ("depth", "arch")):
+        bad = copy.deepcopy(small_recipe)
+        bad[sect][key] = True
+        with pytest.raises(RecipeError, match=f"{sect}.{key}"):
+            load_recipe(bad)
+
+
+_INFO = {"digits": ((1, 8, 8), 10, 1000)}
+
+
+def test_sampled_skips_claim_only_real_residual_connections():
+    # same_width false with widths [4, 8, 16]: runs whose hidden layers all differ have no residual connection,
+    # yet hparams['skips'] (and the arch string's ':skip') said they had one
+    r = load_recipe({"count": 300, "tasks": ["digits"], "arch": {"depth": 2, "width": [4, 8, 16], "same_width": False,
+                                                                  "skip": 1.0}}, check_tasks=False)
+    runs = r.runs(task_info=lambda t: _INFO[t])
+    for run in runs:
+        real = bool(run.arch.skip_layers())
+        assert run.arch.skips == real == run.hparams["skips"], str(run.arch)
+    assert {run.arch.skips for run in runs} == {True, False}  # equal pairs keep their skip
+
+
+def test_recipe_docstring_states_the_ranges_validation_enforces():
+    doc = recipe_mod.__doc__
+    line = lambda key: next(s for s in doc.splitlines() if s.strip().startswith(f"{key}:"))  # noqa: E731
+    assert "[0, 1]" in line("weight_decay") and "1..10000" in line("epochs") and "(0, 100]" in line("init_scale")
+    assert "(0, 10]" in line("lr")
+    base = {"count": 1, "tasks": ["digits"]}
+    load_recipe({**base, "train": {"weight_decay": 1.0, "epochs": 10000, "init_scale": 100, "lr": 10}}, check_tasks=False)
+    for key, bad in (("weight_decay", 1.5), ("epochs", 10001), ("init_scale", 101), ("lr", 11)):
+        with pytest.raises(RecipeError, match=f"train.{key}"):
+            load_recipe({**base, "train": {key: bad}}, check_tasks=False)

@@ -1,5 +1,6 @@
 """Re-running a build (or a merge) repairs a zoo: a committed unit whose shard was deleted or corrupted, or whose
-index rows are incomplete, is dropped and trained again, bit-identically and under the same network ids."""
+index rows are incomplete (or have no units row), is dropped and trained again, bit-identically and under the same
+network ids; a merge whose destination is among its sources is refused, not counted as a repair."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from metanet.cli import main
 from metanet.errors import ZooError
 from metanet.zoo import Zoo, build, merge
 from metanet.zoo.store import Store
-from zoo_helpers import rows, shard_bytes
+from zoo_helpers import _copy, rows, shard_bytes
 
 LIMIT = 8  # zoo/tiny.yaml, first 8 runs: 7 units, 32 networks, under a second
 
@@ -205,3 +206,41 @@ def test_merge_of_a_source_with_a_corrupt_shard_is_a_zoo_error(tiny, tmp_path):
     victim.write_bytes(bytes(data))
     with pytest.raises(ZooError, match=f"{victim.name}.*zoo check"):
         merge(tmp_path / "dst", [tiny])
+
+
+def test_check_reports_network_rows_without_their_units_row(small_zoo, small_recipe, tmp_path):
+    """Rows whose units row is gone (an edited index) checked OK, yet a merge skipped that unit: its networks were
+    silently missing from the merged zoo."""
+    z = _copy(small_zoo, tmp_path / "z")
+    con = sqlite3.connect(str(z / "index.sqlite"))
+    con.execute("DELETE FROM units WHERE unit = 1")
+    con.commit()
+    con.close()
+    with Zoo(z) as zoo:
+        rep = zoo.check()
+    assert not rep.ok and rep.repairable == [1]
+    assert any("unit 1" in p and "no units row" in p for p in rep.problems), rep.problems
+    assert rep.repair and "metanet zoo build" in rep.repair
+    build(small_recipe, z, progress=False)  # what the hint says: the unit is rebuilt, bit-identically
+    with Zoo(z) as zoo:
+        assert zoo.check().ok
+    assert rows(z) == rows(small_zoo) and shard_bytes(z) == shard_bytes(small_zoo)
+
+
+def test_merge_into_itself_is_refused_and_not_counted_as_a_repair(small_zoo, tmp_path):
+    """merge(dst, [dst]) with a broken unit dropped it and reported it repaired ("copied 0 units ... of the copied,
+    1 replaced a missing or corrupt shard"): its networks were lost and the zoo then checked OK."""
+    z = _copy(small_zoo, tmp_path / "dst")
+    (z / "shards" / "00001.safetensors").unlink()
+    n = len(rows(z))
+    with pytest.raises(ZooError, match="destination .* itself"):
+        merge(z, [z])
+    with pytest.raises(ZooError, match="destination .* itself"):
+        merge(z, str(z) + "/")
+    assert len(rows(z)) == n  # nothing dropped
+    with Zoo(z) as zoo:
+        assert not zoo.check().ok  # still reported, still repairable
+    # the destination among real sources (a glob matching it) is skipped; the others repair it
+    result = merge(z, [z, small_zoo])
+    assert result["units_repaired"] == 1 and result["units_copied"] == 1
+    assert rows(z) == rows(small_zoo) and shard_bytes(z) == shard_bytes(small_zoo)

@@ -60,3 +60,14 @@ def open_read_only(zoo: Path) -> str:
         for p, m in modes.items():
             p.chmod(m)
     return out.stdout + out.stderr
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    """A copy of the zoo ``src`` at ``dst`` (tests damage copies, never the session's zoo)."""
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _tree(path) -> list[str]:
+    """Every file and folder under ``path``, relative to it, sorted."""
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))

@@ -1,5 +1,6 @@
-"""Round 28: every public zoo function reads its paths alike: str, bytes or os.PathLike, '~' expanded once at the
-entry (so a build's emptiness check and its Store see the same folder), an empty path refused by name."""
+"""Paths given to the zoo: every public zoo function reads its paths alike (str, bytes or os.PathLike, '~' expanded
+once at the entry, so a build's emptiness check and its Store see the same folder, an empty path refused by name),
+and a zoo opened by a relative path or through a symlink keeps working after a chdir."""
 
 from __future__ import annotations
 
@@ -106,3 +107,26 @@ def test_check_hint_of_a_path_with_spaces_is_a_working_shell_command(tmp_path, s
         zoo.state_dict(0)
     assert f"metanet zoo check {shlex.quote(str(src_zoo))}" in str(info.value)
     zoo.close()
+
+
+def test_a_zoo_opened_by_a_relative_path_reads_its_shards_after_a_chdir(small_zoo, tmp_path, monkeypatch):
+    # "cannot read small/shards/00000.safetensors": the Store kept the relative path and read shards later by it
+    monkeypatch.chdir(small_zoo.parent)
+    with Zoo(small_zoo.name) as zoo:
+        ids = [n.id for n in zoo.select(arch=zoo.archs[0])][:2]
+        monkeypatch.chdir(tmp_path)
+        assert zoo.load(ids[0]) is not None and zoo.stacked(ids)[1]
+        assert zoo.path == small_zoo  # absolute, no symlink resolved, no '..' left
+        assert zoo.check().ok
+    monkeypatch.chdir(small_zoo / "shards")
+    with Zoo(os.path.join("..", "..", small_zoo.name)) as zoo:
+        assert zoo.path == small_zoo
+
+
+def test_a_relative_path_through_a_symlink_keeps_the_link_name(small_zoo, tmp_path, monkeypatch):
+    (tmp_path / "link").symlink_to(small_zoo, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    with Zoo("link") as zoo:
+        assert zoo.path == tmp_path / "link"  # the name given, not the target
+        with pytest.raises(ZooError, match=r"no network with id 99999 in .*link"):
+            zoo.info(99999)

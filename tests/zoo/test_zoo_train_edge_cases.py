@@ -1,15 +1,18 @@
-"""Population training edge cases: hand-made run specs, mixed image sizes, per-member settings, data subsets."""
+"""Population training edge cases (``metanet/zoo/train.py``): hand-made run specs, mixed image sizes, per-member
+settings, data subsets, and numpy integers (not bools) in a training run."""
 
 from __future__ import annotations
 
 import copy
 import re
 
+import numpy as np
 import pytest
 import torch
 
 from metanet.errors import ConfigError, MetanetError, TaskError
 from metanet.zoo import load_recipe, train_one, train_population
+from metanet.zoo import train as train_mod
 from metanet.zoo.train import evaluate_population
 from metanet.zoo.data import load_task_data
 from metanet.zoo.recipe import RunSpec
@@ -185,3 +188,20 @@ def test_train_one_reports_a_non_finite_run_as_diverged(small_recipe, digits):
     ref = train_one(run, digits["digits"])
     assert [c.metrics["diverged"] for c in ref.checkpoints] == [False, True, True]
     assert not torch.isfinite(ref.checkpoints[-1].state["layers.1.weight"]).all()
+
+
+def test_training_runs_take_numpy_integers_and_refuse_bools(small_recipe):
+    run = load_recipe(small_recipe).sample_run(0)
+    ok = copy.deepcopy(run)
+    ok.hparams.update(batch_size=np.int64(ok.hparams["batch_size"]), epochs=np.int32(ok.hparams["epochs"]))
+    ok.checkpoints = [np.int64(c) for c in ok.checkpoints]
+    train_mod._check_run(ok)  # accepted, as the Python ints are
+    for key in ("batch_size", "epochs"):
+        bad = copy.deepcopy(run)
+        bad.hparams[key] = True
+        with pytest.raises(ConfigError, match=key):
+            train_mod._check_run(bad)
+    bad = copy.deepcopy(run)
+    bad.checkpoints = [False, True]
+    with pytest.raises(ConfigError, match="not integers"):
+        train_mod._check_run(bad)
