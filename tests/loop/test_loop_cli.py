@@ -1,4 +1,5 @@
-"""``metanet refine FILE --task NAME --out NEW`` and ``metanet improve`` are registered and work."""
+"""``metanet refine FILE --task NAME --out NEW`` and ``metanet improve`` are registered and work: improve's --json
+output and TensorBoard tags, one-line errors, and the metadata of a network refined, then refined again."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import json
 import pytest
 
 from metanet.cli import build_parser, main
+from metanet.errors import TaskError
 from metanet.io import load, load_meta, save
+from metanet.loop import improve
 from metanet.nets import build
+from loop_helpers import make_diverse_writer as _writer
 
 
 def test_commands_are_registered():
@@ -110,3 +114,45 @@ def test_refine_out_directory_is_refused_before_refining(tmp_path, capsys):
     assert captured.out == ""  # no before/after report: nothing was refined
     assert captured.err.strip() == (f"metanet: error: --out {str(tmp_path)!r} is a directory; give a file path, "
                                     f"e.g. {tmp_path / 'net.safetensors'}")
+
+
+def test_cli_json_and_tensorboard_tags(tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    start = tmp_path / "start writer.safetensors"
+    _writer().save(start)
+    log_dir = tmp_path / "tb dir"
+    assert main(["improve", "digits[0,1]", "--rounds", "1", "--candidates", "2", "--writer", str(start),
+                 "--heldout", "digits[2,3]", "--log-dir", str(log_dir), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["round"] for r in data["rounds"]] == [0, 1] and "out" not in data
+    assert data["config"]["candidates"] == 2 and "heldout_best_of_k" in data["rounds"][1]
+    acc = EventAccumulator(str(log_dir))
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    assert {"reward/mean", "reward/best_of_k", "reward/worst", "heldout/accuracy_best_of_k", "heldout/accuracy_k1",
+            "candidates/diversity", "candidates/winners_kept"} <= tags  # issue 8, point 3
+    assert [e.step for e in acc.Scalars("reward/mean")] == [0, 1]
+
+
+def test_cli_bad_loop_task_is_one_line(capsys):
+    assert main(["improve", "no-such-task", "--rounds", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("metanet: error: ") and "Traceback" not in err
+    with pytest.raises(TaskError, match="the loop needs at least one task"):
+        improve(_writer(), [], rounds=0)
+
+
+def test_refining_a_refined_network_drops_the_earlier_before_accuracy(tmp_path, capsys):
+    """Refined on val, then its output refined on test: the second file kept val_accuracy_before, an accuracy of
+    the weights two refinements back, next to no val_accuracy."""
+    src = save(build("mlp:64-16-10:relu", seed=0), tmp_path / "net a.safetensors", task="digits")
+    once, twice = tmp_path / "once.safetensors", tmp_path / "twice.safetensors"
+    common = ["--task", "digits", "--steps", "1", "--population", "2"]
+    assert main(["refine", str(src), *common, "--split", "val", "--out", str(once)]) == 0
+    assert {"val_accuracy_before", "val_accuracy"} <= set(load_meta(once))
+    assert main(["refine", str(once), *common, "--split", "test", "--out", str(twice)]) == 0
+    capsys.readouterr()
+    meta = load_meta(twice)
+    assert {"test_accuracy_before", "test_accuracy"} <= set(meta)
+    assert not {"val_accuracy_before", "val_accuracy"} & set(meta)

@@ -1,12 +1,20 @@
-"""The loop on digits with a tiny writer: rounds raise the verified reward, deterministically given a seed."""
+"""``improve``, the loop on digits with a tiny writer: rounds raise the verified reward, deterministically given a seed
+(any integer, numpy's included); it takes every task form, its History rows and config are as documented, bad options
+and a held-out task without test examples are refused before anything is written, and its TensorBoard directory
+('~' is the home folder) is closed even when a round raises."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
-from metanet.errors import MetanetError
-from metanet.loop import improve
+import metanet.loop.core as core
+from metanet.errors import ConfigError, MetanetError, TaskError
+from metanet.loop import improve, split_examples
+from loop_helpers import ARCH, make_diverse_writer as _writer
 
 
 @pytest.mark.parametrize("selection", ["crossfit", "val"])
@@ -114,3 +122,113 @@ def test_improve_gives_the_callers_random_state_back():
     torch.manual_seed(1234)
     improve(writer, "digits[0,1]", rounds=1, candidates=2, seed=5, track=False)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_heldout_without_test_is_refused_before_tensorboard_is_written(small, digits_pool, tmp_path):
+    x, y = digits_pool
+    no_test = split_examples(x, y, ARCH, shots=3, val=5, test=0)
+    log_dir = tmp_path / "tb"
+    with pytest.raises(TaskError, match="no test split"):
+        improve(_writer(), small, rounds=1, candidates=2, heldout=no_test, log_dir=str(log_dir))
+    assert not log_dir.exists()  # was an events file left behind
+
+
+def test_a_log_dir_that_is_a_file_is_a_config_error(small, tmp_path):
+    f = tmp_path / "taken"
+    f.write_text("x")
+    with pytest.raises(ConfigError, match="existing file"):  # was a raw FileExistsError
+        improve(_writer(), small, rounds=0, candidates=2, log_dir=str(f))
+
+
+@pytest.mark.parametrize("form", ["name", "task", "examples", "loop task"])
+def test_improve_takes_every_task_form(form, small):
+    from metanet import tasks
+
+    t = tasks.get("digits[0,1]")
+    spec = {"name": "digits[0,1]", "task": t, "examples": t.split("train"), "loop task": small}[form]
+    _, hist = improve(_writer(), spec, rounds=1, candidates=2, track=False)
+    assert len(hist.rounds) == 2 and hist.rounds[0]["tasks"] == 1 and "loss" in hist.rounds[0]
+
+
+@pytest.mark.parametrize("method, k, keep, winners", [("expert", 1, 1, 1), ("expert", 3, 3, 3), ("awr", 2, 1, None),
+                                                     ("pg", 2, 1, None)])
+def test_history_rows_match_the_docstring(small, method, k, keep, winners):
+    _, hist = improve(_writer(), small, rounds=1, method=method, candidates=k, keep=keep, heldout=small)
+    assert [r["round"] for r in hist.rounds] == [0, 1]
+    assert "loss" in hist.rounds[0] and "loss" not in hist.rounds[1]  # the last round only scores
+    for r in hist.rounds:
+        assert r["reward_worst"] <= r["reward_mean"] <= r["reward_best"]
+        assert 0.0 <= r["diversity"] <= 1.0 and (k > 1 or r["diversity"] == 0.0)
+        assert 0 <= r["winners"] <= k and r["broken"] == 0
+        assert 0.0 <= r["heldout_best_of_k"] <= 1.0 and "tracked_reward" in r
+        if winners is not None:
+            assert r["winners"] == winners
+    assert hist.config["method"] == method and hist.config["candidates"] == k
+    # every argument that shapes the run is in the config (tasks_per_round, clip, track were missing)
+    assert {"tasks_per_round", "clip", "track", "compare_selections", "selection", "folds", "lr", "seed",
+            "rounds", "reward"} <= set(hist.config)
+
+
+@pytest.mark.parametrize("method, selection", [("expert", "crossfit"), ("pg", "val")])
+def test_the_same_seed_gives_a_bit_identical_writer(small, method, selection):
+    states = []
+    for _ in range(2):
+        w = _writer()
+        improve(w, small, rounds=2, method=method, candidates=2, selection=selection, folds=2, seed=7, track=False)
+        states.append(w.state_dict())
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+    assert any(not torch.equal(states[0][k], v) for k, v in _writer().state_dict().items())
+
+
+def test_crossfit_with_fewer_examples_per_class_than_folds(digits_pool):
+    """Two labelled examples per class and 5 folds: each fold's write still sees every class."""
+    x, y = digits_pool
+    lt = split_examples(x, y, ARCH, shots=1, val=1, test=3)
+    _, hist = improve(_writer(), lt, rounds=1, candidates=2, selection="crossfit", folds=5, track=False, heldout=lt)
+    assert hist.rounds[0]["broken"] == 0 and "loss" in hist.rounds[0]
+    tiny = split_examples(x[y < 2], y[y < 2], "mlp:64-16-2:relu", shots=1, val=1)  # 4 examples, 5 folds
+    with pytest.raises(TaskError, match="5 folds needs at least 5 labelled examples"):
+        improve(_writer(), tiny, rounds=0, candidates=2, selection="crossfit", track=False)
+
+
+@pytest.mark.parametrize("seed", [1.5, None, "0"])
+def test_improve_seed_must_be_an_integer(tiny_writer, loop_tasks, seed):
+    # 1.5 was "seed must be an integer, got 4243.5" (a derived seed), None a raw TypeError
+    with pytest.raises(ConfigError, match=rf"need seed \(any integer\) \(a finite integer\), got {seed!r}"):
+        improve(tiny_writer, loop_tasks[:1], rounds=1, candidates=2, seed=seed)
+
+
+def test_improve_takes_a_numpy_seed(loop_tasks):
+    """A numpy integer made every round skip ("an integer is required"): rounds of no tasks, no update."""
+    from metanet.writer import Writer
+
+    def run(seed):
+        torch.manual_seed(0)
+        return improve(Writer(hidden=8, message=4), loop_tasks[:1], rounds=1, candidates=2, seed=seed, track=False)
+
+    w_np, h_np = run(np.int64(3))
+    w_py, h_py = run(3)
+    assert h_np.rounds[1]["tasks"] == 1 and "loss" in h_np.rounds[0]
+    assert all(torch.equal(a, b) for a, b in zip(w_np.state_dict().values(), w_py.state_dict().values()))
+
+
+def test_a_log_dir_under_tilde_is_in_the_home_folder(tiny_writer, loop_tasks, home):
+    improve(tiny_writer, loop_tasks[0], rounds=0, candidates=2, track=False, log_dir="~/tb")
+    assert list((home / "tb").glob("events.out.tfevents.*"))
+    assert not (Path.cwd() / "~").exists()  # SummaryWriter made a folder named '~' in the working directory
+
+
+def test_the_event_file_is_closed_when_a_round_raises(tiny_writer, loop_tasks, tmp_path, monkeypatch):
+    from torch.utils.tensorboard import SummaryWriter
+
+    closed = []
+    real_close = SummaryWriter.close
+    monkeypatch.setattr(SummaryWriter, "close", lambda self: (closed.append(self), real_close(self))[1])
+
+    def boom(*a, **k):
+        raise RuntimeError("a round failed")
+
+    monkeypatch.setattr(core, "round_loss", boom)
+    with pytest.raises(RuntimeError, match="a round failed"):
+        improve(tiny_writer, loop_tasks[0], rounds=1, candidates=2, track=False, log_dir=tmp_path / "tb")
+    assert len(closed) == 1

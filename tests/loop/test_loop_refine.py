@@ -1,5 +1,8 @@
 """Gradient-free refinement: weight and activity perturbation repair a deliberately weakened network; the activity
-rule's gradient estimate agrees with backprop's."""
+rule's gradient estimate agrees with backprop's (padded convolutions included); its options (seed, num_classes,
+verify_on, population and sigma, which sgd ignores) are checked; the caller's network and its mode are left alone;
+examples that use only some outputs are refined on; a layer forward does not call is skipped and one applied twice
+is refused."""
 
 from __future__ import annotations
 
@@ -8,10 +11,13 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
-from metanet.errors import MetanetError
+from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.loop import refine
 from metanet.nets import build
+from metanet.tasks import resolve
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +182,186 @@ def test_refine_option_and_network_errors_are_config_and_arch_errors(weakened):
         from metanet.loop.refine import _layers
 
         _layers(nn.Sequential(nn.Flatten()))
+
+
+def test_refine_on_examples_that_use_only_some_of_the_outputs(digits_pool):
+    # labels 0..4 for a 10-output network: refine accepted it, then its before/after reports raised ArchError
+    x, y = digits_pool
+    sub = y < 5
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+    res = refine(net, (x[sub], y[sub]), steps=2, population=2)
+    assert len(res.after.per_class) == 10 and res.after.n == int(sub.sum())
+    # measured on the examples refined on: was labelled "test"
+    assert res.before.split == "train" and res.after.split == "train"
+    held = refine(net, (x[sub], y[sub]), method="activity", steps=2, population=2, verify_on=(x, y))
+    assert held.after.split == "examples" and held.after.n == len(y)
+
+
+def _conv_net(**conv):
+    torch.manual_seed(0)
+    c = nn.Conv2d(1, 4, 3, **conv)
+    return nn.Sequential(c, nn.Tanh(), nn.Flatten(), nn.Linear(c(torch.zeros(1, 1, 3, 3)).numel(), 3))
+
+
+@pytest.mark.parametrize("conv", [dict(padding=1, padding_mode="reflect"), dict(padding=2, padding_mode="circular"),
+                                  dict(padding="same"), dict(padding="valid")])
+def test_activity_perturbation_estimates_the_gradient_of_padded_convolutions(conv):
+    # reflect / circular padding: the estimate was correlated with zero-padded inputs (cosine to the true gradient
+    # -0.1 / 0.5); padding "same" / "valid": a raw RuntimeError from convolution_backward
+    from metanet.loop.refine import _activity_step
+
+    g = torch.Generator().manual_seed(0)
+    # centred inputs on a 3x3 image: the padded border carries much of the gradient
+    x, y = torch.rand(8, 1, 3, 3, generator=g) - 0.5, torch.randint(0, 3, (8,), generator=g)
+    net = _conv_net(**conv).eval()
+    F.cross_entropy(net(x), y).backward()
+    true = net[0].weight.grad.clone()
+    _activity_step(net, [net[0]], x, y, 2000, 1e-3, g, "loss")
+    assert F.cosine_similarity(true.flatten(), net[0].weight.grad.flatten(), 0) > 0.95
+    res = refine(_conv_net(**conv), (x, y), method="activity", steps=2, population=2, verify_on=None)
+    assert not torch.equal(res.model[0].weight, _conv_net(**conv)[0].weight)
+
+
+def test_activity_refinement_refuses_a_layer_applied_twice():
+    """A shared layer's estimate covered only its last use: a silently wrong gradient."""
+    shared = nn.Linear(64, 64)
+    net = nn.Sequential(nn.Flatten(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(64, 10))
+    with pytest.raises(ArchError, match="layer '1' .* applied more than once"):
+        refine(net, "digits", method="activity", steps=1, population=2, verify_on=None)
+    refine(net, "digits", method="perturbation", steps=1, population=2, verify_on=None)  # the other methods work
+
+
+@pytest.fixture(scope="module")
+def net():
+    return build("mlp:64-16-10:relu", seed=0)
+
+
+@pytest.mark.parametrize("seed", [1.5, None, "3"])
+def test_seed_that_is_not_an_integer_is_a_config_error(net, seed):
+    with pytest.raises(ConfigError, match="seed"):
+        refine(net, "digits", steps=1, seed=seed)
+
+
+@pytest.mark.parametrize("k", [0, -2, "10", 2.5])
+def test_num_classes_is_checked(net, k):
+    with pytest.raises(ConfigError, match="num_classes"):
+        refine(net, "digits", steps=1, num_classes=k)
+
+
+def test_verify_on_examples_with_a_task(net):
+    """The docstring: verify_on is a split of the Task, or (x, y), or None; (x, y) with a Task was a TaskError."""
+    x, y = resolve("digits").split("test")
+    res = refine(net, "digits", steps=0, verify_on=(x[:100], y[:100]))
+    assert res.before.split == "examples" and res.before.n == 100
+    want = (net(x[:100]).argmax(-1) == y[:100]).double().mean().item()
+    assert res.before.accuracy == pytest.approx(want) and res.after.accuracy == res.before.accuracy
+
+
+@pytest.mark.parametrize("task", ["digits", "examples"])
+def test_verify_on_labels_out_of_range_is_a_task_error(net, task):
+    x, y = resolve("digits").split("test")
+    data = resolve("digits").split("train") if task == "examples" else task
+    with pytest.raises(TaskError, match="labels"):
+        refine(net, data, steps=0, verify_on=(x, y + 5))
+
+
+def test_verify_on_not_a_pair_is_a_task_error(net):
+    x, y = resolve("digits").split("test")
+    with pytest.raises(TaskError, match="pair"):
+        refine(net, "digits", steps=0, verify_on=(x, y, y))
+
+
+def test_verify_stacked_refuses_labels_past_its_classes(net):
+    from metanet.verify import verify_stacked
+
+    x, y = resolve("digits").split("test")
+    params = {k: v.detach()[None] for k, v in net.named_parameters()}
+    with pytest.raises(TaskError, match="labels -1..8"):
+        verify_stacked(net, params, "digits", data=(x, y - 1))
+
+
+@pytest.mark.parametrize("method", ["perturbation", "activity", "sgd"])
+def test_refine_leaves_the_model_and_its_mode_alone(method):
+    net = build("mlp:64-16-10:relu", seed=1).train()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    a = refine(net, "digits", method=method, steps=2, population=4, seed=5, verify_on=None)
+    b = refine(net, "digits", method=method, steps=2, population=4, seed=5, verify_on=None)
+    assert net.training and all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
+    assert not all(torch.equal(p, q) for p, q in zip(a.model.parameters(), net.parameters()))
+
+
+def _net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+
+
+@pytest.mark.parametrize("kwargs", [{"population": 0}, {"population": -3}, {"sigma": 0.0}, {"sigma": -1.0}])
+def test_sgd_ignores_perturbation_settings_out_of_their_range(digits_pool, kwargs):
+    x, y = digits_pool
+    res = refine(_net(), (x[:64], y[:64]), method="sgd", steps=2, verify_on=None, **kwargs)
+    plain = refine(_net(), (x[:64], y[:64]), method="sgd", steps=2, verify_on=None)
+    assert res.history == plain.history  # ignored: the same steps as with the defaults
+    for a, b in zip(res.model.parameters(), plain.model.parameters()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("method", ["perturbation", "activity"])
+@pytest.mark.parametrize("kwargs, message", [({"population": 0}, "population >= 1"), ({"sigma": 0.0}, "sigma > 0")])
+def test_the_perturbation_methods_still_refuse_them(digits_pool, method, kwargs, message):
+    x, y = digits_pool
+    with pytest.raises(ConfigError, match=message):
+        refine(_net(), (x[:64], y[:64]), method=method, steps=2, verify_on=None, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [({"population": "32"}, "population"), ({"population": 2.5}, "population"),
+                                             ({"population": True}, "population"), ({"sigma": "0.02"}, "sigma"),
+                                             ({"sigma": float("nan")}, "sigma")])
+def test_sgd_still_refuses_values_of_the_wrong_kind(digits_pool, kwargs, message):
+    x, y = digits_pool
+    with pytest.raises(ConfigError, match=message):
+        refine(_net(), (x[:64], y[:64]), method="sgd", steps=2, verify_on=None, **kwargs)
+
+
+class _AuxHead(nn.Module):
+    """A classifier with an auxiliary head that ``forward`` does not use."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.body = nn.Linear(8, 3)
+        self.aux = nn.Linear(8, 5)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class _NoLayerCalled(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.unused = nn.Linear(8, 3)
+        self.scale = nn.Parameter(torch.ones(3))
+
+    def forward(self, x):
+        return x[:, :3] * self.scale
+
+
+def _data():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(60, 8, generator=g)
+    return x, x[:, :3].argmax(1)
+
+
+def test_activity_refinement_skips_a_layer_forward_does_not_call():
+    # was a raw KeyError naming the unused layer
+    net = _AuxHead()
+    res = refine(net, _data(), method="activity", steps=5, population=4, verify_on=None)
+    assert torch.equal(res.model.aux.weight, net.aux.weight) and torch.equal(res.model.aux.bias, net.aux.bias)
+    assert not torch.equal(res.model.body.weight, net.body.weight)  # the used layer is refined
+    assert len(res.history) == 5
+
+
+def test_activity_refinement_of_a_network_calling_none_of_its_layers_is_an_arch_error():
+    with pytest.raises(ArchError, match="calls none of its layers.*'perturbation' or 'sgd'"):
+        refine(_NoLayerCalled(), _data(), method="activity", steps=2, population=2, verify_on=None)

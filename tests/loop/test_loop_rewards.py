@@ -1,4 +1,7 @@
-"""Rewards and robust scoring: broken candidates get the lowest reward and never stop the loop."""
+"""Rewards and robust scoring: broken candidates get the lowest reward and never stop the loop; custom rewards must
+give one number per candidate (a bad part of a sum included), rewards add only to rewards, AccuracyReward's loss
+tie-break stays below one example's worth of accuracy, and SizePenalty counts connections (scalar weights per
+candidate, no BatchNorm scales)."""
 
 from __future__ import annotations
 
@@ -6,9 +9,10 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
-from metanet.errors import MetanetError
-from metanet.loop import WORST, AccuracyReward, SizePenalty, make_reward, score_candidates
+from metanet.errors import ConfigError, MetanetError
+from metanet.loop import WORST, AccuracyReward, Reward, SizePenalty, make_reward, score_candidates
 from metanet.verify import Report
 
 
@@ -100,3 +104,105 @@ def test_size_penalty_without_weight_tensors_is_zero():
     p = {"layers.0.bias": torch.ones(2, 4)}
     r = (AccuracyReward() + SizePenalty(0.1))([_rep(0.8, 0.3), _rep(0.7, 0.3)], p)
     assert r.shape == (2,) and r[0] > r[1]
+
+
+REPORTS = [Report(0.5, 1.0, [], 10, 0.0), Report(0.5, 0.5, [], 10, 0.0), Report(0.9, math.inf, [], 10, 0.0)]
+PARAMS = {"0.weight": torch.randn(3, 4, 5), "0.bias": torch.randn(3, 4)}
+
+
+class _ListReward(Reward):
+    def score(self, reports, params):
+        return [r.accuracy for r in reports]
+
+
+class _ColumnReward(Reward):
+    def score(self, reports, params):
+        return torch.tensor([[r.accuracy] for r in reports])
+
+
+def test_a_custom_reward_may_return_a_list_and_must_return_one_reward_per_candidate():
+    # a list was an AttributeError ('list' object has no attribute 'double')
+    assert _ListReward()(REPORTS, PARAMS).tolist() == [0.5, 0.5, -1e3]
+    # a (K, 1) column broadcast silently to a (K, K) table of rewards
+    with pytest.raises(ConfigError, match=r"_ColumnReward\.score must return a tensor of shape \(3,\), one reward per "
+                                          r"candidate, got shape \(3, 1\)"):
+        _ColumnReward()(REPORTS, PARAMS)
+    with pytest.raises(ConfigError, match=r"shape \(3,\)"):
+        (AccuracyReward() + _ColumnReward())(REPORTS, PARAMS)
+
+
+def test_rewards_add_only_rewards_and_sum_from_zero():
+    # `AccuracyReward() + 0.5` was accepted and failed in the loop's scoring as an AttributeError
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'AccuracyReward' and 'float'"):
+        AccuracyReward() + 0.5
+    total = sum([AccuracyReward(), SizePenalty(0.1)])  # was a TypeError (0 + Reward)
+    expected = AccuracyReward()(REPORTS, PARAMS) + SizePenalty(0.1).score(REPORTS, PARAMS)
+    assert torch.allclose(total(REPORTS, PARAMS)[:2], expected[:2]) and total(REPORTS, PARAMS)[2] == -1e3
+
+
+def test_size_penalty_counts_a_scalar_weight_per_candidate():
+    # a network with a 0-d parameter named "...weight" (stacked: shape (K,)) was an IndexError
+    p = {"scale.weight": torch.tensor([0.0, 1.0, 2.0]), "fc.weight": torch.zeros(3, 2, 2)}
+    assert SizePenalty(1.0)(REPORTS[:2] + [Report(0.1, 1.0, [], 10, 0.0)], p).tolist() == [0.0, -0.2, -0.2]
+
+
+@pytest.mark.parametrize("make", [lambda: AccuracyReward(tie="0.1"), lambda: AccuracyReward(tie=True),
+                                  lambda: SizePenalty(weight=None), lambda: SizePenalty(threshold="0")])
+def test_reward_settings_of_the_wrong_type_are_config_errors(make):
+    with pytest.raises(ConfigError, match="needs (a )?finite"):  # was a TypeError from math.isfinite
+        make()
+
+
+def _report(acc: float, loss: float, n: int = 1000) -> Report:
+    return Report(acc, loss, [], n, 0.0, "t", "val", {})
+
+
+@pytest.mark.parametrize("loss", [1e12, 1e17, 1e300])
+def test_a_huge_finite_loss_does_not_undo_one_example_of_accuracy(loss):
+    # 1 more correct example of 1000 must win, however large its (finite) loss: loss / (1 + loss) rounded to 1.0
+    # and the two candidates tied (the worse one won the tie, being first)
+    r = AccuracyReward()([_report(0.5, 0.0), _report(0.501, loss)], {})
+    assert r[1] > r[0]
+    assert int(torch.argmax(r)) == 1
+    assert 0.5 < r[1].item() < 0.501
+
+
+def test_the_tie_break_is_unchanged_for_ordinary_losses():
+    r = AccuracyReward()([_report(0.5, 0.3), _report(0.5, 3.0)], {})
+    assert r.tolist() == [0.5 - 1e-3 * 0.3 / 1.3, 0.5 - 1e-3 * 3.0 / 4.0]
+
+
+class _Text(Reward):
+    def score(self, reports, params):
+        return "high"
+
+
+def test_a_bad_part_of_a_summed_reward_is_a_config_error(loop_tasks):
+    from metanet.nets import build
+
+    net = build(loop_tasks[0].arch, seed=0)
+    params = {k: v.detach()[None] for k, v in net.named_parameters()}
+    from metanet.loop import score_stacked
+
+    for reward in (AccuracyReward() + _Text(), SizePenalty() + _Text(), _Text()):
+        with pytest.raises(ConfigError, match="_Text.score must return one number per candidate, got str"):
+            score_stacked(loop_tasks[0].arch, 10, params, reward, loop_tasks[0].val)
+
+
+def _stacked(nets: list[nn.Module]) -> dict[str, torch.Tensor]:
+    return {k: torch.stack([dict(n.named_parameters())[k].detach() for n in nets]) for k, _ in nets[0].named_parameters()}
+
+
+def test_size_penalty_does_not_count_batchnorm_scales():
+    """A BatchNorm's weight (its per-channel scale) was counted as connections: two networks with the same
+    connections but different BN scales got different penalties, and the fraction was diluted by the scales."""
+    torch.manual_seed(0)
+    a = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    b = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    b.load_state_dict(a.state_dict())
+    with torch.no_grad():
+        b[1].weight[:4] = 0.0  # half the scales zero: no connection less
+        a[0].weight[0] = 0.0  # 4 of the 56 connections zero
+    reports = [Report(0.5, 1.0, [], 10, 0.0)] * 2
+    r = SizePenalty(1.0)(reports, _stacked([a, b]))
+    assert r.tolist() == pytest.approx([-52 / 56, -1.0])

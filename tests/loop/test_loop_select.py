@@ -1,17 +1,20 @@
 """Choosing among K candidates: cross-fitting over the labelled examples (and the val split), never scoring a write
-on data that conditioned it."""
+on data that conditioned it; evaluate and choose take any task form and check their seed as improve does (numpy
+integers included), and the folds take any integer seed."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from metanet.errors import MetanetError, TaskError
+from metanet.errors import ConfigError, MetanetError, TaskError
 from metanet.loop import (AccuracyReward, LoopConfig, WORST, choose, crossfit_rewards, evaluate, fold_ids, improve,
                           make_reward, split_examples)
 from metanet.writer.lightning import written_logits
+from loop_helpers import BAD_SEEDS as BAD, make_diverse_writer as _writer
 
 ARCH = "mlp:8-8-3:relu"
 
@@ -242,3 +245,38 @@ def test_evaluating_a_task_without_a_test_split_is_a_task_error(loop_tasks, tiny
     no_test = dataclasses.replace(loop_tasks[0], test=None)
     with pytest.raises(TaskError, match="task digits-0 has no test split to evaluate on"):  # was the base MetanetError
         evaluate(tiny_writer, [no_test], candidates=2)
+
+
+def test_evaluate_and_choose_take_any_task_form(small):
+    """A name or one LoopTask was a raw AttributeError / TypeError in evaluate and choose."""
+    w = _writer()
+    ev = evaluate(w, small, candidates=2)
+    assert ev["tasks"][0]["task"] == "small" and 0.0 <= ev["best_of_k"] <= 1.0
+    assert evaluate(w, [small], candidates=2) == ev
+    assert evaluate(w, "digits[0,1]", candidates=2)["tasks"][0]["task"] == "digits[0,1]"
+    c = choose(w, "digits[0,1]", candidates=2)
+    assert 0 <= c.index < 2
+
+
+@pytest.mark.parametrize("seed", BAD)
+def test_evaluate_and_choose_check_the_seed_as_improve_does(tiny_writer, loop_tasks, seed):
+    # 1.5 was the writer's TaskError ("seed must be an integer"), None a raw TypeError, "3" a raw TypeError
+    match = rf"need seed \(any integer\) \(a finite integer\), got {seed!r}"
+    with pytest.raises(ConfigError, match=match):
+        evaluate(tiny_writer, loop_tasks[:1], candidates=2, seed=seed)
+    with pytest.raises(ConfigError, match=match):
+        choose(tiny_writer, loop_tasks[0], candidates=2, seed=seed)
+
+
+def test_a_numpy_seed_is_any_integer(tiny_writer, loop_tasks):
+    """choose(seed=np.int64(3)) on a task name was an OverflowError; the same seed as a Python int gives the same."""
+    a = choose(tiny_writer, "digits", candidates=2, seed=np.int64(3))
+    b = choose(tiny_writer, "digits", candidates=2, seed=3)
+    assert a.index == b.index and torch.equal(a.rewards, b.rewards)
+
+
+def test_cross_fitting_takes_any_integer_seed(loop_tasks):
+    # evaluate(selection="crossfit", seed=2**70) was a raw ValueError from the folds' generator
+    y = loop_tasks[0].val[1]
+    assert torch.equal(fold_ids(y, 10, 3, seed=2**70), fold_ids(y, 10, 3, seed=2**70 % 2**64))
+    assert torch.equal(fold_ids(y, 10, 3, seed=-1), fold_ids(y, 10, 3, seed=2**64 - 1))  # as torch wraps it

@@ -1,0 +1,26 @@
+"""Helpers of the loop tests (imported by name: pytest puts this folder on sys.path): the architecture of the digits
+loop tasks, seeds that are no integer, and a fresh tiny writer whose candidates differ."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+if TYPE_CHECKING:
+    from metanet.writer import Writer
+
+ARCH = "mlp:64-16-10:relu"
+
+# a fraction, nothing, a bool and text: every seed check must refuse them
+BAD_SEEDS = [1.5, None, True, "3"]
+
+
+def make_diverse_writer() -> Writer:
+    """A tiny writer whose first layer mixes in the candidates' random starting weights (``start_mix=1``): its K
+    candidates differ and are below what it can write, so the loop has something to choose and learn. Seeded: every
+    call gives the same writer."""
+    from metanet.writer import Writer
+
+    torch.manual_seed(0)
+    return Writer(hidden=8, message=4, start_mix=1.0)
