@@ -24,7 +24,7 @@ from metanet.loop.core import LoopConfig, evaluate, log, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
-from metanet.writer.lightning import check_export, export_at_fit_end, skip_step
+from metanet.train.stage import check_export, export_at_fit_end, skip_step
 from metanet.writer.model import Writer
 
 __all__ = ["LoopModule", "LoopDataModule"]

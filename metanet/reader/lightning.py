@@ -174,7 +174,7 @@ class ReaderDataModule(L.LightningDataModule):
                 torch.set_rng_state(state)
             else:
                 self._resume_rng = None
-        from metanet.writer.lightning import fit_position
+        from metanet.train.stage import fit_position
 
         pos = fit_position(self.trainer)
         if pos is None:
@@ -371,7 +371,7 @@ class ReaderModule(L.LightningModule):
 
     def setup(self, stage: str | None = None) -> None:
         if stage == "fit":
-            from metanet.writer.lightning import check_export
+            from metanet.train.stage import check_export
 
             check_export(self)
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
@@ -495,7 +495,7 @@ class ReaderModule(L.LightningModule):
         self._figures(pred, tgt, split)
 
     def _figures(self, pred: dict, tgt: dict, split: str = "val") -> None:
-        from metanet.writer.lightning import figure_step
+        from metanet.train.stage import figure_step
 
         exp = getattr(self.logger, "experiment", None) if self._trainer is not None else None
         step = figure_step(self)  # at the step of the scalars logged with them; None in the sanity check
@@ -560,7 +560,7 @@ class ReaderModule(L.LightningModule):
                     exp = getattr(self.logger, "experiment", None)
                     if exp is not None and hasattr(exp, "add_text"):
                         exp.add_text("scan_head", json.dumps(fit))
-        from metanet.writer.lightning import export_at_fit_end
+        from metanet.train.stage import export_at_fit_end
 
         export_at_fit_end(self, self.reader.save)
 
