@@ -313,9 +313,9 @@ def test_the_callers_torch_state_is_left_as_it_was(case, odd_state, tmp_path, ti
     # float64 reader; refine(method='sgd') and blind repair failed inside torch.no_grad(); the first read() (and
     # inspect, which calls it) consumed torch's global RNG building the shipped reader
     call = _calls(tmp_path, tiny_zoo)[case]
-    import metanet.reader.predict
+    import metanet.checkpoints
 
-    monkeypatch.setattr(metanet.reader.predict, "_SHIPPED", None)  # as the first read() of a process
+    monkeypatch.setattr(metanet.checkpoints, "_SHIPPED", {})  # as the first read() of a process
     before = _state()
     call()
     after = _state()

@@ -10,7 +10,9 @@ import inspect
 import json
 import os
 import pickle
+import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,7 +22,7 @@ from torch import nn
 
 from metanet.errors import CheckpointError, ConfigError
 
-__all__ = ["save_module", "load_module", "load_lightning", "shipped", "check_float32", "SHIPPED_DIR"]
+__all__ = ["save_module", "load_module", "load_lightning", "shipped", "load_shipped", "check_float32", "SHIPPED_DIR"]
 
 SHIPPED_DIR = Path(__file__).parent
 M = TypeVar("M", bound=nn.Module)
@@ -46,6 +48,40 @@ INIT_ONLY: dict[str, tuple[str, ...]] = {
 def shipped(kind: str) -> Path:
     """Path of the checkpoint of ``kind`` (``"writer"`` or ``"reader"``) shipped inside the package."""
     return SHIPPED_DIR / f"{kind}.safetensors"
+
+
+#: kind -> (the identity of the shipped file it was read from, the module): what load_shipped serves
+_SHIPPED: dict[str, tuple[tuple, nn.Module]] = {}
+#: one lock per kind: two threads asking for the same checkpoint load it once, a writer and a reader may load at once
+_SHIPPED_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def load_shipped(kind: str, loader: Callable[[], M], valid: Callable[[M], bool] | None = None) -> M:
+    """The shipped checkpoint of ``kind``, loaded by ``loader()`` once per version of its file and then reused.
+
+    The cached module is keyed by the file's path, inode, size and mtime_ns: a file replaced (a reinstall or a
+    re-export during a long-lived process) is read again. ``valid(module)`` (if given) is asked on every reuse and
+    a False loads the file again: for a module whose weights may have been changed in place since it was loaded.
+    """
+    with _LOCKS_LOCK:
+        lock = _SHIPPED_LOCKS.setdefault(kind, threading.Lock())
+    with lock:
+        path = shipped(kind)
+        try:
+            st = os.stat(path)
+        except OSError:
+            _SHIPPED.pop(kind, None)
+            return loader()  # its own error naming the missing checkpoint
+        # taken before loading: a file replaced meanwhile is cached under the old key and read again next time
+        key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = _SHIPPED.get(kind)
+        if cached is not None and cached[0] == key and (valid is None or valid(cached[1])):
+            return cached[1]
+        _SHIPPED.pop(kind, None)  # a failed load leaves no stale module behind
+        module = loader()
+        _SHIPPED[kind] = (key, module)
+        return module
 
 
 def save_module(module: nn.Module, path: str | os.PathLike, kind: str, config: dict, **meta) -> Path:

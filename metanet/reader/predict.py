@@ -12,20 +12,17 @@ import torch
 from torch import nn
 
 from metanet._state import user_stacklevel, with_metanet_defaults
-from metanet.checkpoints import check_float32
+from metanet.checkpoints import check_float32, load_shipped
 from metanet.errors import CheckpointError, ConfigError, GraphError, whole_number
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
 
 __all__ = ["read", "read_graph"]
 
-_SHIPPED: Reader | None = None
-
 
 def _shipped() -> Reader:
-    global _SHIPPED
-    if _SHIPPED is None:
-        _SHIPPED = Reader.load()  # which leaves the global RNG as it was
-    return _SHIPPED
+    """The shipped reader, read again only when its file changed. No guard against weights changed in place: no
+    API hands this reader out and read() leaves it as it was, while hashing its 3M weights would cost ~50 ms a read."""
+    return load_shipped("reader", Reader.load)  # which leaves the global RNG as it was
 
 
 def _as_graph(obj: Any):
