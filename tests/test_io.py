@@ -1,20 +1,34 @@
-"""`metanet.save` / `metanet.load`: bit-exact round trips, metadata, clear errors, atomic writes."""
+"""`metanet.save` / `metanet.load` / `metanet.load_meta`: bit-exact round trips, metadata (including what JSON cannot
+hold as it is, non-ASCII and headers too large), clear errors, atomic writes; file permissions on overwrite and the
+process umask during a save (threads); paths (``~``, symbolic links, a file as a parent, empty paths, devices and
+pipes); and what save / load accept and what their errors say (zoo shards, checkpoints, ``metanet.generate``'s
+result, graphs, arguments in the wrong order).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+import stat
+import threading
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
+from generated_helpers import ARCH, fake_generated
+
 import metanet
 import metanet.io
-from metanet.errors import ArchError, FileFormatError, MetadataError
+from metanet import io
+from metanet.cli import main
+from metanet.errors import ArchError, ConfigError, FileFormatError, MetadataError
+from metanet.graph import to_graph
 from metanet.io import load, load_meta, save
 from metanet.nets import build, spec
 
@@ -365,3 +379,337 @@ def test_save_to_a_directory_names_the_directory(tmp_path):
         save(build("mlp:8-2"), tmp_path / "sub")
     assert info.value.filename == str(tmp_path / "sub") and ".tmp" not in str(info.value)
     assert sorted(os.listdir(tmp_path)) == ["sub"] and os.listdir(tmp_path / "sub") == []
+
+
+def _header_meta(path) -> str:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return f.metadata()["metanet.meta"]
+
+
+def test_non_finite_metadata_is_stored_as_strict_json(tmp_path):
+    # json.dumps wrote NaN / Infinity: not JSON, so any other tool reading the header failed
+    path = save(build("mlp:4-2"), tmp_path / "m.safetensors", acc=float("nan"), loss=[1.0, float("inf")],
+                nested={"x": float("-inf")})
+    text = _header_meta(path)
+    assert "NaN" not in text and "Infinity" not in text
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+    assert load_meta(path) == {"acc": None, "loss": [1.0, None], "nested": {"x": None}}
+
+
+def test_numpy_and_tensor_numbers_are_stored_as_numbers(tmp_path):
+    # an accuracy computed with numpy or torch (.mean()) was a TypeError naming no key
+    meta = {"acc": np.float32(0.5), "n": np.int64(7), "ok": np.bool_(True), "t": torch.tensor(0.25),
+            "steps": [torch.tensor(3), np.float64(1.5)]}
+    path = save(build("mlp:4-2"), tmp_path / "m.safetensors", **meta)
+    assert load_meta(path) == {"acc": 0.5, "n": 7, "ok": True, "t": 0.25, "steps": [3, 1.5]}
+
+
+@pytest.mark.parametrize("value, where", [
+    (object(), "'bad'"), ({"p": __import__("pathlib").Path("/x")}, r"'bad'\['p'\]"), ([1, torch.zeros(2)], r"'bad'\[1\]"),
+    ({(1, 2): 3}, "keys"),
+])
+def test_metadata_json_cannot_hold_is_named_and_nothing_is_written(tmp_path, value, where):
+    with pytest.raises(ConfigError, match=where) as info:
+        save(build("mlp:4-2"), tmp_path / "m.safetensors", bad=value)
+    assert isinstance(info.value, TypeError)  # as save() documented
+    assert os.listdir(tmp_path) == []
+
+
+def test_circular_metadata_is_a_clear_error(tmp_path):
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ConfigError, match="circular"):
+        save(build("mlp:4-2"), tmp_path / "m.safetensors", history=loop)
+    assert os.listdir(tmp_path) == []
+
+
+def test_unicode_and_huge_metadata_round_trip(tmp_path):
+    meta = {"name": "réseau ✓ 😀 \x00", "blob": "x" * 1_000_000, "ключ": {"ü": [None, True, 1e308]}}
+    assert load_meta(save(build("mlp:4-2"), tmp_path / "ü n.safetensors", **meta)) == meta
+
+
+def test_tilde_is_the_home_folder(tmp_path, monkeypatch):
+    # save('~/m.safetensors') created a folder named '~' in the working directory
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    model = build("mlp:4-3-2", seed=1)
+    path = save(model, "~/nets/m.safetensors", run=1)
+    assert path == tmp_path / "home" / "nets" / "m.safetensors" and path.is_file()
+    assert not (tmp_path / "~").exists()
+    assert load_meta("~/nets/m.safetensors") == {"run": 1}
+    assert torch.equal(load("~/nets/m.safetensors").layers[0].weight, model.layers[0].weight)
+
+
+def test_saving_to_a_symlink_writes_through_it(tmp_path):
+    # os.replace replaced the link by a regular file, leaving the file it pointed to stale
+    (tmp_path / "runs").mkdir()
+    target = save(build("mlp:4-2", seed=1), tmp_path / "runs" / "best.safetensors", run=1)
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(target)
+    assert save(build("mlp:4-2", seed=2), link, run=2) == link
+    assert link.is_symlink() and load_meta(target) == {"run": 2} == load_meta(link)
+    assert sorted(os.listdir(tmp_path / "runs")) == ["best.safetensors"]  # no temporary left beside the target
+
+
+def test_a_dangling_symlink_creates_its_target(tmp_path):
+    link = tmp_path / "m.safetensors"
+    link.symlink_to(tmp_path / "real.safetensors")
+    save(build("mlp:4-2"), link)
+    assert link.is_symlink() and (tmp_path / "real.safetensors").is_file() and load(link) is not None
+
+
+def test_a_file_as_parent_folder_is_named_as_such(tmp_path):
+    # mkdir said 'File exists', as if nothing were wrong
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(NotADirectoryError, match="is a file, not a directory") as info:
+        save(build("mlp:4-2"), tmp_path / "notes.txt" / "m.safetensors")
+    assert info.value.filename == str(tmp_path / "notes.txt")
+
+
+def test_save_bytes_are_deterministic_and_independent_of_the_path(tmp_path):
+    model = build("cnn:1-4-3:relu:k3:s1", seed=3).double()
+    a = save(model, tmp_path / "a.safetensors", acc=np.float64(0.5)).read_bytes()
+    b = save(model, tmp_path / "sub dir" / "b c.safetensors", acc=0.5).read_bytes()
+    assert a == b
+
+
+def _net() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+
+
+def _mode(p: Path) -> int:
+    return stat.S_IMODE(p.stat().st_mode)
+
+
+def test_overwriting_keeps_the_files_permissions(tmp_path):
+    # a private 0600 file became 0644 (world-readable) on every save over it; open(path, "w") keeps the mode
+    p = tmp_path / "net.safetensors"
+    io.save(_net(), p)
+    os.chmod(p, 0o600)
+    io.save(_net(), p, note="again")
+    assert _mode(p) == 0o600
+    assert io.load_meta(p) == {"note": "again"}
+    os.chmod(p, 0o640)
+    io.atomic_write(p, lambda tmp: Path(tmp).write_bytes(b"x"))
+    assert _mode(p) == 0o640 and p.read_bytes() == b"x"
+
+
+def test_overwriting_through_a_symlink_keeps_the_targets_permissions(tmp_path):
+    target = tmp_path / "real.txt"
+    target.write_text("old")
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    io.atomic_write(link, lambda tmp: Path(tmp).write_text("new"))
+    assert link.is_symlink() and target.read_text() == "new" and _mode(target) == 0o600
+
+
+def test_a_new_file_gets_the_mode_open_would_give(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        p = io.save(_net(), tmp_path / "new.safetensors")
+    finally:
+        os.umask(umask)
+    assert _mode(p) == 0o644
+
+
+def test_metadata_too_large_for_a_header_is_a_metadata_error(tmp_path):
+    # a raw safetensors 'SafetensorError: Error while serializing: header too large' before
+    p = tmp_path / "big.safetensors"
+    io.save(_net(), p, note="old")
+    with pytest.raises(MetadataError, match="100,000,000 bytes") as e:
+        io.save(_net(), p, blob="x" * 100_000_000)
+    assert isinstance(e.value, TypeError)  # MetadataError's documented base
+    assert io.load_meta(p) == {"note": "old"}  # the old file is untouched, nothing else left behind
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["big.safetensors"]
+
+
+def test_non_ascii_metadata_and_paths_round_trip(tmp_path, monkeypatch):
+    folder = tmp_path / "dossier é ✓" / "sub dir"
+    meta = {"note": "héllo ✓ 日本", "ключ": {"ü": [1, 2.5, None, True]}, "nul": "a\x00b"}
+    m = _net()
+    p = io.save(m, folder / "réseau 1.safetensors", **meta)
+    assert io.load_meta(p) == meta
+    got = io.load(p)
+    assert all(torch.equal(a, b) for a, b in zip(got.state_dict().values(), m.state_dict().values()))
+    monkeypatch.chdir(folder)  # a relative path, as str and as bytes
+    assert io.load_meta("réseau 1.safetensors") == meta
+    assert io.load_meta(os.fsencode("réseau 1.safetensors")) == meta
+
+
+def test_a_pickle_is_refused_without_unpickling(tmp_path):
+    p = tmp_path / "net.pt"
+    torch.save(_net(), p)
+    with pytest.raises(FileFormatError, match="never unpickles"):
+        io.load(p)
+    with pytest.raises(FileFormatError, match="never unpickles"):
+        io.load_meta(p)
+
+
+# --- files that are not regular files -----------------------------------------------------------------------
+def test_a_device_or_a_pipe_is_not_reported_as_missing(tmp_path):
+    # /dev/null and a FIFO exist: "no such file" sent the user looking for a typo
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path in ("/dev/null", fifo):
+        for fn in (io.load, io.load_meta):
+            with pytest.raises(FileFormatError, match="is not a regular file") as info:
+                fn(path)
+            assert str(path) in str(info.value) and "no such file" not in str(info.value)
+
+
+def test_a_broken_link_and_a_path_under_a_file_say_why_there_is_no_file(tmp_path):
+    link = tmp_path / "net.safetensors"
+    link.symlink_to(tmp_path / "gone.safetensors")
+    with pytest.raises(FileFormatError, match=r"broken symbolic link \(to .*gone.safetensors\)"):
+        io.load(link)
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    with pytest.raises(FileFormatError, match=r"no such file \(.*plain.txt is a file, not a directory\)"):
+        io.load(plain / "net.safetensors")
+    with pytest.raises(FileFormatError, match=r"nowhere.safetensors: no such file; give a network"):
+        io.load(tmp_path / "nowhere.safetensors")
+
+
+def test_cli_graph_of_dev_null_says_what_it_is(capsys):
+    assert main(["graph", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert "/dev/null: is not a regular file" in err and "no such file" not in err
+
+
+# --- safetensors files that hold something else than one network -------------------------------------------
+def test_loading_a_zoo_shard_points_to_the_zoo(tiny_zoo):
+    shard = sorted((tiny_zoo / "shards").glob("*.safetensors"))[0]
+    zoo = metanet.Zoo(tiny_zoo)
+    ids = sorted(n.id for n in zoo if Path(n.shard).name == shard.name)
+    assert ids
+    with pytest.raises(FileFormatError, match="is a zoo shard holding") as info:
+        io.load(shard)
+    msg = str(info.value)
+    assert f"metanet.Zoo({str(tiny_zoo)!r}).load(id)" in msg and "without a metanet architecture" not in msg
+    assert f"{len(ids)} networks (ids {ids[0]}, " in msg and f"{ids[-1]})" in msg
+
+
+def test_a_shard_outside_its_zoo_still_says_what_it_is(tiny_zoo, tmp_path):
+    shard = sorted((tiny_zoo / "shards").glob("*.safetensors"))[0]
+    copy = tmp_path / "copied.safetensors"
+    copy.write_bytes(shard.read_bytes())
+    with pytest.raises(FileFormatError, match=r"is a zoo shard holding .*metanet.Zoo\('ZOO_DIR'\).load\(id\)"):
+        io.load(copy)
+
+
+def test_loading_a_writer_or_reader_checkpoint_names_its_loader():
+    from metanet import checkpoints
+
+    here = Path(checkpoints.__file__).parent
+    for kind in ("writer", "reader"):
+        with pytest.raises(FileFormatError, match=rf"is a metanet {kind} checkpoint, not a network; load it with "
+                                                  rf"metanet.{kind.capitalize()}.load\(path\)"):
+            io.load(here / f"{kind}.safetensors")
+
+
+# --- what save() accepts ------------------------------------------------------------------------------------
+def test_save_of_a_generated_network_is_what_its_save_writes(tmp_path):
+    # metanet.verify took metanet.generate's result, metanet.save refused it ("unsupported module Generated")
+    g = fake_generated()
+    a = io.save(g, tmp_path / "a.safetensors")
+    b = g.save(tmp_path / "b.safetensors")
+    assert a.read_bytes() == b.read_bytes()
+    assert io.load_meta(a)["test_accuracy"] == 0.75 and io.load_meta(a)["candidate"] == 1
+    loaded = io.load(a)
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in g.model.state_dict().items())
+    assert metanet.save(g, tmp_path / "c.safetensors").read_bytes() == b.read_bytes()
+
+
+def test_save_of_a_generated_network_with_metadata_of_its_own_is_refused(tmp_path):
+    g = fake_generated()
+    out = tmp_path / "g.safetensors"
+    with pytest.raises(MetadataError, match=r"generation report.*metanet.save\(g.model, path, \*\*meta\)"):
+        io.save(g, out, note="mine")
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_save_of_a_graph_saves_the_network_it_encodes(tmp_path):
+    m = build(ARCH, seed=3)
+    a = io.save(to_graph(m), tmp_path / "a.safetensors", note="x")
+    b = io.save(m, tmp_path / "b.safetensors", note="x")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_save_with_the_path_first_says_the_order(tmp_path):
+    m = build(ARCH, seed=0)
+    src = io.save(m, tmp_path / "src.safetensors")
+    for given in (str(src), src):
+        with pytest.raises(ArchError, match=r"takes the network first, then the path: save\(model, path"):
+            io.save(given, tmp_path / "dst.safetensors")
+    assert not (tmp_path / "dst.safetensors").exists()
+
+
+def _unseeded_net() -> nn.Module:
+    return nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+
+
+@pytest.mark.parametrize("path", ["", "   ", b""])
+def test_an_empty_or_blank_path_is_named_and_nothing_is_written(tmp_path, monkeypatch, path):
+    # '' said "'.': is a directory" (a path never given); '   ' wrote a file named by spaces that load() refused
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileFormatError, match="path to write is empty"):
+        save(_unseeded_net(), path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_reader_checkpoint_to_an_empty_path_is_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileFormatError, match="path to write is empty"):
+        metanet.Reader.load().save("")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_save_never_sets_the_process_umask_to_zero(tmp_path, monkeypatch):
+    # reading the umask (os.umask(0), then back) left every other thread of the process a umask of 0 for a moment:
+    # a file or folder created then was world-writable
+    seen = []
+    real = os.umask
+
+    def spy(mask):
+        seen.append(mask)
+        return real(mask)
+
+    monkeypatch.setattr(os, "umask", spy)
+    save(_unseeded_net(), tmp_path / "new.safetensors")
+    assert 0 not in seen
+    assert load(tmp_path / "new.safetensors") is not None
+
+
+def test_a_new_file_still_gets_the_mode_of_a_plain_open_under_another_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        save(_unseeded_net(), tmp_path / "m.safetensors")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o640
+
+
+def test_saves_from_threads_to_one_path_leave_one_complete_file(tmp_path):
+    target = tmp_path / "same.safetensors"
+    nets = [nn.Sequential(nn.Flatten(), nn.Linear(4, 2 + i % 3)) for i in range(8)]
+    errors = []
+
+    def run(n):
+        try:
+            save(n, target, who=id(n))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in nets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    back = load(target)
+    assert back[1].out_features in (2, 3, 4)
+    assert os.listdir(tmp_path) == ["same.safetensors"]

@@ -1,7 +1,11 @@
-"""`metanet.verify`: exact scores on hand-built models, batched == one by one, clear errors."""
+"""`metanet.verify`: exact scores on hand-built models, batched == one by one, clear errors; networks without
+parameters (buffers only), and lists whose models differ in a layer's settings, mix train / eval mode or frozen /
+trainable parameters; graphs, ``Generated`` results and state_dicts given as the network.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -14,7 +18,9 @@ from torch import nn
 import metanet
 from metanet.errors import ArchError, MetanetError
 from metanet.nets import build
+from metanet.tasks import from_examples
 from metanet.verify import Report, verify, verify_stacked
+
 
 # labels of the hand-made task: class 0 x3, class 1 x2, class 2 x5
 Y = torch.tensor([0, 1, 2, 2, 2, 0, 1, 2, 2, 0])
@@ -264,3 +270,111 @@ def test_task_by_name():
     by_task = verify(models, tasks.get("digits"))
     assert [r.accuracy for r in by_name] == [r.accuracy for r in by_task]
     assert by_name[0].n == len(tasks.get("digits").split("test")[1]) and by_name[0].task == "digits"
+
+
+class Prototypes(nn.Module):
+    """A nearest-prototype classifier: no parameters, its class prototypes are buffers."""
+
+    def __init__(self, protos: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("protos", protos)
+
+    def forward(self, x):
+        return -torch.cdist(x.flatten(1), self.protos)
+
+
+def _pooled():
+    return nn.Sequential(nn.Flatten(), nn.AdaptiveAvgPool1d(10))
+
+
+def test_verify_runs_a_network_without_parameters():
+    # was a bare StopIteration (the stacked parameters were empty)
+    task = tasks.get("digits")
+    x, y = task.split("test")
+    expected = (_pooled()(x).argmax(1) == y).double().mean().item()
+    r = verify(_pooled(), task)
+    assert r.n == len(y) and r.accuracy == pytest.approx(expected)
+    rs = verify([_pooled(), _pooled()], task)
+    assert len(rs) == 2 and all(q.accuracy == pytest.approx(expected) for q in rs)
+
+
+def test_verify_runs_networks_whose_only_state_is_buffers():
+    task = tasks.get("digits")
+    x, y = task.split("train")
+    means = torch.stack([x[y == c].flatten(1).mean(0) for c in range(10)])
+    good, bad = Prototypes(means), Prototypes(means.roll(1, 0))  # bad: every prototype under the wrong class
+    rs = verify([good, bad], task)
+    assert [r.accuracy for r in rs] == [verify(good, task).accuracy, verify(bad, task).accuracy]
+    assert rs[0].accuracy > 0.8 > 0.2 > rs[1].accuracy
+
+
+def test_verify_list_refuses_models_that_differ_in_a_layer_setting():
+    # two LeakyReLU slopes, equal parameter shapes: the list ran both with the first model's slope, silently
+    torch.manual_seed(0)
+    a = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.LeakyReLU(0.5), nn.Linear(32, 10))
+    b = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.LeakyReLU(0.9), nn.Linear(32, 10))
+    b.load_state_dict(a.state_dict())
+    assert verify(a, "digits").loss != verify(b, "digits").loss
+    with pytest.raises(ArchError, match="needs models of one architecture"):
+        verify([a, b], "digits")
+    same = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.LeakyReLU(0.5), nn.Linear(32, 10))
+    assert len(verify([a, same], "digits")) == 2  # the same settings still verify together
+
+
+@pytest.fixture(scope="module")
+def task():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(120, 6, generator=g)
+    return from_examples(x, (x[:, 0] > 0.5).long() + (x[:, 1] > 0.5).long(), seed=0)
+
+
+def _net(seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+
+
+def test_list_mixing_train_and_eval_mode(task):
+    a, b = _net(0).train(), _net(1).eval()
+    ra, rb = metanet.verify([a, b], task)
+    assert ra.accuracy == metanet.verify(a, task).accuracy and rb.accuracy == metanet.verify(b, task).accuracy
+    assert a.training and not b.training  # each module's own mode given back
+
+
+def test_list_mixing_frozen_and_trainable_parameters(task):
+    a, b = _net(0), _net(1)
+    b[0].weight.requires_grad_(False)
+    reports = metanet.verify([a, b], task)
+    assert [r.accuracy for r in reports] == [metanet.verify(a, task).accuracy, metanet.verify(b, task).accuracy]
+    assert a[0].weight.requires_grad and not b[0].weight.requires_grad
+
+
+def test_neural_graph_and_batch_of_graphs(task):
+    from torch_geometric.data import Batch
+
+    from metanet.graph import to_graph
+    from metanet.nets import build
+
+    nets = [build("mlp:6-8-3", seed=s) for s in (0, 1)]
+    want = [r.accuracy for r in metanet.verify(nets, task)]
+    assert metanet.verify(to_graph(nets[0]), task).accuracy == want[0]
+    reports = metanet.verify(Batch.from_data_list([to_graph(n) for n in nets]), task)
+    assert [r.accuracy for r in reports] == want
+    assert [r.accuracy for r in metanet.verify([to_graph(nets[0]), nets[1]], task)] == want
+
+
+def test_generated_result_is_its_model():
+    g = metanet.generate("digits", seed=0, candidates=2)
+    assert metanet.verify(g, "digits").accuracy == metanet.verify(g.model, "digits").accuracy
+    assert metanet.verify([g, g.model], "digits")[0].accuracy == g.report.test.accuracy
+
+
+def test_state_dict_is_a_clear_error(task):
+    with pytest.raises(ArchError, match="state_dict"):
+        metanet.verify(_net(0).state_dict(), task)
+
+
+def test_list_does_not_touch_bn_statistics(task):
+    a, b = _net(0).train(), _net(1).train()
+    before = copy.deepcopy(a.state_dict())
+    metanet.verify([a, b], task)
+    assert all(torch.equal(before[k], v) for k, v in a.state_dict().items())

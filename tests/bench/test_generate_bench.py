@@ -1,12 +1,18 @@
-"""bench/generate.py: zoo agreement (not a copy), the refinement comparison and its argument errors."""
+"""bench/generate.py: zoo agreement (not a copy), the refinement comparison and its argument errors; a crash in a
+later section keeps the results file, and an output directory is a usage error before any work.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
 import pytest
+
+from bench_helpers import load_bench
+
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,3 +129,69 @@ def test_refinement_summary_and_decision(bench):
     assert sec["summary"]["winner"] == "refine" and sec["summary"]["archs"] == {"n": 0}
     head = bench.headline({"refinement": sec}, 8)
     assert "recursive refinement wins" in head["refinement: keep"]
+
+
+def _stub_generate(mod, monkeypatch, heldout_error: Exception | None) -> list[str]:
+    """bench/generate.py with a fake writer and fake sections; returns the sections run, in order."""
+    ran: list[str] = []
+
+    class FakeWriter:
+        steps = 1
+        augment = "none"
+
+        def eval(self):
+            return self
+
+        def write(self, *a, **k):
+            return None
+
+    monkeypatch.setattr(mod, "load_writer", lambda path: (FakeWriter(), "fake writer"))
+
+    def seen(*a, **k):
+        ran.append("seen")
+        return {"tasks": [], "summary": {"n": 0}}, []
+
+    def heldout(*a, **k):
+        ran.append("heldout")
+        if heldout_error is not None:
+            raise heldout_error
+        return {"tasks": [], "summary": {"n": 0, "augmentation": {"tasks_augmented": 0}}}, [], []
+
+    monkeypatch.setattr(mod, "bench_seen", seen)
+    monkeypatch.setattr(mod, "bench_heldout", heldout)
+    monkeypatch.setattr(mod, "headline", lambda res, kc: {})
+    return ran
+
+
+def test_generate_crash_in_a_later_section_keeps_the_results_file(monkeypatch, tmp_path, capsys):
+    mod = load_bench("generate", monkeypatch, prefix="bench_r28")
+    ran = _stub_generate(mod, monkeypatch, RuntimeError("held-out section failed"))
+    out = tmp_path / "generate.json"
+    out.write_text('{"committed": true}\n')
+    argv = ["--quick", "--zoo", "none", "--skip", "archs", "--out", str(out)]
+    with pytest.raises(RuntimeError, match="held-out section failed"):
+        mod.main(argv)
+    assert ran == ["seen", "heldout"]
+    # was: the results file replaced by the seen section alone, marked partial, which run_all --table-only reads
+    assert json.loads(out.read_text()) == {"committed": True}
+    partial = json.loads((tmp_path / "generate.partial.json").read_text())  # the finished section survives beside it
+    assert partial["partial"] is True and "seen" in partial and "heldout" not in partial
+
+    ran[:] = []
+    _stub_generate(mod, monkeypatch, None)
+    assert mod.main(argv) == 0
+    d = json.loads(out.read_text())
+    assert "partial" not in d and "seen" in d and "heldout" in d
+    assert not (tmp_path / "generate.partial.json").exists()  # a finished run leaves only its results
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generate.json"]
+
+
+def test_generate_out_directory_is_a_usage_error_before_any_work(monkeypatch, tmp_path, capsys):
+    mod = load_bench("generate", monkeypatch, prefix="bench_r28")
+    ran = _stub_generate(mod, monkeypatch, None)
+    with pytest.raises(SystemExit) as e:
+        mod.main(["--quick", "--zoo", "none", "--skip", "archs", "--out", str(tmp_path)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path} is a directory" in err and "Traceback" not in err
+    assert ran == []  # was: the seen section ran first, then an IsADirectoryError traceback

@@ -1,8 +1,10 @@
-"""Determinism, round 28: the promise ("the same seed gives the same zoo, the same trained meta-network and the same
-generated network on the same machine") across fresh processes whose caller consumed torch / numpy / Python random
-numbers first, with the inputs given in equivalent forms; and the thread-count condition stated where a user
-reads the promise (results do depend on ``torch.set_num_threads``: measured for generate, improve, zoo training
-and verify's loss)."""
+"""Determinism when the caller is not a fresh script: the promise ("the same seed gives the same zoo, the same trained
+meta-network and the same generated network on the same machine") holds across fresh processes whose caller consumed
+torch / numpy / Python random numbers first, with the inputs given in equivalent forms; and the thread-count
+condition is stated where a user reads the promise (results do depend on ``torch.set_num_threads``: measured for
+generate, improve, zoo training and verify's loss). :mod:`tests.test_determinism` covers seeds, hash seeds and the
+caller's torch state.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""``metanet generate`` vs ``metanet.generate`` (``--no-verify``, ``--shots all``, ``--seed`` errors, defaults in
-``--help``), and every subcommand's ``--help`` showing its real defaults; the parity of CLI and Python defaults for
-the commands ``tests/test_cli_round27.py`` does not cover (graph, zoo build, read, inspect, edit)."""
+"""The ``metanet`` command line against the Python API it calls: every option of every (sub)command defaults to what
+the Python function it calls defaults to, and the default ``--help`` prints is the real one (argparse's
+ArgumentDefaultsHelpFormatter, each default shown once and only where it applies); ``metanet generate`` takes its
+options as ``metanet.generate`` does (``--no-verify``, ``--shots all``), and a bad ``--seed`` is the same usage
+error in every command.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,72 @@ import pytest
 import torch
 from process_helpers import run_cli
 
-from metanet.cli import build_parser
+from metanet.cli import _Parser, build_parser
 from metanet.errors import ConfigError
+
+
+# (argv with the required arguments, the Python function, {CLI dest: Python parameter}); a CLI option not listed
+# has no Python counterpart (--json, --out, --threads, ...) or a documented CLI-only encoding (generate --shots
+# all for None)
+PARITY = [
+    (["generate", "digits"], "metanet.writer:generate",
+     {"arch": "arch", "candidates": "candidates", "seed": "seed", "shots": "shots", "writer": "writer"}),
+    (["verify", "f.safetensors", "--task", "digits"], "metanet:verify", {"split": "split"}),
+    (["improve", "digits"], "metanet.loop:improve",
+     {"rounds": "rounds", "method": "method", "candidates": "candidates", "keep": "keep", "lr": "lr",
+      "selection": "selection", "folds": "folds", "heldout": "heldout", "seed": "seed", "log_dir": "log_dir"}),
+    (["refine", "f.safetensors", "--task", "digits"], "metanet.loop:refine",
+     {"method": "method", "steps": "steps", "population": "population", "sigma": "sigma", "lr": "lr",
+      "split": "verify_on", "seed": "seed"}),
+    (["demo"], "metanet.demo:run_demo",
+     {"out": "out", "seed": "seed", "quick": "quick", "candidates": "candidates", "rounds": "rounds",
+      "threads": "threads"}),
+]
+
+
+def _function(path: str):
+    import importlib
+
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize("argv, function, mapping", PARITY, ids=[p[0][0] for p in PARITY])
+def test_cli_defaults_are_the_python_defaults(argv, function, mapping):
+    # `metanet refine` ran 200 steps, metanet.refine 100
+    args = vars(build_parser().parse_args(argv))
+    params = inspect.signature(_function(function)).parameters
+    for dest, param in mapping.items():
+        assert args[dest] == params[param].default, (argv[0], dest)
+
+
+def _help(command: str) -> dict[str, str]:
+    """``--help`` of ``command`` as {option: its help text}."""
+    sub = next(a for a in build_parser()._subparsers._group_actions if a.choices)
+    return {a.option_strings[0]: a.help or "" for a in sub.choices[command]._actions if a.option_strings}
+
+
+@pytest.mark.parametrize("command, argv", [("generate", ["digits"]), ("verify", ["f", "--task", "t"]),
+                                           ("improve", ["digits"]), ("refine", ["f", "--task", "t"]),
+                                           ("demo", [])])
+def test_defaults_printed_in_help_are_the_real_ones(command, argv):
+    args = vars(build_parser().parse_args([command, *argv]))
+    parser = next(a for a in build_parser()._subparsers._group_actions if a.choices).choices[command]
+    for action in parser._actions:
+        m = re.search(r"\(default:? ([^)]+)\)", action.help or "")
+        if not m or not action.option_strings:
+            continue
+        printed = m.group(1)
+        value = args[action.dest]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            assert float(printed) == value, (command, action.dest, printed, value)
+        elif value is not None:
+            assert printed == str(value), (command, action.dest, printed, value)
+
+
+def test_refine_help_states_its_defaults():
+    helps = _help("refine")
+    assert "default 100" in helps["--steps"] and "default 32" in helps["--population"]
 
 
 _run = run_cli
@@ -148,7 +215,7 @@ def test_every_option_help_shows_its_real_default(command, parser, action):
 
 # ------------------------------------------------------------------------------------------------ CLI vs Python
 # (command argv with its required arguments, Python function, {CLI dest: Python parameter}); one to one only
-PARITY = [
+SUBCOMMAND_PARITY = [
     (["zoo", "build", "tiny", "--out", "z"], "metanet.zoo.build:build",
      {"shard": "shard", "limit": "limit", "backend": "backend", "workers": "workers", "ray_address": "ray_address",
       "threads": "threads"}),
@@ -160,8 +227,8 @@ PARITY = [
 ]
 
 
-@pytest.mark.parametrize("argv, function, mapping", PARITY, ids=[f"{p[0][0]}-{p[1]}" for p in PARITY])
-def test_cli_defaults_are_the_python_defaults(argv, function, mapping):
+@pytest.mark.parametrize("argv, function, mapping", SUBCOMMAND_PARITY, ids=[f"{p[0][0]}-{p[1]}" for p in SUBCOMMAND_PARITY])
+def test_subcommand_cli_defaults_are_the_python_defaults(argv, function, mapping):
     args = vars(build_parser().parse_args(argv))
     for dest, param in mapping.items():
         assert args[dest] == _signature_default(function, param), (argv[:2], dest)
@@ -186,3 +253,37 @@ def test_edit_defaults_left_to_python_are_the_ones_help_prints(option, function,
     assert m, text
     default = _signature_default(function, param)
     assert (float(m.group(1)) if isinstance(default, float) else m.group(1)) == default
+
+
+# ------------------------------------------------------------------------------------------------ --help formatter
+def _help_lines(parser: argparse.ArgumentParser) -> str:
+    return " ".join(parser.format_help().split())
+
+
+def test_help_formatter_is_argparses_defaults_formatter():
+    parser = build_parser()
+    assert isinstance(parser._get_formatter(), argparse.ArgumentDefaultsHelpFormatter)
+
+
+def test_help_shows_defaults_where_they_apply_and_only_once():
+    p = _Parser(prog="x")
+    p.add_argument("--rounds", type=int, default=5, help="writer updates")
+    p.add_argument("--lr", type=float, default=1e-3)  # no help: a line with the default
+    p.add_argument("--empty-help", default="val", help="")  # an empty help printed no line, the default hidden
+    p.add_argument("--stated", default=8, help="K candidates (Default 8)")  # stated already, capitalised
+    p.add_argument("--unset", default=None, help="nothing to show")
+    p.add_argument("--flag", action="store_true", help="a flag")
+    p.add_argument("--name", default="", help="blank default")
+    p.add_argument("--pct", default=3, help="index %% N")
+    p.add_argument("maybe", nargs="?", default="digits", help="a positional that may be left out")
+    p.add_argument("needed", help="a required positional")
+    text = _help_lines(p)
+    assert "--rounds ROUNDS writer updates (default: 5)" in text
+    assert "--lr LR (default: 0.001)" in text
+    assert "--empty-help EMPTY_HELP (default: val)" in text
+    assert "(Default 8) (default" not in text and text.count("default: 8") == 0
+    assert "nothing to show (default" not in text and "a flag (default" not in text
+    assert "blank default (default" not in text
+    assert "index % N (default: 3)" in text
+    assert "a positional that may be left out (default: digits)" in text
+    assert "a required positional (default" not in text

@@ -1,16 +1,15 @@
-"""The ``metanet`` command line as a shell user meets it (round 28): the ``--help`` formatter is argparse's
-ArgumentDefaultsHelpFormatter, '~' in output paths is the home folder (as for every file metanet reads or saves),
-and Ctrl-C outside a command's own work (loading libraries, ``metanet train``) is exit code 130 with one line."""
+"""The ``metanet`` command line as a shell user meets it: '~' in output paths is the home folder (as for every file
+metanet reads or saves), checked before the work starts and handed on expanded; and Ctrl-C outside a command's own
+work (loading libraries, ``metanet train``) is exit code 130 with one line.
+"""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 from process_helpers import run_cli
 
-from metanet.cli import _Parser, build_parser
 from metanet.io import save
 from metanet.nets import build
 
@@ -30,40 +29,6 @@ def _one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
     return lines[0]
-
-
-# ------------------------------------------------------------------------------------------------ --help formatter
-def _help_lines(parser: argparse.ArgumentParser) -> str:
-    return " ".join(parser.format_help().split())
-
-
-def test_help_formatter_is_argparses_defaults_formatter():
-    parser = build_parser()
-    assert isinstance(parser._get_formatter(), argparse.ArgumentDefaultsHelpFormatter)
-
-
-def test_help_shows_defaults_where_they_apply_and_only_once():
-    p = _Parser(prog="x")
-    p.add_argument("--rounds", type=int, default=5, help="writer updates")
-    p.add_argument("--lr", type=float, default=1e-3)  # no help: a line with the default
-    p.add_argument("--empty-help", default="val", help="")  # an empty help printed no line, the default hidden
-    p.add_argument("--stated", default=8, help="K candidates (Default 8)")  # stated already, capitalised
-    p.add_argument("--unset", default=None, help="nothing to show")
-    p.add_argument("--flag", action="store_true", help="a flag")
-    p.add_argument("--name", default="", help="blank default")
-    p.add_argument("--pct", default=3, help="index %% N")
-    p.add_argument("maybe", nargs="?", default="digits", help="a positional that may be left out")
-    p.add_argument("needed", help="a required positional")
-    text = _help_lines(p)
-    assert "--rounds ROUNDS writer updates (default: 5)" in text
-    assert "--lr LR (default: 0.001)" in text
-    assert "--empty-help EMPTY_HELP (default: val)" in text
-    assert "(Default 8) (default" not in text and text.count("default: 8") == 0
-    assert "nothing to show (default" not in text and "a flag (default" not in text
-    assert "blank default (default" not in text
-    assert "index % N (default: 3)" in text
-    assert "a positional that may be left out (default: digits)" in text
-    assert "a required positional (default" not in text
 
 
 # ------------------------------------------------------------------------------------------------ '~' in output paths

@@ -1,4 +1,9 @@
-"""bench/run_all.py goes on when a zoo cannot be built; bench/scale_out.py exits non-zero when a measurement fails."""
+"""bench/scale_out.py: argument errors before Ray starts, and exit code 1 with a message when the two zoos differ, a
+measurement fails or the script fails; a DDP fit without a usable event file is a measurement error.
+
+Every script is run only at tiny sizes and always with an output path (or ROOT) in a temporary folder, and heavy work
+is stubbed: the committed results in bench/results are never touched.
+"""
 
 from __future__ import annotations
 
@@ -11,62 +16,23 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench_helpers import load_bench
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_run_all_goes_on_when_a_zoo_build_fails(run_all, tmp_path, monkeypatch, capsys):
-    # the docstring promises that a failing benchmark is reported and the run goes on: a zoo that could not be
-    # built was a traceback that stopped the whole run (and wrote no table)
-    import metanet.zoo
-
-    def failing_build(recipe, out, **kw):
-        raise OSError(f"No space left on device: {out}")
-
-    ran = []
-
-    def fake_run(cmd, **kw):
-        ran.append(cmd)
-        return subprocess.CompletedProcess(cmd, 0)
-
-    monkeypatch.setattr(metanet.zoo, "build", failing_build)
-    monkeypatch.setattr(run_all, "subprocess", SimpleNamespace(run=fake_run))  # not the module: platform uses it
-    out = tmp_path / "R.md"
-    rc = run_all.main(["--only", "verify_batched,reader,repair", "--zoos", str(tmp_path / "zoos"),
-                       "--results", str(out)])
-    assert rc == 1
-    # the benchmark without zoos still ran; the two that need one were not started
-    assert [Path(c[1]).name for c in ran] == ["verify_batched.py"]
-    text = out.read_text()
-    rows = [r for r in text.splitlines() if r.startswith("| #")]
-    reader_rows = [r for r in rows if "[reader]" in r]
-    assert reader_rows and all("zoo backdoor-mlp could not be built" in r for r in reader_rows), reader_rows
-    assert all("could not be built" in r for r in rows if "[repair]" in r)
-    assert "No space left on device" in text  # the cause, in the run times list
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    assert "[run_all] zoo backdoor-mlp could not be built" in captured.out + captured.err
+from bench_helpers import ROOT, load_bench
+from bench_helpers import usage_error as _usage_error
 
 
-def test_run_all_tries_a_failed_zoo_only_once(run_all, tmp_path, monkeypatch):
-    import metanet.zoo
-    from metanet.errors import ZooError
-
-    calls = []
-
-    def failing_build(recipe, out, **kw):
-        calls.append(Path(recipe).stem)
-        raise ZooError("broken recipe")
-
-    monkeypatch.setattr(metanet.zoo, "build", failing_build)
-    monkeypatch.setattr(run_all, "subprocess", SimpleNamespace(run=lambda cmd, **kw: pytest.fail(f"ran {cmd}")))
-    assert run_all.main(["--only", "reader,repair", "--zoos", str(tmp_path / "zoos"),
-                         "--results", str(tmp_path / "R.md")]) == 1
-    assert sorted(calls) == sorted(set(calls)), calls  # reader and repair both need tiny/backdoor-mlp
+def test_scale_out_argument_errors_before_ray_starts(monkeypatch, tmp_path, capsys):
+    mod = load_bench("scale_out", monkeypatch)
+    monkeypatch.setattr(mod, "ray_build", lambda *a: pytest.fail("Ray started on bad arguments"))
+    for argv, needle in [
+        (["--recipe", "no-such-recipe"], "no-such-recipe"),
+        (["--steps", "1"], "--steps must be >= 2"),  # was: ZeroDivisionError after both zoo builds
+        (["--steps", "0"], "--steps must be >= 2"),  # was: the default 40
+        (["--batch-size", "0"], "--batch-size must be >= 1"),
+        (["--out", str(tmp_path)], "is a directory"),
+    ]:
+        _usage_error(mod.main, argv, needle, capsys)
 
 
-# ---------------------------------------------------------------------------------------------- scale_out
 class _FakeNet:
     def __init__(self, i: int, sha: str):
         self.id, self.sha256 = i, sha

@@ -1,5 +1,8 @@
-"""Loading meta-network checkpoints (metanet.checkpoints): no silent filling of missing config from code defaults,
-files of the other stage or format named, non-path inputs, float64 callers, the shipped files' configs pinned."""
+"""Loading and saving meta-network checkpoints (metanet.checkpoints): no silent filling of missing config from code
+defaults, files of the other stage or format named, non-path inputs, float64 callers, the shipped files' configs
+pinned; Lightning checkpoints asking for huge models checked before allocating, and ``~`` / metadata JSON cannot hold
+in ``load_lightning`` / ``save_module`` / ``load_module``.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,19 @@ import os
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
+from torch import nn
 
-from metanet.checkpoints import ABSENT_MEANS, INIT_ONLY, load_lightning, shipped
-from metanet.errors import CheckpointError
+from metanet.checkpoints import ABSENT_MEANS, INIT_ONLY, load_lightning, load_module, save_module, shipped
+from metanet.errors import CheckpointError, MetanetError
+from metanet.io import load_meta
 from metanet.reader import Reader
 from metanet.writer import Writer
+
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -214,3 +221,42 @@ def test_a_network_file_given_as_a_checkpoint_says_what_it_is(tmp_path):
     with pytest.raises(CheckpointError, match=r"is not a writer checkpoint: it is a network saved with metanet.save "
                                               r"\(open it with metanet.load\)"):
         Writer.load(net)
+
+
+class _Probe(nn.Module):
+    built: list[str] = []
+
+    def __init__(self, n: int = 2) -> None:
+        super().__init__()
+        self.lin = nn.Linear(n, n)
+        _Probe.built.append(self.lin.weight.device.type)
+
+
+def test_lightning_checkpoint_shapes_are_checked_before_allocating(tmp_path):
+    # hyperparameters asking for a huge model were built with real memory before the weights were compared
+    path = tmp_path / "huge.ckpt"
+    torch.save({"hyper_parameters": {"n": 30_000}, "state_dict": {"net.lin.weight": torch.zeros(2, 2),
+                                                                  "net.lin.bias": torch.zeros(2)}}, path)
+    _Probe.built.clear()
+    with pytest.raises(CheckpointError, match=r"do not match _Probe.*lin.bias"):
+        load_lightning(_Probe, path, "probe", "net", ("n",))
+    assert _Probe.built == ["meta"]
+
+
+def test_lightning_and_safetensors_checkpoints_round_trip_with_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    probe = _Probe(3)
+    torch.save({"hyper_parameters": {"n": 3}, "state_dict": {f"net.{k}": v for k, v in probe.state_dict().items()}},
+               tmp_path / "p.ckpt")
+    loaded = load_lightning(_Probe, "~/p.ckpt", "probe", "net", ("n",))
+    assert torch.equal(loaded.lin.weight, probe.lin.weight)
+    path = save_module(probe, "~/p.safetensors", "probe", {"n": 3}, score=np.float32(0.5), bad=float("nan"))
+    assert path == tmp_path / "p.safetensors"
+    assert torch.equal(load_module(_Probe, "~/p.safetensors", "probe").lin.bias, probe.lin.bias)
+    assert load_meta(path) == {"score": 0.5, "bad": None}
+
+
+def test_save_module_refuses_metadata_json_cannot_hold(tmp_path):
+    with pytest.raises(MetanetError, match="'x'"):
+        save_module(_Probe(), tmp_path / "p.safetensors", "probe", {"n": 2}, x=object())
+    assert os.listdir(tmp_path) == []

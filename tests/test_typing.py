@@ -1,4 +1,4 @@
-"""Public type hints as a user's type checker sees them (the package ships py.typed) (round 27).
+"""Public type hints as a user's type checker sees them (the package ships py.typed).
 
 The mypy tests need mypy (in the ``dev`` extra, so CI runs them); the others check the same hints at
 run time with ``typing``, which also catches a hint naming a name the module never imports (a NameError for

@@ -1,4 +1,9 @@
-"""verify(): a memory guard for K large networks on a large batch, lists mixing dtypes (round 27b)."""
+"""`metanet.verify` of a stacked list of networks and memory: the guard for K large networks on a large batch (verified
+in chunks that fit, a clear error naming what to pass when even one example does not fit, default sizes in one pass,
+an estimate that does not run the caller's hooks), and a list mixing float32 and float64 models refused.
+"""
+
+from __future__ import annotations
 
 import sys
 
@@ -10,6 +15,7 @@ import metanet
 import metanet.verify  # noqa: F401 - the module (``metanet.verify`` the attribute is the function)
 from metanet.errors import ArchError, ConfigError
 from metanet.tasks import from_examples
+
 
 V = sys.modules["metanet.verify"]
 
