@@ -4,38 +4,68 @@ metanet's networks, readers and writers compute in float32: under ``torch.set_de
 the tensors an entry point makes (random draws, masks, starting weights) came out float64 next to float32 weights
 ('expected scalar type Float but found Double'). Entry points that train (a gradient step, a trigger search) also
 need grad mode, which a caller inside ``torch.no_grad()`` had switched off ('element 0 of tensors does not require
-grad'). Both are set for the call only and given back on exit; with torch's defaults nothing changes.
+grad'). Both are set for the call only and given back on exit (also after an error or a Ctrl-C); with torch's
+defaults nothing changes.
+
+Threads. torch's default dtype, its thread count and its global random number generator belong to the process,
+not to a thread (grad mode and ``torch.device`` contexts are per thread). Saved and restored by two threads at once,
+they interleaved: thread B saved the float32 thread A had set, A gave the caller's float64 back while B still
+computed, and B "restored" float32 for good; two ``build(arch, seed)`` calls drew from each other's seeded streams.
+So the sections that change them (:func:`metanet_defaults`, :func:`forked_rng`, hence generate, read, refine,
+improve, loading a reader or writer) hold one process-wide re-entrant lock: metanet's calls from several threads
+run one at a time and give the single-threaded results. What a lock cannot do, the state being global: while one
+thread is inside such a call, the program's OTHER threads (those not calling metanet) see float32 as the default
+dtype, must not set another one, and must not draw from torch's global RNG (their draws are rewound when the call's
+fork of the RNG ends, and a draw in the middle of ``build(arch, seed)`` changes its weights): give those threads
+explicit ``dtype=`` arguments and a ``torch.Generator`` of their own.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 import torch
 
-__all__ = ["metanet_defaults", "with_metanet_defaults", "physical_memory", "out_of_memory_as", "user_stacklevel",
-           "drop_generated_source"]
+__all__ = ["metanet_defaults", "with_metanet_defaults", "forked_rng", "physical_memory", "out_of_memory_as",
+           "user_stacklevel", "drop_generated_source"]
 
 F = TypeVar("F", bound=Callable)
 
 
+#: held while metanet has torch's process-global state (default dtype, global RNG) changed; re-entrant, as entry
+#: points call one another (generate verifies, refine generates)
+_LOCK = threading.RLock()
+
+
 @contextmanager
 def metanet_defaults(grad: bool = False) -> Iterator[None]:
-    """float32 as torch's default dtype (and grad mode on, with ``grad``) inside; the caller's state after."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    try:
-        if grad:
-            with torch.enable_grad():
+    """float32 as torch's default dtype (and grad mode on, with ``grad``) inside; the caller's state after. Holds
+    metanet's lock of torch's global state: another thread's metanet call waits (see the module's docstring)."""
+    with _LOCK:
+        old = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float32)
+        try:
+            if grad:
+                with torch.enable_grad():
+                    yield
+            else:
                 yield
-        else:
-            yield
-    finally:
-        torch.set_default_dtype(old)
+        finally:
+            torch.set_default_dtype(old)
+
+
+@contextmanager
+def forked_rng() -> Iterator[None]:
+    """``torch.random.fork_rng`` of the cpu generator under metanet's lock of torch's global state: inside, the
+    global RNG may be seeded and drawn from, and it is as the caller left it after. Without the lock two threads'
+    forks interleaved (one thread's draws came from the other's seed, and the state given back was the other's)."""
+    with _LOCK, torch.random.fork_rng(devices=[]):
+        yield
 
 
 def with_metanet_defaults(grad: bool = False) -> Callable[[F], F]:

@@ -47,7 +47,7 @@ from torch import Tensor, nn
 # the package itself (already loaded): improve's hints name metanet.writer.Writer, which typing.get_type_hints
 # resolves on demand (importing the writer then) without this module importing it
 import metanet
-from metanet._state import with_metanet_defaults
+from metanet._state import forked_rng, with_metanet_defaults
 from metanet.errors import ConfigError, MetanetError, TaskError, check_number
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
@@ -481,7 +481,7 @@ def improve(
     modes = [(m, m.training) for m in writer.modules()]
     # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back
     # the event file is closed (flushed) also when a round raises
-    with torch.random.fork_rng(devices=[]), _modes_restored(modes), contextlib.closing(tb or _NoLog()):
+    with forked_rng(), _modes_restored(modes), contextlib.closing(tb or _NoLog()):
         torch.manual_seed(seed)
         for rnd in range(rounds + 1):
             t0 = time.perf_counter()

@@ -12,7 +12,7 @@ from typing import Iterator
 import torch
 from torch import Tensor, nn
 
-from metanet._state import out_of_memory_as
+from metanet._state import forked_rng, out_of_memory_as
 from metanet.errors import ArchError, ConfigError, whole_number
 from metanet.nets.activations import activation
 from metanet.nets.arch import Arch
@@ -39,8 +39,9 @@ class MLP(nn.Module):
         arch: an :class:`Arch` of family ``"mlp"`` (or its string).
 
     Shapes:
-        - input: :math:`(N, *)` with :math:`\prod * =` ``arch.widths[0]``
-        - output: :math:`(N, C)` logits, :math:`C =` ``arch.widths[-1]``
+        - input: :math:`(N, *)` with :math:`\prod * =` ``arch.widths[0]``, or one unbatched example
+          :math:`(\text{arch.widths[0]},)`
+        - output: :math:`(N, C)` logits, :math:`C =` ``arch.widths[-1]`` (:math:`(C,)` for an unbatched example)
     """
 
     def __init__(self, arch: Arch | str = "mlp:784-64-10:relu") -> None:
@@ -54,15 +55,22 @@ class MLP(nn.Module):
                 nn.Linear(a, b, bias=arch.bias) for a, b in zip(arch.widths[:-1], arch.widths[1:])
             )
         self.act = activation(arch.activation)
-        self._skips = frozenset(arch.skip_layers())
+        # a tuple, not a set: torch.jit.script converts a tuple of ints (even an empty one), not a set or []
+        self._skips = tuple(arch.skip_layers())
 
     def forward(self, x: Tensor) -> Tensor:
-        """Logits ``(n, num_classes)`` of inputs ``(n, *input_shape)`` (flattened after the batch dimension)."""
-        h = x.flatten(1)
-        for i, layer in enumerate(self.layers[:-1]):
-            z = self.act(layer(h))
-            h = h + z if i in self._skips else z
-        return self.layers[-1](h)
+        """Logits ``(n, num_classes)`` of inputs ``(n, *input_shape)`` (flattened after the batch dimension), or
+        ``(num_classes,)`` of one unbatched example ``(in_size,)``, as ``nn.Linear`` takes it."""
+        h = x.flatten(1) if x.dim() > 1 else x
+        # one loop over the whole ModuleList (no slice, no [-1]): torch.jit.script compiles only that form
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            if i == last:
+                h = layer(h)
+            else:
+                z = self.act(layer(h))
+                h = h + z if i in self._skips else z
+        return h
 
 
 class CNN(nn.Module):
@@ -73,8 +81,8 @@ class CNN(nn.Module):
         arch: an :class:`Arch` of family ``"cnn"`` (or its string).
 
     Shapes:
-        - input: :math:`(N, C_{in}, H, W)`, :math:`C_{in} =` ``arch.widths[0]``
-        - output: :math:`(N, C)` logits
+        - input: :math:`(N, C_{in}, H, W)`, :math:`C_{in} =` ``arch.widths[0]``, or unbatched :math:`(C_{in}, H, W)`
+        - output: :math:`(N, C)` logits (:math:`(C,)` for an unbatched image)
     """
 
     def __init__(self, arch: Arch | str = "cnn:1-16-16-10:relu:k3:s2") -> None:
@@ -93,11 +101,17 @@ class CNN(nn.Module):
         self.act = activation(arch.activation)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Logits ``(n, num_classes)`` of images ``(n, C, H, W)`` (convolutions, then global average pooling)."""
+        """Logits ``(n, num_classes)`` of images ``(n, C, H, W)`` (convolutions, then global average pooling), or
+        ``(num_classes,)`` of one unbatched image ``(C, H, W)``, as ``nn.Conv2d`` takes it."""
         h = x
-        for conv in self.layers[:-1]:
-            h = self.act(conv(h))
-        return self.layers[-1](h.mean(dim=(2, 3)))
+        # one loop over the whole ModuleList (no slice, no [-1]): torch.jit.script compiles only that form
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            if i == last:
+                h = layer(h.mean(dim=(-2, -1)))  # the spatial dims, batched or not
+            else:
+                h = self.act(layer(h))
+        return h
 
 
 def build(arch: Arch | str | dict, seed: int | None = 0) -> nn.Module:
@@ -118,6 +132,6 @@ def build(arch: Arch | str | dict, seed: int | None = 0) -> nn.Module:
     n = whole_number(seed)
     if n is None or not -(2**63) <= n < 2**64:
         raise ConfigError(f"seed must be a whole number in [-2**63, 2**64) or None, got {seed!r}")
-    with torch.random.fork_rng(devices=[]):
+    with forked_rng():  # under metanet's lock: another thread's seed in between changed the weights
         torch.manual_seed(n)
         return cls(arch)

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from metanet._state import forked_rng
 from metanet.errors import ArchError
 from metanet.nets.activations import ACTIVATIONS, activation, activation_name
 from metanet.nets.arch import Arch
@@ -301,7 +302,7 @@ def from_spec(d: dict[str, Any]) -> nn.Module:
             raise ArchError("a sequential spec needs a 'layers' list")
         check_sequential_keys(d)
         names = module_names(layers)
-        with torch.random.fork_rng(devices=[]):
+        with forked_rng():
             torch.manual_seed(0)
             modules = [_build_layer(i, ld if isinstance(ld, dict) else {}) for i, ld in enumerate(layers)]
         try:

@@ -76,7 +76,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
-from metanet._state import drop_generated_source, user_stacklevel
+from metanet._state import drop_generated_source, forked_rng, user_stacklevel
 from metanet.errors import ConfigError, GraphError, check_whole
 
 __all__ = ["Reader", "batch_graphs", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES",
@@ -1035,7 +1035,7 @@ class Reader(nn.Module):
         with :func:`metanet.reader.scan.fit_scan`."""
         # building the module draws a throwaway random init before its weights are loaded: fork the global RNG so
         # that loading a reader leaves the caller's random stream (torch.manual_seed(0); ...) untouched
-        with torch.random.fork_rng(devices=[]):
+        with forked_rng():
             return cls._load(path)
 
     @classmethod

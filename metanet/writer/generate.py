@@ -18,7 +18,7 @@ from metanet import tasks
 from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskError
 from metanet.nets import Arch, build
 from metanet.verify import Report, verify, verify_stacked
-from metanet._state import metanet_defaults
+from metanet._state import forked_rng, metanet_defaults
 from metanet.writer.model import cpu_default, integer as _integer
 
 __all__ = ["generate", "Generated", "support_set"]
@@ -216,7 +216,7 @@ def generate(
     """
     # every random draw comes from private generators; fork_rng keeps torch's global one as the caller left it
     # (building the candidate modules drew their throwaway default init from it)
-    with torch.random.fork_rng(devices=[]), metanet_defaults(), cpu_default():
+    with forked_rng(), metanet_defaults(), cpu_default():
         return _generate(spec, arch, candidates, verify, seed, writer, shots)
 
 
@@ -350,28 +350,15 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     return Generated(nets[chosen], report, nets)
 
 
-#: the shipped writer generate(writer=None) loaded, keyed by its file's path, inode, size and mtime
-_SHIPPED: dict[tuple, Any] = {}
-
-
 def _writer(writer):
     """The writer to use: a :class:`Writer`, the path of a writer checkpoint, or None (the shipped one)."""
     from metanet.writer.model import Writer
 
     if writer is None:  # the shipped one, read again only when its file changed (reading it was ~5 ms a call)
-        from metanet.checkpoints import shipped
+        from metanet.checkpoints import load_shipped
 
-        try:
-            st = os.stat(shipped("writer"))
-            key = (str(shipped("writer")), st.st_ino, st.st_size, st.st_mtime_ns)
-        except OSError:
-            return Writer.load(None)  # its own error naming the missing checkpoint
-        cached = _SHIPPED.get(key)
-        # only while its weights are the file's (no one else holds it, but identity() says so cheaply)
-        if cached is None or cached.identity().get("source") != "shipped":
-            _SHIPPED.clear()
-            cached = _SHIPPED[key] = Writer.load(None)
-        return cached
+        # reused only while its weights are the file's: the report's identity() must say "shipped" (~1 ms a call)
+        return load_shipped("writer", lambda: Writer.load(None), lambda w: w.identity().get("source") == "shipped")
     # a path, as `metanet generate --writer` takes (bytes too, as Writer.load and metanet.load take them)
     if isinstance(writer, (str, bytes, os.PathLike)):
         return Writer.load(writer)

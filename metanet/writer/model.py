@@ -58,7 +58,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet._state import drop_generated_source, metanet_defaults, physical_memory
+from metanet._state import drop_generated_source, forked_rng, metanet_defaults, physical_memory
 from metanet.errors import ArchError, ConfigError, TaskError
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
@@ -540,7 +540,7 @@ class Writer(nn.Module):
         # building the module drew its throwaway default init from torch's global RNG (then overwritten by the
         # checkpoint's weights): loading changed the caller's random stream. On the cpu: under
         # torch.set_default_device("meta") the module was built on 'meta' and loading its weights kept no values
-        with torch.random.fork_rng(devices=[]), cpu_default():
+        with forked_rng(), cpu_default():
             if path is not None and path.name.lower().endswith(".ckpt"):  # also "last.CKPT"
                 keys = ("hidden", "message", "ridge_lambda", "sub_lambda", "head_lambda", "temperature", "start_mix",
                         "steps", "max_rows", "head", "head_iters", "logit_lambda", "augment", "augment_below")
