@@ -152,8 +152,18 @@ def _number(value: Any, what: str) -> float:
 
 
 # ------------------------------------------------------------------------------------- activations
+def _chain(name: str | None) -> list[str]:
+    """The activations a neuron applies, in order: ``"tanh+relu"`` (a :class:`~metanet.inspect.netview.Layer`
+    of an ``nn.Sequential`` stacking several) is ``["tanh", "relu"]``; None is none."""
+    return [n for n in (name or "").split("+") if n]
+
+
 def act_at_zero(name: str | None) -> float:
-    return 0.5 if name == "sigmoid" else 0.0
+    """The neuron's output at pre-activation 0 (``act(0)``; of the whole chain, e.g. ``relu(sigmoid(0)) = 0.5``)."""
+    x = torch.zeros((), dtype=torch.float64)
+    for n in _chain(name):
+        x = _act_fn(n)(x)
+    return float(x)
 
 
 def _act_fn(name: str | None):
@@ -167,8 +177,19 @@ _NONMONO = {"gelu": (-0.7517916, -0.1699712), "silu": (-1.2784645, -0.2784645)}
 
 
 def inverse_activation(name: str | None, value: float) -> float:
-    """A pre-activation ``b`` with ``act(b) == value``; ArchError naming the valid range otherwise."""
+    """A pre-activation ``b`` with ``act(b) == value``; ArchError naming the valid range otherwise. A chain
+    (``"tanh+relu"``: ``relu(tanh(b))``) is inverted from its last activation back."""
     v = _number(value, "clamp value")
+    chain = _chain(name)
+    if len(chain) > 1:
+        b = v
+        for n in reversed(chain):
+            try:
+                b = inverse_activation(n, b)
+            except ArchError as e:
+                raise ArchError(f"a {name} neuron (its activations {', then '.join(chain)}) cannot output {v:g}: "
+                                f"{e}") from None
+        return b
     if name in (None, "identity"):
         return v
     if name == "relu" and v >= 0:
@@ -271,7 +292,8 @@ def scale_route(L: Layer, factor: float) -> str | None:
     c = L.consumers[0] if len(L.consumers) == 1 else None
     if c is not None and c.exclusive and (c.commutes == "any" or (c.commutes == "positive" and factor >= 0)):
         return "outgoing"
-    if L.activation in _HOMOGENEOUS and factor >= 0:
+    # a chain of positively homogeneous activations is one too
+    if all(n in _HOMOGENEOUS for n in _chain(L.activation)) and factor >= 0:
         return "incoming"
     return None
 

@@ -57,7 +57,11 @@ class Consumer:
 
 @dataclass(frozen=True)
 class Layer:
-    """One hidden layer, neuron layer ``index``: ``width`` neurons computed by weight layer ``index - 1``."""
+    """One hidden layer, neuron layer ``index``: ``width`` neurons computed by weight layer ``index - 1``.
+
+    ``activation``: what the neuron applies to its pre-activation, as a name of
+    :data:`~metanet.nets.ACTIVATIONS` (None: none); an ``nn.Sequential`` that stacks several before the next weight
+    layer gives their chain in order, joined by ``+`` (``"tanh+relu"`` is ``relu(tanh(z))``)."""
 
     index: int
     width: int
@@ -308,7 +312,9 @@ class NetView:
                     )
                 group = consumer_mod.in_features // r.out_features
             acts = [activation_name(m) for m in seg[:cut] if activation_name(m) is not None]
-            layer = Layer(t + 1, r.out_features, r.conv, r.weight, r.bias, False, acts[-1] if acts else None,
+            # the whole chain: the last activation alone made edits treat relu(tanh(z)) as relu(z) (a clamp
+            # to 0.9 gave 0.72)
+            layer = Layer(t + 1, r.out_features, r.conv, r.weight, r.bias, False, "+".join(acts) or None,
                           (Consumer(c.weight, c.bias, group, True, _commutes(seg[cut:])),), r.in_features)
             post = (lambda rest: lambda h, z: rest(z))(_seq(seg[cut:]))
             self._stages.append(_Stage(layer, _seq([mods[p], *seg[:cut]]), post))
