@@ -112,3 +112,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(h))
     monkeypatch.chdir(cwd)
     return h
+
+
+@pytest.fixture(scope="module")
+def graph():
+    """The neural graph of a small seeded MLP, ``mlp:4-3-2:relu`` (one per test module)."""
+    from metanet.graph import to_graph
+    from metanet.nets import build
+
+    torch.manual_seed(0)
+    return to_graph(build("mlp:4-3-2:relu"))

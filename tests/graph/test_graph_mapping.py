@@ -1,6 +1,8 @@
 """`Layout`: the differentiable, vectorised parameter <-> graph-value mapping writers and readers build on; one
 network has one arch key, specs that `from_spec` cannot build (unknown keys, missing fields) are refused when the
-layout is made, a generated network or a file path hint, and the layout cache bounded by its edge budget."""
+layout is made, a generated network or a file path hint, and the layout cache bounded by its edge budget; `layout`
+of a one-graph Batch is its graph's, of a batch of several graphs or a Data without an architecture a GraphError
+saying so; verify decides "is it a graph" by the graph code's one rule (`mapping.is_graph`)."""
 
 from __future__ import annotations
 
@@ -237,3 +239,30 @@ def test_layout_cache_drops_least_recent_layouts_beyond_its_edge_budget(monkeypa
     g = to_graph(model)
     back = from_graph(g)
     assert all(torch.equal(a, b) for a, b in zip(back.state_dict().values(), model.state_dict().values()))
+
+
+def test_layout_of_batches_and_plain_data(graph):
+    """layout() of a one-graph Batch (DataLoader batch_size=1) was "cannot find the architecture of a
+    NeuralGraphBatch", though graph.layout, from_graph and describe take it as its graph; a batch of several now says
+    so, and a Data without an architecture says what is missing."""
+    from torch_geometric.data import Batch, Data
+
+    from metanet.errors import GraphError
+    from metanet.graph import layout
+
+    assert layout(Batch.from_data_list([graph])) is layout(graph)
+    with pytest.raises(GraphError, match="batch of 2 graphs.*split"):
+        layout(Batch.from_data_list([graph, graph]))
+    with pytest.raises(GraphError, match="no 'arch' attribute"):
+        layout(Data(x=torch.zeros(2, 6)))
+    with pytest.raises(GraphError, match="cannot find the architecture of a Tensor"):
+        layout(torch.zeros(3))
+
+
+def test_verify_and_the_graph_code_share_one_rule(graph, monkeypatch):
+    import metanet.graph.mapping as mapping
+    from metanet.verify import _is_graph
+
+    assert _is_graph(graph) and not _is_graph(torch.zeros(46)) and not _is_graph([graph])
+    monkeypatch.setattr(mapping, "is_graph", lambda obj: False)
+    assert not _is_graph(graph)  # verify asks the graph code's rule

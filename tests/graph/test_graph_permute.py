@@ -1,6 +1,7 @@
 """Equivariance: permuting hidden neurons keeps the function and only relabels the nodes of the graph;
 `permute_hidden` takes NumPy / tensor layer indices, a generated network or a saved path, keeps frozen parameters
-frozen, and refuses a graph or an architecture with a clear GraphError."""
+frozen, and refuses a graph or an architecture with a clear GraphError (the to_graph hint only for a graph or a
+batch of graphs)."""
 
 from __future__ import annotations
 
@@ -165,3 +166,17 @@ def test_permute_hidden_of_a_graph_or_an_architecture_is_a_graph_error():
         permute_hidden(build(ARCH).arch.to_dict(), 1, [0, 1, 2])
     # the graph route the message gives works
     assert _same(to_graph(permute_hidden(from_graph(graph), 1, [0, 1, 2])), graph)
+
+
+def test_permute_hidden_hints_for_graphs_only(graph):
+    from torch_geometric.data import Batch
+
+    from metanet.errors import GraphError
+    from metanet.graph import permute_hidden
+
+    for g in (graph, Batch.from_data_list([graph, graph])):
+        with pytest.raises(GraphError, match="for a graph use to_graph"):
+            permute_hidden(g, 1, [0, 1, 2])
+    with pytest.raises(GraphError) as e:
+        permute_hidden(torch.zeros(3), 1, [0, 1, 2])
+    assert "for a graph" not in str(e.value)

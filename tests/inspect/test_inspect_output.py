@@ -1,7 +1,12 @@
 """A run of `metanet inspect` owns the files it writes: a second run into the same directory, on another network,
-leaves no picture of the first behind, never touches other files, and an interrupted run changes nothing."""
+leaves no picture of the first behind, never touches other files, and an interrupted run changes nothing; a new
+output folder (`staged`) gets the process umask without the umask ever being changed, and a failed run leaves no
+new output folder."""
 
 from __future__ import annotations
+
+import os
+import stat
 
 import pytest
 
@@ -107,4 +112,37 @@ def test_an_output_folder_that_cannot_be_made_is_named(tmp_path, monkeypatch):
         with staged(tmp_path / "out"):
             pass
     assert e.value.filename == str(tmp_path / "out") and "Permission denied" in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_output_folder_gets_the_umask_without_changing_it(tmp_path, monkeypatch):
+    """staged() read the umask with os.umask(0) then back: the whole process had umask 0 for a moment (a file another
+    thread created then was world-writable). The kernel applies the umask to the new folder now."""
+    from metanet.inspect.output import staged
+
+    calls = []
+    real = os.umask
+    old = real(0o027)
+    try:
+        monkeypatch.setattr(os, "umask", lambda mask: calls.append(mask) or real(mask))
+        out = tmp_path / "new out"
+        with staged(out) as stage:
+            (stage / "INDEX.md").write_text("x")
+        monkeypatch.undo()
+    finally:
+        real(old)
+    assert calls == []
+    assert stat.S_IMODE(out.stat().st_mode) == 0o750
+    assert sorted(p.name for p in out.iterdir()) == ["INDEX.md"]
+    assert [p.name for p in tmp_path.iterdir()] == ["new out"]  # no staging folder left
+
+
+def test_a_failed_run_leaves_no_new_output_folder(tmp_path):
+    from metanet.inspect.output import staged
+
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError):
+        with staged(out) as stage:
+            (stage / "INDEX.md").write_text("x")
+            raise RuntimeError("interrupted")
     assert list(tmp_path.iterdir()) == []

@@ -1,7 +1,8 @@
 """``improve``, the loop on digits with a tiny writer: rounds raise the verified reward, deterministically given a seed
 (any integer, numpy's included); it takes every task form, its History rows and config are as documented, bad options
 and a held-out task without test examples are refused before anything is written, and its TensorBoard directory
-('~' is the home folder) is closed even when a round raises."""
+('~' is the home folder) is closed even when a round raises; the writer comes back in the training mode it was
+given in (each module's own)."""
 
 from __future__ import annotations
 
@@ -232,3 +233,31 @@ def test_the_event_file_is_closed_when_a_round_raises(tiny_writer, loop_tasks, t
     with pytest.raises(RuntimeError, match="a round failed"):
         improve(tiny_writer, loop_tasks[0], rounds=1, candidates=2, track=False, log_dir=tmp_path / "tb")
     assert len(closed) == 1
+
+
+@pytest.fixture(scope="module")
+def loop_task():
+    from metanet import tasks
+    from metanet.loop import split_examples
+
+    x, y = tasks.get("digits").split("train")
+    return split_examples(x, y, "mlp:64-16-10:relu", shots=5, val=20, test=20, seed=0, name="digits-0")
+
+
+def test_improve_gives_the_writer_back_in_its_mode(loop_task):
+    """improve() always ended with writer.eval(): a writer given in train mode came back in eval mode."""
+    from metanet.loop import improve
+    from metanet.writer import Writer
+
+    torch.manual_seed(0)
+    w = Writer(hidden=8, message=4).train()
+    assert improve(w, [loop_task], rounds=0, candidates=2, track=False)[0] is w
+    assert w.training and all(m.training for m in w.modules())
+    w.eval()
+    improve(w, [loop_task], rounds=0, candidates=2, track=False, heldout=[loop_task])
+    assert not any(m.training for m in w.modules())
+    w.train()
+    sub = next(m for m in w.modules() if m is not w)
+    sub.eval()  # each module's own mode
+    improve(w, [loop_task], rounds=0, candidates=2, track=False)
+    assert w.training and not sub.training

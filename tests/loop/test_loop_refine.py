@@ -2,22 +2,26 @@
 rule's gradient estimate agrees with backprop's (padded convolutions included); its options (seed, num_classes,
 verify_on, population and sigma, which sgd ignores) are checked; the caller's network and its mode are left alone;
 examples that use only some outputs are refined on; a layer forward does not call is skipped and one applied twice
-is refused."""
+is refused. The history's first reward is the unchanged network's, alike for every method; a network given as a
+path (str or bytes) is read by refine and verify as read() / to_graph read it, an empty path named as they name
+it; a bad seed gets the loop helpers' own error."""
 
 from __future__ import annotations
 
 import copy
 import math
+import os
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
+import metanet
+from metanet.errors import ArchError, ConfigError, FileFormatError, MetanetError, TaskError
 from metanet.loop import refine
-from metanet.nets import build
-from metanet.tasks import resolve
+from metanet.nets import Arch, build
+from metanet.tasks import from_examples, resolve
 
 
 @pytest.fixture(scope="module")
@@ -365,3 +369,76 @@ def test_activity_refinement_skips_a_layer_forward_does_not_call():
 def test_activity_refinement_of_a_network_calling_none_of_its_layers_is_an_arch_error():
     with pytest.raises(ArchError, match="calls none of its layers.*'perturbation' or 'sgd'"):
         refine(_NoLayerCalled(), _data(), method="activity", steps=2, population=2, verify_on=None)
+
+
+@pytest.fixture(scope="module")
+def small_net():
+    from metanet.nets import build
+
+    torch.manual_seed(0)
+    return build("mlp:64-16-10:relu")
+
+
+@pytest.mark.parametrize("objective", ["loss", "accuracy"])
+def test_refine_history_is_the_clean_reward_for_every_method(small_net, objective):
+    """perturbation recorded its perturbed population's mean reward, sgd and activity the network's own: the first
+    step's reward (the unchanged network on the same batch) now agrees across the gradient-free methods, and with
+    sgd's for the loss."""
+    import torch.nn.functional as F
+
+    from metanet import tasks
+    from metanet.loop import refine
+
+    x, y = tasks.get("digits").split("train")
+    x, y = x[:200], y[:200]
+    runs = {m: refine(small_net, (x, y), method=m, steps=2, population=3, batch_size=64, objective=objective,
+                      verify_on=None, seed=1).history for m in ("perturbation", "activity", "sgd")}
+    assert runs["perturbation"][0] == runs["activity"][0]
+    if objective == "loss":
+        assert runs["perturbation"][0] == runs["sgd"][0]
+        idx = torch.randperm(len(y), generator=torch.Generator().manual_seed(1))[:64]
+        with torch.no_grad():
+            assert runs["perturbation"][0] == -F.cross_entropy(small_net(x[idx]), y[idx]).item()
+
+
+@pytest.fixture(scope="module")
+def task():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 6, generator=g)
+    return from_examples(x, (x[:, 0] > 0.5).long(), val_fraction=0, test_fraction=0)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, task):
+    path = tmp_path_factory.mktemp("net") / "net.safetensors"
+    metanet.save(build(Arch.parse("mlp:6-8-2:relu"), seed=0), path)
+    return path
+
+
+@pytest.mark.parametrize("call", ["verify", "refine"])
+@pytest.mark.parametrize("empty", ["", b""])
+def test_empty_path_is_named_as_read_and_to_graph_name_it(call, empty, task):
+    # verify('') said "'.': is a directory", verify(b'') "got an empty list of models"; read / to_graph name it
+    f = {"verify": lambda p: metanet.verify(p, task, split="train"),
+         "refine": lambda p: metanet.refine(p, task, steps=1, verify_on=None)}[call]
+    with pytest.raises(FileFormatError, match="empty path names no network"):
+        f(empty)
+
+
+def test_bytes_path_verifies_as_its_str(saved, task):
+    # a bytes path was iterated as a list of ints ("needs nn.Module networks ..., got int"); read() took it
+    want = metanet.verify(str(saved), task, split="train")
+    got = metanet.verify(os.fsencode(saved), task, split="train")
+    assert (got.accuracy, got.loss, got.n) == (want.accuracy, want.loss, want.n)
+    assert metanet.refine(os.fsencode(saved), task, steps=1, verify_on=None).model is not None
+
+
+def test_bad_seed_same_error_in_improve_refine_and_loop_helpers(task):
+    from metanet.errors import ConfigError
+    from metanet.loop.tasks import check_seed
+
+    with pytest.raises(ConfigError) as helper:
+        check_seed(1.5)
+    with pytest.raises(ConfigError) as refine:
+        metanet.refine(build(Arch.parse("mlp:6-8-2:relu"), seed=0), task, steps=1, seed=1.5, verify_on=None)
+    assert str(refine.value) == str(helper.value)

@@ -1,7 +1,8 @@
 """Reader training data (`metanet.reader.data`): the neuron-role targets come from the train split, never from the data
 probes' val split; bad sizes are named; MLPs and CNNs of a zoo batch together. The zoo splits are Zoo.dataset's:
 over a partial zoo they warn the same way (the split moves when the build completes, so a run now in val/test can
-later land in train). Bad fractions, seeds and list arguments of ``zoo_graphs`` are named by a MetanetError."""
+later land in train). Bad fractions, seeds and list arguments of ``zoo_graphs`` are named by a MetanetError, and
+``role_examples=1`` (no spread to measure roles on) is refused when roles are read."""
 
 from __future__ import annotations
 
@@ -156,3 +157,13 @@ def test_zoo_graphs_defaults_and_lists_still_work(tiny_zoo):
     b = zoo_graphs(tiny_zoo, "val", tasks=None, exclude_archs=[], fractions=[0.8, 0.1, 0.1], roles=False,
                    max_nets=2, seed=np.int64(0))
     assert [int(g.zoo_id) for g in a] == [int(g.zoo_id) for g in b] and len(a) == 2
+
+
+def test_role_examples_one_is_refused(tiny_zoo):
+    """One example has no spread: NaN std, and every live neuron was marked polysemantic."""
+    from metanet.errors import ConfigError
+    from metanet.reader.data import zoo_graphs
+
+    with pytest.raises(ConfigError, match=r"need role_examples >= 2 .*got 1$"):
+        zoo_graphs(tiny_zoo, "val", max_nets=2, role_examples=1)
+    assert len(zoo_graphs(tiny_zoo, "val", max_nets=2, roles=False, role_examples=1)) == 2  # not read then

@@ -1,6 +1,7 @@
 """The StatNN baseline (`metanet.reader.statnn`) on PyG batches, single graphs, modules, generators and bad inputs:
 networks without finite weights, bad options, and complex targets are named (a GraphError / ConfigError) instead of
-failing inside scikit-learn; its features on CNNs, skip and sequential networks are the layers' statistics."""
+failing inside scikit-learn (a tensor, array or plain Data where a graph belongs is a ConfigError naming what was
+given); its features on CNNs, skip and sequential networks are the layers' statistics."""
 
 from __future__ import annotations
 
@@ -91,3 +92,30 @@ def test_complex_targets_are_a_config_error():
     with pytest.raises(ConfigError, match="numeric targets"):
         StatNN(max_iter=2).fit(X, np.array([1, 2, 3, 4], dtype=complex))
     assert StatNN(max_iter=2).fit(X, np.array([1.0, 2, 3, 4])).predict(X).shape == (4,)
+
+
+def test_statnn_refuses_a_tensor_in_a_sequence_clearly():
+    """A tensor has a ``layout`` attribute, so it passed as a graph: a raw AttributeError 'Tensor' object has no
+    attribute 'x'."""
+    import numpy as np
+
+    from metanet.errors import ConfigError
+    from metanet.reader.statnn import StatNN, statnn_features
+
+    with pytest.raises(ConfigError, match=r"got a sequence of Tensor of 46 values .*\(networks, 46\) matrix"):
+        StatNN().fit([torch.zeros(46)], [1])
+    with pytest.raises(ConfigError, match="got ndarray"):
+        statnn_features(np.zeros(46))
+    with pytest.raises(ConfigError, match="got Data that is not a NeuralGraph"):
+        statnn_features(__import__("torch_geometric").data.Data(x=torch.zeros(2, 6)))
+
+
+def test_statnn_of_a_graph_and_of_a_batch_as_before(graph):
+    from torch_geometric.data import Batch
+
+    from metanet.errors import GraphError
+    from metanet.reader.statnn import statnn_features
+
+    assert statnn_features(graph).shape == (46,)
+    with pytest.raises(GraphError, match="batch of 2 graphs"):
+        statnn_features(Batch.from_data_list([graph, graph]))

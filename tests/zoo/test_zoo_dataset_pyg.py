@@ -2,7 +2,8 @@
 of any width, boolean masks as lists; a lone bool is no index), clear index errors, bad ``filters`` / ``transform``
 named at construction, pickling for ``DataLoader`` workers (also of a zoo opened by a relative path), label spaces
 that agree across splits (``num_classes`` of an empty dataset too), splits of a partial zoo that warn they will
-change, and batches of mixed architectures."""
+change (the warning pointing at the user's call, also through ``Zoo.dataset``), and batches of mixed
+architectures."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import torch
 from torch_geometric.data import Batch
 from torch_geometric.loader import DataLoader
 
+import metanet
 from metanet.errors import ZooError
 from metanet.graph import from_graph
 from metanet.nets import ACTIVATIONS
@@ -331,3 +333,17 @@ def test_num_classes_of_an_empty_dataset_is_zero(small_zoo, target):
         assert len(ds) == 0 and ds.num_classes == 0
         assert zoo.dataset(split="all", target=target)[:0].num_classes == 0  # an empty subset too
         assert zoo.dataset(split="all", target="task", run=[]).num_classes == 1  # class targets: the label space
+
+
+def test_partial_zoo_split_warning_points_at_the_users_call(tmp_path):
+    from metanet.zoo import build as build_zoo
+
+    zoo_dir = tmp_path / "tiny slice"
+    build_zoo("tiny", zoo_dir, limit=2, progress=False)
+    zoo = metanet.Zoo(zoo_dir)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        zoo.dataset(split="train", target="test_acc")  # via Zoo.dataset: stacklevel=3 named metanet/zoo/zoo.py
+    split = [w for w in caught if "split is drawn over the runs present" in str(w.message)]
+    assert len(split) == 1 and split[0].filename == __file__
+    zoo.close()

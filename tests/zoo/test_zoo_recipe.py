@@ -1,10 +1,12 @@
 """Recipes: schema validation with errors that name the key (numpy integers accepted wherever a Python int is, with
 the one integer check training runs share; the documented ranges are the enforced ones), deterministic per-run
-sampling, sampled skips that are real residual connections."""
+sampling, sampled skips that are real residual connections; a recipe path starting with '~' is in the home folder
+(find_recipe / load_recipe as zoo build), and a missing one is named as it was given."""
 
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -325,3 +327,25 @@ def test_recipe_docstring_states_the_ranges_validation_enforces():
     for key, bad in (("weight_decay", 1.5), ("epochs", 10001), ("init_scale", 101), ("lr", 11)):
         with pytest.raises(RecipeError, match=f"train.{key}"):
             load_recipe({**base, "train": {key: bad}}, check_tasks=False)
+
+
+def test_recipe_paths_expand_the_home_folder(tmp_path, monkeypatch):
+    """find_recipe / load_recipe('~/r.yaml') were "recipe '~/r.yaml' not found" (only zoo build expanded '~')."""
+    from metanet.zoo.recipe import find_recipe, load_recipe
+
+    home = tmp_path / "my home"
+    home.mkdir()
+    shutil.copy(ROOT / "zoo" / "tiny.yaml", home / "r.yaml")
+    monkeypatch.setenv("HOME", str(home))
+    assert find_recipe("~/r.yaml") == home / "r.yaml"
+    assert find_recipe(Path("~") / "r.yaml") == home / "r.yaml"
+    assert load_recipe("~/r.yaml", check_tasks=False).to_dict() == load_recipe("tiny", check_tasks=False).to_dict()
+
+
+def test_recipe_not_found_with_home_names_what_was_given(tmp_path, monkeypatch):
+    from metanet.errors import RecipeError
+    from metanet.zoo.recipe import load_recipe
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(RecipeError, match=r"recipe '~/missing.yaml' not found"):
+        load_recipe("~/missing.yaml", check_tasks=False)
