@@ -501,12 +501,12 @@ class ReaderModule(L.LightningModule):
         step = figure_step(self)  # at the step of the scalars logged with them; None in the sanity check
         if exp is None or not hasattr(exp, "add_figure") or step is None:
             return
-        import matplotlib
+        # plain Figures, as metanet.inspect.pictures draws: pyplot's matplotlib.use("Agg") switched the process's
+        # backend (a notebook's inline one too) and closed every figure the user had open, at each validation
+        from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(4, 4))
+        fig = Figure(figsize=(4, 4))
+        ax = fig.subplots()
         ax.scatter(tgt["y_acc"].numpy(), pred["accuracy"].numpy(), s=4, alpha=0.5)
         ax.plot([0, 1], [0, 1], "k--", lw=0.8)
         ax.set_xlabel("true test accuracy")
@@ -514,14 +514,14 @@ class ReaderModule(L.LightningModule):
         ax.set_title(f"reader: accuracy ({split})")
         fig.tight_layout()
         exp.add_figure(f"{split}/accuracy_scatter", fig, global_step=step)
-        plt.close(fig)
         ok = tgt["y_task"] >= 0
         k = len(self.reader.tasks)
         cm = torch.zeros(k, k)
         for t, p in zip(tgt["y_task"][ok].tolist(), pred["task"][ok].argmax(1).tolist()):
             cm[t, p] += 1
         side = max(4.0, 2.5 + 0.2 * k)  # room for the task names (29 in train/reader.yaml)
-        fig, ax = plt.subplots(figsize=(side, side))
+        fig = Figure(figsize=(side, side))
+        ax = fig.subplots()
         ax.imshow(cm.numpy(), cmap="Blues")
         ax.set_xticks(range(k), self.reader.tasks, rotation=90, fontsize=6)
         ax.set_yticks(range(k), self.reader.tasks, fontsize=6)
@@ -529,7 +529,6 @@ class ReaderModule(L.LightningModule):
         ax.set_ylabel("true task")
         fig.tight_layout()
         exp.add_figure(f"{split}/task_confusion", fig, global_step=step)
-        plt.close(fig)
 
     def on_fit_end(self) -> None:
         if self.global_rank != 0:

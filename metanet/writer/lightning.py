@@ -300,12 +300,12 @@ class WriterModule(L.LightningModule):
         step = figure_step(self)
         if exp is None or not hasattr(exp, "add_figure") or step is None:
             return
-        import matplotlib
+        # a plain Figure: pyplot's matplotlib.use("Agg") switched the process's backend (a notebook's inline one
+        # too) and closed every figure the user had open, at each validation
+        from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(4, 3))
+        fig = Figure(figsize=(4, 3))
+        ax = fig.subplots()
         passes = range(1, len(per_step) + 1)
         by_base = by_base if by_base and len(by_base) > 1 else {}  # one data set: its curve is the mean's
         for base, acc in sorted(by_base.items()):
@@ -319,7 +319,6 @@ class WriterModule(L.LightningModule):
             ax.legend(fontsize=6)
         fig.tight_layout()
         exp.add_figure("val/accuracy_vs_step", fig, global_step=step)
-        plt.close(fig)
 
     def on_fit_end(self) -> None:
         export_at_fit_end(self, self.writer.save)
