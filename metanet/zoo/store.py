@@ -97,6 +97,8 @@ CREATE TABLE IF NOT EXISTS units (
     seconds REAL    NOT NULL,       -- training time (not deterministic)
     created TEXT    NOT NULL
 );
+-- recipe, recipe_sha256, limit, count, units, format and threads (the torch thread count it was built with; absent
+-- in zoos built before it was recorded): what a resume or a merge checks
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
