@@ -32,6 +32,8 @@ import json
 import os
 import shlex
 import sqlite3
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -101,6 +103,11 @@ CREATE TABLE IF NOT EXISTS units (
 -- in zoos built before it was recorded): what a resume or a merge checks
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+#: shards a Store keeps open for reading (an fd and a map each): a DataLoader reading a zoo in id order opens each
+#: shard once, not once per network
+OPEN_SHARDS = 8
 
 
 def shard_name(unit: int) -> str:
@@ -242,6 +249,10 @@ class Store:
                 raise ZooError(f"cannot create the zoo directory {self.path} ({e.strerror or e}); give a new or "
                                "existing directory in a writable place") from None
         self._lock_fd: int | None = None
+        # shard -> (file identity, open handle, {net id: its keys}), least recently used first; see _shard()
+        self._shards: OrderedDict[str, tuple[tuple, Any, dict[str, list[str]]]] = OrderedDict()
+        self._shards_pid = os.getpid()
+        self._shards_lock = threading.Lock()
         self.conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         try:
@@ -306,7 +317,8 @@ class Store:
         self._lock_fd = fd
 
     def close(self) -> None:
-        """Close the index database and release the write lock, if held."""
+        """Close the index database, the shards open for reading and release the write lock, if held."""
+        self.forget_shards()
         self.conn.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -514,13 +526,51 @@ class Store:
         except ValueError:
             return 0
 
+    def forget_shards(self) -> None:
+        """Drop the shards kept open for reading (the next read reopens them)."""
+        with self._shards_lock:
+            self._shards.clear()
+
+    def shard(self, shard: str) -> tuple[Any, dict[str, list[str]]]:
+        """An open ``safe_open`` handle of ``shard`` and its keys by network id (``"17"`` -> ``["17/layers.0.weight",
+        ...]``), kept open for the next reads (the last :data:`OPEN_SHARDS` used, per process).
+
+        Opening a shard and scanning all its keys for every network read was most of a dataset item's read time. A
+        handle is reused only while the file is the same (device, inode, size and modification time): a shard
+        replaced (a repair, a resumed build) or deleted since is reopened, or its error raised, as before. A process
+        forked from this one (a ``DataLoader`` worker) opens its own handles.
+
+        Raises:
+            SafetensorError, OSError, ValueError: the shard is missing or unreadable (callers word the error).
+        """
+        path = self.path / shard
+        st = os.stat(path)
+        ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._shards_lock:
+            if self._shards_pid != os.getpid():
+                self._shards.clear()
+                self._shards_pid = os.getpid()
+            hit = self._shards.pop(shard, None)
+            if hit is None or hit[0] != ident:
+                f = safe_open(str(path), framework="pt")
+                by_net: dict[str, list[str]] = {}
+                for k in f.keys():
+                    nid, sep, _ = k.partition("/")
+                    if sep:
+                        by_net.setdefault(nid, []).append(k)
+                hit = (ident, f, by_net)
+            self._shards[shard] = hit
+            while len(self._shards) > OPEN_SHARDS:
+                self._shards.popitem(last=False)
+        return hit[1], hit[2]
+
     def tensors(self, shard: str, net_id: int) -> dict[str, Tensor]:
         """The parameters of network ``net_id`` from ``shard`` (names without the id prefix)."""
         path = self.path / shard
         prefix = f"{net_id}/"
         try:
-            with safe_open(str(path), framework="pt") as f:
-                out = {k[len(prefix):]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
+            f, by_net = self.shard(shard)
+            out = {k[len(prefix):]: f.get_tensor(k) for k in by_net.get(str(net_id), [])}
         except (SafetensorError, OSError, ValueError) as e:
             raise ZooError(f"cannot read {path} ({e}); run '{check_command(self.path)}'") from None
         if not out:

@@ -18,6 +18,7 @@ torch.Size([3, 32, 784])
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -90,12 +91,20 @@ class NetInfo:
     @classmethod
     def _from_row(cls, r: Any) -> "NetInfo":
         return cls(
-            id=r["id"], run=r["run"], recipe=r["recipe"], task=r["task"], arch=Arch.from_dict(json.loads(r["arch"])),
+            id=r["id"], run=r["run"], recipe=r["recipe"], task=r["task"], arch=_arch(r["arch"]),
             hparams=json.loads(r["hparams"]), seed=r["seed"], epoch=r["epoch"], train_acc=_f(r["train_acc"]),
             val_acc=_f(r["val_acc"]), test_acc=_f(r["test_acc"]), test_loss=_f(r["test_loss"]),
             backdoor=json.loads(r["backdoor"]) if r["backdoor"] else None, diverged=bool(r["diverged"]),
             shard=r["shard"], sha256=r["sha256"], created=r["created"],
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _arch(text: str) -> Arch:
+    """The Arch of an index row's ``arch`` JSON, parsed once per distinct text: a zoo of 10^5 rows has a handful of
+    architectures, and parsing each row's (with its checks) was most of the time and memory of reading the index.
+    Shared between rows, which is safe: an Arch is frozen."""
+    return Arch.from_dict(json.loads(text))
 
 
 def _f(v: Any) -> float:
@@ -126,6 +135,12 @@ def _filter_error(name: str, v: Any, valid: str) -> ZooError:
 def _expected_shapes(arch: Arch) -> dict[str, tuple[int, ...]]:
     """Parameter shapes of ``arch``, from a network built on the meta device (no memory): stored tensors are
     checked against them before a real network is built, so a corrupt row naming a huge network is a ZooError."""
+    return dict(_shapes(arch))
+
+
+@functools.lru_cache(maxsize=256)
+def _shapes(arch: Arch) -> dict[str, tuple[int, ...]]:
+    # once per architecture: building the meta network for every load() was a third of a dataset item's time
     with torch.device("meta"):
         return {k: tuple(v.shape) for k, v in build(arch, seed=None).state_dict().items()}
 
@@ -358,7 +373,11 @@ class Zoo:
         if bad:
             raise ZooError(f"network {net_id}: stored tensors do not fit {n.arch}: {bad}; run "
                            f"'{check_command(self.path)}'")
-        model = build(n.arch, seed=0)
+        # every tensor is overwritten by the strict load below: no initialisation (seeding torch for it was a
+        # quarter of a dataset item's time), just memory for the weights
+        with torch.device("meta"):
+            model = build(n.arch, seed=None)
+        model = model.to_empty(device="cpu")
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as e:
@@ -396,16 +415,13 @@ class Zoo:
         for n in infos:
             by_shard.setdefault(n.shard, []).append(n.id)
         states: dict[int, dict[str, Tensor]] = {}
-        from safetensors import SafetensorError, safe_open
+        from safetensors import SafetensorError
 
         for shard, sids in by_shard.items():
             try:
-                with safe_open(str(self.path / shard), framework="pt") as f:
-                    by_net: dict[str, list[str]] = {}
-                    for k in f.keys():
-                        by_net.setdefault(k.split("/", 1)[0], []).append(k)
-                    for i in sids:
-                        states[i] = {k.split("/", 1)[1]: f.get_tensor(k) for k in by_net.get(str(i), [])}
+                f, by_net = self._store.shard(shard)  # opened once, and kept for the next calls
+                for i in sids:
+                    states[i] = {k.split("/", 1)[1]: f.get_tensor(k) for k in by_net.get(str(i), [])}
             except (SafetensorError, OSError, ValueError, RuntimeError) as e:
                 raise ZooError(f"cannot read {self.path / shard} ({e}); run '{check_command(self.path)}'") from None
         want = _expected_shapes(infos[0].arch)
