@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS nets (
 CREATE INDEX IF NOT EXISTS nets_task ON nets(task);
 CREATE INDEX IF NOT EXISTS nets_run ON nets(run);
 CREATE INDEX IF NOT EXISTS nets_arch ON nets(arch_str);
+CREATE INDEX IF NOT EXISTS nets_unit ON nets(unit);
 CREATE TABLE IF NOT EXISTS units (
     unit    INTEGER PRIMARY KEY,
     shard   TEXT    NOT NULL,
@@ -315,6 +316,9 @@ class Store:
             raise ZooError(f"another build or merge is writing to {self.path} (its .lock is held); wait for it, or "
                            "build shards into separate directories and join them with 'metanet zoo merge'") from None
         self._lock_fd = fd
+        # writing a unit deletes and reads its rows by unit: without this index (zoos built before it was in the
+        # schema) each unit scanned the whole table, O(networks x units) over a build or merge of a large zoo
+        self.conn.execute("CREATE INDEX IF NOT EXISTS nets_unit ON nets(unit)")
 
     def close(self) -> None:
         """Close the index database, the shards open for reading and release the write lock, if held."""

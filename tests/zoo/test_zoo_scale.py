@@ -164,3 +164,28 @@ def test_a_dataloader_with_two_workers_reads_what_one_process_reads(small_zoo):
         assert len(one) == len(two)
         for a, b in zip(one, two):
             assert torch.equal(a.zoo_id, b.zoo_id) and torch.equal(a.x, b.x) and torch.equal(a.edge_attr, b.edge_attr)
+
+
+def test_rows_of_a_unit_are_found_by_index_in_new_and_older_zoos(tmp_path):
+    # writing a unit deletes its old rows (and a merge reads a source unit's rows) by unit: with no index on
+    # nets(unit) each unit scanned the whole table, O(networks x units) over the build or merge of a large zoo
+    import sqlite3
+
+    from metanet.zoo.store import Store
+
+    def plan(db) -> str:
+        with sqlite3.connect(db) as c:
+            return " ".join(str(r[-1]) for r in c.execute("EXPLAIN QUERY PLAN SELECT id FROM nets WHERE unit=?", (0,)))
+
+    s = Store(tmp_path / "z", create=True)
+    s.close()
+    db = tmp_path / "z" / "index.sqlite"
+    assert "nets_unit" in plan(db)
+    with sqlite3.connect(db) as c:  # a zoo written before the index was in the schema
+        c.execute("DROP INDEX nets_unit")
+    assert "nets_unit" not in plan(db)
+    s = Store(tmp_path / "z")
+    assert "nets_unit" not in plan(db)  # only read: the index is not written
+    s.lock()  # a resume or merge into it
+    s.close()
+    assert "nets_unit" in plan(db)
