@@ -237,8 +237,11 @@ def _task_loss(writer, lt: LoopTask, cfg: LoopConfig, reward: Reward, seed: int)
     else:
         r, reports = score_candidates(lt, cand, reward)
     good = r > WORST
-    stats = {"reward_mean": r[good].mean().item() if good.any() else WORST, "reward_best": r.max().item(),
-             "reward_worst": r.min().item(), "broken": int((~good).sum()),
+    # over the working candidates: a broken one is counted in "broken" (and warned about), not as a -1000 that
+    # hides every other value on the TensorBoard chart; a task with none working scores WORST
+    ok = r[good] if good.any() else r
+    stats = {"reward_mean": ok.mean().item(), "reward_best": ok.max().item(),
+             "reward_worst": ok.min().item(), "broken": int((~good).sum()),
              "diversity": diversity(lt, cand, sx if crossfit else None),
              "val_acc_mean": sum(rep.accuracy for rep in reports) / len(reports), "winners": 0}
     if good.sum() == 0:
@@ -294,7 +297,11 @@ def round_loss(writer, batch: list[LoopTask], cfg: LoopConfig, reward: Reward, s
             losses.append(loss)
     stats = {}
     if rows:
-        for key in ("reward_mean", "reward_best", "reward_worst", "diversity", "val_acc_mean"):
+        # the reward figures over the tasks that had a working candidate (WORST if none had)
+        working = [r for r in rows if r["reward_best"] > WORST] or rows
+        for key in ("reward_mean", "reward_best", "reward_worst"):
+            stats[key] = sum(r[key] for r in working) / len(working)
+        for key in ("diversity", "val_acc_mean"):
             stats[key] = sum(r[key] for r in rows) / len(rows)
         stats["winners"] = sum(r["winners"] for r in rows)
         stats["broken"] = sum(r["broken"] for r in rows)

@@ -3,8 +3,9 @@
 One training step is one loop round (:func:`metanet.loop.core.round_loss`) over a batch of random tasks (writer
 episodes: support conditions the writer, the query set is cut into val — the reward — and test). Validation
 scores fixed held-out episodes (from the data sets' ``val`` splits): best-of-K and K=1 test accuracy. Logged to
-TensorBoard: ``reward/mean``, ``reward/best_of_k``, ``reward/worst``, ``train/loss`` and ``candidates/diversity``
-(mean pairwise disagreement), ``candidates/winners_kept``, ``candidates/broken`` every round;
+TensorBoard: ``reward/mean``, ``reward/best_of_k``, ``reward/worst`` (over the working candidates: the broken ones,
+NaN/inf or crashed, are counted in ``candidates/broken``), ``train/loss`` and ``candidates/diversity`` (mean pairwise
+disagreement), ``candidates/winners_kept``, ``candidates/broken`` every round;
 ``heldout/accuracy_best_of_k`` (also ``hp_metric``), ``heldout/accuracy_k1``, ``heldout/accuracy_mean_candidate``
 and ``heldout/accuracy_oracle`` every validation.
 Interrupted runs resume from the last checkpoint (``ckpt_path=last``): the episode stream is indexed by step.

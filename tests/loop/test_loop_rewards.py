@@ -206,3 +206,29 @@ def test_size_penalty_does_not_count_batchnorm_scales():
     reports = [Report(0.5, 1.0, [], 10, 0.0)] * 2
     r = SizePenalty(1.0)(reports, _stacked([a, b]))
     assert r.tolist() == pytest.approx([-52 / 56, -1.0])
+
+
+def test_reward_figures_are_over_working_candidates(loop_tasks, tiny_writer, monkeypatch):
+    # a broken candidate's WORST (-1000) became the round's reward/worst (and a task with none working pulled
+    # reward/mean, best and worst to about -1000 / n_tasks): the TensorBoard charts showed the sentinel, not rewards
+    import metanet.loop.core as core
+    from metanet.loop import improve
+
+    real = core.score_candidates
+
+    def one_broken(lt, params, reward, *a, **kw):
+        r, reports = real(lt, params, reward, *a, **kw)
+        r = r.clone()
+        if lt.name == loop_tasks[1].name:
+            r[:] = WORST  # every candidate of the second task broken
+        else:
+            r[1] = WORST
+        return r, reports
+
+    monkeypatch.setattr(core, "score_candidates", one_broken)
+    _, hist = improve(tiny_writer, loop_tasks[:2], rounds=1, candidates=4, lr=1e-2, track=False)
+    rows = [r for r in hist.rounds if "broken" in r]
+    assert rows
+    for r in rows:
+        assert r["broken"] == 1 + 4
+        assert 0.0 <= r["reward_worst"] <= r["reward_mean"] <= r["reward_best"] <= 1.0
