@@ -81,9 +81,9 @@ class LoopDataModule(L.LightningDataModule):
         super().__init__()
         self.save_hyperparameters()
 
-    def prepare_data(self) -> None:
-        from metanet import tasks
-
+    def _check(self) -> None:
+        """The sizes and bases, named; from prepare_data (before any data is loaded) and setup (Lightning runs
+        prepare_data on one process per node: the others, and a setup() called by hand, drew torch's raw errors)."""
         h = self.hparams
         for name, v in (("tasks_per_round", h.tasks_per_round), ("rounds_per_epoch", h.rounds_per_epoch),
                         ("heldout_tasks", h.heldout_tasks)):
@@ -92,7 +92,12 @@ class LoopDataModule(L.LightningDataModule):
         # tasks had no test split, and the first validation, after a whole epoch of rounds, raised
         check_whole("loop data query (val + test examples per class)", h.query, 2)
         check_bases(h.bases, "loop data bases")  # [] failed in the first round (torch's RuntimeError)
-        for name in h.bases:  # loads (and validates) the data once, before the first round
+
+    def prepare_data(self) -> None:
+        from metanet import tasks
+
+        self._check()
+        for name in self.hparams.bases:  # loads (and validates) the data once, before the first round
             tasks.get(name)
 
     def _sampler(self, split: str, seed: int, shots, p_permute=0.25, p_invert=0.15) -> EpisodeSampler:
@@ -102,6 +107,7 @@ class LoopDataModule(L.LightningDataModule):
         return s
 
     def setup(self, stage: str | None = None) -> None:
+        self._check()
         h = self.hparams
         self.train_sampler = self._sampler("train", h.seed, (h.shots_min, h.shots_max))
         self.val_set = _Tasks(self._sampler("val", 10_000 + h.seed, (50, 50), 0.3, 0.2), h.heldout_tasks)

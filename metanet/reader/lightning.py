@@ -389,6 +389,19 @@ class ReaderModule(L.LightningModule):
             dm.setup(stage)
             self.reader.fit_normalisation(dm.train_graphs)  # training split only
 
+    def on_train_start(self) -> None:
+        # a fit on plain dataloaders (no ReaderDataModule): setup had no training split, so the reader trained and was
+        # exported on raw weights with empty data probes, and a validate afterwards warned it was untrained. Here
+        # the train loader exists; a resumed fit has `fitted` from its checkpoint, a data module's fit from setup
+        if bool(self.reader.fitted):
+            return
+        graphs = getattr(self.trainer.train_dataloader, "dataset", None)
+        if graphs is None:
+            return
+        if self.reader.num_data_probes:
+            self.reader.fill_data_probes("val", seed=0)
+        self.reader.fit_normalisation(list(graphs))  # every process the whole dataset: the same statistics
+
     def forward(self, batch: Any) -> dict[str, Tensor]:
         return self.reader(batch)
 

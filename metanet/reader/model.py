@@ -831,6 +831,9 @@ class Reader(nn.Module):
         ``(G, ...)`` and ``role`` ``(N, 2 + C)`` (input neurons have no role: their logits are zero)."""
         from torch_geometric.data import Batch, Data
 
+        from metanet.checkpoints import check_float32
+
+        check_float32(self)  # as read() does: .double() / .half() / meta raised torch's dtype or device errors
         if not isinstance(data, Data):  # a list of graphs (a module or a tensor: a GraphError naming it)
             data = batch_graphs(_graph_list(data, "the reader"))
         x, ea = data.x, data.edge_attr
