@@ -30,6 +30,8 @@ def _read(args: argparse.Namespace) -> int:
     scan = out.get("trigger_scan")
     how = (f"with the trigger scan; weights alone {scan['reader_only']:.3f}, smallest flipping mask "
            f"{math.exp(scan['min_log_l1']):.1f} inputs") if scan else "weights only"
+    if out.get("trigger_scan_skipped"):  # the scan was to run (no --no-scan): say why it did not
+        how += f"; {out['trigger_scan_skipped']}"
     print(f"  backdoor   {out['backdoor']:.3f} (probability, {how})")
     print(f"  trained    lr~{hp['lr']:.2g}, epoch~{hp['epoch']:.1f}, optimizer {hp['optimizer']}, "
           f"activation {hp['activation']}")

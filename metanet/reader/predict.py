@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import warnings
@@ -122,15 +123,21 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
                if reader.scan_steps else "it was built with scan_steps=0: ")
         raise GraphError(f"this reader has no fitted trigger scan (metanet.reader.scan); {why}read with scan=False")
     p_reader = float(torch.sigmoid(out["backdoor"][0]))
-    p_backdoor, scan_info = p_reader, None
+    p_backdoor, scan_info, skipped = p_reader, None, None
     if fitted and scan is not False:
-        from metanet.reader.scan import SCAN_FEATURES, scan_features, scanned_backdoor
+        from metanet.reader.scan import SCAN_FEATURES, scan_features, scan_problem, scanned_backdoor
 
         f = scan_features(reader, graph, out["task"])
         if not bool(f.isnan().any()):  # NaN: no probe images fit the network (its input size / class count)
             p_backdoor = float(torch.sigmoid(scanned_backdoor(reader, graph, out, features=f)[0]))
             scan_info = {"reader_only": p_reader, "steps": reader.scan_steps,
                          **{k: float(v) for k, v in zip(SCAN_FEATURES, f[0])}}
+        else:  # the scan was silently left out: scan=True gave the weights-only probability as if it had run
+            skipped = (f"the trigger scan cannot run on this network: "
+                       f"{scan_problem(reader, graph) or 'it gave no features'}")
+            if scan:
+                raise GraphError(f"{skipped}; read with scan=None (the default: the scan where it applies) or "
+                                 "scan=False for the weights-only backdoor probability")
     probs = torch.softmax(out["task"][0], -1)
     hp = {
         "lr": float(10 ** out["log_lr"][0]),
@@ -169,6 +176,8 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
         "hyperparameters": hp,
         "neurons": neurons,
     }
+    if skipped:  # only then, as out_of_range: readings the scan ran on keep their exact keys
+        reading["trigger_scan_skipped"] = skipped
     if k_out > reader.num_classes:  # only then: readings of networks in range keep their exact keys
         # the reader's role head names classes 0..C-1, its output-position embeddings wrap and its probes read the
         # first C outputs: on more classes every neuron came out "dead", as confidently as any reading
@@ -193,7 +202,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         scan: run the reader's trigger scan (:mod:`metanet.reader.scan`: Neural Cleanse on the network, several
             CPU-seconds for a small MLP -- about 7 for a 784-32-10 one with the shipped reader's 300 steps -- where
             the weights-only reading takes a fraction of a second) and combine it with the weights-only backdoor
-            head. Default: when the reader has a fitted scan head (the shipped one has). ``False``: skip it.
+            head. Default: when the reader has a fitted scan head (the shipped one has) and the scan can run the
+            network (else ``trigger_scan_skipped`` says why). ``True``: a GraphError where it cannot. ``False``:
+            skip it.
 
     Returns:
         ``accuracy`` (predicted test accuracy on its task, float in [0, 1]), ``task`` (name),
@@ -202,6 +213,8 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         so task and accuracy are guesses; None for a reader without labelled probes),
         ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran),
         ``trigger_scan`` (None, or the scan's features and ``reader_only``: the weights-only probability),
+        ``trigger_scan_skipped`` (only when the scan was to run by default but cannot run on this network: why --
+        e.g. an input size or class count none of the reader's probe images has, or a 3-channel CNN),
         ``hyperparameters`` (``lr``, ``epoch``,
         ``optimizer``, ``activation``), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``
         -- ``dead``, ``polysemantic`` or ``selective`` -- with ``class`` for selective neurons and
@@ -210,7 +223,8 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         why its reading is no reading of this network (a ``UserWarning`` says so too).
 
     Raises:
-        GraphError: an unsupported module or layer (named), non-finite weights (or float64 ones beyond float32's
+        GraphError: an unsupported module or layer (named), ``scan=True`` for a network the trigger scan cannot
+            run (named why), non-finite weights (or float64 ones beyond float32's
             range), a network or graph on the 'meta' device (no weights), weights so large that the reader's
             float32 computation overflows, or a ``Batch`` of several graphs.
         FileFormatError: a path that is not a network file or has no architecture in its header.
@@ -227,9 +241,21 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     else:
         raise CheckpointError(f"reader must be a Reader, the path of a reader checkpoint or None (the shipped one); "
                               f"got {type(reader).__name__}")
-    graph = _as_graph(model)
+    graph = _unpadded(_as_graph(model), r.edge_dim)
     _check_values(graph)
     return read_graph(r, graph, scan)
+
+
+def _unpadded(graph: Any, edge_dim: int) -> Any:
+    """``graph`` without the edge-value columns beyond the reader's ``edge_dim`` when they are all zero: padding
+    (``to_graph(cnn, edge_dim=16)`` of a 3x3 CNN), which the reader refused as "a kernel larger than 3x3". A shallow
+    copy: the caller's graph keeps its columns."""
+    ea = graph.edge_attr
+    if ea.dim() != 2 or ea.shape[1] <= edge_dim or bool((ea[:, edge_dim:] != 0).any()):
+        return graph  # the reader names what is too wide
+    graph = copy.copy(graph)
+    graph.edge_attr = ea[:, :edge_dim]
+    return graph
 
 
 def _check_values(graph: Any) -> None:

@@ -38,7 +38,7 @@ from torch import Tensor
 
 from metanet.errors import ConfigError, GraphError, whole_number
 
-__all__ = ["SCAN_FEATURES", "scan_features", "scan_graphs", "scanned_backdoor", "fit_scan"]
+__all__ = ["SCAN_FEATURES", "scan_features", "scan_problem", "scan_graphs", "scanned_backdoor", "fit_scan"]
 
 #: the per-network features of the trigger scan (see the module docstring)
 SCAN_FEATURES = ("min_log_l1", "anomaly", "log_gap", "concentration")
@@ -107,18 +107,11 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
     views = reader._task_views()
     for gr in reader._groups(data):
         lay = gr.lay
+        ok, _ = _scannable(lay, views)
+        if ok is None:
+            continue
         cnn = lay.spec.get("family") == "cnn"
-        if cnn and lay.sizes[0] != 1:
-            continue
-        if not cnn and not all(layer.type == "linear" and layer.kk == 1 for layer in lay.layers):
-            continue
-        n_in = 28 * 28 if cnn else lay.sizes[0]
-        k_out = lay.sizes[-1]
-        # a view without probe images (none of its classes in the bank) has no clean inputs to scan on
-        ok = torch.tensor([v is not None and v.n_in == n_in and v.num_classes == k_out and len(v.rows) > 0
-                           for v in views])
-        if not ok.any():
-            continue
+        n_in, k_out = (28 * 28 if cnn else lay.sizes[0]), lay.sizes[-1]
         logits = task_logits[gr.graphs].masked_fill(~ok, -math.inf)
         pred = logits.argmax(1)
         for t in pred.unique().tolist():
@@ -132,6 +125,49 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
                                               steps=steps, batch=batch, seed=seed)
             out[gr.graphs[sel]] = _features(l1, masks)
     return out
+
+
+def _scannable(lay: Any, views: Sequence[Any]) -> tuple[Tensor | None, str | None]:
+    """The task views a network of layout ``lay`` can be scanned on (a bool mask over ``views``), or None and why
+    the scan cannot run it (the reason :func:`scan_problem` gives)."""
+    cnn = lay.spec.get("family") == "cnn"
+    if cnn and lay.sizes[0] != 1:
+        return None, (f"it is a CNN of {lay.sizes[0]} input channels, and the scan runs CNNs on the reader's "
+                      "1-channel 28x28 probe images only")
+    if not cnn and not all(layer.type == "linear" and layer.kk == 1 for layer in lay.layers):
+        return None, ("it is a plain nn.Sequential with convolution or pooling layers, which the scan cannot run "
+                      "(it runs MLPs and metanet.nets CNNs)")
+    n_in, k_out = (28 * 28 if cnn else lay.sizes[0]), lay.sizes[-1]
+    # a view without probe images (none of its classes in the bank) has no clean inputs to scan on
+    usable = [v is not None and len(v.rows) > 0 for v in views]
+    ok = torch.tensor([u and v.n_in == n_in and v.num_classes == k_out for u, v in zip(usable, views)])
+    if ok.any():
+        return ok, None
+    shapes: dict[int, set[int]] = {}
+    for u, v in zip(usable, views):
+        if u:
+            shapes.setdefault(v.n_in, set()).add(v.num_classes)
+
+    def counts(k: set[int]) -> str:
+        ks = [str(c) for c in sorted(k, reverse=True)]
+        return ks[0] if len(ks) == 1 else f"{', '.join(ks[:-1])} or {ks[-1]}"
+
+    valid = "; ".join(f"{n} inputs with {counts(k)} classes" for n, k in sorted(shapes.items(), reverse=True))
+    valid = valid or "none"
+    what = "a CNN with" if cnn else f"{n_in} inputs and"
+    return None, (f"the reader has no probe images for {what} {k_out} output(s), the clean inputs the scan runs "
+                  f"the network on (valid: {valid})")
+
+
+def scan_problem(reader: Any, graph: Any) -> str | None:
+    """Why the trigger scan cannot run the network of ``graph`` (one neural graph), or None when it can: the case in
+    which :func:`scan_features` gives NaN features."""
+    from metanet.graph import layout
+
+    if not reader.num_data_probes or not int(reader.dprobe_n.max()):
+        return "the reader has no labelled data probes, the clean inputs the scan runs the network on"
+    arch = graph.arch
+    return _scannable(layout(arch[0] if isinstance(arch, (list, tuple)) else arch), reader._task_views())[1]
 
 
 def scanned_backdoor(reader: Any, data: Any, out: dict[str, Tensor] | None = None, features: Tensor | None = None,
