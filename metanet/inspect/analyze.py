@@ -96,6 +96,8 @@ def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], 
         return None, f"reader failed: it returned {str(pred)[:60]!r}, not a dict with a list of 'neurons'"
     roles = {}
     for n in neurons or []:  # same numbering (the neural graph's): first hidden layer = 1
+        if isinstance(n, dict) and n.get("role", "") is None:  # a role the reader does not read (a CNN's channel)
+            continue
         try:
             role = str(n["role"]) + (f":{int(n['class'])}" if n.get("class") is not None else "")
             roles[(int(n["layer"]), int(n["index"]))] = role

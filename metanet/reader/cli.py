@@ -37,7 +37,8 @@ def _read(args: argparse.Namespace) -> int:
           f"activation {hp['activation']}")
     counts: dict[str, int] = {}
     for n in out["neurons"]:
-        counts[n["role"]] = counts.get(n["role"], 0) + 1
+        role = n["role"] if n["role"] is not None else "not read (CNN channels)"
+        counts[role] = counts.get(role, 0) + 1
     print(f"  neurons    {len(out['neurons'])} hidden: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     return 0
 

@@ -152,11 +152,21 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
     # "selective:7") is no reading of it, so the role is the likeliest among those the network can have
     valid = 2 + min(k_out, reader.num_classes)
     hidden = (graph.node_kind == 1).nonzero().flatten()
+    from torch_geometric.data import Batch
+
+    from metanet.graph.decode import _graph_layout
+    from metanet.reader.roles import measured
+
+    # the role head was trained on MLP neurons only (roles.measured): for a CNN's channels it is a guess
+    roles_read = measured(_graph_layout(graph.get_example(0) if isinstance(graph, Batch) else graph))
     neurons = []
     layers = graph.node_layer
     for node in hidden.tolist():
         layer = int(layers[node])
         first = int((layers == layer).nonzero()[0])
+        if not roles_read:
+            neurons.append({"layer": layer, "index": node - first, "role": None, "confidence": None})
+            continue
         code = int(role_p[node, :valid].argmax())
         name = names[code]
         entry = {"layer": layer, "index": node - first, "role": name.split(":")[0],
@@ -178,6 +188,9 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
     }
     if skipped:  # only then, as out_of_range: readings the scan ran on keep their exact keys
         reading["trigger_scan_skipped"] = skipped
+    if not roles_read:  # only then: MLP readings keep their exact keys
+        reading["roles_not_read"] = ("the reader learnt neuron roles from MLPs only (roles are measured on linear "
+                                     "layers), so it does not read the roles of a CNN's channels: role None")
     if k_out > reader.num_classes:  # only then: readings of networks in range keep their exact keys
         # the reader's role head names classes 0..C-1, its output-position embeddings wrap and its probes read the
         # first C outputs: on more classes every neuron came out "dead", as confidently as any reading
@@ -218,7 +231,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         ``hyperparameters`` (``lr``, ``epoch``,
         ``optimizer``, ``activation``), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``
         -- ``dead``, ``polysemantic`` or ``selective`` -- with ``class`` for selective neurons and
-        ``confidence``; the class is always one of the network's), and, only for a network with more outputs than
+        ``confidence``; the class is always one of the network's; for a CNN, whose channels' roles the reader never
+        learnt, ``role`` and ``confidence`` are None and ``roles_not_read`` says why), and, only for a network with
+        more outputs than
         the reader's ``num_classes`` (10 for the shipped one: the most classes it was trained on), ``out_of_range``:
         why its reading is no reading of this network (a ``UserWarning`` says so too).
 

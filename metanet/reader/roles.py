@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["role_codes", "hidden_activations", "DEAD", "POLY", "SELECTIVITY", "ACTIVE_FRACTION", "ROLE_SPLIT"]
+__all__ = ["role_codes", "hidden_activations", "measured", "DEAD", "POLY", "SELECTIVITY", "ACTIVE_FRACTION", "ROLE_SPLIT"]
 
 DEAD, POLY = 0, 1
 #: selectivity index above which a live neuron is class-selective
@@ -35,12 +35,18 @@ ACTIVE_FRACTION = 0.01
 ROLE_SPLIT = "train"
 
 
+def measured(lay) -> bool:
+    """Whether the roles of a network of this layout are measured (reader training targets): MLPs only, so a
+    reader's role predictions for the channels of a CNN were never trained."""
+    return all(layer.type == "linear" and layer.kk == 1 for layer in lay.layers)
+
+
 def hidden_activations(lay, params: dict[str, Tensor], x: Tensor) -> list[Tensor] | None:
     """Activations ``(P, n, width_l)`` of every hidden layer of P networks of one MLP layout (``params`` stacked,
     ``x`` of shape ``(n, *)``); None if the layout has a non-linear layer type (CNN)."""
     from metanet.nets import activation
 
-    if any(layer.type != "linear" or layer.kk != 1 for layer in lay.layers):
+    if not measured(lay):
         return None
     first = next(iter(params.values()))
     # in the parameters' dtype: float64 networks on float32 task images were an einsum dtype error

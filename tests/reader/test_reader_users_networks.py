@@ -84,3 +84,14 @@ def test_zero_padded_edge_values_read_as_the_network():
     # values beyond the reader's 9 columns are a kernel it cannot read: still refused, naming it
     with pytest.raises(GraphError, match=r"carry up to 25 values each: a kernel larger than 3x3"):
         read(build("cnn:1-4-4-10:relu:k5:s2", seed=0), reader=reader, scan=False)
+
+
+def test_the_roles_of_a_cnns_channels_are_not_presented_as_readings():
+    # the role head was trained on MLP neurons only (roles.measured): every CNN channel got a role and a confidence
+    # from an untrained head, presented like any reading
+    cnn = metanet.read(build("cnn:1-8-8-10:relu:k3:s2"), scan=False)
+    assert cnn["neurons"] and all(n["role"] is None and n["confidence"] is None for n in cnn["neurons"])
+    assert "CNN" in cnn["roles_not_read"]
+    mlp = metanet.read(build("mlp:784-16-10:relu"), scan=False)
+    assert "roles_not_read" not in mlp and all(n["role"] in ("dead", "polysemantic", "selective")
+                                               for n in mlp["neurons"])
