@@ -107,9 +107,19 @@ class ReaderDataModule(L.LightningDataModule):
     def task_names(self) -> list[str]:
         if self.hparams.tasks:
             return list(self.hparams.tasks)
-        from metanet.zoo import Zoo
+        # the zoos' own, read once: the module asks on every batch, and each read opened every zoo and scanned
+        # its whole index (seconds per batch for a large zoo)
+        zoos = tuple(str(z) for z in self.hparams.zoos)
+        cached = getattr(self, "_zoo_tasks", None)
+        if cached is None or cached[0] != zoos:
+            from metanet.zoo import Zoo
 
-        return sorted({t for z in self.hparams.zoos for t in Zoo(z).tasks})
+            names: set[str] = set()
+            for z in zoos:
+                with Zoo(z) as zoo:
+                    names.update(zoo.tasks)
+            cached = self._zoo_tasks = (zoos, sorted(names))
+        return list(cached[1])
 
     def _load(self, split: str, max_nets: int | None) -> dict[str, list]:
         from metanet.reader.data import zoo_graphs

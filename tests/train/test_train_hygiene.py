@@ -140,3 +140,27 @@ def test_a_reader_in_another_dtype_is_refused_by_forward(change):
     r = change(Reader(tasks=["digits"], hidden=8, layers=1, probes=2))
     with pytest.raises(ConfigError, match=r"float32|'meta' device"):
         r(to_graph(build("mlp:64-16-10:relu", seed=0)))
+
+
+def test_reader_data_reads_its_zoos_task_names_once(tiny_zoo, monkeypatch):
+    # ReaderModule remaps every batch's task labels through dm.task_names: with tasks=None each call opened every
+    # zoo and read its whole index (seconds per batch on a large zoo), and left the zoo open
+    import metanet.zoo as zoo_pkg
+    from metanet.reader.lightning import ReaderDataModule
+
+    opened = []
+    real = zoo_pkg.Zoo
+
+    class Counted(real):
+        def __init__(self, *a, **kw):
+            opened.append(a)
+            super().__init__(*a, **kw)
+
+    monkeypatch.setattr(zoo_pkg, "Zoo", Counted)
+    dm = ReaderDataModule(zoos=[str(tiny_zoo)], tasks=None)
+    first = dm.task_names
+    for _ in range(5):
+        assert dm.task_names == first
+    assert len(opened) == 1
+    with real(tiny_zoo) as z:
+        assert first == z.tasks
