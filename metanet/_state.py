@@ -42,6 +42,19 @@ F = TypeVar("F", bound=Callable)
 _LOCK = threading.RLock()
 
 
+def _lock_after_fork() -> None:
+    # a fork (a DataLoader worker, multiprocessing) while ANOTHER thread of the parent was inside a metanet call:
+    # that thread does not exist in the child, which waited for it forever at its first metanet call. The forking
+    # thread's own hold is kept (it leaves its `with` in the child too).
+    lock = _LOCK
+    if hasattr(lock, "_at_fork_reinit") and not lock._is_owned():
+        lock._at_fork_reinit()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_lock_after_fork)
+
+
 @contextmanager
 def metanet_defaults(grad: bool = False) -> Iterator[None]:
     """float32 as torch's default dtype (and grad mode on, with ``grad``) inside; the caller's state after. Holds

@@ -216,3 +216,93 @@ def _lock_free() -> bool:
     t.start()
     t.join(WAIT)
     return got == [True]
+
+
+def test_loading_a_shipped_checkpoint_and_a_read_in_another_thread_do_not_deadlock(monkeypatch):
+    # A loads a shipped checkpoint by hand (load_shipped is public), its loader taking metanet's lock as Reader.load
+    # does; B is inside read() (holding that lock) and asks load_shipped for the same kind. load_shipped's own
+    # per-kind lock, taken before metanet's, was the reverse lock order: A held it waiting for metanet's lock, B
+    # held metanet's waiting for it, both for ever. A waits in its loader until B is at (or inside) the lock.
+    import metanet.checkpoints as checkpoints
+
+    b_at, a_in = threading.Event(), threading.Event()
+    monkeypatch.setattr(_state, "_LOCK", _SignallingLock("B", b_at), raising=False)
+    monkeypatch.setattr(checkpoints, "_SHIPPED", {})  # the stand-in module below is not cached for later tests
+    loaded = torch.nn.Identity()
+    got: dict[str, object] = {}
+    errors: list = []
+
+    def loader():
+        a_in.set()
+        assert b_at.wait(WAIT)
+        with _state.metanet_defaults():  # as Reader.load's forked_rng
+            return loaded
+
+    def a():
+        got["A"] = checkpoints.load_shipped("reader", loader)
+
+    def b():
+        assert a_in.wait(WAIT)
+        with _state.metanet_defaults():  # as read(), which calls load_shipped under its decorator
+            got["B"] = checkpoints.load_shipped("reader", loader)
+
+    ta = _run(a, "A", errors)
+    tb = _run(b, "B", errors)
+    ta.join(WAIT), tb.join(WAIT)
+    assert not ta.is_alive() and not tb.is_alive(), "deadlock"
+    assert not errors
+    assert got == {"A": loaded, "B": loaded}  # loaded once, B served the cached module
+
+
+def _fork_child_takes_the_lock() -> None:
+    import os
+
+    # exit code 0: the child can take metanet's lock (and give it back), as its first metanet call would
+    ok = _state._LOCK.acquire(blocking=False)
+    if ok:
+        _state._LOCK.release()
+    os._exit(0 if ok else 1)
+
+
+def test_a_process_forked_while_another_thread_is_in_a_metanet_call_can_call_metanet():
+    # a DataLoader worker (or any fork) started while another thread of the parent was inside generate(): the lock
+    # was copied held by a thread that does not exist in the child, whose first metanet call then waited for ever
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    inside, leave = threading.Event(), threading.Event()
+    errors: list = []
+
+    def holder():
+        with _state.metanet_defaults():
+            inside.set()
+            assert leave.wait(WAIT)
+
+    t = _run(holder, "holder", errors)
+    try:
+        assert inside.wait(WAIT)
+        p = ctx.Process(target=_fork_child_takes_the_lock)
+        p.start()
+        p.join(WAIT)
+        assert p.exitcode == 0
+    finally:
+        leave.set()
+        t.join(WAIT)
+    assert not errors
+    # the forking thread's own hold is kept in its child: it leaves its `with` there as here
+    with _state.metanet_defaults():
+        p = ctx.Process(target=_fork_child_releases_its_hold)
+        p.start()
+        p.join(WAIT)
+    assert p.exitcode == 0
+
+
+def _fork_child_releases_its_hold() -> None:
+    import os
+
+    try:
+        _state._LOCK.release()  # the hold of the `with` the parent forked in
+        code = 0 if _state._LOCK.acquire(blocking=False) else 1
+    except RuntimeError:  # the lock was reset under the held `with`: 'cannot release un-acquired lock'
+        code = 2
+    os._exit(code)

@@ -10,7 +10,6 @@ import inspect
 import json
 import os
 import pickle
-import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -52,9 +51,6 @@ def shipped(kind: str) -> Path:
 
 #: kind -> (the identity of the shipped file it was read from, the module): what load_shipped serves
 _SHIPPED: dict[str, tuple[tuple, nn.Module]] = {}
-#: one lock per kind: two threads asking for the same checkpoint load it once, a writer and a reader may load at once
-_SHIPPED_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_LOCK = threading.Lock()
 
 
 def load_shipped(kind: str, loader: Callable[[], M], valid: Callable[[M], bool] | None = None) -> M:
@@ -64,9 +60,12 @@ def load_shipped(kind: str, loader: Callable[[], M], valid: Callable[[M], bool] 
     re-export during a long-lived process) is read again. ``valid(module)`` (if given) is asked on every reuse and
     a False loads the file again: for a module whose weights may have been changed in place since it was loaded.
     """
-    with _LOCKS_LOCK:
-        lock = _SHIPPED_LOCKS.setdefault(kind, threading.Lock())
-    with lock:
+    from metanet import _state
+
+    # metanet's lock of torch's global state, not a lock of its own: the loaders take it (Reader.load and
+    # Writer.load fork the RNG), and read() / generate() call this holding it, so a second lock taken in between
+    # deadlocked a thread loading here against one in read(); two threads asking at once still load once
+    with _state._LOCK:
         path = shipped(kind)
         try:
             st = os.stat(path)

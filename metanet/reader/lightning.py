@@ -408,6 +408,14 @@ class ReaderModule(L.LightningModule):
         graphs = getattr(self.trainer.train_dataloader, "dataset", None)
         if graphs is None:
             return
+        if isinstance(graphs, torch.utils.data.IterableDataset):
+            from lightning.pytorch.utilities import rank_zero_warn
+
+            # a stream, maybe endless, is not read whole here (list() of one never returned, before any step)
+            rank_zero_warn("the reader's normalisation was not fitted: its training data is an IterableDataset, "
+                           "which is not read whole before training; call module.reader.fit_normalisation(graphs) "
+                           "on training graphs before the fit, or use metanet.reader.lightning.ReaderDataModule")
+            return
         if self.reader.num_data_probes:
             self.reader.fill_data_probes("val", seed=0)
         self.reader.fit_normalisation(list(graphs))  # every process the whole dataset: the same statistics

@@ -545,7 +545,8 @@ class Store:
         forked from this one (a ``DataLoader`` worker) opens its own handles.
 
         Raises:
-            SafetensorError, OSError, ValueError: the shard is missing or unreadable (callers word the error).
+            OSError, ValueError: the shard is missing or unreadable (or safetensors' ``SafetensorError``;
+                callers word the error).
         """
         path = self.path / shard
         st = os.stat(path)

@@ -164,3 +164,32 @@ def test_reader_data_reads_its_zoos_task_names_once(tiny_zoo, monkeypatch):
     assert len(opened) == 1
     with real(tiny_zoo) as z:
         assert first == z.tasks
+
+
+class _Stream(torch.utils.data.IterableDataset):
+    """An endless stream of graphs; one that is read much further than training asks stands for 'for ever'."""
+
+    def __init__(self, graphs, limit: int):
+        self.graphs, self.limit = graphs, limit
+
+    def __iter__(self):
+        for i in range(self.limit):
+            yield self.graphs[i % len(self.graphs)]
+        raise AssertionError("the stream was read far beyond what the training steps take: an endless one hangs")
+
+
+def test_a_reader_fitted_on_an_endless_stream_trains_and_says_its_normalisation_was_not_fitted(digits_graphs):
+    # on_train_start read the whole training dataset with list(): an IterableDataset that never ends hung the fit
+    from torch_geometric.loader import DataLoader
+
+    from metanet.reader.lightning import ReaderModule
+
+    module = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, probes=2)
+    t = L.Trainer(max_steps=1, accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False,
+                  enable_checkpointing=False, num_sanity_val_steps=0, limit_val_batches=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*(num_workers|does not have many workers|GPU|TPU).*")
+        with pytest.warns(UserWarning, match=r"normalisation was not fitted: its training data is an IterableDataset"):
+            t.fit(module, DataLoader(_Stream(digits_graphs, 10 * len(digits_graphs)), batch_size=3))
+    assert t.global_step == 1
+    assert not bool(module.reader.fitted)
