@@ -425,6 +425,7 @@ class Store:
             for u in units:
                 self.conn.execute("DELETE FROM nets WHERE unit=?", (u,))
                 self.conn.execute("DELETE FROM units WHERE unit=?", (u,))
+        self.forget_shards()  # a deleted shard kept open here held its disk space until evicted
         for u in units:
             (self.path / shard_name(u)).unlink(missing_ok=True)
 
@@ -551,10 +552,10 @@ class Store:
         path = self.path / shard
         st = os.stat(path)
         ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._shards_pid != os.getpid():  # a forked child: the parent's handles and lock (held, maybe) are not its
+            self._shards_lock, self._shards = threading.Lock(), OrderedDict()
+            self._shards_pid = os.getpid()
         with self._shards_lock:
-            if self._shards_pid != os.getpid():
-                self._shards.clear()
-                self._shards_pid = os.getpid()
             hit = self._shards.pop(shard, None)
             if hit is None or hit[0] != ident:
                 f = safe_open(str(path), framework="pt")

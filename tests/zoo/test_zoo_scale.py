@@ -189,3 +189,51 @@ def test_rows_of_a_unit_are_found_by_index_in_new_and_older_zoos(tmp_path):
     s.lock()  # a resume or merge into it
     s.close()
     assert "nets_unit" in plan(db)
+
+
+def test_a_forked_child_reads_even_if_the_parent_held_the_shard_lock(small_zoo, monkeypatch):
+    # a fork while another thread of the parent was opening a shard: the child inherited the lock held by a thread
+    # it does not have, and its first read waited forever
+    import threading
+
+    with Zoo(small_zoo) as z:
+        n = next(iter(z))
+        held = z._store._shards_lock
+        held.acquire()  # as if another parent thread held it at the fork
+        try:
+            monkeypatch.setattr(store_mod.os, "getpid", lambda: -1)  # now in the child
+            done = []
+            t = threading.Thread(target=lambda: done.append(z.state_dict(n.id)), daemon=True)
+            t.start()
+            t.join(30)  # the timeout is only reached on failure: the read blocks on the inherited lock
+            read = bool(done)
+        finally:
+            held.release()
+        assert read, "the child's first read waited on the parent's shard lock"
+
+
+def test_dropped_units_leave_no_deleted_shard_open(small_zoo, tmp_path):
+    # a repair or resume drops a damaged unit and deletes its shard: the Store still held it open (its disk space
+    # kept until the handle was evicted)
+    from metanet.zoo.store import Store
+
+    zoo = tmp_path / "zoo"
+    shutil.copytree(small_zoo, zoo)
+    s = Store(zoo)
+    try:
+        row = s.conn.execute("SELECT id, shard, unit FROM nets ORDER BY id LIMIT 1").fetchone()
+        s.tensors(row["shard"], row["id"])
+        path = str((zoo / row["shard"]).resolve())
+
+        def held() -> bool:  # an open file descriptor of it, or a mapping of it (safetensors maps its files)
+            fd_dir = "/proc/self/fd"
+            fds = [os.path.realpath(os.path.join(fd_dir, f)) for f in os.listdir(fd_dir)]
+            with open("/proc/self/maps") as f:
+                return any(p.startswith(path) for p in fds) or path in f.read()
+
+        assert held()
+        s.lock()
+        s.drop_units([row["unit"]])
+        assert not held()
+    finally:
+        s.close()
