@@ -214,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``metanet ARGV...``; returns the exit code: 0 done, 1 a check that found problems (``zoo check``), 2 a
     user mistake or a path the file system refuses (one line on stderr), 130 interrupted (Ctrl-C), 141 stdout
     closed by its reader (``metanet ... | head -1``)."""
+    _replace_unencodable()
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
@@ -221,6 +222,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a Ctrl-C there was a traceback of whichever import it hit
         print("metanet: interrupted", file=sys.stderr)
         return 130
+
+
+def _replace_unencodable() -> None:
+    """Let stdout and stderr print what their encoding cannot hold as '?': on a terminal or pipe that is not UTF-8
+    (an ASCII or Latin-1 locale, ``PYTHONIOENCODING=ascii``) the demo's "Kendall τ" ended the command with a
+    UnicodeEncodeError after all its work."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # a closed or detached stream: it prints nothing anyway
+                pass
 
 
 def _main(argv: list[str]) -> int:

@@ -125,3 +125,19 @@ def test_ctrl_c_while_the_commands_load_is_exit_130_with_one_line(capsys, monkey
     code, out, err = _run_interrupted(["tasks"], capsys)
     assert code == 130
     assert err == "metanet: interrupted\n" and out == ""
+
+
+def test_output_a_terminal_cannot_encode_is_replaced_not_a_crash(tmp_path):
+    # on a stdout that is not UTF-8 (an ASCII or Latin-1 locale, PYTHONIOENCODING=ascii) printing a path with an
+    # accent, or the demo's "Kendall τ", ended the command with a UnicodeEncodeError traceback after its work
+    import os
+    import subprocess
+    import sys
+
+    net = tmp_path / "réseau.safetensors"
+    save(build("mlp:64-8-10:relu"), net)
+    env = dict(os.environ, PYTHONIOENCODING="ascii", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-m", "metanet", "read", str(net), "--no-scan"], env=env,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+    assert b"r?seau.safetensors" in proc.stdout and b"Traceback" not in proc.stderr
