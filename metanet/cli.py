@@ -12,6 +12,7 @@ checked before the work whose result they receive).
 from __future__ import annotations
 
 import argparse
+import codecs
 import copy
 import importlib
 import json
@@ -216,6 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     closed by its reader (``metanet ... | head -1``)."""
     _replace_unencodable()
     try:
+        os.getcwd()
+    except FileNotFoundError:
+        # PyTorch cannot even load there (a fatal "Cannot load libtorch_cpu.so" from MKL, which sounds like a broken
+        # install), and relative paths name nothing
+        print("metanet: error: the working directory no longer exists (deleted); cd into an existing directory",
+              file=sys.stderr)
+        return 2
+    try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
         # also while the command's libraries load or `metanet train` parses its config (outside _main's handler):
@@ -227,13 +236,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _replace_unencodable() -> None:
     """Let stdout and stderr print what their encoding cannot hold as '?': on a terminal or pipe that is not UTF-8
     (an ASCII or Latin-1 locale, ``PYTHONIOENCODING=ascii``) the demo's "Kendall τ" ended the command with a
-    UnicodeEncodeError after all its work."""
+    UnicodeEncodeError after all its work. Where Python chose ``surrogateescape`` (the C locale without UTF-8 mode,
+    ``PYTHONUTF8=0``), a file name's undecodable bytes still print as they came, the rest as '?' (``metanet
+    inspect`` stopped at its first "—" there)."""
     for stream in (sys.stdout, sys.stderr):
-        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+        errors = getattr(stream, "errors", None)
+        if errors in ("strict", "surrogateescape") and hasattr(stream, "reconfigure"):
             try:
-                stream.reconfigure(errors="replace")
+                stream.reconfigure(errors="replace" if errors == "strict" else "metanet.surrogateescape_or_replace")
             except (ValueError, OSError):  # a closed or detached stream: it prints nothing anyway
                 pass
+
+
+def _surrogateescape_or_replace(error: UnicodeError) -> tuple[str | bytes, int]:
+    """Codec error handler: the original bytes of a decoded file name (``surrogateescape``), '?' for the rest."""
+    if not isinstance(error, UnicodeEncodeError):
+        return codecs.replace_errors(error)
+    text, end = error.object, error.start
+    while end < error.end and "\udc80" <= text[end] <= "\udcff":
+        end += 1
+    if end > error.start:  # a run of escaped bytes; the encoder calls again for what follows
+        return bytes(ord(c) - 0xDC00 for c in text[error.start:end]), end
+    return "?", error.start + 1
+
+
+codecs.register_error("metanet.surrogateescape_or_replace", _surrogateescape_or_replace)
 
 
 def _main(argv: list[str]) -> int:
@@ -251,7 +278,8 @@ def _main(argv: list[str]) -> int:
         return 2
     try:
         code = run(args) or 0
-        sys.stdout.flush()  # a reader that closed the pipe early shows here, not as a traceback at exit
+        if sys.stdout is not None:  # None: started with stdout closed (`>&-`); print() writes nothing then
+            sys.stdout.flush()  # a reader that closed the pipe early shows here, not as a traceback at exit
         return code
     except BrokenPipeError:
         if args.debug or not _stdout_closed():

@@ -71,7 +71,8 @@ def _parser_class() -> type:
             parser = getattr(ex, "subcommand_parser", None) or self  # the error of `fit`'s options is fit's
             prog = parser.prog.replace(" [options]", "")
             # one line, as every user mistake of the metanet CLI
-            sys.stderr.write(f"{prog}: error: {_short_message(message)} (options: '{prog} --help')\n")
+            # print, not sys.stderr.write: stderr is None when the command was started with it closed (`2>&-`)
+            print(f"{prog}: error: {_short_message(message)} (options: '{prog} --help')", file=sys.stderr)
             self.exit(2)
 
     return MetanetArgumentParser
