@@ -22,6 +22,7 @@ explicit ``dtype=`` arguments and a ``torch.Generator`` of their own.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -32,7 +33,7 @@ from typing import TypeVar
 import torch
 
 __all__ = ["metanet_defaults", "with_metanet_defaults", "forked_rng", "physical_memory", "out_of_memory_as",
-           "user_stacklevel", "drop_generated_source"]
+           "user_stacklevel", "drop_generated_source", "cpu_default"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -56,20 +57,38 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
 
 
 @contextmanager
+def cpu_default() -> Iterator[None]:
+    """Run with the cpu as torch's default device, where metanet computes: under ``torch.set_default_device``
+    (``"cuda"``, ``"meta"``) or ``with torch.device(...)`` its own tensors (random draws, masks, loaded checkpoints,
+    graphs) were made on that device, next to cpu data (an IndexError, 'not on the expected device', a checkpoint
+    loaded as meta tensors). Nothing changes when the default already is the cpu."""
+    if torch.get_default_device().type == "cpu":
+        yield
+        return
+    with torch.device("cpu"):
+        yield
+
+
+@contextmanager
 def metanet_defaults(grad: bool = False) -> Iterator[None]:
-    """float32 as torch's default dtype (and grad mode on, with ``grad``) inside; the caller's state after. Holds
+    """float32 as torch's default dtype, the cpu as its default device, "highest" float32 matmul precision (and grad
+    mode on, inference mode off, with ``grad``) inside; the caller's state after. Holds
     metanet's lock of torch's global state: another thread's metanet call waits (see the module's docstring)."""
-    with _LOCK:
-        old = torch.get_default_dtype()
+    with _LOCK, contextlib.ExitStack() as stack:
+        old, precision = torch.get_default_dtype(), torch.get_float32_matmul_precision()
         torch.set_default_dtype(torch.float32)
+        # "medium"/"high" let float32 matmuls run in bfloat16 (oneDNN on the cpu): every number changed
+        torch.set_float32_matmul_precision("highest")
         try:
+            stack.enter_context(cpu_default())
             if grad:
-                with torch.enable_grad():
-                    yield
-            else:
-                yield
+                # inference_mode is not undone by enable_grad: a gradient step failed with 'does not require grad'
+                stack.enter_context(torch.inference_mode(False))
+                stack.enter_context(torch.enable_grad())
+            yield
         finally:
             torch.set_default_dtype(old)
+            torch.set_float32_matmul_precision(precision)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from metanet._state import out_of_memory_as, physical_memory
+from metanet._state import out_of_memory_as, physical_memory, with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
@@ -317,6 +317,7 @@ def verify(model: Network, task: Any, split: str = "test", batch_size: int = 409
 def verify(model: Sequence[Network], task: Any, split: str = "test", batch_size: int = 4096) -> list[Report]: ...
 
 
+@with_metanet_defaults()  # under set_default_device('meta') the network's inputs were made there
 def verify(
     model: Network | Sequence[Network],
     task: Any,

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from metanet._state import metanet_defaults
 from metanet.edit.neurons import (
     clamp_neurons,
     parse_neuron_values,
@@ -44,8 +45,9 @@ def any_network(edit: Callable[..., EditResult]) -> Callable[..., EditResult]:
 
     @functools.wraps(edit)
     def run(model: Any, *args: Any, inplace: bool = False, **kwargs: Any) -> EditResult:
-        module, source = as_model(model, inplace=inplace)
-        result = edit(module, *args, inplace=inplace, **kwargs)
+        with metanet_defaults():  # under set_default_device('meta') the masks and the task's data were made there
+            module, source = as_model(model, inplace=inplace)
+            result = edit(module, *args, inplace=inplace, **kwargs)
         if source is not None:  # a module given as it is: the report unchanged
             result.report.details = {"network": source, **result.report.details}
         return result

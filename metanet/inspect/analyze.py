@@ -10,6 +10,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
+from metanet._state import with_metanet_defaults
 from metanet.errors import ConfigError, TaskError, whole_number
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, channel_spans, evaluate_masks
@@ -106,6 +107,7 @@ def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], 
     return roles, "from the reader"
 
 
+@with_metanet_defaults()  # under set_default_device('meta') the masks and probes were made there
 @torch.no_grad()
 def inspect(
     model: nn.Module,

@@ -387,7 +387,7 @@ class History:
 
 
 # under a float64 default every round was skipped ('expected scalar type Float'): float32 for the call
-@with_metanet_defaults()
+@with_metanet_defaults(grad=True)  # inference_mode: enable_grad alone left the update without a graph
 def improve(
     writer: metanet.writer.Writer,
     tasks: Any,

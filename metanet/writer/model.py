@@ -47,8 +47,6 @@ import json
 import math
 import numbers
 import operator
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +56,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet._state import drop_generated_source, forked_rng, metanet_defaults, physical_memory
+from metanet._state import cpu_default, drop_generated_source, forked_rng, metanet_defaults, physical_memory
 from metanet.errors import ArchError, ConfigError, TaskError
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
@@ -116,18 +114,6 @@ class _Layer:
     d_in: int  # source neurons (features, or channels * k * k for a conv)
     d_out: int
     skip: bool = False
-
-
-@contextmanager
-def cpu_default() -> Iterator[None]:
-    """Run with the cpu as torch's default device, where the writer computes: under ``torch.set_default_device``
-    (``"cuda"``, ``"meta"``) its random draws and seeded starting networks were made on that device, away from the
-    cpu support set (an IndexError or a device mismatch). Nothing changes when the default already is the cpu."""
-    if torch.get_default_device().type == "cpu":
-        yield
-        return
-    with torch.device("cpu"):
-        yield
 
 
 def _bipartite(d_in: int, d_out: int) -> Tensor:
