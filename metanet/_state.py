@@ -71,9 +71,10 @@ def cpu_default() -> Iterator[None]:
 
 @contextmanager
 def metanet_defaults(grad: bool = False) -> Iterator[None]:
-    """float32 as torch's default dtype, the cpu as its default device, "highest" float32 matmul precision (and grad
-    mode on, inference mode off, with ``grad``) inside; the caller's state after. Holds
-    metanet's lock of torch's global state: another thread's metanet call waits (see the module's docstring)."""
+    """float32 as torch's default dtype, the cpu as its default device, "highest" float32 matmul precision, inference
+    mode off (grad mode stays off if it was on, unless ``grad``), and grad mode on with ``grad``, inside; the
+    caller's state after. Holds metanet's lock of torch's global state: another thread's metanet call waits (see the
+    module's docstring)."""
     with _LOCK, contextlib.ExitStack() as stack:
         old, precision = torch.get_default_dtype(), torch.get_float32_matmul_precision()
         torch.set_default_dtype(torch.float32)
@@ -81,9 +82,13 @@ def metanet_defaults(grad: bool = False) -> Iterator[None]:
         torch.set_float32_matmul_precision("highest")
         try:
             stack.enter_context(cpu_default())
-            if grad:
-                # inference_mode is not undone by enable_grad: a gradient step failed with 'does not require grad'
+            if torch.is_inference_mode_enabled():
+                # tensors made in inference mode cannot take part in autograd, and enable_grad does not leave it: a
+                # gradient step failed with 'does not require grad', and a reader first loaded there (its weights
+                # inference tensors) could not run read()'s trigger scan. Off for the call; grad mode as it was
                 stack.enter_context(torch.inference_mode(False))
+                stack.enter_context(torch.set_grad_enabled(grad))
+            elif grad:
                 stack.enter_context(torch.enable_grad())
             yield
         finally:

@@ -108,3 +108,17 @@ def test_float32_matmul_precision_medium_changes_nothing_and_is_given_back():
         torch.set_float32_matmul_precision(old)
     for k in want:
         assert _equal(got[k], want[k]), k
+
+
+def test_read_with_its_trigger_scan_inside_inference_mode_is_the_reading_outside():
+    # the scan optimises a trigger mask with autograd: inside inference_mode it failed with 'element 0 of tensors
+    # does not require grad' (and a reader first loaded there had inference tensors as weights)
+    import metanet.checkpoints
+
+    net = build("mlp:784-16-10:relu", seed=3)
+    metanet.checkpoints._SHIPPED.clear()  # the reader is loaded inside inference mode, as a first call would
+    with torch.inference_mode():
+        inside = metanet.read(net)
+        assert torch.is_inference_mode_enabled()
+    assert inside["trigger_scan"] is not None
+    assert inside == metanet.read(net)
