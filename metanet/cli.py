@@ -94,7 +94,13 @@ def _parent_is_dir(path: Path, flag: str, what: str) -> None:
     if not parent.is_dir():
         raise ConfigError(f"{flag} {str(path)!r}: {parent} is a file, not a directory; give {what}")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"{flag} {str(path)!r}: {parent} is not writable; give {what} in a writable directory")
+        where = str(parent)
+        if not parent.is_absolute():  # "'.' is not writable" did not say which directory
+            try:
+                where = f"{parent} ({os.path.abspath(parent)})"
+            except OSError:  # the working directory was deleted
+                pass
+        raise ConfigError(f"{flag} {str(path)!r}: {where} is not writable; give {what} in a writable directory")
 
 
 def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.safetensors") -> Path:

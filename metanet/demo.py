@@ -163,7 +163,7 @@ def _check_args(out: Any, seed: Any, candidates: Any, rounds: Any, threads: Any)
     out = Path(out).expanduser()  # '~' is the home folder, as for metanet.save: it made a folder './~'
     if out.exists() and not out.is_dir():
         raise ConfigError(f"demo output {out} exists and is not a directory; give a new or existing directory")
-    out_dir(out, "demo output")  # not under a file, in a writable directory
+    out_dir(out, "demo output (--out)")  # not under a file, in a writable directory
     # what the stages write into it: a file or folder in the way failed only when its stage came, minutes in
     for name, want_dir in _OUTPUTS:
         p = out / name

@@ -278,7 +278,12 @@ def _not_a_file(path: Path) -> str | None:
     """Why ``path`` is no regular file to read (None if it is one): /dev/null or a pipe said "no such file"."""
     try:
         if path.is_file():
+            # safetensors calls a file it may not read "No such file or directory"
+            os.close(os.open(path, os.O_RDONLY))
             return None
+    except PermissionError as e:  # also a folder on the way that may not be searched
+        return (f"cannot be read ({e.strerror}): the file, or a folder on its path, is not readable by you; ask its "
+                "owner for read access")
     except OSError as e:  # pathlib swallows only "no such file"-like errors: a too-long name was a raw OSError
         return f"cannot be looked up ({e.strerror})"
     if path.is_dir():

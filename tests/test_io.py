@@ -713,3 +713,25 @@ def test_saves_from_threads_to_one_path_leave_one_complete_file(tmp_path):
     back = load(target)
     assert back[1].out_features in (2, 3, 4)
     assert os.listdir(tmp_path) == ["same.safetensors"]
+
+
+def test_a_network_file_the_user_may_not_read_names_the_permission(tmp_path, monkeypatch):
+    # safetensors reports a file it may not open as "No such file or directory"; the error then told the user the
+    # file was not a readable safetensors file. (tests/test_permissions.py checks this as a real unprivileged user)
+    import metanet.io as io_mod
+    from metanet.errors import FileFormatError
+    from metanet.io import load, save
+    from metanet.nets import build
+
+    path = tmp_path / "net.safetensors"
+    save(build("mlp:4-3-2:relu"), path)
+    real = os.open
+
+    def refuse(p, flags, *a, **k):
+        if os.fspath(p) == str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(p, flags, *a, **k)
+
+    monkeypatch.setattr(io_mod.os, "open", refuse)
+    with pytest.raises(FileFormatError, match=r"cannot be read \(Permission denied\).*ask its owner"):
+        load(path)

@@ -254,7 +254,14 @@ class Store:
         self._shards: OrderedDict[str, tuple[tuple, Any, dict[str, list[str]]]] = OrderedDict()
         self._shards_pid = os.getpid()
         self._shards_lock = threading.Lock()
-        self.conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None)
+        try:
+            self.conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None)
+        except sqlite3.Error as e:  # an index its owner kept private (mode 600) was a raw "unable to open database file"
+            if os.access(self.db_path, os.R_OK):
+                raise ZooError(_db_message(self.db_path, e)) from None
+            raise ZooError(f"cannot open the zoo index {self.db_path} (permission denied): it is not readable by "
+                           "you; ask its owner for read access to the zoo directory and its files (chmod -R a+rX)"
+                           ) from None
         self.conn.row_factory = sqlite3.Row
         try:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -179,3 +179,17 @@ def test_tensor_sha256_hashes_a_0_dim_tensor_as_its_one_value():
     assert scalar == tensor_sha256({"t": torch.tensor(1.5)})
     assert scalar != tensor_sha256({"t": torch.tensor(2.5)})
     assert scalar != tensor_sha256({"t": torch.tensor([1.5])})
+
+
+def test_an_index_the_user_may_not_read_is_a_zoo_error(partial_tiny_zoo, monkeypatch):
+    # a zoo whose owner kept index.sqlite private (mode 600) was a raw sqlite3 "unable to open database file"
+    # (tests/test_permissions.py checks this as a real unprivileged user)
+    import metanet.zoo.store as store_mod
+
+    def refuse(*a, **k):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(store_mod.sqlite3, "connect", refuse)
+    monkeypatch.setattr(store_mod.os, "access", lambda *a, **k: False)
+    with pytest.raises(ZooError, match="cannot open the zoo index .*permission denied.*ask its owner"):
+        Store(partial_tiny_zoo)
