@@ -128,8 +128,13 @@ class ReaderDataModule(L.LightningDataModule):
 
         h = self.hparams
         if self._edge_dim is None:  # once for all splits: graphs of every zoo batch together (MLPs with CNNs)
-            self._edge_dim = max(edge_width(Zoo(z)) for z in h.zoos)
-            _check_excluded(h.exclude_archs, {a for z in h.zoos for a in Zoo(z).archs})
+            widths, archs = [], set()
+            for z in h.zoos:
+                with Zoo(z) as zoo:  # closed: two connections per zoo were left open
+                    widths.append(edge_width(zoo))
+                    archs.update(zoo.archs)
+            self._edge_dim = max(widths)
+            _check_excluded(h.exclude_archs, archs)
         return {z: zoo_graphs(z, split, self.task_names, h.fractions, h.seed, h.exclude_archs, max_nets,
                               role_examples=h.role_examples, edge_dim=self._edge_dim) for z in h.zoos}
 
