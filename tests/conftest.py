@@ -122,3 +122,22 @@ def graph():
 
     torch.manual_seed(0)
     return to_graph(build("mlp:4-3-2:relu"))
+
+
+@pytest.fixture
+def fake_mnist(monkeypatch, tmp_path):
+    """mnist from a folder of (fake) IDX files in $METANET_DATA (a path with a space and an accent); the task caches
+    restored afterwards."""
+    from metanet import tasks
+    from metanet.tasks import registry, sources
+    from tests.tasks.tasks_helpers import make_idx_folder
+
+    saved_tasks, saved_base = dict(registry._TASKS), dict(sources._CACHE)
+    tasks.clear_cache()
+    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path / "home-cache")
+    make_idx_folder(tmp_path / "data dir é" / "mnist", n_train=360, n_test=60)
+    monkeypatch.setenv("METANET_DATA", str(tmp_path / "data dir é"))
+    yield tmp_path
+    tasks.clear_cache()
+    registry._TASKS.update(saved_tasks)
+    sources._CACHE.update(saved_base)

@@ -15,9 +15,7 @@ import torch
 import metanet
 from metanet import tasks
 from metanet.errors import TaskError
-from metanet.tasks import registry, sources
 
-from tests.tasks.tasks_helpers import make_idx_folder
 from tests.zoo.conftest import SMALL  # the zoo tests' small recipe
 
 
@@ -76,20 +74,6 @@ def test_a_zoo_pickles_by_path_and_reopens(small_zoo, monkeypatch):
             first = zoo.select()[0].id
             assert _same(back.load(first).state_dict(), zoo.load(first).state_dict())
             assert copy.deepcopy(zoo).path == zoo.path
-
-
-@pytest.fixture
-def fake_mnist(monkeypatch, tmp_path):
-    """mnist from a folder of (fake) IDX files in $METANET_DATA; the task caches restored afterwards."""
-    saved_tasks, saved_base = dict(registry._TASKS), dict(sources._CACHE)
-    tasks.clear_cache()
-    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path / "home-cache")
-    make_idx_folder(tmp_path / "data" / "mnist", n_train=360, n_test=60)
-    monkeypatch.setenv("METANET_DATA", str(tmp_path / "data"))
-    yield tmp_path
-    tasks.clear_cache()
-    registry._TASKS.update(saved_tasks)
-    sources._CACHE.update(saved_base)
 
 
 def test_a_task_unpickled_where_its_name_means_other_data_is_an_error(fake_mnist, monkeypatch):

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 
-from tasks_helpers import make_idx_folder
 
 from metanet import tasks
 from metanet.errors import TaskError
@@ -276,19 +275,6 @@ def _check_hygiene(t, sizes):
         seen[s] = _hashes(x)
         assert len(seen[s]) == len(x)  # no duplicate within a split either
     assert not seen["train"] & seen["val"] and not seen["train"] & seen["test"] and not seen["val"] & seen["test"]
-
-
-@pytest.fixture
-def fake_mnist(monkeypatch, tmp_path):
-    saved_tasks, saved_base = dict(registry._TASKS), dict(sources._CACHE)
-    tasks.clear_cache()
-    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path / "home-cache")
-    make_idx_folder(tmp_path / "data dir é" / "mnist", n_train=360, n_test=60)
-    monkeypatch.setenv("METANET_DATA", str(tmp_path / "data dir é"))
-    yield tmp_path
-    tasks.clear_cache()
-    registry._TASKS.update(saved_tasks)
-    sources._CACHE.update(saved_base)
 
 
 def test_idx_folder_splits_are_disjoint_stratified_and_transforms_match(fake_mnist):
