@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 
-
 from metanet import tasks
 from metanet.errors import TaskError
 from metanet.tasks import registry, sources
