@@ -19,7 +19,7 @@ from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskErro
 from metanet.nets import Arch, build
 from metanet.verify import Report, verify, verify_stacked
 from metanet._state import forked_rng, metanet_defaults
-from metanet.writer.model import cpu_default, integer as _integer
+from metanet.writer.model import integer as _integer
 
 __all__ = ["generate", "Generated", "support_set"]
 
@@ -216,7 +216,7 @@ def generate(
     """
     # every random draw comes from private generators; fork_rng keeps torch's global one as the caller left it
     # (building the candidate modules drew their throwaway default init from it)
-    with forked_rng(), metanet_defaults(), cpu_default():
+    with forked_rng(), metanet_defaults():  # float32, the cpu, outside inference mode
         return _generate(spec, arch, candidates, verify, seed, writer, shots)
 
 

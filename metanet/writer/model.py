@@ -346,7 +346,7 @@ class Writer(nn.Module):
             ``name -> (B, *param.shape)`` keyed like ``metanet.nets.build(arch).state_dict()`` (a list, one per
             pass, with ``all_steps``).
         """
-        with metanet_defaults(), cpu_default():  # the same weights whatever torch's default dtype and device are
+        with metanet_defaults():  # the same weights whatever torch's default dtype and device are
             return self._write(arch, x, y, num_classes, start, candidates, seed, all_steps)
 
     def _write(self, arch, x, y, num_classes, start, candidates, seed, all_steps):
