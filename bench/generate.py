@@ -45,7 +45,7 @@ Usage::
     python bench/generate.py                 # full run (~20-40 min on 2 cores)
     python bench/generate.py --quick         # CI size (< 2 min)
     python bench/generate.py --writer PATH --candidates 8 --out bench/results/generate.json
-    python bench/generate.py --writer PATH --refine-writer PATH2 --zoo /work/zoos/mnist-mlp --zoo /work/zoos/multitask-mlp
+    python bench/generate.py --writer PATH --refine-writer PATH2 --zoo zoos/mnist-mlp --zoo zoos/multitask-mlp
 
 All torch work runs on one thread (``--threads``), CPU, so generation and SGD timings are comparable.
 """
@@ -344,7 +344,8 @@ def bench_seen(writer, names, k, cfg, zoos=(), refine=None) -> tuple[dict, list[
     }, refine_rows
 
 
-DEFAULT_ZOOS = ("/work/zoos/mnist-mlp", "/work/zoos/multitask-mlp")
+#: the repository's zoos/ folder, where the README builds zoos and train/*.yaml reads them
+DEFAULT_ZOOS = tuple(str(ROOT / "zoos" / name) for name in ("mnist-mlp", "multitask-mlp"))
 
 
 def open_zoos(paths: list[str] | None) -> list:

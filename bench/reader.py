@@ -59,9 +59,10 @@ EFFECTIVE_ASR, EFFECTIVE_CLEAN_ACC = 0.5, 0.5
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--reader", default=None, help="reader checkpoint (.safetensors or Lightning .ckpt; default shipped)")
-    p.add_argument("--zoos", nargs="+", default=["/work/zoos/mnist-mlp", "/work/zoos/backdoor-mlp",
-                                                 "/work/zoos/multitask-mlp", "/work/zoos/tiny"],
-                   help="zoos read (default: /work/zoos/ mnist-mlp, backdoor-mlp, multitask-mlp, tiny)")
+    p.add_argument("--zoos", nargs="+",
+                   default=[str(ROOT / "zoos" / n) for n in ("mnist-mlp", "backdoor-mlp", "multitask-mlp", "tiny")],
+                   help=f"zoos read (default: mnist-mlp, backdoor-mlp, multitask-mlp and tiny in {ROOT / 'zoos'}, "
+                        "the repository's zoos/ folder, as train/reader.yaml reads them)")
     p.add_argument("--exclude-archs", nargs="*", default=["mlp:784-32-32-10:relu"],
                    help="held-out architectures (default mlp:784-32-32-10:relu, as in train/reader.yaml)")
     p.add_argument("--max-nets", type=int, default=None, help="training networks per zoo (as in train/reader.yaml; "

@@ -289,10 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="a few networks only (about a minute or two)")
     p.add_argument("--out", default=None, help="where to write the JSON (default bench/results/repair.json, "
                    "repair.quick.json with --quick so a CI run never overwrites the full figures)")
-    p.add_argument("--zoo", default="/work/zoos/backdoor-mlp",
-                   help="zoo with backdoored networks (default /work/zoos/backdoor-mlp)")
-    p.add_argument("--prune-zoo", default="/work/zoos/mnist-mlp",
-                   help="zoo for the pruning curves (default /work/zoos/mnist-mlp)")
+    p.add_argument("--zoo", default=str(ROOT / "zoos" / "backdoor-mlp"),
+                   help=f"zoo with backdoored networks (default {ROOT / 'zoos' / 'backdoor-mlp'}: the repository's "
+                        "zoos/ folder)")
+    p.add_argument("--prune-zoo", default=str(ROOT / "zoos" / "mnist-mlp"),
+                   help=f"zoo for the pruning curves (default {ROOT / 'zoos' / 'mnist-mlp'})")
     p.add_argument("--limit", type=int,
                    help="at most this many backdoored (and clean) networks (default: all; 4 with --quick)")
     p.add_argument("--skip", type=int, default=0, help="leave out the first N networks of each kind (with --limit: "

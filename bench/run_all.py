@@ -15,7 +15,7 @@ or whose zoo cannot be built, is reported as failed in the table and the run goe
 already there.
 
     python bench/run_all.py                     # CI size
-    python bench/run_all.py --full --zoos /work/zoos
+    python bench/run_all.py --full --zoos zoos   # the repository's zoos/ folder, as train/*.yaml
     python bench/run_all.py --only verify_batched,graph_encode
 """
 
