@@ -77,10 +77,10 @@ def metanet_defaults(grad: bool = False) -> Iterator[None]:
     module's docstring)."""
     with _LOCK, contextlib.ExitStack() as stack:
         old, precision = torch.get_default_dtype(), torch.get_float32_matmul_precision()
-        torch.set_default_dtype(torch.float32)
-        # "medium"/"high" let float32 matmuls run in bfloat16 (oneDNN on the cpu): every number changed
-        torch.set_float32_matmul_precision("highest")
-        try:
+        try:  # both set inside the try: a Ctrl-C between them left the caller's default dtype float32 for good
+            torch.set_default_dtype(torch.float32)
+            # "medium"/"high" let float32 matmuls run in bfloat16 (oneDNN on the cpu): every number changed
+            torch.set_float32_matmul_precision("highest")
             stack.enter_context(cpu_default())
             if torch.is_inference_mode_enabled():
                 # tensors made in inference mode cannot take part in autograd, and enable_grad does not leave it: a

@@ -412,7 +412,8 @@ def improve(
 
     Args:
         writer: a :class:`~metanet.writer.Writer` (updated in place; it is given back in the training mode it
-            came in, ``writer.training`` and each submodule's).
+            came in, ``writer.training`` and each submodule's). Interrupted (Ctrl-C) or failed, it keeps the
+            rounds' updates applied until then, each one whole (never half an update), and gets its modes back.
         tasks: loop tasks: names, sentences, Tasks, labelled examples ``(x, y)``, writer Episodes or
             :class:`LoopTask`\\ s (support / val / test); one of them or a list.
         rounds: update rounds. Each round: ``tasks_per_round`` tasks (default all, cycling), K candidates each.
@@ -515,7 +516,7 @@ def improve(
                     torch.nn.utils.clip_grad_norm_(writer.parameters(), clip)
                     grads_ok = all(p.grad is None or torch.isfinite(p.grad).all() for p in writer.parameters())
                     if grads_ok:
-                        opt.step()
+                        _step_whole(opt, writer)
                     else:
                         log.warning("round %d: non-finite gradient, update skipped", rnd)
                     row["loss"] = loss.item()
@@ -525,6 +526,20 @@ def improve(
             if tb is not None:
                 _tb_row(tb, row, rnd)
     return writer, hist
+
+
+def _step_whole(opt: torch.optim.Optimizer, writer: nn.Module) -> None:
+    """``opt.step()``, all or nothing for ``writer``'s weights: Adam on the cpu updates them one tensor at a time, so a
+    Ctrl-C (or an error) in the middle of the step left the writer with some tensors updated and the others not; they
+    get their values from before the step back (a writer interrupted between rounds holds the rounds completed)."""
+    before = [p.detach().clone() for p in writer.parameters()]
+    try:
+        opt.step()
+    except BaseException:
+        with torch.no_grad():
+            for p, b in zip(writer.parameters(), before):
+                p.copy_(b)
+        raise
 
 
 class _NoLog:
