@@ -32,8 +32,8 @@ from typing import TypeVar
 
 import torch
 
-__all__ = ["metanet_defaults", "with_metanet_defaults", "forked_rng", "physical_memory", "out_of_memory_as",
-           "user_stacklevel", "drop_generated_source", "cpu_default"]
+__all__ = ["metanet_defaults", "with_metanet_defaults", "forked_rng", "kept_modes", "physical_memory",
+           "out_of_memory_as", "user_stacklevel", "drop_generated_source", "cpu_default"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -103,6 +103,20 @@ def forked_rng() -> Iterator[None]:
     forks interleaved (one thread's draws came from the other's seed, and the state given back was the other's)."""
     with _LOCK, torch.random.fork_rng(devices=[]):
         yield
+
+
+@contextmanager
+def kept_modes(module: torch.nn.Module, eval: bool = False) -> Iterator[torch.nn.Module]:
+    """Every submodule of ``module`` gets the training mode it had back when the block ends (normally or by an
+    error); with ``eval``, the block runs ``module`` in eval mode (no dropout, BatchNorm's running statistics)."""
+    modes = [(m, m.training) for m in module.modules()]
+    try:
+        if eval:
+            module.eval()
+        yield module
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def with_metanet_defaults(grad: bool = False) -> Callable[[F], F]:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from metanet._state import out_of_memory_as, physical_memory, with_metanet_defaults
+from metanet._state import kept_modes, out_of_memory_as, physical_memory, with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
@@ -96,17 +96,16 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     p = next(iter(model.parameters()), None)
     probe = torch.zeros(1, *input_shape, dtype=p.dtype if p is not None else torch.float32)
     # in eval mode: a train-mode BatchNorm rejects a batch of one and would update the caller's running stats
-    modes = [(m, m.training) for m in model.modules()]
     sizes = [math.prod(input_shape)]
 
     def size(_m, _inputs, out):
         if isinstance(out, Tensor):  # of the one example
             sizes.append(out.numel())
 
-    hooks = [m.register_forward_hook(size) for m, _ in modes]
+    hooks = [m.register_forward_hook(size) for m in model.modules()]
     try:
-        with torch.no_grad():
-            out = model.eval()(probe)
+        with kept_modes(model, eval=True), torch.no_grad():
+            out = model(probe)
     except MetanetError:
         raise
     except (RuntimeError, ValueError, TypeError, IndexError) as e:  # e.g. an LSTM's ValueError on 4-d inputs
@@ -114,8 +113,6 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
             f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}: {str(e).splitlines()[0]}"
         ) from None
     finally:
-        for m, training in modes:
-            m.training = training
         for h in hooks:
             h.remove()
     if not isinstance(out, torch.Tensor):

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
+from metanet._state import kept_modes
 from metanet.errors import ArchError, TaskError, whole_number
 from metanet.tasks import resolve
 from metanet.verify import check_fits, check_weights
@@ -240,14 +241,9 @@ def attack_success_rate(
         # dtype (a float64 / float16 network), and the caller's modes put back
         p = next(m.parameters(), None)
         xm = xt.to(p.dtype) if p is not None and p.is_floating_point() and xt.is_floating_point() else xt
-        modes = [(mod, mod.training) for mod in m.modules()]
-        m.eval()
-        try:
+        with kept_modes(m, eval=True):
             pred = (torch.cat([m(xm[i : i + 4096]).argmax(-1) for i in range(0, len(xm), 4096)]) if len(xm)
                     else torch.zeros(0))
-        finally:
-            for mod, training in modes:
-                mod.training = training
         out.append(float((pred == trig["target"]).double().mean()) if len(xt) else float("nan"))
     return out[0] if single else out
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
-from metanet._state import with_metanet_defaults
+from metanet._state import kept_modes, with_metanet_defaults
 from metanet.errors import ConfigError, TaskError, whole_number
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, channel_spans, evaluate_masks
@@ -177,13 +177,8 @@ def inspect(
     v = view(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
     # measure in eval mode (no dropout), then give the caller's model back in the mode it came in
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
+    with kept_modes(model, eval=True):
         return _measure(model, v, task, split, x, y, reader, float(support_threshold), int(top_k), t0)
-    finally:
-        for m, training in modes:
-            m.training = training
 
 
 def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tensor, reader: Any,

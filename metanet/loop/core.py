@@ -30,15 +30,14 @@ One round (:func:`round_loss`), for each task of the batch:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import time
-import contextlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -47,7 +46,7 @@ from torch import Tensor, nn
 # the package itself (already loaded): improve's hints name metanet.writer.Writer, which typing.get_type_hints
 # resolves on demand (importing the writer then) without this module importing it
 import metanet
-from metanet._state import forked_rng, with_metanet_defaults
+from metanet._state import forked_rng, kept_modes, with_metanet_defaults
 from metanet.errors import ConfigError, MetanetError, TaskError, check_number
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
@@ -484,12 +483,11 @@ def improve(
     hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": repr(reward), "seed": seed,
                            "tasks_per_round": tasks_per_round, "clip": clip, "track": track,
                            "compare_selections": compare_selections})
-    # the rounds switch the writer between eval and train mode: each of its modules gets the caller's mode back
-    # (the writer always came back in eval mode, even one given in train mode), also after an error
-    modes = [(m, m.training) for m in writer.modules()]
-    # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back
-    # the event file is closed (flushed) also when a round raises
-    with forked_rng(), _modes_restored(modes), contextlib.closing(tb or _NoLog()):
+    # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back. The rounds switch
+    # the writer between eval and train mode: each of its modules gets the caller's mode back (the writer always
+    # came back in eval mode, even one given in train mode), also after an error, and the event file is closed
+    # (flushed) also when a round raises
+    with forked_rng(), kept_modes(writer), contextlib.closing(tb) if tb is not None else contextlib.nullcontext():
         torch.manual_seed(seed)
         for rnd in range(rounds + 1):
             t0 = time.perf_counter()
@@ -540,21 +538,6 @@ def _step_whole(opt: torch.optim.Optimizer, writer: nn.Module) -> None:
             for p, b in zip(writer.parameters(), before):
                 p.copy_(b)
         raise
-
-
-class _NoLog:
-    def close(self) -> None:
-        pass
-
-
-@contextmanager
-def _modes_restored(modes: list[tuple[nn.Module, bool]]) -> Iterator[None]:
-    """Give each module its recorded training mode back when the block ends (normally or by an error)."""
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
 
 
 def _tb_row(tb, row: dict, step: int) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from metanet._state import user_stacklevel, with_metanet_defaults
+from metanet._state import kept_modes, user_stacklevel, with_metanet_defaults
 from metanet.checkpoints import check_float32, load_shipped
 from metanet.errors import CheckpointError, ConfigError, GraphError, whole_number
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
@@ -99,13 +99,8 @@ def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str
     if count != 1:  # every graph head was read at [0] and the neurons of all graphs were listed as the first's
         raise GraphError(f"read() reads one network; got a Batch of {count} graphs: read them one at a time "
                          "(batch.get_example(i)), or call the Reader on the Batch for its raw outputs")
-    modes = [(m, m.training) for m in reader.modules()]  # read in eval mode, then give the reader's modes back
-    reader.eval()
-    try:
+    with kept_modes(reader, eval=True):  # read in eval mode, then give the reader's modes back
         return _read_graph(reader, graph, scan)
-    finally:
-        for m, training in modes:
-            m.training = training
 
 
 def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]:
