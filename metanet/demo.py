@@ -160,10 +160,8 @@ def _check_args(out: Any, seed: Any, candidates: Any, rounds: Any, threads: Any)
         raise ConfigError(f"demo output directory must be a path, got {out!r}")
     from metanet.cli import out_dir
 
-    out = Path(out).expanduser()  # '~' is the home folder, as for metanet.save: it made a folder './~'
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"demo output {out} exists and is not a directory; give a new or existing directory")
-    out_dir(out, "demo output (--out)")  # not under a file, in a writable directory
+    # '~' expanded (as for metanet.save: it made a folder './~'); not an existing file, not under one, writable
+    out = out_dir(out, "demo output (--out)")
     # what the stages write into it: a file or folder in the way failed only when its stage came, minutes in
     for name, want_dir in _OUTPUTS:
         p = out / name
