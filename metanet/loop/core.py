@@ -57,7 +57,7 @@ from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, candidate_reward
 from metanet.loop.tasks import LoopTask, as_loop_tasks, check_seed
 
 __all__ = ["METHODS", "LoopConfig", "score_stacked", "score_candidates", "diversity", "round_loss", "evaluate",
-           "tracked_reward", "improve", "History"]
+           "tracked_reward", "improve", "History", "finite_gradients"]
 
 log = logging.getLogger("metanet.loop")
 
@@ -512,11 +512,8 @@ def improve(
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(writer.parameters(), clip)
-                    grads_ok = all(p.grad is None or torch.isfinite(p.grad).all() for p in writer.parameters())
-                    if grads_ok:
+                    if finite_gradients(writer, rnd):
                         _step_whole(opt, writer)
-                    else:
-                        log.warning("round %d: non-finite gradient, update skipped", rnd)
                     row["loss"] = loss.item()
             row["seconds"] = time.perf_counter() - t0
             hist.rounds.append(row)
@@ -524,6 +521,16 @@ def improve(
             if tb is not None:
                 _tb_row(tb, row, rnd)
     return writer, hist
+
+
+def finite_gradients(writer: nn.Module, rnd: int) -> bool:
+    """Whether every gradient of ``writer`` is finite; if not, the round's update is to be skipped (logged): a broken
+    candidate's NaN can reach the gradient through the joint write of the K candidates, and Adam then made the
+    writer NaN. ``improve`` and the Lightning loop stage both ask it before their optimizer step."""
+    if all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in writer.parameters()):
+        return True
+    log.warning("round %d: non-finite gradient, update skipped", rnd)
+    return False
 
 
 def _step_whole(opt: torch.optim.Optimizer, writer: nn.Module) -> None:

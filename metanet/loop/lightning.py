@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
 from metanet.errors import check_number, check_whole
-from metanet.loop.core import LoopConfig, evaluate, log, round_loss
+from metanet.loop.core import LoopConfig, evaluate, finite_gradients, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
@@ -236,10 +236,8 @@ class LoopModule(L.LightningModule):
         # pass through the writer's joint write of the K candidates can still carry its NaN into the gradient: Adam
         # then made the writer NaN, every later round broken and the next validation raised (the stage died).
         # As `metanet improve` does: skip that update (Adam leaves parameters without a gradient untouched)
-        params = [p for p in self.writer.parameters() if p.grad is not None]
-        if params and not all(torch.isfinite(p.grad).all() for p in params):
-            log.warning("round %d: non-finite gradient, update skipped", self.global_step)
-            for p in params:
+        if not finite_gradients(self.writer, self.global_step):
+            for p in self.writer.parameters():
                 p.grad = None
 
     def configure_optimizers(self):
