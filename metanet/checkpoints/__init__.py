@@ -171,8 +171,13 @@ def _magic(path: Path) -> str:
     try:
         with open(path, "rb") as f:
             head = f.read(9)
+            size = os.fstat(f.fileno()).st_size
     except OSError:
         return "?"  # the loaders name the problem when they open it
+    # safetensors first: its header length is little-endian, so one file in 256 starts with the byte 0x80 (a header
+    # of 128 + 256 n bytes) and was refused as "a PyTorch / Lightning checkpoint"
+    if head[8:9] == b"{" and int.from_bytes(head[:8], "little") <= size - 8:
+        return "safetensors"
     if head.startswith(b"PK\x03\x04"):
         return "zip"
     if head[:1] == b"\x80":

@@ -88,6 +88,15 @@ def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], 
         reader = getattr(metanet, "read", None)
         if reader is None:
             return None, "no reader available"
+    elif isinstance(reader, nn.Module):  # a Reader (imported only then: it loads PyTorch Geometric)
+        from metanet.reader.model import Reader
+        from metanet.reader.predict import read
+
+        if isinstance(reader, Reader):
+            # a Reader (e.g. Reader.load(path)) is callable, but on graphs: called on the model it failed and every
+            # role was "reader failed". Read with it as metanet.read does (the roles need no trigger scan)
+            custom = reader
+            reader = lambda m: read(m, reader=custom, scan=False)  # noqa: E731
     try:
         pred = reader(model)
     except Exception as e:  # roles are optional: a reader that fails must not fail the inspection
@@ -137,7 +146,9 @@ def inspect(
         task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
             sentence or labelled examples ``(x, y)``.
         split: data to measure on.
-        reader: ``"auto"``, ``None`` or a callable ``model -> dict`` with ``neurons: [{layer, index, role}]``.
+        reader: ``"auto"``, ``None``, a :class:`~metanet.reader.Reader` (e.g. ``Reader.load(path)``: the roles
+            :func:`metanet.read` gives with it) or a callable ``model -> dict`` with
+            ``neurons: [{layer, index, role}]``.
         support_threshold: accuracy drop of a class (fraction) that makes a neuron count as supporting it (it
             must also cost the class two examples: one example of a small class is noise).
         top_k: top-activating examples stored per neuron.

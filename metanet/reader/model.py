@@ -66,6 +66,7 @@ construction: nothing in the model depends on the order of hidden nodes.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import warnings
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -654,8 +655,16 @@ class Reader(nn.Module):
         y = y.reshape(-1).long()
         width = self.dprobe_x.shape[-1]
         if len(x) != len(y) or not 0 < len(x) <= self.num_data_probes or x.shape[1] > width:
+            # the bank is as wide as the largest of probe_inputs: a reader built without its tasks' input size
+            # failed here, as its fit began, with no word on which option to change
+            sizes = self.config["probe_inputs"]
+            hint = ("" if x.shape[1] <= width else
+                    f" (the bank's width is the largest of this reader's probe_inputs {sizes}: build it with "
+                    f"{x.shape[1]} among them)" if sizes else
+                    f" (the bank's width is this reader's max_inputs, {width}, without probe_inputs: build it with "
+                    f"probe_inputs [{x.shape[1]}])")
             raise GraphError(f"data probes need 1..{self.num_data_probes} examples with as many labels and at most "
-                             f"{width} input values; got x {tuple(x.shape)}, y {tuple(y.shape)}")
+                             f"{width} input values; got x {tuple(x.shape)}, y {tuple(y.shape)}{hint}")
         if bool((y < 0).any()) or bool((y >= self.num_classes).any()):
             raise GraphError(f"data probe labels must lie in [0, {self.num_classes}); got {y.min()}..{y.max()}")
         b = self.probe_bases.index(base)
@@ -847,10 +856,13 @@ class Reader(nn.Module):
             into = sorted({int(v) for v in data.node_layer[data.edge_index[1, wide]].tolist()}) \
                 if hasattr(data, "node_layer") and bool(wide.any()) else []
             where = f"the connections into neuron layer(s) {into} (input = layer 0) carry" if into else "edges carry"
+            # the kernel this reader's edge_dim holds (a reader built with edge_dim=1 was told "up to 3x3")
+            side = math.isqrt(self.edge_dim)
+            kernel = f"{side}x{side}" if side * side == self.edge_dim else f"{self.edge_dim} entries"
             raise GraphError(
-                f"{where} up to {ea.shape[1]} values each: a kernel larger than 3x3, or a Linear layer reading a "
+                f"{where} up to {ea.shape[1]} values each: a kernel larger than {kernel}, or a Linear layer reading a "
                 f"flattened feature map of more than {self.edge_dim} positions per channel; this reader reads at "
-                f"most {self.edge_dim} values per connection; valid: kernels up to 3x3, and feature maps pooled "
+                f"most {self.edge_dim} values per connection; valid: kernels up to {kernel}, and feature maps pooled "
                 f"(MaxPool2d/AvgPool2d, or AdaptiveAvgPool2d(1)) to at most {self.edge_dim} positions before the "
                 "Linear layer")
         if not isinstance(data, Batch):
