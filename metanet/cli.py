@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import codecs
 import copy
+import errno
 import importlib
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -117,6 +119,9 @@ def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.s
     p = Path(path)
     if p.is_dir():
         raise ConfigError(f"{flag} {str(path)!r} is a directory; give a file path, e.g. {p / example}")
+    if isinstance(path, str) and path.endswith(("/", os.sep)):  # Path() drops the '/': 'new/' wrote 'new'
+        raise ConfigError(f"{flag} {str(path)!r} ends in {os.sep!r}, so names a directory; give a file path, e.g. "
+                          f"{p / example}")
     _parent_is_dir(p, flag, f"a file path, e.g. {example}")
     return p
 
@@ -230,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("metanet: error: the working directory no longer exists (deleted); cd into an existing directory",
               file=sys.stderr)
         return 2
+    hook = threading.excepthook
+    threading.excepthook = _event_writer_hook(hook)
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
@@ -237,6 +244,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a Ctrl-C there was a traceback of whichever import it hit
         print("metanet: interrupted", file=sys.stderr)
         return 130
+    finally:
+        threading.excepthook = hook
+
+
+def _event_writer_hook(hook: Callable[[Any], object]) -> Callable[[Any], object]:
+    """``threading.excepthook`` that does not print an OSError of TensorBoard's event-file thread (a full disk): the
+    writer raises it again in the command, which reports it in one line; the thread's traceback came first."""
+    def quiet(args: Any) -> object:
+        if type(args.thread).__name__ == "_AsyncWriterThread" and isinstance(args.exc_value, OSError):
+            return None
+        return hook(args)
+
+    return quiet
 
 
 def _replace_unencodable() -> None:
@@ -299,11 +319,26 @@ def _main(argv: list[str]) -> int:
         print(f"metanet: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        # a path the file system refuses (read-only, no permission, vanished): one line, like a user mistake
-        if args.debug or e.filename is None:
+        line = os_error_line(e)
+        if args.debug or line is None:
             raise
-        print(f"metanet: error: {e.strerror or e}: {e.filename}", file=sys.stderr)
+        print(f"metanet: error: {line}", file=sys.stderr)
         return 2
+
+
+#: errors of a disk that cannot take a write, whoever raised them
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+
+
+def os_error_line(e: OSError) -> str | None:
+    """The one-line message of an OSError the file system raised (read-only, no permission, a full disk), or None for
+    one that looks like a bug (shown with its traceback). A full disk often names no file (a write to an open file,
+    TensorBoard's or jsonargparse's): it was a traceback."""
+    if e.filename is not None:  # a path the file system refuses: one line, like a user mistake
+        return f"{e.strerror or e}: {e.filename}"
+    if e.errno in _DISK_ERRNOS:
+        return f"{e.strerror or e} (while writing an output file); free some space or write elsewhere, then run again"
+    return None
 
 
 if __name__ == "__main__":

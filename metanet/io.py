@@ -61,7 +61,16 @@ def _path(path: Any, *, error: Callable[[str], Exception] = FileFormatError,
 def _write_path(path: str | os.PathLike) -> Path:
     """:func:`_path` of a file to write: an empty path was "'.': is a directory" (a path never given), and a blank
     one ('  ') wrote a file that :func:`load` then refused as an empty path."""
-    return _path(path, empty=lambda p: f"the path to write is empty ({p!r}); give a file path, e.g. 'net.safetensors'")
+    p = _path(path, empty=lambda p: f"the path to write is empty ({p!r}); give a file path, e.g. 'net.safetensors'")
+    _not_dir_syntax(path)
+    return p
+
+
+def _not_dir_syntax(path: str | bytes | os.PathLike) -> None:
+    """Refuse a file path to write that ends in '/': Path() drops it, and 'out/' wrote a file named 'out'."""
+    text = os.fsdecode(path)
+    if text.endswith(("/", os.sep)):
+        raise IsADirectoryError(errno.EISDIR, "ends in '/', so names a directory; give a file path in it", text)
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -79,6 +88,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
     A ``path`` that is a symbolic link is written through, as ``open(path, "w")`` would: the file it points to is
     replaced and the link kept. An existing file keeps its permission bits, a new one gets ``0o666`` less the umask.
     """
+    _not_dir_syntax(path)
     path = Path(path)
     given = path
     if path.is_symlink():  # os.replace would replace the link itself by a regular file
@@ -101,6 +111,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
         except FileNotFoundError:
             pass  # a new file keeps the mode the temporary was created with: what a plain open() gives
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.filename not in (None, tmp, str(path)):
+            raise  # about another file (one the writer read): its own name says more
+        # a full disk while writing named no file at all (the CLI showed a traceback), a failed rename the temporary
+        raise OSError(e.errno, e.strerror or str(e), str(given)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -46,6 +46,21 @@ class StubTask:
         return self.splits[name]
 
 
+@pytest.fixture(autouse=True)
+def _console_handlers_on_open_streams():
+    """Point logging handlers left on a closed stream back at ``sys.stderr`` after each test: Lightning gives its
+    package logger a ``StreamHandler`` on the ``sys.stderr`` of the moment it is first imported, so a test importing
+    it under ``capsys`` left every later Lightning log line a "--- Logging error ---" traceback on stderr (which
+    tests of one-line errors then read)."""
+    yield
+    import logging
+
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for h in getattr(logger, "handlers", ()):
+            if type(h) is logging.StreamHandler and getattr(h.stream, "closed", False):
+                h.stream = sys.stderr  # not setStream: it flushes the closed stream first
+
+
 @pytest.fixture
 def stub_task():
     """Factory: ``stub_task(x, y, num_classes, name="stub")`` -> a task with exactly that data."""

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from metanet.errors import ArchError, ConfigError, FileFormatError, TaskError, whole_number
-from metanet.io import _path, atomic_write
+from metanet.io import _not_dir_syntax, _path, atomic_write, json_safe
 
 __all__ = ["NeuronDB", "COLUMNS"]
 
@@ -80,12 +80,16 @@ _JSON = {"class_means", "ablation_per_class", "supports", "top_examples"}
 OUTLIER_Z = 4.0
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
+def _json(v: Any) -> str:
+    """``v`` as strict JSON, NaN and ±inf as null (a diverged network's loss of ``inf`` was written as the invalid
+    ``Infinity``, which SQLite's json functions and other languages' parsers reject); :meth:`NeuronDB.load` reads
+    null back as NaN where a number is expected."""
+    return json.dumps(_jsonable(v), allow_nan=False)
+
+
+#: NaN and ±inf as None, in nested lists and dicts (the one helper, metanet.io's; a name of its own here because
+#: tests stop a write halfway by replacing it)
+_jsonable = json_safe
 
 
 class NeuronDB:
@@ -207,13 +211,13 @@ class NeuronDB:
         names = list(COLUMNS)
         con.executemany(
             f"INSERT INTO neurons VALUES ({', '.join('?' * len(names))})",
-            [[json.dumps(_jsonable(r[k])) if k in _JSON else r[k] for k in names] for r in self.rows],
+            [[_json(r[k]) if k in _JSON else r[k] for k in names] for r in self.rows],
         )
         con.executemany(
             "INSERT INTO ablation VALUES (?, ?, ?, ?)",
             [(r["layer"], r["idx"], c, d) for r in self.rows for c, d in enumerate(_jsonable(r["ablation_per_class"]))],
         )
-        con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(_jsonable(v))) for k, v in self.meta.items()])
+        con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, _json(v)) for k, v in self.meta.items()])
         con.executemany("INSERT INTO columns VALUES (?, ?, ?)", [(k, t, m) for k, (t, m) in COLUMNS.items()])
         con.commit()
 
@@ -225,10 +229,15 @@ class NeuronDB:
             con = sqlite3.connect(tmp)
             try:
                 self._fill(con)
+            except sqlite3.OperationalError as e:  # a full disk was a traceback of 'database or disk is full'
+                raise OSError(errno.ENOSPC if "full" in str(e) else errno.EIO, f"cannot write the database ({e})",
+                              tmp) from None
             finally:
                 con.close()
 
-        return atomic_write(_db_path(path, "the database file", "a file path such as 'out/neurons.sqlite'"), write)
+        dest = _db_path(path, "the database file", "a file path such as 'out/neurons.sqlite'")
+        _not_dir_syntax(path)
+        return atomic_write(dest, write)
 
     def save(self, out_dir: str | os.PathLike) -> dict[str, Path]:
         """Write ``neurons.sqlite`` and ``INDEX.md`` into ``out_dir`` (each atomically; ``~`` is the home folder, the

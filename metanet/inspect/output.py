@@ -11,6 +11,7 @@ as it was; a directory that did not exist is created only once complete (the sta
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -73,7 +74,13 @@ def staged(out_dir: str | os.PathLike, owns: Callable[[str], bool] = is_inspect_
     except OSError as e:  # name the output folder, not a staging folder the user never asked for
         raise OSError(e.errno, f"cannot write the output folder here ({e.strerror})", str(out)) from None
     try:
-        yield stage
+        try:
+            yield stage
+        except OSError as e:  # a full disk: name the file in the output folder, not in the staging one
+            name = Path(os.fsdecode(e.filename)) if e.filename is not None else None
+            if name is None or name.parent != stage:
+                raise
+            raise OSError(e.errno, e.strerror, str(out / name.name)) from None
         written = sorted(p.name for p in stage.iterdir())
         if fresh:
             try:
@@ -81,10 +88,25 @@ def staged(out_dir: str | os.PathLike, owns: Callable[[str], bool] = is_inspect_
                 return
             except OSError:
                 out.mkdir(parents=True, exist_ok=True)
-        for name in written:
-            os.replace(stage / name, out / name)
-        for p in out.iterdir():
-            if p.name not in written and owns(p.name) and p.is_file() and not p.is_symlink():
-                p.unlink(missing_ok=True)
+        with _publishing(out):
+            for name in written:
+                os.replace(stage / name, out / name)
+            for p in out.iterdir():
+                if p.name not in written and owns(p.name) and p.is_file() and not p.is_symlink():
+                    p.unlink(missing_ok=True)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextmanager
+def _publishing(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the directory ``out`` itself (no lock file is added to it) while a run moves its
+    files in: two runs into one folder at once each moved their files one by one, so the folder could keep one run's
+    ``INDEX.md`` beside the other's ``neurons.sqlite``. Now the second waits for the first (a few renames) and
+    replaces all of its files."""
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

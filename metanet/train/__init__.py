@@ -43,6 +43,10 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
         )
     except Exception as e:  # noqa: BLE001 - only a MetanetError (maybe wrapped by jsonargparse) is handled here
         cause = _metanet_cause(e)
+        if cause is None and isinstance(e, OSError):  # a full disk or read-only folder for the logs or the export
+            from metanet.cli import os_error_line
+
+            cause = os_error_line(e)
         if debug or cause is None:
             raise
         from lightning.pytorch.utilities.rank_zero import rank_zero_only

@@ -34,6 +34,7 @@ import shlex
 import sqlite3
 import threading
 from collections import OrderedDict
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -372,7 +373,12 @@ class Store:
 
             def __exit__(self_inner, et, ev, tb):
                 if et is not None:
-                    store.conn.execute("ROLLBACK")
+                    # sqlite already rolled back after a full disk (SQLITE_FULL): a second ROLLBACK was a traceback of
+                    # 'cannot rollback - no transaction is active' that hid the cause
+                    if store.conn.in_transaction:
+                        store.conn.execute("ROLLBACK")
+                    if issubclass(et, sqlite3.DatabaseError):  # an INSERT refused (a full disk): say so, not raw
+                        raise ZooError(_db_message(store.db_path, ev)) from None
                     return
                 try:
                     store.conn.execute("COMMIT")
@@ -384,6 +390,29 @@ class Store:
                     raise ZooError(_db_message(store.db_path, e)) from None
 
         return _Tx()
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """A read transaction: the queries inside it see one committed state of the index. Outside one, each query
+        sees the index as it is then, and a build committing a unit between two of them made ``check`` report its
+        rows as rows "without a units row". Keep it short: until it ends, a writer's COMMIT waits (busy timeout).
+
+        Raises:
+            ZooError: the index database is unreadable.
+        """
+        store = self
+
+        class _Snapshot:
+            def __enter__(self_inner):
+                try:  # deferred: the first SELECT takes the shared lock, held until the end
+                    store.conn.execute("BEGIN")
+                except sqlite3.DatabaseError as e:
+                    raise ZooError(_db_message(store.db_path, e)) from None
+
+            def __exit__(self_inner, et, ev, tb):
+                if store.conn.in_transaction:
+                    store.conn.execute("COMMIT" if et is None else "ROLLBACK")
+
+        return _Snapshot()
 
     # --- units -----------------------------------------------------------------------------------------
     def done_units(self) -> set[int]:
@@ -403,8 +432,9 @@ class Store:
         more ``nets`` rows than the unit wrote). Hashes every shard it looks at (about 1 s per GB).
         """
         try:
-            recorded = self.conn.execute("SELECT unit, shard, sha256, nets FROM units ORDER BY unit").fetchall()
-            counts = dict(self.conn.execute("SELECT unit, COUNT(*) FROM nets GROUP BY unit").fetchall())
+            with self.snapshot():  # rows and units row of one committed state (a merge's source may be building)
+                recorded = self.conn.execute("SELECT unit, shard, sha256, nets FROM units ORDER BY unit").fetchall()
+                counts = dict(self.conn.execute("SELECT unit, COUNT(*) FROM nets GROUP BY unit").fetchall())
         except sqlite3.DatabaseError as e:
             raise ZooError(_db_message(self.db_path, e)) from None
         wanted = None if units is None else set(units)
@@ -475,15 +505,19 @@ class Store:
         now = _now()
         cols = [c for c in NET_COLUMNS]
         sql = f"INSERT INTO nets({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        with self._tx():
-            # a unit without a units row is not done: rows left under its number (an index edited by hand) would
-            # collide with its ids
-            self.conn.execute("DELETE FROM nets WHERE unit=?", (unit,))
-            for r in rows:
-                full = {**r, "shard": rel, "unit": unit, "created": now}
-                self.conn.execute(sql, [full[c] for c in cols])
-            self.conn.execute("INSERT INTO units(unit, shard, sha256, nets, seconds, created) VALUES (?,?,?,?,?,?)",
-                              (unit, rel, digest, len(rows), float(seconds), now))
+        try:
+            with self._tx():
+                # a unit without a units row is not done: rows left under its number (an index edited by hand) would
+                # collide with its ids
+                self.conn.execute("DELETE FROM nets WHERE unit=?", (unit,))
+                for r in rows:
+                    full = {**r, "shard": rel, "unit": unit, "created": now}
+                    self.conn.execute(sql, [full[c] for c in cols])
+                self.conn.execute("INSERT INTO units(unit, shard, sha256, nets, seconds, created) VALUES (?,?,?,?,?,?)",
+                                  (unit, rel, digest, len(rows), float(seconds), now))
+        except ZooError:  # not committed (a full disk): its shard is an orphan that only held the space still needed
+            path.unlink(missing_ok=True)
+            raise
 
     def import_unit(self, src: "Store", unit: int) -> bool:
         """Copy a unit (shard file and rows) from another zoo, committed like a build commits it (``created`` becomes
@@ -607,9 +641,15 @@ class Store:
 
     def _check(self) -> CheckReport:
         rep = CheckReport()
-        units = {r["unit"]: r for r in self.conn.execute("SELECT * FROM units")}
+        # the index as one committed state, read first and briefly (a build running meanwhile waits to commit until
+        # the snapshot ends, so the shards are hashed after it): the rows of a unit it commits are all seen, or none
+        with self.snapshot():
+            units = {r["unit"]: r for r in self.conn.execute("SELECT * FROM units").fetchall()}
+            net_rows = self.conn.execute("SELECT id, shard, unit, sha256 FROM nets ORDER BY id").fetchall()
+            dup = self.conn.execute("SELECT run, epoch, COUNT(*) c FROM nets GROUP BY run, epoch HAVING c > 1"
+                                    ).fetchall()
         by_shard: dict[str, list[sqlite3.Row]] = {}
-        for r in self.conn.execute("SELECT id, shard, unit, sha256 FROM nets ORDER BY id"):
+        for r in net_rows:
             by_shard.setdefault(r["shard"], []).append(r)
             rep.nets += 1
         rep.units = len(by_shard)
@@ -669,7 +709,6 @@ class Store:
             rep.notes.append(f"shards/{p.name}: leftover temporary file of an interrupted write")
         for p in sorted(self.path.glob(".recipe.yaml.*.tmp")):
             rep.notes.append(f"{p.name}: leftover temporary file of an interrupted write")
-        dup = self.conn.execute("SELECT run, epoch, COUNT(*) c FROM nets GROUP BY run, epoch HAVING c > 1").fetchall()
         for d in dup:
             rep.problems.append(f"run {d['run']} epoch {d['epoch']} is stored {d['c']} times")
         if repairable:

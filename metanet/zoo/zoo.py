@@ -189,7 +189,12 @@ class Zoo:
     # --- rows ----------------------------------------------------------------------------------------------
     def _all(self) -> list[NetInfo]:
         if self._infos is None:
-            self._infos = [NetInfo.from_row(r) for r in self._store.rows()]
+            # the rows and the unit count of one committed state: read apart, a build committing a unit in between
+            # made `zoo info` say "8 networks ... 3 units built" where the 3 units held 12
+            with self._store.snapshot():
+                rows = self._store.rows()
+                self._units = self._store.count_units()
+            self._infos = [NetInfo.from_row(r) for r in rows]
             self._by_id = {n.id: n for n in self._infos}
         return self._infos
 
@@ -505,7 +510,7 @@ class Zoo:
                 "clean_runs_acc_final": quantiles([n.test_acc for n in finals if n.backdoor is None]),
             },
             "diverged_runs": len({n.run for n in nets if n.diverged}),
-            "units": self._store.count_units(),
+            "units": self._units,  # counted with the rows above (_all)
             "units_planned": self._store.planned_units(),
         }
 
