@@ -73,7 +73,7 @@ if str(ROOT) not in sys.path:
 
 from metanet import tasks  # noqa: E402
 from metanet.errors import MetanetError  # noqa: E402
-from metanet.io import atomic_write  # noqa: E402
+from metanet.io import atomic_write, json_safe  # noqa: E402
 from metanet.nets import Arch, build  # noqa: E402
 from metanet.verify import verify_stacked  # noqa: E402
 from metanet.writer import Writer, generate  # noqa: E402
@@ -914,7 +914,7 @@ def main(argv=None) -> int:
     partial = out.with_suffix(".partial.json")
 
     def checkpoint() -> None:
-        text = json.dumps({**result, "partial": True}, indent=2) + "\n"
+        text = json.dumps(json_safe({**result, "partial": True}), indent=2, allow_nan=False) + "\n"
         atomic_write(partial, lambda tmp: Path(tmp).write_text(text))
 
     ref_seen, ref_heldout, ref_archs = [], [], []
@@ -939,7 +939,7 @@ def main(argv=None) -> int:
         refinement()
     result["seconds_total"] = r4(time.perf_counter() - t_all)
     result["headline"] = headline(result, args.candidates)
-    text = json.dumps(result, indent=2)
+    text = json.dumps(json_safe(result), indent=2, allow_nan=False)
     atomic_write(out, lambda tmp: Path(tmp).write_text(text + "\n"))  # never a half-written results file
     partial.unlink(missing_ok=True)
     print(text)

@@ -41,7 +41,7 @@ from metanet.graph import (  # noqa: E402
     to_graphs,
     to_state_dict,
 )
-from metanet.io import atomic_write  # noqa: E402
+from metanet.io import atomic_write, json_safe  # noqa: E402
 from metanet.nets import build  # noqa: E402
 
 SINGLE = [
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict:
         "population": pops,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    text = json.dumps(result, indent=2)
+    text = json.dumps(json_safe(result), indent=2, allow_nan=False)
     print(text)
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / (
         "graph_encode.quick.json" if args.quick else "graph_encode.json")

@@ -64,7 +64,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from metanet.errors import MetanetError  # noqa: E402
-from metanet.io import atomic_write  # noqa: E402
+from metanet.io import atomic_write, json_safe  # noqa: E402
 from metanet.loop import (DEFAULT_SELECTION, METHODS, REFINE_METHODS, SELECTIONS, LoopConfig, LoopTask,  # noqa: E402
                           choose, evaluate, improve, refine)
 from metanet.nets import Arch  # noqa: E402
@@ -343,9 +343,9 @@ def main(argv=None) -> int:
                     **{f"loop_{m}": v["seconds"] for m, v in methods.items()}, "refinement": r4(sec_refine)},
         "seconds_total": r4(time.perf_counter() - t_all),
     }
-    text = json.dumps(result, indent=1)
+    text = json.dumps(json_safe(result), indent=1, allow_nan=False)
     atomic_write(out, lambda tmp: Path(tmp).write_text(text))  # a failed write never leaves half a results file
-    print(json.dumps(result["headline"], indent=1))
+    print(json.dumps(json_safe(result["headline"]), indent=1, allow_nan=False))
     log(f"wrote {out}")
     return 0
 

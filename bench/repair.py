@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from metanet import edit, tasks  # noqa: E402
-from metanet.io import atomic_write  # noqa: E402
+from metanet.io import atomic_write, json_safe  # noqa: E402
 from metanet.nets import build  # noqa: E402
 
 KEPT = [1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02]
@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_pruning:
         result["pruning"] = pruning_bench(Path(args.prune_zoo), 2 if args.quick else 6, 1 if args.quick else 3, kept)
     result["seconds"] = time.perf_counter() - t0
-    text = json.dumps(result, indent=2)
+    text = json.dumps(json_safe(result), indent=2, allow_nan=False)
     atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
     print(text)
     log(f"wrote {args.out} in {result['seconds']:.0f} s")

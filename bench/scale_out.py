@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from metanet.io import atomic_write  # noqa: E402
+from metanet.io import atomic_write, json_safe  # noqa: E402
 
 
 class MeasurementError(RuntimeError):
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
                                 "speedup_2_threads_vs_1_thread":
                                     runs["1_process_2_threads"]["networks_per_second"] / base}
     result["machine"]["loadavg_end"] = os.getloadavg()
-    text = json.dumps(result, indent=2)
+    text = json.dumps(json_safe(result), indent=2, allow_nan=False)
     print(text)
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"scale_out{'.quick' if args.quick else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from metanet import tasks  # noqa: E402
 from metanet.errors import MetanetError  # noqa: E402
-from metanet.io import atomic_write  # noqa: E402
+from metanet.io import atomic_write, json_safe  # noqa: E402
 from metanet.nets import build  # noqa: E402
 from metanet.verify import verify  # noqa: E402
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = run(k, repeats, args.task, args.split, args.arch)
     result["quick"] = args.quick
-    text = json.dumps(result, indent=2)
+    text = json.dumps(json_safe(result), indent=2, allow_nan=False)
     print(text)
     atomic_write(out, lambda tmp: Path(tmp).write_text(text + "\n"))
     if not result["accuracies_equal"] or result["max_loss_diff"] > 1e-6:

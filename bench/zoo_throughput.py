@@ -42,7 +42,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from metanet.errors import MetanetError  # noqa: E402
-from metanet.io import atomic_write  # noqa: E402
+from metanet.io import atomic_write, json_safe  # noqa: E402
 from metanet.zoo import load_recipe, train_one, train_population  # noqa: E402
 from metanet.zoo.data import load_task_data  # noqa: E402
 
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "load_average_after": [round(x, 2) for x in os.getloadavg()],
                     "torch": torch.__version__, "python": platform.python_version()},
     }
-    text = json.dumps(result, indent=2)
+    text = json.dumps(json_safe(result), indent=2, allow_nan=False)
     print(text)
     if args.out:
         atomic_write(args.out, lambda tmp: Path(tmp).write_text(text + "\n"))  # parent made; never half-written

@@ -32,6 +32,7 @@ the cross-entropy — the comparison point.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from typing import Any, NamedTuple
 
@@ -152,6 +153,15 @@ class RefineResult(NamedTuple):
     after: Report | None
     history: list[float]
 
+    def __repr__(self) -> str:
+        # the tuple repr printed the module, both reports and every step's reward (thousands of characters)
+        def acc(r: Report | None) -> str:
+            return "n/a" if r is None or not math.isfinite(r.accuracy) else f"{r.accuracy:.4f}"
+
+        where = "not verified" if self.after is None else f"on {self.after.task}/{self.after.split}"
+        return (f"RefineResult(accuracy {acc(self.before)} -> {acc(self.after)} {where}, "
+                f"{len(self.history)} steps)")
+
 
 def _examples(x, y) -> tuple[Tensor, Tensor]:
     """Labelled examples ``(x, y)`` as tensors a network runs on (:func:`metanet.tasks.resolve.as_examples`: numpy
@@ -253,6 +263,7 @@ def refine(
     for name, value, positive in (("sigma", sigma, uses), ("lr", lr, True)):
         check_number(name, value, "> 0" if positive else "as a number (sgd ignores its value)",
                      lambda v, positive=positive: not positive or v > 0)
+    sigma, lr = float(sigma), float(lr)  # a Fraction or a huge int was a raw TypeError / OverflowError mid-step
     # a float / None seed was a raw RuntimeError / TypeError from the generator
     seed = check_seed(seed)
     if num_classes is not None:  # 0 was taken as "not given", '10' gave "outputs (10,) but ... has 10 classes"

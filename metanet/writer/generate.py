@@ -148,6 +148,16 @@ class Generated:
     report: GenerationReport
     candidates: list[nn.Module]
 
+    def __repr__(self) -> str:
+        # the dataclass repr printed every candidate module and the whole report (~3,000 characters, 50 lines for
+        # the default 8 candidates): one line naming what it is; print(g.report) gives the details
+        r = self.report
+        acc = None if r.test is None else r.test.accuracy
+        test = ("test not run" if acc is None else "test accuracy n/a" if not math.isfinite(acc)
+                else f"test accuracy {acc:.4f}")
+        return (f"Generated(task={r.task!r}, arch={r.arch!r}, candidate {r.chosen} of {len(r.candidates)}, "
+                f"{test})")
+
     def save(self, path: str | Path) -> Path:
         """Save ``model`` with :func:`metanet.save`; the header's metadata (:func:`metanet.load_meta`) holds the task,
         the architecture, which candidate this is of how many, the seed and shots and the writer
