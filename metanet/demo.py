@@ -50,6 +50,7 @@ from typing import Any, Iterator
 import torch
 
 from metanet.errors import ConfigError, RecipeError, ZooError
+from metanet.io import tensorboard_writer
 
 __all__ = ["run_demo", "register", "tiny_recipe", "STAGES", "HELDOUT_TASK", "QUICK_HELDOUT_TASK", "PRUNE_SPARSITIES",
            "PRUNE_TARGET"]
@@ -220,11 +221,8 @@ def _clear_events(tb: Path) -> None:
 class _Log:
     """The demo's TensorBoard run: a ``SummaryWriter`` that remembers which tags it wrote (tests read them)."""
 
-    def __init__(self, tb_dir: Path) -> None:
-        from torch.utils.tensorboard import SummaryWriter
-
-        _clear_events(tb_dir)
-        self.tb = SummaryWriter(str(tb_dir))
+    def __init__(self, tb: Any) -> None:
+        self.tb = tb  # from tensorboard_writer, which closes it
         self.tags: dict[str, Any] = {"scalars": [], "images": [], "histograms": [], "text": [], "graph": False}
 
     def scalar(self, tag: str, value: float, step: int = 0) -> None:
@@ -257,9 +255,6 @@ class _Log:
             self.tags["graph"] = True
         except Exception:  # noqa: BLE001 - the network graph picture shows the same; never stop the demo for it
             self.tags["graph"] = False
-
-    def close(self) -> None:
-        self.tb.close()
 
 
 # ------------------------------------------------------------------------------------------ figures
@@ -375,24 +370,26 @@ def run_demo(
         out.mkdir(parents=True, exist_ok=True)
         _clear_outputs(out)
         tb_dir = out / "tb"
-        log = _Log(tb_dir)
-        run = _Run(progress, verbose)
-        say = run.say
-        result: dict[str, Any] = {"out": str(out), "tensorboard": str(tb_dir), "seed": seed, "quick": quick}
-        try:
-            result["zoo"] = _stage_zoo(run, out, quick, say)
-            result["read"] = _stage_read(run, out, result["zoo"], log, say)
-            model, result["generate"] = _stage_generate(run, out, seed, candidates, log, say)
-            result["loop"] = _stage_loop(run, seed, quick, candidates, rounds, log, say)
-            result["inspect"] = _stage_inspect(run, out, model, quick, log, say)
-            result["prune"] = _stage_prune(run, out, model, log, say)
-            result["stages"] = run.rows
-            result["seconds"] = round(time.perf_counter() - t_start, 1)
-            table = run.table(result["seconds"])
-            log.text("demo/summary", "    " + table.replace("\n", "\n    "))  # markdown code block
-        finally:
-            run.close()
-            log.close()
+        _clear_events(tb_dir)
+        # the event file closed also after an error; a full disk under it names tb_dir
+        with tensorboard_writer(tb_dir) as tb:
+            log = _Log(tb)
+            run = _Run(progress, verbose)
+            say = run.say
+            result: dict[str, Any] = {"out": str(out), "tensorboard": str(tb_dir), "seed": seed, "quick": quick}
+            try:
+                result["zoo"] = _stage_zoo(run, out, quick, say)
+                result["read"] = _stage_read(run, out, result["zoo"], log, say)
+                model, result["generate"] = _stage_generate(run, out, seed, candidates, log, say)
+                result["loop"] = _stage_loop(run, seed, quick, candidates, rounds, log, say)
+                result["inspect"] = _stage_inspect(run, out, model, quick, log, say)
+                result["prune"] = _stage_prune(run, out, model, log, say)
+                result["stages"] = run.rows
+                result["seconds"] = round(time.perf_counter() - t_start, 1)
+                table = run.table(result["seconds"])
+                log.text("demo/summary", "    " + table.replace("\n", "\n    "))  # markdown code block
+            finally:
+                run.close()
         result["tags"] = log.tags
         if verbose:
             print("\n" + table)

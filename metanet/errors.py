@@ -28,6 +28,8 @@ __all__ = [
     "MetadataError",
     "check_whole",
     "check_number",
+    "check_seed",
+    "integer",
     "whole_number",
 ]
 
@@ -83,9 +85,23 @@ def check_number(name: str, value: Any, valid: str, ok: Callable[[Any], bool], i
     """Raise :class:`ConfigError` unless ``value`` is a finite number (an integer if ``integer``) with
     ``ok(value)``; ``valid`` says which (``"> 0"``)."""
     kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not ok(value):
+    if isinstance(value, bool) or not isinstance(value, kind) or not _finite(value) or not ok(value):
         raise ConfigError(f"need {name} {valid} (a finite {'integer' if integer else 'number'}), got {value!r}")
 
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range (10**400) was a raw OverflowError, not the option's error
+        return False
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """``seed`` as a Python int, else :class:`ConfigError` ``"need {name} (any integer) (a finite integer), got
+    ..."``: the one check of a seed option (the loop's functions and the Lightning stages' data modules). Bools,
+    floats (``1.0`` too), strings and None are refused; numpy integers are taken."""
+    check_number(name, seed, "(any integer)", lambda v: True, integer=True)
+    return int(seed)
 
 
 def whole_number(v: Any) -> int | None:
@@ -111,3 +127,20 @@ def whole_number(v: Any) -> int | None:
     except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of several numbers
         return None
     return int(f) if math.isfinite(f) and f.is_integer() else None
+
+
+def integer(name: str, v: object, least: int | None = None, none: str = "") -> int:
+    """``v`` as an int: Python, numpy or one-element torch integers (not bools, not floats: ``2.0`` candidates are a
+    mistake, not 2), else a TaskError. The one rule of :meth:`~metanet.writer.Writer.write`,
+    :func:`~metanet.writer.generate` and the task transforms' seeds:
+    the writer refused the torch integers ``generate`` passed on. ``none`` prefixes the alternative to an integer
+    (``"None (...) or "``) in the message."""
+    try:
+        if isinstance(v, bool) or str(getattr(v, "dtype", "")) in ("bool", "torch.bool"):
+            raise TypeError
+        i = operator.index(v)
+    except TypeError:
+        i = None
+    if i is None or (least is not None and i < least):
+        raise TaskError(f"{name} must be {none}an integer{f' >= {least}' if least is not None else ''}, got {v!r}")
+    return i

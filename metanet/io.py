@@ -7,6 +7,7 @@ given). No pickle is involved anywhere: loading a file never executes code.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -15,7 +16,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -26,6 +27,9 @@ from metanet.errors import ArchError, FileFormatError, MetadataError
 from metanet.nets import from_spec, spec
 from metanet.nets.spec import weights_problem
 from metanet.verify import _HasModel
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
 
 __all__ = ["save", "load", "load_meta", "atomic_write", "file_sha256", "save_safetensors", "json_safe",
            "FORMAT_VERSION"]
@@ -136,6 +140,57 @@ def _new_temp(path: Path) -> str:
             continue
         return str(tmp)
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
+
+
+@contextlib.contextmanager
+def tensorboard_writer(log_dir: str | os.PathLike) -> Iterator["SummaryWriter"]:
+    """A TensorBoard ``SummaryWriter`` logging to ``log_dir``, flushed and closed on exit (also after an error).
+
+    Its event file is written by a thread that hands a full disk back as an OSError naming no file (the CLI's one
+    line did not say where): such an error raised by the writer is raised again with the same errno, naming
+    ``log_dir``. Other errors pass through unchanged.
+
+    Args:
+        log_dir: the run's log folder (created if missing).
+
+    Raises:
+        OSError: the log folder or its event file cannot be written (``filename`` set).
+    """
+    from torch.utils.tensorboard import SummaryWriter
+
+    with _log_dir_named(log_dir):
+        writer = SummaryWriter(str(log_dir))
+    try:
+        with _log_dir_named(log_dir):
+            yield writer
+            writer.flush()  # raises what the event-file thread failed with (close alone may not)
+    except BaseException:
+        with contextlib.suppress(OSError):  # that failure raised again must not hide the first error
+            writer.close()
+        raise
+    with _log_dir_named(log_dir):
+        writer.close()
+
+
+@contextlib.contextmanager
+def _log_dir_named(log_dir: str | os.PathLike) -> Iterator[None]:
+    """An OSError naming no file raised by TensorBoard's writer, raised again (same errno) naming ``log_dir``."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is not None or not _raised_by_tensorboard(e):
+            raise
+        raise OSError(e.errno, e.strerror or str(e), str(log_dir)) from e
+
+
+def _raised_by_tensorboard(e: BaseException) -> bool:
+    """Whether ``e`` went through TensorBoard's writer code (its event-file thread's error is raised again there)."""
+    tb = e.__traceback__
+    while tb is not None:
+        if f"{os.sep}tensorboard{os.sep}" in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def json_safe(obj: Any) -> Any:

@@ -50,3 +50,11 @@ def test_check_whole_and_check_number_name_the_option():
             check_number("lr", bad, "> 0", lambda v: v > 0)
     with pytest.raises(ConfigError, match=r"\(a finite integer\)"):
         check_number("steps", 2.5, ">= 1", lambda v: v >= 1, integer=True)
+
+
+def test_check_number_refuses_an_int_beyond_float_range_with_its_own_error():
+    # math.isfinite(10**400) raised a raw OverflowError instead of the option's ConfigError
+    for integer in (False, True):
+        with pytest.raises(ConfigError, match=r"need sigma > 0 \(a finite"):
+            check_number("sigma", 10**400, "> 0", lambda v: v > 0, integer=integer)
+    check_number("seed", 10**30, "(any integer)", lambda v: True, integer=True)  # large, but a float holds it

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from metanet.errors import ArchError, TaskError
+from metanet.errors import ArchError, TaskError, check_number
 
 __all__ = ["neural_cleanse"]
 
@@ -49,11 +49,16 @@ def neural_cleanse(
     Raises:
         ArchError: ``steps`` or ``batch`` not a whole number >= 1, or networks whose logits are not ``num_classes``.
         TaskError: no clean inputs.
+        ConfigError: ``lr`` not a finite number > 0, or ``seed`` not an integer.
     """
     for name, value in (("steps", steps), ("batch", batch)):
         # steps < 1 would return "no class reachable" (all inf) without optimising anything
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ArchError(f"Neural Cleanse {name} {value!r} is not valid: a whole number >= 1")
+    # NaN / negative lr was a raw ValueError from Adam, a float / bool / tensor seed a raw RuntimeError
+    check_number("Neural Cleanse lr", lr, "> 0", lambda v: v > 0)
+    check_number("Neural Cleanse seed", seed, "(any integer)", lambda v: True, integer=True)
+    lr, seed = float(lr), int(seed)  # numpy integers: manual_seed takes only Python ints
     if len(x) == 0:
         raise TaskError("Neural Cleanse got no clean inputs (x is empty): it needs examples to stamp masks on")
     shape = tuple(x.shape[1:])

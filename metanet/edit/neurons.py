@@ -143,8 +143,10 @@ def _number(value: Any, what: str) -> float:
     """``value`` as a finite float; ArchError naming ``what`` otherwise (an inf / NaN bias would make every
     output of the network inf / NaN, which verification would only report afterwards)."""
     try:
+        if isinstance(value, (bool, np.bool_)) or getattr(value, "dtype", None) == torch.bool:
+            raise TypeError  # True is no factor of 1: a flag passed where the number belongs
         x = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of several numbers
         raise ArchError(f"{what} {value!r} is not a number; valid: a finite number") from None
     if not math.isfinite(x):
         raise ArchError(f"{what} {x} is not finite; valid: a finite number")

@@ -59,11 +59,11 @@ from torch import Tensor, nn
 
 from metanet.edit.cleanse import neural_cleanse
 from metanet.edit.edits import any_network, prepare
-from metanet.edit.neurons import remove_neurons, scale_neurons, scale_route
+from metanet.edit.neurons import removed, remove_neurons, scale_neurons, scale_route
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import summary, triggered_set
 from metanet._state import with_metanet_defaults
-from metanet.errors import ArchError, TaskError
+from metanet.errors import ArchError, TaskError, check_number
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView, as_model
 from metanet.verify import Network
@@ -217,12 +217,15 @@ def _select(
     flat = [(float(s), l, j) for l, ss in sc.items() for j, s in enumerate(ss.tolist())]
     flat.sort(reverse=True)
     total = len(flat)
+    # neurons removed already (an earlier edit or round) count towards "never a whole layer": else removing the
+    # rest was chosen, then refused by remove_neurons (an ArchError naming a removal the caller never asked for)
+    room = {L.index: L.width - 1 - len(removed(v, L.index)) for L in v.layers}
     per_layer: dict[int, int] = {}
     cand = []
     for f in flat:  # trigger-excited neurons, never a whole layer
         if f[0] <= 0 or len(cand) >= max(1, int(max_fraction * total)):
             continue
-        if per_layer.get(f[1], 0) < v.layer(f[1]).width - 1:
+        if per_layer.get(f[1], 0) < room[f[1]]:
             per_layer[f[1]] = per_layer.get(f[1], 0) + 1
             cand.append(f)
     # 1. scale the outputs of the top-k neurons by alpha (0: remove): one masked pass for all variants
@@ -431,9 +434,14 @@ def reconstruct_trigger(
         TaskError: fewer than :data:`MIN_BLIND_CLASSES` classes (the anomaly index is degenerate there: on two
             classes it never flags either, however small one mask is), or a ``target`` that is not a class.
         ArchError: ``model`` is no network, or one that cannot run (meta device, TorchScript).
+        ConfigError: ``threshold``, ``compact``, ``lr`` or ``seed`` that is not a number of its range.
     """
     if isinstance(num_classes, int) and not isinstance(num_classes, bool) and num_classes < MIN_BLIND_CLASSES:
         raise TaskError(f"{BLIND_NEEDS}; num_classes is {num_classes}")
+    # NaN compares False: a NaN threshold reported "no backdoor" for any network; a tensor one stayed in the info
+    check_number("threshold", threshold, "(an anomaly index)", lambda v: True)
+    check_number("compact", compact, "in [0, 1] (a mask concentration)", lambda v: 0 <= v <= 1)
+    threshold, compact = float(threshold), float(compact)
     if target is not None and (isinstance(target, bool) or not hasattr(target, "__index__")
                                or not 0 <= int(target) < num_classes):
         raise TaskError(f"reconstruct_trigger target {target!r} is not a class (0..{num_classes - 1})")

@@ -34,10 +34,15 @@ def _inspect(args: argparse.Namespace) -> int:
     args.out = str(out_dir(args.out))  # before measuring, not after ('~' expanded: the output used './~')
     if args.tensorboard is not None:
         args.tensorboard = str(out_dir(args.tensorboard, "--tensorboard"))
+    reader: Any = None if args.no_reader else "auto"
+    if args.reader is not None:
+        from metanet.reader import Reader
+
+        # before the network, as 'metanet read --reader': a missing or unreadable checkpoint is one line
+        reader = Reader.load(args.reader)
     model = load(args.file)
     task = _task_for(args, load_meta(args.file))
-    db = inspect(model, task, split=args.split, reader=None if args.no_reader else "auto",
-                 max_examples=args.max_examples)
+    db = inspect(model, task, split=args.split, reader=reader, max_examples=args.max_examples)
     out = Path(args.out)
     with staged(out) as stage:  # this run's files replace the last run's, stale pictures included; all or nothing
         paths = {k: out / p.name for k, p in db.save(stage).items()}
@@ -225,7 +230,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p, "output directory", "data to measure on")
     p.add_argument("--tensorboard", metavar="DIR", help="also log the pictures and INDEX to TensorBoard here")
     p.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
-    p.add_argument("--no-reader", action="store_true", help="do not ask the reader for neuron roles")
+    roles = p.add_mutually_exclusive_group()
+    roles.add_argument("--reader", type=in_path, default=None, metavar="PATH",
+                       help="reader checkpoint for the neuron roles (default: the one shipped with metanet)")
+    roles.add_argument("--no-reader", action="store_true", help="do not ask the reader for neuron roles")
     p.add_argument("--max-examples", type=positive_int, metavar="N", help="measure on the first N examples of the split only")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_inspect)

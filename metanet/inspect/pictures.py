@@ -22,7 +22,7 @@ from metanet.errors import ArchError, TaskError, check_whole
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.netview import view
 from metanet.inspect.output import is_picture, staged
-from metanet.io import atomic_write
+from metanet.io import atomic_write, tensorboard_writer
 from metanet.tasks import resolve
 
 __all__ = ["weight_grid", "top_examples", "ablation_heatmap", "figure_array", "save_pictures", "is_image_task"]
@@ -266,13 +266,8 @@ def save_pictures(
             _save_png(fig, stage / f"{name}.png")
     paths = [out / f"{name}.png" for name in figs]
     if tensorboard is not None:
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(log_dir=str(tensorboard))
-        try:
+        with tensorboard_writer(tensorboard) as writer:  # a full disk under it names the folder
             for name, fig in figs.items():
                 writer.add_image(f"inspect/{name}", figure_array(fig), step, dataformats="HWC")
             writer.add_text("inspect/INDEX", db.index_md(), step)
-        finally:
-            writer.close()
     return paths

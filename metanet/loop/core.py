@@ -103,6 +103,11 @@ class LoopConfig:
         check_number("ce_weight", self.ce_weight, ">= 0", lambda v: v >= 0)
         for name, low in (("mixup", 0), ("refine_steps", 0), ("refine_population", 1)):
             check_number(name, getattr(self, name), f">= {low}", lambda v, low=low: v >= low, integer=True)
+        # as Python numbers: a Fraction sigma was a raw TypeError mid-round, a numpy integer stayed one
+        for name in ("temperature", "beta", "sigma", "refine_sigma", "ce_weight"):
+            setattr(self, name, float(getattr(self, name)))
+        for name in ("mixup", "refine_steps", "refine_population", "folds"):
+            setattr(self, name, int(getattr(self, name)))
 
 
 
@@ -224,9 +229,10 @@ def _task_loss(writer, lt: LoopTask, cfg: LoopConfig, reward: Reward, seed: int)
         g = torch.Generator().manual_seed(seed + 17)
         eps = {k: torch.randn(v.shape, generator=g) for k, v in mu.items()}
 
-        def perturb(p: dict[str, Tensor], fold: int = 0) -> dict[str, Tensor]:  # the same eps for every write
+        def pg_perturb(p: dict[str, Tensor], fold: int = 0) -> dict[str, Tensor]:  # the same eps for every write
             return {k: v.detach() + _pg_scale(v, cfg.sigma) * eps[k] for k, v in p.items()}
 
+        perturb = pg_perturb  # a named def, not a redefinition of the None above (pyflakes)
         scale = {k: _pg_scale(v, cfg.sigma) for k, v in mu.items()}
         cand = perturb(mu)
     else:
@@ -468,16 +474,12 @@ def improve(
             check_scorable(lt, sel, folds)
     per = tasks_per_round or len(batch_all)
     opt = torch.optim.Adam(writer.parameters(), lr=lr)
-    tb = None
     if log_dir is not None:
-        from torch.utils.tensorboard import SummaryWriter
-
         from metanet.cli import out_dir
+        from metanet.io import tensorboard_writer
 
         # '~' expanded (SummaryWriter made a folder named '~'); an existing file there was a raw FileExistsError
         log_dir = str(out_dir(log_dir, "log_dir"))
-
-        tb = SummaryWriter(log_dir)
     # every argument that shapes the run, so it can be reproduced from its config (tasks_per_round, clip, track and
     # compare_selections were missing)
     hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": repr(reward), "seed": seed,
@@ -486,8 +488,9 @@ def improve(
     # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back. The rounds switch
     # the writer between eval and train mode: each of its modules gets the caller's mode back (the writer always
     # came back in eval mode, even one given in train mode), also after an error, and the event file is closed
-    # (flushed) also when a round raises
-    with forked_rng(), kept_modes(writer), contextlib.closing(tb) if tb is not None else contextlib.nullcontext():
+    # (flushed) also when a round raises; a full disk under it names the log folder
+    with forked_rng(), kept_modes(writer), \
+            tensorboard_writer(log_dir) if log_dir is not None else contextlib.nullcontext() as tb:
         torch.manual_seed(seed)
         for rnd in range(rounds + 1):
             t0 = time.perf_counter()

@@ -15,17 +15,19 @@ A round whose gradient is not finite (a broken candidate's NaN) updates nothing 
 
 from __future__ import annotations
 
+import os
+
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from metanet.errors import check_number, check_whole
+from metanet.errors import ConfigError, check_number, check_seed, check_whole
 from metanet.loop.core import LoopConfig, evaluate, finite_gradients, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
-from metanet.train.stage import check_export, export_at_fit_end, skip_step
+from metanet.train.stage import check_export, check_precision, export_at_fit_end, skip_step, validate_on_resume
 from metanet.writer.model import Writer
 
 __all__ = ["LoopModule", "LoopDataModule"]
@@ -92,6 +94,9 @@ class LoopDataModule(L.LightningDataModule):
         # tasks had no test split, and the first validation, after a whole epoch of rounds, raised
         check_whole("loop data query (val + test examples per class)", h.query, 2)
         check_bases(h.bases, "loop data bases")  # [] failed in the first round (torch's RuntimeError)
+        # named here, as the writer's data module does: 1.5 was the sampler's "episode seed must be an integer",
+        # from setup, naming no option of this module
+        check_seed(h.seed, "loop data seed")
 
     def prepare_data(self) -> None:
         from metanet import tasks
@@ -148,7 +153,8 @@ class LoopModule(L.LightningModule):
 
     Args:
         writer: ``"shipped"`` (the packaged checkpoint), a checkpoint path, or None (a fresh ``Writer(hidden,
-            message)``).
+            message)``). A checkpoint is read when the module is configured for a fit (``configure_model``; also by
+            ``load_from_checkpoint``), not when it is constructed: ``self.writer`` is None until then.
         hidden, message: the fresh writer's sizes (:class:`~metanet.writer.Writer`; unused when a checkpoint is
             loaded).
         method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps, refine_method, selection,
@@ -182,20 +188,42 @@ class LoopModule(L.LightningModule):
     ) -> None:
         super().__init__()
         check_number("lr", lr, "> 0", lambda v: v > 0)  # as `metanet improve`; Adam refused it only when fitting began
+        if writer is not None and not isinstance(writer, (str, os.PathLike)):
+            raise ConfigError(f"writer must be 'shipped', a checkpoint path or None (a fresh writer), got {writer!r}")
         self.save_hyperparameters()
-        if writer is None:
-            self.writer = Writer(hidden, message)
-        else:
-            self.writer = Writer.load(None if writer == "shipped" else writer)
-        self.writer.train()
+        # a checkpoint is read in configure_model: LightningCLI constructs the module before it runs anything, and a
+        # resumed fit replaces the weights anyway
+        self.writer: Writer | None = Writer(hidden, message) if writer is None else None
         self.cfg = LoopConfig(method=method, candidates=candidates, keep=keep, temperature=temperature, beta=beta,
                               sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps,
                               refine_method=refine_method, selection=selection, folds=folds)
         self.reward = make_reward(reward)
 
+    def configure_model(self) -> None:
+        # Lightning calls this before it restores a --ckpt_path checkpoint and before configure_optimizers (and
+        # load_from_checkpoint before it loads the weights); once: a validate after the fit keeps the trained writer
+        if self.writer is None:
+            path = self.hparams.writer
+            self.writer = Writer.load(None if path == "shipped" else path).train()
+
     def setup(self, stage: str) -> None:
+        check_precision(self)  # the writer's ridge solves compute in float32 only
         if stage == "fit":
             check_export(self)
+            acc = self.trainer.accumulate_grad_batches
+            if acc != 1:
+                # the task stream (train_dataloader) and the candidates' seeds are indexed by the optimisation step:
+                # accumulated rounds drew the same seeds, and each epoch after the first trained again on tasks of
+                # the one before
+                raise ConfigError(f"--trainer.accumulate_grad_batches={acc}: a LoopModule round is one optimisation "
+                                  "step (its tasks and seeds are indexed by the step); for more tasks per step raise "
+                                  "data.tasks_per_round instead, and leave accumulate_grad_batches at 1")
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        # a last.ckpt taken after an epoch's last round (train/loop.yaml saves one every round) precedes that
+        # epoch's validation: Lightning resumed past it, so the resumed run's held-out metrics and best checkpoint
+        # lacked the uninterrupted run's
+        validate_on_resume(self, checkpoint)
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx):
         return batch  # LoopTasks hold a frozen Arch; the loop runs on CPU

@@ -128,7 +128,8 @@ class SizePenalty(Reward):
         real = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (weight, threshold))
         if not (real and math.isfinite(weight) and math.isfinite(threshold) and weight >= 0 and threshold >= 0):
             raise ConfigError(f"SizePenalty needs finite weight >= 0 and threshold >= 0, got {weight!r}, {threshold!r}")
-        self.weight, self.threshold = weight, threshold
+        # as floats: a Fraction or a huge int was a raw TypeError / OverflowError when the first candidate was scored
+        self.weight, self.threshold = float(weight), float(threshold)
 
     def score(self, reports, params):
         """Minus ``weight`` times the fraction of connections whose magnitude is above ``threshold``."""

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from torch import Tensor
 
-from metanet.errors import ArchError, TaskError, check_number
+# check_seed, which the loop's modules import from here: 1.5 was a TaskError from the writer or a raw RuntimeError,
+# None a raw TypeError, and a numpy integer an OverflowError
+from metanet.errors import ArchError, TaskError, check_number, check_seed
 from metanet.nets import Arch
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
@@ -95,13 +96,6 @@ class LoopTask:
                     ib = self.index[b].get(pool)
                     if ib is not None and torch.isin(ia, ib).any():
                         raise TaskError(f"task {self.name}: {a} and {b} share examples of {pool}; they must be disjoint")
-
-
-def check_seed(seed: Any) -> int:
-    """``seed`` as a Python int, else ConfigError, as :func:`~metanet.loop.improve` checks it: 1.5 was a TaskError
-    from the writer or a raw RuntimeError, None a raw TypeError, and a numpy integer an OverflowError."""
-    check_number("seed", seed, "(any integer)", lambda v: True, integer=True)
-    return int(seed)
 
 
 def _row_keys(x: Tensor) -> list[bytes]:

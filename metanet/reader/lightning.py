@@ -375,6 +375,10 @@ class ReaderModule(L.LightningModule):
         # checked here, not by AdamW when the fit starts (a ValueError traceback after the data was loaded)
         check_number("lr", lr, "> 0", lambda v: v > 0)
         check_number("weight_decay", weight_decay, ">= 0", lambda v: v >= 0)
+        from metanet.train.stage import check_flag
+
+        for name, v in (("stats", stats), ("saliency", saliency)):  # "no" was truthy: the features were on
+            check_flag(name, v)
         self.save_hyperparameters()
         # a string goes as it is, for the Reader's error (list("mnist") was five one-letter tasks)
         self.reader = Reader(tasks if isinstance(tasks, str) else list(tasks), hidden, layers, edge_dim, max_layers,
@@ -385,9 +389,10 @@ class ReaderModule(L.LightningModule):
         self._warned: set[str] = set()  # undefined metrics already warned about
 
     def setup(self, stage: str | None = None) -> None:
-        if stage == "fit":
-            from metanet.train.stage import check_export
+        from metanet.train.stage import check_export, check_precision
 
+        check_precision(self)  # bf16 autocast: torch's sparse message passing raised deep in the first step
+        if stage == "fit":
             check_export(self)
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if dm is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from metanet.errors import TaskError
@@ -13,7 +14,11 @@ from .task import SPLITS, Task
 
 __all__ = ["get", "available", "info", "clear_cache"]
 
-_TASKS: dict[str, Task] = {}
+# the tasks last asked for, least recently used first: a long-running process naming many tasks (a service verifying
+# on "fashion-mnist[0-8]+permute(SEED)" for every SEED) kept each one's row indices, about 0.5 MB a task, forever;
+# a task dropped here is rebuilt on its next get (cheap: the base data stay cached)
+_TASKS: "OrderedDict[str, Task]" = OrderedDict()
+_MAX_TASKS = 64
 _LOCK = threading.Lock()
 
 
@@ -21,17 +26,20 @@ def get(name: str | Task) -> Task:
     """The task called ``name`` in the task grammar (e.g. ``"fashion-mnist[0-4]+permute(3)"``).
 
     Case and whitespace are ignored; ``Task.name`` is the canonical form. Tasks and their base data are
-    cached per process. A ``Task`` is returned unchanged. Raises TaskError for a bad name or missing data.
+    cached per process (the last 64 tasks named; every base data set). A ``Task`` is returned unchanged. Raises
+    TaskError for a bad name or missing data.
     """
     if isinstance(name, Task):
         return name
     spec = parse_spec(name)
     key = spec.canonical
     with _LOCK:
-        task = _TASKS.get(key)
+        task = _TASKS.pop(key, None)
         if task is None:
             task = Task(key, load_base(spec.base), spec.classes, spec.transforms, base=spec.base, registered=True)
-            _TASKS[key] = task
+        _TASKS[key] = task
+        while len(_TASKS) > _MAX_TASKS:
+            _TASKS.popitem(last=False)
     return task
 
 

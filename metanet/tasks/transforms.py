@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metanet.errors import TaskError
+from metanet.errors import TaskError, integer
 
 __all__ = ["Transform", "TRANSFORM_FORMS", "MAX_SEED", "seeded_permutation"]
 
@@ -30,7 +30,15 @@ _SEEDED = {"permute": True, "invert": False, "relabel": True}
 
 
 def seeded_permutation(seed: int, n: int) -> np.ndarray:
-    """The permutation of ``range(n)`` used by ``permute(seed)`` / ``relabel(seed)`` (int64 array)."""
+    """The permutation of ``range(n)`` used by ``permute(seed)`` / ``relabel(seed)`` (int64 array).
+
+    Raises:
+        TaskError: ``seed`` not an integer in 0..MAX_SEED or ``n`` not an integer >= 0 (Python or numpy integers;
+            ``True`` was taken as seed 1 or n 1, a float was a raw TypeError from numpy).
+    """
+    seed, n = integer("seed", seed, least=0), integer("n", n, least=0)
+    if seed > MAX_SEED:
+        raise TaskError(f"seed must be an integer between 0 and {MAX_SEED}, got {seed!r}")
     return np.random.default_rng(seed).permutation(n).astype(np.int64)
 
 

@@ -23,6 +23,7 @@ __all__ = ["cli_main"]
 
 def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
     import lightning as L
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
 
     # `metanet train ARGS` passes ARGS while sys.argv still holds them (DDP re-launches its workers from sys.argv,
     # so it stays as it is): LightningCLI's warning about that is noise here
@@ -41,6 +42,15 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
             # --debug keeps jsonargparse's own error: the whole usage, then every subtype it tried
             **({} if debug else {"parser_class": _parser_class()}),
         )
+    except SIGTERMException:
+        # Lightning ends a fit at the end of the batch a SIGTERM (kill, timeout, Slurm) arrived in, with a SystemExit
+        # of code None: the command exited 0, as if the run had finished (its export was never written)
+        from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+        if rank_zero_only.rank == 0:
+            print("metanet: terminated (SIGTERM); the checkpoints saved so far are kept (resume from the last one "
+                  "with --ckpt_path=last)", file=sys.stderr)
+        return 143
     except Exception as e:  # noqa: BLE001 - only a MetanetError (maybe wrapped by jsonargparse) is handled here
         cause = _metanet_cause(e)
         if cause is None and isinstance(e, OSError):  # a full disk or read-only folder for the logs or the export
@@ -163,7 +173,8 @@ def _cli_class() -> type:
         """LightningCLI whose ``--ckpt_path=last`` finds the last checkpoint of the latest earlier run (and any other
         ``--ckpt_path`` that is not a checkpoint file is one error line), whose ``test``/``predict`` on a module
         without that stage is one error line, whose ``--trainer.fast_dev_run`` writes no checkpoint, and which leaves
-        the config's LearningRateMonitor out when there is no logger (``--trainer.logger=false``)."""
+        the config's LearningRateMonitor out when there is no logger (``--trainer.logger=false``) and its
+        ModelCheckpoint callbacks when checkpointing is off (``--trainer.enable_checkpointing=false``)."""
 
         def _resolve_last(self) -> None:
             cfg = self.config_init[self.subcommand]
@@ -188,6 +199,10 @@ def _cli_class() -> type:
 
         def _before(self) -> None:
             _check_stage(self.subcommand, self.model, self.datamodule)
+            if type(self.model).__module__.startswith("metanet."):  # before the data (a zoo's graphs) is loaded
+                from metanet.train.stage import check_precision
+
+                check_precision(self.model, self.trainer)
             self._resolve_last()
             _check_ckpt_path(self.config_init[self.subcommand].get("ckpt_path"))
             if self.trainer.fast_dev_run:
@@ -202,6 +217,16 @@ def _cli_class() -> type:
                                              if not isinstance(c, LearningRateMonitor)]
 
         before_fit = before_validate = before_test = before_predict = _before
+
+        def _instantiate_trainer(self, config: dict[str, Any], callbacks: list) -> Any:
+            # --trainer.enable_checkpointing=false: the config's ModelCheckpoint callbacks are left out (as the
+            # LearningRateMonitor without a logger); Lightning's Trainer raised a MisconfigurationException
+            # traceback ("found `ModelCheckpoint` in callbacks list"), and the config offers no way to remove them
+            if config.get("enable_checkpointing") is False and isinstance(config.get("callbacks"), list):
+                from lightning.pytorch.callbacks import ModelCheckpoint
+
+                config["callbacks"] = [c for c in config["callbacks"] if not isinstance(c, ModelCheckpoint)]
+            return super()._instantiate_trainer(config, callbacks)
 
     return MetanetCLI
 

@@ -1,5 +1,6 @@
 """What the reader, writer and loop :class:`~lightning.LightningModule` s share: the TensorBoard step of a figure,
-the fit-end export and its check at setup, a skipped step under DDP, and where a resumed fit stands.
+the fit-end export and its check at setup, a skipped step under DDP, where a resumed fit stands (and the validation
+it was saved before), the check of a bool option, and of the trainer's precision.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from typing import Any, Callable
 import lightning as L
 from torch import Tensor
 
-__all__ = ["figure_step", "export_at_fit_end", "fit_position", "check_export", "skip_step"]
+__all__ = ["figure_step", "export_at_fit_end", "fit_position", "check_export", "check_flag", "skip_step",
+           "validate_on_resume", "check_precision"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -78,6 +80,19 @@ def check_export(module: L.LightningModule) -> None:
         out_file(path, flag="model.export", example="model.safetensors")
 
 
+def check_flag(name: str, value: Any) -> None:
+    """Raise :class:`~metanet.errors.ConfigError` unless ``value`` is True or False: the one check of a stage's bool
+    option. A string (``"no"`` from a YAML typo or a quoted CLI value) or a number was taken as truthy.
+
+    Raises:
+        ConfigError: naming the option and the valid values.
+    """
+    if not isinstance(value, bool):
+        from metanet.errors import ConfigError
+
+        raise ConfigError(f"{name} must be true or false, got {type(value).__name__} {value!r}")
+
+
 def skip_step(module: L.LightningModule) -> Tensor | None:
     """What ``training_step`` returns for a batch with nothing to learn from (every episode degenerate, every
     candidate broken): None, so Lightning skips the step, on one process. Under DDP Lightning refuses None ("Skipping
@@ -88,3 +103,83 @@ def skip_step(module: L.LightningModule) -> Tensor | None:
         return None
     params = [p for p in module.parameters() if p.requires_grad]
     return 0.0 * sum(p.reshape(-1)[0] for p in params) if params else None
+
+
+def _validates_after(trainer: Any, epoch: int, in_epoch: int, in_fit: int, last: bool) -> bool | None:
+    """Whether the fit validates after training batch ``in_epoch`` of ``epoch`` (``in_fit`` of the whole fit;
+    ``last``: the epoch's last), as Lightning decides it; None when that depends on what is not known before the
+    data is loaded (a fractional ``val_check_interval``) or on the clock."""
+    if not trainer.enable_validation:
+        return False
+    if getattr(trainer, "_val_check_time_interval", None) is not None:  # max_time-style interval: the clock
+        return None
+    every, interval = trainer.check_val_every_n_epoch, trainer.val_check_interval
+    if every is None:  # every `interval` batches of the whole fit
+        return isinstance(interval, int) and in_fit % interval == 0
+    if (epoch + 1) % every != 0:
+        return False
+    if last:
+        return True
+    if isinstance(interval, int):
+        return in_epoch % interval == 0
+    return None if interval < 1.0 else False
+
+
+def validate_on_resume(module: L.LightningModule, checkpoint: dict[str, Any]) -> bool:
+    """From ``on_load_checkpoint``: have a fit resumed from ``checkpoint`` run the validation it was saved before.
+
+    A checkpoint saved as a training batch ended (``every_n_train_steps``: ``train/loop.yaml`` saves last.ckpt after
+    every round) at a batch the fit validates after, such as an epoch's last, precedes that validation. Lightning
+    resumed past it: the resumed fit's held-out metrics, and the checkpoints chosen by them, lacked the ones the
+    uninterrupted fit has there. The checkpoint's progress is marked as Lightning marks one saved during that
+    validation (the batch done, the validation begun), whose restart runs the validation again and then goes on as
+    the uninterrupted fit did (the epoch's end, its hooks and the logged steps alike). True if it was marked.
+    """
+    trainer = module._trainer
+    if trainer is None or trainer.state.fn != "fit":  # load_from_checkpoint, validate, test: nothing resumes
+        return False
+    loop = checkpoint.get("loops", {}).get("fit_loop", {})
+    try:
+        train, val = loop["epoch_loop.batch_progress"], loop["epoch_loop.val_loop.batch_progress"]
+        total, current, vt = train["total"], train["current"], val["total"]
+        # saved as a training batch ended: processed, not yet completed; and not during a validation (Lightning
+        # runs that one again itself)
+        if not total["ready"] == total["started"] == total["processed"] == total["completed"] + 1 \
+                or vt["processed"] != vt["started"]:
+            return False
+        epoch = loop["epoch_progress"]["current"]["started"] - 1  # the epoch that batch belongs to
+        due = _validates_after(trainer, epoch, current["processed"], total["processed"], bool(train["is_last_batch"]))
+    except (KeyError, TypeError, AttributeError):  # another Lightning's layout: resumed as Lightning resumes it
+        return False
+    if not due:
+        return False
+    for progress in (total, current):
+        progress["completed"] += 1
+    val["current"].update(ready=1, started=1, processed=0, completed=0)  # its first batch begun: run from the start
+    vt.update(ready=vt["processed"] + 1, started=vt["processed"] + 1, completed=vt["processed"])
+    return True
+
+
+# what Lightning's `trainer.precision` is for a float32 run ("32" and 32 are normalised to it)
+_FLOAT32 = "32-true"
+
+
+def check_precision(module: L.LightningModule, trainer: Any = None) -> None:
+    """Refuse a ``trainer.precision`` other than float32 (``32-true``) for the reader, writer and loop modules, in
+    every stage: they compute in float32 only. Under ``bf16-mixed`` (and ``16-mixed``, which Lightning runs as
+    bf16 on a CPU) the writer's ridge solves and the reader's sparse message passing raised deep inside the step
+    (numpy's "unsupported ScalarType BFloat16", "addmm_out_sparse_csr_impl_mkl not implemented for 'BFloat16'"),
+    and ``64-true`` / ``bf16-true`` failed on the first batch (Lightning's "A frozen dataclass was passed to
+    apply_to_collection") or named ``reader.float()``, not the option.
+
+    Raises:
+        ConfigError: naming the option, the precision given and the one supported.
+    """
+    trainer = trainer if trainer is not None else module._trainer
+    precision = getattr(trainer, "precision", None) if trainer is not None else None
+    if precision is None or str(precision) == _FLOAT32:
+        return
+    from metanet.errors import ConfigError
+
+    raise ConfigError(f"--trainer.precision={precision}: {type(module).__name__} computes in float32 only; "
+                      f"supported: {_FLOAT32} (the default; also written 32)")

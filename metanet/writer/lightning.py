@@ -18,9 +18,10 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 from torch.utils.data import DataLoader, IterableDataset
 
-from metanet.errors import ZooError, check_number, check_whole
+from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
-from metanet.train.stage import check_export, export_at_fit_end, figure_step, fit_position, skip_step
+from metanet.train.stage import (check_export, check_flag, check_precision, export_at_fit_end, figure_step,
+                                 fit_position, skip_step)
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
 
@@ -100,6 +101,7 @@ class EpisodeDataModule(L.LightningDataModule):
         fresh_episodes: bool = True,
     ) -> None:
         super().__init__()
+        check_flag("writer data fresh_episodes", fresh_episodes)  # "no" was truthy: fresh episodes every epoch
         self.save_hyperparameters()
 
     def prepare_data(self) -> None:
@@ -117,7 +119,7 @@ class EpisodeDataModule(L.LightningDataModule):
                         ("val_episodes", h.val_episodes)):  # named here: the sampler only sees their product
             check_whole(f"writer data {name}", v, 1)
         # named here too: the samplers see seed * 7919 + rank and 10_000 + seed
-        check_number("writer data seed", h.seed, "(an integer)", lambda v: True, integer=True)
+        check_seed(h.seed, "writer data seed")
         rank = self.trainer.global_rank if self.trainer is not None else 0
         self.train_set = EpisodeSampler(
             h.bases, "train", (h.shots_min, h.shots_max), h.query, cnn_prob=h.cnn_prob,
@@ -187,6 +189,7 @@ class WriterModule(L.LightningModule):
         self._teachers = None
 
     def setup(self, stage: str) -> None:
+        check_precision(self)  # the ridge solves under bf16 autocast: a numpy TypeError deep in the first step
         if stage == "fit":
             check_export(self)
         if stage == "fit" and self.hparams.zoo is not None:  # a bad teacher zoo fails before training, not at step 1
@@ -327,5 +330,11 @@ class WriterModule(L.LightningModule):
         return torch.optim.AdamW(self.writer.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
 
     def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
-        # always clip: a few ill-conditioned support sets give huge gradients through the ridge solves
-        self.clip_gradients(optimizer, gradient_clip_val=gradient_clip_val or 1.0, gradient_clip_algorithm="norm")
+        # clip by default (norm 1): a few ill-conditioned support sets give huge gradients through the ridge solves.
+        # The trainer's gradient_clip_val / gradient_clip_algorithm are used as given: a forced "norm" and "0 or 1.0"
+        # were Lightning's "Please use only one of them" traceback at the first step under
+        # --trainer.gradient_clip_algorithm=value and --trainer.gradient_clip_val=0 (which turns clipping off)
+        if gradient_clip_val is None:
+            gradient_clip_val = 1.0
+        self.clip_gradients(optimizer, gradient_clip_val=gradient_clip_val,
+                            gradient_clip_algorithm=gradient_clip_algorithm)

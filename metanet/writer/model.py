@@ -46,7 +46,6 @@ import hashlib
 import json
 import math
 import numbers
-import operator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +56,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from metanet._state import cpu_default, drop_generated_source, forked_rng, metanet_defaults, physical_memory
-from metanet.errors import ArchError, ConfigError, TaskError
+from metanet.errors import ArchError, ConfigError, TaskError, integer
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
 from metanet.writer.solvers import SupportStats, logistic, loo_ridge, ridge, subclasses, support_stats, targets
@@ -196,7 +195,7 @@ class Writer(nn.Module):
         self.lin = nn.Linear(f, 1, bias=False)
         with torch.no_grad():  # start as the hand-derived rule: start_mix * start + sub-class direction
             self.lin.weight.zero_()
-            self.lin.weight[0, EDGE_FEATURES.index("start")] = start_mix
+            self.lin.weight[0, EDGE_FEATURES.index("start")] = float(start_mix)  # np.float32, Fraction: TypeError
             self.lin.weight[0, EDGE_FEATURES.index("sub")] = 1.0
         self.psi_f = nn.Linear(f, hidden)
         self.psi_h = nn.Linear(message, hidden, bias=False)
@@ -570,22 +569,6 @@ def _origin(path, writer: "Writer") -> dict[str, str]:
     file = (Path(shipped("writer")) if path is None else _path(path)).resolve()  # '~' expanded, as the loader does
     out = {"source": "shipped"} if file == Path(shipped("writer")).resolve() else {"source": "file", "path": str(file)}
     return {**out, "sha256": file_sha256(file), "state_sha256": _state_sha256(writer)}
-
-
-def integer(name: str, v: object, least: int | None = None, none: str = "") -> int:
-    """``v`` as an int: Python, numpy or one-element torch integers (not bools, not floats: ``2.0`` candidates are a
-    mistake, not 2), else a TaskError. The one rule of :meth:`Writer.write` and :func:`~metanet.writer.generate`:
-    the writer refused the torch integers ``generate`` passed on. ``none`` prefixes the alternative to an integer
-    (``"None (...) or "``) in the message."""
-    try:
-        if isinstance(v, bool) or str(getattr(v, "dtype", "")) in ("bool", "torch.bool"):
-            raise TypeError
-        i = operator.index(v)
-    except TypeError:
-        i = None
-    if i is None or (least is not None and i < least):
-        raise TaskError(f"{name} must be {none}an integer{f' >= {least}' if least is not None else ''}, got {v!r}")
-    return i
 
 
 def _support(x, y) -> tuple[Tensor, Tensor]:

@@ -51,7 +51,7 @@ from safetensors.torch import save as st_save
 
 from metanet._state import with_metanet_defaults
 from metanet.errors import ZooError, whole_number
-from metanet.io import atomic_write
+from metanet.io import atomic_write, json_safe
 from metanet.zoo.data import load_task_data
 from metanet.zoo.recipe import Recipe, RunSpec, _is_int, load_recipe
 from metanet.zoo.store import Store, tensor_sha256, zoo_path
@@ -144,7 +144,9 @@ def _rows(ctx: dict[str, Any], results) -> tuple[dict[str, torch.Tensor], list[d
                 "arch": json.dumps(run.arch.to_dict(), sort_keys=True), "arch_str": str(run.arch),
                 "family": run.arch.family, "hparams": json.dumps(run.hparams, sort_keys=True), "seed": run.seed,
                 "epoch": ck.epoch, "train_acc": m["train_acc"], "val_acc": m["val_acc"], "test_acc": m["test_acc"],
-                "test_loss": m["test_loss"], "backdoor": json.dumps(backdoor, sort_keys=True) if backdoor else None,
+                # strict JSON: a non-finite score as null (readers take it as unknown), finite ones byte-identical
+                "test_loss": m["test_loss"],
+                "backdoor": json.dumps(json_safe(backdoor), sort_keys=True, allow_nan=False) if backdoor else None,
                 "diverged": int(bool(m.get("diverged"))), "sha256": tensor_sha256(ck.state),
             })
     return tensors, rows
@@ -244,7 +246,10 @@ def describe_rebuilt(rebuilt: dict[int, str]) -> str:
 
 
 def _is_terminal(stream: Any) -> bool:
-    """Whether tqdm draws on ``stream`` with ``disable=None`` (it checks ``isatty`` the same way)."""
+    """Whether tqdm draws on ``stream`` with ``disable=None`` (it checks ``isatty`` the same way). None (stderr
+    closed: ``2>&-``, pythonw) is not: the bar written to it was an AttributeError before the first unit."""
+    if stream is None:
+        return False
     try:
         return not hasattr(stream, "isatty") or bool(stream.isatty())
     except (OSError, ValueError):  # a closed stream
@@ -672,7 +677,8 @@ def merge(out: str | bytes | os.PathLike,
                 for unit in sorted(s.done_units()):
                     if dst.import_unit(s, unit):
                         copied += 1
-                        nets += s.conn.execute("SELECT nets FROM units WHERE unit=?", (unit,)).fetchone()[0]
+                        # counted from the copy: the source's build may have dropped the unit since
+                        nets += dst.conn.execute("SELECT nets FROM units WHERE unit=?", (unit,)).fetchone()[0]
                     else:
                         skipped += 1
             return {"units_copied": copied, "units_skipped": skipped, "nets_copied": nets,

@@ -33,6 +33,7 @@ import os
 import shlex
 import sqlite3
 import threading
+import weakref
 from collections import OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from safetensors import SafetensorError, safe_open
 from torch import Tensor
 
 from metanet.errors import ZooError
-from metanet.io import atomic_write, file_sha256
+from metanet.io import atomic_write, file_sha256, json_safe
 
 __all__ = [
     "SCHEMA",
@@ -263,6 +264,10 @@ class Store:
             raise ZooError(f"cannot open the zoo index {self.db_path} (permission denied): it is not readable by "
                            "you; ask its owner for read access to the zoo directory and its files (chmod -R a+rX)"
                            ) from None
+        # closed when the store is dropped: CPython's sqlite3 connection is in a reference cycle of its own (its
+        # statement cache), so a Zoo used without close() or `with` kept the index's file descriptor and page cache
+        # until a full garbage collection (hundreds of them open in a loop of `len(metanet.Zoo(path))`)
+        weakref.finalize(self, self.conn.close).atexit = False
         self.conn.row_factory = sqlite3.Row
         try:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -355,41 +360,15 @@ class Store:
             raise ZooError(_db_message(self.db_path, e)) from None
 
     def set_meta(self, **kv: Any) -> None:
-        """Set metadata entries in one transaction (strings as they are, anything else as JSON)."""
+        """Set metadata entries in one transaction (strings as they are, anything else as strict JSON: NaN and
+        ±inf as null)."""
         with self._tx():
             for k, v in kv.items():
                 self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                                  (k, v if isinstance(v, str) else json.dumps(v)))
+                                  (k, v if isinstance(v, str) else json.dumps(json_safe(v), allow_nan=False)))
 
-    def _tx(self):
-        store = self
-
-        class _Tx:
-            def __enter__(self_inner):
-                try:
-                    store.conn.execute("BEGIN IMMEDIATE")
-                except sqlite3.DatabaseError as e:
-                    raise ZooError(_db_message(store.db_path, e)) from None
-
-            def __exit__(self_inner, et, ev, tb):
-                if et is not None:
-                    # sqlite already rolled back after a full disk (SQLITE_FULL): a second ROLLBACK was a traceback of
-                    # 'cannot rollback - no transaction is active' that hid the cause
-                    if store.conn.in_transaction:
-                        store.conn.execute("ROLLBACK")
-                    if issubclass(et, sqlite3.DatabaseError):  # an INSERT refused (a full disk): say so, not raw
-                        raise ZooError(_db_message(store.db_path, ev)) from None
-                    return
-                try:
-                    store.conn.execute("COMMIT")
-                except sqlite3.DatabaseError as e:
-                    # a COMMIT refused as busy leaves the transaction open: the connection kept its write lock and
-                    # every later write failed with "cannot start a transaction within a transaction"
-                    if store.conn.in_transaction:
-                        store.conn.execute("ROLLBACK")
-                    raise ZooError(_db_message(store.db_path, e)) from None
-
-        return _Tx()
+    def _tx(self) -> "_Tx":
+        return _Tx(self)
 
     def snapshot(self) -> AbstractContextManager[None]:
         """A read transaction: the queries inside it see one committed state of the index. Outside one, each query
@@ -399,20 +378,7 @@ class Store:
         Raises:
             ZooError: the index database is unreadable.
         """
-        store = self
-
-        class _Snapshot:
-            def __enter__(self_inner):
-                try:  # deferred: the first SELECT takes the shared lock, held until the end
-                    store.conn.execute("BEGIN")
-                except sqlite3.DatabaseError as e:
-                    raise ZooError(_db_message(store.db_path, e)) from None
-
-            def __exit__(self_inner, et, ev, tb):
-                if store.conn.in_transaction:
-                    store.conn.execute("COMMIT" if et is None else "ROLLBACK")
-
-        return _Snapshot()
+        return _Snapshot(self)
 
     # --- units -----------------------------------------------------------------------------------------
     def done_units(self) -> set[int]:
@@ -524,9 +490,19 @@ class Store:
         the time of the copy); False if this zoo already has the unit identically.
 
         Raises:
-            ZooError: this zoo holds the unit with different contents.
+            ZooError: this zoo holds the unit with different contents, or ``src`` no longer holds the unit (its build
+                dropped it to train it again since the caller listed its units).
         """
-        urow = src.conn.execute("SELECT * FROM units WHERE unit=?", (unit,)).fetchone()
+        try:
+            # the units row and the rows of one committed state: a source still building may drop the unit meanwhile
+            with src.snapshot():
+                urow = src.conn.execute("SELECT * FROM units WHERE unit=?", (unit,)).fetchone()
+                rows = src.conn.execute("SELECT * FROM nets WHERE unit=? ORDER BY id", (unit,)).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(src.db_path, e)) from None
+        if urow is None:  # was a raw TypeError ('NoneType' object is not subscriptable)
+            raise ZooError(f"unit {unit} ({shard_name(unit)}) of {src.path} is no longer in its index: its build "
+                           "dropped it to train it again; run the merge again once that build is done")
         mine = self.conn.execute("SELECT sha256 FROM units WHERE unit=?", (unit,)).fetchone()
         if mine is not None:
             if mine[0] != urow["sha256"]:
@@ -541,7 +517,6 @@ class Store:
         if hashlib.sha256(data).hexdigest() != urow["sha256"]:
             raise ZooError(f"{src.path / urow['shard']} does not match its sha256 in {src.db_path}; run "
                            f"'{check_command(src.path)}'")
-        rows = src.conn.execute("SELECT * FROM nets WHERE unit=? ORDER BY id", (unit,)).fetchall()
         keep = [c for c in NET_COLUMNS if c not in ("shard", "unit", "created")]
         self.write_unit(unit, data, [{c: r[c] for c in keep} for r in rows], urow["seconds"])
         return True
@@ -738,3 +713,58 @@ class Store:
         if planned and self.count_units() < planned:
             text += "; add the --shard I/N it was built with, if any, to build no other units"
         return text
+
+
+# module-level, not classes made per call inside a method: a class is in a reference cycle of its own, and one whose
+# methods closed over the store kept it (its SQLite connection and open shards) alive after the last Zoo referring
+# to it was dropped, until a full garbage collection
+class _Tx:
+    """``Store._tx()``: a write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on an error)."""
+
+    def __init__(self, store: "Store") -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        store = self.store
+        try:
+            store.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(store.db_path, e)) from None
+
+    def __exit__(self, et, ev, tb) -> None:
+        store = self.store
+        if et is not None:
+            # sqlite already rolled back after a full disk (SQLITE_FULL): a second ROLLBACK was a traceback of
+            # 'cannot rollback - no transaction is active' that hid the cause
+            if store.conn.in_transaction:
+                store.conn.execute("ROLLBACK")
+            if issubclass(et, sqlite3.DatabaseError):  # an INSERT refused (a full disk): say so, not raw
+                raise ZooError(_db_message(store.db_path, ev)) from None
+            return
+        try:
+            store.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as e:
+            # a COMMIT refused as busy leaves the transaction open: the connection kept its write lock and
+            # every later write failed with "cannot start a transaction within a transaction"
+            if store.conn.in_transaction:
+                store.conn.execute("ROLLBACK")
+            raise ZooError(_db_message(store.db_path, e)) from None
+
+
+class _Snapshot:
+    """``Store.snapshot()``: a read transaction."""
+
+    def __init__(self, store: "Store") -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        store = self.store
+        try:  # deferred: the first SELECT takes the shared lock, held until the end
+            store.conn.execute("BEGIN")
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(store.db_path, e)) from None
+
+    def __exit__(self, et, ev, tb) -> None:
+        store = self.store
+        if store.conn.in_transaction:
+            store.conn.execute("COMMIT" if et is None else "ROLLBACK")
