@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import copy
 import errno
 import importlib
+import itertools
 import json
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from metanet import __version__
 from metanet.errors import ConfigError, MetanetError
@@ -157,13 +160,14 @@ def dumps_json(obj: Any, **kwargs: Any) -> str:
     return json.dumps(json_safe(obj), indent=2, allow_nan=False, **kwargs)
 
 
-def _stdout_closed() -> bool:
-    """Whether stdout is a pipe whose reader has gone (a BrokenPipeError from anything else is a real error)."""
+def _stdout_closed(stream: Any = None) -> bool:
+    """Whether stdout (or ``stream``) is a pipe whose reader has gone (a BrokenPipeError from anything else is a real
+    error)."""
     import select
 
     try:
         poll = select.poll()
-        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        poll.register((sys.stdout if stream is None else stream).fileno(), select.POLLOUT)
         return any(events & select.POLLERR for _, events in poll.poll(0))
     except (OSError, ValueError, AttributeError):  # no file descriptor (captured output), no poll
         return False
@@ -225,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``metanet ARGV...``; returns the exit code: 0 done, 1 a check that found problems (``zoo check``), 2 a
     user mistake or a path the file system refuses (one line on stderr), 130 interrupted (Ctrl-C), 141 stdout
-    closed by its reader (``metanet ... | head -1``)."""
+    closed by its reader (``metanet ... | head -1``), 143 terminated (SIGTERM: ``kill``, ``timeout``, Slurm; files
+    being written are removed, finished ones kept, as after a Ctrl-C)."""
     _replace_unencodable()
     try:
         os.getcwd()
@@ -235,17 +240,81 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("metanet: error: the working directory no longer exists (deleted); cd into an existing directory",
               file=sys.stderr)
         return 2
+    args = list(sys.argv[1:] if argv is None else argv)
+    leading = list(itertools.takewhile(lambda a: a.startswith("-"), args))  # the options before the command
     hook = threading.excepthook
     threading.excepthook = _event_writer_hook(hook)
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        try:
+            # `metanet train` is left to Lightning, which stops a fit at the end of a batch (see cli_main)
+            with _sigterm_raises(enabled=args[len(leading) : len(leading) + 1] != ["train"]):
+                code = _main(args)
+        except SystemExit:
+            # --help, --version and usage errors leave through argparse's exit: their text is flushed here, so a
+            # reader that closed the pipe is handled below, not an "Exception ignored ... BrokenPipeError" at exit
+            _flush_stdout()
+            raise
+        _flush_stdout()  # the usage printed when no command is given, the output of `metanet train`
+        return code
+    except BrokenPipeError:
+        if "--debug" in leading or not _stdout_closed():
+            raise
+        # `metanet ... | head -1`: stop quietly, like other command-line tools (exit code 128 + SIGPIPE)
+        _discard_output()
+        return 141
     except KeyboardInterrupt:
         # also while the command's libraries load or `metanet train` parses its config (outside _main's handler):
         # a Ctrl-C there was a traceback of whichever import it hit
         print("metanet: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("metanet: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     finally:
         threading.excepthook = hook
+
+
+class _Terminated(BaseException):
+    """SIGTERM (``kill``, ``timeout``, systemd, Slurm, Ray) as an exception of the main thread: the cleanups run
+    (temporary files beside the outputs removed, progress bars closed, a zoo's SQLite transaction rolled back),
+    which Python's default SIGTERM (the process ends at once) skipped."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once, cleanups or not
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises(enabled: bool = True) -> Iterator[None]:
+    """Within, SIGTERM raises :class:`_Terminated`. Only in the main thread (the only one that can set a handler),
+    and only where SIGTERM has its default action: a handler of the program that calls :func:`main` is kept."""
+    if (not enabled or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:  # None: started with stdout closed (`>&-`); print() writes nothing then
+        sys.stdout.flush()
+
+
+def _discard_output() -> None:
+    """Point stdout (and stderr, when it is the same closed pipe: ``2>&1 | head``) at /dev/null: what is still
+    buffered is dropped, not reported as an "Exception ignored" BrokenPipeError (exit code 120) when Python exits."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None and (stream is sys.stdout or _stdout_closed(stream)):
+                os.dup2(null, stream.fileno())
+    finally:
+        os.close(null)
 
 
 def _event_writer_hook(hook: Callable[[Any], object]) -> Callable[[Any], object]:
@@ -307,12 +376,6 @@ def _main(argv: list[str]) -> int:
         if sys.stdout is not None:  # None: started with stdout closed (`>&-`); print() writes nothing then
             sys.stdout.flush()  # a reader that closed the pipe early shows here, not as a traceback at exit
         return code
-    except BrokenPipeError:
-        if args.debug or not _stdout_closed():
-            raise
-        # `metanet ... | head -1`: stop quietly, like other command-line tools (exit code 128 + SIGPIPE)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
     except MetanetError as e:
         if args.debug:
             raise
