@@ -120,7 +120,13 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
         if e.filename not in (None, tmp, str(path)):
             raise  # about another file (one the writer read): its own name says more
         # a full disk while writing named no file at all (the CLI showed a traceback), a failed rename the temporary
-        raise OSError(e.errno, e.strerror or str(e), str(given)) from None
+        named = OSError(e.errno, e.strerror or str(e), str(given))
+        if type(named) is not type(e):
+            # OSError(errno, ...) is the built-in class of that errno: an error without one (FileNotFoundError('...'),
+            # io.UnsupportedOperation, TimeoutError) or of a library's subclass would lose its class, which callers
+            # catch by: raised as it is
+            raise
+        raise named from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

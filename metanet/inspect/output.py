@@ -11,6 +11,7 @@ as it was; a directory that did not exist is created only once complete (the sta
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -98,6 +99,10 @@ def staged(out_dir: str | os.PathLike, owns: Callable[[str], bool] = is_inspect_
         shutil.rmtree(stage, ignore_errors=True)
 
 
+#: errnos of a file system that cannot lock the output folder (see _publishing)
+_NO_LOCKS = (errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS)
+
+
 @contextmanager
 def _publishing(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on the directory ``out`` itself (no lock file is added to it) while a run moves its
@@ -106,7 +111,13 @@ def _publishing(out: Path) -> Iterator[None]:
     replaces all of its files."""
     fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as e:
+            # NFS emulates flock with a write lock, which a directory opened read-only cannot take (EBADF); some
+            # FUSE and network file systems have no locks (ENOLCK, EOPNOTSUPP): publish unlocked, as before the lock
+            if e.errno not in _NO_LOCKS:
+                raise
         yield
     finally:
         os.close(fd)  # releases the lock

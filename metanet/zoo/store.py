@@ -452,10 +452,15 @@ class Store:
 
         Raises:
             ZooError: the shard or the rows cannot be written (a full disk, no write access); nothing of the unit is
-                committed, so a resumed build trains it again.
+                committed, so a resumed build trains it again. Or ``unit`` is committed already (nothing is changed).
         """
         rel = shard_name(unit)
         path = self.path / rel
+        # a committed unit is never rewritten: its shard was replaced, then the units row refused (UNIQUE), and the
+        # shard of the failed write removed, leaving the committed unit without its file
+        if unit in self.done_units():
+            raise ZooError(f"unit {unit} ({rel}) is already committed to {self.db_path}; drop it first "
+                           "(Store.drop_units) to write it again")
 
         def write(tmp: str) -> None:
             with open(tmp, "wb") as f:
