@@ -92,6 +92,10 @@ def _json(v: Any) -> str:
 _jsonable = json_safe
 
 
+#: SQLite's messages for a file system that refuses the write (full, failing, read-only)
+_DISK_MESSAGES = ("full", "disk I/O error", "readonly", "unable to open")
+
+
 class NeuronDB:
     """What every hidden neuron of a network does on a task (see the module docstring for the columns).
 
@@ -230,6 +234,8 @@ class NeuronDB:
             try:
                 self._fill(con)
             except sqlite3.OperationalError as e:  # a full disk was a traceback of 'database or disk is full'
+                if not any(m in str(e) for m in _DISK_MESSAGES):
+                    raise  # a bug ('no such table'), not the file system: its traceback, not a one-line disk error
                 raise OSError(errno.ENOSPC if "full" in str(e) else errno.EIO, f"cannot write the database ({e})",
                               tmp) from None
             finally:
