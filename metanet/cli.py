@@ -242,12 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args = list(sys.argv[1:] if argv is None else argv)
     leading = list(itertools.takewhile(lambda a: a.startswith("-"), args))  # the options before the command
-    hook = threading.excepthook
-    threading.excepthook = _event_writer_hook(hook)
+    _EVENT_THREADS.enter()
     try:
         try:
-            # `metanet train` is left to Lightning, which stops a fit at the end of a batch (see cli_main)
-            with _sigterm_raises(enabled=args[len(leading) : len(leading) + 1] != ["train"]):
+            # also `metanet train`: its setup and its fit-end export (where Lightning has put SIGTERM back) were
+            # killed with no cleanup; during the fit Lightning's own handler stops it at the end of a batch
+            with _sigterm_raises():
                 code = _main(args)
         except SystemExit:
             # --help, --version and usage errors leave through argparse's exit: their text is flushed here, so a
@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _flush_stdout()
             raise
         _flush_stdout()  # the usage printed when no command is given, the output of `metanet train`
-        return code
+        return _event_thread_failures(code, debug="--debug" in leading)
     except BrokenPipeError:
         if "--debug" in leading or not _stdout_closed():
             raise
@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("metanet: terminated (SIGTERM)", file=sys.stderr)
         return 143
     finally:
-        threading.excepthook = hook
+        _EVENT_THREADS.exit()
 
 
 class _Terminated(BaseException):
@@ -281,15 +281,20 @@ class _Terminated(BaseException):
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    if signal.getsignal(signal.SIGTERM) is not _on_sigterm:
+        # called by a handler that took over and chains to the one it found: Lightning's, during a fit (it stops the
+        # fit at the end of the batch, then puts this one back); raising here would end the fit mid-batch
+        return
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once, cleanups or not
     raise _Terminated
 
 
 @contextlib.contextmanager
-def _sigterm_raises(enabled: bool = True) -> Iterator[None]:
-    """Within, SIGTERM raises :class:`_Terminated`. Only in the main thread (the only one that can set a handler),
-    and only where SIGTERM has its default action: a handler of the program that calls :func:`main` is kept."""
-    if (not enabled or threading.current_thread() is not threading.main_thread()
+def _sigterm_raises() -> Iterator[None]:
+    """Within, SIGTERM raises :class:`_Terminated`, unless a handler installed meanwhile (Lightning's during a fit)
+    has it. Only in the main thread (the only one that can set a handler), and only where SIGTERM has its default
+    action: a handler of the program that calls :func:`main` is kept."""
+    if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
         yield
         return
@@ -317,15 +322,73 @@ def _discard_output() -> None:
         os.close(null)
 
 
-def _event_writer_hook(hook: Callable[[Any], object]) -> Callable[[Any], object]:
-    """``threading.excepthook`` that does not print an OSError of TensorBoard's event-file thread (a full disk): the
-    writer raises it again in the command, which reports it in one line; the thread's traceback came first."""
-    def quiet(args: Any) -> object:
-        if type(args.thread).__name__ == "_AsyncWriterThread" and isinstance(args.exc_value, OSError):
-            return None
-        return hook(args)
+class _EventThreadErrors:
+    """The failures of TensorBoard's event-file threads (``_AsyncWriterThread``: a full disk) while :func:`main` runs:
+    kept, not printed as a thread traceback, and reported by :func:`main` in one line. The writer raises such an
+    error again only at a later ``write``/``flush``: ``_AsyncWriter.close()`` never does, so a final write that
+    failed went unreported (exit code 0, events missing).
 
-    return quiet
+    ``threading.excepthook`` is process-wide: the first of the :func:`main` calls running at once (threads of one
+    program) installs the hook, the last one puts back what it replaced. Each call saving and restoring it removed the
+    hook while another call still ran, and left a stale one behind. A failure is claimed by the first call to end
+    after it (the thread does not say which call started it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._replaced: Callable[[Any], object] | None = None
+        self._failures: list[BaseException] = []
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._calls == 0:
+                self._replaced = threading.excepthook
+                threading.excepthook = self._hook
+            self._calls += 1
+
+    def exit(self) -> None:
+        with self._lock:
+            self._calls -= 1
+            if self._calls == 0:
+                if threading.excepthook == self._hook:  # else it was replaced since: that one is kept
+                    threading.excepthook = self._replaced
+                self._replaced = None
+                self._failures.clear()
+
+    def take(self) -> list[BaseException]:
+        """The failures recorded since the last take, removed."""
+        with self._lock:
+            failures, self._failures = self._failures, []
+        return failures
+
+    def _hook(self, args: Any) -> object:
+        if type(args.thread).__name__ == "_AsyncWriterThread" and isinstance(args.exc_value, Exception):
+            with self._lock:
+                self._failures.append(args.exc_value)
+            return None
+        replaced = self._replaced
+        return (replaced or threading.__excepthook__)(args)
+
+
+_EVENT_THREADS = _EventThreadErrors()
+
+
+def _event_thread_failures(code: int, debug: bool = False) -> int:
+    """``code``, or 2 after one error line when an event-file thread failed during a command that succeeded (a
+    command that failed has reported its error: most often this one, raised again by the writer)."""
+    failures = _EVENT_THREADS.take()
+    if not failures or code != 0:
+        return code
+    e = failures[0]
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(e), e, e.__traceback__)
+        return 2
+    line = os_error_line(e) if isinstance(e, OSError) else None
+    print(f"metanet: error: TensorBoard's event file could not be written: {line or f'{type(e).__name__}: {e}'}",
+          file=sys.stderr)
+    return 2
 
 
 def _replace_unencodable() -> None:

@@ -103,10 +103,13 @@ class _Run:
     def __init__(self, progress: bool, verbose: bool) -> None:
         from tqdm import tqdm
 
-        self.progress, self.verbose = progress, verbose
+        self.verbose = verbose
         self.rows: list[dict[str, Any]] = []
-        # disable=None: tqdm draws the bar only on a terminal; logs get the stage lines alone
-        self.bar = tqdm(total=len(STAGES), desc="metanet demo", unit="stage", disable=None if progress else True,
+        # disable=None: tqdm draws the bar only on a terminal; logs get the stage lines alone. stderr None (started
+        # with it closed, `2>&-`): tqdm drew its bar into None (an AttributeError as the first stage began), and its
+        # write(file=None) would put the stage lines on stdout
+        self.progress = progress and sys.stderr is not None
+        self.bar = tqdm(total=len(STAGES), desc="metanet demo", unit="stage", disable=None if self.progress else True,
                         file=sys.stderr, dynamic_ncols=True, leave=False,
                         bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} stages [{elapsed}]")
         self.tty = not self.bar.disable
