@@ -38,6 +38,7 @@ Without Ray, the same scale-out works with any scheduler: run ``metanet zoo buil
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -54,7 +55,7 @@ from metanet.errors import ZooError, whole_number
 from metanet.io import atomic_write, json_safe
 from metanet.zoo.data import load_task_data
 from metanet.zoo.recipe import Recipe, RunSpec, _is_int, load_recipe
-from metanet.zoo.store import Store, tensor_sha256, zoo_path
+from metanet.zoo.store import Store, shard_name, tensor_sha256, zoo_path
 from metanet.zoo.train import train_population
 
 __all__ = ["Unit", "plan", "build", "run_unit", "parse_shard", "BuildSummary", "BACKENDS", "merge"]
@@ -305,6 +306,12 @@ def _thread_count(threads: Any) -> int:
     return n
 
 
+#: the version of zoo training's numerics, recorded as ``trainer`` in the meta of the zoos built since: bump it with
+#: any change that alters the bytes of a unit's shard. Zoos written before it was recorded have none; those built
+#: before the population trainer of one flat buffer and fused optimizers (Nov 2026) differ in the last bits, the
+#: later ones do not, so a resume tells them apart by training one of their units again (:func:`_check_trainer`).
+TRAINER = "2"
+
 #: why a zoo must not mix thread counts, for the errors of a resume or a merge
 _MIXED_THREADS = ("another torch thread count changes the last bits of some members, so the zoo would silently mix "
                   "networks that differ from an uninterrupted build's")
@@ -320,13 +327,42 @@ def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int, t
                 raise ZooError(
                     f"{store.path} holds a zoo built with a different {what} ({k}: {meta.get(k)!r}, now {v!r}); "
                     "resume with the same recipe and --limit, or build into another --out directory")
+        if "trainer" in meta and meta["trainer"] != TRAINER:
+            raise ZooError(f"{store.path} was built by another metanet version, whose zoo training gives other weights "
+                           f"(trainer {meta['trainer']!r}, this version's {TRAINER!r}): resuming it would mix networks "
+                           "trained by both; finish it with the metanet version that started it, or build into "
+                           "another --out directory")
         # a zoo written before the count was recorded has no "threads": its count is unknown, resumed as before
         if "threads" in meta and meta["threads"] != str(threads):
             raise ZooError(f"{store.path} holds a zoo built with --threads {meta['threads']}, now --threads "
                            f"{threads}: {_MIXED_THREADS}; re-run with --threads {meta['threads']} "
                            f"(threads={meta['threads']} in Python), or build into another --out directory")
     else:
-        store.set_meta(**want, count=str(recipe.count), units=str(n_units), format="1", threads=str(threads))
+        store.set_meta(**want, count=str(recipe.count), units=str(n_units), format="1", threads=str(threads),
+                       trainer=TRAINER)
+
+
+def _check_trainer(store: Store, units: Sequence[Unit], ctx: dict[str, Any], threads: int) -> None:
+    """Record this version's :data:`TRAINER` in a zoo written before it was recorded, once this version has trained
+    one of its committed units (the smallest) into the very shard it holds; else a ZooError: a resume would silently
+    mix networks trained by two versions (or thread counts), which differ in the last bits."""
+    done = store.done_units()
+    probe = min((u for u in units if u.index in done), key=lambda u: (u.nets, u.index), default=None)
+    if probe is not None:
+        recorded = store.conn.execute("SELECT sha256 FROM units WHERE unit=?", (probe.index,)).fetchone()[0]
+        old = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            blob = run_unit(probe, ctx)[0]
+        finally:
+            torch.set_num_threads(old)
+        if hashlib.sha256(blob).hexdigest() != recorded:
+            raise ZooError(f"{store.path} was built by an older metanet version whose zoo training gives other "
+                           f"weights (unit {probe.index}, trained again now, differs from its "
+                           f"{shard_name(probe.index)}; or it was built with another --threads): resuming it would "
+                           "mix networks trained by both; finish it with the metanet version that started it, or "
+                           "build the recipe into another --out directory")
+    store.set_meta(trainer=TRAINER)
 
 
 @with_metanet_defaults()  # under a float64 default training failed ('mat1 and mat2 must have the same dtype')
@@ -362,6 +398,9 @@ def build(
             only contend; use workers for cores). Part of what a unit's weights depend on (another count
             changes the last bits of some members): recorded when the zoo is created, and a resume, repair or
             extension with another count is refused (zoos written before the count was recorded are not checked).
+            The version of the training code is recorded too (:data:`TRAINER`): a zoo another version's training
+            wrote is refused; one written before it was recorded is resumed only once this version has trained its
+            smallest committed unit again, bit for bit (a one-time check, then recorded).
         progress: show a tqdm bar over networks (nets/s) when stderr is a terminal; never in a log file or a
             pipe (tqdm's rule, ``disable=None``), so False is needed only to silence a terminal.
 
@@ -370,11 +409,12 @@ def build(
 
     Raises:
         RecipeError: the recipe is invalid.
-        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit`` or ``threads``), or is
-            being written, or is a non-empty directory that is not a zoo (other files; a zoo holds only its recipe,
-            index and shards); or an unknown ``backend``, a ``limit`` below 1, ``threads`` not a whole number from 1
-            to :data:`metanet.cli.MAX_THREADS`, or a malformed ``shard``; or a ``workers`` process died
-            (killed, out of memory: the units stored before are kept, run the build again to resume).
+        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``, ``threads`` or metanet
+            version's training), or is being written, or is a non-empty directory that is not a zoo (other files; a
+            zoo holds only its recipe, index and shards); or an unknown ``backend``, a ``limit`` below 1,
+            ``threads`` not a whole number from 1 to :data:`metanet.cli.MAX_THREADS`, or a malformed ``shard``; or a
+            ``workers`` process died (killed, out of memory: the units stored before are kept, run the build again to
+            resume).
     """
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
@@ -402,9 +442,11 @@ def build(
         rebuilt = store.broken_units(u.index for u in mine)
         store.drop_units(rebuilt)
         verify_seconds = time.perf_counter() - t_verify
+        ctx = _context(recipe)
+        if "trainer" not in store.meta():  # written before it was recorded: by this version's training or not?
+            _check_trainer(store, units, ctx, threads)
         done = store.done_units()
         todo = [u for u in mine if u.index not in done]
-        ctx = _context(recipe)
         from tqdm import tqdm
 
         # networks (runs x checkpoints), as the bar says and the build's summary counts them, not runs
@@ -585,13 +627,34 @@ def _same_dir(a: Any, b: Any) -> bool:
         return False
 
 
+def _check_trainers(trainers: dict[str, str | None]) -> None:
+    """ZooError unless the zoos (path -> the ``trainer`` of their meta) were trained by one version's code. A zoo
+    written before it was recorded has none: beside one that has it, the pair may differ in the last bits, and the
+    resume of its own build is what checks it against this version's training (and records it)."""
+    known = {p: t for p, t in trainers.items() if t is not None}
+    if len(set(known.values())) > 1 or any(t != TRAINER for t in known.values()):
+        shown = ", ".join(f"{p} by trainer {t!r}" for p, t in known.items())
+        raise ZooError(f"these zoos were built by metanet versions whose zoo training differs ({shown}; this "
+                       f"version's is {TRAINER!r}): merging them would mix networks trained by both; merge only zoos "
+                       "built by one version (rebuild the others with it)")
+    unknown = [p for p, t in trainers.items() if t is None]
+    if known and unknown:
+        raise ZooError(f"{', '.join(unknown)} was built by an older metanet version that did not record its zoo "
+                       f"training, and {', '.join(known)} by this one: they may differ in the last bits, so merging "
+                       "them could mix networks trained by both; run the build that made each older zoo once more "
+                       "with this version (the same 'metanet zoo build' command, --shard included: it checks one of "
+                       "its units against this version's training and records it), then merge again")
+
+
 def merge(out: str | bytes | os.PathLike,
           sources: "Sequence[str | bytes | os.PathLike] | str | bytes | os.PathLike") -> dict[str, int]:
     """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out`` (``sources``: a list of zoo
     directories, or one; every path str, bytes or os.PathLike, ``~`` expanded).
 
     Units already in ``out`` are skipped when identical and are an error when they differ; sources (or an ``out``)
-    built with different ``--threads`` are refused (zoos written before the count was recorded are not checked).
+    built with different ``--threads`` are refused (zoos written before the count was recorded are not checked), and
+    so are zoos of different versions' training (:data:`TRAINER`), or one that does not record it beside one that
+    does (resuming its own build records it, once this version's training is found to give its networks).
     Each unit is copied like a build writes it (shard atomically, then its rows in one transaction), so an
     interrupted merge resumes.
     A unit of ``out`` that a source has but whose shard in ``out`` is missing or corrupt (or whose rows are
@@ -648,6 +711,8 @@ def merge(out: str | bytes | os.PathLike,
                                f"count (rebuild {path} with --threads {recorded[0][1]})")
         # the merged zoo records the count only when every source does (an older source does not say which it used)
         threads = recorded[0][1] if recorded and len(recorded) == len(srcs) else None
+        trainers = {str(s.path): m.get("trainer") for s, m in zip(srcs, metas)}
+        _check_trainers(trainers)
         _check_out(out)  # as build: a merge into ~/Documents scattered the zoo among the user's files
         dst = Store(out, create=True)
         try:
@@ -661,9 +726,12 @@ def merge(out: str | bytes | os.PathLike,
                 raise ZooError(f"{out} holds a zoo built with --threads {mine['threads']}, the sources with "
                                f"--threads {recorded[0][1]}: {_MIXED_THREADS}; merge into an empty directory, or "
                                f"rebuild the sources with --threads {mine['threads']}")
+            if "recipe_sha256" in mine and dst.done_units():  # its networks and the sources' must be one training's
+                _check_trainers({str(out): mine.get("trainer"), **trainers})
             if "recipe_sha256" not in mine:
-                new = {k: v for k, v in metas[0].items() if k != "threads"}
-                dst.set_meta(**new, **({"threads": threads} if threads is not None else {}))
+                new = {k: v for k, v in metas[0].items() if k not in ("threads", "trainer")}
+                dst.set_meta(**new, **({"threads": threads} if threads is not None else {}),
+                             **({"trainer": TRAINER} if set(trainers.values()) == {TRAINER} else {}))
             recipe_src = srcs[0].path / "recipe.yaml"
             if recipe_src.is_file() and not (dst.path / "recipe.yaml").exists():
                 text = recipe_src.read_text()
