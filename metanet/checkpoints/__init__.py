@@ -222,7 +222,8 @@ def _missing(path: Path, kind: str) -> str:
 def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, config_keys: tuple[str, ...]) -> M:
     """Rebuild a ``cls`` from a Lightning ``.ckpt`` whose ``LightningModule`` holds it as ``self.<attr>``.
 
-    The constructor arguments are the ``config_keys`` found among the module's saved hyperparameters. The file is
+    The constructor arguments are the ``config_keys`` found among the module's saved hyperparameters, or in the
+    checkpoint's ``<attr>_config`` entry when it has one (a LoopModule's: its writer's own config). The file is
     read with ``torch.load(weights_only=True)``: nothing in it is unpickled as code. A safetensors file (one
     :func:`save_module` wrote, named ``.ckpt``) is read by :func:`load_module`.
     """
@@ -250,13 +251,18 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
     try:
         hp = ckpt["hyper_parameters"]
         config = {k: hp[k] for k in config_keys if k in hp}
+        # a module that holds the model under other hyperparameters (the LoopModule, which loads its writer from a
+        # file) records the model's own config beside them, as "<attr>_config"
+        if isinstance(ckpt.get(f"{attr}_config"), dict):
+            config = {k: v for k, v in ckpt[f"{attr}_config"].items() if k in config_keys}
         prefix = attr + "."
         state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
         held = sorted({k.split(".")[0] + "." for k in ckpt["state_dict"]})[:4]
         if not state:
             raise CheckpointError(f"{path} holds no {attr!r} weights (its state dict has {held or 'none'}): it is a "
                                   f"Lightning checkpoint of another training stage, not of the {kind}'s")
-        # a LoopModule's .ckpt holds 'writer.' weights but not the writer's config (it loaded the writer from a file)
+        # a LoopModule's .ckpt written before it recorded writer_config holds 'writer.' weights but not the writer's
+        # config (it loaded the writer from a file)
         config = _complete(cls, config, kind, f"{path}: the hyperparameters of this Lightning checkpoint lack",
                            f"it was not saved by the {kind} stage's module ({prefix}* weights under "
                            f"hyperparameters {sorted(hp)[:6]}); load that fit's export (model.export, a "

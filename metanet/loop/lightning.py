@@ -15,19 +15,23 @@ A round whose gradient is not finite (a broken candidate's NaN) updates nothing 
 
 from __future__ import annotations
 
+import inspect
 import os
+from typing import Any
 
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from metanet.errors import ConfigError, check_number, check_seed, check_whole
+from metanet._state import forked_rng, metanet_defaults
+from metanet.errors import CheckpointError, ConfigError, check_number, check_seed, check_whole
 from metanet.loop.core import LoopConfig, evaluate, finite_gradients, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
-from metanet.train.stage import check_export, check_precision, export_at_fit_end, skip_step, validate_on_resume
+from metanet.train.stage import (check_export, check_monitors, check_precision, export_at_fit_end, skip_step,
+                                 validate_on_resume)
 from metanet.writer.model import Writer
 
 __all__ = ["LoopModule", "LoopDataModule"]
@@ -132,6 +136,9 @@ class LoopDataModule(L.LightningDataModule):
         h = self.hparams
         t = self.trainer
         step = t.global_step if t is not None else 0
+        o, n = getattr(t, "overfit_batches", 0), h.rounds_per_epoch
+        if o:  # --trainer.overfit_batches: the same (first) rounds every epoch; resumed at the one it was at
+            step %= min(o, n) if isinstance(o, int) else max(1, int(n * o))
         world = int(t.world_size) if t is not None else 1
         tasks = _Tasks(self.train_sampler, h.rounds_per_epoch * h.tasks_per_round * world,
                        offset=step * h.tasks_per_round * world)
@@ -148,15 +155,37 @@ class LoopDataModule(L.LightningDataModule):
         return DataLoader(self.val_set, batch_size=len(self.val_set), sampler=sampler, collate_fn=_collate)
 
 
+def _check_writer_options(options: Any, writer: object) -> None:
+    """ConfigError unless ``options`` is None or a mapping of :class:`Writer` options other than hidden / message,
+    given with ``writer=None`` (a loaded writer keeps its own options; they were silently ignored)."""
+    if options is None:
+        return
+    if writer is not None:
+        raise ConfigError(f"writer_options apply to a fresh writer (writer: null) only; writer={writer!r} is loaded "
+                          "with its own options: drop writer_options, or set writer to null")
+    if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
+        raise ConfigError(f"writer_options must be a mapping of Writer options, e.g. {{steps: 2, head: logistic}}, "
+                          f"got {options!r}")
+    valid = [n for n in inspect.signature(Writer).parameters if n not in ("hidden", "message")]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        extra = " (give them as hidden / message)" if set(unknown) & {"hidden", "message"} else ""
+        raise ConfigError(f"unknown writer_options {', '.join(unknown)}{extra}; valid: {', '.join(valid)}")
+
+
 class LoopModule(L.LightningModule):
     """Improves a writer with the verification loop.
 
     Args:
         writer: ``"shipped"`` (the packaged checkpoint), a checkpoint path, or None (a fresh ``Writer(hidden,
-            message)``). A checkpoint is read when the module is configured for a fit (``configure_model``; also by
-            ``load_from_checkpoint``), not when it is constructed: ``self.writer`` is None until then.
-        hidden, message: the fresh writer's sizes (:class:`~metanet.writer.Writer`; unused when a checkpoint is
-            loaded).
+            message, **writer_options)``). A checkpoint is read when the module is configured for a fit
+            (``configure_model``), not when it is constructed: ``self.writer`` is None until then. A run resumed
+            from a Lightning checkpoint of this module (``--ckpt_path``, ``load_from_checkpoint``) does not need the
+            file: the checkpoint holds the writer's config (``writer_config``) beside its weights.
+        hidden, message: the fresh writer's sizes (:class:`~metanet.writer.Writer`), for ``writer=None`` only: a
+            loaded writer keeps its own, which ``hparams.yaml`` and the checkpoints record as ``writer_config``.
+        writer_options: the fresh writer's other :class:`~metanet.writer.Writer` options (``steps``, ``head``,
+            ``augment``, ``augment_below``, ``max_rows``, ...), for ``writer=None`` only.
         method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps, refine_method, selection,
             folds:
             :class:`LoopConfig` (``selection``: how candidates are rewarded — ``"val"`` (default) or ``"crossfit"``
@@ -164,6 +193,11 @@ class LoopModule(L.LightningModule):
         reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``).
         lr: Adam learning rate. export: save the improved writer there (safetensors) when fitting ends.
     """
+
+    # the metrics it logs, which a callback's `monitor` may name
+    LOGGED = ("reward/mean", "reward/best_of_k", "reward/worst", "candidates/diversity", "candidates/winners_kept",
+              "candidates/broken", "train/loss", "heldout/accuracy_best_of_k", "heldout/accuracy_k1",
+              "heldout/accuracy_mean_candidate", "heldout/accuracy_oracle", "hp_metric")
 
     def __init__(
         self,
@@ -185,31 +219,61 @@ class LoopModule(L.LightningModule):
         reward: str = "accuracy",
         lr: float = 1e-3,
         export: str | None = None,
+        writer_options: dict | None = None,
     ) -> None:
         super().__init__()
         check_number("lr", lr, "> 0", lambda v: v > 0)  # as `metanet improve`; Adam refused it only when fitting began
         if writer is not None and not isinstance(writer, (str, os.PathLike)):
             raise ConfigError(f"writer must be 'shipped', a checkpoint path or None (a fresh writer), got {writer!r}")
+        _check_writer_options(writer_options, writer)
         self.save_hyperparameters()
         # a checkpoint is read in configure_model: LightningCLI constructs the module before it runs anything, and a
         # resumed fit replaces the weights anyway
-        self.writer: Writer | None = Writer(hidden, message) if writer is None else None
+        self.writer: Writer | None = None
+        self._writer_error: CheckpointError | None = None  # the file's, while a restored checkpoint may stand in
+        if writer is None:
+            self._use(Writer(hidden, message, **(writer_options or {})))
         self.cfg = LoopConfig(method=method, candidates=candidates, keep=keep, temperature=temperature, beta=beta,
                               sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps,
                               refine_method=refine_method, selection=selection, folds=folds)
         self.reward = make_reward(reward)
 
+    def _use(self, writer: Writer) -> None:
+        self.writer = writer
+        self._writer_error = None
+        # the loggers write hparams_initial to hparams.yaml when the fit starts (after configure_model and a
+        # checkpoint's restore): it names the writer trained, not only hidden/message, which a loaded one ignores.
+        # Not in self.hparams: those are the checkpoint's hyper_parameters, which LightningCLI parses back as
+        # constructor arguments (--ckpt_path), where writer_config is none
+        if hasattr(self, "_hparams_initial"):
+            self._hparams_initial["writer_config"] = writer.config()
+
     def configure_model(self) -> None:
         # Lightning calls this before it restores a --ckpt_path checkpoint and before configure_optimizers (and
-        # load_from_checkpoint before it loads the weights); once: a validate after the fit keeps the trained writer
+        # load_from_checkpoint before it loads the weights); once: a validate after the fit keeps the trained writer.
+        # Neither tells this hook whether a checkpoint follows: a file that cannot be read is an error only if none
+        # does (on_load_checkpoint builds the writer from the checkpoint's config; else _writer_needed raises it)
         if self.writer is None:
             path = self.hparams.writer
-            self.writer = Writer.load(None if path == "shipped" else path).train()
+            try:
+                self._use(Writer.load(None if path == "shipped" else path).train())
+            except CheckpointError as e:
+                self._writer_error = e
+
+    def _writer_needed(self) -> Writer:
+        """The writer, or the error of the file that could not be read (no checkpoint was restored in its stead)."""
+        if self.writer is None:
+            if self._writer_error is not None:
+                raise self._writer_error
+            raise ConfigError("this LoopModule's writer is not loaded yet: run it with a Trainer (fit / validate) "
+                              "or call configure_model() first")
+        return self.writer
 
     def setup(self, stage: str) -> None:
         check_precision(self)  # the writer's ridge solves compute in float32 only
         if stage == "fit":
             check_export(self)
+            check_monitors(self, self.LOGGED)
             acc = self.trainer.accumulate_grad_batches
             if acc != 1:
                 # the task stream (train_dataloader) and the candidates' seeds are indexed by the optimisation step:
@@ -219,7 +283,23 @@ class LoopModule(L.LightningModule):
                                   "step (its tasks and seeds are indexed by the step); for more tasks per step raise "
                                   "data.tasks_per_round instead, and leave accumulate_grad_batches at 1")
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # the writer's constructor options (the learned scalars are in the state dict): a resume or
+        # load_from_checkpoint rebuilds it from here, without the file it was first loaded from
+        checkpoint["writer_config"] = self.writer.config()
+
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        # called before the weights are loaded into self.writer (and, in a fit, before the optimizer is made)
+        config = checkpoint.get("writer_config")
+        if isinstance(config, dict) and (self.writer is None or self.writer.config() != config):
+            try:
+                with forked_rng(), metanet_defaults():  # as Writer.load: the caller's RNG stream untouched, float32
+                    writer = Writer(**config)
+            except (ConfigError, TypeError) as e:
+                raise CheckpointError(f"this LoopModule checkpoint's writer_config {config} is not a valid Writer "
+                                      f"({e})") from None
+            self._use(writer.train())
+        self._writer_needed()  # a checkpoint written before writer_config existed: the file was needed after all
         # a last.ckpt taken after an epoch's last round (train/loop.yaml saves one every round) precedes that
         # epoch's validation: Lightning resumed past it, so the resumed run's held-out metrics and best checkpoint
         # lacked the uninterrupted run's
@@ -268,5 +348,8 @@ class LoopModule(L.LightningModule):
             for p in self.writer.parameters():
                 p.grad = None
 
+    def on_validation_start(self) -> None:
+        self._writer_needed()  # a validate without --ckpt_path of a writer file that could not be read
+
     def configure_optimizers(self):
-        return torch.optim.Adam(self.writer.parameters(), lr=self.hparams.lr)
+        return torch.optim.Adam(self._writer_needed().parameters(), lr=self.hparams.lr)

@@ -352,6 +352,13 @@ class ReaderModule(L.LightningModule):
         export: where to write the trained reader (safetensors) when fitting ends.
     """
 
+    # the metrics a fit logs (train/loss_<head>, val/loss_<head>: one per head of LOSS_WEIGHTS; val/<metric>: those
+    # of metrics()), which a callback's `monitor` may name
+    LOGGED = ("train/loss", *(f"train/loss_{k}" for k in LOSS_WEIGHTS), "val/loss",
+              *(f"val/loss_{k}" for k in LOSS_WEIGHTS), "val/acc_mse_of_mean", "val/kendall_tau", "val/r2", "val/mae",
+              "val/task_acc", "val/backdoor_auroc", "val/log_lr_mae", "val/epoch_mae", "val/optimizer_acc",
+              "val/role_acc", "hp_metric")
+
     def __init__(self, tasks: Sequence[str] = ("digits", "fashion-mnist", "mnist"), hidden: int = 32, layers: int = 2,
                  edge_dim: int = 9, max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10,
                  stats: bool = True, probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40),
@@ -389,11 +396,12 @@ class ReaderModule(L.LightningModule):
         self._warned: set[str] = set()  # undefined metrics already warned about
 
     def setup(self, stage: str | None = None) -> None:
-        from metanet.train.stage import check_export, check_precision
+        from metanet.train.stage import check_export, check_monitors, check_precision
 
         check_precision(self)  # bf16 autocast: torch's sparse message passing raised deep in the first step
         if stage == "fit":
             check_export(self)
+            check_monitors(self, self.LOGGED)
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if dm is None:
             return
@@ -577,7 +585,9 @@ class ReaderModule(L.LightningModule):
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         # not after a fast_dev_run, which exports nothing: the scan runs Neural Cleanse on every val network of the
         # backdoor zoos (minutes for train/reader.yaml's), the opposite of a smoke test
-        smoke = self._trainer is not None and bool(self.trainer.fast_dev_run)
+        from metanet.train.stage import debug_run
+
+        smoke = debug_run(self) is not None  # fast_dev_run, overfit_batches: no export to fit the scan head for
         if self.reader.scan_steps and dm is not None and getattr(dm, "val_zoos", None) and not smoke:
             from lightning.pytorch.utilities import rank_zero_warn
 

@@ -5,13 +5,13 @@ it was saved before), the check of a bool option, and of the trainer's precision
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import lightning as L
 from torch import Tensor
 
-__all__ = ["figure_step", "export_at_fit_end", "fit_position", "check_export", "check_flag", "skip_step",
-           "validate_on_resume", "check_precision"]
+__all__ = ["figure_step", "export_at_fit_end", "debug_run", "check_monitors", "fit_position", "check_export",
+           "check_flag", "skip_step", "validate_on_resume", "check_precision"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -30,20 +30,65 @@ def figure_step(module: L.LightningModule) -> int | None:
 
 def export_at_fit_end(module: L.LightningModule, save: Callable[[str], Any]) -> bool:
     """``save(module.hparams.export)`` when a fit ends, on rank 0, if an export path is set: the one fit-end export
-    of the reader, writer and loop modules. Not after a ``fast_dev_run``: that smoke test (Lightning turns off its
-    checkpoints and logs) used to overwrite an earlier run's real export with a model of a step or two; it now
-    warns that it did not write instead. True if the file was written."""
+    of the reader, writer and loop modules. Not after a ``fast_dev_run`` or ``overfit_batches`` run
+    (:func:`debug_run`): that smoke test (Lightning turns off its checkpoints and logs) used to overwrite an earlier
+    run's real export with a model of a step or two, and an overfitting run with a model fitted to a batch or two;
+    it now warns that it did not write instead. True if the file was written."""
     path = module.hparams.get("export")
     if not path or module.global_rank != 0:
         return False
-    if module._trainer is not None and module.trainer.fast_dev_run:
+    if (debug := debug_run(module)) is not None:
         from lightning.pytorch.utilities import rank_zero_warn
 
-        rank_zero_warn(f"fast_dev_run: the trained {type(module).__name__} was not exported to {path} (a smoke-test "
-                       "run writes no files; a file already there is left as it was)")
+        kind = "a smoke-test run writes no files" if debug == "fast_dev_run" else "an overfitting run exports nothing"
+        rank_zero_warn(f"{debug}: the trained {type(module).__name__} was not exported to {path} ({kind}; a file "
+                       "already there is left as it was)")
         return False
     save(path)
     return True
+
+
+def debug_run(module: L.LightningModule) -> str | None:
+    """The Trainer option that makes this fit a debugging run (``fast_dev_run``, ``overfit_batches``), or None:
+    such a run trains on a batch or two (``overfit_batches`` on the same ones every epoch) and exports nothing."""
+    t = module._trainer
+    if t is None:
+        return None
+    if t.fast_dev_run:
+        return "fast_dev_run"
+    if t.overfit_batches:  # 0 / 0.0: off
+        return f"overfit_batches={t.overfit_batches}"
+    return None
+
+
+def check_monitors(module: L.LightningModule, logged: Sequence[str]) -> None:
+    """Refuse, as a fit starts, an EarlyStopping or ModelCheckpoint callback whose ``monitor`` is no metric the module
+    logs (``logged``: its names, ``fnmatch`` patterns for the per-data-set ones). Lightning raised only where it first
+    looked the metric up, at the end of the first epoch's validation (a traceback, the epoch's training lost).
+
+    Raises:
+        ConfigError: naming the callback, the metric and the module's metrics.
+    """
+    from fnmatch import fnmatchcase
+
+    from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+
+    if not type(module).__module__.startswith("metanet."):  # a user's subclass may log metrics of its own
+        return
+    t = module._trainer
+    callbacks = t.callbacks if t is not None else []
+    if any(isinstance(cb, LearningRateMonitor) for cb in callbacks):  # its lr-AdamW (and -momentum) are metrics too
+        logged = (*logged, "lr-*")
+    for cb in callbacks:
+        monitor = getattr(cb, "monitor", None) if isinstance(cb, (EarlyStopping, ModelCheckpoint)) else None
+        # Lightning gives a ModelCheckpoint "step" and "epoch" to monitor as well (the latest-checkpoint pattern)
+        also = ("step", "epoch") if isinstance(cb, ModelCheckpoint) else ()
+        if monitor is None or monitor in also or any(fnmatchcase(monitor, p) for p in logged):
+            continue
+        from metanet.errors import ConfigError
+
+        raise ConfigError(f"--trainer.callbacks: {type(cb).__name__} monitors {monitor!r}, which "
+                          f"{type(module).__name__} never logs; its metrics: {', '.join(logged)}")
 
 
 def fit_position(trainer: Any, per_epoch: int | None = None) -> tuple[int, int] | None:

@@ -20,8 +20,8 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
-from metanet.train.stage import (check_export, check_flag, check_precision, export_at_fit_end, figure_step,
-                                 fit_position, skip_step)
+from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, export_at_fit_end,
+                                 figure_step, fit_position, skip_step)
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
 
@@ -56,7 +56,8 @@ class _EpochEpisodes(IterableDataset):
         # (the epoch counter alone drew the next epoch's episodes after a max_steps resume at an epoch's end)
         epoch, skip = fit_position(t, math.ceil(len(self.sampler) / h.tasks_per_step)) or (0, 0)
         rank = t.global_rank if t is not None else 0
-        if not h.fresh_episodes:
+        # --trainer.overfit_batches: every epoch its first batches again, which epoch 0's stream holds
+        if not h.fresh_episodes or getattr(t, "overfit_batches", 0):
             epoch = 0
         self.sampler.seed = h.seed * 7919 + 104_729 * epoch + rank  # a new seed each epoch: fresh but reproducible
         # as EpisodeSampler.__iter__ (worker w of W yields w, w + W, ...), from the first batch not yet trained on
@@ -78,8 +79,9 @@ class EpisodeDataModule(L.LightningDataModule):
         steps_per_epoch: optimisation steps per "epoch" (the stream is endless).
         seed: seed of the episode stream.
         fresh_episodes: draw new training episodes every epoch (seeded by the epoch, so a resumed run sees what an
-            uninterrupted one does). False: the same ``steps_per_epoch * tasks_per_step`` episodes every epoch, the
-            stream the shipped writer was trained on (``train/writer.yaml``).
+            uninterrupted one does; under the trainer's ``overfit_batches``, epoch 0's first batches every epoch).
+            False: the same ``steps_per_epoch * tasks_per_step`` episodes every epoch, the stream the shipped writer
+            was trained on (``train/writer.yaml``).
 
     Under DDP every process draws its own training stream (its seed is offset by its rank; process 0's is a
     1-process run's): a step trains on ``world_size * tasks_per_step`` episodes, an epoch is still
@@ -150,6 +152,9 @@ class WriterModule(L.LightningModule):
         export: where to write the trained writer as a safetensors checkpoint when fitting ends.
     """
 
+    # the metrics it logs (val/query_acc_<base>: one per data set), which a callback's `monitor` may name
+    LOGGED = ("train/loss", "train/query_acc", "val/loss", "val/query_acc", "val/query_acc_*", "hp_metric")
+
     def __init__(
         self,
         hidden: int = 32,
@@ -192,6 +197,7 @@ class WriterModule(L.LightningModule):
         check_precision(self)  # the ridge solves under bf16 autocast: a numpy TypeError deep in the first step
         if stage == "fit":
             check_export(self)
+            check_monitors(self, self.LOGGED)
         if stage == "fit" and self.hparams.zoo is not None:  # a bad teacher zoo fails before training, not at step 1
             self._load_teachers()
 
@@ -256,8 +262,18 @@ class WriterModule(L.LightningModule):
             ep.query = tuple(t.to(device) for t in ep.query)
         return batch
 
+    def _step_seed(self, batch_idx: int) -> int:
+        """The seed of a training batch's writes and teacher episodes. ``global_step * 1009 + rank`` (the shipped
+        writer's) when every batch is its own optimizer step; under ``accumulate_grad_batches=K > 1`` the K batches
+        of one step all had that seed (the same teacher episodes K times): the batch's place in its step, counted as
+        Lightning counts it (``batch_idx % K``), now makes each batch's seed its own."""
+        k = int(self.trainer.accumulate_grad_batches) if self._trainer is not None else 1
+        if k <= 1:
+            return self.global_step * 1009 + self.global_rank
+        return (self.global_step * k + batch_idx % k) * 1009 + self.global_rank
+
     def training_step(self, batch: list[Episode], batch_idx: int) -> Tensor | None:
-        seed = self.global_step * 1009 + self.global_rank
+        seed = self._step_seed(batch_idx)
         items = [(ep, None) for ep in batch] + self._teacher_episodes(max(1, len(batch) // 4), seed)
         losses, accs = [], []
         for i, (ep, teacher) in enumerate(items):
