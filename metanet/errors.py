@@ -29,6 +29,8 @@ __all__ = [
     "check_whole",
     "check_number",
     "check_seed",
+    "as_index",
+    "is_flag",
     "integer",
     "whole_number",
 ]
@@ -74,11 +76,33 @@ class MetadataError(ConfigError, TypeError):
     """Metadata given to :func:`metanet.save` that JSON cannot hold (also a ``TypeError``, as it was documented)."""
 
 
-def check_whole(what: str, value: Any, least: int) -> None:
-    """Raise :class:`ConfigError` ``"{what} must be a whole number >= {least}, got {value!r}"`` unless ``value`` is
-    an ``int`` (not a bool) of at least ``least``: the one check of a size or count option."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+def check_whole(what: str, value: Any, least: int) -> int:
+    """``value`` as a Python int, else :class:`ConfigError` ``"{what} must be a whole number >= {least}, got
+    {value!r}"``: the one check of a size or count option. Python, numpy and one-element torch integers are taken
+    (a numpy integer was refused here while :func:`~metanet.writer.generate` took it); bools and floats (``2.0``
+    too) are refused (:func:`as_index`)."""
+    i = as_index(value)
+    if i is None or i < least:
         raise ConfigError(f"{what} must be a whole number >= {least}, got {value!r}")
+    return i
+
+
+def is_flag(v: Any) -> bool:
+    """``v`` is a bool: Python, numpy or a torch / numpy bool array. Not a number, though ``True == 1``: a flag
+    passed where a size, a fraction or a threshold belongs."""
+    return isinstance(v, bool) or str(getattr(v, "dtype", "")) in ("bool", "torch.bool")
+
+
+def as_index(v: Any) -> int | None:
+    """``v`` as a Python int when it is an integer: a Python, numpy or one-element torch integer; else None. Bools
+    (Python, numpy, torch) are None: ``True`` is not a size of 1. The one rule of :func:`check_whole` and
+    :func:`integer`."""
+    if is_flag(v):
+        return None
+    try:
+        return operator.index(v)
+    except TypeError:
+        return None
 
 
 def check_number(name: str, value: Any, valid: str, ok: Callable[[Any], bool], integer: bool = False) -> None:
@@ -135,12 +159,7 @@ def integer(name: str, v: object, least: int | None = None, none: str = "") -> i
     :func:`~metanet.writer.generate` and the task transforms' seeds:
     the writer refused the torch integers ``generate`` passed on. ``none`` prefixes the alternative to an integer
     (``"None (...) or "``) in the message."""
-    try:
-        if isinstance(v, bool) or str(getattr(v, "dtype", "")) in ("bool", "torch.bool"):
-            raise TypeError
-        i = operator.index(v)
-    except TypeError:
-        i = None
+    i = as_index(v)
     if i is None or (least is not None and i < least):
         raise TaskError(f"{name} must be {none}an integer{f' >= {least}' if least is not None else ''}, got {v!r}")
     return i

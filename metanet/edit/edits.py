@@ -27,7 +27,7 @@ from metanet.edit.neurons import (
 )
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import as_trigger
-from metanet.errors import ArchError, TaskError, whole_number
+from metanet.errors import ArchError, TaskError, is_flag, whole_number
 from metanet.inspect.measure import activations, evaluate_masks
 from metanet.inspect.netview import NetView, Region, as_model
 from metanet.tasks import resolve
@@ -361,15 +361,15 @@ def prune(
         ArchError: sparsity outside [0, 1), an unknown method/scope or region, ``max_examples`` below 1.
         TaskError: ``necessity`` with no examples in ``calib_split``.
     """
-    try:
-        s = float(sparsity)
+    try:  # not a bool: False was sparsity 0 (nothing pruned), True tolerance 1 (any accuracy drop accepted)
+        s = math.nan if is_flag(sparsity) else float(sparsity)
     except (TypeError, ValueError):
         s = math.nan
     if not 0 <= s < 1:
         raise ArchError(f"sparsity {sparsity!r} is not valid: a fraction of connections to remove in [0, 1) "
                         "(1 would disconnect the network)")
     try:
-        tol = float(tolerance)
+        tol = math.nan if is_flag(tolerance) else float(tolerance)
     except (TypeError, ValueError):
         tol = math.nan
     if not 0 <= tol <= 1:  # a negative one would refuse every removal, NaN accept every one

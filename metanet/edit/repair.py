@@ -63,7 +63,7 @@ from metanet.edit.neurons import removed, remove_neurons, scale_neurons, scale_r
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import summary, triggered_set
 from metanet._state import with_metanet_defaults
-from metanet.errors import ArchError, TaskError, check_number
+from metanet.errors import ArchError, TaskError, as_index, check_number, check_seed
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView, as_model
 from metanet.verify import Network
@@ -555,17 +555,24 @@ def repair_backdoor(
         FileFormatError: a path that is no network file. GraphError: a malformed graph.
     """
     for name, value in (("max_asr", max_asr), ("max_drop", max_drop), ("max_fraction", max_fraction)):
-        # NaN compares False with everything: the search would run and never meet (or always meet) its goal
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        # NaN compares False with everything: the search would run and never meet (or always meet) its goal; a
+        # numpy float32 or a Fraction was refused
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
             raise ArchError(f"{name} {value!r} is not valid: a fraction in [0, 1]")
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:
+    max_asr, max_drop, max_fraction = float(max_asr), float(max_drop), float(max_fraction)
+    # numpy / one-element torch integers taken (they were refused), as Python ints
+    if as_index(max_rounds) is None or max_rounds < 1:
         raise ArchError(f"max_rounds {max_rounds!r} is not valid: a whole number >= 1")
-    if isinstance(max_examples, bool) or not isinstance(max_examples, int) or max_examples < 1:
+    if as_index(max_examples) is None or max_examples < 1:
         # 0 calibrated on no examples (a working trigger read as "nothing to repair"); < 0 sliced silently
         raise ArchError(f"max_examples {max_examples!r} is not valid: a whole number >= 1")
+    max_rounds, max_examples = as_index(max_rounds), as_index(max_examples)
+    # up front: 1.5, True, a numpy integer were raw errors from manual_seed once the task was loaded
+    seed = check_seed(seed)
     alphas = tuple(alphas)
     if not alphas or not all(not isinstance(a, bool) and isinstance(a, numbers.Real) and 0 <= a <= 1 for a in alphas):
         raise ArchError(f"alphas {alphas!r} is not valid: one or more factors in [0, 1] (0 = remove)")
+    alphas = tuple(float(a) for a in alphas)  # a numpy float32 was a raw TypeError when written into the network
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     if blind is False and trig is None:  # it ran blind anyway: the caller asked for the opposite of what happened
         raise TaskError("blind=False needs the known trigger (trigger=..., --trigger JSON); without one the trigger "
@@ -583,7 +590,7 @@ def repair_backdoor(
                         f"(calib_split); pass calib_split= a split with examples (sizes: "
                         f"{ {s_: len(task.split(s_)[1]) for s_ in ('train', 'val', 'test')} })")
     if len(x) > max_examples:  # a fixed random subset keeps the many candidate passes quick
-        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:max_examples]
+        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed % 2**64))[:max_examples]
         x, y = x[keep], y[keep]
     # clean inputs to fit the imputation of disconnected pixels (never the split the report is measured on)
     fit_x = task.split(fit_split)[0] if fit_split != split else x

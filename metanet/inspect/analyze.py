@@ -177,7 +177,9 @@ def inspect(
                                                              if max_examples is not None else "") + " gives 1")
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1:
         raise TaskError(f"top_k must be an integer >= 1 (top-activating examples stored per neuron), got {top_k!r}")
-    if not isinstance(support_threshold, numbers.Real) or not 0 <= support_threshold <= 1:  # NaN fails too
+    # NaN fails too; True was a threshold of 1.0 (no neuron supports any class)
+    if (isinstance(support_threshold, bool) or not isinstance(support_threshold, numbers.Real)
+            or not 0 <= support_threshold <= 1):
         raise TaskError(f"support_threshold must be an accuracy drop in [0, 1] (0.02 = two points), got "
                         f"{support_threshold!r}")
     # isinstance first: a numpy array's == is elementwise (a raw "truth value is ambiguous" ValueError)

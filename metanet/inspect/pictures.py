@@ -131,7 +131,7 @@ def weight_grid(model: nn.Module, input_shape, db: NeuronDB | None = None, limit
     red positive / blue negative, each scaled by its own largest weight. Tiles are labelled with the neuron
     index and the classes it supports (``3\u21928``)."""
     v = view(model)
-    check_whole("weight_grid limit", limit, 1)
+    limit = check_whole("weight_grid limit", limit, 1)
     if not is_image_task(tuple(input_shape)):
         raise TaskError(f"weight_grid needs an image task: input_shape (C, H, W) with H, W > 1, got "
                         f"{tuple(input_shape)}")
@@ -169,8 +169,7 @@ def top_examples(db: NeuronDB, x: torch.Tensor, layer: int, k: int = 8, limit: i
     """For the ``limit`` most important neurons of ``layer`` (one row each): their ``k`` top-activating
     examples from the split the database was measured on (``x``); a dead neuron's row is left empty."""
     _db_layer(db, layer, "top_examples")
-    check_whole("top_examples k", k, 1)
-    check_whole("top_examples limit", limit, 1)
+    k, limit = check_whole("top_examples k", k, 1), check_whole("top_examples limit", limit, 1)
     if len(x) < db.meta.get("n", 0):
         raise TaskError(f"top_examples: x holds {len(x)} examples, but the database was measured on "
                         f"{db.meta['n']} ({db.meta.get('task')!r}/{db.meta.get('split')}); give that split's inputs")

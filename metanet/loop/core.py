@@ -47,7 +47,7 @@ from torch import Tensor, nn
 # resolves on demand (importing the writer then) without this module importing it
 import metanet
 from metanet._state import forked_rng, kept_modes, with_metanet_defaults
-from metanet.errors import ConfigError, MetanetError, TaskError, check_number
+from metanet.errors import ConfigError, MetanetError, TaskError, as_index, check_number
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
 from metanet.loop.refine import GRADIENT_FREE
@@ -90,10 +90,12 @@ class LoopConfig:
         if self.refine_method not in GRADIENT_FREE:
             raise ConfigError(f"unknown loop refine_method {self.refine_method!r}; valid: {', '.join(GRADIENT_FREE)} "
                               "(gradient-free: the loop never backpropagates through a candidate)")
-        whole = all(isinstance(v, int) and not isinstance(v, bool) for v in (self.candidates, self.keep))
+        # numpy / one-element torch integers taken as Python ints (np.int64(8) candidates was refused)
+        whole = all(as_index(v) is not None for v in (self.candidates, self.keep))
         if not whole or self.candidates < 1 or not 1 <= self.keep <= self.candidates:  # '8' or 2.5: was a TypeError
             raise ConfigError(f"need candidates >= 1 and 1 <= keep <= candidates (whole numbers), got "
                               f"{self.candidates!r}, {self.keep!r}")
+        self.candidates, self.keep = as_index(self.candidates), as_index(self.keep)
         if self.method in ("awr", "pg") and self.candidates < 2:
             raise ConfigError(f"method {self.method!r} compares candidates: it needs candidates >= 2")
         # out-of-range numbers do not crash: they divide by zero or flip a sign, and the loop silently learns
@@ -459,6 +461,10 @@ def improve(
                       integer=True)
     check_number("lr", lr, "> 0", lambda v: v > 0)
     check_number("clip", clip, "> 0", lambda v: v > 0)  # a negative max-norm reverses the gradient
+    # as Python numbers: a numpy rounds was a raw TypeError from set_grad_enabled (a numpy bool), and a numpy or
+    # Fraction lr / clip left History.config without a JSON form
+    rounds, lr, clip, candidates = int(rounds), float(lr), float(clip), cfg.candidates
+    tasks_per_round = int(tasks_per_round) if tasks_per_round is not None else None
     reward = make_reward(reward)
     batch_all = as_loop_tasks(tasks, seed=seed)
     held = as_loop_tasks(heldout, seed=seed + 10_000) if heldout is not None else []

@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import os
 import warnings
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -77,7 +78,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
-from metanet._state import drop_generated_source, forked_rng, user_stacklevel
+from metanet._state import check_fits_memory, drop_generated_source, forked_rng, user_stacklevel
 from metanet.errors import ConfigError, GraphError, check_whole
 
 __all__ = ["Reader", "batch_graphs", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES",
@@ -298,17 +299,36 @@ class Reader(nn.Module):
                  saliency: bool = False, derived_probes: int = 0,
                  task_evidence: float = 0.0, scan_steps: int = 0, task_cap: float = 0.0) -> None:
         super().__init__()
+        # NaN too; an infinite cap was NaN logits (inf * tanh(0)); a Fraction / np.float32 one was refused
+        if (isinstance(task_cap, bool) or not isinstance(task_cap, numbers.Real) or not math.isfinite(task_cap)
+                or not task_cap >= 0):
+            raise ConfigError(f"task_cap must be >= 0 (0: no cap), got {task_cap}")
+        if isinstance(task_evidence, bool) or not isinstance(task_evidence, numbers.Real) or not math.isfinite(
+                task_evidence):  # True was a weight of 1.0, NaN made every task logit NaN
+            raise ConfigError(f"Reader task_evidence must be a finite number (0: no probe evidence), got "
+                              f"{task_evidence!r}")
+        # Python ints from here on: numpy / one-element torch integers are taken, and a numpy one in the config was
+        # no JSON for the checkpoint header
+        hidden, layers, edge_dim, max_layers, max_inputs, num_classes, probes, data_probes, derived_probes, \
+            scan_steps = (check_whole(f"Reader {name}", v, least) for name, v, least in (
+                ("hidden", hidden, 1), ("layers", layers, 0), ("edge_dim", edge_dim, 1), ("max_layers", max_layers, 1),
+                ("max_inputs", max_inputs, 1), ("num_classes", num_classes, 2), ("probes", probes, 0),
+                ("data_probes", data_probes, 0), ("derived_probes", derived_probes, 0),
+                ("scan_steps", scan_steps, 0)))  # a negative scan_steps gave a scan head of -1 steps
+        if isinstance(probe_inputs, (str, bytes)):
+            raise ConfigError(f"Reader probe_inputs must be a list of MLP input sizes, got {probe_inputs!r}")
+        # True was input size 1, 2.5 size 2
+        probe_inputs = [check_whole("Reader probe_inputs size", n, 1) for n in probe_inputs]
+        # a lower bound of the parameters (message passing, embeddings, query banks): hidden=10**30 was a raw
+        # TypeError from torch.empty, layers=10**30 built layers until memory ran out
+        check_fits_memory(f"a Reader of hidden={hidden}, layers={layers}, max_inputs={max_inputs}, probes={probes}",
+                          layers * (2 * (edge_dim + 4) + 4) * hidden**2 + hidden * (max_inputs + num_classes + max_layers)
+                          + probes * (max_inputs + sum(probe_inputs)) + data_probes * max(probe_inputs or [max_inputs]),
+                          "give smaller sizes")
         self.config = dict(tasks=list(tasks), hidden=hidden, layers=layers, edge_dim=edge_dim, max_layers=max_layers,
                            max_inputs=max_inputs, num_classes=num_classes, stats=stats, probes=probes,
-                           probe_inputs=[int(n) for n in probe_inputs], data_probes=data_probes, saliency=saliency,
-                           derived_probes=derived_probes, task_evidence=task_evidence)
-        if isinstance(task_cap, bool) or not isinstance(task_cap, (int, float)) or not task_cap >= 0:  # NaN too
-            raise ConfigError(f"task_cap must be >= 0 (0: no cap), got {task_cap}")
-        for name, v, least in (("hidden", hidden, 1), ("layers", layers, 0), ("max_layers", max_layers, 1),
-                               ("max_inputs", max_inputs, 1), ("num_classes", num_classes, 2), ("probes", probes, 0),
-                               ("data_probes", data_probes, 0), ("derived_probes", derived_probes, 0),
-                               ("scan_steps", scan_steps, 0)):  # a negative scan_steps gave a scan head of -1 steps
-            check_whole(f"Reader {name}", v, least)
+                           probe_inputs=probe_inputs, data_probes=data_probes, saliency=saliency,
+                           derived_probes=derived_probes, task_evidence=float(task_evidence))
         if scan_steps:  # only then: readers without the scan keep their exact config and set of tensors
             self.config["scan_steps"] = int(scan_steps)
         if isinstance(tasks, str):  # was read as one task per character: ['m', 'n', 'i', 's', 't']

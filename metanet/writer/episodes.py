@@ -151,10 +151,9 @@ class EpisodeSampler(IterableDataset):
                               f"got {shots!r}")
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise ConfigError(f"episode seed must be an integer, got {seed!r}")  # torch's manual_seed refused it later
-        lo, hi = shots
-        for name, v, least in (("shots (min)", lo, 1), ("shots (max)", hi, lo), ("query", query, 1),
-                               ("min_classes", min_classes, 2)):
-            check_whole(f"episode {name}", v, least)
+        lo = check_whole("episode shots (min)", shots[0], 1)
+        hi = check_whole("episode shots (max)", shots[1], lo)
+        query, min_classes = check_whole("episode query", query, 1), check_whole("episode min_classes", min_classes, 2)
         for name, v in (("p_permute", p_permute), ("p_invert", p_invert), ("cnn_prob", cnn_prob)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise ConfigError(f"episode {name} is a probability: a number in [0, 1], got {v!r}")

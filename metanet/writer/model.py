@@ -55,8 +55,9 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet._state import cpu_default, drop_generated_source, forked_rng, metanet_defaults, physical_memory
-from metanet.errors import ArchError, ConfigError, TaskError, integer
+from metanet._state import (check_fits_memory, cpu_default, drop_generated_source, forked_rng, metanet_defaults,
+                            physical_memory)
+from metanet.errors import ArchError, ConfigError, TaskError, as_index, integer
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
 from metanet.writer.solvers import SupportStats, logistic, loo_ridge, ridge, subclasses, support_stats, targets
@@ -172,14 +173,21 @@ class Writer(nn.Module):
             raise ConfigError(f"unknown writer head {head!r}; valid: {', '.join(HEADS)}")
         if augment not in AUGMENTS:
             raise ConfigError(f"unknown support augmentation {augment!r}; valid: {', '.join(AUGMENTS)}")
-        if isinstance(augment_below, bool) or not isinstance(augment_below, int) or augment_below < 0:
+        # Python ints from here on (numpy and one-element torch integers taken, as check_whole takes them): a numpy
+        # one in config() was no JSON for the checkpoint header
+        if as_index(augment_below) is None or augment_below < 0:
             raise ConfigError(f"augment_below (examples per class) must be an integer >= 0, got {augment_below!r}")
+        augment_below = as_index(augment_below)
         # checked here, not where they are used: steps=0 wrote nothing (an IndexError at write time), a lambda of 0
         # was a 'math domain error' from its logarithm, hidden=0 built an empty meta-network
-        for name, v in (("hidden", hidden), ("message", message), ("steps", steps), ("max_rows", max_rows),
-                        ("head_iters", head_iters)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        sizes = {"hidden": hidden, "message": message, "steps": steps, "max_rows": max_rows, "head_iters": head_iters}
+        for name, v in sizes.items():
+            if as_index(v) is None or v < 1:
                 raise ConfigError(f"Writer {name} must be >= 1 (a whole number), got {v!r}")
+        hidden, message, steps, max_rows, head_iters = (as_index(v) for v in sizes.values())
+        # a lower bound of the parameters: hidden=10**30 was a raw TypeError from torch.empty
+        check_fits_memory(f"a Writer of hidden={hidden}, message={message}", hidden * (message + len(EDGE_FEATURES)),
+                          "give smaller sizes")
         for name, v in (("ridge_lambda", ridge_lambda), ("sub_lambda", sub_lambda), ("head_lambda", head_lambda),
                         ("temperature", temperature), ("logit_lambda", logit_lambda), ("start_mix", start_mix)):
             positive = name != "start_mix"

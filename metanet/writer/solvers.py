@@ -209,7 +209,7 @@ def subclasses(
           priority: :math:`(B', n)`
         - output: :math:`(B', n)` cluster labels in ``0 .. num_classes * per_class - 1``
     """
-    check_whole("subclasses per_class", per_class, 1)  # 0 clusters per class was a raw argmin IndexError
+    per_class = check_whole("subclasses per_class", per_class, 1)  # 0 clusters per class was a raw argmin IndexError
     bp, n = priority.shape
     labels = torch.zeros(bp, n, dtype=torch.long)
     for c in range(num_classes):

@@ -39,9 +39,9 @@ from torch import Tensor
 from torch_geometric.data import Dataset
 
 from metanet._state import user_stacklevel
-from metanet.errors import ZooError, whole_number
+from metanet.errors import ZooError, as_index, whole_number
 from metanet.nets import ACTIVATIONS
-from metanet.zoo.recipe import OPTIMIZERS, _is_int
+from metanet.zoo.recipe import OPTIMIZERS
 
 __all__ = ["ZooDataset", "split_runs", "TARGETS"]
 
@@ -62,9 +62,12 @@ def split_runs(runs: Sequence[int], fractions: tuple[float, float, float], seed:
     ok = len(fr) == 3 and all(isinstance(f, numbers.Real) and not isinstance(f, bool) and f >= 0 for f in fr)
     if not ok or not math.isclose(sum(fr), 1.0, abs_tol=1e-6):
         raise ZooError(f"fractions {fractions!r:.80} must be three non-negative numbers summing to 1 (train, val, test)")
-    fractions = fr
-    if not _is_int(seed) or seed < 0:
+    # as floats: Fractions summed exactly and a run on a .5 boundary of the sizes went to the other split than with
+    # the same floats (7/10, 2/10, 1/10 of 15 runs)
+    fractions = tuple(float(f) for f in fr)
+    if as_index(seed) is None or seed < 0:  # a 0-d torch integer too, as check_whole takes it
         raise ZooError(f"split seed {seed!r:.80} must be an integer >= 0")
+    seed = as_index(seed)
     runs = sorted(set(runs))
     order = np.random.default_rng(seed).permutation(len(runs))
     a = round(fractions[0] * len(runs))
