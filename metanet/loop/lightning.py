@@ -30,8 +30,8 @@ from metanet.loop.core import LoopConfig, evaluate, finite_gradients, round_loss
 from metanet.loop.rewards import make_reward
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
-from metanet.train.stage import (check_export, check_monitors, check_precision, export_at_fit_end, skip_step,
-                                 validate_on_resume)
+from metanet.train.stage import (check_export, check_monitors, check_precision, export_at_fit_end, plain_hparams,
+                                 skip_step, validate_on_resume)
 from metanet.writer.model import Writer
 
 __all__ = ["LoopModule", "LoopDataModule"]
@@ -86,6 +86,7 @@ class LoopDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
 
     def _check(self) -> None:
         """The sizes and bases, named; from prepare_data (before any data is loaded) and setup (Lightning runs
@@ -227,6 +228,7 @@ class LoopModule(L.LightningModule):
             raise ConfigError(f"writer must be 'shipped', a checkpoint path or None (a fresh writer), got {writer!r}")
         _check_writer_options(writer_options, writer)
         self.save_hyperparameters()
+        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
         # a checkpoint is read in configure_model: LightningCLI constructs the module before it runs anything, and a
         # resumed fit replaces the weights anyway
         self.writer: Writer | None = None

@@ -319,11 +319,13 @@ class Reader(nn.Module):
             raise ConfigError(f"Reader probe_inputs must be a list of MLP input sizes, got {probe_inputs!r}")
         # True was input size 1, 2.5 size 2
         probe_inputs = [check_whole("Reader probe_inputs size", n, 1) for n in probe_inputs]
-        # a lower bound of the parameters (message passing, embeddings, query banks): hidden=10**30 was a raw
-        # TypeError from torch.empty, layers=10**30 built layers until memory ran out
+        # a lower bound of the parameters (message passing, embeddings, query banks: one per distinct size of
+        # probe_inputs, a repeated size shares it): hidden=10**30 was a raw TypeError from torch.empty,
+        # layers=10**30 built layers until memory ran out
         check_fits_memory(f"a Reader of hidden={hidden}, layers={layers}, max_inputs={max_inputs}, probes={probes}",
                           layers * (2 * (edge_dim + 4) + 4) * hidden**2 + hidden * (max_inputs + num_classes + max_layers)
-                          + probes * (max_inputs + sum(probe_inputs)) + data_probes * max(probe_inputs or [max_inputs]),
+                          + probes * (max_inputs + sum(set(probe_inputs)))
+                          + data_probes * max(probe_inputs or [max_inputs]),
                           "give smaller sizes")
         self.config = dict(tasks=list(tasks), hidden=hidden, layers=layers, edge_dim=edge_dim, max_layers=max_layers,
                            max_inputs=max_inputs, num_classes=num_classes, stats=stats, probes=probes,

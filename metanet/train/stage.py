@@ -1,6 +1,7 @@
 """What the reader, writer and loop :class:`~lightning.LightningModule` s share: the TensorBoard step of a figure,
 the fit-end export and its check at setup, a skipped step under DDP, where a resumed fit stands (and the validation
-it was saved before), the check of a bool option, and of the trainer's precision.
+it was saved before), the check of a bool option, and of the trainer's precision, and the saved hyperparameters
+as plain Python numbers.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import lightning as L
 from torch import Tensor
 
 __all__ = ["figure_step", "export_at_fit_end", "debug_run", "check_monitors", "fit_position", "check_export",
-           "check_flag", "skip_step", "validate_on_resume", "check_precision"]
+           "check_flag", "skip_step", "validate_on_resume", "check_precision", "plain_hparams"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -123,6 +124,32 @@ def check_export(module: L.LightningModule) -> None:
         from metanet.cli import out_file
 
         out_file(path, flag="model.export", example="model.safetensors")
+
+
+def plain_hparams(module: L.LightningModule | L.LightningDataModule) -> None:
+    """Make the saved hyperparameters plain Python numbers (also in lists, tuples and dicts): numpy and one-element
+    torch integers (the size options take them, :func:`~metanet.errors.as_index`) and numpy scalars. Kept raw, they
+    made a checkpoint ``torch.load(weights_only=True)`` refuses and an ``hparams.yaml`` of ``!!python/object`` tags
+    that Lightning's loader cannot read. Call it right after ``save_hyperparameters()``."""
+    from metanet.errors import as_index
+
+    def plain(v: Any) -> Any:
+        if v is None or type(v) in (bool, int, float, str):  # type(): np.float64 is a float subclass
+            return v
+        if isinstance(v, (list, tuple)):
+            return type(v)(plain(x) for x in v)
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if (i := as_index(v)) is not None:
+            return i
+        if type(v).__module__ == "numpy" and getattr(v, "ndim", None) == 0:  # a numpy float or bool scalar
+            return v.item()
+        return v
+
+    for hparams in (module._hparams, getattr(module, "_hparams_initial", None)):
+        if hparams is not None:
+            for k, v in hparams.items():
+                hparams[k] = plain(v)
 
 
 def check_flag(name: str, value: Any) -> None:

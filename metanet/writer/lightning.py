@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, IterableDataset
 from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
 from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, export_at_fit_end,
-                                 figure_step, fit_position, skip_step)
+                                 figure_step, fit_position, plain_hparams, skip_step)
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
 
@@ -105,6 +105,7 @@ class EpisodeDataModule(L.LightningDataModule):
         super().__init__()
         check_flag("writer data fresh_episodes", fresh_episodes)  # "no" was truthy: fresh episodes every epoch
         self.save_hyperparameters()
+        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
 
     def prepare_data(self) -> None:
         from metanet import tasks
@@ -186,6 +187,7 @@ class WriterModule(L.LightningModule):
         check_number("distill_weight", distill_weight, ">= 0", lambda v: v >= 0)
         check_number("distill_temperature", distill_temperature, "> 0", lambda v: v > 0)
         self.save_hyperparameters()
+        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
         self.writer = Writer(
             hidden=hidden, message=message, ridge_lambda=ridge_lambda, sub_lambda=sub_lambda, head_lambda=head_lambda,
             temperature=temperature, start_mix=start_mix, steps=steps, max_rows=max_rows, head=head,
