@@ -41,7 +41,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -555,8 +557,6 @@ def _run_pool(pool: Any, queue: list[Unit], ctx: dict[str, Any], store: Store, b
 def _watch_parent(parent: int) -> None:
     """Pool worker initializer: exit when the build process is gone. A build killed with SIGKILL left its spawned
     workers blocked forever on the task queue (their own copy of it keeps it open), each holding torch in memory."""
-    import threading
-
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
@@ -584,9 +584,14 @@ def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, add
         else:
             pp = os.pathsep.join(p for p in (pkg_root, os.environ.get("PYTHONPATH")) if p)
             env = {"env_vars": {"PYTHONPATH": pp}}
+        term = signal.getsignal(signal.SIGTERM)
         ray.init(address=address, runtime_env=env, include_dashboard=False, log_to_driver=False,
                  ignore_reinit_error=True, configure_logging=False)
         started = True
+        if callable(term) and threading.current_thread() is threading.main_thread():
+            # ray.init replaced the caller's SIGTERM handler (the metanet command's: clean up, exit 143) by its own
+            # sys.exit(15); the caller's comes back, and the `finally` below still shuts Ray down
+            signal.signal(signal.SIGTERM, term)
     try:
         per_task = threads
         job = ray.remote(num_cpus=per_task)(_unit_job)
