@@ -435,10 +435,7 @@ def _main(argv: list[str]) -> int:
         parser.print_help()
         return 2
     try:
-        code = run(args) or 0
-        if sys.stdout is not None:  # None: started with stdout closed (`>&-`); print() writes nothing then
-            sys.stdout.flush()  # a reader that closed the pipe early shows here, not as a traceback at exit
-        return code
+        return run(args) or 0  # main() flushes stdout: a reader that closed the pipe early shows there
     except MetanetError as e:
         if args.debug:
             raise
