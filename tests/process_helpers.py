@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,23 @@ def run_workers(worker: str, jobs: list[tuple[str, dict[str, str], list[str]]], 
         assert p.returncode == 0, err[-3000:]
         results.append(json.loads(out.read_text()))
     return results
+
+
+def committed_units(db: Path, poll: bool = True) -> int:
+    """Units committed to a zoo's index ``db``. While polling a live build: read-only and never waiting (0 before
+    the index or its tables exist). After a kill: a normal connection, which rolls back a transaction the killed
+    process left half-done (its hot journal)."""
+    if not poll:
+        con = sqlite3.connect(str(db), timeout=10)
+        try:
+            return con.execute("SELECT COUNT(*) FROM units").fetchone()[0]
+        finally:
+            con.close()
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
+        try:
+            return con.execute("SELECT COUNT(*) FROM units").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0

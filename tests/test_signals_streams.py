@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from process_helpers import committed_units
+
 ROOT = Path(__file__).resolve().parents[1]
 TERMINATED = "metanet: terminated (SIGTERM)"
 
@@ -65,20 +67,6 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*") if p.name != ".lock")
 
 
-def _committed_units(zoo: Path) -> int:
-    """Units committed to the zoo's index so far (0 while it is being created)."""
-    import sqlite3
-
-    try:
-        con = sqlite3.connect(f"file:{zoo / 'index.sqlite'}?mode=ro", uri=True, timeout=5)
-        try:
-            return con.execute("SELECT COUNT(*) FROM units").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:  # no index yet, or its tables not created yet
-        return 0
-
-
 def _net(tmp_path: Path) -> Path:
     from metanet.io import save
     from metanet.nets import build
@@ -95,7 +83,7 @@ def test_sigterm_during_a_zoo_build_stops_it_and_a_rerun_completes_it(tmp_path):
     run = _Run(_metanet("zoo", "build", recipe, "--out", out, "--limit", "24"), tmp_path)
     # a committed unit, not only its shard: a shard renamed into place whose rows were not committed yet is trained
     # again by the rerun (correctly), which made this test's "resumed" check fail now and then
-    run.wait_for(lambda: _committed_units(out) > 0, "first committed unit")
+    run.wait_for(lambda: committed_units(out / "index.sqlite") > 0, "first committed unit")
     assert run.terminate() == 143, run.err()  # was -15: killed by the signal, no cleanup
     assert run.err().strip().splitlines()[-1] == TERMINATED
     assert _leftovers(out) == []

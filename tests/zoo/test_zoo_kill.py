@@ -9,7 +9,6 @@ import concurrent.futures as cf
 import importlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from process_helpers import committed_units
 from zoo_helpers import ROOT, rows, shard_bytes, subprocess_env
 from metanet.errors import ZooError
 from metanet.zoo import Zoo, build, load_recipe, plan
@@ -38,25 +38,6 @@ RECIPE = {
               "train_examples": 800},
     "eval": {"train_examples": 200},
 }
-
-
-def _units(db: Path, poll: bool = True) -> int:
-    """Committed units. While polling a live build: read-only and never waiting. After a kill: a normal connection,
-    which rolls back a transaction the killed process left half-done (its hot journal)."""
-    if not poll:
-        con = sqlite3.connect(str(db), timeout=10)
-        try:
-            return con.execute("SELECT COUNT(*) FROM units").fetchone()[0]
-        finally:
-            con.close()
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
-        try:
-            return con.execute("SELECT COUNT(*) FROM units").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
 
 
 def _start(recipe: Path, out: Path) -> subprocess.Popen:
@@ -85,12 +66,12 @@ def test_sigkill_mid_build_then_resume(tmp_path):
     db = out / "index.sqlite"
 
     # 1st kill: as soon as the first unit is committed (the next one is being trained or written)
-    _kill_when(_start(recipe, out), lambda: _units(db) >= 1)
-    done1 = _units(db, poll=False)
+    _kill_when(_start(recipe, out), lambda: committed_units(db) >= 1)
+    done1 = committed_units(db, poll=False)
     # 2nd kill: right after a further shard file shows up (between rename and commit, or just after)
     n_files = len(list((out / "shards").glob("*.safetensors")))
     _kill_when(_start(recipe, out), lambda: len(list((out / "shards").glob("*.safetensors"))) > n_files)
-    done2 = _units(db, poll=False)
+    done2 = committed_units(db, poll=False)
     assert 1 <= done1 <= done2
     total_units = len(plan(load_recipe(str(recipe))))
     assert done2 < total_units, "the build finished before it could be killed; make units slower"
