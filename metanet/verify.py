@@ -91,6 +91,9 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
         # a CNN reads (N, C, H, W): grey images given as (N, H, W) lack the channel dimension
         hint = ("; images of shape (N, H, W) need their channel dimension, (N, 1, H, W): x[:, None]"
                 if arch.family == "cnn" and len(input_shape) == 2 and arch.in_size == 1 else "")
+        if arch.family == "cnn" and len(input_shape) == 3 and input_shape[2] == arch.in_size < input_shape[0]:
+            hint = ("; these look channels last (N, H, W, C): give them channels first, (N, C, H, W): "
+                    "x.permute(0, 3, 1, 2)")
         raise ArchError(f"network {arch} expects {what}, but {where or 'the data'} has inputs of shape "
                         f"{tuple(input_shape)}{hint}")
     p = next(iter(model.parameters()), None)
@@ -186,9 +189,12 @@ def verify_stacked(
     if len(y) == 0:
         raise TaskError(f"split {split!r} of task {name!r} has no examples to verify on; use another split or a "
                         "task with examples in it")
-    if data is not None and (int(y.min()) < 0 or int(y.max()) >= task.num_classes):  # else a raw IndexError
-        raise TaskError(f"the data given to verify has labels {int(y.min())}..{int(y.max())}, but task {name!r} has "
-                        f"{task.num_classes} classes (labels 0..{task.num_classes - 1})")
+    # else a raw IndexError; a Task's labels are in range, but not those of any object with split and num_classes
+    if int(y.min()) < 0 or int(y.max()) >= task.num_classes:
+        what = f"task {name!r}" if name else "the task"  # an object with split and num_classes may have no name
+        where = "the data given to verify" if data is not None else f"split {split!r} of {what}"
+        raise TaskError(f"{where} has labels {int(y.min())}..{int(y.max())}, but {what} has {task.num_classes} "
+                        f"classes (labels 0..{task.num_classes - 1})")
     widest = _fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
     # a network without parameters (e.g. one of fixed pooling, or prototypes kept as buffers) is a population too
     stack = params or buffers or {}

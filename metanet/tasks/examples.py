@@ -19,6 +19,10 @@ __all__ = ["from_examples", "MIN_PER_CLASS_FOR_SPLIT"]
 #: A class needs at least this many examples to contribute to ``val`` and ``test``; smaller classes go to train.
 MIN_PER_CLASS_FOR_SPLIT = 3
 
+# labels such as "cat" / "dog", 3 / 7 or -1 / 1: "e.g. y.long()" cannot turn those into class ids 0..k-1
+_RENUMBER = ("names, y = np.unique(y, return_inverse=True) numbers them 0..k-1, and from_examples(x, y, "
+             "class_names=names) keeps what each one was")
+
 
 def _to_numpy(a: Any, what: str) -> np.ndarray:
     if isinstance(a, torch.Tensor):
@@ -74,15 +78,16 @@ def _labels(y: Any, n: int) -> np.ndarray:
     if len(a) != n:
         raise TaskError(f"x has {n} examples but y has {len(a)} labels; they must match")
     if a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.integer):
-        raise TaskError(f"y has dtype {a.dtype}; labels must be integer class ids 0..k-1 (e.g. y.long())")
+        raise TaskError(f"y has dtype {a.dtype}; labels must be integer class ids 0..k-1 (e.g. y.long() for whole "
+                        f"numbers; for other labels, {_RENUMBER})")
     lo, hi = int(a.min()), int(a.max())  # before the int64 cast: uint64 2**63 + 5 wrapped to a "negative label"
     if lo < 0:
-        raise TaskError(f"y contains negative label {lo}; labels must be 0..k-1")
+        raise TaskError(f"y contains negative label {lo}; labels must be 0..k-1 ({_RENUMBER})")
     k = hi + 1
     if k > n:  # some class must be missing; checked before bincount, which would allocate k counters
         raise TaskError(
             f"labels must be 0..k-1 with every class present, but the largest label is {k - 1} for only {n} "
-            "examples (renumber the labels)"
+            f"examples (renumber the labels: {_RENUMBER})"
         )
     a = a.astype(np.int64)  # safe now: every label is in 0..n-1
     counts = np.bincount(a, minlength=k)
@@ -92,7 +97,7 @@ def _labels(y: Any, n: int) -> np.ndarray:
     if missing.size:
         raise TaskError(
             f"labels must be 0..k-1 with every class present; classes {missing.tolist()} of 0..{k - 1} have no "
-            "examples (renumber the labels)"
+            f"examples (renumber the labels: {_RENUMBER})"
         )
     return a
 

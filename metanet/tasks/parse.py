@@ -9,7 +9,8 @@ Rules, in order:
    "permuted mnist" / "pixel-permuted fashion mnist" -> ``+permute(N)``. A leftover "shuffled" / "permuted" that
    says neither pixels nor labels is an error. Other data sets ("svhn", "cifar10", "emnist", ...) are errors, not
    MNIST.
-3. Data set: "fashion", "clothes", "clothing", "garments", "apparel", "zalando" -> fashion-mnist; "mnist1d",
+3. Data set: "fashion", "clothes", "clothing", "garments", "apparel", "zalando", "f-mnist" -> fashion-mnist (a
+   misspelt "fashion", "fasion mnist", is an error, not MNIST); "mnist1d",
    "1d", "one-dimensional", "signals" -> mnist1d; "8x8", "sklearn", "scikit-learn", "load_digits" -> digits;
    "mnist", "handwritten", "digits", "numbers", "numerals" -> mnist; otherwise fashion class names alone ->
    fashion-mnist, and digit classes alone ("only 3s and 8s") -> mnist.
@@ -58,7 +59,8 @@ UNDERSTOOD = (
     "'fashion-mnist[0-4]+permute(3)+invert'"
 )
 
-_FASHION_WORDS = r"\b(fashion|cloth(es|ing)|garments?|apparel|zalando|fmnist)\b"
+# "f-mnist" too: read as "mnist" it silently gave the digits (the name grammar already takes "f mnist", i.e. fmnist)
+_FASHION_WORDS = r"\b(fashion|cloth(es|ing)|garments?|apparel|zalando|f[\s_-]?mnist)\b"
 _MNIST1D_WORDS = r"mnist[\s_-]*1[\s-]*d\b|\b1[\s-]?d\b|\bone[\s-]dimensional\b|\bsignals?\b"
 _DIGITS_WORDS = r"\b8\s*[x×]\s*8\b|\bsklearn\b|\bscikit[\s-]?learn\b|\bload_digits\b"
 _MNIST_WORDS = r"\bmnist\b|\bhand[\s-]?writ\w*|\bdigits?\b|\bnumbers?\b|\bnumerals?\b"
@@ -110,8 +112,10 @@ _EXCLUDE = re.compile(
 )
 # Other data sets people name; without this check "svhn digits 3 and 8" would silently load MNIST.
 _OTHER_DATA_SETS = re.compile(
-    r"\b(cifar[\s-]?\d*|svhn|emnist|kmnist|qmnist|notmnist|usps|imagenet|omniglot|kuzushiji|celeba|stl[\s-]?10)\b"
-)
+    r"\b(cifar[\s-]?\d*|svhn|(?:e|k|q|not)[_-]?mnist|usps|imagenet|omniglot|kuzushiji|celeba|stl[\s-]?10)\b"
+)  # "k-mnist" too: its "mnist" was read as MNIST
+# A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
+_NEAR_FASHION = 0.8  # difflib ratio: one letter dropped, swapped or doubled; not "fusion" (0.77), "passion" (0.71)
 # Numbers that count something other than classes: "5 examples per class", "2-layer", "1 epoch", "top-5".
 _COUNTED = (
     r"(?:examples?|samples?|shots?|epochs?|(?:hidden[\s-]+)?layers?|hidden|units?|neurons?|steps?"
@@ -199,6 +203,14 @@ def _take_transforms(s: str) -> tuple[str, list[str]]:
                 s = s[: m.start(1)] + " " * (m.end(1) - m.start(1)) + s[m.end(1):]
     found.sort()
     return s, [t for _, t in found]
+
+
+def _misspelt_fashion(s: str) -> str | None:
+    """A word of ``s`` that is a near miss of "fashion" (not the word itself), or None."""
+    for w in dict.fromkeys(re.findall(r"\b[a-z]{5,9}\b", s)):  # whole words, the first one named
+        if w != "fashion" and difflib.SequenceMatcher(None, w, "fashion").ratio() >= _NEAR_FASHION:
+            return w
+    return None
 
 
 def _fashion_hits(s: str) -> list[tuple[int, int]]:
@@ -374,6 +386,11 @@ def text_to_spec(text: str) -> str:
         raise TaskError(
             f"unknown data set {word!r} in {text!r}{hint}; available: {', '.join(BASE_NAMES)}; "
             f"parse() understands {UNDERSTOOD}"
+        )
+    if not re.search(_FASHION_WORDS, s) and (typo := _misspelt_fashion(s)):
+        raise TaskError(
+            f"unknown data set word {typo!r} in {text!r} (did you mean fashion-mnist?); available: "
+            f"{', '.join(BASE_NAMES)}; parse() understands {UNDERSTOOD}"
         )
     if m := _UNSUPPORTED.search(s):
         raise TaskError(

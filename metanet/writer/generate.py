@@ -33,6 +33,13 @@ def support_set(task, per_class: int | None, seed: int) -> tuple[torch.Tensor, t
     x, y = (None, torch.from_numpy(task._labels("train"))) if fast else task.split("train")
     if per_class is None:
         return x, y
+    if not fast and len(y) and (int(y.min()) < 0 or int(y.max()) >= task.num_classes):
+        # a task given as any object with split and num_classes: the examples of labels past its classes were left
+        # out of the support set without a word (or it came out empty: "the support set is empty")
+        k = task.num_classes
+        raise TaskError(f"the training split of task {_described(task)[1]!r} has labels {int(y.min())}.."
+                        f"{int(y.max())}, but the task has {k} classes (num_classes, labels 0..{k - 1}); renumber "
+                        "them (torch.unique(y, return_inverse=True)[1]) or give the task the right num_classes")
     g = torch.Generator().manual_seed(seed % 2**64)  # as torch does for negative seeds: any integer works
     keep = []
     for c in range(task.num_classes):
@@ -298,6 +305,12 @@ def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
             problems.append(f"does not fit task {name!r}: it takes {arch.in_size} input features, the task's "
                             f"inputs have shape {shape} ({math.prod(shape)} features)")
             widths[0] = math.prod(shape)
+        elif len(shape) == 3 and shape[2] < shape[0] and shape[2] <= 4:
+            # (H, W, C) images, e.g. (28, 28, 1): "e.g. cnn:28-..." suggested a cnn of 28 input channels
+            problems.append(f"does not fit task {name!r}: it reads {arch.in_size}-channel images channels first "
+                            f"(C, H, W), the task's inputs have shape {shape}, which look channels last (H, W, C): "
+                            "give them as x.permute(0, 3, 1, 2) (numpy: x.transpose(0, 3, 1, 2))")
+            widths[0] = shape[2]
         elif len(shape) == 3:
             problems.append(f"does not fit task {name!r}: it reads {arch.in_size}-channel images, the task's "
                             f"inputs have shape {shape}")
@@ -309,8 +322,9 @@ def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
                             f"task's inputs have shape {shape}{hint}; or use an mlp, e.g. "
                             f"mlp:{math.prod(shape)}-64-{k}:{arch.activation}")
     if problems:
-        raise ArchError(f"architecture {arch} {' and '.join(problems)}; e.g. "
-                        f"{dataclasses.replace(arch, widths=tuple(widths))}")
+        fitting = dataclasses.replace(arch, widths=tuple(widths))
+        # channels-last inputs alone: the architecture fits them once permuted, "e.g." itself would only confuse
+        raise ArchError(f"architecture {arch} {' and '.join(problems)}" + (f"; e.g. {fitting}" if fitting != arch else ""))
 
 
 def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
