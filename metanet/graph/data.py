@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
-from torch_geometric.data import Data
+import torch_geometric.data.batch as _pyg_batch
+from torch_geometric.data import Batch, Data
 
 if TYPE_CHECKING:  # pragma: no cover
     from metanet.graph.mapping import Layout
@@ -190,3 +191,36 @@ class NeuralGraph(Data):
 # saved dataset of neural graphs loads only through a warned fallback to a full (unsafe) unpickle
 if hasattr(torch.serialization, "add_safe_globals"):
     torch.serialization.add_safe_globals([NeuralGraph])
+
+
+class _BatchMeta(type(Batch), type(NeuralGraph)):  # type: ignore[misc]
+    """The metaclass PyG's ``DynamicInheritance`` gives a ``Batch`` of a ``Data`` subclass (it resolves the two)."""
+
+
+class NeuralGraphBatch(Batch, NeuralGraph, metaclass=_BatchMeta):
+    """The class of every PyG ``Batch`` of neural graphs (``Batch.from_data_list``, ``DataLoader``,
+    :func:`~metanet.graph.to_batch`): PyG's own, with graph indexing that counts negative indices from the end.
+
+    PyG read ``batch[-k]`` against its offset tables as is: nodes and edges of graph ``n-k+1`` with the ``arch`` and
+    node offset of graph ``n-k``, so ``batch[-1]`` was a bare ``narrow()`` RuntimeError and ``batch[-2]`` a graph whose
+    edges point outside its nodes; ``batch[n]`` spoke of index ``n+1``.
+    """
+
+    def get_example(self, idx: int) -> NeuralGraph:
+        """Graph ``idx`` of the batch (an integer; negative ones count from the end), as PyG's ``get_example``."""
+        from metanet.errors import as_index
+
+        n = self.num_graphs
+        i = as_index(idx)  # numpy and 0-d torch integers too; a bool is no graph index (True read as graph 1)
+        if i is None:
+            raise IndexError(f"graph index {idx!r:.40} is not an integer; index a batch of {n} graphs with one in "
+                             f"{-n}..{n - 1}, or select several with a slice, a list, or an integer or boolean tensor")
+        if not -n <= i < n:
+            raise IndexError(f"graph index {i} is out of range for a batch of {n} graphs"
+                             + (f" (valid: {-n}..{n - 1})" if n else ""))
+        return super().get_example(i % n)
+
+
+# PyG makes the Batch class of a Data subclass on first use, under this name in its batch module, and reuses it from
+# there (also when unpickling a batch): registered first, ours is the class of every batch of neural graphs
+setattr(_pyg_batch, NeuralGraphBatch.__name__, NeuralGraphBatch)
