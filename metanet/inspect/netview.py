@@ -206,6 +206,15 @@ class NetView:
         empty = weights_problem(model)
         if empty:  # meta tensors: every measurement would be a raw RuntimeError
             raise ArchError(f"cannot inspect or edit this network: {empty}")
+        # one layer object used twice (shared weights): an edit of one layer's neurons changed the other use too,
+        # and the parameter dict, which names a shared tensor once, had no entry for the second (a raw KeyError)
+        first: dict[int, str] = {}
+        for name, p in model.named_parameters(remove_duplicate=False):
+            other = first.setdefault(id(p), name)
+            if other != name:
+                raise ArchError(f"cannot inspect or edit this network: parameter {name!r} is the same tensor as "
+                                f"{other!r} (one layer used twice, or tied weights), so an edit of one layer would "
+                                "change the other; give each layer its own copy (e.g. copy.deepcopy(layer))")
         self.family = self.spec["family"]
         if isinstance(model, MLP):
             self._build_mlp(model)

@@ -52,6 +52,9 @@ def _layer_spec(i: int, m: nn.Module) -> dict[str, Any]:
             f"layer {i} ({m}) is not supported: only the default configuration of {type(m).__name__} is, "
             f"as the activation is stored by name alone; supported layers: {SUPPORTED_LAYERS}"
         )
+    if getattr(m, "cls_to_become", None) in (nn.Linear, nn.Conv2d):  # an uninitialised LazyLinear / LazyConv2d
+        raise ArchError(f"layer {i} ({type(m).__name__}) is not initialised yet: run one forward pass on an example "
+                        f"input first (it then becomes a {m.cls_to_become.__name__}, which is supported)")
     if type(m) is nn.Linear:
         return {"type": "linear", "in": m.in_features, "out": m.out_features, "bias": m.bias is not None}
     if type(m) is nn.Conv2d:
@@ -92,7 +95,8 @@ def _layer_spec(i: int, m: nn.Module) -> dict[str, Any]:
 
 def wrapper_problem(module: nn.Module) -> str | None:
     """Why metanet cannot see ``module``'s layers and weights as they are, when it is wrapped: a TorchScript module,
-    a ``torch.compile``-d module or one with ``torch.nn.utils.parametrize`` parametrizations (None otherwise)."""
+    a ``torch.compile``-d or ``nn.DataParallel`` module, or one with ``torch.nn.utils.parametrize`` parametrizations
+    or the older hook-based ``weight_norm`` / ``spectral_norm`` (None otherwise)."""
     if isinstance(module, torch.jit.ScriptModule):
         return (f"{type(module).__name__} is a TorchScript module (torch.jit.script / trace); metanet reads Python "
                 "modules: pass the nn.Module it was scripted from")
@@ -100,6 +104,22 @@ def wrapper_problem(module: nn.Module) -> str | None:
     if isinstance(orig, nn.Module) and type(module).__name__ == "OptimizedModule":
         return ("OptimizedModule is a torch.compile wrapper; pass the module you compiled (compiled._orig_mod): it "
                 "holds the same weights")
+    if isinstance(module, (nn.DataParallel, nn.parallel.DistributedDataParallel)):  # verify met a raw RuntimeError
+        return (f"{type(module).__name__} is a wrapper for parallel training; pass the network it wraps "
+                "(wrapped.module): it holds the same weights")
+    # torch.nn.utils.weight_norm / spectral_norm (not .parametrizations): a forward pre-hook recomputes `weight`
+    # from other parameters at every call, so an edit of `weight` was lost and the layer had no `weight` to encode
+    from torch.nn.utils.spectral_norm import SpectralNorm
+    from torch.nn.utils.weight_norm import WeightNorm
+
+    hooked = [(f"{n}.{h.name}" if n else h.name, "weight_norm" if isinstance(h, WeightNorm) else "spectral_norm")
+              for n, m in module.named_modules() for h in m._forward_pre_hooks.values()
+              if isinstance(h, (WeightNorm, SpectralNorm))]
+    if hooked:
+        undo = " / ".join(f"torch.nn.utils.remove_{k}(layer)" for k in sorted({k for _, k in hooked}))
+        return (f"its weights {[f'{n} ({k})' for n, k in hooked][:4]} are recomputed at every call by "
+                "torch.nn.utils.weight_norm / spectral_norm from other parameters, while metanet reads and writes "
+                f"plain parameters; pass a copy with them removed ({undo} keeps the weight it computes)")
     from torch.nn.utils import parametrize
 
     names = [f"{n}.{t}" if n else t for n, m in module.named_modules() if parametrize.is_parametrized(m)
@@ -112,11 +132,17 @@ def wrapper_problem(module: nn.Module) -> str | None:
 
 
 def weights_problem(module: nn.Module) -> str | None:
-    """Why ``module``'s weights cannot be used as values (None if they can): a TorchScript module (metanet copies
-    and stacks Python modules) or tensors on the ``meta`` device (shapes without values)."""
-    if isinstance(module, torch.jit.ScriptModule):
-        return wrapper_problem(module)
-    meta = [n for n, t in (*module.named_parameters(), *module.named_buffers()) if t.is_meta]
+    """Why ``module``'s weights cannot be used as values (None if they can): a TorchScript or ``nn.DataParallel``
+    module (metanet copies and stacks Python modules), uninitialised lazy parameters or tensors on the ``meta``
+    device (shapes without values)."""
+    if isinstance(module, (torch.jit.ScriptModule, nn.DataParallel, nn.parallel.DistributedDataParallel)):
+        return wrapper_problem(module)  # DataParallel: torch.func's stateless call refuses it (a raw RuntimeError)
+    tensors = (*module.named_parameters(), *module.named_buffers())
+    lazy = [n for n, t in tensors if isinstance(t, nn.parameter.UninitializedTensorMixin)]
+    if lazy:  # else a raw "Can't access the shape of an uninitialized parameter" from torch
+        return (f"its tensors {lazy[:4]} are not initialised yet (a lazy layer such as nn.LazyLinear); run one "
+                "forward pass on an example input first: it sets their shapes and values")
+    meta = [n for n, t in tensors if t.is_meta]
     if meta:
         return (f"its tensors {meta[:4]} are on the 'meta' device: shapes without values (a model built under "
                 "torch.device('meta')); give it real weights first, e.g. model.to_empty(device='cpu') then "
@@ -130,7 +156,8 @@ def spec(module: nn.Module) -> dict[str, Any]:
     Raises:
         ArchError: ``module`` is neither a metanet family nor an ``nn.Sequential`` of supported layers (the
             message names the offending layer), or it is wrapped (TorchScript, ``torch.compile``,
-            ``torch.nn.utils.parametrize``: the message says what to pass instead).
+            ``nn.DataParallel``, ``torch.nn.utils.parametrize``, the older ``weight_norm`` / ``spectral_norm``: the
+            message says what to pass instead).
     """
     wrapped = wrapper_problem(module) if isinstance(module, nn.Module) else None
     if wrapped:
