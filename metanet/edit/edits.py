@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import os
 import re
 from typing import Any, Callable, Iterable
 
@@ -30,6 +31,7 @@ from metanet.edit.trigger import as_trigger
 from metanet.errors import ArchError, TaskError, is_flag, whole_number
 from metanet.inspect.measure import activations, evaluate_masks
 from metanet.inspect.netview import NetView, Region, as_model
+from metanet.io import load_meta
 from metanet.tasks import resolve
 from metanet.verify import Network, check_fits, verify
 
@@ -41,7 +43,8 @@ def any_network(edit: Callable[..., EditResult]) -> Callable[..., EditResult]:
     """Let ``edit`` take its network in every form :func:`metanet.verify` takes (:func:`~metanet.inspect.netview.
     as_model`): a path is loaded (the file is never written) and a graph decoded, so the result is a new module,
     and ``inplace=True`` with either is a ConfigError; a Generated stands for its ``.model`` (``inplace`` edits
-    ``g.model`` itself). The report's details then start with ``network``: where the edited network came from."""
+    ``g.model`` itself). The report's details then start with ``network``: where the edited network came from;
+    a path's metadata is the report's ``source_meta`` (kept by ``result.save``)."""
 
     @functools.wraps(edit)
     def run(model: Any, *args: Any, inplace: bool = False, **kwargs: Any) -> EditResult:
@@ -50,6 +53,8 @@ def any_network(edit: Callable[..., EditResult]) -> Callable[..., EditResult]:
             result = edit(module, *args, inplace=inplace, **kwargs)
         if source is not None:  # a module given as it is: the report unchanged
             result.report.details = {"network": source, **result.report.details}
+        if isinstance(model, (str, bytes, os.PathLike)):  # a file's metadata, for result.save to keep
+            result.report.source_meta = {**load_meta(model), "edited_from": source}
         return result
 
     return run

@@ -53,6 +53,9 @@ class EditReport:
         before, after: :class:`~metanet.verify.Report` of the original and the edited network (same split).
         asr_before, asr_after: attack success rate with the known trigger (None without one).
         details: edit-specific findings (selected neurons, sparsity per region, per-region precision cost ...).
+        source_meta: the metadata of the file the edit read its network from (a network given as its path, with
+            ``edited_from``: that path), which :meth:`EditResult.save` keeps; None otherwise. Not part of
+            :meth:`to_dict` or the history.
     """
 
     edit: str
@@ -62,6 +65,7 @@ class EditReport:
     asr_before: float | None = None
     asr_after: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    source_meta: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def accuracy_change(self) -> float:
@@ -122,8 +126,13 @@ class EditResult(NamedTuple):
     report: EditReport
 
     def save(self, path: str | os.PathLike, meta: dict[str, Any] | None = None) -> Path:
-        """Write the edited network (atomically) with this edit appended to ``meta``'s ``edits`` history."""
-        return save_edited(self.model, path, [self.report], meta)
+        """Write the edited network (atomically) with this edit appended to ``meta``'s ``edits`` history.
+
+        ``meta`` defaults to the metadata of the file the edit read (a network given as its path: its task,
+        its earlier ``edits`` and the rest, plus ``edited_from``, as ``metanet edit`` keeps them); otherwise to
+        none. Pass ``meta={}`` to write the history alone."""
+        # else a file edited by path lost its task and its edit history (the CLI kept them)
+        return save_edited(self.model, path, [self.report], self.report.source_meta if meta is None else meta)
 
 
 def finish(

@@ -9,6 +9,8 @@ Tables of ``neurons.sqlite``:
   accuracy when the neuron is zeroed (``SELECT layer, idx FROM ablation WHERE class = 8 AND delta < -0.05``).
 - ``meta``: ``(key, value)`` with JSON values: network, task, split, accuracy, per-class accuracy, class
   names, thresholds, reader status.
+- ``columns``: ``(name, type, meaning)``, one row per column of ``neurons`` (:data:`COLUMNS`), so the file says
+  what its figures are (``SELECT meaning FROM columns WHERE name = 'selectivity'``).
 """
 
 from __future__ import annotations
