@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
 from typing import Any, Callable
 
@@ -11,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from metanet._state import kept_modes, with_metanet_defaults
-from metanet.errors import ConfigError, TaskError, whole_number
+from metanet.errors import ConfigError, FileFormatError, TaskError, whole_number
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, channel_spans, evaluate_masks
 from metanet.inspect.netview import NetView, as_model, view
@@ -144,7 +145,9 @@ def inspect(
             saved with :func:`metanet.save` (only read), :func:`metanet.generate`'s result (its ``.model``) or a
             :class:`~metanet.graph.NeuralGraph` (decoded with :func:`~metanet.graph.from_graph`).
         task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
-            sentence or labelled examples ``(x, y)``.
+            sentence or labelled examples ``(x, y)``. A task without class names of its own (examples given
+            without ``class_names``) takes those that ``model``'s file or report recorded (``generate`` records
+            them), for the database's ``class_names`` and descriptions.
         split: data to measure on.
         reader: ``"auto"``, ``None``, a :class:`~metanet.reader.Reader` (e.g. ``Reader.load(path)``: the roles
             :func:`metanet.read` gives with it) or a callable ``model -> dict`` with
@@ -186,16 +189,53 @@ def inspect(
     if not (reader is None or reader is False or (isinstance(reader, str) and reader == "auto") or callable(reader)):
         # anything else was called, failed, and was recorded as "reader failed": a typo went unnoticed
         raise ConfigError(f"inspect reader must be 'auto', None or a callable model -> dict, got {reader!r:.80}")
+    given = model
     model = as_model(model)[0]  # a saved network's path, a Generated or a NeuralGraph: the network it stands for
     v = view(model)  # first: a clear error for an unsupported module
     check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
     # measure in eval mode (no dropout), then give the caller's model back in the mode it came in
     with kept_modes(model, eval=True):
-        return _measure(model, v, task, split, x, y, reader, float(support_threshold), int(top_k), t0)
+        return _measure(model, v, task, split, x, y, reader, float(support_threshold), int(top_k), t0,
+                        _class_names(task, given))
+
+
+def _class_names(task, given: Any) -> list[str]:
+    """What each output means: the task's own class names; for a task without names of its own (labelled
+    examples ``(x, y)``, a task-like object without ``class_names``), the names that the saved file's metadata or
+    the Generated's report recorded (:attr:`~metanet.writer.GenerationReport.class_names`), else ``0..C-1``."""
+    from metanet.tasks import Task
+
+    C = task.num_classes
+    numbers_only = [str(c) for c in range(C)]
+    own = getattr(task, "class_names", None)
+    try:
+        own = None if own is None or isinstance(own, (str, bytes)) else [str(n) for n in own]
+    except TypeError:  # a task-like object's class_names that is no list (a number): no names
+        own = None
+    own = own if own is not None and len(own) == C else None  # not one name per class: no names
+    # examples given without class_names are only numbered 0..C-1: the names the file recorded say more
+    if own is not None and not (isinstance(task, Task) and task.base == "examples" and own == numbers_only):
+        return own
+    recorded = None
+    if isinstance(given, (str, bytes, os.PathLike)):  # already loaded by as_model: a network file, readable
+        from metanet.io import load_meta
+
+        try:
+            recorded = load_meta(given).get("class_names")
+        except FileFormatError:  # a network without metanet's metadata: nothing recorded
+            recorded = None
+    else:
+        from metanet.verify import _is_generated
+
+        if _is_generated(given):
+            recorded = getattr(getattr(given, "report", None), "class_names", None)
+    if isinstance(recorded, list) and len(recorded) == C and all(isinstance(n, str) for n in recorded):
+        return list(recorded)
+    return own or numbers_only
 
 
 def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tensor, reader: Any,
-             support_threshold: float, top_k: int, t0: float) -> NeuronDB:
+             support_threshold: float, top_k: int, t0: float, names: list[str]) -> NeuronDB:
     """The measurements of :func:`inspect`, on a model in eval mode."""
     C = task.num_classes
     base = evaluate_masks(v, x, y, C, {})
@@ -208,7 +248,6 @@ def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tenso
     params = v.params()
     head = v.regions[-1].weight
     k_poly = max(top_k, min(100, len(x) // 50))
-    names = [str(n) for n in getattr(task, "class_names", range(C))]
     rows: list[dict[str, Any]] = []
     layer_info = {}
     for L in v.layers:

@@ -21,7 +21,17 @@ def _task_for(args: argparse.Namespace, meta: dict[str, Any]):
     if not name:
         raise TaskError(f"no --task given and {args.file} names no task in its metadata; pass --task NAME "
                         f"(one of {', '.join(tasks.available())}, or a derived name like 'mnist[3,8]')")
-    return tasks.resolve(name)
+    if args.task or tasks.is_task_name(name):
+        return tasks.resolve(name)
+    try:
+        return tasks.resolve(name)
+    except TaskError:
+        # e.g. a network generated from labelled examples ('examples-1a2b3c4d'): no name gives its data back; the
+        # resolver's long list of task forms alone did not say that the file's task was the problem
+        raise TaskError(f"{args.file} was made for task {name!r}, which metanet cannot load by name; pass "
+                        f"--task NAME for a task metanet knows (one of {', '.join(tasks.available())}, or a derived "
+                        "name like 'mnist[3,8]'), or in Python give its examples: metanet.inspect(path, (x, y)) "
+                        "names the classes as the file records them (load_meta(path)['class_names'])") from None
 
 
 def _inspect(args: argparse.Namespace) -> int:

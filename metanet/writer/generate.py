@@ -6,11 +6,12 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -60,7 +61,9 @@ class GenerationReport:
     identity of the writer that wrote them (:meth:`~metanet.writer.Writer.identity`): ``{"source": "shipped",
     "sha256": ...}`` (``generate(writer=None)``), ``{"source": "file", "path": ..., "sha256": ...}`` (a checkpoint
     file) or ``{"source": "in-memory"}`` (a writer no file holds), each with its ``state_sha256``; None in reports
-    written before it was recorded.
+    written before it was recorded. ``class_names``: what each output of the network means (output ``i`` is
+    ``class_names[i]``: the task's names, e.g. ``from_examples(x, y, class_names=names)``; a derived task's in its
+    own label order); None for a task without names and in reports written before they were recorded.
     """
 
     task: str
@@ -75,6 +78,7 @@ class GenerationReport:
     seed: int | None = None
     shots: int | None = None
     writer: dict[str, str] | None = None
+    class_names: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (``test`` as a dict); ``metanet.io.json_safe`` makes the NaN scores of unverified
@@ -106,6 +110,12 @@ class GenerationReport:
         if d.get("writer") is not None and not isinstance(d["writer"], Mapping):
             raise FileFormatError(f"the generation report's writer is a mapping (Writer.identity()) or null, got "
                                   f"{d['writer']!r:.80}")
+        names = d.get("class_names")
+        if names is not None and (not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names)):
+            raise FileFormatError(f"the generation report's class_names are a list of strings (one per output) or "
+                                  f"null, got {names!r:.80}")
+        if names is not None:
+            d["class_names"] = list(names)
         if test is not None and (not isinstance(test, Mapping)
                                  or not isinstance(test.get("per_class", []), (list, tuple))):
             raise FileFormatError(f"the generation report's test score is not a Report (Report.to_dict()) or null, "
@@ -132,6 +142,8 @@ class GenerationReport:
             lines.append(f"  candidate {i}: {score}{mark}")
         if self.test is not None:
             lines.append(f"test accuracy {self.test.accuracy:.4f} (n={self.test.n})")
+        if self.class_names is not None and self.class_names != [str(i) for i in range(len(self.class_names))]:
+            lines.append(f"outputs {_outputs(self.class_names)}")  # 0..k-1 for labels 0..k-1 would say nothing
         if self.writer is not None:
             w = self.writer
             where = {"shipped": "the shipped writer", "file": f"writer {w.get('path')}"}.get(
@@ -168,9 +180,10 @@ class Generated:
     def save(self, path: str | Path) -> Path:
         """Save ``model`` with :func:`metanet.save`; the header's metadata (:func:`metanet.load_meta`) holds the task,
         the architecture, which candidate this is of how many, the seed and shots and the writer
-        (:attr:`GenerationReport.writer`) that write it again, and its scores (``None`` when not verified: the header
-        is strict JSON). From the metadata ``m`` alone, for a task given by name and ``m["writer"]["source"]`` shipped
-        (check its ``sha256`` against the installed one) or a file::
+        (:attr:`GenerationReport.writer`) that write it again, what each output means (``class_names``, null when
+        unknown) and its scores (``None`` when not verified: the header is strict JSON). From the metadata ``m``
+        alone, for a task given by name and ``m["writer"]["source"]`` shipped (check its ``sha256`` against the
+        installed one) or a file::
 
             generate(m["task"], arch=m["arch"], candidates=m["candidates"], seed=m["seed"], shots=m["shots"],
                      writer=m["writer"].get("path")).candidates[m["candidate"]]
@@ -183,7 +196,7 @@ class Generated:
             self.model, path, **json_safe(dict(
                 task=r.task, arch=r.arch, generated_by="metanet.writer", zero_gradient_steps=True,
                 candidate=r.chosen, candidates=len(r.candidates), seed=r.seed, shots=r.shots, support=r.support,
-                writer=r.writer,
+                writer=r.writer, class_names=r.class_names,
                 val_accuracy=r.candidates[r.chosen]["val_accuracy"],
                 test_accuracy=None if r.test is None else r.test.accuracy,
             )),
@@ -324,7 +337,8 @@ def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
     if problems:
         fitting = dataclasses.replace(arch, widths=tuple(widths))
         # channels-last inputs alone: the architecture fits them once permuted, "e.g." itself would only confuse
-        raise ArchError(f"architecture {arch} {' and '.join(problems)}" + (f"; e.g. {fitting}" if fitting != arch else ""))
+        raise ArchError(f"architecture {arch} {' and '.join(problems)}"
+                        + (f"; e.g. {fitting}" if fitting != arch else ""))
 
 
 def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
@@ -370,8 +384,29 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     report = GenerationReport(
         task=name, arch=str(arch), support=len(y), candidates=cand, chosen=chosen, test=test,
         seconds=time.perf_counter() - t0, seconds_write=t_write, seed=seed, shots=shots, writer=writer.identity(),
+        class_names=_class_names(task),
     )
     return Generated(nets[chosen], report, nets)
+
+
+def _class_names(task) -> list[str] | None:
+    """The names of the task's outputs in label order, or None: a task given as any object may have none, or not
+    one per class."""
+    names = getattr(task, "class_names", None)
+    # a list, a tuple or a numpy array (np.unique's names); a string is no list of names
+    if isinstance(names, (str, bytes)) or not isinstance(names, (Sequence, np.ndarray)) or np.ndim(names) != 1:
+        return None
+    return [str(n) for n in names] if len(names) == task.num_classes else None
+
+
+#: class names shown in full by the report's text form; more are elided (a task from examples may have thousands)
+_SHOWN_NAMES = 20
+
+
+def _outputs(names: list[str]) -> str:
+    """``0='Sandal', 1='Sneaker', 2='Ankle boot'``: what each output index means (quoted: a name may be a number)."""
+    shown = ", ".join(f"{i}={n!r}" for i, n in enumerate(names[:_SHOWN_NAMES]))
+    return shown + (f", ... ({len(names)} classes)" if len(names) > _SHOWN_NAMES else "")
 
 
 def _writer(writer):
