@@ -15,6 +15,7 @@ import math
 import os
 import secrets
 import stat
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -236,6 +237,26 @@ def _meta_json(meta: dict[str, Any]) -> str:
         raise MetadataError(f"metadata is not JSON-serialisable: {e}") from None
 
 
+def _own_hook(hook: Any) -> bool:
+    """A hook torch or metanet registers (e.g. a lazy module's shape inference), not one of the user's."""
+    mod = getattr(hook, "__module__", None) or type(hook).__module__
+    return isinstance(mod, str) and mod.split(".")[0] in ("torch", "metanet")
+
+
+def _warn_user_hooks(module: nn.Module, what: str, then: str) -> None:
+    """One UserWarning if ``module`` or a submodule carries forward hooks or forward pre-hooks the user registered:
+    ``what`` holds the weights only, so ``then`` (the network made from it) runs without them and can compute
+    something else. Not an error: hooks that only record activations are common and harmless."""
+    carriers = [f"{name!r} ({type(m).__name__})" if name else f"the {type(m).__name__} itself"
+                for name, m in module.named_modules()
+                if any(not _own_hook(h) for h in (*m._forward_pre_hooks.values(), *m._forward_hooks.values()))]
+    if carriers:
+        more = f" and {len(carriers) - 4} more" if len(carriers) > 4 else ""
+        warnings.warn(f"forward hooks or pre-hooks on {', '.join(carriers[:4])}{more} are not part of {what} (the "
+                      f"weights are): {then} runs without them, so where a hook changes inputs or outputs it computes "
+                      "something else; register them on it again if it needs them", UserWarning, stacklevel=3)
+
+
 def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> Path:
     """Write ``model`` to ``path`` as one safetensors file (atomically).
 
@@ -265,6 +286,10 @@ def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> 
             is written.
         FileFormatError: ``path`` is empty or blank, or no path at all (not a str, bytes or os.PathLike).
         OSError: ``path`` cannot be written (a directory, under a file, no permission).
+
+    Warns:
+        UserWarning: the network or a submodule carries forward hooks or pre-hooks of the user's, naming them: the
+            file holds the weights only, so the network :func:`load` gives back runs without them.
     """
     if not isinstance(model, nn.Module):
         return _save_other(model, path, meta)
@@ -284,6 +309,7 @@ def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> 
     if problem:  # the file would be written, then refused by load()
         raise ArchError(f"cannot save this {type(model).__name__}: its {problem}")
     tensors = {k: v.detach().contiguous().clone() for k, v in state.items()}
+    _warn_user_hooks(model, "the file", "the network metanet.load reads from it")
     return save_safetensors(tensors, path, header)
 
 

@@ -10,8 +10,8 @@ from torch import Tensor
 from torch_geometric.data import Batch
 
 from metanet.errors import GraphError
-from metanet.graph.data import NODE_BIAS
-from metanet.graph.decode import _coalesce_hint
+from metanet.graph.data import NODE_BIAS, NODE_DIM
+from metanet.graph.decode import _check_tensor, _coalesce_hint, _values
 from metanet.graph.mapping import Layout, layout
 
 __all__ = ["batch_params", "ParamGroup"]
@@ -43,7 +43,10 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
         to ``edge_values`` and ``node_bias`` (a gather; a view when the batch holds one architecture only).
 
     Raises:
-        GraphError: the batch has no ``arch`` list, or the value tensors do not match its nodes / edges.
+        GraphError: the batch has no ``arch`` list, or the value tensors do not match its nodes / edges; or values
+            are read from the batch (``edge_values`` or ``node_bias`` not given) and a graph is one
+            :func:`~metanet.graph.from_graph` refuses (e.g. its ``x`` changed by ``T.NormalizeFeatures()``, or NaN
+            weights): the same message, naming the graph.
     """
     if not isinstance(batch, Batch):
         raise GraphError(f"batch_params() needs a torch_geometric Batch, got {type(batch).__name__}")
@@ -52,6 +55,10 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
         raise GraphError("the batch has no 'arch' attribute; batch graphs made by metanet.graph.to_graph")
     if not isinstance(archs, (list, tuple)):
         archs = [archs]
+    own_edges = edge_values is None
+    # values read from the batch must be its graphs' encoding, as from_graph checks it (a transform such as
+    # T.NormalizeFeatures() rescales x, biases included); a writer's own values are its business
+    check = own_edges or node_bias is None
     edge_values = batch.edge_attr if edge_values is None else edge_values
     node_bias = batch.x[:, NODE_BIAS] if node_bias is None else node_bias
     lays = [layout(a) for a in archs]
@@ -77,6 +84,7 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
     n_off = torch.cumsum(n_count, 0) - n_count
     e_off = torch.cumsum(e_count, 0) - e_count
     _check_order(batch, lays, n_off, total_e)
+    x = _check_tensor(batch, "x", (total_n, NODE_DIM), True) if check else None
     groups: dict[str, list[int]] = {}
     for i, lay in enumerate(lays):
         groups.setdefault(lay.key, []).append(i)
@@ -89,13 +97,28 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
         if k == len(lays):  # one architecture: plain views
             ev = edge_values.view(k, lay.num_edges, -1)
             nb = node_bias.view(k, lay.num_nodes)
+            xg = None if x is None else x.view(k, lay.num_nodes, NODE_DIM)
         else:
             e_rows = (e_off[idx][:, None] + torch.arange(lay.num_edges)).reshape(-1).to(dev)
-            n_rows = (n_off[idx][:, None] + torch.arange(lay.num_nodes)).reshape(-1).to(node_bias.device)
+            n_rows = (n_off[idx][:, None] + torch.arange(lay.num_nodes)).reshape(-1)
             ev = edge_values.index_select(0, e_rows).view(k, lay.num_edges, -1)
-            nb = node_bias.index_select(0, n_rows).view(k, lay.num_nodes)
+            nb = node_bias.index_select(0, n_rows.to(node_bias.device)).view(k, lay.num_nodes)
+            xg = None if x is None else x.index_select(0, n_rows.to(x.device)).view(k, lay.num_nodes, NODE_DIM)
+        if xg is not None:
+            _check_graphs(lay, members, xg, ev if own_edges else None)
         out.append(ParamGroup(lay, idx, lay.to_params(ev, nb)))
     return out
+
+
+def _check_graphs(lay: Layout, members: list[int], x: Tensor, ea: Tensor | None) -> None:
+    """from_graph's value check on the graphs ``members`` of one architecture (x :math:`(k, N, D)`, ea
+    :math:`(k, E, F)` or None), all at once; on a failure again one by one, for a message naming the graph."""
+    try:
+        _values(x, ea, lay, "")
+    except GraphError:
+        for j, g in enumerate(members):
+            _values(x[j], None if ea is None else ea[j], lay, f"graph {g} of the batch: ")
+        raise
 
 
 def _check_order(batch: Batch, lays: list[Layout], n_off: Tensor, total_e: int) -> None:

@@ -278,29 +278,29 @@ def _match_edges(ei: Tensor, ek: Tensor | None, lay: Layout, where: str) -> Tens
     return perm.to(ei.device)
 
 
-def _values(x: Tensor, ea: Tensor, lay: Layout, where: str) -> None:
-    """Check the values of one graph or a population: x :math:`(*, N, D)`, ea :math:`(*, E, F)` (canonical order).
+def _values(x: Tensor, ea: Tensor | None, lay: Layout, where: str) -> None:
+    """Check the values of one graph or a population: x :math:`(*, N, D)`, ea :math:`(*, E, F)` (canonical order;
+    None: x only, for batch_params given edge values of its own).
 
     One cheap pass (a handful of reductions) for the common case of a valid graph; :func:`_explain` finds and names
     the defect otherwise.
     """
-    if x.is_meta or ea.is_meta:
+    if x.is_meta or (ea is not None and ea.is_meta):
         return  # a graph of a meta-device network has shapes only: no values to check
     # checks only: no autograd graph, and no warning about converting a tensor that requires grad to a float
-    x, ea = x.detach(), ea.detach()
+    x, ea = x.detach(), None if ea is None else ea.detach()
     fixed, expected = lay.fixed_node_values(x.dtype, x.device)
     # x * fixed zeroes the free entries (biases of neurons that have one) unless they are NaN / inf, so this one
     # comparison checks the layout columns, the zero bias of bias-free neurons and that every bias is finite
-    ok = (
-        torch.equal(x * fixed, expected if x.dim() == 2 else expected.expand_as(x))
-        and math.isfinite(float(ea.sum()))
-        and all(bool((ea[..., a:b, 0] == 1).all()) for a, b in lay.residual_rows)
+    ok = torch.equal(x * fixed, expected if x.dim() == 2 else expected.expand_as(x)) and (
+        ea is None
+        or (math.isfinite(float(ea.sum())) and all(bool((ea[..., a:b, 0] == 1).all()) for a, b in lay.residual_rows))
     )
     if not ok:
         _explain(x, ea, lay, where)
 
 
-def _explain(x: Tensor, ea: Tensor, lay: Layout, where: str) -> None:
+def _explain(x: Tensor, ea: Tensor | None, lay: Layout, where: str) -> None:
     static = lay.static_columns(x.dtype, x.device)
     rest = x[..., 1:]
     if not torch.equal(rest, static.expand_as(rest)):
@@ -323,6 +323,8 @@ def _explain(x: Tensor, ea: Tensor, lay: Layout, where: str) -> None:
             f"{where}{_graph(g, x)}{lay.describe_node(i)} has bias {float(bias[g, i])} but its layer has no bias "
             "parameter (has_bias = 0); it must be 0"
         )
+    if ea is None:
+        return
     mask = lay.edge_mask(ea.shape[-1]).to(ea.device)
     flat = ea.reshape(-1, *mask.shape)
     bad = ~torch.isfinite(flat) & mask

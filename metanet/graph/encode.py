@@ -14,6 +14,7 @@ from torch_geometric.data import Batch, Data
 from metanet.errors import GraphError
 from metanet.graph.data import NeuralGraph
 from metanet.graph.mapping import Layout, layout
+from metanet.io import _warn_user_hooks
 from metanet.verify import Network, _is_generated
 
 __all__ = ["to_graph", "to_graphs", "to_batch"]
@@ -93,6 +94,10 @@ def to_graph(module: Network, *, edge_dim: int | None = None) -> NeuralGraph:
             the message says what to pass). A network on the meta device encodes
             (a graph of its architecture, with meta values).
         FileFormatError: a path that is no network file (see :func:`metanet.load`).
+
+    Warns:
+        UserWarning: the module or a submodule carries forward hooks or pre-hooks of the user's, naming them: hooks
+            are not encoded, so the network :func:`from_graph` decodes runs without them.
     """
     module = as_network(module)
     if not isinstance(module, nn.Module):
@@ -117,6 +122,8 @@ def to_graph(module: Network, *, edge_dim: int | None = None) -> NeuralGraph:
     with torch.no_grad():
         edge_attr, bias = lay._from_params(params, (), f)
         x = lay.node_features(bias)
+    # metanet.read and the graph drawings encode through here too: they read the weights without the hooks as well
+    _warn_user_hooks(module, "the neural graph", "the network from_graph decodes from it (and what metanet.read reads)")
     return assemble(lay, x, edge_attr)
 
 
