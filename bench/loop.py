@@ -93,9 +93,10 @@ def heldout_tasks(quick: bool, n: int | None) -> list[dict]:
         arch = Arch.default_for(ep["input_shape"], k)
         full = ep["support"]
         fit, val = G.split_fit_val(*full, k)
-        lt = LoopTask(ep["name"], arch, k, fit, val, ep["query"],
-                      {"support": {"support": torch.arange(len(fit[1]))},
-                       "val": {"support": torch.arange(len(fit[1]), len(full[1]))}, "test": {"query": torch.arange(len(ep["query"][1]))}})
+        # no index of the parts: check_disjoint then compares their inputs. The index this gave (fit as rows 0..n of
+        # a pool "support", the query as a pool of its own) was not where the rows came from and made the check
+        # vacuous: parts of different pools, or declared disjoint, were never compared
+        lt = LoopTask(ep["name"], arch, k, fit, val, ep["query"])
         out.append({"ep": ep, "lt": lt, "full": full, "fit": fit, "val": val, "k": k, "arch": arch})
     return out
 
