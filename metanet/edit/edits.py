@@ -68,10 +68,14 @@ def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
     edit succeeded. So a refused edit changes nothing (not even the train/eval mode), and a model edited in
     place while it is being trained keeps its mode (dropout is not switched off behind the caller's back).
     """
+    from metanet.writer.generate import _described
+
     task = resolve(task)
     NetView(model)  # first: a clear error for an unsupported module
-    check_fits(model, tuple(task.input_shape), task.num_classes, where=f"task {task.name!r}")
-    trig = as_trigger(trigger, task.input_shape, task.num_classes)
+    # a task given as any object with split and num_classes may have no name or input_shape (as generate takes it)
+    shape, name = _described(task)
+    check_fits(model, shape, task.num_classes, where=f"task {name!r}")
+    trig = as_trigger(trigger, shape, task.num_classes)
     original = copy.deepcopy(model).eval()
     edited = copy.deepcopy(original)
     return task, trig, original, edited, NetView(edited)
@@ -399,8 +403,10 @@ def prune(
     else:
         x, y = task.split(calib_split)
         if len(y) == 0:  # no calibration data would accept every removal as free
-            raise TaskError(f"split {calib_split!r} of task {task.name!r} has no examples to calibrate necessity "
-                            "pruning on; give another calib_split, or use method='magnitude'")
+            from metanet.writer.generate import _described
+
+            raise TaskError(f"split {calib_split!r} of task {_described(task)[1]!r} has no examples to calibrate "
+                            "necessity pruning on; give another calib_split, or use method='magnitude'")
         x = x.to(next(edited.parameters()).dtype)  # the saliency runs the network itself (a float64 one, too)
         n = whole_number(max_examples)
         details = _necessity(edited, v, regs, s, x[:n], y[:n], task.num_classes, tol)

@@ -207,8 +207,11 @@ def attack_success_rate(
             task's inputs or classes, or cannot run (meta device, TorchScript).
         TaskError: no trigger, or one that is malformed or does not fit the task.
     """
+    from metanet.writer.generate import _described
+
     task = resolve(task)
-    trig = as_trigger(trigger, task.input_shape, task.num_classes)
+    shape, name = _described(task)  # a task-like object (split, num_classes) may have no name or input_shape
+    trig = as_trigger(trigger, shape, task.num_classes)
     if trig is None:  # as_trigger keeps None (no trigger) as None: a raw "not subscriptable" TypeError below
         raise TaskError(f"attack_success_rate needs a trigger, got None; expected {TRIGGER_FORMAT}")
     x, y = task.split(split)
@@ -236,7 +239,7 @@ def attack_success_rate(
                             "metanet.generate's result or a NeuralGraph")
         check_weights(m)  # ArchError for meta-device tensors or a TorchScript module
         # as verify() does: a network not taking the task's inputs / classes was a raw RuntimeError from the matmul
-        check_fits(m, tuple(task.input_shape), task.num_classes, where=f"task {task.name!r}")
+        check_fits(m, shape, task.num_classes, where=f"task {name!r}")
         # as verify() runs a network: in eval mode (no dropout: the rate is not a random draw), on inputs in its
         # dtype (a float64 / float16 network), and the caller's modes put back
         p = next(m.parameters(), None)

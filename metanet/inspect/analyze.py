@@ -166,6 +166,10 @@ def inspect(
     """
     t0 = time.perf_counter()
     task = resolve(task)
+    from metanet.writer.generate import _described
+
+    # a task given as any object with split and num_classes may have no name or input_shape (as generate takes it)
+    shape, name = _described(task)
     x, y = task.split(split)
     if max_examples is not None:
         n = whole_number(max_examples)  # a numpy / torch integer too, as everywhere else an index is read
@@ -173,10 +177,10 @@ def inspect(
             raise TaskError(f"max_examples must be None (the whole split) or an integer >= 1, got {max_examples!r}")
         x, y = x[:n], y[:n]
     if len(y) == 0:
-        raise TaskError(f"split {split!r} of task {task.name!r} has no examples to measure the neurons on")
+        raise TaskError(f"split {split!r} of task {name!r} has no examples to measure the neurons on")
     if len(y) == 1:  # every neuron was recorded dead: constant on the one example
         raise TaskError(f"inspect needs at least 2 examples to tell a dead (constant) neuron from a live one; split "
-                        f"{split!r} of task {task.name!r}" + (f" with max_examples={max_examples!r}"
+                        f"{split!r} of task {name!r}" + (f" with max_examples={max_examples!r}"
                                                              if max_examples is not None else "") + " gives 1")
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1:
         raise TaskError(f"top_k must be an integer >= 1 (top-activating examples stored per neuron), got {top_k!r}")
@@ -192,10 +196,10 @@ def inspect(
     given = model
     model = as_model(model)[0]  # a saved network's path, a Generated or a NeuralGraph: the network it stands for
     v = view(model)  # first: a clear error for an unsupported module
-    check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {task.name!r}")
+    check_fits(model, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
     # measure in eval mode (no dropout), then give the caller's model back in the mode it came in
     with kept_modes(model, eval=True):
-        return _measure(model, v, task, split, x, y, reader, float(support_threshold), int(top_k), t0,
+        return _measure(model, v, task, shape, name, split, x, y, reader, float(support_threshold), int(top_k), t0,
                         _class_names(task, given))
 
 
@@ -234,9 +238,10 @@ def _class_names(task, given: Any) -> list[str]:
     return own or numbers_only
 
 
-def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tensor, reader: Any,
-             support_threshold: float, top_k: int, t0: float, names: list[str]) -> NeuronDB:
-    """The measurements of :func:`inspect`, on a model in eval mode."""
+def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: str, split: str, x: Tensor,
+             y: Tensor, reader: Any, support_threshold: float, top_k: int, t0: float, names: list[str]) -> NeuronDB:
+    """The measurements of :func:`inspect`, on a model in eval mode (``shape``, ``name``: the task's input shape
+    and name, as :func:`~metanet.writer.generate._described` reads them)."""
     C = task.num_classes
     base = evaluate_masks(v, x, y, C, {})
     base_acc, base_pc, base_loss = float(base.accuracy[0]), base.per_class[0], float(base.loss[0])
@@ -244,7 +249,7 @@ def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tenso
     spans = channel_spans(v, x) if any(L.conv for L in v.layers) else {}
     counts = torch.bincount(y, minlength=C).double()
     roles, reader_status = _reader_roles(model, reader)
-    image = len(task.input_shape) == 3 and task.input_shape[1] > 1 and task.input_shape[2] > 1
+    image = len(shape) == 3 and shape[1] > 1 and shape[2] > 1
     params = v.params()
     head = v.regions[-1].weight
     k_poly = max(top_k, min(100, len(x) // 50))
@@ -281,8 +286,8 @@ def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tenso
             wh = params[head].detach()
             writes_to = wh.reshape(wh.shape[0], H, -1).sum(2).argmax(0)
         wl = params[L.weight].detach()
-        reads_pixels = L.index == 1 and image and not L.conv and wl.dim() == 2 and wl.shape[1] == math.prod(task.input_shape)
-        descs = describe_weights(wl, task.input_shape) if reads_pixels else None
+        reads_pixels = L.index == 1 and image and not L.conv and wl.dim() == 2 and wl.shape[1] == math.prod(shape)
+        descs = describe_weights(wl, shape) if reads_pixels else None
         layer_info[str(L.index)] = {"fan_in": L.fan_in, "activation": L.activation or "none", "width": H,
                                     "kind": L.kind, "skip": L.skip}
         for j in range(H):
@@ -314,10 +319,10 @@ def _measure(model: nn.Module, v: NetView, task, split: str, x: Tensor, y: Tenso
                 "role": roles.get((L.index, j)) if roles else None,
             })
     meta = {
-        "network": v.describe(), "family": v.family, "task": task.name, "split": split, "n": len(y),
+        "network": v.describe(), "family": v.family, "task": name, "split": split, "n": len(y),
         "accuracy": base_acc, "loss": base_loss, "per_class": base_pc.tolist(),
         "class_names": names,
-        "input_shape": list(task.input_shape), "support_threshold": support_threshold,
+        "input_shape": list(shape), "support_threshold": support_threshold,
         "reader": reader_status, "layer_info": layer_info, "seconds": time.perf_counter() - t0,
     }
     return NeuronDB(rows, meta)

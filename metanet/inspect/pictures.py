@@ -248,11 +248,14 @@ def save_pictures(
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "is not a directory; give a directory for the pictures", str(out))
     figs: dict[str, Figure] = {}
-    image = is_image_task(tuple(task.input_shape))
+    from metanet.writer.generate import _described
+
+    shape = _described(task)[0]  # a task-like object (split, num_classes) may have no input_shape
+    image = is_image_task(shape)
     if image and db.layers:
         _check_db(view(model), db, "save_pictures")  # not swallowed with the "does not read pixels" case below
         try:
-            figs[f"weights_layer{db.layers[0]}"] = weight_grid(model, task.input_shape, db)
+            figs[f"weights_layer{db.layers[0]}"] = weight_grid(model, shape, db)
         except ValueError:  # a first layer that does not read pixels: no weight images
             pass
         x, _ = task.split(db.meta.get("split", "test"))

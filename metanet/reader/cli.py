@@ -27,6 +27,11 @@ def _read(args: argparse.Namespace) -> int:
              "and class count, or a plain nn.Sequential CNN): task and accuracy are guesses"
              if out.get("task_fits") is False else ""))
     print(f"  accuracy   {out['accuracy']:.3f} (predicted test accuracy)")
+    names = out.get("class_names")
+    if names and names != [str(i) for i in range(len(names))]:  # 0..k-1 for labels 0..k-1 would say nothing
+        from metanet.writer.generate import _outputs
+
+        print(f"  outputs    {_outputs(names)}")  # as the file records them, as generate's report shows them
     scan = out.get("trigger_scan")
     how = (f"with the trigger scan; weights alone {scan['reader_only']:.3f}, smallest flipping mask "
            f"{math.exp(scan['min_log_l1']):.1f} inputs") if scan else "weights only"

@@ -230,7 +230,10 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         learnt, ``role`` and ``confidence`` are None and ``roles_not_read`` says why), and, only for a network with
         more outputs than
         the reader's ``num_classes`` (10 for the shipped one: the most classes it was trained on), ``out_of_range``:
-        why its reading is no reading of this network (a ``UserWarning`` says so too).
+        why its reading is no reading of this network (a ``UserWarning`` says so too). ``class_names``: what each
+        output means (output ``i`` is ``class_names[i]``) as the file's metadata records them
+        (:func:`metanet.generate` records them, :func:`metanet.load_meta`); None for a network given as no path,
+        or a file that records none. No reading depends on them.
 
     Raises:
         GraphError: an unsupported module or layer (named), ``scan=True`` for a network the trigger scan cannot
@@ -253,7 +256,26 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
                               f"got {type(reader).__name__}")
     graph = _unpadded(_as_graph(model), r.edge_dim)
     _check_values(graph)
-    return read_graph(r, graph, scan)
+    reading = read_graph(r, graph, scan)
+    reading["class_names"] = _recorded_names(model, int((graph.node_kind == 2).sum()))
+    return reading
+
+
+def _recorded_names(model: Any, outputs: int) -> list[str] | None:
+    """What each output of a saved network means, as :func:`metanet.generate` recorded it in the file's metadata
+    (``class_names``); None for a network that is no file, or a file that records none (or not one string per
+    output: no names rather than names of other outputs). The file was already loaded: its header is readable."""
+    if not isinstance(model, (str, bytes, os.PathLike)):
+        return None
+    from metanet.errors import FileFormatError
+    from metanet.io import load_meta
+
+    try:
+        names = load_meta(os.fsdecode(model)).get("class_names")
+    except FileFormatError:  # a network without readable metanet metadata: nothing recorded
+        return None
+    ok = isinstance(names, list) and len(names) == outputs and all(isinstance(n, str) for n in names)
+    return list(names) if ok else None
 
 
 def _unpadded(graph: Any, edge_dim: int) -> Any:
