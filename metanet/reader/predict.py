@@ -257,7 +257,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     graph = _unpadded(_as_graph(model), r.edge_dim)
     _check_values(graph)
     reading = read_graph(r, graph, scan)
-    reading["class_names"] = _recorded_names(model, int((graph.node_kind == 2).sum()))
+    from metanet.graph.data import OUTPUT
+
+    reading["class_names"] = _recorded_names(model, int((graph.node_kind == OUTPUT).sum()))
     return reading
 
 
