@@ -23,7 +23,7 @@ from torch.func import functional_call, vmap
 from metanet._state import kept_modes, out_of_memory_as, physical_memory, with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.tasks import resolve
-from metanet.tasks.resolve import as_examples
+from metanet.tasks.resolve import as_examples, task_name
 
 __all__ = ["Report", "verify", "verify_stacked", "check_fits", "check_weights"]
 
@@ -183,7 +183,7 @@ def verify_stacked(
     if data is None or isinstance(task, (str, tuple)):  # with data, any object with name and num_classes will do
         task = resolve(task)
     t0 = time.perf_counter()
-    name = getattr(task, "name", "")
+    name = task_name(task)  # an object with split and num_classes may have none: its type's name, as generate says
     # numpy arrays, uint8 images 0..255, int32 labels: as a Task gives them (else raw torch errors)
     x, y = as_examples(*data, "the data given to verify") if data is not None else task.split(split)
     if len(y) == 0:
@@ -191,7 +191,7 @@ def verify_stacked(
                         "task with examples in it")
     # else a raw IndexError; a Task's labels are in range, but not those of any object with split and num_classes
     if int(y.min()) < 0 or int(y.max()) >= task.num_classes:
-        what = f"task {name!r}" if name else "the task"  # an object with split and num_classes may have no name
+        what = f"task {name!r}"
         where = "the data given to verify" if data is not None else f"split {split!r} of {what}"
         raise TaskError(f"{where} has labels {int(y.min())}..{int(y.max())}, but {what} has {task.num_classes} "
                         f"classes (labels 0..{task.num_classes - 1})")

@@ -15,7 +15,7 @@ from .parse import parse
 from .registry import get
 from .task import Task
 
-__all__ = ["resolve", "as_examples", "as_inputs"]
+__all__ = ["resolve", "as_examples", "as_inputs", "task_name"]
 
 
 def as_inputs(x: torch.Tensor, what: str = "inputs") -> torch.Tensor:
@@ -71,6 +71,13 @@ class _Given:
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = self._task.split(name)
         return as_examples(x, y, f"split {name!r} of task {getattr(self._task, 'name', '')!r}")
+
+
+def task_name(task: Any) -> str:
+    """The name of a resolved task; a task given as any object with ``split`` and ``num_classes`` may have none:
+    then its type's name (one name in every message and report about it, never an empty one)."""
+    name = getattr(task, "name", None)
+    return name if isinstance(name, str) and name else type(getattr(task, "_task", task)).__name__
 
 
 def resolve(spec: Any) -> Task:

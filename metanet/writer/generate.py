@@ -18,6 +18,7 @@ from torch import nn
 from metanet import tasks
 from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskError
 from metanet.nets import Arch, build
+from metanet.tasks.resolve import task_name
 from metanet.verify import Report, verify, verify_stacked
 from metanet._state import forked_rng, metanet_defaults
 from metanet.writer.model import integer as _integer
@@ -300,10 +301,7 @@ def _described(task) -> tuple[tuple[int, ...], str]:
     its type the name, as :func:`metanet.verify` reads such a task."""
     shape = getattr(task, "input_shape", None)
     shape = tuple(task.split("train")[0].shape[1:]) if shape is None else tuple(shape)
-    name = getattr(task, "name", None)
-    if not isinstance(name, str) or not name:
-        name = type(getattr(task, "_task", task)).__name__
-    return shape, name
+    return shape, task_name(task)
 
 
 def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:

@@ -63,7 +63,7 @@ class _MyTask:
 def test_task_like_object_with_labels_past_its_classes_is_a_task_error():
     shifted = _MyTask(np.arange(10, 20), 10)  # labels 10..19 for 10 classes
     net = metanet.generate("digits", candidates=1).model
-    with pytest.raises(TaskError, match=r"split 'test' of the task has labels 10\.\.19.*10 classes"):
+    with pytest.raises(TaskError, match=r"split 'test' of task '_MyTask' has labels 10\.\.19.*10 classes"):
         metanet.verify(net, shifted)  # was a raw IndexError from cross_entropy
     with pytest.raises(TaskError, match=r"training split of task '_MyTask' has labels 10\.\.19"):
         metanet.generate(shifted, candidates=1)  # was "the support set is empty"
@@ -90,3 +90,9 @@ def test_other_mnists_with_a_hyphen_are_not_silently_mnist(text, unknown):
                                         ("fashion-mnsit", "fashion-mnist"), ("a network that can read mnist", "mnist")])
 def test_fashion_abbreviations_and_plain_mnist(text, name):
     assert tasks.text_to_spec(text) == name
+
+
+def test_a_nameless_task_is_named_by_its_type_in_verify_as_in_generate():
+    task = _MyTask(np.arange(10), 10)  # no name attribute: the report said task '' (an edit report "on /test")
+    g = metanet.generate(task, candidates=1)
+    assert g.report.test.task == "_MyTask" and metanet.verify(g.model, task).task == "_MyTask"
