@@ -105,6 +105,12 @@ def as_index(v: Any) -> int | None:
         return None
 
 
+#: most iterations a count option takes (refine's steps, improve's rounds and refine_steps, the writer's steps and
+#: head_iters): 10**9 training steps or writes, at >= 1 ms each, run for more than 11 days. A larger count (10**30,
+#: a garbage 2**63) is a mistake: it was accepted and the call never returned
+MAX_ITERATIONS = 10**9
+
+
 def check_number(name: str, value: Any, valid: str, ok: Callable[[Any], bool], integer: bool = False) -> None:
     """Raise :class:`ConfigError` unless ``value`` is a finite number (an integer if ``integer``) with
     ``ok(value)``; ``valid`` says which (``"> 0"``)."""

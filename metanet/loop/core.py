@@ -46,8 +46,8 @@ from torch import Tensor, nn
 # the package itself (already loaded): improve's hints name metanet.writer.Writer, which typing.get_type_hints
 # resolves on demand (importing the writer then) without this module importing it
 import metanet
-from metanet._state import forked_rng, kept_modes, with_metanet_defaults
-from metanet.errors import ConfigError, MetanetError, TaskError, as_index, check_number
+from metanet._state import forked_rng, kept_modes, physical_memory, with_metanet_defaults
+from metanet.errors import MAX_ITERATIONS, ConfigError, MetanetError, TaskError, as_index, check_number
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
 from metanet.loop.refine import GRADIENT_FREE
@@ -105,6 +105,9 @@ class LoopConfig:
         check_number("ce_weight", self.ce_weight, ">= 0", lambda v: v >= 0)
         for name, low in (("mixup", 0), ("refine_steps", 0), ("refine_population", 1)):
             check_number(name, getattr(self, name), f">= {low}", lambda v, low=low: v >= low, integer=True)
+        # as refine() takes it: refine_steps=10**30 was accepted and the first round never ended
+        check_number("refine_steps", self.refine_steps, f"<= {MAX_ITERATIONS:,} (more steps than any run could "
+                     "finish)", lambda v: v <= MAX_ITERATIONS, integer=True)
         # as Python numbers: a Fraction sigma was a raw TypeError mid-round, a numpy integer stayed one
         for name in ("temperature", "beta", "sigma", "refine_sigma", "ce_weight"):
             setattr(self, name, float(getattr(self, name)))
@@ -188,6 +191,13 @@ def diversity(lt: LoopTask, params: dict[str, Tensor], x: Tensor | None = None) 
 
 # ------------------------------------------------------------------------------------------ updates
 def _distil_inputs(x: Tensor, copies: int, g: torch.Generator) -> Tensor:
+    # mixup=10**30 made copies until memory ran out (or for ever): the inputs and their copies must fit in memory
+    need, ram = 4 * (copies + 1) * x.numel(), physical_memory()
+    if need > (ram if ram is not None else 2**63):
+        raise ConfigError(f"mixup={copies:,}: the {len(x)} support inputs and their mixup copies need about "
+                          f"{need / 2**30:,.1f} GiB as float32, more than this machine's "
+                          f"{'memory' if ram is None else f'{ram / 2**30:,.1f} GiB'}; give a smaller mixup (the "
+                          "default is 1)")
     xs = [x]
     for _ in range(copies):
         perm = torch.randperm(len(x), generator=g)
@@ -453,6 +463,8 @@ def improve(
         raise ConfigError(f"unknown loop option {unknown[0]!r}; valid options: {valid}")
     cfg = LoopConfig(method=method, candidates=candidates, keep=keep, selection=selection, folds=folds, **options)
     check_number("rounds", rounds, ">= 0", lambda v: v >= 0, integer=True)
+    check_number("rounds", rounds, f"<= {MAX_ITERATIONS:,} (more rounds than any run could finish)",
+                 lambda v: v <= MAX_ITERATIONS, integer=True)  # rounds=10**30 was accepted and never returned
     # None was a raw TypeError, 1.5 "seed must be an integer, got 4243.5" (a derived seed), and a numpy integer
     # skipped every round ("an integer is required"): any integer, as a Python int
     seed = check_seed(seed)

@@ -42,7 +42,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from metanet._state import physical_memory, with_metanet_defaults
-from metanet.errors import ArchError, ConfigError, TaskError, check_number
+from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, check_number
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
 from metanet.loop.tasks import check_seed
@@ -230,7 +230,7 @@ def refine(
             divided by 255, as :func:`metanet.tasks.from_examples` reads them).
         method: ``"perturbation"`` (gradient-free, weights perturbed), ``"activity"`` (gradient-free,
             pre-activations perturbed) or ``"sgd"`` (backprop, for comparison).
-        steps: optimisation steps.
+        steps: optimisation steps, 0 to :data:`~metanet.errors.MAX_ITERATIONS` (10**9).
         population: antithetic perturbation pairs per step, >= 1 (not used by ``"sgd"``, which takes any integer).
         sigma: perturbation scale relative to each parameter tensor's RMS (``"activity"``: to each layer's
             pre-activation RMS), > 0 (not used by ``"sgd"``, which takes any finite number).
@@ -260,6 +260,9 @@ def refine(
                              ("batch_size", batch_size, 1)):
         check_number(name, value, f">= {low}" if low is not None else "as a number (sgd ignores its value)",
                      lambda v, low=low: low is None or v >= low, integer=True)
+    # steps=10**30 was accepted and never returned
+    check_number("steps", steps, f"<= {MAX_ITERATIONS:,} (more steps than any run could finish)",
+                 lambda v: v <= MAX_ITERATIONS, integer=True)
     for name, value, positive in (("sigma", sigma, uses), ("lr", lr, True)):
         check_number(name, value, "> 0" if positive else "as a number (sgd ignores its value)",
                      lambda v, positive=positive: not positive or v > 0)

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from metanet.errors import ArchError, whole_number
+from metanet.errors import ArchError, as_index, whole_number
 from metanet.nets.activations import ACTIVATIONS
 
 __all__ = ["Arch", "FAMILIES"]
@@ -81,10 +80,11 @@ class Arch:
                 raise ArchError(f"{name} must be true or false, got {value!r}")
             object.__setattr__(self, name, bool(value))
         for name in ("kernel", "stride"):
-            value = getattr(self, name)
-            if isinstance(value, (bool, str)) or not isinstance(value, numbers.Integral):
-                raise ArchError(f"{name} must be a whole number >= 1, got {value!r}")
-            object.__setattr__(self, name, int(value))
+            # as_index: numpy and one-element torch integers as widths take them (torch.tensor(3) was refused)
+            value = as_index(getattr(self, name))
+            if value is None:
+                raise ArchError(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, value)
         if not isinstance(self.family, str) or not isinstance(self.activation, str):
             bad = "family" if not isinstance(self.family, str) else "activation"
             raise ArchError(f"{bad} must be a string, got {getattr(self, bad)!r}")

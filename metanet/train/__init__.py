@@ -11,6 +11,7 @@ earlier run (the logger's newest ``version_N`` that holds one).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -174,7 +175,8 @@ def _cli_class() -> type:
         ``--ckpt_path`` that is not a checkpoint file is one error line), whose ``test``/``predict`` on a module
         without that stage is one error line, whose ``--trainer.fast_dev_run`` writes no checkpoint, and which leaves
         the config's LearningRateMonitor out when there is no logger (``--trainer.logger=false``) and its
-        ModelCheckpoint callbacks when checkpointing is off (``--trainer.enable_checkpointing=false``)."""
+        ModelCheckpoint callbacks when checkpointing is off (``--trainer.enable_checkpointing=false``). A
+        ``limit_*_batches`` / ``overfit_batches`` fraction that leaves a loader no batch is one error line."""
 
         def _resolve_last(self) -> None:
             cfg = self.config_init[self.subcommand]
@@ -218,14 +220,30 @@ def _cli_class() -> type:
 
         before_fit = before_validate = before_test = before_predict = _before
 
+        def _run_subcommand(self, subcommand: str) -> None:
+            from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+            try:
+                super()._run_subcommand(subcommand)
+            except MisconfigurationException as e:
+                # a fractional limit_*_batches that leaves no batch: Lightning checks it once the loaders exist (as
+                # the run is set up, before any step), as a traceback
+                error = _limit_error(e, self.trainer)
+                if error is None:
+                    raise
+                raise error from e
+
         def _instantiate_trainer(self, config: dict[str, Any], callbacks: list) -> Any:
             # --trainer.enable_checkpointing=false: the config's ModelCheckpoint callbacks are left out (as the
             # LearningRateMonitor without a logger); Lightning's Trainer raised a MisconfigurationException
             # traceback ("found `ModelCheckpoint` in callbacks list"), and the config offers no way to remove them
-            if config.get("enable_checkpointing") is False and isinstance(config.get("callbacks"), list):
+            given = config.get("callbacks")
+            if config.get("enable_checkpointing") is False and given is not None:
                 from lightning.pytorch.callbacks import ModelCheckpoint
 
-                config["callbacks"] = [c for c in config["callbacks"] if not isinstance(c, ModelCheckpoint)]
+                # a config may give one callback, not a list (LightningCLI allows it): a lone ModelCheckpoint raised
+                given = given if isinstance(given, list) else [given]
+                config["callbacks"] = [c for c in given if not isinstance(c, ModelCheckpoint)]
             return super()._instantiate_trainer(config, callbacks)
 
     return MetanetCLI
@@ -282,6 +300,30 @@ def _check_ckpt_path(value: Any) -> None:
     what = "a directory" if Path(text).is_dir() else "not found"
     raise ConfigError(f"--ckpt_path {text}: {what} (in {Path.cwd()}); give a checkpoint file, e.g. "
                       "runs/writer/version_0/checkpoints/last.ckpt, or 'last' for the latest run's last.ckpt")
+
+
+def _limit_error(e: Exception, trainer: Any) -> Exception | None:
+    """A ConfigError for Lightning's "You requested to check 0.5 of the `train_dataloader` but 0.5 * 1 < 1"
+    (a ``limit_*_batches`` or ``overfit_batches`` fraction of a loader too short for it), naming the option and the
+    valid values; None for any other error."""
+    m = re.match(r"You requested to check (\S+) of the `(\w+)_dataloader` but \S+ \* (\d+) < 1", str(e))
+    if m is None:
+        return None
+    from metanet.errors import ConfigError
+
+    limit, prefix, n = m[1], m[2], int(m[3])
+    # overfit_batches, when on, is Lightning's limit of the train and val loaders both
+    overfit = prefix in ("train", "val") and getattr(trainer, "overfit_batches", 0)
+    option = "overfit_batches" if overfit else f"limit_{prefix}_batches"
+    # the smallest short decimal that still selects a batch (int(n * fraction) >= 1, as Lightning counts)
+    k = len(str(n)) + 1
+    least = math.ceil(10**k / n) / 10**k
+    while int(n * least) < 1:
+        least += 10**-k
+    valid = "1.0 (all of it)" if n == 1 else f"a fraction from {least:g} to 1.0"
+    return ConfigError(f"--trainer.{option}={limit}: the {prefix} loader has {n} batch{'es' if n != 1 else ''}, "
+                       f"and {limit} of it is less than one batch; give {valid} or a whole number of "
+                       f"batches such as --trainer.{option}=1")
 
 
 def _last_checkpoint(trainer: Any) -> str | None:

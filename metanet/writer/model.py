@@ -57,7 +57,7 @@ from torch_geometric.nn import MessagePassing
 
 from metanet._state import (check_fits_memory, cpu_default, drop_generated_source, forked_rng, metanet_defaults,
                             physical_memory)
-from metanet.errors import ArchError, ConfigError, TaskError, as_index, integer
+from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, as_index, integer
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
 from metanet.writer.solvers import SupportStats, logistic, loo_ridge, ridge, subclasses, support_stats, targets
@@ -135,10 +135,12 @@ class Writer(nn.Module):
             searched by leave-one-out, :data:`HEAD_GRID`).
         temperature: initial logit scale of the classifier layer.
         start_mix: initial weight of the starting weights in the written first layer.
-        steps: refinement passes (each starts from the previous pass's weights).
+        steps: refinement passes (each starts from the previous pass's weights), 1 to 10**9
+            (:data:`~metanet.errors.MAX_ITERATIONS`).
         max_rows: cap on support rows used for statistics (patch rows for convolutions are subsampled to it).
         head: the classifier layer, one of :data:`HEADS`.
-        head_iters: bound-optimisation steps of the logistic head.
+        head_iters: bound-optimisation steps of the logistic head, 1 to 10**9
+            (:data:`~metanet.errors.MAX_ITERATIONS`).
         logit_lambda: the initial value of the logistic head's learned penalty.
         augment: ``"shift"``: a support set of at most ``augment_below`` examples per class whose inputs look like
             images (or signals) is conditioned on together with its copies shifted by one position
@@ -184,6 +186,9 @@ class Writer(nn.Module):
         for name, v in sizes.items():
             if as_index(v) is None or v < 1:
                 raise ConfigError(f"Writer {name} must be >= 1 (a whole number), got {v!r}")
+            if name in ("steps", "head_iters") and v > MAX_ITERATIONS:  # a loop count: steps=10**30 never returned
+                raise ConfigError(f"Writer {name} must be at most {MAX_ITERATIONS:,} (a whole number: more passes "
+                                  f"than any write could finish), got {v!r}")
         hidden, message, steps, max_rows, head_iters = (as_index(v) for v in sizes.values())
         # a lower bound of the parameters: hidden=10**30 was a raw TypeError from torch.empty
         check_fits_memory(f"a Writer of hidden={hidden}, message={message}", hidden * (message + len(EDGE_FEATURES)),

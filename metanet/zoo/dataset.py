@@ -14,7 +14,8 @@ Targets (``target=`` one name or a list of names; ``data.y`` is ``(1,)`` or ``(1
 for ``task`` / ``activation`` / ``optimizer``):
 
 - a column: ``test_acc``, ``val_acc``, ``train_acc``, ``test_loss``, ``epoch``;
-- ``backdoor`` (1.0 poisoned, 0.0 clean), ``asr`` (0.0 for clean nets), ``backdoor_target`` (-1 for clean);
+- ``backdoor`` (1.0 poisoned, 0.0 clean), ``asr`` (0.0 for clean nets, NaN for a poisoned one whose rate is unknown:
+  null in the index), ``backdoor_target`` (-1 for clean);
 - ``task`` (index into ``dataset.task_names``), ``activation`` (index into ``metanet.nets.ACTIVATIONS``),
   ``optimizer`` (index into ``metanet.zoo.recipe.OPTIMIZERS``);
 - any numeric hyperparameter: ``lr``, ``log_lr`` (log10), ``weight_decay``, ``batch_size``, ``epochs``,
@@ -42,6 +43,7 @@ from metanet._state import user_stacklevel
 from metanet.errors import ZooError, as_index, whole_number
 from metanet.nets import ACTIVATIONS
 from metanet.zoo.recipe import OPTIMIZERS
+from metanet.zoo.zoo import _f
 
 __all__ = ["ZooDataset", "split_runs", "TARGETS"]
 
@@ -305,7 +307,9 @@ class ZooDataset(Dataset):
         if t == "backdoor":
             return float(n.backdoor is not None)
         if t == "asr":
-            return float(n.backdoor.get("asr") or 0.0) if n.backdoor else 0.0
+            # a poisoned net's rate written as null (not finite when measured) is unknown, NaN, as a null column
+            # is: `or 0.0` made it a false 0.0 ("the attack failed"), while the same rate stored as NaN stayed NaN
+            return _f(n.backdoor.get("asr")) if n.backdoor else 0.0
         if t == "backdoor_target":
             return float(n.backdoor["target"]) if n.backdoor else -1.0
         if t == "task":

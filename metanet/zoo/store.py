@@ -33,6 +33,7 @@ import os
 import shlex
 import sqlite3
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from contextlib import AbstractContextManager
@@ -322,9 +323,16 @@ class Store:
         except OSError as e:  # a read-only zoo (a shared copy, a read-only mount) cannot be built into or merged into
             raise ZooError(f"cannot write to the zoo {self.path} ({e.strerror or e}: {self.path / '.lock'}); it is "
                            "read-only: build or merge into a writable directory") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        # a `zoo check` probes the lock (writer_running) for an instant: a few short retries so that its probe never
+        # makes a build or merge starting at that moment fail as if another writer held the zoo
+        for wait in (0.0, 0.05, 0.1, 0.2):
+            time.sleep(wait)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                continue
+        else:
             os.close(fd)
             raise ZooError(f"another build or merge is writing to {self.path} (its .lock is held); wait for it, or "
                            "build shards into separate directories and join them with 'metanet zoo merge'") from None
@@ -332,6 +340,25 @@ class Store:
         # writing a unit deletes and reads its rows by unit: without this index (zoos built before it was in the
         # schema) each unit scanned the whole table, O(networks x units) over a build or merge of a large zoo
         self.conn.execute("CREATE INDEX IF NOT EXISTS nets_unit ON nets(unit)")
+
+    def writer_running(self) -> bool:
+        """Whether another build or merge holds the zoo's writer lock now (a live process: the lock dies with its
+        holder). Probed with a shared lock released at once; False when this store holds the lock itself."""
+        if self._lock_fd is not None:
+            return False
+        try:
+            fd = os.open(self.path / ".lock", os.O_RDONLY)
+        except OSError:  # no .lock: never built or merged into (or unreadable: nothing to tell)
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)  # releases the probe's shared lock
+        return False
 
     def close(self) -> None:
         """Close the index database, the shards open for reading and release the write lock, if held."""
@@ -611,8 +638,9 @@ class Store:
         Problems: a missing or unreadable shard, a shard whose file sha256 differs from its ``units`` row, a network
         whose tensors are missing or whose sha256 differs from its row, duplicate tensors, a unit whose network rows
         are fewer or more than it wrote. Notes: orphan shards (an interrupted build; the next build overwrites them)
-        and leftover temporary files. ``repairable`` lists the units whose problems re-running the build repairs
-        (it rebuilds them bit-identically, :meth:`broken_units`) and ``repair`` says how to run it.
+        and leftover temporary files; while a build or merge runs (its .lock held), "build in progress" instead of
+        its temporary files (its work, not leftovers). ``repairable`` lists the units whose problems re-running the
+        build repairs (it rebuilds them bit-identically, :meth:`broken_units`) and ``repair`` says how to run it.
         """
         try:
             return self._check()
@@ -681,14 +709,22 @@ class Store:
                     rep.problems.append(f"network {r['id']}: tensors in {shard} do not match the row's sha256")
             for nid in groups:
                 rep.notes.append(f"{shard}: tensors of network {nid} have no row")
+        # a live build or merge: its temporaries and its written, not yet committed shards are its work in progress,
+        # not leftovers (it removed the leftovers of earlier writers when it took the lock)
+        running = self.writer_running()
+        if running:
+            rep.notes.append("build in progress: a build or merge is writing to this zoo now (its .lock is held); "
+                             "the units it has not committed yet are not checked")
         for p in sorted((self.path / "shards").glob("*.safetensors")):
             rel = f"shards/{p.name}"
             if rel not in by_shard:
-                rep.notes.append(f"{rel}: orphan shard (no rows; an interrupted build left it, the next build rewrites it)")
-        for p in sorted((self.path / "shards").glob(".*.tmp")):
-            rep.notes.append(f"shards/{p.name}: leftover temporary file of an interrupted write")
-        for p in sorted(self.path.glob(".recipe.yaml.*.tmp")):
-            rep.notes.append(f"{p.name}: leftover temporary file of an interrupted write")
+                rep.notes.append(f"{rel}: no rows yet (the running build writes it, or rewrites it)" if running else
+                                 f"{rel}: orphan shard (no rows; an interrupted build left it, the next build rewrites it)")
+        if not running:
+            for p in sorted((self.path / "shards").glob(".*.tmp")):
+                rep.notes.append(f"shards/{p.name}: leftover temporary file of an interrupted write")
+            for p in sorted(self.path.glob(".recipe.yaml.*.tmp")):
+                rep.notes.append(f"{p.name}: leftover temporary file of an interrupted write")
         for d in dup:
             rep.problems.append(f"run {d['run']} epoch {d['epoch']} is stored {d['c']} times")
         if repairable:
