@@ -44,7 +44,9 @@ def _read(args: argparse.Namespace) -> int:
     for n in out["neurons"]:
         role = n["role"] if n["role"] is not None else "not read (CNN channels)"
         counts[role] = counts.get(role, 0) + 1
-    print(f"  neurons    {len(out['neurons'])} hidden: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    # a network without a hidden layer has no roles to count: not a dangling "0 hidden: "
+    roles = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    print(f"  neurons    {len(out['neurons'])} hidden" + (f": {roles}" if roles else " (no hidden layer)"))
     return 0
 
 
