@@ -224,7 +224,9 @@ def generate(
             dict, or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used). Default: a
             one-hidden-layer MLP of width 64 for the task's input.
         candidates: K weight sets written in one batched pass (different noise).
-        verify: score every candidate on the task's validation split and keep the best (else candidate 0).
+        verify: score every candidate on the task's validation split and keep the best (else candidate 0): by
+            accuracy, or by balanced accuracy (the mean of the per-class accuracies) when the split's largest
+            class has more than :data:`~metanet.writer.model.BALANCE_ABOVE` times the examples of its smallest.
         seed: any integer (Python, numpy or torch; taken modulo 2**64). The same seed, ``candidates`` and
             ``shots`` give bit-identical networks on the same machine, torch version and thread count (another
             thread count can change the last bits). Candidate ``i`` depends on ``candidates`` too: for an MLP or a
@@ -365,7 +367,9 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     module = build(arch, seed=None)
     if verify:
         reports = verify_stacked(module, params, task, split="val", data=val)
-        scores = [(r.accuracy, -r.loss if math.isfinite(r.loss) else -math.inf) for r in reports]
+        balanced = _imbalanced(val[1])
+        scores = [(_balanced_accuracy(r) if balanced else r.accuracy, -r.loss if math.isfinite(r.loss) else -math.inf)
+                  for r in reports]
         chosen = max(range(candidates), key=lambda i: scores[i])
         cand = [{"val_accuracy": r.accuracy, "val_loss": r.loss} for r in reports]
     else:
@@ -385,6 +389,22 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
         class_names=_class_names(task),
     )
     return Generated(nets[chosen], report, nets)
+
+
+def _imbalanced(y) -> bool:
+    """Whether the labels' largest class has more than :data:`~metanet.writer.model.BALANCE_ABOVE` times the
+    examples of their smallest present one: then plain accuracy is won by favouring the majority."""
+    from metanet.writer.model import BALANCE_ABOVE
+
+    counts = np.bincount(np.asarray(y, dtype=np.int64).ravel())
+    counts = counts[counts > 0]
+    return len(counts) > 1 and int(counts.max()) > BALANCE_ABOVE * int(counts.min())
+
+
+def _balanced_accuracy(r: Report) -> float:
+    """The mean of a report's per-class accuracies over the classes present in its split."""
+    present = [a for a in r.per_class if not math.isnan(a)]
+    return sum(present) / len(present) if present else r.accuracy
 
 
 def _class_names(task) -> list[str] | None:

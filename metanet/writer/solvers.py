@@ -14,13 +14,20 @@ from torch import Tensor
 
 from metanet.errors import ConfigError, check_whole
 
-__all__ = ["ridge", "solve", "loo_ridge", "logistic", "targets", "class_means", "subclasses", "SupportStats",
-           "support_stats"]
+__all__ = ["ridge", "solve", "loo_ridge", "logistic", "targets", "class_means", "class_weights", "subclasses",
+           "SupportStats", "support_stats"]
 
 
 def targets(y: Tensor, num_classes: int) -> Tensor:
     """Centred one-hot targets :math:`Y = \\mathrm{onehot}(y) - 1/K`, shape ``(n, K)``."""
     return F.one_hot(y, num_classes).to(torch.float32) - 1.0 / num_classes
+
+
+def class_weights(y: Tensor, num_classes: int) -> Tensor:
+    r"""Class-balancing row weights :math:`w_i = n / (K n_{y_i})`, shape ``(n,)``: every class weighs ``n / K`` in
+    total (the weights sum to ``n``; all exactly 1 when the classes have equal counts)."""
+    counts = torch.bincount(y, minlength=num_classes).to(torch.float32)
+    return (len(y) / (num_classes * counts.clamp_min(1.0)))[y]
 
 
 def ridge(a: Tensor, y: Tensor, lam: Tensor | float) -> Tensor:
@@ -99,7 +106,7 @@ def support_stats(a: Tensor, y: Tensor, num_classes: int, lam: Tensor | float) -
     return SupportStats(mean, std, F.normalize(r, dim=1), F.normalize(mu, dim=1))
 
 
-def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tensor:
+def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048, weights: Tensor | None = None) -> Tensor:
     r"""Ridge regression (:func:`ridge`) whose :math:`\lambda` is chosen per batch element from ``lams`` by
     leave-one-out accuracy.
 
@@ -113,17 +120,37 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tenso
 
     The choice is made on at most ``max_rows`` evenly spaced rows (the solution uses all of them).
 
+    ``weights`` (positive, one per row, e.g. :func:`class_weights`): weighted ridge regression (row ``i``'s squared
+    error counts ``w_i`` times: the rows and targets are scaled by :math:`\sqrt{w_i}`, which leaves each row's
+    predicted class unchanged) whose :math:`\lambda` maximises the weighted leave-one-out accuracy. With class
+    weights, a class of 3 examples among 100 of another is not outvoted: the plain solution's bias and the plain
+    accuracy both favour the majority, down to a constant classifier. ``None``: every row weighs 1 (bit-identical
+    to the unweighted computation).
+
     Shapes:
-        - a: :math:`(B, n, d)`, y: :math:`(n, K)` centred one-hot targets, lams: :math:`(L,)` ascending
+        - a: :math:`(B, n, d)`, y: :math:`(n, K)` centred one-hot targets, lams: :math:`(L,)` ascending,
+          weights: :math:`(n,)`
         - output: :math:`(B, d, K)`
     """
     if lams.dim() != 1 or len(lams) == 0:  # argmax over no lambda was a raw IndexError
         raise ConfigError(f"loo_ridge needs a 1-D grid of at least one lambda, got shape {tuple(lams.shape)}")
     y = y.to(a.dtype)  # e.g. float32 targets() for float64 features
+    w = None
+    if weights is not None:
+        w = torch.as_tensor(weights, dtype=a.dtype)
+        if w.shape != (a.shape[1],):
+            raise ConfigError(f"loo_ridge weights must be {a.shape[1]} positive finite numbers (one per row), got "
+                              f"shape {tuple(w.shape)}")
+        bad = ~((w > 0) & torch.isfinite(w))  # the sqrt of a negative weight: NaN weights
+        if bool(bad.any()):
+            raise ConfigError(f"loo_ridge weights must be positive and finite, got {w[bad][:5].tolist()}")
+        root = w.sqrt()
+        a, y = a * root.view(1, -1, 1), y * root.unsqueeze(1)
     a_all, y_all = a, y
     if a.shape[1] > max_rows:
         rows = torch.linspace(0, a.shape[1] - 1, max_rows).long()
         a, y = a[:, rows], y[rows]
+        w = None if w is None else w[rows]
     with torch.no_grad():
         d = a.shape[-1]
         ev, u = torch.linalg.eigh(a.transpose(1, 2) @ a)  # (B, d), (B, d, d)
@@ -134,7 +161,8 @@ def loo_ridge(a: Tensor, y: Tensor, lams: Tensor, max_rows: int = 2048) -> Tenso
         fit = au.unsqueeze(1) @ (inv.unsqueeze(-1) * uty.unsqueeze(1))  # (B, L, n, K)
         hat = (au.pow(2).unsqueeze(1) * inv.unsqueeze(2)).sum(-1)  # (B, L, n)
         loo = y - (y - fit) / (1.0 - hat).clamp_min(1e-6).unsqueeze(-1)
-        acc = (loo.argmax(-1) == y.argmax(-1)).to(a.dtype).mean(-1)  # (B, L)
+        hit = (loo.argmax(-1) == y.argmax(-1)).to(a.dtype)  # (B, L, n)
+        acc = hit.mean(-1) if w is None else (hit * w).sum(-1) / w.sum()  # (B, L)
         best = (acc + 1e-6 * torch.arange(len(lams), dtype=acc.dtype)).argmax(1)
     # float64: the chosen lambda can be small, and the classifier is the layer whose errors show most
     return ridge(a_all.double(), y_all.double(), lams.double()[best]).to(a.dtype)
