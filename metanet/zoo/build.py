@@ -131,10 +131,15 @@ def _context(recipe: Recipe) -> dict[str, Any]:
 
 
 def _rows(ctx: dict[str, Any], results) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]]]:
+    from metanet.tasks import canonical_name
+
     tensors: dict[str, torch.Tensor] = {}
     rows: list[dict[str, Any]] = []
     for res in results:
         run = res.run
+        # the task's own name (what tasks.get(...).name, select() and a reader call it): a recipe's spelling
+        # ("Digits", "fmnist") made one task two classes to a reader, and matched no canonical task list
+        task = canonical_name(run.task)
         for ck, nid in zip(res.checkpoints, run.ids):
             for k, v in ck.state.items():
                 tensors[f"{nid}/{k}"] = v
@@ -143,7 +148,7 @@ def _rows(ctx: dict[str, Any], results) -> tuple[dict[str, torch.Tensor], list[d
             if run.backdoor is not None:
                 backdoor = {**run.backdoor, "asr": m.get("asr"), "clean_acc": m["test_acc"]}
             rows.append({
-                "id": nid, "run": run.index, "recipe": ctx["name"], "task": run.task,
+                "id": nid, "run": run.index, "recipe": ctx["name"], "task": task,
                 "arch": json.dumps(run.arch.to_dict(), sort_keys=True), "arch_str": str(run.arch),
                 "family": run.arch.family, "hparams": json.dumps(run.hparams, sort_keys=True), "seed": run.seed,
                 "epoch": ck.epoch, "train_acc": m["train_acc"], "val_acc": m["val_acc"], "test_acc": m["test_acc"],
