@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import math
@@ -237,10 +238,17 @@ def _meta_json(meta: dict[str, Any]) -> str:
         raise MetadataError(f"metadata is not JSON-serialisable: {e}") from None
 
 
+#: packages whose hooks are their own machinery, not the user's: Lightning's profiler hooks every module of a
+#: profiled run, PyG's lazy layers infer their shapes with one
+_HOOK_PACKAGES = ("torch", "metanet", "lightning", "pytorch_lightning", "torch_geometric")
+
+
 def _own_hook(hook: Any) -> bool:
-    """A hook torch or metanet registers (e.g. a lazy module's shape inference), not one of the user's."""
+    """A hook torch, Lightning, PyG or metanet registers (e.g. a lazy module's shape inference), not the user's."""
+    while isinstance(hook, functools.partial):  # a partial's __module__ is functools: the function it calls says
+        hook = hook.func
     mod = getattr(hook, "__module__", None) or type(hook).__module__
-    return isinstance(mod, str) and mod.split(".")[0] in ("torch", "metanet")
+    return isinstance(mod, str) and mod.split(".")[0] in _HOOK_PACKAGES
 
 
 def _warn_user_hooks(module: nn.Module, what: str, then: str) -> None:

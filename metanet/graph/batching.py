@@ -44,9 +44,9 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
 
     Raises:
         GraphError: the batch has no ``arch`` list, or the value tensors do not match its nodes / edges; or values
-            are read from the batch (``edge_values`` or ``node_bias`` not given) and a graph is one
-            :func:`~metanet.graph.from_graph` refuses (e.g. its ``x`` changed by ``T.NormalizeFeatures()``, or NaN
-            weights): the same message, naming the graph.
+            read from the batch (its ``edge_attr`` without ``edge_values``, its ``x`` without ``node_bias``) are
+            ones :func:`~metanet.graph.from_graph` refuses (e.g. an ``x`` changed by ``T.NormalizeFeatures()``, or
+            NaN weights): the same message, naming the graph. What is not read is not checked.
     """
     if not isinstance(batch, Batch):
         raise GraphError(f"batch_params() needs a torch_geometric Batch, got {type(batch).__name__}")
@@ -55,10 +55,11 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
         raise GraphError("the batch has no 'arch' attribute; batch graphs made by metanet.graph.to_graph")
     if not isinstance(archs, (list, tuple)):
         archs = [archs]
-    own_edges = edge_values is None
+    own_edges, own_x = edge_values is None, node_bias is None
     # values read from the batch must be its graphs' encoding, as from_graph checks it (a transform such as
-    # T.NormalizeFeatures() rescales x, biases included); a writer's own values are its business
-    check = own_edges or node_bias is None
+    # T.NormalizeFeatures() rescales x, biases included); a writer's own values are its business, and so is an x
+    # that is not read (biases given): a GNN's normalised input features were refused
+    check = own_edges or own_x
     edge_values = batch.edge_attr if edge_values is None else edge_values
     node_bias = batch.x[:, NODE_BIAS] if node_bias is None else node_bias
     lays = [layout(a) for a in archs]
@@ -84,7 +85,7 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
     n_off = torch.cumsum(n_count, 0) - n_count
     e_off = torch.cumsum(e_count, 0) - e_count
     _check_order(batch, lays, n_off, total_e)
-    x = _check_tensor(batch, "x", (total_n, NODE_DIM), True) if check else None
+    x = _check_tensor(batch, "x", (total_n, NODE_DIM), True) if own_x else None
     groups: dict[str, list[int]] = {}
     for i, lay in enumerate(lays):
         groups.setdefault(lay.key, []).append(i)
@@ -104,7 +105,9 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
             ev = edge_values.index_select(0, e_rows).view(k, lay.num_edges, -1)
             nb = node_bias.index_select(0, n_rows.to(node_bias.device)).view(k, lay.num_nodes)
             xg = None if x is None else x.index_select(0, n_rows.to(x.device)).view(k, lay.num_nodes, NODE_DIM)
-        if xg is not None:
+        if check:
+            if xg is None:  # edges alone are read: the layout's own node values stand in for the x not read
+                xg = lay.fixed_node_values(ev.dtype, ev.device)[1].expand(k, lay.num_nodes, NODE_DIM)
             _check_graphs(lay, members, xg, ev if own_edges else None)
         out.append(ParamGroup(lay, idx, lay.to_params(ev, nb)))
     return out

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "NeuralGraph",
+    "NeuralGraphBatch",
     "NODE_BIAS",
     "NODE_LAYER",
     "NODE_KIND",

@@ -115,7 +115,10 @@ _OTHER_DATA_SETS = re.compile(
     r"\b(cifar[\s-]?\d*|svhn|(?:e|k|q|not)[_-]?mnist|usps|imagenet|omniglot|kuzushiji|celeba|stl[\s-]?10)\b"
 )  # "k-mnist" too: its "mnist" was read as MNIST
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
-_NEAR_FASHION = 0.8  # difflib ratio: one letter dropped, swapped or doubled; not "fusion" (0.77), "passion" (0.71)
+# difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
+_NEAR_FASHION = 0.85
+# real words that contain "fashion" whole: "old-fashioned handwritten digits" is MNIST ("fashions" is read as a typo)
+_FASHION_DERIVED = re.compile(r"fashion(ed|er)")
 # Numbers that count something other than classes: "5 examples per class", "2-layer", "1 epoch", "top-5".
 _COUNTED = (
     r"(?:examples?|samples?|shots?|epochs?|(?:hidden[\s-]+)?layers?|hidden|units?|neurons?|steps?"
@@ -208,7 +211,8 @@ def _take_transforms(s: str) -> tuple[str, list[str]]:
 def _misspelt_fashion(s: str) -> str | None:
     """A word of ``s`` that is a near miss of "fashion" (not the word itself), or None."""
     for w in dict.fromkeys(re.findall(r"\b[a-z]{5,9}\b", s)):  # whole words, the first one named
-        if w != "fashion" and difflib.SequenceMatcher(None, w, "fashion").ratio() >= _NEAR_FASHION:
+        if (w != "fashion" and not _FASHION_DERIVED.fullmatch(w)
+                and difflib.SequenceMatcher(None, w, "fashion").ratio() >= _NEAR_FASHION):
             return w
     return None
 

@@ -318,7 +318,7 @@ def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
             problems.append(f"does not fit task {name!r}: it takes {arch.in_size} input features, the task's "
                             f"inputs have shape {shape} ({math.prod(shape)} features)")
             widths[0] = math.prod(shape)
-        elif len(shape) == 3 and shape[2] < shape[0] and shape[2] <= 4:
+        elif len(shape) == 3 and shape[2] == arch.in_size < shape[0] and shape[2] <= 4:  # as verify's hint
             # (H, W, C) images, e.g. (28, 28, 1): "e.g. cnn:28-..." suggested a cnn of 28 input channels
             problems.append(f"does not fit task {name!r}: it reads {arch.in_size}-channel images channels first "
                             f"(C, H, W), the task's inputs have shape {shape}, which look channels last (H, W, C): "

@@ -96,3 +96,12 @@ def test_a_nameless_task_is_named_by_its_type_in_verify_as_in_generate():
     task = _MyTask(np.arange(10), 10)  # no name attribute: the report said task '' (an edit report "on /test")
     g = metanet.generate(task, candidates=1)
     assert g.report.test.task == "_MyTask" and metanet.verify(g.model, task).task == "_MyTask"
+
+
+def test_channels_first_feature_maps_are_not_called_channels_last():
+    # 8 maps of 6x3 for a cnn reading 1 channel: the data are channels first, the architecture is what is wrong
+    x = np.random.default_rng(0).random((40, 8, 6, 3)).astype(np.float32)
+    task = tasks.from_examples(x, np.arange(40) % 2)
+    with pytest.raises(metanet.errors.ArchError) as e:
+        metanet.generate(task, arch="cnn:1-8-2:relu:k3:s1", candidates=1)
+    assert "channels last" not in str(e.value)
