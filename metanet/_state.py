@@ -71,9 +71,9 @@ def cpu_default() -> Iterator[None]:
 
 @contextmanager
 def metanet_defaults(grad: bool = False) -> Iterator[None]:
-    """float32 as torch's default dtype, the cpu as its default device, "highest" float32 matmul precision, inference
-    mode off (grad mode stays off if it was on, unless ``grad``), and grad mode on with ``grad``, inside; the
-    caller's state after. Holds metanet's lock of torch's global state: another thread's metanet call waits (see the
+    """float32 as torch's default dtype, the cpu as its default device, "highest" float32 matmul precision, cpu
+    autocast off, inference mode off (grad mode stays off if it was on, unless ``grad``), and grad mode on with
+    ``grad``, inside; the caller's state after. Holds metanet's lock of torch's global state: another thread's metanet call waits (see the
     module's docstring)."""
     with _LOCK, contextlib.ExitStack() as stack:
         old, precision = torch.get_default_dtype(), torch.get_float32_matmul_precision()
@@ -82,6 +82,9 @@ def metanet_defaults(grad: bool = False) -> Iterator[None]:
             # "medium"/"high" let float32 matmuls run in bfloat16 (oneDNN on the cpu): every number changed
             torch.set_float32_matmul_precision("highest")
             stack.enter_context(cpu_default())
+            # a caller's torch.autocast("cpu") ran metanet's float32 computations in bfloat16 / float16: generate
+            # under bf16 autocast was a raw TypeError, under fp16 it wrote other weights (0.9611 for 0.9639)
+            stack.enter_context(torch.autocast("cpu", enabled=False))
             if torch.is_inference_mode_enabled():
                 # tensors made in inference mode cannot take part in autograd, and enable_grad does not leave it: a
                 # gradient step failed with 'does not require grad', and a reader first loaded there (its weights

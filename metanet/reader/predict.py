@@ -99,8 +99,10 @@ def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str
     if count != 1:  # every graph head was read at [0] and the neurons of all graphs were listed as the first's
         raise GraphError(f"read() reads one network; got a Batch of {count} graphs: read them one at a time "
                          "(batch.get_example(i)), or call the Reader on the Batch for its raw outputs")
-    with kept_modes(reader, eval=True):  # read in eval mode, then give the reader's modes back
-        return _read_graph(reader, graph, scan)
+    # autocast off: the reader computes in float32 only; under a caller's torch.autocast("cpu") its sparse message
+    # passing raised a raw NotImplementedError ("addmm_out_sparse_csr_impl_mkl" not implemented for 'BFloat16')
+    with kept_modes(reader, eval=True), torch.autocast("cpu", enabled=False):
+        return _read_graph(reader, graph, scan)  # in eval mode, then the reader's modes are given back
 
 
 def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]:
