@@ -6,7 +6,8 @@ and file-system refusals of a named path (``OSError`` with a filename: read-only
 and exit with code 2; ``--debug`` shows the traceback instead. The checks every subcommand shares
 live here too: the argparse types :func:`positive_int`, :func:`thread_count` (``--threads``), :func:`seed_int`
 (``--seed``) and :func:`in_path` (input paths: not blank), and :func:`out_file` / :func:`out_dir` (output paths,
-checked before the work whose result they receive).
+checked before the work whose result they receive); :func:`dumps_json` (every ``--json``) and :func:`meta_on_task`
+(the metadata of a network that ``edit``/``refine`` write) too.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from metanet import __version__
 from metanet.errors import ConfigError, MetanetError
 
 __all__ = ["main", "build_parser", "COMMANDS", "positive_int", "thread_count", "seed_int", "in_path", "out_file",
-           "out_dir", "dumps_json", "MAX_THREADS"]
+           "out_dir", "dumps_json", "meta_on_task", "MAX_THREADS"]
 
 #: modules whose ``register(subparsers)`` adds subcommands, in the order they appear in ``--help``
 COMMANDS = [
@@ -158,6 +159,22 @@ def dumps_json(obj: Any, **kwargs: Any) -> str:
     from metanet.io import json_safe
 
     return json.dumps(json_safe(obj), indent=2, allow_nan=False, **kwargs)
+
+
+def meta_on_task(meta: dict[str, Any], task: Any) -> dict[str, Any]:
+    """A copy of a saved network's metadata that names ``task`` (a resolved task the network was edited or refined
+    on), for the file that ``metanet edit``/``refine`` write. On another task than the file's, ``class_names``
+    (output i means class_names[i]) are that task's: the old task's names were kept beside the new task's name, so
+    ``metanet read`` named the outputs as the old task and ``metanet inspect`` as the new one."""
+    meta = dict(meta)
+    if meta.get("task") != task.name:
+        names = getattr(task, "class_names", None)
+        if names is None:
+            meta.pop("class_names", None)  # no names rather than another task's
+        else:
+            meta["class_names"] = [str(n) for n in names]
+    meta["task"] = task.name
+    return meta
 
 
 def _stdout_closed(stream: Any = None) -> bool:

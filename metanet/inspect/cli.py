@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from metanet.cli import dumps_json, in_path, out_dir, out_file, positive_int
+from metanet.cli import dumps_json, in_path, meta_on_task, out_dir, out_file, positive_int
 from metanet.errors import ArchError, ConfigError, TaskError
 
 EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
@@ -210,7 +210,7 @@ def _edit(args: argparse.Namespace) -> int:
                         **common))
     if plan:
         step(edit.precision(model, plan, task, **common))
-    meta = {**meta, "task": task.name, "edited_from": str(args.file)}
+    meta = {**meta_on_task(meta, task), "edited_from": str(args.file)}
     path = edit.save_edited(model, args.out, reports, meta)
     if args.json:
         print(dumps_json({"out": str(path), "edits": [r.to_dict() for r in reports]}, default=str))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from metanet.cli import dumps_json, in_path, out_dir, out_file, seed_int, thread_count
+from metanet.cli import dumps_json, in_path, meta_on_task, out_dir, out_file, seed_int, thread_count
 
 
 def _improve(args: argparse.Namespace) -> int:
@@ -56,18 +56,30 @@ def _refine(args: argparse.Namespace) -> int:
     model = load(args.file)
     res = refine(model, args.task, method=args.method, steps=args.steps, population=args.population,
                  sigma=args.sigma, lr=args.lr, seed=args.seed, verify_on=args.split)
-    print(f"before: {res.before}")
-    print(f"after ({args.method}, {args.steps} steps): {res.after}")
+    if not args.json:
+        print(f"before: {res.before}")
+        print(f"after ({args.method}, {args.steps} steps): {res.after}")
+    saved = None
     if args.out is not None:
         meta = load_meta(args.file)
         for split in ("train", "val", "test"):  # measured on the weights before refinement (and maybe another task)
             meta.pop(f"{split}_accuracy", None)
             meta.pop(f"{split}_accuracy_before", None)  # an earlier refinement's, of other weights still
+        meta.pop("accuracy_after_edits", None)  # an edit's measurement, of the weights before refinement too
         if args.method == "sgd" and meta.get("zero_gradient_steps"):  # no longer true of these weights
             meta["zero_gradient_steps"] = False
+        if meta.get("task") != res.after.task:  # the outputs' names follow the task (cached data: resolved fast)
+            from metanet import tasks
+
+            meta = meta_on_task(meta, tasks.resolve(args.task))
         meta.update(task=res.after.task, refined_by=args.method, refine_steps=args.steps, refined_task=args.task,
                     **{f"{args.split}_accuracy_before": res.before.accuracy, f"{args.split}_accuracy": res.after.accuracy})
-        print(f"saved {save(res.model, args.out, **meta)}")
+        saved = save(res.model, args.out, **meta)
+    if args.json:  # stdout is one JSON document, printed once saved; the saved path goes in it, as for `edit --json`
+        print(dumps_json({"method": args.method, "steps": args.steps, "before": res.before.to_dict(),
+                          "after": res.after.to_dict(), **({} if saved is None else {"out": str(saved)})}))
+    elif saved is not None:
+        print(f"saved {saved}")
     return 0
 
 
@@ -111,4 +123,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same refined network (same machine and thread count)")
     r.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     r.add_argument("--out", default=None, help="save the refined network here")
+    r.add_argument("--json", action="store_true", help="machine-readable output")
     r.set_defaults(run=_refine)
