@@ -7,7 +7,8 @@ and exit with code 2; ``--debug`` shows the traceback instead. The checks every 
 live here too: the argparse types :func:`positive_int`, :func:`thread_count` (``--threads``), :func:`seed_int`
 (``--seed``) and :func:`in_path` (input paths: not blank), and :func:`out_file` / :func:`out_dir` (output paths,
 checked before the work whose result they receive); :func:`dumps_json` (every ``--json``) and :func:`meta_on_task`
-(the metadata of a network that ``edit``/``refine`` write) too.
+(the metadata of a network that ``edit``/``refine`` write) and :func:`task_for` (``--task``, or the task the file
+records) too.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from metanet import __version__
 from metanet.errors import ConfigError, MetanetError
 
 __all__ = ["main", "build_parser", "COMMANDS", "positive_int", "thread_count", "seed_int", "in_path", "out_file",
-           "out_dir", "dumps_json", "meta_on_task", "MAX_THREADS"]
+           "out_dir", "dumps_json", "meta_on_task", "task_for", "MAX_THREADS"]
 
 #: modules whose ``register(subparsers)`` adds subcommands, in the order they appear in ``--help``
 COMMANDS = [
@@ -175,6 +176,30 @@ def meta_on_task(meta: dict[str, Any], task: Any) -> dict[str, Any]:
             meta["class_names"] = [str(n) for n in names]
     meta["task"] = task.name
     return meta
+
+
+def task_for(args: argparse.Namespace, meta: dict[str, Any]) -> Any:
+    """The resolved task a command on a saved network runs on: ``args.task`` when given, else the task the file's
+    metadata ``meta`` records (``metanet verify``, ``inspect`` and ``edit`` default to it alike). A TaskError naming
+    the file when neither names one, or when the recorded name is no task metanet can load."""
+    from metanet import tasks
+    from metanet.errors import TaskError
+
+    name = args.task or meta.get("task")
+    if not name:
+        raise TaskError(f"no --task given and {args.file} names no task in its metadata; pass --task NAME "
+                        f"(one of {', '.join(tasks.available())}, or a derived name like 'mnist[3,8]')")
+    if args.task or tasks.is_task_name(name):
+        return tasks.resolve(name)
+    try:
+        return tasks.resolve(name)
+    except TaskError:
+        # e.g. a network generated from labelled examples ('examples-1a2b3c4d'): no name gives its data back; the
+        # resolver's long list of task forms alone did not say that the file's task was the problem
+        raise TaskError(f"{args.file} was made for task {name!r}, which metanet cannot load by name; pass "
+                        f"--task NAME for a task metanet knows (one of {', '.join(tasks.available())}, or a derived "
+                        "name like 'mnist[3,8]'), or in Python give its examples: metanet.inspect(path, (x, y)) "
+                        "names the classes as the file records them (load_meta(path)['class_names'])") from None
 
 
 def _stdout_closed(stream: Any = None) -> bool:

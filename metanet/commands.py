@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from metanet.cli import dumps_json, in_path, out_file, seed_int
+from metanet.cli import dumps_json, in_path, out_file, seed_int, task_for
 
 
 def _tasks(args: argparse.Namespace) -> int:
@@ -32,10 +32,10 @@ def _tasks(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from metanet import load, tasks, verify
+    from metanet import load, load_meta, verify
 
     model = load(args.file)
-    report = verify(model, tasks.resolve(args.task), split=args.split)
+    report = verify(model, task_for(args, load_meta(args.file)), split=args.split)
     print(dumps_json(report.to_dict()) if args.json else report)
     return 0
 
@@ -81,8 +81,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("verify", help="run a saved network on a task's held-out data")
     p.add_argument("file", type=in_path, help="a network saved with metanet.save (.safetensors)")
-    p.add_argument("--task", required=True,
-                   help="task name or sentence, e.g. mnist, 'fashion-mnist[7,9]' or 'only 3s and 8s'")
+    # "without it", not "(default: ...)": help texts' "(default: X)" name the parsed value, and this one is None
+    p.add_argument("--task", help="task name or sentence, e.g. mnist, 'fashion-mnist[7,9]' or 'only 3s and 8s'; "
+                   "without it, the task named in the file's metadata")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_verify)

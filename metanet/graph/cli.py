@@ -33,6 +33,10 @@ def _graph(args: argparse.Namespace) -> int:
     desc = describe(graph)
     if args.json:
         out = desc.to_dict()
+        if out["spec"].get("family") == "mlp":
+            # Arch's cnn-only fields, which mean nothing for an MLP; only in this printout: the same dict is the
+            # canonical spec that graphs and zoo indexes store, and Arch.from_dict fills the defaults back in
+            out["spec"] = {k: v for k, v in out["spec"].items() if k not in ("kernel", "stride")}
         if args.plot:
             out["plot"] = str(args.plot)
     if args.plot:

@@ -8,30 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from metanet.cli import dumps_json, in_path, meta_on_task, out_dir, out_file, positive_int
+from metanet.cli import dumps_json, in_path, meta_on_task, out_dir, out_file, positive_int, task_for
 from metanet.errors import ArchError, ConfigError, TaskError
 
 EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
-
-
-def _task_for(args: argparse.Namespace, meta: dict[str, Any]):
-    from metanet import tasks
-
-    name = args.task or meta.get("task")
-    if not name:
-        raise TaskError(f"no --task given and {args.file} names no task in its metadata; pass --task NAME "
-                        f"(one of {', '.join(tasks.available())}, or a derived name like 'mnist[3,8]')")
-    if args.task or tasks.is_task_name(name):
-        return tasks.resolve(name)
-    try:
-        return tasks.resolve(name)
-    except TaskError:
-        # e.g. a network generated from labelled examples ('examples-1a2b3c4d'): no name gives its data back; the
-        # resolver's long list of task forms alone did not say that the file's task was the problem
-        raise TaskError(f"{args.file} was made for task {name!r}, which metanet cannot load by name; pass "
-                        f"--task NAME for a task metanet knows (one of {', '.join(tasks.available())}, or a derived "
-                        "name like 'mnist[3,8]'), or in Python give its examples: metanet.inspect(path, (x, y)) "
-                        "names the classes as the file records them (load_meta(path)['class_names'])") from None
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -51,7 +31,7 @@ def _inspect(args: argparse.Namespace) -> int:
         # before the network, as 'metanet read --reader': a missing or unreadable checkpoint is one line
         reader = Reader.load(args.reader)
     model = load(args.file)
-    task = _task_for(args, load_meta(args.file))
+    task = task_for(args, load_meta(args.file))
     db = inspect(model, task, split=args.split, reader=reader, max_examples=args.max_examples)
     out = Path(args.out)
     with staged(out) as stage:  # this run's files replace the last run's, stale pictures included; all or nothing
@@ -182,7 +162,7 @@ def _edit(args: argparse.Namespace) -> int:
     args.out = str(out_file(args.out))  # before the edits and their verification, not after
     model = load(args.file)
     meta = load_meta(args.file)
-    task = _task_for(args, meta)
+    task = task_for(args, meta)
     trigger = args.trigger
     if trigger is None:
         found = meta.get("backdoor") or meta.get("trigger")

@@ -235,7 +235,13 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         why its reading is no reading of this network (a ``UserWarning`` says so too). ``class_names``: what each
         output means (output ``i`` is ``class_names[i]``) as the file's metadata records them
         (:func:`metanet.generate` records them, :func:`metanet.load_meta`); None for a network given as no path,
-        or a file that records none. No reading depends on them.
+        or a file that records none. ``recorded_task``: the task the file's metadata names (the one it was
+        generated, edited or refined for, e.g. ``'fashion-mnist[5,7,9]'``); None likewise. No reading depends on
+        them. ``task`` is always one of the reader's known tasks: a network trained on a task the reader does not
+        know (a derived one such as ``'digits+invert'``) is read as the nearest known task of the same input size
+        and class count, with the accuracy it would have there (``metanet.generate('digits+invert', seed=0)``, which
+        scores 0.96 on its own task, is read as ``digits`` with a predicted accuracy of 0.06). When the file
+        records a task, ``recorded_task`` is the truth; :func:`metanet.verify` measures the accuracy on it.
 
     Raises:
         GraphError: an unsupported module or layer (named), ``scan=True`` for a network the trigger scan cannot
@@ -261,23 +267,33 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     reading = read_graph(r, graph, scan)
     from metanet.graph.data import OUTPUT
 
-    reading["class_names"] = _recorded_names(model, int((graph.node_kind == OUTPUT).sum()))
+    meta = _recorded_meta(model)
+    reading["class_names"] = _recorded_names(meta, int((graph.node_kind == OUTPUT).sum()))
+    task = meta.get("task")
+    reading["recorded_task"] = task if isinstance(task, str) and task else None
     return reading
 
 
-def _recorded_names(model: Any, outputs: int) -> list[str] | None:
-    """What each output of a saved network means, as :func:`metanet.generate` recorded it in the file's metadata
-    (``class_names``); None for a network that is no file, or a file that records none (or not one string per
-    output: no names rather than names of other outputs). The file was already loaded: its header is readable."""
+def _recorded_meta(model: Any) -> dict[str, Any]:
+    """A saved network's metadata (:func:`metanet.load_meta`), read once for what read() reports of it; empty for a
+    network that is no file, or a file without readable metanet metadata. The file was already loaded: its header
+    is readable."""
     if not isinstance(model, (str, bytes, os.PathLike)):
-        return None
+        return {}
     from metanet.errors import FileFormatError
     from metanet.io import load_meta
 
     try:
-        names = load_meta(os.fsdecode(model)).get("class_names")
+        return load_meta(os.fsdecode(model))
     except FileFormatError:  # a network without readable metanet metadata: nothing recorded
-        return None
+        return {}
+
+
+def _recorded_names(meta: dict[str, Any], outputs: int) -> list[str] | None:
+    """What each output of a saved network means, as :func:`metanet.generate` recorded it in the file's metadata
+    ``meta`` (``class_names``); None for a file that records none (or not one string per output: no names rather
+    than names of other outputs)."""
+    names = meta.get("class_names")
     ok = isinstance(names, list) and len(names) == outputs and all(isinstance(n, str) for n in names)
     return list(names) if ok else None
 

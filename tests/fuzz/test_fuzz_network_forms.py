@@ -232,7 +232,10 @@ def _db(db) -> str:
 
 #: entry -> a fingerprint of its result (deterministic entry points only; plot draws, reconstruct needs 3 classes)
 FINGERPRINT = {
-    "verify": _report, "read": repr, "describe": str, "edit.sparsity": repr, "edit.attack_success_rate": repr,
+    # read: what a file records of itself (class_names, recorded_task) is no reading of the network
+    "verify": _report,
+    "read": lambda r: repr({k: v for k, v in r.items() if k not in ("class_names", "recorded_task")}),
+    "describe": str, "edit.sparsity": repr, "edit.attack_success_rate": repr,
     "to_graph": lambda g: repr((g.x.tolist(), g.edge_index.tolist(), g.edge_attr.tolist(), g.arch)),
     "permute_hidden": _sd, "refine": lambda r: _sd(r.model), "inspect": _db,
     "edit.remove": _edit, "edit.scale": _edit, "edit.clamp": _edit, "edit.prune": _edit, "edit.precision": _edit,
