@@ -357,5 +357,8 @@ def data_fingerprint(name: str) -> dict[str, Any]:
     fp = {"source": data.source, "sizes": {s: int(len(data.y[s])) for s in ("train", "val", "test")},
           "sha256": h.hexdigest()}
     with _LOCK:
-        _PRINTS[key] = (data, fp)
+        # only while the data is still the cached one: a clear_base_cache() during the hash (another thread) kept
+        # the forgotten arrays alive here
+        if _CACHE.get(canonical_base(name)) is data:
+            _PRINTS[key] = (data, fp)
     return copy.deepcopy(fp)

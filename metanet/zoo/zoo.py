@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from metanet.errors import ArchError, ZooError, whole_number
+from metanet.errors import ArchError, TaskError, ZooError, whole_number
 from metanet.nets import FAMILIES, Arch, build
 from metanet.zoo.store import CheckReport, Store, check_command, describe_data
 
@@ -40,7 +40,8 @@ __all__ = ["Zoo", "NetInfo", "quantiles", "format_summary"]
 class NetInfo:
     """One row of the ``nets`` table, decoded (JSON columns as dicts, ``arch`` as an :class:`Arch`).
 
-    ``final`` is true for the last checkpoint of a run (``epoch == hparams['epochs']``).
+    ``final`` is true for the last checkpoint of a run (``epoch == hparams['epochs']``); ``task`` is the task's
+    canonical name (``metanet.tasks.get(task).name``), also in zoos whose index kept a recipe's spelling.
     """
 
     id: int
@@ -91,7 +92,7 @@ class NetInfo:
     @classmethod
     def _from_row(cls, r: Any) -> "NetInfo":
         return cls(
-            id=r["id"], run=r["run"], recipe=r["recipe"], task=r["task"], arch=_arch(r["arch"]),
+            id=r["id"], run=r["run"], recipe=r["recipe"], task=_task(r["task"]), arch=_arch(r["arch"]),
             hparams=json.loads(r["hparams"]), seed=r["seed"], epoch=r["epoch"], train_acc=_f(r["train_acc"]),
             val_acc=_f(r["val_acc"]), test_acc=_f(r["test_acc"]), test_loss=_f(r["test_loss"]),
             backdoor=json.loads(r["backdoor"]) if r["backdoor"] else None, diverged=bool(r["diverged"]),
@@ -105,6 +106,20 @@ def _arch(text: str) -> Arch:
     architectures, and parsing each row's (with its checks) was most of the time and memory of reading the index.
     Shared between rows, which is safe: an Arch is frozen."""
     return Arch.from_dict(json.loads(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _task(name: Any) -> Any:
+    """An index row's task in canonical form (``tasks.get(name).name``), once per distinct name. A zoo begun before
+    the index stored canonical names kept the recipe's spelling ("Digits"): resumed, or merged with shards of this
+    version, it held one task under two names, two classes to a reader. A name outside the grammar (an index
+    edited by hand) is kept as stored."""
+    from metanet.tasks import canonical_name
+
+    try:
+        return canonical_name(name)
+    except TaskError:
+        return name
 
 
 def _f(v: Any) -> float:
