@@ -764,7 +764,8 @@ def merge(out: str | bytes | os.PathLike,
     does (resuming its own build records it, once this version's training is found to give its networks), and zoos
     (``out`` included) that record different data for a base data set (:meth:`Store.data`; compared by sha256 and
     split sizes, not by path; zoos written before the data was recorded are not checked, and the merged zoo records
-    it only when every source does). The merge itself loads no data: it needs none on this machine.
+    it only when every source does; a destination that records it drops the record when a source without one adds
+    units). The merge itself loads no data: it needs none on this machine.
     Each unit is copied like a build writes it (shard atomically, then its rows in one transaction), so an
     interrupted merge resumes.
     A unit of ``out`` that a source has but whose shard in ``out`` is missing or corrupt (or whose rows are
@@ -848,6 +849,11 @@ def merge(out: str | bytes | os.PathLike,
             mine_data = dst.data() if "recipe_sha256" in mine else None
             if mine_data is not None and with_data:
                 _check_merged_data(out, mine_data, with_data[0][0], with_data[0][1])
+            if mine_data is not None and data is None and any(s.done_units() for (_, d), s in zip(datas, srcs)
+                                                              if d is None):
+                # units of unknown data join: the record would claim its data for them too (as a resumed old zoo
+                # records none)
+                dst.drop_meta("data")
             if "recipe_sha256" not in mine:
                 new = {k: v for k, v in metas[0].items() if k not in ("threads", "trainer", "data")}
                 dst.set_meta(**new, **({"threads": threads} if threads is not None else {}),

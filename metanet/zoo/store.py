@@ -403,6 +403,12 @@ class Store:
                 self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                                   (k, v if isinstance(v, str) else json.dumps(json_safe(v), allow_nan=False)))
 
+    def drop_meta(self, *keys: str) -> None:
+        """Remove metadata entries (absent ones are no error) in one transaction."""
+        with self._tx():
+            for k in keys:
+                self.conn.execute("DELETE FROM meta WHERE key=?", (k,))
+
     def data(self) -> dict[str, dict[str, Any]] | None:
         """The data the zoo's networks were trained and scored on: base data set -> its
         :func:`metanet.tasks.sources.data_fingerprint` on the machine that created the zoo (``source``, ``sizes``,

@@ -204,6 +204,7 @@ def test_an_older_zoo_without_the_record_still_resumes_and_merges(use_data, tmp_
     assert merge(tmp_path / "m", [old, new])["units_copied"] == 2
     assert "data" not in _meta(tmp_path / "m")  # recorded only when every source records it
     assert merge(new, [old])["units_copied"] == 1  # a recording destination takes an older source as well
+    assert "data" not in _meta(new)  # but no longer claims to know the data of all its units
     assert main(["zoo", "info", str(old)]) == 0
 
 
