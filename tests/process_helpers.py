@@ -30,6 +30,33 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
+#: source of ``digest(*objs)`` for worker scripts (``python -c``; needs hashlib and torch imported): a sha256 of
+#: tensors, modules, dicts (wall-clock "seconds" keys left out), lists, bytes and dataclasses, else their repr
+DIGEST = r'''
+def digest(*objs):
+    h = hashlib.sha256()
+    def add(o):
+        if isinstance(o, torch.Tensor):
+            t = o.detach().cpu().contiguous(); h.update(f"{t.dtype}{tuple(t.shape)}".encode()); h.update(t.numpy().tobytes())
+        elif isinstance(o, torch.nn.Module):
+            add(o.state_dict())
+        elif isinstance(o, dict):
+            for k in sorted(o, key=str):
+                if "seconds" not in str(k):  # wall-clock fields
+                    h.update(str(k).encode()); add(o[k])
+        elif isinstance(o, (list, tuple)):
+            for v in o: add(v)
+        elif isinstance(o, bytes):
+            h.update(o)
+        elif hasattr(o, "__dataclass_fields__"):
+            add({k: getattr(o, k) for k in o.__dataclass_fields__})
+        else:
+            h.update(repr(o).encode())
+    for o in objs: add(o)
+    return h.hexdigest()
+'''
+
+
 def run_workers(worker: str, jobs: list[tuple[str, dict[str, str], list[str]]], tmp: Path, tiny_zoo: Path,
                 cwd: Path | None = None) -> list[Any]:
     """Run the script ``worker`` once per job ``(name, env, args)`` in fresh processes at the same time, each with

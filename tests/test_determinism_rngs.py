@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from process_helpers import run_workers
+from process_helpers import DIGEST, run_workers
 
 
 # ``python -c WORKER OUT``: {case: digest} of each call; W_CONSUME=1 draws from every global RNG first
@@ -26,28 +26,7 @@ if os.environ.get("W_CONSUME"):  # a caller that used (and reseeded) every globa
 import metanet
 from metanet import tasks
 
-def digest(*objs):
-    h = hashlib.sha256()
-    def add(o):
-        if isinstance(o, torch.Tensor):
-            t = o.detach().cpu().contiguous(); h.update(f"{t.dtype}{tuple(t.shape)}".encode()); h.update(t.numpy().tobytes())
-        elif isinstance(o, torch.nn.Module):
-            add(o.state_dict())
-        elif isinstance(o, dict):
-            for k in sorted(o, key=str):
-                if "seconds" not in str(k):  # wall-clock fields
-                    h.update(str(k).encode()); add(o[k])
-        elif isinstance(o, (list, tuple)):
-            for v in o: add(v)
-        elif isinstance(o, bytes):
-            h.update(o)
-        elif hasattr(o, "__dataclass_fields__"):
-            add({k: getattr(o, k) for k in o.__dataclass_fields__})
-        else:
-            h.update(repr(o).encode())
-    for o in objs: add(o)
-    return h.hexdigest()
-
+''' + DIGEST + r'''
 def gen(spec, **kw):
     g = metanet.generate(spec, seed=1, candidates=2, **kw)
     return digest(g.model, g.candidates, g.report)

@@ -14,7 +14,7 @@ import random
 import numpy as np
 import pytest
 import torch
-from process_helpers import ROOT, run_workers
+from process_helpers import DIGEST, ROOT, run_workers
 
 # ``python -c WORKER OUT ROOT`` in W_CWD: {case: digest}. W_FIRST imports modules before torch and metanet; W_CONSUME draws from
 # every global generator first
@@ -33,26 +33,7 @@ import metanet
 from metanet.cli import main
 from metanet.nets import build
 
-def digest(*objs):
-    h = hashlib.sha256()
-    def add(o):
-        if isinstance(o, torch.nn.Module):
-            add(o.state_dict())
-        elif isinstance(o, torch.Tensor):
-            t = o.detach().contiguous(); h.update(f"{t.dtype}{tuple(t.shape)}".encode()); h.update(t.numpy().tobytes())
-        elif isinstance(o, dict):
-            for k in sorted(o, key=str):
-                if "seconds" not in str(k):  # wall-clock fields
-                    h.update(str(k).encode()); add(o[k])
-        elif isinstance(o, (list, tuple)):
-            for v in o: add(v)
-        elif hasattr(o, "__dataclass_fields__"):
-            add({k: getattr(o, k) for k in o.__dataclass_fields__})
-        else:
-            h.update(repr(o).encode())
-    for o in objs: add(o)
-    return h.hexdigest()
-
+''' + DIGEST + r'''
 g = metanet.generate("digits", seed=3)  # the defaults: 8 candidates, every training example
 out = {"generate": digest(g.model, g.candidates, g.report),
        "read with its trigger scan": digest(metanet.read(build("mlp:784-32-10:relu", seed=3)))}
