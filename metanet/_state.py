@@ -73,8 +73,8 @@ def cpu_default() -> Iterator[None]:
 def metanet_defaults(grad: bool = False) -> Iterator[None]:
     """float32 as torch's default dtype, the cpu as its default device, "highest" float32 matmul precision, cpu
     autocast off, inference mode off (grad mode stays off if it was on, unless ``grad``), and grad mode on with
-    ``grad``, inside; the caller's state after. Holds metanet's lock of torch's global state: another thread's metanet call waits (see the
-    module's docstring)."""
+    ``grad``, inside; the caller's state after. Holds metanet's lock of torch's global state: another thread's
+    metanet call waits (see the module's docstring)."""
     with _LOCK, contextlib.ExitStack() as stack:
         old, precision = torch.get_default_dtype(), torch.get_float32_matmul_precision()
         try:  # both set inside the try: a Ctrl-C between them left the caller's default dtype float32 for good

@@ -489,8 +489,8 @@ def build(
     Raises:
         RecipeError: the recipe is invalid.
         ZooError: ``out`` holds another recipe's zoo (or was built with another ``limit``, ``threads``, metanet
-            version's training or data), or is being written, or is a non-empty directory that is not a zoo (other files; a
-            zoo holds only its recipe, index and shards); or an unknown ``backend``, a ``limit`` below 1,
+            version's training or data), or is being written, or is a non-empty directory that is not a zoo (other
+            files; a zoo holds only its recipe, index and shards); or an unknown ``backend``, a ``limit`` below 1,
             ``threads`` not a whole number from 1 to :data:`metanet.cli.MAX_THREADS`, or a malformed ``shard``; or a
             ``workers`` process died (killed, out of memory: the units stored before are kept, run the build again to
             resume), or a worker (Ray or ``workers``) loads other data than this process (named with its host).

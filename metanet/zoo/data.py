@@ -7,8 +7,8 @@ consecutive units usually do too (units are ordered by task within a group).
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor
@@ -52,18 +52,22 @@ def _get(name: str):
         raise RecipeError(f"unknown task in recipe: {e}") from None
 
 
-# Both caches are keyed by the Task object as well as the name: after metanet.tasks.clear_cache() (another
+# Both caches are keyed by the loaded Task as well as the name: after metanet.tasks.clear_cache() (another
 # $METANET_DATA) a name is a new Task on the new data, and a build recorded the new data (meta.data) but trained on
-# the old tensors still cached under the bare name.
+# the old tensors still cached under the bare name. By a weak reference: a key holding the Task kept its base data
+# alive after clear_cache() (the whole forgotten data set) and up to 256 tasks past the registry's bound of 64; a
+# dead reference equals no other, so a new Task at a reused address is no hit either.
 @functools.lru_cache(maxsize=256)
-def _task_info(task: Any) -> tuple[tuple[int, ...], int, int]:
+def _task_info(ref: weakref.ref) -> tuple[tuple[int, ...], int, int]:
+    task = ref()
     _, y = task.split("train")
     return tuple(int(s) for s in task.input_shape), int(task.num_classes), int(len(y))
 
 
 def task_info(name: str) -> tuple[tuple[int, ...], int, int]:
     """``(input_shape, num_classes, number of training examples)`` of task ``name`` (cached per loaded task)."""
-    return _task_info(_get(name))
+    task = _get(name)  # held here while the cache computes from its weak reference
+    return _task_info(weakref.ref(task))
 
 
 task_info.cache_clear = _task_info.cache_clear  # type: ignore[attr-defined]
@@ -92,12 +96,14 @@ def load_task_data(name: str, train_examples: int | None = None, eval_train_exam
             continue
         if not (_is_int(v) and v >= 0):
             raise ConfigError(f"load_task_data: {key} = {v!r:.40}; valid: {valid}")
-    return _load_task_data(_get(name), name, train_examples, eval_train_examples, subset_seed)
+    task = _get(name)  # held here while the cache computes from its weak reference (see _task_info)
+    return _load_task_data(weakref.ref(task), name, train_examples, eval_train_examples, subset_seed)
 
 
 @functools.lru_cache(maxsize=6)
-def _load_task_data(t: Any, name: str, train_examples: int | None, eval_train_examples: int,
+def _load_task_data(ref: weakref.ref, name: str, train_examples: int | None, eval_train_examples: int,
                     subset_seed: int) -> TaskData:
+    t = ref()
     x, y = t.split("train")
     if train_examples is not None and train_examples < len(y):
         g = torch.Generator().manual_seed(subset_seed)

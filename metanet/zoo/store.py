@@ -757,8 +757,9 @@ class Store:
         for p in sorted((self.path / "shards").glob("*.safetensors")):
             rel = f"shards/{p.name}"
             if rel not in by_shard:
-                rep.notes.append(f"{rel}: no rows yet (the running build writes it, or rewrites it)" if running else
-                                 f"{rel}: orphan shard (no rows; an interrupted build left it, the next build rewrites it)")
+                rep.notes.append(f"{rel}: no rows yet (the running build writes it, or rewrites it)" if running
+                                 else f"{rel}: orphan shard (no rows; an interrupted build left it, the next build "
+                                 "rewrites it)")
         if not running:
             for p in sorted((self.path / "shards").glob(".*.tmp")):
                 rep.notes.append(f"shards/{p.name}: leftover temporary file of an interrupted write")
