@@ -196,10 +196,15 @@ def task_for(args: argparse.Namespace, meta: dict[str, Any]) -> Any:
     except TaskError:
         # e.g. a network generated from labelled examples ('examples-1a2b3c4d'): no name gives its data back; the
         # resolver's long list of task forms alone did not say that the file's task was the problem
+        # the Python call that takes the examples: `metanet verify` was sent to metanet.inspect
+        python = {"verify": "metanet.verify(path, (x, y))",
+                  "edit": "the metanet.edit functions take them as the task, e.g. metanet.edit.remove(path, "
+                          "neurons, (x, y))"}.get(getattr(args, "command", None),
+                                                  "metanet.inspect(path, (x, y)) names the classes as the file "
+                                                  "records them (load_meta(path)['class_names'])")
         raise TaskError(f"{args.file} was made for task {name!r}, which metanet cannot load by name; pass "
                         f"--task NAME for a task metanet knows (one of {', '.join(tasks.available())}, or a derived "
-                        "name like 'mnist[3,8]'), or in Python give its examples: metanet.inspect(path, (x, y)) "
-                        "names the classes as the file records them (load_meta(path)['class_names'])") from None
+                        f"name like 'mnist[3,8]'), or in Python give its examples: {python}") from None
 
 
 def _stdout_closed(stream: Any = None) -> bool:

