@@ -23,7 +23,8 @@ from torch.func import functional_call, vmap
 from metanet._state import kept_modes, out_of_memory_as, physical_memory, with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.tasks import resolve
-from metanet.tasks.resolve import as_examples, task_name
+from metanet.tasks.examples import examples_split
+from metanet.tasks.resolve import as_examples, is_examples, task_name
 
 __all__ = ["Report", "verify", "verify_stacked", "check_fits", "check_weights"]
 
@@ -81,9 +82,10 @@ def check_fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
 
 
 def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, where: str = "",
-          at_least: bool = False) -> int:
+          at_least: bool = False) -> tuple[int, int]:
     """:func:`check_fits`, returning the numbers per example in the largest output of any of ``model``'s layers
-    (at least the example's own): the activations one example costs each network, measured on the same probe."""
+    (at least the example's own): the activations one example costs each network, measured on the same probe; and
+    the network's number of outputs (classes)."""
     check_weights(model)
     arch = getattr(model, "arch", None)
     if arch is not None and not arch.fits(tuple(input_shape)):
@@ -121,13 +123,13 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     if not isinstance(out, torch.Tensor):
         raise ArchError(f"network returns {type(out).__name__}, not a tensor of logits")
     if at_least and out.dim() == 2 and out.shape[1] < num_classes:
-        raise ArchError(f"network outputs {out.shape[1]} classes per example, but {where or 'the data'} has labels up "
-                        f"to {num_classes - 1}")
+        raise ArchError(f"network outputs {out.shape[1]} classes per example (labels 0..{out.shape[1] - 1}), but "
+                        f"{where or 'the data'} has labels up to {num_classes - 1}")
     if out.dim() != 2 or (out.shape[1] != num_classes and not at_least):
         raise ArchError(
             f"network outputs shape {tuple(out.shape[1:])} per example, but {where or 'the data'} has {num_classes} classes"
         )
-    return max(sizes)
+    return max(sizes), out.shape[1]
 
 
 def _chunk(batch: int, k: int, widest: int, itemsize: int) -> int:
@@ -176,26 +178,37 @@ def verify_stacked(
     ``module`` supplies the architecture (its own parameter values are ignored) and, unless ``buffers`` (stacked
     the same way) gives each member its own, the buffers (e.g. BatchNorm running statistics) of every member.
     The networks run in eval mode (dropout off, BatchNorm on its running statistics), whatever mode ``module`` is
-    in. ``data=(x, y)`` overrides the task's split (e.g. a held-out query set).
+    in. ``data=(x, y)`` overrides the task's split (e.g. a held-out query set). A ``task`` of labelled examples
+    ``(x, y)`` (without ``data``) is scored as :func:`verify` scores one: labels any of the network's classes.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive number of examples, got {batch_size!r}")
-    if data is None or isinstance(task, (str, tuple)):  # with data, any object with name and num_classes will do
-        task = resolve(task)
-    t0 = time.perf_counter()
-    name = task_name(task)  # an object with split and num_classes may have none: its type's name, as generate says
-    # numpy arrays, uint8 images 0..255, int32 labels: as a Task gives them (else raw torch errors)
-    x, y = as_examples(*data, "the data given to verify") if data is not None else task.split(split)
+    # labelled examples of some of the network's classes (its 3s and 8s): split as from_examples splits them, but
+    # not made a Task, which needs every class 0..k-1; scored on the network's classes, NaN for the absent ones
+    examples = data is None and is_examples(task)
+    if examples:
+        name, x, y, classes = examples_split(*task, split)  # their largest label, plus 1
+        t0 = time.perf_counter()
+    else:
+        if data is None or isinstance(task, (str, tuple)):  # with data, any object with name and num_classes will do
+            task = resolve(task)
+        t0 = time.perf_counter()
+        name = task_name(task)  # an object with split and num_classes may have none: its type's name, as generate says
+        # numpy arrays, uint8 images 0..255, int32 labels: as a Task gives them (else raw torch errors)
+        x, y = as_examples(*data, "the data given to verify") if data is not None else task.split(split)
+        classes = task.num_classes
     if len(y) == 0:
         raise TaskError(f"split {split!r} of task {name!r} has no examples to verify on; use another split or a "
                         "task with examples in it")
     # else a raw IndexError; a Task's labels are in range, but not those of any object with split and num_classes
-    if int(y.min()) < 0 or int(y.max()) >= task.num_classes:
+    if not examples and (int(y.min()) < 0 or int(y.max()) >= classes):
         what = f"task {name!r}"
         where = "the data given to verify" if data is not None else f"split {split!r} of {what}"
-        raise TaskError(f"{where} has labels {int(y.min())}..{int(y.max())}, but {what} has {task.num_classes} "
-                        f"classes (labels 0..{task.num_classes - 1})")
-    widest = _fits(module, tuple(x.shape[1:]), task.num_classes, where=f"task {name!r}")
+        raise TaskError(f"{where} has labels {int(y.min())}..{int(y.max())}, but {what} has {classes} "
+                        f"classes (labels 0..{classes - 1})")
+    # examples: a network of fewer outputs than their largest label + 1 is refused (at_least), naming its labels
+    widest, outputs = _fits(module, tuple(x.shape[1:]), classes, where=f"task {name!r}", at_least=examples)
+    num_classes = outputs if examples else classes
     # a network without parameters (e.g. one of fixed pooling, or prototypes kept as buffers) is a population too
     stack = params or buffers or {}
     k = next(iter(stack.values())).shape[0] if stack else 1
@@ -234,14 +247,14 @@ def verify_stacked(
 
     correct = torch.zeros(k, dtype=torch.long)
     loss = torch.zeros(k, dtype=torch.float64)
-    per_class = torch.zeros(k, task.num_classes, dtype=torch.float64)
+    per_class = torch.zeros(k, num_classes, dtype=torch.float64)
     for i in range(0, len(x), batch_size):
         xb, yb = x[i : i + batch_size], y[i : i + batch_size]
-        c, l_, pc = _scores(logits_of(xb), yb, task.num_classes)
+        c, l_, pc = _scores(logits_of(xb), yb, num_classes)
         correct += c
         loss += l_
         per_class += pc
-    counts = torch.bincount(y, minlength=task.num_classes).double()
+    counts = torch.bincount(y, minlength=num_classes).double()
     per_class = (per_class / counts).tolist()
     seconds = time.perf_counter() - t0
     n = len(y)
@@ -336,10 +349,12 @@ def verify(
             them (one function of their parameters and buffers: the list runs as the first model with each model's
             own tensors); a PyG ``Batch`` of graphs is the list of its graphs.
         task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
-            sentence or labelled examples ``(x, y)``. Examples become a Task of their own, split per class
-            (:func:`metanet.tasks.from_examples`), and only its ``split`` is scored (``"test"``: about a fifth of
-            them); to score every example, pass ``from_examples(x, y, val_fraction=0, test_fraction=0)`` with
-            ``split="train"``.
+            sentence or labelled examples ``(x, y)``. Examples are split per class as
+            :func:`metanet.tasks.from_examples` splits them (the report's ``task`` is the name it gives them), and
+            only their ``split`` is scored (``"test"``: about a fifth of them); to score every example, pass
+            ``from_examples(x, y, val_fraction=0, test_fraction=0)`` with ``split="train"``. Their labels may be any
+            of the network's classes ``0..N-1`` for ``N`` outputs, not necessarily all (its 3s and 8s only):
+            ``per_class`` is NaN for the classes without examples.
         split: ``"train"``, ``"val"`` or ``"test"``.
         batch_size: examples per forward pass (fewer at a time when the activations of K networks on that many
             would take over a quarter of this machine's memory: the same scores, up to float rounding).
@@ -351,8 +366,8 @@ def verify(
         A :class:`Report`, or a list of them (same order) when a list was given.
 
     Raises:
-        ArchError: the network does not fit the task's inputs or classes, or the models of a list differ in
-            architecture or dtype.
+        ArchError: the network does not fit the task's inputs or classes (for examples ``(x, y)``: a label past
+            its last output), or the models of a list differ in architecture or dtype.
         ConfigError: a bad ``batch_size``, or K networks too large to verify at once on this machine's memory.
         FileFormatError: a path that is not a network saved with :func:`metanet.save`.
         GraphError: a graph that does not decode to a network.

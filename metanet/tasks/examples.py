@@ -12,12 +12,14 @@ import torch
 from metanet.errors import TaskError
 
 from .grammar import is_task_name
-from .task import Task, TaskData
+from .task import SPLITS, Task, TaskData
 
-__all__ = ["from_examples", "MIN_PER_CLASS_FOR_SPLIT"]
+__all__ = ["from_examples", "examples_split", "MIN_PER_CLASS_FOR_SPLIT"]
 
 #: A class needs at least this many examples to contribute to ``val`` and ``test``; smaller classes go to train.
 MIN_PER_CLASS_FOR_SPLIT = 3
+# from_examples' default fractions, which examples_split splits by too
+_VAL_FRACTION = _TEST_FRACTION = 0.2
 
 # labels such as "cat" / "dog", 3 / 7 or -1 / 1: "e.g. y.long()" cannot turn those into class ids 0..k-1
 _RENUMBER = ("names, y = np.unique(y, return_inverse=True) numbers them 0..k-1, and from_examples(x, y, "
@@ -71,7 +73,8 @@ def _inputs(x: Any) -> np.ndarray:
     return a
 
 
-def _labels(y: Any, n: int) -> np.ndarray:
+def _labels(y: Any, n: int, every_class: bool = True) -> np.ndarray:
+    """The labels as int64; with ``every_class=False`` any ids >= 0, classes without examples allowed."""
     a = _to_numpy(y, "y")
     if a.ndim != 1:
         raise TaskError(f"y must be a 1-D array of class ids, got shape {a.shape}")
@@ -83,6 +86,8 @@ def _labels(y: Any, n: int) -> np.ndarray:
     lo, hi = int(a.min()), int(a.max())  # before the int64 cast: uint64 2**63 + 5 wrapped to a "negative label"
     if lo < 0:
         raise TaskError(f"y contains negative label {lo}; labels must be 0..k-1 ({_RENUMBER})")
+    if not every_class:
+        return a.astype(np.int64)  # lo >= 0 and an integer dtype: every label fits
     k = hi + 1
     if k > n:  # some class must be missing; checked before bincount, which would allocate k counters
         raise TaskError(
@@ -107,7 +112,9 @@ def _split_indices(
 ) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
-    for c in range(int(y.max()) + 1):
+    # the classes present, in order: the same draws as over 0..max (an empty class draws nothing), and no loop
+    # over a billion absent ids for labels that need not use every class (examples_split)
+    for c in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == c))
         n = len(idx)
         n_val = n_test = 0
@@ -125,13 +132,37 @@ def _split_indices(
     return {s: np.sort(np.concatenate(p)) for s, p in parts.items()}
 
 
+def _name(xs: np.ndarray, ys: np.ndarray) -> str:
+    """``"examples-<8 hex digits>"``: a hash of the examples, the default name of their task."""
+    h = hashlib.sha1(np.ascontiguousarray(xs).tobytes())
+    h.update(str(xs.shape).encode())
+    h.update(ys.tobytes())
+    return f"examples-{h.hexdigest()[:8]}"
+
+
+def examples_split(x: Any, y: Any, split: str) -> tuple[str, torch.Tensor, torch.Tensor, int]:
+    """Split ``split`` of labelled examples whose labels need not use every class, for scoring a network on some of
+    its classes (:func:`metanet.verify` on a network's 3s and 8s): ``(name, x, y, k)``.
+
+    The inputs are read, split and named as :func:`from_examples` (default fractions, seed 0) reads, splits and
+    names them, so for labels that use every class ``x`` and ``y`` are its task's ``split(split)``; ``y`` keeps the
+    labels as given (any integers >= 0) and ``k`` is the largest label of all the examples plus 1.
+    """
+    if not isinstance(split, str) or split not in SPLITS:  # as Task.split refuses one
+        raise TaskError(f"unknown split {split!r} for examples (x, y); valid splits: {', '.join(SPLITS)}")
+    xs = _inputs(x)
+    ys = _labels(y, xs.shape[0], every_class=False)
+    rows = _split_indices(ys, _VAL_FRACTION, _TEST_FRACTION, 0)[split]
+    return _name(xs, ys), torch.from_numpy(xs[rows]), torch.from_numpy(ys[rows]), int(ys.max()) + 1
+
+
 def from_examples(
     x: Any,
     y: Any,
     name: str | None = None,
     *,
-    val_fraction: float = 0.2,
-    test_fraction: float = 0.2,
+    val_fraction: float = _VAL_FRACTION,
+    test_fraction: float = _TEST_FRACTION,
     seed: int = 0,
     class_names: Sequence[str] | None = None,
 ) -> Task:
@@ -176,10 +207,7 @@ def from_examples(
         if dup:  # tasks.parse and the reports name classes by these: two classes of one name are one to a reader
             raise TaskError(f"class_names must be distinct; {', '.join(map(repr, dup))} names more than one class")
     if name is None:
-        h = hashlib.sha1(np.ascontiguousarray(xs).tobytes())
-        h.update(str(xs.shape).encode())
-        h.update(ys.tobytes())
-        name = f"examples-{h.hexdigest()[:8]}"
+        name = _name(xs, ys)
     elif not isinstance(name, str) or not name.strip():
         raise TaskError(f"name must be a non-empty string, got {name!r}")
     elif is_task_name(name):

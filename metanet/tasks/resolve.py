@@ -15,7 +15,7 @@ from .parse import parse
 from .registry import get
 from .task import Task
 
-__all__ = ["resolve", "as_examples", "as_inputs", "task_name"]
+__all__ = ["resolve", "as_examples", "as_inputs", "is_examples", "task_name"]
 
 
 def as_inputs(x: torch.Tensor, what: str = "inputs") -> torch.Tensor:
@@ -80,6 +80,14 @@ def task_name(task: Any) -> str:
     return name if isinstance(name, str) and name else type(getattr(task, "_task", task)).__name__
 
 
+def is_examples(spec: Any) -> bool:
+    """Whether :func:`resolve` reads ``spec`` as labelled examples ``(x, y)`` or ``[x, y]``."""
+    if hasattr(spec, "split") and hasattr(spec, "num_classes"):  # a task, even a 2-tuple one (a namedtuple)
+        return False
+    return isinstance(spec, (tuple, list)) and len(spec) == 2 and not any(
+        isinstance(s, (str, bytes, numbers.Number)) for s in spec)
+
+
 def resolve(spec: Any) -> Task:
     """The :class:`Task` a spec names.
 
@@ -97,8 +105,7 @@ def resolve(spec: Any) -> Task:
         return spec
     if not isinstance(spec, str) and hasattr(spec, "split") and hasattr(spec, "num_classes"):
         return _Given(spec)
-    if isinstance(spec, (tuple, list)) and len(spec) == 2 and not any(isinstance(s, (str, bytes, numbers.Number))
-                                                                       for s in spec):
+    if is_examples(spec):
         return from_examples(*spec)  # a list [x, y] too: what json/yaml or a zip of arrays gives
     if not isinstance(spec, str) or not spec.strip():
         short = reprlib.Repr()
