@@ -34,7 +34,15 @@ Rules, in order:
    the classes found (all of the data set's if none are named: "binary mnist" is an error, "binary mnist 3 vs 8"
    is ``mnist[3,8]``); classes or examples picked by position ("first five digits", "last 3 classes", "first 1000
    images"; not "the last 2 layers") or by rank ("top 3 mnist classes"; not "top-5 accuracy"), a data set name
-   glued to a number ("mnist3 and 8") and "binarized" pixels are errors naming the part not understood.
+   glued to a number ("mnist3 and 8") is an error naming the part not understood.
+6. Transforms a task does not have are errors naming the word and the transforms there are, never dropped: image
+   ones ("binarized", "rotated"/"rotation", "noisy"/"noise"/"salt and pepper" (not of mnist1d, whose signals are
+   noisy by construction), "blurred", "upscaled"/"downscaled"/"zoomed" (not a plain "scaled"),
+   "translated"/"shifted", "cropped", "colored"/"coloured", "flipped"/"mirrored", "elastic"/"deformed"/"distorted"/
+   "sheared", "occluded", "downsampled"/"low-resolution"/"resized", "augmented"/"augmentation") and label noise
+   ("noisy labels", "label noise", "flipped labels", "mislabelled"). A noise word in any role is one: "a network
+   robust to noise" asks for something no task gives. Negated ("no augmentation", "without label noise", "not
+   rotated") or "-free" ("noise-free") mentions ask for nothing and are skipped.
 """
 
 from __future__ import annotations
@@ -168,8 +176,25 @@ _BY_RANK = re.compile(
 )
 # A data set name glued to a number ("mnist3 and 8" would read as the one class 8); "mnist1d" is a name.
 _GLUED_NAME = re.compile(r"(?<![a-z])(?:fashion[\s_-]*|f)?mnist(?!1[\s-]*d\b)\d+\b")
-# Pixel transforms that tasks do not have; dropping them would train on other inputs than asked.
-_UNSUPPORTED = re.compile(r"\bbinari[sz](?:ed|ation|e)\b")
+# Negated or "-free" mentions ("no augmentation", "without label noise", "noise-free") ask for nothing: skipped.
+_NEGATED = r"(\b(?:no|not|non|without|zero|never)(?:\s+[a-z]+)?[\s-]+)?"
+_NOT_FREE = r"(?![\s-]*free\b)"
+# Label noise that tasks do not have ("noisy labels", "flipped labels", "mislabelled"): only a fixed permutation of
+# the classes (+relabel) is; dropping it would train on other labels than asked.
+_LABEL_NOISE = re.compile(
+    _NEGATED + r"\b((?:nois[ey]|noisier|flipped|corrupt(?:ed)?|wrong|random(?:i[sz]ed)?|shifted)[\s-]+(?:the\s+)?"
+    r"labels?|labels?[\s-]+(?:nois[ey]|flips?|flipping|corruption)|mislabel(?:l?ed|s|ling|ing)?)\b" + _NOT_FREE
+)
+# Image transforms that tasks do not have; dropping them would train on other inputs than asked. A noise word is
+# refused in any role ("robust to noise" too): no task adds noise or tests robustness to it.
+_UNSUPPORTED = re.compile(
+    _NEGATED + r"\b(binari[sz](?:ed|ation|e)|rotat(?:e|ed|es|ing|ions?)|nois(?:e|ed|y|ier)"
+    r"|salt[\s-]+(?:and|&)[\s-]+pepper|blur(?:s|red|ry|ring)?|(?:up|down)scaled|zoom(?:s|ed|ing)?"
+    r"|translat(?:ed|ions?)|shift(?:ed|ing)|crop(?:s|ped|ping)?|colou?r(?:s|ed|ised|ized)?|flip(?:s|ped|ping)?"
+    r"|mirror(?:s|ed|ing)?|elastic|deform(?:s|ed|ations?)?|distort(?:ed|ions?)|shear(?:s|ed|ing)?"
+    r"|occlu(?:ded|sions?|ders?)|(?:down|up)[\s-]?sampl(?:e|ed|ing)|low(?:er)?[\s-]*res(?:olution)?"
+    r"|resiz(?:e|ed|ing)|augment(?:s|ed|ations?)?)\b" + _NOT_FREE
+)
 # Plural words that may follow or precede a list of fashion classes without being one.
 _NOT_CLASS_WORDS = frozenset(
     "classes images pictures photos examples samples items others ones things kinds types categories labels pixels "
@@ -206,6 +231,16 @@ def _take_transforms(s: str) -> tuple[str, list[str]]:
                 s = s[: m.start(1)] + " " * (m.end(1) - m.start(1)) + s[m.end(1):]
     found.sort()
     return s, [t for _, t in found]
+
+
+def _asked_for(pattern: re.Pattern, s: str) -> str | None:
+    """The first word of ``pattern`` (group 2) in ``s`` that is not negated (group 1: "no noise"), or None. Noise
+    words describing mnist1d ("noisy 1d signals") are the data set's own: its signals are generated noisy."""
+    mnist1d = re.search(_MNIST1D_WORDS, s) is not None
+    for m in pattern.finditer(s):
+        if m.group(1) is None and not (mnist1d and m.group(2).startswith("nois")):
+            return m.group(2)
+    return None
 
 
 def _misspelt_fashion(s: str) -> str | None:
@@ -396,10 +431,17 @@ def text_to_spec(text: str) -> str:
             f"unknown data set word {typo!r} in {text!r} (did you mean fashion-mnist?); available: "
             f"{', '.join(BASE_NAMES)}; parse() understands {UNDERSTOOD}"
         )
-    if m := _UNSUPPORTED.search(s):
+    if word := _asked_for(_LABEL_NOISE, s):
         raise TaskError(
-            f"{text!r}: {m.group(0)!r} pixels are no task transform; the transforms are 'inverted', 'permuted "
-            "pixels seed N' and 'shuffled labels seed N' (inputs are grey levels scaled to [0, 1])"
+            f"{text!r}: {word!r} is no task transform: a task's labels are its classes' (a zoo recipe's "
+            "train.label_noise trains with noisy labels); the transforms are 'inverted', 'permuted pixels seed N' and "
+            "'shuffled labels seed N' (a fixed permutation of the classes)"
+        )
+    if word := _asked_for(_UNSUPPORTED, s):
+        raise TaskError(
+            f"{text!r}: {word!r} is no task transform (no task changes its images that way or tests robustness to "
+            "it); the transforms are 'inverted', 'permuted pixels seed N' and 'shuffled labels seed N' (inputs are "
+            "grey levels scaled to [0, 1])"
         )
     if m := _GLUED_NAME.search(s):
         raise TaskError(
