@@ -105,6 +105,11 @@ _PERMUTED_DATA = re.compile(
     r"\b(?:pixel[\s-]?)?(?:permuted|scrambled)(?=[\s-]+(?:fashion[\s_-]*mnist|mnist|fashion|clothing|clothes"
     r"|handwritten\s+digits|digits)\b" + _SEED + ")"
 )
+# "relabelled mnist seed 4": the seed after the data set's name, as for permuted data (it was dropped: relabel(0))
+_RELABELLED_DATA = re.compile(
+    r"\brelabel(?:l?ed)?(?=[\s-]+(?:fashion[\s_-]*mnist|mnist|fashion|clothing|clothes|handwritten\s+digits|digits)\b"
+    + _SEED + ")"
+)
 _RELABEL = re.compile(
     r"\b(?:relabel(?:l?ed)?|(?:permuted|permute|shuffled?|scrambled?)[\s-]+(?:the\s+)?(?:labels?|classes)"
     r"|(?:labels?|classes)[\s-]+(?:permuted|shuffled|scrambled))\b" + _SEED
@@ -219,7 +224,8 @@ def _take_transforms(s: str) -> tuple[str, list[str]]:
     found: list[tuple[int, str]] = []
     # "pixel-permuted mnist seed 3" before _PERMUTE, whose "pixel-permuted" would take it without its seed
     for pattern, kind in (
-        (_PERMUTED_DATA, "permute"), (_PERMUTE, "permute"), (_RELABEL, "relabel"), (_INVERT, "invert")
+        (_PERMUTED_DATA, "permute"), (_PERMUTE, "permute"), (_RELABELLED_DATA, "relabel"), (_RELABEL, "relabel"),
+        (_INVERT, "invert")
     ):
         for m in pattern.finditer(s):
             if kind == "invert":

@@ -420,3 +420,13 @@ def test_classes_picked_by_rank_are_an_error_naming_the_phrase(text, part):
 )
 def test_top_n_as_an_accuracy_metric_is_still_no_constraint(text, spec):
     assert text_to_spec(text) == spec
+
+
+@pytest.mark.parametrize("text,spec", [
+    ("relabelled mnist seed 4", "mnist+relabel(4)"),  # the seed after the data set's name was dropped: relabel(0)
+    ("relabeled fashion mnist (seed=2)", "fashion-mnist+relabel(2)"),
+    ("relabelled mnist", "mnist+relabel(0)"),
+    ("mnist relabelled seed 5", "mnist+relabel(5)"),
+])
+def test_relabelled_data_takes_the_seed_after_its_name(text, spec):
+    assert text_to_spec(text) == spec
