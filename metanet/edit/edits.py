@@ -33,6 +33,7 @@ from metanet.inspect.measure import activations, evaluate_masks
 from metanet.inspect.netview import NetView, Region, as_model
 from metanet.io import load_meta
 from metanet.tasks import resolve
+from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import Network, check_fits, verify
 
 __all__ = ["remove", "scale", "clamp", "prune", "precision", "FORMATS", "parse_precision", "quantize",
@@ -68,12 +69,10 @@ def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
     edit succeeded. So a refused edit changes nothing (not even the train/eval mode), and a model edited in
     place while it is being trained keeps its mode (dropout is not switched off behind the caller's back).
     """
-    from metanet.writer.generate import _described
-
     task = resolve(task)
     NetView(model)  # first: a clear error for an unsupported module
     # a task given as any object with split and num_classes may have no name or input_shape (as generate takes it)
-    shape, name = _described(task)
+    shape, name = task_input_shape(task), task_name(task)
     check_fits(model, shape, task.num_classes, where=f"task {name!r}")
     trig = as_trigger(trigger, shape, task.num_classes)
     original = copy.deepcopy(model).eval()
@@ -403,9 +402,7 @@ def prune(
     else:
         x, y = task.split(calib_split)
         if len(y) == 0:  # no calibration data would accept every removal as free
-            from metanet.writer.generate import _described
-
-            raise TaskError(f"split {calib_split!r} of task {_described(task)[1]!r} has no examples to calibrate "
+            raise TaskError(f"split {calib_split!r} of task {task_name(task)!r} has no examples to calibrate "
                             "necessity pruning on; give another calib_split, or use method='magnitude'")
         x = x.to(next(edited.parameters()).dtype)  # the saliency runs the network itself (a float64 one, too)
         n = whole_number(max_examples)

@@ -66,6 +66,7 @@ from metanet._state import with_metanet_defaults
 from metanet.errors import ArchError, TaskError, as_index, check_number, check_seed
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView, as_model
+from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import Network
 
 __all__ = ["repair_backdoor", "reconstruct_trigger", "anomaly_index", "trigger_scores", "fit_imputer", "blind_supports",
@@ -242,9 +243,7 @@ def _select(
     # the top-k first-layer neurons (k up to all of them), their contribution imputed from the other pixels:
     # stacked weights, one vmap pass over all variants
     first = v.layers[0].index if v.layers else None
-    from metanet.writer.generate import _described
-
-    shape = _described(task)[0]  # a task-like object (split, num_classes) may have no input_shape
+    shape = task_input_shape(task)  # a task-like object (split, num_classes) may have no input_shape
     if _cuttable(v, shape) and fit_x is not None:
         order = sorted(range(v.layers[0].width), key=lambda j: -float(sc[first][j]))
         w0 = v.params()[v.layers[0].weight].detach()
@@ -576,8 +575,6 @@ def repair_backdoor(
         raise ArchError(f"alphas {alphas!r} is not valid: one or more factors in [0, 1] (0 = remove)")
     alphas = tuple(float(a) for a in alphas)  # a numpy float32 was a raw TypeError when written into the network
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
-    from metanet.writer.generate import _described  # a task-like object (split, num_classes) may have no name
-
     if blind is False and trig is None:  # it ran blind anyway: the caller asked for the opposite of what happened
         raise TaskError("blind=False needs the known trigger (trigger=..., --trigger JSON); without one the trigger "
                         "can only be reconstructed: leave blind unset (None) or pass blind=True")
@@ -587,10 +584,10 @@ def repair_backdoor(
         # report "no backdoor" for any network, backdoored or not
         known = ("without blind=True (--blind), the known trigger given is used instead" if trig is not None else
                  "give the known trigger (trigger=..., --trigger JSON) to repair without reconstructing it")
-        raise TaskError(f"{BLIND_NEEDS}; task {_described(task)[1]} has {task.num_classes}; {known}")
+        raise TaskError(f"{BLIND_NEEDS}; task {task_name(task)} has {task.num_classes}; {known}")
     x, y = task.split(calib_split)
     if len(x) == 0:  # a working trigger was read as "nothing to repair" (no examples it succeeds on)
-        raise TaskError(f"split {calib_split!r} of task {_described(task)[1]!r} has no examples to choose the "
+        raise TaskError(f"split {calib_split!r} of task {task_name(task)!r} has no examples to choose the "
                         f"repair on (calib_split); pass calib_split= a split with examples (sizes: "
                         f"{ {s_: len(task.split(s_)[1]) for s_ in ('train', 'val', 'test')} })")
     if len(x) > max_examples:  # a fixed random subset keeps the many candidate passes quick

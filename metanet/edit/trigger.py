@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from metanet._state import kept_modes
 from metanet.errors import ArchError, TaskError, whole_number
 from metanet.tasks import resolve
+from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import check_fits, check_weights
 
 __all__ = ["as_trigger", "apply", "triggered_set", "attack_success_rate", "summary", "TRIGGER_FORMAT"]
@@ -207,10 +208,9 @@ def attack_success_rate(
             task's inputs or classes, or cannot run (meta device, TorchScript).
         TaskError: no trigger, or one that is malformed or does not fit the task.
     """
-    from metanet.writer.generate import _described
-
     task = resolve(task)
-    shape, name = _described(task)  # a task-like object (split, num_classes) may have no name or input_shape
+    # a task-like object (split, num_classes) may have no name or input_shape
+    shape, name = task_input_shape(task), task_name(task)
     trig = as_trigger(trigger, shape, task.num_classes)
     if trig is None:  # as_trigger keeps None (no trigger) as None: a raw "not subscriptable" TypeError below
         raise TaskError(f"attack_success_rate needs a trigger, got None; expected {TRIGGER_FORMAT}")

@@ -17,6 +17,7 @@ from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, channel_spans, evaluate_masks
 from metanet.inspect.netview import NetView, as_model, view
 from metanet.tasks import resolve
+from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import check_fits
 
 __all__ = ["inspect", "weight_norms", "describe_weights", "robust_z"]
@@ -166,10 +167,8 @@ def inspect(
     """
     t0 = time.perf_counter()
     task = resolve(task)
-    from metanet.writer.generate import _described
-
     # a task given as any object with split and num_classes may have no name or input_shape (as generate takes it)
-    shape, name = _described(task)
+    shape, name = task_input_shape(task), task_name(task)
     x, y = task.split(split)
     if max_examples is not None:
         n = whole_number(max_examples)  # a numpy / torch integer too, as everywhere else an index is read
@@ -241,7 +240,7 @@ def _class_names(task, given: Any) -> list[str]:
 def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: str, split: str, x: Tensor,
              y: Tensor, reader: Any, support_threshold: float, top_k: int, t0: float, names: list[str]) -> NeuronDB:
     """The measurements of :func:`inspect`, on a model in eval mode (``shape``, ``name``: the task's input shape
-    and name, as :func:`~metanet.writer.generate._described` reads them)."""
+    and name, as :func:`~metanet.tasks.resolve.task_input_shape` and ``task_name`` read them)."""
     C = task.num_classes
     base = evaluate_masks(v, x, y, C, {})
     base_acc, base_pc, base_loss = float(base.accuracy[0]), base.per_class[0], float(base.loss[0])

@@ -24,6 +24,7 @@ from metanet.inspect.netview import view
 from metanet.inspect.output import is_picture, staged
 from metanet.io import atomic_write, tensorboard_writer
 from metanet.tasks import resolve
+from metanet.tasks.resolve import task_input_shape
 
 __all__ = ["weight_grid", "top_examples", "ablation_heatmap", "figure_array", "save_pictures", "is_image_task"]
 
@@ -248,9 +249,7 @@ def save_pictures(
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "is not a directory; give a directory for the pictures", str(out))
     figs: dict[str, Figure] = {}
-    from metanet.writer.generate import _described
-
-    shape = _described(task)[0]  # a task-like object (split, num_classes) may have no input_shape
+    shape = task_input_shape(task)  # a task-like object (split, num_classes) may have no input_shape
     image = is_image_task(shape)
     if image and db.layers:
         _check_db(view(model), db, "save_pictures")  # not swallowed with the "does not read pixels" case below

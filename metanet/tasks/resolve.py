@@ -15,7 +15,7 @@ from .parse import parse
 from .registry import get
 from .task import Task
 
-__all__ = ["resolve", "as_examples", "as_inputs", "is_examples", "task_name"]
+__all__ = ["resolve", "as_examples", "as_inputs", "is_examples", "task_name", "task_input_shape"]
 
 
 def as_inputs(x: torch.Tensor, what: str = "inputs") -> torch.Tensor:
@@ -78,6 +78,13 @@ def task_name(task: Any) -> str:
     then its type's name (one name in every message and report about it, never an empty one)."""
     name = getattr(task, "name", None)
     return name if isinstance(name, str) and name else type(getattr(task, "_task", task)).__name__
+
+
+def task_input_shape(task: Any) -> tuple[int, ...]:
+    """The shape of one input of a resolved task; a task given as any object with ``split`` and ``num_classes`` may
+    have no ``input_shape``: then its train split's."""
+    shape = getattr(task, "input_shape", None)
+    return tuple(task.split("train")[0].shape[1:]) if shape is None else tuple(shape)
 
 
 def is_examples(spec: Any) -> bool:

@@ -18,7 +18,7 @@ from torch import nn
 from metanet import tasks
 from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskError
 from metanet.nets import Arch, build
-from metanet.tasks.resolve import task_name
+from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import Report, verify, verify_stacked
 from metanet._state import forked_rng, metanet_defaults
 from metanet.writer.model import integer as _integer
@@ -39,7 +39,7 @@ def support_set(task, per_class: int | None, seed: int) -> tuple[torch.Tensor, t
         # a task given as any object with split and num_classes: the examples of labels past its classes were left
         # out of the support set without a word (or it came out empty: "the support set is empty")
         k = task.num_classes
-        raise TaskError(f"the training split of task {_described(task)[1]!r} has labels {int(y.min())}.."
+        raise TaskError(f"the training split of task {task_name(task)!r} has labels {int(y.min())}.."
                         f"{int(y.max())}, but the task has {k} classes (num_classes, labels 0..{k - 1}); renumber "
                         "them (torch.unique(y, return_inverse=True)[1]) or give the task the right num_classes")
     g = torch.Generator().manual_seed(seed % 2**64)  # as torch does for negative seeds: any integer works
@@ -297,15 +297,6 @@ def _sequential_hint(module: nn.Module) -> str:
     return f": the same layers are arch='{arch}' (a metanet MLP, its parameters named layers.{{i}}.weight)"
 
 
-def _described(task) -> tuple[tuple[int, ...], str]:
-    """The input shape and name of a resolved task. A task given as any object with ``split`` and ``num_classes``
-    (:func:`metanet.tasks.resolve`) may have neither (an AttributeError): then its train split gives the shape and
-    its type the name, as :func:`metanet.verify` reads such a task."""
-    shape = getattr(task, "input_shape", None)
-    shape = tuple(task.split("train")[0].shape[1:]) if shape is None else tuple(shape)
-    return shape, task_name(task)
-
-
 def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
     """An ArchError naming the task and a fitting architecture when ``arch`` cannot be written for ``task``."""
     k = task.num_classes
@@ -344,7 +335,8 @@ def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
 def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     t0 = time.perf_counter()
     task = tasks.resolve(spec)
-    shape, name = _described(task)
+    # a task given as any object with split and num_classes may have no name or input_shape
+    shape, name = task_input_shape(task), task_name(task)
     candidates = _integer("candidates", candidates, 1)
     shots = None if shots is None else _integer("shots", shots, 1, "None (the whole training split) or ")
     seed = _integer("seed", seed)
