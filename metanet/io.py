@@ -442,6 +442,24 @@ def load_meta(path: str | os.PathLike) -> dict[str, Any]:
     return meta
 
 
+def recorded_meta(model: Any) -> dict[str, Any]:
+    """The metadata of a network given as the path of its file (:func:`load_meta`), for what a command reports of
+    the file; empty for a network that is no path, or a file without readable metanet metadata."""
+    if not isinstance(model, (str, bytes, os.PathLike)):
+        return {}
+    try:
+        return load_meta(os.fsdecode(model))
+    except FileFormatError:  # a network without readable metanet metadata: nothing recorded
+        return {}
+
+
+def recorded_class_names(names: Any, outputs: int) -> list[str] | None:
+    """``class_names`` as a file or a generation report recorded them (output ``i`` means ``names[i]``), when they
+    are one string per output; None otherwise: no names rather than names of other outputs."""
+    ok = isinstance(names, list) and len(names) == outputs and all(isinstance(n, str) for n in names)
+    return list(names) if ok else None
+
+
 def load(path: str | os.PathLike) -> nn.Module:
     """Read a network written by :func:`save` (weights exactly as saved, module in eval mode).
 

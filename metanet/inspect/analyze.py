@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 import time
 from typing import Any, Callable
 
@@ -12,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from metanet._state import kept_modes, with_metanet_defaults
-from metanet.errors import ConfigError, FileFormatError, TaskError, whole_number
+from metanet.errors import ConfigError, TaskError, whole_number
 from metanet.inspect.db import NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, channel_spans, evaluate_masks
 from metanet.inspect.netview import NetView, as_model, view
@@ -219,22 +218,12 @@ def _class_names(task, given: Any) -> list[str]:
     # examples given without class_names are only numbered 0..C-1: the names the file recorded say more
     if own is not None and not (isinstance(task, Task) and task.base == "examples" and own == numbers_only):
         return own
-    recorded = None
-    if isinstance(given, (str, bytes, os.PathLike)):  # already loaded by as_model: a network file, readable
-        from metanet.io import load_meta
+    from metanet.io import recorded_class_names, recorded_meta
+    from metanet.verify import _is_generated
 
-        try:
-            recorded = load_meta(given).get("class_names")
-        except FileFormatError:  # a network without metanet's metadata: nothing recorded
-            recorded = None
-    else:
-        from metanet.verify import _is_generated
-
-        if _is_generated(given):
-            recorded = getattr(getattr(given, "report", None), "class_names", None)
-    if isinstance(recorded, list) and len(recorded) == C and all(isinstance(n, str) for n in recorded):
-        return list(recorded)
-    return own or numbers_only
+    recorded = (getattr(getattr(given, "report", None), "class_names", None) if _is_generated(given)
+                else recorded_meta(given).get("class_names"))  # a path: already loaded by as_model, readable
+    return recorded_class_names(recorded, C) or own or numbers_only
 
 
 def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: str, split: str, x: Tensor,

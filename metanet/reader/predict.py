@@ -267,35 +267,13 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     reading = read_graph(r, graph, scan)
     from metanet.graph.data import OUTPUT
 
-    meta = _recorded_meta(model)
-    reading["class_names"] = _recorded_names(meta, int((graph.node_kind == OUTPUT).sum()))
+    from metanet.io import recorded_class_names, recorded_meta
+
+    meta = recorded_meta(model)  # read once for both
+    reading["class_names"] = recorded_class_names(meta.get("class_names"), int((graph.node_kind == OUTPUT).sum()))
     task = meta.get("task")
     reading["recorded_task"] = task if isinstance(task, str) and task else None
     return reading
-
-
-def _recorded_meta(model: Any) -> dict[str, Any]:
-    """A saved network's metadata (:func:`metanet.load_meta`), read once for what read() reports of it; empty for a
-    network that is no file, or a file without readable metanet metadata. The file was already loaded: its header
-    is readable."""
-    if not isinstance(model, (str, bytes, os.PathLike)):
-        return {}
-    from metanet.errors import FileFormatError
-    from metanet.io import load_meta
-
-    try:
-        return load_meta(os.fsdecode(model))
-    except FileFormatError:  # a network without readable metanet metadata: nothing recorded
-        return {}
-
-
-def _recorded_names(meta: dict[str, Any], outputs: int) -> list[str] | None:
-    """What each output of a saved network means, as :func:`metanet.generate` recorded it in the file's metadata
-    ``meta`` (``class_names``); None for a file that records none (or not one string per output: no names rather
-    than names of other outputs)."""
-    names = meta.get("class_names")
-    ok = isinstance(names, list) and len(names) == outputs and all(isinstance(n, str) for n in names)
-    return list(names) if ok else None
 
 
 def _unpadded(graph: Any, edge_dim: int) -> Any:
