@@ -359,7 +359,9 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     module = build(arch, seed=None)
     if verify:
         reports = verify_stacked(module, params, task, split="val", data=val)
-        balanced = _imbalanced(val[1])
+        from metanet.writer.model import imbalanced
+
+        balanced = imbalanced(val[1])  # plain accuracy is won by favouring the majority there
         scores = [(_balanced_accuracy(r) if balanced else r.accuracy, -r.loss if math.isfinite(r.loss) else -math.inf)
                   for r in reports]
         chosen = max(range(candidates), key=lambda i: scores[i])
@@ -381,16 +383,6 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
         class_names=_class_names(task),
     )
     return Generated(nets[chosen], report, nets)
-
-
-def _imbalanced(y) -> bool:
-    """Whether the labels' largest class has more than :data:`~metanet.writer.model.BALANCE_ABOVE` times the
-    examples of their smallest present one: then plain accuracy is won by favouring the majority."""
-    from metanet.writer.model import BALANCE_ABOVE
-
-    counts = np.bincount(np.asarray(y, dtype=np.int64).ravel())
-    counts = counts[counts > 0]
-    return len(counts) > 1 and int(counts.max()) > BALANCE_ABOVE * int(counts.min())
 
 
 def _balanced_accuracy(r: Report) -> float:

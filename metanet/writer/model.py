@@ -63,7 +63,7 @@ from metanet.writer.augment import AUGMENTS, augment_support
 from metanet.writer.solvers import (SupportStats, class_weights, logistic, loo_ridge, ridge, subclasses,
                                     support_stats, targets)
 
-__all__ = ["Writer", "WeightMessages", "EDGE_FEATURES"]
+__all__ = ["Writer", "WeightMessages", "EDGE_FEATURES", "BALANCE_ABOVE", "imbalanced"]
 
 #: edge feature columns: start weight, ridge direction, class-mean direction, sub-class direction, source mean,
 #: source std, pass index
@@ -81,6 +81,15 @@ HEAD_GRID = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
 #: pairs at 1:3, plain -0.04, balanced +0.04), past it the minority class gains far more than the total loses
 #: (1:9, balanced +0.17, plain -0.03)
 BALANCE_ABOVE = 4.0
+
+
+def imbalanced(y: Tensor) -> bool:
+    """Whether labels ``y`` (any integer array) have a largest class of more than :data:`BALANCE_ABOVE` times the
+    examples of their smallest present one: the support sets that get a class-balanced classifier layer, and the
+    validation splits on which :func:`metanet.generate` chooses by balanced accuracy."""
+    counts = torch.bincount(torch.as_tensor(y).reshape(-1).long())
+    counts = counts[counts > 0]
+    return len(counts) > 1 and int(counts.max()) > BALANCE_ABOVE * int(counts.min())
 
 #: largest support input magnitude the writer takes: squares summed over its rows stay within float32
 _MAX_INPUT = 1e15
@@ -312,8 +321,7 @@ class Writer(nn.Module):
         if bias:
             a = torch.cat([a, torch.ones(*a.shape[:2], 1, dtype=a.dtype)], dim=2)
         lams = self.log_head.exp() * torch.tensor(HEAD_GRID, dtype=a.dtype)
-        counts = torch.bincount(y, minlength=k)
-        weights = class_weights(y, k) if int(counts.max()) > BALANCE_ABOVE * int(counts.min()) else None
+        weights = class_weights(y, k) if imbalanced(y) else None  # every class is in a support set
         r = loo_ridge(a, targets(y, k), lams, weights=weights) * self.log_temp.exp()  # (B, d(+1), K)
         if self.head == "logistic":  # refit the written network's own loss, starting from the ridge solution
             r = logistic(a, y, k, r, self.log_logit.exp(), self.head_iters, free_last=bias)

@@ -10,7 +10,8 @@ import torch
 
 from metanet.errors import ConfigError
 from metanet.verify import Report
-from metanet.writer.generate import _balanced_accuracy, _imbalanced
+from metanet.writer.generate import _balanced_accuracy
+from metanet.writer.model import imbalanced as _imbalanced
 from metanet.writer.solvers import class_weights, loo_ridge, targets
 
 
