@@ -189,11 +189,11 @@ def task_for(args: argparse.Namespace, meta: dict[str, Any]) -> Any:
     if not name:
         raise TaskError(f"no --task given and {args.file} names no task in its metadata; pass --task NAME "
                         f"(one of {', '.join(tasks.available())}, or a derived name like 'mnist[3,8]')")
-    if args.task or tasks.is_task_name(name):
-        return tasks.resolve(name)
     try:
         return tasks.resolve(name)
     except TaskError:
+        if args.task or tasks.is_task_name(name):  # a name the user gave, or one of the task grammar: its own error
+            raise
         # e.g. a network generated from labelled examples ('examples-1a2b3c4d'): no name gives its data back; the
         # resolver's long list of task forms alone did not say that the file's task was the problem
         # the Python call that takes the examples: `metanet verify` was sent to metanet.inspect
