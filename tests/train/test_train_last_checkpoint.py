@@ -15,7 +15,7 @@ import yaml
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from metanet.loop.lightning import LoopDataModule, LoopModule
-from metanet.reader.lightning import ReaderDataModule, ReaderModule
+from metanet.reader.lightning import ReaderModule
 from metanet.writer.lightning import EpisodeDataModule, WriterModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,14 +120,6 @@ def test_writer_last_ckpt_of_a_fit_without_validation(tmp_path):
     with pytest.warns(UserWarning, match="val/query_acc"):  # the best checkpoint's metric is never logged
         t.fit(m, d)
     assert _ckpt_step(tmp_path / "last.ckpt") == 4
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tiny_zoo):
-    dm = ReaderDataModule(zoos=[str(tiny_zoo)], batch_size=8, max_nets=24, role_examples=64)
-    dm.setup("fit")
-    assert len(dm.train_graphs) == 24  # 3 batches an epoch
-    return dm
 
 
 def _reader_fit(tmp: Path, data, epochs: int, ckpt: str | None = None):

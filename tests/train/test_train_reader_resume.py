@@ -8,15 +8,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
-from metanet.reader.lightning import ReaderDataModule, ReaderModule
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tiny_zoo):
-    dm = ReaderDataModule(zoos=[str(tiny_zoo)], batch_size=8, max_nets=24, role_examples=64)
-    dm.setup("fit")
-    assert len(dm.train_graphs) == 24  # 3 batches an epoch
-    return dm
+from metanet.reader.lightning import ReaderModule
 
 
 class _Seen(Callback):
