@@ -8,7 +8,8 @@ Rules, in order:
    "shuffled/permuted labels", "relabelled" -> ``+relabel(N)``; ``N`` from a following "seed N", else 0.
    "permuted mnist" / "pixel-permuted fashion mnist" -> ``+permute(N)``. A leftover "shuffled" / "permuted" that
    says neither pixels nor labels is an error. Other data sets ("svhn", "cifar10", "emnist", ...) are errors, not
-   MNIST.
+   MNIST, and so are data sets named by what they hold: "handwritten letters" / "alphabet", "house numbers",
+   "moving mnist", "sign language", "kannada".
 3. Data set: "fashion", "clothes", "clothing", "garments", "apparel", "zalando", "f-mnist" -> fashion-mnist (a
    misspelt "fashion", "fasion mnist", is an error, not MNIST); "mnist1d",
    "1d", "one-dimensional", "signals" -> mnist1d; "8x8", "sklearn", "scikit-learn", "load_digits" -> digits;
@@ -21,12 +22,13 @@ Rules, in order:
    class), "even" / "odd" ("even vs odd" is an error: a task cannot merge digits into parity classes); for
    fashion-mnist names and numbers mix, in the order mentioned, and a plural word listed with class names that is
    none ("shirts, sneakers and hats") is an error, not dropped. Numbers that count something ("5 examples",
-   "2 layers", "1 epoch", "top-5", "1000 images": a number of two or more digits followed by a plural word), sizes
-   ("28x28"), percentages, decimals and settings ("seed 3", "batch size 64", "a hidden size of 64") are
-   not classes. Every other number is a class id, and one past the data set's classes ("digits 3, 5 and 10",
-   "0 to 12", "mnist without 10") is an error naming it and the valid range, never silently dropped. A class
-   mentioned twice ("3, 3 and 5", "threes and 3s", overlapping ranges) counts once; then fewer than 2 distinct
-   classes is an error, like any single class. (The strict grammar, ``mnist[3,3,5]``, rejects duplicates.)
+   "2 layers", "1 epoch", "top-5", "1000 images": a number of two or more digits followed by a plural word),
+   durations ("in under 1 ms", "2 seconds": no task property, not classes either), sizes ("28x28"), percentages,
+   decimals and settings ("seed 3", "batch size 64", "a hidden size of 64") are not classes. Every other number
+   is a class id, and one past the data set's classes ("digits 3, 5 and 10", "0 to 12", "mnist without 10") is an
+   error naming it and the valid range, never silently dropped. A class mentioned twice ("3, 3 and 5", "threes
+   and 3s", overlapping ranges) counts once; then fewer than 2 distinct classes is an error, like any single
+   class. (The strict grammar, ``mnist[3,3,5]``, rejects duplicates.)
    Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" / "omitting" / "minus" /
    "all ... but" are left out ("mnist without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the same).
    Numbers joined by "or" / "to" / "-" before a counted word ("2 or 3 layers", "2-3 hidden layers") count it too.
@@ -40,9 +42,15 @@ Rules, in order:
    noisy by construction), "blurred", "upscaled"/"downscaled"/"zoomed" (not a plain "scaled"),
    "translated"/"shifted", "cropped", "colored"/"coloured", "flipped"/"mirrored", "elastic"/"deformed"/"distorted"/
    "sheared", "occluded", "downsampled"/"low-resolution"/"resized", "augmented"/"augmentation") and label noise
-   ("noisy labels", "label noise", "flipped labels", "mislabelled"). A noise word in any role is one: "a network
-   robust to noise" asks for something no task gives. Negated ("no augmentation", "without label noise", "not
-   rotated") or "-free" ("noise-free") mentions ask for nothing and are skipped.
+   ("noisy labels", "label noise", "flipped labels", "mislabelled"), and so are "rgb", "cutout", "erased" /
+   "erasing", "missing pixels", robustness to attacks ("adversarial(ly)", "attacked", "perturbed", "fgsm", "pgd")
+   and masked inputs ("masked", "masking"; not a network's own "masked weights" / "weight perturbation"). A noise
+   (or attack) word in any role is one: "a network robust to noise" asks for something no task gives. Negated
+   ("no augmentation", "without label noise", "not rotated", "non-adversarial") or "-free" ("noise-free")
+   mentions ask for nothing and are skipped.
+7. An image size is the data set's or an error naming it and the sizes there are ("mnist 32x32", "sklearn digits
+   28x28"): no task resizes its inputs. Sizes with a side under 8 ("3x3 convolutions") or before a word of the
+   network ("14x14 patches", "5x5 kernels", "64x64 hidden") are not image sizes.
 """
 
 from __future__ import annotations
@@ -125,7 +133,10 @@ _EXCLUDE = re.compile(
 )
 # Other data sets people name; without this check "svhn digits 3 and 8" would silently load MNIST.
 _OTHER_DATA_SETS = re.compile(
-    r"\b(cifar[\s-]?\d*|svhn|(?:e|k|q|not)[_-]?mnist|usps|imagenet|omniglot|kuzushiji|celeba|stl[\s-]?10)\b"
+    r"\b(cifar[\s-]?\d*|svhn|(?:e|k|q|not)[_-]?mnist|usps|imagenet|omniglot|kuzushiji|celeba|stl[\s-]?10"
+    # data sets named by what they hold: "handwritten letters" / "house numbers" were read as MNIST's digits
+    r"|(?:handwritten\s+)?letters|alphabets?|(?:street[\s-]+view\s+)?house[\s-]+numbers?|moving[\s-]+mnist"
+    r"|sign[\s-]+language(?:[\s-]+mnist)?|kannada(?:[\s-]+mnist)?)\b"
 )  # "k-mnist" too: its "mnist" was read as MNIST
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
 # difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
@@ -136,6 +147,8 @@ _FASHION_DERIVED = re.compile(r"fashion(ed|er)")
 _COUNTED = (
     r"(?:examples?|samples?|shots?|epochs?|(?:hidden[\s-]+)?layers?|hidden|units?|neurons?|steps?"
     r"|candidates?|networks?|nets?|models?|seeds?|runs?|iterations?|batch(?:es)?|channels?|filters?"
+    # durations: "read mnist in under 1 ms" named class 1 (not "3s", a class, nor "h")
+    r"|ms|milliseconds?|µs|microseconds?|ns|nanoseconds?|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?"
     r"|(?:images?|pictures?)\s+(?:per|each|a)\b)\b"
 )
 _COUNTS = r"\b\d+[\s-]*" + _COUNTED + r"|\btop[\s-]*\d+\b"
@@ -198,7 +211,21 @@ _UNSUPPORTED = re.compile(
     r"|translat(?:ed|ions?)|shift(?:ed|ing)|crop(?:s|ped|ping)?|colou?r(?:s|ed|ised|ized)?|flip(?:s|ped|ping)?"
     r"|mirror(?:s|ed|ing)?|elastic|deform(?:s|ed|ations?)?|distort(?:ed|ions?)|shear(?:s|ed|ing)?"
     r"|occlu(?:ded|sions?|ders?)|(?:down|up)[\s-]?sampl(?:e|ed|ing)|low(?:er)?[\s-]*res(?:olution)?"
-    r"|resiz(?:e|ed|ing)|augment(?:s|ed|ations?)?)\b" + _NOT_FREE
+    r"|resiz(?:e|ed|ing)|augment(?:s|ed|ations?)?|rgb|cutouts?|eras(?:e|ed|ing|ure)|missing[\s-]+pixels?"
+    # adversarial robustness, masked inputs: "adversarial mnist", "masked mnist" were read as plain MNIST
+    r"|adversari(?:al|ally|es)|attack(?:s|ed|ing)?|fgsm|pgd"
+    # a network's own masks and perturbations ("masked weights", "weight perturbation") are not the task's
+    r"|(?<!weight[\s-])(?<!weights[\s-])(?:mask(?:s|ed|ing)?|perturb(?:s|ed|ing|ations?)?)"
+    r"(?![\s-]+(?:(?:on|of|over|for|in|to)\s+)?(?:the\s+)?(?:weights?|parameters?|params|neurons?|units?|layers?"
+    r"|connections?|gradients?)\b))\b" + _NOT_FREE
+)
+# Image sizes ("mnist 32x32") that are not the data set's were dropped: the task's own size was used. Sizes under 8
+# are taken for kernels ("3x3 convolutions"), as are sizes before such a word ("9x9 patches", "64x64 hidden").
+_IMAGE_SIZES = {"mnist": "28x28", "fashion-mnist": "28x28", "digits": "8x8", "mnist1d": None}
+_IMAGE_SIZE = re.compile(
+    r"\b(\d+)\s*[x×]\s*(\d+)\b(?![\s-]*(?:(?:max|average|avg)[\s-]*)?(?:kernels?|filters?|conv\w*|pool\w*"
+    r"|patch(?:es)?|windows?|strides?|grids?|blocks?|tiles?|hidden|layers?|units?|neurons?|mlps?|matri(?:x|ces)"
+    r"|weights?)\b)"
 )
 # Plural words that may follow or precede a list of fashion classes without being one.
 _NOT_CLASS_WORDS = frozenset(
@@ -479,6 +506,14 @@ def text_to_spec(text: str) -> str:
             hint = f" ({grammar_error})" if single_token else ""
             raise TaskError(f"could not tell which task {text!r} describes{hint}; parse() understands {UNDERSTOOD}")
         base = "mnist"
+    for m in _IMAGE_SIZE.finditer(s):
+        sides = [m.group(i).lstrip("0") or "0" for i in (1, 2)]  # as strings: int() refuses 5,000 digits
+        if all(len(v) > 1 or v >= "8" for v in sides) and "x".join(sides) != _IMAGE_SIZES[base]:
+            own = f"{_IMAGE_SIZES[base]} images" if _IMAGE_SIZES[base] else "signals of 40 values, no images"
+            raise TaskError(
+                f"{text!r}: {m.group(0)!r} is not the input size of {base} ({own}), and no task resizes its inputs; "
+                "the sizes are 28x28 (mnist, fashion-mnist), 8x8 (digits) and 40 values (mnist1d)"
+            )
 
     def classes_in(part: str) -> list[int]:
         if base == "fashion-mnist":  # names and numbers, in the order mentioned: "sneakers and 9" is [7, 9]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import reprlib
+import warnings
 from typing import Any
 
 import torch
@@ -31,12 +32,35 @@ def as_inputs(x: torch.Tensor, what: str = "inputs") -> torch.Tensor:
     return x
 
 
+# Float inputs of no negative value reaching past this look like 0..255 images cast to float (x.float() of uint8, or
+# ToTensor skipped): every task gives [0, 1], and mnist1d's test signals, scaled by its train split, overshoot 1 a
+# little; standardised inputs ((x - mean) / std) go negative, so they are not taken for 0..255 images.
+_PAST_UNIT_SCALE = 2.0
+
+
+def _warn_if_unscaled(x: torch.Tensor, where: str) -> None:
+    """Warn when float inputs look like images on a 0..255 scale: read as they are (a network may have been trained
+    on them), but a network or writer made for tasks expects [0, 1], and its accuracy collapses without a word."""
+    if not x.is_floating_point() or x.is_meta or x.numel() == 0:
+        return
+    lo, hi = float(x.detach().min()), float(x.detach().max())
+    if lo >= 0 and hi > _PAST_UNIT_SCALE:  # NaN compares false: no warning (and no claim about its scale)
+        from metanet._state import user_stacklevel
+
+        warnings.warn(f"{where}: float inputs span [{lo:g}, {hi:g}], but task inputs are scaled to [0, 1] (every "
+                      "built-in task and from_examples give them so; networks and the writer made for tasks read "
+                      "them so); they are used as they are: divide 0..255 images by 255, or pass them as uint8",
+                      UserWarning, stacklevel=user_stacklevel())
+
+
 def as_examples(x: Any, y: Any, where: str = "the examples") -> tuple[torch.Tensor, torch.Tensor]:
     """``(x, y)`` as a Task's split gives them: tensors, floating-point inputs and int64 labels ``(n,)``.
 
     Tensors and numpy arrays are taken; uint8 inputs 0..255 are divided by 255 and bool inputs become 0/1 (as
     :func:`from_examples` reads them); floating inputs are kept as they are (a float64 split runs a float64
-    network in its own precision). Tensors that already fit are returned themselves, not copied.
+    network in its own precision). Tensors that already fit are returned themselves, not copied. Float inputs that
+    look like 0..255 images (none negative, the largest past 2) are used as they are, with a UserWarning naming the
+    range seen and the [0, 1] that tasks give: a network made for a task read them silently at the wrong scale.
 
     Raises:
         TaskError: other input dtypes, labels that are not integers of shape ``(n,)``, or lengths that differ
@@ -52,6 +76,7 @@ def as_examples(x: Any, y: Any, where: str = "the examples") -> tuple[torch.Tens
                         f"shape {tuple(y.shape)} (e.g. y.long())")
     if x.dim() < 1 or len(x) != len(y):
         raise TaskError(f"{where}: {len(x) if x.dim() else 0} inputs but {len(y)} labels; they must match")
+    _warn_if_unscaled(x, where)
     return x, y.long()
 
 
