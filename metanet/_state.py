@@ -145,17 +145,19 @@ def physical_memory() -> int | None:
         return None
 
 
-def check_fits_memory(what: str, parameters: int, hint: str) -> None:
-    """A :class:`~metanet.errors.ConfigError` when ``parameters`` float32 values cannot fit this machine's memory
-    (without its size: 2**63 bytes): a meta-network of ``hidden=10**30`` was a raw TypeError from ``torch.empty``,
-    ``layers=10**30`` built layers until memory ran out."""
+def check_fits_memory(what: str, parameters: int, hint: str, error: type[Exception] | None = None) -> None:
+    """``error`` (default :class:`~metanet.errors.ConfigError`) when ``parameters`` float32 values cannot fit this
+    machine's memory (without its size: 2**63 bytes): a meta-network of ``hidden=10**30`` was a raw TypeError from
+    ``torch.empty``, ``layers=10**30`` built layers until memory ran out, ``candidates=10**8`` built starting networks
+    for minutes. The message reads ``"{what} need about ... GiB, more than this machine's ...; {hint}"``: ``what``
+    names the values (``"the parameters of a Reader of hidden=8"``), ``hint`` what to give instead."""
     from metanet.errors import ConfigError
 
     ram, need = physical_memory(), 4 * parameters
     if need > (ram if ram is not None else 2**63):
-        raise ConfigError(f"{what} would hold at least {parameters:,} parameters ({need / 2**30:,.1f} GiB as float32)"
-                          f", more than this machine's {'memory' if ram is None else f'{ram / 2**30:,.1f} GiB'}; "
-                          f"{hint}")
+        raise (error or ConfigError)(
+            f"{what} need about {parameters:,} float32 values, {need / 2**30:,.1f} GiB, more than this machine's "
+            f"{'memory' if ram is None else f'{ram / 2**30:,.1f} GiB of memory'}; {hint}")
 
 
 @contextmanager

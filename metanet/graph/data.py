@@ -70,7 +70,18 @@ class NeuralGraph(Data):
     Built by :func:`~metanet.graph.to_graph` and turned back into a module by :func:`~metanet.graph.from_graph`
     (bit-exact). A plain :class:`torch_geometric.data.Data` subclass: ``Batch.from_data_list`` and
     ``torch_geometric.loader.DataLoader`` batch it without custom collate code, and ``Batch.to_data_list``
-    gives ``NeuralGraph`` objects back.
+    gives ``NeuralGraph`` objects back. Graphs batch together only with the same edge width :math:`F`: an MLP's
+    graph has 1 column, a 3x3 CNN's 9, and PyG's collate concatenates them as they are (a raw ``torch.cat`` size
+    mismatch; it has no hook where metanet could check them first). To mix them, encode every graph with one
+    ``edge_dim`` (``to_graph(net, edge_dim=9)``), or batch them with :func:`metanet.reader.model.batch_graphs`,
+    which zero-pads ``edge_attr`` to the widest graph's.
+
+    Saving: PyG's ``Data`` pickles internal classes that ``torch.load(weights_only=True)`` refuses, so a graph
+    written with ``torch.save(graph, f)`` loads only through a full (unsafe) unpickle. Save its tensors instead, as
+    PyG's own ``InMemoryDataset.save`` does: ``torch.save(graph.to_dict(), f)``, then
+    ``NeuralGraph.from_dict(torch.load(f, weights_only=True))`` (a list of such dicts for several graphs, e.g.
+    ``batch.to_data_list()``); or ``InMemoryDataset.save(graphs, path)`` and ``self.load(path,
+    data_cls=NeuralGraph)`` in a dataset. Both are weights-only loads: this class is allowlisted for them.
 
     **Nodes** are ordered layer by layer (input neurons, then the outputs of weight layer 1, 2, ..., L) and by
     neuron index within a layer. Input neurons are the input features of an MLP or the input channels of a CNN;

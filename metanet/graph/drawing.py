@@ -70,7 +70,7 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
     if figsize is not None:
         try:
             ok = len(figsize) == 2 and all(not isinstance(v, (bool, str)) and math.isfinite(v) and v > 0 for v in figsize)
-        except TypeError:
+        except (TypeError, OverflowError):  # OverflowError: an int beyond float range (10**400) in math.isfinite
             ok = False
         if not ok:
             raise GraphError(f"figsize must be (width, height) in inches, two positive numbers; got {figsize!r:.100}")

@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import os
 import warnings
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -79,7 +78,7 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
 from metanet._state import check_fits_memory, drop_generated_source, forked_rng, user_stacklevel
-from metanet.errors import ConfigError, GraphError, check_whole
+from metanet.errors import ConfigError, GraphError, check_number, check_whole
 
 __all__ = ["Reader", "batch_graphs", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES",
            "N_STATS"]
@@ -299,14 +298,19 @@ class Reader(nn.Module):
                  saliency: bool = False, derived_probes: int = 0,
                  task_evidence: float = 0.0, scan_steps: int = 0, task_cap: float = 0.0) -> None:
         super().__init__()
-        # NaN too; an infinite cap was NaN logits (inf * tanh(0)); a Fraction / np.float32 one was refused
-        if (isinstance(task_cap, bool) or not isinstance(task_cap, numbers.Real) or not math.isfinite(task_cap)
-                or not task_cap >= 0):
-            raise ConfigError(f"task_cap must be >= 0 (0: no cap), got {task_cap}")
-        if isinstance(task_evidence, bool) or not isinstance(task_evidence, numbers.Real) or not math.isfinite(
-                task_evidence):  # True was a weight of 1.0, NaN made every task logit NaN
+        # the shared check, in these options' own words: an infinite cap was NaN logits (inf * tanh(0)), a Fraction /
+        # np.float32 one was refused, 10**400 a raw OverflowError; task_evidence=True was a weight of 1.0, NaN made
+        # every task logit NaN
+        try:
+            check_number("task_cap", task_cap, ">= 0", lambda v: v >= 0)
+        except ConfigError:
+            raise ConfigError(f"task_cap must be >= 0 (0: no cap), got {task_cap!r:.40}; give a finite number "
+                              "within float range (e.g. 4.0)") from None
+        try:
+            check_number("task_evidence", task_evidence, "", lambda v: True)
+        except ConfigError:
             raise ConfigError(f"Reader task_evidence must be a finite number (0: no probe evidence), got "
-                              f"{task_evidence!r}")
+                              f"{task_evidence!r:.40}; give one within float range (e.g. 3.0)") from None
         # Python ints from here on: numpy / one-element torch integers are taken, and a numpy one in the config was
         # no JSON for the checkpoint header
         hidden, layers, edge_dim, max_layers, max_inputs, num_classes, probes, data_probes, derived_probes, \
@@ -322,7 +326,8 @@ class Reader(nn.Module):
         # a lower bound of the parameters (message passing, embeddings, query banks: one per distinct size of
         # probe_inputs, a repeated size shares it): hidden=10**30 was a raw TypeError from torch.empty,
         # layers=10**30 built layers until memory ran out
-        check_fits_memory(f"a Reader of hidden={hidden}, layers={layers}, max_inputs={max_inputs}, probes={probes}",
+        check_fits_memory(f"the parameters of a Reader of hidden={hidden}, layers={layers}, max_inputs={max_inputs}, "
+                          f"probes={probes}",
                           layers * (2 * (edge_dim + 4) + 4) * hidden**2 + hidden * (max_inputs + num_classes + max_layers)
                           + probes * (max_inputs + sum(set(probe_inputs)))
                           + data_probes * max(probe_inputs or [max_inputs]),

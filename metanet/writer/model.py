@@ -55,8 +55,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet._state import (check_fits_memory, cpu_default, drop_generated_source, forked_rng, metanet_defaults,
-                            physical_memory)
+from metanet._state import check_fits_memory, cpu_default, drop_generated_source, forked_rng, metanet_defaults
 from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, as_index, integer
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
@@ -210,8 +209,8 @@ class Writer(nn.Module):
                                   f"than any write could finish), got {v!r}")
         hidden, message, steps, max_rows, head_iters = (as_index(v) for v in sizes.values())
         # a lower bound of the parameters: hidden=10**30 was a raw TypeError from torch.empty
-        check_fits_memory(f"a Writer of hidden={hidden}, message={message}", hidden * (message + len(EDGE_FEATURES)),
-                          "give smaller sizes")
+        check_fits_memory(f"the parameters of a Writer of hidden={hidden}, message={message}",
+                          hidden * (message + len(EDGE_FEATURES)), "give smaller sizes")
         for name, v in (("ridge_lambda", ridge_lambda), ("sub_lambda", sub_lambda), ("head_lambda", head_lambda),
                         ("temperature", temperature), ("logit_lambda", logit_lambda), ("start_mix", start_mix)):
             positive = name != "start_mix"
@@ -697,13 +696,12 @@ def _unit_rows(w: Tensor) -> Tensor:
 
 
 def _check_fits_memory(arch: Arch, b: int) -> None:
-    """A TaskError when ``b`` weight sets of ``arch`` cannot fit this machine's memory: ``candidates=10**8`` built
-    the candidates' starting networks one by one for minutes before running out of memory."""
-    ram = physical_memory()
-    need = 3 * 4 * b * arch.num_parameters()  # float32 starting weights, their stack and the written weights
-    if ram is not None and need > ram:
-        raise TaskError(f"candidates={b:,} weight sets of {arch} need about {need / 2**30:,.1f} GiB, more than this "
-                        f"machine's {ram / 2**30:,.1f} GiB of memory; give fewer candidates")
+    """A TaskError (as write's other option errors) when ``b`` weight sets of ``arch`` cannot fit this machine's
+    memory: ``candidates=10**8`` built the candidates' starting networks one by one for minutes before running out of
+    memory."""
+    # three copies: the starting weights, their stack and the written weights
+    check_fits_memory(f"candidates={b:,} weight sets of {arch}", 3 * b * arch.num_parameters(),
+                      "give fewer candidates", TaskError)
 
 
 def _seeded_init(arch: Arch, b: int, seed: int) -> dict[str, Tensor]:

@@ -1,0 +1,73 @@
+"""The reader's and writer's option checks are the shared ones: ``task_cap`` / ``task_evidence`` through
+``errors.check_number`` (an int beyond float range is their ConfigError, not a raw OverflowError), the writer's
+``candidates`` memory check through ``_state.check_fits_memory``; and ``batch_graphs`` batches MLP and CNN graphs of
+different edge widths, which PyG's own collate cannot."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import metanet._state as state
+from metanet.errors import ConfigError, TaskError
+from metanet.graph import from_graph, to_graph
+from metanet.nets import build
+from metanet.reader.model import Reader, batch_graphs
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"task_cap": 10**400}, r"task_cap must be >= 0 \(0: no cap\), got 1000.*; give a finite number within float "
+                            r"range \(e\.g\. 4\.0\)"),
+    ({"task_cap": "4"}, r"task_cap must be >= 0 \(0: no cap\), got '4'"),
+    ({"task_evidence": -(10**400)}, r"Reader task_evidence must be a finite number \(0: no probe evidence\), got "
+                                    r"-1000.*; give one within float range"),
+    ({"task_evidence": float("inf")}, r"task_evidence must be a finite number .*got inf"),
+])
+def test_reader_task_options_beyond_float_range_are_config_errors(kw, message):
+    with pytest.raises(ConfigError, match=message):
+        Reader(tasks=["digits"], **kw)
+
+
+def test_reader_task_options_still_take_finite_numbers():
+    r = Reader(tasks=["digits"], task_cap=10**300, task_evidence=-2)  # large, but floats
+    assert r.task_cap == 1e300 and r.task_evidence == -2.0
+
+
+def test_reader_beyond_memory_names_its_parameters(monkeypatch):
+    monkeypatch.setattr(state, "physical_memory", lambda: 1000)
+    with pytest.raises(ConfigError, match=r"^the parameters of a Reader of hidden=8, .* need about [\d,]+ float32 "
+                                          r"values, .* GiB, more than this machine's 0\.0 GiB of memory; give smaller"):
+        Reader(tasks=["digits"], hidden=8)
+
+
+def _support(n: int = 4):
+    g = torch.Generator().manual_seed(0)
+    return torch.rand(2 * n, 64, generator=g), torch.arange(2).repeat(n)
+
+
+def test_writer_candidates_use_the_shared_memory_check(monkeypatch):
+    from metanet.writer import Writer
+
+    writer = Writer().eval()
+    x, y = _support()
+    # the shared check reads the machine's memory: too little for 2 weight sets of 538 parameters, 3 copies each
+    monkeypatch.setattr(state, "physical_memory", lambda: 1000)
+    with pytest.raises(TaskError, match=r"^candidates=2 weight sets of mlp:64-8-2:relu need about 3,228 float32 "
+                                        r"values, .* GiB, more than this machine's 0\.0 GiB of memory; give fewer "
+                                        r"candidates$"):
+        writer.write("mlp:64-8-2:relu", x, y, 2, candidates=2)
+    # where the memory is unknown, 2**63 bytes bound it: a garbage count was not checked at all
+    monkeypatch.setattr(state, "physical_memory", lambda: None)
+    with pytest.raises(TaskError, match="more than this machine's memory; give fewer candidates"):
+        writer.write("mlp:64-8-2:relu", x, y, 2, candidates=2**60)
+
+
+def test_batch_graphs_pads_mlp_and_cnn_graphs_to_one_edge_width():
+    nets = [build("mlp:4-3-2:relu", seed=0), build("cnn:1-2-3:relu:k3", seed=1)]
+    graphs = [to_graph(n) for n in nets]
+    assert [g.edge_dim for g in graphs] == [1, 9]  # Batch.from_data_list(graphs) is a raw torch.cat size mismatch
+    batch = batch_graphs(graphs)
+    assert batch.edge_attr.shape[-1] == 9 and [g.edge_dim for g in graphs] == [1, 9]  # the caller's graphs kept
+    for net, g in zip(nets, batch.to_data_list()):
+        sa, sb = net.state_dict(), from_graph(g).state_dict()
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)
