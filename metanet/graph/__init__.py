@@ -25,7 +25,7 @@ from metanet._lazy import lazy_attributes
 # public name -> submodule defining it
 _LAZY = {
     **dict.fromkeys(
-        ["NeuralGraph", "NODE_BIAS", "NODE_LAYER", "NODE_KIND", "NODE_ACT", "NODE_POS", "NODE_HAS_BIAS",
+        ["NeuralGraph", "NeuralGraphBatch", "NODE_BIAS", "NODE_LAYER", "NODE_KIND", "NODE_ACT", "NODE_POS", "NODE_HAS_BIAS",
          "NODE_FEATURES", "NODE_DIM", "INPUT", "HIDDEN", "OUTPUT", "NODE_KINDS", "EDGE_WEIGHT", "EDGE_RESIDUAL",
          "EDGE_KINDS"],
         "data",
@@ -42,6 +42,7 @@ _LAZY = {
 
 __all__ = [
     "NeuralGraph",
+    "NeuralGraphBatch",
     "to_graph",
     "from_graph",
     "to_graphs",
@@ -100,6 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         NODE_POS,
         OUTPUT,
         NeuralGraph,
+        NeuralGraphBatch,
     )
     from metanet.graph.decode import Population, from_graph, from_graphs, split, to_state_dict
     from metanet.graph.summary import Description, LayerSummary, describe

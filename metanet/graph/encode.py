@@ -90,8 +90,8 @@ def to_graph(module: Network, *, edge_dim: int | None = None) -> NeuralGraph:
     Raises:
         GraphError: an unsupported module or layer (the message names it and lists what is supported), shapes
             that do not match between consecutive layers, or a wrapped network (TorchScript, ``torch.compile``,
-            ``nn.DataParallel``, ``torch.nn.utils.parametrize`` or the older ``weight_norm`` / ``spectral_norm``:
-            the message says what to pass). A network on the meta device encodes
+            ``nn.DataParallel``, ``torch.nn.utils.parametrize``, the older ``weight_norm`` / ``spectral_norm`` or
+            ``torch.nn.utils.prune``: the message says what to pass). A network on the meta device encodes
             (a graph of its architecture, with meta values).
         FileFormatError: a path that is no network file (see :func:`metanet.load`).
 

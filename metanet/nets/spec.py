@@ -96,7 +96,7 @@ def _layer_spec(i: int, m: nn.Module) -> dict[str, Any]:
 def wrapper_problem(module: nn.Module) -> str | None:
     """Why metanet cannot see ``module``'s layers and weights as they are, when it is wrapped: a TorchScript module,
     a ``torch.compile``-d or ``nn.DataParallel`` module, or one with ``torch.nn.utils.parametrize`` parametrizations
-    or the older hook-based ``weight_norm`` / ``spectral_norm`` (None otherwise)."""
+    or the older hook-based ``weight_norm`` / ``spectral_norm`` or ``torch.nn.utils.prune`` (None otherwise)."""
     if isinstance(module, torch.jit.ScriptModule):
         return (f"{type(module).__name__} is a TorchScript module (torch.jit.script / trace); metanet reads Python "
                 "modules: pass the nn.Module it was scripted from")
@@ -107,19 +107,17 @@ def wrapper_problem(module: nn.Module) -> str | None:
     if isinstance(module, (nn.DataParallel, nn.parallel.DistributedDataParallel)):  # verify met a raw RuntimeError
         return (f"{type(module).__name__} is a wrapper for parallel training; pass the network it wraps "
                 "(wrapped.module): it holds the same weights")
-    # torch.nn.utils.weight_norm / spectral_norm (not .parametrizations): a forward pre-hook recomputes `weight`
-    # from other parameters at every call, so an edit of `weight` was lost and the layer had no `weight` to encode
-    from torch.nn.utils.spectral_norm import SpectralNorm
-    from torch.nn.utils.weight_norm import WeightNorm
-
-    hooked = [(f"{n}.{h.name}" if n else h.name, "weight_norm" if isinstance(h, WeightNorm) else "spectral_norm")
-              for n, m in module.named_modules() for h in m._forward_pre_hooks.values()
-              if isinstance(h, (WeightNorm, SpectralNorm))]
+    # torch.nn.utils.weight_norm / spectral_norm (not .parametrizations) and torch.nn.utils.prune: a forward
+    # pre-hook recomputes `weight` from other tensors at every call, so an edit of `weight` was lost and the layer
+    # had no `weight` parameter to encode (inspect and the edits: a raw KeyError)
+    hooked = [(f"{n}.{t}" if n else t, k) for n, m in module.named_modules() for h in m._forward_pre_hooks.values()
+              for t, k in [_recomputing_hook(h)] if t]
     if hooked:
-        undo = " / ".join(f"torch.nn.utils.remove_{k}(layer)" for k in sorted({k for _, k in hooked}))
+        undo = " / ".join(sorted({f"torch.nn.utils.prune.remove(layer, {n.rsplit('.', 1)[-1]!r})" if k == "prune"
+                                  else f"torch.nn.utils.remove_{k}(layer)" for n, k in hooked}))
         return (f"its weights {[f'{n} ({k})' for n, k in hooked][:4]} are recomputed at every call by "
-                "torch.nn.utils.weight_norm / spectral_norm from other parameters, while metanet reads and writes "
-                f"plain parameters; pass a copy with them removed ({undo} keeps the weight it computes)")
+                "torch.nn.utils.weight_norm / spectral_norm / prune from other tensors, while metanet reads and "
+                f"writes plain parameters; pass a copy with them removed ({undo} keeps the weight it computes)")
     from torch.nn.utils import parametrize
 
     names = [f"{n}.{t}" if n else t for n, m in module.named_modules() if parametrize.is_parametrized(m)
@@ -129,6 +127,21 @@ def wrapper_problem(module: nn.Module) -> str | None:
                 "writes plain parameters; pass a copy with the parametrizations removed "
                 "(parametrize.remove_parametrizations(layer, name) keeps the values they compute)")
     return None
+
+
+def _recomputing_hook(hook: object) -> tuple[str, str]:
+    """(tensor name, kind) of a forward pre-hook that recomputes a tensor at every call, or ("", "")."""
+    from torch.nn.utils.prune import BasePruningMethod
+    from torch.nn.utils.spectral_norm import SpectralNorm
+    from torch.nn.utils.weight_norm import WeightNorm
+
+    if isinstance(hook, WeightNorm):
+        return hook.name, "weight_norm"
+    if isinstance(hook, SpectralNorm):
+        return hook.name, "spectral_norm"
+    if isinstance(hook, BasePruningMethod):  # one method, or a PruningContainer of several on the same tensor
+        return hook._tensor_name, "prune"
+    return "", ""
 
 
 def weights_problem(module: nn.Module) -> str | None:
@@ -156,8 +169,8 @@ def spec(module: nn.Module) -> dict[str, Any]:
     Raises:
         ArchError: ``module`` is neither a metanet family nor an ``nn.Sequential`` of supported layers (the
             message names the offending layer), or it is wrapped (TorchScript, ``torch.compile``,
-            ``nn.DataParallel``, ``torch.nn.utils.parametrize``, the older ``weight_norm`` / ``spectral_norm``: the
-            message says what to pass instead).
+            ``nn.DataParallel``, ``torch.nn.utils.parametrize``, the older ``weight_norm`` / ``spectral_norm``,
+            ``torch.nn.utils.prune``: the message says what to pass instead).
     """
     wrapped = wrapper_problem(module) if isinstance(module, nn.Module) else None
     if wrapped:
