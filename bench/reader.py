@@ -1,8 +1,10 @@
 """Reader benchmark (issue 6, point 5 and 8): the trained reader against the StatNN baseline, side by side, on held-out
 runs of the zoos (runs never seen in training), plus held-out architectures and reading speed. Prints JSON.
 
-    OMP_NUM_THREADS=1 python bench/reader.py --reader metanet/checkpoints/reader.safetensors \\
-        --out bench/results/reader.json
+    python bench/reader.py --reader metanet/checkpoints/reader.safetensors --out bench/results/reader.json
+
+It sets torch's thread count itself (``--threads``, default 2, the count of the reading-speed figures), so
+``OMP_NUM_THREADS`` does not change it.
 
 The split (fractions, seed, per-zoo ``max_nets`` sample, excluded architectures) must be the one the reader was
 trained with (defaults = train/reader.yaml); StatNN is fitted here on exactly the same training networks.
@@ -57,7 +59,8 @@ EFFECTIVE_ASR, EFFECTIVE_CLEAN_ACC = 0.5, 0.5
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__)
+    # the first paragraph, as the other benches: the whole docstring came out as one run-on paragraph
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--reader", default=None, help="reader checkpoint (.safetensors or Lightning .ckpt; default shipped)")
     p.add_argument("--zoos", nargs="+",
                    default=[str(ROOT / "zoos" / n) for n in ("mnist-mlp", "backdoor-mlp", "multitask-mlp", "tiny")],

@@ -13,7 +13,7 @@ Both comparisons run in one invocation, one after the other, on the same machine
    ``networks/s = (steps - 1) * batch_size * devices / seconds``. A third run with 1 process and 2 torch threads
    shows what the same 2 cores give without DDP.
 
-    python bench/scale_out.py                 # tiny recipe, 1 epoch of reader training
+    python bench/scale_out.py                 # tiny recipe, 40 reader steps per process (--steps)
     python bench/scale_out.py --quick         # CI size: a 12-run slice of the recipe, 8 reader steps
 
 Writes ``bench/results/scale_out.json`` (``scale_out.quick.json`` with ``--quick``) and prints it. A measurement that

@@ -88,10 +88,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("tasks", nargs="+", help="task names the loop runs on, e.g. digits 'mnist[3,8]'")
     p.add_argument("--rounds", type=int, default=5,
                    help="writer updates; the table's round 0 is the writer before the first one")
-    p.add_argument("--method", default="expert", choices=["expert", "awr", "pg"])
+    p.add_argument("--method", default="expert", choices=["expert", "awr", "pg"],
+                   help="how the writer learns from the rewards: expert iteration (distil the winners), awr "
+                        "(advantage-weighted distillation of every candidate) or pg (policy gradient)")
     p.add_argument("--candidates", type=int, default=8, help="K candidates per task per round")
     p.add_argument("--keep", type=int, default=1, help="winners kept per task (expert iteration)")
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=1e-3, help="the writer's learning rate")
     p.add_argument("--selection", default="val", choices=["val", "crossfit"],  # = metanet.loop.select.DEFAULT_SELECTION
                    help="how candidates are rewarded: on a val split, or cross-fitted over all the labelled examples")
     p.add_argument("--folds", type=int, default=5, help="cross-fitting folds")
@@ -103,14 +105,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--log-dir", default=None, help="TensorBoard directory")
     p.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same rounds and writer (same machine and thread count)")
     p.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=_improve)
 
     r = sub.add_parser("refine",
                        help="refine one network without backprop (weight or activity perturbation) or with SGD")
     r.add_argument("file", type=in_path, help="a saved network (.safetensors)")
     r.add_argument("--task", required=True, help="task name the network is refined on (its train split)")
-    r.add_argument("--method", default="perturbation", choices=["perturbation", "activity", "sgd"])  # = REFINE_METHODS
+    r.add_argument("--method", default="perturbation", choices=["perturbation", "activity", "sgd"],  # = REFINE_METHODS
+                   help="perturbation of the weights or of every layer's pre-activations (activity), both without "
+                        "backprop, or backprop (sgd)")
     # defaults = metanet.refine's (--steps was 200, twice the Python default, and not shown in --help)
     r.add_argument("--steps", type=int, default=100, help="optimisation steps (default 100)")
     r.add_argument("--population", type=int, default=32, help="antithetic perturbation pairs per step (default 32)")
