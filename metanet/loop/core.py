@@ -490,6 +490,14 @@ def improve(
     for lt in held:
         for sel in SELECTIONS if compare_selections else (selection,):
             check_scorable(lt, sel, folds)
+    # a writer built or copied inside the caller's torch.inference_mode() holds inference tensors, which autograd
+    # cannot train: every task of every round was skipped ('Inference tensors cannot be saved for backward') and the
+    # writer came back unchanged
+    made_in_inference = next((n for n, p in writer.named_parameters() if p.is_inference()), None)
+    if made_in_inference is not None:
+        raise ConfigError(f"the writer's parameter {made_in_inference} is an inference tensor (the writer was built "
+                          "or copied inside torch.inference_mode()), and improve() cannot train it; build or copy it "
+                          "outside inference mode, or under torch.no_grad() instead")
     per = tasks_per_round or len(batch_all)
     opt = torch.optim.Adam(writer.parameters(), lr=lr)
     if log_dir is not None:

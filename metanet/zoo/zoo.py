@@ -396,9 +396,12 @@ class Zoo:
 
     # --- weights -------------------------------------------------------------------------------------------
     def state_dict(self, net_id: int) -> dict[str, Tensor]:
-        """Parameters of network ``net_id`` (names as in ``metanet.nets.build(arch).state_dict()``)."""
+        """Parameters of network ``net_id`` (names as in ``metanet.nets.build(arch).state_dict()``), tensors of the
+        caller's own."""
         n = self.info(net_id)
-        return self._store.tensors(n.shard, n.id)
+        # copies: the zoo's open shard hands every call the same memory, so changing one returned tensor in place
+        # changed what every later state_dict(), load(), graph() and dataset item of this Zoo gave
+        return {k: v.clone() for k, v in self._store.tensors(n.shard, n.id).items()}
 
     def load(self, net_id: int) -> nn.Module:
         """Network ``net_id`` as an ``nn.Module`` (``metanet.nets.build`` + ``load_state_dict``), in eval mode."""
@@ -408,13 +411,14 @@ class Zoo:
         if bad:
             raise ZooError(f"network {net_id}: stored tensors do not fit {n.arch}: {bad}; run "
                            f"'{check_command(self.path)}'")
-        # every tensor is overwritten by the strict load below: no initialisation (seeding torch for it was a
-        # quarter of a dataset item's time), just memory for the weights
+        # every tensor is replaced by the strict load below: no initialisation (seeding torch for it was a
+        # quarter of a dataset item's time). assign=True keeps the stored dtype, as metanet.load does: copied into a
+        # module built in the caller's default dtype, a float64 default gave a float64 network (and float64 graphs
+        # from graph() and dataset(), where graphs() gave float32 ones). state_dict() gives copies of our own
         with torch.device("meta"):
             model = build(n.arch, seed=None)
-        model = model.to_empty(device="cpu")
         try:
-            model.load_state_dict(state, strict=True)
+            model.load_state_dict(state, strict=True, assign=True)
         except RuntimeError as e:
             raise ZooError(f"network {net_id}: stored tensors do not fit {n.arch}: {e}") from None
         return model.eval()
@@ -464,14 +468,17 @@ class Zoo:
         if bad:
             raise ZooError(f"networks {[i for i, _ in bad[:5]]} have missing, extra or misshapen tensors in their "
                            f"shards (network {bad[0][0]}: {bad[0][1]}); run '{check_command(self.path)}'")
-        module = build(infos[0].arch, seed=0)
+        with torch.device("meta"):  # its weights are replaced below
+            module = build(infos[0].arch, seed=None)
         keys = list(want)
         dtypes = {states[i][k].dtype for i in ids for k in keys}
         if len(dtypes) != 1:
             raise ZooError(f"networks {ids[:8]} store tensors of several dtypes ({sorted(map(str, dtypes))}); run "
                            f"'{check_command(self.path)}'")
         params = {k: torch.stack([states[i][k] for i in ids]) for k in keys}
-        module.load_state_dict({k: v[0] for k, v in params.items()})
+        # assign=True: the stored dtype, not the caller's default one (a float64 module beside float32 params);
+        # cloned, so that changing the module's weights leaves params as they are
+        module.load_state_dict({k: v[0].clone() for k, v in params.items()}, strict=True, assign=True)
         return module.eval(), params
 
     def graph(self, net_id: int):
