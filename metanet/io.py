@@ -140,14 +140,34 @@ def _new_temp(path: Path) -> str:
     kernel applies it, as for a plain open()). mkstemp's 0600 made the umask needed, and reading it (``os.umask(0)``,
     then back) set the umask of the whole process to 0 for a moment: a file another thread created then was
     world-writable."""
+    name = _temp_stem(path.parent, path.name, len(".12345678.tmp") + 1)
     for _ in range(100):
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        tmp = path.parent / f".{name}.{secrets.token_hex(4)}.tmp"
         try:
             os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
         except FileExistsError:
             continue
         return str(tmp)
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
+
+
+def _temp_stem(folder: Path, name: str, extra: int) -> str:
+    """``name`` shortened (from its end) so that a temporary's name made of it and ``extra`` more bytes fits the
+    file system's name limit (NAME_MAX, 255 bytes): a file or folder name of up to 255 bytes, which a plain open()
+    or mkdir takes, failed as "File name too long" for its longer temporary. A name already too long is kept (its
+    own write fails, naming it); the temporary stays unique by its random part."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):  # the platform does not say
+        limit = -1
+    if limit <= 0:  # no limit reported: the usual one
+        limit = 255
+    size = len(os.fsencode(name))
+    if size > limit or size + extra <= limit:
+        return name
+    while name and len(os.fsencode(name)) + extra > limit:
+        name = name[:-1]
+    return name
 
 
 @contextlib.contextmanager

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from metanet.io import _temp_stem
+
 __all__ = ["PICTURE", "DB_FILES", "is_picture", "is_inspect_file", "staged"]
 
 #: names of the pictures :func:`metanet.inspect.pictures.save_pictures` writes
@@ -64,7 +66,9 @@ def staged(out_dir: str | os.PathLike, owns: Callable[[str], bool] = is_inspect_
     try:
         if fresh:  # stage next to it: the whole directory appears at once
             out.parent.mkdir(parents=True, exist_ok=True)
-            stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.inspect-", suffix=".tmp", dir=out.parent))
+            # the name shortened to fit with mkdtemp's additions: a long --out name (up to 255 bytes) was refused
+            name = _temp_stem(out.parent, out.name, len(".inspect-12345678.tmp") + 1)
+            stage = Path(tempfile.mkdtemp(prefix=f".{name}.inspect-", suffix=".tmp", dir=out.parent))
             try:
                 _open_mode(stage)  # now, while it is empty
             except BaseException:

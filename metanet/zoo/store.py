@@ -196,6 +196,12 @@ def _db_message(db_path: Path, e: Exception) -> str:
         return (f"the zoo index {db_path} is locked by another process ({e}): a build, merge or sqlite3 shell has it "
                 "open in a transaction; wait for it to finish and retry (on a network file system without "
                 "working locks, copy the zoo to a local disk)")
+    if "disk I/O error" in str(e):
+        # SQLite's word for any refused read or write but ENOSPC: a disk quota (EDQUOT), a file size limit (EFBIG),
+        # a failing device; the index is not damaged by it, and "rebuild the zoo" would throw the committed units away
+        return (f"cannot read or write the zoo index {db_path} ({e}): the file system refused it (a disk quota or "
+                "file size limit reached, a failing disk); the units committed so far are kept: fix that and run the "
+                "same build or merge again (it resumes)")
     return (f"{db_path} is not a readable zoo index ({e}); it was damaged or written by something else: rebuild the "
             "zoo with 'metanet zoo build RECIPE --out DIR'")
 
