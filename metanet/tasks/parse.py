@@ -32,6 +32,17 @@ Rules, in order:
    Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" / "omitting" / "minus" /
    "all ... but" are left out ("mnist without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the same).
    Numbers joined by "or" / "to" / "-" before a counted word ("2 or 3 layers", "2-3 hidden layers") count it too.
+   Class ids compared with a number are a range of the data set's classes: "greater/more/higher/larger/bigger than
+   N", "above N", "over N", "> N" are N+1 to the last; "at least N", ">= N" (and "greater than or equal to N") N to
+   the last; "less/fewer/smaller/lower than N", "below N", "under N", "< N" 0 to N-1; "at most N", "<= N", "up to N"
+   (and "up to and including N", "less than or equal to N") 0 to N ("digits greater than 5" is ``mnist[6-9]``,
+   "digits up to 4 and 7" ``mnist[0-4,7]``); N is a numeral or a number word ending the phrase ("above five"). A
+   lower and an upper bound joined by "and" / "but" that overlap are one range ("above 2 and below 7" is
+   ``mnist[3-6]``); others add up ("below 3 and above 7"); a negation is an exclusion ("no more than 5" is 0-5); the
+   data set must be named ("greater than 5" alone is an error). A comparison that names no class ("greater than 9")
+   or goes past the last one ("up to 12") is an error naming the classes, and so is "between 3 and 7" (are 3 and 7
+   in?). Comparisons of counts, durations and scores ("at least 50 examples per class", "under 1 ms", "more than 2
+   layers", "accuracy above 90%") are no classes, as above.
 5. Constraints are checked, never dropped: "binary" (2 classes), "5-class", "three classes", "4-way" must match
    the classes found (all of the data set's if none are named: "binary mnist" is an error, "binary mnist 3 vs 8"
    is ``mnist[3,8]``); classes or examples picked by position ("first five digits", "last 3 classes", "first 1000
@@ -70,7 +81,8 @@ __all__ = ["parse", "text_to_spec", "UNDERSTOOD"]
 UNDERSTOOD = (
     f"data set names ({', '.join(BASE_NAMES)}); phrases such as 'handwritten digits' (mnist), 'clothing', "
     "'clothes', 'fashion' (fashion-mnist), '8x8 digits', 'sklearn digits' (digits), '1d signals' (mnist1d); "
-    "class subsets such as 'digits 3 and 8', 'only 3s and 8s', 'digits 0 to 4', 'sneakers and boots'; "
+    "class subsets such as 'digits 3 and 8', 'only 3s and 8s', 'digits 0 to 4', 'digits above 5', 'sneakers and "
+    "boots'; "
     "'inverted', 'permuted pixels seed 3', 'shuffled labels'; or a task name such as "
     "'fashion-mnist[0-4]+permute(3)+invert'"
 )
@@ -238,6 +250,25 @@ _NOT_CLASS_WORDS = frozenset(
 _QUANTITY = re.compile(
     r"\s+(?!(?:as|is|was|has|does|this|thus|plus|versus|its|less|unless|across|class|yes)\b)[a-z]+[a-rt-z]s\b"
 )
+# Class ids compared with a number ("digits greater than 5", "above 6", "<= 3", "up to 4"): a range of the data set's
+# classes; they were read as the one class named ("names only one class (5)"), and "up to 4 and 7" as [4, 7]. Found
+# once counts are blanked, so "at least 50 examples", "under 1 ms", "more than 2 layers" stay counts. A number word
+# is taken only before the end, punctuation or a joining word ("above five, inverted"): "at least one conv" counts.
+_NUMBER_WORD_END = (
+    r"(?=\s*(?:$|[^\sa-z]|(?:and|or|but|except|excluding|without|only|digits?|numbers?|numerals?|classes)\b))"
+)
+_COMPARISON = re.compile(
+    r"(?:(?P<ge>\b(?:(?:greater|more|higher|larger|bigger)\s+than\s+or\s+equal\s+to|at\s+least)\b|>=|=>|≥)"
+    r"|(?P<le>\b(?:(?:less|fewer|smaller|lower)\s+than\s+or\s+equal\s+to|at\s+most|up\s+to(?:\s+and\s+including)?)\b"
+    r"|<=|=<|≤)"
+    r"|(?P<gt>\b(?:(?:greater|more|higher|larger|bigger)\s+than|above|over)\b|>)"
+    r"|(?P<lt>\b(?:(?:less|fewer|smaller|lower)\s+than|below|under)\b|<))"
+    r"\s*(?P<n>\d+(?:'?s)?\b|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b" + _NUMBER_WORD_END + ")"
+)
+_CLASS_NOUNS = frozenset("digits numbers numerals classes labels categories ones".split())
+# "between 3 and 7": whether 3 and 7 are in, the text does not say (it was read as the two classes 3 and 7).
+_NUMBER = r"(?:\d+|" + "|".join(_NUMBER_WORDS) + r")\b"
+_BETWEEN = re.compile(r"\bbetween\s+(" + _NUMBER + r")\s*(?:and|&|-)\s*(" + _NUMBER + ")")
 
 
 def _normalise(text: str) -> str:
@@ -315,25 +346,82 @@ def _unknown_names(s: str) -> list[str]:
         w for i, w in sorted(found) if i not in inside and _PLURALISH.fullmatch(w) and w not in _NOT_CLASS_WORDS))
 
 
+def _names_listed(base: str) -> str:
+    """``" (0 T-shirt/top, 1 Trouser, ...)"``: the class names of ``base``, or nothing when they are its ids."""
+    names = CLASS_NAMES[base]
+    if names == tuple(str(i) for i in range(len(names))):
+        return ""
+    return " (" + ", ".join(f"{i} {n}" for i, n in enumerate(names)) + ")"
+
+
 def _out_of_range(base: str, bad: list[int]) -> TaskError:
     k = len(CLASS_NAMES[base])
-    names = CLASS_NAMES[base]
-    listed = "" if names == tuple(str(i) for i in range(k)) else " (" + ", ".join(
-        f"{i} {n}" for i, n in enumerate(names)) + ")"
+    listed = _names_listed(base)
     which = f"class {bad[0]} is" if len(bad) == 1 else f"classes {', '.join(map(str, bad))} are"
     return TaskError(f"{which} out of range: {base} has classes 0-{k - 1}{listed}")
 
 
-def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
-    """``(position, class id)`` of every class number in ``s``; numbers past the last class of ``base`` raise."""
-    k = len(CLASS_NAMES[base])
-    # Blank out things whose digits are not classes: sizes like 28x28, decimals, percentages, "1d", seeds,
-    # settings like "batch size 64", counts like "10 classes" / "2-way".
+def _blank_counts(s: str) -> str:
+    """``s`` with the numbers that are no class ids blanked out (same length): sizes like 28x28, decimals,
+    percentages, "1d", seeds, settings like "batch size 64", counts like "10 classes" / "2-way" / "5 epochs"."""
     for pattern in (
         r"\b\d+\s*[x×]\s*\d+\b", r"\d+(?:\.\d+)?\s*%", r"\d+\.\d+", r"mnist[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b",
         r"\b\w+[\s-]+(?:class(?:es)?|way)\b", r"\bseed\s*\d+", _SETTINGS, _COUNT_LIST, _COUNTS,
     ):
         s = re.sub(pattern, lambda m: " " * len(m.group(0)), s)
+    return s
+
+
+def _number(word: str) -> int:
+    """``"5"``, ``"5s"``, ``"5's"`` or ``"five"`` as 5."""
+    return _NUMBER_WORDS.index(word) if word in _NUMBER_WORDS else int(word.rstrip("'s"))
+
+
+def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
+    """``s`` with every comparison of class ids ("greater than 5", "<= 3", "up to 4") written as the range of
+    ``base``'s classes it means ("6 to 9"); two joined by "and" that overlap ("above 2 and below 7") are the classes
+    of both ("3 to 6": their union would be every class), others add up ("below 3 and above 7"). A TaskError for one
+    that names no class or goes past the last one, and for "between 3 and 7" (are 3 and 7 in?)."""
+    k = len(CLASS_NAMES[base])
+    blanked = _blank_counts(s)
+    if m := _BETWEEN.search(blanked):
+        a, b = (_number(m.group(i)) for i in (1, 2))
+        raise TaskError(
+            f"{text!r}: {m.group(0).strip()!r} does not say whether {a} and {b} are in; write the range of classes, "
+            f"e.g. '{base} {a} to {b}' (both in)"
+        )
+    found: list[list[int]] = []  # [start, end, lo, hi, 1 for a lower bound ("above 2") else 0]
+    for m in _COMPARISON.finditer(blanked):
+        n = m.group("n")
+        after = _QUANTITY.match(blanked, m.end())
+        if after and after.group(0).strip() not in _CLASS_NOUNS:
+            continue  # "more than 1000 images", "at least 2 convs": a count of something, no class ids compared
+        n = _number(n)
+        bounds = {"gt": (n + 1, k - 1), "ge": (n, k - 1), "lt": (0, n - 1), "le": (0, n)}
+        kind = next(kind for kind in bounds if m.group(kind) is not None)
+        (lo, hi), lower = bounds[kind], int(kind in ("gt", "ge"))
+        if lo > hi or hi >= k:
+            problem = f"goes past {k - 1}" if hi >= k or n >= k else "names no class"
+            raise TaskError(
+                f"{text!r}: {m.group(0).strip()!r} {problem}: {base} has classes 0-{k - 1}{_names_listed(base)}; "
+                f"name a range of them, e.g. '{base} 6 to 9'"
+            )
+        prev = found[-1] if found else None
+        if (prev and re.fullmatch(r"\s*,?\s*(?:and|but|&)?\s*", blanked[prev[1]: m.start()])
+                and prev[4] == 1 - lower and max(prev[2], lo) <= min(prev[3], hi)):
+            prev[1:4] = [m.end(), max(prev[2], lo), min(prev[3], hi)]  # a lower and an upper bound: one range
+            prev[4] = -1  # taken: a third bound adds up ("above 2 and below 7 and 9")
+        else:
+            found.append([m.start(), m.end(), lo, hi, lower])
+    for start, end, lo, hi, _ in reversed(found):  # from the end: the spans before stay where they are
+        s = s[:start] + (f" {lo} to {hi} " if lo < hi else f" {lo} ") + s[end:]
+    return s
+
+
+def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
+    """``(position, class id)`` of every class number in ``s``; numbers past the last class of ``base`` raise."""
+    k = len(CLASS_NAMES[base])
+    s = _blank_counts(s)
     hits: list[tuple[int, int]] = []
     taken = [False] * len(s)
     for m in re.finditer(r"\b(\d+)\s*(?:-|to|through|thru)\s*(\d+)(?:'?s)?\b", s):
@@ -501,6 +589,9 @@ def text_to_spec(text: str) -> str:
     elif fashion_hits:
         base = "fashion-mnist"
     else:
+        if _comparisons_as_ranges(text, s, "mnist") != s:  # "seed must be >= 0" is no task: a comparison alone
+            raise TaskError(f"{text!r} compares class ids but names no data set; name it, e.g. 'mnist digits "
+                            f"greater than 5' or 'fashion classes above 6'; parse() understands {UNDERSTOOD}")
         digit_hits = _about(text, _digit_classes, s)
         if not digit_hits:
             hint = f" ({grammar_error})" if single_token else ""
@@ -514,6 +605,8 @@ def text_to_spec(text: str) -> str:
                 f"{text!r}: {m.group(0)!r} is not the input size of {base} ({own}), and no task resizes its inputs; "
                 "the sizes are 28x28 (mnist, fashion-mnist), 8x8 (digits) and 40 values (mnist1d)"
             )
+
+    s = _comparisons_as_ranges(text, s, base)
 
     def classes_in(part: str) -> list[int]:
         if base == "fashion-mnist":  # names and numbers, in the order mentioned: "sneakers and 9" is [7, 9]

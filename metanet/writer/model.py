@@ -362,7 +362,9 @@ class Writer(nn.Module):
                 or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used, see ``start``).
             x: support inputs ``(n, *input_shape)``: floating point in [0, 1] as a task's splits give them, or
                 uint8 images 0..255 (divided by 255) and bool inputs (0 / 1), read as :func:`metanet.tasks.resolve`
-                reads examples (shift-augmented first, with their labels, when the writer's ``augment`` says so).
+                reads examples (shift-augmented first, with their labels, when the writer's ``augment`` says so);
+                float inputs that look like 0..255 images (none negative, the largest past 2) are written for as they
+                are, with a UserWarning.
             y: support labels ``(n,)`` in ``0..K-1``.
             num_classes: K (default ``arch.num_classes``; must match it).
             start: starting weights ``name -> (B, *shape)`` (e.g. a zoo member); default: the seeded init of
@@ -620,7 +622,7 @@ def _support(x, y) -> tuple[Tensor, Tensor]:
         raise TaskError(f"support inputs must have shape (n, *input_shape), got shape {tuple(x.shape)}")
     # uint8 images and bool inputs are read as every task reader reads them (tasks.as_examples, from_examples),
     # so the support set generate() takes from uint8 examples and the same images given here are one support set
-    from metanet.tasks.resolve import as_inputs
+    from metanet.tasks.resolve import _warn_if_unscaled, as_inputs
 
     x = as_inputs(x, "support inputs")
     if y.dim() != 1:
@@ -638,6 +640,8 @@ def _support(x, y) -> tuple[Tensor, Tensor]:
     if big > _MAX_INPUT:  # their float32 second moments overflow: a raw ValueError from the assignment solver
         raise TaskError(f"support inputs reach {big:.3g}, beyond what the writer's float32 statistics hold "
                         f"({_MAX_INPUT:.0e}); scale them (tasks' inputs lie in [0, 1])")
+    # float 0..255 images were written for silently: weights made for [0, 1] inputs, accuracy at chance
+    _warn_if_unscaled(x, "support inputs")
     return x, y.long()
 
 
