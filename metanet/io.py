@@ -25,6 +25,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
+from metanet._state import user_stacklevel
 from metanet.errors import ArchError, FileFormatError, MetadataError
 from metanet.nets import from_spec, spec
 from metanet.nets.spec import weights_problem
@@ -282,7 +283,8 @@ def _warn_user_hooks(module: nn.Module, what: str, then: str) -> None:
         more = f" and {len(carriers) - 4} more" if len(carriers) > 4 else ""
         warnings.warn(f"forward hooks or pre-hooks on {', '.join(carriers[:4])}{more} are not part of {what} (the "
                       f"weights are): {then} runs without them, so where a hook changes inputs or outputs it computes "
-                      "something else; register them on it again if it needs them", UserWarning, stacklevel=3)
+                      "something else; register them on it again if it needs them", UserWarning,
+                      stacklevel=user_stacklevel())  # save, to_graph, or read (via to_graph): the user's call
 
 
 def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> Path:

@@ -46,7 +46,7 @@ from torch import Tensor, nn
 # the package itself (already loaded): improve's hints name metanet.writer.Writer, which typing.get_type_hints
 # resolves on demand (importing the writer then) without this module importing it
 import metanet
-from metanet._state import forked_rng, kept_modes, physical_memory, with_metanet_defaults
+from metanet._state import check_fits_memory, forked_rng, kept_modes, with_metanet_defaults
 from metanet.errors import MAX_ITERATIONS, ConfigError, MetanetError, TaskError, as_index, check_number
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
@@ -192,12 +192,8 @@ def diversity(lt: LoopTask, params: dict[str, Tensor], x: Tensor | None = None) 
 # ------------------------------------------------------------------------------------------ updates
 def _distil_inputs(x: Tensor, copies: int, g: torch.Generator) -> Tensor:
     # mixup=10**30 made copies until memory ran out (or for ever): the inputs and their copies must fit in memory
-    need, ram = 4 * (copies + 1) * x.numel(), physical_memory()
-    if need > (ram if ram is not None else 2**63):
-        raise ConfigError(f"mixup={copies:,}: the {len(x)} support inputs and their mixup copies need about "
-                          f"{need / 2**30:,.1f} GiB as float32, more than this machine's "
-                          f"{'memory' if ram is None else f'{ram / 2**30:,.1f} GiB'}; give a smaller mixup (the "
-                          "default is 1)")
+    check_fits_memory(f"mixup={copies:,}: the {len(x)} support inputs and their mixup copies",
+                      (copies + 1) * x.numel(), "give a smaller mixup (the default is 1)")
     xs = [x]
     for _ in range(copies):
         perm = torch.randperm(len(x), generator=g)

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from metanet._state import physical_memory, with_metanet_defaults
+from metanet._state import check_fits_memory, with_metanet_defaults
 from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, check_number
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples
@@ -301,11 +301,11 @@ def refine(
     if t is None and num_classes is None:  # labels 0..4 for a 10-output network: the reports score all its outputs
         with torch.no_grad():
             k = net(x[:1]).shape[1]
-    ram, n_params = physical_memory(), sum(v.numel() for v in params.values())
-    if method != "sgd" and ram is not None and 2 * population * n_params * 4 > ram:  # a TypeError / OOM in randn
-        raise ConfigError(f"population={population:,} perturbation pairs of {n_params:,} parameters need about "
-                          f"{2 * population * n_params * 4 / 2**30:,.1f} GiB, more than this machine's "
-                          f"{ram / 2**30:,.1f} GiB; give a smaller population")
+    if method != "sgd":  # a TypeError / OOM in randn
+        n_params = sum(v.numel() for v in params.values())
+        # a Python int: a numpy population's product wrapped around int64 and passed the check
+        check_fits_memory(f"population={population:,} perturbation pairs of {n_params:,} parameters",
+                          2 * int(population) * n_params, "give a smaller population")
     before = _report(model, task, t, verify_on, k)
     g = torch.Generator().manual_seed(int(seed) % 2**64)  # any integer seed, as generate takes them
     opt = torch.optim.Adam(params.values(), lr=lr)

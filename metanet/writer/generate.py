@@ -225,8 +225,12 @@ def generate(
             one-hidden-layer MLP of width 64 for the task's input.
         candidates: K weight sets written in one batched pass (different noise).
         verify: score every candidate on the task's validation split and keep the best (else candidate 0): by
-            accuracy, or by balanced accuracy (the mean of the per-class accuracies) when the split's largest
-            class has more than :data:`~metanet.writer.model.BALANCE_ABOVE` times the examples of its smallest.
+            accuracy, or by balanced accuracy (the mean of the per-class accuracies) when the support set's largest
+            class has more than :data:`~metanet.writer.model.BALANCE_ABOVE` times the examples of its smallest
+            (:func:`~metanet.writer.model.imbalanced`): the same decision, from the same labels, that gives the
+            written network its class-balanced classifier layer. Validation splits of a few examples (from
+            :func:`metanet.tasks.from_examples`) can look balanced where the support is not (1 against 4 for 1
+            against 12); a support made balanced by ``shots`` keeps the plain layer and plain accuracy.
         seed: any integer (Python, numpy or torch; taken modulo 2**64). The same seed, ``candidates`` and
             ``shots`` give bit-identical networks on the same machine, torch version and thread count (another
             thread count can change the last bits). Candidate ``i`` depends on ``candidates`` too: for an MLP or a
@@ -361,7 +365,9 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
         reports = verify_stacked(module, params, task, split="val", data=val)
         from metanet.writer.model import imbalanced
 
-        balanced = imbalanced(val[1])  # plain accuracy is won by favouring the majority there
+        # the writer's head decides from the support labels too: a candidate solved class-balanced was chosen by
+        # plain accuracy on a small validation split that looked balanced (1 against 4 for a support of 1 against 12)
+        balanced = imbalanced(y)
         scores = [(_balanced_accuracy(r) if balanced else r.accuracy, -r.loss if math.isfinite(r.loss) else -math.inf)
                   for r in reports]
         chosen = max(range(candidates), key=lambda i: scores[i])

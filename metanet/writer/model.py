@@ -45,7 +45,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +55,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
 from metanet._state import check_fits_memory, cpu_default, drop_generated_source, forked_rng, metanet_defaults
-from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, as_index, integer
+from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, as_index, check_number, integer
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
 from metanet.writer.solvers import (SupportStats, class_weights, logistic, loo_ridge, ridge, subclasses,
@@ -84,14 +83,17 @@ BALANCE_ABOVE = 4.0
 
 def imbalanced(y: Tensor) -> bool:
     """Whether labels ``y`` (any integer array) have a largest class of more than :data:`BALANCE_ABOVE` times the
-    examples of their smallest present one: the support sets that get a class-balanced classifier layer, and the
-    validation splits on which :func:`metanet.generate` chooses by balanced accuracy."""
+    examples of their smallest present one: the support sets that get a class-balanced classifier layer, and on
+    which :func:`metanet.generate` also chooses among the candidates by balanced validation accuracy."""
     counts = torch.bincount(torch.as_tensor(y).reshape(-1).long())
     counts = counts[counts > 0]
     return len(counts) > 1 and int(counts.max()) > BALANCE_ABOVE * int(counts.min())
 
 #: largest support input magnitude the writer takes: squares summed over its rows stay within float32
 _MAX_INPUT = 1e15
+
+#: largest float32 value (start_mix is one)
+_F32_MAX = float(torch.finfo(torch.float32).max)
 
 #: the classifier layer: ``"ridge"`` (the closed-form ridge solution, scaled by a learned temperature) or
 #: ``"logistic"`` (that solution refined by :func:`~metanet.writer.solvers.logistic` on the written network's own
@@ -214,9 +216,14 @@ class Writer(nn.Module):
         for name, v in (("ridge_lambda", ridge_lambda), ("sub_lambda", sub_lambda), ("head_lambda", head_lambda),
                         ("temperature", temperature), ("logit_lambda", logit_lambda), ("start_mix", start_mix)):
             positive = name != "start_mix"
-            if (isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v)
-                    or (positive and v <= 0)):
-                raise ConfigError(f"Writer {name} must be a finite number{' > 0' if positive else ''}, got {v!r}")
+            # the shared check: 10**400 was a raw OverflowError from math.isfinite here. start_mix is a float32
+            # weight as it is (1e300 was a raw RuntimeError), the others are stored as logarithms
+            valid = "> 0" if positive else f"within float32 range (|start_mix| <= {_F32_MAX:.3g})"
+            try:
+                check_number(name, v, valid, (lambda x: x > 0) if positive else (lambda x: abs(x) <= _F32_MAX))
+            except ConfigError:
+                # its own message, naming the writer; a 400-digit integer is cut short
+                raise ConfigError(f"Writer {name} must be a finite number {valid}, got {v!r:.40}") from None
         self.augment, self.augment_below = augment, augment_below
         self.head, self.head_iters = head, head_iters
         f = len(EDGE_FEATURES)

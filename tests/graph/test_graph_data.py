@@ -58,11 +58,15 @@ def test_graph_helpers():
 
 
 def test_graphs_survive_torch_save(tmp_path):
-    m = build("mlp:4-3-2:relu", seed=0)
-    path = tmp_path / "g.pt"
-    torch.save(to_graph(m), path)
-    g = torch.load(path, weights_only=False)
-    assert torch.equal(from_graph(g).layers[0].weight, m.layers[0].weight)
+    # the NeuralGraph docstring's recipe: the graph's tensors, loaded weights-only (the project never unpickles)
+    for m in (build("mlp:4-3-2:relu", seed=0), build("cnn:1-2-3:relu:k3", seed=0)):
+        path = tmp_path / "g.pt"
+        torch.save(to_graph(m).to_dict(), path)
+        g = NeuralGraph.from_dict(torch.load(path, weights_only=True))
+        assert isinstance(g, NeuralGraph)
+        decoded = from_graph(g).state_dict()
+        assert decoded.keys() == m.state_dict().keys()
+        assert all(torch.equal(decoded[k], v) for k, v in m.state_dict().items())
 
 
 def test_one_graph_batch_has_its_graphs_layout_and_edge_mask():

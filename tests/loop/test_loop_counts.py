@@ -9,7 +9,7 @@ import pytest
 import torch
 from loop_helpers import ARCH
 
-import metanet.loop.core as core
+import metanet._state as state
 from metanet.errors import ConfigError
 from metanet.loop import LoopConfig, improve, refine
 from metanet.errors import MAX_ITERATIONS
@@ -48,10 +48,10 @@ def test_improve_refuses_absurd_rounds_before_any_work(tiny_writer, rounds):
 
 def test_mixup_copies_that_cannot_fit_in_memory_are_refused(tiny_writer, small, monkeypatch):
     # a machine of 1 MiB: the support's 30 inputs of 64 values and 1000 copies need 7.7 MB
-    monkeypatch.setattr(core, "physical_memory", lambda: 2**20)
+    monkeypatch.setattr(state, "physical_memory", lambda: 2**20)  # read by the shared check_fits_memory
     with pytest.raises(ConfigError, match=r"mixup=1,000: the 30 support inputs and their mixup copies need about "
-                                          r"0\.0 GiB as float32, more than this machine's 0\.0 GiB; give a smaller "
-                                          r"mixup \(the default is 1\)"):
+                                          r"1,921,920 float32 values, 0\.0 GiB, more than this machine's 0\.0 GiB of "
+                                          r"memory; give a smaller mixup \(the default is 1\)"):
         improve(tiny_writer, [small], rounds=1, candidates=2, mixup=1000)
 
 
