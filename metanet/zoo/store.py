@@ -206,6 +206,12 @@ def _db_message(db_path: Path, e: Exception) -> str:
             "zoo with 'metanet zoo build RECIPE --out DIR'")
 
 
+def _close_all(conns: dict[Any, sqlite3.Connection]) -> None:
+    # a module function, not a method: the store's finalizer must not keep the store alive
+    for conn in list(conns.values()):
+        conn.close()
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -272,8 +278,12 @@ class Store:
         self._shards: OrderedDict[str, tuple[tuple, Any, dict[str, list[str]]]] = OrderedDict()
         self._shards_pid = os.getpid()
         self._shards_lock = threading.Lock()
+        # one SQLite connection per thread and process (see the ``conn`` property): {(pid, thread id): connection}
+        self._conns: dict[tuple[int, int], sqlite3.Connection] = {}
+        self._conns_lock = threading.Lock()
+        self._closed = False
         try:
-            self.conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None)
+            self._main_conn = self._connect()
         except sqlite3.Error as e:  # an index its owner kept private (mode 600) was a raw "unable to open database file"
             if os.access(self.db_path, os.R_OK):
                 raise ZooError(_db_message(self.db_path, e)) from None
@@ -283,8 +293,7 @@ class Store:
         # closed when the store is dropped: CPython's sqlite3 connection is in a reference cycle of its own (its
         # statement cache), so a Zoo used without close() or `with` kept the index's file descriptor and page cache
         # until a full garbage collection (hundreds of them open in a loop of `len(metanet.Zoo(path))`)
-        weakref.finalize(self, self.conn.close).atexit = False
-        self.conn.row_factory = sqlite3.Row
+        weakref.finalize(self, _close_all, self._conns).atexit = False
         try:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if create:
@@ -375,10 +384,45 @@ class Store:
             os.close(fd)  # releases the probe's shared lock
         return False
 
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        with self._conns_lock:
+            self._conns[(os.getpid(), threading.get_ident())] = conn
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The calling thread's connection to the index, opened on its first use.
+
+        One per thread: a Zoo opened in one thread and read in another (a ``ThreadPoolExecutor`` calling
+        ``zoo.load``) failed with "not a readable zoo index (SQLite objects created in a thread can only be used in
+        that same thread)", which said to rebuild an intact zoo; and threads sharing one connection would interleave
+        their transactions. One per process too: SQLite forbids using a connection opened before ``fork()`` in the
+        child (a ``DataLoader`` worker), whose first read in a transaction the parent had open failed.
+        """
+        conn = self._conns.get((os.getpid(), threading.get_ident()))
+        if conn is not None or self._closed:  # closed: the first connection, whose errors say so, as before
+            return conn if conn is not None else self._main_conn
+        threading.current_thread()  # registers a thread not started by `threading`: it counts as alive below
+        with self._conns_lock:  # the connections of threads that ended (their ids may be reused) are closed
+            alive = {t.ident for t in threading.enumerate()}
+            pid = os.getpid()
+            for key in [k for k in self._conns if k[0] == pid and k[1] not in alive]:
+                self._conns.pop(key).close()
+        return self._connect()
+
+    @conn.setter
+    def conn(self, conn: sqlite3.Connection) -> None:
+        # replaces the calling thread's connection (a test's stand-in that fails as a full disk would)
+        with self._conns_lock:
+            self._conns[(os.getpid(), threading.get_ident())] = conn
+
     def close(self) -> None:
         """Close the index database, the shards open for reading and release the write lock, if held."""
         self.forget_shards()
-        self.conn.close()
+        self._closed = True
+        _close_all(self._conns)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None

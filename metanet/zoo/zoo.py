@@ -209,8 +209,10 @@ class Zoo:
             with self._store.snapshot():
                 rows = self._store.rows()
                 self._units = self._store.count_units()
-            self._infos = [NetInfo.from_row(r) for r in rows]
-            self._by_id = {n.id: n for n in self._infos}
+            infos = [NetInfo.from_row(r) for r in rows]
+            # _by_id first: a thread seeing _infos set reads _by_id next (info() from a ThreadPoolExecutor)
+            self._by_id = {n.id: n for n in infos}
+            self._infos = infos
         return self._infos
 
     def refresh(self) -> None:
