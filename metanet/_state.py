@@ -136,6 +136,23 @@ def with_metanet_defaults(grad: bool = False) -> Callable[[F], F]:
     return wrap
 
 
+def outside_inference_mode(init: Callable[..., None]) -> Callable[..., None]:
+    """Decorator of a module's ``__init__``: its parameters and buffers are made outside the caller's
+    ``torch.inference_mode()`` (grad mode as it was), as ``Writer.load`` / ``Reader.load`` make them (under
+    :func:`metanet_defaults`). Made inside, they were inference tensors: a Lightning fit of the module failed at its
+    first step ('Inference tensors cannot be saved for backward', 'Inplace update to inference tensor outside
+    InferenceMode')."""
+
+    @functools.wraps(init)
+    def run(self, *args, **kwargs) -> None:
+        if not torch.is_inference_mode_enabled():
+            return init(self, *args, **kwargs)
+        with torch.inference_mode(False), torch.no_grad():  # inference_mode(False) alone turns grad mode on
+            return init(self, *args, **kwargs)
+
+    return run
+
+
 def physical_memory() -> int | None:
     """This machine's memory in bytes, or None where ``os.sysconf`` cannot tell (Windows): the bound of the
     up-front size checks (K candidates, a perturbation population) that would otherwise run out of memory late."""

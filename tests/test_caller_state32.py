@@ -147,8 +147,9 @@ def test_deterministic_algorithms_and_anomaly_detection_change_no_result(setting
         assert before[:-1] == after[:-1] and torch.equal(before[-1], after[-1]), name
 
 
-def test_improve_a_writer_made_inside_inference_mode_is_a_clear_error():
-    # its parameters are inference tensors, which autograd cannot train: every task of every round was skipped
+def test_improve_a_writer_copied_inside_inference_mode_is_a_clear_error():
+    # a Writer built there leaves inference mode for its parameters (tests/test_inference_mode32.py); a copy made
+    # there does not: its parameters are inference tensors, which autograd cannot train: every task of every round was skipped
     # ('round skipped (RuntimeError: Inference tensors cannot be saved for backward)') and the writer came back
     # unchanged, as if trained. A writer made outside and improved inside inference mode is trained
     # (tests/test_caller_state.py)
@@ -158,6 +159,6 @@ def test_improve_a_writer_made_inside_inference_mode_is_a_clear_error():
     x, y = metanet.tasks.get("digits").split("train")
     lts = [split_examples(x, y, "mlp:64-16-10:relu", shots=5, val=10, test=10, seed=0)]
     with torch.inference_mode():
-        writer = Writer(hidden=8, message=4, start_mix=1.0)
+        writer = copy.deepcopy(Writer(hidden=8, message=4, start_mix=1.0))
     with pytest.raises(metanet.ConfigError, match=r"inference tensor.*outside inference mode"):
         metanet.improve(writer, lts, rounds=1, candidates=2, seed=0, track=False)

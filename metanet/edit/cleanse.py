@@ -24,11 +24,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from metanet._state import with_metanet_defaults
 from metanet.errors import ArchError, TaskError, check_number
 
 __all__ = ["neural_cleanse"]
 
 
+# it optimises masks with autograd: under torch.no_grad() / inference_mode() it was a raw 'element 0 of tensors does
+# not require grad'
+@with_metanet_defaults(grad=True)
 def neural_cleanse(
     forward: Callable[[Tensor], Tensor], x: Tensor, num_classes: int, nets: int = 1, *, steps: int = 300,
     batch: int = 128, lr: float = 0.1, seed: int = 0,

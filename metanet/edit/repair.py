@@ -416,6 +416,9 @@ def anomaly_index(logs: Tensor, floor: float = 1e-8) -> Tensor:
     return (med - logs) / mad.clamp(min=floor)
 
 
+# the search optimises a mask with autograd: under torch.no_grad() / inference_mode() it was a raw 'element 0 of
+# tensors does not require grad'; float32 default too, whatever the caller set
+@with_metanet_defaults(grad=True)
 def reconstruct_trigger(
     model: Network, x: Tensor, num_classes: int, *, steps: int = 300, batch: int = 128, lr: float = 0.1,
     seed: int = 0, threshold: float = 3.0, compact: float = 0.8, target: int | None = None,

@@ -156,7 +156,11 @@ def finish(
     report = EditReport(edit, params, before, after, asr[0], asr[1], details or {})
     if into is None:
         return EditResult(edited.eval(), report)
-    with torch.no_grad():
+    # a module built inside torch.inference_mode() holds inference tensors, which only inference mode may write
+    # into: an inplace edit of one was a raw 'Inplace update to inference tensor' error, even called in that mode
+    # (metanet computes outside it)
+    made_in_inference = any(t.is_inference() for t in into.state_dict().values())
+    with torch.inference_mode() if made_in_inference else torch.no_grad():
         into.load_state_dict(edited.state_dict())
     return EditResult(into, report)
 

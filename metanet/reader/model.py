@@ -77,7 +77,8 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
-from metanet._state import check_fits_memory, drop_generated_source, forked_rng, user_stacklevel
+from metanet._state import (check_fits_memory, drop_generated_source, forked_rng, outside_inference_mode,
+                            user_stacklevel)
 from metanet.errors import ConfigError, GraphError, check_number, check_whole
 
 __all__ = ["Reader", "batch_graphs", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES",
@@ -292,6 +293,7 @@ class Reader(nn.Module):
             evidence of 83 % vs 10 % probe accuracy (12-14 logits at :math:`\kappa = 3`).
     """
 
+    @outside_inference_mode  # as Reader.load builds it: parameters no inference tensors
     def __init__(self, tasks: Sequence[str] = ("mnist",), hidden: int = 32, layers: int = 2, edge_dim: int = 9,
                  max_layers: int = 8, max_inputs: int = 1024, num_classes: int = 10, stats: bool = True,
                  probes: int = 32, probe_inputs: Sequence[int] = (784, 64, 40), data_probes: int = 0,

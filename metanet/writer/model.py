@@ -54,7 +54,8 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 
-from metanet._state import check_fits_memory, cpu_default, drop_generated_source, forked_rng, metanet_defaults
+from metanet._state import (check_fits_memory, cpu_default, drop_generated_source, forked_rng, metanet_defaults,
+                            outside_inference_mode)
 from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, as_index, check_number, integer
 from metanet.nets import Arch, activation
 from metanet.writer.augment import AUGMENTS, augment_support
@@ -173,6 +174,7 @@ class Writer(nn.Module):
         - output: a dict ``name -> (B, *param.shape)`` matching ``metanet.nets.build(arch).state_dict()``
     """
 
+    @outside_inference_mode
     def __init__(
         self,
         hidden: int = 32,
