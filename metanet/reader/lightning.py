@@ -547,11 +547,11 @@ class ReaderModule(L.LightningModule):
         self._figures(pred, tgt, split)
 
     def _figures(self, pred: dict, tgt: dict, split: str = "val") -> None:
-        from metanet.train.stage import figure_step
+        from metanet.train.stage import figure_step, summary_writers
 
-        exp = getattr(self.logger, "experiment", None) if self._trainer is not None else None
+        exps = summary_writers(self)  # every logger that takes figures (a CSVLogger listed first does not)
         step = figure_step(self)  # at the step of the scalars logged with them; None in the sanity check
-        if exp is None or not hasattr(exp, "add_figure") or step is None:
+        if not exps or step is None:
             return
         # plain Figures, as metanet.inspect.pictures draws: pyplot's matplotlib.use("Agg") switched the process's
         # backend (a notebook's inline one too) and closed every figure the user had open, at each validation
@@ -565,7 +565,8 @@ class ReaderModule(L.LightningModule):
         ax.set_ylabel("predicted")
         ax.set_title(f"reader: accuracy ({split})")
         fig.tight_layout()
-        exp.add_figure(f"{split}/accuracy_scatter", fig, global_step=step)
+        for exp in exps:
+            exp.add_figure(f"{split}/accuracy_scatter", fig, global_step=step)
         ok = tgt["y_task"] >= 0
         k = len(self.reader.tasks)
         cm = torch.zeros(k, k)
@@ -580,7 +581,8 @@ class ReaderModule(L.LightningModule):
         ax.set_xlabel("predicted task")
         ax.set_ylabel("true task")
         fig.tight_layout()
-        exp.add_figure(f"{split}/task_confusion", fig, global_step=step)
+        for exp in exps:
+            exp.add_figure(f"{split}/task_confusion", fig, global_step=step)
 
     def on_fit_end(self) -> None:
         if self.global_rank != 0:
@@ -610,8 +612,9 @@ class ReaderModule(L.LightningModule):
                 except GraphError as e:  # too few of a label: the whole fit ended in this error, with no export
                     rank_zero_warn(unfitted.format(f"on {len(graphs)} val networks: {e}"))
                 else:
-                    exp = getattr(self.logger, "experiment", None)
-                    if exp is not None and hasattr(exp, "add_text"):
+                    from metanet.train.stage import summary_writers
+
+                    for exp in summary_writers(self, "add_text"):
                         exp.add_text("scan_head", json.dumps(fit))
         from metanet.train.stage import export_at_fit_end
 

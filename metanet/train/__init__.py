@@ -188,6 +188,8 @@ def _cli_class() -> type:
             # is not a checkpoint was an UnpicklingError/KeyError/EOFError/SafetensorError traceback
             sub = self.config.get("subcommand")
             path = self.config[sub].get("ckpt_path") if sub else None
+            if isinstance(path, str) and path.startswith("~"):  # as a YAML value or quoted: "not found"
+                path = self.config[sub]["ckpt_path"] = os.path.expanduser(path)
             _check_ckpt_path(path)
             try:
                 super()._parse_ckpt_path()
@@ -337,7 +339,10 @@ def _last_checkpoint(trainer: Any) -> str | None:
                                   for c in trainer.checkpoint_callbacks):
         return None  # a fixed checkpoint directory: Lightning's own search finds it
     logger = trainer.loggers[0]
-    root = Path(logger.save_dir if logger.save_dir is not None else trainer.default_root_dir) / str(logger.name)
+    # expanded as the loggers expand it when they write: a save_dir of ~/runs was searched as ./~/runs, and the
+    # run started from scratch with Lightning's "no last checkpoint available" warning
+    root = Path(logger.save_dir if logger.save_dir is not None else trainer.default_root_dir).expanduser()
+    root = root / str(logger.name)
     found = [p for p in root.glob("*/checkpoints/*.ckpt") if re.fullmatch(r"last(-\d+)?", p.stem)]
     return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
 

@@ -1,7 +1,7 @@
-"""What the reader, writer and loop :class:`~lightning.LightningModule` s share: the TensorBoard step of a figure,
-the fit-end export and its check at setup, a skipped step under DDP, where a resumed fit stands (and the validation
-it was saved before), the check of a bool option, and of the trainer's precision, and the saved hyperparameters
-as plain Python numbers.
+"""What the reader, writer and loop :class:`~lightning.LightningModule` s share: the TensorBoard step of a figure
+and the loggers it goes to, the fit-end export and its check at setup, a skipped step under DDP, where a resumed fit
+stands (and the validation it was saved before), the check of a bool option, and of the trainer's precision, and the
+saved hyperparameters as plain Python numbers.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any, Callable, Sequence
 import lightning as L
 from torch import Tensor
 
-__all__ = ["figure_step", "export_at_fit_end", "debug_run", "check_monitors", "fit_position", "check_export",
-           "check_flag", "skip_step", "validate_on_resume", "check_precision", "plain_hparams"]
+__all__ = ["figure_step", "summary_writers", "export_at_fit_end", "debug_run", "check_monitors", "fit_position",
+           "check_export", "check_flag", "skip_step", "validate_on_resume", "check_precision", "plain_hparams"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -27,6 +27,21 @@ def figure_step(module: L.LightningModule) -> int | None:
     if t.sanity_checking:
         return None
     return int(t.fit_loop.epoch_loop._batches_that_stepped)
+
+
+def summary_writers(module: L.LightningModule, method: str = "add_figure") -> list[Any]:
+    """The experiments of the trainer's loggers that take ``method`` (TensorBoard's SummaryWriter API:
+    ``add_figure``, ``add_text``): where the stages' figures and text go, to each such logger. Every logger, not
+    only ``module.logger`` (the first): with ``logger: [CSVLogger, TensorBoardLogger]`` the figures were silently
+    dropped, the CSV logger's experiment having no ``add_figure``. Empty without a trainer or logger."""
+    if module._trainer is None:
+        return []
+    found = []
+    for logger in module.trainer.loggers:
+        exp = getattr(logger, "experiment", None)
+        if exp is not None and hasattr(exp, method):
+            found.append(exp)
+    return found
 
 
 def export_at_fit_end(module: L.LightningModule, save: Callable[[str], Any]) -> bool:

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, IterableDataset
 from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
 from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, export_at_fit_end,
-                                 figure_step, fit_position, plain_hparams, skip_step)
+                                 figure_step, fit_position, plain_hparams, skip_step, summary_writers)
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
 
@@ -317,9 +317,9 @@ class WriterModule(L.LightningModule):
         self._figure(per_step, {b: [sum(a[s] for a in v) / len(v) for s in range(n_steps)] for b, v in by_base.items()})
 
     def _figure(self, per_step: list[float], by_base: dict[str, list[float]] | None = None) -> None:
-        exp = getattr(self.logger, "experiment", None)
+        exps = summary_writers(self)  # every logger that takes figures (a CSVLogger listed first does not)
         step = figure_step(self)
-        if exp is None or not hasattr(exp, "add_figure") or step is None:
+        if not exps or step is None:
             return
         # a plain Figure: pyplot's matplotlib.use("Agg") switched the process's backend (a notebook's inline one
         # too) and closed every figure the user had open, at each validation
@@ -339,7 +339,8 @@ class WriterModule(L.LightningModule):
         if by_base:
             ax.legend(fontsize=6)
         fig.tight_layout()
-        exp.add_figure("val/accuracy_vs_step", fig, global_step=step)
+        for exp in exps:
+            exp.add_figure("val/accuracy_vs_step", fig, global_step=step)
 
     def on_fit_end(self) -> None:
         export_at_fit_end(self, self.writer.save)
