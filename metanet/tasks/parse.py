@@ -150,6 +150,10 @@ _OTHER_DATA_SETS = re.compile(
     r"|(?:handwritten\s+)?letters|alphabets?|(?:street[\s-]+view\s+)?house[\s-]+numbers?|moving[\s-]+mnist"
     r"|sign[\s-]+language(?:[\s-]+mnist)?|kannada(?:[\s-]+mnist)?)\b"
 )  # "k-mnist" too: its "mnist" was read as MNIST
+# A data set said not to be wanted ("handwritten digits, not letters", "mnist (no letters)") asks for nothing: the
+# text names its data set elsewhere (it was an error naming the one refused).
+_NOT_THIS_DATA_SET = re.compile(
+    r"\b(?:no|not|without|except|excluding|but\s+not|other\s+than|rather\s+than|instead\s+of)\s+(?:the\s+|any\s+)?$")
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
 # difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
 _NEAR_FASHION = 0.85
@@ -237,7 +241,7 @@ _IMAGE_SIZES = {"mnist": "28x28", "fashion-mnist": "28x28", "digits": "8x8", "mn
 _IMAGE_SIZE = re.compile(
     r"\b(\d+)\s*[x×]\s*(\d+)\b(?![\s-]*(?:(?:max|average|avg)[\s-]*)?(?:kernels?|filters?|conv\w*|pool\w*"
     r"|patch(?:es)?|windows?|strides?|grids?|blocks?|tiles?|hidden|layers?|units?|neurons?|mlps?|matri(?:x|ces)"
-    r"|weights?)\b)"
+    r"|weights?|(?:feature[\s-]+)?maps?|confusion|activations?)\b)"  # "16x16 feature maps": a network's, not the input
 )
 # Plural words that may follow or precede a list of fashion classes without being one.
 _NOT_CLASS_WORDS = frozenset(
@@ -266,6 +270,22 @@ _COMPARISON = re.compile(
     r"\s*(?P<n>\d+(?:'?s)?\b|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b" + _NUMBER_WORD_END + ")"
 )
 _CLASS_NOUNS = frozenset("digits numbers numerals classes labels categories ones".split())
+# Words that may follow compared class ids ("digits above 5 and 7", "above 5 with 2 layers"); any other word makes
+# the number a quantity of something ("over 3 conv layers", "under 3 percent error", "up to 3 mnist networks": they
+# were silently the classes 4-9, 0-2, 0-3), left to the rules for plain numbers.
+_AFTER_COMPARED = _CLASS_NOUNS | frozenset(
+    "digit number numeral class label category one and or but except excluding without only plus vs versus "
+    "inclusive exclusive included also too then with in for on using trained train seed please of from as within by "
+    # another comparison ("above 5 over 3 epochs", "below 3 and above 7 under 10 seconds")
+    "over under above below less more greater fewer larger smaller bigger higher lower at up no not".split())
+_WORD = re.compile(r"\s*([a-z]+)")
+# A score, cost or setting right before the comparison ("loss under 3", "accuracy of at least 9", "lr over 1"):
+# compares that, not class ids.
+_COMPARED_NOT_CLASSES = re.compile(
+    r"\b(?:accuracy|acc|errors?|err|loss|lr|(?:learning|error)\s+rate|score|f1|precision|recall|auc|seed|width|depth"
+    r"|size|time|memory|budget|cost|latency|runtime|duration|param(?:eter)?s|weights|count)"
+    r"(?:\s+(?:of|is|are|be|must|should|needs?|stays?|remains?|to|that|which|the|an?))*\s*[:=]?\s*$"
+)
 # "between 3 and 7": whether 3 and 7 are in, the text does not say (it was read as the two classes 3 and 7).
 _NUMBER = r"(?:\d+|" + "|".join(_NUMBER_WORDS) + r")\b"
 _BETWEEN = re.compile(r"\bbetween\s+(" + _NUMBER + r")\s*(?:and|&|-)\s*(" + _NUMBER + ")")
@@ -393,9 +413,11 @@ def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
     found: list[list[int]] = []  # [start, end, lo, hi, 1 for a lower bound ("above 2") else 0]
     for m in _COMPARISON.finditer(blanked):
         n = m.group("n")
-        after = _QUANTITY.match(blanked, m.end())
-        if after and after.group(0).strip() not in _CLASS_NOUNS:
+        after = _WORD.match(blanked, m.end())
+        if after and after.group(1) not in _AFTER_COMPARED:
             continue  # "more than 1000 images", "at least 2 convs": a count of something, no class ids compared
+        if _COMPARED_NOT_CLASSES.search(s, max(0, m.start() - 60), m.start()):  # a window: linear in the length
+            continue
         n = _number(n)
         bounds = {"gt": (n + 1, k - 1), "ge": (n, k - 1), "lt": (0, n - 1), "le": (0, n)}
         kind = next(kind for kind in bounds if m.group(kind) is not None)
@@ -539,7 +561,8 @@ def text_to_spec(text: str) -> str:
             f"{text!r} says {m.group(0)!r} but not what: write '{m.group(0)} pixels' (+permute(SEED)) or "
             f"'{m.group(0)} labels' (+relabel(SEED)), optionally followed by 'seed N'"
         )
-    if m := _OTHER_DATA_SETS.search(s):
+    if m := next((m for m in _OTHER_DATA_SETS.finditer(s)
+                  if not _NOT_THIS_DATA_SET.search(s, max(0, m.start() - 40), m.start())), None):
         word = m.group(1)
         close = difflib.get_close_matches(word, BASE_NAMES, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
