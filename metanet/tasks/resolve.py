@@ -43,7 +43,7 @@ def _warn_if_unscaled(x: torch.Tensor, where: str) -> None:
     on them), but a network or writer made for tasks expects [0, 1], and its accuracy collapses without a word."""
     if not x.is_floating_point() or x.is_meta or x.numel() == 0:
         return
-    lo, hi = float(x.detach().min()), float(x.detach().max())
+    lo, hi = map(float, torch.aminmax(x.detach()))  # one pass over the data
     if lo >= 0 and hi > _PAST_UNIT_SCALE:  # NaN compares false: no warning (and no claim about its scale)
         from metanet._state import user_stacklevel
 
