@@ -20,7 +20,10 @@ by any method or choice. The 50 are cut per class 4:1 into *fit* (the loop task'
   off (``augment="none"``), to show what that fixed prior contributes.
 * **loop curve**, per update method (``expert``, ``awr``, ``pg``, and ``distil_all``: expert iteration with every
   candidate kept — the same distillation with the reward ignored, the control that shows whether selection by
-  reward matters): starting from the shipped writer, ``--rounds`` rounds over the held-out tasks (the loop uses
+  reward matters; and, on request, ``expert_refined``: expert iteration whose teacher is each task's winner refined
+  gradient-free first — ``--loop-refine-steps`` steps of activity perturbation on the task's fit examples, the
+  loop's ``refine_steps`` — so that refinement is distilled back into the writer within the loop, issue 8 point
+  4): starting from the shipped writer, ``--rounds`` rounds over the held-out tasks (the loop uses
   the tasks' fit and val only; rewards by ``--selection``); per round: test accuracy of the best-of-K candidate
   (chosen by ``--selection``; by each selection with ``--compare-rounds``), K=1, mean and oracle, the tracked
   reward, the round's reward mean/best/worst, diversity, seconds. The tracked reward is the mean reward (by
@@ -40,6 +43,8 @@ Usage::
 Time goes mostly into writes. Choosing by ``"val"`` costs one write per task (the K candidates from fit) on top of
 the re-write from all 50; ``--selection crossfit`` costs ``F`` (5), in the loop's rewards as well: with it, the
 full size took ~1-1.5 h (writer of commit 9668828, 70-120 s per round over the 24 tasks instead of ~25 s).
+``expert_refined`` adds, every round, the refinement of each task's winner: with 100 steps its 10 rounds took ~32 min
+on 2 cores shared with other work (plain ``expert`` ~8 min in the same run).
 """
 
 from __future__ import annotations
@@ -75,6 +80,19 @@ _spec.loader.exec_module(G)
 
 GOALS = {"loop_vs_sgd": 1.05, "best_of_k_vs_k1": "measurable margin (> 0)"}
 r4, log = G.r4, G.log
+
+
+# bench methods beyond the loop's METHODS: each is one of them with other options (see method_options)
+VARIANTS = ("distil_all", "expert_refined")
+
+
+def method_options(m: str, candidates: int, loop_refine_steps: int) -> tuple[str, dict]:
+    """The loop method and :class:`LoopConfig` options of the bench method ``m`` (a METHODS name or a VARIANT)."""
+    if m == "distil_all":  # every candidate kept: the reward is ignored
+        return "expert", {"keep": candidates}
+    if m == "expert_refined":  # the winner refined by activity perturbation is the teacher
+        return "expert", {"refine_steps": loop_refine_steps, "refine_method": "activity"}
+    return m, {}
 
 
 def heldout_tasks(quick: bool, n: int | None) -> list[dict]:
@@ -166,23 +184,28 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=1e-3, help="the loop's writer learning rate (default 0.001)")
     ap.add_argument("--refine-steps", type=int, default=None,
                     help="steps of each refinement method (default 300, 100 with --quick)")
+    ap.add_argument("--loop-refine-steps", type=int, default=100,
+                    help="method expert_refined: activity-perturbation steps refining each round's winner before it "
+                         "is distilled into the writer (default 100)")
     ap.add_argument("--writer", default=None, help="writer checkpoint (default: the shipped one)")
     ap.add_argument("--out", default=None, help="where to write the JSON (default bench/results/loop.json, "
                     "loop.quick.json with --quick)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = ap.parse_args(argv)
     # every argument is checked before the baselines (minutes): a bad one was a traceback once they were done
-    for name in ("tasks", "rounds", "tasks_per_round", "selection_seeds", "refine_steps", "threads"):
+    for name in ("tasks", "rounds", "tasks_per_round", "selection_seeds", "refine_steps", "loop_refine_steps",
+                 "threads"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    valid = (*METHODS, "distil_all")
+    valid = (*METHODS, *VARIANTS)
     names = [m for m in args.methods.split(",") if m]
     if not names or set(names) - set(valid) or len(set(names)) < len(names):
         ap.error(f"--methods: got {args.methods!r}; valid: comma-separated distinct names of {', '.join(valid)}")
     try:
-        for m in names:  # the loop's own checks (candidates, folds: every evaluation also cross-fits)
-            LoopConfig(method="expert" if m == "distil_all" else m, candidates=args.candidates,
-                       keep=args.candidates if m == "distil_all" else 1, selection=args.selection, folds=args.folds)
+        for m in names:  # the loop's own checks (candidates, folds, refine steps: every evaluation also cross-fits)
+            name, kw = method_options(m, args.candidates, args.loop_refine_steps)
+            LoopConfig(method=name, candidates=args.candidates, selection=args.selection, folds=args.folds,
+                       **{"keep": 1, **kw})
         LoopConfig(candidates=args.candidates, selection="crossfit", folds=args.folds)
     except MetanetError as e:
         ap.error(str(e))
@@ -251,9 +274,7 @@ def main(argv=None) -> int:
     methods = {}
     writers = {}
     for m in names:
-        name, kw = m, {}
-        if m == "distil_all":
-            name, kw = "expert", {"keep": kc}
+        name, kw = method_options(m, kc, args.loop_refine_steps)
         w = copy.deepcopy(base)
         t0 = time.perf_counter()
         # the loop's tasks are the held-out tasks (fit and val only), so the held-out evaluation's reward (on those
@@ -308,6 +329,7 @@ def main(argv=None) -> int:
         "config": {"writer": wdesc, "candidates": kc, "rounds": rounds, "lr": args.lr, "quick": args.quick,
                    "methods": args.methods, "tasks_per_round": args.tasks_per_round or len(tasks),
                    "compare_rounds": args.compare_rounds, "refine_steps": rsteps,
+                   "loop_refine_steps": args.loop_refine_steps if "expert_refined" in names else None,
                    "selection_seeds": args.selection_seeds,
                    "selection": sel, "folds": folds, "tasks": len(tasks), "threads": args.threads,
                    "torch": torch.__version__, "python": platform.python_version(), "cpu_count": os.cpu_count(),
