@@ -71,16 +71,24 @@ def find_idx_files(folder: str | os.PathLike) -> dict[str, Path] | None:
     if not folder.is_dir():
         return None
     found: dict[str, Path] = {}
+    not_files: list[str] = []  # names `ls` shows that are no readable file: else "not X" though X is there
     for role, stem in IDX_FILES.items():
         for candidate in (folder / f"{stem}.gz", folder / stem):
             if candidate.is_file():
                 found[role] = candidate
                 break
+        else:
+            for candidate in (folder / f"{stem}.gz", folder / stem):
+                if candidate.is_dir():
+                    not_files.append(f"{candidate} is a folder, not a file")
+                elif candidate.is_symlink():
+                    not_files.append(f"{candidate} is a broken link (to {os.readlink(candidate)})")
     if not found:
         return None
     if len(found) < len(IDX_FILES):
         missing = [f"{IDX_FILES[r]}.gz" for r in IDX_FILES if r not in found]
-        raise TaskError(f"{folder} holds some IDX files but not {', '.join(missing)}; it needs all four")
+        why = f" ({'; '.join(not_files)})" if not_files else ""
+        raise TaskError(f"{folder} holds some IDX files but not {', '.join(missing)}{why}; it needs all four")
     return found
 
 

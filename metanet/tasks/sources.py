@@ -100,7 +100,7 @@ def _candidate_dirs(name: str) -> list[tuple[Path, bool]]:
     dirs: list[tuple[Path, bool]] = []
     torch_style = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}[name]
     if env:
-        root = Path(env).expanduser()
+        root = Path(env).expanduser().absolute()  # the source a zoo records must mean the same from any folder
         dirs += [(root / name, False), (root / torch_style / "raw", False), (root, True)]
     dirs.append((CACHE_DIR.expanduser() / name, False))
     if name == "fashion-mnist":
@@ -135,7 +135,7 @@ def _find_idx(name: str) -> tuple[dict[str, Path] | None, list[str]]:
         return files, notes
     if env and Path(env).expanduser().is_dir() and not notes:
         # else mnist fell back to the 5,000-image subset without a word, though the user named a data folder
-        root = Path(env).expanduser()
+        root = Path(env).expanduser().absolute()
         torch_style = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}[name]
         notes.append(f"METANET_DATA={env} holds no {name} IDX files (searched {root / name}, "
                      f"{root / torch_style / 'raw'} and {root} itself)")
@@ -185,6 +185,13 @@ def _load_fashion() -> TaskData:
             + "). Get it with `apt-get install dataset-fashion-mnist`, or set METANET_DATA to a folder holding "
             "the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
             "t10k-labels-idx1-ubyte.gz), or run metanet.tasks.download('fashion-mnist') with network access."
+        )
+    env = os.environ.get("METANET_DATA")
+    if env and not Path(env).expanduser().is_dir():  # a typo: else other files than the user named, without a word
+        warnings.warn(
+            f"METANET_DATA={env} is not a folder: using the fashion-mnist IDX files in "
+            f"{files['train_images'].parent} instead",
+            stacklevel=user_stacklevel(),
         )
     return _from_idx("fashion-mnist", files)
 
