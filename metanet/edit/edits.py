@@ -28,7 +28,7 @@ from metanet.edit.neurons import (
 )
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import as_trigger
-from metanet.errors import ArchError, TaskError, is_flag, whole_number
+from metanet.errors import ArchError, GraphError, TaskError, is_flag, whole_number
 from metanet.inspect.measure import activations, evaluate_masks
 from metanet.inspect.netview import NetView, Region, as_model
 from metanet.io import load_meta
@@ -435,9 +435,15 @@ _ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "b
 PRECISION_GRAMMAR = "REGION=FORMAT joined by ',' (REGION: a weight layer, a range A-B or *), e.g. '0=int8,1=fp16,2=fp32'"
 
 
-def quantize(w: Tensor, fmt: str) -> Tensor:
+def quantize(w: Tensor, fmt: str, *, what: str = "the weights") -> Tensor:
     """``w`` rounded to ``fmt`` and back to its dtype (simulated quantisation). Integer formats are symmetric,
-    one scale per output row/channel (``max|w| / (2^(bits-1) - 1)``)."""
+    one scale per output row/channel (``max|w| / (2^(bits-1) - 1)``).
+
+    Raises:
+        ArchError: an unknown format.
+        GraphError: NaN or infinite values in ``w`` (``what`` names them) for an integer format, which has no such
+            values: the row's scale was NaN/inf, so one inf weight made its whole row NaN and one NaN zeroed the rest.
+    """
     if not isinstance(fmt, str) or fmt not in FORMATS:  # else a raw KeyError (or "unhashable type")
         raise ArchError(f"unknown precision format {fmt!r:.80}; valid: {', '.join(FORMATS)}")
     if fmt == "fp32":  # a float64 network's weights too: left as they were, they were counted as 32-bit
@@ -446,6 +452,11 @@ def quantize(w: Tensor, fmt: str) -> Tensor:
         return w.half().to(w.dtype)
     if fmt == "bf16":
         return w.bfloat16().to(w.dtype)
+    bad = int((~torch.isfinite(w)).sum())
+    if bad:
+        raise GraphError(f"cannot quantise {what} to {fmt}: they hold {bad} NaN or infinite value"
+                         f"{'s' if bad != 1 else ''}, which an integer format cannot represent; give a network whose "
+                         "weights are all finite, or a float format")
     bits = FORMATS[fmt]
     qmax = 2 ** (bits - 1) - 1
     # the scale in at least float32 (as integer inference keeps it): in float16 a row of small weights had a scale
@@ -515,6 +526,7 @@ def precision(model: Network, plan: Any, task, *, split: str = "test", trigger: 
 
     Raises:
         ArchError: a region that does not exist, or an unknown format (the message lists the valid ones).
+        GraphError: a region given an integer format holds NaN or infinite weights.
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     fmts = parse_precision(plan, v)
@@ -525,7 +537,7 @@ def precision(model: Network, plan: Any, task, *, split: str = "test", trigger: 
         with torch.no_grad():
             for i, f in regions.items():
                 r = mv.region(i)
-                p[r.weight].copy_(quantize(p[r.weight], f))
+                p[r.weight].copy_(quantize(p[r.weight], f, what=f"the weights of region {i} ({r.weight})"))
                 if r.bias and f in ("fp16", "bf16"):
                     p[r.bias].copy_(quantize(p[r.bias], f))
 

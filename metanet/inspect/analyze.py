@@ -33,11 +33,15 @@ def weight_norms(v: NetView, layer: int) -> tuple[Tensor, Tensor, Tensor | None]
     p = v.params()
     L = v.layer(layer)
     w = p[L.weight].detach()
-    in_norm = w.reshape(w.shape[0], -1).norm(dim=1)
+    # squares of weights beyond 1e18 overflow float32 (a norm of inf for finite 1e29 weights), those below 1e-18
+    # underflow (0 for 1e-30 ones): such layers in float64, others as before (bit-identical norms)
+    wide = any(bool((a > 1e18).any() or ((a > 0) & (a < 1e-18)).any())
+               for a in (p[n].detach().abs() for n in (L.weight, *(c.weight for c in L.consumers))))
+    in_norm = w.reshape(w.shape[0], -1).to(torch.float64 if wide else w.dtype).norm(dim=1)
     # a float64 network's norms in float64 (float32 lost digits), a half one's in float32 as before
-    out_sq = torch.zeros(L.width, dtype=torch.promote_types(w.dtype, torch.float32))
+    out_sq = torch.zeros(L.width, dtype=torch.float64 if wide else torch.promote_types(w.dtype, torch.float32))
     for c in L.consumers:
-        wc = p[c.weight].detach()
+        wc = p[c.weight].detach().to(out_sq.dtype) if wide else p[c.weight].detach()
         # columns of neuron j: wc[:, j*group:(j+1)*group] (conv consumer: input channel j, any kernel)
         per = wc.reshape(wc.shape[0], L.width, -1) if wc.dim() == 2 else wc.transpose(0, 1).reshape(L.width, -1)
         out_sq += (per.pow(2).sum(dim=(0, 2)) if wc.dim() == 2 else per.pow(2).sum(1))

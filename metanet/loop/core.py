@@ -548,13 +548,14 @@ def improve(
     return writer, hist
 
 
-def finite_gradients(writer: nn.Module, rnd: int) -> bool:
+def finite_gradients(writer: nn.Module, rnd: int, what: str = "round") -> bool:
     """Whether every gradient of ``writer`` is finite; if not, the round's update is to be skipped (logged): a broken
     candidate's NaN can reach the gradient through the joint write of the K candidates, and Adam then made the
-    writer NaN. ``improve`` and the Lightning loop stage both ask it before their optimizer step."""
+    writer NaN. ``improve`` and the Lightning loop stage both ask it before their optimizer step, and
+    :func:`~metanet.loop.refine` before each of its steps (``what="refine step"``)."""
     if all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in writer.parameters()):
         return True
-    log.warning("round %d: non-finite gradient, update skipped", rnd)
+    log.warning("%s %d: non-finite gradient, update skipped", what, rnd)
     return False
 
 

@@ -308,6 +308,8 @@ def refine(
                           2 * int(population) * n_params, "give a smaller population")
     before = _report(model, task, t, verify_on, k)
     g = torch.Generator().manual_seed(int(seed) % 2**64)  # any integer seed, as generate takes them
+    from metanet.loop.core import finite_gradients  # here: metanet.loop.core imports this module
+
     opt = torch.optim.Adam(params.values(), lr=lr)
     history: list[float] = []
     # every parameter is refined, as the gradient-free rules always did: requires_grad=False (a network frozen for
@@ -321,7 +323,7 @@ def refine(
         buffers = dict(net.named_buffers())
         fwd = vmap(lambda p, xb: functional_call(base, (p, buffers), (xb,)), in_dims=(0, None))
     t0 = time.perf_counter()
-    for _ in range(steps):
+    for step in range(steps):
         idx = torch.randperm(len(y), generator=g)[:batch_size]
         xb, yb = x[idx], y[idx]
         opt.zero_grad(set_to_none=True)
@@ -353,7 +355,10 @@ def refine(
                 w = diff / (spread + 1e-8) / population
                 for n in names:  # Adam minimises: the gradient is minus the reward's ascent direction
                     params[n].grad = -(w.view(-1, *[1] * params[n].dim()) * eps[n]).sum(0)
-        opt.step()
+        # a non-finite loss (logits of inf for huge finite weights) gives NaN gradients, and Adam then made
+        # every weight NaN: the step is skipped (logged), as a flat reward's step is
+        if finite_gradients(net, step, "refine step"):
+            opt.step()
     net.eval()
     for p in frozen:
         p.requires_grad_(False)
