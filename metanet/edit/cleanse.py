@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from metanet._state import with_metanet_defaults
-from metanet.errors import ArchError, TaskError, check_number
+from metanet.errors import ArchError, ConfigError, TaskError, check_number
 
 __all__ = ["neural_cleanse"]
 
@@ -53,7 +53,8 @@ def neural_cleanse(
     Raises:
         ArchError: ``steps`` or ``batch`` not a whole number >= 1, or networks whose logits are not ``num_classes``.
         TaskError: no clean inputs.
-        ConfigError: ``lr`` not a finite number > 0, or ``seed`` not an integer.
+        ConfigError: ``lr`` not a finite number > 0, or ``seed`` not an integer; or networks holding inference
+            tensors (built inside ``torch.inference_mode()``).
     """
     for name, value in (("steps", steps), ("batch", batch)):
         # steps < 1 would return "no class reachable" (all inf) without optimising anything
@@ -86,7 +87,17 @@ def neural_cleanse(
         b = len(xb)
         mk, pt = torch.sigmoid(m_logit), torch.sigmoid(p_logit)
         xs = (1 - mk[:, :, None]) * xb[None, None] + (mk * pt)[:, :, None]  # (nets, K, b, *shape)
-        logits = forward(xs.reshape(nets, k * b, *shape))
+        try:
+            logits = forward(xs.reshape(nets, k * b, *shape))
+        except RuntimeError as e:
+            # the search runs outside inference mode, but a network built inside it keeps inference tensors,
+            # which autograd cannot use: torch's raw 'Inference tensors cannot be saved for backward'
+            if "Inference tensors" not in str(e):
+                raise
+            raise ConfigError("Neural Cleanse: the networks that forward runs hold inference tensors (built inside "
+                              "torch.inference_mode()), through which no mask can be optimised; "
+                              "build them outside inference mode (torch.no_grad() is fine), or run copies: "
+                              "copy.deepcopy(net) outside inference mode") from e
         if tuple(logits.shape) != (nets, k * b, k):
             raise ArchError(f"Neural Cleanse: the networks give {logits.shape[-1]} logits per input, num_classes is "
                             f"{k} (expected output shape {(nets, k * b, k)}, got {tuple(logits.shape)})")

@@ -230,7 +230,9 @@ def generate(
             (:func:`~metanet.writer.model.imbalanced`): the same decision, from the same labels, that gives the
             written network its class-balanced classifier layer. Validation splits of a few examples (from
             :func:`metanet.tasks.from_examples`) can look balanced where the support is not (1 against 4 for 1
-            against 12); a support made balanced by ``shots`` keeps the plain layer and plain accuracy.
+            against 12); a support made balanced by ``shots`` keeps the plain layer and plain accuracy. The
+            validation split's own class ratios do not enter the choice: on a balanced support, a split far more
+            imbalanced (a task object's own) is scored by plain accuracy, as its own mixture of classes weighs them.
         seed: any integer (Python, numpy or torch; taken modulo 2**64). The same seed, ``candidates`` and
             ``shots`` give bit-identical networks on the same machine, torch version and thread count (another
             thread count can change the last bits). Candidate ``i`` depends on ``candidates`` too: for an MLP or a
