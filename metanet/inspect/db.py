@@ -238,8 +238,12 @@ class NeuronDB:
             except sqlite3.OperationalError as e:  # a full disk was a traceback of 'database or disk is full'
                 if not any(m in str(e) for m in _DISK_MESSAGES):
                     raise  # a bug ('no such table'), not the file system: its traceback, not a one-line disk error
-                raise OSError(errno.ENOSPC if "full" in str(e) else errno.EIO, f"cannot write the database ({e})",
-                              tmp) from None
+                # SQLite's "disk I/O error" is any refused write but ENOSPC: without its likely causes (as the zoo
+                # index's message gives them) it read as a broken disk
+                why = (": the file system refused the write, e.g. a disk quota or file size limit reached or a "
+                       "failing disk; fix that and run again") if "disk I/O error" in str(e) else ""
+                raise OSError(errno.ENOSPC if "full" in str(e) else errno.EIO,
+                              f"cannot write the database ({e}{why})", tmp) from None
             finally:
                 con.close()
 

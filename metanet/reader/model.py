@@ -259,6 +259,14 @@ class _Group(NamedTuple):
     params: dict
 
 
+#: nonzero task_cap values the float32 task logits take (``c * tanh(l / c)`` is NaN past float32's range)
+_TASK_CAP_RANGE = (1e-30, 1e30)
+
+#: largest |task_evidence|: the evidence, at most this times |logit(0.01)| = 4.6, stays below the 1e4 by which
+#: the tasks a network cannot be run on are masked out of the task logits
+MAX_TASK_EVIDENCE = 1000.0
+
+
 class Reader(nn.Module):
     r"""Reads neural graphs; see the module docstring.
 
@@ -284,13 +292,14 @@ class Reader(nn.Module):
         task_evidence: weight :math:`\kappa` of the probe evidence in the task head,
             :math:`\ell_t = w_t^\top z + \kappa\,\mathrm{logit}(\mathrm{acc}_t)`, with tasks whose probes a network
             cannot be run on (input size or class count) masked out. A network is most accurate on the probes of its
-            own task; the head alone, trained on a few thousand networks, learns that argmax poorly.
+            own task; the head alone, trained on a few thousand networks, learns that argmax poorly. At most 1000
+            in size (:data:`MAX_TASK_EVIDENCE`).
         scan_steps: > 0: Neural Cleanse steps of the trigger scan, whose head (buffers) is fitted after training
             by :func:`metanet.reader.scan.fit_scan`; 0: no scan.
         task_cap: > 0 bounds the head's part of the task logits, :math:`c \tanh(w_t^\top z / c)`, before the probe
-            evidence is added (0: unbounded). Without it the head extrapolates far off the zoos: on networks the
-            writer generated for fashion-mnist or mnist+invert it put "mnist" 14-17 logits ahead, more than the
-            evidence of 83 % vs 10 % probe accuracy (12-14 logits at :math:`\kappa = 3`).
+            evidence is added (0: unbounded; else 1e-30 to 1e30). Without it the head extrapolates far off the
+            zoos: on networks the writer generated for fashion-mnist or mnist+invert it put "mnist" 14-17 logits
+            ahead, more than the evidence of 83 % vs 10 % probe accuracy (12-14 logits at :math:`\kappa = 3`).
     """
 
     @outside_inference_mode  # as Reader.load builds it: parameters no inference tensors
@@ -313,6 +322,16 @@ class Reader(nn.Module):
         except ConfigError:
             raise ConfigError(f"Reader task_evidence must be a finite number (0: no probe evidence), got "
                               f"{task_evidence!r:.40}; give one within float range (e.g. 3.0)") from None
+        # in float32: a cap beyond 3.4e38 was NaN task logits (inf * tanh(0)), 1e-300 NaN ones (0 * tanh(0 / 0)); an
+        # evidence weight past 1000 (|logit(acc)| <= 4.6) outweighed the -1e4 that masks the tasks a network cannot
+        # be run on: task_evidence=3000 read a network as a task whose probes do not fit it
+        lo, hi = _TASK_CAP_RANGE
+        if task_cap and not lo <= task_cap <= hi:
+            raise ConfigError(f"Reader task_cap must be 0 (no cap) or from {lo:g} to {hi:g} (it bounds float32 "
+                              f"logits), got {task_cap!r:.40}")
+        if abs(task_evidence) > MAX_TASK_EVIDENCE:
+            raise ConfigError(f"Reader task_evidence must be within ±{MAX_TASK_EVIDENCE:g} (more outweighs the mask "
+                              f"of the tasks whose probes a network cannot run), got {task_evidence!r:.40}")
         # Python ints from here on: numpy / one-element torch integers are taken, and a numpy one in the config was
         # no JSON for the checkpoint header
         hidden, layers, edge_dim, max_layers, max_inputs, num_classes, probes, data_probes, derived_probes, \

@@ -246,7 +246,24 @@ def _cli_class() -> type:
                 # a config may give one callback, not a list (LightningCLI allows it): a lone ModelCheckpoint raised
                 given = given if isinstance(given, list) else [given]
                 config["callbacks"] = [c for c in given if not isinstance(c, ModelCheckpoint)]
-            return super()._instantiate_trainer(config, callbacks)
+            if config.get("barebones"):
+                # barebones turns logging and checkpointing off, so the config's logger, log_every_n_steps and
+                # ModelCheckpoint callbacks are left out as above (its LearningRateMonitor by _before): Lightning's
+                # Trainer raised a ValueError traceback for each, and the config offers no way to remove them
+                from lightning.pytorch.callbacks import ModelCheckpoint
+
+                config["logger"], config["log_every_n_steps"] = False, 0
+                given = config.get("callbacks")
+                if given is not None:
+                    given = given if isinstance(given, list) else [given]
+                    config["callbacks"] = [c for c in given if not isinstance(c, ModelCheckpoint)]
+            try:
+                return super()._instantiate_trainer(config, callbacks)
+            except ValueError as e:  # another option barebones turns off, given too (e.g. fast_dev_run)
+                error = _barebones_error(e)
+                if error is None:
+                    raise
+                raise error from e
 
     return MetanetCLI
 
@@ -326,6 +343,23 @@ def _limit_error(e: Exception, trainer: Any) -> Exception | None:
     return ConfigError(f"--trainer.{option}={limit}: the {prefix} loader has {n} batch{'es' if n != 1 else ''}, "
                        f"and {limit} of it is less than one batch; give {valid} or a whole number of "
                        f"batches such as --trainer.{option}=1")
+
+
+def _barebones_error(e: Exception) -> Exception | None:
+    """A ConfigError for Lightning's "`Trainer(barebones=True, fast_dev_run=True)` was passed. Development run is
+    not meant for raw speed evaluation ..." (an option that barebones mode turns off, given too), naming the option
+    to drop; None for any other error."""
+    m = re.match(r"`Trainer\(barebones=True, (\w+)=(.*)\)` was passed\. (.+?) (?:can|is not) ", str(e))
+    if m is None:
+        return None
+    from metanet.errors import ConfigError
+
+    option, value = m[1], m[2]
+    # an object's repr (a profiler) is its class name: '<lightning....SimpleProfiler object at 0x...>'
+    value = (re.match(r"<([\w.]+) object", value) or [None, value])[1].rsplit(".", 1)[-1]
+    value = {"True": "true", "False": "false"}.get(value, value.strip("'\""))  # as a command line spells it
+    return ConfigError(f"--trainer.barebones=true turns off {m[3][0].lower() + m[3][1:]}, but "
+                       f"--trainer.{option}={value} was given too; drop one of them")
 
 
 def _last_checkpoint(trainer: Any) -> str | None:

@@ -96,6 +96,12 @@ _MAX_INPUT = 1e15
 #: largest float32 value (start_mix is one)
 _F32_MAX = float(torch.finfo(torch.float32).max)
 
+#: range of the options learned as float32 logarithms (ridge_lambda, sub_lambda, head_lambda, temperature,
+#: logit_lambda): each is exponentiated in float32 and multiplied by data-dependent factors (a trace scale, the
+#: 10x of :data:`HEAD_GRID`, a ridge solution), so 8 orders of float32's ~3.4e38 are left as headroom.
+#: temperature=1e60 wrote inf/NaN weights and head_lambda=1e38 NaN gradients, silently
+_LOG_OPTION_RANGE = (1e-30, 1e30)
+
 #: the classifier layer: ``"ridge"`` (the closed-form ridge solution, scaled by a learned temperature) or
 #: ``"logistic"`` (that solution refined by :func:`~metanet.writer.solvers.logistic` on the written network's own
 #: cross-entropy: a convex solve on the support set, shrunk towards the ridge solution by a learned penalty)
@@ -162,7 +168,8 @@ class Writer(nn.Module):
         head: the classifier layer, one of :data:`HEADS`.
         head_iters: bound-optimisation steps of the logistic head, 1 to 10**9
             (:data:`~metanet.errors.MAX_ITERATIONS`).
-        logit_lambda: the initial value of the logistic head's learned penalty.
+        logit_lambda: the initial value of the logistic head's learned penalty. It and the lambdas and temperature
+            above are learned as logarithms and must be from 1e-30 to 1e30.
         augment: ``"shift"``: a support set of at most ``augment_below`` examples per class whose inputs look like
             images (or signals) is conditioned on together with its copies shifted by one position
             (:mod:`metanet.writer.augment`); ``"none"``: never.
@@ -226,6 +233,10 @@ class Writer(nn.Module):
             except ConfigError:
                 # its own message, naming the writer; a 400-digit integer is cut short
                 raise ConfigError(f"Writer {name} must be a finite number {valid}, got {v!r:.40}") from None
+            lo, hi = _LOG_OPTION_RANGE
+            if positive and not lo <= v <= hi:
+                raise ConfigError(f"Writer {name} must be from {lo:g} to {hi:g} (it is learned as a float32 logarithm; "
+                                  f"beyond that range the written weights or their gradients overflow), got {v!r:.40}")
         self.augment, self.augment_below = augment, augment_below
         self.head, self.head_iters = head, head_iters
         f = len(EDGE_FEATURES)

@@ -172,7 +172,7 @@ def test_a_run_killed_in_its_first_epoch_resumes_from_last_ckpt(tmp_path):
     _fit(tmp_path / "killed", kill_at=2)
     last = tmp_path / "killed" / "last.ckpt"
     assert last.is_file()
-    assert torch.load(last, weights_only=False)["global_step"] == 2
+    assert torch.load(last, weights_only=True)["global_step"] == 2
     resumed = _fit(tmp_path / "killed", ckpt_path=str(last))
     full = _fit(tmp_path / "full")
     for (k, a), b in zip(full.writer.state_dict().items(), resumed.writer.state_dict().values()):
@@ -185,7 +185,7 @@ def test_the_best_checkpoint_holds_the_writer_its_validation_scored(tmp_path):
     _fit(tmp_path)
     best = [p for p in tmp_path.glob("*.ckpt") if p.name != "last.ckpt"]
     assert len(best) == 1
-    ck = torch.load(best[0], weights_only=False)
+    ck = torch.load(best[0], weights_only=True)
     assert ck["global_step"] % 3 == 0  # a validation ran after every 3 rounds (one epoch)
     assert best[0].name.startswith("best-")
 

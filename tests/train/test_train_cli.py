@@ -28,7 +28,7 @@ def _loop_args(tmp: Path, steps: int, *extra: str) -> list[str]:
 
 
 def _writer_of(ckpt: Path) -> dict[str, torch.Tensor]:
-    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)  # as metanet reads them: never unpickled
     return {k: v for k, v in state["state_dict"].items() if k.startswith("writer.")} | {"step": state["global_step"]}
 
 
