@@ -19,7 +19,7 @@ from metanet.tasks import resolve
 from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import check_fits
 
-__all__ = ["inspect", "weight_norms", "describe_weights", "robust_z"]
+__all__ = ["inspect", "weight_norms", "describe_weights", "robust_z", "nonfinite_neurons"]
 
 _PLACES = (
     ("top left", "top centre", "top right"),
@@ -65,7 +65,11 @@ def describe_weights(w: Tensor, image_shape: tuple[int, ...]) -> list[str]:
         part = (sign * img).clamp(min=0)
         cells = torch.stack([part[:, r, c].sum((1, 2)) for r in rows for c in cols], 1)  # (H, 9)
         share = cells / cells.sum(1, keepdim=True).clamp(min=1e-12)
-        ratio = share / share.mean(0, keepdim=True).clamp(min=1e-12)
+        ok = torch.isfinite(share).all(1)
+        # a neuron with a NaN/inf weight has no shares; the layer's average without it (it made every ratio NaN, and
+        # no neuron of the layer was described)
+        avg = share.mean(0, keepdim=True) if bool(ok.all()) else share[ok].mean(0, keepdim=True)
+        ratio = share / avg.clamp(min=1e-12)
         for j in range(w.shape[0]):
             ok = (share[j] >= 0.2) & (ratio[j] >= 1.3)
             if ok.any():
@@ -75,12 +79,49 @@ def describe_weights(w: Tensor, image_shape: tuple[int, ...]) -> list[str]:
 
 
 def robust_z(x: Tensor) -> Tensor:
-    """(x - median) / (1.4826 * MAD), 0 where the spread is 0."""
-    med = x.median()
-    mad = (x - med).abs().median() * 1.4826
+    """(x - median) / (1.4826 * MAD), 0 where the spread is 0; median and MAD of the finite values only (one NaN
+    neuron made both NaN, and every outlier score of its layer 0), so a non-finite value's own score is ±inf/NaN."""
+    ok = torch.isfinite(x)
+    f = x if bool(ok.all()) else x[ok]
+    if len(f) == 0:
+        return torch.zeros_like(x)
+    med = f.median()
+    mad = (f - med).abs().median() * 1.4826
     if not torch.isfinite(mad) or mad <= 1e-12:
         return torch.zeros_like(x)
     return (x - med) / mad
+
+
+def _kinds(t: Tensor) -> str:
+    """"NaN", "inf" or "NaN and inf": the non-finite values ``t`` holds ("" for none)."""
+    nan, inf = bool(t.isnan().any()), bool(t.isinf().any())
+    return " and ".join(w for w, has in (("NaN", nan), ("inf", inf)) if has)
+
+
+def nonfinite_neurons(v: NetView, layer: int, outputs: Tensor) -> list[str | None]:
+    """Per neuron of ``layer``: which of its numbers are not finite (``"NaN incoming weights, inf outputs"``), None
+    when all are. ``outputs``: its measured outputs ``(N, width)`` (activations of a network whose weights are all
+    finite can still overflow)."""
+    p = v.params()
+    L = v.layer(layer)
+    w = p[L.weight].detach()
+    b = p[L.bias].detach() if L.bias else None
+    if (bool(torch.isfinite(outputs).all()) and bool(torch.isfinite(w).all())
+            and (b is None or bool(torch.isfinite(b).all()))
+            and all(bool(torch.isfinite(p[c.weight]).all()) for c in L.consumers)):
+        return [None] * L.width  # the usual case, in one check per tensor
+    out: list[str | None] = []
+    for j in range(L.width):
+        parts = [(w[j], "incoming weights"), *(((b[j], "bias"),) if b is not None else ()),
+                 *((c.columns(p[c.weight].detach(), j), "outgoing weights") for c in L.consumers),
+                 (outputs[:, j], "outputs")]
+        said: dict[str, str] = {}  # one entry per name: several consumers' outgoing weights are one
+        for t, what in parts:
+            k = _kinds(t)
+            if k:
+                said[what] = k if what not in said or said[what] == k else "NaN and inf"
+        out.append(", ".join(f"{k} {what}" for what, k in said.items()) or None)
+    return out
 
 
 def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], str] | None, str]:
@@ -140,8 +181,9 @@ def inspect(
     ablation effect (change of accuracy overall and per class when it is zeroed; all neurons of a layer in one
     vectorised pass), the classes it supports (those losing at least ``support_threshold`` accuracy and at least
     two of their examples), a polysemanticity score (spread of classes among its ``top_k``-or-more top-activating
-    examples), an outlier score, a description of its input weights (first layer on image tasks) and the reader's
-    role (when ``reader`` — default: ``metanet.read`` if it exists — is available).
+    examples), an outlier score, a description of its input weights (first layer on image tasks), the reader's
+    role (when ``reader`` — default: ``metanet.read`` if it exists — is available) and which of its weights and
+    outputs are not finite (a network with a NaN or inf weight is measured, not refused: this is how to find it).
 
     Args:
         model: a metanet ``MLP`` (residual skips included), ``CNN`` (channels are the neurons) or a plain
@@ -230,6 +272,14 @@ def _class_names(task, given: Any) -> list[str]:
     return recorded_class_names(recorded, C) or own or numbers_only
 
 
+def _loss_change(ablated: float, base: float) -> float:
+    """The change of the loss when a neuron is zeroed. From a non-finite loss, inf - inf was NaN for every neuron,
+    which hid the one neuron whose zeroing brings the loss back: -inf for it, NaN where the loss stays non-finite."""
+    if math.isfinite(base):
+        return ablated - base
+    return -math.inf if math.isfinite(ablated) else math.nan
+
+
 def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: str, split: str, x: Tensor,
              y: Tensor, reader: Any, support_threshold: float, top_k: int, t0: float, names: list[str]) -> NeuronDB:
     """The measurements of :func:`inspect`, on a model in eval mode (``shape``, ``name``: the task's input shape
@@ -280,6 +330,7 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
         wl = params[L.weight].detach()
         reads_pixels = L.index == 1 and image and not L.conv and wl.dim() == 2 and wl.shape[1] == math.prod(shape)
         descs = describe_weights(wl, shape) if reads_pixels else None
+        broken = nonfinite_neurons(v, L.index, acts[L.index])
         layer_info[str(L.index)] = {"fan_in": L.fan_in, "activation": L.activation or "none", "width": H,
                                     "kind": L.kind, "skip": L.skip}
         for j in range(H):
@@ -299,7 +350,7 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
                 "selectivity": 0.0 if bool(dead[j]) else float(sel[j]),
                 "class_means": cm[:, j].tolist(),
                 "ablation_acc": float(abl.accuracy[j]) - base_acc,
-                "ablation_loss": float(abl.loss[j]) - base_loss,
+                "ablation_loss": _loss_change(float(abl.loss[j]), base_loss),
                 "ablation_per_class": dj.tolist(),
                 "supports": supports,
                 "support_strength": max(0.0, -float(torch.nan_to_num(dj, nan=0).min())),
@@ -309,6 +360,7 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
                 "outlier": float(outlier[j]),
                 "description": desc,
                 "role": roles.get((L.index, j)) if roles else None,
+                "nonfinite": broken[j],
             })
     meta = {
         "network": v.describe(), "family": v.family, "task": name, "split": split, "n": len(y),
@@ -317,4 +369,10 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
         "input_shape": list(shape), "support_threshold": support_threshold,
         "reader": reader_status, "layer_info": layer_info, "seconds": time.perf_counter() - t0,
     }
+    # NaN/inf in a tensor no hidden neuron's row covers (the output layer's bias, a norm layer's): named in meta,
+    # only when there are some (an ordinary network's meta stays as it was)
+    covered = {n for L in v.layers for n in (L.weight, L.bias, *(c.weight for c in L.consumers)) if n}
+    loose = {n: k for n, t in params.items() if n not in covered and (k := _kinds(t.detach()))}
+    if loose:
+        meta["nonfinite_params"] = loose
     return NeuronDB(rows, meta)

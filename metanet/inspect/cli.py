@@ -45,11 +45,13 @@ def _inspect(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps_json({"sqlite": str(paths["sqlite"]), "index": str(paths["index"]),
                           "pictures": [str(p) for p in pics], "neurons": len(db), "dead": dead, "outliers": outliers,
-                          "tensorboard": args.tensorboard, "meta": db.meta}))
+                          "tensorboard": args.tensorboard, "meta": db.meta, "nonfinite": db.nonfinite_lines()}))
         return 0
     m = db.meta
     print(f"{m['network']} on {m['task']}/{m['split']}: accuracy {m['accuracy']:.4f}, {len(db)} hidden neurons, "
           f"{dead} dead, {outliers} outliers")
+    for line in db.nonfinite_lines():  # before the groups: what makes every other figure doubtful
+        print(f"  not finite: {line}")
     for layer in db.layers:
         for g in db.groups(layer)[:3]:
             print(" ", db.group_line(layer, g)[2:].replace("**", ""))

@@ -62,7 +62,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "selectivity": ("REAL", "(mean on top class - mean on the others) / (|both| summed), in [-1, 1]"),
     "class_means": ("TEXT", "JSON: mean output per class"),
     "ablation_acc": ("REAL", "change of overall accuracy when the neuron is zeroed"),
-    "ablation_loss": ("REAL", "change of the mean cross-entropy when the neuron is zeroed"),
+    "ablation_loss": ("REAL", "change of the mean cross-entropy when the neuron is zeroed (when the network's loss "
+                              "is inf: -inf where zeroing makes it finite again, NULL where it stays inf)"),
     "ablation_per_class": ("TEXT", "JSON: change of each class's accuracy when the neuron is zeroed"),
     "supports": ("TEXT", "JSON: classes whose accuracy drops by at least the support threshold, and by at least two "
                          "of their examples, when zeroed"),
@@ -75,6 +76,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "outlier": ("REAL", "largest robust z-score within its layer of weight norms and activation tail"),
     "description": ("TEXT", "what its input weights look for (first layer on images) or what it fires on"),
     "role": ("TEXT", "role predicted by the reader (NULL when no reader is available)"),
+    "nonfinite": ("TEXT", "which of its numbers are NaN or inf, e.g. 'NaN incoming weights, NaN outputs' (NULL when "
+                          "all are finite)"),
 }
 _JSON = {"class_means", "ablation_per_class", "supports", "top_examples"}
 
@@ -110,6 +113,8 @@ class NeuronDB:
 
     def __init__(self, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         self.rows = sorted(rows, key=lambda r: (r["layer"], r["idx"]))
+        for r in self.rows:
+            r.setdefault("nonfinite", None)  # a database written before the column existed: all finite, as it was
         self.meta = meta
         self._at = {(r["layer"], r["idx"]): r for r in self.rows}
 
@@ -414,6 +419,35 @@ class NeuronDB:
             parts.append(f"reader: {r['role']}")
         return "  - " + "; ".join(p for p in parts if p)
 
+    def nonfinite_lines(self) -> list[str]:
+        """What is not finite in the network, for the top of ``INDEX.md`` and ``metanet inspect``'s output: one
+        line per neuron with NaN/inf weights (``"layer 1, neuron 3: NaN incoming weights, NaN outputs"``), one per
+        layer for the neurons whose outputs only are (their inputs carry it, or an overflow), and what a loss of inf
+        means for ``ablation_loss``. ``[]`` for a network whose numbers are all finite."""
+        def own(r: dict[str, Any]) -> bool:  # its own weights or bias (not only its outputs)
+            return any(w in r["nonfinite"] for w in ("weights", "bias"))
+
+        lines = [f"layer {r['layer']}, neuron {r['idx']}: {r['nonfinite']}" for r in self if r["nonfinite"] and own(r)]
+        for layer in self.layers:
+            only = [r for r in self.layer(layer) if r["nonfinite"] and not own(r)]
+            if only:
+                ns = [str(r["idx"]) for r in only]
+                kinds = sorted({r["nonfinite"] for r in only})
+                lines.append(f"layer {layer}, {'neuron' if len(ns) == 1 else 'neurons'} {', '.join(ns[:12])}"
+                             f"{f', ... ({len(ns)} in all)' if len(ns) > 12 else ''}: {'; '.join(kinds)} (own "
+                             "weights finite: from an earlier layer, or an overflow)")
+        loose = self.meta.get("nonfinite_params") or {}
+        lines += [f"parameter {n} (no hidden neuron's): {k}" for n, k in loose.items()]
+        loss = self.meta.get("loss", 0.0)
+        if loss is None or (isinstance(loss, float) and not math.isfinite(loss)):  # null once saved: NaN or inf
+            fixes = [f"layer {r['layer']}, neuron {r['idx']}" for r in self if r["ablation_loss"] == -math.inf]
+            lines.append("the loss on this split is not finite (NaN or inf logits), so `ablation_loss` is -inf where "
+                         "zeroing one neuron makes it finite again and NaN (NULL) where it stays non-finite; the "
+                         "accuracy effects are measured as usual" + (
+                             f"; zeroing {'; '.join(fixes[:8])}{'; ...' if len(fixes) > 8 else ''} alone makes it "
+                             "finite again" if fixes else "; zeroing no single neuron makes it finite"))
+        return lines
+
     def index_md(self) -> str:
         """The human-readable index: what each section of the network does."""
         m = self.meta
@@ -425,6 +459,13 @@ class NeuronDB:
             f"{acc:.4f}, {len(self)} hidden neurons in {len(self.layers)} layer(s), "
             f"{sum(1 for r in self if r['dead'])} dead." if acc is not None else "",
             "",
+        ]
+        broken = self.nonfinite_lines()
+        if broken:  # first: the numbers below are measured on a network that computes NaN or inf
+            lines += ["**Not finite** (NaN or inf; a neuron's statistics below are NaN or inf where its numbers are):",
+                      "",
+                      *(f"- {b}" for b in broken), ""]
+        lines += [
             "Per-class accuracy: " + ", ".join(
                 f"{self._cls(c)} {a:.3f}" for c, a in enumerate(m.get("per_class", [])) if a is not None),
             "",

@@ -422,7 +422,10 @@ class NetView:
                 # the width spelt out: with K = 0 variants a -1 is ambiguous (a raw RuntimeError)
                 shape = (kvar, 1, st.layer.width, 1, 1) if st.layer.conv else (kvar, 1, st.layer.width)
                 zk = z.view(kvar, n, *z.shape[1:]) if fanned else z.unsqueeze(0)
-                z = (zk * m.view(shape)).reshape(kvar * n, *z.shape[1:])
+                zm = zk * m.view(shape)
+                if not bool(torch.isfinite(zk).all()):  # NaN * 0 is NaN: a zeroed NaN/inf neuron must output 0, as
+                    zm = torch.where(m.view(shape) == 0, 0, zm)  # removing it (zero weights in) does; else as before
+                z = zm.reshape(kvar * n, *z.shape[1:])
                 if not fanned:
                     if st.layer.skip:  # the residual stream is read by post(): fan it out too
                         h = h.unsqueeze(0).expand(kvar, *h.shape).reshape(kvar * n, *h.shape[1:])

@@ -12,7 +12,7 @@ from pathlib import Path
 from metanet.errors import TaskError
 
 from .idx import IDX_FILES, find_idx_files, load_idx_folder
-from .sources import canonical_base
+from .sources import CACHE_DIR, canonical_base
 
 __all__ = ["download", "DOWNLOADS", "default_root"]
 
@@ -70,31 +70,55 @@ def download(name: str, root: str | os.PathLike | None = None, *, timeout: float
         raise TaskError(f"cannot download {name!r}; downloadable: {', '.join(DOWNLOADS)}")
     base_url, files = DOWNLOADS[key]
     folder = (Path(root).expanduser() if root is not None else default_root()) / key
+    # what is in the way of a file is told before any download: it failed after one as "could not download
+    # <url>: Is a directory", blaming the network
+    blocked = [f for f in files if (folder / f).is_dir()]
+    if blocked:
+        raise TaskError(f"cannot download {key!r} into {folder}: {', '.join(blocked)} "
+                        f"{'is a folder' if len(blocked) == 1 else 'are folders'}, not the file; move "
+                        f"{'it' if len(blocked) == 1 else 'them'} away and call download({key!r}) again")
+    # the folders this call creates: removed again if it fails before any file is in them (an empty <root>/<name>/
+    # was left behind)
+    made = [p for p in (folder, *folder.parents) if not p.exists() and not p.is_symlink()]
+    # the way without network, said where it matters: which files, where (and how get() finds them there)
+    found_there = folder.parent.resolve() in {default_root().resolve(), CACHE_DIR.expanduser().resolve()}
+    offline = (f"; without network, put the four IDX files {', '.join(files)} (or unpacked, without .gz) into "
+               f"{folder} by hand" + ("" if found_there else f" and set METANET_DATA={folder.parent} so that "
+                                                            "metanet.tasks.get finds them"))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:  # root is a file, read-only, ...
-        raise TaskError(f"cannot create the download folder {folder}: {e}; pass root= a writable folder") from e
-    for fname, md5 in files.items():
-        target = folder / fname
-        if target.is_file():
-            continue
         try:
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=folder)
-        except OSError as e:
-            raise TaskError(f"cannot write into {folder}: {e}; pass root= a writable folder") from e
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(base_url + fname, timeout=timeout) as resp:
-                for block in iter(lambda: resp.read(1 << 20), b""):
-                    out.write(block)
-            got = _md5(tmp)
-            if got != md5:
-                raise TaskError(f"downloaded {base_url + fname} has MD5 {got}, expected {md5}; try again later")
-            os.replace(tmp, target)
-        except (OSError, http.client.HTTPException) as e:  # HTTPException: e.g. IncompleteRead, a cut connection
-            raise TaskError(f"could not download {base_url + fname}: {e}") from e
-        finally:
-            tmp.unlink(missing_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # root is a file, read-only, ...
+            raise TaskError(f"cannot create the download folder {folder}: {e}; pass root= a writable folder") from e
+        for fname, md5 in files.items():
+            target = folder / fname
+            if target.is_file():
+                continue
+            try:
+                fd, tmp_name = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=folder)
+            except OSError as e:
+                raise TaskError(f"cannot write into {folder}: {e}; pass root= a writable folder") from e
+            tmp = Path(tmp_name)
+            try:
+                with os.fdopen(fd, "wb") as out, urllib.request.urlopen(base_url + fname, timeout=timeout) as resp:
+                    for block in iter(lambda: resp.read(1 << 20), b""):
+                        out.write(block)
+                got = _md5(tmp)
+                if got != md5:
+                    raise TaskError(f"downloaded {base_url + fname} has MD5 {got}, expected {md5}; try again later"
+                                    f"{offline}")
+                os.replace(tmp, target)
+            except (OSError, http.client.HTTPException) as e:  # HTTPException: e.g. IncompleteRead, a cut connection
+                raise TaskError(f"could not download {base_url + fname}: {e}{offline}") from e
+            finally:
+                tmp.unlink(missing_ok=True)
+    except BaseException:
+        for p in made:  # deepest first; rmdir stops at a folder that holds something (a file downloaded already)
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
     found = find_idx_files(folder)
     assert found is not None
     try:
