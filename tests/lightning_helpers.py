@@ -3,10 +3,48 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 import lightning as L
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_writer_fit(tmp: Path, *extra: str, max_steps: int = 2, logger: bool | None = True,
+                    limit_val_batches: int | None = 1, quiet: bool = True, configs: Sequence[Path] = (),
+                    model: Mapping[str, object] | None = None) -> list[str]:
+    """The arguments of ``metanet train fit -c train/writer.yaml`` at toy size (one digits task a step, one val
+    episode, one epoch of ``max_steps`` steps), exporting to ``tmp/writer.safetensors``.
+
+    Args:
+        extra: more arguments, given last (so they override the ones here).
+        logger: ``True`` keeps the config's TensorBoardLogger, writing under ``tmp/runs``; ``False`` turns it off;
+            ``None`` gives no logger option (the caller's ``extra`` does).
+        limit_val_batches: ``None`` leaves the config's (for tests of the ``limit_*`` options themselves).
+        quiet: ``False`` leaves the config's progress bar and model summary (``--trainer.barebones`` turns those
+            off and refuses them given too).
+        configs: more ``-c`` files, after ``train/writer.yaml``.
+        model: more ``--model.init_args`` options; they replace ``hidden=8`` / ``message=4`` where they name them.
+    """
+    args = ["fit", "-c", str(ROOT / "train" / "writer.yaml")]
+    for c in configs:
+        args += ["-c", str(c)]
+    args.append(f"--trainer.max_steps={max_steps}")
+    if limit_val_batches is not None:
+        args.append(f"--trainer.limit_val_batches={limit_val_batches}")
+    if logger is False:
+        args.append("--trainer.logger=false")
+    if quiet:
+        args += ["--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false"]
+    args.append(f"--trainer.default_root_dir={tmp}")
+    if logger:
+        args.append(f"--trainer.logger.init_args.save_dir={tmp / 'runs'}")
+    args.append(f"--model.init_args.export={tmp / 'writer.safetensors'}")
+    args += [f"--model.init_args.{k}={v}" for k, v in {"hidden": 8, "message": 4, **(model or {})}.items()]
+    return [*args, "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_step=1",
+            "--data.init_args.shots_max=10", "--data.init_args.val_episodes=1",
+            f"--data.init_args.steps_per_epoch={max_steps}", *extra]
 
 
 def check_smoke_run_keeps_the_export(tmp_path: Path, make: Callable[[str], tuple[L.LightningModule, Any]],

@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
+from lightning_helpers import tiny_writer_fit
 from metanet.errors import ConfigError
 from metanet.nets import build
 from metanet.reader import Reader
 from metanet.writer import Writer
 
-ROOT = Path(__file__).resolve().parents[1]
 LOG_OPTIONS = ["ridge_lambda", "sub_lambda", "head_lambda", "temperature", "logit_lambda"]
 
 
@@ -94,20 +93,11 @@ def test_reader_task_evidence_in_range_never_picks_a_masked_task(kappa):
 
 
 # --- metanet train fit --trainer.barebones=true ----------------------------------------------------------------------
-def _writer_fit(tmp: Path, *extra: str) -> list[str]:
-    return ["fit", "-c", str(ROOT / "train" / "writer.yaml"), "--trainer.max_steps=2", "--trainer.limit_val_batches=1",
-            f"--trainer.default_root_dir={tmp}", f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
-            f"--model.init_args.export={tmp / 'writer.safetensors'}", "--model.init_args.hidden=8",
-            "--model.init_args.message=4", "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_step=1",
-            "--data.init_args.shots_max=10", "--data.init_args.val_episodes=1", "--data.init_args.steps_per_epoch=2",
-            *extra]
-
-
 def test_barebones_leaves_out_the_configs_logger_and_checkpoints(tmp_path):
     from metanet.train import cli_main
 
     # was Lightning's "`Trainer(barebones=True, logger=<...TensorBoardLogger ...>)` was passed" ValueError traceback
-    assert cli_main(_writer_fit(tmp_path, "--trainer.barebones=true")) == 0
+    assert cli_main(tiny_writer_fit(tmp_path, "--trainer.barebones=true", quiet=False)) == 0
     assert (tmp_path / "writer.safetensors").is_file()
     assert not (tmp_path / "runs").exists() and not list(tmp_path.rglob("*.ckpt"))  # no logs, no checkpoints
 
@@ -121,7 +111,7 @@ def test_barebones_leaves_out_the_configs_logger_and_checkpoints(tmp_path):
 def test_barebones_with_an_option_it_turns_off_is_one_error_line(tmp_path, capsys, flag, line):
     from metanet.train import cli_main
 
-    assert cli_main(_writer_fit(tmp_path, "--trainer.barebones=true", flag)) == 2
+    assert cli_main(tiny_writer_fit(tmp_path, "--trainer.barebones=true", flag, quiet=False)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"metanet: error: --trainer.barebones=true {line}; drop one of them", err[-3:]
     assert not (tmp_path / "writer.safetensors").exists()

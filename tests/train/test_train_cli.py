@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from lightning_helpers import tiny_writer_fit
 from metanet.train import cli_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,13 +78,8 @@ def test_stages_a_module_does_not_have_are_one_error_line(tmp_path, tiny_zoo, ca
 
 
 def _writer_args(tmp: Path, *extra: str) -> list[str]:
-    return ["fit", "-c", str(ROOT / "train" / "writer.yaml"), "--trainer.max_steps=1",
-            "--trainer.limit_val_batches=1", "--trainer.enable_progress_bar=false",
-            "--trainer.enable_model_summary=false", f"--trainer.default_root_dir={tmp}",
-            f"--model.init_args.export={tmp / 'writer.safetensors'}", "--model.init_args.hidden=8",
-            "--model.init_args.message=4", "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_step=1",
-            "--data.init_args.shots_max=10", "--data.init_args.val_episodes=1", "--data.init_args.steps_per_epoch=1",
-            *extra]
+    # no logger option: each caller (also in test_train_tensorboard, test_train_logs, ...32) gives its own
+    return tiny_writer_fit(tmp, *extra, max_steps=1, logger=None)
 
 
 def test_writer_run_config_can_be_run_again(tmp_path):

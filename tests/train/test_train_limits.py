@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lightning_helpers import tiny_writer_fit
 from metanet.errors import ConfigError
 from metanet.train import _limit_error, cli_main
 
@@ -21,16 +22,6 @@ def _reader_args(tmp: Path, zoo: Path, *extra: str) -> list[str]:
             f"--model.init_args.export={tmp / 'reader.safetensors'}", f"--data.init_args.zoos=[{zoo}]",
             "--data.init_args.max_nets=16", "--data.init_args.exclude_archs=[]", "--model.init_args.hidden=8",
             "--model.init_args.layers=1", "--model.init_args.scan_steps=0", *extra]
-
-
-def _writer_args(tmp: Path, *extra: str) -> list[str]:
-    # one training episode batch an epoch (steps_per_epoch=1), one val batch (val_episodes=1)
-    return ["fit", "-c", str(ROOT / "train" / "writer.yaml"), "--trainer.max_steps=1", "--trainer.logger=false",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp}", f"--model.init_args.export={tmp / 'writer.safetensors'}",
-            "--model.init_args.hidden=8", "--model.init_args.message=4", "--data.init_args.bases=[digits]",
-            "--data.init_args.tasks_per_step=1", "--data.init_args.shots_max=10", "--data.init_args.val_episodes=1",
-            "--data.init_args.steps_per_epoch=1", *extra]
 
 
 def _loop_args(tmp: Path, *extra: str) -> list[str]:
@@ -65,7 +56,8 @@ def test_reader_train_fraction_of_one_batch_is_one_error_line(tmp_path, tiny_zoo
     (("--trainer.overfit_batches=0.5",), "overfit_batches"),  # Lightning's limit of both loaders then
 ])
 def test_writer_fractions_that_leave_no_batch_are_one_error_line(tmp_path, capsys, extra, option):
-    assert cli_main(_writer_args(tmp_path, *extra)) == 2
+    # one training episode batch an epoch, one val batch; the config's limit_val_batches, not the helper's 1
+    assert cli_main(tiny_writer_fit(tmp_path, *extra, max_steps=1, logger=False, limit_val_batches=None)) == 2
     err = _one_error_line(capsys)
     assert f"--trainer.{option}=0.5: the " in err and f"such as --trainer.{option}=1" in err, err
     assert not list(tmp_path.rglob("*.ckpt")) and not (tmp_path / "writer.safetensors").exists()

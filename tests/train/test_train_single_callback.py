@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lightning_helpers import tiny_writer_fit
 from metanet.train import cli_main
-
-ROOT = Path(__file__).resolve().parents[2]
 
 ONE_CALLBACK = """\
 trainer:
@@ -21,13 +20,7 @@ trainer:
 
 def _args(tmp: Path, *extra: str) -> list[str]:
     (tmp / "one.yaml").write_text(ONE_CALLBACK)
-    return ["fit", "-c", str(ROOT / "train" / "writer.yaml"), "-c", str(tmp / "one.yaml"), "--trainer.max_steps=1",
-            "--trainer.limit_val_batches=1", "--trainer.logger=false", "--trainer.enable_progress_bar=false",
-            "--trainer.enable_model_summary=false", f"--trainer.default_root_dir={tmp}",
-            f"--model.init_args.export={tmp / 'writer.safetensors'}", "--model.init_args.hidden=8",
-            "--model.init_args.message=4", "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_step=1",
-            "--data.init_args.shots_max=10", "--data.init_args.val_episodes=1", "--data.init_args.steps_per_epoch=1",
-            *extra]
+    return tiny_writer_fit(tmp, *extra, max_steps=1, logger=False, configs=[tmp / "one.yaml"])
 
 
 def test_a_single_checkpoint_callback_is_left_out_without_checkpointing(tmp_path):

@@ -10,22 +10,14 @@ from pathlib import Path
 import lightning as L
 import pytest
 
+from lightning_helpers import tiny_writer_fit
 from metanet.errors import ConfigError
 from metanet.train import cli_main
 from metanet.train.stage import check_precision
 from metanet.writer.lightning import EpisodeDataModule, WriterModule
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _writer(tmp: Path, *extra: str) -> list[str]:
-    return ["fit", "-c", str(ROOT / "train" / "writer.yaml"), "--trainer.max_steps=2", "--trainer.limit_val_batches=1",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp}", f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
-            f"--model.init_args.export={tmp / 'writer.safetensors'}", "--model.init_args.hidden=8",
-            "--model.init_args.message=4", "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_step=1",
-            "--data.init_args.shots_max=10", "--data.init_args.val_episodes=1", "--data.init_args.steps_per_epoch=2",
-            *extra]
+_writer = tiny_writer_fit  # the name test_train_trainer_options_more imports
 
 
 def _loop(tmp: Path, *extra: str) -> list[str]:

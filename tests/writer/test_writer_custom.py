@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import metanet
+from lightning_helpers import tiny_writer_fit
 from metanet.checkpoints import save_module
 from metanet.cli import main
 from metanet.train import cli_main
@@ -77,17 +78,6 @@ def test_a_header_length_starting_with_0x80_is_still_a_safetensors_checkpoint(tm
         assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), w.state_dict().values()))
 
 
-def _writer_fit(tmp: Path) -> list[str]:
-    return ["fit", "-c", str(ROOT / "train" / "writer.yaml"), "--trainer.max_steps=1",
-            "--trainer.limit_val_batches=1", "--trainer.enable_progress_bar=false",
-            "--trainer.enable_model_summary=false", f"--trainer.default_root_dir={tmp}",
-            f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
-            f"--model.init_args.export={tmp / 'writer.safetensors'}",
-            *(f"--model.init_args.{k}={v}" for k, v in OPTIONS.items()),
-            "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_step=1", "--data.init_args.shots_max=10",
-            "--data.init_args.val_episodes=1", "--data.init_args.steps_per_epoch=1"]
-
-
 def _loop_fit(tmp: Path, writer: Path) -> list[str]:
     return ["fit", "-c", str(ROOT / "train" / "loop.yaml"), "--trainer.max_steps=1",
             "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
@@ -101,7 +91,7 @@ def _loop_fit(tmp: Path, writer: Path) -> list[str]:
 def test_a_lightning_checkpoint_keeps_every_option_through_improve_and_the_loop_stage(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Lightning's advice on workers and logging intervals
-        assert cli_main(_writer_fit(tmp_path / "w")) == 0
+        assert cli_main(tiny_writer_fit(tmp_path / "w", max_steps=1, model=OPTIONS)) == 0
     export = Writer.load(tmp_path / "w" / "writer.safetensors")
     assert {k: export.config()[k] for k in OPTIONS} == OPTIONS
     ckpts = sorted((tmp_path / "w" / "runs").rglob("*.ckpt"))
