@@ -260,3 +260,19 @@ def test_save_module_refuses_metadata_json_cannot_hold(tmp_path):
     with pytest.raises(MetanetError, match="'x'"):
         save_module(_Probe(), tmp_path / "p.safetensors", "probe", {"n": 2}, x=object())
     assert os.listdir(tmp_path) == []
+
+
+def test_a_checkpoint_of_another_versions_layers_says_so(tmp_path):
+    # a writer shipped by an earlier version (layers renamed since, config keys the same) was "tensors [...] are
+    # missing, unexpected or of another shape", without saying why or what to do
+    with safe_open(str(shipped("writer")), "pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        meta = f.metadata()
+    old = sorted(tensors)[0]
+    tensors["an_old_layer.weight"] = tensors.pop(old)
+    path = tmp_path / "old.safetensors"
+    save_file(tensors, str(path), metadata=meta)
+    with pytest.raises(CheckpointError, match=r"are missing, unexpected or of another shape; it was written by a "
+                                              r"metanet version whose Writer had other layers: load it with the "
+                                              r"version that wrote it"):
+        Writer.load(path)

@@ -138,8 +138,12 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
     if want != shapes:
         diff = sorted(k for k in set(want) | set(shapes) if want.get(k) != shapes.get(k))
+        # the config has every key, but the layers differ: a file of another metanet version (a writer shipped
+        # months ago), which the message did not say
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__} built from its config: tensors "
-                              f"{diff[:4]} are missing, unexpected or of another shape")
+                              f"{diff[:4]} are missing, unexpected or of another shape; it was written by a "
+                              f"metanet version whose {cls.__name__} had other layers: load it with the version "
+                              "that wrote it, or train a new one with this version")
     try:
         with safe_open(str(path), framework="pt") as f:
             state = {k: f.get_tensor(k) for k in f.keys()}
