@@ -47,6 +47,34 @@ def tiny_writer_fit(tmp: Path, *extra: str, max_steps: int = 2, logger: bool | N
             f"--data.init_args.steps_per_epoch={max_steps}", *extra]
 
 
+def tiny_loop_fit(tmp: Path, *extra: str, max_steps: int = 1, logger: bool = True, rounds_per_epoch: int = 2,
+                  model: Mapping[str, object] | None = None) -> list[str]:
+    """The arguments of ``metanet train fit -c train/loop.yaml`` at toy size (a fresh writer of hidden=8 /
+    message=4 instead of the shipped one, two candidates, one digits task a round, one held-out task), stopping after
+    ``max_steps`` rounds and exporting to ``tmp/loop.safetensors``.
+
+    Args:
+        extra: more arguments, given last (so they override the ones here).
+        logger: ``True`` keeps the config's TensorBoardLogger, writing under ``tmp/runs``; ``False`` turns it off.
+        rounds_per_epoch: the rounds of an epoch; the held-out tasks are scored at the end of each.
+        model: more ``--model.init_args`` options; they replace ``writer=null``, ``hidden=8``, ``message=4`` and
+            ``candidates=2`` where they name them, and come after them otherwise.
+    """
+    args = ["fit", "-c", str(ROOT / "train" / "loop.yaml"), f"--trainer.max_steps={max_steps}"]
+    if not logger:
+        args.append("--trainer.logger=false")
+    args += ["--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
+             f"--trainer.default_root_dir={tmp}"]
+    if logger:
+        args.append(f"--trainer.logger.init_args.save_dir={tmp / 'runs'}")
+    args.append(f"--model.init_args.export={tmp / 'loop.safetensors'}")
+    options = {"writer": "null", "hidden": 8, "message": 4, "candidates": 2, **(model or {})}
+    args += [f"--model.init_args.{k}={v}" for k, v in options.items()]
+    return [*args, "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_round=1",
+            f"--data.init_args.rounds_per_epoch={rounds_per_epoch}", "--data.init_args.heldout_tasks=1",
+            "--data.init_args.shots_max=10", "--data.init_args.query=10", *extra]
+
+
 def check_smoke_run_keeps_the_export(tmp_path: Path, make: Callable[[str], tuple[L.LightningModule, Any]],
                                      kind: str) -> Path:
     """A ``fast_dev_run`` must not overwrite an earlier run's real export (Lightning writes no checkpoints or logs

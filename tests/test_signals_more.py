@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import metanet.cli as cli
+from lightning_helpers import tiny_loop_fit
 from metanet.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,16 +62,8 @@ sys.exit(main(sys.argv[2:]))
 @pytest.mark.parametrize("point", ["setup", "export"])
 def test_sigterm_in_train_fit_outside_lightnings_handler_cleans_up(point, tmp_path):
     export = tmp_path / "loop.safetensors"
-    args = ["train", "fit", "-c", ROOT / "train" / "loop.yaml", "--trainer.max_steps=1",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp_path}", f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
-            f"--model.init_args.export={export}", "--model.init_args.writer=null",
-            "--model.init_args.hidden=8", "--model.init_args.message=4", "--model.init_args.candidates=2",
-            "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_round=1",
-            "--data.init_args.rounds_per_epoch=2", "--data.init_args.heldout_tasks=1",
-            "--data.init_args.shots_max=10", "--data.init_args.query=10"]
-    p = subprocess.Popen([sys.executable, "-c", _HOLD, point, *map(str, args)], cwd=tmp_path, env=_env(),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-c", _HOLD, point, "train", *tiny_loop_fit(tmp_path)], cwd=tmp_path,
+                         env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         lines = []
         for line in p.stderr:  # blocks until the held point is reached (or the process ends)

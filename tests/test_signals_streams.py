@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from lightning_helpers import tiny_loop_fit
 from process_helpers import committed_units
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,15 +132,7 @@ def test_sigterm_while_the_output_file_is_written_leaves_no_temporary(tmp_path):
 def test_sigterm_during_train_fit_is_exit_143_with_the_checkpoint_kept(tmp_path):
     # Lightning stops the fit at the end of the batch; its SystemExit had code None: exit code 0, as if finished
     runs = tmp_path / "runs"
-    args = ["train", "fit", "-c", ROOT / "train" / "loop.yaml", "--trainer.max_steps=100000",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp_path}", f"--trainer.logger.init_args.save_dir={runs}",
-            f"--model.init_args.export={tmp_path / 'loop.safetensors'}", "--model.init_args.writer=null",
-            "--model.init_args.hidden=8", "--model.init_args.message=4", "--model.init_args.candidates=2",
-            "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_round=1",
-            "--data.init_args.rounds_per_epoch=2", "--data.init_args.heldout_tasks=1",
-            "--data.init_args.shots_max=10", "--data.init_args.query=10"]
-    run = _Run(_metanet(*args), tmp_path)
+    run = _Run(_metanet("train", *tiny_loop_fit(tmp_path, max_steps=100000)), tmp_path)
     last = runs / "loop" / "version_0" / "checkpoints" / "last.ckpt"
     run.wait_for(last.exists, "last.ckpt")
     assert run.terminate() == 143, run.err()

@@ -14,12 +14,11 @@ import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
+from lightning_helpers import tiny_loop_fit
 from metanet.errors import CheckpointError, ConfigError
 from metanet.loop.lightning import LoopDataModule, LoopModule
 from metanet.train import cli_main
 from metanet.writer import Writer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _data():
@@ -122,15 +121,7 @@ def test_writer_options_configure_the_fresh_writer_and_are_checked():
 
 
 def test_writer_options_through_the_loop_config(tmp_path):
-    args = ["fit", "-c", str(ROOT / "train" / "loop.yaml"), "--trainer.max_steps=1",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp_path}", f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
-            f"--model.init_args.export={tmp_path / 'loop.safetensors'}", "--model.init_args.writer=null",
-            "--model.init_args.hidden=8", "--model.init_args.message=4", "--model.init_args.candidates=2",
-            "--model.init_args.writer_options={steps: 2, augment: none}",
-            "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_round=1",
-            "--data.init_args.rounds_per_epoch=2", "--data.init_args.heldout_tasks=1",
-            "--data.init_args.shots_max=10", "--data.init_args.query=10"]
+    args = tiny_loop_fit(tmp_path, model={"writer_options": "{steps: 2, augment: none}"})
     assert cli_main(args) == 0
     cfg = Writer.load(tmp_path / "loop.safetensors").config()
     assert (cfg["hidden"], cfg["steps"], cfg["augment"]) == (8, 2, "none")

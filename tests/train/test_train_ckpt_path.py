@@ -7,23 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from lightning_helpers import tiny_loop_fit
 from metanet.cli import main
 from metanet.train import _check_ckpt_path, cli_main
 from metanet.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def _loop_args(tmp: Path, *extra: str) -> list[str]:
     # train/loop.yaml at toy size, no shipped writer: a fit step takes well under a second
-    return ["fit", "-c", str(ROOT / "train" / "loop.yaml"), "--trainer.max_steps=1",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp}", f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
-            f"--model.init_args.export={tmp / 'loop.safetensors'}", "--model.init_args.writer=null",
-            "--model.init_args.hidden=8", "--model.init_args.message=4", "--model.init_args.candidates=2",
-            "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_round=1",
-            "--data.init_args.rounds_per_epoch=1", "--data.init_args.heldout_tasks=1",
-            "--data.init_args.shots_max=10", "--data.init_args.query=10", *extra]
+    return tiny_loop_fit(tmp, *extra, rounds_per_epoch=1)
 
 
 def test_fast_dev_run_writes_no_checkpoint(tmp_path, monkeypatch):

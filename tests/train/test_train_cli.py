@@ -10,22 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from lightning_helpers import tiny_writer_fit
+from lightning_helpers import tiny_loop_fit, tiny_writer_fit
 from metanet.train import cli_main
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOP = str(ROOT / "train" / "loop.yaml")
-
-
-def _loop_args(tmp: Path, steps: int, *extra: str) -> list[str]:
-    return ["fit", "-c", str(ROOT / "train" / "loop.yaml"), f"--trainer.max_steps={steps}",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp}", f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
-            f"--model.init_args.export={tmp / 'loop.safetensors'}", "--model.init_args.writer=null",
-            "--model.init_args.hidden=8", "--model.init_args.message=4", "--model.init_args.candidates=2",
-            "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_round=1",
-            "--data.init_args.rounds_per_epoch=2", "--data.init_args.heldout_tasks=1",
-            "--data.init_args.shots_max=10", "--data.init_args.query=10", *extra]
 
 
 def _writer_of(ckpt: Path) -> dict[str, torch.Tensor]:
@@ -36,12 +25,12 @@ def _writer_of(ckpt: Path) -> dict[str, torch.Tensor]:
 def test_fit_ckpt_path_last_resumes_the_latest_run(tmp_path):
     # train/loop.yaml's TensorBoardLogger gives every run a new version directory: Lightning's own "last" looked
     # only in the new (empty) one, warned, and trained from scratch
-    assert cli_main(_loop_args(tmp_path / "a", 3)) == 0
-    assert cli_main(_loop_args(tmp_path / "b", 1)) == 0  # "killed" after its first round
+    assert cli_main(tiny_loop_fit(tmp_path / "a", max_steps=3)) == 0
+    assert cli_main(tiny_loop_fit(tmp_path / "b")) == 0  # "killed" after its first round
     # another seed: only the restored weights (not a fresh initialisation) can give the uninterrupted run's
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert cli_main(_loop_args(tmp_path / "b", 3, "--ckpt_path=last", "--seed_everything=1")) == 0
+        assert cli_main(tiny_loop_fit(tmp_path / "b", "--ckpt_path=last", "--seed_everything=1", max_steps=3)) == 0
     assert not [w for w in caught if "no last checkpoint" in str(w.message)]
     full = _writer_of(tmp_path / "a" / "runs" / "loop" / "version_0" / "checkpoints" / "last.ckpt")
     resumed = _writer_of(tmp_path / "b" / "runs" / "loop" / "version_1" / "checkpoints" / "last.ckpt")
@@ -67,8 +56,8 @@ def test_reader_test_stage_scores_the_test_split(tmp_path, tiny_zoo, capsys):
 
 def test_stages_a_module_does_not_have_are_one_error_line(tmp_path, tiny_zoo, capsys):
     for args, who in ((_reader_args("predict", tmp_path, tiny_zoo), "ReaderDataModule"),
-                      (["test" if a == "fit" else a for a in _loop_args(tmp_path, 1)], "LoopModule"),
-                      (["predict" if a == "fit" else a for a in _loop_args(tmp_path, 1)], "LoopModule")):
+                      (["test" if a == "fit" else a for a in tiny_loop_fit(tmp_path)], "LoopModule"),
+                      (["predict" if a == "fit" else a for a in tiny_loop_fit(tmp_path)], "LoopModule")):
         capsys.readouterr()
         assert cli_main(args) == 2, args[0]
         # Lightning's own INFO log lines (seed, accelerators) reach stderr when nothing configured logging before
@@ -77,15 +66,11 @@ def test_stages_a_module_does_not_have_are_one_error_line(tmp_path, tiny_zoo, ca
         assert len(err) == 1 and err[0].startswith("metanet: error: ") and who in err[0], err
 
 
-def _writer_args(tmp: Path, *extra: str) -> list[str]:
-    # no logger option: each caller (also in test_train_tensorboard, test_train_logs, ...32) gives its own
-    return tiny_writer_fit(tmp, *extra, max_steps=1, logger=None)
-
-
 def test_writer_run_config_can_be_run_again(tmp_path):
     # LightningCLI saves each run's config.yaml to re-run it; StochasticWeightAveraging's default device (a
     # torch.device) was saved as "Unable to serialize instance cpu", and a fit from that file crashed when SWA began
-    assert cli_main(_writer_args(tmp_path, f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}")) == 0
+    save_dir = f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}"
+    assert cli_main(tiny_writer_fit(tmp_path, save_dir, max_steps=1, logger=None)) == 0
     saved = (tmp_path / "runs" / "writer" / "version_0" / "config.yaml").read_text()
     assert "Unable to serialize" not in saved
 
@@ -93,7 +78,7 @@ def test_writer_run_config_can_be_run_again(tmp_path):
 def test_writer_fits_without_a_logger(tmp_path):
     # train/writer.yaml's LearningRateMonitor raised "Cannot use `LearningRateMonitor` callback with `Trainer` that
     # has no logger" once training started
-    assert cli_main(_writer_args(tmp_path, "--trainer.logger=false")) == 0
+    assert cli_main(tiny_writer_fit(tmp_path, "--trainer.logger=false", max_steps=1, logger=None)) == 0
     assert (tmp_path / "writer.safetensors").is_file()
 
 

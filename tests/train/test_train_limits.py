@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lightning_helpers import tiny_writer_fit
+from lightning_helpers import tiny_loop_fit, tiny_writer_fit
 from metanet.errors import ConfigError
 from metanet.train import _limit_error, cli_main
 
@@ -22,17 +22,6 @@ def _reader_args(tmp: Path, zoo: Path, *extra: str) -> list[str]:
             f"--model.init_args.export={tmp / 'reader.safetensors'}", f"--data.init_args.zoos=[{zoo}]",
             "--data.init_args.max_nets=16", "--data.init_args.exclude_archs=[]", "--model.init_args.hidden=8",
             "--model.init_args.layers=1", "--model.init_args.scan_steps=0", *extra]
-
-
-def _loop_args(tmp: Path, *extra: str) -> list[str]:
-    # the held-out tasks are scored in one val batch
-    return ["fit", "-c", str(ROOT / "train" / "loop.yaml"), "--trainer.max_steps=1", "--trainer.logger=false",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp}", f"--model.init_args.export={tmp / 'loop.safetensors'}",
-            "--model.init_args.writer=null", "--model.init_args.hidden=8", "--model.init_args.message=4",
-            "--model.init_args.candidates=2", "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_round=1",
-            "--data.init_args.rounds_per_epoch=2", "--data.init_args.heldout_tasks=1",
-            "--data.init_args.shots_max=10", "--data.init_args.query=10", *extra]
 
 
 def _one_error_line(capsys) -> str:
@@ -65,7 +54,8 @@ def test_writer_fractions_that_leave_no_batch_are_one_error_line(tmp_path, capsy
 
 def test_loop_val_fraction_is_one_error_line(tmp_path, capsys):
     # the loop scores all its held-out tasks in one batch: any fraction below 1.0 of it is none
-    assert cli_main(_loop_args(tmp_path, "--trainer.limit_val_batches=0.5")) == 2
+    # the held-out tasks are scored in one val batch
+    assert cli_main(tiny_loop_fit(tmp_path, "--trainer.limit_val_batches=0.5", logger=False)) == 2
     err = _one_error_line(capsys)
     assert "--trainer.limit_val_batches=0.5: the val loader has 1 batch," in err
     assert not list(tmp_path.rglob("*.ckpt")) and not (tmp_path / "loop.safetensors").exists()

@@ -78,10 +78,11 @@ def test_validation_figures_leave_the_users_pyplot_alone(tmp_path, tiny_zoo, use
 def test_writer_validate_test_and_predict_on_a_checkpoint(tmp_path, capsys):
     # `metanet train validate` scores a fitted checkpoint (its metrics and figure in a run of their own); the writer
     # has no test or predict stage: one error line each, never Lightning's MisconfigurationException traceback
+    from lightning_helpers import tiny_writer_fit
     from metanet.train import cli_main
-    from tests.train.test_train_cli import _writer_args
 
-    fit = _writer_args(tmp_path, f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}")
+    fit = tiny_writer_fit(tmp_path, f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}", max_steps=1,
+                          logger=None)
     assert cli_main(fit) == 0
     ckpt = tmp_path / "runs" / "writer" / "version_0" / "checkpoints" / "last.ckpt"
     assert cli_main(["validate", *fit[1:], f"--ckpt_path={ckpt}"]) == 0

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import torch
 
+from lightning_helpers import tiny_loop_fit, tiny_writer_fit
 from metanet.train import cli_main
 from tests.test_demo import _event_tags  # EventAccumulator over a run directory (scalars and images kept whole)
-from tests.train.test_train_cli import _loop_args, _reader_args, _writer_args
+from tests.train.test_train_cli import _reader_args
 
 #: the promises (README "Training", the issues of each stage), as tags
 READER_SCALARS = ("train/loss", "train/loss_accuracy", "train/loss_task", "train/loss_backdoor", "val/loss",
@@ -115,9 +116,9 @@ def test_reader_logs_backdoor_auroc_when_validation_holds_backdoors(tmp_path, ti
 
 def test_writer_stage_logs_what_it_promises(tmp_path):
     # two refinement passes, so the accuracy-vs-step figure has a curve; one step an epoch, validated each epoch
-    args = _writer_args(tmp_path, f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}", "--trainer.max_steps=2",
-                        "--trainer.log_every_n_steps=1", "--model.init_args.steps=2",
-                        "--data.init_args.val_episodes=2")
+    args = tiny_writer_fit(tmp_path, f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
+                           "--trainer.max_steps=2", "--trainer.log_every_n_steps=1", "--model.init_args.steps=2",
+                           "--data.init_args.val_episodes=2", max_steps=1, logger=None)
     assert cli_main(args) == 0
     scalars, images = _read(_run_dir(tmp_path))
     _check(scalars, images, WRITER_SCALARS, WRITER_FIGURES, "train/loss", "val/query_acc", [0, 1], [0, 1],
@@ -128,7 +129,7 @@ def test_writer_stage_logs_what_it_promises(tmp_path):
 
 def test_loop_stage_logs_what_it_promises(tmp_path):
     # one round an epoch, so the held-out tasks are scored after every round
-    assert cli_main(_loop_args(tmp_path, 2, "--data.init_args.rounds_per_epoch=1")) == 0
+    assert cli_main(tiny_loop_fit(tmp_path, "--data.init_args.rounds_per_epoch=1", max_steps=2)) == 0
     scalars, images = _read(_run_dir(tmp_path))
     _check(scalars, images, LOOP_SCALARS, (), "train/loss", "heldout/accuracy_best_of_k", [0, 1], [0, 1],
            "heldout/accuracy_best_of_k")

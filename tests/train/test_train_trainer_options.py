@@ -10,25 +10,13 @@ from pathlib import Path
 import lightning as L
 import pytest
 
-from lightning_helpers import tiny_writer_fit
+from lightning_helpers import tiny_loop_fit, tiny_writer_fit
 from metanet.errors import ConfigError
 from metanet.train import cli_main
 from metanet.train.stage import check_precision
 from metanet.writer.lightning import EpisodeDataModule, WriterModule
 
 ROOT = Path(__file__).resolve().parents[2]
-_writer = tiny_writer_fit  # the name test_train_trainer_options_more imports
-
-
-def _loop(tmp: Path, *extra: str) -> list[str]:
-    return ["fit", "-c", str(ROOT / "train" / "loop.yaml"), "--trainer.max_steps=2",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-            f"--trainer.default_root_dir={tmp}", f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
-            f"--model.init_args.export={tmp / 'loop.safetensors'}", "--model.init_args.writer=null",
-            "--model.init_args.hidden=8", "--model.init_args.message=4", "--model.init_args.candidates=2",
-            "--data.init_args.bases=[digits]", "--data.init_args.tasks_per_round=1",
-            "--data.init_args.rounds_per_epoch=2", "--data.init_args.heldout_tasks=1",
-            "--data.init_args.shots_max=10", "--data.init_args.query=10", *extra]
 
 
 def _reader(tmp: Path, zoo: Path, *extra: str) -> list[str]:
@@ -56,8 +44,8 @@ def test_a_precision_other_than_float32_is_one_error_line(tmp_path, capsys, prec
     # the writer's ridge solves under bf16 autocast were numpy's "Got unsupported ScalarType BFloat16" from inside
     # the first training step, 64-true and bf16-true Lightning's "A frozen dataclass was passed to
     # apply_to_collection"; the loop trains the same writer
-    for args, module in ((_writer(tmp_path, f"--trainer.precision={precision}"), "WriterModule"),
-                         (_loop(tmp_path, f"--trainer.precision={precision}"), "LoopModule")):
+    for args, module in ((tiny_writer_fit(tmp_path, f"--trainer.precision={precision}"), "WriterModule"),
+                         (tiny_loop_fit(tmp_path, f"--trainer.precision={precision}", max_steps=2), "LoopModule")):
         capsys.readouterr()
         assert cli_main(args) == 2, module
         assert _error_lines(capsys) == [_float32_only(runs_as, module)]
@@ -86,7 +74,7 @@ def test_the_loop_refuses_gradient_accumulation(tmp_path, capsys):
     # a round is one step: its tasks and seeds are indexed by the step, so accumulated rounds drew the same seeds
     # and each epoch after the first trained again on tasks of the one before, silently
     capsys.readouterr()
-    assert cli_main(_loop(tmp_path, "--trainer.accumulate_grad_batches=2")) == 2
+    assert cli_main(tiny_loop_fit(tmp_path, "--trainer.accumulate_grad_batches=2", max_steps=2)) == 2
     err = _error_lines(capsys)
     assert len(err) == 1 and err[0].startswith("metanet: error: --trainer.accumulate_grad_batches=2: a LoopModule "
                                                "round is one optimisation step"), err
@@ -98,13 +86,13 @@ def test_the_loop_refuses_gradient_accumulation(tmp_path, capsys):
 def test_the_writer_takes_the_trainers_clipping_options(tmp_path, flag):
     # the writer forced clip_gradients(norm, `val or 1.0`): Lightning's "Please use only one of them" traceback at
     # the first step for clipping by value, and for gradient_clip_val=0 (clipping off, as Lightning documents it)
-    assert cli_main(_writer(tmp_path, flag)) == 0
+    assert cli_main(tiny_writer_fit(tmp_path, flag)) == 0
     assert (tmp_path / "writer.safetensors").is_file()
 
 
 def test_checkpointing_off_leaves_out_the_configs_checkpoint_callbacks(tmp_path):
     # train/writer.yaml's ModelCheckpoint made Lightning's Trainer raise "Trainer was configured with
     # `enable_checkpointing=False` but found `ModelCheckpoint` in callbacks list" (a traceback, before any step)
-    assert cli_main(_writer(tmp_path, "--trainer.enable_checkpointing=false")) == 0
+    assert cli_main(tiny_writer_fit(tmp_path, "--trainer.enable_checkpointing=false")) == 0
     assert (tmp_path / "writer.safetensors").is_file()
     assert not list(tmp_path.rglob("*.ckpt"))

@@ -10,8 +10,8 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from lightning_helpers import tiny_writer_fit
 from metanet.train import cli_main
-from tests.train.test_train_cli import _writer_args
 
 
 def _images(run: Path) -> dict[str, list[int]]:
@@ -32,7 +32,7 @@ def test_writer_figures_reach_a_tensorboard_logger_listed_after_a_csv_logger(tmp
         f"    - class_path: lightning.pytorch.loggers.CSVLogger\n      init_args: {{save_dir: {tmp_path}, name: csv}}\n"
         f"    - class_path: lightning.pytorch.loggers.TensorBoardLogger\n"
         f"      init_args: {{save_dir: {tmp_path}, name: tb}}\n")
-    assert cli_main(_writer_args(tmp_path, "-c", str(loggers))) == 0
+    assert cli_main(tiny_writer_fit(tmp_path, "-c", str(loggers), max_steps=1, logger=None)) == 0
     assert _images(tmp_path / "tb" / "version_0") == {"val/accuracy_vs_step": [0]}
     # the scalars reach both, as before
     header = (tmp_path / "csv" / "version_0" / "metrics.csv").read_text().splitlines()[0].split(",")
@@ -91,8 +91,10 @@ def test_ckpt_path_last_finds_the_runs_of_a_save_dir_under_home(tmp_path, monkey
 def test_a_ckpt_path_under_home_is_read(tmp_path, monkeypatch):
     # `--ckpt_path='~/...'` (quoted, or a YAML value: no shell expands it) was "not found" though the file was there
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert cli_main(_writer_args(tmp_path, "--trainer.logger.init_args.save_dir=~/runs")) == 0
+    assert cli_main(tiny_writer_fit(tmp_path, "--trainer.logger.init_args.save_dir=~/runs", max_steps=1,
+                                    logger=None)) == 0
     ckpt = "~/runs/writer/version_0/checkpoints/last.ckpt"
     assert Path(ckpt).expanduser().is_file()
-    args = ["validate" if a == "fit" else a for a in _writer_args(tmp_path, "--trainer.logger=false")]
+    args = ["validate" if a == "fit" else a
+            for a in tiny_writer_fit(tmp_path, "--trainer.logger=false", max_steps=1, logger=None)]
     assert cli_main(args + [f"--ckpt_path={ckpt}"]) == 0

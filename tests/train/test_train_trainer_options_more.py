@@ -7,10 +7,11 @@ from __future__ import annotations
 import lightning as L
 import pytest
 
+from lightning_helpers import tiny_loop_fit, tiny_writer_fit
 from metanet.train import cli_main
 from metanet.writer.lightning import EpisodeDataModule, WriterModule
 
-from test_train_trainer_options import _error_lines, _loop, _reader, _writer
+from test_train_trainer_options import _error_lines, _reader
 
 _EARLY = "--trainer.callbacks+=lightning.pytorch.callbacks.EarlyStopping"
 
@@ -19,9 +20,9 @@ _EARLY = "--trainer.callbacks+=lightning.pytorch.callbacks.EarlyStopping"
 def test_early_stopping_on_a_metric_never_logged_is_one_error_line_up_front(tmp_path, capsys, which):
     # Lightning raised "Early stopping conditioned on metric `val/acc` which is not available" only when the first
     # epoch's validation ended: a traceback, after that epoch's training
-    build, module = (_writer, "WriterModule") if which == "writer" else (_loop, "LoopModule")
+    build, module = (tiny_writer_fit, "WriterModule") if which == "writer" else (tiny_loop_fit, "LoopModule")
     capsys.readouterr()
-    assert cli_main(build(tmp_path, _EARLY, "--trainer.callbacks.monitor=val/acc")) == 2
+    assert cli_main(build(tmp_path, _EARLY, "--trainer.callbacks.monitor=val/acc", max_steps=2)) == 2
     err = _error_lines(capsys)
     assert len(err) == 1 and err[0].startswith(f"metanet: error: --trainer.callbacks: EarlyStopping monitors "
                                                f"'val/acc', which {module} never logs; its metrics: "), err
@@ -36,8 +37,8 @@ def test_the_reader_checks_the_monitor_too(tmp_path, tiny_zoo, capsys):
 
 
 def test_early_stopping_on_a_logged_metric_runs(tmp_path):
-    assert cli_main(_writer(tmp_path, _EARLY, "--trainer.callbacks.monitor=val/query_acc",
-                            "--trainer.callbacks.mode=max")) == 0
+    assert cli_main(tiny_writer_fit(tmp_path, _EARLY, "--trainer.callbacks.monitor=val/query_acc",
+                                    "--trainer.callbacks.mode=max")) == 0
     assert (tmp_path / "writer.safetensors").is_file()
 
 
@@ -45,7 +46,7 @@ def test_overfit_batches_exports_nothing(tmp_path):
     # a debugging run (the same batch or two every epoch) overwrote the config's export, e.g. runs/writer.safetensors
     (tmp_path / "writer.safetensors").write_bytes(b"an earlier run's export")
     with pytest.warns(UserWarning, match=r"overfit_batches=1: the trained WriterModule was not exported to "):
-        assert cli_main(_writer(tmp_path, "--trainer.overfit_batches=1")) == 0
+        assert cli_main(tiny_writer_fit(tmp_path, "--trainer.overfit_batches=1")) == 0
     assert (tmp_path / "writer.safetensors").read_bytes() == b"an earlier run's export"
 
 
@@ -82,7 +83,8 @@ def test_without_accumulation_the_seeds_are_the_shipped_ones(tmp_path, monkeypat
 
 def test_a_metric_of_the_learning_rate_monitor_may_be_monitored(tmp_path):
     # train/writer.yaml's LearningRateMonitor logs lr-AdamW, which Lightning's callbacks can monitor
-    assert cli_main(_writer(tmp_path, _EARLY, "--trainer.callbacks.monitor=lr-AdamW", "--trainer.max_steps=1")) == 0
+    assert cli_main(tiny_writer_fit(tmp_path, _EARLY, "--trainer.callbacks.monitor=lr-AdamW",
+                                    "--trainer.max_steps=1")) == 0
 
 
 def _with_callbacks(module, *callbacks):
