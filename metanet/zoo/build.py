@@ -536,11 +536,13 @@ def build(
                    bar_format="{l_bar}{bar}| {n:.0f}/{total} nets [{elapsed}<{remaining}, {rate_fmt}]")
         written = 0
         try:
-            if backend == "local" and workers > 1 and len(todo) > 1:
-                # workers check their data against the driver's: they re-read the data folders (this process may
-                # hold data loaded before $METANET_DATA changed; Ray nodes have their own); in this process the
-                # units train on the very data the record was made from, unchecked
+            pooled = backend == "local" and workers > 1 and len(todo) > 1
+            if todo and (pooled or backend != "local"):
+                # workers (a --workers pool, Ray) check their data against the driver's: they re-read the data
+                # folders (this process may hold data loaded before $METANET_DATA changed; Ray nodes have their
+                # own); in this process the units train on the very data the record was made from, unchecked
                 ctx = {**ctx, "data": _data_record(recipe)}
+            if pooled:
                 written = _build_pool(todo, ctx, store, bar, workers, threads)
             elif backend == "local":
                 old = torch.get_num_threads()
@@ -559,8 +561,6 @@ def build(
                 finally:
                     torch.set_num_threads(old)
             else:
-                if todo:
-                    ctx = {**ctx, "data": _data_record(recipe)}
                 written = _build_ray(todo, ctx, store, bar, ray_address, threads)
         finally:
             bar.close()
