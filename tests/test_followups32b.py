@@ -5,7 +5,6 @@ network failure, leaves no empty folder and says how to place the files by hand.
 from __future__ import annotations
 
 import copy
-import http.client
 import json
 import math
 import sqlite3
@@ -176,26 +175,6 @@ def test_a_failed_download_leaves_no_empty_folder(tmp_path, refused):
     with pytest.raises(TaskError):
         tasks.download("fashion-mnist", tmp_path / "mine")
     assert (tmp_path / "mine" / "fashion-mnist").is_dir()
-
-
-def test_a_file_downloaded_before_the_failure_is_kept(tmp_path, monkeypatch):
-    class Cut:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def read(self, n=-1):
-            raise http.client.IncompleteRead(b"partial", 100)
-
-    folder = tmp_path / "mnist"
-    folder.mkdir()
-    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"kept")
-    monkeypatch.setattr(fetch.urllib.request, "urlopen", lambda url, timeout=None: Cut())
-    with pytest.raises(TaskError):
-        tasks.download("mnist", tmp_path)
-    assert [p.name for p in folder.iterdir()] == ["train-images-idx3-ubyte.gz"]
 
 
 def test_a_failed_download_says_how_to_place_the_files_by_hand(tmp_path, refused, monkeypatch):

@@ -42,21 +42,34 @@ def test_download_takes_aliases_and_a_bad_root_is_a_task_error(tmp_path, no_netw
         tasks.download(" MNIST-1D ", tmp_path)
 
 
+class _Cut:
+    """A response whose connection breaks at the first read."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, n=-1):
+        raise http.client.IncompleteRead(b"partial", 100)
+
+
 def test_a_cut_connection_is_a_task_error_and_leaves_nothing(tmp_path, monkeypatch):
-    class Cut:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def read(self, n=-1):
-            raise http.client.IncompleteRead(b"partial", 100)
-
-    monkeypatch.setattr(fetch.urllib.request, "urlopen", lambda url, timeout=None: Cut())
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", lambda url, timeout=None: _Cut())
     with pytest.raises(TaskError, match="could not download .*train-images"):
         tasks.download("mnist", tmp_path)
     assert not (tmp_path / "mnist").exists()  # the folder this call made is removed too
+
+
+def test_a_file_downloaded_before_the_failure_is_kept(tmp_path, monkeypatch):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"kept")
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", lambda url, timeout=None: _Cut())
+    with pytest.raises(TaskError):
+        tasks.download("mnist", tmp_path)
+    assert [p.name for p in folder.iterdir()] == ["train-images-idx3-ubyte.gz"]
 
 
 def test_a_bad_file_already_present_is_named_with_the_fix(tmp_path, no_network):
