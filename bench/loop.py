@@ -184,7 +184,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=1e-3, help="the loop's writer learning rate (default 0.001)")
     ap.add_argument("--refine-steps", type=int, default=None,
                     help="steps of each refinement method (default 300, 100 with --quick)")
-    ap.add_argument("--loop-refine-steps", type=int, default=100,
+    ap.add_argument("--loop-refine-steps", type=int, default=None,
                     help="method expert_refined: activity-perturbation steps refining each round's winner before it "
                          "is distilled into the writer (default 100)")
     ap.add_argument("--writer", default=None, help="writer checkpoint (default: the shipped one)")
@@ -201,6 +201,11 @@ def main(argv=None) -> int:
     names = [m for m in args.methods.split(",") if m]
     if not names or set(names) - set(valid) or len(set(names)) < len(names):
         ap.error(f"--methods: got {args.methods!r}; valid: comma-separated distinct names of {', '.join(valid)}")
+    if args.loop_refine_steps is not None and "expert_refined" not in names:
+        # only expert_refined refines within the loop: the option was silently ignored by every other method
+        ap.error(f"--loop-refine-steps applies to method expert_refined only; --methods is {args.methods!r}")
+    if args.loop_refine_steps is None:
+        args.loop_refine_steps = 100
     try:
         for m in names:  # the loop's own checks (candidates, folds, refine steps: every evaluation also cross-fits)
             name, kw = method_options(m, args.candidates, args.loop_refine_steps)

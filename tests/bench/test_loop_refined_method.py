@@ -21,7 +21,8 @@ from test_bench_loop import _stub_loop
     (["--methods", "expert_refined", "--loop-refine-steps", str(10 ** 10)], "refine_steps"),  # LoopConfig's bound
     (["--methods", "expert_refined,expert_refined"], "expert_refined"),  # distinct names
     (["--methods", "expert_refine"], "expert_refined"),  # a typo names the valid ones, the new one among them
-], ids=["zero-steps", "too-many-steps", "duplicate", "typo"])
+    (["--methods", "expert", "--loop-refine-steps", "7"], "applies to method expert_refined only"),  # was ignored
+], ids=["zero-steps", "too-many-steps", "duplicate", "typo", "steps-without-expert-refined"])
 def test_expert_refined_arguments_are_checked_before_any_work(monkeypatch, tmp_path, capsys, argv, needle):
     mod = load_bench("loop", monkeypatch)
     out = tmp_path / "l.json"
