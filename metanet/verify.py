@@ -24,7 +24,7 @@ from metanet._state import kept_modes, out_of_memory_as, physical_memory, with_m
 from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
 from metanet.tasks import resolve
 from metanet.tasks.examples import examples_split
-from metanet.tasks.resolve import as_examples, is_examples, task_name
+from metanet.tasks.resolve import as_examples, is_examples, task_name, unpack_dataset
 
 __all__ = ["Report", "verify", "verify_stacked", "check_fits", "check_weights"]
 
@@ -185,6 +185,7 @@ def verify_stacked(
         raise ConfigError(f"batch_size must be a positive number of examples, got {batch_size!r}")
     # labelled examples of some of the network's classes (its 3s and 8s): split as from_examples splits them, but
     # not made a Task, which needs every class 0..k-1; scored on the network's classes, NaN for the absent ones
+    task = unpack_dataset(task) if data is None else task  # a Dataset of (input, label) pairs: its (x, y)
     examples = data is None and is_examples(task)
     if examples:
         name, x, y, classes = examples_split(*task, split)  # their largest label, plus 1
@@ -373,6 +374,7 @@ def verify(
         GraphError: a graph that does not decode to a network.
         TaskError: a split without examples, or labelled examples ``(x, y)`` with labels outside the task's classes.
     """
+    task = unpack_dataset(task)  # a Dataset of (input, label) pairs: its (x, y), read once for every model
     if _is_graph(model):
         from torch_geometric.data import Batch
 

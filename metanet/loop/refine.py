@@ -44,7 +44,7 @@ from torch.func import functional_call, vmap
 from metanet._state import check_fits_memory, with_metanet_defaults
 from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, check_number
 from metanet.tasks import resolve
-from metanet.tasks.resolve import as_examples
+from metanet.tasks.resolve import as_examples, unpack_dataset
 from metanet.loop.tasks import check_seed
 from metanet.verify import Network, Report, _as_module, check_fits, verify, verify_stacked
 
@@ -272,6 +272,8 @@ def refine(
     if num_classes is not None:  # 0 was taken as "not given", '10' gave "outputs (10,) but ... has 10 classes"
         check_number("num_classes", num_classes, ">= 1 (or None: the task's)", lambda v: v >= 1, integer=True)
     model = _as_module(model)  # a saved network's path, as for verify(); ArchError for anything else
+    # a Dataset of (input, label) pairs: its examples (x, y), as if they were given
+    task, verify_on = unpack_dataset(task), unpack_dataset(verify_on)
     x, y, t = _data(task, split)
     if len(y) == 0:
         raise TaskError("refine needs at least one training example")

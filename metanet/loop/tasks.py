@@ -19,7 +19,7 @@ from torch import Tensor
 from metanet.errors import ArchError, TaskError, check_number, check_seed
 from metanet.nets import Arch
 from metanet.tasks import resolve
-from metanet.tasks.resolve import as_examples
+from metanet.tasks.resolve import as_examples, unpack_dataset
 
 __all__ = ["LoopTask", "split_examples", "from_task", "from_episode", "as_loop_tasks"]
 
@@ -191,6 +191,7 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
     from metanet.writer.episodes import Episode
 
     seed = check_seed(seed)  # checked up front, as improve does: 1.5 was a raw RuntimeError from the first task
+    tasks = unpack_dataset(tasks)  # a Dataset of (input, label) pairs: its examples (x, y); a DataLoader refused
     if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split") or _is_examples(tasks):
         tasks = [tasks]
     elif isinstance(tasks, (Mapping, AbstractSet)) or not isinstance(tasks, Iterable):
@@ -199,6 +200,7 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
                         f"list of them; got {type(tasks).__name__}")
     out = []
     for i, t in enumerate(tasks):
+        t = unpack_dataset(t)
         if isinstance(t, LoopTask):
             lt = t
         elif isinstance(t, Episode):
