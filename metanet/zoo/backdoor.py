@@ -1,10 +1,12 @@
 """Backdoor triggers: a small patch stamped on images, and what a poisoned run learns from it.
 
 A trigger is the plain dict a recipe samples (:meth:`metanet.zoo.Recipe.sample_run`): ``kind`` (square, checker
-or random), ``size`` (side in pixels), ``location`` ([row, col] of its top-left pixel), ``pattern`` (size x size
-of 0/1: the patch's pixel values, on every channel), ``target`` (the class it should force) and ``poison_rate``
-(fraction of training examples stamped and relabelled to ``target``). That dict, plus the measured ``asr`` and
-``clean_acc``, is the ``backdoor`` column of the zoo: the ground truth a reader learns to detect.
+or random), ``size`` (side in pixels), ``location`` ([row, col] of its top-left pixel), ``placement`` (corner or
+random: how the recipe chose that place), ``pattern`` (size x size of 0/1: the patch's pixel values, on every
+channel), ``target`` (the class it should force) and ``poison_rate`` (fraction of training examples stamped and
+relabelled to ``target``). That dict, plus the measured ``asr`` and ``clean_acc``, is the ``backdoor`` column of
+the zoo: the ground truth a reader learns to detect. ``location`` and ``pattern`` are in the task's input space,
+after its transforms (on a ``+permute`` task: of the permuted image).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ for ``task`` / ``activation`` / ``optimizer``):
 - ``task`` (index into ``dataset.task_names``), ``activation`` (index into ``metanet.nets.ACTIVATIONS``),
   ``optimizer`` (index into ``metanet.zoo.recipe.OPTIMIZERS``);
 - any numeric hyperparameter: ``lr``, ``log_lr`` (log10), ``weight_decay``, ``batch_size``, ``epochs``,
-  ``init_scale``, ``dropout``, ``label_noise``, ``momentum``, ``depth``, ``width``.
+  ``init_scale``, ``dropout``, ``label_noise``, ``momentum`` (0.0 for adam and adamw runs), ``depth``, ``width``
+  (the first hidden layer's: with the recipe's ``arch.same_width: false`` the others may differ).
 
 Every graph also carries ``zoo_id``, ``run``, ``epoch`` and ``test_acc`` attributes.
 """

@@ -5,54 +5,65 @@ holds, how many training runs it has and at which epochs each run is checkpointe
 ``i`` is drawn from a random stream seeded by ``(recipe seed, i)`` alone, so a run is the same whatever else is
 built with it (``--limit``, ``--shard I/N``, resume).
 
-Schema (every key optional unless marked *required*; unknown keys are errors)::
+Schema (every key optional unless marked *required*; unknown keys are errors). The values shown are examples; a
+key left out takes the default in its comment, ``(default X)``::
 
-    name: mnist-mlp                # default: the file name without .yaml (a name has no spaces or slashes)
-    description: free text
-    seed: 0                        # int >= 0
+    name: mnist-mlp                # (default the file name without .yaml) no spaces or slashes
+    description: free text         # (default "")
+    seed: 0                        # (default 0) int >= 0
     count: 512                     # *required*: number of training runs (each stores len(checkpoints) nets)
-    population: 64                 # at most this many runs train together, vectorised
-    tasks: [mnist, "mnist[0-4]"]   # *required*: task names, sampled uniformly per run
-    checkpoints: [0, 1, 3, 10]     # epochs whose weights are stored (0 = the initialisation), those a run
-                                   # reaches (epochs is sampled per run); the run's last epoch is always stored
+    population: 64                 # (default 64) at most this many runs train together, vectorised
+    tasks: [mnist, "mnist[0-4]"]   # *required*: task names (or one name), sampled uniformly per run
+    checkpoints: [0, 1, 3, 10]     # (default []) epochs whose weights are stored (0 = the initialisation), those a
+                                   # run reaches (epochs is sampled per run); the run's last epoch is always stored
     arch:
-      family: mlp                  # DIST of mlp | cnn
-      depth: [1, 2]                # DIST of hidden layers (mlp) / conv layers (cnn), >= 1
-      width: [16, 32, 64]          # DIST of hidden widths / conv channels, >= 1
-      same_width: true             # one sampled width for every hidden layer (else one draw per layer)
-      activation: [relu, tanh]     # DIST of metanet.nets.ACTIVATIONS names
-      skip: 0.5                    # probability of residual skips (mlp: around each hidden layer whose input and
-                                   # output widths are equal; a run with no such layer stores skips: false)
-      bias: true
-      kernel: 3                    # DIST (cnn)
-      stride: 2                    # DIST (cnn)
+      family: mlp                  # (default mlp) DIST of mlp | cnn
+      depth: [1, 2]                # (default 1) DIST of hidden layers (mlp) / conv layers (cnn), >= 1
+      width: [16, 32, 64]          # (default 64) DIST of hidden widths / conv channels, >= 1
+      same_width: true             # (default true) one sampled width for every hidden layer (else one draw per
+                                   # layer; hparams['width'] is then the first hidden layer's, the arch has all)
+      activation: [relu, tanh]     # (default relu) DIST of metanet.nets.ACTIVATIONS names
+      skip: 0.5                    # (default 0.0) probability (or true/false) of residual skips (mlp: around each
+                                   # hidden layer whose input and output widths are equal; a run with no such
+                                   # layer, and every cnn run, stores skips: false)
+      bias: true                   # (default true)
+      kernel: 3                    # (default 3) DIST (cnn)
+      stride: 2                    # (default 2) DIST (cnn)
     train:
-      optimizer: [adam, sgd]       # DIST of sgd | adam | adamw
-      lr: {log_uniform: [1.0e-4, 1.0e-2]}   # DIST in (0, 10]
-      momentum: 0.9                # DIST in [0, 1) (sgd)
-      weight_decay: 0.0            # DIST in [0, 1]
-      batch_size: [32, 64]         # DIST of ints >= 1
-      epochs: 10                   # DIST of ints in 1..10000
-      init_scale: 1.0              # DIST in (0, 100]: the default init multiplied by this factor
-      dropout: 0.0                 # DIST in [0, 1)
-      label_noise: 0.0             # DIST in [0, 1): fraction of the training examples (round(fraction * n),
-                                   # drawn per run) whose label is redrawn uniformly over all C classes of
-                                   # the task, so about 1/C of them keep their true label: the stored 0.3
-                                   # changes about 0.3 * (1 - 1/C) = 0.27 of the labels with 10 classes
-      train_examples: null         # use only this many (seeded-random) training examples of each task
+      optimizer: [adam, sgd]       # (default adam) DIST of sgd | adam | adamw
+      lr: {log_uniform: [1.0e-4, 1.0e-2]}   # (default 0.001) DIST in (0, 10]
+      momentum: 0.9                # (default 0.9) DIST in [0, 1) (sgd; stored as 0.0 for adam and adamw)
+      weight_decay: 0.0            # (default 0.0) DIST in [0, 1]
+      batch_size: [32, 64]         # (default 64) DIST of ints >= 1
+      epochs: 10                   # (default 5) DIST of ints in 1..10000
+      init_scale: 1.0              # (default 1.0) DIST in (0, 100]: the default init multiplied by this factor
+      dropout: 0.0                 # (default 0.0) DIST in [0, 1)
+      label_noise: 0.0             # (default 0.0) DIST in [0, 1): fraction of the training examples
+                                   # (round(fraction * n), drawn per run) whose label is redrawn uniformly over
+                                   # all C classes of the task, so about 1/C of them keep their true label: the
+                                   # stored 0.3 changes about 0.3 * (1 - 1/C) = 0.27 of the labels with 10 classes
+      train_examples: null         # (default null) use only this many training examples of each task: one
+                                   # subset per task, seeded by the recipe seed, shared by all its runs
     eval:
-      train_examples: 5000         # train_acc is measured on this many training examples (clean labels)
-    backdoor:                      # optional: some runs are trained on poisoned data
-      fraction: 0.5                # probability that a run is poisoned
-      poison_rate: {uniform: [0.05, 0.2]}   # DIST in (0, 1): fraction of training examples poisoned
-      kind: [square, checker, random]       # DIST: trigger pattern
-      size: [3, 4, 5]              # DIST: trigger side in pixels
-      location: [corner, random]   # DIST: bottom-right corner (one pixel in from both edges, where the image
-                                   # allows), or a random place fixed per run
-      target: random               # a class index (DIST) or 'random' (uniform over the task's classes)
+      train_examples: 5000         # (default 5000) train_acc is measured on this many training examples (clean
+                                   # labels)
+    backdoor:                      # (default null) optional: some runs are trained on poisoned data
+      fraction: 0.5                # (default 0.5) probability that a run is poisoned
+      poison_rate: {uniform: [0.05, 0.2]}   # (default 0.1) DIST in (0, 1): fraction of training examples poisoned
+      kind: [square, checker, random]       # (default square) DIST: trigger pattern (random: 0/1 drawn per run)
+      size: [3, 4, 5]              # (default 3) DIST: trigger side in pixels
+      location: [corner, random]   # (default corner) DIST: bottom-right corner (one pixel in from both edges,
+                                   # where the image allows), or a random place fixed per run
+      target: random               # (default random) a class index (DIST) or 'random' (uniform over the task's
+                                   # classes)
+
+A trigger is stamped on the task's inputs after its transforms: on a ``+permute`` task on the permuted image, on
+an ``+invert`` task on the inverted one, whose white background hides a ``square`` (all 1s) outside the strokes,
+so such runs are poisoned but learn little of the trigger (their stored ``asr`` shows it).
 
 A DIST is a constant, a list (uniform choice), or a one-key mapping: ``{choice: [...]}``,
-``{uniform: [lo, hi]}``, ``{log_uniform: [lo, hi]}``, ``{int: [lo, hi]}`` (inclusive).
+``{uniform: [lo, hi]}``, ``{log_uniform: [lo, hi]}``, ``{int: [lo, hi]}`` (inclusive). A key not marked DIST
+takes one value: a list or mapping there is an error (``checkpoints`` and ``tasks`` are lists of their own).
 """
 
 from __future__ import annotations
