@@ -154,8 +154,18 @@ def clamp(model: Network, neurons: Any, task, value: float | None = None, *, spl
         values = {(l, j): value for l, js in parse_neurons(neurons, v).items() for j in js}
     if any(x is None for x in values.values()):
         x, _ = task.split(stats_split)
+        if len(x) == 0:  # a mean over no examples is NaN: 'clamp value nan is not finite'
+            raise TaskError(f"split {stats_split!r} of task {task_name(task)!r} has no examples to take the neurons' "
+                            "mean outputs from; give another stats_split, or the value to clamp to")
         means = {l: a.mean(0) for l, a in activations(NetView(original), x).items()}
+        # a NaN / inf mean was refused as if given: 'clamp value nan is not finite', for a value nobody gave
+        odd = [f"{l}:{j} ({float(means[l][j]):g})" for (l, j), x_ in values.items()
+               if x_ is None and not math.isfinite(float(means[l][j]))]
         values = {k: float(means[k[0]][k[1]]) if x_ is None else x_ for k, x_ in values.items()}
+        if odd:
+            raise ArchError(f"cannot clamp neuron(s) {', '.join(odd)} to their mean output on split {stats_split!r}: "
+                            "it is not finite (NaN or inf outputs; metanet inspect names the weights that make "
+                            "them); give the value to clamp to, e.g. '1:3=0'")
     clamp_neurons(v, values)
     vals = {f"{l}:{j}": round(float(x), 6) for (l, j), x in values.items()}  # a numpy / 0-d torch value too
     return finish("clamp", {"neurons": vals}, original, edited, task, split, trig, into=model if inplace else None)

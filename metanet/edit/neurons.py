@@ -329,6 +329,9 @@ def scale_neurons(v: NetView, sel: dict[int, list[int]], factor: float) -> str:
                     targets.append((f"{layer}:{j}", p[L.bias][j]))
     for name, t in targets:  # all checked before any is changed: a refused edit leaves the network as it was
         big = torch.finfo(t.dtype).max
+        # its finite values only: an inf there is not made by the scaling (every factor, even 0.5, was refused as
+        # one that "makes a parameter of size inf", with the advice of a smaller factor)
+        t = t[torch.isfinite(t)]
         if t.numel() and float(t.abs().max()) * abs(factor) > big:
             raise ArchError(f"scaling neuron {name} by {factor:g} makes a parameter of size "
                             f"{float(t.abs().max()) * abs(factor):g}, more than the network's "

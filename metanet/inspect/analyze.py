@@ -79,8 +79,11 @@ def describe_weights(w: Tensor, image_shape: tuple[int, ...]) -> list[str]:
 
 
 def robust_z(x: Tensor) -> Tensor:
-    """(x - median) / (1.4826 * MAD), 0 where the spread is 0; median and MAD of the finite values only (one NaN
-    neuron made both NaN, and every outlier score of its layer 0), so a non-finite value's own score is ±inf/NaN."""
+    """(x - median) / (1.4826 * MAD); median and MAD of the finite values only (one NaN neuron made both NaN, and
+    every outlier score of its layer 0), so a non-finite value's own score is ±inf/NaN. When more than half the
+    values are equal (a hand-built layer) the MAD is 0 however far the others lie: then the mean absolute deviation
+    from the median (times 1.2533), at least 1e-4 of the median (float rounding is no outlier), is the spread (a
+    single rogue neuron among equal ones, a weight of 1000 where the others have 10, scored 0)."""
     ok = torch.isfinite(x)
     f = x if bool(ok.all()) else x[ok]
     if len(f) == 0:
@@ -88,7 +91,9 @@ def robust_z(x: Tensor) -> Tensor:
     med = f.median()
     mad = (f - med).abs().median() * 1.4826
     if not torch.isfinite(mad) or mad <= 1e-12:
-        return torch.zeros_like(x)
+        mad = torch.maximum((f - med).abs().mean() * 1.2533, 1e-4 * med.abs())
+    if not torch.isfinite(mad) or mad <= 1e-12:
+        return torch.where(ok, torch.zeros_like(x), x - med)  # a non-finite value's own ±inf/NaN, as promised
     return (x - med) / mad
 
 
@@ -326,7 +331,9 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
         writes_to = None
         if any(c.weight == head for c in L.consumers):
             wh = params[head].detach()
-            writes_to = wh.reshape(wh.shape[0], H, -1).sum(2).argmax(0)
+            raises = wh.reshape(wh.shape[0], H, -1).sum(2)
+            # a NaN weight raises no logit (argmax took it for the largest); a neuron with only NaN ones: None
+            writes_to = torch.where(raises.isnan().all(0), -1, raises.masked_fill(raises.isnan(), -math.inf).argmax(0))
         wl = params[L.weight].detach()
         reads_pixels = L.index == 1 and image and not L.conv and wl.dim() == 2 and wl.shape[1] == math.prod(shape)
         descs = describe_weights(wl, shape) if reads_pixels else None
@@ -354,7 +361,7 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
                 "ablation_per_class": dj.tolist(),
                 "supports": supports,
                 "support_strength": max(0.0, -float(torch.nan_to_num(dj, nan=0).min())),
-                "writes_to": None if writes_to is None else int(writes_to[j]),
+                "writes_to": None if writes_to is None or writes_to[j] < 0 else int(writes_to[j]),
                 "polysemanticity": 0.0 if bool(dead[j]) else float(poly[j]),
                 "top_examples": order[:top_k, j].tolist(),
                 "outlier": float(outlier[j]),

@@ -70,7 +70,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "support_strength": ("REAL", "largest drop of one class's accuracy when zeroed (>= 0)"),
     "writes_to": ("INTEGER", "class whose logit its outgoing weight raises most (neurons the output layer reads: "
                              "the last hidden layer's, and on a residual MLP those of every layer whose stream "
-                             "reaches it)"),
+                             "reaches it; a NaN weight raises none: NULL when all of them are NaN)"),
     "polysemanticity": ("REAL", "0 = its top-activating examples share one class, 1 = spread evenly over all"),
     "top_examples": ("TEXT", "JSON: indices (into the split) of its top-activating examples"),
     "outlier": ("REAL", "largest robust z-score within its layer of weight norms and activation tail"),
@@ -80,6 +80,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
                           "all are finite)"),
 }
 _JSON = {"class_means", "ablation_per_class", "supports", "top_examples"}
+#: figures SQLite stores as NULL when they are NaN (a network with a NaN weight), read back as NaN: None broke the
+#: text of a reopened database ('in/out norm {None:.2f}'); a NULL bias is no bias
+_NAN_IF_NULL = {k for k, (t, _) in COLUMNS.items() if t == "REAL" and k != "bias"}
 
 #: robust z-score above which a neuron is listed as an outlier
 OUTLIER_Z = 4.0
@@ -298,6 +301,7 @@ class NeuronDB:
                 for k in _JSON:
                     r[k] = json.loads(r[k]) if r.get(k) is not None else None
                 r["ablation_per_class"] = [math.nan if v is None else v for v in r["ablation_per_class"]]
+                r.update({k: math.nan for k in _NAN_IF_NULL if k in r and r[k] is None})
                 r["class_means"] = [math.nan if v is None else v for v in r["class_means"]]
         except (sqlite3.DatabaseError, json.JSONDecodeError, KeyError, TypeError, RecursionError) as e:
             raise FileFormatError(f"{p} is not a neuron database written by metanet inspect ({type(e).__name__}: {e})"
@@ -380,16 +384,25 @@ class NeuronDB:
             # removing zeroes the output: exact only for a constant 0 (a never-active ReLU); another constant is
             # something the next layer reads, like a bias, and removing it may cost accuracy
             const = [r for r in rows if abs(r["act_mean"]) > 1e-6]
+            # a constant no layer reads (zero outgoing weights: a sigmoid neuron removed still outputs 0.5) is safe to
+            # remove too; it was said to be read "like a bias" and to be clamped
+            unread = [r for r in const if r["out_norm"] == 0]
             if not const:
                 tail = "dead on the task data (constant output 0): safe to remove"
+            elif len(unread) == len(const):
+                tail = (f"dead on the task data ({'constant output 0, or ' if len(const) < len(rows) else ''}a "
+                        "constant output that no layer reads: zero outgoing weights): safe to remove")
             else:
+                const = [r for r in const if r not in unread]
                 cost = max(0.0, -min(r["ablation_acc"] for r in const))
-                zero = [str(r["idx"]) for r in rows if abs(r["act_mean"]) <= 1e-6]
+                zero = [str(r["idx"]) for r in rows if r not in const]
                 who = ("it outputs" if len(ns) == 1 else f"neuron {const[0]['idx']} outputs" if len(const) == 1
                        else f"neurons {', '.join(str(r['idx']) for r in const)} output")
                 # the ones that do output 0 are still safe to remove: say so, not only what the others need
                 zeros = (f"{'neuron' if len(zero) == 1 else 'neurons'} {', '.join(zero)} "
-                         f"{'outputs' if len(zero) == 1 else 'output'} 0 (safe to remove); ") if zero else ""
+                         f"{'outputs' if len(zero) == 1 else 'output'} 0"
+                         f"{(' or is' if len(zero) == 1 else ' or are') + ' read by no layer' if unread else ''} "
+                         "(safe to remove); ") if zero else ""
                 tail = (f"dead on the task data (constant output); {zeros}{who} a nonzero constant (up to "
                         f"{max(abs(r['act_mean']) for r in const):.3g}), which the next layer reads like a bias: clamp "
                         f"{'it' if len(const) == 1 else 'them'} to that value rather than remove "

@@ -3,12 +3,13 @@ pass, per-neuron activations, ablation of a whole layer (mask ``1 - eye(H)``).""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from metanet.inspect.netview import NetView
+from metanet.inspect.netview import Layer, NetView
 from metanet.verify import _scores
 
 __all__ = ["Scores", "evaluate_masks", "activations", "channel_spans", "ablate_layer", "predictions"]
@@ -98,7 +99,33 @@ def channel_spans(view: NetView, x: Tensor) -> dict[int, Tensor]:
 @torch.no_grad()
 def ablate_layer(view: NetView, layer: int, x: Tensor, y: Tensor, num_classes: int, value: float = 0.0) -> Scores:
     """Scores of the H variants of ``layer`` with one neuron each set to ``value`` times its output (zeroed
-    by default): one vectorised pass with the mask ``1 - (1 - value) * eye(H)``."""
+    by default): one vectorised pass with the mask ``1 - (1 - value) * eye(H)``. A zeroed neuron is scored as removed:
+    one whose outgoing weights hold NaN or inf is scored again without them (see :func:`_unread_zeroed`)."""
     h = view.layer(layer).width
     mask = 1.0 - (1.0 - value) * torch.eye(h)
-    return evaluate_masks(view, x, y, num_classes, {layer: mask})
+    scores = evaluate_masks(view, x, y, num_classes, {layer: mask})
+    if value == 0:
+        _unread_zeroed(view, view.layer(layer), x, y, num_classes, mask, scores)
+    return scores
+
+
+def _unread_zeroed(view: NetView, L: Layer, x: Tensor, y: Tensor, num_classes: int, mask: Tensor,
+                   scores: Scores) -> None:
+    """Rescore, in ``scores``, the variants zeroing a neuron whose outgoing weights (those reading it alone) hold NaN
+    or inf: its 0 output times them is still NaN, where removing it (:func:`metanet.edit.remove` zeroes them too)
+    sends nothing on. So zeroing such a neuron showed no effect, and inspect said that zeroing no neuron makes the
+    loss finite again, while removing it did. Each is scored on a copy with those weights zeroed."""
+    p = view.params()
+    cons = [c for c in L.consumers if c.exclusive]  # residual stream columns stay: removing leaves them too
+    if all(bool(torch.isfinite(p[c.weight]).all()) for c in cons):
+        return  # the usual case, one check per tensor
+    for j in range(L.width):
+        if all(bool(torch.isfinite(c.columns(p[c.weight].detach(), j)).all()) for c in cons):
+            continue
+        model = copy.deepcopy(view.model)  # a copy's tensors are ordinary ones, even from inference mode
+        v = NetView(model)
+        q = v.params()
+        for c in cons:
+            c.columns(q[c.weight].detach(), j).zero_()
+        s = evaluate_masks(v, x, y, num_classes, {L.index: mask[j : j + 1]})
+        scores.accuracy[j], scores.per_class[j], scores.loss[j] = s.accuracy[0], s.per_class[0], s.loss[0]
