@@ -147,7 +147,9 @@ class Task:
 
         parts = [data.description]
         if subset:
-            parts.append("Classes " + ", ".join(self._class_names) + f" as labels 0..{len(classes) - 1}.")
+            # the final labels: before "Transforms: labels permuted" it read as a mapping the relabel then permuted
+            after = " (after the label permutation)" if any(t.kind == "relabel" for t in self._transforms) else ""
+            parts.append("Classes " + ", ".join(self._class_names) + f" as labels 0..{len(classes) - 1}{after}.")
         if self._transforms:
             parts.append("Transforms: " + ", ".join(t.describe() for t in self._transforms) + ".")
         self._description = " ".join(parts)
