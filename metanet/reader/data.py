@@ -1,8 +1,9 @@
 """Zoo networks as reader training examples: neural graphs with graph- and node-level targets, split by run.
 
 Splits come from :func:`metanet.zoo.dataset.split_runs` over *all* runs of a zoo (all checkpoints of a run on one
-side). ``exclude_archs`` removes architectures from ``train``/``val``/``test``; the ``heldout`` split is exactly the
-networks of those architectures (every run), never seen in training.
+side). ``exclude_archs`` removes architectures from ``train``/``val``/``test`` (and ``all``, their union); the
+``heldout`` split is exactly the networks of those architectures (every run), never seen in training. Diverged
+networks (or without a finite test accuracy) are in no split.
 
 Targets attached to every graph (shape ``(1,)`` each, so a ``Batch`` stacks them to ``(G,)``): ``y_acc`` (test
 accuracy), ``y_task`` (index into the reader's task list, -1 if unknown to it), ``y_backdoor`` (1/0), ``y_log_lr``,
@@ -80,7 +81,8 @@ def zoo_graphs(zoo: Any, split: str = "train", tasks: Sequence[str] | None = Non
 
     Args:
         zoo: a :class:`metanet.zoo.Zoo` or its directory.
-        split: ``train``, ``val``, ``test``, ``heldout`` (the excluded architectures) or ``all``.
+        split: ``train``, ``val``, ``test``, ``heldout`` (the excluded architectures) or ``all`` (train, val and
+            test together).
         tasks: the reader's task list (class order of ``y_task``); default: the zoo's tasks.
         fractions, seed: the run split (:func:`metanet.zoo.dataset.split_runs`).
         exclude_archs: architectures kept out of train/val/test.

@@ -86,8 +86,9 @@ def shift_copies(x: Tensor, shift: int = 1) -> Tensor:
 
 def augment_support(x: Tensor, y: Tensor, mode: str, below: int) -> tuple[Tensor, Tensor]:
     """The support set the writer conditions on: with ``mode="shift"``, a support set of at most ``below`` examples
-    per class (median over classes) whose inputs look like images (:func:`neighbour_correlation` >= :data:`SMOOTH`)
-    gets its shifted copies (:func:`shift_copies`); anything else is returned as given.
+    per class (median over the classes present; the lower of the two middle counts for an even number) whose inputs
+    look like images (:func:`neighbour_correlation` >= :data:`SMOOTH`) gets its shifted copies (:func:`shift_copies`);
+    anything else is returned as given.
 
     Shapes:
         - x: :math:`(n, *\\text{input shape})`, y: :math:`(n,)`; output: :math:`(m n, ...)`, :math:`(m n,)`

@@ -65,7 +65,8 @@ def make_episode(
     x: Tensor, y: Tensor, classes: list[int], shots: int, query: int, g: torch.Generator,
     permute: bool = False, invert: bool = False, name: str = "",
 ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor], str]:
-    """Support (``shots`` per class) and disjoint query (up to ``query`` per class) for ``classes`` of (x, y).
+    """Support (``shots`` per class, at most half of a class's examples) and disjoint query (up to ``query`` per
+    class, from the rest) for ``classes`` of (x, y).
 
     ``classes`` are distinct labels of ``y``, each with at least 2 examples (one for the support, one for the query);
     class ``classes[i]`` becomes label ``i``. Raises :class:`~metanet.errors.TaskError` otherwise."""
@@ -190,7 +191,9 @@ class EpisodeSampler(IterableDataset):
         classes = torch.randperm(nc, generator=g)[:k].tolist()
         # log-uniform: tasks with 10 and with 1000 examples per class are equally represented per decade
         lo, hi = math.log(self.shots[0]), math.log(self.shots[1] + 1)
-        shots = min(self.shots[1], int(math.exp(lo + (hi - lo) * torch.rand(1, generator=g).item())))
+        # max(): a draw of exactly 0 gave exp(log(5)) = 4.99..., one shot below the minimum
+        shots = int(math.exp(lo + (hi - lo) * torch.rand(1, generator=g).item()))
+        shots = max(self.shots[0], min(self.shots[1], shots))
         permute = torch.rand(1, generator=g).item() < self.p_permute
         invert = torch.rand(1, generator=g).item() < self.p_invert
         support, query, spec = make_episode(x, y, classes, shots, self.query, g, permute, invert, name)
