@@ -11,6 +11,7 @@ earlier run (the logger's newest ``version_N`` that holds one).
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
@@ -158,7 +159,8 @@ def _check_configs(args: Sequence[str]) -> None:
         else:
             continue
         # a config may also be given inline as YAML/JSON text: only a value naming a .yaml/.yml/.json file is checked
-        if "\n" in value or not value.lower().endswith((".yaml", ".yml", ".json")) or Path(value).exists():
+        # ~ expanded as jsonargparse expands it: --config=~/x.yaml (no shell expands it after "=") was "not found"
+        if "\n" in value or not value.lower().endswith((".yaml", ".yml", ".json")) or Path(value).expanduser().exists():
             continue
         hint = ""
         if Path(value).parts[:1] == ("train",):
@@ -171,17 +173,47 @@ def _cli_class() -> type:
     from lightning.pytorch.cli import LightningCLI
 
     class MetanetCLI(LightningCLI):
-        """LightningCLI whose ``--ckpt_path=last`` finds the last checkpoint of the latest earlier run (and any other
-        ``--ckpt_path`` that is not a checkpoint file is one error line), whose ``test``/``predict`` on a module
-        without that stage is one error line, whose ``--trainer.fast_dev_run`` writes no checkpoint, and which leaves
-        the config's LearningRateMonitor out when there is no logger (``--trainer.logger=false``) and its
-        ModelCheckpoint callbacks when checkpointing is off (``--trainer.enable_checkpointing=false``). A
+        """LightningCLI whose ``--ckpt_path=last`` finds the last checkpoint of the latest earlier run, with its model
+        hyperparameters as a path's (none to validate or test is one error line, and so is any other ``--ckpt_path``
+        that is not a checkpoint file), whose ``test``/``predict`` on a module without that stage is one error line,
+        whose ``--trainer.fast_dev_run`` writes no checkpoint, and which leaves the config's LearningRateMonitor out
+        when there is no logger (``--trainer.logger=false``) and its ModelCheckpoint callbacks when checkpointing is
+        off (``--trainer.enable_checkpointing=false``). A
         ``limit_*_batches`` / ``overfit_batches`` fraction that leaves a loader no batch is one error line."""
 
         def _resolve_last(self) -> None:
             cfg = self.config_init[self.subcommand]
-            if cfg.get("ckpt_path") == "last" and (found := _last_checkpoint(self.trainer)) is not None:
+            if cfg.get("ckpt_path") != "last":
+                return
+            if (found := _last_checkpoint(self.trainer)) is not None:
                 cfg["ckpt_path"] = found
+            elif self.subcommand != "fit" and not _lightning_finds_last(self.trainer):
+                # Lightning warned and scored the untrained model (exit 0); only a fit may start without one
+                from metanet.errors import ConfigError
+
+                raise ConfigError(f"--ckpt_path last: no last checkpoint to {self.subcommand} (no last.ckpt in "
+                                  f"{_last_where(self.trainer)}); give a checkpoint file, e.g. runs/writer/version_0/"
+                                  "checkpoints/last.ckpt, or run 'metanet train fit' first")
+
+        def instantiate_classes(self) -> None:
+            super().instantiate_classes()
+            # LightningCLI takes a --ckpt_path file's model hyperparameters (in place of the config's) while parsing,
+            # before the trainer that finds `last` exists: with `last` the config's were kept, and a config of other
+            # sizes than the checkpoint's was a "size mismatch" traceback where the same file's path ran. Now `last`
+            # is found here and its hyperparameters taken as a path's are (the classes made again if they differ)
+            sub = self.subcommand
+            if not sub or self.config[sub].get("ckpt_path") != "last":
+                return
+            found = _last_checkpoint(self.trainer)
+            if found is None:
+                return
+            model = copy.deepcopy(self.config[sub].get("model"))
+            self.config[sub]["ckpt_path"] = found
+            self._parse_ckpt_path()
+            self.config[sub]["ckpt_path"] = "last"  # saved as given (config.yaml): run again, it takes the newest
+            if self.config[sub].get("model") != model:
+                self.__dict__.pop("config_dump", None)  # LightningCLI's dump of the config, the hparams.yaml of a run
+                super().instantiate_classes()
 
         def _parse_ckpt_path(self) -> None:
             # LightningCLI torch.loads a --ckpt_path file while parsing (to take its hyperparameters): a file that
@@ -372,13 +404,38 @@ def _last_checkpoint(trainer: Any) -> str | None:
     if not trainer.loggers or any(isinstance(c, ModelCheckpoint) and c.dirpath is not None
                                   for c in trainer.checkpoint_callbacks):
         return None  # a fixed checkpoint directory: Lightning's own search finds it
+    found = [p for p in _runs_root(trainer).glob("*/checkpoints/*.ckpt") if re.fullmatch(r"last(-\d+)?", p.stem)]
+    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
+
+
+def _runs_root(trainer: Any) -> Path:
+    """The directory of the first logger's version directories (``runs/writer`` in train/writer.yaml)."""
     logger = trainer.loggers[0]
     # expanded as the loggers expand it when they write: a save_dir of ~/runs was searched as ./~/runs, and the
     # run started from scratch with Lightning's "no last checkpoint available" warning
     root = Path(logger.save_dir if logger.save_dir is not None else trainer.default_root_dir).expanduser()
-    root = root / str(logger.name)
-    found = [p for p in root.glob("*/checkpoints/*.ckpt") if re.fullmatch(r"last(-\d+)?", p.stem)]
-    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
+    return root / str(logger.name)
+
+
+def _lightning_finds_last(trainer: Any) -> bool:
+    """Whether Lightning's own ``ckpt_path="last"`` search finds a checkpoint (its checkpoint callbacks' directories
+    of this run, an OnExceptionCheckpoint's file): where :func:`_last_checkpoint` leaves the search to it."""
+    from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
+
+    return any(isinstance(c, ModelCheckpoint) and c._find_last_checkpoints(trainer)
+               or isinstance(c, OnExceptionCheckpoint) and os.path.isfile(c.ckpt_path) for c in trainer.callbacks)
+
+
+def _last_where(trainer: Any) -> str:
+    """Where ``--ckpt_path=last`` looked, for an error message."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    fixed = [str(c.dirpath) for c in trainer.checkpoint_callbacks if isinstance(c, ModelCheckpoint) and c.dirpath]
+    if fixed:
+        return ", ".join(fixed)
+    if trainer.loggers:
+        return str(_runs_root(trainer) / "*" / "checkpoints")
+    return str(Path(trainer.default_root_dir) / "checkpoints")
 
 
 def _metanet_cause(e: BaseException) -> BaseException | None:
