@@ -126,6 +126,15 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
         if not isinstance(config, dict):
             raise TypeError(f"its config is {type(config).__name__}, not a mapping of constructor arguments")
         config = _complete(cls, config, kind, f"{path}: its config lacks", "re-save it with the code that wrote it")
+        # options this version's constructor does not take: a file of another metanet version, as layers that differ
+        # (below); was a raw "TypeError: ...__init__() got an unexpected keyword argument"
+        takes = inspect.signature(cls).parameters
+        unknown = sorted(k for k in config if k not in takes)
+        if unknown and not any(p.kind is p.VAR_KEYWORD for p in takes.values()):
+            raise CheckpointError(f"{path}: its config has {', '.join(map(repr, unknown[:4]))}, which this version's "
+                                  f"{cls.__name__} does not take; it was written by a metanet version whose "
+                                  f"{cls.__name__} had other options: load it with the version that wrote it, or "
+                                  "train a new one with this version")
         # the config is checked against the stored tensors on the meta device first: a corrupt config asking for
         # a huge model is an error here, not an out-of-memory crash
         with torch.device("meta"):

@@ -202,14 +202,78 @@ def _db_message(db_path: Path, e: Exception) -> str:
         return (f"cannot read or write the zoo index {db_path} ({e}): the file system refused it (a disk quota or "
                 "file size limit reached, a failing disk); the units committed so far are kept: fix that and run the "
                 "same build or merge again (it resumes)")
+    if "closed database" in str(e):  # read after close() (maybe another thread's): nothing is damaged
+        return (f"the zoo index {db_path} was closed ({e}): by close() or the end of a `with` block, maybe in "
+                "another thread; open the zoo again to read it (metanet.Zoo(path))")
     return (f"{db_path} is not a readable zoo index ({e}); it was damaged or written by something else: rebuild the "
             "zoo with 'metanet zoo build RECIPE --out DIR'")
 
 
-def _close_all(conns: dict[Any, sqlite3.Connection]) -> None:
+#: a forked child's copies of its parent's index connections, kept open (and referenced) for the child's life: SQLite
+#: forbids using a connection across fork(), and closing or freeing one that a parent thread was inside at the fork
+#: waited forever for the SQLite mutex that thread held (a child's Zoo.close() never returned)
+_INHERITED: list[Any] = []
+
+
+def _close_all(conns: dict[Any, Any]) -> None:
     # a module function, not a method: the store's finalizer must not keep the store alive
-    for conn in list(conns.values()):
-        conn.close()
+    pid = os.getpid()
+    for key, conn in list(conns.items()):
+        if key[0] == pid:
+            conn.close()
+        else:
+            _INHERITED.append(conns.pop(key))
+
+
+class _Conn:
+    """One thread's connection to the index (``Store.conn``): each statement runs, its rows fetched, under a lock
+    that closing the connection takes too. ``Store.close()`` closes every thread's connection, and CPython's sqlite3
+    closing one while another thread's statement ran crashed the process (a segmentation fault)."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self.lock = threading.RLock()
+
+    def execute(self, sql: str, params: Any = ()) -> "_Rows":
+        with self.lock:  # fetching steps the statement: all of it under the lock
+            return _Rows(self.raw.execute(sql, params).fetchall())
+
+    def executescript(self, script: str) -> None:
+        with self.lock:
+            self.raw.executescript(script)
+
+    @property
+    def in_transaction(self) -> bool:
+        with self.lock:
+            try:
+                return self.raw.in_transaction
+            except sqlite3.ProgrammingError:  # closed meanwhile (another thread's close()): nothing left open
+                return False
+
+    def close(self) -> None:
+        with self.lock:
+            self.raw.close()
+
+    def __getattr__(self, name: str) -> Any:  # the connection's other methods (set_trace_callback, ...)
+        if name == "raw":  # not set yet (a copy being made): no endless recursion
+            raise AttributeError(name)
+        return getattr(self.raw, name)
+
+
+class _Rows:
+    """A statement's rows, fetched: iterated, or read with ``fetchone()`` / ``fetchall()`` as from a cursor."""
+
+    def __init__(self, rows: list) -> None:
+        self._rows = iter(rows)
+
+    def __iter__(self) -> Any:
+        return self._rows
+
+    def fetchone(self) -> Any:
+        return next(self._rows, None)
+
+    def fetchall(self) -> list:
+        return list(self._rows)
 
 
 def _now() -> str:
@@ -279,8 +343,9 @@ class Store:
         self._shards_pid = os.getpid()
         self._shards_lock = threading.Lock()
         # one SQLite connection per thread and process (see the ``conn`` property): {(pid, thread id): connection}
-        self._conns: dict[tuple[int, int], sqlite3.Connection] = {}
+        self._conns: dict[tuple[int, int], Any] = {}
         self._conns_lock = threading.Lock()
+        self._conns_pid = os.getpid()
         self._closed = False
         try:
             self._main_conn = self._connect()
@@ -384,15 +449,26 @@ class Store:
             os.close(fd)  # releases the probe's shared lock
         return False
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        with self._conns_lock:
+    def _connect(self) -> _Conn:
+        raw = sqlite3.connect(str(self.db_path), timeout=60.0, isolation_level=None, check_same_thread=False)
+        raw.row_factory = sqlite3.Row
+        conn = _Conn(raw)
+        with self._conns_guard():
+            if self._closed:  # closed by another thread meanwhile: no connection is left open behind close()
+                raw.close()
+                return self._main_conn
             self._conns[(os.getpid(), threading.get_ident())] = conn
         return conn
 
+    def _conns_guard(self) -> threading.Lock:
+        """The lock of ``_conns``: a new one in a forked child, where a parent thread opening a connection at the
+        fork left the inherited one held for good (the child's first read of the index waited forever)."""
+        if self._conns_pid != os.getpid():
+            self._conns_lock, self._conns_pid = threading.Lock(), os.getpid()
+        return self._conns_lock
+
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> _Conn:
         """The calling thread's connection to the index, opened on its first use.
 
         One per thread: a Zoo opened in one thread and read in another (a ``ThreadPoolExecutor`` calling
@@ -405,7 +481,7 @@ class Store:
         if conn is not None or self._closed:  # closed: the first connection, whose errors say so, as before
             return conn if conn is not None else self._main_conn
         threading.current_thread()  # registers a thread not started by `threading`: it counts as alive below
-        with self._conns_lock:  # the connections of threads that ended (their ids may be reused) are closed
+        with self._conns_guard():  # the connections of threads that ended (their ids may be reused) are closed
             alive = {t.ident for t in threading.enumerate()}
             pid = os.getpid()
             for key in [k for k in self._conns if k[0] == pid and k[1] not in alive]:
@@ -413,16 +489,17 @@ class Store:
         return self._connect()
 
     @conn.setter
-    def conn(self, conn: sqlite3.Connection) -> None:
+    def conn(self, conn: Any) -> None:
         # replaces the calling thread's connection (a test's stand-in that fails as a full disk would)
-        with self._conns_lock:
+        with self._conns_guard():
             self._conns[(os.getpid(), threading.get_ident())] = conn
 
     def close(self) -> None:
         """Close the index database, the shards open for reading and release the write lock, if held."""
         self.forget_shards()
-        self._closed = True
-        _close_all(self._conns)
+        with self._conns_guard():  # no thread opens a connection after this (see _connect)
+            self._closed = True
+        _close_all(self._conns)  # each waits for its thread's running statement, if any
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
