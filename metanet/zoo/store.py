@@ -303,7 +303,8 @@ class CheckReport:
                 "repairable": self.repairable, "repair": self.repair}
 
     def __str__(self) -> str:
-        head = f"{'OK' if self.ok else 'PROBLEMS'}: {self.nets} networks in {self.units} shards checked"
+        nets, units = f"network{'s' * (self.nets != 1)}", f"shard{'s' * (self.units != 1)}"  # "1 shards" read oddly
+        head = f"{'OK' if self.ok else 'PROBLEMS'}: {self.nets} {nets} in {self.units} {units} checked"
         lines = [head, *(f"  problem: {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)]
         if self.repair:
             lines.append(f"  repair: {self.repair}")

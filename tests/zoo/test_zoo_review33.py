@@ -151,3 +151,10 @@ def test_a_child_forked_while_a_parent_thread_is_inside_a_query_closes_the_zoo(s
                 blocker.close()
             assert reading.result() == 24  # the parent's connection is untouched
         assert got == repr("None")
+
+
+def test_a_check_report_counts_one_network_and_one_shard_in_the_singular():
+    from metanet.zoo.store import CheckReport
+
+    assert str(CheckReport(nets=1, units=1)) == "OK: 1 network in 1 shard checked"  # was "1 networks in 1 shards"
+    assert str(CheckReport(nets=24, units=2)).startswith("OK: 24 networks in 2 shards checked")
