@@ -4,8 +4,8 @@ precision per region, repair a backdoor.
 Every edit copies the network (unless ``inplace=True``), changes its weights without changing its
 architecture, re-verifies it against the original on the task and returns ``EditResult(model, report)``; the
 report (:class:`EditReport`) holds accuracy overall and per class before and after, and the attack success
-rate when a trigger is known. Errors (an unknown layer, removing every neuron of a layer, a region that does
-not exist) raise :class:`~metanet.errors.ArchError` before anything changes.
+rate when a trigger is known. Errors (an unknown layer, removing or scaling by 0 every neuron of a layer, a region
+that does not exist) raise :class:`~metanet.errors.ArchError` before anything changes.
 
 An edit takes its network in every form :func:`metanet.verify` takes: a module, the path of a network saved with
 :func:`metanet.save` (only read: the edited copy is returned, save it with ``result.save(path)``),

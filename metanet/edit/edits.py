@@ -129,7 +129,12 @@ def remove(model: Network, neurons: Any, task, *, split: str = "test", trigger: 
 def scale(model: Network, neurons: Any, factor: float, task, *, split: str = "test", trigger: Any = None,
           inplace: bool = False) -> EditResult:
     """Multiply the outputs of neurons by ``factor`` (exactly; see :mod:`metanet.edit.neurons`). ``model`` and the
-    other arguments as in :func:`remove` (a path, a Generated or a NeuralGraph too)."""
+    other arguments as in :func:`remove` (a path, a Generated or a NeuralGraph too).
+
+    Raises:
+        ArchError: as :func:`remove`; a factor that cannot be applied exactly; a factor of 0 that would silence every
+            neuron of a layer (as removing them would: remove refuses it too).
+    """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     sel = parse_neurons(neurons, v)
     how = scale_neurons(v, sel, factor)
@@ -145,6 +150,8 @@ def clamp(model: Network, neurons: Any, task, value: float | None = None, *, spl
     ``neurons`` may carry the values (``"1:3=0.5;2:2=0"`` or ``{(1, 3): 0.5, (2, 2): 0}``); otherwise ``value``
     applies to all, and with no value at all each neuron is clamped to its mean output on ``stats_split`` (mean
     ablation). ``model`` and the other arguments as in :func:`remove` (a path, a Generated or a NeuralGraph too).
+    Unlike :func:`remove`, every neuron of a layer may be clamped (mean ablation of a whole layer; see
+    :mod:`metanet.edit.neurons`).
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
     valued_dict = isinstance(neurons, dict) and neurons and all(isinstance(k, tuple) for k in neurons)

@@ -11,9 +11,13 @@ file format) stays the same and the edited network loads with :func:`metanet.loa
   is left as it is (a second removal folded ``act(0)`` out of the biases twice).
 - **scale**: the neuron's output times a factor: its outgoing weights are scaled when they read this neuron
   alone, else (residual stream) its incoming weights and bias, which is exact for positively homogeneous
-  activations (ReLU, leaky ReLU, identity) and factors >= 0.
+  activations (ReLU, leaky ReLU, identity) and factors >= 0. A factor of 0 silences the neuron as removing it does,
+  so it follows remove's rule: it may not leave a layer with no working neuron.
 - **clamp**: the neuron's output fixed to a constant for every input: incoming weights zeroed and the bias
-  set to ``act^-1(value)`` (needs a bias and a value the activation can output).
+  set to ``act^-1(value)`` (needs a bias and a value the activation can output). Clamping every neuron of a layer
+  is allowed: it is mean ablation of the whole layer (each neuron still sends the next layer the value it chose),
+  a measurement asked for by naming every neuron and a value, where removing or scaling by 0 a whole layer (the
+  network's output no longer depends on its input) is almost always a selection that went too far.
 """
 
 from __future__ import annotations
@@ -229,12 +233,14 @@ def removed(v: NetView, layer: int) -> set[int]:
     return set(torch.nonzero(dead).flatten().tolist())
 
 
-def _check_not_all(v: NetView, sel: dict[int, list[int]]) -> None:
+def _check_not_all(v: NetView, sel: dict[int, list[int]], what: str = "removing") -> None:
+    """ArchError when removing ``sel`` (or scaling it by 0, which silences it the same way) would leave a layer with
+    no working neuron (neurons removed already, as :func:`removed` counts them, included)."""
     for layer, js in sel.items():
         L = v.layer(layer)
         if len(removed(v, layer) | set(js)) >= L.width:
             raise ArchError(
-                f"removing {len(js)} {L.kind}(s) of layer {layer} would leave it with no working {L.kind} "
+                f"{what} {len(js)} {L.kind}(s) of layer {layer} would leave it with no working {L.kind} "
                 f"(it has {L.width}, {len(removed(v, layer))} already removed); keep at least one"
             )
 
@@ -304,6 +310,8 @@ def scale_route(L: Layer, factor: float) -> str | None:
 def scale_neurons(v: NetView, sel: dict[int, list[int]], factor: float) -> str:
     """Multiply the outputs of neurons by ``factor`` in place; returns how ("outgoing" or "incoming")."""
     factor = _number(factor, "scale factor")
+    if factor == 0:  # the outputs become 0, as removing does: a whole layer is refused as remove refuses it
+        _check_not_all(v, sel, "scaling by 0")
     p = v.params()
     plans = {}
     for layer in sel:

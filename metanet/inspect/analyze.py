@@ -338,8 +338,10 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
         reads_pixels = L.index == 1 and image and not L.conv and wl.dim() == 2 and wl.shape[1] == math.prod(shape)
         descs = describe_weights(wl, shape) if reads_pixels else None
         broken = nonfinite_neurons(v, L.index, acts[L.index])
+        # the parameters by the network's own names (an nn.Sequential's '2.weight' or 'fc1.weight', not 'layers.1')
         layer_info[str(L.index)] = {"fan_in": L.fan_in, "activation": L.activation or "none", "width": H,
-                                    "kind": L.kind, "skip": L.skip}
+                                    "kind": L.kind, "skip": L.skip, "weight": L.weight, "bias": L.bias,
+                                    "read_by": [c.weight for c in L.consumers]}
         for j in range(H):
             dj = d_pc[j]
             supports = [c for c in range(C) if counts[c] > 0 and dj[c] <= -thr[c] + 1e-12]

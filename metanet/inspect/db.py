@@ -45,7 +45,9 @@ def _db_path(path: object, what: str, valid: str) -> Path:
 
 #: column -> (SQL type, meaning). Deltas are fractions (accuracy 0.91 -> 0.85 is -0.06).
 COLUMNS: dict[str, tuple[str, str]] = {
-    "layer": ("INTEGER", "neuron layer (input = 0, first hidden = 1, as in the neural graph); weights in: layers.{layer-1}"),
+    "layer": ("INTEGER", "neuron layer (input = 0, first hidden = 1, as in the neural graph); weights in: weight layer "
+                         "layer-1 (metanet's MLP and CNN: layers.{layer-1}.weight; any network: the 'weight' of the "
+                         "layer in meta's layer_info)"),
     "idx": ("INTEGER", "unit / channel index within the layer"),
     "kind": ("TEXT", "'unit' (MLP) or 'channel' (CNN)"),
     "fan_in": ("INTEGER", "incoming connections (kernel entries for a channel)"),
@@ -232,8 +234,31 @@ class NeuronDB:
             [(r["layer"], r["idx"], c, d) for r in self.rows for c, d in enumerate(_jsonable(r["ablation_per_class"]))],
         )
         con.executemany("INSERT INTO meta VALUES (?, ?)", [(k, _json(v)) for k, v in self.meta.items()])
-        con.executemany("INSERT INTO columns VALUES (?, ?, ?)", [(k, t, m) for k, (t, m) in COLUMNS.items()])
+        con.executemany("INSERT INTO columns VALUES (?, ?, ?)", [(k, t, self._meaning(k, m)) for k, (t, m) in
+                                                                COLUMNS.items()])
         con.commit()
+
+    def _weight_names(self) -> dict[int, str]:
+        """``{layer: name of its incoming weight}`` as the network names it (meta's layer_info; a database written
+        before it recorded them: ``layers.{layer-1}.weight`` for metanet's families, nothing for others)."""
+        info = self.meta.get("layer_info") or {}
+        out = {}
+        for layer in self.layers:
+            name = (info.get(str(layer)) or {}).get("weight") if isinstance(info, dict) else None
+            if name is None and self.meta.get("family") in ("mlp", "cnn"):
+                name = f"layers.{layer - 1}.weight"
+            if isinstance(name, str):
+                out[layer] = name
+        return out
+
+    def _meaning(self, column: str, meaning: str) -> str:
+        """The ``columns`` table's meaning of ``column``: for ``layer``, with this network's own weight names (an
+        nn.Sequential's are '1.weight' or 'fc1.weight', not 'layers.0')."""
+        names = self._weight_names()
+        if column != "layer" or not names:
+            return meaning
+        return (meaning.split("; weights in:")[0] + "; weights in: "
+                + ", ".join(f"layer {l}: {n}" for l, n in names.items()))
 
     def to_sqlite(self, path: str | os.PathLike) -> Path:
         """Write ``neurons.sqlite`` (atomically: a temporary file renamed into place; a symbolic link is written
@@ -473,6 +498,7 @@ class NeuronDB:
             f"{sum(1 for r in self if r['dead'])} dead." if acc is not None else "",
             "",
         ]
+        names = self._weight_names()
         broken = self.nonfinite_lines()
         if broken:  # first: the numbers below are measured on a network that computes NaN or inf
             lines += ["**Not finite** (NaN or inf; a neuron's statistics below are NaN or inf where its numbers are):",
@@ -486,8 +512,10 @@ class NeuronDB:
             f"{round(100 * m.get('support_threshold', 0.02), 4):g} points of accuracy and at least two of its "
             "examples (one example of a small class is noise; one vectorised ablation pass per layer). "
             "Layers are numbered as in the neural graph: the input is layer 0, the first hidden layer is layer 1; "
-            "layer l reads weight layer `layers.{l-1}`. "
-            f"Reader roles: {m.get('reader', 'none')}.",
+            "layer l is computed by weight layer l-1 (region l-1 of `metanet edit --prune/--precision`)"
+            # the network's own parameter names, section by section: '`layers.{l-1}`' was wrong for an nn.Sequential
+            + ("; each layer's section names its parameters. " if names else ". ")
+            + f"Reader roles: {m.get('reader', 'none')}.",
             "",
         ]
         for layer in self.layers:
@@ -498,6 +526,11 @@ class NeuronDB:
                 + (f" ({info['fan_in']} inputs each, {info['activation']})" if info else ""),
                 "",
             ]
+            if layer in names:
+                bias, read = info.get("bias"), info.get("read_by")
+                lines += [f"Weights in: `{names[layer]}`" + (f" (bias `{bias}`)" if isinstance(bias, str) else "")
+                          + (f"; read by: {', '.join(f'`{r}`' for r in read)}" if isinstance(read, list) and read
+                             else "") + ".", ""]
             for g in self.groups(layer):
                 lines.append(self.group_line(layer, g))
                 if g["kind"] in ("support", "selective"):

@@ -174,6 +174,11 @@ def _commutes(mods: list[nn.Module]) -> str:
     return "none"
 
 
+def _module_name(name: str, position: int) -> str:
+    """A module of an ``nn.Sequential`` in a message: ``3`` when named by its position, ``'fc2'`` otherwise."""
+    return str(position) if name == str(position) else repr(name)
+
+
 def _seq(mods: list[nn.Module]) -> Callable[[Tensor], Tensor]:
     def run(h: Tensor) -> Tensor:
         for m in mods:
@@ -308,16 +313,18 @@ class NetView:
                     cut = q + 1
             r, c = self.regions[t], self.regions[t + 1]
             consumer_mod = mods[nxt]
+            # named as the parameters are: module 'fc2' of an OrderedDict, not its position 3
+            at, src = _module_name(names[nxt], nxt), _module_name(names[p], p)
             if isinstance(consumer_mod, nn.Conv2d):
                 if not r.conv:
-                    raise ArchError(f"module {nxt} (Conv2d) reads the output of a Linear layer (module {p}); not "
+                    raise ArchError(f"module {at} (Conv2d) reads the output of a Linear layer (module {src}); not "
                                     "supported: convolutions must read convolutions")
                 group = 1
             else:
                 if consumer_mod.in_features % r.out_features:
                     raise ArchError(
-                        f"module {nxt} (Linear with {consumer_mod.in_features} inputs) does not read whole channels "
-                        f"of the {r.out_features} outputs of module {p}; cannot map neurons onto its weight columns"
+                        f"module {at} (Linear with {consumer_mod.in_features} inputs) does not read whole channels "
+                        f"of the {r.out_features} outputs of module {src}; cannot map neurons onto its weight columns"
                     )
                 group = consumer_mod.in_features // r.out_features
             acts = [activation_name(m) for m in seg[:cut] if activation_name(m) is not None]
@@ -355,10 +362,21 @@ class NetView:
         return self.regions[i]
 
     def describe(self) -> str:
-        """The network's architecture as a string (the Arch of a metanet network, layer sizes otherwise)."""
+        """The network's architecture as a string: the Arch of a metanet network; for an ``nn.Sequential`` its
+        weight layers in order (the regions 0, 1, ...), each by its module name, as its parameters are named:
+        ``nn.Sequential(fc1: Linear 64->16, head: Linear 16->10)``."""
         if self.family in ("mlp", "cnn"):
             return str(self.model.arch)
-        return "nn.Sequential(" + ", ".join(f"{r.in_features}->{r.out_features}" for r in self.regions) + ")"
+        # the module names, not bare sizes: a conv was '9->4' (its fan-in, not its 1 input channel), and a user
+        # could not tell which of their layers a region or a layer number is
+        mods = dict(self.model.named_children())
+        parts = []
+        for r in self.regions:
+            name = r.weight.removesuffix(".weight")
+            m = mods[name]
+            parts.append(f"{name}: Conv2d {m.in_channels}->{m.out_channels} {'x'.join(map(str, m.kernel_size))}"
+                         if r.conv else f"{name}: Linear {m.in_features}->{m.out_features}")
+        return "nn.Sequential(" + ", ".join(parts) + ")"
 
     def params(self) -> dict[str, Tensor]:
         """The network's parameters by name (the tensors themselves, not copies)."""
