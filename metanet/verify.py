@@ -89,15 +89,13 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     check_weights(model)
     arch = getattr(model, "arch", None)
     if arch is not None and not arch.fits(tuple(input_shape)):
-        what = f"{arch.in_size} input features" if arch.family == "mlp" else f"{arch.in_size} input channels"
-        # a CNN reads (N, C, H, W): grey images given as (N, H, W) lack the channel dimension
-        hint = ("; images of shape (N, H, W) need their channel dimension, (N, 1, H, W): x[:, None]"
-                if arch.family == "cnn" and len(input_shape) == 2 and arch.in_size == 1 else "")
-        if arch.family == "cnn" and len(input_shape) == 3 and input_shape[2] == arch.in_size < input_shape[0]:
-            hint = ("; these look channels last (N, H, W, C): give them channels first, (N, C, H, W): "
-                    "x.permute(0, 3, 1, 2)")
-        raise ArchError(f"network {arch} expects {what}, but {where or 'the data'} has inputs of shape "
-                        f"{tuple(input_shape)}{hint}")
+        raise _misfit(str(arch), arch.family, arch.in_size, tuple(input_shape), where)
+    conv = _first_conv(model) if arch is None else None
+    if conv is not None and not (len(input_shape) == 3 and input_shape[0] == conv.in_channels):
+        # a plain nn.Sequential CNN: torch's own error named neither what the network reads nor a fix (for mnist1d's
+        # (1, 40): "Calculated output size: (6x0x20). Output size is too small")
+        name = f"nn.Sequential starting with Conv2d {conv.in_channels}->{conv.out_channels}"
+        raise _misfit(name, "cnn", conv.in_channels, tuple(input_shape), where)
     p = next(iter(model.parameters()), None)
     probe = torch.zeros(1, *input_shape, dtype=p.dtype if p is not None else torch.float32)
     # in eval mode: a train-mode BatchNorm rejects a batch of one and would update the caller's running stats
@@ -130,6 +128,37 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
             f"network outputs shape {tuple(out.shape[1:])} per example, but {where or 'the data'} has {num_classes} classes"
         )
     return max(sizes), out.shape[1]
+
+
+def _first_conv(model: nn.Module) -> nn.Conv2d | None:
+    """The first layer of a plain ``nn.Sequential`` when it is a ``Conv2d`` (the network reads images as they come),
+    else None (a layer before it, e.g. an ``nn.Unflatten``, may reshape its inputs)."""
+    if type(model) is not nn.Sequential or len(model) == 0:
+        return None
+    first = model[0]
+    return first if type(first) is nn.Conv2d else None
+
+
+def _misfit(name: str, family: str, in_size: int, shape: tuple[int, ...], where: str) -> ArchError:
+    """The error for inputs of ``shape`` that network ``name`` (an mlp of ``in_size`` features, or a cnn of
+    ``in_size`` channels) cannot read, with how to give them when that can be told."""
+    what = f"{in_size} input features" if family == "mlp" else f"{in_size} input channels"
+    hint = ""
+    if family == "cnn" and len(shape) != 3:
+        # a CNN reads (N, C, H, W): grey images given as (N, H, W) lack the channel dimension, flattened ones their
+        # shape; a 1-d signal (1, L), mnist1d's shape, is no image (x[:, None] made it a 1 x L one)
+        what = f"images (C, H, W) with {in_size} input channel{'s' * (in_size != 1)}"
+        n, side = math.prod(shape), math.isqrt(math.prod(shape))
+        if len(shape) == 2 and shape[0] > 1 and in_size == 1:
+            hint = "; images of shape (N, H, W) need their channel dimension, (N, 1, H, W): x[:, None]"
+        elif len(shape) == 1 and side > 1 and side * side == n and in_size == 1:
+            hint = f"; flattened images need their shape back, (N, 1, {side}, {side}): x.view(-1, 1, {side}, {side})"
+        elif len(shape) <= 2:
+            hint = f"; inputs that are not images need an mlp (of {n} input features)"
+    if family == "cnn" and len(shape) == 3 and shape[2] == in_size < shape[0]:
+        hint = ("; these look channels last (N, H, W, C): give them channels first, (N, C, H, W): "
+                "x.permute(0, 3, 1, 2)")
+    return ArchError(f"network {name} expects {what}, but {where or 'the data'} has inputs of shape {shape}{hint}")
 
 
 def _chunk(batch: int, k: int, widest: int, itemsize: int) -> int:

@@ -161,7 +161,8 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
         kind = "input" if l == 0 else ("output" if l == n_layers - 1 else "hidden")
         typ = "" if l == 0 else f"{lay.layers[l - 1].type}\n"
         act = acts[codes[l]]
-        labels.append(f"{l}: {kind}\n{typ}{n} neurons" + ("" if act == "identity" else f"\n{act}"))
+        # a grey-image CNN's input layer is one neuron (its channel): "1 neurons" was every such picture's label
+        labels.append(f"{l}: {kind}\n{typ}{n} neuron{'s' * (n != 1)}" + ("" if act == "identity" else f"\n{act}"))
     ax.set_xticks(range(n_layers), labels, fontsize=8)
     ax.set_yticks([])
     ax.set_xlim(-0.3, n_layers - 0.7)

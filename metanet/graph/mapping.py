@@ -41,6 +41,7 @@ from metanet.graph.data import (
 )
 from metanet.graph.plan import SUPPORTED, Plan, canonical_key, plan, spec_of
 from metanet.nets import CNN, MLP, Arch, from_spec
+from metanet.nets.spec import family_problem
 
 def is_graph(obj: Any) -> bool:
     """Whether ``obj`` is a graph: a PyG ``Data`` or ``Batch`` (a :class:`~metanet.graph.NeuralGraph`, a batch of
@@ -604,6 +605,11 @@ def layout(obj: Any) -> Layout:
                 f"{type(obj).__name__} subclasses metanet.nets.{'MLP' if isinstance(obj, MLP) else 'CNN'}, but its forward may "
                 f"differ and a graph would decode to the plain family; supported: {SUPPORTED}"
             )
+        # the layout is the arch's (cached by it): a module that is not the arch's network (a replaced activation or
+        # conv stride) would be graphed as the arch's, and from_graph would give another function
+        problem = family_problem(obj)
+        if problem:
+            raise GraphError(f"cannot encode this network as a neural graph: {problem}")
         k = (type(obj), obj.arch)
         lay = _BY_TEXT.get(k)
         return lay if lay is not None else _remember(k, _from_key(canonical_key(obj.arch.to_dict())))

@@ -28,7 +28,7 @@ from metanet.nets.arch import Arch
 from metanet.nets.models import CNN, MLP, build
 
 __all__ = ["spec", "from_spec", "module_names", "check_sequential_keys", "SUPPORTED_LAYERS", "wrapper_problem",
-           "weights_problem"]
+           "weights_problem", "family_problem"]
 
 SUPPORTED_LAYERS = (
     "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
@@ -163,6 +163,30 @@ def weights_problem(module: nn.Module) -> str | None:
     return None
 
 
+def family_problem(module: MLP | CNN) -> str | None:
+    """Why a metanet ``MLP`` / ``CNN`` is not the network its ``arch`` describes (None when it is): a replaced
+    activation (``m.act = nn.Tanh()``), or a convolution replaced by one of another stride, padding, dilation or
+    padding mode (``m.layers[0] = nn.Conv2d(1, 8, 3, stride=1)`` in a stride-2 CNN). No parameter's shape shows
+    them, so :func:`spec` (save / load) and the neural graph (``to_graph`` / ``from_graph``) described the arch's
+    network, another function."""
+    arch = module.arch
+    fix = "build a network of the architecture you want (metanet.nets.build) and load the weights into it"
+    if activation_name(module.act) != arch.activation:
+        return (f"this {type(module).__name__}'s activation {module.act} is not its architecture's "
+                f"{arch.activation!r} ({arch}); {fix}")
+    if arch.family != "cnn" or not isinstance(getattr(module, "layers", None), nn.ModuleList):
+        return None
+    k, s = arch.kernel, arch.stride
+    want = {"stride": (s, s), "padding": (k // 2, k // 2), "dilation": (1, 1), "padding_mode": "zeros"}
+    for i, m in enumerate(module.layers):  # not a slice: that builds a new ModuleList (~100 us a call)
+        if i < arch.num_layers - 1 and type(m) is nn.Conv2d:  # other types or shapes: named by the parameter checks
+            bad = [f"{key}={getattr(m, key)!r}" for key, v in want.items() if getattr(m, key) != v]
+            if bad:
+                return (f"this CNN's layer layers.{i} ({m}) has {', '.join(bad)}, which its architecture {arch} does "
+                        f"not have (stride {s}, padding {k // 2}); {fix}")
+    return None
+
+
 def spec(module: nn.Module) -> dict[str, Any]:
     """The JSON-able description of ``module`` (see the module docstring).
 
@@ -176,12 +200,9 @@ def spec(module: nn.Module) -> dict[str, Any]:
     if wrapped:
         raise ArchError(f"unsupported module: {wrapped}")
     if isinstance(module, (MLP, CNN)):
-        # the arch names the activation, but the module computes with ``module.act``: a replaced one (``m.act =
-        # nn.Tanh()``) would be saved and graphed as the arch's, a different function
-        if activation_name(module.act) != module.arch.activation:
-            raise ArchError(f"this {type(module).__name__}'s activation {module.act} is not its architecture's "
-                            f"{module.arch.activation!r} ({module.arch}); build a network of the architecture you "
-                            "want (metanet.nets.build) and load the weights into it")
+        problem = family_problem(module)
+        if problem:
+            raise ArchError(problem)
         return module.arch.to_dict()
     if type(module) is nn.Sequential:
         layers = []

@@ -51,6 +51,8 @@ def hidden_activations(lay, params: dict[str, Tensor], x: Tensor) -> list[Tensor
     first = next(iter(params.values()))
     # in the parameters' dtype: float64 networks on float32 task images were an einsum dtype error
     h = x.flatten(1).to(first.dtype).unsqueeze(0).expand(first.shape[0], -1, -1)
+    if lay.spec.get("family") == "sequential":
+        return _sequential_activations(lay, params, h)
     outs = []
     for layer in lay.layers[:-1]:
         w = params[layer.weight]
@@ -60,6 +62,30 @@ def hidden_activations(lay, params: dict[str, Tensor], x: Tensor) -> list[Tensor
         a = activation(layer.act)(z)
         h = h + a if layer.residual else a
         outs.append(h)
+    return outs
+
+
+def _sequential_activations(lay, params: dict[str, Tensor], h: Tensor) -> list[Tensor]:
+    """:func:`hidden_activations` of a plain ``nn.Sequential`` MLP, walked layer by layer: its plan keeps one
+    activation per neuron layer, which missed an activation on the inputs (``nn.Sequential(nn.Sigmoid(), ...)``) and
+    every one after the first (``nn.ReLU(), nn.Tanh()``)."""
+    from metanet.nets import activation
+    from metanet.nets.spec import module_names
+
+    specs = lay.spec["layers"]
+    outs: list[Tensor] = []
+    seen = 0  # Linear layers applied so far
+    for name, d in zip(module_names(specs), specs):
+        if d["type"] == "linear":
+            if seen:  # the hidden layer before it, after all its activations: what this layer reads
+                outs.append(h)
+            h = torch.einsum("pni,poi->pno", h, params[f"{name}.weight"])
+            if f"{name}.bias" in params:
+                h = h + params[f"{name}.bias"][:, None, :]
+            seen += 1
+        elif d["type"] == "act":
+            h = activation(d["name"])(h)
+        # flatten (the inputs are flat already) and dropout (inference) leave h as it is
     return outs
 
 

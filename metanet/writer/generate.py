@@ -328,6 +328,10 @@ def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
         else:
             hint = (" (images of shape (n, H, W) need their channel dimension, (n, 1, H, W): x[:, None])"
                     if len(shape) == 2 and shape[0] > 1 and arch.in_size == 1 else "")  # (1, L): a 1-d signal
+            side = math.isqrt(math.prod(shape))
+            if len(shape) == 1 and side > 1 and side * side == shape[0] and arch.in_size == 1:  # as verify says
+                hint = (f" (flattened images need their shape back, (n, 1, {side}, {side}): "
+                        f"x.view(-1, 1, {side}, {side}))")
             raise ArchError(f"architecture {arch} does not fit task {name!r}: a cnn reads images (C, H, W), the "
                             f"task's inputs have shape {shape}{hint}; or use an mlp, e.g. "
                             f"mlp:{math.prod(shape)}-64-{k}:{arch.activation}")
