@@ -136,9 +136,12 @@ def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], 
     if reader == "auto":
         import metanet
 
-        reader = getattr(metanet, "read", None)
-        if reader is None:
+        read = getattr(metanet, "read", None)
+        if read is None:
             return None, "no reader available"
+        # the roles need no trigger scan: metanet.read ran it by default and it was thrown away (19 s instead of
+        # 1.5 s for a digits MLP, minutes for a small CNN; the demo's inspect stage too)
+        reader = lambda m: read(m, scan=False)  # noqa: E731
     elif isinstance(reader, nn.Module):  # a Reader (imported only then: it loads PyTorch Geometric)
         from metanet.reader.model import Reader
         from metanet.reader.predict import read
