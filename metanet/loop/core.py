@@ -15,17 +15,22 @@ One round (:func:`round_loss`), for each task of the batch:
 3. the rewards update the writer with one of the methods below (a loss whose gradient flows back through the
    differentiable writer's write of the K candidates):
 
-``"expert"`` — expert iteration: the ``keep`` best candidates by reward are the winners; the writer is trained so
-    that every candidate (from its own starting point) reproduces the winners' function — KL at temperature ``T``
-    (scaled by T², Hinton) from the winners' mean softened prediction, on the support inputs and on mixup
-    interpolations of them (inputs only: no labels are used beyond the support's). With ``refine_steps > 0`` the
-    winner is first refined gradient-free (:func:`metanet.loop.refine`, activity or weight perturbation on the
-    support, ``refine_method``) and the refined network is the teacher.
+``"expert"`` — expert iteration: the ``keep`` best candidates by reward are the winners (ties: the lower index, as
+    :func:`~metanet.loop.choose` picks; a broken candidate never wins); the writer is trained so that every
+    candidate (from its own starting point) reproduces the winners' function — KL at temperature ``T`` (scaled by
+    T², Hinton) from the winners' mean softened prediction, on the support inputs (``"crossfit"``: all the labelled
+    inputs, which it writes from) and on mixup interpolations of them (inputs only: no labels are used beyond
+    those of the examples written from). With ``refine_steps > 0`` the winner is first refined gradient-free
+    (:func:`metanet.loop.refine`, activity or weight perturbation on the support, ``refine_method``) and the
+    refined network is the teacher.
 ``"awr"`` — advantage-weighted: the same distillation, towards the mixture of all candidates' predictions
     weighted by ``softmax(advantage / beta)`` (advantage = reward standardised over the task's K candidates).
 ``"pg"`` — score-function policy gradient with a baseline: candidates are ``mu + sigma * |mu|_rms * eps``, the loss
-    is ``-sum_i A_i log N(theta_i; mu, s^2)`` with A the standardised advantage (baseline: the mean reward of the
-    task's K candidates).
+    is ``-mean_i A_i log N(theta_i; mu, s^2) / sqrt(P)`` (mean over the working candidates, P the parameters of one
+    network) with A the standardised advantage (baseline: the mean reward of the task's K candidates).
+
+In ``awr`` and ``pg`` the advantages are standardised over the task's working candidates; a broken one gets weight 0
+(``awr``) or advantage 0 (``pg``), and is left out of the loss.
 """
 
 from __future__ import annotations
@@ -274,7 +279,9 @@ def _task_loss(writer, lt: LoopTask, cfg: LoopConfig, reward: Reward, seed: int)
     t = cfg.temperature
     with torch.no_grad():
         if cfg.method == "expert":
-            order = torch.argsort(r, descending=True)
+            # stable: tied rewards keep the lower index, as choose() picks (from 17 candidates on, the default sort
+            # put a tie's higher indices first)
+            order = torch.argsort(r, descending=True, stable=True)
             win = [int(i) for i in order[: cfg.keep] if r[i] > WORST]
             stats["winners"] = len(win)
             if cfg.refine_steps > 0:
@@ -548,14 +555,15 @@ def improve(
     return writer, hist
 
 
-def finite_gradients(writer: nn.Module, rnd: int, what: str = "round") -> bool:
-    """Whether every gradient of ``writer`` is finite; if not, the round's update is to be skipped (logged): a broken
-    candidate's NaN can reach the gradient through the joint write of the K candidates, and Adam then made the
-    writer NaN. ``improve`` and the Lightning loop stage both ask it before their optimizer step, and
-    :func:`~metanet.loop.refine` before each of its steps (``what="refine step"``)."""
+def finite_gradients(writer: nn.Module, rnd: int, what: str = "round", warn: bool = True) -> bool:
+    """Whether every gradient of ``writer`` is finite; if not, the round's update is to be skipped (logged unless
+    ``warn=False``): a broken candidate's NaN can reach the gradient through the joint write of the K candidates, and
+    Adam then made the writer NaN. ``improve`` and the Lightning loop stage both ask it before their optimizer step,
+    and :func:`~metanet.loop.refine` before each of its steps (quietly: it logs one summary of the skipped steps)."""
     if all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in writer.parameters()):
         return True
-    log.warning("%s %d: non-finite gradient, update skipped", what, rnd)
+    if warn:
+        log.warning("%s %d: non-finite gradient, update skipped", what, rnd)
     return False
 
 

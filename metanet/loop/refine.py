@@ -5,8 +5,8 @@ each step draws ``population`` Gaussian directions ``eps`` (antithetic pairs ``+
 ``2 * population`` perturbed networks ``theta ± sigma_l * eps`` at once (stacked parameters, one ``vmap``-ed
 forward pass) on a minibatch of the training data, and estimates the gradient of the reward as
 ``g = mean_j (R(+) - R(-)) / (2 sigma) * eps_j``, standardised; Adam ascends it. ``sigma_l`` is ``sigma`` times
-the RMS of each parameter tensor. Reward: negative minibatch cross-entropy (``objective="loss"``) or minibatch
-accuracy (``objective="accuracy"``).
+the RMS of each parameter tensor (taken as at least 0.01: a zero tensor, e.g. a fresh bias, is perturbed too).
+Reward: negative minibatch cross-entropy (``objective="loss"``) or minibatch accuracy (``objective="accuracy"``).
 
 ``method="activity"`` (node perturbation, Williams 1992; Fiete & Seung 2006): instead of the weights, the
 *pre-activations* of every ``Linear`` / ``Conv2d`` layer are perturbed, independently per example: each step the
@@ -32,6 +32,7 @@ the cross-entropy — the comparison point.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 from typing import Any, NamedTuple
@@ -49,6 +50,8 @@ from metanet.loop.tasks import check_seed
 from metanet.verify import Network, Report, _as_module, check_fits, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
+
+log = logging.getLogger("metanet.loop")  # the logger finite_gradients warns on
 
 #: the gradient-free methods (no backward pass through the network), then the backprop comparison point
 GRADIENT_FREE = ("perturbation", "activity")
@@ -314,6 +317,7 @@ def refine(
 
     opt = torch.optim.Adam(params.values(), lr=lr)
     history: list[float] = []
+    skipped, first_skipped = 0, -1  # steps whose gradient was not finite: one summary warning, not a line per step
     # every parameter is refined, as the gradient-free rules always did: requires_grad=False (a network frozen for
     # inference) made backward() a raw RuntimeError; the copy gets the caller's flags back at the end
     frozen = [p for p in params.values() if not p.requires_grad]
@@ -358,9 +362,16 @@ def refine(
                 for n in names:  # Adam minimises: the gradient is minus the reward's ascent direction
                     params[n].grad = -(w.view(-1, *[1] * params[n].dim()) * eps[n]).sum(0)
         # a non-finite loss (logits of inf for huge finite weights) gives NaN gradients, and Adam then made
-        # every weight NaN: the step is skipped (logged), as a flat reward's step is
-        if finite_gradients(net, step, "refine step"):
+        # every weight NaN: the step is skipped (counted, logged once after the loop), as a flat reward's step is
+        if finite_gradients(net, step, "refine step", warn=False):
             opt.step()
+        else:
+            if not skipped:
+                first_skipped = step
+            skipped += 1
+    if skipped:  # a network whose loss is never finite logged 100 identical lines for 100 steps
+        log.warning("refine: %d of %d steps had a non-finite gradient and were skipped (the first: step %d)",
+                    skipped, steps, first_skipped)
     net.eval()
     for p in frozen:
         p.requires_grad_(False)
