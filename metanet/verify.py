@@ -208,7 +208,8 @@ def verify_stacked(
     the same way) gives each member its own, the buffers (e.g. BatchNorm running statistics) of every member.
     The networks run in eval mode (dropout off, BatchNorm on its running statistics), whatever mode ``module`` is
     in. ``data=(x, y)`` overrides the task's split (e.g. a held-out query set). A ``task`` of labelled examples
-    ``(x, y)`` (without ``data``) is scored as :func:`verify` scores one: labels any of the network's classes.
+    ``(x, y)`` or a ``Dataset`` of pairs (without ``data``) is scored as :func:`verify` scores one: labels any of the
+    network's classes.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive number of examples, got {batch_size!r}")
@@ -379,7 +380,8 @@ def verify(
             them (one function of their parameters and buffers: the list runs as the first model with each model's
             own tensors); a PyG ``Batch`` of graphs is the list of its graphs.
         task: a task spec (:func:`metanet.tasks.resolve`): a :class:`~metanet.tasks.Task`, a task name, a
-            sentence or labelled examples ``(x, y)``. Examples are split per class as
+            sentence, labelled examples ``(x, y)`` or a map-style ``Dataset`` of ``(input, label)`` pairs (read once
+            into ``(x, y)``). Examples are split per class as
             :func:`metanet.tasks.from_examples` splits them (the report's ``task`` is the name it gives them), and
             only their ``split`` is scored (``"test"``: about a fifth of them); to score every example, pass
             ``from_examples(x, y, val_fraction=0, test_fraction=0)`` with ``split="train"``. Their labels may be any

@@ -434,8 +434,9 @@ def improve(
         writer: a :class:`~metanet.writer.Writer` (updated in place; it is given back in the training mode it
             came in, ``writer.training`` and each submodule's). Interrupted (Ctrl-C) or failed, it keeps the
             rounds' updates applied until then, each one whole (never half an update), and gets its modes back.
-        tasks: loop tasks: names, sentences, Tasks, labelled examples ``(x, y)``, writer Episodes or
-            :class:`LoopTask`\\ s (support / val / test); one of them or a list.
+        tasks: loop tasks: names, sentences, Tasks, labelled examples ``(x, y)``, map-style ``Dataset``\\ s of
+            ``(input, label)`` pairs, writer Episodes or :class:`LoopTask`\\ s (support / val / test); one of them or
+            a list.
         rounds: update rounds. Each round: ``tasks_per_round`` tasks (default all, cycling), K candidates each.
         method: ``"expert"``, ``"awr"`` or ``"pg"`` (see :mod:`metanet.loop.core`).
         candidates: K, the candidates written per task and round.

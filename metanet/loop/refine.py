@@ -230,7 +230,8 @@ def refine(
             parameter is refined, whatever its ``requires_grad``; the refined copy keeps ``model``'s dtype and
             ``requires_grad`` flags (a float16 / bfloat16 network is refined in float32, then cast back).
         task: a Task, a task name, or ``(x, y)`` examples (tensors or numpy arrays; uint8 inputs 0..255 are
-            divided by 255, as :func:`metanet.tasks.from_examples` reads them).
+            divided by 255, as :func:`metanet.tasks.from_examples` reads them), or a map-style ``Dataset`` of
+            ``(input, label)`` pairs (read once into those examples; so is a Dataset given as ``verify_on``).
         method: ``"perturbation"`` (gradient-free, weights perturbed), ``"activity"`` (gradient-free,
             pre-activations perturbed) or ``"sgd"`` (backprop, for comparison).
         steps: optimisation steps, 0 to :data:`~metanet.errors.MAX_ITERATIONS` (10**9).

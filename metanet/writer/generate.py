@@ -218,8 +218,8 @@ def generate(
     Args:
         spec: a task name (``"mnist"``, ``"fashion-mnist[7,9]"``), free text (``"a network that can read mnist"``),
             a :class:`~metanet.tasks.Task` (or any object with ``split`` and ``num_classes``; without ``input_shape``
-            and ``name`` its train split gives the shape, its type the name) or labelled examples ``(x, y)``
-            (:func:`metanet.tasks.resolve`).
+            and ``name`` its train split gives the shape, its type the name), labelled examples ``(x, y)`` or a
+            map-style ``Dataset`` of ``(input, label)`` pairs (:func:`metanet.tasks.resolve`).
         arch: architecture to write: an :class:`~metanet.nets.Arch`, its string (``"mlp:64-128-128-10:relu"``) or
             dict, or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used). Default: a
             one-hidden-layer MLP of width 64 for the task's input.
