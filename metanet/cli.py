@@ -181,10 +181,17 @@ def meta_on_task(meta: dict[str, Any], task: Any) -> dict[str, Any]:
 def task_for(args: argparse.Namespace, meta: dict[str, Any]) -> Any:
     """The resolved task a command on a saved network runs on: ``args.task`` when given, else the task the file's
     metadata ``meta`` records (``metanet verify``, ``inspect`` and ``edit`` default to it alike). A TaskError naming
-    the file when neither names one, or when the recorded name is no task metanet can load."""
+    the file when neither names one, or when the recorded name is no task metanet can load; and for a blank
+    ``--task``."""
     from metanet import tasks
     from metanet.errors import TaskError
 
+    if args.task is not None and not args.task.strip():
+        # `--task "$TASK"` with TASK unset: it silently ran on the file's own task, as if --task were not given
+        recorded = meta.get("task")
+        raise TaskError(f"--task needs a task name, got {args.task!r}; give one of {', '.join(tasks.available())}, "
+                        f"or a derived name like 'mnist[3,8]'" + (f"; or leave --task out for the task {args.file} "
+                        f"records ({recorded!r})" if isinstance(recorded, str) and recorded.strip() else ""))
     name = args.task or meta.get("task")
     if not name:
         raise TaskError(f"no --task given and {args.file} names no task in its metadata; pass --task NAME "
@@ -270,7 +277,25 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # subsystem not installed in this version
             raise
         module.register(sub)
+    # for scripts: which commands print JSON and what the exit codes mean, read from the parsers (cannot drift);
+    # they were only in main()'s docstring and, for exit code 1, in `zoo check --help`
+    parser.epilog = (f"--json ({', '.join(_json_commands(sub))}) prints one JSON document on stdout, NaN and "
+                     "infinities as null; errors, warnings and progress go to stderr. Exit status: 0 done, 1 a check "
+                     "that found problems (zoo check), 2 a usage error or a path the file system refuses, 130 "
+                     "interrupted (Ctrl-C), 141 stdout closed by its reader, 143 terminated (SIGTERM).")
     return parser
+
+
+def _json_commands(sub: argparse._SubParsersAction) -> list[str]:
+    """The (sub)commands that take ``--json``, as typed: ``verify``, ``zoo check``."""
+    names = []
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            if "--json" in action.option_strings:
+                names.append(name)
+            elif isinstance(action, argparse._SubParsersAction):
+                names += [f"{name} {n}" for n in _json_commands(action)]
+    return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
