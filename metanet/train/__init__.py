@@ -187,7 +187,7 @@ def _cli_class() -> type:
                 return
             if (found := _last_checkpoint(self.trainer)) is not None:
                 cfg["ckpt_path"] = found
-            elif self.subcommand != "fit" and not _lightning_finds_last(self.trainer):
+            elif self.subcommand != "fit" and _lightning_last(self.trainer) is None:
                 # Lightning warned and scored the untrained model (exit 0); only a fit may start without one
                 from metanet.errors import ConfigError
 
@@ -196,15 +196,23 @@ def _cli_class() -> type:
                                   "checkpoints/last.ckpt, or run 'metanet train fit' first")
 
         def instantiate_classes(self) -> None:
+            from lightning.fabric.utilities.seed import _collect_rng_states, _set_rng_states
+
+            sub = self.subcommand
+            last = bool(sub) and self.config[sub].get("ckpt_path") == "last"
+            # the seeded random states the classes are made from: made again below, they start from the same ones as
+            # with the file's path (a module initialised twice drew twice: its run went on from other random states)
+            rng = _collect_rng_states(include_cuda=False) if last else None
             super().instantiate_classes()
             # LightningCLI takes a --ckpt_path file's model hyperparameters (in place of the config's) while parsing,
             # before the trainer that finds `last` exists: with `last` the config's were kept, and a config of other
             # sizes than the checkpoint's was a "size mismatch" traceback where the same file's path ran. Now `last`
             # is found here and its hyperparameters taken as a path's are (the classes made again if they differ)
-            sub = self.subcommand
-            if not sub or self.config[sub].get("ckpt_path") != "last":
+            if not last:
                 return
-            found = _last_checkpoint(self.trainer)
+            # Lightning's own search where ours leaves it to it (no logger, a ModelCheckpoint dirpath): its file had
+            # the config's sizes too
+            found = _last_checkpoint(self.trainer) or _lightning_last(self.trainer)
             if found is None:
                 return
             model = copy.deepcopy(self.config[sub].get("model"))
@@ -213,6 +221,7 @@ def _cli_class() -> type:
             self.config[sub]["ckpt_path"] = "last"  # saved as given (config.yaml): run again, it takes the newest
             if self.config[sub].get("model") != model:
                 self.__dict__.pop("config_dump", None)  # LightningCLI's dump of the config, the hparams.yaml of a run
+                _set_rng_states(rng)
                 super().instantiate_classes()
 
         def _parse_ckpt_path(self) -> None:
@@ -417,13 +426,22 @@ def _runs_root(trainer: Any) -> Path:
     return root / str(logger.name)
 
 
-def _lightning_finds_last(trainer: Any) -> bool:
-    """Whether Lightning's own ``ckpt_path="last"`` search finds a checkpoint (its checkpoint callbacks' directories
-    of this run, an OnExceptionCheckpoint's file): where :func:`_last_checkpoint` leaves the search to it."""
+def _lightning_last(trainer: Any) -> str | None:
+    """The checkpoint Lightning's own ``ckpt_path="last"`` search takes (the newest ``last*.ckpt`` of its
+    ModelCheckpoints' directories, an OnExceptionCheckpoint's file), or None: where :func:`_last_checkpoint` leaves
+    the search to it (no logger, a fixed ``dirpath``)."""
+    from lightning.fabric.utilities.cloud_io import get_filesystem
     from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
 
-    return any(isinstance(c, ModelCheckpoint) and c._find_last_checkpoints(trainer)
-               or isinstance(c, OnExceptionCheckpoint) and os.path.isfile(c.ckpt_path) for c in trainer.callbacks)
+    found = [c.ckpt_path for c in trainer.callbacks if isinstance(c, OnExceptionCheckpoint)]
+    for c in trainer.callbacks:
+        # a logger's directory (no dirpath) is this run's new version_N, never holding one (_last_checkpoint searched
+        # them all); reading the logger's version for it would fix the version before the run starts
+        if isinstance(c, ModelCheckpoint) and (c.dirpath is not None or not trainer.loggers):
+            found += c._find_last_checkpoints(trainer)
+    # as Lightning picks among them: by modification time, on each path's file system (a dirpath may be remote)
+    times = {p: fs.modified(p) for p in found if p and (fs := get_filesystem(p)).exists(p)}
+    return max(times, key=times.get) if times else None  # type: ignore[arg-type]
 
 
 def _last_where(trainer: Any) -> str:
