@@ -26,6 +26,8 @@ def _read(args: argparse.Namespace) -> int:
           + ("; the reader could not run the network on any task's labelled probes (no task of its input size "
              "and class count, or a plain nn.Sequential CNN): task and accuracy are guesses"
              if out.get("task_fits") is False else ""))
+    if out.get("input_size_unknown"):  # a CNN file without a recorded task: read on 28x28 images, said so
+        print(f"  NOTE       {out['input_size_unknown']}")
     if out.get("recorded_task"):  # the reader names one of its known tasks only: the file's record is the truth
         print(f"  recorded   task {out['recorded_task']} (from the file)")
     print(f"  accuracy   {out['accuracy']:.3f} (predicted test accuracy)")

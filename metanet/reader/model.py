@@ -30,7 +30,8 @@ metadata; the probe inputs are the reader's own), all invariant to permutations 
   accuracy head's targets, are measured on the test split, never on these). Every task of the task head reads a
   view of its base's bank (:meth:`Reader._task_views`): the rows of its classes with its labels, its feature
   permutation and inversion applied (at most ``derived_probes`` rows when its inputs differ from the base's). Each
-  network is run on the views of the tasks whose input size and class count it has; per task it is read through
+  network is run on the views of the tasks whose input size and class count it has (a 1-channel CNN's size, which
+  its weights do not fix, is :meth:`Reader.forward`'s ``image_size``, 28x28 unless given); per task it is read through
   its accuracy, mean :math:`p(y)`, mean :math:`\log p(y)` and per-class accuracy on them (zero for the other
   tasks), and every neuron gets its mean response per class (raw and standardised over the classes). The task
   head adds :math:`\kappa\,\mathrm{logit}(\mathrm{acc}_t)` (``task_evidence``) and masks the tasks the network
@@ -79,7 +80,7 @@ from torch_geometric.utils import scatter
 
 from metanet._state import (check_fits_memory, drop_generated_source, forked_rng, outside_inference_mode,
                             user_stacklevel)
-from metanet.errors import ConfigError, GraphError, check_number, check_whole
+from metanet.errors import ConfigError, GraphError, check_number, check_whole, whole_number
 
 __all__ = ["Reader", "batch_graphs", "EdgeConv", "ROLE_BASE", "role_names", "OPTIMIZER_NAMES", "ACTIVATION_NAMES",
            "N_STATS"]
@@ -96,6 +97,18 @@ _CNN_CHANNELS, _CNN_SIZE = 3, 28
 _SALIENCY_TOP = 32
 _SALIENCY_POOLS = (3, 5)  # trigger-sized windows of square input maps
 _SALIENCY_POOL_TOP = 16
+
+
+def _check_image_size(image_size: Any) -> tuple[int, int] | None:
+    """``image_size`` as ``(H, W)`` (None: the reader's 28x28), or a ConfigError naming what is valid."""
+    if image_size is None:
+        return None
+    hw = tuple(image_size) if isinstance(image_size, (tuple, list)) else ()
+    sides = [whole_number(v) for v in hw]
+    if len(sides) != 2 or any(v is None or v < 1 for v in sides):
+        raise ConfigError(f"image_size must be (H, W), two whole numbers >= 1 (the size of the images a CNN reads; "
+                          f"None: 28x28), got {image_size!r:.60}")
+    return int(sides[0]), int(sides[1])
 
 
 def role_names(num_classes: int) -> list[str]:
@@ -787,10 +800,12 @@ class Reader(nn.Module):
         return 1 - x if v.invert else x
 
     def _data_probe(self, groups: list[_Group], new_id: Tensor, num_nodes: int, num_graphs: int,
-                    device: torch.device) -> tuple[Tensor, Tensor]:
+                    device: torch.device, image_size: tuple[int, int] | None = None) -> tuple[Tensor, Tensor]:
         """Graph features ``(G, T * (4 + C))`` from the outputs on each task's labelled probes (zero for tasks whose
         input size or class count differs), node features ``(N, T * 2C)``: every neuron's mean response per class
-        of the task, raw and standardised over the classes."""
+        of the task, raw and standardised over the classes. CNNs are run on probes of ``image_size`` (H, W)
+        (default 28x28)."""
+        hw = image_size or (_CNN_SIZE, _CNN_SIZE)
         C, T = self.num_classes, len(self.tasks)
         fw = _dprobe_width(C)
         gfeat = torch.zeros(num_graphs, T * fw, device=device)
@@ -802,7 +817,7 @@ class Reader(nn.Module):
             if fam == "cnn":
                 if lay.sizes[0] != 1:
                     continue
-                n_in = _CNN_SIZE * _CNN_SIZE
+                n_in = hw[0] * hw[1]
             elif all(layer.type == "linear" and layer.kk == 1 for layer in lay.layers):
                 n_in = lay.sizes[0]
             else:
@@ -819,7 +834,7 @@ class Reader(nn.Module):
                 xs.append(self._view_inputs(v, n_in))
             x = torch.cat(xs)
             if fam == "cnn":
-                x = x.view(-1, 1, _CNN_SIZE, _CNN_SIZE)
+                x = x.view(-1, 1, *hw)
             hidden, logits = self._run(lay, gr.params, x)
             k, c = logits.shape[0], min(logits.shape[-1], C)
             logp = torch.log_softmax(logits, -1)[..., :c].clamp(min=-30.0)
@@ -883,14 +898,19 @@ class Reader(nn.Module):
         return self.saliency_mlp(out)
 
     # --- forward -------------------------------------------------------------------------------------
-    def forward(self, data: Any) -> dict[str, Tensor]:
+    def forward(self, data: Any, image_size: tuple[int, int] | None = None) -> dict[str, Tensor]:
         """Predictions for a graph, a ``Batch`` or a list of graphs (any mix, see :func:`batch_graphs`): graph heads
-        ``(G, ...)`` and ``role`` ``(N, 2 + C)`` (input neurons have no role: their logits are zero)."""
+        ``(G, ...)`` and ``role`` ``(N, 2 + C)`` (input neurons have no role: their logits are zero).
+
+        ``image_size``: ``(H, W)`` of the images the CNNs in ``data`` read, the size their labelled probes are run at
+        (default 28x28, mnist's). Global average pooling lets a CNN run on any size, so its weights do not tell
+        which one it was built for (an MLP's first layer does). The learned queries stay 28x28."""
         from torch_geometric.data import Batch, Data
 
         from metanet.checkpoints import check_float32
 
         check_float32(self)  # as read() does: .double() / .half() / meta raised torch's dtype or device errors
+        image_size = _check_image_size(image_size)
         if not isinstance(data, Data):  # a list of graphs (a module or a tensor: a GraphError naming it)
             data = batch_graphs(_graph_list(data, "the reader"))
         x, ea = data.x, data.edge_attr
@@ -942,7 +962,7 @@ class Reader(nn.Module):
             h = h + self.probe_node(nprobe)
         gdata = None
         if self.num_data_probes:
-            gdata, ndata = self._data_probe(groups, new_id, n, num_graphs, dev)
+            gdata, ndata = self._data_probe(groups, new_id, n, num_graphs, dev, image_size)
             h = h + self.dprobe_node(ndata)
         # edges among hidden / output neurons; the input layer's edges are summarised in ``extra``
         src, dst = data.edge_index

@@ -91,10 +91,15 @@ def _check_scan(scan: Any) -> bool | None:
 
 
 @torch.no_grad()
-def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str, Any]:
-    """Predictions of ``reader`` for one neural graph, as plain Python values (see :func:`read`)."""
+def read_graph(reader: Reader, graph: Any, scan: bool | None = None,
+               image_size: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Predictions of ``reader`` for one neural graph, as plain Python values (see :func:`read`). ``image_size``:
+    ``(H, W)`` of the images a CNN reads (None: unknown, read on 28x28 ones and ``input_size_unknown`` says so)."""
+    from metanet.reader.model import _check_image_size
+
     check_float32(reader)
     scan = _check_scan(scan)
+    image_size = _check_image_size(image_size)
     count = int(getattr(graph, "num_graphs", 1))
     if count != 1:  # every graph head was read at [0] and the neurons of all graphs were listed as the first's
         raise GraphError(f"read() reads one network; got a Batch of {count} graphs: read them one at a time "
@@ -102,11 +107,12 @@ def read_graph(reader: Reader, graph: Any, scan: bool | None = None) -> dict[str
     # autocast off: the reader computes in float32 only; under a caller's torch.autocast("cpu") its sparse message
     # passing raised a raw NotImplementedError ("addmm_out_sparse_csr_impl_mkl" not implemented for 'BFloat16')
     with kept_modes(reader, eval=True), torch.autocast("cpu", enabled=False):
-        return _read_graph(reader, graph, scan)  # in eval mode, then the reader's modes are given back
+        return _read_graph(reader, graph, scan, image_size)  # in eval mode, then the reader's modes are given back
 
 
-def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]:
-    out = reader(graph)
+def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple[int, int] | None
+                ) -> dict[str, Any]:
+    out = reader(graph, image_size=image_size)
     if not all(bool(torch.isfinite(v).all()) for v in out.values() if v.is_floating_point()):
         # finite but huge weights (a diverged network) overflow float32 inside the reader: every reading was NaN
         big = float(torch.cat([graph.edge_attr.flatten(), graph.x[:, 0]]).abs().max())
@@ -124,14 +130,14 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
     if fitted and scan is not False:
         from metanet.reader.scan import SCAN_FEATURES, scan_features, scan_problem, scanned_backdoor
 
-        f = scan_features(reader, graph, out["task"])
+        f = scan_features(reader, graph, out["task"], image_size=image_size)
         if not bool(f.isnan().any()):  # NaN: no probe images fit the network (its input size / class count)
             p_backdoor = float(torch.sigmoid(scanned_backdoor(reader, graph, out, features=f)[0]))
             scan_info = {"reader_only": p_reader, "steps": reader.scan_steps,
                          **{k: float(v) for k, v in zip(SCAN_FEATURES, f[0])}}
         else:  # the scan was silently left out: scan=True gave the weights-only probability as if it had run
             skipped = (f"the trigger scan cannot run on this network: "
-                       f"{scan_problem(reader, graph) or 'it gave no features'}")
+                       f"{scan_problem(reader, graph, image_size) or 'it gave no features'}")
             if scan:
                 raise GraphError(f"{skipped}; read with scan=None (the default: the scan where it applies) or "
                                  "scan=False for the weights-only backdoor probability")
@@ -154,8 +160,10 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
     from metanet.graph.decode import _graph_layout
     from metanet.reader.roles import measured
 
+    lay = _graph_layout(graph.get_example(0) if isinstance(graph, Batch) else graph)
     # the role head was trained on MLP neurons only (roles.measured): for a CNN's channels it is a guess
-    roles_read = measured(_graph_layout(graph.get_example(0) if isinstance(graph, Batch) else graph))
+    roles_read = measured(lay)
+    unknown = _unknown_input_size(reader, lay, out, image_size, scan_info is not None)
     neurons = []
     layers = graph.node_layer
     for node in hidden.tolist():
@@ -176,8 +184,8 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
         "task": reader.tasks[int(probs.argmax())],
         "task_probabilities": {t: float(p) for t, p in zip(reader.tasks, probs)},
         # False: no task of the reader has this network's input size and class count (None: reader without
-        # labelled probes, which cannot tell)
-        "task_fits": bool(out["task_fits"][0]) if "task_fits" in out else None,
+        # labelled probes, or a CNN of unknown input size, which cannot tell)
+        "task_fits": bool(out["task_fits"][0]) if "task_fits" in out and not unknown else None,
         "backdoor": p_backdoor,
         "trigger_scan": scan_info,
         "hyperparameters": hp,
@@ -185,6 +193,8 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
     }
     if skipped:  # only then, as out_of_range: readings the scan ran on keep their exact keys
         reading["trigger_scan_skipped"] = skipped
+    if unknown:  # only then, likewise
+        reading["input_size_unknown"] = unknown
     if not roles_read:  # only then: MLP readings keep their exact keys
         reading["roles_not_read"] = ("the reader learnt neuron roles from MLPs only (roles are measured on linear "
                                      "layers), so it does not read the roles of a CNN's channels: role None")
@@ -200,8 +210,84 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None) -> dict[str, Any]
     return reading
 
 
+def _unknown_input_size(reader: Reader, lay: Any, out: dict[str, Any], image_size: tuple[int, int] | None,
+                        scanned: bool) -> str | None:
+    """Why a CNN's reading rests on an assumed image size (None when nothing does). A CNN's global average pooling
+    runs it on images of any size, so its weights do not say which it was built for: unless told, the reader runs
+    it on its 28x28 probes (a digits CNN, 8x8, was read as mnist with task_fits True and scanned on mnist images)."""
+    if image_size is not None or lay.spec.get("family") != "cnn" or lay.sizes[0] != 1 or "task_fits" not in out:
+        return None
+    views = [v for v in reader._task_views() if v is not None and len(v.rows)]
+    if not any(v.num_classes == lay.sizes[-1] for v in views):
+        return None  # no task of its class count at any size: task_fits False holds
+    bases = [b for b, n in zip(reader.probe_bases, reader.dprobe_n.tolist()) if n == 28 * 28]
+    on = f"the reader's 28x28 probe images ({', '.join(bases)})" if bases else "28x28 images"
+    return (f"a CNN's weights do not say which image size it reads (global average pooling takes any), and none was "
+            f"given or recorded: it was read{' and trigger-scanned' if scanned else ''} on {on}, so task_fits is "
+            "None, and task, accuracy and backdoor hold only for a network of 28x28 inputs; give read() "
+            "input_shape=(1, H, W), metanet.generate's result, or a file saved with its task "
+            "(metanet.save(net, path, task='digits'))")
+
+
+def _task_image_size(reader: Reader, task: Any) -> tuple[int, int] | None:
+    """``(H, W)`` of the images of a recorded task (a task name), or None when its name or data does not tell. From
+    the reader's probe bank of its base data set when it has one (no data loaded), else from the task's data."""
+    from metanet.errors import TaskError
+    from metanet.reader.model import _task_spec
+
+    if not isinstance(task, str) or not task:
+        return None
+    base, spec = _task_spec(task)
+    if spec is None:  # free text, or examples' name: no task name
+        return None
+    if base in reader.probe_bases:
+        n = int(reader.dprobe_n[reader.probe_bases.index(base)])
+        side = math.isqrt(n)
+        if n and side * side == n:  # the bank holds each image flattened; every image base is square
+            return side, side
+    try:
+        from metanet.tasks import get
+
+        shape = tuple(get(base).input_shape)
+    except (TaskError, OSError):  # its data cannot be loaded here
+        return None
+    return (int(shape[1]), int(shape[2])) if len(shape) == 3 else None
+
+
+def _image_size(reader: Reader, graph: Any, input_shape: Any, task: Any) -> tuple[int, int] | None:
+    """``(H, W)`` of the images the network of ``graph`` reads, when it is a metanet CNN and ``input_shape`` (checked
+    against the network) or its recorded ``task`` tells; None otherwise (an MLP's first layer tells its size)."""
+    from torch_geometric.data import Batch
+
+    from metanet.graph.decode import _graph_layout
+
+    if isinstance(graph, Batch):
+        if graph.num_graphs != 1:
+            return None  # read_graph names that: read() reads one network
+        graph = graph.get_example(0)
+    lay = _graph_layout(graph)
+    cnn = lay.spec.get("family") == "cnn"
+    if input_shape is not None:
+        shape = tuple(input_shape) if isinstance(input_shape, (tuple, list, torch.Size)) else ()
+        dims = [whole_number(v) for v in shape]
+        if not dims or any(d is None or d < 1 for d in dims):
+            raise ConfigError(f"input_shape must be the shape of one input, whole numbers >= 1 (e.g. (1, 28, 28)), "
+                              f"got {input_shape!r:.60}")
+        n_in, dims = lay.sizes[0], tuple(dims)
+        if lay.layers[0].type == "conv2d" and (len(dims) != 3 or dims[0] != n_in):
+            raise ConfigError(f"input_shape {dims} is not what this CNN reads: images (C, H, W) of {n_in} "
+                              f"channel{'s' * (n_in != 1)}, e.g. ({n_in}, 28, 28)")
+        if lay.layers[0].type == "linear" and math.prod(dims) != n_in:
+            raise ConfigError(f"input_shape {dims} has {math.prod(dims)} values, but the network's first layer "
+                              f"reads {n_in} input features")
+        if cnn:
+            return dims[1], dims[2]
+    return _task_image_size(reader, task) if cnn else None
+
+
 @with_metanet_defaults()  # under a float64 default the graphs came out float64 (a raw index_copy_ error)
-def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: bool | None = None) -> dict[str, Any]:
+def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: bool | None = None,
+         input_shape: Any = None) -> dict[str, Any]:
     """Read a network with the reader shipped inside metanet (or ``reader``: a :class:`Reader` or its checkpoint).
 
     Args:
@@ -215,12 +301,18 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
             head. Default: when the reader has a fitted scan head (the shipped one has) and the scan can run the
             network (else ``trigger_scan_skipped`` says why). ``True``: a GraphError where it cannot. ``False``:
             skip it.
+        input_shape: the shape of one input, channels first (e.g. ``(1, 8, 8)``), for a CNN: its global average
+            pooling runs it on images of any size, so its weights do not say which it reads. Default: the size of
+            the task :func:`metanet.generate`'s result or the file's metadata records (its base data set's); without
+            one, a CNN is read and scanned on 28x28 images and ``input_size_unknown`` says so. An MLP's first layer
+            gives its size (an ``input_shape`` given for one must agree with it).
 
     Returns:
         ``accuracy`` (predicted test accuracy on its task, float in [0, 1]), ``task`` (name),
         ``task_probabilities``, ``task_fits`` (False when none of the reader's tasks has the network's input
         size and class count, or its labelled probes cannot run the network -- a plain ``nn.Sequential`` CNN --,
-        so task and accuracy are guesses; None for a reader without labelled probes),
+        so task and accuracy are guesses; None for a reader without labelled probes, and for a 1-channel CNN
+        whose image size is unknown), ``input_size_unknown`` (only then: why its reading rests on 28x28 images),
         ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran),
         ``trigger_scan`` (None, or the scan's features and ``reader_only``: the weights-only probability),
         ``trigger_scan_skipped`` (only when the scan was to run by default but cannot run on this network: why --
@@ -237,9 +329,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         (:func:`metanet.generate` records them, :func:`metanet.load_meta`); None for a network given as no path,
         or a file that records none. ``recorded_task``: the task the file's metadata names (the one it was
         generated, edited or refined for, e.g. ``'fashion-mnist[5,7,9]'``); None likewise. No reading depends on
-        them. ``task`` is always one of the reader's known tasks: a network trained on a task the reader does not
-        know (a derived one such as ``'digits+invert'``) is read as the nearest known task of the same input size
-        and class count, with the accuracy it would have there (``metanet.generate('digits+invert', seed=0)``, which
+        them but a CNN's, whose image size the recorded task gives. ``task`` is always one of the reader's known
+        tasks: a network trained on a task the reader does not know (a derived one such as ``'digits+invert'``) is
+        read as the nearest known task of the same input size and class count, with the accuracy it would have there (``metanet.generate('digits+invert', seed=0)``, which
         scores 0.96 on its own task, is read as ``digits`` with a predicted accuracy of 0.06). When the file
         records a task, ``recorded_task`` is the truth; :func:`metanet.verify` measures the accuracy on it.
 
@@ -250,7 +342,7 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
             float32 computation overflows, or a ``Batch`` of several graphs.
         FileFormatError: a path that is not a network file or has no architecture in its header.
         CheckpointError: a missing or mismatched reader checkpoint.
-        ConfigError: ``scan`` not a bool or None.
+        ConfigError: ``scan`` not a bool or None; an ``input_shape`` that is no shape or not the network's.
     """
     scan = _check_scan(scan)  # before the reader is loaded and the graph built
     if reader is None:
@@ -264,14 +356,17 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
                               f"got {type(reader).__name__}")
     graph = _unpadded(_as_graph(model), r.edge_dim)
     _check_values(graph)
-    reading = read_graph(r, graph, scan)
     from metanet.graph.data import OUTPUT
 
     from metanet.io import recorded_class_names, recorded_meta
+    from metanet.verify import _is_generated
 
-    meta = recorded_meta(model)  # read once for both
-    reading["class_names"] = recorded_class_names(meta.get("class_names"), int((graph.node_kind == OUTPUT).sum()))
+    meta = recorded_meta(model)  # read once for all three
     task = meta.get("task")
+    # a CNN's image size is not in its weights: the task its file or metanet.generate's result records tells it
+    size_task = model.report.task if _is_generated(model) else task
+    reading = read_graph(r, graph, scan, image_size=_image_size(r, graph, input_shape, size_task))
+    reading["class_names"] = recorded_class_names(meta.get("class_names"), int((graph.node_kind == OUTPUT).sum()))
     reading["recorded_task"] = task if isinstance(task, str) and task else None
     return reading
 

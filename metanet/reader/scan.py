@@ -42,6 +42,7 @@ __all__ = ["SCAN_FEATURES", "scan_features", "scan_problem", "scan_graphs", "sca
 
 #: the per-network features of the trigger scan (see the module docstring)
 SCAN_FEATURES = ("min_log_l1", "anomaly", "log_gap", "concentration")
+_CNN_HW = (28, 28)  # the images CNNs are scanned on unless told their size (the reader's default)
 
 
 def _features(l1: Tensor, masks: Tensor) -> Tensor:
@@ -71,7 +72,8 @@ def _features(l1: Tensor, masks: Tensor) -> Tensor:
 
 @torch.no_grad()
 def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, steps: int | None = None,
-                  images: int = 512, batch: int = 32, seed: int = 0) -> Tensor:
+                  images: int = 512, batch: int = 32, seed: int = 0,
+                  image_size: tuple[int, int] | None = None) -> Tensor:
     """Trigger-scan features ``(G, len(SCAN_FEATURES))`` of every network in ``data`` (NaN where it cannot run).
 
     Args:
@@ -81,6 +83,8 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
             on its predicted task's inputs.
         steps: Neural Cleanse steps (default: the reader's ``scan_steps``); images, batch: how many of the task's
             probe images, and how many per step; seed: the scan's noise.
+        image_size: ``(H, W)`` of the images the CNNs in ``data`` read (default 28x28): they are scanned on the
+            probe images of that size (see :meth:`~metanet.reader.Reader.forward`).
 
     Shapes:
         - output: :math:`(G, F)`
@@ -88,7 +92,7 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
     from torch_geometric.data import Batch
 
     from metanet.edit.cleanse import neural_cleanse
-    from metanet.reader.model import batch_graphs
+    from metanet.reader.model import _check_image_size, batch_graphs
 
     if not reader.num_data_probes or not int(reader.dprobe_n.max()):
         raise GraphError("the trigger scan runs networks on the reader's labelled data probes; this reader has none")
@@ -98,27 +102,28 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
             raise ConfigError(f"scan_features {name} must be a whole number >= 1, got {v!r}")
     steps = whole_number(steps) if steps is not None else int(getattr(reader, "scan_steps", 0)) or 300
     images = whole_number(images)
+    hw = _check_image_size(image_size) or _CNN_HW
     if not isinstance(data, Batch):  # a graph, or a list of graphs (any mix)
         data = batch_graphs(data)
     if task_logits is None:
-        task_logits = reader(data)["task"]
+        task_logits = reader(data, image_size=hw)["task"]
     num_graphs = int(data.num_graphs)
     out = torch.full((num_graphs, len(SCAN_FEATURES)), float("nan"))
     views = reader._task_views()
     for gr in reader._groups(data):
         lay = gr.lay
-        ok, _ = _scannable(lay, views)
+        ok, _ = _scannable(lay, views, hw)
         if ok is None:
             continue
         cnn = lay.spec.get("family") == "cnn"
-        n_in, k_out = (28 * 28 if cnn else lay.sizes[0]), lay.sizes[-1]
+        n_in, k_out = (hw[0] * hw[1] if cnn else lay.sizes[0]), lay.sizes[-1]
         logits = task_logits[gr.graphs].masked_fill(~ok, -math.inf)
         pred = logits.argmax(1)
         for t in pred.unique().tolist():
             sel = (pred == t).nonzero().flatten()
             x = reader._view_inputs(views[t], n_in)[:images]
             if cnn:
-                x = x.view(-1, 1, 28, 28)
+                x = x.view(-1, 1, *hw)
             params = {name: p[sel].detach() for name, p in gr.params.items()}
             with torch.enable_grad():
                 l1, masks, _ = neural_cleanse(lambda xs: reader._run(lay, params, xs)[1], x, k_out, len(sel),
@@ -127,17 +132,18 @@ def scan_features(reader: Any, data: Any, task_logits: Tensor | None = None, *, 
     return out
 
 
-def _scannable(lay: Any, views: Sequence[Any]) -> tuple[Tensor | None, str | None]:
-    """The task views a network of layout ``lay`` can be scanned on (a bool mask over ``views``), or None and why
-    the scan cannot run it (the reason :func:`scan_problem` gives)."""
+def _scannable(lay: Any, views: Sequence[Any], hw: tuple[int, int] = _CNN_HW
+               ) -> tuple[Tensor | None, str | None]:
+    """The task views a network of layout ``lay`` (a CNN: reading ``hw`` images) can be scanned on (a bool mask over
+    ``views``), or None and why the scan cannot run it (the reason :func:`scan_problem` gives)."""
     cnn = lay.spec.get("family") == "cnn"
     if cnn and lay.sizes[0] != 1:
         return None, (f"it is a CNN of {lay.sizes[0]} input channels, and the scan runs CNNs on the reader's "
-                      "1-channel 28x28 probe images only")
+                      f"1-channel {hw[0]}x{hw[1]} probe images only")
     if not cnn and not all(layer.type == "linear" and layer.kk == 1 for layer in lay.layers):
         return None, ("it is a plain nn.Sequential with convolution or pooling layers, which the scan cannot run "
                       "(it runs MLPs and metanet.nets CNNs)")
-    n_in, k_out = (28 * 28 if cnn else lay.sizes[0]), lay.sizes[-1]
+    n_in, k_out = (hw[0] * hw[1] if cnn else lay.sizes[0]), lay.sizes[-1]
     # a view without probe images (none of its classes in the bank) has no clean inputs to scan on
     usable = [v is not None and len(v.rows) > 0 for v in views]
     ok = torch.tensor([u and v.n_in == n_in and v.num_classes == k_out for u, v in zip(usable, views)])
@@ -154,20 +160,22 @@ def _scannable(lay: Any, views: Sequence[Any]) -> tuple[Tensor | None, str | Non
 
     valid = "; ".join(f"{n} inputs with {counts(k)} classes" for n, k in sorted(shapes.items(), reverse=True))
     valid = valid or "none"
-    what = "a CNN with" if cnn else f"{n_in} inputs and"
+    what = f"a CNN of {hw[0]}x{hw[1]} images ({n_in} inputs) and" if cnn else f"{n_in} inputs and"
     return None, (f"the reader has no probe images for {what} {k_out} output(s), the clean inputs the scan runs "
                   f"the network on (valid: {valid})")
 
 
-def scan_problem(reader: Any, graph: Any) -> str | None:
-    """Why the trigger scan cannot run the network of ``graph`` (one neural graph), or None when it can: the case in
-    which :func:`scan_features` gives NaN features."""
+def scan_problem(reader: Any, graph: Any, image_size: tuple[int, int] | None = None) -> str | None:
+    """Why the trigger scan cannot run the network of ``graph`` (one neural graph; a CNN reading ``image_size``
+    images, default 28x28), or None when it can: the case in which :func:`scan_features` gives NaN features."""
     from metanet.graph import layout
+    from metanet.reader.model import _check_image_size
 
     if not reader.num_data_probes or not int(reader.dprobe_n.max()):
         return "the reader has no labelled data probes, the clean inputs the scan runs the network on"
     arch = graph.arch
-    return _scannable(layout(arch[0] if isinstance(arch, (list, tuple)) else arch), reader._task_views())[1]
+    return _scannable(layout(arch[0] if isinstance(arch, (list, tuple)) else arch), reader._task_views(),
+                      _check_image_size(image_size) or _CNN_HW)[1]
 
 
 def scanned_backdoor(reader: Any, data: Any, out: dict[str, Tensor] | None = None, features: Tensor | None = None,
@@ -179,14 +187,15 @@ def scanned_backdoor(reader: Any, data: Any, out: dict[str, Tensor] | None = Non
         data: a graph, a ``Batch`` or a list of graphs.
         out: the reader's outputs for ``data`` (computed if None); features: its :func:`scan_features` (computed
             if None, with the keyword arguments ``scan``).
-        scan: keyword arguments of :func:`scan_features` (``steps``, ``images``, ``batch``, ``seed``).
+        scan: keyword arguments of :func:`scan_features` (``steps``, ``images``, ``batch``, ``seed``,
+            ``image_size``).
     """
     if not bool(getattr(reader, "scan_fitted", False)):
         raise GraphError("this reader's trigger-scan head is not fitted (Reader(scan_steps=...) and "
                          "metanet.reader.scan.fit_scan on labelled networks)")
     if out is None:
         with torch.no_grad():
-            out = reader(data)
+            out = reader(data, image_size=scan.get("image_size"))
     f = scan_features(reader, data, out["task"], **scan) if features is None else features
     return reader.scan_bias + _head_inputs(reader, out, f) @ reader.scan_coef
 

@@ -430,10 +430,19 @@ class Writer(nn.Module):
                             "[1]) or write an architecture with more outputs")
         if torch.bincount(y, minlength=k).min() == 0:
             raise TaskError(f"the support set needs at least one example of each of the {k} classes")
-        if not arch.fits(tuple(x.shape[1:])):
-            hint = ("; images of shape (n, H, W) need their channel dimension, (n, 1, H, W): x[:, None]"
-                    if arch.family == "cnn" and x.dim() == 3 and arch.in_size == 1 else "")
-            raise ArchError(f"architecture {arch} does not fit support inputs of shape {tuple(x.shape[1:])}{hint}")
+        shape = tuple(x.shape[1:])
+        if not arch.fits(shape):
+            hint = ""
+            if arch.family == "cnn" and len(shape) <= 2:  # the hints metanet.verify gives for the same inputs
+                n, side = math.prod(shape), math.isqrt(math.prod(shape))
+                if len(shape) == 2 and shape[0] > 1 and arch.in_size == 1:
+                    hint = "; images of shape (n, H, W) need their channel dimension, (n, 1, H, W): x[:, None]"
+                elif len(shape) == 1 and side > 1 and side * side == n and arch.in_size == 1:
+                    hint = (f"; flattened images need their shape back, (n, 1, {side}, {side}): "
+                            f"x.view(-1, 1, {side}, {side})")
+                else:  # a 1-d signal (1, L), mnist1d's shape, is no image: x[:, None] made it a 1 x L one
+                    hint = f"; inputs that are not images need an mlp (of {n} input features)"
+            raise ArchError(f"architecture {arch} does not fit support inputs of shape {shape}{hint}")
         if start is None:
             start = _seeded_init(arch, candidates, seed)
         else:

@@ -69,7 +69,8 @@ def test_every_field_of_an_unusual_network_is_in_its_documented_range(net):
     assert unit(out["accuracy"]) and unit(out["backdoor"]) and out["task"] in out["task_probabilities"]
     assert all(map(unit, out["task_probabilities"].values()))
     assert math.isclose(sum(out["task_probabilities"].values()), 1.0, abs_tol=1e-4)
-    assert out["task_fits"] in (True, False)
+    # None only for a CNN whose image size nothing gave (its weights do not fix it), and then said why
+    assert out["task_fits"] in (True, False) if "input_size_unknown" not in out else out["task_fits"] is None
     hp = out["hyperparameters"]
     assert math.isfinite(hp["lr"]) and hp["lr"] > 0 and math.isfinite(hp["epoch"]) and hp["epoch"] >= 0
     assert hp["optimizer"] in OPTIMIZER_NAMES and hp["activation"] in ACTIVATION_NAMES
