@@ -49,6 +49,14 @@ class TaskSpec:
         return text + "".join(f"+{t}" for t in self.transforms)
 
 
+def digits_value(digits: str) -> int:
+    """A run of digits as an int, 10**30 for any longer than 30 digits: int() refuses more than 4,300 (a ValueError,
+    not a TaskError), and every class id, count and seed is checked against a far smaller limit. Messages quote such
+    a number as written (``digits.lstrip("0")``), not this value."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 30 else 10**30
+
+
 def _fail(spec: str, problem: str) -> TaskError:
     return TaskError(f"bad task name {spec!r}: {problem}; {GRAMMAR_HELP}")
 
@@ -60,23 +68,25 @@ def _parse_subset(spec: str, base: str, body: str) -> tuple[tuple[int, ...], str
     classes: list[int] = []
     items: list[str] = []
     for item in body.split(","):
+        # numbers as written in the messages: one of 5,000 digits is no int to print
         if _INT.fullmatch(item):
-            ids = [int(item)]
+            ids = [digits_value(item)]
             items.append(str(ids[0]))
         elif m := _RANGE.fullmatch(item):
-            a, b = int(m.group(1)), int(m.group(2))
+            a, b = map(digits_value, m.groups())
+            a_text, b_text = (g.lstrip("0") or "0" for g in m.groups())
             if a > b:
-                raise _fail(spec, f"range {item!r} runs backwards; write it as {b}-{a}")
+                raise _fail(spec, f"range {item!r} runs backwards; write it as {b_text}-{a_text}")
             if b >= k:  # checked before the range is built: 0-99999999999999999999 is no list to make
-                raise _fail(spec, f"class {max(a, k)} is out of range: {base} has classes 0-{k - 1}")
+                raise _fail(spec, f"class {a_text if a >= k else k} is out of range: {base} has classes 0-{k - 1}")
             ids = list(range(a, b + 1))
             items.append(f"{a}-{b}")
         else:
             what = "an empty item" if not item else f"{item!r}"
             raise _fail(spec, f"class list has {what}; items are class ids like 3 or ranges like 0-4")
         for c in ids:
-            if c >= k:
-                raise _fail(spec, f"class {c} is out of range: {base} has classes 0-{k - 1}")
+            if c >= k:  # a single id: a range past the last class is refused above
+                raise _fail(spec, f"class {item.lstrip('0')} is out of range: {base} has classes 0-{k - 1}")
             if c in classes:
                 raise _fail(spec, f"class {c} is listed twice")
             classes.append(c)
@@ -97,7 +107,7 @@ def _parse_transform(spec: str, piece: str) -> Transform:
         if arg is not None:
             raise _fail(spec, "invert takes no argument: write +invert")
         return Transform("invert")
-    if arg is None or not _INT.fullmatch(arg) or int(arg) > MAX_SEED:
+    if arg is None or not _INT.fullmatch(arg) or digits_value(arg) > MAX_SEED:
         raise _fail(spec, f"{kind} needs a non-negative integer seed, e.g. {kind}(3), got {piece!r}")
     return Transform(kind, int(arg))
 

