@@ -27,7 +27,7 @@ from torch import nn
 
 from metanet._state import user_stacklevel
 from metanet.errors import ArchError, FileFormatError, MetadataError
-from metanet.nets import from_spec, spec
+from metanet.nets import Arch, from_spec, spec
 from metanet.nets.spec import weights_problem
 from metanet.verify import _HasModel
 
@@ -40,6 +40,13 @@ __all__ = ["save", "load", "load_meta", "atomic_write", "file_sha256", "save_saf
 FORMAT_VERSION = "1"
 # safetensors refuses to write or read a header larger than this (its MAX_HEADER_SIZE)
 MAX_HEADER_BYTES = 100_000_000
+#: the most layers a network file may describe: load() builds the architecture (on the meta device) before it can
+#: compare the file's tensors with it, about half a millisecond a layer, so a header of 3 MB naming a million layers
+#: hung for many minutes and took gigabytes; metanet's networks are small (the reader reads at most 8 layers)
+MAX_LAYERS = 10_000
+#: the dtypes a network is stored and computed in: float8 weights are floating point too, but torch cannot run them on
+#: the CPU (a file of them loaded, then failed in verify as "does not accept inputs")
+_WEIGHT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 
 def _path(path: Any, *, error: Callable[[str], Exception] = FileFormatError,
@@ -309,7 +316,8 @@ def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> 
     Raises:
         ArchError: the model is not a supported network (a path given first names the order:
             ``save(model, path)``), or its tensors do not fit its architecture (a replaced layer, an extra buffer,
-            mixed dtypes): :func:`load` would refuse the file; or they have no values (the ``meta`` device).
+            mixed dtypes, float8): :func:`load` would refuse the file, as it refuses more than 10,000
+            layers; or they have no values (the ``meta`` device).
         GraphError: a malformed graph.
         MetadataError: ``meta`` is not JSON-serialisable (a :class:`~metanet.errors.ConfigError` and a
             ``TypeError``), or too large for the file header (100 MB), or given with a generated network; nothing
@@ -324,6 +332,10 @@ def save(model: nn.Module | _HasModel, path: str | os.PathLike, **meta: Any) -> 
     if not isinstance(model, nn.Module):
         return _save_other(model, path, meta)
     d = spec(model)
+    layers, _ = _spec_layers(d)
+    if layers > MAX_LAYERS:  # load() would refuse the file
+        raise ArchError(f"cannot save this {type(model).__name__}: it has {layers:,} layers, and metanet.load reads "
+                        f"networks of at most {MAX_LAYERS:,}")
     empty = weights_problem(model)
     if empty:  # else a NotImplementedError from deep inside the copy of a meta tensor
         raise ArchError(f"cannot save this {type(model).__name__}: {empty}")
@@ -397,9 +409,10 @@ def _misfit(shapes: dict[str, tuple[int, ...]], expected: dict[str, tuple[int, .
     """What keeps these tensors from being a network of the architecture (None if nothing)."""
     if shapes != expected:
         return f"tensors do not match the architecture: {_shape_mismatch(shapes, expected)}"
-    bad = sorted(k for k, t in dtypes.items() if not t.is_floating_point)
+    bad = sorted(k for k, t in dtypes.items() if t not in _WEIGHT_DTYPES)
     if bad:
-        return f"tensors {bad[:4]} are {dtypes[bad[0]]}; network weights must be floating point"
+        return (f"tensors {bad[:4]} are {dtypes[bad[0]]}; network weights must be floating point: float32, float64, "
+                "float16 or bfloat16")
     if len(set(dtypes.values())) > 1:  # such a network fails at its first forward pass
         first = next(iter(dtypes))
         odd = next(k for k, t in dtypes.items() if t != dtypes[first])
@@ -486,8 +499,9 @@ def load(path: str | os.PathLike) -> nn.Module:
     """Read a network written by :func:`save` (weights exactly as saved, module in eval mode).
 
     Raises:
-        FileFormatError: the file is missing, not safetensors, truncated, has no architecture in its header,
-            or its tensors do not fit the architecture.
+        FileFormatError: the file is missing, not safetensors, truncated, has no architecture in its header
+            (or one of more than 10,000 layers), or its tensors do not fit the architecture (or are not
+            float32, float64, float16 or bfloat16).
     """
     path = _read_path(path)
     header = _header(path)
@@ -500,25 +514,38 @@ def load(path: str | os.PathLike) -> nn.Module:
     if "metanet.spec" not in header:
         raise FileFormatError(_not_a_network(path, header))
     try:
-        # built on the meta device: no memory is allocated before the file's tensors are known to fit, so a
-        # corrupt header claiming a huge network is an error, not an out-of-memory crash
-        with torch.device("meta"):
-            model = from_spec(json.loads(header["metanet.spec"]))
-    except (json.JSONDecodeError, RecursionError, ArchError) as e:
-        raise FileFormatError(f"{path}: the architecture in its header is invalid ({type(e).__name__}: {e})") from None
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    try:
         with safe_open(str(path), framework="pt") as f:
             shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-            if shapes != expected:
-                raise FileFormatError(
-                    f"{path}: tensors do not match the architecture in the header: "
-                    f"{_shape_mismatch(shapes, expected)}"
-                )
+    except (SafetensorError, OSError, ValueError) as e:
+        raise FileFormatError(f"{path}: cannot read tensors ({e})") from None
+    try:
+        d = json.loads(header["metanet.spec"])
+        # counted before the network is built (time and memory per layer, see MAX_LAYERS): weight layers the file's
+        # tensors cannot fill, each holding at least its weight, are not built
+        layers, weights = _spec_layers(d)
+        if layers > MAX_LAYERS:
+            raise ArchError(f"it has {layers:,} layers; metanet reads networks of at most {MAX_LAYERS:,}")
+        if weights > len(shapes) and d.get("family") != "sequential":
+            Arch.from_dict(d)  # cheap: an invalid mlp / cnn is named as such first, as from_spec would name it
+        model = None
+        if weights <= len(shapes):
+            # built on the meta device: no memory is allocated before the file's tensors are known to fit, so a
+            # corrupt header claiming a huge network is an error, not an out-of-memory crash
+            with torch.device("meta"):
+                model = from_spec(d)
+    except (json.JSONDecodeError, RecursionError, ArchError) as e:
+        raise FileFormatError(f"{path}: the architecture in its header is invalid ({type(e).__name__}: {e})") from None
+    if model is None:
+        raise FileFormatError(f"{path}: tensors do not match the architecture in the header: it has {weights:,} weight "
+                              f"layers, the file holds {len(shapes):,} tensors")
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    if shapes != expected:
+        raise FileFormatError(f"{path}: tensors do not match the architecture in the header: "
+                              f"{_shape_mismatch(shapes, expected)}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
             state = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
-        if isinstance(e, FileFormatError):
-            raise
         raise FileFormatError(f"{path}: cannot read tensors ({e})") from None
     problem = _misfit(shapes, expected, {k: v.dtype for k, v in state.items()})
     if problem:
@@ -530,6 +557,21 @@ def load(path: str | os.PathLike) -> nn.Module:
     except RuntimeError as e:
         raise FileFormatError(f"{path}: tensors do not match the architecture in the header: {e}") from None
     return model.eval()
+
+
+def _spec_layers(d: Any) -> tuple[int, int]:
+    """(layers, weight layers) of the architecture spec ``d`` as its JSON gives it, counted without building it;
+    (0, 0) for what is no spec (:func:`from_spec` names the problem)."""
+    if not isinstance(d, dict):
+        return 0, 0
+    if d.get("family") == "sequential":
+        layers = d.get("layers")
+        if not isinstance(layers, list):
+            return 0, 0
+        return len(layers), sum(isinstance(x, dict) and x.get("type") in ("linear", "conv2d") for x in layers)
+    widths = d.get("widths")  # mlp / cnn: a Linear or Conv2d between each two widths
+    n = len(widths) - 1 if isinstance(widths, list) and widths else 0
+    return n, n
 
 
 def _not_a_network(path: Path, header: dict[str, str]) -> str:

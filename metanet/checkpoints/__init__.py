@@ -11,6 +11,7 @@ import json
 import os
 import pickle
 import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -18,6 +19,7 @@ from typing import TypeVar
 import torch
 from safetensors import SafetensorError, safe_open
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from metanet.errors import CheckpointError, ConfigError
 
@@ -137,8 +139,8 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
                                   "train a new one with this version")
         # the config is checked against the stored tensors on the meta device first: a corrupt config asking for
         # a huge model is an error here, not an out-of-memory crash
-        with torch.device("meta"):
-            want = {k: tuple(v.shape) for k, v in cls(**config).state_dict().items()}
+        want = _meta_shapes(cls, config, len(shapes), f"{path}: checkpoint does not match {cls.__name__} built from "
+                                                       "its config")
     except CheckpointError:  # a ValueError too
         raise
     except ConfigError as e:
@@ -164,6 +166,39 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     except (SafetensorError, OSError, *errors) as e:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
     return module.eval()
+
+
+class _TooLarge(Exception):
+    """Raised by :class:`_Budget` when a module being built on the meta device passes its budget."""
+
+
+class _Budget(TorchFunctionMode):
+    """Counts the torch calls made while a module is built on the meta device and raises :class:`_TooLarge` past
+    ``limit``. The mode is the calling thread's only (torch function modes are per thread)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.left = limit
+
+    def __torch_function__(self, func: Callable, types: object, args: tuple = (), kwargs: dict | None = None) -> object:
+        self.left -= 1
+        if self.left < 0:
+            raise _TooLarge
+        return func(*args, **(kwargs or {}))
+
+
+def _meta_shapes(cls: type, config: dict, held: int, mismatch: str) -> dict[str, tuple[int, ...]]:
+    """The state dict shapes of ``cls(**config)``, built on the meta device within a budget of torch calls that a
+    module of ``held`` tensors stays far below (a shipped checkpoint makes about 5 per tensor). check_fits_memory
+    bounds the parameters, not the layers: a config of layers=100000, or a list of 3 million probe input sizes (a
+    few bytes of JSON each), built modules on the meta device for many minutes and gigabytes before its shapes could
+    be compared with the file's. ``mismatch`` starts the message."""
+    try:
+        with torch.device("meta"), _Budget(64 * (held + 16)):
+            return {k: tuple(v.shape) for k, v in cls(**config).state_dict().items()}
+    except _TooLarge:
+        raise CheckpointError(f"{mismatch}: building that {cls.__name__} makes far more tensors than the file's "
+                              f"{held:,} (a corrupt or crafted file); give a checkpoint metanet wrote") from None
 
 
 def _checked_path(path: object, kind: str) -> Path:
@@ -198,6 +233,20 @@ def _magic(path: Path) -> str:
     return "safetensors" if head[8:9] == b"{" else "?"
 
 
+def _compressed(path: Path) -> str | None:
+    """What a zip file (torch.save's format) holds compressed, or None: torch.save stores its records as they are, but
+    torch.load also inflates compressed ones, in memory: a crafted .ckpt of 400 KB took 400 MB (one of 40 MB, 40 GB)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            packed = [i for i in z.infolist() if i.compress_type != zipfile.ZIP_STORED]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):  # no zip file: torch.load names what it is
+        return None
+    if not packed:
+        return None
+    return (f"its records {[i.filename for i in packed][:3]} are compressed ({sum(i.compress_size for i in packed):,} "
+            f"bytes that unpack to {sum(i.file_size for i in packed):,})")
+
+
 def _complete(cls: type, config: dict, kind: str, lacks: str, fix: str) -> dict:
     """``config`` with the arguments it leaves out filled as :data:`ABSENT_MEANS` says, or a CheckpointError naming
     the ones nothing says: filled from the constructor's defaults, they could build another model than the saved
@@ -229,6 +278,9 @@ def check_float32(net: nn.Module) -> None:
 def _missing(path: Path, kind: str) -> str:
     if path.is_dir():
         return f"{path} is a directory; give a {kind} checkpoint file (.safetensors, or a Lightning .ckpt)"
+    if path.exists():  # /dev/zero, a named pipe: "no checkpoint at" said it was missing
+        return (f"{path} is not a regular file (a device, pipe or socket); give a {kind} checkpoint file "
+                "(.safetensors, or a Lightning .ckpt)")
     return f"no {kind} checkpoint at {path}"
 
 
@@ -245,6 +297,11 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
         raise CheckpointError(_missing(path, kind))
     if _magic(path) == "safetensors":  # torch.load's 'Unsupported operand' was read as 'holds pickled objects'
         return load_module(cls, path, kind)
+    packed = _compressed(path)
+    if packed:
+        raise CheckpointError(f"{path} is not a {kind} Lightning checkpoint: {packed}, which torch.save never "
+                              "writes (torch.load would unpack them in memory); give the .ckpt file Lightning saved, "
+                              "or the .safetensors file a training run exports")
     try:
         with warnings.catch_warnings():  # 'Detected pickle protocol 4': a plain pickle, refused below
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
@@ -282,14 +339,17 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
                            ".safetensors file) instead")
         # shapes checked on the meta device first (as load_module does): corrupt hyperparameters asking for a huge
         # model are an error here, not an allocation of gigabytes
-        with torch.device("meta"):
-            want = {k: tuple(v.shape) for k, v in cls(**config).state_dict().items()}
+        mismatch = (f"{path}: the {attr!r} weights of this Lightning checkpoint do not match {cls.__name__} built "
+                    "from its hyperparameters")
+        want = _meta_shapes(cls, config, len(state), mismatch)
         got = {k: tuple(v.shape) for k, v in state.items()}
         if want != got:
             diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
-            raise CheckpointError(f"{path}: the {attr!r} weights of this Lightning checkpoint do not match "
-                                  f"{cls.__name__} built from its hyperparameters: tensors {diff[:4]} are missing, "
-                                  "unexpected or of another shape")
+            # the words of load_module's: a .ckpt of another metanet version said only "missing, unexpected or of
+            # another shape"
+            raise CheckpointError(f"{mismatch}: tensors {diff[:4]} are missing, unexpected or of another shape; it "
+                                  f"was written by a metanet version whose {cls.__name__} had other layers: load it "
+                                  "with the version that wrote it, or train a new one with this version")
         from metanet._state import metanet_defaults
 
         with metanet_defaults():  # as load_module: under a float64 default the module came out float64
