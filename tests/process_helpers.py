@@ -94,3 +94,21 @@ def committed_units(db: Path, poll: bool = True) -> int:
             con.close()
     except sqlite3.Error:
         return 0
+
+
+def in_child(fn) -> str:
+    """``fn()``'s repr computed in a forked child (or its error's), as a string."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            out = repr(fn())
+        except BaseException as e:  # noqa: BLE001 (reported to the parent)
+            out = f"{type(e).__name__}: {e}"
+        os.write(w, out.encode()[:60000])
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read().decode()
+    os.waitpid(pid, 0)
+    return out

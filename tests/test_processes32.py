@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from process_helpers import in_child
 import torch
 
 import metanet
@@ -69,24 +70,6 @@ def test_threads_that_ended_leave_no_index_open_and_close_closes_all(tiny_zoo):
             pool.submit(len, zoo).result()
 
 
-def _in_child(fn) -> str:
-    """``fn()``'s repr computed in a forked child (or its error's), as a string."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover (the child)
-        try:
-            out = repr(fn())
-        except BaseException as e:  # noqa: BLE001 (reported to the parent)
-            out = f"{type(e).__name__}: {e}"
-        os.write(w, out.encode()[:60000])
-        os._exit(0)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        out = f.read().decode()
-    os.waitpid(pid, 0)
-    return out
-
-
 def test_a_child_forked_while_the_parent_reads_the_index_reads_the_zoo(tiny_zoo):
     # SQLite forbids using a connection opened before fork() in the child: forked while the parent was inside a read
     # (another thread listing the zoo as a DataLoader forks its workers), the child's first read of the index failed
@@ -94,7 +77,7 @@ def test_a_child_forked_while_the_parent_reads_the_index_reads_the_zoo(tiny_zoo)
     with metanet.Zoo(tiny_zoo) as zoo:
         first = zoo.state_dict(5)
         with zoo._store.snapshot():  # what Zoo._all holds while reading the rows
-            got = _in_child(lambda: (zoo.refresh(), len(zoo), _same_state(zoo.state_dict(5), first),
+            got = in_child(lambda: (zoo.refresh(), len(zoo), _same_state(zoo.state_dict(5), first),
                                      zoo.summary()["networks"]))
         assert got == repr((None, 384, True, 384))
         zoo.refresh()

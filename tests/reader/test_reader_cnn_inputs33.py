@@ -25,17 +25,6 @@ def _reading(out: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def scan_reader() -> Reader:
-    """A small untrained digits + mnist reader with labelled probes and a (zero, but fitted) scan head."""
-    torch.manual_seed(0)
-    r = Reader(tasks=["digits", "mnist"], hidden=8, layers=1, probes=2, data_probes=8, scan_steps=2)
-    r = r.fill_data_probes("val").eval()
-    with torch.no_grad():
-        r.scan_fitted.fill_(True)
-    return r
-
-
-@pytest.fixture(scope="module")
 def digits_reader() -> Reader:
     """A reader whose only probe images are digits' 8x8 ones."""
     torch.manual_seed(0)

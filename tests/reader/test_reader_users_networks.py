@@ -15,17 +15,6 @@ from metanet.reader import Reader, read
 from metanet.reader.scan import scan_problem
 
 
-@pytest.fixture(scope="module")
-def scan_reader() -> Reader:
-    """A small untrained digits + mnist reader with labelled probes and a (zero, but fitted) scan head."""
-    torch.manual_seed(0)
-    r = Reader(tasks=["digits", "mnist"], hidden=8, layers=1, probes=2, data_probes=8, scan_steps=2)
-    r = r.fill_data_probes("val").eval()
-    with torch.no_grad():
-        r.scan_fitted.fill_(True)
-    return r
-
-
 @pytest.mark.parametrize("arch, why", [
     ("mlp:40-16-10:relu", r"no probe images for 40 inputs and 10 output\(s\).*valid: 784 inputs with 10 classes; "
                           r"64 inputs with 10 classes"),

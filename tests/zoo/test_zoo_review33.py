@@ -13,6 +13,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 import pytest
+from process_helpers import in_child
 
 import metanet
 from metanet.errors import ZooError
@@ -81,24 +82,6 @@ def test_a_read_after_close_says_the_zoo_was_closed_not_damaged(small_zoo):
     assert "damaged" not in message and "rebuild" not in message
 
 
-def _in_child(fn) -> str:
-    """``fn()``'s repr computed in a forked child (or its error's)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover (the child)
-        try:
-            out = repr(fn())
-        except BaseException as e:  # noqa: BLE001 (reported to the parent)
-            out = f"{type(e).__name__}: {e}"
-        os.write(w, out.encode()[:60000])
-        os._exit(0)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        out = f.read().decode()
-    os.waitpid(pid, 0)
-    return out
-
-
 def _within(fn, seconds: float = 30.0) -> str:
     """``fn()`` in a thread, or "waited forever" if it has not returned after ``seconds`` (only reached when it
     blocks for good)."""
@@ -117,7 +100,7 @@ def test_a_child_forked_while_a_parent_thread_opens_a_connection_reads_the_zoo(s
         held = zoo._store._conns_lock
         held.acquire()  # as that parent thread holds it at the fork
         try:
-            got = _in_child(lambda: _within(lambda: (zoo.refresh(), len(zoo))))
+            got = in_child(lambda: _within(lambda: (zoo.refresh(), len(zoo))))
         finally:
             held.release()
         assert got == repr(repr((None, 24)))
@@ -145,7 +128,7 @@ def test_a_child_forked_while_a_parent_thread_is_inside_a_query_closes_the_zoo(s
             except FutureTimeout:
                 pass
             try:
-                got = _in_child(lambda: _within(zoo.close))
+                got = in_child(lambda: _within(zoo.close))
             finally:
                 blocker.execute("ROLLBACK")
                 blocker.close()
