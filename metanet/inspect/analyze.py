@@ -97,6 +97,16 @@ def robust_z(x: Tensor) -> Tensor:
     return (x - med) / mad
 
 
+def _alive_z(x: Tensor, dead: Tensor) -> Tensor:
+    """:func:`robust_z` of the live neurons among themselves: a dead neuron's tail of 0 is not the layer's typical
+    value (with more than half the layer dead, the median was 0 and most live neurons scored z >= 4). Dead neurons
+    keep their score within the whole layer; a layer all dead or all alive is scored as a whole."""
+    z = robust_z(x)
+    if bool(dead.any()) and not bool(dead.all()):
+        z[~dead] = robust_z(x[~dead])
+    return z
+
+
 def _kinds(t: Tensor) -> str:
     """"NaN", "inf" or "NaN and inf": the non-finite values ``t`` holds ("" for none)."""
     nan, inf = bool(t.isnan().any()), bool(t.isinf().any())
@@ -189,9 +199,10 @@ def inspect(
     ablation effect (change of accuracy overall and per class when it is zeroed; all neurons of a layer in one
     vectorised pass), the classes it supports (those losing at least ``support_threshold`` accuracy and at least
     two of their examples), a polysemanticity score (spread of classes among its ``top_k``-or-more top-activating
-    examples), an outlier score, a description of its input weights (first layer on image tasks), the reader's
-    role (when ``reader`` — default: ``metanet.read`` if it exists — is available) and which of its weights and
-    outputs are not finite (a network with a NaN or inf weight is measured, not refused: this is how to find it).
+    examples), an outlier score (a live neuron's among the live neurons of its layer), a description of its input
+    weights (first layer on image tasks), the reader's role (when ``reader`` — default: ``metanet.read`` if it
+    exists — is available) and which of its weights and outputs are not finite (a network with a NaN or inf weight
+    is measured, not refused: this is how to find it).
 
     Args:
         model: a metanet ``MLP`` (residual skips included), ``CNN`` (channels are the neurons) or a plain
@@ -330,7 +341,8 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
         poly = (ent.exp() - 1) / max(1, C - 1)
         thr = torch.maximum(torch.full((C,), support_threshold, dtype=torch.float64), 2 / counts.clamp(min=1))
         tail = (amax - mean) / (std + 1e-8)
-        outlier = torch.stack([robust_z(tail), robust_z(in_norm.double()), robust_z(out_norm.double())]).max(0).values
+        outlier = torch.stack([_alive_z(tail, dead), _alive_z(in_norm.double(), dead),
+                               _alive_z(out_norm.double(), dead)]).max(0).values
         writes_to = None
         if any(c.weight == head for c in L.consumers):
             wh = params[head].detach()
