@@ -318,6 +318,13 @@ class NeuronDB:
             con = sqlite3.connect(p.resolve().as_uri() + "?mode=ro", uri=True)
             con.row_factory = sqlite3.Row
             try:
+                # a view (an endless WITH RECURSIVE one grew without bound, then a raw MemoryError) is not ours
+                kinds = dict(con.execute("SELECT lower(name), type FROM sqlite_master WHERE type IN ('table', "
+                                         "'view') AND lower(name) IN ('neurons', 'meta')").fetchall())
+                for name in ("neurons", "meta"):
+                    if kinds.get(name) != "table":
+                        raise sqlite3.DatabaseError(f"{name} is a {kinds[name]}, not a table" if name in kinds
+                                                    else f"no such table: {name}")
                 rows = [dict(r) for r in con.execute("SELECT * FROM neurons")]
                 meta = {r["key"]: json.loads(r["value"]) for r in con.execute("SELECT key, value FROM meta")}
             finally:

@@ -18,7 +18,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, Iterator, NoReturn, Sequence
 
 __all__ = ["cli_main"]
 
@@ -232,11 +232,15 @@ def _cli_class() -> type:
             if isinstance(path, str) and path.startswith("~"):  # as a YAML value or quoted: "not found"
                 path = self.config[sub]["ckpt_path"] = os.path.expanduser(path)
             _check_ckpt_path(path)
-            try:
-                super()._parse_ckpt_path()
-            except Exception as e:  # noqa: BLE001 - all from torch.load: parse errors of jsonargparse are SystemExit
-                from metanet.errors import ConfigError
+            from metanet.errors import ConfigError
 
+            try:
+                if sub and path and Path(path).is_file():  # where LightningCLI loads it
+                    _check_ckpt_classes(path, self.config[sub].get("model"))
+                super()._parse_ckpt_path()
+            except ConfigError:
+                raise
+            except Exception as e:  # noqa: BLE001 - all from torch.load: parse errors of jsonargparse are SystemExit
                 detail = (str(e).strip().splitlines() or [""])[0].split(". ")[0][:160]  # its first sentence
                 raise ConfigError(f"--ckpt_path {path}: not a readable Lightning checkpoint ({type(e).__name__}"
                                   f"{': ' + detail if detail else ''}); give a .ckpt file written by "
@@ -312,6 +316,43 @@ def _cli_class() -> type:
 # what `metanet train STAGE` needs besides the trainer; Lightning's own check is a MisconfigurationException traceback
 _STAGES = {"test": ("test_step", "test_dataloader"), "predict": ("predict_step", "predict_dataloader")}
 _INSTEAD = {"ReaderModule": "metanet read", "WriterModule": "metanet generate", "LoopModule": "metanet improve"}
+
+
+# the LightningModules whose checkpoints `metanet train` reads (with any the config names)
+_OUR_MODULES = ("metanet.reader.lightning.ReaderModule", "metanet.writer.lightning.WriterModule",
+                "metanet.loop.lightning.LoopModule")
+
+
+def _class_paths(obj: Any) -> Iterator[Any]:
+    """Every ``class_path``/``_class_path`` value in nested dicts and lists (or a jsonargparse Namespace)."""
+    if hasattr(obj, "as_dict"):
+        obj = obj.as_dict()
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in ("class_path", "_class_path"):
+                yield v
+            yield from _class_paths(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _class_paths(v)
+
+
+def _check_ckpt_classes(path: str | os.PathLike, model: Any) -> None:
+    """A ConfigError for a ``--ckpt_path`` file whose hyperparameters name a class that is not metanet's nor the
+    config's: LightningCLI imports the module of its ``_class_path`` while parsing, so a stranger's file ran the
+    top-level code of any installed module (``this.Nothing`` printed the Zen of Python)."""
+    import torch
+
+    from metanet.errors import ConfigError
+
+    ckpt = torch.load(path, weights_only=True, map_location="cpu")
+    hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    allowed = {*_OUR_MODULES, *(c for c in _class_paths(model) if isinstance(c, str))}
+    for c in _class_paths(hparams):
+        if not isinstance(c, str) or c not in allowed:
+            raise ConfigError(f"--ckpt_path {path}: its hyperparameters name the class {str(c)[:160]!r}, which is "
+                              f"not a metanet module nor the config's (expected one of {', '.join(sorted(allowed))});"
+                              " give a .ckpt file written by 'metanet train fit' with this config")
 
 
 def _check_stage(stage: str, model: Any, datamodule: Any) -> None:
