@@ -32,6 +32,7 @@ import json
 import os
 import shlex
 import sqlite3
+import stat
 import threading
 import time
 import weakref
@@ -280,6 +281,46 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def _arch_misfit(text: Any, state: dict[str, Tensor]) -> str | None:
+    """Why a row's ``arch`` JSON does not describe its tensors ``state`` (None if it does): what ``Zoo.load`` would
+    refuse, found from shapes on the meta device (an arch of 10**9 widths allocates nothing)."""
+    from metanet.errors import ArchError
+    from metanet.zoo.zoo import _arch, _expected_shapes, _misfit
+
+    try:
+        arch = _arch(text)
+        want = _expected_shapes(arch)
+    except (TypeError, ValueError, RecursionError, ArchError) as e:
+        return f"its arch in the index is invalid ({type(e).__name__}: {str(e):.200})"
+    bad = _misfit(state, want)
+    return f"its tensors do not fit its arch {arch}: {bad}" if bad else None
+
+
+def _not_regular(st: os.stat_result) -> str:
+    """Why a shard file of mode ``st`` is refused (a shard is a regular file)."""
+    kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or
+            stat.S_ISBLK(st.st_mode) else "a directory" if stat.S_ISDIR(st.st_mode) else "a socket or other")
+    return f"it is {kind}, not a regular file"
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of the regular file ``path``, at most its size: opened without blocking and checked before reading
+    (a FIFO shard made a merge wait forever, ``/dev/zero`` read until memory ran out).
+
+    Raises:
+        OSError: unreadable, no regular file, or its size changed while it was read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(_not_regular(st))
+        data = f.read(st.st_size + 1)
+    if len(data) != st.st_size:
+        raise OSError(f"its size changed while it was read ({st.st_size:,} bytes, then {len(data):,})")
+    return data
+
+
 @dataclass
 class CheckReport:
     """What :meth:`Store.check` found. ``ok`` is true when ``problems`` is empty (orphans are only notes)."""
@@ -339,6 +380,9 @@ class Store:
                 raise ZooError(f"cannot create the zoo directory {self.path} ({e.strerror or e}); give a new or "
                                "existing directory in a writable place") from None
         self._lock_fd: int | None = None
+        # self.path and its shards/ folder with symlinks resolved (shard_path)
+        self._root: Path | None = None
+        self._shards_root: Path | None = None
         # shard -> (file identity, open handle, {net id: its keys}), least recently used first; see _shard()
         self._shards: OrderedDict[str, tuple[tuple, Any, dict[str, list[str]]]] = OrderedDict()
         self._shards_pid = os.getpid()
@@ -575,6 +619,32 @@ class Store:
         return _Snapshot(self)
 
     # --- units -----------------------------------------------------------------------------------------
+    def shard_path(self, shard: Any, owner: str) -> Path:
+        """The file of a shard an index row names (``owner``: the row, e.g. ``"network 3"``, for the message).
+
+        A zoo's shards live inside it (``shards/NNNNN.safetensors``, relative to the zoo directory): a name that is
+        absolute, climbs out with ``..``, or resolves outside through a symlink (an index from a stranger) would
+        read any file on the machine, and is refused. The zoo directory itself may be reached through a symlink, and
+        its ``shards/`` folder may be one (shards kept on another disk).
+
+        Raises:
+            ZooError: the name is no path inside the zoo directory.
+        """
+        path = self.path / shard if isinstance(shard, str) and shard else None
+        if path is not None and not Path(shard).is_absolute() and ".." not in Path(shard).parts:
+            try:
+                if self._root is None:  # resolved once: half the time of a shard read's check
+                    self._root, self._shards_root = self.path.resolve(), (self.path / "shards").resolve()
+                root, real = self._root, path.resolve()
+            except (OSError, RuntimeError):  # a symlink loop: no file inside the zoo either
+                real = root = None
+            # inside the zoo, or inside its shards/ folder where that is a link to another disk (a cluster's scratch)
+            if real is not None and any(real != r and real.is_relative_to(r) for r in (root, self._shards_root)):
+                return path
+        raise ZooError(f"{owner} names the shard {shard!r:.200}, which is not inside the zoo directory {self.path}: "
+                       "a zoo's shards live inside it (shards/NNNNN.safetensors); its index.sqlite was edited or "
+                       "written by something else: rebuild the zoo")
+
     def done_units(self) -> set[int]:
         """Indices of the units committed to the index.
 
@@ -602,7 +672,11 @@ class Store:
         for r in recorded:
             if wanted is not None and r["unit"] not in wanted:
                 continue
-            path = self.path / r["shard"]
+            try:
+                path = self.shard_path(r["shard"], f"unit {r['unit']}")
+            except ZooError:  # its shard is not in the zoo: a rebuild writes it where it belongs
+                broken[r["unit"]] = "missing"
+                continue
             if not path.is_file():
                 broken[r["unit"]] = "missing"
             elif file_sha256(path) != r["sha256"]:
@@ -708,13 +782,13 @@ class Store:
                 raise ZooError(f"unit {unit} ({urow['shard']}) differs between {src.path} and {self.path}: the zoos "
                                "were built from different recipes or code versions")
             return False
+        path = src.shard_path(urow["shard"], f"unit {unit} of {src.db_path}")
         try:
-            data = (src.path / urow["shard"]).read_bytes()
+            data = _read_regular(path)
         except OSError as e:
-            raise ZooError(f"cannot read {src.path / urow['shard']} ({e.strerror or e}); run "
-                           f"'{check_command(src.path)}'") from None
+            raise ZooError(f"cannot read {path} ({e.strerror or e}); run '{check_command(src.path)}'") from None
         if hashlib.sha256(data).hexdigest() != urow["sha256"]:
-            raise ZooError(f"{src.path / urow['shard']} does not match its sha256 in {src.db_path}; run "
+            raise ZooError(f"{path} does not match its sha256 in {src.db_path}; run "
                            f"'{check_command(src.path)}'")
         keep = [c for c in NET_COLUMNS if c not in ("shard", "unit", "created")]
         self.write_unit(unit, data, [{c: r[c] for c in keep} for r in rows], urow["seconds"])
@@ -751,7 +825,7 @@ class Store:
         with self._shards_lock:
             self._shards.clear()
 
-    def shard(self, shard: str) -> tuple[Any, dict[str, list[str]]]:
+    def shard(self, shard: str, owner: str = "an index row") -> tuple[Any, dict[str, list[str]]]:
         """An open ``safe_open`` handle of ``shard`` and its keys by network id (``"17"`` -> ``["17/layers.0.weight",
         ...]``), kept open for the next reads (the last :data:`OPEN_SHARDS` used, per process).
 
@@ -761,11 +835,14 @@ class Store:
         forked from this one (a ``DataLoader`` worker) opens its own handles.
 
         Raises:
-            OSError, ValueError: the shard is missing or unreadable (or safetensors' ``SafetensorError``;
-                callers word the error).
+            OSError, ValueError: the shard is missing or unreadable, or no regular file (or safetensors'
+                ``SafetensorError``; callers word the error).
+            ZooError: the shard is outside the zoo directory (:meth:`shard_path`; ``owner`` names the row).
         """
-        path = self.path / shard
+        path = self.shard_path(shard, owner)
         st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO blocked safe_open forever, a device read without end
+            raise ValueError(_not_regular(st))
         ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         if self._shards_pid != os.getpid():  # a forked child: the parent's handles and lock (held, maybe) are not its
             self._shards_lock, self._shards = threading.Lock(), OrderedDict()
@@ -790,8 +867,10 @@ class Store:
         path = self.path / shard
         prefix = f"{net_id}/"
         try:
-            f, by_net = self.shard(shard)
+            f, by_net = self.shard(shard, f"network {net_id}")
             out = {k[len(prefix):]: f.get_tensor(k) for k in by_net.get(str(net_id), [])}
+        except ZooError:  # a shard outside the zoo (shard_path): its own message, not "cannot read" around it
+            raise
         except (SafetensorError, OSError, ValueError) as e:
             raise ZooError(f"cannot read {path} ({e}); run '{check_command(self.path)}'") from None
         if not out:
@@ -820,7 +899,7 @@ class Store:
         # the snapshot ends, so the shards are hashed after it): the rows of a unit it commits are all seen, or none
         with self.snapshot():
             units = {r["unit"]: r for r in self.conn.execute("SELECT * FROM units").fetchall()}
-            net_rows = self.conn.execute("SELECT id, shard, unit, sha256 FROM nets ORDER BY id").fetchall()
+            net_rows = self.conn.execute("SELECT id, shard, unit, sha256, arch FROM nets ORDER BY id").fetchall()
             dup = self.conn.execute("SELECT run, epoch, COUNT(*) c FROM nets GROUP BY run, epoch HAVING c > 1"
                                     ).fetchall()
         by_shard: dict[str, list[sqlite3.Row]] = {}
@@ -848,8 +927,16 @@ class Store:
                                 "the index was edited); 'metanet zoo merge' skips such a unit")
             repairable.add(unit)
         for shard, rows in sorted(by_shard.items()):
-            path = self.path / shard
             urow = next((u for u in units.values() if u["shard"] == shard), None)
+            try:
+                path = self.shard_path(shard, f"network {rows[0]['id']}")
+            except ZooError:  # never read: a rebuild writes the unit's shard where it belongs
+                more = f" and {len(rows) - 1} more" if len(rows) > 1 else ""
+                rep.problems.append(f"{str(shard)!r:.200}: not inside the zoo directory, not read (the shard of "
+                                    f"network {rows[0]['id']}{more})")
+                if urow is not None:
+                    repairable.add(urow["unit"])
+                continue
             if not path.is_file():
                 rep.problems.append(f"{shard}: missing ({len(rows)} networks lost)")
                 if urow is not None:
@@ -874,6 +961,10 @@ class Store:
                     rep.problems.append(f"network {r['id']}: no tensors in {shard}")
                 elif tensor_sha256(state) != r["sha256"]:
                     rep.problems.append(f"network {r['id']}: tensors in {shard} do not match the row's sha256")
+                else:  # the row's arch must fit them too: load() refused a network that check called OK
+                    bad = _arch_misfit(r["arch"], state)
+                    if bad:
+                        rep.problems.append(f"network {r['id']}: {bad}")
             for nid in groups:
                 rep.notes.append(f"{shard}: tensors of network {nid} have no row")
         # a live build or merge: its temporaries and its written, not yet committed shards are its work in progress,

@@ -30,6 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from metanet.errors import ArchError, TaskError, ZooError, whole_number
+from metanet.io import MAX_LAYERS, _spec_layers
 from metanet.nets import FAMILIES, Arch, build
 from metanet.zoo.store import CheckReport, Store, check_command, describe_data
 
@@ -104,8 +105,13 @@ class NetInfo:
 def _arch(text: str) -> Arch:
     """The Arch of an index row's ``arch`` JSON, parsed once per distinct text: a zoo of 10^5 rows has a handful of
     architectures, and parsing each row's (with its checks) was most of the time and memory of reading the index.
-    Shared between rows, which is safe: an Arch is frozen."""
-    return Arch.from_dict(json.loads(text))
+    Shared between rows, which is safe: an Arch is frozen. One of more than ``metanet.io.MAX_LAYERS`` layers is
+    refused before anything is built (a row naming 10**6 layers made load() build for minutes)."""
+    d = json.loads(text)
+    layers, _ = _spec_layers(d)
+    if layers > MAX_LAYERS:
+        raise ArchError(f"it has {layers:,} layers; metanet reads networks of at most {MAX_LAYERS:,}")
+    return Arch.from_dict(d)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -460,9 +466,11 @@ class Zoo:
 
         for shard, sids in by_shard.items():
             try:
-                f, by_net = self._store.shard(shard)  # opened once, and kept for the next calls
+                f, by_net = self._store.shard(shard, f"network {sids[0]}")  # opened once, and kept for the next calls
                 for i in sids:
                     states[i] = {k.split("/", 1)[1]: f.get_tensor(k) for k in by_net.get(str(i), [])}
+            except ZooError:  # a shard outside the zoo: its own message, not "cannot read" around it
+                raise
             except (SafetensorError, OSError, ValueError, RuntimeError) as e:
                 raise ZooError(f"cannot read {self.path / shard} ({e}); run '{check_command(self.path)}'") from None
         want = _expected_shapes(infos[0].arch)
