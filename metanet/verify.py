@@ -22,6 +22,7 @@ from torch.func import functional_call, vmap
 
 from metanet._state import kept_modes, out_of_memory_as, physical_memory, with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, MetanetError, TaskError
+from metanet.nets.arch import cnn_input_hint
 from metanet.tasks import resolve
 from metanet.tasks.examples import examples_split
 from metanet.tasks.resolve import as_examples, is_examples, task_name, unpack_dataset
@@ -145,16 +146,9 @@ def _misfit(name: str, family: str, in_size: int, shape: tuple[int, ...], where:
     what = f"{in_size} input features" if family == "mlp" else f"{in_size} input channels"
     hint = ""
     if family == "cnn" and len(shape) != 3:
-        # a CNN reads (N, C, H, W): grey images given as (N, H, W) lack the channel dimension, flattened ones their
-        # shape; a 1-d signal (1, L), mnist1d's shape, is no image (x[:, None] made it a 1 x L one)
         what = f"images (C, H, W) with {in_size} input channel{'s' * (in_size != 1)}"
-        n, side = math.prod(shape), math.isqrt(math.prod(shape))
-        if len(shape) == 2 and shape[0] > 1 and in_size == 1:
-            hint = "; images of shape (N, H, W) need their channel dimension, (N, 1, H, W): x[:, None]"
-        elif len(shape) == 1 and side > 1 and side * side == n and in_size == 1:
-            hint = f"; flattened images need their shape back, (N, 1, {side}, {side}): x.view(-1, 1, {side}, {side})"
-        elif len(shape) <= 2:
-            hint = f"; inputs that are not images need an mlp (of {n} input features)"
+        told = cnn_input_hint(in_size, shape)
+        hint = f"; {told}" if told else ""
     if family == "cnn" and len(shape) == 3 and shape[2] == in_size < shape[0]:
         hint = ("; these look channels last (N, H, W, C): give them channels first, (N, C, H, W): "
                 "x.permute(0, 3, 1, 2)")

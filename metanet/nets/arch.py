@@ -22,7 +22,7 @@ from typing import Any
 from metanet.errors import ArchError, as_index, whole_number
 from metanet.nets.activations import ACTIVATIONS
 
-__all__ = ["Arch", "FAMILIES"]
+__all__ = ["Arch", "FAMILIES", "cnn_input_hint"]
 
 FAMILIES = ("mlp", "cnn")
 _MAX_SIZE = 2**31 - 1  # a width, kernel or stride (int32, as convolutions take them)
@@ -259,3 +259,17 @@ def _whole(v: Any) -> bool:
     """``v`` is a whole number >= 1 (:func:`metanet.errors.whole_number`)."""
     i = whole_number(v)
     return i is not None and i >= 1
+
+
+def cnn_input_hint(in_size: int, shape: tuple[int, ...], batch: str = "N", mlp: bool = True) -> str:
+    """How to give inputs of ``shape`` (one example's, not channels-by-image) to a CNN of ``in_size`` input channels:
+    grey images ``(H, W)`` lack their channel dimension, flattened square ones their shape; a 1-d signal ``(1, L)``,
+    mnist1d's, is no image (``x[:, None]`` made it a 1 x L one) and needs an mlp (left out with ``mlp=False``, for
+    a caller that names one itself). ``batch`` names the examples' dimension in the text. "" when nothing can be told.
+    One rule for :func:`metanet.verify`, :func:`metanet.generate` and ``Writer.write``, which said it differently."""
+    n, side = math.prod(shape), math.isqrt(math.prod(shape))
+    if len(shape) == 2 and shape[0] > 1 and in_size == 1:
+        return f"images of shape ({batch}, H, W) need their channel dimension, ({batch}, 1, H, W): x[:, None]"
+    if len(shape) == 1 and side > 1 and side * side == n and in_size == 1:
+        return f"flattened images need their shape back, ({batch}, 1, {side}, {side}): x.view(-1, 1, {side}, {side})"
+    return f"inputs that are not images need an mlp (of {n} input features)" if mlp and len(shape) <= 2 else ""

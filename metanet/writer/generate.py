@@ -18,6 +18,7 @@ from torch import nn
 from metanet import tasks
 from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskError
 from metanet.nets import Arch, build
+from metanet.nets.arch import cnn_input_hint
 from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import Report, verify, verify_stacked
 from metanet._state import forked_rng, metanet_defaults
@@ -326,12 +327,8 @@ def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
                             f"inputs have shape {shape}")
             widths[0] = shape[0]
         else:
-            hint = (" (images of shape (n, H, W) need their channel dimension, (n, 1, H, W): x[:, None])"
-                    if len(shape) == 2 and shape[0] > 1 and arch.in_size == 1 else "")  # (1, L): a 1-d signal
-            side = math.isqrt(math.prod(shape))
-            if len(shape) == 1 and side > 1 and side * side == shape[0] and arch.in_size == 1:  # as verify says
-                hint = (f" (flattened images need their shape back, (n, 1, {side}, {side}): "
-                        f"x.view(-1, 1, {side}, {side}))")
+            told = cnn_input_hint(arch.in_size, shape, "n", mlp=False)  # the mlp is named below, with its widths
+            hint = f" ({told})" if told else ""
             raise ArchError(f"architecture {arch} does not fit task {name!r}: a cnn reads images (C, H, W), the "
                             f"task's inputs have shape {shape}{hint}; or use an mlp, e.g. "
                             f"mlp:{math.prod(shape)}-64-{k}:{arch.activation}")

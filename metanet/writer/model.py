@@ -58,6 +58,7 @@ from metanet._state import (check_fits_memory, cpu_default, drop_generated_sourc
                             outside_inference_mode)
 from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, as_index, check_number, integer
 from metanet.nets import Arch, activation
+from metanet.nets.arch import cnn_input_hint
 from metanet.writer.augment import AUGMENTS, augment_support
 from metanet.writer.solvers import (SupportStats, class_weights, logistic, loo_ridge, ridge, subclasses,
                                     support_stats, targets)
@@ -432,16 +433,8 @@ class Writer(nn.Module):
             raise TaskError(f"the support set needs at least one example of each of the {k} classes")
         shape = tuple(x.shape[1:])
         if not arch.fits(shape):
-            hint = ""
-            if arch.family == "cnn" and len(shape) <= 2:  # the hints metanet.verify gives for the same inputs
-                n, side = math.prod(shape), math.isqrt(math.prod(shape))
-                if len(shape) == 2 and shape[0] > 1 and arch.in_size == 1:
-                    hint = "; images of shape (n, H, W) need their channel dimension, (n, 1, H, W): x[:, None]"
-                elif len(shape) == 1 and side > 1 and side * side == n and arch.in_size == 1:
-                    hint = (f"; flattened images need their shape back, (n, 1, {side}, {side}): "
-                            f"x.view(-1, 1, {side}, {side})")
-                else:  # a 1-d signal (1, L), mnist1d's shape, is no image: x[:, None] made it a 1 x L one
-                    hint = f"; inputs that are not images need an mlp (of {n} input features)"
+            told = cnn_input_hint(arch.in_size, shape, "n") if arch.family == "cnn" and len(shape) <= 2 else ""
+            hint = f"; {told}" if told else ""  # the hints metanet.verify gives for the same inputs
             raise ArchError(f"architecture {arch} does not fit support inputs of shape {shape}{hint}")
         if start is None:
             start = _seeded_init(arch, candidates, seed)
