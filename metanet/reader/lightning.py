@@ -266,10 +266,13 @@ def kendall_tau(a: Tensor, b: Tensor) -> float:
 
 def r2(pred: Tensor, true: Tensor) -> float:
     """Coefficient of determination (NaN if undefined: fewer than two targets, or all targets equal)."""
+    # equal targets told by equality, not by st == 0: a float32 mean of seven 0.1s is off by an ulp, and st of about
+    # 1e-16 made R^2 about -5e15; in float64, as sklearn.metrics.r2_score computes it
+    if len(true) < 2 or bool((true == true[0]).all()):  # was 1 - ss / 1e-12: about -1e10 logged as the val R^2
+        return float("nan")
+    pred, true = pred.double(), true.double()
     ss = ((true - pred) ** 2).sum()
     st = ((true - true.mean()) ** 2).sum()
-    if len(true) < 2 or float(st) == 0.0:  # was 1 - ss / 1e-12: about -1e10 logged as the val R^2
-        return float("nan")
     return float(1 - ss / st)
 
 
