@@ -32,7 +32,7 @@ from metanet import __version__
 from metanet.errors import ConfigError, MetanetError
 
 __all__ = ["main", "build_parser", "COMMANDS", "positive_int", "thread_count", "seed_int", "in_path", "out_file",
-           "out_dir", "dumps_json", "meta_on_task", "task_for", "MAX_THREADS"]
+           "out_dir", "dumps_json", "json_help", "meta_on_task", "task_for", "MAX_THREADS"]
 
 #: modules whose ``register(subparsers)`` adds subcommands, in the order they appear in ``--help``
 COMMANDS = [
@@ -160,6 +160,14 @@ def dumps_json(obj: Any, **kwargs: Any) -> str:
     from metanet.io import json_safe
 
     return json.dumps(json_safe(obj), indent=2, allow_nan=False, **kwargs)
+
+
+def json_help(keys: dict[str, str]) -> str:
+    """The ``--json`` help of a command whose JSON object is its own (not a documented Python result's ``to_dict``):
+    it names every key (``keys``: key -> what it holds), so ``--help`` documents the output; the tests hold the
+    printed keys to these."""
+    listed = "; ".join(f"{k} ({v})" for k, v in keys.items()).replace("%", "%%")  # argparse %-formats help
+    return f"print one JSON object instead of the text, with the keys: {listed}"
 
 
 def meta_on_task(meta: dict[str, Any], task: Any) -> dict[str, Any]:
@@ -326,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # reader that closed the pipe is handled below, not an "Exception ignored ... BrokenPipeError" at exit
             _flush_stdout()
             raise
-        _flush_stdout()  # the usage printed when no command is given, the output of `metanet train`
+        _flush_stdout()  # what the command printed (`metanet train` too)
         return _event_thread_failures(code, debug="--debug" in leading)
     except BrokenPipeError:
         if "--debug" in leading or not _stdout_closed():
@@ -503,8 +511,8 @@ def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int | None] | None = getattr(args, "run", None)
-    if run is None:
-        parser.print_help()
+    if run is None:  # no command: a usage error, so on stderr (as `metanet zoo` without a subcommand); --help: stdout
+        parser.print_help(sys.stderr)
         return 2
     try:
         return run(args) or 0  # main() flushes stdout: a reader that closed the pipe early shows there

@@ -41,7 +41,7 @@ def test_version(capsys):
 
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err  # a usage error: on stderr, as `metanet zoo` with no subcommand
     assert out.startswith("usage: metanet") and "verify" in out and "tasks" in out
 
 
@@ -417,3 +417,30 @@ def test_a_broken_pipe_that_is_not_stdout_is_not_hidden(monkeypatch):
     sub.choices["tasks"].set_defaults(run=broken)
     with pytest.raises(BrokenPipeError):
         main(["tasks"])
+
+
+# --- a file of an examples task: each command names its own Python call -----------------------------------------------
+
+
+def test_a_file_of_an_examples_task_is_sent_to_the_python_call_of_its_own_command(tmp_path, capsys):
+    # task_for, shared by verify, inspect and edit since today, told `metanet verify` users to call
+    # metanet.inspect(path, (x, y)) (no verification) and `metanet edit` users the same
+    import metanet
+    from metanet.cli import main
+
+    net = metanet.nets.build(metanet.nets.Arch.parse("mlp:64-16-3"), seed=0)
+    path = metanet.save(net, tmp_path / "examples.safetensors", task="examples-1a2b3c4d")
+    said = {}
+    for argv in (["verify", str(path)], ["edit", str(path), "--prune", "0.1", "--out", str(tmp_path / "e.st")],
+                 ["inspect", str(path), "--out", str(tmp_path / "ins"), "--no-reader"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "was made for task 'examples-1a2b3c4d'" in err, err
+        said[argv[0]] = err.split("in Python give its examples: ")[1]
+    assert said["verify"] == "metanet.verify(path, (x, y))"
+    assert said["edit"].startswith("the metanet.edit functions take them as the task, e.g. metanet.edit.remove(")
+    assert said["inspect"].startswith("metanet.inspect(path, (x, y))")
+    # and the calls named do take the file with its examples
+    x, y = tasks.get("digits[0,1,2]").split("test")
+    assert metanet.verify(str(path), (x, y)).task.startswith("examples-")
+    assert metanet.edit.remove(str(path), "1:0", (x, y)).report is not None

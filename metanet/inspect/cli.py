@@ -8,10 +8,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from metanet.cli import dumps_json, in_path, meta_on_task, out_dir, out_file, positive_int, task_for
+from metanet.cli import dumps_json, in_path, json_help, meta_on_task, out_dir, out_file, positive_int, task_for
 from metanet.errors import ArchError, ConfigError, TaskError
 
 EDIT_ORDER = "repair-backdoor, remove, clamp, scale, prune, precision"
+
+#: the keys of ``metanet inspect --json``, as its ``--help`` lists them
+INSPECT_JSON = {
+    "sqlite": "path of neurons.sqlite",
+    "index": "path of INDEX.md",
+    "pictures": "paths of the pictures written; [] with --no-pictures",
+    "neurons": "hidden neurons measured",
+    "dead": "how many of them are dead",
+    "outliers": "how many are outliers",
+    "tensorboard": "the --tensorboard folder, or null",
+    "meta": "the measurement's record, as in neurons.sqlite's meta table: network, task, split, accuracy, ...",
+    "nonfinite": "lines naming what is not finite in the network; [] when all is",
+}
+#: the keys of ``metanet edit --json``, as its ``--help`` lists them
+EDIT_JSON = {
+    "out": "path of the edited network",
+    "edits": "one report per edit, in the order they ran: edit, params, before and after (verification reports as "
+             "'metanet verify --json' prints them), asr_before, asr_after, details",
+}
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -43,7 +62,7 @@ def _inspect(args: argparse.Namespace) -> int:
             pics = [out / p.name for p in save_pictures(model, task, db, stage, tensorboard=args.tensorboard)]
     dead, outliers = sum(r["dead"] for r in db), len(db.outliers())
     if args.json:
-        print(dumps_json({"sqlite": str(paths["sqlite"]), "index": str(paths["index"]),
+        print(dumps_json({"sqlite": str(paths["sqlite"]), "index": str(paths["index"]),  # = INSPECT_JSON
                           "pictures": [str(p) for p in pics], "neurons": len(db), "dead": dead, "outliers": outliers,
                           "tensorboard": args.tensorboard, "meta": db.meta, "nonfinite": db.nonfinite_lines()}))
         return 0
@@ -195,7 +214,7 @@ def _edit(args: argparse.Namespace) -> int:
     meta = {**meta_on_task(meta, task), "edited_from": str(args.file)}
     path = edit.save_edited(model, args.out, reports, meta)
     if args.json:
-        print(dumps_json({"out": str(path), "edits": [r.to_dict() for r in reports]}, default=str))
+        print(dumps_json({"out": str(path), "edits": [r.to_dict() for r in reports]}, default=str))  # = EDIT_JSON
     else:
         # printed once saved: an edit refused later (by the state an earlier one left) shows no report of a network
         # that was never written
@@ -227,7 +246,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="reader checkpoint for the neuron roles (default: the one shipped with metanet)")
     roles.add_argument("--no-reader", action="store_true", help="do not ask the reader for neuron roles")
     p.add_argument("--max-examples", type=positive_int, metavar="N", help="measure on the first N examples of the split only")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help=json_help(INSPECT_JSON))
     p.set_defaults(run=_inspect)
 
     p = sub.add_parser(
@@ -258,5 +277,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blind", action="store_true", help="repair without using the trigger (reconstruct it)")
     p.add_argument("--max-asr", type=_fraction, help="goal for the attack success rate (default 0.10)")
     p.add_argument("--max-drop", type=_fraction, help="clean accuracy budget (default 0.01)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help=json_help(EDIT_JSON))
     p.set_defaults(run=_edit)

@@ -3,8 +3,38 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from metanet.cli import dumps_json, in_path, meta_on_task, out_dir, out_file, seed_int, thread_count
+from metanet.cli import dumps_json, in_path, json_help, meta_on_task, out_dir, out_file, seed_int, thread_count
+
+#: the keys of ``metanet improve --json``, as its ``--help`` lists them
+IMPROVE_JSON = {
+    "config": "the run's settings: the loop's options, rounds, lr, reward (as --reward names it), seed, ...",
+    "rounds": "one object of statistics per round, round 0 before the first update (what the text prints, and more)",
+    "out": "path of the improved writer; only with --out",
+}
+#: the keys of ``metanet refine --json``, as its ``--help`` lists them
+REFINE_JSON = {
+    "method": "the --method",
+    "steps": "the --steps",
+    "before": "the verification report on --split before refining, as 'metanet verify --json' prints it",
+    "after": "the same after refining",
+    "out": "path of the refined network; only with --out",
+}
+
+
+def _reward_spec(reward: Any) -> str:
+    """A reward as ``--reward`` names it (``"accuracy+size(0.05)"``), for ``improve --json``: its ``config.reward``
+    was the Python repr (``"AccuracyReward(tie=0.001) + SizePenalty(...)"``), which no script could read back."""
+    from metanet.loop.rewards import AccuracyReward, SizePenalty, _Sum
+
+    if isinstance(reward, _Sum):
+        return "+".join(_reward_spec(part) for part in reward.parts)
+    if type(reward) is AccuracyReward and reward.tie == AccuracyReward().tie:
+        return "accuracy"
+    if type(reward) is SizePenalty and reward.threshold == SizePenalty().threshold:
+        return f"size({reward.weight!r})"
+    return repr(reward)  # not one --reward makes (a Python caller's own)
 
 
 def _improve(args: argparse.Namespace) -> int:
@@ -30,7 +60,10 @@ def _improve(args: argparse.Namespace) -> int:
         writer.save(args.out)
     if args.json:  # stdout is one JSON document: the saved path goes in it, as in `metanet edit --json`
         saved = {} if args.out is None else {"out": str(args.out)}
-        print(dumps_json({"config": hist.config, "rounds": hist.rounds, **saved}, default=str))
+        from metanet.loop.rewards import make_reward
+
+        config = {**hist.config, "reward": _reward_spec(make_reward(args.reward))}  # what --reward takes back
+        print(dumps_json({"config": config, "rounds": hist.rounds, **saved}, default=str))  # = IMPROVE_JSON
         return 0
     for r in hist.rounds:
         parts = [f"round {r['round']}"]
@@ -76,7 +109,7 @@ def _refine(args: argparse.Namespace) -> int:
                     **{f"{args.split}_accuracy_before": res.before.accuracy, f"{args.split}_accuracy": res.after.accuracy})
         saved = save(res.model, args.out, **meta)
     if args.json:  # stdout is one JSON document, printed once saved; the saved path goes in it, as for `edit --json`
-        print(dumps_json({"method": args.method, "steps": args.steps, "before": res.before.to_dict(),
+        print(dumps_json({"method": args.method, "steps": args.steps, "before": res.before.to_dict(),  # = REFINE_JSON
                           "after": res.after.to_dict(), **({} if saved is None else {"out": str(saved)})}))
     elif saved is not None:
         print(f"saved {saved}")
@@ -105,7 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--log-dir", default=None, help="TensorBoard directory")
     p.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same rounds and writer (same machine and thread count)")
     p.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help=json_help(IMPROVE_JSON))
     p.set_defaults(run=_improve)
 
     r = sub.add_parser("refine",
@@ -127,5 +160,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same refined network (same machine and thread count)")
     r.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     r.add_argument("--out", default=None, help="save the refined network here")
-    r.add_argument("--json", action="store_true", help="machine-readable output")
+    r.add_argument("--json", action="store_true", help=json_help(REFINE_JSON))
     r.set_defaults(run=_refine)

@@ -7,6 +7,19 @@ import argparse
 from metanet.cli import in_path
 
 
+def _input_shape(text: str) -> tuple[int, ...]:
+    """argparse type of ``read --input-shape``: the shape of one input, channels first, as ``metanet tasks`` prints
+    it (``1x8x8``), for ``read(input_shape=...)``; refused while parsing, before the reader loads."""
+    try:
+        dims = tuple(int(d) for d in text.lower().split("x"))
+    except ValueError:
+        dims = ()
+    if not dims or any(d < 1 for d in dims):
+        raise argparse.ArgumentTypeError(f"must be the shape of one input, channels first: whole numbers >= 1 joined "
+                                         f"by 'x', e.g. 1x8x8 (8x8 grey images), got {text!r}")
+    return dims
+
+
 def _read(args: argparse.Namespace) -> int:
     import math
 
@@ -14,7 +27,7 @@ def _read(args: argparse.Namespace) -> int:
 
     from metanet.reader.predict import read
 
-    out = read(args.file, reader=args.reader, scan=False if args.no_scan else None)
+    out = read(args.file, reader=args.reader, scan=False if args.no_scan else None, input_shape=args.input_shape)
     if args.json:
         print(dumps_json(out))
         return 0
@@ -28,6 +41,7 @@ def _read(args: argparse.Namespace) -> int:
              if out.get("task_fits") is False else ""))
     if out.get("input_size_unknown"):  # a CNN file without a recorded task: read on 28x28 images, said so
         print(f"  NOTE       {out['input_size_unknown']}")
+        print("             (here: metanet read FILE --input-shape 1xHxW)")  # the message names the Python call
     if out.get("recorded_task"):  # the reader names one of its known tasks only: the file's record is the truth
         print(f"  recorded   task {out['recorded_task']} (from the file)")
     print(f"  accuracy   {out['accuracy']:.3f} (predicted test accuracy)")
@@ -60,6 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a network saved with metanet.save (.safetensors, architecture in its header)")
     p.add_argument("--reader", type=in_path, default=None,
                    help="reader checkpoint (default: the one shipped with metanet)")
+    p.add_argument("--input-shape", type=_input_shape, default=None, metavar="CxHxW",
+                   help="the shape of one input, channels first, e.g. 1x8x8: a CNN's weights do not say which image "
+                        "size it reads (without it: the size of the task the file records, else 28x28)")
     p.add_argument("--json", action="store_true", help="print the full prediction dict as JSON")
     p.add_argument("--no-scan", action="store_true", help="skip the trigger scan (Neural Cleanse on the network): "
                    "backdoor from the weights-only head")

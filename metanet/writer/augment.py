@@ -52,8 +52,8 @@ def neighbour_correlation(x: Tensor) -> float | None:
         a, b = c.narrow(axis, 0, length), c.narrow(axis, 1, length)
         sa, sb = s.narrow(axis - 1, 0, length), s.narrow(axis - 1, 1, length)
         varies = (sa > 1e-3) & (sb > 1e-3)  # constant positions (blank borders) carry no correlation
-        if not bool(varies.any()):
-            return None
+        if not bool(varies.any()):  # no varying neighbours on this axis (one row among blank ones): the other
+            continue  # axes still decide (it was None for the whole input)
         out.append(float(((a * b).mean(0) / (sa * sb).clamp_min(1e-12))[varies].mean()))
     return sum(out) / len(out) if out else None
 

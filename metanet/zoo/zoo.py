@@ -520,7 +520,8 @@ class Zoo:
         """Counts and distributions, as plain dicts (no pandas).
 
         Returns:
-            ``networks``, ``runs``, ``recipe``, ``tasks`` ({task: count}), ``archs`` ({arch: count}), ``epochs``
+            ``networks``, ``runs``, ``recipe`` (the names its networks record; without networks, the one its
+            build recorded), ``tasks`` ({task: count}), ``archs`` ({arch: count}), ``epochs``
             ({epoch: count}), ``test_acc`` (quantiles over all networks), ``test_acc_final`` /
             ``test_acc_by_epoch``, ``backdoor`` (poisoned/clean counts, ASR and clean-accuracy quantiles of final
             checkpoints), ``diverged_runs``, ``path``, ``units`` / ``units_planned`` (build units done / planned),
@@ -533,9 +534,12 @@ class Zoo:
             by_epoch.setdefault(n.epoch, []).append(n.test_acc)
         finals = [n for n in nets if n.final]
         poisoned = [n for n in finals if n.backdoor is not None]
+        recipe = sorted({n.recipe for n in nets})
+        if not recipe:  # no networks yet (a build just started, a shard of no units): the name the build recorded
+            recipe = [r for r in [self._store.meta().get("recipe")] if r]
         return {
             "path": str(self.path),
-            "recipe": sorted({n.recipe for n in nets}),
+            "recipe": recipe,
             "networks": len(nets),
             "runs": len({n.run for n in nets}),
             "tasks": count(lambda n: n.task),

@@ -1,5 +1,5 @@
 """Support-set shift augmentation (metanet.writer.augment) and its use by the Writer; bad shifts and thresholds are
-named."""
+named. The neighbour correlation and the class-count threshold as their docstrings define them, by hand."""
 
 from __future__ import annotations
 
@@ -111,3 +111,37 @@ def test_augment_support_refuses_a_bad_threshold(below):
     # None was a raw TypeError ('>' between float and NoneType)
     with pytest.raises(ConfigError, match="below .* must be an integer >= 0"):
         augment_support(torch.rand(4, 1, 5, 5), torch.tensor([0, 1, 0, 1]), "shift", below)
+
+
+def test_neighbour_correlation_is_the_mean_pearson_correlation_of_neighbours():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 2, 4, 5, generator=g).cumsum(-1).cumsum(-2)
+    x[:, :, 0, 0] = 0.5  # a constant position: its pairs are left out
+    a = x.double().numpy()
+    per_axis = []
+    for axis in (2, 3):
+        n = a.shape[axis] - 1
+        lo = np.take(a, range(n), axis).reshape(40, -1)
+        hi = np.take(a, range(1, n + 1), axis).reshape(40, -1)
+        keep = (lo.std(0) > 1e-3) & (hi.std(0) > 1e-3)
+        per_axis.append(np.mean([np.corrcoef(lo[:, p], hi[:, p])[0, 1] for p in np.flatnonzero(keep)]))
+    assert abs(neighbour_correlation(x) - np.mean(per_axis)) < 1e-5
+
+
+def test_augment_support_threshold_is_the_lower_median_of_the_class_counts():
+    # counts 2, 2, 9, 9: the documented median is the lower middle count, 2 (not 5.5)
+    g = torch.Generator().manual_seed(1)
+    y = torch.tensor([0] * 2 + [1] * 2 + [2] * 9 + [3] * 9)
+    x = torch.randn(len(y), 1, 6, 6, generator=g).cumsum(-1).cumsum(-2)  # smooth: neighbour correlation high
+    xs, ys = augment_support(x, y, "shift", 2)
+    assert xs.shape == (5 * len(y), 1, 6, 6) and torch.equal(ys, y.repeat(5)) and torch.equal(xs[: len(y)], x)
+    assert augment_support(x, y, "shift", 1)[0] is x
+
+
+def test_neighbour_correlation_skips_an_axis_without_varying_neighbours():
+    # one smooth varying row among constant rows: the rows' axis says nothing, the columns' axis still does
+    row = torch.randn(20, 1, 1, 16, generator=torch.Generator().manual_seed(0)).cumsum(-1)
+    x = torch.zeros(20, 1, 4, 16)
+    x[:, :, 1:2] = row
+    assert neighbour_correlation(x) == pytest.approx(neighbour_correlation(row))
+    assert neighbour_correlation(torch.zeros(20, 1, 4, 16)) is None  # nothing varies anywhere
