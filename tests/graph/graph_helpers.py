@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from metanet.nets import ACTIVATIONS, Arch, build
 
 ACT_NAMES = list(ACTIVATIONS)
+MLP, CNN = "mlp:4-3-2:relu", "cnn:1-2-3:relu:k3"  # small fixed architectures of tests in several files
 
 
 @dataclass

@@ -80,3 +80,18 @@ def test_one_graph_batch_has_its_graphs_layout_and_edge_mask():
         two.layout
     with pytest.raises(GraphError, match="batch of 2 graphs"):
         two.edge_mask()
+
+
+# --- NeuralGraphBatch is public ---------------------------------------------------------------------------------------
+
+
+def test_neural_graph_batch_is_public_in_metanet_graph():
+    # it is what Batch.from_data_list of NeuralGraphs gives (isinstance checks); only metanet.graph.data had it
+    import metanet.graph
+    from metanet.graph import NeuralGraphBatch
+    from metanet.graph.data import NeuralGraphBatch as defined
+    from torch_geometric.data import Batch
+
+    assert NeuralGraphBatch is defined and "NeuralGraphBatch" in metanet.graph.__all__
+    g = metanet.graph.to_graph(torch.nn.Sequential(torch.nn.Linear(3, 2)))
+    assert isinstance(Batch.from_data_list([g, g]), NeuralGraphBatch)

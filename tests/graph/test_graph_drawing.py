@@ -1,5 +1,5 @@
 """`plot`: the network drawn as layers of neurons, returned as a matplotlib Figure; bad ``max_edges`` / ``figsize``
-refused, NumPy ones taken; huge finite kernels drawn without NaN widths."""
+refused (also beyond float range), NumPy ones taken; huge finite kernels drawn without NaN widths."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from graph_helpers import _mlp
+from graph_helpers import MLP, _mlp
 from matplotlib.figure import Figure
 
 from metanet.errors import GraphError
@@ -79,3 +79,25 @@ def test_huge_finite_kernels_are_drawn_not_nan():
         assert np.isfinite(c.get_linewidths()).all() and np.isfinite(c.get_edgecolor()).all()
     # the strongest edge of the first layer is drawn at full width
     assert max(lines[0].get_linewidths()) == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("figsize", [(10**400, 3), (4, -(10**400))])
+def test_plot_refuses_a_figsize_beyond_float_range(figsize):
+    # math.isfinite(10**400) raised a raw OverflowError instead of the figsize error
+    with pytest.raises(GraphError, match=r"figsize must be \(width, height\) in inches"):
+        plot(to_graph(build(MLP, seed=0)), figsize=figsize)
+
+
+def test_plot_labels_a_single_neuron_layer_in_the_singular() -> None:
+    """A grey-image CNN's input layer is one neuron (its channel): every such picture said "1 neurons"."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from metanet.graph import plot
+
+    fig = plot(build("cnn:1-4-10:relu:k3:s1"))
+    try:
+        labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    finally:
+        plt.close(fig)
+    assert labels[0] == "0: input\n1 neuron" and "4 neurons" in labels[1]

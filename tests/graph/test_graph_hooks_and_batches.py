@@ -3,6 +3,7 @@ from_graph refuses when it reads values from the batch."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import pytest
@@ -169,3 +170,77 @@ def test_mixed_architectures_batch_with_a_shared_edge_dim():
     out = batch_params(Batch.from_data_list(graphs))
     assert [len(p.graphs) for p in out] == [1, 1]
     assert torch.equal(out[1].params["0.weight"][0], _cnn()[0].weight)
+
+
+# --- batch_params checks what it reads, not more ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_batch_params_does_not_check_an_x_it_does_not_read(mixed):
+    nets = [_mlp(0), nn.Sequential(nn.Linear(4, 2))] if mixed else [_mlp(0)]
+    b = Batch.from_data_list([to_graph(n, edge_dim=9) for n in nets])
+    nb = b.x[:, NODE_BIAS].clone()
+    normalised = T.NormalizeFeatures()(b.clone())  # a GNN's input features: x rescaled, edge_attr untouched
+    with pytest.raises(GraphError, match="graph 0 of the batch"):
+        batch_params(normalised)  # its biases would be read from the rescaled x: refused
+    out = batch_params(normalised, node_bias=nb)  # x is not read: the batch's edge weights are
+    for k, v in nets[0].state_dict().items():
+        assert torch.equal(out[0].params[k][0], v)
+    # its edges are still checked
+    bad = normalised.clone()
+    ea = bad.edge_attr.clone()
+    ea[0, 0] = float("nan")
+    bad.edge_attr = ea
+    with pytest.raises(GraphError, match="graph 0 of the batch: .*weights must be finite"):
+        batch_params(bad, node_bias=nb)
+
+
+# --- hooks that are not the user's: Lightning's profiler; a user's partial still warns --------------------------------
+
+
+def test_lightning_profiler_hooks_are_not_the_users(tmp_path):
+    from lightning.pytorch.profilers.pytorch import RegisterRecordFunction
+
+    net = _mlp()
+    with RegisterRecordFunction(net):  # what Lightning's PyTorchProfiler puts on every module of a profiled run
+        assert net[0]._forward_pre_hooks and net[0]._forward_hooks
+        assert _hook_warnings(lambda: to_graph(net)) == []
+        assert _hook_warnings(lambda: metanet.save(net, tmp_path / "n.safetensors")) == []
+
+
+def test_a_users_partial_hook_still_warns():
+    def scale(factor, module, inputs, output):
+        return output * factor
+
+    net = _mlp()
+    handle = net[0].register_forward_hook(functools.partial(scale, 2.0))
+    try:
+        (msg,) = _hook_warnings(lambda: to_graph(net))
+        assert "'0' (Linear)" in msg
+    finally:
+        handle.remove()
+
+
+# --- the hook warning points at the caller's line ---------------------------------------------------------------------
+
+
+def _hooked() -> nn.Module:
+    m = nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 10))
+    m[0].register_forward_hook(lambda *args: None)
+    return m
+
+
+@pytest.mark.parametrize("call", ["read", "to_graph", "save"])
+def test_the_hook_warning_names_the_users_line(call, tmp_path):
+    m = _hooked()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if call == "read":  # read encodes through to_graph: the warning pointed at metanet/reader/predict.py
+            metanet.read(m, scan=False)
+        elif call == "to_graph":
+            metanet.graph.to_graph(m)
+        else:
+            metanet.save(m, tmp_path / "m.safetensors")
+    hooks = [w for w in caught if "forward hooks or pre-hooks" in str(w.message)]
+    assert len(hooks) == 1
+    assert hooks[0].filename == __file__, hooks[0].filename

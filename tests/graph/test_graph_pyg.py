@@ -1,21 +1,24 @@
 """`NeuralGraph` under the PyG operations users apply to any ``Data``: copies, device moves, ``validate``, ``Batch``
 indexing, ``InMemoryDataset`` collation and save / load (a safe weights-only load), per-graph targets, odd shapes
-and dtypes; every result still decodes to the same network."""
+and dtypes; every result still decodes to the same network. MLP and CNN graphs share a ``DataLoader`` batch (one
+``edge_dim``), and a graph saved as its ``to_dict()`` loads weights-only, as the ``NeuralGraph`` docstring says."""
 
 from __future__ import annotations
 
 import copy
+import io
 import pickle
 import warnings
 
 import pytest
 import torch
+from graph_helpers import CNN, MLP
 from torch import nn
 from torch.func import stack_module_state
 from torch_geometric.data import Batch, InMemoryDataset
 from torch_geometric.loader import DataLoader
 
-from metanet.graph import NeuralGraph, from_graph, to_batch, to_graph, to_graphs
+from metanet.graph import NeuralGraph, batch_params, from_graph, to_batch, to_graph, to_graphs
 from metanet.nets import build
 
 ARCHS = ["mlp:4-5-3:relu", "cnn:1-3-4-2:relu:k3", "mlp:4-6-6-3:tanh", "cnn:2-2-3:gelu:k3"]
@@ -150,3 +153,26 @@ def test_odd_shapes_and_dtypes_round_trip_through_batches(make, dtype):
     assert _same(from_graph(g), m)
     b = Batch.from_data_list([g, to_graph(m)])
     assert all(_same(from_graph(h), m) for h in (*b.to_data_list(), b[1], b[0:1][0]))
+
+
+def test_mlp_and_cnn_graphs_share_a_dataloader_batch_with_one_edge_dim():
+    nets = [build(MLP, seed=0), build(CNN, seed=1), build(MLP, seed=2)]
+    graphs = [to_graph(n, edge_dim=9) for n in nets]  # the CNN's own width; the MLPs' single column zero-padded
+    batch = next(iter(DataLoader(graphs, batch_size=3)))
+    assert batch.num_graphs == 3 and batch.edge_attr.shape == (sum(g.num_edges for g in graphs), 9)
+    for net, g in zip(nets, batch.to_data_list()):
+        assert type(g) is NeuralGraph and _same(from_graph(g), net)
+    groups = batch_params(batch)
+    assert [p.graphs.tolist() for p in groups] == [[0, 2], [1]]
+    assert torch.equal(groups[1].params["layers.0.weight"][0], nets[1].state_dict()["layers.0.weight"])
+
+
+def test_a_graph_saved_as_its_dict_loads_weights_only():
+    # torch.save(graph) pickles PyG internals that weights_only=True refuses; the dict of its tensors does not
+    nets = [build(CNN, seed=0).double(), build("mlp:3-2-2-1:tanh:skip", seed=1)]
+    buf = io.BytesIO()
+    torch.save([to_graph(n).to_dict() for n in nets], buf)
+    buf.seek(0)
+    loaded = [NeuralGraph.from_dict(d) for d in torch.load(buf, weights_only=True)]
+    for net, g in zip(nets, loaded):
+        assert type(g) is NeuralGraph and isinstance(g.arch, str) and _same(from_graph(g), net)

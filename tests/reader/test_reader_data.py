@@ -2,10 +2,12 @@
 probes' val split; bad sizes are named; MLPs and CNNs of a zoo batch together. The zoo splits are Zoo.dataset's:
 over a partial zoo they warn the same way (the split moves when the build completes, so a run now in val/test can
 later land in train). Bad fractions, seeds and list arguments of ``zoo_graphs`` are named by a MetanetError, and
-``role_examples=1`` (no spread to measure roles on) is refused when roles are read."""
+``role_examples=1`` (no spread to measure roles on) is refused when roles are read. Its splits and targets are the
+zoo rows' own."""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -167,3 +169,30 @@ def test_role_examples_one_is_refused(tiny_zoo):
     with pytest.raises(ConfigError, match=r"need role_examples >= 2 .*got 1$"):
         zoo_graphs(tiny_zoo, "val", max_nets=2, role_examples=1)
     assert len(zoo_graphs(tiny_zoo, "val", max_nets=2, roles=False, role_examples=1)) == 2  # not read then
+
+
+def test_zoo_graphs_splits_and_targets_follow_the_zoo_rows(tiny_zoo):
+    from metanet.reader.data import zoo_graphs
+    from metanet.zoo import Zoo
+
+    zoo = Zoo(tiny_zoo)
+    rows = {n.id: n for n in zoo.select()}
+    held = "mlp:64-16-10:relu"
+    kw = dict(tasks=["mnist", "digits"], exclude_archs=[held], roles=False)
+    ids = {s: [int(g.zoo_id) for g in zoo_graphs(zoo, s, **kw)] for s in ("train", "val", "test", "heldout", "all")}
+    runs = {s: {rows[i].run for i in v} for s, v in ids.items()}
+    # train / val / test split by run and together are "all"; heldout is every network of the excluded architecture
+    assert not (runs["train"] & runs["val"] or runs["train"] & runs["test"] or runs["val"] & runs["test"])
+    assert sorted(ids["train"] + ids["val"] + ids["test"]) == sorted(ids["all"])
+    assert sorted(ids["heldout"]) == sorted(i for i, n in rows.items() if str(n.arch) == held)
+    assert len(ids["all"]) + len(ids["heldout"]) == len(rows)
+    # the targets are the rows' own values, and the weights the checkpoint's
+    graphs = zoo_graphs(zoo, "test", **kw)
+    for g in graphs[::7]:
+        n = rows[int(g.zoo_id)]
+        assert float(g.y_acc) == np.float32(n.test_acc) and int(g.run) == n.run
+        assert int(g.y_task) == ["mnist", "digits"].index(n.task) and float(g.y_backdoor) == 0.0
+        assert math.isclose(float(g.y_log_epoch), math.log1p(n.epoch), rel_tol=1e-6)
+        assert math.isclose(float(g.y_log_lr), math.log10(n.hparams["lr"]), rel_tol=1e-6)
+        module, params = zoo.stacked([n.id])
+        assert torch.equal(g.edge_attr[: params["layers.0.weight"].numel(), 0], params["layers.0.weight"].flatten())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import warnings
 
 import pytest
@@ -540,3 +541,41 @@ def test_loading_a_reader_does_not_draw_from_the_global_rng(tmp_path):
     b = Reader.load(path)
     sa, sb = a.state_dict(), b.state_dict()
     assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+# --- task_cap and task_evidence within what float32 logits take -------------------------------------------------------
+
+
+_AVAIL = torch.tensor([[True, True, False]])  # the third task's probes do not fit the network: masked out
+
+
+@pytest.mark.parametrize("cap", [1e300, 1e39, 10**40, 1e-300, 1e-31])
+def test_reader_task_cap_beyond_float32_is_a_config_error(cap):
+    # 1e300 was inf * tanh(0) = NaN task logits; 1e-300 became 0 in float32: 0 * tanh(0 / 0) = NaN
+    with pytest.raises(ConfigError, match=rf"^Reader task_cap must be 0 \(no cap\) or from 1e-30 to 1e\+30 \(it "
+                                          rf"bounds float32 logits\), got {re.escape(f'{cap!r:.40}')}$"):
+        Reader(tasks=["a", "b", "c"], probes=0, task_cap=cap)
+
+
+@pytest.mark.parametrize("cap", [1e30, 1e-30, 4.0])
+def test_reader_task_cap_in_range_gives_finite_logits(cap):
+    r = Reader(tasks=["a", "b", "c"], probes=0, task_cap=cap)
+    out = r._task_logits(_AVAIL, torch.tensor([[0.5, 0.5, 0.5]]), torch.tensor([[0.0, 3.0, -2.0]]))
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("kappa", [1000.5, -3000, 1e300])
+def test_reader_task_evidence_beyond_the_mask_is_a_config_error(kappa):
+    # task_evidence=3000 put the available tasks at -13,785 on probes at 1 % accuracy, below the -1e4 of the masked
+    # task: the network was read as the one task whose probes it cannot even run
+    got = re.escape(f"{kappa!r:.40}")
+    with pytest.raises(ConfigError, match=rf"^Reader task_evidence must be within ±1000 .*, got {got}$"):
+        Reader(tasks=["a", "b", "c"], probes=0, task_evidence=kappa)
+
+
+@pytest.mark.parametrize("kappa", [1000, -1000, 3.0])
+def test_reader_task_evidence_in_range_never_picks_a_masked_task(kappa):
+    r = Reader(tasks=["a", "b", "c"], probes=0, task_evidence=kappa)
+    for acc in (0.01, 0.99):
+        out = r._task_logits(_AVAIL, torch.full((1, 3), acc), torch.zeros(1, 3))
+        assert out.argmax(-1).item() != 2, (acc, out)

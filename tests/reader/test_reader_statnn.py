@@ -1,9 +1,12 @@
 """The StatNN baseline (`metanet.reader.statnn`) on PyG batches, single graphs, modules, generators and bad inputs:
 networks without finite weights, bad options, and complex targets are named (a GraphError / ConfigError) instead of
 failing inside scikit-learn (a tensor, array or plain Data where a graph belongs is a ConfigError naming what was
-given); its features on CNNs, skip and sequential networks are the layers' statistics."""
+given); its features on CNNs, skip and sequential networks are the layers' statistics, slot by slot as computed by
+hand on a hand-built network."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ from torch import nn
 from torch_geometric.data import Batch
 
 from metanet.errors import ConfigError, GraphError
-from metanet.graph import to_graph
+from metanet.graph import permute_hidden, to_graph
 from metanet.nets import build
 from metanet.reader.statnn import StatNN, statnn_features
 
@@ -119,3 +122,34 @@ def test_statnn_of_a_graph_and_of_a_batch_as_before(graph):
     assert statnn_features(graph).shape == (46,)
     with pytest.raises(GraphError, match="batch of 2 graphs"):
         statnn_features(Batch.from_data_list([graph, graph]))
+
+
+def test_statnn_features_of_a_hand_built_network_slot_by_slot():
+    # 2 -> 3 -> 4 -> 5 -> 2: first slot, the mean of the two middle layers, last slot, then the architecture
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 4, bias=False), nn.Tanh(), nn.Linear(4, 5), nn.ReLU(),
+                        nn.Linear(5, 2))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.arange(6.0).view(3, 2))  # 0..5: mean 2.5, var 35/12, quartiles 0 1.25 2.5 3.75 5
+        net[0].bias.copy_(torch.tensor([1.0, 2.0, 3.0]))  # mean 2, var 2/3, quartiles 1 1.5 2 2.5 3
+        net[2].weight.fill_(2.0)  # no bias: zeros
+        net[4].weight.fill_(-1.0)
+        net[4].bias.fill_(4.0)
+        net[6].weight.copy_(-torch.arange(10.0).view(2, 5))  # -9..0
+        net[6].bias.copy_(torch.tensor([4.0, 8.0]))
+    f = statnn_features(net)
+    first = [2.5, 35 / 12, 0, 1.25, 2.5, 3.75, 5, 2, 2 / 3, 1, 1.5, 2, 2.5, 3]
+    middle = [0.5, 0, 0.5, 0.5, 0.5, 0.5, 0.5, 2, 0, 2, 2, 2, 2, 2]  # (2 and -1; bias 0 and 4) averaged
+    last = [-4.5, 99 / 12, -9, -6.75, -4.5, -2.25, 0, 6, 4, 4, 5, 6, 7, 8]
+    arch = [math.log(3), math.log1p(4.5), math.log(2), 3]
+    assert f.shape == (46,) and np.allclose(f, first + middle + last + arch, atol=1e-12)
+    # the reader's batched statistics (the cache zoo graphs carry) are the same 46 features, in float32
+    g = to_graph(net)
+    from torch_geometric.data import Batch
+
+    from metanet.reader.model import Reader
+
+    b = Batch.from_data_list([g])
+    g.w_stats = Reader._raw_stats(Reader._groups(b), 1)
+    assert np.allclose(StatNN.features([g])[0], f, atol=1e-5)
+    # statistics of a layer do not depend on the order of its neurons: a permuted network has the same features
+    assert np.allclose(statnn_features(permute_hidden(net, 2, [3, 1, 0, 2])), f, atol=1e-12)

@@ -164,3 +164,49 @@ def test_fractions_that_are_no_numbers_are_task_errors(kwargs):
     with pytest.raises(TaskError, match="_fraction must be a number in"):
         tasks.from_examples(torch.rand(9, 2), torch.arange(9) % 3, **kwargs)
     tasks.from_examples(torch.rand(9, 2), torch.arange(9) % 3, val_fraction=np.float32(0.25), test_fraction=0)
+
+
+# --- download: a folder in the way, a refused connection --------------------------------------------------------------
+
+
+@pytest.fixture
+def refused(monkeypatch):
+    def urlopen(url, timeout=None):
+        raise OSError(101, "Network is unreachable")
+
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", urlopen)
+
+
+def test_a_folder_named_like_a_file_is_told_before_any_download(tmp_path, no_network):
+    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").mkdir(parents=True)
+    with pytest.raises(TaskError, match=r"t10k-labels-idx1-ubyte.gz is a folder, not the file; move it away") as e:
+        tasks.download("mnist", tmp_path)
+    assert "could not download" not in str(e.value)  # it blamed the network: 'Is a directory'
+
+
+def test_a_failed_download_leaves_no_empty_folder(tmp_path, refused):
+    root = tmp_path / "new" / "data"
+    with pytest.raises(TaskError, match="could not download .*Network is unreachable"):
+        tasks.download("mnist", root)
+    assert list(tmp_path.iterdir()) == []  # nor the root it created for it
+    # a folder that was there before is kept, empty or not
+    (tmp_path / "mine" / "fashion-mnist").mkdir(parents=True)
+    with pytest.raises(TaskError):
+        tasks.download("fashion-mnist", tmp_path / "mine")
+    assert (tmp_path / "mine" / "fashion-mnist").is_dir()
+
+
+def test_a_failed_download_says_how_to_place_the_files_by_hand(tmp_path, refused, monkeypatch):
+    monkeypatch.delenv("METANET_DATA", raising=False)
+    with pytest.raises(TaskError) as e:
+        tasks.download("fashion-mnist", tmp_path)
+    msg = str(e.value)
+    assert "without network, put the four IDX files" in msg and str(tmp_path / "fashion-mnist") in msg
+    for f in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+              "t10k-labels-idx1-ubyte.gz"):
+        assert f in msg
+    assert f"set METANET_DATA={tmp_path}" in msg  # a root the loaders do not search: how they find it
+    monkeypatch.setenv("METANET_DATA", str(tmp_path))
+    with pytest.raises(TaskError) as e:
+        tasks.download("fashion-mnist")  # the default root: searched already
+    assert "by hand" in str(e.value) and "set METANET_DATA" not in str(e.value)

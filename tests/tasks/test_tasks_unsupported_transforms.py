@@ -1,9 +1,11 @@
 """Free text that names an image transform or label noise no task has ("rotated mnist", "mnist with gaussian noise",
-"noisy labels") is an error naming the word and the transforms there are; it used to load plain mnist /
-fashion-mnist, silently dropping what was asked. Negated mentions ("without noise") and the documented sentences
-parse as before."""
+"noisy labels", "adversarial mnist", "masked mnist") is an error naming the word and the transforms there are; it
+used to load plain mnist / fashion-mnist, silently dropping what was asked. Negated mentions ("without noise", "an
+mnist network with masked weights") and the documented sentences parse as before."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -138,3 +140,51 @@ def test_negated_mentions_parse_to_the_plain_task(text, spec):
 ])
 def test_documented_sentences_parse_as_before(text, spec):
     assert text_to_spec(text) == spec
+
+
+# (sentence, the word the error names)
+REFUSED = [
+    ("adversarial mnist", "adversarial"),
+    ("adversarially robust mnist network", "adversarially"),
+    ("a network for mnist robust to adversarial attacks", "adversarial"),
+    ("mnist attacked with fgsm", "attacked"),
+    ("pgd-robust fashion mnist", "pgd"),
+    ("perturbed mnist 3 and 8", "perturbed"),
+    ("masked mnist", "masked"),
+    ("mnist with masked pixels", "masked"),
+    ("fashion mnist, masking half of each image", "masking"),
+    ("rgb mnist", "rgb"),
+    ("mnist with cutout", "cutout"),
+    ("mnist with random erasing", "erasing"),
+    ("mnist with missing pixels", "missing pixels"),
+]
+
+
+@pytest.mark.parametrize("text, word", REFUSED)
+def test_unsupported_transforms_are_errors_naming_the_word(text, word):
+    with pytest.raises(TaskError, match=re.escape(f"{word!r} is no task transform")) as e:
+        text_to_spec(text)
+    assert "'inverted', 'permuted pixels seed N' and 'shuffled labels seed N'" in str(e.value)
+
+
+@pytest.mark.parametrize("text", ["adversarial mnist", "masked mnist", "handwritten letters", "mnist 32x32"])
+def test_resolve_refuses_them_too(text):
+    with pytest.raises(TaskError, match="is no task transform|unknown data set|is not the input size"):
+        tasks.resolve(text)
+
+
+@pytest.mark.parametrize("text, want", [
+    ("non-adversarial mnist", "mnist"),
+    ("mnist (no adversarial training)", "mnist"),
+    ("mnist without masking", "mnist"),
+    ("unmasked mnist 3 and 8", "mnist[3,8]"),
+    ("mask-free mnist", "mnist"),
+    # a network's own masks and perturbations are not the task's
+    ("an mnist network with masked weights", "mnist"),
+    ("mnist 3 and 8 with weight masking", "mnist[3,8]"),
+    ("fashion mnist with weight perturbations", "fashion-mnist"),
+    ("mnist, masks on the weights", "mnist"),
+    ("grayscale mnist", "mnist"),  # mnist is grey levels: nothing dropped
+])
+def test_negated_and_network_mentions_parse_as_before(text, want):
+    assert text_to_spec(text) == want

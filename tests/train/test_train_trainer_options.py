@@ -1,7 +1,7 @@
 """Lightning Trainer options users pass to ``metanet train`` (``--trainer.precision``, ``accumulate_grad_batches``,
-``gradient_clip_val`` / ``gradient_clip_algorithm``, ``enable_checkpointing``) on the shipped configs, at toy size:
-each works as Lightning documents it or is refused with one error line naming the option, never a traceback from
-inside a module's step."""
+``gradient_clip_val`` / ``gradient_clip_algorithm``, ``enable_checkpointing``, ``barebones``) on the shipped configs, at
+toy size: each works as Lightning documents it or is refused with one error line naming the option, never a traceback
+from inside a module's step."""
 
 from __future__ import annotations
 
@@ -96,3 +96,30 @@ def test_checkpointing_off_leaves_out_the_configs_checkpoint_callbacks(tmp_path)
     assert cli_main(tiny_writer_fit(tmp_path, "--trainer.enable_checkpointing=false")) == 0
     assert (tmp_path / "writer.safetensors").is_file()
     assert not list(tmp_path.rglob("*.ckpt"))
+
+
+# --- --trainer.barebones=true -----------------------------------------------------------------------------------------
+
+
+def test_barebones_leaves_out_the_configs_logger_and_checkpoints(tmp_path):
+    from metanet.train import cli_main
+
+    # was Lightning's "`Trainer(barebones=True, logger=<...TensorBoardLogger ...>)` was passed" ValueError traceback
+    assert cli_main(tiny_writer_fit(tmp_path, "--trainer.barebones=true", quiet=False)) == 0
+    assert (tmp_path / "writer.safetensors").is_file()
+    assert not (tmp_path / "runs").exists() and not list(tmp_path.rglob("*.ckpt"))  # no logs, no checkpoints
+
+
+@pytest.mark.parametrize("flag, line", [
+    ("--trainer.fast_dev_run=true", "turns off development run, but --trainer.fast_dev_run=true was given too"),
+    ("--trainer.enable_progress_bar=true",
+     "turns off the progress bar, but --trainer.enable_progress_bar=true was given too"),
+    ("--trainer.profiler=simple", "turns off profiling, but --trainer.profiler=simple was given too"),
+])
+def test_barebones_with_an_option_it_turns_off_is_one_error_line(tmp_path, capsys, flag, line):
+    from metanet.train import cli_main
+
+    assert cli_main(tiny_writer_fit(tmp_path, "--trainer.barebones=true", flag, quiet=False)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"metanet: error: --trainer.barebones=true {line}; drop one of them", err[-3:]
+    assert not (tmp_path / "writer.safetensors").exists()

@@ -1,6 +1,7 @@
-"""Episodes (metanet.writer.episodes): make_episode's relabelling and the classes and sizes it refuses; EpisodeSampler
-edge cases (shots, seeds, episode indices, CNN episodes), determinism and pickling; an episode's name is task grammar
-(except a seedless permute) and its meta writes it again."""
+"""Episodes (metanet.writer.episodes): make_episode's relabelling and the classes and sizes it refuses (a small class's
+support is at most half of it); EpisodeSampler edge cases (shots, one drawn at the bottom of its range among them,
+seeds, episode indices, CNN episodes), determinism and pickling; an episode's name is task grammar (except a seedless
+permute) and its meta writes it again."""
 
 from __future__ import annotations
 
@@ -174,3 +175,24 @@ def test_episodes_are_deterministic_and_survive_pickling():
         k = e.arch.num_classes
         assert sorted(e.support[1].unique().tolist()) == list(range(k))
         assert torch.bincount(e.query[1], minlength=k).tolist() == [4] * k
+
+
+def test_shots_drawn_at_the_bottom_of_the_range_are_the_minimum(monkeypatch):
+    # shots (min, max) are drawn log-uniformly as int(exp(log(min) + u (log(max + 1) - log(min)))); a draw u = 0
+    # gave int(exp(log(5))) = int(4.999...) = 4 shots, below the minimum of (5, 5)
+    sampler = EpisodeSampler(("digits",), shots=(5, 5), query=2, p_permute=0.0, p_invert=0.0, seed=0)
+    sampler.episode(0)  # the data set is loaded before torch.rand is replaced
+    monkeypatch.setattr(torch, "rand", lambda *size, generator=None, **kw: torch.zeros(*size))
+    ep = sampler.episode(1)
+    assert ep.meta["shots"] == 5
+    assert torch.equal(torch.bincount(ep.support[1]), torch.full((len(ep.support[1].unique()),), 5))
+
+
+def test_make_episode_support_takes_at_most_half_of_a_small_class():
+    # documented: support min(shots, half of the class), the query from the rest (here 3 + 3 of 6, and 2 + 3 of 5)
+    x = torch.arange(11.0).view(11, 1)
+    y = torch.tensor([0] * 6 + [1] * 5)
+    (sx, sy), (qx, qy), spec = make_episode(x, y, [1, 0], 10, 10, torch.Generator().manual_seed(0), name="t")
+    assert spec == "t[1,0]" and sy.tolist() == [0, 0, 1, 1, 1] and qy.tolist() == [0, 0, 0, 1, 1, 1]
+    assert set(sx.flatten().tolist()).isdisjoint(qx.flatten().tolist())
+    assert (sx[sy == 0] >= 6).all() and (qx[qy == 1] < 6).all()  # class 1 (examples 6..10) became label 0

@@ -3,11 +3,13 @@ and generate chooses among candidates by balanced validation accuracy; nearly ba
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import pytest
 import torch
 
+import metanet
 from metanet.errors import ConfigError
 from metanet.verify import Report
 from metanet.writer.generate import _balanced_accuracy
@@ -112,3 +114,56 @@ def test_candidates_are_chosen_by_balanced_accuracy_on_an_imbalanced_validation_
     recalls = Report(0.85, 0.4, [1.0, 0.8333333], 20, 0.0)
     assert _balanced_accuracy(constant) == 0.5 and _balanced_accuracy(recalls) > 0.9
     assert _balanced_accuracy(Report(0.5, 0.3, [0.5, float("nan"), 0.5], 4, 0.0)) == 0.5
+
+
+# --- one imbalance decision for the head and the candidates' choice ---------------------------------------------------
+
+
+def _pair(few: int, many: int, seed: int = 0):
+    d = metanet.tasks.get("digits")
+    x, y = d.split("train")
+    g = torch.Generator().manual_seed(seed)
+    a, b = (torch.nonzero(y == c).flatten() for c in (2, 3))
+    a, b = a[torch.randperm(len(a), generator=g)[:few]], b[torch.randperm(len(b), generator=g)[:many]]
+    return metanet.tasks.from_examples(torch.cat([x[a], x[b]]), torch.cat([torch.zeros(few), torch.ones(many)]).long())
+
+
+def _spy(monkeypatch) -> list:
+    gen = importlib.import_module("metanet.writer.generate")  # the package exports the function generate too
+    calls: list = []
+    real = gen._balanced_accuracy
+    monkeypatch.setattr(gen, "_balanced_accuracy", lambda r: calls.append(r) or real(r))
+    return calls
+
+
+def test_an_imbalanced_support_is_chosen_among_by_balanced_accuracy_even_if_the_small_val_split_looks_balanced(
+        monkeypatch):
+    from metanet.writer.generate import _balanced_accuracy, support_set
+    from metanet.writer.model import imbalanced
+
+    task = _pair(3, 20)  # fit 1 against 12 (a class-balanced head), val 1 against 4 (not past the ratio)
+    _, y = support_set(task, 1000, 0)
+    assert imbalanced(y) and not imbalanced(task.split("val")[1])
+    calls = _spy(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a constant-classifier warning is not this test's concern
+        g = metanet.generate(task, candidates=4, seed=0)
+    assert len(calls) == 4  # every candidate scored by balanced accuracy (was: plain accuracy)
+    reports = [metanet.verify(m, task, split="val") for m in g.candidates]
+    best = max(range(4), key=lambda i: (_balanced_accuracy(reports[i]), -reports[i].loss))
+    assert g.report.chosen == best
+
+
+def test_a_balanced_support_keeps_plain_accuracy(monkeypatch):
+    from metanet.writer.generate import support_set
+    from metanet.writer.model import imbalanced
+
+    task = _pair(10, 60)  # val about 2 against 12: imbalanced; shots=5 make the support (and its head) balanced
+    assert imbalanced(task.split("val")[1]) and not imbalanced(support_set(task, 5, 0)[1])
+    calls = _spy(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        metanet.generate(task, candidates=2, seed=0, shots=5)
+    assert calls == []
+    metanet.generate(_pair(12, 12), candidates=2, seed=0)
+    assert calls == []

@@ -1,6 +1,7 @@
 """The Writer (metanet.writer.model): Writer.write / Writer.forward / Writer.save / Writer.load on awkward but
 legitimate inputs (shuffled or float64 graphs, one-graph batches, architectures given as modules, paths under ``~``,
-a meta default device) and bad ones (meta supports, labels outside the classes, non-finite or overflowing inputs);
+a meta default device) and bad ones (meta supports, labels outside the classes, non-finite or overflowing inputs,
+CNN supports it cannot read: 1-d signals, flattened images);
 loading leaves the caller's random stream alone; tiny support sets still give networks with live hidden units."""
 
 from __future__ import annotations
@@ -265,3 +266,22 @@ def test_write_cnn_layer_dead_on_the_support_is_revived(trained):
             out = net(x)
             assert not torch.equal(out[0], out[1])
             assert out.argmax(1).tolist() == y.tolist()
+
+
+def test_the_writer_does_not_tell_a_1d_signal_to_add_a_channel():
+    """mnist1d's (1, 40) signals were told "images of shape (n, H, W) need their channel dimension ... x[:, None]";
+    metanet.verify says they need an mlp, and so does the writer now."""
+    from metanet.writer import Writer
+
+    w, y = Writer(), torch.arange(20) % 10
+    with pytest.raises(ArchError) as info:
+        w.write("cnn:1-4-10:relu:k3:s1", torch.rand(20, 1, 40), y)
+    msg = str(info.value)
+    assert "x[:, None]" not in msg and "channel dimension" not in msg
+    assert msg.endswith("support inputs of shape (1, 40); inputs that are not images need an mlp (of 40 input "
+                        "features)")
+    with pytest.raises(ArchError, match=r"shape \(784,\); flattened images need their shape back, \(n, 1, 28, 28\): "
+                                        r"x\.view\(-1, 1, 28, 28\)$"):
+        w.write("cnn:1-4-10:relu:k3:s1", torch.rand(20, 784), y)
+    with pytest.raises(ArchError, match=r"shape \(28, 28\); images of shape \(n, H, W\) need their channel dimension"):
+        w.write("cnn:1-4-10:relu:k3:s1", torch.rand(20, 28, 28), y)

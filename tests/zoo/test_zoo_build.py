@@ -8,8 +8,10 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import copy
 import sqlite3
 import time
+from contextlib import closing
 
 import pytest
 from safetensors import safe_open
@@ -454,3 +456,52 @@ def test_the_build_summary_says_one_unit_and_one_network_in_the_singular():
     many = str(BuildSummary(path="z", units_planned=4, units_in_shard=2, units_built=2, units_skipped=0,
                             nets_written=6, seconds=1.0))
     assert "built 2 units (6 networks)" in many and "2 of 4 units belong to this shard" in many
+
+
+# --- a task spelt as the recipe spells it, stored before names were canonical -----------------------------------------
+
+
+#: two runs of a tiny digits MLP, one unit each, with the task spelt as a recipe may spell it
+SPELT = {
+    "name": "spelt", "seed": 3, "count": 2, "population": 1, "tasks": ["Digits"], "checkpoints": [1],
+    "arch": {"family": "mlp", "depth": 1, "width": 4},
+    "train": {"optimizer": "adam", "lr": 0.01, "batch_size": 32, "epochs": 1, "train_examples": 100},
+    "eval": {"train_examples": 50},
+}
+
+
+def _as_before_canonical_names(zoo, task: str = "Digits") -> None:
+    """Store the recipe's spelling in the index rows, as metanet did before 6ac42c1."""
+    with closing(sqlite3.connect(zoo / "index.sqlite")) as con, con:
+        con.execute("UPDATE nets SET task=?", (task,))
+
+
+def test_a_zoo_begun_with_the_recipes_spelling_is_one_task_after_a_resume(tmp_path):
+    zoo = tmp_path / "z"
+    build(copy.deepcopy(SPELT), zoo, shard="0/2", progress=False)
+    _as_before_canonical_names(zoo)
+    build(copy.deepcopy(SPELT), zoo, progress=False)  # this version trains unit 1 and stores 'digits'
+    with Zoo(zoo) as z:
+        assert len(z) == 2
+        assert z.tasks == ["digits"] and {n.task for n in z} == {"digits"}
+        assert z.summary()["tasks"] == {"digits": 2}
+        assert len(z.select(task="Digits")) == 2
+        assert z.dataset(target="task").task_names == ["digits"]
+
+
+def test_merging_an_old_shard_with_a_new_one_is_one_task(tmp_path):
+    old, new = tmp_path / "s0", tmp_path / "s1"
+    build(copy.deepcopy(SPELT), old, shard="0/2", progress=False)
+    _as_before_canonical_names(old)
+    build(copy.deepcopy(SPELT), new, shard="1/2", progress=False)
+    merge(tmp_path / "m", [old, new])
+    with Zoo(tmp_path / "m") as z:
+        assert z.tasks == ["digits"]
+
+
+def test_a_stored_name_outside_the_grammar_is_kept_as_stored(tmp_path):
+    zoo = tmp_path / "z"
+    build(copy.deepcopy(SPELT), zoo, shard="0/2", progress=False)
+    _as_before_canonical_names(zoo, "hand edited!")
+    with Zoo(zoo) as z:
+        assert z.tasks == ["hand edited!"] and z.info(z.select()[0].id).task == "hand edited!"

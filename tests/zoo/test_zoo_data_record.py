@@ -188,3 +188,28 @@ def test_an_edited_record_is_named(tmp_path, use_data):
         z.data
     with pytest.raises(ZooError, match="is not the record a build writes"):
         build(copy.deepcopy(TWO), zoo, progress=False)
+
+
+# --- zoo info after a merge that dropped the record -------------------------------------------------------------------
+
+
+def test_zoo_info_of_a_merge_that_dropped_the_data_record_does_not_call_the_zoo_old(tmp_path):
+    # merge drops the destination's data record when a source without one brings units (a zoo built by this
+    # version): `zoo info` then said the zoo was "built before metanet recorded it"
+    from metanet.zoo import Zoo, build, merge
+    from metanet.zoo.store import Store
+    from metanet.zoo.zoo import format_summary
+
+    build("tiny", tmp_path / "a", shard="0/2", limit=4, progress=False)
+    build("tiny", tmp_path / "b", shard="1/2", limit=4, progress=False)
+    old = Store(tmp_path / "b")
+    try:
+        old.drop_meta("data")  # as a zoo built before the record was kept
+    finally:
+        old.close()
+    assert Zoo(tmp_path / "a").data is not None
+    merge(tmp_path / "a", [tmp_path / "b"])
+    zoo = Zoo(tmp_path / "a")
+    assert zoo.data is None
+    text = format_summary(zoo.summary())
+    assert "data: not recorded (built, or merged with a zoo built, before metanet recorded it)" in text

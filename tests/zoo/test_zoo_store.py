@@ -1,6 +1,6 @@
 """The zoo index on disk (``metanet/zoo/store.py``): a locked index, a failed commit, a full disk, odd paths given to
 ``Store``, a journal left by a killed write seen by a read-only reader, and a foreign index with only a ``nets``
-table; each is a ZooError that names the real problem."""
+table; each is a ZooError that names the real problem. A check report counts in the singular and plural."""
 
 from __future__ import annotations
 
@@ -193,3 +193,10 @@ def test_an_index_the_user_may_not_read_is_a_zoo_error(partial_tiny_zoo, monkeyp
     monkeypatch.setattr(store_mod.os, "access", lambda *a, **k: False)
     with pytest.raises(ZooError, match="cannot open the zoo index .*permission denied.*ask its owner"):
         Store(partial_tiny_zoo)
+
+
+def test_a_check_report_counts_one_network_and_one_shard_in_the_singular():
+    from metanet.zoo.store import CheckReport
+
+    assert str(CheckReport(nets=1, units=1)) == "OK: 1 network in 1 shard checked"  # was "1 networks in 1 shards"
+    assert str(CheckReport(nets=24, units=2)).startswith("OK: 24 networks in 2 shards checked")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 import torch
 
+from metanet import tasks
 from metanet.nets import build
+from metanet.tasks.sources import load_base
 from metanet.zoo import load_recipe, population_forward, train_one, train_population
-from metanet.zoo.data import load_task_data
+from metanet.zoo.data import load_task_data, task_info
 from metanet.zoo.recipe import RunSpec
 
 
@@ -141,3 +146,23 @@ def test_population_arguments_that_do_not_fit_are_metanet_errors(small_recipe):
     p = torch.zeros(2, 3)
     with pytest.raises(ConfigError, match="unknown optimizer 'adagrad'; valid: sgd, adam, adamw"):
         PopulationOptimizer("adagrad", [p], torch.ones(2), torch.zeros(2))
+
+
+# --- the trainer's data caches and tasks.clear_cache() ----------------------------------------------------------------
+
+
+def test_trainer_caches_keep_no_forgotten_data_alive_after_clear_cache():
+    # The trainer's caches were keyed by the Task object itself: after tasks.clear_cache() (another $METANET_DATA)
+    # they still held the old Task, hence the whole forgotten base data set, until 256 / 6 newer entries came.
+    tasks.clear_cache()
+    task_info("digits[0,1]")
+    first = load_task_data("digits", 200, 50, 0)
+    assert load_task_data("digits", 200, 50, 0) is first  # still cached while the task is loaded
+    base, task = weakref.ref(load_base("digits")), weakref.ref(tasks.get("digits"))
+    tasks.clear_cache()
+    gc.collect()
+    assert base() is None and task() is None
+    # and the next call loads anew rather than answering from the forgotten task
+    again = load_task_data("digits", 200, 50, 0)
+    assert again is not first and again.x_train.shape == first.x_train.shape
+    assert task_info("digits[0,1]") == ((1, 8, 8), 2, int((tasks.get("digits").split("train")[1] < 2).sum()))

@@ -1,4 +1,4 @@
-"""A zoo's per-thread index connections (session 33 review): ``close()`` in one thread while another reads, a
+"""A zoo's per-thread index connections (``metanet/zoo/store.py``): ``close()`` in one thread while another reads, a
 read after ``close()``, and a child forked while a parent thread is inside the store's connection bookkeeping."""
 
 from __future__ import annotations
@@ -134,10 +134,3 @@ def test_a_child_forked_while_a_parent_thread_is_inside_a_query_closes_the_zoo(s
                 blocker.close()
             assert reading.result() == 24  # the parent's connection is untouched
         assert got == repr("None")
-
-
-def test_a_check_report_counts_one_network_and_one_shard_in_the_singular():
-    from metanet.zoo.store import CheckReport
-
-    assert str(CheckReport(nets=1, units=1)) == "OK: 1 network in 1 shard checked"  # was "1 networks in 1 shards"
-    assert str(CheckReport(nets=24, units=2)).startswith("OK: 24 networks in 2 shards checked")

@@ -1,4 +1,4 @@
-"""README claims checked against what the code does (session 33): the `metanet train` commands it quotes inline
+"""README claims checked against what the code does: the `metanet train` commands it quotes inline
 name a LightningCLI subcommand, and what the zoo example says a ``limit=`` build shares with the full zoo.
 Fast and offline: no training (the zoo plan only samples the recipe)."""
 

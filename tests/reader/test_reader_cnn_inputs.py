@@ -2,8 +2,7 @@
 its weights do not say which it reads: the reader ran every CNN on its 28x28 probes, and a digits CNN (8x8) was
 read as ``mnist`` with a predicted accuracy of 0.09, ``task_fits`` True, and trigger-scanned on mnist images. The
 size now comes from ``read(input_shape=...)``, metanet.generate's result or the task a file records; without one
-the reading says it rests on 28x28 images (``task_fits`` None, ``input_size_unknown``). Also the writer's hint for
-1-d signals, as verify gives it."""
+the reading says it rests on 28x28 images (``task_fits`` None, ``input_size_unknown``)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import pytest
 import torch
 
 import metanet
-from metanet.errors import ArchError, ConfigError
+from metanet.errors import ConfigError
 from metanet.graph import to_graph
 from metanet.nets import build
 from metanet.reader import Reader, read
@@ -140,22 +139,3 @@ def test_cli_read_notes_a_cnn_read_on_an_assumed_size(scan_reader, tmp_path, cap
     assert main(["read", str(path), "--reader", str(ckpt), "--no-scan"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  NOTE"))
     assert "a CNN's weights do not say which image size it reads" in line
-
-
-def test_the_writer_does_not_tell_a_1d_signal_to_add_a_channel():
-    """mnist1d's (1, 40) signals were told "images of shape (n, H, W) need their channel dimension ... x[:, None]";
-    metanet.verify says they need an mlp, and so does the writer now."""
-    from metanet.writer import Writer
-
-    w, y = Writer(), torch.arange(20) % 10
-    with pytest.raises(ArchError) as info:
-        w.write("cnn:1-4-10:relu:k3:s1", torch.rand(20, 1, 40), y)
-    msg = str(info.value)
-    assert "x[:, None]" not in msg and "channel dimension" not in msg
-    assert msg.endswith("support inputs of shape (1, 40); inputs that are not images need an mlp (of 40 input "
-                        "features)")
-    with pytest.raises(ArchError, match=r"shape \(784,\); flattened images need their shape back, \(n, 1, 28, 28\): "
-                                        r"x\.view\(-1, 1, 28, 28\)$"):
-        w.write("cnn:1-4-10:relu:k3:s1", torch.rand(20, 784), y)
-    with pytest.raises(ArchError, match=r"shape \(28, 28\); images of shape \(n, H, W\) need their channel dimension"):
-        w.write("cnn:1-4-10:relu:k3:s1", torch.rand(20, 28, 28), y)

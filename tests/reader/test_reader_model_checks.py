@@ -1,7 +1,7 @@
-"""The reader's and writer's option checks are the shared ones: ``task_cap`` / ``task_evidence`` through
-``errors.check_number`` (an int beyond float range is their ConfigError, not a raw OverflowError), the writer's
-``candidates`` memory check through ``_state.check_fits_memory``; and ``batch_graphs`` batches MLP and CNN graphs of
-different edge widths, which PyG's own collate cannot."""
+"""The Reader's (``metanet.reader.model``) option checks are the shared ones: ``task_cap`` / ``task_evidence`` through
+``errors.check_number`` (an int beyond float range is their ConfigError, not a raw OverflowError), its memory check
+through ``_state.check_fits_memory``; and ``batch_graphs`` batches MLP and CNN graphs of different edge widths, which
+PyG's own collate cannot."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import metanet._state as state
-from metanet.errors import ConfigError, TaskError
+from metanet.errors import ConfigError
 from metanet.graph import from_graph, to_graph
 from metanet.nets import build
 from metanet.reader.model import Reader, batch_graphs
@@ -38,28 +38,6 @@ def test_reader_beyond_memory_names_its_parameters(monkeypatch):
     with pytest.raises(ConfigError, match=r"^the parameters of a Reader of hidden=8, .* need about [\d,]+ float32 "
                                           r"values, .* GiB, more than this machine's 0\.0 GiB of memory; give smaller"):
         Reader(tasks=["digits"], hidden=8)
-
-
-def _support(n: int = 4):
-    g = torch.Generator().manual_seed(0)
-    return torch.rand(2 * n, 64, generator=g), torch.arange(2).repeat(n)
-
-
-def test_writer_candidates_use_the_shared_memory_check(monkeypatch):
-    from metanet.writer import Writer
-
-    writer = Writer().eval()
-    x, y = _support()
-    # the shared check reads the machine's memory: too little for 2 weight sets of 538 parameters, 3 copies each
-    monkeypatch.setattr(state, "physical_memory", lambda: 1000)
-    with pytest.raises(TaskError, match=r"^candidates=2 weight sets of mlp:64-8-2:relu need about 3,228 float32 "
-                                        r"values, .* GiB, more than this machine's 0\.0 GiB of memory; give fewer "
-                                        r"candidates$"):
-        writer.write("mlp:64-8-2:relu", x, y, 2, candidates=2)
-    # where the memory is unknown, 2**63 bytes bound it: a garbage count was not checked at all
-    monkeypatch.setattr(state, "physical_memory", lambda: None)
-    with pytest.raises(TaskError, match="more than this machine's memory; give fewer candidates"):
-        writer.write("mlp:64-8-2:relu", x, y, 2, candidates=2**60)
 
 
 def test_batch_graphs_pads_mlp_and_cnn_graphs_to_one_edge_width():

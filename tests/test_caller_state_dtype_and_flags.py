@@ -148,7 +148,7 @@ def test_deterministic_algorithms_and_anomaly_detection_change_no_result(setting
 
 
 def test_improve_a_writer_copied_inside_inference_mode_is_a_clear_error():
-    # a Writer built there leaves inference mode for its parameters (tests/test_inference_mode32.py); a copy made
+    # a Writer built there leaves inference mode for its parameters (tests/test_inference_mode.py); a copy made
     # there does not: its parameters are inference tensors, which autograd cannot train: every task of every round was skipped
     # ('round skipped (RuntimeError: Inference tensors cannot be saved for backward)') and the writer came back
     # unchanged, as if trained. A writer made outside and improved inside inference mode is trained

@@ -124,7 +124,7 @@ def test_the_trigger_search_optimises_under_no_grad_and_inference_mode(mode):
 
 def test_improve_trains_a_writer_built_inside_inference_mode_and_refuses_a_copy_made_there():
     # built there, it trains (it was refused as inference tensors); a deepcopy made there still holds inference
-    # tensors, which improve names (tests/test_caller_state32.py)
+    # tensors, which improve names (tests/test_caller_state_dtype_and_flags.py)
     import copy
 
     from metanet.loop import split_examples

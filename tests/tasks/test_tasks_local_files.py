@@ -1,8 +1,9 @@
-"""Data folders as users have them: a METANET_DATA typo while fashion-mnist is found elsewhere, a folder or a
-broken link where an IDX file should be, a relative METANET_DATA."""
+"""Data folders as users have them: a METANET_DATA typo while fashion-mnist (or full MNIST, from ~/.cache/metanet) is
+found elsewhere, a folder or a broken link where an IDX file should be, a relative METANET_DATA."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -78,3 +79,14 @@ def test_a_relative_metanet_data_is_recorded_as_an_absolute_source(isolated, mon
     assert sources.data_fingerprint("mnist")["source"] == str(isolated / "data" / "mnist")
     x, _ = t.split("test")
     assert np.array_equal(np.rint(x.numpy()[:, 0] * 255).astype(np.uint8), x_test)
+
+
+def test_mnist_found_in_the_cache_while_metanet_data_is_not_a_folder_warns(isolated, monkeypatch):
+    """As fashion-mnist does: full MNIST from ~/.cache/metanet was used without a word about the typo."""
+    cache = isolated / "home-cache" / "mnist"
+    make_idx_folder(cache, head=MNIST_HEAD)
+    monkeypatch.setenv("METANET_DATA", str(isolated / "typo"))
+    with pytest.warns(UserWarning, match=re.escape(f"METANET_DATA={isolated / 'typo'} is not a folder: using the "
+                                                   f"mnist IDX files in {cache} instead")) as record:
+        t = tasks.get("mnist")
+    assert t.source == str(cache) and record[0].filename == __file__
