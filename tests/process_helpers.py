@@ -30,6 +30,15 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
+def _strict_json(text: str):
+    """``json.loads`` that refuses NaN/Infinity/-Infinity, which are not JSON (RFC 8259; jq and browsers fail)."""
+
+    def refuse(name):
+        raise AssertionError(f"{name} in --json output:\n{text}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 #: source of ``digest(*objs)`` for worker scripts (``python -c``; needs hashlib and torch imported): a sha256 of
 #: tensors, modules, dicts (wall-clock "seconds" keys left out), lists, bytes and dataclasses, else their repr
 DIGEST = r'''

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from process_helpers import _strict_json
 from torch import nn
 
 import metanet
@@ -341,15 +342,6 @@ def test_every_output_path_of_the_wrong_kind_is_one_error_line(capsys, tmp_path,
 
 
 # --- --json is one valid JSON document, also for a broken network ---------------------------------------------
-def _strict_json(text: str):
-    """``json.loads`` that refuses NaN/Infinity/-Infinity, which are not JSON (RFC 8259; jq and browsers fail)."""
-
-    def refuse(name):
-        raise AssertionError(f"{name} in --json output:\n{text}")
-
-    return json.loads(text, parse_constant=refuse)
-
-
 @pytest.fixture
 def nan_model(tmp_path) -> Path:
     model = build("mlp:64-8-10:relu", seed=0)

@@ -5,22 +5,11 @@ document, also for a zoo with no networks.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from process_helpers import run_cli
+from process_helpers import _strict_json, run_cli
 
 from metanet.io import save
 from metanet.nets import build
-
-
-def _strict_json(text: str):
-    """``json.loads`` refusing NaN/Infinity, which jq and JSON.parse refuse."""
-
-    def refuse(name):
-        raise AssertionError(f"{name} in --json output:\n{text}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def _error_line(err: str) -> str:

@@ -349,3 +349,23 @@ def test_blind_false_without_a_trigger_is_refused():
     # blind=False with no trigger silently ran the blind reconstruction
     with pytest.raises(TaskError, match=r"blind=False needs the known trigger"):
         edit.repair_backdoor(digits_mlp(), "digits", blind=False)
+
+
+def test_repair_never_empties_a_layer_that_has_neurons_removed_already():
+    # channels 1 and 2 carry the trigger to the target; channel 0 was removed by an earlier edit. Removing both
+    # 1 and 2 was chosen (the only variant meeting the goal) and then refused by the removal itself: the repair
+    # died with "removing 2 channel(s) of layer 1 would leave it with no working channel", an edit never asked for
+    model = build("cnn:1-3-10:relu:k3:s2:nobias", seed=0)
+    with torch.no_grad():
+        model.layers[0].weight.zero_()
+        model.layers[0].weight[1:] = 1.0
+        model.layers[1].weight.zero_()
+        model.layers[1].weight[1, 1:] = 1.0
+    trigger = {"size": 3, "location": [0, 0], "kind": "square", "target": 1}
+    result = edit.repair_backdoor(model, "digits", trigger, max_drop=1.0, max_fraction=1.0, max_rounds=1)
+    edited = result.model.layers[0].weight
+    assert any(bool(edited[c].any()) for c in range(3))  # a working channel is left
+    for n in result.report.details["neurons"]:
+        assert n in ("1:1", "1:2")
+    assert len(result.report.details["neurons"]) <= 1
+    assert result.report.details["goal_reached"] is False  # said plainly, not an error

@@ -14,7 +14,7 @@ from torch import nn
 from metanet import edit, tasks
 from metanet.errors import ArchError
 from metanet.inspect.netview import NetView
-from metanet.nets import MLP, Arch, build
+from metanet.nets import ACTIVATIONS, MLP, Arch, build
 
 TRIGGER = {"size": 3, "location": [0, 0], "kind": "square", "target": 0}
 
@@ -345,3 +345,32 @@ def test_attack_success_rate_of_an_empty_list_is_an_arch_error():
     m = _net("mlp:64-16-10:relu")  # a list of one still gives a list of one rate
     rates = edit.attack_success_rate([m], "digits", TRIGGER)
     assert isinstance(rates, list) and len(rates) == 1 and 0 <= rates[0] <= 1
+
+
+def _without(model, layer: int, j: int):
+    """The network of ``model``'s architecture with one neuron fewer in hidden ``layer``, every other weight kept."""
+    a = model.arch
+    widths = list(a.widths)
+    widths[layer] -= 1
+    small = build(Arch(a.family, tuple(widths), a.activation, a.bias, a.skips, a.kernel, a.stride), seed=0)
+    keep = [i for i in range(a.widths[layer]) if i != j]
+    with torch.no_grad():
+        for i, (big, sm) in enumerate(zip(model.layers, small.layers)):
+            w = big.weight[keep] if i == layer - 1 else big.weight
+            sm.weight.copy_(w[:, keep] if i == layer else w)
+            if a.bias:
+                sm.bias.copy_(big.bias[keep] if i == layer - 1 else big.bias)
+    return small
+
+
+@pytest.mark.parametrize("act", list(ACTIVATIONS))
+@pytest.mark.parametrize("arch", ["mlp:64-7-5-10:{}", "mlp:64-7-5-10:{}:nobias", "cnn:1-4-3-10:{}:k3:s2",
+                                  "cnn:1-4-3-10:{}:k3:s2:nobias"])
+def test_a_removed_neuron_computes_what_the_network_without_it_computes(arch, act):
+    model = build(arch.format(act), seed=1)
+    x = tasks.get("digits").split("test")[0][:32]
+    for layer in (1, 2):
+        for j in (0, model.arch.widths[layer] - 1):
+            edited = edit.remove(model, (layer, j), "digits").model
+            with torch.no_grad():
+                assert torch.allclose(edited(x), _without(model, layer, j)(x), atol=1e-5), (layer, j)

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from metanet.reader import Reader
+
+
+@pytest.fixture(scope="module")
+def small_reader():
+    # an untrained digits + mnist reader, seeded: one per test module (the tests of read() share it)
+    torch.manual_seed(0)
+    return Reader(tasks=["digits", "mnist"], hidden=8, layers=1).eval()
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,6 @@ from metanet.errors import ConfigError, GraphError
 from metanet.reader import Reader, read
 
 
-@pytest.fixture(scope="module")
-def small_reader():
-    torch.manual_seed(0)
-    return Reader(tasks=["digits", "mnist"], hidden=8, layers=1).eval()
-
-
 def _mlp(seed: int = 0, width: int = 8) -> nn.Module:
     from metanet.nets import build
 

@@ -20,12 +20,6 @@ from metanet.reader import Reader, read
 from reader_helpers import SHIPPED_MAX_ABS_ERROR, needs_shipped
 
 
-@pytest.fixture(scope="module")
-def small_reader():
-    torch.manual_seed(0)
-    return Reader(tasks=["digits", "mnist"], hidden=8, layers=1).eval()
-
-
 def test_read_contract(small_reader):
     from metanet.nets import build
 

@@ -21,7 +21,7 @@ from metanet.cli import main
 from metanet.errors import ZooError
 from metanet.zoo import build, merge
 from metanet.zoo.store import Store
-from zoo_helpers import rows, shard_bytes
+from zoo_helpers import _meta, rows, shard_bytes
 
 LIMIT = 2  # two units of one run each: shard 0/2 builds unit 0, a resume without --shard builds unit 1
 
@@ -29,11 +29,6 @@ LIMIT = 2  # two units of one run each: shard 0/2 builds unit 0, a resume withou
 def _half(recipe: dict, out: Path, threads: int | None, shard: str = "0/2") -> Path:
     build(recipe, out, limit=LIMIT, shard=shard, threads=threads, progress=False)
     return out
-
-
-def _meta(zoo: Path) -> dict[str, str]:
-    with Store(zoo) as s:
-        return s.meta()
 
 
 def _files(zoo: Path) -> dict[str, bytes]:

@@ -21,9 +21,8 @@ from metanet.errors import ZooError
 from metanet.tasks.sources import data_fingerprint
 from metanet.zoo import Zoo
 from metanet.zoo.build import build, merge
-from metanet.zoo.store import Store
 from tests.tasks.tasks_helpers import make_idx_folder
-from zoo_helpers import rows, shard_bytes
+from zoo_helpers import _meta, rows, shard_bytes
 
 OLD = Path(__file__).resolve().parents[1] / "data" / "old_formats"
 
@@ -40,11 +39,6 @@ def _fake(tmp_path: Path, name: str, seed: int = 0) -> Path:
     """A $METANET_DATA folder holding fake mnist IDX files (random images drawn with ``seed``)."""
     make_idx_folder(tmp_path / name / "mnist", n_train=240, n_test=60, seed=seed)
     return tmp_path / name
-
-
-def _meta(zoo: Path) -> dict[str, str]:
-    with Store(zoo) as s:
-        return s.meta()
 
 
 def _units(zoo: Path) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from metanet.zoo.store import DETERMINISTIC_COLUMNS
+from metanet.zoo.store import DETERMINISTIC_COLUMNS, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +35,12 @@ def rows(path: Path) -> list[dict]:
 
 def shard_bytes(path: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((path / "shards").glob("*.safetensors"))}
+
+
+def _meta(zoo: Path) -> dict[str, str]:
+    """The zoo's ``meta`` table (recipe, threads, data record, ...), through a Store closed again here."""
+    with Store(zoo) as s:
+        return s.meta()
 
 
 def open_read_only(zoo: Path) -> str:

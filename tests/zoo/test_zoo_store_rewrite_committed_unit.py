@@ -1,4 +1,4 @@
-"""Review of Store.write_unit: writing a unit that is already committed."""
+"""Store.write_unit (metanet.zoo.store): writing a unit that is already committed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review of atomic_write's OSError wrapping: the destination is named, the error's class is kept."""
+"""atomic_write's (metanet.io) OSError wrapping: the destination is named, the error's class is kept."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review of the output folder lock (metanet.inspect.output._publishing): a file system that cannot lock it."""
+"""The output folder lock (metanet.inspect.output._publishing): a file system that cannot lock it."""
 
 from __future__ import annotations
 
