@@ -12,6 +12,7 @@ earlier run (the logger's newest ``version_N`` that holds one).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 import re
@@ -71,7 +72,10 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
     return 0
 
 
+@functools.cache
 def _parser_class() -> type:
+    # one class per process: jsonargparse caches the parsers of the model and trainer classes keyed by the parser's
+    # class and never drops them, so a class made per call added ~9 parsers to that cache on every `metanet train`
     from lightning.pytorch.cli import LightningArgumentParser
 
     class MetanetArgumentParser(LightningArgumentParser):
