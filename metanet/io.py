@@ -537,7 +537,8 @@ def load(path: str | os.PathLike) -> nn.Module:
         raise FileFormatError(f"{path}: the architecture in its header is invalid ({type(e).__name__}: {e})") from None
     if model is None:
         raise FileFormatError(f"{path}: tensors do not match the architecture in the header: it has {weights:,} weight "
-                              f"layers, the file holds {len(shapes):,} tensors")
+                              f"layer{'s' * (weights != 1)}, the file holds {len(shapes):,} "
+                              f"tensor{'s' * (len(shapes) != 1)}")  # '1 tensors' read oddly
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     if shapes != expected:
         raise FileFormatError(f"{path}: tensors do not match the architecture in the header: "
@@ -552,8 +553,15 @@ def load(path: str | os.PathLike) -> nn.Module:
         raise FileFormatError(f"{path}: {problem}")
     try:
         # assign=True keeps the stored tensors themselves, so a float64/float16 network stays bit-exact (and
-        # replaces the meta-device placeholders)
-        model.load_state_dict(state, strict=True, assign=True)
+        # replaces the meta-device placeholders). Module by module (their keys matched above): torch's own walk
+        # filters every key for every child, quadratic in the layers (10,000 Linear layers: a minute)
+        modules = dict(model.named_modules())
+        by_module: dict[str, dict[str, torch.Tensor]] = {}
+        for k, t in state.items():
+            owner, _, name = k.rpartition(".")
+            by_module.setdefault(owner, {})[name] = t
+        for owner, sub in by_module.items():
+            modules[owner].load_state_dict(sub, strict=False, assign=True)  # all keys are there: checked above
     except RuntimeError as e:
         raise FileFormatError(f"{path}: tensors do not match the architecture in the header: {e}") from None
     return model.eval()

@@ -233,15 +233,35 @@ def removed(v: NetView, layer: int) -> set[int]:
     return set(torch.nonzero(dead).flatten().tolist())
 
 
+def silenced(v: NetView, layer: int) -> set[int]:
+    """Neurons of ``layer`` that no longer work: removed (:func:`removed`), or read by no layer (their columns are 0
+    in every weight reading them alone: scaled by 0 through their outgoing weights)."""
+    out = removed(v, layer)
+    L = v.layer(layer)
+    if L.consumers and all(c.exclusive for c in L.consumers):
+        p = v.params()
+        read = torch.zeros(L.width, dtype=torch.bool)
+        for c in L.consumers:  # columns j*group .. (j+1)*group of each weight read neuron j (Consumer.columns)
+            w = p[c.weight].detach()
+            read |= w.reshape(w.shape[0], L.width, -1).ne(0).any(2).any(0)
+        out |= set(torch.nonzero(~read).flatten().tolist())
+    return out
+
+
 def _check_not_all(v: NetView, sel: dict[int, list[int]], what: str = "removing") -> None:
     """ArchError when removing ``sel`` (or scaling it by 0, which silences it the same way) would leave a layer with
-    no working neuron (neurons removed already, as :func:`removed` counts them, included)."""
+    no working neuron (neurons removed already, as :func:`removed` counts them, included; for a scaling by 0 also
+    those read by no layer, as :func:`silenced` counts them: two scalings by 0 of half a layer each silenced it all).
+    A removal does not count those: a hand-built neuron with no outgoing weights is one of the layer's, as before."""
     for layer, js in sel.items():
         L = v.layer(layer)
-        if len(removed(v, layer) | set(js)) >= L.width:
+        gone = removed(v, layer)
+        quiet = silenced(v, layer) if what != "removing" else gone
+        if len(quiet | set(js)) >= L.width:
+            more = f", {len(quiet - gone)} read by no layer (scaled by 0)" if quiet - gone else ""
             raise ArchError(
                 f"{what} {len(js)} {L.kind}(s) of layer {layer} would leave it with no working {L.kind} "
-                f"(it has {L.width}, {len(removed(v, layer))} already removed); keep at least one"
+                f"(it has {L.width}, {len(gone)} already removed{more}); keep at least one"
             )
 
 

@@ -277,6 +277,13 @@ class _Rows:
         return list(self._rows)
 
 
+def _closed_conn() -> _Conn:
+    """A closed connection: what a closed store's reads go to (their error says the zoo was closed)."""
+    raw = sqlite3.connect(":memory:", check_same_thread=False)
+    raw.close()
+    return _Conn(raw)
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -545,6 +552,10 @@ class Store:
         with self._conns_guard():  # no thread opens a connection after this (see _connect)
             self._closed = True
         _close_all(self._conns)  # each waits for its thread's running statement, if any
+        if all(c is not self._main_conn for c in self._conns.values()):
+            # a forked child's first connection is its parent's, left open (see _close_all): reads after close()
+            # went on through it, across the fork SQLite forbids; a closed one says "closed", as in the parent
+            self._main_conn = _closed_conn()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -641,6 +652,11 @@ class Store:
             # inside the zoo, or inside its shards/ folder where that is a link to another disk (a cluster's scratch)
             if real is not None and any(real != r and real.is_relative_to(r) for r in (root, self._shards_root)):
                 return path
+            if real is not None and real != root / shard:  # a fine name; a symbolic link in the zoo leads out
+                raise ZooError(f"{owner} names the shard {shard!r:.200}, which is not inside the zoo directory "
+                               f"{self.path}: a symbolic link leads it to {str(real)!r:.200}; a zoo's shards live "
+                               "inside it (or in its shards/ folder, which may link to another disk): put the file "
+                               "there in place of the link, or rebuild the zoo")
         raise ZooError(f"{owner} names the shard {shard!r:.200}, which is not inside the zoo directory {self.path}: "
                        "a zoo's shards live inside it (shards/NNNNN.safetensors); its index.sqlite was edited or "
                        "written by something else: rebuild the zoo")
