@@ -46,12 +46,17 @@ class Report:
     """What running a network on labelled data measured.
 
     Attributes:
-        accuracy: top-1 accuracy in [0, 1].
+        accuracy: top-1 accuracy in [0, 1]; an example whose logits include a NaN or an infinity has no prediction
+            and counts as wrong.
         loss: mean cross-entropy (``inf`` when the network produced NaN/inf logits).
-        per_class: accuracy on each class's examples (NaN for a class absent from the split).
+        per_class: accuracy on each class's examples, counted as ``accuracy`` is (NaN for a class absent from the
+            split).
         n: number of examples.
         seconds: wall time of the evaluation (shared by all models of a batched call).
         task: task name; split: which split was used.
+        extra: what other code records beside the scores (empty from :func:`verify`; e.g. the loop's
+            ``failed``: why a candidate could not be verified, :func:`~metanet.loop.refine`'s ``method`` and
+            ``seconds_refine`` on its ``after`` report).
     """
 
     accuracy: float
@@ -143,10 +148,11 @@ def _first_conv(model: nn.Module) -> nn.Conv2d | None:
 def _misfit(name: str, family: str, in_size: int, shape: tuple[int, ...], where: str) -> ArchError:
     """The error for inputs of ``shape`` that network ``name`` (an mlp of ``in_size`` features, or a cnn of
     ``in_size`` channels) cannot read, with how to give them when that can be told."""
-    what = f"{in_size} input features" if family == "mlp" else f"{in_size} input channels"
+    plural = "s" * (in_size != 1)  # "1 input channels" was the message for a 1-channel CNN
+    what = f"{in_size} input feature{plural}" if family == "mlp" else f"{in_size} input channel{plural}"
     hint = ""
     if family == "cnn" and len(shape) != 3:
-        what = f"images (C, H, W) with {in_size} input channel{'s' * (in_size != 1)}"
+        what = f"images (C, H, W) with {in_size} input channel{plural}"
         told = cnn_input_hint(in_size, shape)
         hint = f"; {told}" if told else ""
     if family == "cnn" and len(shape) == 3 and shape[2] == in_size < shape[0]:
@@ -173,13 +179,15 @@ def _chunk(batch: int, k: int, widest: int, itemsize: int) -> int:
 
 
 def _scores(logits: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-model (correct count, summed loss, per-class correct) for logits (K, n, C)."""
+    """Per-model (correct count, summed loss, per-class correct) for logits (K, n, C). A row with a NaN or infinite
+    logit predicts nothing and counts as wrong (argmax took NaN for the largest value: all-NaN logits were class 0)."""
     k = logits.shape[0]
-    finite = torch.isfinite(logits).all(dim=(1, 2))
+    rows = torch.isfinite(logits).all(-1)  # (K, n)
+    finite = rows.all(1)
     if logits.dtype not in (torch.float32, torch.float64):
         # a half-precision network's logits: the summed loss overflowed float16 (inf for finite logits past 65504)
         logits = logits.float()
-    correct = logits.argmax(-1) == y  # (K, n)
+    correct = (logits.argmax(-1) == y) & rows  # (K, n)
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.repeat(k), reduction="none").view(k, -1).sum(1)
     loss = torch.where(finite, loss, torch.full_like(loss, math.inf))
     per_class = torch.zeros(k, num_classes, dtype=torch.float64).index_add_(1, y, correct.double())

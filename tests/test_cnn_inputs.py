@@ -67,7 +67,7 @@ def test_a_sequential_cnn_on_inputs_it_cannot_read_names_both_shapes(stub_task) 
     assert msg.startswith("network nn.Sequential starting with Conv2d 1->6 expects images (C, H, W) with 1 input "
                           "channel, but task 'mnist1d' has inputs of shape (1, 40)")
     assert "Output size is too small" not in msg
-    with pytest.raises(ArchError, match=r"Conv2d 1->6 expects 1 input channels, but .* shape \(3, 8, 8\)$"):
+    with pytest.raises(ArchError, match=r"Conv2d 1->6 expects 1 input channel, but .* shape \(3, 8, 8\)$"):
         metanet.verify(seq, _examples(3, 8, 8))
     with pytest.raises(ArchError, match=r"channels last .*x.permute\(0, 3, 1, 2\)"):
         metanet.inspect(seq, _examples(8, 8, 1), reader=None)

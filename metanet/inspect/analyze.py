@@ -78,6 +78,15 @@ def describe_weights(w: Tensor, image_shape: tuple[int, ...]) -> list[str]:
     return ["looks for " + " and ".join(words) if words else "" for words in out]
 
 
+def _median(t: Tensor) -> Tensor:
+    """The median of ``t``'s values as numpy gives it: the mean of the two middle ones for an even count
+    (``Tensor.median`` gives the lower one), in ``t``'s dtype."""
+    s = t.flatten().sort().values
+    lo, hi = s[(len(s) - 1) // 2], s[len(s) // 2]
+    mid = (lo + hi) / 2
+    return torch.where(torch.isfinite(mid), mid, lo + (hi - lo) / 2)  # lo + hi overflowed: both huge, one sign
+
+
 def robust_z(x: Tensor) -> Tensor:
     """(x - median) / (1.4826 * MAD); median and MAD of the finite values only (one NaN neuron made both NaN, and
     every outlier score of its layer 0), so a non-finite value's own score is ±inf/NaN. When more than half the
@@ -88,8 +97,8 @@ def robust_z(x: Tensor) -> Tensor:
     f = x if bool(ok.all()) else x[ok]
     if len(f) == 0:
         return torch.zeros_like(x)
-    med = f.median()
-    mad = (f - med).abs().median() * 1.4826
+    med = _median(f)
+    mad = _median((f - med).abs()) * 1.4826
     if not torch.isfinite(mad) or mad <= 1e-12:
         mad = torch.maximum((f - med).abs().mean() * 1.2533, 1e-4 * med.abs())
     if not torch.isfinite(mad) or mad <= 1e-12:
@@ -228,6 +237,9 @@ def inspect(
         ConfigError: a ``reader`` that is none of the above.
         FileFormatError: a path that is no network file (see :func:`metanet.load`).
         GraphError: a malformed graph (see :func:`~metanet.graph.from_graph`).
+        TaskError: a task or split that does not exist, fewer than 2 examples to measure on (after
+            ``max_examples``), a ``support_threshold`` that is no fraction in [0, 1], or a ``top_k`` or
+            ``max_examples`` that is no whole number >= 1.
     """
     t0 = time.perf_counter()
     task = resolve(task)

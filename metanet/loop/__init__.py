@@ -21,7 +21,7 @@ was not written from, the verified score is the reward, and the writer is update
 from metanet.loop.core import (METHODS, History, LoopConfig, evaluate, improve, round_loss, score_candidates,
                                score_stacked)
 from metanet.loop.refine import REFINE_METHODS, RefineResult, refine
-from metanet.loop.rewards import WORST, AccuracyReward, Reward, SizePenalty, make_reward
+from metanet.loop.rewards import WORST, AccuracyReward, Reward, SizePenalty, make_reward, reward_spec
 from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, Choice, CrossFit, candidate_rewards, choose,
                                  crossfit_rewards, fold_ids)
 from metanet.loop.tasks import LoopTask, as_loop_tasks, from_episode, from_task, split_examples
@@ -34,6 +34,7 @@ __all__ = [
     "AccuracyReward",
     "SizePenalty",
     "make_reward",
+    "reward_spec",
     "WORST",
     "LoopTask",
     "LoopConfig",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import functools
+from typing import Callable
 
 from metanet.cli import dumps_json, in_path, json_help, meta_on_task, out_dir, out_file, seed_int, thread_count
 
@@ -21,20 +22,6 @@ REFINE_JSON = {
     "after": "the same after refining",
     "out": "path of the refined network; only with --out",
 }
-
-
-def _reward_spec(reward: Any) -> str:
-    """A reward as ``--reward`` names it (``"accuracy+size(0.05)"``), for ``improve --json``: its ``config.reward``
-    was the Python repr (``"AccuracyReward(tie=0.001) + SizePenalty(...)"``), which no script could read back."""
-    from metanet.loop.rewards import AccuracyReward, SizePenalty, _Sum
-
-    if isinstance(reward, _Sum):
-        return "+".join(_reward_spec(part) for part in reward.parts)
-    if type(reward) is AccuracyReward and reward.tie == AccuracyReward().tie:
-        return "accuracy"
-    if type(reward) is SizePenalty and reward.threshold == SizePenalty().threshold:
-        return f"size({reward.weight!r})"
-    return repr(reward)  # not one --reward makes (a Python caller's own)
 
 
 def _improve(args: argparse.Namespace) -> int:
@@ -60,9 +47,7 @@ def _improve(args: argparse.Namespace) -> int:
         writer.save(args.out)
     if args.json:  # stdout is one JSON document: the saved path goes in it, as in `metanet edit --json`
         saved = {} if args.out is None else {"out": str(args.out)}
-        from metanet.loop.rewards import make_reward
-
-        config = {**hist.config, "reward": _reward_spec(make_reward(args.reward))}  # what --reward takes back
+        config = hist.config  # its reward as --reward names it (reward_spec), as the Python History has it
         print(dumps_json({"config": config, "rounds": hist.rounds, **saved}, default=str))  # = IMPROVE_JSON
         return 0
     for r in hist.rounds:
@@ -116,6 +101,23 @@ def _refine(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keeping_threads(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``run`` with torch's thread count given back afterwards: its ``--threads`` (default 1) is the command's, and a
+    program calling ``metanet.cli.main`` (a notebook, a script's loop) was left on that many threads for good."""
+
+    @functools.wraps(run)
+    def wrapped(args: argparse.Namespace) -> int:
+        import torch
+
+        old = torch.get_num_threads()
+        try:
+            return run(args)
+        finally:
+            torch.set_num_threads(old)
+
+    return wrapped
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("improve", help="improve the writer with the verification loop (verified reward)")
     p.add_argument("tasks", nargs="+", help="task names the loop runs on, e.g. digits 'mnist[3,8]'")
@@ -139,7 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same rounds and writer (same machine and thread count)")
     p.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     p.add_argument("--json", action="store_true", help=json_help(IMPROVE_JSON))
-    p.set_defaults(run=_improve)
+    p.set_defaults(run=_keeping_threads(_improve))
 
     r = sub.add_parser("refine",
                        help="refine one network without backprop (weight or activity perturbation) or with SGD")
@@ -161,4 +163,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     r.add_argument("--out", default=None, help="save the refined network here")
     r.add_argument("--json", action="store_true", help=json_help(REFINE_JSON))
-    r.set_defaults(run=_refine)
+    r.set_defaults(run=_keeping_threads(_refine))

@@ -56,7 +56,7 @@ from metanet.errors import MAX_ITERATIONS, ConfigError, MetanetError, TaskError,
 from metanet.nets import build
 from metanet.verify import Report, verify_stacked
 from metanet.loop.refine import GRADIENT_FREE
-from metanet.loop.rewards import WORST, Reward, make_reward
+from metanet.loop.rewards import WORST, Reward, make_reward, reward_spec
 from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates, check_scorable,
                                  check_selection)
 from metanet.loop.tasks import LoopTask, as_loop_tasks, check_seed
@@ -337,13 +337,16 @@ def evaluate(writer, tasks: Any, candidates: int = 8, seed: int = 0, reward: Rew
     the K candidates of seed ``seed + i`` are rewarded by ``selection`` (:mod:`metanet.loop.select`; never on
     test), the best is re-written (same seed) from all the labelled examples (support and val) and scored on test.
 
-    Returns means over tasks, plus per task: ``best_of_k`` (the chosen candidate's test accuracy), ``k1`` (one
+    Returns a dict of the means over tasks of ``best_of_k`` (the chosen candidate's test accuracy), ``k1`` (one
     network written with ``candidates=1`` from the same examples), ``mean`` (mean test accuracy of the K
     re-written candidates: the expected K=1 accuracy, without the luck of one draw), ``oracle`` (the best of them
     on test: what a perfect selection would get), ``reward`` (the K candidates' mean reward by ``selection``:
-    computed on the labelled examples only, so it may drive choices that test accuracy must not). With
-    ``compare=True`` every selection of :data:`~metanet.loop.select.SELECTIONS` is run and reported as
-    ``best_of_k_<selection>``.
+    computed on the labelled examples only, so it may drive choices that test accuracy must not) and
+    ``best_of_k_<selection>`` (the best-of-K test accuracy of that selection, the given one's equal to
+    ``best_of_k``; with ``compare=True`` every selection of :data:`~metanet.loop.select.SELECTIONS` is run and has
+    one), plus ``selection`` and ``tasks``: one dict per task with its ``task`` name, those figures, ``chosen``
+    (the chosen candidate's index) and, per selection run, ``best_of_k_<selection>``, ``chosen_<selection>`` and
+    ``reward_<selection>``.
     """
     from metanet.writer.lightning import written_logits
 
@@ -363,7 +366,9 @@ def evaluate(writer, tasks: Any, candidates: int = 8, seed: int = 0, reward: Rew
         tx, ty = lt.test
 
         def test_acc(p: dict[str, Tensor]) -> Tensor:
-            return (written_logits(lt.arch, p, tx).argmax(-1) == ty).double().mean(1)
+            logits = written_logits(lt.arch, p, tx)
+            # as verify counts it: a row with NaN/inf logits predicts nothing (argmax made NaN ones class 0)
+            return ((logits.argmax(-1) == ty) & torch.isfinite(logits).all(-1)).double().mean(1)
 
         acc = test_acc(writer.write(lt.arch, *lt.labelled(), lt.num_classes, candidates=candidates, seed=s))
         row = {"task": lt.name, "k1": test_acc(writer.write(lt.arch, *lt.labelled(), lt.num_classes, seed=s))[0].item(),
@@ -396,7 +401,19 @@ def tracked_reward(writer, tasks: list[LoopTask], candidates: int, reward: Rewar
 # ------------------------------------------------------------------------------------------ API
 @dataclass
 class History:
-    """What :func:`improve` did: one dict of stats per round (round 0 = before any update), and the config."""
+    """What :func:`improve` did: one dict of stats per round (round 0 = before any update), and the config (its
+    ``reward`` as :func:`~metanet.loop.rewards.reward_spec` spells it: ``make_reward`` reads it back).
+
+    ``rounds[r]`` scores the writer after ``r`` updates (every round but the last is then followed by an update):
+    ``round``, ``seconds``, ``tasks`` (loop tasks scored), ``reward_mean`` / ``reward_best`` / ``reward_worst``
+    (over the working candidates), ``broken`` (candidates rewarded :data:`~metanet.loop.rewards.WORST`),
+    ``diversity``, ``val_acc_mean``, ``winners``; ``loss``: the loss of the update that followed (none after the
+    last round, or when no task had a finite loss); ``tracked_reward`` with ``track``; with ``heldout``,
+    :func:`evaluate`'s means prefixed ``heldout_`` (``heldout_best_of_k``, ``heldout_k1``, ``heldout_mean``,
+    ``heldout_oracle``, ``heldout_reward``, ``heldout_best_of_k_<selection>``). ``config``: every
+    :class:`LoopConfig` field and ``rounds``, ``lr``, ``reward``, ``seed``, ``tasks_per_round``, ``clip``,
+    ``track``, ``compare_selections``.
+    """
 
     rounds: list[dict] = field(default_factory=list)
     config: dict = field(default_factory=dict)
@@ -458,7 +475,7 @@ def improve(
             ``folds`` folds); see :mod:`metanet.loop.select`.
         folds: cross-fitting folds (``selection="crossfit"``), >= 2.
         compare_selections: also report the held-out best-of-K under every selection
-            (``heldout_best_of_k_val``, ``heldout_best_of_k_crossfit``).
+            (``heldout_best_of_k_val`` and ``heldout_best_of_k_crossfit``; without it, that of ``selection`` only).
         **options: further :class:`LoopConfig` fields (temperature, beta, sigma, mixup, ce_weight, refine_steps, ...).
     """
     unknown = sorted(set(options) - {f.name for f in fields(LoopConfig)})
@@ -512,7 +529,8 @@ def improve(
         log_dir = str(out_dir(log_dir, "log_dir"))
     # every argument that shapes the run, so it can be reproduced from its config (tasks_per_round, clip, track and
     # compare_selections were missing)
-    hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": repr(reward), "seed": seed,
+    # the reward as make_reward / --reward spells it (its repr could not be read back), as improve --json prints it
+    hist = History(config={**cfg.__dict__, "rounds": rounds, "lr": lr, "reward": reward_spec(reward), "seed": seed,
                            "tasks_per_round": tasks_per_round, "clip": clip, "track": track,
                            "compare_selections": compare_selections})
     # seeded for determinism, in a fork of torch's RNG: the caller's random state is given back. The rounds switch

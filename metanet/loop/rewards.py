@@ -17,7 +17,7 @@ from torch import Tensor
 from metanet.errors import ConfigError
 from metanet.verify import Report
 
-__all__ = ["Reward", "AccuracyReward", "SizePenalty", "WORST", "make_reward"]
+__all__ = ["Reward", "AccuracyReward", "SizePenalty", "WORST", "make_reward", "reward_spec"]
 
 #: reward of a broken candidate (NaN/inf output, or verification crashed): below every real reward
 WORST = -1e3
@@ -171,3 +171,20 @@ def make_reward(spec: "Reward | str | None") -> Reward:
             raise ConfigError(f"unknown reward term {part!r}; valid terms: accuracy, size, size(WEIGHT)")
         total = r if total is None else total + r
     return total
+
+
+def reward_spec(reward: "Reward | str | None") -> str:
+    """``reward`` as :func:`make_reward` (and ``metanet improve --reward``) spells it, e.g. ``"accuracy+size(0.05)"``:
+    ``make_reward(reward_spec(r))`` is the same reward again. What that spelling cannot say (an
+    :class:`AccuracyReward` of another ``tie``, a :class:`SizePenalty` of another ``threshold``, a reward class of
+    one's own) is given as its ``repr``, which :func:`make_reward` refuses rather than read as another reward.
+    Strings and ``None`` are read by :func:`make_reward` first (``"accuracy + size"`` gives
+    ``"accuracy+size(0.05)"``; its ConfigError for one it refuses)."""
+    reward = make_reward(reward)
+    if type(reward) is _Sum:
+        return "+".join(reward_spec(part) for part in reward.parts)
+    if type(reward) is AccuracyReward and reward.tie == AccuracyReward().tie:
+        return "accuracy"
+    if type(reward) is SizePenalty and reward.threshold == SizePenalty().threshold:
+        return f"size({reward.weight!r})"  # repr: float() reads the same weight back
+    return repr(reward)
