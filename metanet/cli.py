@@ -273,6 +273,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``metanet`` argument parser: ``--version``, ``--debug`` and the subcommands each module of
+    :data:`COMMANDS` registers (a module whose optional dependencies are not installed is left out)."""
     parser = _Parser(prog="metanet", description="Read and write the weights of neural networks.")
     parser.add_argument("--version", action="version", version=f"metanet {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")

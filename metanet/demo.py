@@ -354,10 +354,10 @@ def run_demo(
         verbose: print the readable results (reports, the summary table) on stdout.
 
     Returns:
-        A dict with ``out``, ``tensorboard``, ``seconds``, ``stages`` (``stage``/``result``/``seconds`` rows)
-        and one entry per stage: ``zoo``, ``read``, ``generate``, ``loop``, ``inspect``, ``prune``; ``tags``
-        lists the TensorBoard tags written (``scalars``, ``images``, ``histograms``, ``text``; ``graph``: whether
-        the traced module graph was written).
+        A dict with ``out``, ``tensorboard``, ``seed`` and ``quick`` (as given), ``seconds``, ``stages``
+        (``stage``/``result``/``seconds`` rows) and one entry per stage: ``zoo``, ``read``, ``generate``, ``loop``,
+        ``inspect``, ``prune``; ``tags`` lists the TensorBoard tags written (``scalars``, ``images``,
+        ``histograms``, ``text``; ``graph``: whether the traced module graph was written).
 
     Raises:
         MetanetError: a bad argument (a ``ConfigError``), or an output directory that holds a zoo of another size
@@ -644,6 +644,7 @@ def _cli(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``metanet demo`` subcommand to ``sub`` (see :data:`metanet.cli.COMMANDS`)."""
     from metanet.cli import seed_int, thread_count
 
     p = sub.add_parser("demo", help="the whole system end to end in a few minutes, with a TensorBoard run",

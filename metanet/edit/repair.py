@@ -431,7 +431,9 @@ def reconstruct_trigger(
     found this way are spread along strokes, a patch trigger is not.
 
     Returns ``(trigger or None, info)``: the reconstructed trigger of the suspect (of ``target``, if given)
-    when found, and per-class mask norms and anomaly indices. ``model`` may be a module, a saved network's path,
+    when found, and ``info``: the per-class mask norms ``mask_l1`` and ``anomaly_index``, the ``suspect`` class
+    with its ``suspect_anomaly_index`` and ``suspect_concentration`` (None off images), the ``threshold`` and
+    whether the trigger was ``found``. ``model`` may be a module, a saved network's path,
     :func:`metanet.generate`'s result or a NeuralGraph (:func:`~metanet.inspect.netview.as_model`).
 
     Raises:

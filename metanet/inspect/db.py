@@ -113,7 +113,11 @@ class NeuronDB:
 
     Attributes:
         rows: one dict per neuron (keys: :data:`COLUMNS`), ordered by ``(layer, idx)``.
-        meta: network, task, split, accuracy, per-class accuracy, class names, thresholds.
+        meta: ``network`` (its architecture), ``family``, ``task``, ``split``, ``n`` (examples), the network's
+            ``accuracy``, ``loss`` and ``per_class`` accuracy there, ``class_names``, ``input_shape``,
+            ``support_threshold``, ``reader`` (the reader's status), ``layer_info`` (each hidden layer's width,
+            activation and parameter names), ``seconds``; ``nonfinite_params`` only when a tensor no neuron's row
+            covers holds NaN or inf.
     """
 
     def __init__(self, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
@@ -178,7 +182,11 @@ class NeuronDB:
 
     def supporting(self, cls: int) -> list[tuple[int, int]]:
         """Neurons ``(layer, idx)`` that support class ``cls`` (zeroing one alone costs it at least the support
-        threshold and two of its examples: the ``supports`` column), strongest first."""
+        threshold and two of its examples: the ``supports`` column), strongest first.
+
+        Raises:
+            TaskError: ``cls`` is not a class of the task (an empty list would read as "nothing depends on it").
+        """
         k = len(self.meta.get("per_class") or self.class_names)
         try:
             ok = not isinstance(cls, bool) and 0 <= operator.index(cls) < k

@@ -25,6 +25,10 @@ __all__ = ["cli_main"]
 
 
 def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
+    """Run ``metanet train ARGS...`` (``args``: the arguments after ``train``; None: ``sys.argv[1:]``) and return
+    the exit code: 0 done, 2 a user mistake or a path the file system refuses (one ``metanet: error:`` line on
+    stderr; with ``debug`` the exception is raised instead), 143 terminated (SIGTERM; the checkpoints saved so far
+    are kept). A bad flag or value is jsonargparse's usage error (``SystemExit`` 2)."""
     import lightning as L
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 

@@ -180,10 +180,13 @@ class Generated:
                 f"{test})")
 
     def save(self, path: str | Path) -> Path:
-        """Save ``model`` with :func:`metanet.save`; the header's metadata (:func:`metanet.load_meta`) holds the task,
-        the architecture, which candidate this is of how many, the seed and shots and the writer
-        (:attr:`GenerationReport.writer`) that write it again, what each output means (``class_names``, null when
-        unknown) and its scores (``None`` when not verified: the header is strict JSON). From the metadata ``m``
+        """Save ``model`` with :func:`metanet.save`; the header's metadata (:func:`metanet.load_meta`) holds the
+        ``task``, the ``arch``, which ``candidate`` this is of how many (``candidates``), the ``seed`` and ``shots``
+        and the ``writer`` (:attr:`GenerationReport.writer`) that write it again, how many ``support`` examples it
+        was written from, what each output means (``class_names``, null when unknown), its scores ``val_accuracy`` and
+        ``test_accuracy`` (``None`` when not verified: the header is strict JSON), ``generated_by``
+        (``"metanet.writer"``) and ``zero_gradient_steps`` (true: written without a gradient step; ``metanet refine
+        --method sgd`` sets it false). From the metadata ``m``
         alone, for a task given by name and ``m["writer"]["source"]`` shipped (check its ``sha256`` against the
         installed one) or a file::
 
