@@ -178,6 +178,18 @@ def _chunk(batch: int, k: int, widest: int, itemsize: int) -> int:
     return batch
 
 
+#: what :func:`predicted` gives a row of logits that predicts nothing: no class's index
+NO_PREDICTION = -1
+
+
+def predicted(logits: Tensor) -> Tensor:
+    """The predicted class of every row of ``logits`` (argmax over the last dimension), or :data:`NO_PREDICTION`
+    for a row with a NaN or infinite logit, as :func:`verify` counts it: such a row is right on no label, hits no
+    attack target and agrees with no other row (argmax took NaN for the largest value: all-NaN logits were class 0).
+    Comparing with labels needs nothing more; agreement between two predictions must also exclude NO_PREDICTION."""
+    return logits.argmax(-1).masked_fill_(~torch.isfinite(logits).all(-1), NO_PREDICTION)
+
+
 def _scores(logits: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor, Tensor]:
     """Per-model (correct count, summed loss, per-class correct) for logits (K, n, C). A row with a NaN or infinite
     logit predicts nothing and counts as wrong (argmax took NaN for the largest value: all-NaN logits were class 0)."""
@@ -355,7 +367,8 @@ def _signature(model: nn.Module) -> tuple:
         arch = spec(model)
     except ArchError:  # any other module: its module tree with each layer's settings (e.g. a LeakyReLU's slope),
         arch = repr(model)  # not only its class: the list runs as the first model with the others' parameters
-    return repr(arch), tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
+    # getattr: a quantized layer's state dict holds a torch.dtype and a tuple of packed weights (no .shape)
+    return repr(arch), tuple((k, tuple(getattr(v, "shape", ()))) for k, v in model.state_dict().items())
 
 
 @overload
@@ -431,7 +444,7 @@ def verify(
     if any(s != sigs[0] for s in sigs):
         raise ArchError("verify() on a list needs models of one architecture (same spec and parameter shapes)")
     # torch.stack promoted a float32 / float64 mix silently: the float32 models were run (and scored) in float64
-    dtypes = [{k: v.dtype for k, v in m.state_dict().items()} for m in models]
+    dtypes = [{k: getattr(v, "dtype", None) for k, v in m.state_dict().items()} for m in models]
     odd = next((i for i, d in enumerate(dtypes) if d != dtypes[0]), None)
     if odd is not None:
         key = next(k for k in dtypes[0] if dtypes[0][k] != dtypes[odd][k])

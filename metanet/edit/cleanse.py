@@ -26,6 +26,7 @@ from torch import Tensor
 
 from metanet._state import with_metanet_defaults
 from metanet.errors import ArchError, ConfigError, TaskError, check_number
+from metanet.verify import predicted
 
 __all__ = ["neural_cleanse"]
 
@@ -110,7 +111,8 @@ def neural_cleanse(
         loss.backward()
         opt.step()
         with torch.no_grad():
-            acc = (logits.argmax(-1) == targets[:, None]).double().mean(-1).float()
+            # a NaN/inf row reaches no class (argmax sent it to class 0: a 'trigger' for class 0 of any size)
+            acc = (predicted(logits) == targets[:, None]).double().mean(-1).float()
             better = (acc >= 0.9) & (l1.detach() < best_l1)
             best_l1 = torch.where(better, l1.detach(), best_l1)
             best_m[better], best_p[better] = mk.detach()[better], pt.detach()[better]

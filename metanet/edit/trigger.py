@@ -22,7 +22,7 @@ from metanet._state import kept_modes
 from metanet.errors import ArchError, TaskError, whole_number
 from metanet.tasks import resolve
 from metanet.tasks.resolve import task_input_shape, task_name
-from metanet.verify import check_fits, check_weights
+from metanet.verify import check_fits, check_weights, predicted
 
 __all__ = ["as_trigger", "apply", "triggered_set", "attack_success_rate", "summary", "TRIGGER_FORMAT"]
 
@@ -145,7 +145,9 @@ def as_trigger(trigger: Any, input_shape: Sequence[int] | None = None, num_class
         elif kind == "checker":
             d["pattern"] = [[(i + j + 1) % 2 for j in range(s)] for i in range(s)]
         else:
-            raise TaskError(f"trigger of kind {kind!r} needs its 'pattern' (size x size of 0/1)")
+            # a mistyped kind ('squar') was only told to add a pattern: name the kinds that need none
+            raise TaskError(f"trigger of kind {kind!r} needs its 'pattern' (size x size of 0/1); the kinds with a "
+                            "default pattern are square and checker")
     try:
         pat = torch.as_tensor(d["pattern"], dtype=torch.float32)
     except (TypeError, ValueError, RuntimeError):
@@ -245,7 +247,8 @@ def attack_success_rate(
         p = next(m.parameters(), None)
         xm = xt.to(p.dtype) if p is not None and p.is_floating_point() and xt.is_floating_point() else xt
         with kept_modes(m, eval=True):
-            pred = (torch.cat([m(xm[i : i + 4096]).argmax(-1) for i in range(0, len(xm), 4096)]) if len(xm)
+            # a NaN/inf row hits no target (argmax sent it to class 0), as verify counts it wrong
+            pred = (torch.cat([predicted(m(xm[i : i + 4096])) for i in range(0, len(xm), 4096)]) if len(xm)
                     else torch.zeros(0))
         out.append(float((pred == trig["target"]).double().mean()) if len(xt) else float("nan"))
     return out[0] if single else out

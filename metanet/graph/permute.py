@@ -56,6 +56,11 @@ def permute_hidden(module: nn.Module, layer: int, perm: Sequence[int] | Tensor) 
             module) else ""
         raise GraphError(f"permute_hidden() permutes a network's weights: give an nn.Module (or a saved network's "
                          f"path), got {type(module).__name__}{hint}")
+    from metanet.nets.spec import wrapper_problem
+
+    problem = wrapper_problem(module)  # a pruned MLP's layout was its arch's: 'missing layers.0.weight'
+    if problem:
+        raise GraphError(f"cannot permute this {type(module).__name__}: {problem}")
     lay = layout(module)
     if isinstance(layer, Integral) and not isinstance(layer, bool):
         layer = int(layer)  # numpy integers, e.g. from np.arange or a config

@@ -54,7 +54,7 @@ import metanet
 from metanet._state import check_fits_memory, forked_rng, kept_modes, with_metanet_defaults
 from metanet.errors import MAX_ITERATIONS, ConfigError, MetanetError, TaskError, as_index, check_number
 from metanet.nets import build
-from metanet.verify import Report, verify_stacked
+from metanet.verify import Report, predicted, verify_stacked
 from metanet.loop.refine import GRADIENT_FREE
 from metanet.loop.rewards import WORST, Reward, make_reward, reward_spec
 from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, candidate_rewards, check_candidates, check_scorable,
@@ -182,15 +182,19 @@ def score_candidates(lt: LoopTask, params: dict[str, Tensor], reward: Reward) ->
 @torch.no_grad()
 def diversity(lt: LoopTask, params: dict[str, Tensor], x: Tensor | None = None) -> float:
     """Mean pairwise disagreement of the K candidates' top-1 predictions on ``x`` (default: the val inputs;
-    0 = all agree)."""
+    0 = all agree); a candidate whose logits on an example hold a NaN or an infinity predicts nothing there and
+    agrees with no other."""
     from metanet.writer.lightning import written_logits
 
     kk = next(iter(params.values())).shape[0]
     if kk < 2:
         return 0.0
     x = lt.val[0] if x is None else x
-    pred = written_logits(lt.arch, {k: v.detach() for k, v in params.items()}, x).argmax(-1)  # (K, n)
-    dis = (pred.unsqueeze(0) != pred.unsqueeze(1)).float().mean(-1)
+    pred = predicted(written_logits(lt.arch, {k: v.detach() for k, v in params.items()}, x))  # (K, n)
+    # a NaN/inf row predicts nothing and agrees with no row (argmax made two NaN candidates agree on class 0); the
+    # diagonal (a candidate with itself) is no pair
+    agree = (pred.unsqueeze(0) == pred.unsqueeze(1)) & (pred >= 0)
+    dis = (~agree).float().mean(-1).fill_diagonal_(0)
     return (dis.sum() / (kk * (kk - 1))).item()
 
 

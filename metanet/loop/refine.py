@@ -47,7 +47,8 @@ from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, ch
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples, unpack_dataset
 from metanet.loop.tasks import check_seed
-from metanet.verify import Network, Report, _as_module, check_fits, verify, verify_stacked
+from metanet.nets.spec import copy_module
+from metanet.verify import Network, Report, _as_module, check_fits, predicted, verify, verify_stacked
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
@@ -111,7 +112,7 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
     if objective == "loss":
         loss = F.cross_entropy(out, yr, reduction="none")
     else:  # minus the accuracy: a step function of the logits, so its estimate is much noisier
-        loss = -(out.argmax(-1) == yr).float()
+        loss = -(predicted(out) == yr).float()  # a NaN/inf row is wrong (argmax made it class 0)
     loss = torch.nan_to_num(loss, nan=1e6, posinf=1e6, neginf=1e6).view(2, population, -1)
     diff = (loss[0] - loss[1]) / 2  # (P, b): each example's own loss change
     b = len(yb)
@@ -142,7 +143,7 @@ def _reward(logits: Tensor, yb: Tensor, objective: str) -> float:
     accuracy."""
     if objective == "loss":
         return -F.cross_entropy(logits, yb).item()
-    return (logits.argmax(-1) == yb).float().mean().item()
+    return (predicted(logits) == yb).float().mean().item()  # as verify: a NaN/inf row is wrong
 
 
 class RefineResult(NamedTuple):
@@ -284,7 +285,7 @@ def refine(
     if len(x) != len(y):  # x[idx] would silently pair the first len(y) inputs with the labels
         raise TaskError(f"refine got {len(x)} inputs but {len(y)} labels")
     k = num_classes if num_classes is not None else (t.num_classes if t is not None else int(y.max()) + 1)
-    net = copy.deepcopy(model).eval()
+    net = copy_module(model).eval()  # deepcopy refused a layer torch's prune / weight_norm had just set up
     first = next(net.parameters(), None)
     dtype = first.dtype if first is not None else None
     if dtype in (torch.float16, torch.bfloat16):
@@ -350,7 +351,7 @@ def refine(
                     ce = F.cross_entropy(logits.flatten(0, 1), yb.repeat(2 * population), reduction="none")
                     r = -ce.view(2 * population, -1).mean(1)
                 else:
-                    r = (logits.argmax(-1) == yb).float().mean(1)
+                    r = (predicted(logits) == yb).float().mean(1)  # a NaN/inf row is wrong, as in verify
                 r = torch.nan_to_num(r, nan=-1e6, posinf=-1e6, neginf=-1e6)
                 diff = r[:population] - r[population:]
                 # the clean network's reward, as sgd and activity record it (was the perturbed population's mean)

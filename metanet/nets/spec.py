@@ -28,7 +28,7 @@ from metanet.nets.arch import Arch
 from metanet.nets.models import CNN, MLP, build
 
 __all__ = ["spec", "from_spec", "module_names", "check_sequential_keys", "SUPPORTED_LAYERS", "wrapper_problem",
-           "weights_problem", "family_problem"]
+           "weights_problem", "family_problem", "copy_module"]
 
 SUPPORTED_LAYERS = (
     "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
@@ -107,6 +107,15 @@ def wrapper_problem(module: nn.Module) -> str | None:
     if isinstance(module, (nn.DataParallel, nn.parallel.DistributedDataParallel)):  # verify met a raw RuntimeError
         return (f"{type(module).__name__} is a wrapper for parallel training; pass the network it wraps "
                 "(wrapped.module): it holds the same weights")
+    # torch.ao.quantization (quantize_dynamic, convert): a layer's weights are packed int8 tensors, not parameters;
+    # an MLP's arch still named float layers, so save / inspect / the edits met raw AttributeErrors and KeyErrors
+    quantized = [n or type(module).__name__ for n, m in module.named_modules()
+                 if type(m).__module__.startswith(("torch.ao.nn.quantized", "torch.nn.quantized"))
+                 and not n.endswith("_packed_params")]
+    if quantized:
+        return (f"its layers {quantized[:4]} are quantized (torch.ao.quantization, e.g. quantize_dynamic): their "
+                "weights are packed integers, while metanet reads and writes float parameters; pass the float "
+                "network you quantized (metanet.edit.precision(model, '*=int8', task) rounds its weights to int8)")
     # torch.nn.utils.weight_norm / spectral_norm (not .parametrizations) and torch.nn.utils.prune: a forward
     # pre-hook recomputes `weight` from other tensors at every call, so an edit of `weight` was lost and the layer
     # had no `weight` parameter to encode (inspect and the edits: a raw KeyError)
@@ -127,6 +136,18 @@ def wrapper_problem(module: nn.Module) -> str | None:
                 "writes plain parameters; pass a copy with the parametrizations removed "
                 "(parametrize.remove_parametrizations(layer, name) keeps the values they compute)")
     return None
+
+
+def copy_module(module: nn.Module) -> nn.Module:
+    """``copy.deepcopy(module)``, also of a layer that ``torch.nn.utils.prune`` or the hook-based ``weight_norm``
+    has just set up: they leave the weight they computed (a non-leaf tensor) in a plain attribute, which torch
+    refuses to deepcopy (a raw RuntimeError in refine and reconstruct_trigger). Their hook recomputes that weight
+    at every call, so a detached copy of it makes the same network."""
+    import copy
+
+    memo: dict[int, Any] = {id(t): t.detach().clone() for m in module.modules() for t in vars(m).values()
+                            if isinstance(t, torch.Tensor) and not t.is_leaf}
+    return copy.deepcopy(module, memo)
 
 
 def _recomputing_hook(hook: object) -> tuple[str, str]:

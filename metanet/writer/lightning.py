@@ -22,6 +22,7 @@ from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
 from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, export_at_fit_end,
                                  figure_step, fit_position, plain_hparams, skip_step, summary_writers)
+from metanet.verify import predicted
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
 
@@ -254,7 +255,7 @@ class WriterModule(L.LightningModule):
                               reduction="batchmean")
                 loss = loss + self.hparams.distill_weight * t * t * kl
             losses.append(loss)
-            accs.append((logits.argmax(-1) == qy).float().mean().item())
+            accs.append((predicted(logits) == qy).float().mean().item())  # a NaN/inf row is wrong, as in verify
         return torch.stack(losses).mean(), accs
 
     def transfer_batch_to_device(self, batch: list[Episode], device, dataloader_idx: int) -> list[Episode]:

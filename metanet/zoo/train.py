@@ -49,6 +49,7 @@ from torch import Tensor
 
 from metanet.errors import ConfigError, TaskError
 from metanet.nets import Arch, activation, build
+from metanet.verify import predicted
 from metanet.zoo.backdoor import backdoor_target, poison_indices, poisoned_test_set, trigger_tensors
 from metanet.zoo.data import TaskData
 from metanet.zoo.recipe import RunSpec, _is_int, derived_seeds
@@ -485,7 +486,8 @@ def _scores(arch: Arch, params: Mapping[str, Tensor], x: Tensor, y: Tensor,
     for i in range(0, len(y), step):
         logits = population_forward(arch, params, x[i : i + step])
         yb = y[i : i + step]
-        correct += (logits.argmax(-1) == yb).sum(1).double()
+        # a NaN/inf row is wrong and hits no backdoor target, as verify counts it (argmax made it class 0)
+        correct += (predicted(logits) == yb).sum(1).double()
         if with_loss:
             ce = F.cross_entropy(logits.flatten(0, 1), yb.repeat(nmem), reduction="none").view(nmem, -1)
             loss += ce.double().sum(1)
