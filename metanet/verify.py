@@ -194,12 +194,11 @@ def _scores(logits: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor
     """Per-model (correct count, summed loss, per-class correct) for logits (K, n, C). A row with a NaN or infinite
     logit predicts nothing and counts as wrong (argmax took NaN for the largest value: all-NaN logits were class 0)."""
     k = logits.shape[0]
-    rows = torch.isfinite(logits).all(-1)  # (K, n)
-    finite = rows.all(1)
+    finite = torch.isfinite(logits).all(dim=(1, 2))
     if logits.dtype not in (torch.float32, torch.float64):
         # a half-precision network's logits: the summed loss overflowed float16 (inf for finite logits past 65504)
         logits = logits.float()
-    correct = (logits.argmax(-1) == y) & rows  # (K, n)
+    correct = predicted(logits) == y  # (K, n)
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.repeat(k), reduction="none").view(k, -1).sum(1)
     loss = torch.where(finite, loss, torch.full_like(loss, math.inf))
     per_class = torch.zeros(k, num_classes, dtype=torch.float64).index_add_(1, y, correct.double())

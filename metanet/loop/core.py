@@ -370,9 +370,8 @@ def evaluate(writer, tasks: Any, candidates: int = 8, seed: int = 0, reward: Rew
         tx, ty = lt.test
 
         def test_acc(p: dict[str, Tensor]) -> Tensor:
-            logits = written_logits(lt.arch, p, tx)
             # as verify counts it: a row with NaN/inf logits predicts nothing (argmax made NaN ones class 0)
-            return ((logits.argmax(-1) == ty) & torch.isfinite(logits).all(-1)).double().mean(1)
+            return (predicted(written_logits(lt.arch, p, tx)) == ty).double().mean(1)
 
         acc = test_acc(writer.write(lt.arch, *lt.labelled(), lt.num_classes, candidates=candidates, seed=s))
         row = {"task": lt.name, "k1": test_acc(writer.write(lt.arch, *lt.labelled(), lt.num_classes, seed=s))[0].item(),

@@ -113,9 +113,12 @@ def _split_indices(
     rng = np.random.default_rng(seed)
     parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
     # the classes present, in order: the same draws as over 0..max (an empty class draws nothing), and no loop
-    # over a billion absent ids for labels that need not use every class (examples_split)
-    for c in np.unique(y):
-        idx = rng.permutation(np.flatnonzero(y == c))
+    # over a billion absent ids for labels that need not use every class (examples_split). Each class's rows, in
+    # ascending order, come from one stable sort: a scan of y per class took seconds for 10^5 examples of 10^4 classes
+    order = np.argsort(y, kind="stable")
+    starts = np.unique(y[order], return_index=True)[1]
+    for lo, hi in zip(starts, [*starts[1:], len(y)]):
+        idx = rng.permutation(order[lo:hi])
         n = len(idx)
         n_val = n_test = 0
         if n >= MIN_PER_CLASS_FOR_SPLIT:

@@ -230,7 +230,9 @@ class Task:
             x /= np.float32(self._data.scale)
         if self._perm is not None:
             n = x.shape[0]
-            x = x.reshape(n, self._perm.size)[:, self._perm].reshape(x.shape)
+            # take, not x[:, perm]: that laid the result out column-major, and ascontiguousarray below copied it
+            # all again, element by element across rows (3-6x slower on fashion-mnist's 55,000 images)
+            x = np.take(x.reshape(n, self._perm.size), self._perm, axis=1).reshape(x.shape)
         if self._invert:
             np.subtract(np.float32(1), x, out=x)
         y = self._label_map[y]  # new array

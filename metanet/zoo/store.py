@@ -672,6 +672,14 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise ZooError(_db_message(self.db_path, e)) from None
 
+    def _committed(self, unit: int) -> bool:
+        """Whether ``unit`` is committed: one lookup by key, where :meth:`done_units` reads every units row (per
+        unit written, a merge of 8,000 units read 32 million)."""
+        try:
+            return self.conn.execute("SELECT 1 FROM units WHERE unit=?", (unit,)).fetchone() is not None
+        except sqlite3.DatabaseError as e:
+            raise ZooError(_db_message(self.db_path, e)) from None
+
     def broken_units(self, units: Iterable[int] | None = None) -> dict[int, str]:
         """The committed units (of ``units``, default all) that are not intact, with the reason: ``"missing"`` (the
         shard file is gone), ``"corrupt"`` (its file sha256 differs from the ``units`` row) or ``"rows"`` (fewer or
@@ -742,7 +750,7 @@ class Store:
         path = self.path / rel
         # a committed unit is never rewritten: its shard was replaced, then the units row refused (UNIQUE), and the
         # shard of the failed write removed, leaving the committed unit without its file
-        if unit in self.done_units():
+        if self._committed(unit):
             raise ZooError(f"unit {unit} ({rel}) is already committed to {self.db_path}; drop it first "
                            "(Store.drop_units) to write it again")
 
@@ -942,8 +950,11 @@ class Store:
             rep.problems.append(f"unit {unit} has {per_unit[unit]} network rows but no units row (not committed: "
                                 "the index was edited); 'metanet zoo merge' skips such a unit")
             repairable.add(unit)
+        unit_of: dict[str, sqlite3.Row] = {}  # shard -> its (first) units row: a scan of all per shard was O(units^2)
+        for u in units.values():
+            unit_of.setdefault(u["shard"], u)
         for shard, rows in sorted(by_shard.items()):
-            urow = next((u for u in units.values() if u["shard"] == shard), None)
+            urow = unit_of.get(shard)
             try:
                 path = self.shard_path(shard, f"network {rows[0]['id']}")
             except ZooError:  # never read: a rebuild writes the unit's shard where it belongs
