@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from metanet.inspect.netview import Layer, NetView
-from metanet.verify import _scores
+from metanet.inspect.netview import Layer, NetView, _Stage
+from metanet.verify import _scores, predicted
 
 __all__ = ["Scores", "evaluate_masks", "activations", "channel_spans", "ablate_layer", "predictions"]
 
@@ -58,11 +58,12 @@ def evaluate_masks(view: NetView, x: Tensor, y: Tensor, num_classes: int, masks:
 
 @torch.no_grad()
 def predictions(view: NetView, x: Tensor, masks: dict[int, Tensor] | None = None) -> Tensor:
-    """Predicted classes, ``(K, N)`` with masks, else ``(N,)``."""
+    """Predicted classes, ``(K, N)`` with masks, else ``(N,)``; -1 (:data:`~metanet.verify.NO_PREDICTION`) for an
+    example whose logits hold a NaN or an infinity: it hits no attack target (argmax made it class 0)."""
     k = next(iter(masks.values())).shape[0] if masks else 0
     bs = _batch(view, x, k)
     # one pass even on no examples: an empty (K, 0) / (0,) result rather than a raw torch.cat error
-    out = [view.forward(x[i : i + bs], masks)[0].argmax(-1) for i in range(0, max(1, len(x)), bs)]
+    out = [predicted(view.forward(x[i : i + bs], masks)[0]) for i in range(0, max(1, len(x)), bs)]
     return torch.cat(out, dim=-1)
 
 
@@ -101,31 +102,81 @@ def ablate_layer(view: NetView, layer: int, x: Tensor, y: Tensor, num_classes: i
     """Scores of the H variants of ``layer`` with one neuron each set to ``value`` times its output (zeroed
     by default): one vectorised pass with the mask ``1 - (1 - value) * eye(H)``. A zeroed neuron is scored as removed:
     one whose outgoing weights hold NaN or inf is scored again without them (see :func:`_unread_zeroed`)."""
-    h = view.layer(layer).width
+    L = view.layer(layer)
+    h = L.width
     mask = 1.0 - (1.0 - value) * torch.eye(h)
-    scores = evaluate_masks(view, x, y, num_classes, {layer: mask})
-    if value == 0:
-        _unread_zeroed(view, view.layer(layer), x, y, num_classes, mask, scores)
+    rows = _unread_rows(view, L) if value == 0 else []
+    if h and len(rows) == h:  # every variant is rescored (a NaN output layer): the masked pass would be thrown away
+        f64 = torch.float64
+        scores = Scores(torch.zeros(h, dtype=f64), torch.zeros(h, num_classes, dtype=f64), torch.zeros(h, dtype=f64))
+    else:
+        scores = evaluate_masks(view, x, y, num_classes, {layer: mask})
+    if rows:
+        _unread_zeroed(view, L, rows, x, y, num_classes, mask, scores)
     return scores
 
 
-def _unread_zeroed(view: NetView, L: Layer, x: Tensor, y: Tensor, num_classes: int, mask: Tensor,
-                   scores: Scores) -> None:
-    """Rescore, in ``scores``, the variants zeroing a neuron whose outgoing weights (those reading it alone) hold NaN
-    or inf: its 0 output times them is still NaN, where removing it (:func:`metanet.edit.remove` zeroes them too)
-    sends nothing on. So zeroing such a neuron showed no effect, and inspect said that zeroing no neuron makes the
-    loss finite again, while removing it did. Each is scored on a copy with those weights zeroed."""
+def _unread_rows(view: NetView, L: Layer) -> list[int]:
+    """The neurons of ``L`` whose outgoing weights (those reading it alone) hold NaN or inf."""
     p = view.params()
     cons = [c for c in L.consumers if c.exclusive]  # residual stream columns stay: removing leaves them too
     if all(bool(torch.isfinite(p[c.weight]).all()) for c in cons):
-        return  # the usual case, one check per tensor
-    for j in range(L.width):
-        if all(bool(torch.isfinite(c.columns(p[c.weight].detach(), j)).all()) for c in cons):
-            continue
-        model = copy.deepcopy(view.model)  # a copy's tensors are ordinary ones, even from inference mode
-        v = NetView(model)
-        q = v.params()
-        for c in cons:
-            c.columns(q[c.weight].detach(), j).zero_()
-        s = evaluate_masks(v, x, y, num_classes, {L.index: mask[j : j + 1]})
-        scores.accuracy[j], scores.per_class[j], scores.loss[j] = s.accuracy[0], s.per_class[0], s.loss[0]
+        return []  # the usual case, one check per tensor
+    return [j for j in range(L.width)
+            if not all(bool(torch.isfinite(c.columns(p[c.weight].detach(), j)).all()) for c in cons)]
+
+
+def _unread_zeroed(view: NetView, L: Layer, rows: list[int], x: Tensor, y: Tensor, num_classes: int, mask: Tensor,
+                   scores: Scores) -> None:
+    """Rescore, in ``scores``, the variants ``rows`` zeroing a neuron whose outgoing weights hold NaN or inf (see
+    :func:`_unread_rows`): its 0 output times them is still NaN, where removing it (:func:`metanet.edit.remove`
+    zeroes them too) sends nothing on. So zeroing such a neuron showed no effect, and inspect said that zeroing no
+    neuron makes the loss finite again, while removing it did. Each is scored on a copy with those weights zeroed.
+
+    The pass up to ``L``'s outputs is the same for all of them: it runs once per chunk of examples, and only the rest
+    once per neuron (a whole pass per neuron made inspect 3x slower on a NaN output layer). The chunks, operations
+    and sums are those of :func:`evaluate_masks` on each copy, so the scores are the same bits; a batched pass of
+    all of them would read a different weight per variant (another matmul kernel, another rounding)."""
+    cons = [c for c in L.consumers if c.exclusive]
+    model = copy.deepcopy(view.model)  # a copy's tensors are ordinary ones, even from inference mode
+    v = NetView(model)
+    q = {name: t.detach() for name, t in v.params().items()}
+    at = next(i for i, st in enumerate(v._stages) if st.layer.index == L.index)
+    stage = v._stages[at]
+    # two views of the copy (its forward keeps the dtype and eval-mode handling): up to L's outputs, and from them
+    upto = copy.copy(v)
+    upto._stages, upto._head = [*v._stages[:at], _Stage(L, stage.pre, lambda h, z: z)], lambda h: h
+    rest = copy.copy(v)  # fed the masked outputs (post ignores h: L has no skip)
+    rest._stages = [_Stage(L, lambda h: h, stage.post), *v._stages[at + 1 :]]
+    correct = [torch.zeros(1, dtype=torch.long) for _ in rows]
+    loss = [torch.zeros(1, dtype=torch.float64) for _ in rows]
+    per_class = [torch.zeros(1, num_classes, dtype=torch.float64) for _ in rows]
+    bs = _batch(v, x, 1)
+    for i in range(0, len(x), bs):
+        xb, yb = x[i : i + bs], y[i : i + bs]
+        z = upto.forward(xb)[0]
+        zk = z.unsqueeze(0)
+        finite = bool(torch.isfinite(zk).all())  # once per chunk, not per neuron (it cost half the time)
+        shape = (1, 1, L.width, 1, 1) if L.conv else (1, 1, L.width)
+        for r, j in enumerate(rows):
+            # NetView.forward's masking with K = 1, op for op (the test compares it with a masked forward)
+            m = mask[j : j + 1].to(z.dtype).view(shape)
+            zm = zk * m
+            if not finite:
+                zm = torch.where(m == 0, 0, zm)
+            rest._prelude = lambda _x, zm=zm.reshape(z.shape): zm
+            kept = [c.columns(q[c.weight], j).clone() for c in cons]
+            for c in cons:
+                c.columns(q[c.weight], j).zero_()
+            logits = rest.forward(xb)[0].unsqueeze(0)
+            for c, w in zip(cons, kept):  # back as it was: the next neuron's copy zeroes only its own columns
+                c.columns(q[c.weight], j).copy_(w)
+            c_, l_, pc = _scores(logits, yb, num_classes)
+            correct[r] += c_
+            loss[r] += l_
+            per_class[r] += pc
+    counts = torch.bincount(y, minlength=num_classes).double()
+    n = len(y)
+    for r, j in enumerate(rows):
+        scores.accuracy[j], scores.per_class[j], scores.loss[j] = (
+            (correct[r].double() / n)[0], (per_class[r] / counts)[0], (loss[r] / n)[0])
