@@ -384,6 +384,14 @@ def _check_meta(store: Store, recipe: Recipe, limit: int | None, n_units: int, t
     if "recipe_sha256" in meta:
         for k, v in want.items():
             if meta.get(k) != v:
+                was = meta.get(k)
+                if k == "limit" and isinstance(was, str) and (was == "null" or was.isascii() and was.isdigit()):
+                    # "(limit: '2', now 'null')" named no value to resume with, in neither spelling
+                    was = None if was == "null" else int(was)
+                    cli = f"--limit {was}" if was is not None else "no --limit"
+                    raise ZooError(f"{store.path} holds a zoo built with a different --limit ({cli}, now "
+                                   f"{f'--limit {limit}' if limit is not None else 'no --limit'}); resume with "
+                                   f"{cli} (limit={was} in Python), or build into another --out directory")
                 what = {"recipe": "recipe name", "recipe_sha256": "recipe contents", "limit": "--limit"}[k]
                 raise ZooError(
                     f"{store.path} holds a zoo built with a different {what} ({k}: {meta.get(k)!r}, now {v!r}); "
