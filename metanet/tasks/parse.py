@@ -341,6 +341,9 @@ _SCORE_COMPARED = (
 # "between 3 and 7": whether 3 and 7 are in, the text does not say (it was read as the two classes 3 and 7).
 _NUMBER = r"(?:\d+|" + "|".join(_NUMBER_WORDS) + r")\b"
 _BETWEEN = re.compile(r"\bbetween\s+(" + _NUMBER + r")\s*(?:and|&|-)\s*(" + _NUMBER + ")")
+# "3 to 8 exclusive": which ends are out (8? 3 and 8?), the text does not say (it was read as 3 to 8, both in)
+_EXCLUSIVE = re.compile(r"\b(" + _NUMBER + r")\s*(?:to|through|thru|-)\s*(" + _NUMBER + r")\s*[,(]?\s*"
+                        r"(?:exclusive|non-?\s*inclusive|not\s+inclusive)\b")
 
 
 def _normalise(text: str) -> str:
@@ -481,6 +484,13 @@ def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
             f"{text!r}: {m.group(0).strip()!r} does not say whether {a} and {b} are in; write the range of classes, "
             f"e.g. '{base} {a} to {b}' (both in)"
         )
+    m = _EXCLUSIVE.search(blanked)
+    a, b = (_number(m.group(1)), _number(m.group(2))) if m else (0, 0)
+    if m and a < b <= len(CLASS_NAMES[base]):  # a backwards range, or one past every class, gets its error below
+        said = re.sub(r"\s*[,(]\s*", " ", m.group(0).strip())
+        ways = [f"'{base} {lo} to {hi}'" for lo, hi in ((a, b - 1), (a + 1, b - 1)) if lo < hi]  # a task: 2 classes
+        raise TaskError(f"{text!r}: {said!r} does not say which ends are left out; write the classes that are in"
+                        + (f", e.g. {' or '.join(ways)}" if ways else " (a task needs at least 2)"))
     found: list[list[int]] = []  # [start, end, lo, hi, 1 for a lower bound ("above 2") else 0]
     seen_to = 0
     for m in sorted([*_COMPARISON.finditer(blanked), *_COMPARED_AFTER.finditer(blanked)], key=lambda m: m.start()):
