@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from metanet.cli import in_path
 
@@ -25,9 +26,17 @@ def _read(args: argparse.Namespace) -> int:
 
     from metanet.cli import dumps_json
 
+    from metanet.errors import ConfigError
     from metanet.reader.predict import read
 
-    out = read(args.file, reader=args.reader, scan=False if args.no_scan else None, input_shape=args.input_shape)
+    try:
+        out = read(args.file, reader=args.reader, scan=False if args.no_scan else None, input_shape=args.input_shape)
+    except ConfigError as e:
+        if args.input_shape is None or not str(e).startswith("input_shape "):
+            raise
+        # in the CLI's spelling: "--input-shape 3x8x8 ... e.g. 1x28x28", not the Python parameter's tuples
+        said = re.sub(r"\((\d+(?:, \d+)*),?\)", lambda m: m.group(1).replace(", ", "x"), str(e))
+        raise ConfigError("--input-shape" + said[len("input_shape"):]) from None
     if args.json:
         print(dumps_json(out))
         return 0

@@ -49,5 +49,14 @@ def test_an_input_shape_the_network_cannot_read_is_one_error_line(files, capsys)
     assert main(["read", net, "--reader", ckpt, "--no-scan", "--input-shape", "3x8x8"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.splitlines() == ["metanet: error: input_shape (3, 8, 8) is not what this CNN reads: images "
-                                         "(C, H, W) of 1 channel, e.g. (1, 28, 28)"]
+    # the CLI's spelling of the shapes, which --input-shape takes back
+    assert captured.err.splitlines() == ["metanet: error: --input-shape 3x8x8 is not what this CNN reads: images "
+                                         "(C, H, W) of 1 channel, e.g. 1x28x28"]
+
+
+def test_an_input_shape_an_mlp_cannot_read_is_spelt_as_the_flag(files, capsys, tmp_path):
+    _, ckpt = files
+    net = metanet.save(build("mlp:64-8-10:relu", seed=0), tmp_path / "mlp.safetensors")
+    assert main(["read", str(net), "--reader", ckpt, "--no-scan", "--input-shape", "65"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "metanet: error: --input-shape 65 has 65 values, but the network's first layer reads 64 input features"]
