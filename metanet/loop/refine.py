@@ -296,7 +296,12 @@ def refine(
     names = [n for n, _ in net.named_parameters()]
     params = dict(net.named_parameters())
     if not params:
-        raise ArchError(f"refine needs a network with parameters; {type(net).__name__} has none")
+        from metanet.nets.spec import wrapper_problem
+
+        # a quantize_dynamic network's layers hold packed int8 weights, no parameters: "has none" named no reason
+        problem = wrapper_problem(net)
+        raise ArchError("refine needs a network with parameters; "
+                        + (f"this {type(net).__name__}: {problem}" if problem else f"{type(net).__name__} has none"))
     if method == "activity":
         layers = _layers(net)
     # the network must fit the data: else a raw RuntimeError / IndexError from the first step

@@ -172,8 +172,11 @@ _NOT_THIS_DATA_SET = re.compile(
     r"\b(?:no|not|without|except|excluding|but\s+not|other\s+than|rather\s+than|instead\s+of|unlike)\s+"
     r"(?:the\s+|any\s+)?$")
 # ... and one asked about and answered no: "classify letters of the alphabet? no: digits". The answer ends there (a
-# mark or the end follows): "cifar10 3 vs 8? no preprocessing" asks for cifar10 (it was silently mnist[3,8])
-_NOT_THIS_DATA_SET_AFTER = re.compile(r"[^.?!]{0,40}\?\s*(no|nope)\b(?=\s*(?:[^\w\s]|$))")
+# mark or the end follows): "cifar10 3 vs 8? no preprocessing" asks for cifar10 (it was silently mnist[3,8]); or the
+# data set meant follows ("letters? no digits"); "nope" is always an answer ("cifar10? nope mnist")
+_NOT_THIS_DATA_SET_AFTER = re.compile(
+    r"[^.?!]{0,40}\?\s*(nope\b|no\b(?=\s*(?:[^\w\s]|$|" + _FASHION_WORDS + "|" + _MNIST1D_WORDS
+    + r"|\bmnist\b|\bdigits?\b)))")
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
 # difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
 _NEAR_FASHION = 0.85

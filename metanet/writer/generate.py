@@ -20,7 +20,7 @@ from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskErro
 from metanet.nets import Arch, build
 from metanet.nets.arch import cnn_input_hint
 from metanet.tasks.resolve import task_input_shape, task_name
-from metanet.verify import Report, verify, verify_stacked
+from metanet.verify import NO_PREDICTION, Report, predicted, verify, verify_stacked
 from metanet._state import forked_rng, metanet_defaults
 from metanet.writer.model import integer as _integer
 
@@ -463,10 +463,15 @@ def _warn_if_constant(model: nn.Module, task, name: str, chosen: int) -> None:
     pred = torch.empty(0, dtype=torch.long)
     with torch.no_grad():
         for i in range(0, len(x), 4096):  # as verify: in chunks; the generated networks are float32
-            pred = torch.cat([pred, model(x[i : i + 4096].to(torch.float32)).argmax(1)]).unique()
+            # as verify counts it: a row of NaN/inf logits predicts nothing (argmax called it class 0)
+            pred = torch.cat([pred, predicted(model(x[i : i + 4096].to(torch.float32)))]).unique()
             if len(pred) > 1:
                 return
-    if len(pred) == 1:
+    if len(pred) == 1 and int(pred) == NO_PREDICTION:
+        warnings.warn(f"generate: the chosen network (candidate {chosen}) for task {name!r} outputs NaN or infinite "
+                      "logits on every validation example: it predicts nothing (accuracy 0); give more examples "
+                      "(shots), another architecture or seed", UserWarning, stacklevel=user_stacklevel())
+    elif len(pred) == 1:
         warnings.warn(f"generate: the chosen network (candidate {chosen}) for task {name!r} predicts class "
                       f"{int(pred)} on every validation example: a constant classifier; give more examples "
                       "(shots), another architecture or seed", UserWarning, stacklevel=user_stacklevel())
