@@ -313,7 +313,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         size and class count, or its labelled probes cannot run the network -- a plain ``nn.Sequential`` CNN --,
         so task and accuracy are guesses; None for a reader without labelled probes, and for a 1-channel CNN
         whose image size is unknown), ``input_size_unknown`` (only then: why its reading rests on 28x28 images),
-        ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran),
+        ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran -- the shipped scan head was fitted
+        on 28x28-input networks only and reads clean trained digits (8x8) MLPs as backdoored, 0.5-0.99, so for
+        other input sizes use ``trigger_scan["reader_only"]`` or ``scan=False``; metanet/checkpoints/README.md),
         ``trigger_scan`` (None, or the scan's features and ``reader_only``: the weights-only probability),
         ``trigger_scan_skipped`` (only when the scan was to run by default but cannot run on this network: why --
         e.g. an input size or class count none of the reader's probe images has, or a 3-channel CNN),
