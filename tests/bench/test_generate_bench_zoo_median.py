@@ -3,26 +3,14 @@ statistics compute (the mean of the two middle values of an even count), not tor
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from bench_helpers import load_bench
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_generate_median", ROOT / "bench" / "generate.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_generate_median"] = mod
-    try:
-        spec.loader.exec_module(mod)
-        yield mod
-    finally:
-        sys.modules.pop("bench_generate_median", None)
+@pytest.fixture
+def bench(monkeypatch):
+    return load_bench("generate", monkeypatch, prefix="bench_median")
 
 
 def test_zoo_median_test_accuracy_is_numpys_median(bench, tiny_zoo):

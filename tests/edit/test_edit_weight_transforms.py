@@ -46,6 +46,8 @@ def test_reconstruct_trigger_takes_a_freshly_pruned_or_weight_normed_network(kin
             prune.l1_unstructured(net.layers[0], "weight", 0.5)
         else:
             nn.utils.weight_norm(net.layers[0])
+    before = {k: v.clone() for k, v in net.state_dict().items()}
     trigger, info = edit.reconstruct_trigger(net, torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(0)),
                                              10, steps=2)
-    assert isinstance(info, dict)
+    assert len(info["mask_l1"]) == 10 and (trigger is None) == (not info["found"])  # a search of every class ran
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())  # on a copy: the network is untouched

@@ -13,7 +13,6 @@ import torch
 import metanet
 from metanet.cli import main
 from metanet.nets import build
-from metanet.writer import Writer
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def _main(argv: list[str]) -> int:
         return main(argv)
 
 
-def test_refine_and_improve_give_the_callers_thread_count_back(tmp_path, two_threads):
+def test_refine_and_improve_give_the_callers_thread_count_back(tmp_path, two_threads, tiny_writer):
     # each set torch.set_num_threads(--threads) and left it: a program with 2 threads ran on 1 after the first call
     path = metanet.save(build("mlp:64-8-10:relu", seed=0), tmp_path / "net.safetensors")
     assert _main(["refine", str(path), "--task", "digits", "--steps", "1", "--population", "2"]) == 0
@@ -37,7 +36,7 @@ def test_refine_and_improve_give_the_callers_thread_count_back(tmp_path, two_thr
     assert _main(["refine", str(path), "--task", "digits", "--steps", "1", "--population", "2",
                   "--threads", "3"]) == 0
     assert torch.get_num_threads() == 2
-    writer = Writer(hidden=8, message=4).save(tmp_path / "writer.safetensors")  # tiny: not the shipped one's load
+    writer = tiny_writer.save(tmp_path / "writer.safetensors")  # tiny: not the shipped one's load
     assert _main(["improve", "digits", "--writer", str(writer), "--rounds", "0", "--candidates", "2",
                   "--threads", "1"]) == 0
     assert torch.get_num_threads() == 2

@@ -11,7 +11,6 @@ import torch
 
 from metanet.loop import evaluate, split_examples
 from metanet.loop.select import SELECTIONS
-from metanet.writer import Writer
 
 ARCH = "mlp:4-8-3:relu"
 
@@ -36,13 +35,11 @@ def _blobs() -> list:
     return [split_examples(x, y, ARCH, shots=5, val=5, test=5, seed=0, name="blobs")]
 
 
-def test_evaluate_returns_the_keys_its_docstring_names():
-    torch.manual_seed(0)
-    writer = Writer(hidden=8, message=4)
+def test_evaluate_returns_the_keys_its_docstring_names(tiny_writer):
     tasks = _blobs()
     documented = _documented(evaluate.__doc__)
     for compare in (False, True):
-        ev = evaluate(writer, tasks, candidates=2, seed=0, folds=2, compare=compare)
+        ev = evaluate(tiny_writer, tasks, candidates=2, seed=0, folds=2, compare=compare)
         (row,) = ev["tasks"]
         assert {"selection", "tasks"} <= set(ev) and {"task", "chosen"} <= set(row)
         seen = {_as_documented(k) for k in (*ev, *row)}
