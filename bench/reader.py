@@ -38,7 +38,8 @@ mean |predicted - verified test accuracy| and the networks for which no fitting 
 skips it).
 
 A reader with a fitted trigger scan (``metanet.reader.scan``) also gets ``reader_scan_*`` figures (its backdoor
-probability as ``metanet.read`` gives it: weights and Neural Cleanse on the network), ``scan_only_*`` (the scan's
+probability as ``metanet.read(..., scan=True)`` gives it: weights and Neural Cleanse on the network; by default
+``read`` scans only input sizes the head was fitted on), ``scan_only_*`` (the scan's
 smallest mask alone) and ``scan_networks_per_minute``, on the same test checkpoints.
 """
 

@@ -147,6 +147,7 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
         raise CheckpointError(f"{path}: its config is not a valid {cls.__name__} ({e})") from None
     except errors as e:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
+    want = _without_optional(cls, want, shapes)
     if want != shapes:
         diff = sorted(k for k in set(want) | set(shapes) if want.get(k) != shapes.get(k))
         # the config has every key, but the layers differ: a file of another metanet version (a writer shipped
@@ -199,6 +200,14 @@ def _meta_shapes(cls: type, config: dict, held: int, mismatch: str) -> dict[str,
     except _TooLarge:
         raise CheckpointError(f"{mismatch}: building that {cls.__name__} makes far more tensors than the file's "
                               f"{held:,} (a corrupt or crafted file); give a checkpoint metanet wrote") from None
+
+
+def _without_optional(cls: type, want: dict[str, tuple[int, ...]], held: dict[str, tuple[int, ...]]
+                      ) -> dict[str, tuple[int, ...]]:
+    """``want`` without the tensors ``cls`` may find missing in a file (``cls.OPTIONAL_STATE``: added after files
+    were written; its ``load_state_dict`` fills them in) that ``held`` (the file's) lacks."""
+    optional = set(getattr(cls, "OPTIONAL_STATE", ()))
+    return {k: v for k, v in want.items() if k in held or k not in optional}
 
 
 def _checked_path(path: object, kind: str) -> Path:
@@ -341,8 +350,8 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
         # model are an error here, not an allocation of gigabytes
         mismatch = (f"{path}: the {attr!r} weights of this Lightning checkpoint do not match {cls.__name__} built "
                     "from its hyperparameters")
-        want = _meta_shapes(cls, config, len(state), mismatch)
         got = {k: tuple(v.shape) for k, v in state.items()}
+        want = _without_optional(cls, _meta_shapes(cls, config, len(state), mismatch), got)
         if want != got:
             diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
             # the words of load_module's: a .ckpt of another metanet version said only "missing, unexpected or of

@@ -461,13 +461,32 @@ class Reader(nn.Module):
         if scan_steps:
             # the trigger scan's head (metanet.reader.scan): fitted, not trained, after everything above, so buffers
             # (no random initialisation: the rest of the reader trains identically with or without it)
-            from metanet.reader.scan import SCAN_FEATURES
+            from metanet.reader.scan import SCAN_FEATURES, SCAN_INPUT_SLOTS
 
             nf = len(SCAN_FEATURES)
             self.register_buffer("scan_norm", torch.tensor([[0.0, 1.0]]).repeat(nf, 1))
             self.register_buffer("scan_coef", torch.zeros(2 + 2 * nf))
             self.register_buffer("scan_bias", torch.zeros(()))
             self.register_buffer("scan_fitted", torch.zeros((), dtype=torch.bool))
+            # the input sizes of the networks fit_scan fitted the head on (sorted, 0 = empty slot): read() scans by
+            # default only those; a file without it is taken as fitted on 784 (_load_from_state_dict)
+            self.register_buffer("scan_inputs", torch.zeros(SCAN_INPUT_SLOTS, dtype=torch.long))
+
+    #: state-dict keys a file may lack (written before they existed): _load_from_state_dict fills them in
+    OPTIONAL_STATE = ("scan_inputs",)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        # readers saved before the scan head recorded its input sizes: the only documented scan recipe
+        # (zoo/backdoor-mlp.yaml) and the shipped reader fitted it on 28x28 images, 784 inputs (every load path,
+        # Reader.load, .ckpt and a Lightning resume, comes through here with strict=True)
+        key = prefix + "scan_inputs"
+        if self.scan_steps and key not in state_dict and prefix + "scan_fitted" in state_dict:
+            from metanet.reader.scan import LEGACY_SCAN_INPUTS
+
+            legacy = torch.zeros_like(self.scan_inputs)
+            legacy[:len(LEGACY_SCAN_INPUTS)] = torch.tensor(LEGACY_SCAN_INPUTS)
+            state_dict[key] = legacy
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # --- normalisation ---------------------------------------------------------------------------------
     def _edge_slot(self, layer: Tensor, kind: Tensor) -> Tensor:

@@ -127,7 +127,10 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
         raise GraphError(f"this reader has no fitted trigger scan (metanet.reader.scan); {why}read with scan=False")
     p_reader = float(torch.sigmoid(out["backdoor"][0]))
     p_backdoor, scan_info, skipped = p_reader, None, None
-    if fitted and scan is not False:
+    # by default, not on an input size the scan head was not fitted on (skipped says why)
+    if fitted and scan is None:
+        skipped = _unfitted_size(reader, graph, image_size)
+    if fitted and scan is not False and not skipped:
         from metanet.reader.scan import SCAN_FEATURES, scan_features, scan_problem, scanned_backdoor
 
         f = scan_features(reader, graph, out["task"], image_size=image_size)
@@ -208,6 +211,28 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
         reading["out_of_range"] = why
         warnings.warn(f"metanet.read: {why}", UserWarning, stacklevel=user_stacklevel())
     return reading
+
+
+def _unfitted_size(reader: Reader, graph: Any, image_size: tuple[int, int] | None) -> str | None:
+    """Why the default read skips the trigger scan of a network whose input size the scan head was not fitted on, or
+    None (a size it was fitted on, no size recorded, or a network the scan cannot run: scan_problem says why). The
+    head weighs the scan's features as they came out on the networks it was fitted on: the shipped one, fitted on
+    784-input networks, read 15 of 15 clean trained digits (64-input) MLPs as backdoored at 0.51-0.99."""
+    from metanet.graph import layout
+    from metanet.reader.scan import _CNN_HW, _input_size, scan_inputs, scan_problem
+
+    sizes = scan_inputs(reader)
+    arch = graph.arch
+    lay = layout(arch[0] if isinstance(arch, (list, tuple)) else arch)
+    hw = image_size or _CNN_HW
+    n = _input_size(lay, hw)
+    if not sizes or n in sizes or scan_problem(reader, graph, image_size) is not None:
+        return None
+    cnn = lay.spec.get("family") == "cnn"
+    what = f"{n} ({lay.sizes[0]}x{hw[0]}x{hw[1]} images)" if cnn else str(n)
+    return (f"the trigger scan's head was fitted on networks of {' or '.join(map(str, sizes))} inputs and this "
+            f"network has {what}, for which its evidence is not calibrated, so backdoor is the weights-only head's "
+            "(read(..., scan=True) runs the scan anyway)")
 
 
 def _unknown_input_size(reader: Reader, lay: Any, out: dict[str, Any], image_size: tuple[int, int] | None,
@@ -298,9 +323,11 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         scan: run the reader's trigger scan (:mod:`metanet.reader.scan`: Neural Cleanse on the network, several
             CPU-seconds for a small MLP -- about 7 for a 784-32-10 one with the shipped reader's 300 steps -- where
             the weights-only reading takes a fraction of a second) and combine it with the weights-only backdoor
-            head. Default: when the reader has a fitted scan head (the shipped one has) and the scan can run the
-            network (else ``trigger_scan_skipped`` says why). ``True``: a GraphError where it cannot. ``False``:
-            skip it.
+            head. Default: when the reader has a fitted scan head (the shipped one has), the scan can run the
+            network and the head was fitted on networks of its input size (a CNN's: channels x H x W of the images it
+            is scanned on; the shipped head: 784, 28x28 images; a reader saved before heads recorded their sizes
+            counts as fitted on 784), else ``trigger_scan_skipped`` says why. ``True``: the scan on any input size,
+            a GraphError where it cannot run. ``False``: skip it.
         input_shape: the shape of one input, channels first (e.g. ``(1, 8, 8)``), for a CNN: its global average
             pooling runs it on images of any size, so its weights do not say which it reads. Default: the size of
             the task :func:`metanet.generate`'s result or the file's metadata records (its base data set's); without
@@ -313,12 +340,13 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         size and class count, or its labelled probes cannot run the network -- a plain ``nn.Sequential`` CNN --,
         so task and accuracy are guesses; None for a reader without labelled probes, and for a 1-channel CNN
         whose image size is unknown), ``input_size_unknown`` (only then: why its reading rests on 28x28 images),
-        ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran -- the shipped scan head was fitted
-        on 28x28-input networks only and reads clean trained digits (8x8) MLPs as backdoored, 0.5-0.99, so for
-        other input sizes use ``trigger_scan["reader_only"]`` or ``scan=False``; metanet/checkpoints/README.md),
+        ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran -- by default only on input sizes
+        its head was fitted on: the shipped head, fitted on 28x28-input networks, read clean trained digits (8x8)
+        MLPs as backdoored, 0.5-0.99, with ``scan=True``; metanet/checkpoints/README.md),
         ``trigger_scan`` (None, or the scan's features and ``reader_only``: the weights-only probability),
-        ``trigger_scan_skipped`` (only when the scan was to run by default but cannot run on this network: why --
-        e.g. an input size or class count none of the reader's probe images has, or a 3-channel CNN),
+        ``trigger_scan_skipped`` (only when the scan was to run by default but does not run on this network: why --
+        e.g. an input size or class count none of the reader's probe images has, a 3-channel CNN, or an input size
+        the scan head was not fitted on),
         ``hyperparameters`` (``lr``, ``epoch``,
         ``optimizer``, ``activation``), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``
         -- ``dead``, ``polysemantic`` or ``selective`` -- with ``class`` for selective neurons and

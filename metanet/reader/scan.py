@@ -26,6 +26,12 @@ included as clean: an untrained network flips to any class with a small mask, so
 proportion to how far above chance the reader reads the network (without the products, the head fitted on trained
 networks alone flagged untrained ones as backdoored). A network the scan cannot run on (no probe view of its input
 size and class count) gets standardised features 0, i.e. the reader's evidence alone.
+
+The head weighs the features as they came out on the input sizes it was fitted on (a 64-input digits network's
+smallest mask is much lighter than a 784-input one's): :func:`fit_scan` records those sizes in the reader's
+``scan_inputs`` buffer (:func:`scan_inputs`), and :func:`metanet.read` scans by default only networks of them. A
+reader saved before the record existed is taken to have been fitted on 784 inputs (28x28 images: the shipped one
+and the documented recipe, zoo/backdoor-mlp.yaml).
 """
 
 from __future__ import annotations
@@ -38,11 +44,29 @@ from torch import Tensor
 
 from metanet.errors import ConfigError, GraphError, whole_number
 
-__all__ = ["SCAN_FEATURES", "scan_features", "scan_problem", "scan_graphs", "scanned_backdoor", "fit_scan"]
+__all__ = ["SCAN_FEATURES", "scan_features", "scan_problem", "scan_graphs", "scanned_backdoor", "fit_scan",
+           "scan_inputs"]
 
 #: the per-network features of the trigger scan (see the module docstring)
 SCAN_FEATURES = ("min_log_l1", "anomaly", "log_gap", "concentration")
 _CNN_HW = (28, 28)  # the images CNNs are scanned on unless told their size (the reader's default)
+#: how many distinct input sizes a reader's scan head records (its ``scan_inputs`` buffer)
+SCAN_INPUT_SLOTS = 8
+#: the input sizes a reader saved before ``scan_inputs`` existed is taken to have been fitted on: the shipped reader
+#: and the only documented scan recipe (zoo/backdoor-mlp.yaml) fitted it on 28x28-input networks
+LEGACY_SCAN_INPUTS = (784,)
+
+
+def _input_size(lay: Any, hw: tuple[int, int]) -> int:
+    """The input size the scan runs a network of layout ``lay`` on: a CNN's channels x H x W at ``hw``."""
+    return lay.sizes[0] * hw[0] * hw[1] if lay.spec.get("family") == "cnn" else lay.sizes[0]
+
+
+def scan_inputs(reader: Any) -> list[int]:
+    """The input sizes the reader's scan head was fitted on (by :func:`fit_scan`; ascending). Empty: none recorded
+    (a head fitted by hand), which :func:`metanet.read` scans on any network the scan can run."""
+    rec = getattr(reader, "scan_inputs", None)
+    return [] if rec is None else [int(n) for n in rec.tolist() if n]
 
 
 def _features(l1: Tensor, masks: Tensor) -> Tensor:
@@ -244,6 +268,17 @@ def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float 
     if min(float(labels.sum()), len(keep) - float(labels.sum())) < 2:
         raise GraphError(f"fit_scan needs at least two networks of each label; got {len(keep)} with "
                          f"{int(labels.sum())} backdoored")
+    # the input sizes the scan runs on here (CNNs at 28x28, as scan_graphs runs them): read() scans only those by
+    # default, the head's evidence is not calibrated for others (before the scan: a refusal costs no scan)
+    from metanet.graph import layout
+
+    views = reader._task_views()
+    lays = [layout(g.arch[0] if isinstance(g.arch, (list, tuple)) else g.arch) for g in keep]
+    sizes = sorted({_input_size(lay, _CNN_HW) for lay in lays
+                    if _scannable(lay, views)[0] is not None})
+    if len(sizes) > SCAN_INPUT_SLOTS:
+        raise GraphError(f"fit_scan records at most {SCAN_INPUT_SLOTS} input sizes of the networks it fits on; these "
+                         f"have {len(sizes)} ({', '.join(map(str, sizes))}): fit one scan head per group of sizes")
     out, f = scan_graphs(reader, keep, batch_size)
     mean = f.nanmean(0).nan_to_num(0.0)
     std = ((f - mean).pow(2).nanmean(0).sqrt()).nan_to_num(1.0).clamp(min=1e-6)
@@ -255,5 +290,8 @@ def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float 
         reader.scan_coef.copy_(torch.as_tensor(lr.coef_[0], dtype=torch.float32))
         reader.scan_bias.fill_(float(lr.intercept_[0]))
         reader.scan_fitted.fill_(True)
+        reader.scan_inputs.zero_()
+        reader.scan_inputs[:len(sizes)] = torch.tensor(sizes, dtype=torch.long)
     return {"coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0]), "features": list(SCAN_FEATURES),
-            "mean": mean.tolist(), "std": std.tolist(), "networks": len(keep), "backdoored": int(labels.sum())}
+            "mean": mean.tolist(), "std": std.tolist(), "networks": len(keep), "backdoored": int(labels.sum()),
+            "inputs": sizes}

@@ -108,7 +108,7 @@ def test_the_scan_head_changes_nothing_else():
     torch.manual_seed(0)
     b = Reader(tasks=["digits"], hidden=8, layers=1, scan_steps=50)
     sa, sb = a.state_dict(), b.state_dict()
-    assert set(sb) - set(sa) == {"scan_norm", "scan_coef", "scan_bias", "scan_fitted"}
+    assert set(sb) - set(sa) == {"scan_norm", "scan_coef", "scan_bias", "scan_fitted", "scan_inputs"}
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert "scan_steps" not in a.config and b.config["scan_steps"] == 50
     torch.manual_seed(0)
