@@ -334,12 +334,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit:
             # --help, --version and usage errors leave through argparse's exit: their text is flushed here, so a
             # reader that closed the pipe is handled below, not an "Exception ignored ... BrokenPipeError" at exit
-            _flush_stdout()
+            _flush_output()
             raise
-        _flush_stdout()  # what the command printed (`metanet train` too)
+        _flush_output()  # what the command printed (`metanet train` too)
         return _event_thread_failures(code, debug="--debug" in leading)
     except BrokenPipeError:
-        if "--debug" in leading or not _stdout_closed():
+        if "--debug" in leading or not (_stdout_closed() or _stdout_closed(sys.stderr)):
             raise
         # `metanet ... | head -1`: stop quietly, like other command-line tools (exit code 128 + SIGPIPE)
         _discard_output()
@@ -387,9 +387,13 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _flush_stdout() -> None:
-    if sys.stdout is not None:  # None: started with stdout closed (`>&-`); print() writes nothing then
-        sys.stdout.flush()
+def _flush_output() -> None:
+    """Flush stdout and stderr here, where main() turns a reader that has gone into exit code 141: argparse drops
+    what it cannot write (a usage message into `metanet 2>&1 | head`), but it stayed buffered, and Python's own flush
+    at exit failed ("Exception ignored ... BrokenPipeError", exit code 120)."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None: started with it closed (`>&-`); print() writes nothing then
+            stream.flush()
 
 
 def _discard_output() -> None:

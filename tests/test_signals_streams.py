@@ -156,10 +156,22 @@ def _into_closed_pipe(args: list[str], cwd: Path, stderr_too: bool = False) -> t
     return p.returncode, (p.stderr or b"").decode()
 
 
-@pytest.mark.parametrize("args", [["--help"], []], ids=["help", "no-command"])
-def test_help_into_a_closed_pipe_stops_quietly(args, tmp_path):
+def test_help_into_a_closed_pipe_stops_quietly(tmp_path):
     # argparse's text stayed in stdout's buffer: "Exception ignored ... BrokenPipeError" at exit, exit code 120
-    assert _into_closed_pipe(args, tmp_path) == (141, "")
+    assert _into_closed_pipe(["--help"], tmp_path) == (141, "")
+
+
+def test_no_command_is_a_usage_error_on_stderr_whatever_stdout_is(tmp_path):
+    # no command is a usage error: its help goes to stderr (as `metanet zoo` alone), nothing to a closed stdout
+    code, err = _into_closed_pipe([], tmp_path)
+    assert code == 2 and err.startswith("usage: metanet")
+
+
+@pytest.mark.parametrize("args", [[], ["zoo"], ["verify", "--no-such-flag"]], ids=["no-command", "zoo", "bad-flag"])
+def test_a_usage_message_into_a_closed_pipe_stops_quietly(args, tmp_path):
+    # `metanet 2>&1 | head`: argparse drops the text it cannot write, but it stayed buffered and Python's flush at
+    # exit failed ("Exception ignored ... BrokenPipeError", exit code 120)
+    assert _into_closed_pipe(args, tmp_path, stderr_too=True) == (141, "")
 
 
 def test_an_error_line_into_a_closed_pipe_stops_quietly(tmp_path):
