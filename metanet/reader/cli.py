@@ -30,7 +30,8 @@ def _read(args: argparse.Namespace) -> int:
     from metanet.reader.predict import read
 
     try:
-        out = read(args.file, reader=args.reader, scan=False if args.no_scan else None, input_shape=args.input_shape)
+        out = read(args.file, reader=args.reader, scan=False if args.no_scan else True if args.scan else None,
+                   input_shape=args.input_shape)
     except ConfigError as e:
         if args.input_shape is None or not str(e).startswith("input_shape "):
             raise
@@ -63,7 +64,7 @@ def _read(args: argparse.Namespace) -> int:
     how = (f"with the trigger scan; weights alone {scan['reader_only']:.3f}, smallest flipping mask "
            f"{math.exp(scan['min_log_l1']):.1f} inputs") if scan else "weights only"
     if out.get("trigger_scan_skipped"):  # the scan was to run (no --no-scan): say why it did not
-        how += f"; {out['trigger_scan_skipped']}"
+        how += f"; {out['trigger_scan_skipped'].replace('read(..., scan=True)', '--scan')}"  # the CLI's spelling
     print(f"  backdoor   {out['backdoor']:.3f} (probability, {how})")
     print(f"  trained    lr~{hp['lr']:.2g}, epoch~{hp['epoch']:.1f}, optimizer {hp['optimizer']}, "
           f"activation {hp['activation']}")
@@ -87,6 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the shape of one input, channels first, e.g. 1x8x8: a CNN's weights do not say which image "
                         "size it reads (without it: the size of the task the file records, else 28x28)")
     p.add_argument("--json", action="store_true", help="print the full prediction dict as JSON")
-    p.add_argument("--no-scan", action="store_true", help="skip the trigger scan (Neural Cleanse on the network): "
-                   "backdoor from the weights-only head")
+    scan = p.add_mutually_exclusive_group()
+    scan.add_argument("--no-scan", action="store_true", help="skip the trigger scan (Neural Cleanse on the network): "
+                      "backdoor from the weights-only head")
+    scan.add_argument("--scan", action="store_true", help="run the trigger scan also on an input size its head was "
+                      "not fitted on (by default it runs only on those), an error where it cannot run")
     p.set_defaults(run=_read)

@@ -5,6 +5,8 @@ existed load as fitted on 784 inputs, by every load path."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from safetensors import safe_open
@@ -172,3 +174,18 @@ def test_the_cli_prints_the_skip_reason(tmp_path, scan_reader, capsys):
     line = next(s for s in capsys.readouterr().out.splitlines() if s.strip().startswith("backdoor"))
     assert "(probability, weights only; the trigger scan's head was fitted on networks of 64 inputs and this " \
            "network has 784" in line
+    assert line.endswith("(--scan runs the scan anyway))")  # the flag, not the Python call
+
+
+def test_cli_scan_runs_the_scan_on_a_size_its_head_was_not_fitted_on(tmp_path, scan_reader, capsys):
+    from metanet.cli import main
+
+    net = tmp_path / "net.safetensors"
+    metanet.save(build("mlp:784-8-10:relu", seed=0), net)
+    reader = _fitted(scan_reader, [64]).save(tmp_path / "r.safetensors")
+    assert main(["read", str(net), "--reader", str(reader), "--scan", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["trigger_scan"] is not None and "trigger_scan_skipped" not in out
+    with pytest.raises(SystemExit) as e:  # one or the other
+        main(["read", str(net), "--reader", str(reader), "--scan", "--no-scan"])
+    assert e.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
