@@ -177,6 +177,11 @@ _NOT_THIS_DATA_SET = re.compile(
 _NOT_THIS_DATA_SET_AFTER = re.compile(
     r"[^.?!]{0,40}\?\s*(nope\b|no\b(?=\s*(?:[^\w\s]|$|" + _FASHION_WORDS + "|" + _MNIST1D_WORDS
     + r"|\bmnist\b|\bdigits?\b)))")
+# ... and a known one asked about and answered no, the answer naming another: "mnist? no, fashion-mnist 3 vs 8" is
+# fashion-mnist[3,8] (the "no" excluded 3 and 8 and the question's data set stayed)
+_ANSWERED_NO = re.compile(r"\?\s*(nope|no)\b")
+_KNOWN_WORDS = "|".join(f"(?:{w})" for w in (_FASHION_WORDS, _MNIST1D_WORDS, _DIGITS_WORDS, _MNIST_WORDS))
+_ANSWER = re.compile(r"\W*(?=" + _KNOWN_WORDS + r")[^.?!]*")  # the answer starts with a data set's name
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
 # difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
 _NEAR_FASHION = 0.85
@@ -379,6 +384,29 @@ def _take_transforms(s: str) -> tuple[str, list[str], list[str]]:
                 s = s[: m.start(1)] + " " * (m.end(1) - m.start(1)) + s[m.end(1):]
     found.sort()
     return s, [t for _, t in found], unseeded
+
+
+def _data_set_named(s: str) -> str | None:
+    """The data set whose words ``s`` has, in the order :func:`text_to_spec` picks it, or None."""
+    for base, words in (("fashion-mnist", _FASHION_WORDS), ("mnist1d", _MNIST1D_WORDS), ("digits", _DIGITS_WORDS),
+                        ("mnist", _MNIST_WORDS)):
+        if re.search(words, s):
+            return base
+    return None
+
+
+def _answered_with_another(s: str) -> str:
+    """``s`` with a known data set asked about and answered no by naming another ("mnist? no, fashion-mnist 3 vs 8")
+    blanked: the question's data set words and the "no". A class list answered no ("mnist 3 vs 8? no, 4 and 9") or
+    the same data set again ("digits? no, handwritten digits") is left as it was."""
+    for m in _ANSWERED_NO.finditer(s):
+        answer = _ANSWER.match(s, m.end())
+        start = max(s.rfind(c, 0, m.start()) for c in ".?!") + 1  # the question is the sentence the "?" ends
+        asked = s[start: m.start()]
+        if answer and (base := _data_set_named(asked)) and _data_set_named(answer.group(0)) not in (None, base):
+            asked = re.sub(_KNOWN_WORDS, lambda w: " " * len(w.group(0)), asked)
+            s = s[:start] + asked + s[m.start(): m.start(1)] + " " * len(m.group(1)) + s[m.end(1):]
+    return s
 
 
 def _asked_for(pattern: re.Pattern, s: str) -> str | None:
@@ -691,6 +719,7 @@ def text_to_spec(text: str) -> str:
             f"unknown data set {word!r} in {text!r}{hint}; available: {', '.join(BASE_NAMES)}; "
             f"parse() understands {UNDERSTOOD}"
         )
+    s = _answered_with_another(s)
     if not re.search(_FASHION_WORDS, s) and (typo := _misspelt_fashion(s)):
         raise TaskError(
             f"unknown data set word {typo!r} in {text!r} (did you mean fashion-mnist?); available: "
