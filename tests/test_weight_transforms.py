@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 import torch
-import torch.nn.utils.prune as prune
+from nets_helpers import transformed_mlp
 from torch import nn
 
 import metanet
@@ -58,13 +58,7 @@ def test_refine_takes_a_freshly_pruned_or_weight_normed_network(kind):
     """refine died on torch's raw RuntimeError 'Only Tensors created explicitly by the user (graph leaves) support
     the deepcopy protocol': prune / weight_norm leave the weight they computed (with grad) in an attribute. The
     refined copy keeps the transform: a pruned weight stays zero where its mask is."""
-    net = build("mlp:64-12-10:relu", seed=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # the hook-based weight_norm is deprecated
-        if kind == "prune":
-            prune.l1_unstructured(net.layers[0], "weight", 0.5)
-        else:
-            nn.utils.weight_norm(net.layers[0])
+    net = transformed_mlp(kind)
     before = {k: v.clone() for k, v in net.state_dict().items()}
     out = metanet.refine(net, "digits", steps=2, population=2).model
     assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())  # the caller's network is left alone

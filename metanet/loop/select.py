@@ -114,19 +114,20 @@ def fold_ids(y: Tensor, num_classes: int, folds: int, seed: int = 0) -> Tensor:
         bad = int(y.min()) if int(y.min()) < 0 else int(y.max())
         raise TaskError(f"labels must be integers in 0..{num_classes - 1}, got {bad}")
     counts = torch.bincount(y, minlength=num_classes)
-    small = [c for c in range(num_classes) if counts[c] < 2]
-    if small:
+    small = torch.nonzero(counts < 2).flatten()
+    if len(small):
+        c = int(small[0])
         raise TaskError(f"cross-fitting needs >= 2 labelled examples of every class (one to write from, one to "
-                        f"score); class {small[0]} has {int(counts[small[0]])}")
+                        f"score); class {c} has {int(counts[c])}")
     # any integer seed, as the writer takes them (torch wraps a negative one itself; 2**70 overflowed)
     g = torch.Generator().manual_seed(check_seed(seed) % 2**64)
+    # each class's rows, ascending, from one stable sort (a scan of y per class was quadratic in the classes); its
+    # seeded shuffle as before, one randperm per class in class order, so the folds are the same draws
+    order = torch.argsort(y, stable=True)
+    starts = torch.cumsum(counts, 0) - counts
+    shuffled = torch.cat([torch.randperm(n, generator=g) + s for n, s in zip(counts.tolist(), starts.tolist())])
     out = torch.empty(len(y), dtype=torch.long)
-    offset = 0
-    for c in range(num_classes):
-        idx = torch.nonzero(y == c).flatten()
-        idx = idx[torch.randperm(len(idx), generator=g)]
-        out[idx] = (torch.arange(len(idx)) + offset) % folds
-        offset += len(idx)
+    out[order[shuffled]] = torch.arange(len(y)) % folds  # dealt in turn, continuing from class to class
     return out
 
 

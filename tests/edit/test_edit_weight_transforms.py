@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 import torch
-import torch.nn.utils.prune as prune
+from nets_helpers import transformed_mlp
 from torch import nn
 
 from metanet import edit
@@ -39,13 +39,7 @@ def test_edits_of_a_dynamically_quantized_family_network_name_the_quantization(a
 def test_reconstruct_trigger_takes_a_freshly_pruned_or_weight_normed_network(kind):
     """A raw RuntimeError from copy.deepcopy ('Only Tensors created explicitly by the user (graph leaves)
     support the deepcopy protocol'): the transform leaves the weight it computed in a plain attribute."""
-    net = build("mlp:64-12-10:relu", seed=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # the hook-based weight_norm is deprecated
-        if kind == "prune":
-            prune.l1_unstructured(net.layers[0], "weight", 0.5)
-        else:
-            nn.utils.weight_norm(net.layers[0])
+    net = transformed_mlp(kind)
     before = {k: v.clone() for k, v in net.state_dict().items()}
     trigger, info = edit.reconstruct_trigger(net, torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(0)),
                                              10, steps=2)

@@ -1,5 +1,6 @@
 """Helpers of the loop tests (imported by name: pytest puts this folder on sys.path): the architecture of the digits
-loop tasks, seeds that are no integer, and a fresh tiny writer whose candidates differ."""
+loop tasks, seeds that are no integer, a fresh tiny writer whose candidates differ, networks' parameters stacked as
+the loop's K candidates, and a returned key as docstrings name it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from metanet.loop.select import SELECTIONS
+
 if TYPE_CHECKING:
+    from torch import Tensor, nn
+
     from metanet.writer import Writer
 
 ARCH = "mlp:64-16-10:relu"
@@ -24,3 +29,17 @@ def make_diverse_writer() -> Writer:
 
     torch.manual_seed(0)
     return Writer(hidden=8, message=4, start_mix=1.0)
+
+
+def stack_params(nets: list[nn.Module]) -> dict[str, Tensor]:
+    """The networks' parameters stacked as the loop holds K candidates: ``name -> (K, *shape)``, detached."""
+    return {k: torch.stack([dict(n.named_parameters())[k].detach() for n in nets]) for k, _ in
+            nets[0].named_parameters()}
+
+
+def as_documented(key: str) -> str:
+    """``key`` as the docstrings name it: ``chosen_val`` / ``chosen_crossfit`` -> ``chosen_<selection>``."""
+    for sel in SELECTIONS:
+        if key.endswith(f"_{sel}"):
+            return key[: -len(sel)] + "<selection>"
+    return key

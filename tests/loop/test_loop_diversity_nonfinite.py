@@ -6,14 +6,10 @@ from __future__ import annotations
 import math
 
 import torch
+from loop_helpers import stack_params as _stacked
 
 from metanet.loop.core import diversity
 from metanet.nets import build
-
-
-def _stacked(nets):
-    return {k: torch.stack([dict(n.named_parameters())[k].detach() for n in nets]) for k, _ in
-            nets[0].named_parameters()}
 
 
 def test_two_nan_candidates_do_not_agree(small):

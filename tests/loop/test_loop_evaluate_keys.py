@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import torch
+from loop_helpers import as_documented as _as_documented
 
 from metanet.loop import evaluate, split_examples
 from metanet.loop.select import SELECTIONS
@@ -19,13 +20,6 @@ def _documented(doc: str) -> set[str]:
     """The ``name`` / ``name_<selection>`` tokens of the docstring's paragraph that starts with "Returns"."""
     text = doc[doc.index("Returns"):]
     return {t for t in re.findall(r"``([^`]+)``", text) if re.fullmatch(r"\w+(?:_<selection>)?", t)}
-
-
-def _as_documented(key: str) -> str:
-    for sel in SELECTIONS:
-        if key.endswith(f"_{sel}"):
-            return key[: -len(sel)] + "<selection>"
-    return key
 
 
 def _blobs() -> list:

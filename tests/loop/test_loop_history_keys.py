@@ -8,18 +8,11 @@ import dataclasses
 import re
 
 import torch
+from loop_helpers import as_documented as _as_documented
 
 from metanet.loop import History, LoopConfig, improve, split_examples
-from metanet.loop.select import SELECTIONS
 
 ARCH = "mlp:4-8-3:relu"
-
-
-def _as_documented(key: str) -> str:
-    for sel in SELECTIONS:
-        if key.endswith(f"_{sel}"):
-            return key[: -len(sel)] + "<selection>"
-    return key
 
 
 def test_improve_history_keys_are_the_documented_ones(tiny_writer):

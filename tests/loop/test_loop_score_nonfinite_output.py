@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import torch
-from loop_helpers import ARCH
+from loop_helpers import ARCH, stack_params
 
 from metanet.loop import WORST, AccuracyReward, score_stacked
 from metanet.nets import build
@@ -15,8 +15,7 @@ from metanet.nets import build
 def test_a_candidate_whose_logits_overflow_scores_lowest_with_accuracy_0(loop_tasks):
     lt = loop_tasks[0]
     nets = [build(ARCH, seed=s) for s in (0, 1)]
-    params = {k: torch.stack([dict(n.named_parameters())[k].detach() for n in nets]) for k, _ in
-              nets[0].named_parameters()}
+    params = stack_params(nets)
     params = {k: torch.cat([v[:1], v[1:] * 1e30]) for k, v in params.items()}  # candidate 1: finite, overflows
     assert all(torch.isfinite(v).all() for v in params.values())
     r, reports = score_stacked(lt.arch, lt.num_classes, params, AccuracyReward(), lt.val)
