@@ -100,6 +100,9 @@ _FASHION_WORDS = r"\b(fashion|cloth(es|ing)|garments?|apparel|zalando|f[\s_-]?mn
 _MNIST1D_WORDS = r"mnist[\s_-]*1[\s-]*d\b|\b1[\s-]?d\b|\bone[\s-]dimensional\b|\bsignals?\b"
 _DIGITS_WORDS = r"\b8\s*(?:[x×]|by)\s*8\b|\bsklearn\b|\bscikit[\s-]?learn\b|\bload_digits\b"
 _MNIST_WORDS = r"\bmnist\b|\bhand[\s-]?writ\w*|\bdigits?\b|\bnumbers?\b|\bnumerals?\b"
+#: each data set's words, in the order a text's data set is told by them ("fashion-mnist" has "mnist" in it too)
+_DATA_SET_WORDS = (("fashion-mnist", _FASHION_WORDS), ("mnist1d", _MNIST1D_WORDS), ("digits", _DIGITS_WORDS),
+                   ("mnist", _MNIST_WORDS))
 
 # Fashion classes by base id. "shirt" not preceded by "t-" / "t " is Shirt (6).
 _FASHION_CLASSES = (
@@ -180,7 +183,7 @@ _NOT_THIS_DATA_SET_AFTER = re.compile(
 # ... and a known one asked about and answered no, the answer naming another: "mnist? no, fashion-mnist 3 vs 8" is
 # fashion-mnist[3,8] (the "no" excluded 3 and 8 and the question's data set stayed)
 _ANSWERED_NO = re.compile(r"\?\s*(nope|no)\b")
-_KNOWN_WORDS = "|".join(f"(?:{w})" for w in (_FASHION_WORDS, _MNIST1D_WORDS, _DIGITS_WORDS, _MNIST_WORDS))
+_KNOWN_WORDS = "|".join(f"(?:{w})" for _, w in _DATA_SET_WORDS)
 _ANSWER = re.compile(r"\W*(?=" + _KNOWN_WORDS + r")[^.?!]*")  # the answer starts with a data set's name
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
 # difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
@@ -387,12 +390,8 @@ def _take_transforms(s: str) -> tuple[str, list[str], list[str]]:
 
 
 def _data_set_named(s: str) -> str | None:
-    """The data set whose words ``s`` has, in the order :func:`text_to_spec` picks it, or None."""
-    for base, words in (("fashion-mnist", _FASHION_WORDS), ("mnist1d", _MNIST1D_WORDS), ("digits", _DIGITS_WORDS),
-                        ("mnist", _MNIST_WORDS)):
-        if re.search(words, s):
-            return base
-    return None
+    """The data set whose words ``s`` has (the first of :data:`_DATA_SET_WORDS`), or None."""
+    return next((base for base, words in _DATA_SET_WORDS if re.search(words, s)), None)
 
 
 def _answered_with_another(s: str) -> str:
@@ -751,17 +750,8 @@ def text_to_spec(text: str) -> str:
 
     fashion_hits = _fashion_classes(s)
     digit_hits: list[int] | None = None
-    if re.search(_FASHION_WORDS, s):
-        base = "fashion-mnist"
-    elif re.search(_MNIST1D_WORDS, s):
-        base = "mnist1d"
-    elif re.search(_DIGITS_WORDS, s):
-        base = "digits"
-    elif re.search(_MNIST_WORDS, s):
-        base = "mnist"
-    elif fashion_hits:
-        base = "fashion-mnist"
-    else:
+    base = _data_set_named(s) or ("fashion-mnist" if fashion_hits else None)
+    if base is None:
         if _comparisons_as_ranges(text, s, "mnist") != s:  # "seed must be >= 0" is no task: a comparison alone
             raise TaskError(f"{text!r} compares class ids but names no data set; name it, e.g. 'mnist digits "
                             f"greater than 5' or 'fashion classes above 6'; parse() understands {UNDERSTOOD}")
