@@ -33,7 +33,7 @@ from typing import TypeVar
 import torch
 
 __all__ = ["metanet_defaults", "with_metanet_defaults", "forked_rng", "kept_modes", "physical_memory",
-           "out_of_memory_as", "user_stacklevel", "drop_generated_source", "cpu_default"]
+           "out_of_memory_as", "user_stacklevel", "drop_generated_source", "cpu_default", "torch_threads"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -106,6 +106,18 @@ def forked_rng() -> Iterator[None]:
     forks interleaved (one thread's draws came from the other's seed, and the state given back was the other's)."""
     with _LOCK, torch.random.fork_rng(devices=[]):
         yield
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """torch's intra-op thread count is ``n`` inside the block, the caller's again after it (also after an error or
+    an interrupt): a command's ``--threads`` left a program calling it on that count for good."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 @contextmanager

@@ -25,8 +25,6 @@ REFINE_JSON = {
 
 
 def _improve(args: argparse.Namespace) -> int:
-    import torch
-
     from metanet.loop import improve
     from metanet.loop.select import check_selection
     from metanet.writer import Writer
@@ -37,7 +35,6 @@ def _improve(args: argparse.Namespace) -> int:
         args.out = str(out_file(args.out, example="writer.safetensors"))
     if args.log_dir is not None:
         args.log_dir = str(out_dir(args.log_dir, "--log-dir"))
-    torch.set_num_threads(args.threads)
     writer = Writer.load(args.writer) if args.writer else Writer.load()
     heldout = args.heldout or None
     writer, hist = improve(writer, args.tasks, rounds=args.rounds, method=args.method, candidates=args.candidates,
@@ -47,8 +44,8 @@ def _improve(args: argparse.Namespace) -> int:
         writer.save(args.out)
     if args.json:  # stdout is one JSON document: the saved path goes in it, as in `metanet edit --json`
         saved = {} if args.out is None else {"out": str(args.out)}
-        config = hist.config  # its reward as --reward names it (reward_spec), as the Python History has it
-        print(dumps_json({"config": config, "rounds": hist.rounds, **saved}, default=str))  # = IMPROVE_JSON
+        # config's reward as --reward names it (reward_spec), as the Python History has it
+        print(dumps_json({"config": hist.config, "rounds": hist.rounds, **saved}, default=str))  # = IMPROVE_JSON
         return 0
     for r in hist.rounds:
         parts = [f"round {r['round']}"]
@@ -63,14 +60,11 @@ def _improve(args: argparse.Namespace) -> int:
 
 
 def _refine(args: argparse.Namespace) -> int:
-    import torch
-
     from metanet.io import load, load_meta, save
     from metanet.loop import refine
 
     if args.out is not None:
         args.out = str(out_file(args.out))  # before the refinement, not after
-    torch.set_num_threads(args.threads)
     model = load(args.file)
     res = refine(model, args.task, method=args.method, steps=args.steps, population=args.population,
                  sigma=args.sigma, lr=args.lr, seed=args.seed, verify_on=args.split)
@@ -101,19 +95,16 @@ def _refine(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keeping_threads(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """``run`` with torch's thread count given back afterwards: its ``--threads`` (default 1) is the command's, and a
-    program calling ``metanet.cli.main`` (a notebook, a script's loop) was left on that many threads for good."""
+def _on_threads(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``run`` on ``--threads`` torch threads, the caller's count given back after (a program calling
+    ``metanet.cli.main``, a notebook or a script's loop, was left on that many for good)."""
 
     @functools.wraps(run)
     def wrapped(args: argparse.Namespace) -> int:
-        import torch
+        from metanet._state import torch_threads
 
-        old = torch.get_num_threads()
-        try:
+        with torch_threads(args.threads):
             return run(args)
-        finally:
-            torch.set_num_threads(old)
 
     return wrapped
 
@@ -141,7 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same rounds and writer (same machine and thread count)")
     p.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     p.add_argument("--json", action="store_true", help=json_help(IMPROVE_JSON))
-    p.set_defaults(run=_keeping_threads(_improve))
+    p.set_defaults(run=_on_threads(_improve))
 
     r = sub.add_parser("refine",
                        help="refine one network without backprop (weight or activity perturbation) or with SGD")
@@ -163,4 +154,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--threads", type=thread_count, default=1, help="torch threads (default 1)")
     r.add_argument("--out", default=None, help="save the refined network here")
     r.add_argument("--json", action="store_true", help=json_help(REFINE_JSON))
-    r.set_defaults(run=_keeping_threads(_refine))
+    r.set_defaults(run=_on_threads(_refine))

@@ -56,7 +56,7 @@ from typing import Any, Callable, Sequence
 import torch
 from safetensors.torch import save as st_save
 
-from metanet._state import with_metanet_defaults
+from metanet._state import torch_threads, with_metanet_defaults
 from metanet.errors import ZooError, whole_number
 from metanet.io import atomic_write, json_safe
 from metanet.zoo.data import load_task_data
@@ -431,12 +431,8 @@ def _check_trainer(store: Store, units: Sequence[Unit], ctx: dict[str, Any], thr
     probe = min((u for u in units if u.index in done), key=lambda u: (u.nets, u.index), default=None)
     if probe is not None:
         recorded = store.conn.execute("SELECT sha256 FROM units WHERE unit=?", (probe.index,)).fetchone()[0]
-        old = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
+        with torch_threads(threads):
             blob = run_unit(probe, ctx)[0]
-        finally:
-            torch.set_num_threads(old)
         if hashlib.sha256(blob).hexdigest() != recorded:
             raise ZooError(f"{store.path} was built by an older metanet version whose zoo training gives other "
                            f"weights (unit {probe.index}, trained again now, differs from its "
@@ -553,9 +549,7 @@ def build(
             if pooled:
                 written = _build_pool(todo, ctx, store, bar, workers, threads)
             elif backend == "local":
-                old = torch.get_num_threads()
-                torch.set_num_threads(threads)
-                try:  # restore the caller's threads even when a unit fails or the build is interrupted
+                with torch_threads(threads):  # the caller's again even when a unit fails or the build is interrupted
                     for u in todo:
                         base = bar.n
 
@@ -566,8 +560,6 @@ def build(
                         store.write_unit(u.index, blob, rows, seconds)
                         bar.update(base + u.nets - bar.n)
                         written += len(rows)
-                finally:
-                    torch.set_num_threads(old)
             else:
                 written = _build_ray(todo, ctx, store, bar, ray_address, threads)
         finally:
