@@ -125,11 +125,16 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
                "fit's exported .safetensors or fit it with metanet.reader.scan.fit_scan, or "
                if reader.scan_steps else "it was built with scan_steps=0: ")
         raise GraphError(f"this reader has no fitted trigger scan (metanet.reader.scan); {why}read with scan=False")
+    from torch_geometric.data import Batch
+
+    from metanet.graph.decode import _graph_layout
+
+    lay = _graph_layout(graph.get_example(0) if isinstance(graph, Batch) else graph)
     p_reader = float(torch.sigmoid(out["backdoor"][0]))
     p_backdoor, scan_info, skipped = p_reader, None, None
     # by default, not on an input size the scan head was not fitted on (skipped says why)
     if fitted and scan is None:
-        skipped = _unfitted_size(reader, graph, image_size)
+        skipped = _unfitted_size(reader, graph, lay, image_size)
     if fitted and scan is not False and not skipped:
         from metanet.reader.scan import SCAN_FEATURES, scan_features, scan_problem, scanned_backdoor
 
@@ -158,12 +163,8 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
     # "selective:7") is no reading of it, so the role is the likeliest among those the network can have
     valid = 2 + min(k_out, reader.num_classes)
     hidden = (graph.node_kind == 1).nonzero().flatten()
-    from torch_geometric.data import Batch
-
-    from metanet.graph.decode import _graph_layout
     from metanet.reader.roles import measured
 
-    lay = _graph_layout(graph.get_example(0) if isinstance(graph, Batch) else graph)
     # the role head was trained on MLP neurons only (roles.measured): for a CNN's channels it is a guess
     roles_read = measured(lay)
     unknown = _unknown_input_size(reader, lay, out, image_size, scan_info is not None)
@@ -213,17 +214,15 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
     return reading
 
 
-def _unfitted_size(reader: Reader, graph: Any, image_size: tuple[int, int] | None) -> str | None:
-    """Why the default read skips the trigger scan of a network whose input size the scan head was not fitted on, or
-    None (a size it was fitted on, no size recorded, or a network the scan cannot run: scan_problem says why). The
-    head weighs the scan's features as they came out on the networks it was fitted on: the shipped one, fitted on
-    784-input networks, read 15 of 15 clean trained digits (64-input) MLPs as backdoored at 0.51-0.99."""
-    from metanet.graph import layout
+def _unfitted_size(reader: Reader, graph: Any, lay: Any, image_size: tuple[int, int] | None) -> str | None:
+    """Why the default read skips the trigger scan of a network (of layout ``lay``) whose input size the scan head
+    was not fitted on, or None (a size it was fitted on, no size recorded, or a network the scan cannot run:
+    scan_problem says why). The head weighs the scan's features as they came out on the networks it was fitted
+    on: the shipped one, fitted on 784-input networks, read 15 of 15 clean trained digits (64-input) MLPs as
+    backdoored at 0.51-0.99."""
     from metanet.reader.scan import _CNN_HW, _input_size, scan_inputs, scan_problem
 
     sizes = scan_inputs(reader)
-    arch = graph.arch
-    lay = layout(arch[0] if isinstance(arch, (list, tuple)) else arch)
     hw = image_size or _CNN_HW
     n = _input_size(lay, hw)
     if not sizes or n in sizes or scan_problem(reader, graph, image_size) is not None:
@@ -361,8 +360,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         generated, edited or refined for, e.g. ``'fashion-mnist[5,7,9]'``); None likewise. No reading depends on
         them but a CNN's, whose image size the recorded task gives. ``task`` is always one of the reader's known
         tasks: a network trained on a task the reader does not know (a derived one such as ``'digits+invert'``) is
-        read as the nearest known task of the same input size and class count, with the accuracy it would have there (``metanet.generate('digits+invert', seed=0)``, which
-        scores 0.96 on its own task, is read as ``digits`` with a predicted accuracy of 0.06). When the file
+        read as the nearest known task of the same input size and class count, with the accuracy it would have
+        there (``metanet.generate('digits+invert', seed=0)``, which scores 0.96 on its own task, is read as
+        ``digits`` with a predicted accuracy of 0.06). When the file
         records a task, ``recorded_task`` is the truth; :func:`metanet.verify` measures the accuracy on it.
 
     Raises:

@@ -62,6 +62,14 @@ def _input_size(lay: Any, hw: tuple[int, int]) -> int:
     return lay.sizes[0] * hw[0] * hw[1] if lay.spec.get("family") == "cnn" else lay.sizes[0]
 
 
+def _layout_of(graph: Any) -> Any:
+    """The layout of the network of ``graph`` (of the first, for a batch of graphs of one architecture)."""
+    from metanet.graph import layout
+
+    arch = graph.arch
+    return layout(arch[0] if isinstance(arch, (list, tuple)) else arch)
+
+
 def scan_inputs(reader: Any) -> list[int]:
     """The input sizes the reader's scan head was fitted on (by :func:`fit_scan`; ascending). Empty: none recorded
     (a head fitted by hand), which :func:`metanet.read` scans on any network the scan can run."""
@@ -192,14 +200,11 @@ def _scannable(lay: Any, views: Sequence[Any], hw: tuple[int, int] = _CNN_HW
 def scan_problem(reader: Any, graph: Any, image_size: tuple[int, int] | None = None) -> str | None:
     """Why the trigger scan cannot run the network of ``graph`` (one neural graph; a CNN reading ``image_size``
     images, default 28x28), or None when it can: the case in which :func:`scan_features` gives NaN features."""
-    from metanet.graph import layout
     from metanet.reader.model import _check_image_size
 
     if not reader.num_data_probes or not int(reader.dprobe_n.max()):
         return "the reader has no labelled data probes, the clean inputs the scan runs the network on"
-    arch = graph.arch
-    return _scannable(layout(arch[0] if isinstance(arch, (list, tuple)) else arch), reader._task_views(),
-                      _check_image_size(image_size) or _CNN_HW)[1]
+    return _scannable(_layout_of(graph), reader._task_views(), _check_image_size(image_size) or _CNN_HW)[1]
 
 
 def scanned_backdoor(reader: Any, data: Any, out: dict[str, Tensor] | None = None, features: Tensor | None = None,
@@ -270,11 +275,8 @@ def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float 
                          f"{int(labels.sum())} backdoored")
     # the input sizes the scan runs on here (CNNs at 28x28, as scan_graphs runs them): read() scans only those by
     # default, the head's evidence is not calibrated for others (before the scan: a refusal costs no scan)
-    from metanet.graph import layout
-
     views = reader._task_views()
-    lays = [layout(g.arch[0] if isinstance(g.arch, (list, tuple)) else g.arch) for g in keep]
-    sizes = sorted({_input_size(lay, _CNN_HW) for lay in lays
+    sizes = sorted({_input_size(lay, _CNN_HW) for lay in map(_layout_of, keep)
                     if _scannable(lay, views)[0] is not None})
     if len(sizes) > SCAN_INPUT_SLOTS:
         raise GraphError(f"fit_scan records at most {SCAN_INPUT_SLOTS} input sizes of the networks it fits on; these "
