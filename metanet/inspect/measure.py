@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from metanet.inspect.netview import Layer, NetView, _Stage
+from metanet.inspect.netview import Layer, NetView, _masked, _Stage
 from metanet.verify import _scores, predicted
 
 __all__ = ["Scores", "evaluate_masks", "activations", "channel_spans", "ablate_layer", "predictions"]
@@ -157,13 +157,8 @@ def _unread_zeroed(view: NetView, L: Layer, rows: list[int], x: Tensor, y: Tenso
         z = upto.forward(xb)[0]
         zk = z.unsqueeze(0)
         finite = bool(torch.isfinite(zk).all())  # once per chunk, not per neuron (it cost half the time)
-        shape = (1, 1, L.width, 1, 1) if L.conv else (1, 1, L.width)
         for r, j in enumerate(rows):
-            # NetView.forward's masking with K = 1, op for op (the test compares it with a masked forward)
-            m = mask[j : j + 1].to(z.dtype).view(shape)
-            zm = zk * m
-            if not finite:
-                zm = torch.where(m == 0, 0, zm)
+            zm = _masked(zk, mask[j : j + 1], L, finite)  # NetView.forward's masking with K = 1
             rest._prelude = lambda _x, zm=zm.reshape(z.shape): zm
             kept = [c.columns(q[c.weight], j).clone() for c in cons]
             for c in cons:

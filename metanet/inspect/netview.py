@@ -157,6 +157,17 @@ _LINEAR = (nn.Flatten, nn.Identity, nn.Dropout, nn.AvgPool2d, nn.AdaptiveAvgPool
 _POSITIVE = (nn.MaxPool2d, nn.AdaptiveMaxPool2d, nn.ReLU, nn.LeakyReLU)
 
 
+def _masked(zk: Tensor, m: Tensor, layer: Layer, finite: bool) -> Tensor:
+    """Outputs ``zk`` ``(K or 1, N, width, ...)`` of ``layer`` times the masks ``m`` ``(K, width)``; ``finite``:
+    whether ``zk`` holds only finite values. NaN * 0 is NaN: a zeroed NaN/inf neuron outputs 0, as removing it (zero
+    weights in) does."""
+    # the width spelt out: with K = 0 variants a -1 is ambiguous (a raw RuntimeError)
+    shape = (m.shape[0], 1, layer.width, 1, 1) if layer.conv else (m.shape[0], 1, layer.width)
+    m = m.to(zk.dtype).view(shape)
+    zm = zk * m
+    return zm if finite else torch.where(m == 0, 0, zm)
+
+
 def _as_int(index: object) -> int:
     """``index`` as an int (:func:`metanet.errors.whole_number`: ``1.9`` is not layer 1), else ValueError."""
     i = whole_number(index)
@@ -436,14 +447,8 @@ class NetView:
             z = st.pre(h)
             m = masks.get(st.layer.index)
             if m is not None:
-                m = m.to(z.dtype)
-                # the width spelt out: with K = 0 variants a -1 is ambiguous (a raw RuntimeError)
-                shape = (kvar, 1, st.layer.width, 1, 1) if st.layer.conv else (kvar, 1, st.layer.width)
                 zk = z.view(kvar, n, *z.shape[1:]) if fanned else z.unsqueeze(0)
-                zm = zk * m.view(shape)
-                if not bool(torch.isfinite(zk).all()):  # NaN * 0 is NaN: a zeroed NaN/inf neuron must output 0, as
-                    zm = torch.where(m.view(shape) == 0, 0, zm)  # removing it (zero weights in) does; else as before
-                z = zm.reshape(kvar * n, *z.shape[1:])
+                z = _masked(zk, m, st.layer, bool(torch.isfinite(zk).all())).reshape(kvar * n, *z.shape[1:])
                 if not fanned:
                     if st.layer.skip:  # the residual stream is read by post(): fan it out too
                         h = h.unsqueeze(0).expand(kvar, *h.shape).reshape(kvar * n, *h.shape[1:])
