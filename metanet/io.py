@@ -522,9 +522,7 @@ def load(path: str | os.PathLike) -> nn.Module:
         d = json.loads(header["metanet.spec"])
         # counted before the network is built (time and memory per layer, see MAX_LAYERS): weight layers the file's
         # tensors cannot fill, each holding at least its weight, are not built
-        layers, weights = _spec_layers(d)
-        if layers > MAX_LAYERS:
-            raise ArchError(f"it has {layers:,} layers; metanet reads networks of at most {MAX_LAYERS:,}")
+        weights = _checked_layers(d)[1]
         if weights > len(shapes) and d.get("family") != "sequential":
             Arch.from_dict(d)  # cheap: an invalid mlp / cnn is named as such first, as from_spec would name it
         model = None
@@ -565,6 +563,15 @@ def load(path: str | os.PathLike) -> nn.Module:
     except RuntimeError as e:
         raise FileFormatError(f"{path}: tensors do not match the architecture in the header: {e}") from None
     return model.eval()
+
+
+def _checked_layers(d: Any) -> tuple[int, int]:
+    """:func:`_spec_layers` of a spec to be read (a file's header, a zoo row), or an ArchError when it has more than
+    :data:`MAX_LAYERS` layers."""
+    layers, weights = _spec_layers(d)
+    if layers > MAX_LAYERS:
+        raise ArchError(f"it has {layers:,} layers; metanet reads networks of at most {MAX_LAYERS:,}")
+    return layers, weights
 
 
 def _spec_layers(d: Any) -> tuple[int, int]:

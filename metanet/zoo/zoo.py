@@ -30,7 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from metanet.errors import ArchError, TaskError, ZooError, whole_number
-from metanet.io import MAX_LAYERS, _spec_layers
+from metanet.io import _checked_layers
 from metanet.nets import FAMILIES, Arch, build
 from metanet.zoo.store import CheckReport, Store, check_command, describe_data
 
@@ -108,9 +108,7 @@ def _arch(text: str) -> Arch:
     Shared between rows, which is safe: an Arch is frozen. One of more than ``metanet.io.MAX_LAYERS`` layers is
     refused before anything is built (a row naming 10**6 layers made load() build for minutes)."""
     d = json.loads(text)
-    layers, _ = _spec_layers(d)
-    if layers > MAX_LAYERS:
-        raise ArchError(f"it has {layers:,} layers; metanet reads networks of at most {MAX_LAYERS:,}")
+    _checked_layers(d)
     return Arch.from_dict(d)
 
 
