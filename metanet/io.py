@@ -452,17 +452,52 @@ def _read_path(path: str | os.PathLike) -> Path:
                                        "(.safetensors)")
 
 
+#: opens of a network file that another process keeps replacing, before the last one is used as it is (_open)
+_OPEN_ATTEMPTS = 5
+
+
+def _identity(path: Path) -> tuple[int, ...] | None:
+    """Which file ``path`` is now (device, inode, size, modification time); None if it cannot be looked up."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def _header(path: Path) -> dict[str, str]:
+    with _open(path) as f:
+        return f.metadata() or {}
+
+
+def _open(path: Path) -> Any:
+    """A ``safe_open`` handle of the file ``path``: its header and tensors are those of the one file opened, even if
+    the path is replaced meanwhile (:func:`atomic_write` renames a new file over it).
+
+    Raises:
+        FileFormatError: ``path`` is no readable file, or no safetensors file.
+    """
     what = _not_a_file(path)
     if what:
         raise FileFormatError(f"{path}: {what}; give a network saved with metanet.save (.safetensors)")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return f.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as e:
-        raise FileFormatError(f"{path} is not a readable safetensors file ({e}); metanet reads networks written "
-                              "by metanet.save, and never unpickles a PyTorch .pt/.pth file: load one yourself "
-                              "(torch.load(..., weights_only=True)) and metanet.save the module") from None
+    for attempt in range(1, _OPEN_ATTEMPTS + 1):
+        before = _identity(path)
+        try:
+            f = safe_open(str(path), framework="pt")
+        except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+            if attempt < _OPEN_ATTEMPTS and _identity(path) != before:
+                continue  # replaced while being opened (see below): open the new file
+            if isinstance(e, RuntimeError):
+                raise
+            raise FileFormatError(f"{path} is not a readable safetensors file ({e}); metanet reads networks written "
+                                  "by metanet.save, and never unpickles a PyTorch .pt/.pth file: load one yourself "
+                                  "(torch.load(..., weights_only=True)) and metanet.save the module") from None
+        # safetensors reads the header through one open of the path and maps the tensors through another: a file
+        # replaced in between gave the header of one and the bytes of the other (a RuntimeError, or wrong weights)
+        if attempt == _OPEN_ATTEMPTS or _identity(path) == before:
+            return f
+        f.__exit__(None, None, None)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def load_meta(path: str | os.PathLike) -> dict[str, Any]:
@@ -504,7 +539,15 @@ def load(path: str | os.PathLike) -> nn.Module:
             float32, float64, float16 or bfloat16).
     """
     path = _read_path(path)
-    header = _header(path)
+    # one handle for header and tensors: the file opened once per read, another network saved to the path between
+    # two opens (a second process, a thread) gave one file's architecture and the other's tensors, refused as corrupt
+    with _open(path) as f:
+        return _load(path, f)
+
+
+def _load(path: Path, f: Any) -> nn.Module:
+    """:func:`load` of the file ``path``, opened as ``f`` (:func:`_open`)."""
+    header = f.metadata() or {}
     version = header.get("metanet.format", FORMAT_VERSION)
     if version != FORMAT_VERSION:  # another format may store other tensors under the same names: do not guess
         raise FileFormatError(
@@ -514,8 +557,7 @@ def load(path: str | os.PathLike) -> nn.Module:
     if "metanet.spec" not in header:
         raise FileFormatError(_not_a_network(path, header))
     try:
-        with safe_open(str(path), framework="pt") as f:
-            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+        shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
         raise FileFormatError(f"{path}: cannot read tensors ({e})") from None
     try:
@@ -542,8 +584,7 @@ def load(path: str | os.PathLike) -> nn.Module:
         raise FileFormatError(f"{path}: tensors do not match the architecture in the header: "
                               f"{_shape_mismatch(shapes, expected)}")
     try:
-        with safe_open(str(path), framework="pt") as f:
-            state = {k: f.get_tensor(k) for k in f.keys()}
+        state = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
         raise FileFormatError(f"{path}: cannot read tensors ({e})") from None
     problem = _misfit(shapes, expected, {k: v.dtype for k, v in state.items()})
