@@ -28,7 +28,7 @@ from metanet.edit.neurons import (
 )
 from metanet.edit.report import EditResult, finish
 from metanet.edit.trigger import as_trigger
-from metanet.errors import ArchError, GraphError, TaskError, is_flag, whole_number
+from metanet.errors import ArchError, ConfigError, GraphError, TaskError, is_flag, whole_number
 from metanet.inspect.measure import activations, evaluate_masks
 from metanet.inspect.netview import NetView, Region, as_model
 from metanet.io import load_meta
@@ -75,9 +75,38 @@ def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
     shape, name = task_input_shape(task), task_name(task)
     check_fits(model, shape, task.num_classes, where=f"task {name!r}")
     trig = as_trigger(trigger, shape, task.num_classes)
+    shared = _shared_memory(model) if inplace else None
+    if shared:  # finish() writes the edited tensors back one at a time: the last write to shared memory would win
+        raise ConfigError(f"inplace=True cannot write an edit into this network: {shared}, so the edited values "
+                          "written back would overwrite each other; edit a copy instead (inplace=False, the default) "
+                          "and use result.model")
     original = copy.deepcopy(model).eval()
     edited = copy.deepcopy(original)
     return task, trig, original, edited, NetView(edited)
+
+
+def _shared_memory(model: nn.Module) -> str | None:
+    """Which of ``model``'s tensors share memory (None if none do): two parameters on one storage (tied with
+    ``nn.Parameter(other.weight)``, which the same-object check of NetView does not see) or one whose elements
+    overlap (``expand``). Tensors in disjoint byte ranges of one buffer are fine."""
+    spans: dict[tuple[torch.device, int], list[tuple[str, int, int]]] = {}
+    for name, t in model.state_dict(keep_vars=True).items():
+        if not isinstance(t, Tensor) or t.layout != torch.strided or t.is_meta or not t.numel():
+            continue
+        if not t.is_contiguous():  # the element offsets in its storage, exactly
+            off = torch.tensor(t.storage_offset())
+            for size, stride in zip(t.shape, t.stride()):
+                off = off.unsqueeze(-1) + torch.arange(size) * stride
+            if off.unique().numel() < t.numel():
+                return f"the elements of {name!r} overlap in memory (a tensor made by expand() or as_strided())"
+        last = t.storage_offset() + sum((n - 1) * s for n, s in zip(t.shape, t.stride()))  # strides are >= 0
+        start, stop = t.storage_offset() * t.element_size(), (last + 1) * t.element_size()  # the bytes it spans
+        group = spans.setdefault((t.device, t.untyped_storage().data_ptr()), [])
+        other = next((o for o, a, b in group if a < stop and start < b), None)
+        if other is not None:
+            return f"{other!r} and {name!r} share memory (tied weights)"
+        group.append((name, start, stop))
+    return None
 
 
 def _sel_str(sel: dict[int, list[int]]) -> str:
@@ -111,7 +140,8 @@ def remove(model: Network, neurons: Any, task, *, split: str = "test", trigger: 
 
     Raises:
         ArchError: unknown layer or neuron, or it would remove every neuron of a layer (nothing is changed).
-        ConfigError: ``inplace=True`` with a path or a graph.
+        ConfigError: ``inplace=True`` with a path or a graph, or with a network whose tensors share memory
+            (two parameters on one storage, an ``expand``-ed weight).
         FileFormatError: a path that is no network file. GraphError: a malformed graph.
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)

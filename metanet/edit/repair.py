@@ -557,7 +557,8 @@ def repair_backdoor(
         TaskError: a trigger that is malformed or does not fit the task; ``blind=False`` without a known trigger;
             blind mode on a task with fewer than :data:`MIN_BLIND_CLASSES` classes (see :func:`anomaly_index`).
         ArchError: a network that is not supported or does not fit the task, or a budget outside its range.
-        ConfigError: ``inplace=True`` with a path or a graph.
+        ConfigError: ``inplace=True`` with a path or a graph, or with a network whose tensors share memory
+            (two parameters on one storage, an ``expand``-ed weight).
         FileFormatError: a path that is no network file. GraphError: a malformed graph.
     """
     for name, value in (("max_asr", max_asr), ("max_drop", max_drop), ("max_fraction", max_fraction)):
