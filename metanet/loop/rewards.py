@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Sequence
 
 import torch
@@ -156,7 +157,9 @@ def make_reward(spec: "Reward | str | None") -> Reward:
     if not isinstance(spec, str):
         raise ConfigError(f"a reward is a Reward object or a string like 'accuracy+size(0.05)', got {spec!r}")
     total: Reward | None = None
-    for part in spec.replace(" ", "").split("+"):
+    # split at the + between terms, not at one inside a term's parentheses: size(1e+16) is one term (reward_spec
+    # writes a weight from 1e16 on so; split there, it was the unknown term 'size(1e')
+    for part in re.split(r"\+(?![^()]*\))", spec.replace(" ", "")):
         if part == "accuracy":
             r: Reward = AccuracyReward()
         elif part.startswith("size(") and part.endswith(")"):

@@ -26,12 +26,19 @@ def _read(args: argparse.Namespace) -> int:
 
     from metanet.cli import dumps_json
 
-    from metanet.errors import ConfigError
+    from metanet.errors import ConfigError, GraphError
     from metanet.reader.predict import read
 
     try:
         out = read(args.file, reader=args.reader, scan=False if args.no_scan else True if args.scan else None,
                    input_shape=args.input_shape)
+    except GraphError as e:
+        if not args.scan or "read with scan=" not in str(e):
+            raise
+        # --scan's refusals in the CLI's spelling: read()'s scan=None / scan=False are no flags of the command
+        said = str(e).replace("read with scan=None (the default: the scan where it applies) or scan=False",
+                              "read without --scan (the scan where it applies) or with --no-scan")
+        raise GraphError(said.replace("read with scan=False", "read with --no-scan")) from None
     except ConfigError as e:
         if args.input_shape is None or not str(e).startswith("input_shape "):
             raise

@@ -478,13 +478,16 @@ class Reader(nn.Module):
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
         # readers saved before the scan head recorded its input sizes: the only documented scan recipe
         # (zoo/backdoor-mlp.yaml) and the shipped reader fitted it on 28x28 images, 784 inputs (every load path,
-        # Reader.load, .ckpt and a Lightning resume, comes through here with strict=True)
+        # Reader.load, .ckpt and a Lightning resume, comes through here with strict=True). Only sizes its probe
+        # images have: a reader of digits probes alone never scanned a 784-input network (no record: it scans any)
         key = prefix + "scan_inputs"
         if self.scan_steps and key not in state_dict and prefix + "scan_fitted" in state_dict:
             from metanet.reader.scan import LEGACY_SCAN_INPUTS
 
+            banks = state_dict.get(prefix + "dprobe_n")
+            sizes = [n for n in LEGACY_SCAN_INPUTS if banks is None or n in banks.tolist()]
             legacy = torch.zeros_like(self.scan_inputs)
-            legacy[:len(LEGACY_SCAN_INPUTS)] = torch.tensor(LEGACY_SCAN_INPUTS)
+            legacy[:len(sizes)] = torch.tensor(sizes, dtype=torch.long)
             state_dict[key] = legacy
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 

@@ -325,7 +325,8 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
             head. Default: when the reader has a fitted scan head (the shipped one has), the scan can run the
             network and the head was fitted on networks of its input size (a CNN's: channels x H x W of the images it
             is scanned on; the shipped head: 784, 28x28 images; a reader saved before heads recorded their sizes
-            counts as fitted on 784), else ``trigger_scan_skipped`` says why. ``True``: the scan on any input size,
+            counts as fitted on 784 if it has 784-input probe images, else on any), else ``trigger_scan_skipped``
+            says why. ``True``: the scan on any input size,
             a GraphError where it cannot run. ``False``: skip it.
         input_shape: the shape of one input, channels first (e.g. ``(1, 8, 8)``), for a CNN: its global average
             pooling runs it on images of any size, so its weights do not say which it reads. Default: the size of

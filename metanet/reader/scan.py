@@ -31,7 +31,8 @@ The head weighs the features as they came out on the input sizes it was fitted o
 smallest mask is much lighter than a 784-input one's): :func:`fit_scan` records those sizes in the reader's
 ``scan_inputs`` buffer (:func:`scan_inputs`), and :func:`metanet.read` scans by default only networks of them. A
 reader saved before the record existed is taken to have been fitted on 784 inputs (28x28 images: the shipped one
-and the documented recipe, zoo/backdoor-mlp.yaml).
+and the documented recipe, zoo/backdoor-mlp.yaml) when it has 784-input probe images; without them it never
+scanned such a network, and it records no size (its default scan runs wherever the scan can).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ _CNN_HW = (28, 28)  # the images CNNs are scanned on unless told their size (the
 #: how many distinct input sizes a reader's scan head records (its ``scan_inputs`` buffer)
 SCAN_INPUT_SLOTS = 8
 #: the input sizes a reader saved before ``scan_inputs`` existed is taken to have been fitted on: the shipped reader
-#: and the only documented scan recipe (zoo/backdoor-mlp.yaml) fitted it on 28x28-input networks
+#: and the only documented scan recipe (zoo/backdoor-mlp.yaml) fitted it on 28x28-input networks (those of them
+#: its probe images have: a reader without 784-input probes never scanned a 784-input network)
 LEGACY_SCAN_INPUTS = (784,)
 
 
@@ -258,7 +260,11 @@ def fit_scan(reader: Any, graphs: Sequence[Any], batch_size: int = 64, c: float 
     small masks too, and must not read as backdoored). Use networks the reader was not trained on. ``c``: inverse L2
     strength of the logistic regression (scikit-learn's ``C``).
 
-    Returns: the fitted coefficients, the feature means / stds and how many networks (of each label) it used.
+    Returns: ``coef`` (the fitted coefficients of the head's inputs: the reader's backdoor logit, its accuracy
+    logit, the standardised features and their products with the accuracy logit), ``intercept``, ``features``
+    (:data:`SCAN_FEATURES`), ``mean`` and ``std`` (the features' standardisation), ``networks`` and ``backdoored``
+    (how many networks it used, how many of them counted as backdoored) and ``inputs`` (the input sizes it recorded
+    in the reader's ``scan_inputs``: :func:`scan_inputs`).
     """
     from sklearn.linear_model import LogisticRegression
 
