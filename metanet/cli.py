@@ -397,12 +397,15 @@ def _flush_output() -> None:
 
 
 def _discard_output() -> None:
-    """Point stdout (and stderr, when it is the same closed pipe: ``2>&1 | head``) at /dev/null: what is still
-    buffered is dropped, not reported as an "Exception ignored" BrokenPipeError (exit code 120) when Python exits."""
+    """Point stdout and stderr, each when it is a closed pipe (``| head``, ``2>&1 | head``), at /dev/null: what is
+    still buffered is dropped, not reported as an "Exception ignored" BrokenPipeError (exit code 120) when Python
+    exits."""
     null = os.open(os.devnull, os.O_WRONLY)
     try:
         for stream in (sys.stdout, sys.stderr):
-            if stream is not None and (stream is sys.stdout or _stdout_closed(stream)):
+            # only a closed one: since main() also stops quietly for a closed stderr, a working stdout (a file, a
+            # calling program's terminal) was silenced for good, and a StringIO one (no fileno) raised
+            if stream is not None and _stdout_closed(stream):
                 os.dup2(null, stream.fileno())
     finally:
         os.close(null)

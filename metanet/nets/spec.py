@@ -109,12 +109,14 @@ def wrapper_problem(module: nn.Module) -> str | None:
                 "(wrapped.module): it holds the same weights")
     # torch.ao.quantization (quantize_dynamic, convert): a layer's weights are packed int8 tensors, not parameters;
     # an MLP's arch still named float layers, so save / inspect / the edits met raw AttributeErrors and KeyErrors
+    # ".quantized" anywhere: fused layers are torch.ao.nn.intrinsic.quantized (a dynamic LinearReLU was not listed)
     quantized = [n or type(module).__name__ for n, m in module.named_modules()
-                 if type(m).__module__.startswith(("torch.ao.nn.quantized", "torch.nn.quantized"))
+                 if type(m).__module__.startswith("torch.") and ".quantized" in type(m).__module__
                  and not n.endswith("_packed_params")]
     if quantized:
+        # packed int8, or float16 (quantize_dynamic(..., dtype=torch.float16)): "integers" was not always true
         return (f"its layers {quantized[:4]} are quantized (torch.ao.quantization, e.g. quantize_dynamic): their "
-                "weights are packed integers, while metanet reads and writes float parameters; pass the float "
+                "weights are packed (int8 or float16), while metanet reads and writes float parameters; pass the float "
                 "network you quantized (metanet.edit.precision(model, '*=int8', task) rounds its weights to int8)")
     # torch.nn.utils.weight_norm / spectral_norm (not .parametrizations) and torch.nn.utils.prune: a forward
     # pre-hook recomputes `weight` from other tensors at every call, so an edit of `weight` was lost and the layer

@@ -103,6 +103,7 @@ _MNIST_WORDS = r"\bmnist\b|\bhand[\s-]?writ\w*|\bdigits?\b|\bnumbers?\b|\bnumera
 #: each data set's words, in the order a text's data set is told by them ("fashion-mnist" has "mnist" in it too)
 _DATA_SET_WORDS = (("fashion-mnist", _FASHION_WORDS), ("mnist1d", _MNIST1D_WORDS), ("digits", _DIGITS_WORDS),
                    ("mnist", _MNIST_WORDS))
+_KNOWN_WORDS = "|".join(f"(?:{w})" for _, w in _DATA_SET_WORDS)  # any of them
 
 # Fashion classes by base id. "shirt" not preceded by "t-" / "t " is Shirt (6).
 _FASHION_CLASSES = (
@@ -158,7 +159,7 @@ _AMBIGUOUS_SHUFFLE = re.compile(r"\b(?:permuted?|permutation|shuffled?|scrambled
 # Phrases after which the classes mentioned are left out: "mnist without 7", "clothing except bags".
 _EXCLUDE = re.compile(
     r"\b(?:without|except(?:\s+for)?|excluding|exclude|but\s+not|other\s+than|apart\s+from|not|no"
-    r"|leav(?:e|ing)\s+out|omit(?:ting)?|minus"
+    r"|leav(?:e|ing)\s+out|omit(?:ting)?|minus|exclusive\s+of"  # "mnist exclusive of 5 and 7" was mnist[5,7]
     # "all digits but 7", "everything but bags"; a lone "but" ("3 and 8 but inverted") is no exclusion
     r"|(?:all|every|any)(?:thing|one)?(?:\s+(?:the\s+)?[a-z-]+)?\s+but)\b"
 )
@@ -176,15 +177,16 @@ _NOT_THIS_DATA_SET = re.compile(
     r"(?:the\s+|any\s+)?$")
 # ... and one asked about and answered no: "classify letters of the alphabet? no: digits". The answer ends there (a
 # mark or the end follows): "cifar10 3 vs 8? no preprocessing" asks for cifar10 (it was silently mnist[3,8]); or the
-# data set meant follows ("letters? no digits"); "nope" is always an answer ("cifar10? nope mnist")
-_NOT_THIS_DATA_SET_AFTER = re.compile(
-    r"[^.?!]{0,40}\?\s*(nope\b|no\b(?=\s*(?:[^\w\s]|$|" + _FASHION_WORDS + "|" + _MNIST1D_WORDS
-    + r"|\bmnist\b|\bdigits?\b)))")
+# data set meant follows, in any of its words ("letters? no digits", "? no handwritten digits", "? no sklearn digits");
+# "nope" is always an answer ("cifar10? nope mnist")
+_NOT_THIS_DATA_SET_AFTER = re.compile(r"[^.?!]{0,40}\?\s*(nope\b|no\b(?=\s*(?:[^\w\s]|$|" + _KNOWN_WORDS + ")))")
 # ... and a known one asked about and answered no, the answer naming another: "mnist? no, fashion-mnist 3 vs 8" is
 # fashion-mnist[3,8] (the "no" excluded 3 and 8 and the question's data set stayed)
 _ANSWERED_NO = re.compile(r"\?\s*(nope|no)\b")
-_KNOWN_WORDS = "|".join(f"(?:{w})" for _, w in _DATA_SET_WORDS)
-_ANSWER = re.compile(r"\W*(?=" + _KNOWN_WORDS + r")[^.?!]*")  # the answer starts with a data set's name
+# the answer starts with a data set's name, or says it is the one meant ("no, I mean fashion-mnist 3 vs 8" kept mnist's
+# "no" as an exclusion: fashion-mnist[0-2,4-7,9])
+_ANSWER = re.compile(r"\W*(?:(?:i\s+)?(?:mean|meant|want|need)\s+|(?:use|rather|instead|make\s+it|it'?s|it\s+is)\s+)?"
+                     r"(?:the\s+)?(?=" + _KNOWN_WORDS + r")[^.?!]*")
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
 # difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
 _NEAR_FASHION = 0.85
@@ -355,6 +357,8 @@ _BETWEEN = re.compile(r"\bbetween\s+(" + _NUMBER + r")\s*(?:and|&|-)\s*(" + _NUM
 # "3 to 8 exclusive": which ends are out (8? 3 and 8?), the text does not say (it was read as 3 to 8, both in)
 _EXCLUSIVE = re.compile(r"\b(" + _NUMBER + r")\s*(?:to|through|thru|-)\s*(" + _NUMBER + r")\s*[,(]?\s*"
                         r"(?:exclusive|non-?\s*inclusive|not\s+inclusive)\b")
+# ... "exclusive of" a class: "0 to 9 exclusive of 5" (an exclusion) or "of 8", an end (which ends are out?)
+_EXCLUSIVE_OF = re.compile(r"\s+of\s+(?:(" + _NUMBER + ")|" + "|".join(p for _, p in _FASHION_CLASSES) + ")")
 
 
 def _normalise(text: str) -> str:
@@ -516,6 +520,10 @@ def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
         )
     m = _EXCLUSIVE.search(blanked)
     a, b = (_number(m.group(1)), _number(m.group(2))) if m else (0, 0)
+    # "0 to 9 exclusive of 5" leaves out 5, no end (an exclusion: _EXCLUDE): it was asked which ends are out
+    of = _EXCLUSIVE_OF.match(blanked, m.end()) if m else None
+    if of and not (of.group(1) and _number(of.group(1)) in (a, b)):
+        m = None
     if m and a < b <= len(CLASS_NAMES[base]):  # a backwards range, or one past every class, gets its error below
         said = re.sub(r"\s*[,(]\s*", " ", m.group(0).strip())
         ways = [f"'{base} {lo} to {hi}'" for lo, hi in ((a, b - 1), (a + 1, b - 1)) if lo < hi]  # a task: 2 classes
