@@ -87,6 +87,21 @@ def _not_dir_syntax(path: str | bytes | os.PathLike) -> None:
         raise IsADirectoryError(errno.EISDIR, "ends in '/', so names a directory; give a file path in it", text)
 
 
+def _make_dir(path: Path, then: str | None = None) -> None:
+    """``path.mkdir(parents=True, exist_ok=True)``, or a NotADirectoryError naming what stands in the way (``then``:
+    what to do instead): mkdir's 'File exists' read as if all was fine, and a broken symbolic link, which mkdir
+    cannot make a folder at either, was called a file."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as e:
+        name = e.filename if e.filename is not None else str(path)
+        what = "is a file, not a directory"
+        if os.path.islink(name) and not os.path.exists(name):
+            with contextlib.suppress(OSError):  # gone meanwhile: "not a directory" still holds
+                what = f"is a broken symbolic link (to {os.readlink(name)}), not a directory"
+        raise NotADirectoryError(errno.ENOTDIR, f"{what}; {then}" if then else what, name) from None
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """sha256 of a file's bytes (hex), read in 1 MiB blocks: zoo shards, checkpoints."""
     h = hashlib.sha256()
@@ -109,11 +124,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
         path = Path(os.path.realpath(path))
     if path.is_dir():  # checked first: os.replace would fail only after the write, naming the temporary file
         raise IsADirectoryError(errno.EISDIR, "is a directory; give a file path", str(given))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except FileExistsError as e:  # a parent is a file: mkdir's 'File exists' reads as if all was fine
-        raise NotADirectoryError(errno.ENOTDIR, "is a file, not a directory; no file can be written under it",
-                                 e.filename) from None
+    _make_dir(path.parent, "no file can be written under it")
     try:
         tmp = _new_temp(path)
     except OSError as e:  # name the destination, not a temporary file the user never asked for
@@ -465,6 +476,28 @@ def _identity(path: Path) -> tuple[int, ...] | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+@contextlib.contextmanager
+def _utf8_name(path: str | os.PathLike) -> Iterator[str]:
+    """A name of the file ``path`` that ``safe_open`` takes, inside the ``with``. safetensors takes UTF-8 names only: a
+    file name in another encoding (which :func:`save` writes, as any open() does) was "not a readable safetensors file
+    (Path ... is not valid UTF-8)". Such a file is opened here and named by its descriptor; safe_open opens and maps
+    it before it returns, so the handle it gives reads on after the ``with``."""
+    name = os.fsdecode(path)
+    try:
+        name.encode("utf-8")
+        fds = None
+    except UnicodeEncodeError:  # (Windows names are Unicode: it has neither folder, nor such names)
+        fds = next((d for d in ("/proc/self/fd", "/dev/fd") if os.path.isdir(d)), None)
+    if fds is None:
+        yield name
+        return
+    fd = os.open(name, os.O_RDONLY)
+    try:
+        yield f"{fds}/{fd}"
+    finally:
+        os.close(fd)
+
+
 def _header(path: Path) -> dict[str, str]:
     with _open(path) as f:
         return f.metadata() or {}
@@ -483,7 +516,8 @@ def _open(path: Path) -> Any:
     for attempt in range(1, _OPEN_ATTEMPTS + 1):
         before = _identity(path)
         try:
-            f = safe_open(str(path), framework="pt")
+            with _utf8_name(path) as name:
+                f = safe_open(name, framework="pt")
         except (SafetensorError, OSError, ValueError, RuntimeError) as e:
             if attempt < _OPEN_ATTEMPTS and _identity(path) != before:
                 continue  # replaced while being opened (see below): open the new file
@@ -635,7 +669,7 @@ def _not_a_network(path: Path, header: dict[str, str]) -> str:
     reader/writer checkpoint got the same generic message as any foreign file."""
     if "metanet.zoo" in header:  # written by metanet.zoo.build: '<id>/<param>' tensors of many networks
         try:
-            with safe_open(str(path), framework="pt") as f:
+            with _utf8_name(path) as name, safe_open(name, framework="pt") as f:
                 ids = sorted({int(k.split("/", 1)[0]) for k in f.keys() if k.split("/", 1)[0].isdigit()})
         except (SafetensorError, OSError, ValueError):
             ids = []

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from metanet.errors import ArchError, ConfigError, FileFormatError, TaskError, whole_number
-from metanet.io import _not_dir_syntax, _path, atomic_write, json_safe
+from metanet.io import _make_dir, _not_dir_syntax, _path, atomic_write, json_safe
 
 __all__ = ["NeuronDB", "COLUMNS"]
 
@@ -271,44 +271,47 @@ class NeuronDB:
     def to_sqlite(self, path: str | os.PathLike) -> Path:
         """Write ``neurons.sqlite`` (atomically: a temporary file renamed into place; a symbolic link is written
         through, as :func:`metanet.save` does)."""
-
-        def write(tmp: str) -> None:
-            con = sqlite3.connect(tmp)
-            try:
-                self._fill(con)
-            except sqlite3.OperationalError as e:  # a full disk was a traceback of 'database or disk is full'
-                if not any(m in str(e) for m in _DISK_MESSAGES):
-                    raise  # a bug ('no such table'), not the file system: its traceback, not a one-line disk error
-                # SQLite's "disk I/O error" is any refused write but ENOSPC: without its likely causes (as the zoo
-                # index's message gives them) it read as a broken disk
-                why = (": the file system refused the write, e.g. a disk quota or file size limit reached or a "
-                       "failing disk; fix that and run again") if "disk I/O error" in str(e) else ""
-                raise OSError(errno.ENOSPC if "full" in str(e) else errno.EIO,
-                              f"cannot write the database ({e}{why})", tmp) from None
-            finally:
-                con.close()
-
         dest = _db_path(path, "the database file", "a file path such as 'out/neurons.sqlite'")
         _not_dir_syntax(path)
-        return atomic_write(dest, write)
+        return atomic_write(dest, self._write_sqlite)
+
+    def _write_sqlite(self, tmp: str) -> None:
+        """Write the database into the new file ``tmp``; a refused write is an OSError naming it."""
+        con = sqlite3.connect(tmp)
+        try:
+            self._fill(con)
+        except sqlite3.OperationalError as e:  # a full disk was a traceback of 'database or disk is full'
+            if not any(m in str(e) for m in _DISK_MESSAGES):
+                raise  # a bug ('no such table'), not the file system: its traceback, not a one-line disk error
+            # SQLite's "disk I/O error" is any refused write but ENOSPC: without its likely causes (as the zoo
+            # index's message gives them) it read as a broken disk
+            why = (": the file system refused the write, e.g. a disk quota or file size limit reached or a "
+                   "failing disk; fix that and run again") if "disk I/O error" in str(e) else ""
+            raise OSError(errno.ENOSPC if "full" in str(e) else errno.EIO,
+                          f"cannot write the database ({e}{why})", tmp) from None
+        finally:
+            con.close()
 
     def save(self, out_dir: str | os.PathLike) -> dict[str, Path]:
-        """Write ``neurons.sqlite`` and ``INDEX.md`` into ``out_dir`` (each atomically; ``~`` is the home folder, the
-        directory is created if missing).
+        """Write ``neurons.sqlite`` and ``INDEX.md`` into ``out_dir`` (together: a write refused part-way, e.g. by a
+        full disk, leaves both files as they were; ``~`` is the home folder, the directory is created if missing).
 
         Raises:
             FileFormatError: ``out_dir`` is empty or no path at all.
             OSError: ``out_dir`` cannot be written (an existing file, under a file, no permission).
         """
         out = _db_path(out_dir, "the output directory", "a directory such as 'out/' (created if missing)")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except FileExistsError:  # mkdir's 'File exists' read as if all was fine
-            raise NotADirectoryError(errno.ENOTDIR, "is a file, not a directory; give a new or existing directory "
-                                     "for neurons.sqlite and INDEX.md", str(out)) from None
-        db = self.to_sqlite(out / "neurons.sqlite")
-        text = self.index_md()
-        idx = atomic_write(out / "INDEX.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        _make_dir(out, "give a new or existing directory for neurons.sqlite and INDEX.md")
+        text = self.index_md()  # before either file is written
+        idx = out / "INDEX.md"
+
+        def write(tmp: str) -> None:
+            # the database into its temporary, INDEX.md into place, then the database: a full disk on either changes
+            # neither (written one after the other, it left the new database beside the last run's INDEX.md)
+            self._write_sqlite(tmp)
+            atomic_write(idx, lambda t: Path(t).write_text(text, encoding="utf-8"))
+
+        db = atomic_write(out / "neurons.sqlite", write)
         return {"sqlite": db, "index": idx}
 
     @classmethod

@@ -47,7 +47,7 @@ from safetensors import SafetensorError, safe_open
 from torch import Tensor
 
 from metanet.errors import ZooError
-from metanet.io import atomic_write, file_sha256, json_safe
+from metanet.io import _make_dir, _utf8_name, atomic_write, file_sha256, json_safe
 
 __all__ = [
     "SCHEMA",
@@ -382,9 +382,13 @@ class Store:
                         f"{self.db_path.name} is missing (no such directory)")
                 raise ZooError(f"{self.path} is not a zoo: {what}; build one with 'metanet zoo build RECIPE --out DIR'")
             try:
-                (self.path / "shards").mkdir(parents=True, exist_ok=True)
+                _make_dir(self.path / "shards")
             except OSError as e:  # a file in the way, a read-only parent: not a raw NotADirectoryError
-                raise ZooError(f"cannot create the zoo directory {self.path} ({e.strerror or e}); give a new or "
+                # a broken symbolic link was "(File exists)"; what is in the way, if not the zoo itself, is named
+                why = e.strerror or str(e)
+                if e.filename not in (None, str(self.path)) and os.path.lexists(e.filename):
+                    why += f": {e.filename}"
+                raise ZooError(f"cannot create the zoo directory {self.path} ({why}); give a new or "
                                "existing directory in a writable place") from None
         self._lock_fd: int | None = None
         # self.path and its shards/ folder with symlinks resolved (shard_path)
@@ -874,7 +878,8 @@ class Store:
         with self._shards_lock:
             hit = self._shards.pop(shard, None)
             if hit is None or hit[0] != ident:
-                f = safe_open(str(path), framework="pt")
+                with _utf8_name(path) as name:  # (a name that is not UTF-8 too)
+                    f = safe_open(name, framework="pt")
                 by_net: dict[str, list[str]] = {}
                 for k in f.keys():
                     nid, sep, _ = k.partition("/")
@@ -973,7 +978,7 @@ class Store:
                 rep.problems.append(f"{shard}: file sha256 does not match its units row (modified or corrupt)")
                 repairable.add(urow["unit"])
             try:
-                with safe_open(str(path), framework="pt") as f:
+                with _utf8_name(path) as name, safe_open(name, framework="pt") as f:
                     keys = list(f.keys())
                     groups: dict[str, dict[str, Tensor]] = {}
                     for k in keys:
