@@ -27,6 +27,19 @@ _RENUMBER = ("names, y = np.unique(y, return_inverse=True) numbers them 0..k-1, 
 
 
 def _to_numpy(a: Any, what: str) -> np.ndarray:
+    if isinstance(a, (list, tuple)) and len(a) and all(isinstance(t, torch.Tensor) for t in a):
+        # a list of tensors ([x for x, _ in ds]), read as one tensor is (and as as_examples takes it): np.asarray
+        # refused tensors that require grad or are bfloat16, which a single tensor of them is read as
+        kinds = {t.dtype for t in a}
+        if torch.uint8 in kinds and any(d.is_floating_point or d == torch.bool for d in kinds):
+            # stacked, they would be promoted: the uint8 examples read as 0..255, not divided by 255
+            raise TaskError(f"{what} is a list of tensors of dtypes {', '.join(sorted(map(str, kinds)))}; give every "
+                            "example one dtype (uint8 images 0..255 are divided by 255, floats are read as they are)")
+        try:
+            a = torch.stack([t.detach() for t in a])
+        except RuntimeError as e:  # different shapes or devices
+            raise TaskError(f"{what} is a list of tensors that do not stack into one: {str(e).splitlines()[0]}") \
+                from None
     if isinstance(a, torch.Tensor):
         if a.is_meta:  # a meta tensor has a shape but no values to learn from
             raise TaskError(f"{what} is on the 'meta' device and holds no data; pass a tensor with values (e.g. on cpu)")
@@ -77,7 +90,10 @@ def _labels(y: Any, n: int, every_class: bool = True) -> np.ndarray:
     """The labels as int64; with ``every_class=False`` any ids >= 0, classes without examples allowed."""
     a = _to_numpy(y, "y")
     if a.ndim != 1:
-        raise TaskError(f"y must be a 1-D array of class ids, got shape {a.shape}")
+        # as a Dataset's one-hot label is told (resolve._item): "got shape (n, 10)" alone named no way out
+        hint = ("; one-hot labels? y.argmax(1) gives their class ids" if a.ndim == 2 and a.shape[1] > 1 else
+                "; y.reshape(-1) makes the column 1-D" if a.ndim == 2 and a.shape[1] == 1 else "")
+        raise TaskError(f"y must be a 1-D array of class ids, got shape {a.shape}{hint}")
     if len(a) != n:
         raise TaskError(f"x has {n} examples but y has {len(a)} labels; they must match")
     if a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.integer):

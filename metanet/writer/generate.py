@@ -256,7 +256,10 @@ def generate(
             examples gives all it has).
 
     Returns:
-        :class:`Generated` with ``.model``, ``.report`` and ``.candidates``: float32 networks in eval mode.
+        :class:`Generated` with ``.model``, ``.report`` and ``.candidates``: float32 networks in eval mode. They
+        read inputs as the task's splits give them, in [0, 1]: examples given as uint8 images 0..255 were divided
+        by 255, so call the network on ``x.float() / 255`` (not ``x.float()``); :func:`metanet.verify` reads uint8
+        inputs so itself.
 
     The caller's global state is left as it was: torch's random number generator is not consumed, and the default
     dtype, grad mode and thread count are unchanged. The networks are written on the cpu whatever torch's default
@@ -394,6 +397,8 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
         _warn_if_near_chance(scores[chosen][0], val[1], balanced, name, chosen)
     # a task from a handful of examples may have no test split: then there is no test score to report
     test = _verify_one(nets[chosen], task) if verify and _size(task, "test") else None
+    if verify:
+        _warn_if_classes_unscored(val[1], test, task, name)
     report = GenerationReport(
         task=name, arch=str(arch), support=len(y), candidates=cand, chosen=chosen, test=test,
         seconds=time.perf_counter() - t0, seconds_write=t_write, seed=seed, shots=shots, writer=writer.identity(),
@@ -507,6 +512,36 @@ def _warn_if_near_chance(score: float, labels, balanced: bool, name: str, chosen
                       f"{score:.3f}, within {NEAR_CHANCE} of chance ({chance:.3f}, the best constant classifier's): it "
                       "barely reads the task; give more examples (shots), another architecture or seed", UserWarning,
                       stacklevel=user_stacklevel())
+
+
+def _warn_if_classes_unscored(labels: torch.Tensor, test: Report | None, task, name: str) -> None:
+    """Warn when the validation split has no example of some of the task's classes: the candidates were chosen (and,
+    when the test split lacks them too, the test accuracy measured) without them. tasks.from_examples keeps a class
+    of fewer than 3 examples wholly for training: 1 example of one digit and 60 of another gave "test accuracy 1.0000"
+    without a word for a network never scored on the first; so did 2 of each of 9 digits and 60 of a tenth (a network
+    right on 0.80 of all ten)."""
+    import warnings
+
+    from metanet._state import user_stacklevel
+    from metanet.tasks import Task
+    from metanet.tasks.examples import MIN_PER_CLASS_FOR_SPLIT
+
+    k = task.num_classes
+    counts = torch.bincount(torch.as_tensor(labels).long().flatten(), minlength=k)  # verify checked 0..k-1
+    missing = torch.nonzero(counts[:k] == 0).flatten().tolist()
+    if not missing:
+        return
+    shown = ", ".join(map(str, missing[:10])) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
+    untested = test is not None and all(c >= len(test.per_class) or math.isnan(test.per_class[c]) for c in missing)
+    scored = "the candidates were chosen, and the test accuracy measured, without them" if untested else (
+        "the candidates were chosen without them")
+    if isinstance(task, Task) and task.source == "examples":
+        fix = (f"tasks.from_examples keeps a class of fewer than {MIN_PER_CLASS_FOR_SPLIT} examples wholly for "
+               f"training: give at least {MIN_PER_CLASS_FOR_SPLIT} examples of every class")
+    else:
+        fix = "verify the network on examples of every class"
+    warnings.warn(f"generate: task {name!r} has no validation examples of class{'es' * (len(missing) > 1)} {shown} "
+                  f"({len(missing)} of its {k}): {scored}; {fix}", UserWarning, stacklevel=user_stacklevel())
 
 
 def _verify_one(model: nn.Module, task) -> Report:
