@@ -93,10 +93,21 @@ def in_path(text: str) -> str:
     return text
 
 
+def _not_broken_link(p: Path, flag: str, given: str | os.PathLike, what: str) -> None:
+    """A broken symbolic link cannot be made a directory: said before the work (mkdir's "File exists" came after it)."""
+    if p.is_symlink() and not p.exists():
+        with contextlib.suppress(OSError):  # gone meanwhile: nothing to name
+            target = os.readlink(p)
+            at = "" if p == Path(given) else f": {p}"
+            raise ConfigError(f"{flag} {str(given)!r}{at} is a broken symbolic link (to {target}), not a directory; "
+                              f"give {what}")
+
+
 def _parent_is_dir(path: Path, flag: str, what: str) -> None:
     """The nearest existing ancestor of ``path`` must be a directory (it is created below it if missing)."""
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
+        _not_broken_link(parent, flag, path, what)  # it would be climbed past, and mkdir fail after the work
         parent = parent.parent
     if not parent.is_dir():
         raise ConfigError(f"{flag} {str(path)!r}: {parent} is a file, not a directory; give {what}")
@@ -145,6 +156,7 @@ def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise ConfigError(f"{flag} {str(path)!r} is an existing file, not a directory; give {what}")
+    _not_broken_link(p, flag, path, what)
     if p.is_dir():  # an existing folder is written into: its own permissions count, not its parent's
         if not os.access(p, os.W_OK | os.X_OK):
             raise ConfigError(f"{flag} {str(path)!r} is a directory that is not writable; give {what} you can write to")

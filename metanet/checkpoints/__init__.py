@@ -98,6 +98,8 @@ def save_module(module: nn.Module, path: str | os.PathLike, kind: str, config: d
 
 def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     """Rebuild a ``cls`` from a file written by :func:`save_module` (``None``: the shipped one)."""
+    from metanet.io import _utf8_name
+
     path = shipped(kind) if path is None else _checked_path(path, kind)
     if not path.is_file():
         raise CheckpointError(_missing(path, kind))
@@ -106,7 +108,7 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
                               f"{kind} checkpoint in that format is read when its name ends in .ckpt (a Lightning "
                               "checkpoint of the training stage): rename it, or give the .safetensors export")
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with _utf8_name(path) as name, safe_open(name, framework="pt") as f:  # (a name that is not UTF-8 too)
             header = f.metadata() or {}
             shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
@@ -157,7 +159,7 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
                               f"metanet version whose {cls.__name__} had other layers: load it with the version "
                               "that wrote it, or train a new one with this version")
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with _utf8_name(path) as name, safe_open(name, framework="pt") as f:
             state = {k: f.get_tensor(k) for k in f.keys()}
         from metanet._state import metanet_defaults
 
