@@ -70,17 +70,56 @@ def cpu_default() -> Iterator[None]:
 
 
 @contextmanager
+def _full_float32_precision() -> Iterator[None]:
+    """float32 matmuls and convolutions on the cpu in full float32 inside ("medium" / "high", or torch >= 2.9's
+    ``torch.backends.mkldnn.matmul.fp32_precision = "bf16"``, let oneDNN run them in bfloat16 / TensorFloat32:
+    every number changed); the caller's settings after. Nothing is written where they already are full float32.
+
+    torch >= 2.9 keeps them per backend (``torch.backends.mkldnn.matmul``, which ``"medium"`` sets, and ``.conv``)
+    and its ``torch.get_float32_matmul_precision()`` raises once that API set what the legacy name cannot express
+    ('mix of the legacy and new APIs'): every metanet call was that RuntimeError for a caller who had set
+    ``torch.backends.cuda.matmul.fp32_precision = "tf32"``; and ``set_float32_matmul_precision("highest")`` wrote
+    "ieee" over the caller's "none" (inherit), so a later ``torch.backends.mkldnn.fp32_precision = "bf16"`` no
+    longer reached matmuls."""
+    mkldnn = getattr(torch.backends, "mkldnn", None)
+    try:
+        leaves = [(leaf, leaf.fp32_precision) for leaf in (mkldnn.matmul, mkldnn.conv)]
+    except AttributeError:  # torch < 2.9: the legacy setting alone
+        precision = torch.get_float32_matmul_precision()
+        if precision == "highest":
+            yield
+            return
+        try:
+            torch.set_float32_matmul_precision("highest")
+            yield
+        finally:
+            torch.set_float32_matmul_precision(precision)
+        return
+    reduced = [(leaf, p) for leaf, p in leaves if p not in ("none", "ieee")]
+    try:
+        for leaf, _ in reduced:
+            leaf.fp32_precision = "ieee"
+        yield
+    finally:
+        for leaf, p in reduced:
+            # the getter reads through "none" to the backend's or the global value: the caller's own "none" is
+            # kept where it gives their value (they set it there), else their value itself
+            leaf.fp32_precision = "none"
+            if leaf.fp32_precision != p:
+                leaf.fp32_precision = p
+
+
+@contextmanager
 def metanet_defaults(grad: bool = False) -> Iterator[None]:
-    """float32 as torch's default dtype, the cpu as its default device, "highest" float32 matmul precision, cpu
-    autocast off, inference mode off (grad mode stays off if it was on, unless ``grad``), and grad mode on with
-    ``grad``, inside; the caller's state after. Holds metanet's lock of torch's global state: another thread's
-    metanet call waits (see the module's docstring)."""
+    """float32 as torch's default dtype, the cpu as its default device, full float32 matmuls and convolutions
+    (:func:`_full_float32_precision`), cpu autocast off, inference mode off (grad mode stays off if it was on,
+    unless ``grad``), and grad mode on with ``grad``, inside; the caller's state after. Holds metanet's lock of
+    torch's global state: another thread's metanet call waits (see the module's docstring)."""
     with _LOCK, contextlib.ExitStack() as stack:
-        old, precision = torch.get_default_dtype(), torch.get_float32_matmul_precision()
+        old = torch.get_default_dtype()
         try:  # both set inside the try: a Ctrl-C between them left the caller's default dtype float32 for good
             torch.set_default_dtype(torch.float32)
-            # "medium"/"high" let float32 matmuls run in bfloat16 (oneDNN on the cpu): every number changed
-            torch.set_float32_matmul_precision("highest")
+            stack.enter_context(_full_float32_precision())
             stack.enter_context(cpu_default())
             # a caller's torch.autocast("cpu") ran metanet's float32 computations in bfloat16 / float16: generate
             # under bf16 autocast was a raw TypeError, under fp16 it wrote other weights (0.9611 for 0.9639)
@@ -96,7 +135,6 @@ def metanet_defaults(grad: bool = False) -> Iterator[None]:
             yield
         finally:
             torch.set_default_dtype(old)
-            torch.set_float32_matmul_precision(precision)
 
 
 @contextmanager

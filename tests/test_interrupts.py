@@ -26,8 +26,8 @@ def _raise_on(n: int, f):
 
 
 def test_defaults_interrupted_while_being_set_give_the_callers_dtype_back(monkeypatch):
-    # the Ctrl-C lands between setting the default dtype and the matmul precision: the float32 default stayed
-    monkeypatch.setattr(torch, "set_float32_matmul_precision", _raise_on(1, torch.set_float32_matmul_precision))
+    # the Ctrl-C lands between setting the default dtype and the float32 precision: the float32 default stayed
+    monkeypatch.setattr(_state, "_full_float32_precision", _raise_on(1, _state._full_float32_precision))
     old = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
