@@ -92,6 +92,7 @@ class ReaderDataModule(L.LightningDataModule):
         self.val_zoos: dict[str, list] | None = None
         self.test_graphs: list | None = None
         self._resume_rng: tuple[torch.Tensor, int] | None = None  # see state_dict()
+        self._resume_batches: int | None = None  # the checkpoint's training batches of the whole fit
         self._epoch_rng: tuple[int, torch.Tensor] | None = None  # (epoch, RNG state its first iterator was made with)
         self._edge_dim: int | None = None  # edge_attr width of every graph, set by the first _load
 
@@ -168,9 +169,16 @@ class ReaderDataModule(L.LightningDataModule):
     # max_steps fit saved at an epoch's end without validation is resumed) makes Lightning restart the epoch's
     # iterator: it is made again from the state the epoch's order was drawn from (saved too) and skips the batches
     # already trained on; it used to shuffle anew and train on the epoch's first batches again.
+    # The checkpoint's count of training batches places an iterator made before Lightning restores its loops:
+    # ReaderModule's cosine schedule (train/reader.yaml) asks for trainer.estimated_stepping_batches while the
+    # optimisers are configured, which makes the resumed epoch's only iterator then. Placed by Lightning's count (0
+    # then), it was a fresh shuffle from the fit's first batch, and a fit resumed mid-epoch trained on other networks.
     def state_dict(self) -> dict[str, Any]:
         step = self.trainer.global_step if self.trainer is not None else 0
         state = {"torch_rng_state": torch.get_rng_state(), "global_step": step}
+        loop = getattr(self.trainer, "fit_loop", None) if self.trainer is not None else None
+        if loop is not None:
+            state["batches"] = int(loop.epoch_loop.batch_progress.total.ready)
         if self._epoch_rng is not None:
             state["epoch"], state["epoch_rng_state"] = self._epoch_rng
         return state
@@ -181,19 +189,24 @@ class ReaderDataModule(L.LightningDataModule):
         fitting = self.trainer is not None and self.trainer.state.fn == TrainerFn.FITTING
         if fitting and "torch_rng_state" in state_dict:  # not when a checkpoint is only validated or tested
             self._resume_rng = (state_dict["torch_rng_state"], int(state_dict["global_step"]))
+            self._resume_batches = int(state_dict["batches"]) if "batches" in state_dict else None
             if "epoch_rng_state" in state_dict:  # not in checkpoints of earlier versions
                 self._epoch_rng = (int(state_dict["epoch"]), state_dict["epoch_rng_state"])
 
     def _before_train_iter(self) -> tuple[int, torch.Tensor] | None:
+        done = None
         if self._resume_rng is not None:
             state, step = self._resume_rng
             if self.trainer is not None and self.trainer.global_step <= step:
                 torch.set_rng_state(state)
+                counted = int(self.trainer.fit_loop.epoch_loop.batch_progress.total.ready)
+                if self._resume_batches is not None and counted < self._resume_batches:  # loops not restored yet
+                    done = self._resume_batches
             else:
-                self._resume_rng = None
+                self._resume_rng = self._resume_batches = None
         from metanet.train.stage import fit_position
 
-        pos = fit_position(self.trainer)
+        pos = fit_position(self.trainer, done=done)
         if pos is None:
             return None
         epoch, skip = pos
@@ -205,7 +218,7 @@ class ReaderDataModule(L.LightningDataModule):
         return None
 
     def teardown(self, stage: str) -> None:
-        self._resume_rng = None
+        self._resume_rng = self._resume_batches = None
         self._epoch_rng = None
 
     def train_dataloader(self):

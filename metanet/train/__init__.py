@@ -187,7 +187,9 @@ def _cli_class() -> type:
         whose ``--trainer.fast_dev_run`` writes no checkpoint, and which leaves the config's LearningRateMonitor out
         when there is no logger (``--trainer.logger=false``) and its ModelCheckpoint callbacks when checkpointing is
         off (``--trainer.enable_checkpointing=false``). A
-        ``limit_*_batches`` / ``overfit_batches`` fraction that leaves a loader no batch is one error line."""
+        ``limit_*_batches`` / ``overfit_batches`` fraction that leaves a loader no batch is one error line, and so are
+        the Trainer's own refusals of its options, a ``val_check_interval`` longer than an epoch and a seed numpy
+        refuses."""
 
         def _resolve_last(self) -> None:
             cfg = self.config_init[self.subcommand]
@@ -280,13 +282,23 @@ def _cli_class() -> type:
 
             try:
                 super()._run_subcommand(subcommand)
-            except MisconfigurationException as e:
-                # a fractional limit_*_batches that leaves no batch: Lightning checks it once the loaders exist (as
-                # the run is set up, before any step), as a traceback
-                error = _limit_error(e, self.trainer)
+            except (MisconfigurationException, ValueError) as e:
+                # a fractional limit_*_batches that leaves no batch, a val_check_interval longer than an epoch:
+                # Lightning checks them once the loaders exist (as the run is set up, before any step), as a traceback
+                error = _limit_error(e, self.trainer) or _interval_error(e)
                 if error is None:
                     raise
                 raise error from e
+
+        def _set_seed(self) -> None:
+            # numpy's range, checked before Lightning's seed_everything raised a ValueError traceback
+            seed = self._get(self.config, "seed_everything")
+            if not isinstance(seed, bool) and isinstance(seed, int) and not 0 <= seed <= 2**32 - 1:
+                from metanet.errors import ConfigError
+
+                raise ConfigError(f"--seed_everything={seed}: a seed is a whole number from 0 to {2**32 - 1}, or "
+                                  "true (a random one) or false (none)")
+            super()._set_seed()
 
         def _instantiate_trainer(self, config: dict[str, Any], callbacks: list) -> Any:
             # --trainer.enable_checkpointing=false: the config's ModelCheckpoint callbacks are left out (as the
@@ -310,6 +322,16 @@ def _cli_class() -> type:
                 if given is not None:
                     given = given if isinstance(given, list) else [given]
                     config["callbacks"] = [c for c in given if not isinstance(c, ModelCheckpoint)]
+            from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+            from metanet.errors import ConfigError
+
+            for option in ("accumulate_grad_batches", "check_val_every_n_epoch"):  # Lightning divides by them
+                value = config.get(option)
+                if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+                    raise ConfigError(f"--trainer.{option}={value}: must be a whole number >= 1"
+                                      + (" (or null: validate by val_check_interval batches of the whole fit)"
+                                         if option == "check_val_every_n_epoch" else ""))
             try:
                 return super()._instantiate_trainer(config, callbacks)
             except ValueError as e:  # another option barebones turns off, given too (e.g. fast_dev_run)
@@ -317,6 +339,10 @@ def _cli_class() -> type:
                 if error is None:
                     raise
                 raise error from e
+            except MisconfigurationException as e:
+                # the Trainer's own check of its options (an accelerator this machine lacks, a max_time that is no
+                # duration, ...): a traceback before any data was loaded
+                raise ConfigError(_trainer_error(e, config)) from e
 
     return MetanetCLI
 
@@ -433,6 +459,30 @@ def _limit_error(e: Exception, trainer: Any) -> Exception | None:
     return ConfigError(f"--trainer.{option}={limit}: the {prefix} loader has {n} batch{'es' if n != 1 else ''}, "
                        f"and {limit} of it is less than one batch; give {valid} or a whole number of "
                        f"batches such as --trainer.{option}=1")
+
+
+def _trainer_error(e: Exception, config: dict[str, Any]) -> str:
+    """One line from the Trainer's own refusal of its options: its message's first line, with the accelerator when
+    the message does not name it ("No supported gpu backend found!")."""
+    text = (str(e).strip().splitlines() or [type(e).__name__])[0].strip()
+    if "backend" in text and "accelerator" not in text:
+        text = f"--trainer.accelerator={config.get('accelerator')}: {text[:1].lower() + text[1:]}"
+        text += " (valid on this machine: --trainer.accelerator=cpu or auto)"
+    return text if text.startswith("--") else f"--trainer: {text}"
+
+
+def _interval_error(e: Exception) -> Exception | None:
+    """A ConfigError for Lightning's "`val_check_interval` (500) must be less than or equal to the number of the
+    training batches (100)", naming the valid values; None for any other error."""
+    m = re.match(r"\s*`val_check_interval` \((\d+)\) must be less than or equal to the number of the training "
+                 r"batches \((\d+)\)", str(e))
+    if m is None:
+        return None
+    from metanet.errors import ConfigError
+
+    return ConfigError(f"--trainer.val_check_interval={m[1]}: an epoch has {m[2]} training batches; give at most "
+                       f"{m[2]}, a fraction of the epoch such as 0.5, or --trainer.check_val_every_n_epoch=null "
+                       f"to validate every {m[1]} batches of the whole fit")
 
 
 def _barebones_error(e: Exception) -> Exception | None:

@@ -107,9 +107,10 @@ def check_monitors(module: L.LightningModule, logged: Sequence[str]) -> None:
                           f"{type(module).__name__} never logs; its metrics: {', '.join(logged)}")
 
 
-def fit_position(trainer: Any, per_epoch: int | None = None) -> tuple[int, int] | None:
+def fit_position(trainer: Any, per_epoch: int | None = None, done: int | None = None) -> tuple[int, int] | None:
     """``(epoch, batches of it already trained on)`` of the train iterator Lightning is making now, or None when the
-    batches per epoch are unknown (``per_epoch``: the count to assume when Lightning has none).
+    batches per epoch are unknown (``per_epoch``: the count to assume when Lightning has none; ``done``: the
+    training batches of the whole fit so far, when Lightning's own count is not restored yet).
 
     Counted from the training batches of the whole fit (restored with a checkpoint): Lightning's epoch counters are
     not that epoch while it restarts (a fit with ``max_steps`` resumed at an epoch's end first opens an iterator for
@@ -122,7 +123,7 @@ def fit_position(trainer: Any, per_epoch: int | None = None) -> tuple[int, int] 
     n = limits[0] if limits else per_epoch
     if not isinstance(n, int) or n < 1:
         return None
-    done = int(loop.epoch_loop.batch_progress.total.ready)
+    done = int(loop.epoch_loop.batch_progress.total.ready) if done is None else done
     return done // n, done % n
 
 
