@@ -20,8 +20,9 @@ Rules, in order:
 4. Classes, in the order mentioned: fashion class names, singular or plural (``"shirt"`` is Shirt; ``"t-shirt"``,
    ``"tshirt"``, ``"tee"``, ``"top"`` are T-shirt/top; ``"boots"`` is Ankle boot; also "pants", "sweater", "jacket",
    "handbag"); digits ``3``, ``3s``, ``3's``, plural words (``"threes"``), ranges (``"0-4"``, ``"0 to 4"``, ``"zero
-   to four"``, ``"3 up to 7"``), number words in a list of numbers (``"five and six"``, ``"zero vs 1"``; a lone "one"
-   is no class), "even" / "odd" ("even vs odd" is an error: a task cannot merge digits into parity classes); for
+   to four"``, ``"3 up to 7"``), number words in a list of numbers (``"five and six"``, ``"zero vs 1"``), after a
+   class noun (``"digit five"``) or first in what an exclusion leaves out (``"without five"``; a lone "one" else is no
+   class), "even" / "odd" ("even vs odd" is an error: a task cannot merge digits into parity classes); for
    fashion-mnist names and numbers mix, in the order mentioned, and a plural word listed with class names that is
    none ("shirts, sneakers and hats") is an error, not dropped. Numbers that count something ("5 examples", "2 conv
    layers", "1 epoch", "top-5", "2 gpus", "5 or more epochs", "1000 images", "1,000 training images": a number of two
@@ -221,14 +222,32 @@ _MAX_TEXT = 10_000
 _LIST_SEP = r"\s*(?:,|&|/|\band\b|\bor\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?"
 _WORD_AFTER = re.compile(_LIST_SEP + r"([a-z][a-z-]*)\b")
 _WORD_BEFORE = re.compile(r"\b([a-z][a-z-]*)" + _LIST_SEP + "$")
+# An answer after "? no" that is fashion class names alone, up to a mark or the end ("cifar10? no sneakers and boots",
+# "mnist? no, sneakers and boots"): fashion-mnist's classes, not classes left out of the data set asked about (mnist
+# has no sneakers: it was all of mnist, and cifar10 refused). Not "no top-1 accuracy", "no bags please".
+_FASHION_NAME = "(?:" + "|".join(p for _, p in _FASHION_CLASSES) + ")"
+_CLASS_NAMES_ANSWER = re.compile(r"\s*[^\w\s]*\s*(?:(?:only|just)\s+)?(?:the\s+)?" + _FASHION_NAME + "(?:" + _LIST_SEP
+                                 + _FASHION_NAME + r")*\s*(?:[.,;:!?)]|$)")
+# ... after a data set metanet has not ("cifar10? no sneakers and boots"), as _NOT_THIS_DATA_SET_AFTER
+_NOT_THIS_DATA_SET_NAMES_AFTER = re.compile(r"[^.?!]{0,40}\?\s*(no)\b(?=" + _CLASS_NAMES_ANSWER.pattern + ")")
 _PLURALISH = re.compile(r"[a-z][a-z-]*[a-rt-z]s")
 # Singular number words are classes only in a list of numbers ("five and six", "zero vs 1"): a lone "one" ("one
 # network") is no class, and a list that counts something ("one or two layers") neither.
 _NUMBER_ITEM = r"(?:\b(?:" + "|".join(list(_PLURAL_WORDS) + list(_NUMBER_WORDS)) + r")\b|\b\d+(?:'?s)?\b)"
 # "one, two, or three": one or more joining words, each space read one way ("(?:" + _LIST_SEP + ")+" let the spaces
 # between two commas end one or start the next: "3 , , , , x" took time exponential in its commas, 46 s for 16)
-_LIST_SEPS = r"\s*(?:(?:,|&|/|\band\b|\bor\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?)+"
+_LIST_SEPS = r"\s*(?:(?:,|&|/|\band\b|\bn?or\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?)+"
 _NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:" + _LIST_SEPS + _NUMBER_ITEM + r")+")
+# A number word named as a class ("digit five and digit seven", "the class three vs 8") is one, alone or not: "digit
+# five and digit seven" was no list of numbers, so all of mnist.
+_CLASS_NOUN_NUMBER = re.compile(
+    r"\b(?:digit|class|number|numeral|label|category)\s+(" + "|".join(_NUMBER_WORDS) + r")\b(?!-)")
+# ... and one that starts what an exclusion leaves out ("mnist without five", "all digits but seven", "0 to 4 except
+# the digit two"; they were all the classes, "without 5" was not), ending there or before a joining word; not "one" of
+# "not one but two networks", nor "one-hot".
+_EXCLUDED_NUMBER = re.compile(
+    r"\s*(?:(?:the|a|digit|class|number|numeral|label|category)\s+)*(" + "|".join(_NUMBER_WORDS) + r")\b"
+    r"(?=\s*(?:$|[^\w\s-]|(?:and|or|nor|with|using|in|on|for|from|please|then|too|also|as)\b))")
 _COUNTED_AFTER = re.compile(r"[\s-]*" + _COUNTED)
 # Numbers joined by "or" / "to" / "-" right before a counted word count it too: "2 or 3 layers", "2-3 hidden layers",
 # "one, two, or three layers"; "3 and 8, 2 layers" keeps 3 and 8 (an "and" list names classes). The whole list is
@@ -355,8 +374,10 @@ _SCORE_COMPARED = (
 _NUMBER = r"(?:\d+|" + "|".join(_NUMBER_WORDS) + r")\b"
 _BETWEEN = re.compile(r"\bbetween\s+(" + _NUMBER + r")\s*(?:and|&|-)\s*(" + _NUMBER + ")")
 # "3 to 8 exclusive": which ends are out (8? 3 and 8?), the text does not say (it was read as 3 to 8, both in)
-_EXCLUSIVE = re.compile(r"\b(" + _NUMBER + r")\s*(?:to|through|thru|-)\s*(" + _NUMBER + r")\s*[,(]?\s*"
-                        r"(?:exclusive|non-?\s*inclusive|not\s+inclusive)\b")
+# after any separator: "3 to 8 - exclusive", "3 to 8: exclusive" were 3 to 8; "both (ends) exclusive" says which
+_EXCLUSIVE = re.compile(r"\b(" + _NUMBER + r")\s*(?:to|through|thru|-)\s*(" + _NUMBER + r")[\s,(:;-]*"
+                        r"(?P<both>both\s+(?:ends?\s+)?)?(?P<word>exclusive|non-?\s*inclusive|not\s+inclusive)\b"
+                        r"(?P<both_after>\s+(?:at|on|of)\s+both(?:\s+ends?)?\b)?")
 # ... "exclusive of" a class: "0 to 9 exclusive of 5" (an exclusion) or "of 8", an end (which ends are out?)
 _EXCLUSIVE_OF = re.compile(r"\s+of\s+(?:(" + _NUMBER + ")|" + "|".join(p for _, p in _FASHION_CLASSES) + ")")
 
@@ -399,17 +420,44 @@ def _data_set_named(s: str) -> str | None:
 
 
 def _answered_with_another(s: str) -> str:
-    """``s`` with a known data set asked about and answered no by naming another ("mnist? no, fashion-mnist 3 vs 8")
-    blanked: the question's data set words and the "no". A class list answered no ("mnist 3 vs 8? no, 4 and 9") or
-    the same data set again ("digits? no, handwritten digits") is left as it was."""
+    """``s`` with a known data set asked about and answered no by naming a data set ("mnist? no, fashion-mnist 3 vs
+    8", "digits? no, handwritten digits 3 vs 8") blanked: the question's data set words and the "no" (which excluded
+    the answer's classes when it named the same data set: mnist[0-2,4-7,9]), and the question's classes when the
+    answer names its own. A class list answered no ("mnist 3 vs 8? no, 4 and 9") is left as it was."""
     for m in _ANSWERED_NO.finditer(s):
         answer = _ANSWER.match(s, m.end())
         start = max(s.rfind(c, 0, m.start()) for c in ".?!") + 1  # the question is the sentence the "?" ends
         asked = s[start: m.start()]
-        if answer and (base := _data_set_named(asked)) and _data_set_named(answer.group(0)) not in (None, base):
+        if not (answer and _data_set_named(answer.group(0))) and _data_set_named(asked) != "fashion-mnist":
+            answer = _CLASS_NAMES_ANSWER.match(s, m.end())  # "mnist? no, sneakers and boots": fashion-mnist's
+        if answer and _data_set_named(asked) and (_data_set_named(answer.group(0)) or _fashion_hits(answer.group(0))):
             asked = re.sub(_KNOWN_WORDS, lambda w: " " * len(w.group(0)), asked)
             s = s[:start] + asked + s[m.start(): m.start(1)] + " " * len(m.group(1)) + s[m.end(1):]
+            s = _without_asked_classes(s, start, m.start(), answer.group(0))
     return s
+
+
+def _without_asked_classes(s: str, start: int, end: int, answer: str) -> str:
+    """``s`` with the classes of the question ``s[start:end]`` blanked if the ``answer`` to it names classes too:
+    "mnist 3 vs 8? no, fashion-mnist 4 and 9" asks for fashion-mnist[4,9] (it was [3,8,4,9]). The question's classes
+    stay when the answer names none ("clothing 0 to 4? no, handwritten digits" is mnist[0-4])."""
+    def mentions(part: str) -> list[tuple[int, int]]:
+        hits = _fashion_hits(part) + [(m.start(), 0) for m in re.finditer(r"\b(?:even|odd)\b", part)]
+        try:
+            return hits + [(m.start(), 0) for m in _COMPARISON.finditer(_blank_counts(part))] + _digit_hits(part)
+        except TaskError:
+            return hits + [(0, 0)]  # a class past the last one: a class all the same (its error comes later)
+
+    if not mentions(answer):
+        return s
+    asked = s[start:end]
+    counted = _blank_counts(asked)  # "2 layers" stays
+    words = "|".join(["even", "odd", *_PLURAL_WORDS, *_NUMBER_WORDS])
+    spans = [m.span() for m in re.finditer(r"\b\d+(?:'?s)?\b|\b(?:" + words + r")\b", counted)]
+    spans += [m.span() for _, pattern in _FASHION_CLASSES for m in re.finditer(pattern, asked)]
+    for a, b in spans:
+        asked = asked[:a] + " " * (b - a) + asked[b:]
+    return s[:start] + asked + s[end:]
 
 
 def _asked_for(pattern: re.Pattern, s: str) -> str | None:
@@ -500,6 +548,21 @@ def _blank_counts(s: str) -> str:
     return re.sub(_COUNTS, blank, s).replace("\0", " ")
 
 
+def _both_ends_out(text: str, s: str) -> str:
+    """``s`` with each range said to leave out both its ends ("3 to 8, both exclusive", "3-8 exclusive at both ends")
+    written as the classes in between (" 4 to 7 ", same length); they were 3 to 8. A TaskError if none are between."""
+    for m in _EXCLUSIVE.finditer(_blank_counts(s)):
+        a, b = _number(m.group(1)), _number(m.group(2))
+        if not (m.group("both") or m.group("both_after")) or a >= b or b > max(map(len, CLASS_NAMES.values())):
+            continue  # a backwards range, or one past every class, gets its error as written where ranges are read
+        if a + 1 > b - 1:
+            raise TaskError(f"{text!r}: {m.group(0).strip()!r} leaves no class between {a} and {b}; a task needs at "
+                            "least 2: name them, e.g. 'digits 3 and 8' or 'sneakers and boots'")
+        s = s[: m.start()] + (f" {a + 1} to {b - 1} " if a + 1 < b - 1 else f" {a + 1} ").ljust(len(m.group(0))) \
+            + s[m.end():]
+    return s
+
+
 def _number(word: str) -> int:
     """``"5"``, ``"5s"``, ``"5's"`` or ``"five"`` as 5."""
     return _NUMBER_WORDS.index(word) if word in _NUMBER_WORDS else digits_value(word.rstrip("'s"))
@@ -525,7 +588,7 @@ def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
     if of and not (of.group(1) and _number(of.group(1)) in (a, b)):
         m = None
     if m and a < b <= len(CLASS_NAMES[base]):  # a backwards range, or one past every class, gets its error below
-        said = re.sub(r"\s*[,(]\s*", " ", m.group(0).strip())
+        said = f"{m.group(0)[: m.end(2) - m.start()]} {m.group('word')}"
         ways = [f"'{base} {lo} to {hi}'" for lo, hi in ((a, b - 1), (a + 1, b - 1)) if lo < hi]  # a task: 2 classes
         raise TaskError(f"{text!r}: {said!r} does not say which ends are left out; write the classes that are in"
                         + (f", e.g. {' or '.join(ways)}" if ways else " (a task needs at least 2)"))
@@ -573,10 +636,11 @@ def _comparisons_as_ranges(text: str, s: str, base: str) -> str:
     return s
 
 
-def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
-    """``(position, class id)`` of every class number in ``s``; numbers past the last class of ``base`` raise."""
+def _digit_hits(s: str, base: str = "mnist", excluded: bool = False) -> list[tuple[int, int]]:
+    """``(position, class id)`` of every class number in ``s``; numbers past the last class of ``base`` raise.
+    ``excluded``: ``s`` is what an exclusion leaves out, so a number word starting it is a class ("without five")."""
     k = len(CLASS_NAMES[base])
-    s = _blank_counts(s)
+    unblanked, s = s, _blank_counts(s)  # "class" is blanked as a count ("mnist class five"): found in the text as is
     hits: list[tuple[int, int]] = []
     taken = [False] * len(s)
     words = "|".join(_NUMBER_WORDS)
@@ -609,11 +673,16 @@ def _digit_hits(s: str, base: str = "mnist") -> list[tuple[int, int]]:
     for run in _NUMBER_LIST.finditer(s):  # a count ("two or three layers") is blanked above
         for m in re.finditer(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", run.group(0)):
             hits.append((run.start() + m.start(), _NUMBER_WORDS.index(m.group(1))))
+    for m in _CLASS_NOUN_NUMBER.finditer(unblanked):
+        if s[m.start(1): m.end(1)] == m.group(1):  # not a count ("digit one hidden layer")
+            hits.append((m.start(1), _NUMBER_WORDS.index(m.group(1))))
+    if excluded and (m := _EXCLUDED_NUMBER.match(s)):
+        hits.append((m.start(1), _NUMBER_WORDS.index(m.group(1))))
     return hits
 
 
-def _digit_classes(s: str, base: str = "mnist") -> list[int]:
-    classes = _ordered_unique(_digit_hits(s, base))
+def _digit_classes(s: str, base: str = "mnist", excluded: bool = False) -> list[int]:
+    classes = _ordered_unique(_digit_hits(s, base, excluded))
     if not classes:
         if re.search(r"\beven\b", s) and re.search(r"\bodd\b", s):  # else "even vs odd" read as the 5 even digits
             raise TaskError(
@@ -715,9 +784,12 @@ def text_to_spec(text: str) -> str:
     for m in _OTHER_DATA_SETS.finditer(asked):
         if _NOT_THIS_DATA_SET.search(asked, max(0, m.start() - 40), m.start()):
             continue
-        if answer := _NOT_THIS_DATA_SET_AFTER.match(asked, m.end()):
+        if answer := (_NOT_THIS_DATA_SET_AFTER.match(asked, m.end())
+                      or _NOT_THIS_DATA_SET_NAMES_AFTER.match(asked, m.end())):
             # its "no" answers the question, it excludes no classes ("letters? no, digits 3 and 8" was all but 3, 8)
             s = s[: answer.start(1)] + " " * len(answer.group(1)) + s[answer.end(1):]
+            asked_at = max(s.rfind(c, 0, m.start()) for c in ".?!") + 1  # "svhn 3 vs 8? nope mnist 4 and 9": [4, 9]
+            s = _without_asked_classes(s, asked_at, answer.start(1), re.match(r"[^.?!]*", s[answer.end(1):]).group(0))
             continue
         word = m.group(1)
         close = difflib.get_close_matches(word, BASE_NAMES, n=1)
@@ -756,6 +828,7 @@ def text_to_spec(text: str) -> str:
             "boots'"
         )
 
+    s = _both_ends_out(text, s)
     fashion_hits = _fashion_classes(s)
     digit_hits: list[int] | None = None
     base = _data_set_named(s) or ("fashion-mnist" if fashion_hits else None)
@@ -786,7 +859,7 @@ def text_to_spec(text: str) -> str:
 
     s = _comparisons_as_ranges(text, s, base)
 
-    def classes_in(part: str) -> list[int]:
+    def classes_in(part: str, excluded: bool = False) -> list[int]:
         if base == "fashion-mnist":  # names and numbers, in the order mentioned: "sneakers and 9" is [7, 9]
             names = _fashion_hits(part)
             if names:
@@ -797,15 +870,15 @@ def text_to_spec(text: str) -> str:
                         f"{'is not a class' if len(unknown) == 1 else 'are not classes'} of fashion-mnist; its "
                         f"classes are {listed}"
                     )
-                return _ordered_unique(names + _about(text, _digit_hits, part, base))
-        return _about(text, _digit_classes, part, base)
+                return _ordered_unique(names + _about(text, _digit_hits, part, base, excluded))
+        return _about(text, _digit_classes, part, base, excluded)
 
     exclude = _EXCLUDE.search(s)
     if exclude is None:
         classes = classes_in(s)
     else:  # "mnist 0 to 4 except 2": classes before the exclusion (all if none) minus the ones after it
         classes = classes_in(s[: exclude.start()])
-        dropped = classes_in(s[exclude.end():])
+        dropped = classes_in(s[exclude.end():], excluded=True)
         if dropped:
             classes = [c for c in classes or range(len(CLASS_NAMES[base])) if c not in dropped]
             if len(classes) < 2:
