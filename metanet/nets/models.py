@@ -58,6 +58,12 @@ class MLP(nn.Module):
         # a tuple, not a set: torch.jit.script converts a tuple of ints (even an empty one), not a set or []
         self._skips = tuple(arch.skip_layers())
 
+    def extra_repr(self) -> str:
+        """``arch=...`` in ``print(model)``, naming what ``forward`` computes."""
+        # the layers alone printed a skip MLP as the plain one: a network rebuilt from the printout (an nn.Sequential
+        # for its state dict) computed another function
+        return f"arch={self.arch}"
+
     def forward(self, x: Tensor) -> Tensor:
         """Logits ``(n, num_classes)`` of inputs ``(n, *input_shape)`` (flattened after the batch dimension), or
         ``(num_classes,)`` of one unbatched example ``(in_size,)``, as ``nn.Linear`` takes it."""
@@ -99,6 +105,11 @@ class CNN(nn.Module):
             ]
             self.layers = nn.ModuleList([*convs, nn.Linear(chans[-1], arch.widths[-1], bias=arch.bias)])
         self.act = activation(arch.activation)
+
+    def extra_repr(self) -> str:
+        """``arch=...`` and the pooling in ``print(model)``, naming what ``forward`` computes."""
+        # the layers alone list the convolutions and the Linear, not the global average pooling between them
+        return f"arch={self.arch}, global average pooling before layers.{len(self.layers) - 1}"
 
     def forward(self, x: Tensor) -> Tensor:
         """Logits ``(n, num_classes)`` of images ``(n, C, H, W)`` (convolutions, then global average pooling), or
