@@ -168,6 +168,9 @@ class Generated:
     model: nn.Module
     report: GenerationReport
     candidates: list[nn.Module]
+    #: :func:`_fingerprint` of ``model`` as written (None: not known), so that :meth:`save` can tell whether
+    #: the weights are still the written ones
+    written: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         # the dataclass repr printed every candidate module and the whole report (~3,000 characters, 50 lines for
@@ -193,19 +196,45 @@ class Generated:
             generate(m["task"], arch=m["arch"], candidates=m["candidates"], seed=m["seed"], shots=m["shots"],
                      writer=m["writer"].get("path")).candidates[m["candidate"]]
 
-        is this network again (bit-identical on the same machine, torch version and thread count)."""
+        is this network again (bit-identical on the same machine, torch version and thread count).
+
+        A ``model`` changed since it was written (an in-place edit, fine-tuning, a replaced module) is saved with
+        ``modified_after_generation`` true, ``zero_gradient_steps`` false and no scores (they were measured on other
+        weights), with a warning: its metadata said "0 gradient steps, test accuracy 0.958" of a network pruned
+        in place to 0.42."""
+        import warnings
+
+        from metanet._state import user_stacklevel
         from metanet.io import json_safe, save
 
         r = self.report
+        modified = self.written is not None and _fingerprint(self.model) != self.written
+        if modified:
+            warnings.warn("Generated.save: the model's weights changed after generation (an in-place edit, "
+                          "fine-tuning); it is saved with modified_after_generation=true and without the report's "
+                          "scores, which were measured on the written weights", UserWarning,
+                          stacklevel=user_stacklevel())
         return save(
             self.model, path, **json_safe(dict(
-                task=r.task, arch=r.arch, generated_by="metanet.writer", zero_gradient_steps=True,
+                task=r.task, arch=r.arch, generated_by="metanet.writer", zero_gradient_steps=not modified,
                 candidate=r.chosen, candidates=len(r.candidates), seed=r.seed, shots=r.shots, support=r.support,
                 writer=r.writer, class_names=r.class_names,
-                val_accuracy=r.candidates[r.chosen]["val_accuracy"],
-                test_accuracy=None if r.test is None else r.test.accuracy,
+                val_accuracy=None if modified else r.candidates[r.chosen]["val_accuracy"],
+                test_accuracy=None if modified or r.test is None else r.test.accuracy,
+                **({"modified_after_generation": True} if modified else {}),
             )),
         )
+
+
+def _fingerprint(model: nn.Module) -> str:
+    """sha256 of ``model``'s state dict: names, shapes, dtypes and bytes of every tensor."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, t in model.state_dict().items():
+        h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 def generate(
@@ -404,7 +433,7 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
         seconds=time.perf_counter() - t0, seconds_write=t_write, seed=seed, shots=shots, writer=writer.identity(),
         class_names=_class_names(task),
     )
-    return Generated(nets[chosen], report, nets)
+    return Generated(nets[chosen], report, nets, _fingerprint(nets[chosen]))
 
 
 def _balanced_accuracy(r: Report) -> float:
