@@ -186,6 +186,9 @@ def _reader_roles(model: nn.Module, reader: Any) -> tuple[dict[tuple[int, int], 
             roles[(int(n["layer"]), int(n["index"]))] = role
         except (KeyError, TypeError, ValueError, AttributeError):  # AttributeError: a row that is a list
             continue
+    why = pred.get("roles_not_read")
+    if not roles and isinstance(why, str):  # a CNN's channels: INDEX.md said "Reader roles: from the reader" of none
+        return None, f"not read ({why})"
     return roles, "from the reader"
 
 
@@ -347,7 +350,11 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
         sel = (mx - rest) / (mx.abs() + rest.abs() + 1e-12)
         order = a.argsort(0, descending=True)  # (N, H)
         top_poly = y[order[:k_poly]]  # (k, H)
-        hist = torch.zeros(C, H, dtype=torch.float64).scatter_add_(0, top_poly, torch.ones_like(top_poly, dtype=torch.float64))
+        # only examples above the neuron's lowest output count: a ReLU active on 2 examples of class 3 had 6 of its
+        # 8 "top" examples drawn from the tie at 0 (any class), and scored 0.42 for firing on one class
+        above = (a.gather(0, order[:k_poly]) > a.min(0).values).double()
+        above[:, above.sum(0) == 0] = 1.0  # none above (constant, NaN): all k, as before
+        hist = torch.zeros(C, H, dtype=torch.float64).scatter_add_(0, top_poly, above)
         p = hist / hist.sum(0, keepdim=True)
         ent = -(p * p.clamp(min=1e-12).log()).sum(0)
         poly = (ent.exp() - 1) / max(1, C - 1)
@@ -358,9 +365,12 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
         writes_to = None
         if any(c.weight == head for c in L.consumers):
             wh = params[head].detach()
-            raises = wh.reshape(wh.shape[0], H, -1).sum(2)
-            # a NaN weight raises no logit (argmax took it for the largest); a neuron with only NaN ones: None
-            writes_to = torch.where(raises.isnan().all(0), -1, raises.masked_fill(raises.isnan(), -math.inf).argmax(0))
+            per = wh.reshape(wh.shape[0], H, -1)
+            raises = per.sum(2)
+            # a NaN weight raises no logit (argmax took it for the largest); a neuron with only NaN ones: None, and
+            # one whose outgoing weights are all 0 (read by no logit: argmax said class 0) likewise
+            none = (raises.isnan() | (per == 0).all(2)).all(0)
+            writes_to = torch.where(none, -1, raises.masked_fill(raises.isnan(), -math.inf).argmax(0))
         wl = params[L.weight].detach()
         reads_pixels = L.index == 1 and image and not L.conv and wl.dim() == 2 and wl.shape[1] == math.prod(shape)
         descs = describe_weights(wl, shape) if reads_pixels else None

@@ -72,12 +72,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "support_strength": ("REAL", "largest drop of one class's accuracy when zeroed (>= 0)"),
     "writes_to": ("INTEGER", "class whose logit its outgoing weight raises most (neurons the output layer reads: "
                              "the last hidden layer's, and on a residual MLP those of every layer whose stream "
-                             "reaches it; a NaN weight raises none: NULL when all of them are NaN)"),
-    "polysemanticity": ("REAL", "0 = its top-activating examples share one class, 1 = spread evenly over all"),
+                             "reaches it; a NaN weight raises none: NULL when all of them are NaN or 0)"),
+    "polysemanticity": ("REAL", "0 = its top-activating examples share one class, 1 = spread evenly over all (only "
+                                "those above its lowest output count: a ReLU's ties at 0 are not top-activating)"),
     "top_examples": ("TEXT", "JSON: indices (into the split) of its top-activating examples"),
     "outlier": ("REAL", "largest robust z-score within its layer of weight norms and activation tail"),
     "description": ("TEXT", "what its input weights look for (first layer on images) or what it fires on"),
-    "role": ("TEXT", "role predicted by the reader (NULL when no reader is available)"),
+    "role": ("TEXT", "role predicted by the reader (NULL when no reader is available, and for a CNN's channels); on "
+                     "a residual MLP's skip layer, the role of the stream position the unit adds to (metanet.reader."
+                     "roles), not of its own output"),
     "nonfinite": ("TEXT", "which of its numbers are NaN or inf, e.g. 'NaN incoming weights, NaN outputs' (NULL when "
                           "all are finite)"),
 }

@@ -1,7 +1,9 @@
 r"""Neuron roles: the per-node targets of the reader, computed from data.
 
 For every hidden neuron of a network, its activation :math:`a(x)` (after the nonlinearity, as the next layer sees
-it) is measured on a fixed batch of the task's ``train`` images (:data:`ROLE_SPLIT`; the first ``n`` of the split,
+it: on a residual MLP's skip layer, the residual stream's value at its position, the stream plus the unit's own
+output, as the neural graph's node holds it; ``metanet inspect``'s own columns measure the unit's output alone) is
+measured on a fixed batch of the task's ``train`` images (:data:`ROLE_SPLIT`; the first ``n`` of the split,
 256 by default). Not ``val``: the reader's labelled data probes are val images, and a role defined on the very
 images the reader runs the network on would be read off its inputs rather than predicted:
 
@@ -9,8 +11,9 @@ images the reader runs the network on would be read off its inputs rather than p
   or the standard deviation of :math:`a` over the batch is below :math:`10^{-3}` (a saturated ``tanh`` is as
   dead as a silent ``ReLU``);
 - **selective:c** (class-selective, with its class c): with the response :math:`r(x) = |a(x) - \mathrm{median}_x
-  a(x)|` (sign-agnostic: works for ``tanh`` as for ``ReLU``), :math:`\mu_c` its mean over examples of class c,
-  :math:`\mu_{max} = \max_c \mu_c` and :math:`\mu_{rest}` the mean of the other classes' :math:`\mu_c`, the
+  a(x)|` (sign-agnostic: works for ``tanh`` as for ``ReLU``; for an even count, torch's median: the lower of the
+  two middle values), :math:`\mu_c` its mean over examples of class c, :math:`\mu_{max} = \max_c \mu_c` and
+  :math:`\mu_{rest}` the mean of the other classes' :math:`\mu_c` (classes the batch holds), the
   selectivity index :math:`(\mu_{max} - \mu_{rest}) / (\mu_{max} + \mu_{rest}) > 0.5`; c is the argmax;
 - **polysemantic**: every other live neuron (responds to several classes).
 
