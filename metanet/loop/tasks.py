@@ -187,7 +187,9 @@ def from_episode(ep, seed: int = 0) -> LoopTask:
 
 def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[LoopTask]:
     """Coerce a task, a name or sentence, labelled examples ``(x, y)``, an Episode or a LoopTask (or a list of
-    them) to a list of LoopTasks."""
+    them) to a list of LoopTasks. Labelled examples are split into train / val / test as
+    :func:`metanet.tasks.from_examples` splits them (seed 0, whatever ``seed``): the same examples give the same test
+    split here, in ``heldout`` and in :func:`metanet.generate`; ``seed + i`` draws the support of task ``i``."""
     from metanet.writer.episodes import Episode
 
     seed = check_seed(seed)  # checked up front, as improve does: 1.5 was a raw RuntimeError from the first task
@@ -208,7 +210,10 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
         elif _is_examples(t):  # labelled examples: a Task of their own (stratified train / val / test)
             from metanet.tasks import from_examples
 
-            lt = from_task(from_examples(*t, seed=seed + i), arch=arch, shots=shots, seed=seed + i)
+            # split as every other reader of (x, y) splits them (from_examples' seed 0: generate, verify, refine), the
+            # seed drawing only the support: split by seed + i, the same examples given as heldout (seed + 10_000)
+            # or to a later generate / verify had test examples the loop had written from and rewarded on
+            lt = from_task(from_examples(*t), arch=arch, shots=shots, seed=seed + i)
         elif isinstance(t, str) or hasattr(t, "split"):
             lt = from_task(t, arch=arch, shots=shots, seed=seed + i)
         else:  # not its repr: a tensor's fills the screen
