@@ -290,9 +290,10 @@ class Zoo:
         """Networks matching every given filter, in id order.
 
         Args:
-            task: a task name or a list of them, in any spelling of the task grammar (``"MNIST[8,3]"`` matches
-                networks of ``mnist[3,8]``). A valid task name that the zoo lacks matches nothing (``[]``); a
-                string that is no task name at all (a typo) is a :class:`ZooError` naming the zoo's tasks.
+            task: a task name or a list of them, in any spelling of the task grammar (``"FMNIST[3,8]"`` matches
+                networks of ``fashion-mnist[3,8]``; ``"mnist[8,3]"`` does not match ``mnist[3,8]``: the listed
+                order is the label order, another task). A valid task name that the zoo lacks matches nothing
+                (``[]``); a string that is no task name at all (a typo) is a :class:`ZooError` naming the zoo's tasks.
             arch: an architecture (string like ``"mlp:64-32-10:relu"`` or :class:`Arch`) or a list of them.
             min_acc, max_acc: bounds on ``test_acc`` (inclusive).
             backdoor: True for poisoned networks only, False for clean ones only.
