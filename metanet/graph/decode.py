@@ -88,7 +88,11 @@ def _expected_counts(arch: Any) -> tuple[int, int, int, str] | None:
 
 def _coalesce_hint(residual: int, missing: int) -> str:
     """Why a skip graph lacks exactly its residual edges: a residual edge j -> j joins the same two neurons as the
-    weight edge of ``W[j, j]`` in its layer, and ``coalesce()`` merges such duplicates."""
+    weight edge of ``W[j, j]`` in its layer, and ``coalesce()`` merges such duplicates. Other missing edges: that
+    zero weights are edges too."""
+    if missing > 0 and (not residual or missing != residual):
+        # a graph sparsified by dropping its zero-weight edges (a pruned network) named no reason
+        return "; every weight is an edge, a zero one (a pruned connection) too: keep edges of value 0 in the graph"
     if not residual or missing != residual:
         return ""
     return (f". The {missing} missing edges are exactly its residual edges: a residual edge j -> j joins the same two "
@@ -114,7 +118,7 @@ def _check_counts(graph: Data, arch: Any, copies: int = 1) -> None:
         raise GraphError(f"the graph's x has shape {tuple(x.shape)} but {what} {'have' if copies > 1 else 'has'} {n} "
                          f"neurons: expected ({n}, {NODE_DIM})")
     if ei.dim() != 2 or ei.shape != (2, e):
-        hint = _coalesce_hint(residual, e - ei.shape[1]) if ei.dim() == 2 else ""
+        hint = _coalesce_hint(residual, e - ei.shape[1]) if ei.dim() == 2 and ei.shape[0] == 2 else ""
         raise GraphError(f"the graph's edge_index has shape {tuple(ei.shape)} but {what} {'have' if copies > 1 else 'has'}"
                          f" {e} connections ({e - residual} weight, {residual} residual): expected (2, {e}){hint}")
 

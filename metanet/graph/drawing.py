@@ -44,16 +44,17 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
 
     Edges are coloured by the sign of their weight (blue positive, red negative) and drawn with a width and
     opacity proportional to its magnitude, normalised per layer; for a convolution the edge stands for a whole
-    kernel, drawn by the sign of its sum and its L2 norm. Residual edges are grey dashed lines. Neurons are
-    coloured by their bias (input neurons and bias-free layers grey).
+    kernel, drawn by the sign of its sum and its L2 norm. Edges whose weight (kernel) is exactly zero, such as
+    pruned connections, are not drawn; the title says how many there are. Residual edges are grey dashed lines.
+    Neurons are coloured by their bias (input neurons and bias-free layers grey).
 
     Args:
         graph: a :class:`~metanet.graph.NeuralGraph` (or a ``Batch`` holding one) or a network as
             :func:`~metanet.graph.to_graph` takes it (a supported ``nn.Module``, :func:`metanet.generate`'s result
             or a saved network's path).
-        max_edges: draw at most this many weight edges (a positive integer; at least one per layer is drawn), keeping
-            the strongest of every layer (in proportion to the layer's share of edges); the title says when edges were
-            left out.
+        max_edges: draw at most this many weight edges (a positive integer; at least one per layer is drawn, if
+            the layer has a non-zero weight), keeping the strongest of every layer (in proportion to the layer's
+            share of edges); the title says when edges were left out.
         title: figure title (default: the architecture and node / edge counts).
         figsize: matplotlib figure size in inches, ``(width, height)``, both positive.
 
@@ -115,12 +116,16 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
     n_layers = len(lay.sizes)
     fig = Figure(figsize=tuple(figsize) if figsize is not None else (max(6.0, 2.2 * n_layers), 6.0))
     ax = fig.add_subplot(1, 1, 1)
-    total_w = int((kinds != EDGE_RESIDUAL).sum())
+    # an exact-zero weight (a pruned connection) is no connection: drawn, it was a faint "w > 0" line, and a
+    # 90 %-pruned network looked dense (NaN magnitudes are drawn, as before)
+    weight = kinds != EDGE_RESIDUAL
+    drawn = weight & (mags != 0)
+    total_w, zeros = int(drawn.sum()), int((weight & (mags == 0)).sum())
     shown = 0
     for wl in lay.layers:
         sl = lay.edges(wl.index)
         w_rows = torch.arange(sl.start, sl.stop)
-        w_rows = w_rows[kinds[w_rows] != EDGE_RESIDUAL]
+        w_rows = w_rows[drawn[w_rows]]
         if total_w > max_edges:
             k = max(1, math.floor(max_edges * len(w_rows) / total_w))
             w_rows = w_rows[torch.topk(mags[w_rows], min(k, len(w_rows))).indices]
@@ -171,8 +176,12 @@ def plot(graph: Any, *, max_edges: int = 4000, title: str | None = None, figsize
         ax.spines[side].set_visible(False)
     if title is None:
         title = f"{lay.describe_arch()}: {lay.num_nodes} neurons, {lay.num_edges} edges"
-        if shown < total_w:
-            title += f"\n(showing the {shown} strongest of {total_w} weight edges)"
+        notes = [f"showing the {shown} strongest of {total_w} {'non-zero ' if zeros else ''}weight edges"] \
+            if shown < total_w else []
+        if zeros:
+            notes.append(f"{zeros} zero weight edge{'s' if zeros != 1 else ''} not drawn")
+        if notes:
+            title += f"\n({'; '.join(notes)})"
     ax.set_title(title, fontsize=10)
     handles = [Line2D([], [], color=POSITIVE, label="w > 0"), Line2D([], [], color=NEGATIVE, label="w < 0")]
     if bool((kinds == EDGE_RESIDUAL).any()):

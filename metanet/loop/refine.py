@@ -229,7 +229,9 @@ def refine(
         model: a network (any ``nn.Module`` mapping inputs to logits, or a saved network's path, read with
             :func:`metanet.load`; buffers are kept as they are). Every
             parameter is refined, whatever its ``requires_grad``; the refined copy keeps ``model``'s dtype and
-            ``requires_grad`` flags (a float16 / bfloat16 network is refined in float32, then cast back).
+            ``requires_grad`` flags (a float16 / bfloat16 network is refined in float32, then cast back). Weights
+            that are exactly zero are refined like the others: a pruned network comes back dense (every method
+            moves its zeros; :func:`metanet.edit.prune` the result again for a sparse one).
         task: a Task, a task name, or ``(x, y)`` examples (tensors or numpy arrays; uint8 inputs 0..255 are
             divided by 255, as :func:`metanet.tasks.from_examples` reads them), or a map-style ``Dataset`` of
             ``(input, label)`` pairs (read once into those examples; so is a Dataset given as ``verify_on``).
