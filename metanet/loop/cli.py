@@ -67,7 +67,7 @@ def _refine(args: argparse.Namespace) -> int:
         args.out = str(out_file(args.out))  # before the refinement, not after
     model = load(args.file)
     res = refine(model, args.task, method=args.method, steps=args.steps, population=args.population,
-                 sigma=args.sigma, lr=args.lr, seed=args.seed, verify_on=args.split)
+                 sigma=args.sigma, lr=args.lr, seed=args.seed, verify_on=args.split, keep_zeros=args.keep_zeros)
     if not args.json:
         print(f"before: {res.before}")
         print(f"after ({args.method}, {args.steps} steps): {res.after}")
@@ -148,6 +148,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="perturbation scale, relative to each tensor's RMS (activity: each layer's pre-activation "
                         "RMS; default 0.02)")
     r.add_argument("--lr", type=float, default=3e-3, help="learning rate of the Adam optimiser (default 0.003)")
+    r.add_argument("--keep-zeros", action="store_true",
+                   help="weights that are exactly zero stay zero: a pruned network stays as sparse")
     r.add_argument("--split", default="val", choices=["train", "val", "test"],
                    help="split the before/after reports are verified on")
     r.add_argument("--seed", type=seed_int, default=0, help="the same seed gives the same refined network (same machine and thread count)")

@@ -43,7 +43,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from metanet._state import check_fits_memory, with_metanet_defaults
-from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, check_number
+from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, check_number, is_flag
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples, unpack_dataset
 from metanet.loop.tasks import check_seed
@@ -222,6 +222,7 @@ def refine(
     verify_on: str | tuple[Any, Any] | list[Any] | None = "val",
     seed: int = 0,
     num_classes: int | None = None,
+    keep_zeros: bool = False,
 ) -> RefineResult:
     """Refine a copy of ``model`` on ``task``'s ``split`` (or on ``task=(x, y)``); ``model`` is left unchanged.
 
@@ -230,8 +231,8 @@ def refine(
             :func:`metanet.load`; buffers are kept as they are). Every
             parameter is refined, whatever its ``requires_grad``; the refined copy keeps ``model``'s dtype and
             ``requires_grad`` flags (a float16 / bfloat16 network is refined in float32, then cast back). Weights
-            that are exactly zero are refined like the others: a pruned network comes back dense (every method
-            moves its zeros; :func:`metanet.edit.prune` the result again for a sparse one).
+            that are exactly zero are refined like the others unless ``keep_zeros``: a pruned network comes back
+            dense (every method moves its zeros).
         task: a Task, a task name, or ``(x, y)`` examples (tensors or numpy arrays; uint8 inputs 0..255 are
             divided by 255, as :func:`metanet.tasks.from_examples` reads them), or a map-style ``Dataset`` of
             ``(input, label)`` pairs (read once into those examples; so is a Dataset given as ``verify_on``).
@@ -251,6 +252,9 @@ def refine(
         seed: the same seed gives the same result (on the same machine, torch version and thread count).
         num_classes: the number of classes (default: the Task's; for ``(x, y)`` examples, whose labels may leave
             the network's last outputs unused, the network's number of outputs).
+        keep_zeros: weights (parameters of 2 or more dimensions) that are exactly zero stay zero: a pruned network
+            is refined as sparse as it came (its zeros are neither perturbed nor stepped). Biases are refined as
+            always.
 
     Returns:
         :class:`RefineResult` ``(model, before, after, history)``.
@@ -304,6 +308,10 @@ def refine(
         problem = wrapper_problem(net)
         raise ArchError("refine needs a network with parameters; "
                         + (f"this {type(net).__name__}: {problem}" if problem else f"{type(net).__name__} has none"))
+    if not is_flag(keep_zeros):
+        raise ConfigError(f"keep_zeros must be True or False, got {keep_zeros!r}")
+    # a pruned network's zeros (masks of the weights that have any): kept out of every perturbation and step
+    pruned = {n: m for n, v in params.items() if keep_zeros and v.dim() >= 2 and (m := v.detach() == 0).any()}
     if method == "activity":
         layers = _layers(net)
     # the network must fit the data: else a raw RuntimeError / IndexError from the first step
@@ -351,6 +359,8 @@ def refine(
         else:
             with torch.no_grad():
                 eps = {n: torch.randn((population, *params[n].shape), generator=g) for n in names}
+                for n, m in pruned.items():  # drawn all the same: the other weights' noise is that of keep_zeros=False
+                    eps[n].masked_fill_(m, 0.0)
                 scale = {n: sigma * params[n].pow(2).mean().sqrt().clamp_min(1e-2) for n in names}
                 stacked = {n: torch.cat([params[n] + scale[n] * eps[n], params[n] - scale[n] * eps[n]]) for n in names}
                 logits = fwd(stacked, xb)  # (2P, b, C)
@@ -372,6 +382,9 @@ def refine(
                     params[n].grad = -(w.view(-1, *[1] * params[n].dim()) * eps[n]).sum(0)
         # a non-finite loss (logits of inf for huge finite weights) gives NaN gradients, and Adam then made
         # every weight NaN: the step is skipped (counted, logged once after the loop), as a flat reward's step is
+        for n, m in pruned.items():
+            if params[n].grad is not None:
+                params[n].grad.masked_fill_(m, 0.0)
         if finite_gradients(net, step, "refine step", warn=False):
             opt.step()
         else:
