@@ -70,7 +70,8 @@ def batch_params(batch: Batch, edge_values: Tensor | None = None, node_bias: Ten
         ei = batch._store._mapping.get("edge_index")
         hint = ""
         if isinstance(ei, Tensor) and ei.dim() == 2 and ei.shape[1] == edge_values.shape[0]:  # the batch's own count
-            hint = _coalesce_hint(sum(b - a for lay in lays for a, b in lay.residual_rows), total_e - ei.shape[1])
+            hint = _coalesce_hint(sum(b - a for lay in lays for a, b in lay.residual_rows), total_e - ei.shape[1],
+                                   total_e)
         raise GraphError(
             f"edge values of shape {tuple(edge_values.shape)} do not match the batch: its {len(lays)} graphs have "
             f"{total_e} edges in all, so (E={total_e}, F) is expected{hint}"

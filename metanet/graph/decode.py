@@ -86,13 +86,17 @@ def _expected_counts(arch: Any) -> tuple[int, int, int, str] | None:
     return sum(p.sizes), sum(wl.n_in * wl.n_out for wl in p.layers) + residual, residual, name
 
 
-def _coalesce_hint(residual: int, missing: int) -> str:
+def _coalesce_hint(residual: int, missing: int, expected: int = -1) -> str:
     """Why a skip graph lacks exactly its residual edges: a residual edge j -> j joins the same two neurons as the
     weight edge of ``W[j, j]`` in its layer, and ``coalesce()`` merges such duplicates. Other missing edges: that
     zero weights are edges too."""
     if missing > 0 and (not residual or missing != residual):
         # a graph sparsified by dropping its zero-weight edges (a pruned network) named no reason
         return "; every weight is an edge, a zero one (a pruned connection) too: keep edges of value 0 in the graph"
+    if missing < 0 and -missing in (expected, expected - residual):
+        # twice the edges (minus coalesced residual pairs): a transform made the graph undirected
+        return ("; that many more edges are each edge reversed, as torch_geometric.transforms.ToUndirected adds: a "
+                "network's graph is directed (inputs to outputs), decode the graph from before the transform")
     if not residual or missing != residual:
         return ""
     return (f". The {missing} missing edges are exactly its residual edges: a residual edge j -> j joins the same two "
@@ -118,7 +122,7 @@ def _check_counts(graph: Data, arch: Any, copies: int = 1) -> None:
         raise GraphError(f"the graph's x has shape {tuple(x.shape)} but {what} {'have' if copies > 1 else 'has'} {n} "
                          f"neurons: expected ({n}, {NODE_DIM})")
     if ei.dim() != 2 or ei.shape != (2, e):
-        hint = _coalesce_hint(residual, e - ei.shape[1]) if ei.dim() == 2 and ei.shape[0] == 2 else ""
+        hint = _coalesce_hint(residual, e - ei.shape[1], e) if ei.dim() == 2 and ei.shape[0] == 2 else ""
         raise GraphError(f"the graph's edge_index has shape {tuple(ei.shape)} but {what} {'have' if copies > 1 else 'has'}"
                          f" {e} connections ({e - residual} weight, {residual} residual): expected (2, {e}){hint}")
 
@@ -170,7 +174,7 @@ def _structure(graph: Data, lay: Layout, where: str) -> Tensor | None:
         raise GraphError(
             f"{where}the graph has {ei.shape[1]} edges but its architecture ({lay.describe_arch()}) has {e} "
             f"(per weight layer: {[b - a for a, b in zip(lay.edge_start[:-1], lay.edge_start[1:])]})"
-            f"{_coalesce_hint(residual, e - ei.shape[1])}"
+            f"{_coalesce_hint(residual, e - ei.shape[1], e)}"
         )
     ea = _check_tensor(graph, "edge_attr", (e, None), True)
     if ea.shape[1] < lay.edge_dim:
@@ -488,7 +492,7 @@ def _batch_values(batch: Batch) -> tuple[Layout, Tensor, Tensor]:
     if ei.shape[1] != p * e:
         residual = sum(b - a for a, b in lay.residual_rows)
         raise GraphError(f"the batch has {ei.shape[1]} edges; {p} graphs of {lay.describe_arch()} have {p * e} ({e} each)"
-                         f"{_coalesce_hint(residual * p, p * e - ei.shape[1])}")
+                         f"{_coalesce_hint(residual * p, p * e - ei.shape[1], p * e)}")
     ea = _check_tensor(batch, "edge_attr", (p * e, None), True)
     if ea.shape[1] < lay.edge_dim:
         raise GraphError(f"edge_attr has {ea.shape[1]} columns; {lay.describe_arch()} needs at least {lay.edge_dim}")
