@@ -240,8 +240,10 @@ _LIST_SEPS = r"\s*(?:(?:,|&|/|\band\b|\bn?or\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*
 _NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:" + _LIST_SEPS + _NUMBER_ITEM + r")+")
 # A number word named as a class ("digit five and digit seven", "the class three vs 8") is one, alone or not: "digit
 # five and digit seven" was no list of numbers, so all of mnist.
+# Not the idiom "number one" before a noun ("3 vs 8, number one priority is speed" was [3, 8, 1]).
 _CLASS_NOUN_NUMBER = re.compile(
-    r"\b(?:digit|class|number|numeral|label|category)\s+(" + "|".join(_NUMBER_WORDS) + r")\b(?!-)")
+    r"\b(?!number\s+one\s+(?!(?:and|or|nor|vs|versus|plus|with|using|in|on|for|from|please|then|too|also|as)\b)"
+    r"[a-z])(?:digit|class|number|numeral|label|category)\s+(" + "|".join(_NUMBER_WORDS) + r")\b(?!-)")
 # ... and one that starts what an exclusion leaves out ("mnist without five", "all digits but seven", "0 to 4 except
 # the digit two"; they were all the classes, "without 5" was not), ending there or before a joining word; not "one" of
 # "not one but two networks", nor "one-hot".

@@ -208,13 +208,9 @@ class Generated:
         from metanet.io import json_safe, save
 
         r = self.report
+        # None (no plain tensors: quantized in place, moved to 'meta') differs too: save then names the problem
         modified = self.written is not None and _fingerprint(self.model) != self.written
-        if modified:
-            warnings.warn("Generated.save: the model's weights changed after generation (an in-place edit, "
-                          "fine-tuning); it is saved with modified_after_generation=true and without the report's "
-                          "scores, which were measured on the written weights", UserWarning,
-                          stacklevel=user_stacklevel())
-        return save(
+        saved = save(
             self.model, path, **json_safe(dict(
                 task=r.task, arch=r.arch, generated_by="metanet.writer", zero_gradient_steps=not modified,
                 candidate=r.chosen, candidates=len(r.candidates), seed=r.seed, shots=r.shots, support=r.support,
@@ -224,14 +220,24 @@ class Generated:
                 **({"modified_after_generation": True} if modified else {}),
             )),
         )
+        if modified:  # once saved: not before save's own refusal of such a model
+            warnings.warn("Generated.save: the model's weights changed after generation (an in-place edit, "
+                          "fine-tuning); it is saved with modified_after_generation=true and without the report's "
+                          "scores, which were measured on the written weights", UserWarning,
+                          stacklevel=user_stacklevel())
+        return saved
 
 
-def _fingerprint(model: nn.Module) -> str:
-    """sha256 of ``model``'s state dict: names, shapes, dtypes and bytes of every tensor."""
+def _fingerprint(model: nn.Module) -> str | None:
+    """sha256 of ``model``'s state dict: names, shapes, dtypes and bytes of every tensor; None when an entry is no
+    plain tensor with values (a quantized layer's packed weights and dtype, a tensor on the 'meta' device): hashing
+    those was a raw AttributeError / NotImplementedError from Generated.save, not save's error naming them."""
     import hashlib
 
     h = hashlib.sha256()
     for name, t in model.state_dict().items():
+        if not isinstance(t, torch.Tensor) or t.is_meta or t.is_quantized or t.layout != torch.strided:
+            return None
         h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
         h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
