@@ -45,7 +45,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -496,8 +498,10 @@ def build(
             version's training or data), or is being written, or is a non-empty directory that is not a zoo (other
             files; a zoo holds only its recipe, index and shards); or an unknown ``backend``, a ``limit`` below 1,
             ``threads`` not a whole number from 1 to :data:`metanet.cli.MAX_THREADS`, or a malformed ``shard``; or a
-            ``workers`` process died (killed, out of memory: the units stored before are kept, run the build again to
-            resume), or a worker (Ray or ``workers``) loads other data than this process (named with its host).
+            ``workers`` process or Ray worker died (killed, out of memory: the units stored before are kept, run the
+            build again to resume), or a worker (Ray or ``workers``) loads other data than this process (named with
+            its host); or the ray backend without Ray installed, or with an address where no Ray cluster answers
+            (checked before ``out`` is created).
     """
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
@@ -505,6 +509,10 @@ def build(
         raise ZooError(f"limit must be an integer >= 1 (a number of runs), got {limit!r}")
     i_shard, n_shard = parse_shard(shard)
     threads = _thread_count(threads)
+    if backend == "ray":
+        # before the zoo directory is made: without Ray, or given an address where no cluster runs (ray.init
+        # retried it for ~14 minutes, then raised a ConnectionError traceback), an empty zoo was left behind
+        _check_ray_address(ray_address, _import_ray())
     # read once, here: the emptiness check and the Store must see the same folder ('' was the working directory)
     out = zoo_path(out, "give a new or empty directory to build into, or an existing zoo to resume")
     recipe = load_recipe(recipe)  # '~' expanded there, as for the zoo path
@@ -651,10 +659,7 @@ def _watch_parent(parent: int) -> None:
 def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, address: str | None,
                threads: int) -> int:
     """Run units as Ray tasks; write each result from the driver (atomically) as it arrives."""
-    try:
-        import ray
-    except ImportError:
-        raise ZooError("the ray backend needs Ray: pip install 'metanet[ray]' (or \"ray[default]\")") from None
+    ray = _import_ray()
     if not todo:
         return 0
     address = address or os.environ.get("RAY_ADDRESS") or None
@@ -668,20 +673,23 @@ def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, add
             pp = os.pathsep.join(p for p in (pkg_root, os.environ.get("PYTHONPATH")) if p)
             env = {"env_vars": {"PYTHONPATH": pp}}
         term = signal.getsignal(signal.SIGTERM)
-        ray.init(address=address, runtime_env=env, include_dashboard=False, log_to_driver=False,
-                 ignore_reinit_error=True, configure_logging=False)
+        try:
+            ray.init(address=address, runtime_env=env, include_dashboard=False, log_to_driver=False,
+                     ignore_reinit_error=True, configure_logging=False)
+        except ConnectionError as e:  # e.g. "auto" with no cluster on this machine: was Ray's traceback
+            raise ZooError(_no_cluster(address, str(e).splitlines()[0] if str(e) else type(e).__name__)) from None
         started = True
         if callable(term) and threading.current_thread() is threading.main_thread():
             # ray.init replaced the caller's SIGTERM handler (the metanet command's: clean up, exit 143) by its own
             # sys.exit(15); the caller's comes back, and the `finally` below still shuts Ray down
             signal.signal(signal.SIGTERM, term)
+    pending: dict[Any, Unit] = {}
     try:
         per_task = threads
         job = ray.remote(num_cpus=per_task)(_unit_job)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         inflight = max(1, cpus // per_task) + 1
         queue = list(todo)
-        pending: dict[Any, Unit] = {}
         written = 0
         while queue or pending:
             while queue and len(pending) < inflight:
@@ -693,20 +701,70 @@ def _build_ray(todo: Sequence[Unit], ctx: dict[str, Any], store: Store, bar, add
                 try:
                     index, blob, rows, seconds = ray.get(ref)
                 except ray.exceptions.RayTaskError as e:
-                    # nothing more of this build is stored: stop its other units. force: a task interrupted
-                    # softly (KeyboardInterrupt) amid an import left its reused worker with a half-imported module
-                    for other in pending:
-                        ray.cancel(other, force=True)
                     if isinstance(e.cause, ZooError):  # a worker's own clear error (other data): not Ray's traceback
                         raise ZooError(str(e.cause)) from None
                     raise
+                except _ray_died(ray) as e:
+                    # a worker killed (out of memory, SIGKILL) or its node lost, after Ray's retries: as the
+                    # --workers pool says it, not Ray's traceback
+                    lost = sorted([u.index] + [p.index for p in pending.values()])
+                    which = f"units {', '.join(map(str, lost))} were" if len(lost) > 1 else f"unit {lost[0]} was"
+                    raise ZooError(f"a Ray worker of the build died ({type(e).__name__}: killed, out of memory, or "
+                                   f"its node lost) while {which} being trained; the units stored so far are "
+                                   "kept: run the same build again to resume it") from None
                 store.write_unit(index, blob, rows, seconds)
                 written += len(rows)
                 bar.update(u.nets)
         return written
+    except BaseException:
+        # nothing more of this build is stored: stop its other units (a cluster the caller connected to kept
+        # training them after a dead worker, a full disk or Ctrl-C). force: a task interrupted softly
+        # (KeyboardInterrupt) amid an import left its reused worker with a half-imported module
+        for other in pending:
+            try:
+                ray.cancel(other, force=True)
+            except Exception:  # noqa: BLE001 - Ray itself gone: the error that stopped the build is the one to see
+                pass
+        raise
     finally:
         if started:
             ray.shutdown()
+
+
+def _import_ray() -> Any:
+    """The ``ray`` module, or a ZooError naming the extra that installs it."""
+    try:
+        import ray
+    except ImportError:
+        raise ZooError("the ray backend needs Ray: pip install 'metanet[ray]' (or \"ray[default]\")") from None
+    return ray
+
+
+def _ray_died(ray: Any) -> tuple[type, ...]:
+    """Ray's errors for a task whose worker or node died (those of this Ray version)."""
+    names = ("WorkerCrashedError", "OutOfMemoryError", "NodeDiedError", "ObjectLostError", "LocalRayletDiedError")
+    return tuple(c for c in (getattr(ray.exceptions, n, None) for n in names) if isinstance(c, type))
+
+
+def _no_cluster(address: str, why: str) -> str:
+    src = "--ray-address" if os.environ.get("RAY_ADDRESS") != address else "$RAY_ADDRESS"
+    return (f"no Ray cluster answers at {address} (from {src}: {why}); give the address of a running cluster "
+            "('ray start --head' prints it), or neither --ray-address nor $RAY_ADDRESS to start a local Ray instance")
+
+
+def _check_ray_address(address: str | None, ray: Any) -> None:
+    """Refuse a ``host:port`` (or ``ray://host:port``) Ray address where nothing listens, in seconds: ray.init
+    retried it for ~14 minutes. Not checked when Ray is already initialised (the build uses that session)."""
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address is None or ray.is_initialized():
+        return
+    m = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d+)", address.strip())
+    if m is None:  # "auto", "local": Ray's own lookup (fast)
+        return
+    try:
+        socket.create_connection((m[1], int(m[2])), timeout=5.0).close()
+    except (OSError, ValueError) as e:  # refused, unknown host, timed out; a port above 65535
+        raise ZooError(_no_cluster(address, e.strerror or str(e) if isinstance(e, OSError) else str(e))) from None
 
 
 def _meta_diff(meta: dict[str, str], want: dict[str, Any]) -> str:
