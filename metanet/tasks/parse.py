@@ -161,6 +161,7 @@ _AMBIGUOUS_SHUFFLE = re.compile(r"\b(?:permuted?|permutation|shuffled?|scrambled
 _EXCLUDE = re.compile(
     r"\b(?:without|except(?:\s+for)?|excluding|exclude|but\s+not|other\s+than|apart\s+from|not|no"
     r"|leav(?:e|ing)\s+out|omit(?:ting)?|minus|exclusive\s+of"  # "mnist exclusive of 5 and 7" was mnist[5,7]
+    r"|neither"  # "neither 3 nor 8 from mnist" was mnist[3, 8]
     # "all digits but 7", "everything but bags"; a lone "but" ("3 and 8 but inverted") is no exclusion
     r"|(?:all|every|any)(?:thing|one)?(?:\s+(?:the\s+)?[a-z-]+)?\s+but)\b"
 )

@@ -334,15 +334,12 @@ def _cli_class() -> type:
                                          if option == "check_val_every_n_epoch" else ""))
             try:
                 return super()._instantiate_trainer(config, callbacks)
-            except ValueError as e:  # another option barebones turns off, given too (e.g. fast_dev_run)
-                error = _barebones_error(e)
-                if error is None:
-                    raise
-                raise error from e
-            except MisconfigurationException as e:
+            except (MisconfigurationException, ValueError, TypeError, ModuleNotFoundError) as e:
                 # the Trainer's own check of its options (an accelerator this machine lacks, a max_time that is no
-                # duration, ...): a traceback before any data was loaded
-                raise ConfigError(_trainer_error(e, config)) from e
+                # duration, a strategy name it does not know, num_nodes=0, devices=-2, the package an accelerator
+                # needs): a traceback before any data was loaded; or another option barebones turns off, given too
+                error = _barebones_error(e) if isinstance(e, ValueError) else None
+                raise (error or ConfigError(_trainer_error(e, config))) from e
 
     return MetanetCLI
 

@@ -19,6 +19,11 @@ from metanet.train import cli_main
     (["--trainer.check_val_every_n_epoch=0"], ["--trainer.check_val_every_n_epoch=0", ">= 1", "null"]),
     (["--trainer.accumulate_grad_batches=0"], ["--trainer.accumulate_grad_batches=0", ">= 1"]),
     (["--seed_everything=-1"], ["--seed_everything=-1", "0 to 4294967295", "true"]),
+    # ValueError / TypeError / ModuleNotFoundError of the Trainer's own checks
+    (["--trainer.strategy=foo"], ["--trainer:", "strategy='foo'"]),
+    (["--trainer.num_nodes=0"], ["--trainer:", "num_nodes", "positive integer"]),
+    (["--trainer.devices=-2"], ["--trainer:", "devices", "int > 0"]),
+    (["--trainer.accelerator=tpu"], ["--trainer:", "torch_xla"]),
     # validation every 5 steps of an epoch of 2 (checked by Lightning once the data is loaded)
     (["--trainer.val_check_interval=5"], ["--trainer.val_check_interval=5", "2 training batches", "at most 2",
                                           "--trainer.check_val_every_n_epoch=null"]),
