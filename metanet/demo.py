@@ -496,6 +496,9 @@ def _stage_read(run: _Run, out: Path, zoo_info: dict, log: "_Log", say) -> dict[
                          f"{tau_unseen:.3f}), mean |error| {mae:.3f}")
     hp = pick.hparams
     note = "never seen by the reader" if not seen_by_reader(pick) else "one the reader trained on"
+    # the summary row's τ and |error| say neither what they compare nor what 1 means: said once here
+    say(f"reader on the zoo's {len(nets)} networks, predicted vs true test accuracy: Kendall τ {tau:.3f} (1 = the "
+        f"same order; {tau_unseen:.3f} on the {len(unseen)} it never trained on), mean |predicted - true| {mae:.3f}")
     say(f"read network {pick.id} ({pick.arch}, {pick.task}, epoch {pick.epoch}, run {pick.run}: {note}):"
         f"\n  accuracy  predicted {one['accuracy']:.3f}  true {pick.test_acc:.3f}"
         f"\n  task      predicted {one['task']}  true {pick.task}"
@@ -564,7 +567,7 @@ def _stage_loop(run: _Run, seed: int, quick: bool, candidates: int, rounds: int,
                          f"{first['reward_best']:.3f} -> {last['reward_best']:.3f}; test (best of K) "
                          f"{first['heldout_best_of_k']:.3f} -> {last['heldout_best_of_k']:.3f}")
     say(f"loop on {lt.name}: support {len(lt.support[1])}, val {len(lt.val[1])}, test {len(lt.test[1])} examples, "
-        f"K={candidates}")
+        f"K={candidates}; reward: a candidate's val accuracy; round 0: the shipped writer before any update")
     for r in hist.rounds:
         say(f"  round {r['round']}: reward mean {r['reward_mean']:.3f} best {r['reward_best']:.3f} "
             f"worst {r['reward_worst']:.3f}; test accuracy (best of K on val) {r['heldout_best_of_k']:.3f}")
@@ -597,6 +600,7 @@ def _stage_inspect(run: _Run, out: Path, model, quick: bool, log: "_Log", say) -
 def _stage_prune(run: _Run, out: Path, model, log: "_Log", say) -> dict:
     import metanet
     from metanet import edit
+    from metanet.io import load_meta
 
     pct = round(PRUNE_TARGET * 100)
     with run.stage("prune", f"magnitude-pruning curve, then a verified prune of {pct}% of the weights") as row:
@@ -608,7 +612,10 @@ def _stage_prune(run: _Run, out: Path, model, log: "_Log", say) -> dict:
         # the tolerance; the report compares before/after on the test split
         result = edit.prune(model, PRUNE_TARGET, "mnist", method="necessity", tolerance=PRUNE_TOLERANCE,
                             calib_split="val", split="test")
-        path = result.save(out / "pruned.safetensors")
+        # with generated.safetensors' metadata, as `metanet edit` keeps a file's: the module alone gave a file that
+        # named no task, so `metanet verify DIR/pruned.safetensors` without --task was an error
+        gen = out / "generated.safetensors"
+        path = result.save(out / "pruned.safetensors", meta={**load_meta(gen), "edited_from": str(gen)})
         rep = result.report
         verified_val = metanet.verify(result.model, "mnist", split="val").accuracy
         for c in curve:
