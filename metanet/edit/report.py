@@ -106,7 +106,7 @@ class EditReport:
             if isinstance(v, float):
                 lines.append(f"  {k}: {v:.4g}")
             elif isinstance(v, (int, str, bool)) or v is None:
-                lines.append(f"  {k}: {v}")
+                lines.append(f"  {k}: {v}" + (f"  ({_DETAIL_NOTES[k]})" if k in _DETAIL_NOTES else ""))
             elif isinstance(v, list) and all(isinstance(x, (int, float, str)) for x in v):
                 shown = ", ".join(map(str, v[:12])) + (f", ... ({len(v)} in all)" if len(v) > 12 else "")
                 lines.append(f"  {k}: {shown or 'none'}")
@@ -117,6 +117,15 @@ class EditReport:
                 shown = ", ".join(items[:12]) + (f", ... ({len(items)} in all)" if len(items) > 12 else "")
                 lines.append(f"  {k}: {shown or 'none'}")
         return "\n".join(lines)
+
+
+#: what the counters of a measured-necessity prune count (printed beside them: bare, they explained nothing)
+_DETAIL_NOTES = {
+    "evaluations": "accuracy measurements on the calibration split",
+    "accepted_free": "connections zeroed at no accuracy cost beyond the tolerance",
+    "measured_necessary": "connections whose removal cost accuracy, kept unless the target needed them",
+    "forced": "of those, zeroed anyway to reach the target",
+}
 
 
 class EditResult(NamedTuple):
