@@ -26,10 +26,12 @@ REFINE_JSON = {
 
 def _improve(args: argparse.Namespace) -> int:
     from metanet.loop import improve
+    from metanet.loop.rewards import make_reward
     from metanet.loop.select import check_selection
     from metanet.writer import Writer
 
     check_selection(args.selection, args.folds)  # before the (slower) writer load
+    make_reward(args.reward)  # as --selection: a bad --reward was reported only after the writer had loaded
     # '~' expanded by the checks: TensorBoard's SummaryWriter made a folder named '~'
     if args.out is not None:
         args.out = str(out_file(args.out, example="writer.safetensors"))

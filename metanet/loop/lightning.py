@@ -27,7 +27,7 @@ from torch.utils.data.distributed import DistributedSampler
 from metanet._state import forked_rng, metanet_defaults
 from metanet.errors import CheckpointError, ConfigError, check_number, check_seed, check_whole
 from metanet.loop.core import LoopConfig, evaluate, finite_gradients, round_loss
-from metanet.loop.rewards import make_reward
+from metanet.loop.rewards import Reward, make_reward, reward_spec
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
 from metanet.train.stage import (check_export, check_monitors, check_precision, export_at_fit_end, plain_hparams,
@@ -191,7 +191,9 @@ class LoopModule(L.LightningModule):
             folds:
             :class:`LoopConfig` (``selection``: how candidates are rewarded — ``"val"`` (default) or ``"crossfit"``
             over support and val; the held-out validation chooses the same way).
-        reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``).
+        reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``) or, from Python, a
+            :class:`~metanet.loop.rewards.Reward` (saved in ``hparams`` as :func:`~metanet.loop.rewards.reward_spec`
+            spells it; one of a class of one's own is given again to ``load_from_checkpoint(path, reward=...)``).
         lr: Adam learning rate. export: save the improved writer there (safetensors) when fitting ends.
     """
 
@@ -229,6 +231,12 @@ class LoopModule(L.LightningModule):
         _check_writer_options(writer_options, writer)
         self.save_hyperparameters()
         plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
+        if isinstance(reward, Reward):
+            # saved as an object it made an hparams.yaml of !!python/object tags and a checkpoint that
+            # load_from_checkpoint (weights_only) refused: saved as reward_spec spells it (a reward class of one's own
+            # as its repr, which make_reward refuses: give the reward again, load_from_checkpoint(path, reward=...))
+            for hparams in (self._hparams, self._hparams_initial):
+                hparams["reward"] = reward_spec(reward)
         # a checkpoint is read in configure_model: LightningCLI constructs the module before it runs anything, and a
         # resumed fit replaces the weights anyway
         self.writer: Writer | None = None

@@ -7,6 +7,7 @@ any reward a working network can get.
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 import re
@@ -15,10 +16,12 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from metanet.errors import ConfigError
+from metanet.errors import ConfigError, MetanetError
 from metanet.verify import Report
 
 __all__ = ["Reward", "AccuracyReward", "SizePenalty", "WORST", "make_reward", "reward_spec"]
+
+log = logging.getLogger("metanet.loop")
 
 #: reward of a broken candidate (NaN/inf output, or verification crashed): below every real reward
 WORST = -1e3
@@ -30,8 +33,11 @@ _BELOW_ONE = 1.0 - 1e-6
 class Reward:
     """Base class: ``reward(reports, params) -> (K,)`` float64 tensor, higher is better.
 
-    Subclasses implement :meth:`score`; ``__call__`` enforces :data:`WORST` for broken candidates. Rewards compose
-    by addition: ``AccuracyReward() + SizePenalty(0.1)``.
+    Subclasses implement :meth:`score`; ``__call__`` enforces :data:`WORST` for broken candidates. A working
+    candidate's reward should be finite and above WORST: a NaN/inf one is scored WORST, and one at or below WORST is
+    raised to just above it (so a broken candidate never wins), both with a warning. A score that raises on
+    candidates with broken ones among them is called again on the working ones only. Rewards compose by addition:
+    ``AccuracyReward() + SizePenalty(0.1)``.
     """
 
     def score(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:  # pragma: no cover - abstract
@@ -41,15 +47,41 @@ class Reward:
         """
         raise NotImplementedError
 
-    def __call__(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:
+    def _scored(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:
         r = _as_rewards(self, self.score(reports, params))
         if r.dim() == 0:  # one number: the same reward for every candidate
             r = r.expand(len(reports))
         if tuple(r.shape) != (len(reports),):  # (K, 1) broadcast silently to a (K, K) table of rewards
             raise ConfigError(f"{type(self).__name__}.score must return a tensor of shape ({len(reports)},), one "
                               f"reward per candidate, got shape {tuple(r.shape)}")
+        return r
+
+    def __call__(self, reports: Sequence[Report], params: dict[str, Tensor]) -> Tensor:
         broken = torch.tensor([not math.isfinite(rep.loss) or bool(rep.extra.get("failed")) for rep in reports],
                               dtype=torch.bool)  # explicit: an empty list would default to float
+        try:
+            r = self._scored(reports, params)
+        except MetanetError:
+            raise
+        except Exception as e:  # noqa: BLE001 - re-raised unless a broken candidate may have caused it
+            if not broken.any():
+                raise  # the reward's own error: no broken candidate was in it
+            # a broken candidate's NaN weights or infinite loss made a score raise (an SVD of the K stacked weights:
+            # the round was skipped, or the run died): the working candidates are scored without the broken ones
+            log.warning("%s.score raised %s: %s; scoring the %d working candidates without the broken ones",
+                        type(self).__name__, type(e).__name__, e, int((~broken).sum()))
+            keep = (~broken).nonzero().flatten()
+            r = torch.full((len(reports),), WORST, dtype=torch.float64)
+            if len(keep):
+                r[keep] = self._scored([reports[i] for i in keep.tolist()], {k: v[keep] for k, v in params.items()})
+        bad, low = ~broken & ~torch.isfinite(r), ~broken & torch.isfinite(r) & (r <= WORST)
+        if bad.any() or low.any():
+            log.warning("%s.score gave working candidates %d NaN/inf reward(s) (scored WORST, as broken) and %d at or "
+                        "below WORST=%g (raised to just above it, tied there); a reward should be finite and above "
+                        "WORST", type(self).__name__, int(bad.sum()), int(low.sum()), WORST)
+        # a working candidate rewarded at or below WORST (-loss of 2000, size(5000)) tied or lost to a broken one:
+        # choose() picked the broken candidate and the loop counted the working one as broken
+        r = torch.where(low, torch.full_like(r, math.nextafter(WORST, math.inf)), r)
         r = torch.where(broken | ~torch.isfinite(r), torch.full_like(r, WORST), r)
         return r
 
