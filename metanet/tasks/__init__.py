@@ -14,6 +14,7 @@ Base data sets (:func:`available`): ``mnist`` (full MNIST from IDX files when fo
 splits, :mod:`.grammar` for names and :mod:`.transforms` for the exact permutations.
 """
 
+from .arch_text import arch_words
 from .fetch import download
 from .examples import from_examples
 from .grammar import canonical_name, is_task_name
@@ -37,5 +38,6 @@ __all__ = [
     "is_task_name",
     "canonical_name",
     "text_to_spec",
+    "arch_words",
     "seeded_permutation",
 ]

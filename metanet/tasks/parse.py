@@ -29,7 +29,9 @@ Rules, in order:
    or more digits followed by a plural word), durations ("in under 1 ms", "2 seconds": no task property, not classes
    either), sizes ("28x28", "28 by 28", "2 MB", "3 params"), layer widths ("784-128-10"), percentages, decimals
    ("1e-4"), settings ("seed 3", "seeds 1 and 2", "batch size 64", "a hidden size of 64") and compared scores
-   ("accuracy over 98", "loss under 1") are not classes. Every other number is a class id, and one past the data
+   ("accuracy over 98", "loss under 1") are not classes, nor are a network's sizes ("hidden layers of 32",
+   "layers of 64 and 32 units", "kernel size 5", "resnet-50": :mod:`.arch_text`, which :func:`metanet.generate`
+   reads). Every other number is a class id, and one past the data
    set's classes ("digits 3, 5 and 10", "0 to 12", "mnist without 10") is an error naming it and the valid range,
    never silently dropped. A class mentioned twice ("3, 3 and 5", "threes and 3s", overlapping ranges) counts once;
    then fewer than 2 distinct classes is an error, like any single class. (The strict grammar, ``mnist[3,3,5]``,
@@ -80,6 +82,7 @@ import re
 
 from metanet.errors import TaskError
 
+from .arch_text import blank_arch_words
 from .grammar import digits_value, parse_spec
 from .registry import get
 from .sources import BASE_NAMES, CLASS_NAMES
@@ -772,7 +775,8 @@ def text_to_spec(text: str) -> str:
         if "[" in stripped or "+" in stripped or (single_token and "(" in stripped):
             raise
         grammar_error = e
-    s, transforms, unseeded = _take_transforms(_normalise(stripped))
+    # "3 hidden layers of 32", "kernel size 5": a network's sizes, no classes (metanet.generate reads them)
+    s, transforms, unseeded = _take_transforms(blank_arch_words(_normalise(stripped)))
     if unseeded and (m := _LEFT_SEED.search(s)):  # else seed 0, silently
         raise TaskError(
             f"{text!r}: {m.group(0)!r} follows no transform, and {unseeded[0]!r} has no seed; write the seed right "

@@ -19,6 +19,7 @@ from metanet import tasks
 from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskError
 from metanet.nets import Arch, build
 from metanet.nets.arch import cnn_input_hint
+from metanet.tasks.arch_text import arch_from_words, arch_words, check_arch_words
 from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import NO_PREDICTION, Report, predicted, verify, verify_stacked
 from metanet._state import forked_rng, metanet_defaults
@@ -260,8 +261,12 @@ def generate(
             and ``name`` its train split gives the shape, its type the name), labelled examples ``(x, y)`` or a
             map-style ``Dataset`` of ``(input, label)`` pairs (:func:`metanet.tasks.resolve`).
         arch: architecture to write: an :class:`~metanet.nets.Arch`, its string (``"mlp:64-128-128-10:relu"``) or
-            dict, or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used). Default: a
-            one-hidden-layer MLP of width 64 for the task's input. A hidden layer narrower than the task's classes
+            dict, or a metanet ``MLP`` / ``CNN`` module (its architecture; its weights are not used). Default: the
+            architecture a text ``spec`` names ("a 2-layer MLP with 128 units for mnist" is ``mlp:784-128-10:relu``,
+            "a CNN for fashion mnist" ``cnn:1-32-32-10:relu:k3:s2``; :mod:`metanet.tasks.arch_text` says what is read
+            and the defaults of the parts not named), else a one-hidden-layer MLP of width 64 for the task's input.
+            An ``arch`` other than the one the text names, and words of a network metanet does not write
+            ("transformer", "resnet-50", "lstm"), are an ArchError. A hidden layer narrower than the task's classes
             gets no sub-class direction per neuron (mixtures of class directions instead) and scores well below a
             wider one (digits, ``mlp:64-8-10:relu``: 0.77, against 0.94 for ``mlp:64-16-10:relu`` and 0.90 for a
             nearest-class-mean classifier); so do small CNNs, whose global average pool keeps only as many features
@@ -394,7 +399,15 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     shots = None if shots is None else _integer("shots", shots, 1, "None (the whole training split) or ")
     seed = _integer("seed", seed)
     verify = _flag("verify", verify)
-    arch = Arch.default_for(shape, task.num_classes) if arch is None else _arch(arch)
+    # a text's own architecture words ("a 2-layer MLP with 128 units"): the network written, or an error
+    words = arch_words(spec) if isinstance(spec, str) and not tasks.is_task_name(spec) else None
+    if arch is None:
+        arch = (Arch.default_for(shape, task.num_classes) if words is None
+                else arch_from_words(words, shape, task.num_classes))
+    else:
+        arch = _arch(arch)
+        if words is not None:
+            check_arch_words(words, arch)
     # before the writer is loaded and the support set taken, naming the task, not "support inputs"
     _fit(arch, task, shape, name)
     # the validation split is built once, for this check, the candidates' scores and the constant check
