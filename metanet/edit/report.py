@@ -124,7 +124,7 @@ _DETAIL_NOTES = {
     "evaluations": "accuracy measurements on the calibration split",
     "accepted_free": "connections zeroed at no accuracy cost beyond the tolerance",
     "measured_necessary": "connections whose removal cost accuracy, kept unless the target needed them",
-    "forced": "of those, zeroed anyway to reach the target",
+    "forced": "connections zeroed anyway to reach the target, the least necessary by estimate",
 }
 
 

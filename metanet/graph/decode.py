@@ -93,8 +93,9 @@ def _coalesce_hint(residual: int, missing: int, expected: int = -1) -> str:
     if missing > 0 and (not residual or missing != residual):
         # a graph sparsified by dropping its zero-weight edges (a pruned network) named no reason
         return "; every weight is an edge, a zero one (a pruned connection) too: keep edges of value 0 in the graph"
-    if missing < 0 and -missing in (expected, expected - residual):
-        # twice the edges (minus coalesced residual pairs): a transform made the graph undirected
+    if missing < 0 and -missing in (expected, expected - 2 * residual):
+        # twice the edges: a transform made the graph undirected (it coalesces first: a residual edge and the weight
+        # edge it duplicates become one pair, so a skip network's 2 * (E - residual) edges are E - 2 * residual more)
         return ("; that many more edges are each edge reversed, as torch_geometric.transforms.ToUndirected adds: a "
                 "network's graph is directed (inputs to outputs), decode the graph from before the transform")
     if not residual or missing != residual:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 from typing import Any
 
 import lightning as L
@@ -246,7 +247,16 @@ class LoopModule(L.LightningModule):
         self.cfg = LoopConfig(method=method, candidates=candidates, keep=keep, temperature=temperature, beta=beta,
                               sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps,
                               refine_method=refine_method, selection=selection, folds=folds)
-        self.reward = make_reward(reward)
+        try:
+            self.reward = make_reward(reward)
+        except ConfigError as e:
+            # a checkpoint of a module given a reward of one's own holds its repr ('_Mine()'): the bare "unknown
+            # reward term" said nothing of giving it again
+            if not (isinstance(reward, str) and re.search(r"(?<![\w.])(?!size\()[A-Za-z_][\w.]*\(", reward)):
+                raise
+            raise ConfigError(f"{e}; {reward!r} is how a LoopModule saves a reward object that no spec string spells "
+                              "(a Reward class of one's own, another tie or threshold): give that reward again, "
+                              "LoopModule.load_from_checkpoint(path, reward=...)") from None
 
     def _use(self, writer: Writer) -> None:
         self.writer = writer

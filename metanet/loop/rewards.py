@@ -28,6 +28,9 @@ WORST = -1e3
 # the cap of AccuracyReward's squashed loss: far from 1 in float64 (its tie-break stays below ``tie``) and above
 # loss / (1 + loss) of every loss below 1e6
 _BELOW_ONE = 1.0 - 1e-6
+# where a working candidate's reward at or below WORST is raised to: 1e-6 above it, far more than float64 rounding of
+# cross-fitting's fold-size-weighted mean (the mean of 5 folds' nextafter(WORST) rounded back to WORST: counted broken)
+_JUST_ABOVE_WORST = WORST + 1e-6
 
 
 class Reward:
@@ -66,6 +69,10 @@ class Reward:
         except Exception as e:  # noqa: BLE001 - re-raised unless a broken candidate may have caused it
             if not broken.any():
                 raise  # the reward's own error: no broken candidate was in it
+            if not all(isinstance(v, Tensor) and v.dim() and len(v) == len(reports) for v in params.values()):
+                # params not stacked per candidate (K, ...) cannot be split by candidate: a 0-d one made that split
+                # a raw IndexError hiding the score's error, another size took rows that are no candidates
+                raise
             # a broken candidate's NaN weights or infinite loss made a score raise (an SVD of the K stacked weights:
             # the round was skipped, or the run died): the working candidates are scored without the broken ones
             log.warning("%s.score raised %s: %s; scoring the %d working candidates without the broken ones",
@@ -81,7 +88,7 @@ class Reward:
                         "WORST", type(self).__name__, int(bad.sum()), int(low.sum()), WORST)
         # a working candidate rewarded at or below WORST (-loss of 2000, size(5000)) tied or lost to a broken one:
         # choose() picked the broken candidate and the loop counted the working one as broken
-        r = torch.where(low, torch.full_like(r, math.nextafter(WORST, math.inf)), r)
+        r = torch.where(low, torch.full_like(r, _JUST_ABOVE_WORST), r)
         r = torch.where(broken | ~torch.isfinite(r), torch.full_like(r, WORST), r)
         return r
 

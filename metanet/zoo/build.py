@@ -761,9 +761,11 @@ def _check_ray_address(address: str | None, ray: Any) -> None:
     m = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d+)", address.strip())
     if m is None:  # "auto", "local": Ray's own lookup (fast)
         return
+    if not 0 < int(m[2]) < 2**16:  # the socket took port 70000 as 70000 mod 65536 and probed that port instead
+        raise ZooError(_no_cluster(address, f"port {int(m[2])} is no TCP port, those are 1 to 65535"))
     try:
         socket.create_connection((m[1], int(m[2])), timeout=5.0).close()
-    except (OSError, ValueError) as e:  # refused, unknown host, timed out; a port above 65535
+    except (OSError, ValueError) as e:  # refused, unknown host, timed out
         raise ZooError(_no_cluster(address, e.strerror or str(e) if isinstance(e, OSError) else str(e))) from None
 
 

@@ -15,6 +15,6 @@ def test_the_prune_counters_are_explained_where_they_are_printed():
     text = str(rep)
     assert "accepted_free: 100  (connections zeroed at no accuracy cost beyond the tolerance)" in text
     assert "measured_necessary: 7  (connections whose removal cost accuracy" in text
-    assert "forced: 2  (of those, zeroed anyway to reach the target)" in text
+    assert "forced: 2  (connections zeroed anyway to reach the target, the least necessary by estimate)" in text
     assert "evaluations: 12  (accuracy measurements on the calibration split)" in text
     assert "  sparsity: 0.7\n" in text + "\n"  # other details as before
