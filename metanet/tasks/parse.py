@@ -160,6 +160,10 @@ _RELABEL = re.compile(
 )
 # A shuffling word left over once the transforms above are taken: pixels or labels, the text does not say.
 _AMBIGUOUS_SHUFFLE = re.compile(r"\b(?:permuted?|permutation|shuffled?|scrambled?)\b")
+# A negation right before a transform's words: "not inverted", "without inversion", "non-inverted", "neither inverted
+# nor permuted" ask for no transform (they were +invert, or a question about what "permuted" means)
+_NEGATED_TRANSFORM = re.compile(r"\b(?:not|no|without|never|neither|nor|non|un)"
+                                r"(?:[\s-]+(?:be|being|been|any|the|its|their|images?|pixels?|inputs?|colou?rs?))*[\s-]*$")
 # Phrases after which the classes mentioned are left out: "mnist without 7", "clothing except bags".
 _EXCLUDE = re.compile(
     r"\b(?:without|except(?:\s+for)?|excluding|exclude|but\s+not|other\s+than|apart\s+from|not|no"
@@ -406,6 +410,9 @@ def _take_transforms(s: str) -> tuple[str, list[str], list[str]]:
         (_INVERT, "invert")
     ):
         for m in pattern.finditer(s):
+            if neg := _NEGATED_TRANSFORM.search(s, max(0, m.start() - 40), m.start()):
+                s = s[: neg.start()] + " " * (m.end() - neg.start()) + s[m.end():]  # asked for no such transform
+                continue
             if kind == "invert":
                 found.append((m.start(), "invert"))
             else:
@@ -416,6 +423,9 @@ def _take_transforms(s: str) -> tuple[str, list[str], list[str]]:
             s = s[: m.start()] + " " * (m.end() - m.start()) + s[m.end():]
             if kind != "invert" and m.group(1) and m.start(1) >= m.end():  # a seed inside the lookahead
                 s = s[: m.start(1)] + " " * (m.end(1) - m.start(1)) + s[m.end(1):]
+    for m in _AMBIGUOUS_SHUFFLE.finditer(s):  # "not permuted": no transform, so no question which one
+        if neg := _NEGATED_TRANSFORM.search(s, max(0, m.start() - 40), m.start()):
+            s = s[: neg.start()] + " " * (m.end() - neg.start()) + s[m.end():]
     found.sort()
     return s, [t for _, t in found], unseeded
 
