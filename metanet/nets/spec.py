@@ -183,6 +183,11 @@ def weights_problem(module: nn.Module) -> str | None:
         return (f"its tensors {meta[:4]} are on the 'meta' device: shapes without values (a model built under "
                 "torch.device('meta')); give it real weights first, e.g. model.to_empty(device='cpu') then "
                 "model.load_state_dict(...), or metanet.load(path)")
+    # a weight made sparse (t.to_sparse()): save was a raw "unsupported memory format option Contiguous"
+    sparse = [n for n, t in tensors if t.layout != torch.strided]
+    if sparse:
+        return (f"its tensors {sparse[:4]} are sparse ({next(t.layout for n, t in tensors if n == sparse[0])}); "
+                "metanet reads dense weights: make them dense first (t.to_dense()), their zeros are kept as weights")
     return None
 
 
