@@ -392,6 +392,9 @@ def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
 
 def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     t0 = time.perf_counter()
+    # a text's own architecture words ("a 2-layer MLP with 128 units"): the network written, or an error (before
+    # the task's data is loaded: "an lstm for mnist1d" built the data set first)
+    words = arch_words(spec) if isinstance(spec, str) and not tasks.is_task_name(spec) else None
     task = tasks.resolve(spec)
     # a task given as any object with split and num_classes may have no name or input_shape
     shape, name = task_input_shape(task), task_name(task)
@@ -399,8 +402,6 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     shots = None if shots is None else _integer("shots", shots, 1, "None (the whole training split) or ")
     seed = _integer("seed", seed)
     verify = _flag("verify", verify)
-    # a text's own architecture words ("a 2-layer MLP with 128 units"): the network written, or an error
-    words = arch_words(spec) if isinstance(spec, str) and not tasks.is_task_name(spec) else None
     if arch is None:
         arch = (Arch.default_for(shape, task.num_classes) if words is None
                 else arch_from_words(words, shape, task.num_classes))
