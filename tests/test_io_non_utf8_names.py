@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 import torch
+
+from path_helpers import non_utf8_path
 
 import metanet
 from metanet.nets import build
 
 
-def _non_utf8(folder: Path, name: bytes) -> Path:
-    """``folder / name`` for a name of non-UTF-8 bytes, or a skip where the file system refuses such names."""
-    path = Path(os.fsdecode(os.fsencode(folder) + b"/" + name))
-    try:
-        path.touch()
-        path.unlink()
-    except (OSError, UnicodeError):  # e.g. macOS (APFS takes UTF-8 names only)
-        pytest.skip("this file system refuses names that are not UTF-8")
-    return path
-
-
 def test_a_network_saved_under_a_non_utf8_name_loads(tmp_path):
-    path = _non_utf8(tmp_path, b"caf\xe9.safetensors")
+    path = non_utf8_path(tmp_path, b"caf\xe9.safetensors")
     model = build("mlp:4-3-2", seed=1)
     metanet.save(model, path, task="digits")
     back = metanet.load(path)
@@ -37,7 +27,7 @@ def test_a_network_saved_under_a_non_utf8_name_loads(tmp_path):
 
 
 def test_an_unreadable_file_under_a_non_utf8_name_is_named_as_before(tmp_path):
-    path = _non_utf8(tmp_path, b"bad\xff.safetensors")
+    path = non_utf8_path(tmp_path, b"bad\xff.safetensors")
     path.write_bytes(b"not a safetensors file")
     with pytest.raises(metanet.FileFormatError, match=re.escape(f"{path} is not a readable safetensors file (Error "
                                                                 "while deserializing header")) as info:

@@ -1,6 +1,6 @@
 """Helpers of the loop tests (imported by name: pytest puts this folder on sys.path): the architecture of the digits
 loop tasks, seeds that are no integer, a fresh tiny writer whose candidates differ, networks' parameters stacked as
-the loop's K candidates, and a returned key as docstrings name it."""
+the loop's K candidates, a returned key as docstrings name it, and a writer whose first candidate is broken."""
 
 from __future__ import annotations
 
@@ -43,3 +43,18 @@ def as_documented(key: str) -> str:
         if key.endswith(f"_{sel}"):
             return key[: -len(sel)] + "<selection>"
     return key
+
+
+class BrokenFirstWriter:
+    """A stand-in writer: K different networks of ``arch`` (seeds 0..K-1), candidate 0 with NaN weights."""
+
+    def write(self, arch, x, y, num_classes, candidates=1, seed=0, **kw):
+        import math
+
+        from metanet.nets import build
+
+        nets = [build(arch, seed=s) for s in range(candidates)]
+        p = {k: torch.stack([dict(n.named_parameters())[k].detach() for n in nets]) for k, _ in
+             nets[0].named_parameters()}
+        p[next(iter(p))][0] = math.nan
+        return p

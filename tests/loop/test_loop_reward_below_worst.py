@@ -8,11 +8,10 @@ from __future__ import annotations
 import math
 
 import torch
-from loop_helpers import ARCH
+from loop_helpers import ARCH, BrokenFirstWriter
 
 from metanet.loop import WORST, AccuracyReward, Reward, SizePenalty, choose, crossfit_rewards, round_loss
 from metanet.loop.core import LoopConfig
-from metanet.nets import build
 from metanet.verify import Report
 
 
@@ -28,17 +27,6 @@ class _NanFor1(Reward):
         return [math.nan if i == 1 else r.accuracy for i, r in enumerate(reports)]
 
 
-class _BrokenFirst:
-    """Writes K different networks of ``arch``; candidate 0 has NaN weights."""
-
-    def write(self, arch, x, y, num_classes, candidates=1, seed=0, **kw):
-        nets = [build(arch, seed=s) for s in range(candidates)]
-        p = {k: torch.stack([dict(n.named_parameters())[k].detach() for n in nets]) for k, _ in
-             nets[0].named_parameters()}
-        p[next(iter(p))][0] = math.nan
-        return p
-
-
 def _rep(acc: float, loss: float) -> Report:
     return Report(acc, loss, [], 10, 0.0)
 
@@ -52,19 +40,19 @@ def test_a_reward_below_worst_still_ranks_a_working_candidate_above_a_broken_one
 
 
 def test_choose_never_picks_the_broken_candidate_under_a_steep_reward(small):
-    c = choose(_BrokenFirst(), small, candidates=3, reward=_Steep())
+    c = choose(BrokenFirstWriter(), small, candidates=3, reward=_Steep())
     assert c.rewards[0] == WORST and bool((c.rewards[1:] > WORST).all())
     assert c.index != 0  # was 0: WORST (-1000) beat every working candidate's -23000
 
 
 def test_crossfit_keeps_working_candidates_whose_reward_is_below_worst(small):
-    cf = crossfit_rewards(_BrokenFirst(), ARCH, *small.labelled(), small.num_classes, 3, _Steep(), folds=2)
+    cf = crossfit_rewards(BrokenFirstWriter(), ARCH, *small.labelled(), small.num_classes, 3, _Steep(), folds=2)
     assert cf.rewards[0] == WORST and bool((cf.rewards[1:] > WORST).all())  # all three were WORST
 
 
 def test_the_loop_counts_only_the_broken_candidate_as_broken(small):
     cfg = LoopConfig(candidates=3)
-    _, stats = round_loss(_BrokenFirst(), [small], cfg, _Steep(), seed=0)
+    _, stats = round_loss(BrokenFirstWriter(), [small], cfg, _Steep(), seed=0)
     assert stats["broken"] == 1 and stats["winners"] == 1  # were 3 and 0: the round learnt nothing
 
 

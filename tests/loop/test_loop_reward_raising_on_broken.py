@@ -9,9 +9,9 @@ import math
 
 import pytest
 import torch
+from loop_helpers import BrokenFirstWriter
 
 from metanet.loop import WORST, AccuracyReward, Reward, choose
-from metanet.nets import build
 from metanet.verify import Report
 
 
@@ -21,17 +21,6 @@ class _Spectral(Reward):
     def score(self, reports, params):
         w = next(v for k, v in params.items() if k.endswith("weight"))
         return -1e-3 * torch.linalg.matrix_norm(w, ord=2)
-
-
-class _BrokenFirst:
-    """Writes K different networks of ``arch``; candidate 0 has NaN weights."""
-
-    def write(self, arch, x, y, num_classes, candidates=1, seed=0, **kw):
-        nets = [build(arch, seed=s) for s in range(candidates)]
-        p = {k: torch.stack([dict(n.named_parameters())[k].detach() for n in nets]) for k, _ in
-             nets[0].named_parameters()}
-        p[next(iter(p))][0] = math.nan
-        return p
 
 
 def _rep(loss: float, failed: bool = False) -> Report:
@@ -48,7 +37,7 @@ def test_the_working_candidates_are_scored_without_the_broken_one(caplog):
 
 
 def test_choose_survives_a_reward_that_a_broken_candidate_makes_raise(small):
-    c = choose(_BrokenFirst(), small, candidates=3, reward=AccuracyReward() + _Spectral())
+    c = choose(BrokenFirstWriter(), small, candidates=3, reward=AccuracyReward() + _Spectral())
     assert c.rewards[0] == WORST and bool((c.rewards[1:] > WORST).all()) and c.index != 0
 
 
