@@ -65,6 +65,24 @@ def _fit(tmp, max_steps: int, ckpt: str | None = None, rounds: int = 3, **traine
     return m, vals.seen, log.steps, t
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """``uninterrupted(rounds, **trainer_args)``: (its folder, module, validations, steps) of the uninterrupted fit,
+    run once per module for each setting: a fit is deterministic (seed_everything(0), deterministic=True), so the
+    tests sharing a setting compared with the same fit run again; read-only for them."""
+    fits = {}
+
+    def get(rounds: int = 3, **trainer_args):
+        key = (rounds, tuple(sorted(trainer_args.items())))
+        if key not in fits:
+            folder = tmp_path_factory.mktemp("uninterrupted")
+            full, vals, steps, _ = _fit(folder, -1, rounds=rounds, **trainer_args)
+            fits[key] = folder, full, vals, steps
+        return fits[key]
+
+    return get
+
+
 @pytest.mark.parametrize("kill, rounds, trainer_args", [
     (3, 3, {}),  # after an epoch's last round: its validation was skipped
     (2, 3, {}),  # mid-epoch
@@ -72,8 +90,8 @@ def _fit(tmp, max_steps: int, ckpt: str | None = None, rounds: int = 3, **traine
     (3, 3, {"check_val_every_n_epoch": 2}),  # an epoch that does not validate: none added
     (2, 4, {"val_check_interval": 2}),  # a mid-epoch validation
 ])
-def test_a_resumed_loop_fit_validates_as_an_uninterrupted_one(tmp_path, kill, rounds, trainer_args):
-    full, vals_full, steps_full, _ = _fit(tmp_path / "a", -1, rounds=rounds, **trainer_args)
+def test_a_resumed_loop_fit_validates_as_an_uninterrupted_one(tmp_path, uninterrupted, kill, rounds, trainer_args):
+    _, full, vals_full, steps_full = uninterrupted(rounds, **trainer_args)
     _fit(tmp_path / "b", kill, rounds=rounds, **trainer_args)  # "killed" after `kill` rounds
     resumed, vals, steps, t = _fit(tmp_path / "b", -1, ckpt=str(tmp_path / "b" / "last.ckpt"), rounds=rounds,
                                    **trainer_args)
@@ -84,18 +102,18 @@ def test_a_resumed_loop_fit_validates_as_an_uninterrupted_one(tmp_path, kill, ro
         assert torch.equal(a, b), k  # the validation changed neither the writer nor the rounds after it
 
 
-def test_a_resumed_fit_saves_the_checkpoints_an_uninterrupted_one_does(tmp_path):
+def test_a_resumed_fit_saves_the_checkpoints_an_uninterrupted_one_does(tmp_path, uninterrupted):
     # train/loop.yaml's best checkpoint is chosen by the held-out score: the resumed fit lacked epoch 0's
-    _fit(tmp_path / "a", -1)
+    full = uninterrupted()[0]
     _fit(tmp_path / "b", 3)
     for f in (tmp_path / "b").glob("best-*.ckpt"):  # killed during epoch 0's validation, before these were saved
         f.unlink()
     _fit(tmp_path / "b", -1, ckpt=str(tmp_path / "b" / "last.ckpt"))
-    names = sorted(f.name for f in (tmp_path / "a").glob("best-*.ckpt"))
+    names = sorted(f.name for f in full.glob("best-*.ckpt"))
     assert names == ["best-epoch=0-step=3.ckpt", "best-epoch=1-step=6.ckpt"]
     assert sorted(f.name for f in (tmp_path / "b").glob("best-*.ckpt")) == names
     for name in names:
-        a, b = (torch.load(tmp_path / d / name, map_location="cpu", weights_only=True) for d in "ab")
+        a, b = (torch.load(d / name, map_location="cpu", weights_only=True) for d in (full, tmp_path / "b"))
         assert a["global_step"] == b["global_step"]
         for k, v in a["state_dict"].items():
             assert torch.equal(v, b["state_dict"][k]), (name, k)
