@@ -46,7 +46,8 @@ _UNITS = r"(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?|feature
 _LIST = r"(\d+(?:\s*(?:,\s*)?(?:and|&|,)\s*\d+)*)\b"
 
 _UNSUPPORTED = re.compile(
-    r"\b(transformers?|vits?|vision[\s-]+transformers?|(?:self[\s-]+)?attention|res[\s-]?nets?(?:[\s-]*\d+)?"
+    r"\b(transformers?|vits?|vision[\s-]+transformers?|self[\s-]+attention|attention[\s-]+(?:networks?|models?|layers?"
+    r"|heads?)|res[\s-]?nets?(?:[\s-]*\d+)?"
     r"|wide[\s-]+resnets?|vgg(?:[\s-]*\d+)?|alex[\s-]?nets?|le[\s-]?nets?(?:[\s-]*\d+)?|lstms?|grus?|rnns?|recurrent"
     r"|mobile[\s-]?nets?(?:[\s-]*v?\d+)?|efficient[\s-]?nets?(?:[\s-]*\w\d)?|dense-?nets?(?:[\s-]*\d+)?"
     r"|inception(?:[\s-]*v?\d+)?|u[\s-]?nets?|auto[\s-]?encoders?|gans?|gnns?|graph[\s-]+neural[\s-]+networks?"

@@ -90,3 +90,12 @@ def test_arch_from_words_refused(text, said):
 
     with pytest.raises(ArchError, match=said):
         arch_from_words(arch_words(text), (1, 28, 28), 10)
+
+
+def test_attention_as_an_ordinary_word_is_no_architecture():
+    from metanet.tasks.arch_text import arch_words
+
+    # "paying attention to 3 vs 8" was refused as an attention network
+    assert arch_words("mnist, paying attention to 3 vs 8") is None
+    with pytest.raises(ArchError, match="no architecture metanet writes"):
+        arch_words("an attention model for mnist")
