@@ -90,7 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("generate", help="write a network for a task with the meta-network, verify it, save it")
     p.add_argument("spec", help="task name or free text, e.g. 'a network that can read mnist' or 'mnist[3,8]'")
-    p.add_argument("--arch", default=None, help="architecture, e.g. mlp:784-64-10:relu (default: a 64-unit MLP)")
+    p.add_argument("--arch", default=None, help="architecture, e.g. mlp:784-64-10:relu (default: the one the text "
+                   "names, e.g. 'a 2-layer MLP with 128 units for mnist', else a 64-unit MLP)")
     p.add_argument("--candidates", type=int, default=8,
                    help="weight sets written and verified at once (default 8)")
     p.add_argument("--no-verify", dest="verify", action="store_false",

@@ -164,7 +164,8 @@ class GenerationReport:
 
 @dataclass
 class Generated:
-    """A generated network: ``model`` (a plain ``nn.Module``), ``report``, and all ``candidates``."""
+    """A generated network: ``model`` (a plain ``nn.Module``), ``report``, all ``candidates``, and ``written``
+    (a fingerprint of ``model``'s weights as written, by which :meth:`save` tells a model changed since)."""
 
     model: nn.Module
     report: GenerationReport
