@@ -5,17 +5,19 @@
 
 - family: "MLP", "multilayer perceptron", "fully connected", "feed-forward" -> ``mlp``; "CNN", "convnet",
   "convolutional", "conv layers" -> ``cnn``. Families metanet does not write ("transformer", "resnet-50", "lstm",
-  "vgg16", ...) are an ArchError naming the two it writes.
+  "vgg16", ...) and models that are no network ("decision tree", "SVM", "an ensemble") are an ArchError naming
+  the two it writes.
 - depth: "N-layer MLP", "an MLP with N layers", "N linear / dense / fully connected layers", "depth N" count the
   network's weight layers (Linear or Conv2d, the output layer included: :attr:`~metanet.nets.Arch.num_layers`), so a
   "2-layer MLP" is ``mlp:784-64-10`` (one hidden layer) and a "3-layer CNN" has 2 conv layers and its linear head;
   "N hidden layers", "N conv layers" count the hidden ones ("one hidden layer", "a single hidden layer": 1; "no
   hidden layer", "logistic regression", "a linear classifier": an mlp of none).
 - width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N"
-  (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)" (one width per hidden layer, in order),
+  (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "hidden sizes
+  128, 64" (one width per hidden layer, in order),
   or all the widths at once, "784-128-10" (input, hidden..., classes).
 - activation: relu, tanh, gelu, silu (or "swish"), sigmoid, "leaky relu"; another one ("elu", "mish") is an error.
-- "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel size N" / "NxN kernels", "stride N".
+- "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N".
 
 "small", "tiny", "simple", "deep" and the like are ignored: they name no size. Parts not named take the defaults:
 an mlp of 1 hidden layer of 64 units (:meth:`~metanet.nets.Arch.default_for`), a cnn of 2 conv layers of 32
@@ -40,10 +42,13 @@ _CNN_HIDDEN = 2
 _SUPPORTED = ("metanet writes two families: mlp (e.g. 'a 2-layer MLP with 128 units') and cnn (e.g. 'a CNN with 2 "
               "conv layers of 32 channels'), i.e. Arch strings such as mlp:784-128-10:relu or "
               "cnn:1-32-32-10:relu:k3:s2")
-_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
 _NUM = r"(\d+|" + "|".join(_WORDS) + r")"
 _UNITS = r"(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?|feature[\s-]+maps?)"
 _LIST = r"(\d+(?:\s*(?:,\s*)?(?:and|&|,)\s*\d+)*)\b"
+# before "units" / "filters" a list must end in "and N" ("16 and 32 filters"): "mnist 3 and 8, 64 units" is one width
+_AND_LIST = r"(\d+(?:(?:\s*,\s*\d+){0,8}\s*(?:,\s*)?(?:and|&)\s*\d+)?)"  # bounded: linear on "1, 1, 1, ..."
 
 _UNSUPPORTED = re.compile(
     r"\b(transformers?|vits?|vision[\s-]+transformers?|self[\s-]+attention|attention[\s-]+(?:networks?|models?|layers?"
@@ -51,7 +56,12 @@ _UNSUPPORTED = re.compile(
     r"|wide[\s-]+resnets?|vgg(?:[\s-]*\d+)?|alex[\s-]?nets?|le[\s-]?nets?(?:[\s-]*\d+)?|lstms?|grus?|rnns?|recurrent"
     r"|mobile[\s-]?nets?(?:[\s-]*v?\d+)?|efficient[\s-]?nets?(?:[\s-]*\w\d)?|dense-?nets?(?:[\s-]*\d+)?"
     r"|inception(?:[\s-]*v?\d+)?|u[\s-]?nets?|auto[\s-]?encoders?|gans?|gnns?|graph[\s-]+neural[\s-]+networks?"
-    r"|mlp[\s-]+mixers?|capsule[\s-]+(?:networks?|nets?)|kans?|mamba|state[\s-]+space[\s-]+models?)\b"
+    r"|mlp[\s-]+mixers?|capsule[\s-]+(?:networks?|nets?)|kans?|mamba|state[\s-]+space[\s-]+models?"
+    # no neural network at all: writing an mlp for these would ignore the request
+    r"|decision[\s-]+trees?|random[\s-]+forests?|svms?|support[\s-]+vector[\s-]+(?:machines?|classifiers?)"
+    r"|(?:gradient[\s-]+)?boost(?:ed|ing)[\s-]+trees?|gradient[\s-]+boosting|xgboost|k[\s-]?nn"
+    r"|nearest[\s-]+neighbou?rs?"
+    r"|naive[\s-]+bayes|ensembles?(?:[\s-]+of[\s-]+\w+)?)\b"
 )
 _CNN = re.compile(r"\b(cnns?|conv[\s-]?nets?|conv(?:olution(?:al)?|olutions|s)?)\b")
 _MLP = re.compile(r"\b(mlps?|multi[\s-]?layer(?:ed)?[\s-]+perceptrons?|perceptrons?|fully[\s-]+connected"
@@ -62,10 +72,16 @@ _LAYERS = re.compile(
     r"|fully[\s-]+connected|fc)[\s-]*)?layers?\b")  # each run of spaces read one way: linear in its length
 _DEPTH = re.compile(r"\bdepth\s*(?:of\s+|[=:]\s*)?(\d+)\b")
 _NO_HIDDEN = re.compile(r"\bno\s+hidden\s+layers?\b")
-_LINEAR_MODEL = re.compile(r"\b(?:logistic|softmax)\s+regression\b|\blinear\s+(?:classifier|model)s?\b")  # mlp:IN-K
-# digits only: "three channels", "one channel" describe input images; "3-channel images" too (not a layer's width)
-_WIDTH = re.compile(r"\b(\d+)[\s-]*" + _UNITS + r"\b(?![\s-]+(?:images?|inputs?|pictures?|photos?|data)\b)"
-                    r"|\b(?:width|hidden[\s_-]*(?:size|dim(?:ension)?|width)s?)\s*(?:of\s+|[=:]\s*)?(\d+)\b"
+_LINEAR_MODEL = re.compile(r"\b(?:logistic|softmax)\s+regression\b|\blinear\s+(?:classifier|model)s?\b"  # mlp:IN-K
+                           r"|\bsingle[\s-]+layer(?:ed)?[\s-]+perceptrons?\b")
+# digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
+# a layer's width). Plural "hidden sizes 128, 64" and "16 and 32 filters" are one width per hidden layer.
+_WIDTH = re.compile(r"\b" + _AND_LIST + r"[\s-]*" + _UNITS + r"\b(?![\s-]+(?:images?|inputs?|pictures?|photos?|data"
+                    r"|mnist|fashion|digits|mnist1d|gr[ae]y\w*|colou?r\w*|rgb|\d+\s*[x×]\s*\d+)\b)"
+                    r"|\b(?:widths|hidden[\s_-]*(?:sizes|dim(?:ension)?s|widths)|(?<!of\s)hidden[\s-]+layers)"
+                    r"\s*(?:of\s+|[=:]\s*)?"
+                    + _LIST +
+                    r"|\b(?:width|hidden[\s_-]*(?:size|dim(?:ension)?|width))\s*(?:of\s+|[=:]\s*)?(\d+)\b"
                     r"|\b(\d+)[\s-]+wide\b")
 _WIDTH_LIST = re.compile(r"\blayers?\s+(?:of|with)\s+(?:(?:sizes?|widths?)\s+(?:of\s+)?)?" + _LIST
                          + r"(?:\s*" + _UNITS + r"\b)?")
@@ -78,8 +94,8 @@ _OTHER_ACTIVATION = re.compile(r"\b(elu|selu|celu|prelu|rrelu|relu6|softplus|sof
                                r"|sigmoid)|glu|swiglu|maxout)\b")
 _SKIPS = re.compile(r"\b(?:residual|skip[\s-]+connections?|skips)\b")
 _NO_BIAS = re.compile(r"\b(?:no|without)\s+bias(?:es)?\b|\bbias[\s-]*free\b|\bnobias\b")
-_KERNEL = re.compile(r"\bkernel[\s_-]*size\s*(?:of\s+|[=:]\s*)?(\d+)\b|\b(\d+)\s*[x×]\s*(\d+)\s*(?:conv\w*\s+)?"
-                     r"(?:kernels?|filters?|convs?|convolutions?)\b")
+_KERNEL = re.compile(r"\bkernel(?:[\s_-]*size)?\s*(?:of\s+|[=:]\s*)?(\d+)(?:\s*[x×]\s*(\d+))?\b"
+                     r"|\b(\d+)\s*[x×]\s*(\d+)\s*(?:conv\w*\s+)?(?:kernels?|filters?|convs?|convolutions?)\b")
 _STRIDE = re.compile(r"\bstrides?\s*(?:of\s+|[=:]\s*)?(\d+)\b")
 
 
@@ -99,7 +115,8 @@ def blank_arch_words(s: str) -> str:
     """``s`` with the numbers that say an architecture ("hidden layers of 32", "layers of 64 and 32 units", "kernel
     size 5", "resnet-50") blanked (same length), so the task parser does not read them as classes. Never raises."""
     for pattern in (_WIDTH_LIST, _WIDTH, _KERNEL, _STRIDE, _DEPTH, _UNSUPPORTED):
-        s = pattern.sub(lambda m: " " * len(m.group(0)) if re.search(r"\d", m.group(0)) else m.group(0), s)
+        # the digits only: "2 layers of 128 units" keeps "layers", so the task parser does not take the 2 as a class
+        s = pattern.sub(lambda m: re.sub(r"\d", " ", m.group(0)), s)
     return s
 
 
@@ -140,7 +157,8 @@ def arch_words(text: str) -> dict[str, Any] | None:
     for m in _WIDTH.finditer(s):
         if any(a <= m.start() < b for a, b in taken):
             continue
-        _once(found, "widths", (_number(next(g for g in m.groups() if g)),), m.group(0), text)
+        _once(found, "widths", tuple(map(_number, re.findall(r"\d+", next(g for g in m.groups() if g)))), m.group(0),
+              text)
     for m in _LAYERS.finditer(s):
         n = 1 if m.group("single") else _number(m.group(1))
         kind = re.sub(r"[\s-]+", " ", m.group("kind") or "")
@@ -172,9 +190,10 @@ def arch_words(text: str) -> dict[str, Any] | None:
     if m := _NO_BIAS.search(s):
         found["bias"] = (False, m.group(0))
     for m in _KERNEL.finditer(s):
-        if m.group(2) and m.group(2) != m.group(3):
+        side, other = m.group(1) or m.group(3), m.group(2) or m.group(4)  # "kernel 5", "kernel 5x5", "5x5 kernels"
+        if other and other != side:
             raise ArchError(f"{text!r}: {m.group(0)!r}: metanet's convolutions have square kernels; give one size")
-        _once(found, "kernel", _number(m.group(1) or m.group(2)), m.group(0), text)
+        _once(found, "kernel", _number(side), m.group(0), text)
     for m in _STRIDE.finditer(s):
         _once(found, "stride", _number(m.group(1)), m.group(0), text)
     if not found:

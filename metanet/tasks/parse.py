@@ -163,7 +163,8 @@ _AMBIGUOUS_SHUFFLE = re.compile(r"\b(?:permuted?|permutation|shuffled?|scrambled
 # A negation right before a transform's words: "not inverted", "without inversion", "non-inverted", "neither inverted
 # nor permuted" ask for no transform (they were +invert, or a question about what "permuted" means)
 _NEGATED_TRANSFORM = re.compile(r"\b(?:not|no|without|never|neither|nor|non|un)"
-                                r"(?:[\s-]+(?:be|being|been|any|the|its|their|images?|pixels?|inputs?|colou?rs?))*[\s-]*$")
+                                r"(?:[\s-]+(?:be|being|been|any|the|its|their|images?|pixels?|inputs?|colou?rs?))*"
+                                r"[\s-]*$")
 # Phrases after which the classes mentioned are left out: "mnist without 7", "clothing except bags".
 _EXCLUDE = re.compile(
     r"\b(?:without|except(?:\s+for)?|excluding|exclude|but\s+not|other\s+than|apart\s+from|not|no"
