@@ -33,7 +33,7 @@ from typing import Any
 from metanet.errors import ArchError
 from metanet.nets.arch import Arch
 
-__all__ = ["arch_words", "arch_from_words", "check_arch_words", "blank_arch_words", "MAX_HIDDEN"]
+__all__ = ["arch_words", "arch_from_words", "check_arch_words", "blank_arch_words", "training_words", "MAX_HIDDEN"]
 
 #: the most hidden layers a text may ask for ("a 1000000000-layer MLP" would build a tuple of that many widths)
 MAX_HIDDEN = 100
@@ -244,6 +244,23 @@ def arch_from_words(words: dict[str, Any], input_shape: tuple[int, ...], num_cla
         raise ArchError(f"the widths {want} do not fit the task: its inputs have shape {tuple(input_shape)} and it "
                         f"has {num_classes} classes; e.g. {arch}")
     return arch
+
+
+# training settings a text may name: the writer writes weights in one pass, with no training run to apply them to
+_TRAINING = re.compile(
+    r"\b(?:\d+|" + "|".join(_WORDS) + r")\s+(?:training\s+)?epochs?\b|\bepochs?\s*[=:]?\s*\d+\b"
+    r"|\bbatch[\s_-]*size\s*(?:of\s+|[=:]\s*)?\d+\b|\b(?:lr|learning[\s_-]+rate)\s*(?:of\s+|[=:]\s*)?[\d.]+(?:e-?\d+)?\b"
+    r"|\bdropout(?:\s*(?:of\s+|[=:]\s*)?[\d.]+)?\b|\bweight[\s_-]+decay\b|\b(?:adam|adamw|sgd|momentum)\b"
+    r"|\b(?:batch|layer)[\s_-]?norm(?:alization|alisation)?\b")
+
+
+def training_words(text: str) -> list[str]:
+    """The training settings ``text`` names ("10 epochs", "lr 1e-3", "batch size 64", "dropout", "adam", "batch
+    norm"), which :func:`metanet.generate` cannot honour: its writer writes every weight in one pass, with no
+    training run (0 gradient steps) and no such layers, so it warns that they are ignored."""
+    if not isinstance(text, str):
+        return []
+    return [m.group(0) for m in _TRAINING.finditer(_normal(text))]
 
 
 def check_arch_words(words: dict[str, Any], arch: Arch) -> None:

@@ -19,7 +19,7 @@ from metanet import tasks
 from metanet.errors import ArchError, CheckpointError, FileFormatError, TaskError
 from metanet.nets import Arch, build
 from metanet.nets.arch import cnn_input_hint
-from metanet.tasks.arch_text import arch_from_words, arch_words, check_arch_words
+from metanet.tasks.arch_text import arch_from_words, arch_words, check_arch_words, training_words
 from metanet.tasks.resolve import task_input_shape, task_name
 from metanet.verify import NO_PREDICTION, Report, predicted, verify, verify_stacked
 from metanet._state import forked_rng, metanet_defaults
@@ -396,6 +396,8 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     # a text's own architecture words ("a 2-layer MLP with 128 units"): the network written, or an error (before
     # the task's data is loaded: "an lstm for mnist1d" built the data set first)
     words = arch_words(spec) if isinstance(spec, str) and not tasks.is_task_name(spec) else None
+    if words is not None or isinstance(spec, str):
+        _warn_if_training_words(spec)
     task = tasks.resolve(spec)
     # a task given as any object with split and num_classes may have no name or input_shape
     shape, name = task_input_shape(task), task_name(task)
@@ -562,6 +564,21 @@ def _warn_if_near_chance(score: float, labels, balanced: bool, name: str, chosen
         warnings.warn(f"generate: the chosen network (candidate {chosen}) for task {name!r} has validation {what} "
                       f"{score:.3f}, within {NEAR_CHANCE} of chance ({chance:.3f}, the best constant classifier's): it "
                       "barely reads the task; give more examples (shots), another architecture or seed", UserWarning,
+                      stacklevel=user_stacklevel())
+
+
+def _warn_if_training_words(spec: str) -> None:
+    """Warn that the training settings a text names ("10 epochs", "lr 1e-3") are ignored: nothing is trained."""
+    import warnings
+
+    from metanet._state import user_stacklevel
+
+    said = training_words(spec)
+    if said:
+        warnings.warn(f"generate: {', '.join(repr(w) for w in dict.fromkeys(said))} in the text "
+                      f"{'is a training setting' if len(set(said)) == 1 else 'are training settings'}, ignored: the "
+                      "writer writes every weight in one pass (0 gradient steps, no dropout or normalisation layers); "
+                      "metanet.refine(model, task, method='sgd') fine-tunes a written network", UserWarning,
                       stacklevel=user_stacklevel())
 
 

@@ -1,6 +1,7 @@
 """Helpers of the loop tests (imported by name: pytest puts this folder on sys.path): the architecture of the digits
 loop tasks, seeds that are no integer, a fresh tiny writer whose candidates differ, networks' parameters stacked as
-the loop's K candidates, a returned key as docstrings name it, and a writer whose first candidate is broken."""
+the loop's K candidates, a returned key as docstrings name it, a writer whose first candidate is broken and a reward
+far below WORST."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from metanet.loop.rewards import Reward
 from metanet.loop.select import SELECTIONS
 
 if TYPE_CHECKING:
@@ -58,3 +60,11 @@ class BrokenFirstWriter:
              nets[0].named_parameters()}
         p[next(iter(p))][0] = math.nan
         return p
+
+
+
+class SteepReward(Reward):
+    """A loss-only reward on a steep scale (-1e4 x loss): every working digits network scores far below WORST."""
+
+    def score(self, reports, params):
+        return [-1e4 * r.loss for r in reports]

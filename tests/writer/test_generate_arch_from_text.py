@@ -54,9 +54,20 @@ def test_architectures_not_written_are_errors(text, said, untrained):
         generate(text, writer=untrained, **KW)
 
 
-def test_cli_generate_reads_the_text_architecture(tmp_path, capsys):
+def test_cli_generate_refuses_a_text_architecture_it_does_not_write_in_one_line(capsys):
     from metanet.cli import main
 
     assert main(["generate", "a transformer for sklearn digits", "--candidates", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "'transformer' is no architecture" in err
+
+
+def test_training_settings_in_the_text_are_said_to_be_ignored():
+    # "10 epochs", "lr 1e-3" were silently dropped: the writer trains nothing
+    from metanet.tasks.arch_text import training_words
+
+    assert training_words("a network for mnist trained for 10 epochs with lr 1e-3 and batch size 64") == [
+        "10 epochs", "lr 1e-3", "batch size 64"]
+    assert training_words("a network that can read mnist 3 vs 8") == []
+    with pytest.warns(UserWarning, match=r"'10 epochs', 'lr 1e-3' in the text are training settings, ignored"):
+        generate("an mlp for sklearn digits trained for 10 epochs with lr 1e-3", candidates=1, verify=False)
