@@ -396,8 +396,7 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     # a text's own architecture words ("a 2-layer MLP with 128 units"): the network written, or an error (before
     # the task's data is loaded: "an lstm for mnist1d" built the data set first)
     words = arch_words(spec) if isinstance(spec, str) and not tasks.is_task_name(spec) else None
-    if words is not None or isinstance(spec, str):
-        _warn_if_training_words(spec)
+    _warn_if_training_words(spec)
     task = tasks.resolve(spec)
     # a task given as any object with split and num_classes may have no name or input_shape
     shape, name = task_input_shape(task), task_name(task)
@@ -567,8 +566,9 @@ def _warn_if_near_chance(score: float, labels, balanced: bool, name: str, chosen
                       stacklevel=user_stacklevel())
 
 
-def _warn_if_training_words(spec: str) -> None:
-    """Warn that the training settings a text names ("10 epochs", "lr 1e-3") are ignored: nothing is trained."""
+def _warn_if_training_words(spec: Any) -> None:
+    """Warn that the training settings a text ``spec`` names ("10 epochs", "lr 1e-3") are ignored: nothing is
+    trained (a spec that is no text names none)."""
     import warnings
 
     from metanet._state import user_stacklevel
