@@ -468,11 +468,16 @@ _OPEN_ATTEMPTS = 5
 
 
 def _identity(path: Path) -> tuple[int, ...] | None:
-    """Which file ``path`` is now (device, inode, size, modification time); None if it cannot be looked up."""
+    """Which file ``path`` is now (:func:`_stat_identity`); None if it cannot be looked up."""
     try:
-        st = os.stat(path)
+        return _stat_identity(os.stat(path))
     except OSError:
         return None
+
+
+def _stat_identity(st: os.stat_result) -> tuple[int, ...]:
+    """Which file a ``stat`` result describes, as far as a reader can tell a replaced one: device, inode, size and
+    modification time (the zoo's shard handles and :func:`load` reopen a file whose identity changed)."""
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 

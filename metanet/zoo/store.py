@@ -47,7 +47,7 @@ from safetensors import SafetensorError, safe_open
 from torch import Tensor
 
 from metanet.errors import ZooError
-from metanet.io import _make_dir, _utf8_name, atomic_write, file_sha256, json_safe
+from metanet.io import _make_dir, _stat_identity, _utf8_name, atomic_write, file_sha256, json_safe
 
 __all__ = [
     "SCHEMA",
@@ -871,7 +871,7 @@ class Store:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):  # a FIFO blocked safe_open forever, a device read without end
             raise ValueError(_not_regular(st))
-        ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        ident = _stat_identity(st)
         if self._shards_pid != os.getpid():  # a forked child: the parent's handles and lock (held, maybe) are not its
             self._shards_lock, self._shards = threading.Lock(), OrderedDict()
             self._shards_pid = os.getpid()
