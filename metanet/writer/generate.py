@@ -612,10 +612,14 @@ def _warn_if_classes_unscored(labels: torch.Tensor, test: Report | None, task, n
                   f"({len(missing)} of its {k}): {scored}; {fix}", UserWarning, stacklevel=user_stacklevel())
 
 
-def _row_bytes(x: torch.Tensor) -> list[bytes]:
-    """Each example's inputs as bytes (float32), to find equal examples in two splits."""
+def _row_digests(x: torch.Tensor) -> list[bytes]:
+    """Each example's inputs (float32) as a sha256 digest, to find equal examples in two splits: not their bytes,
+    which held a whole training split a second time (~190 MB for 60,000 MNIST-sized examples)."""
+    import hashlib
+
     width = x[0].numel() if len(x) else 0  # not reshape(n, -1): ambiguous for an empty split
-    return [r.tobytes() for r in x.detach().to(torch.float32).reshape(len(x), width).contiguous().cpu().numpy()]
+    rows = x.detach().to(torch.float32).reshape(len(x), width).contiguous().cpu().numpy()
+    return [hashlib.sha256(r).digest() for r in rows]  # a C-contiguous row is hashed in place, not copied
 
 
 def _warn_if_splits_shared(task, support: torch.Tensor, val: torch.Tensor, tested: bool, name: str) -> None:
@@ -631,14 +635,14 @@ def _warn_if_splits_shared(task, support: torch.Tensor, val: torch.Tensor, teste
 
     if isinstance(task, Task):
         return
-    s, v = set(_row_bytes(support)), _row_bytes(val)
+    s, v = set(_row_digests(support)), _row_digests(val)
     found = []
     n = sum(r in s for r in v)
     if n:
         found.append(f"{n} of its {len(v)} validation examples are in the support set (the candidates were chosen on "
                      "examples they were written from)")
     if tested:
-        t = _row_bytes(task.split("test")[0])
+        t = _row_digests(task.split("test")[0])
         in_val, in_support = set(v), sum(r in s for r in t)
         n = sum(r in in_val for r in t)
         if n:
