@@ -88,20 +88,55 @@ def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
 def _shared_memory(model: nn.Module) -> str | None:
     """Which of ``model``'s tensors share memory (None if none do): two parameters on one storage (tied with
     ``nn.Parameter(other.weight)``, which the same-object check of NetView does not see) or one whose elements
-    overlap (``expand``). Tensors in disjoint byte ranges of one buffer are fine."""
-    spans: dict[tuple[torch.device, int], list[tuple[str, int, int]]] = {}
-    for name, t in model.state_dict(keep_vars=True).items():
+    overlap (``expand``). Tensors on disjoint elements of one buffer are fine, even where their byte ranges
+    interleave (column slices ``buf[:, :64]`` and ``buf[:, 64]``)."""
+    spans: dict[torch.device, list[tuple[int, int, int, str, Tensor]]] = {}
+    for i, (name, t) in enumerate(model.state_dict(keep_vars=True).items()):
         if not isinstance(t, Tensor) or t.layout != torch.strided or t.is_meta or not t.numel():
             continue
         if not t.is_contiguous() and not _distinct_offsets(t):
             return f"the elements of {name!r} overlap in memory (a tensor made by expand() or as_strided())"
-        last = t.storage_offset() + sum((n - 1) * s for n, s in zip(t.shape, t.stride()))  # strides are >= 0
-        start, stop = t.storage_offset() * t.element_size(), (last + 1) * t.element_size()  # the bytes it spans
-        group = spans.setdefault((t.device, t.untyped_storage().data_ptr()), [])
-        other = next((o for o, a, b in group if a < stop and start < b), None)
-        if other is not None:
-            return f"{other!r} and {name!r} share memory (tied weights)"
-        group.append((name, start, stop))
+        # addresses, not offsets into a storage: two torch.from_numpy() views of one array are two storages
+        last = sum((n - 1) * s for n, s in zip(t.shape, t.stride()))  # strides are >= 0
+        start = t.data_ptr()
+        spans.setdefault(t.device, []).append((start, start + (last + 1) * t.element_size(), i, name, t))
+    for group in spans.values():
+        group.sort(key=lambda s: s[0])
+        clusters: list[list[tuple[int, int, int, str, Tensor]]] = []
+        end = -1
+        for span in group:  # tensors whose byte ranges chain into one another
+            if span[0] < end:
+                clusters[-1].append(span)
+            else:
+                clusters.append([span])
+            end = max(end, span[1])
+        for cluster in clusters:
+            found = _first_shared(sorted(cluster, key=lambda s: s[2])) if len(cluster) > 1 else None
+            if found is not None:
+                return f"{found[0]!r} and {found[1]!r} share memory (tied weights)"
+    return None
+
+
+def _first_shared(spans: list[tuple[int, int, int, str, Tensor]]) -> tuple[str, str] | None:
+    """The first two of ``spans`` (start, stop, index, name, tensor) with an element in common, else None: their
+    bytes marked in one array over the span they cover (each tensor's elements are distinct, see _distinct_offsets)."""
+    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+    unit = math.gcd(*(s[4].element_size() for s in spans), *(s[0] - lo for s in spans))
+
+    def cover(marks: Tensor, start: int, t: Tensor) -> Tensor:  # the marks of t's bytes, in units of `unit` bytes
+        per = t.element_size() // unit
+        return marks.as_strided((*t.shape, per), (*(s * per for s in t.stride()), 1), (start - lo) // unit)
+
+    marks = torch.zeros((hi - lo) // unit, dtype=torch.bool)
+    for k, (start, _, _, name, t) in enumerate(spans):
+        mine = cover(marks, start, t)
+        if bool(mine.any()):  # which earlier one: looked up only now, one at a time
+            for o_start, _, _, other, o in spans[:k]:
+                pair = torch.zeros_like(marks)
+                cover(pair, o_start, o).fill_(True)
+                if bool(cover(pair, start, t).any()):
+                    return other, name
+        mine.fill_(True)
     return None
 
 
