@@ -178,7 +178,11 @@ class ReaderDataModule(L.LightningDataModule):
         state = {"torch_rng_state": torch.get_rng_state(), "global_step": step}
         loop = getattr(self.trainer, "fit_loop", None) if self.trainer is not None else None
         if loop is not None:
-            state["batches"] = int(loop.epoch_loop.batch_progress.total.ready)
+            # the batches Lightning counts as done once it restores this: a step saved as it ends (on_train_batch_end)
+            # counts; one stopped inside (OnExceptionCheckpoint) does not, it is run again (its batch was `ready`)
+            total = loop.epoch_loop.batch_progress.total
+            ended = total.ready == total.started == total.processed == total.completed + 1
+            state["batches"] = int(total.ready if ended else total.completed)
         if self._epoch_rng is not None:
             state["epoch"], state["epoch_rng_state"] = self._epoch_rng
         return state
