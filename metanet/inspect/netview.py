@@ -332,6 +332,19 @@ class NetView:
                                     "supported: convolutions must read convolutions")
                 group = 1
             else:
+                # a Linear without a Flatten before it reads the image's last axis (its width), not its channels; a
+                # Linear's units applied to images sit interleaved in a later Flatten, not in blocks: both were
+                # accepted whenever the sizes divided, and an edit zeroed other neurons' weights
+                if r.conv and not any(isinstance(m, nn.Flatten) for m in seg):
+                    raise ArchError(f"module {at} (Linear) reads the 4-D output of Conv2d module {src} without an "
+                                    "nn.Flatten() between them, so it reads the images' last axis, not their "
+                                    "channels; insert nn.Flatten() (after nn.AdaptiveAvgPool2d(1) for global average "
+                                    "pooling) before the Linear layer")
+                if not r.conv and consumer_mod.in_features != r.out_features:
+                    raise ArchError(f"module {at} (Linear with {consumer_mod.in_features} inputs) does not read the "
+                                    f"{r.out_features} outputs of Linear module {src} one to one; supported: "
+                                    f"in_features={r.out_features}, and a Linear that reads images only after their "
+                                    "nn.Flatten()")
                 if consumer_mod.in_features % r.out_features:
                     raise ArchError(
                         f"module {at} (Linear with {consumer_mod.in_features} inputs) does not read whole channels "
