@@ -107,11 +107,17 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     # in eval mode: a train-mode BatchNorm rejects a batch of one and would update the caller's running stats
     sizes = [math.prod(input_shape)]
 
+    running: list[tuple[nn.Module, Any]] = []  # the modules being run, outermost first, with their input
+
+    def enter(m, inputs):
+        running.append((m, inputs[0] if inputs else None))
+
     def size(_m, _inputs, out):
+        running.pop()
         if isinstance(out, Tensor):  # of the one example
             sizes.append(out.numel())
 
-    hooks = [m.register_forward_hook(size) for m in model.modules()]
+    hooks = [h for m in model.modules() for h in (m.register_forward_pre_hook(enter), m.register_forward_hook(size))]
     try:
         with kept_modes(model, eval=True), torch.no_grad():
             out = model(probe)
@@ -119,7 +125,8 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
         raise
     except (RuntimeError, ValueError, TypeError, IndexError) as e:  # e.g. an LSTM's ValueError on 4-d inputs
         raise ArchError(
-            f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}: {str(e).splitlines()[0]}"
+            f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}"
+            f"{_failing_module(model, running)}: {str(e).splitlines()[0]}"
         ) from None
     finally:
         for h in hooks:
@@ -134,6 +141,21 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
             f"network outputs shape {tuple(out.shape[1:])} per example, but {where or 'the data'} has {num_classes} classes"
         )
     return max(sizes), out.shape[1]
+
+
+def _failing_module(model: nn.Module, running: list[tuple[nn.Module, Any]]) -> str:
+    """", at module NAME (LAYER), which gets inputs of shape S per example": the innermost module that was running
+    when the probe failed (torch's "mat1 and mat2 shapes cannot be multiplied (1x8 and 16x16)" named no layer of
+    the user's network); "" when that is the network itself or a module outside it."""
+    if not running or running[-1][0] is model:
+        return ""
+    m, x = running[-1]
+    name = next((n for n, sub in model.named_modules() if sub is m), None)
+    if not name:
+        return ""
+    got = f", which gets inputs of shape {tuple(x.shape[1:])} per example" if isinstance(x, Tensor) else ""
+    layer = type(m).__name__ if next(m.children(), None) is not None else repr(m)  # a block's repr lists it all
+    return f", at module {name} ({layer}){got}"
 
 
 def _first_conv(model: nn.Module) -> nn.Conv2d | None:
