@@ -14,8 +14,11 @@
   hidden layer", "logistic regression", "a linear classifier": an mlp of none).
 - width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N"
   (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "hidden sizes
-  128, 64" (one width per hidden layer, in order),
-  or all the widths at once, "784-128-10" (input, hidden..., classes).
+  128, 64", "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order),
+  or all the widths at once, "784-128-10", "784 -> 128 -> 10" (input, hidden..., classes). A list that may hold
+  either ("an MLP [256, 128]", "layers: 784, 128, 10", "a 32-16 MLP") is all the widths when it starts at the task's
+  input size and ends at its class count, the hidden ones when it does neither, and an error when one end alone fits.
+  Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers" are that many hidden layers of that width.
 - activation: relu, tanh, gelu, silu (or "swish"), sigmoid, "leaky relu"; another one ("elu", "mish") is an error.
 - "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N".
 
@@ -42,13 +45,17 @@ _CNN_HIDDEN = 2
 _SUPPORTED = ("metanet writes two families: mlp (e.g. 'a 2-layer MLP with 128 units') and cnn (e.g. 'a CNN with 2 "
               "conv layers of 32 channels'), i.e. Arch strings such as mlp:784-128-10:relu or "
               "cnn:1-32-32-10:relu:k3:s2")
-_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
-_NUM = r"(\d+|" + "|".join(_WORDS) + r")"
-_UNITS = r"(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?|feature[\s-]+maps?)"
-_LIST = r"(\d+(?:\s*(?:,\s*)?(?:and|&|,)\s*\d+)*)\b"
-# before "units" / "filters" a list must end in "and N" ("16 and 32 filters"): "mnist 3 and 8, 64 units" is one width
-_AND_LIST = r"(\d+(?:(?:\s*,\s*\d+){0,8}\s*(?:,\s*)?(?:and|&)\s*\d+)?)"  # bounded: linear on "1, 1, 1, ..."
+#: the number words read, by value (the task parser reads the first ten as classes, "ten" as a class count)
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+_NUM = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
+_UNITS = r"(?:(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?|feature[\s-]+maps?)|output[\s-]+channels?)"
+_ARROW = r"(?:\s*(?:->|→|=>)\s*|-)"  # "784-128-10", "784 -> 128 -> 10"
+_LIST = r"(\d+(?:(?:\s*(?:,\s*)?(?:and|&|,)\s*|" + _ARROW + r")\d+)*)\b"
+# before "units" / "filters" a list must end in "and N" ("16 and 32 filters"): "mnist 3 and 8, 64 units" is one width;
+# or be of numbers no class has ("64, 32 hidden units")
+_AND_LIST = (r"(\d\d+(?:\s*,\s*\d\d+){1,8}(?:\s*(?:,\s*)?(?:and|&|then)\s*\d+)?"
+             r"|\d+(?:(?:\s*,\s*\d+){0,8}\s*(?:,\s*)?(?:and|&|then)\s*\d+)?)")  # bounded: linear on "1, 1, ..."
 
 _UNSUPPORTED = re.compile(
     r"\b(transformers?|vits?|vision[\s-]+transformers?|self[\s-]+attention|attention[\s-]+(?:networks?|models?|layers?"
@@ -70,24 +77,48 @@ _MLP = re.compile(r"\b(mlps?|multi[\s-]?layer(?:ed)?[\s-]+perceptrons?|perceptro
 _LAYERS = re.compile(
     r"\b(?:" + _NUM + r"|(?P<single>(?:a|one)(?:\s+single)?|single))[\s-]*(?:(?P<kind>hidden|conv\w*|dense|linear"
     r"|fully[\s-]+connected|fc)[\s-]*)?layers?\b")  # each run of spaces read one way: linear in its length
-_DEPTH = re.compile(r"\bdepth\s*(?:of\s+|[=:]\s*)?(\d+)\b")
+_DEPTH = re.compile(r"\bdepth(?:\s*(?:of\s+|[=:]\s*)?|-)(\d+)\b")
 _NO_HIDDEN = re.compile(r"\bno\s+hidden\s+layers?\b")
 _LINEAR_MODEL = re.compile(r"\b(?:logistic|softmax)\s+regression\b|\blinear\s+(?:classifier|model)s?\b"  # mlp:IN-K
                            r"|\bsingle[\s-]+layer(?:ed)?[\s-]+perceptrons?\b")
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
-# a layer's width). Plural "hidden sizes 128, 64" and "16 and 32 filters" are one width per hidden layer.
-_WIDTH = re.compile(r"\b" + _AND_LIST + r"[\s-]*" + _UNITS + r"\b(?![\s-]+(?:images?|inputs?|pictures?|photos?|data"
+# a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
+# Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
+_WIDTH = re.compile(r"\b(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNITS
+                    + r"\b(?![\s-]+(?:images?|inputs?|pictures?|photos?|data"
                     r"|mnist|fashion|digits|mnist1d|gr[ae]y\w*|colou?r\w*|rgb|\d+\s*[x×]\s*\d+)\b)"
-                    r"|\b(?:widths|hidden[\s_-]*(?:sizes|dim(?:ension)?s|widths)|(?<!of\s)hidden[\s-]+layers)"
-                    r"\s*(?:of\s+|[=:]\s*)?"
-                    + _LIST +
-                    r"|\b(?:width|hidden[\s_-]*(?:size|dim(?:ension)?|width))\s*(?:of\s+|[=:]\s*)?(\d+)\b"
+                    r"|\b(?:widths|hidden[\s_-]*(?:layer[\s_-]*)?(?:sizes|dim(?:ension)?s|widths|units|neurons|nodes)"
+                    r"|(?<!of\s)hidden[\s-]+layers|hidden(?=\s*[=:])"
+                    r"|(?:conv[\s_-]*)?(?:channels|filters)(?=\s*(?:[=:]\s*)?[\[(]))\s*(?:of\s+|[=:]\s*)?[\[(]?\s*"
+                    + _LIST + r"(?:\s*,?\s*[\])])?"
+                    r"|\b(?:width|hidden[\s_-]*(?:size|dim(?:ension)?|width))(?:\s*(?:of\s+|[=:]\s*)?|-)(\d+)\b"
                     r"|\b(\d+)[\s-]+wide\b")
 _WIDTH_LIST = re.compile(r"\blayers?\s+(?:of|with)\s+(?:(?:sizes?|widths?)\s+(?:of\s+)?)?" + _LIST
                          + r"(?:\s*" + _UNITS + r"\b)?")
-_FULL = re.compile(r"\b(\d+(?:-\d+){2,})\b")
+_FULL = re.compile(r"\b(\d+(?:" + _ARROW + r"\d+){2,})\b")
+# Widths that may or may not include the input size and the class count ("an MLP [256, 128]", "a 32-16 MLP", "layers:
+# 784, 128, 10"): arch_from_words reads them as all the widths when they start and end as the task does, else as the
+# hidden ones. Two numbers joined by "-" (before a network word) or a list in brackets after one need a number of two
+# digits or more: "digits 3-8 mlp", "a network (3, 8)" name classes.
+_NET = (r"(?:mlps?|multi[\s-]?layer(?:ed)?[\s-]+perceptrons?|perceptrons?|cnns?|conv[\s-]?nets?"
+        r"|(?:neural[\s-]+)?(?:networks?|nets?|models?))\b")
+_BRACKETS = r"[\[(]\s*(\d+(?:(?:\s*,\s*|" + _ARROW + r")\d+)+)\s*,?\s*[\])]"
+_SIZES = re.compile(r"\b(\d+" + _ARROW + r"\d+)[\s-]*(?=" + _NET + r")|\b" + _NET + r"\s*(?:[=:]\s*)?" + _BRACKETS
+                    + r"|" + _BRACKETS + r"(?=[\s-]*" + _NET + ")"
+                    + r"|\b(?:layers?|layer[\s_-]*sizes|architecture|arch)\s*(?:[=:]\s*)?" + _BRACKETS
+                    + r"|\b(?:layers\s*[=:]|layer[\s_-]*sizes\s*[=:]?|architecture\s*[=:]?|arch\s*[=:])\s*"
+                    r"(\d+(?:\s*,\s*\d+)+)\b")
+# "3x64 hidden layers", "an MLP 2x128", "64 units x 2 (layers)", "2 hidden layers x 64 units": that many hidden layers
+# of that width (they were dropped: the default MLP). Not "3x3 conv", "28x28 images".
+_REPEAT = re.compile(
+    r"\b(?P<n>\d+)\s*[x×]\s*(?P<w>\d+)(?=[\s-]*(?:hidden|units?|neurons?|nodes?|dense|linear|fc|layers?)\b)"
+    r"|\bmlps?[\s:]*(?P<n2>\d+)\s*[x×]\s*(?P<w2>\d+)\b(?![\s-]*(?:images?|inputs?|pixels?|pictures?|photos?|mnist"
+    r"|digits|fashion|kernels?|filters?|conv\w*|patch(?:es)?)\b)"
+    r"|\b(?P<w3>\d+)[\s-]*(?:hidden[\s-]+)?(?:units?|neurons?|nodes?)\s*[x×*]\s*(?P<n3>\d+)\b"
+    r"(?:[\s-]*(?:hidden[\s-]+)?layers?\b)?"
+    r"|\b(?P<n4>\d+)[\s-]*(?:hidden[\s-]+)?layers?\s*[x×*]\s*(?P<w4>\d+)\b(?:[\s-]*(?:units?|neurons?|nodes?)\b)?")
 _ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "gelu": "gelu", "silu": "silu", "swish": "silu", "sigmoid": "sigmoid"}
-_LABELS = {"family": "families", "hidden_layers": "depths", "widths": "widths", "full": "widths",
+_LABELS = {"family": "families", "hidden_layers": "depths", "widths": "widths", "full": "widths", "sizes": "widths",
            "activation": "activations", "kernel": "kernel sizes", "stride": "strides"}
 _ACTIVATION = re.compile(r"\b(leaky[\s_-]?relu|relu|tanh|gelu|silu|swish|sigmoid)\b")
 _OTHER_ACTIVATION = re.compile(r"\b(elu|selu|celu|prelu|rrelu|relu6|softplus|softsign|mish|hard[\s-]?(?:swish|tanh"
@@ -100,8 +131,8 @@ _STRIDE = re.compile(r"\bstrides?\s*(?:of\s+|[=:]\s*)?(\d+)\b")
 
 
 def _number(word: str) -> int:
-    if word in _WORDS:
-        return _WORDS.index(word)
+    if word in NUMBER_WORDS:
+        return NUMBER_WORDS.index(word)
     if len(word) > 10:  # a text of thousands of digits: no int() of it (nor a tuple that long)
         raise ArchError(f"the architecture number {word[:20]}... is too large")
     return int(word)
@@ -111,12 +142,26 @@ def _normal(text: str) -> str:
     return text.lower().replace("\u2013", "-").replace("\u2014", "-")
 
 
+def _sizes_said(m: re.Match) -> str | None:
+    """The numbers of a :data:`_SIZES` match, or None when they are no widths ("a network (3, 8)": classes)."""
+    said = next(g for g in m.groups() if g)
+    return None if (m.group(1) or m.group(2) or m.group(3)) and not re.search(r"\d\d", said) else said
+
+
+def _full_said(m: re.Match) -> str | None:
+    """The numbers of a :data:`_FULL` match, or None: as the task parser, "0-4-8" is classes (no width under 10)."""
+    return m.group(1) if re.search(r"\d\d", m.group(1)) else None
+
+
 def blank_arch_words(s: str) -> str:
     """``s`` with the numbers that say an architecture ("hidden layers of 32", "layers of 64 and 32 units", "kernel
-    size 5", "resnet-50") blanked (same length), so the task parser does not read them as classes. Never raises."""
-    for pattern in (_WIDTH_LIST, _WIDTH, _KERNEL, _STRIDE, _DEPTH, _UNSUPPORTED):
+    size 5", "resnet-50", "784 -> 128 -> 10", "an MLP [256, 128]") blanked (same length), and the brackets of their
+    lists, so the task parser does not read them as classes or a task name. Never raises."""
+    for pattern, read in ((_REPEAT, None), (_WIDTH_LIST, None), (_WIDTH, None), (_FULL, _full_said),
+                          (_SIZES, _sizes_said),
+                          (_KERNEL, None), (_STRIDE, None), (_DEPTH, None), (_UNSUPPORTED, None)):
         # the digits only: "2 layers of 128 units" keeps "layers", so the task parser does not take the 2 as a class
-        s = pattern.sub(lambda m: re.sub(r"\d", " ", m.group(0)), s)
+        s = pattern.sub(lambda m: m.group(0) if read and not read(m) else re.sub(r"[\d\[\]]", " ", m.group(0)), s)
     return s
 
 
@@ -132,7 +177,8 @@ def arch_words(text: str) -> dict[str, Any] | None:
 
     Keys (each only when named): ``family`` ("mlp" / "cnn"), ``hidden_layers`` (hidden layer count: "N-layer"
     counts weight layers, so it is N - 1), ``widths`` (a tuple: one width for every hidden layer, or one per hidden
-    layer), ``full`` (all widths, "784-128-10"), ``activation``, ``skips``, ``bias``, ``kernel``, ``stride``.
+    layer), ``full`` (all widths, "784-128-10"), ``sizes`` (all widths or the hidden ones: :func:`arch_from_words`
+    tells which), ``activation``, ``skips``, ``bias``, ``kernel``, ``stride``.
 
     Raises:
         ArchError: a family or activation metanet does not write, two different values for one part ("a CNN ...
@@ -150,16 +196,30 @@ def arch_words(text: str) -> dict[str, Any] | None:
     for pattern, family in ((_MLP, "mlp"), (_CNN, "cnn")):
         for m in pattern.finditer(s):
             _once(found, "family", family, m.group(0), text)
-    widths = [m for m in _WIDTH_LIST.finditer(s)]
-    taken = [m.span() for m in widths]
+    repeats = list(_REPEAT.finditer(s))
+    for m in repeats:  # "3x64": n hidden layers of width w
+        n, w = (_number(m.group(k + i)) for k in ("n", "w") for i in ("", "2", "3", "4") if m.group(k + i))
+        _once(found, "hidden_layers", n, m.group(0), text)
+        _once(found, "widths", (w,), m.group(0), text)
+    said_repeats = [m.span() for m in repeats]
+    taken = list(said_repeats)
+    widths = [m for m in _WIDTH_LIST.finditer(s) if not any(a <= m.start() < b for a, b in taken)]
+    taken += [m.span() for m in widths]
     for m in widths:
         _once(found, "widths", tuple(_number(n) for n in re.findall(r"\d+", m.group(1))), m.group(0), text)
     for m in _WIDTH.finditer(s):
         if any(a <= m.start() < b for a, b in taken):
             continue
+        taken.append(m.span())
         _once(found, "widths", tuple(map(_number, re.findall(r"\d+", next(g for g in m.groups() if g)))), m.group(0),
               text)
+    taken += [m.span() for m in _FULL.finditer(s) if _full_said(m)]
+    for m in _SIZES.finditer(s):  # not "hidden sizes [128, 64]" (hidden widths) nor the "128-10" of "784-128-10"
+        if (said := _sizes_said(m)) and not any(a < m.end() and m.start() < b for a, b in taken):
+            _once(found, "sizes", tuple(map(_number, re.findall(r"\d+", said))), m.group(0), text)
     for m in _LAYERS.finditer(s):
+        if any(a < m.end() and m.start() < b for a, b in said_repeats):
+            continue  # the "2 layers" of "2 layers x 64 units"
         n = 1 if m.group("single") else _number(m.group(1))
         kind = re.sub(r"[\s-]+", " ", m.group("kind") or "")
         if kind.startswith("conv"):
@@ -179,9 +239,9 @@ def arch_words(text: str) -> dict[str, Any] | None:
     if m := _LINEAR_MODEL.search(s):
         _once(found, "family", "mlp", m.group(0), text)
         _once(found, "hidden_layers", 0, m.group(0), text)
-    if m := _FULL.search(s):
-        if re.search(r"\d\d", m.group(1)):  # as the task parser: "0-4" is a range of classes
-            _once(found, "full", tuple(_number(n) for n in m.group(1).split("-")), m.group(0), text)
+    for m in _FULL.finditer(s):
+        if said := _full_said(m):
+            _once(found, "full", tuple(_number(n) for n in re.findall(r"\d+", said)), m.group(0), text)
     for m in _ACTIVATION.finditer(s):
         name = "leaky_relu" if m.group(1).startswith("leaky") else _ACTIVATIONS[m.group(1)]
         _once(found, "activation", name, m.group(0), text)
@@ -209,6 +269,12 @@ def arch_from_words(words: dict[str, Any], input_shape: tuple[int, ...], num_cla
     ``num_classes``: the parts not named take the module docstring's defaults. Raises ArchError when the parts
     disagree ("3 hidden layers of 64 and 32") or name no valid architecture."""
     family = words.get("family", "mlp")
+    if family == "cnn":
+        first = input_shape[0] if len(input_shape) == 3 else 1  # else generate names the shapes that fit
+    else:
+        first = math.prod(input_shape)
+    if "sizes" in words:
+        words = _sizes_read(words, first, num_classes)
     hidden_n = words.get("hidden_layers")
     widths = words.get("widths")
     if "full" in words:
@@ -232,9 +298,6 @@ def arch_from_words(words: dict[str, Any], input_shape: tuple[int, ...], num_cla
         if hidden_n == 0:
             raise ArchError("a cnn needs at least one conv layer (metanet's cnn is conv layers, a global average pool "
                             "and one linear layer): ask for '1 conv layer' or a '2-layer CNN' or more")
-        first = input_shape[0] if len(input_shape) == 3 else 1  # else generate names the shapes that fit
-    else:
-        first = math.prod(input_shape)
     kw = {k: words[k] for k in ("activation", "skips", "bias", "kernel", "stride") if k in words}
     if family == "mlp" and ("kernel" in kw or "stride" in kw):
         raise ArchError("a kernel size or stride applies to a cnn only, not to an mlp; ask for a CNN or drop them")
@@ -246,9 +309,31 @@ def arch_from_words(words: dict[str, Any], input_shape: tuple[int, ...], num_cla
     return arch
 
 
+def _sizes_read(words: dict[str, Any], first: int, num_classes: int) -> dict[str, Any]:
+    """``words`` with its ``sizes`` read as all the widths ("full") when they start at the task's input size ``first``
+    and end at its ``num_classes``, as the hidden widths when they do neither; one end alone is an ArchError (a
+    "784-256-128" may have left out the classes, or hold a hidden layer of 784)."""
+    sizes = tuple(words["sizes"])
+    words = {key: value for key, value in words.items() if key != "sizes"}
+    starts, ends = sizes[0] == first, sizes[-1] == num_classes
+    if starts != ends:
+        every = (*sizes, num_classes) if starts else (first, *sizes)
+        hidden = sizes[1:] if starts else sizes[:-1]
+        raise ArchError(
+            f"the widths {', '.join(map(str, sizes))} {'start' if starts else 'end'} as the task does ({first} inputs, "
+            f"{num_classes} classes) but do not {'end' if starts else 'start'} so: write every width, e.g. "
+            f"{'-'.join(map(str, every))}, or the hidden widths alone, e.g. 'hidden size{'s' * (len(hidden) > 1)} "
+            f"{', '.join(map(str, hidden))}'")
+    key = "full" if starts else "widths"
+    if key in words and tuple(words[key]) != sizes:
+        raise ArchError(f"the text names the widths {', '.join(map(str, sizes))} and "
+                        f"{', '.join(map(str, words[key]))}; give them once")
+    return {**words, key: sizes}
+
+
 # training settings a text may name: the writer writes weights in one pass, with no training run to apply them to
 _TRAINING = re.compile(
-    r"\b(?:\d+|" + "|".join(_WORDS) + r")\s+(?:training\s+)?epochs?\b|\bepochs?\s*[=:]?\s*\d+\b"
+    r"\b(?:\d+|" + "|".join(NUMBER_WORDS) + r")\s+(?:training\s+)?epochs?\b|\bepochs?\s*[=:]?\s*\d+\b"
     r"|\bbatch[\s_-]*size\s*(?:of\s+|[=:]\s*)?\d+\b|\b(?:lr|learning[\s_-]+rate)\s*(?:of\s+|[=:]\s*)?[\d.]+(?:e-?\d+)?\b"
     r"|\bdropout(?:\s*(?:of\s+|[=:]\s*)?[\d.]+)?\b|\bweight[\s_-]+decay\b|\b(?:adam|adamw|sgd|momentum)\b"
     r"|\b(?:batch|layer)[\s_-]?norm(?:alization|alisation)?\b")
@@ -273,6 +358,8 @@ def check_arch_words(words: dict[str, Any], arch: Arch) -> None:
             return value == len(arch.hidden)
         if key == "full":
             return tuple(value) == arch.widths
+        if key == "sizes":  # all the widths, or the hidden ones
+            return tuple(value) in (arch.widths, arch.hidden)
         if key in ("kernel", "stride") and arch.family != "cnn":
             return False
         return getattr(arch, key) == value
@@ -285,7 +372,7 @@ def check_arch_words(words: dict[str, Any], arch: Arch) -> None:
 
 def _said(key: str, value: Any) -> str:
     """How the text said one part of a network, for an error message."""
-    if key in ("widths", "full"):
+    if key in ("widths", "full", "sizes"):
         return ("hidden widths " if key == "widths" else "widths ") + "-".join(map(str, value))
     return {"family": f"a {value}", "hidden_layers": f"{value} hidden layer{'s' * (value != 1)}",
             "activation": f"{value} activations", "skips": "residual skips", "bias": "no bias"}.get(

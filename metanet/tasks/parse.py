@@ -37,7 +37,9 @@ Rules, in order:
    then fewer than 2 distinct classes is an error, like any single class. (The strict grammar, ``mnist[3,3,5]``,
    rejects duplicates.) Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" /
    "omitting" / "minus" / "all ... but" are left out ("mnist without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the
-   same). Numbers joined by "or" / "to" / "-" before a counted word ("2 or 3 layers", "2-3 hidden layers") count it
+   same; "all digits but one" is an error: all but any one class, or all but 1?). A number word alone after the
+   data set's name ("mnist five": the class 5, or five classes?) is an error too. Numbers joined by "or" / "to" / "-"
+   before a counted word ("2 or 3 layers", "2-3 hidden layers") count it
    too. Class ids compared with a number are a range of the data set's classes: "greater/more/higher/larger/bigger
    than N", "above N", "over N", "> N" are N+1 to the last; "at least N", ">= N" (and "greater than or equal to N") N
    to the last, and so are "N and above/up/higher", "N or more", "N onwards"; "less/fewer/smaller/lower than N",
@@ -82,7 +84,7 @@ import re
 
 from metanet.errors import TaskError
 
-from .arch_text import blank_arch_words
+from .arch_text import NUMBER_WORDS, blank_arch_words
 from .grammar import digits_value, parse_spec
 from .registry import get
 from .sources import BASE_NAMES, CLASS_NAMES
@@ -124,7 +126,7 @@ _FASHION_CLASSES = (
 )
 # Shoes are three fashion classes, none called so: "fashion mnist shoes", "clothing except shoes" were all 10 classes
 _FOOTWEAR = re.compile(r"\b(?:shoes?|footwear)\b")
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_NUMBER_WORDS = NUMBER_WORDS[:10]  # the classes of a digit data set
 _PLURAL_WORDS = {
     **{w + "s": i for i, w in enumerate(_NUMBER_WORDS)},
     "zeroes": 0,
@@ -267,9 +269,22 @@ _COUNTED_AFTER = re.compile(r"[\s-]*" + _COUNTED)
 _COUNT_LIST = re.compile(
     _NUMBER_ITEM + r"(?:\s*(?:,\s*)?(?:\bor\b|-|/|\bto\b|\bthrough\b|\bthru\b)\s*" + _NUMBER_ITEM + r")*"
 )
-_COUNT_WORDS = (*_NUMBER_WORDS, "ten")
+_COUNT_WORDS = NUMBER_WORDS[:11]
 # Constraints on the classes that the parser does not turn into classes, so must hold or be an error: "binary" (2
 # classes), "5-class", "three classes", "4-way" ("one class per output" counts nothing).
+# "all digits but one", "every class except one": all but any one class, or all but class 1? (it was class 1; "mnist
+# without one" and "all digits but one and two" name it). Not "one-hot", "but one hidden layer", "but one of 3 and 8".
+_ALL_BUT_ONE = re.compile(
+    r"\b(?:all|every|any)(?:thing|one)?\b[^.?!]{0,40}?\b(?:but|except(?:\s+for)?|save)\s+(?:just\s+)?one"
+    r"(?:\s+(?:digit|class|number|numeral|label|category|item|of\s+them))?\b(?!-)"
+    r"(?!\s*(?:[,&/]\s*)?(?:and|or|nor|to|through|thru|vs|versus|plus|of|\d+|" + "|".join(_NUMBER_WORDS)
+    + r"|hidden|conv\w*|dense|linear|layers?|units?|neurons?)\b)")
+# A number word alone right after the data set's name ("mnist five", "fashion-mnist two."): the class 5 (a task needs
+# two) or five classes? It was dropped: all of mnist. Not a list ("mnist five and six"), a count ("mnist two
+# layers") nor "one", which is no class alone ("mnist one").
+_LONE_NUMBER_AFTER_NAME = re.compile(r"(?:" + _KNOWN_WORDS + r")\s*[,:]?\s+(?P<n>" + "|".join(
+    w for w in _NUMBER_WORDS if w != "one") + r")\b"
+                                     r"(?=\s*(?:$|[.;:!?)]|,(?!\s*(?:\d|" + "|".join(_NUMBER_WORDS) + r"|and|or)\b)))")
 _CLASS_COUNT = re.compile(
     r"\b(?:binary|(\d+|" + "|".join(_COUNT_WORDS) + r")[\s-]*(?:class(?:es)?|way))\b(?![\s-]*(?:per|each|at)\b)"
 )
@@ -783,11 +798,13 @@ def text_to_spec(text: str) -> str:
     try:
         return parse_spec(stripped).canonical
     except TaskError as e:
-        if "[" in stripped or "+" in stripped or (single_token and "(" in stripped):
+        # "hidden_sizes=[128, 64] on mnist": the brackets of a network's widths name no task (they are blanked)
+        bare = blank_arch_words(_normalise(stripped))
+        if "[" in bare or "+" in stripped or (single_token and "(" in stripped):
             raise
         grammar_error = e
     # "3 hidden layers of 32", "kernel size 5": a network's sizes, no classes (metanet.generate reads them)
-    s, transforms, unseeded = _take_transforms(blank_arch_words(_normalise(stripped)))
+    s, transforms, unseeded = _take_transforms(bare)
     if unseeded and (m := _LEFT_SEED.search(s)):  # else seed 0, silently
         raise TaskError(
             f"{text!r}: {m.group(0)!r} follows no transform, and {unseeded[0]!r} has no seed; write the seed right "
@@ -891,7 +908,14 @@ def text_to_spec(text: str) -> str:
                 return _ordered_unique(names + _about(text, _digit_hits, part, base, excluded))
         return _about(text, _digit_classes, part, base, excluded)
 
+    k = len(CLASS_NAMES[base])
+    if m := _ALL_BUT_ONE.search(s):
+        raise TaskError(
+            f"{text!r}: {m.group(0).strip()!r} may leave out any one class or class 1; name the class left out as a "
+            f"number, e.g. '{base} without 1', or the classes kept, e.g. '{base} 0 to {k - 2}'"
+        )
     exclude = _EXCLUDE.search(s)
+    dropped: list[int] = []
     if exclude is None:
         classes = classes_in(s)
     else:  # "mnist 0 to 4 except 2": classes before the exclusion (all if none) minus the ones after it
@@ -904,6 +928,15 @@ def text_to_spec(text: str) -> str:
                     f"{text!r} leaves {len(classes)} class(es) of {base} after excluding {dropped}; "
                     "a task needs at least 2"
                 )
+    if ((m := _LONE_NUMBER_AFTER_NAME.search(s)) and _blank_counts(s)[m.start("n"): m.end("n")] == m.group("n")
+            and _NUMBER_WORDS.index(m.group("n")) not in classes + dropped):  # no count ("mnist, one epoch")
+        n = _NUMBER_WORDS.index(m.group("n"))
+        pair = (n, n + 1) if n + 1 < k else (n - 1, n)
+        count = f" or '{base} 0 to {n - 1}' ({n} classes)" if n >= 2 else ""
+        raise TaskError(
+            f"{text!r}: {m.group('n')!r} may name class {n} (a task needs at least 2) or a number of classes; "
+            f"name the classes, e.g. '{base} {pair[0]} and {pair[1]}'{count}"
+        )
     if len(classes) == 1:
         raise TaskError(
             f"{text!r} names only one class ({CLASS_NAMES[base][classes[0]]}); a task needs at least 2, e.g. "
