@@ -15,10 +15,12 @@ A round whose gradient is not finite (a broken candidate's NaN) updates nothing 
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 import re
-from typing import Any
+import sys
+from typing import Any, Mapping
 
 import lightning as L
 import torch
@@ -35,7 +37,7 @@ from metanet.train.stage import (check_export, check_monitors, check_precision, 
                                  skip_step, validate_on_resume)
 from metanet.writer.model import Writer
 
-__all__ = ["LoopModule", "LoopDataModule"]
+__all__ = ["LoopModule", "LoopDataModule", "import_reward_module"]
 
 
 class _Tasks(Dataset):
@@ -175,6 +177,54 @@ def _check_writer_options(options: Any, writer: object) -> None:
         raise ConfigError(f"unknown writer_options {', '.join(unknown)}{extra}; valid: {', '.join(valid)}")
 
 
+def import_reward_module(spec: Any) -> None:
+    """Import the module of the Reward class that a reward mapping (``{class_path: myrewards.Mine, init_args: ...}``)
+    names; nothing for anything else. For a config of one's own: ``metanet train`` calls it before it makes the
+    module. A LoopModule imports none itself: loading a checkpoint (anyone's file) must run no code it names.
+
+    Raises:
+        ConfigError: the module cannot be imported, naming the class.
+    """
+    path = spec.get("class_path") if isinstance(spec, Mapping) else None
+    module = path.rpartition(".")[0] if isinstance(path, str) else ""
+    if not module:
+        return  # no class named, or no module: LoopModule's own error
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        raise ConfigError(f"reward class {path} cannot be imported ({e}): put the module that defines it on the "
+                          "Python path (PYTHONPATH, or the directory the run starts in)") from None
+
+
+def _reward_from_class_path(spec: Mapping) -> Reward:
+    """A Reward from LightningCLI's spelling of a class, ``{"class_path": "myrewards.Mine", "init_args": {...}}``:
+    how a LoopModule of a Reward class of one's own given so is saved, and made again from its checkpoint. The
+    class's module must be imported already (as Lightning's ``_class_path`` of a checkpoint): importing it here ran
+    the code of whatever module a checkpoint named."""
+    path, init = spec.get("class_path"), spec.get("init_args") or {}
+    if (not isinstance(path, str) or set(spec) - {"class_path", "init_args"} or not isinstance(init, Mapping)
+            or not all(isinstance(k, str) for k in init)):
+        raise ConfigError(f"a reward given as a mapping is {{class_path: module.RewardClass, init_args: {{...}}}} "
+                          f"(a Reward subclass and its arguments), got {dict(spec)!r}")
+    module, _, name = path.rpartition(".")
+    if not module or not name:
+        raise ConfigError(f"reward class_path {path!r} must name a module and a class, e.g. myrewards.MyReward")
+    if module not in sys.modules:
+        raise ConfigError(f"reward class {path}: its module {module} is not imported; import it before the "
+                          "LoopModule is made or loaded (a LoopModule imports no module its reward names, as a "
+                          "checkpoint's could be anyone's; 'metanet train' imports the one its config names)")
+    cls = getattr(sys.modules[module], name, None)
+    if cls is None:
+        raise ConfigError(f"reward class {path} not found: module {module} has no {name}")
+    if not (isinstance(cls, type) and issubclass(cls, Reward)):
+        raise ConfigError(f"reward class_path {path} is not a Reward: give a subclass of "
+                          f"metanet.loop.rewards.Reward (got {cls!r})")
+    try:
+        return cls(**init)
+    except TypeError as e:  # an argument the class does not take, or one it needs
+        raise ConfigError(f"reward class {path} cannot be made from init_args {dict(init)!r}: {e}") from None
+
+
 class LoopModule(L.LightningModule):
     """Improves a writer with the verification loop.
 
@@ -192,9 +242,15 @@ class LoopModule(L.LightningModule):
             folds:
             :class:`LoopConfig` (``selection``: how candidates are rewarded — ``"val"`` (default) or ``"crossfit"``
             over support and val; the held-out validation chooses the same way).
-        reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``) or, from Python, a
-            :class:`~metanet.loop.rewards.Reward` (saved in ``hparams`` as :func:`~metanet.loop.rewards.reward_spec`
-            spells it; one of a class of one's own is given again to ``load_from_checkpoint(path, reward=...)``).
+        reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``); a
+            :class:`~metanet.loop.rewards.Reward` class of one's own as LightningCLI names classes, in the YAML
+            config ``reward: {class_path: myrewards.MyReward, init_args: {scale: 2.0}}`` (its module on the Python
+            path: ``metanet train`` imports it), saved so in ``hparams`` and the checkpoints: a resume with that
+            config makes it again, and so does ``load_from_checkpoint`` once ``myrewards`` is imported (the module
+            takes the same mapping from Python, its module imported; a LoopModule imports no module its reward
+            names, as a checkpoint's could be anyone's: a ConfigError naming the class); or, from Python, a Reward
+            object (saved as :func:`~metanet.loop.rewards.reward_spec` spells it; one of a class of one's own is
+            given again to ``load_from_checkpoint(path, reward=...)``).
         lr: Adam learning rate. export: save the improved writer there (safetensors) when fitting ends.
     """
 
@@ -220,7 +276,10 @@ class LoopModule(L.LightningModule):
         refine_method: str = "activity",
         selection: str = "val",
         folds: int = 5,
-        reward: str = "accuracy",
+        # dict before Reward: jsonargparse keeps a {class_path, init_args} mapping as it is (saved so), made a
+        # Reward here from a module imported already; taken as a Reward class, jsonargparse imported the module that
+        # a checkpoint's mapping named when load_from_checkpoint parsed it, running anyone's code
+        reward: str | dict | Reward = "accuracy",
         lr: float = 1e-3,
         export: str | None = None,
         writer_options: dict | None = None,
@@ -248,10 +307,14 @@ class LoopModule(L.LightningModule):
                               sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps,
                               refine_method=refine_method, selection=selection, folds=folds)
         try:
-            self.reward = make_reward(reward)
+            self.reward = _reward_from_class_path(reward) if isinstance(reward, Mapping) else make_reward(reward)
         except ConfigError as e:
             # a checkpoint of a module given a reward of one's own holds its repr ('_Mine()'): the bare "unknown
             # reward term" said nothing of giving it again
+            if isinstance(reward, str) and re.fullmatch(r"\s*[A-Za-z_]\w*(\.[A-Za-z_]\w*)+\s*", reward):
+                # a class named as a string (--model.init_args.reward=myrewards.Mine): a spec string is read
+                raise ConfigError(f"{e}; a Reward class of one's own is given as {{class_path: {reward.strip()}, "
+                                  "init_args: {...}}") from None
             if not (isinstance(reward, str) and re.search(r"(?<![\w.])(?!size\()[A-Za-z_][\w.]*\(", reward)):
                 raise
             raise ConfigError(f"{e}; {reward!r} is how a LoopModule saves a reward object that no spec string spells "

@@ -213,6 +213,7 @@ def _cli_class() -> type:
             # the seeded random states the classes are made from: made again below, they start from the same ones as
             # with the file's path (a module initialised twice drew twice: its run went on from other random states)
             rng = _collect_rng_states(include_cuda=False) if last else None
+            _import_reward(self.config[sub].get("model") if sub else self.config.get("model"))
             super().instantiate_classes()
             # LightningCLI takes a --ckpt_path file's model hyperparameters (in place of the config's) while parsing,
             # before the trainer that finds `last` exists: with `last` the config's were kept, and a config of other
@@ -232,6 +233,7 @@ def _cli_class() -> type:
             if self.config[sub].get("model") != model:
                 self.__dict__.pop("config_dump", None)  # LightningCLI's dump of the config, the hparams.yaml of a run
                 _set_rng_states(rng)
+                _import_reward(self.config[sub].get("model"))
                 super().instantiate_classes()
 
         def _parse_ckpt_path(self) -> None:
@@ -384,6 +386,19 @@ def _check_ckpt_classes(path: str | os.PathLike, model: Any) -> None:
             raise ConfigError(f"--ckpt_path {path}: its hyperparameters name the class {str(c)[:160]!r}, which is "
                               f"not a metanet module nor the config's (expected one of {', '.join(sorted(allowed))});"
                               " give a .ckpt file written by 'metanet train fit' with this config")
+
+
+def _import_reward(model: Any) -> None:
+    """Import the module of a Reward class of one's own that the config's model names (``reward: {class_path: ...,
+    init_args: ...}``): LoopModule imports none itself, as a checkpoint's could be anyone's; the config is the user's
+    (and a --ckpt_path file's classes were checked to be the config's, :func:`_check_ckpt_classes`)."""
+    if hasattr(model, "as_dict"):
+        model = model.as_dict()
+    init = model.get("init_args") if isinstance(model, dict) else None
+    if isinstance(init, dict) and isinstance(init.get("reward"), dict):
+        from metanet.loop.lightning import import_reward_module
+
+        import_reward_module(init["reward"])
 
 
 def _check_stage(stage: str, model: Any, datamodule: Any) -> None:
