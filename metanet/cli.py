@@ -139,6 +139,13 @@ def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.s
         raise ConfigError(f"{flag} {str(path)!r} ends in {os.sep!r}, so names a directory; give a file path, e.g. "
                           f"{p / example}")
     _parent_is_dir(p, flag, f"a file path, e.g. {example}")
+    if p.is_symlink():  # written through: its target's folder counts (a broken link's was made, wherever it was)
+        from metanet.io import _link_target
+
+        try:
+            _link_target(p)
+        except OSError as e:
+            raise ConfigError(f"{flag} {str(path)!r} {e.strerror}") from None
     return p
 
 

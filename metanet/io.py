@@ -102,6 +102,29 @@ def _make_dir(path: Path, then: str | None = None) -> None:
         raise NotADirectoryError(errno.ENOTDIR, f"{what}; {then}" if then else what, name) from None
 
 
+def _link_target(link: Path) -> Path:
+    """The file that writing through the symbolic link ``link`` makes or replaces, as ``open(link, "w")`` would: its
+    final target, in a folder that must exist. No folder is made for it: mkdir made them wherever a broken link
+    pointed (``--out brk``, ``brk -> /nonexistent/x``, created ``/nonexistent/``), where open() fails.
+
+    Raises:
+        OSError: ``ELOOP`` for a loop of links, ``ENOENT``/``ENOTDIR`` for a target folder that does not exist or
+            is a file; naming ``link`` and where it points.
+    """
+    real = Path(os.path.realpath(link))
+    try:
+        to = os.readlink(link)
+    except OSError:  # gone meanwhile
+        to = str(real)
+    if real.is_symlink():  # realpath stops at a loop; os.replace would replace the link by a file
+        raise OSError(errno.ELOOP, f"is a symbolic link in a loop (to {to}); give a file path", str(link))
+    if not real.parent.is_dir():
+        code, why = ((errno.ENOTDIR, "is a file") if real.parent.exists() else (errno.ENOENT, "does not exist"))
+        raise OSError(code, f"is a broken symbolic link (to {to}), whose folder {real.parent} {why}; give a file path "
+                      "in an existing folder, or make that folder first", str(link))
+    return real
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """sha256 of a file's bytes (hex), read in 1 MiB blocks: zoo shards, checkpoints."""
     h = hashlib.sha256()
@@ -121,7 +144,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
     path = Path(path)
     given = path
     if path.is_symlink():  # os.replace would replace the link itself by a regular file
-        path = Path(os.path.realpath(path))
+        path = _link_target(path)
     if path.is_dir():  # checked first: os.replace would fail only after the write, naming the temporary file
         raise IsADirectoryError(errno.EISDIR, "is a directory; give a file path", str(given))
     _make_dir(path.parent, "no file can be written under it")

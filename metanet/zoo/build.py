@@ -747,9 +747,12 @@ def _ray_died(ray: Any) -> tuple[type, ...]:
 
 
 def _no_cluster(address: str, why: str) -> str:
+    """The error of an address where no Ray cluster answers; build() cannot tell the CLI from a Python caller, so it
+    names both the ``--ray-address`` flag and the ``ray_address`` argument (a script was told of a flag alone)."""
     src = "--ray-address" if os.environ.get("RAY_ADDRESS") != address else "$RAY_ADDRESS"
     return (f"no Ray cluster answers at {address} (from {src}: {why}); give the address of a running cluster "
-            "('ray start --head' prints it), or neither --ray-address nor $RAY_ADDRESS to start a local Ray instance")
+            "('ray start --head' prints it) as --ray-address, or build()'s ray_address from Python, or neither "
+            "--ray-address nor $RAY_ADDRESS to start a local Ray instance")
 
 
 def _check_ray_address(address: str | None, ray: Any) -> None:
