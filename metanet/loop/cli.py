@@ -86,7 +86,9 @@ def _refine(args: argparse.Namespace) -> int:
             from metanet import tasks
 
             meta = meta_on_task(meta, tasks.resolve(args.task))
+        # keep_zeros says whether an edit's or a pruning's zeros are still zeros, which the file's 'edits' claim
         meta.update(task=res.after.task, refined_by=args.method, refine_steps=args.steps, refined_task=args.task,
+                    refine_keep_zeros=args.keep_zeros,
                     **{f"{args.split}_accuracy_before": res.before.accuracy, f"{args.split}_accuracy": res.after.accuracy})
         saved = save(res.model, args.out, **meta)
     if args.json:  # stdout is one JSON document, printed once saved; the saved path goes in it, as for `edit --json`
