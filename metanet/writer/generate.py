@@ -336,13 +336,17 @@ def _arch(arch: Any) -> Arch:
 
 
 def _sequential_hint(module: nn.Module) -> str:
-    """For a plain MLP written as an ``nn.Sequential``: the metanet architecture with the same layers."""
+    """For a plain MLP, or a CNN of metanet's form, written as an ``nn.Sequential``: the metanet architecture with
+    the same layers (the writer writes its parameters by the metanet modules' names, in their order)."""
     from metanet.nets import spec
 
     try:
-        layers = [d for d in spec(module).get("layers", []) if d["type"] not in ("flatten", "dropout")]
+        layers = [d for d in spec(module).get("layers", []) if d["type"] != "dropout"]
     except Exception:  # noqa: BLE001 - only a hint: any module metanet cannot describe gets none
         return ""
+    if layers and layers[0]["type"] == "conv2d":  # the cnn:1-8-8-10:relu:k3:s2 built by hand had no hint
+        return _cnn_hint(layers)
+    layers = [d for d in layers if d["type"] != "flatten"]
     lin, acts = layers[::2], layers[1::2]
     if (not lin or len(lin) != len(acts) + 1 or any(d["type"] != "linear" for d in lin)
             or any(d["type"] != "act" for d in acts) or len({d["name"] for d in acts}) > 1 or len({d["bias"] for d in lin}) > 1
@@ -354,6 +358,28 @@ def _sequential_hint(module: nn.Module) -> str:
     except ArchError:
         return ""
     return f": the same layers are arch='{arch}' (a metanet MLP, its parameters named layers.{{i}}.weight)"
+
+
+def _cnn_hint(layers: list[dict[str, Any]]) -> str:
+    """The hint of :func:`_sequential_hint` for convolutions, each followed by the activation, then
+    ``AdaptiveAvgPool2d(1)``, ``Flatten()`` and a Linear: what a metanet CNN computes."""
+    body, tail = layers[:-3], layers[-3:]
+    if ([d["type"] for d in tail] != ["gap", "flatten", "linear"] or not body or len(body) % 2
+            or any(d["type"] != "conv2d" for d in body[::2]) or any(d["type"] != "act" for d in body[1::2])):
+        return ""
+    convs, acts, lin = body[::2], body[1::2], tail[2]
+    k, s = convs[0]["kernel"], convs[0]["stride"]
+    if (not isinstance(k, list) or not isinstance(s, list) or len(set(k)) > 1 or len(set(s)) > 1
+            or any(d["kernel"] != k or d["stride"] != s or d["padding"] != [k[0] // 2] * 2 for d in convs)
+            or len({d["name"] for d in acts}) > 1 or len({d["bias"] for d in (*convs, lin)}) > 1
+            or any(a["out"] != b["in"] for a, b in zip((*convs, lin), (*convs[1:], lin)))):
+        return ""
+    try:
+        arch = Arch("cnn", (convs[0]["in"], *(d["out"] for d in convs), lin["out"]), acts[0]["name"],
+                    bias=lin["bias"], kernel=k[0], stride=s[0])
+    except ArchError:
+        return ""
+    return f": the same layers are arch='{arch}' (a metanet CNN, its parameters named layers.{{i}}.weight)"
 
 
 def _fit(arch: Arch, task, shape: tuple[int, ...], name: str) -> None:
