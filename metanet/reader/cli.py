@@ -54,7 +54,7 @@ def _read(args: argparse.Namespace) -> int:
         print(f"  WARNING    {out['out_of_range']}")
     print(f"  task       {out['task']}  (p={out['task_probabilities'][out['task']]:.2f})"
           + ("; the reader could not run the network on any task's labelled probes (no task of its input size "
-             "and class count, or a plain nn.Sequential CNN): task and accuracy are guesses"
+             "and class count, or a plain nn.Sequential CNN): task, accuracy and backdoor are guesses"
              if out.get("task_fits") is False else ""))
     if out.get("input_size_unknown"):  # a CNN file without a recorded task: read on 28x28 images, said so
         print(f"  NOTE       {out['input_size_unknown']}")

@@ -15,6 +15,7 @@ from torch import nn
 from metanet._state import kept_modes, user_stacklevel, with_metanet_defaults
 from metanet.checkpoints import check_float32, load_shipped
 from metanet.errors import CheckpointError, ConfigError, GraphError, whole_number
+from metanet.graph.data import HIDDEN
 from metanet.reader.model import ACTIVATION_NAMES, OPTIMIZER_NAMES, Reader, role_names
 
 __all__ = ["read", "read_graph"]
@@ -154,7 +155,7 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
         "lr": float(10 ** out["log_lr"][0]),
         "epoch": max(0.0, float(math.expm1(out["log_epoch"][0]))),
         "optimizer": OPTIMIZER_NAMES[int(out["optimizer"][0].argmax())],
-        "activation": ACTIVATION_NAMES[int(out["activation"][0].argmax())],
+        "activation": _activation(out["activation"][0], graph),
     }
     names = role_names(reader.num_classes)
     role_p = torch.softmax(out["role"], -1)
@@ -212,6 +213,18 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
         reading["out_of_range"] = why
         warnings.warn(f"metanet.read: {why}", UserWarning, stacklevel=user_stacklevel())
     return reading
+
+
+def _activation(logits: torch.Tensor, graph: Any) -> str:
+    """The activation of the network's hidden neurons. The graph records it (``node_act``), so it is read from
+    there: the head, trained on relu / tanh / gelu MLPs only, named relu for a sigmoid MLP, gelu for a relu CNN, and
+    relu or gelu for a linear model (no hidden layer: ``identity``). It decides only among those a network mixes."""
+    codes = sorted(set(graph.node_act[graph.node_kind == HIDDEN].tolist()))
+    if any(not 0 <= c < len(ACTIVATION_NAMES) for c in codes):  # no code of the head's list: its guess
+        return ACTIVATION_NAMES[int(logits.argmax())]
+    if not codes:  # no hidden layer: the network applies no activation
+        return ACTIVATION_NAMES[0]
+    return ACTIVATION_NAMES[max(codes, key=lambda c: float(logits[c]))]
 
 
 def _unfitted_size(reader: Reader, graph: Any, lay: Any, image_size: tuple[int, int] | None) -> str | None:
@@ -338,7 +351,9 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         ``accuracy`` (predicted test accuracy on its task, float in [0, 1]), ``task`` (name),
         ``task_probabilities``, ``task_fits`` (False when none of the reader's tasks has the network's input
         size and class count, or its labelled probes cannot run the network -- a plain ``nn.Sequential`` CNN --,
-        so task and accuracy are guesses; None for a reader without labelled probes, and for a 1-channel CNN
+        so task, accuracy and backdoor are guesses -- the trigger scan cannot run such a network, and the
+        weights-only head read clean 3- to 9-class fashion-mnist MLPs as backdoored at 0.28-1.0 --; None for a
+        reader without labelled probes, and for a 1-channel CNN
         whose image size is unknown), ``input_size_unknown`` (only then: why its reading rests on 28x28 images),
         ``backdoor`` (probability in [0, 1]; with the trigger scan when it ran -- by default only on input sizes
         its head was fitted on: the shipped head, fitted on 28x28-input networks, read clean trained digits (8x8)
@@ -348,7 +363,8 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         e.g. an input size or class count none of the reader's probe images has, a 3-channel CNN, or an input size
         the scan head was not fitted on),
         ``hyperparameters`` (``lr``, ``epoch``,
-        ``optimizer``, ``activation``), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``
+        ``optimizer``, ``activation`` -- the one the network's hidden neurons apply, which its graph records;
+        'identity' without a hidden layer), ``neurons`` (one dict per hidden neuron: ``layer``, ``index``, ``role``
         -- ``dead``, ``polysemantic`` or ``selective`` -- with ``class`` for selective neurons and
         ``confidence``; the class is always one of the network's; for a CNN, whose channels' roles the reader never
         learnt, ``role`` and ``confidence`` are None and ``roles_not_read`` says why), and, only for a network with
