@@ -87,7 +87,7 @@ def test_cli_pipeline_cnn(tmp_path, capsys) -> None:
     assert (tmp_path / "ins" / "neurons.sqlite").is_file()
     assert main(["edit", str(net), "--task", "digits", "--prune", "0.5", "--out", str(pruned)]) == 0
     assert metanet.load(pruned).arch == metanet.load(net).arch
-    assert "not read (CNN channels)" in capsys.readouterr().out
+    assert "4 hidden: 4 not read (the reader reads no CNN's roles)" in capsys.readouterr().out
 
 
 def test_cli_read_of_a_network_without_hidden_layer(tmp_path, capsys) -> None:

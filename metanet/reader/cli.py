@@ -77,7 +77,8 @@ def _read(args: argparse.Namespace) -> int:
           f"activation {hp['activation']}")
     counts: dict[str, int] = {}
     for n in out["neurons"]:
-        role = n["role"] if n["role"] is not None else "not read (CNN channels)"
+        # every neuron of a CNN, its hidden Linear units too (they were counted as "CNN channels")
+        role = n["role"] if n["role"] is not None else "not read (the reader reads no CNN's roles)"
         counts[role] = counts.get(role, 0) + 1
     # a network without a hidden layer has no roles to count: not a dangling "0 hidden: "
     roles = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
