@@ -48,14 +48,17 @@ def available() -> list[str]:
     return list(BASE_NAMES)
 
 
-def info(names: list[str] | None = None) -> list[dict[str, Any]]:
-    """One dict per task (default: the base data sets), for listings such as ``metanet tasks``.
+def info(names: str | list[str] | None = None) -> list[dict[str, Any]]:
+    """One dict per task (default: the base data sets; one name alone is a list of one), for listings such as
+    ``metanet tasks``.
 
     Keys: ``name``, ``input_shape``, ``num_classes``, ``train``, ``val``, ``test`` (split sizes), ``source``,
     ``description``. Loads the data (a few seconds the first time). In the default listing a base data set whose
     files are missing is a row with ``missing`` (why, and how to get it) and None sizes, so one absent data set does
     not hide the others; named tasks raise as :func:`get` does.
     """
+    if isinstance(names, str):  # info("mnist") went through its letters: "bad task name 'm'"
+        names = [names]
     rows = []
     for name in available() if names is None else names:
         try:
