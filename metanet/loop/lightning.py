@@ -220,9 +220,10 @@ def _reward_from_class_path(spec: Mapping) -> Reward:
         raise ConfigError(f"reward class_path {path} is not a Reward: give a subclass of "
                           f"metanet.loop.rewards.Reward (got {cls!r})")
     try:
-        return cls(**init)
+        made = cls(**init)
     except TypeError as e:  # an argument the class does not take, or one it needs
         raise ConfigError(f"reward class {path} cannot be made from init_args {dict(init)!r}: {e}") from None
+    return make_reward(made)  # its checks: the base class itself implements no score
 
 
 class LoopModule(L.LightningModule):

@@ -192,6 +192,10 @@ def make_reward(spec: "Reward | str | None") -> Reward:
     if spec is None:
         return AccuracyReward()
     if isinstance(spec, Reward):
+        cls = type(spec)
+        if cls.score is Reward.score and cls.__call__ is Reward.__call__:  # it failed in the loop's first round
+            raise ConfigError(f"reward {cls.__module__}.{cls.__qualname__} implements no score(reports, params): a "
+                              "Reward subclass returns one reward per candidate from score")
         return spec
     if not isinstance(spec, str):
         raise ConfigError(f"a reward is a Reward object or a string like 'accuracy+size(0.05)', got {spec!r}")
