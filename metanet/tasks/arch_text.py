@@ -199,6 +199,9 @@ def arch_words(text: str) -> dict[str, Any] | None:
     repeats = list(_REPEAT.finditer(s))
     for m in repeats:  # "3x64": n hidden layers of width w
         n, w = (_number(m.group(k + i)) for k in ("n", "w") for i in ("", "2", "3", "4") if m.group(k + i))
+        if (m.group("n") or m.group("n2")) and n >= 10:  # "an MLP 64x64" was 64 hidden layers; "400x300" too many
+            raise ArchError(f"{text!r}: '{n}x{w}' may be {n} hidden layers of {w} units or hidden layers of {n} and "
+                            f"{w} units; say which, e.g. '{n} hidden layers of {w} units' or 'hidden sizes {n}, {w}'")
         _once(found, "hidden_layers", n, m.group(0), text)
         _once(found, "widths", (w,), m.group(0), text)
     said_repeats = [m.span() for m in repeats]
