@@ -11,6 +11,7 @@ import copy
 import math
 import numbers
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Protocol, Sequence, Union, overload
@@ -108,16 +109,23 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     sizes = [math.prod(input_shape)]
 
     running: list[tuple[nn.Module, Any]] = []  # the modules being run, outermost first, with their input
+    # each error with the innermost module it left: the top of `running` was a child whose error its parent caught
+    failed: list[tuple[BaseException, nn.Module, Any]] = []
 
     def enter(m, inputs):
         running.append((m, inputs[0] if inputs else None))
 
-    def size(_m, _inputs, out):
-        running.pop()
+    def size(m, _inputs, out):  # always_call: also as an error leaves m (out None, the error being handled)
         if isinstance(out, Tensor):  # of the one example
             sizes.append(out.numel())
+        if running and running[-1][0] is m:  # not when a pre-hook before `enter` failed
+            _, x = running.pop()
+            err = sys.exc_info()[1]
+            if out is None and err is not None and not any(e is err for e, _, _ in failed):
+                failed.append((err, m, x))
 
-    hooks = [h for m in model.modules() for h in (m.register_forward_pre_hook(enter), m.register_forward_hook(size))]
+    hooks = [h for m in model.modules()
+             for h in (m.register_forward_pre_hook(enter), m.register_forward_hook(size, always_call=True))]
     try:
         with kept_modes(model, eval=True), torch.no_grad():
             out = model(probe)
@@ -126,7 +134,7 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     except (RuntimeError, ValueError, TypeError, IndexError) as e:  # e.g. an LSTM's ValueError on 4-d inputs
         raise ArchError(
             f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}"
-            f"{_failing_module(model, running)}: {str(e).splitlines()[0]}"
+            f"{_failing_module(model, [(m, x) for err, m, x in failed if err is e])}: {str(e).splitlines()[0]}"
         ) from None
     finally:
         for h in hooks:
@@ -144,8 +152,8 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
 
 
 def _failing_module(model: nn.Module, running: list[tuple[nn.Module, Any]]) -> str:
-    """", at module NAME (LAYER), which gets inputs of shape S per example": the innermost module that was running
-    when the probe failed (torch's "mat1 and mat2 shapes cannot be multiplied (1x8 and 16x16)" named no layer of
+    """", at module NAME (LAYER), which gets inputs of shape S per example": the innermost module that the probe's
+    error left, ``running[-1]`` (torch's "mat1 and mat2 shapes cannot be multiplied (1x8 and 16x16)" named no layer of
     the user's network); "" when that is the network itself or a module outside it."""
     if not running or running[-1][0] is model:
         return ""
