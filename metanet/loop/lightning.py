@@ -213,7 +213,7 @@ def _reward_from_class_path(spec: Mapping) -> Reward:
         raise ConfigError(f"reward class {path}: its module {module} is not imported; import it before the "
                           "LoopModule is made or loaded (a LoopModule imports no module its reward names, as a "
                           "checkpoint's could be anyone's; 'metanet train' imports the one its config names)")
-    cls = getattr(sys.modules[module], name, None)
+    cls = vars(sys.modules[module]).get(name)  # not getattr: a module's lazy __getattr__ imports
     if cls is None:
         raise ConfigError(f"reward class {path} not found: module {module} has no {name}")
     if not (isinstance(cls, type) and issubclass(cls, Reward)):
