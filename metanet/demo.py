@@ -45,12 +45,12 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
-
-import torch
+from typing import TYPE_CHECKING, Any, Iterator
 
 from metanet.errors import ConfigError, RecipeError, ZooError
-from metanet.io import tensorboard_writer
+
+if TYPE_CHECKING:  # imported where used: `metanet --help` builds this command's parser without loading PyTorch
+    import torch
 
 __all__ = ["run_demo", "register", "tiny_recipe", "STAGES", "HELDOUT_TASK", "QUICK_HELDOUT_TASK", "PRUNE_SPARSITIES",
            "PRUNE_TARGET"]
@@ -363,6 +363,10 @@ def run_demo(
         MetanetError: a bad argument (a ``ConfigError``), or an output directory that holds a zoo of another size
             or recipe (a ``ZooError``).
     """
+    import torch
+
+    from metanet.io import tensorboard_writer
+
     out = _check_args(out, seed, candidates, rounds, threads)
     t_start = time.perf_counter()
     old_threads = torch.get_num_threads()
@@ -444,6 +448,8 @@ def _check_zoo_dir(path: Path, limit: int | None, quick: bool) -> None:
 
 
 def _stage_read(run: _Run, out: Path, zoo_info: dict, log: "_Log", say) -> dict[str, Any]:
+    import torch
+
     import metanet
     from metanet.nets import Arch
     from metanet.reader import Reader
@@ -515,6 +521,8 @@ def _stage_read(run: _Run, out: Path, zoo_info: dict, log: "_Log", say) -> dict[
 
 
 def _stage_generate(run: _Run, out: Path, seed: int, candidates: int, log: "_Log", say) -> tuple[Any, dict]:
+    import torch
+
     import metanet
     from metanet.graph import plot
 

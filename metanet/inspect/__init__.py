@@ -15,30 +15,39 @@ is bound to this package (as Python does whenever a submodule such as ``metanet.
 to the :func:`inspect` function.
 """
 
+from __future__ import annotations
+
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from metanet.inspect.analyze import inspect
-from metanet.inspect.db import COLUMNS, NeuronDB
-from metanet.inspect.netview import NetView
+from metanet._lazy import lazy_attributes
 
 __all__ = ["inspect", "NeuronDB", "NetView", "COLUMNS", "save_pictures"]
 
+# public name -> submodule defining it, imported on first use: the `metanet` command imports metanet.inspect.cli (and
+# so this package) to build its parser, which then loaded PyTorch (and save_pictures matplotlib only when asked for)
+_LAZY = {"inspect": "analyze", "NeuronDB": "db", "COLUMNS": "db", "NetView": "netview", "save_pictures": "pictures"}
 
-def __getattr__(name: str) -> Any:
-    if name == "save_pictures":
-        from metanet.inspect.pictures import save_pictures
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from metanet.inspect.analyze import inspect
+    from metanet.inspect.db import COLUMNS, NeuronDB
+    from metanet.inspect.netview import NetView
+    from metanet.inspect.pictures import save_pictures
 
-        return save_pictures
-    raise AttributeError(f"module 'metanet.inspect' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, submodules=True)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 class _CallableModule(types.ModuleType):
     def __call__(self, model, task, *args: Any, **kwargs: Any) -> NeuronDB:
-        return inspect(model, task, *args, **kwargs)
+        """``metanet.inspect(model, task, ...)``: the same as :func:`metanet.inspect.inspect` (its help says more)."""
+        from metanet.inspect.analyze import inspect
 
-    __call__.__doc__ = inspect.__doc__
+        return inspect(model, task, *args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -18,13 +18,31 @@ was not written from, the verified score is the reward, and the writer is update
 * :mod:`.lightning`: the same loop as a Lightning stage (``metanet train fit -c train/loop.yaml``).
 """
 
-from metanet.loop.core import (METHODS, History, LoopConfig, evaluate, improve, round_loss, score_candidates,
-                               score_stacked)
-from metanet.loop.refine import REFINE_METHODS, RefineResult, refine
-from metanet.loop.rewards import WORST, AccuracyReward, Reward, SizePenalty, make_reward, reward_spec
-from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, Choice, CrossFit, candidate_rewards, choose,
-                                 crossfit_rewards, fold_ids)
-from metanet.loop.tasks import LoopTask, as_loop_tasks, from_episode, from_task, split_examples
+import sys
+from typing import TYPE_CHECKING
+
+from metanet._lazy import LazyPackage, lazy_attributes
+
+# public name -> submodule defining it, imported on first use: the `metanet` command imports metanet.loop.cli (and so
+# this package) to build its parser, which then loaded PyTorch
+_LAZY = {
+    **dict.fromkeys(["METHODS", "History", "LoopConfig", "evaluate", "improve", "round_loss", "score_candidates",
+                     "score_stacked"], "core"),
+    **dict.fromkeys(["REFINE_METHODS", "RefineResult", "refine"], "refine"),
+    **dict.fromkeys(["WORST", "AccuracyReward", "Reward", "SizePenalty", "make_reward", "reward_spec"], "rewards"),
+    **dict.fromkeys(["DEFAULT_SELECTION", "SELECTIONS", "Choice", "CrossFit", "candidate_rewards", "choose",
+                     "crossfit_rewards", "fold_ids"], "select"),
+    **dict.fromkeys(["LoopTask", "as_loop_tasks", "from_episode", "from_task", "split_examples"], "tasks"),
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from metanet.loop.core import (METHODS, History, LoopConfig, evaluate, improve, round_loss, score_candidates,
+                                   score_stacked)
+    from metanet.loop.refine import REFINE_METHODS, RefineResult, refine
+    from metanet.loop.rewards import WORST, AccuracyReward, Reward, SizePenalty, make_reward, reward_spec
+    from metanet.loop.select import (DEFAULT_SELECTION, SELECTIONS, Choice, CrossFit, candidate_rewards, choose,
+                                     crossfit_rewards, fold_ids)
+    from metanet.loop.tasks import LoopTask, as_loop_tasks, from_episode, from_task, split_examples
 
 __all__ = [
     "improve",
@@ -58,3 +76,14 @@ __all__ = [
     "METHODS",
     "REFINE_METHODS",
 ]
+
+
+__getattr__ = lazy_attributes(__name__, _LAZY, submodules=True)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+# `import metanet.loop.refine` binds the submodule as metanet.loop.refine: the function stays bound instead
+sys.modules[__name__].__class__ = LazyPackage

@@ -10,13 +10,29 @@ plus an SQLite index (crash-safe, resumable, shardable, optionally on Ray); :cla
 32
 """
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING
 
-from metanet.zoo.build import BuildSummary, Unit, build, merge, plan
-from metanet.zoo.recipe import Dist, Recipe, RunSpec, load_recipe
-from metanet.zoo.store import CheckReport, Store, tensor_sha256
-from metanet.zoo.train import PopulationOptimizer, population_forward, train_one, train_population
-from metanet.zoo.zoo import NetInfo, Zoo
+from metanet._lazy import LazyPackage, lazy_attributes
+
+# public name -> submodule defining it, imported on first use: the `metanet` command imports metanet.zoo.cli (and so
+# this package) to build its parser, which then loaded PyTorch (and the PyG dataset view only when asked for)
+_LAZY = {
+    **dict.fromkeys(["BuildSummary", "Unit", "build", "merge", "plan"], "build"),
+    **dict.fromkeys(["Dist", "Recipe", "RunSpec", "load_recipe"], "recipe"),
+    **dict.fromkeys(["CheckReport", "Store", "tensor_sha256"], "store"),
+    **dict.fromkeys(["PopulationOptimizer", "population_forward", "train_one", "train_population"], "train"),
+    **dict.fromkeys(["NetInfo", "Zoo"], "zoo"),
+    "ZooDataset": "dataset",
+}
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from metanet.zoo.build import BuildSummary, Unit, build, merge, plan
+    from metanet.zoo.dataset import ZooDataset
+    from metanet.zoo.recipe import Dist, Recipe, RunSpec, load_recipe
+    from metanet.zoo.store import CheckReport, Store, tensor_sha256
+    from metanet.zoo.train import PopulationOptimizer, population_forward, train_one, train_population
+    from metanet.zoo.zoo import NetInfo, Zoo
 
 __all__ = [
     "Zoo",
@@ -41,10 +57,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # the PyG dataset view imports torch_geometric: only when asked for
-    if name == "ZooDataset":
-        from metanet.zoo.dataset import ZooDataset
+__getattr__ = lazy_attributes(__name__, _LAZY, submodules=True)
 
-        return ZooDataset
-    raise AttributeError(f"module 'metanet.zoo' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+# `import metanet.zoo.build` binds the submodule as metanet.zoo.build: the function stays bound instead
+sys.modules[__name__].__class__ = LazyPackage
