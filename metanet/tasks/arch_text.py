@@ -16,15 +16,18 @@
   (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "hidden sizes
   128, 64", "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order),
   or all the widths at once, "784-128-10", "784 -> 128 -> 10" (input, hidden..., classes). A list that may hold
-  either ("an MLP [256, 128]", "layers: 784, 128, 10", "a 32-16 MLP") is all the widths when it starts at the task's
-  input size and ends at its class count, the hidden ones when it does neither, and an error when one end alone fits.
+  either ("an MLP [256, 128]", "mlp 128/64", "layers: 784, 128, 10", "a 32-16 MLP") is all the widths when it starts
+  at the task's input size and ends at its class count, the hidden ones when it does neither, and an error when one
+  end alone fits.
   Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers" are that many hidden layers of that width.
 - activation: relu, tanh, gelu, silu (or "swish"), sigmoid, "leaky relu"; another one ("elu", "mish") is an error.
 - "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N".
 
-"small", "tiny", "simple", "deep" and the like are ignored: they name no size. Parts not named take the defaults:
-an mlp of 1 hidden layer of 64 units (:meth:`~metanet.nets.Arch.default_for`), a cnn of 2 conv layers of 32
-channels (kernel 3, stride 2), relu. At most :data:`MAX_HIDDEN` hidden layers are read from a text.
+A word said not to be wanted ("no cnn", "not a transformer", "a cnn rather than an mlp", "tanh, not relu", "no skip
+connections") asks for nothing, and is checked against ``arch=``; a range ("2 or 3 layers", "at least 3 layers", "64 or
+128 units") is an error asking for one. "small", "tiny", "simple", "deep" and the like are ignored: they name no
+size. Parts not named take the defaults: an mlp of 1 hidden layer of 64 units
+(:meth:`~metanet.nets.Arch.default_for`), a cnn of 2 conv layers of 32 channels (kernel 3, stride 2), relu. At most :data:`MAX_HIDDEN` hidden layers are read from a text.
 """
 
 from __future__ import annotations
@@ -103,11 +106,15 @@ _FULL = re.compile(r"\b(\d+(?:" + _ARROW + r"\d+){2,})\b")
 _NET = (r"(?:mlps?|multi[\s-]?layer(?:ed)?[\s-]+perceptrons?|perceptrons?|cnns?|conv[\s-]?nets?"
         r"|(?:neural[\s-]+)?(?:networks?|nets?|models?))\b")
 _BRACKETS = r"[\[(]\s*(\d+(?:(?:\s*,\s*|" + _ARROW + r")\d+)+)\s*,?\s*[\])]"
-_SIZES = re.compile(r"\b(\d+" + _ARROW + r"\d+)[\s-]*(?=" + _NET + r")|\b" + _NET + r"\s*(?:[=:]\s*)?" + _BRACKETS
+# "an mlp 128/64", "a 128/64 mlp": the numbers were classes ("classes 128, 64 ..."); whole runs only ("1/1/.../1 x":
+# each shorter run tried from each number was quadratic)
+_SLASHES = r"(?<![\d/])\d+(?:/\d+)+(?![\d/])"
+_SIZES = re.compile(r"\b(\d+" + _ARROW + r"\d+|" + _SLASHES + r")[\s-]*(?=" + _NET + r")|\b" + _NET + r"\s*(?:[=:]\s*)?"
+                    + _BRACKETS
                     + r"|" + _BRACKETS + r"(?=[\s-]*" + _NET + ")"
                     + r"|\b(?:layers?|layer[\s_-]*sizes|architecture|arch)\s*(?:[=:]\s*)?" + _BRACKETS
                     + r"|\b(?:layers\s*[=:]|layer[\s_-]*sizes\s*[=:]?|architecture\s*[=:]?|arch\s*[=:])\s*"
-                    r"(\d+(?:\s*,\s*\d+)+)\b")
+                    r"(\d+(?:\s*,\s*\d+)+)\b|\b" + _NET + r"\s*(?:[=:]\s*)?(" + _SLASHES + r")\b")
 # "3x64 hidden layers", "an MLP 2x128", "64 units x 2 (layers)", "2 hidden layers x 64 units": that many hidden layers
 # of that width (they were dropped: the default MLP). Not "3x3 conv", "28x28 images".
 _REPEAT = re.compile(
@@ -128,6 +135,33 @@ _NO_BIAS = re.compile(r"\b(?:no|without)\s+bias(?:es)?\b|\bbias[\s-]*free\b|\bno
 _KERNEL = re.compile(r"\bkernel(?:[\s_-]*size)?\s*(?:of\s+|[=:]\s*)?(\d+)(?:\s*[x×]\s*(\d+))?\b"
                      r"|\b(\d+)\s*[x×]\s*(\d+)\s*(?:conv\w*\s+)?(?:kernels?|filters?|convs?|convolutions?)\b")
 _STRIDE = re.compile(r"\bstrides?\s*(?:of\s+|[=:]\s*)?(\d+)\b")
+# A network word said not to be wanted ("no cnn", "not a transformer", "without an lstm", "a cnn rather than an mlp",
+# "i don't want a 3-layer cnn", "non-convolutional", "tanh, not relu", "no skip connections") asks for nothing: it was
+# the family written, or refused as two families or one metanet does not write. The words between the negation and
+# the network word: articles, verbs of wanting, sizes ("not a 3-layer cnn but a 2-layer mlp").
+_NEGATION = re.compile(
+    r"(?:\b(?:no|not|without|never|neither|nor|non|avoid(?:ing)?|rather\s+than|instead\s+of|but\s+not"
+    r"|(?P<other>other\s+than|except(?:\s+for)?|(?:any|every|all)(?:thing|one)?(?:\s+[a-z]+)?\s+but))"
+    r"|n't|\bcannot)(?:[\s-]+(?:a|an|the|any|some|use|using|want|need|like|be|is|it|to|of|for|with|deep|big|small"
+    r"|large|tiny|simple|plain|vanilla|standard|fancy|shallow"
+    r"|(?:\d+|" + "|".join(NUMBER_WORDS) + r")[\s-]*layer(?:s|ed)?)\b)*[\s-]*$")
+# "no network other than a cnn", "nothing but tanh": the word is the one asked for
+_NOTHING_BUT = re.compile(r"\b(?:no|not|nothing|none)\s+(?:[a-z]+\s+)?$")
+_OR_NEGATED = re.compile(r"\s*(?:,\s*)?n?or\s+(?:(?:a|an|the|any)\s+)?")  # "no cnn or (an) lstm": both
+# ... or after it: "a cnn? no, an mlp", "cnn not needed"
+_NEGATED_AFTER = re.compile(r"\s*\?\s*(?:nope\b|no\b(?=\s*(?:[^\w\s]|$)))|\s+(?:(?:is|are)\s+not|isn't|aren't|not)\s+"
+                            r"(?:needed|necessary|required|wanted|allowed)\b")
+_RELU = "relu"  # an Arch's activation when the text names none
+# A range of depths or widths ("2 or 3 layers", "2-3 hidden layers", "at least 3 layers", "3+ layers", "64 or 128
+# units"): metanet writes one network; the last number alone was read ("2 or 3 layers" was 2 hidden layers) or none
+_RANGE = re.compile(
+    r"(?:\b(?:at\s+(?:least|most)|up\s+to|(?:more|fewer|less)\s+than|over|under|above|below|max(?:imum)?|min(?:imum)?)"
+    r"(?:\s+of)?\s+" + _NUM + r"|\bbetween\s+" + _NUM + r"\s*(?:and|&)\s*" + _NUM
+    + r"|\b" + _NUM + r"\s*(?:(?:,\s*)?(?:or|to|through|thru)\b\s*" + _NUM + r"|\+|\s+(?:or|and)\s+(?:more|fewer|less"
+    r"|above|below|over|under|up))"
+    r"|\b" + _NUM + r"\s*[-/]\s*" + _NUM + r"(?=[\s-]*(?:(?:hidden|conv\w*|dense|linear|fc)[\s-]*)?layers?\b))"
+    r"[\s-]*(?P<tail>(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?"
+    r"(?P<what>layers?|(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?)))\b")
 
 
 def _number(word: str) -> int:
@@ -145,7 +179,7 @@ def _normal(text: str) -> str:
 def _sizes_said(m: re.Match) -> str | None:
     """The numbers of a :data:`_SIZES` match, or None when they are no widths ("a network (3, 8)": classes)."""
     said = next(g for g in m.groups() if g)
-    return None if (m.group(1) or m.group(2) or m.group(3)) and not re.search(r"\d\d", said) else said
+    return None if (m.group(1) or m.group(2) or m.group(3) or m.group(6)) and not re.search(r"\d\d", said) else said
 
 
 def _full_said(m: re.Match) -> str | None:
@@ -165,6 +199,39 @@ def blank_arch_words(s: str) -> str:
     return s
 
 
+def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
+    """``s`` with the network words it says are not wanted blanked (same length, with their negation: "not a 3-layer
+    cnn"), and those words as ``(part, value, said)``: ``("family", "cnn", "no cnn")``, ``("activation", "relu",
+    ...)``, ``("skips", True, ...)``; a family or activation metanet does not write has no part (``None``)."""
+    kinds = ((_MLP, "family", "mlp"), (_CNN, "family", "cnn"), (_UNSUPPORTED, None, None), (_LINEAR_MODEL, None, None),
+             (_ACTIVATION, "activation", None), (_OTHER_ACTIVATION, None, None), (_SKIPS, "skips", True))
+    hits = sorted((m.start(), m.end(), part, value) for pattern, part, value in kinds for m in pattern.finditer(s))
+    spans: list[tuple[int, int]] = []
+    refused: list[tuple[str, Any, str]] = []
+    last_end, last_negated = 0, False
+    for start, end, part, value in hits:
+        neg = _NEGATION.search(s, max(0, start - 60), start)  # a window: linear in the text's length
+        if neg and neg.group("other") and _NOTHING_BUT.search(s, max(0, neg.start() - 30), neg.start()):
+            neg = None
+        if neg:
+            span = (neg.start(), end)
+        elif (last_negated and _OR_NEGATED.fullmatch(s, last_end, start)) or _NEGATED_AFTER.match(s, end):
+            span = (start, end)
+        else:
+            last_end, last_negated = end, False
+            continue
+        last_end, last_negated = end, True
+        spans.append(span)
+        if part == "activation":
+            name = s[start:end]
+            value = "leaky_relu" if name.startswith("leaky") else _ACTIVATIONS[name]
+        if part:
+            refused.append((part, value, " ".join(s[span[0]:span[1]].split())))
+    for a, b in spans:
+        s = s[:a] + " " * (b - a) + s[b:]
+    return s, refused
+
+
 def _once(found: dict[str, Any], key: str, value: Any, said: str, text: str) -> None:
     """Record ``value`` under ``key``; a second, different one is an error (the last one must not win silently)."""
     if key in found and found[key][0] != value:
@@ -178,15 +245,23 @@ def arch_words(text: str) -> dict[str, Any] | None:
     Keys (each only when named): ``family`` ("mlp" / "cnn"), ``hidden_layers`` (hidden layer count: "N-layer"
     counts weight layers, so it is N - 1), ``widths`` (a tuple: one width for every hidden layer, or one per hidden
     layer), ``full`` (all widths, "784-128-10"), ``sizes`` (all widths or the hidden ones: :func:`arch_from_words`
-    tells which), ``activation``, ``skips``, ``bias``, ``kernel``, ``stride``.
+    tells which), ``activation``, ``skips``, ``bias``, ``kernel``, ``stride``; and what it refuses ("no cnn", "tanh,
+    not relu", "no skip connections"): ``not_family``, ``not_activations`` (a tuple), ``skips`` False.
 
     Raises:
         ArchError: a family or activation metanet does not write, two different values for one part ("a CNN ...
-            MLP", "2-layer ... 3 hidden layers"), or more than :data:`MAX_HIDDEN` hidden layers.
+            MLP", "2-layer ... 3 hidden layers"), a range of them ("2 or 3 layers"), a part asked for and refused,
+            or more than :data:`MAX_HIDDEN` hidden layers.
     """
     if not isinstance(text, str):
         return None
-    s = _normal(text)
+    s, refused = _unnegated(_normal(text))
+    if m := _RANGE.search(s):
+        what = "depth" if m.group("what").startswith("layer") else "width"
+        first = re.search(_NUM, m.group(0)).group(0)
+        tail = re.sub(r"s\b", "", m.group("tail")) if first in ("1", "one") else m.group("tail")
+        raise ArchError(f"{text!r}: {m.group(0)!r} names a range of {what}s; metanet writes one network: say one "
+                        f"{what}, e.g. '{first} {tail}'")
     if m := _UNSUPPORTED.search(s):
         raise ArchError(f"{text!r}: {m.group(0)!r} is no architecture metanet writes; {_SUPPORTED}")
     if m := _OTHER_ACTIVATION.search(s):
@@ -259,6 +334,7 @@ def arch_words(text: str) -> dict[str, Any] | None:
         _once(found, "kernel", _number(side), m.group(0), text)
     for m in _STRIDE.finditer(s):
         _once(found, "stride", _number(m.group(1)), m.group(0), text)
+    _add_refused(found, refused, text)
     if not found:
         return None
     if found.get("hidden_layers", (0,))[0] > MAX_HIDDEN:
@@ -267,11 +343,36 @@ def arch_words(text: str) -> dict[str, Any] | None:
     return {key: value for key, (value, _) in found.items()}
 
 
+def _add_refused(found: dict[str, tuple[Any, str]], refused: list[tuple[str, Any, str]], text: str) -> None:
+    """The parts ``text`` refuses (:func:`_unnegated`) added to ``found``: ``not_family``, ``not_activations`` and
+    ``skips`` False ("no skip connections"); an ArchError when one is also asked for or both families are refused."""
+    families: dict[str, str] = {}
+    for part, value, said in refused:
+        if part in found and found[part][0] == value:
+            raise ArchError(f"{text!r} asks for {found[part][1]!r} and refuses it ({said!r}); say which")
+        if part == "family":
+            families.setdefault(value, said)
+        elif part == "activation":
+            names = found.get("not_activations", ((), said))[0]
+            found["not_activations"] = (names if value in names else (*names, value), said)
+        else:
+            found.setdefault("skips", (False, said))
+    if len(families) > 1:
+        raise ArchError(f"{text!r} refuses both families metanet writes ({', '.join(map(repr, families.values()))}); "
+                        f"{_SUPPORTED}")
+    for family, said in families.items():
+        found["not_family"] = (family, said)
+
+
 def arch_from_words(words: dict[str, Any], input_shape: tuple[int, ...], num_classes: int) -> Arch:
     """The :class:`~metanet.nets.Arch` that ``words`` (:func:`arch_words`) name for a task of ``input_shape`` and
     ``num_classes``: the parts not named take the module docstring's defaults. Raises ArchError when the parts
     disagree ("3 hidden layers of 64 and 32") or name no valid architecture."""
-    family = words.get("family", "mlp")
+    # "not an mlp": the other family metanet writes
+    family = words.get("family", "cnn" if words.get("not_family") == "mlp" else "mlp")
+    if "activation" not in words and _RELU in words.get("not_activations", ()):
+        raise ArchError("the text refuses relu, the activation used when none is named; name one: tanh, gelu, silu, "
+                        "sigmoid or leaky relu")
     if family == "cnn":
         first = input_shape[0] if len(input_shape) == 3 else 1  # else generate names the shapes that fit
     else:
@@ -365,6 +466,10 @@ def check_arch_words(words: dict[str, Any], arch: Arch) -> None:
             return tuple(value) in (arch.widths, arch.hidden)
         if key in ("kernel", "stride") and arch.family != "cnn":
             return False
+        if key == "not_family":  # "no cnn"
+            return arch.family != value
+        if key == "not_activations":
+            return arch.activation not in value
         return getattr(arch, key) == value
 
     differ = [_said(key, value) for key, value in words.items() if not agrees(key, value)]
@@ -377,6 +482,9 @@ def _said(key: str, value: Any) -> str:
     """How the text said one part of a network, for an error message."""
     if key in ("widths", "full", "sizes"):
         return ("hidden widths " if key == "widths" else "widths ") + "-".join(map(str, value))
+    if key == "not_activations":
+        return f"no {' or '.join(value)} activations"
     return {"family": f"a {value}", "hidden_layers": f"{value} hidden layer{'s' * (value != 1)}",
-            "activation": f"{value} activations", "skips": "residual skips", "bias": "no bias"}.get(
+            "activation": f"{value} activations", "skips": "residual skips" if value else "no residual skips",
+            "bias": "no bias", "not_family": f"no {value}"}.get(
                 key, f"{key} {value}")

@@ -2,13 +2,16 @@
 
 Rules, in order:
 
-1. A valid task name (``"mnist[3,8]+invert"``) is used as is; text with ``[`` or ``+`` that is not a valid name
-   gets the grammar's error.
+1. A valid task name (``"mnist[3,8]+invert"``) is used as is, and so is one followed by a network's words alone
+   ("mnist[3,8] with hidden sizes [64, 32]"); other text with ``[`` or ``+`` that is not a valid name gets the
+   grammar's error.
 2. Transforms: "inverted" / "negative" / "inversion" / "inverted colours" -> ``+invert``; "permuted/shuffled/
    scrambled pixels" -> ``+permute(N)``; "shuffled/permuted labels", "relabelled" -> ``+relabel(N)``; ``N`` from a
    following "seed N" / "(with a random seed of N)", else 0; a "seed N" elsewhere ("seed 3, permuted pixels") with
    such a transform given none is an error (whose seed is it?). "permuted mnist" / "pixel-permuted fashion mnist" ->
-   ``+permute(N)``. A leftover "shuffled" / "permuted" that says neither pixels nor labels is an error. Other data
+   ``+permute(N)``. A leftover "shuffled" / "permuted" that says neither pixels nor labels is an error. A transform
+   said not to be wanted ("not inverted", "i don't want it inverted", "inverted? no", each of "not inverted or
+   permuted") is not applied. Other data
    sets ("svhn", "cifar10", "emnist", ...) are errors, not MNIST, and so are data sets named by what they hold:
    "handwritten letters" / "alphabet", "house numbers", "moving mnist", "sign language", "kannada"; not one refused
    ("digits, not letters", "letters? no, digits").
@@ -16,7 +19,7 @@ Rules, in order:
    misspelt "fashion", "fasion mnist", is an error, not MNIST); "mnist1d", "1d", "one-dimensional", "signals" ->
    mnist1d; "8x8" / "8 by 8", "sklearn", "scikit-learn", "load_digits" -> digits; "mnist", "handwritten", "digits",
    "numbers", "numerals" -> mnist; otherwise fashion class names alone -> fashion-mnist, and digit classes alone
-   ("only 3s and 8s") -> mnist.
+   ("only 3s and 8s") -> mnist. A data set said not to be wanted ("mnist 3 vs 8, not fashion") is not read.
 4. Classes, in the order mentioned: fashion class names, singular or plural (``"shirt"`` is Shirt; ``"t-shirt"``,
    ``"tshirt"``, ``"tee"``, ``"top"`` are T-shirt/top; ``"boots"`` is Ankle boot; also "pants", "sweater", "jacket",
    "handbag"); digits ``3``, ``3s``, ``3's``, plural words (``"threes"``), ranges (``"0-4"``, ``"0 to 4"``, ``"zero
@@ -36,8 +39,10 @@ Rules, in order:
    never silently dropped. A class mentioned twice ("3, 3 and 5", "threes and 3s", overlapping ranges) counts once;
    then fewer than 2 distinct classes is an error, like any single class. (The strict grammar, ``mnist[3,3,5]``,
    rejects duplicates.) Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" /
-   "omitting" / "minus" / "all ... but" are left out ("mnist without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the
-   same; "all digits but one" is an error: all but any one class, or all but 1?). A number word alone after the
+   "omitting" / "minus" / "rather than" / "instead of" / "all ... but" are left out when a class follows ("mnist
+   without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the same; "not a cnn: mnist 3 vs 8" leaves none out; "all
+   digits but one" is an error: all but any one class, or all but 1?). A class list asked about and answered no by
+   another ("mnist 3 vs 8? no, 4 and 9") is the answer's. A number word alone after the
    data set's name ("mnist five": the class 5, or five classes?) is an error too. Numbers joined by "or" / "to" / "-"
    before a counted word ("2 or 3 layers", "2-3 hidden layers") count it
    too. Class ids compared with a number are a range of the data set's classes: "greater/more/higher/larger/bigger
@@ -71,7 +76,8 @@ Rules, in order:
 7. An image size is the data set's or an error naming it and the sizes there are ("mnist 32x32", "sklearn digits
    28x28"): no task resizes its inputs. Sizes with a side under 8 ("3x3 convolutions") or before a word of the
    network ("14x14 patches", "5x5 kernels", "64x64 hidden") are not image sizes. "Shoes" / "footwear" with
-   fashion-mnist is an error naming its footwear classes (5 Sandal, 7 Sneaker, 9 Ankle boot).
+   fashion-mnist is an error naming its footwear classes (5 Sandal, 7 Sneaker, 9 Ankle boot). Colour inputs ("a
+   3-channel CNN", "three-channel images") are an error: every data set's inputs have 1 channel.
 
 A text of more than 10,000 characters (after stripping) is an error naming its length: a task is described in a
 sentence, and every rule above is a pass over the whole text.
@@ -163,17 +169,29 @@ _RELABEL = re.compile(
 # A shuffling word left over once the transforms above are taken: pixels or labels, the text does not say.
 _AMBIGUOUS_SHUFFLE = re.compile(r"\b(?:permuted?|permutation|shuffled?|scrambled?)\b")
 # A negation right before a transform's words: "not inverted", "without inversion", "non-inverted", "neither inverted
-# nor permuted" ask for no transform (they were +invert, or a question about what "permuted" means)
-_NEGATED_TRANSFORM = re.compile(r"\b(?:not|no|without|never|neither|nor|non|un)"
-                                r"(?:[\s-]+(?:be|being|been|any|the|its|their|images?|pixels?|inputs?|colou?rs?))*"
-                                r"[\s-]*$")
+# nor permuted" ask for no transform (they were +invert, or a question about what "permuted" means); so do "i don't
+# want it inverted", "no need to invert", and each transform of "not inverted or permuted" (a question which one)
+_NEGATED_TRANSFORM = re.compile(
+    r"(?:\b(?:not|no|without|never|neither|nor|non|un|rather\s+than|instead\s+of)|n't|\bcannot)"
+    r"(?:[\s-]+(?:be|being|been|any|the|its|their|images?|pixels?|inputs?|colou?rs?|want|need|like|it|them|to|for"
+    r"|or|nor|invert(?:ed|ing)?|inversion|permut\w*|shuffl\w*|scrambl\w*|relabel\w*|labels?|classes)\b)*[\s-]*$")
+# ... or a transform asked about and answered no: "mnist 3 and 8 inverted? no", "inverted: no" (it was +invert)
+_TRANSFORM_ANSWERED_NO = re.compile(r"\s*(?:\?|[:=])\s*(?:nope\b|no\b|false\b)(?=\s*(?:[^\w\s]|$|thanks?\b))")
 # Phrases after which the classes mentioned are left out: "mnist without 7", "clothing except bags".
+# Only before a class ("an mlp, not a transformer, for mnist 3 vs 8", "not too big a network for mnist 3 vs 8" were
+# mnist[0-2,4-7,9]: the classes after the "not" left out).
+_CLASS_AHEAD = (
+    r"(?=[\s:(\[-]*(?:(?:the|any|all|a|an|of|for|from|anything|everything|those|ones|digits?|class(?:es)?|numbers?"
+    r"|numerals?|labels?|categor(?:y|ies)|images?|pictures?|examples?)\s+)*(?:\d|(?:even|odd|"
+    + "|".join([*_PLURAL_WORDS, *_NUMBER_WORDS]) + r")\b|" + "|".join(p for _, p in _FASHION_CLASSES) + "))"
+)
 _EXCLUDE = re.compile(
     r"\b(?:without|except(?:\s+for)?|excluding|exclude|but\s+not|other\s+than|apart\s+from|not|no"
     r"|leav(?:e|ing)\s+out|omit(?:ting)?|minus|exclusive\s+of"  # "mnist exclusive of 5 and 7" was mnist[5,7]
     r"|neither"  # "neither 3 nor 8 from mnist" was mnist[3, 8]
+    r"|rather\s+than|instead\s+of"  # "mnist 3 vs 8 rather than 4 vs 9" was mnist[3,8,4,9]
     # "all digits but 7", "everything but bags"; a lone "but" ("3 and 8 but inverted") is no exclusion
-    r"|(?:all|every|any)(?:thing|one)?(?:\s+(?:the\s+)?[a-z-]+)?\s+but)\b"
+    r"|(?:all|every|any)(?:thing|one)?(?:\s+(?:the\s+)?[a-z-]+)?\s+but)\b" + _CLASS_AHEAD
 )
 # Other data sets people name; without this check "svhn digits 3 and 8" would silently load MNIST.
 _OTHER_DATA_SETS = re.compile(
@@ -187,6 +205,10 @@ _OTHER_DATA_SETS = re.compile(
 _NOT_THIS_DATA_SET = re.compile(
     r"\b(?:no|not|without|except|excluding|but\s+not|other\s+than|rather\s+than|instead\s+of|unlike)\s+"
     r"(?:the\s+|any\s+)?$")
+# ... and so does one metanet has ("mnist 3 vs 8, not fashion", "digits 3 vs 8 instead of clothing", "fashion mnist,
+# not digits, sneakers vs boots"; they were fashion-mnist[3,8], or the classes after the "not" left out) where its
+# words end a phrase; not before classes ("mnist without digits 3 and 8", "no digits above 5" leave them out)
+_REFUSED_DATA_SET_END = re.compile(r"\s*(?:[^\w\s]|$|(?:but|and|or|please|instead|rather|though)\b)")
 # ... and one asked about and answered no: "classify letters of the alphabet? no: digits". The answer ends there (a
 # mark or the end follows): "cifar10 3 vs 8? no preprocessing" asks for cifar10 (it was silently mnist[3,8]); or the
 # data set meant follows, in any of its words ("letters? no digits", "? no handwritten digits", "? no sklearn digits");
@@ -199,6 +221,11 @@ _ANSWERED_NO = re.compile(r"\?\s*(nope|no)\b")
 # "no" as an exclusion: fashion-mnist[0-2,4-7,9])
 _ANSWER = re.compile(r"\W*(?:(?:i\s+)?(?:mean|meant|want|need)\s+|(?:use|rather|instead|make\s+it|it'?s|it\s+is)\s+)?"
                      r"(?:the\s+)?(?=" + _KNOWN_WORDS + r")[^.?!]*")
+# ... and a class list answered no by another ("mnist 3 vs 8? no, 4 and 9", "3 vs 8, no: 4 and 9"): a mark after the
+# "no" ("mnist? no 4s" leaves out the 4s)
+_CLASSES_ANSWERED = re.compile(r"[?,]\s*(nope|no)\s*[,:;.!-]+\s*(?:(?:i\s+)?(?:mean|meant|want|need)\s+"
+                               r"|(?:use|rather|instead|make\s+it|it'?s|it\s+is)\s+)?")
+_SENTENCE_REST, _CLAUSE_REST = re.compile(r"[^.?!]*"), re.compile(r"[^.?!,;:]*")
 # A misspelt "fashion" ("fasion-mnist", "fashon mnist") left the word "mnist": silently the digits, not clothing.
 # difflib ratio: one letter dropped, swapped, changed or doubled (>= 0.857); not "flashing" (0.8), "fusion" (0.77)
 _NEAR_FASHION = 0.85
@@ -269,6 +296,9 @@ _COUNTED_AFTER = re.compile(r"[\s-]*" + _COUNTED)
 _COUNT_LIST = re.compile(
     _NUMBER_ITEM + r"(?:\s*(?:,\s*)?(?:\bor\b|-|/|\bto\b|\bthrough\b|\bthru\b)\s*" + _NUMBER_ITEM + r")*"
 )
+# ... and "between 2 and 4 layers" (its 2 was a class)
+_BETWEEN_COUNTS = (r"\bbetween\s+" + _NUMBER_ITEM + r"\s*(?:and|&)\s*" + _NUMBER_ITEM
+                   + r"(?=" + _COUNTED_AFTER.pattern + ")")
 _COUNT_WORDS = NUMBER_WORDS[:11]
 # Constraints on the classes that the parser does not turn into classes, so must hold or be an error: "binary" (2
 # classes), "5-class", "three classes", "4-way" ("one class per output" counts nothing).
@@ -337,6 +367,12 @@ _IMAGE_SIZE = re.compile(  # "28 by 28" too (equal sides: "3 and 8 by 10 network
     r"|patch(?:es)?|windows?|strides?|grids?|blocks?|tiles?|hidden|layers?|units?|neurons?|mlps?|matri(?:x|ces)"
     r"|weights?|(?:feature[\s-]+)?maps?|confusion|activations?)\b)"  # "16x16 feature maps": a network's, not the input
 )
+# Colour inputs ("a 3-channel CNN for mnist", "three-channel images", "3 input channels", "in_channels=3"): every data
+# set's inputs have 1 channel and no task adds colour (they were silently its grey inputs); "a cnn with 3 channels"
+# is a layer's width (:mod:`.arch_text`)
+_COLOUR_CHANNELS = re.compile(
+    r"\b(?:3|three)[\s-]*(?:(?:input|colou?r)[\s-]+)?channel\b|\bthree[\s-]*(?:(?:input|colou?r)[\s-]+)?channels\b"
+    r"|\b3[\s-]*(?:input|colou?r)[\s-]+channels\b|\bin(?:put)?[\s_-]*channels\s*(?:of\s+|[=:]\s*)?3\b")
 # Plural words that may follow or precede a list of fashion classes without being one.
 _NOT_CLASS_WORDS = frozenset(
     "classes images pictures photos examples samples items others ones things kinds types categories labels pixels "
@@ -420,14 +456,26 @@ def _take_transforms(s: str) -> tuple[str, list[str], list[str]]:
     those that take a seed but were given none."""
     found: list[tuple[int, str]] = []
     unseeded: list[str] = []
+    negations: list[tuple[int, int]] = []
+
+    def negated(m: re.Match) -> bool:
+        """Whether the transform ``m`` is negated; its words are blanked now, its negation at the end (it may negate
+        the next one too: "not inverted or permuted pixels")."""
+        nonlocal s
+        neg = _NEGATED_TRANSFORM.search(s, max(0, m.start() - 60), m.start())  # a window: linear in the length
+        if not (neg or _TRANSFORM_ANSWERED_NO.match(s, m.end())):
+            return False
+        negations.append((neg.start() if neg else m.start(), m.end()))
+        s = s[: m.start()] + " " * (m.end() - m.start()) + s[m.end():]
+        return True
+
     # "pixel-permuted mnist seed 3" before _PERMUTE, whose "pixel-permuted" would take it without its seed
     for pattern, kind in (
         (_PERMUTED_DATA, "permute"), (_PERMUTE, "permute"), (_RELABELLED_DATA, "relabel"), (_RELABEL, "relabel"),
         (_INVERT, "invert")
     ):
         for m in pattern.finditer(s):
-            if neg := _NEGATED_TRANSFORM.search(s, max(0, m.start() - 40), m.start()):
-                s = s[: neg.start()] + " " * (m.end() - neg.start()) + s[m.end():]  # asked for no such transform
+            if negated(m):  # asked for no such transform
                 continue
             if kind == "invert":
                 found.append((m.start(), "invert"))
@@ -440,8 +488,9 @@ def _take_transforms(s: str) -> tuple[str, list[str], list[str]]:
             if kind != "invert" and m.group(1) and m.start(1) >= m.end():  # a seed inside the lookahead
                 s = s[: m.start(1)] + " " * (m.end(1) - m.start(1)) + s[m.end(1):]
     for m in _AMBIGUOUS_SHUFFLE.finditer(s):  # "not permuted": no transform, so no question which one
-        if neg := _NEGATED_TRANSFORM.search(s, max(0, m.start() - 40), m.start()):
-            s = s[: neg.start()] + " " * (m.end() - neg.start()) + s[m.end():]
+        negated(m)
+    for a, b in negations:
+        s = s[:a] + " " * (b - a) + s[b:]
     found.sort()
     return s, [t for _, t in found], unseeded
 
@@ -469,18 +518,50 @@ def _answered_with_another(s: str) -> str:
     return s
 
 
+def _without_refused_data_sets(s: str) -> str:
+    """``s`` with the known data sets it says are not wanted ("not fashion", "instead of clothing") blanked, with their
+    negation (:data:`_REFUSED_DATA_SET_END`); a "? no" stays an answer ("fashion-mnist? no handwritten digits")."""
+    chains: list[list[int]] = []  # [start, end, negated]: "not fashion mnist" is one
+    for m in re.finditer(_KNOWN_WORDS, s):
+        if chains and chains[-1][2] and re.fullmatch(r"[\s_-]*", s[chains[-1][1]: m.start()]):
+            chains[-1][1] = m.end()
+            continue
+        neg = _NOT_THIS_DATA_SET.search(s, max(0, m.start() - 30), m.start())  # a window: linear in the length
+        if neg and not s[max(0, neg.start() - 10): neg.start()].rstrip().endswith("?"):
+            chains.append([neg.start(), m.end(), 1])
+        else:
+            chains.append([m.start(), m.end(), 0])
+    for a, b, negated in chains:
+        if negated and _REFUSED_DATA_SET_END.match(s, b):
+            s = s[:a] + " " * (b - a) + s[b:]
+    return s
+
+
+def _answered_with_classes(s: str) -> str:
+    """``s`` with a class list asked about and answered no by another ("mnist 3 vs 8? no, 4 and 9", "3 vs 8, no: 4 and
+    9", "? no, I mean 4 and 9") asking for the answer's classes: the "no" (it excluded the answer's classes, so the
+    question's stayed: mnist[3,8]) and the question's classes blanked, as for an answer naming a data set ("svhn 3 vs
+    8? no, 4 and 9" is mnist[4,9]). An answer that leaves classes out refines the question ("mnist 0 to 4? no, not 2"
+    is mnist[0,1,3,4]), and one that names no class changes nothing."""
+    for m in _CLASSES_ANSWERED.finditer(s):
+        if (refine := _EXCLUDE.match(s, m.end())) and not re.match(r"all|every|any", refine.group(0)):
+            continue  # "? no, not 2"; "? no, all digits but 2" is a class list of its own
+        # the question is the sentence the "?" ends, or the clause before ", no," (and the answer the clause after:
+        # "3 vs 8, no, 4, no, 5, ..." is linear in its length)
+        marks = ".?!" if s[m.start()] == "?" else ".?!,;:"
+        start = max(s.rfind(c, 0, m.start()) for c in marks) + 1
+        answer = (_SENTENCE_REST if s[m.start()] == "?" else _CLAUSE_REST).match(s, m.end()).group(0)
+        if _class_mentions(answer):
+            s = _without_asked_classes(s, start, m.start(), answer)
+            s = s[: m.start(1)] + " " * len(m.group(1)) + s[m.end(1):]
+    return s
+
+
 def _without_asked_classes(s: str, start: int, end: int, answer: str) -> str:
     """``s`` with the classes of the question ``s[start:end]`` blanked if the ``answer`` to it names classes too:
     "mnist 3 vs 8? no, fashion-mnist 4 and 9" asks for fashion-mnist[4,9] (it was [3,8,4,9]). The question's classes
     stay when the answer names none ("clothing 0 to 4? no, handwritten digits" is mnist[0-4])."""
-    def mentions(part: str) -> list[tuple[int, int]]:
-        hits = _fashion_hits(part) + [(m.start(), 0) for m in re.finditer(r"\b(?:even|odd)\b", part)]
-        try:
-            return hits + [(m.start(), 0) for m in _COMPARISON.finditer(_blank_counts(part))] + _digit_hits(part)
-        except TaskError:
-            return hits + [(0, 0)]  # a class past the last one: a class all the same (its error comes later)
-
-    if not mentions(answer):
+    if not _class_mentions(answer):
         return s
     asked = s[start:end]
     counted = _blank_counts(asked)  # "2 layers" stays
@@ -490,6 +571,15 @@ def _without_asked_classes(s: str, start: int, end: int, answer: str) -> str:
     for a, b in spans:
         asked = asked[:a] + " " * (b - a) + asked[b:]
     return s[:start] + asked + s[end:]
+
+
+def _class_mentions(part: str) -> list[tuple[int, int]]:
+    """Where ``part`` names classes: fashion names, "even" / "odd", comparisons, numbers."""
+    hits = _fashion_hits(part) + [(m.start(), 0) for m in re.finditer(r"\b(?:even|odd)\b", part)]
+    try:
+        return hits + [(m.start(), 0) for m in _COMPARISON.finditer(_blank_counts(part))] + _digit_hits(part)
+    except TaskError:
+        return hits + [(0, 0)]  # a class past the last one: a class all the same (its error comes later)
 
 
 def _asked_for(pattern: re.Pattern, s: str) -> str | None:
@@ -571,7 +661,7 @@ def _blank_counts(s: str) -> str:
         r"(?<!\d)\d+\.\d+", r"mnist[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b", r"\b\w+[\s-]+(?:class(?:es)?|way)\b",
         # "seed=3", "seeds 1, 2 and 3" too (the last number was a class)
         r"\bseed\s*(?:[=:]\s*)?\d+|\bseeds\s*(?:[=:]\s*)?\d+(?:\s*(?:,\s*)?(?:(?:and|or|&)\s*)?\d+)*", _SCORE_COMPARED,
-        _SETTINGS,
+        _SETTINGS, _BETWEEN_COUNTS,
     ):
         s = re.sub(pattern, blank, s)
     s = _COUNT_LIST.sub(lambda m: blank(m) if _COUNTED_AFTER.match(m.string, m.end()) else m.group(0), s)
@@ -781,6 +871,29 @@ def _check_class_count(text: str, m: re.Match, base: str, classes: list[int]) ->
     )
 
 
+def _name_then_network(text: str) -> str | None:
+    """The task name that starts ``text`` when the rest names a network and no part of a task ("mnist[3,8] with hidden
+    sizes [64, 32]", "mnist[0-4]+invert, a 2-layer mlp": :func:`metanet.generate` reads the network; they were a bad
+    task name), else None: the name's grammar error stands ("mnist[3,8] inverted")."""
+    head = re.match(r"(\S+?)[,;:]?\s+(.*)", text, re.S)  # "mnist[3,8], a 2-layer mlp" too
+    try:
+        spec = parse_spec(head.group(1)).canonical if head else None
+    except TaskError:
+        return None
+    rest = blank_arch_words(_normalise(head.group(2))) if spec else ""
+    if not spec or "[" in rest or "+" in rest:
+        return None
+    s, transforms, _ = _take_transforms(rest)
+    if (transforms or _AMBIGUOUS_SHUFFLE.search(s) or _OTHER_DATA_SETS.search(s) or _data_set_named(s)
+            or _fashion_hits(s) or _COLOUR_CHANNELS.search(s) or _IMAGE_SIZE.search(s) or _CLASS_COUNT.search(s)
+            or _asked_for(_LABEL_NOISE, s) or _asked_for(_UNSUPPORTED, s) or re.search(r"\b(?:even|odd)\b", s)):
+        return None
+    try:
+        return None if _digit_classes(s) or _comparisons_as_ranges(text, s, "mnist") != s else spec
+    except TaskError:
+        return None
+
+
 def text_to_spec(text: str) -> str:
     """The task name that :func:`parse` would load for ``text`` (no data is loaded)."""
     if not isinstance(text, str):
@@ -801,6 +914,8 @@ def text_to_spec(text: str) -> str:
         # "hidden_sizes=[128, 64] on mnist": the brackets of a network's widths name no task (they are blanked)
         bare = blank_arch_words(_normalise(stripped))
         if "[" in bare or "+" in stripped or (single_token and "(" in stripped):
+            if (named := _name_then_network(stripped)) is not None:
+                return named
             raise
         grammar_error = e
     # "3 hidden layers of 32", "kernel size 5": a network's sizes, no classes (metanet.generate reads them)
@@ -833,7 +948,7 @@ def text_to_spec(text: str) -> str:
             f"unknown data set {word!r} in {text!r}{hint}; available: {', '.join(BASE_NAMES)}; "
             f"parse() understands {UNDERSTOOD}"
         )
-    s = _answered_with_another(s)
+    s = _without_refused_data_sets(_answered_with_classes(_answered_with_another(s)))
     if not re.search(_FASHION_WORDS, s) and (typo := _misspelt_fashion(s)):
         raise TaskError(
             f"unknown data set word {typo!r} in {text!r} (did you mean fashion-mnist?); available: "
@@ -891,6 +1006,12 @@ def text_to_spec(text: str) -> str:
                 f"{text!r}: {m.group(0)!r} is not the input size of {base} ({own}), and no task resizes its inputs; "
                 "the sizes are 28x28 (mnist, fashion-mnist), 8x8 (digits) and 40 values (mnist1d)"
             )
+    if m := _COLOUR_CHANNELS.search(s):
+        own = f"{_IMAGE_SIZES[base]} grey images" if _IMAGE_SIZES[base] else "signals of 40 values"
+        raise TaskError(
+            f"{text!r}: {m.group(0)!r} is not the input of {base}, whose inputs have 1 channel ({own}), and no task "
+            "has colour inputs; drop it or say '1-channel'"
+        )
 
     s = _comparisons_as_ranges(text, s, base)
 

@@ -22,5 +22,5 @@ def test_an_answer_after_a_lead_in_names_the_data_set(text: str, spec: str) -> N
 
 
 def test_a_class_list_after_a_lead_in_is_read_as_before() -> None:
-    # no data set in the answer: the rule leaves it (the "no" still excludes, as "mnist 3 vs 8? no, 4 and 9")
+    # no data set in the answer: its classes replace the question's, with or without a lead-in
     assert text_to_spec("mnist 3 vs 8? no, I mean 4 and 9") == text_to_spec("mnist 3 vs 8? no, 4 and 9")

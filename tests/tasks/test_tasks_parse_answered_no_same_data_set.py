@@ -34,6 +34,7 @@ def test_an_answer_naming_the_same_data_set_is_the_task(text: str, spec: str) ->
     ("svhn 3 vs 8? no, 4 and 9", "mnist[4,9]"),
     ("inverted mnist 3 vs 8? no, mnist 4 and 9", "mnist[4,9]+invert"),
     ("mnist 3 vs 8 with 2 layers? no, fashion 4 and 9", "fashion-mnist[4,9]"),
+    ("mnist 3 vs 8? no, 4 and 9", "mnist[4,9]"),  # no data set in the answer: its classes replace the question's
 ])
 def test_classes_in_the_answer_replace_the_questions(text: str, spec: str) -> None:
     assert text_to_spec(text) == spec
@@ -44,7 +45,6 @@ def test_classes_in_the_answer_replace_the_questions(text: str, spec: str) -> No
     ("mnist 0 to 4? no, mnist digits", "mnist[0-4]"),
     ("mnist 3 vs 8? no, fashion-mnist, inverted", "fashion-mnist[3,8]+invert"),
     ("mnist 3 vs 8? no, fashion-mnist with 2 layers", "fashion-mnist[3,8]"),
-    ("mnist 3 vs 8? no, 4 and 9", "mnist[3,8]"),  # no data set in the answer: left as it was
     ("digits? no, handwritten digits", "mnist"),
 ])
 def test_an_answer_naming_no_classes_keeps_the_questions(text: str, spec: str) -> None:

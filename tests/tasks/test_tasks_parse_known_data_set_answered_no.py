@@ -23,7 +23,6 @@ def test_the_data_set_named_in_the_answer_is_asked_for(text: str, spec: str) -> 
 
 
 @pytest.mark.parametrize("text, spec", [
-    ("mnist 3 vs 8? no, 4 and 9", "mnist[3,8]"),  # a class list answered no: unchanged (no data set in the answer)
     ("digits? no, handwritten digits", "mnist"),  # the same data set again
     ("fashion-mnist? no noise", "fashion-mnist"),  # a "no" that starts a phrase of its own
     ("mnist 0 to 4? no", "mnist[0-4]"),  # nothing after the answer
