@@ -253,7 +253,9 @@ def clamp(model: Network, neurons: Any, task, value: float | None = None, *, spl
                             "it is not finite (NaN or inf outputs; metanet inspect names the weights that make "
                             "them); give the value to clamp to, e.g. '1:3=0'")
     clamp_neurons(v, values)
-    vals = {f"{l}:{j}": round(float(x), 6) for (l, j), x in values.items()}  # a numpy / 0-d torch value too
+    # a numpy / 0-d torch value too; not rounded: round(x, 6) recorded a clamp to 1e-7 as one to 0 (a value a
+    # sigmoid neuron cannot output, so the history could not be replayed)
+    vals = {f"{l}:{j}": float(x) for (l, j), x in values.items()}
     return finish("clamp", {"neurons": vals}, original, edited, task, split, trig, into=model if inplace else None)
 
 
@@ -527,6 +529,8 @@ def sparsity_of(v: NetView, regs: list[Region]) -> float:
 FORMATS = {"fp32": 32, "fp16": 16, "bf16": 16, "int8": 8, "int4": 4, "int2": 2}
 #: bits per weight of a network's own dtype (float32 otherwise)
 _NATIVE_BITS = {torch.float64: 64, torch.float16: 16, torch.bfloat16: 16}
+#: the float formats' dtypes (each rounds a weight to it and back)
+_FLOAT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 _ALIASES = {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16", "f32": "fp32", "f16": "fp16"}
 PRECISION_GRAMMAR = "REGION=FORMAT joined by ',' (REGION: a weight layer, a range A-B or *), e.g. '0=int8,1=fp16,2=fp32'"
 
@@ -536,18 +540,19 @@ def quantize(w: Tensor, fmt: str, *, what: str = "the weights") -> Tensor:
     one scale per output row/channel (``max|w| / (2^(bits-1) - 1)``).
 
     Raises:
-        ArchError: an unknown format.
+        ArchError: an unknown format, or a float format whose range a finite value of ``w`` exceeds (rounded to it,
+            the value would become inf); the message lists the formats that hold it.
         GraphError: NaN or infinite values in ``w`` (``what`` names them) for an integer format, which has no such
             values: the row's scale was NaN/inf, so one inf weight made its whole row NaN and one NaN zeroed the rest.
     """
     if not isinstance(fmt, str) or fmt not in FORMATS:  # else a raw KeyError (or "unhashable type")
         raise ArchError(f"unknown precision format {fmt!r:.80}; valid: {', '.join(FORMATS)}")
-    if fmt == "fp32":  # a float64 network's weights too: left as they were, they were counted as 32-bit
-        return w.float().to(w.dtype, copy=True)
-    if fmt == "fp16":
-        return w.half().to(w.dtype)
-    if fmt == "bf16":
-        return w.bfloat16().to(w.dtype)
+    if fmt in _FLOAT_DTYPES:  # fp32 rounds a float64 network's weights too (they were left, counted as 32-bit)
+        q = w.to(_FLOAT_DTYPES[fmt]).to(w.dtype, copy=True)
+        over = torch.isfinite(w) & ~torch.isfinite(q)
+        if bool(over.any()):  # a finite weight over 65504 became inf in fp16, silently: every output NaN or inf
+            _overflow(w, over, fmt, what)
+        return q
     bad = int((~torch.isfinite(w)).sum())
     if bad:
         raise GraphError(f"cannot quantise {what} to {fmt}: they hold {bad} NaN or infinite value"
@@ -563,6 +568,17 @@ def quantize(w: Tensor, fmt: str, *, what: str = "the weights") -> Tensor:
     safe = torch.where(sc > 0, sc, torch.ones_like(sc))  # an all-zero row stays zeros (no 0/0)
     q = (rows / safe).round().clamp(-qmax, qmax) * safe
     return q.reshape(w.shape).to(w.dtype)
+
+
+def _overflow(w: Tensor, over: Tensor, fmt: str, what: str) -> None:
+    """ArchError for the ``over`` values of ``w``: finite, they become inf rounded to the float format ``fmt``."""
+    n, big = int(over.sum()), float(w[over].abs().max())
+    top = torch.tensor(big, dtype=w.dtype)
+    fits = [f for f in FORMATS if f not in _FLOAT_DTYPES or bool(top.to(_FLOAT_DTYPES[f]).to(w.dtype).isfinite())]
+    limit = torch.finfo(_FLOAT_DTYPES[fmt]).max
+    held = f" ({fmt} holds sizes up to {limit:g})" if limit < torch.finfo(w.dtype).max else ""
+    raise ArchError(f"cannot round {what} to {fmt}: {n} finite value{'s' if n != 1 else ''} (the largest {big:g} in "
+                    f"size) would become inf{held}; valid formats for them: {', '.join(fits)}")
 
 
 def parse_precision(plan: Any, v: NetView) -> dict[int, str]:
@@ -621,7 +637,9 @@ def precision(model: Network, plan: Any, task, *, split: str = "test", trigger: 
     (a path, a Generated or a NeuralGraph too).
 
     Raises:
-        ArchError: a region that does not exist, or an unknown format (the message lists the valid ones).
+        ArchError: a region that does not exist, an unknown format (the message lists the valid ones), or a float
+            format too narrow for a region's finite weights or bias (fp16 holds sizes up to 65504: larger ones would
+            become inf; nothing is changed).
         GraphError: a region given an integer format holds NaN or infinite weights.
     """
     task, trig, original, edited, v = prepare(model, task, trigger, inplace)
@@ -635,7 +653,7 @@ def precision(model: Network, plan: Any, task, *, split: str = "test", trigger: 
                 r = mv.region(i)
                 p[r.weight].copy_(quantize(p[r.weight], f, what=f"the weights of region {i} ({r.weight})"))
                 if r.bias and f in ("fp16", "bf16"):
-                    p[r.bias].copy_(quantize(p[r.bias], f))
+                    p[r.bias].copy_(quantize(p[r.bias], f, what=f"the bias of region {i} ({r.bias})"))
 
     singles = []
     for i, f in fmts.items():
