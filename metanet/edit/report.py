@@ -125,6 +125,9 @@ _DETAIL_NOTES = {
     "accepted_free": "connections zeroed at no accuracy cost beyond the tolerance",
     "measured_necessary": "connections whose removal cost accuracy, kept unless the target needed them",
     "forced": "connections zeroed anyway to reach the target, the least necessary by estimate",
+    # a precision edit's memory, and its compression, are at the chosen formats: bare, they read as the size of the
+    # file written, which keeps the network's dtype (the quantisation is simulated)
+    "weight_bytes": "the weights stored at the chosen formats; the network and its file keep their dtype",
 }
 
 
