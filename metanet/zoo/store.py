@@ -303,6 +303,15 @@ def _arch_misfit(text: Any, state: dict[str, Tensor]) -> str | None:
     return f"its tensors do not fit its arch {arch}: {bad}" if bad else None
 
 
+def _order(value: Any) -> tuple:
+    """A sort key of a value an index column holds: integers, then texts, each in their order, then anything else
+    by its repr. SQLite keeps a text that is no number in an INTEGER column and a blob in any (an edited index), and
+    sorted() of an int beside a str was a raw TypeError in check."""
+    if isinstance(value, int):
+        return (0, value)
+    return (1, value) if isinstance(value, str) else (2, repr(value))
+
+
 def _not_regular(st: os.stat_result) -> str:
     """Why a shard file of mode ``st`` is refused (a shard is a regular file)."""
     kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or
@@ -645,7 +654,8 @@ class Store:
         Raises:
             ZooError: the name is no path inside the zoo directory.
         """
-        path = self.path / shard if isinstance(shard, str) and shard else None
+        # a NUL byte names no file (os.stat and resolve raise ValueError on it)
+        path = self.path / shard if isinstance(shard, str) and shard and "\0" not in shard else None
         if path is not None and not Path(shard).is_absolute() and ".." not in Path(shard).parts:
             try:
                 if self._root is None:  # resolved once: half the time of a shard read's check
@@ -949,7 +959,7 @@ class Store:
                 rep.problems.append(f"unit {u['unit']} has {per_unit.get(u['unit'], 0)} network rows but wrote "
                                     f"{u['nets']} (rows deleted or added by hand)")
                 repairable.add(u["unit"])
-        for unit in sorted(set(per_unit) - set(units)):
+        for unit in sorted(set(per_unit) - set(units), key=_order):
             # a build commits rows and units row together: rows alone mean an edited index; such a unit is not
             # done, so a build retrains it and 'metanet zoo merge' does not copy it (its networks would be lost)
             rep.problems.append(f"unit {unit} has {per_unit[unit]} network rows but no units row (not committed: "
@@ -958,7 +968,7 @@ class Store:
         unit_of: dict[str, sqlite3.Row] = {}  # shard -> its (first) units row: a scan of all per shard was O(units^2)
         for u in units.values():
             unit_of.setdefault(u["shard"], u)
-        for shard, rows in sorted(by_shard.items()):
+        for shard, rows in sorted(by_shard.items(), key=lambda item: _order(item[0])):
             urow = unit_of.get(shard)
             try:
                 path = self.shard_path(shard, f"network {rows[0]['id']}")
@@ -1019,7 +1029,7 @@ class Store:
         for d in dup:
             rep.problems.append(f"run {d['run']} epoch {d['epoch']} is stored {d['c']} times")
         if repairable:
-            rep.repairable = sorted(repairable)
+            rep.repairable = sorted(repairable, key=_order)
             rep.repair = self._repair_hint(rep.repairable)
         return rep
 

@@ -84,6 +84,13 @@ class NetInfo:
                 raise TypeError("hparams and backdoor must be JSON objects")
             if not isinstance(info.shard, str) or not isinstance(info.id, int):
                 raise TypeError(f"shard {info.shard!r} / id {info.id!r} have the wrong type")
+            # SQLite keeps a text that is no number in an INTEGER column, and a blob in any: sorted beside the other
+            # rows' values (summary, tasks, the dataset's run split) they were raw TypeErrors
+            for name, kind in (("run", int), ("seed", int), ("epoch", int), ("task", str), ("recipe", str)):
+                value = getattr(info, name)
+                if not isinstance(value, kind):
+                    raise TypeError(f"{name} {value!r:.40} is a {type(value).__name__}, not "
+                                    f"{'an integer' if kind is int else 'a string'}")
             return info
         except (KeyError, IndexError, TypeError, ValueError, RecursionError, ArchError) as e:
             rid = r["id"] if "id" in r.keys() else "?"
