@@ -63,7 +63,7 @@ from metanet.errors import ZooError, whole_number
 from metanet.io import atomic_write, json_safe
 from metanet.zoo.data import load_task_data
 from metanet.zoo.recipe import Recipe, RunSpec, _is_int, load_recipe
-from metanet.zoo.store import Store, describe_data, shard_name, tensor_sha256, zoo_path
+from metanet.zoo.store import Store, _read_regular, describe_data, shard_name, tensor_sha256, zoo_path
 from metanet.zoo.train import train_population
 
 __all__ = ["Unit", "plan", "build", "run_unit", "parse_shard", "BuildSummary", "BACKENDS", "merge"]
@@ -286,6 +286,30 @@ def _write_recipe(store: Store, recipe: Recipe) -> None:
 #: lock included: a directory holding only these is a zoo, or a build stopped before its index was written
 _ZOO_ENTRIES = frozenset({"recipe.yaml", "index.sqlite", "index.sqlite-journal", "index.sqlite-wal", "index.sqlite-shm",
                           "shards", ".lock"})
+
+
+def _source_recipe(src: Store) -> bytes | None:
+    """The bytes of a merge source's recipe.yaml, copied as they are (one in another encoding than UTF-8 was a raw
+    UnicodeDecodeError); None if it has none.
+
+    Raises:
+        ZooError: it is a symbolic link that leads out of the zoo directory (a merge copied whatever file it named,
+            /etc/passwd or a private key, into the merged zoo, to be shared with it), or it cannot be read.
+    """
+    path = src.path / "recipe.yaml"
+    if not path.is_file():
+        return None
+    try:
+        real, root = path.resolve(), src.path.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop on the way: no file to copy
+        return None
+    if real == root or not real.is_relative_to(root):
+        raise ZooError(f"{path} is a symbolic link to {str(real)!r:.200}, outside the zoo directory {src.path}; a "
+                       "zoo's recipe.yaml is the file its build wrote: put that file there in place of the link")
+    try:
+        return _read_regular(path)
+    except OSError as e:
+        raise ZooError(f"cannot read {path} ({e.strerror or e}); a merge copies it into the merged zoo") from None
 
 
 def _check_out(path: Path) -> None:
@@ -894,6 +918,7 @@ def merge(out: str | bytes | os.PathLike,
         for path, d in with_data[1:]:
             _check_merged_data(with_data[0][0], with_data[0][1], path, d)
         data = with_data[0][1] if with_data and len(with_data) == len(srcs) else None
+        recipe = _source_recipe(srcs[0])  # before anything is written: a link out of the zoo is refused
         _check_out(out)  # as build: a merge into ~/Documents scattered the zoo among the user's files
         dst = Store(out, create=True)
         try:
@@ -922,10 +947,8 @@ def merge(out: str | bytes | os.PathLike,
                 dst.set_meta(**new, **({"threads": threads} if threads is not None else {}),
                              **({"trainer": TRAINER} if set(trainers.values()) == {TRAINER} else {}),
                              **({"data": json.dumps(data, sort_keys=True)} if data is not None else {}))
-            recipe_src = srcs[0].path / "recipe.yaml"
-            if recipe_src.is_file() and not (dst.path / "recipe.yaml").exists():
-                text = recipe_src.read_text()
-                atomic_write(dst.path / "recipe.yaml", lambda tmp: Path(tmp).write_text(text))
+            if recipe is not None and not (dst.path / "recipe.yaml").exists():
+                atomic_write(dst.path / "recipe.yaml", lambda tmp: Path(tmp).write_bytes(recipe))
             # a destination unit whose shard is gone or damaged is copied again from a source that has it
             offered = set().union(*(s.done_units() for s in srcs))
             broken = dst.broken_units(offered)
