@@ -11,14 +11,14 @@ key left out takes the default in its comment, ``(default X)``::
     name: mnist-mlp                # (default the file name without .yaml) no spaces or slashes
     description: free text         # (default "")
     seed: 0                        # (default 0) int >= 0
-    count: 512                     # *required*: number of training runs (each stores len(checkpoints) nets)
+    count: 512                     # *required*: training runs, 1..10000000 (each stores len(checkpoints) nets)
     population: 64                 # (default 64) at most this many runs train together, vectorised
     tasks: [mnist, "mnist[0-4]"]   # *required*: task names (or one name), sampled uniformly per run
     checkpoints: [0, 1, 3, 10]     # (default []) epochs whose weights are stored (0 = the initialisation), those a
                                    # run reaches (epochs is sampled per run); the run's last epoch is always stored
     arch:
       family: mlp                  # (default mlp) DIST of mlp | cnn
-      depth: [1, 2]                # (default 1) DIST of hidden layers (mlp) / conv layers (cnn), >= 1
+      depth: [1, 2]                # (default 1) DIST of hidden layers (mlp) / conv layers (cnn), 1..9999
       width: [16, 32, 64]          # (default 64) DIST of hidden widths / conv channels, >= 1
       same_width: true             # (default true) one sampled width for every hidden layer (else one draw per
                                    # layer; hparams['width'] is then the first hidden layer's, the arch has all)
@@ -82,6 +82,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from metanet.errors import RecipeError, TaskError
+from metanet.io import MAX_LAYERS
 from metanet.nets import ACTIVATIONS, FAMILIES, Arch
 
 __all__ = [
@@ -100,6 +101,12 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 TRIGGER_KINDS = ("square", "checker", "random")
 TRIGGER_LOCATIONS = ("corner", "random")
 _DIST_KINDS = ("choice", "uniform", "log_uniform", "int")
+#: most runs a recipe may have: planning samples every run (about 0.2 ms) and keeps it in memory, so 10**7 runs plan
+#: for half an hour; a count of 10**12 (a typo, a stranger's file) planned until memory ran out
+MAX_RUNS = 10_000_000
+#: most values a recipe may hold with its YAML aliases expanded: a recipe is a few dozen keys, while a few hundred
+#: bytes of aliases of aliases (a 'billion laughs' file) expand to 10**9 values, which validation walked for ever
+_MAX_VALUES = 100_000
 
 _TOP_KEYS = ("name", "description", "seed", "count", "population", "tasks", "checkpoints", "arch", "train", "eval", "backdoor")
 _ARCH_KEYS = ("family", "depth", "width", "same_width", "activation", "skip", "bias", "kernel", "stride")
@@ -478,6 +485,40 @@ def _num(key: str, v: Any, lo: float, hi: float, lo_open: bool = False, hi_open:
     return float(v)
 
 
+def _check_expanded(d: Any) -> None:
+    """Raise RecipeError when ``d`` holds more than :data:`_MAX_VALUES` values, a list or mapping counted at every
+    place it is referred to (YAML aliases share one object), or holds itself (``&a [x, *a]``), or is nested too
+    deeply: validating it was a hang, or a raw RecursionError. Shared objects are counted once each (memoised)."""
+    sizes: dict[int, int] = {}
+
+    def size(v: Any) -> int:
+        if isinstance(v, Mapping):
+            items: Any = [*v.keys(), *v.values()]
+        elif isinstance(v, (list, tuple)):
+            items = v
+        else:
+            return 1
+        if id(v) in sizes:
+            return sizes[id(v)]
+        sizes[id(v)] = _MAX_VALUES + 1  # while it is counted: met again inside itself, it is endless
+        n = 1
+        for x in items:
+            n += size(x)
+            if n > _MAX_VALUES:
+                break
+        sizes[id(v)] = n
+        return n
+
+    try:
+        too_many = size(d) > _MAX_VALUES
+    except RecursionError:
+        raise RecipeError("the recipe is nested too deeply; a recipe is a mapping of a few levels") from None
+    if too_many:
+        raise RecipeError(f"the recipe holds more than {_MAX_VALUES:,} values once its YAML aliases are expanded "
+                          "(aliases of aliases, a 'billion laughs' file, or a list that holds itself); a recipe is "
+                          "a few dozen keys: write its values out")
+
+
 def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: bool = True) -> Recipe:
     """Validate a recipe mapping and return the :class:`Recipe`.
 
@@ -489,6 +530,7 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
     Raises:
         RecipeError: unknown key, bad value or range, unknown task; the message names the key.
     """
+    _check_expanded(d)  # first: every later step walks the values, as does the repr in an error message
     top = _plain(_keys("", d, _TOP_KEYS))
     source = copy.deepcopy(top)
     for req in ("count", "tasks"):
@@ -506,7 +548,7 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
                           "for several lines)")
     source["name"] = rname
     seed = _int("seed", top.get("seed", 0), 0, 2**32 - 1)
-    count = _int("count", top["count"], 1)
+    count = _int("count", top["count"], 1, MAX_RUNS)
     population = _int("population", top.get("population", 64), 1)
     tasks = top["tasks"]
     if isinstance(tasks, str):
@@ -533,7 +575,8 @@ def parse_recipe(d: Mapping[str, Any], name: str | None = None, check_tasks: boo
         "family": Dist.parse("arch.family", a.get("family", "mlp")).check(
             "arch.family", lambda v: _is_name(v, FAMILIES), " | ".join(FAMILIES)),
         "depth": Dist.parse("arch.depth", a.get("depth", 1)).check(
-            "arch.depth", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
+            # at most MAX_LAYERS weight layers (depth + 1): metanet.load and Zoo.load refuse larger networks
+            "arch.depth", lambda v: _is_int(v) and 1 <= v < MAX_LAYERS, f"integers in [1, {MAX_LAYERS - 1}]"),
         "width": Dist.parse("arch.width", a.get("width", 64)).check(
             "arch.width", lambda v: _is_int(v) and v >= 1, "integers >= 1"),
         "activation": Dist.parse("arch.activation", a.get("activation", "relu")).check(
