@@ -165,10 +165,38 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
 
         with metanet_defaults():  # under a float64 default the module came out float64 (a ConfigError on use)
             module = cls(**config)
-        module.load_state_dict(state, strict=True)
+        problem = _values_problem(state, module)
+        if problem is None:
+            module.load_state_dict(state, strict=True)
     except (SafetensorError, OSError, *errors) as e:
         raise CheckpointError(f"{path}: checkpoint does not match {cls.__name__}: {type(e).__name__}: {e}") from None
+    if problem is not None:
+        raise CheckpointError(f"{path}: {problem}; give a {kind} checkpoint metanet wrote")
     return module.eval()
+
+
+def _kind_of(t: torch.Tensor) -> str:
+    if t.is_floating_point():
+        return "floating-point"
+    return "boolean" if t.dtype == torch.bool else "complex" if t.is_complex() else "integer"
+
+
+def _values_problem(state: dict[str, torch.Tensor], module: nn.Module) -> str | None:
+    """Why the file's tensors ``state`` cannot be ``module``'s values (None if they can): a weight stored as integers
+    or booleans, or an integer buffer as floats (``load_state_dict`` casts them silently: a writer of int8-rounded
+    weights wrote other networks, a reader of 0/1 weights overflowed in read()), or NaN / infinite values (a run
+    that diverged: the writer failed deep inside its solver, the reader blamed the network it read). Another
+    floating-point precision (float64, float16) is cast to the module's, as before."""
+    own = module.state_dict()
+    wrong = [k for k in sorted(state) if k in own and _kind_of(state[k]) != _kind_of(own[k])]
+    if wrong:
+        want = own[wrong[0]]
+        return (f"tensors {wrong[:4]} are {state[wrong[0]].dtype}, where the {type(module).__name__} holds "
+                f"{_kind_of(want)} values ({want.dtype})")
+    bad = [k for k in sorted(state) if state[k].is_floating_point() and not bool(torch.isfinite(state[k]).all())]
+    if bad:
+        return f"tensors {bad[:4]} hold NaN or infinite values (written by a training run that diverged?)"
+    return None
 
 
 class _TooLarge(Exception):
@@ -365,6 +393,9 @@ def load_lightning(cls: type[M], path: str | os.PathLike, kind: str, attr: str, 
 
         with metanet_defaults():  # as load_module: under a float64 default the module came out float64
             model = cls(**config)
+        problem = _values_problem(state, model)
+        if problem is not None:
+            raise CheckpointError(f"{path}: {problem}; give a {kind} checkpoint metanet wrote")
         model.load_state_dict(state, strict=True)
     except CheckpointError:
         raise
