@@ -376,8 +376,13 @@ def _check_ckpt_classes(path: str | os.PathLike, model: Any) -> None:
     top-level code of any installed module (``this.Nothing`` printed the Zen of Python)."""
     import torch
 
+    from metanet.checkpoints import _compressed
     from metanet.errors import ConfigError
 
+    # before torch.load, which inflates compressed records in memory (a crafted 195 KB file took 397 MB)
+    if packed := _compressed(Path(path)):
+        raise ConfigError(f"--ckpt_path {path}: {packed}, which Lightning never writes; give a .ckpt file written by "
+                          "'metanet train fit'")
     ckpt = torch.load(path, weights_only=True, map_location="cpu")
     hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
     allowed = {*_OUR_MODULES, *(c for c in _class_paths(model) if isinstance(c, str))}
