@@ -441,6 +441,9 @@ class ReaderModule(L.LightningModule):
             self.reader.fit_normalisation(dm.train_graphs)  # training split only
 
     def on_train_start(self) -> None:
+        from metanet.train.stage import ddp_sigterm
+
+        ddp_sigterm(self)  # under DDP: SIGTERM stops every process at the same batch (Lightning's handler could hang)
         # a fit on plain dataloaders (no ReaderDataModule): setup had no training split, so the reader trained and was
         # exported on raw weights with empty data probes, and a validate afterwards warned it was untrained. Here
         # the train loader exists; a resumed fit has `fitted` from its checkpoint, a data module's fit from setup
@@ -470,6 +473,11 @@ class ReaderModule(L.LightningModule):
             lut = torch.tensor([self.reader.tasks.index(t) for t in dm.task_names] + [-1], device=batch.y_task.device)
             batch.y_task = lut[batch.y_task]
         return batch
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        from metanet.train.stage import ddp_sigterm_agreed
+
+        ddp_sigterm_agreed(self)
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         batch = self._remap(batch)

@@ -1,7 +1,7 @@
 """What the reader, writer and loop :class:`~lightning.LightningModule` s share: the TensorBoard step of a figure
-and the loggers it goes to, the fit-end export and its check at setup, a skipped step under DDP, where a resumed fit
-stands (and the validation it was saved before), the check of a bool option, and of the trainer's precision, and the
-saved hyperparameters as plain Python numbers.
+and the loggers it goes to, the fit-end export and its check at setup, a skipped step and SIGTERM under DDP, where a
+resumed fit stands (and the validation it was saved before), the check of a bool option, and of the trainer's
+precision, and the saved hyperparameters as plain Python numbers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import lightning as L
 from torch import Tensor
 
 __all__ = ["figure_step", "summary_writers", "export_at_fit_end", "debug_run", "check_monitors", "fit_position",
-           "check_export", "check_flag", "skip_step", "validate_on_resume", "check_precision", "plain_hparams"]
+           "check_export", "check_flag", "skip_step", "ddp_sigterm", "ddp_sigterm_agreed", "validate_on_resume",
+           "check_precision", "plain_hparams"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -191,6 +192,48 @@ def skip_step(module: L.LightningModule) -> Tensor | None:
         return None
     params = [p for p in module.parameters() if p.requires_grad]
     return 0.0 * sum(p.reshape(-1)[0] for p in params) if params else None
+
+
+class _DdpSigterm:
+    """The SIGTERM handler of a DDP fit's training (:func:`ddp_sigterm`): it only records the signal."""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.received = True
+
+
+def ddp_sigterm(module: L.LightningModule) -> None:
+    """From ``on_train_start``: under DDP, put a SIGTERM handler that only records the signal in place of Lightning's;
+    :func:`ddp_sigterm_agreed` then has every process end the fit at the end of the same batch. Lightning's handler
+    broadcasts a flag from rank 0 inside the handler: run on rank 1 while rank 0 waited for it in the gradient
+    all-reduce (``timeout``, Slurm and a terminal signal every process at once), it waited for a broadcast rank 0 could
+    not send before that all-reduce ended, and both processes waited for good. When the fit ends Lightning puts back
+    the handler it found."""
+    t = module._trainer
+    if t is None or t.world_size <= 1:
+        return
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():  # the only thread that may set a handler
+        signal.signal(signal.SIGTERM, _DdpSigterm())
+
+
+def ddp_sigterm_agreed(module: L.LightningModule) -> None:
+    """From ``on_train_batch_end`` (every process at the same batch): under DDP, whether any process has received
+    SIGTERM (one reduction of a flag, at a point every process reaches); if so, every process sets Lightning's own
+    flag, and Lightning ends the fit at the end of this batch, as on one process (``metanet train`` exits 143)."""
+    t = module._trainer
+    if t is None or t.world_size <= 1:
+        return
+    import signal
+
+    handler = signal.getsignal(signal.SIGTERM)
+    received = (isinstance(handler, _DdpSigterm) and handler.received) or bool(t.received_sigterm)
+    if t.strategy.reduce_boolean_decision(received, all=False):
+        t._signal_connector.received_sigterm = True
 
 
 def _validates_after(trainer: Any, epoch: int, in_epoch: int, in_fit: int, last: bool) -> bool | None:

@@ -20,8 +20,9 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
-from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, export_at_fit_end,
-                                 figure_step, fit_position, plain_hparams, skip_step, summary_writers)
+from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, ddp_sigterm,
+                                 ddp_sigterm_agreed, export_at_fit_end, figure_step, fit_position, plain_hparams,
+                                 skip_step, summary_writers)
 from metanet.verify import predicted
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
@@ -291,6 +292,12 @@ class WriterModule(L.LightningModule):
         self.log("train/loss", loss, prog_bar=True, batch_size=len(items))
         self.log("train/query_acc", sum(accs) / max(1, len(accs)), prog_bar=True, batch_size=len(items))
         return loss
+
+    def on_train_start(self) -> None:
+        ddp_sigterm(self)  # under DDP: SIGTERM stops every process at the same batch (Lightning's handler could hang)
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        ddp_sigterm_agreed(self)
 
     def on_validation_epoch_start(self) -> None:
         self._val = []
