@@ -12,7 +12,7 @@ import sys
 import types
 from typing import Any, Callable, Mapping
 
-__all__ = ["lazy_attributes", "LazyPackage"]
+__all__ = ["lazy_attributes", "LazyPackage", "own_attribute"]
 
 
 def lazy_attributes(package: str, table: Mapping[str, str], submodules: bool = False) -> Callable[[str], Any]:
@@ -23,7 +23,8 @@ def lazy_attributes(package: str, table: Mapping[str, str], submodules: bool = F
     def __getattr__(name: str) -> Any:
         module = table.get(name)
         if module is None:
-            if submodules and not name.startswith("__"):
+            # an identifier only: 'a.b' raised ModuleNotFoundError for a, escaping getattr(pkg, name, default)
+            if submodules and not name.startswith("__") and name.isidentifier():
                 try:
                     return importlib.import_module(f"{package}.{name}")
                 except ModuleNotFoundError as e:
@@ -34,7 +35,19 @@ def lazy_attributes(package: str, table: Mapping[str, str], submodules: bool = F
         setattr(sys.modules[package], name, value)
         return value
 
+    __getattr__.lazy_table = dict(table)  # type: ignore[attr-defined]  # for own_attribute: names, no code
     return __getattr__
+
+
+def own_attribute(module: types.ModuleType, name: str) -> Any:
+    """``module``'s attribute ``name`` (None if it has none) without calling a module ``__getattr__`` (which may run
+    any code) other than a :func:`lazy_attributes` one's for a name of its table (metanet's own submodule)."""
+    names = vars(module)
+    if name in names:
+        return names[name]
+    hook = names.get("__getattr__")  # a plain function's own dict: no attribute lookup of any other object runs code
+    table = vars(hook).get("lazy_table") if isinstance(hook, types.FunctionType) else None
+    return getattr(module, name, None) if isinstance(table, dict) and name in table else None
 
 
 class LazyPackage(types.ModuleType):

@@ -27,14 +27,15 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
+from metanet._lazy import own_attribute
 from metanet._state import forked_rng, metanet_defaults
 from metanet.errors import CheckpointError, ConfigError, check_number, check_seed, check_whole
 from metanet.loop.core import LoopConfig, evaluate, finite_gradients, round_loss
 from metanet.loop.rewards import Reward, make_reward, reward_spec
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
-from metanet.train.stage import (check_export, check_monitors, check_precision, export_at_fit_end, plain_hparams,
-                                 skip_step, validate_on_resume)
+from metanet.train.stage import (check_export, check_monitors, check_precision, ddp_sigterm, ddp_sigterm_agreed,
+                                 export_at_fit_end, plain_hparams, skip_step, validate_on_resume)
 from metanet.writer.model import Writer
 
 __all__ = ["LoopModule", "LoopDataModule", "import_reward_module"]
@@ -213,7 +214,8 @@ def _reward_from_class_path(spec: Mapping) -> Reward:
         raise ConfigError(f"reward class {path}: its module {module} is not imported; import it before the "
                           "LoopModule is made or loaded (a LoopModule imports no module its reward names, as a "
                           "checkpoint's could be anyone's; 'metanet train' imports the one its config names)")
-    cls = vars(sys.modules[module]).get(name)  # not getattr: a module's lazy __getattr__ imports
+    # not getattr: a module's lazy __getattr__ imports (metanet's own lazy packages only their own submodules)
+    cls = own_attribute(sys.modules[module], name)
     if cls is None:
         raise ConfigError(f"reward class {path} not found: module {module} has no {name}")
     if not (isinstance(cls, type) and issubclass(cls, Reward)):
@@ -405,6 +407,12 @@ class LoopModule(L.LightningModule):
             return skip_step(self)  # every candidate broken: nothing to learn from this round, the loop goes on
         self.log("train/loss", loss, batch_size=n)
         return loss
+
+    def on_train_start(self) -> None:
+        ddp_sigterm(self)  # under DDP: SIGTERM stops every process at the same round (Lightning's handler could hang)
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        ddp_sigterm_agreed(self)
 
     def validation_step(self, batch: list[LoopTask], batch_idx: int) -> None:
         with torch.no_grad():
