@@ -576,7 +576,10 @@ def _overflow(w: Tensor, over: Tensor, fmt: str, what: str) -> None:
     top = torch.tensor(big, dtype=w.dtype)
     fits = [f for f in FORMATS if f not in _FLOAT_DTYPES or bool(top.to(_FLOAT_DTYPES[f]).to(w.dtype).isfinite())]
     limit = torch.finfo(_FLOAT_DTYPES[fmt]).max
-    held = f" ({fmt} holds sizes up to {limit:g})" if limit < torch.finfo(w.dtype).max else ""
+    top_w = torch.finfo(w.dtype).max
+    # a format as wide as the network's dtype overflows only by rounding up past its largest (bf16 of float16 65504)
+    held = (f" ({fmt} holds sizes up to {limit:g})" if limit < top_w else
+            f" ({fmt} rounds it past {top_w:g}, the largest the network's {str(w.dtype).removeprefix('torch.')} holds)")
     raise ArchError(f"cannot round {what} to {fmt}: {n} finite value{'s' if n != 1 else ''} (the largest {big:g} in "
                     f"size) would become inf{held}; valid formats for them: {', '.join(fits)}")
 
