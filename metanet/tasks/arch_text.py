@@ -151,6 +151,11 @@ _OR_NEGATED = re.compile(r"\s*(?:,\s*)?n?or\s+(?:(?:a|an|the|any)\s+)?")  # "no 
 # ... or after it: "a cnn? no, an mlp", "cnn not needed"
 _NEGATED_AFTER = re.compile(r"\s*\?\s*(?:nope\b|no\b(?=\s*(?:[^\w\s]|$)))|\s+(?:(?:is|are)\s+not|isn't|aren't|not)\s+"
                             r"(?:needed|necessary|required|wanted|allowed)\b")
+# ... and the words of its phrase before it ("a 3-layer residual mlp? no"): sizes, other network words
+_SIZE_WORDS = (r"(?:a|an|the|deep|big|small|large|tiny|simple|plain|vanilla|standard|fancy|shallow"
+               r"|(?:\d+|" + "|".join(NUMBER_WORDS) + r")[\s-]*layer(?:s|ed)?)")
+_PHRASE_GAP = re.compile(r"[\s-]*(?:" + _SIZE_WORDS + r"\b[\s-]*)*")
+_SIZE_BEFORE = re.compile(r"(?<![\w-])(?:" + _SIZE_WORDS + r"\b[\s-]*)*$")
 _RELU = "relu"  # an Arch's activation when the text names none
 # A range of depths or widths ("2 or 3 layers", "2-3 hidden layers", "at least 3 layers", "3+ layers", "64 or 128
 # units"): metanet writes one network; the last number alone was read ("2 or 3 layers" was 2 hidden layers) or none
@@ -159,7 +164,8 @@ _RANGE = re.compile(
     r"(?:\s+of)?\s+" + _NUM + r"|\bbetween\s+" + _NUM + r"\s*(?:and|&)\s*" + _NUM
     + r"|\b" + _NUM + r"\s*(?:(?:,\s*)?(?:or|to|through|thru)\b\s*" + _NUM + r"|\+|\s+(?:or|and)\s+(?:more|fewer|less"
     r"|above|below|over|under|up))"
-    r"|\b" + _NUM + r"\s*[-/]\s*" + _NUM + r"(?=[\s-]*(?:(?:hidden|conv\w*|dense|linear|fc)[\s-]*)?layers?\b))"
+    r"|\b" + _NUM + r"\s*(?:-+>|=+>|→|[-/])\s*" + _NUM  # "2 -> 4 layers" was 3 hidden layers
+    + r"(?=[\s-]*(?:(?:hidden|conv\w*|dense|linear|fc)[\s-]*)?layers?\b))"
     r"[\s-]*(?P<tail>(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?"
     r"(?P<what>layers?|(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?)))\b")
 
@@ -191,7 +197,8 @@ def blank_arch_words(s: str) -> str:
     """``s`` with the numbers that say an architecture ("hidden layers of 32", "layers of 64 and 32 units", "kernel
     size 5", "resnet-50", "784 -> 128 -> 10", "an MLP [256, 128]") blanked (same length), and the brackets of their
     lists, so the task parser does not read them as classes or a task name. Never raises."""
-    for pattern, read in ((_REPEAT, None), (_WIDTH_LIST, None), (_WIDTH, None), (_FULL, _full_said),
+    # _RANGE first: "64 or 128 units" was class 64 (its 128 taken as a width), before arch_words refused the range
+    for pattern, read in ((_RANGE, None), (_REPEAT, None), (_WIDTH_LIST, None), (_WIDTH, None), (_FULL, _full_said),
                           (_SIZES, _sizes_said),
                           (_KERNEL, None), (_STRIDE, None), (_DEPTH, None), (_UNSUPPORTED, None)):
         # the digits only: "2 layers of 128 units" keeps "layers", so the task parser does not take the 2 as a class
@@ -209,16 +216,31 @@ def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
     spans: list[tuple[int, int]] = []
     refused: list[tuple[str, Any, str]] = []
     last_end, last_negated = 0, False
+    phrase: list[tuple[int, int, Any, Any]] = []  # the words just before, not negated: "a residual mlp"
     for start, end, part, value in hits:
         neg = _NEGATION.search(s, max(0, start - 60), start)  # a window: linear in the text's length
         if neg and neg.group("other") and _NOTHING_BUT.search(s, max(0, neg.start() - 30), neg.start()):
             neg = None
+        if not (phrase and _PHRASE_GAP.fullmatch(s, phrase[-1][1], start)):
+            phrase = []
         if neg:
             span = (neg.start(), end)
-        elif (last_negated and _OR_NEGATED.fullmatch(s, last_end, start)) or _NEGATED_AFTER.match(s, end):
+        elif last_negated and _OR_NEGATED.fullmatch(s, last_end, start):
             span = (start, end)
+        elif _NEGATED_AFTER.match(s, end):  # "a residual mlp? no" refuses the phrase: it kept the skips of no mlp
+            for hit in phrase:
+                spans.append(hit[:2])
+                if hit[2]:
+                    refused.append((*hit[2:], " ".join(s[hit[0]:end].split())))
+            span = (phrase[0][0] if phrase else start, end)
+            span = (_SIZE_BEFORE.search(s, max(0, span[0] - 30), span[0]).start(), end)  # "a 3-layer mlp? no"
+            phrase = []
         else:
             last_end, last_negated = end, False
+            if part == "activation":
+                name = s[start:end]
+                value = "leaky_relu" if name.startswith("leaky") else _ACTIVATIONS[name]
+            phrase.append((start, end, part, value))
             continue
         last_end, last_negated = end, True
         spans.append(span)
@@ -230,6 +252,14 @@ def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
     for a, b in spans:
         s = s[:a] + " " * (b - a) + s[b:]
     return s, refused
+
+
+def _mask(n: int, spans: Any, mask: bytearray | None = None) -> bytearray:
+    """``mask`` (n zero bytes if None) with the characters of ``spans`` set to 1."""
+    mask = bytearray(n) if mask is None else mask
+    for a, b in spans:
+        mask[a:b] = b"\1" * (b - a)
+    return mask
 
 
 def _once(found: dict[str, Any], key: str, value: Any, said: str, text: str) -> None:
@@ -279,24 +309,26 @@ def arch_words(text: str) -> dict[str, Any] | None:
                             f"{w} units; say which, e.g. '{n} hidden layers of {w} units' or 'hidden sizes {n}, {w}'")
         _once(found, "hidden_layers", n, m.group(0), text)
         _once(found, "widths", (w,), m.group(0), text)
-    said_repeats = [m.span() for m in repeats]
-    taken = list(said_repeats)
-    widths = [m for m in _WIDTH_LIST.finditer(s) if not any(a <= m.start() < b for a, b in taken)]
-    taken += [m.span() for m in widths]
+    # the characters already read, as masks: a list of spans checked for every match was quadratic ("1 hidden = " *
+    # 5,000: 2 s)
+    said_repeats = _mask(len(s), (m.span() for m in repeats))
+    taken = bytearray(said_repeats)
+    widths = [m for m in _WIDTH_LIST.finditer(s) if not taken[m.start()]]
+    taken = _mask(len(s), (m.span() for m in widths), taken)
     for m in widths:
         _once(found, "widths", tuple(_number(n) for n in re.findall(r"\d+", m.group(1))), m.group(0), text)
     for m in _WIDTH.finditer(s):
-        if any(a <= m.start() < b for a, b in taken):
+        if taken[m.start()]:
             continue
-        taken.append(m.span())
+        _mask(len(s), [m.span()], taken)
         _once(found, "widths", tuple(map(_number, re.findall(r"\d+", next(g for g in m.groups() if g)))), m.group(0),
               text)
-    taken += [m.span() for m in _FULL.finditer(s) if _full_said(m)]
+    _mask(len(s), (m.span() for m in _FULL.finditer(s) if _full_said(m)), taken)
     for m in _SIZES.finditer(s):  # not "hidden sizes [128, 64]" (hidden widths) nor the "128-10" of "784-128-10"
-        if (said := _sizes_said(m)) and not any(a < m.end() and m.start() < b for a, b in taken):
+        if (said := _sizes_said(m)) and taken.find(1, m.start(), m.end()) < 0:
             _once(found, "sizes", tuple(map(_number, re.findall(r"\d+", said))), m.group(0), text)
     for m in _LAYERS.finditer(s):
-        if any(a < m.end() and m.start() < b for a, b in said_repeats):
+        if said_repeats.find(1, m.start(), m.end()) >= 0:
             continue  # the "2 layers" of "2 layers x 64 units"
         n = 1 if m.group("single") else _number(m.group(1))
         kind = re.sub(r"[\s-]+", " ", m.group("kind") or "")

@@ -41,8 +41,8 @@ Rules, in order:
    rejects duplicates.) Classes after "without" / "except" / "excluding" / "but not" / "no" / "leaving out" /
    "omitting" / "minus" / "rather than" / "instead of" / "all ... but" are left out when a class follows ("mnist
    without 7" is ``mnist[0-6,8,9]``, "all digits but 7" the same; "not a cnn: mnist 3 vs 8" leaves none out; "all
-   digits but one" is an error: all but any one class, or all but 1?). A class list asked about and answered no by
-   another ("mnist 3 vs 8? no, 4 and 9") is the answer's. A number word alone after the
+   digits but one" and "mnist digits except one" are errors: all but any one class, or all but 1?). A class list
+   asked about and answered no by another ("mnist 3 vs 8? no, 4 and 9") is the answer's. A number word alone after the
    data set's name ("mnist five": the class 5, or five classes?) is an error too. Numbers joined by "or" / "to" / "-"
    before a counted word ("2 or 3 layers", "2-3 hidden layers") count it
    too. Class ids compared with a number are a range of the data set's classes: "greater/more/higher/larger/bigger
@@ -54,7 +54,8 @@ Rules, in order:
    joined by "and" / "but" that overlap are one range ("above 2 and below 7" is ``mnist[3-6]``); others add up
    ("below 3 and above 7"); a negation is an exclusion ("no more than 5" is 0-5); the data set must be named
    ("greater than 5" alone is an error). A comparison that names no class ("greater than 9") or goes past the last
-   one ("up to 12") is an error naming the classes, and so is "between 3 and 7" (are 3 and 7 in?). Comparisons of
+   one ("up to 12") is an error naming the classes, and so are "between 3 and 7" (are 3 and 7 in?) and an arrow
+   between classes ("mnist 0 -> 4": the classes 0 to 4, or 0 relabelled 4?). Comparisons of
    counts, durations and scores ("at least 50 examples per class", "under 1 ms", "more than 2 layers", "accuracy
    above 90%") are no classes, as above.
 5. Constraints are checked, never dropped: "binary" (2 classes), "5-class", "three classes", "4-way" must match
@@ -236,7 +237,9 @@ _COUNTED = (
     r"(?:(?:(?:training|train|test|validation|labell?ed|random|extra)[\s-]+)?(?:examples?|samples?)|shots?|epochs?"
     # a kind of layer ("2 conv layers", "3 dense units") counts layers too: they were the classes 2 and 3
     r"|(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc|residual|recurrent|attention|output|input)[\s-]+)?"
-    r"(?:layers?|units?|neurons?|channels?|filters?|blocks?)|hidden|conv(?:olution)?s|heads?|kernels?|outputs?"
+    # not "hidden = 32" ("mnist 3 and 8 hidden = 32" was the one class 3): a width, read by arch_text
+    r"(?:layers?|units?|neurons?|channels?|filters?|blocks?)|hidden(?!\s*[=:])|conv(?:olution)?s|heads?|kernels?"
+    r"|outputs?"
     r"|logits?|steps?"
     r"|candidates?|networks?|nets?|models?|seeds?|runs?|iterations?|batch(?:es)?"
     # sizes, budgets and repeats ("under 2 MB", "3 params", "on 2 gpus", "5 folds", "99 percent"): no classes either
@@ -248,7 +251,9 @@ _COUNTED = (
 )
 # ("5 or more epochs", "100 or so examples": the number was class 5, or out of range)
 _COUNTS = (r"\b\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|above|below|over|under|up|down))?[\s-]*" + _COUNTED
-           + r"|\btop[\s-]*\d+\b")
+           + r"|\btop[\s-]*\d+\b"
+           # "with 3 hidden = 64" counts; the last of a list does not ("mnist 3 and 8 hidden = 32": a class, 8)
+           r"|(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)\b\d+[\s-]*hidden(?=\s*[=:])")
 # Training settings written as "name number": "batch size 64", "lr 3", "width=128".
 _SETTINGS = (
     r"\b(?:batch(?:es|[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
@@ -294,7 +299,8 @@ _COUNTED_AFTER = re.compile(r"[\s-]*" + _COUNTED)
 # found first and what follows it checked after (_blank_counts): a lookahead here backtracked into every shorter list
 # from every item, and "\s*,?\s*" split each run of spaces in two every way ("3 to " * 20: 18 s, exponential).
 _COUNT_LIST = re.compile(
-    _NUMBER_ITEM + r"(?:\s*(?:,\s*)?(?:\bor\b|-|/|\bto\b|\bthrough\b|\bthru\b)\s*" + _NUMBER_ITEM + r")*"
+    # an arrow too: "2 -> 4 layers" was the class 2
+    _NUMBER_ITEM + r"(?:\s*(?:,\s*)?(?:\bor\b|-+>|=+>|→|-|/|\bto\b|\bthrough\b|\bthru\b)\s*" + _NUMBER_ITEM + r")*"
 )
 # ... and "between 2 and 4 layers" (its 2 was a class)
 _BETWEEN_COUNTS = (r"\bbetween\s+" + _NUMBER_ITEM + r"\s*(?:and|&)\s*" + _NUMBER_ITEM
@@ -308,11 +314,18 @@ _ALL_BUT_ONE = re.compile(
     r"\b(?:all|every|any)(?:thing|one)?\b[^.?!]{0,40}?\b(?:but|except(?:\s+for)?|save)\s+(?:just\s+)?one"
     r"(?:\s+(?:digit|class|number|numeral|label|category|item|of\s+them))?\b(?!-)"
     r"(?!\s*(?:[,&/]\s*)?(?:and|or|nor|to|through|thru|vs|versus|plus|of|\d+|" + "|".join(_NUMBER_WORDS)
-    + r"|hidden|conv\w*|dense|linear|layers?|units?|neurons?)\b)")
+    + r"|hidden|conv\w*|dense|linear|layers?|units?|neurons?)\b)"
+    # ... and after the data set's name: "mnist digits except one" was class 1 while "all digits except one" asked
+    # which; ending the clause ("mnist except one and two", "mnist but one network" name no such thing)
+    r"|(?:" + _KNOWN_WORDS + r")(?:[\s,]+(?!(?:and|or|vs|to|" + "|".join(_NUMBER_WORDS) + r")\b)[a-z-]+){0,3}?"
+    r"[\s,]+(?:but|except(?:\s+for)?|save)\s+(?:just\s+)?one"  # no class before: "mnist 0 to 4 except one" is 1
+    r"(?:\s+(?:digit|class|number|numeral|label|category|item|of\s+them))?"
+    r"(?=\s*(?:$|[.;:!?)]|,(?!\s*(?:\d|" + "|".join(_NUMBER_WORDS) + r"|and|or|nor)\b)))")
 # A number word alone right after the data set's name ("mnist five", "fashion-mnist two."): the class 5 (a task needs
 # two) or five classes? It was dropped: all of mnist. Not a list ("mnist five and six"), a count ("mnist two
 # layers") nor "one", which is no class alone ("mnist one").
-_LONE_NUMBER_AFTER_NAME = re.compile(r"(?:" + _KNOWN_WORDS + r")\s*[,:]?\s+(?P<n>" + "|".join(
+# "(?:\s*[,:])?\s+": each run of spaces read one way ("\s*[,:]?\s+" split it every way: "mnist" and 10,000 spaces, 3 s)
+_LONE_NUMBER_AFTER_NAME = re.compile(r"(?:" + _KNOWN_WORDS + r")(?:\s*[,:])?\s+(?P<n>" + "|".join(
     w for w in _NUMBER_WORDS if w != "one") + r")\b"
                                      r"(?=\s*(?:$|[.;:!?)]|,(?!\s*(?:\d|" + "|".join(_NUMBER_WORDS) + r"|and|or)\b)))")
 _CLASS_COUNT = re.compile(
@@ -435,6 +448,9 @@ _SCORE_COMPARED = (
 # "between 3 and 7": whether 3 and 7 are in, the text does not say (it was read as the two classes 3 and 7).
 _NUMBER = r"(?:\d+|" + "|".join(_NUMBER_WORDS) + r")\b"
 _BETWEEN = re.compile(r"\bbetween\s+(" + _NUMBER + r")\s*(?:and|&|-)\s*(" + _NUMBER + ")")
+# An arrow between two class numbers ("mnist 0 -> 4", "0 => 4"): the range 0 to 4, or class 0 relabelled 4? Its ">"
+# and "=>" were comparisons ("mnist 0 -> 4" was mnist[0,5-9]). Widths ("784 -> 128 -> 10") are blanked before.
+_CLASS_ARROW = re.compile(r"\b(" + _NUMBER + r")\s*(?:-+>|=+>|→|⇒|⟶)\s*(" + _NUMBER + ")")
 # "3 to 8 exclusive": which ends are out (8? 3 and 8?), the text does not say (it was read as 3 to 8, both in)
 # after any separator: "3 to 8 - exclusive", "3 to 8: exclusive" were 3 to 8; "both (ends) exclusive" says which
 _EXCLUSIVE = re.compile(r"\b(" + _NUMBER + r")\s*(?:to|through|thru|-)\s*(" + _NUMBER + r")[\s,(:;-]*"
@@ -978,6 +994,14 @@ def text_to_spec(text: str) -> str:
             "boots'"
         )
 
+    if m := _CLASS_ARROW.search(_blank_counts(s)):  # not "2 -> 4 layers"
+        a, b = sorted((m.group(i).lstrip("0") or "0" if m.group(i)[0].isdigit() else str(_number(m.group(i)))
+                       for i in (1, 2)), key=lambda v: (len(v), v))  # as strings: int() refuses 5,000 digits
+        named = _data_set_named(s) or ("fashion-mnist" if _fashion_hits(s) else "mnist")
+        raise TaskError(
+            f"{text!r}: {' '.join(m.group(0).split())!r} may be the classes {m.group(1)} to {m.group(2)} or class "
+            f"{m.group(1)} relabelled {m.group(2)}, and no task maps one class to another; write the classes, e.g. "
+            f"'{named} {a} to {b}' ('+relabel(SEED)' shuffles them all)")
     s = _both_ends_out(text, s)
     fashion_hits = _fashion_classes(s)
     digit_hits: list[int] | None = None
