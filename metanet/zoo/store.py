@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -301,6 +302,42 @@ def _arch_misfit(text: Any, state: dict[str, Tensor]) -> str | None:
         return f"its arch in the index is invalid ({type(e).__name__}: {str(e):.200})"
     bad = _misfit(state, want)
     return f"its tensors do not fit its arch {arch}: {bad}" if bad else None
+
+
+@functools.cache
+def _good_row() -> dict[str, Any]:
+    """An index row NetInfo.from_row decodes (each column a value it accepts); made once: check reads every row."""
+    from metanet.nets import Arch
+
+    return {"id": 0, "run": 0, "recipe": "r", "task": "t", "arch": json.dumps(Arch("mlp", (1, 1)).to_dict()),
+            "hparams": "{}", "seed": 0, "epoch": 0, "train_acc": None, "val_acc": None, "test_acc": None,
+            "test_loss": None, "backdoor": None, "diverged": 0, "shard": "s", "sha256": "", "created": ""}
+
+
+def _row_misfit(r: Any) -> str | None:
+    """Why ``Zoo`` refuses the index row ``r`` (``NetInfo.from_row``), naming its bad columns; None if it decodes.
+
+    Its arch is left to :func:`_arch_misfit` (reported once). Each column is tried alone among values known to
+    decode, so from_row stays the one judge of what a column may hold.
+    """
+    from metanet.zoo.zoo import NetInfo
+
+    good = _good_row()
+
+    def refused(row: dict[str, Any]) -> bool:
+        try:
+            NetInfo.from_row(row)
+        except ZooError:
+            return True
+        return False
+
+    row = {**{k: r[k] for k in good}, "arch": good["arch"]}
+    if not refused(row):
+        return None
+    bad = [k for k in good if k != "arch" and refused({**good, k: row[k]})]
+    shown = ", ".join(f"{k} {row[k]!r:.40} ({type(row[k]).__name__})" for k in bad) or "its columns together"
+    return (f"its index row holds what Zoo cannot read: {shown}; the index was edited or damaged (Zoo.load and "
+            "the dataset refuse it)")
 
 
 def _order(value: Any) -> tuple:
@@ -922,10 +959,11 @@ class Store:
 
         Problems: a missing or unreadable shard, a shard whose file sha256 differs from its ``units`` row, a network
         whose tensors are missing or whose sha256 differs from its row, duplicate tensors, a unit whose network rows
-        are fewer or more than it wrote. Notes: orphan shards (an interrupted build; the next build overwrites them)
-        and leftover temporary files; while a build or merge runs (its .lock held), "build in progress" instead of
-        its temporary files (its work, not leftovers). ``repairable`` lists the units whose problems re-running the
-        build repairs (it rebuilds them bit-identically, :meth:`broken_units`) and ``repair`` says how to run it.
+        are fewer or more than it wrote, a network row ``Zoo`` cannot read (a text epoch, a blob task). Notes: orphan
+        shards (an interrupted build; the next build overwrites them) and leftover temporary files; while a build or
+        merge runs (its .lock held), "build in progress" instead of its temporary files (its work, not leftovers).
+        ``repairable`` lists the units whose problems re-running the build repairs (it rebuilds them bit-identically,
+        :meth:`broken_units`) and ``repair`` says how to run it.
         """
         try:
             return self._check()
@@ -938,13 +976,26 @@ class Store:
         # the snapshot ends, so the shards are hashed after it): the rows of a unit it commits are all seen, or none
         with self.snapshot():
             units = {r["unit"]: r for r in self.conn.execute("SELECT * FROM units").fetchall()}
-            net_rows = self.conn.execute("SELECT id, shard, unit, sha256, arch FROM nets ORDER BY id").fetchall()
+            net_rows = self.conn.execute("SELECT * FROM nets ORDER BY id").fetchall()
             dup = self.conn.execute("SELECT run, epoch, COUNT(*) c FROM nets GROUP BY run, epoch HAVING c > 1"
                                     ).fetchall()
+        # an index written by another tool may lack columns: those check itself reads were a ZooError (the SELECT
+        # named them), the others a raw IndexError below
+        missing = [c for c in (*_good_row(), "unit") if net_rows and c not in net_rows[0].keys()]
+        if {"id", "shard", "unit", "sha256", "arch"} & set(missing):
+            raise ZooError(f"{self.db_path}: its nets table has no column {', '.join(missing)}; not a metanet zoo "
+                           "index, or a damaged one")
+        if missing:
+            rep.problems.append(f"the index's nets table has no column {', '.join(missing)}: Zoo cannot read its "
+                                "rows (an index written by another tool, or damaged)")
         by_shard: dict[str, list[sqlite3.Row]] = {}
         for r in net_rows:
             by_shard.setdefault(r["shard"], []).append(r)
             rep.nets += 1
+            # a text epoch, a blob task: check said OK to rows every reader refuses
+            bad_row = None if missing else _row_misfit(r)
+            if bad_row:
+                rep.problems.append(f"network {r['id']}: {bad_row}")
         rep.units = len(by_shard)
         repairable: set[int] = set()  # the units a resumed build rebuilds: what Store.broken_units finds
         per_unit: dict[int, int] = {}
