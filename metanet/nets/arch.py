@@ -32,6 +32,35 @@ _GRAMMAR = (
     "'mlp:IN-H1-...-OUT:ACT[:skip][:nobias]' or 'cnn:CH-C1-...-OUT:ACT[:kK][:sS][:nobias]', "
     "e.g. 'mlp:784-64-10:relu' or 'cnn:1-16-16-10:relu:k3:s2'"
 )
+# What a message quotes of user input: an index or header may hold 10,000 widths, or 10**5000 (whose str() is a
+# ValueError past Python's 4,300-digit limit)
+_QUOTED_ITEMS = 8
+_QUOTED_DIGITS = 20
+_QUOTED_CHARS = 100
+
+
+def _capped(text: str) -> str:
+    """``text`` for a message, cut after ``_QUOTED_CHARS`` characters."""
+    return text if len(text) <= _QUOTED_CHARS else f"{text[:_QUOTED_CHARS]}... ({len(text)} characters)"
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` for a message, capped: the first widths of a long sequence, digit counts for huge numbers."""
+    if isinstance(value, (list, tuple)):
+        items = [_shown(v) for v in value[:_QUOTED_ITEMS]]
+        if len(value) > _QUOTED_ITEMS:
+            items.append(f"... {len(value)} in all")
+        elif len(value) == 1 and isinstance(value, tuple):
+            items[0] += ","
+        return ("(%s)" if isinstance(value, tuple) else "[%s]") % ", ".join(items)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_QUOTED_DIGITS:
+        digits = int(math.log10(abs(value)))  # log10 takes any int; the float may be one off either way
+        digits += (10**digits <= abs(value)) - (10 ** (digits - 1) > abs(value))
+        return f"{'-' if value < 0 else ''}<{digits}-digit number>"
+    if isinstance(value, str) and len(value) > _QUOTED_CHARS:  # counts the text's characters, not its repr's
+        return f"{value[:_QUOTED_CHARS]!r}... ({len(value)} characters)"
+    return _capped(repr(value))
+
 
 
 @dataclass(frozen=True)
@@ -65,14 +94,14 @@ class Arch:
             if any(isinstance(w, bool) or int(w) != w for w in widths):
                 raise ValueError
         except (TypeError, ValueError, OverflowError):
-            raise ArchError(f"widths must be a sequence of whole numbers, got {self.widths!r}") from None
+            raise ArchError(f"widths must be a sequence of whole numbers, got {_shown(self.widths)}") from None
         object.__setattr__(self, "widths", tuple(int(w) for w in widths))
         if self.family not in FAMILIES:
             raise ArchError(f"unknown architecture family {self.family!r}; valid: {', '.join(FAMILIES)}")
         if len(self.widths) < 2 or any(w < 1 for w in self.widths):
-            raise ArchError(f"widths {self.widths} must hold at least an input and an output size, all >= 1")
+            raise ArchError(f"widths {_shown(self.widths)} must hold at least an input and an output size, all >= 1")
         if max(self.widths) > _MAX_SIZE:
-            raise ArchError(f"widths {self.widths} are too large: each must be at most {_MAX_SIZE}")
+            raise ArchError(f"widths {_shown(self.widths)} are too large: each must be at most {_MAX_SIZE}")
         # JSON headers and YAML are user input: wrong types are ArchErrors, not TypeErrors deep in torch
         for name in ("bias", "skips"):
             value = getattr(self, name)
@@ -92,13 +121,15 @@ class Arch:
             raise ArchError(f"unknown activation {self.activation!r}; valid: {', '.join(ACTIVATIONS)}")
         if self.family == "cnn":
             if len(self.widths) < 3:
-                raise ArchError(f"a cnn needs at least one conv layer: widths {self.widths} (channels..., classes)")
+                raise ArchError(
+                    f"a cnn needs at least one conv layer: widths {_shown(self.widths)} (channels..., classes)")
             if self.skips:
                 raise ArchError("residual skips are supported for the mlp family only")
             if self.kernel < 1 or self.stride < 1:
-                raise ArchError(f"kernel ({self.kernel}) and stride ({self.stride}) must be >= 1")
+                raise ArchError(f"kernel ({_shown(self.kernel)}) and stride ({_shown(self.stride)}) must be >= 1")
             if max(self.kernel, self.stride) > _MAX_SIZE:
-                raise ArchError(f"kernel ({self.kernel}) or stride ({self.stride}) is too large: at most {_MAX_SIZE}")
+                raise ArchError(f"kernel ({_shown(self.kernel)}) or stride ({_shown(self.stride)}) is too large: at "
+                                f"most {_MAX_SIZE}")
         elif (self.kernel, self.stride) != (3, 2):
             # an mlp has no kernel or stride: a non-default value would be lost by str() and break the round trip
             raise ArchError(f"kernel and stride apply to the cnn family only, not to {self.family!r}")
@@ -107,7 +138,8 @@ class Arch:
         biggest = max(a * b * (self.kernel**2 if self.family == "cnn" and i < self.num_layers - 1 else 1)
                       for i, (a, b) in enumerate(zip(self.widths[:-1], self.widths[1:])))
         if biggest > _MAX_NUMEL:
-            raise ArchError(f"{self} is too large: a weight tensor would hold {biggest} values (at most {_MAX_NUMEL})")
+            raise ArchError(f"{_capped(str(self))} is too large: a weight tensor would hold {biggest} values "
+                            f"(at most {_MAX_NUMEL})")
 
     # --- views ---------------------------------------------------------------------------------
     @property
@@ -172,12 +204,16 @@ class Arch:
             raise ArchError(f"an architecture string is expected, got {type(text).__name__}; form: {_GRAMMAR}")
         parts = [p.strip() for p in text.strip().lower().split(":")]
         if len(parts) < 2:
-            raise ArchError(f"malformed architecture {text!r}; expected {_GRAMMAR}")
+            raise ArchError(f"malformed architecture {_shown(text)}; expected {_GRAMMAR}")
         family, widths_s, *rest = parts
         # plain ASCII digits only: int() would also read '64_10' as 6410, '+64' and non-ASCII digits
         widths_l = [w.strip() for w in widths_s.split("-")]
         if not all(w and set(w) <= _DIGITS for w in widths_l):
-            raise ArchError(f"malformed widths {widths_s!r} in {text!r}; expected numbers joined by '-'")
+            raise ArchError(f"malformed widths {_shown(widths_s)} in {_shown(text)}; expected numbers joined by '-'")
+        # int() refuses over 4,300 digits (a raw ValueError), and any width of over 20 digits is too large anyway
+        if any(len(w.lstrip("0")) > _QUOTED_DIGITS for w in widths_l):
+            raise ArchError(f"widths {_shown(widths_s)} in {_shown(text)} are too large: each must be at most "
+                            f"{_MAX_SIZE}")
         widths = tuple(int(w) for w in widths_l)
         kw: dict[str, Any] = {}
         for opt in rest:
@@ -188,19 +224,22 @@ class Arch:
             elif opt == "nobias":
                 key, value = "bias", False
             elif opt[:1] in ("k", "s") and len(opt) > 1 and set(opt[1:]) <= _DIGITS:
-                key, value = "kernel" if opt[0] == "k" else "stride", int(opt[1:])
+                key = "kernel" if opt[0] == "k" else "stride"
+                if len(opt[1:].lstrip("0")) > _QUOTED_DIGITS:  # as for the widths: int() would raise
+                    raise ArchError(f"{key} {_shown(opt[1:])} in {_shown(text)} is too large: at most {_MAX_SIZE}")
+                value = int(opt[1:])
             else:
                 raise ArchError(
-                    f"unknown option {opt!r} in architecture {text!r}; valid options: an activation "
+                    f"unknown option {_shown(opt)} in architecture {_shown(text)}; valid options: an activation "
                     f"({', '.join(ACTIVATIONS)}), 'skip', 'nobias', 'kK' (kernel), 'sS' (stride)"
                 )
             if kw.get(key, value) != value:  # 'relu:tanh' is ambiguous: do not let the last one win silently
-                raise ArchError(f"{key} given twice ({kw[key]!r} and {value!r}) in architecture {text!r}")
+                raise ArchError(f"{key} given twice ({kw[key]!r} and {value!r}) in architecture {_shown(text)}")
             kw[key] = value
         given = [k for k in ("kernel", "stride") if k in kw]
         if family == "mlp" and given:  # 'mlp:...:k3' would pass the dataclass check (3 is its default) and be dropped
             raise ArchError(f"{' and '.join(given)} apply to the cnn family only, not to {family!r}: drop "
-                            f"the 'kK' / 'sS' options from {text!r}")
+                            f"the 'kK' / 'sS' options from {_shown(text)}")
         return cls(family=family, widths=widths, **kw)
 
     def to_dict(self) -> dict[str, Any]:
