@@ -709,6 +709,10 @@ def find_recipe(spec: str | os.PathLike) -> Path:
             c = root / f"{p.name}.yaml"
             if c.is_file():
                 return c
+    if p.exists():  # a stat, never an open: reading a FIFO blocks, /dev/zero never ends; both were "not found"
+        kind = ("a folder" if p.is_dir() else "a FIFO (named pipe)" if p.is_fifo() else "a device"
+                if p.is_char_device() or p.is_block_device() else "a socket or other special file")
+        raise RecipeError(f"recipe {str(spec)!r} is {kind}, not a regular file: give a path to a .yaml file")
     names = sorted({q.stem for root in _recipe_dirs() for q in root.glob("*.yaml")})
     # `zoo/tiny.yaml` (as the README writes it) names a file of a checkout: an installed package has no zoo/ folder
     hint = ""
