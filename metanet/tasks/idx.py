@@ -32,12 +32,46 @@ def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
     the payload matches the header's dimensions.
     """
     path = Path(path)
+    header = 4 + 4 * ndim
     try:
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":  # the gzip magic; an IDX file starts with two zero bytes
-            data = gzip.decompress(data)
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == b"\x1f\x8b"  # the gzip magic; an IDX file starts with two zero bytes
+            raw.seek(0)
+            # Streamed, never decompressed whole: the header's dims bound what is read, so a gzip bomb
+            # in a data folder cannot fill memory.
+            stream = gzip.GzipFile(fileobj=raw) if gzipped else raw
+            data = stream.read(header)
+            dims = _check_header(path, data, ndim)
+            size, on_disk = prod(dims), os.fstat(raw.fileno()).st_size
+            if size > (_DEFLATE_MAX_RATIO if gzipped else 1) * on_disk:  # refused before reading a byte of it
+                what = "gzip-compressed bytes can" if gzipped else "bytes can"
+                raise TaskError(
+                    f"{path} is truncated or corrupt: header says {dims} = {size} bytes of data, more than "
+                    f"its {on_disk} {what} hold"
+                )
+            chunks = [data]
+            left = size + 1  # one byte more tells trailing garbage from a complete file
+            while left > 0 and (chunk := stream.read(min(left, 1 << 20))):  # memory grows with what is there
+                chunks.append(chunk)
+                left -= len(chunk)
+            data = b"".join(chunks)
     except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
         raise TaskError(f"cannot read IDX file {path}: {e}; expected a (gzipped) IDX file") from e
+    if len(data) - header != size:
+        got = f"{len(data) - header}" if len(data) - header < size else "more"
+        raise TaskError(
+            f"{path} is truncated or corrupt: header says {dims} = {size} bytes of data, file has {got}"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+#: Deflate's largest possible compression ratio (a 258-byte match in two bits): a gzip file of n bytes
+#: cannot unpack to more than this many times n.
+_DEFLATE_MAX_RATIO = 1032
+
+
+def _check_header(path: Path, data: bytes, ndim: int) -> tuple[int, ...]:
+    """The dimensions in the IDX header ``data`` (its first ``4 + 4 * ndim`` bytes), after checking it."""
     expected_magic = 0x0800 + ndim
     if data[:2] not in (b"", b"\x00", b"\x00\x00"):  # e.g. an HTML error page saved by a failed download
         raise TaskError(
@@ -52,14 +86,7 @@ def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
             f"{path} has magic number 0x{magic:08x}, expected 0x{expected_magic:08x} "
             f"(unsigned-byte IDX with {ndim} dimensions)"
         )
-    dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
-    header = 4 + 4 * ndim
-    if len(data) - header != prod(dims):
-        raise TaskError(
-            f"{path} is truncated or corrupt: header says {dims} = {prod(dims)} bytes of data, "
-            f"file has {len(data) - header}"
-        )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+    return struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
 
 
 def find_idx_files(folder: str | os.PathLike) -> dict[str, Path] | None:
