@@ -164,10 +164,17 @@ _RANGE = re.compile(
     r"(?:\s+of)?\s+" + _NUM + r"|\bbetween\s+" + _NUM + r"\s*(?:and|&)\s*" + _NUM
     + r"|\b" + _NUM + r"\s*(?:(?:,\s*)?(?:or|to|through|thru)\b\s*" + _NUM + r"|\+|\s+(?:or|and)\s+(?:more|fewer|less"
     r"|above|below|over|under|up))"
-    r"|\b" + _NUM + r"\s*(?:-+>|=+>|→|[-/])\s*" + _NUM  # "2 -> 4 layers" was 3 hidden layers
+    # "2 -> 4 layers" was 3 hidden layers; lo/hi: a pair running downwards is no range (:func:`_descending`)
+    r"|\b(?P<lo>" + _NUM + r")\s*(?:-+>|=+>|→|[-/])\s*(?P<hi>" + _NUM + r")"
     + r"(?=[\s-]*(?:(?:hidden|conv\w*|dense|linear|fc)[\s-]*)?layers?\b))"
     r"[\s-]*(?P<tail>(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?"
     r"(?P<what>layers?|(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?)))\b")
+
+
+def _descending(m: re.Match) -> bool:
+    """Whether the :data:`_RANGE` match ``m`` is a dash or arrow from a larger number to a smaller one ("mnist, 64 - 2
+    layers"): a dash that separates two phrases, no range (it was refused as one, asking for 64 layers)."""
+    return bool(m.group("lo")) and _number(m.group("lo")) >= _number(m.group("hi"))
 
 
 def _number(word: str) -> int:
@@ -286,7 +293,7 @@ def arch_words(text: str) -> dict[str, Any] | None:
     if not isinstance(text, str):
         return None
     s, refused = _unnegated(_normal(text))
-    if m := _RANGE.search(s):
+    if m := next((m for m in _RANGE.finditer(s) if not _descending(m)), None):
         what = "depth" if m.group("what").startswith("layer") else "width"
         first = re.search(_NUM, m.group(0)).group(0)
         tail = re.sub(r"s\b", "", m.group("tail")) if first in ("1", "one") else m.group("tail")
