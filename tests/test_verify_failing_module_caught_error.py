@@ -43,6 +43,28 @@ def test_a_caught_error_of_another_layer_is_not_named(fc_inputs: int, message: s
         metanet.verify(_TriesFirst(fc_inputs), _task(), split="train")
 
 
+class _Block(nn.Module):
+    """A layer of the network that catches its own child's error, then fails in its own code."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = nn.Linear(3, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        try:
+            self.inner(x)
+        except RuntimeError:
+            pass
+        return x @ torch.zeros(5, 10)
+
+
+def test_a_layer_failing_after_its_child_caught_an_error_is_the_one_named() -> None:
+    # "at module 1.inner (Linear(...))" was said: the innermost module the error had left, not this one
+    with pytest.raises(ArchError, match=r"from task 'examples-\w+', at module 1 \(_Block\), which gets inputs of "
+                                        r"shape \(64,\) per example: mat1 and mat2"):
+        metanet.verify(nn.Sequential(nn.Flatten(), _Block()), _task(), split="train")
+
+
 def test_no_hook_is_left_on_the_network_after_the_error() -> None:
     model = _TriesFirst(64)
     with pytest.raises(ArchError):

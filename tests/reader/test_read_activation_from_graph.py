@@ -26,9 +26,12 @@ def test_shipped_reader_names_the_activation_the_network_applies(arch, applied):
     assert out["hyperparameters"]["activation"] == applied
 
 
-def test_mixed_activations_are_one_of_the_networks_own():
-    # a plain nn.Sequential that applies sigmoid then silu: the head chooses between those two, never a third
+@pytest.mark.parametrize("first, second", [(nn.Sigmoid, nn.SiLU), (nn.Sigmoid, nn.Tanh), (nn.LeakyReLU, nn.ReLU)])
+def test_mixed_activations_are_one_of_the_networks_own(first, second):
+    # a plain nn.Sequential that applies two activations: the head chooses between those two, never a third (the
+    # untrained tiny reader's head alone says silu for every network: the pairs without silu tell the two apart)
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(64, 8), nn.Sigmoid(), nn.Linear(8, 8), nn.SiLU(), nn.Linear(8, 10))
+    net = nn.Sequential(nn.Linear(64, 8), first(), nn.Linear(8, 8), second(), nn.Linear(8, 10))
     out = metanet.read(net, reader=tiny_reader(), scan=False)
-    assert out["hyperparameters"]["activation"] in ("sigmoid", "silu")
+    names = {nn.Sigmoid: "sigmoid", nn.SiLU: "silu", nn.Tanh: "tanh", nn.LeakyReLU: "leaky_relu", nn.ReLU: "relu"}
+    assert out["hyperparameters"]["activation"] in (names[first], names[second])

@@ -4,8 +4,6 @@ units") is an ArchError asking for one: metanet writes one network, and the last
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from metanet.errors import ArchError
@@ -47,7 +45,7 @@ def test_between_two_layer_counts_names_no_class() -> None:
 
 
 def test_a_long_range_like_text_is_read_at_once() -> None:
-    t0 = time.perf_counter()
+    # no timed assertion (the project measures speed in benchmarks): a reading quadratic in the length shows again as
+    # a slow test; each is a chain of one word, not a range of depths or widths
     for text in ("2 or " * 2000 + "x", "at least " * 1100 + "x", "1-" * 4990 + "x"):
-        arch_words(text)
-    assert time.perf_counter() - t0 < 5
+        assert arch_words(text) is None

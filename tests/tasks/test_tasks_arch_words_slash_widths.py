@@ -3,8 +3,6 @@ widths (or all of them), as "an MLP [128, 64]" is: they were classes ("classes 1
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from metanet.errors import TaskError
@@ -32,8 +30,8 @@ def test_slashed_widths_are_no_classes(text: str, spec: str) -> None:
 
 
 def test_a_long_slashed_run_is_read_at_once() -> None:
-    t0 = time.perf_counter()
-    arch_words("1/" * 4990 + "1 mlp")
+    # no timed assertion (the project measures speed in benchmarks): each shorter run tried from each number took 5 s
+    # and shows again as a slow test
+    assert arch_words("1/" * 4990 + "1 mlp") == {"family": "mlp"}  # one-digit numbers: no widths
     with pytest.raises(TaskError, match="class 12 is out of range"):  # no network word: classes
         text_to_spec("mnist 3 vs 8 " + "12/" * 3000 + "x")
-    assert time.perf_counter() - t0 < 2  # each shorter run tried from each number: 5 s
