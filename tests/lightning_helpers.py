@@ -7,8 +7,27 @@ from typing import Any, Callable, Mapping, Sequence
 
 import lightning as L
 import pytest
+from lightning.pytorch.callbacks import Callback
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class Killed(Exception):
+    """Raised by :class:`SeenSteps` where a fit is killed."""
+
+
+class SeenSteps(Callback):
+    """Records each training step's networks (``seen[step]``: the batch's zoo ids); raises :class:`Killed` as step
+    ``kill`` starts (Lightning has counted its batch ready: the process killed there)."""
+
+    def __init__(self, kill: int | None) -> None:
+        self.seen: dict[int, list[int]] = {}
+        self.kill = kill
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.kill:
+            raise Killed
+        self.seen[trainer.global_step] = batch.zoo_id.tolist()
 
 
 def tiny_writer_fit(tmp: Path, *extra: str, max_steps: int = 2, logger: bool | None = True,

@@ -8,40 +8,25 @@ from __future__ import annotations
 import lightning as L
 import pytest
 import torch
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from metanet.reader.lightning import ReaderModule
 
-
-class _Killed(Exception):
-    pass
-
-
-class _Seen(Callback):
-    """Records each step's networks; raises _Killed as step ``kill`` would start (the process killed there)."""
-
-    def __init__(self, kill: int | None) -> None:
-        self.seen: dict[int, list[int]] = {}
-        self.kill = kill
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if trainer.global_step == self.kill:
-            raise _Killed
-        self.seen[trainer.global_step] = batch.zoo_id.tolist()
+from lightning_helpers import Killed, SeenSteps
 
 
 def _fit(tmp, data, every: int, kill: int | None = None, ckpt: str | None = None):
     L.seed_everything(0)
     m = ReaderModule(tasks=["digits", "mnist"], hidden=8, layers=1, probes=4, schedule="cosine")
     ck = ModelCheckpoint(dirpath=str(tmp), save_last=True, every_n_train_steps=every, save_top_k=-1)
-    seen = _Seen(kill)
+    seen = SeenSteps(kill)
     # max_epochs, as train/reader.yaml: with max_steps alone Lightning plans the steps without the loader
     t = L.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_progress_bar=False,
                   enable_model_summary=False, limit_val_batches=0, num_sanity_val_steps=0, callbacks=[ck, seen])
     if kill is None:
         t.fit(m, data, ckpt_path=ckpt)
     else:
-        with pytest.raises(_Killed):
+        with pytest.raises(Killed):
             t.fit(m, data, ckpt_path=ckpt)
     return m, seen.seen, t
 

@@ -39,3 +39,16 @@ def test_a_port_above_65535_is_refused_even_where_its_wrapped_port_listens(tmp_p
     assert str(e.value).startswith(f"no Ray cluster answers at {address} (from --ray-address: port {port} is no TCP "
                                    "port, those are 1 to 65535); ")
     assert not (tmp_path / "zoo").exists()
+
+
+# build() given an address where no cluster answers names the Python argument ray_address as well as the CLI's
+# --ray-address (a script calling build() was told of a flag alone)
+def test_no_cluster_names_the_python_argument_too(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", types.SimpleNamespace(is_initialized=lambda: False, init=_no_init))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(ZooError) as e:  # port 70000: refused before any connection is tried
+        build(dict(RECIPE), tmp_path / "zoo", backend="ray", ray_address="127.0.0.1:70000", progress=False)
+    text = str(e.value)
+    assert text.startswith("no Ray cluster answers at 127.0.0.1:70000 (from --ray-address: port 70000 is no TCP port")
+    assert "as --ray-address, or build()'s ray_address from Python, or neither --ray-address nor $RAY_ADDRESS" in text
+    assert "\n" not in text and not (tmp_path / "zoo").exists()
