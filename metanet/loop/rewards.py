@@ -193,7 +193,9 @@ def make_reward(spec: "Reward | str | None") -> Reward:
         return AccuracyReward()
     if isinstance(spec, Reward):
         cls = type(spec)
-        if cls.score is Reward.score and cls.__call__ is Reward.__call__:  # it failed in the loop's first round
+        # looked up on the object as the loop calls it: a score set on the instance (self.score = fn) scores too
+        unscored = getattr(getattr(spec, "score", None), "__func__", None) is Reward.score
+        if unscored and cls.__call__ is Reward.__call__:  # it failed in the loop's first round
             raise ConfigError(f"reward {cls.__module__}.{cls.__qualname__} implements no score(reports, params): a "
                               "Reward subclass returns one reward per candidate from score")
         return spec
