@@ -574,14 +574,18 @@ def _overflow(w: Tensor, over: Tensor, fmt: str, what: str) -> None:
     """ArchError for the ``over`` values of ``w``: finite, they become inf rounded to the float format ``fmt``."""
     n, big = int(over.sum()), float(w[over].abs().max())
     top = torch.tensor(big, dtype=w.dtype)
-    fits = [f for f in FORMATS if f not in _FLOAT_DTYPES or bool(top.to(_FLOAT_DTYPES[f]).to(w.dtype).isfinite())]
+    # the integer formats only without NaN / inf among them (quantize refuses those): they were listed anyway
+    ints = bool(torch.isfinite(w).all())
+    fits = [f for f in FORMATS if (ints if f not in _FLOAT_DTYPES else
+                                   bool(top.to(_FLOAT_DTYPES[f]).to(w.dtype).isfinite()))]
     limit = torch.finfo(_FLOAT_DTYPES[fmt]).max
     top_w = torch.finfo(w.dtype).max
     # a format as wide as the network's dtype overflows only by rounding up past its largest (bf16 of float16 65504)
     held = (f" ({fmt} holds sizes up to {limit:g})" if limit < top_w else
             f" ({fmt} rounds it past {top_w:g}, the largest the network's {str(w.dtype).removeprefix('torch.')} holds)")
     raise ArchError(f"cannot round {what} to {fmt}: {n} finite value{'s' if n != 1 else ''} (the largest {big:g} in "
-                    f"size) would become inf{held}; valid formats for them: {', '.join(fits)}")
+                    f"size) would become inf{held}; valid formats for them: "
+                    f"{', '.join(fits) or 'none (their NaN or infinite values rule out the integer formats)'}")
 
 
 def parse_precision(plan: Any, v: NetView) -> dict[int, str]:

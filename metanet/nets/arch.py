@@ -54,8 +54,8 @@ def _shown(value: Any) -> str:
             items[0] += ","
         return ("(%s)" if isinstance(value, tuple) else "[%s]") % ", ".join(items)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_QUOTED_DIGITS:
-        digits = int(math.log10(abs(value)))  # log10 takes any int; the float may be one off either way
-        digits += (10**digits <= abs(value)) - (10 ** (digits - 1) > abs(value))
+        digits = int(math.log10(abs(value))) + 1  # log10 takes any int; the float may be one off either way
+        digits += (10**digits <= abs(value)) - (10 ** (digits - 1) > abs(value))  # 10**(digits-1) <= |value|
         return f"{'-' if value < 0 else ''}<{digits}-digit number>"
     if isinstance(value, str) and len(value) > _QUOTED_CHARS:  # counts the text's characters, not its repr's
         return f"{value[:_QUOTED_CHARS]!r}... ({len(value)} characters)"
@@ -214,7 +214,8 @@ class Arch:
         if any(len(w.lstrip("0")) > _QUOTED_DIGITS for w in widths_l):
             raise ArchError(f"widths {_shown(widths_s)} in {_shown(text)} are too large: each must be at most "
                             f"{_MAX_SIZE}")
-        widths = tuple(int(w) for w in widths_l)
+        # leading zeros stripped: int() counts them towards its limit ('0' * 5000 + '1' was a raw ValueError)
+        widths = tuple(int(w.lstrip("0") or "0") for w in widths_l)
         kw: dict[str, Any] = {}
         for opt in rest:
             if opt in ACTIVATIONS:
@@ -227,7 +228,7 @@ class Arch:
                 key = "kernel" if opt[0] == "k" else "stride"
                 if len(opt[1:].lstrip("0")) > _QUOTED_DIGITS:  # as for the widths: int() would raise
                     raise ArchError(f"{key} {_shown(opt[1:])} in {_shown(text)} is too large: at most {_MAX_SIZE}")
-                value = int(opt[1:])
+                value = int(opt[1:].lstrip("0") or "0")
             else:
                 raise ArchError(
                     f"unknown option {_shown(opt)} in architecture {_shown(text)}; valid options: an activation "
