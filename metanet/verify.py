@@ -111,17 +111,19 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     running: list[tuple[nn.Module, Any]] = []  # the modules being run, outermost first, with their input
     # each error with the innermost module it left: the top of `running` was a child whose error its parent caught
     failed: list[tuple[BaseException, nn.Module, Any]] = []
+    outer = sys.exc_info()[1]  # one the caller is handling (check_fits called in an except block): not the probe's
 
     def enter(m, inputs):
         running.append((m, inputs[0] if inputs else None))
 
-    def size(m, _inputs, out):  # always_call: also as an error leaves m (out None, the error being handled)
+    def size(m, _inputs, out):  # always_call: also as an error leaves m (its forward's, or a hook's after it)
         if isinstance(out, Tensor):  # of the one example
             sizes.append(out.numel())
         if running and running[-1][0] is m:  # not when a pre-hook before `enter` failed
             _, x = running.pop()
             err = sys.exc_info()[1]
-            if out is None and err is not None and not any(e is err for e, _, _ in failed):
+            # not `out is None` alone: a user's forward hook raising leaves m with its output, and named no layer
+            if err is not None and err is not outer and not any(e is err for e, _, _ in failed):
                 failed.append((err, m, x))
 
     hooks = [h for m in model.modules()

@@ -388,6 +388,8 @@ def _necessity(model: nn.Module, v: NetView, regs: list[Region], target: float, 
 
     def attempt(idx: Tensor, min_block: int) -> int:
         nonlocal evals, accepted, rejected
+        if evals >= max_evals:  # a bisection's pending halves ran over the budget (402 of 400); left unmeasured
+            return 0
         old = flat_w()[idx]
         set_zero(idx)
         evals += 1

@@ -22,14 +22,19 @@ IDX_FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
+#: The most images (and labels) an MNIST-style file may hold: well above the official 60,000 train / 10,000 t10k
+#: (larger MNIST-style sets such as QMNIST's 60,000-image test file still load), far below what exhausts memory.
+MAX_ITEMS = 1_000_000
 
 
-def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
+def read_idx(path: str | os.PathLike, ndim: int, shape: tuple[int, ...] | None = None,
+             max_count: int | None = None) -> np.ndarray:
     """Read an unsigned-byte IDX file, gzipped or not, as a read-only uint8 array.
 
     Compression is told from the content, not the name: browsers often save the unpacked bytes of
     ``train-images-idx3-ubyte.gz`` under that name. Validates the magic number (``0x0000 08 ndim``) and that
-    the payload matches the header's dimensions.
+    the payload matches the header's dimensions; with ``shape`` (each item's, e.g. ``(28, 28)``) and ``max_count``
+    (the most items), also that the header's dimensions are those, before reading any data.
     """
     path = Path(path)
     header = 4 + 4 * ndim
@@ -42,6 +47,7 @@ def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
             stream = gzip.GzipFile(fileobj=raw) if gzipped else raw
             data = stream.read(header)
             dims = _check_header(path, data, ndim)
+            _check_dims(path, dims, shape, max_count)
             size, on_disk = prod(dims), os.fstat(raw.fileno()).st_size
             if size > (_DEFLATE_MAX_RATIO if gzipped else 1) * on_disk:  # refused before reading a byte of it
                 what = "gzip-compressed bytes can" if gzipped else "bytes can"
@@ -89,6 +95,18 @@ def _check_header(path: Path, data: bytes, ndim: int) -> tuple[int, ...]:
     return struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
 
 
+def _check_dims(path: Path, dims: tuple[int, ...], shape: tuple[int, ...] | None, max_count: int | None) -> None:
+    """Refuse a header whose dims are not ``(n <= max_count, *shape)``: a file honestly claiming 10**9 images (a
+    sparse file, a huge download) was read until memory ran out."""
+    want = "x".join(map(str, shape)) if shape else ""
+    if shape is not None and tuple(dims[1:]) != tuple(shape):
+        raise TaskError(f"{path}: its header says {dims} ({dims[0]:,} items of {'x'.join(map(str, dims[1:]))}), "
+                        f"expected {want} items")
+    if max_count is not None and dims[0] > max_count:
+        raise TaskError(f"{path}: its header says {dims} ({dims[0]:,} items), expected at most {max_count:,}"
+                        + (f" of {want}" if want else "") + " (an MNIST-style file)")
+
+
 def find_idx_files(folder: str | os.PathLike) -> dict[str, Path] | None:
     """The four IDX files in ``folder`` (``.gz`` preferred), ``None`` if it holds none of them.
 
@@ -121,10 +139,10 @@ def find_idx_files(folder: str | os.PathLike) -> dict[str, Path] | None:
 
 def load_idx_folder(files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(x_train, y_train, x_test, y_test)`` as uint8 arrays ``(n, 28, 28)``/``(n,)`` from :func:`find_idx_files`."""
-    x_train = read_idx(files["train_images"], 3)
-    y_train = read_idx(files["train_labels"], 1)
-    x_test = read_idx(files["test_images"], 3)
-    y_test = read_idx(files["test_labels"], 1)
+    x_train = read_idx(files["train_images"], 3, (28, 28), MAX_ITEMS)
+    y_train = read_idx(files["train_labels"], 1, (), MAX_ITEMS)
+    x_test = read_idx(files["test_images"], 3, (28, 28), MAX_ITEMS)
+    y_test = read_idx(files["test_labels"], 1, (), MAX_ITEMS)
     for xs, ys, which in ((x_train, y_train, "train"), (x_test, y_test, "t10k")):
         role = "test" if which == "t10k" else "train"
         images, labels = files[f"{role}_images"], files[f"{role}_labels"]

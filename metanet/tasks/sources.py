@@ -37,7 +37,7 @@ import numpy as np
 from metanet._state import user_stacklevel
 from metanet.errors import TaskError
 
-from .idx import find_idx_files, load_idx_folder, read_idx
+from .idx import MAX_ITEMS, find_idx_files, load_idx_folder, read_idx
 from .task import TaskData
 
 __all__ = [
@@ -120,7 +120,7 @@ def _find_idx(name: str) -> tuple[dict[str, Path] | None, list[str]]:
         if files is None:
             continue
         if shared:
-            head = tuple(int(v) for v in read_idx(files["train_labels"], 1)[:10])
+            head = tuple(int(v) for v in read_idx(files["train_labels"], 1, (), MAX_ITEMS)[:10])
             if head == _FINGERPRINTS[other]:
                 notes.append(f"{folder} ($METANET_DATA) holds {other} (its first training labels are {other}'s), "
                              f"not {name}")
