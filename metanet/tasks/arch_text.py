@@ -12,9 +12,10 @@
   "2-layer MLP" is ``mlp:784-64-10`` (one hidden layer) and a "3-layer CNN" has 2 conv layers and its linear head;
   "N hidden layers", "N conv layers" count the hidden ones ("one hidden layer", "a single hidden layer": 1; "no
   hidden layer", "logistic regression", "a linear classifier": an mlp of none).
-- width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N"
-  (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "hidden sizes
-  128, 64", "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order),
+- width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N",
+  "hidden N" (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "16/32
+  channels", "hidden sizes 128, 64", "widths 128 then 64", "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one
+  width per hidden layer, in order),
   or all the widths at once, "784-128-10", "784 -> 128 -> 10" (input, hidden..., classes). A list that may hold
   either ("an MLP [256, 128]", "mlp 128/64", "layers: 784, 128, 10", "a 32-16 MLP") is all the widths when it starts
   at the task's input size and ends at its class count, the hidden ones when it does neither, and an error when one
@@ -24,8 +25,10 @@
 - "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N".
 
 A word said not to be wanted ("no cnn", "not a transformer", "a cnn rather than an mlp", "tanh, not relu", "no skip
-connections") asks for nothing, and is checked against ``arch=``; a range ("2 or 3 layers", "at least 3 layers", "64 or
-128 units") is an error asking for one. "small", "tiny", "simple", "deep" and the like are ignored: they name no
+connections") asks for nothing, and is checked against ``arch=``; one asked about and answered no is refused unless
+the answer asks for it again ("a tanh mlp? no, a relu mlp" is a relu mlp); a range ("2 or 3 layers", "at least 3
+layers", "64 or 128 units") is an error asking for one; a dash down to a smaller number is none ("mnist 3 vs 8 - 2
+layers"). "small", "tiny", "simple", "deep" and the like are ignored: they name no
 size. Parts not named take the defaults: an mlp of 1 hidden layer of 64 units
 (:meth:`~metanet.nets.Arch.default_for`), a cnn of 2 conv layers of 32 channels (kernel 3, stride 2), relu. At most :data:`MAX_HIDDEN` hidden layers are read from a text.
 """
@@ -51,13 +54,28 @@ _SUPPORTED = ("metanet writes two families: mlp (e.g. 'a 2-layer MLP with 128 un
 #: the number words read, by value (the task parser reads the first ten as classes, "ten" as a class count)
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+# The words that say a thing is not wanted, spelled once: every negation the text readers look for builds on them
+# (network words here, a task's transforms and the ones no task has in parse.py), so a word added here is read by all
+_NEGATION_WORDS = r"no|not|non|without|never|neither|nor|rather\s+than|instead\s+of"
+
+
+def negation(*more: str) -> str:
+    """A regex (one group, not capturing) of the words that say a thing is not wanted: "no", "not", "non", "without",
+    "never", "neither", "nor", "rather than", "instead of", "...n't", "cannot", and the regexes ``more``, each read
+    from the start of a word ("un" for "un-inverted")."""
+    return r"(?:\b(?:" + "|".join((_NEGATION_WORDS, *more)) + r")|n't|\bcannot)"
+
+
 _NUM = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
 _UNITS = r"(?:(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?|feature[\s-]+maps?)|output[\s-]+channels?)"
 _ARROW = r"(?:\s*(?:->|→|=>)\s*|-)"  # "784-128-10", "784 -> 128 -> 10"
-_LIST = r"(\d+(?:(?:\s*(?:,\s*)?(?:and|&|,)\s*|" + _ARROW + r")\d+)*)\b"
+_LIST = r"(\d+(?:(?:\s*(?:,\s*)?(?:and|&|,|then)\s*|" + _ARROW + r")\d+)*)\b"  # "widths 128 then 64" too
+# "an mlp 128/64", "a 128/64 mlp": the numbers were classes ("classes 128, 64 ..."); whole runs only ("1/1/.../1 x":
+# each shorter run tried from each number was quadratic)
+_SLASHES = r"(?<![\d/])\d+(?:/\d+)+(?![\d/])"
 # before "units" / "filters" a list must end in "and N" ("16 and 32 filters"): "mnist 3 and 8, 64 units" is one width;
-# or be of numbers no class has ("64, 32 hidden units")
-_AND_LIST = (r"(\d\d+(?:\s*,\s*\d\d+){1,8}(?:\s*(?:,\s*)?(?:and|&|then)\s*\d+)?"
+# or be of numbers no class has ("64, 32 hidden units"); or joined by slashes ("16/32 channels": it was 32 alone)
+_AND_LIST = (r"(" + _SLASHES + r"|\d\d+(?:\s*,\s*\d\d+){1,8}(?:\s*(?:,\s*)?(?:and|&|then)\s*\d+)?"
              r"|\d+(?:(?:\s*,\s*\d+){0,8}\s*(?:,\s*)?(?:and|&|then)\s*\d+)?)")  # bounded: linear on "1, 1, ..."
 
 _UNSUPPORTED = re.compile(
@@ -95,6 +113,8 @@ _WIDTH = re.compile(r"\b(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNIT
                     r"|(?:conv[\s_-]*)?(?:channels|filters)(?=\s*(?:[=:]\s*)?[\[(]))\s*(?:of\s+|[=:]\s*)?[\[(]?\s*"
                     + _LIST + r"(?:\s*,?\s*[\])])?"
                     r"|\b(?:width|hidden[\s_-]*(?:size|dim(?:ension)?|width))(?:\s*(?:of\s+|[=:]\s*)?|-)(\d+)\b"
+                    # "mnist, hidden 32" as "hidden = 32" (the 32 was a class); not "hidden 2 layers", a depth
+                    r"|\bhidden\s+(?P<bare>\d+)\b(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fc)[\s-]*)?layers?\b)"
                     r"|\b(\d+)[\s-]+wide\b")
 _WIDTH_LIST = re.compile(r"\blayers?\s+(?:of|with)\s+(?:(?:sizes?|widths?)\s+(?:of\s+)?)?" + _LIST
                          + r"(?:\s*" + _UNITS + r"\b)?")
@@ -106,9 +126,6 @@ _FULL = re.compile(r"\b(\d+(?:" + _ARROW + r"\d+){2,})\b")
 _NET = (r"(?:mlps?|multi[\s-]?layer(?:ed)?[\s-]+perceptrons?|perceptrons?|cnns?|conv[\s-]?nets?"
         r"|(?:neural[\s-]+)?(?:networks?|nets?|models?))\b")
 _BRACKETS = r"[\[(]\s*(\d+(?:(?:\s*,\s*|" + _ARROW + r")\d+)+)\s*,?\s*[\])]"
-# "an mlp 128/64", "a 128/64 mlp": the numbers were classes ("classes 128, 64 ..."); whole runs only ("1/1/.../1 x":
-# each shorter run tried from each number was quadratic)
-_SLASHES = r"(?<![\d/])\d+(?:/\d+)+(?![\d/])"
 _SIZES = re.compile(r"\b(\d+" + _ARROW + r"\d+|" + _SLASHES + r")[\s-]*(?=" + _NET + r")|\b" + _NET + r"\s*(?:[=:]\s*)?"
                     + _BRACKETS
                     + r"|" + _BRACKETS + r"(?=[\s-]*" + _NET + ")"
@@ -140,9 +157,9 @@ _STRIDE = re.compile(r"\bstrides?\s*(?:of\s+|[=:]\s*)?(\d+)\b")
 # the family written, or refused as two families or one metanet does not write. The words between the negation and
 # the network word: articles, verbs of wanting, sizes ("not a 3-layer cnn but a 2-layer mlp").
 _NEGATION = re.compile(
-    r"(?:\b(?:no|not|without|never|neither|nor|non|avoid(?:ing)?|rather\s+than|instead\s+of|but\s+not"
-    r"|(?P<other>other\s+than|except(?:\s+for)?|(?:any|every|all)(?:thing|one)?(?:\s+[a-z]+)?\s+but))"
-    r"|n't|\bcannot)(?:[\s-]+(?:a|an|the|any|some|use|using|want|need|like|be|is|it|to|of|for|with|deep|big|small"
+    negation(r"avoid(?:ing)?", r"but\s+not",
+             r"(?P<other>other\s+than|except(?:\s+for)?|(?:any|every|all)(?:thing|one)?(?:\s+[a-z]+)?\s+but)")
+    + r"(?:[\s-]+(?:a|an|the|any|some|use|using|want|need|like|be|is|it|to|of|for|with|deep|big|small"
     r"|large|tiny|simple|plain|vanilla|standard|fancy|shallow"
     r"|(?:\d+|" + "|".join(NUMBER_WORDS) + r")[\s-]*layer(?:s|ed)?)\b)*[\s-]*$")
 # "no network other than a cnn", "nothing but tanh": the word is the one asked for
@@ -195,6 +212,15 @@ def _sizes_said(m: re.Match) -> str | None:
     return None if (m.group(1) or m.group(2) or m.group(3) or m.group(6)) and not re.search(r"\d\d", said) else said
 
 
+def _range_said(m: re.Match) -> bool:
+    """Whether :func:`blank_arch_words` blanks the :data:`_RANGE` match ``m``: not a dash down to a depth from a
+    number that may be a class ("mnist 3 vs 8 - 2 layers": the task parser keeps the 8, it was the one class 3)."""
+    try:
+        return not (_descending(m) and _number(m.group("lo")) < 10)
+    except ArchError:  # thousands of digits: no class either
+        return True
+
+
 def _full_said(m: re.Match) -> str | None:
     """The numbers of a :data:`_FULL` match, or None: as the task parser, "0-4-8" is classes (no width under 10)."""
     return m.group(1) if re.search(r"\d\d", m.group(1)) else None
@@ -205,12 +231,19 @@ def blank_arch_words(s: str) -> str:
     size 5", "resnet-50", "784 -> 128 -> 10", "an MLP [256, 128]") blanked (same length), and the brackets of their
     lists, so the task parser does not read them as classes or a task name. Never raises."""
     # _RANGE first: "64 or 128 units" was class 64 (its 128 taken as a width), before arch_words refused the range
-    for pattern, read in ((_RANGE, None), (_REPEAT, None), (_WIDTH_LIST, None), (_WIDTH, None), (_FULL, _full_said),
-                          (_SIZES, _sizes_said),
+    for pattern, read in ((_RANGE, _range_said), (_REPEAT, None), (_WIDTH_LIST, None), (_WIDTH, None),
+                          (_FULL, _full_said), (_SIZES, _sizes_said),
                           (_KERNEL, None), (_STRIDE, None), (_DEPTH, None), (_UNSUPPORTED, None)):
-        # the digits only: "2 layers of 128 units" keeps "layers", so the task parser does not take the 2 as a class
-        s = pattern.sub(lambda m: m.group(0) if read and not read(m) else re.sub(r"[\d\[\]]", " ", m.group(0)), s)
+        s = pattern.sub(lambda m: m.group(0) if read and not read(m) else _blanked(m), s)
     return s
+
+
+def _blanked(m: re.Match) -> str:
+    """The match ``m`` of :func:`blank_arch_words` with its digits and brackets blanked: "2 layers of 128 units" keeps
+    "layers", so the task parser does not take the 2 as a class. "hidden 32" becomes "hidden=  ", which the parser
+    reads as the width "hidden = 32": a bare "hidden" counts hidden layers ("3 and 8 hidden 32" was the one class 3)."""
+    said = re.sub(r"[\d\[\]]", " ", m.group(0))
+    return said.replace(" ", "=", 1) if m.re is _WIDTH and m.group("bare") else said
 
 
 def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
@@ -224,7 +257,9 @@ def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
     refused: list[tuple[str, Any, str]] = []
     last_end, last_negated = 0, False
     phrase: list[tuple[int, int, Any, Any]] = []  # the words just before, not negated: "a residual mlp"
+    answered: dict[int, int] = {}  # refused[i] was asked about and answered no; the answer starts there
     for start, end, part, value in hits:
+        first, question = len(refused), None
         neg = _NEGATION.search(s, max(0, start - 60), start)  # a window: linear in the text's length
         if neg and neg.group("other") and _NOTHING_BUT.search(s, max(0, neg.start() - 30), neg.start()):
             neg = None
@@ -234,7 +269,9 @@ def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
             span = (neg.start(), end)
         elif last_negated and _OR_NEGATED.fullmatch(s, last_end, start):
             span = (start, end)
-        elif _NEGATED_AFTER.match(s, end):  # "a residual mlp? no" refuses the phrase: it kept the skips of no mlp
+        elif after := _NEGATED_AFTER.match(s, end):  # "a residual mlp? no" refuses the phrase: it kept the skips of
+            # no mlp; what the answer to a question asks for is not refused (below)
+            question = after.end() if "?" in after.group(0) else None
             for hit in phrase:
                 spans.append(hit[:2])
                 if hit[2]:
@@ -256,6 +293,17 @@ def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
             value = "leaky_relu" if name.startswith("leaky") else _ACTIVATIONS[name]
         if part:
             refused.append((part, value, " ".join(s[span[0]:span[1]].split())))
+        if question:
+            answered.update(dict.fromkeys(range(first, len(refused)), question))
+    # the answer wins, as for classes: "a tanh mlp? no, a relu mlp" asks for an mlp (it was asked for and refused)
+    blanked = _mask(len(s), spans)
+    asked: dict[tuple[str, Any], int] = {}  # (part, value) -> where it is last asked for
+    for a, b, part, value in hits:
+        if part and not blanked[a]:
+            value = ("leaky_relu" if s[a:b].startswith("leaky") else _ACTIVATIONS[s[a:b]]) if part == "activation" \
+                else value
+            asked[part, value] = a
+    refused = [r for i, r in enumerate(refused) if i not in answered or asked.get(r[:2], -1) < answered[i]]
     for a, b in spans:
         s = s[:a] + " " * (b - a) + s[b:]
     return s, refused

@@ -72,8 +72,9 @@ Rules, in order:
    "erasing", "missing pixels", robustness to attacks ("adversarial(ly)", "attacked", "perturbed", "fgsm", "pgd")
    and masked inputs ("masked", "masking"; not a network's own "masked weights" / "weight perturbation"). A noise
    (or attack) word in any role is one: "a network robust to noise" asks for something no task gives. Negated
-   ("no augmentation", "without label noise", "not rotated", "non-adversarial") or "-free" ("noise-free")
-   mentions ask for nothing and are skipped.
+   ("no augmentation", "without label noise", "not rotated", "non-adversarial", "neither noisy nor rotated", "i don't
+   want noise": the negation words of :func:`.arch_text.negation`, read before every word of a text) or "-free"
+   ("noise-free") mentions ask for nothing and are skipped.
 7. An image size is the data set's or an error naming it and the sizes there are ("mnist 32x32", "sklearn digits
    28x28"): no task resizes its inputs. Sizes with a side under 8 ("3x3 convolutions") or before a word of the
    network ("14x14 patches", "5x5 kernels", "64x64 hidden") are not image sizes. "Shoes" / "footwear" with
@@ -91,7 +92,7 @@ import re
 
 from metanet.errors import TaskError
 
-from .arch_text import NUMBER_WORDS, blank_arch_words
+from .arch_text import NUMBER_WORDS, blank_arch_words, negation
 from .grammar import digits_value, parse_spec
 from .registry import get
 from .sources import BASE_NAMES, CLASS_NAMES
@@ -173,9 +174,9 @@ _AMBIGUOUS_SHUFFLE = re.compile(r"\b(?:permuted?|permutation|shuffled?|scrambled
 # nor permuted" ask for no transform (they were +invert, or a question about what "permuted" means); so do "i don't
 # want it inverted", "no need to invert", and each transform of "not inverted or permuted" (a question which one)
 _NEGATED_TRANSFORM = re.compile(
-    r"(?:\b(?:not|no|without|never|neither|nor|non|un|rather\s+than|instead\s+of)|n't|\bcannot)"
-    r"(?:[\s-]+(?:be|being|been|any|the|its|their|images?|pixels?|inputs?|colou?rs?|want|need|like|it|them|to|for"
-    r"|or|nor|invert(?:ed|ing)?|inversion|permut\w*|shuffl\w*|scrambl\w*|relabel\w*|labels?|classes)\b)*[\s-]*$")
+    negation("un")
+    + r"(?:[\s-]+(?:be|being|been|any|the|its|their|images?|pixels?|inputs?|colou?rs?|want|need|like|it|them|to"
+    r"|for|or|nor|invert(?:ed|ing)?|inversion|permut\w*|shuffl\w*|scrambl\w*|relabel\w*|labels?|classes)\b)*[\s-]*$")
 # ... or a transform asked about and answered no: "mnist 3 and 8 inverted? no", "inverted: no" (it was +invert)
 _TRANSFORM_ANSWERED_NO = re.compile(r"\s*(?:\?|[:=])\s*(?:nope\b|no\b|false\b)(?=\s*(?:[^\w\s]|$|thanks?\b))")
 # Phrases after which the classes mentioned are left out: "mnist without 7", "clothing except bags".
@@ -252,8 +253,10 @@ _COUNTED = (
 # ("5 or more epochs", "100 or so examples": the number was class 5, or out of range)
 _COUNTS = (r"\b\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|above|below|over|under|up|down))?[\s-]*" + _COUNTED
            + r"|\btop[\s-]*\d+\b"
-           # "with 3 hidden = 64" counts; the last of a list does not ("mnist 3 and 8 hidden = 32": a class, 8)
-           r"|(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)\b\d+[\s-]*hidden(?=\s*[=:])")
+           # "with 3 hidden = 64" counts; the last of a list or range does not ("mnist 3 and 8 hidden = 32": a class,
+           # 8; "mnist 3 to 8 hidden = 32" was the one class 3)
+           r"|(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)(?<!\bto\s)(?<!\bthrough\s)(?<!\bthru\s)"
+           r"(?<!\d-)\b\d+[\s-]*hidden(?=\s*[=:])")
 # Training settings written as "name number": "batch size 64", "lr 3", "width=128".
 _SETTINGS = (
     r"\b(?:batch(?:es|[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
@@ -346,8 +349,9 @@ _BY_RANK = re.compile(
 )
 # A data set name glued to a number ("mnist3 and 8" would read as the one class 8); "mnist1d" is a name.
 _GLUED_NAME = re.compile(r"(?<![a-z])(?:fashion[\s_-]*|f)?mnist(?!1[\s-]*d\b)\d+\b")
-# Negated or "-free" mentions ("no augmentation", "without label noise", "noise-free") ask for nothing: skipped.
-_NEGATED = r"(\b(?:no|not|non|without|zero|never)(?:\s+[a-z]+)?[\s-]+)?"
+# Negated or "-free" mentions ("no augmentation", "without label noise", "noise-free", "neither noisy nor rotated", "i
+# don't want noise") ask for nothing: skipped.
+_NEGATED = r"(" + negation("zero") + r"(?:\s+[a-z]+)?[\s-]+)?"
 _NOT_FREE = r"(?![\s-]*free\b)"
 # Label noise that tasks do not have ("noisy labels", "flipped labels", "mislabelled"): only a fixed permutation of
 # the classes (+relabel) is; dropping it would train on other labels than asked.
@@ -389,7 +393,8 @@ _COLOUR_CHANNELS = re.compile(
 # Plural words that may follow or precede a list of fashion classes without being one.
 _NOT_CLASS_WORDS = frozenset(
     "classes images pictures photos examples samples items others ones things kinds types categories labels pixels "
-    "inputs features digits numbers networks nets models mlps cnns layers epochs steps units neurons runs seeds "
+    "inputs features digits numbers networks nets models mlps cnns layers epochs steps units neurons nodes channels "
+    "filters runs seeds "
     "outputs targets thanks this thus its has was does yes plus versus".split()
 )
 # A number of two or more digits followed by a plural word counts something ("1000 images", "20 minutes",
@@ -680,10 +685,27 @@ def _blank_counts(s: str) -> str:
         _SETTINGS, _BETWEEN_COUNTS,
     ):
         s = re.sub(pattern, blank, s)
-    s = _COUNT_LIST.sub(lambda m: blank(m) if _COUNTED_AFTER.match(m.string, m.end()) else m.group(0), s)
+    s = _COUNT_LIST.sub(lambda m: _counted(m) if _COUNTED_AFTER.match(m.string, m.end()) else m.group(0), s)
     # layer widths ("an mlp 784-128-10"): three or more numbers joined by "-", one past 9 ("range '784-128' goes past")
     s = re.sub(r"\b\d+(?:-\d+){2,}\b", lambda m: blank(m) if re.search(r"\d\d", m.group(0)) else m.group(0), s)
     return re.sub(_COUNTS, blank, s).replace("\0", " ")
+
+
+def _counted(m: re.Match) -> str:
+    """The :data:`_COUNT_LIST` match ``m`` (before a counted word) with its numbers that count blanked (NULs, as in
+    :func:`_blank_counts`): all of them, but none before a dash or arrow down to a smaller number ("mnist 3 vs 8 - 2
+    layers": it separates two phrases, no range runs downwards, as in :mod:`.arch_text`; the 8 was blanked, leaving
+    the one class 3)."""
+    said = m.group(0)
+    items = list(re.finditer(_NUMBER_ITEM, said))
+    start = 0
+    for a, b in zip(items, items[1:]):
+        values = [_NUMBER_WORDS.index(w) if w in _NUMBER_WORDS else int(w) if w.isdigit() and len(w) < 10 else None
+                  for w in (a.group(0), b.group(0))]
+        if None not in values and values[0] >= values[1] and re.fullmatch(r"\s*(?:-+>|=+>|→|[-/])\s*",
+                                                                          said[a.end():b.start()]):
+            start = b.start()
+    return said[:start] + "\0" * (len(said) - start)
 
 
 def _both_ends_out(text: str, s: str) -> str:

@@ -11,12 +11,14 @@ from metanet.tasks.arch_text import arch_words
 from metanet.tasks.parse import text_to_spec
 
 
-@pytest.mark.parametrize("text, spec", [("mnist, 64 - 2 layers", "mnist"),
-                                        ("sneakers vs boots, hidden 64 - 2 layers", "fashion-mnist[7,9]"),
-                                        ("mnist, 64 -> 2 layers", "mnist")])
-def test_a_dash_after_a_larger_number_is_no_range(text: str, spec: str) -> None:
+@pytest.mark.parametrize("text, spec, words", [
+    ("mnist, 64 - 2 layers", "mnist", {"hidden_layers": 1}),  # "2 layers": two weight layers
+    ("sneakers vs boots, hidden 64 - 2 layers", "fashion-mnist[7,9]", {"hidden_layers": 1, "widths": (64,)}),
+    ("mnist, 64 -> 2 layers", "mnist", {"hidden_layers": 1}),
+])
+def test_a_dash_after_a_larger_number_is_no_range(text: str, spec: str, words: dict) -> None:
     assert text_to_spec(text) == spec
-    assert arch_words(text) == {"hidden_layers": 1}  # "2 layers": two weight layers
+    assert arch_words(text) == words
 
 
 @pytest.mark.parametrize("text", ["fashion mnist 2 - 3 layers", "mnist, 2-3 hidden layers", "mnist, one - two layers"])
