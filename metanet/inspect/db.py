@@ -457,9 +457,13 @@ class NeuronDB:
                         f"{max(abs(r['act_mean']) for r in const):.3g}), which the next layer reads like a bias: clamp "
                         f"{'it' if len(const) == 1 else 'them'} to that value rather than remove "
                         f"(zeroing costs up to {100 * cost:.1f} points)")
-        desc = next((r["description"] for r in rows if r["description"]), "")
-        if desc:
-            tail += f"; {desc}" if len(ns) == 1 else f"; strongest ({rows[0]['idx']}) {desc}" if rows[0]["description"] else f"; {desc}"
+        owner = next((r for r in rows if r["description"]), None)
+        if owner is not None:
+            desc = owner["description"]
+            # another member's description names that member: said bare, it read as the whole group's (a dead neuron
+            # with all-zero weights 'looks for dark pixels at the top left')
+            tail += (f"; {desc}" if len(ns) == 1 else f"; strongest ({owner['idx']}) {desc}" if owner is rows[0]
+                     else f"; neuron {owner['idx']} {desc}")
         roles = sorted({r["role"] for r in rows if r.get("role")})
         if roles:
             tail += f"; reader: {', '.join(roles)}"
