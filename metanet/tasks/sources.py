@@ -335,11 +335,16 @@ def load_base(name: str) -> TaskData:
         return _CACHE[key]
 
 
-def clear_base_cache() -> None:
-    """Forget loaded base data sets (they are re-read, and data folders re-searched, on next use)."""
+def clear_base_cache(name: str | None = None) -> None:
+    """Forget loaded base data sets, or only base data set ``name`` (they are re-read, and data folders re-searched,
+    on next use)."""
     with _LOCK:
-        _CACHE.clear()
-        _PRINTS.clear()
+        if name is None:
+            _CACHE.clear()
+            _PRINTS.clear()
+        else:
+            _CACHE.pop(name, None)
+            _PRINTS.pop(name, None)
 
 
 #: base name -> (the TaskData hashed, its fingerprint): hashed once per loaded data, not once per call
