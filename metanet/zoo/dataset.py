@@ -15,7 +15,9 @@ for ``task`` / ``activation`` / ``optimizer``):
 
 - a column: ``test_acc``, ``val_acc``, ``train_acc``, ``test_loss``, ``epoch``;
 - ``backdoor`` (1.0 poisoned, 0.0 clean), ``asr`` (0.0 for clean nets, NaN for a poisoned one whose rate is unknown:
-  null in the index), ``backdoor_target`` (-1 for clean);
+  null in the index), ``backdoor_target`` (-1 for clean); these describe the run, so the epoch-0 checkpoint of a
+  poisoned run (its untrained initialisation) is 1.0 too: filter ``epoch`` for a detector's labels (the reader's
+  training leaves those checkpoints out of its backdoor loss);
 - ``task`` (index into ``dataset.task_names``), ``activation`` (index into ``metanet.nets.ACTIVATIONS``),
   ``optimizer`` (index into ``metanet.zoo.recipe.OPTIMIZERS``);
 - any numeric hyperparameter: ``lr``, ``log_lr`` (log10), ``weight_decay``, ``batch_size``, ``epochs``,

@@ -308,7 +308,9 @@ class Zoo:
             final: only the last (True) / only earlier (False) checkpoints of runs.
             family: ``"mlp"`` or ``"cnn"`` (or a list).
             run: training run(s).
-            diverged: True for diverged runs only, False for the others only.
+            diverged: per network, as the ``diverged`` column: True for the checkpoints stored after their run
+                diverged (frozen at its last finite weights), False for the others (a diverged run's earlier
+                checkpoints included).
 
         Returns:
             A list of :class:`NetInfo` (use ``[n.id for n in ...]`` for ids).
