@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping, Protocol, Sequence, Union, overload
+from typing import Any, Callable, Mapping, Protocol, Sequence, Union, overload
 
 import torch
 import torch.nn.functional as F
@@ -237,6 +237,55 @@ def _scores(logits: Tensor, y: Tensor, num_classes: int) -> tuple[Tensor, Tensor
     return correct.sum(1), loss.double(), per_class
 
 
+def meta_copy(module: nn.Module) -> nn.Module:
+    """A deep copy of ``module`` with its parameters and buffers on the meta device (shapes only), for
+    ``functional_call`` to run on other values. Weights tied in ``module`` (one Parameter in two layers) stay tied in
+    the copy: ``.to("meta")`` alone untied them (it gives each layer a new Parameter), so the layer whose weight
+    ``named_parameters()`` lists under the other name kept a meta weight, and the forward pass silently read
+    uninitialised memory (a wrong, varying accuracy). Only registered tensors are moved: a reference kept elsewhere
+    (in a plain list) stays a copy of its values, as it was."""
+    base = copy.deepcopy(module).to("meta")
+    copies = dict(base.named_modules())
+    first: dict[int, tuple[str, str, str]] = {}  # id of the caller's tensor -> where it is registered first
+    for name, m in module.named_modules():
+        for kind in ("_parameters", "_buffers"):
+            for key, t in getattr(m, kind).items():
+                if t is None:
+                    continue
+                if id(t) in first:  # tied: the copy's slot gets the copy's tensor of its first place
+                    at, at_kind, at_key = first[id(t)]
+                    getattr(copies[name], kind)[key] = getattr(copies[at], at_kind)[at_key]
+                else:
+                    first[id(t)] = (name, kind, key)
+    return base
+
+
+def stacked_forward(run: Callable[..., Tensor], in_dims: tuple[int | None, ...]) -> Callable[..., Tensor]:
+    """``vmap(run, in_dims)`` over dicts of stacked tensors (``in_dims`` 0) and shared arguments (None); once an op
+    in ``run`` has no vmap rule (an LSTM's, a GRU's: a raw RuntimeError 'Batching rule not implemented'), ``run``
+    on each member of the stack in turn, their outputs stacked, for that call and every later one."""
+    batched = vmap(run, in_dims=in_dims)
+    looped = False
+
+    def one_by_one(*args: Any) -> Tensor:
+        k = next(len(next(iter(a.values()))) for a, d in zip(args, in_dims) if d == 0 and a)
+        return torch.stack([run(*({n: v[i] for n, v in a.items()} if d == 0 else a for a, d in zip(args, in_dims)))
+                            for i in range(k)])
+
+    def forward(*args: Any) -> Tensor:
+        nonlocal looped
+        if not looped:
+            try:
+                return batched(*args)
+            except RuntimeError as e:
+                if "Batching rule not implemented" not in str(e):
+                    raise
+            looped = True
+        return one_by_one(*args)
+
+    return forward
+
+
 @torch.no_grad()
 def verify_stacked(
     module: nn.Module,
@@ -288,7 +337,7 @@ def verify_stacked(
     # a network without parameters (e.g. one of fixed pooling, or prototypes kept as buffers) is a population too
     stack = params or buffers or {}
     k = next(iter(stack.values())).shape[0] if stack else 1
-    base = copy.deepcopy(module).to("meta").eval()  # verification is inference: no dropout, running BN stats
+    base = meta_copy(module).eval()  # verification is inference: no dropout, running BN stats
     if buffers is None:
         buffers = {n: b.expand(k, *b.shape) for n, b in module.named_buffers()}
     dtype = (next(iter(params.values())).dtype if params
@@ -300,7 +349,7 @@ def verify_stacked(
         return functional_call(base, (p, b), (xb,))
 
     if params or buffers:
-        fwd = vmap(run, in_dims=(0, 0, None))
+        fwd = stacked_forward(run, (0, 0, None))
     else:  # nothing to vmap over (vmap refuses that): one network, run as it is, in eval mode
         plain = copy.deepcopy(module).eval()
 
@@ -377,10 +426,14 @@ def _as_module(m: Any) -> nn.Module:
 
 
 def check_weights(model: nn.Module) -> None:
-    """ArchError unless ``model``'s weights are values metanet can run: not on the meta device, not TorchScript."""
-    from metanet.nets.spec import weights_problem
+    """ArchError unless ``model``'s weights are values metanet can run: not on the meta device, not TorchScript, not
+    a ``torch.compile`` wrapper."""
+    from metanet.nets.spec import weights_problem, wrapper_problem
 
     problem = weights_problem(model)
+    if problem is None and type(model).__name__ == "OptimizedModule":
+        # vmap and functional_call on a copy of a compiled module: a raw AssertionError from inside torch._dynamo
+        problem = wrapper_problem(model)
     if problem:
         raise ArchError(f"cannot run this {type(model).__name__}: {problem}")
 

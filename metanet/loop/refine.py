@@ -31,7 +31,6 @@ the cross-entropy — the comparison point.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -40,7 +39,7 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.func import functional_call, vmap
+from torch.func import functional_call
 
 from metanet._state import check_fits_memory, with_metanet_defaults
 from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, check_number, is_flag
@@ -48,7 +47,8 @@ from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples, unpack_dataset
 from metanet.loop.tasks import check_seed
 from metanet.nets.spec import copy_module
-from metanet.verify import Network, Report, _as_module, check_fits, predicted, verify, verify_stacked
+from metanet.verify import (Network, Report, _as_module, check_fits, meta_copy, predicted, stacked_forward, verify,
+                            verify_stacked)
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
@@ -342,9 +342,9 @@ def refine(
         for p in frozen:
             p.requires_grad_(True)
     if method == "perturbation":
-        base = copy.deepcopy(net).to("meta")
+        base = meta_copy(net)  # tied weights stay tied (.to("meta") untied them: a layer ran on a meta weight)
         buffers = dict(net.named_buffers())
-        fwd = vmap(lambda p, xb: functional_call(base, (p, buffers), (xb,)), in_dims=(0, None))
+        fwd = stacked_forward(lambda p, xb: functional_call(base, (p, buffers), (xb,)), (0, None))
     t0 = time.perf_counter()
     for step in range(steps):
         idx = torch.randperm(len(y), generator=g)[:batch_size]
