@@ -104,8 +104,9 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
         name = f"nn.Sequential starting with Conv2d {conv.in_channels}->{conv.out_channels}"
         raise _misfit(name, "cnn", conv.in_channels, tuple(input_shape), where)
     p = next(iter(model.parameters()), None)
-    probe = torch.zeros(1, *input_shape, dtype=p.dtype if p is not None else torch.float32)
-    # in eval mode: a train-mode BatchNorm rejects a batch of one and would update the caller's running stats
+    # two examples: a BatchNorm without running stats normalises by the batch's even in eval mode, and refused one
+    probe = torch.zeros(2, *input_shape, dtype=p.dtype if p is not None else torch.float32)
+    # in eval mode: a train-mode BatchNorm would update the caller's running stats
     sizes = [math.prod(input_shape)]
 
     running: list[tuple[nn.Module, Any]] = []  # the modules being run, outermost first, with their input
@@ -117,8 +118,8 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
         running.append((m, inputs[0] if inputs else None))
 
     def size(m, _inputs, out):  # always_call: also as an error leaves m (its forward's, or a hook's after it)
-        if isinstance(out, Tensor):  # of the one example
-            sizes.append(out.numel())
+        if isinstance(out, Tensor):  # per example
+            sizes.append(out.numel() // len(probe))
         if running and running[-1][0] is m:  # not when a pre-hook before `enter` failed
             _, x = running.pop()
             err = sys.exc_info()[1]
