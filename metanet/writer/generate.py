@@ -60,7 +60,9 @@ class GenerationReport:
     """What :func:`generate` did: each candidate's validation score, which one won, and its test score.
 
     ``seed`` and ``shots`` are the arguments that, with ``task``, ``arch``, ``len(candidates)`` and ``writer``, write
-    the same networks again. Unverified candidates (``verify=False``) have NaN validation scores. ``writer`` is the
+    the same networks again. Unverified candidates (``verify=False``) have NaN validation scores; candidates chosen
+    among by balanced accuracy (an imbalanced support set, see :func:`generate`) also have ``val_balanced_accuracy``,
+    the score the choice was made by. ``writer`` is the
     identity of the writer that wrote them (:meth:`~metanet.writer.Writer.identity`): ``{"source": "shipped",
     "sha256": ...}`` (``generate(writer=None)``), ``{"source": "file", "path": ..., "sha256": ...}`` (a checkpoint
     file) or ``{"source": "in-memory"}`` (a writer no file holds), each with its ``state_sha256``; None in reports
@@ -139,10 +141,16 @@ class GenerationReport:
         lines = [f"task {self.task}  arch {self.arch}  support {self.support} examples"]
         # generate(verify=False) scores nothing (NaN val scores): say so instead of printing NaNs and "verification"
         verified = any(not math.isnan(c["val_accuracy"]) for c in self.candidates)
+        balanced = verified and all("val_balanced_accuracy" in c for c in self.candidates)
         for i, c in enumerate(self.candidates):
             mark = " <- chosen" if i == self.chosen else ""
-            score = f"val accuracy {c['val_accuracy']:.4f}  loss {c['val_loss']:.4f}" if verified else "not verified"
+            both = f"  balanced {c['val_balanced_accuracy']:.4f}" if balanced else ""
+            score = (f"val accuracy {c['val_accuracy']:.4f}{both}  loss {c['val_loss']:.4f}" if verified
+                     else "not verified")
             lines.append(f"  candidate {i}: {score}{mark}")
+        if balanced:
+            lines.append("  chosen by balanced validation accuracy (the mean of the per-class accuracies): the support "
+                         "set's classes are imbalanced")
         if self.test is not None:
             lines.append(f"test accuracy {self.test.accuracy:.4f} (n={self.test.n})")
         if self.class_names is not None and self.class_names != [str(i) for i in range(len(self.class_names))]:
@@ -283,6 +291,8 @@ def generate(
             against 12); a support made balanced by ``shots`` keeps the plain layer and plain accuracy. The
             validation split's own class ratios do not enter the choice: on a balanced support, a split far more
             imbalanced (a task object's own) is scored by plain accuracy, as its own mixture of classes weighs them.
+            Ties go to the lower validation loss, then to the lower index. The report gives each candidate's
+            ``val_balanced_accuracy`` when the choice was made by it.
         seed: any integer (Python, numpy or torch; taken modulo 2**64). The same seed, ``candidates`` and
             ``shots`` give bit-identical networks on the same machine, torch version and thread count (another
             thread count can change the last bits). Candidate ``i`` depends on ``candidates`` too: for an MLP or a
@@ -463,6 +473,9 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
                   for r in reports]
         chosen = max(range(candidates), key=lambda i: scores[i])
         cand = [{"val_accuracy": r.accuracy, "val_loss": r.loss} for r in reports]
+        if balanced:  # the score chosen by: plain accuracy alone showed "<- chosen" by a lower accuracy, unexplained
+            for c, (score, _) in zip(cand, scores):
+                c["val_balanced_accuracy"] = score
     else:
         chosen, cand = 0, [{"val_accuracy": math.nan, "val_loss": math.nan} for _ in range(candidates)]
     nets = []
