@@ -114,7 +114,8 @@ _WIDTH = re.compile(r"\b(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNIT
                     + _LIST + r"(?:\s*,?\s*[\])])?"
                     r"|\b(?:width|hidden[\s_-]*(?:size|dim(?:ension)?|width))(?:\s*(?:of\s+|[=:]\s*)?|-)(\d+)\b"
                     # "mnist, hidden 32" as "hidden = 32" (the 32 was a class); not "hidden 2 layers", a depth
-                    r"|\bhidden\s+(?P<bare>\d+)\b(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fc)[\s-]*)?layers?\b)"
+                    r"|\bhidden\s+(?P<bare>\d+)\b"
+                    r"(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?layers?\b)"
                     r"|\b(\d+)[\s-]+wide\b")
 _WIDTH_LIST = re.compile(r"\blayers?\s+(?:of|with)\s+(?:(?:sizes?|widths?)\s+(?:of\s+)?)?" + _LIST
                          + r"(?:\s*" + _UNITS + r"\b)?")

@@ -254,9 +254,9 @@ _COUNTED = (
 _COUNTS = (r"\b\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|above|below|over|under|up|down))?[\s-]*" + _COUNTED
            + r"|\btop[\s-]*\d+\b"
            # "with 3 hidden = 64" counts; the last of a list or range does not ("mnist 3 and 8 hidden = 32": a class,
-           # 8; "mnist 3 to 8 hidden = 32" was the one class 3)
+           # 8; "mnist 3 to 8 hidden = 32", "mnist 3 versus 8 hidden 32" were the one class 3)
            r"|(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)(?<!\bto\s)(?<!\bthrough\s)(?<!\bthru\s)"
-           r"(?<!\d-)\b\d+[\s-]*hidden(?=\s*[=:])")
+           r"(?<!\bvs\.\s)(?<!\bversus\s)(?<!\bplus\s)(?<!\bnor\s)(?<!\d-)\b\d+[\s-]*hidden(?=\s*[=:])")
 # Training settings written as "name number": "batch size 64", "lr 3", "width=128".
 _SETTINGS = (
     r"\b(?:batch(?:es|[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
@@ -350,8 +350,11 @@ _BY_RANK = re.compile(
 # A data set name glued to a number ("mnist3 and 8" would read as the one class 8); "mnist1d" is a name.
 _GLUED_NAME = re.compile(r"(?<![a-z])(?:fashion[\s_-]*|f)?mnist(?!1[\s-]*d\b)\d+\b")
 # Negated or "-free" mentions ("no augmentation", "without label noise", "noise-free", "neither noisy nor rotated", "i
-# don't want noise") ask for nothing: skipped.
-_NEGATED = r"(" + negation("zero") + r"(?:\s+[a-z]+)?[\s-]+)?"
+# don't want noise") ask for nothing: skipped. Not past a word that negates again: "don't forget noise", "can't skip
+# rotation", "wouldn't mind noise" ask for it (they were read as plain mnist)
+_NEGATED = (r"(" + negation("zero")
+            + r"(?:\s+(?!(?:forget|skip|remov|lack|mind|avoid|omit|drop|exclud|miss|ignor|los|neglect|without)\w*\b)"
+            r"[a-z]+)?[\s-]+)?")
 _NOT_FREE = r"(?![\s-]*free\b)"
 # Label noise that tasks do not have ("noisy labels", "flipped labels", "mislabelled"): only a fixed permutation of
 # the classes (+relabel) is; dropping it would train on other labels than asked.
@@ -693,17 +696,17 @@ def _blank_counts(s: str) -> str:
 
 def _counted(m: re.Match) -> str:
     """The :data:`_COUNT_LIST` match ``m`` (before a counted word) with its numbers that count blanked (NULs, as in
-    :func:`_blank_counts`): all of them, but none before a dash or arrow down to a smaller number ("mnist 3 vs 8 - 2
-    layers": it separates two phrases, no range runs downwards, as in :mod:`.arch_text`; the 8 was blanked, leaving
-    the one class 3)."""
+    :func:`_blank_counts`): all of them, but none before a dash or arrow down to a smaller number that may be a class
+    ("mnist 3 vs 8 - 2 layers": it separates two phrases, no range runs downwards, as in :mod:`.arch_text`; the 8 was
+    blanked, leaving the one class 3; "1000/200 samples" counts both: its 1000 was no class)."""
     said = m.group(0)
     items = list(re.finditer(_NUMBER_ITEM, said))
     start = 0
     for a, b in zip(items, items[1:]):
         values = [_NUMBER_WORDS.index(w) if w in _NUMBER_WORDS else int(w) if w.isdigit() and len(w) < 10 else None
                   for w in (a.group(0), b.group(0))]
-        if None not in values and values[0] >= values[1] and re.fullmatch(r"\s*(?:-+>|=+>|→|[-/])\s*",
-                                                                          said[a.end():b.start()]):
+        if None not in values and 10 > values[0] >= values[1] and re.fullmatch(r"\s*(?:-+>|=+>|→|[-/])\s*",
+                                                                               said[a.end():b.start()]):
             start = b.start()
     return said[:start] + "\0" * (len(said) - start)
 
