@@ -14,8 +14,8 @@
   hidden layer", "logistic regression", "a linear classifier": an mlp of none).
 - width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N",
   "hidden N" (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "16/32
-  channels", "hidden sizes 128, 64", "widths 128 then 64", "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one
-  width per hidden layer, in order),
+  channels", "hidden 32 and 16" (numbers no class has), "hidden sizes 128, 64", "widths 128 then 64",
+  "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order),
   or all the widths at once, "784-128-10", "784 -> 128 -> 10" (input, hidden..., classes). A list that may hold
   either ("an MLP [256, 128]", "mlp 128/64", "layers: 784, 128, 10", "a 32-16 MLP") is all the widths when it starts
   at the task's input size and ends at its class count, the hidden ones when it does neither, and an error when one
@@ -28,8 +28,8 @@ A word said not to be wanted ("no cnn", "not a transformer", "a cnn rather than 
 connections") asks for nothing, and is checked against ``arch=``; one asked about and answered no is refused unless
 the answer asks for it again ("a tanh mlp? no, a relu mlp" is a relu mlp); a range ("2 or 3 layers", "at least 3
 layers", "64 or 128 units") is an error asking for one; a dash down to a smaller number is none ("mnist 3 vs 8 - 2
-layers"). "small", "tiny", "simple", "deep" and the like are ignored: they name no
-size. Parts not named take the defaults: an mlp of 1 hidden layer of 64 units
+layers"), two such are an error ("8 - 2 - 1 layers"). "small", "tiny", "simple", "deep" and the like are ignored:
+they name no size. Parts not named take the defaults: an mlp of 1 hidden layer of 64 units
 (:meth:`~metanet.nets.Arch.default_for`), a cnn of 2 conv layers of 32 channels (kernel 3, stride 2), relu. At most :data:`MAX_HIDDEN` hidden layers are read from a text.
 """
 
@@ -73,10 +73,17 @@ _LIST = r"(\d+(?:(?:\s*(?:,\s*)?(?:and|&|,|then)\s*|" + _ARROW + r")\d+)*)\b"  #
 # "an mlp 128/64", "a 128/64 mlp": the numbers were classes ("classes 128, 64 ..."); whole runs only ("1/1/.../1 x":
 # each shorter run tried from each number was quadratic)
 _SLASHES = r"(?<![\d/])\d+(?:/\d+)+(?![\d/])"
+# what joins two classes ("3 and 8", "3, 8", "3 vs 8"), each a lookbehind after a digit
+_CLASS_JOINERS = (r",", r"&", r"/", r",\s", r"\s&", r"&\s", r"\s&\s", r"\sand\s", r"\sor\s", r"\svs\s",
+                  r"\svs\.\s", r"\sv\s", r"\sversus\s")
 # before "units" / "filters" a list must end in "and N" ("16 and 32 filters"): "mnist 3 and 8, 64 units" is one width;
 # or be of numbers no class has ("64, 32 hidden units"); or joined by slashes ("16/32 channels": it was 32 alone)
 _AND_LIST = (r"(" + _SLASHES + r"|\d\d+(?:\s*,\s*\d\d+){1,8}(?:\s*(?:,\s*)?(?:and|&|then)\s*\d+)?"
-             r"|\d+(?:(?:\s*,\s*\d+){0,8}\s*(?:,\s*)?(?:and|&|then)\s*\d+)?)")  # bounded: linear on "1, 1, ..."
+             # "then" lists: no digit of a class list in them, "mnist 3 and 8 then 64 units", "mnist 3, 8 then 64
+             # units" are one width (they were 8, 64 and 3, 8, 64)
+             r"|(?:\d\d+|" + "".join(f"(?<!\\d{j})" for j in _CLASS_JOINERS) + r"\d)(?:\s*,\s*\d\d+){0,8}\s*(?:,\s*)?"
+             r"then\s*\d+"
+             r"|\d+(?:(?:\s*,\s*\d+){0,8}\s*(?:,\s*)?(?:and|&)\s*\d+)?)")  # bounded: linear on "1, 1, ..."
 
 _UNSUPPORTED = re.compile(
     r"\b(transformers?|vits?|vision[\s-]+transformers?|self[\s-]+attention|attention[\s-]+(?:networks?|models?|layers?"
@@ -102,6 +109,9 @@ _DEPTH = re.compile(r"\bdepth(?:\s*(?:of\s+|[=:]\s*)?|-)(\d+)\b")
 _NO_HIDDEN = re.compile(r"\bno\s+hidden\s+layers?\b")
 _LINEAR_MODEL = re.compile(r"\b(?:logistic|softmax)\s+regression\b|\blinear\s+(?:classifier|model)s?\b"  # mlp:IN-K
                            r"|\bsingle[\s-]+layer(?:ed)?[\s-]+perceptrons?\b")
+_BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+)\d\d+\b(?![\s-]*(?:class(?:es)?|way"
+              r"|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?|digits|layers?|percent)\b"
+              r"|\s*(?:%|\.\d))")
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
 # a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
 # Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
@@ -113,8 +123,10 @@ _WIDTH = re.compile(r"\b(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNIT
                     r"|(?:conv[\s_-]*)?(?:channels|filters)(?=\s*(?:[=:]\s*)?[\[(]))\s*(?:of\s+|[=:]\s*)?[\[(]?\s*"
                     + _LIST + r"(?:\s*,?\s*[\])])?"
                     r"|\b(?:width|hidden[\s_-]*(?:size|dim(?:ension)?|width))(?:\s*(?:of\s+|[=:]\s*)?|-)(\d+)\b"
-                    # "mnist, hidden 32" as "hidden = 32" (the 32 was a class); not "hidden 2 layers", a depth
-                    r"|\bhidden\s+(?P<bare>\d+)\b"
+                    # "mnist, hidden 32" as "hidden = 32" (the 32 was a class); not "hidden 2 layers", a depth;
+                    # "hidden 32 and 16", "hidden 128, 64": more widths of numbers no class has, not counts ("hidden
+                    # 32, 3 and 8" keeps its classes, "hidden 32 and 10 classes" its class count)
+                    r"|\bhidden\s+(?P<bare>\d+(?:" + _BARE_MORE + r")*)\b"
                     r"(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?layers?\b)"
                     r"|\b(\d+)[\s-]+wide\b")
 _WIDTH_LIST = re.compile(r"\blayers?\s+(?:of|with)\s+(?:(?:sizes?|widths?)\s+(?:of\s+)?)?" + _LIST
@@ -195,6 +207,16 @@ def _descending(m: re.Match) -> bool:
     return bool(m.group("lo")) and _number(m.group("lo")) >= _number(m.group("hi"))
 
 
+_DASH_BEFORE = re.compile(_NUM + r"\s*(?:-+>|=+>|→|[-/])\s*$")
+
+
+def _dashes_down(s: str, m: re.Match) -> bool:
+    """Whether the descending :data:`_RANGE` match ``m`` follows another dash down ("mnist 3 vs 8 - 2 - 1 layers"):
+    two depths, not a separator then a depth (not "3 - 8 - 2 layers", classes 3 to 8 then a depth)."""
+    before = _DASH_BEFORE.search(s, max(0, m.start() - 30), m.start())
+    return bool(before) and _number(before.group(1)) >= _number(m.group("lo"))
+
+
 def _number(word: str) -> int:
     if word in NUMBER_WORDS:
         return NUMBER_WORDS.index(word)
@@ -227,15 +249,48 @@ def _full_said(m: re.Match) -> str | None:
     return m.group(1) if re.search(r"\d\d", m.group(1)) else None
 
 
+# a class list's last joiner before a digit ("3 and 8", "3, 8", "3 vs 8"); "3 and 8, 2 ..." ends before the comma
+_CLASS_LIST_END = re.compile(r"(?:(?<!\d)\d|\b(?:" + "|".join(NUMBER_WORDS[:10]) + r"))\s*"
+                             r"(?P<joiner>,\s*(?:(?:and|&)\s*)?|&\s*|(?:and|or|vs\.?|v|versus)\s+)$")
+_LIST_CLOSED = re.compile(r"(?:\b(?:and|or|vs\.?|v|versus)|&)\s*$")
+
+
+def _depths_that_are_classes(s: str) -> list[re.Match]:
+    """The :data:`_LAYERS` matches of ``s`` ("8 hidden layers", "8 layers") whose number ends a class list and whose
+    layers word starts a list of widths of another length ("mnist 3 and 8 hidden layers 64 then 32", "mnist 3 and 8
+    layers of 64 and 32"): the number is a class (it was 8 hidden layers, and the one class 3). Never raises."""
+    found = []
+    for m in _LAYERS.finditer(s):
+        said, kind = m.group(1), m.group("kind") or ""
+        if not said or kind not in ("", "hidden") or not (said in NUMBER_WORDS[:10]
+                                                          or said.isdigit() and len(said) == 1):
+            continue
+        end = _CLASS_LIST_END.search(s, max(0, m.start() - 30), m.start())
+        if not end or end.group("joiner").strip() == "," and _LIST_CLOSED.search(s, max(0, end.start() - 20),
+                                                                               end.start()):
+            continue  # "mnist 3 and 8, 3 hidden layers of 64 and 32": a depth (that disagrees with the widths)
+        depth = _number(said) - (kind != "hidden")
+        for at in (m.start("kind") if kind else -1, m.end() - len(re.search(r"layers?$", m.group(0)).group(0))):
+            widths = at >= 0 and (_WIDTH_LIST.match(s, at) or _WIDTH.match(s, at))
+            if widths and len(re.findall(r"\d+", next(g for g in widths.groups() if g))) not in (1, depth):
+                found.append(m)
+                break
+    return found
+
+
 def blank_arch_words(s: str) -> str:
     """``s`` with the numbers that say an architecture ("hidden layers of 32", "layers of 64 and 32 units", "kernel
     size 5", "resnet-50", "784 -> 128 -> 10", "an MLP [256, 128]") blanked (same length), and the brackets of their
     lists, so the task parser does not read them as classes or a task name. Never raises."""
+    # the layers word after a class ("mnist 3 and 8 hidden layers 64 then 32") blanked too: the 8 counted layers
+    classes = [(m.end(1), m.end()) for m in _depths_that_are_classes(s)]
     # _RANGE first: "64 or 128 units" was class 64 (its 128 taken as a width), before arch_words refused the range
     for pattern, read in ((_RANGE, _range_said), (_REPEAT, None), (_WIDTH_LIST, None), (_WIDTH, None),
                           (_FULL, _full_said), (_SIZES, _sizes_said),
                           (_KERNEL, None), (_STRIDE, None), (_DEPTH, None), (_UNSUPPORTED, None)):
         s = pattern.sub(lambda m: m.group(0) if read and not read(m) else _blanked(m), s)
+    for a, b in classes:
+        s = s[:a] + " " * (b - a) + s[b:]
     return s
 
 
@@ -348,6 +403,10 @@ def arch_words(text: str) -> dict[str, Any] | None:
         tail = re.sub(r"s\b", "", m.group("tail")) if first in ("1", "one") else m.group("tail")
         raise ArchError(f"{text!r}: {m.group(0)!r} names a range of {what}s; metanet writes one network: say one "
                         f"{what}, e.g. '{first} {tail}'")
+    if m := next((m for m in _RANGE.finditer(s) if _descending(m) and _dashes_down(s, m)), None):
+        tail = re.sub(r"s\b", "", m.group("tail")) if m.group("lo") in ("1", "one") else m.group("tail")
+        raise ArchError(f"{text!r}: {m.group(0)!r} names two depths joined by a dash; metanet writes one network: "
+                        f"say one depth, e.g. '{m.group('lo')} {tail}'")
     if m := _UNSUPPORTED.search(s):
         raise ArchError(f"{text!r}: {m.group(0)!r} is no architecture metanet writes; {_SUPPORTED}")
     if m := _OTHER_ACTIVATION.search(s):
@@ -383,9 +442,10 @@ def arch_words(text: str) -> dict[str, Any] | None:
     for m in _SIZES.finditer(s):  # not "hidden sizes [128, 64]" (hidden widths) nor the "128-10" of "784-128-10"
         if (said := _sizes_said(m)) and taken.find(1, m.start(), m.end()) < 0:
             _once(found, "sizes", tuple(map(_number, re.findall(r"\d+", said))), m.group(0), text)
+    classes = {m.span() for m in _depths_that_are_classes(s)}
     for m in _LAYERS.finditer(s):
-        if said_repeats.find(1, m.start(), m.end()) >= 0:
-            continue  # the "2 layers" of "2 layers x 64 units"
+        if said_repeats.find(1, m.start(), m.end()) >= 0 or m.span() in classes:
+            continue  # the "2 layers" of "2 layers x 64 units"; the class 8 of "3 and 8 hidden layers 64 then 32"
         n = 1 if m.group("single") else _number(m.group(1))
         kind = re.sub(r"[\s-]+", " ", m.group("kind") or "")
         if kind.startswith("conv"):
@@ -428,6 +488,12 @@ def arch_words(text: str) -> dict[str, Any] | None:
     if found.get("hidden_layers", (0,))[0] > MAX_HIDDEN:
         raise ArchError(f"{text!r}: {found['hidden_layers'][1]!r} asks for {found['hidden_layers'][0]} hidden layers; "
                         f"at most {MAX_HIDDEN} are read from a text (give arch= for more)")
+    # a list of widths is a hidden layer each: "widths 11, 11, ..." built hundreds of them
+    # ("full" and "sizes" may hold the input size and the class count too)
+    if key := next((k for k in ("widths", "full", "sizes")
+                    if len(found.get(k, ((),))[0]) > MAX_HIDDEN + 2 * (k != "widths")), None):
+        raise ArchError(f"{text!r} lists {len(found[key][0])} widths; at most {MAX_HIDDEN} hidden layers are read from "
+                        "a text (give arch= for more)")
     return {key: value for key, (value, _) in found.items()}
 
 

@@ -698,7 +698,9 @@ def _counted(m: re.Match) -> str:
     """The :data:`_COUNT_LIST` match ``m`` (before a counted word) with its numbers that count blanked (NULs, as in
     :func:`_blank_counts`): all of them, but none before a dash or arrow down to a smaller number that may be a class
     ("mnist 3 vs 8 - 2 layers": it separates two phrases, no range runs downwards, as in :mod:`.arch_text`; the 8 was
-    blanked, leaving the one class 3; "1000/200 samples" counts both: its 1000 was no class)."""
+    blanked, leaving the one class 3; "1000/200 samples" counts both: its 1000 was no class). The first such dash
+    separates: "mnist 3 vs 8 - 2 - 1 layers" keeps the 8 (its "8 - 2" was a backwards digit range; :mod:`.arch_text`
+    refuses the two depths)."""
     said = m.group(0)
     items = list(re.finditer(_NUMBER_ITEM, said))
     start = 0
@@ -708,6 +710,7 @@ def _counted(m: re.Match) -> str:
         if None not in values and 10 > values[0] >= values[1] and re.fullmatch(r"\s*(?:-+>|=+>|→|[-/])\s*",
                                                                                said[a.end():b.start()]):
             start = b.start()
+            break
     return said[:start] + "\0" * (len(said) - start)
 
 
