@@ -82,6 +82,8 @@ def _refine(args: argparse.Namespace) -> int:
         meta.pop("accuracy_after_edits", None)  # an edit's measurement, of the weights before refinement too
         if args.method == "sgd" and meta.get("zero_gradient_steps"):  # no longer true of these weights
             meta["zero_gradient_steps"] = False
+        if "generated_by" in meta:  # the recipe (candidate, seed, writer) rebuilds the weights before refinement
+            meta["modified_after_generation"] = True  # as Generated.save marks a model changed after generation
         if meta.get("task") != res.after.task:  # the outputs' names follow the task (cached data: resolved fast)
             from metanet import tasks
 

@@ -69,6 +69,12 @@ class GenerationReport:
     written before it was recorded. ``class_names``: what each output of the network means (output ``i`` is
     ``class_names[i]``: the task's names, e.g. ``from_examples(x, y, class_names=names)``; a derived task's in its
     own label order); None for a task without names and in reports written before they were recorded.
+
+    ``seconds_write``: wall-clock seconds from the call until the candidates' weights exist: resolving the task and
+    loading its data (and its validation split, when verifying), loading the writer, taking the support set, then
+    the writer's one batched pass. The first call in a process loads the data and the writer, often most of this
+    time (digits: ~1 s, then ~0.08 s a call once they are cached). ``seconds``: the whole call, that plus building
+    the candidate networks, scoring them on ``val``, the chosen one's ``test`` score and generate's checks.
     """
 
     task: str
@@ -162,11 +168,11 @@ class GenerationReport:
             sha = w.get("sha256") or w.get("state_sha256")
             lines.append(f"written by {where}" + (f" (sha256 {sha[:12]})" if isinstance(sha, str) else ""))
         if verified:
-            lines.append(f"written in {self.seconds_write:.2f} s, {self.seconds:.2f} s with verification, "
-                         "0 gradient steps")
+            lines.append(f"written in {self.seconds_write:.2f} s (loading the task and writer included), "
+                         f"{self.seconds:.2f} s with verification, 0 gradient steps")
         else:
-            lines.append(f"written in {self.seconds_write:.2f} s, not verified (verify=False: candidate 0 returned), "
-                         "0 gradient steps")
+            lines.append(f"written in {self.seconds_write:.2f} s (loading the task and writer included), not verified "
+                         "(verify=False: candidate 0 returned), 0 gradient steps")
         return "\n".join(lines)
 
 
@@ -211,7 +217,8 @@ class Generated:
         A ``model`` changed since it was written (an in-place edit, fine-tuning, a replaced module) is saved with
         ``modified_after_generation`` true, ``zero_gradient_steps`` false and no scores (they were measured on other
         weights), with a warning: its metadata said "0 gradient steps, test accuracy 0.958" of a network pruned
-        in place to 0.42."""
+        in place to 0.42. ``metanet refine --out`` marks the file it writes from such a file so too: with
+        ``modified_after_generation`` true, the recipe gives the network it started from, not this one."""
         import warnings
 
         from metanet._state import user_stacklevel
@@ -336,8 +343,16 @@ def _arch(arch: Any) -> Arch:
     if isinstance(arch, (MLP, CNN)):  # metanet's own modules carry their architecture
         return arch.arch
     if isinstance(arch, nn.Module):
+        if type(arch).__name__ == "OptimizedModule" or isinstance(
+                arch, (torch.jit.ScriptModule, nn.DataParallel, nn.parallel.DistributedDataParallel)):
+            from metanet.nets.spec import wrapper_problem
+
+            # the module inside the wrapper is what to pass ("not a OptimizedModule" named no way there)
+            raise ArchError(f"the writer cannot take the architecture of this {type(arch).__name__}: "
+                            f"{wrapper_problem(arch)}")
         hint = _sequential_hint(arch)
-        raise ArchError(f"the writer writes metanet's mlp and cnn families, not a {type(arch).__name__}; give an "
+        an = "an" if type(arch).__name__[:1] in "AEIOU" else "a"  # "not a Identity"
+        raise ArchError(f"the writer writes metanet's mlp and cnn families, not {an} {type(arch).__name__}; give an "
                         f"architecture{hint or ' string such as mlp:64-32-10:relu or cnn:1-16-16-10:relu:k3:s2'}")
     if not isinstance(arch, (Arch, str, Mapping)):
         raise ArchError(f"arch must be an Arch, its string (e.g. 'mlp:64-32-10:relu'), its dict or a metanet MLP/CNN "
@@ -454,7 +469,8 @@ def _generate(spec, arch, candidates, verify, seed, writer, shots) -> Generated:
     if verify and len(val[1]) == 0:
         raise TaskError(
             f"task {name!r} has no validation examples to choose among the candidates; give at least 3 "
-            "examples of a class to tasks.from_examples (smaller classes go wholly to train), or pass verify=False"
+            "distinct examples of a class to tasks.from_examples (smaller classes go wholly to train), or pass "
+            "verify=False"
         )
     writer = _writer(writer)
     x, y = support_set(task, shots, seed)
