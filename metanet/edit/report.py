@@ -184,7 +184,8 @@ def save_edited(
 
     ``meta``'s ``train_accuracy`` / ``val_accuracy`` / ``test_accuracy`` measured the network before the edits
     and are dropped; ``accuracy_after_edits`` and, when ``meta['task']`` is the task the last report measured,
-    ``{split}_accuracy`` state the edited network's accuracy on that report's split."""
+    ``{split}_accuracy`` state the edited network's accuracy on that report's split. A network
+    :func:`metanet.generate` wrote (``generated_by`` in ``meta``) is marked ``modified_after_generation``."""
     from metanet.errors import MetadataError
     from metanet.io import save
 
@@ -217,4 +218,6 @@ def save_edited(
         if meta.get("task") == last.task:
             meta[f"{last.split}_accuracy"] = last.accuracy
         meta["accuracy_after_edits"] = last.accuracy
+        if "generated_by" in meta:  # its recipe (candidate, seed, writer) rebuilds the network before these edits
+            meta["modified_after_generation"] = True  # as Generated.save and metanet refine --out mark it
     return save(model, path, **meta)
