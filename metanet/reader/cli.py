@@ -52,6 +52,8 @@ def _read(args: argparse.Namespace) -> int:
     print(f"{args.file}")
     if out.get("out_of_range"):  # before the figures, which are no reading of this network
         print(f"  WARNING    {out['out_of_range']}")
+    if out.get("unlike_training"):
+        print(f"  WARNING    {out['unlike_training']}")
     print(f"  task       {out['task']}  (p={out['task_probabilities'][out['task']]:.2f})"
           + ("; the reader could not run the network on any task's labelled probes (no task of its input size "
              "and class count, or a plain nn.Sequential CNN): task, accuracy and backdoor are guesses"

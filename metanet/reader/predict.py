@@ -203,6 +203,11 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
     if not roles_read:  # only then: MLP readings keep their exact keys
         reading["roles_not_read"] = ("the reader learnt neuron roles from MLPs only (roles are measured on linear "
                                      "layers), so it does not read the roles of a CNN's channels: role None")
+    # not where task_fits already says the readings are guesses (mnist1d's 40-input MLPs: no such in training)
+    unlike = _unlike_training(reader, graph) if reading.get("task_fits") is not False else None
+    if unlike:  # only then, as out_of_range: readings of networks like the training ones keep their exact keys
+        reading["unlike_training"] = unlike
+        warnings.warn(f"metanet.read: {unlike}", UserWarning, stacklevel=user_stacklevel())
     if k_out > reader.num_classes:  # only then: readings of networks in range keep their exact keys
         # the reader's role head names classes 0..C-1, its output-position embeddings wrap and its probes read the
         # first C outputs: on more classes every neuron came out "dead", as confidently as any reading
@@ -213,6 +218,51 @@ def _read_graph(reader: Reader, graph: Any, scan: bool | None, image_size: tuple
         reading["out_of_range"] = why
         warnings.warn(f"metanet.read: {why}", UserWarning, stacklevel=user_stacklevel())
     return reading
+
+
+_STAT_SLOTS = ("first layer", "middle layers", "last layer")
+_STAT_NAMES = ("mean", "variance", "minimum", "25% quantile", "median", "75% quantile", "maximum")
+#: the weight statistics (Reader.weight_stats: 3 layer slots x weights, biases x _STAT_NAMES) that measure scale:
+#: variance, minimum, maximum. Not the location ones: clean digits MLPs, rare in training, sat up to 23 standard
+#: deviations from the training mean on the median weight.
+_SCALE_STATS = tuple(s * 14 + k for s in range(3) for k in (1, 2, 6))  # weights only: generate's biases sat 160 out
+#: fresh MLPs of the shipped zoo recipes' kind (init scale 0.3-3, lr up to 3e-2) reached 16.5 standard deviations
+#: on them; weights x10 reached 59, one first-layer weight of 10 reached 40
+_UNLIKE_Z = 30.0
+_UNLIKE_ZEROS = 0.5  # no zoo recipe prunes: trained or initialised weights are never exactly zero
+
+
+def _unlike_training(reader: Reader, graph: Any) -> str | None:
+    """Why ``graph``'s network is far from every network ``reader`` was trained on (None when it is not, or the
+    reader has no fitted weight statistics): a scale statistic beyond ``_UNLIKE_Z`` standard deviations of the
+    training networks' (weights x10, a huge weight), or a weight layer mostly exactly zero (pruned, zeroed). There
+    the reader reads as confidently as anywhere: a clean 784-input MLP pruned to 2 % read backdoored at 0.52."""
+    if not (reader.use_stats and bool(reader.fitted)):
+        return None
+    from torch_geometric.data import Batch
+
+    data = graph if isinstance(graph, Batch) else Batch.from_data_list([graph])
+    groups = reader._groups(data)
+    if any(gr.lay.spec.get("family") == "cnn" for gr in groups):
+        return None  # MLP statistics: every generated CNN's biases sat ~100 standard deviations out; roles_not_read
+    for gr in groups:
+        for i, layer in enumerate(gr.lay.layers):
+            w = gr.params[layer.weight]
+            zeros = float((w == 0).float().mean())
+            if zeros >= _UNLIKE_ZEROS:
+                return (f"{zeros:.0%} of the weights of its layer {i + 1} are exactly zero (pruned or zeroed), and "
+                        "the reader was trained on dense networks only (none of them has such a layer), so its "
+                        "backdoor and accuracy readings of this network are guesses")
+    stats = reader.weight_stats(data, groups)[0]
+    z = (stats - reader.s_norm[:, 0]) / reader.s_norm[:, 1]
+    i = max(_SCALE_STATS, key=lambda j: abs(float(z[j])))
+    if abs(float(z[i])) <= _UNLIKE_Z:
+        return None
+    mean, std = float(reader.s_norm[i, 0]), float(reader.s_norm[i, 1])
+    what = f"{_STAT_SLOTS[i // 14]} weights' {_STAT_NAMES[i % 7]}"
+    return (f"its {what} is {float(stats[i]):.3g}, {abs(float(z[i])):.0f} standard deviations from that of the "
+            f"networks the reader was trained on ({mean:.3g} +- {std:.3g}; fresh networks of their kind stay within "
+            f"{_UNLIKE_Z:.0f}), so its backdoor and accuracy readings of this network are guesses")
 
 
 def _activation(logits: torch.Tensor, graph: Any) -> str:
@@ -370,7 +420,12 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         learnt, ``role`` and ``confidence`` are None and ``roles_not_read`` says why), and, only for a network with
         more outputs than
         the reader's ``num_classes`` (10 for the shipped one: the most classes it was trained on), ``out_of_range``:
-        why its reading is no reading of this network (a ``UserWarning`` says so too). ``class_names``: what each
+        why its reading is no reading of this network (a ``UserWarning`` says so too); only for a network
+        far from every network the reader was trained on (a weight layer mostly exactly zero -- pruned --, or the
+        variance, minimum or maximum of a layer's weights beyond 30 standard deviations of the training networks' --
+        weights x10, one huge weight --) and whose ``task_fits`` is not False, ``unlike_training``: why its backdoor
+        and accuracy readings are guesses (a ``UserWarning`` too; a clean MLP pruned to 2 % read backdoored at 0.52,
+        one with a single weight of 10 at 0.995). ``class_names``: what each
         output means (output ``i`` is ``class_names[i]``) as the file's metadata records them
         (:func:`metanet.generate` records them, :func:`metanet.load_meta`); None for a network given as no path,
         or a file that records none. ``recorded_task``: the task the file's metadata names (the one it was

@@ -11,13 +11,14 @@ import warnings
 import pytest
 
 import metanet
+import torch
 from metanet.nets import build
 
 #: the top-level keys the Returns section documents (some only in the cases that need them)
 DOCUMENTED = {
     "accuracy", "task", "task_probabilities", "task_fits", "input_size_unknown", "backdoor", "trigger_scan",
     "trigger_scan_skipped", "hyperparameters", "neurons", "roles_not_read", "out_of_range", "class_names",
-    "recorded_task",
+    "recorded_task", "unlike_training",
 }
 
 
@@ -37,6 +38,8 @@ def readings(tmp_path_factory):
             "cnn, size unknown": metanet.read(build("cnn:1-4-10", seed=0), scan=False),
             "12 outputs": metanet.read(build("mlp:64-8-12", seed=0), scan=False),
             "scan cannot run": metanet.read(build("mlp:5-4-3", seed=0)),
+            "pruned": metanet.read(build("mlp:64-16-10", seed=0).requires_grad_(False).apply(
+                lambda m: m.weight.zero_() if isinstance(m, torch.nn.Linear) else None), scan=False),
         }
 
 
@@ -51,6 +54,7 @@ def test_every_key_read_returns_is_documented_and_every_documented_key_returned(
     assert seen == DOCUMENTED
     assert "input_size_unknown" in readings["cnn, size unknown"] and "roles_not_read" in readings["cnn, size unknown"]
     assert "out_of_range" in readings["12 outputs"] and "trigger_scan_skipped" in readings["scan cannot run"]
+    assert "unlike_training" in readings["pruned"]
 
 
 def test_the_documented_sub_keys_of_hyperparameters_and_neurons(readings):
