@@ -107,8 +107,11 @@ def _parse_transform(spec: str, piece: str) -> Transform:
         if arg is not None:
             raise _fail(spec, "invert takes no argument: write +invert")
         return Transform("invert")
-    if arg is None or not _INT.fullmatch(arg) or digits_value(arg) > MAX_SEED:
+    if arg is None or not _INT.fullmatch(arg):
         raise _fail(spec, f"{kind} needs a non-negative integer seed, e.g. {kind}(3), got {piece!r}")
+    if digits_value(arg) > MAX_SEED:  # a seed it is (it said "non-negative" of 2**63, naming no limit)
+        raise _fail(spec, f"{kind} needs a non-negative integer seed of at most {MAX_SEED}, e.g. {kind}(3), "
+                    f"got {piece!r}")
     return Transform(kind, int(arg))
 
 
