@@ -119,10 +119,9 @@ def _event_tags(tb_dir: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.slow
-def test_demo_end_to_end_quick(tmp_path, capsys):
-    out = tmp_path / "demo"
-    r = run_demo(out, seed=0, quick=True, candidates=4, threads=1, progress=False)
-    printed = capsys.readouterr().out
+def test_demo_end_to_end_quick(quick_run):
+    # the module's one real --quick run (a demo run is the costliest part of the suite): run_demo's own record
+    out, printed, _, r = quick_run
 
     # the returned record: every stage ran, in order, with a result and a time
     assert [s["stage"] for s in r["stages"]] == list(STAGES)
@@ -143,7 +142,7 @@ def test_demo_end_to_end_quick(tmp_path, capsys):
     for p in ("zoo/index.sqlite", "generated.safetensors", "pruned.safetensors", "inspect/neurons.sqlite",
               "inspect/INDEX.md"):
         assert (out / p).is_file(), p
-    assert f"tensorboard --logdir {out / 'tb'}" in printed
+    assert f"tensorboard --logdir {shlex.quote(str(out / 'tb'))}" in printed
     assert "stage" in printed and "seconds" in printed  # the summary table
 
     # the TensorBoard run holds what the demo says it wrote, readable by TensorBoard itself
@@ -317,12 +316,20 @@ def test_the_tables_total_is_the_printed_total(tmp_path, monkeypatch, capsys):
 # --------------------------------------------------------------------------- a real --quick run, recomputed
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
+    """``metanet demo --quick`` once for the module: (out, stdout, stderr, what the CLI's run_demo returned)."""
     out = tmp_path_factory.mktemp("demo") / "run with spaces"
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main(["demo", "--quick", "--out", str(out), "--candidates", "3", "--rounds", "1", "--threads", "1"])
+    returned = []
+
+    def spy(*args, **kwargs):
+        returned.append(run_demo(*args, **kwargs))
+        return returned[-1]
+
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        mp.setattr(demo, "run_demo", spy)
+        code = main(["demo", "--quick", "--out", str(out), "--candidates", "4", "--rounds", "2", "--threads", "1"])
     assert code == 0, stderr.getvalue()
-    return out, stdout.getvalue(), stderr.getvalue()
+    return out, stdout.getvalue(), stderr.getvalue(), returned[0]
 
 
 def _scalars(tb: Path) -> dict[str, list[tuple[int, float]]]:
@@ -344,7 +351,7 @@ def test_quick_run_prints_what_its_files_and_tensorboard_run_hold(quick_run):
     from metanet.reader import Reader
     from metanet.zoo import Zoo
 
-    out, printed, progress = quick_run
+    out, printed, progress, _ = quick_run
     sc, tags = _scalars(out / "tb")
     # README's "The demo": the figures it names are in the run
     for tag in ("reader/accuracy_scatter", "loop/reward_curve", "inspect/first_layer_weights",
@@ -375,8 +382,8 @@ def test_quick_run_prints_what_its_files_and_tensorboard_run_hold(quick_run):
     gen = metanet.load(out / "generated.safetensors")
     test, val = metanet.verify(gen, "mnist"), metanet.verify(gen, "mnist", split="val")
     vals = [v for _, v in sc["generate/candidate_val_accuracy"]]
-    assert len(vals) == 3 and math.isclose(max(vals), val.accuracy, abs_tol=1e-6)
-    assert results["generate"] == (f"mlp:784-64-10:relu: test accuracy {_f3(test.accuracy)} (best of 3, val "
+    assert len(vals) == 4 and math.isclose(max(vals), val.accuracy, abs_tol=1e-6)
+    assert results["generate"] == (f"mlp:784-64-10:relu: test accuracy {_f3(test.accuracy)} (best of 4, val "
                                    f"{_f3(min(vals))}-{_f3(max(vals))}), 0 gradient steps")
     assert math.isclose(sc["generate/chosen_test_accuracy"][0][1], test.accuracy, abs_tol=1e-6)
 
@@ -384,7 +391,7 @@ def test_quick_run_prints_what_its_files_and_tensorboard_run_hold(quick_run):
     for step, v in sc["loop/reward_mean"]:
         best = dict(sc["loop/reward_best"])[step]
         assert f"round {step}: reward mean {_f3(v)} best {_f3(best)} " in printed
-    assert [s for s, _ in sc["loop/reward_mean"]] == [0, 1]
+    assert [s for s, _ in sc["loop/reward_mean"]] == [0, 1, 2]
 
     # inspect: DIR/inspect/neurons.sqlite counted with sqlite alone
     con = sqlite3.connect(out / "inspect" / "neurons.sqlite")
@@ -416,7 +423,7 @@ def test_quick_run_prints_what_its_files_and_tensorboard_run_hold(quick_run):
 @pytest.mark.slow
 def test_quick_runs_zoo_is_accepted_by_the_zoo_check(quick_run):
     # the recipe check compares the zoo's recorded fingerprint with the shipped recipe's: a demo zoo passes it
-    out, _, _ = quick_run
+    out, _, _, _ = quick_run
     demo._check_zoo_dir(out / "zoo", demo.QUICK_ZOO_RUNS, quick=True)
     with pytest.raises(ZooError, match="--quick demo run"):
         demo._check_zoo_dir(out / "zoo", None, quick=False)

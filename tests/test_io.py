@@ -115,10 +115,11 @@ import metanet
 from metanet.checkpoints import save_module
 from metanet.nets import build
 from metanet.writer import Writer
-metanet.save(build("mlp:64-16-10:relu", seed=0), sys.argv[1], task="digits", acc=0.5)
 import torch
-torch.manual_seed(0)  # the writer's own init
-save_module(Writer(), sys.argv[2], "writer", {"hidden": 32}, note="x")
+for net, ckpt in zip(sys.argv[1::2], sys.argv[2::2]):  # pairs of paths: the same two files saved again
+    metanet.save(build("mlp:64-16-10:relu", seed=0), net, task="digits", acc=0.5)
+    torch.manual_seed(0)  # the writer's own init
+    save_module(Writer(), ckpt, "writer", {"hidden": 32}, note="x")
 """
 
 
@@ -128,10 +129,12 @@ def test_the_same_network_saved_by_two_processes_gives_the_same_bytes(tmp_path):
     import subprocess
     import sys
 
-    paths = [(tmp_path / f"net{i}.safetensors", tmp_path / f"writer{i}.safetensors") for i in range(4)]
-    # four independent processes at once (each mostly imports torch): the same check in half the wall time
-    procs = [subprocess.Popen([sys.executable, "-c", _SAVE_IN_A_NEW_PROCESS, str(net), str(ckpt)])
-             for net, ckpt in paths]
+    paths = [(tmp_path / f"net{i}.safetensors", tmp_path / f"writer{i}.safetensors") for i in range(6)]
+    # two processes at once (each mostly imports torch), each saving both files three times: the map's order is
+    # drawn anew for every save (a new Rust HashMap each time), so without the fix the six copies agree and are
+    # sorted with probability about 6**-6; four one-save processes gave 6**-4 in twice the CPU time
+    procs = [subprocess.Popen([sys.executable, "-c", _SAVE_IN_A_NEW_PROCESS,
+                               *[str(f) for pair in paths[i::2] for f in pair]]) for i in range(2)]
     for p in procs:
         assert p.wait(timeout=300) == 0
     runs = [(net.read_bytes(), ckpt.read_bytes()) for net, ckpt in paths]

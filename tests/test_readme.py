@@ -45,7 +45,7 @@ def _commands(block: str) -> list[list[str]]:
 
 #: how each README command is cut to CI size (same command, smaller run): a prefix -> extra arguments
 REDUCED = [
-    (["metanet", "demo"], ["--quick"]),
+    (["metanet", "demo"], ["--quick", "--candidates", "2", "--rounds", "1"]),  # test_demo covers K=4, 2 rounds
     (["metanet", "zoo", "build"], ["--limit", "12", "--no-progress"]),
     (["metanet", "train", "fit"], ["--trainer.fast_dev_run=2"]),
 ]
