@@ -536,25 +536,28 @@ class ReaderModule(L.LightningModule):
     def _eval_step(self, batch: Any, split: str) -> None:
         batch = self._remap(batch)
         out = self.reader(batch)
-        losses = reader_losses(out, batch, self.hparams.loss_weights)
-        for k, v in losses.items():  # synced: equal on every process (each evaluates every graph), and Lightning
-            # warned under DDP, for each of them, that these epoch-level values were not
-            self.log(f"{split}/loss_{k}" if k != "total" else f"{split}/loss", v, batch_size=batch.num_graphs,
-                     sync_dist=True)
+        # the losses are computed over the whole split in _eval_end: logged per batch, Lightning's mean weighted by
+        # graphs per batch was not the split's loss for the neuron-level role head or heads with unknown targets
         self._val.append(({k: out[k].detach().cpu() for k in ("accuracy", "task", "backdoor", "log_lr", "log_epoch",
-                                                                "optimizer", "role")},
+                                                                "activation", "optimizer", "role")},
                           {k: getattr(batch, k).cpu() for k in ("y_acc", "y_task", "y_backdoor", "y_log_lr",
-                                                                 "y_log_epoch", "y_opt", "y_role")}))
+                                                                 "y_log_epoch", "y_act", "y_opt", "y_role")}))
 
     def _eval_end(self, split: str) -> None:
         if not self._val or len(self._val[0][0]["accuracy"]) == 0:
             return
         pred = {k: torch.cat([p[k] for p, _ in self._val]) for k in self._val[0][0]}
         tgt = {k: torch.cat([t[k] for _, t in self._val]) for k in self._val[0][1]}
+        from types import SimpleNamespace
+
+        # over every network (and labelled neuron) of the split, whatever the eval batch size; synced: equal on every
+        # process (each evaluates every graph), and Lightning warned under DDP that these values were not
+        for k, v in reader_losses(pred, SimpleNamespace(**tgt), self.hparams.loss_weights).items():
+            self.log(f"{split}/loss_{k}" if k != "total" else f"{split}/loss", v, sync_dist=True)
         # a split of one network used to log nothing at all; now every metric it defines is logged
         m = metrics(pred, tgt)
         mean_mse = float(((tgt["y_acc"] - tgt["y_acc"].mean()) ** 2).mean())
-        self.log(f"{split}/acc_mse_of_mean", mean_mse, sync_dist=True)  # synced as the losses (_eval_step)
+        self.log(f"{split}/acc_mse_of_mean", mean_mse, sync_dist=True)  # synced as the losses above
         undefined = []
         for k, v in m.items():
             if v == v:  # NaN: undefined on these networks (e.g. no backdoored ones), not logged
