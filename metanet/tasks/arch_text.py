@@ -583,6 +583,10 @@ def _sizes_read(words: dict[str, Any], first: int, num_classes: int) -> dict[str
             f"{'-'.join(map(str, every))}, or the hidden widths alone, e.g. 'hidden size{'s' * (len(hidden) > 1)} "
             f"{', '.join(map(str, hidden))}'")
     key = "full" if starts else "widths"
+    # arch_words let two more through (they might have held the input size and the class count): they do not here
+    if key == "widths" and len(sizes) > MAX_HIDDEN:
+        raise ArchError(f"the text lists {len(sizes)} hidden widths ({sizes[0]}, {sizes[1]}, ...); at most "
+                        f"{MAX_HIDDEN} hidden layers are read from a text (give arch= for more)")
     if key in words and tuple(words[key]) != sizes:
         raise ArchError(f"the text names the widths {', '.join(map(str, sizes))} and "
                         f"{', '.join(map(str, words[key]))}; give them once")
