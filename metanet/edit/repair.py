@@ -545,13 +545,16 @@ def repair_backdoor(
         0 instead), the trigger scores, the cut inputs, the output-bias change, the calibration numbers, whether
         the goal was reached there (and within the margins) and, blind, the reconstruction (mask norms, anomaly
         indices). ``scaled`` maps every neuron whose output was removed or scaled to its overall factor over
-        all rounds (rounds compound: 0.5 in three rounds is 0.125; 0 = removed); ``strategy`` lists the
+        all rounds (rounds compound: 0.5 in three rounds is 0.125; 0 = removed); ``output_bias_change`` (only after
+        a ``bias`` round) maps the target class to the change of its output bias; ``strategy`` lists the
         strategies of the rounds that changed something. ``goal_reached`` says whether the edited network meets
         both goals (attack success rate <= ``max_asr``, accuracy drop <= the budget: ``max_drop``, half of it
         blind) on the calibration split, with the trigger searched for (None: blind, no suspect found); ``goal``
         gives the measured rate and drop, how far over the goals they are (``asr_over_goal``,
-        ``drop_over_budget``) and, with a known trigger, the rate on ``split`` and how far over ``max_asr`` it is
-        (``asr_over_goal_on_split``). The printed report says "NOT reached" and by how much.
+        ``drop_over_budget``), the accuracy drop on ``split`` and how far over the budget it is
+        (``accuracy_drop_on_split``, ``drop_over_budget_on_split``) and, with a known trigger, the rate on ``split``
+        and how far over ``max_asr`` it is (``asr_over_goal_on_split``). The printed report says "NOT reached" and
+        by how much.
 
     Raises:
         TaskError: a trigger that is malformed or does not fit the task; ``blind=False`` without a known trigger;
@@ -649,6 +652,10 @@ def repair_backdoor(
                    strategy=sorted({rd["strategy"] for rd in rounds if rd.get("neurons") or rd.get("output_bias")}),
                    neurons=sorted({n for rd in rounds for n in rd.get("neurons", [])}),
                    scaled=dict(sorted(scaled.items())))
+    biased = sorted({rd["output_bias"]["class"] for rd in rounds if rd.get("output_bias")})
+    if biased:  # the weight a bias round changed, as the network now holds it: the printed report named none
+        b0, b1 = (NetView(m).params()[v.regions[-1].bias].detach() for m in (original, edited))
+        details["output_bias_change"] = {str(c): float(b1[c] - b0[c]) for c in biased}
     if goal_trig is not None:
         # whether the goal was reached, and by how much it was missed: the rounds' own flags were only in
         # ``rounds`` (which the printed report does not show), so a repair out of reach read as a success
@@ -662,6 +669,12 @@ def repair_backdoor(
         over = result.report.asr_after - max_asr
         details["goal"].update(split=split, asr_on_split=result.report.asr_after,
                                asr_over_goal_on_split=None if math.isnan(over) else max(0.0, over))
+    if goal_trig is not None:
+        # the held-out accuracy drop against the same budget (half of it blind): "on test: ... within the goal"
+        # was printed beside a drop on test far over the budget, which only the calibration split was held to
+        drop = result.report.before.accuracy - result.report.after.accuracy
+        details["goal"].update(split=split, accuracy_drop_on_split=drop,
+                               drop_over_budget_on_split=None if math.isnan(drop) else max(0.0, drop - opts[1]))
     return result
 
 

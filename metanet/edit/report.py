@@ -34,10 +34,17 @@ def _goal_line(g: dict[str, Any]) -> str:
         drop = f"accuracy drop {g['accuracy_drop']:+.4f} (budget {g['max_drop']:.4f}"
         drop += f", {g['drop_over_budget']:.4f} over)" if g["drop_over_budget"] > 0 else ")"
         text = f"{'reached' if g['reached'] else 'NOT reached'} {where}: {asr}, {drop}"
+        held_out = []  # the reported split: the goals were only held to on the calibration split
         if g.get("asr_over_goal_on_split") is not None:  # None: no known trigger, or no examples to stamp
             over = g["asr_over_goal_on_split"]
-            text += (f"; on {g['split']}: attack success rate {g['asr_on_split']:.4f}"
-                     + (f", {over:.4f} over the goal" if over > 0 else ", within the goal"))
+            held_out.append(f"attack success rate {g['asr_on_split']:.4f}"
+                            + (f", {over:.4f} over the goal" if over > 0 else ", within the goal"))
+        if g.get("drop_over_budget_on_split") is not None:  # a drop over the budget there was not said
+            over = g["drop_over_budget_on_split"]
+            held_out.append(f"accuracy drop {g['accuracy_drop_on_split']:+.4f}"
+                            + (f", {over:.4f} over the budget" if over > 0 else ", within the budget"))
+        if held_out:
+            text += f"; on {g['split']}: " + "; ".join(held_out)
         return text
     except (KeyError, TypeError, ValueError):  # a hand-made report: shown as it is
         return str(g)
@@ -112,7 +119,8 @@ class EditReport:
                 lines.append(f"  {k}: {shown or 'none'}")
             elif k == "goal" and isinstance(v, dict):  # a backdoor repair's goals: said plainly when missed
                 lines.append(f"  {k}: {_goal_line(v)}")
-            elif k == "scaled" and isinstance(v, dict):  # a backdoor repair's overall factor per neuron
+            elif k in ("scaled", "output_bias_change") and isinstance(v, dict):  # a backdoor repair's overall
+                # factor per neuron, and its change of the target's output bias
                 items = [f"{n}={f:g}" for n, f in v.items()]
                 shown = ", ".join(items[:12]) + (f", ... ({len(items)} in all)" if len(items) > 12 else "")
                 lines.append(f"  {k}: {shown or 'none'}")

@@ -1,0 +1,63 @@
+"""A backdoor repair that recalibrates the target's output bias (`metanet.edit.repair_backdoor`, strategy ``bias``)
+names the weight it changed, and by how much, in the report's top-level details and its printed text, as ``scaled``
+names the neurons a scale round changed: the printed report said only "strategy: bias" and "neurons: none"."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from metanet import edit
+
+
+class _Pixels:
+    """4x4 images, 3 classes: pixel 0 lit is class 1, pixel 1 class 2, pixel 2 class 0."""
+
+    num_classes = 3
+    input_shape = (1, 4, 4)
+    name = "pixels"
+
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.zeros(30, 16)
+        y = torch.tensor([1, 2, 0]).repeat_interleave(10)
+        for i, pixel in enumerate((0, 1, 2)):
+            x[10 * i : 10 * (i + 1), pixel] = 1.0
+        return x.view(-1, 1, 4, 4), y
+
+
+def _net() -> nn.Sequential:
+    """Hidden neuron j copies pixel j; class 0's output bias is so high that every input goes to it (the "trigger",
+    pixel 15, is read by nothing: only recalibrating that bias lowers its attack success rate)."""
+    net = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+    with torch.no_grad():
+        net[1].weight.copy_(torch.eye(16))
+        net[1].bias.zero_()
+        w = torch.zeros(3, 16)
+        w[1, 0] = w[2, 1] = w[0, 2] = 1.0
+        net[3].weight.copy_(w)
+        net[3].bias.copy_(torch.tensor([5.0, 0.1, 0.0]))
+    return net.eval()
+
+
+def test_a_bias_repair_names_the_output_bias_it_changed() -> None:
+    net = _net()
+    trigger = {"kind": "square", "size": 1, "location": [3, 3], "target": 0}
+    result = edit.repair_backdoor(net, _Pixels(), trigger, max_drop=0.5)
+    rep = result.report
+    assert rep.details["strategy"] == ["bias"] and rep.asr_before == 1.0 and rep.asr_after == 0.0
+    change = (result.model[3].bias - net[3].bias).detach()
+    assert change[1:].eq(0).all() and float(change[0]) < -3  # only class 0's output bias was lowered
+    # the change actually made to the weights, by class
+    assert rep.details["output_bias_change"] == {"0": float(change[0])}
+    line = next(l for l in str(rep).splitlines() if l.strip().startswith("output_bias_change:"))
+    assert line.strip() == f"output_bias_change: 0={float(change[0]):g}"
+
+
+def test_a_repair_without_a_bias_round_adds_no_output_bias_detail() -> None:
+    net = _net()
+    with torch.no_grad():
+        net[3].bias.copy_(torch.tensor([0.0, 0.1, 0.0]))
+        net[3].weight[0, 15] = 10.0  # pixel 15 drives class 0: a trigger the cut removes
+    trigger = {"kind": "square", "size": 1, "location": [3, 3], "target": 0}
+    rep = edit.repair_backdoor(net, _Pixels(), trigger).report
+    assert rep.details["strategy"] == ["cut"] and "output_bias_change" not in rep.details
