@@ -499,7 +499,9 @@ def verify(
 
     Raises:
         ArchError: the network does not fit the task's inputs or classes (for examples ``(x, y)``: a label past
-            its last output), or the models of a list differ in architecture or dtype.
+            its last output; an error its forward pass or a forward hook raises is named with the module it left),
+            weights it cannot run (on the 'meta' device, TorchScript, a ``torch.compile`` wrapper: pass the module
+            it wraps), or the models of a list differ in architecture or dtype.
         ConfigError: a bad ``batch_size``, or K networks too large to verify at once on this machine's memory.
         FileFormatError: a path that is not a network saved with :func:`metanet.save`.
         GraphError: a graph that does not decode to a network.

@@ -455,8 +455,8 @@ def prune(
         the loss change their removal causes (OBD with the empirical Fisher, recomputed after each round), then
         removed in blocks; a block is kept only if the accuracy on ``calib_split`` (at most ``max_examples``)
         stays within ``tolerance`` of the original, otherwise it is bisected and the connections whose removal
-        costs accuracy are marked necessary. If the target needs more, the least necessary of those go last
-        (counted as ``forced`` in the report).
+        costs accuracy are marked necessary. At most 400 blocks are measured (the report's ``evaluations``). If
+        the target needs more, the least necessary of the rest go last, unmeasured (counted as ``forced``).
 
     Weights that are already zero count towards the target; a target at or below the current sparsity
     changes nothing (with ``scope="layer"``, each layer's own: a layer already sparser is left as it is, the

@@ -420,7 +420,8 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         learnt, ``role`` and ``confidence`` are None and ``roles_not_read`` says why), and, only for a network with
         more outputs than
         the reader's ``num_classes`` (10 for the shipped one: the most classes it was trained on), ``out_of_range``:
-        why its reading is no reading of this network (a ``UserWarning`` says so too); only for a network
+        why its reading is no reading of this network (a ``UserWarning`` says so too); only for an MLP (never a
+        CNN: the statistics compared are MLPs'; and only with a reader of fitted weight statistics, as the shipped one)
         far from every network the reader was trained on (a weight layer mostly exactly zero -- pruned --, or the
         variance, minimum or maximum of a layer's weights beyond 30 standard deviations of the training networks' --
         weights x10, one huge weight --) and whose ``task_fits`` is not False, ``unlike_training``: why its backdoor

@@ -25,7 +25,8 @@
 - "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N".
 
 A word said not to be wanted ("no cnn", "not a transformer", "a cnn rather than an mlp", "tanh, not relu", "no skip
-connections") asks for nothing, and is checked against ``arch=``; one asked about and answered no is refused unless
+connections") asks for nothing, and is checked against ``arch=`` (a refused family leaves the other one: "no mlp"
+writes a cnn); one asked about and answered no is refused unless
 the answer asks for it again ("a tanh mlp? no, a relu mlp" is a relu mlp); a range ("2 or 3 layers", "at least 3
 layers", "64 or 128 units") is an error asking for one; a dash down to a smaller number is none ("mnist 3 vs 8 - 2
 layers"), two such are an error ("8 - 2 - 1 layers"). "small", "tiny", "simple", "deep" and the like are ignored:

@@ -26,7 +26,8 @@ def get(name: str | Task) -> Task:
     """The task called ``name`` in the task grammar (e.g. ``"fashion-mnist[0-4]+permute(3)"``).
 
     Case and whitespace are ignored; ``Task.name`` is the canonical form. Tasks and their base data are
-    cached per process (the last 64 tasks named; every base data set). A ``Task`` is returned unchanged. Raises
+    cached per process (the last 64 tasks named; every base data set) until :func:`clear_cache`, or
+    :func:`~metanet.tasks.download` of that data set, forgets them. A ``Task`` is returned unchanged. Raises
     TaskError for a bad name or missing data.
     """
     if isinstance(name, Task):

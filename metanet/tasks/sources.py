@@ -11,6 +11,8 @@ IDX files are searched in ``$METANET_DATA/<name>``, ``$METANET_DATA/{MNIST,Fashi
 itself, ``~/.cache/metanet/<name>`` and (fashion-mnist) the Debian package's folder. Files directly in
 ``$METANET_DATA`` are told apart by their first ten training labels: files of the other data set are skipped, files
 matching neither are an error (put them in a ``mnist`` or ``fashion-mnist`` subfolder to say which they are).
+Their headers must say 28x28 images and at most :data:`~metanet.tasks.idx.MAX_ITEMS` items a file, checked before
+any data is read.
 * ``digits``: scikit-learn's 1,797 8x8 images (values 0..16, divided by 16), split 1,077 / 360 / 360.
 * ``mnist1d``: generated with ``mnist1d.data.make_dataset(get_dataset_args())`` (seed 42, 4,000 + 1,000
   signals of length 40, shape ``(1, 40)``); ``test`` = its 1,000 test signals, ``val`` = 500 carved from its 4,000

@@ -217,8 +217,9 @@ class Generated:
         A ``model`` changed since it was written (an in-place edit, fine-tuning, a replaced module) is saved with
         ``modified_after_generation`` true, ``zero_gradient_steps`` false and no scores (they were measured on other
         weights), with a warning: its metadata said "0 gradient steps, test accuracy 0.958" of a network pruned
-        in place to 0.42. ``metanet refine --out`` marks the file it writes from such a file so too: with
-        ``modified_after_generation`` true, the recipe gives the network it started from, not this one."""
+        in place to 0.42. ``metanet refine --out`` and ``metanet edit --out`` (:func:`metanet.edit.save_edited`,
+        ``EditResult.save``) mark the file they write from such a file so too: with ``modified_after_generation``
+        true, the recipe gives the network it started from, not this one."""
         import warnings
 
         from metanet._state import user_stacklevel
