@@ -666,16 +666,22 @@ def repair_backdoor(
                     into=model if inplace else None)
     if goal_trig is not None and result.report.asr_after is not None:
         # the known trigger on the reported split: the calibration goal can be met and the held-out rate not
-        over = result.report.asr_after - max_asr
-        details["goal"].update(split=split, asr_on_split=result.report.asr_after,
-                               asr_over_goal_on_split=None if math.isnan(over) else max(0.0, over))
+        asr = result.report.asr_after
+        details["goal"].update(split=split, asr_on_split=asr,
+                               asr_over_goal_on_split=None if math.isnan(asr) else _over(asr, max_asr))
     if goal_trig is not None:
         # the held-out accuracy drop against the same budget (half of it blind): "on test: ... within the goal"
         # was printed beside a drop on test far over the budget, which only the calibration split was held to
         drop = result.report.before.accuracy - result.report.after.accuracy
         details["goal"].update(split=split, accuracy_drop_on_split=drop,
-                               drop_over_budget_on_split=None if math.isnan(drop) else max(0.0, drop - opts[1]))
+                               drop_over_budget_on_split=None if math.isnan(drop) else _over(drop, opts[1]))
     return result
+
+
+def _over(value: float, goal: float) -> float:
+    """How far ``value`` is over ``goal``, 0 within it: with the 1e-12 the goal is reached within, as a drop of two
+    accuracies (1.0 - 0.95 is 0.05 + 4e-17) exactly at its budget read "0.0000 over the budget"."""
+    return value - goal if value > goal + 1e-12 else 0.0
 
 
 def _goal(v: NetView, x: Tensor, y: Tensor, num_classes: int, trig: dict, ref: float, max_asr: float,
@@ -689,5 +695,5 @@ def _goal(v: NetView, x: Tensor, y: Tensor, num_classes: int, trig: dict, ref: f
     return {"goal_reached": reached, "goal": {
         "reached": reached, "calibration_split": calib_split,
         "trigger": "reconstructed" if trig.get("kind") == "reconstructed" else "known",
-        "max_asr": max_asr, "asr": asr, "asr_over_goal": max(0.0, asr - max_asr),
-        "max_drop": max_drop, "accuracy_drop": drop, "drop_over_budget": max(0.0, drop - max_drop)}}
+        "max_asr": max_asr, "asr": asr, "asr_over_goal": _over(asr, max_asr),
+        "max_drop": max_drop, "accuracy_drop": drop, "drop_over_budget": _over(drop, max_drop)}}

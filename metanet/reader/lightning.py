@@ -551,9 +551,10 @@ class ReaderModule(L.LightningModule):
         from types import SimpleNamespace
 
         # over every network (and labelled neuron) of the split, whatever the eval batch size; synced: equal on every
-        # process (each evaluates every graph), and Lightning warned under DDP that these values were not
+        # process (each evaluates every graph), and Lightning warned under DDP that these values were not. On the
+        # module's device, as Lightning puts the floats logged below: NCCL cannot all-reduce these CPU tensors
         for k, v in reader_losses(pred, SimpleNamespace(**tgt), self.hparams.loss_weights).items():
-            self.log(f"{split}/loss_{k}" if k != "total" else f"{split}/loss", v, sync_dist=True)
+            self.log(f"{split}/loss_{k}" if k != "total" else f"{split}/loss", v.to(self.device), sync_dist=True)
         # a split of one network used to log nothing at all; now every metric it defines is logged
         m = metrics(pred, tgt)
         mean_mse = float(((tgt["y_acc"] - tgt["y_acc"].mean()) ** 2).mean())
