@@ -5,7 +5,8 @@ episodes: support conditions the writer, the query set is cut into val — the r
 scores fixed held-out episodes (from the data sets' ``val`` splits): best-of-K and K=1 test accuracy. Logged to
 TensorBoard: ``reward/mean``, ``reward/best_of_k``, ``reward/worst`` (over the working candidates: the broken ones,
 NaN/inf or crashed, are counted in ``candidates/broken``), ``train/loss`` and ``candidates/diversity`` (mean pairwise
-disagreement), ``candidates/winners_kept``, ``candidates/broken`` every round;
+disagreement), ``candidates/winners_kept``, ``candidates/broken`` every round (under DDP over every process's
+tasks: means over them, winners and broken summed);
 ``heldout/accuracy_best_of_k`` (also ``hp_metric``), ``heldout/accuracy_k1``, ``heldout/accuracy_mean_candidate``
 and ``heldout/accuracy_oracle`` every validation.
 Interrupted runs resume from the last checkpoint (``ckpt_path=last``): the episode stream is indexed by step.
@@ -396,6 +397,10 @@ class LoopModule(L.LightningModule):
 
     def training_step(self, batch: list[LoopTask], batch_idx: int):
         loss, stats = round_loss(self.writer, batch, self.cfg, self.reward, seed=self.global_step * 1009 + 1)
+        logged = loss
+        if self._trainer is not None and self.trainer.world_size > 1:
+            # every process, every round (a skipped one too): the round's figures over all processes' tasks
+            logged, stats = self._round_over_processes(loss, stats)
         n = max(1, stats.get("tasks", 0))
         names = {"reward_mean": "reward/mean", "reward_best": "reward/best_of_k", "reward_worst": "reward/worst",
                  "diversity": "candidates/diversity", "winners": "candidates/winners_kept",
@@ -403,10 +408,35 @@ class LoopModule(L.LightningModule):
         for k, tag in names.items():
             if k in stats:
                 self.log(tag, float(stats[k]), batch_size=n, prog_bar=k == "reward_mean")
+        if logged is not None:
+            self.log("train/loss", logged, batch_size=n)
         if loss is None:
             return skip_step(self)  # every candidate broken: nothing to learn from this round, the loop goes on
-        self.log("train/loss", loss, batch_size=n)
         return loss
+
+    def _round_over_processes(self, loss: torch.Tensor | None, stats: dict) -> tuple[float | None, dict]:
+        """Under DDP: the mean loss over every process's tasks (None if no process has one) and the round's stats over
+        them, as one process computes them over its own (means over tasks, weighted by each process's count; winners
+        and broken summed). Every process calls it each round: one all_gather. Each process logged only its own tasks
+        (TensorBoard showed process 0's half of the round)."""
+        from metanet.loop.rewards import WORST
+
+        rows = stats.get("tasks", 0)
+        # round_loss averages the reward figures over the tasks with a working candidate, over all if none has one;
+        # it does not return how many had one: all of this process's, or none (its reward figures are WORST)
+        working = rows if rows and stats["reward_best"] > WORST else 0
+        keys = ("reward_mean", "reward_best", "reward_worst", "diversity", "winners", "broken")
+        mine = [rows, working, rows if loss is not None else 0, 0.0 if loss is None else float(loss.detach())]
+        mine += [float(stats.get(k, 0.0)) for k in keys]
+        gathered = self.all_gather(torch.tensor(mine, dtype=torch.float64, device=self.device))  # NCCL: on device
+        rows_, work_, lw_, l_, *vals = gathered.reshape(-1, len(mine)).T
+        out = {"tasks": int(rows_.sum())}
+        if out["tasks"]:
+            w = work_ if work_.sum() > 0 else rows_  # the working tasks of every process, as round_loss's fallback
+            for k, v in zip(keys, vals):
+                weight = w if k.startswith("reward_") else rows_
+                out[k] = v.sum().item() if k in ("winners", "broken") else ((v * weight).sum() / weight.sum()).item()
+        return (((l_ * lw_).sum() / lw_.sum()).item() if lw_.sum() > 0 else None), out
 
     def on_train_start(self) -> None:
         ddp_sigterm(self)  # under DDP: SIGTERM stops every process at the same round (Lightning's handler could hang)

@@ -482,7 +482,17 @@ class ReaderModule(L.LightningModule):
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         batch = self._remap(batch)
         losses = reader_losses(self.reader(batch), batch, self.hparams.loss_weights)
-        for k, v in losses.items():  # named as the val/... ones: train/loss, train/loss_accuracy, ...
+        logged: dict[str, Any] = losses
+        if self._trainer is not None and self.trainer.world_size > 1:
+            # every process, every batch: the losses over all processes' networks (each logged its own, and
+            # TensorBoard showed process 0's); a head without targets on a process is left out of its mean
+            keys = [*LOSS_WEIGHTS, "total"]  # reader_losses' keys, in one order on every process
+            n = float(batch.num_graphs)
+            mine = [x for k in keys for x in ((n, float(losses[k].detach()) * n) if k in losses else (0.0, 0.0))]
+            gathered = self.all_gather(torch.tensor(mine, dtype=torch.float64, device=self.device))  # NCCL: on device
+            w, v = gathered.reshape(-1, len(keys), 2).sum(0).T
+            logged = {k: (v[i] / w[i]).item() for i, k in enumerate(keys) if w[i] > 0}
+        for k, v in logged.items():  # named as the val/... ones: train/loss, train/loss_accuracy, ...
             self.log(f"train/loss_{k}" if k != "total" else "train/loss", v, batch_size=batch.num_graphs,
                      prog_bar=(k == "total"))
         total = losses["total"]

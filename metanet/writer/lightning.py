@@ -285,12 +285,21 @@ class WriterModule(L.LightningModule):
             if torch.isfinite(loss):  # a degenerate episode must not poison the update
                 losses.append(loss)
                 accs.append(acc[-1])
-        if not losses:
+        loss = torch.stack(losses).mean() if losses else None
+        logged = loss, sum(accs) / max(1, len(accs))
+        if self._trainer is not None and self.trainer.world_size > 1:
+            # every process, every batch (a skipped one too): the means over all processes' finite episodes (each
+            # logged its own, and TensorBoard showed process 0's)
+            mine = [len(losses), float(torch.stack(losses).detach().sum()) if losses else 0.0, float(sum(accs))]
+            gathered = self.all_gather(torch.tensor(mine, dtype=torch.float64, device=self.device))  # NCCL: on device
+            k, total, acc = gathered.reshape(-1, 3).sum(0)
+            logged = ((total / k).item(), (acc / k).item()) if k > 0 else (None, None)
+        if logged[0] is not None:
+            self.log("train/loss", logged[0], prog_bar=True, batch_size=len(items))
+            self.log("train/query_acc", logged[1], prog_bar=True, batch_size=len(items))
+        if loss is None:
             # every episode degenerate: nothing to learn from this batch, training goes on (as the loop's)
             return skip_step(self)
-        loss = torch.stack(losses).mean()
-        self.log("train/loss", loss, prog_bar=True, batch_size=len(items))
-        self.log("train/query_acc", sum(accs) / max(1, len(accs)), prog_bar=True, batch_size=len(items))
         return loss
 
     def on_train_start(self) -> None:
