@@ -6,7 +6,8 @@ over the budget", and the calibration line "reached ... (budget 0.0500, 0.0000 o
 from __future__ import annotations
 
 import torch
-from torch import nn
+
+from edit_helpers import PIXEL_TRIGGER, pixel_net
 
 from metanet import edit
 from metanet.edit import repair
@@ -31,25 +32,11 @@ class _Pixels:
         return torch.cat(xs).view(-1, 1, 4, 4), torch.tensor(ys)
 
 
-def _net() -> nn.Sequential:
-    """Hidden neuron j copies pixel j; the trigger pixel 15 drives class 0 hard, a small bias favours class 1."""
-    net = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
-    with torch.no_grad():
-        net[1].weight.copy_(torch.eye(16))
-        net[1].bias.zero_()
-        w = torch.zeros(3, 16)
-        w[1, 0] = w[2, 1] = w[0, 2] = 1.0
-        w[0, 15] = 10.0
-        net[3].weight.copy_(w)
-        net[3].bias.copy_(torch.tensor([0.0, 0.1, 0.0]))
-    return net.eval()
 
-
-TRIGGER = {"kind": "square", "size": 1, "location": [3, 3], "target": 0}
 
 
 def test_a_drop_on_the_split_exactly_at_the_budget_is_within_it() -> None:
-    _, rep = edit.repair_backdoor(_net(), _Pixels(), TRIGGER, max_asr=0.1, max_drop=0.05)
+    _, rep = edit.repair_backdoor(pixel_net(), _Pixels(), PIXEL_TRIGGER, max_asr=0.1, max_drop=0.05)
     g = rep.details["goal"]
     assert rep.before.accuracy == 1.0 and rep.after.accuracy == 0.95
     assert g["accuracy_drop_on_split"] > 0.05  # 0.05 + 4e-17: the float difference of the two accuracies
@@ -59,14 +46,14 @@ def test_a_drop_on_the_split_exactly_at_the_budget_is_within_it() -> None:
 
 
 def test_a_calibration_drop_exactly_at_the_budget_is_within_it() -> None:
-    net, task = _net(), _Pixels()
+    net, task = pixel_net(), _Pixels()
     x, y = task.split("test")  # 95 of 100 right once the trigger pixel is read by nothing
     with torch.no_grad():
         net[3].weight[0, 15] = 0.0
-    g = repair._goal(repair.NetView(net), x, y, 3, TRIGGER, 1.0, 0.1, 0.05, "test")
+    g = repair._goal(repair.NetView(net), x, y, 3, PIXEL_TRIGGER, 1.0, 0.1, 0.05, "test")
     assert g["goal_reached"] is True and g["goal"]["accuracy_drop"] > 0.05
     assert g["goal"]["drop_over_budget"] == 0.0
     assert "(budget 0.0500)" in edit.report._goal_line(g["goal"])
     # over the budget by a real margin, still said
-    g = repair._goal(repair.NetView(net), x, y, 3, TRIGGER, 1.0, 0.1, 0.04, "test")
+    g = repair._goal(repair.NetView(net), x, y, 3, PIXEL_TRIGGER, 1.0, 0.1, 0.04, "test")
     assert g["goal_reached"] is False and abs(g["goal"]["drop_over_budget"] - 0.01) < 1e-9

@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
+
+from edit_helpers import PIXEL_TRIGGER, pixel_net
 
 from metanet import edit
 
@@ -39,26 +40,12 @@ class _Pixels:
         return torch.stack(xs).view(-1, 1, 4, 4), torch.tensor(ys)
 
 
-def _net() -> nn.Sequential:
-    """Hidden neuron j copies pixel j; the trigger pixel 15 drives class 0 hard, a small bias favours class 1."""
-    net = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
-    with torch.no_grad():
-        net[1].weight.copy_(torch.eye(16))
-        net[1].bias.zero_()
-        w = torch.zeros(3, 16)
-        w[1, 0] = w[2, 1] = w[0, 2] = 1.0
-        w[0, 15] = 10.0
-        net[3].weight.copy_(w)
-        net[3].bias.copy_(torch.tensor([0.0, 0.1, 0.0]))
-    return net.eval()
 
-
-TRIGGER = {"kind": "square", "size": 1, "location": [3, 3], "target": 0}
 
 
 def test_the_goal_states_the_accuracy_drop_on_the_reported_split_against_the_budget() -> None:
-    net, task = _net(), _Pixels()
-    _, rep = edit.repair_backdoor(net, task, TRIGGER, max_asr=0.1, max_drop=0.01)
+    net, task = pixel_net(), _Pixels()
+    _, rep = edit.repair_backdoor(net, task, PIXEL_TRIGGER, max_asr=0.1, max_drop=0.01)
     assert rep.asr_before == 1.0 and rep.asr_after == 0.0
     g = rep.details["goal"]
     assert g["reached"] is True and g["accuracy_drop"] == 0.0  # on val, the calibration split
@@ -72,8 +59,8 @@ def test_the_goal_states_the_accuracy_drop_on_the_reported_split_against_the_bud
 
 
 def test_a_drop_within_the_budget_on_the_split_says_so() -> None:
-    net, task = _net(), _Pixels()
-    _, rep = edit.repair_backdoor(net, task, TRIGGER, max_asr=0.1, max_drop=0.5)
+    net, task = pixel_net(), _Pixels()
+    _, rep = edit.repair_backdoor(net, task, PIXEL_TRIGGER, max_asr=0.1, max_drop=0.5)
     g = rep.details["goal"]
     assert math.isclose(g["accuracy_drop_on_split"], 0.25) and g["drop_over_budget_on_split"] == 0.0
     line = next(l for l in str(rep).splitlines() if l.strip().startswith("goal:"))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from edit_helpers import PIXEL_TRIGGER, pixel_net
+
 from metanet import edit
 
 
@@ -25,23 +27,14 @@ class _Pixels:
         return x.view(-1, 1, 4, 4), y
 
 
+
 def _net() -> nn.Sequential:
-    """Hidden neuron j copies pixel j; class 0's output bias is so high that every input goes to it (the "trigger",
-    pixel 15, is read by nothing: only recalibrating that bias lowers its attack success rate)."""
-    net = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
-    with torch.no_grad():
-        net[1].weight.copy_(torch.eye(16))
-        net[1].bias.zero_()
-        w = torch.zeros(3, 16)
-        w[1, 0] = w[2, 1] = w[0, 2] = 1.0
-        net[3].weight.copy_(w)
-        net[3].bias.copy_(torch.tensor([5.0, 0.1, 0.0]))
-    return net.eval()
+    return pixel_net(trigger_weight=0.0, bias0=5.0)  # every input to class 0: only its bias can be lowered
 
 
 def test_a_bias_repair_names_the_output_bias_it_changed() -> None:
     net = _net()
-    trigger = {"kind": "square", "size": 1, "location": [3, 3], "target": 0}
+    trigger = PIXEL_TRIGGER
     result = edit.repair_backdoor(net, _Pixels(), trigger, max_drop=0.5)
     rep = result.report
     assert rep.details["strategy"] == ["bias"] and rep.asr_before == 1.0 and rep.asr_after == 0.0
@@ -58,6 +51,6 @@ def test_a_repair_without_a_bias_round_adds_no_output_bias_detail() -> None:
     with torch.no_grad():
         net[3].bias.copy_(torch.tensor([0.0, 0.1, 0.0]))
         net[3].weight[0, 15] = 10.0  # pixel 15 drives class 0: a trigger the cut removes
-    trigger = {"kind": "square", "size": 1, "location": [3, 3], "target": 0}
+    trigger = PIXEL_TRIGGER
     rep = edit.repair_backdoor(net, _Pixels(), trigger).report
     assert rep.details["strategy"] == ["cut"] and "output_bias_change" not in rep.details

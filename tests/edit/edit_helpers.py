@@ -1,0 +1,25 @@
+"""Hand-built networks for the backdoor repair tests, whose every weight is known."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+#: the backdoor trigger of :func:`pixel_net`: pixel 15 (row 3, column 3) of a 4x4 image, to class 0
+PIXEL_TRIGGER = {"kind": "square", "size": 1, "location": [3, 3], "target": 0}
+
+
+def pixel_net(trigger_weight: float = 10.0, bias0: float = 0.0) -> nn.Sequential:
+    """4x4 images, 3 classes: hidden neuron j copies pixel j; class 1 reads pixel 0, class 2 pixel 1, class 0 pixel
+    2, and class 0 the trigger pixel 15 with ``trigger_weight``. Output biases ``(bias0, 0.1, 0)``: a small bias
+    favours class 1."""
+    net = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+    with torch.no_grad():
+        net[1].weight.copy_(torch.eye(16))
+        net[1].bias.zero_()
+        w = torch.zeros(3, 16)
+        w[1, 0] = w[2, 1] = w[0, 2] = 1.0
+        w[0, 15] = trigger_weight
+        net[3].weight.copy_(w)
+        net[3].bias.copy_(torch.tensor([bias0, 0.1, 0.0]))
+    return net.eval()
