@@ -112,6 +112,7 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     running: list[tuple[nn.Module, Any]] = []  # the modules being run, outermost first, with their input
     # each error with the innermost module it left: the top of `running` was a child whose error its parent caught
     failed: list[tuple[BaseException, nn.Module, Any]] = []
+    by_hook: list[BaseException] = []  # raised by a forward hook of a module whose forward had returned
     outer = sys.exc_info()[1]  # one the caller is handling (check_fits called in an except block): not the probe's
 
     def enter(m, inputs):
@@ -126,6 +127,8 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
             # not `out is None` alone: a user's forward hook raising leaves m with its output, and named no layer
             if err is not None and err is not outer and not any(e is err for e, _, _ in failed):
                 failed.append((err, m, x))
+                if out is not None:
+                    by_hook.append(err)
 
     hooks = [h for m in model.modules()
              for h in (m.register_forward_pre_hook(enter), m.register_forward_hook(size, always_call=True))]
@@ -135,8 +138,10 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     except MetanetError:
         raise
     except (RuntimeError, ValueError, TypeError, IndexError) as e:  # e.g. an LSTM's ValueError on 4-d inputs
+        # a hook's error is no misfit of the inputs: "does not accept inputs" sent the user to the wrong place
+        what = ("a forward hook raised on inputs" if any(h is e for h in by_hook) else "network does not accept inputs")
         raise ArchError(
-            f"network does not accept inputs of shape {tuple(input_shape)} from {where or 'the data'}"
+            f"{what} of shape {tuple(input_shape)} from {where or 'the data'}"
             f"{_failing_module(model, [(m, x) for err, m, x in failed if err is e])}: {str(e).splitlines()[0]}"
         ) from None
     finally:

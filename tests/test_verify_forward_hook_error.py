@@ -29,6 +29,8 @@ def test_a_raising_forward_hook_names_its_module():
     msg = str(e.value)
     assert "at module 3 (Linear(in_features=32, out_features=10, bias=True))" in msg
     assert "which gets inputs of shape (32,) per example" in msg and msg.endswith(": my hook failed")
+    # the hook raised, not the inputs misfit: said so (it read "network does not accept inputs of shape (1, 8, 8)")
+    assert msg.startswith("a forward hook raised on inputs of shape (1, 8, 8) from task 'digits'")
 
 
 def test_a_raising_forward_names_its_module_also_when_called_while_handling_another_error():
