@@ -7,15 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metanet.writer.lightning import EpisodeDataModule, WriterModule, written_logits
+from writer_helpers import digits_val_episode
+
+from metanet.writer.lightning import WriterModule, written_logits
 
 
 def test_every_refinement_pass_is_supervised():
-    d = EpisodeDataModule(bases=("digits",), tasks_per_step=1, shots_min=5, shots_max=10, query=5, val_episodes=1,
-                          steps_per_epoch=1, seed=0)
-    d.prepare_data()
-    d.setup("fit")
-    ep = next(iter(d.val_dataloader().dataset))
+    ep = digits_val_episode()
     torch.manual_seed(0)
     m = WriterModule(hidden=8, message=4, steps=3)
     qx, qy = ep.query

@@ -9,16 +9,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metanet.writer.lightning import EpisodeDataModule, WriterModule, written_logits
+from writer_helpers import digits_val_episode
+
+from metanet.writer.lightning import WriterModule, written_logits
 
 
 @pytest.mark.parametrize("t, w", [(4.0, 0.5), (2.0, 1.5)])
 def test_distillation_term_is_weight_times_t_squared_times_the_tempered_kl(t, w):
-    d = EpisodeDataModule(bases=("digits",), tasks_per_step=1, shots_min=5, shots_max=10, query=5, val_episodes=1,
-                          steps_per_epoch=1, seed=0)
-    d.prepare_data()
-    d.setup("fit")
-    ep = next(iter(d.val_dataloader().dataset))
+    ep = digits_val_episode()
     torch.manual_seed(0)
     m = WriterModule(hidden=8, message=4, distill_weight=w, distill_temperature=t)
     qx, qy = ep.query
