@@ -113,25 +113,37 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
     # each error with the innermost module it left: the top of `running` was a child whose error its parent caught
     failed: list[tuple[BaseException, nn.Module, Any]] = []
     by_hook: list[BaseException] = []  # raised by a forward hook of a module whose forward had returned
+    by_pre_hook: list[BaseException] = []  # raised by a forward pre-hook of the module it left
+    begun: list[bool] = []  # per entry of `running`: every pre-hook of it has run (its forward was called)
     outer = sys.exc_info()[1]  # one the caller is handling (check_fits called in an except block): not the probe's
 
-    def enter(m, inputs):
+    def enter(m, inputs):  # prepended: before the user's pre-hooks, so one of theirs raising is pinned on m
         running.append((m, inputs[0] if inputs else None))
+        begun.append(False)
+
+    def begin(m, inputs):  # after the user's pre-hooks: the inputs (as they may have changed them) m's forward gets
+        if running and running[-1][0] is m:
+            running[-1] = (m, inputs[0] if inputs else None)
+            begun[-1] = True
 
     def size(m, _inputs, out):  # always_call: also as an error leaves m (its forward's, or a hook's after it)
         if isinstance(out, Tensor):  # per example
             sizes.append(out.numel() // len(probe))
         if running and running[-1][0] is m:  # not when a pre-hook before `enter` failed
             _, x = running.pop()
+            started = begun.pop()
             err = sys.exc_info()[1]
             # not `out is None` alone: a user's forward hook raising leaves m with its output, and named no layer
             if err is not None and err is not outer and not any(e is err for e, _, _ in failed):
                 failed.append((err, m, x))
                 if out is not None:
                     by_hook.append(err)
+                elif not started:
+                    by_pre_hook.append(err)
 
     hooks = [h for m in model.modules()
-             for h in (m.register_forward_pre_hook(enter), m.register_forward_hook(size, always_call=True))]
+             for h in (m.register_forward_pre_hook(enter, prepend=True), m.register_forward_pre_hook(begin),
+                       m.register_forward_hook(size, always_call=True))]
     try:
         with kept_modes(model, eval=True), torch.no_grad():
             out = model(probe)
@@ -139,7 +151,9 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
         raise
     except (RuntimeError, ValueError, TypeError, IndexError) as e:  # e.g. an LSTM's ValueError on 4-d inputs
         # a hook's error is no misfit of the inputs: "does not accept inputs" sent the user to the wrong place
-        what = ("a forward hook raised on inputs" if any(h is e for h in by_hook) else "network does not accept inputs")
+        what = ("a forward hook raised on inputs" if any(h is e for h in by_hook)
+                else "a forward pre-hook raised on inputs" if any(h is e for h in by_pre_hook)
+                else "network does not accept inputs")
         raise ArchError(
             f"{what} of shape {tuple(input_shape)} from {where or 'the data'}"
             f"{_failing_module(model, [(m, x) for err, m, x in failed if err is e])}: {str(e).splitlines()[0]}"
@@ -250,7 +264,14 @@ def meta_copy(module: nn.Module) -> nn.Module:
     ``named_parameters()`` lists under the other name kept a meta weight, and the forward pass silently read
     uninitialised memory (a wrong, varying accuracy). Only registered tensors are moved: a reference kept elsewhere
     (in a plain list) stays a copy of its values, as it was."""
-    base = copy.deepcopy(module).to("meta")
+    try:
+        base = copy.deepcopy(module).to("meta")
+    except RuntimeError as e:  # torch's "Only Tensors created explicitly by the user (graph leaves) support ..."
+        if "deepcopy" not in str(e):
+            raise
+        raise ArchError(f"cannot copy this {type(module).__name__} to run it: an attribute holds a tensor computed "
+                        "with gradients (not a graph leaf); compute it in forward, or keep it detached "
+                        "(.detach(), or made under torch.no_grad())") from None
     copies = dict(base.named_modules())
     first: dict[int, tuple[str, str, str]] = {}  # id of the caller's tensor -> where it is registered first
     for name, m in module.named_modules():
@@ -450,6 +471,42 @@ def _stack(models: list[nn.Module], named: str) -> dict[str, Tensor]:
     return {k: torch.stack([t[k].detach() for t in tensors]) for k in tensors[0]}
 
 
+def _held_elsewhere(model: nn.Module) -> bool:
+    """Whether a module of ``model`` also keeps one of its parameters or buffers (or a view of one) outside its
+    registered slots: in a plain list, dict or tuple, or as a plain attribute. ``functional_call`` replaces only the
+    registered tensor, so a forward pass reading the other reference reads the copied network's own values."""
+    registered = [*model.parameters(), *model.buffers()]
+    ids = {id(t) for t in registered}
+    storages = {_storage(t) for t in registered} - {0}
+    seen: set[int] = set()
+
+    def found(v: Any, depth: int) -> bool:
+        if isinstance(v, Tensor):
+            return id(v) in ids or _storage(v) in storages
+        if depth > 4 or id(v) in seen or isinstance(v, nn.Module):  # a submodule is walked as one of modules()
+            return False
+        seen.add(id(v))
+        if isinstance(v, Mapping):
+            return any(found(x, depth + 1) for x in v.values())
+        if isinstance(v, (list, tuple, set, frozenset)):
+            return any(found(x, depth + 1) for x in v)
+        return False
+
+    skip = ("_parameters", "_buffers", "_modules")
+    return any(found(v, 0) for m in model.modules() for k, v in vars(m).items()
+               if k not in skip and not (k == "_flat_weights" and isinstance(m, nn.RNNBase)))  # torch syncs those
+
+
+def _storage(t: Tensor) -> int:
+    """The address of ``t``'s storage, 0 for one without (meta, sparse: their ``untyped_storage()`` raised)."""
+    if t.is_meta or t.layout != torch.strided:
+        return 0
+    try:
+        return t.untyped_storage().data_ptr()
+    except (RuntimeError, NotImplementedError):  # e.g. a tensor subclass without storage
+        return 0
+
+
 def _signature(model: nn.Module) -> tuple:
     from metanet.nets import spec
 
@@ -499,6 +556,11 @@ def verify(
     The same networks, task, split and ``batch_size`` give bit-identical reports on the same machine, torch version
     and thread count; another ``batch_size`` or ``torch.set_num_threads`` can change the last bits of ``loss``.
 
+    Forward hooks and pre-hooks registered on the network run too: first on a probe of two all-zero examples, then
+    on a copy of its modules with ``vmap``-ped tensors (a torch limitation: a hook may read their shapes, but a
+    tensor it keeps is unusable after the call). A list whose networks keep a parameter also outside its registered
+    place (in a plain Python list) is run one network at a time, each on its own weights.
+
     Returns:
         A :class:`Report`, or a list of them (same order) when a list was given.
 
@@ -543,6 +605,10 @@ def verify(
         a, b = (str(d[key]).replace("torch.", "") for d in (dtypes[0], dtypes[odd]))
         raise ArchError(f"verify() on a list needs models of one dtype: {key} is {a} in model 0 but {b} in model "
                         f"{odd}; convert them to one first, e.g. [m.float() for m in models]")
+    if len(models) > 1 and any(_held_elsewhere(m) for m in models):
+        # a weight also kept in a plain list: the stacked pass swaps only the registered one, so every network read
+        # model 0's copy of the other (both scored on model 0's weight); one at a time, each reads its own
+        return [verify([m], task, split, batch_size)[0] for m in models]
     # stacked by hand, not with stack_module_state: that refused a list mixing train / eval mode or frozen /
     # trainable parameters (raw RuntimeErrors), which verification (eval mode, no grad) does not care about
     params, buffers = _stack(models, "named_parameters"), _stack(models, "named_buffers")  # buffers: BN statistics
