@@ -455,10 +455,10 @@ def _as_module(m: Any) -> nn.Module:
 def check_weights(model: nn.Module) -> None:
     """ArchError unless ``model``'s weights are values metanet can run: not on the meta device, not TorchScript, not
     a ``torch.compile`` wrapper."""
-    from metanet.nets.spec import weights_problem, wrapper_problem
+    from metanet.nets.spec import is_wrapper, weights_problem, wrapper_problem
 
     problem = weights_problem(model)
-    if problem is None and type(model).__name__ == "OptimizedModule":
+    if problem is None and is_wrapper(model):  # by name alone, a parametrized class named OptimizedModule was refused
         # vmap and functional_call on a copy of a compiled module: a raw AssertionError from inside torch._dynamo
         problem = wrapper_problem(model)
     if problem:

@@ -36,7 +36,8 @@ from metanet.loop.rewards import Reward, make_reward, reward_spec
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
 from metanet.train.stage import (check_export, check_monitors, check_precision, ddp_sigterm, ddp_sigterm_agreed,
-                                 export_at_fit_end, plain_hparams, skip_step, validate_on_resume)
+                                 export_at_fit_end, plain_hparams, skip_step, summed_over_processes,
+                                 validate_on_resume)
 from metanet.writer.model import Writer
 
 __all__ = ["LoopModule", "LoopDataModule", "import_reward_module"]
@@ -425,18 +426,22 @@ class LoopModule(L.LightningModule):
         # round_loss averages the reward figures over the tasks with a working candidate, over all if none has one;
         # it does not return how many had one: all of this process's, or none (its reward figures are WORST)
         working = rows if rows and stats["reward_best"] > WORST else 0
-        keys = ("reward_mean", "reward_best", "reward_worst", "diversity", "winners", "broken")
-        mine = [rows, working, rows if loss is not None else 0, 0.0 if loss is None else float(loss.detach())]
-        mine += [float(stats.get(k, 0.0)) for k in keys]
-        gathered = self.all_gather(torch.tensor(mine, dtype=torch.float64, device=self.device))  # NCCL: on device
-        rows_, work_, lw_, l_, *vals = gathered.reshape(-1, len(mine)).T
-        out = {"tasks": int(rows_.sum())}
+        rewards = ("reward_mean", "reward_best", "reward_worst")
+        mine = {"tasks": rows, "working": working, "loss_tasks": rows if loss is not None else 0,
+                "loss": 0.0 if loss is None else float(loss.detach()) * rows}
+        for k in rewards:  # weighted by the working tasks, and by all for the fallback
+            mine[k], mine[f"{k}/all"] = float(stats.get(k, 0.0)) * working, float(stats.get(k, 0.0)) * rows
+        mine["diversity"] = float(stats.get("diversity", 0.0)) * rows
+        mine["winners"], mine["broken"] = float(stats.get("winners", 0.0)), float(stats.get("broken", 0.0))
+        s = summed_over_processes(self, mine)
+        out: dict = {"tasks": int(s["tasks"])}
         if out["tasks"]:
-            w = work_ if work_.sum() > 0 else rows_  # the working tasks of every process, as round_loss's fallback
-            for k, v in zip(keys, vals):
-                weight = w if k.startswith("reward_") else rows_
-                out[k] = v.sum().item() if k in ("winners", "broken") else ((v * weight).sum() / weight.sum()).item()
-        return (((l_ * lw_).sum() / lw_.sum()).item() if lw_.sum() > 0 else None), out
+            # the working tasks of every process, as round_loss's fallback: all of them if none has one
+            for k in rewards:
+                out[k] = s[k] / s["working"] if s["working"] > 0 else s[f"{k}/all"] / s["tasks"]
+            out["diversity"] = s["diversity"] / s["tasks"]
+            out["winners"], out["broken"] = s["winners"], s["broken"]
+        return (s["loss"] / s["loss_tasks"] if s["loss_tasks"] > 0 else None), out
 
     def on_train_start(self) -> None:
         ddp_sigterm(self)  # under DDP: SIGTERM stops every process at the same round (Lightning's handler could hang)

@@ -28,7 +28,7 @@ from metanet.nets.arch import Arch
 from metanet.nets.models import CNN, MLP, build
 
 __all__ = ["spec", "from_spec", "module_names", "check_sequential_keys", "SUPPORTED_LAYERS", "wrapper_problem",
-           "weights_problem", "family_problem", "copy_module"]
+           "is_wrapper", "weights_problem", "family_problem", "copy_module"]
 
 SUPPORTED_LAYERS = (
     "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
@@ -93,6 +93,21 @@ def _layer_spec(i: int, m: nn.Module) -> dict[str, Any]:
     raise ArchError(f"layer {i} ({type(m).__name__}: {m}) is not supported; supported layers: {SUPPORTED_LAYERS}")
 
 
+_PARALLEL = (nn.DataParallel, nn.parallel.DistributedDataParallel)
+
+
+def _is_compiled(module: object) -> bool:
+    """A ``torch.compile`` wrapper, told by its class name and the module it holds (importing ``torch._dynamo`` for
+    its class costs seconds); a class of one's own that is only named so is none."""
+    return type(module).__name__ == "OptimizedModule" and isinstance(getattr(module, "_orig_mod", None), nn.Module)
+
+
+def is_wrapper(module: object) -> bool:
+    """Whether ``module`` wraps the network it runs: a TorchScript module, a ``torch.compile``-d module or an
+    ``nn.DataParallel`` / ``DistributedDataParallel`` one (:func:`wrapper_problem` says what to pass instead)."""
+    return isinstance(module, (torch.jit.ScriptModule, *_PARALLEL)) or _is_compiled(module)
+
+
 def wrapper_problem(module: nn.Module) -> str | None:
     """Why metanet cannot see ``module``'s layers and weights as they are, when it is wrapped: a TorchScript module,
     a ``torch.compile``-d or ``nn.DataParallel`` module, or one with ``torch.nn.utils.parametrize`` parametrizations
@@ -100,11 +115,10 @@ def wrapper_problem(module: nn.Module) -> str | None:
     if isinstance(module, torch.jit.ScriptModule):
         return (f"{type(module).__name__} is a TorchScript module (torch.jit.script / trace); metanet reads Python "
                 "modules: pass the nn.Module it was scripted from")
-    orig = getattr(module, "_orig_mod", None)
-    if isinstance(orig, nn.Module) and type(module).__name__ == "OptimizedModule":
+    if _is_compiled(module):
         return ("OptimizedModule is a torch.compile wrapper; pass the module you compiled (compiled._orig_mod): it "
                 "holds the same weights")
-    if isinstance(module, (nn.DataParallel, nn.parallel.DistributedDataParallel)):  # verify met a raw RuntimeError
+    if isinstance(module, _PARALLEL):  # verify met a raw RuntimeError
         return (f"{type(module).__name__} is a wrapper for parallel training; pass the network it wraps "
                 "(wrapped.module): it holds the same weights")
     # torch.ao.quantization (quantize_dynamic, convert): a layer's weights are packed int8 tensors, not parameters;
@@ -171,7 +185,8 @@ def weights_problem(module: nn.Module) -> str | None:
     """Why ``module``'s weights cannot be used as values (None if they can): a TorchScript or ``nn.DataParallel``
     module (metanet copies and stacks Python modules), uninitialised lazy parameters or tensors on the ``meta``
     device (shapes without values)."""
-    if isinstance(module, (torch.jit.ScriptModule, nn.DataParallel, nn.parallel.DistributedDataParallel)):
+    if isinstance(module, (torch.jit.ScriptModule, *_PARALLEL)):  # not is_wrapper: spec, to_graph and check_weights
+        # name a torch.compile wrapper after these checks (its tensors are its module's: a meta one is named as such)
         return wrapper_problem(module)  # DataParallel: torch.func's stateless call refuses it (a raw RuntimeError)
     tensors = (*module.named_parameters(), *module.named_buffers())
     lazy = [n for n, t in tensors if isinstance(t, nn.parameter.UninitializedTensorMixin)]

@@ -486,12 +486,15 @@ class ReaderModule(L.LightningModule):
         if self._trainer is not None and self.trainer.world_size > 1:
             # every process, every batch: the losses over all processes' networks (each logged its own, and
             # TensorBoard showed process 0's); a head without targets on a process is left out of its mean
+            from metanet.train.stage import summed_over_processes
+
             keys = [*LOSS_WEIGHTS, "total"]  # reader_losses' keys, in one order on every process
             n = float(batch.num_graphs)
-            mine = [x for k in keys for x in ((n, float(losses[k].detach()) * n) if k in losses else (0.0, 0.0))]
-            gathered = self.all_gather(torch.tensor(mine, dtype=torch.float64, device=self.device))  # NCCL: on device
-            w, v = gathered.reshape(-1, len(keys), 2).sum(0).T
-            logged = {k: (v[i] / w[i]).item() for i, k in enumerate(keys) if w[i] > 0}
+            mine: dict[str, float] = {}
+            for k in keys:  # its networks' count and loss sum per head
+                mine[f"n/{k}"], mine[k] = (n, float(losses[k].detach()) * n) if k in losses else (0.0, 0.0)
+            s = summed_over_processes(self, mine)
+            logged = {k: s[k] / s[f"n/{k}"] for k in keys if s[f"n/{k}"] > 0}
         for k, v in logged.items():  # named as the val/... ones: train/loss, train/loss_accuracy, ...
             self.log(f"train/loss_{k}" if k != "total" else "train/loss", v, batch_size=batch.num_graphs,
                      prog_bar=(k == "total"))

@@ -1,7 +1,7 @@
 """What the reader, writer and loop :class:`~lightning.LightningModule` s share: the TensorBoard step of a figure
-and the loggers it goes to, the fit-end export and its check at setup, a skipped step and SIGTERM under DDP, where a
-resumed fit stands (and the validation it was saved before), the check of a bool option, and of the trainer's
-precision, and the saved hyperparameters as plain Python numbers.
+and the loggers it goes to, the fit-end export and its check at setup, a skipped step, SIGTERM and the training
+logs' sums under DDP, where a resumed fit stands (and the validation it was saved before), the check of a bool
+option, and of the trainer's precision, and the saved hyperparameters as plain Python numbers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from torch import Tensor
 
 __all__ = ["figure_step", "summary_writers", "export_at_fit_end", "debug_run", "check_monitors", "fit_position",
            "check_export", "check_flag", "skip_step", "ddp_sigterm", "ddp_sigterm_agreed", "validate_on_resume",
-           "check_precision", "plain_hparams"]
+           "check_precision", "plain_hparams", "summed_over_processes"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -192,6 +192,17 @@ def skip_step(module: L.LightningModule) -> Tensor | None:
         return None
     params = [p for p in module.parameters() if p.requires_grad]
     return 0.0 * sum(p.reshape(-1)[0] for p in params) if params else None
+
+
+def summed_over_processes(module: L.LightningModule, values: dict[str, float]) -> dict[str, float]:
+    """Under DDP, from ``training_step``: each of ``values`` summed over every process, in one all_gather. Every
+    process calls it at every step (a skipped one too) with the same keys in the same order. The stages send counts
+    and count-weighted sums, so that they log means over all processes' examples (each process logged only its own,
+    and TensorBoard showed process 0's); float64, so that counts add exactly."""
+    import torch
+
+    mine = torch.tensor([float(v) for v in values.values()], dtype=torch.float64, device=module.device)  # NCCL: device
+    return dict(zip(values, module.all_gather(mine).reshape(-1, len(values)).sum(0).tolist()))
 
 
 class _DdpSigterm:

@@ -344,10 +344,9 @@ def _arch(arch: Any) -> Arch:
     if isinstance(arch, (MLP, CNN)):  # metanet's own modules carry their architecture
         return arch.arch
     if isinstance(arch, nn.Module):
-        if type(arch).__name__ == "OptimizedModule" or isinstance(
-                arch, (torch.jit.ScriptModule, nn.DataParallel, nn.parallel.DistributedDataParallel)):
-            from metanet.nets.spec import wrapper_problem
+        from metanet.nets.spec import is_wrapper, wrapper_problem
 
+        if is_wrapper(arch):  # by name alone, a class of one's own named OptimizedModule got ": None"
             # the module inside the wrapper is what to pass ("not a OptimizedModule" named no way there)
             raise ArchError(f"the writer cannot take the architecture of this {type(arch).__name__}: "
                             f"{wrapper_problem(arch)}")

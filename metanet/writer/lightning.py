@@ -22,7 +22,7 @@ from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
 from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, ddp_sigterm,
                                  ddp_sigterm_agreed, export_at_fit_end, figure_step, fit_position, plain_hparams,
-                                 skip_step, summary_writers)
+                                 skip_step, summary_writers, summed_over_processes)
 from metanet.verify import predicted
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
@@ -290,10 +290,9 @@ class WriterModule(L.LightningModule):
         if self._trainer is not None and self.trainer.world_size > 1:
             # every process, every batch (a skipped one too): the means over all processes' finite episodes (each
             # logged its own, and TensorBoard showed process 0's)
-            mine = [len(losses), float(torch.stack(losses).detach().sum()) if losses else 0.0, float(sum(accs))]
-            gathered = self.all_gather(torch.tensor(mine, dtype=torch.float64, device=self.device))  # NCCL: on device
-            k, total, acc = gathered.reshape(-1, 3).sum(0)
-            logged = ((total / k).item(), (acc / k).item()) if k > 0 else (None, None)
+            s = summed_over_processes(self, {"n": len(losses), "acc": float(sum(accs)),
+                                             "loss": float(torch.stack(losses).detach().sum()) if losses else 0.0})
+            logged = (s["loss"] / s["n"], s["acc"] / s["n"]) if s["n"] > 0 else (None, None)
         if logged[0] is not None:
             self.log("train/loss", logged[0], prog_bar=True, batch_size=len(items))
             self.log("train/query_acc", logged[1], prog_bar=True, batch_size=len(items))
