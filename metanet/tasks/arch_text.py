@@ -110,9 +110,11 @@ _DEPTH = re.compile(r"\bdepth(?:\s*(?:of\s+|[=:]\s*)?|-)(\d+)\b")
 _NO_HIDDEN = re.compile(r"\bno\s+hidden\s+layers?\b")
 _LINEAR_MODEL = re.compile(r"\b(?:logistic|softmax)\s+regression\b|\blinear\s+(?:classifier|model)s?\b"  # mlp:IN-K
                            r"|\bsingle[\s-]+layer(?:ed)?[\s-]+perceptrons?\b")
-_BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+)\d\d+\b(?![\s-]*(?:class(?:es)?|way"
-              r"|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?|digits|layers?|percent)\b"
-              r"|\s*(?:%|\.\d))")
+# after "hidden", a number before these words counts them ("hidden 3 classes", "hidden 50%"): no width
+_COUNTED_NEXT = (r"[\s-]*(?:class(?:es)?|way|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?"
+                 r"|digits|layers?|percent)\b|\s*%")
+_BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+)\d\d+\b(?!" + _COUNTED_NEXT
+              + r"|\s*\.\d)")
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
 # a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
 # Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
@@ -127,7 +129,7 @@ _WIDTH = re.compile(r"\b(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNIT
                     # "mnist, hidden 32" as "hidden = 32" (the 32 was a class); not "hidden 2 layers", a depth;
                     # "hidden 32 and 16", "hidden 128, 64": more widths of numbers no class has, not counts ("hidden
                     # 32, 3 and 8" keeps its classes, "hidden 32 and 10 classes" its class count)
-                    r"|\bhidden\s+(?P<bare>\d+(?:" + _BARE_MORE + r")*)\b"
+                    r"|\bhidden\s+(?P<bare>\d+\b(?!" + _COUNTED_NEXT + r")(?:" + _BARE_MORE + r")*)\b"
                     r"(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?layers?\b)"
                     r"|\b(\d+)[\s-]+wide\b")
 _WIDTH_LIST = re.compile(r"\blayers?\s+(?:of|with)\s+(?:(?:sizes?|widths?)\s+(?:of\s+)?)?" + _LIST
@@ -180,7 +182,9 @@ _NEGATION = re.compile(
 _NOTHING_BUT = re.compile(r"\b(?:no|not|nothing|none)\s+(?:[a-z]+\s+)?$")
 _OR_NEGATED = re.compile(r"\s*(?:,\s*)?n?or\s+(?:(?:a|an|the|any)\s+)?")  # "no cnn or (an) lstm": both
 # ... or after it: "a cnn? no, an mlp", "cnn not needed"
-_NEGATED_AFTER = re.compile(r"\s*\?\s*(?:nope\b|no\b(?=\s*(?:[^\w\s]|$)))|\s+(?:(?:is|are)\s+not|isn't|aren't|not)\s+"
+# ("a cnn? no thanks" as the task parser reads "inverted? no thanks": it was a cnn)
+_NEGATED_AFTER = re.compile(r"\s*\?\s*(?:nope\b|no\b(?=\s*(?:[^\w\s]|$|thanks?\b)))"
+                            r"|\s+(?:(?:is|are)\s+not|isn't|aren't|not)\s+"
                             r"(?:needed|necessary|required|wanted|allowed)\b")
 # ... and the words of its phrase before it ("a 3-layer residual mlp? no"): sizes, other network words
 _SIZE_WORDS = (r"(?:a|an|the|deep|big|small|large|tiny|simple|plain|vanilla|standard|fancy|shallow"
@@ -267,9 +271,10 @@ def _depths_that_are_classes(s: str) -> list[re.Match]:
                                                           or said.isdigit() and len(said) == 1):
             continue
         end = _CLASS_LIST_END.search(s, max(0, m.start() - 30), m.start())
-        if not end or end.group("joiner").strip() == "," and _LIST_CLOSED.search(s, max(0, end.start() - 20),
-                                                                               end.start()):
-            continue  # "mnist 3 and 8, 3 hidden layers of 64 and 32": a depth (that disagrees with the widths)
+        if not end or _LIST_CLOSED.search(s, max(0, end.start() - 20), end.start()):
+            # "mnist 3 and 8, 3 hidden layers of 64 and 32", "mnist 3 and 8 and 2 hidden layers of 64, 32, 16": a
+            # depth after a closed class list (that disagrees with the widths; the latter was classes 3, 8, 2)
+            continue
         depth = _number(said) - (kind != "hidden")
         for at in (m.start("kind") if kind else -1, m.end() - len(re.search(r"layers?$", m.group(0)).group(0))):
             widths = at >= 0 and (_WIDTH_LIST.match(s, at) or _WIDTH.match(s, at))
