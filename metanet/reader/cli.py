@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+import warnings
+from typing import Iterator
 
 from metanet.cli import in_path
 
@@ -21,6 +24,33 @@ def _input_shape(text: str) -> tuple[int, ...]:
     return dims
 
 
+#: the prefix of read()'s warnings whose text is also a key of its result (unlike_training, out_of_range)
+_READ_WARNING = "metanet.read: "
+
+
+@contextlib.contextmanager
+def _warned_once(json: bool) -> Iterator[None]:
+    """Within, read()'s warnings that its result also carries are shown once: without --json the report prints them
+    (a WARNING line before the figures), so Python's display of them on stderr is left out; with --json, where stdout
+    is the JSON, they are one line on stderr. Python showed them twice, the second time as ".../__main__.py:5:
+    UserWarning: metanet.read: ..." plus the source line "sys.exit(main())". Only the display changes: they are
+    still warnings (-W error still raises them, catch_warnings still records them)."""
+    default = warnings.formatwarning
+
+    def formatwarning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      line: str | None = None) -> str:
+        text = str(message)
+        if not text.startswith(_READ_WARNING):
+            return default(message, category, filename, lineno, line)
+        return f"metanet: warning: {text[len(_READ_WARNING):]}\n" if json else ""
+
+    warnings.formatwarning = formatwarning
+    try:
+        yield
+    finally:
+        warnings.formatwarning = default
+
+
 def _read(args: argparse.Namespace) -> int:
     import math
 
@@ -30,8 +60,9 @@ def _read(args: argparse.Namespace) -> int:
     from metanet.reader.predict import read
 
     try:
-        out = read(args.file, reader=args.reader, scan=False if args.no_scan else True if args.scan else None,
-                   input_shape=args.input_shape)
+        with _warned_once(args.json):
+            out = read(args.file, reader=args.reader, scan=False if args.no_scan else True if args.scan else None,
+                       input_shape=args.input_shape)
     except GraphError as e:
         if not args.scan or "read with scan=" not in str(e):
             raise
