@@ -163,6 +163,10 @@ def _fits(model: nn.Module, input_shape: tuple[int, ...], num_classes: int, wher
             h.remove()
     if not isinstance(out, torch.Tensor):
         raise ArchError(f"network returns {type(out).__name__}, not a tensor of logits")
+    if out.dim() >= 1 and out.shape[0] != len(probe):
+        # a forward that pools or reshapes over the batch (x.mean(0), x.view(1, -1)): scoring it was a raw ValueError
+        raise ArchError(f"network maps a batch of {len(probe)} examples to outputs of shape {tuple(out.shape)}; "
+                        "its forward must keep the batch dimension: one row of logits per example, (N, classes)")
     if at_least and out.dim() == 2 and out.shape[1] < num_classes:
         raise ArchError(f"network outputs {out.shape[1]} classes per example (labels 0..{out.shape[1] - 1}), but "
                         f"{where or 'the data'} has labels up to {num_classes - 1}")
@@ -507,6 +511,15 @@ def _storage(t: Tensor) -> int:
         return 0
 
 
+def _tying(model: nn.Module) -> tuple[tuple[str, str], ...]:
+    """Each registered name of ``model``'s parameters and buffers with the name its tensor is first registered under
+    (itself unless tied, or in a submodule used twice): the signature's state dict lists tied tensors under every
+    name, so a tied model and an untied one looked alike."""
+    first: dict[int, str] = {}
+    return tuple((n, first.setdefault(id(t), n)) for named in (model.named_parameters, model.named_buffers)
+                 for n, t in named(remove_duplicate=False))
+
+
 def _signature(model: nn.Module) -> tuple:
     from metanet.nets import spec
 
@@ -605,9 +618,11 @@ def verify(
         a, b = (str(d[key]).replace("torch.", "") for d in (dtypes[0], dtypes[odd]))
         raise ArchError(f"verify() on a list needs models of one dtype: {key} is {a} in model 0 but {b} in model "
                         f"{odd}; convert them to one first, e.g. [m.float() for m in models]")
-    if len(models) > 1 and any(_held_elsewhere(m) for m in models):
-        # a weight also kept in a plain list: the stacked pass swaps only the registered one, so every network read
-        # model 0's copy of the other (both scored on model 0's weight); one at a time, each reads its own
+    if len(models) > 1 and (any(_tying(m) != _tying(models[0]) for m in models)
+                            or any(_held_elsewhere(m) for m in models)):
+        # one at a time, each on its own weights: the stacked pass runs model 0's copy, so weights tied in one model
+        # and not in another scored an untied model with its tied twin's weight (a tied one after an untied one: a
+        # raw KeyError), and a weight also kept in a plain list (swapped only where registered) was model 0's
         return [verify([m], task, split, batch_size)[0] for m in models]
     # stacked by hand, not with stack_module_state: that refused a list mixing train / eval mode or frozen /
     # trainable parameters (raw RuntimeErrors), which verification (eval mode, no grad) does not care about
