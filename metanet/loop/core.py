@@ -322,14 +322,15 @@ def round_loss(writer, batch: list[LoopTask], cfg: LoopConfig, reward: Reward, s
     stats = {}
     if rows:
         # the reward figures over the tasks that had a working candidate (WORST if none had)
-        working = [r for r in rows if r["reward_best"] > WORST] or rows
+        working = [r for r in rows if r["reward_best"] > WORST]
         for key in ("reward_mean", "reward_best", "reward_worst"):
-            stats[key] = sum(r[key] for r in working) / len(working)
+            stats[key] = sum(r[key] for r in working or rows) / len(working or rows)
         for key in ("diversity", "val_acc_mean"):
             stats[key] = sum(r[key] for r in rows) / len(rows)
         stats["winners"] = sum(r["winners"] for r in rows)
         stats["broken"] = sum(r["broken"] for r in rows)
-    stats["tasks"] = len(rows)
+        stats["tasks_working"] = len(working)  # the counts behind the means: DDP weights each process's by them
+    stats["tasks"], stats["tasks_with_loss"] = len(rows), len(losses)
     return (torch.stack(losses).mean() if losses else None), stats
 
 

@@ -420,15 +420,13 @@ class LoopModule(L.LightningModule):
         them, as one process computes them over its own (means over tasks, weighted by each process's count; winners
         and broken summed). Every process calls it each round: one all_gather. Each process logged only its own tasks
         (TensorBoard showed process 0's half of the round)."""
-        from metanet.loop.rewards import WORST
-
         rows = stats.get("tasks", 0)
-        # round_loss averages the reward figures over the tasks with a working candidate, over all if none has one;
-        # it does not return how many had one: all of this process's, or none (its reward figures are WORST)
-        working = rows if rows and stats["reward_best"] > WORST else 0
+        # round_loss's means are over the tasks with a working candidate (over all if none has one) and the loss over
+        # those with a finite loss: each process's figures are weighted by its own counts of them
+        working, with_loss = stats.get("tasks_working", rows), stats.get("tasks_with_loss", rows)
         rewards = ("reward_mean", "reward_best", "reward_worst")
-        mine = {"tasks": rows, "working": working, "loss_tasks": rows if loss is not None else 0,
-                "loss": 0.0 if loss is None else float(loss.detach()) * rows}
+        mine = {"tasks": rows, "working": working, "loss_tasks": with_loss if loss is not None else 0,
+                "loss": 0.0 if loss is None else float(loss.detach()) * with_loss}
         for k in rewards:  # weighted by the working tasks, and by all for the fallback
             mine[k], mine[f"{k}/all"] = float(stats.get(k, 0.0)) * working, float(stats.get(k, 0.0)) * rows
         mine["diversity"] = float(stats.get("diversity", 0.0)) * rows
