@@ -14,13 +14,16 @@
   hidden layer", "logistic regression", "a linear classifier": an mlp of none).
 - width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N",
   "hidden N" (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "16/32
-  channels", "hidden 32 and 16" (numbers no class has), "hidden sizes 128, 64", "widths 128 then 64",
+  channels", "hidden 32 and 16", "hidden 32/16", "hidden 32 -> 16" (numbers no class has; "hidden 32, 16 and 8"),
+  "hidden sizes 128, 64", "widths 128 then 64",
   "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order),
   or all the widths at once, "784-128-10", "784 -> 128 -> 10" (input, hidden..., classes). A list that may hold
   either ("an MLP [256, 128]", "mlp 128/64", "layers: 784, 128, 10", "a 32-16 MLP") is all the widths when it starts
   at the task's input size and ends at its class count, the hidden ones when it does neither, and an error when one
   end alone fits.
   Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers" are that many hidden layers of that width.
+  Single digits before a unit word that may be classes ("mnist 3/8 channels", "0-4 units") and widths with a
+  fraction ("hidden 32.5") are errors.
 - activation: relu, tanh, gelu, silu (or "swish"), sigmoid, "leaky relu"; another one ("elu", "mish") is an error.
 - "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N".
 
@@ -76,7 +79,7 @@ _LIST = r"(\d+(?:(?:\s*(?:,\s*)?(?:and|&|,|then)\s*|" + _ARROW + r")\d+)*)\b"  #
 _SLASHES = r"(?<![\d/])\d+(?:/\d+)+(?![\d/])"
 # what joins two classes ("3 and 8", "3, 8", "3 vs 8"), each a lookbehind after a digit
 _CLASS_JOINERS = (r",", r"&", r"/", r",\s", r"\s&", r"&\s", r"\s&\s", r"\sand\s", r"\sor\s", r"\svs\s",
-                  r"\svs\.\s", r"\sv\s", r"\sversus\s")
+                  r"\svs\.\s", r"\sv\s", r"\sversus\s", r"-", r"\sto\s", r"\sthrough\s", r"\sthru\s")
 # before "units" / "filters" a list must end in "and N" ("16 and 32 filters"): "mnist 3 and 8, 64 units" is one width;
 # or be of numbers no class has ("64, 32 hidden units"); or joined by slashes ("16/32 channels": it was 32 alone)
 _AND_LIST = (r"(" + _SLASHES + r"|\d\d+(?:\s*,\s*\d\d+){1,8}(?:\s*(?:,\s*)?(?:and|&|then)\s*\d+)?"
@@ -113,8 +116,12 @@ _LINEAR_MODEL = re.compile(r"\b(?:logistic|softmax)\s+regression\b|\blinear\s+(?
 # after "hidden", a number before these words counts them ("hidden 3 classes", "hidden 50%"): no width
 _COUNTED_NEXT = (r"[\s-]*(?:class(?:es)?|way|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?"
                  r"|digits|layers?|percent)\b|\s*%")
-_BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+)\d\d+\b(?!" + _COUNTED_NEXT
-              + r"|\s*\.\d)")
+# "hidden 32/16", "hidden 32 -> 16", "hidden 32-16" too (the 16 was a class, out of range)
+_BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)\d\d+\b"
+              r"(?!" + _COUNTED_NEXT + r"|\s*\.\d)")
+# ... and a last width of one digit after two or more ("hidden 32, 16 and 8": the 8 was the one class 8; "hidden 32, 3
+# and 8" keeps its classes)
+_BARE_LAST = r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+)\d\b(?!" + _COUNTED_NEXT + r"|\s*\.\d)"
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
 # a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
 # Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
@@ -129,9 +136,13 @@ _WIDTH = re.compile(r"\b(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNIT
                     # "mnist, hidden 32" as "hidden = 32" (the 32 was a class); not "hidden 2 layers", a depth;
                     # "hidden 32 and 16", "hidden 128, 64": more widths of numbers no class has, not counts ("hidden
                     # 32, 3 and 8" keeps its classes, "hidden 32 and 10 classes" its class count)
-                    r"|\bhidden\s+(?P<bare>\d+\b(?!" + _COUNTED_NEXT + r")(?:" + _BARE_MORE + r")*)\b"
+                    r"|\bhidden\s+(?P<bare>\d+\b(?!" + _COUNTED_NEXT + r")(?:(?:" + _BARE_MORE + r")+(?:" + _BARE_LAST
+                    + r")?)?)\b"
                     r"(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?layers?\b)"
                     r"|\b(\d+)[\s-]+wide\b")
+# a width with a fraction ("hidden 32.5", "width 32.5", "32.5 units"): its 5 was read as a class
+_FRACTION = re.compile(r"\b(?:widths?|hidden(?:[\s_-]*(?:layer[\s_-]*)?(?:sizes?|dim(?:ension)?s?|widths?|units?))?)"
+                       r"(?:\s*(?:of\s+|[=:]\s*)?|-)\d+\.\d+|\b\d+\.\d+[\s-]*" + _UNITS + r"\b")
 _WIDTH_LIST = re.compile(r"\blayers?\s+(?:of|with)\s+(?:(?:sizes?|widths?)\s+(?:of\s+)?)?" + _LIST
                          + r"(?:\s*" + _UNITS + r"\b)?")
 _FULL = re.compile(r"\b(\d+(?:" + _ARROW + r"\d+){2,})\b")
@@ -190,6 +201,7 @@ _NEGATED_AFTER = re.compile(r"\s*\?\s*(?:nope\b|no\b(?=\s*(?:[^\w\s]|$|thanks?\b
 _SIZE_WORDS = (r"(?:a|an|the|deep|big|small|large|tiny|simple|plain|vanilla|standard|fancy|shallow"
                r"|(?:\d+|" + "|".join(NUMBER_WORDS) + r")[\s-]*layer(?:s|ed)?)")
 _PHRASE_GAP = re.compile(r"[\s-]*(?:" + _SIZE_WORDS + r"\b[\s-]*)*")
+_ONE = re.compile(r"\b(?:a|an|the|that|this)\s+(?:[\w-]+\s+){0,3}?(ones?)\b")  # "a relu one", "a 2-layer one"
 _SIZE_BEFORE = re.compile(r"(?<![\w-])(?:" + _SIZE_WORDS + r"\b[\s-]*)*$")
 _RELU = "relu"  # an Arch's activation when the text names none
 # A range of depths or widths ("2 or 3 layers", "2-3 hidden layers", "at least 3 layers", "3+ layers", "64 or 128
@@ -284,6 +296,26 @@ def _depths_that_are_classes(s: str) -> list[re.Match]:
     return found
 
 
+# a digit and a class joiner right before a width ("3 vs 8 units", "0-4 units": the 8, the 4 may end a class list)
+_CLASS_BEFORE = re.compile(r"(?<![\d.])\d\s*(?P<joiner>[-/&]|\b(?:and|or|vs\.?|v|versus|to|through|thru)\b)\s*$")
+
+
+def _classes_before_units(s: str, m: re.Match) -> str:
+    """The classes as written ("3/8", "0-4") that the :data:`_WIDTH` match ``m`` of a list before a unit word may
+    hold: two or more leading single digits ("mnist 3/8 channels", "3 and 8 units", "3/8/64 units"), or digits alone
+    after a class joiner ("mnist 0-4 units"; not after a comma, "3 and 8, 5 units", nor a dash down, "3 vs 8 - 5 units",
+    which separate phrases). They were widths on all the task's classes; empty when the list is widths."""
+    numbers = list(re.finditer(r"[0-9]+", m.group(1)))
+    lead = next((i for i, n in enumerate(numbers) if len(n.group(0)) > 1), len(numbers))
+    if lead >= 2:
+        return m.group(1)[: numbers[lead - 1].end()]
+    before = _CLASS_BEFORE.search(s, max(0, m.start() - 12), m.start())
+    if lead == len(numbers) and before and not (before.group("joiner") in "-/"
+                                                and before.group(0)[0] >= numbers[0].group(0)):
+        return " ".join(s[before.start(): m.start(1) + numbers[0].end()].split())
+    return ""
+
+
 def blank_arch_words(s: str) -> str:
     """``s`` with the numbers that say an architecture ("hidden layers of 32", "layers of 64 and 32 units", "kernel
     size 5", "resnet-50", "784 -> 128 -> 10", "an MLP [256, 128]") blanked (same length), and the brackets of their
@@ -304,6 +336,8 @@ def _blanked(m: re.Match) -> str:
     """The match ``m`` of :func:`blank_arch_words` with its digits and brackets blanked: "2 layers of 128 units" keeps
     "layers", so the task parser does not take the 2 as a class. "hidden 32" becomes "hidden=  ", which the parser
     reads as the width "hidden = 32": a bare "hidden" counts hidden layers ("3 and 8 hidden 32" was the one class 3)."""
+    if m.re is _WIDTH and m.group(1):  # "64 units": its word too, else it counted the number before ("3/8 64 units")
+        return " " * len(m.group(0))
     said = re.sub(r"[\d\[\]]", " ", m.group(0))
     return said.replace(" ", "=", 1) if m.re is _WIDTH and m.group("bare") else said
 
@@ -365,9 +399,21 @@ def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
             value = ("leaky_relu" if s[a:b].startswith("leaky") else _ACTIVATIONS[s[a:b]]) if part == "activation" \
                 else value
             asked[part, value] = a
+    # "a tanh cnn? no, a relu one": the answer's "one" is the family asked about (it was refused: an mlp was written);
+    # not after a family asked about alone ("a cnn? no, a relu one": its "no" refuses the cnn)
+    ones: list[tuple[int, int, str]] = []
+    for i, at in answered.items():
+        answer = re.match(r"[^.?!]*", s[at:]).group(0)
+        if (refused[i][0] == "family" and (one := _ONE.search(answer))
+                and re.sub(r"\b(?:a|an|the)\b|\s", "", " ".join(refused[i][2].split()[:-1]))
+                and not (_MLP.search(answer) or _CNN.search(answer))):
+            asked["family", refused[i][1]] = at + one.start(1)
+            ones.append((at + one.start(1), at + one.end(1), refused[i][1]))
     refused = [r for i, r in enumerate(refused) if i not in answered or asked.get(r[:2], -1) < answered[i]]
     for a, b in spans:
         s = s[:a] + " " * (b - a) + s[b:]
+    for a, b, family in ones:  # the family's name in its place, same length ("one" -> "cnn", "ones" -> "cnns")
+        s = s[:a] + (family + "s")[: b - a] + s[b:]
     return s, refused
 
 
@@ -418,6 +464,9 @@ def arch_words(text: str) -> dict[str, Any] | None:
     if m := _OTHER_ACTIVATION.search(s):
         raise ArchError(f"{text!r}: activation {m.group(0)!r} is not supported; valid: relu, tanh, gelu, silu "
                         "(swish), sigmoid, leaky relu")
+    if m := _FRACTION.search(s):
+        raise ArchError(f"{text!r}: {m.group(0)!r} is no width: a layer's width is a whole number of units, e.g. "
+                        f"'{re.sub(r'[.][0-9]+', '', m.group(0))}'")
     found: dict[str, tuple[Any, str]] = {}
     for pattern, family in ((_MLP, "mlp"), (_CNN, "cnn")):
         for m in pattern.finditer(s):
@@ -442,6 +491,12 @@ def arch_words(text: str) -> dict[str, Any] | None:
         if taken[m.start()]:
             continue
         _mask(len(s), [m.span()], taken)
+        if m.group(1) and (classes := _classes_before_units(s, m)):
+            said = " ".join(m.group(0).split())
+            widths = re.findall(r"[0-9]+", m.group(1))
+            raise ArchError(f"{text!r}: {said!r} may hold the classes {classes!r} or be widths; write the classes "
+                            f"apart from the widths, e.g. '{classes}, 64 units', or the widths as "
+                            f"'hidden size{'s' * (len(widths) > 1)} {', '.join(widths)}'")
         _once(found, "widths", tuple(map(_number, re.findall(r"\d+", next(g for g in m.groups() if g)))), m.group(0),
               text)
     _mask(len(s), (m.span() for m in _FULL.finditer(s) if _full_said(m)), taken)

@@ -610,8 +610,14 @@ def _asked_for(pattern: re.Pattern, s: str) -> str | None:
     """The first word of ``pattern`` (group 2) in ``s`` that is not negated (group 1: "no noise"), or None. Noise
     words describing mnist1d ("noisy 1d signals") are the data set's own: its signals are generated noisy."""
     mnist1d = re.search(_MNIST1D_WORDS, s) is not None
+    if pattern is _UNSUPPORTED:  # the "noise" of "don't use label noise", "noisy labels? no" is refused with it
+        for m in _LABEL_NOISE.finditer(s):
+            if m.group(1) is not None or _TRANSFORM_ANSWERED_NO.match(s, m.end()):
+                s = s[: m.start()] + " " * (m.end() - m.start()) + s[m.end():]
     for m in pattern.finditer(s):
-        if m.group(1) is None and not (mnist1d and m.group(2).startswith("nois")):
+        # "noise? no" as "inverted? no": asked about and answered no (it was refused as a transform)
+        if (m.group(1) is None and not (mnist1d and m.group(2).startswith("nois"))
+                and not _TRANSFORM_ANSWERED_NO.match(s, m.end())):
             return m.group(2)
     return None
 
