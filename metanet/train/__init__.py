@@ -391,6 +391,43 @@ def _check_ckpt_classes(path: str | os.PathLike, model: Any) -> None:
             raise ConfigError(f"--ckpt_path {path}: its hyperparameters name the class {str(c)[:160]!r}, which is "
                               f"not a metanet module nor the config's (expected one of {', '.join(sorted(allowed))});"
                               " give a .ckpt file written by 'metanet train fit' with this config")
+    _check_ckpt_module(path, hparams, model)
+
+
+def _check_ckpt_module(path: str | os.PathLike, hparams: Any, model: Any) -> None:
+    """A ConfigError for a checkpoint of another LightningModule than the config's model (neither a subclass of the
+    other). LightningCLI puts the checkpoint's class in place of the config's and keeps the config's data module: a
+    loop checkpoint given with train/writer.yaml validated the loop on the writer's episodes (exit 0, numbers of
+    nothing), a writer checkpoint given with train/reader.yaml was an AttributeError traceback."""
+    import importlib
+
+    from metanet.errors import ConfigError
+
+    if hasattr(model, "as_dict"):
+        model = model.as_dict()
+    given = model.get("class_path") if isinstance(model, dict) else None
+    saved = hparams.get("_class_path") if isinstance(hparams, dict) else None
+    if not isinstance(given, str) or not isinstance(saved, str) or given == saved:
+        return
+
+    def load(name: str) -> Any:  # both are importable: the config's was parsed, the checkpoint's allowlisted
+        module, _, attr = name.rpartition(".")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError, ValueError):
+            return None
+
+    a, b = load(given), load(saved)
+    if not (isinstance(a, type) and isinstance(b, type)) or issubclass(a, b) or issubclass(b, a):
+        return
+    run_config = Path(path).parent.parent / "config.yaml"  # the run's own, beside its checkpoints/ folder
+    short = saved.rsplit(".", 1)[-1]
+    own = str(run_config) if Path(path).parent.name == "checkpoints" and run_config.is_file() else {
+        "ReaderModule": "train/reader.yaml", "WriterModule": "train/writer.yaml", "LoopModule": "train/loop.yaml"
+    }.get(short)
+    raise ConfigError(f"--ckpt_path {path}: a checkpoint of {short}, but the config's model is "
+                      f"{given.rsplit('.', 1)[-1]}; give a checkpoint of a run of this config, or this checkpoint "
+                      f"with the config it was trained with{f' ({own})' if own else ''}")
 
 
 def _import_reward(model: Any) -> None:
