@@ -432,7 +432,8 @@ class ReaderModule(L.LightningModule):
         if missing:
             from metanet.errors import ZooError
 
-            raise ZooError(f"the zoos hold tasks {missing} that the reader's task head does not know; "
+            held = "data.tasks names" if getattr(dm.hparams, "tasks", None) else "the zoos hold"  # given, or read
+            raise ZooError(f"{held} tasks {missing} that the reader's task head does not know; "
                            f"set model.tasks to include them (now {self.reader.tasks})")
         if stage == "fit" and not bool(self.reader.fitted):
             if self.reader.num_data_probes:
