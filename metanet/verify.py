@@ -379,7 +379,11 @@ def verify_stacked(
     def run(p, b, xb):
         return functional_call(base, (p, b), (xb,))
 
-    if params or buffers:
+    if (params or buffers) and _held_elsewhere(module):
+        # a weight also kept outside its registered slot (a plain list) is read there, where functional_call does
+        # not swap it: every member was scored on module's own value
+        fwd = in_place_forward(module)
+    elif params or buffers:
         fwd = stacked_forward(run, (0, 0, None))
     else:  # nothing to vmap over (vmap refuses that): one network, run as it is, in eval mode
         plain = copy.deepcopy(module).eval()
@@ -499,6 +503,36 @@ def _held_elsewhere(model: nn.Module) -> bool:
     skip = ("_parameters", "_buffers", "_modules")
     return any(found(v, 0) for m in model.modules() for k, v in vars(m).items()
                if k not in skip and not (k == "_flat_weights" and isinstance(m, nn.RNNBase)))  # torch syncs those
+
+
+def in_place_forward(module: nn.Module) -> Callable[[dict[str, Tensor], dict[str, Tensor], Tensor], Tensor]:
+    """``fwd(params, buffers, xb)``: the eval-mode logits ``(K, b, C)`` of each member of a stack (``params[name]``,
+    ``buffers[name]``: ``(K, *shape)``; a name not given keeps ``module``'s value), run on ``module`` itself one at a
+    time, its registered tensors overwritten with the member's and put back after (its modes too). For a module
+    that :func:`_held_elsewhere`: a reference outside the registered slots is then the member's too. On
+    ``module`` itself, not a copy: a deep copy clones a view (``[w.t()]``, ``[w.data]``) apart from its parameter.
+    Written through ``.data``: a bumped version counter left a view kept from ``torch.no_grad()`` unusable (a
+    deep copy's RuntimeError 'A view was created in no_grad mode and its base ... has been modified inplace')."""
+    own = {n: t for named in (module.named_parameters, module.named_buffers) for n, t in named(remove_duplicate=False)}
+
+    @torch.no_grad()
+    def fwd(params: dict[str, Tensor], buffers: dict[str, Tensor], xb: Tensor) -> Tensor:
+        given = {**params, **buffers}
+        k = len(next(iter(given.values()))) if given else 1
+        saved = {n: own[n].clone() for n in given}
+        try:
+            with kept_modes(module, eval=True):
+                outs = []
+                for i in range(k):
+                    for n, v in given.items():
+                        own[n].data.copy_(v[i])
+                    outs.append(module(xb))
+                return torch.stack(outs)
+        finally:
+            for n, v in saved.items():
+                own[n].data.copy_(v)
+
+    return fwd
 
 
 def _storage(t: Tensor) -> int:

@@ -47,8 +47,8 @@ from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples, unpack_dataset
 from metanet.loop.tasks import check_seed
 from metanet.nets.spec import copy_module
-from metanet.verify import (Network, Report, _as_module, check_fits, meta_copy, predicted, stacked_forward, verify,
-                            verify_stacked)
+from metanet.verify import (Network, Report, _as_module, _held_elsewhere, check_fits, in_place_forward, meta_copy,
+                            predicted, stacked_forward, verify, verify_stacked)
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
@@ -341,7 +341,14 @@ def refine(
     if method == "sgd":
         for p in frozen:
             p.requires_grad_(True)
-    if method == "perturbation":
+    if method == "perturbation" and _held_elsewhere(net):
+        # a weight also kept outside its registered slot (a plain list) is read there, where functional_call does
+        # not swap it: every perturbed network ran on the unperturbed weight, and Adam random-walked it
+        run = in_place_forward(net)
+
+        def fwd(p: dict[str, Tensor], xb: Tensor) -> Tensor:
+            return run(p, {}, xb)  # net's own buffers
+    elif method == "perturbation":
         base = meta_copy(net)  # tied weights stay tied (.to("meta") untied them: a layer ran on a meta weight)
         buffers = dict(net.named_buffers())
         fwd = stacked_forward(lambda p, xb: functional_call(base, (p, buffers), (xb,)), (0, None))
