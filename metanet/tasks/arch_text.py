@@ -120,8 +120,9 @@ _COUNTED_NEXT = (r"[\s-]*(?:class(?:es)?|way|epochs?|examples?|samples?|shots?|s
 _BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)\d\d+\b"
               r"(?!" + _COUNTED_NEXT + r"|\s*\.\d)")
 # ... and a last width of one digit after two or more ("hidden 32, 16 and 8": the 8 was the one class 8; "hidden 32, 3
-# and 8" keeps its classes)
-_BARE_LAST = r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+)\d\b(?!" + _COUNTED_NEXT + r"|\s*\.\d)"
+# and 8" keeps its classes; "hidden 32/16/8", "hidden 32-16-8", "hidden 32 -> 16 -> 8" too)
+_BARE_LAST = (r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)\d\b(?!" + _COUNTED_NEXT
+              + r"|\s*\.\d)")
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
 # a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
 # Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
@@ -141,7 +142,9 @@ _WIDTH = re.compile(r"\b(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNIT
                     r"(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?layers?\b)"
                     r"|\b(\d+)[\s-]+wide\b")
 # a width with a fraction ("hidden 32.5", "width 32.5", "32.5 units"): its 5 was read as a class
-_FRACTION = re.compile(r"\b(?:widths?|hidden(?:[\s_-]*(?:layer[\s_-]*)?(?:sizes?|dim(?:ension)?s?|widths?|units?))?)"
+# (not the "hidden units" of "32 hidden units 90.5% accuracy": a width said, then a score)
+_FRACTION = re.compile(r"\b(?:widths?|hidden(?:[\s_-]*(?:layer[\s_-]*)?(?:sizes?|dim(?:ension)?s?|widths?))?"
+                       r"|(?<!\d\s)(?<!\d-)hidden[\s_-]*(?:layer[\s_-]*)?units?)"
                        r"(?:\s*(?:of\s+|[=:]\s*)?|-)\d+\.\d+|\b\d+\.\d+[\s-]*" + _UNITS + r"\b")
 _WIDTH_LIST = re.compile(r"\blayers?\s+(?:of|with)\s+(?:(?:sizes?|widths?)\s+(?:of\s+)?)?" + _LIST
                          + r"(?:\s*" + _UNITS + r"\b)?")
@@ -201,7 +204,11 @@ _NEGATED_AFTER = re.compile(r"\s*\?\s*(?:nope\b|no\b(?=\s*(?:[^\w\s]|$|thanks?\b
 _SIZE_WORDS = (r"(?:a|an|the|deep|big|small|large|tiny|simple|plain|vanilla|standard|fancy|shallow"
                r"|(?:\d+|" + "|".join(NUMBER_WORDS) + r")[\s-]*layer(?:s|ed)?)")
 _PHRASE_GAP = re.compile(r"[\s-]*(?:" + _SIZE_WORDS + r"\b[\s-]*)*")
-_ONE = re.compile(r"\b(?:a|an|the|that|this)\s+(?:[\w-]+\s+){0,3}?(ones?)\b")  # "a relu one", "a 2-layer one"
+# "a relu one", "a 2-layer one"; not "not that one", "the other one", a number ("one hidden layer", "one of them") nor
+# digits ("the ones and sevens")
+_ONE = re.compile(r"(?<!\bnot\s)\b(?:a|an|the|that|this)\s+(?!(?:[\w-]+\s+){0,2}(?:other|different)\b)"
+                  r"(?:[\w-]+\s+){0,3}?(ones?)\b(?![\s-]*(?:hidden|conv\w*|dense|linear|fully|fc|layers?|of)\b"
+                  r"|(?<=s)\s*(?:[,&/]|(?:and|or|vs|versus)\b))")
 _SIZE_BEFORE = re.compile(r"(?<![\w-])(?:" + _SIZE_WORDS + r"\b[\s-]*)*$")
 _RELU = "relu"  # an Arch's activation when the text names none
 # A range of depths or widths ("2 or 3 layers", "2-3 hidden layers", "at least 3 layers", "3+ layers", "64 or 128
@@ -316,6 +323,23 @@ def _classes_before_units(s: str, m: re.Match) -> str:
     return ""
 
 
+# numbers joined by a dash to a width before its unit word ("16-32 channels", "128-64 units", "8-16-32 filters"): no
+# class has them (they were "class 16 is out of range" once the unit word was blanked)
+_DASHED_BEFORE = re.compile(r"(?<![\d.])(?:\d+\s*-\s*)+$")
+
+
+def _dashed_before(s: str, m: re.Match) -> tuple[int, int] | None:
+    """The span of the numbers joined by a dash right before the :data:`_WIDTH` match ``m`` of a list before a unit
+    word when they are widths too: one of them has two digits ("128-64 units"), or one digit joined without spaces to
+    a width of two ("8-16 channels") and after no class list ("3 vs 8-64 units"; "3 vs 8 - 64 units" is two phrases)."""
+    run = _DASHED_BEFORE.search(s, max(0, m.start() - 40), m.start())
+    if run and (re.search(r"\d\d", run.group(0))
+                or re.fullmatch(r"\d-", run.group(0)) and re.match(r"\d\d", m.group(1))
+                and not _CLASS_BEFORE.search(s, max(0, run.start() - 12), run.start())):
+        return run.span()
+    return None
+
+
 def blank_arch_words(s: str) -> str:
     """``s`` with the numbers that say an architecture ("hidden layers of 32", "layers of 64 and 32 units", "kernel
     size 5", "resnet-50", "784 -> 128 -> 10", "an MLP [256, 128]") blanked (same length), and the brackets of their
@@ -326,6 +350,8 @@ def blank_arch_words(s: str) -> str:
     for pattern, read in ((_RANGE, _range_said), (_REPEAT, None), (_WIDTH_LIST, None), (_WIDTH, None),
                           (_FULL, _full_said), (_SIZES, _sizes_said),
                           (_KERNEL, None), (_STRIDE, None), (_DEPTH, None), (_UNSUPPORTED, None)):
+        if pattern is _WIDTH:  # "16-" of "16-32 channels": blanked at the end, with the layers words above
+            classes += [r for m in _WIDTH.finditer(s) if m.group(1) and (r := _dashed_before(s, m))]
         s = pattern.sub(lambda m: m.group(0) if read and not read(m) else _blanked(m), s)
     for a, b in classes:
         s = s[:a] + " " * (b - a) + s[b:]
