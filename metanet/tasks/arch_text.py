@@ -622,6 +622,13 @@ def arch_from_words(words: dict[str, Any], input_shape: tuple[int, ...], num_cla
         words = _sizes_read(words, first, num_classes)
     hidden_n = words.get("hidden_layers")
     widths = words.get("widths")
+    if "full" in words and widths is not None and tuple(widths) == tuple(words["full"]):
+        # one list read both ways ("hidden layers 32 -> 16 -> 8", "hidden 128-64-32": it was "the widths 32-16-8 and
+        # the hidden widths [32, 16, 8] disagree"): all the widths when it starts and ends as the task does, as
+        # _sizes_read reads a list, else the hidden ones
+        fits = words["full"][0] == first and words["full"][-1] == num_classes
+        words = {k: v for k, v in words.items() if k != ("widths" if fits else "full")}
+        widths = None if fits else widths
     if "full" in words:
         full = words["full"]
         if widths is not None and tuple(widths) not in (full[1:-1], full[1:2]):
