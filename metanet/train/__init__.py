@@ -236,6 +236,12 @@ def _cli_class() -> type:
                 _import_reward(self.config[sub].get("model"))
                 super().instantiate_classes()
 
+        def parse_arguments(self, parser: Any, args: Any) -> None:
+            # the command line's own options, told from the -c files' (a checkpoint's model options replace both)
+            self._metanet_args = [a for a in (sys.argv[1:] if args is None else args) if isinstance(a, str)] \
+                if args is None or isinstance(args, (list, tuple)) else []
+            super().parse_arguments(parser, args)
+
         def _parse_ckpt_path(self) -> None:
             # LightningCLI torch.loads a --ckpt_path file while parsing (to take its hyperparameters): a file that
             # is not a checkpoint was an UnpicklingError/KeyError/EOFError/SafetensorError traceback
@@ -246,9 +252,11 @@ def _cli_class() -> type:
             _check_ckpt_path(path)
             from metanet.errors import ConfigError
 
+            given = None
             try:
                 if sub and path and Path(path).is_file():  # where LightningCLI loads it
                     _check_ckpt_classes(path, self.config[sub].get("model"))
+                    given = copy.deepcopy(self.config[sub].get("model"))
                 super()._parse_ckpt_path()
             except ConfigError:
                 raise
@@ -257,6 +265,8 @@ def _cli_class() -> type:
                 raise ConfigError(f"--ckpt_path {path}: not a readable Lightning checkpoint ({type(e).__name__}"
                                   f"{': ' + detail if detail else ''}); give a .ckpt file written by "
                                   "'metanet train fit', e.g. runs/writer/version_0/checkpoints/last.ckpt") from e
+            if given is not None:
+                _keep_command_line_export(self.config[sub], given, getattr(self, "_metanet_args", []))
 
         def _before(self) -> None:
             _check_stage(self.subcommand, self.model, self.datamodule)
@@ -460,6 +470,45 @@ def _check_stage(stage: str, model: Any, datamodule: Any) -> None:
     lacks = name if not has_step else type(datamodule).__name__
     hint = f"; use 'metanet train validate' or '{_INSTEAD[name]}'" if name in _INSTEAD else ""
     raise ConfigError(f"'metanet train {stage}' is not supported by {lacks} (it has no {stage} stage){hint}")
+
+
+def _command_line_model_keys(args: Sequence[str]) -> list[str]:
+    """The model options ``args`` name (``--model.hidden=32``, ``--model.init_args.export PATH``), in order."""
+    keys = []
+    for a in args:
+        if a.startswith("--model."):
+            key = a[len("--model."):].split("=", 1)[0]
+            for prefix in ("init_args.", "dict_kwargs."):
+                key = key.removeprefix(prefix)
+            if key and key.split(".")[0] not in keys and key != "class_path":
+                keys.append(key.split(".")[0])
+    return keys
+
+
+def _yaml_text(value: Any) -> str:
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _keep_command_line_export(cfg: Any, given: Any, args: Sequence[str]) -> None:
+    """After LightningCLI took a ``--ckpt_path`` file's model hyperparameters over the parsed config (``cfg['model']``;
+    ``given``: the model config before): a ``--model.export`` given on the command line is kept (an output path,
+    not part of the checkpointed model: it was the earlier run's path, whose file the resumed run overwrote), and any
+    other model option given there that the checkpoint's replaced is one warning line on stderr (the weights need the
+    checkpoint's sizes), where it was replaced silently."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    model = cfg.get("model")
+    before, after = (getattr(m, "init_args", None) if m is not None else None for m in (given, model))
+    if before is None or after is None or getattr(given, "class_path", None) != getattr(model, "class_path", None):
+        return
+    for key in _command_line_model_keys(args):
+        if key not in before or key not in after or before[key] == after[key]:
+            continue
+        if key == "export":
+            after[key] = before[key]
+        elif rank_zero_only.rank == 0:
+            print(f"metanet: warning: --model.{key} {_yaml_text(before[key])} is replaced by the checkpoint's "
+                  f"{_yaml_text(after[key])} (a checkpoint brings its own model options)", file=sys.stderr)
 
 
 # ckpt_path values Lightning resolves itself (not file paths)
