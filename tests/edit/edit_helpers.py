@@ -1,4 +1,4 @@
-"""Hand-built networks for the backdoor repair tests, whose every weight is known."""
+"""Hand-built networks for the backdoor repair tests, whose every weight is known, and the task they read."""
 
 from __future__ import annotations
 
@@ -23,3 +23,19 @@ def pixel_net(trigger_weight: float = 10.0, bias0: float = 0.0) -> nn.Sequential
         net[3].weight.copy_(w)
         net[3].bias.copy_(torch.tensor([bias0, 0.1, 0.0]))
     return net.eval()
+
+
+class PixelTask:
+    """The task :func:`pixel_net` reads: 4x4 images, 3 classes: pixel 0 lit is class 1, pixel 1 class 2, pixel 2
+    class 0 (10 each, every split)."""
+
+    num_classes = 3
+    input_shape = (1, 4, 4)
+    name = "pixels"
+
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.zeros(30, 16)
+        y = torch.tensor([1, 2, 0]).repeat_interleave(10)
+        for i, pixel in enumerate((0, 1, 2)):
+            x[10 * i : 10 * (i + 1), pixel] = 1.0
+        return x.view(-1, 1, 4, 4), y

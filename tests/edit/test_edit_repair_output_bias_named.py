@@ -7,24 +7,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from edit_helpers import PIXEL_TRIGGER, pixel_net
+from edit_helpers import PIXEL_TRIGGER, PixelTask, pixel_net
 
 from metanet import edit
-
-
-class _Pixels:
-    """4x4 images, 3 classes: pixel 0 lit is class 1, pixel 1 class 2, pixel 2 class 0."""
-
-    num_classes = 3
-    input_shape = (1, 4, 4)
-    name = "pixels"
-
-    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.zeros(30, 16)
-        y = torch.tensor([1, 2, 0]).repeat_interleave(10)
-        for i, pixel in enumerate((0, 1, 2)):
-            x[10 * i : 10 * (i + 1), pixel] = 1.0
-        return x.view(-1, 1, 4, 4), y
 
 
 
@@ -35,7 +20,7 @@ def _net() -> nn.Sequential:
 def test_a_bias_repair_names_the_output_bias_it_changed() -> None:
     net = _net()
     trigger = PIXEL_TRIGGER
-    result = edit.repair_backdoor(net, _Pixels(), trigger, max_drop=0.5)
+    result = edit.repair_backdoor(net, PixelTask(), trigger, max_drop=0.5)
     rep = result.report
     assert rep.details["strategy"] == ["bias"] and rep.asr_before == 1.0 and rep.asr_after == 0.0
     change = (result.model[3].bias - net[3].bias).detach()
@@ -52,5 +37,5 @@ def test_a_repair_without_a_bias_round_adds_no_output_bias_detail() -> None:
         net[3].bias.copy_(torch.tensor([0.0, 0.1, 0.0]))
         net[3].weight[0, 15] = 10.0  # pixel 15 drives class 0: a trigger the cut removes
     trigger = PIXEL_TRIGGER
-    rep = edit.repair_backdoor(net, _Pixels(), trigger).report
+    rep = edit.repair_backdoor(net, PixelTask(), trigger).report
     assert rep.details["strategy"] == ["cut"] and "output_bias_change" not in rep.details

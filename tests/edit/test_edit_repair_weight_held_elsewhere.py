@@ -9,25 +9,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from edit_helpers import PIXEL_TRIGGER, pixel_net
+from edit_helpers import PIXEL_TRIGGER, PixelTask, pixel_net
 
 from metanet import edit
 from metanet.nets import MLP
-
-
-class _Pixels:
-    """4x4 images, 3 classes: pixel 0 lit is class 1, pixel 1 class 2, pixel 2 class 0."""
-
-    num_classes = 3
-    input_shape = (1, 4, 4)
-    name = "pixels"
-
-    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.zeros(30, 16)
-        y = torch.tensor([1, 2, 0]).repeat_interleave(10)
-        for i, pixel in enumerate((0, 1, 2)):
-            x[10 * i : 10 * (i + 1), pixel] = 1.0
-        return x.view(-1, 1, 4, 4), y
 
 
 class ListWeightMLP(MLP):
@@ -48,8 +33,8 @@ class ListWeightMLP(MLP):
 
 
 def test_repair_scores_cut_variants_of_a_weight_read_through_a_plain_list() -> None:
-    listed = edit.repair_backdoor(ListWeightMLP(True), _Pixels(), PIXEL_TRIGGER)
-    plain = edit.repair_backdoor(ListWeightMLP(False), _Pixels(), PIXEL_TRIGGER)
+    listed = edit.repair_backdoor(ListWeightMLP(True), PixelTask(), PIXEL_TRIGGER)
+    plain = edit.repair_backdoor(ListWeightMLP(False), PixelTask(), PIXEL_TRIGGER)
     assert plain.report.details["strategy"] == ["cut"]
     assert listed.report.details["strategy"] == plain.report.details["strategy"]
     assert listed.model.cache[0] is listed.model.layers[0].weight
