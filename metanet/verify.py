@@ -334,7 +334,9 @@ def verify_stacked(
     The networks run in eval mode (dropout off, BatchNorm on its running statistics), whatever mode ``module`` is
     in. ``data=(x, y)`` overrides the task's split (e.g. a held-out query set). A ``task`` of labelled examples
     ``(x, y)`` or a ``Dataset`` of pairs (without ``data``) is scored as :func:`verify` scores one: labels any of the
-    network's classes.
+    network's classes. A ``module`` that also keeps a parameter or buffer outside its registered place (in a plain
+    Python list its forward reads) runs each member on itself, one at a time (:func:`in_place_forward`), not
+    vectorised.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive number of examples, got {batch_size!r}")
@@ -462,7 +464,8 @@ def _as_module(m: Any) -> nn.Module:
 
 def check_weights(model: nn.Module) -> None:
     """ArchError unless ``model``'s weights are values metanet can run: not on the meta device, not TorchScript, not
-    a ``torch.compile`` wrapper."""
+    a ``torch.compile``, ``DataParallel`` or ``DistributedDataParallel`` wrapper
+    (:func:`metanet.nets.spec.is_wrapper`)."""
     from metanet.nets.spec import is_wrapper, weights_problem, wrapper_problem
 
     problem = weights_problem(model)
@@ -508,8 +511,10 @@ def _held_elsewhere(model: nn.Module) -> bool:
 def in_place_forward(module: nn.Module) -> Callable[[dict[str, Tensor], dict[str, Tensor], Tensor], Tensor]:
     """``fwd(params, buffers, xb)``: the eval-mode logits ``(K, b, C)`` of each member of a stack (``params[name]``,
     ``buffers[name]``: ``(K, *shape)``; a name not given keeps ``module``'s value), run on ``module`` itself one at a
-    time, its registered tensors overwritten with the member's and put back after (its modes too). For a module
-    that :func:`_held_elsewhere`: a reference outside the registered slots is then the member's too. On
+    time without gradients, its registered tensors overwritten with the member's and put back after (its modes too;
+    meanwhile ``module`` holds the member's values). For a module that also keeps a parameter or buffer (or a view
+    of one) outside its registered slots, in a plain list its forward reads, where ``functional_call`` swaps
+    nothing: that reference is then the member's too. On
     ``module`` itself, not a copy: a deep copy clones a view (``[w.t()]``, ``[w.data]``) apart from its parameter.
     Written through ``.data``: a bumped version counter left a view kept from ``torch.no_grad()`` unusable (a
     deep copy's RuntimeError 'A view was created in no_grad mode and its base ... has been modified inplace')."""
@@ -605,17 +610,22 @@ def verify(
 
     Forward hooks and pre-hooks registered on the network run too: first on a probe of two all-zero examples, then
     on a copy of its modules with ``vmap``-ped tensors (a torch limitation: a hook may read their shapes, but a
-    tensor it keeps is unusable after the call). A list whose networks keep a parameter also outside its registered
-    place (in a plain Python list) is run one network at a time, each on its own weights.
+    tensor it keeps is unusable after the call; a network that keeps a parameter also outside its registered place,
+    in a plain Python list, runs on itself with plain tensors instead). A list whose networks tie weights differently
+    (one shares a weight between two layers, another does not) or keep a parameter in such a list is run one network
+    at a time, each on its own weights.
 
     Returns:
         A :class:`Report`, or a list of them (same order) when a list was given.
 
     Raises:
         ArchError: the network does not fit the task's inputs or classes (for examples ``(x, y)``: a label past
-            its last output; an error its forward pass or a forward hook raises is named with the module it left),
-            weights it cannot run (on the 'meta' device, TorchScript, a ``torch.compile`` wrapper: pass the module
-            it wraps), or the models of a list differ in architecture or dtype.
+            its last output; a forward that drops the batch dimension, ``x.mean(0)``: one row of logits per example
+            is needed; an error its forward pass, a forward hook or pre-hook raises is named with the module it
+            left), weights it cannot run (on the 'meta' device, TorchScript, a ``torch.compile`` or
+            ``DataParallel`` wrapper: pass the module it wraps; an attribute holding a tensor computed with
+            gradients, which cannot be copied: keep it detached), or the models of a list differ in architecture or
+            dtype.
         ConfigError: a bad ``batch_size``, or K networks too large to verify at once on this machine's memory.
         FileFormatError: a path that is not a network saved with :func:`metanet.save`.
         GraphError: a graph that does not decode to a network.

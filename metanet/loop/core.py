@@ -306,7 +306,11 @@ def _task_loss(writer, lt: LoopTask, cfg: LoopConfig, reward: Reward, seed: int)
 
 
 def round_loss(writer, batch: list[LoopTask], cfg: LoopConfig, reward: Reward, seed: int) -> tuple[Tensor | None, dict]:
-    """The loop's loss for one round over ``batch`` (mean over tasks with a finite loss) and the round's stats."""
+    """The loop's loss for one round over ``batch`` (mean over tasks with a finite loss) and the round's stats: the
+    reward figures (``reward_mean``, ``reward_best``, ``reward_worst``) over the tasks with a working candidate (over
+    all if none has one), ``diversity``, ``val_acc_mean``, ``winners``, ``broken``, and the counts behind the means
+    (``tasks``, ``tasks_working``, ``tasks_with_loss``), by which DDP weights each process's figures; all but
+    ``tasks`` and ``tasks_with_loss`` only when a task ran."""
     losses, rows = [], []
     for i, lt in enumerate(batch):
         try:

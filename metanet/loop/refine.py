@@ -3,9 +3,11 @@ r"""Refine one network without a writer: gradient-free weight or activity pertur
 ``method="perturbation"`` (the "mortal computation" learning rule: no backward pass, only a scalar reward):
 each step draws ``population`` Gaussian directions ``eps`` (antithetic pairs ``+eps, -eps``), scores all
 ``2 * population`` perturbed networks ``theta ± sigma_l * eps`` at once (stacked parameters, one ``vmap``-ed
-forward pass) on a minibatch of the training data, and estimates the gradient of the reward as
-``g = mean_j (R(+) - R(-)) / (2 sigma) * eps_j``, standardised; Adam ascends it. ``sigma_l`` is ``sigma`` times
-the RMS of each parameter tensor (taken as at least 0.01: a zero tensor, e.g. a fresh bias, is perturbed too).
+forward pass; one at a time on the network itself when its forward also reads a weight from a plain Python list,
+where a stacked pass would read the unperturbed one) on a minibatch of the training data, and estimates the
+gradient of the reward as ``g = mean_j (R(+) - R(-)) / (2 sigma) * eps_j``, standardised; Adam ascends it.
+``sigma_l`` is ``sigma`` times the RMS of each parameter tensor (taken as at least 0.01: a zero tensor, e.g. a
+fresh bias, is perturbed too).
 Reward: negative minibatch cross-entropy (``objective="loss"``) or minibatch accuracy (``objective="accuracy"``).
 
 ``method="activity"`` (node perturbation, Williams 1992; Fiete & Seung 2006): instead of the weights, the

@@ -128,7 +128,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input-shape", type=_input_shape, default=None, metavar="CxHxW",
                    help="the shape of one input, channels first, e.g. 1x8x8: a CNN's weights do not say which image "
                         "size it reads (without it: the size of the task the file records, else 28x28)")
-    p.add_argument("--json", action="store_true", help="print the full prediction dict as JSON")
+    p.add_argument("--json", action="store_true", help="print the full prediction dict as JSON (a warning it "
+                   "carries, unlike_training or out_of_range, is also one 'metanet: warning:' line on stderr)")
     scan = p.add_mutually_exclusive_group()
     scan.add_argument("--no-scan", action="store_true", help="skip the trigger scan (Neural Cleanse on the network): "
                       "backdoor from the weights-only head")

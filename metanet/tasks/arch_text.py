@@ -14,26 +14,29 @@
   hidden layer", "logistic regression", "a linear classifier": an mlp of none).
 - width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N",
   "hidden N" (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "16/32
-  channels", "hidden 32 and 16", "hidden 32/16", "hidden 32 -> 16" (numbers no class has; "hidden 32, 16 and 8"),
-  "hidden sizes 128, 64", "widths 128 then 64",
+  channels", "hidden 32 and 16", "hidden 32/16", "hidden 32 -> 16" (numbers no class has; "hidden 32, 16 and 8",
+  "hidden 32/16/8", "hidden 32 -> 16 -> 8"; not a number before a word it counts: "hidden 3 classes", "hidden 32
+  epochs", "hidden 32%"), "hidden sizes 128, 64", "widths 128 then 64",
   "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order),
   or all the widths at once, "784-128-10", "784 -> 128 -> 10" (input, hidden..., classes). A list that may hold
   either ("an MLP [256, 128]", "mlp 128/64", "layers: 784, 128, 10", "a 32-16 MLP") is all the widths when it starts
   at the task's input size and ends at its class count, the hidden ones when it does neither, and an error when one
   end alone fits.
   Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers" are that many hidden layers of that width.
-  Single digits before a unit word that may be classes ("mnist 3/8 channels", "0-4 units") and widths with a
-  fraction ("hidden 32.5") are errors.
+  A width after a class list leaves the classes to the task: "mnist 3/8 64 units" is ``mnist[3,8]`` with 64 units,
+  "mnist 3 to 8 then 64 units" ``mnist[3-8]`` with 64. Single digits before a unit word that may be classes ("mnist
+  3/8 channels", "0-4 units") and widths with a fraction ("hidden 32.5", "32.5 units") are errors.
 - activation: relu, tanh, gelu, silu (or "swish"), sigmoid, "leaky relu"; another one ("elu", "mish") is an error.
 - "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N".
 
 A word said not to be wanted ("no cnn", "not a transformer", "a cnn rather than an mlp", "tanh, not relu", "no skip
 connections") asks for nothing, and is checked against ``arch=`` (a refused family leaves the other one: "no mlp"
 writes a cnn); one asked about and answered no is refused unless
-the answer asks for it again ("a tanh mlp? no, a relu mlp" is a relu mlp); a range ("2 or 3 layers", "at least 3
-layers", "64 or 128 units") is an error asking for one; a dash down to a smaller number is none ("mnist 3 vs 8 - 2
-layers"), two such are an error ("8 - 2 - 1 layers"). "small", "tiny", "simple", "deep" and the like are ignored:
-they name no size. Parts not named take the defaults: an mlp of 1 hidden layer of 64 units
+the answer asks for it again ("a tanh mlp? no, a relu mlp" is a relu mlp, "a tanh cnn? no, a relu one" a relu cnn:
+its "one" is the family asked about; "a cnn? no thanks", "a cnn? no, a relu one" refuse the cnn); a range ("2 or
+3 layers", "at least 3 layers", "64 or 128 units") is an error asking for one; a dash down to a smaller number is
+none ("mnist 3 vs 8 - 2 layers"), two such are an error ("8 - 2 - 1 layers"). "small", "tiny", "simple", "deep"
+and the like are ignored: they name no size. Parts not named take the defaults: an mlp of 1 hidden layer of 64 units
 (:meth:`~metanet.nets.Arch.default_for`), a cnn of 2 conv layers of 32 channels (kernel 3, stride 2), relu. At most :data:`MAX_HIDDEN` hidden layers are read from a text.
 """
 

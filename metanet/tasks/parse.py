@@ -73,8 +73,9 @@ Rules, in order:
    and masked inputs ("masked", "masking"; not a network's own "masked weights" / "weight perturbation"). A noise
    (or attack) word in any role is one: "a network robust to noise" asks for something no task gives. Negated
    ("no augmentation", "without label noise", "not rotated", "non-adversarial", "neither noisy nor rotated", "i don't
-   want noise": the negation words of :func:`.arch_text.negation`, read before every word of a text) or "-free"
-   ("noise-free") mentions ask for nothing and are skipped.
+   want noise", "don't use label noise": the negation words of :func:`.arch_text.negation`, read before every word of
+   a text), "-free" ("noise-free") and answered-no ("noise? no", "noisy labels? no", as "inverted? no") mentions ask
+   for nothing and are skipped.
 7. An image size is the data set's or an error naming it and the sizes there are ("mnist 32x32", "sklearn digits
    28x28"): no task resizes its inputs. Sizes with a side under 8 ("3x3 convolutions") or before a word of the
    network ("14x14 patches", "5x5 kernels", "64x64 hidden") are not image sizes. "Shoes" / "footwear" with
