@@ -6,7 +6,9 @@ A user mistake found while the run is set up (a zoo directory that is not a zoo,
 :class:`~metanet.errors.MetanetError`) is one error line and exit code 2, as everywhere in the ``metanet`` CLI, and
 so is a bad flag or value (jsonargparse's usage error); ``--debug`` before ``train`` shows the traceback (and
 jsonargparse's full usage error). ``--ckpt_path=last`` resumes from the ``last.ckpt`` of the latest
-earlier run (the logger's newest ``version_N`` that holds one).
+earlier run (the logger's newest ``version_N`` that holds one); a checkpoint brings its own model options, except a
+``--model.export`` given on the command line, and a checkpoint of another stage's module than the config's is one
+error line naming the config to use.
 """
 
 from __future__ import annotations
