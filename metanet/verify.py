@@ -13,6 +13,7 @@ import numbers
 import os
 import sys
 import time
+from collections import abc
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence, Union, overload
 
@@ -271,7 +272,11 @@ def meta_copy(module: nn.Module) -> nn.Module:
     try:
         base = copy.deepcopy(module).to("meta")
     except RuntimeError as e:  # torch's "Only Tensors created explicitly by the user (graph leaves) support ..."
-        if "deepcopy" not in str(e):
+        if "__deepcopy__() for" in str(e):  # not "graph leaves": a tensor subclass's Parameter is a leaf
+            raise ArchError(f"cannot copy this {type(module).__name__} to run it: it holds a tensor subclass that "
+                            "torch cannot deep-copy; implement new_empty() (or __deepcopy__) for that subclass, or "
+                            "keep plain tensors") from None
+        if "graph leaves" not in str(e):
             raise
         raise ArchError(f"cannot copy this {type(module).__name__} to run it: an attribute holds a tensor computed "
                         "with gradients (not a graph leaf); compute it in forward, or keep it detached "
@@ -486,7 +491,10 @@ def _held_elsewhere(model: nn.Module) -> bool:
     """Whether a module of ``model`` also keeps one of its parameters or buffers (or a view of one) outside its
     registered slots: in a plain list, dict or tuple, or as a plain attribute. ``functional_call`` replaces only the
     registered tensor, so a forward pass reading the other reference reads the copied network's own values."""
-    registered = [*model.parameters(), *model.buffers()]
+    modules = list(model.modules())  # walked once (each parameters() / buffers() walked them again)
+    registered = [t for m in modules for d in (m._parameters, m._buffers) for t in d.values() if t is not None]
+    if not registered:
+        return False
     ids = {id(t) for t in registered}
     storages = {_storage(t) for t in registered} - {0}
     seen: set[int] = set()
@@ -494,18 +502,24 @@ def _held_elsewhere(model: nn.Module) -> bool:
     def found(v: Any, depth: int) -> bool:
         if isinstance(v, Tensor):
             return id(v) in ids or _storage(v) in storages
-        if depth > 4 or id(v) in seen or isinstance(v, nn.Module):  # a submodule is walked as one of modules()
+        # not a submodule (walked as one of modules()); collections.abc's Mapping: typing's isinstance was slow
+        if depth > 4 or id(v) in seen or not isinstance(v, (list, tuple, set, frozenset, dict, abc.Mapping)):
             return False
         seen.add(id(v))
-        if isinstance(v, Mapping):
-            return any(found(x, depth + 1) for x in v.values())
-        if isinstance(v, (list, tuple, set, frozenset)):
-            return any(found(x, depth + 1) for x in v)
-        return False
+        items = v.values() if isinstance(v, abc.Mapping) else v
+        # told by their types (in C): walking a cache of a million numbers one by one took seconds per network
+        if not any(issubclass(t, _HOLDERS) for t in set(map(type, items))):
+            return False
+        return any(found(x, depth + 1) for x in items)
 
-    skip = ("_parameters", "_buffers", "_modules")
-    return any(found(v, 0) for m in model.modules() for k, v in vars(m).items()
-               if k not in skip and not (k == "_flat_weights" and isinstance(m, nn.RNNBase)))  # torch syncs those
+    return any(found(v, 0) for m in modules for k, v in vars(m).items()  # an RNN's _flat_weights: torch syncs those
+               if k not in _MODULE_OWN and not (k == "_flat_weights" and isinstance(m, nn.RNNBase)))
+
+
+#: what can hold a tensor for :func:`_held_elsewhere`
+_HOLDERS = (Tensor, list, tuple, set, frozenset, dict, abc.Mapping)
+#: nn.Module's own attributes (registered tensors, submodules, hook dicts, ``training``): no other reference in them
+_MODULE_OWN = frozenset(vars(nn.Module()))
 
 
 def in_place_forward(module: nn.Module) -> Callable[[dict[str, Tensor], dict[str, Tensor], Tensor], Tensor]:
@@ -555,8 +569,9 @@ def _tying(model: nn.Module) -> tuple[tuple[str, str], ...]:
     (itself unless tied, or in a submodule used twice): the signature's state dict lists tied tensors under every
     name, so a tied model and an untied one looked alike."""
     first: dict[int, str] = {}
-    return tuple((n, first.setdefault(id(t), n)) for named in (model.named_parameters, model.named_buffers)
-                 for n, t in named(remove_duplicate=False))
+    named = list(model.named_modules(remove_duplicate=False))  # one walk, not one per kind (named_parameters')
+    return tuple((n, first.setdefault(id(t), n)) for kind in ("_parameters", "_buffers") for at, m in named
+                 for k, t in getattr(m, kind).items() if t is not None for n in (f"{at}.{k}" if at else k,))
 
 
 def _signature(model: nn.Module) -> tuple:
@@ -662,8 +677,8 @@ def verify(
         a, b = (str(d[key]).replace("torch.", "") for d in (dtypes[0], dtypes[odd]))
         raise ArchError(f"verify() on a list needs models of one dtype: {key} is {a} in model 0 but {b} in model "
                         f"{odd}; convert them to one first, e.g. [m.float() for m in models]")
-    if len(models) > 1 and (any(_tying(m) != _tying(models[0]) for m in models)
-                            or any(_held_elsewhere(m) for m in models)):
+    tied = _tying(models[0]) if len(models) > 1 else ()  # once, not once per model
+    if len(models) > 1 and (any(_tying(m) != tied for m in models[1:]) or any(_held_elsewhere(m) for m in models)):
         # one at a time, each on its own weights: the stacked pass runs model 0's copy, so weights tied in one model
         # and not in another scored an untied model with its tied twin's weight (a tied one after an untied one: a
         # raw KeyError), and a weight also kept in a plain list (swapped only where registered) was model 0's
