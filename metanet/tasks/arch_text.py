@@ -14,14 +14,16 @@
   hidden layer", "logistic regression", "a linear classifier": an mlp of none).
 - width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N",
   "hidden N" (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "16/32
-  channels", "hidden 32 and 16", "hidden 32/16", "hidden 32 -> 16" (numbers no class has; "hidden 32, 16 and 8",
+  channels", "16-32 channels", "128-64 hidden units", "hidden 32 and 16", "hidden 32/16", "hidden 32 -> 16"
+  (numbers no class has; "hidden 32, 16 and 8",
   "hidden 32/16/8", "hidden 32 -> 16 -> 8"; not a number before a word it counts: "hidden 3 classes", "hidden 32
   epochs", "hidden 32%"), "hidden sizes 128, 64", "widths 128 then 64",
-  "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order),
+  "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order; a list ends before
+  numbers that count something else: "layers of 64, 2-3 epochs" is one width),
   or all the widths at once, "784-128-10", "784 -> 128 -> 10" (input, hidden..., classes). A list that may hold
-  either ("an MLP [256, 128]", "mlp 128/64", "layers: 784, 128, 10", "a 32-16 MLP") is all the widths when it starts
-  at the task's input size and ends at its class count, the hidden ones when it does neither, and an error when one
-  end alone fits.
+  either ("an MLP [256, 128]", "mlp 128/64", "mlp 128-64", "layers: 784, 128, 10", "a 32-16 MLP") is all the
+  widths when it starts at the task's input size and ends at its class count, the hidden ones when it does neither,
+  and an error when one end alone fits.
   Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers" are that many hidden layers of that width.
   A width after a class list leaves the classes to the task: "mnist 3/8 64 units" is ``mnist[3,8]`` with 64 units,
   "mnist 3 to 8 then 64 units" ``mnist[3-8]`` with 64. Single digits before a unit word that may be classes ("mnist
@@ -77,6 +79,10 @@ _NUM = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
 _UNITS = r"(?:(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?|feature[\s-]+maps?)|output[\s-]+channels?)"
 _ARROW = r"(?:\s*(?:->|→|=>)\s*|-)"  # "784-128-10", "784 -> 128 -> 10"
 _LIST = r"(\d+(?:(?:\s*(?:,\s*)?(?:and|&|,|then)\s*|" + _ARROW + r")\d+)*)\b"  # "widths 128 then 64" too
+# not the numbers of a list that count something else ("a layer with 1-2 epochs", "layers of 64, then 3 to 5 seconds",
+# "2 hidden layers of 64, 90% accuracy": they were widths 1, 2; 64, 3 and 64, 90)
+_LIST += (r"(?!(?:\s*(?:-|to|or|and)\s*\d+)?(?:\s*\.\d|\s*%|[\s-]*(?:epochs?|seconds?|secs?|minutes?|mins?|hours?|hrs?"
+          r"|ms|steps?|iterations?|runs?|trials?|examples?|samples?|shots?|images?|class(?:es)?|percent)\b))")
 # "an mlp 128/64", "a 128/64 mlp": the numbers were classes ("classes 128, 64 ..."); whole runs only ("1/1/.../1 x":
 # each shorter run tried from each number was quadratic)
 _SLASHES = r"(?<![\d/])\d+(?:/\d+)+(?![\d/])"
@@ -164,7 +170,11 @@ _SIZES = re.compile(r"\b(\d+" + _ARROW + r"\d+|" + _SLASHES + r")[\s-]*(?=" + _N
                     + r"|" + _BRACKETS + r"(?=[\s-]*" + _NET + ")"
                     + r"|\b(?:layers?|layer[\s_-]*sizes|architecture|arch)\s*(?:[=:]\s*)?" + _BRACKETS
                     + r"|\b(?:layers\s*[=:]|layer[\s_-]*sizes\s*[=:]?|architecture\s*[=:]?|arch\s*[=:])\s*"
-                    r"(\d+(?:\s*,\s*\d+)+)\b|\b" + _NET + r"\s*(?:[=:]\s*)?(" + _SLASHES + r")\b")
+                    r"(\d+(?:\s*,\s*\d+)+)\b|\b" + _NET + r"\s*(?:[=:]\s*)?(" + _SLASHES + r"|\d+" + _ARROW + r"\d+\b"
+                    # "mlp 128-64" as "mlp 128/64" (it was an mlp of the default width, its numbers classes); not a
+                    # count ("mlp 2-3 layers") nor the start of a longer list (all the widths, _FULL)
+                    r"(?!" + _ARROW + r"\d|\s*\.\d|\s*%|[\s-]*(?:(?:hidden|conv\w*|dense|linear|fc)[\s-]*)?"
+                    r"(?:layers?|epochs?|class(?:es)?|way)\b))\b")
 # "3x64 hidden layers", "an MLP 2x128", "64 units x 2 (layers)", "2 hidden layers x 64 units": that many hidden layers
 # of that width (they were dropped: the default MLP). Not "3x3 conv", "28x28 images".
 _REPEAT = re.compile(
@@ -526,8 +536,11 @@ def arch_words(text: str) -> dict[str, Any] | None:
             raise ArchError(f"{text!r}: {said!r} may hold the classes {classes!r} or be widths; write the classes "
                             f"apart from the widths, e.g. '{classes}, 64 units', or the widths as "
                             f"'hidden size{'s' * (len(widths) > 1)} {', '.join(widths)}'")
-        _once(found, "widths", tuple(map(_number, re.findall(r"\d+", next(g for g in m.groups() if g)))), m.group(0),
-              text)
+        said, first = next(g for g in m.groups() if g), m.start()
+        if m.group(1) and (dashed := _dashed_before(s, m)):  # "16-32 channels": one width per layer, as "16/32"
+            said, first = s[dashed[0]:dashed[1]] + said, dashed[0]  # (the 16 was dropped: widths (32,))
+            _mask(len(s), [dashed], taken)
+        _once(found, "widths", tuple(map(_number, re.findall(r"\d+", said))), s[first:m.end()], text)
     _mask(len(s), (m.span() for m in _FULL.finditer(s) if _full_said(m)), taken)
     for m in _SIZES.finditer(s):  # not "hidden sizes [128, 64]" (hidden widths) nor the "128-10" of "784-128-10"
         if (said := _sizes_said(m)) and taken.find(1, m.start(), m.end()) < 0:

@@ -284,7 +284,10 @@ _NUMBER_ITEM = r"(?:\b(?:" + "|".join(list(_PLURAL_WORDS) + list(_NUMBER_WORDS))
 # "one, two, or three": one or more joining words, each space read one way ("(?:" + _LIST_SEP + ")+" let the spaces
 # between two commas end one or start the next: "3 , , , , x" took time exponential in its commas, 46 s for 16)
 _LIST_SEPS = r"\s*(?:(?:,|&|/|\band\b|\bn?or\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?)+"
-_NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:" + _LIST_SEPS + _NUMBER_ITEM + r")+")
+# ... nor a number word after a list that says how many of something ("3 and 8, one of the digits", "one more time",
+# "one mlp": they were class 1)
+_NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:" + _LIST_SEPS + _NUMBER_ITEM
+                          + r"(?!\s+(?:of|more|mlps?|cnns?|conv[\s-]?nets?)\b))+")
 # A number word named as a class ("digit five and digit seven", "the class three vs 8") is one, alone or not: "digit
 # five and digit seven" was no list of numbers, so all of mnist.
 # Not the idiom "number one" before a noun ("3 vs 8, number one priority is speed" was [3, 8, 1]).
