@@ -411,8 +411,6 @@ def _check_ckpt_module(path: str | os.PathLike, hparams: Any, model: Any) -> Non
     other). LightningCLI puts the checkpoint's class in place of the config's and keeps the config's data module: a
     loop checkpoint given with train/writer.yaml validated the loop on the writer's episodes (exit 0, numbers of
     nothing), a writer checkpoint given with train/reader.yaml was an AttributeError traceback."""
-    import importlib
-
     from metanet.errors import ConfigError
 
     if hasattr(model, "as_dict"):
@@ -421,15 +419,7 @@ def _check_ckpt_module(path: str | os.PathLike, hparams: Any, model: Any) -> Non
     saved = hparams.get("_class_path") if isinstance(hparams, dict) else None
     if not isinstance(given, str) or not isinstance(saved, str) or given == saved:
         return
-
-    def load(name: str) -> Any:  # both are importable: the config's was parsed, the checkpoint's allowlisted
-        module, _, attr = name.rpartition(".")
-        try:
-            return getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError, ValueError):
-            return None
-
-    a, b = load(given), load(saved)
+    a, b = _load_class(given), _load_class(saved)
     if not (isinstance(a, type) and isinstance(b, type)) or issubclass(a, b) or issubclass(b, a):
         return
     run_config = Path(path).parent.parent / "config.yaml"  # the run's own, beside its checkpoints/ folder
@@ -440,6 +430,18 @@ def _check_ckpt_module(path: str | os.PathLike, hparams: Any, model: Any) -> Non
     raise ConfigError(f"--ckpt_path {path}: a checkpoint of {short}, but the config's model is "
                       f"{given.rsplit('.', 1)[-1]}; give a checkpoint of a run of this config, or this checkpoint "
                       f"with the config it was trained with{f' ({own})' if own else ''}")
+
+
+def _load_class(name: str) -> Any:
+    """The class a ``class_path`` names, None if it cannot be imported (a config's was parsed, a checkpoint's
+    allowlisted: both are)."""
+    import importlib
+
+    module, _, attr = name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError):
+        return None
 
 
 def _import_reward(model: Any) -> None:
@@ -475,16 +477,44 @@ def _check_stage(stage: str, model: Any, datamodule: Any) -> None:
 
 
 def _command_line_model_keys(args: Sequence[str]) -> list[str]:
-    """The model options ``args`` name (``--model.hidden=32``, ``--model.init_args.export PATH``), in order."""
-    keys = []
-    for a in args:
-        if a.startswith("--model."):
-            key = a[len("--model."):].split("=", 1)[0]
+    """The model options ``args`` name (``--model.hidden=32``, ``--model.init_args.export PATH``, the keys of a YAML
+    mapping ``--model='{init_args: {export: PATH}}'`` or ``--model.init_args='{export: PATH}'``), in order."""
+    keys: list[str] = []
+    for i, a in enumerate(args):
+        option, eq, value = a.partition("=")
+        if option in ("--model", "--model.init_args", "--model.dict_kwargs"):
+            # a whole mapping of options typed there (its keys were missed: its export replaced by the checkpoint's)
+            found = _yaml_keys(value if eq else args[i + 1] if i + 1 < len(args) else "", option == "--model")
+        elif option.startswith("--model."):
+            key = option[len("--model."):]
             for prefix in ("init_args.", "dict_kwargs."):
                 key = key.removeprefix(prefix)
-            if key and key.split(".")[0] not in keys and key != "class_path":
-                keys.append(key.split(".")[0])
+            found = [key]
+        else:
+            continue
+        for key in found:
+            key = key.split(".")[0]
+            if key and key not in keys and key != "class_path":
+                keys.append(key)
     return keys
+
+
+def _yaml_keys(text: str, whole: bool) -> list[str]:
+    """The option names of a model value typed as YAML (``whole``: ``--model``'s, with ``class_path``/``init_args``);
+    none for a class name or a file path."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(value, dict):
+        return []
+    if not whole:
+        return [str(k) for k in value]
+    nested = [value[k] for k in ("init_args", "dict_kwargs") if isinstance(value.get(k), dict)]
+    return [str(k) for k in value if k not in ("class_path", "init_args", "dict_kwargs")] + [
+        str(k) for d in nested for k in d]
 
 
 def _yaml_text(value: Any) -> str:
@@ -501,8 +531,16 @@ def _keep_command_line_export(cfg: Any, given: Any, args: Sequence[str]) -> None
 
     model = cfg.get("model")
     before, after = (getattr(m, "init_args", None) if m is not None else None for m in (given, model))
-    if before is None or after is None or getattr(given, "class_path", None) != getattr(model, "class_path", None):
+    if before is None or after is None:
         return
+    was, now = getattr(given, "class_path", None), getattr(model, "class_path", None)
+    mine, theirs = (_load_class(c) if isinstance(c, str) else None for c in (was, now))
+    if isinstance(mine, type) and isinstance(theirs, type) and mine is not theirs and issubclass(mine, theirs) \
+            and rank_zero_only.rank == 0:  # the config's own subclass: its code did not run, and nothing said so
+        print(f"metanet: warning: --model.class_path {was} is replaced by the checkpoint's {now} (a checkpoint "
+              "brings its own model options)", file=sys.stderr)
+    # the options of a subclass and of its base too (_check_ckpt_module refused unrelated classes): a config's own
+    # subclass of the checkpoint's class lost a typed --model.export, silently
     for key in _command_line_model_keys(args):
         if key not in before or key not in after or before[key] == after[key]:
             continue
