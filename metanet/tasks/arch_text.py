@@ -80,8 +80,9 @@ _UNITS = r"(?:(?:hidden[\s-]+)?(?:units?|neurons?|nodes?|channels?|filters?|feat
 _ARROW = r"(?:\s*(?:->|→|=>)\s*|-)"  # "784-128-10", "784 -> 128 -> 10"
 _LIST = r"(\d+(?:(?:\s*(?:,\s*)?(?:and|&|,|then)\s*|" + _ARROW + r")\d+)*)\b"  # "widths 128 then 64" too
 # not the numbers of a list that count something else ("a layer with 1-2 epochs", "layers of 64, then 3 to 5 seconds",
-# "2 hidden layers of 64, 90% accuracy": they were widths 1, 2; 64, 3 and 64, 90)
-_LIST += (r"(?!(?:\s*(?:-|to|or|and)\s*\d+)?(?:\s*\.\d|\s*%|[\s-]*(?:epochs?|seconds?|secs?|minutes?|mins?|hours?|hrs?"
+# "2 hidden layers of 64, 90% accuracy": they were widths 1, 2; 64, 3 and 64, 90); no "and" before the count: "layers
+# of 64, 32 and 5 epochs", "layers of 64 and 10 classes" end the list after the 32 and 64 (they were dropped)
+_LIST += (r"(?!(?:\s*(?:-|to|or)\s*\d+)?(?:\s*\.\d|\s*%|[\s-]*(?:epochs?|seconds?|secs?|minutes?|mins?|hours?|hrs?"
           r"|ms|steps?|iterations?|runs?|trials?|examples?|samples?|shots?|images?|class(?:es)?|percent)\b))")
 # "an mlp 128/64", "a 128/64 mlp": the numbers were classes ("classes 128, 64 ..."); whole runs only ("1/1/.../1 x":
 # each shorter run tried from each number was quadratic)

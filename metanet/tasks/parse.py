@@ -285,9 +285,10 @@ _NUMBER_ITEM = r"(?:\b(?:" + "|".join(list(_PLURAL_WORDS) + list(_NUMBER_WORDS))
 # between two commas end one or start the next: "3 , , , , x" took time exponential in its commas, 46 s for 16)
 _LIST_SEPS = r"\s*(?:(?:,|&|/|\band\b|\bn?or\b|\bvs\b\.?|\bversus\b|\bplus\b)\s*(?:(?:the|a|an|some|also)\s+)?)+"
 # ... nor a number word after a list that says how many of something ("3 and 8, one of the digits", "one more time",
-# "one mlp": they were class 1)
+# "one mlp": they were class 1); "of" a data set is no count ("three and eight of mnist" was all of mnist)
 _NUMBER_LIST = re.compile(_NUMBER_ITEM + r"(?:" + _LIST_SEPS + _NUMBER_ITEM
-                          + r"(?!\s+(?:of|more|mlps?|cnns?|conv[\s-]?nets?)\b))+")
+                          + r"(?!\s+(?:of(?!\s+(?:the\s+)?(?:(?:fashion[\s_-]*|f[\s_-]?)?mnist(?:[\s_-]*1[\s-]*d)?|fashion"
+                          r"|sklearn|scikit|(?:data[\s_-]*)?sets?|datasets?)\b)|more|mlps?|cnns?|conv[\s-]?nets?)\b))+")
 # A number word named as a class ("digit five and digit seven", "the class three vs 8") is one, alone or not: "digit
 # five and digit seven" was no list of numbers, so all of mnist.
 # Not the idiom "number one" before a noun ("3 vs 8, number one priority is speed" was [3, 8, 1]).
