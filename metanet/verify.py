@@ -537,6 +537,14 @@ def in_place_forward(module: nn.Module) -> Callable[[dict[str, Tensor], dict[str
     @torch.no_grad()
     def fwd(params: dict[str, Tensor], buffers: dict[str, Tensor], xb: Tensor) -> Tensor:
         given = {**params, **buffers}
+        # copy_ cast each member to the module's dtype while the inputs followed the members' (a raw "mat1 and mat2
+        # must have the same dtype"); the module cannot run in theirs: a view it keeps stays of its own dtype
+        odd = next((n for n, v in given.items() if v.dtype != own[n].dtype), None)
+        if odd is not None:
+            a, b = (str(t.dtype).replace("torch.", "") for t in (given[odd], own[odd]))
+            raise ArchError(f"cannot run {a} members on this {type(module).__name__}, whose {odd} is {b}: it also "
+                            "keeps a parameter outside its registered slot (a plain list its forward reads), so "
+                            f"each member runs on the network itself; pass {b} values")
         k = len(next(iter(given.values()))) if given else 1
         saved = {n: own[n].clone() for n in given}
         try:
