@@ -254,12 +254,16 @@ def _cli_class() -> type:
             _check_ckpt_path(path)
             from metanet.errors import ConfigError
 
-            given = None
+            given = plain = None
             try:
                 if sub and path and Path(path).is_file():  # where LightningCLI loads it
-                    _check_ckpt_classes(path, self.config[sub].get("model"))
+                    hparams = _check_ckpt_classes(path, self.config[sub].get("model"))
                     given = copy.deepcopy(self.config[sub].get("model"))
-                super()._parse_ckpt_path()
+                    plain = _plain_ckpt_model(path, hparams, given)
+                if plain is not None:  # as LightningCLI parses a checkpoint that names its class
+                    self.config = self.parser.parse_object({sub: {"model": plain}}, self.config)
+                else:
+                    super()._parse_ckpt_path()
             except ConfigError:
                 raise
             except Exception as e:  # noqa: BLE001 - all from torch.load: parse errors of jsonargparse are SystemExit
@@ -382,10 +386,11 @@ def _class_paths(obj: Any) -> Iterator[Any]:
             yield from _class_paths(v)
 
 
-def _check_ckpt_classes(path: str | os.PathLike, model: Any) -> None:
+def _check_ckpt_classes(path: str | os.PathLike, model: Any) -> Any:
     """A ConfigError for a ``--ckpt_path`` file whose hyperparameters name a class that is not metanet's nor the
     config's: LightningCLI imports the module of its ``_class_path`` while parsing, so a stranger's file ran the
-    top-level code of any installed module (``this.Nothing`` printed the Zen of Python)."""
+    top-level code of any installed module (``this.Nothing`` printed the Zen of Python). Returns the file's
+    hyperparameters (None if it has none)."""
     import torch
 
     from metanet.checkpoints import _compressed
@@ -404,6 +409,40 @@ def _check_ckpt_classes(path: str | os.PathLike, model: Any) -> None:
                               f"not a metanet module nor the config's (expected one of {', '.join(sorted(allowed))});"
                               " give a .ckpt file written by 'metanet train fit' with this config")
     _check_ckpt_module(path, hparams, model)
+    return hparams
+
+
+def _plain_ckpt_model(path: str | os.PathLike, hparams: Any, model: Any) -> dict[str, Any] | None:
+    """The config's model class with a checkpoint's hyperparameters as its options, for a checkpoint written by
+    plain Lightning (``L.Trainer().fit(WriterModule(hidden=8))``: its hyperparameters name no ``_class_path``);
+    None for LightningCLI's own checkpoints and one without hyperparameters. LightningCLI parsed them as options of
+    LightningModule itself: "--model: option 'hidden' is not accepted (lightning.LightningModule)". Without a class
+    name, the check that the checkpoint is of the config's module is that its hyperparameters are the class's
+    options: a ConfigError names the ones that are not."""
+    import inspect
+
+    from metanet.errors import ConfigError
+
+    if not isinstance(hparams, dict) or "_class_path" in hparams:
+        return None
+    hparams = {k: v for k, v in hparams.items() if k != "_instantiator"}  # LightningCLI drops it too
+    if hasattr(model, "as_dict"):
+        model = model.as_dict()
+    given = model.get("class_path") if isinstance(model, dict) else None
+    cls = _load_class(given) if isinstance(given, str) and hparams else None
+    if not isinstance(cls, type):  # no hyperparameters, or no class in the config: LightningCLI's own handling
+        return None
+    params = inspect.signature(cls).parameters
+    named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    extra = {k: v for k, v in hparams.items() if k not in named}
+    if extra and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        short = given.rsplit(".", 1)[-1]
+        raise ConfigError(f"--ckpt_path {path}: a checkpoint whose hyperparameters "
+                          f"{', '.join(map(repr, list(extra)[:8]))}{' ...' if len(extra) > 8 else ''} are not options "
+                          f"of the config's model {short} (it names no class: not written by 'metanet train'); give "
+                          f"a checkpoint of a {short}, or the config of the module it was trained with")
+    plain = {"class_path": given, "init_args": {k: v for k, v in hparams.items() if k not in extra}}
+    return {**plain, "dict_kwargs": extra} if extra else plain  # a **kwargs class: as LightningCLI gives them
 
 
 def _check_ckpt_module(path: str | os.PathLike, hparams: Any, model: Any) -> None:
