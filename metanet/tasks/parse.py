@@ -693,7 +693,7 @@ def _blank_counts(s: str) -> str:
     # "28 by 28" only with equal sides: "3 by 8" may be two classes; "1e-4" before the decimals take its "1."
     for pattern in (
         r"\b\d+\s*[x×]\s*\d+\b|\b(\d+)\s+by\s+\1\b", r"\b\d+(?:\.\d+)?e[+-]?\d+\b", r"(?<!\d)\d+(?:\.\d+)?\s*%",
-        r"(?<!\d)\d+\.\d+", r"mnist[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b", r"\b\w+[\s-]+(?:class(?:es)?|way)\b",
+        r"(?<!\d)\d+\.\d+", r"(?<=mnist)[\s_-]*1[\s-]*d\b", r"\b1[\s-]?d\b", r"\b\w+[\s-]+(?:class(?:es)?|way)\b",
         # "seed=3", "seeds 1, 2 and 3" too (the last number was a class)
         r"\bseed\s*(?:[=:]\s*)?\d+|\bseeds\s*(?:[=:]\s*)?\d+(?:\s*(?:,\s*)?(?:(?:and|or|&)\s*)?\d+)*", _SCORE_COMPARED,
         _SETTINGS, _BETWEEN_COUNTS,
