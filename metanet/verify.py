@@ -276,6 +276,10 @@ def meta_copy(module: nn.Module) -> nn.Module:
             raise ArchError(f"cannot copy this {type(module).__name__} to run it: it holds a tensor subclass that "
                             "torch cannot deep-copy; implement new_empty() (or __deepcopy__) for that subclass, or "
                             "keep plain tensors") from None
+        if "view was created in no_grad mode" in str(e):  # e.g. [w.t()] kept, then w changed in place
+            raise ArchError(f"cannot copy this {type(module).__name__} to run it: an attribute holds a view of a "
+                            "tensor made under torch.no_grad() whose base was changed in place since; make the view "
+                            "again after changing the weights, or in forward") from None
         if "graph leaves" not in str(e):
             raise
         raise ArchError(f"cannot copy this {type(module).__name__} to run it: an attribute holds a tensor computed "
