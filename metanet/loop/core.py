@@ -413,7 +413,8 @@ class History:
     ``reward`` as :func:`~metanet.loop.rewards.reward_spec` spells it: ``make_reward`` reads it back).
 
     ``rounds[r]`` scores the writer after ``r`` updates (every round but the last is then followed by an update):
-    ``round``, ``seconds``, ``tasks`` (loop tasks scored), ``reward_mean`` / ``reward_best`` / ``reward_worst``
+    ``round``, ``seconds``, ``tasks`` (loop tasks scored), ``tasks_working`` (those with a working candidate),
+    ``tasks_with_loss`` (those with a finite loss), ``reward_mean`` / ``reward_best`` / ``reward_worst``
     (over the working candidates), ``broken`` (candidates rewarded :data:`~metanet.loop.rewards.WORST`),
     ``diversity``, ``val_acc_mean``, ``winners``; ``loss``: the loss of the update that followed (none after the
     last round, or when no task had a finite loss); ``tracked_reward`` with ``track``; with ``heldout``,
