@@ -280,7 +280,7 @@ def _calls(tmp: Path, zoo: Path) -> dict:
         "refine perturbation": lambda: metanet.refine(net, (x, y), steps=2, population=2),
         "refine activity": lambda: metanet.refine(net, (x, y), method="activity", steps=2, population=2),
         "refine sgd": lambda: metanet.refine(net, (x, y), method="sgd", steps=2),
-        "repair blind": lambda: E.repair_backdoor(net, "digits", blind=True, max_rounds=1),
+        "repair blind": lambda: E.repair_backdoor(net, "digits", blind=True, max_rounds=1, max_examples=300),
         "prune": lambda: E.prune(net, 0.5, "digits"),
         "zoo build": lambda: metanet.zoo.build(recipe, tmp / "zoo", progress=False),
         "Zoo.dataset": lambda: metanet.Zoo(zoo).dataset(split="val"),
