@@ -36,7 +36,7 @@ from metanet.loop.rewards import Reward, make_reward, reward_spec
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
 from metanet.train.stage import (check_export, check_monitors, check_precision, ddp_sigterm, ddp_sigterm_agreed,
-                                 export_at_fit_end, plain_hparams, skip_step, summed_over_processes,
+                                 export_at_fit_end, own_options, plain_hparams, skip_step, summed_over_processes,
                                  validate_on_resume)
 from metanet.writer.model import Writer
 
@@ -90,14 +90,16 @@ class LoopDataModule(L.LightningDataModule):
         heldout_tasks: int = 8,
         seed: int = 0,
     ) -> None:
+        given = dict(locals())  # its options, read as self._options (own_options), not through self.hparams
         super().__init__()
         self.save_hyperparameters()
         plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
+        self._options = own_options(self, LoopDataModule, given)  # a subclass's hparams are its own arguments
 
     def _check(self) -> None:
         """The sizes and bases, named; from prepare_data (before any data is loaded) and setup (Lightning runs
         prepare_data on one process per node: the others, and a setup() called by hand, drew torch's raw errors)."""
-        h = self.hparams
+        h = self._options
         for name, v in (("tasks_per_round", h.tasks_per_round), ("rounds_per_epoch", h.rounds_per_epoch),
                         ("heldout_tasks", h.heldout_tasks)):
             check_whole(f"loop data {name}", v, 1)
@@ -113,18 +115,18 @@ class LoopDataModule(L.LightningDataModule):
         from metanet import tasks
 
         self._check()
-        for name in self.hparams.bases:  # loads (and validates) the data once, before the first round
+        for name in self._options.bases:  # loads (and validates) the data once, before the first round
             tasks.get(name)
 
     def _sampler(self, split: str, seed: int, shots, p_permute=0.25, p_invert=0.15) -> EpisodeSampler:
-        h = self.hparams
+        h = self._options
         s = EpisodeSampler(tuple(h.bases), split, shots, h.query, p_permute=p_permute, p_invert=p_invert,
                            cnn_prob=0.0, seed=seed)
         return s
 
     def setup(self, stage: str | None = None) -> None:
         self._check()
-        h = self.hparams
+        h = self._options
         self.train_sampler = self._sampler("train", h.seed, (h.shots_min, h.shots_max))
         self.val_set = _Tasks(self._sampler("val", 10_000 + h.seed, (50, 50), 0.3, 0.2), h.heldout_tasks)
 
@@ -140,7 +142,7 @@ class LoopDataModule(L.LightningDataModule):
         # Lightning leaves alone). Lightning's own sampler split one epoch of tasks_per_round-task rounds among the
         # processes, shuffled: every epoch trained on half its rounds again (offset step * tasks_per_round, with
         # step advancing half as fast) and left as many never drawn.
-        h = self.hparams
+        h = self._options
         t = self.trainer
         step = t.global_step if t is not None else 0
         o, n = getattr(t, "overfit_batches", 0), h.rounds_per_epoch
@@ -289,6 +291,7 @@ class LoopModule(L.LightningModule):
         export: str | None = None,
         writer_options: dict | None = None,
     ) -> None:
+        given = dict(locals())  # its options, read as self._options (own_options), not through self.hparams
         super().__init__()
         check_number("lr", lr, "> 0", lambda v: v > 0)  # as `metanet improve`; Adam refused it only when fitting began
         if writer is not None and not isinstance(writer, (str, os.PathLike)):
@@ -296,6 +299,7 @@ class LoopModule(L.LightningModule):
         _check_writer_options(writer_options, writer)
         self.save_hyperparameters()
         plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
+        self._options = own_options(self, LoopModule, given)  # a subclass's hparams are its own arguments
         if isinstance(reward, Reward):
             # saved as an object it made an hparams.yaml of !!python/object tags and a checkpoint that
             # load_from_checkpoint (weights_only) refused: saved as reward_spec spells it (a reward class of one's own
@@ -342,7 +346,7 @@ class LoopModule(L.LightningModule):
         # Neither tells this hook whether a checkpoint follows: a file that cannot be read is an error only if none
         # does (on_load_checkpoint builds the writer from the checkpoint's config; else _writer_needed raises it)
         if self.writer is None:
-            path = self.hparams.writer
+            path = self._options.writer
             try:
                 self._use(Writer.load(None if path == "shipped" else path).train())
             except CheckpointError as e:
@@ -477,4 +481,4 @@ class LoopModule(L.LightningModule):
         self._writer_needed()  # a validate without --ckpt_path of a writer file that could not be read
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self._writer_needed().parameters(), lr=self.hparams.lr)
+        return torch.optim.Adam(self._writer_needed().parameters(), lr=self._options.lr)

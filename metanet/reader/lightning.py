@@ -21,7 +21,7 @@ from torch_geometric.loader import DataLoader
 
 from metanet._state import with_metanet_defaults
 from metanet.reader.model import Reader
-from metanet.train.stage import plain_hparams
+from metanet.train.stage import options, own_options, plain_hparams
 
 __all__ = ["ReaderModule", "ReaderDataModule", "reader_losses", "metrics"]
 
@@ -76,6 +76,7 @@ class ReaderDataModule(L.LightningDataModule):
     def __init__(self, zoos: Sequence[str] = ("zoos/tiny",), tasks: Sequence[str] | None = None,
                  batch_size: int = 16, max_nets: int | None = None, fractions: Sequence[float] = (0.8, 0.1, 0.1),
                  seed: int = 0, exclude_archs: Sequence[str] = (), role_examples: int = 256) -> None:
+        given = dict(locals())  # its options, read as self._options (own_options), not through self.hparams
         super().__init__()
         from metanet.errors import ConfigError, check_whole
 
@@ -87,6 +88,7 @@ class ReaderDataModule(L.LightningDataModule):
                 raise ConfigError(f"reader data {name} must be a list, got the string {v!r} (for one: [{v!r}])")
         self.save_hyperparameters()
         plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
+        self._options = own_options(self, ReaderDataModule, given)  # a subclass's hparams are its own arguments
         self.train_graphs: list | None = None  # each split is loaded by the first setup() whose stage needs it
         self.val_graphs: list | None = None
         self.val_zoos: dict[str, list] | None = None
@@ -108,11 +110,11 @@ class ReaderDataModule(L.LightningDataModule):
 
     @property
     def task_names(self) -> list[str]:
-        if self.hparams.tasks:
-            return list(self.hparams.tasks)
+        if self._options.tasks:
+            return list(self._options.tasks)
         # the zoos' own, read once: the module asks on every batch, and each read opened every zoo and scanned
         # its whole index (seconds per batch for a large zoo)
-        zoos = tuple(str(z) for z in self.hparams.zoos)
+        zoos = tuple(str(z) for z in self._options.zoos)
         cached = getattr(self, "_zoo_tasks", None)
         if cached is None or cached[0] != zoos:
             from metanet.zoo import Zoo
@@ -129,7 +131,7 @@ class ReaderDataModule(L.LightningDataModule):
         from metanet.zoo import Zoo
         from metanet.zoo.dataset import edge_width
 
-        h = self.hparams
+        h = self._options
         if self._edge_dim is None:  # once for all splits: graphs of every zoo batch together (MLPs with CNNs)
             widths, archs = [], set()
             for z in h.zoos:
@@ -146,7 +148,7 @@ class ReaderDataModule(L.LightningDataModule):
         """Load the splits ``stage`` needs, once each: ``fit`` (or None) all three, ``validate`` the val split,
         ``test`` the test split. ``metanet train validate`` built the whole train split first (every zoo's training
         networks and their neuron roles: minutes for train/reader.yaml) only to leave it unused."""
-        m = self.hparams.max_nets
+        m = self._options.max_nets
         small = None if m is None else max(1, m // 8)
         fit = stage in (None, "fit")
         if fit and self.train_graphs is None:
@@ -226,7 +228,7 @@ class ReaderDataModule(L.LightningDataModule):
         self._epoch_rng = None
 
     def train_dataloader(self):
-        loader = _TrainLoader(self.train_graphs, batch_size=self.hparams.batch_size, shuffle=True)
+        loader = _TrainLoader(self.train_graphs, batch_size=self._options.batch_size, shuffle=True)
         loader.before_iter = self._before_train_iter
         return loader
 
@@ -243,7 +245,7 @@ class ReaderDataModule(L.LightningDataModule):
         from torch.utils.data.distributed import DistributedSampler
 
         sampler = DistributedSampler(graphs, num_replicas=1, rank=0, shuffle=False)
-        return DataLoader(graphs, batch_size=self.hparams.batch_size * 2, sampler=sampler)
+        return DataLoader(graphs, batch_size=self._options.batch_size * 2, sampler=sampler)
 
 
 LOSS_WEIGHTS = {"accuracy": 20.0, "task": 1.0, "backdoor": 1.0, "log_lr": 0.5, "log_epoch": 0.5, "activation": 0.2,
@@ -388,6 +390,7 @@ class ReaderModule(L.LightningModule):
                  scan_steps: int = 0, lr: float = 2e-3, weight_decay: float = 1e-4,
                  loss_weights: dict[str, float] | None = None, export: str | None = None,
                  schedule: str = "constant", task_cap: float = 0.0) -> None:
+        given = dict(locals())  # its options, read as self._options (own_options), not through self.hparams
         super().__init__()
         from metanet.errors import ConfigError, check_number
 
@@ -410,6 +413,7 @@ class ReaderModule(L.LightningModule):
             check_flag(name, v)
         self.save_hyperparameters()
         plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
+        self._options = own_options(self, ReaderModule, given)  # a subclass's hparams are its own arguments
         # a string goes as it is, for the Reader's error (list("mnist") was five one-letter tasks)
         self.reader = Reader(tasks if isinstance(tasks, str) else list(tasks), hidden, layers, edge_dim, max_layers,
                              max_inputs, num_classes, stats,
@@ -432,12 +436,12 @@ class ReaderModule(L.LightningModule):
         if missing:
             from metanet.errors import ZooError
 
-            held = "data.tasks names" if getattr(dm.hparams, "tasks", None) else "the zoos hold"  # given, or read
+            held = "data.tasks names" if options(dm).get("tasks") else "the zoos hold"  # given, or read
             raise ZooError(f"{held} tasks {missing} that the reader's task head does not know; "
                            f"set model.tasks to include them (now {self.reader.tasks})")
         if stage == "fit" and not bool(self.reader.fitted):
             if self.reader.num_data_probes:
-                self.reader.fill_data_probes("val", seed=int(getattr(dm.hparams, "seed", 0)))
+                self.reader.fill_data_probes("val", seed=int(options(dm).get("seed", 0)))
             dm.setup(stage)
             self.reader.fit_normalisation(dm.train_graphs)  # training split only
 
@@ -482,7 +486,7 @@ class ReaderModule(L.LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         batch = self._remap(batch)
-        losses = reader_losses(self.reader(batch), batch, self.hparams.loss_weights)
+        losses = reader_losses(self.reader(batch), batch, self._options.loss_weights)
         logged: dict[str, Any] = losses
         if self._trainer is not None and self.trainer.world_size > 1:
             # every process, every batch: the losses over all processes' networks (each logged its own, and
@@ -567,7 +571,7 @@ class ReaderModule(L.LightningModule):
         # over every network (and labelled neuron) of the split, whatever the eval batch size; synced: equal on every
         # process (each evaluates every graph), and Lightning warned under DDP that these values were not. On the
         # module's device, as Lightning puts the floats logged below: NCCL cannot all-reduce these CPU tensors
-        for k, v in reader_losses(pred, SimpleNamespace(**tgt), self.hparams.loss_weights).items():
+        for k, v in reader_losses(pred, SimpleNamespace(**tgt), self._options.loss_weights).items():
             self.log(f"{split}/loss_{k}" if k != "total" else f"{split}/loss", v.to(self.device), sync_dist=True)
         # a split of one network used to log nothing at all; now every metric it defines is logged
         m = metrics(pred, tgt)
@@ -667,8 +671,8 @@ class ReaderModule(L.LightningModule):
         export_at_fit_end(self, self.reader.save)
 
     def configure_optimizers(self):
-        opt = torch.optim.AdamW(self.reader.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        if self.hparams.schedule != "cosine" or self._trainer is None:
+        opt = torch.optim.AdamW(self.reader.parameters(), lr=self._options.lr, weight_decay=self._options.weight_decay)
+        if self._options.schedule != "cosine" or self._trainer is None:
             return opt
         # cosine decay to 5 % of lr over the planned steps (max_epochs; a max_time stop ends it early)
         total = self.trainer.estimated_stepping_batches

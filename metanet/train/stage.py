@@ -6,14 +6,14 @@ option, and of the trainer's precision, and the saved hyperparameters as plain P
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, MutableMapping, Sequence
 
 import lightning as L
 from torch import Tensor
 
 __all__ = ["figure_step", "summary_writers", "export_at_fit_end", "debug_run", "check_monitors", "fit_position",
            "check_export", "check_flag", "skip_step", "ddp_sigterm", "ddp_sigterm_agreed", "validate_on_resume",
-           "check_precision", "plain_hparams", "summed_over_processes"]
+           "check_precision", "plain_hparams", "own_options", "options", "summed_over_processes"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -46,12 +46,12 @@ def summary_writers(module: L.LightningModule, method: str = "add_figure") -> li
 
 
 def export_at_fit_end(module: L.LightningModule, save: Callable[[str], Any]) -> bool:
-    """``save(module.hparams.export)`` when a fit ends, on rank 0, if an export path is set: the one fit-end export
-    of the reader, writer and loop modules. Not after a ``fast_dev_run`` or ``overfit_batches`` run
-    (:func:`debug_run`): that smoke test (Lightning turns off its checkpoints and logs) used to overwrite an earlier
-    run's real export with a model of a step or two, and an overfitting run with a model fitted to a batch or two;
-    it now warns that it did not write instead. True if the file was written."""
-    path = module.hparams.get("export")
+    """``save(export)`` (the module's option, :func:`options`) when a fit ends, on rank 0, if an export path is set:
+    the one fit-end export of the reader, writer and loop modules. Not after a ``fast_dev_run`` or
+    ``overfit_batches`` run (:func:`debug_run`): that smoke test (Lightning turns off its checkpoints and logs) used
+    to overwrite an earlier run's real export with a model of a step or two, and an overfitting run with a model
+    fitted to a batch or two; it now warns that it did not write instead. True if the file was written."""
+    path = options(module).get("export")
     if not path or module.global_rank != 0:
         return False
     if (debug := debug_run(module)) is not None:
@@ -129,14 +129,14 @@ def fit_position(trainer: Any, per_epoch: int | None = None, done: int | None = 
 
 
 def check_export(module: L.LightningModule) -> None:
-    """Check ``module.hparams.export`` as a fit starts (every rank: all stop alike): an existing directory, or a path
-    under a file, failed only when the fit ended, in :func:`export_at_fit_end`, after all the training (an
+    """Check the module's ``export`` option as a fit starts (every rank: all stop alike): an existing directory, or
+    a path under a file, failed only when the fit ended, in :func:`export_at_fit_end`, after all the training (an
     ``IsADirectoryError``, nothing exported).
 
     Raises:
         ConfigError: naming the path and what would be valid.
     """
-    path = module.hparams.get("export")
+    path = options(module).get("export")
     if path:
         from metanet.cli import out_file
 
@@ -148,25 +148,49 @@ def plain_hparams(module: L.LightningModule | L.LightningDataModule) -> None:
     torch integers (the size options take them, :func:`~metanet.errors.as_index`) and numpy scalars. Kept raw, they
     made a checkpoint ``torch.load(weights_only=True)`` refuses and an ``hparams.yaml`` of ``!!python/object`` tags
     that Lightning's loader cannot read. Call it right after ``save_hyperparameters()``."""
-    from metanet.errors import as_index
-
-    def plain(v: Any) -> Any:
-        if v is None or type(v) in (bool, int, float, str):  # type(): np.float64 is a float subclass
-            return v
-        if isinstance(v, (list, tuple)):
-            return type(v)(plain(x) for x in v)
-        if isinstance(v, dict):
-            return {k: plain(x) for k, x in v.items()}
-        if (i := as_index(v)) is not None:
-            return i
-        if type(v).__module__ == "numpy" and getattr(v, "ndim", None) == 0:  # a numpy float or bool scalar
-            return v.item()
-        return v
-
     for hparams in (module._hparams, getattr(module, "_hparams_initial", None)):
         if hparams is not None:
             for k, v in hparams.items():
-                hparams[k] = plain(v)
+                hparams[k] = _plain(v)
+
+
+def _plain(v: Any) -> Any:
+    """``v`` with numpy and one-element torch integers and numpy scalars as Python numbers (see plain_hparams)."""
+    from metanet.errors import as_index
+
+    if v is None or type(v) in (bool, int, float, str):  # type(): np.float64 is a float subclass
+        return v
+    if isinstance(v, (list, tuple)):
+        return type(v)(_plain(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if (i := as_index(v)) is not None:
+        return i
+    if type(v).__module__ == "numpy" and getattr(v, "ndim", None) == 0:  # a numpy float or bool scalar
+        return v.item()
+    return v
+
+
+def own_options(module: L.LightningModule | L.LightningDataModule, cls: type,
+                given: dict[str, Any]) -> MutableMapping[str, Any]:
+    """The options ``cls.__init__`` received (``given``: a copy of its ``locals()`` taken first thing), plain as
+    :func:`plain_hparams` makes the saved ones: what a stage reads its options from, kept as ``module._options``.
+    Not ``module.hparams`` for a subclass: under LightningCLI those are the arguments the CLI gave the subclass
+    (its own, ``flavour`` but no ``zoo``), and a fit of ``class Mine(WriterModule)`` ended in "'AttributeDict'
+    object has no attribute 'zoo'". The hparams themselves for ``cls`` itself: they are its arguments, and a
+    ``module.hparams.export = ...`` set later still steers it. Call it after ``plain_hparams``."""
+    if type(module) is cls:
+        return module.hparams
+    from lightning.fabric.utilities.data import AttributeDict
+
+    return AttributeDict({k: _plain(v) for k, v in given.items() if k not in ("self", "__class__")})
+
+
+def options(module: Any) -> MutableMapping[str, Any]:
+    """A stage module's or data module's options (:func:`own_options`); the hparams of one that keeps none (a
+    user's own data module)."""
+    found = getattr(module, "_options", None)
+    return module.hparams if found is None else found
 
 
 def check_flag(name: str, value: Any) -> None:

@@ -21,8 +21,8 @@ from torch.utils.data import DataLoader, IterableDataset
 from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
 from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, ddp_sigterm,
-                                 ddp_sigterm_agreed, export_at_fit_end, figure_step, fit_position, plain_hparams,
-                                 skip_step, summary_writers, summed_over_processes)
+                                 ddp_sigterm_agreed, export_at_fit_end, figure_step, fit_position, own_options,
+                                 plain_hparams, skip_step, summary_writers, summed_over_processes)
 from metanet.verify import predicted
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
@@ -54,7 +54,7 @@ class _EpochEpisodes(IterableDataset):
         return len(self.sampler)
 
     def __iter__(self):
-        t, h = self.dm.trainer, self.dm.hparams
+        t, h = self.dm.trainer, self.dm._options
         # (the epoch counter alone drew the next epoch's episodes after a max_steps resume at an epoch's end)
         epoch, skip = fit_position(t, math.ceil(len(self.sampler) / h.tasks_per_step)) or (0, 0)
         rank = t.global_rank if t is not None else 0
@@ -104,22 +104,24 @@ class EpisodeDataModule(L.LightningDataModule):
         seed: int = 0,
         fresh_episodes: bool = True,
     ) -> None:
+        given = dict(locals())  # its options, read as self._options (own_options), not through self.hparams
         super().__init__()
         check_flag("writer data fresh_episodes", fresh_episodes)  # "no" was truthy: fresh episodes every epoch
         self.save_hyperparameters()
         plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
+        self._options = own_options(self, EpisodeDataModule, given)  # a subclass's hparams are its own arguments
 
     def prepare_data(self) -> None:
         from metanet import tasks
 
         # Lightning calls this before setup(): a bare string was loaded letter by letter ("unknown data set 'd'"),
         # None was a raw TypeError
-        check_bases(self.hparams.bases)
-        for name in self.hparams.bases:  # loads (and validates) the data once, before training starts
+        check_bases(self._options.bases)
+        for name in self._options.bases:  # loads (and validates) the data once, before training starts
             tasks.get(name)
 
     def setup(self, stage: str | None = None) -> None:
-        h = self.hparams
+        h = self._options
         for name, v in (("tasks_per_step", h.tasks_per_step), ("steps_per_epoch", h.steps_per_epoch),
                         ("val_episodes", h.val_episodes)):  # named here: the sampler only sees their product
             check_whole(f"writer data {name}", v, 1)
@@ -136,11 +138,11 @@ class EpisodeDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(_EpochEpisodes(self, self.train_set), batch_size=self.hparams.tasks_per_step,
+        return DataLoader(_EpochEpisodes(self, self.train_set), batch_size=self._options.tasks_per_step,
                           collate_fn=_collate)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.val_set, batch_size=self.hparams.val_episodes, collate_fn=_collate)
+        return DataLoader(self.val_set, batch_size=self._options.val_episodes, collate_fn=_collate)
 
 
 class WriterModule(L.LightningModule):
@@ -181,6 +183,7 @@ class WriterModule(L.LightningModule):
         distill_temperature: float = 4.0,
         export: str | None = None,
     ) -> None:
+        given = dict(locals())  # its options, read as self._options (own_options), not through self.hparams
         super().__init__()
         # checked here, as the reader and loop stages do: AdamW refused lr/weight_decay only as fitting began (a
         # traceback), and a negative distill_weight or a zero temperature trained on without a word
@@ -190,6 +193,7 @@ class WriterModule(L.LightningModule):
         check_number("distill_temperature", distill_temperature, "> 0", lambda v: v > 0)
         self.save_hyperparameters()
         plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
+        self._options = own_options(self, WriterModule, given)  # a subclass's hparams are its own arguments
         self.writer = Writer(
             hidden=hidden, message=message, ridge_lambda=ridge_lambda, sub_lambda=sub_lambda, head_lambda=head_lambda,
             temperature=temperature, start_mix=start_mix, steps=steps, max_rows=max_rows, head=head,
@@ -202,24 +206,24 @@ class WriterModule(L.LightningModule):
         if stage == "fit":
             check_export(self)
             check_monitors(self, self.LOGGED)
-        if stage == "fit" and self.hparams.zoo is not None:  # a bad teacher zoo fails before training, not at step 1
+        if stage == "fit" and self._options.zoo is not None:  # a bad teacher zoo fails before training, not step 1
             self._load_teachers()
 
     def _load_teachers(self) -> None:
         """Open the zoo and select its teachers: clean, converged, final checkpoints."""
         from metanet.zoo import Zoo
 
-        zoo = Zoo(self.hparams.zoo)
+        zoo = Zoo(self._options.zoo)
         rows = zoo.select(backdoor=False, final=True, diverged=False)
         if not rows:  # drawing from none was torch's "random_ expects 'from' to be less than 'to'"
-            raise ZooError(f"zoo {self.hparams.zoo} has no teachers: none of its networks is clean (no backdoor), "
+            raise ZooError(f"zoo {self._options.zoo} has no teachers: none of its networks is clean (no backdoor), "
                            f"final and converged; give a zoo that holds some, or zoo: null to train without")
         self._teachers = (zoo, rows)
 
     # --- teachers -----------------------------------------------------------------------------------
     def _teacher_episodes(self, n: int, seed: int) -> list[tuple[Episode, Tensor]]:
         """Episodes on the zoo's tasks with the logits of a trained zoo network on the query set."""
-        if self.hparams.zoo is None:
+        if self._options.zoo is None:
             return []
         from metanet import tasks
 
@@ -251,10 +255,10 @@ class WriterModule(L.LightningModule):
             logits = written_logits(ep.arch, params, qx)[0]
             loss = F.cross_entropy(logits, qy)
             if teacher is not None:
-                t = self.hparams.distill_temperature
+                t = self._options.distill_temperature
                 kl = F.kl_div(F.log_softmax(logits / t, -1), F.log_softmax(teacher / t, -1), log_target=True,
                               reduction="batchmean")
-                loss = loss + self.hparams.distill_weight * t * t * kl
+                loss = loss + self._options.distill_weight * t * t * kl
             losses.append(loss)
             accs.append((predicted(logits) == qy).float().mean().item())  # a NaN/inf row is wrong, as in verify
         return torch.stack(losses).mean(), accs
@@ -362,7 +366,8 @@ class WriterModule(L.LightningModule):
         export_at_fit_end(self, self.writer.save)
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.writer.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        h = self._options
+        return torch.optim.AdamW(self.writer.parameters(), lr=h.lr, weight_decay=h.weight_decay)
 
     def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):
         # clip by default (norm 1): a few ill-conditioned support sets give huge gradients through the ridge solves.
