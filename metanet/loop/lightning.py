@@ -36,7 +36,7 @@ from metanet.loop.rewards import Reward, make_reward, reward_spec
 from metanet.loop.tasks import LoopTask, from_episode
 from metanet.writer.episodes import EpisodeSampler, check_bases
 from metanet.train.stage import (check_export, check_monitors, check_precision, ddp_sigterm, ddp_sigterm_agreed,
-                                 export_at_fit_end, own_options, plain_hparams, skip_step, summed_over_processes,
+                                 export_at_fit_end, own_options, skip_step, summed_over_processes,
                                  validate_on_resume)
 from metanet.writer.model import Writer
 
@@ -93,7 +93,6 @@ class LoopDataModule(L.LightningDataModule):
         given = dict(locals())  # its options, read as self._options (own_options), not through self.hparams
         super().__init__()
         self.save_hyperparameters()
-        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
         self._options = own_options(self, LoopDataModule, given)  # a subclass's hparams are its own arguments
 
     def _check(self) -> None:
@@ -298,7 +297,6 @@ class LoopModule(L.LightningModule):
             raise ConfigError(f"writer must be 'shipped', a checkpoint path or None (a fresh writer), got {writer!r}")
         _check_writer_options(writer_options, writer)
         self.save_hyperparameters()
-        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
         self._options = own_options(self, LoopModule, given)  # a subclass's hparams are its own arguments
         if isinstance(reward, Reward):
             # saved as an object it made an hparams.yaml of !!python/object tags and a checkpoint that

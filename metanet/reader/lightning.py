@@ -21,7 +21,7 @@ from torch_geometric.loader import DataLoader
 
 from metanet._state import with_metanet_defaults
 from metanet.reader.model import Reader
-from metanet.train.stage import options, own_options, plain_hparams
+from metanet.train.stage import options, own_options
 
 __all__ = ["ReaderModule", "ReaderDataModule", "reader_losses", "metrics"]
 
@@ -87,7 +87,6 @@ class ReaderDataModule(L.LightningDataModule):
             if isinstance(v, str):  # likewise: tasks "mnist" was the task list ['m', 'n', 'i', 's', 't']
                 raise ConfigError(f"reader data {name} must be a list, got the string {v!r} (for one: [{v!r}])")
         self.save_hyperparameters()
-        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
         self._options = own_options(self, ReaderDataModule, given)  # a subclass's hparams are its own arguments
         self.train_graphs: list | None = None  # each split is loaded by the first setup() whose stage needs it
         self.val_graphs: list | None = None
@@ -412,7 +411,6 @@ class ReaderModule(L.LightningModule):
         for name, v in (("stats", stats), ("saliency", saliency)):  # "no" was truthy: the features were on
             check_flag(name, v)
         self.save_hyperparameters()
-        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
         self._options = own_options(self, ReaderModule, given)  # a subclass's hparams are its own arguments
         # a string goes as it is, for the Reader's error (list("mnist") was five one-letter tasks)
         self.reader = Reader(tasks if isinstance(tasks, str) else list(tasks), hidden, layers, edge_dim, max_layers,

@@ -426,9 +426,7 @@ def _plain_ckpt_model(path: str | os.PathLike, hparams: Any, model: Any) -> dict
     if not isinstance(hparams, dict) or "_class_path" in hparams:
         return None
     hparams = {k: v for k, v in hparams.items() if k != "_instantiator"}  # LightningCLI drops it too
-    if hasattr(model, "as_dict"):
-        model = model.as_dict()
-    given = model.get("class_path") if isinstance(model, dict) else None
+    given = _config_class_path(model)
     cls = _load_class(given) if isinstance(given, str) and hparams else None
     if not isinstance(cls, type):  # no hyperparameters, or no class in the config: LightningCLI's own handling
         return None
@@ -452,9 +450,7 @@ def _check_ckpt_module(path: str | os.PathLike, hparams: Any, model: Any) -> Non
     nothing), a writer checkpoint given with train/reader.yaml was an AttributeError traceback."""
     from metanet.errors import ConfigError
 
-    if hasattr(model, "as_dict"):
-        model = model.as_dict()
-    given = model.get("class_path") if isinstance(model, dict) else None
+    given = _config_class_path(model)
     saved = hparams.get("_class_path") if isinstance(hparams, dict) else None
     if not isinstance(given, str) or not isinstance(saved, str) or given == saved:
         return
@@ -469,6 +465,13 @@ def _check_ckpt_module(path: str | os.PathLike, hparams: Any, model: Any) -> Non
     raise ConfigError(f"--ckpt_path {path}: a checkpoint of {short}, but the config's model is "
                       f"{given.rsplit('.', 1)[-1]}; give a checkpoint of a run of this config, or this checkpoint "
                       f"with the config it was trained with{f' ({own})' if own else ''}")
+
+
+def _config_class_path(model: Any) -> Any:
+    """The ``class_path`` the config's model section names (a jsonargparse Namespace or a dict), None without one."""
+    if hasattr(model, "as_dict"):
+        model = model.as_dict()
+    return model.get("class_path") if isinstance(model, dict) else None
 
 
 def _load_class(name: str) -> Any:

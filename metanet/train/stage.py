@@ -178,7 +178,9 @@ def own_options(module: L.LightningModule | L.LightningDataModule, cls: type,
     Not ``module.hparams`` for a subclass: under LightningCLI those are the arguments the CLI gave the subclass
     (its own, ``flavour`` but no ``zoo``), and a fit of ``class Mine(WriterModule)`` ended in "'AttributeDict'
     object has no attribute 'zoo'". The hparams themselves for ``cls`` itself: they are its arguments, and a
-    ``module.hparams.export = ...`` set later still steers it. Call it after ``plain_hparams``."""
+    ``module.hparams.export = ...`` set later still steers it. Call it right after ``save_hyperparameters()``: it
+    makes the saved hparams plain first (:func:`plain_hparams`)."""
+    plain_hparams(module)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
     if type(module) is cls:
         return module.hparams
     from lightning.fabric.utilities.data import AttributeDict

@@ -22,7 +22,7 @@ from metanet.errors import ZooError, check_number, check_seed, check_whole
 from metanet.nets import build
 from metanet.train.stage import (check_export, check_flag, check_monitors, check_precision, ddp_sigterm,
                                  ddp_sigterm_agreed, export_at_fit_end, figure_step, fit_position, own_options,
-                                 plain_hparams, skip_step, summary_writers, summed_over_processes)
+                                 skip_step, summary_writers, summed_over_processes)
 from metanet.verify import predicted
 from metanet.writer.episodes import Episode, EpisodeSampler, check_bases
 from metanet.writer.model import Writer
@@ -108,7 +108,6 @@ class EpisodeDataModule(L.LightningDataModule):
         super().__init__()
         check_flag("writer data fresh_episodes", fresh_episodes)  # "no" was truthy: fresh episodes every epoch
         self.save_hyperparameters()
-        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
         self._options = own_options(self, EpisodeDataModule, given)  # a subclass's hparams are its own arguments
 
     def prepare_data(self) -> None:
@@ -192,7 +191,6 @@ class WriterModule(L.LightningModule):
         check_number("distill_weight", distill_weight, ">= 0", lambda v: v >= 0)
         check_number("distill_temperature", distill_temperature, "> 0", lambda v: v > 0)
         self.save_hyperparameters()
-        plain_hparams(self)  # a numpy size as a Python int: a loadable checkpoint, a readable hparams.yaml
         self._options = own_options(self, WriterModule, given)  # a subclass's hparams are its own arguments
         self.writer = Writer(
             hidden=hidden, message=message, ridge_lambda=ridge_lambda, sub_lambda=sub_lambda, head_lambda=head_lambda,
