@@ -20,6 +20,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# every script's fit: two CPU processes, one epoch, nothing but the recorder
+_FIT = """
+L.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False, enable_checkpointing=False,
+          enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
+          max_epochs=1, callbacks=[Rec()]).fit(m, dm)
+"""
+
+
+def _ranks(tmp_path: Path, script: str, *args: object) -> tuple[dict, dict]:
+    """Run ``script`` (the DDP main process; Lightning starts rank 1) and return what each rank recorded."""
+    path = tmp_path / "logs.py"
+    path.write_text(script)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, str(path), str(tmp_path), *map(str, args)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    r0, r1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
+    return r0, r1
+
 _SCRIPT = """
 import json, sys
 import lightning as L
@@ -47,21 +66,12 @@ L.seed_everything(0)
 m = ll.LoopModule(writer="shipped", candidates=3, keep=2)
 dm = ll.LoopDataModule(bases=["digits"], tasks_per_round=2, rounds_per_epoch=3, heldout_tasks=1, shots_min=5,
                        shots_max=8, query=4)
-L.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False, enable_checkpointing=False,
-          enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
-          max_epochs=1, callbacks=[Rec()]).fit(m, dm)
-"""
+""" + _FIT
 
 
 @pytest.mark.slow
 def test_loop_ddp_round_logs_cover_both_processes_tasks(tmp_path):
-    script = tmp_path / "round_logs.py"
-    script.write_text(_SCRIPT)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, str(script), str(tmp_path)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    r0, r1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
+    r0, r1 = _ranks(tmp_path, _SCRIPT)
     assert sorted(r0["own"]) == sorted(r1["own"]) == ["0", "1", "2"]
     means = {"reward/mean": "reward_mean", "reward/best_of_k": "reward_best", "reward/worst": "reward_worst",
              "candidates/diversity": "diversity"}
@@ -109,21 +119,12 @@ L.seed_everything(0)
 m = wl.WriterModule(hidden=8, message=4)
 dm = wl.EpisodeDataModule(bases=["digits"], tasks_per_step=2, shots_min=3, shots_max=5, query=3, cnn_prob=0.0,
                           val_episodes=1, steps_per_epoch=3, seed=0)
-L.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False, enable_checkpointing=False,
-          enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
-          max_epochs=1, callbacks=[Rec()]).fit(m, dm)
-"""
+""" + _FIT
 
 
 @pytest.mark.slow
 def test_writer_ddp_train_logs_cover_both_processes_episodes(tmp_path):
-    script = tmp_path / "writer_logs.py"
-    script.write_text(_WRITER_SCRIPT)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, str(script), str(tmp_path)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    r0, r1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
+    r0, r1 = _ranks(tmp_path, _WRITER_SCRIPT)
     for step in ("0", "1", "2"):
         finite = [(loss, acc) for r in (r0, r1) for loss, acc in r["own"][step] if loss == loss]
         logged = r0["logged"][step]
@@ -156,21 +157,12 @@ class Rec(L.Callback):
 L.seed_everything(0)
 m = rl.ReaderModule(tasks=["digits", "fashion-mnist", "mnist"])
 dm = rl.ReaderDataModule(zoos=[zoo], batch_size=8, max_nets=24)
-L.Trainer(accelerator="cpu", devices=2, strategy="ddp", logger=False, enable_checkpointing=False,
-          enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
-          max_epochs=1, callbacks=[Rec()]).fit(m, dm)
-"""
+""" + _FIT
 
 
 @pytest.mark.slow
 def test_reader_ddp_train_logs_cover_both_processes_networks(tmp_path, tiny_zoo):
-    script = tmp_path / "reader_logs.py"
-    script.write_text(_READER_SCRIPT)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, str(script), str(tmp_path), str(tiny_zoo)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    r0, r1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
+    r0, r1 = _ranks(tmp_path, _READER_SCRIPT, tiny_zoo)
     assert len(r0["own"]) == len(r1["own"]) == len(r0["logged"]) >= 2
     for a, b, logged, logged1 in zip(r0["own"], r1["own"], r0["logged"], r1["logged"]):
         assert logged == logged1  # every process logs the batch's figures
