@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from metanet.loop import LoopTask
 from metanet.loop.rewards import Reward
 from metanet.loop.select import SELECTIONS
 
@@ -68,3 +69,11 @@ class SteepReward(Reward):
 
     def score(self, reports, params):
         return [-1e4 * r.loss for r in reports]
+
+
+def toy_task(arch: str) -> LoopTask:
+    """A loop task of 12 seeded 4-input examples of 2 classes: 8 support, 4 val (the loop-math tests' task)."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(12, 4, generator=g)
+    y = torch.arange(12) % 2
+    return LoopTask("toy", arch, 2, (x[:8], y[:8]), (x[8:], y[8:]))

@@ -14,9 +14,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn.functional as F
+from loop_helpers import toy_task
 
 import metanet.loop.core as core
-from metanet.loop import LoopConfig, LoopTask, refine
+from metanet.loop import LoopConfig, refine
 from metanet.loop.rewards import WORST, AccuracyReward
 from metanet.nets import build
 
@@ -42,10 +43,7 @@ class FixedWriter:
 
 @pytest.fixture
 def task():
-    g = torch.Generator().manual_seed(3)
-    x = torch.randn(12, 4, generator=g)
-    y = torch.arange(12) % 2
-    return LoopTask("toy", ARCH, 2, (x[:8], y[:8]), (x[8:], y[8:]))
+    return toy_task(ARCH)
 
 
 def _rewarded(monkeypatch, rewards):

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from loop_helpers import toy_task
 
 import metanet.loop.core as core
-from metanet.loop import LoopConfig, LoopTask
+from metanet.loop import LoopConfig
 from metanet.loop.rewards import AccuracyReward
 from metanet.nets import build
 
@@ -31,10 +32,7 @@ class SharedWriter:
 
 @pytest.fixture
 def task():
-    g = torch.Generator().manual_seed(3)
-    x = torch.randn(12, 4, generator=g)
-    y = torch.arange(12) % 2
-    return LoopTask("toy", ARCH, 2, (x[:8], y[:8]), (x[8:], y[8:]))
+    return toy_task(ARCH)
 
 
 def _noise(task, seed: int, monkeypatch) -> torch.Tensor:
