@@ -532,8 +532,8 @@ def in_place_forward(module: nn.Module) -> Callable[[dict[str, Tensor], dict[str
     time without gradients, its registered tensors overwritten with the member's and put back after (its modes too;
     meanwhile ``module`` holds the member's values). For a module that also keeps a parameter or buffer (or a view
     of one) outside its registered slots, in a plain list its forward reads, where ``functional_call`` swaps
-    nothing: that reference is then the member's too. On
-    ``module`` itself, not a copy: a deep copy clones a view (``[w.t()]``, ``[w.data]``) apart from its parameter.
+    nothing: that reference is then the member's too. On ``module`` itself, not a copy: a deep copy clones a view
+    (``[w.t()]``, ``[w.data]``) apart from its parameter.
     Written through ``.data``: a bumped version counter left a view kept from ``torch.no_grad()`` unusable (a
     deep copy's RuntimeError 'A view was created in no_grad mode and its base ... has been modified inplace')."""
     own = {n: t for named in (module.named_parameters, module.named_buffers) for n, t in named(remove_duplicate=False)}
