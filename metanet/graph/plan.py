@@ -201,6 +201,7 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
     state = "any"
     width: int | None = None  # channels (image) or features (vector) produced by the last weight layer
     channels_flat: int | None = None  # a vector that is a Flatten of an image with this many channels
+    flat_rows = False  # a Flatten after a Linear layer: that Linear read only its input's last axis
     spatial_one = False  # image known to be 1x1 (after global average pooling)
     last: str | None = None  # description of the last weight layer
     sizes: list[int] = []
@@ -231,6 +232,7 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
         elif t == "flatten":
             if state == "image" and width is not None:
                 channels_flat = width
+            flat_rows = flat_rows or (state == "vector" and width is not None)
             state = "vector"
         elif t == "linear":
             n_in, n_out = _int(d, "in", where), _int(d, "out", where)
@@ -254,12 +256,19 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
                     )
                 n_in, kernel = channels_flat, (1, positions)
             elif width is not None and n_in != width:
-                raise GraphError(f"{where} expects {n_in} input features but {last} produces {width}")
+                # Linear(8, 16) on (N, 1, 8, 8) images gives 16 features per row, flattened to 128: a sum over rows
+                # that a graph of one neuron per feature cannot hold; "produces 16" alone contradicted the 128
+                rows = (f"; {last} comes before nn.Flatten(), so it reads only its input's last axis and the "
+                        f"Flatten joins its {width} outputs at each of {n_in // width} positions, which a neural "
+                        "graph does not encode: put nn.Flatten() before the first Linear layer"
+                        if flat_rows and n_in % width == 0 else "")
+                raise GraphError(f"{where} expects {n_in} input features but {last} produces {width}{rows}")
             layers.append({"i": names[i], "type": "linear", "n_in": n_in, "n_out": n_out, "kernel": kernel,
                            "bias": bool(d.get("bias", True))})
             if not sizes:
                 sizes.append(n_in)
             state, width, channels_flat, spatial_one, last = "vector", n_out, None, False, where
+            flat_rows = False
             sizes.append(n_out)
             acts.append(None)
         elif t == "conv2d":

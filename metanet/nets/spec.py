@@ -102,22 +102,36 @@ def _is_compiled(module: object) -> bool:
     return type(module).__name__ == "OptimizedModule" and isinstance(getattr(module, "_orig_mod", None), nn.Module)
 
 
+def _is_exported(module: object) -> bool:
+    """A ``torch.export`` program's module (``ExportedProgram.module()``), told by a base class's name (no import of
+    ``torch.export``): its ``eval()`` raises NotImplementedError, which verify reported as inputs it did not accept."""
+    return any(c.__name__ == "_StatefulGraphModule" and c.__module__.startswith("torch.export")
+               for c in type(module).__mro__)
+
+
 def is_wrapper(module: object) -> bool:
-    """Whether ``module`` wraps the network it runs: a TorchScript module, a ``torch.compile``-d module or an
-    ``nn.DataParallel`` / ``DistributedDataParallel`` one (:func:`wrapper_problem` says what to pass instead)."""
-    return isinstance(module, (torch.jit.ScriptModule, *_PARALLEL)) or _is_compiled(module)
+    """Whether ``module`` wraps the network it runs: a TorchScript module, a ``torch.compile``-d module, a
+    ``torch.export`` program's module or an ``nn.DataParallel`` / ``DistributedDataParallel`` one
+    (:func:`wrapper_problem` says what to pass instead)."""
+    return (isinstance(module, (torch.jit.ScriptModule, *_PARALLEL)) or _is_compiled(module)
+            or _is_exported(module))
 
 
 def wrapper_problem(module: nn.Module) -> str | None:
     """Why metanet cannot see ``module``'s layers and weights as they are, when it is wrapped: a TorchScript module,
-    a ``torch.compile``-d or ``nn.DataParallel`` module, or one with ``torch.nn.utils.parametrize`` parametrizations
-    or the older hook-based ``weight_norm`` / ``spectral_norm`` or ``torch.nn.utils.prune`` (None otherwise)."""
+    a ``torch.compile``-d, ``torch.export``-ed or ``nn.DataParallel`` module, or one with
+    ``torch.nn.utils.parametrize`` parametrizations or the older hook-based ``weight_norm`` / ``spectral_norm`` or
+    ``torch.nn.utils.prune`` (None otherwise)."""
     if isinstance(module, torch.jit.ScriptModule):
         return (f"{type(module).__name__} is a TorchScript module (torch.jit.script / trace); metanet reads Python "
                 "modules: pass the nn.Module it was scripted from")
     if _is_compiled(module):
         return ("OptimizedModule is a torch.compile wrapper; pass the module you compiled (compiled._orig_mod): it "
                 "holds the same weights")
+    if _is_exported(module):
+        return ("it is a torch.export program's module (ExportedProgram.module()), which cannot switch to eval mode "
+                "and runs only the input shapes it was exported for; pass the nn.Module you exported: it holds the "
+                "same weights")
     if isinstance(module, _PARALLEL):  # verify met a raw RuntimeError
         return (f"{type(module).__name__} is a wrapper for parallel training; pass the network it wraps "
                 "(wrapped.module): it holds the same weights")

@@ -444,7 +444,8 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
             range), a network or graph on the 'meta' device (no weights), weights so large that the reader's
             float32 computation overflows, or a ``Batch`` of several graphs.
         FileFormatError: a path that is not a network file or has no architecture in its header.
-        CheckpointError: a missing or mismatched reader checkpoint.
+        CheckpointError: a missing or mismatched reader checkpoint (a task name given as ``reader`` is named as
+            one: ``read`` takes no task).
         ConfigError: ``scan`` not a bool or None; an ``input_shape`` that is no shape or not the network's.
     """
     scan = _check_scan(scan)  # before the reader is loaded and the graph built
@@ -453,6 +454,7 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     elif isinstance(reader, Reader):
         r = reader
     elif isinstance(reader, (str, os.PathLike)):
+        _check_not_task(reader)
         r = Reader.load(reader)
     else:
         raise CheckpointError(f"reader must be a Reader, the path of a reader checkpoint or None (the shipped one); "
@@ -472,6 +474,17 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
     reading["class_names"] = recorded_class_names(meta.get("class_names"), int((graph.node_kind == OUTPUT).sum()))
     reading["recorded_task"] = task if isinstance(task, str) and task else None
     return reading
+
+
+def _check_not_task(reader: str | os.PathLike) -> None:
+    """CheckpointError for a task name given as ``reader``: ``read(net, "digits")``, by analogy with
+    ``verify(net, "digits")``, said only "no reader checkpoint at digits"."""
+    from metanet.tasks import is_task_name
+
+    if isinstance(reader, str) and not os.path.exists(reader) and is_task_name(reader):
+        raise CheckpointError(f"read's second argument is a reader checkpoint, but {reader!r} is a task name and no "
+                              f"such file exists; the reader tells the task from the weights alone, and "
+                              f"metanet.verify(model, {reader!r}) measures the network on that task")
 
 
 def _unpadded(graph: Any, edge_dim: int) -> Any:
