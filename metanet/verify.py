@@ -7,6 +7,7 @@ cost about as much as one wide one.
 
 from __future__ import annotations
 
+import collections
 import copy
 import math
 import numbers
@@ -15,7 +16,7 @@ import sys
 import time
 from collections import abc
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping, Protocol, Sequence, Union, overload
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, Union, overload
 
 import torch
 import torch.nn.functional as F
@@ -300,6 +301,42 @@ def meta_copy(module: nn.Module) -> nn.Module:
     return base
 
 
+def copy_network(module: nn.Module) -> nn.Module:
+    """``copy.deepcopy(module)`` that keeps the network's behaviour where deepcopy alone does not.
+
+    A layer that ``torch.nn.utils.prune`` or the hook-based ``weight_norm`` has just set up leaves the weight it
+    computed (a non-leaf tensor) in a plain attribute, which torch refuses to deepcopy: it is copied detached (the
+    hook recomputes it at every call). A tensor kept outside the registered slots on a parameter's or buffer's memory
+    (a view ``[w.t()]`` made under ``torch.no_grad()``, ``[w.data]``, ``[w.detach()]``) stays on the copy's tensor:
+    deepcopy cloned a Parameter apart from its storage, so the copy's forward read the old values through it (a
+    pruned copy ran unpruned, its report measuring that), and a stale ``no_grad`` view raised torch's RuntimeError.
+    Such a tensor is a new one on the copied memory, not the module's view."""
+    memo: dict[int, Any] = {id(t): t.detach().clone() for m in module.modules() for t in vars(m).values()
+                            if isinstance(t, Tensor) and not t.is_leaf}
+    held = [t for t in _held(module) if _storage(t)]
+    if not held:
+        return copy.deepcopy(module, memo)
+    ids = {id(t) for m in module.modules() for d in (m._parameters, m._buffers) for t in d.values() if t is not None}
+    shared = {_storage(t) for t in held}
+    storages: dict[int, Any] = {}  # the caller's storage address -> the copy's storage
+
+    def on_copy(t: Tensor) -> Tensor:
+        if _storage(t) not in storages:
+            storages[_storage(t)] = t.untyped_storage().clone()
+        return torch.empty(0, dtype=t.dtype, device=t.device).set_(storages[_storage(t)], t.storage_offset(),
+                                                                   t.size(), t.stride())
+
+    for m in module.modules():
+        for d in (m._parameters, m._buffers):
+            for t in d.values():  # a subclass (not Parameter) is left to its own __deepcopy__
+                if t is not None and _storage(t) in shared and id(t) not in memo and type(t) in (nn.Parameter, Tensor):
+                    memo[id(t)] = nn.Parameter(on_copy(t), t.requires_grad) if type(t) is nn.Parameter else on_copy(t)
+    for t in held:
+        if id(t) not in ids and id(t) not in memo:  # a view: made anew, not deep-copied (a stale one raised)
+            memo[id(t)] = on_copy(t)
+    return copy.deepcopy(module, memo)
+
+
 def stacked_forward(run: Callable[..., Tensor], in_dims: tuple[int | None, ...]) -> Callable[..., Tensor]:
     """``vmap(run, in_dims)`` over dicts of stacked tensors (``in_dims`` 0) and shared arguments (None); once an op
     in ``run`` has no vmap rule (an LSTM's, a GRU's: a raw RuntimeError 'Batching rule not implemented'), ``run``
@@ -495,33 +532,48 @@ def _held_elsewhere(model: nn.Module) -> bool:
     """Whether a module of ``model`` also keeps one of its parameters or buffers (or a view of one) outside its
     registered slots: in a plain list, dict or tuple, or as a plain attribute. ``functional_call`` replaces only the
     registered tensor, so a forward pass reading the other reference reads the copied network's own values."""
+    return next(_held(model), None) is not None
+
+
+def _held(model: nn.Module) -> Iterator[Tensor]:
+    """Each tensor a module of ``model`` keeps outside its registered slots that is one of its parameters or
+    buffers or shares memory with one (a view ``[w.t()]``, ``[w.data]``), found lazily (see :func:`_held_elsewhere`)."""
     modules = list(model.modules())  # walked once (each parameters() / buffers() walked them again)
     registered = [t for m in modules for d in (m._parameters, m._buffers) for t in d.values() if t is not None]
     if not registered:
-        return False
+        return
     ids = {id(t) for t in registered}
     storages = {_storage(t) for t in registered} - {0}
     seen: set[int] = set()
 
-    def found(v: Any, depth: int) -> bool:
+    def found(v: Any, depth: int) -> Iterator[Tensor]:
         if isinstance(v, Tensor):
-            return id(v) in ids or _storage(v) in storages
-        # not a submodule (walked as one of modules()); collections.abc's Mapping: typing's isinstance was slow
-        if depth > 4 or id(v) in seen or not isinstance(v, (list, tuple, set, frozenset, dict, abc.Mapping)):
-            return False
+            if id(v) in ids or _storage(v) in storages:
+                yield v
+            return
+        # not a submodule (walked as one of modules()); collections.abc's Mapping: typing's isinstance was slow.
+        # The depth only guards the recursion: a weight nested 6 deep was not seen (verify scored every member on
+        # the network's own value)
+        if depth > 64 or id(v) in seen or not isinstance(v, _CONTAINERS):
+            return
         seen.add(id(v))
         items = v.values() if isinstance(v, abc.Mapping) else v
         # told by their types (in C): walking a cache of a million numbers one by one took seconds per network
         if not any(issubclass(t, _HOLDERS) for t in set(map(type, items))):
-            return False
-        return any(found(x, depth + 1) for x in items)
+            return
+        for x in items:
+            yield from found(x, depth + 1)
 
-    return any(found(v, 0) for m in modules for k, v in vars(m).items()  # an RNN's _flat_weights: torch syncs those
-               if k not in _MODULE_OWN and not (k == "_flat_weights" and isinstance(m, nn.RNNBase)))
+    for m in modules:
+        for k, v in vars(m).items():  # an RNN's _flat_weights: torch syncs those
+            if k not in _MODULE_OWN and not (k == "_flat_weights" and isinstance(m, nn.RNNBase)):
+                yield from found(v, 0)
 
 
+#: the containers :func:`_held` looks into (a deque too: not a list)
+_CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque, abc.Mapping)
 #: what can hold a tensor for :func:`_held_elsewhere`
-_HOLDERS = (Tensor, list, tuple, set, frozenset, dict, abc.Mapping)
+_HOLDERS = (Tensor, *_CONTAINERS)
 #: nn.Module's own attributes (registered tensors, submodules, hook dicts, ``training``): no other reference in them
 _MODULE_OWN = frozenset(vars(nn.Module()))
 

@@ -7,7 +7,6 @@ back as float32 ("simulated quantisation"), so every edited network loads with :
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import os
@@ -34,7 +33,7 @@ from metanet.inspect.netview import NetView, Region, as_model
 from metanet.io import load_meta
 from metanet.tasks import resolve
 from metanet.tasks.resolve import task_input_shape, task_name
-from metanet.verify import Network, check_fits, verify
+from metanet.verify import Network, check_fits, copy_network, verify
 
 __all__ = ["remove", "scale", "clamp", "prune", "precision", "FORMATS", "parse_precision", "quantize",
            "sparsity", "prepare", "any_network"]
@@ -80,8 +79,10 @@ def prepare(model: nn.Module, task, trigger: Any, inplace: bool):
         raise ConfigError(f"inplace=True cannot write an edit into this network: {shared}, so the edited values "
                           "written back would overwrite each other; edit a copy instead (inplace=False, the default) "
                           "and use result.model")
-    original = copy.deepcopy(model).eval()
-    edited = copy.deepcopy(original)
+    # copy_network: a view of a weight kept in a plain list ([w.t()]) stays on the copy's weight (deepcopy cut it
+    # off: the edited copy ran on the old values)
+    original = copy_network(model).eval()
+    edited = copy_network(original)
     return task, trig, original, edited, NetView(edited)
 
 
@@ -354,21 +355,41 @@ def _saliency(model: nn.Module, names: list[str], x: Tensor, y: Tensor) -> dict[
 def _saliency_in_place(model: nn.Module, names: list[str], x: Tensor, y: Tensor) -> dict[str, Tensor]:
     """:func:`_saliency` with each example's gradient taken on ``model``'s own parameters, one example at a time
     (slower, but a weight the forward reads from a plain list is the parameter itself)."""
+    from metanet.verify import _held, _storage
+
     p = dict(model.named_parameters())
     ws = [p[k] for k in names]
-    flags = [w.requires_grad for w in ws]
+    # a weight's view kept without autograd history ([w.t()] made under torch.no_grad(), [w.data]): the forward's
+    # use of the weight through it gave no gradient, so all of it looked free to remove; its gradient is the view's,
+    # put back on the weight through their common memory (each view element's place in the storage)
+    mine = {_storage(w) for w in ws} - {0}
+    views = list({id(t): t for t in _held(model) if t.is_leaf and _storage(t) in mine
+                  and all(t is not w for w in ws)}.values())
+    size = [t.untyped_storage().nbytes() // t.element_size() for t in views]  # the storage, in elements
+    places = [torch.arange(n).as_strided(t.size(), t.stride(), t.storage_offset()).flatten()
+              for t, n in zip(views, size)]
+    flags = [w.requires_grad for w in (*ws, *views)]
     f = {k: torch.zeros_like(w.detach()) for k, w in zip(names, ws)}
     try:
-        for w in ws:  # a frozen network's weights too: the copy's flags are put back
+        for w in (*ws, *views):  # a frozen network's weights too: the copy's flags are put back
             w.requires_grad_(True)
         with torch.enable_grad():
             for i in range(len(x)):
-                gs = torch.autograd.grad(F.cross_entropy(model(x[i : i + 1]), y[i : i + 1]), ws, allow_unused=True)
+                loss = F.cross_entropy(model(x[i : i + 1]), y[i : i + 1])
+                gs = list(torch.autograd.grad(loss, [*ws, *views], allow_unused=True))
+                for t, n, at, g in zip(views, size, places, gs[len(ws):]):
+                    if g is None:
+                        continue
+                    whole = g.new_zeros(n).index_add_(0, at, g.flatten())
+                    for j, w in enumerate(ws):
+                        if _storage(w) == _storage(t) and w.dtype == t.dtype:
+                            on_w = whole.as_strided(w.size(), w.stride(), w.storage_offset())
+                            gs[j] = on_w if gs[j] is None else gs[j] + on_w
                 for k, g in zip(names, gs):
                     if g is not None:
                         f[k] += g.pow(2)
     finally:
-        for w, flag in zip(ws, flags):
+        for w, flag in zip((*ws, *views), flags):
             w.requires_grad_(flag)
     n = max(1, len(x))
     return {k: 0.5 * (f[k] / n) * w.detach().pow(2) for k, w in zip(names, ws)}
@@ -695,7 +716,7 @@ def precision(model: Network, plan: Any, task, *, split: str = "test", trigger: 
 
     singles = []
     for i, f in fmts.items():
-        m = copy.deepcopy(original)
+        m = copy_network(original)
         apply(m, {i: f})
         singles.append(m)
     reports = verify([original, *singles], task, split)

@@ -66,8 +66,7 @@ from metanet.errors import ArchError, TaskError, as_index, check_number, check_s
 from metanet.inspect.measure import activations, evaluate_masks, predictions
 from metanet.inspect.netview import NetView, as_model
 from metanet.tasks.resolve import task_input_shape, task_name
-from metanet.nets.spec import copy_module
-from metanet.verify import Network
+from metanet.verify import Network, copy_network
 
 __all__ = ["repair_backdoor", "reconstruct_trigger", "anomaly_index", "trigger_scores", "fit_imputer", "blind_supports",
            "MIN_BLIND_CLASSES"]
@@ -460,7 +459,7 @@ def reconstruct_trigger(
     check_weights(model)  # ArchError for meta-device tensors or a TorchScript module
     # the search optimises a float32 mask and pattern through the network: a float64 / half network runs as its
     # float32 copy (no-op for a float32 one; half values are exact in float32, and no half-precision gradients)
-    m = copy_module(model).eval().float()  # deepcopy refused a layer torch's prune / weight_norm had just set up
+    m = copy_network(model).eval().float()  # deepcopy refused a layer torch's prune / weight_norm had just set up
     for p in m.parameters():
         p.requires_grad_(False)
     shape = tuple(x.shape[1:])

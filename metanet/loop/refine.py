@@ -48,9 +48,8 @@ from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, ch
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples, unpack_dataset
 from metanet.loop.tasks import check_seed
-from metanet.nets.spec import copy_module
-from metanet.verify import (Network, Report, _as_module, _held_elsewhere, check_fits, in_place_forward, meta_copy,
-                            predicted, stacked_forward, verify, verify_stacked)
+from metanet.verify import (Network, Report, _as_module, _held_elsewhere, check_fits, copy_network, in_place_forward,
+                            meta_copy, predicted, stacked_forward, verify, verify_stacked)
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
@@ -293,7 +292,9 @@ def refine(
     if len(x) != len(y):  # x[idx] would silently pair the first len(y) inputs with the labels
         raise TaskError(f"refine got {len(x)} inputs but {len(y)} labels")
     k = num_classes if num_classes is not None else (t.num_classes if t is not None else int(y.max()) + 1)
-    net = copy_module(model).eval()  # deepcopy refused a layer torch's prune / weight_norm had just set up
+    # deepcopy refused a layer torch's prune / weight_norm had just set up, and cut a view of a weight kept in a
+    # plain list ([w.t()]) off the copy's weight (refined weights the forward never read)
+    net = copy_network(model).eval()
     first = next(net.parameters(), None)
     dtype = first.dtype if first is not None else None
     if dtype in (torch.float16, torch.bfloat16):

@@ -28,7 +28,7 @@ from metanet.nets.arch import Arch
 from metanet.nets.models import CNN, MLP, build
 
 __all__ = ["spec", "from_spec", "module_names", "check_sequential_keys", "SUPPORTED_LAYERS", "wrapper_problem",
-           "is_wrapper", "weights_problem", "family_problem", "copy_module"]
+           "is_wrapper", "weights_problem", "family_problem"]
 
 SUPPORTED_LAYERS = (
     "Linear, Conv2d (groups=1, dilation=1, zero padding), Flatten, MaxPool2d, AvgPool2d, "
@@ -166,18 +166,6 @@ def wrapper_problem(module: nn.Module) -> str | None:
                 "writes plain parameters; pass a copy with the parametrizations removed "
                 "(parametrize.remove_parametrizations(layer, name) keeps the values they compute)")
     return None
-
-
-def copy_module(module: nn.Module) -> nn.Module:
-    """``copy.deepcopy(module)``, also of a layer that ``torch.nn.utils.prune`` or the hook-based ``weight_norm``
-    has just set up: they leave the weight they computed (a non-leaf tensor) in a plain attribute, which torch
-    refuses to deepcopy (a raw RuntimeError in refine and reconstruct_trigger). Their hook recomputes that weight
-    at every call, so a detached copy of it makes the same network."""
-    import copy
-
-    memo: dict[int, Any] = {id(t): t.detach().clone() for m in module.modules() for t in vars(m).values()
-                            if isinstance(t, torch.Tensor) and not t.is_leaf}
-    return copy.deepcopy(module, memo)
 
 
 def _recomputing_hook(hook: object) -> tuple[str, str]:
