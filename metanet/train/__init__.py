@@ -7,8 +7,8 @@ A user mistake found while the run is set up (a zoo directory that is not a zoo,
 so is a bad flag or value (jsonargparse's usage error); ``--debug`` before ``train`` shows the traceback (and
 jsonargparse's full usage error). ``--ckpt_path=last`` resumes from the ``last.ckpt`` of the latest
 earlier run (the logger's newest ``version_N`` that holds one); a checkpoint brings its own model options, except a
-``--model.export`` given on the command line, and a checkpoint of another stage's module than the config's is one
-error line naming the config to use.
+``--model.export`` given on the command line or in a ``-c`` file of one's own (after the stage's), and a checkpoint
+of another stage's module than the config's is one error line naming the config to use.
 """
 
 from __future__ import annotations
@@ -409,7 +409,38 @@ def _check_ckpt_classes(path: str | os.PathLike, model: Any) -> Any:
                               f"not a metanet module nor the config's (expected one of {', '.join(sorted(allowed))});"
                               " give a .ckpt file written by 'metanet train fit' with this config")
     _check_ckpt_module(path, hparams, model)
+    _check_plain_stage(path, ckpt, model)
     return hparams
+
+
+def _check_plain_stage(path: str | os.PathLike, ckpt: Any, model: Any) -> None:
+    """A ConfigError for a plain-Lightning checkpoint (its hyperparameters name no class) of a WriterModule given
+    with a LoopModule config, or of a LoopModule with a WriterModule config, whose hyperparameters both modules take
+    (``{hidden, message}``): their weights are alike, so it resumed into the other stage silently. A LoopModule's
+    checkpoint is the one that holds ``writer_config`` (its on_save_checkpoint)."""
+    hparams = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    given = _config_class_path(model)
+    cls = _load_class(given) if isinstance(given, str) else None
+    if not isinstance(cls, type) or not isinstance(hparams, dict) or "_class_path" in hparams:
+        return
+    from metanet.loop.lightning import LoopModule
+    from metanet.writer.lightning import WriterModule
+
+    # options only one of them takes tell it (and _plain_ckpt_model names those the config's does not)
+    if not set(hparams) - {"_instantiator"} <= set(_init_names(WriterModule)) & set(_init_names(LoopModule)):
+        return
+    if issubclass(cls, WriterModule) and "writer_config" in ckpt:
+        saved, own, holds = "LoopModule", "train/loop.yaml", "it holds"
+    elif issubclass(cls, LoopModule) and "writer_config" not in ckpt:
+        saved, own, holds = "WriterModule", "train/writer.yaml", "it lacks"
+    else:
+        return
+    from metanet.errors import ConfigError
+
+    raise ConfigError(f"--ckpt_path {path}: a checkpoint of a {saved} (it names no class: not written by 'metanet "
+                      f"train'; {holds} the writer_config every LoopModule checkpoint holds), but the config's model "
+                      f"is {given.rsplit('.', 1)[-1]}; give a checkpoint of a run of this config, or this checkpoint "
+                      f"with the config it was trained with ({own})")
 
 
 def _plain_ckpt_model(path: str | os.PathLike, hparams: Any, model: Any) -> dict[str, Any] | None:
@@ -430,17 +461,33 @@ def _plain_ckpt_model(path: str | os.PathLike, hparams: Any, model: Any) -> dict
     cls = _load_class(given) if isinstance(given, str) and hparams else None
     if not isinstance(cls, type):  # no hyperparameters, or no class in the config: LightningCLI's own handling
         return None
-    params = inspect.signature(cls).parameters
-    named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    extra = {k: v for k, v in hparams.items() if k not in named}
-    if extra and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    signature = inspect.signature(cls)
+    named = _init_names(signature)
+    kwargs = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    # a subclass's plain checkpoint holds its bases' options too (Lightning saves the arguments of every __init__ in
+    # the chain): what it gave its base, and gives again; it was refused for them. A **kwargs class takes them
+    inherited = set() if kwargs else {n for b in cls.__mro__[1:] if "__init__" in vars(b)
+                                      for n in _init_names(b.__init__)}
+    extra = {k: v for k, v in hparams.items() if k not in named and k not in inherited}
+    if extra and not kwargs:
         short = given.rsplit(".", 1)[-1]
         raise ConfigError(f"--ckpt_path {path}: a checkpoint whose hyperparameters "
                           f"{', '.join(map(repr, list(extra)[:8]))}{' ...' if len(extra) > 8 else ''} are not options "
                           f"of the config's model {short} (it names no class: not written by 'metanet train'); give "
                           f"a checkpoint of a {short}, or the config of the module it was trained with")
-    plain = {"class_path": given, "init_args": {k: v for k, v in hparams.items() if k not in extra}}
+    plain = {"class_path": given, "init_args": {k: v for k, v in hparams.items() if k in named}}
     return {**plain, "dict_kwargs": extra} if extra else plain  # a **kwargs class: as LightningCLI gives them
+
+
+def _init_names(init: Any) -> list[str]:
+    """The names a signature (or a function's) takes by keyword; none for one ``inspect`` cannot read (a C init)."""
+    import inspect
+
+    try:
+        params = (init if isinstance(init, inspect.Signature) else inspect.signature(init)).parameters
+    except (TypeError, ValueError):
+        return []
+    return [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def _check_ckpt_module(path: str | os.PathLike, hparams: Any, model: Any) -> None:
@@ -520,11 +567,17 @@ def _check_stage(stage: str, model: Any, datamodule: Any) -> None:
 
 def _command_line_model_keys(args: Sequence[str]) -> list[str]:
     """The model options ``args`` name (``--model.hidden=32``, ``--model.init_args.export PATH``, the keys of a YAML
-    mapping ``--model='{init_args: {export: PATH}}'`` or ``--model.init_args='{export: PATH}'``), in order."""
+    mapping ``--model='{init_args: {export: PATH}}'`` or ``--model.init_args='{export: PATH}'``), and those a ``-c``
+    file after the first (the stage's config) sets (``-c train/reader.yaml -c mine.yaml``: the user's own), in order."""
     keys: list[str] = []
+    configs = 0
     for i, a in enumerate(args):
         option, eq, value = a.partition("=")
-        if option in ("--model", "--model.init_args", "--model.dict_kwargs"):
+        if option in ("-c", "--config"):
+            # a file of one's own is as much the user's intent as the command line (its export was replaced)
+            configs += 1
+            found = _config_model_keys(value if eq else args[i + 1] if i + 1 < len(args) else "") if configs > 1 else []
+        elif option in ("--model", "--model.init_args", "--model.dict_kwargs"):
             # a whole mapping of options typed there (its keys were missed: its export replaced by the checkpoint's)
             found = _yaml_keys(value if eq else args[i + 1] if i + 1 < len(args) else "", option == "--model")
         elif option.startswith("--model."):
@@ -539,6 +592,21 @@ def _command_line_model_keys(args: Sequence[str]) -> list[str]:
             if key and key not in keys and key != "class_path":
                 keys.append(key)
     return keys
+
+
+def _config_model_keys(value: str) -> list[str]:
+    """The model option names a ``-c`` config (a file, or YAML text) sets, at its top or under a subcommand's key."""
+    import yaml
+
+    try:
+        path = Path(value).expanduser()
+        config = yaml.safe_load(path.read_text() if "\n" not in value and path.is_file() else value)
+    except (OSError, ValueError, yaml.YAMLError):  # jsonargparse parsed it already: left to its own errors
+        return []
+    sections = [config, *(config.get(s) for s in ("fit", "validate", "test", "predict"))] \
+        if isinstance(config, dict) else []
+    models = [s["model"] for s in sections if isinstance(s, dict) and isinstance(s.get("model"), dict)]
+    return [k for m in models for k in _yaml_keys(yaml.safe_dump(m), True)]
 
 
 def _yaml_keys(text: str, whole: bool) -> list[str]:
