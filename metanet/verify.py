@@ -311,9 +311,12 @@ def copy_network(module: nn.Module) -> nn.Module:
     deepcopy cloned a Parameter apart from its storage, so the copy's forward read the old values through it (a
     pruned copy ran unpruned, its report measuring that), and a stale ``no_grad`` view raised torch's RuntimeError.
     Such a tensor is a new one on the copied memory, not the module's view."""
-    memo: dict[int, Any] = {id(t): t.detach().clone() for m in module.modules() for t in vars(m).values()
-                            if isinstance(t, Tensor) and not t.is_leaf}
     held = [t for t in _held(module) if _storage(t)]
+    # made anew below, not detached: a detached clone of a view made with grad (self.wt = w.t()) kept the old values
+    # in the copy, and is_leaf raised for a no_grad one whose weight had changed since
+    on_weights = {id(t) for t in held}
+    memo: dict[int, Any] = {id(t): t.detach().clone() for m in module.modules() for t in vars(m).values()
+                            if isinstance(t, Tensor) and id(t) not in on_weights and not t.is_leaf}
     if not held:
         return copy.deepcopy(module, memo)
     ids = {id(t) for m in module.modules() for d in (m._parameters, m._buffers) for t in d.values() if t is not None}

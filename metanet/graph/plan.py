@@ -202,6 +202,7 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
     width: int | None = None  # channels (image) or features (vector) produced by the last weight layer
     channels_flat: int | None = None  # a vector that is a Flatten of an image with this many channels
     flat_rows = False  # a Flatten after a Linear layer: that Linear read only its input's last axis
+    flattened = False  # a Flatten met: the tensor is (N, F) from then on, and a later Flatten changes nothing
     spatial_one = False  # image known to be 1x1 (after global average pooling)
     last: str | None = None  # description of the last weight layer
     sizes: list[int] = []
@@ -232,8 +233,8 @@ def _sequential(spec: dict) -> tuple[tuple[int, ...], str, list[WeightLayer]]:
         elif t == "flatten":
             if state == "image" and width is not None:
                 channels_flat = width
-            flat_rows = flat_rows or (state == "vector" and width is not None)
-            state = "vector"
+            flat_rows = flat_rows or (state == "vector" and width is not None and not flattened)
+            state, flattened = "vector", True
         elif t == "linear":
             n_in, n_out = _int(d, "in", where), _int(d, "out", where)
             if state == "image":
