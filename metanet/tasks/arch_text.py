@@ -29,7 +29,8 @@
   "mnist 3 to 8 then 64 units" ``mnist[3-8]`` with 64. Single digits before a unit word that may be classes ("mnist
   3/8 channels", "0-4 units") and widths with a fraction ("hidden 32.5", "32.5 units") are errors.
 - activation: relu, tanh, gelu, silu (or "swish"), sigmoid, "leaky relu"; another one ("elu", "mish") is an error.
-- "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N".
+- "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N". A text
+  that names no family but channels, filters, feature maps, a kernel or a stride asks for a cnn ("16/32 filters").
 
 A word said not to be wanted ("no cnn", "not a transformer", "a cnn rather than an mlp", "tanh, not relu", "no skip
 connections") asks for nothing, and is checked against ``arch=`` (a refused family leaves the other one: "no mlp"
@@ -51,7 +52,8 @@ from typing import Any
 from metanet.errors import ArchError
 from metanet.nets.arch import Arch
 
-__all__ = ["arch_words", "arch_from_words", "check_arch_words", "blank_arch_words", "training_words", "MAX_HIDDEN"]
+__all__ = ["arch_words", "arch_from_words", "check_arch_words", "check_width_numbers", "blank_arch_words",
+           "training_words", "MAX_HIDDEN"]
 
 #: the most hidden layers a text may ask for ("a 1000000000-layer MLP" would build a tuple of that many widths)
 MAX_HIDDEN = 100
@@ -127,12 +129,14 @@ _LINEAR_MODEL = re.compile(r"\b(?:logistic|softmax)\s+regression\b|\blinear\s+(?
 _COUNTED_NEXT = (r"[\s-]*(?:class(?:es)?|way|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?"
                  r"|digits|layers?|percent)\b|\s*%")
 # "hidden 32/16", "hidden 32 -> 16", "hidden 32-16" too (the 16 was a class, out of range)
-_BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)\d\d+\b"
-              r"(?!" + _COUNTED_NEXT + r"|\s*\.\d)")
+# not a range before a count either: "hidden 64, 32 and 2-3 epochs" (its 2 was a third width)
+_NOT_COUNTED = r"(?!(?:\s*(?:-|to|or)\s*\d+)?(?:" + _COUNTED_NEXT + r")|\s*\.\d)"
+# "hidden 32 16", "hidden 32 x 16" too (not "hidden 2 x 64", which may be 2 layers of 64)
+_BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-|\s+"
+              r"|(?<=\d\d)\s*[x×]\s*)\d\d+\b" + _NOT_COUNTED)
 # ... and a last width of one digit after two or more ("hidden 32, 16 and 8": the 8 was the one class 8; "hidden 32, 3
 # and 8" keeps its classes; "hidden 32/16/8", "hidden 32-16-8", "hidden 32 -> 16 -> 8" too)
-_BARE_LAST = (r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)\d\b(?!" + _COUNTED_NEXT
-              + r"|\s*\.\d)")
+_BARE_LAST = r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)\d\b" + _NOT_COUNTED
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
 # a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
 # Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
@@ -196,6 +200,7 @@ _NO_BIAS = re.compile(r"\b(?:no|without)\s+bias(?:es)?\b|\bbias[\s-]*free\b|\bno
 _KERNEL = re.compile(r"\bkernel(?:[\s_-]*size)?\s*(?:of\s+|[=:]\s*)?(\d+)(?:\s*[x×]\s*(\d+))?\b"
                      r"|\b(\d+)\s*[x×]\s*(\d+)\s*(?:conv\w*\s+)?(?:kernels?|filters?|convs?|convolutions?)\b")
 _STRIDE = re.compile(r"\bstrides?\s*(?:of\s+|[=:]\s*)?(\d+)\b")
+_CNN_UNITS = re.compile(r"\b(?:channels?|filters?|feature[\s-]+maps?)\b")  # a width only a cnn's layers have
 # A network word said not to be wanted ("no cnn", "not a transformer", "without an lstm", "a cnn rather than an mlp",
 # "i don't want a 3-layer cnn", "non-convolutional", "tanh, not relu", "no skip connections") asks for nothing: it was
 # the family written, or refused as two families or one metanet does not write. The words between the negation and
@@ -319,6 +324,9 @@ def _depths_that_are_classes(s: str) -> list[re.Match]:
 
 # a digit and a class joiner right before a width ("3 vs 8 units", "0-4 units": the 8, the 4 may end a class list)
 _CLASS_BEFORE = re.compile(r"(?<![\d.])\d\s*(?P<joiner>[-/&]|\b(?:and|or|vs\.?|v|versus|to|through|thru)\b)\s*$")
+# ... or a comma after a digit that closes no class list ("mnist 3, 8 units"; not "3 and 8, 5 units", "0-4, 8 units")
+_COMMA_BEFORE = re.compile(r"(?<![\d.])\d\s*(?P<joiner>,)\s*$")
+_LIST_BEFORE = re.compile(r"(?:[-/&]|\b(?:and|or|vs|v|versus|to|through|thru)\b\.?)\s*$")
 
 
 def _classes_before_units(s: str, m: re.Match) -> str:
@@ -330,7 +338,10 @@ def _classes_before_units(s: str, m: re.Match) -> str:
     lead = next((i for i, n in enumerate(numbers) if len(n.group(0)) > 1), len(numbers))
     if lead >= 2:
         return m.group(1)[: numbers[lead - 1].end()]
+    # "mnist 3, 8 units" was the one class 3
     before = _CLASS_BEFORE.search(s, max(0, m.start() - 12), m.start())
+    if not before and (comma := _COMMA_BEFORE.search(s, max(0, m.start() - 12), m.start())):
+        before = None if _LIST_BEFORE.search(s, max(0, comma.start() - 12), comma.start()) else comma
     if lead == len(numbers) and before and not (before.group("joiner") in "-/"
                                                 and before.group(0)[0] >= numbers[0].group(0)):
         return " ".join(s[before.start(): m.start(1) + numbers[0].end()].split())
@@ -505,8 +516,7 @@ def arch_words(text: str) -> dict[str, Any] | None:
         raise ArchError(f"{text!r}: activation {m.group(0)!r} is not supported; valid: relu, tanh, gelu, silu "
                         "(swish), sigmoid, leaky relu")
     if m := _FRACTION.search(s):
-        raise ArchError(f"{text!r}: {m.group(0)!r} is no width: a layer's width is a whole number of units, e.g. "
-                        f"'{re.sub(r'[.][0-9]+', '', m.group(0))}'")
+        raise _fraction_error(text, m)
     found: dict[str, tuple[Any, str]] = {}
     for pattern, family in ((_MLP, "mlp"), (_CNN, "cnn")):
         for m in pattern.finditer(s):
@@ -532,11 +542,7 @@ def arch_words(text: str) -> dict[str, Any] | None:
             continue
         _mask(len(s), [m.span()], taken)
         if m.group(1) and (classes := _classes_before_units(s, m)):
-            said = " ".join(m.group(0).split())
-            widths = re.findall(r"[0-9]+", m.group(1))
-            raise ArchError(f"{text!r}: {said!r} may hold the classes {classes!r} or be widths; write the classes "
-                            f"apart from the widths, e.g. '{classes}, 64 units', or the widths as "
-                            f"'hidden size{'s' * (len(widths) > 1)} {', '.join(widths)}'")
+            raise _classes_error(text, m, classes)
         said, first = next(g for g in m.groups() if g), m.start()
         if m.group(1) and (dashed := _dashed_before(s, m)):  # "16-32 channels": one width per layer, as "16/32"
             said, first = s[dashed[0]:dashed[1]] + said, dashed[0]  # (the 16 was dropped: widths (32,))
@@ -586,6 +592,12 @@ def arch_words(text: str) -> dict[str, Any] | None:
         _once(found, "kernel", _number(side), m.group(0), text)
     for m in _STRIDE.finditer(s):
         _once(found, "stride", _number(m.group(1)), m.group(0), text)
+    # "16/32 filters on mnist", "kernel 5": only a cnn has them (an mlp of widths 16, 32 was written; the kernel an
+    # error) when the text names no family
+    if "family" not in found and not any(r[:2] == ("family", "cnn") for r in refused):
+        if said := next((found[k][1] for k in ("widths", "kernel", "stride")
+                         if k in found and (k != "widths" or _CNN_UNITS.search(found[k][1]))), None):
+            found["family"] = ("cnn", said)
     _add_refused(found, refused, text)
     if not found:
         return None
@@ -599,6 +611,35 @@ def arch_words(text: str) -> dict[str, Any] | None:
         raise ArchError(f"{text!r} lists {len(found[key][0])} widths; at most {MAX_HIDDEN} hidden layers are read from "
                         "a text (give arch= for more)")
     return {key: value for key, (value, _) in found.items()}
+
+
+def _fraction_error(text: str, m: re.Match) -> ArchError:
+    return ArchError(f"{text!r}: {m.group(0)!r} is no width: a layer's width is a whole number of units, e.g. "
+                     f"'{re.sub(r'[.][0-9]+', '', m.group(0))}'")
+
+
+def _classes_error(text: str, m: re.Match, classes: str) -> ArchError:
+    said = " ".join(m.group(0).split())
+    widths = re.findall(r"[0-9]+", m.group(1))
+    return ArchError(f"{text!r}: {said!r} may hold the classes {classes!r} or be widths; write the classes apart from "
+                     f"the widths, e.g. '{classes}, 64 units', or the widths as "
+                     f"'hidden size{'s' * (len(widths) > 1)} {', '.join(widths)}'")
+
+
+def check_width_numbers(text: str) -> None:
+    """An ArchError, as :func:`arch_words` raises, when ``text`` has numbers that may be widths or classes: single
+    digits before a unit word ("mnist 3/8 channels", "mnist 3, 8 units") or a width with a fraction ("hidden 32.5").
+    The task parser checks them too: alone it read all of mnist and the class 5."""
+    if not isinstance(text, str):
+        return
+    s, _ = _unnegated(_normal(text))
+    if m := _FRACTION.search(s):
+        raise _fraction_error(text, m)
+    # as arch_words: not the numbers of "3x64 hidden", "layers of 64 and 32 units"
+    taken = _mask(len(s), (m.span() for m in (*_REPEAT.finditer(s), *_WIDTH_LIST.finditer(s))))
+    for m in _WIDTH.finditer(s):
+        if not taken[m.start()] and m.group(1) and (classes := _classes_before_units(s, m)):
+            raise _classes_error(text, m, classes)
 
 
 def _add_refused(found: dict[str, tuple[Any, str]], refused: list[tuple[str, Any, str]], text: str) -> None:

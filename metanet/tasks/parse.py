@@ -91,9 +91,9 @@ from __future__ import annotations
 import difflib
 import re
 
-from metanet.errors import TaskError
+from metanet.errors import ArchError, TaskError
 
-from .arch_text import NUMBER_WORDS, blank_arch_words, negation
+from .arch_text import NUMBER_WORDS, blank_arch_words, check_width_numbers, negation
 from .grammar import digits_value, parse_spec
 from .registry import get
 from .sources import BASE_NAMES, CLASS_NAMES
@@ -239,8 +239,11 @@ _COUNTED = (
     r"(?:(?:(?:training|train|test|validation|labell?ed|random|extra)[\s-]+)?(?:examples?|samples?)|shots?|epochs?"
     # a kind of layer ("2 conv layers", "3 dense units") counts layers too: they were the classes 2 and 3
     r"|(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc|residual|recurrent|attention|output|input)[\s-]+)?"
-    # not "hidden = 32" ("mnist 3 and 8 hidden = 32" was the one class 3): a width, read by arch_text
-    r"(?:layers?|units?|neurons?|channels?|filters?|blocks?)|hidden(?!\s*[=:])|conv(?:olution)?s|heads?|kernels?"
+    # not "hidden = 32" ("mnist 3 and 8 hidden = 32" was the one class 3): a width, read by arch_text; nor "hidden
+    # sizes" ("digits 0-4 hidden sizes 64, 32" was all of mnist, "digits 3 and 8 hidden sizes ..." the one class 3)
+    r"(?:layers?|units?|neurons?|channels?|filters?|blocks?)"
+    r"|hidden(?!\s*[=:]|\s+[\d\0]|[\s_-]*(?:layer[\s_-]*)?(?:sizes?|dim(?:ension)?s?|widths?)\b)"
+    r"|conv(?:olution)?s|heads?|kernels?"
     r"|outputs?"
     r"|logits?|steps?"
     r"|candidates?|networks?|nets?|models?|seeds?|runs?|iterations?|batch(?:es)?"
@@ -257,7 +260,9 @@ _COUNTS = (r"\b\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|above|below|over|unde
            # "with 3 hidden = 64" counts; the last of a list or range does not ("mnist 3 and 8 hidden = 32": a class,
            # 8; "mnist 3 to 8 hidden = 32", "mnist 3 versus 8 hidden 32" were the one class 3)
            r"|(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)(?<!\bto\s)(?<!\bthrough\s)(?<!\bthru\s)"
-           r"(?<!\bvs\.\s)(?<!\bversus\s)(?<!\bplus\s)(?<!\bnor\s)(?<!\d-)\b\d+[\s-]*hidden(?=\s*[=:])")
+           # ... nor "hidden 32 epochs", "hidden 32%" (no width: "mnist 3 vs 8 hidden 32 epochs" was the one class 3;
+           # the NULs are counts blanked before)
+           r"(?<!\bvs\.\s)(?<!\bversus\s)(?<!\bplus\s)(?<!\bnor\s)(?<!\d-)\b\d+[\s-]*hidden(?=\s*[=:]|\s+[\d\0])")
 # Training settings written as "name number": "batch size 64", "lr 3", "width=128".
 _SETTINGS = (
     r"\b(?:batch(?:es|[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
@@ -973,6 +978,10 @@ def text_to_spec(text: str) -> str:
                 return named
             raise
         grammar_error = e
+    try:  # "mnist 3/8 channels", "hidden 32.5": widths or classes? (they were all of mnist, the one class 5)
+        check_width_numbers(stripped)
+    except ArchError as e:
+        raise TaskError(str(e)) from None
     # "3 hidden layers of 32", "kernel size 5": a network's sizes, no classes (metanet.generate reads them)
     s, transforms, unseeded = _take_transforms(bare)
     if unseeded and (m := _LEFT_SEED.search(s)):  # else seed 0, silently

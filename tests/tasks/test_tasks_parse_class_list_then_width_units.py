@@ -13,14 +13,14 @@ from metanet.tasks.parse import text_to_spec
 
 @pytest.mark.parametrize("text, spec, arch", [
     ("mnist 3/8 64 units", "mnist[3,8]", "mlp:784-64-2:relu"),
-    ("mnist 3/8 16 filters", "mnist[3,8]", "mlp:784-16-2:relu"),
-    ("mnist 3 to 8 32 channels", "mnist[3-8]", "mlp:784-32-6:relu"),
+    ("mnist 3/8 16 filters", "mnist[3,8]", "cnn:1-16-16-2:relu:k3:s2"),
+    ("mnist 3 to 8 32 channels", "mnist[3-8]", "cnn:1-32-32-6:relu:k3:s2"),
     ("mnist 0-4 64 units", "mnist[0-4]", "mlp:784-64-5:relu"),
     ("mnist 3 or 8 64 units", "mnist[3,8]", "mlp:784-64-2:relu"),
     ("mnist 3 vs 8 - 64 units", "mnist[3,8]", "mlp:784-64-2:relu"),
     ("mnist 3 and 8 32 hidden units", "mnist[3,8]", "mlp:784-32-2:relu"),
     ("mnist 3/8/5 64 units", "mnist[3,8,5]", "mlp:784-64-3:relu"),
-    ("fashion mnist 3 vs 8 16 filters", "fashion-mnist[3,8]", "mlp:784-16-2:relu"),
+    ("fashion mnist 3 vs 8 16 filters", "fashion-mnist[3,8]", "cnn:1-16-16-2:relu:k3:s2"),
 ])
 def test_classes_before_a_width_are_kept(text: str, spec: str, arch: str) -> None:
     assert text_to_spec(text) == spec
@@ -30,7 +30,7 @@ def test_classes_before_a_width_are_kept(text: str, spec: str, arch: str) -> Non
 
 @pytest.mark.parametrize("text, spec, arch", [
     ("mnist 3 to 8 then 64 units", "mnist[3-8]", "mlp:784-64-6:relu"),
-    ("mnist 0-4 then 32 filters", "mnist[0-4]", "mlp:784-32-5:relu"),
+    ("mnist 0-4 then 32 filters", "mnist[0-4]", "cnn:1-32-32-5:relu:k3:s2"),
 ])
 def test_then_after_a_class_range_starts_the_widths(text: str, spec: str, arch: str) -> None:
     # the range's last class was read as the first width ("8 then 64"), leaving the one class 3
