@@ -121,6 +121,16 @@ def _parent_is_dir(path: Path, flag: str, what: str) -> None:
         raise ConfigError(f"{flag} {str(path)!r}: {where} is not writable; give {what} in a writable directory")
 
 
+def _no_path_problem(path: str | os.PathLike, flag: str) -> None:
+    """Refuse a path no file system takes (a NUL byte, a name or path too long), shortened: the OSError printed
+    all of a 5,000-character name, and "embedded null byte" was a traceback."""
+    from metanet.io import path_problem, shown_path
+
+    problem = path_problem(os.path.expanduser(str(path)))
+    if problem:
+        raise ConfigError(f"{flag} {shown_path(str(path))} {problem}")
+
+
 def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.safetensors") -> Path:
     """Check an output file path before the (slow) work that precedes writing it: not a directory, not under a file.
     Returns the path that will be written: ``~`` is the home folder, as for every file metanet writes (the check
@@ -131,6 +141,7 @@ def out_file(path: str | os.PathLike, flag: str = "--out", example: str = "net.s
     """
     if not str(path).strip():
         raise ConfigError(f"{flag} needs a file path, e.g. {example}")
+    _no_path_problem(path, flag)
     path = os.path.expanduser(str(path))
     p = Path(path)
     if p.is_dir():
@@ -159,6 +170,7 @@ def out_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     what = "a new or existing directory"
     if not str(path).strip():
         raise ConfigError(f"{flag} needs a directory path ({what})")
+    _no_path_problem(path, flag)
     path = os.path.expanduser(str(path))
     p = Path(path)
     if p.exists() and not p.is_dir():

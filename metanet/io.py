@@ -69,7 +69,70 @@ def _path(path: Any, *, error: Callable[[str], Exception] = FileFormatError,
                     f"expected a file path (str, bytes or os.PathLike), got {type(path).__name__}") from None
     if empty is not None and not text.strip():
         raise error(empty(path))
-    return Path(text).expanduser()
+    p = Path(text).expanduser()
+    problem = path_problem(p)
+    if problem:  # said here: the OS's OSError / ValueError came raw, or as "no such file" from a lookup
+        raise error(f"the path {shown_path(text)} {problem}")
+    return p
+
+
+def path_problem(path: str | os.PathLike) -> str | None:
+    """Why no file system takes ``path`` (its end saying what would be valid), or None: a NUL byte (open() raised
+    "ValueError: embedded null byte"), a name longer than the file system's limit (NAME_MAX) or a path longer than
+    PATH_MAX ("OSError: [Errno 36] File name too long"). Only names of over 255 bytes ask the file system its limit."""
+    text = os.fspath(path)
+    if "\0" in text:
+        return "contains a NUL byte ('\\x00'), which no file name can hold; give the path without it"
+    parts = Path(text).parts
+    for i, name in enumerate(parts):
+        size = _encoded_size(name)
+        if size > 255:
+            limit = _name_max(Path(*parts[:i]) if i else Path("."))
+            if size > limit:
+                return (f"has a file name too long ({_sized(name)}; the system allows {limit} per name); "
+                        "give a shorter name")
+    size = _encoded_size(text)
+    if size >= 4096:
+        limit = _limit("PC_PATH_MAX", Path("."), 4096)  # counts the C string's closing NUL
+        if size >= limit:
+            return f"is too long ({_sized(text)}; the system allows {limit - 1} per path); give a shorter path"
+    return None
+
+
+def shown_path(text: str) -> str:
+    """``text`` quoted for a message, its middle elided when long (a 5,000-character name made a 5,000-character
+    error line)."""
+    return repr(text if len(text) <= 100 else f"{text[:60]}...{text[-30:]}")
+
+
+def _encoded_size(text: str) -> int:
+    """The bytes the file system sees of ``text`` (its length where it cannot be encoded: the OS call refuses it)."""
+    try:
+        return len(os.fsencode(text))
+    except UnicodeEncodeError:
+        return len(text)
+
+
+def _sized(text: str) -> str:
+    """'5000 characters', with the encoded bytes when they differ (the limits are in bytes)."""
+    size = _encoded_size(text)
+    return f"{len(text)} characters" + ("" if size == len(text) else f", {size} bytes")
+
+
+def _limit(name: str, folder: Path, default: int) -> int:
+    """``os.pathconf`` of the nearest existing folder of ``folder`` (else ``default``: the platform does not say)."""
+    while not os.path.isdir(folder) and folder != folder.parent:
+        folder = folder.parent
+    try:
+        limit = os.pathconf(folder, name)
+    except (OSError, ValueError, AttributeError):  # no such folder, no such name, no pathconf (Windows)
+        limit = -1
+    return limit if limit > 0 else default
+
+
+def _name_max(folder: Path) -> int:
+    """The file system's longest name (NAME_MAX, bytes) in ``folder``; 255, the usual one, if it does not say."""
+    return _limit("PC_NAME_MAX", folder, 255)
 
 
 def _write_path(path: str | os.PathLike) -> Path:

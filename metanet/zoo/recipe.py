@@ -50,7 +50,8 @@ key left out takes the default in its comment, ``(default X)``::
     backdoor:                      # (default null) optional: some runs are trained on poisoned data
       fraction: 0.5                # (default 0.5) probability that a run is poisoned
       poison_rate: {uniform: [0.05, 0.2]}   # (default 0.1) DIST in (0, 1): fraction of training examples poisoned
-      kind: [square, checker, random]       # (default square) DIST: trigger pattern (random: 0/1 drawn per run)
+      kind: [square, checker, random]       # (default square) DIST: trigger pattern (random: 0/1 drawn per run;
+                                            # an all-zero draw gets its centre pixel set: it would stamp nothing)
       size: [3, 4, 5]              # (default 3) DIST: trigger side in pixels
       location: [corner, random]   # (default corner) DIST: bottom-right corner (one pixel in from both edges,
                                    # where the image allows), or a random place fixed per run
@@ -436,6 +437,11 @@ class Recipe:
             pattern = [[(r + c) % 2 for c in range(size)] for r in range(size)]
         else:
             pattern = rng.integers(0, 2, size=(size, size)).tolist()
+            if not any(map(any, pattern)):
+                # all zero (1 in 2**(size*size): 1 in 16 for size 2) stamps nothing on a zero background, so the run
+                # was stored backdoored with no backdoor; its centre pixel is set, drawing nothing more (no other
+                # draw of this or any run changes)
+                pattern[size // 2][size // 2] = 1
         return {
             "kind": kind, "size": size, "location": [row, col], "placement": loc, "target": target,
             "poison_rate": float(b["poison_rate"].sample(rng)), "pattern": pattern,
