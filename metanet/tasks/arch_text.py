@@ -131,9 +131,14 @@ _COUNTED_NEXT = (r"[\s-]*(?:class(?:es)?|way|epochs?|examples?|samples?|shots?|s
 # "hidden 32/16", "hidden 32 -> 16", "hidden 32-16" too (the 16 was a class, out of range)
 # not a range before a count either: "hidden 64, 32 and 2-3 epochs" (its 2 was a third width)
 _NOT_COUNTED = r"(?!(?:\s*(?:-|to|or)\s*\d+)?(?:" + _COUNTED_NEXT + r")|\s*\.\d)"
-# "hidden 32 16", "hidden 32 x 16" too (not "hidden 2 x 64", which may be 2 layers of 64)
+# "hidden 32 16", "hidden 32 x 16" too (not "hidden 2 x 64", which may be 2 layers of 64); a number after a space only
+# is no width before a count with a word between either ("hidden 64 500 training images", "hidden 64 10 iterations")
+_SPACED_COUNT = (r"(?!\d+[\s-]+(?:(?:training|train|test|validation|labell?ed|random|extra)[\s-]+)?(?:class(?:es)?"
+                 r"|way|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?|digits|layers?"
+                 r"|iter(?:ation)?s?|trials?|folds?|minutes?|hours?|seconds?|labels?|outputs?|candidates?|networks?"
+                 r"|nets?|models?|heads?)\b)")
 _BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-|\s+"
-              r"|(?<=\d\d)\s*[x×]\s*)\d\d+\b" + _NOT_COUNTED)
+              + _SPACED_COUNT + r"|(?<=\d\d)\s*[x×]\s*)\d\d+\b" + _NOT_COUNTED)
 # ... and a last width of one digit after two or more ("hidden 32, 16 and 8": the 8 was the one class 8; "hidden 32, 3
 # and 8" keeps its classes; "hidden 32/16/8", "hidden 32-16-8", "hidden 32 -> 16 -> 8" too)
 _BARE_LAST = r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)\d\b" + _NOT_COUNTED
@@ -327,6 +332,10 @@ _CLASS_BEFORE = re.compile(r"(?<![\d.])\d\s*(?P<joiner>[-/&]|\b(?:and|or|vs\.?|v
 # ... or a comma after a digit that closes no class list ("mnist 3, 8 units"; not "3 and 8, 5 units", "0-4, 8 units")
 _COMMA_BEFORE = re.compile(r"(?<![\d.])\d\s*(?P<joiner>,)\s*$")
 _LIST_BEFORE = re.compile(r"(?:[-/&]|\b(?:and|or|vs|v|versus|to|through|thru)\b\.?)\s*$")
+# ... nor a setting's value ("kernel 3, 8 filters", "seed 3, 8 units", "stride=2, 8 channels"): after a word, only a
+# data set's or a class word's ("mnist 3, 8 units", "digits 4, 9 channels")
+_WORD_BEFORE = re.compile(r"(?<![\w-])([a-z][\w-]*)\s*(?:[=:]\s*)?$")
+_CLASS_WORD = re.compile(r"[\w-]*mnist[\w-]*|fashion|digits?|class(?:es)?|labels?")
 
 
 def _classes_before_units(s: str, m: re.Match) -> str:
@@ -341,7 +350,9 @@ def _classes_before_units(s: str, m: re.Match) -> str:
     # "mnist 3, 8 units" was the one class 3
     before = _CLASS_BEFORE.search(s, max(0, m.start() - 12), m.start())
     if not before and (comma := _COMMA_BEFORE.search(s, max(0, m.start() - 12), m.start())):
-        before = None if _LIST_BEFORE.search(s, max(0, comma.start() - 12), comma.start()) else comma
+        word = _WORD_BEFORE.search(s, max(0, comma.start() - 40), comma.start())
+        before = None if (_LIST_BEFORE.search(s, max(0, comma.start() - 12), comma.start())
+                          or word and not _CLASS_WORD.fullmatch(word.group(1))) else comma
     if lead == len(numbers) and before and not (before.group("joiner") in "-/"
                                                 and before.group(0)[0] >= numbers[0].group(0)):
         return " ".join(s[before.start(): m.start(1) + numbers[0].end()].split())
