@@ -570,9 +570,20 @@ def _command_line_model_keys(args: Sequence[str]) -> list[str]:
     mapping ``--model='{init_args: {export: PATH}}'`` or ``--model.init_args='{export: PATH}'``), and those a ``-c``
     file after the first (the stage's config) sets (``-c train/reader.yaml -c mine.yaml``: the user's own), in order."""
     keys: list[str] = []
-    configs = 0
+    # a -c before the subcommand (`metanet train -c all.yaml fit -c train/writer.yaml`) is the whole CLI's, read
+    # before the stage's: counted, the stage's config was taken as one's own (its export kept, its options warned of)
+    configs = -1 if any(a in ("fit", "validate", "test", "predict") for a in args) else 0
     for i, a in enumerate(args):
         option, eq, value = a.partition("=")
+        if a.startswith("-c") and not a.startswith("-c="):  # argparse's -cFILE
+            option, eq, value = a[:2], "=" if len(a) > 2 else "", a[2:]
+        if len(option) > 3 and "--config".startswith(option):  # an abbreviation argparse takes (--conf FILE)
+            option = "--config"
+        if configs < 0:  # the subcommand: the first of its names that is not a -c FILE's value
+            prior = args[i - 1] if i else ""
+            value_of_c = prior == "-c" or len(prior) > 3 and "--config".startswith(prior)
+            configs = 0 if a in ("fit", "validate", "test", "predict") and not value_of_c else -1
+            continue
         if option in ("-c", "--config"):
             # a file of one's own is as much the user's intent as the command line (its export was replaced)
             configs += 1
@@ -603,10 +614,28 @@ def _config_model_keys(value: str) -> list[str]:
         config = yaml.safe_load(path.read_text() if "\n" not in value and path.is_file() else value)
     except (OSError, ValueError, yaml.YAMLError):  # jsonargparse parsed it already: left to its own errors
         return []
+    config = _undotted(config)  # `model.init_args.export: PATH`, which jsonargparse reads as nested: it was missed
     sections = [config, *(config.get(s) for s in ("fit", "validate", "test", "predict"))] \
         if isinstance(config, dict) else []
     models = [s["model"] for s in sections if isinstance(s, dict) and isinstance(s.get("model"), dict)]
     return [k for m in models for k in _yaml_keys(yaml.safe_dump(m), True)]
+
+
+def _undotted(value: Any) -> Any:
+    """A YAML mapping with its dotted keys (``model.init_args.export: PATH``) nested, as jsonargparse reads them."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        head, _, rest = str(k).partition(".")
+        v = _undotted({rest: v} if rest else v)
+        out[head] = _undotted_merge(out[head], v) if isinstance(out.get(head), dict) and isinstance(v, dict) else v
+    return out
+
+
+def _undotted_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {**a, **{k: _undotted_merge(a[k], v) if isinstance(a.get(k), dict) and isinstance(v, dict) else v
+                    for k, v in b.items()}}
 
 
 def _yaml_keys(text: str, whole: bool) -> list[str]:
