@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -49,6 +47,19 @@ REDUCED = [
     (["metanet", "zoo", "build"], ["--limit", "12", "--no-progress"]),
     (["metanet", "train", "fit"], ["--trainer.fast_dev_run=2"]),
 ]
+
+
+def _is_ddp(cmd: list[str]) -> bool:
+    return any(a.startswith("--trainer.strategy=ddp") for a in cmd)
+
+
+def readme_ddp_command() -> list[str]:
+    """README's DDP command (``metanet train fit ... --trainer.strategy=ddp ...``), as shlex splits it. A DDP run is
+    two fresh processes: tests/train/test_train_ddp.py::test_reader_fits_with_ddp_on_two_processes runs this command
+    (on the fixture's zoo, with its own extra flags), and :func:`test_readme_shell_blocks_run` checks that it does."""
+    found = [cmd for block in _bash_blocks()[2:] for cmd in _commands(block) if _is_ddp(cmd)]
+    assert len(found) == 1, f"README should show one DDP command, not {len(found)}"
+    return found[0]
 
 
 def _reduced(cmd: list[str]) -> list[str]:
@@ -109,12 +120,16 @@ def test_readme_shell_blocks_run(in_checkout_copy, capsys):
     for block in _bash_blocks()[2:]:
         for cmd in _commands(block):
             assert cmd[0] == "metanet", f"README command {' '.join(cmd)!r} is not a metanet command"
-            if any(a.startswith("--trainer.strategy=ddp") for a in cmd):
-                # DDP re-launches the current command line for its other ranks: it needs a process of its own
-                env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-                proc = subprocess.run([sys.executable, "-m", "metanet.train", *_reduced(cmd)[2:]], env=env,
-                                      capture_output=True, text=True, timeout=600)
-                assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stderr[-3000:]}"
+            if _is_ddp(cmd):
+                # DDP re-launches the command line for its other ranks: two fresh processes. The DDP test runs this
+                # very command (every flag, the zoo swapped for its fixture's, its extra flags after them)
+                from tests.train.test_train_ddp import reader_ddp_args
+
+                zoo = in_checkout_copy / "fixture zoo"  # a stand-in for the fixture's zoo
+                args = reader_ddp_args(zoo, in_checkout_copy)
+                assert args[:3] == [sys.executable, "-m", "metanet.train"], args
+                want = [f"--data.zoos=[{zoo}]" if a.startswith("--data.zoos=") else a for a in cmd[2:]]
+                assert args[3: 3 + len(want)] == want, (args, cmd)
                 ran.append("ddp")
                 continue
             code = main(_reduced(cmd)[1:])
