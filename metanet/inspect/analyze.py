@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from metanet._state import kept_modes, with_metanet_defaults
 from metanet.errors import ConfigError, TaskError, whole_number
-from metanet.inspect.db import NeuronDB
+from metanet.inspect.db import SELECTIVE, NeuronDB
 from metanet.inspect.measure import ablate_layer, activations, channel_spans, evaluate_masks
 from metanet.inspect.netview import NetView, as_model, view
 from metanet.tasks import resolve
@@ -383,7 +383,7 @@ def _measure(model: nn.Module, v: NetView, task, shape: tuple[int, ...], name: s
             dj = d_pc[j]
             supports = [c for c in range(C) if counts[c] > 0 and dj[c] <= -thr[c] + 1e-12]
             desc = descs[j] if descs else ""
-            if not desc and not bool(dead[j]) and float(sel[j]) >= 0.3:
+            if not desc and not bool(dead[j]) and float(sel[j]) >= SELECTIVE:  # the bar of groups()' "selective"
                 c = int(top_class[j])
                 desc = f"fires on {c}" + (f" ({names[c]})" if names[c] != str(c) else "")
             rows.append({

@@ -33,6 +33,10 @@ from metanet.io import _make_dir, _not_dir_syntax, _path, atomic_write, json_saf
 
 __all__ = ["NeuronDB", "COLUMNS"]
 
+#: selectivity from which a neuron counts as selective: both its INDEX.md group (:meth:`NeuronDB.groups`) and its
+#: description "fires on c" use it (the description had its own bar, 0.3: "unselective; ...; fires on c")
+SELECTIVE = 0.5
+
 
 def _db_path(path: object, what: str, valid: str) -> Path:
     """``path`` as a Path, ``~`` expanded (as metanet.save and load do: a folder named '~' was created), or a
@@ -77,7 +81,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
                                 "those above its lowest output count: a ReLU's ties at 0 are not top-activating)"),
     "top_examples": ("TEXT", "JSON: indices (into the split) of its top-activating examples"),
     "outlier": ("REAL", "largest robust z-score within its layer of weight norms and activation tail"),
-    "description": ("TEXT", "what its input weights look for (first layer on images) or what it fires on"),
+    "description": ("TEXT", "what its input weights look for (first layer on images) or the class it fires on "
+                            "(when selectivity >= 0.5)"),
     "role": ("TEXT", "role predicted by the reader (NULL when no reader is available, and for a CNN's channels); on "
                      "a residual MLP's skip layer, the role of the stream position the unit adds to (metanet.reader."
                      "roles), not of its own output"),
@@ -379,7 +384,7 @@ class NeuronDB:
             elif r["supports"]:
                 apc = r["ablation_per_class"]
                 key = ("support", min(r["supports"], key=lambda c: apc[c]))
-            elif r["selectivity"] is not None and r["selectivity"] >= 0.5:
+            elif r["selectivity"] is not None and r["selectivity"] >= SELECTIVE:
                 key = ("selective", r["top_class"])
             else:
                 key = ("unselective", None)
