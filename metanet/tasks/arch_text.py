@@ -133,19 +133,24 @@ _COUNTED_NEXT = (r"[\s-]*(?:class(?:es)?|way|epochs?|examples?|samples?|shots?|s
 _NOT_COUNTED = r"(?!(?:\s*(?:-|to|or)\s*\d+)?(?:" + _COUNTED_NEXT + r")|\s*\.\d)"
 # "hidden 32 16", "hidden 32 x 16" too (not "hidden 2 x 64", which may be 2 layers of 64); a number after a space only
 # is no width before a count with a word between either ("hidden 64 500 training images", "hidden 64 10 iterations")
-_SPACED_COUNT = (r"(?!\d+[\s-]+(?:(?:training|train|test|validation|labell?ed|random|extra)[\s-]+)?(?:class(?:es)?"
+# (or two words: "hidden 64 32 10 warmup epochs", "10 more training runs": the 10 was a third width)
+_SPACED_COUNT = (r"(?!\d+[\s-]+(?:(?:training|train|test|validation|labell?ed|random|extra|warm[\s-]?up|more|total"
+                 r"|additional)[\s-]+){0,2}(?:class(?:es)?"
                  r"|way|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?|digits|layers?"
                  r"|iter(?:ation)?s?|trials?|folds?|minutes?|hours?|seconds?|labels?|outputs?|candidates?|networks?"
                  r"|nets?|models?|heads?)\b)")
+# after any joiner: "hidden 64, 100 training examples", "hidden 64 -> 10 random seeds" (the count was a width)
 _BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-|\s+"
-              + _SPACED_COUNT + r"|(?<=\d\d)\s*[x×]\s*)\d\d+\b" + _NOT_COUNTED)
+              r"|(?<=\d\d)\s*[x×]\s*)" + _SPACED_COUNT + r"\d\d+\b" + _NOT_COUNTED)
 # ... and a last width of one digit after two or more ("hidden 32, 16 and 8": the 8 was the one class 8; "hidden 32, 3
 # and 8" keeps its classes; "hidden 32/16/8", "hidden 32-16-8", "hidden 32 -> 16 -> 8" too)
-_BARE_LAST = r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)\d\b" + _NOT_COUNTED
+_BARE_LAST = (r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)" + _SPACED_COUNT + r"\d\b"
+              + _NOT_COUNTED)
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
 # a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
 # Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
-_WIDTH = re.compile(r"\b(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNITS
+# not from a number's decimals ("python 3.11, 64 units", "lr 0.01, 64 units" were widths 11, 64 and 1, 64)
+_WIDTH = re.compile(r"\b(?<!\d\.)(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*" + _UNITS
                     + r"\b(?![\s-]+(?:images?|inputs?|pictures?|photos?|data"
                     r"|mnist|fashion|digits|mnist1d|gr[ae]y\w*|colou?r\w*|rgb|\d+\s*[x×]\s*\d+)\b)"
                     r"|\b(?:widths|hidden[\s_-]*(?:layer[\s_-]*)?(?:sizes|dim(?:ension)?s|widths|units|neurons|nodes)"
