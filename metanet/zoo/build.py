@@ -545,7 +545,7 @@ def build(
     # tqdm's own rule (disable=None): bars only on a terminal; '\r' frames filled the logs of batch jobs
     progress = bool(progress) and _is_terminal(sys.stderr)
     units = plan(recipe, limit, progress)
-    store = Store(out, create=True)
+    store = Store(out, create=True, lock=True)  # locked before the index is read (see Store)
     try:
         store.lock()
         store.clean_temporaries()
@@ -920,7 +920,7 @@ def merge(out: str | bytes | os.PathLike,
         data = with_data[0][1] if with_data and len(with_data) == len(srcs) else None
         recipe = _source_recipe(srcs[0])  # before anything is written: a link out of the zoo is refused
         _check_out(out)  # as build: a merge into ~/Documents scattered the zoo among the user's files
-        dst = Store(out, create=True)
+        dst = Store(out, create=True, lock=True)  # locked before the index is read (see Store)
         try:
             dst.lock()
             dst.clean_temporaries()

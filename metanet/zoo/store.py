@@ -411,9 +411,10 @@ class Store:
     Args:
         path: the zoo directory.
         create: create the directory and schema if missing (else a missing zoo is a :class:`ZooError`).
+        lock: take the writer lock (:meth:`lock`) before the index is first read: a build or merge.
     """
 
-    def __init__(self, path: str | os.PathLike, create: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, create: bool = False, lock: bool = False) -> None:
         # Path("") is ".": "'.' is not a zoo", a path never given; absolute: shards are read by path later, and a
         # Zoo('tiny') could not read tiny/shards/00021.safetensors after an os.chdir
         self.path = absolute_dir(zoo_path(path))
@@ -449,9 +450,13 @@ class Store:
         self._conns_lock = threading.Lock()
         self._conns_pid = os.getpid()
         self._closed = False
+        if lock:  # before any SQLite statement: a writer stopped mid-commit holds SQLite's lock, and a second build
+            # or merge waited out the busy timeout (60 s a statement) instead of being refused by the .lock at once
+            self._take_lock()
         try:
             self._main_conn = self._connect()
         except sqlite3.Error as e:  # an index its owner kept private (mode 600) was a raw "unable to open database file"
+            self._release_lock()
             if os.access(self.db_path, os.R_OK):
                 raise ZooError(_db_message(self.db_path, e)) from None
             raise ZooError(f"cannot open the zoo index {self.db_path} (permission denied): it is not readable by "
@@ -489,6 +494,7 @@ class Store:
                                        "somewhere writable and open the copy") from None
         except (sqlite3.DatabaseError, ZooError) as e:
             self.conn.close()
+            self._release_lock()
             if isinstance(e, ZooError):
                 raise
             leftover = [p.name for p in (self.db_path.with_name(self.db_path.name + s) for s in ("-journal", "-wal"))
@@ -508,7 +514,15 @@ class Store:
 
     # --- locking ---------------------------------------------------------------------------------------
     def lock(self) -> None:
-        """Take the zoo's writer lock (one build or merge per directory at a time)."""
+        """Take the zoo's writer lock (one build or merge per directory at a time), unless ``Store(..., lock=True)``
+        took it already."""
+        if self._lock_fd is None:
+            self._take_lock()
+        # writing a unit deletes and reads its rows by unit: without this index (zoos built before it was in the
+        # schema) each unit scanned the whole table, O(networks x units) over a build or merge of a large zoo
+        self.conn.execute("CREATE INDEX IF NOT EXISTS nets_unit ON nets(unit)")
+
+    def _take_lock(self) -> None:
         try:
             fd = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
         except OSError as e:  # a read-only zoo (a shared copy, a read-only mount) cannot be built into or merged into
@@ -528,9 +542,11 @@ class Store:
             raise ZooError(f"another build or merge is writing to {self.path} (its .lock is held); wait for it, or "
                            "build shards into separate directories and join them with 'metanet zoo merge'") from None
         self._lock_fd = fd
-        # writing a unit deletes and reads its rows by unit: without this index (zoos built before it was in the
-        # schema) each unit scanned the whole table, O(networks x units) over a build or merge of a large zoo
-        self.conn.execute("CREATE INDEX IF NOT EXISTS nets_unit ON nets(unit)")
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def writer_running(self) -> bool:
         """Whether another build or merge holds the zoo's writer lock now (a live process: the lock dies with its
