@@ -131,11 +131,14 @@ _COUNTED_NEXT = (r"[\s-]*(?:class(?:es)?|way|epochs?|examples?|samples?|shots?|s
 # "hidden 32/16", "hidden 32 -> 16", "hidden 32-16" too (the 16 was a class, out of range)
 # not a range before a count either: "hidden 64, 32 and 2-3 epochs" (its 2 was a third width)
 _NOT_COUNTED = r"(?!(?:\s*(?:-|to|or)\s*\d+)?(?:" + _COUNTED_NEXT + r")|\s*\.\d)"
+# Words that may stand between a number and what it counts ("10 warmup epochs", "3 more training runs"); the task
+# parser reads the same ones, so the number is neither a width here nor a class there
+COUNT_QUALIFIERS = (r"(?:(?:training|train|test|validation|labell?ed|random|extra|warm[\s-]?up|more|total"
+                    r"|additional)[\s-]+){0,2}")
 # "hidden 32 16", "hidden 32 x 16" too (not "hidden 2 x 64", which may be 2 layers of 64); a number after a space only
 # is no width before a count with a word between either ("hidden 64 500 training images", "hidden 64 10 iterations")
 # (or two words: "hidden 64 32 10 warmup epochs", "10 more training runs": the 10 was a third width)
-_SPACED_COUNT = (r"(?!\d+[\s-]+(?:(?:training|train|test|validation|labell?ed|random|extra|warm[\s-]?up|more|total"
-                 r"|additional)[\s-]+){0,2}(?:class(?:es)?"
+_SPACED_COUNT = (r"(?!\d+[\s-]+" + COUNT_QUALIFIERS + r"(?:class(?:es)?"
                  r"|way|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?|digits|layers?"
                  r"|iter(?:ation)?s?|trials?|folds?|minutes?|hours?|seconds?|labels?|outputs?|candidates?|networks?"
                  r"|nets?|models?|heads?)\b)")

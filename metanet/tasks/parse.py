@@ -93,7 +93,7 @@ import re
 
 from metanet.errors import ArchError, TaskError
 
-from .arch_text import NUMBER_WORDS, blank_arch_words, check_width_numbers, negation
+from .arch_text import COUNT_QUALIFIERS, NUMBER_WORDS, blank_arch_words, check_width_numbers, negation
 from .grammar import digits_value, parse_spec
 from .registry import get
 from .sources import BASE_NAMES, CLASS_NAMES
@@ -235,8 +235,9 @@ _NEAR_FASHION = 0.85
 # real words that contain "fashion" whole: "old-fashioned handwritten digits" is MNIST ("fashions" is read as a typo)
 _FASHION_DERIVED = re.compile(r"fashion(ed|er)")
 # Numbers that count something other than classes: "5 examples per class", "2-layer", "1 epoch", "top-5".
+# up to two words between ("10 warmup epochs", "5 random seeds", "3 more training runs": arch_text's; they were classes)
 _COUNTED = (
-    r"(?:(?:(?:training|train|test|validation|labell?ed|random|extra)[\s-]+)?(?:examples?|samples?)|shots?|epochs?"
+    COUNT_QUALIFIERS + r"(?:examples?|samples?|shots?|epochs?"
     # a kind of layer ("2 conv layers", "3 dense units") counts layers too: they were the classes 2 and 3
     r"|(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc|residual|recurrent|attention|output|input)[\s-]+)?"
     # not "hidden = 32" ("mnist 3 and 8 hidden = 32" was the one class 3): a width, read by arch_text; nor "hidden
@@ -413,8 +414,8 @@ _NOT_CLASS_WORDS = frozenset(
 # A number of two or more digits followed by a plural word counts something ("1000 images", "20 minutes",
 # "10 digits"); no data set has a class id that large, so it is not read as one.
 _QUANTITY = re.compile(  # "1000 training images" too (it was "class 1000 is out of range")
-    r"\s+(?:(?:training|train|test|validation|labell?ed|random|extra)[\s-]+)?"
-    r"(?!(?:as|is|was|has|does|this|thus|plus|versus|its|less|unless|across|class|yes)\b)[a-z]+[a-rt-z]s\b"
+    r"\s+" + COUNT_QUALIFIERS
+    + r"(?!(?:as|is|was|has|does|this|thus|plus|versus|its|less|unless|across|class|yes)\b)[a-z]+[a-rt-z]s\b"
 )
 # Class ids compared with a number ("digits greater than 5", "above 6", "<= 3", "up to 4"): a range of the data set's
 # classes; they were read as the one class named ("names only one class (5)"), and "up to 4 and 7" as [4, 7]. Found
