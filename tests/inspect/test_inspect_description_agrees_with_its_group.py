@@ -12,14 +12,6 @@ from metanet.inspect import inspect
 from metanet.nets import build
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _db():
     """``mlp:2-3-2`` on 2 classes of 20 examples: neuron 0 outputs feature 0 (0.4 on class 0, 1 on class 1:
     selectivity 0.6 / 1.4 = 0.43, read by no logit), neurons 1 and 2 both output feature 1 (0 on class 0, 1 on
