@@ -69,11 +69,34 @@ def _path(path: Any, *, error: Callable[[str], Exception] = FileFormatError,
                     f"expected a file path (str, bytes or os.PathLike), got {type(path).__name__}") from None
     if empty is not None and not text.strip():
         raise error(empty(path))
-    p = Path(text).expanduser()
-    problem = path_problem(p)
+    problem = _unexpandable(text)  # before expanduser, which raised them raw
+    if problem is None:
+        p = Path(text).expanduser()
+        problem = path_problem(p)
     if problem:  # said here: the OS's OSError / ValueError came raw, or as "no such file" from a lookup
         raise error(f"the path {shown_path(text)} {problem}")
     return p
+
+
+def _unexpandable(text: str) -> str | None:
+    """Why the ``~`` or ``~name`` that ``text`` starts with cannot be expanded, or None: a NUL byte (pwd raised a raw
+    ValueError on '~a\\0b'), or no such home folder (pathlib raised a raw RuntimeError, "Could not determine home
+    directory", for a user this machine does not have)."""
+    if "\0" in text:
+        return path_problem(text)
+    parts = Path(text).parts
+    head = parts[0] if parts else ""
+    if not head.startswith("~"):
+        return None
+    try:
+        home = os.path.expanduser(head)
+    except ValueError:  # a name pwd cannot encode (a lone surrogate): no user has it
+        home = head
+    if not home.startswith("~"):
+        return None
+    who = ("your user has no home folder and $HOME is not set" if head == "~" else
+           f"this machine has no user {shown_path(head[1:])}")
+    return f"starts with {shown_path(head)}, but {who}; give the full path instead"
 
 
 def path_problem(path: str | os.PathLike) -> str | None:
