@@ -236,8 +236,8 @@ _NEAR_FASHION = 0.85
 _FASHION_DERIVED = re.compile(r"fashion(ed|er)")
 # Numbers that count something other than classes: "5 examples per class", "2-layer", "1 epoch", "top-5".
 # up to two words between ("10 warmup epochs", "5 random seeds", "3 more training runs": arch_text's; they were classes)
-_COUNTED = (
-    COUNT_QUALIFIERS + r"(?:examples?|samples?|shots?|epochs?"
+_COUNTED_NOUN = (
+    r"(?:examples?|samples?|shots?|epochs?"
     # a kind of layer ("2 conv layers", "3 dense units") counts layers too: they were the classes 2 and 3
     r"|(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc|residual|recurrent|attention|output|input)[\s-]+)?"
     # not "hidden = 32" ("mnist 3 and 8 hidden = 32" was the one class 3): a width, read by arch_text; nor "hidden
@@ -255,8 +255,15 @@ _COUNTED = (
     r"|ms|milliseconds?|µs|microseconds?|ns|nanoseconds?|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?"
     r"|(?:images?|pictures?)\s+(?:per|each|a)\b)\b"
 )
+_COUNTED = COUNT_QUALIFIERS + _COUNTED_NOUN
+# ... but a class digit that ends a list or range keeps its class before a qualified count ("mnist 3 vs 8 more
+# epochs", "digits 0-4 random seeds" were the one class 3 and all of mnist; "mnist 3 vs 8, 5 more epochs" counts 5)
+# (not after "and" or a comma, which also start a phrase: "mnist 3 vs 8 and 5 more epochs")
+_LIST_END = (r"(?:(?!\d\b)|(?=\d[\s-]*" + _COUNTED_NOUN + r")|(?<!\b\d-)(?<!\b\d\sto\s)(?<!\b\d\sor\s)"
+             r"(?<!\b\d\svs\s)(?<!\b\d\svs\.\s)(?<!\b\d\sversus\s)(?<!\b\d\sthrough\s)(?<!\b\d\sthru\s))")
 # ("5 or more epochs", "100 or so examples": the number was class 5, or out of range)
-_COUNTS = (r"\b\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|above|below|over|under|up|down))?[\s-]*" + _COUNTED
+_COUNTS = (r"\b" + _LIST_END + r"\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|above|below|over|under|up|down))?[\s-]*"
+           + _COUNTED
            + r"|\btop[\s-]*\d+\b"
            # "with 3 hidden = 64" counts; the last of a list or range does not ("mnist 3 and 8 hidden = 32": a class,
            # 8; "mnist 3 to 8 hidden = 32", "mnist 3 versus 8 hidden 32" were the one class 3)
@@ -308,6 +315,7 @@ _EXCLUDED_NUMBER = re.compile(
     r"\s*(?:(?:the|a|digit|class|number|numeral|label|category)\s+)*(" + "|".join(_NUMBER_WORDS) + r")\b"
     r"(?=\s*(?:$|[^\w\s-]|(?:and|or|nor|with|using|in|on|for|from|please|then|too|also|as)\b))")
 _COUNTED_AFTER = re.compile(r"[\s-]*" + _COUNTED)
+_LIST_END_AT = re.compile(_LIST_END)
 # Numbers joined by "or" / "to" / "-" right before a counted word count it too: "2 or 3 layers", "2-3 hidden layers",
 # "one, two, or three layers"; "3 and 8, 2 layers" keeps 3 and 8 (an "and" list names classes). The whole list is
 # found first and what follows it checked after (_blank_counts): a lookahead here backtracked into every shorter list
@@ -705,10 +713,16 @@ def _blank_counts(s: str) -> str:
         _SETTINGS, _BETWEEN_COUNTS,
     ):
         s = re.sub(pattern, blank, s)
-    s = _COUNT_LIST.sub(lambda m: _counted(m) if _COUNTED_AFTER.match(m.string, m.end()) else m.group(0), s)
+    s = _COUNT_LIST.sub(lambda m: _counted(m) if _COUNTED_AFTER.match(m.string, m.end())
+                        and _LIST_END_AT.match(m.string, m.start() + _last_item(m.group(0))) else m.group(0), s)
     # layer widths ("an mlp 784-128-10"): three or more numbers joined by "-", one past 9 ("range '784-128' goes past")
     s = re.sub(r"\b\d+(?:-\d+){2,}\b", lambda m: blank(m) if re.search(r"\d\d", m.group(0)) else m.group(0), s)
     return re.sub(_COUNTS, blank, s).replace("\0", " ")
+
+
+def _last_item(said: str) -> int:
+    """Where the last number of a :data:`_COUNT_LIST` match starts in it (the one a count word follows)."""
+    return [i.start() for i in re.finditer(_NUMBER_ITEM, said)][-1]
 
 
 def _counted(m: re.Match) -> str:
