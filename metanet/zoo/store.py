@@ -450,6 +450,8 @@ class Store:
         self._conns_lock = threading.Lock()
         self._conns_pid = os.getpid()
         self._closed = False
+        # a build refused for another program's index leaves no .lock it made (as one refused before locking)
+        made_lock = lock and not os.path.lexists(self.path / ".lock")
         if lock:  # before any SQLite statement: a writer stopped mid-commit holds SQLite's lock, and a second build
             # or merge waited out the busy timeout (60 s a statement) instead of being refused by the .lock at once
             self._take_lock()
@@ -469,6 +471,17 @@ class Store:
         try:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if create:
+                # another program's database (tables, none of them 'nets'): the zoo's were silently added beside its own
+                foreign = sorted(t for t in tables if not t.startswith("sqlite_")) if "nets" not in tables else []
+                if foreign:
+                    if made_lock:
+                        (self.path / ".lock").unlink(missing_ok=True)
+                    shown = ", ".join(repr(t) for t in foreign[:3]) + (
+                        f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+                    raise ZooError(f"{self.db_path} is another program's SQLite database, not a zoo index (it holds "
+                                   f"the tables {shown}; a zoo's are nets, units and meta): building or merging into "
+                                   "it would add the zoo's tables beside them; give a new or empty directory, or an "
+                                   "existing zoo")
                 if not {"nets", "units", "meta"} <= tables:  # (an existing zoo is not written to before lock())
                     # one transaction: a reader opening the zoo meanwhile sees all the tables or none
                     self.conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
