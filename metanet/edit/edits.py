@@ -33,7 +33,7 @@ from metanet.inspect.netview import NetView, Region, as_model
 from metanet.io import load_meta
 from metanet.tasks import resolve
 from metanet.tasks.resolve import task_input_shape, task_name
-from metanet.verify import Network, check_fits, copy_network, verify
+from metanet.verify import Network, _held, _storage, check_fits, copy_network, verify
 
 __all__ = ["remove", "scale", "clamp", "prune", "precision", "FORMATS", "parse_precision", "quantize",
            "sparsity", "prepare", "any_network"]
@@ -355,8 +355,6 @@ def _saliency(model: nn.Module, names: list[str], x: Tensor, y: Tensor) -> dict[
 def _saliency_in_place(model: nn.Module, names: list[str], x: Tensor, y: Tensor) -> dict[str, Tensor]:
     """:func:`_saliency` with each example's gradient taken on ``model``'s own parameters, one example at a time
     (slower, but a weight the forward reads from a plain list is the parameter itself)."""
-    from metanet.verify import _held, _storage
-
     p = dict(model.named_parameters())
     ws = [p[k] for k in names]
     # a weight's view kept without autograd history ([w.t()] made under torch.no_grad(), [w.data]): the forward's
