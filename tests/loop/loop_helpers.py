@@ -1,7 +1,7 @@
 """Helpers of the loop tests (imported by name: pytest puts this folder on sys.path): the architecture of the digits
 loop tasks, seeds that are no integer, a fresh tiny writer whose candidates differ, networks' parameters stacked as
-the loop's K candidates, a returned key as docstrings name it, a writer whose first candidate is broken and a reward
-far below WORST."""
+the loop's K candidates, a returned key as docstrings name it, a writer whose first candidate is broken, a reward
+far below WORST, the loop-math toy task and a writer that returns the same candidates every time."""
 
 from __future__ import annotations
 
@@ -77,3 +77,18 @@ def toy_task(arch: str) -> LoopTask:
     x = torch.randn(12, 4, generator=g)
     y = torch.arange(12) % 2
     return LoopTask("toy", arch, 2, (x[:8], y[:8]), (x[8:], y[8:]))
+
+
+class FixedWriter:
+    """A stand-in writer whose ``write`` returns the same ``k`` random candidates of ``arch`` every time, as the
+    differentiable tensors the loop's update takes gradients through."""
+
+    def __init__(self, arch: str, k: int, seed: int = 1) -> None:
+        from metanet.nets import build
+
+        g = torch.Generator().manual_seed(seed)
+        self.params = {n: torch.randn(k, *v.shape, generator=g).requires_grad_()
+                       for n, v in build(arch, seed=0).state_dict().items()}
+
+    def write(self, arch, x, y, num_classes, candidates=1, seed=0):
+        return {n: v * 1 for n, v in self.params.items()}

@@ -8,23 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from loop_helpers import toy_task
+from loop_helpers import FixedWriter, toy_task
 
 import metanet.loop.core as core
 from metanet.loop import WORST, AccuracyReward, LoopConfig
-from metanet.nets import build
 
 ARCH = "mlp:4-3-2:relu"
-
-
-class _FixedWriter:
-    def __init__(self, k: int) -> None:
-        g = torch.Generator().manual_seed(1)
-        self.params = {n: torch.randn(k, *v.shape, generator=g).requires_grad_()
-                       for n, v in build(ARCH, seed=0).state_dict().items()}
-
-    def write(self, arch, x, y, num_classes, candidates=1, seed=0):
-        return {n: v * 1 for n, v in self.params.items()}
 
 
 def test_expert_keep_beyond_the_working_candidates_leaves_the_broken_ones_out(monkeypatch):
@@ -32,7 +21,7 @@ def test_expert_keep_beyond_the_working_candidates_leaves_the_broken_ones_out(mo
     monkeypatch.setattr(core, "score_candidates",
                         lambda lt, params, reward: (rewards, [SimpleNamespace(accuracy=0.5)] * 3))
     cfg = LoopConfig(candidates=3, method="expert", keep=2, mixup=0, temperature=2.0)
-    loss, stats = core._task_loss(_FixedWriter(3), toy_task(ARCH), cfg, AccuracyReward(), 5)
+    loss, stats = core._task_loss(FixedWriter(ARCH, 3, seed=1), toy_task(ARCH), cfg, AccuracyReward(), 5)
     assert stats["winners"] == 1 and stats["broken"] == 2
     # the one working candidate is its own teacher: KL 0 (a broken winner in the teacher made it positive)
     assert loss.item() == pytest.approx(0.0, abs=1e-6)
