@@ -124,11 +124,11 @@ def _parent_is_dir(path: Path, flag: str, what: str) -> None:
 def _no_path_problem(path: str | os.PathLike, flag: str) -> None:
     """Refuse a path no file system takes (a NUL byte, a name or path too long), shortened: the OSError printed
     all of a 5,000-character name, and "embedded null byte" was a traceback."""
-    from metanet.io import _unexpandable, path_problem, shown_path
+    from metanet.io import path_problem, shown_path
 
-    # a NUL or a '~name' of no user first: expanduser raised a raw ValueError on '~a\0b', and the unknown '~name'
-    # it leaves as it is failed as a raw RuntimeError where the file was finally written (after the work)
-    problem = _unexpandable(str(path)) or path_problem(os.path.expanduser(str(path)))
+    # before expanduser: it raised a raw ValueError on '~a\0b', and the unknown '~name' it leaves as it is failed as
+    # a raw RuntimeError where the file was finally written (after the work)
+    problem = path_problem(str(path))
     if problem:
         raise ConfigError(f"{flag} {shown_path(str(path))} {problem}")
 

@@ -69,21 +69,16 @@ def _path(path: Any, *, error: Callable[[str], Exception] = FileFormatError,
                     f"expected a file path (str, bytes or os.PathLike), got {type(path).__name__}") from None
     if empty is not None and not text.strip():
         raise error(empty(path))
-    problem = _unexpandable(text)  # before expanduser, which raised them raw
-    if problem is None:
-        p = Path(text).expanduser()
-        problem = path_problem(p)
+    problem = path_problem(text)
     if problem:  # said here: the OS's OSError / ValueError came raw, or as "no such file" from a lookup
         raise error(f"the path {shown_path(text)} {problem}")
-    return p
+    return Path(text).expanduser()
 
 
 def _unexpandable(text: str) -> str | None:
-    """Why the ``~`` or ``~name`` that ``text`` starts with cannot be expanded, or None: a NUL byte (pwd raised a raw
-    ValueError on '~a\\0b'), or no such home folder (pathlib raised a raw RuntimeError, "Could not determine home
-    directory", for a user this machine does not have)."""
-    if "\0" in text:
-        return path_problem(text)
+    """Why the ``~`` or ``~name`` that ``text`` (without a NUL byte) starts with cannot be expanded, or None: no such
+    home folder (pathlib raised a raw RuntimeError, "Could not determine home directory", for a user this machine
+    does not have)."""
     parts = Path(text).parts
     head = parts[0] if parts else ""
     if not head.startswith("~"):
@@ -100,13 +95,17 @@ def _unexpandable(text: str) -> str | None:
 
 
 def path_problem(path: str | os.PathLike) -> str | None:
-    """Why no file system takes ``path`` (its end saying what would be valid), or None: a NUL byte (open() raised
-    "ValueError: embedded null byte"), a name longer than the file system's limit (NAME_MAX) or a path longer than
-    PATH_MAX ("OSError: [Errno 36] File name too long"). Only names of over 255 bytes ask the file system its limit."""
+    """Why no file system takes ``path``, ``~`` not yet expanded (its end saying what would be valid), or None: a NUL
+    byte (open() raised "ValueError: embedded null byte", pwd too on '~a\\0b'), a ``~name`` of no user
+    (:func:`_unexpandable`), a name longer than the file system's limit (NAME_MAX) or a path longer than PATH_MAX
+    ("OSError: [Errno 36] File name too long"). Only names of over 255 bytes ask the file system its limit."""
     text = os.fspath(path)
     if "\0" in text:
         return "contains a NUL byte ('\\x00'), which no file name can hold; give the path without it"
-    parts = Path(text).parts
+    if problem := _unexpandable(text):  # before expanduser, which raised it raw
+        return problem
+    expanded = Path(text).expanduser()
+    text, parts = str(expanded), expanded.parts
     for i, name in enumerate(parts):
         size = _encoded_size(name)
         if size > 255:
