@@ -618,7 +618,7 @@ def _config_model_keys(value: str) -> list[str]:
     sections = [config, *(config.get(s) for s in ("fit", "validate", "test", "predict"))] \
         if isinstance(config, dict) else []
     models = [s["model"] for s in sections if isinstance(s, dict) and isinstance(s.get("model"), dict)]
-    return [k for m in models for k in _yaml_keys(yaml.safe_dump(m), True)]
+    return [k for m in models for k in _model_keys(m, True)]
 
 
 def _undotted(value: Any) -> Any:
@@ -647,6 +647,11 @@ def _yaml_keys(text: str, whole: bool) -> list[str]:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
         return []
+    return _model_keys(value, whole)
+
+
+def _model_keys(value: Any, whole: bool) -> list[str]:
+    """:func:`_yaml_keys` of a value already read from YAML (a ``-c`` file's model section)."""
     if not isinstance(value, dict):
         return []
     if not whole:
