@@ -301,7 +301,7 @@ def meta_copy(module: nn.Module) -> nn.Module:
     return base
 
 
-def copy_network(module: nn.Module) -> nn.Module:
+def copy_network(module: nn.Module, *, grad: bool = False) -> nn.Module:
     """``copy.deepcopy(module)`` that keeps the network's behaviour where deepcopy alone does not.
 
     A layer that ``torch.nn.utils.prune`` or the hook-based ``weight_norm`` has just set up leaves the weight it
@@ -310,7 +310,10 @@ def copy_network(module: nn.Module) -> nn.Module:
     (a view ``[w.t()]`` made under ``torch.no_grad()``, ``[w.data]``, ``[w.detach()]``) stays on the copy's tensor:
     deepcopy cloned a Parameter apart from its storage, so the copy's forward read the old values through it (a
     pruned copy ran unpruned, its report measuring that), and a stale ``no_grad`` view raised torch's RuntimeError.
-    Such a tensor is a new one on the copied memory, not the module's view."""
+    Such a tensor is a new one on the copied memory, not the module's view; with ``grad``, one made with autograd
+    recording (``[w.t()]`` not under no_grad) is a view of the copy's weight with grad, so that backprop through the
+    copy's forward reaches that weight (detached, refine's sgd left it as it was), though verify refuses such a copy
+    (a tensor computed with gradients)."""
     held = [t for t in _held(module) if _storage(t)]
     # made anew below, not detached: a detached clone of a view made with grad (self.wt = w.t()) kept the old values
     # in the copy, and is_leaf raised for a no_grad one whose weight had changed since
@@ -331,13 +334,35 @@ def copy_network(module: nn.Module) -> nn.Module:
 
     for m in module.modules():
         for d in (m._parameters, m._buffers):
-            for t in d.values():  # a subclass (not Parameter) is left to its own __deepcopy__
-                if t is not None and _storage(t) in shared and id(t) not in memo and type(t) in (nn.Parameter, Tensor):
-                    memo[id(t)] = nn.Parameter(on_copy(t), t.requires_grad) if type(t) is nn.Parameter else on_copy(t)
+            for t in d.values():
+                if t is not None and _storage(t) in shared and id(t) not in memo:
+                    if type(t) is nn.Parameter:
+                        memo[id(t)] = nn.Parameter(on_copy(t), t.requires_grad)
+                    elif type(t) is Tensor:
+                        memo[id(t)] = on_copy(t)
+                    else:  # a subclass: its own __deepcopy__ (its type), moved onto the copied memory; left
+                        new = copy.deepcopy(t, memo)  # apart from it, the copy's forward read the old values (a view)
+                        new.data = on_copy(t)
+                        memo[id(t)] = new
+    bases = {_storage(t): memo[id(t)] for m in module.modules() for t in m._parameters.values()
+             if t is not None and id(t) in memo and t.requires_grad}
     for t in held:
         if id(t) not in ids and id(t) not in memo:  # a view: made anew, not deep-copied (a stale one raised)
-            memo[id(t)] = on_copy(t)
+            base = bases.get(_storage(t))
+            if grad and base is not None and base.dtype == t.dtype and _made_with_grad(t):
+                with torch.enable_grad():  # a view of the copy's weight, as the caller's is of theirs
+                    memo[id(t)] = base.as_strided(t.size(), t.stride(), t.storage_offset())
+            else:
+                memo[id(t)] = on_copy(t)
     return copy.deepcopy(module, memo)
+
+
+def _made_with_grad(t: Tensor) -> bool:
+    """Whether ``t`` was computed with autograd recording (a view ``w.t()`` made with grad), not under no_grad."""
+    try:
+        return t.grad_fn is not None
+    except RuntimeError:  # a no_grad view whose base was changed in place since
+        return False
 
 
 def stacked_forward(run: Callable[..., Tensor], in_dims: tuple[int | None, ...]) -> Callable[..., Tensor]:

@@ -48,8 +48,8 @@ from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, ch
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples, unpack_dataset
 from metanet.loop.tasks import check_seed
-from metanet.verify import (Network, Report, _as_module, _held_elsewhere, check_fits, copy_network, in_place_forward,
-                            meta_copy, predicted, stacked_forward, verify, verify_stacked)
+from metanet.verify import (Network, Report, _as_module, _held, _held_elsewhere, _storage, check_fits, copy_network,
+                            in_place_forward, meta_copy, predicted, stacked_forward, verify, verify_stacked)
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
@@ -137,6 +137,20 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
             if m.bias is not None:
                 m.bias.grad = gz.sum(dim=(0, 2, 3)) / b
     return _reward(logits, yb, objective)
+
+
+def _check_reached(net: nn.Module, params: dict[str, Tensor]) -> None:
+    """ArchError for a parameter that backprop gave no gradient because the forward reads it through a view kept
+    outside its slot made without autograd (under no_grad, ``.data``, ``.detach()``, or of a frozen weight): sgd
+    left it as it was and reported the network refined."""
+    ids = {id(p) for p in params.values()}
+    views = {_storage(t) for t in _held(net) if id(t) not in ids}
+    name = next((n for n, p in params.items() if p.grad is None and _storage(p) in views), None)
+    if name is not None:
+        raise ArchError(f"method='sgd' cannot refine parameter {name!r}: the forward reads it through a view kept "
+                        "outside its slot made without autograd (under torch.no_grad(), from .data / .detach(), or "
+                        "of a weight with requires_grad=False), which backprop gives no gradient; make that view "
+                        "with grad enabled, or use method='perturbation'")
 
 
 def _reward(logits: Tensor, yb: Tensor, objective: str) -> float:
@@ -294,7 +308,8 @@ def refine(
     k = num_classes if num_classes is not None else (t.num_classes if t is not None else int(y.max()) + 1)
     # deepcopy refused a layer torch's prune / weight_norm had just set up, and cut a view of a weight kept in a
     # plain list ([w.t()]) off the copy's weight (refined weights the forward never read)
-    net = copy_network(model).eval()
+    # sgd: a view made with grad stays one on the copy's weight (detached, backprop left that weight as it was)
+    net = copy_network(model, grad=method == "sgd").eval()
     first = next(net.parameters(), None)
     dtype = first.dtype if first is not None else None
     if dtype in (torch.float16, torch.bfloat16):
@@ -363,6 +378,8 @@ def refine(
         if method == "sgd":
             loss = F.cross_entropy(net(xb), yb)
             loss.backward()
+            if step == 0:
+                _check_reached(net, params)
             history.append(-loss.item())
         elif method == "activity":
             history.append(_activity_step(net, layers, xb, yb, population, sigma, g, objective))
@@ -407,6 +424,8 @@ def refine(
     net.eval()
     for p in frozen:
         p.requires_grad_(False)
+    if method == "sgd":  # its views detached again, as any copy's: verify refuses a tensor computed with gradients
+        net = copy_network(net)
     if dtype in (torch.float16, torch.bfloat16):
         net.to(dtype)
     after = _report(net, task, t, verify_on, k)
