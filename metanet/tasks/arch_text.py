@@ -12,11 +12,12 @@
   "2-layer MLP" is ``mlp:784-64-10`` (one hidden layer) and a "3-layer CNN" has 2 conv layers and its linear head;
   "N hidden layers", "N conv layers" count the hidden ones ("one hidden layer", "a single hidden layer": 1; "no
   hidden layer", "logistic regression", "a linear classifier": an mlp of none).
-- width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden size N",
+- width: "N units" / "neurons" / "hidden units" / "channels" / "filters", "width N", "N wide", "hidden (layer) size N",
   "hidden N" (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "16/32
   channels", "16-32 channels", "128-64 hidden units", "hidden 32 and 16", "hidden 32/16", "hidden 32 -> 16"
   (numbers no class has; "hidden 32, 16 and 8",
-  "hidden 32/16/8", "hidden 32 -> 16 -> 8"; not a number before a word it counts: "hidden 3 classes", "hidden 32
+  "hidden 32/16/8", "hidden 32 -> 16 -> 8", "hidden 32 16 8 4" (spaced digits each smaller than the one before),
+  "channels 16, 32"; not a number before a word it counts: "hidden 3 classes", "hidden 32
   epochs", "hidden 32%"), "hidden sizes 128, 64", "widths 128 then 64",
   "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order; a list ends before
   numbers that count something else: "layers of 64, 2-3 epochs" is one width),
@@ -24,7 +25,8 @@
   either ("an MLP [256, 128]", "mlp 128/64", "mlp 128-64", "layers: 784, 128, 10", "a 32-16 MLP") is all the
   widths when it starts at the task's input size and ends at its class count, the hidden ones when it does neither,
   and an error when one end alone fits.
-  Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers" are that many hidden layers of that width.
+  Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers", "hidden 64 x 2" are that many hidden layers of that
+  width.
   A width after a class list leaves the classes to the task: "mnist 3/8 64 units" is ``mnist[3,8]`` with 64 units,
   "mnist 3 to 8 then 64 units" ``mnist[3-8]`` with 64. Single digits before a unit word that may be classes ("mnist
   3/8 channels", "0-4 units") and widths with a fraction ("hidden 32.5", "32.5 units") are errors.
@@ -149,6 +151,12 @@ _BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\
 # and 8" keeps its classes; "hidden 32/16/8", "hidden 32-16-8", "hidden 32 -> 16 -> 8" too)
 _BARE_LAST = (r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)" + _SPACED_COUNT + r"\d\b"
               + _NOT_COUNTED)
+# ... or digits after spaces, each smaller than the one before ("hidden 32 16 8 4" was classes 8 and 4: halving widths);
+# after one width two or more ("hidden 16 8 4 2"); "hidden 64 32 3 8" keeps its classes, and so do digits a class list
+# goes on from ("hidden 32 16 8 4 vs 9")
+_DOWN_STEP = r"\s+(?:" + "|".join(rf"{d}(?=\s+[0-{d - 1}]\b)" for d in range(1, 10)) + ")"  # a smaller digit next
+_BARE_DOWN = (r"(?:" + _DOWN_STEP + r")*\s+" + _SPACED_COUNT + r"\d\b" + _NOT_COUNTED
+              + r"(?!\s*(?:[-/,&]\s*|(?:and|n?or|vs\.?|v|versus|to|through|thru|plus)\s+)?" + _SPACED_COUNT + r"\d)")
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
 # a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
 # Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
@@ -160,12 +168,16 @@ _WIDTH = re.compile(r"\b(?<!\d\.)(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*
                     r"|(?<!of\s)hidden[\s-]+layers|hidden(?=\s*[=:])"
                     r"|(?:conv[\s_-]*)?(?:channels|filters)(?=\s*(?:[=:]\s*)?[\[(]))\s*(?:of\s+|[=:]\s*)?[\[(]?\s*"
                     + _LIST + r"(?:\s*,?\s*[\])])?"
-                    r"|\b(?:width|hidden[\s_-]*(?:size|dim(?:ension)?|width))(?:\s*(?:of\s+|[=:]\s*)?|-)(\d+)\b"
+                    # "hidden layer size 64" too (the 64 was a class)
+                    r"|\b(?:width|hidden[\s_-]*(?:layer[\s_-]*)?(?:size|dim(?:ension)?|width))(?:\s*(?:of\s+|[=:]\s*)?|-)"
+                    r"(\d+)\b"
                     # "mnist, hidden 32" as "hidden = 32" (the 32 was a class); not "hidden 2 layers", a depth;
                     # "hidden 32 and 16", "hidden 128, 64": more widths of numbers no class has, not counts ("hidden
                     # 32, 3 and 8" keeps its classes, "hidden 32 and 10 classes" its class count)
-                    r"|\bhidden\s+(?P<bare>\d+\b(?!" + _COUNTED_NEXT + r")(?:(?:" + _BARE_MORE + r")+(?:" + _BARE_LAST
-                    + r")?)?)\b"
+                    # ... and "channels 16, 32", "filters=16 32" of numbers no class has (they were classes 16, 32)
+                    r"|\b(?:hidden\s+|(?:conv[\s_-]*)?(?:channels|filters)\s*(?:[=:]\s*)?(?=\d\d))"
+                    r"(?P<bare>\d+\b(?!" + _COUNTED_NEXT + r")(?:(?:" + _BARE_MORE + r")+(?:" + _BARE_LAST + "|"
+                    + _BARE_DOWN + r")?|(?<=\d\d)" + _DOWN_STEP + _BARE_DOWN + r")?)\b"
                     r"(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?layers?\b)"
                     r"|\b(\d+)[\s-]+wide\b")
 # a width with a fraction ("hidden 32.5", "width 32.5", "32.5 units"): its 5 was read as a class
@@ -201,7 +213,12 @@ _REPEAT = re.compile(
     r"|digits|fashion|kernels?|filters?|conv\w*|patch(?:es)?)\b)"
     r"|\b(?P<w3>\d+)[\s-]*(?:hidden[\s-]+)?(?:units?|neurons?|nodes?)\s*[x×*]\s*(?P<n3>\d+)\b"
     r"(?:[\s-]*(?:hidden[\s-]+)?layers?\b)?"
-    r"|\b(?P<n4>\d+)[\s-]*(?:hidden[\s-]+)?layers?\s*[x×*]\s*(?P<w4>\d+)\b(?:[\s-]*(?:units?|neurons?|nodes?)\b)?")
+    r"|\b(?P<n4>\d+)[\s-]*(?:hidden[\s-]+)?layers?\s*[x×*]\s*(?P<w4>\d+)\b(?:[\s-]*(?:units?|neurons?|nodes?)\b)?"
+    # "hidden 64 x 2": the one digit counts the layers, as in "64 units x 2" (the 2 was a class); not "hidden 32 x
+    # 16", two widths
+    r"|\bhidden\s+(?P<w5>\d\d+)\s*[x×*]\s*(?P<n5>\d)\b"
+    r"(?![\s-]*(?:images?|pixels?|kernels?|filters?|channels?|conv\w*|patch(?:es)?)\b)"
+    r"(?:[\s-]*(?:(?:hidden[\s-]+)?layers?|units?|neurons?|nodes?)\b)?")
 _ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "gelu": "gelu", "silu": "silu", "swish": "silu", "sigmoid": "sigmoid"}
 _LABELS = {"family": "families", "hidden_layers": "depths", "widths": "widths", "full": "widths", "sizes": "widths",
            "activation": "activations", "kernel": "kernel sizes", "stride": "strides"}
@@ -329,7 +346,9 @@ def _depths_that_are_classes(s: str) -> list[re.Match]:
         depth = _number(said) - (kind != "hidden")
         for at in (m.start("kind") if kind else -1, m.end() - len(re.search(r"layers?$", m.group(0)).group(0))):
             widths = at >= 0 and (_WIDTH_LIST.match(s, at) or _WIDTH.match(s, at))
-            if widths and len(re.findall(r"\d+", next(g for g in widths.groups() if g))) not in (1, depth):
+            # ... or of any length after a singular "layer" ("mnist 3 vs 8 hidden layer size 64": no 8 layers)
+            if widths and (len(re.findall(r"\d+", next(g for g in widths.groups() if g))) not in (1, depth)
+                           or m.group(0).endswith("layer") and _number(said) != 1):
                 found.append(m)
                 break
     return found
@@ -409,7 +428,9 @@ def _blanked(m: re.Match) -> str:
     if m.re is _WIDTH and m.group(1):  # "64 units": its word too, else it counted the number before ("3/8 64 units")
         return " " * len(m.group(0))
     said = re.sub(r"[\d\[\]]", " ", m.group(0))
-    return said.replace(" ", "=", 1) if m.re is _WIDTH and m.group("bare") else said
+    # ... and so does "hidden 64 x 2" ("3 vs 8 hidden 64 x 2" was the one class 3: its "8 hidden" counted)
+    bare = m.re is _WIDTH and m.group("bare") or m.re is _REPEAT and m.group("n5")
+    return said.replace(" ", "=", 1) if bare else said
 
 
 def _unnegated(s: str) -> tuple[str, list[tuple[str, Any, str]]]:
@@ -542,7 +563,7 @@ def arch_words(text: str) -> dict[str, Any] | None:
             _once(found, "family", family, m.group(0), text)
     repeats = list(_REPEAT.finditer(s))
     for m in repeats:  # "3x64": n hidden layers of width w
-        n, w = (_number(m.group(k + i)) for k in ("n", "w") for i in ("", "2", "3", "4") if m.group(k + i))
+        n, w = (_number(m.group(k + i)) for k in ("n", "w") for i in ("", "2", "3", "4", "5") if m.group(k + i))
         if (m.group("n") or m.group("n2")) and n >= 10:  # "an MLP 64x64" was 64 hidden layers; "400x300" too many
             raise ArchError(f"{text!r}: '{n}x{w}' may be {n} hidden layers of {w} units or hidden layers of {n} and "
                             f"{w} units; say which, e.g. '{n} hidden layers of {w} units' or 'hidden sizes {n}, {w}'")

@@ -270,7 +270,11 @@ _COUNTS = (r"\b" + _LIST_END + r"\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|abo
            r"|(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)(?<!\bto\s)(?<!\bthrough\s)(?<!\bthru\s)"
            # ... nor "hidden 32 epochs", "hidden 32%" (no width: "mnist 3 vs 8 hidden 32 epochs" was the one class 3;
            # the NULs are counts blanked before)
-           r"(?<!\bvs\.\s)(?<!\bversus\s)(?<!\bplus\s)(?<!\bnor\s)(?<!\d-)\b\d+[\s-]*hidden(?=\s*[=:]|\s+[\d\0])")
+           r"(?<!\bvs\.\s)(?<!\bversus\s)(?<!\bplus\s)(?<!\bnor\s)(?<!\d-)"
+           # ... nor the end of a spaced range ("mnist 0 - 4 hidden 32" was class 0); a dash down separates ("3 vs 8 - 2
+           # hidden 32" counts its 2)
+           r"(?!" + "|".join(rf"(?<=\b[0-{d - 1}]\s-\s){d}\b" for d in range(1, 10)) + r")"
+           r"\b\d+[\s-]*hidden(?=\s*[=:]|\s+[\d\0])")
 # Training settings written as "name number": "batch size 64", "lr 3", "width=128".
 _SETTINGS = (
     r"\b(?:batch(?:es|[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"
