@@ -342,7 +342,13 @@ def copy_network(module: nn.Module, *, grad: bool = False) -> nn.Module:
                         memo[id(t)] = on_copy(t)
                     else:  # a subclass: its own __deepcopy__ (its type), moved onto the copied memory; left
                         new = copy.deepcopy(t, memo)  # apart from it, the copy's forward read the old values (a view)
-                        new.data = on_copy(t)
+                        # not one its __deepcopy__ shares (returns self): .data moved the caller's weight onto the
+                        # copy's memory, apart from the caller's own view
+                        if new is not t:
+                            try:
+                                new.data = on_copy(t)
+                            except (AttributeError, RuntimeError, TypeError):  # refused: left as deepcopy made it
+                                pass
                         memo[id(t)] = new
     bases = {_storage(t): memo[id(t)] for m in module.modules() for t in m._parameters.values()
              if t is not None and id(t) in memo and t.requires_grad}

@@ -48,8 +48,8 @@ from metanet.errors import MAX_ITERATIONS, ArchError, ConfigError, TaskError, ch
 from metanet.tasks import resolve
 from metanet.tasks.resolve import as_examples, unpack_dataset
 from metanet.loop.tasks import check_seed
-from metanet.verify import (Network, Report, _as_module, _held, _held_elsewhere, _storage, check_fits, copy_network,
-                            in_place_forward, meta_copy, predicted, stacked_forward, verify, verify_stacked)
+from metanet.verify import (Network, Report, _as_module, _held, _held_elsewhere, _made_with_grad, _storage, check_fits,
+                            copy_network, in_place_forward, meta_copy, predicted, stacked_forward, verify, verify_stacked)
 
 __all__ = ["refine", "RefineResult", "REFINE_METHODS", "GRADIENT_FREE"]
 
@@ -139,12 +139,27 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
     return _reward(logits, yb, objective)
 
 
-def _check_reached(net: nn.Module, params: dict[str, Tensor]) -> None:
+def _probe_views(net: nn.Module, params: dict[str, Tensor]) -> list[Tensor]:
+    """The tensors ``net`` keeps outside its slots on a parameter's memory made without autograd (leaves), set to
+    require grad for the first step: one that gets a gradient is read by the forward (a view of a layer the forward
+    does not use gets none, and its weight's missing gradient was wrongly an ArchError)."""
+    ids = {id(p) for p in params.values()}
+    mine = {_storage(p) for p in params.values()}
+    probes = list({id(t): t for t in _held(net) if id(t) not in ids and t.is_leaf and not t.requires_grad
+                   and t.is_floating_point() and _storage(t) in mine}.values())
+    for t in probes:
+        t.requires_grad_(True)
+    return probes
+
+
+def _check_reached(params: dict[str, Tensor], probes: list[Tensor]) -> None:
     """ArchError for a parameter that backprop gave no gradient because the forward reads it through a view kept
     outside its slot made without autograd (under no_grad, ``.data``, ``.detach()``, or of a frozen weight): sgd
-    left it as it was and reported the network refined."""
-    ids = {id(p) for p in params.values()}
-    views = {_storage(t) for t in _held(net) if id(t) not in ids}
+    left it as it was and reported the network refined. ``probes`` (see :func:`_probe_views`) are reset."""
+    views = {_storage(t) for t in probes if t.grad is not None}
+    for t in probes:
+        t.requires_grad_(False)
+        t.grad = None
     name = next((n for n, p in params.items() if p.grad is None and _storage(p) in views), None)
     if name is not None:
         raise ArchError(f"method='sgd' cannot refine parameter {name!r}: the forward reads it through a view kept "
@@ -376,10 +391,11 @@ def refine(
         xb, yb = x[idx], y[idx]
         opt.zero_grad(set_to_none=True)
         if method == "sgd":
+            probes = _probe_views(net, params) if step == 0 else []
             loss = F.cross_entropy(net(xb), yb)
             loss.backward()
             if step == 0:
-                _check_reached(net, params)
+                _check_reached(params, probes)
             history.append(-loss.item())
         elif method == "activity":
             history.append(_activity_step(net, layers, xb, yb, population, sigma, g, objective))
@@ -424,7 +440,9 @@ def refine(
     net.eval()
     for p in frozen:
         p.requires_grad_(False)
-    if method == "sgd":  # its views detached again, as any copy's: verify refuses a tensor computed with gradients
+    # its views made with grad detached again, as any copy's: verify refuses a tensor computed with gradients. Only
+    # then: copying every sgd network doubled its memory, and raised for one caching its activations in a list
+    if method == "sgd" and any(_made_with_grad(t) for t in _held(net)):
         net = copy_network(net)
     if dtype in (torch.float16, torch.bfloat16):
         net.to(dtype)
