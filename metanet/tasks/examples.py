@@ -57,13 +57,13 @@ def _to_numpy(a: Any, what: str) -> np.ndarray:
 
 def _inputs(x: Any) -> np.ndarray:
     a = _to_numpy(x, "x")
+    if a.ndim >= 1 and a.shape[0] == 0:  # before the shape check: ([], []) was told to use x[:, None]
+        raise TaskError("x is empty: from_examples needs at least one example per class, for at least 2 classes")
     if a.ndim < 2:
         raise TaskError(
             f"x must have shape (n, *input_shape) with at least 2 dimensions, got shape {a.shape}; "
             "for one feature per example use x[:, None]"
         )
-    if a.shape[0] == 0:
-        raise TaskError("x is empty: from_examples needs at least one example per class, for at least 2 classes")
     if 0 in a.shape[1:]:
         raise TaskError(f"x has an empty input shape {a.shape[1:]}; each example needs at least one feature")
     if a.dtype == np.uint8:
@@ -79,10 +79,11 @@ def _inputs(x: Any) -> np.ndarray:
         raise TaskError(f"x contains {int((~np.isfinite(a)).sum())} NaN or infinite values; all must be finite")
     lo, hi = float(a.min()), float(a.max())
     if lo < 0 or hi > 1:
-        raise TaskError(
-            f"x values span [{lo:g}, {hi:g}], but task inputs must lie in [0, 1]; rescale them "
-            "(e.g. (x - x.min()) / (x.max() - x.min())) or pass uint8 images 0..255"
-        )
+        # :g rounds 1.0000001 to "1": inputs said to span [0, 1] were refused for not lying in [0, 1]
+        his = f"{hi:g}" if hi <= 1 or float(f"{hi:g}") > 1 else f"{hi:.9g}"
+        fix = ("for a rounding error that small, clip them: x.clip(0, 1)" if lo > -1e-4 and hi < 1 + 1e-4
+               else "rescale them (e.g. (x - x.min()) / (x.max() - x.min())) or pass uint8 images 0..255")
+        raise TaskError(f"x values span [{lo:g}, {his}], but task inputs must lie in [0, 1]; {fix}")
     return a
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 import reprlib
 import sys
 import warnings
@@ -272,9 +273,19 @@ def resolve(spec: Any) -> Task:
     if not isinstance(spec, str) or not spec.strip():
         short = reprlib.Repr()
         short.maxstring = short.maxother = 60
+        one_line = re.sub(r"\n\s*", " ", short.repr(spec))  # a tensor's or array's repr spans several lines
+        got = f"{type(spec).__name__} {one_line}"
+        if isinstance(spec, dict):  # {"x": ..., "y": ...}: its arrays' reprs said nothing of what to do
+            keys = [short.repr(k) for k in spec]
+            pair = f"(d[{keys[0]}], d[{keys[1]}])" if len(keys) == 2 else "(x, y)"
+            got = f"a dict (keys {', '.join(keys[:4])}); pass its inputs and labels as a pair {pair}"
+        elif isinstance(spec, (list, tuple)) and spec and all(
+                isinstance(p, (tuple, list)) and len(p) == 2 and not isinstance(p[0], (str, bytes)) for p in spec):
+            # list(dataset), list(zip(x, y)): a Dataset's items, but not a Dataset
+            got = (f"a {type(spec).__name__} of {len(spec)} (input, label) pairs; pass them as (x, y): x = "
+                   "torch.stack([a for a, _ in pairs]), y = torch.tensor([b for _, b in pairs])")
         raise TaskError(f"a task spec must be a task name ('mnist[3,8]'), a sentence ('only 3s and 8s'), a Dataset "
-                        f"of (x, y) pairs, a Task or labelled examples (x, y), got {type(spec).__name__} "
-                        f"{short.repr(spec)}")
+                        f"of (x, y) pairs, a Task or labelled examples (x, y), got {got}")
     try:
         return get(spec)
     except TaskError as by_name:
