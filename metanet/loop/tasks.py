@@ -7,6 +7,7 @@ checked, not only trusted: :meth:`LoopTask.check_disjoint`.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -196,6 +197,11 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
     tasks = unpack_dataset(tasks)  # a Dataset of (input, label) pairs: its examples (x, y); a DataLoader refused
     if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split") or _is_examples(tasks):
         tasks = [tasks]
+    elif isinstance(tasks, (list, tuple)) and tasks and all(_is_pair(t) for t in tasks):
+        # list(zip(x, y)): each pair was read as a task of its own ("y must be a 1-D array ..., got shape ()")
+        raise TaskError(f"loop tasks: got a {type(tasks).__name__} of {len(tasks)} (input, label) pairs; pass them as "
+                        "one task (x, y): x = torch.stack([a for a, _ in pairs]), y = torch.tensor([b for _, b in "
+                        "pairs])")
     elif isinstance(tasks, (Mapping, AbstractSet)) or not isinstance(tasks, Iterable):
         # None or a number was a raw TypeError; a dict gave its keys, a set an order that changes between runs
         raise TaskError(f"loop tasks are a task name, a Task, an Episode, a LoopTask, labelled examples (x, y), or a "
@@ -229,8 +235,23 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
 
 
 def _is_examples(obj) -> bool:
-    """``(x, y)``: a pair of arrays (tensors, numpy arrays), not a pair of task specs."""
+    """``(x, y)``: a pair of arrays (tensors, numpy arrays), or inputs with a list of integer labels (as generate and
+    verify take them: ``(x.tolist(), y.tolist())`` was refused as a list), not a pair of task specs."""
     import numpy as np
 
-    return (isinstance(obj, (tuple, list)) and len(obj) == 2
-            and all(isinstance(a, (Tensor, np.ndarray)) for a in obj))
+    if not (isinstance(obj, (tuple, list)) and len(obj) == 2):
+        return False
+    x, y = obj
+    arrays = (Tensor, np.ndarray)
+    return (isinstance(x, arrays) and isinstance(y, arrays)
+            or isinstance(x, (*arrays, list, tuple)) and isinstance(y, (list, tuple)) and len(y) > 0
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in y))
+
+
+def _is_pair(obj) -> bool:
+    """One labelled example ``(input, label)``: an item of ``list(dataset)`` or ``list(zip(x, y))``."""
+    import numpy as np
+
+    return (isinstance(obj, (tuple, list)) and len(obj) == 2 and isinstance(obj[0], (Tensor, np.ndarray, list))
+            and (isinstance(obj[1], numbers.Integral) and not isinstance(obj[1], bool)
+                 or isinstance(obj[1], (Tensor, np.ndarray)) and obj[1].ndim == 0))
