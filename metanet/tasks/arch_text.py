@@ -16,7 +16,7 @@
   "hidden N" (every hidden layer), "hidden layers of N", "layers of 64 and 32 (units)", "16 and 32 filters", "16/32
   channels", "16-32 channels", "128-64 hidden units", "hidden 32 and 16", "hidden 32/16", "hidden 32 -> 16"
   (numbers no class has; "hidden 32, 16 and 8",
-  "hidden 32/16/8", "hidden 32 -> 16 -> 8", "hidden 32 16 8 4" (spaced digits each smaller than the one before),
+  "hidden 32/16/8", "hidden 32 -> 16 -> 8", "hidden 32 16 8 4" (spaced digits each at most half the one before),
   "channels 16, 32"; not a number before a word it counts: "hidden 3 classes", "hidden 32
   epochs", "hidden 32%"), "hidden sizes 128, 64", "widths 128 then 64",
   "hidden_sizes=[128, 64]", "hidden layers 128 -> 64" (one width per hidden layer, in order; a list ends before
@@ -140,10 +140,11 @@ COUNT_QUALIFIERS = (r"(?:(?:training|train|test|validation|labell?ed|random|extr
 # "hidden 32 16", "hidden 32 x 16" too (not "hidden 2 x 64", which may be 2 layers of 64); a number after a space only
 # is no width before a count with a word between either ("hidden 64 500 training images", "hidden 64 10 iterations")
 # (or two words: "hidden 64 32 10 warmup epochs", "10 more training runs": the 10 was a third width)
-_SPACED_COUNT = (r"(?!\d+[\s-]+" + COUNT_QUALIFIERS + r"(?:class(?:es)?"
-                 r"|way|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|images?|pictures?|digits|layers?"
-                 r"|iter(?:ation)?s?|trials?|folds?|minutes?|hours?|seconds?|labels?|outputs?|candidates?|networks?"
-                 r"|nets?|models?|heads?)\b)")
+# what a number may count (not a width, not a class)
+_COUNT_NOUNS = (r"class(?:es)?|way|epochs?|examples?|samples?|shots?|steps?|seeds?|runs?|pictures?|digits"
+                r"|iter(?:ation)?s?|trials?|folds?|minutes?|hours?|seconds?|labels?|outputs?|candidates?|networks?"
+                r"|nets?|models?|heads?")
+_SPACED_COUNT = r"(?!\d+[\s-]+" + COUNT_QUALIFIERS + r"(?:" + _COUNT_NOUNS + r"|images?|layers?)\b)"
 # after any joiner: "hidden 64, 100 training examples", "hidden 64 -> 10 random seeds" (the count was a width)
 _BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-|\s+"
               r"|(?<=\d\d)\s*[x×]\s*)" + _SPACED_COUNT + r"\d\d+\b" + _NOT_COUNTED)
@@ -151,12 +152,22 @@ _BARE_MORE = (r"(?:\s*,\s*(?:(?:and|then)\s+|&\s*)?|\s*&\s*|\s+(?:and|then)\s+|\
 # and 8" keeps its classes; "hidden 32/16/8", "hidden 32-16-8", "hidden 32 -> 16 -> 8" too)
 _BARE_LAST = (r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>)\s*|-)" + _SPACED_COUNT + r"\d\b"
               + _NOT_COUNTED)
-# ... or digits after spaces, each smaller than the one before ("hidden 32 16 8 4" was classes 8 and 4: halving widths);
+# ... or digits after spaces, each at most half the one before ("hidden 32 16 8 4" was classes 8 and 4: halving widths);
 # after one width two or more ("hidden 16 8 4 2"); "hidden 64 32 3 8" keeps its classes, and so do digits a class list
-# goes on from ("hidden 32 16 8 4 vs 9")
-_DOWN_STEP = r"\s+(?:" + "|".join(rf"{d}(?=\s+[0-{d - 1}]\b)" for d in range(1, 10)) + ")"  # a smaller digit next
-_BARE_DOWN = (r"(?:" + _DOWN_STEP + r")*\s+" + _SPACED_COUNT + r"\d\b" + _NOT_COUNTED
-              + r"(?!\s*(?:[-/,&]\s*|(?:and|n?or|vs\.?|v|versus|to|through|thru|plus)\s+)?" + _SPACED_COUNT + r"\d)")
+# goes on from ("hidden 32 16 8 4 vs 9") and digits no halving widths are ("hidden 32 9 8", "hidden 64 32 8 0": classes)
+# After two or more widths commas too ("hidden 32, 16, 8 and 4" was classes 8 and 4; "hidden 64, 32, 3 and 8" keeps them)
+_DOWN_SEP = r"(?:\s*,\s*(?:and\s+|&\s*)?|\s*&\s*|\s+(?:and\s+)?)"
+
+
+def _down(sep: str) -> tuple[str, str]:
+    """A step (a digit with one at most its half and at least 2 next) and the run of steps and its last digit."""
+    step = sep + r"(?:" + "|".join(rf"{d}(?={sep}[2-{d // 2}]\b)" for d in range(4, 10)) + ")"
+    return step, (r"(?:" + step + r")*" + sep + _SPACED_COUNT + r"[2-9]\b" + _NOT_COUNTED
+                  + r"(?!\s*(?:[-/,&]\s*|(?:and|n?or|vs\.?|v|versus|to|through|thru|plus)\s+)?" + _SPACED_COUNT + r"\d)")
+
+
+_DOWN_STEP, _BARE_DOWN = _down(r"\s+")
+_BARE_DOWN_LISTED = _down(_DOWN_SEP)[1]
 # digits only: "three channels", "one channel" describe input images; "3-channel images", "1 channel mnist" too (not
 # a layer's width), and so do "1 channel" / "3 channel" (grey, rgb) anywhere: "a 1-channel CNN" was a cnn of width 1.
 # Plural "hidden sizes 128, 64", "hidden_sizes=[128, 64]" and "16 and 32 filters" are one width per hidden layer.
@@ -177,7 +188,7 @@ _WIDTH = re.compile(r"\b(?<!\d\.)(?![13][\s-]*channel\b)" + _AND_LIST + r"[\s-]*
                     # ... and "channels 16, 32", "filters=16 32" of numbers no class has (they were classes 16, 32)
                     r"|\b(?:hidden\s+|(?:conv[\s_-]*)?(?:channels|filters)\s*(?:[=:]\s*)?(?=\d\d))"
                     r"(?P<bare>\d+\b(?!" + _COUNTED_NEXT + r")(?:(?:" + _BARE_MORE + r")+(?:" + _BARE_LAST + "|"
-                    + _BARE_DOWN + r")?|(?<=\d\d)" + _DOWN_STEP + _BARE_DOWN + r")?)\b"
+                    + _BARE_DOWN_LISTED + r")?|(?<=\d\d)" + _DOWN_STEP + _BARE_DOWN + r")?)\b"
                     r"(?![\s-]*(?:(?:hidden|conv\w*|dense|linear|fully[\s-]+connected|fc)[\s-]*)?layers?\b)"
                     r"|\b(\d+)[\s-]+wide\b")
 # a width with a fraction ("hidden 32.5", "width 32.5", "32.5 units"): its 5 was read as a class
@@ -217,7 +228,10 @@ _REPEAT = re.compile(
     # "hidden 64 x 2": the one digit counts the layers, as in "64 units x 2" (the 2 was a class); not "hidden 32 x
     # 16", two widths
     r"|\bhidden\s+(?P<w5>\d\d+)\s*[x×*]\s*(?P<n5>\d)\b"
-    r"(?![\s-]*(?:images?|pixels?|kernels?|filters?|channels?|conv\w*|patch(?:es)?)\b)"
+    r"(?![\s-]*(?:images?|pixels?|kernels?|filters?|channels?|conv\w*|patch(?:es)?)\b"
+    # nor a count ("hidden 64 x 3 classes", "x 2 epochs": they were 3, 2 layers) nor a class list going on ("x 2 or 3")
+    r"|(?:\s*(?:-|to|or)\s*\d+)?[\s-]*" + COUNT_QUALIFIERS + r"(?:" + _COUNT_NOUNS + r"|percent)\b|\s*%|\s*\.\d"
+    r"|\s*(?:[-/,&]\s*|(?:and|n?or|vs\.?|v|versus|to|through|thru|plus)\s+)?" + _SPACED_COUNT + r"\d)"
     r"(?:[\s-]*(?:(?:hidden[\s-]+)?layers?|units?|neurons?|nodes?)\b)?")
 _ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "gelu": "gelu", "silu": "silu", "swish": "silu", "sigmoid": "sigmoid"}
 _LABELS = {"family": "families", "hidden_layers": "depths", "widths": "widths", "full": "widths", "sizes": "widths",
