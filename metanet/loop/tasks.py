@@ -243,9 +243,11 @@ def _is_examples(obj) -> bool:
         return False
     x, y = obj
     arrays = (Tensor, np.ndarray)
+    # a list is no loop task: (x.tolist(), y) was "got list", and ([], []) or bool labels too (not from_examples' word)
     return (isinstance(x, arrays) and isinstance(y, arrays)
-            or isinstance(x, (*arrays, list, tuple)) and isinstance(y, (list, tuple)) and len(y) > 0
-            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in y))
+            or isinstance(x, (list, tuple)) and isinstance(y, arrays)
+            or isinstance(x, (*arrays, list, tuple)) and isinstance(y, (list, tuple))
+            and all(isinstance(v, numbers.Integral) for v in y))
 
 
 def _is_pair(obj) -> bool:

@@ -457,8 +457,12 @@ def read(model: Any, reader: Reader | str | os.PathLike | None = None, scan: boo
         _check_not_task(reader)
         r = Reader.load(reader)
     else:
+        # read(net, (x, y)) or read(net, task), by analogy with verify: "got tuple" said nothing of why
+        task_like = isinstance(reader, (tuple, list, torch.utils.data.Dataset)) or hasattr(reader, "split")
+        why = ("; read takes no task: the reader tells the task from the weights alone, and metanet.verify(model, "
+               "task) measures the network on one") if task_like else ""
         raise CheckpointError(f"reader must be a Reader, the path of a reader checkpoint or None (the shipped one); "
-                              f"got {type(reader).__name__}")
+                              f"got {type(reader).__name__}{why}")
     graph = _unpadded(_as_graph(model), r.edge_dim)
     _check_values(graph)
     from metanet.graph.data import OUTPUT

@@ -74,6 +74,7 @@ def _inputs(x: Any) -> np.ndarray:
         raise TaskError(
             f"x has dtype {a.dtype}; use floating point values in [0, 1], or uint8 values 0..255 (divided by 255)"
         )
+    tol = max(1e-4, 2 * float(np.finfo(a.dtype).eps))  # float16 rounds past 1 by 1e-3: a clip, not a rescale
     a = a.astype(np.float32)
     if not np.isfinite(a).all():
         raise TaskError(f"x contains {int((~np.isfinite(a)).sum())} NaN or infinite values; all must be finite")
@@ -81,7 +82,7 @@ def _inputs(x: Any) -> np.ndarray:
     if lo < 0 or hi > 1:
         # :g rounds 1.0000001 to "1": inputs said to span [0, 1] were refused for not lying in [0, 1]
         his = f"{hi:g}" if hi <= 1 or float(f"{hi:g}") > 1 else f"{hi:.9g}"
-        fix = ("for a rounding error that small, clip them: x.clip(0, 1)" if lo > -1e-4 and hi < 1 + 1e-4
+        fix = ("for a rounding error that small, clip them: x.clip(0, 1)" if lo > -tol and hi < 1 + tol
                else "rescale them (e.g. (x - x.min()) / (x.max() - x.min())) or pass uint8 images 0..255")
         raise TaskError(f"x values span [{lo:g}, {his}], but task inputs must lie in [0, 1]; {fix}")
     return a

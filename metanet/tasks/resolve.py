@@ -122,7 +122,13 @@ def is_examples(spec: Any) -> bool:
     if hasattr(spec, "split") and hasattr(spec, "num_classes"):  # a task, even a 2-tuple one (a namedtuple)
         return False
     return isinstance(spec, (tuple, list)) and len(spec) == 2 and not any(
-        isinstance(s, (str, bytes, numbers.Number)) for s in spec)
+        isinstance(s, (str, bytes, numbers.Number)) for s in spec) and not all(map(_is_pair, spec))
+
+
+def _is_pair(p: Any) -> bool:
+    """One ``(input, label)`` item of ``list(dataset)``: two of them are no ``(x, y)`` (x would be a pair)."""
+    return (isinstance(p, (tuple, list)) and len(p) == 2 and isinstance(p[0], (torch.Tensor, np.ndarray, list))
+            and (isinstance(p[1], numbers.Integral) or isinstance(p[1], (torch.Tensor, np.ndarray)) and p[1].ndim == 0))
 
 
 def _is_dataset(spec: Any) -> bool:
@@ -276,9 +282,11 @@ def resolve(spec: Any) -> Task:
         one_line = re.sub(r"\n\s*", " ", short.repr(spec))  # a tensor's or array's repr spans several lines
         got = f"{type(spec).__name__} {one_line}"
         if isinstance(spec, dict):  # {"x": ..., "y": ...}: its arrays' reprs said nothing of what to do
-            keys = [short.repr(k) for k in spec]
-            pair = f"(d[{keys[0]}], d[{keys[1]}])" if len(keys) == 2 else "(x, y)"
-            got = f"a dict (keys {', '.join(keys[:4])}); pass its inputs and labels as a pair {pair}"
+            keys = [short.repr(k) for k, _ in zip(spec, range(4))]
+            pair = f"(d[{keys[0]}], d[{keys[1]}])" if len(spec) == 2 else "(x, y)"
+            # {} said "(keys )"; 5 keys listed 4 as if they were all
+            keys = keys + ["..."] if len(spec) > 4 else keys or ["none"]
+            got = f"a dict (keys {', '.join(keys)}); pass its inputs and labels as a pair {pair}"
         elif isinstance(spec, (list, tuple)) and spec and all(
                 isinstance(p, (tuple, list)) and len(p) == 2 and not isinstance(p[0], (str, bytes)) for p in spec):
             # list(dataset), list(zip(x, y)): a Dataset's items, but not a Dataset
