@@ -20,7 +20,7 @@ from torch import Tensor
 from metanet.errors import ArchError, TaskError, check_number, check_seed
 from metanet.nets import Arch
 from metanet.tasks import resolve
-from metanet.tasks.resolve import as_examples, unpack_dataset
+from metanet.tasks.resolve import as_examples, is_pair, unpack_dataset
 
 __all__ = ["LoopTask", "split_examples", "from_task", "from_episode", "as_loop_tasks"]
 
@@ -197,7 +197,7 @@ def as_loop_tasks(tasks, arch=None, shots: int = 50, seed: int = 0) -> list[Loop
     tasks = unpack_dataset(tasks)  # a Dataset of (input, label) pairs: its examples (x, y); a DataLoader refused
     if isinstance(tasks, (str, LoopTask, Episode)) or hasattr(tasks, "split") or _is_examples(tasks):
         tasks = [tasks]
-    elif isinstance(tasks, (list, tuple)) and tasks and all(_is_pair(t) for t in tasks):
+    elif isinstance(tasks, (list, tuple)) and tasks and all(is_pair(t) for t in tasks):
         # list(zip(x, y)): each pair was read as a task of its own ("y must be a 1-D array ..., got shape ()")
         raise TaskError(f"loop tasks: got a {type(tasks).__name__} of {len(tasks)} (input, label) pairs; pass them as "
                         "one task (x, y): x = torch.stack([a for a, _ in pairs]), y = torch.tensor([b for _, b in "
@@ -248,12 +248,3 @@ def _is_examples(obj) -> bool:
             or isinstance(x, (list, tuple)) and isinstance(y, arrays)
             or isinstance(x, (*arrays, list, tuple)) and isinstance(y, (list, tuple))
             and all(isinstance(v, numbers.Integral) for v in y))
-
-
-def _is_pair(obj) -> bool:
-    """One labelled example ``(input, label)``: an item of ``list(dataset)`` or ``list(zip(x, y))``."""
-    import numpy as np
-
-    return (isinstance(obj, (tuple, list)) and len(obj) == 2 and isinstance(obj[0], (Tensor, np.ndarray, list))
-            and (isinstance(obj[1], numbers.Integral) and not isinstance(obj[1], bool)
-                 or isinstance(obj[1], (Tensor, np.ndarray)) and obj[1].ndim == 0))

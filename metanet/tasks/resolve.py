@@ -19,7 +19,8 @@ from .parse import parse
 from .registry import get
 from .task import Task
 
-__all__ = ["resolve", "as_examples", "as_inputs", "is_examples", "unpack_dataset", "task_name", "task_input_shape"]
+__all__ = ["resolve", "as_examples", "as_inputs", "is_examples", "is_pair", "unpack_dataset", "task_name",
+           "task_input_shape"]
 
 
 def as_inputs(x: torch.Tensor, what: str = "inputs") -> torch.Tensor:
@@ -122,10 +123,10 @@ def is_examples(spec: Any) -> bool:
     if hasattr(spec, "split") and hasattr(spec, "num_classes"):  # a task, even a 2-tuple one (a namedtuple)
         return False
     return isinstance(spec, (tuple, list)) and len(spec) == 2 and not any(
-        isinstance(s, (str, bytes, numbers.Number)) for s in spec) and not all(map(_is_pair, spec))
+        isinstance(s, (str, bytes, numbers.Number)) for s in spec) and not all(map(is_pair, spec))
 
 
-def _is_pair(p: Any) -> bool:
+def is_pair(p: Any) -> bool:
     """One ``(input, label)`` item of ``list(dataset)``: two of them are no ``(x, y)`` (x would be a pair)."""
     return (isinstance(p, (tuple, list)) and len(p) == 2 and isinstance(p[0], (torch.Tensor, np.ndarray, list))
             and (isinstance(p[1], numbers.Integral) or isinstance(p[1], (torch.Tensor, np.ndarray)) and p[1].ndim == 0))
