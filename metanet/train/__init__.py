@@ -37,6 +37,12 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
     # `metanet train ARGS` passes ARGS while sys.argv still holds them (DDP re-launches its workers from sys.argv,
     # so it stays as it is): LightningCLI's warning about that is noise here
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
+    # Lightning's warnings that hold for no stage and that no option turns off: the writer's and loop's own
+    # transfer_batch_to_device is meant (their batches hold a frozen Arch); the writer's stream takes no workers (and
+    # splits its episodes among any it got); LeafSpec is Lightning's own use of a torch API torch deprecated
+    warnings.filterwarnings("ignore", message="You have overridden `transfer_batch_to_device` in `LightningModule`")
+    warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__` defined")
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
     try:
         _check_configs(list(args) if args is not None else sys.argv[1:])
         _cli_class()(
@@ -299,7 +305,14 @@ def _cli_class() -> type:
             from lightning.fabric.utilities.exceptions import MisconfigurationException
 
             try:
-                super()._run_subcommand(subcommand)
+                if subcommand == "fit":
+                    super()._run_subcommand(subcommand)
+                else:
+                    with warnings.catch_warnings():
+                        # ModelCheckpoint's "dirpath has changed ... won't be reloaded" (a checkpoint of an earlier
+                        # run): its best-k state matters to a fit only; validate, test and predict save no checkpoint
+                        warnings.filterwarnings("ignore", message="The dirpath has changed from")
+                        super()._run_subcommand(subcommand)
             except (MisconfigurationException, ValueError) as e:
                 # a fractional limit_*_batches that leaves no batch, a val_check_interval longer than an epoch:
                 # Lightning checks them once the loaders exist (as the run is set up, before any step), as a traceback
