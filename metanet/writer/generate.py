@@ -133,6 +133,9 @@ class GenerationReport:
                                   f"got {test!r:.80}")
         nan = lambda v: math.nan if v is None else v  # noqa: E731
         d["candidates"] = [{k: nan(v) for k, v in c.items()} for c in cands]
+        for c, read in zip(cands, d["candidates"]):
+            if c["val_loss"] is None and c["val_accuracy"] is not None:  # verified: verify's loss of NaN logits
+                read["val_loss"] = math.inf  # (unverified candidates have both scores NaN, so both null)
         if isinstance(test, Mapping):
             test = dict(test)
             test["loss"] = math.inf if test.get("loss") is None else test["loss"]  # verify's loss of NaN logits
