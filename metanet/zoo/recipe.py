@@ -10,7 +10,7 @@ key left out takes the default in its comment, ``(default X)``::
 
     name: mnist-mlp                # (default the file name without .yaml) no spaces or slashes
     description: free text         # (default "")
-    seed: 0                        # (default 0) int >= 0
+    seed: 0                        # (default 0) int in 0..2**32-1
     count: 512                     # *required*: training runs, 1..10000000 (each stores len(checkpoints) nets)
     population: 64                 # (default 64) at most this many runs train together, vectorised
     tasks: [mnist, "mnist[0-4]"]   # *required*: task names (or one name), sampled uniformly per run

@@ -20,3 +20,10 @@ def test_the_largest_seed_is_accepted_and_samples_runs():
 def test_a_seed_outside_32_bits_is_refused(seed):
     with pytest.raises(RecipeError, match=rf"'seed' must be an integer in \[0, 4294967295\]; got {seed}"):
         load_recipe({"count": 2, "tasks": ["digits"], "seed": seed}, check_tasks=False)
+
+
+def test_recipe_docstring_states_the_seed_range_validation_enforces():
+    from metanet.zoo import recipe as recipe_mod
+
+    line = next(s for s in recipe_mod.__doc__.splitlines() if s.strip().startswith("seed:"))
+    assert "0..2**32-1" in line
