@@ -244,8 +244,8 @@ class LoopModule(L.LightningModule):
             loaded writer keeps its own, which ``hparams.yaml`` and the checkpoints record as ``writer_config``.
         writer_options: the fresh writer's other :class:`~metanet.writer.Writer` options (``steps``, ``head``,
             ``augment``, ``augment_below``, ``max_rows``, ...), for ``writer=None`` only.
-        method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps, refine_method, selection,
-            folds:
+        method, candidates, keep, temperature, beta, sigma, mixup, ce_weight, refine_steps, refine_method,
+            refine_population, refine_sigma, selection, folds:
             :class:`LoopConfig` (``selection``: how candidates are rewarded — ``"val"`` (default) or ``"crossfit"``
             over support and val; the held-out validation chooses the same way).
         reward: reward spec (``"accuracy"``, ``"accuracy+size(0.05)"``); a
@@ -280,6 +280,8 @@ class LoopModule(L.LightningModule):
         ce_weight: float = 0.0,
         refine_steps: int = 0,
         refine_method: str = "activity",
+        refine_population: int = 32,
+        refine_sigma: float = 0.01,
         selection: str = "val",
         folds: int = 5,
         # dict before Reward: jsonargparse keeps a {class_path, init_args} mapping as it is (saved so), made a
@@ -312,7 +314,8 @@ class LoopModule(L.LightningModule):
             self._use(Writer(hidden, message, **(writer_options or {})))
         self.cfg = LoopConfig(method=method, candidates=candidates, keep=keep, temperature=temperature, beta=beta,
                               sigma=sigma, mixup=mixup, ce_weight=ce_weight, refine_steps=refine_steps,
-                              refine_method=refine_method, selection=selection, folds=folds)
+                              refine_method=refine_method, refine_population=refine_population,
+                              refine_sigma=refine_sigma, selection=selection, folds=folds)
         try:
             self.reward = _reward_from_class_path(reward) if isinstance(reward, Mapping) else make_reward(reward)
         except ConfigError as e:
