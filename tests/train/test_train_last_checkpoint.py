@@ -117,6 +117,9 @@ def test_writer_last_ckpt_of_a_fit_without_validation(tmp_path):
     t = L.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_progress_bar=False,
                   enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=0,
                   callbacks=_config_checkpoints("writer", tmp_path))
+    from lightning.pytorch.callbacks import model_checkpoint
+
+    model_checkpoint.warning_cache.clear()  # Lightning warns once a process: an earlier test's fit may have
     with pytest.warns(UserWarning, match="val/query_acc"):  # the best checkpoint's metric is never logged
         t.fit(m, d)
     assert _ckpt_step(tmp_path / "last.ckpt") == 4
