@@ -82,7 +82,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "top_examples": ("TEXT", "JSON: indices (into the split) of its top-activating examples"),
     "outlier": ("REAL", "largest robust z-score within its layer of weight norms and activation tail"),
     "description": ("TEXT", "what its input weights look for (first layer on images) or the class it fires on "
-                            "(when selectivity >= 0.5)"),
+                            f"(when selectivity >= {SELECTIVE})"),
     "role": ("TEXT", "role predicted by the reader (NULL when no reader is available, and for a CNN's channels); on "
                      "a residual MLP's skip layer, the role of the stream position the unit adds to (metanet.reader."
                      "roles), not of its own output"),
