@@ -157,13 +157,15 @@ _BARE_LAST = (r"(?:\s*,\s*(?:and|&)\s*|\s*&\s*|\s+and\s+|\s*/\s*|\s*(?:->|→|=>
 # goes on from ("hidden 32 16 8 4 vs 9") and digits no halving widths are ("hidden 32 9 8", "hidden 64 32 8 0": classes)
 # After two or more widths commas too ("hidden 32, 16, 8 and 4" was classes 8 and 4; "hidden 64, 32, 3 and 8" keeps them)
 _DOWN_SEP = r"(?:\s*,\s*(?:and\s+|&\s*)?|\s*&\s*|\s+(?:and\s+)?)"
+# a class list going on after a digit ("... 4 vs 9", "x 2 or 3"): that digit is a class, not a width or a depth
+_CLASSES_GO_ON = r"\s*(?:[-/,&]\s*|(?:and|n?or|vs\.?|v|versus|to|through|thru|plus)\s+)?" + _SPACED_COUNT + r"\d"
 
 
 def _down(sep: str) -> tuple[str, str]:
     """A step (a digit with one at most its half and at least 2 next) and the run of steps and its last digit."""
     step = sep + r"(?:" + "|".join(rf"{d}(?={sep}[2-{d // 2}]\b)" for d in range(4, 10)) + ")"
     return step, (r"(?:" + step + r")*" + sep + _SPACED_COUNT + r"[2-9]\b" + _NOT_COUNTED
-                  + r"(?!\s*(?:[-/,&]\s*|(?:and|n?or|vs\.?|v|versus|to|through|thru|plus)\s+)?" + _SPACED_COUNT + r"\d)")
+                  + r"(?!" + _CLASSES_GO_ON + r")")
 
 
 _DOWN_STEP, _BARE_DOWN = _down(r"\s+")
@@ -231,7 +233,7 @@ _REPEAT = re.compile(
     r"(?![\s-]*(?:images?|pixels?|kernels?|filters?|channels?|conv\w*|patch(?:es)?)\b"
     # nor a count ("hidden 64 x 3 classes", "x 2 epochs": they were 3, 2 layers) nor a class list going on ("x 2 or 3")
     r"|(?:\s*(?:-|to|or)\s*\d+)?[\s-]*" + COUNT_QUALIFIERS + r"(?:" + _COUNT_NOUNS + r"|percent)\b|\s*%|\s*\.\d"
-    r"|\s*(?:[-/,&]\s*|(?:and|n?or|vs\.?|v|versus|to|through|thru|plus)\s+)?" + _SPACED_COUNT + r"\d)"
+    r"|" + _CLASSES_GO_ON + r")"
     r"(?:[\s-]*(?:(?:hidden[\s-]+)?layers?|units?|neurons?|nodes?)\b)?")
 _ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "gelu": "gelu", "silu": "silu", "swish": "silu", "sigmoid": "sigmoid"}
 _LABELS = {"family": "families", "hidden_layers": "depths", "widths": "widths", "full": "widths", "sizes": "widths",
