@@ -21,4 +21,4 @@ def test_lowering_the_target_bias_past_every_margin_reaches_the_goal_in_one_roun
     assert rd["strategy"] == "bias" and rd["output_bias"]["delta"] == pytest.approx(-4.0001)
     assert rd["calibration"] == {"clean_accuracy": [1 / 3, 1.0], "asr": [1.0, 0.0]}
     assert rd["goal_reached_on_calibration"] is True and rd["within_margin"] is True
-    assert float(result.model[3].bias[0]) == pytest.approx(0.9999)
+    assert float(result.model[3].bias.detach()[0]) == pytest.approx(0.9999)
