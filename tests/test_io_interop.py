@@ -44,7 +44,9 @@ def test_loaded_network_is_bit_identical_and_a_plain_module(tmp_path, arch, dtyp
     assert metanet.load_meta(path) == {"note": "interop"}
     assert torch.equal(torch.jit.script(loaded)(x), m(x))  # was a RuntimeError from torch.jit.script
     assert torch.equal(pickle.loads(pickle.dumps(loaded))(x), m(x))
-    assert torch.equal(loaded(x[0]), m(x[:1])[0])  # one unbatched example: was an IndexError
+    # one unbatched example: was an IndexError. Equal up to rounding only: a single vector's matmul kernel may round
+    # by its operands' memory alignment (seen on AMD EPYC: same values at other addresses, another last bit)
+    torch.testing.assert_close(loaded(x[0]), m(x[:1])[0])
 
 
 def test_fine_tuning_a_loaded_network_leaves_the_file_as_it_was(tmp_path):

@@ -37,6 +37,18 @@ def _set_trainer(zoo: Path, value: str) -> None:
         con.execute("UPDATE meta SET value=? WHERE key='trainer'", (value,))
 
 
+def _unrecorded(tmp_path: Path) -> Path:
+    """Half of zoo_58e7d84's recipe (unit 0) as 58e7d84 left it: trained as today, ``threads`` in its meta, no
+    ``trainer``. Trained here rather than copied: the fixture's shard holds the last bits of the machine that built it
+    (an Intel Xeon), and the same code on another CPU (an AMD EPYC) trains others, which a resume rightly refuses."""
+    zoo = tmp_path / "zoo_58e7d84"
+    build(OLD / "zoo_58e7d84" / "recipe.yaml", zoo, shard="0/2", progress=False)
+    with closing(sqlite3.connect(zoo / "index.sqlite")) as con, con:
+        con.execute("DELETE FROM meta WHERE key='trainer'")
+    assert "trainer" not in _meta(zoo) and _meta(zoo)["threads"] == "1"
+    return zoo
+
+
 def _files(zoo: Path) -> dict[str, bytes]:
     return {str(p.relative_to(zoo)): p.read_bytes() for p in sorted((zoo / "shards").iterdir())}
 
@@ -64,11 +76,12 @@ def test_resuming_a_zoo_of_an_older_training_is_refused_before_training_anything
 
 
 def test_an_older_zoo_this_version_trains_identically_resumes_and_records_it(tmp_path):
-    zoo = _copy("zoo_58e7d84", tmp_path)
-    s = build(zoo / "recipe.yaml", zoo, progress=False)
+    zoo = _unrecorded(tmp_path)
+    unit0 = _files(zoo)["shards/00000.safetensors"]
+    s = build(OLD / "zoo_58e7d84" / "recipe.yaml", zoo, progress=False)
     assert (s.units_built, s.units_skipped) == (1, 1)
     assert _meta(zoo)["trainer"] == TRAINER  # checked once: the next resume or merge knows
-    assert _files(zoo)["shards/00000.safetensors"] == (OLD / "zoo_58e7d84/shards/00000.safetensors").read_bytes()
+    assert _files(zoo)["shards/00000.safetensors"] == unit0
 
 
 def test_a_new_zoo_records_its_training_and_another_recorded_one_is_refused(tmp_path):
@@ -83,14 +96,15 @@ def test_a_new_zoo_records_its_training_and_another_recorded_one_is_refused(tmp_
 
 
 def test_merge_refuses_an_unrecorded_zoo_beside_a_recorded_one_until_its_build_records_it(tmp_path):
-    old = _copy("zoo_58e7d84", tmp_path)  # unit 0, by an older version
+    old = _unrecorded(tmp_path)  # unit 0, by an older version
     new = tmp_path / "new"
-    build(old / "recipe.yaml", new, shard="1/2", progress=False)  # unit 1, by this one
+    recipe = OLD / "zoo_58e7d84" / "recipe.yaml"
+    build(recipe, new, shard="1/2", progress=False)  # unit 1, by this one
     with pytest.raises(ZooError, match="did not record its zoo training") as e:
         merge(tmp_path / "m", [old, new])
     assert "--shard included" in str(e.value)
     assert not (tmp_path / "m").exists()
-    build(old / "recipe.yaml", old, shard="0/2", progress=False)  # its own build checks and records it
+    build(recipe, old, shard="0/2", progress=False)  # its own build checks and records it
     assert merge(tmp_path / "m", [old, new])["units_copied"] == 2
     assert _meta(tmp_path / "m")["trainer"] == TRAINER
 
