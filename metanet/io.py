@@ -626,6 +626,16 @@ def _open(path: Path) -> Any:
     what = _not_a_file(path)
     if what:
         raise FileFormatError(f"{path}: {what}; give a network saved with metanet.save (.safetensors)")
+    return _open_one(path, lambda e: FileFormatError(
+        f"{path} is not a readable safetensors file ({e}); metanet reads networks written by metanet.save, and never "
+        "unpickles a PyTorch .pt/.pth file: load one yourself (torch.load(..., weights_only=True)) and metanet.save "
+        "the module"))
+
+
+def _open_one(path: Path, unreadable: Callable[[Exception], Exception]) -> Any:
+    """A ``safe_open`` handle of the one file ``path`` names, reopened while another process replaces it (see
+    :func:`_open`); ``unreadable(e)`` is raised for a file safetensors cannot open (its error ``e``), e.g. a
+    checkpoint's CheckpointError (:func:`metanet.checkpoints.load_module`)."""
     for attempt in range(1, _OPEN_ATTEMPTS + 1):
         before = _identity(path)
         try:
@@ -636,9 +646,7 @@ def _open(path: Path) -> Any:
                 continue  # replaced while being opened (see below): open the new file
             if isinstance(e, RuntimeError):
                 raise
-            raise FileFormatError(f"{path} is not a readable safetensors file ({e}); metanet reads networks written "
-                                  "by metanet.save, and never unpickles a PyTorch .pt/.pth file: load one yourself "
-                                  "(torch.load(..., weights_only=True)) and metanet.save the module") from None
+            raise unreadable(e) from None
         # safetensors reads the header through one open of the path and maps the tensors through another: a file
         # replaced in between gave the header of one and the bytes of the other (a RuntimeError, or wrong weights)
         if attempt == _OPEN_ATTEMPTS or _identity(path) == before:

@@ -14,10 +14,10 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
@@ -98,7 +98,7 @@ def save_module(module: nn.Module, path: str | os.PathLike, kind: str, config: d
 
 def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
     """Rebuild a ``cls`` from a file written by :func:`save_module` (``None``: the shipped one)."""
-    from metanet.io import _utf8_name
+    from metanet.io import _open_one
 
     path = shipped(kind) if path is None else _checked_path(path, kind)
     if not path.is_file():
@@ -107,12 +107,23 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
         raise CheckpointError(f"{path} is a PyTorch / Lightning checkpoint (torch.save), not a safetensors file; a "
                               f"{kind} checkpoint in that format is read when its name ends in .ckpt (a Lightning "
                               "checkpoint of the training stage): rename it, or give the .safetensors export")
+
+    def unreadable(e: Exception) -> CheckpointError:
+        return CheckpointError(f"{path} is not a readable safetensors checkpoint ({e})")
+
+    # one handle for the config and the tensors (a name that is not UTF-8 too): the file was opened twice, so a
+    # checkpoint saved to the path in between (a training run's export) gave one file's config and the other's tensors
+    with _open_one(path, unreadable) as f:
+        return _load_module(cls, path, kind, f, unreadable)
+
+
+def _load_module(cls: type[M], path: Path, kind: str, f: Any, unreadable: Callable[[Exception], Exception]) -> M:
+    """:func:`load_module` of the file ``path``, opened as ``f`` (:func:`metanet.io._open_one`)."""
     try:
-        with _utf8_name(path) as name, safe_open(name, framework="pt") as f:  # (a name that is not UTF-8 too)
-            header = f.metadata() or {}
-            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+        header = f.metadata() or {}
+        shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({e})") from None
+        raise unreadable(e) from None
     if header.get("metanet.kind") != kind:
         other = header.get("metanet.kind")
         if other is not None:
@@ -159,8 +170,7 @@ def load_module(cls: type[M], path: str | os.PathLike | None, kind: str) -> M:
                               f"metanet version whose {cls.__name__} had other layers: load it with the version "
                               "that wrote it, or train a new one with this version")
     try:
-        with _utf8_name(path) as name, safe_open(name, framework="pt") as f:
-            state = {k: f.get_tensor(k) for k in f.keys()}
+        state = {k: f.get_tensor(k) for k in f.keys()}
         from metanet._state import metanet_defaults
 
         with metanet_defaults():  # under a float64 default the module came out float64 (a ConfigError on use)
