@@ -139,6 +139,39 @@ def _activity_step(net: nn.Module, layers: list[nn.Module], xb: Tensor, yb: Tens
     return _reward(logits, yb, objective)
 
 
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _check_half(net: nn.Module) -> None:
+    """ArchError for a half-precision network refine cannot run as its float32 copy (see :func:`refine`): one whose
+    floating parameters and buffers are not all of one dtype (the cast made them all float32, then all half: a raw
+    RuntimeError mid-step, a misleading 'does not accept inputs', or a float32 layer given back in half), or one
+    keeping a view of a parameter outside its slot (the cast does not follow it: the forward read the half view, a
+    misleading 'does not accept inputs')."""
+    floats = [(n, t.dtype) for named in (net.named_parameters, net.named_buffers) for n, t in named()
+              if t.is_floating_point()]
+    if not any(d in _HALF for _, d in floats):
+        return
+    name, dtype = floats[0]
+    odd = next(((n, d) for n, d in floats if d != dtype), None)
+    if odd is not None:
+        raise ArchError(f"cannot refine a network mixing half precision with other dtypes: {name} is "
+                        f"{str(dtype).replace('torch.', '')} but {odd[0]} is {str(odd[1]).replace('torch.', '')}; "
+                        "valid: every floating parameter and buffer of one dtype (cast the network with .float(), "
+                        ".half() or .to(torch.bfloat16))")
+    # the parameter itself kept in a list is cast with its slot (.float() sets its .data): only another tensor on
+    # its memory (a view [w.t()], [w.data]) stays half
+    registered = {id(t) for named in (net.parameters, net.buffers) for t in named()}
+    kept = {_storage(t) for t in _held(net) if id(t) not in registered}
+    if kept:
+        where = next((n for n, p in net.named_parameters() if _storage(p) in kept), name)
+        raise ArchError(f"cannot refine this {str(dtype).replace('torch.', '')} {type(net).__name__}: it "
+                        f"keeps {where} (or a view of it) outside its registered slot, in an attribute its forward "
+                        "reads, and a half-precision network is refined as its float32 copy, which that reference "
+                        "would not follow; valid: a float32 network (cast it with .float() and make that reference "
+                        "again), or one reading its weights from their slots")
+
+
 def _probe_views(net: nn.Module, params: dict[str, Tensor]) -> list[Tensor]:
     """The tensors ``net`` keeps outside its slots on a parameter's memory made without autograd (leaves), set to
     require grad for the first step: one that gets a gradient is read by the forward (a view of a layer the forward
@@ -260,7 +293,8 @@ def refine(
         model: a network (any ``nn.Module`` mapping inputs to logits, or a saved network's path, read with
             :func:`metanet.load`; buffers are kept as they are). Every
             parameter is refined, whatever its ``requires_grad``; the refined copy keeps ``model``'s dtype and
-            ``requires_grad`` flags (a float16 / bfloat16 network is refined in float32, then cast back). Weights
+            ``requires_grad`` flags (a float16 / bfloat16 network is refined in float32, then cast back; a half
+            one mixing dtypes, or keeping a view of a weight outside its slot, is an ArchError). Weights
             that are exactly zero are refined like the others unless ``keep_zeros``: a pruned network comes back
             dense (every method moves its zeros).
         task: a Task, a task name, or ``(x, y)`` examples (tensors or numpy arrays; uint8 inputs 0..255 are
@@ -327,6 +361,7 @@ def refine(
     net = copy_network(model, grad=method == "sgd").eval()
     first = next(net.parameters(), None)
     dtype = first.dtype if first is not None else None
+    _check_half(net)
     if dtype in (torch.float16, torch.bfloat16):
         # a half-precision network is refined as its float32 copy (its values are exact there) and returned in its
         # own dtype: the float32 noise and CPU ops refused the mix, and Adam's state and the small steps of a
