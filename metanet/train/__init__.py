@@ -242,7 +242,17 @@ def _cli_class() -> type:
                 self.__dict__.pop("config_dump", None)  # LightningCLI's dump of the config, the hparams.yaml of a run
                 _set_rng_states(rng)
                 _import_reward(self.config[sub].get("model"))
-                super().instantiate_classes()
+                # the model and data made again, not the trainer: its options are not the checkpoint's, and a second
+                # Trainer printed its startup lines ("GPU available: ...", the logger tip) a second time
+                self.config_init = self.parser.instantiate_classes(self.config)
+                self.datamodule = self._get(self.config_init, "data")
+                self.model = self._get(self.config_init, "model")
+                self._add_configure_optimizers_method_to_model(sub)
+                from lightning.pytorch.cli import SaveConfigCallback
+
+                for c in self.trainer.callbacks:  # config.yaml: the checkpoint's model options, as a path's
+                    if isinstance(c, SaveConfigCallback):
+                        c.config = self.config.get(sub, self.config)
 
         def parse_arguments(self, parser: Any, args: Any) -> None:
             # the command line's own options, told from the -c files' (a checkpoint's model options replace both)
