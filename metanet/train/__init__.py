@@ -822,7 +822,10 @@ def _last_checkpoint(trainer: Any) -> str | None:
     if not trainer.loggers or any(isinstance(c, ModelCheckpoint) and c.dirpath is not None
                                   for c in trainer.checkpoint_callbacks):
         return None  # a fixed checkpoint directory: Lightning's own search finds it
-    found = [p for p in _runs_root(trainer).glob("*/checkpoints/*.ckpt") if re.fullmatch(r"last(-\d+)?", p.stem)]
+    # Lightning's rule (ModelCheckpoint._find_last_checkpoints): a name starting with "last", which takes the
+    # "last-v1.ckpt" it saves beside an earlier run's last.ckpt in the same folder; a full match ignored that newer one
+    found = [p for p in _runs_root(trainer).glob("*/checkpoints/*.ckpt")
+             if re.match(rf"{ModelCheckpoint.CHECKPOINT_NAME_LAST}(-(\d+))?", p.stem)]
     return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
 
 
