@@ -53,6 +53,8 @@ class _Tasks(Dataset):
         return self.n
 
     def __getitem__(self, i: int) -> LoopTask:
+        if not 0 <= i < self.n:  # the sampler's episodes never end: iterating the set itself (no sampler) never did
+            raise IndexError(f"loop task {i} out of range 0..{self.n - 1}")
         j = self.offset + i
         return from_episode(self.sampler.episode(j), seed=j)
 
