@@ -146,8 +146,8 @@ def _check_half(net: nn.Module) -> None:
     """ArchError for a half-precision network refine cannot run as its float32 copy (see :func:`refine`): one whose
     floating parameters and buffers are not all of one dtype (the cast made them all float32, then all half: a raw
     RuntimeError mid-step, a misleading 'does not accept inputs', or a float32 layer given back in half), or one
-    keeping a view of a parameter outside its slot (the cast does not follow it: the forward read the half view, a
-    misleading 'does not accept inputs')."""
+    keeping a view of a parameter, or a floating buffer, outside its slot (the cast does not follow it: the forward
+    read the half tensor, a misleading 'does not accept inputs')."""
     floats = [(n, t.dtype) for named in (net.named_parameters, net.named_buffers) for n, t in named()
               if t.is_floating_point()]
     if not any(d in _HALF for _, d in floats):
@@ -160,16 +160,18 @@ def _check_half(net: nn.Module) -> None:
                         "valid: every floating parameter and buffer of one dtype (cast the network with .float(), "
                         ".half() or .to(torch.bfloat16))")
     # the parameter itself kept in a list is cast with its slot (.float() sets its .data): only another tensor on
-    # its memory (a view [w.t()], [w.data]) stays half
-    registered = {id(t) for named in (net.parameters, net.buffers) for t in named()}
-    kept = {_storage(t) for t in _held(net) if id(t) not in registered}
+    # its memory (a view [w.t()], [w.data]) stays half, and so does a buffer itself (.float() registers a new tensor
+    # in its slot); an integer one is not cast (a view of an index buffer was refused, naming a weight)
+    registered = {id(p) for p in net.parameters()}
+    kept = {_storage(t) for t in _held(net) if id(t) not in registered and t.is_floating_point()}
     if kept:
-        where = next((n for n, p in net.named_parameters() if _storage(p) in kept), name)
+        where = next((n for named in (net.named_parameters, net.named_buffers) for n, t in named()
+                      if _storage(t) in kept), name)
         raise ArchError(f"cannot refine this {str(dtype).replace('torch.', '')} {type(net).__name__}: it "
                         f"keeps {where} (or a view of it) outside its registered slot, in an attribute its forward "
                         "reads, and a half-precision network is refined as its float32 copy, which that reference "
                         "would not follow; valid: a float32 network (cast it with .float() and make that reference "
-                        "again), or one reading its weights from their slots")
+                        "again), or one reading its weights and buffers from their slots")
 
 
 def _probe_views(net: nn.Module, params: dict[str, Tensor]) -> list[Tensor]:
