@@ -1,0 +1,66 @@
+"""A cut's imputation never writes onto inputs no neuron reads (``_select`` in ``metanet/edit/repair.py``: the
+imputation of the cut pixels is fitted on the other pixels but the dead ones, e.g. pixels an earlier round cut):
+predicting a cut pixel from them would connect them again.
+
+The network of ``test_edit_repair_partial_cut_takes_the_most_important_pixels`` with pixel 12 read by no neuron
+(neuron 12's weight on it is 0) and, in half the class-1 examples, pixels 12 and 15 lit at 0.2: pixel 12 predicts
+the trigger pixel 15 exactly. The repair cuts pixels 11, 14 and 15 from the trigger-excited neurons (neuron 0
+among them) at no cost, and pixel 12 stays read by no neuron."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from metanet import edit
+
+TRIGGER = {"kind": "square", "size": 2, "location": [2, 2], "pattern": [[1, 1], [1, 1]], "target": 1}
+
+
+class Task:
+    """4x4 images, 3 classes, 10 each (every split): class 1 pixel 0 (the first 5 also pixels 12 and 15 at 0.2),
+    class 0 pixel 3, class 2 pixels 3 and 10."""
+
+    num_classes = 3
+    input_shape = (1, 4, 4)
+    name = "pixels-0-3-10-12"
+
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.zeros(30, 16)
+        y = torch.tensor([1, 0, 2]).repeat_interleave(10)
+        x[:10, 0] = 1.0
+        x[10:, 3] = 1.0
+        x[20:, 10] = 1.0
+        x[:5, 12] = x[:5, 15] = 0.2
+        return x.view(-1, 1, 4, 4), y
+
+
+def net() -> nn.Sequential:
+    m = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+    with torch.no_grad():
+        w0 = torch.eye(16)
+        w0[0, 15] = 10.0
+        w0[12, 12] = 0.0
+        m[1].weight.copy_(w0)
+        m[1].bias.zero_()
+        w = torch.zeros(3, 16)
+        w[1, 0], w[0, 3], w[2, 10] = 1.0, 1.0, 2.0
+        m[3].weight.copy_(w)
+        m[3].bias.zero_()
+    return m.eval()
+
+
+def test_the_network_and_its_trigger() -> None:
+    x, y = Task().split("val")
+    assert torch.equal(net()(x).argmax(1), y)
+    assert edit.attack_success_rate(net(), Task(), TRIGGER, split="val") == 1.0
+
+
+def test_an_input_no_neuron_reads_stays_unread_after_a_cut() -> None:
+    result = edit.repair_backdoor(net(), Task(), TRIGGER)
+    (rd,) = result.report.details["rounds"]
+    assert rd["strategy"] == "cut" and 15 in rd["inputs"] and "1:0" in rd["neurons"]
+    assert rd["calibration"] == {"clean_accuracy": [1.0, 1.0], "asr": [1.0, 0.0]}
+    w = result.model[1].weight.detach()
+    assert torch.all(w[:, 12] == 0)
+    assert torch.all(w[:, rd["inputs"]] == 0)
