@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -362,7 +363,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             # also `metanet train`: its setup and its fit-end export (where Lightning has put SIGTERM back) were
             # killed with no cleanup; during the fit Lightning's own handler stops it at the end of a batch
-            with _sigterm_raises():
+            with _sigterm_raises(), warnings.catch_warnings():
+                # torch deprecated torch.jit.script, which PyTorch Geometric calls as it is imported (a
+                # DeprecationWarning shown under -W default / PYTHONWARNINGS=default): nothing a user of the command
+                # can change. Scoped to the command, so a caller's own use still warns after main() returns
+                warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated",
+                                        category=DeprecationWarning, module=r"torch\.jit\._script")
                 code = _main(args)
         except SystemExit:
             # --help, --version and usage errors leave through argparse's exit: their text is flushed here, so a

@@ -43,6 +43,13 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
     warnings.filterwarnings("ignore", message="You have overridden `transfer_batch_to_device` in `LightningModule`")
     warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__` defined")
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+    # jsonargparse (>= 4.49) deprecated calls Lightning's own LightningCLI makes (add_instantiator,
+    # instantiate_classes, dump/save's skip_none), with the header it puts before its first deprecation: only those
+    # attributed to Lightning's cli.py, so one about the user's own config still shows
+    warnings.filterwarnings("ignore", message=r"\s*(``ArgumentParser\.add_instantiator`` was deprecated|``instantiate_"
+                            r"classes`` was deprecated|skip_none parameter was deprecated|By default only one "
+                            r"JsonargparseDeprecationWarning)", category=DeprecationWarning,
+                            module=r"lightning\.pytorch\.cli\Z")
     try:
         _check_configs(list(args) if args is not None else sys.argv[1:])
         _cli_class()(
