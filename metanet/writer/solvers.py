@@ -66,15 +66,26 @@ def solve(a: Tensor, b: Tensor) -> Tensor:
         - output: :math:`(B, d, K)`
     """
     if torch.get_num_threads() == 1 or a.dim() < 3 or b.dim() < 3:
-        return torch.linalg.solve(a, b)
+        return _solve(a, b)
     # broadcast the batch dimensions as torch.linalg.solve does (zip alone silently paired only the first ones)
     batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     if math.prod(batch) == 0 or a.shape[-1] == 0:  # nothing to solve (0 x 0 systems: a ridge on no rows)
         return torch.linalg.solve(a, b)
     a = a.expand(*batch, *a.shape[-2:]).reshape(-1, *a.shape[-2:])
     b = b.expand(*batch, *b.shape[-2:]).reshape(-1, *b.shape[-2:])
-    out = torch.stack([torch.linalg.solve(ai, bi) for ai, bi in zip(a, b)])
+    out = torch.stack([_solve(ai, bi) for ai, bi in zip(a, b)])
     return out.view(*batch, *out.shape[-2:])
+
+
+def _solve(a: Tensor, b: Tensor) -> Tensor:
+    """``torch.linalg.solve(a, b)`` (``b`` a matrix or a batch of them), with the minimum-norm least-squares solution
+    of a system that is singular in its dtype: a float32 ridge whose regulariser fell below the gram's precision (a
+    tiny lambda on rank-deficient features, e.g. duplicated examples) raised a LinAlgError."""
+    x, info = torch.linalg.solve_ex(a, b)
+    singular = info != 0
+    if bool(singular.any()):
+        x = torch.where(singular[..., None, None], torch.linalg.lstsq(a, b, driver="gelsd").solution, x)
+    return x
 
 
 def class_means(a: Tensor, y: Tensor, num_classes: int) -> Tensor:
