@@ -39,3 +39,30 @@ class PixelTask:
         for i, pixel in enumerate((0, 1, 2)):
             x[10 * i : 10 * (i + 1), pixel] = 1.0
         return x.view(-1, 1, 4, 4), y
+
+
+def square_trigger(target: int) -> dict:
+    """The 2x2 square trigger on pixels 10, 11, 14, 15 of a 4x4 image (its bottom right quarter), to ``target``."""
+    return {"kind": "square", "size": 2, "location": [2, 2], "pattern": [[1, 1], [1, 1]], "target": target}
+
+
+class ThreeClassPixelTask:
+    """4x4 images, 3 classes, 10 each (every split): class 1 pixel 0, class 0 pixel 3, class 2 pixels 3 and 10 (pixel
+    10 alone tells class 2 from class 0); ``faint``: the first 5 of class 1 also light pixels 12 and 15 at 0.2."""
+
+    num_classes = 3
+    input_shape = (1, 4, 4)
+
+    def __init__(self, faint: bool = False) -> None:
+        self.faint = faint
+        self.name = "pixels-0-3-10" + ("-12" if faint else "")
+
+    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.zeros(30, 16)
+        y = torch.tensor([1, 0, 2]).repeat_interleave(10)
+        x[:10, 0] = 1.0
+        x[10:, 3] = 1.0
+        x[20:, 10] = 1.0
+        if self.faint:
+            x[:5, 12] = x[:5, 15] = 0.2
+        return x.view(-1, 1, 4, 4), y

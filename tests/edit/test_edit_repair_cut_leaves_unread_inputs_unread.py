@@ -12,27 +12,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from edit_helpers import ThreeClassPixelTask, square_trigger
+
 from metanet import edit
 
-TRIGGER = {"kind": "square", "size": 2, "location": [2, 2], "pattern": [[1, 1], [1, 1]], "target": 1}
-
-
-class Task:
-    """4x4 images, 3 classes, 10 each (every split): class 1 pixel 0 (the first 5 also pixels 12 and 15 at 0.2),
-    class 0 pixel 3, class 2 pixels 3 and 10."""
-
-    num_classes = 3
-    input_shape = (1, 4, 4)
-    name = "pixels-0-3-10-12"
-
-    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.zeros(30, 16)
-        y = torch.tensor([1, 0, 2]).repeat_interleave(10)
-        x[:10, 0] = 1.0
-        x[10:, 3] = 1.0
-        x[20:, 10] = 1.0
-        x[:5, 12] = x[:5, 15] = 0.2
-        return x.view(-1, 1, 4, 4), y
+TRIGGER = square_trigger(1)
 
 
 def net() -> nn.Sequential:
@@ -51,13 +35,13 @@ def net() -> nn.Sequential:
 
 
 def test_the_network_and_its_trigger() -> None:
-    x, y = Task().split("val")
+    x, y = ThreeClassPixelTask(faint=True).split("val")
     assert torch.equal(net()(x).argmax(1), y)
-    assert edit.attack_success_rate(net(), Task(), TRIGGER, split="val") == 1.0
+    assert edit.attack_success_rate(net(), ThreeClassPixelTask(faint=True), TRIGGER, split="val") == 1.0
 
 
 def test_an_input_no_neuron_reads_stays_unread_after_a_cut() -> None:
-    result = edit.repair_backdoor(net(), Task(), TRIGGER)
+    result = edit.repair_backdoor(net(), ThreeClassPixelTask(faint=True), TRIGGER)
     (rd,) = result.report.details["rounds"]
     assert rd["strategy"] == "cut" and 15 in rd["inputs"] and "1:0" in rd["neurons"]
     assert rd["calibration"] == {"clean_accuracy": [1.0, 1.0], "asr": [1.0, 0.0]}

@@ -14,25 +14,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from edit_helpers import ThreeClassPixelTask, square_trigger
+
 from metanet import edit
 
-TRIGGER = {"kind": "square", "size": 2, "location": [2, 2], "pattern": [[1, 1], [1, 1]], "target": 1}
-
-
-class Task:
-    """4x4 images, 3 classes, 10 each (every split): class 1 pixel 0, class 0 pixel 3, class 2 pixels 3 and 10."""
-
-    num_classes = 3
-    input_shape = (1, 4, 4)
-    name = "pixels-0-3-10"
-
-    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        x = torch.zeros(30, 16)
-        y = torch.tensor([1, 0, 2]).repeat_interleave(10)
-        x[:10, 0] = 1.0
-        x[10:, 3] = 1.0
-        x[20:, 10] = 1.0
-        return x.view(-1, 1, 4, 4), y
+TRIGGER = square_trigger(1)
 
 
 def net() -> nn.Sequential:
@@ -50,13 +36,13 @@ def net() -> nn.Sequential:
 
 
 def test_the_network_and_its_trigger() -> None:
-    x, y = Task().split("val")
+    x, y = ThreeClassPixelTask().split("val")
     assert torch.equal(net()(x).argmax(1), y)
-    assert edit.attack_success_rate(net(), Task(), TRIGGER, split="val") == 1.0
+    assert edit.attack_success_rate(net(), ThreeClassPixelTask(), TRIGGER, split="val") == 1.0
 
 
 def test_the_partial_cut_disconnects_the_most_important_pixel() -> None:
-    result = edit.repair_backdoor(net(), Task(), TRIGGER)
+    result = edit.repair_backdoor(net(), ThreeClassPixelTask(), TRIGGER)
     d = result.report.details
     (rd,) = d["rounds"]
     assert rd["strategy"] == "cut" and rd["inputs"] == [15] and "1:0" in rd["neurons"]
@@ -64,4 +50,4 @@ def test_the_partial_cut_disconnects_the_most_important_pixel() -> None:
     w = result.model[1].weight.detach()
     assert torch.all(w[:, 15][[0, 11, 14, 15]] == 0)  # pixel 15 disconnected from the neurons cut
     assert w[0, 0] == 1 and w[10, 10] == 1  # pixel 0 still read by neuron 0, pixel 10 by neuron 10
-    assert edit.attack_success_rate(result.model, Task(), TRIGGER, split="val") == 0.0
+    assert edit.attack_success_rate(result.model, ThreeClassPixelTask(), TRIGGER, split="val") == 0.0
