@@ -1,7 +1,8 @@
 """What the reader, writer and loop :class:`~lightning.LightningModule` s share: the TensorBoard step of a figure
 and the loggers it goes to, the fit-end export and its check at setup, a skipped step, SIGTERM and the training
-logs' sums under DDP, where a resumed fit stands (and the validation it was saved before), the check of a bool
-option, and of the trainer's precision, and the saved hyperparameters as plain Python numbers.
+logs' sums under DDP, where a resumed fit stands (and the validation it was saved before), the checkpoint callback
+of the writer's and reader's configs (:class:`ResumableCheckpoint`), the check of a bool option, and of the trainer's
+precision, and the saved hyperparameters as plain Python numbers.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 from typing import Any, Callable, MutableMapping, Sequence
 
 import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import Tensor
 
 __all__ = ["figure_step", "summary_writers", "export_at_fit_end", "debug_run", "check_monitors", "fit_position",
            "check_export", "check_flag", "skip_step", "ddp_sigterm", "ddp_sigterm_agreed", "validate_on_resume",
-           "check_precision", "plain_hparams", "own_options", "options", "summed_over_processes"]
+           "check_precision", "plain_hparams", "own_options", "options", "summed_over_processes",
+           "ResumableCheckpoint"]
 
 
 def figure_step(module: L.LightningModule) -> int | None:
@@ -351,3 +354,32 @@ def check_precision(module: L.LightningModule, trainer: Any = None) -> None:
 
     raise ConfigError(f"--trainer.precision={precision}: {type(module).__name__} computes in float32 only; "
                       f"supported: {_FLOAT32} (the default; also written 32)")
+
+
+def _epoch_ran_out(trainer: Any) -> bool:
+    """Whether the training epoch has reached its last batch (not cut short by ``max_steps`` or a stop)."""
+    progress = trainer.fit_loop.epoch_loop.batch_progress
+    return bool(progress.is_last_batch) or progress.current.ready == trainer.num_training_batches
+
+
+class ResumableCheckpoint(ModelCheckpoint):
+    """Lightning's ``ModelCheckpoint`` (same arguments) for a fit that ``max_steps`` stops mid-epoch: Lightning still
+    runs that epoch's end and records the epoch as finished, so a fit resumed from a checkpoint saved there took none
+    of the epoch's remaining steps nor its validation (``--ckpt_path=last`` with a larger ``max_steps`` ended at once).
+    Such an epoch's end saves nothing here; a callback without a monitor (``last.ckpt``) saves as the stopping step
+    ends instead, as ``every_n_train_steps`` does: a fit resumed from it goes on mid-epoch, as an uninterrupted one.
+    A monitoring one keeps its last validation's checkpoint (the epoch's end gave it that score for a later state)."""
+
+    def on_train_batch_end(self, trainer: Any, pl_module: L.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        stops = trainer.max_steps != -1 and trainer.global_step >= trainer.max_steps
+        if self.monitor is None and stops and not _epoch_ran_out(trainer) \
+                and not self._should_skip_saving_checkpoint(trainer):
+            candidates = self._monitor_candidates(trainer)
+            self._save_topk_checkpoint(trainer, candidates)
+            self._save_last_checkpoint(trainer, candidates)
+
+    def on_train_epoch_end(self, trainer: Any, pl_module: L.LightningModule) -> None:
+        if _epoch_ran_out(trainer):
+            super().on_train_epoch_end(trainer, pl_module)

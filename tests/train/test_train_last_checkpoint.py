@@ -26,7 +26,7 @@ def _config_checkpoints(name: str, dirpath: Path) -> list[ModelCheckpoint]:
     out = []
     for c in yaml.safe_load((ROOT / "train" / f"{name}.yaml").read_text())["trainer"]["callbacks"]:
         mod, cls = c["class_path"].rsplit(".", 1)
-        if cls == "ModelCheckpoint":
+        if issubclass(getattr(importlib.import_module(mod), cls), ModelCheckpoint):
             out.append(getattr(importlib.import_module(mod), cls)(**{**c.get("init_args", {}),
                                                                      "dirpath": str(dirpath)}))
     return out
@@ -77,8 +77,8 @@ def _writer_fit(tmp: Path, epochs: int, ckpt: str | None = None, **trainer):
                           steps_per_epoch=2, seed=0)
     seen = _Seen(_episodes)
     t = L.Trainer(max_epochs=epochs, accelerator="cpu", logger=False, enable_progress_bar=False,
-                  enable_model_summary=False, num_sanity_val_steps=0, limit_val_batches=1, deterministic=True,
-                  callbacks=[*_config_checkpoints("writer", tmp), seen], **trainer)
+                  enable_model_summary=False, num_sanity_val_steps=0, deterministic=True,
+                  callbacks=[*_config_checkpoints("writer", tmp), seen], **{"limit_val_batches": 1, **trainer})
     t.fit(m, d, ckpt_path=ckpt)
     return t, seen
 
@@ -123,6 +123,20 @@ def test_writer_last_ckpt_of_a_fit_without_validation(tmp_path):
     with pytest.warns(UserWarning, match="val/query_acc"):  # the best checkpoint's metric is never logged
         t.fit(m, d)
     assert _ckpt_step(tmp_path / "last.ckpt") == 4
+
+
+@pytest.mark.parametrize("val", [1, 0])
+def test_writer_fit_stopped_mid_epoch_resumes_the_rest_of_that_epoch(tmp_path, val):
+    # max_steps=3 stops epoch 1 (steps 2, 3) after step 2: Lightning still ends that epoch and records it finished,
+    # and the last.ckpt saved there was resumed as a fit past epoch 1: it ended at once, no step, no validation
+    _writer_fit(tmp_path / "a", 2, limit_val_batches=val)
+    t, _ = _writer_fit(tmp_path / "b", 2, max_steps=3, limit_val_batches=val)
+    assert t.global_step == 3 and _ckpt_step(tmp_path / "b" / "last.ckpt") == 3
+    resumed, seen = _writer_fit(tmp_path / "b", 2, ckpt=str(tmp_path / "b" / "last.ckpt"), limit_val_batches=val)
+    assert sorted(seen.seen) == [3] and resumed.global_step == 4 and seen.validations == val
+    assert _ckpt_step(tmp_path / "b" / "last.ckpt") == 4
+    a, b = (torch.load(tmp_path / d / "last.ckpt", weights_only=True)["state_dict"] for d in "ab")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # as the uninterrupted fit
 
 
 def _reader_fit(tmp: Path, data, epochs: int, ckpt: str | None = None):
