@@ -66,3 +66,22 @@ class ThreeClassPixelTask:
         if self.faint:
             x[:5, 12] = x[:5, 15] = 0.2
         return x.view(-1, 1, 4, 4), y
+
+
+def square_net(unread: tuple[int, ...] = ()) -> nn.Sequential:
+    """The network :class:`ThreeClassPixelTask` is read by, backdoored by :func:`square_trigger` to class 1: hidden
+    neuron j copies pixel j, except neuron 0, which reads pixel 0 and the trigger's pixel 15 (weight 10), and the
+    ``unread`` pixels' neurons, which read nothing; class 1 reads neuron 0, class 0 neuron 3, class 2 neuron 10 twice."""
+    m = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
+    with torch.no_grad():
+        w0 = torch.eye(16)
+        w0[0, 15] = 10.0
+        for j in unread:
+            w0[j, j] = 0.0
+        m[1].weight.copy_(w0)
+        m[1].bias.zero_()
+        w = torch.zeros(3, 16)
+        w[1, 0], w[0, 3], w[2, 10] = 1.0, 1.0, 2.0
+        m[3].weight.copy_(w)
+        m[3].bias.zero_()
+    return m.eval()

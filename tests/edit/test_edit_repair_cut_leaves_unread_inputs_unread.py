@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from edit_helpers import ThreeClassPixelTask, square_trigger
+from edit_helpers import ThreeClassPixelTask, square_net, square_trigger
 
 from metanet import edit
 
@@ -20,18 +20,7 @@ TRIGGER = square_trigger(1)
 
 
 def net() -> nn.Sequential:
-    m = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))
-    with torch.no_grad():
-        w0 = torch.eye(16)
-        w0[0, 15] = 10.0
-        w0[12, 12] = 0.0
-        m[1].weight.copy_(w0)
-        m[1].bias.zero_()
-        w = torch.zeros(3, 16)
-        w[1, 0], w[0, 3], w[2, 10] = 1.0, 1.0, 2.0
-        m[3].weight.copy_(w)
-        m[3].bias.zero_()
-    return m.eval()
+    return square_net(unread=(12,))
 
 
 def test_the_network_and_its_trigger() -> None:
