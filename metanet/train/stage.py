@@ -362,20 +362,30 @@ def _epoch_ran_out(trainer: Any) -> bool:
     return bool(progress.is_last_batch) or progress.current.ready == trainer.num_training_batches
 
 
+def _validates_next(trainer: Any) -> bool:
+    """Whether Lightning validates after the training batch ending now (its own test, run again after this hook)."""
+    loop = trainer.fit_loop
+    return loop._data_fetcher is not None and bool(loop.epoch_loop._should_check_val_fx(loop._data_fetcher))
+
+
 class ResumableCheckpoint(ModelCheckpoint):
     """Lightning's ``ModelCheckpoint`` (same arguments) for a fit that ``max_steps`` stops mid-epoch: Lightning still
     runs that epoch's end and records the epoch as finished, so a fit resumed from a checkpoint saved there took none
     of the epoch's remaining steps nor its validation (``--ckpt_path=last`` with a larger ``max_steps`` ended at once).
     Such an epoch's end saves nothing here; a callback without a monitor (``last.ckpt``) saves as the stopping step
     ends instead, as ``every_n_train_steps`` does: a fit resumed from it goes on mid-epoch, as an uninterrupted one.
-    A monitoring one keeps its last validation's checkpoint (the epoch's end gave it that score for a later state)."""
+    A monitoring one keeps its last validation's checkpoint (the epoch's end gave it that score for a later state).
+    A stopping step the fit validates after (the reader's, twice an epoch) saves as that validation ends, as
+    Lightning does (unless it saves at epochs' ends only): saved before it, last.ckpt held the monitoring callback's
+    state without that validation's score, and the resumed fit's best checkpoint ignored it."""
 
     def on_train_batch_end(self, trainer: Any, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
         stops = trainer.max_steps != -1 and trainer.global_step >= trainer.max_steps
         if self.monitor is None and stops and not _epoch_ran_out(trainer) \
-                and not self._should_skip_saving_checkpoint(trainer):
+                and not self._should_skip_saving_checkpoint(trainer) \
+                and not (_validates_next(trainer) and not self._should_save_on_train_epoch_end(trainer)):
             candidates = self._monitor_candidates(trainer)
             self._save_topk_checkpoint(trainer, candidates)
             self._save_last_checkpoint(trainer, candidates)
