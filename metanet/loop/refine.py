@@ -364,7 +364,7 @@ def refine(
     first = next(net.parameters(), None)
     dtype = first.dtype if first is not None else None
     _check_half(net)
-    if dtype in (torch.float16, torch.bfloat16):
+    if dtype in _HALF:
         # a half-precision network is refined as its float32 copy (its values are exact there) and returned in its
         # own dtype: the float32 noise and CPU ops refused the mix, and Adam's state and the small steps of a
         # perturbation estimate vanish in half precision
@@ -481,7 +481,7 @@ def refine(
     # then: copying every sgd network doubled its memory, and raised for one caching its activations in a list
     if method == "sgd" and any(_made_with_grad(t) for t in _held(net)):
         net = copy_network(net)
-    if dtype in (torch.float16, torch.bfloat16):
+    if dtype in _HALF:
         net.to(dtype)
     after = _report(net, task, t, verify_on, k)
     if after is not None:
