@@ -80,11 +80,16 @@ def solve(a: Tensor, b: Tensor) -> Tensor:
 def _solve(a: Tensor, b: Tensor) -> Tensor:
     """``torch.linalg.solve(a, b)`` (``b`` a matrix or a batch of them), with the minimum-norm least-squares solution
     of a system that is singular in its dtype: a float32 ridge whose regulariser fell below the gram's precision (a
-    tiny lambda on rank-deficient features, e.g. duplicated examples) raised a LinAlgError."""
+    tiny lambda on rank-deficient features, e.g. duplicated examples) raised a LinAlgError. Each system takes one
+    route only, the other seeing the identity: a singular one's LU in the graph made every gradient of it NaN (the
+    writer trains through this), and a batch's pinv of a non-finite system raised where solve gives NaN."""
     x, info = torch.linalg.solve_ex(a, b)
     singular = info != 0
     if bool(singular.any()):
-        x = torch.where(singular[..., None, None], torch.linalg.pinv(a) @ b, x)  # (lstsq's gelsd: CPU only)
+        s = singular[..., None, None]
+        eye = torch.eye(a.shape[-1], dtype=a.dtype, device=a.device)
+        x = torch.where(s, torch.linalg.pinv(torch.where(s, a, eye)) @ b,  # (lstsq's gelsd: CPU only)
+                        torch.linalg.solve_ex(torch.where(s, eye, a), b)[0])
     return x
 
 
