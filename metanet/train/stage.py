@@ -377,18 +377,33 @@ class ResumableCheckpoint(ModelCheckpoint):
     A monitoring one keeps its last validation's checkpoint (the epoch's end gave it that score for a later state).
     A stopping step the fit validates after (the reader's, twice an epoch) saves as that validation ends, as
     Lightning does (unless it saves at epochs' ends only): saved before it, last.ckpt held the monitoring callback's
-    state without that validation's score, and the resumed fit's best checkpoint ignored it."""
+    state without that validation's score, and the resumed fit's best checkpoint ignored it. It is saved there even
+    when Lightning's own save at that validation's end skips the step (``every_n_train_steps``, ``every_n_epochs``):
+    waiting for it, such a callback saved no checkpoint of the stopping step at all."""
+
+    _stop_at_validation: int | None = None  # the stopping step saved as the validation after it ends
 
     def on_train_batch_end(self, trainer: Any, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
         stops = trainer.max_steps != -1 and trainer.global_step >= trainer.max_steps
         if self.monitor is None and stops and not _epoch_ran_out(trainer) \
-                and not self._should_skip_saving_checkpoint(trainer) \
-                and not (_validates_next(trainer) and not self._should_save_on_train_epoch_end(trainer)):
-            candidates = self._monitor_candidates(trainer)
-            self._save_topk_checkpoint(trainer, candidates)
-            self._save_last_checkpoint(trainer, candidates)
+                and not self._should_skip_saving_checkpoint(trainer):
+            if _validates_next(trainer) and not self._should_save_on_train_epoch_end(trainer):
+                self._stop_at_validation = trainer.global_step
+            else:
+                self._save_stop(trainer)
+
+    def on_validation_end(self, trainer: Any, pl_module: L.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        if self._stop_at_validation == trainer.global_step and not self._should_skip_saving_checkpoint(trainer):
+            self._save_stop(trainer)  # Lightning's save skipped this step (not one of every_n_train_steps, ...)
+        self._stop_at_validation = None
+
+    def _save_stop(self, trainer: Any) -> None:
+        candidates = self._monitor_candidates(trainer)
+        self._save_topk_checkpoint(trainer, candidates)
+        self._save_last_checkpoint(trainer, candidates)
 
     def on_train_epoch_end(self, trainer: Any, pl_module: L.LightningModule) -> None:
         if _epoch_ran_out(trainer):
