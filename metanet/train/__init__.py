@@ -30,7 +30,13 @@ def cli_main(args: Sequence[str] | None = None, debug: bool = False) -> int:
     """Run ``metanet train ARGS...`` (``args``: the arguments after ``train``; None: ``sys.argv[1:]``) and return
     the exit code: 0 done, 2 a user mistake or a path the file system refuses (one ``metanet: error:`` line on
     stderr; with ``debug`` the exception is raised instead), 143 terminated (SIGTERM; the checkpoints saved so far
-    are kept). A bad flag or value is jsonargparse's usage error (``SystemExit`` 2)."""
+    are kept). A bad flag or value is jsonargparse's usage error (``SystemExit`` 2). The warning filters it sets hold
+    for this call only (it may run inside a user's process)."""
+    with warnings.catch_warnings():
+        return _run(args, debug)
+
+
+def _run(args: Sequence[str] | None, debug: bool) -> int:
     import lightning as L
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
