@@ -29,7 +29,8 @@
   width.
   A width after a class list leaves the classes to the task: "mnist 3/8 64 units" is ``mnist[3,8]`` with 64 units,
   "mnist 3 to 8 then 64 units" ``mnist[3-8]`` with 64. Single digits before a unit word that may be classes ("mnist
-  3/8 channels", "0-4 units") and widths with a fraction ("hidden 32.5", "32.5 units") are errors.
+  3/8 channels", "0-4 units"), widths with a fraction ("hidden 32.5", "32.5 units"), numbers spaced before a unit
+  word ("16 32 64 channels": write "16, 32, 64 channels") and a size after one ("channels 28 by 28") are errors.
 - activation: relu, tanh, gelu, silu (or "swish"), sigmoid, "leaky relu"; another one ("elu", "mish") is an error.
 - "residual" / "skip connections" (mlp), "no bias"; for a CNN "kernel (size) N" / "NxN kernels", "stride N". A text
   that names no family but channels, filters, feature maps, a kernel or a stride asks for a cnn ("16/32 filters").
@@ -379,6 +380,32 @@ _LIST_BEFORE = re.compile(r"(?:[-/&]|\b(?:and|or|vs|v|versus|to|through|thru)\b\
 # data set's or a class word's ("mnist 3, 8 units", "digits 4, 9 channels")
 _WORD_BEFORE = re.compile(r"(?<![\w-])([a-z][\w-]*)\s*(?:[=:]\s*)?$")
 _CLASS_WORD = re.compile(r"[\w-]*mnist[\w-]*|fashion|digits?|class(?:es)?|labels?")
+# a size where a width goes ("channels 28 by 28": its 28 was a class, "channels 8 by 8" the default cnn)
+_BY_SIZE = re.compile(r"\b(?:conv[\s_-]*)?(?:channels?|filters?|feature[\s-]+maps?)\s*(?:[=:]\s*)?\d+\s*by\s*\d+\b")
+# numbers of two digits or more spaced before a unit word ("mnist 16 32 64 channels": the first two were classes out of
+# range) after a data set, a class word or a network word; not a setting's value ("seed 42 64 units")
+_SPACED_BEFORE_UNITS = re.compile(r"(?<![\w.])\d\d+(?:\s+\d\d+){1,8}[\s-]*" + _UNITS + r"\b")  # bounded: linear
+_NETWORK_WORD = re.compile(r"with|of|using|mlps?|cnns?|conv\w*|networks?|nets?|models?")
+
+
+def _numbers_error(text: str, s: str) -> ArchError | None:
+    """An ArchError for numbers of ``s`` (``text`` normalised) where widths go that are no widths as written: a size
+    ("channels 28 by 28") or spaced numbers before a unit word ("16 32 64 channels", the comma alone tells widths from
+    other numbers); None when there are none."""
+    if m := _BY_SIZE.search(s):
+        return ArchError(f"{text!r}: {m.group(0)!r} names a size, not a number of channels: a conv layer's width is "
+                         "one number, e.g. 'channels 32' (or one per layer, 'channels 16, 32'); the input size is the "
+                         "task's")
+    for m in _SPACED_BEFORE_UNITS.finditer(s):
+        word = _WORD_BEFORE.search(s, max(0, m.start() - 40), m.start())
+        if not word or _CLASS_WORD.fullmatch(word.group(1)) or _NETWORK_WORD.fullmatch(word.group(1)):
+            said = " ".join(m.group(0).split())
+            numbers = re.findall(r"[0-9]+", said)
+            return ArchError(f"{text!r}: {said!r}: numbers spaced before a unit word may be widths or other numbers; "
+                             f"write the widths with commas, e.g. "
+                             f"'{', '.join(numbers)}{said[len(' '.join(numbers)):]}' (one per hidden layer), and the "
+                             "numbers that are not widths apart from them")
+    return None
 
 
 def _classes_before_units(s: str, m: re.Match) -> str:
@@ -573,6 +600,8 @@ def arch_words(text: str) -> dict[str, Any] | None:
                         "(swish), sigmoid, leaky relu")
     if m := _FRACTION.search(s):
         raise _fraction_error(text, m)
+    if error := _numbers_error(text, s):
+        raise error
     found: dict[str, tuple[Any, str]] = {}
     for pattern, family in ((_MLP, "mlp"), (_CNN, "cnn")):
         for m in pattern.finditer(s):
@@ -684,13 +713,16 @@ def _classes_error(text: str, m: re.Match, classes: str) -> ArchError:
 
 def check_width_numbers(text: str) -> None:
     """An ArchError, as :func:`arch_words` raises, when ``text`` has numbers that may be widths or classes: single
-    digits before a unit word ("mnist 3/8 channels", "mnist 3, 8 units") or a width with a fraction ("hidden 32.5").
+    digits before a unit word ("mnist 3/8 channels", "mnist 3, 8 units"), a width with a fraction ("hidden 32.5"),
+    spaced numbers before a unit word ("16 32 64 channels") or a size after one ("channels 28 by 28").
     The task parser checks them too: alone it read all of mnist and the class 5."""
     if not isinstance(text, str):
         return
     s, _ = _unnegated(_normal(text))
     if m := _FRACTION.search(s):
         raise _fraction_error(text, m)
+    if error := _numbers_error(text, s):
+        raise error
     # as arch_words: not the numbers of "3x64 hidden", "layers of 64 and 32 units"
     taken = _mask(len(s), (m.span() for m in (*_REPEAT.finditer(s), *_WIDTH_LIST.finditer(s))))
     for m in _WIDTH.finditer(s):
