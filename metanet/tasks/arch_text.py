@@ -25,8 +25,9 @@
   either ("an MLP [256, 128]", "mlp 128/64", "mlp 128-64", "layers: 784, 128, 10", "a 32-16 MLP") is all the
   widths when it starts at the task's input size and ends at its class count, the hidden ones when it does neither,
   and an error when one end alone fits.
-  Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers", "hidden 64 x 2" are that many hidden layers of that
-  width.
+  Repeats: "3x64 hidden", "an MLP 3x64", "64 units x 2 layers", "hidden 64 x 2", "hidden 2 x 64" are that many hidden
+  layers of that width; so is "2 hidden 64" ("with 3 hidden = 64") when its digit ends no class list ("mnist 3 vs 8
+  hidden 32": the class 8, width 32).
   A width after a class list leaves the classes to the task: "mnist 3/8 64 units" is ``mnist[3,8]`` with 64 units,
   "mnist 3 to 8 then 64 units" ``mnist[3-8]`` with 64. Single digits before a unit word that may be classes ("mnist
   3/8 channels", "0-4 units"), widths with a fraction ("hidden 32.5", "32.5 units"), numbers spaced before a unit
@@ -162,6 +163,21 @@ _DOWN_SEP = r"(?:\s*,\s*(?:and\s+|&\s*)?|\s*&\s*|\s+(?:and\s+)?)"
 _CLASSES_GO_ON = r"\s*(?:[-/,&]\s*|(?:and|n?or|vs\.?|v|versus|to|through|thru|plus)\s+)?" + _SPACED_COUNT + r"\d"
 
 
+# A number before "hidden" and a width ("3 hidden 64", "with 3 hidden = 64") counts hidden layers, here and in the task
+# parser; the last of a list or range does not ("mnist 3 and 8 hidden = 32": a class, 8; "mnist 3 to 8 hidden = 32",
+# "mnist 3 versus 8 hidden 32" were the one class 3)
+HIDDEN_COUNT = (r"(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)(?<!\bto\s)(?<!\bthrough\s)(?<!\bthru\s)"
+                # ... nor "hidden 32 epochs", "hidden 32%" (no width: "mnist 3 vs 8 hidden 32 epochs" was the one class
+                # 3; the NULs are counts the task parser blanked before)
+                r"(?<!\bvs\.\s)(?<!\bversus\s)(?<!\bplus\s)(?<!\bnor\s)(?<!\d-)"
+                # ... nor the end of a spaced range ("mnist 0 - 4 hidden 32" was class 0); a dash down separates ("3 vs
+                # 8 - 2 hidden 32" counts its 2)
+                r"(?!" + "|".join(rf"(?<=\b[0-{d - 1}]\s-\s){d}\b" for d in range(1, 10)) + r")"
+                r"\b\d+[\s-]*hidden(?=\s*[=:]|\s+[\d\0])")
+_HIDDEN_COUNT = re.compile(HIDDEN_COUNT)
+_AFTER_HIDDEN = re.compile(r"\s*(?:[=:]\s*)?")  # between "hidden" and its width
+
+
 def _down(sep: str) -> tuple[str, str]:
     """A step (a digit with one at most its half and at least 2 next) and the run of steps and its last digit."""
     step = sep + r"(?:" + "|".join(rf"{d}(?={sep}[2-{d // 2}]\b)" for d in range(4, 10)) + ")"
@@ -229,12 +245,15 @@ _REPEAT = re.compile(
     r"(?:[\s-]*(?:hidden[\s-]+)?layers?\b)?"
     r"|\b(?P<n4>\d+)[\s-]*(?:hidden[\s-]+)?layers?\s*[x×*]\s*(?P<w4>\d+)\b(?:[\s-]*(?:units?|neurons?|nodes?)\b)?"
     # "hidden 64 x 2": the one digit counts the layers, as in "64 units x 2" (the 2 was a class); not "hidden 32 x
-    # 16", two widths
-    r"|\bhidden\s+(?P<w5>\d\d+)\s*[x×*]\s*(?P<n5>\d)\b"
+    # 16", two widths; "hidden 2 x 64" too, as "2x64 hidden" (its 64 was a class, "hidden 2x64" the default mlp), not
+    # "hidden 2 x 64 layers" (64 layers?)
+    r"|\bhidden\s+(?:(?P<w5>\d\d+)\s*[x×*]\s*(?P<n5>\d)"
+    r"|(?P<n6>\d)\s*[x×*]\s*(?P<w6>\d\d+)\b(?![\s-]*(?:hidden[\s-]+)?layers?\b))\b"
     r"(?![\s-]*(?:images?|pixels?|kernels?|filters?|channels?|conv\w*|patch(?:es)?)\b"
-    # nor a count ("hidden 64 x 3 classes", "x 2 epochs": they were 3, 2 layers) nor a class list going on ("x 2 or 3")
+    # nor a count ("hidden 64 x 3 classes", "x 2 epochs": they were 3, 2 layers) nor a class list going on from a
+    # digit ("x 2 or 3"; not from a width: "hidden 2 x 64, 3 and 8")
     r"|(?:\s*(?:-|to|or)\s*\d+)?[\s-]*" + COUNT_QUALIFIERS + r"(?:" + _COUNT_NOUNS + r"|percent)\b|\s*%|\s*\.\d"
-    r"|" + _CLASSES_GO_ON + r")"
+    r"|(?<!\d\d)" + _CLASSES_GO_ON + r")"
     r"(?:[\s-]*(?:(?:hidden[\s-]+)?layers?|units?|neurons?|nodes?)\b)?")
 _ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "gelu": "gelu", "silu": "silu", "swish": "silu", "sigmoid": "sigmoid"}
 _LABELS = {"family": "families", "hidden_layers": "depths", "widths": "widths", "full": "widths", "sizes": "widths",
@@ -472,7 +491,7 @@ def _blanked(m: re.Match) -> str:
         return " " * len(m.group(0))
     said = re.sub(r"[\d\[\]]", " ", m.group(0))
     # ... and so does "hidden 64 x 2" ("3 vs 8 hidden 64 x 2" was the one class 3: its "8 hidden" counted)
-    bare = m.re is _WIDTH and m.group("bare") or m.re is _REPEAT and m.group("n5")
+    bare = m.re is _WIDTH and m.group("bare") or m.re is _REPEAT and (m.group("n5") or m.group("n6"))
     return said.replace(" ", "=", 1) if bare else said
 
 
@@ -608,7 +627,7 @@ def arch_words(text: str) -> dict[str, Any] | None:
             _once(found, "family", family, m.group(0), text)
     repeats = list(_REPEAT.finditer(s))
     for m in repeats:  # "3x64": n hidden layers of width w
-        n, w = (_number(m.group(k + i)) for k in ("n", "w") for i in ("", "2", "3", "4", "5") if m.group(k + i))
+        n, w = (_number(m.group(k + i)) for k in ("n", "w") for i in ("", "2", "3", "4", "5", "6") if m.group(k + i))
         if (m.group("n") or m.group("n2")) and n >= 10:  # "an MLP 64x64" was 64 hidden layers; "400x300" too many
             raise ArchError(f"{text!r}: '{n}x{w}' may be {n} hidden layers of {w} units or hidden layers of {n} and "
                             f"{w} units; say which, e.g. '{n} hidden layers of {w} units' or 'hidden sizes {n}, {w}'")
@@ -633,6 +652,15 @@ def arch_words(text: str) -> dict[str, Any] | None:
             said, first = s[dashed[0]:dashed[1]] + said, dashed[0]  # (the 16 was dropped: widths (32,))
             _mask(len(s), [dashed], taken)
         _once(found, "widths", tuple(map(_number, re.findall(r"\d+", said))), s[first:m.end()], text)
+    counts = list(_HIDDEN_COUNT.finditer(s))  # "mnist 3 vs 8 - 2 hidden 32": 2 hidden layers of 32 (2 was dropped)
+    chained = {m.start() for m in counts}
+    for m in counts:
+        n = re.match(r"\d+", m.group(0)).group(0)
+        # one digit, a width read after it ("2 hidden 32 epochs": none) and no count of the next "hidden" ("1 hidden =
+        # 1 hidden = ...": the width of one or the depth of the next?)
+        if (len(n) == 1 and taken[m.end() - len("hidden")]
+                and _AFTER_HIDDEN.match(s, m.end()).end() not in chained):
+            _once(found, "hidden_layers", int(n), s[m.start():m.end()], text)
     _mask(len(s), (m.span() for m in _FULL.finditer(s) if _full_said(m)), taken)
     for m in _SIZES.finditer(s):  # not "hidden sizes [128, 64]" (hidden widths) nor the "128-10" of "784-128-10"
         if (said := _sizes_said(m)) and taken.find(1, m.start(), m.end()) < 0:

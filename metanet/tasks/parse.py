@@ -93,7 +93,8 @@ import re
 
 from metanet.errors import ArchError, TaskError
 
-from .arch_text import COUNT_QUALIFIERS, NUMBER_WORDS, blank_arch_words, check_width_numbers, negation
+from .arch_text import (COUNT_QUALIFIERS, HIDDEN_COUNT, NUMBER_WORDS, blank_arch_words, check_width_numbers,
+                        negation)
 from .grammar import digits_value, parse_spec
 from .registry import get
 from .sources import BASE_NAMES, CLASS_NAMES
@@ -265,16 +266,8 @@ _LIST_END = (r"(?:(?!\d\b)|(?=\d[\s-]*" + _COUNTED_NOUN + r")|(?<!\b\d-)(?<!\b\d
 _COUNTS = (r"\b" + _LIST_END + r"\d+(?:\s+(?:or|and)\s+(?:more|fewer|less|so|above|below|over|under|up|down))?[\s-]*"
            + _COUNTED
            + r"|\btop[\s-]*\d+\b"
-           # "with 3 hidden = 64" counts; the last of a list or range does not ("mnist 3 and 8 hidden = 32": a class,
-           # 8; "mnist 3 to 8 hidden = 32", "mnist 3 versus 8 hidden 32" were the one class 3)
-           r"|(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)(?<!\bto\s)(?<!\bthrough\s)(?<!\bthru\s)"
-           # ... nor "hidden 32 epochs", "hidden 32%" (no width: "mnist 3 vs 8 hidden 32 epochs" was the one class 3;
-           # the NULs are counts blanked before)
-           r"(?<!\bvs\.\s)(?<!\bversus\s)(?<!\bplus\s)(?<!\bnor\s)(?<!\d-)"
-           # ... nor the end of a spaced range ("mnist 0 - 4 hidden 32" was class 0); a dash down separates ("3 vs 8 - 2
-           # hidden 32" counts its 2)
-           r"(?!" + "|".join(rf"(?<=\b[0-{d - 1}]\s-\s){d}\b" for d in range(1, 10)) + r")"
-           r"\b\d+[\s-]*hidden(?=\s*[=:]|\s+[\d\0])")
+           # "with 3 hidden = 64" counts hidden layers (arch_text reads them); the last of a list or range does not
+           r"|" + HIDDEN_COUNT)
 # Training settings written as "name number": "batch size 64", "lr 3", "width=128".
 _SETTINGS = (
     r"\b(?:batch(?:es|[\s_-]*size)?|bs|lr|learning[\s-]+rate|width|depth|hidden[\s_-]*size|epochs?|steps?)"

@@ -77,7 +77,7 @@ KEPT = [
     ("mnist 0-4 hidden 32", "mnist[0-4]", {"widths": (32,)}),
     ("mnist 0 to 4 hidden 32", "mnist[0-4]", {"widths": (32,)}),
     ("mnist 0 - 4", "mnist[0-4]", None),
-    ("mnist 3 vs 8 - 2 hidden 32", "mnist[3,8]", {"widths": (32,)}),  # a dash down separates
+    ("mnist 3 vs 8 - 2 hidden 32", "mnist[3,8]", {"widths": (32,), "hidden_layers": 2}),  # a dash down separates
     ("mnist 3 vs 8 hidden size 64", "mnist[3,8]", {"widths": (64,)}),
     ("mnist 3 vs 8, 2 hidden layers of 64", "mnist[3,8]", {"widths": (64,), "hidden_layers": 2}),
     ("digits 3 and 8, 2 hidden layers of 64", "mnist[3,8]", {"widths": (64,), "hidden_layers": 2}),
