@@ -176,6 +176,9 @@ HIDDEN_COUNT = (r"(?<![\d,&/]\s)(?<![\d,&/])(?<!\band\s)(?<!\bvs\s)(?<!\bor\s)(?
                 r"\b\d+[\s-]*hidden(?=\s*[=:]|\s+[\d\0])")
 _HIDDEN_COUNT = re.compile(HIDDEN_COUNT)
 _AFTER_HIDDEN = re.compile(r"\s*(?:[=:]\s*)?")  # between "hidden" and its width
+# the words a count of hidden layers may follow ("mnist 2 hidden 32", "with 3 hidden = 64", "a 2 hidden 64 mlp"); after
+# another word the digit is that word's value ("seed 3 hidden 64", "batch size 8 hidden 64" were 3, 8 hidden layers)
+_BEFORE_COUNT = re.compile(r"an?|then")
 
 
 def _down(sep: str) -> tuple[str, str]:
@@ -399,10 +402,12 @@ _LIST_BEFORE = re.compile(r"(?:[-/&]|\b(?:and|or|vs|v|versus|to|through|thru)\b\
 # data set's or a class word's ("mnist 3, 8 units", "digits 4, 9 channels")
 _WORD_BEFORE = re.compile(r"(?<![\w-])([a-z][\w-]*)\s*(?:[=:]\s*)?$")
 _CLASS_WORD = re.compile(r"[\w-]*mnist[\w-]*|fashion|digits?|class(?:es)?|labels?")
-# a size where a width goes ("channels 28 by 28": its 28 was a class, "channels 8 by 8" the default cnn)
+# a size where a width goes ("channels 28 by 28": its 28 was a class, "channels 8 by 8" the default cnn); not after
+# the unit word's own width ("32 channels 28 by 28 images", "32 filters 3 by 3": 32 channels, as before)
 _BY_SIZE = re.compile(r"\b(?:conv[\s_-]*)?(?:channels?|filters?|feature[\s-]+maps?)\s*(?:[=:]\s*)?\d+\s*by\s*\d+\b")
 # numbers of two digits or more spaced before a unit word ("mnist 16 32 64 channels": the first two were classes out of
 # range) after a data set, a class word or a network word; not a setting's value ("seed 42 64 units")
+_OWN_WIDTH = re.compile(r"\d\s*$")  # a width right before a unit word (or its "conv"), as "32 (conv) filters"
 _SPACED_BEFORE_UNITS = re.compile(r"(?<![\w.])\d\d+(?:\s+\d\d+){1,8}[\s-]*" + _UNITS + r"\b")  # bounded: linear
 _NETWORK_WORD = re.compile(r"with|of|using|mlps?|cnns?|conv\w*|networks?|nets?|models?")
 
@@ -411,7 +416,9 @@ def _numbers_error(text: str, s: str) -> ArchError | None:
     """An ArchError for numbers of ``s`` (``text`` normalised) where widths go that are no widths as written: a size
     ("channels 28 by 28") or spaced numbers before a unit word ("16 32 64 channels", the comma alone tells widths from
     other numbers); None when there are none."""
-    if m := _BY_SIZE.search(s):
+    for m in _BY_SIZE.finditer(s):
+        if _OWN_WIDTH.search(s, max(0, m.start() - 20), m.start()):
+            continue
         return ArchError(f"{text!r}: {m.group(0)!r} names a size, not a number of channels: a conv layer's width is "
                          "one number, e.g. 'channels 32' (or one per layer, 'channels 16, 32'); the input size is the "
                          "task's")
@@ -658,8 +665,10 @@ def arch_words(text: str) -> dict[str, Any] | None:
         n = re.match(r"\d+", m.group(0)).group(0)
         # one digit, a width read after it ("2 hidden 32 epochs": none) and no count of the next "hidden" ("1 hidden =
         # 1 hidden = ...": the width of one or the depth of the next?)
+        word = _WORD_BEFORE.search(s, max(0, m.start() - 40), m.start())
         if (len(n) == 1 and taken[m.end() - len("hidden")]
-                and _AFTER_HIDDEN.match(s, m.end()).end() not in chained):
+                and _AFTER_HIDDEN.match(s, m.end()).end() not in chained
+                and (not word or any(w.fullmatch(word.group(1)) for w in (_CLASS_WORD, _NETWORK_WORD, _BEFORE_COUNT)))):
             _once(found, "hidden_layers", int(n), s[m.start():m.end()], text)
     _mask(len(s), (m.span() for m in _FULL.finditer(s) if _full_said(m)), taken)
     for m in _SIZES.finditer(s):  # not "hidden sizes [128, 64]" (hidden widths) nor the "128-10" of "784-128-10"
