@@ -394,6 +394,11 @@ class ResumableCheckpoint(ModelCheckpoint):
             else:
                 self._save_stop(trainer)
 
+    def on_train_start(self, trainer: Any, pl_module: L.LightningModule) -> None:
+        super().on_train_start(trainer, pl_module)
+        # a fit that raised before that validation ended left it set: the next fit saved that step off its schedule
+        self._stop_at_validation = None
+
     def on_validation_end(self, trainer: Any, pl_module: L.LightningModule) -> None:
         super().on_validation_end(trainer, pl_module)
         if self._stop_at_validation == trainer.global_step and not self._should_skip_saving_checkpoint(trainer):

@@ -62,9 +62,12 @@ def solve(a: Tensor, b: Tensor) -> Tensor:
     call is safe, and it is what the shipped checkpoints were trained with, so it is kept there.
 
     Shapes:
-        - a: :math:`(B, d, d)`, b: :math:`(B, d, K)`
-        - output: :math:`(B, d, K)`
+        - a: :math:`(B, d, d)`, b: :math:`(B, d, K)` or :math:`(B, d)` (vectors, as ``torch.linalg.solve`` reads them)
+        - output: :math:`(B, d, K)` or :math:`(B, d)`
     """
+    if b.dim() == 1 or (b.dim() == a.dim() - 1 and b.shape == a.shape[:-1]):
+        # vectors: read as matrices below, a singular system's solution had the wrong shape (or raised)
+        return solve(a, b.unsqueeze(-1)).squeeze(-1)
     if torch.get_num_threads() == 1 or a.dim() < 3 or b.dim() < 3:
         return _solve(a, b)
     # broadcast the batch dimensions as torch.linalg.solve does (zip alone silently paired only the first ones)
