@@ -128,7 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=1e-3, help="the writer's learning rate")
     p.add_argument("--selection", default="val", choices=["val", "crossfit"],  # = metanet.loop.select.DEFAULT_SELECTION
                    help="how candidates are rewarded: on a val split, or cross-fitted over all the labelled examples")
-    p.add_argument("--folds", type=int, default=5, help="cross-fitting folds")
+    p.add_argument("--folds", type=int, default=5, help="cross-fitting folds (--selection crossfit)")
     p.add_argument("--reward", default="accuracy", help="accuracy, or e.g. accuracy+size(0.05)")
     p.add_argument("--heldout", nargs="*", default=None, help="tasks only evaluated (test accuracy per round)")
     p.add_argument("--writer", type=in_path, default=None,
@@ -149,10 +149,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "backprop, or backprop (sgd)")
     # defaults = metanet.refine's (--steps was 200, twice the Python default, and not shown in --help)
     r.add_argument("--steps", type=int, default=100, help="optimisation steps (default 100)")
-    r.add_argument("--population", type=int, default=32, help="antithetic perturbation pairs per step (default 32)")
+    r.add_argument("--population", type=int, default=32,
+                   help="antithetic perturbation pairs per step (default 32); not used by sgd")
     r.add_argument("--sigma", type=float, default=0.02,
                    help="perturbation scale, relative to each tensor's RMS (activity: each layer's pre-activation "
-                        "RMS; default 0.02)")
+                        "RMS; default 0.02); not used by sgd")
     r.add_argument("--lr", type=float, default=3e-3, help="learning rate of the Adam optimiser (default 0.003)")
     r.add_argument("--keep-zeros", action="store_true",
                    help="weights that are exactly zero stay zero: a pruned network stays as sparse")

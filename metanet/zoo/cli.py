@@ -71,7 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--workers", type=positive_int, default=1,
                    help="local backend: worker processes, one unit each at a time (default 1; e.g. 2 on 2 cores)")
     b.add_argument("--ray-address", default=None, metavar="ADDR",
-                   help="Ray cluster to use (default $RAY_ADDRESS, else a local instance), e.g. ray://head:10001")
+                   help="ray backend: the Ray cluster to use (default $RAY_ADDRESS, else a local instance), "
+                        "e.g. ray://head:10001")
     b.add_argument("--threads", type=thread_count, default=None,
                    help="torch threads per worker process or Ray task (default 1); recorded in a new zoo, and a "
                         "resume with another count is refused (it would change the last bits of some members)")
