@@ -22,7 +22,9 @@ def _same(model: nn.Module, net: nn.Module) -> bool:
     return set(got) == set(want) and all(got[k].shape == want[k].shape and torch.equal(got[k], want[k]) for k in want)
 
 
-def test_a_path_replaced_during_the_open_is_opened_again(tmp_path, monkeypatch):
+def _load_replaced(tmp_path, monkeypatch, replace) -> tuple[nn.Module, int, nn.Module, nn.Module]:
+    """``metanet.load`` of a file holding network a, ``replace(path, opens so far, a, b)`` called as each
+    ``safe_open`` returns (another process's save landing then); the model and the number of opens."""
     a, b = _nets()
     path = tmp_path / "net.safetensors"
     metanet.save(a, path)
@@ -31,32 +33,29 @@ def test_a_path_replaced_during_the_open_is_opened_again(tmp_path, monkeypatch):
 
     def opening(*args, **kwargs):
         f = real(*args, **kwargs)
-        if not opens:  # another process's save lands before this open returns
-            metanet.save(b, path)
+        replace(path, len(opens), a, b)
         opens.append(1)
         return f
 
     monkeypatch.setattr(io_mod, "safe_open", opening)
-    model = metanet.load(path)
-    assert len(opens) == 2  # without the re-check: one open, the replaced file's network returned
+    return metanet.load(path), len(opens), a, b
+
+
+def test_a_path_replaced_during_the_open_is_opened_again(tmp_path, monkeypatch):
+    def once(path, n, a, b):
+        if n == 0:
+            metanet.save(b, path)
+
+    model, opens, a, b = _load_replaced(tmp_path, monkeypatch, once)
+    assert opens == 2  # without the re-check: one open, the replaced file's network returned
     assert _same(model, b) and not _same(model, a)
 
 
 def test_a_path_replaced_at_every_open_is_read_at_the_last_attempt(tmp_path, monkeypatch):
-    a, b = _nets()
-    path = tmp_path / "net.safetensors"
-    metanet.save(a, path)
-    real = io_mod.safe_open
-    opens: list[int] = []
+    def always(path, n, a, b):
+        metanet.save(b if n % 2 == 0 else a, path)
 
-    def opening(*args, **kwargs):
-        f = real(*args, **kwargs)
-        metanet.save(b if len(opens) % 2 == 0 else a, path)
-        opens.append(1)
-        return f
-
-    monkeypatch.setattr(io_mod, "safe_open", opening)
-    model = metanet.load(path)
-    assert len(opens) == io_mod._OPEN_ATTEMPTS  # bounded: the last attempt's file is read as it was opened
+    model, opens, a, b = _load_replaced(tmp_path, monkeypatch, always)
+    assert opens == io_mod._OPEN_ATTEMPTS  # bounded: the last attempt's file is read as it was opened
     # attempt i (from 1) opened the file saved before it: a for odd i, b for even i
     assert _same(model, a if io_mod._OPEN_ATTEMPTS % 2 else b)

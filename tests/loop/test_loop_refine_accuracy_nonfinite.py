@@ -1,6 +1,8 @@
 """refine with ``objective="accuracy"`` when logits are not finite: a row with a NaN or an infinity predicts nothing
 and counts as wrong, as verify counts it (argmax read NaN as the largest logit and +inf as a real prediction: a NaN
-network 'scored' class 0's share, and perturbations whose outputs overflowed or turned NaN were rewarded as right)."""
+network 'scored' class 0's share, and perturbations whose outputs overflowed or turned NaN were rewarded as right).
+With ``objective="loss"`` the activity rule scores a NaN cross-entropy as the worst loss too (as weight perturbation
+does), not as a very good one that would steer the step into the NaN."""
 
 from __future__ import annotations
 
@@ -55,14 +57,20 @@ class _Head(nn.Module):
         return torch.cat([1 + 0 * h, 0 * h], -1)
 
 
-def test_activity_perturbations_that_make_logits_nan_are_wrong_and_steered_away_from():
+def _clean_loss_reward() -> float:
+    return -torch.nn.functional.cross_entropy(torch.tensor([[1.0, 0.0]]), torch.tensor([0])).item()
+
+
+@pytest.mark.parametrize("objective, clean", [("accuracy", lambda: 1.0), ("loss", _clean_loss_reward)])
+def test_activity_perturbations_that_make_logits_nan_are_wrong_and_steered_away_from(objective, clean):
     # the clean pre-activation is 1; copies perturbed below 0 give NaN logits, which argmax read as class 0 (right):
-    # every copy scored alike and the estimate was 0; now those copies are wrong and the step raises the weight
+    # every copy scored alike and the estimate was 0; now those copies are wrong and the step raises the weight. With
+    # the loss every finite copy has the same loss: only the NaN copies (a NaN cross-entropy) inform the step
     net = nn.Sequential(nn.Linear(1, 1, bias=False), _Log(), _Head())
     with torch.no_grad():
         net[0].weight.fill_(1.0)
     x, y = torch.ones(8, 1), torch.zeros(8, dtype=torch.long)
-    res = refine(net, (x, y), method="activity", objective="accuracy", steps=1, population=8, sigma=1.0, lr=0.1,
+    res = refine(net, (x, y), method="activity", objective=objective, steps=1, population=8, sigma=1.0, lr=0.1,
                  verify_on=None, num_classes=2)
     assert res.model[0].weight.item() > 1.0
-    assert res.history == [1.0]
+    assert res.history == [clean()]  # the clean network: finite

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from writer_helpers import solve_with_threads
+
 from metanet.writer import solvers as S
 
 
@@ -20,22 +22,13 @@ def _batch(dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     return a, torch.randn(3, 4, 2, generator=g, dtype=dtype)
 
 
-def _solve(a: torch.Tensor, b: torch.Tensor, threads: int) -> torch.Tensor:
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)  # one batched solve, or one system at a time
-    try:
-        return S.solve(a, b)
-    finally:
-        torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_each_member_is_solved_by_its_own_route_with_finite_gradients(threads, dtype):
     a, b = _batch(dtype)
     a.requires_grad_()
     b.requires_grad_()
-    x = _solve(a, b, threads)
+    x = solve_with_threads(a, b, threads)
     ok = [0, 2]
     assert torch.equal(x[ok], torch.linalg.solve(a[ok], b[ok]))  # bit for bit as before
     torch.testing.assert_close(x[1], torch.linalg.pinv(a[1]) @ b[1])
@@ -46,7 +39,7 @@ def test_each_member_is_solved_by_its_own_route_with_finite_gradients(threads, d
     torch.linalg.solve(a0, b0).sum().backward()
     assert torch.equal(a.grad[:1], a0.grad) and torch.equal(b.grad[:1], b0.grad)
     a.grad = b.grad = None
-    x = _solve(a, b, threads)
+    x = solve_with_threads(a, b, threads)
     x[1].sum().backward()  # the singular member's: pinv's gradient, finite
     assert torch.isfinite(a.grad).all() and torch.isfinite(b.grad).all() and a.grad[1].any()
 
@@ -55,7 +48,7 @@ def test_each_member_is_solved_by_its_own_route_with_finite_gradients(threads, d
 def test_a_nan_member_beside_a_singular_one_is_nan_as_torch_linalg_solve_gives(threads):
     a, b = _batch(torch.float64)
     a[0, 0, 0] = float("nan")
-    x = _solve(a, b, threads)
+    x = solve_with_threads(a, b, threads)
     assert torch.isnan(x[0]).all()
     assert torch.isfinite(x[1:]).all()
     torch.testing.assert_close(x[1], torch.linalg.pinv(a[1]) @ b[1])

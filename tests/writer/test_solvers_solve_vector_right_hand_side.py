@@ -8,16 +8,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from writer_helpers import solve_with_threads
+
 from metanet.writer import solvers as S
-
-
-def _solve(a: torch.Tensor, b: torch.Tensor, threads: int) -> torch.Tensor:
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)  # one batched solve, or one system at a time
-    try:
-        return S.solve(a, b)
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -28,11 +21,11 @@ def test_vectors_are_solved_bit_for_bit_and_a_singular_one_keeps_the_shape(threa
     a = torch.randn(*a_shape, generator=g, dtype=torch.float64)
     b = torch.randn(*b_shape, generator=g, dtype=torch.float64)
     expected = torch.linalg.solve(a, b)
-    assert torch.equal(_solve(a, b, threads), expected)  # bit for bit, the vector shape kept
+    assert torch.equal(solve_with_threads(a, b, threads), expected)  # bit for bit, the vector shape kept
     a = a.clone()
     singular = (0,) * (a.dim() - 2)  # the first system: rank one
     a[singular] = 1.0
-    x = _solve(a, b, threads)
+    x = solve_with_threads(a, b, threads)
     assert x.shape == expected.shape
     bb = b.expand(*a.shape[:-1])
     torch.testing.assert_close(x[singular], torch.linalg.pinv(a[singular]) @ bb[singular])

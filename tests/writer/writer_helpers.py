@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from metanet.checkpoints import shipped
 
@@ -22,3 +23,16 @@ def digits_val_episode():
     d.prepare_data()
     d.setup("fit")
     return next(iter(d.val_dataloader().dataset))
+
+
+def solve_with_threads(a: torch.Tensor, b: torch.Tensor, threads: int) -> torch.Tensor:
+    """``metanet.writer.solvers.solve(a, b)`` under ``threads`` torch threads (1: one batched solve; more: one system
+    at a time), the caller's thread count restored."""
+    from metanet.writer.solvers import solve
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return solve(a, b)
+    finally:
+        torch.set_num_threads(before)
